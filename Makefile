@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine:
+#   make demo   set up .venv, then train -> save -> load -> sample -> quality summary on bundled data
+#   make test   set up .venv, then run the whole default test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-slow bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# CPU torch first, so nothing later pulls a CUDA build.
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/synthohive demo --output-dir demo_output
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" -n 2 tests
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_ctgan.py
+
+clean:
+	rm -rf $(VENV) demo_output .pytest_cache build *.egg-info

@@ -1,0 +1,83 @@
+"""SynthoHive: synthetic relational data with intact keys, measured quality and safe checkpoints.
+
+The main names are importable from here. Heavy parts (torch models) are loaded lazily, on
+first attribute access, so ``import syntho_hive`` stays cheap and needs no optional extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from syntho_hive._version import __version__
+from syntho_hive.exceptions import (
+    ConstraintViolationError,
+    GenerationError,
+    MissingDependencyError,
+    NotFittedError,
+    PrivacyError,
+    QualityError,
+    SchemaError,
+    SchemaValidationError,
+    SerializationError,
+    SynthoHiveError,
+    TrainingError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from syntho_hive.core.data import DataTransformer
+    from syntho_hive.core.metadata import (
+        Constraint,
+        FixedCombinations,
+        Inequality,
+        Metadata,
+        TableConfig,
+    )
+    from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
+
+_LAZY: dict[str, str] = {
+    "Metadata": "syntho_hive.core.metadata",
+    "TableConfig": "syntho_hive.core.metadata",
+    "Constraint": "syntho_hive.core.metadata",
+    "Inequality": "syntho_hive.core.metadata",
+    "FixedCombinations": "syntho_hive.core.metadata",
+    "DataTransformer": "syntho_hive.core.data",
+    "ConditionalGenerativeModel": "syntho_hive.core.models.base",
+    "CTGAN": "syntho_hive.core.models.ctgan",
+}
+
+__all__ = [
+    "__version__",
+    "Metadata",
+    "TableConfig",
+    "Constraint",
+    "Inequality",
+    "FixedCombinations",
+    "DataTransformer",
+    "ConditionalGenerativeModel",
+    "CTGAN",
+    "SynthoHiveError",
+    "SchemaError",
+    "SchemaValidationError",
+    "NotFittedError",
+    "TrainingError",
+    "SerializationError",
+    "ConstraintViolationError",
+    "GenerationError",
+    "PrivacyError",
+    "QualityError",
+    "MissingDependencyError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'syntho_hive' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

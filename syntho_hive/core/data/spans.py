@@ -1,0 +1,52 @@
+"""The data contract between the transformer and the networks.
+
+A fitted :class:`~syntho_hive.core.data.transformer.DataTransformer` publishes, for every
+modelled column, the list of spans its encoding occupies in the transformed matrix.
+Networks read only this contract: they apply ``tanh`` to ``"tanh"`` spans and
+gumbel-softmax to ``"softmax"`` spans, and never reach into an encoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Activation = Literal["tanh", "softmax"]
+
+
+@dataclass(frozen=True)
+class SpanInfo:
+    """One contiguous block of the transformed matrix.
+
+    Attributes:
+        dim: Width of the block.
+        activation: ``"tanh"`` for a scalar in [-1, 1], ``"softmax"`` for a one-hot block.
+    """
+
+    dim: int
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class ColumnSpans:
+    """All spans of one source column, in order.
+
+    Attributes:
+        column: Name of the source column (or of a derived column, e.g. a null indicator
+            gets its own ``ColumnSpans`` named ``"<col>#null"``).
+        spans: The spans, in matrix order.
+        discrete: ``True`` when the column is categorical-like (a single softmax span whose
+            categories can be conditioned on, i.e. take part in CTGAN's conditional vector).
+        categories: For discrete columns, the category labels in span order (as strings
+            for display; the encoder keeps the real values).
+    """
+
+    column: str
+    spans: tuple[SpanInfo, ...]
+    discrete: bool = False
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def dim(self) -> int:
+        """Total width of this column's encoding."""
+        return sum(span.dim for span in self.spans)

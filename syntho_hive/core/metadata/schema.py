@@ -1,0 +1,184 @@
+"""Typed schema: tables, keys, column semantic types, constraints, PII columns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from syntho_hive.exceptions import SchemaError
+
+SDType = Literal["numerical", "categorical", "datetime", "boolean", "id", "text"]
+SDTYPES: tuple[str, ...] = ("numerical", "categorical", "datetime", "boolean", "id", "text")
+
+
+class Constraint(BaseModel):
+    """Per-column value constraint, e.g. ``Constraint(dtype="int", min=0, max=120)``.
+
+    Attributes:
+        dtype: Storage type the generated column must have (``"int"``, ``"float"``,
+            ``"str"``, ``"bool"``, ``"datetime"``); ``None`` keeps the input's dtype.
+        min: Inclusive lower bound (numbers, or ISO strings for datetimes).
+        max: Inclusive upper bound.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    dtype: Literal["int", "float", "str", "bool", "datetime"] | None = None
+    min: float | int | str | None = None
+    max: float | int | str | None = None
+
+
+class Inequality(BaseModel):
+    """Row-wise ordering between two columns: ``low <= high`` (or ``<`` when ``strict``).
+
+    Works for numbers and datetimes, e.g. ``Inequality(low="start", high="end")``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: str
+    high: str
+    strict: bool = False
+
+
+class FixedCombinations(BaseModel):
+    """Only the combinations of these columns' values seen in the data may be generated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: list[str] = Field(min_length=2)
+
+
+class TableConfig(BaseModel):
+    """One table of the schema.
+
+    Attributes:
+        name: Table name.
+        pk: Primary key column, or a list of columns for a composite key.
+        fk: Foreign keys, ``{"child_col": "parent_table.parent_col"}``.
+        parent_context_cols: Parent columns fed to the child model as context.
+        constraints: Per-column :class:`Constraint`.
+        inequalities: Cross-column orderings.
+        fixed_combinations: Column groups restricted to seen value combinations.
+        columns: Semantic type per column (``numerical``, ``categorical``, ``datetime``,
+            ``boolean``, ``id``, ``text``). Columns not listed are detected from data.
+        pii_cols: Columns holding personal data.
+        datetime_formats: ``strftime`` format for datetime columns stored as strings.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    pk: str | list[str] | None = None
+    fk: dict[str, str] = Field(default_factory=dict)
+    parent_context_cols: list[str] = Field(default_factory=list)
+    constraints: dict[str, Constraint] = Field(default_factory=dict)
+    inequalities: list[Inequality] = Field(default_factory=list)
+    fixed_combinations: list[FixedCombinations] = Field(default_factory=list)
+    columns: dict[str, SDType] = Field(default_factory=dict)
+    pii_cols: list[str] = Field(default_factory=list)
+    datetime_formats: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def pk_columns(self) -> list[str]:
+        """The primary key as a list of columns (empty when there is none)."""
+        if self.pk is None:
+            return []
+        return [self.pk] if isinstance(self.pk, str) else list(self.pk)
+
+    @property
+    def key_columns(self) -> list[str]:
+        """Primary- and foreign-key columns: generated, never modelled."""
+        return list(dict.fromkeys([*self.pk_columns, *self.fk]))
+
+
+class Metadata(BaseModel):
+    """The schema of a dataset: a set of tables and the keys between them.
+
+    Example:
+        >>> md = Metadata().add_table("users", pk="user_id")
+        >>> md = md.add_table("orders", pk="order_id", fk={"user_id": "users.user_id"})
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = "1"
+    tables: dict[str, TableConfig] = Field(default_factory=dict)
+
+    @field_validator("tables")
+    @classmethod
+    def _names_match(cls, tables: dict[str, TableConfig]) -> dict[str, TableConfig]:
+        for key, table in tables.items():
+            if key != table.name:
+                raise ValueError(f"table key {key!r} differs from its name {table.name!r}")
+        return tables
+
+    def add_table(
+        self,
+        name: str,
+        pk: str | list[str] | None = None,
+        fk: dict[str, str] | None = None,
+        parent_context_cols: list[str] | None = None,
+        constraints: dict[str, Constraint | dict] | None = None,
+        columns: dict[str, SDType] | None = None,
+        *,
+        inequalities: list[Inequality | dict | tuple[str, str]] | None = None,
+        fixed_combinations: list[FixedCombinations | list[str]] | None = None,
+        pii_cols: list[str] | None = None,
+        datetime_formats: dict[str, str] | None = None,
+    ) -> "Metadata":
+        """Add (or replace) a table and return ``self`` so calls chain.
+
+        Args:
+            name: Table name.
+            pk: Primary key column(s).
+            fk: ``{"child_col": "parent_table.parent_col"}``.
+            parent_context_cols: Parent columns to condition the child model on.
+            constraints: ``{column: Constraint(...)}``.
+            columns: ``{column: sdtype}`` overrides.
+            inequalities: ``Inequality`` objects, dicts or ``(low, high)`` tuples.
+            fixed_combinations: ``FixedCombinations`` or plain lists of column names.
+            pii_cols: Columns holding personal data.
+            datetime_formats: ``{column: strftime format}`` for string datetimes.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            SchemaError: If an argument has the wrong shape.
+        """
+        ineqs = [
+            Inequality(low=item[0], high=item[1]) if isinstance(item, tuple) else item
+            for item in (inequalities or [])
+        ]
+        combos = [
+            FixedCombinations(columns=item) if isinstance(item, list) else item
+            for item in (fixed_combinations or [])
+        ]
+        try:
+            table = TableConfig(
+                name=name, pk=pk, fk=fk or {}, parent_context_cols=parent_context_cols or [],
+                constraints=constraints or {}, columns=columns or {}, inequalities=ineqs,
+                fixed_combinations=combos, pii_cols=pii_cols or [],
+                datetime_formats=datetime_formats or {},
+            )
+        except ValueError as exc:  # pydantic.ValidationError is a ValueError
+            raise SchemaError(f"Invalid definition of table {name!r}: {exc}") from exc
+        self.tables[name] = table
+        return self
+
+    def get_table(self, name: str) -> TableConfig:
+        """Return the table called ``name``.
+
+        Raises:
+            SchemaError: If there is no such table (the message lists the known ones).
+        """
+        try:
+            return self.tables[name]
+        except KeyError:
+            known = ", ".join(sorted(self.tables)) or "none"
+            raise SchemaError(
+                f"Unknown table {name!r}; tables in the metadata: {known}. "
+                f"Add it with Metadata.add_table({name!r}, ...)."
+            ) from None

@@ -1,0 +1,1 @@
+"""SynthoHive core: metadata, reversible transformer, generative models, checkpoints."""
