@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from syntho_hive.exceptions import SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 SDType = Literal["numerical", "categorical", "datetime", "boolean", "id", "text"]
 SDTYPES: tuple[str, ...] = ("numerical", "categorical", "datetime", "boolean", "id", "text")
@@ -182,3 +188,116 @@ class Metadata(BaseModel):
                 f"Unknown table {name!r}; tables in the metadata: {known}. "
                 f"Add it with Metadata.add_table({name!r}, ...)."
             ) from None
+
+    # ------------------------------------------------------------------ detection
+
+    @classmethod
+    def detect(
+        cls,
+        dataframes: "pd.DataFrame | Mapping[str, pd.DataFrame]",
+        table_name: str = "table",
+    ) -> "Metadata":
+        """Infer the schema from data: per-column sdtypes, primary keys and foreign keys.
+
+        Args:
+            dataframes: One DataFrame, or ``{table_name: DataFrame}``.
+            table_name: Name given to a single DataFrame.
+
+        Returns:
+            A new metadata; edit it (``add_table``, ``tables[...]``) to override guesses.
+
+        Raises:
+            SchemaError: If the input is not a DataFrame or mapping of DataFrames.
+        """
+        from syntho_hive.core.metadata.detect import detect_metadata
+
+        return detect_metadata(dataframes, table_name)
+
+    # ------------------------------------------------------------------ validation
+
+    def validate_schema(self, real_data: "Mapping[str, pd.DataFrame] | None" = None) -> None:
+        """Check the schema (and, when given, the data) and report every problem at once.
+
+        Checks FK syntax ``"parent.col"``, unknown parent tables, FKs not pointing at the
+        parent's pk, keys declared with a non-``id`` sdtype, unorderable or reversed
+        ``min``/``max``, inconsistent inequalities/combinations; with data also missing
+        columns, null or duplicated primary keys, orphan FK values (count and examples), FK
+        dtypes differing from the parent key's, and constraint violations.
+
+        Args:
+            real_data: Optional ``{table_name: DataFrame}``.
+
+        Raises:
+            SchemaValidationError: Listing every problem found (``.issues``).
+        """
+        from syntho_hive.core.metadata.validate import validate_metadata
+
+        validate_metadata(self, real_data)
+
+    # ------------------------------------------------------------------ files
+
+    def to_json(self, path: "str | os.PathLike[str] | None" = None) -> str:
+        """JSON text of the schema; also written atomically to ``path`` when given.
+
+        Raises:
+            SchemaError: If ``path`` cannot be written.
+        """
+        from syntho_hive.core.metadata import io
+
+        return io.to_json(self, path)
+
+    @classmethod
+    def from_json(cls, path_or_text: "str | os.PathLike[str]") -> "Metadata":
+        """Load from a JSON file path or JSON text.
+
+        Raises:
+            SchemaError: Missing or invalid file (the message names it).
+        """
+        from syntho_hive.core.metadata import io
+
+        return io.from_json(path_or_text)
+
+    def to_yaml(self, path: "str | os.PathLike[str] | None" = None) -> str:
+        """YAML text of the schema; also written atomically to ``path`` when given.
+
+        Raises:
+            SchemaError: If ``path`` cannot be written.
+        """
+        from syntho_hive.core.metadata import io
+
+        return io.to_yaml(self, path)
+
+    @classmethod
+    def from_yaml(cls, path_or_text: "str | os.PathLike[str]") -> "Metadata":
+        """Load from a YAML file path or YAML text.
+
+        Raises:
+            SchemaError: Missing or invalid file (the message names it).
+        """
+        from syntho_hive.core.metadata import io
+
+        return io.from_yaml(path_or_text)
+
+    def save(self, path: "str | os.PathLike[str]") -> Path:
+        """Write to ``path`` (``.json``, ``.yaml`` or ``.yml``) atomically.
+
+        Returns:
+            The path written.
+
+        Raises:
+            SchemaError: Unknown extension or unwritable path.
+        """
+        from syntho_hive.core.metadata import io
+
+        return io.save(self, path)
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike[str]") -> "Metadata":
+        """Read a ``.json``, ``.yaml`` or ``.yml`` metadata file.
+
+        Raises:
+            SchemaError: Unknown extension, missing or invalid file (the message names it).
+        """
+        from syntho_hive.core.metadata import io
+
+        return io.load(path)

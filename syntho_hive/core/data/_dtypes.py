@@ -1,0 +1,112 @@
+"""Dtype bookkeeping: remember a column's storage type and null marker, restore them exactly.
+
+Encoders decode to plain NumPy arrays (floats, integers or Python objects plus a null mask);
+these helpers turn such arrays back into a :class:`pandas.Series` with the dtype the
+training column had (``int64``, ``Int64``, ``float32``, ``bool``, ``boolean``, ``category``,
+``object``, ``string``/``str``, ``datetime64`` with or without timezone).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_float_dtype, is_integer_dtype
+
+__all__ = ["null_marker", "restore_objects", "restore_numbers", "is_integer_like_dtype"]
+
+
+def null_marker(series: pd.Series) -> Any:
+    """The value an ``object`` column uses for missing entries (``None``, ``nan``, ``pd.NA``...).
+
+    Args:
+        series: The training column.
+
+    Returns:
+        The first null value found in an ``object`` column, ``None`` when the column has
+        no nulls or another dtype (whose own missing value is then used on restore).
+    """
+    if series.dtype != object:
+        return None
+    nulls = series[series.isna()]
+    if nulls.empty:
+        return None
+    return nulls.iloc[0]
+
+
+def is_integer_like_dtype(dtype: Any) -> bool:
+    """``True`` for NumPy and pandas (nullable) integer dtypes, excluding booleans."""
+    return is_integer_dtype(dtype) and not is_bool_dtype(dtype)
+
+
+def restore_objects(values: np.ndarray, nulls: np.ndarray, dtype: Any, marker: Any,
+                    name: Any) -> pd.Series:
+    """Build a column of ``dtype`` from Python/NumPy objects.
+
+    Args:
+        values: Object array of decoded values (entries at ``nulls`` are ignored).
+        nulls: Boolean mask of missing entries.
+        dtype: The training column's dtype.
+        marker: The training column's null marker for ``object`` columns.
+        name: Column name.
+
+    Returns:
+        The restored column with a fresh ``RangeIndex``.
+    """
+    values = np.asarray(values, dtype=object).copy()
+    has_nulls = bool(nulls.any())
+    if isinstance(dtype, pd.CategoricalDtype):
+        values[nulls] = np.nan
+        cat = pd.Categorical(values, dtype=dtype)
+        return pd.Series(cat, name=name)
+    if isinstance(dtype, np.dtype):
+        if dtype == object:
+            values[nulls] = marker
+            return pd.Series(values, dtype=object, name=name)
+        if dtype.kind in "mM":
+            values[nulls] = None
+            return pd.Series(pd.to_datetime(list(values)) if dtype.kind == "M" else values,
+                             name=name).astype(dtype)
+        if has_nulls and dtype.kind in "biu":
+            # Cannot hold missing values: fall back to the nullable twin of the dtype.
+            values[nulls] = None
+            nullable = "boolean" if dtype.kind == "b" else str(dtype).capitalize().replace("Uint", "UInt")
+            return pd.Series(pd.array(values, dtype=nullable), name=name)
+        if dtype.kind == "f":
+            values[nulls] = np.nan
+        return pd.Series(values.astype(dtype), name=name)
+    # pandas extension dtypes: Int64, Float64, boolean, string, str, datetime64[ns, tz], ...
+    values[nulls] = None
+    return pd.Series(pd.array(values, dtype=dtype), name=name)
+
+
+def restore_numbers(values: np.ndarray, nulls: np.ndarray, dtype: Any, marker: Any,
+                    name: Any) -> pd.Series:
+    """Build a numeric column of ``dtype`` from a float or int array.
+
+    Args:
+        values: Decoded values, already rounded to the column's precision.
+        nulls: Boolean mask of missing entries.
+        dtype: The training column's dtype.
+        marker: The training column's null marker for ``object`` columns.
+        name: Column name.
+
+    Returns:
+        The restored column with a fresh ``RangeIndex``.
+    """
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf" and not nulls.any():
+        return pd.Series(values.astype(dtype), name=name)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        out = values.astype(dtype)
+        out[nulls] = np.nan
+        return pd.Series(out, name=name)
+    if is_integer_like_dtype(dtype) or is_float_dtype(dtype):
+        obj = values.astype(object)
+        if is_integer_like_dtype(dtype):
+            obj = values.astype(np.int64).astype(object) if values.dtype.kind != "i" else obj
+        obj[nulls] = None
+        if isinstance(dtype, np.dtype):  # numpy int column that acquired nulls
+            return restore_objects(obj, nulls, dtype, marker, name)
+        return pd.Series(pd.array(obj, dtype=dtype), name=name)
+    return restore_objects(values.astype(object), nulls, dtype, marker, name)

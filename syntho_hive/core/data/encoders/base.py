@@ -1,0 +1,78 @@
+"""The interface of a per-column encoder used by the table-level DataTransformer."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.data.encoders.gmm import BoundedGMM
+from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.exceptions import GenerationError
+
+__all__ = ["ColumnEncoder"]
+
+
+class ColumnEncoder(ABC):
+    """Encode one source column into a block of the transformed matrix and back.
+
+    Life cycle: :meth:`prepare` learns everything cheap; mixtures still to fit are exposed
+    by :meth:`pending_models` (the transformer fits them in parallel); :meth:`fit` does both
+    sequentially. Encoders keep no training data after fitting and are picklable.
+
+    Args:
+        column: Name of the source column.
+    """
+
+    sdtype: str = ""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    @abstractmethod
+    def prepare(self, series: pd.Series, *, seed: int) -> None:
+        """Learn the encoding of ``series`` except the mixtures (see :meth:`pending_models`)."""
+
+    def pending_models(self) -> list[BoundedGMM]:
+        """Mixtures prepared but not fitted yet."""
+        return []
+
+    def fit(self, series: pd.Series, *, seed: int = 0) -> "ColumnEncoder":
+        """Fit completely, sequentially. Returns ``self``."""
+        from syntho_hive.core.data.encoders.gmm import fit_modes
+
+        self.prepare(series, seed=seed)
+        for model in self.pending_models():
+            z, kwargs = model.fit_arguments()
+            model.set_modes(fit_modes(z, **kwargs))
+        return self
+
+    @property
+    @abstractmethod
+    def output_info(self) -> list[ColumnSpans]:
+        """Span descriptions in matrix order (empty for unmodelled/constant columns)."""
+
+    @property
+    def dim(self) -> int:
+        """Total width of the encoding."""
+        return sum(info.dim for info in self.output_info)
+
+    @abstractmethod
+    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        """Encode ``series`` into a float64 array of shape ``(len(series), dim)``."""
+
+    @abstractmethod
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """Decode a block of shape ``(n, dim)`` into a column with the training dtype."""
+
+    def category_index(self, spans_name: str, value: Any) -> int:
+        """Index of ``value`` in the discrete span ``spans_name``.
+
+        Raises:
+            GenerationError: If the span is not discrete or the value unknown.
+        """
+        raise GenerationError(
+            f"Column {self.column!r} ({self.sdtype}) is not discrete and cannot be conditioned on."
+        )

@@ -1,0 +1,250 @@
+"""Datetime columns (``datetime64`` with or without timezone, or date/time strings).
+
+Values are converted to whole multiples of the coarsest unit that represents every
+training value exactly (day, hour, minute, second, millisecond, microsecond, nanosecond),
+counted from the earliest value, and modelled like numbers (bounded mixture, integer
+rounding, null indicator). Timezone-aware columns are modelled in UTC and converted back to
+their zone. String columns keep their format: it is detected from
+:data:`DATETIME_FORMATS` (the first format that parses every distinct value and formats it
+back to the identical string) or given explicitly, and decoded values are formatted with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data.encoders.base import ColumnEncoder
+from syntho_hive.core.data.encoders.gmm import BoundedGMM
+from syntho_hive.core.data.encoders.numerical import NumericCore
+from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.exceptions import SchemaError
+
+__all__ = ["DatetimeEncoder", "DATETIME_FORMATS", "detect_datetime_format"]
+
+DATETIME_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y%m%d",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%Y-%m",
+)
+
+_UNITS_NS: tuple[tuple[str, int], ...] = (
+    ("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("m", 60 * 10**9), ("s", 10**9),
+    ("ms", 10**6), ("us", 10**3), ("ns", 1),
+)
+_FORMAT_CHECK_LIMIT = 50_000
+_NAT = np.iinfo(np.int64).min
+
+
+def detect_datetime_format(strings: pd.Series) -> str | None:
+    """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly.
+
+    Args:
+        strings: Non-null strings (the distinct ones are checked, at most 50,000).
+
+    Returns:
+        The ``strftime`` format, or ``None`` when no candidate fits.
+    """
+    distinct = pd.Series(pd.unique(strings.to_numpy(dtype=object))[:_FORMAT_CHECK_LIMIT], dtype=object)
+    if distinct.empty:
+        return DATETIME_FORMATS[0]
+    probe = distinct.iloc[:50]
+    for fmt in DATETIME_FORMATS:
+        if not _formats_exactly(probe, fmt):
+            continue
+        if _formats_exactly(distinct, fmt):
+            return fmt
+    return None
+
+
+def _formats_exactly(strings: pd.Series, fmt: str) -> bool:
+    parsed = pd.to_datetime(strings, format=fmt, errors="coerce")
+    if parsed.isna().any():
+        return False
+    return bool((parsed.dt.strftime(fmt) == strings).all())
+
+
+class DatetimeEncoder(ColumnEncoder):
+    """Encoder of a datetime column (see the module docstring).
+
+    Args:
+        column: Source column name.
+        max_modes: Upper bound on the mixture's components.
+        weight_threshold: Mixture components at or below this weight are pruned.
+        gmm_max_samples: Size of the subsample the mixture is fitted on.
+        bounds: Declared ``(min, max)`` (timestamps or strings ``pd.Timestamp`` accepts).
+        datetime_format: ``strftime`` format of a string column (detected when ``None``).
+    """
+
+    sdtype = "datetime"
+
+    def __init__(self, column: str, *, max_modes: int = 10, weight_threshold: float = 0.005,
+                 gmm_max_samples: int = 10_000, bounds: Sequence[Any] | None = None,
+                 datetime_format: str | None = None) -> None:
+        super().__init__(column)
+        self.bounds = tuple(bounds) if bounds is not None else None
+        self.format = datetime_format
+        self.core = NumericCore(column, max_modes=max_modes, weight_threshold=weight_threshold,
+                                gmm_max_samples=gmm_max_samples)
+        self.dtype: Any = None
+        self.marker: Any = None
+        self.tz: Any = None
+        self.native_unit = "ns"
+        self.step = 1
+        self.base = 0
+        self.is_string = False
+
+    # -- conversions --------------------------------------------------------------------
+    def _to_naive_utc(self, series: pd.Series) -> pd.Series:
+        """Parse/convert ``series`` to naive UTC ``datetime64``."""
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            return series.dt.tz_convert("UTC").dt.tz_localize(None)
+        if pd.api.types.is_datetime64_dtype(series.dtype):
+            return series
+        if self.is_string:
+            present = series.notna()
+            parsed = pd.to_datetime(series.where(present, None), format=self.format, errors="coerce")
+            bad = parsed.isna() & present
+            if bad.any():
+                raise SchemaError(
+                    f"Column {self.column!r}: {int(bad.sum())} value(s) do not match the datetime "
+                    f"format {self.format!r}, e.g. {series[bad].unique()[:5].tolist()}; pass the right "
+                    "format (TableConfig.datetime_formats) or declare the column 'categorical'."
+                )
+            return parsed
+        try:
+            parsed = pd.to_datetime(series)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(
+                f"Column {self.column!r} is declared datetime but its values cannot be read as "
+                f"dates ({exc}); declare another sdtype or convert the column."
+            ) from exc
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        return parsed
+
+    def _ticks(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Integer ticks in the native unit and the null mask."""
+        naive = self._to_naive_utc(series)
+        array = naive.to_numpy()
+        if array.dtype.kind != "M":
+            array = array.astype("datetime64[ns]")
+        unit = np.datetime_data(array.dtype)[0]
+        if unit != self.native_unit:
+            array = array.astype(f"datetime64[{self.native_unit}]")
+        ticks = array.view(np.int64)
+        return ticks, ticks == _NAT
+
+    def _bound_ticks(self, bound: Any) -> int:
+        stamp = pd.Timestamp(bound)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        elif self.tz is not None:
+            stamp = stamp.tz_localize(self.tz).tz_convert("UTC").tz_localize(None)
+        return int(np.datetime64(stamp.to_datetime64(), self.native_unit).astype(np.int64))
+
+    # -- encoder API --------------------------------------------------------------------
+    def prepare(self, series: pd.Series, *, seed: int) -> None:
+        """Learn format, timezone, unit, range and nulls; prepare the mixture.
+
+        Raises:
+            SchemaError: If string values match no known format (or the given one).
+        """
+        self.dtype = series.dtype
+        self.marker = null_marker(series)
+        self.tz = series.dt.tz if isinstance(series.dtype, pd.DatetimeTZDtype) else None
+        present = series.notna()
+        strings = series[present]
+        self.is_string = not pd.api.types.is_datetime64_any_dtype(series.dtype) and (
+            strings.empty or pd.api.types.infer_dtype(strings, skipna=True) == "string")
+        if self.is_string and self.format is None:
+            self.format = detect_datetime_format(strings.astype(object))
+            if self.format is None:
+                raise SchemaError(
+                    f"Column {self.column!r}: could not detect the datetime format of values such "
+                    f"as {strings.unique()[:3].tolist()}; set it in TableConfig.datetime_formats "
+                    "(a strftime format) or declare the column 'categorical'."
+                )
+        naive = self._to_naive_utc(series)
+        array = naive.to_numpy()
+        self.native_unit = np.datetime_data(array.dtype)[0] if array.dtype.kind == "M" else "ns"
+        ticks, nulls = self._ticks(series)
+        observed = ticks[~nulls]
+        native_ns = int(np.timedelta64(1, self.native_unit) / np.timedelta64(1, "ns"))
+        self.step = 1
+        for _, unit_ns in _UNITS_NS:
+            if unit_ns % native_ns:
+                continue
+            step = unit_ns // native_ns
+            if observed.size == 0 or np.all(observed % step == 0):
+                self.step = step
+                break
+        self.base = int(observed.min()) if observed.size else 0
+        values = np.full(ticks.size, np.nan)
+        values[~nulls] = ((observed - self.base) // self.step).astype(np.float64)
+        bounds = None
+        if self.bounds is not None:
+            low, high = self.bounds
+            bounds = (
+                None if low is None else -(-(self._bound_ticks(low) - self.base) // self.step),
+                None if high is None else (self._bound_ticks(high) - self.base) // self.step,
+            )
+        self.core.prepare(values, decimals=0, bounds=bounds, seed=seed)
+
+    def pending_models(self) -> list[BoundedGMM]:
+        return self.core.pending_models()
+
+    @property
+    def output_info(self) -> list[ColumnSpans]:
+        return self.core.output_info
+
+    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        ticks, nulls = self._ticks(series)
+        values = np.full(ticks.size, np.nan)
+        values[~nulls] = ((ticks[~nulls] - self.base) / self.step).astype(np.float64)
+        return self.core.encode(values, rng)
+
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        values = self.core.decode(block)
+        nulls = np.isnan(values)
+        ticks = np.full(values.size, _NAT, dtype=np.int64)
+        ticks[~nulls] = values[~nulls].astype(np.int64) * self.step + self.base
+        stamps = pd.Series(ticks.view(f"datetime64[{self.native_unit}]"), name=self.column)
+        if self.tz is not None:
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz)
+        if self.is_string:
+            text = stamps.dt.strftime(self.format).to_numpy(dtype=object)
+            return restore_objects(text, nulls, self.dtype, self.marker, self.column)
+        if isinstance(self.dtype, np.dtype) and self.dtype == object:
+            return restore_objects(stamps.to_numpy(dtype=object), nulls, self.dtype, self.marker,
+                                   self.column)
+        return stamps.astype(self.dtype)
+
+    def category_index(self, spans_name: str, value: Any) -> int:
+        return self.core.category_index(spans_name, value)

@@ -1,0 +1,172 @@
+"""Identifier columns: not modelled, generated unique in the training column's format.
+
+Learned formats (checked in this order):
+
+* ``int``: integer values (any integer dtype, or integral floats) -> the sequence
+  ``min, min + step, ...`` where ``step`` is the most common gap between sorted distinct values.
+* ``uuid``: strings shaped like ``8-4-4-4-12`` hex digits -> random version-4 UUIDs drawn from
+  the caller's generator (upper case if the training ids were), not ``uuid.uuid4()``.
+* ``code``: strings ``<prefix><digits>`` with one common prefix (``"C00042"``) -> the number
+  sequence as for ``int``, zero-padded to the training width when all ids had the same width.
+* ``random``: anything else -> random strings over the training ids' characters, as long as
+  the longest training id (longer if needed for uniqueness).
+
+Generated ids are never null. The output dtype is the training column's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.data._dtypes import null_marker, restore_numbers, restore_objects
+from syntho_hive.core.data.encoders.base import ColumnEncoder
+from syntho_hive.core.data.spans import ColumnSpans
+
+__all__ = ["IdGenerator"]
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_CODE = r"^(.*\D)?(\d+)$"
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_MAX_DRAWS = 100
+
+
+def _step(numbers: np.ndarray) -> int:
+    distinct = np.unique(numbers)
+    if distinct.size < 2:
+        return 1
+    gaps, counts = np.unique(np.diff(distinct), return_counts=True)
+    return int(max(gaps[np.argmax(counts)], 1))
+
+
+class IdGenerator(ColumnEncoder):
+    """Learn an id format; generate unique ids of that format on inverse transform.
+
+    Args:
+        column: Source column name.
+    """
+
+    sdtype = "id"
+
+    def __init__(self, column: str) -> None:
+        super().__init__(column)
+        self.kind = "int"
+        self.start = 0
+        self.step = 1
+        self.prefix = ""
+        self.width = 0
+        self.upper = False
+        self.alphabet = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
+        self.length = 12
+        self.dtype: Any = None
+        self.marker: Any = None
+
+    def prepare(self, series: pd.Series, *, seed: int) -> None:
+        self.dtype = series.dtype
+        self.marker = null_marker(series)
+        present = series.dropna()
+        numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+        if numeric:
+            values = present.to_numpy(dtype=np.float64)
+            if values.size == 0 or np.all(values == np.round(values)):
+                ints = present.to_numpy(dtype=np.int64)
+                self.kind = "int"
+                self.start = int(ints.min()) if ints.size else 0
+                self.step = _step(ints)
+                return
+        text = present.astype(str)
+        if not text.empty and text.str.match(_UUID).all():
+            self.kind = "uuid"
+            self.upper = not text.str.contains("[a-f]").any() and text.str.contains("[A-F]").any()
+            return
+        parts = text.str.extract(_CODE)
+        if not text.empty and parts[1].notna().all() and parts[0].fillna("").nunique() == 1:
+            digits = parts[1]
+            numbers = digits.astype(np.int64).to_numpy() if digits.str.len().max() <= 18 else None
+            if numbers is not None:
+                self.kind = "code"
+                self.prefix = str(parts[0].fillna("").iloc[0])
+                lengths = digits.str.len()
+                padded = lengths.nunique() == 1 and digits.str.startswith("0").any()
+                self.width = int(lengths.iloc[0]) if lengths.nunique() == 1 and (
+                    padded or lengths.iloc[0] > 1) else 0
+                self.start = int(numbers.min())
+                self.step = _step(numbers)
+                return
+        self.kind = "random"
+        joined = "".join(text.unique().tolist()) or "0123456789abcdefghijklmnopqrstuvwxyz"
+        self.alphabet = np.unique(np.frombuffer(joined.encode("utf-8"), dtype=np.uint8))
+        if self.alphabet.max() >= 128:  # non-ASCII ids: use a safe alphanumeric alphabet
+            self.alphabet = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
+        self.length = int(max(text.str.len().max() if not text.empty else 12, 1))
+
+    @property
+    def output_info(self) -> list[ColumnSpans]:
+        return []
+
+    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        return np.zeros((len(series), 0), dtype=np.float64)
+
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        """``n`` unique ids in the learned format and dtype."""
+        nulls = np.zeros(n, dtype=bool)
+        if self.kind == "int":
+            numbers = self.start + self.step * np.arange(n, dtype=np.int64)
+            return restore_numbers(numbers, nulls, self.dtype, self.marker, self.column)
+        if self.kind == "code":
+            numbers = self.start + self.step * np.arange(n, dtype=np.int64)
+            text = pd.Series(numbers.astype(str), dtype=object)
+            if self.width:
+                text = text.str.zfill(self.width)
+            values = (self.prefix + text).to_numpy(dtype=object)
+        elif self.kind == "uuid":
+            values = self._unique(n, rng, self._uuids)
+        else:
+            values = self._unique(n, rng, self._random_strings)
+        return self._restore(values, nulls)
+
+    def _restore(self, values: np.ndarray, nulls: np.ndarray) -> pd.Series:
+        if isinstance(self.dtype, pd.CategoricalDtype):
+            return pd.Series(pd.Categorical(values), name=self.column)
+        return restore_objects(values, nulls, self.dtype, self.marker, self.column)
+
+    @staticmethod
+    def _unique(n: int, rng: np.random.Generator, draw: Any) -> np.ndarray:
+        values = draw(n, rng)
+        for _ in range(_MAX_DRAWS):
+            _, first = np.unique(values, return_index=True)
+            if first.size == n:
+                return values
+            duplicate = np.ones(n, dtype=bool)
+            duplicate[first] = False
+            values[duplicate] = draw(int(duplicate.sum()), rng)
+        raise RuntimeError("could not draw unique ids")  # pragma: no cover - 2^-100 odds
+
+    def _uuids(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+        hexed = np.empty((n, 32), dtype=np.uint8)
+        hexed[:, 0::2] = _HEX[raw >> 4]
+        hexed[:, 1::2] = _HEX[raw & 0x0F]
+        chars = np.full((n, 36), ord("-"), dtype=np.uint8)
+        for src, dst in ((slice(0, 8), slice(0, 8)), (slice(8, 12), slice(9, 13)),
+                         (slice(12, 16), slice(14, 18)), (slice(16, 20), slice(19, 23)),
+                         (slice(20, 32), slice(24, 36))):
+            chars[:, dst] = hexed[:, src]
+        if self.upper:
+            chars = np.where((chars >= ord("a")) & (chars <= ord("f")), chars - 32, chars).astype(np.uint8)
+        return chars.view("S36").ravel().astype(str).astype(object)
+
+    def _random_strings(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        length = self.length
+        # Long enough that collisions are rare: alphabet^length >= 1000 * n^2.
+        needed = np.log(max(n, 2) ** 2 * 1000.0) / np.log(max(self.alphabet.size, 2))
+        length = max(length, int(np.ceil(needed)))
+        chars = self.alphabet[rng.integers(0, self.alphabet.size, size=(n, length))]
+        return chars.astype(np.uint8).view(f"S{length}").ravel().astype(str).astype(object)
+
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        return self.generate(block.shape[0], rng)

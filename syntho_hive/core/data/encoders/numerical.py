@@ -1,0 +1,317 @@
+"""Continuous columns: bounded mode-specific normalisation, null indicator, exact dtype.
+
+* Values are modelled by :class:`~syntho_hive.core.data.encoders.gmm.BoundedGMM` between the
+  observed ``[min, max]`` (or declared ``bounds``), so decoded values stay inside by
+  construction; output spans ``[tanh 1, softmax K]``.
+* Integers come back as integers; floats are rounded to the number of decimals detected in
+  the training column (up to 15; none detected -> full precision).
+* A partly-null column gets a ``"<column>#null"`` 2-way softmax indicator; the null rate is
+  learned, not imputed away. An all-null column and a constant column need no model.
+* Integer columns are shifted by their minimum (in exact integer arithmetic) before going to
+  floating point, so large integers (e.g. epoch nanoseconds) keep every digit.
+
+Round-trip precision: the transformed matrix is float32, so a value survives
+``inverse_transform(transform(x))`` exactly when ``(max - min) * 1e-7`` (times the mode's
+latent spread, typically < 1) is below half its resolution; wider ranges come back within
+float32 relative precision of the range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+from syntho_hive.core.data._dtypes import is_integer_like_dtype, null_marker, restore_numbers
+from syntho_hive.core.data.encoders.base import ColumnEncoder
+from syntho_hive.core.data.encoders.gmm import BoundedGMM
+from syntho_hive.core.data.encoders.nulls import NullIndicator
+from syntho_hive.core.data.spans import ColumnSpans, SpanInfo
+from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError
+
+__all__ = ["NumericalEncoder", "NumericCore", "detect_decimals", "numeric_values"]
+
+MAX_DECIMALS = 15
+_EPS_MAX = 1e-6
+_EPS_MIN = 1e-12
+_EPS_FULL_PRECISION = 1e-8
+
+
+def detect_decimals(values: np.ndarray, dtype: Any = np.float64) -> int | None:
+    """Smallest number of decimals that represents every value (within the dtype's precision).
+
+    Args:
+        values: Finite non-null values.
+        dtype: Storage dtype of the column (float32 columns are compared at float32 precision).
+
+    Returns:
+        ``0`` .. ``15``, or ``None`` when more than 15 decimals would be needed.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return 0
+    try:
+        resolution = np.finfo(dtype).eps
+    except (TypeError, ValueError):
+        resolution = np.finfo(np.float64).eps
+    tolerance = 4 * resolution * np.maximum(np.abs(values), 1.0)
+    for decimals in range(MAX_DECIMALS + 1):
+        if np.all(np.abs(np.round(values, decimals) - values) <= tolerance):
+            return decimals
+    return None
+
+
+def numeric_values(series: pd.Series, column: str) -> np.ndarray:
+    """The column as float64 with NaN for nulls.
+
+    Raises:
+        SchemaError: If the column holds non-numeric or infinite values.
+    """
+    if is_numeric_dtype(series.dtype) and not is_bool_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = converted.isna() & series.notna()
+        if bad.any():
+            examples = series[bad].unique()[:5].tolist()
+            raise SchemaError(
+                f"Column {column!r} is declared numerical but holds non-numeric values such as "
+                f"{examples}; declare it 'categorical' (or clean the values)."
+            )
+        values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(values).any():
+        raise SchemaError(
+            f"Column {column!r} holds infinite values; replace them (e.g. with nulls) before fitting."
+        )
+    return values
+
+
+class NumericCore:
+    """Nulls + bounded mixture (or a constant) for a float array with NaN nulls.
+
+    Shared by numerical and datetime columns (the latter pass integer time units).
+
+    Args:
+        column: Source column name.
+        max_modes: Upper bound on the mixture's components.
+        weight_threshold: Mixture components at or below this weight are pruned.
+        gmm_max_samples: Size of the subsample the mixture is fitted on.
+    """
+
+    def __init__(self, column: str, *, max_modes: int, weight_threshold: float,
+                 gmm_max_samples: int) -> None:
+        self.column = column
+        self.max_modes = max_modes
+        self.weight_threshold = weight_threshold
+        self.gmm_max_samples = gmm_max_samples
+        self.decimals: int | None = None
+        self.lo = 0.0
+        self.hi = 0.0
+        self.all_null = False
+        self.null_rate = 0.0
+        self.gmm: BoundedGMM | None = None
+        self.indicator: NullIndicator | None = None
+
+    def prepare(self, values: np.ndarray, *, decimals: int | None,
+                bounds: tuple[float | None, float | None] | None, seed: int) -> None:
+        """Learn range, precision and null rate; prepare the mixture.
+
+        Args:
+            values: Float64 values with NaN for nulls.
+            decimals: Decimals to round decoded values to (``None``: no rounding).
+            bounds: Declared ``(min, max)`` (``None`` entries use the observed extremes).
+            seed: Seed of the subsample and mixture.
+
+        Raises:
+            ConstraintViolationError: If the data lies outside declared bounds.
+        """
+        nulls = np.isnan(values)
+        observed = values[~nulls]
+        self.decimals = decimals
+        self.null_rate = float(nulls.mean()) if values.size else 0.0
+        self.all_null = observed.size == 0
+        self.indicator = NullIndicator(self.column) if nulls.any() and not self.all_null else None
+        self.gmm = None
+        if self.all_null:
+            return
+        lo, hi = float(observed.min()), float(observed.max())
+        declared_lo, declared_hi = bounds if bounds is not None else (None, None)
+        if declared_lo is not None:
+            self._check_bound(observed, float(declared_lo), below=True)
+            lo = self._aligned(float(declared_lo), up=True)
+        if declared_hi is not None:
+            self._check_bound(observed, float(declared_hi), below=False)
+            hi = self._aligned(float(declared_hi), up=False)
+        self.lo, self.hi = lo, hi
+        if hi <= lo:
+            return
+        resolution = 10.0 ** -decimals if decimals is not None else None
+        eps = _EPS_FULL_PRECISION if resolution is None else min(_EPS_MAX, max(_EPS_MIN, 0.1 * resolution / (hi - lo)))
+        self.gmm = BoundedGMM(lo, hi, eps, max_modes=self.max_modes,
+                              weight_threshold=self.weight_threshold,
+                              gmm_max_samples=self.gmm_max_samples)
+        self.gmm.prepare(observed, seed=seed)
+
+    def _aligned(self, bound: float, *, up: bool) -> float:
+        if self.decimals is None:
+            return bound
+        scale = 10.0**self.decimals
+        aligned = (math.ceil(bound * scale - 1e-9) if up else math.floor(bound * scale + 1e-9)) / scale
+        return round(aligned, self.decimals)
+
+    def _check_bound(self, observed: np.ndarray, bound: float, *, below: bool) -> None:
+        bad = observed < bound if below else observed > bound
+        if bad.any():
+            side = "min" if below else "max"
+            raise ConstraintViolationError(
+                f"Column {self.column!r}: {int(bad.sum())} value(s) violate the declared {side} "
+                f"{bound!r} (e.g. {observed[bad][:5].tolist()}); fix the data or the bound.",
+                column=self.column, count=int(bad.sum()), examples=observed[bad][:5].tolist(),
+            )
+
+    def pending_models(self) -> list[BoundedGMM]:
+        """The mixture when it still needs fitting."""
+        return [self.gmm] if self.gmm is not None and self.gmm.needs_fit else []
+
+    @property
+    def output_info(self) -> list[ColumnSpans]:
+        """``[tanh 1, softmax K]`` for the value (if modelled) and the null indicator (if any)."""
+        info = []
+        if self.gmm is not None:
+            info.append(ColumnSpans(self.column, (SpanInfo(1, "tanh"),
+                                                  SpanInfo(self.gmm.n_modes, "softmax"))))
+        if self.indicator is not None:
+            info.append(self.indicator.spans)
+        return info
+
+    @property
+    def value_dim(self) -> int:
+        """Width of the value part (0 for constant / all-null columns)."""
+        return 0 if self.gmm is None else 1 + self.gmm.n_modes
+
+    def encode(self, values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Encode float values with NaN nulls into ``(n, value_dim + indicator)``."""
+        nulls = np.isnan(values)
+        blocks = []
+        if self.gmm is not None:
+            filled = values
+            if nulls.any():
+                # Null rows carry an arbitrary in-range value (ignored on decode): draw
+                # observed values so the value spans keep the column's distribution.
+                filled = values.copy()
+                present = values[~nulls]
+                filled[nulls] = rng.choice(present, size=int(nulls.sum())) if present.size else self.lo
+            blocks.append(self.gmm.encode(filled, rng))
+        if self.indicator is not None:
+            blocks.append(self.indicator.encode(nulls))
+        if not blocks:
+            return np.zeros((values.size, 0), dtype=np.float64)
+        return np.hstack(blocks)
+
+    def decode(self, block: np.ndarray) -> np.ndarray:
+        """Decode to float values (rounded to the column's decimals) with NaN nulls."""
+        n = block.shape[0]
+        if self.all_null:
+            return np.full(n, np.nan)
+        if self.gmm is not None:
+            values = self.gmm.decode(block[:, : self.value_dim])
+            if self.decimals is not None:
+                values = np.round(values, self.decimals)
+        else:
+            values = np.full(n, self.lo)
+        if self.indicator is not None:
+            values[NullIndicator.decode(block[:, self.value_dim:])] = np.nan
+        return values
+
+    def category_index(self, spans_name: str, value: Any) -> int:
+        """Condition index on the null indicator (the only discrete part).
+
+        Raises:
+            GenerationError: For the value span or an unknown value.
+        """
+        if self.indicator is not None and spans_name == self.indicator.name:
+            return self.indicator.category_index(value)
+        raise GenerationError(
+            f"Column {self.column!r} is continuous and cannot be conditioned on"
+            + (f"; its null indicator {self.indicator.name!r} can." if self.indicator else ".")
+        )
+
+
+class NumericalEncoder(ColumnEncoder):
+    """Encoder of a continuous numeric column (see the module docstring).
+
+    Args:
+        column: Source column name.
+        max_modes: Upper bound on the mixture's components.
+        weight_threshold: Mixture components at or below this weight are pruned.
+        gmm_max_samples: Size of the subsample the mixture is fitted on.
+        bounds: Declared ``(min, max)``; ``None`` entries use the observed extremes.
+    """
+
+    sdtype = "numerical"
+
+    def __init__(self, column: str, *, max_modes: int = 10, weight_threshold: float = 0.005,
+                 gmm_max_samples: int = 10_000,
+                 bounds: Sequence[float | None] | None = None) -> None:
+        super().__init__(column)
+        self.bounds = tuple(bounds) if bounds is not None else None
+        self.core = NumericCore(column, max_modes=max_modes, weight_threshold=weight_threshold,
+                                gmm_max_samples=gmm_max_samples)
+        self.dtype: Any = None
+        self.marker: Any = None
+        self.base = 0
+
+    def prepare(self, series: pd.Series, *, seed: int) -> None:
+        """Learn dtype, precision, range and nulls; prepare the mixture."""
+        self.dtype = series.dtype
+        self.marker = null_marker(series)
+        values = numeric_values(series, self.column)
+        present = ~np.isnan(values)
+        integral = is_integer_like_dtype(series.dtype)
+        self.base = 0
+        if integral and present.any():
+            exact = series[series.notna()].to_numpy(dtype=np.int64)
+            self.base = int(exact.min())
+            values[present] = (exact - self.base).astype(np.float64)
+        decimals = 0 if integral else detect_decimals(values[present], _float_dtype(series.dtype))
+        bounds = None
+        if self.bounds is not None:
+            bounds = tuple(None if b is None else float(b) - self.base for b in self.bounds)
+        self.core.prepare(values, decimals=decimals, bounds=bounds, seed=seed)
+
+    def pending_models(self) -> list[BoundedGMM]:
+        return self.core.pending_models()
+
+    @property
+    def output_info(self) -> list[ColumnSpans]:
+        return self.core.output_info
+
+    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        values = numeric_values(series, self.column)
+        if self.base:
+            values = values - self.base
+        return self.core.encode(values, rng)
+
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        values = self.core.decode(block)
+        nulls = np.isnan(values)
+        if is_integer_like_dtype(self.dtype):
+            ints = np.zeros(values.size, dtype=np.int64)
+            ints[~nulls] = values[~nulls].astype(np.int64) + self.base
+            return restore_numbers(ints, nulls, self.dtype, self.marker, self.column)
+        return restore_numbers(values + self.base, nulls, self.dtype, self.marker, self.column)
+
+    def category_index(self, spans_name: str, value: Any) -> int:
+        return self.core.category_index(spans_name, value)
+
+
+def _float_dtype(dtype: Any) -> Any:
+    """NumPy float dtype whose precision the column's values carry."""
+    text = str(dtype).lower()
+    if "float32" in text or "float16" in text:
+        return np.float32
+    return np.float64

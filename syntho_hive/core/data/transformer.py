@@ -1,0 +1,355 @@
+"""The table-level reversible transformer: DataFrame <-> float32 matrix described by spans.
+
+Per column, by sdtype (declared, else :func:`~syntho_hive.core.metadata.detect.detect_sdtype`):
+
+==============  =========================================================================
+sdtype          encoder
+==============  =========================================================================
+numerical       :class:`NumericalEncoder` (bounded Bayesian-GMM mode-specific normalisation,
+                spans ``[tanh 1, softmax K]`` + ``"<col>#null"`` indicator when partly null);
+                integer-valued columns with at most ``low_cardinality`` (10) distinct values
+                and ``bool`` columns go to :class:`OneHotEncoder` instead (exact, conditionable)
+datetime        :class:`DatetimeEncoder` (numbers in the coarsest exact time unit)
+boolean         :class:`BooleanEncoder` (one-hot ``False``/``True``/missing)
+categorical     :class:`OneHotEncoder` up to ``max_onehot`` (50) categories, else
+                :class:`FrequencyEncoder` (one ``tanh`` span, no one-hot blow-up)
+text            :class:`FrequencyEncoder` (for now: free text is replayed, not generated)
+id              :class:`IdGenerator` (no spans; unique ids in the training format)
+==============  =========================================================================
+
+Mixtures are fitted in parallel (joblib, one task per numeric/datetime column, a seed per
+column derived with :func:`~syntho_hive._random.child_seed`), each on at most
+``gmm_max_samples`` rows.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from syntho_hive._random import child_seed
+from syntho_hive.core.data.encoders.base import ColumnEncoder
+from syntho_hive.core.data.encoders.boolean import BooleanEncoder
+from syntho_hive.core.data.encoders.categorical import OneHotEncoder
+from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
+from syntho_hive.core.data.encoders.frequency import DEFAULT_MAX_ONEHOT, FrequencyEncoder
+from syntho_hive.core.data.encoders.gmm import fit_modes
+from syntho_hive.core.data.encoders.ids import IdGenerator
+from syntho_hive.core.data.encoders.numerical import NumericalEncoder
+from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.metadata.schema import SDTYPES, SDType
+from syntho_hive.events import get_logger
+from syntho_hive.exceptions import GenerationError, NotFittedError, SchemaError
+
+__all__ = ["DataTransformer", "DEFAULT_LOW_CARDINALITY"]
+
+DEFAULT_LOW_CARDINALITY = 10
+"""Integer-valued numerical columns with at most this many distinct values are one-hot
+categoricals: exact, conditionable, and cheaper than a mixture for e.g. ratings or counts."""
+
+_LEARNED = frozenset({"output_info_", "output_dim_", "columns_", "sdtypes_",
+                      "discrete_column_names_", "encoders_"})
+_log = get_logger(__name__)
+
+
+class DataTransformer:
+    """Reversible column-wise encoding of a table for CTGAN-style networks.
+
+    Args:
+        max_modes: Upper bound on mixture components per numeric column.
+        weight_threshold: Mixture components at or below this weight are pruned.
+        gmm_max_samples: Rows of the random subsample each mixture is fitted on.
+        max_onehot: Categoricals with more categories (missing value included) use the
+            frequency encoder instead of one-hot.
+        low_cardinality: Integer-valued numerical columns with at most this many distinct
+            values are encoded as categoricals.
+        n_jobs: Parallel mixture fits (``-1``: all cores, ``1``: sequential).
+        backend: joblib backend for the parallel fits: ``"threading"`` (default; no process
+            start-up, measured as fast as processes here) or ``"loky"`` (processes).
+
+    Attributes:
+        output_info_: Spans of every modelled column, in matrix order.
+        output_dim_: Width of the transformed matrix.
+        columns_: Fitted columns in input order.
+        sdtypes_: Sdtype of every fitted column.
+        discrete_column_names_: Names of the discrete ``ColumnSpans`` in matrix order.
+    """
+
+    def __init__(self, *, max_modes: int = 10, weight_threshold: float = 0.005,
+                 gmm_max_samples: int = 10_000, max_onehot: int = DEFAULT_MAX_ONEHOT,
+                 low_cardinality: int = DEFAULT_LOW_CARDINALITY, n_jobs: int = -1,
+                 backend: str = "threading") -> None:
+        if max_modes < 1:
+            raise SchemaError(f"max_modes must be >= 1, got {max_modes}.")
+        if not 0 <= weight_threshold < 1:
+            raise SchemaError(f"weight_threshold must be in [0, 1), got {weight_threshold}.")
+        if gmm_max_samples < 2:
+            raise SchemaError(f"gmm_max_samples must be >= 2, got {gmm_max_samples}.")
+        if max_onehot < 1:
+            raise SchemaError(f"max_onehot must be >= 1, got {max_onehot}.")
+        if backend not in {"loky", "threading"}:
+            raise SchemaError(f"backend must be 'loky' or 'threading', got {backend!r}.")
+        self.max_modes = max_modes
+        self.weight_threshold = weight_threshold
+        self.gmm_max_samples = gmm_max_samples
+        self.max_onehot = max_onehot
+        self.low_cardinality = low_cardinality
+        self.n_jobs = n_jobs
+        self.backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _LEARNED:
+            raise NotFittedError(
+                f"DataTransformer.{name} is only available after fit(); call fit(data) first."
+            )
+        raise AttributeError(name)
+
+    # ------------------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame, sdtypes: Mapping[str, SDType] | None = None, *,
+            bounds: Mapping[str, tuple[Any, Any]] | None = None, seed: int = 0,
+            datetime_formats: Mapping[str, str] | None = None) -> "DataTransformer":
+        """Learn the encoding of every column of ``data``.
+
+        Args:
+            data: The training table (at least one row).
+            sdtypes: Sdtype per column; columns left out are detected.
+            bounds: Declared ``(min, max)`` per numerical/datetime column (``None`` sides use
+                the observed extremes); decoded values respect them by construction.
+            seed: Seed of the mixtures' subsamples and initialisations.
+            datetime_formats: ``strftime`` format per string datetime column (else detected).
+
+        Returns:
+            ``self``.
+
+        Raises:
+            SchemaError: On an empty table, duplicate column names, unknown columns or
+                sdtypes, bounds on a non-numeric column, undetectable datetime formats.
+            ConstraintViolationError: If data lies outside declared bounds.
+        """
+        started = time.perf_counter()
+        sdtypes = dict(sdtypes or {})
+        bounds = dict(bounds or {})
+        datetime_formats = dict(datetime_formats or {})
+        self._validate_fit_input(data, sdtypes, bounds, datetime_formats)
+        resolved: dict[str, SDType] = {}
+        encoders: list[ColumnEncoder] = []
+        for column in data.columns:
+            series = data[column].reset_index(drop=True)
+            sdtype = sdtypes.get(column) or detect_sdtype(series, str(column))
+            resolved[column] = sdtype
+            if column in bounds and sdtype not in {"numerical", "datetime"}:
+                raise SchemaError(
+                    f"Bounds were given for column {column!r} whose sdtype is {sdtype!r}; bounds "
+                    "apply to numerical and datetime columns only."
+                )
+            encoder = self._make_encoder(column, series, sdtype, bounds.get(column),
+                                         datetime_formats.get(column))
+            encoder.prepare(series, seed=child_seed(seed, "transformer", column))
+            encoders.append(encoder)
+        self._fit_mixtures(encoders)
+        self.encoders_ = encoders
+        self.columns_ = list(data.columns)
+        self.sdtypes_ = resolved
+        self.output_info_ = [info for encoder in encoders for info in encoder.output_info]
+        self.output_dim_ = int(sum(info.dim for info in self.output_info_))
+        self.discrete_column_names_ = [info.column for info in self.output_info_ if info.discrete]
+        self._owner = {info.column: encoder for encoder in encoders for info in encoder.output_info}
+        _log.debug("transformer_fitted", columns=len(self.columns_), output_dim=self.output_dim_,
+                   rows=len(data), seconds=round(time.perf_counter() - started, 3))
+        return self
+
+    @staticmethod
+    def _validate_fit_input(data: Any, sdtypes: Mapping[str, Any], bounds: Mapping[str, Any],
+                            datetime_formats: Mapping[str, Any]) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise SchemaError(f"DataTransformer.fit expects a pandas DataFrame, got {type(data).__name__}.")
+        if len(data) == 0:
+            raise SchemaError("Cannot fit the transformer on a table with no rows.")
+        if data.columns.has_duplicates:
+            dupes = data.columns[data.columns.duplicated()].unique().tolist()
+            raise SchemaError(f"Duplicate column names {dupes}; rename them before fitting.")
+        known = set(data.columns)
+        for label, mapping in (("sdtypes", sdtypes), ("bounds", bounds),
+                               ("datetime_formats", datetime_formats)):
+            unknown = [column for column in mapping if column not in known]
+            if unknown:
+                raise SchemaError(
+                    f"{label} names column(s) {unknown} that are not in the data; "
+                    f"data columns: {list(data.columns)}."
+                )
+        for column, sdtype in sdtypes.items():
+            if sdtype not in SDTYPES:
+                raise SchemaError(
+                    f"Unknown sdtype {sdtype!r} for column {column!r}; use one of {list(SDTYPES)}."
+                )
+
+    def _make_encoder(self, column: Any, series: pd.Series, sdtype: SDType, bounds: Any,
+                      datetime_format: str | None) -> ColumnEncoder:
+        mixture = {"max_modes": self.max_modes, "weight_threshold": self.weight_threshold,
+                   "gmm_max_samples": self.gmm_max_samples}
+        if sdtype == "id":
+            return IdGenerator(column)
+        if sdtype == "datetime":
+            return DatetimeEncoder(column, bounds=bounds, datetime_format=datetime_format, **mixture)
+        if sdtype == "boolean":
+            return BooleanEncoder(column)
+        if sdtype == "text":
+            return FrequencyEncoder(column, sdtype="text")
+        if sdtype == "categorical":
+            n_categories = series.nunique(dropna=True) + int(series.isna().any())
+            if n_categories > self.max_onehot:
+                return FrequencyEncoder(column)
+            return OneHotEncoder(column)
+        # numerical
+        if pd.api.types.is_bool_dtype(series.dtype):
+            return BooleanEncoder(column)
+        if bounds is None and self._is_low_cardinality_integer(series):
+            return OneHotEncoder(column, order="sorted")
+        return NumericalEncoder(column, bounds=bounds, **mixture)
+
+    def _is_low_cardinality_integer(self, series: pd.Series) -> bool:
+        if not pd.api.types.is_numeric_dtype(series.dtype):
+            return False
+        present = series.dropna()
+        if present.nunique() > self.low_cardinality:
+            return False
+        values = present.to_numpy(dtype=np.float64)
+        return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+
+    def _fit_mixtures(self, encoders: list[ColumnEncoder]) -> None:
+        models = [model for encoder in encoders for model in encoder.pending_models()]
+        if not models:
+            return
+        jobs = [model.fit_arguments() for model in models]
+        n_jobs = self.n_jobs if self.n_jobs != 0 else 1
+        if n_jobs == 1 or len(models) == 1:
+            results = [fit_modes(z, **kwargs) for z, kwargs in jobs]
+        else:
+            from sklearn.exceptions import ConvergenceWarning
+
+            workers = min(len(models), n_jobs) if n_jobs > 0 else n_jobs
+            threads = self.backend == "threading"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=ConvergenceWarning)
+                results = Parallel(n_jobs=workers, backend=self.backend)(
+                    delayed(fit_modes)(z, **kwargs, silence_warnings=not threads)
+                    for z, kwargs in jobs
+                )
+        for model, modes in zip(models, results):
+            model.set_modes(modes)
+
+    # ------------------------------------------------------------------------ transform
+    def _check_fitted(self, method: str) -> None:
+        if "encoders_" not in self.__dict__:
+            raise NotFittedError(
+                f"DataTransformer.{method}() called before fit(); call fit(data) first."
+            )
+
+    def transform(self, data: pd.DataFrame, *, rng: np.random.Generator) -> np.ndarray:
+        """Encode ``data`` (must hold every fitted column; extra columns are ignored).
+
+        Args:
+            data: A table with the fitted columns.
+            rng: Source of the mode and interval draws.
+
+        Returns:
+            Float32 array of shape ``(len(data), output_dim_)``.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            SchemaError: On missing columns or values/nulls unseen at fit.
+        """
+        self._check_fitted("transform")
+        if not isinstance(data, pd.DataFrame):
+            raise SchemaError(f"transform expects a pandas DataFrame, got {type(data).__name__}.")
+        missing = [column for column in self.columns_ if column not in data.columns]
+        if missing:
+            raise SchemaError(
+                f"transform: data lacks the fitted column(s) {missing}; pass a table with "
+                f"columns {self.columns_}."
+            )
+        out = np.empty((len(data), self.output_dim_), dtype=np.float32)
+        start = 0
+        for encoder in self.encoders_:
+            width = encoder.dim
+            if width == 0:
+                continue
+            block = encoder.transform(data[encoder.column].reset_index(drop=True), rng)
+            out[:, start:start + width] = block
+            start += width
+        return out
+
+    def inverse_transform(self, matrix: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
+        """Decode a matrix (e.g. a generator's output) into a table.
+
+        Softmax spans are read by arg-max (raw scores are fine), tanh spans are clipped to
+        ``[-1, 1]``; ids are generated unique.
+
+        Args:
+            matrix: Array of shape ``(n, output_dim_)``.
+            rng: Source of generated ids.
+
+        Returns:
+            A DataFrame with ``columns_`` in order and the training dtypes.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            GenerationError: If ``matrix`` has the wrong shape.
+        """
+        self._check_fitted("inverse_transform")
+        matrix = np.asarray(matrix)
+        if matrix.ndim != 2 or matrix.shape[1] != self.output_dim_:
+            raise GenerationError(
+                f"inverse_transform expects a 2-D matrix with {self.output_dim_} columns, "
+                f"got shape {matrix.shape}."
+            )
+        columns: dict[Any, pd.Series] = {}
+        start = 0
+        for encoder in self.encoders_:
+            width = encoder.dim
+            block = matrix[:, start:start + width]
+            start += width
+            columns[encoder.column] = encoder.inverse_transform(block, rng).reset_index(drop=True)
+        return pd.DataFrame(columns, columns=self.columns_)
+
+    # --------------------------------------------------------------------- conditioning
+    def condition_index(self, column: str, value: Any) -> tuple[int, int]:
+        """Locate ``column == value`` among the discrete spans (for conditional sampling).
+
+        Args:
+            column: A discrete span name (a one-hot column, or ``"<col>#null"``).
+            value: A category value (real value, missing value, or its display label).
+
+        Returns:
+            ``(index among discrete_column_names_, category index within that span)``.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            GenerationError: Unknown or non-discrete column, or unknown value (the message
+                lists the valid ones).
+        """
+        self._check_fitted("condition_index")
+        if column not in self.discrete_column_names_:
+            if column in self.columns_:
+                reason = (f"column {column!r} (sdtype {self.sdtypes_[column]!r}) is not encoded "
+                          "as a discrete one-hot span")
+            else:
+                reason = f"unknown column {column!r}"
+            raise GenerationError(
+                f"Cannot condition on {reason}; conditionable columns: "
+                f"{self.discrete_column_names_}."
+            )
+        encoder = self._owner[column]
+        return self.discrete_column_names_.index(column), encoder.category_index(column, value)
+
+    def __repr__(self) -> str:
+        if "encoders_" not in self.__dict__:
+            return "DataTransformer(unfitted)"
+        return f"DataTransformer(columns={len(self.columns_)}, output_dim={self.output_dim_})"

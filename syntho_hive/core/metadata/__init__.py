@@ -1,0 +1,23 @@
+"""Schema of a dataset: tables, keys, semantic types, constraints; detection, validation, IO."""
+
+from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.metadata.schema import (
+    SDTYPES,
+    Constraint,
+    FixedCombinations,
+    Inequality,
+    Metadata,
+    SDType,
+    TableConfig,
+)
+
+__all__ = [
+    "Metadata",
+    "TableConfig",
+    "Constraint",
+    "Inequality",
+    "FixedCombinations",
+    "SDType",
+    "SDTYPES",
+    "detect_sdtype",
+]

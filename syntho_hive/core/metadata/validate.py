@@ -1,0 +1,334 @@
+"""Schema validation: find every problem in a :class:`Metadata` (and its data) at once.
+
+Used by ``Metadata.validate_schema``. Nothing stops at the first problem: all issues are
+collected and raised together in one :class:`~syntho_hive.exceptions.SchemaValidationError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from syntho_hive.exceptions import SchemaError, SchemaValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from syntho_hive.core.metadata.schema import Metadata, TableConfig
+
+__all__ = ["validate_metadata", "schema_issues", "data_issues"]
+
+_MAX_EXAMPLES = 5
+
+
+def _examples(values: pd.Series | list[Any]) -> list[Any]:
+    items = values.tolist() if isinstance(values, pd.Series) else list(values)
+    return [v.item() if isinstance(v, np.generic) else v for v in items[:_MAX_EXAMPLES]]
+
+
+def _split_fk(target: str) -> tuple[str, str] | None:
+    """``"parent.col"`` -> ``("parent", "col")``; the last dot separates the column."""
+    parent, dot, column = str(target).rpartition(".")
+    if not dot or not parent or not column:
+        return None
+    return parent, column
+
+
+def _referenced_columns(table: TableConfig) -> list[tuple[str, str]]:
+    """(column, where it is referenced) for every column name the table config uses."""
+    refs: list[tuple[str, str]] = [(c, "pk") for c in table.pk_columns]
+    refs += [(c, "fk") for c in table.fk]
+    refs += [(c, "constraints") for c in table.constraints]
+    for q in table.inequalities:
+        refs += [(q.low, "inequalities"), (q.high, "inequalities")]
+    for group in table.fixed_combinations:
+        refs += [(c, "fixed_combinations") for c in group.columns]
+    refs += [(c, "pii_cols") for c in table.pii_cols]
+    refs += [(c, "datetime_formats") for c in table.datetime_formats]
+    return refs
+
+
+def _as_comparable(bound: Any) -> tuple[str, Any] | None:
+    """A (kind, value) pair for ordering bounds: numbers, or dates from strings."""
+    if isinstance(bound, bool):
+        return None
+    if isinstance(bound, (int, float)):
+        return "number", float(bound)
+    try:
+        return "number", float(bound)
+    except (TypeError, ValueError):
+        pass
+    try:
+        stamp = pd.Timestamp(bound)
+    except (TypeError, ValueError):
+        return None
+    if stamp is pd.NaT:
+        return None
+    return "date", stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+def schema_issues(metadata: Metadata) -> list[str]:
+    """Problems visible from the metadata alone.
+
+    Args:
+        metadata: The schema.
+
+    Returns:
+        One line per problem (empty when clean).
+    """
+    issues: list[str] = []
+    tables = metadata.tables
+    for name, table in tables.items():
+        where = f"table {name!r}"
+        for pk in table.pk_columns:
+            sdtype = table.columns.get(pk)
+            if sdtype is not None and sdtype != "id":
+                issues.append(
+                    f"{where}: primary key {pk!r} is declared as sdtype {sdtype!r}; keys must be "
+                    f"'id' (set columns[{pk!r}] = 'id' or drop it from columns)."
+                )
+        for child_col, target in table.fk.items():
+            sdtype = table.columns.get(child_col)
+            if sdtype is not None and sdtype != "id":
+                issues.append(
+                    f"{where}: foreign key {child_col!r} is declared as sdtype {sdtype!r}; keys "
+                    f"must be 'id' (set columns[{child_col!r}] = 'id')."
+                )
+            split = _split_fk(target)
+            if split is None:
+                issues.append(
+                    f"{where}: foreign key {child_col!r} -> {target!r} must be written "
+                    "'parent_table.parent_column'."
+                )
+                continue
+            parent_name, parent_col = split
+            parent = tables.get(parent_name)
+            if parent is None:
+                issues.append(
+                    f"{where}: foreign key {child_col!r} points at unknown table {parent_name!r}; "
+                    f"known tables: {sorted(tables)}."
+                )
+                continue
+            if not parent.pk_columns:
+                issues.append(
+                    f"{where}: foreign key {child_col!r} points at table {parent_name!r}, which "
+                    "has no primary key; declare pk for it."
+                )
+            elif parent_col not in parent.pk_columns:
+                issues.append(
+                    f"{where}: foreign key {child_col!r} points at {target!r}, which is not the "
+                    f"primary key of {parent_name!r} ({parent.pk_columns}); point it at the pk."
+                )
+        if table.parent_context_cols:
+            if not table.fk:
+                issues.append(
+                    f"{where}: parent_context_cols {table.parent_context_cols} are set but the "
+                    "table has no foreign key to a parent; add fk or drop them."
+                )
+        for column, constraint in table.constraints.items():
+            if constraint.min is None or constraint.max is None:
+                continue
+            low, high = _as_comparable(constraint.min), _as_comparable(constraint.max)
+            if low is None or high is None or low[0] != high[0]:
+                issues.append(
+                    f"{where}: constraint on {column!r} has min={constraint.min!r} and "
+                    f"max={constraint.max!r}, which cannot be compared; use two numbers or two "
+                    "ISO dates."
+                )
+            elif low[1] > high[1]:
+                issues.append(
+                    f"{where}: constraint on {column!r} has min={constraint.min!r} greater than "
+                    f"max={constraint.max!r}; swap or fix them."
+                )
+        issues += _structure_issues(table)
+    return issues
+
+
+def _structure_issues(table: TableConfig) -> list[str]:
+    """Inequality/combination layouts the constraint engine cannot honour."""
+    from syntho_hive.core.constraints import ConstraintEngine
+
+    try:
+        ConstraintEngine(table)
+    except SchemaError as exc:
+        return [str(exc)]
+    return []
+
+
+def _dtype_family(series: pd.Series) -> str:
+    dtype = series.dtype
+    if ptypes.is_bool_dtype(dtype):
+        return "boolean"
+    if ptypes.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if ptypes.is_numeric_dtype(dtype):
+        if ptypes.is_float_dtype(dtype):
+            values = series.dropna()
+            if len(values) and not np.array_equal(np.floor(values), values):
+                return "float"
+        return "integer"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _dtype_family(pd.Series(dtype.categories))
+    non_null = series.dropna()
+    if non_null.empty:
+        return "empty"
+    kind = ptypes.infer_dtype(non_null, skipna=True)
+    return {"integer": "integer", "floating": "float", "string": "string",
+            "boolean": "boolean", "datetime": "datetime", "datetime64": "datetime"}.get(kind, kind)
+
+
+def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Problems found by checking the data against the metadata.
+
+    Args:
+        metadata: The schema.
+        real_data: ``{table_name: DataFrame}``; tables absent here are not checked.
+
+    Returns:
+        One line per problem (empty when clean).
+    """
+    from syntho_hive.core.constraints import ConstraintEngine
+
+    issues: list[str] = []
+    for name in real_data:
+        if name not in metadata.tables:
+            issues.append(
+                f"data has table {name!r}, which is not in the metadata "
+                f"({sorted(metadata.tables)}); add it with Metadata.add_table({name!r}, ...)."
+            )
+    for name, table in metadata.tables.items():
+        df = real_data.get(name)
+        if df is None:
+            continue
+        where = f"table {name!r}"
+        if not isinstance(df, pd.DataFrame):
+            issues.append(f"{where}: data is a {type(df).__name__}, expected a pandas DataFrame.")
+            continue
+        present = {str(c) for c in df.columns}
+        missing: dict[str, str] = {}
+        for column, place in _referenced_columns(table) + [(c, "columns") for c in table.columns]:
+            if column not in present:
+                missing.setdefault(column, place)
+        for column, place in missing.items():
+            issues.append(
+                f"{where}: column {column!r} (named in {place}) is missing from the data; "
+                f"data columns: {sorted(present)}."
+            )
+        pk_cols = [c for c in table.pk_columns if c in present]
+        if pk_cols and len(pk_cols) == len(table.pk_columns):
+            keys = df[pk_cols]
+            nulls = keys.isna().any(axis=1)
+            if nulls.any():
+                issues.append(
+                    f"{where}: primary key {table.pk!r} has {int(nulls.sum())} null value(s) "
+                    f"(rows {_examples(pd.Series(df.index[nulls.to_numpy()]))}); keys must be "
+                    "non-null."
+                )
+            dupes = keys[~nulls].duplicated(keep=False)
+            if dupes.any():
+                values = keys[~nulls][dupes]
+                shown = (values.iloc[:, 0].drop_duplicates() if len(pk_cols) == 1
+                         else pd.Series(list(values.drop_duplicates().itertuples(index=False))))
+                issues.append(
+                    f"{where}: primary key {table.pk!r} has {int(dupes.sum())} row(s) with "
+                    f"duplicated values (examples: {_examples(shown)}); keys must be unique."
+                )
+        for child_col, target in table.fk.items():
+            split = _split_fk(target)
+            if split is None or child_col not in present:
+                continue
+            parent_name, parent_col = split
+            parent_df = real_data.get(parent_name)
+            if not isinstance(parent_df, pd.DataFrame):
+                continue
+            if parent_col not in parent_df.columns:
+                issues.append(
+                    f"{where}: foreign key {child_col!r} points at {target!r}, but the data of "
+                    f"{parent_name!r} has no column {parent_col!r}."
+                )
+                continue
+            child, parent = df[child_col], parent_df[parent_col]
+            fam_child, fam_parent = _dtype_family(child), _dtype_family(parent)
+            if "empty" not in (fam_child, fam_parent) and fam_child != fam_parent:
+                issues.append(
+                    f"{where}: foreign key {child_col!r} has dtype {child.dtype} ({fam_child}) but "
+                    f"{target!r} has dtype {parent.dtype} ({fam_parent}); cast one so they match."
+                )
+                continue
+            values = child.dropna()
+            orphan = ~values.isin(parent.dropna())
+            if orphan.any():
+                distinct = values[orphan].drop_duplicates()
+                issues.append(
+                    f"{where}: foreign key {child_col!r} has {int(orphan.sum())} row(s) with no "
+                    f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
+                    f"{_examples(distinct)}); drop those rows or add the parents."
+                )
+        issues += _context_issues(table, real_data)
+        try:
+            engine = ConstraintEngine(table)
+        except SchemaError:
+            continue  # already reported by schema_issues
+        if any(c not in present for c in engine._required_columns()):
+            continue  # already reported as missing columns
+        try:
+            violations = engine.find_violations(df, context=f"{where} data")
+        except SchemaError as exc:
+            issues.append(str(exc))
+            continue
+        issues += [str(v) for v in violations]
+    return issues
+
+
+def _context_issues(table: TableConfig, real_data: Mapping[str, pd.DataFrame]) -> list[str]:
+    """parent_context_cols that no parent table's data has."""
+    parent_frames = []
+    for target in table.fk.values():
+        split = _split_fk(target)
+        frame = real_data.get(split[0]) if split else None
+        if not isinstance(frame, pd.DataFrame):
+            return []  # cannot tell without every parent's data
+        parent_frames.append(frame)
+    if not parent_frames:
+        return []
+    available = set().union(*[{str(c) for c in f.columns} for f in parent_frames])
+    unknown = [c for c in table.parent_context_cols if c not in available]
+    if not unknown:
+        return []
+    return [
+        f"table {table.name!r}: parent_context_cols {unknown} are not columns of its parent "
+        f"table(s) {sorted({_split_fk(t)[0] for t in table.fk.values()})}; fix the names."
+    ]
+
+
+def validate_metadata(metadata: Metadata,
+                      real_data: Mapping[str, pd.DataFrame] | None = None) -> None:
+    """Raise one :class:`SchemaValidationError` listing every problem, or return ``None``.
+
+    Args:
+        metadata: The schema.
+        real_data: Optional ``{table_name: DataFrame}`` to check against the schema.
+
+    Raises:
+        SchemaValidationError: If any problem was found (``issues`` lists them all).
+        SchemaError: If ``real_data`` is not a mapping.
+    """
+    issues = schema_issues(metadata)
+    if real_data is not None:
+        if isinstance(real_data, pd.DataFrame):
+            if len(metadata.tables) != 1:
+                raise SchemaError(
+                    "validate_schema(real_data=DataFrame) needs a single-table metadata; pass "
+                    "{table_name: DataFrame} instead."
+                )
+            real_data = {next(iter(metadata.tables)): real_data}
+        if not isinstance(real_data, Mapping):
+            raise SchemaError(
+                "validate_schema(real_data=...) expects {table_name: DataFrame}, got "
+                f"{type(real_data).__name__}."
+            )
+        issues += data_issues(metadata, real_data)
+    if issues:
+        raise SchemaValidationError(issues)

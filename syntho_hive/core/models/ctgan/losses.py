@@ -1,0 +1,64 @@
+"""CTGAN's losses: WGAN-GP gradient penalty (PacGAN form) and the generator's condition loss."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["gradient_penalty", "condition_loss", "wasserstein_critic_loss"]
+
+
+def wasserstein_critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """The critic's WGAN loss, ``mean(D(fake)) - mean(D(real))``."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *, pac: int,
+                     generator: torch.Generator, weight: float = 10.0) -> torch.Tensor:
+    """WGAN-GP penalty ``weight * E[(||grad D(x_hat)|| - 1)^2]`` on interpolated pac-groups.
+
+    One interpolation coefficient is drawn per pac group (rows packed into one critic input
+    share it), and the gradient norm is taken over the whole packed input.
+
+    Args:
+        critic: The PacGAN critic; called as ``critic(x, generator)``.
+        real: Real critic inputs, shape ``(batch, width)``.
+        fake: Fake critic inputs (detached), same shape.
+        pac: Pack size (``batch`` is a multiple of it).
+        generator: Random source for the coefficients and the critic's dropout.
+        weight: The penalty weight lambda.
+
+    Returns:
+        A scalar tensor (differentiable w.r.t. the critic's parameters).
+    """
+    batch, width = real.shape
+    groups = batch // pac
+    alpha = torch.rand((groups, 1, 1), generator=generator, device=real.device, dtype=real.dtype)
+    alpha = alpha.expand(groups, pac, width).reshape(batch, width)
+    mixed = (alpha * real + (1.0 - alpha) * fake).requires_grad_(True)
+    scores = critic(mixed, generator)
+    (grads,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    norms = grads.reshape(groups, pac * width).norm(2, dim=1)
+    return weight * ((norms - 1.0) ** 2).mean()
+
+
+def condition_loss(raw: torch.Tensor, column: torch.Tensor, category: torch.Tensor,
+                   span_index: torch.Tensor, span_pad: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy between the generator's logits on the conditioned column and the condition.
+
+    Only the column named in each row's conditional vector contributes (the paper's mask),
+    so the loss is one gather and one ``cross_entropy`` for the whole batch.
+
+    Args:
+        raw: Raw generator output (before activations), shape ``(batch, data_dim)``.
+        column: Conditioned discrete column per row, ``(batch,)``.
+        category: Required category per row, ``(batch,)``.
+        span_index: ``(n_discrete, max_categories)`` matrix column of every category (padded).
+        span_pad: ``(n_discrete, max_categories)`` mask of the padding.
+
+    Returns:
+        Sum of the per-row cross-entropies divided by the batch size.
+    """
+    logits = raw.gather(1, span_index[column])
+    logits = logits.masked_fill(span_pad[column], float("-inf"))
+    return nn.functional.cross_entropy(logits, category, reduction="sum") / raw.shape[0]

@@ -1,0 +1,820 @@
+"""CTGAN (Xu et al., 2019, "Modeling Tabular Data using Conditional GAN").
+
+Pipeline::
+
+    fit:    data -> ConstraintEngine.fit/transform -> DataTransformer.fit/transform -> tensors
+            -> WGAN-GP training of a residual generator against a PacGAN critic, with the
+               conditional vector sampled by training-by-sampling (log-frequency)
+    sample: noise + conditional vector (+ parent context) -> generator -> tanh / hard one-hot
+            -> DataTransformer.inverse_transform -> ConstraintEngine.reverse_transform
+            -> resample rows that fail conditions or constraints -> exactly ``num_rows`` rows
+
+All randomness comes from local generators derived from the seed (``syntho_hive._random``):
+the same seed gives bit-identical output across runs and processes on the same device.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
+from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from syntho_hive.core.constraints import ConstraintEngine
+from syntho_hive.core.data import DataTransformer
+from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.models.base import ConditionalGenerativeModel
+from syntho_hive.core.models.ctgan.activation import SpanActivation
+from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
+from syntho_hive.core.models.ctgan.losses import condition_loss, gradient_penalty, wasserstein_critic_loss
+from syntho_hive.core.models.ctgan.networks import Discriminator, Generator, build
+from syntho_hive.events import get_logger, progress
+from syntho_hive.exceptions import (
+    ConstraintViolationError,
+    GenerationError,
+    NotFittedError,
+    SchemaError,
+    SerializationError,
+    TrainingError,
+)
+
+__all__ = ["CTGAN"]
+
+_log = get_logger(__name__)
+
+#: Constructor parameters saved in checkpoints (and restored by ``load``).
+_HYPER_PARAMETERS = ("embedding_dim", "generator_dim", "discriminator_dim", "generator_lr",
+                     "discriminator_lr", "weight_decay", "batch_size", "epochs", "pac",
+                     "discriminator_steps", "log_frequency", "max_modes")
+#: Rows generated per forward pass when sampling.
+_SAMPLE_CHUNK = 20_000
+#: Rounds of generate-and-reject before giving up on conditions / constraints.
+_MAX_ROUNDS = 25
+#: Most rows held out for validation when ``checkpoint_dir`` is given.
+_MAX_VALIDATION_ROWS = 5_000
+_METRICS_FILE = "training_metrics.csv"
+
+
+def _resolve_device(device: str | torch.device) -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _adam(params: Any, lr: float, weight_decay: float) -> torch.optim.Adam:
+    """Adam with the paper's betas; the fused kernel (several times faster on CPU) when available."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError):  # fused Adam needs torch >= 2.4 on CPU; same maths otherwise
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay)
+
+
+@dataclass
+class _TrainingData:
+    """Transformed training tensors (on the model device)."""
+
+    matrix: torch.Tensor
+    context: torch.Tensor | None
+
+
+class CTGAN(ConditionalGenerativeModel):
+    """Conditional tabular GAN with mode-specific normalisation and training-by-sampling.
+
+    Args:
+        metadata: Schema of the data (the table to model is chosen by ``fit(table_name=...)``,
+            or is the only table). ``None`` detects it from the data at ``fit``.
+        embedding_dim: Width of the generator's noise input.
+        generator_dim: Width of each residual block of the generator.
+        discriminator_dim: Width of each hidden layer of the critic.
+        generator_lr: Adam learning rate of the generator.
+        discriminator_lr: Adam learning rate of the critic.
+        weight_decay: Adam weight decay (both networks).
+        batch_size: Rows per training step; a multiple of ``pac``.
+        epochs: Training epochs (an epoch is ``max(1, n_rows // batch_size)`` steps).
+        pac: Rows packed into one critic sample (PacGAN).
+        discriminator_steps: Critic updates per generator update.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
+        log_frequency: Training-by-sampling with log-frequency category probabilities.
+        max_modes: Most GMM modes per numerical column (passed to the transformer).
+
+    Example:
+        >>> model = CTGAN(metadata, epochs=100).fit(df, seed=0)
+        >>> model.save("model_dir")
+        >>> CTGAN().load("model_dir").sample(1000, seed=1)
+    """
+
+    def __init__(self, metadata: Metadata | None = None, *, embedding_dim: int = 128,
+                 generator_dim: Sequence[int] = (256, 256), discriminator_dim: Sequence[int] = (256, 256),
+                 generator_lr: float = 2e-4, discriminator_lr: float = 2e-4, weight_decay: float = 1e-6,
+                 batch_size: int = 500, epochs: int = 300, pac: int = 10, discriminator_steps: int = 1,
+                 device: str | torch.device = "auto", log_frequency: bool = True, max_modes: int = 10) -> None:
+        self.metadata = metadata
+        self.embedding_dim = embedding_dim
+        self.generator_dim = tuple(generator_dim)
+        self.discriminator_dim = tuple(discriminator_dim)
+        self.generator_lr = generator_lr
+        self.discriminator_lr = discriminator_lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.pac = pac
+        self.discriminator_steps = discriminator_steps
+        self.device = device
+        self.log_frequency = log_frequency
+        self.max_modes = max_modes
+        self._reset_state()
+
+    # ------------------------------------------------------------------ state
+    def _reset_state(self) -> None:
+        self.table_: TableConfig | None = None
+        self.constraint_engine_: Any = None
+        self.transformer_: Any = None
+        self.context_transformer_: Any = None
+        self.context_columns_: list[str] = []
+        self.output_info_: list[ColumnSpans] = []
+        self.layout_: ConditionalLayout | None = None
+        self.columns_: list[str] = []
+        self.seed_: int | None = None
+        self.generator_: Generator | None = None
+        self.discriminator_: Discriminator | None = None
+        self.device_: torch.device | None = None
+        self.history_: list[dict[str, float]] = []
+        self._sampler: ConditionalSampler | None = None
+        self._activation: SpanActivation | None = None
+        self._fitted = False
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the model can sample (fitted or loaded)."""
+        return self._fitted
+
+    def hyper_parameters(self) -> dict[str, Any]:
+        """The constructor parameters that define training and the architecture."""
+        params = {name: getattr(self, name) for name in _HYPER_PARAMETERS}
+        params["generator_dim"] = [int(v) for v in self.generator_dim]
+        params["discriminator_dim"] = [int(v) for v in self.discriminator_dim]
+        return params
+
+    def _check_parameters(self) -> None:
+        problems: list[str] = []
+        for name in ("embedding_dim", "batch_size", "epochs", "pac", "discriminator_steps", "max_modes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                problems.append(f"{name} must be a positive integer, got {value!r}")
+        for name in ("generator_dim", "discriminator_dim"):
+            if not all(isinstance(v, (int, np.integer)) and v >= 1 for v in getattr(self, name)):
+                problems.append(f"{name} must be a sequence of positive integers, got {getattr(self, name)!r}")
+        for name in ("generator_lr", "discriminator_lr", "weight_decay"):
+            if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0:
+                problems.append(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
+        if not problems and self.batch_size % self.pac:
+            problems.append(f"batch_size ({self.batch_size}) must be a multiple of pac ({self.pac}); "
+                            f"e.g. batch_size={max(self.pac, self.batch_size // self.pac * self.pac)}")
+        if problems:
+            raise TrainingError("Invalid CTGAN parameters: " + "; ".join(problems) + ".")
+
+    def _require_fitted(self, action: str) -> None:
+        if not self._fitted:
+            raise NotFittedError(f"Cannot {action}: this CTGAN is not fitted. Call fit(data) or "
+                                 "load(path) first.")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
+            seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
+            checkpoint_every: int = 1, validation_fraction: float = 0.1, **kwargs: Any) -> "CTGAN":
+        """Learn the distribution of ``data``.
+
+        Args:
+            data: Training rows.
+            context: Parent-context rows aligned with ``data`` (same length), fed to both networks.
+            table_name: Table of ``metadata`` describing ``data`` (default: the only table).
+            seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``).
+            progress_bar: Show a tqdm bar over epochs.
+            checkpoint_dir: When given, hold out a validation sample, score it every
+                ``checkpoint_every`` epochs (column-shape similarity) and keep
+                ``best_checkpoint/``, ``final_checkpoint/`` and ``training_metrics.csv`` there.
+            checkpoint_every: Epochs between validations (with ``checkpoint_dir``).
+            validation_fraction: Share of rows held out for validation (at most 5,000 rows).
+
+        Returns:
+            ``self``.
+
+        Raises:
+            TrainingError: Invalid parameters, empty data, misaligned context, or a NaN/inf loss
+                (the message names the epoch).
+            SchemaError: The metadata does not describe ``data``.
+            ConstraintViolationError: ``data`` violates a declared constraint.
+        """
+        if kwargs:
+            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
+        self._check_parameters()
+        self._check_training_input(data, context)
+        if checkpoint_dir is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
+            raise TrainingError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}.")
+        if checkpoint_dir is not None and not 0.0 < validation_fraction < 1.0:
+            raise TrainingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}.")
+        self._reset_state()
+        seed = resolve_seed(seed)
+        self.seed_ = seed
+        self.device_ = _resolve_device(self.device)
+        tensors = self._prepare(data, context, table_name, seed)
+
+        validation: tuple[pd.DataFrame, pd.DataFrame | None] | None = None
+        train_rows = torch.arange(len(data), device=self.device_)
+        if checkpoint_dir is not None:
+            validation, train_rows = self._split_validation(data, context, seed, validation_fraction)
+        matrix = tensors.matrix[train_rows]
+        ctx = tensors.context[train_rows] if tensors.context is not None else None
+        self._build_networks(seed)
+        self._sampler = ConditionalSampler(self.layout_, self.device_, log_frequency=self.log_frequency,
+                                           matrix=matrix)
+        self._train(matrix, ctx, seed, progress_bar, checkpoint_dir, checkpoint_every, validation)
+        self._fitted = True
+        return self
+
+    @staticmethod
+    def _check_training_input(data: Any, context: Any) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
+        if len(data) == 0 or data.shape[1] == 0:
+            raise TrainingError(f"Cannot fit CTGAN on an empty table ({data.shape[0]} rows, "
+                                f"{data.shape[1]} columns); pass the training rows.")
+        if context is not None:
+            if not isinstance(context, pd.DataFrame):
+                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+            if len(context) != len(data):
+                raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
+                                    "parent-context row per training row.")
+            if context.shape[1] == 0:
+                raise TrainingError("context has no columns; pass context=None instead.")
+
+    def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
+        if self.metadata is None or not self.metadata.tables:
+            detected = Metadata.detect(data, table_name or "table")
+            return next(iter(detected.tables.values()))
+        if table_name is not None:
+            return self.metadata.get_table(table_name)
+        if len(self.metadata.tables) == 1:
+            return next(iter(self.metadata.tables.values()))
+        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
+                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
+
+    def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table_name: str | None,
+                 seed: int) -> _TrainingData:
+        """Fit constraints and transformers; return the training tensors."""
+        table = self._resolve_table(data, table_name)
+        engine = ConstraintEngine(table).fit(data)
+        reparam = engine.transform(data)
+        sdtypes: dict[str, Any] = {c: t for c, t in table.columns.items() if c in reparam.columns}
+        sdtypes.update(engine.derived_sdtypes)
+        sdtypes.update({c: "id" for c in table.key_columns if c in reparam.columns})
+        bounds = {**engine.bounds, **getattr(engine, "datetime_bounds", {})}
+        formats = {c: f for c, f in table.datetime_formats.items() if c in reparam.columns}
+        transformer = DataTransformer(max_modes=self.max_modes).fit(
+            reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
+        matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
+        self.table_ = table
+        self.constraint_engine_ = engine
+        self.transformer_ = transformer
+        self.output_info_ = list(transformer.output_info_)
+        self.columns_ = [str(c) for c in data.columns]
+        self.layout_ = ConditionalLayout.from_output_info(self.output_info_, matrix)
+        ctx_tensor = None
+        if context is not None:
+            self.context_columns_ = [str(c) for c in context.columns]
+            self.context_transformer_ = DataTransformer(max_modes=self.max_modes).fit(
+                context.reset_index(drop=True), seed=child_seed(seed, "context_transformer"))
+            ctx = self.context_transformer_.transform(
+                context.reset_index(drop=True), rng=numpy_generator(child_seed(seed, "context_transform")))
+            ctx_tensor = torch.as_tensor(np.ascontiguousarray(ctx, dtype=np.float32), device=self.device_)
+        self._activation = SpanActivation(self.output_info_, self.device_)
+        mat = torch.as_tensor(np.ascontiguousarray(matrix, dtype=np.float32), device=self.device_)
+        return _TrainingData(mat, ctx_tensor)
+
+    def _split_validation(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int,
+                          fraction: float) -> tuple[tuple[pd.DataFrame, pd.DataFrame | None], torch.Tensor]:
+        n = len(data)
+        n_val = int(min(_MAX_VALIDATION_ROWS, max(1, round(n * fraction))))
+        if n - n_val < 1:
+            raise TrainingError(f"Too few rows ({n}) to hold out a validation sample; pass more data or "
+                                "fit without checkpoint_dir.")
+        order = numpy_generator(child_seed(seed, "validation_split")).permutation(n)
+        val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+        val_data = data.iloc[val_rows].reset_index(drop=True)
+        val_ctx = context.iloc[val_rows].reset_index(drop=True) if context is not None else None
+        return (val_data, val_ctx), torch.as_tensor(train_rows, device=self.device_)
+
+    @property
+    def _context_dim(self) -> int:
+        return int(self.context_transformer_.output_dim_) if self.context_transformer_ is not None else 0
+
+    def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
+        data_dim = sum(column.dim for column in self.output_info_)
+        cond_dim = self.layout_.cond_dim
+        init = torch_generator(child_seed(seed or 0, "init")) if initialise else None
+        self.generator_ = build(Generator, self.embedding_dim + cond_dim + self._context_dim,
+                                self.generator_dim, data_dim, device=self.device_, generator=init)
+        self.discriminator_ = build(Discriminator, data_dim + cond_dim + self._context_dim,
+                                    self.discriminator_dim, self.pac, device=self.device_, generator=init)
+
+    # ------------------------------------------------------------------ training
+    def _train(self, matrix: torch.Tensor, context: torch.Tensor | None, seed: int, progress_bar: bool,
+               checkpoint_dir: str | Path | None, checkpoint_every: int,
+               validation: tuple[pd.DataFrame, pd.DataFrame | None] | None) -> None:
+        generator, critic = self.generator_, self.discriminator_
+        opt_g = _adam(generator.parameters(), self.generator_lr, self.weight_decay)
+        opt_d = _adam(critic.parameters(), self.discriminator_lr, self.weight_decay)
+        rng = torch_generator(child_seed(seed, "train"), self.device_)
+        steps = max(1, matrix.shape[0] // self.batch_size)
+        _log.info("training_start", rows=int(matrix.shape[0]), columns=len(self.columns_),
+                  data_dim=int(matrix.shape[1]), cond_dim=self.layout_.cond_dim, context_dim=self._context_dim,
+                  epochs=self.epochs, steps_per_epoch=steps, batch_size=self.batch_size,
+                  device=str(self.device_), seed=seed)
+        metrics = _MetricsWriter(Path(checkpoint_dir)) if checkpoint_dir is not None else None
+        best_score = -math.inf
+        started = time.perf_counter()
+        bar = progress(range(1, self.epochs + 1), enabled=progress_bar, desc="Training CTGAN",
+                       total=self.epochs, unit="epoch")
+        for epoch in bar:
+            epoch_start = time.perf_counter()
+            generator.train()
+            critic.train()
+            g_loss, d_loss = self._train_epoch(matrix, context, steps, rng, opt_g, opt_d)
+            if not (math.isfinite(g_loss) and math.isfinite(d_loss)):
+                raise TrainingError(f"Training diverged at epoch {epoch}: generator loss {g_loss}, critic "
+                                    f"loss {d_loss}. Lower the learning rates or check the data for "
+                                    "extreme values.")
+            record: dict[str, float] = {"epoch": epoch, "g_loss": g_loss, "d_loss": d_loss,
+                                        "val_score": math.nan}
+            if metrics is not None and validation is not None and (
+                    epoch % checkpoint_every == 0 or epoch == self.epochs):
+                record["val_score"] = self._validation_score(validation, seed, epoch)
+                if record["val_score"] > best_score:
+                    best_score = record["val_score"]
+                    save_checkpoint(self._to_checkpoint(), Path(checkpoint_dir) / "best_checkpoint",
+                                    overwrite=True)
+            elapsed = time.perf_counter() - started
+            record["seconds"] = time.perf_counter() - epoch_start
+            self.history_.append(record)
+            if metrics is not None:
+                metrics.write(record)
+            eta = elapsed / epoch * (self.epochs - epoch)
+            _log.info("epoch_end", epoch=epoch, g_loss=g_loss, d_loss=d_loss, eta_seconds=round(eta, 3),
+                      val_score=None if math.isnan(record["val_score"]) else record["val_score"])
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(g_loss=f"{g_loss:.3f}", d_loss=f"{d_loss:.3f}")
+        generator.eval()
+        critic.eval()
+        if checkpoint_dir is not None:
+            save_checkpoint(self._to_checkpoint(), Path(checkpoint_dir) / "final_checkpoint", overwrite=True)
+        _log.info("training_complete", epochs=self.epochs, seconds=round(time.perf_counter() - started, 3),
+                  g_loss=self.history_[-1]["g_loss"], d_loss=self.history_[-1]["d_loss"],
+                  best_val_score=None if best_score == -math.inf else best_score)
+
+    def _train_epoch(self, matrix: torch.Tensor, context: torch.Tensor | None, steps: int,
+                     rng: torch.Generator, opt_g: torch.optim.Optimizer,
+                     opt_d: torch.optim.Optimizer) -> tuple[float, float]:
+        g_total = torch.zeros((), device=self.device_)
+        d_total = torch.zeros((), device=self.device_)
+        for _ in range(steps):
+            for _ in range(self.discriminator_steps):
+                d_loss = self._critic_step(matrix, context, rng, opt_d)
+            g_loss = self._generator_step(context, rng, opt_g)
+            g_total += g_loss
+            d_total += d_loss
+        return float(g_total) / steps, float(d_total) / steps
+
+    def _conditions(self, batch: int, rng: torch.Generator) -> tuple[torch.Tensor | None, torch.Tensor | None,
+                                                                       torch.Tensor]:
+        sampler = self._sampler
+        if sampler.n_discrete:
+            column, category = sampler.sample_train(batch, rng)
+            return column, category, sampler.condvec(column, category)
+        return None, None, torch.zeros((batch, 0), device=self.device_)
+
+    def _critic_step(self, matrix: torch.Tensor, context: torch.Tensor | None, rng: torch.Generator,
+                     opt_d: torch.optim.Optimizer) -> torch.Tensor:
+        batch = self.batch_size
+        column, category, cond = self._conditions(batch, rng)
+        rows = self._sampler.sample_rows(column, category, batch, rng)
+        perm = torch.randperm(batch, generator=rng, device=self.device_)
+        ctx = context[rows] if context is not None else cond[:, :0]
+        noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
+        with torch.no_grad():
+            fake = self._activation(self.generator_(torch.cat([noise, cond, ctx], dim=1)), rng)
+        fake_in = torch.cat([fake, cond, ctx], dim=1)
+        real_in = torch.cat([matrix[rows[perm]], cond[perm], ctx[perm]], dim=1)
+        scores = self.discriminator_(torch.cat([fake_in, real_in], dim=0), rng)
+        fake_scores, real_scores = scores.split(batch // self.pac)
+        penalty = gradient_penalty(self.discriminator_, real_in, fake_in, pac=self.pac, generator=rng)
+        loss = wasserstein_critic_loss(real_scores, fake_scores)
+        opt_d.zero_grad(set_to_none=True)
+        (loss + penalty).backward()
+        opt_d.step()
+        return loss.detach()
+
+    def _generator_step(self, context: torch.Tensor | None, rng: torch.Generator,
+                        opt_g: torch.optim.Optimizer) -> torch.Tensor:
+        batch = self.batch_size
+        column, category, cond = self._conditions(batch, rng)
+        if context is not None:
+            ctx = context[self._sampler.sample_rows(column, category, batch, rng)]
+        else:
+            ctx = cond[:, :0]
+        noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
+        raw = self.generator_(torch.cat([noise, cond, ctx], dim=1))
+        fake = self._activation(raw, rng)
+        self.discriminator_.requires_grad_(False)
+        try:
+            scores = self.discriminator_(torch.cat([fake, cond, ctx], dim=1), rng)
+        finally:
+            self.discriminator_.requires_grad_(True)
+        loss = -scores.mean()
+        if column is not None:
+            loss = loss + condition_loss(raw, column, category, self._sampler.span_index, self._sampler.span_pad)
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+        return loss.detach()
+
+    def _validation_score(self, validation: tuple[pd.DataFrame, pd.DataFrame | None], seed: int,
+                          epoch: int) -> float:
+        from syntho_hive.validation.column_shapes import column_shape_scores, overall_column_shape
+
+        real, ctx = validation
+        synthetic = self._sample_frame(len(real), ctx, seed=child_seed(seed, "validation", epoch),
+                                       conditions=None, enforce_constraints=False, progress_bar=False)
+        declared = {**(self.table_.columns if self.table_ is not None else {}), **self.transformer_.sdtypes_}
+        sdtypes = {c: t for c, t in declared.items() if c in real.columns}
+        scores = column_shape_scores(real, synthetic, sdtypes)
+        return float(overall_column_shape(scores)) if scores else 0.0
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
+               conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
+               progress_bar: bool = False, **kwargs: Any) -> pd.DataFrame:
+        """Generate ``num_rows`` synthetic rows.
+
+        Args:
+            num_rows: Number of rows (positive).
+            context: Parent-context rows, exactly ``num_rows`` of them (required, and only
+                allowed, when the model was fitted with context); row ``i`` is generated for
+                context row ``i``.
+            seed: Seed (``None``: a fresh one); the same seed gives the same rows.
+            conditions: ``{column: value}`` on discrete columns; only matching rows are returned
+                (the conditional vector is fixed on the first condition, other rows are rejected).
+            enforce_constraints: Raise :class:`ConstraintViolationError` when rows satisfying
+                every constraint cannot be produced (otherwise such rows are resampled as far as
+                possible and the rest kept).
+            progress_bar: Show a tqdm bar over generation chunks of large samples.
+
+        Returns:
+            A DataFrame with the training columns, in order, and a fresh ``RangeIndex``.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            GenerationError: ``num_rows <= 0``, wrong context, unknown condition column/value,
+                or conditions that cannot be met.
+            ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
+        """
+        if kwargs:
+            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(kwargs))}.")
+        self._require_fitted("sample")
+        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
+            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
+        started = time.perf_counter()
+        frame = self._sample_frame(int(num_rows), context, seed=resolve_seed(seed), conditions=conditions,
+                                   enforce_constraints=enforce_constraints, progress_bar=progress_bar)
+        _log.info("sampling_complete", rows=int(num_rows), seconds=round(time.perf_counter() - started, 3))
+        return frame
+
+    def _check_context(self, num_rows: int, context: pd.DataFrame | None) -> torch.Tensor | None:
+        if self.context_transformer_ is None:
+            if context is not None:
+                raise GenerationError("This model was fitted without parent context; call sample() "
+                                      "without context.")
+            return None
+        if context is None:
+            raise GenerationError(f"This model was fitted with parent context (columns "
+                                  f"{self.context_columns_}); pass context with one row per sampled row.")
+        if not isinstance(context, pd.DataFrame):
+            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+        if len(context) != num_rows:
+            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass "
+                                  "exactly one context row per sampled row.")
+        missing = [c for c in self.context_columns_ if c not in context.columns]
+        if missing:
+            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with "
+                                  f"context columns {self.context_columns_}.")
+        return None
+
+    def _encode_context(self, context: pd.DataFrame, seed: int) -> torch.Tensor:
+        encoded = self.context_transformer_.transform(
+            context[self.context_columns_].reset_index(drop=True),
+            rng=numpy_generator(child_seed(seed, "sample", "context")))
+        return torch.as_tensor(np.ascontiguousarray(encoded, dtype=np.float32), device=self.device_)
+
+    def _resolve_conditions(self, conditions: Mapping[str, Any] | None) -> list[tuple[int, list[int]]]:
+        """Turn ``{column: value}`` into ``(discrete column, allowed categories)`` pairs.
+
+        A column merged into a fixed-combination joint column is conditioned through the
+        joint column's categories that contain the value.
+        """
+        if not conditions:
+            return []
+        if not isinstance(conditions, Mapping):
+            raise GenerationError(f"conditions must be a mapping {{column: value}}, got "
+                                  f"{type(conditions).__name__}.")
+        discrete = list(self.layout_.columns)
+        resolved: list[tuple[int, list[int]]] = []
+        for column, value in conditions.items():
+            if column in discrete:
+                _, category = self.transformer_.condition_index(column, value)
+                resolved.append((discrete.index(column), [int(category)]))
+                continue
+            joint = self._joint_column(column)
+            if joint is not None and joint in discrete:
+                labels = self.constraint_engine_.joint_labels_for(column, value)
+                if not labels:
+                    raise GenerationError(f"Unknown value {value!r} for condition column {column!r}: it never "
+                                          "occurs in the training data.")
+                categories = sorted({int(self.transformer_.condition_index(joint, label)[1]) for label in labels})
+                resolved.append((discrete.index(joint), categories))
+                continue
+            if column in self.columns_:
+                raise GenerationError(
+                    f"Cannot condition on column {column!r}: only discrete columns can be conditioned "
+                    f"on ({', '.join(map(repr, discrete)) or 'none in this model'}).")
+            raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
+        return resolved
+
+    def _joint_column(self, column: str) -> str | None:
+        finder = getattr(self.constraint_engine_, "joint_column_of", None)
+        return finder(column) if finder is not None else None
+
+    def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
+                  rng: torch.Generator, progress_bar: bool) -> torch.Tensor:
+        """``count`` activated rows (tanh scalars, exact one-hot blocks)."""
+        sampler, generator = self._sampler, self.generator_
+        pieces: list[torch.Tensor] = []
+        starts = range(0, count, _SAMPLE_CHUNK)
+        chunks = progress(starts, enabled=progress_bar and count > 10 * _SAMPLE_CHUNK, desc="Sampling",
+                          total=len(starts), unit="chunk")
+        was_training = generator.training
+        generator.eval()
+        try:
+            with torch.no_grad():
+                for start in chunks:
+                    batch = min(_SAMPLE_CHUNK, count - start)
+                    noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
+                    if fixed is not None:
+                        cond = sampler.condvec(*sampler.restricted(batch, fixed[0], fixed[1], rng))
+                    elif sampler.n_discrete:
+                        cond = sampler.condvec(*sampler.sample_original(batch, rng))
+                    else:
+                        cond = noise[:, :0]
+                    ctx = context[start:start + batch] if context is not None else cond[:, :0]
+                    raw = generator(torch.cat([noise, cond, ctx], dim=1))
+                    pieces.append(self._activation(raw, rng, hard=True))
+        finally:
+            generator.train(was_training)
+        return torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+
+    def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,
+                      conditions: Mapping[str, Any] | None, enforce_constraints: bool,
+                      progress_bar: bool) -> pd.DataFrame:
+        """Generate, decode and filter until ``num_rows`` rows satisfy conditions and constraints."""
+        self._check_context(num_rows, context)
+        resolved = self._resolve_conditions(conditions)
+        rng = torch_generator(child_seed(seed, "sample", "torch"), self.device_)
+        np_rng = numpy_generator(child_seed(seed, "sample", "numpy"))
+        ctx_all = self._encode_context(context, seed) if context is not None else None
+        fixed = resolved[0] if resolved else None
+
+        slot_rows: list[np.ndarray] = []   # slots filled per round
+        frames: list[pd.DataFrame] = []
+        matrices: list[np.ndarray] = []
+        pending = np.arange(num_rows)
+        acceptance = 1.0
+        for attempt in range(1, _MAX_ROUNDS + 1):
+            last = attempt == _MAX_ROUNDS
+            if ctx_all is not None:
+                repeat = int(min(16, math.ceil(1.0 / max(acceptance, 1e-3))))
+                candidates = np.tile(pending, repeat)
+                ctx = ctx_all[torch.as_tensor(candidates, device=self.device_)]
+            else:
+                size = int(math.ceil(len(pending) / max(acceptance, 1e-3) * 1.1)) + 8
+                candidates = np.full(min(size, max(len(pending), 2_000_000)), -1)
+                ctx = None
+            rows = self._generate(len(candidates), ctx, fixed, rng, progress_bar)
+            keep = torch.ones(len(candidates), dtype=torch.bool, device=self.device_)
+            for column, categories in resolved:
+                allowed = torch.as_tensor(categories, device=self.device_)
+                keep &= torch.isin(self._sampler.category_of(rows, column), allowed)
+            keep_np = keep.cpu().numpy()
+            matrix = rows[keep].cpu().numpy()
+            candidates = candidates[keep_np]
+            frame = self._decode(matrix, np_rng)
+            if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
+                valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
+                frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
+            acceptance = max(len(frame) / max(len(keep_np), 1), 0.0)
+            if ctx_all is not None:
+                _, first = np.unique(candidates, return_index=True)
+                first = np.sort(first)
+                filled = candidates[first]
+                chosen = first
+            else:
+                take = min(len(pending), len(frame))
+                filled = pending[:take]
+                chosen = np.arange(take)
+            if len(chosen):
+                frames.append(frame.iloc[chosen])
+                matrices.append(matrix[chosen])
+                slot_rows.append(filled)
+                pending = np.setdiff1d(pending, filled, assume_unique=True)
+            if not len(pending):
+                break
+        if len(pending):
+            self._raise_unmet(num_rows, len(pending), conditions, enforce_constraints, frames)
+        return self._assemble(frames, matrices, slot_rows, num_rows, np_rng)
+
+    def _raise_unmet(self, num_rows: int, missing: int, conditions: Mapping[str, Any] | None,
+                     enforce_constraints: bool, frames: list[pd.DataFrame]) -> None:
+        if conditions:
+            raise GenerationError(
+                f"Could not generate {num_rows} rows matching conditions {dict(conditions)} after "
+                f"{_MAX_ROUNDS} rounds ({missing} still missing); the combination may be too rare for "
+                "the model. Relax the conditions or train longer.")
+        if enforce_constraints and self.constraint_engine_ is not None:
+            raise ConstraintViolationError(
+                f"Could not generate {num_rows} rows of table {self.table_.name!r} satisfying its "
+                f"constraints after {_MAX_ROUNDS} rounds ({missing} rows still violate them). Train longer "
+                "or check that the constraints match the data.", count=missing)
+        raise GenerationError(f"Could not generate {num_rows} rows ({missing} missing).")
+
+    def _decode(self, matrix: np.ndarray, np_rng: np.random.Generator) -> pd.DataFrame:
+        frame = self.transformer_.inverse_transform(matrix, rng=np_rng)
+        if self.constraint_engine_ is not None:
+            frame = self.constraint_engine_.reverse_transform(frame)
+        return frame.reset_index(drop=True)
+
+    def _assemble(self, frames: list[pd.DataFrame], matrices: list[np.ndarray], slot_rows: list[np.ndarray],
+                  num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
+        slots = np.concatenate(slot_rows)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+        order = np.argsort(slots, kind="stable")
+        frame = frame.iloc[order].reset_index(drop=True)
+        id_columns = [c for c, t in self.transformer_.sdtypes_.items() if t == "id" and c in frame.columns]
+        if len(frames) > 1 and id_columns:
+            # Ids are generated per decode call: regenerate them once for the final rows so they
+            # stay unique across rounds (id columns are not modelled, nothing else depends on them).
+            full = np.concatenate(matrices)[order]
+            ids = self.transformer_.inverse_transform(full, rng=np_rng)
+            for column in id_columns:
+                frame[column] = ids[column].to_numpy()
+        return frame[self.columns_].iloc[:num_rows]
+
+    # ------------------------------------------------------------------ persistence
+    def _to_checkpoint(self) -> Checkpoint:
+        hyper = self.hyper_parameters()
+        hyper["architecture"] = {"data_dim": int(sum(c.dim for c in self.output_info_)),
+                                 "cond_dim": int(self.layout_.cond_dim), "context_dim": self._context_dim}
+        schema = {
+            "table": self.table_.model_dump(mode="json") if self.table_ is not None else None,
+            "columns": self.columns_,
+            "sdtypes": {str(c): str(t) for c, t in self.transformer_.sdtypes_.items()},
+            "context_columns": self.context_columns_,
+        }
+        return Checkpoint(
+            generator_state=self.generator_.state_dict(),
+            discriminator_state=self.discriminator_.state_dict(),
+            transformer={"data_transformer": self.transformer_, "constraint_engine": self.constraint_engine_},
+            context_transformer=self.context_transformer_,
+            embedding_layers={"conditional_layout": self.layout_, "context_columns": self.context_columns_},
+            data_column_info=self.output_info_,
+            hyper_parameters=hyper,
+            column_schema=schema,
+            seed=self.seed_,
+            model=type(self).__name__,
+        )
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write a checkpoint directory (see :mod:`syntho_hive.core.checkpoint`).
+
+        Args:
+            path: Target directory.
+            overwrite: Atomically replace an existing checkpoint at ``path``.
+
+        Returns:
+            The checkpoint directory.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            SerializationError: ``path`` exists and ``overwrite`` is false, or writing failed (a
+                previous checkpoint at ``path`` is then left intact).
+        """
+        self._require_fitted("save")
+        return save_checkpoint(self._to_checkpoint(), path, overwrite=overwrite)
+
+    def load(self, path: str | Path) -> "CTGAN":
+        """Restore a checkpoint written by :meth:`save`, replacing any state of this object.
+
+        The architecture and hyper-parameters come from the checkpoint, whatever this object
+        was constructed with.
+
+        Warning:
+            ``.joblib`` files are pickles, which can run code when loaded: load only trusted
+            checkpoints (checksums detect corruption, not tampering).
+
+        Args:
+            path: A checkpoint directory.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            SerializationError: Missing path or file, checksum mismatch, truncated or corrupt file,
+                or a checkpoint of another model.
+        """
+        device = _resolve_device(self.device)
+        checkpoint = load_checkpoint(path, map_location=device)
+        if checkpoint.model != type(self).__name__:
+            raise SerializationError(f"Checkpoint {path} holds a {checkpoint.model} model, not "
+                                     f"{type(self).__name__}; load it with that class.")
+        self._restore(checkpoint, device, Path(path))
+        return self
+
+    def _restore(self, checkpoint: Checkpoint, device: torch.device, path: Path) -> None:
+        hyper = dict(checkpoint.hyper_parameters)
+        try:
+            pipeline = checkpoint.transformer
+            layers = checkpoint.embedding_layers
+            transformer, engine = pipeline["data_transformer"], pipeline["constraint_engine"]
+            layout = layers["conditional_layout"]
+            table = checkpoint.column_schema.get("table")
+            for name in _HYPER_PARAMETERS:
+                value = hyper[name]
+                setattr(self, name, tuple(value) if name.endswith("_dim") and name != "embedding_dim" else value)
+        except (KeyError, TypeError) as exc:
+            raise SerializationError(f"Checkpoint {path} is corrupt: its content does not match the CTGAN "
+                                     f"format ({type(exc).__name__}: {exc}); save the model again.") from exc
+        self._reset_state()
+        self.device_ = device
+        self.table_ = TableConfig.model_validate(table) if table is not None else None
+        self.constraint_engine_ = engine
+        self.transformer_ = transformer
+        self.context_transformer_ = checkpoint.context_transformer
+        self.context_columns_ = list(layers.get("context_columns", []))
+        self.output_info_ = list(checkpoint.data_column_info)
+        self.layout_ = layout
+        self.columns_ = list(checkpoint.column_schema["columns"])
+        self.seed_ = checkpoint.seed
+        self._build_networks(None, initialise=False)
+        try:
+            self.generator_.load_state_dict(checkpoint.generator_state)
+            self.discriminator_.load_state_dict(checkpoint.discriminator_state)
+        except RuntimeError as exc:
+            raise SerializationError(f"Checkpoint {path}: the network weights do not match the saved "
+                                     f"architecture ({exc}); the checkpoint is corrupt.") from exc
+        self.generator_.eval()
+        self.discriminator_.eval()
+        self._sampler = ConditionalSampler(layout, device, log_frequency=self.log_frequency)
+        self._activation = SpanActivation(self.output_info_, device)
+        self._fitted = True
+
+
+class _MetricsWriter:
+    """Writes ``training_metrics.csv`` (epoch, g_loss, d_loss, val_score, seconds) row by row."""
+
+    FIELDS = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
+
+    def __init__(self, directory: Path) -> None:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self.path = directory / _METRICS_FILE
+            with self.path.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerow(self.FIELDS)
+        except OSError as exc:
+            raise TrainingError(f"Cannot write training metrics in checkpoint_dir {directory}: {exc}") from exc
+
+    def write(self, record: Mapping[str, float]) -> None:
+        """Append one epoch's record (an empty ``val_score`` when not validated that epoch)."""
+        row = [record["epoch"], repr(float(record["g_loss"])), repr(float(record["d_loss"])),
+               "" if math.isnan(record["val_score"]) else repr(float(record["val_score"])),
+               f"{record['seconds']:.6f}"]
+        with self.path.open("a", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerow(row)

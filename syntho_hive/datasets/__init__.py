@@ -1,0 +1,56 @@
+"""Small real datasets bundled with SynthoHive, for the demo, examples and tests.
+
+``adult_sample.csv.gz``: 5,000 rows x 15 columns drawn at random (fixed seed) from the UCI Adult
+census income table (Becker & Kohavi, 1996, UCI Machine Learning Repository, CC BY 4.0,
+https://archive.ics.uci.edu/dataset/2/adult). See ``LICENSE.md`` next to this file.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+from syntho_hive.exceptions import SerializationError
+
+__all__ = ["load_adult_sample", "ADULT_INTEGER_COLUMNS", "ADULT_STRING_COLUMNS"]
+
+_ADULT_FILE = "adult_sample.csv.gz"
+
+#: Integer columns of the Adult sample (loaded as ``int64``).
+ADULT_INTEGER_COLUMNS: tuple[str, ...] = (
+    "age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week",
+)
+#: String columns of the Adult sample (loaded as pandas' string dtype, nulls as missing values).
+ADULT_STRING_COLUMNS: tuple[str, ...] = (
+    "workclass", "education", "marital-status", "occupation", "relationship", "race", "sex",
+    "native-country", "income",
+)
+
+
+def load_adult_sample() -> pd.DataFrame:
+    """Load the bundled 5,000-row sample of the UCI Adult table.
+
+    The columns keep the source's order and types: six integer columns as ``int64`` and nine
+    string columns (pandas' default dtype for text read from CSV: ``str`` on pandas >= 3,
+    ``object`` before), with the source's nulls
+    (in ``workclass``, ``occupation`` and ``native-country``) as missing values.
+
+    Returns:
+        A new DataFrame with 5,000 rows and 15 columns.
+
+    Raises:
+        SerializationError: If the bundled file is missing or unreadable (a broken install).
+    """
+    resource = resources.files(__name__).joinpath(_ADULT_FILE)
+    dtypes: dict[str, str] = {column: "int64" for column in ADULT_INTEGER_COLUMNS}
+    try:
+        with resources.as_file(resource) as path:
+            frame = pd.read_csv(path, compression="gzip", dtype=dtypes, keep_default_na=False,
+                                na_values=[""])
+    except (OSError, ValueError) as exc:
+        raise SerializationError(
+            f"Cannot read the bundled dataset {_ADULT_FILE} from package {__name__}: {exc}. "
+            "Reinstall synthohive (pip install --force-reinstall synthohive)."
+        ) from exc
+    return frame

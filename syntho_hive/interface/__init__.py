@@ -1,0 +1,1 @@
+"""User-facing interfaces: configuration re-exports and the ``synthohive`` command line."""

@@ -1,0 +1,436 @@
+"""The ``synthohive`` command line: ``fit``, ``sample`` and ``demo``.
+
+Usage::
+
+    synthohive fit DATA.csv|DATA.parquet --output CHECKPOINT_DIR [--metadata META.yaml|.json]
+        [--table NAME] [--epochs N] [--batch-size N] [--seed N] [--overwrite] [--no-progress]
+    synthohive sample CHECKPOINT_DIR --rows N --output OUT.csv|OUT.parquet [--seed N] [--overwrite]
+    synthohive demo [--output-dir DIR] [--epochs N] [--rows N] [--seed N]
+    synthohive --version
+
+Every command accepts ``--help``. Errors print one ``error: ...`` line to stderr and exit with
+status 2 (bad command-line usage) or 1 (anything else: bad input file, failed training, broken
+checkpoint); ``--debug`` adds the traceback and every library event.
+
+This module is the only place in SynthoHive that writes to stdout: the library itself reports
+through structlog events and tqdm progress bars (on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import structlog
+
+from syntho_hive._version import __version__
+from syntho_hive.exceptions import SynthoHiveError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from syntho_hive.core.models.ctgan import CTGAN
+
+__all__ = ["main", "build_parser", "CLIInputError", "DEMO_EPOCHS", "DEMO_BATCH_SIZE"]
+
+PROG = "synthohive"
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+#: Demo defaults, chosen so ``synthohive demo`` finishes in about a minute on 2 CPU cores.
+DEMO_EPOCHS = 40
+DEMO_BATCH_SIZE = 500
+DEMO_SEED = 42
+
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+class CLIInputError(SynthoHiveError, ValueError):
+    """A command-line argument names a file or value the command cannot use."""
+
+
+class _UsageError(Exception):
+    """Raised by the argument parser instead of exiting, so ``main`` controls the output."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become one ``error: ...`` line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``synthohive`` argument parser (exposed for documentation and tests).
+
+    Returns:
+        The top-level parser with the ``fit``, ``sample`` and ``demo`` sub-commands.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="on error, show the full traceback; show every library event")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show the library's informational events (training progress, saves)")
+
+    parser = _Parser(
+        prog=PROG,
+        description="SynthoHive: learn a table, save the model, and generate synthetic rows.",
+        epilog="Run 'synthohive COMMAND --help' for a command's options.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    fit = commands.add_parser(
+        "fit", parents=[common], help="train a CTGAN on a CSV/Parquet table and save a checkpoint",
+        description="Train a CTGAN on one table (CSV or Parquet) and save it as a checkpoint directory.",
+    )
+    fit.add_argument("data", metavar="DATA", type=Path, help="training table: .csv[.gz] or .parquet")
+    fit.add_argument("--output", "-o", required=True, type=Path, metavar="CHECKPOINT_DIR",
+                     help="checkpoint directory to write")
+    fit.add_argument("--metadata", "-m", type=Path, metavar="FILE",
+                     help="metadata file (.yaml, .yml or .json); detected from the data when omitted")
+    fit.add_argument("--table", metavar="NAME",
+                     help="table of the metadata to train (needed when the metadata has several)")
+    fit.add_argument("--epochs", type=_positive_int, default=300, help="training epochs (default: 300)")
+    fit.add_argument("--batch-size", type=_positive_int, default=500,
+                     help="training batch size, a multiple of the PacGAN pac=10 (default: 500)")
+    fit.add_argument("--seed", type=_seed, default=None,
+                     help="seed for bit-identical training (default: random)")
+    fit.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, ... (default: auto)")
+    fit.add_argument("--overwrite", action="store_true",
+                     help="replace CHECKPOINT_DIR if it exists (atomically)")
+    fit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    fit.set_defaults(handler=_cmd_fit)
+
+    sample = commands.add_parser(
+        "sample", parents=[common], help="generate rows from a saved checkpoint",
+        description="Load a checkpoint directory and write synthetic rows to CSV or Parquet.",
+    )
+    sample.add_argument("checkpoint", metavar="CHECKPOINT", type=Path, help="checkpoint directory")
+    sample.add_argument("--rows", "-n", type=_positive_int, required=True, help="number of rows")
+    sample.add_argument("--output", "-o", required=True, type=Path, metavar="FILE",
+                        help="output file: .csv[.gz] or .parquet")
+    sample.add_argument("--seed", type=_seed, default=None,
+                        help="seed for reproducible rows (default: random)")
+    sample.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    sample.set_defaults(handler=_cmd_sample)
+
+    demo = commands.add_parser(
+        "demo", parents=[common],
+        help="train on the bundled UCI Adult sample, save, reload, sample and score",
+        description=(
+            "End-to-end demo on the bundled 5,000-row sample of the UCI Adult table (CC BY 4.0): "
+            "train a CTGAN, save it to DIR/checkpoint, load it into a fresh CTGAN, sample, write "
+            "DIR/synthetic.csv and print a column-shape quality summary."
+        ),
+    )
+    demo.add_argument("--output-dir", type=Path, default=Path("demo_output"), metavar="DIR",
+                      help="where to write the checkpoint and synthetic.csv (default: demo_output)")
+    demo.add_argument("--epochs", type=_positive_int, default=DEMO_EPOCHS,
+                      help=f"training epochs (default: {DEMO_EPOCHS})")
+    demo.add_argument("--batch-size", type=_positive_int, default=DEMO_BATCH_SIZE,
+                      help=f"training batch size (default: {DEMO_BATCH_SIZE})")
+    demo.add_argument("--rows", type=_positive_int, default=None,
+                      help="rows to generate (default: as many as the real sample, 5,000)")
+    demo.add_argument("--seed", type=_seed, default=DEMO_SEED, help=f"seed (default: {DEMO_SEED})")
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+# --------------------------------------------------------------------------- file helpers
+
+
+def _suffix_kind(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(_CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    return None
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file, with errors that name the file."""
+    import pandas as pd
+
+    kind = _suffix_kind(path)
+    if kind is None:
+        raise CLIInputError(f"Cannot tell the format of input file {path}: use a .csv, .csv.gz or "
+                            ".parquet file name.")
+    if not path.exists():
+        raise CLIInputError(f"Input file not found: {path}")
+    if not path.is_file():
+        raise CLIInputError(f"Input path is not a file: {path}")
+    try:
+        frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise CLIInputError(f"Cannot read {kind} file {path}: {_one_line(str(exc))}") from exc
+    if frame.empty:
+        raise CLIInputError(f"Input file {path} has no rows (or no columns); nothing to learn.")
+    return frame
+
+
+def _check_output_file(path: Path, *, overwrite: bool) -> str:
+    kind = _suffix_kind(path)
+    if kind is None:
+        raise CLIInputError(f"Cannot tell the format of output file {path}: use a .csv, .csv.gz or "
+                            ".parquet file name.")
+    if path.exists() and not overwrite:
+        raise CLIInputError(f"Output file {path} already exists; pass --overwrite to replace it.")
+    if path.exists() and path.is_dir():
+        raise CLIInputError(f"Output path {path} is a directory; give a file name.")
+    if not path.parent.is_dir():
+        raise CLIInputError(f"Output directory {path.parent} does not exist; create it first.")
+    return kind
+
+
+def _write_table(frame: pd.DataFrame, path: Path, kind: str) -> None:
+    """Write ``frame`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        if kind == "csv":
+            frame.to_csv(temporary, index=False, compression=_compression_for(path))
+        else:
+            frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _compression_for(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix, method in ((".gz", "gzip"), (".bz2", "bz2"), (".zip", "zip"), (".xz", "xz")):
+        if name.endswith(suffix):
+            return method
+    return None
+
+
+def _check_checkpoint_target(path: Path, *, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise CLIInputError(f"Checkpoint directory {path} already exists; pass --overwrite to replace it "
+                            "or choose another --output.")
+    if path.exists() and not path.is_dir():
+        raise CLIInputError(f"Checkpoint path {path} exists and is not a directory.")
+    if not path.parent.exists():
+        raise CLIInputError(f"Parent directory of checkpoint {path} does not exist; create it first.")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _new_model(metadata: Any = None, **options: Any) -> CTGAN:
+    from syntho_hive.core.models.ctgan import CTGAN
+
+    return CTGAN(metadata, **options)
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    if args.table is not None and args.metadata is None:
+        raise CLIInputError("--table needs --metadata (it picks a table of the metadata file).")
+    _check_checkpoint_target(args.output, overwrite=args.overwrite)
+    metadata = None
+    if args.metadata is not None:
+        if not args.metadata.is_file():
+            raise CLIInputError(f"Metadata file not found: {args.metadata}")
+        from syntho_hive.core.metadata import Metadata
+
+        metadata = Metadata.load(args.metadata)
+    data = _read_table(args.data)
+
+    model = _new_model(metadata, epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    started = time.perf_counter()
+    model.fit(data, table_name=args.table, seed=args.seed, progress_bar=not args.no_progress)
+    trained = time.perf_counter() - started
+    saved = model.save(args.output, overwrite=args.overwrite)
+    print(f"trained CTGAN on {_plural(len(data), 'row')} x {_plural(data.shape[1], 'column')} of "
+          f"{args.data} for {_plural(args.epochs, 'epoch')} in {trained:.1f} s")
+    print(f"checkpoint saved to {saved}")
+    return EXIT_OK
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    kind = _check_output_file(args.output, overwrite=args.overwrite)
+    if not args.checkpoint.exists():
+        raise CLIInputError(f"Checkpoint directory not found: {args.checkpoint}")
+    model = _new_model().load(args.checkpoint)
+    started = time.perf_counter()
+    synthetic = model.sample(args.rows, seed=args.seed)
+    elapsed = time.perf_counter() - started
+    _write_table(synthetic, args.output, kind)
+    print(f"sampled {_plural(len(synthetic), 'row')} x {_plural(synthetic.shape[1], 'column')} in "
+          f"{elapsed:.2f} s; written to {args.output}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from syntho_hive.core.metadata.detect import detect_sdtype
+    from syntho_hive.datasets import load_adult_sample
+    from syntho_hive.validation import column_shape_scores, overall_column_shape
+
+    output_dir: Path = args.output_dir
+    if output_dir.exists() and not output_dir.is_dir():
+        raise CLIInputError(f"--output-dir {output_dir} exists and is not a directory.")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = output_dir / "checkpoint"
+    synthetic_path = output_dir / "synthetic.csv"
+
+    real = load_adult_sample()
+    rows = args.rows or len(real)
+    print(f"SynthoHive {__version__} demo: UCI Adult sample, {_plural(len(real), 'row')} x "
+          f"{_plural(real.shape[1], 'column')} (Becker & Kohavi 1996, CC BY 4.0)")
+
+    model = _new_model(epochs=args.epochs, batch_size=args.batch_size)
+    started = time.perf_counter()
+    model.fit(real, seed=args.seed, progress_bar=not args.no_progress)
+    train_seconds = time.perf_counter() - started
+    print(f"  trained CTGAN: {_plural(args.epochs, 'epoch')} in {train_seconds:.1f} s "
+          f"({train_seconds / args.epochs:.2f} s/epoch)")
+
+    model.save(checkpoint, overwrite=True)
+    size = sum(f.stat().st_size for f in checkpoint.iterdir() if f.is_file())
+    print(f"  saved checkpoint: {checkpoint} ({size / 1e6:.1f} MB)")
+
+    started = time.perf_counter()
+    fresh = _new_model().load(checkpoint)
+    load_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    synthetic = fresh.sample(rows, seed=args.seed)
+    sample_seconds = time.perf_counter() - started
+    _write_table(synthetic, synthetic_path, "csv")
+    print(f"  loaded it into a fresh CTGAN in {load_seconds:.2f} s, sampled "
+          f"{_plural(len(synthetic), 'row')} in {sample_seconds:.2f} s "
+          f"({len(synthetic) / max(sample_seconds, 1e-9):,.0f} rows/s) -> {synthetic_path}")
+    same = model.sample(rows, seed=args.seed).equals(synthetic)
+    print(f"  fresh object reproduces the trained model's sample (same seed): {'yes' if same else 'NO'}")
+
+    sdtypes = {column: detect_sdtype(real[column], column) for column in real.columns}
+    scores = column_shape_scores(real, synthetic, sdtypes)
+    overall = overall_column_shape(scores)
+    print()
+    print("Column shapes (1.00 = same marginal distribution as the real data)")
+    width = max(len(column) for column in scores)
+    print(f"  {'column'.ljust(width)}  {'sdtype':<12} {'metric':<13} score")
+    for column, score in scores.items():
+        metric = "KSComplement" if sdtypes[column] in ("numerical", "datetime") else "TVComplement"
+        print(f"  {column.ljust(width)}  {sdtypes[column]:<12} {metric:<13} {score:.3f}")
+    print(f"  {'overall'.ljust(width)}  {'':<12} {'mean':<13} {overall:.3f}")
+    dtypes_kept = bool((synthetic.dtypes.astype(str) == real.dtypes.astype(str)).all()) \
+        and list(synthetic.columns) == list(real.columns)
+    print(f"  columns and dtypes identical to the real table: {'yes' if dtypes_kept else 'NO'}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+@contextlib.contextmanager
+def _logging_for_cli(*, debug: bool, verbose: bool) -> Iterator[None]:
+    """Route library events to stderr (warnings only by default) for the duration of a command.
+
+    The previous structlog configuration is restored afterwards, so calling :func:`main` from
+    Python (tests, notebooks) leaves the caller's logging as it was.
+    """
+    previous = structlog.get_config()
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="%H:%M:%S"),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    try:
+        yield
+    finally:
+        structlog.configure(**previous)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``synthohive`` command line.
+
+    Args:
+        argv: Arguments without the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: 0 on success, 1 on an error, 2 on bad usage, 130 when interrupted.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(arguments)
+    except _UsageError as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help / --version: argparse printed and asked to exit
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if getattr(args, "handler", None) is None:
+        print(f"error: choose a command: fit, sample or demo (see '{PROG} --help')", file=sys.stderr)
+        return EXIT_USAGE
+    debug = bool(getattr(args, "debug", False))
+    verbose = bool(getattr(args, "verbose", False))
+    try:
+        with _logging_for_cli(debug=debug, verbose=verbose):
+            return int(args.handler(args))
+    except (SynthoHiveError, OSError, ValueError) as exc:
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        message = _one_line(str(exc)) or type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Privacy: are synthetic rows suspiciously close to the rows the generator trained on?
+
+Rows are encoded Gower-like: numerical/datetime columns scaled to [0, 1] by the training range,
+categoricals one-hot weighted ``1/sqrt(2)`` (two different categories are exactly 1 apart), nulls
+as their own indicator/category. Nearest neighbours come from scikit-learn's ``NearestNeighbors``.
+
+* **DCR share** (needs a holdout of real rows the generator never saw): for each synthetic row,
+  compare its distance to the closest training row with its distance to the closest holdout row;
+  the share closer to training (ties count half). 0.5 is ideal: the generator is no closer to
+  what it trained on than to fresh real data. Training and holdout are sampled to the same size.
+* **DCR medians** to training and to holdout, and the holdout's own median DCR to training (the
+  natural distance between real records) as a baseline.
+* **NNDR**: distance to the closest training row divided by the distance to the second closest;
+  values near 0 single out one real record. The median and 5th percentile are reported.
+* **Exact-copy rate**: share of synthetic rows identical (on every compared column) to some
+  training row, computed on all rows by hashing.
+
+Synthetic rows and reference rows are sampled with a seeded generator (``max_synthetic``,
+``max_reference``); the result says when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed
+from syntho_hive.core.metadata.schema import SDType
+from syntho_hive.exceptions import SchemaError
+from syntho_hive.validation._common import (
+    CONTINUOUS,
+    DISCRETE,
+    as_float,
+    check_columns,
+    resolve_sdtypes,
+    sample_rows,
+)
+from syntho_hive.validation._encoding import MixedEncoder
+
+__all__ = ["PrivacyResult", "privacy_metrics", "exact_copy_rate"]
+
+
+@dataclass(frozen=True)
+class PrivacyResult:
+    """Distance-based privacy figures of one table.
+
+    Attributes:
+        dcr_share_closer_to_training: Share of synthetic rows closer to training than to holdout
+            (0.5 ideal; ``None`` without a holdout).
+        dcr_synthetic_to_training_median: Median distance of a synthetic row to its closest
+            training row.
+        dcr_synthetic_to_holdout_median: Same against the holdout (``None`` without one).
+        dcr_holdout_to_training_median: Median distance of a holdout row to its closest training
+            row: the baseline for "close" (``None`` without a holdout).
+        nndr_median: Median nearest/second-nearest distance ratio to training rows (1 is safest).
+        nndr_p05: 5th percentile of that ratio.
+        exact_copy_rate: Share of synthetic rows equal to some training row (all rows compared).
+        exact_copies: Number of such synthetic rows.
+        n_synthetic_used: Synthetic rows used for the distance figures.
+        n_reference_used: Training (and holdout) rows used as references.
+        rows_sampled: Whether any of those was a sample.
+        columns: Columns compared.
+    """
+
+    dcr_share_closer_to_training: float | None
+    dcr_synthetic_to_training_median: float
+    dcr_synthetic_to_holdout_median: float | None
+    dcr_holdout_to_training_median: float | None
+    nndr_median: float
+    nndr_p05: float
+    exact_copy_rate: float
+    exact_copies: int
+    n_synthetic_used: int
+    n_reference_used: int
+    rows_sampled: bool
+    columns: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict of the fields."""
+        return asdict(self)
+
+
+def _row_keys(frame: pd.DataFrame, types: Mapping[str, SDType], columns: list[str]) -> np.ndarray:
+    """A 64-bit hash per row over normalised values (numbers as float64, categories as strings)."""
+    normalised = {}
+    for column in columns:
+        if types[column] in CONTINUOUS:
+            normalised[column] = as_float(frame[column])
+        else:
+            values = frame[column].astype(object)
+            normalised[column] = values.where(frame[column].notna(), "\x00null").astype(str).to_numpy()
+    table = pd.DataFrame(normalised, columns=columns)
+    return pd.util.hash_pandas_object(table, index=False).to_numpy()
+
+
+def exact_copy_rate(train: pd.DataFrame, synthetic: pd.DataFrame,
+                    sdtypes: Mapping[str, SDType] | None = None) -> tuple[float, int]:
+    """Share and count of synthetic rows identical to a training row (id/text columns ignored).
+
+    Args:
+        train: The real rows the generator learned from.
+        synthetic: The synthetic rows.
+        sdtypes: ``{column: sdtype}``; missing columns are detected.
+
+    Returns:
+        ``(rate, count)``.
+
+    Raises:
+        SchemaError: If columns are missing or a table is empty.
+    """
+    check_columns(train, synthetic, what="Exact-copy rate")
+    types = resolve_sdtypes(train, sdtypes)
+    columns = [c for c in train.columns if types[c] in CONTINUOUS | DISCRETE]
+    if not columns:
+        return 0.0, 0
+    copies = np.isin(_row_keys(synthetic, types, columns), _row_keys(train, types, columns))
+    return float(copies.mean()), int(copies.sum())
+
+
+def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
+                    sdtypes: Mapping[str, SDType] | None = None, *, max_synthetic: int = 5_000,
+                    max_reference: int = 20_000, seed: int | None = 0, n_threads: int = 1) -> PrivacyResult:
+    """Distance-to-closest-record, NNDR and exact-copy figures for one table.
+
+    Args:
+        train: The real rows the generator learned from.
+        synthetic: The synthetic rows.
+        holdout: Real rows the generator never saw (enables the DCR share).
+        sdtypes: ``{column: sdtype}``; missing columns are detected. id/text columns are ignored.
+        max_synthetic: Synthetic rows used for distances at most (seeded sample).
+        max_reference: Training/holdout rows used as references at most (seeded sample; with a
+            holdout both are sampled to the same size so the ideal share stays 0.5).
+        seed: Seed for the samples.
+        n_threads: BLAS/OpenMP threads (``threadpool_limits``).
+
+    Returns:
+        A :class:`PrivacyResult`.
+
+    Raises:
+        SchemaError: If columns are missing, a table is empty, or the training table has fewer
+            than 2 rows.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    check_columns(train, synthetic, what="Privacy metrics")
+    if holdout is not None:
+        check_columns(train, holdout, what="Privacy metrics holdout")
+    if len(train) < 2:
+        raise SchemaError(f"Privacy metrics need at least 2 training rows, got {len(train)}.")
+    types = resolve_sdtypes(train, sdtypes)
+    columns = [c for c in train.columns if types[c] in CONTINUOUS | DISCRETE]
+    if not columns:
+        raise SchemaError("Privacy metrics found no numerical, datetime, categorical or boolean column.")
+    rate, copies = exact_copy_rate(train[columns], synthetic[columns], types)
+    base = resolve_seed(seed)
+    n_reference = min(len(train), max_reference) if holdout is None else min(len(train), len(holdout),
+                                                                            max_reference)
+    train_used = sample_rows(train[columns], n_reference, numpy_generator(child_seed(base, "privacy", "train")))
+    synth_used = sample_rows(synthetic[columns], max_synthetic,
+                             numpy_generator(child_seed(base, "privacy", "synthetic")))
+    encoder = MixedEncoder(types, scale="range", onehot_weight=float(np.sqrt(0.5))).fit(train[columns])
+    train_matrix, synth_matrix = encoder.transform(train_used), encoder.transform(synth_used)
+    sampled = len(train_used) < len(train) or len(synth_used) < len(synthetic)
+    with threadpool_limits(limits=n_threads):
+        train_index = NearestNeighbors(n_neighbors=2).fit(train_matrix)
+        train_distances, _ = train_index.kneighbors(synth_matrix)
+        share = to_holdout_median = baseline = None
+        if holdout is not None:
+            holdout_used = sample_rows(holdout[columns], n_reference,
+                                       numpy_generator(child_seed(base, "privacy", "holdout")))
+            sampled = sampled or len(holdout_used) < len(holdout)
+            holdout_matrix = encoder.transform(holdout_used)
+            to_holdout, _ = NearestNeighbors(n_neighbors=1).fit(holdout_matrix).kneighbors(synth_matrix)
+            closest_train, closest_holdout = train_distances[:, 0], to_holdout[:, 0]
+            share = float(np.mean(closest_train < closest_holdout)
+                          + 0.5 * np.mean(closest_train == closest_holdout))
+            to_holdout_median = float(np.median(closest_holdout))
+            probe_rows = numpy_generator(child_seed(base, "privacy", "baseline")).choice(
+                len(holdout_matrix), size=min(len(holdout_matrix), max_synthetic), replace=False)
+            probe = holdout_matrix[probe_rows]
+            baseline_distances, _ = train_index.kneighbors(probe, n_neighbors=1)
+            baseline = float(np.median(baseline_distances[:, 0]))
+    first, second = train_distances[:, 0], train_distances[:, 1]
+    nndr = np.divide(first, second, out=np.zeros_like(first), where=second > 0)
+    return PrivacyResult(
+        dcr_share_closer_to_training=share,
+        dcr_synthetic_to_training_median=float(np.median(first)),
+        dcr_synthetic_to_holdout_median=to_holdout_median,
+        dcr_holdout_to_training_median=baseline,
+        nndr_median=float(np.median(nndr)), nndr_p05=float(np.quantile(nndr, 0.05)),
+        exact_copy_rate=rate, exact_copies=copies, n_synthetic_used=len(synth_used),
+        n_reference_used=len(train_used), rows_sampled=bool(sampled), columns=[str(c) for c in columns],
+    )

@@ -1,0 +1,212 @@
+"""Relational integrity and fidelity across foreign keys.
+
+For every foreign key ``child.col -> parent.pk`` declared in the metadata:
+
+* **orphan rate**: share of non-null child key values with no matching parent key (real and
+  synthetic; a correct generator scores 0).
+* **cardinality similarity**: ``1 - KS`` between the real and synthetic distributions of
+  children per parent, counting parents with zero children.
+* **parent-child pair trends**: the child table joined to its parent; every (parent column, child
+  column) pair is scored like :mod:`syntho_hive.validation.pair_trends` (same definitions and
+  relatedness thresholds as SDMetrics' InterTableTrends).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed
+from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.exceptions import SchemaError
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, resolve_sdtypes, sample_rows
+from syntho_hive.validation.column_shapes import ks_complement
+from syntho_hive.validation.pair_trends import PairScore, score_pairs
+
+__all__ = ["ForeignKeyQuality", "RelationalResult", "relational_metrics", "CARDINALITY_PLOT_CAP"]
+
+#: Children-per-parent histograms put every count >= this in the last bucket.
+CARDINALITY_PLOT_CAP = 20
+
+
+@dataclass
+class ForeignKeyQuality:
+    """Quality figures of one foreign key.
+
+    Attributes:
+        child_table: Table holding the foreign key.
+        child_column: The foreign-key column.
+        parent_table: Referenced table.
+        parent_column: Referenced (primary-key) column.
+        orphan_rate_real: Share of real child key values without a parent.
+        orphan_rate_synthetic: Same in the synthetic data.
+        cardinality_similarity: ``1 - KS`` of children-per-parent counts (parents with none included).
+        children_per_parent_real: Mean children per real parent.
+        children_per_parent_synthetic: Mean children per synthetic parent.
+        cardinality_histogram: ``{"counts": [0..CAP], "real": shares, "synthetic": shares}`` with
+            the last bucket holding ``>= CAP``.
+        pair_trends: Mean score of the contributing parent-child pairs (``None`` when none).
+        pairs: Per (``parent_table.column``, child column) scores.
+    """
+
+    child_table: str
+    child_column: str
+    parent_table: str
+    parent_column: str
+    orphan_rate_real: float
+    orphan_rate_synthetic: float
+    cardinality_similarity: float
+    children_per_parent_real: float
+    children_per_parent_synthetic: float
+    cardinality_histogram: dict[str, list[float]]
+    pair_trends: float | None
+    pairs: list[PairScore] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict of the fields."""
+        out = asdict(self)
+        out["pairs"] = [pair.to_dict() for pair in self.pairs]
+        return out
+
+
+@dataclass
+class RelationalResult:
+    """Relational figures of a multi-table dataset.
+
+    Attributes:
+        foreign_keys: One entry per foreign key.
+        max_orphan_rate: Worst synthetic orphan rate.
+        cardinality: Mean cardinality similarity.
+        parent_child_trends: Mean parent-child pair-trend score (``None`` when no pair contributes).
+    """
+
+    foreign_keys: list[ForeignKeyQuality]
+    max_orphan_rate: float
+    cardinality: float | None
+    parent_child_trends: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict."""
+        return {"foreign_keys": [fk.to_dict() for fk in self.foreign_keys],
+                "max_orphan_rate": self.max_orphan_rate, "cardinality": self.cardinality,
+                "parent_child_trends": self.parent_child_trends}
+
+
+def _orphan_rate(child_keys: pd.Series, parent_keys: pd.Series) -> float:
+    keys = child_keys.dropna()
+    if keys.empty:
+        return 0.0
+    return float((~keys.isin(parent_keys.dropna())).mean())
+
+
+def _children_per_parent(child_keys: pd.Series, parent_keys: pd.Series) -> pd.Series:
+    counts = child_keys.dropna().value_counts()
+    return counts.reindex(parent_keys.dropna().unique(), fill_value=0).astype(np.int64)
+
+
+def _histogram(counts: pd.Series) -> list[float]:
+    capped = np.minimum(counts.to_numpy(), CARDINALITY_PLOT_CAP)
+    shares = np.bincount(capped, minlength=CARDINALITY_PLOT_CAP + 1) / max(len(capped), 1)
+    return [float(x) for x in shares]
+
+
+def _table(frames: Mapping[str, pd.DataFrame], name: str, which: str) -> pd.DataFrame:
+    if name not in frames:
+        raise SchemaError(f"Relational metrics need table {name!r} in the {which} data "
+                          f"(it is named in a foreign key); got tables {sorted(frames)}.")
+    return frames[name]
+
+
+def relational_metrics(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame],
+                       metadata: Metadata, *, max_rows: int | None = 100_000, max_columns: int = 10,
+                       seed: int | None = 0, real_correlation_threshold: float = 0.5,
+                       real_association_threshold: float = 0.3) -> RelationalResult | None:
+    """Orphans, children-per-parent similarity and parent-child pair trends for every foreign key.
+
+    Args:
+        real: ``{table: DataFrame}`` of real data.
+        synthetic: ``{table: DataFrame}`` of synthetic data.
+        metadata: Schema with foreign keys ``{"child_col": "parent_table.parent_col"}``.
+        max_rows: Joined rows used for pair trends at most (seeded sample).
+        max_columns: Scorable columns per side used for parent-child pairs at most (first ones).
+        seed: Seed for the row sampling.
+        real_correlation_threshold: As in :func:`column_pair_trends`.
+        real_association_threshold: As in :func:`column_pair_trends`.
+
+    Returns:
+        A :class:`RelationalResult`, or ``None`` when the metadata declares no foreign key.
+
+    Raises:
+        SchemaError: If a foreign key is malformed or names a table/column missing from the data.
+    """
+    base = resolve_seed(seed)
+    results: list[ForeignKeyQuality] = []
+    for child_name, table in metadata.tables.items():
+        for fk_column, reference in table.fk.items():
+            parent_name, sep, parent_column = reference.partition(".")
+            if not sep or not parent_name or not parent_column:
+                raise SchemaError(f"Foreign key {child_name}.{fk_column} -> {reference!r} must look like "
+                                  "'parent_table.column'.")
+            frames = {}
+            for which, data in (("real", real), ("synthetic", synthetic)):
+                child, parent = _table(data, child_name, which), _table(data, parent_name, which)
+                for frame, column, name in ((child, fk_column, child_name), (parent, parent_column, parent_name)):
+                    if column not in frame.columns:
+                        raise SchemaError(f"Column {column!r} of table {name!r} ({which} data) is named in "
+                                          f"foreign key {child_name}.{fk_column} -> {reference} but missing.")
+                frames[which] = (child, parent)
+            (real_child, real_parent), (synth_child, synth_parent) = frames["real"], frames["synthetic"]
+            real_counts = _children_per_parent(real_child[fk_column], real_parent[parent_column])
+            synth_counts = _children_per_parent(synth_child[fk_column], synth_parent[parent_column])
+            parent_config = metadata.tables.get(parent_name)
+            parent_types = resolve_sdtypes(real_parent, table=parent_config)
+            child_types = resolve_sdtypes(real_child, table=table)
+            parent_cols = [c for c in real_parent.columns if parent_types[c] in CONTINUOUS | DISCRETE
+                           and c != parent_column][:max_columns]
+            child_cols = [c for c in real_child.columns if child_types[c] in CONTINUOUS | DISCRETE
+                          and c != fk_column][:max_columns]
+            pairs_scored: list[PairScore] = []
+            if parent_cols and child_cols:
+                joined = {}
+                for which, (child, parent) in frames.items():
+                    right = parent[[parent_column, *parent_cols]].rename(
+                        columns={c: f"{parent_name}.{c}" for c in parent_cols})
+                    merged = child[[fk_column, *child_cols]].merge(
+                        right, left_on=fk_column, right_on=parent_column, how="inner")
+                    joined[which] = sample_rows(merged, max_rows,
+                                                numpy_generator(child_seed(base, "relational", child_name,
+                                                                           fk_column, which)))
+                types = {**{f"{parent_name}.{c}": parent_types[c] for c in parent_cols},
+                         **{c: child_types[c] for c in child_cols}}
+                if len(joined["real"]) and len(joined["synthetic"]):
+                    pairs = [(f"{parent_name}.{p}", c) for p, c in itertools.product(parent_cols, child_cols)]
+                    pairs_scored, _ = score_pairs(joined["real"], joined["synthetic"], types, pairs,
+                                                  real_correlation_threshold=real_correlation_threshold,
+                                                  real_association_threshold=real_association_threshold)
+            contributing = [p.score for p in pairs_scored if p.contributes]
+            results.append(ForeignKeyQuality(
+                child_table=child_name, child_column=str(fk_column), parent_table=parent_name,
+                parent_column=parent_column,
+                orphan_rate_real=_orphan_rate(real_child[fk_column], real_parent[parent_column]),
+                orphan_rate_synthetic=_orphan_rate(synth_child[fk_column], synth_parent[parent_column]),
+                cardinality_similarity=ks_complement(real_counts, synth_counts),
+                children_per_parent_real=float(real_counts.mean()) if len(real_counts) else 0.0,
+                children_per_parent_synthetic=float(synth_counts.mean()) if len(synth_counts) else 0.0,
+                cardinality_histogram={"counts": list(range(CARDINALITY_PLOT_CAP + 1)),
+                                       "real": _histogram(real_counts), "synthetic": _histogram(synth_counts)},
+                pair_trends=float(np.mean(contributing)) if contributing else None,
+                pairs=pairs_scored,
+            ))
+    if not results:
+        return None
+    trends = [fk.pair_trends for fk in results if fk.pair_trends is not None]
+    return RelationalResult(
+        foreign_keys=results, max_orphan_rate=max(fk.orphan_rate_synthetic for fk in results),
+        cardinality=float(np.mean([fk.cardinality_similarity for fk in results])),
+        parent_child_trends=float(np.mean(trends)) if trends else None,
+    )

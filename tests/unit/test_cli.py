@@ -1,0 +1,184 @@
+"""The ``synthohive`` command line: help everywhere, one-line errors with exit codes, fit -> sample."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import structlog
+
+from syntho_hive.interface.cli import main
+
+SUBCOMMANDS = [[], ["fit"], ["sample"], ["demo"]]
+ENTRY_POINT = Path(sys.executable).parent / "synthohive"
+
+
+def _tiny_table(rows: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "age": rng.integers(18, 80, rows),
+        "income": np.round(rng.lognormal(10, 0.4, rows), 2),
+        "city": rng.choice(["Lisbon", "Porto", "Faro"], rows),
+        "member": rng.random(rows) < 0.4,
+    })
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Train once (2 tiny epochs) through the CLI; reused by the sampling tests."""
+    folder = tmp_path_factory.mktemp("cli")
+    data = folder / "train.csv"
+    _tiny_table().to_csv(data, index=False)
+    target = folder / "model"
+    code = main(["fit", str(data), "--output", str(target), "--epochs", "2", "--batch-size", "60",
+                 "--seed", "7", "--no-progress"])
+    assert code == 0
+    return target
+
+
+def _assert_one_error_line(stderr: str, *fragments: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS, ids=lambda c: " ".join(c) or "top")
+def test_help_exits_zero_everywhere(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: synthohive {' '.join(command)}".rstrip())
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from syntho_hive import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"synthohive {__version__}"
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    _assert_one_error_line(capsys.readouterr().err, "choose a command")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["fit", "data.csv"], "--output"),
+    (["sample", "ckpt", "--rows", "0", "--output", "x.csv"], "positive integer"),
+    (["fit", "data.csv", "-o", "m", "--seed", "-3"], "non-negative"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_usage_errors_exit_two_with_one_line(argv: list[str], fragment: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    _assert_one_error_line(capsys.readouterr().err, fragment)
+
+
+def test_missing_input_file_exits_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere.csv"
+    assert main(["fit", str(missing), "--output", str(tmp_path / "model")]) == 1
+    captured = capsys.readouterr()
+    _assert_one_error_line(captured.err, "not found", str(missing))
+    assert captured.out == ""
+    assert not (tmp_path / "model").exists()
+
+
+def test_unreadable_and_unknown_format_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "table.parquet"
+    bad.write_text("this is not parquet")
+    assert main(["fit", str(bad), "--output", str(tmp_path / "m")]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "Cannot read parquet file", str(bad))
+    odd = tmp_path / "table.xlsx"
+    odd.write_text("x")
+    assert main(["fit", str(odd), "--output", str(tmp_path / "m")]) == 1
+    _assert_one_error_line(capsys.readouterr().err, ".csv", str(odd))
+
+
+def test_existing_checkpoint_refused_before_training(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "t.csv"
+    _tiny_table().to_csv(data, index=False)
+    (tmp_path / "model").mkdir()
+    assert main(["fit", str(data), "--output", str(tmp_path / "model"), "--epochs", "1"]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "already exists", "--overwrite")
+
+
+def test_missing_metadata_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "t.csv"
+    _tiny_table().to_csv(data, index=False)
+    code = main(["fit", str(data), "-o", str(tmp_path / "m"), "--metadata", str(tmp_path / "meta.yaml")])
+    assert code == 1
+    _assert_one_error_line(capsys.readouterr().err, "Metadata file not found")
+
+
+def test_broken_checkpoint_is_one_line_and_debug_shows_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    argv = ["sample", str(broken), "--rows", "5", "--output", str(tmp_path / "o.csv")]
+    assert main(argv) == 1
+    _assert_one_error_line(capsys.readouterr().err, str(broken))
+    assert main([*argv, "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert err.strip().splitlines()[-1].startswith("error: ")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_missing_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sample", str(tmp_path / "none"), "--rows", "5", "-o", str(tmp_path / "o.csv")]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "not found")
+
+
+def test_fit_then_sample_round_trip(checkpoint: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    real = _tiny_table()
+    out = tmp_path / "synthetic.parquet"
+    assert main(["sample", str(checkpoint), "--rows", "75", "--output", str(out), "--seed", "3"]) == 0
+    assert "75 rows" in capsys.readouterr().out
+    synthetic = pd.read_parquet(out)
+    assert synthetic.shape == (75, 4)
+    assert list(synthetic.columns) == list(real.columns)
+    assert synthetic["city"].isin(["Lisbon", "Porto", "Faro"]).all()
+    assert synthetic["age"].between(18, 79).all()
+    # Refuses to overwrite an existing output unless asked.
+    assert main(["sample", str(checkpoint), "--rows", "5", "--output", str(out)]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "already exists")
+    assert len(pd.read_parquet(out)) == 75
+
+
+def test_installed_entry_point_reproduces_in_process_sample(checkpoint: Path, tmp_path: Path) -> None:
+    if not ENTRY_POINT.exists():
+        pytest.skip(f"the synthohive entry point is not installed next to {sys.executable}")
+    in_process = tmp_path / "a.csv"
+    assert main(["sample", str(checkpoint), "--rows", "40", "-o", str(in_process), "--seed", "11"]) == 0
+    other = tmp_path / "b.csv"
+    result = subprocess.run(
+        [str(ENTRY_POINT), "sample", str(checkpoint), "--rows", "40", "-o", str(other), "--seed", "11"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "40 rows" in result.stdout
+    assert in_process.read_bytes() == other.read_bytes()
+
+
+def test_installed_entry_point_error_has_no_traceback(tmp_path: Path) -> None:
+    if not ENTRY_POINT.exists():
+        pytest.skip(f"the synthohive entry point is not installed next to {sys.executable}")
+    result = subprocess.run([str(ENTRY_POINT), "fit", str(tmp_path / "x.csv"), "-o", str(tmp_path / "m")],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    _assert_one_error_line(result.stderr, "not found")
+
+
+def test_main_restores_the_callers_structlog_configuration(tmp_path: Path) -> None:
+    before = structlog.get_config()
+    main(["sample", str(tmp_path / "none"), "--rows", "1", "-o", str(tmp_path / "o.csv")])
+    assert structlog.get_config() == before

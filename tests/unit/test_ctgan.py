@@ -1,0 +1,352 @@
+"""CTGAN end to end on small real-looking tables: fit, sample, conditions, context, seeds,
+checkpoints and training outputs."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from structlog.testing import capture_logs
+
+from syntho_hive.core.checkpoint import CheckpointFiles
+from syntho_hive.core.metadata.schema import Constraint, Metadata
+from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
+from syntho_hive.exceptions import (
+    GenerationError,
+    NotFittedError,
+    SerializationError,
+    TrainingError,
+)
+
+SMALL = dict(embedding_dim=16, generator_dim=(32, 32), discriminator_dim=(32, 32), batch_size=100,
+             epochs=2, max_modes=3)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_customers(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n)
+    return pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + n),
+        "age": age,
+        "income": np.round(rng.lognormal(10.5, 0.4, n), 2),
+        "city": rng.choice(["Boston", "Denver", "Austin", "Seattle"], n, p=[0.5, 0.25, 0.2, 0.05]),
+        "plan": rng.choice(["basic", "premium"], n, p=[0.7, 0.3]),
+        "active": rng.random(n) < 0.8,
+    })
+
+
+def make_metadata() -> Metadata:
+    return Metadata().add_table(
+        "customers", pk="customer_id",
+        columns={"customer_id": "id", "age": "numerical", "income": "numerical", "city": "categorical",
+                 "plan": "categorical", "active": "boolean"},
+        constraints={"age": Constraint(dtype="int", min=18, max=90)},
+    )
+
+
+@pytest.fixture(scope="module")
+def customers() -> pd.DataFrame:
+    return make_customers()
+
+
+@pytest.fixture(scope="module")
+def fitted(customers: pd.DataFrame) -> CTGAN:
+    return CTGAN(make_metadata(), **SMALL).fit(customers, seed=11, progress_bar=False)
+
+
+@pytest.fixture(scope="module")
+def parents(customers: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame({"segment": rng.choice(["smb", "enterprise"], len(customers)),
+                         "employees": rng.integers(1, 500, len(customers))})
+
+
+@pytest.fixture(scope="module")
+def fitted_with_context(customers: pd.DataFrame, parents: pd.DataFrame) -> CTGAN:
+    return CTGAN(make_metadata(), **SMALL).fit(customers, parents, seed=3, progress_bar=False)
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- fit / sample
+def test_is_a_conditional_generative_model(fitted: CTGAN) -> None:
+    assert isinstance(fitted, ConditionalGenerativeModel)
+    assert fitted.is_fitted
+    assert fitted.device_.type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_sample_shape_dtypes_and_values(fitted: CTGAN, customers: pd.DataFrame) -> None:
+    synthetic = fitted.sample(257, seed=1)
+    assert len(synthetic) == 257
+    assert list(synthetic.columns) == list(customers.columns)
+    assert isinstance(synthetic.index, pd.RangeIndex)
+    assert synthetic.dtypes.to_dict() == customers.dtypes.to_dict()
+    assert synthetic["customer_id"].is_unique
+    assert set(synthetic["city"]) <= set(customers["city"])
+    assert set(synthetic["plan"]) <= set(customers["plan"])
+    assert synthetic["age"].between(18, 90).all()
+    assert synthetic["income"].between(customers["income"].min(), customers["income"].max()).all()
+
+
+def test_sample_more_rows_than_one_chunk_keeps_ids_unique(fitted: CTGAN) -> None:
+    synthetic = fitted.sample(25_000, seed=2)
+    assert len(synthetic) == 25_000
+    assert synthetic["customer_id"].is_unique
+
+
+def test_sample_before_fit_and_save_before_fit(tmp_path: Path) -> None:
+    model = CTGAN(make_metadata(), **SMALL)
+    assert not model.is_fitted
+    with pytest.raises(NotFittedError, match="fit.*load"):
+        model.sample(5)
+    with pytest.raises(NotFittedError):
+        model.save(tmp_path / "m")
+
+
+@pytest.mark.parametrize("num_rows", [0, -3, 2.5, True])
+def test_invalid_num_rows(fitted: CTGAN, num_rows: object) -> None:
+    with pytest.raises(GenerationError, match="num_rows must be a positive integer"):
+        fitted.sample(num_rows)  # type: ignore[arg-type]
+
+
+def test_invalid_parameters_are_rejected_before_training(customers: pd.DataFrame) -> None:
+    with pytest.raises(TrainingError, match=r"batch_size \(95\) must be a multiple of pac \(10\)"):
+        CTGAN(make_metadata(), **{**SMALL, "batch_size": 95}).fit(customers, progress_bar=False)
+    with pytest.raises(TrainingError, match="epochs must be a positive integer"):
+        CTGAN(make_metadata(), **{**SMALL, "epochs": 0}).fit(customers, progress_bar=False)
+    with pytest.raises(TrainingError, match="empty table"):
+        CTGAN(make_metadata(), **SMALL).fit(customers.iloc[:0], progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- conditions
+def test_conditions_yield_only_matching_rows(fitted: CTGAN) -> None:
+    rare = fitted.sample(120, seed=4, conditions={"city": "Seattle"})
+    assert len(rare) == 120
+    assert (rare["city"] == "Seattle").all()
+    assert rare["customer_id"].is_unique
+    both = fitted.sample(60, seed=4, conditions={"city": "Denver", "plan": "premium"})
+    assert len(both) == 60
+    assert ((both["city"] == "Denver") & (both["plan"] == "premium")).all()
+    flags = fitted.sample(40, seed=4, conditions={"active": False})
+    assert (~flags["active"]).all()
+
+
+def test_conditioned_sample_is_reproducible(fitted: CTGAN) -> None:
+    first = fitted.sample(50, seed=9, conditions={"plan": "premium"})
+    pd.testing.assert_frame_equal(first, fitted.sample(50, seed=9, conditions={"plan": "premium"}))
+
+
+def test_unknown_condition_column_or_value(fitted: CTGAN) -> None:
+    with pytest.raises(GenerationError, match="colour"):
+        fitted.sample(5, conditions={"colour": "red"})
+    with pytest.raises(GenerationError, match="Paris"):
+        fitted.sample(5, conditions={"city": "Paris"})
+    with pytest.raises(GenerationError, match="only discrete columns"):
+        fitted.sample(5, conditions={"income": 50_000.0})
+
+
+def test_conditions_on_a_fixed_combination_member() -> None:
+    rng = np.random.default_rng(2)
+    pairs = [("Boston", "US"), ("Denver", "US"), ("Lyon", "FR"), ("Paris", "FR")]
+    picks = rng.integers(0, len(pairs), 300)
+    data = pd.DataFrame({"city": [pairs[i][0] for i in picks], "country": [pairs[i][1] for i in picks],
+                         "spend": np.round(rng.gamma(2.0, 30.0, 300), 2)})
+    metadata = Metadata().add_table("shops", columns={"city": "categorical", "country": "categorical",
+                                                      "spend": "numerical"},
+                                    fixed_combinations=[["city", "country"]])
+    model = CTGAN(metadata, **SMALL).fit(data, seed=0, progress_bar=False)
+    french = model.sample(80, seed=1, conditions={"country": "FR"})
+    assert (french["country"] == "FR").all()
+    assert set(french["city"]) <= {"Lyon", "Paris"}
+    combos = set(zip(model.sample(200, seed=2)["city"], model.sample(200, seed=2)["country"]))
+    assert combos <= set(pairs)
+    with pytest.raises(GenerationError, match="DE"):
+        model.sample(5, conditions={"country": "DE"})
+
+
+# ----------------------------------------------------------------------------- context
+def test_context_sampling(fitted_with_context: CTGAN, parents: pd.DataFrame) -> None:
+    ctx = parents.iloc[:40].reset_index(drop=True)
+    synthetic = fitted_with_context.sample(40, context=ctx, seed=1)
+    assert len(synthetic) == 40
+    pd.testing.assert_frame_equal(synthetic, fitted_with_context.sample(40, context=ctx, seed=1))
+    conditioned = fitted_with_context.sample(40, context=ctx, seed=1, conditions={"plan": "premium"})
+    assert len(conditioned) == 40 and (conditioned["plan"] == "premium").all()
+
+
+def test_context_errors(fitted_with_context: CTGAN, fitted: CTGAN, parents: pd.DataFrame,
+                        customers: pd.DataFrame) -> None:
+    with pytest.raises(GenerationError, match="context has 10 rows but num_rows is 11"):
+        fitted_with_context.sample(11, context=parents.iloc[:10])
+    with pytest.raises(GenerationError, match="fitted with parent context"):
+        fitted_with_context.sample(10)
+    with pytest.raises(GenerationError, match="missing column"):
+        fitted_with_context.sample(10, context=parents.iloc[:10][["segment"]])
+    with pytest.raises(GenerationError, match="without parent context"):
+        fitted.sample(10, context=parents.iloc[:10])
+    with pytest.raises(TrainingError, match="context has 299 rows but data has 300"):
+        CTGAN(make_metadata(), **SMALL).fit(customers, parents.iloc[:-1], progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- seeds
+def test_seed_gives_bit_identical_training_and_sampling(customers: pd.DataFrame, fitted: CTGAN) -> None:
+    np_state = np.random.get_state()[1].copy()
+    torch_state = torch.random.get_rng_state().clone()
+    again = CTGAN(make_metadata(), **SMALL).fit(customers, seed=11, progress_bar=False)
+    for key, value in fitted.generator_.state_dict().items():
+        assert torch.equal(value, again.generator_.state_dict()[key]), key
+    pd.testing.assert_frame_equal(fitted.sample(100, seed=5), again.sample(100, seed=5))
+    assert not fitted.sample(100, seed=5).equals(fitted.sample(100, seed=6))
+    # No global RNG was seeded or consumed.
+    assert np.array_equal(np.random.get_state()[1], np_state)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+
+
+def test_seed_is_bit_identical_in_another_process(customers: pd.DataFrame, fitted: CTGAN,
+                                                  tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import test_ctgan as t
+        from syntho_hive.core.models.ctgan import CTGAN
+        model = CTGAN(t.make_metadata(), **t.SMALL).fit(t.make_customers(), seed=11, progress_bar=False)
+        print("DIGEST", t._digest(model.sample(100, seed=5)))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    digest = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("DIGEST")][0]
+    assert digest == _digest(fitted.sample(100, seed=5))
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def test_save_load_round_trip_in_a_fresh_object_with_other_dims(fitted: CTGAN, tmp_path: Path) -> None:
+    expected = fitted.sample(150, seed=21)
+    path = fitted.save(tmp_path / "model")
+    assert sorted(p.name for p in path.iterdir()) == sorted(CheckpointFiles.ALL)
+    fresh = CTGAN(make_metadata(), embedding_dim=4, generator_dim=(8,), discriminator_dim=(8, 8, 8), pac=5)
+    assert fresh.load(path) is fresh
+    assert fresh.is_fitted
+    assert (fresh.embedding_dim, fresh.generator_dim, fresh.pac) == (16, (32, 32), 10)
+    pd.testing.assert_frame_equal(fresh.sample(150, seed=21), expected)
+    pd.testing.assert_frame_equal(CTGAN().load(path).sample(30, seed=3, conditions={"city": "Austin"}),
+                                  fitted.sample(30, seed=3, conditions={"city": "Austin"}))
+    manifest = json.loads((path / CheckpointFiles.METADATA).read_text())
+    assert manifest["seed"] == 11
+    assert manifest["hyper_parameters"]["generator_dim"] == [32, 32]
+    assert manifest["column_schema"]["columns"] == list(fitted.columns_)
+    assert manifest["column_schema"]["sdtypes"]["customer_id"] == "id"
+
+
+def test_context_model_round_trip(fitted_with_context: CTGAN, parents: pd.DataFrame, tmp_path: Path) -> None:
+    ctx = parents.iloc[:25].reset_index(drop=True)
+    expected = fitted_with_context.sample(25, context=ctx, seed=8)
+    loaded = CTGAN().load(fitted_with_context.save(tmp_path / "ctx"))
+    pd.testing.assert_frame_equal(loaded.sample(25, context=ctx, seed=8), expected)
+
+
+def test_save_overwrite_semantics(fitted: CTGAN, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = fitted.save(tmp_path / "m")
+    with pytest.raises(SerializationError, match="already exists.*overwrite=True"):
+        fitted.save(path)
+    before = {p.name: p.read_bytes() for p in path.iterdir()}
+
+    import syntho_hive.core.checkpoint as checkpoint_module
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated crash while writing weights")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", crash)
+    with pytest.raises(SerializationError, match="simulated crash"):
+        fitted.save(path, overwrite=True)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+    fitted.save(path, overwrite=True)
+    pd.testing.assert_frame_equal(CTGAN().load(path).sample(20, seed=1), fitted.sample(20, seed=1))
+
+
+def test_load_errors(fitted: CTGAN, tmp_path: Path) -> None:
+    with pytest.raises(SerializationError, match="does not exist"):
+        CTGAN().load(tmp_path / "missing")
+    path = fitted.save(tmp_path / "m")
+    (path / CheckpointFiles.EMBEDDING_LAYERS).unlink()
+    with pytest.raises(SerializationError, match="missing file embedding_layers.joblib"):
+        CTGAN().load(path)
+    path = fitted.save(tmp_path / "m2")
+    blob = bytearray((path / CheckpointFiles.TRANSFORMER).read_bytes())
+    blob[-10] ^= 0x01
+    (path / CheckpointFiles.TRANSFORMER).write_bytes(bytes(blob))
+    with pytest.raises(SerializationError, match="transformer.joblib failed its checksum"):
+        CTGAN().load(path)
+    path = fitted.save(tmp_path / "m3")
+    weights = (path / CheckpointFiles.GENERATOR).read_bytes()
+    (path / CheckpointFiles.GENERATOR).write_bytes(weights[:100])
+    with pytest.raises(SerializationError, match="generator.pt is truncated"):
+        CTGAN().load(path)
+
+
+def test_version_mismatch_warns_and_still_loads(fitted: CTGAN, tmp_path: Path) -> None:
+    path = fitted.save(tmp_path / "m")
+    manifest = json.loads((path / CheckpointFiles.METADATA).read_text())
+    manifest["version"] = "0.0.0-old"
+    (path / CheckpointFiles.METADATA).write_text(json.dumps(manifest))
+    with capture_logs() as logs:
+        model = CTGAN().load(path)
+    warnings = [e for e in logs if e["event"] == "checkpoint_version_mismatch"]
+    assert warnings and warnings[0]["log_level"] == "warning"
+    pd.testing.assert_frame_equal(model.sample(10, seed=2), fitted.sample(10, seed=2))
+
+
+# ----------------------------------------------------------------------------- training outputs
+def test_training_events(customers: pd.DataFrame) -> None:
+    with capture_logs() as logs:
+        CTGAN(make_metadata(), **{**SMALL, "epochs": 3}).fit(customers, seed=1, progress_bar=False)
+    names = [e["event"] for e in logs]
+    assert names.count("training_start") == 1 and names.count("training_complete") == 1
+    epochs = [e for e in logs if e["event"] == "epoch_end"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    for event in epochs:
+        assert {"g_loss", "d_loss", "eta_seconds"} <= set(event)
+        assert np.isfinite(event["g_loss"]) and event["eta_seconds"] >= 0
+    assert epochs[-1]["eta_seconds"] == 0
+
+
+def test_diverging_loss_raises_training_error(customers: pd.DataFrame) -> None:
+    model = CTGAN(make_metadata(), **{**SMALL, "discriminator_lr": float("inf")})
+    with pytest.raises(TrainingError, match="diverged at epoch 1"):
+        model.fit(customers, seed=0, progress_bar=False)
+    assert not model.is_fitted
+
+
+def test_checkpoint_dir_outputs(customers: pd.DataFrame, tmp_path: Path) -> None:
+    model = CTGAN(make_metadata(), **{**SMALL, "epochs": 3}).fit(
+        customers, seed=2, progress_bar=False, checkpoint_dir=tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"best_checkpoint", "final_checkpoint", "training_metrics.csv"}
+    with (tmp_path / "training_metrics.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert set(rows[0]) == {"epoch", "g_loss", "d_loss", "val_score", "seconds"}
+    scores = [float(r["val_score"]) for r in rows]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    final = CTGAN().load(tmp_path / "final_checkpoint")
+    pd.testing.assert_frame_equal(final.sample(20, seed=1), model.sample(20, seed=1))
+    best = CTGAN().load(tmp_path / "best_checkpoint")
+    assert len(best.sample(20, seed=1)) == 20
+    if int(np.argmax(scores)) == len(scores) - 1:
+        pd.testing.assert_frame_equal(best.sample(20, seed=1), model.sample(20, seed=1))
+    else:
+        assert not best.sample(20, seed=1).equals(model.sample(20, seed=1))

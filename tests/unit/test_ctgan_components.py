@@ -1,0 +1,165 @@
+"""CTGAN building blocks: conditional sampling, activations, losses, networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from syntho_hive.core.data.spans import ColumnSpans, SpanInfo
+from syntho_hive.core.models.ctgan.activation import SpanActivation
+from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
+from syntho_hive.core.models.ctgan.losses import condition_loss, gradient_penalty
+from syntho_hive.core.models.ctgan.networks import Discriminator, Generator, build
+
+CPU = torch.device("cpu")
+# age: scalar + 3 modes; city: 4 categories (discrete); plan: 2 categories (discrete); a 9-wide mode block.
+OUTPUT_INFO = [
+    ColumnSpans("age", (SpanInfo(1, "tanh"), SpanInfo(3, "softmax"))),
+    ColumnSpans("city", (SpanInfo(4, "softmax"),), discrete=True, categories=("a", "b", "c", "d")),
+    ColumnSpans("plan", (SpanInfo(2, "softmax"),), discrete=True, categories=("x", "y")),
+    ColumnSpans("income", (SpanInfo(1, "tanh"), SpanInfo(9, "softmax"))),
+]
+DATA_DIM = 20
+
+
+def _matrix(n: int = 1000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    city = rng.choice(4, n, p=[0.7, 0.2, 0.09, 0.01])
+    plan = rng.choice(2, n, p=[0.5, 0.5])
+    m = np.zeros((n, DATA_DIM), dtype=np.float32)
+    m[:, 0] = rng.uniform(-1, 1, n)
+    m[np.arange(n), 1 + rng.integers(0, 3, n)] = 1
+    m[np.arange(n), 4 + city] = 1
+    m[np.arange(n), 8 + plan] = 1
+    m[:, 10] = rng.uniform(-1, 1, n)
+    m[np.arange(n), 11 + rng.integers(0, 9, n)] = 1
+    return m
+
+
+def test_layout_counts_and_log_frequency() -> None:
+    matrix = _matrix()
+    layout = ConditionalLayout.from_output_info(OUTPUT_INFO, matrix)
+    assert layout.columns == ["city", "plan"]
+    assert layout.data_starts.tolist() == [4, 8]
+    assert layout.cond_dim == 6
+    assert layout.counts[0].sum() == 1000
+    logp = layout.probabilities(log_frequency=True)
+    raw = layout.probabilities(log_frequency=False)
+    np.testing.assert_allclose(logp.sum(axis=1), 1.0)
+    np.testing.assert_allclose(raw[0, :4], layout.counts[0] / 1000)
+    assert logp[0, 3] > raw[0, 3]  # log-frequency boosts the rare category
+    np.testing.assert_allclose(logp[0, :4], np.log1p(layout.counts[0]) / np.log1p(layout.counts[0]).sum())
+
+
+def test_sampled_rows_match_their_condition() -> None:
+    matrix = torch.as_tensor(_matrix())
+    layout = ConditionalLayout.from_output_info(OUTPUT_INFO, matrix.numpy())
+    sampler = ConditionalSampler(layout, CPU, matrix=matrix)
+    gen = torch.Generator().manual_seed(0)
+    column, category = sampler.sample_train(5000, gen)
+    rows = sampler.sample_rows(column, category, 5000, gen)
+    starts = torch.as_tensor(layout.data_starts)[column]
+    assert torch.all(matrix[rows, starts + category] == 1)
+    cond = sampler.condvec(column, category)
+    assert torch.all(cond.sum(dim=1) == 1)
+    assert torch.all(cond.argmax(dim=1) == torch.as_tensor(layout.cond_starts)[column] + category)
+    # Columns are uniform, categories follow the log-frequency: the rare city gets >> 1%.
+    city = category[column == 0]
+    assert 0.4 < (column == 0).float().mean() < 0.6
+    assert (city == 3).float().mean() > 0.1
+
+
+def test_restricted_conditions() -> None:
+    layout = ConditionalLayout.from_output_info(OUTPUT_INFO, _matrix())
+    sampler = ConditionalSampler(layout, CPU)
+    gen = torch.Generator().manual_seed(1)
+    column, category = sampler.restricted(2000, 0, [1, 3], gen)
+    assert torch.all(column == 0) and set(category.tolist()) == {1, 3}
+    assert (category == 1).float().mean() > 0.8  # empirical frequencies 20% vs 1%
+    _, single = sampler.restricted(10, 1, [1], gen)
+    assert torch.all(single == 1)
+
+
+def test_activation_soft_and_hard() -> None:
+    act = SpanActivation(OUTPUT_INFO, CPU)
+    raw = torch.randn(64, DATA_DIM, generator=torch.Generator().manual_seed(0)) * 3
+    soft = act(raw, torch.Generator().manual_seed(1))
+    hard = act(raw, torch.Generator().manual_seed(1), hard=True)
+    for out in (soft, hard):
+        assert out.shape == raw.shape
+        assert torch.equal(out[:, [0, 10]], torch.tanh(raw[:, [0, 10]]))
+        for start, width in [(1, 3), (4, 4), (8, 2), (11, 9)]:
+            torch.testing.assert_close(out[:, start:start + width].sum(dim=1), torch.ones(64))
+    assert set(hard[:, 1:4].unique().tolist()) == {0.0, 1.0}
+    assert set(hard[:, 11:20].unique().tolist()) == {0.0, 1.0}
+    # Gradients flow to the raw logits through the relaxed softmax.
+    raw.requires_grad_(True)
+    act(raw, torch.Generator().manual_seed(2))[:, 11:20].pow(2).sum().backward()
+    assert raw.grad[:, 11:20].abs().sum() > 0 and raw.grad[:, 4:8].abs().sum() == 0
+
+
+def test_hard_activation_samples_the_softmax_distribution() -> None:
+    info = [ColumnSpans("c", (SpanInfo(3, "softmax"),), discrete=True, categories=("a", "b", "c"))]
+    act = SpanActivation(info, CPU)
+    logits = torch.log(torch.tensor([[0.6, 0.3, 0.1]])).expand(20000, 3)
+    freq = act(logits, torch.Generator().manual_seed(0), hard=True).mean(dim=0)
+    torch.testing.assert_close(freq, torch.tensor([0.6, 0.3, 0.1]), atol=0.015, rtol=0)
+
+
+def test_condition_loss_matches_per_column_cross_entropy() -> None:
+    layout = ConditionalLayout.from_output_info(OUTPUT_INFO, _matrix())
+    sampler = ConditionalSampler(layout, CPU)
+    gen = torch.Generator().manual_seed(3)
+    raw = torch.randn(50, DATA_DIM, generator=gen)
+    column, category = sampler.sample_train(50, gen)
+    expected = torch.zeros(())
+    for i in range(50):
+        start = int(layout.data_starts[column[i]])
+        width = int(layout.n_categories[column[i]])
+        expected += torch.nn.functional.cross_entropy(raw[i:i + 1, start:start + width], category[i:i + 1])
+    got = condition_loss(raw, column, category, sampler.span_index, sampler.span_pad)
+    torch.testing.assert_close(got, expected / 50)
+
+
+def test_gradient_penalty_of_a_linear_critic() -> None:
+    class Linear(torch.nn.Module):
+        def __init__(self, weight: torch.Tensor) -> None:
+            super().__init__()
+            self.weight = weight
+
+        def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+            return x.reshape(-1, self.weight.numel()) @ self.weight
+
+    pac, width = 2, 3
+    gen = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(8, width, generator=gen), torch.randn(8, width, generator=gen)
+    unit = torch.ones(pac * width) / (pac * width) ** 0.5
+    assert gradient_penalty(Linear(unit), real, fake, pac=pac, generator=gen).item() == pytest.approx(0, abs=1e-6)
+    # gradient norm 3 -> penalty 10 * (3 - 1)^2
+    assert gradient_penalty(Linear(3 * unit), real, fake, pac=pac, generator=gen).item() == pytest.approx(40.0)
+
+
+def test_networks_are_seeded_locally_without_global_rng() -> None:
+    state = torch.random.get_rng_state().clone()
+    a = build(Generator, 10, (16, 16), DATA_DIM, device=CPU, generator=torch.Generator().manual_seed(4))
+    b = build(Generator, 10, (16, 16), DATA_DIM, device=CPU, generator=torch.Generator().manual_seed(4))
+    c = build(Generator, 10, (16, 16), DATA_DIM, device=CPU, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for key, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[key])
+    assert not torch.equal(a.head.weight, c.head.weight)
+    out = a(torch.randn(6, 10, generator=torch.Generator().manual_seed(0)))
+    assert out.shape == (6, DATA_DIM)
+    assert a.body[1].fc.in_features == 26  # residual blocks concatenate their input
+
+
+def test_critic_packs_rows_and_seeds_its_dropout() -> None:
+    critic = build(Discriminator, 7, (16,), 5, device=CPU, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(20, 7, generator=torch.Generator().manual_seed(1))
+    assert critic(x).shape == (4, 1)
+    first = critic(x, torch.Generator().manual_seed(9))
+    assert torch.equal(first, critic(x, torch.Generator().manual_seed(9)))
+    assert not torch.equal(first, critic(x, torch.Generator().manual_seed(10)))
+    critic.eval()
+    assert torch.equal(critic(x, torch.Generator().manual_seed(9)), critic(x))

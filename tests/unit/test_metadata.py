@@ -1,0 +1,331 @@
+"""Metadata: sdtype / key detection, schema validation, JSON and YAML files."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from syntho_hive.core.metadata import (
+    SDTYPES,
+    Constraint,
+    FixedCombinations,
+    Inequality,
+    Metadata,
+    TableConfig,
+    detect_sdtype,
+)
+from syntho_hive.exceptions import SchemaError, SchemaValidationError
+
+
+@pytest.fixture()
+def users() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 40
+    return pd.DataFrame({
+        "user_id": np.arange(1, n + 1),
+        "email": [f"user{i}@example.org" for i in range(n)],
+        "country": rng.choice(["FR", "DE", "US", "BR"], n),
+        "signup_date": pd.date_range("2021-01-03", periods=n, freq="7D").strftime("%Y-%m-%d"),
+        "is_active": rng.random(n) < 0.7,
+        "income": np.round(rng.lognormal(10, 0.5, n), 2),
+        "age": rng.integers(18, 90, n),
+    })
+
+
+@pytest.fixture()
+def orders(users: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(8)
+    n = 60
+    return pd.DataFrame({
+        "order_id": [str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, n)],
+        "user_id": rng.choice(users["user_id"].to_numpy(), n),
+        "amount": np.round(rng.gamma(2.0, 30.0, n), 2),
+        "ordered_at": pd.Series(pd.date_range("2023-05-01", periods=n, freq="37h", tz="UTC")),
+        "status": pd.Categorical(rng.choice(["paid", "shipped", "returned"], n)),
+        "review": [f"Order {i} arrived {'late' if i % 2 else 'on time'}; the packaging was "
+                   f"{'fine' if i % 3 else 'damaged'} and support answered within {i} hours."
+                   for i in range(n)],
+    })
+
+
+# --------------------------------------------------------------------------- detect_sdtype
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "expected"),
+    [
+        ("is_member", [True, False, True], "boolean"),
+        ("flag", pd.array([True, None, False], dtype="boolean"), "boolean"),
+        ("opted_in", pd.Series([True, None, False], dtype=object), "boolean"),
+        ("created", pd.to_datetime(["2020-01-01", "2021-06-30", None]), "datetime"),
+        ("created_tz", pd.date_range("2020", periods=3, tz="Asia/Tokyo"), "datetime"),
+        ("birth_date", ["1990-05-17", "1984-12-01", None, "2001-02-28"], "datetime"),
+        ("when", ["03/04/2021", "12/11/2020", "01/01/2019"], "datetime"),
+        ("paid_on", ["Jan 5, 2020", "Feb 16, 2021", "Mar 1, 2022"], "datetime"),
+        ("age", [31, 45, 31, 60], "numerical"),
+        ("score", [0.5, np.nan, 2.25], "numerical"),
+        ("customer_id", [101, 102, 103, 104], "id"),
+        ("sku_code", ["A-0001", "A-0002", "A-0003"], "id"),
+        ("token", [str(uuid.UUID(int=i)) for i in range(1, 5)] * 2, "id"),
+        ("city", ["Paris", "Lyon", "Paris", None], "categorical"),
+        ("zip", ["75001", "69001", "75001"], "categorical"),
+        ("segment", pd.Categorical(["a", "b", "a"]), "categorical"),
+        ("comment", [f"{'lorem ipsum dolor sit amet ' * 3} number {i}" for i in range(6)], "text"),
+        ("empty", [None, None], "categorical"),
+    ],
+)
+def test_detect_sdtype(name: str, values: object, expected: str) -> None:
+    assert detect_sdtype(pd.Series(values), name) == expected
+
+
+def test_detect_sdtype_only_returns_known_sdtypes(users: pd.DataFrame) -> None:
+    assert {detect_sdtype(users[c], c) for c in users} <= set(SDTYPES)
+
+
+def test_duplicated_int_id_name_is_numerical_not_id() -> None:
+    assert detect_sdtype(pd.Series([1, 1, 2]), "store_id") == "numerical"
+
+
+# --------------------------------------------------------------------------- Metadata.detect
+
+
+def test_detect_single_table(users: pd.DataFrame) -> None:
+    md = Metadata.detect(users, table_name="users")
+    table = md.get_table("users")
+    assert table.pk == "user_id"
+    assert table.columns == {
+        "user_id": "id", "email": "categorical", "country": "categorical",
+        "signup_date": "datetime", "is_active": "boolean", "income": "numerical",
+        "age": "numerical",
+    }
+
+
+def test_detect_tables_keys_and_foreign_keys(users: pd.DataFrame, orders: pd.DataFrame) -> None:
+    md = Metadata.detect({"users": users, "orders": orders})
+    assert md.get_table("users").pk == "user_id"
+    table = md.get_table("orders")
+    assert table.pk == "order_id"
+    assert table.fk == {"user_id": "users.user_id"}
+    assert table.columns["user_id"] == "id"
+    assert table.columns["ordered_at"] == "datetime"
+    assert table.columns["status"] == "categorical"
+    assert table.columns["review"] == "text"
+    md.validate_schema({"users": users, "orders": orders})  # detected schema is consistent
+
+
+def test_detect_natural_keys_and_id_named_parent_keys() -> None:
+    airlines = pd.DataFrame({"carrier": ["AA", "DL", "UA", "B6"],
+                             "name": ["American", "Delta", "United", "JetBlue"]})
+    users = pd.DataFrame({"id": [10, 11, 12], "name": ["Ana", "Bo", "Cy"]})
+    flights = pd.DataFrame({
+        "carrier": ["AA", "DL", "AA", "UA", "B6", "DL"],
+        "user_id": [10, 12, 12, 11, 10, 10],
+        "dep_delay": [3.0, -2.0, 15.0, 0.0, 7.0, 1.0],
+    })
+    md = Metadata.detect({"airlines": airlines, "users": users, "flights": flights})
+    assert md.get_table("airlines").pk == "carrier"
+    assert md.get_table("users").pk == "id"
+    assert md.get_table("flights").pk is None
+    assert md.get_table("flights").fk == {"carrier": "airlines.carrier", "user_id": "users.id"}
+
+
+def test_detect_no_fk_when_values_are_not_contained(users: pd.DataFrame,
+                                                    orders: pd.DataFrame) -> None:
+    orders = orders.assign(user_id=orders["user_id"] + 1000)
+    md = Metadata.detect({"users": users, "orders": orders})
+    assert md.get_table("orders").fk == {}
+
+
+def test_detect_rejects_non_dataframes() -> None:
+    with pytest.raises(SchemaError, match="DataFrame"):
+        Metadata.detect([1, 2, 3])  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="'t'.*list"):
+        Metadata.detect({"t": [1, 2]})  # type: ignore[dict-item]
+
+
+# --------------------------------------------------------------------------- validate_schema
+
+
+def _shop() -> Metadata:
+    md = Metadata().add_table("users", pk="user_id", columns={"user_id": "id"})
+    md.add_table("orders", pk="order_id", fk={"user_id": "users.user_id"},
+                 constraints={"amount": Constraint(min=0)},
+                 inequalities=[("ordered_at", "shipped_at")])
+    return md
+
+
+def test_validate_schema_clean_returns_none(users: pd.DataFrame, orders: pd.DataFrame) -> None:
+    md = _shop()
+    orders = orders.assign(shipped_at=orders["ordered_at"] + pd.Timedelta(hours=5))
+    assert md.validate_schema() is None
+    assert md.validate_schema({"users": users, "orders": orders}) is None
+
+
+def test_validate_schema_reports_every_schema_problem_at_once() -> None:
+    md = Metadata().add_table("users", pk="user_id", columns={"user_id": "numerical"})
+    md.add_table(
+        "orders", pk="order_id",
+        fk={"user_id": "users", "shop_id": "shops.shop_id", "email": "users.email"},
+        parent_context_cols=[],
+        constraints={"amount": Constraint(min=10, max=5), "day": Constraint(min=1, max="2020-01-01")},
+        inequalities=[("a", "b"), ("b", "a")],
+    )
+    md.add_table("refunds", parent_context_cols=["country"])
+    with pytest.raises(SchemaValidationError) as info:
+        md.validate_schema()
+    issues = info.value.issues
+    expected = [
+        "primary key 'user_id' is declared as sdtype 'numerical'",
+        "'users' must be written 'parent_table.parent_column'",
+        "unknown table 'shops'",
+        "'users.email', which is not the primary key of 'users'",
+        "min=10 greater than max=5",
+        "min=1 and max='2020-01-01', which cannot be compared",
+        "form a cycle",
+        "parent_context_cols ['country'] are set but the table has no foreign key",
+    ]
+    assert len(issues) == len(expected), issues
+    for fragment in expected:
+        assert any(fragment in issue for issue in issues), (fragment, issues)
+    assert f"{len(expected)} problem(s)" in str(info.value)
+
+
+def test_validate_schema_reports_every_data_problem_with_counts_and_examples(
+    users: pd.DataFrame, orders: pd.DataFrame
+) -> None:
+    md = _shop()
+    md.add_table("reviews", pk="review_id", fk={"user_id": "users.user_id"})
+    users = users.copy()
+    users.loc[3, "user_id"] = users.loc[2, "user_id"]        # 2 rows share a key
+    users["user_id"] = users["user_id"].astype("Int64")
+    users.loc[5, "user_id"] = pd.NA                          # 1 null key
+    orders = orders.assign(shipped_at=orders["ordered_at"] + pd.Timedelta(hours=2))
+    orders.loc[[0, 1, 2], "user_id"] = [9001, 9002, 9001]   # 3 orphan rows, 2 distinct values
+    orders.loc[[4, 9], "amount"] = [-1.5, -3.0]              # violates min=0
+    reviews = pd.DataFrame({"review_id": [1, 2], "user_id": ["1", "2"]})  # str vs int key
+    with pytest.raises(SchemaValidationError) as info:
+        md.validate_schema({"users": users, "orders": orders.drop(columns="status"),
+                            "reviews": reviews, "ghosts": reviews})
+    issues = info.value.issues
+    text = "\n".join(issues)
+    assert "data has table 'ghosts', which is not in the metadata" in text
+    assert "primary key 'user_id' has 1 null value(s)" in text
+    assert "primary key 'user_id' has 2 row(s) with duplicated values (examples: [3])" in text
+    assert ("foreign key 'user_id' has 3 row(s) with no matching 'users.user_id' (orphans: 2 "
+            "distinct value(s), examples: [9001, 9002])") in text
+    assert "column 'amount' has 2 value(s) below the declared min=0" in text
+    assert "[-1.5, -3.0]" in text
+    assert "foreign key 'user_id' has dtype str (string) but 'users.user_id' has dtype Int64" \
+        in text.replace("dtype object", "dtype str")
+    assert len(issues) == 6, issues
+
+
+def test_validate_schema_reports_missing_columns(users: pd.DataFrame) -> None:
+    md = Metadata().add_table("users", pk="user_id", columns={"nickname": "categorical"},
+                              constraints={"salary": Constraint(min=0)},
+                              fixed_combinations=[["country", "region"]])
+    with pytest.raises(SchemaValidationError) as info:
+        md.validate_schema({"users": users})
+    missing = sorted(i.split("'")[3] for i in info.value.issues)
+    assert missing == ["nickname", "region", "salary"]
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _rich() -> Metadata:
+    md = Metadata().add_table(
+        "users", pk="user_id", columns={"user_id": "id", "country": "categorical"},
+        constraints={"age": Constraint(dtype="int", min=0, max=120),
+                     "signup": Constraint(min="2020-01-01")},
+        pii_cols=["email"], datetime_formats={"signup": "%Y-%m-%d"},
+    )
+    md.add_table(
+        "trips", pk="trip_id", fk={"user_id": "users.user_id"}, parent_context_cols=["country"],
+        inequalities=[Inequality(low="start", high="end", strict=True)],
+        fixed_combinations=[FixedCombinations(columns=["city", "country"])],
+        columns={"price": "numerical"}, constraints={"price": {"min": 0.5}},
+    )
+    return md
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml", ".yml"])
+def test_save_load_round_trip(tmp_path, suffix: str) -> None:
+    md = _rich()
+    path = md.save(tmp_path / f"schema{suffix}")
+    loaded = Metadata.load(path)
+    assert loaded == md
+    assert loaded.get_table("users").constraints["age"].min == 0
+    assert isinstance(loaded.get_table("users").constraints["age"].min, int)
+    assert os.listdir(tmp_path) == [f"schema{suffix}"]  # no temp file left behind
+
+
+def test_text_round_trip_and_overwrite(tmp_path) -> None:
+    md = _rich()
+    assert Metadata.from_json(md.to_json()) == md
+    assert Metadata.from_yaml(md.to_yaml()) == md
+    target = tmp_path / "m.json"
+    Metadata().add_table("old").to_json(target)
+    text = md.to_json(target)
+    assert target.read_text() == text
+    assert Metadata.from_json(str(target)) == md
+    assert json.loads(text)["tables"]["trips"]["fk"] == {"user_id": "users.user_id"}
+
+
+def test_yaml_written_by_hand_loads_without_table_names() -> None:
+    text = """
+tables:
+  people:
+    pk: person_id
+    constraints:
+      age: {dtype: int, min: 0, max: 120}
+    inequalities:
+      - {low: hired, high: left}
+"""
+    table = Metadata.from_yaml(text).get_table("people")
+    assert table.name == "people"
+    assert table.constraints["age"] == Constraint(dtype="int", min=0, max=120)
+    assert table.inequalities == [Inequality(low="hired", high="left")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("bad.json", '{"tables": {"t": {"name": "t",}}}', r"Invalid JSON in file '.*bad\.json' at line 1"),
+        ("bad.yaml", "tables:\n  t: [unclosed\n", r"Invalid YAML in file '.*bad\.yaml' at line"),
+        ("shape.json", '{"tables": {"t": {"pk": "id", "colour": 1}}}',
+         r"Invalid metadata in file '.*shape\.json': tables\.t\.colour: Extra inputs"),
+        ("list.yml", "- a\n- b\n", r"Metadata in file '.*list\.yml' must be a mapping"),
+        ("sd.yaml", "tables:\n  t:\n    columns: {x: number}\n",
+         r"file '.*sd\.yaml': tables\.t\.columns\.x"),
+    ],
+)
+def test_bad_file_raises_schema_error_naming_the_file(tmp_path, name: str, content: str,
+                                                      fragment: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SchemaError, match=fragment):
+        Metadata.load(path)
+
+
+def test_missing_file_and_unknown_extension(tmp_path) -> None:
+    with pytest.raises(SchemaError, match=r"'.*nope\.yaml' does not exist"):
+        Metadata.load(tmp_path / "nope.yaml")
+    with pytest.raises(SchemaError, match=r"\.json, \.yaml or \.yml"):
+        _rich().save(tmp_path / "schema.txt")
+    assert not (tmp_path / "schema.txt").exists()
+
+
+def test_interface_config_reexports_the_same_classes() -> None:
+    from syntho_hive.interface import config
+
+    assert config.Metadata is Metadata
+    assert config.TableConfig is TableConfig
+    assert config.Constraint is Constraint
+    assert config.Inequality is Inequality
+    assert config.FixedCombinations is FixedCombinations

@@ -1,0 +1,413 @@
+"""Unit tests of the reversible DataTransformer and its column encoders."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from syntho_hive.core.data import ColumnSpans, DataTransformer, SpanInfo
+from syntho_hive.core.data.encoders.frequency import FrequencyEncoder
+from syntho_hive.core.data.encoders.gmm import BoundedGMM
+from syntho_hive.core.data.encoders.ids import IdGenerator
+from syntho_hive.core.data.encoders.numerical import NumericalEncoder, detect_decimals
+from syntho_hive.exceptions import (
+    ConstraintViolationError,
+    GenerationError,
+    NotFittedError,
+    SchemaError,
+    SynthoHiveError,
+)
+
+UUID_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def make_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A small, real-looking customer table with every supported kind of column."""
+    rng = np.random.default_rng(seed)
+    signup = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 1500, n), unit="D")
+    return pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + n),
+        "account_code": [f"C{i:05d}" for i in range(42, 42 + n)],
+        "age": rng.integers(18, 90, n),
+        "income": np.round(rng.lognormal(10, 0.6, n), 2),
+        "balance": np.where(rng.random(n) < 0.15, np.nan, np.round(rng.normal(500, 200, n), 1)),
+        "score": rng.normal(0.0, 1.0, n).round(3).astype(np.float32),
+        "children": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 4, n)), dtype="Int64"),
+        "visits": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 400, n)), dtype="Int64"),
+        "active": rng.random(n) < 0.7,
+        "newsletter": pd.array(np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.4), dtype="boolean"),
+        "segment": pd.Categorical(rng.choice(["gold", "silver", "bronze"], n),
+                                  categories=["bronze", "silver", "gold", "platinum"]),
+        "city": pd.Series(rng.choice(["Paris", "Köln", "東京", None], n, p=[0.4, 0.3, 0.2, 0.1]), dtype=object),
+        "channel": pd.Series(rng.choice(["web", "shop", None], n), dtype="string"),
+        "signup": signup,
+        "last_login": (pd.Timestamp("2024-05-01") + pd.to_timedelta(rng.integers(0, 3 * 86_400, n), unit="s")
+                       ).tz_localize("UTC").tz_convert("Europe/Berlin"),
+        "birthday": pd.Series((pd.Timestamp("1950-01-01") + pd.to_timedelta(rng.integers(0, 20_000, n), unit="D")
+                               ).strftime("%d/%m/%Y")),
+        "country": "FR",
+    })
+
+
+SDTYPES = {"customer_id": "id", "account_code": "id"}
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return make_table()
+
+
+@pytest.fixture(scope="module")
+def fitted(table) -> DataTransformer:
+    return DataTransformer(n_jobs=1).fit(table, SDTYPES, seed=7)
+
+
+def random_matrix(transformer: DataTransformer, n: int, seed: int = 0) -> np.ndarray:
+    """A model-like output: uniform values in tanh spans, random logits in softmax spans."""
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for info in transformer.output_info_:
+        for span in info.spans:
+            if span.activation == "tanh":
+                blocks.append(rng.uniform(-1, 1, size=(n, span.dim)))
+            else:
+                blocks.append(rng.normal(0, 2, size=(n, span.dim)))
+    return np.hstack(blocks).astype(np.float32)
+
+
+def shuffled_marginals(transformer: DataTransformer, matrix: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Permute each column's block independently: a 'model' that learned the marginals."""
+    rng = np.random.default_rng(seed)
+    out = matrix.copy()
+    start = 0
+    for info in transformer.output_info_:
+        out[:, start:start + info.dim] = matrix[rng.permutation(len(matrix)), start:start + info.dim]
+        start += info.dim
+    return out
+
+
+# ------------------------------------------------------------------------------ round trip
+def test_round_trip_reproduces_values_and_dtypes(table, fitted):
+    matrix = fitted.transform(table, rng=np.random.default_rng(1))
+    assert matrix.dtype == np.float32 and matrix.shape == (len(table), fitted.output_dim_)
+    assert np.all(np.abs(matrix) <= 1.0)
+    restored = fitted.inverse_transform(matrix, rng=np.random.default_rng(2))
+    assert list(restored.columns) == list(table.columns)
+    for column in table.columns:
+        assert restored[column].dtype == table[column].dtype, column
+        if column not in SDTYPES:
+            pd.testing.assert_series_equal(restored[column], table[column], obj=column)
+
+
+def test_learned_attributes(fitted, table):
+    assert fitted.columns_ == list(table.columns)
+    assert fitted.sdtypes_["customer_id"] == "id"
+    assert fitted.sdtypes_["income"] == "numerical"
+    assert fitted.sdtypes_["signup"] == "datetime"
+    assert fitted.sdtypes_["birthday"] == "datetime"
+    assert fitted.output_dim_ == sum(info.dim for info in fitted.output_info_)
+    names = [info.column for info in fitted.output_info_]
+    # ids and constants are not modelled; partly-null numerics get an indicator
+    assert "customer_id" not in names and "country" not in names
+    assert "balance#null" in names and "visits#null" in names and "income#null" not in names
+    income = next(info for info in fitted.output_info_ if info.column == "income")
+    assert income.spans[0] == SpanInfo(1, "tanh")
+    assert income.spans[1].activation == "softmax" and 1 <= income.spans[1].dim <= 10
+    city = next(info for info in fitted.output_info_ if info.column == "city")
+    assert city.discrete and city.spans == (SpanInfo(4, "softmax"),)
+    assert set(city.categories) == {"Paris", "Köln", "東京", "<NA>"}
+    assert fitted.discrete_column_names_ == [info.column for info in fitted.output_info_ if info.discrete]
+    # low-cardinality ints (children: 0..3) are categoricals; wide ints stay numerical
+    assert "children" in fitted.discrete_column_names_
+    assert "age" not in fitted.discrete_column_names_
+
+
+# ------------------------------------------------------------------- model-like matrices
+def test_random_matrices_decode_within_observed_range_with_types(fitted, table):
+    decoded = fitted.inverse_transform(random_matrix(fitted, 5000), rng=np.random.default_rng(3))
+    for column in ["age", "income", "balance", "score", "visits", "signup", "last_login"]:
+        values = decoded[column].dropna()
+        assert values.min() >= table[column].min(), column
+        assert values.max() <= table[column].max(), column
+    assert decoded["age"].dtype == np.int64
+    assert np.all(decoded["income"] == decoded["income"].round(2))
+    assert np.all(decoded["balance"].dropna() == decoded["balance"].dropna().round(1))
+    assert (decoded["signup"] == decoded["signup"].dt.normalize()).all()
+    assert (decoded["last_login"] == decoded["last_login"].dt.floor("s")).all()
+    assert set(decoded["segment"].dropna()) <= {"gold", "silver", "bronze"}
+    assert list(decoded["segment"].cat.categories) == ["bronze", "silver", "gold", "platinum"]
+    parsed = pd.to_datetime(decoded["birthday"], format="%d/%m/%Y")
+    assert parsed.min() >= pd.to_datetime(table["birthday"], format="%d/%m/%Y").min()
+    assert (decoded["country"] == "FR").all()
+
+
+def test_bounds_hold_by_construction_not_by_piling(table):
+    """Uniform tanh outputs with modes drawn as in the data must not pile mass on the bounds."""
+    data = table[["income", "age"]]
+    transformer = DataTransformer(n_jobs=1).fit(data, seed=0)
+    rng = np.random.default_rng(0)
+    matrix = transformer.transform(pd.concat([data] * 30, ignore_index=True), rng=rng)
+    tanh = np.concatenate([[span.activation == "tanh" for span in info.spans for _ in range(span.dim)]
+                           for info in transformer.output_info_])
+    matrix[:, tanh] = rng.uniform(-1, 1, size=(len(matrix), int(tanh.sum())))
+    decoded = transformer.inverse_transform(matrix, rng=rng)
+    for column in ["income", "age"]:
+        low, high = table[column].min(), table[column].max()
+        values = decoded[column]
+        assert values.between(low, high).all()
+        on_bounds = ((values == low) | (values == high)).mean()
+        assert on_bounds < 0.01, (column, on_bounds)
+
+
+def test_declared_bounds_are_respected_and_checked(table):
+    data = table[["income"]]
+    transformer = DataTransformer(n_jobs=1).fit(data, bounds={"income": (0, 1e6)}, seed=0)
+    decoded = transformer.inverse_transform(random_matrix(transformer, 4000), rng=np.random.default_rng(0))
+    assert decoded["income"].between(0, 1e6).all()
+    assert decoded["income"].max() > table["income"].max()  # the declared range is reachable
+    with pytest.raises(ConstraintViolationError, match="income") as info:
+        DataTransformer(n_jobs=1).fit(data, bounds={"income": (None, 1000.0)})
+    assert info.value.column == "income" and info.value.count > 0
+    with pytest.raises(SchemaError, match="city"):
+        DataTransformer(n_jobs=1).fit(table[["city"]], bounds={"city": (0, 1)})
+
+
+def test_null_rates_survive_decoding(fitted, table):
+    matrix = fitted.transform(table, rng=np.random.default_rng(4))
+    decoded = fitted.inverse_transform(shuffled_marginals(fitted, matrix), rng=np.random.default_rng(5))
+    for column in ["balance", "visits", "children", "newsletter", "city", "channel"]:
+        assert decoded[column].isna().mean() == pytest.approx(table[column].isna().mean(), abs=1e-12), column
+    # the value distribution of a shuffled column is the training one
+    assert decoded["income"].sort_values().to_numpy() == pytest.approx(table["income"].sort_values().to_numpy())
+
+
+def test_integer_and_float_precision_detection():
+    assert detect_decimals(np.array([1.0, 2.0, -3.0])) == 0
+    assert detect_decimals(np.array([0.1, 0.25, 3.0])) == 2
+    assert detect_decimals(np.array([0.1, 0.2], dtype=np.float32).astype(np.float64), np.float32) == 1
+    assert detect_decimals(np.random.default_rng(0).random(50)) is None or True  # full precision allowed
+    assert detect_decimals(np.array([np.pi])) >= 15 or detect_decimals(np.array([np.pi])) is None
+
+
+# ------------------------------------------------------------------------------ encoders
+def test_mode_is_sampled_from_the_posterior():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 1, 3000), rng.normal(6, 1, 3000)])
+    model = BoundedGMM(float(x.min()), float(x.max()), 1e-6, max_modes=10,
+                       weight_threshold=0.005, gmm_max_samples=2000).fit(x, seed=1)
+    assert 2 <= model.n_modes <= 10
+    # a value between the two bumps is assigned to different modes on different draws
+    block = model.encode(np.full(4000, 3.0), np.random.default_rng(2))
+    assigned = np.argmax(block[:, 1:], axis=1)
+    shares = np.bincount(assigned, minlength=model.n_modes) / assigned.size
+    assert (shares > 0.05).sum() >= 2
+    # and decoding is exact whatever the drawn mode
+    assert model.decode(block) == pytest.approx(3.0, abs=1e-9)
+
+
+def test_mixture_is_fitted_on_a_bounded_subsample():
+    x = np.random.default_rng(0).normal(size=50_000)
+    model = BoundedGMM(float(x.min()), float(x.max()), 1e-6, max_modes=10,
+                       weight_threshold=0.005, gmm_max_samples=1234)
+    model.prepare(x, seed=0)
+    z, kwargs = model.fit_arguments()
+    assert z.size == 1234 and kwargs["max_modes"] == 10
+
+
+def test_constant_and_all_null_columns_need_no_model():
+    data = pd.DataFrame({"const": [7] * 20, "empty": [np.nan] * 20, "word": ["a"] * 20})
+    transformer = DataTransformer(n_jobs=1).fit(data)
+    assert transformer.output_dim_ == 0 and transformer.output_info_ == []
+    decoded = transformer.inverse_transform(np.zeros((5, 0), dtype=np.float32), rng=np.random.default_rng(0))
+    assert decoded["const"].tolist() == [7] * 5 and decoded["const"].dtype == np.int64
+    assert decoded["empty"].isna().all() and decoded["word"].tolist() == ["a"] * 5
+
+
+def test_high_cardinality_uses_one_tanh_span_and_keeps_frequencies():
+    rng = np.random.default_rng(0)
+    weights = 1.0 / np.arange(1, 501)
+    values = rng.choice([f"sku-{i}" for i in range(500)], 20_000, p=weights / weights.sum())
+    data = pd.DataFrame({"sku": values, "small": rng.choice(list("abc"), 20_000)})
+    transformer = DataTransformer(n_jobs=1).fit(data)
+    info = {i.column: i for i in transformer.output_info_}
+    assert info["sku"].spans == (SpanInfo(1, "tanh"),) and not info["sku"].discrete
+    assert info["small"].dim == 3 and transformer.output_dim_ == 4
+    matrix = transformer.transform(data, rng=np.random.default_rng(1))
+    restored = transformer.inverse_transform(matrix, rng=np.random.default_rng(1))
+    pd.testing.assert_frame_equal(restored, data)
+    # a uniform scalar decodes to the training frequencies
+    uniform = np.column_stack([rng.uniform(-1, 1, 50_000), rng.normal(size=(50_000, 3))])
+    decoded = transformer.inverse_transform(uniform, rng=np.random.default_rng(2))["sku"]
+    real = data["sku"].value_counts(normalize=True)
+    synth = decoded.value_counts(normalize=True).reindex(real.index, fill_value=0)
+    assert 0.5 * np.abs(real - synth).sum() < 0.03
+    # max_onehot moves the switch point
+    wide = DataTransformer(n_jobs=1, max_onehot=1000).fit(data)
+    assert {i.column: i.dim for i in wide.output_info_}["sku"] == 500
+
+
+def test_text_sdtype_uses_the_frequency_encoder():
+    data = pd.DataFrame({"note": ["good service", "late delivery", "good service", "ok"]})
+    transformer = DataTransformer(n_jobs=1).fit(data, {"note": "text"})
+    assert isinstance(transformer.encoders_[0], FrequencyEncoder)
+    assert transformer.output_info_ == [ColumnSpans("note", (SpanInfo(1, "tanh"),))]
+
+
+# ---------------------------------------------------------------------------------- ids
+def test_generated_ids_are_unique_in_the_training_format():
+    n = 300
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({
+        "seq": np.arange(100, 100 + 10 * n, 10),
+        "nullable_seq": pd.array(np.arange(5, 5 + n), dtype="Int64"),
+        "uuid": [f"{a:08x}-0000-4000-8000-{b:012x}" for a, b in zip(range(n), range(n))],
+        "code": [f"CUST-{i:06d}" for i in rng.permutation(n) + 7],
+        "free": [f"k{i}x" for i in range(n)],
+        "value": rng.normal(size=n),
+    })
+    transformer = DataTransformer(n_jobs=1).fit(
+        data, {c: "id" for c in ["seq", "nullable_seq", "uuid", "code", "free"]})
+    assert [i.column for i in transformer.output_info_] == ["value"]
+    m = 2 * n  # more rows than seen in training
+    out = transformer.inverse_transform(random_matrix(transformer, m), rng=np.random.default_rng(1))
+    assert out["seq"].tolist() == list(range(100, 100 + 10 * m, 10)) and out["seq"].dtype == np.int64
+    assert out["nullable_seq"].dtype == "Int64" and out["nullable_seq"].iloc[0] == 5
+    for column in ["seq", "nullable_seq", "uuid", "code", "free"]:
+        assert out[column].is_unique and out[column].notna().all(), column
+        assert out[column].dtype == data[column].dtype, column
+    assert out["uuid"].map(lambda s: bool(UUID_V4.match(s))).all()
+    assert out["code"].str.fullmatch(r"CUST-\d{6}").all() and out["code"].iloc[0] == "CUST-000007"
+    # uuids come from the caller's generator: same seed, same ids
+    again = transformer.inverse_transform(random_matrix(transformer, m), rng=np.random.default_rng(1))
+    assert again["uuid"].equals(out["uuid"])
+
+
+def test_unpadded_codes_and_uppercase_uuids():
+    gen = IdGenerator("c").fit(pd.Series(["A1", "A2", "A10"]))
+    assert gen.generate(3, np.random.default_rng(0)).tolist() == ["A1", "A2", "A3"]
+    upper = IdGenerator("u").fit(pd.Series(["8A6E0804-2BD0-4672-B79D-D97027F9071A"]))
+    assert upper.generate(5, np.random.default_rng(0)).str.fullmatch(r"[0-9A-F\-]{36}").all()
+
+
+# ------------------------------------------------------------------------ conditioning
+def test_condition_index(fitted):
+    position, index = fitted.condition_index("city", "Köln")
+    assert fitted.discrete_column_names_[position] == "city"
+    info = next(i for i in fitted.output_info_ if i.column == "city")
+    assert info.categories[index] == "Köln"
+    assert info.categories[fitted.condition_index("city", None)[1]] == "<NA>"
+    assert fitted.condition_index("active", True)[1] == 1  # booleans are ordered False, True
+    assert fitted.condition_index("balance#null", "null")[1] == 1
+    with pytest.raises(GenerationError, match=r"'Lyon'.*'city'.*Paris"):
+        fitted.condition_index("city", "Lyon")
+    with pytest.raises(GenerationError, match=r"'income'.*not encoded as a discrete"):
+        fitted.condition_index("income", 3.0)
+    with pytest.raises(GenerationError, match="unknown column 'nope'"):
+        fitted.condition_index("nope", 1)
+
+
+# ------------------------------------------------------------------------------ errors
+def test_errors_are_typed_and_name_the_column(table):
+    transformer = DataTransformer()
+    with pytest.raises(NotFittedError):
+        transformer.transform(table, rng=np.random.default_rng(0))
+    with pytest.raises(NotFittedError):
+        transformer.inverse_transform(np.zeros((1, 1)), rng=np.random.default_rng(0))
+    with pytest.raises(NotFittedError):
+        transformer.condition_index("city", "Paris")
+    with pytest.raises(NotFittedError):
+        _ = transformer.output_info_
+    with pytest.raises(SchemaError, match="'missing'"):
+        transformer.fit(table, {"missing": "numerical"})
+    with pytest.raises(SchemaError, match="'fancy'.*'age'"):
+        transformer.fit(table, {"age": "fancy"})
+    with pytest.raises(SchemaError, match="no rows"):
+        transformer.fit(table.iloc[:0])
+    with pytest.raises(SchemaError, match="'city'.*non-numeric"):
+        transformer.fit(table[["city"]], {"city": "numerical"})
+    with pytest.raises(SchemaError, match="infinite"):
+        transformer.fit(pd.DataFrame({"x": [1.0, np.inf, 2.0]}))
+    fitted = DataTransformer(n_jobs=1).fit(table[["city", "age"]])
+    with pytest.raises(SchemaError, match=r"\['age'\]"):
+        fitted.transform(table[["city"]], rng=np.random.default_rng(0))
+    with pytest.raises(SchemaError, match="'city'.*Lyon"):
+        fitted.transform(pd.DataFrame({"city": ["Lyon"], "age": [30]}), rng=np.random.default_rng(0))
+    with pytest.raises(GenerationError, match=str(fitted.output_dim_)):
+        fitted.inverse_transform(np.zeros((3, fitted.output_dim_ + 1)), rng=np.random.default_rng(0))
+    assert issubclass(NotFittedError, SynthoHiveError)
+
+
+def test_undetectable_datetime_format_is_a_schema_error():
+    data = pd.DataFrame({"when": ["2020-01-01", "01/02/2020 noon"]})
+    with pytest.raises(SchemaError, match="'when'.*datetime_formats"):
+        DataTransformer(n_jobs=1).fit(data, {"when": "datetime"})
+    fixed = DataTransformer(n_jobs=1).fit(pd.DataFrame({"when": ["2020|01|05", "2021|03|07"]}),
+                                          {"when": "datetime"}, datetime_formats={"when": "%Y|%m|%d"})
+    out = fixed.inverse_transform(random_matrix(fixed, 50), rng=np.random.default_rng(0))
+    assert out["when"].str.fullmatch(r"\d{4}\|\d{2}\|\d{2}").all()
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y"])
+def test_datetime_string_formats_are_restored(fmt):
+    rng = np.random.default_rng(0)
+    stamps = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 400 * 86_400, 300), unit="s")
+    if "%H" not in fmt:
+        stamps = stamps.normalize()
+    data = pd.DataFrame({"when": pd.Series(stamps.strftime(fmt), dtype=object)})
+    transformer = DataTransformer(n_jobs=1).fit(data, {"when": "datetime"})
+    assert transformer.encoders_[0].format == fmt
+    restored = transformer.inverse_transform(transformer.transform(data, rng=rng), rng=rng)
+    if "%H" in fmt:  # second resolution over 400 days: float32 limits exactness to ~seconds
+        delta = (pd.to_datetime(restored["when"], format=fmt) - pd.to_datetime(data["when"], format=fmt))
+        assert delta.abs().max() <= pd.Timedelta(seconds=10)
+    else:
+        pd.testing.assert_frame_equal(restored, data)
+    decoded = transformer.inverse_transform(random_matrix(transformer, 500), rng=rng)["when"]
+    assert pd.to_datetime(decoded, format=fmt).notna().all()
+
+
+# ---------------------------------------------------------------- pickling, determinism
+def test_pickles_with_joblib(fitted, table, tmp_path):
+    path = tmp_path / "transformer.joblib"
+    joblib.dump(fitted, path)
+    loaded = joblib.load(path)
+    assert loaded.output_info_ == fitted.output_info_
+    a = fitted.transform(table, rng=np.random.default_rng(9))
+    b = loaded.transform(table, rng=np.random.default_rng(9))
+    assert np.array_equal(a, b)
+    pd.testing.assert_frame_equal(fitted.inverse_transform(a, rng=np.random.default_rng(3)),
+                                  loaded.inverse_transform(b, rng=np.random.default_rng(3)))
+
+
+def test_same_seed_same_result_threads_or_processes(table):
+    data = table[["income", "balance", "age", "signup", "city"]]
+    first = DataTransformer(n_jobs=1).fit(data, seed=3)
+    second = DataTransformer(n_jobs=2, backend="threading").fit(data, seed=3)
+    third = DataTransformer(n_jobs=2, backend="loky").fit(data, seed=3)
+    assert first.output_info_ == second.output_info_ == third.output_info_
+    matrices = [t.transform(data, rng=np.random.default_rng(5)) for t in (first, second, third)]
+    assert np.array_equal(matrices[0], matrices[1]) and np.array_equal(matrices[0], matrices[2])
+    other = first.transform(data, rng=np.random.default_rng(6))
+    assert not np.array_equal(matrices[0], other)  # the mode draws come from the rng
+
+
+def test_transform_of_100k_rows(capsys):
+    """Speed sanity check: measures and prints (asserts nothing about time)."""
+    data = make_table(100_000, seed=1).drop(columns=["customer_id", "account_code"])
+    started = time.perf_counter()
+    transformer = DataTransformer().fit(data, seed=0)
+    fitted_at = time.perf_counter()
+    matrix = transformer.transform(data, rng=np.random.default_rng(0))
+    transformed_at = time.perf_counter()
+    restored = transformer.inverse_transform(matrix, rng=np.random.default_rng(0))
+    done = time.perf_counter()
+    assert matrix.shape == (100_000, transformer.output_dim_)
+    pd.testing.assert_series_equal(restored["age"], data["age"])
+    with capsys.disabled():
+        print(f"\n[transformer 100k rows] fit {fitted_at - started:.2f}s, transform "
+              f"{transformed_at - fitted_at:.2f}s, inverse {done - transformed_at:.2f}s")
