@@ -8,3 +8,36 @@ from syntho_hive.validation.column_shapes import (
 )
 
 __all__ = ["column_shape_scores", "overall_column_shape", "ks_complement", "tv_complement"]
+
+# --- metrics, evaluate() and the report (helper "validation") ---
+from syntho_hive.validation.detection import DetectionResult, detection_auc  # noqa: E402
+from syntho_hive.validation.efficacy import EfficacyResult, ml_efficacy  # noqa: E402
+from syntho_hive.validation.evaluate import QualityResult, TableQuality, evaluate  # noqa: E402
+from syntho_hive.validation.pair_trends import PairScore, PairTrendsResult, column_pair_trends  # noqa: E402
+from syntho_hive.validation.privacy import PrivacyResult, exact_copy_rate, privacy_metrics  # noqa: E402
+from syntho_hive.validation.relational import (  # noqa: E402
+    ForeignKeyQuality,
+    RelationalResult,
+    relational_metrics,
+)
+from syntho_hive.validation.report import ValidationReport  # noqa: E402
+
+__all__ += [
+    "evaluate",
+    "QualityResult",
+    "TableQuality",
+    "column_pair_trends",
+    "PairScore",
+    "PairTrendsResult",
+    "detection_auc",
+    "DetectionResult",
+    "ml_efficacy",
+    "EfficacyResult",
+    "privacy_metrics",
+    "exact_copy_rate",
+    "PrivacyResult",
+    "relational_metrics",
+    "RelationalResult",
+    "ForeignKeyQuality",
+    "ValidationReport",
+]

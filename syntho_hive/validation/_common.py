@@ -17,6 +17,7 @@ __all__ = [
     "as_float",
     "sample_rows",
     "check_columns",
+    "json_safe",
 ]
 
 CONTINUOUS: frozenset[str] = frozenset({"numerical", "datetime"})
@@ -102,3 +103,16 @@ def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, *, what: str,
     if len(real) == 0 or len(synthetic) == 0:
         raise SchemaError(f"{what}{where} needs non-empty data; got {len(real)} real and "
                           f"{len(synthetic)} synthetic rows.")
+
+
+def json_safe(value: object) -> object:
+    """Recursively turn numpy scalars into Python ones and non-finite floats into ``None``."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

@@ -26,6 +26,10 @@ class MixedEncoder:
       one "other" column; each one-hot entry is multiplied by ``onehot_weight`` (``1/sqrt(2)``
       makes two different categories exactly 1 apart in Euclidean distance).
 
+    With ``categorical="ordinal"`` each categorical column is instead one integer-code column
+    (0..k-1 by frequency, ``k`` for "other"), for tree models with native categorical support
+    (:attr:`categorical_mask` marks those columns).
+
     ``id`` and ``text`` columns are dropped.
 
     Args:
@@ -33,14 +37,16 @@ class MixedEncoder:
         scale: ``"range"`` or ``"standard"``.
         max_categories: One-hot width cap per categorical column.
         onehot_weight: Value of a hot entry.
+        categorical: ``"onehot"`` or ``"ordinal"``.
     """
 
     def __init__(self, sdtypes: Mapping[str, SDType], *, scale: str = "range", max_categories: int = 20,
-                 onehot_weight: float = 1.0) -> None:
+                 onehot_weight: float = 1.0, categorical: str = "onehot") -> None:
         self.sdtypes = {c: t for c, t in sdtypes.items() if t in CONTINUOUS | DISCRETE}
         self.scale = scale
         self.max_categories = max_categories
         self.onehot_weight = onehot_weight
+        self.categorical = categorical
         self.params_: dict[str, tuple] = {}
 
     @staticmethod
@@ -70,10 +76,20 @@ class MixedEncoder:
     @property
     def n_features(self) -> int:
         """Width of the encoded matrix."""
-        width = 0
+        return len(self.categorical_mask)
+
+    @property
+    def categorical_mask(self) -> list[bool]:
+        """Per encoded column: whether it is an ordinal category code (``categorical="ordinal"``)."""
+        mask: list[bool] = []
         for kind, *rest in self.params_.values():
-            width += (1 + int(rest[2])) if kind == "num" else len(rest[0]) + int(rest[1])
-        return width
+            if kind == "num":
+                mask += [False] * (1 + int(rest[2]))
+            elif self.categorical == "ordinal":
+                mask.append(True)
+            else:
+                mask += [False] * (len(rest[0]) + int(rest[1]))
+        return mask
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode ``frame`` (same columns as fitted) into a float64 matrix."""
@@ -93,6 +109,9 @@ class MixedEncoder:
                 codes = pd.Categorical(labels, categories=categories).codes.astype(np.int64)
                 if with_other:
                     codes[codes < 0] = len(vocabulary)
+                if self.categorical == "ordinal":
+                    blocks.append(np.where(codes >= 0, codes, np.nan).astype(np.float64)[:, None])
+                    continue
                 onehot = np.zeros((len(frame), len(categories)))
                 known = codes >= 0
                 onehot[np.flatnonzero(known), codes[known]] = self.onehot_weight

@@ -94,7 +94,7 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame,
                           f"and {len(synthetic)} synthetic.")
     real_used = sample_rows(real, n, numpy_generator(child_seed(base, "detection", "real")))
     synth_used = sample_rows(synthetic, n, numpy_generator(child_seed(base, "detection", "synthetic")))
-    encoder = MixedEncoder(types, scale="standard").fit(pd.concat([real_used, synth_used[real.columns]],
+    encoder = MixedEncoder(types, scale="standard", categorical="ordinal").fit(pd.concat([real_used, synth_used[real.columns]],
                                                                   ignore_index=True))
     if encoder.n_features == 0:
         raise SchemaError("Detection found no numerical, datetime, categorical or boolean column to use.")
@@ -106,7 +106,8 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame,
     with threadpool_limits(limits=n_threads):
         for train_index, test_index in folds.split(features, labels):
             model = HistGradientBoostingClassifier(max_iter=max_iter, early_stopping=False,
-                                                   random_state=random_state)
+                                                   random_state=random_state,
+                                                   categorical_features=np.asarray(encoder.categorical_mask))
             model.fit(features[train_index], labels[train_index])
             probabilities = model.predict_proba(features[test_index])[:, 1]
             aucs.append(roc_auc_score(labels[test_index], probabilities))

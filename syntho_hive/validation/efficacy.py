@@ -72,7 +72,7 @@ class EfficacyResult:
 
 
 def _fit_predict(task: str, features: np.ndarray, labels: np.ndarray, test: np.ndarray,
-                 random_state: int, notes: list[str], which: str) -> np.ndarray:
+                 random_state: int, notes: list[str], which: str, categorical: np.ndarray) -> np.ndarray:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     if task == "classification":
@@ -81,17 +81,18 @@ def _fit_predict(task: str, features: np.ndarray, labels: np.ndarray, test: np.n
             notes.append(f"{which} training rows hold a single class ({classes[0]!r}); "
                          "its model predicts that class for every row.")
             return np.full(test.shape[0], classes[0], dtype=object)
-        model = HistGradientBoostingClassifier(max_iter=100, early_stopping=False,
-                                               random_state=random_state)
+        model = HistGradientBoostingClassifier(max_iter=100, early_stopping=False, random_state=random_state,
+                                               categorical_features=categorical)
     else:
-        model = HistGradientBoostingRegressor(max_iter=100, early_stopping=False, random_state=random_state)
+        model = HistGradientBoostingRegressor(max_iter=100, early_stopping=False, random_state=random_state,
+                                              categorical_features=categorical)
     model.fit(features, labels)
     return model.predict(test)
 
 
 def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
                 holdout: pd.DataFrame | None = None, sdtypes: Mapping[str, SDType] | None = None, *,
-                seed: int | None = 0, max_rows: int = 50_000, test_size: float = 0.3,
+                seed: int | None = 0, max_rows: int = 20_000, test_size: float = 0.3,
                 n_threads: int = 1) -> EfficacyResult:
     """Compare a model trained on synthetic rows with one trained on real rows, on real test rows.
 
@@ -147,7 +148,8 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
     train_real, train_synth, test = (usable(train_frame, "real training"),
                                      usable(synthetic[real.columns], "synthetic"), usable(test_frame, "test"))
     feature_types = {c: t for c, t in types.items() if c != target}
-    encoder = MixedEncoder(feature_types, scale="standard").fit(train_real)
+    encoder = MixedEncoder(feature_types, scale="standard", categorical="ordinal").fit(train_real)
+    categorical = np.asarray(encoder.categorical_mask, dtype=bool)
 
     def labels(frame: pd.DataFrame) -> np.ndarray:
         if task == "classification":
@@ -159,7 +161,8 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
     x_test, y_test = encoder.transform(test), labels(test)
     with threadpool_limits(limits=n_threads):
         predictions = {
-            which: _fit_predict(task, encoder.transform(frame), labels(frame), x_test, random_state, notes, which)
+            which: _fit_predict(task, encoder.transform(frame), labels(frame), x_test, random_state, notes, which,
+                                categorical)
             for which, frame in (("real", train_real), ("synthetic", train_synth))
         }
     if task == "classification":

@@ -37,7 +37,8 @@ def columns(draw, n: int):
     kind = draw(st.sampled_from([
         "int", "nullable_int", "decimal", "float32", "raw_float", "bool", "boolean",
         "strings", "category", "string_dtype", "date", "timestamp", "tz", "date_string",
-        "constant", "all_null", "wide_int",
+        "constant", "all_null", "wide_int", "str_default", "uint8", "int32", "Float64",
+        "timedelta", "object_ints", "date_objects", "mixed_object",
     ]))
     nulls = draw(st.booleans())
     if kind in ("int", "wide_int"):
@@ -87,6 +88,31 @@ def columns(draw, n: int):
         if kind == "tz":
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(draw(st.sampled_from(TIMEZONES)))
         return stamps.mask(pd.Series(_with_nulls(draw, [False] * n, nulls)).isna()), True
+    if kind == "str_default":  # pandas' default string dtype
+        pool = draw(st.lists(WORDS, min_size=1, max_size=8, unique=True))
+        values = _with_nulls(draw, draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n)), nulls)
+        return pd.Series([v for v in values], dtype="str"), True
+    if kind in ("uint8", "int32"):
+        values = draw(st.lists(st.integers(0, 255), min_size=n, max_size=n))
+        return pd.Series(values, dtype=kind), True
+    if kind == "Float64":
+        ints = draw(st.lists(st.integers(-999, 999), min_size=n, max_size=n))
+        values = _with_nulls(draw, (np.array(ints) / 10).tolist(), nulls)
+        return pd.Series(pd.array(values, dtype="Float64")), True
+    if kind == "timedelta":
+        minutes = draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n))
+        return pd.Series(pd.to_timedelta(minutes, unit="m")), True
+    if kind == "object_ints":
+        values = draw(st.lists(st.integers(-300, 300), min_size=n, max_size=n))
+        return pd.Series(_with_nulls(draw, values, nulls), dtype=object), True
+    if kind == "date_objects":
+        days = draw(st.lists(st.integers(0, 3000), min_size=n, max_size=n))
+        dates = (pd.Timestamp("2015-01-01") + pd.to_timedelta(days, unit="D")).date
+        return pd.Series(list(dates), dtype=object), True
+    if kind == "mixed_object":
+        pool = [1, "one", 2.5, "二", True]
+        values = draw(st.lists(st.sampled_from(pool[:4]), min_size=n, max_size=n))
+        return pd.Series(_with_nulls(draw, values, nulls), dtype=object), True
     if kind == "constant":
         return pd.Series([draw(st.sampled_from([3, 2.5, "x"]))] * n), True
     return pd.Series([np.nan] * n, dtype="float64"), True
@@ -103,10 +129,11 @@ def frames(draw):
 
 
 @SETTINGS
-@given(frames(), st.integers(0, 2**32))
-def test_inverse_of_transform_reproduces_the_frame(case, seed):
+@given(frames(), st.integers(0, 2**32), st.sampled_from([2, 50]))
+def test_inverse_of_transform_reproduces_the_frame(case, seed, max_onehot):
+    """``max_onehot=2`` sends most categoricals through the frequency encoder."""
     data, exact = case
-    transformer = DataTransformer(n_jobs=1).fit(data, seed=seed)
+    transformer = DataTransformer(n_jobs=1, max_onehot=max_onehot).fit(data, seed=seed)
     matrix = transformer.transform(data, rng=np.random.default_rng(seed))
     assert matrix.dtype == np.float32
     assert matrix.shape == (len(data), transformer.output_dim_)

@@ -21,6 +21,7 @@ from syntho_hive.core.data._dtypes import null_marker, restore_objects
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.numerical import NumericCore
+from syntho_hive.core.data.encoders.timeunits import coarsest_step
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.exceptions import SchemaError
 
@@ -54,10 +55,6 @@ DATETIME_FORMATS: tuple[str, ...] = (
     "%Y-%m",
 )
 
-_UNITS_NS: tuple[tuple[str, int], ...] = (
-    ("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("m", 60 * 10**9), ("s", 10**9),
-    ("ms", 10**6), ("us", 10**3), ("ns", 1),
-)
 _FORMAT_CHECK_LIMIT = 50_000
 _NAT = np.iinfo(np.int64).min
 
@@ -119,6 +116,7 @@ class DatetimeEncoder(ColumnEncoder):
         self.step = 1
         self.base = 0
         self.is_string = False
+        self.date_objects = False
 
     # -- conversions --------------------------------------------------------------------
     def _to_naive_utc(self, series: pd.Series) -> pd.Series:
@@ -128,16 +126,21 @@ class DatetimeEncoder(ColumnEncoder):
         if pd.api.types.is_datetime64_dtype(series.dtype):
             return series
         if self.is_string:
-            present = series.notna()
-            parsed = pd.to_datetime(series.where(present, None), format=self.format, errors="coerce")
-            bad = parsed.isna() & present
+            # Parse each distinct string once (dates repeat a lot), then broadcast.
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+            parsed = pd.to_datetime(distinct, format=self.format, errors="coerce")
+            bad = parsed.isna()
             if bad.any():
                 raise SchemaError(
-                    f"Column {self.column!r}: {int(bad.sum())} value(s) do not match the datetime "
-                    f"format {self.format!r}, e.g. {series[bad].unique()[:5].tolist()}; pass the right "
-                    "format (TableConfig.datetime_formats) or declare the column 'categorical'."
+                    f"Column {self.column!r}: {int(bad.sum())} distinct value(s) do not match the "
+                    f"datetime format {self.format!r}, e.g. {distinct[bad].tolist()[:5]}; pass the "
+                    "right format (TableConfig.datetime_formats) or declare the column 'categorical'."
                 )
-            return parsed
+            stamps = parsed.to_numpy()
+            out = np.full(codes.size, np.datetime64("NaT"), dtype=stamps.dtype if stamps.size else "datetime64[ns]")
+            out[codes >= 0] = stamps[codes[codes >= 0]]
+            return pd.Series(out)
         try:
             parsed = pd.to_datetime(series)
         except (TypeError, ValueError) as exc:
@@ -183,6 +186,8 @@ class DatetimeEncoder(ColumnEncoder):
         strings = series[present]
         self.is_string = not pd.api.types.is_datetime64_any_dtype(series.dtype) and (
             strings.empty or pd.api.types.infer_dtype(strings, skipna=True) == "string")
+        self.date_objects = (series.dtype == object and not strings.empty
+                             and pd.api.types.infer_dtype(strings, skipna=True) == "date")
         if self.is_string and self.format is None:
             self.format = detect_datetime_format(strings.astype(object))
             if self.format is None:
@@ -196,15 +201,7 @@ class DatetimeEncoder(ColumnEncoder):
         self.native_unit = np.datetime_data(array.dtype)[0] if array.dtype.kind == "M" else "ns"
         ticks, nulls = self._ticks(series)
         observed = ticks[~nulls]
-        native_ns = int(np.timedelta64(1, self.native_unit) / np.timedelta64(1, "ns"))
-        self.step = 1
-        for _, unit_ns in _UNITS_NS:
-            if unit_ns % native_ns:
-                continue
-            step = unit_ns // native_ns
-            if observed.size == 0 or np.all(observed % step == 0):
-                self.step = step
-                break
+        self.step = coarsest_step(observed, self.native_unit)
         self.base = int(observed.min()) if observed.size else 0
         values = np.full(ticks.size, np.nan)
         values[~nulls] = ((observed - self.base) // self.step).astype(np.float64)
@@ -239,11 +236,16 @@ class DatetimeEncoder(ColumnEncoder):
         if self.tz is not None:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz)
         if self.is_string:
-            text = stamps.dt.strftime(self.format).to_numpy(dtype=object)
+            # Format each distinct timestamp once, then broadcast.
+            codes, uniques = pd.factorize(ticks)
+            distinct = pd.Series(np.asarray(uniques).view(f"datetime64[{self.native_unit}]"))
+            if self.tz is not None:
+                distinct = distinct.dt.tz_localize("UTC").dt.tz_convert(self.tz)
+            text = distinct.dt.strftime(self.format).to_numpy(dtype=object)[codes]
             return restore_objects(text, nulls, self.dtype, self.marker, self.column)
         if isinstance(self.dtype, np.dtype) and self.dtype == object:
-            return restore_objects(stamps.to_numpy(dtype=object), nulls, self.dtype, self.marker,
-                                   self.column)
+            objects = (stamps.dt.date if self.date_objects else stamps).to_numpy(dtype=object)
+            return restore_objects(objects, nulls, self.dtype, self.marker, self.column)
         return stamps.astype(self.dtype)
 
     def category_index(self, spans_name: str, value: Any) -> int:

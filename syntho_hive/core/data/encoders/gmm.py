@@ -10,10 +10,17 @@ on ``z``. Each value is encoded as
   (restricted to the modes whose ``±4 std`` window contains the value), and
 * a scalar ``(z - mean_k) / (4 std_k)`` in ``[-1, 1]``.
 
-Decoding inverts this and maps back with ``x = lo + (hi - lo) * sigmoid(z)``: since the
-sigmoid lies in ``[0, 1]`` every decoded value lies in ``[lo, hi]`` *by construction*; no
-clipping piles values on a bound. The round trip error of the squeeze is at most
-``eps * (hi - lo)``; callers pick ``eps`` below a quarter of the column's resolution.
+Decoding inverts this. Two variants keep decoded values inside ``[lo, hi]`` *by
+construction* (no clipping that piles values on a bound):
+
+* columns with a known resolution ``r`` (integers, fixed decimals, time units) use the exact
+  inverse ``x = lo + (hi - lo) * (sigmoid(z) - eps) / (1 - 2 eps)`` with
+  ``eps = 0.5 r c / (hi - lo + r c)``, ``c`` just below 1: the squeeze is exactly the outer
+  half of the two boundary rounding cells, so any latent value decodes to
+  ``(lo - r/2, hi + r/2)`` and rounding to the resolution lands in ``[lo, hi]``. The round
+  trip is exact and the extreme values are not latent outliers;
+* full-precision columns use ``x = lo + (hi - lo) * sigmoid(z)`` (strictly inside; the round
+  trip error ``eps * (hi - lo)`` with ``eps = 1e-8`` is below the float32 matrix precision).
 
 The mixture is fitted on a random subsample of at most ``gmm_max_samples`` values, so the
 fitting cost stops growing with the number of rows. After pruning, every training value
@@ -125,17 +132,20 @@ class BoundedGMM:
     Args:
         lo: Smallest representable value.
         hi: Largest representable value (``hi > lo``).
-        eps: Squeeze of the unit interval before the logit (round trip error ``<= eps*(hi-lo)``).
+        eps: Squeeze of the unit interval before the logit.
+        exact_inverse: Undo the squeeze on decode (for columns rounded to a resolution, see
+            the module docstring); otherwise decode with a plain sigmoid.
         max_modes: Upper bound on the number of mixture components.
         weight_threshold: Components at or below this weight are pruned.
         gmm_max_samples: Size of the random subsample the mixture is fitted on.
     """
 
     def __init__(self, lo: float, hi: float, eps: float, *, max_modes: int,
-                 weight_threshold: float, gmm_max_samples: int) -> None:
+                 weight_threshold: float, gmm_max_samples: int, exact_inverse: bool = False) -> None:
         self.lo = float(lo)
         self.hi = float(hi)
         self.eps = float(eps)
+        self.exact_inverse = bool(exact_inverse)
         self.max_modes = int(max_modes)
         self.weight_threshold = float(weight_threshold)
         self.gmm_max_samples = int(gmm_max_samples)
@@ -152,10 +162,12 @@ class BoundedGMM:
         return logit(self.eps + (1.0 - 2.0 * self.eps) * unit)
 
     def from_latent(self, z: np.ndarray) -> np.ndarray:
-        """Map latent values back into ``[lo, hi]`` (a sigmoid, so always inside)."""
-        x = self.lo + (self.hi - self.lo) * expit(z)
-        # Guard against a one-ulp overshoot of the floating-point sum only.
-        return np.minimum(np.maximum(x, self.lo), self.hi)
+        """Map latent values back: into ``[lo, hi]`` (plain sigmoid) or, with
+        ``exact_inverse``, into the open rounding cells ``(lo - r/2, hi + r/2)``."""
+        unit = expit(z)
+        if self.exact_inverse:
+            unit = (unit - self.eps) / (1.0 - 2.0 * self.eps)
+        return self.lo + (self.hi - self.lo) * unit
 
     # -- fitting ------------------------------------------------------------------------
     def prepare(self, x: np.ndarray, *, seed: int) -> None:

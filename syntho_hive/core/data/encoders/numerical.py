@@ -30,15 +30,16 @@ from syntho_hive.core.data._dtypes import is_integer_like_dtype, null_marker, re
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.nulls import NullIndicator
+from syntho_hive.core.data.encoders.timeunits import coarsest_step
 from syntho_hive.core.data.spans import ColumnSpans, SpanInfo
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError
 
 __all__ = ["NumericalEncoder", "NumericCore", "detect_decimals", "numeric_values"]
 
 MAX_DECIMALS = 15
-_EPS_MAX = 1e-6
 _EPS_MIN = 1e-12
 _EPS_FULL_PRECISION = 1e-8
+_CELL_MARGIN = 1 - 1e-4
 
 
 def detect_decimals(values: np.ndarray, dtype: Any = np.float64) -> int | None:
@@ -71,7 +72,11 @@ def numeric_values(series: pd.Series, column: str) -> np.ndarray:
     Raises:
         SchemaError: If the column holds non-numeric or infinite values.
     """
-    if is_numeric_dtype(series.dtype) and not is_bool_dtype(series.dtype):
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        ticks = series.to_numpy().view(np.int64)
+        values = ticks.astype(np.float64)
+        values[ticks == np.iinfo(np.int64).min] = np.nan
+    elif is_numeric_dtype(series.dtype) and not is_bool_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         converted = pd.to_numeric(series, errors="coerce")
@@ -83,6 +88,7 @@ def numeric_values(series: pd.Series, column: str) -> np.ndarray:
                 f"{examples}; declare it 'categorical' (or clean the values)."
             )
         values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = np.array(values, dtype=np.float64, copy=True)  # pandas may hand out read-only views
     if np.isinf(values).any():
         raise SchemaError(
             f"Column {column!r} holds infinite values; replace them (e.g. with nulls) before fitting."
@@ -149,11 +155,15 @@ class NumericCore:
         self.lo, self.hi = lo, hi
         if hi <= lo:
             return
-        resolution = 10.0 ** -decimals if decimals is not None else None
-        eps = _EPS_FULL_PRECISION if resolution is None else min(_EPS_MAX, max(_EPS_MIN, 0.1 * resolution / (hi - lo)))
+        if decimals is None:
+            eps, exact = _EPS_FULL_PRECISION, False
+        else:
+            # The squeeze is the outer half of each boundary rounding cell (see gmm.py).
+            cell = 0.5 * 10.0**-decimals * _CELL_MARGIN
+            eps, exact = max(cell / (hi - lo + 2 * cell), _EPS_MIN), True
         self.gmm = BoundedGMM(lo, hi, eps, max_modes=self.max_modes,
                               weight_threshold=self.weight_threshold,
-                              gmm_max_samples=self.gmm_max_samples)
+                              gmm_max_samples=self.gmm_max_samples, exact_inverse=exact)
         self.gmm.prepare(observed, seed=seed)
 
     def _aligned(self, bound: float, *, up: bool) -> float:
@@ -221,6 +231,8 @@ class NumericCore:
             values = self.gmm.decode(block[:, : self.value_dim])
             if self.decimals is not None:
                 values = np.round(values, self.decimals)
+            # In [lo, hi] by construction (gmm.py); this only absorbs float round-off (ulps).
+            values = np.minimum(np.maximum(values, self.lo), self.hi)
         else:
             values = np.full(n, self.lo)
         if self.indicator is not None:
@@ -264,6 +276,9 @@ class NumericalEncoder(ColumnEncoder):
         self.dtype: Any = None
         self.marker: Any = None
         self.base = 0
+        self.step = 1
+        self.object_ints = False
+        self.timedelta = False
 
     def prepare(self, series: pd.Series, *, seed: int) -> None:
         """Learn dtype, precision, range and nulls; prepare the mixture."""
@@ -271,16 +286,23 @@ class NumericalEncoder(ColumnEncoder):
         self.marker = null_marker(series)
         values = numeric_values(series, self.column)
         present = ~np.isnan(values)
-        integral = is_integer_like_dtype(series.dtype)
-        self.base = 0
+        self.timedelta = pd.api.types.is_timedelta64_dtype(series.dtype)
+        self.object_ints = series.dtype == object and pd.api.types.infer_dtype(
+            series[series.notna()], skipna=True) == "integer"
+        integral = is_integer_like_dtype(series.dtype) or self.timedelta or self.object_ints
+        self.base, self.step = 0, 1
         if integral and present.any():
-            exact = series[series.notna()].to_numpy(dtype=np.int64)
+            if self.timedelta:
+                exact = series.to_numpy().view(np.int64)[present]
+                self.step = coarsest_step(exact, np.datetime_data(series.to_numpy().dtype)[0])
+            else:
+                exact = series[series.notna()].to_numpy(dtype=np.int64)
             self.base = int(exact.min())
-            values[present] = (exact - self.base).astype(np.float64)
+            values[present] = ((exact - self.base) // self.step).astype(np.float64)
         decimals = 0 if integral else detect_decimals(values[present], _float_dtype(series.dtype))
         bounds = None
         if self.bounds is not None:
-            bounds = tuple(None if b is None else float(b) - self.base for b in self.bounds)
+            bounds = tuple(None if b is None else (float(b) - self.base) / self.step for b in self.bounds)
         self.core.prepare(values, decimals=decimals, bounds=bounds, seed=seed)
 
     def pending_models(self) -> list[BoundedGMM]:
@@ -292,16 +314,24 @@ class NumericalEncoder(ColumnEncoder):
 
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
         values = numeric_values(series, self.column)
-        if self.base:
-            values = values - self.base
+        if self.base or self.step != 1:
+            values = (values - self.base) / self.step
         return self.core.encode(values, rng)
 
     def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         values = self.core.decode(block)
         nulls = np.isnan(values)
-        if is_integer_like_dtype(self.dtype):
+        if is_integer_like_dtype(self.dtype) or self.timedelta or self.object_ints:
             ints = np.zeros(values.size, dtype=np.int64)
-            ints[~nulls] = values[~nulls].astype(np.int64) + self.base
+            ints[~nulls] = values[~nulls].astype(np.int64) * self.step + self.base
+            if self.timedelta:
+                ints[nulls] = np.iinfo(np.int64).min
+                unit = np.datetime_data(self.dtype)[0]
+                return pd.Series(ints.view(f"timedelta64[{unit}]"), name=self.column).astype(self.dtype)
+            if self.object_ints:
+                objects = ints.astype(object)
+                objects[nulls] = self.marker
+                return pd.Series(objects, dtype=object, name=self.column)
             return restore_numbers(ints, nulls, self.dtype, self.marker, self.column)
         return restore_numbers(values + self.base, nulls, self.dtype, self.marker, self.column)
 

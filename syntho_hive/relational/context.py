@@ -1,0 +1,120 @@
+"""Which parent columns condition a child table's model (its *parent context*).
+
+The user names them in ``TableConfig.parent_context_cols``; each name is looked up in the
+primary parent first, then in the other parents in FK order. Without a choice, a default is
+taken from the primary parent: its modelled columns that carry signal and stay cheap to
+encode (booleans, categoricals with few levels, numbers, dates), at most ``max_columns``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.exceptions import SchemaError
+from syntho_hive.relational.graph import Relationship
+
+__all__ = ["ContextColumn", "column_sdtypes", "default_context_columns", "resolve_context"]
+
+#: Categorical parent columns with more distinct values than this are not used by default.
+MAX_DEFAULT_LEVELS = 50
+_PREFERENCE = {"boolean": 0, "categorical": 1, "numerical": 2, "datetime": 3}
+
+
+@dataclass(frozen=True)
+class ContextColumn:
+    """One context column of a child: ``parent_column`` of the parent reached through ``via``.
+
+    Attributes:
+        name: Column name in the context frame passed to the model (``"<fk>.<parent column>"``).
+        via: Index of the relationship in the child's parent list (0 = primary).
+        parent_column: Column of the parent table.
+    """
+
+    name: str
+    via: int
+    parent_column: str
+
+
+def column_sdtypes(frame: pd.DataFrame, declared: Mapping[str, str], keys: list[str]) -> dict[str, str]:
+    """Semantic type of every column: declared ones, ``id`` for keys, detected otherwise."""
+    out: dict[str, str] = {}
+    for column in frame.columns:
+        name = str(column)
+        if name in keys:
+            out[name] = "id"
+        elif name in declared:
+            out[name] = str(declared[name])
+        else:
+            out[name] = str(detect_sdtype(frame[column], name))
+    return out
+
+
+def default_context_columns(parent: pd.DataFrame, sdtypes: Mapping[str, str], *,
+                            max_columns: int = 4) -> list[str]:
+    """Parent columns worth conditioning a child on, best first.
+
+    Args:
+        parent: The parent table (real data).
+        sdtypes: Semantic type per parent column (keys as ``id``).
+        max_columns: Most columns returned.
+
+    Returns:
+        Column names: booleans, then categoricals with at most ``MAX_DEFAULT_LEVELS`` values,
+        then numbers, then dates, each group in table order.
+    """
+    candidates: list[tuple[int, int, str]] = []
+    for position, column in enumerate(parent.columns):
+        sdtype = sdtypes.get(str(column))
+        if sdtype not in _PREFERENCE:
+            continue
+        series = parent[column]
+        if series.notna().sum() == 0 or series.nunique(dropna=True) < 2:
+            continue
+        if sdtype == "categorical" and series.nunique(dropna=True) > MAX_DEFAULT_LEVELS:
+            continue
+        candidates.append((_PREFERENCE[sdtype], position, str(column)))
+    candidates.sort()
+    return [name for _, _, name in candidates[:max_columns]]
+
+
+def resolve_context(child: str, requested: list[str], parents: list[Relationship],
+                    parent_columns: Mapping[str, list[str]],
+                    defaults: list[str]) -> list[ContextColumn]:
+    """Map context column names to the parent (relationship) holding them.
+
+    Args:
+        child: Child table name (for messages).
+        requested: ``parent_context_cols`` of the child (empty: use ``defaults``).
+        parents: The child's relationships to other tables, primary first.
+        parent_columns: Columns of every parent table.
+        defaults: Default columns of the primary parent.
+
+    Returns:
+        The context columns, in request order.
+
+    Raises:
+        SchemaError: A requested column is in no parent, or is a key column.
+    """
+    if not parents:
+        return []
+    if not requested:
+        rel = parents[0]
+        return [ContextColumn(f"{'+'.join(rel.child_columns)}.{c}", 0, c) for c in defaults]
+    out: list[ContextColumn] = []
+    for column in requested:
+        for via, rel in enumerate(parents):
+            if column in parent_columns.get(rel.parent, []):
+                if column in rel.parent_columns:
+                    raise SchemaError(f"table {child!r}: parent_context_cols names {column!r}, the key of "
+                                      f"{rel.parent!r}; keys cannot be context, drop it.")
+                out.append(ContextColumn(f"{'+'.join(rel.child_columns)}.{column}", via, column))
+                break
+        else:
+            names = sorted({p.parent for p in parents})
+            raise SchemaError(f"table {child!r}: parent_context_cols names {column!r}, which is not a "
+                              f"column of its parent table(s) {names}; fix the name.")
+    return out

@@ -1,0 +1,277 @@
+"""Keys of generated tables: unique primary keys, valid foreign keys, dirty-data clean-up.
+
+* Primary keys come from the transformer's :class:`~syntho_hive.core.data.encoders.IdGenerator`
+  (int sequences, UUIDs, prefixed zero-padded codes, random strings in the real alphabet),
+  learned on the real key and stored as plain JSON.
+* Foreign keys are copied from generated parent keys, so they cannot dangle;
+  :func:`check_references` re-checks it anyway.
+* Self-references are built as a forest: every row's parent comes earlier in a random order.
+* :func:`drop_integrity_violations` removes rows with null/duplicate PKs and orphan FKs,
+  parents first so that dropping a parent also drops the children that referenced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.data.encoders.ids import IdGenerator
+from syntho_hive.exceptions import GenerationError, SerializationError
+from syntho_hive.relational.graph import Relationship, SchemaGraph
+
+__all__ = ["KeyGenerator", "check_references", "key_frame", "build_hierarchy", "place_nulls",
+           "allocate", "cast_like", "drop_integrity_violations", "dtype_name", "dtype_from_name"]
+
+_ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
+
+
+def dtype_name(dtype: Any) -> str:
+    """A string naming ``dtype`` that :func:`dtype_from_name` turns back into it."""
+    return str(dtype)
+
+
+def dtype_from_name(name: str) -> Any:
+    """The pandas/NumPy dtype named ``name`` (see :func:`dtype_name`)."""
+    return pd.api.types.pandas_dtype(name)
+
+
+class KeyGenerator:
+    """Unique ids in the format of one real key column, persisted as JSON.
+
+    Args:
+        column: The key column.
+    """
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self._ids = IdGenerator(column)
+
+    def fit(self, series: pd.Series, *, seed: int = 0) -> "KeyGenerator":
+        """Learn the format (kind, start, step, prefix, width, alphabet) and dtype of ``series``."""
+        self._ids.prepare(series, seed=seed)
+        return self
+
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        """``n`` unique keys in the learned format and dtype."""
+        return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state."""
+        ids = self._ids
+        state = {name: getattr(ids, name) for name in _ID_FIELDS}
+        state.update(column=self.column, dtype=dtype_name(ids.dtype),
+                     alphabet=bytes(np.asarray(ids.alphabet, dtype=np.uint8)).decode("ascii"))
+        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in state.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "KeyGenerator":
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            SerializationError: When ``data`` lacks a field or names an unknown dtype.
+        """
+        try:
+            gen = cls(str(data["column"]))
+            for name in _ID_FIELDS:
+                setattr(gen._ids, name, data[name])
+            gen._ids.dtype = dtype_from_name(data["dtype"])
+            gen._ids.alphabet = np.frombuffer(str(data["alphabet"]).encode("ascii"), dtype=np.uint8).copy()
+            gen._ids.marker = None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"Key generator state is corrupt ({type(exc).__name__}: {exc}); "
+                                     "save the synthesizer again.") from exc
+        return gen
+
+
+def key_frame(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """The key columns of ``frame`` with neutral names ``k0, k1, ...`` (for joins and lookups)."""
+    return frame[list(columns)].set_axis([f"k{i}" for i in range(len(columns))], axis=1).reset_index(drop=True)
+
+
+def check_references(child: pd.DataFrame, rel: Relationship, parent_keys: pd.DataFrame) -> None:
+    """Raise when a non-null FK value of ``child`` has no row in the parent.
+
+    Args:
+        child: Generated child rows.
+        rel: The relationship to check.
+        parent_keys: The parent's key columns (names of ``rel.parent_columns``).
+
+    Raises:
+        GenerationError: Naming the table, the FK and a few orphan values.
+    """
+    fk = key_frame(child, rel.child_columns)
+    fk = fk[fk.notna().all(axis=1)]
+    if fk.empty:
+        return
+    pk = key_frame(parent_keys, rel.parent_columns).drop_duplicates()
+    merged = fk.merge(pk.assign(_hit=True), how="left", on=list(fk.columns))
+    orphan = merged["_hit"].isna().to_numpy()
+    if orphan.any():
+        examples = fk[orphan].head(5).to_dict("records")
+        raise GenerationError(
+            f"table {rel.child!r}: {int(orphan.sum())} generated value(s) of foreign key "
+            f"{list(rel.child_columns)} have no row in {rel.parent!r} (examples: {examples}). This is "
+            "a bug in SynthoHive; please report it with the schema.")
+
+
+def allocate(weights: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
+    """Parent positions for ``total`` child rows, drawn in proportion to ``weights``.
+
+    Every parent with weight ``w`` gets about ``total * w / sum(w)`` rows (largest remainders,
+    exact total), in a random order.
+
+    Args:
+        weights: Non-negative popularity per parent.
+        total: Child rows to place.
+        rng: Local generator.
+
+    Returns:
+        ``int64`` positions into the parent rows, length ``total``.
+    """
+    from syntho_hive.relational.cardinality import rescale_counts
+
+    if total <= 0 or len(weights) == 0:
+        return np.zeros(0, dtype=np.int64)
+    counts = rescale_counts(np.asarray(weights), int(total), rng)
+    positions = np.repeat(np.arange(len(weights), dtype=np.int64), counts)
+    return positions[rng.permutation(positions.size)]
+
+
+def place_nulls(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask with exactly ``round(n * rate)`` ``True`` entries at random positions."""
+    mask = np.zeros(n, dtype=bool)
+    k = int(round(n * float(rate)))
+    if k > 0:
+        mask[rng.choice(n, size=min(k, n), replace=False)] = True
+    return mask
+
+
+def build_hierarchy(n: int, null_rate: float, report_counts: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Parent position of each row in a self-referencing table (``-1`` for a root).
+
+    Rows are put in a random order; the first ``max(1, round(n * null_rate))`` are roots and
+    each other row reports to a row strictly earlier in that order, so the result is a forest
+    (no cycles). The number of reports per row follows ``report_counts`` (drawn from the real
+    distribution) where the order allows it.
+
+    Args:
+        n: Rows in the table.
+        null_rate: Share of rows without a parent in the real data.
+        report_counts: Wanted number of direct reports per row (any non-negative ints).
+        rng: Local generator.
+
+    Returns:
+        ``int64`` array of parent positions (``-1`` for roots).
+    """
+    from syntho_hive.relational.cardinality import rescale_counts
+
+    out = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return out
+    order = rng.permutation(n)
+    n_roots = min(n, max(1, int(round(n * float(null_rate)))))
+    n_children = n - n_roots
+    if n_children == 0:
+        return out
+    # Wanted reports per rank (rank = position in ``order``); the last row cannot have any.
+    wanted = np.asarray(report_counts, dtype=np.float64)[order].copy()
+    wanted[-1] = 0
+    slots = rescale_counts(wanted, n_children, rng)
+    owner_rank = np.repeat(np.arange(n, dtype=np.int64), slots)  # non-decreasing
+    child_rank = np.arange(n_roots, n, dtype=np.int64)
+    bad = owner_rank >= child_rank
+    if bad.any():  # reports that would point forwards: pick any earlier row instead
+        owner_rank[bad] = np.floor(rng.random(int(bad.sum())) * child_rank[bad]).astype(np.int64)
+    out[order[child_rank]] = order[owner_rank]
+    return out
+
+
+def cast_like(values: pd.Series, dtype: Any) -> pd.Series:
+    """Cast generated key values to the real column's ``dtype`` (nullable twin when needed)."""
+    try:
+        return values.astype(dtype)
+    except (TypeError, ValueError):
+        if pd.api.types.is_integer_dtype(dtype) and values.isna().any():
+            return values.astype("Int64")
+        return values
+
+
+def _coerce(child: pd.Series, parent: pd.Series) -> pd.Series:
+    """``child`` converted to the parent key's kind; values that cannot be converted become null."""
+    if pd.api.types.is_numeric_dtype(parent.dtype) and not pd.api.types.is_numeric_dtype(child.dtype):
+        return pd.to_numeric(child, errors="coerce")
+    if not pd.api.types.is_numeric_dtype(parent.dtype) and pd.api.types.is_numeric_dtype(child.dtype):
+        as_int = child.dropna()
+        if len(as_int) and np.all(np.mod(as_int.to_numpy(dtype=np.float64), 1) == 0):
+            text = child.astype("Int64").astype(str)
+        else:
+            text = child.astype(str)
+        return text.where(child.notna(), None).astype(object)
+    return child
+
+
+def drop_integrity_violations(graph: SchemaGraph, data: Mapping[str, pd.DataFrame],
+                              pk_of: Mapping[str, list[str]]) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Drop rows with null or duplicated primary keys and rows with orphan foreign keys.
+
+    Tables are cleaned parents first; a row whose parent was dropped becomes an orphan and is
+    dropped too. FK columns whose dtype differs from the parent key's are converted to it
+    first (values that cannot be converted count as orphans). Duplicated keys keep their first
+    row.
+
+    Args:
+        graph: The schema graph.
+        data: Real tables.
+        pk_of: Primary-key columns per table.
+
+    Returns:
+        ``(clean tables, {table: rows dropped})``.
+    """
+    clean: dict[str, pd.DataFrame] = {}
+    dropped: dict[str, int] = {}
+    for name in graph.order:
+        if name not in data:
+            continue
+        frame = data[name]
+        before = len(frame)
+        pk = pk_of.get(name) or []
+        if pk:
+            keys = frame[pk]
+            frame = frame[keys.notna().all(axis=1).to_numpy() & ~keys.duplicated(keep="first").to_numpy()]
+        for rel in graph.parents_of(name):
+            parent = clean.get(rel.parent)
+            if parent is None:
+                continue
+            frame = frame.copy()
+            for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+                frame[c_col] = _coerce(frame[c_col], parent[p_col])
+            frame = _keep_referenced(frame, rel, parent)
+        for rel in graph.self_references(name):
+            for _ in range(len(frame) + 1):  # dropping a row can orphan its reports: repeat
+                frame = frame.copy()
+                for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+                    frame[c_col] = _coerce(frame[c_col], frame[p_col])
+                kept = _keep_referenced(frame, rel, frame)
+                if len(kept) == len(frame):
+                    break
+                frame = kept
+        clean[name] = frame.reset_index(drop=True)
+        dropped[name] = before - len(frame)
+    for name, frame in data.items():
+        clean.setdefault(name, frame)
+    return clean, dropped
+
+
+def _keep_referenced(frame: pd.DataFrame, rel: Relationship, parent: pd.DataFrame) -> pd.DataFrame:
+    fk = key_frame(frame, rel.child_columns)
+    present = fk.notna().all(axis=1).to_numpy()
+    pk = key_frame(parent, rel.parent_columns).drop_duplicates()
+    hit = fk.merge(pk.assign(_hit=True), how="left", on=list(fk.columns))["_hit"].notna().to_numpy()
+    # A partly-null composite FK references nothing: keep it only when fully null.
+    fully_null = fk.isna().all(axis=1).to_numpy()
+    keep = (present & hit) | fully_null
+    return frame[keep]

@@ -1,0 +1,503 @@
+"""Fit and generate a whole schema, parents first.
+
+Fitting learns, per table: the format of its primary key, the children-per-parent model of
+its primary FK (depending on the parent's attributes), the popularity model of each other FK,
+the hierarchy of self-references, the null rate of every FK, the parent-context columns, and
+a :class:`~syntho_hive.core.models.base.ConditionalGenerativeModel` of its non-key columns
+conditioned on those parent columns.
+
+Generation walks the tables parents first. For a child table it draws a children count for
+every generated parent row, lays the FK out by repeating the parent keys, places nulls at the
+real null rate, assigns the other FKs by popularity, then asks the model for the non-key
+columns one chunk of rows at a time, each row conditioned on its parent's context values.
+Only the slim part of each generated table that its children need (keys, context and
+cardinality attributes) is kept; with a sink every table is handed over as soon as it is
+complete and the full frame is released.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive._random import child_seed, numpy_generator
+from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.core.models.base import ConditionalGenerativeModel
+from syntho_hive.events import get_logger, progress
+from syntho_hive.exceptions import GenerationError, SerializationError, TrainingError
+from syntho_hive.relational.cardinality import CardinalityModel, children_per_parent, rescale_counts
+from syntho_hive.relational.context import (
+    ContextColumn,
+    column_sdtypes,
+    default_context_columns,
+    resolve_context,
+)
+from syntho_hive.relational.graph import Relationship, SchemaGraph
+from syntho_hive.relational.keys import (
+    KeyGenerator,
+    allocate,
+    build_hierarchy,
+    cast_like,
+    check_references,
+    dtype_from_name,
+    dtype_name,
+    key_frame,
+    place_nulls,
+)
+
+__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "class_path", "import_model_class"]
+
+_log = get_logger(__name__)
+
+#: Child rows generated per model call.
+DEFAULT_CHUNK_ROWS = 50_000
+
+Sink = Callable[[str, pd.DataFrame], Any]
+
+
+def class_path(cls: type) -> str:
+    """``"module:QualName"`` of a class, for saving which model a table uses."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def import_model_class(path: str) -> type[ConditionalGenerativeModel]:
+    """Import a model class saved with :func:`class_path`.
+
+    Raises:
+        SerializationError: The class cannot be imported or is not a ConditionalGenerativeModel.
+    """
+    module_name, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise SerializationError(f"Cannot import model class {path!r} named in the saved synthesizer "
+                                 f"({exc}); install the package that defines it.") from exc
+    if not (isinstance(obj, type) and issubclass(obj, ConditionalGenerativeModel)):
+        raise SerializationError(f"{path!r} named in the saved synthesizer is not a "
+                                 "ConditionalGenerativeModel subclass.")
+    return obj
+
+
+@dataclass
+class LinkPlan:
+    """What was learned about one FK relationship of a table.
+
+    Attributes:
+        null_rate: Share of the table's rows where the FK is null.
+        counts: Children per parent (primary FK), popularity (other FKs) or reports per row
+            (self-references), as a function of the parent's attributes.
+    """
+
+    null_rate: float
+    counts: CardinalityModel
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"null_rate": self.null_rate, "counts": self.counts.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str) -> "LinkPlan":
+        return cls(float(data["null_rate"]), CardinalityModel.from_dict(data["counts"], source))
+
+
+@dataclass
+class TablePlan:
+    """Everything learned about one table, besides its generative model.
+
+    Attributes:
+        name: Table name.
+        columns: Real column order.
+        dtypes: Real dtype name per column.
+        real_rows: Rows in the training data.
+        modelled: Non-key columns handled by the model (empty: no model).
+        keys: Generators of the primary-key columns that are not also FK columns.
+        parents: One :class:`LinkPlan` per relationship to another table (primary first).
+        self_refs: One :class:`LinkPlan` per self-reference.
+        context: Parent-context columns fed to the model.
+        model_class: ``"module:QualName"`` of the model, or ``None`` without a model.
+    """
+
+    name: str
+    columns: list[str]
+    dtypes: dict[str, str]
+    real_rows: int
+    modelled: list[str]
+    keys: dict[str, KeyGenerator] = field(default_factory=dict)
+    parents: list[LinkPlan] = field(default_factory=list)
+    self_refs: list[LinkPlan] = field(default_factory=list)
+    context: list[ContextColumn] = field(default_factory=list)
+    model_class: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state (cardinality models included)."""
+        return {
+            "name": self.name, "columns": self.columns, "dtypes": self.dtypes, "real_rows": self.real_rows,
+            "modelled": self.modelled, "keys": {c: g.to_dict() for c, g in self.keys.items()},
+            "parents": [p.to_dict() for p in self.parents], "self_refs": [p.to_dict() for p in self.self_refs],
+            "context": [{"name": c.name, "via": c.via, "parent_column": c.parent_column} for c in self.context],
+            "model_class": self.model_class,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TablePlan":
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            SerializationError: When a field is missing or malformed.
+        """
+        try:
+            name = str(data["name"])
+            source = f"cardinality model of table {name!r}"
+            return cls(
+                name=name, columns=list(data["columns"]), dtypes=dict(data["dtypes"]),
+                real_rows=int(data["real_rows"]), modelled=list(data["modelled"]),
+                keys={c: KeyGenerator.from_dict(g) for c, g in data["keys"].items()},
+                parents=[LinkPlan.from_dict(p, source) for p in data["parents"]],
+                self_refs=[LinkPlan.from_dict(p, source) for p in data["self_refs"]],
+                context=[ContextColumn(str(c["name"]), int(c["via"]), str(c["parent_column"]))
+                         for c in data["context"]],
+                model_class=data["model_class"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"Saved plan of a table is corrupt ({type(exc).__name__}: {exc}); "
+                                     "save the synthesizer again.") from exc
+
+
+def _positions(child: pd.DataFrame, child_cols: tuple[str, ...], parent: pd.DataFrame,
+               parent_cols: tuple[str, ...]) -> np.ndarray:
+    """Row position in ``parent`` of each child row's FK (``-1`` for null or unmatched)."""
+    pk = key_frame(parent, parent_cols)
+    fk = key_frame(child, child_cols)
+    first = ~pk.duplicated(keep="first").to_numpy()
+    unique = pk[first]
+    original = np.flatnonzero(first)
+    if len(child_cols) == 1:
+        index = pd.Index(unique["k0"])
+        found = index.get_indexer(fk["k0"])
+    else:
+        index = pd.MultiIndex.from_frame(unique)
+        found = index.get_indexer(pd.MultiIndex.from_frame(fk))
+    null = fk.isna().any(axis=1).to_numpy()
+    found[null] = -1
+    return np.where(found >= 0, original[np.maximum(found, 0)], -1).astype(np.int64)
+
+
+def _take(series: pd.Series, positions: np.ndarray) -> pd.Series:
+    """``series`` values at ``positions``; ``-1`` gives a missing value."""
+    if len(series) == 0:
+        return pd.Series([None] * len(positions), dtype=series.dtype if len(positions) == 0 else object)
+    taken = series.iloc[np.maximum(positions, 0)].reset_index(drop=True)
+    missing = positions < 0
+    if missing.any():
+        taken = taken.where(~missing)
+    return taken
+
+
+def _model_accepts(cls: type, name: str) -> bool:
+    params = inspect.signature(cls.__init__).parameters
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+class Orchestrator:
+    """Fits and generates every table of a schema.
+
+    Args:
+        metadata: The schema.
+        models: Model class per table.
+        model_kwargs: Constructor arguments for every model.
+        seed: Master seed; each table and purpose gets its own child seed.
+        chunk_rows: Child rows generated per model call.
+    """
+
+    def __init__(self, metadata: Metadata, models: Mapping[str, type[ConditionalGenerativeModel]],
+                 model_kwargs: Mapping[str, Any] | None = None, *, seed: int,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+        self.metadata = metadata
+        self.graph = SchemaGraph.from_metadata(metadata)
+        self.models = dict(models)
+        self.model_kwargs = dict(model_kwargs or {})
+        self.seed = seed
+        self.chunk_rows = chunk_rows
+        self.plans_: dict[str, TablePlan] = {}
+        self.fitted_models_: dict[str, ConditionalGenerativeModel] = {}
+        self.fit_seconds_: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: Mapping[str, pd.DataFrame], *, epochs: int | None = None, batch_size: int | None = None,
+            progress_bar: bool = True, checkpoint_dir: str | Path | None = None) -> "Orchestrator":
+        """Learn every table, parents first.
+
+        Args:
+            data: ``{table: DataFrame}`` for every table of the metadata (already validated).
+            epochs: Training epochs passed to each model's constructor (``None``: its default).
+            batch_size: Batch size passed to each model's constructor (``None``: its default).
+            progress_bar: Show progress over tables and the models' own bars.
+            checkpoint_dir: When given, each model keeps its training checkpoints in
+                ``checkpoint_dir/<table>``.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            TrainingError: A table is missing from ``data`` or a model rejects ``epochs``/``batch_size``.
+        """
+        missing = [t for t in self.graph.order if t not in data]
+        if missing:
+            raise TrainingError(f"No data for table(s) {missing}; fit() needs every table of the metadata "
+                                f"({self.graph.order}).")
+        self.plans_, self.fitted_models_, self.fit_seconds_ = {}, {}, {}
+        sdtypes = {name: column_sdtypes(data[name], self.metadata.tables[name].columns,
+                                        self.metadata.tables[name].key_columns) for name in self.graph.order}
+        tables = progress(self.graph.order, enabled=progress_bar, desc="Fitting tables",
+                          total=len(self.graph.order), unit="table")
+        for name in tables:
+            started = time.perf_counter()
+            self._fit_table(name, data, sdtypes, epochs, batch_size, progress_bar, checkpoint_dir)
+            self.fit_seconds_[name] = time.perf_counter() - started
+            _log.info("relational_table_fitted", table=name, rows=len(data[name]),
+                      seconds=round(self.fit_seconds_[name], 3))
+        return self
+
+    def _fit_table(self, name: str, data: Mapping[str, pd.DataFrame], sdtypes: Mapping[str, dict[str, str]],
+                   epochs: int | None, batch_size: int | None, progress_bar: bool,
+                   checkpoint_dir: str | Path | None) -> None:
+        table = self.metadata.tables[name]
+        df = data[name].reset_index(drop=True)
+        fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
+        keys = {c: KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
+                for c in table.pk_columns if c not in fk_columns}
+        key_cols = set(table.key_columns)
+        modelled = [str(c) for c in df.columns if c not in key_cols]
+        parents_rel = self.graph.parents_of(name)
+        links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent]) for rel in parents_rel]
+        self_links = [self._fit_link(rel, df, df, sdtypes[name]) for rel in self.graph.self_references(name)]
+        context: list[ContextColumn] = []
+        if parents_rel and modelled:
+            primary_parent = data[parents_rel[0].parent]
+            parent_keys = set(self.metadata.tables[parents_rel[0].parent].key_columns)
+            defaults = default_context_columns(
+                primary_parent[[c for c in primary_parent.columns if c not in parent_keys]],
+                sdtypes[parents_rel[0].parent])
+            context = resolve_context(name, list(table.parent_context_cols), parents_rel,
+                                      {rel.parent: [str(c) for c in data[rel.parent].columns]
+                                       for rel in parents_rel}, defaults)
+        plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
+                         dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
+                         modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context)
+        if modelled:
+            cls = self.models[name]
+            plan.model_class = class_path(cls)
+            model = cls(**self._constructor_kwargs(cls, epochs, batch_size))
+            ctx = None
+            if context:
+                positions = [_positions(df, rel.child_columns, data[rel.parent], rel.parent_columns)
+                             for rel in parents_rel]
+                ctx = self._context_frame(context, positions, [data[rel.parent] for rel in parents_rel])
+            target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
+            model.fit(df[modelled], ctx, table_name=name, seed=child_seed(self.seed, name, "model"),
+                      progress_bar=progress_bar, checkpoint_dir=target)
+            self.fitted_models_[name] = model
+        self.plans_[name] = plan
+
+    def _constructor_kwargs(self, cls: type, epochs: int | None, batch_size: int | None) -> dict[str, Any]:
+        kwargs = dict(self.model_kwargs)
+        for option, value in (("epochs", epochs), ("batch_size", batch_size)):
+            if value is None:
+                continue
+            if not _model_accepts(cls, option):
+                raise TrainingError(f"Model {cls.__name__} does not take {option!r}; pass it in model "
+                                    "kwargs it understands instead.")
+            kwargs[option] = value
+        if _model_accepts(cls, "metadata"):
+            kwargs["metadata"] = self.metadata
+        return kwargs
+
+    def _fit_link(self, rel: Relationship, child: pd.DataFrame, parent: pd.DataFrame,
+                  parent_sdtypes: Mapping[str, str]) -> LinkPlan:
+        fk = child[list(rel.child_columns)]
+        null_rate = float(fk.isna().any(axis=1).mean()) if len(fk) else 0.0
+        counts = children_per_parent(fk, parent[list(rel.parent_columns)])
+        parent_keys = set(self.metadata.tables[rel.parent].key_columns)
+        features = parent[[c for c in parent.columns if c not in parent_keys]]
+        model = CardinalityModel().fit(features.reset_index(drop=True), counts, sdtypes=parent_sdtypes)
+        return LinkPlan(null_rate, model)
+
+    @staticmethod
+    def _context_frame(context: list[ContextColumn], positions: list[np.ndarray],
+                       parents: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.DataFrame({c.name: _take(parents[c.via][c.parent_column], positions[c.via]).to_numpy()
+                             for c in context}) if context else pd.DataFrame()
+
+    # ------------------------------------------------------------------ generate
+    def kept_columns(self, name: str) -> list[str]:
+        """Columns of ``name`` its children need after it is generated."""
+        needed = list(self.metadata.tables[name].pk_columns)
+        for child, plan in self.plans_.items():
+            for via, rel in enumerate(self.graph.parents_of(child)):
+                if rel.parent != name:
+                    continue
+                needed += list(rel.parent_columns)
+                needed += [c.parent_column for c in plan.context if c.via == via]
+                needed += plan.parents[via].counts.feature_columns
+        return list(dict.fromkeys(needed))
+
+    def table_sizes(self, num_rows: Mapping[str, int] | None, scale: float) -> dict[str, int]:
+        """Requested size of each root table (and of children named in ``num_rows``)."""
+        sizes = {name: int(n) for name, n in (num_rows or {}).items()}
+        for name in self.graph.roots():
+            sizes.setdefault(name, max(1, int(round(self.plans_[name].real_rows * scale))))
+        return sizes
+
+    def generate(self, *, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int,
+                 sink: Sink | None = None, progress_bar: bool = False) -> dict[str, Any]:
+        """Generate every table, parents first.
+
+        Args:
+            num_rows: Rows per table; roots not named get ``scale`` times their real size and
+                children not named get the size implied by their generated parents.
+            scale: Size factor for unnamed roots.
+            seed: Sampling seed (the same seed gives bit-identical tables).
+            sink: Called as ``sink(table, frame)`` as soon as each table is complete; its return
+                value replaces the frame in the result and the frame is released.
+            progress_bar: Show progress over tables.
+
+        Returns:
+            ``{table: DataFrame}``, or ``{table: sink's return value}`` with a sink.
+
+        Raises:
+            GenerationError: An integrity re-check fails (a bug), or a model fails to sample.
+        """
+        sizes = self.table_sizes(num_rows, scale)
+        kept: dict[str, pd.DataFrame] = {}
+        out: dict[str, Any] = {}
+        tables = progress(self.graph.order, enabled=progress_bar, desc="Generating tables",
+                          total=len(self.graph.order), unit="table")
+        for name in tables:
+            started = time.perf_counter()
+            frame = self._generate_table(name, sizes.get(name), kept, seed)
+            kept[name] = frame[self.kept_columns(name)].copy()
+            _log.info("relational_table_generated", table=name, rows=len(frame),
+                      seconds=round(time.perf_counter() - started, 3))
+            out[name] = sink(name, frame) if sink is not None else frame
+            del frame
+            for parent in list(kept):  # release parents every remaining table is done with
+                if all(rel.parent != parent for t in self.graph.order[self.graph.order.index(name) + 1:]
+                       for rel in self.graph.parents_of(t)):
+                    del kept[parent]
+        return out
+
+    def _generate_table(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame],
+                        seed: int) -> pd.DataFrame:
+        plan = self.plans_[name]
+        rels = self.graph.parents_of(name)
+        positions: list[np.ndarray] = []
+        if rels:
+            positions.append(self._primary_positions(name, plan, rels[0], size, kept, seed))
+            n = len(positions[0])
+        else:
+            n = int(size or 0)
+        for via, rel in enumerate(rels[1:], start=1):
+            link = plan.parents[via]
+            rng = numpy_generator(child_seed(seed, name, "fk", via))
+            parent = kept[rel.parent]
+            weights = link.counts.sample(parent, rng).astype(np.float64)
+            nulls = place_nulls(n, link.null_rate, rng)
+            pos = np.full(n, -1, dtype=np.int64)
+            pos[~nulls] = allocate(weights, int((~nulls).sum()), rng)
+            positions.append(pos)
+        content = self._content(name, plan, n, positions, [kept[r.parent] for r in rels], seed)
+        columns: dict[str, pd.Series] = {}
+        for rel, pos in zip(rels, positions):
+            for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+                columns[c_col] = _take(kept[rel.parent][p_col], pos)
+        for column, generator in plan.keys.items():
+            columns[column] = generator.generate(n, numpy_generator(child_seed(seed, name, "pk", column)))
+        for column, series in columns.items():
+            content[column] = series.reset_index(drop=True)
+        for index, rel in enumerate(self.graph.self_references(name)):
+            link = plan.self_refs[index]
+            rng = numpy_generator(child_seed(seed, name, "self", index))
+            reports = link.counts.sample(content, rng) if n else np.zeros(0, dtype=np.int64)
+            parent_pos = build_hierarchy(n, link.null_rate, reports, rng)
+            for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+                content[c_col] = _take(content[p_col], parent_pos).to_numpy()
+        frame = content[plan.columns]
+        frame = self._restore_dtypes(plan, frame)
+        frame = self._dedupe_keys(name, frame)
+        for rel in rels:
+            check_references(frame, rel, kept[rel.parent])
+        for rel in self.graph.self_references(name):
+            check_references(frame, rel, frame)
+        return frame
+
+    def _primary_positions(self, name: str, plan: TablePlan, rel: Relationship, size: int | None,
+                           kept: Mapping[str, pd.DataFrame], seed: int) -> np.ndarray:
+        rng = numpy_generator(child_seed(seed, name, "cardinality"))
+        parent = kept[rel.parent]
+        link = plan.parents[0]
+        counts = link.counts.sample(parent, rng)
+        rate = min(max(link.null_rate, 0.0), 1.0)
+        if size is not None:
+            n_null = int(round(size * rate))
+            counts = rescale_counts(counts, size - n_null, rng)
+        elif rate >= 1.0:
+            n_null = int(round(plan.real_rows * len(parent) / max(self.plans_[rel.parent].real_rows, 1)))
+        else:
+            n_null = int(round(counts.sum() * rate / (1.0 - rate)))
+        pos = np.repeat(np.arange(len(parent), dtype=np.int64), counts)
+        if n_null:
+            pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])
+            pos = pos[rng.permutation(pos.size)]
+        return pos
+
+    def _content(self, name: str, plan: TablePlan, n: int, positions: list[np.ndarray],
+                 parents: list[pd.DataFrame], seed: int) -> pd.DataFrame:
+        """The modelled columns of ``n`` rows, generated chunk by chunk with their parents' context."""
+        if not plan.modelled:
+            return pd.DataFrame(index=pd.RangeIndex(n))
+        if n == 0:
+            return pd.DataFrame({c: pd.Series([], dtype=dtype_from_name(plan.dtypes[c])) for c in plan.modelled})
+        model = self.fitted_models_[name]
+        pieces: list[pd.DataFrame] = []
+        for chunk, start in enumerate(range(0, n, self.chunk_rows)):
+            stop = min(n, start + self.chunk_rows)
+            ctx = None
+            if plan.context:
+                ctx = self._context_frame(plan.context, [p[start:stop] for p in positions], parents)
+            try:
+                rows = model.sample(stop - start, ctx, seed=child_seed(seed, name, "rows", chunk))
+            except GenerationError as exc:
+                raise GenerationError(f"table {name!r}: sampling rows {start}..{stop} failed: {exc}") from exc
+            pieces.append(rows.reset_index(drop=True))
+        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+        return frame[plan.modelled].copy()
+
+    @staticmethod
+    def _restore_dtypes(plan: TablePlan, frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        for column in frame.columns:
+            wanted = dtype_from_name(plan.dtypes[column])
+            if frame[column].dtype != wanted:
+                frame[column] = cast_like(frame[column], wanted)
+        return frame.reset_index(drop=True)
+
+    def _dedupe_keys(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """Drop repeated primary keys, possible only when every pk column is an FK."""
+        pk = self.metadata.tables[name].pk_columns
+        if not pk or any(c in self.plans_[name].keys for c in pk):
+            return frame
+        duplicated = frame[pk].duplicated(keep="first").to_numpy()
+        if duplicated.any():
+            _log.warning("relational_duplicate_keys_dropped", table=name, rows=int(duplicated.sum()),
+                         reason="every primary-key column is a foreign key")
+            frame = frame[~duplicated].reset_index(drop=True)
+        return frame

@@ -1,0 +1,284 @@
+"""One entry point for every quality figure: :func:`evaluate` returns a :class:`QualityResult`.
+
+Scores (all in [0, 1], higher is better, unless noted):
+
+* ``column_shapes``: mean per-column KSComplement / TVComplement (:mod:`.column_shapes`).
+* ``column_pair_trends``: mean CorrelationSimilarity / ContingencySimilarity of related pairs
+  (:mod:`.pair_trends`).
+* ``overall``: mean of the two, as SDMetrics' QualityReport (for several tables: mean over tables).
+* ``detection_auc``: real-vs-synthetic classifier ROC AUC, 0.5 ideal (:mod:`.detection`).
+* ``ml_efficacy``: synthetic/real score ratio of a model predicting ``target`` (:mod:`.efficacy`).
+* ``privacy``: DCR share, NNDR, exact copies (:mod:`.privacy`).
+* ``relational``: orphans, cardinality, parent-child trends (:mod:`.relational`).
+
+``QualityResult.to_dict()`` is JSON-serialisable; its schema (``schema_version`` "1") is documented
+in ``docs/report_schema.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive.core.metadata.schema import Metadata, SDType
+from syntho_hive.events import get_logger
+from syntho_hive.exceptions import SchemaError
+from syntho_hive.validation._common import check_columns, json_safe, resolve_sdtypes
+from syntho_hive.validation.column_shapes import column_shape_scores
+from syntho_hive.validation.detection import DetectionResult, detection_auc
+from syntho_hive.validation.efficacy import EfficacyResult, ml_efficacy
+from syntho_hive.validation.pair_trends import PairTrendsResult, column_pair_trends
+from syntho_hive.validation.privacy import PrivacyResult, privacy_metrics
+from syntho_hive.validation.relational import RelationalResult, relational_metrics
+
+__all__ = ["QualityResult", "TableQuality", "evaluate", "SCHEMA_VERSION"]
+
+#: Version of the ``to_dict()`` / JSON schema.
+SCHEMA_VERSION = "1"
+
+_log = get_logger(__name__)
+
+
+@dataclass
+class TableQuality:
+    """Every figure for one table.
+
+    Attributes:
+        name: Table name.
+        n_rows_real: Real rows.
+        n_rows_synthetic: Synthetic rows.
+        sdtypes: ``{column: sdtype}`` used.
+        column_shapes: ``{column: score}``.
+        column_shapes_score: Mean column-shape score (``None`` when no column is scorable).
+        pair_trends: Column pair trends with per-pair details.
+        overall: Mean of column shapes and pair trends (the available ones).
+        detection: Detection result, or ``None`` when disabled.
+        efficacy: ML-efficacy result, or ``None`` without a target / when disabled.
+        privacy: Privacy result, or ``None`` when disabled.
+    """
+
+    name: str
+    n_rows_real: int
+    n_rows_synthetic: int
+    sdtypes: dict[str, str]
+    column_shapes: dict[str, float]
+    column_shapes_score: float | None
+    pair_trends: PairTrendsResult
+    overall: float | None
+    detection: DetectionResult | None = None
+    efficacy: EfficacyResult | None = None
+    privacy: PrivacyResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict."""
+        return {
+            "name": self.name, "n_rows_real": self.n_rows_real, "n_rows_synthetic": self.n_rows_synthetic,
+            "sdtypes": dict(self.sdtypes), "overall": self.overall,
+            "column_shapes": {"score": self.column_shapes_score, "columns": dict(self.column_shapes)},
+            "column_pair_trends": self.pair_trends.to_dict(),
+            "detection": self.detection.to_dict() if self.detection else None,
+            "ml_efficacy": self.efficacy.to_dict() if self.efficacy else None,
+            "privacy": self.privacy.to_dict() if self.privacy else None,
+        }
+
+
+@dataclass
+class QualityResult:
+    """The result of :func:`evaluate`.
+
+    Attributes:
+        overall: Mean of ``column_shapes`` and ``column_pair_trends`` (SDMetrics' overall score).
+        column_shapes: Mean column-shape score over tables.
+        column_pair_trends: Mean pair-trend score over tables (``None`` when no pair contributes).
+        detection_auc: Mean detection ROC AUC over tables (0.5 ideal; ``None`` when disabled).
+        ml_efficacy: Mean synthetic/real efficacy ratio over tables with a target (``None`` if none).
+        privacy: Worst-case privacy figures over tables (the single table's result for one table).
+        relational: Foreign-key figures (``None`` for one table or no foreign keys).
+        tables: Per-table details (per-column and per-pair scores).
+        seed: Seed used for every sample.
+        seconds: Wall time of the evaluation.
+    """
+
+    overall: float
+    column_shapes: float | None
+    column_pair_trends: float | None
+    detection_auc: float | None
+    ml_efficacy: float | None
+    privacy: PrivacyResult | None
+    relational: RelationalResult | None
+    tables: dict[str, TableQuality] = field(default_factory=dict)
+    seed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def column_details(self) -> dict[str, dict[str, float]]:
+        """``{table: {column: shape score}}``."""
+        return {name: dict(table.column_shapes) for name, table in self.tables.items()}
+
+    @property
+    def pair_details(self) -> dict[str, list[dict[str, Any]]]:
+        """``{table: [pair score dicts]}``."""
+        return {name: [p.to_dict() for p in table.pair_trends.pairs] for name, table in self.tables.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict following ``docs/report_schema.md`` (``schema_version`` "1")."""
+        return json_safe({
+            "schema_version": SCHEMA_VERSION,
+            "overall": self.overall, "column_shapes": self.column_shapes,
+            "column_pair_trends": self.column_pair_trends, "detection_auc": self.detection_auc,
+            "ml_efficacy": self.ml_efficacy,
+            "privacy": self.privacy.to_dict() if self.privacy else None,
+            "relational": self.relational.to_dict() if self.relational else None,
+            "tables": {name: table.to_dict() for name, table in self.tables.items()},
+            "seed": self.seed, "seconds": self.seconds,
+        })  # type: ignore[return-value]
+
+
+def _mean(values: list[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
+def _worst_privacy(results: list[PrivacyResult]) -> PrivacyResult | None:
+    if len(results) <= 1:
+        return results[0] if results else None
+    shares = [r.dcr_share_closer_to_training for r in results if r.dcr_share_closer_to_training is not None]
+    holdout = [r.dcr_synthetic_to_holdout_median for r in results if r.dcr_synthetic_to_holdout_median is not None]
+    baseline = [r.dcr_holdout_to_training_median for r in results if r.dcr_holdout_to_training_median is not None]
+    return PrivacyResult(
+        dcr_share_closer_to_training=max(shares) if shares else None,
+        dcr_synthetic_to_training_median=min(r.dcr_synthetic_to_training_median for r in results),
+        dcr_synthetic_to_holdout_median=min(holdout) if holdout else None,
+        dcr_holdout_to_training_median=min(baseline) if baseline else None,
+        nndr_median=min(r.nndr_median for r in results), nndr_p05=min(r.nndr_p05 for r in results),
+        exact_copy_rate=max(r.exact_copy_rate for r in results),
+        exact_copies=sum(r.exact_copies for r in results),
+        n_synthetic_used=sum(r.n_synthetic_used for r in results),
+        n_reference_used=sum(r.n_reference_used for r in results),
+        rows_sampled=any(r.rows_sampled for r in results),
+        columns=[c for r in results for c in r.columns],
+    )
+
+
+def _as_tables(data: pd.DataFrame | Mapping[str, pd.DataFrame], what: str) -> dict[str, pd.DataFrame]:
+    if isinstance(data, pd.DataFrame):
+        return {"table": data}
+    if isinstance(data, Mapping) and all(isinstance(v, pd.DataFrame) for v in data.values()) and data:
+        return dict(data)
+    raise SchemaError(f"{what} must be a pandas DataFrame or a non-empty dict of DataFrames, "
+                      f"got {type(data).__name__}.")
+
+
+def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
+             synthetic: pd.DataFrame | Mapping[str, pd.DataFrame], metadata: Metadata | None = None,
+             holdout: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None, *,
+             target: str | Mapping[str, str] | None = None, seed: int | None = 0, detection: bool = True,
+             efficacy: bool = True, privacy: bool = True,
+             sdtypes: Mapping[str, Mapping[str, SDType]] | Mapping[str, SDType] | None = None,
+             n_threads: int = 1) -> QualityResult:
+    """Measure how faithful, useful and private synthetic data is.
+
+    Args:
+        real: The real table, or ``{table: DataFrame}``.
+        synthetic: The synthetic data, same shape as ``real`` (same table and column names).
+        metadata: Schema (column sdtypes, keys, foreign keys); when ``None`` sdtypes are detected and
+            no relational figures are computed. A single DataFrame uses the metadata's only table.
+        holdout: Real rows the generator did not train on (same shape as ``real``); enables the DCR
+            share and an unbiased ML-efficacy test set.
+        target: Column for ML efficacy (a single table) or ``{table: column}``; ``None`` skips it.
+        seed: Seed for every sample and model (results are reproducible for a given seed).
+        detection: Compute the detection AUC.
+        efficacy: Compute ML efficacy (needs ``target``).
+        privacy: Compute privacy figures.
+        sdtypes: ``{column: sdtype}`` for one table, or ``{table: {column: sdtype}}``; overrides
+            the metadata.
+        n_threads: Threads for scikit-learn models (``threadpool_limits``).
+
+    Returns:
+        A :class:`QualityResult`.
+
+    Raises:
+        SchemaError: If tables or columns do not match, the target is unknown, or the metadata does
+            not describe the tables.
+    """
+    started = time.perf_counter()
+    real_tables = _as_tables(real, "real")
+    synth_tables = _as_tables(synthetic, "synthetic")
+    single = isinstance(real, pd.DataFrame)
+    holdout_tables = _as_tables(holdout, "holdout") if holdout is not None else {}
+    if single and metadata is not None and len(metadata.tables) == 1:
+        name = next(iter(metadata.tables))
+        real_tables, synth_tables = {name: real_tables["table"]}, {name: synth_tables["table"]}
+        holdout_tables = {name: holdout_tables["table"]} if holdout_tables else {}
+    missing = sorted(set(real_tables) - set(synth_tables))
+    if missing:
+        raise SchemaError(f"Synthetic data lacks table(s) {missing}; generate every real table.")
+    if holdout_tables and set(holdout_tables) != set(real_tables):
+        raise SchemaError(f"Holdout tables {sorted(holdout_tables)} differ from real tables "
+                          f"{sorted(real_tables)}; pass a holdout for every table (or none).")
+    targets: dict[str, str] = {}
+    if isinstance(target, str):
+        if not single and len(real_tables) > 1:
+            raise SchemaError("With several tables, give target as {table: column}.")
+        targets = {next(iter(real_tables)): target}
+    elif target is not None:
+        targets = dict(target)
+        unknown = sorted(set(targets) - set(real_tables))
+        if unknown:
+            raise SchemaError(f"target names unknown table(s) {unknown}; tables: {sorted(real_tables)}.")
+    base = resolve_seed(seed)
+    tables: dict[str, TableQuality] = {}
+    for name, real_frame in real_tables.items():
+        synth_frame = synth_tables[name]
+        check_columns(real_frame, synth_frame, what="Evaluation", table=name)
+        config = metadata.tables.get(name) if metadata is not None else None
+        if metadata is not None and config is None and not single:
+            raise SchemaError(f"Table {name!r} is not in the metadata; add it or drop it from the data.")
+        given = None
+        if sdtypes is not None:
+            given = sdtypes.get(name) if isinstance(sdtypes.get(name), Mapping) else sdtypes
+        types = resolve_sdtypes(real_frame, given, config)  # type: ignore[arg-type]
+        shapes = column_shape_scores(real_frame, synth_frame, types)
+        trends = column_pair_trends(real_frame, synth_frame, types, seed=child_seed(base, name, "trends"))
+        shapes_score = float(np.mean(list(shapes.values()))) if shapes else None
+        table_overall = _mean([shapes_score, trends.score])
+        quality = TableQuality(name=name, n_rows_real=len(real_frame), n_rows_synthetic=len(synth_frame),
+                               sdtypes=dict(types), column_shapes=shapes, column_shapes_score=shapes_score,
+                               pair_trends=trends, overall=table_overall)
+        if detection:
+            quality.detection = detection_auc(real_frame, synth_frame, types, seed=child_seed(base, name, "detection"),
+                                              n_threads=n_threads)
+        if efficacy and name in targets:
+            quality.efficacy = ml_efficacy(real_frame, synth_frame, targets[name], holdout_tables.get(name), types,
+                                           seed=child_seed(base, name, "efficacy"), n_threads=n_threads)
+        if privacy:
+            quality.privacy = privacy_metrics(real_frame, synth_frame, holdout_tables.get(name), types,
+                                              seed=child_seed(base, name, "privacy"), n_threads=n_threads)
+        tables[name] = quality
+    relational = None
+    if metadata is not None and not single:
+        relational = relational_metrics(real_tables, synth_tables, metadata, seed=child_seed(base, "relational"))
+    shapes_all = _mean([t.column_shapes_score for t in tables.values()])
+    trends_all = _mean([t.pair_trends.score for t in tables.values()])
+    overall = _mean([shapes_all, trends_all])
+    if overall is None:
+        raise SchemaError("Nothing to score: no numerical, datetime, categorical or boolean column in any table.")
+    efficacy_ratios = [t.efficacy.ratio for t in tables.values() if t.efficacy is not None]
+    result = QualityResult(
+        overall=overall, column_shapes=shapes_all, column_pair_trends=trends_all,
+        detection_auc=_mean([t.detection.auc for t in tables.values() if t.detection is not None]),
+        ml_efficacy=_mean(efficacy_ratios),
+        privacy=_worst_privacy([t.privacy for t in tables.values() if t.privacy is not None]),
+        relational=relational, tables=tables, seed=base, seconds=time.perf_counter() - started,
+    )
+    _log.info("quality_evaluated", tables=list(tables), overall=round(result.overall, 4),
+              column_shapes=result.column_shapes, column_pair_trends=result.column_pair_trends,
+              detection_auc=result.detection_auc, ml_efficacy=result.ml_efficacy,
+              seconds=round(result.seconds, 3))
+    return result
