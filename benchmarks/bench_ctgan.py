@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -282,12 +283,11 @@ def _quality(real: Any, synthetic: Any) -> dict[str, float]:
     sdtypes = _sdtypes(real)
     result = {"column_shapes": overall_column_shape(column_shape_scores(real, synthetic, sdtypes))}
     try:
-        from sdmetrics.reports import QualityReport
-    except ImportError:
-        try:
+        with warnings.catch_warnings():  # the single-table report is deprecated in newer sdmetrics
+            warnings.simplefilter("ignore", FutureWarning)
             from sdmetrics.reports.single_table import QualityReport
-        except ImportError:
-            return result
+    except ImportError:
+        return result
     report = QualityReport()
     metadata = {"columns": {column: {"sdtype": sdtype} for column, sdtype in sdtypes.items()}}
     report.generate(real, synthetic[real.columns], metadata, verbose=False)
@@ -430,8 +430,14 @@ def main(argv: list[str] | None = None) -> int:
         "date_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
-        "versions": versions, "transform": {}, "train": {}, "quality": {},
+        "versions": versions, "load_average_at_start": list(os.getloadavg()),
+        "transform": {}, "train": {}, "quality": {},
     }
+    results_path = args.output_dir / "results.json"
+
+    def save() -> None:  # after every step, so a late failure keeps the numbers measured so far
+        results_path.write_text(json.dumps(results, indent=2))
+
     base = {"data": str(args.data), "seed": args.seed, "output_dir": str(args.output_dir)}
     for size in sizes:
         results["transform"][str(size)] = {}
@@ -443,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[transform {size:,}] {side} ...", file=sys.stderr, flush=True)
             outcome = _run_worker(pythons[side], side, "transform", {**base, "rows": size}, args.timeout)
             results["transform"][str(size)][side] = outcome
+            save()
             print(f"[transform {size:,}] {side}: {outcome['seconds']:.2f} s", file=sys.stderr, flush=True)
     if not args.no_train:
         import pandas as pd
@@ -453,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[train] {side}: {args.epochs} epochs on {args.train_rows:,} rows ...", file=sys.stderr, flush=True)
             outcome = _run_worker(pythons[side], side, "train", config, args.timeout)
             results["train"][side] = outcome
+            save()
             print(f"[train] {side}: {outcome['epoch_seconds']:.2f} s/epoch, "
                   f"{outcome['sample_rows_per_s']:,.0f} rows/s", file=sys.stderr, flush=True)
         real = _load_rows(str(args.data), args.train_rows, args.seed)
@@ -460,11 +468,14 @@ def main(argv: list[str] | None = None) -> int:
             synthetic = pd.read_parquet(results["train"][side]["synthetic_path"])
             print(f"[quality] {side} ...", file=sys.stderr, flush=True)
             results["quality"][side] = _quality(real, synthetic)
+    results["load_average_at_end"] = list(os.getloadavg())
+    save()
     table = _table(results, args)
-    header = (f"Run {results['date_utc']} on {results['machine']}; torch {versions['torch']}, "
+    load = f"{results['load_average_at_start'][1]:.1f} / {results['load_average_at_end'][1]:.1f}"
+    header = (f"Run {results['date_utc']} on {results['machine']} (5-min load average at start / end: "
+              f"{load}); torch {versions['torch']}, "
               f"synthohive {versions['synthohive']}, ctgan {versions['ctgan']} (rdt {versions['rdt']}), "
               f"sdmetrics {versions['sdmetrics']}.\nCommand: `{results['command']}`")
-    (args.output_dir / "results.json").write_text(json.dumps(results, indent=2))
     (args.output_dir / "results.md").write_text(f"{header}\n\n{table}\n")
     print(header)
     print()

@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    # Measure as a user of the SDK would run it: torch (and its OpenMP runtime) already imported.
+    import torch  # noqa: F401
 
     from syntho_hive.validation import (
         column_pair_trends,

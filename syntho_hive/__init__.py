@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
         TableConfig,
     )
     from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
+    from syntho_hive.interface.synthesizer import Synthesizer
 
 _LAZY: dict[str, str] = {
     "Metadata": "syntho_hive.core.metadata",
@@ -44,6 +45,7 @@ _LAZY: dict[str, str] = {
     "DataTransformer": "syntho_hive.core.data",
     "ConditionalGenerativeModel": "syntho_hive.core.models.base",
     "CTGAN": "syntho_hive.core.models.ctgan",
+    "Synthesizer": "syntho_hive.interface.synthesizer",
 }
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "DataTransformer",
     "ConditionalGenerativeModel",
     "CTGAN",
+    "Synthesizer",
     "SynthoHiveError",
     "SchemaError",
     "SchemaValidationError",

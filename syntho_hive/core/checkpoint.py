@@ -32,7 +32,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,8 @@ from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
 
 __all__ = ["CheckpointFiles", "Checkpoint", "save_checkpoint", "load_checkpoint", "FORMAT_VERSION",
-           "running_version"]
+           "running_version", "write_directory_atomically", "write_manifest", "verify_checkpoint",
+           "read_state_dict"]
 
 _log = get_logger(__name__)
 
@@ -196,6 +197,33 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path, *, overwrite: bool
             existing file or a non-empty directory that is not a checkpoint (never deleted),
             or if writing fails (the previous checkpoint, if any, is left intact).
     """
+    target, manifest = write_directory_atomically(path, lambda tmp: _write_all(checkpoint, tmp),
+                                                  overwrite=overwrite)
+    _log.info("checkpoint_saved", path=str(target), model=checkpoint.model, version=manifest["version"])
+    checkpoint.version = manifest["version"]
+    checkpoint.saved_at = manifest["saved_at"]
+    return target
+
+
+def write_directory_atomically(path: str | Path, fill: Callable[[Path], dict[str, Any]], *,
+                               overwrite: bool = False) -> tuple[Path, dict[str, Any]]:
+    """Write a checkpoint directory at ``path`` atomically (generic: any model, any files).
+
+    ``fill`` writes every file (manifest included) into a fresh temporary directory beside
+    ``path`` and returns the manifest; the directory is then swapped in with two renames, so
+    an error or crash leaves any previous checkpoint intact.
+
+    Args:
+        path: Target directory.
+        fill: Writes the files into the directory it is given; returns the manifest.
+        overwrite: Replace an existing checkpoint at ``path``.
+
+    Returns:
+        ``(directory, manifest)``.
+
+    Raises:
+        SerializationError: As :func:`save_checkpoint`.
+    """
     target = Path(path).expanduser().absolute()
     if target.exists() or target.is_symlink():
         if not overwrite:
@@ -221,7 +249,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path, *, overwrite: bool
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
     try:
         tmp.mkdir()
-        manifest = _write_all(checkpoint, tmp)
+        manifest = fill(tmp)
+        _fsync_dir(tmp)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -244,10 +273,60 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path, *, overwrite: bool
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
     _fsync_dir(target.parent)
-    _log.info("checkpoint_saved", path=str(target), model=checkpoint.model, version=manifest["version"])
-    checkpoint.version = manifest["version"]
-    checkpoint.saved_at = manifest["saved_at"]
-    return target
+    return target, manifest
+
+
+def write_manifest(directory: Path, payload: list[str] | tuple[str, ...], *, model: str, seed: int | None,
+                   hyper_parameters: Mapping[str, Any], column_schema: Mapping[str, Any],
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``metadata.json`` listing size + SHA-256 of each ``payload`` file; return it.
+
+    Generic counterpart of the CTGAN manifest (same keys), for models with other files.
+    """
+    files = {name: {"sha256": _sha256(directory / name), "bytes": (directory / name).stat().st_size}
+             for name in payload}
+    manifest = {
+        "format": "synthohive-checkpoint",
+        "format_version": FORMAT_VERSION,
+        "version": running_version(),
+        "model": model,
+        "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        "seed": seed,
+        "hyper_parameters": dict(hyper_parameters),
+        "column_schema": dict(column_schema),
+        "extra": dict(extra or {}),
+        "files": files,
+    }
+    _write_json(manifest, directory / CheckpointFiles.METADATA)
+    return manifest
+
+
+def verify_checkpoint(path: str | Path, payload: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Read the manifest of the checkpoint at ``path`` and check the ``payload`` files' checksums.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        SerializationError: Missing path, manifest or file; corrupt manifest; checksum mismatch.
+    """
+    directory = Path(path).expanduser()
+    manifest = read_manifest(directory)
+    _verify_files(directory, manifest, payload)
+    version = str(manifest["version"])
+    if version != running_version():
+        _log.warning("checkpoint_version_mismatch", path=str(directory), saved_version=version,
+                     running_version=running_version())
+    return manifest
+
+
+def read_state_dict(path: str | Path, map_location: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    """Load a state dict with ``torch.load(..., weights_only=True)``.
+
+    Raises:
+        SerializationError: The file is unreadable or not a state dict.
+    """
+    return _read_torch(Path(path), map_location)
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -280,9 +359,10 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def _verify_files(directory: Path, manifest: Mapping[str, Any]) -> None:
+def _verify_files(directory: Path, manifest: Mapping[str, Any],
+                  payload: list[str] | tuple[str, ...] = CheckpointFiles.PAYLOAD) -> None:
     files = manifest["files"]
-    for name in CheckpointFiles.PAYLOAD:
+    for name in payload:
         file_path = directory / name
         if not file_path.is_file():
             raise SerializationError(f"Checkpoint {directory} is missing file {name}; the checkpoint is "

@@ -282,6 +282,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         from syntho_hive.core.metadata import Metadata
 
         metadata = Metadata.load(args.metadata)
+        if args.table is None and len(metadata.tables) > 1:
+            raise CLIInputError(f"Metadata file {args.metadata} describes {len(metadata.tables)} tables "
+                                f"({', '.join(sorted(metadata.tables))}); choose one with --table NAME.")
+        if args.table is not None and args.table not in metadata.tables:
+            raise CLIInputError(f"--table {args.table!r} is not in metadata file {args.metadata}; its tables: "
+                                f"{', '.join(sorted(metadata.tables))}.")
     data = _read_table(args.data)
 
     model = _new_model(metadata, epochs=args.epochs, batch_size=args.batch_size, device=args.device)
@@ -291,7 +297,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     saved = model.save(args.output, overwrite=args.overwrite)
     print(f"trained CTGAN on {_plural(len(data), 'row')} x {_plural(data.shape[1], 'column')} of "
           f"{args.data} for {_plural(args.epochs, 'epoch')} in {trained:.1f} s")
-    print(f"checkpoint saved to {saved}")
+    seed = getattr(model, "seed_", args.seed)
+    print(f"checkpoint saved to {saved} (seed {seed}; pass --seed {seed} to repeat this training exactly)")
     return EXIT_OK
 
 

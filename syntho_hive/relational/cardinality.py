@@ -182,7 +182,8 @@ class CardinalityModel:
         max_features: Most parent attributes combined into the finest grouping.
         max_bins: Quantile bins for numerical and datetime attributes.
         max_levels: Most distinct categories kept per categorical attribute (others pooled).
-        min_group: Fewest parents a group needs to keep its own distribution.
+        min_group: Fewest parents a group needs to keep its own distribution (lowered to a
+            quarter of the parents, at least 3, for small parent tables).
         min_eta: Least variance share an attribute must explain to be used.
 
     Example:
@@ -221,6 +222,8 @@ class CardinalityModel:
         """
         counts = np.asarray(counts, dtype=np.int64)
         sdtypes = dict(sdtypes or {})
+        # Small parent tables (a handful of airlines) still get per-group distributions.
+        min_group = int(min(self.min_group, max(3, counts.size // 4)))
         scored: list[tuple[float, int, _Feature, np.ndarray]] = []
         for position, column in enumerate(parents.columns):
             sdtype = sdtypes.get(column, "categorical")
@@ -228,7 +231,7 @@ class CardinalityModel:
                 continue
             feature = _Feature.learn(str(column), parents[column], sdtype, self.max_bins, self.max_levels)
             labels = feature.encode(parents[column])
-            eta = _eta_squared(labels, counts, self.min_group)
+            eta = _eta_squared(labels, counts, min_group)
             if eta >= self.min_eta:
                 scored.append((eta, position, feature, labels))
         scored.sort(key=lambda item: (-item[0], item[1]))
@@ -238,7 +241,7 @@ class CardinalityModel:
         self.levels_ = []
         for depth in range(len(encoded), -1, -1):
             keys = _join(encoded[:depth], counts.size)
-            self.levels_.append(self._distributions(keys, counts, require=self.min_group if depth else 1))
+            self.levels_.append(self._distributions(keys, counts, require=min_group if depth else 1))
         self.fitted_ = True
         return self
 

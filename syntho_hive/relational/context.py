@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship
 
-__all__ = ["ContextColumn", "column_sdtypes", "default_context_columns", "resolve_context"]
+__all__ = ["ContextColumn", "ContextDomain", "column_sdtypes", "default_context_columns", "resolve_context"]
 
 #: Categorical parent columns with more distinct values than this are not used by default.
 MAX_DEFAULT_LEVELS = 50
@@ -63,8 +64,9 @@ def default_context_columns(parent: pd.DataFrame, sdtypes: Mapping[str, str], *,
         max_columns: Most columns returned.
 
     Returns:
-        Column names: booleans, then categoricals with at most ``MAX_DEFAULT_LEVELS`` values,
-        then numbers, then dates, each group in table order.
+        Column names: booleans, then categoricals with at most ``MAX_DEFAULT_LEVELS`` values
+        (and fewer than half the parent rows: not per-row labels), then numbers, then dates,
+        each group in table order.
     """
     candidates: list[tuple[int, int, str]] = []
     for position, column in enumerate(parent.columns):
@@ -74,8 +76,9 @@ def default_context_columns(parent: pd.DataFrame, sdtypes: Mapping[str, str], *,
         series = parent[column]
         if series.notna().sum() == 0 or series.nunique(dropna=True) < 2:
             continue
-        if sdtype == "categorical" and series.nunique(dropna=True) > MAX_DEFAULT_LEVELS:
-            continue
+        distinct = series.nunique(dropna=True)
+        if sdtype == "categorical" and (distinct > MAX_DEFAULT_LEVELS or distinct > 0.5 * len(series)):
+            continue  # too wide, or a name/label unique to each parent: no shared signal
         candidates.append((_PREFERENCE[sdtype], position, str(column)))
     candidates.sort()
     return [name for _, _, name in candidates[:max_columns]]
@@ -118,3 +121,66 @@ def resolve_context(child: str, requested: list[str], parents: list[Relationship
             raise SchemaError(f"table {child!r}: parent_context_cols names {column!r}, which is not a "
                               f"column of its parent table(s) {names}; fix the name.")
     return out
+
+
+#: Discrete context columns with more distinct values than this are not guarded.
+MAX_GUARDED_VALUES = 5_000
+
+
+class ContextDomain:
+    """The discrete values each context column took in training, to keep sampling inside them.
+
+    A generated parent can hold a value no training parent *with children* had (a category
+    whose real parents had no child rows, or a rare label); the child model has never seen it
+    as context. Such values (and nulls, when training context had none) are replaced by a
+    value drawn from the training context's own distribution. Float and datetime columns are
+    not guarded (their encoders extrapolate).
+
+    Attributes:
+        columns: ``{context column: {"values": [...], "probs": [...], "nulls": bool}}``.
+    """
+
+    def __init__(self, columns: Mapping[str, Mapping[str, object]] | None = None) -> None:
+        self.columns: dict[str, dict[str, object]] = {k: dict(v) for k, v in (columns or {}).items()}
+
+    @classmethod
+    def learn(cls, context: pd.DataFrame) -> "ContextDomain":
+        """Record the discrete values of each (non-float, non-datetime) column of ``context``."""
+        columns: dict[str, dict[str, object]] = {}
+        for name in context.columns:
+            series = context[name]
+            if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+                continue
+            counts = series.value_counts(dropna=True, sort=False)
+            if counts.empty or len(counts) > MAX_GUARDED_VALUES:
+                continue
+            values = [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()]
+            if not all(isinstance(v, (str, int, bool)) for v in values):
+                continue
+            probs = (counts.to_numpy(dtype=np.float64) / counts.sum()).tolist()
+            columns[str(name)] = {"values": values, "probs": probs, "nulls": bool(series.isna().any())}
+        return cls(columns)
+
+    def apply(self, context: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+        """Replace values outside the training domain; return the frame and how many were replaced."""
+        replaced = 0
+        out = context
+        for name, domain in self.columns.items():
+            if name not in context.columns:
+                continue
+            series = context[name]
+            values = list(domain["values"])  # type: ignore[call-overload]
+            outside = ~series.isin(values).to_numpy() & series.notna().to_numpy()
+            if not domain["nulls"]:
+                outside |= series.isna().to_numpy()
+            k = int(outside.sum())
+            if not k:
+                continue
+            draws = np.asarray(values, dtype=object)[rng.choice(len(values), size=k, p=np.asarray(domain["probs"]))]
+            fixed = series.astype(object).to_numpy(copy=True)
+            fixed[outside] = draws
+            if out is context:
+                out = context.copy()
+            out[name] = pd.Series(fixed, index=series.index).astype(series.dtype)
+            replaced += k
+        return out, replaced

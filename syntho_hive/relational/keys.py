@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.data._dtypes import restore_objects
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
@@ -38,8 +39,84 @@ def dtype_from_name(name: str) -> Any:
     return pd.api.types.pandas_dtype(name)
 
 
+_MAX_PATTERN_LENGTH = 64
+
+
+class _PositionPattern:
+    """Free-form string ids (``"N10156"``, ``"9E"``, ``"04G"``) kept in shape: the real length mix and,
+    per length and position, the characters seen there. Keys are distinct by construction
+    (distinct integers decoded in mixed radix), so no retries are needed.
+
+    Used for the transformer's ``random`` id kind when the pattern has room for the keys;
+    otherwise the transformer's own (longer) random strings are used.
+    """
+
+    def __init__(self, lengths: list[int], probs: list[float], alphabets: list[list[str]]) -> None:
+        self.lengths = lengths
+        self.probs = probs
+        self.alphabets = alphabets  # per length: one string of allowed characters per position
+
+    @classmethod
+    def learn(cls, series: pd.Series) -> "_PositionPattern | None":
+        text = series.dropna().astype(str)
+        if text.empty or not text.str.fullmatch(r"[\x21-\x7e]+").all():
+            return None
+        counts = text.str.len().value_counts().sort_index()
+        if counts.index.max() > _MAX_PATTERN_LENGTH:
+            return None
+        alphabets = []
+        for length in counts.index:
+            same = text[text.str.len() == length].to_numpy(dtype=str).astype(f"S{length}")
+            chars = same.view(np.uint8).reshape(-1, length)
+            alphabets.append(["".join(map(chr, np.unique(chars[:, i]))) for i in range(length)])
+        probs = (counts / counts.sum()).tolist()
+        return cls([int(v) for v in counts.index], probs, alphabets)
+
+    def capacity(self, index: int) -> int:
+        return int(np.prod([len(a) for a in self.alphabets[index]], dtype=object))
+
+    def fits(self, n: int) -> bool:
+        """Whether ``n`` keys fit comfortably (at most half of the pattern's capacity)."""
+        return sum(self.capacity(i) for i in range(len(self.lengths))) >= 2 * n
+
+    def generate(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        from syntho_hive.relational.cardinality import rescale_counts
+
+        caps = np.array([min(self.capacity(i), 2**62) for i in range(len(self.lengths))], dtype=np.int64)
+        want = rescale_counts(np.asarray(self.probs) * 1e6, n, rng)
+        for _ in range(len(caps)):  # move any overflow to lengths with room, largest room first
+            over = np.maximum(want - caps // 2, 0)
+            if not over.any():
+                break
+            want -= over
+            room = np.maximum(caps // 2 - want, 0)
+            want += rescale_counts(room.astype(np.float64), int(over.sum()), rng)
+        want = np.minimum(want, caps)
+        pieces = []
+        for index, k in enumerate(want):
+            if not k:
+                continue
+            codes = rng.choice(int(caps[index]), size=int(k), replace=False).astype(np.int64)
+            columns = []
+            for alphabet in reversed(self.alphabets[index]):
+                size = len(alphabet)
+                columns.append(np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)[codes % size])
+                codes = codes // size
+            chars = np.stack(columns[::-1], axis=1).astype(np.uint8)
+            pieces.append(chars.view(f"S{chars.shape[1]}").ravel().astype(str).astype(object))
+        values = np.concatenate(pieces) if pieces else np.zeros(0, dtype=object)
+        return values[rng.permutation(values.size)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lengths": self.lengths, "probs": self.probs, "alphabets": self.alphabets}
+
+
 class KeyGenerator:
     """Unique ids in the format of one real key column, persisted as JSON.
+
+    Integer sequences, UUIDs and prefixed codes come from the transformer's
+    :class:`~syntho_hive.core.data.encoders.IdGenerator`; other string ids keep their length
+    mix and per-position characters.
 
     Args:
         column: The key column.
@@ -48,14 +125,21 @@ class KeyGenerator:
     def __init__(self, column: str) -> None:
         self.column = column
         self._ids = IdGenerator(column)
+        self._pattern: _PositionPattern | None = None
 
     def fit(self, series: pd.Series, *, seed: int = 0) -> "KeyGenerator":
         """Learn the format (kind, start, step, prefix, width, alphabet) and dtype of ``series``."""
         self._ids.prepare(series, seed=seed)
+        self._pattern = _PositionPattern.learn(series) if self._ids.kind == "random" else None
         return self
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` unique keys in the learned format and dtype."""
+        if self._pattern is not None and self._pattern.fits(int(n)):
+            values = self._pattern.generate(int(n), rng)
+            if isinstance(self._ids.dtype, pd.CategoricalDtype):
+                return pd.Series(pd.Categorical(values), name=self.column)
+            return restore_objects(values, np.zeros(int(n), dtype=bool), self._ids.dtype, None, self.column)
         return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,7 +147,8 @@ class KeyGenerator:
         ids = self._ids
         state = {name: getattr(ids, name) for name in _ID_FIELDS}
         state.update(column=self.column, dtype=dtype_name(ids.dtype),
-                     alphabet=bytes(np.asarray(ids.alphabet, dtype=np.uint8)).decode("ascii"))
+                     alphabet=bytes(np.asarray(ids.alphabet, dtype=np.uint8)).decode("ascii"),
+                     pattern=self._pattern.to_dict() if self._pattern is not None else None)
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in state.items()}
 
     @classmethod
@@ -80,6 +165,11 @@ class KeyGenerator:
             gen._ids.dtype = dtype_from_name(data["dtype"])
             gen._ids.alphabet = np.frombuffer(str(data["alphabet"]).encode("ascii"), dtype=np.uint8).copy()
             gen._ids.marker = None
+            pattern = data.get("pattern")
+            if pattern is not None:
+                gen._pattern = _PositionPattern([int(v) for v in pattern["lengths"]],
+                                                [float(v) for v in pattern["probs"]],
+                                                [list(map(str, a)) for a in pattern["alphabets"]])
         except (KeyError, TypeError, ValueError) as exc:
             raise SerializationError(f"Key generator state is corrupt ({type(exc).__name__}: {exc}); "
                                      "save the synthesizer again.") from exc

@@ -36,6 +36,7 @@ from syntho_hive.exceptions import GenerationError, SerializationError, Training
 from syntho_hive.relational.cardinality import CardinalityModel, children_per_parent, rescale_counts
 from syntho_hive.relational.context import (
     ContextColumn,
+    ContextDomain,
     column_sdtypes,
     default_context_columns,
     resolve_context,
@@ -53,7 +54,7 @@ from syntho_hive.relational.keys import (
     place_nulls,
 )
 
-__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "class_path", "import_model_class"]
+__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "class_path", "import_model_class", "model_accepts"]
 
 _log = get_logger(__name__)
 
@@ -123,6 +124,7 @@ class TablePlan:
         parents: One :class:`LinkPlan` per relationship to another table (primary first).
         self_refs: One :class:`LinkPlan` per self-reference.
         context: Parent-context columns fed to the model.
+        context_domain: Discrete context values seen in training (generation stays inside them).
         model_class: ``"module:QualName"`` of the model, or ``None`` without a model.
     """
 
@@ -135,6 +137,7 @@ class TablePlan:
     parents: list[LinkPlan] = field(default_factory=list)
     self_refs: list[LinkPlan] = field(default_factory=list)
     context: list[ContextColumn] = field(default_factory=list)
+    context_domain: ContextDomain = field(default_factory=ContextDomain)
     model_class: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +147,7 @@ class TablePlan:
             "modelled": self.modelled, "keys": {c: g.to_dict() for c, g in self.keys.items()},
             "parents": [p.to_dict() for p in self.parents], "self_refs": [p.to_dict() for p in self.self_refs],
             "context": [{"name": c.name, "via": c.via, "parent_column": c.parent_column} for c in self.context],
+            "context_domain": self.context_domain.columns,
             "model_class": self.model_class,
         }
 
@@ -165,6 +169,7 @@ class TablePlan:
                 self_refs=[LinkPlan.from_dict(p, source) for p in data["self_refs"]],
                 context=[ContextColumn(str(c["name"]), int(c["via"]), str(c["parent_column"]))
                          for c in data["context"]],
+                context_domain=ContextDomain(data.get("context_domain", {})),
                 model_class=data["model_class"],
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -202,7 +207,8 @@ def _take(series: pd.Series, positions: np.ndarray) -> pd.Series:
     return taken
 
 
-def _model_accepts(cls: type, name: str) -> bool:
+def model_accepts(cls: type, name: str) -> bool:
+    """Whether ``cls(...)`` takes a keyword argument ``name``."""
     params = inspect.signature(cls.__init__).parameters
     return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
@@ -213,7 +219,8 @@ class Orchestrator:
     Args:
         metadata: The schema.
         models: Model class per table.
-        model_kwargs: Constructor arguments for every model.
+        model_kwargs: Constructor arguments, each passed to every model whose constructor takes it
+            (so CTGAN- and TVAE-specific options can be mixed when tables use different models).
         seed: Master seed; each table and purpose gets its own child seed.
         chunk_rows: Child rows generated per model call.
     """
@@ -248,7 +255,7 @@ class Orchestrator:
             ``self``.
 
         Raises:
-            TrainingError: A table is missing from ``data`` or a model rejects ``epochs``/``batch_size``.
+            TrainingError: A table is missing from ``data``, or no model takes ``epochs``/``batch_size``.
         """
         missing = [t for t in self.graph.order if t not in data]
         if missing:
@@ -302,6 +309,7 @@ class Orchestrator:
                 positions = [_positions(df, rel.child_columns, data[rel.parent], rel.parent_columns)
                              for rel in parents_rel]
                 ctx = self._context_frame(context, positions, [data[rel.parent] for rel in parents_rel])
+                plan.context_domain = ContextDomain.learn(ctx)
             target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
             model.fit(df[modelled], ctx, table_name=name, seed=child_seed(self.seed, name, "model"),
                       progress_bar=progress_bar, checkpoint_dir=target)
@@ -309,15 +317,16 @@ class Orchestrator:
         self.plans_[name] = plan
 
     def _constructor_kwargs(self, cls: type, epochs: int | None, batch_size: int | None) -> dict[str, Any]:
-        kwargs = dict(self.model_kwargs)
-        for option, value in (("epochs", epochs), ("batch_size", batch_size)):
-            if value is None:
-                continue
-            if not _model_accepts(cls, option):
-                raise TrainingError(f"Model {cls.__name__} does not take {option!r}; pass it in model "
-                                    "kwargs it understands instead.")
-            kwargs[option] = value
-        if _model_accepts(cls, "metadata"):
+        """Constructor arguments for ``cls``: the shared model kwargs (and ``epochs``/``batch_size``)
+        that its constructor accepts, plus the metadata when it takes one."""
+        options = dict(self.model_kwargs)
+        options.update({k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None})
+        for option in options:
+            if not any(model_accepts(model, option) for model in set(self.models.values())):
+                names = sorted({m.__name__ for m in self.models.values()})
+                raise TrainingError(f"No model of this synthesizer ({names}) takes {option!r}; drop it.")
+        kwargs = {k: v for k, v in options.items() if model_accepts(cls, k)}
+        if model_accepts(cls, "metadata"):
             kwargs["metadata"] = self.metadata
         return kwargs
 
@@ -371,7 +380,7 @@ class Orchestrator:
             progress_bar: Show progress over tables.
 
         Returns:
-            ``{table: DataFrame}``, or ``{table: sink's return value}`` with a sink.
+            ``{table: DataFrame}`` (in metadata order), or ``{table: sink's return value}`` with a sink.
 
         Raises:
             GenerationError: An integrity re-check fails (a bug), or a model fails to sample.
@@ -393,7 +402,7 @@ class Orchestrator:
                 if all(rel.parent != parent for t in self.graph.order[self.graph.order.index(name) + 1:]
                        for rel in self.graph.parents_of(t)):
                     del kept[parent]
-        return out
+        return {name: out[name] for name in self.graph.tables}
 
     def _generate_table(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame],
                         seed: int) -> pd.DataFrame:
@@ -473,6 +482,10 @@ class Orchestrator:
             ctx = None
             if plan.context:
                 ctx = self._context_frame(plan.context, [p[start:stop] for p in positions], parents)
+                ctx, replaced = plan.context_domain.apply(ctx, numpy_generator(child_seed(seed, name, "context", chunk)))
+                if replaced:
+                    _log.info("relational_context_values_replaced", table=name, values=replaced,
+                              reason="parent values never seen as context in training")
             try:
                 rows = model.sample(stop - start, ctx, seed=child_seed(seed, name, "rows", chunk))
             except GenerationError as exc:

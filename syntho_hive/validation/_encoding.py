@@ -22,8 +22,8 @@ class MixedEncoder:
     * continuous: ``scale="range"`` maps the fitted [min, max] to [0, 1] (Gower-like distances);
       ``scale="standard"`` subtracts the mean and divides by the standard deviation. Nulls become 0
       plus a 0/1 null-indicator column (when the fitted data had nulls).
-    * discrete: the ``max_categories`` most frequent values (null is a value) one-hot, the rest in
-      one "other" column; each one-hot entry is multiplied by ``onehot_weight`` (``1/sqrt(2)``
+    * discrete: the ``max_categories`` most frequent values (null is a value) one-hot, the rest
+      (and values unseen at fit time) in one "other" column; each one-hot entry is multiplied by ``onehot_weight`` (``1/sqrt(2)``
       makes two different categories exactly 1 apart in Euclidean distance).
 
     With ``categorical="ordinal"`` each categorical column is instead one integer-code column
@@ -69,8 +69,8 @@ class MixedEncoder:
                 self.params_[column] = ("num", low, span if span > 0 else 1.0, bool(np.isnan(values).any()))
             else:
                 counts = self._labels(frame[column]).value_counts()
-                self.params_[column] = ("cat", list(counts.index[: self.max_categories]),
-                                        len(counts) > self.max_categories)
+                # The "other" slot also takes categories unseen at fit time, so it always exists.
+                self.params_[column] = ("cat", list(counts.index[: self.max_categories]), True)
         return self
 
     @property
@@ -106,7 +106,7 @@ class MixedEncoder:
                 _, vocabulary, with_other = params
                 categories: Sequence[str] = [*vocabulary, _OTHER] if with_other else vocabulary
                 labels = self._labels(frame[column])
-                codes = pd.Categorical(labels, categories=categories).codes.astype(np.int64)
+                codes = pd.Index(categories).get_indexer(labels).astype(np.int64)
                 if with_other:
                     codes[codes < 0] = len(vocabulary)
                 if self.categorical == "ordinal":

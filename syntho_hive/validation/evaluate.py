@@ -233,13 +233,20 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         if unknown:
             raise SchemaError(f"target names unknown table(s) {unknown}; tables: {sorted(real_tables)}.")
     base = resolve_seed(seed)
+    # Every input problem is raised before any metric runs.
+    for name, real_frame in real_tables.items():
+        check_columns(real_frame, synth_tables[name], what="Evaluation", table=name)
+        if name in holdout_tables:
+            check_columns(real_frame, holdout_tables[name], what="Evaluation holdout", table=name)
+        if metadata is not None and name not in metadata.tables and not single:
+            raise SchemaError(f"Table {name!r} is not in the metadata; add it or drop it from the data.")
+        if efficacy and name in targets and targets[name] not in real_frame.columns:
+            raise SchemaError(f"ML efficacy target {targets[name]!r} is not a column of table {name!r}; "
+                              f"choose one of {list(real_frame.columns)}.")
     tables: dict[str, TableQuality] = {}
     for name, real_frame in real_tables.items():
         synth_frame = synth_tables[name]
-        check_columns(real_frame, synth_frame, what="Evaluation", table=name)
         config = metadata.tables.get(name) if metadata is not None else None
-        if metadata is not None and config is None and not single:
-            raise SchemaError(f"Table {name!r} is not in the metadata; add it or drop it from the data.")
         given = None
         if sdtypes is not None:
             given = sdtypes.get(name) if isinstance(sdtypes.get(name), Mapping) else sdtypes

@@ -117,6 +117,27 @@ def test_missing_metadata_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     _assert_one_error_line(capsys.readouterr().err, "Metadata file not found")
 
 
+def test_metadata_with_several_tables_needs_table(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from syntho_hive.core.metadata import Metadata
+
+    data = tmp_path / "t.csv"
+    _tiny_table().to_csv(data, index=False)
+    metadata = Metadata()
+    metadata.add_table("people", columns={"age": "numerical", "city": "categorical"})
+    metadata.add_table("orders", columns={"amount": "numerical"})
+    meta_path = tmp_path / "meta.yaml"
+    metadata.save(meta_path)
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "--metadata", str(meta_path)]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "2 tables", "--table")
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "-m", str(meta_path), "--table", "users"]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "'users'", "orders, people")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tables: [\n")
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "-m", str(bad)]) == 1
+    _assert_one_error_line(capsys.readouterr().err, str(bad))
+
+
 def test_broken_checkpoint_is_one_line_and_debug_shows_traceback(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken"

@@ -128,6 +128,16 @@ def test_invalid_parameters_are_rejected_before_training(customers: pd.DataFrame
         CTGAN(make_metadata(), **{**SMALL, "epochs": 0}).fit(customers, progress_bar=False)
     with pytest.raises(TrainingError, match="empty table"):
         CTGAN(make_metadata(), **SMALL).fit(customers.iloc[:0], progress_bar=False)
+    with pytest.raises(TrainingError, match="seed"):
+        CTGAN(make_metadata(), **SMALL).fit(customers, seed=-1, progress_bar=False)
+    if not torch.cuda.is_available():
+        with pytest.raises(TrainingError, match="CUDA is not available"):
+            CTGAN(make_metadata(), **{**SMALL, "device": "cuda"}).fit(customers, progress_bar=False)
+
+
+def test_invalid_sample_seed(fitted: CTGAN) -> None:
+    with pytest.raises(GenerationError, match="seed"):
+        fitted.sample(5, seed=-2)
 
 
 # ----------------------------------------------------------------------------- conditions

@@ -151,13 +151,26 @@ class DataTransformer:
                 )
             encoder = self._make_encoder(column, series, sdtype, bounds.get(column),
                                          datetime_formats.get(column))
-            encoder.prepare(series, seed=child_seed(seed, "transformer", column))
+            column_seed = child_seed(seed, "transformer", column)
+            try:
+                encoder.prepare(series, seed=column_seed)
+            except SchemaError as exc:
+                if sdtype != "datetime" or column in sdtypes or column in datetime_formats:
+                    raise
+                # Detected (not declared) as datetime, but no exact format fits: model the
+                # strings as categories instead, and say so.
+                _log.warning("datetime_format_undetected", column=str(column), reason=str(exc),
+                             fallback="categorical")
+                resolved[column] = sdtype = "categorical"
+                encoder = self._make_encoder(column, series, sdtype, None, None)
+                encoder.prepare(series, seed=column_seed)
             encoders.append(encoder)
         self._fit_mixtures(encoders)
         self.encoders_ = encoders
         self.columns_ = list(data.columns)
         self.sdtypes_ = resolved
-        self.output_info_ = [info for encoder in encoders for info in encoder.output_info]
+        self.output_info_: list[ColumnSpans] = [info for encoder in encoders
+                                                for info in encoder.output_info]
         self.output_dim_ = int(sum(info.dim for info in self.output_info_))
         self.discrete_column_names_ = [info.column for info in self.output_info_ if info.discrete]
         self._owner = {info.column: encoder for encoder in encoders for info in encoder.output_info}
@@ -252,6 +265,14 @@ class DataTransformer:
                 f"DataTransformer.{method}() called before fit(); call fit(data) first."
             )
 
+    @staticmethod
+    def _check_rng(rng: Any, method: str, error: type[Exception]) -> None:
+        if not isinstance(rng, np.random.Generator):
+            raise error(
+                f"DataTransformer.{method}() needs rng=np.random.Generator (e.g. "
+                f"syntho_hive._random.numpy_generator(seed)), got {type(rng).__name__}."
+            )
+
     def transform(self, data: pd.DataFrame, *, rng: np.random.Generator) -> np.ndarray:
         """Encode ``data`` (must hold every fitted column; extra columns are ignored).
 
@@ -264,9 +285,10 @@ class DataTransformer:
 
         Raises:
             NotFittedError: Before :meth:`fit`.
-            SchemaError: On missing columns or values/nulls unseen at fit.
+            SchemaError: On missing columns, values/nulls unseen at fit, or a bad ``rng``.
         """
         self._check_fitted("transform")
+        self._check_rng(rng, "transform", SchemaError)
         if not isinstance(data, pd.DataFrame):
             raise SchemaError(f"transform expects a pandas DataFrame, got {type(data).__name__}.")
         missing = [column for column in self.columns_ if column not in data.columns]
@@ -301,9 +323,10 @@ class DataTransformer:
 
         Raises:
             NotFittedError: Before :meth:`fit`.
-            GenerationError: If ``matrix`` has the wrong shape.
+            GenerationError: If ``matrix`` has the wrong shape or ``rng`` is not a Generator.
         """
         self._check_fitted("inverse_transform")
+        self._check_rng(rng, "inverse_transform", GenerationError)
         matrix = np.asarray(matrix)
         if matrix.ndim != 2 or matrix.shape[1] != self.output_dim_:
             raise GenerationError(

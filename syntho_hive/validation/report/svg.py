@@ -53,10 +53,11 @@ def paired_bars(labels: Sequence[str], real: Sequence[float], synthetic: Sequenc
              f'<text x="{left - 4}" y="{top + plot_h}" font-size="9" text-anchor="end">0</text>']
     for i, (r, s) in enumerate(zip(real, synthetic)):
         x = left + i * group + group * 0.1
-        for offset, value, colour in ((0.0, r, REAL_COLOUR), (bar, s, SYNTHETIC_COLOUR)):
+        for offset, value, colour, which in ((0.0, r, REAL_COLOUR, "real"), (bar, s, SYNTHETIC_COLOUR, "synthetic")):
             h = plot_h * float(value) / peak
+            tip = escape(f"{labels[i] if i < len(labels) else ''}: {which} {float(value):.3f}")
             parts.append(f'<rect x="{_num(x + offset)}" y="{_num(top + plot_h - h)}" width="{_num(bar)}" '
-                         f'height="{_num(h)}" fill="{colour}"/>')
+                         f'height="{_num(h)}" fill="{colour}"><title>{tip}</title></rect>')
     step = max(1, int(np.ceil(n / (12 if rotate_labels else 6))))
     for i in range(0, len(labels), step):
         x = left + (i + 0.5) * group
@@ -112,9 +113,10 @@ def heatmap(matrix: np.ndarray, labels: Sequence[str], *, title: str, vmin: floa
     cell = cell or max(10, min(28, 360 // max(k, 1)))
     margin = 90
     size = margin + cell * k + 6
-    parts = [f'<svg class="heatmap" xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size + 16}" '
-             f'viewBox="0 0 {size} {size + 16}" role="img"><title>{escape(title)}</title>',
-             f'<text x="{margin}" y="12" font-size="11" font-weight="bold">{escape(title)}</text>']
+    width = max(size, margin + 7 * len(title))
+    parts = [f'<svg class="heatmap" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{size + 16}" '
+             f'viewBox="0 0 {width} {size + 16}" role="img"><title>{escape(title)}</title>',
+             f'<text x="4" y="12" font-size="11" font-weight="bold">{escape(title)}</text>']
     for i in range(k):
         y = 16 + margin + i * cell
         parts.append(f'<text x="{margin - 3}" y="{y + cell * 0.7:.1f}" font-size="9" text-anchor="end">'

@@ -61,7 +61,7 @@ class ColumnEncoder(ABC):
 
     @abstractmethod
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        """Encode ``series`` into a float64 array of shape ``(len(series), dim)``."""
+        """Encode ``series`` into a float32 array of shape ``(len(series), dim)``."""
 
     @abstractmethod
     def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:

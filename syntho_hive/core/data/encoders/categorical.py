@@ -97,23 +97,23 @@ class CategoryCodec:
         Raises:
             SchemaError: On a value (or null) not seen in training.
         """
-        nulls = series.isna().to_numpy()
-        codes = np.full(len(series), self.values.size, dtype=np.intp)
-        present = ~nulls
-        if present.any():
-            found = self._lookup().get_indexer(np.asarray(series[present], dtype=object))
-            if (found < 0).any():
-                unseen = pd.unique(np.asarray(series[present], dtype=object)[found < 0])[:5].tolist()
-                raise SchemaError(
-                    f"Column {self.column!r} holds values not seen when fitting, e.g. {unseen}; "
-                    "refit the transformer on data that includes them."
-                )
-            codes[present] = found
+        # Map each distinct value once (fast on repeated values), then broadcast.
+        raw, uniques = pd.factorize(series, use_na_sentinel=True)
+        found = self._lookup().get_indexer(np.asarray(uniques, dtype=object))
+        if (found < 0).any():
+            unseen = np.asarray(uniques, dtype=object)[found < 0][:5].tolist()
+            raise SchemaError(
+                f"Column {self.column!r} holds values not seen when fitting, e.g. {unseen}; "
+                "refit the transformer on data that includes them."
+            )
+        nulls = raw < 0
         if nulls.any() and not self.has_null:
             raise SchemaError(
                 f"Column {self.column!r} holds nulls but had none when fitting; "
                 "refit the transformer on data that includes them."
             )
+        codes = np.full(raw.size, self.values.size, dtype=np.intp)
+        codes[~nulls] = found[raw[~nulls]]
         return codes
 
     def decode(self, codes: np.ndarray) -> pd.Series:
@@ -180,8 +180,8 @@ class OneHotEncoder(ColumnEncoder):
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
         codes = self.codec.encode(series)
         if self.codec.size <= 1:
-            return np.zeros((codes.size, 0), dtype=np.float64)
-        out = np.zeros((codes.size, self.codec.size), dtype=np.float64)
+            return np.zeros((codes.size, 0), dtype=np.float32)
+        out = np.zeros((codes.size, self.codec.size), dtype=np.float32)
         out[np.arange(codes.size), codes] = 1.0
         return out
 

@@ -212,7 +212,14 @@ class DatetimeEncoder(ColumnEncoder):
                 None if low is None else -(-(self._bound_ticks(low) - self.base) // self.step),
                 None if high is None else (self._bound_ticks(high) - self.base) // self.step,
             )
-        self.core.prepare(values, decimals=0, bounds=bounds, seed=seed)
+        base, step, unit, tz = self.base, self.step, self.native_unit, self.tz
+
+        def to_original(array: np.ndarray) -> list:
+            stamps = pd.to_datetime((array * step + base).astype(np.int64), unit=unit)
+            return list(stamps.tz_localize("UTC").tz_convert(tz) if tz is not None else stamps)
+
+        self.core.prepare(values, decimals=0, bounds=bounds, seed=seed, to_original=to_original)
+        self.core._to_original = None  # keep the encoder picklable (no closures)
 
     def pending_models(self) -> list[BoundedGMM]:
         return self.core.pending_models()

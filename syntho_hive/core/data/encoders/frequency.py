@@ -62,10 +62,10 @@ class FrequencyEncoder(ColumnEncoder):
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
         codes = self.codec.encode(series)
         if self.codec.size <= 1:
-            return np.zeros((codes.size, 0), dtype=np.float64)
+            return np.zeros((codes.size, 0), dtype=np.float32)
         low, high = self.edges[codes], self.edges[codes + 1]
         value = low + (high - low) * (0.25 + 0.5 * rng.random(codes.size))
-        return value.reshape(-1, 1)
+        return value.astype(np.float32).reshape(-1, 1)
 
     def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
         if self.codec.size <= 1:

@@ -45,6 +45,8 @@ MIN_STD = 1e-3
 """Smallest mode standard deviation on the latent scale (a spike still gets a window)."""
 WINDOW = 4.0
 """Half-width of a mode's window in standard deviations (CTGAN's ``4 * std``)."""
+CHUNK_ROWS = 65_536
+"""Rows encoded at a time (bounds the posterior matrix's memory)."""
 
 
 @dataclass(frozen=True)
@@ -227,17 +229,27 @@ class BoundedGMM:
     def encode(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Encode values as ``[scalar, one-hot mode]`` with the mode sampled from its posterior.
 
+        Works in chunks of :data:`CHUNK_ROWS` rows so the ``(rows, modes)`` posterior matrix
+        stays small whatever the table size.
+
         Args:
             x: Values (no nulls).
             rng: Source of the mode draws.
 
         Returns:
-            Float64 array of shape ``(n, 1 + n_modes)``.
+            Float32 array of shape ``(n, 1 + n_modes)`` (the matrix's precision).
         """
-        modes = self.modes
-        if modes is None:
+        if self.modes is None:
             raise RuntimeError("BoundedGMM is not fitted")
         z = self.to_latent(x)
+        out = np.zeros((z.size, 1 + self.modes.means.size), dtype=np.float32)
+        for start in range(0, z.size, CHUNK_ROWS):
+            self._encode_chunk(z[start:start + CHUNK_ROWS], rng, out[start:start + CHUNK_ROWS])
+        return out
+
+    def _encode_chunk(self, z: np.ndarray, rng: np.random.Generator, out: np.ndarray) -> None:
+        modes = self.modes
+        assert modes is not None
         n, k = z.size, modes.means.size
         dist = (z[:, None] - modes.means) / modes.stds
         log_p = np.log(modes.weights) - np.log(modes.stds) - 0.5 * dist**2
@@ -247,13 +259,12 @@ class BoundedGMM:
         log_p = np.where(feasible | ~feasible.any(axis=1, keepdims=True), log_p, -np.inf)
         prob = np.exp(log_p - log_p.max(axis=1, keepdims=True))
         cum = np.cumsum(prob, axis=1)
+        # Inverse CDF: the first mode whose cumulative mass exceeds u * total.
         target = rng.random(n) * cum[:, -1]
         chosen = np.minimum((cum <= target[:, None]).sum(axis=1), k - 1)
         rows = np.arange(n)
-        out = np.zeros((n, 1 + k), dtype=np.float64)
         out[:, 0] = np.clip(dist[rows, chosen] / WINDOW, -1.0, 1.0)
         out[rows, 1 + chosen] = 1.0
-        return out
 
     def decode(self, block: np.ndarray) -> np.ndarray:
         """Decode ``[scalar, mode scores]`` (any scores: the arg-max is the mode).

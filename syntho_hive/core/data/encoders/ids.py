@@ -107,7 +107,7 @@ class IdGenerator(ColumnEncoder):
         return []
 
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        return np.zeros((len(series), 0), dtype=np.float64)
+        return np.zeros((len(series), 0), dtype=np.float32)
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` unique ids in the learned format and dtype."""

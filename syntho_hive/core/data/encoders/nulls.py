@@ -40,7 +40,7 @@ class NullIndicator:
     @staticmethod
     def encode(nulls: np.ndarray) -> np.ndarray:
         """One-hot block of shape ``(n, 2)``: column 1 is hot where the value is null."""
-        out = np.zeros((nulls.size, 2), dtype=np.float64)
+        out = np.zeros((nulls.size, 2), dtype=np.float32)
         out[np.arange(nulls.size), nulls.astype(np.intp)] = 1.0
         return out
 

@@ -19,7 +19,7 @@ float32 relative precision of the range.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -121,9 +121,11 @@ class NumericCore:
         self.null_rate = 0.0
         self.gmm: BoundedGMM | None = None
         self.indicator: NullIndicator | None = None
+        self._to_original: Callable[[np.ndarray], list] | None = None
 
     def prepare(self, values: np.ndarray, *, decimals: int | None,
-                bounds: tuple[float | None, float | None] | None, seed: int) -> None:
+                bounds: tuple[float | None, float | None] | None, seed: int,
+                to_original: Callable[[np.ndarray], list] | None = None) -> None:
         """Learn range, precision and null rate; prepare the mixture.
 
         Args:
@@ -131,12 +133,14 @@ class NumericCore:
             decimals: Decimals to round decoded values to (``None``: no rounding).
             bounds: Declared ``(min, max)`` (``None`` entries use the observed extremes).
             seed: Seed of the subsample and mixture.
+            to_original: Maps modelled values back to the user's units (error messages only).
 
         Raises:
             ConstraintViolationError: If the data lies outside declared bounds.
         """
         nulls = np.isnan(values)
         observed = values[~nulls]
+        self._to_original = to_original
         self.decimals = decimals
         self.null_rate = float(nulls.mean()) if values.size else 0.0
         self.all_null = observed.size == 0
@@ -177,10 +181,13 @@ class NumericCore:
         bad = observed < bound if below else observed > bound
         if bad.any():
             side = "min" if below else "max"
+            show = self._to_original or (lambda array: array.tolist())
+            examples = show(observed[bad][:5])
+            shown_bound = show(np.array([bound]))[0]
             raise ConstraintViolationError(
                 f"Column {self.column!r}: {int(bad.sum())} value(s) violate the declared {side} "
-                f"{bound!r} (e.g. {observed[bad][:5].tolist()}); fix the data or the bound.",
-                column=self.column, count=int(bad.sum()), examples=observed[bad][:5].tolist(),
+                f"{shown_bound!r} (e.g. {examples}); fix the data or the bound.",
+                column=self.column, count=int(bad.sum()), examples=examples,
             )
 
     def pending_models(self) -> list[BoundedGMM]:
@@ -219,8 +226,8 @@ class NumericCore:
         if self.indicator is not None:
             blocks.append(self.indicator.encode(nulls))
         if not blocks:
-            return np.zeros((values.size, 0), dtype=np.float64)
-        return np.hstack(blocks)
+            return np.zeros((values.size, 0), dtype=np.float32)
+        return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
 
     def decode(self, block: np.ndarray) -> np.ndarray:
         """Decode to float values (rounded to the column's decimals) with NaN nulls."""
@@ -303,7 +310,10 @@ class NumericalEncoder(ColumnEncoder):
         bounds = None
         if self.bounds is not None:
             bounds = tuple(None if b is None else (float(b) - self.base) / self.step for b in self.bounds)
-        self.core.prepare(values, decimals=decimals, bounds=bounds, seed=seed)
+        base, step = self.base, self.step
+        self.core.prepare(values, decimals=decimals, bounds=bounds, seed=seed,
+                          to_original=lambda array: (array * step + base).tolist())
+        self.core._to_original = None  # keep the encoder picklable (no lambdas)
 
     def pending_models(self) -> list[BoundedGMM]:
         return self.core.pending_models()

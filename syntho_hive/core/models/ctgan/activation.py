@@ -17,7 +17,7 @@ from syntho_hive.core.data.spans import ColumnSpans
 
 __all__ = ["SpanActivation"]
 
-_TINY = 1e-20
+_TINY = 1e-30
 
 
 def _bucket(width: int) -> int:
@@ -27,11 +27,12 @@ def _bucket(width: int) -> int:
 class _Bucket:
     """Softmax spans padded to a common width ``width``."""
 
-    def __init__(self, spans: list[list[int]], width: int, pad_column: int, device: torch.device) -> None:
-        index = np.full((len(spans), width), pad_column, dtype=np.int64)
+    def __init__(self, spans: list[list[int]], width: int, device: torch.device) -> None:
+        index = np.zeros((len(spans), width), dtype=np.int64)
+        valid = np.zeros((len(spans), width), dtype=bool)
         for row, cols in enumerate(spans):
             index[row, :len(cols)] = cols
-        valid = index != pad_column
+            valid[row, :len(cols)] = True
         self.width = width
         self.padded = bool((~valid).any())
         self.index = torch.as_tensor(index, device=device)
@@ -64,7 +65,7 @@ class SpanActivation:
                 offset += span.dim
         self.data_dim = offset
         self.tanh_index = torch.as_tensor(np.asarray(tanh_cols, dtype=np.int64), device=device)
-        self.buckets = [_Bucket(spans, width, offset, device) for width, spans in sorted(by_bucket.items())]
+        self.buckets = [_Bucket(spans, width, device) for width, spans in sorted(by_bucket.items())]
         order = np.concatenate([np.asarray(tanh_cols, dtype=np.int64)]
                                + [bucket.columns for bucket in self.buckets])
         self.inverse = torch.as_tensor(np.argsort(order), device=device)
@@ -75,29 +76,45 @@ class SpanActivation:
         Args:
             raw: Raw generator output, shape ``(batch, data_dim)``.
             generator: Source of the gumbel noise.
-            hard: Return exact one-hot blocks (gumbel-max sampling) instead of the
-                differentiable relaxed softmax; used when generating.
+            hard: Return exact one-hot blocks (a category drawn from each span's softmax)
+                instead of the differentiable gumbel-softmax relaxation; used when generating.
 
         Returns:
             Tensor of the same shape as ``raw``.
         """
+        if hard:
+            return self._hard(raw, generator)
         batch = raw.shape[0]
         pieces = [torch.tanh(raw[:, self.tanh_index])]
-        if self.buckets:
-            # One extra column that padded positions point at (its value is masked to -inf).
-            extended = torch.cat([raw, raw.new_zeros((batch, 1))], dim=1)
         for bucket in self.buckets:
-            logits = extended[:, bucket.index]  # (batch, n_spans, width)
+            logits = raw[:, bucket.index]  # (batch, n_spans, width); padding masked to -inf below
             if bucket.padded:
                 logits = logits.masked_fill(bucket.pad, float("-inf"))
-            # Gumbel noise -log(E), E ~ Exp(1).
-            noise = torch.empty(logits.shape, device=raw.device, dtype=raw.dtype)
-            noise.exponential_(generator=generator).clamp_(min=_TINY).log_()
-            perturbed = logits - noise
-            if hard:
-                block = torch.nn.functional.one_hot(perturbed.argmax(dim=-1), bucket.width).to(raw.dtype)
-            else:
-                block = torch.softmax(perturbed / self.tau, dim=-1)
+            # Gumbel noise g = -log(-log(U)); ``noise`` holds -g.
+            noise = torch.rand(logits.shape, generator=generator, device=raw.device, dtype=raw.dtype)
+            noise.clamp_(min=_TINY).log_().neg_().log_()
+            block = torch.softmax((logits - noise) / self.tau, dim=-1)
             block = block.reshape(batch, -1)
             pieces.append(block[:, bucket.valid_flat] if bucket.padded else block)
         return torch.cat(pieces, dim=1)[:, self.inverse]
+
+    def _hard(self, raw: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Generation-time activation: tanh scalars and one category per softmax span.
+
+        Each category is drawn from the span's ``softmax(logits)`` by inverse CDF, the same
+        distribution as gumbel-max (``argmax(logits + gumbel)``) with one uniform per span
+        instead of one per category; the ones are scattered straight into the output.
+        """
+        out = torch.zeros_like(raw)
+        out[:, self.tanh_index] = torch.tanh(raw[:, self.tanh_index])
+        batch = raw.shape[0]
+        for bucket in self.buckets:
+            logits = raw[:, bucket.index]
+            if bucket.padded:
+                logits = logits.masked_fill(bucket.pad, float("-inf"))
+            cdf = torch.softmax(logits, dim=-1).cumsum_(dim=-1)
+            u = torch.rand(logits.shape[:-1] + (1,), generator=generator, device=raw.device, dtype=raw.dtype)
+            choice = (cdf < u * cdf[..., -1:]).sum(dim=-1).clamp_(max=bucket.width - 1)
+            columns = bucket.index.expand(batch, -1, -1).gather(2, choice.unsqueeze(2)).squeeze(2)
+            out.scatter_(1, columns, 1.0)
+        return out

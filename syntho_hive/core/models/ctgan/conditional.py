@@ -116,10 +116,12 @@ class ConditionalSampler:
         self.n_discrete = layout.n_discrete
         self.cond_dim = layout.cond_dim
         self.cond_starts = torch.as_tensor(layout.cond_starts, device=device)
-        self.train_probs = torch.as_tensor(layout.probabilities(log_frequency=log_frequency),
-                                           dtype=torch.float32, device=device)
-        self.original_probs = torch.as_tensor(layout.probabilities(log_frequency=False),
-                                              dtype=torch.float32, device=device)
+        train = layout.probabilities(log_frequency=log_frequency)
+        original = layout.probabilities(log_frequency=False)
+        self.original_probs = torch.as_tensor(original, dtype=torch.float32, device=device)
+        # Cumulative probabilities (float64, last entry forced to 1) for inverse-CDF draws.
+        self.train_cdf = self._cdf(train, device)
+        self.original_cdf = self._cdf(original, device)
         max_cat = int(layout.n_categories.max()) if self.n_discrete else 0
         # Matrix column of every category of every discrete column, padded; used by the
         # generator's cross-entropy loss and by condition checks on generated rows.
@@ -157,22 +159,31 @@ class ConditionalSampler:
         self.row_offsets = torch.cat(offsets)
         self.row_counts = torch.cat(counts)
 
+    @staticmethod
+    def _cdf(probs: np.ndarray, device: torch.device) -> torch.Tensor:
+        cdf = np.cumsum(probs, axis=1)
+        if cdf.size:
+            cdf = cdf / cdf[:, -1:]
+            cdf[:, -1] = 1.0
+        return torch.as_tensor(cdf, dtype=torch.float64, device=device)
+
     def sample_train(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Training-by-sampling: a uniform discrete column, then a category by (log-)frequency.
 
         Returns:
             ``(column, category)`` long tensors of shape ``(batch,)``.
         """
-        return self._sample(batch, generator, self.train_probs)
+        return self._sample(batch, generator, self.train_cdf)
 
     def sample_original(self, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Like :meth:`sample_train` but with the empirical frequencies (used at generation)."""
-        return self._sample(batch, generator, self.original_probs)
+        return self._sample(batch, generator, self.original_cdf)
 
     def _sample(self, batch: int, generator: torch.Generator,
-                probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                cdf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         column = torch.randint(self.n_discrete, (batch,), generator=generator, device=self.device)
-        category = torch.multinomial(probs[column], 1, replacement=True, generator=generator).squeeze(1)
+        u = torch.rand((batch, 1), generator=generator, device=self.device, dtype=torch.float64)
+        category = (cdf[column] <= u).sum(dim=1)
         return column, category
 
     def restricted(self, batch: int, column: int, categories: Sequence[int],

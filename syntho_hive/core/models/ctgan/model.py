@@ -65,12 +65,18 @@ _MAX_VALIDATION_ROWS = 5_000
 _METRICS_FILE = "training_metrics.csv"
 
 
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if isinstance(device, torch.device):
-        return device
+def _resolve_device(device: str | torch.device, error: type[Exception]) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; a CUDA device must be available."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise error(f"Invalid device {device!r}: use 'auto', 'cpu' or 'cuda[:N]'.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise error(f"device={device!r} was requested but CUDA is not available here; pass "
+                    "device='cpu' or device='auto'.")
+    return resolved
 
 
 def _adam(params: Any, lr: float, weight_decay: float) -> torch.optim.Adam:
@@ -80,6 +86,18 @@ def _adam(params: Any, lr: float, weight_decay: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay, fused=True)
     except (RuntimeError, TypeError):  # fused Adam needs torch >= 2.4 on CPU; same maths otherwise
         return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay)
+
+
+@dataclass
+class _Fake:
+    """A generated training batch kept (with its graph) for the generator step."""
+
+    raw: torch.Tensor
+    rows: torch.Tensor
+    column: torch.Tensor | None
+    category: torch.Tensor | None
+    cond: torch.Tensor
+    ctx: torch.Tensor
 
 
 @dataclass
@@ -226,10 +244,14 @@ class CTGAN(ConditionalGenerativeModel):
             raise TrainingError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}.")
         if checkpoint_dir is not None and not 0.0 < validation_fraction < 1.0:
             raise TrainingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}.")
+        try:
+            seed = resolve_seed(seed)
+        except ValueError as exc:
+            raise TrainingError(f"Invalid fit() seed: {exc}.") from exc
+        device = _resolve_device(self.device, TrainingError)
         self._reset_state()
-        seed = resolve_seed(seed)
         self.seed_ = seed
-        self.device_ = _resolve_device(self.device)
+        self.device_ = device
         tensors = self._prepare(data, context, table_name, seed)
 
         validation: tuple[pd.DataFrame, pd.DataFrame | None] | None = None
@@ -285,6 +307,9 @@ class CTGAN(ConditionalGenerativeModel):
         formats = {c: f for c, f in table.datetime_formats.items() if c in reparam.columns}
         transformer = DataTransformer(max_modes=self.max_modes).fit(
             reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
+        if transformer.output_dim_ == 0:
+            raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id "
+                                f"({list(data.columns)}); declare at least one non-id column.")
         matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
         self.table_ = table
         self.constraint_engine_ = engine
@@ -387,13 +412,14 @@ class CTGAN(ConditionalGenerativeModel):
     def _train_epoch(self, matrix: torch.Tensor, context: torch.Tensor | None, steps: int,
                      rng: torch.Generator, opt_g: torch.optim.Optimizer,
                      opt_d: torch.optim.Optimizer) -> tuple[float, float]:
+        """One epoch of ``steps`` WGAN-GP steps; returns the mean generator and critic losses."""
         g_total = torch.zeros((), device=self.device_)
         d_total = torch.zeros((), device=self.device_)
         for _ in range(steps):
-            for _ in range(self.discriminator_steps):
-                d_loss = self._critic_step(matrix, context, rng, opt_d)
-            g_loss = self._generator_step(context, rng, opt_g)
-            g_total += g_loss
+            for k in range(self.discriminator_steps):
+                last = k == self.discriminator_steps - 1
+                d_loss, fake = self._critic_step(matrix, context, rng, opt_d, keep_graph=last)
+            g_total += self._generator_step(fake, rng, opt_g)
             d_total += d_loss
         return float(g_total) / steps, float(d_total) / steps
 
@@ -406,16 +432,24 @@ class CTGAN(ConditionalGenerativeModel):
         return None, None, torch.zeros((batch, 0), device=self.device_)
 
     def _critic_step(self, matrix: torch.Tensor, context: torch.Tensor | None, rng: torch.Generator,
-                     opt_d: torch.optim.Optimizer) -> torch.Tensor:
+                     opt_d: torch.optim.Optimizer, *, keep_graph: bool) -> tuple[torch.Tensor, "_Fake"]:
+        """One critic update (Wasserstein loss + gradient penalty).
+
+        The fake batch is generated with its autograd graph when ``keep_graph`` (the last critic
+        step before a generator step) and handed to the generator step, which scores it with the
+        updated critic, so each step runs the generator forward once (as in PyTorch's reference
+        DCGAN loop) instead of twice.
+        """
         batch = self.batch_size
         column, category, cond = self._conditions(batch, rng)
         rows = self._sampler.sample_rows(column, category, batch, rng)
         perm = torch.randperm(batch, generator=rng, device=self.device_)
         ctx = context[rows] if context is not None else cond[:, :0]
         noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
-        with torch.no_grad():
-            fake = self._activation(self.generator_(torch.cat([noise, cond, ctx], dim=1)), rng)
-        fake_in = torch.cat([fake, cond, ctx], dim=1)
+        with torch.set_grad_enabled(keep_graph):
+            raw = self.generator_(torch.cat([noise, cond, ctx], dim=1))
+            fake = self._activation(raw, rng)
+        fake_in = torch.cat([fake.detach(), cond, ctx], dim=1)
         real_in = torch.cat([matrix[rows[perm]], cond[perm], ctx[perm]], dim=1)
         scores = self.discriminator_(torch.cat([fake_in, real_in], dim=0), rng)
         fake_scores, real_scores = scores.split(batch // self.pac)
@@ -424,27 +458,19 @@ class CTGAN(ConditionalGenerativeModel):
         opt_d.zero_grad(set_to_none=True)
         (loss + penalty).backward()
         opt_d.step()
-        return loss.detach()
+        return loss.detach(), _Fake(raw, fake, column, category, cond, ctx)
 
-    def _generator_step(self, context: torch.Tensor | None, rng: torch.Generator,
-                        opt_g: torch.optim.Optimizer) -> torch.Tensor:
-        batch = self.batch_size
-        column, category, cond = self._conditions(batch, rng)
-        if context is not None:
-            ctx = context[self._sampler.sample_rows(column, category, batch, rng)]
-        else:
-            ctx = cond[:, :0]
-        noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
-        raw = self.generator_(torch.cat([noise, cond, ctx], dim=1))
-        fake = self._activation(raw, rng)
+    def _generator_step(self, fake: "_Fake", rng: torch.Generator, opt_g: torch.optim.Optimizer) -> torch.Tensor:
+        """One generator update: fool the critic and match the conditional vector."""
         self.discriminator_.requires_grad_(False)
         try:
-            scores = self.discriminator_(torch.cat([fake, cond, ctx], dim=1), rng)
+            scores = self.discriminator_(torch.cat([fake.rows, fake.cond, fake.ctx], dim=1), rng)
         finally:
             self.discriminator_.requires_grad_(True)
         loss = -scores.mean()
-        if column is not None:
-            loss = loss + condition_loss(raw, column, category, self._sampler.span_index, self._sampler.span_pad)
+        if fake.column is not None:
+            loss = loss + condition_loss(fake.raw, fake.column, fake.category, self._sampler.span_index,
+                                         self._sampler.span_pad)
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
         opt_g.step()
@@ -465,7 +491,7 @@ class CTGAN(ConditionalGenerativeModel):
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
                conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
-               progress_bar: bool = False, **kwargs: Any) -> pd.DataFrame:
+               progress_bar: bool = True, **kwargs: Any) -> pd.DataFrame:
         """Generate ``num_rows`` synthetic rows.
 
         Args:
@@ -479,7 +505,8 @@ class CTGAN(ConditionalGenerativeModel):
             enforce_constraints: Raise :class:`ConstraintViolationError` when rows satisfying
                 every constraint cannot be produced (otherwise such rows are resampled as far as
                 possible and the rest kept).
-            progress_bar: Show a tqdm bar over generation chunks of large samples.
+            progress_bar: Show a tqdm bar over generation chunks (only for samples of more than
+                200,000 rows).
 
         Returns:
             A DataFrame with the training columns, in order, and a fresh ``RangeIndex``.
@@ -495,8 +522,12 @@ class CTGAN(ConditionalGenerativeModel):
         self._require_fitted("sample")
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
+        try:
+            seed = resolve_seed(seed)
+        except ValueError as exc:
+            raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
         started = time.perf_counter()
-        frame = self._sample_frame(int(num_rows), context, seed=resolve_seed(seed), conditions=conditions,
+        frame = self._sample_frame(int(num_rows), context, seed=seed, conditions=conditions,
                                    enforce_constraints=enforce_constraints, progress_bar=progress_bar)
         _log.info("sampling_complete", rows=int(num_rows), seconds=round(time.perf_counter() - started, 3))
         return frame
@@ -576,7 +607,7 @@ class CTGAN(ConditionalGenerativeModel):
         was_training = generator.training
         generator.eval()
         try:
-            with torch.no_grad():
+            with torch.inference_mode():
                 for start in chunks:
                     batch = min(_SAMPLE_CHUNK, count - start)
                     noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
@@ -750,7 +781,7 @@ class CTGAN(ConditionalGenerativeModel):
             SerializationError: Missing path or file, checksum mismatch, truncated or corrupt file,
                 or a checkpoint of another model.
         """
-        device = _resolve_device(self.device)
+        device = _resolve_device(self.device, SerializationError)
         checkpoint = load_checkpoint(path, map_location=device)
         if checkpoint.model != type(self).__name__:
             raise SerializationError(f"Checkpoint {path} holds a {checkpoint.model} model, not "

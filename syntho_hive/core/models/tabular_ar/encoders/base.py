@@ -1,0 +1,103 @@
+"""The shape every column codec follows: analyze -> reduce -> build -> encode / decode.
+
+* ``analyze(series)`` computes typed, JSON-serialisable statistics of one partition;
+* ``Stats.merge`` reduces partition statistics (associative and commutative, so the
+  statistics of a table split in any way merge to those of the whole table);
+* ``build(stats, config)`` turns the reduced statistics into a :class:`Codec`;
+* ``Codec.encode`` maps a column to integer tokens in one or more discrete sub-columns and
+  ``Codec.decode`` maps tokens back to a column with the training dtype.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SubColumn", "CodecConfig", "Codec", "RARE_TOKEN"]
+
+#: The label of the token standing for every rare category of a column.
+RARE_TOKEN = "_RARE_"
+
+
+@dataclass(frozen=True)
+class SubColumn:
+    """One discrete sub-column the network models.
+
+    Attributes:
+        name: ``column`` or ``column.part`` (e.g. ``"signup.month"``).
+        column: The source column.
+        cardinality: Number of tokens.
+        null_token: Index of the token meaning "missing value", or ``None``.
+    """
+
+    name: str
+    column: str
+    cardinality: int
+    null_token: int | None = None
+
+
+@dataclass(frozen=True)
+class CodecConfig:
+    """Privacy and resolution settings shared by the codecs.
+
+    Attributes:
+        rare_threshold: Categories (and numeric values) seen fewer than this many times are
+            never reproduced verbatim.
+        rare_strategy: ``"sample"`` (a rare category decodes to a frequent one, drawn by
+            frequency) or ``"placeholder"`` (decodes to the string ``"_RARE_"``).
+        max_bins: Most value tokens of a numeric column.
+        tail_quantile: Share of the interval-coded numeric mass cut off at each end: the
+            outer bin edges are inner quantiles, so extreme values are not reproduced.
+        max_distinct: Distinct numeric values kept exactly in partition statistics; beyond
+            it values are rounded to ``significant_digits`` significant digits.
+        significant_digits: See ``max_distinct``.
+    """
+
+    rare_threshold: int = 5
+    rare_strategy: str = "sample"
+    max_bins: int = 100
+    tail_quantile: float = 0.001
+    max_distinct: int = 10_000
+    significant_digits: int = 4
+
+
+class Codec(ABC):
+    """A fitted column codec (see the module docstring)."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    @property
+    @abstractmethod
+    def sub_columns(self) -> list[SubColumn]:
+        """The discrete sub-columns, in model order (empty for generated-only columns)."""
+
+    @abstractmethod
+    def encode(self, series: pd.Series) -> np.ndarray:
+        """Tokens of shape ``(len(series), len(sub_columns))`` (int64).
+
+        Raises:
+            GenerationError: A value cannot be represented (unseen category and no rare token).
+        """
+
+    @abstractmethod
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """A column with the training dtype from tokens of shape ``(n, len(sub_columns))``."""
+
+    @abstractmethod
+    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
+        """For a condition ``column == value``: the allowed tokens of each sub-column.
+
+        Raises:
+            GenerationError: The value cannot occur in generated data.
+        """
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state (``Codec.from_dict`` in ``table.py`` restores it)."""

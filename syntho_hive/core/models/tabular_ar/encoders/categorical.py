@@ -1,0 +1,294 @@
+"""Categorical and boolean columns: one sub-column of category codes.
+
+Rare categories (fewer than ``rare_threshold`` occurrences) share one protected token that
+never decodes to a rare value: it decodes to a frequent category drawn by frequency, or to
+the placeholder ``"_RARE_"``. Missing values get their own token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.models.tabular_ar.encoders.base import RARE_TOKEN, Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.values import (
+    dtype_from_json,
+    dtype_to_json,
+    marker_from_json,
+    marker_to_json,
+    value_from_json,
+    value_key,
+)
+from syntho_hive.exceptions import GenerationError, TrainingError
+
+__all__ = ["CategoricalStats", "CategoricalCodec", "BooleanStats", "BooleanCodec", "analyze_categorical",
+           "analyze_boolean"]
+
+
+@dataclass
+class CategoricalStats:
+    """Per-partition counts of a categorical column.
+
+    Attributes:
+        counts: ``{value_key: count}`` of the non-null values (keys from ``values.value_key``).
+        nulls: Number of missing values.
+        dtype: JSON dtype of the column.
+        marker: JSON null marker of an ``object`` column.
+    """
+
+    counts: dict[str, int] = field(default_factory=dict)
+    nulls: int = 0
+    dtype: dict[str, Any] = field(default_factory=lambda: {"name": "object"})
+    marker: str | None = None
+    kind: str = "categorical"
+
+    def merge(self, other: "CategoricalStats") -> "CategoricalStats":
+        """Statistics of both partitions together."""
+        counts = dict(self.counts)
+        for key, count in other.counts.items():
+            counts[key] = counts.get(key, 0) + int(count)
+        return CategoricalStats(counts=dict(sorted(counts.items())), nulls=self.nulls + other.nulls,
+                                dtype=self.dtype, marker=self.marker or other.marker, kind=self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {"kind": self.kind, "counts": self.counts, "nulls": self.nulls, "dtype": self.dtype,
+                "marker": self.marker}
+
+
+def analyze_categorical(series: pd.Series) -> CategoricalStats:
+    """Count the values of one partition of a categorical column."""
+    present = series.dropna()
+    counts = present.astype(object).value_counts(sort=False)
+    keyed: dict[str, int] = {}
+    for value, count in zip(counts.index.tolist(), counts.to_numpy().tolist()):
+        key = value_key(value)
+        keyed[key] = keyed.get(key, 0) + int(count)
+    return CategoricalStats(counts=dict(sorted(keyed.items())), nulls=int(series.isna().sum()),
+                            dtype=dtype_to_json(series.dtype), marker=marker_to_json(null_marker(series)))
+
+
+class CategoricalCodec(Codec):
+    """Frequent categories, then the rare token (if any rare), then the null token (if nulls).
+
+    Args:
+        column: Column name.
+        values: Frequent values (JSON-tagged), most frequent first.
+        counts: Their training counts (used to decode the rare token by frequency).
+        has_rare: Whether rare categories exist.
+        has_null: Whether the column had missing values.
+        dtype: JSON dtype; marker: JSON null marker.
+        rare_strategy: ``"sample"`` or ``"placeholder"``.
+    """
+
+    kind = "categorical"
+
+    def __init__(self, column: str, values: list[list[Any]], counts: list[int], has_rare: bool,
+                 has_null: bool, dtype: dict[str, Any], marker: str | None, rare_strategy: str) -> None:
+        super().__init__(column)
+        self.values_json = values
+        self.counts = [int(c) for c in counts]
+        self.has_rare = has_rare
+        self.has_null = has_null
+        self.dtype_json = dtype
+        self.marker_json = marker
+        self.rare_strategy = rare_strategy
+        self._values = np.empty(len(values), dtype=object)
+        self._values[:] = [value_from_json(v) for v in values]
+        self._index = {value_key(v): i for i, v in enumerate(self._values)}
+        self._dtype = dtype_from_json(dtype)
+        self._marker = marker_from_json(marker)
+
+    @classmethod
+    def build(cls, column: str, stats: CategoricalStats, config: CodecConfig) -> "CategoricalCodec":
+        """The codec for reduced statistics."""
+        ordered = sorted(stats.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        frequent = [(k, c) for k, c in ordered if c >= config.rare_threshold]
+        return cls(column, [json.loads(k) for k, _ in frequent], [c for _, c in frequent],
+                   has_rare=len(frequent) < len(ordered), has_null=stats.nulls > 0, dtype=stats.dtype,
+                   marker=stats.marker, rare_strategy=config.rare_strategy)
+
+    @property
+    def rare_token(self) -> int | None:
+        return len(self._values) if self.has_rare else None
+
+    @property
+    def null_token(self) -> int | None:
+        return len(self._values) + int(self.has_rare) if self.has_null else None
+
+    @property
+    def sub_columns(self) -> list[SubColumn]:
+        card = len(self._values) + int(self.has_rare) + int(self.has_null)
+        return [SubColumn(self.column, self.column, max(card, 1), self.null_token)]
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        nulls = series.isna().to_numpy()
+        factor, uniques = pd.factorize(pd.Series(series.to_numpy(dtype=object)), use_na_sentinel=True)
+        lookup = np.array([self._index.get(value_key(v), -1) for v in uniques] + [-1], dtype=np.int64)
+        codes = lookup[factor].astype(np.float64)  # factor -1 (null) picks the trailing -1
+        codes[codes < 0] = np.nan
+        unseen = np.isnan(codes) & ~nulls
+        if unseen.any():
+            if self.rare_token is None:
+                examples = series[unseen].astype(str).unique()[:5].tolist()
+                raise GenerationError(
+                    f"Column {self.column!r} holds {int(unseen.sum())} value(s) never seen in training "
+                    f"(examples: {examples}); valid values: {self._values[:10].tolist()}.")
+            codes[unseen] = self.rare_token
+        if nulls.any():
+            if self.null_token is None:
+                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
+                                      "fill them first or impute them.")
+            codes[nulls] = self.null_token
+        return codes.astype(np.int64).reshape(-1, 1)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        tokens = codes[:, 0]
+        out = np.empty(len(tokens), dtype=object)
+        known = tokens < len(self._values)
+        out[known] = self._values[tokens[known]]
+        rare = tokens == self.rare_token if self.rare_token is not None else np.zeros(len(tokens), bool)
+        if rare.any():
+            if self.rare_strategy == "placeholder" or len(self._values) == 0:
+                out[rare] = RARE_TOKEN
+            else:
+                weights = np.asarray(self.counts, dtype=np.float64)
+                out[rare] = self._values[rng.choice(len(self._values), size=int(rare.sum()),
+                                                    p=weights / weights.sum())]
+        nulls = tokens == self.null_token if self.null_token is not None else np.zeros(len(tokens), bool)
+        if isinstance(self._dtype, pd.CategoricalDtype) and rare.any() and self.rare_strategy == "placeholder":
+            if RARE_TOKEN not in self._dtype.categories:
+                dtype = pd.CategoricalDtype([*self._dtype.categories, RARE_TOKEN], ordered=self._dtype.ordered)
+                return restore_objects(out, nulls, dtype, self._marker, self.column)
+        return restore_objects(out, nulls, self._dtype, self._marker, self.column)
+
+    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            if self.null_token is None:
+                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
+                                      "missing values in training.")
+            return [np.array([self.null_token])]
+        index = self._index.get(value_key(value))
+        if index is None:
+            hint = " (it is rare in the training data, so it is protected)" if self.has_rare else ""
+            raise GenerationError(
+                f"Unknown value {value!r} for condition column {self.column!r}{hint}; valid values: "
+                f"{self._values[:20].tolist()}.")
+        return [np.array([index])]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "column": self.column, "values": self.values_json, "counts": self.counts,
+                "has_rare": self.has_rare, "has_null": self.has_null, "dtype": self.dtype_json,
+                "marker": self.marker_json, "rare_strategy": self.rare_strategy}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CategoricalCodec":
+        return cls(data["column"], data["values"], data["counts"], data["has_rare"], data["has_null"],
+                   data["dtype"], data["marker"], data["rare_strategy"])
+
+
+@dataclass
+class BooleanStats:
+    """Per-partition counts of a boolean column."""
+
+    false: int = 0
+    true: int = 0
+    nulls: int = 0
+    dtype: dict[str, Any] = field(default_factory=lambda: {"name": "bool"})
+    marker: str | None = None
+    kind: str = "boolean"
+
+    def merge(self, other: "BooleanStats") -> "BooleanStats":
+        """Statistics of both partitions together."""
+        return BooleanStats(self.false + other.false, self.true + other.true, self.nulls + other.nulls,
+                            self.dtype, self.marker or other.marker)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {"kind": self.kind, "false": self.false, "true": self.true, "nulls": self.nulls,
+                "dtype": self.dtype, "marker": self.marker}
+
+
+def _as_bool(series: pd.Series, column: str) -> np.ndarray:
+    present = series.dropna()
+    if pd.api.types.is_bool_dtype(present.dtype):
+        return present.to_numpy(dtype=bool)
+    uniques = pd.unique(present.to_numpy(dtype=object))
+    bad = [v for v in uniques if not (isinstance(v, (bool, np.bool_)) or (
+        isinstance(v, (int, np.integer)) and v in (0, 1)))]
+    if bad:
+        raise TrainingError(f"Boolean column {column!r} holds non-boolean values (examples: {bad[:5]}); "
+                            "declare it categorical.")
+    return present.to_numpy(dtype=object).astype(bool)
+
+
+def analyze_boolean(series: pd.Series) -> BooleanStats:
+    """Count the values of one partition of a boolean column."""
+    values = _as_bool(series, str(series.name))
+    return BooleanStats(int((~values).sum()), int(values.sum()), int(series.isna().sum()),
+                        dtype_to_json(series.dtype), marker_to_json(null_marker(series)))
+
+
+class BooleanCodec(Codec):
+    """Tokens ``False``, ``True`` and (when the column had missing values) null."""
+
+    kind = "boolean"
+
+    def __init__(self, column: str, has_null: bool, dtype: dict[str, Any], marker: str | None) -> None:
+        super().__init__(column)
+        self.has_null = has_null
+        self.dtype_json = dtype
+        self.marker_json = marker
+        self._dtype = dtype_from_json(dtype)
+        self._marker = marker_from_json(marker)
+
+    @classmethod
+    def build(cls, column: str, stats: BooleanStats, config: CodecConfig) -> "BooleanCodec":
+        """The codec for reduced statistics."""
+        return cls(column, stats.nulls > 0, stats.dtype, stats.marker)
+
+    @property
+    def sub_columns(self) -> list[SubColumn]:
+        return [SubColumn(self.column, self.column, 2 + int(self.has_null), 2 if self.has_null else None)]
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        nulls = series.isna().to_numpy()
+        codes = np.zeros(len(series), dtype=np.int64)
+        codes[~nulls] = _as_bool(series, self.column).astype(np.int64)
+        if nulls.any():
+            if not self.has_null:
+                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
+                                      "fill them first or impute them.")
+            codes[nulls] = 2
+        return codes.reshape(-1, 1)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        tokens = codes[:, 0]
+        nulls = tokens == 2
+        values = np.empty(len(tokens), dtype=object)
+        values[:] = tokens == 1
+        return restore_objects(values, nulls, self._dtype, self._marker, self.column)
+
+    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
+        if value is None or (not isinstance(value, (bool, np.bool_)) and pd.isna(value)):
+            if not self.has_null:
+                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
+                                      "missing values in training.")
+            return [np.array([2])]
+        if not isinstance(value, (bool, np.bool_, int, np.integer)) or value not in (0, 1):
+            raise GenerationError(f"Condition value {value!r} for boolean column {self.column!r} must be "
+                                  "True or False.")
+        return [np.array([int(bool(value))])]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "column": self.column, "has_null": self.has_null, "dtype": self.dtype_json,
+                "marker": self.marker_json}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BooleanCodec":
+        return cls(data["column"], data["has_null"], data["dtype"], data["marker"])

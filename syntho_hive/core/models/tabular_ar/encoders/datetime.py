@@ -1,0 +1,211 @@
+"""Datetime columns: sub-columns year, month, day (and hour, minute, second when present).
+
+Decoding clamps the day to the length of the decoded month, so invalid dates (30 February)
+cannot be produced. Time zones and string storage (with their format) are restored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+
+from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.values import (
+    dtype_from_json,
+    dtype_to_json,
+    marker_from_json,
+    marker_to_json,
+)
+from syntho_hive.exceptions import GenerationError, TrainingError
+
+__all__ = ["DatetimeStats", "DatetimeCodec", "analyze_datetime"]
+
+_PARTS = ("year", "month", "day", "hour", "minute", "second")
+_SIZES = {"month": 12, "day": 31, "hour": 24, "minute": 60, "second": 60}
+
+
+def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.Series, str | None, str | None]:
+    """Parse ``series`` to naive UTC timestamps; return them, the time zone and the string format."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        tz = getattr(series.dtype, "tz", None)
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None) if tz is not None else series
+        return values, str(tz) if tz is not None else None, None
+    present = series.dropna()
+    if present.empty:
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]"), None, fmt
+    if fmt is None and isinstance(present.iloc[0], str):
+        fmt = guess_datetime_format(present.iloc[0])
+    try:
+        parsed = pd.to_datetime(series, format=fmt or "mixed", errors="raise")
+    except (ValueError, TypeError) as exc:
+        raise TrainingError(f"Datetime column {column!r} holds values that do not parse as dates ({exc}); "
+                            "declare its format in TableConfig.datetime_formats or clean it.") from exc
+    tz = getattr(parsed.dtype, "tz", None)
+    if tz is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed, str(tz) if tz is not None else None, fmt
+
+
+@dataclass
+class DatetimeStats:
+    """Per-partition statistics of a datetime column.
+
+    Attributes:
+        year_min / year_max: Year range (``None`` when all missing).
+        time_parts: 0 (dates only), 1 (hours), 2 (minutes) or 3 (seconds) present.
+        nulls: Missing values.
+        tz: Time zone of a tz-aware column.
+        fmt: ``strftime`` format of a column stored as strings.
+        dtype / marker: JSON dtype and null marker.
+    """
+
+    year_min: int | None = None
+    year_max: int | None = None
+    time_parts: int = 0
+    nulls: int = 0
+    tz: str | None = None
+    fmt: str | None = None
+    dtype: dict[str, Any] = field(default_factory=lambda: {"name": "datetime64[ns]"})
+    marker: str | None = None
+    kind: str = "datetime"
+
+    def merge(self, other: "DatetimeStats") -> "DatetimeStats":
+        """Statistics of both partitions together."""
+        lows = [y for y in (self.year_min, other.year_min) if y is not None]
+        highs = [y for y in (self.year_max, other.year_max) if y is not None]
+        return DatetimeStats(min(lows) if lows else None, max(highs) if highs else None,
+                             max(self.time_parts, other.time_parts), self.nulls + other.nulls,
+                             self.tz or other.tz, self.fmt or other.fmt, self.dtype, self.marker or other.marker)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {"kind": self.kind, "year_min": self.year_min, "year_max": self.year_max,
+                "time_parts": self.time_parts, "nulls": self.nulls, "tz": self.tz, "fmt": self.fmt,
+                "dtype": self.dtype, "marker": self.marker}
+
+
+def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats:
+    """Statistics of one partition of a datetime column."""
+    column = str(series.name)
+    values, tz, fmt = _to_utc_naive(series, column, fmt)
+    present = values.dropna()
+    parts = 0
+    if not present.empty:
+        if (present.dt.second != 0).any() or (present.dt.microsecond != 0).any():
+            parts = 3
+        elif (present.dt.minute != 0).any():
+            parts = 2
+        elif (present.dt.hour != 0).any():
+            parts = 1
+    return DatetimeStats(int(present.dt.year.min()) if not present.empty else None,
+                         int(present.dt.year.max()) if not present.empty else None, parts,
+                         int(values.isna().sum()), tz, fmt, dtype_to_json(series.dtype),
+                         marker_to_json(null_marker(series)))
+
+
+class DatetimeCodec(Codec):
+    """Year/month/day(/hour/minute/second) tokens; the null token is the last year token."""
+
+    kind = "datetime"
+
+    def __init__(self, column: str, year_min: int, year_max: int, time_parts: int, has_null: bool,
+                 tz: str | None, fmt: str | None, dtype: dict[str, Any], marker: str | None) -> None:
+        super().__init__(column)
+        self.year_min, self.year_max = year_min, year_max
+        self.time_parts = time_parts
+        self.has_null = has_null
+        self.tz, self.fmt = tz, fmt
+        self.dtype_json, self.marker_json = dtype, marker
+        self._dtype = dtype_from_json(dtype)
+        self._marker = marker_from_json(marker)
+        self.parts = list(_PARTS[: 3 + time_parts])
+
+    @classmethod
+    def build(cls, column: str, stats: DatetimeStats, config: CodecConfig) -> "DatetimeCodec":
+        """The codec for reduced statistics."""
+        year_min = stats.year_min if stats.year_min is not None else 2000
+        year_max = stats.year_max if stats.year_max is not None else year_min
+        return cls(column, year_min, year_max, stats.time_parts, stats.nulls > 0, stats.tz, stats.fmt,
+                   stats.dtype, stats.marker)
+
+    @property
+    def null_token(self) -> int | None:
+        return self.year_max - self.year_min + 1 if self.has_null else None
+
+    @property
+    def sub_columns(self) -> list[SubColumn]:
+        years = self.year_max - self.year_min + 1 + int(self.has_null)
+        subs = [SubColumn(f"{self.column}.year", self.column, years, self.null_token)]
+        subs += [SubColumn(f"{self.column}.{p}", self.column, _SIZES[p]) for p in self.parts[1:]]
+        return subs
+
+    def _tokens(self, values: pd.Series) -> np.ndarray:
+        codes = np.zeros((len(values), len(self.parts)), dtype=np.int64)
+        nulls = values.isna().to_numpy()
+        present = values[~nulls]
+        offsets = {"year": self.year_min, "month": 1, "day": 1}
+        for j, part in enumerate(self.parts):
+            raw = getattr(present.dt, part).to_numpy(dtype=np.int64) - offsets.get(part, 0)
+            limit = (self.year_max - self.year_min) if part == "year" else _SIZES[part] - 1
+            codes[~nulls, j] = np.clip(raw, 0, limit)
+        if nulls.any():
+            if self.null_token is None:
+                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
+                                      "fill them first or impute them.")
+            codes[nulls, 0] = self.null_token
+        return codes
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        values, _, _ = _to_utc_naive(series, self.column, self.fmt)
+        return self._tokens(values)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        nulls = codes[:, 0] == self.null_token if self.null_token is not None else np.zeros(len(codes), bool)
+        fields = {"year": np.where(nulls, 0, codes[:, 0]) + self.year_min, "month": codes[:, 1] + 1,
+                  "day": np.ones(len(codes), dtype=np.int64)}
+        first = pd.to_datetime(pd.DataFrame(fields))
+        fields["day"] = np.minimum(codes[:, 2] + 1, first.dt.days_in_month.to_numpy())
+        for j, part in enumerate(self.parts[3:], start=3):
+            fields[part] = codes[:, j]
+        stamps = pd.to_datetime(pd.DataFrame(fields)).where(~nulls)
+        if self.tz is not None:
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz)
+        if pd.api.types.is_datetime64_any_dtype(self._dtype):
+            return pd.Series(stamps.to_numpy() if self.tz is None else stamps.array,
+                             name=self.column).astype(self._dtype)
+        fmt = self.fmt or ("%Y-%m-%d" if self.time_parts == 0 else "%Y-%m-%d %H:%M:%S")
+        text = stamps.dt.strftime(fmt).to_numpy(dtype=object)
+        return restore_objects(text, nulls, self._dtype, self._marker, self.column)
+
+    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            if self.null_token is None:
+                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
+                                      "missing values in training.")
+            return [np.array([self.null_token])] + [np.array([0]) for _ in self.parts[1:]]
+        try:
+            stamp = pd.Series([pd.Timestamp(value)])
+        except (TypeError, ValueError) as exc:
+            raise GenerationError(f"Condition value {value!r} for datetime column {self.column!r} is not a "
+                                  "date.") from exc
+        if stamp.dt.tz is not None:
+            stamp = stamp.dt.tz_convert("UTC").dt.tz_localize(None)
+        if not self.year_min <= int(stamp.dt.year.iloc[0]) <= self.year_max:
+            raise GenerationError(f"Condition value {value!r} for column {self.column!r} is outside the "
+                                  f"training years {self.year_min}-{self.year_max}.")
+        return [np.array([t]) for t in self._tokens(stamp)[0]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "column": self.column, "year_min": self.year_min, "year_max": self.year_max,
+                "time_parts": self.time_parts, "has_null": self.has_null, "tz": self.tz, "fmt": self.fmt,
+                "dtype": self.dtype_json, "marker": self.marker_json}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DatetimeCodec":
+        return cls(data["column"], data["year_min"], data["year_max"], data["time_parts"], data["has_null"],
+                   data["tz"], data["fmt"], data["dtype"], data["marker"])

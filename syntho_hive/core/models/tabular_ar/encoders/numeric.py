@@ -1,0 +1,311 @@
+"""Numerical columns: one sub-column of value tokens.
+
+Tokens are, in order: *points* (single values frequent enough to be kept exactly, e.g. the
+``0`` of a capital-gain column, or every frequent value of a low-cardinality column), then
+*intervals* (equal-mass quantile bins of the remaining values, decoded uniformly inside the
+bin), then the null token. Decoded values are rounded to the training precision (integers
+stay integers) and lie within the training ``[min, max]``.
+
+Privacy: a value seen fewer than ``rare_threshold`` times is never a point, and the outer
+interval edges are inner quantiles (``tail_quantile``, at least ``rare_threshold`` values in
+each tail), so extreme values are not reproduced verbatim.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.data._dtypes import null_marker, restore_numbers
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.values import (
+    dtype_from_json,
+    dtype_to_json,
+    marker_from_json,
+    marker_to_json,
+)
+from syntho_hive.exceptions import GenerationError, TrainingError
+
+__all__ = ["NumericStats", "NumericCodec", "analyze_numeric"]
+
+_MAX_DECIMALS = 8
+
+
+def _round_significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """Round to ``digits`` significant digits through decimal text (idempotent, exact)."""
+    return np.array([float(f"{v:.{digits - 1}e}") for v in values.tolist()], dtype=np.float64)
+
+
+def _aggregate(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    uniques, inverse = np.unique(values, return_inverse=True)
+    totals = np.zeros(len(uniques), dtype=np.int64)
+    np.add.at(totals, inverse, counts)
+    return uniques, totals
+
+
+@dataclass
+class NumericStats:
+    """Per-partition statistics of a numerical column (exactly mergeable).
+
+    Attributes:
+        values: Sorted distinct non-null values (rounded to ``significant_digits`` when
+            ``rounded``).
+        counts: Their counts.
+        rounded: Whether more than ``max_distinct`` distinct values forced rounding.
+        nulls: Missing values.
+        integer: Whether every value is integral.
+        decimals: Decimal places needed to write every value (``None``: more than 8).
+        minimum / maximum: Exact extremes (``None`` when the column is all missing).
+        dtype / marker: JSON dtype and null marker.
+        max_distinct / significant_digits: The rounding rule (from :class:`CodecConfig`).
+    """
+
+    values: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    rounded: bool = False
+    nulls: int = 0
+    integer: bool = True
+    decimals: int | None = 0
+    minimum: float | None = None
+    maximum: float | None = None
+    dtype: dict[str, Any] = field(default_factory=lambda: {"name": "float64"})
+    marker: str | None = None
+    max_distinct: int = 10_000
+    significant_digits: int = 4
+    kind: str = "numerical"
+
+    def merge(self, other: "NumericStats") -> "NumericStats":
+        """Statistics of both partitions together."""
+        values, counts = _aggregate(np.asarray(self.values + other.values, dtype=np.float64),
+                                    np.asarray(self.counts + other.counts, dtype=np.int64))
+        rounded = self.rounded or other.rounded or len(values) > self.max_distinct
+        if rounded:
+            values, counts = _aggregate(_round_significant(values, self.significant_digits), counts)
+        decimals = None if self.decimals is None or other.decimals is None else max(self.decimals,
+                                                                                       other.decimals)
+        extremes = [x for x in (self.minimum, other.minimum) if x is not None]
+        tops = [x for x in (self.maximum, other.maximum) if x is not None]
+        return NumericStats(values.tolist(), counts.tolist(), rounded, self.nulls + other.nulls,
+                            self.integer and other.integer, decimals, min(extremes) if extremes else None,
+                            max(tops) if tops else None, self.dtype, self.marker or other.marker,
+                            self.max_distinct, self.significant_digits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {"kind": self.kind, "values": self.values, "counts": self.counts, "rounded": self.rounded,
+                "nulls": self.nulls, "integer": self.integer, "decimals": self.decimals,
+                "minimum": self.minimum, "maximum": self.maximum, "dtype": self.dtype, "marker": self.marker,
+                "max_distinct": self.max_distinct, "significant_digits": self.significant_digits}
+
+
+def _numbers(series: pd.Series, column: str) -> np.ndarray:
+    present = series.dropna()
+    try:
+        values = pd.to_numeric(present).to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"Numerical column {column!r} holds non-numeric values ({exc}); declare it "
+                            "categorical or clean it.") from exc
+    if not np.isfinite(values).all():
+        raise TrainingError(f"Numerical column {column!r} holds infinite values; replace them by missing "
+                            "values or finite bounds before fitting.")
+    return values
+
+
+def _decimals(uniques: np.ndarray, dtype: Any) -> int | None:
+    if uniques.size == 0:
+        return 0
+    native = np.dtype(dtype) if isinstance(dtype, np.dtype) and dtype.kind == "f" else np.dtype(np.float64)
+    target = uniques.astype(native)
+    for digits in range(_MAX_DECIMALS + 1):
+        if np.array_equal(np.round(uniques, digits).astype(native), target):
+            return digits
+    return None
+
+
+def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> NumericStats:
+    """Statistics of one partition of a numerical column."""
+    config = config or CodecConfig()
+    column = str(series.name)
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        raise TrainingError(f"Column {column!r} is a timedelta; convert it to a number (e.g. seconds) first.")
+    values = _numbers(series, column)
+    uniques, counts = np.unique(values, return_counts=True)
+    integer = bool(np.all(uniques == np.round(uniques)))
+    decimals = 0 if integer else _decimals(uniques, series.dtype)
+    rounded = len(uniques) > config.max_distinct
+    if rounded:
+        uniques, counts = _aggregate(_round_significant(uniques, config.significant_digits), counts)
+    return NumericStats(uniques.tolist(), counts.tolist(), rounded, int(series.isna().sum()), integer, decimals,
+                        float(values.min()) if values.size else None, float(values.max()) if values.size else None,
+                        dtype_to_json(series.dtype), marker_to_json(null_marker(series)), config.max_distinct,
+                        config.significant_digits)
+
+
+def _weighted_quantiles(values: np.ndarray, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    cumulative = np.cumsum(counts)
+    positions = levels * cumulative[-1]
+    index = np.clip(np.searchsorted(cumulative, positions, side="left"), 0, len(values) - 1)
+    return values[index]
+
+
+class NumericCodec(Codec):
+    """Point tokens, interval tokens, null token (see the module docstring).
+
+    Args:
+        column: Column name.
+        points: Values kept exactly (sorted).
+        edges: Interval edges (sorted; ``len(edges) - 1`` intervals, possibly none).
+        has_null: Whether the column had missing values.
+        integer / decimals: Output precision.
+        minimum / maximum: Output range.
+        dtype / marker: JSON dtype and null marker.
+    """
+
+    kind = "numerical"
+
+    def __init__(self, column: str, points: list[float], edges: list[float], has_null: bool, integer: bool,
+                 decimals: int | None, minimum: float, maximum: float, dtype: dict[str, Any],
+                 marker: str | None) -> None:
+        super().__init__(column)
+        self.points = np.asarray(points, dtype=np.float64)
+        self.edges = np.asarray(edges, dtype=np.float64)
+        self.has_null = has_null
+        self.integer = integer
+        self.decimals = decimals
+        self.minimum = minimum
+        self.maximum = maximum
+        self.dtype_json = dtype
+        self.marker_json = marker
+        self._dtype = dtype_from_json(dtype)
+        self._marker = marker_from_json(marker)
+
+    @classmethod
+    def build(cls, column: str, stats: NumericStats, config: CodecConfig) -> "NumericCodec":
+        """The codec for reduced statistics."""
+        values = np.asarray(stats.values, dtype=np.float64)
+        counts = np.asarray(stats.counts, dtype=np.int64)
+        total = int(counts.sum())
+        k = config.rare_threshold
+        points = np.empty(0)
+        edges = np.empty(0)
+        if total:
+            if len(values) <= config.max_bins and (counts >= k).any():
+                points = values[counts >= k]
+                rest = np.zeros(len(values), dtype=bool)  # rare values snap to the nearest point
+            else:
+                heavy = counts >= max(k, total / (20 * config.max_bins))
+                if heavy.sum() > config.max_bins // 2:
+                    top = np.argsort(-counts, kind="stable")[: config.max_bins // 2]
+                    heavy = np.zeros(len(values), dtype=bool)
+                    heavy[top] = True
+                points = values[heavy]
+                rest = ~heavy
+            remaining = int(counts[rest].sum())
+            if remaining:
+                share = math.ceil(config.max_bins * remaining / total)
+                n_bins = int(np.clip(max(share, min(20, remaining // (4 * k))), 1, config.max_bins))
+                tail = min(0.5, max(config.tail_quantile, k / remaining))
+                levels = np.linspace(tail, 1.0 - tail, n_bins + 1)
+                edges = np.unique(_weighted_quantiles(values[rest], counts[rest], levels))
+                if len(edges) == 1:
+                    edges = np.repeat(edges, 2)
+        minimum = stats.minimum if stats.minimum is not None else 0.0
+        maximum = stats.maximum if stats.maximum is not None else 0.0
+        return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
+                   minimum, maximum, stats.dtype, stats.marker)
+
+    @property
+    def n_intervals(self) -> int:
+        return max(len(self.edges) - 1, 0)
+
+    @property
+    def null_token(self) -> int | None:
+        return len(self.points) + self.n_intervals if self.has_null else None
+
+    @property
+    def sub_columns(self) -> list[SubColumn]:
+        card = len(self.points) + self.n_intervals + int(self.has_null)
+        return [SubColumn(self.column, self.column, max(card, 1), self.null_token)]
+
+    def _tokens(self, values: np.ndarray) -> np.ndarray:
+        tokens = np.zeros(len(values), dtype=np.int64)
+        assigned = np.zeros(len(values), dtype=bool)
+        if len(self.points):
+            pos = np.clip(np.searchsorted(self.points, values), 0, len(self.points) - 1)
+            exact = self.points[pos] == values
+            tokens[exact], assigned[exact] = pos[exact], True
+            if not self.n_intervals:  # only points: snap to the nearest one
+                left = np.clip(pos - 1, 0, len(self.points) - 1)
+                nearer_left = np.abs(values - self.points[left]) <= np.abs(self.points[pos] - values)
+                tokens[~exact] = np.where(nearer_left, left, pos)[~exact]
+                assigned[:] = True
+        if self.n_intervals:
+            bins = np.clip(np.searchsorted(self.edges, values, side="right") - 1, 0, self.n_intervals - 1)
+            tokens[~assigned] = len(self.points) + bins[~assigned]
+        return tokens
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        nulls = series.isna().to_numpy()
+        codes = np.zeros(len(series), dtype=np.int64)
+        if (~nulls).any():
+            codes[~nulls] = self._tokens(_numbers(series, self.column))
+        if nulls.any():
+            if self.null_token is None:
+                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
+                                      "fill them first or impute them.")
+            codes[nulls] = self.null_token
+        return codes.reshape(-1, 1)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        tokens = codes[:, 0]
+        nulls = tokens == self.null_token if self.null_token is not None else np.zeros(len(tokens), bool)
+        values = np.zeros(len(tokens), dtype=np.float64)
+        is_point = tokens < len(self.points)
+        values[is_point] = self.points[tokens[is_point]]
+        in_bin = ~is_point & ~nulls
+        if in_bin.any():
+            bins = tokens[in_bin] - len(self.points)
+            low, high = self.edges[bins], self.edges[bins + 1]
+            draw = low + rng.random(len(bins)) * (high - low)
+            values[in_bin] = draw
+            if self.integer:
+                values[in_bin] = np.clip(np.round(draw), np.ceil(self.edges[0]), np.floor(self.edges[-1]))
+            elif self.decimals is not None:
+                values[in_bin] = np.round(draw, self.decimals)
+        values = np.clip(values, self.minimum, self.maximum)
+        if self.integer:
+            values = np.round(values)
+            if pd.api.types.is_integer_dtype(self._dtype):
+                values = values.astype(np.int64)
+        return restore_numbers(values, nulls, self._dtype, self._marker, self.column)
+
+    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
+        if value is None or pd.isna(value):
+            if self.null_token is None:
+                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
+                                      "missing values in training.")
+            return [np.array([self.null_token])]
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise GenerationError(f"Condition value {value!r} for numerical column {self.column!r} is not a "
+                                  "number.") from exc
+        if not self.minimum <= number <= self.maximum:
+            raise GenerationError(f"Condition value {value!r} for column {self.column!r} is outside the "
+                                  f"training range [{self.minimum}, {self.maximum}].")
+        return [self._tokens(np.array([number]))]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "column": self.column, "points": self.points.tolist(),
+                "edges": self.edges.tolist(), "has_null": self.has_null, "integer": self.integer,
+                "decimals": self.decimals, "minimum": self.minimum, "maximum": self.maximum,
+                "dtype": self.dtype_json, "marker": self.marker_json}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "NumericCodec":
+        return cls(data["column"], data["points"], data["edges"], data["has_null"], data["integer"],
+                   data["decimals"], data["minimum"], data["maximum"], data["dtype"], data["marker"])

@@ -1,0 +1,186 @@
+"""A whole table as integer tokens: one codec per column, in column order.
+
+Statistics flow ``analyze_table`` (one partition) -> ``reduce_stats`` (merge partitions) ->
+``TableCodec.build``; ``TableCodec.fit`` does all three for an in-memory frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.categorical import (
+    BooleanCodec,
+    BooleanStats,
+    CategoricalCodec,
+    CategoricalStats,
+    analyze_boolean,
+    analyze_categorical,
+)
+from syntho_hive.core.models.tabular_ar.encoders.datetime import DatetimeCodec, DatetimeStats, analyze_datetime
+from syntho_hive.core.models.tabular_ar.encoders.ids import IdCodec, IdStats, analyze_id
+from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericCodec, NumericStats, analyze_numeric
+from syntho_hive.exceptions import SerializationError, TrainingError
+
+__all__ = ["ColumnStats", "analyze_table", "reduce_stats", "stats_from_dict", "TableCodec"]
+
+ColumnStats = CategoricalStats | BooleanStats | NumericStats | DatetimeStats | IdStats
+
+_STATS: dict[str, type] = {"categorical": CategoricalStats, "boolean": BooleanStats, "numerical": NumericStats,
+                           "datetime": DatetimeStats, "id": IdStats}
+_CODECS: dict[str, Any] = {"categorical": CategoricalCodec, "boolean": BooleanCodec, "numerical": NumericCodec,
+                           "datetime": DatetimeCodec, "id": IdCodec}
+
+
+def _analyze_column(series: pd.Series, sdtype: str, config: CodecConfig, fmt: str | None) -> ColumnStats:
+    if sdtype == "numerical":
+        return analyze_numeric(series, config)
+    if sdtype == "boolean":
+        return analyze_boolean(series)
+    if sdtype == "datetime":
+        return analyze_datetime(series, fmt)
+    if sdtype == "id":
+        return analyze_id(series)
+    if sdtype in ("categorical", "text"):
+        return analyze_categorical(series)
+    raise TrainingError(f"Column {series.name!r} has unknown sdtype {sdtype!r}; use one of numerical, "
+                        "categorical, datetime, boolean, id, text.")
+
+
+def analyze_table(df: pd.DataFrame, sdtypes: Mapping[str, str] | None = None, *,
+                  config: CodecConfig | None = None,
+                  datetime_formats: Mapping[str, str] | None = None) -> dict[str, ColumnStats]:
+    """Statistics of one partition, per column (columns without an sdtype are detected).
+
+    Args:
+        df: The partition.
+        sdtypes: Semantic type per column.
+        config: Codec settings (numeric rounding rule).
+        datetime_formats: ``strftime`` formats of datetime columns stored as strings.
+
+    Returns:
+        ``{column: stats}`` in column order.
+
+    Raises:
+        TrainingError: A column cannot be analysed as its sdtype.
+    """
+    config = config or CodecConfig()
+    sdtypes = dict(sdtypes or {})
+    formats = dict(datetime_formats or {})
+    out: dict[str, ColumnStats] = {}
+    for column in df.columns:
+        name = str(column)
+        sdtype = sdtypes.get(name) or detect_sdtype(df[column], name)
+        out[name] = _analyze_column(df[column].rename(name), sdtype, config, formats.get(name))
+    return out
+
+
+def reduce_stats(partitions: Sequence[Mapping[str, ColumnStats]]) -> dict[str, ColumnStats]:
+    """Merge the statistics of several partitions of the same table.
+
+    Raises:
+        TrainingError: No partitions, or partitions with different columns / column kinds.
+    """
+    if not partitions:
+        raise TrainingError("reduce_stats() needs at least one partition's statistics.")
+    merged = dict(partitions[0])
+    for part in partitions[1:]:
+        if list(part) != list(merged):
+            raise TrainingError(f"Partitions have different columns: {list(merged)} vs {list(part)}.")
+        for column, stats in part.items():
+            if type(stats) is not type(merged[column]):
+                raise TrainingError(f"Column {column!r} was analysed as {merged[column].kind} in one partition "
+                                    f"and {stats.kind} in another; declare its sdtype.")
+            merged[column] = merged[column].merge(stats)
+    return merged
+
+
+def stats_from_dict(data: Mapping[str, Any]) -> ColumnStats:
+    """Rebuild statistics from their ``to_dict`` form."""
+    fields = dict(data)
+    kind = fields.get("kind")
+    if kind not in _STATS:
+        raise SerializationError(f"Unknown column statistics kind {kind!r}.")
+    return _STATS[kind](**fields)
+
+
+class TableCodec:
+    """Column codecs of one table, in column order.
+
+    Args:
+        codecs: One fitted :class:`Codec` per column.
+    """
+
+    def __init__(self, codecs: Sequence[Codec]) -> None:
+        self.codecs = list(codecs)
+        self.columns = [c.column for c in self.codecs]
+        self.sub_columns: list[SubColumn] = [s for c in self.codecs for s in c.sub_columns]
+        self.slices: dict[str, slice] = {}
+        start = 0
+        for codec in self.codecs:
+            width = len(codec.sub_columns)
+            self.slices[codec.column] = slice(start, start + width)
+            start += width
+        self._by_column = {c.column: c for c in self.codecs}
+
+    @classmethod
+    def build(cls, stats: Mapping[str, ColumnStats], config: CodecConfig | None = None) -> "TableCodec":
+        """Codecs for reduced statistics."""
+        config = config or CodecConfig()
+        return cls([_CODECS[s.kind].build(column, s, config) for column, s in stats.items()])
+
+    @classmethod
+    def fit(cls, df: pd.DataFrame, sdtypes: Mapping[str, str] | None = None, *, config: CodecConfig | None = None,
+            datetime_formats: Mapping[str, str] | None = None) -> "TableCodec":
+        """Analyze ``df`` as one partition and build the codecs."""
+        config = config or CodecConfig()
+        return cls.build(analyze_table(df, sdtypes, config=config, datetime_formats=datetime_formats), config)
+
+    def codec(self, column: str) -> Codec:
+        """The codec of ``column`` (``KeyError`` when unknown)."""
+        return self._by_column[column]
+
+    @property
+    def cardinalities(self) -> list[int]:
+        return [s.cardinality for s in self.sub_columns]
+
+    @property
+    def sdtypes(self) -> dict[str, str]:
+        return {c.column: c.kind for c in self.codecs}
+
+    def encode(self, df: pd.DataFrame) -> np.ndarray:
+        """Tokens of shape ``(len(df), len(sub_columns))``."""
+        blocks = [codec.encode(df[codec.column].reset_index(drop=True)) for codec in self.codecs]
+        if not blocks:
+            return np.zeros((len(df), 0), dtype=np.int64)
+        return np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.int64)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+        """Columns in order, with training dtypes, from tokens."""
+        data = {codec.column: codec.decode(codes[:, self.slices[codec.column]], rng)
+                for codec in self.codecs}
+        return pd.DataFrame(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state."""
+        return {"codecs": [codec.to_dict() for codec in self.codecs]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TableCodec":
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            SerializationError: Unknown codec kind or missing fields.
+        """
+        codecs: list[Codec] = []
+        for item in data["codecs"]:
+            kind = item.get("kind")
+            if kind not in _CODECS:
+                raise SerializationError(f"Unknown column codec kind {kind!r}.")
+            codecs.append(_CODECS[kind].from_dict(item))
+        return cls(codecs)

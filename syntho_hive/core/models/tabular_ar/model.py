@@ -1,0 +1,631 @@
+"""TabularAR: an any-order autoregressive model of a table's discrete sub-columns.
+
+Pipeline::
+
+    fit:    data -> ConstraintEngine (when the table declares constraints) -> TableCodec
+            (analyze -> reduce -> build; every column -> discrete sub-columns) -> tokens
+            -> ARNetwork trained with random orders, early stopping on validation loss
+    sample: conditions -> known / restricted tokens -> sub-column-by-sub-column sampling
+            -> TableCodec.decode -> ConstraintEngine.reverse_transform -> rows
+
+Checkpoints hold no pickles: weights as a state dict (``torch.load(weights_only=True)``),
+codecs and hyper-parameters as JSON, and (only for tables with constraints) the distinct
+values of the constrained columns as Parquet, from which the constraint engine is refitted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
+from syntho_hive.core.checkpoint import read_state_dict, verify_checkpoint, write_directory_atomically, write_manifest
+from syntho_hive.core.constraints import ConstraintEngine
+from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.models.base import ConditionalGenerativeModel
+from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
+from syntho_hive.core.models.tabular_ar.network import ARNetwork
+from syntho_hive.core.models.tabular_ar.sampling import generate_tokens
+from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
+from syntho_hive.events import get_logger
+from syntho_hive.exceptions import (
+    ConstraintViolationError,
+    GenerationError,
+    NotFittedError,
+    SchemaError,
+    SerializationError,
+    TrainingError,
+)
+
+__all__ = ["TabularAR"]
+
+_log = get_logger(__name__)
+
+_HYPER_PARAMETERS = ("hidden_dim", "n_layers", "dropout", "learning_rate", "weight_decay", "batch_size",
+                     "max_epochs", "patience", "validation_fraction", "max_training_time", "fixed_order_share",
+                     "rare_threshold", "rare_strategy", "max_bins", "tail_quantile")
+_WEIGHTS = "weights.pt"
+_STATE = "model.json"
+_CONSTRAINTS = "constraints.parquet"
+_MAX_ROUNDS = 10
+
+
+class TabularAR(ConditionalGenerativeModel):
+    """Any-order autoregressive tabular model (TabularARGN-style), CPU.
+
+    Args:
+        metadata: Schema (the table is chosen by ``fit(table_name=...)`` or is the only one);
+            ``None`` detects it at ``fit``.
+        hidden_dim: Width of embeddings and hidden layers.
+        n_layers: Per-target residual blocks.
+        dropout: Dropout rate while training.
+        learning_rate: Initial AdamW learning rate (halved on validation plateaus).
+        weight_decay: AdamW weight decay.
+        batch_size: Rows per step (``None``: from the data size).
+        max_epochs: Most epochs (training stops earlier on a validation plateau).
+        patience: Epochs without validation improvement before stopping.
+        validation_fraction: Share of rows held out for early stopping.
+        max_training_time: Training budget in seconds (``None``: unbounded).
+        fixed_order_share: Share of training rows in the canonical order (generation order).
+        rare_threshold: Values seen fewer times are never reproduced verbatim.
+        rare_strategy: Rare categories decode to a frequent one (``"sample"``) or to
+            ``"_RARE_"`` (``"placeholder"``).
+        max_bins: Most value tokens per numerical column.
+        tail_quantile: Share of interval-coded numeric mass cut at each end.
+
+    Example:
+        >>> model = TabularAR(max_training_time=60).fit(df, seed=0)
+        >>> model.sample(1000, seed=1, conditions={"sex": "Female"})
+    """
+
+    def __init__(self, metadata: Metadata | None = None, *, hidden_dim: int = 128, n_layers: int = 1,
+                 dropout: float = 0.0, learning_rate: float = 3e-3, weight_decay: float = 1e-5,
+                 batch_size: int | None = None, max_epochs: int = 100, patience: int = 4,
+                 validation_fraction: float = 0.1, max_training_time: float | None = None,
+                 fixed_order_share: float = 0.5, rare_threshold: int = 5, rare_strategy: str = "sample",
+                 max_bins: int = 100, tail_quantile: float = 0.001) -> None:
+        self.metadata = metadata
+        self.hidden_dim = hidden_dim
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.max_training_time = max_training_time
+        self.fixed_order_share = fixed_order_share
+        self.rare_threshold = rare_threshold
+        self.rare_strategy = rare_strategy
+        self.max_bins = max_bins
+        self.tail_quantile = tail_quantile
+        self._reset_state()
+
+    # ------------------------------------------------------------------ state
+    def _reset_state(self) -> None:
+        self.table_: TableConfig | None = None
+        self.constraint_engine_: ConstraintEngine | None = None
+        self.constraint_frame_: pd.DataFrame | None = None
+        self.codec_: TableCodec | None = None
+        self.context_codec_: TableCodec | None = None
+        self.columns_: list[str] = []
+        self.context_columns_: list[str] = []
+        self.network_: ARNetwork | None = None
+        self.history_: list[dict[str, Any]] = []
+        self.seed_: int | None = None
+        self._fitted = False
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the model can sample (fitted or loaded)."""
+        return self._fitted
+
+    def hyper_parameters(self) -> dict[str, Any]:
+        """The constructor parameters that define training, the codecs and the network."""
+        return {name: getattr(self, name) for name in _HYPER_PARAMETERS}
+
+    def _codec_config(self) -> CodecConfig:
+        return CodecConfig(rare_threshold=self.rare_threshold, rare_strategy=self.rare_strategy,
+                           max_bins=self.max_bins, tail_quantile=self.tail_quantile)
+
+    def _training_config(self) -> TrainingConfig:
+        return TrainingConfig(learning_rate=self.learning_rate, weight_decay=self.weight_decay,
+                              batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience,
+                              validation_fraction=self.validation_fraction,
+                              max_training_time=self.max_training_time, fixed_order_share=self.fixed_order_share,
+                              dropout=self.dropout)
+
+    def _check_parameters(self) -> None:
+        problems: list[str] = []
+        for name in ("hidden_dim", "n_layers", "max_epochs", "patience", "rare_threshold", "max_bins"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                problems.append(f"{name} must be a positive integer, got {value!r}")
+        if self.batch_size is not None and (isinstance(self.batch_size, bool) or not isinstance(
+                self.batch_size, (int, np.integer)) or self.batch_size < 1):
+            problems.append(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
+        for name, low, high in (("dropout", 0.0, 0.99), ("validation_fraction", 0.0, 0.9),
+                                ("fixed_order_share", 0.0, 1.0), ("tail_quantile", 0.0, 0.49)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not low <= value <= high:
+                problems.append(f"{name} must be a number in [{low}, {high}], got {value!r}")
+        for name in ("learning_rate", "weight_decay"):
+            if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0:
+                problems.append(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
+        if self.max_training_time is not None and (not isinstance(self.max_training_time, (int, float))
+                                                   or self.max_training_time <= 0):
+            problems.append(f"max_training_time must be a positive number or None, got {self.max_training_time!r}")
+        if self.rare_strategy not in ("sample", "placeholder"):
+            problems.append(f"rare_strategy must be 'sample' or 'placeholder', got {self.rare_strategy!r}")
+        if problems:
+            raise TrainingError("Invalid TabularAR parameters: " + "; ".join(problems) + ".")
+
+    def _require_fitted(self, action: str) -> None:
+        if not self._fitted:
+            raise NotFittedError(f"Cannot {action}: this TabularAR is not fitted. Call fit(data) or load(path) "
+                                 "first.")
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
+            seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
+            **kwargs: Any) -> "TabularAR":
+        """Learn the distribution of ``data``.
+
+        Args:
+            data: Training rows.
+            context: Parent-context rows aligned with ``data`` (same length).
+            table_name: Table of ``metadata`` describing ``data`` (default: the only table).
+            seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``).
+            progress_bar: Show a tqdm bar over epochs.
+            checkpoint_dir: When given, the fitted model is saved to
+                ``checkpoint_dir/final_checkpoint`` and the per-epoch losses to
+                ``checkpoint_dir/training_metrics.csv``.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            TrainingError: Invalid parameters, empty data, misaligned context, unusable column,
+                or a diverging loss.
+            SchemaError: The metadata does not describe ``data``.
+            ConstraintViolationError: ``data`` violates a declared constraint.
+        """
+        if kwargs:
+            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
+        self._check_parameters()
+        self._check_input(data, context)
+        self._reset_state()
+        seed = resolve_seed(seed)
+        table = self._resolve_table(data, table_name)
+        frame = self._fit_constraints(table, data)
+        sdtypes = self._sdtypes(table, frame)
+        config = self._codec_config()
+        formats = {c: f for c, f in table.datetime_formats.items() if c in frame.columns}
+        codec = TableCodec.fit(frame, sdtypes, config=config, datetime_formats=formats)
+        codes = codec.encode(frame)
+        ctx_codes = None
+        if context is not None:
+            ctx = context.reset_index(drop=True)
+            self.context_columns_ = [str(c) for c in ctx.columns]
+            self.context_codec_ = TableCodec.fit(ctx.set_axis(self.context_columns_, axis=1), config=config)
+            ctx_codes = self.context_codec_.encode(ctx.set_axis(self.context_columns_, axis=1))
+        self.table_ = table
+        self.codec_ = codec
+        self.columns_ = [str(c) for c in data.columns]
+        self.seed_ = seed
+        if codec.sub_columns:
+            self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
+            self.history_ = train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
+                                          progress_bar=progress_bar)
+        self._fitted = True
+        if checkpoint_dir is not None:
+            self._write_training_outputs(Path(checkpoint_dir))
+        return self
+
+    @staticmethod
+    def _check_input(data: Any, context: Any) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
+        if len(data) == 0 or data.shape[1] == 0:
+            raise TrainingError(f"Cannot fit TabularAR on an empty table ({data.shape[0]} rows, {data.shape[1]} "
+                                "columns); pass the training rows.")
+        if context is not None:
+            if not isinstance(context, pd.DataFrame):
+                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+            if len(context) != len(data):
+                raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
+                                    "parent-context row per training row.")
+            if context.shape[1] == 0:
+                raise TrainingError("context has no columns; pass context=None instead.")
+
+    def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
+        if self.metadata is None or not self.metadata.tables:
+            return next(iter(Metadata.detect(data, table_name or "table").tables.values()))
+        if table_name is not None:
+            return self.metadata.get_table(table_name)
+        if len(self.metadata.tables) == 1:
+            return next(iter(self.metadata.tables.values()))
+        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
+                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
+
+    @staticmethod
+    def _constrained_columns(table: TableConfig, data: pd.DataFrame) -> list[str]:
+        named = list(table.constraints) + [c for q in table.inequalities for c in (q.low, q.high)]
+        named += [c for group in table.fixed_combinations for c in group.columns]
+        return [c for c in data.columns if c in set(named)]
+
+    def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
+        if not (table.constraints or table.inequalities or table.fixed_combinations):
+            return data.reset_index(drop=True)
+        ConstraintEngine(table).fit(data)  # raises on violations, with counts over all rows
+        columns = self._constrained_columns(table, data)
+        self.constraint_frame_ = data[columns].drop_duplicates().reset_index(drop=True)
+        self.constraint_engine_ = ConstraintEngine(table).fit(self.constraint_frame_)
+        return self.constraint_engine_.transform(data.reset_index(drop=True))
+
+    def _sdtypes(self, table: TableConfig, frame: pd.DataFrame) -> dict[str, str]:
+        sdtypes: dict[str, str] = {c: t for c, t in table.columns.items() if c in frame.columns}
+        if self.constraint_engine_ is not None:
+            sdtypes.update(self.constraint_engine_.derived_sdtypes)
+        sdtypes.update({c: "id" for c in table.key_columns if c in frame.columns})
+        return sdtypes
+
+    def _build_network(self, generator: torch.Generator | None) -> ARNetwork:
+        ctx_cards = self.context_codec_.cardinalities if self.context_codec_ is not None else []
+        return ARNetwork(self.codec_.cardinalities, ctx_cards, hidden_dim=self.hidden_dim, n_layers=self.n_layers,
+                         generator=generator)
+
+    def _write_training_outputs(self, directory: Path) -> None:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(self.history_, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"]).to_csv(
+                directory / "training_metrics.csv", index=False)
+        except OSError as exc:
+            raise TrainingError(f"Cannot write training metrics in checkpoint_dir {directory}: {exc}") from exc
+        self.save(directory / "final_checkpoint", overwrite=True)
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
+               conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
+               temperature: float = 1.0, progress_bar: bool = False, **kwargs: Any) -> pd.DataFrame:
+        """Generate ``num_rows`` synthetic rows.
+
+        Args:
+            num_rows: Number of rows (positive).
+            context: Parent-context rows, exactly ``num_rows`` (required, and only allowed, when
+                fitted with context); row ``i`` is generated for context row ``i``.
+            seed: Seed (``None``: a fresh one); the same seed gives the same rows.
+            conditions: ``{column: value}``: every row has these values (the conditioned
+                sub-columns are fixed first, the rest sampled given them).
+            enforce_constraints: Raise :class:`ConstraintViolationError` when rows satisfying
+                every declared constraint cannot be produced (otherwise failing rows are
+                resampled a few times and the rest kept).
+            temperature: Softmax temperature (``1.0``: the learned distribution).
+            progress_bar: Accepted for interface compatibility (sampling is fast).
+
+        Returns:
+            A DataFrame with the training columns, in order, with a fresh ``RangeIndex``.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            GenerationError: ``num_rows <= 0``, bad temperature or context, unknown condition
+                column or value.
+            ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
+        """
+        if kwargs:
+            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(kwargs))}.")
+        self._require_fitted("sample")
+        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
+            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
+        if not isinstance(temperature, (int, float)) or not temperature > 0:
+            raise GenerationError(f"temperature must be a positive number, got {temperature!r}.")
+        num_rows = int(num_rows)
+        started = time.perf_counter()
+        ctx_codes = self._context_codes(num_rows, context)
+        known, allowed, overrides = self._resolve_conditions(conditions)
+        seed = resolve_seed(seed)
+        generator = torch_generator(child_seed(seed, "sample", "torch"))
+        rng = numpy_generator(child_seed(seed, "sample", "numpy"))
+        frame = self._generate(num_rows, ctx_codes, known, allowed, overrides, generator, rng, temperature)
+        if self.constraint_engine_ is not None:
+            for _ in range(_MAX_ROUNDS):
+                bad = ~np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
+                if not bad.any():
+                    break
+                rows = np.flatnonzero(bad)
+                sub_ctx = ctx_codes[torch.as_tensor(rows)] if ctx_codes is not None else None
+                redo = self._generate(len(rows), sub_ctx, known, allowed, overrides, generator, rng, temperature)
+                for column in frame.columns:
+                    frame.loc[rows, column] = redo[column].to_numpy()
+            bad = ~np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
+            if bad.any() and enforce_constraints:
+                raise ConstraintViolationError(
+                    f"Could not generate {num_rows} rows of table {self.table_.name!r} satisfying its constraints "
+                    f"after {_MAX_ROUNDS} rounds ({int(bad.sum())} rows still violate them). Train longer or "
+                    "check that the constraints match the data.", count=int(bad.sum()))
+            for codec in self.codec_.codecs:  # ids stay unique across resampling rounds
+                if codec.kind == "id" and codec.column in frame.columns:
+                    frame[codec.column] = codec.decode(np.zeros((num_rows, 0), dtype=np.int64), rng).to_numpy()
+        _log.info("sampling_complete", rows=num_rows, seconds=round(time.perf_counter() - started, 3))
+        return frame
+
+    def _generate(self, rows: int, ctx_codes: torch.Tensor | None, known: dict[int, int],
+                  allowed: dict[int, torch.Tensor], overrides: dict[str, Any], generator: torch.Generator,
+                  rng: np.random.Generator, temperature: float) -> pd.DataFrame:
+        n_sub = len(self.codec_.sub_columns)
+        if n_sub:
+            known_codes = known_mask = None
+            if known:
+                known_codes = torch.zeros((rows, n_sub), dtype=torch.long)
+                known_mask = torch.zeros((rows, n_sub), dtype=torch.bool)
+                for t, token in known.items():
+                    known_codes[:, t] = token
+                    known_mask[:, t] = True
+            tokens = generate_tokens(self.network_, rows, generator, context_codes=ctx_codes,
+                                     known_codes=known_codes, known_mask=known_mask, allowed=allowed,
+                                     temperature=temperature).numpy()
+        else:
+            tokens = np.zeros((rows, 0), dtype=np.int64)
+        frame = self.codec_.decode(tokens, rng)
+        if self.constraint_engine_ is not None:
+            frame = self.constraint_engine_.reverse_transform(frame)
+        for column, value in overrides.items():
+            frame[column] = pd.Series([value] * rows, dtype=object).astype(frame[column].dtype)
+        return frame[self.columns_].reset_index(drop=True)
+
+    def _context_codes(self, num_rows: int, context: pd.DataFrame | None) -> torch.Tensor | None:
+        if self.context_codec_ is None:
+            if context is not None:
+                raise GenerationError("This model was fitted without parent context; call sample() without "
+                                      "context.")
+            return None
+        if context is None:
+            raise GenerationError(f"This model was fitted with parent context (columns {self.context_columns_}); "
+                                  "pass context with one row per sampled row.")
+        if not isinstance(context, pd.DataFrame):
+            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+        if len(context) != num_rows:
+            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass exactly one "
+                                  "context row per sampled row.")
+        missing = [c for c in self.context_columns_ if c not in context.columns]
+        if missing:
+            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with context "
+                                  f"columns {self.context_columns_}.")
+        codes = self.context_codec_.encode(context[self.context_columns_].reset_index(drop=True))
+        return torch.as_tensor(codes, dtype=torch.long)
+
+    def _resolve_conditions(self, conditions: Mapping[str, Any] | None
+                            ) -> tuple[dict[int, int], dict[int, torch.Tensor], dict[str, Any]]:
+        """``{sub_column: token}`` fixed, ``{sub_column: allowed mask}`` restricted, exact overrides."""
+        known: dict[int, int] = {}
+        allowed: dict[int, torch.Tensor] = {}
+        overrides: dict[str, Any] = {}
+        if not conditions:
+            return known, allowed, overrides
+        if not isinstance(conditions, Mapping):
+            raise GenerationError(f"conditions must be a mapping {{column: value}}, got {type(conditions).__name__}.")
+        codec = self.codec_
+        for column, value in conditions.items():
+            if column in codec.columns:
+                column_codec = codec.codec(column)
+                start = codec.slices[column].start
+                for offset, tokens in enumerate(column_codec.allowed_tokens(value)):
+                    if len(tokens) == 1:
+                        known[start + offset] = int(tokens[0])
+                    else:
+                        mask = torch.zeros(codec.sub_columns[start + offset].cardinality, dtype=torch.bool)
+                        mask[torch.as_tensor(tokens)] = True
+                        allowed[start + offset] = mask
+                if column_codec.kind == "numerical":
+                    overrides[column] = value
+                continue
+            joint = self.constraint_engine_.joint_column_of(column) if self.constraint_engine_ else None
+            if joint is not None and joint in codec.columns:
+                labels = self.constraint_engine_.joint_labels_for(column, value)
+                if not labels:
+                    raise GenerationError(f"Unknown value {value!r} for condition column {column!r}: it never "
+                                          "occurs in the training data.")
+                index = codec.slices[joint].start
+                tokens = sorted({int(t) for label in labels for t in codec.codec(joint).allowed_tokens(label)[0]})
+                mask = allowed.get(index, torch.ones(codec.sub_columns[index].cardinality, dtype=torch.bool))
+                restricted = torch.zeros_like(mask)
+                restricted[torch.as_tensor(tokens)] = True
+                allowed[index] = mask & restricted
+                if not bool(allowed[index].any()):
+                    raise GenerationError(f"Conditions {dict(conditions)} are incompatible: no allowed combination "
+                                          f"of {joint!r} satisfies all of them.")
+                continue
+            if column in self.columns_:
+                raise GenerationError(f"Cannot condition on column {column!r}: it is derived by a declared "
+                                      "inequality constraint; condition on the columns it depends on.")
+            raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
+        return known, allowed, overrides
+
+    # ------------------------------------------------------------------ imputation
+    def impute(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, seed: int | None = None,
+               temperature: float = 1.0) -> pd.DataFrame:
+        """Fill the missing cells of ``data`` given its observed cells.
+
+        Observed cells are fixed first; missing ones are sampled (never as "missing") given
+        them. Id columns are left as they are.
+
+        Args:
+            data: Rows with the training columns (missing cells as NaN/None/NA).
+            context: Parent-context rows aligned with ``data`` (models fitted with context).
+            seed: Seed (``None``: a fresh one).
+            temperature: Softmax temperature.
+
+        Returns:
+            A copy of ``data`` (same index) with the missing cells filled.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            GenerationError: Missing columns, bad context, or observed values the model cannot
+                represent.
+        """
+        self._require_fitted("impute")
+        if not isinstance(data, pd.DataFrame):
+            raise GenerationError(f"impute() expects a pandas DataFrame, got {type(data).__name__}.")
+        missing = [c for c in self.columns_ if c not in data.columns]
+        if missing:
+            raise GenerationError(f"impute() data is missing column(s) {missing}; pass every training column.")
+        rows = len(data)
+        original = data[self.columns_].reset_index(drop=True)
+        if rows == 0:
+            return data.copy()
+        ctx_codes = self._context_codes(rows, context)
+        frame = self.constraint_engine_.transform(original) if self.constraint_engine_ is not None else original
+        codec = self.codec_
+        n_sub = len(codec.sub_columns)
+        known_codes = torch.zeros((rows, n_sub), dtype=torch.long)
+        known_mask = torch.zeros((rows, n_sub), dtype=torch.bool)
+        excluded: dict[int, int] = {}
+        for column_codec in codec.codecs:
+            span = codec.slices[column_codec.column]
+            if span.stop == span.start:
+                continue
+            series = frame[column_codec.column]
+            present = series.notna().to_numpy()
+            if present.any():
+                encoded = column_codec.encode(series[present].reset_index(drop=True))
+                known_codes[torch.as_tensor(np.flatnonzero(present)), span.start:span.stop] = torch.as_tensor(encoded)
+                known_mask[torch.as_tensor(present), span.start:span.stop] = True
+            null_token = codec.sub_columns[span.start].null_token
+            if null_token is not None:
+                excluded[span.start] = null_token
+        seed = resolve_seed(seed)
+        generator = torch_generator(child_seed(seed, "impute", "torch"))
+        rng = numpy_generator(child_seed(seed, "impute", "numpy"))
+        tokens = generate_tokens(self.network_, rows, generator, context_codes=ctx_codes, known_codes=known_codes,
+                                 known_mask=known_mask, excluded=excluded, temperature=temperature).numpy()
+        decoded = codec.decode(tokens, rng)
+        if self.constraint_engine_ is not None:
+            decoded = self.constraint_engine_.reverse_transform(decoded)
+        result = data.copy()
+        ids = {c.column for c in codec.codecs if c.kind == "id"}
+        for column in self.columns_:
+            nulls = original[column].isna().to_numpy()
+            if column in ids or not nulls.any():
+                continue
+            filled = original[column].astype(object).where(~nulls, decoded[column].astype(object))
+            target = decoded[column].dtype
+            try:
+                values = filled.astype(target)
+            except (TypeError, ValueError):
+                values = filled
+            result[column] = values.to_numpy() if not isinstance(target, pd.api.extensions.ExtensionDtype) \
+                else values.array
+        return result
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write a checkpoint directory (no pickles; see the module docstring).
+
+        Args:
+            path: Target directory.
+            overwrite: Atomically replace an existing checkpoint at ``path``.
+
+        Returns:
+            The checkpoint directory.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            SerializationError: ``path`` exists and ``overwrite`` is false, or writing failed (a
+                previous checkpoint at ``path`` is then left intact).
+        """
+        self._require_fitted("save")
+        state = {
+            "hyper_parameters": self.hyper_parameters(),
+            "codec": self.codec_.to_dict(),
+            "context_codec": self.context_codec_.to_dict() if self.context_codec_ is not None else None,
+            "columns": self.columns_,
+            "context_columns": self.context_columns_,
+            "table": self.table_.model_dump(mode="json") if self.table_ is not None else None,
+            "constraints": self.constraint_frame_ is not None,
+            "history": self.history_,
+        }
+        payload = [_WEIGHTS, _STATE] + ([_CONSTRAINTS] if self.constraint_frame_ is not None else [])
+        weights = {k: v.detach().cpu() for k, v in self.network_.state_dict().items()} if self.network_ else {}
+
+        def fill(directory: Path) -> dict[str, Any]:
+            torch.save(weights, directory / _WEIGHTS)
+            (directory / _STATE).write_text(json.dumps(state, indent=1), encoding="utf-8")
+            if self.constraint_frame_ is not None:
+                self.constraint_frame_.to_parquet(directory / _CONSTRAINTS, index=False)
+            return write_manifest(directory, payload, model=type(self).__name__, seed=self.seed_,
+                                  hyper_parameters=self.hyper_parameters(),
+                                  column_schema={"columns": self.columns_, "sdtypes": self.codec_.sdtypes,
+                                                 "context_columns": self.context_columns_},
+                                  extra={"constraints": self.constraint_frame_ is not None})
+
+        target, manifest = write_directory_atomically(path, fill, overwrite=overwrite)
+        _log.info("checkpoint_saved", path=str(target), model=type(self).__name__, version=manifest["version"])
+        return target
+
+    def load(self, path: str | Path) -> "TabularAR":
+        """Restore a checkpoint written by :meth:`save`, replacing any state of this object.
+
+        Args:
+            path: A checkpoint directory.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            SerializationError: Missing path or file, checksum mismatch, corrupt file, or a
+                checkpoint of another model.
+        """
+        from syntho_hive.core.checkpoint import read_manifest
+
+        directory = Path(path).expanduser()
+        manifest = read_manifest(directory)
+        if manifest.get("model") != type(self).__name__:
+            raise SerializationError(f"Checkpoint {directory} holds a {manifest.get('model')} model, not "
+                                     f"{type(self).__name__}; load it with that class.")
+        extra = manifest.get("extra") or {}
+        payload = [_WEIGHTS, _STATE] + ([_CONSTRAINTS] if extra.get("constraints") else [])
+        verify_checkpoint(directory, payload)
+        try:
+            state = json.loads((directory / _STATE).read_text(encoding="utf-8"))
+            hyper = state["hyper_parameters"]
+            codec = TableCodec.from_dict(state["codec"])
+            context_codec = TableCodec.from_dict(state["context_codec"]) if state["context_codec"] else None
+            table = TableConfig.model_validate(state["table"]) if state["table"] is not None else None
+            columns, context_columns = list(state["columns"]), list(state["context_columns"])
+            history = list(state.get("history", []))
+            for name in _HYPER_PARAMETERS:
+                setattr(self, name, hyper[name])
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"Checkpoint file {directory / _STATE} is corrupt ({type(exc).__name__}: "
+                                     f"{exc}); save the model again.") from exc
+        weights = read_state_dict(directory / _WEIGHTS)
+        self._reset_state()
+        self.table_, self.codec_, self.context_codec_ = table, codec, context_codec
+        self.columns_, self.context_columns_, self.history_ = columns, context_columns, history
+        self.seed_ = manifest.get("seed")
+        if extra.get("constraints"):
+            try:
+                self.constraint_frame_ = pd.read_parquet(directory / _CONSTRAINTS)
+            except Exception as exc:  # pyarrow raises many types for bad files
+                raise SerializationError(f"Checkpoint file {directory / _CONSTRAINTS} is corrupt "
+                                         f"({type(exc).__name__}: {exc}); save the model again.") from exc
+            self.constraint_engine_ = ConstraintEngine(table).fit(self.constraint_frame_)
+        if codec.sub_columns:
+            self.network_ = self._build_network(None)
+            try:
+                self.network_.load_state_dict(weights)
+            except RuntimeError as exc:
+                raise SerializationError(f"Checkpoint {directory}: the weights do not match the saved "
+                                         f"architecture ({exc}); the checkpoint is corrupt.") from exc
+            self.network_.eval()
+        self._fitted = True
+        _log.info("checkpoint_loaded", path=str(directory), model=type(self).__name__)
+        return self

@@ -1,0 +1,107 @@
+"""Keys: unique PKs in the real format, JSON state, hierarchies, popularity, dirty-data clean-up."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from syntho_hive.core.metadata import Metadata
+from syntho_hive.exceptions import GenerationError
+from syntho_hive.relational.graph import SchemaGraph
+from syntho_hive.relational.keys import (
+    KeyGenerator,
+    allocate,
+    build_hierarchy,
+    check_references,
+    drop_integrity_violations,
+    place_nulls,
+)
+
+
+@pytest.mark.parametrize(("real", "pattern"), [
+    (pd.Series([10, 20, 30, 40], dtype="int64"), None),
+    (pd.Series(["CUST-000017", "CUST-000018", "CUST-000020"]), r"^CUST-\d{6}$"),
+    (pd.Series(["0f8fad5b-d9cb-469f-a165-70867728950e", "7c9e6679-7425-40de-944b-e07fc1f90ae7"]),
+     r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"),
+])
+def test_generated_keys_are_unique_in_the_real_format(real: pd.Series, pattern: str | None) -> None:
+    generator = KeyGenerator("id").fit(real)
+    keys = generator.generate(5_000, np.random.default_rng(0))
+    assert keys.is_unique and keys.notna().all()
+    assert keys.dtype == real.dtype
+    if pattern is None:
+        assert keys.iloc[0] == 10 and (np.diff(keys.to_numpy()) == 10).all()
+    else:
+        assert keys.astype(str).str.match(pattern).all()
+    restored = KeyGenerator.from_dict(json.loads(json.dumps(generator.to_dict())))
+    pd.testing.assert_series_equal(restored.generate(50, np.random.default_rng(1)),
+                                   generator.generate(50, np.random.default_rng(1)))
+
+
+@pytest.mark.parametrize("dtype", ["str", "category"])
+def test_free_form_codes_keep_their_lengths_and_characters(dtype: str) -> None:
+    rng = np.random.default_rng(0)
+    digits, letters = np.array(list("0123456789")), np.array(list("ABCDEFGHJKLMNPRSTUWXYZ"))
+    tails = ["N" + "".join(rng.choice(digits, 3)) + "".join(rng.choice(letters, int(rng.integers(1, 3))))
+             for _ in range(400)]
+    real = pd.Series(pd.unique(np.array(tails)), dtype=dtype)  # "N123AB" / "N123A", like aircraft tail numbers
+    keys = KeyGenerator("tailnum").fit(real).generate(3 * len(real), np.random.default_rng(1))
+    assert keys.is_unique and str(keys.dtype) == str(real.dtype)  # categories are the new keys
+    assert keys.astype(str).str.fullmatch(r"N\d{3}[A-Z]{1,2}").all()
+    share_long = (keys.astype(str).str.len() == 6).mean()
+    assert share_long == pytest.approx((real.astype(str).str.len() == 6).mean(), abs=0.05)
+    carriers = pd.Series(["9E", "AA", "B6", "DL", "UA", "WN"])
+    codes = KeyGenerator("carrier").fit(carriers).generate(12, np.random.default_rng(0))
+    assert codes.is_unique and codes.str.fullmatch(r"[9ABDUW][6AELN]").all()
+
+
+def test_hierarchy_is_a_forest_with_the_real_root_share() -> None:
+    rng = np.random.default_rng(0)
+    n = 500
+    parent = build_hierarchy(n, 0.04, rng.poisson(1.0, n), rng)
+    assert (parent == -1).sum() == 20
+    # Following managers always ends at a root: no cycles, no self-loops.
+    node = np.arange(n)
+    for _ in range(n):
+        node = np.where(node >= 0, parent[np.maximum(node, 0)], -1)
+    assert (node == -1).all()
+    assert (parent != np.arange(n)).all()
+
+
+def test_allocate_follows_popularity_exactly() -> None:
+    positions = allocate(np.array([0.0, 1.0, 3.0, 6.0]), 1_000, np.random.default_rng(0))
+    np.testing.assert_array_equal(np.bincount(positions, minlength=4), [0, 100, 300, 600])
+    assert place_nulls(1_000, 0.237, np.random.default_rng(0)).sum() == 237
+
+
+def test_check_references_raises_on_an_orphan() -> None:
+    md = Metadata().add_table("c", pk="id").add_table("o", pk="oid", fk={"cid": "c.id"})
+    rel = SchemaGraph.from_metadata(md).primary("o")
+    parent = pd.DataFrame({"id": [1, 2]})
+    check_references(pd.DataFrame({"cid": [1, 2, None]}), rel, parent)
+    with pytest.raises(GenerationError, match=r"'o'.*1 generated value"):
+        check_references(pd.DataFrame({"cid": [1, 7]}), rel, parent)
+
+
+def test_drop_integrity_violations_cascades_parents_first() -> None:
+    md = Metadata().add_table("customers", pk="customer_id")
+    md.add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id"})
+    md.add_table("items", pk="item_id", fk={"order_id": "orders.order_id"})
+    md.add_table("staff", pk="id", fk={"boss": "staff.id"})
+    data = {
+        "customers": pd.DataFrame({"customer_id": [1, 2, 2, None], "tier": ["a", "b", "c", "d"]}),
+        "orders": pd.DataFrame({"order_id": [10, 11, 12, 13], "customer_id": ["1", "2", "99", None]}),
+        "items": pd.DataFrame({"item_id": [1, 2, 3], "order_id": [10, 12, 13]}),
+        "staff": pd.DataFrame({"id": [1, 2, 3, 4], "boss": [None, 1, 9, 3]}),
+    }
+    graph = SchemaGraph.from_metadata(md)
+    clean, dropped = drop_integrity_violations(graph, data, {t: md.tables[t].pk_columns for t in md.tables})
+    assert clean["customers"]["customer_id"].tolist() == [1, 2]     # duplicate and null pk dropped
+    assert clean["orders"]["order_id"].tolist() == [10, 11, 13]     # orphan 99 dropped, null FK kept
+    assert clean["orders"]["customer_id"].iloc[0] == 1              # string FK coerced to the pk kind
+    assert clean["items"]["item_id"].tolist() == [1, 3]             # its order 12 was dropped
+    assert clean["staff"]["id"].tolist() == [1, 2]                  # 3 is an orphan, so is 4 under it
+    assert dropped == {"customers": 2, "orders": 1, "items": 1, "staff": 2}

@@ -1,0 +1,334 @@
+"""The multi-table Synthesizer on a small shop schema: keys, cardinality, determinism, persistence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from syntho_hive import Synthesizer
+from syntho_hive.core.metadata import Metadata
+from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
+from syntho_hive.exceptions import (
+    GenerationError,
+    NotFittedError,
+    PrivacyError,
+    SchemaError,
+    SchemaValidationError,
+    SerializationError,
+)
+from syntho_hive.relational import children_per_parent, count_ks
+
+#: Tiny networks: these tests check keys and sizes, which do not depend on model quality.
+TINY = {"embedding_dim": 8, "generator_dim": (16,), "discriminator_dim": (16,), "pac": 5, "max_modes": 2,
+        "device": "cpu"}
+REFERRER_NULL_RATE = 0.6
+
+
+def shop_data(seed: int = 0, n_customers: int = 300) -> dict[str, pd.DataFrame]:
+    """customers(tier, region) -> orders(amount, created_at; referrer -> customers, nullable)
+    -> order_items(qty, price) -> products (skewed popularity)."""
+    rng = np.random.default_rng(seed)
+    tier = rng.choice(["basic", "premium"], n_customers, p=[0.75, 0.25])
+    customers = pd.DataFrame({"customer_id": np.arange(1, n_customers + 1), "tier": tier,
+                              "region": rng.choice(["north", "south", "east"], n_customers)})
+    per_customer = rng.poisson(np.where(tier == "premium", 6.0, 0.8))  # many basic customers: 0 orders
+    owner = np.repeat(customers["customer_id"].to_numpy(), per_customer)
+    n_orders = owner.size
+    referrer = rng.choice(customers["customer_id"].to_numpy(), n_orders).astype(float)
+    referrer[rng.random(n_orders) < REFERRER_NULL_RATE] = np.nan
+    orders = pd.DataFrame({
+        "order_id": [f"ORD-{i:05d}" for i in range(1, n_orders + 1)],
+        "customer_id": owner,
+        "referrer_id": referrer,
+        "amount": np.round(rng.gamma(2.0, np.where(np.repeat(tier, per_customer) == "premium", 60, 20)), 2),
+        "created_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n_orders), unit="D"),
+    })
+    products = pd.DataFrame({"product_code": [f"P{i:03d}" for i in range(40)],
+                             "category": rng.choice(["toys", "books", "garden"], 40)})
+    popularity = rng.gamma(0.4, 1.0, 40)
+    per_order = 1 + rng.poisson(1.0, n_orders)
+    n_items = int(per_order.sum())
+    order_items = pd.DataFrame({
+        "item_id": np.arange(1_000, 1_000 + n_items),
+        "order_id": np.repeat(orders["order_id"].to_numpy(), per_order),
+        "product_code": rng.choice(products["product_code"].to_numpy(), n_items, p=popularity / popularity.sum()),
+        "qty": rng.integers(1, 4, n_items),
+        "price": np.round(rng.uniform(2, 80, n_items), 2),
+    })
+    return {"customers": customers, "orders": orders, "products": products, "order_items": order_items}
+
+
+def shop_metadata() -> Metadata:
+    md = Metadata()
+    md.add_table("customers", pk="customer_id")
+    md.add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id",
+                                             "referrer_id": "customers.customer_id"})
+    md.add_table("products", pk="product_code")
+    md.add_table("order_items", pk="item_id", fk={"order_id": "orders.order_id",
+                                                  "product_code": "products.product_code"})
+    return md
+
+
+@pytest.fixture(scope="module")
+def real() -> dict[str, pd.DataFrame]:
+    return shop_data()
+
+
+@pytest.fixture(scope="module")
+def fitted(real: dict[str, pd.DataFrame]) -> Synthesizer:
+    return Synthesizer(shop_metadata(), seed=11, **TINY).fit(real, epochs=1, batch_size=100, progress_bar=False)
+
+
+@pytest.fixture(scope="module")
+def synthetic(fitted: Synthesizer) -> dict[str, pd.DataFrame]:
+    return fitted.sample(seed=5)
+
+
+def _orphans(child: pd.DataFrame, column: str, parent: pd.DataFrame, key: str) -> int:
+    values = child[column].dropna()
+    return int((~values.isin(parent[key])).sum())
+
+
+# ---------------------------------------------------------------------- construction
+def test_model_must_be_a_model_class() -> None:
+    with pytest.raises(TypeError, match="ConditionalGenerativeModel"):
+        Synthesizer(shop_metadata(), model=CTGAN())  # an instance, not a class
+    with pytest.raises(TypeError, match=r"model\['orders'\]"):
+        Synthesizer(shop_metadata(), model={"orders": dict})
+    with pytest.raises(SchemaError, match="nowhere"):
+        Synthesizer(shop_metadata(), model={"nowhere": CTGAN})
+    with pytest.raises(TypeError, match="Metadata"):
+        Synthesizer({"tables": {}})  # type: ignore[arg-type]
+    with pytest.raises(PrivacyError):
+        Synthesizer(shop_metadata(), privacy_config={"epsilon": 1.0})
+
+
+def test_cycle_is_rejected_before_any_work() -> None:
+    md = Metadata().add_table("a", pk="id", fk={"b_id": "b.id"}).add_table("b", pk="id", fk={"a_id": "a.id"})
+    with pytest.raises(SchemaError, match=r"cycle between tables a -> b -> a"):
+        Synthesizer(md)
+
+
+def test_sample_before_fit_raises() -> None:
+    with pytest.raises(NotFittedError):
+        Synthesizer(shop_metadata()).sample()
+
+
+# ---------------------------------------------------------------------- keys
+def test_zero_orphans_and_unique_keys_in_the_real_format(real: dict, synthetic: dict) -> None:
+    syn = synthetic
+    assert list(syn) == ["customers", "orders", "products", "order_items"]
+    assert _orphans(syn["orders"], "customer_id", syn["customers"], "customer_id") == 0
+    assert _orphans(syn["orders"], "referrer_id", syn["customers"], "customer_id") == 0
+    assert _orphans(syn["order_items"], "order_id", syn["orders"], "order_id") == 0
+    assert _orphans(syn["order_items"], "product_code", syn["products"], "product_code") == 0
+    for name, pk in (("customers", "customer_id"), ("orders", "order_id"), ("products", "product_code"),
+                     ("order_items", "item_id")):
+        assert syn[name][pk].is_unique and syn[name][pk].notna().all(), name
+        assert list(syn[name].columns) == list(real[name].columns), name
+        assert syn[name].dtypes.to_dict() == real[name].dtypes.to_dict(), name
+    assert syn["orders"]["order_id"].str.fullmatch(r"ORD-\d{5}").all()
+    assert syn["products"]["product_code"].str.fullmatch(r"P\d{3}").all()
+    assert syn["order_items"]["item_id"].min() == 1_000
+
+
+def test_nullable_fk_keeps_its_null_rate(real: dict, synthetic: dict) -> None:
+    real_rate = real["orders"]["referrer_id"].isna().mean()
+    syn_rate = synthetic["orders"]["referrer_id"].isna().mean()
+    assert abs(syn_rate - real_rate) < 0.01
+    assert synthetic["orders"]["customer_id"].notna().all()
+
+
+# ---------------------------------------------------------------------- cardinality
+def test_children_per_parent_distribution_and_its_dependence_on_tier(real: dict, synthetic: dict) -> None:
+    real_counts = children_per_parent(real["orders"]["customer_id"], real["customers"]["customer_id"])
+    syn_counts = children_per_parent(synthetic["orders"]["customer_id"], synthetic["customers"]["customer_id"])
+    real_premium = (real["customers"]["tier"] == "premium").to_numpy()
+    premium = (synthetic["customers"]["tier"] == "premium").to_numpy()
+    assert premium.sum() >= 20 and (~premium).sum() >= 20
+    # The tier mix of the customers comes from the (barely trained) GAN; given the tier, the number
+    # of orders comes from the cardinality model and must match the real distribution, zeros included.
+    assert count_ks(real_counts[real_premium], syn_counts[premium]) < 0.25
+    assert count_ks(real_counts[~real_premium], syn_counts[~premium]) < 0.15
+    assert (syn_counts[~premium] == 0).mean() == pytest.approx((real_counts[~real_premium] == 0).mean(), abs=0.1)
+    # A premium customer keeps several times more orders than a basic one, as in the real data.
+    assert syn_counts[premium].mean() > 3 * syn_counts[~premium].mean()
+    items_real = children_per_parent(real["order_items"]["order_id"], real["orders"]["order_id"])
+    items_syn = children_per_parent(synthetic["order_items"]["order_id"], synthetic["orders"]["order_id"])
+    assert count_ks(items_real, items_syn) < 0.1
+    assert items_syn.min() >= 1  # every real order has an item: so does every synthetic one
+
+
+def test_secondary_fk_follows_popularity_not_a_uniform_draw(real: dict, synthetic: dict) -> None:
+    def popularity(tables: dict) -> np.ndarray:
+        return children_per_parent(tables["order_items"]["product_code"], tables["products"]["product_code"])
+
+    real_pop, syn_pop = popularity(real), popularity(synthetic)
+    uniform = np.bincount(np.random.default_rng(0).integers(0, len(syn_pop), syn_pop.sum()), minlength=len(syn_pop))
+    assert count_ks(real_pop / real_pop.sum(), syn_pop / syn_pop.sum()) < count_ks(
+        real_pop / real_pop.sum(), uniform / uniform.sum())
+    assert syn_pop.std() / syn_pop.mean() > 0.8  # skewed like the real popularity, not flat
+
+
+def test_num_rows_sizes_roots_and_children(fitted: Synthesizer) -> None:
+    out = fitted.sample(num_rows={"customers": 50, "order_items": 333}, seed=1)
+    assert len(out["customers"]) == 50
+    assert len(out["products"]) == 40  # root not named: scale * real size
+    assert len(out["order_items"]) == 333
+    assert _orphans(out["order_items"], "order_id", out["orders"], "order_id") == 0
+    with pytest.raises(GenerationError, match="unknown table"):
+        fitted.sample(num_rows={"nope": 3})
+    with pytest.raises(GenerationError, match="scale"):
+        fitted.sample(scale=0)
+    with pytest.raises(GenerationError, match="output_format"):
+        fitted.sample(output_path="x", output_format="xlsx")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- determinism and persistence
+def test_same_seed_gives_bit_identical_tables(fitted: Synthesizer, synthetic: dict) -> None:
+    again = fitted.sample(seed=5)
+    for name, frame in synthetic.items():
+        pd.testing.assert_frame_equal(frame, again[name], check_exact=True)
+    other = fitted.sample(seed=6)
+    assert not other["orders"].equals(synthetic["orders"])
+
+
+def test_cold_load_in_a_fresh_process_samples_identically(fitted: Synthesizer, synthetic: dict,
+                                                          tmp_path: Path) -> None:
+    saved = fitted.save(tmp_path / "synth")
+    assert (saved / "schema.json").is_file() and (saved / "synthesizer.json").is_file()
+    plans = sorted(p.relative_to(saved).as_posix() for p in saved.glob("tables/*/plan.json"))
+    assert len(plans) == 4
+    assert not list(saved.rglob("*.pkl")) and not list(saved.glob("tables/*/*.joblib"))
+    with pytest.raises(SerializationError, match="already exists"):
+        fitted.save(saved)
+    fitted.save(saved, overwrite=True)
+    code = textwrap.dedent(f"""
+        from syntho_hive import Synthesizer
+        paths = Synthesizer.load({str(saved)!r}).sample(seed=5, output_path={str(tmp_path / 'out')!r})
+        print(sorted(p.name for p in paths.values()))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "customers.parquet" in done.stdout
+    for name, frame in synthetic.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / f"{name}.parquet"), frame,
+                                      check_exact=True)
+
+
+def test_output_path_writes_each_table_and_returns_paths(fitted: Synthesizer, tmp_path: Path) -> None:
+    paths = fitted.sample(seed=3, output_path=tmp_path / "csv", output_format="csv")
+    assert set(paths) == {"customers", "orders", "products", "order_items"}
+    for name, path in paths.items():
+        assert path == tmp_path / "csv" / f"{name}.csv" and path.is_file()
+    items = pd.read_csv(paths["order_items"])
+    orders = pd.read_csv(paths["orders"])
+    assert items["order_id"].isin(orders["order_id"]).all()
+    assert not list((tmp_path / "csv").glob(".*tmp"))
+
+
+def test_load_rejects_a_directory_that_is_not_a_synthesizer(tmp_path: Path) -> None:
+    with pytest.raises(SerializationError, match="not a saved Synthesizer"):
+        Synthesizer.load(tmp_path)
+
+
+class Resampler(ConditionalGenerativeModel):
+    """A deliberately simple model (bootstrap of training rows) to prove ``model=`` is pluggable."""
+
+    def __init__(self, metadata: Metadata | None = None) -> None:
+        self.metadata = metadata
+        self.rows_: pd.DataFrame | None = None
+
+    def fit(self, data, context=None, *, table_name=None, seed=None, progress_bar=True, checkpoint_dir=None,
+            **kwargs):
+        self.rows_ = data.reset_index(drop=True)
+        return self
+
+    def sample(self, num_rows, context=None, *, seed=None, conditions=None, **kwargs):
+        picks = np.random.default_rng(seed).integers(0, len(self.rows_), num_rows)
+        return self.rows_.iloc[picks].reset_index(drop=True)
+
+    def save(self, path, *, overwrite=False):
+        Path(path).mkdir(parents=True, exist_ok=overwrite)
+        self.rows_.to_parquet(Path(path) / "rows.parquet")
+        return Path(path)
+
+    def load(self, path):
+        self.rows_ = pd.read_parquet(Path(path) / "rows.parquet")
+        return self
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.rows_ is not None
+
+
+def test_any_model_class_per_table(tmp_path: Path) -> None:
+    md, real = shop_metadata(), shop_data(seed=2, n_customers=80)
+    with pytest.raises(TypeError, match="no_such_option"):
+        Synthesizer(md, model={"products": Resampler}, no_such_option=1)
+    # CTGAN-only options (pac, embedding_dim...) go to the CTGAN tables only.
+    synth = Synthesizer(md, model={"products": Resampler, "customers": Resampler}, seed=0, **TINY)
+    synth.fit(real, epochs=1, batch_size=100, progress_bar=False)
+    out = synth.sample(seed=1)
+    assert set(out["products"]["category"]) <= set(real["products"]["category"])
+    assert out["order_items"]["product_code"].isin(out["products"]["product_code"]).all()
+    loaded = Synthesizer.load(synth.save(tmp_path / "mixed"))
+    assert loaded.models["products"] is Resampler and loaded.models["orders"] is CTGAN
+    again = loaded.sample(seed=1)
+    for name, frame in out.items():
+        pd.testing.assert_frame_equal(again[name], frame, check_exact=True)
+
+
+# ---------------------------------------------------------------------- dirty data
+def _dirty() -> dict[str, pd.DataFrame]:
+    data = shop_data(seed=1, n_customers=60)
+    data = {"customers": data["customers"], "orders": data["orders"].drop(columns="referrer_id")}
+    customers = pd.concat([data["customers"], data["customers"].iloc[[0]]], ignore_index=True)  # duplicate pk
+    customers.loc[len(customers)] = [np.nan, "basic", "north"]                                   # null pk
+    orders = data["orders"].copy()
+    orders.loc[:4, "customer_id"] = 9_999                                                        # 5 orphans
+    return {"customers": customers, "orders": orders}
+
+
+def _two_tables() -> Metadata:
+    return Metadata().add_table("customers", pk="customer_id").add_table(
+        "orders", pk="order_id", fk={"customer_id": "customers.customer_id"})
+
+
+def test_dirty_data_is_reported_all_at_once() -> None:
+    synth = Synthesizer(_two_tables(), seed=0, **TINY)
+    with pytest.raises(SchemaValidationError) as info:
+        synth.fit(_dirty(), epochs=1, progress_bar=False)
+    text = "\n".join(info.value.issues)
+    assert "null value" in text and "duplicated" in text and "5 row(s) with no matching" in text
+    assert not synth.is_fitted
+
+
+def test_dirty_rows_are_dropped_on_request_and_output_is_clean(tmp_path: Path) -> None:
+    dirty = _dirty()
+    paths = {}
+    for name, frame in dirty.items():  # inputs given as files, one CSV and one Parquet
+        paths[name] = tmp_path / (f"{name}.csv" if name == "customers" else f"{name}.parquet")
+        frame.to_csv(paths[name], index=False) if name == "customers" else frame.to_parquet(paths[name])
+    synth = Synthesizer(_two_tables(), seed=0, **TINY)
+    synth.fit(paths, epochs=1, batch_size=50, progress_bar=False, on_integrity_error="drop")
+    assert synth.integrity_report_ == {"customers": 2, "orders": 5}
+    out = synth.sample(seed=0)
+    assert _orphans(out["orders"], "customer_id", out["customers"], "customer_id") == 0
+    assert out["customers"]["customer_id"].is_unique
+
+
+def test_bad_inputs_raise_typed_errors(tmp_path: Path) -> None:
+    synth = Synthesizer(_two_tables(), **TINY)
+    with pytest.raises(SchemaError, match="missing: \\['orders'\\]"):
+        synth.fit({"customers": pd.DataFrame({"customer_id": [1]})})
+    with pytest.raises(SerializationError, match="does not exist"):
+        synth.fit({"customers": tmp_path / "nope.csv", "orders": tmp_path / "nope.parquet"})
+    with pytest.raises(SchemaError, match="format"):
+        synth.fit({"customers": tmp_path / "x.xlsx", "orders": tmp_path / "y.json"})

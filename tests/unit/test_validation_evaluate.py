@@ -1,0 +1,114 @@
+"""evaluate(): one entry point, typed result, JSON-serialisable, logged."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from structlog.testing import capture_logs
+
+from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.exceptions import SchemaError
+from syntho_hive.validation import QualityResult, evaluate
+
+
+def _employees(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    years = rng.integers(0, 30, n)
+    level = np.where(years > 15, "senior", np.where(years > 5, "mid", "junior"))
+    salary = 30_000 + years * 2_000 + rng.normal(0, 4_000, n)
+    return pd.DataFrame({"employee_id": np.arange(n), "years": years, "salary": salary, "level": level,
+                         "remote": rng.random(n) < 0.4})
+
+
+SDTYPES = {"employee_id": "id", "years": "numerical", "salary": "numerical", "level": "categorical",
+           "remote": "boolean"}
+
+TOP_KEYS = {"schema_version", "overall", "column_shapes", "column_pair_trends", "detection_auc", "ml_efficacy",
+            "privacy", "relational", "tables", "seed", "seconds"}
+TABLE_KEYS = {"name", "n_rows_real", "n_rows_synthetic", "sdtypes", "overall", "column_shapes",
+              "column_pair_trends", "detection", "ml_efficacy", "privacy"}
+
+
+def test_identical_data_is_perfect_and_result_is_typed() -> None:
+    real = _employees(600, 0)
+    result = evaluate(real, real.copy(), sdtypes=SDTYPES, target="level", holdout=_employees(600, 1))
+    assert isinstance(result, QualityResult)
+    assert result.overall == pytest.approx(1.0)
+    assert result.column_shapes == pytest.approx(1.0) and result.column_pair_trends == pytest.approx(1.0)
+    table = result.tables["table"]
+    assert set(table.column_shapes) == {"years", "salary", "level", "remote"}
+    assert result.column_details == {"table": table.column_shapes}
+    assert result.privacy is not None and result.privacy.exact_copy_rate == 1.0
+    assert result.ml_efficacy is not None and result.detection_auc is not None
+    assert result.relational is None
+
+
+def test_to_dict_is_json_with_the_documented_keys() -> None:
+    result = evaluate(_employees(400, 2), _employees(400, 3), sdtypes=SDTYPES, target="salary")
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert set(data) == TOP_KEYS and data["schema_version"] == "1"
+    assert set(data["tables"]["table"]) == TABLE_KEYS
+    assert set(data["tables"]["table"]["column_shapes"]) == {"score", "columns"}
+    pair = data["tables"]["table"]["column_pair_trends"]["pairs"][0]
+    assert set(pair) == {"column_1", "column_2", "metric", "score", "real_correlation", "synthetic_correlation",
+                         "real_association", "contributes"}
+    assert data["tables"]["table"]["ml_efficacy"]["metric"] == "r2"
+
+
+def test_event_is_logged_and_seed_reproduces() -> None:
+    real, synthetic = _employees(300, 4), _employees(300, 5)
+    with capture_logs() as logs:
+        first = evaluate(real, synthetic, sdtypes=SDTYPES, seed=9)
+    events = [entry for entry in logs if entry["event"] == "quality_evaluated"]
+    assert len(events) == 1 and events[0]["overall"] == pytest.approx(first.overall, abs=1e-4)
+    second = evaluate(real, synthetic, sdtypes=SDTYPES, seed=9)
+    assert {k: v for k, v in first.to_dict().items() if k != "seconds"} == \
+        {k: v for k, v in second.to_dict().items() if k != "seconds"}
+
+
+def test_multi_table_with_metadata() -> None:
+    metadata = (Metadata().add_table("teams", pk="team_id")
+                .add_table("employees", pk="employee_id", fk={"team_id": "teams.team_id"}))
+    teams = pd.DataFrame({"team_id": np.arange(30), "budget": np.linspace(1, 100, 30)})
+    staff = _employees(300, 6).assign(team_id=np.arange(300) % 30)
+    result = evaluate({"teams": teams, "employees": staff}, {"teams": teams, "employees": staff.copy()},
+                      metadata, detection=False, privacy=False)
+    assert set(result.tables) == {"teams", "employees"}
+    assert result.tables["employees"].sdtypes["team_id"] == "id"
+    assert result.relational is not None and result.relational.max_orphan_rate == 0.0
+    assert result.detection_auc is None and result.privacy is None
+
+
+def test_bad_input_raises_before_work() -> None:
+    real = _employees(50, 0)
+    with pytest.raises(SchemaError, match="lacks table"):
+        evaluate({"a": real, "b": real}, {"a": real})
+    with pytest.raises(SchemaError, match="give target as"):
+        evaluate({"a": real, "b": real}, {"a": real, "b": real}, target="level")
+    with pytest.raises(SchemaError, match="target 'nope' is not a column of table 'table'"):
+        evaluate(real, real, target="nope")
+    with pytest.raises(SchemaError, match="lacks column"):
+        evaluate({"a": real, "b": real}, {"a": real, "b": real.drop(columns=["salary"])})
+    with pytest.raises(SchemaError, match="DataFrame"):
+        evaluate([1, 2], real)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_100k_by_30_table_is_evaluated_in_under_a_minute() -> None:
+    import importlib.util
+    import time
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_evaluate.py"
+    spec = importlib.util.spec_from_file_location("bench_evaluate", bench)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    real, holdout, synthetic = (module.make_table(100_000, seed) for seed in (1, 2, 3))
+    started = time.perf_counter()
+    result = evaluate(real, synthetic, holdout=holdout, target="cat_0")
+    assert time.perf_counter() - started < 60
+    assert result.overall > 0.9 and 0.4 < result.detection_auc < 0.6

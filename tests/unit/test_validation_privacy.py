@@ -1,0 +1,64 @@
+"""Privacy: DCR share, NNDR, exact copies on hand-computed and real-looking data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from syntho_hive.validation import exact_copy_rate, privacy_metrics
+
+
+def _patients(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"age": rng.integers(18, 90, n), "bmi": np.round(rng.normal(26, 4, n), 1),
+                         "smoker": rng.random(n) < 0.2, "ward": rng.choice(["a", "b", "c", "d"], n)})
+
+
+def test_hand_computed_distances() -> None:
+    train = pd.DataFrame({"x": [0.0, 1.0, 4.0]})        # range 4 -> scaled 0, .25, 1
+    synthetic = pd.DataFrame({"x": [2.0]})                # scaled .5: nearest .25 away, next .5
+    holdout = pd.DataFrame({"x": [2.4, 3.0, 5.0]})        # scaled .6: .1 away -> closer to holdout
+    result = privacy_metrics(train, synthetic, holdout, {"x": "numerical"})
+    assert result.dcr_synthetic_to_training_median == pytest.approx(0.25)
+    assert result.dcr_synthetic_to_holdout_median == pytest.approx(0.1)
+    assert result.nndr_median == pytest.approx(0.5)
+    assert result.dcr_share_closer_to_training == 0.0
+    assert result.exact_copy_rate == 0.0
+
+
+def test_category_mismatch_is_distance_one() -> None:
+    train = pd.DataFrame({"c": ["a", "b"]})
+    result = privacy_metrics(train, pd.DataFrame({"c": ["z"]}), sdtypes={"c": "categorical"})
+    assert result.dcr_synthetic_to_training_median == pytest.approx(1.0)
+
+
+def test_copies_of_training_rows_are_flagged() -> None:
+    train, holdout = _patients(2000, 0), _patients(2000, 1)
+    copies = train.sample(500, random_state=0).reset_index(drop=True)
+    result = privacy_metrics(train, copies, holdout)
+    assert result.exact_copy_rate == 1.0 and result.exact_copies == 500
+    assert result.dcr_synthetic_to_training_median == 0.0
+    assert result.dcr_share_closer_to_training is not None and result.dcr_share_closer_to_training > 0.9
+
+
+def test_fresh_draws_sit_as_close_to_holdout_as_to_training() -> None:
+    train, holdout, synthetic = _patients(3000, 2), _patients(3000, 3), _patients(1500, 4)
+    result = privacy_metrics(train, synthetic, holdout, seed=0)
+    assert 0.4 < result.dcr_share_closer_to_training < 0.6
+    baseline = result.dcr_holdout_to_training_median
+    assert baseline is not None and result.dcr_synthetic_to_training_median == pytest.approx(baseline, rel=0.5)
+
+
+def test_exact_copy_rate_ignores_dtype_differences_and_counts_rows() -> None:
+    train = pd.DataFrame({"n": [1, 2, 3], "c": ["x", "y", None]})
+    synthetic = pd.DataFrame({"n": [1.0, 2.5, 3.0], "c": ["x", "y", None]})
+    rate, count = exact_copy_rate(train, synthetic, {"n": "numerical", "c": "categorical"})
+    assert count == 2 and rate == pytest.approx(2 / 3)
+
+
+def test_sampling_is_seeded_and_balanced() -> None:
+    train, holdout, synthetic = _patients(3000, 5), _patients(1000, 6), _patients(3000, 7)
+    first = privacy_metrics(train, synthetic, holdout, max_synthetic=500, seed=1)
+    assert first == privacy_metrics(train, synthetic, holdout, max_synthetic=500, seed=1)
+    assert first.n_reference_used == 1000 and first.n_synthetic_used == 500 and first.rows_sampled
