@@ -138,17 +138,22 @@ def _binned_codes(real: np.ndarray, synthetic: np.ndarray, shared: bool) -> tupl
     return real_codes, synthetic_codes, NUM_BINS + 3
 
 
-def _cramers_v(counts: np.ndarray, k_a: int, k_b: int) -> float:
-    """Cramer's V (no continuity correction) of a flattened ``k_a x k_b`` contingency table."""
-    table = counts.reshape(k_a, k_b).astype(np.float64)
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    if min(table.shape) < 2:
+def _cramers_v(real_a: np.ndarray, real_b: np.ndarray, k_b: int) -> float:
+    """Cramer's V (no continuity correction) of the real contingency table, from its non-zero cells.
+
+    ``phi^2 = sum_cells O^2 / (row_total * column_total) - 1`` needs only the occupied cells, so
+    tables too large to hold densely are handled exactly as well.
+    """
+    cells, counts = np.unique(real_a * k_b + real_b, return_counts=True)
+    row_totals = np.bincount(real_a)
+    column_totals = np.bincount(real_b)
+    n_rows = int(np.count_nonzero(row_totals))
+    n_columns = int(np.count_nonzero(column_totals))
+    if min(n_rows, n_columns) < 2:
         return float("nan")
-    n = table.sum()
-    rows = table.sum(axis=1, keepdims=True)
-    cols = table.sum(axis=0, keepdims=True)
-    phi2 = float((table * table / (rows * cols)).sum() - 1.0)
-    return float(np.sqrt(max(phi2, 0.0) / (min(table.shape) - 1)))
+    expected = row_totals[cells // k_b].astype(np.float64) * column_totals[cells % k_b]
+    phi2 = float((counts.astype(np.float64) ** 2 / expected).sum() - 1.0)
+    return float(np.sqrt(max(phi2, 0.0) / (min(n_rows, n_columns) - 1)))
 
 
 def _contingency_score(real_a: np.ndarray, real_b: np.ndarray, synth_a: np.ndarray,
@@ -166,11 +171,7 @@ def _contingency_score(real_a: np.ndarray, real_b: np.ndarray, synth_a: np.ndarr
         real_counts = np.bincount(inverse[: real_joint.size], minlength=size)
         synth_counts = np.bincount(inverse[real_joint.size:], minlength=size)
     tvd = 0.5 * np.abs(real_counts / real_joint.size - synth_counts / synth_joint.size).sum()
-    if k_a * k_b <= _BINCOUNT_LIMIT:
-        association = _cramers_v(real_counts, k_a, k_b)
-    else:
-        association = float("nan")  # table too large to hold densely; such pairs do not contribute
-    return float(min(1.0, max(0.0, 1.0 - tvd))), association
+    return float(min(1.0, max(0.0, 1.0 - tvd))), _cramers_v(real_a, real_b, k_b)
 
 
 def _correlations(frame: pd.DataFrame) -> np.ndarray:

@@ -360,3 +360,29 @@ def test_checkpoint_dir_outputs(customers: pd.DataFrame, tmp_path: Path) -> None
         pd.testing.assert_frame_equal(best.sample(20, seed=1), model.sample(20, seed=1))
     else:
         assert not best.sample(20, seed=1).equals(model.sample(20, seed=1))
+
+
+# ----------------------------------------------------------------------------- schema and constraints
+def test_without_metadata_the_schema_is_detected(customers: pd.DataFrame) -> None:
+    model = CTGAN(**SMALL).fit(customers, seed=0, progress_bar=True)
+    assert model.transformer_.sdtypes_["customer_id"] == "id"
+    synthetic = model.sample(300, seed=0)
+    assert synthetic["customer_id"].is_unique
+    assert synthetic.dtypes.to_dict() == customers.dtypes.to_dict()
+
+
+def test_declared_constraints_hold_in_every_sample() -> None:
+    rng = np.random.default_rng(4)
+    start = rng.integers(0, 100, 300)
+    data = pd.DataFrame({"start": start, "end": start + rng.integers(0, 30, 300),
+                         "score": np.round(rng.uniform(0, 10, 300), 1),
+                         "kind": rng.choice(["x", "y"], 300)})
+    metadata = Metadata().add_table(
+        "spans", columns={"start": "numerical", "end": "numerical", "score": "numerical", "kind": "categorical"},
+        constraints={"score": Constraint(min=0, max=10)}, inequalities=[("start", "end")])
+    model = CTGAN(metadata, **SMALL).fit(data, seed=0, progress_bar=False)
+    synthetic = model.sample(400, seed=3, enforce_constraints=True)
+    assert len(synthetic) == 400
+    assert (synthetic["start"] <= synthetic["end"]).all()
+    assert synthetic["score"].between(0, 10).all()
+    assert model.constraint_engine_.is_valid(synthetic).all()

@@ -143,3 +143,23 @@ def test_overall_matches_sdmetrics_quality_report(case: str) -> None:
     assert set(theirs) == set(mine)
     for key, value in theirs.items():
         assert mine[key] == pytest.approx(value, abs=1e-6), key
+
+
+def test_association_threshold_uses_cramers_v_hand_computed() -> None:
+    # 2x2 table [[30, 10], [10, 30]]: phi^2 = 0.25 -> Cramer's V = 0.5 > 0.3
+    a = ["x"] * 40 + ["y"] * 40
+    b = ["p"] * 30 + ["q"] * 10 + ["p"] * 10 + ["q"] * 30
+    real = pd.DataFrame({"a": a, "b": b})
+    pair = column_pair_trends(real, real.copy(), {"a": "categorical", "b": "categorical"}).pairs[0]
+    assert pair.real_association == pytest.approx(0.5)
+    assert pair.contributes
+
+
+def test_high_cardinality_pairs_are_scored_exactly() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 3000, 6000)
+    real = pd.DataFrame({"a": a.astype(str), "b": (a // 2).astype(str)})  # b determined by a
+    result = column_pair_trends(real, real.copy(), {"a": "categorical", "b": "categorical"})
+    pair = result.pairs[0]
+    assert pair.score == pytest.approx(1.0)
+    assert pair.real_association is not None and pair.real_association > 0.9 and pair.contributes

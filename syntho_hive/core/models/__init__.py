@@ -8,8 +8,9 @@ from syntho_hive.core.models.base import ConditionalGenerativeModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.models.ctgan import CTGAN
+    from syntho_hive.core.models.tabular_ar import TabularAR
 
-__all__ = ["ConditionalGenerativeModel", "CTGAN"]
+__all__ = ["ConditionalGenerativeModel", "CTGAN", "TabularAR"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from syntho_hive.core.models.ctgan import CTGAN
 
         return CTGAN
+    if name == "TabularAR":
+        from syntho_hive.core.models.tabular_ar import TabularAR
+
+        return TabularAR
     raise AttributeError(f"module 'syntho_hive.core.models' has no attribute {name!r}")

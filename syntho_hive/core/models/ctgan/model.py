@@ -647,7 +647,8 @@ class CTGAN(ConditionalGenerativeModel):
                 candidates = np.tile(pending, repeat)
                 ctx = ctx_all[torch.as_tensor(candidates, device=self.device_)]
             else:
-                size = int(math.ceil(len(pending) / max(acceptance, 1e-3) * 1.1)) + 8
+                size = len(pending) if acceptance >= 1.0 else \
+                    int(math.ceil(len(pending) / max(acceptance, 1e-3) * 1.1)) + 8
                 candidates = np.full(min(size, max(len(pending), 2_000_000)), -1)
                 ctx = None
             rows = self._generate(len(candidates), ctx, fixed, rng, progress_bar)
@@ -656,13 +657,16 @@ class CTGAN(ConditionalGenerativeModel):
                 allowed = torch.as_tensor(categories, device=self.device_)
                 keep &= torch.isin(self._sampler.category_of(rows, column), allowed)
             keep_np = keep.cpu().numpy()
+            if not keep_np.any():
+                acceptance = 0.0
+                continue
             matrix = rows[keep].cpu().numpy()
             candidates = candidates[keep_np]
             frame = self._decode(matrix, np_rng)
             if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
                 valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
                 frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
-            acceptance = max(len(frame) / max(len(keep_np), 1), 0.0)
+            acceptance = len(frame) / len(keep_np)
             if ctx_all is not None:
                 _, first = np.unique(candidates, return_index=True)
                 first = np.sort(first)

@@ -497,7 +497,7 @@ class TabularAR(ConditionalGenerativeModel):
             if present.any():
                 encoded = column_codec.encode(series[present].reset_index(drop=True))
                 known_codes[torch.as_tensor(np.flatnonzero(present)), span.start:span.stop] = torch.as_tensor(encoded)
-                known_mask[torch.as_tensor(present), span.start:span.stop] = True
+                known_mask[torch.from_numpy(present.copy()), span.start:span.stop] = True
             null_token = codec.sub_columns[span.start].null_token
             if null_token is not None:
                 excluded[span.start] = null_token

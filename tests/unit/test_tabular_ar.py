@@ -1,0 +1,246 @@
+"""TabularAR end to end on small real-looking tables: sampling, privacy, conditions, imputation,
+seeds, checkpoints, context and errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from syntho_hive.core.metadata.schema import FixedCombinations, Inequality, Metadata
+from syntho_hive.core.models import ConditionalGenerativeModel, TabularAR
+from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
+
+SMALL = dict(hidden_dim=32, max_epochs=3, batch_size=64)
+REPO = Path(__file__).resolve().parents[2]
+RARE = ["Reykjavik", "Lima", "Hanoi"]
+
+
+def make_customers(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + n),
+        "age": rng.integers(18, 80, n),
+        "income": np.round(rng.lognormal(10.5, 0.4, n), 2),
+        "city": rng.choice(["Boston", "Denver", "Austin", "Seattle"], n, p=[0.5, 0.25, 0.2, 0.05]),
+        "active": rng.random(n) < 0.8,
+        "joined": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
+    })
+    df.loc[:2, "city"] = RARE
+    df.loc[10:30, "income"] = np.nan
+    return df
+
+
+@pytest.fixture(scope="module")
+def customers() -> pd.DataFrame:
+    return make_customers()
+
+
+@pytest.fixture(scope="module")
+def model(customers: pd.DataFrame) -> TabularAR:
+    return TabularAR(**SMALL).fit(customers, seed=7, progress_bar=False)
+
+
+def frame_digest(df: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes()).hexdigest()
+
+
+def test_is_a_conditional_generative_model(model: TabularAR) -> None:
+    assert isinstance(model, ConditionalGenerativeModel) and model.is_fitted
+    assert not TabularAR().is_fitted
+
+
+def test_sample_shape_dtypes_bounds_and_privacy(model: TabularAR, customers: pd.DataFrame) -> None:
+    out = model.sample(3000, seed=1)
+    assert list(out.columns) == list(customers.columns) and len(out) == 3000
+    assert out.index.equals(pd.RangeIndex(3000))
+    assert out.dtypes.to_dict() == customers.dtypes.to_dict()
+    assert out["customer_id"].is_unique
+    assert not set(out["city"].dropna()) & set(RARE)
+    assert set(out["city"]) <= {"Boston", "Denver", "Austin", "Seattle"}
+    income = out["income"].dropna()
+    assert income.between(customers["income"].min(), customers["income"].max()).all()
+    assert customers["income"].max() not in set(income) and customers["income"].min() not in set(income)
+    assert np.allclose(income, income.round(2))
+    assert out["income"].isna().any()  # nulls are modelled as their own token
+    assert out["joined"].between(pd.Timestamp("2021-01-01"), pd.Timestamp("2023-12-31")).all()
+
+
+def test_same_seed_is_bit_identical_and_seeds_differ(model: TabularAR) -> None:
+    a, b = model.sample(500, seed=11), model.sample(500, seed=11)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(model.sample(500, seed=12))
+
+
+def test_fit_and_sample_are_bit_identical_in_a_subprocess(model: TabularAR) -> None:
+    code = textwrap.dedent(f"""
+        import hashlib, sys
+        import pandas as pd
+        sys.path.insert(0, {str(REPO / 'tests' / 'unit')!r})
+        from test_tabular_ar import SMALL, make_customers, frame_digest
+        from syntho_hive.core.models import TabularAR
+        model = TabularAR(**SMALL).fit(make_customers(), seed=7, progress_bar=False)
+        print(frame_digest(model.sample(500, seed=11)))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip().splitlines()[-1] == frame_digest(model.sample(500, seed=11))
+
+
+def test_conditions_fix_values(model: TabularAR) -> None:
+    out = model.sample(300, seed=2, conditions={"city": "Denver", "active": False, "age": 33})
+    assert (out["city"] == "Denver").all() and (~out["active"]).all() and (out["age"] == 33).all()
+    assert out["age"].dtype == np.int64
+    dated = model.sample(50, seed=2, conditions={"joined": pd.Timestamp("2022-02-03")})
+    assert (dated["joined"] == pd.Timestamp("2022-02-03")).all()
+    nulls = model.sample(50, seed=2, conditions={"income": None})
+    assert nulls["income"].isna().all()
+
+
+@pytest.mark.parametrize("conditions, message", [
+    ({"town": "Boston"}, "Unknown condition column 'town'"),
+    ({"city": "Paris"}, "Unknown value 'Paris'"),
+    ({"city": "Lima"}, "protected"),
+    ({"age": 200}, "outside the training range"),
+    ({"customer_id": 1000}, "id column"),
+])
+def test_bad_conditions_raise(model: TabularAR, conditions: dict, message: str) -> None:
+    with pytest.raises(GenerationError, match=message):
+        model.sample(10, seed=0, conditions=conditions)
+
+
+def test_impute_fills_only_missing_cells(model: TabularAR, customers: pd.DataFrame) -> None:
+    data = customers.iloc[100:160].copy()
+    data.loc[data.index[:10], "age"] = np.nan
+    data.loc[data.index[5:15], "city"] = None
+    data.loc[data.index[20:25], "joined"] = pd.NaT
+    out = model.impute(data, seed=3)
+    assert out.index.equals(data.index)
+    for column in ("age", "city", "joined"):
+        assert out[column].notna().all()
+        observed = data[column].notna()
+        assert (out.loc[observed, column] == data.loc[observed, column]).all()
+    assert out["age"].dtype == np.int64 and out["age"].between(18, 79).all()
+    assert set(out["city"]) <= {"Boston", "Denver", "Austin", "Seattle"}
+    untouched = ["customer_id", "income", "active"]
+    pd.testing.assert_frame_equal(out[untouched], data[untouched])
+    pd.testing.assert_frame_equal(model.impute(data, seed=3), out)
+
+
+def test_save_load_reproduces_samples_without_pickles(model: TabularAR, tmp_path: Path) -> None:
+    path = model.save(tmp_path / "ar")
+    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "model.json", "weights.pt"]
+    torch.load(path / "weights.pt", weights_only=True)
+    manifest = json.loads((path / "metadata.json").read_text())
+    assert manifest["model"] == "TabularAR" and set(manifest["files"]) == {"weights.pt", "model.json"}
+    restored = TabularAR().load(path)
+    assert restored.hyper_parameters() == model.hyper_parameters()
+    pd.testing.assert_frame_equal(restored.sample(400, seed=5), model.sample(400, seed=5))
+    pd.testing.assert_frame_equal(restored.sample(50, seed=5, conditions={"city": "Austin"}),
+                                  model.sample(50, seed=5, conditions={"city": "Austin"}))
+    with pytest.raises(SerializationError, match="already exists"):
+        model.save(path)
+    assert model.save(path, overwrite=True) == path
+
+
+@pytest.mark.parametrize("damage", ["flip_weights", "truncate_state", "delete_state", "bad_manifest"])
+def test_corrupt_checkpoint_raises_serialization_error(model: TabularAR, tmp_path: Path, damage: str) -> None:
+    path = model.save(tmp_path / "ar")
+    if damage == "flip_weights":
+        raw = bytearray((path / "weights.pt").read_bytes())
+        raw[len(raw) // 2] ^= 0xFF
+        (path / "weights.pt").write_bytes(bytes(raw))
+    elif damage == "truncate_state":
+        (path / "model.json").write_text((path / "model.json").read_text()[:100])
+    elif damage == "delete_state":
+        (path / "model.json").unlink()
+    else:
+        (path / "metadata.json").write_text("{not json")
+    with pytest.raises(SerializationError):
+        TabularAR().load(path)
+
+
+def test_loading_another_models_checkpoint_is_refused(model: TabularAR, tmp_path: Path) -> None:
+    path = model.save(tmp_path / "ar")
+    manifest = json.loads((path / "metadata.json").read_text())
+    manifest["model"] = "CTGAN"
+    (path / "metadata.json").write_text(json.dumps(manifest))
+    with pytest.raises(SerializationError, match="holds a CTGAN model"):
+        TabularAR().load(path)
+
+
+def test_parent_context_drives_child_rows() -> None:
+    rng = np.random.default_rng(4)
+    n = 600
+    tier = rng.choice(["gold", "basic"], n)
+    child = pd.DataFrame({"plan": np.where(tier == "gold", "premium", "free"),
+                          "amount": np.where(tier == "gold", rng.integers(900, 1000, n), rng.integers(1, 100, n))})
+    context = pd.DataFrame({"tier": tier})
+    model = TabularAR(hidden_dim=32, max_epochs=8, batch_size=64).fit(child, context, seed=0, progress_bar=False)
+    ctx = pd.DataFrame({"tier": ["gold"] * 100 + ["basic"] * 100})
+    out = model.sample(200, ctx, seed=1)
+    assert (out["plan"][:100] == "premium").mean() > 0.9 and (out["plan"][100:] == "free").mean() > 0.9
+    assert (out["amount"][:100] >= 900).mean() > 0.9
+    with pytest.raises(GenerationError, match="fitted with parent context"):
+        model.sample(10, seed=0)
+    with pytest.raises(GenerationError, match="one context row per sampled row"):
+        model.sample(10, ctx, seed=0)
+
+
+def test_constraints_hold_and_survive_checkpoints(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    start = rng.integers(0, 50, n)
+    pairs = [("Paris", "France"), ("Lyon", "France"), ("Berlin", "Germany"), ("Munich", "Germany")]
+    picked = rng.integers(0, len(pairs), n)
+    df = pd.DataFrame({"start": start, "end": start + rng.integers(0, 30, n),
+                       "city": [pairs[i][0] for i in picked], "country": [pairs[i][1] for i in picked]})
+    metadata = Metadata().add_table("trips", inequalities=[Inequality(low="start", high="end")],
+                                    fixed_combinations=[FixedCombinations(columns=["city", "country"])])
+    model = TabularAR(metadata, **SMALL).fit(df, seed=1, progress_bar=False)
+    out = model.sample(400, seed=2, enforce_constraints=True)
+    assert list(out.columns) == list(df.columns)
+    assert (out["end"] >= out["start"]).all()
+    assert set(zip(out["city"], out["country"])) <= set(pairs)
+    germany = model.sample(50, seed=3, conditions={"country": "Germany"})
+    assert set(germany["city"]) <= {"Berlin", "Munich"} and (germany["country"] == "Germany").all()
+    path = model.save(tmp_path / "trips")
+    assert (path / "constraints.parquet").is_file()
+    pd.testing.assert_frame_equal(TabularAR().load(path).sample(100, seed=4), model.sample(100, seed=4))
+
+
+def test_errors_before_fit_and_on_bad_input(model: TabularAR, tmp_path: Path) -> None:
+    with pytest.raises(NotFittedError, match="not fitted"):
+        TabularAR().sample(5)
+    with pytest.raises(NotFittedError):
+        TabularAR().save(tmp_path / "x")
+    with pytest.raises(NotFittedError):
+        TabularAR().impute(pd.DataFrame({"a": [1]}))
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(GenerationError, match="num_rows must be a positive integer"):
+            model.sample(bad)
+    with pytest.raises(GenerationError, match="temperature"):
+        model.sample(5, temperature=0)
+    with pytest.raises(GenerationError, match="without parent context"):
+        model.sample(5, pd.DataFrame({"x": range(5)}))
+    with pytest.raises(TrainingError, match="empty table"):
+        TabularAR().fit(pd.DataFrame({"a": []}))
+    with pytest.raises(TrainingError, match="hidden_dim must be a positive integer"):
+        TabularAR(hidden_dim=0).fit(pd.DataFrame({"a": [1, 2]}))
+    with pytest.raises(TrainingError, match="context has 1 rows but data has 2"):
+        TabularAR().fit(pd.DataFrame({"a": [1, 2]}), pd.DataFrame({"p": [1]}))
+    with pytest.raises(GenerationError, match="missing column"):
+        model.impute(pd.DataFrame({"age": [1]}))
+
+
+def test_temperature_sharpens_the_distribution(model: TabularAR) -> None:
+    cold = model.sample(2000, seed=6, temperature=0.3)["city"].value_counts(normalize=True)
+    warm = model.sample(2000, seed=6)["city"].value_counts(normalize=True)
+    assert cold.iloc[0] > warm.iloc[0]
