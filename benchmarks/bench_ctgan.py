@@ -248,6 +248,10 @@ def _worker_train(side: str, config: dict[str, Any]) -> dict[str, Any]:
 
 def _worker(side: str, task: str, config_path: str, result_path: str) -> int:
     config = json.loads(Path(config_path).read_text())
+    if config.get("threads"):
+        import torch
+
+        torch.set_num_threads(int(config["threads"]))  # this worker process only, both sides alike
     if task == "transform":
         result = _worker_transform(side, config)
     else:
@@ -316,7 +320,7 @@ def _ratio(ours: float | None, peer: float | None, *, higher_is_better: bool) ->
     if ours is None or peer is None or ours != ours or peer != peer or ours <= 0 or peer <= 0:
         return "n/a"
     if higher_is_better:
-        return f"{ours / peer:.2f}x"
+        return f"{ours / peer:.1f}x faster" if ours >= peer else f"{peer / ours:.1f}x slower"
     return f"{peer / ours:.1f}x faster" if peer >= ours else f"{ours / peer:.1f}x slower"
 
 
@@ -397,6 +401,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="interpreter for our side (needs synthohive installed)")
     parser.add_argument("--peer-python", default=sys.executable,
                         help="interpreter for the peer (needs ctgan installed)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads in every worker, both sides (default: torch's own)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per worker process")
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT,
                         help="where results.json, results.md and the synthetic samples go")
@@ -438,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:  # after every step, so a late failure keeps the numbers measured so far
         results_path.write_text(json.dumps(results, indent=2))
 
-    base = {"data": str(args.data), "seed": args.seed, "output_dir": str(args.output_dir)}
+    base = {"data": str(args.data), "seed": args.seed, "output_dir": str(args.output_dir),
+            "threads": args.threads}
     for size in sizes:
         results["transform"][str(size)] = {}
         for side in args.sides:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
         Metadata,
         TableConfig,
     )
-    from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
+    from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel, TabularAR
     from syntho_hive.interface.synthesizer import Synthesizer
 
 _LAZY: dict[str, str] = {
@@ -45,6 +45,7 @@ _LAZY: dict[str, str] = {
     "DataTransformer": "syntho_hive.core.data",
     "ConditionalGenerativeModel": "syntho_hive.core.models.base",
     "CTGAN": "syntho_hive.core.models.ctgan",
+    "TabularAR": "syntho_hive.core.models.tabular_ar",
     "Synthesizer": "syntho_hive.interface.synthesizer",
 }
 
@@ -58,6 +59,7 @@ __all__ = [
     "DataTransformer",
     "ConditionalGenerativeModel",
     "CTGAN",
+    "TabularAR",
     "Synthesizer",
     "SynthoHiveError",
     "SchemaError",

@@ -127,10 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="metadata file (.yaml, .yml or .json); detected from the data when omitted")
     fit.add_argument("--table", metavar="NAME",
                      help="table of the metadata to train (needed when the metadata has several)")
-    fit.add_argument("--epochs", type=_positive_int, default=300, help="training epochs (default: 300)")
-    fit.add_argument("--batch-size", type=_positive_int, default=500,
+    fit.add_argument("--epochs", type=_positive_int, metavar="N", default=300, help="training epochs (default: 300)")
+    fit.add_argument("--batch-size", type=_positive_int, metavar="N", default=500,
                      help="training batch size, a multiple of the PacGAN pac=10 (default: 500)")
-    fit.add_argument("--seed", type=_seed, default=None,
+    fit.add_argument("--seed", type=_seed, metavar="N", default=None,
                      help="seed for bit-identical training (default: random)")
     fit.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, ... (default: auto)")
     fit.add_argument("--overwrite", action="store_true",
@@ -143,10 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load a checkpoint directory and write synthetic rows to CSV or Parquet.",
     )
     sample.add_argument("checkpoint", metavar="CHECKPOINT", type=Path, help="checkpoint directory")
-    sample.add_argument("--rows", "-n", type=_positive_int, required=True, help="number of rows")
+    sample.add_argument("--rows", "-n", type=_positive_int, metavar="N", required=True, help="number of rows")
     sample.add_argument("--output", "-o", required=True, type=Path, metavar="FILE",
                         help="output file: .csv[.gz] or .parquet")
-    sample.add_argument("--seed", type=_seed, default=None,
+    sample.add_argument("--seed", type=_seed, metavar="N", default=None,
                         help="seed for reproducible rows (default: random)")
     sample.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     sample.set_defaults(handler=_cmd_sample)
@@ -162,13 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--output-dir", type=Path, default=Path("demo_output"), metavar="DIR",
                       help="where to write the checkpoint and synthetic.csv (default: demo_output)")
-    demo.add_argument("--epochs", type=_positive_int, default=DEMO_EPOCHS,
+    demo.add_argument("--epochs", type=_positive_int, metavar="N", default=DEMO_EPOCHS,
                       help=f"training epochs (default: {DEMO_EPOCHS})")
-    demo.add_argument("--batch-size", type=_positive_int, default=DEMO_BATCH_SIZE,
+    demo.add_argument("--batch-size", type=_positive_int, metavar="N", default=DEMO_BATCH_SIZE,
                       help=f"training batch size (default: {DEMO_BATCH_SIZE})")
-    demo.add_argument("--rows", type=_positive_int, default=None,
+    demo.add_argument("--rows", type=_positive_int, metavar="N", default=None,
                       help="rows to generate (default: as many as the real sample, 5,000)")
-    demo.add_argument("--seed", type=_seed, default=DEMO_SEED, help=f"seed (default: {DEMO_SEED})")
+    demo.add_argument("--seed", type=_seed, metavar="N", default=DEMO_SEED, help=f"seed (default: {DEMO_SEED})")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     demo.set_defaults(handler=_cmd_demo)
     return parser

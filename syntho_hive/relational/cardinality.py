@@ -8,7 +8,9 @@ back off to a coarser grouping (the most informative attribute alone), then to t
 distribution, so unseen or rare attribute combinations still get a sensible count.
 
 The attributes are chosen by how much of the count variance they explain (eta squared),
-so a premium tier with more orders is found and kept without being named. Everything is
+so a premium tier with more orders is found and kept without being named. Draws are stratified
+(one per equal-probability slice of each group's distribution), so the total number of children
+stays close to what the parents imply even when parents are few. Everything is
 plain data: :meth:`CardinalityModel.to_dict` is JSON-serialisable.
 """
 
@@ -296,7 +298,7 @@ class CardinalityModel:
             level, key = names[gid]
             values, probs = self.levels_[level][key]
             rows = np.flatnonzero(group == gid)
-            out[rows] = rng.choice(np.asarray(values, dtype=np.int64), size=rows.size, p=np.asarray(probs))
+            out[rows] = _stratified_draw(np.asarray(values, dtype=np.int64), np.asarray(probs), rows.size, rng)
         return out
 
     # ------------------------------------------------------------------ persistence
@@ -332,6 +334,21 @@ class CardinalityModel:
                                      f"{len(model.features_)} features.")
         model.fitted_ = True
         return model
+
+
+def _stratified_draw(values: np.ndarray, probs: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` draws from a discrete distribution, one per equal-probability stratum, shuffled.
+
+    Each draw's uniform comes from its own slice ``[i/size, (i+1)/size)``, so the draws cover the
+    distribution evenly: drawing as many counts as there were real parents reproduces the real
+    counts (and their total) instead of an i.i.d. sample whose total can swing widely when the
+    parents are few (16 airlines, 12 regions).
+    """
+    cdf = np.cumsum(probs)
+    cdf[-1] = 1.0
+    uniforms = (np.arange(size) + rng.random(size)) / size
+    picks = values[np.minimum(np.searchsorted(cdf, uniforms, side="right"), values.size - 1)]
+    return picks[rng.permutation(size)]
 
 
 def _join(columns: list[np.ndarray], n: int) -> np.ndarray:

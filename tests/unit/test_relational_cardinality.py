@@ -84,3 +84,15 @@ def test_count_ks_and_rescale() -> None:
     scaled = rescale_counts(np.array([1, 3, 0, 6]), 25, rng)
     assert scaled.sum() == 25 and scaled[2] == 0 and scaled[3] >= scaled[1] >= scaled[0]
     assert rescale_counts(np.zeros(4, dtype=int), 6, rng).sum() == 6
+
+
+def test_few_parents_get_the_real_counts_back() -> None:
+    # 16 airlines with very unequal flight counts: an i.i.d. draw could double or halve the total;
+    # stratified draws give back the same multiset of counts.
+    counts = np.array([18_000, 54_000, 700, 54_600, 48_100, 32, 14_000, 600, 12_200, 58_600,
+                       5_100, 20, 342, 32_700, 601, 2_000])
+    frame = pd.DataFrame({"name": [f"airline {i}" for i in range(16)]})
+    model = CardinalityModel().fit(frame, counts, sdtypes={"name": "categorical"})
+    for seed in range(3):
+        drawn = model.sample(frame, np.random.default_rng(seed))
+        np.testing.assert_array_equal(np.sort(drawn), np.sort(counts))

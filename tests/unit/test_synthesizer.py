@@ -332,3 +332,19 @@ def test_bad_inputs_raise_typed_errors(tmp_path: Path) -> None:
         synth.fit({"customers": tmp_path / "nope.csv", "orders": tmp_path / "nope.parquet"})
     with pytest.raises(SchemaError, match="format"):
         synth.fit({"customers": tmp_path / "x.xlsx", "orders": tmp_path / "y.json"})
+
+
+@pytest.mark.slow
+def test_parent_child_correlation_survives_the_join() -> None:
+    """Premium customers' orders are ~3x larger in the real data: the child model sees the tier as context."""
+    data = shop_data(seed=4, n_customers=400)
+    data = {"customers": data["customers"], "orders": data["orders"].drop(columns=["referrer_id", "created_at"])}
+    synth = Synthesizer(_two_tables(), seed=0, embedding_dim=32, generator_dim=(64, 64),
+                        discriminator_dim=(64, 64), pac=5, max_modes=3, device="cpu")
+    synth.fit(data, epochs=150, batch_size=100, progress_bar=False)
+    out = synth.sample(seed=0)
+    joined = out["orders"].merge(out["customers"], on="customer_id")
+    means = joined.groupby("tier")["amount"].mean()
+    real = data["orders"].merge(data["customers"], on="customer_id").groupby("tier")["amount"].mean()
+    assert real["premium"] > 2.5 * real["basic"]
+    assert means["premium"] > 1.8 * means["basic"]

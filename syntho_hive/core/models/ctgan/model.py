@@ -56,8 +56,10 @@ _log = get_logger(__name__)
 _HYPER_PARAMETERS = ("embedding_dim", "generator_dim", "discriminator_dim", "generator_lr",
                      "discriminator_lr", "weight_decay", "batch_size", "epochs", "pac",
                      "discriminator_steps", "log_frequency", "max_modes")
-#: Rows generated per forward pass when sampling.
-_SAMPLE_CHUNK = 20_000
+#: Rows generated per forward pass when sampling (small enough to stay in CPU caches).
+_SAMPLE_CHUNK = 4_096
+#: Samples larger than this show a progress bar (when ``progress_bar``).
+_PROGRESS_ROWS = 200_000
 #: Rounds of generate-and-reject before giving up on conditions / constraints.
 _MAX_ROUNDS = 25
 #: Most rows held out for validation when ``checkpoint_dir`` is given.
@@ -602,7 +604,7 @@ class CTGAN(ConditionalGenerativeModel):
         sampler, generator = self._sampler, self.generator_
         pieces: list[torch.Tensor] = []
         starts = range(0, count, _SAMPLE_CHUNK)
-        chunks = progress(starts, enabled=progress_bar and count > 10 * _SAMPLE_CHUNK, desc="Sampling",
+        chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
                           total=len(starts), unit="chunk")
         was_training = generator.training
         generator.eval()

@@ -32,7 +32,7 @@ class Residual(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return ``cat([relu(bn(fc(x))), x], dim=1)``."""
-        return torch.cat([torch.relu(self.bn(self.fc(x))), x], dim=1)
+        return torch.cat([self.bn(self.fc(x)).relu_(), x], dim=1)
 
 
 class Generator(nn.Module):

@@ -85,11 +85,11 @@ class TabularAR(ConditionalGenerativeModel):
         >>> model.sample(1000, seed=1, conditions={"sex": "Female"})
     """
 
-    def __init__(self, metadata: Metadata | None = None, *, hidden_dim: int = 128, n_layers: int = 1,
+    def __init__(self, metadata: Metadata | None = None, *, hidden_dim: int = 64, n_layers: int = 1,
                  dropout: float = 0.0, learning_rate: float = 3e-3, weight_decay: float = 1e-5,
                  batch_size: int | None = None, max_epochs: int = 100, patience: int = 4,
                  validation_fraction: float = 0.1, max_training_time: float | None = None,
-                 fixed_order_share: float = 0.5, rare_threshold: int = 5, rare_strategy: str = "sample",
+                 fixed_order_share: float = 0.8, rare_threshold: int = 5, rare_strategy: str = "sample",
                  max_bins: int = 100, tail_quantile: float = 0.001) -> None:
         self.metadata = metadata
         self.hidden_dim = hidden_dim
@@ -479,7 +479,7 @@ class TabularAR(ConditionalGenerativeModel):
             raise GenerationError(f"impute() data is missing column(s) {missing}; pass every training column.")
         rows = len(data)
         original = data[self.columns_].reset_index(drop=True)
-        if rows == 0:
+        if rows == 0 or self.network_ is None:  # nothing modelled: only id columns, left as they are
             return data.copy()
         ctx_codes = self._context_codes(rows, context)
         frame = self.constraint_engine_.transform(original) if self.constraint_engine_ is not None else original

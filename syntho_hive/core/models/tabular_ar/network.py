@@ -46,7 +46,7 @@ class ARNetwork(nn.Module):
     """
 
     def __init__(self, cardinalities: Sequence[int], context_cardinalities: Sequence[int] = (), *,
-                 hidden_dim: int = 128, n_layers: int = 1, generator: torch.Generator | None = None) -> None:
+                 hidden_dim: int = 64, n_layers: int = 1, generator: torch.Generator | None = None) -> None:
         super().__init__()
         cards = [int(c) for c in cardinalities]
         ctx_cards = [int(c) for c in context_cardinalities]
@@ -135,11 +135,14 @@ class ARNetwork(nn.Module):
             nll = nll + F.cross_entropy(logits, codes[:, t], reduction="none")
         return nll
 
-    def step_logits(self, target: int, summed: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+    def step_logits(self, target: int, summed: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         """Logits ``(rows, cardinality)`` of sub-column ``target`` given the summed visible embeddings."""
-        h = F.relu(self.norm(summed + self.target[target] + context))
+        z = summed + self.target[target]
+        if context is not None:
+            z += context
+        h = torch.relu_(self.norm(z))
         for layer in range(self.n_layers):
-            h = h + F.relu(torch.addmm(self.b_hidden[layer, target], h, self.w_hidden[layer, target]))
+            h += torch.relu_(torch.addmm(self.b_hidden[layer, target], h, self.w_hidden[layer, target]))
         return torch.addmm(self.b_out[target], h, self.w_out[target])
 
     def token_embedding(self, target: int, tokens: torch.Tensor) -> torch.Tensor:

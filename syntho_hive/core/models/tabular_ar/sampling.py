@@ -16,12 +16,13 @@ from syntho_hive.core.models.tabular_ar.network import ARNetwork
 
 __all__ = ["generate_tokens"]
 
-_CHUNK = 65_536
+_CHUNK = 8_192  # rows per pass: activations stay in cache
 
 
 def _draw(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    probs = torch.softmax(logits, dim=1)
-    cdf = probs.cumsum(dim=1)
+    """Inverse-CDF draw from unnormalised ``exp(logits)`` (one uniform per row)."""
+    weights = (logits - logits.max(dim=1, keepdim=True).values).exp_()
+    cdf = weights.cumsum(dim=1)
     u = torch.rand((logits.shape[0], 1), generator=generator, dtype=cdf.dtype) * cdf[:, -1:]
     return torch.searchsorted(cdf, u).squeeze(1).clamp_(max=logits.shape[1] - 1)
 
@@ -56,9 +57,10 @@ def generate_tokens(net: ARNetwork, rows: int, generator: torch.Generator, *,
     for start in range(0, rows, _CHUNK):
         stop = min(rows, start + _CHUNK)
         size = stop - start
-        ctx = net.context_vector(context_codes[start:stop] if context_codes is not None else None, size)
+        ctx = (net.context_vector(context_codes[start:stop], size)
+               if context_codes is not None and net.context_cardinalities else None)
         out = torch.zeros((size, net.n_sub), dtype=torch.long)
-        summed = ctx.new_zeros((size, net.hidden_dim))
+        summed = net.target.new_zeros((size, net.hidden_dim))
         known = known_mask[start:stop] if known_mask is not None else None
         if known is not None:
             codes = known_codes[start:stop]

@@ -50,7 +50,7 @@ class TrainingConfig:
     patience: int = 4
     validation_fraction: float = 0.1
     max_training_time: float | None = None
-    fixed_order_share: float = 0.5
+    fixed_order_share: float = 0.8
     dropout: float = 0.0
 
 
