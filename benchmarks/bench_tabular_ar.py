@@ -58,7 +58,8 @@ def stage_ours(args: argparse.Namespace) -> dict:
 
     train, _ = load_split(args.data, args.split_seed)
     started = time.perf_counter()
-    model = TabularAR(max_training_time=args.max_training_time).fit(train, seed=args.seed, progress_bar=False)
+    model = TabularAR(max_training_time=args.max_training_time, **json.loads(args.model_kwargs)).fit(
+        train, seed=args.seed, progress_bar=False)
     train_s = time.perf_counter() - started
     started = time.perf_counter()
     synthetic = model.sample(len(train), seed=args.seed + 1)
@@ -138,7 +139,7 @@ def run_stage(python: Path | str, stage: str, args: argparse.Namespace, *, side:
     command = [str(python), str(Path(__file__).resolve()), "--stage", stage, "--side", side or stage,
                "--data", str(args.data), "--workdir", str(args.workdir), "--seed", str(args.seed),
                "--split-seed", str(args.split_seed), "--speed-rows", str(args.speed_rows),
-               "--stage-out", str(out), "--threads", str(args.threads)]
+               "--stage-out", str(out), "--threads", str(args.threads), "--model-kwargs", args.model_kwargs]
     if args.max_training_time:
         command += ["--max-training-time", str(args.max_training_time)]
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument("--speed-rows", type=int, default=100_000)
     parser.add_argument("--max-training-time", type=float, default=None,
                         help="TabularAR training budget in seconds (default: early stopping only)")
+    parser.add_argument("--model-kwargs", default="{}", help='extra TabularAR parameters as JSON, e.g. \'{"hidden_dim": 96}\'')
     parser.add_argument("--threads", type=int, default=0, help="torch threads for ours (0: torch default)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "output" / "tabular_ar")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default: WORKDIR/results.json)")

@@ -8,6 +8,9 @@ A checkpoint is a directory::
     context_transformer.joblib   the fitted parent-context transformer, or None
     embedding_layers.joblib      the conditional-vector layout the networks were trained with
     data_column_info.joblib      the transformer's output spans (list of ColumnSpans)
+    reference_profile.json       privacy-safe reference of the training marginals (quantile
+                                 sketches, category counts) for the sampling quality gates, or
+                                 ``null``; optional: checkpoints saved before it existed lack it
     metadata.json                manifest: format, version, model, hyper-parameters, column
                                  schema, seed, saved_at, and size + SHA-256 of every other file
 
@@ -61,11 +64,15 @@ class CheckpointFiles:
     CONTEXT_TRANSFORMER = "context_transformer.joblib"
     EMBEDDING_LAYERS = "embedding_layers.joblib"
     DATA_COLUMN_INFO = "data_column_info.joblib"
+    REFERENCE_PROFILE = "reference_profile.json"
     METADATA = "metadata.json"
 
     TORCH: tuple[str, ...] = (GENERATOR, DISCRIMINATOR)
     PICKLES: tuple[str, ...] = (TRANSFORMER, CONTEXT_TRANSFORMER, EMBEDDING_LAYERS, DATA_COLUMN_INFO)
-    PAYLOAD: tuple[str, ...] = TORCH + PICKLES
+    JSON: tuple[str, ...] = (REFERENCE_PROFILE,)
+    #: Payload files that older checkpoints may lack (skipped on load when the manifest does not list them).
+    OPTIONAL: tuple[str, ...] = (REFERENCE_PROFILE,)
+    PAYLOAD: tuple[str, ...] = TORCH + PICKLES + JSON
     ALL: tuple[str, ...] = PAYLOAD + (METADATA,)
 
 
@@ -86,6 +93,10 @@ class Checkpoint:
         model: Name of the model class that wrote the checkpoint.
         version: SynthoHive version that wrote it (filled in on save / from the manifest).
         saved_at: ISO-8601 UTC timestamp (filled in on save / from the manifest).
+        extra: JSON-serialisable extra manifest entries.
+        reference_profile: JSON-serialisable reference of the training marginals
+            (:meth:`syntho_hive.core.quality.MarginalProfile.to_dict`), or ``None`` (also for
+            checkpoints saved before profiles existed).
     """
 
     generator_state: Mapping[str, torch.Tensor]
@@ -101,6 +112,7 @@ class Checkpoint:
     version: str = ""
     saved_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    reference_profile: dict[str, Any] | None = None
 
 
 def running_version() -> str:
@@ -160,6 +172,8 @@ def _write_all(checkpoint: Checkpoint, directory: Path) -> dict[str, Any]:
     _write_pickle(checkpoint.context_transformer, directory / CheckpointFiles.CONTEXT_TRANSFORMER)
     _write_pickle(checkpoint.embedding_layers, directory / CheckpointFiles.EMBEDDING_LAYERS)
     _write_pickle(checkpoint.data_column_info, directory / CheckpointFiles.DATA_COLUMN_INFO)
+    (directory / CheckpointFiles.REFERENCE_PROFILE).write_text(
+        json.dumps(checkpoint.reference_profile, allow_nan=False), encoding="utf-8")
     files = {
         name: {"sha256": _sha256(directory / name), "bytes": (directory / name).stat().st_size}
         for name in CheckpointFiles.PAYLOAD
@@ -363,6 +377,8 @@ def _verify_files(directory: Path, manifest: Mapping[str, Any],
                   payload: list[str] | tuple[str, ...] = CheckpointFiles.PAYLOAD) -> None:
     files = manifest["files"]
     for name in payload:
+        if name in CheckpointFiles.OPTIONAL and isinstance(files, Mapping) and name not in files:
+            continue  # saved before this file existed
         file_path = directory / name
         if not file_path.is_file():
             raise SerializationError(f"Checkpoint {directory} is missing file {name}; the checkpoint is "
@@ -402,6 +418,25 @@ def _read_pickle(path: Path) -> Any:
                                  f"({type(exc).__name__}: {exc}); save the model again.") from exc
 
 
+def _read_json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SerializationError(f"Checkpoint file {path} is corrupt and cannot be read (invalid JSON: "
+                                 f"{exc}); save the model again.") from exc
+
+
+def _read_optional_profile(directory: Path, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The reference profile, or ``None`` when the checkpoint has none (older checkpoint or ``null``)."""
+    if CheckpointFiles.REFERENCE_PROFILE not in manifest["files"]:
+        return None
+    profile = _read_json_file(directory / CheckpointFiles.REFERENCE_PROFILE)
+    if profile is not None and not isinstance(profile, dict):
+        raise SerializationError(f"Checkpoint file {directory / CheckpointFiles.REFERENCE_PROFILE} does not "
+                                 "hold a reference profile; save the model again.")
+    return profile
+
+
 def load_checkpoint(path: str | Path, *, map_location: torch.device | str = "cpu") -> Checkpoint:
     """Read and verify a checkpoint directory.
 
@@ -439,6 +474,7 @@ def load_checkpoint(path: str | Path, *, map_location: torch.device | str = "cpu
         version=version,
         saved_at=str(manifest.get("saved_at", "")),
         extra=dict(manifest.get("extra") or {}),
+        reference_profile=_read_optional_profile(directory, manifest),
     )
     _log.info("checkpoint_loaded", path=str(directory), model=checkpoint.model, version=version)
     return checkpoint

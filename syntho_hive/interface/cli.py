@@ -1,10 +1,13 @@
-"""The ``synthohive`` command line: ``fit``, ``sample`` and ``demo``.
+"""The ``synthohive`` command line: ``fit``, ``sample``, ``report`` and ``demo``.
 
 Usage::
 
     synthohive fit DATA.csv|DATA.parquet --output CHECKPOINT_DIR [--metadata META.yaml|.json]
         [--table NAME] [--epochs N] [--batch-size N] [--seed N] [--overwrite] [--no-progress]
     synthohive sample CHECKPOINT_DIR --rows N --output OUT.csv|OUT.parquet [--seed N] [--overwrite]
+    synthohive report REAL.csv|.parquet SYNTH.csv|.parquet --output REPORT.html [--metadata META.yaml]
+        [--table NAME] [--target COLUMN] [--holdout HOLDOUT.csv] [--include-samples] [--seed N]
+        [--overwrite]
     synthohive demo [--output-dir DIR] [--epochs N] [--rows N] [--seed N]
     synthohive --version
 
@@ -99,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the ``synthohive`` argument parser (exposed for documentation and tests).
 
     Returns:
-        The top-level parser with the ``fit``, ``sample`` and ``demo`` sub-commands.
+        The top-level parser with the ``fit``, ``sample``, ``report`` and ``demo`` sub-commands.
     """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -150,6 +153,35 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed for reproducible rows (default: random)")
     sample.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     sample.set_defaults(handler=_cmd_sample)
+
+    report = commands.add_parser(
+        "report", parents=[common], help="score synthetic data against real data; write an HTML + JSON report",
+        description=(
+            "Measure how faithful, useful and private SYNTH is with respect to REAL (column shapes, column "
+            "pair trends, detection AUC, ML efficacy with --target, privacy) and write a self-contained "
+            "HTML report plus a JSON file with the same numbers beside it (REPORT.json). Real rows are "
+            "left out of the report unless --include-samples is given."
+        ),
+    )
+    report.add_argument("real", metavar="REAL", type=Path, help="real table: .csv[.gz] or .parquet")
+    report.add_argument("synthetic", metavar="SYNTH", type=Path, help="synthetic table: .csv[.gz] or .parquet")
+    report.add_argument("--output", "-o", required=True, type=Path, metavar="REPORT.html",
+                        help="HTML report to write (the JSON goes beside it, with suffix .json)")
+    report.add_argument("--metadata", "-m", type=Path, metavar="FILE",
+                        help="metadata file (.yaml, .yml or .json); sdtypes are detected when omitted")
+    report.add_argument("--table", metavar="NAME",
+                        help="table of the metadata that REAL describes (needed when it has several)")
+    report.add_argument("--target", metavar="COLUMN",
+                        help="column to predict for the ML-efficacy score (skipped when omitted)")
+    report.add_argument("--holdout", type=Path, metavar="FILE",
+                        help="real rows the generator never saw (.csv/.parquet): enables the DCR share "
+                             "and an unbiased ML-efficacy test set")
+    report.add_argument("--include-samples", action="store_true",
+                        help="include the first real and synthetic rows in the report (off: no real row is shown)")
+    report.add_argument("--seed", type=_seed, metavar="N", default=0,
+                        help="seed for the metrics' samples and models (default: 0)")
+    report.add_argument("--overwrite", action="store_true", help="replace REPORT.html / REPORT.json if they exist")
+    report.set_defaults(handler=_cmd_report)
 
     demo = commands.add_parser(
         "demo", parents=[common],
@@ -316,6 +348,77 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_metadata(path: Path, table: str | None) -> Any:
+    """Read a metadata file and narrow it to one table (``--table``, or its only table)."""
+    from syntho_hive.core.metadata import Metadata
+
+    if not path.is_file():
+        raise CLIInputError(f"Metadata file not found: {path}")
+    metadata = Metadata.load(path)
+    if table is None:
+        if len(metadata.tables) > 1:
+            raise CLIInputError(f"Metadata file {path} describes {len(metadata.tables)} tables "
+                                f"({', '.join(sorted(metadata.tables))}); choose one with --table NAME.")
+        return metadata
+    if table not in metadata.tables:
+        raise CLIInputError(f"--table {table!r} is not in metadata file {path}; its tables: "
+                            f"{', '.join(sorted(metadata.tables))}.")
+    return Metadata(tables={table: metadata.tables[table]})
+
+
+def _format_score(value: float | None, *, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    output: Path = args.output
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise CLIInputError(f"--output {output} must be an .html file (the JSON is written beside it).")
+    json_path = output.with_suffix(".json")
+    for path in (output, json_path):
+        if path.exists() and not args.overwrite:
+            raise CLIInputError(f"Output file {path} already exists; pass --overwrite to replace it.")
+        if path.is_dir():
+            raise CLIInputError(f"Output path {path} is a directory; give a file name.")
+    if not output.parent.is_dir():
+        raise CLIInputError(f"Output directory {output.parent} does not exist; create it first.")
+    if args.table is not None and args.metadata is None:
+        raise CLIInputError("--table needs --metadata (it picks a table of the metadata file).")
+    metadata = _load_metadata(args.metadata, args.table) if args.metadata is not None else None
+    real = _read_table(args.real)
+    synthetic = _read_table(args.synthetic)
+    holdout = _read_table(args.holdout) if args.holdout is not None else None
+    if args.target is not None and args.target not in real.columns:
+        raise CLIInputError(f"--target {args.target!r} is not a column of {args.real}; its columns: "
+                            f"{', '.join(map(str, real.columns))}.")
+
+    from syntho_hive.validation import ValidationReport
+
+    started = time.perf_counter()
+    report = ValidationReport()
+    html_path = report.generate(real, synthetic, output, metadata, include_samples=args.include_samples,
+                                holdout=holdout, target=args.target, seed=args.seed)
+    elapsed = time.perf_counter() - started
+    result = report.result
+    print(f"evaluated {_plural(len(synthetic), 'synthetic row')} against {_plural(len(real), 'real row')} "
+          f"in {elapsed:.1f} s")
+    print(f"  overall quality     {_format_score(result.overall)}  (column shapes and pair trends; 1.00 = same)")
+    print(f"  column shapes       {_format_score(result.column_shapes)}")
+    print(f"  column pair trends  {_format_score(result.column_pair_trends)}")
+    print(f"  detection AUC       {_format_score(result.detection_auc)}  (0.50 = indistinguishable)")
+    print(f"  ML efficacy         {_format_score(result.ml_efficacy)}"
+          + ("  (synthetic / real model score)" if result.ml_efficacy is not None else "  (pass --target)"))
+    privacy = result.privacy
+    if privacy is not None:
+        print(f"  exact copies        {_format_score(privacy.exact_copy_rate, digits=4)}  (share of synthetic "
+              "rows equal to a real row)")
+        if privacy.dcr_share_closer_to_training is not None:
+            print(f"  DCR share           {_format_score(privacy.dcr_share_closer_to_training)}  "
+                  "(closer to training than holdout; 0.50 ideal)")
+    print(f"report written to {html_path} and {json_path}")
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from syntho_hive.core.metadata.detect import detect_sdtype
     from syntho_hive.datasets import load_adult_sample
@@ -421,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help / --version: argparse printed and asked to exit
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     if getattr(args, "handler", None) is None:
-        print(f"error: choose a command: fit, sample or demo (see '{PROG} --help')", file=sys.stderr)
+        print(f"error: choose a command: fit, sample, report or demo (see '{PROG} --help')", file=sys.stderr)
         return EXIT_USAGE
     debug = bool(getattr(args, "debug", False))
     verbose = bool(getattr(args, "verbose", False))

@@ -244,3 +244,14 @@ def test_temperature_sharpens_the_distribution(model: TabularAR) -> None:
     cold = model.sample(2000, seed=6, temperature=0.3)["city"].value_counts(normalize=True)
     warm = model.sample(2000, seed=6)["city"].value_counts(normalize=True)
     assert cold.iloc[0] > warm.iloc[0]
+
+
+def test_checkpoint_dir_keeps_metrics_and_a_loadable_final_checkpoint(tmp_path: Path) -> None:
+    data = make_customers(120, seed=9)
+    model = TabularAR(hidden_dim=16, max_epochs=2, batch_size=64).fit(data, seed=0, progress_bar=False,
+                                                                     checkpoint_dir=tmp_path)
+    metrics = pd.read_csv(tmp_path / "training_metrics.csv")
+    assert list(metrics.columns) == ["epoch", "train_loss", "val_loss", "lr", "seconds"]
+    assert len(metrics) == len(model.history_) == 2 and np.isfinite(metrics["val_loss"]).all()
+    restored = TabularAR().load(tmp_path / "final_checkpoint")
+    pd.testing.assert_frame_equal(restored.sample(20, seed=1), model.sample(20, seed=1))

@@ -8,6 +8,8 @@ Pipeline::
     sample: noise + conditional vector (+ parent context) -> generator -> tanh / hard one-hot
             -> DataTransformer.inverse_transform -> ConstraintEngine.reverse_transform
             -> resample rows that fail conditions or constraints -> exactly ``num_rows`` rows
+            -> column-shape scores against the training marginals (``sample_quality`` event,
+               optional ``return_metrics`` / ``quality_threshold`` gate)
 
 All randomness comes from local generators derived from the seed (``syntho_hive._random``):
 the same seed gives bit-identical output across runs and processes on the same device.
@@ -38,6 +40,14 @@ from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
 from syntho_hive.core.models.ctgan.losses import condition_loss, gradient_penalty, wasserstein_critic_loss
 from syntho_hive.core.models.ctgan.networks import Discriminator, Generator, build
+from syntho_hive.core.quality import (
+    MarginalProfile,
+    SampleQuality,
+    apply_quality_gate,
+    check_gate_arguments,
+    column_shape_scores,
+    overall_column_shape,
+)
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
     ConstraintViolationError,
@@ -172,6 +182,7 @@ class CTGAN(ConditionalGenerativeModel):
         self.discriminator_: Discriminator | None = None
         self.device_: torch.device | None = None
         self.history_: list[dict[str, float]] = []
+        self.reference_profile_: MarginalProfile | None = None
         self._sampler: ConditionalSampler | None = None
         self._activation: SpanActivation | None = None
         self._fitted = False
@@ -318,6 +329,7 @@ class CTGAN(ConditionalGenerativeModel):
         self.transformer_ = transformer
         self.output_info_ = list(transformer.output_info_)
         self.columns_ = [str(c) for c in data.columns]
+        self.reference_profile_ = MarginalProfile.from_frame(data, self._column_sdtypes(data))
         self.layout_ = ConditionalLayout.from_output_info(self.output_info_, matrix)
         ctx_tensor = None
         if context is not None:
@@ -330,6 +342,16 @@ class CTGAN(ConditionalGenerativeModel):
         self._activation = SpanActivation(self.output_info_, self.device_)
         mat = torch.as_tensor(np.ascontiguousarray(matrix, dtype=np.float32), device=self.device_)
         return _TrainingData(mat, ctx_tensor)
+
+    def _column_sdtypes(self, data: pd.DataFrame) -> dict[str, str]:
+        """Semantic type of every training column: declared, else the transformer's, else detected."""
+        from syntho_hive.core.metadata.detect import detect_sdtype
+
+        declared: dict[str, Any] = dict(self.table_.columns) if self.table_ is not None else {}
+        declared.update({c: "id" for c in (self.table_.key_columns if self.table_ is not None else [])})
+        learned = self.transformer_.sdtypes_ if self.transformer_ is not None else {}
+        return {str(c): str(declared.get(c) or learned.get(c) or detect_sdtype(data[c], str(c)))
+                for c in data.columns}
 
     def _split_validation(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int,
                           fraction: float) -> tuple[tuple[pd.DataFrame, pd.DataFrame | None], torch.Tensor]:
@@ -480,8 +502,6 @@ class CTGAN(ConditionalGenerativeModel):
 
     def _validation_score(self, validation: tuple[pd.DataFrame, pd.DataFrame | None], seed: int,
                           epoch: int) -> float:
-        from syntho_hive.validation.column_shapes import column_shape_scores, overall_column_shape
-
         real, ctx = validation
         synthetic = self._sample_frame(len(real), ctx, seed=child_seed(seed, "validation", epoch),
                                        conditions=None, enforce_constraints=False, progress_bar=False)
@@ -493,8 +513,13 @@ class CTGAN(ConditionalGenerativeModel):
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
                conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
-               progress_bar: bool = True, **kwargs: Any) -> pd.DataFrame:
+               progress_bar: bool = True, return_metrics: bool = False, quality_threshold: float | None = None,
+               **kwargs: Any) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:
         """Generate ``num_rows`` synthetic rows.
+
+        Every call scores each generated column against the training marginals kept at ``fit``
+        (column shapes: ``1 - KS`` / ``1 - TVD`` with nulls, see :mod:`syntho_hive.core.quality`)
+        and logs them as a ``sample_quality`` event (``column_scores``, ``overall``).
 
         Args:
             num_rows: Number of rows (positive).
@@ -509,15 +534,22 @@ class CTGAN(ConditionalGenerativeModel):
                 possible and the rest kept).
             progress_bar: Show a tqdm bar over generation chunks (only for samples of more than
                 200,000 rows).
+            return_metrics: Return ``(data, metrics)`` where ``metrics`` is a
+                :class:`~syntho_hive.core.quality.SampleQuality` (``column_shapes``, ``overall``).
+            quality_threshold: Raise :class:`QualityError` (nothing is returned) when any column's
+                shape score is below this value, e.g. ``0.85``.
 
         Returns:
-            A DataFrame with the training columns, in order, and a fresh ``RangeIndex``.
+            A DataFrame with the training columns, in order, and a fresh ``RangeIndex``; with
+            ``return_metrics``, the tuple ``(data, metrics)``.
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
             GenerationError: ``num_rows <= 0``, wrong context, unknown condition column/value,
-                or conditions that cannot be met.
+                conditions that cannot be met, a bad ``return_metrics`` / ``quality_threshold``, or
+                either of them on a model loaded from a checkpoint saved without a reference profile.
             ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
+            QualityError: A column scored below ``quality_threshold`` (``failures``: ``{column: score}``).
         """
         if kwargs:
             raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(kwargs))}.")
@@ -528,11 +560,14 @@ class CTGAN(ConditionalGenerativeModel):
             seed = resolve_seed(seed)
         except ValueError as exc:
             raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
+        check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         started = time.perf_counter()
         frame = self._sample_frame(int(num_rows), context, seed=seed, conditions=conditions,
                                    enforce_constraints=enforce_constraints, progress_bar=progress_bar)
         _log.info("sampling_complete", rows=int(num_rows), seconds=round(time.perf_counter() - started, 3))
-        return frame
+        return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
+                                  quality_threshold=quality_threshold, model=type(self).__name__,
+                                  table=self.table_.name if self.table_ is not None else None)
 
     def _check_context(self, num_rows: int, context: pd.DataFrame | None) -> torch.Tensor | None:
         if self.context_transformer_ is None:
@@ -747,6 +782,7 @@ class CTGAN(ConditionalGenerativeModel):
             column_schema=schema,
             seed=self.seed_,
             model=type(self).__name__,
+            reference_profile=self.reference_profile_.to_dict() if self.reference_profile_ is not None else None,
         )
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -820,6 +856,11 @@ class CTGAN(ConditionalGenerativeModel):
         self.layout_ = layout
         self.columns_ = list(checkpoint.column_schema["columns"])
         self.seed_ = checkpoint.seed
+        profile = checkpoint.reference_profile
+        try:
+            self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
+        except SerializationError as exc:
+            raise SerializationError(f"Checkpoint {path}: {exc}") from exc
         self._build_networks(None, initialise=False)
         try:
             self.generator_.load_state_dict(checkpoint.generator_state)
