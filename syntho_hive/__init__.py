@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
         Metadata,
         TableConfig,
     )
-    from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel, TabularAR
+    from syntho_hive.core.models import CTGAN, TVAE, ConditionalGenerativeModel, TabularAR
     from syntho_hive.interface.synthesizer import Synthesizer
 
 _LAZY: dict[str, str] = {
@@ -46,6 +46,7 @@ _LAZY: dict[str, str] = {
     "ConditionalGenerativeModel": "syntho_hive.core.models.base",
     "CTGAN": "syntho_hive.core.models.ctgan",
     "TabularAR": "syntho_hive.core.models.tabular_ar",
+    "TVAE": "syntho_hive.core.models.tvae",
     "Synthesizer": "syntho_hive.interface.synthesizer",
 }
 
@@ -60,6 +61,7 @@ __all__ = [
     "ConditionalGenerativeModel",
     "CTGAN",
     "TabularAR",
+    "TVAE",
     "Synthesizer",
     "SynthoHiveError",
     "SchemaError",

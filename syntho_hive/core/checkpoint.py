@@ -14,6 +14,12 @@ A checkpoint is a directory::
     metadata.json                manifest: format, version, model, hyper-parameters, column
                                  schema, seed, saved_at, and size + SHA-256 of every other file
 
+That is CTGAN's file list (:class:`CheckpointFiles`). Other models keep the same layout with
+their own list, through the generic helpers :func:`write_directory_atomically`,
+:func:`write_manifest` (``metadata.json`` with the checksums of exactly the files given) and
+:func:`verify_checkpoint`: TVAE writes ``encoder.pt`` / ``decoder.pt`` and no embedding layers
+(:data:`syntho_hive.core.models.tvae.model.TVAE_FILES`).
+
 Network weights are loaded with ``torch.load(..., weights_only=True)``.
 
 Warning:
@@ -48,7 +54,7 @@ from syntho_hive.exceptions import SerializationError
 
 __all__ = ["CheckpointFiles", "Checkpoint", "save_checkpoint", "load_checkpoint", "FORMAT_VERSION",
            "running_version", "write_directory_atomically", "write_manifest", "verify_checkpoint",
-           "read_state_dict"]
+           "read_state_dict", "write_state_dict", "write_pickle", "read_pickle"]
 
 _log = get_logger(__name__)
 
@@ -341,6 +347,28 @@ def read_state_dict(path: str | Path, map_location: torch.device | str = "cpu") 
         SerializationError: The file is unreadable or not a state dict.
     """
     return _read_torch(Path(path), map_location)
+
+
+def write_state_dict(state: Mapping[str, torch.Tensor], path: str | Path) -> None:
+    """Save a state dict (tensors moved to CPU) for :func:`read_state_dict`."""
+    _write_torch(state, Path(path))
+
+
+def write_pickle(obj: Any, path: str | Path) -> None:
+    """Pickle ``obj`` with joblib (for fitted transformers and span lists)."""
+    _write_pickle(obj, Path(path))
+
+
+def read_pickle(path: str | Path) -> Any:
+    """Unpickle a file written by :func:`write_pickle`.
+
+    Warning:
+        Unpickling can run arbitrary code: verify the checksums first and load only trusted files.
+
+    Raises:
+        SerializationError: The file cannot be unpickled.
+    """
+    return _read_pickle(Path(path))
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import syntho_hive
 
 PUBLIC_NAMES = {
     "__version__", "Metadata", "TableConfig", "Constraint", "Inequality", "FixedCombinations",
-    "DataTransformer", "ConditionalGenerativeModel", "CTGAN", "TabularAR", "Synthesizer", "SynthoHiveError", "SchemaError",
+    "DataTransformer", "ConditionalGenerativeModel", "CTGAN", "TabularAR", "TVAE", "Synthesizer", "SynthoHiveError", "SchemaError",
     "SchemaValidationError", "NotFittedError", "TrainingError", "SerializationError",
     "ConstraintViolationError", "GenerationError", "PrivacyError", "QualityError",
     "MissingDependencyError",

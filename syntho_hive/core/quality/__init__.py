@@ -5,8 +5,8 @@ builds the full metrics and reports on top of it (``validation -> core``, never 
 """
 
 from syntho_hive.core.quality.gates import SampleQuality, apply_quality_gate, check_gate_arguments, score_sample
-from syntho_hive.core.quality.profile import MarginalProfile
+from syntho_hive.core.quality.profile import MarginalProfile, profile_sdtypes
 from syntho_hive.core.quality.shapes import column_shape_scores, ks_complement, overall_column_shape, tv_complement
 
-__all__ = ["MarginalProfile", "SampleQuality", "apply_quality_gate", "check_gate_arguments", "score_sample",
-           "column_shape_scores", "overall_column_shape", "ks_complement", "tv_complement"]
+__all__ = ["MarginalProfile", "profile_sdtypes", "SampleQuality", "apply_quality_gate", "check_gate_arguments",
+           "score_sample", "column_shape_scores", "overall_column_shape", "ks_complement", "tv_complement"]

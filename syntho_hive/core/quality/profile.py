@@ -20,9 +20,9 @@ Scores against the sketch (:meth:`MarginalProfile.column_scores`) follow
 :mod:`syntho_hive.core.quality.shapes`: ``(1 - |null share difference|) * (1 - KS)`` for
 numerical/datetime columns and ``1 - TVD`` (missing values as a category) for discrete ones. The
 real CDF is the sketch's piecewise-linear interpolation (with jumps where quantiles tie, i.e. at
-values many records share), so the KS statistic differs from the one on the raw rows by at most
-about ``1 / K`` plus the interpolation error inside a quantile bin (below 0.01 with 1,001
-quantiles in practice).
+values many records share; a tie at either end is a point mass at the edge), so the KS statistic
+differs from the one on the raw rows by about ``1 / K`` plus the interpolation error inside a
+quantile bin (below 0.01 with 1,001 quantiles in practice).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from syntho_hive.core.quality.shapes import (
 )
 from syntho_hive.exceptions import SchemaError, SerializationError
 
-__all__ = ["MarginalProfile", "ContinuousMarginal", "DiscreteMarginal", "DEFAULT_QUANTILES",
+__all__ = ["MarginalProfile", "ContinuousMarginal", "DiscreteMarginal", "profile_sdtypes", "DEFAULT_QUANTILES",
            "PROFILE_FORMAT", "PROFILE_VERSION"]
 
 #: Most quantiles kept per numerical/datetime column.
@@ -53,6 +53,27 @@ DEFAULT_QUANTILES = 1_001
 _ROWS_PER_QUANTILE = 5
 PROFILE_FORMAT = "synthohive-marginal-profile"
 PROFILE_VERSION = 1
+
+
+def profile_sdtypes(data: pd.DataFrame, table: Any = None,
+                    learned: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Semantic type of every column of ``data`` for profiling: declared, else learned, else detected.
+
+    Args:
+        data: The training table.
+        table: Its :class:`~syntho_hive.core.metadata.schema.TableConfig` (declared sdtypes; key
+            columns count as ``id``), or ``None``.
+        learned: sdtypes the model's transformer used (e.g. ``DataTransformer.sdtypes_``).
+
+    Returns:
+        ``{column: sdtype}`` for every column of ``data``.
+    """
+    from syntho_hive.core.metadata.detect import detect_sdtype
+
+    declared: dict[str, Any] = dict(table.columns) if table is not None else {}
+    declared.update({c: "id" for c in (table.key_columns if table is not None else [])})
+    known = dict(learned or {})
+    return {str(c): str(declared.get(c) or known.get(c) or detect_sdtype(data[c], str(c))) for c in data.columns}
 
 
 def _quantile_sketch(values: np.ndarray, max_quantiles: int) -> np.ndarray:
@@ -79,6 +100,12 @@ def _sketch_ks(quantiles: np.ndarray, synthetic: np.ndarray) -> float:
     unique, first, counts = np.unique(quantiles, return_index=True, return_counts=True)
     p_low = probabilities[first]                 # CDF just below a (tied) quantile value
     p_high = probabilities[first + counts - 1]   # CDF at it
+    # A tie at either end is a point mass at the edge of the distribution (e.g. a constant or an
+    # integer minimum): the CDF reaches 0 just below it / 1 at it (error below 0.5 / K otherwise).
+    if counts[0] > 1:
+        p_low[0] = 0.0
+    if counts[-1] > 1:
+        p_high[-1] = 1.0
     ordered = np.sort(synthetic)
     points = np.concatenate([unique, ordered])
     m = ordered.size
@@ -188,7 +215,8 @@ class DiscreteMarginal:
         counts, missing = _category_counts(synthetic)
         real = pd.Series({**self.categories, MISSING: self.missing}, dtype=np.float64) / self.rows
         fake = pd.Series({**counts, MISSING: missing}, dtype=np.float64) / len(synthetic)
-        real, fake = real.align(fake, fill_value=0.0)
+        categories = real.index.union(fake.index, sort=False)
+        real, fake = real.reindex(categories, fill_value=0.0), fake.reindex(categories, fill_value=0.0)
         tvd = 0.5 * float(np.abs(real.to_numpy() - fake.to_numpy()).sum())
         return float(min(1.0, max(0.0, 1.0 - tvd)))
 

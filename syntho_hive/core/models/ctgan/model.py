@@ -31,10 +31,10 @@ import torch
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
 from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from syntho_hive.core.constraints import ConstraintEngine
-from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.models._tabular import TabularPipeline
+from syntho_hive.core.models._tabular import resolve_device as _resolve_device
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
@@ -47,13 +47,12 @@ from syntho_hive.core.quality import (
     check_gate_arguments,
     column_shape_scores,
     overall_column_shape,
+    profile_sdtypes,
 )
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
-    ConstraintViolationError,
     GenerationError,
     NotFittedError,
-    SchemaError,
     SerializationError,
     TrainingError,
 )
@@ -70,25 +69,9 @@ _HYPER_PARAMETERS = ("embedding_dim", "generator_dim", "discriminator_dim", "gen
 _SAMPLE_CHUNK = 4_096
 #: Samples larger than this show a progress bar (when ``progress_bar``).
 _PROGRESS_ROWS = 200_000
-#: Rounds of generate-and-reject before giving up on conditions / constraints.
-_MAX_ROUNDS = 25
 #: Most rows held out for validation when ``checkpoint_dir`` is given.
 _MAX_VALIDATION_ROWS = 5_000
 _METRICS_FILE = "training_metrics.csv"
-
-
-def _resolve_device(device: str | torch.device, error: type[Exception]) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; a CUDA device must be available."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise error(f"Invalid device {device!r}: use 'auto', 'cpu' or 'cuda[:N]'.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise error(f"device={device!r} was requested but CUDA is not available here; pass "
-                    "device='cpu' or device='auto'.")
-    return resolved
 
 
 def _adam(params: Any, lr: float, weight_decay: float) -> torch.optim.Adam:
@@ -120,7 +103,7 @@ class _TrainingData:
     context: torch.Tensor | None
 
 
-class CTGAN(ConditionalGenerativeModel):
+class CTGAN(TabularPipeline, ConditionalGenerativeModel):
     """Conditional tabular GAN with mode-specific normalisation and training-by-sampling.
 
     Args:
@@ -280,78 +263,19 @@ class CTGAN(ConditionalGenerativeModel):
         self._fitted = True
         return self
 
-    @staticmethod
-    def _check_training_input(data: Any, context: Any) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
-        if len(data) == 0 or data.shape[1] == 0:
-            raise TrainingError(f"Cannot fit CTGAN on an empty table ({data.shape[0]} rows, "
-                                f"{data.shape[1]} columns); pass the training rows.")
-        if context is not None:
-            if not isinstance(context, pd.DataFrame):
-                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
-            if len(context) != len(data):
-                raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
-                                    "parent-context row per training row.")
-            if context.shape[1] == 0:
-                raise TrainingError("context has no columns; pass context=None instead.")
-
-    def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
-        if self.metadata is None or not self.metadata.tables:
-            detected = Metadata.detect(data, table_name or "table")
-            return next(iter(detected.tables.values()))
-        if table_name is not None:
-            return self.metadata.get_table(table_name)
-        if len(self.metadata.tables) == 1:
-            return next(iter(self.metadata.tables.values()))
-        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
-                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
-
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table_name: str | None,
                  seed: int) -> _TrainingData:
-        """Fit constraints and transformers; return the training tensors."""
-        table = self._resolve_table(data, table_name)
-        engine = ConstraintEngine(table).fit(data)
-        reparam = engine.transform(data)
-        sdtypes: dict[str, Any] = {c: t for c, t in table.columns.items() if c in reparam.columns}
-        sdtypes.update(engine.derived_sdtypes)
-        sdtypes.update({c: "id" for c in table.key_columns if c in reparam.columns})
-        bounds = {**engine.bounds, **getattr(engine, "datetime_bounds", {})}
-        formats = {c: f for c, f in table.datetime_formats.items() if c in reparam.columns}
-        transformer = DataTransformer(max_modes=self.max_modes).fit(
-            reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
-        if transformer.output_dim_ == 0:
-            raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id "
-                                f"({list(data.columns)}); declare at least one non-id column.")
-        matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
-        self.table_ = table
-        self.constraint_engine_ = engine
-        self.transformer_ = transformer
-        self.output_info_ = list(transformer.output_info_)
-        self.columns_ = [str(c) for c in data.columns]
+        """Fit constraints and transformers (shared pipeline); return the training tensors."""
+        prepared = self._fit_pipeline(data, context, table_name, seed, self.max_modes)
         self.reference_profile_ = MarginalProfile.from_frame(data, self._column_sdtypes(data))
-        self.layout_ = ConditionalLayout.from_output_info(self.output_info_, matrix)
-        ctx_tensor = None
-        if context is not None:
-            self.context_columns_ = [str(c) for c in context.columns]
-            self.context_transformer_ = DataTransformer(max_modes=self.max_modes).fit(
-                context.reset_index(drop=True), seed=child_seed(seed, "context_transformer"))
-            ctx = self.context_transformer_.transform(
-                context.reset_index(drop=True), rng=numpy_generator(child_seed(seed, "context_transform")))
-            ctx_tensor = torch.as_tensor(np.ascontiguousarray(ctx, dtype=np.float32), device=self.device_)
+        self.layout_ = ConditionalLayout.from_output_info(self.output_info_, prepared.matrix)
         self._activation = SpanActivation(self.output_info_, self.device_)
-        mat = torch.as_tensor(np.ascontiguousarray(matrix, dtype=np.float32), device=self.device_)
-        return _TrainingData(mat, ctx_tensor)
+        matrix, ctx_tensor = prepared.tensors(self.device_)
+        return _TrainingData(matrix, ctx_tensor)
 
     def _column_sdtypes(self, data: pd.DataFrame) -> dict[str, str]:
         """Semantic type of every training column: declared, else the transformer's, else detected."""
-        from syntho_hive.core.metadata.detect import detect_sdtype
-
-        declared: dict[str, Any] = dict(self.table_.columns) if self.table_ is not None else {}
-        declared.update({c: "id" for c in (self.table_.key_columns if self.table_ is not None else [])})
-        learned = self.transformer_.sdtypes_ if self.transformer_ is not None else {}
-        return {str(c): str(declared.get(c) or learned.get(c) or detect_sdtype(data[c], str(c)))
-                for c in data.columns}
+        return profile_sdtypes(data, self.table_, self.transformer_.sdtypes_ if self.transformer_ is not None else None)
 
     def _split_validation(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int,
                           fraction: float) -> tuple[tuple[pd.DataFrame, pd.DataFrame | None], torch.Tensor]:
@@ -365,10 +289,6 @@ class CTGAN(ConditionalGenerativeModel):
         val_data = data.iloc[val_rows].reset_index(drop=True)
         val_ctx = context.iloc[val_rows].reset_index(drop=True) if context is not None else None
         return (val_data, val_ctx), torch.as_tensor(train_rows, device=self.device_)
-
-    @property
-    def _context_dim(self) -> int:
-        return int(self.context_transformer_.output_dim_) if self.context_transformer_ is not None else 0
 
     def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
         data_dim = sum(column.dim for column in self.output_info_)
@@ -569,70 +489,6 @@ class CTGAN(ConditionalGenerativeModel):
                                   quality_threshold=quality_threshold, model=type(self).__name__,
                                   table=self.table_.name if self.table_ is not None else None)
 
-    def _check_context(self, num_rows: int, context: pd.DataFrame | None) -> torch.Tensor | None:
-        if self.context_transformer_ is None:
-            if context is not None:
-                raise GenerationError("This model was fitted without parent context; call sample() "
-                                      "without context.")
-            return None
-        if context is None:
-            raise GenerationError(f"This model was fitted with parent context (columns "
-                                  f"{self.context_columns_}); pass context with one row per sampled row.")
-        if not isinstance(context, pd.DataFrame):
-            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
-        if len(context) != num_rows:
-            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass "
-                                  "exactly one context row per sampled row.")
-        missing = [c for c in self.context_columns_ if c not in context.columns]
-        if missing:
-            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with "
-                                  f"context columns {self.context_columns_}.")
-        return None
-
-    def _encode_context(self, context: pd.DataFrame, seed: int) -> torch.Tensor:
-        encoded = self.context_transformer_.transform(
-            context[self.context_columns_].reset_index(drop=True),
-            rng=numpy_generator(child_seed(seed, "sample", "context")))
-        return torch.as_tensor(np.ascontiguousarray(encoded, dtype=np.float32), device=self.device_)
-
-    def _resolve_conditions(self, conditions: Mapping[str, Any] | None) -> list[tuple[int, list[int]]]:
-        """Turn ``{column: value}`` into ``(discrete column, allowed categories)`` pairs.
-
-        A column merged into a fixed-combination joint column is conditioned through the
-        joint column's categories that contain the value.
-        """
-        if not conditions:
-            return []
-        if not isinstance(conditions, Mapping):
-            raise GenerationError(f"conditions must be a mapping {{column: value}}, got "
-                                  f"{type(conditions).__name__}.")
-        discrete = list(self.layout_.columns)
-        resolved: list[tuple[int, list[int]]] = []
-        for column, value in conditions.items():
-            if column in discrete:
-                _, category = self.transformer_.condition_index(column, value)
-                resolved.append((discrete.index(column), [int(category)]))
-                continue
-            joint = self._joint_column(column)
-            if joint is not None and joint in discrete:
-                labels = self.constraint_engine_.joint_labels_for(column, value)
-                if not labels:
-                    raise GenerationError(f"Unknown value {value!r} for condition column {column!r}: it never "
-                                          "occurs in the training data.")
-                categories = sorted({int(self.transformer_.condition_index(joint, label)[1]) for label in labels})
-                resolved.append((discrete.index(joint), categories))
-                continue
-            if column in self.columns_:
-                raise GenerationError(
-                    f"Cannot condition on column {column!r}: only discrete columns can be conditioned "
-                    f"on ({', '.join(map(repr, discrete)) or 'none in this model'}).")
-            raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
-        return resolved
-
-    def _joint_column(self, column: str) -> str | None:
-        finder = getattr(self.constraint_engine_, "joint_column_of", None)
-        return finder(column) if finder is not None else None
-
     def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
                   rng: torch.Generator, progress_bar: bool) -> torch.Tensor:
         """``count`` activated rows (tanh scalars, exact one-hot blocks)."""
@@ -672,105 +528,26 @@ class CTGAN(ConditionalGenerativeModel):
         ctx_all = self._encode_context(context, seed) if context is not None else None
         fixed = resolved[0] if resolved else None
 
-        slot_rows: list[np.ndarray] = []   # slots filled per round
-        frames: list[pd.DataFrame] = []
-        matrices: list[np.ndarray] = []
-        pending = np.arange(num_rows)
-        acceptance = 1.0
-        for attempt in range(1, _MAX_ROUNDS + 1):
-            last = attempt == _MAX_ROUNDS
-            if ctx_all is not None:
-                repeat = int(min(16, math.ceil(1.0 / max(acceptance, 1e-3))))
-                candidates = np.tile(pending, repeat)
-                ctx = ctx_all[torch.as_tensor(candidates, device=self.device_)]
-            else:
-                size = len(pending) if acceptance >= 1.0 else \
-                    int(math.ceil(len(pending) / max(acceptance, 1e-3) * 1.1)) + 8
-                candidates = np.full(min(size, max(len(pending), 2_000_000)), -1)
-                ctx = None
-            rows = self._generate(len(candidates), ctx, fixed, rng, progress_bar)
-            keep = torch.ones(len(candidates), dtype=torch.bool, device=self.device_)
+        def generate(count: int, ctx: torch.Tensor | None) -> torch.Tensor:
+            return self._generate(count, ctx, fixed, rng, progress_bar)
+
+        def matching(rows: torch.Tensor) -> torch.Tensor:
+            keep = torch.ones(len(rows), dtype=torch.bool, device=self.device_)
             for column, categories in resolved:
                 allowed = torch.as_tensor(categories, device=self.device_)
                 keep &= torch.isin(self._sampler.category_of(rows, column), allowed)
-            keep_np = keep.cpu().numpy()
-            if not keep_np.any():
-                acceptance = 0.0
-                continue
-            matrix = rows[keep].cpu().numpy()
-            candidates = candidates[keep_np]
-            frame = self._decode(matrix, np_rng)
-            if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
-                valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
-                frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
-            acceptance = len(frame) / len(keep_np)
-            if ctx_all is not None:
-                _, first = np.unique(candidates, return_index=True)
-                first = np.sort(first)
-                filled = candidates[first]
-                chosen = first
-            else:
-                take = min(len(pending), len(frame))
-                filled = pending[:take]
-                chosen = np.arange(take)
-            if len(chosen):
-                frames.append(frame.iloc[chosen])
-                matrices.append(matrix[chosen])
-                slot_rows.append(filled)
-                pending = np.setdiff1d(pending, filled, assume_unique=True)
-            if not len(pending):
-                break
-        if len(pending):
-            self._raise_unmet(num_rows, len(pending), conditions, enforce_constraints, frames)
-        return self._assemble(frames, matrices, slot_rows, num_rows, np_rng)
+            return keep
 
-    def _raise_unmet(self, num_rows: int, missing: int, conditions: Mapping[str, Any] | None,
-                     enforce_constraints: bool, frames: list[pd.DataFrame]) -> None:
-        if conditions:
-            raise GenerationError(
-                f"Could not generate {num_rows} rows matching conditions {dict(conditions)} after "
-                f"{_MAX_ROUNDS} rounds ({missing} still missing); the combination may be too rare for "
-                "the model. Relax the conditions or train longer.")
-        if enforce_constraints and self.constraint_engine_ is not None:
-            raise ConstraintViolationError(
-                f"Could not generate {num_rows} rows of table {self.table_.name!r} satisfying its "
-                f"constraints after {_MAX_ROUNDS} rounds ({missing} rows still violate them). Train longer "
-                "or check that the constraints match the data.", count=missing)
-        raise GenerationError(f"Could not generate {num_rows} rows ({missing} missing).")
-
-    def _decode(self, matrix: np.ndarray, np_rng: np.random.Generator) -> pd.DataFrame:
-        frame = self.transformer_.inverse_transform(matrix, rng=np_rng)
-        if self.constraint_engine_ is not None:
-            frame = self.constraint_engine_.reverse_transform(frame)
-        return frame.reset_index(drop=True)
-
-    def _assemble(self, frames: list[pd.DataFrame], matrices: list[np.ndarray], slot_rows: list[np.ndarray],
-                  num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
-        slots = np.concatenate(slot_rows)
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
-        order = np.argsort(slots, kind="stable")
-        frame = frame.iloc[order].reset_index(drop=True)
-        id_columns = [c for c, t in self.transformer_.sdtypes_.items() if t == "id" and c in frame.columns]
-        if len(frames) > 1 and id_columns:
-            # Ids are generated per decode call: regenerate them once for the final rows so they
-            # stay unique across rounds (id columns are not modelled, nothing else depends on them).
-            full = np.concatenate(matrices)[order]
-            ids = self.transformer_.inverse_transform(full, rng=np_rng)
-            for column in id_columns:
-                frame[column] = ids[column].to_numpy()
-        return frame[self.columns_].iloc[:num_rows]
+        return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
+                                    enforce_constraints=enforce_constraints,
+                                    matrix_filter=matching if resolved else None)
 
     # ------------------------------------------------------------------ persistence
     def _to_checkpoint(self) -> Checkpoint:
         hyper = self.hyper_parameters()
         hyper["architecture"] = {"data_dim": int(sum(c.dim for c in self.output_info_)),
                                  "cond_dim": int(self.layout_.cond_dim), "context_dim": self._context_dim}
-        schema = {
-            "table": self.table_.model_dump(mode="json") if self.table_ is not None else None,
-            "columns": self.columns_,
-            "sdtypes": {str(c): str(t) for c, t in self.transformer_.sdtypes_.items()},
-            "context_columns": self.context_columns_,
-        }
+        schema = self._column_schema()
         return Checkpoint(
             generator_state=self.generator_.state_dict(),
             discriminator_state=self.discriminator_.state_dict(),
@@ -838,7 +615,6 @@ class CTGAN(ConditionalGenerativeModel):
             layers = checkpoint.embedding_layers
             transformer, engine = pipeline["data_transformer"], pipeline["constraint_engine"]
             layout = layers["conditional_layout"]
-            table = checkpoint.column_schema.get("table")
             for name in _HYPER_PARAMETERS:
                 value = hyper[name]
                 setattr(self, name, tuple(value) if name.endswith("_dim") and name != "embedding_dim" else value)
@@ -846,16 +622,16 @@ class CTGAN(ConditionalGenerativeModel):
             raise SerializationError(f"Checkpoint {path} is corrupt: its content does not match the CTGAN "
                                      f"format ({type(exc).__name__}: {exc}); save the model again.") from exc
         self._reset_state()
-        self.device_ = device
-        self.table_ = TableConfig.model_validate(table) if table is not None else None
-        self.constraint_engine_ = engine
-        self.transformer_ = transformer
-        self.context_transformer_ = checkpoint.context_transformer
-        self.context_columns_ = list(layers.get("context_columns", []))
-        self.output_info_ = list(checkpoint.data_column_info)
+        try:
+            self._restore_pipeline(checkpoint.column_schema, transformer=transformer, constraint_engine=engine,
+                                   context_transformer=checkpoint.context_transformer,
+                                   context_columns=list(layers.get("context_columns", [])),
+                                   output_info=list(checkpoint.data_column_info), seed=checkpoint.seed,
+                                   device=device)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"Checkpoint {path} is corrupt: its column schema does not match the "
+                                     f"CTGAN format ({type(exc).__name__}: {exc}); save the model again.") from exc
         self.layout_ = layout
-        self.columns_ = list(checkpoint.column_schema["columns"])
-        self.seed_ = checkpoint.seed
         profile = checkpoint.reference_profile
         try:
             self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None

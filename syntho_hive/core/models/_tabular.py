@@ -1,0 +1,408 @@
+"""Plumbing shared by the neural single-table models (CTGAN, TVAE).
+
+Every such model runs the same pipeline around its networks::
+
+    fit:    resolve the table -> ConstraintEngine.fit/transform -> DataTransformer.fit/transform
+            (+ a DataTransformer for the parent context) -> the training matrix
+    sample: check + encode the context -> network rows -> DataTransformer.inverse_transform
+            -> ConstraintEngine.reverse_transform -> reject rows failing conditions / constraints
+            and generate again (bounded rounds) -> exactly ``num_rows`` rows in slot order
+
+:class:`TabularPipeline` holds that pipeline as a mixin; a model supplies the networks (a
+``generate`` callable for :meth:`TabularPipeline._generate_until`) and its own persistence
+format, and keeps the pipeline state in the attributes listed on the class.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from syntho_hive._random import child_seed, numpy_generator
+from syntho_hive.core.constraints import ConstraintEngine
+from syntho_hive.core.data import DataTransformer
+from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError, TrainingError
+
+__all__ = ["MAX_ROUNDS", "PreparedData", "TabularPipeline", "resolve_device"]
+
+#: Rounds of generate-and-reject before giving up on conditions / constraints.
+MAX_ROUNDS = 25
+
+#: ``generate(count, context_rows_or_None) -> transformed rows`` (on the model device).
+GenerateFn = Callable[[int, "torch.Tensor | None"], torch.Tensor]
+#: Row filter on generated transformed rows -> boolean tensor (on the model device).
+MatrixFilter = Callable[[torch.Tensor], torch.Tensor]
+#: Row filter on decoded rows -> boolean array.
+FrameFilter = Callable[[pd.DataFrame], np.ndarray]
+
+
+def resolve_device(device: str | torch.device, error: type[Exception]) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; a CUDA device must be available.
+
+    Args:
+        device: ``"auto"``, ``"cpu"``, ``"cuda[:N]"`` or a :class:`torch.device`.
+        error: Exception class raised for a bad or unavailable device.
+
+    Returns:
+        The resolved device.
+
+    Raises:
+        error: Invalid device string, or CUDA requested but unavailable.
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise error(f"Invalid device {device!r}: use 'auto', 'cpu' or 'cuda[:N]'.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise error(f"device={device!r} was requested but CUDA is not available here; pass "
+                    "device='cpu' or device='auto'.")
+    return resolved
+
+
+@dataclass
+class PreparedData:
+    """The transformed training data (numpy, float32).
+
+    Attributes:
+        matrix: Transformed rows, shape ``(n_rows, data_dim)``.
+        context: Transformed parent context aligned with ``matrix``, or ``None``.
+    """
+
+    matrix: np.ndarray
+    context: np.ndarray | None
+
+    def tensors(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(matrix, context)`` as float32 tensors on ``device``."""
+        matrix = torch.as_tensor(np.ascontiguousarray(self.matrix, dtype=np.float32), device=device)
+        ctx = None if self.context is None else torch.as_tensor(
+            np.ascontiguousarray(self.context, dtype=np.float32), device=device)
+        return matrix, ctx
+
+
+class TabularPipeline:
+    """Mixin: table resolution, preprocessing, context, conditions, decoding and resampling.
+
+    The model class sets ``metadata`` in its constructor and owns these attributes (reset by
+    its ``_reset_state``): ``table_``, ``constraint_engine_``, ``transformer_``,
+    ``context_transformer_``, ``context_columns_``, ``output_info_``, ``columns_``,
+    ``seed_``, ``device_``.
+    """
+
+    metadata: Metadata | None
+    table_: TableConfig | None
+    constraint_engine_: Any
+    transformer_: Any
+    context_transformer_: Any
+    context_columns_: list[str]
+    output_info_: list[ColumnSpans]
+    columns_: list[str]
+    seed_: int | None
+    device_: torch.device | None
+
+    # ------------------------------------------------------------------ fit
+    def _check_training_input(self, data: Any, context: Any) -> None:
+        """Raise :class:`TrainingError` unless ``data``/``context`` are usable training frames."""
+        if not isinstance(data, pd.DataFrame):
+            raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
+        if len(data) == 0 or data.shape[1] == 0:
+            raise TrainingError(f"Cannot fit {type(self).__name__} on an empty table ({data.shape[0]} rows, "
+                                f"{data.shape[1]} columns); pass the training rows.")
+        if context is not None:
+            if not isinstance(context, pd.DataFrame):
+                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+            if len(context) != len(data):
+                raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
+                                    "parent-context row per training row.")
+            if context.shape[1] == 0:
+                raise TrainingError("context has no columns; pass context=None instead.")
+
+    def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
+        """The table of ``metadata`` describing ``data`` (detected when there is no metadata)."""
+        if self.metadata is None or not self.metadata.tables:
+            detected = Metadata.detect(data, table_name or "table")
+            return next(iter(detected.tables.values()))
+        if table_name is not None:
+            return self.metadata.get_table(table_name)
+        if len(self.metadata.tables) == 1:
+            return next(iter(self.metadata.tables.values()))
+        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
+                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
+
+    def _fit_pipeline(self, data: pd.DataFrame, context: pd.DataFrame | None, table_name: str | None,
+                      seed: int, max_modes: int) -> PreparedData:
+        """Fit the constraint engine and transformers (setting the pipeline attributes).
+
+        Returns:
+            The transformed training data.
+
+        Raises:
+            SchemaError: The metadata does not describe ``data``.
+            ConstraintViolationError: ``data`` violates a declared constraint.
+            TrainingError: Every column is an id (nothing to model).
+        """
+        table = self._resolve_table(data, table_name)
+        engine = ConstraintEngine(table).fit(data)
+        reparam = engine.transform(data)
+        sdtypes: dict[str, Any] = {c: t for c, t in table.columns.items() if c in reparam.columns}
+        sdtypes.update(engine.derived_sdtypes)
+        sdtypes.update({c: "id" for c in table.key_columns if c in reparam.columns})
+        bounds = {**engine.bounds, **getattr(engine, "datetime_bounds", {})}
+        formats = {c: f for c, f in table.datetime_formats.items() if c in reparam.columns}
+        transformer = DataTransformer(max_modes=max_modes).fit(
+            reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
+        if transformer.output_dim_ == 0:
+            raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id "
+                                f"({list(data.columns)}); declare at least one non-id column.")
+        matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
+        self.table_ = table
+        self.constraint_engine_ = engine
+        self.transformer_ = transformer
+        self.output_info_ = list(transformer.output_info_)
+        self.columns_ = [str(c) for c in data.columns]
+        ctx = None
+        if context is not None:
+            self.context_columns_ = [str(c) for c in context.columns]
+            self.context_transformer_ = DataTransformer(max_modes=max_modes).fit(
+                context.reset_index(drop=True), seed=child_seed(seed, "context_transformer"))
+            ctx = self.context_transformer_.transform(
+                context.reset_index(drop=True), rng=numpy_generator(child_seed(seed, "context_transform")))
+        return PreparedData(matrix, ctx)
+
+    @property
+    def _context_dim(self) -> int:
+        return int(self.context_transformer_.output_dim_) if self.context_transformer_ is not None else 0
+
+    @property
+    def _data_dim(self) -> int:
+        return int(sum(column.dim for column in self.output_info_))
+
+    # ------------------------------------------------------------------ sampling
+    def _check_context(self, num_rows: int, context: pd.DataFrame | None) -> None:
+        """Raise :class:`GenerationError` unless ``context`` matches how the model was fitted."""
+        if self.context_transformer_ is None:
+            if context is not None:
+                raise GenerationError("This model was fitted without parent context; call sample() "
+                                      "without context.")
+            return
+        if context is None:
+            raise GenerationError(f"This model was fitted with parent context (columns "
+                                  f"{self.context_columns_}); pass context with one row per sampled row.")
+        if not isinstance(context, pd.DataFrame):
+            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+        if len(context) != num_rows:
+            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass "
+                                  "exactly one context row per sampled row.")
+        missing = [c for c in self.context_columns_ if c not in context.columns]
+        if missing:
+            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with "
+                                  f"context columns {self.context_columns_}.")
+
+    def _encode_context(self, context: pd.DataFrame, seed: int) -> torch.Tensor:
+        """The transformed context rows as a float32 tensor on the model device."""
+        encoded = self.context_transformer_.transform(
+            context[self.context_columns_].reset_index(drop=True),
+            rng=numpy_generator(child_seed(seed, "sample", "context")))
+        return torch.as_tensor(np.ascontiguousarray(encoded, dtype=np.float32), device=self.device_)
+
+    def _resolve_conditions(self, conditions: Mapping[str, Any] | None) -> list[tuple[int, list[int]]]:
+        """Turn ``{column: value}`` into ``(discrete column, allowed categories)`` pairs.
+
+        Discrete columns are indexed in ``transformer_.discrete_column_names_`` (matrix order).
+        A column merged into a fixed-combination joint column is conditioned through the
+        joint column's categories that contain the value.
+
+        Raises:
+            GenerationError: Not a mapping, unknown column or value, or a non-discrete column.
+        """
+        if not conditions:
+            return []
+        if not isinstance(conditions, Mapping):
+            raise GenerationError(f"conditions must be a mapping {{column: value}}, got "
+                                  f"{type(conditions).__name__}.")
+        discrete = list(self.transformer_.discrete_column_names_)
+        resolved: list[tuple[int, list[int]]] = []
+        for column, value in conditions.items():
+            if column in discrete:
+                _, category = self.transformer_.condition_index(column, value)
+                resolved.append((discrete.index(column), [int(category)]))
+                continue
+            joint = self._joint_column(column)
+            if joint is not None and joint in discrete:
+                labels = self.constraint_engine_.joint_labels_for(column, value)
+                if not labels:
+                    raise GenerationError(f"Unknown value {value!r} for condition column {column!r}: it never "
+                                          "occurs in the training data.")
+                categories = sorted({int(self.transformer_.condition_index(joint, label)[1]) for label in labels})
+                resolved.append((discrete.index(joint), categories))
+                continue
+            if column in self.columns_:
+                raise GenerationError(
+                    f"Cannot condition on column {column!r}: only discrete columns can be conditioned "
+                    f"on ({', '.join(map(repr, discrete)) or 'none in this model'}).")
+            raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
+        return resolved
+
+    def _joint_column(self, column: str) -> str | None:
+        finder = getattr(self.constraint_engine_, "joint_column_of", None)
+        return finder(column) if finder is not None else None
+
+    def _generate_until(self, num_rows: int, ctx_all: torch.Tensor | None, generate: GenerateFn, *,
+                        np_rng: np.random.Generator, conditions: Mapping[str, Any] | None,
+                        enforce_constraints: bool, matrix_filter: MatrixFilter | None = None,
+                        frame_filter: FrameFilter | None = None) -> pd.DataFrame:
+        """Generate, decode and reject until ``num_rows`` rows pass the filters and constraints.
+
+        Each round generates candidates for the unfilled slots (several per slot with context,
+        scaled by the last round's acceptance rate), drops those failing ``matrix_filter``
+        (on transformed rows), ``frame_filter`` (on decoded rows) and the constraints, and
+        fills slots in order. In the last round rows violating constraints are kept unless
+        ``enforce_constraints``.
+
+        Args:
+            num_rows: Rows wanted.
+            ctx_all: Encoded context, one row per slot, or ``None``.
+            generate: Produces transformed rows for ``count`` candidates (given their context rows).
+            np_rng: Generator for decoding.
+            conditions: The user's conditions (for the error message only).
+            enforce_constraints: Raise when constraints cannot be met.
+            matrix_filter: Keep-mask on transformed rows.
+            frame_filter: Keep-mask on decoded rows.
+
+        Returns:
+            ``num_rows`` rows with the training columns.
+
+        Raises:
+            GenerationError: Conditions not met after :data:`MAX_ROUNDS` rounds.
+            ConstraintViolationError: Constraints not met with ``enforce_constraints``.
+        """
+        slot_rows: list[np.ndarray] = []   # slots filled per round
+        frames: list[pd.DataFrame] = []
+        matrices: list[np.ndarray] = []
+        pending = np.arange(num_rows)
+        acceptance = 1.0
+        for attempt in range(1, MAX_ROUNDS + 1):
+            last = attempt == MAX_ROUNDS
+            if ctx_all is not None:
+                repeat = int(min(16, math.ceil(1.0 / max(acceptance, 1e-3))))
+                candidates = np.tile(pending, repeat)
+                ctx = ctx_all[torch.as_tensor(candidates, device=self.device_)]
+            else:
+                size = len(pending) if acceptance >= 1.0 else \
+                    int(math.ceil(len(pending) / max(acceptance, 1e-3) * 1.1)) + 8
+                candidates = np.full(min(size, max(len(pending), 2_000_000)), -1)
+                ctx = None
+            rows = generate(len(candidates), ctx)
+            generated = len(candidates)
+            if matrix_filter is not None:
+                keep = matrix_filter(rows)
+                keep_np = keep.cpu().numpy()
+                if not keep_np.any():
+                    acceptance = 0.0
+                    continue
+                rows, candidates = rows[keep], candidates[keep_np]
+            matrix = rows.cpu().numpy()
+            frame = self._decode(matrix, np_rng)
+            if frame_filter is not None and len(frame):
+                valid = np.asarray(frame_filter(frame), dtype=bool)
+                frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
+            if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
+                valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
+                frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
+            acceptance = len(frame) / generated
+            if ctx_all is not None:
+                _, first = np.unique(candidates, return_index=True)
+                first = np.sort(first)
+                filled = candidates[first]
+                chosen = first
+            else:
+                take = min(len(pending), len(frame))
+                filled = pending[:take]
+                chosen = np.arange(take)
+            if len(chosen):
+                frames.append(frame.iloc[chosen])
+                matrices.append(matrix[chosen])
+                slot_rows.append(filled)
+                pending = np.setdiff1d(pending, filled, assume_unique=True)
+            if not len(pending):
+                break
+        if len(pending):
+            self._raise_unmet(num_rows, len(pending), conditions, enforce_constraints)
+        return self._assemble(frames, matrices, slot_rows, num_rows, np_rng)
+
+    def _raise_unmet(self, num_rows: int, missing: int, conditions: Mapping[str, Any] | None,
+                     enforce_constraints: bool) -> None:
+        if conditions:
+            raise GenerationError(
+                f"Could not generate {num_rows} rows matching conditions {dict(conditions)} after "
+                f"{MAX_ROUNDS} rounds ({missing} still missing); the combination may be too rare for "
+                "the model. Relax the conditions or train longer.")
+        if enforce_constraints and self.constraint_engine_ is not None:
+            raise ConstraintViolationError(
+                f"Could not generate {num_rows} rows of table {self.table_.name!r} satisfying its "
+                f"constraints after {MAX_ROUNDS} rounds ({missing} rows still violate them). Train longer "
+                "or check that the constraints match the data.", count=missing)
+        raise GenerationError(f"Could not generate {num_rows} rows ({missing} missing).")
+
+    def _decode(self, matrix: np.ndarray, np_rng: np.random.Generator) -> pd.DataFrame:
+        """Transformed rows -> rows in the training columns' format (constraints reversed)."""
+        frame = self.transformer_.inverse_transform(matrix, rng=np_rng)
+        if self.constraint_engine_ is not None:
+            frame = self.constraint_engine_.reverse_transform(frame)
+        return frame.reset_index(drop=True)
+
+    def _assemble(self, frames: list[pd.DataFrame], matrices: list[np.ndarray], slot_rows: list[np.ndarray],
+                  num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
+        slots = np.concatenate(slot_rows)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+        order = np.argsort(slots, kind="stable")
+        frame = frame.iloc[order].reset_index(drop=True)
+        id_columns = [c for c, t in self.transformer_.sdtypes_.items() if t == "id" and c in frame.columns]
+        if len(frames) > 1 and id_columns:
+            # Ids are generated per decode call: regenerate them once for the final rows so they
+            # stay unique across rounds (id columns are not modelled, nothing else depends on them).
+            full = np.concatenate(matrices)[order]
+            ids = self.transformer_.inverse_transform(full, rng=np_rng)
+            for column in id_columns:
+                frame[column] = ids[column].to_numpy()
+        return frame[self.columns_].iloc[:num_rows]
+
+    # ------------------------------------------------------------------ persistence
+    def _column_schema(self) -> dict[str, Any]:
+        """JSON description of the modelled table (saved in the checkpoint manifest)."""
+        return {
+            "table": self.table_.model_dump(mode="json") if self.table_ is not None else None,
+            "columns": self.columns_,
+            "sdtypes": {str(c): str(t) for c, t in self.transformer_.sdtypes_.items()},
+            "context_columns": self.context_columns_,
+        }
+
+    def _restore_pipeline(self, column_schema: Mapping[str, Any], *, transformer: Any, constraint_engine: Any,
+                          context_transformer: Any, context_columns: list[str] | None,
+                          output_info: list[ColumnSpans], seed: int | None, device: torch.device) -> None:
+        """Set the pipeline attributes from a checkpoint (after the model reset its state).
+
+        Raises:
+            KeyError, TypeError, ValueError: Malformed ``column_schema`` (callers turn these into
+                :class:`SerializationError`).
+        """
+        table = column_schema.get("table")
+        self.device_ = device
+        self.table_ = TableConfig.model_validate(table) if table is not None else None
+        self.constraint_engine_ = constraint_engine
+        self.transformer_ = transformer
+        self.context_transformer_ = context_transformer
+        self.context_columns_ = list(context_columns if context_columns is not None
+                                     else column_schema.get("context_columns", []))
+        self.output_info_ = list(output_info)
+        self.columns_ = list(column_schema["columns"])
+        self.seed_ = seed

@@ -1,0 +1,252 @@
+"""TVAE on small real-looking tables: fit, sample, conditions, context, seeds, checkpoints, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from structlog.testing import capture_logs
+
+from syntho_hive.core.metadata.schema import Constraint, Metadata
+from syntho_hive.core.models import CTGAN, TVAE, ConditionalGenerativeModel
+from syntho_hive.core.models.tvae.model import TVAE_FILES
+from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
+
+SMALL = dict(embedding_dim=8, compress_dims=(32,), decompress_dims=(32,), batch_size=100, epochs=2, device="cpu")
+
+
+def make_customers(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "customer_id": np.arange(1000, 1000 + n),
+        "age": rng.integers(18, 80, n),
+        "income": np.round(rng.lognormal(10.5, 0.4, n), 2),
+        "city": rng.choice(["Boston", "Denver", "Austin", "Seattle"], n, p=[0.5, 0.25, 0.2, 0.05]),
+        "plan": rng.choice(["basic", "premium"], n, p=[0.7, 0.3]),
+        "active": rng.random(n) < 0.8,
+    })
+
+
+def make_metadata() -> Metadata:
+    return Metadata().add_table(
+        "customers", pk="customer_id",
+        columns={"customer_id": "id", "age": "numerical", "income": "numerical", "city": "categorical",
+                 "plan": "categorical", "active": "boolean"},
+        constraints={"age": Constraint(dtype="int", min=18, max=90)},
+    )
+
+
+@pytest.fixture(scope="module")
+def customers() -> pd.DataFrame:
+    return make_customers()
+
+
+@pytest.fixture(scope="module")
+def fitted(customers: pd.DataFrame) -> TVAE:
+    return TVAE(make_metadata(), **SMALL).fit(customers, seed=11, progress_bar=False)
+
+
+@pytest.fixture(scope="module")
+def parents(customers: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame({"segment": rng.choice(["smb", "enterprise"], len(customers)),
+                         "employees": rng.integers(1, 500, len(customers))})
+
+
+@pytest.fixture(scope="module")
+def fitted_with_context(customers: pd.DataFrame, parents: pd.DataFrame) -> TVAE:
+    return TVAE(make_metadata(), **SMALL).fit(customers, parents, seed=3, progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- fit / sample
+def test_sample_shape_dtypes_and_values(fitted: TVAE, customers: pd.DataFrame) -> None:
+    assert isinstance(fitted, ConditionalGenerativeModel) and fitted.is_fitted
+    synthetic = fitted.sample(257, seed=1)
+    assert len(synthetic) == 257
+    assert list(synthetic.columns) == list(customers.columns)
+    assert isinstance(synthetic.index, pd.RangeIndex)
+    assert synthetic.dtypes.to_dict() == customers.dtypes.to_dict()
+    assert synthetic["customer_id"].is_unique
+    assert set(synthetic["city"]) <= set(customers["city"])
+    assert set(synthetic["plan"]) <= set(customers["plan"])
+    assert synthetic["age"].between(18, 90).all()
+    assert synthetic["income"].between(customers["income"].min(), customers["income"].max()).all()
+    assert synthetic["city"].nunique() > 1  # the decoder samples categories, not a constant
+
+
+def test_seed_gives_bit_identical_sampling_and_other_seeds_differ(fitted: TVAE) -> None:
+    first = fitted.sample(120, seed=7)
+    pd.testing.assert_frame_equal(first, fitted.sample(120, seed=7))
+    assert not first.equals(fitted.sample(120, seed=8))
+
+
+def test_seeded_training_is_bit_identical_and_leaves_global_rngs_alone(
+        customers: pd.DataFrame, fitted: TVAE, tmp_path: Path) -> None:
+    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    with capture_logs() as logs:
+        again = TVAE(make_metadata(), **SMALL).fit(customers, seed=11, progress_bar=False,
+                                                    checkpoint_dir=tmp_path / "run")
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state)
+    for mine, theirs in ((again.encoder_, fitted.encoder_), (again.decoder_, fitted.decoder_)):
+        for (name, a), (_, b) in zip(mine.state_dict().items(), theirs.state_dict().items()):
+            assert torch.equal(a, b), name
+    pd.testing.assert_frame_equal(again.sample(50, seed=2), fitted.sample(50, seed=2))
+    events = [entry["event"] for entry in logs]
+    assert events.count("epoch_end") == SMALL["epochs"]
+    assert events.index("training_start") < events.index("epoch_end") < events.index("training_complete")
+    with (tmp_path / "run" / "training_metrics.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert all(np.isfinite(float(r["loss"])) for r in rows)
+    pd.testing.assert_frame_equal(TVAE().load(tmp_path / "run" / "final_checkpoint").sample(30, seed=4),
+                                  fitted.sample(30, seed=4))
+
+
+def test_sigma_is_learned_within_its_range(fitted: TVAE) -> None:
+    sigma = fitted.decoder_.sigma.detach()
+    assert sigma.shape == (sum(c.dim for c in fitted.output_info_),)
+    assert bool(((sigma >= 0.01) & (sigma <= 1.0)).all())
+    assert not torch.all(sigma == 0.1)  # trained away from its initial value
+
+
+# ----------------------------------------------------------------------------- conditions
+def test_conditions_yield_only_matching_rows(fitted: TVAE) -> None:
+    rows = fitted.sample(60, seed=3, conditions={"city": "Seattle", "plan": "premium"})
+    assert len(rows) == 60
+    assert (rows["city"] == "Seattle").all() and (rows["plan"] == "premium").all()
+    assert rows["customer_id"].is_unique
+    pd.testing.assert_frame_equal(rows, fitted.sample(60, seed=3, conditions={"city": "Seattle",
+                                                                                "plan": "premium"}))
+
+
+def test_condition_errors(fitted: TVAE) -> None:
+    with pytest.raises(GenerationError, match="colour"):
+        fitted.sample(5, conditions={"colour": "red"})
+    with pytest.raises(GenerationError, match="Paris"):
+        fitted.sample(5, conditions={"city": "Paris"})
+    with pytest.raises(GenerationError, match="only discrete columns"):
+        fitted.sample(5, conditions={"income": 50_000.0})
+    with pytest.raises(GenerationError, match="mapping"):
+        fitted.sample(5, conditions=[("city", "Boston")])  # type: ignore[arg-type]
+
+
+def test_conditions_through_fixed_combinations_and_unmeetable_conditions() -> None:
+    rng = np.random.default_rng(2)
+    pairs = [("Boston", "US"), ("Denver", "US"), ("Lyon", "FR"), ("Paris", "FR")]
+    picks = rng.integers(0, len(pairs), 200)
+    data = pd.DataFrame({"city": [pairs[i][0] for i in picks], "country": [pairs[i][1] for i in picks],
+                         "spend": np.round(rng.gamma(2.0, 30.0, 200), 2)})
+    metadata = Metadata().add_table("shops", columns={"city": "categorical", "country": "categorical",
+                                                      "spend": "numerical"},
+                                    fixed_combinations=[["city", "country"]])
+    model = TVAE(metadata, **SMALL).fit(data, seed=0, progress_bar=False)
+    french = model.sample(40, seed=1, conditions={"country": "FR"})
+    assert (french["country"] == "FR").all() and set(french["city"]) <= {"Lyon", "Paris"}
+    assert set(zip(*model.sample(200, seed=2)[["city", "country"]].T.values)) <= set(pairs)
+    # Each value exists, the combination never does: rejection gives up after bounded rounds.
+    with pytest.raises(GenerationError, match=r"after 25 rounds"):
+        model.sample(5, seed=3, conditions={"city": "Boston", "country": "FR"})
+
+
+# ----------------------------------------------------------------------------- context
+def test_context_sampling(fitted_with_context: TVAE, parents: pd.DataFrame) -> None:
+    assert fitted_with_context.encoder_.body[0].in_features == (
+        sum(c.dim for c in fitted_with_context.output_info_) + fitted_with_context._context_dim)
+    ctx = parents.iloc[:40].reset_index(drop=True)
+    synthetic = fitted_with_context.sample(40, context=ctx, seed=1)
+    assert len(synthetic) == 40
+    pd.testing.assert_frame_equal(synthetic, fitted_with_context.sample(40, context=ctx, seed=1))
+    other = parents.iloc[40:80].reset_index(drop=True)
+    assert not synthetic.equals(fitted_with_context.sample(40, context=other, seed=1))  # context is used
+    conditioned = fitted_with_context.sample(40, context=ctx, seed=1, conditions={"plan": "premium"})
+    assert len(conditioned) == 40 and (conditioned["plan"] == "premium").all()
+
+
+def test_context_errors(fitted_with_context: TVAE, fitted: TVAE, parents: pd.DataFrame,
+                        customers: pd.DataFrame) -> None:
+    with pytest.raises(GenerationError, match="context has 10 rows but num_rows is 11"):
+        fitted_with_context.sample(11, context=parents.iloc[:10])
+    with pytest.raises(GenerationError, match="fitted with parent context"):
+        fitted_with_context.sample(10)
+    with pytest.raises(GenerationError, match="missing column"):
+        fitted_with_context.sample(10, context=parents.iloc[:10][["segment"]])
+    with pytest.raises(GenerationError, match="without parent context"):
+        fitted.sample(10, context=parents.iloc[:10])
+    with pytest.raises(TrainingError, match="context has 239 rows but data has 240"):
+        TVAE(make_metadata(), **SMALL).fit(customers, parents.iloc[:-1], progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def test_save_load_round_trip_in_a_fresh_object(fitted: TVAE, fitted_with_context: TVAE, parents: pd.DataFrame,
+                                                 tmp_path: Path) -> None:
+    path = fitted.save(tmp_path / "tvae")
+    assert sorted(p.name for p in path.iterdir()) == sorted([*TVAE_FILES, "metadata.json"])
+    manifest = json.loads((path / "metadata.json").read_text())
+    assert manifest["model"] == "TVAE" and set(manifest["files"]) == set(TVAE_FILES)
+    loaded = TVAE(embedding_dim=64, compress_dims=(4,), decompress_dims=(4, 4)).load(path)
+    assert loaded.is_fitted and loaded.hyper_parameters() == fitted.hyper_parameters()
+    pd.testing.assert_frame_equal(loaded.sample(80, seed=5), fitted.sample(80, seed=5))
+    ctx = parents.iloc[:25].reset_index(drop=True)
+    loaded_ctx = TVAE().load(fitted_with_context.save(tmp_path / "ctx"))
+    pd.testing.assert_frame_equal(loaded_ctx.sample(25, context=ctx, seed=6),
+                                  fitted_with_context.sample(25, context=ctx, seed=6))
+    with pytest.raises(SerializationError, match="already exists"):
+        fitted.save(path)
+    fitted.save(path, overwrite=True)
+
+
+def test_corrupt_or_foreign_checkpoints_raise_serialization_error(fitted: TVAE, tmp_path: Path) -> None:
+    path = fitted.save(tmp_path / "tvae")
+    with pytest.raises(SerializationError, match="generator.pt"):
+        CTGAN(device="cpu").load(path)  # a TVAE checkpoint lacks CTGAN's files
+    data = bytearray((path / "decoder.pt").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (path / "decoder.pt").write_bytes(bytes(data))
+    with pytest.raises(SerializationError, match="checksum"):
+        TVAE().load(path)
+    (path / "encoder.pt").unlink()
+    with pytest.raises(SerializationError, match="missing file encoder.pt"):
+        TVAE().load(path)
+    with pytest.raises(SerializationError, match="does not exist"):
+        TVAE().load(tmp_path / "nowhere")
+    ctgan_dir = tmp_path / "ctgan"
+    ctgan_dir.mkdir()
+    (ctgan_dir / "metadata.json").write_text(json.dumps({"model": "CTGAN", "version": "0", "hyper_parameters": {},
+                                                         "column_schema": {}, "files": {}}))
+    with pytest.raises(SerializationError, match="holds a CTGAN model, not TVAE"):
+        TVAE().load(ctgan_dir)
+
+
+# ----------------------------------------------------------------------------- errors
+def test_not_fitted_and_argument_errors(fitted: TVAE, customers: pd.DataFrame, tmp_path: Path) -> None:
+    model = TVAE(make_metadata(), **SMALL)
+    with pytest.raises(NotFittedError, match="fit.*load"):
+        model.sample(5)
+    with pytest.raises(NotFittedError):
+        model.save(tmp_path / "m")
+    for num_rows in (0, -3, 2.5, True):
+        with pytest.raises(GenerationError, match="num_rows must be a positive integer"):
+            fitted.sample(num_rows)  # type: ignore[arg-type]
+    with pytest.raises(GenerationError, match="Unknown sample"):
+        fitted.sample(5, temperature=2.0)
+    with pytest.raises(TrainingError, match="Unknown fit"):
+        TVAE(make_metadata(), **SMALL).fit(customers, pac=10)
+    with pytest.raises(TrainingError, match="compress_dims must be a sequence of positive integers"):
+        TVAE(make_metadata(), **{**SMALL, "compress_dims": (0,)}).fit(customers, progress_bar=False)
+    with pytest.raises(TrainingError, match="loss_factor must be a positive number"):
+        TVAE(make_metadata(), **{**SMALL, "loss_factor": 0}).fit(customers, progress_bar=False)
+    with pytest.raises(TrainingError, match="empty table"):
+        TVAE(make_metadata(), **SMALL).fit(customers.iloc[:0], progress_bar=False)
+
+
+def test_diverging_loss_raises_training_error(customers: pd.DataFrame) -> None:
+    model = TVAE(make_metadata(), **{**SMALL, "epochs": 1, "loss_factor": 1e38})
+    with pytest.raises(TrainingError, match="diverged at epoch 1"):
+        model.fit(customers, seed=0, progress_bar=False)
+    assert not model.is_fitted
