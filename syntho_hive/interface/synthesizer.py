@@ -290,6 +290,44 @@ class Synthesizer:
         return self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=sink,
                                      progress_bar=progress_bar)
 
+    # ------------------------------------------------------------------ report
+    def generate_validation_report(self, real_data: Mapping[str, Any], output_path: str | Path,
+                                   synthetic_data: Mapping[str, pd.DataFrame] | None = None, *,
+                                   seed: int | None = None, include_samples: bool = False,
+                                   holdout: Mapping[str, pd.DataFrame] | None = None,
+                                   target: str | Mapping[str, str] | None = None,
+                                   **evaluate_options: Any) -> Path:
+        """Write the self-contained HTML quality report (and its JSON twin) for this schema.
+
+        Args:
+            real_data: ``{table: DataFrame or CSV/Parquet path}``, the real tables to compare with.
+            output_path: HTML file to write; the JSON goes beside it with suffix ``.json``.
+            synthetic_data: Synthetic tables to judge; ``None`` samples them now (same sizes as
+                ``real_data``'s root tables, with ``seed``).
+            seed: Sampling and evaluation seed.
+            include_samples: Include a few raw rows per table (off: the report can be shared).
+            holdout: Real rows the synthesizer did not see (DCR share, efficacy test set).
+            target: ML-efficacy target column, or ``{table: column}``.
+            **evaluate_options: Passed to :func:`syntho_hive.validation.evaluate`.
+
+        Returns:
+            The path of the HTML file.
+
+        Raises:
+            NotFittedError: ``synthetic_data`` is not given and the synthesizer is not fitted.
+            SchemaError: The tables do not match the metadata.
+            SerializationError: A file cannot be written.
+        """
+        from syntho_hive.validation import ValidationReport
+
+        real = {name: _read_table(name, source) for name, source in real_data.items()}
+        if synthetic_data is None:
+            synthetic_data = self.sample(seed=seed)
+        return ValidationReport().generate(
+            real, dict(synthetic_data), output_path, metadata=self.metadata,
+            include_samples=include_samples, holdout=holdout, target=target,
+            seed=0 if seed is None else seed, **evaluate_options)
+
     def _check_sizes(self, num_rows: Mapping[str, int] | None, scale: float) -> dict[str, int]:
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
             raise GenerationError(f"scale must be a positive number, got {scale!r}.")

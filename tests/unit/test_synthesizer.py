@@ -348,3 +348,19 @@ def test_parent_child_correlation_survives_the_join() -> None:
     real = data["orders"].merge(data["customers"], on="customer_id").groupby("tier")["amount"].mean()
     assert real["premium"] > 2.5 * real["basic"]
     assert means["premium"] > 1.8 * means["basic"]
+
+
+def test_validation_report_for_the_whole_schema(fitted: Synthesizer, real: dict, synthetic: dict,
+                                                 tmp_path: Path) -> None:
+    import json
+
+    html = fitted.generate_validation_report(real, tmp_path / "report.html", synthetic,
+                                             detection=False, efficacy=False)
+    text = html.read_text(encoding="utf-8")
+    numbers = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))
+    assert set(real) <= set(numbers["tables"])
+    for table in real:
+        assert table in text
+    # The relational section judges our keys: zero orphans in every FK.
+    assert numbers["relational"]["max_orphan_rate"] == 0.0
+    assert all(fk["orphan_rate_synthetic"] == 0.0 for fk in numbers["relational"]["foreign_keys"])
