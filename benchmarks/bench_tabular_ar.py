@@ -170,7 +170,8 @@ def main() -> None:
     parser.add_argument("--speed-rows", type=int, default=100_000)
     parser.add_argument("--max-training-time", type=float, default=None,
                         help="TabularAR training budget in seconds (default: early stopping only)")
-    parser.add_argument("--model-kwargs", default="{}", help='extra TabularAR parameters as JSON, e.g. \'{"hidden_dim": 96}\'')
+    parser.add_argument("--model-kwargs", default="{}",
+                        help='extra TabularAR parameters as JSON, e.g. \'{"hidden_dim": 96}\'')
     parser.add_argument("--threads", type=int, default=0, help="torch threads for ours (0: torch default)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "output" / "tabular_ar")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default: WORKDIR/results.json)")

@@ -19,7 +19,7 @@ from syntho_hive.core.metadata.schema import FixedCombinations, Inequality, Meta
 from syntho_hive.core.models import ConditionalGenerativeModel, TabularAR
 from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
 
-SMALL = dict(hidden_dim=32, max_epochs=3, batch_size=64)
+SMALL = dict(hidden_dim=32, epochs=3, batch_size=64, learning_rate=3e-3)
 REPO = Path(__file__).resolve().parents[2]
 RARE = ["Reykjavik", "Lima", "Hanoi"]
 
@@ -183,7 +183,7 @@ def test_parent_context_drives_child_rows() -> None:
     child = pd.DataFrame({"plan": np.where(tier == "gold", "premium", "free"),
                           "amount": np.where(tier == "gold", rng.integers(900, 1000, n), rng.integers(1, 100, n))})
     context = pd.DataFrame({"tier": tier})
-    model = TabularAR(hidden_dim=32, max_epochs=8, batch_size=64).fit(child, context, seed=0, progress_bar=False)
+    model = TabularAR(**{**SMALL, "epochs": 8}).fit(child, context, seed=0, progress_bar=False)
     ctx = pd.DataFrame({"tier": ["gold"] * 100 + ["basic"] * 100})
     out = model.sample(200, ctx, seed=1)
     assert (out["plan"][:100] == "premium").mean() > 0.9 and (out["plan"][100:] == "free").mean() > 0.9
@@ -248,10 +248,19 @@ def test_temperature_sharpens_the_distribution(model: TabularAR) -> None:
 
 def test_checkpoint_dir_keeps_metrics_and_a_loadable_final_checkpoint(tmp_path: Path) -> None:
     data = make_customers(120, seed=9)
-    model = TabularAR(hidden_dim=16, max_epochs=2, batch_size=64).fit(data, seed=0, progress_bar=False,
+    model = TabularAR(hidden_dim=16, epochs=2, batch_size=64).fit(data, seed=0, progress_bar=False,
                                                                      checkpoint_dir=tmp_path)
     metrics = pd.read_csv(tmp_path / "training_metrics.csv")
     assert list(metrics.columns) == ["epoch", "train_loss", "val_loss", "lr", "seconds"]
     assert len(metrics) == len(model.history_) == 2 and np.isfinite(metrics["val_loss"]).all()
     restored = TabularAR().load(tmp_path / "final_checkpoint")
     pd.testing.assert_frame_equal(restored.sample(20, seed=1), model.sample(20, seed=1))
+
+
+def test_max_training_time_stops_training_and_keeps_a_usable_model() -> None:
+    data = make_customers(200, seed=3)
+    model = TabularAR(hidden_dim=16, epochs=10_000, patience=10_000, batch_size=32,
+                      max_training_time=0.5).fit(data, seed=0, progress_bar=False)
+    assert 1 <= len(model.history_) < 10_000
+    assert sum(h["seconds"] for h in model.history_) < 10
+    assert len(model.sample(10, seed=0)) == 10

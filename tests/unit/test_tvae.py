@@ -250,3 +250,21 @@ def test_diverging_loss_raises_training_error(customers: pd.DataFrame) -> None:
     with pytest.raises(TrainingError, match="diverged at epoch 1"):
         model.fit(customers, seed=0, progress_bar=False)
     assert not model.is_fitted
+
+
+@pytest.mark.slow
+def test_training_learns_marginals_and_the_parent_child_dependency() -> None:
+    data = make_customers(1000, seed=0)
+    rng = np.random.default_rng(1)
+    segment = rng.choice(["smb", "enterprise"], len(data))
+    data["plan"] = np.where(segment == "enterprise", "premium", "basic")  # the child copies its parent
+    context = pd.DataFrame({"segment": segment})
+    model = TVAE(make_metadata(), embedding_dim=32, compress_dims=(64, 64), decompress_dims=(64, 64),
+                 batch_size=200, epochs=40, device="cpu").fit(data, context, seed=0, progress_bar=False)
+    assert model.history_[-1]["loss"] < 0.6 * model.history_[0]["loss"]
+    synthetic = model.sample(len(data), context, seed=3)
+    agreement = (synthetic["plan"].eq("premium").to_numpy() == (segment == "enterprise")).mean()
+    assert agreement > 0.75
+    real_share = data["city"].value_counts(normalize=True)
+    synthetic_share = synthetic["city"].value_counts(normalize=True).reindex(real_share.index, fill_value=0.0)
+    assert 0.5 * (real_share - synthetic_share).abs().sum() < 0.1  # total variation distance

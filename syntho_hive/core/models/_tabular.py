@@ -31,7 +31,8 @@ from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError, TrainingError
 
-__all__ = ["MAX_ROUNDS", "PreparedData", "TabularPipeline", "resolve_device"]
+__all__ = ["MAX_ROUNDS", "FrameFilter", "GenerateFn", "MatrixFilter", "PreparedData", "TabularPipeline",
+           "resolve_device"]
 
 #: Rounds of generate-and-reject before giving up on conditions / constraints.
 MAX_ROUNDS = 25

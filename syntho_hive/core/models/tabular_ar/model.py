@@ -49,7 +49,7 @@ __all__ = ["TabularAR"]
 _log = get_logger(__name__)
 
 _HYPER_PARAMETERS = ("hidden_dim", "n_layers", "dropout", "learning_rate", "weight_decay", "batch_size",
-                     "max_epochs", "patience", "validation_fraction", "max_training_time", "fixed_order_share",
+                     "epochs", "patience", "validation_fraction", "max_training_time", "fixed_order_share",
                      "rare_threshold", "rare_strategy", "max_bins", "tail_quantile")
 _WEIGHTS = "weights.pt"
 _STATE = "model.json"
@@ -69,7 +69,8 @@ class TabularAR(ConditionalGenerativeModel):
         learning_rate: Initial AdamW learning rate (halved on validation plateaus).
         weight_decay: AdamW weight decay.
         batch_size: Rows per step (``None``: from the data size).
-        max_epochs: Most epochs (training stops earlier on a validation plateau).
+        epochs: Most epochs (training stops earlier on a validation plateau); named like
+            CTGAN's so ``Synthesizer.fit(epochs=...)`` reaches it.
         patience: Epochs without validation improvement before stopping.
         validation_fraction: Share of rows held out for early stopping.
         max_training_time: Training budget in seconds (``None``: unbounded).
@@ -86,8 +87,8 @@ class TabularAR(ConditionalGenerativeModel):
     """
 
     def __init__(self, metadata: Metadata | None = None, *, hidden_dim: int = 64, n_layers: int = 1,
-                 dropout: float = 0.0, learning_rate: float = 3e-3, weight_decay: float = 1e-5,
-                 batch_size: int | None = None, max_epochs: int = 100, patience: int = 4,
+                 dropout: float = 0.0, learning_rate: float = 5e-4, weight_decay: float = 1e-5,
+                 batch_size: int | None = None, epochs: int = 100, patience: int = 4,
                  validation_fraction: float = 0.1, max_training_time: float | None = None,
                  fixed_order_share: float = 0.8, rare_threshold: int = 5, rare_strategy: str = "sample",
                  max_bins: int = 100, tail_quantile: float = 0.001) -> None:
@@ -98,7 +99,7 @@ class TabularAR(ConditionalGenerativeModel):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.batch_size = batch_size
-        self.max_epochs = max_epochs
+        self.epochs = epochs
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.max_training_time = max_training_time
@@ -138,14 +139,14 @@ class TabularAR(ConditionalGenerativeModel):
 
     def _training_config(self) -> TrainingConfig:
         return TrainingConfig(learning_rate=self.learning_rate, weight_decay=self.weight_decay,
-                              batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience,
+                              batch_size=self.batch_size, max_epochs=self.epochs, patience=self.patience,
                               validation_fraction=self.validation_fraction,
                               max_training_time=self.max_training_time, fixed_order_share=self.fixed_order_share,
                               dropout=self.dropout)
 
     def _check_parameters(self) -> None:
         problems: list[str] = []
-        for name in ("hidden_dim", "n_layers", "max_epochs", "patience", "rare_threshold", "max_bins"):
+        for name in ("hidden_dim", "n_layers", "epochs", "patience", "rare_threshold", "max_bins"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 problems.append(f"{name} must be a positive integer, got {value!r}")

@@ -43,7 +43,7 @@ class TrainingConfig:
         dropout: Dropout rate on hidden activations.
     """
 
-    learning_rate: float = 3e-3
+    learning_rate: float = 5e-4
     weight_decay: float = 1e-5
     batch_size: int | None = None
     max_epochs: int = 100

@@ -41,7 +41,7 @@ from syntho_hive.core.checkpoint import (
     write_state_dict,
 )
 from syntho_hive.core.metadata.schema import Metadata
-from syntho_hive.core.models._tabular import TabularPipeline, resolve_device
+from syntho_hive.core.models._tabular import FrameFilter, TabularPipeline, resolve_device
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.networks import build
@@ -343,7 +343,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         return frame
 
     @staticmethod
-    def _condition_filter(conditions: Mapping[str, Any]) -> Any:
+    def _condition_filter(conditions: Mapping[str, Any]) -> FrameFilter:
         """Keep-mask of decoded rows equal to every condition value (a missing value matches nulls)."""
         def matching(frame: pd.DataFrame) -> np.ndarray:
             keep = np.ones(len(frame), dtype=bool)
