@@ -359,6 +359,20 @@ def write_pickle(obj: Any, path: str | Path) -> None:
     _write_pickle(obj, Path(path))
 
 
+def write_json(data: Any, path: str | Path) -> None:
+    """Write ``data`` as JSON (for statistics and reference profiles: data, never code)."""
+    Path(path).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file written by :func:`write_json`.
+
+    Raises:
+        SerializationError: The file cannot be read or is not valid JSON.
+    """
+    return _read_json_file(Path(path))
+
+
 def read_pickle(path: str | Path) -> Any:
     """Unpickle a file written by :func:`write_pickle`.
 

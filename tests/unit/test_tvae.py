@@ -268,3 +268,28 @@ def test_training_learns_marginals_and_the_parent_child_dependency() -> None:
     real_share = data["city"].value_counts(normalize=True)
     synthetic_share = synthetic["city"].value_counts(normalize=True).reindex(real_share.index, fill_value=0.0)
     assert 0.5 * (real_share - synthetic_share).abs().sum() < 0.1  # total variation distance
+
+
+def test_quality_gates_and_profile_survive_save_and_load(tmp_path) -> None:
+    from syntho_hive.core.quality import SampleQuality
+    from syntho_hive.exceptions import QualityError
+
+    data = _gate_frame()
+    model = TVAE(epochs=1, batch_size=100, compress_dims=(16,), decompress_dims=(16,), embedding_dim=8)
+    model.fit(data, seed=3, progress_bar=False)
+    frame, metrics = model.sample(50, seed=1, return_metrics=True)
+    assert isinstance(metrics, SampleQuality) and set(metrics.column_shapes) == {"amount", "city"}
+    with pytest.raises(QualityError) as err:
+        model.sample(50, seed=1, quality_threshold=1.01)
+    assert set(err.value.failures) == {"amount", "city"}
+    model.save(tmp_path / "ckpt")
+    fresh = TVAE().load(tmp_path / "ckpt")
+    again, metrics_again = fresh.sample(50, seed=1, return_metrics=True)
+    pd.testing.assert_frame_equal(frame, again)
+    assert metrics_again.column_shapes == metrics.column_shapes
+
+
+def _gate_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"amount": rng.gamma(2.0, 30.0, 200).round(2),
+                         "city": rng.choice(["Oslo", "Lima", "Pune"], 200)})

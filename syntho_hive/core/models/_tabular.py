@@ -24,11 +24,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from syntho_hive._random import child_seed, numpy_generator
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.quality import (
+    MarginalProfile,
+    SampleQuality,
+    apply_quality_gate,
+    check_gate_arguments,
+    profile_sdtypes,
+)
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError, TrainingError
 
 __all__ = ["MAX_ROUNDS", "FrameFilter", "GenerateFn", "MatrixFilter", "PreparedData", "TabularPipeline",
@@ -43,6 +51,9 @@ GenerateFn = Callable[[int, "torch.Tensor | None"], torch.Tensor]
 MatrixFilter = Callable[[torch.Tensor], torch.Tensor]
 #: Row filter on decoded rows -> boolean array.
 FrameFilter = Callable[[pd.DataFrame], np.ndarray]
+
+
+_log = get_logger(__name__)
 
 
 def resolve_device(device: str | torch.device, error: type[Exception]) -> torch.device:
@@ -109,6 +120,7 @@ class TabularPipeline:
     columns_: list[str]
     seed_: int | None
     device_: torch.device | None
+    reference_profile_: MarginalProfile | None
 
     # ------------------------------------------------------------------ fit
     def _check_training_input(self, data: Any, context: Any) -> None:
@@ -170,6 +182,8 @@ class TabularPipeline:
         self.transformer_ = transformer
         self.output_info_ = list(transformer.output_info_)
         self.columns_ = [str(c) for c in data.columns]
+        self.reference_profile_ = MarginalProfile.from_frame(
+            data, profile_sdtypes(data, table, transformer.sdtypes_))
         ctx = None
         if context is not None:
             self.context_columns_ = [str(c) for c in context.columns]
@@ -188,6 +202,39 @@ class TabularPipeline:
         return int(sum(column.dim for column in self.output_info_))
 
     # ------------------------------------------------------------------ sampling
+    # ------------------------------------------------------------------ sampling
+    def _start_sample(self, num_rows: Any, seed: Any, unknown: Mapping[str, Any], *,
+                      return_metrics: bool, quality_threshold: float | None) -> tuple[int, int]:
+        """Validate a ``sample()`` call before any work; return ``(num_rows, seed)``.
+
+        Raises:
+            GenerationError: Unknown argument, ``num_rows <= 0``, bad seed, or a bad quality gate.
+            NotFittedError: Before ``fit``/``load``.
+        """
+        if unknown:
+            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(unknown))}.")
+        self._require_fitted("sample")  # type: ignore[attr-defined]
+        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
+            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
+        try:
+            resolved = resolve_seed(seed)
+        except ValueError as exc:
+            raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
+        check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
+        return int(num_rows), resolved
+
+    def _finish_sample(self, frame: pd.DataFrame, seconds: float, *, return_metrics: bool,
+                       quality_threshold: float | None) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:
+        """Log the sample, score it against the training marginals and apply the quality gate.
+
+        Raises:
+            QualityError: A column scored below ``quality_threshold``.
+        """
+        _log.info("sampling_complete", model=type(self).__name__, rows=len(frame), seconds=round(seconds, 3))
+        return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
+                                  quality_threshold=quality_threshold, model=type(self).__name__,
+                                  table=self.table_.name if self.table_ is not None else None)
+
     def _check_context(self, num_rows: int, context: pd.DataFrame | None) -> None:
         """Raise :class:`GenerationError` unless ``context`` matches how the model was fitted."""
         if self.context_transformer_ is None:

@@ -43,11 +43,8 @@ from syntho_hive.core.models.ctgan.networks import Discriminator, Generator, bui
 from syntho_hive.core.quality import (
     MarginalProfile,
     SampleQuality,
-    apply_quality_gate,
-    check_gate_arguments,
     column_shape_scores,
     overall_column_shape,
-    profile_sdtypes,
 )
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
@@ -267,15 +264,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                  seed: int) -> _TrainingData:
         """Fit constraints and transformers (shared pipeline); return the training tensors."""
         prepared = self._fit_pipeline(data, context, table_name, seed, self.max_modes)
-        self.reference_profile_ = MarginalProfile.from_frame(data, self._column_sdtypes(data))
         self.layout_ = ConditionalLayout.from_output_info(self.output_info_, prepared.matrix)
         self._activation = SpanActivation(self.output_info_, self.device_)
         matrix, ctx_tensor = prepared.tensors(self.device_)
         return _TrainingData(matrix, ctx_tensor)
-
-    def _column_sdtypes(self, data: pd.DataFrame) -> dict[str, str]:
-        """Semantic type of every training column: declared, else the transformer's, else detected."""
-        return profile_sdtypes(data, self.table_, self.transformer_.sdtypes_ if self.transformer_ is not None else None)
 
     def _split_validation(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int,
                           fraction: float) -> tuple[tuple[pd.DataFrame, pd.DataFrame | None], torch.Tensor]:
@@ -471,23 +463,13 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
             QualityError: A column scored below ``quality_threshold`` (``failures``: ``{column: score}``).
         """
-        if kwargs:
-            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(kwargs))}.")
-        self._require_fitted("sample")
-        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
-            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
-        try:
-            seed = resolve_seed(seed)
-        except ValueError as exc:
-            raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
-        check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
+        num_rows, seed = self._start_sample(num_rows, seed, kwargs, return_metrics=return_metrics,
+                                            quality_threshold=quality_threshold)
         started = time.perf_counter()
-        frame = self._sample_frame(int(num_rows), context, seed=seed, conditions=conditions,
+        frame = self._sample_frame(num_rows, context, seed=seed, conditions=conditions,
                                    enforce_constraints=enforce_constraints, progress_bar=progress_bar)
-        _log.info("sampling_complete", rows=int(num_rows), seconds=round(time.perf_counter() - started, 3))
-        return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
-                                  quality_threshold=quality_threshold, model=type(self).__name__,
-                                  table=self.table_.name if self.table_ is not None else None)
+        return self._finish_sample(frame, time.perf_counter() - started, return_metrics=return_metrics,
+                                   quality_threshold=quality_threshold)
 
     def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
                   rng: torch.Generator, progress_bar: bool) -> torch.Tensor:

@@ -483,7 +483,22 @@ class TabularAR(ConditionalGenerativeModel):
         if rows == 0 or self.network_ is None:  # nothing modelled: only id columns, left as they are
             return data.copy()
         ctx_codes = self._context_codes(rows, context)
-        frame = self.constraint_engine_.transform(original) if self.constraint_engine_ is not None else original
+        frame = original
+        if self.constraint_engine_ is not None:
+            # A fixed-combination group with a missing member is imputed as a whole: stand a seen
+            # combination in for it so the engine accepts the row, then blank the joint column.
+            holed = original.copy()
+            partial: dict[str, np.ndarray] = {}
+            for group in self.table_.fixed_combinations:
+                missing = original[group.columns].isna().any(axis=1).to_numpy()
+                if missing.any():
+                    seen = self.constraint_frame_[group.columns].iloc[0]
+                    for member in group.columns:
+                        holed.loc[missing, member] = seen[member]
+                    partial[self.constraint_engine_.joint_column_of(group.columns[0])] = missing
+            frame = self.constraint_engine_.transform(holed)
+            for joint, missing in partial.items():
+                frame[joint] = frame[joint].where(~missing)
         codec = self.codec_
         n_sub = len(codec.sub_columns)
         known_codes = torch.zeros((rows, n_sub), dtype=torch.long)

@@ -31,12 +31,15 @@ import torch
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
 from syntho_hive.core.checkpoint import (
+    CheckpointFiles,
+    read_json,
     read_manifest,
     read_pickle,
     read_state_dict,
     verify_checkpoint,
     write_directory_atomically,
     write_manifest,
+    write_json,
     write_pickle,
     write_state_dict,
 )
@@ -47,6 +50,7 @@ from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.networks import build
 from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergence
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
+from syntho_hive.core.quality import MarginalProfile, SampleQuality
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
 
@@ -60,7 +64,10 @@ _TRANSFORMER = "transformer.joblib"
 _CONTEXT_TRANSFORMER = "context_transformer.joblib"
 _DATA_COLUMN_INFO = "data_column_info.joblib"
 #: Payload files of a TVAE checkpoint (``metadata.json`` holds their checksums).
-TVAE_FILES: tuple[str, ...] = (_ENCODER, _DECODER, _TRANSFORMER, _CONTEXT_TRANSFORMER, _DATA_COLUMN_INFO)
+_PROFILE = CheckpointFiles.REFERENCE_PROFILE
+
+TVAE_FILES: tuple[str, ...] = (_ENCODER, _DECODER, _TRANSFORMER, _CONTEXT_TRANSFORMER, _DATA_COLUMN_INFO,
+                               _PROFILE)
 
 #: Constructor parameters saved in checkpoints (and restored by ``load``).
 _HYPER_PARAMETERS = ("embedding_dim", "compress_dims", "decompress_dims", "l2scale", "batch_size", "epochs",
@@ -115,6 +122,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
     # ------------------------------------------------------------------ state
     def _reset_state(self) -> None:
         self.table_ = None
+        self.reference_profile_: MarginalProfile | None = None
         self.constraint_engine_: Any = None
         self.transformer_: Any = None
         self.context_transformer_: Any = None
@@ -288,8 +296,12 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
                conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
-               progress_bar: bool = True, **kwargs: Any) -> pd.DataFrame:
+               progress_bar: bool = True, return_metrics: bool = False, quality_threshold: float | None = None,
+               **kwargs: Any) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:
         """Generate ``num_rows`` synthetic rows.
+
+        Every call scores each generated column against the training marginals kept at ``fit``
+        and logs them as a ``sample_quality`` event (see :mod:`syntho_hive.core.quality`).
 
         Args:
             num_rows: Number of rows (positive).
@@ -305,9 +317,14 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                 possible and the rest kept).
             progress_bar: Show a tqdm bar over generation chunks (only for samples of more than
                 200,000 rows).
+            return_metrics: Return ``(data, metrics)`` with a
+                :class:`~syntho_hive.core.quality.SampleQuality`.
+            quality_threshold: Raise :class:`QualityError` (nothing is returned) when any column's
+                shape score is below this value, e.g. ``0.85``.
 
         Returns:
-            A DataFrame with the training columns, in order, and a fresh ``RangeIndex``.
+            A DataFrame with the training columns, in order, and a fresh ``RangeIndex``; with
+            ``return_metrics``, the tuple ``(data, metrics)``.
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
@@ -315,17 +332,10 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                 column/value or a non-discrete condition column, conditions not met within the
                 bounded number of rounds, or an unknown argument.
             ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
+            QualityError: A column scored below ``quality_threshold`` (``failures``: ``{column: score}``).
         """
-        if kwargs:
-            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(kwargs))}.")
-        self._require_fitted("sample")
-        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
-            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
-        try:
-            seed = resolve_seed(seed)
-        except ValueError as exc:
-            raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
-        num_rows = int(num_rows)
+        num_rows, seed = self._start_sample(num_rows, seed, kwargs, return_metrics=return_metrics,
+                                            quality_threshold=quality_threshold)
         started = time.perf_counter()
         self._check_context(num_rows, context)
         self._resolve_conditions(conditions)  # validates columns and values before any work
@@ -339,8 +349,8 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         frame = self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
                                      enforce_constraints=enforce_constraints,
                                      frame_filter=self._condition_filter(conditions) if conditions else None)
-        _log.info("sampling_complete", model="TVAE", rows=num_rows, seconds=round(time.perf_counter() - started, 3))
-        return frame
+        return self._finish_sample(frame, time.perf_counter() - started, return_metrics=return_metrics,
+                                   quality_threshold=quality_threshold)
 
     @staticmethod
     def _condition_filter(conditions: Mapping[str, Any]) -> FrameFilter:
@@ -404,6 +414,8 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                          directory / _TRANSFORMER)
             write_pickle(self.context_transformer_, directory / _CONTEXT_TRANSFORMER)
             write_pickle(self.output_info_, directory / _DATA_COLUMN_INFO)
+            write_json(self.reference_profile_.to_dict() if self.reference_profile_ is not None else None,
+                       directory / _PROFILE)
             return write_manifest(directory, TVAE_FILES, model=type(self).__name__, seed=self.seed_,
                                   hyper_parameters=hyper, column_schema=self._column_schema(),
                                   extra={"history": self.history_})
@@ -444,6 +456,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         pipeline = read_pickle(directory / _TRANSFORMER)
         context_transformer = read_pickle(directory / _CONTEXT_TRANSFORMER)
         output_info = read_pickle(directory / _DATA_COLUMN_INFO)
+        profile = read_json(directory / _PROFILE)
         try:
             hyper = dict(manifest["hyper_parameters"])
             values = {name: hyper[name] for name in _HYPER_PARAMETERS}
@@ -455,6 +468,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                                    context_transformer=context_transformer, context_columns=None,
                                    output_info=list(output_info), seed=manifest.get("seed"), device=device)
             self.history_ = list((manifest.get("extra") or {}).get("history", []))
+            self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
         except (KeyError, TypeError, ValueError) as exc:
             self._reset_state()
             raise SerializationError(f"Checkpoint {directory} is corrupt: its content does not match the TVAE "
