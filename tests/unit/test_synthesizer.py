@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -364,3 +365,20 @@ def test_validation_report_for_the_whole_schema(fitted: Synthesizer, real: dict,
     # The relational section judges our keys: zero orphans in every FK.
     assert numbers["relational"]["max_orphan_rate"] == 0.0
     assert all(fk["orphan_rate_synthetic"] == 0.0 for fk in numbers["relational"]["foreign_keys"])
+
+
+def test_validation_score_checkpointing_for_child_tables_with_context(real: dict, tmp_path: Path) -> None:
+    import csv
+
+    Synthesizer(shop_metadata(), seed=2, **TINY).fit(real, epochs=2, batch_size=100, progress_bar=False,
+                                                     checkpoint_dir=tmp_path)
+    for table in ("orders", "order_items"):  # children, trained with their parent's context
+        directory = tmp_path / table
+        assert (directory / "best_checkpoint" / "metadata.json").is_file()
+        assert (directory / "final_checkpoint" / "metadata.json").is_file()
+        with open(directory / "training_metrics.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        scores = [float(row["val_score"]) for row in rows]
+        assert len(scores) == 2 and all(0.0 < s <= 1.0 for s in scores)
+        best = json.loads((directory / "best_checkpoint" / "metadata.json").read_text())
+        assert best["model"] == "CTGAN"

@@ -211,6 +211,13 @@ def test_constraints_hold_and_survive_checkpoints(tmp_path: Path) -> None:
     assert set(zip(out["city"], out["country"])) <= set(pairs)
     germany = model.sample(50, seed=3, conditions={"country": "Germany"})
     assert set(germany["city"]) <= {"Berlin", "Munich"} and (germany["country"] == "Germany").all()
+    holes = df.head(40).astype({"end": "float64"})
+    holes.loc[:9, "end"] = np.nan
+    holes.loc[10:19, "country"] = None
+    filled = model.impute(holes, seed=5)
+    assert filled.notna().all().all() and (filled["end"] >= filled["start"]).all()
+    assert set(zip(filled["city"], filled["country"])) <= set(pairs)
+    assert (filled["city"] == df["city"].head(40)).all()
     path = model.save(tmp_path / "trips")
     assert (path / "constraints.parquet").is_file()
     pd.testing.assert_frame_equal(TabularAR().load(path).sample(100, seed=4), model.sample(100, seed=4))

@@ -522,9 +522,26 @@ class TabularAR(ConditionalGenerativeModel):
         rng = numpy_generator(child_seed(seed, "impute", "numpy"))
         tokens = generate_tokens(self.network_, rows, generator, context_codes=ctx_codes, known_codes=known_codes,
                                  known_mask=known_mask, excluded=excluded, temperature=temperature).numpy()
-        decoded = codec.decode(tokens, rng)
+        decoded = self._decode_imputed(tokens, frame, rng)
         if self.constraint_engine_ is not None:
-            decoded = self.constraint_engine_.reverse_transform(decoded)
+            for _ in range(_MAX_ROUNDS):  # partly known groups: redraw rows contradicting a known member
+                clash = self._contradicts_known_members(original, decoded)
+                if not clash.any():
+                    break
+                redo = torch.from_numpy(np.flatnonzero(clash))
+                again = generate_tokens(self.network_, len(redo), generator,
+                                        context_codes=ctx_codes[redo] if ctx_codes is not None else None,
+                                        known_codes=known_codes[redo], known_mask=known_mask[redo],
+                                        excluded=excluded, temperature=temperature).numpy()
+                fresh = self._decode_imputed(again, frame.iloc[redo.numpy()].reset_index(drop=True), rng)
+                for column in decoded.columns:
+                    decoded.loc[redo.numpy(), column] = fresh[column].to_numpy()
+            clash = self._contradicts_known_members(original, decoded)
+            if clash.any():
+                raise GenerationError(
+                    f"Could not impute {int(clash.sum())} row(s) of table {self.table_.name!r} consistently with "
+                    f"their known fixed-combination members after {_MAX_ROUNDS} rounds (first rows: "
+                    f"{np.flatnonzero(clash)[:5].tolist()}); check that those values occur together in training.")
         result = data.copy()
         ids = {c.column for c in codec.codecs if c.kind == "id"}
         for column in self.columns_:
@@ -540,6 +557,31 @@ class TabularAR(ConditionalGenerativeModel):
             result[column] = values.to_numpy() if not isinstance(target, pd.api.extensions.ExtensionDtype) \
                 else values.array
         return result
+
+    def _decode_imputed(self, tokens: np.ndarray, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        """Decode imputed tokens, keeping the observed cells of ``frame`` exactly (so derived columns,
+        e.g. an inequality's ``high`` = ``low`` + gap, are rebuilt from the observed values)."""
+        decoded = self.codec_.decode(tokens, rng)
+        for codec in self.codec_.codecs:
+            if codec.kind != "id":
+                known = frame[codec.column].notna().to_numpy()
+                if known.any():
+                    column = decoded[codec.column].astype(object)
+                    column[known] = frame[codec.column].to_numpy(dtype=object)[known]
+                    decoded[codec.column] = column.astype(decoded[codec.column].dtype)
+        if self.constraint_engine_ is not None:
+            decoded = self.constraint_engine_.reverse_transform(decoded)
+        return decoded
+
+    def _contradicts_known_members(self, original: pd.DataFrame, decoded: pd.DataFrame) -> np.ndarray:
+        """Rows whose decoded fixed-combination members differ from a known (observed) member."""
+        clash = np.zeros(len(original), dtype=bool)
+        for group in self.table_.fixed_combinations:
+            for member in group.columns:
+                known = original[member].notna().to_numpy()
+                same = original[member].astype(object).to_numpy() == decoded[member].astype(object).to_numpy()
+                clash |= known & ~same & original[group.columns].isna().any(axis=1).to_numpy()
+        return clash
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
