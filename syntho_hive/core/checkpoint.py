@@ -226,7 +226,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path, *, overwrite: bool
 
 
 def write_directory_atomically(path: str | Path, fill: Callable[[Path], dict[str, Any]], *,
-                               overwrite: bool = False) -> tuple[Path, dict[str, Any]]:
+                               overwrite: bool = False,
+                               marker: str = CheckpointFiles.METADATA) -> tuple[Path, dict[str, Any]]:
     """Write a checkpoint directory at ``path`` atomically (generic: any model, any files).
 
     ``fill`` writes every file (manifest included) into a fresh temporary directory beside
@@ -237,6 +238,8 @@ def write_directory_atomically(path: str | Path, fill: Callable[[Path], dict[str
         path: Target directory.
         fill: Writes the files into the directory it is given; returns the manifest.
         overwrite: Replace an existing checkpoint at ``path``.
+        marker: File that identifies a directory this function may overwrite (a non-empty
+            directory without it is never replaced).
 
     Returns:
         ``(directory, manifest)``.
@@ -254,10 +257,10 @@ def write_directory_atomically(path: str | Path, fill: Callable[[Path], dict[str
         if not target.is_dir():
             raise SerializationError(f"Cannot overwrite {target}: it is not a directory. Remove it or "
                                      "choose another path.")
-        if any(target.iterdir()) and not (target / CheckpointFiles.METADATA).is_file():
+        if any(target.iterdir()) and not (target / marker).is_file():
             raise SerializationError(
                 f"Refusing to overwrite {target}: it is a non-empty directory that is not a SynthoHive "
-                f"checkpoint (no {CheckpointFiles.METADATA}). Choose another path."
+                f"checkpoint (no {marker}). Choose another path."
             )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

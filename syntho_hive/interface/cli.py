@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -36,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import structlog
 
 from syntho_hive._version import __version__
+from syntho_hive._atomic import atomic_write
 from syntho_hive.exceptions import SynthoHiveError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -255,17 +254,10 @@ def _check_output_file(path: Path, *, overwrite: bool) -> str:
 
 def _write_table(frame: pd.DataFrame, path: Path, kind: str) -> None:
     """Write ``frame`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        if kind == "csv":
-            frame.to_csv(temporary, index=False, compression=_compression_for(path))
-        else:
-            frame.to_parquet(temporary, index=False)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    if kind == "csv":
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, compression=_compression_for(path)))
+    else:
+        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _compression_for(path: Path) -> str | None:

@@ -21,16 +21,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from syntho_hive._atomic import atomic_write
 from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive.core.checkpoint import write_directory_atomically
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan import CTGAN
@@ -364,20 +363,11 @@ class Synthesizer:
         """
         if not self._fitted:
             raise NotFittedError("Cannot save: this Synthesizer is not fitted. Call fit(data) first.")
-        target = Path(path)
-        if target.exists() and not overwrite:
-            raise SerializationError(f"{str(target)!r} already exists; pass overwrite=True to replace it.")
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        except OSError as exc:
-            raise SerializationError(f"Cannot write synthesizer to {str(target)!r}: {exc}") from exc
-        try:
-            self._write(staging)
-            _swap_in(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        def fill(directory: Path) -> dict[str, Any]:
+            self._write(directory)
+            return {}
+
+        target, _ = write_directory_atomically(path, fill, overwrite=overwrite, marker=_STATE_FILE)
         _log.info("synthesizer_saved", path=str(target), tables=len(self.metadata.tables))
         return target
 
@@ -459,34 +449,11 @@ class Synthesizer:
         return synth
 
 
-def _swap_in(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging`` with renames (old copy removed only after the swap)."""
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex}"
-        os.replace(target, old)
-    try:
-        os.replace(staging, target)
-    except OSError:
-        if old is not None:
-            os.replace(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_table(frame: pd.DataFrame, path: Path, output_format: str) -> Path:
     """Write one generated table atomically (temp file, then rename)."""
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
         if output_format == "csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+            return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+        return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
     except (OSError, ValueError, TypeError) as exc:
         raise SerializationError(f"Cannot write table to {str(path)!r}: {exc}") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path

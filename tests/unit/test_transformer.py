@@ -14,7 +14,7 @@ from syntho_hive.core.data import ColumnSpans, DataTransformer, SpanInfo
 from syntho_hive.core.data.encoders.frequency import FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.ids import IdGenerator
-from syntho_hive.core.data.encoders.numerical import NumericalEncoder, detect_decimals
+from syntho_hive.core.data.encoders.numerical import detect_decimals
 from syntho_hive.exceptions import (
     ConstraintViolationError,
     GenerationError,

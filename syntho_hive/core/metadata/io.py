@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
+from syntho_hive._atomic import atomic_write_text as _atomic_write_text
 from syntho_hive.exceptions import SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,21 +47,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
+        _atomic_write_text(target, text)
     except OSError as exc:
         raise SchemaError(f"Cannot write metadata file {str(target)!r}: {exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except OSError as exc:
-        raise SchemaError(f"Cannot write metadata file {str(target)!r}: {exc}") from exc
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
     return target
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +13,7 @@ import pandas as pd
 
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
+from syntho_hive._atomic import atomic_write_text
 from syntho_hive.exceptions import SchemaError, SerializationError
 from syntho_hive.validation._common import json_safe
 from syntho_hive.validation.evaluate import QualityResult, evaluate
@@ -34,18 +34,7 @@ def write_atomic(path: Path, text: str) -> None:
     if not directory.is_dir():
         raise SerializationError(f"Cannot write report {path}: folder {directory} does not exist; create it first.")
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp_name, 0o666 & ~umask)
-            os.replace(temp_name, path)
-        except BaseException:
-            if os.path.exists(temp_name):
-                os.unlink(temp_name)
-            raise
+        atomic_write_text(path, text)
     except OSError as exc:
         raise SerializationError(f"Cannot write report {path}: {exc}. Check the path and permissions.") from exc
 

@@ -48,7 +48,6 @@ from syntho_hive.core.quality import (
 )
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
-    GenerationError,
     NotFittedError,
     SerializationError,
     TrainingError,

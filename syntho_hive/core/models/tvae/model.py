@@ -52,7 +52,7 @@ from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergenc
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
 from syntho_hive.core.quality import MarginalProfile, SampleQuality
 from syntho_hive.events import get_logger, progress
-from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
+from syntho_hive.exceptions import NotFittedError, SerializationError, TrainingError
 
 __all__ = ["TVAE", "TVAE_FILES"]
 
