@@ -268,7 +268,15 @@ class TabularAR(ConditionalGenerativeModel):
             return data.reset_index(drop=True)
         ConstraintEngine(table).fit(data)  # raises on violations, with counts over all rows
         columns = self._constrained_columns(table, data)
-        self.constraint_frame_ = data[columns].drop_duplicates().reset_index(drop=True)
+        frame = data[columns].reset_index(drop=True)
+        # Columns under a min/max/dtype Constraint only need their dtype to refit the engine: keep one
+        # value (the engine then learns exactly the same), so the checkpoint holds no more of them.
+        paired = {c for q in table.inequalities for c in (q.low, q.high)}
+        paired |= {c for group in table.fixed_combinations for c in group.columns}
+        for column in columns:
+            if column not in paired:
+                frame[column] = frame[column].iloc[[0] * len(frame)].to_numpy()
+        self.constraint_frame_ = frame.drop_duplicates().reset_index(drop=True)
         self.constraint_engine_ = ConstraintEngine(table).fit(self.constraint_frame_)
         return self.constraint_engine_.transform(data.reset_index(drop=True))
 
