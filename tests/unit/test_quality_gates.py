@@ -254,3 +254,18 @@ def test_gate_helpers_work_without_a_model() -> None:
         apply_quality_gate(synthetic, profile, quality_threshold=0.8)
     assert info.value.failures == {"c": pytest.approx(0.7)} and info.value.threshold == 0.8
     assert apply_quality_gate(synthetic, None) is synthetic
+
+
+def test_large_samples_are_scored_on_a_stride_close_to_the_full_score() -> None:
+    from syntho_hive.core.quality import MarginalProfile
+    from syntho_hive.core.quality.gates import MAX_SCORED_ROWS, score_sample
+
+    rng = np.random.default_rng(4)
+    real = pd.DataFrame({"x": rng.lognormal(3, 1, 5_000), "c": rng.choice(list("abcd"), 5_000)})
+    big = pd.DataFrame({"x": rng.lognormal(3.1, 1, 3 * MAX_SCORED_ROWS),
+                        "c": rng.choice(list("abcd"), 3 * MAX_SCORED_ROWS, p=[0.4, 0.3, 0.2, 0.1])})
+    profile = MarginalProfile.from_frame(real, {"x": "numerical", "c": "categorical"})
+    quality = score_sample(big, profile)
+    full = profile.column_scores(big)
+    assert quality.rows == len(big)
+    assert all(abs(quality.column_shapes[c] - full[c]) < 0.01 for c in full)

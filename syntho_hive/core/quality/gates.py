@@ -84,8 +84,14 @@ def check_gate_arguments(return_metrics: Any, quality_threshold: Any, profile: M
             "the model again and save it to enable sampling quality gates.")
 
 
+MAX_SCORED_ROWS = 20_000
+"""Rows scored per sample: larger samples are scored on evenly spaced rows (generated rows are
+independent draws, so a stride is a fair subsample and needs no random generator); the KS/TVD
+estimate's error at 20,000 rows is well under 0.01."""
+
+
 def score_sample(frame: pd.DataFrame, profile: MarginalProfile) -> SampleQuality:
-    """Score ``frame`` against ``profile``.
+    """Score ``frame`` against ``profile`` (on at most :data:`MAX_SCORED_ROWS` evenly spaced rows).
 
     Args:
         frame: Generated rows.
@@ -97,7 +103,8 @@ def score_sample(frame: pd.DataFrame, profile: MarginalProfile) -> SampleQuality
     Raises:
         SchemaError: ``frame`` lacks a profiled column.
     """
-    scores = profile.column_scores(frame)
+    step = -(-len(frame) // MAX_SCORED_ROWS)
+    scores = profile.column_scores(frame.iloc[::step] if step > 1 else frame)
     overall = float(np.mean(list(scores.values()))) if scores else 1.0
     return SampleQuality(scores, overall, len(frame))
 
