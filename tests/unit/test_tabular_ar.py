@@ -136,10 +136,12 @@ def test_impute_fills_only_missing_cells(model: TabularAR, customers: pd.DataFra
 
 def test_save_load_reproduces_samples_without_pickles(model: TabularAR, tmp_path: Path) -> None:
     path = model.save(tmp_path / "ar")
-    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "model.json", "weights.pt"]
+    assert sorted(p.name for p in path.iterdir()) == ["metadata.json", "model.json", "reference_profile.json",
+                                                     "weights.pt"]
     torch.load(path / "weights.pt", weights_only=True)
     manifest = json.loads((path / "metadata.json").read_text())
-    assert manifest["model"] == "TabularAR" and set(manifest["files"]) == {"weights.pt", "model.json"}
+    assert manifest["model"] == "TabularAR" and set(manifest["files"]) == {"weights.pt", "model.json",
+                                                                            "reference_profile.json"}
     restored = TabularAR().load(path)
     assert restored.hyper_parameters() == model.hyper_parameters()
     pd.testing.assert_frame_equal(restored.sample(400, seed=5), model.sample(400, seed=5))
@@ -271,3 +273,19 @@ def test_max_training_time_stops_training_and_keeps_a_usable_model() -> None:
     assert 1 <= len(model.history_) < 10_000
     assert sum(h["seconds"] for h in model.history_) < 10
     assert len(model.sample(10, seed=0)) == 10
+
+
+def test_quality_gates_and_profile_survive_save_and_load(model: TabularAR, tmp_path: Path) -> None:
+    from syntho_hive.core.quality import SampleQuality
+    from syntho_hive.exceptions import QualityError
+
+    frame, metrics = model.sample(300, seed=4, return_metrics=True)
+    assert isinstance(metrics, SampleQuality)
+    assert metrics.column_shapes and all(0.0 <= v <= 1.0 for v in metrics.column_shapes.values())
+    with pytest.raises(QualityError) as err:
+        model.sample(300, seed=4, quality_threshold=1.01)
+    assert set(err.value.failures) == set(metrics.column_shapes)
+    model.save(tmp_path / "ckpt")
+    fresh, fresh_metrics = TabularAR().load(tmp_path / "ckpt").sample(300, seed=4, return_metrics=True)
+    pd.testing.assert_frame_equal(frame, fresh)
+    assert fresh_metrics.column_shapes == metrics.column_shapes

@@ -26,11 +26,26 @@ import pandas as pd
 import torch
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
-from syntho_hive.core.checkpoint import read_state_dict, verify_checkpoint, write_directory_atomically, write_manifest
+from syntho_hive.core.checkpoint import (
+    CheckpointFiles,
+    read_json,
+    read_state_dict,
+    verify_checkpoint,
+    write_directory_atomically,
+    write_json,
+    write_manifest,
+)
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
+from syntho_hive.core.quality import (
+    MarginalProfile,
+    SampleQuality,
+    apply_quality_gate,
+    check_gate_arguments,
+    profile_sdtypes,
+)
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.sampling import generate_tokens
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
@@ -54,6 +69,7 @@ _HYPER_PARAMETERS = ("hidden_dim", "n_layers", "dropout", "learning_rate", "weig
 _WEIGHTS = "weights.pt"
 _STATE = "model.json"
 _CONSTRAINTS = "constraints.parquet"
+_PROFILE = CheckpointFiles.REFERENCE_PROFILE
 _MAX_ROUNDS = 10
 
 
@@ -122,6 +138,7 @@ class TabularAR(ConditionalGenerativeModel):
         self.network_: ARNetwork | None = None
         self.history_: list[dict[str, Any]] = []
         self.seed_: int | None = None
+        self.reference_profile_: MarginalProfile | None = None
         self._fitted = False
 
     @property
@@ -222,6 +239,7 @@ class TabularAR(ConditionalGenerativeModel):
         self.codec_ = codec
         self.columns_ = [str(c) for c in data.columns]
         self.seed_ = seed
+        self.reference_profile_ = MarginalProfile.from_frame(data, profile_sdtypes(data, table, codec.sdtypes))
         if codec.sub_columns:
             self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
             self.history_ = train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
@@ -304,8 +322,13 @@ class TabularAR(ConditionalGenerativeModel):
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
                conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
-               temperature: float = 1.0, progress_bar: bool = False, **kwargs: Any) -> pd.DataFrame:
+               temperature: float = 1.0, progress_bar: bool = False, return_metrics: bool = False,
+               quality_threshold: float | None = None,
+               **kwargs: Any) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:
         """Generate ``num_rows`` synthetic rows.
+
+        Every call scores each generated column against the training marginals kept at ``fit``
+        and logs them as a ``sample_quality`` event (see :mod:`syntho_hive.core.quality`).
 
         Args:
             num_rows: Number of rows (positive).
@@ -319,15 +342,21 @@ class TabularAR(ConditionalGenerativeModel):
                 resampled a few times and the rest kept).
             temperature: Softmax temperature (``1.0``: the learned distribution).
             progress_bar: Accepted for interface compatibility (sampling is fast).
+            return_metrics: Return ``(data, metrics)`` with a
+                :class:`~syntho_hive.core.quality.SampleQuality`.
+            quality_threshold: Raise :class:`QualityError` (nothing is returned) when any column's
+                shape score is below this value, e.g. ``0.85``.
 
         Returns:
-            A DataFrame with the training columns, in order, with a fresh ``RangeIndex``.
+            A DataFrame with the training columns, in order, with a fresh ``RangeIndex``; with
+            ``return_metrics``, the tuple ``(data, metrics)``.
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
             GenerationError: ``num_rows <= 0``, bad temperature or context, unknown condition
                 column or value.
             ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
+            QualityError: A column scored below ``quality_threshold`` (``failures``: ``{column: score}``).
         """
         if kwargs:
             raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(kwargs))}.")
@@ -336,6 +365,7 @@ class TabularAR(ConditionalGenerativeModel):
             raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
         if not isinstance(temperature, (int, float)) or not temperature > 0:
             raise GenerationError(f"temperature must be a positive number, got {temperature!r}.")
+        check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         num_rows = int(num_rows)
         started = time.perf_counter()
         ctx_codes = self._context_codes(num_rows, context)
@@ -363,8 +393,11 @@ class TabularAR(ConditionalGenerativeModel):
             for codec in self.codec_.codecs:  # ids stay unique across resampling rounds
                 if codec.kind == "id" and codec.column in frame.columns:
                     frame[codec.column] = codec.decode(np.zeros((num_rows, 0), dtype=np.int64), rng).to_numpy()
-        _log.info("sampling_complete", rows=num_rows, seconds=round(time.perf_counter() - started, 3))
-        return frame
+        _log.info("sampling_complete", model=type(self).__name__, rows=num_rows,
+                  seconds=round(time.perf_counter() - started, 3))
+        return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
+                                  quality_threshold=quality_threshold, model=type(self).__name__,
+                                  table=self.table_.name if self.table_ is not None else None)
 
     def _generate(self, rows: int, ctx_codes: torch.Tensor | None, known: dict[int, int],
                   allowed: dict[int, torch.Tensor], overrides: dict[str, Any], generator: torch.Generator,
@@ -618,12 +651,14 @@ class TabularAR(ConditionalGenerativeModel):
             "constraints": self.constraint_frame_ is not None,
             "history": self.history_,
         }
-        payload = [_WEIGHTS, _STATE] + ([_CONSTRAINTS] if self.constraint_frame_ is not None else [])
+        payload = [_WEIGHTS, _STATE, _PROFILE] + ([_CONSTRAINTS] if self.constraint_frame_ is not None else [])
         weights = {k: v.detach().cpu() for k, v in self.network_.state_dict().items()} if self.network_ else {}
 
         def fill(directory: Path) -> dict[str, Any]:
             torch.save(weights, directory / _WEIGHTS)
             (directory / _STATE).write_text(json.dumps(state, indent=1), encoding="utf-8")
+            write_json(self.reference_profile_.to_dict() if self.reference_profile_ is not None else None,
+                       directory / _PROFILE)
             if self.constraint_frame_ is not None:
                 self.constraint_frame_.to_parquet(directory / _CONSTRAINTS, index=False)
             return write_manifest(directory, payload, model=type(self).__name__, seed=self.seed_,
@@ -658,7 +693,10 @@ class TabularAR(ConditionalGenerativeModel):
                                      f"{type(self).__name__}; load it with that class.")
         extra = manifest.get("extra") or {}
         payload = [_WEIGHTS, _STATE] + ([_CONSTRAINTS] if extra.get("constraints") else [])
+        if _PROFILE in (manifest.get("files") or {}):
+            payload.append(_PROFILE)
         verify_checkpoint(directory, payload)
+        profile = read_json(directory / _PROFILE) if _PROFILE in payload else None
         try:
             state = json.loads((directory / _STATE).read_text(encoding="utf-8"))
             hyper = state["hyper_parameters"]
@@ -677,6 +715,7 @@ class TabularAR(ConditionalGenerativeModel):
         self.table_, self.codec_, self.context_codec_ = table, codec, context_codec
         self.columns_, self.context_columns_, self.history_ = columns, context_columns, history
         self.seed_ = manifest.get("seed")
+        self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
         if extra.get("constraints"):
             try:
                 self.constraint_frame_ = pd.read_parquet(directory / _CONSTRAINTS)
