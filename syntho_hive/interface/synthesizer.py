@@ -32,7 +32,7 @@ from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.checkpoint import write_directory_atomically
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
-from syntho_hive.core.models.ctgan import CTGAN
+from syntho_hive.core.models.tabular_ar import TabularAR
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import (
     GenerationError,
@@ -69,7 +69,7 @@ ModelSpec = type[ConditionalGenerativeModel] | Mapping[str, type[ConditionalGene
 
 def _check_model_class(value: Any, where: str) -> type[ConditionalGenerativeModel]:
     if not (isinstance(value, type) and issubclass(value, ConditionalGenerativeModel)):
-        raise TypeError(f"{where} must be a ConditionalGenerativeModel subclass (e.g. CTGAN), got "
+        raise TypeError(f"{where} must be a ConditionalGenerativeModel subclass (e.g. TabularAR, CTGAN, TVAE), got "
                         f"{value!r}.")
     return value
 
@@ -108,8 +108,10 @@ class Synthesizer:
         metadata: The schema (tables, primary and foreign keys, context columns, constraints).
         privacy_config: Reserved for differential privacy; must be ``None`` for now.
         spark_session: Reserved for Spark connectors; stored, unused by pandas inputs.
-        model: Model class for every table, or ``{table: class}`` (other tables use CTGAN). Any
-            :class:`~syntho_hive.core.models.base.ConditionalGenerativeModel` subclass.
+        model: Model class for every table, or ``{table: class}`` (other tables use the default,
+            :class:`~syntho_hive.core.models.tabular_ar.TabularAR`; pass ``CTGAN`` or ``TVAE`` to
+            choose those). Any :class:`~syntho_hive.core.models.base.ConditionalGenerativeModel`
+            subclass.
         seed: Master seed (``None``: a fresh one, kept in ``seed``); training and default
             sampling seeds derive from it, per table.
         **model_kwargs: Model constructor arguments (e.g. ``embedding_dim=64``); each goes to every
@@ -124,7 +126,7 @@ class Synthesizer:
     """
 
     def __init__(self, metadata: Metadata, privacy_config: Any = None, spark_session: Any = None,
-                 model: ModelSpec = CTGAN, seed: int | None = None, **model_kwargs: Any) -> None:
+                 model: ModelSpec = TabularAR, seed: int | None = None, **model_kwargs: Any) -> None:
         if not isinstance(metadata, Metadata):
             raise TypeError(f"metadata must be a syntho_hive Metadata, got {type(metadata).__name__}.")
         if privacy_config is not None:
@@ -137,7 +139,7 @@ class Synthesizer:
             if unknown:
                 raise SchemaError(f"model names table(s) {unknown} that are not in the metadata "
                                   f"({sorted(metadata.tables)}).")
-            models = {t: _check_model_class(model.get(t, CTGAN), f"model[{t!r}]") for t in metadata.tables}
+            models = {t: _check_model_class(model.get(t, TabularAR), f"model[{t!r}]") for t in metadata.tables}
         else:
             cls = _check_model_class(model, "model")
             models = {t: cls for t in metadata.tables}
@@ -426,7 +428,7 @@ class Synthesizer:
             raise SerializationError(f"Saved synthesizer {str(directory)!r}: {exc}") from exc
         models = {t: import_model_class(p) for t, p in state.get("models", {}).items()}
         kwargs = state.get("model_kwargs") or {}
-        synth = cls(metadata, model=models or CTGAN, seed=int(state["seed"]), **kwargs)
+        synth = cls(metadata, model=models or TabularAR, seed=int(state["seed"]), **kwargs)
         engine = synth._engine
         for name in synth.graph.order:
             folder = directory / state["tables"].get(name, "")

@@ -12,11 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from syntho_hive.core.models.ctgan import CTGAN
+
 from syntho_hive import Synthesizer
 from syntho_hive.core.metadata import Metadata
 from syntho_hive.relational import SchemaGraph, children_per_parent, count_ks
 
-TINY = {"embedding_dim": 8, "generator_dim": (16,), "discriminator_dim": (16,), "pac": 5, "max_modes": 2,
+TINY = {"model": CTGAN, "embedding_dim": 8, "generator_dim": (16,), "discriminator_dim": (16,), "pac": 5,
+        "max_modes": 2,
         "device": "cpu"}
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from syntho_hive import TVAE, Synthesizer
+from syntho_hive import CTGAN, TVAE, Synthesizer
 from syntho_hive.core.metadata import Metadata
 
 TVAE_TINY = {"embedding_dim": 8, "compress_dims": (16,), "decompress_dims": (16,), "device": "cpu"}
@@ -69,7 +69,8 @@ def saved_model_names(path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("model, options, expected", [
-    ({"orders": TVAE}, MIXED_TINY, {"customers": "CTGAN", "orders": "TVAE", "items": "CTGAN"}),
+    ({"customers": CTGAN, "orders": TVAE, "items": CTGAN}, MIXED_TINY,
+     {"customers": "CTGAN", "orders": "TVAE", "items": "CTGAN"}),
     (TVAE, TVAE_TINY, {"customers": "TVAE", "orders": "TVAE", "items": "TVAE"}),
 ], ids=["tvae-for-orders", "tvae-everywhere"])
 def test_tvae_tables_join_and_survive_a_cold_load(model: object, options: dict, expected: dict[str, str],

@@ -26,7 +26,8 @@ from syntho_hive.exceptions import (
 from syntho_hive.relational import children_per_parent, count_ks
 
 #: Tiny networks: these tests check keys and sizes, which do not depend on model quality.
-TINY = {"embedding_dim": 8, "generator_dim": (16,), "discriminator_dim": (16,), "pac": 5, "max_modes": 2,
+TINY = {"model": CTGAN, "embedding_dim": 8, "generator_dim": (16,), "discriminator_dim": (16,), "pac": 5,
+        "max_modes": 2,
         "device": "cpu"}
 REFERRER_NULL_RATE = 0.6
 
@@ -274,7 +275,9 @@ def test_any_model_class_per_table(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="no_such_option"):
         Synthesizer(md, model={"products": Resampler}, no_such_option=1)
     # CTGAN-only options (pac, embedding_dim...) go to the CTGAN tables only.
-    synth = Synthesizer(md, model={"products": Resampler, "customers": Resampler}, seed=0, **TINY)
+    options = {k: v for k, v in TINY.items() if k != "model"}
+    synth = Synthesizer(md, model={"products": Resampler, "customers": Resampler, "orders": CTGAN,
+                                   "order_items": CTGAN}, seed=0, **options)
     synth.fit(real, epochs=1, batch_size=100, progress_bar=False)
     out = synth.sample(seed=1)
     assert set(out["products"]["category"]) <= set(real["products"]["category"])
@@ -340,7 +343,7 @@ def test_parent_child_correlation_survives_the_join() -> None:
     """Premium customers' orders are ~3x larger in the real data: the child model sees the tier as context."""
     data = shop_data(seed=4, n_customers=400)
     data = {"customers": data["customers"], "orders": data["orders"].drop(columns=["referrer_id", "created_at"])}
-    synth = Synthesizer(_two_tables(), seed=0, embedding_dim=32, generator_dim=(64, 64),
+    synth = Synthesizer(_two_tables(), model=CTGAN, seed=0, embedding_dim=32, generator_dim=(64, 64),
                         discriminator_dim=(64, 64), pac=5, max_modes=3, device="cpu")
     synth.fit(data, epochs=150, batch_size=100, progress_bar=False)
     out = synth.sample(seed=0)
@@ -382,3 +385,20 @@ def test_validation_score_checkpointing_for_child_tables_with_context(real: dict
         assert len(scores) == 2 and all(0.0 < s <= 1.0 for s in scores)
         best = json.loads((directory / "best_checkpoint" / "metadata.json").read_text())
         assert best["model"] == "CTGAN"
+
+
+def test_default_model_is_tabular_ar_with_zero_orphans_and_cold_load(tmp_path: Path) -> None:
+    from syntho_hive.core.models import TabularAR
+
+    real = shop_data(seed=3, n_customers=120)
+    synth = Synthesizer(shop_metadata(), seed=4, epochs=3)
+    assert set(synth.models.values()) == {TabularAR}
+    synth.fit(real, progress_bar=False)
+    out = synth.sample(seed=2)
+    assert out["customers"]["customer_id"].is_unique and out["orders"]["order_id"].is_unique
+    assert _orphans(out["orders"], "customer_id", out["customers"], "customer_id") == 0
+    assert _orphans(out["order_items"], "order_id", out["orders"], "order_id") == 0
+    assert _orphans(out["order_items"], "product_code", out["products"], "product_code") == 0
+    again = Synthesizer.load(synth.save(tmp_path / "ar")).sample(seed=2)
+    for name, frame in out.items():
+        pd.testing.assert_frame_equal(again[name], frame, check_exact=True)
