@@ -37,7 +37,7 @@ from syntho_hive.core.quality import (
     profile_sdtypes,
 )
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError, TrainingError
+from syntho_hive.exceptions import ConstraintViolationError, GenerationError, TrainingError
 
 __all__ = ["MAX_ROUNDS", "FrameFilter", "GenerateFn", "MatrixFilter", "PreparedData", "TabularPipeline",
            "resolve_device"]
@@ -123,34 +123,6 @@ class TabularPipeline:
     reference_profile_: MarginalProfile | None
 
     # ------------------------------------------------------------------ fit
-    def _check_training_input(self, data: Any, context: Any) -> None:
-        """Raise :class:`TrainingError` unless ``data``/``context`` are usable training frames."""
-        if not isinstance(data, pd.DataFrame):
-            raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
-        if len(data) == 0 or data.shape[1] == 0:
-            raise TrainingError(f"Cannot fit {type(self).__name__} on an empty table ({data.shape[0]} rows, "
-                                f"{data.shape[1]} columns); pass the training rows.")
-        if context is not None:
-            if not isinstance(context, pd.DataFrame):
-                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
-            if len(context) != len(data):
-                raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
-                                    "parent-context row per training row.")
-            if context.shape[1] == 0:
-                raise TrainingError("context has no columns; pass context=None instead.")
-
-    def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
-        """The table of ``metadata`` describing ``data`` (detected when there is no metadata)."""
-        if self.metadata is None or not self.metadata.tables:
-            detected = Metadata.detect(data, table_name or "table")
-            return next(iter(detected.tables.values()))
-        if table_name is not None:
-            return self.metadata.get_table(table_name)
-        if len(self.metadata.tables) == 1:
-            return next(iter(self.metadata.tables.values()))
-        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
-                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
-
     def _fit_pipeline(self, data: pd.DataFrame, context: pd.DataFrame | None, table_name: str | None,
                       seed: int, max_modes: int) -> PreparedData:
         """Fit the constraint engine and transformers (setting the pipeline attributes).
@@ -213,7 +185,7 @@ class TabularPipeline:
         """
         if unknown:
             raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(unknown))}.")
-        self._require_fitted("sample")  # type: ignore[attr-defined]
+        self._require_fitted("sample")  # type: ignore[attr-defined]  # ConditionalGenerativeModel
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
         try:

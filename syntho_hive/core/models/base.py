@@ -9,6 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.exceptions import NotFittedError, SchemaError, TrainingError
+
 
 class ConditionalGenerativeModel(ABC):
     """A tabular generative model, optionally conditioned on parent-context rows.
@@ -16,7 +19,49 @@ class ConditionalGenerativeModel(ABC):
     Contract (scikit-learn style): ``__init__`` only stores parameters; ``fit`` returns
     ``self``; learned state lives in attributes ending in ``_``; ``sample`` and ``save``
     raise :class:`~syntho_hive.exceptions.NotFittedError` before ``fit`` or ``load``.
+
+    Subclasses set ``metadata`` in ``__init__``; the helpers below are shared by every model.
     """
+
+    metadata: Metadata | None
+
+    def _require_fitted(self, action: str) -> None:
+        """Raise :class:`NotFittedError` naming ``action`` unless the model is fitted or loaded."""
+        if not self.is_fitted:
+            raise NotFittedError(f"Cannot {action}: this {type(self).__name__} is not fitted. Call fit(data) "
+                                 "or load(path) first.")
+
+    def _check_training_input(self, data: Any, context: Any) -> None:
+        """Raise :class:`TrainingError` unless ``data``/``context`` are usable training frames."""
+        if not isinstance(data, pd.DataFrame):
+            raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
+        if len(data) == 0 or data.shape[1] == 0:
+            raise TrainingError(f"Cannot fit {type(self).__name__} on an empty table ({data.shape[0]} rows, "
+                                f"{data.shape[1]} columns); pass the training rows.")
+        if context is not None:
+            if not isinstance(context, pd.DataFrame):
+                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+            if len(context) != len(data):
+                raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
+                                    "parent-context row per training row.")
+            if context.shape[1] == 0:
+                raise TrainingError("context has no columns; pass context=None instead.")
+
+    def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
+        """The table of ``metadata`` describing ``data`` (detected when there is no metadata).
+
+        Raises:
+            SchemaError: Unknown ``table_name``, or several tables and no ``table_name``.
+        """
+        if self.metadata is None or not self.metadata.tables:
+            detected = Metadata.detect(data, table_name or "table")
+            return next(iter(detected.tables.values()))
+        if table_name is not None:
+            return self.metadata.get_table(table_name)
+        if len(self.metadata.tables) == 1:
+            return next(iter(self.metadata.tables.values()))
+        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
+                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
 
     @abstractmethod
     def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *,

@@ -48,7 +48,6 @@ from syntho_hive.core.quality import (
 )
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
-    NotFittedError,
     SerializationError,
     TrainingError,
 )
@@ -196,12 +195,6 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         if problems:
             raise TrainingError("Invalid CTGAN parameters: " + "; ".join(problems) + ".")
 
-    def _require_fitted(self, action: str) -> None:
-        if not self._fitted:
-            raise NotFittedError(f"Cannot {action}: this CTGAN is not fitted. Call fit(data) or "
-                                 "load(path) first.")
-
-    # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
             seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
             checkpoint_every: int = 1, validation_fraction: float = 0.1, **kwargs: Any) -> "CTGAN":

@@ -53,8 +53,6 @@ from syntho_hive.events import get_logger
 from syntho_hive.exceptions import (
     ConstraintViolationError,
     GenerationError,
-    NotFittedError,
-    SchemaError,
     SerializationError,
     TrainingError,
 )
@@ -186,12 +184,6 @@ class TabularAR(ConditionalGenerativeModel):
         if problems:
             raise TrainingError("Invalid TabularAR parameters: " + "; ".join(problems) + ".")
 
-    def _require_fitted(self, action: str) -> None:
-        if not self._fitted:
-            raise NotFittedError(f"Cannot {action}: this TabularAR is not fitted. Call fit(data) or load(path) "
-                                 "first.")
-
-    # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
             seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
             **kwargs: Any) -> "TabularAR":
@@ -219,7 +211,7 @@ class TabularAR(ConditionalGenerativeModel):
         if kwargs:
             raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
         self._check_parameters()
-        self._check_input(data, context)
+        self._check_training_input(data, context)
         self._reset_state()
         seed = resolve_seed(seed)
         table = self._resolve_table(data, table_name)
@@ -248,32 +240,6 @@ class TabularAR(ConditionalGenerativeModel):
         if checkpoint_dir is not None:
             self._write_training_outputs(Path(checkpoint_dir))
         return self
-
-    @staticmethod
-    def _check_input(data: Any, context: Any) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
-        if len(data) == 0 or data.shape[1] == 0:
-            raise TrainingError(f"Cannot fit TabularAR on an empty table ({data.shape[0]} rows, {data.shape[1]} "
-                                "columns); pass the training rows.")
-        if context is not None:
-            if not isinstance(context, pd.DataFrame):
-                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
-            if len(context) != len(data):
-                raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
-                                    "parent-context row per training row.")
-            if context.shape[1] == 0:
-                raise TrainingError("context has no columns; pass context=None instead.")
-
-    def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
-        if self.metadata is None or not self.metadata.tables:
-            return next(iter(Metadata.detect(data, table_name or "table").tables.values()))
-        if table_name is not None:
-            return self.metadata.get_table(table_name)
-        if len(self.metadata.tables) == 1:
-            return next(iter(self.metadata.tables.values()))
-        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
-                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
 
     @staticmethod
     def _constrained_columns(table: TableConfig, data: pd.DataFrame) -> list[str]:

@@ -52,7 +52,7 @@ from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergenc
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
 from syntho_hive.core.quality import MarginalProfile, SampleQuality
 from syntho_hive.events import get_logger, progress
-from syntho_hive.exceptions import NotFittedError, SerializationError, TrainingError
+from syntho_hive.exceptions import SerializationError, TrainingError
 
 __all__ = ["TVAE", "TVAE_FILES"]
 
@@ -167,12 +167,6 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         if problems:
             raise TrainingError("Invalid TVAE parameters: " + "; ".join(problems) + ".")
 
-    def _require_fitted(self, action: str) -> None:
-        if not self._fitted:
-            raise NotFittedError(f"Cannot {action}: this TVAE is not fitted. Call fit(data) or "
-                                 "load(path) first.")
-
-    # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
             seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
             **kwargs: Any) -> "TVAE":
