@@ -402,3 +402,22 @@ def test_default_model_is_tabular_ar_with_zero_orphans_and_cold_load(tmp_path: P
     again = Synthesizer.load(synth.save(tmp_path / "ar")).sample(seed=2)
     for name, frame in out.items():
         pd.testing.assert_frame_equal(again[name], frame, check_exact=True)
+
+
+def test_default_engine_keeps_a_best_checkpoint_by_column_shapes_for_child_tables(tmp_path: Path) -> None:
+    import csv
+
+    real = shop_data(seed=5, n_customers=100)
+    Synthesizer(shop_metadata(), seed=6, epochs=2).fit(real, progress_bar=False, checkpoint_dir=tmp_path)
+    for table in ("orders", "order_items"):  # TabularAR children, trained with parent context
+        directory = tmp_path / table
+        with open(directory / "training_metrics.csv", newline="") as handle:
+            scores = [float(row["val_score"]) for row in csv.DictReader(handle)]
+        assert scores and all(0.0 < s <= 1.0 for s in scores)
+        best = json.loads((directory / "best_checkpoint" / "metadata.json").read_text())
+        assert best["model"] == "TabularAR"
+        assert (directory / "final_checkpoint" / "metadata.json").is_file()
+    from syntho_hive.core.models import TabularAR
+
+    customers = TabularAR().load(tmp_path / "customers" / "best_checkpoint").sample(20, seed=1)
+    assert len(customers) == 20 and set(customers.columns) == {"tier", "region"}  # keys come from the plan

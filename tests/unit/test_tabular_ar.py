@@ -260,10 +260,14 @@ def test_checkpoint_dir_keeps_metrics_and_a_loadable_final_checkpoint(tmp_path: 
     model = TabularAR(hidden_dim=16, epochs=2, batch_size=64).fit(data, seed=0, progress_bar=False,
                                                                      checkpoint_dir=tmp_path)
     metrics = pd.read_csv(tmp_path / "training_metrics.csv")
-    assert list(metrics.columns) == ["epoch", "train_loss", "val_loss", "lr", "seconds"]
+    assert list(metrics.columns) == ["epoch", "train_loss", "val_loss", "val_score", "lr", "seconds"]
     assert len(metrics) == len(model.history_) == 2 and np.isfinite(metrics["val_loss"]).all()
+    assert metrics["val_score"].between(0.0, 1.0, inclusive="right").all()
     restored = TabularAR().load(tmp_path / "final_checkpoint")
     pd.testing.assert_frame_equal(restored.sample(20, seed=1), model.sample(20, seed=1))
+    # best_checkpoint holds the epoch with the best column-shape score, not the lowest loss
+    best = TabularAR().load(tmp_path / "best_checkpoint")
+    assert best.sample(20, seed=1).shape == (20, data.shape[1])
 
 
 def test_max_training_time_stops_training_and_keeps_a_usable_model() -> None:

@@ -16,8 +16,9 @@ values of the constrained columns as Parquet, from which the constraint engine i
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from syntho_hive.core.quality import (
     check_gate_arguments,
     profile_sdtypes,
 )
+from syntho_hive.core.quality.gates import score_sample
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.sampling import generate_tokens
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
@@ -69,6 +71,8 @@ _STATE = "model.json"
 _CONSTRAINTS = "constraints.parquet"
 _PROFILE = CheckpointFiles.REFERENCE_PROFILE
 _MAX_ROUNDS = 10
+_VALIDATION_SAMPLE_ROWS = 5_000
+"""Rows generated per epoch to score column shapes when ``fit(checkpoint_dir=...)``."""
 
 
 class TabularAR(ConditionalGenerativeModel):
@@ -195,8 +199,10 @@ class TabularAR(ConditionalGenerativeModel):
             table_name: Table of ``metadata`` describing ``data`` (default: the only table).
             seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``).
             progress_bar: Show a tqdm bar over epochs.
-            checkpoint_dir: When given, the fitted model is saved to
-                ``checkpoint_dir/final_checkpoint`` and the per-epoch losses to
+            checkpoint_dir: When given, each epoch's sample is scored on column shapes against
+                the training marginals and the best epoch (by that score, not the loss) is kept in
+                ``checkpoint_dir/best_checkpoint``; the fitted model goes to
+                ``checkpoint_dir/final_checkpoint`` and the per-epoch losses and scores to
                 ``checkpoint_dir/training_metrics.csv``.
 
         Returns:
@@ -234,8 +240,10 @@ class TabularAR(ConditionalGenerativeModel):
         self.reference_profile_ = MarginalProfile.from_frame(data, profile_sdtypes(data, table, codec.sdtypes))
         if codec.sub_columns:
             self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
+            on_epoch_end = (self._best_checkpointer(Path(checkpoint_dir), ctx_codes, seed)
+                            if checkpoint_dir is not None else None)
             self.history_ = train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
-                                          progress_bar=progress_bar)
+                                          progress_bar=progress_bar, on_epoch_end=on_epoch_end)
         self._fitted = True
         if checkpoint_dir is not None:
             self._write_training_outputs(Path(checkpoint_dir))
@@ -276,10 +284,34 @@ class TabularAR(ConditionalGenerativeModel):
         return ARNetwork(self.codec_.cardinalities, ctx_cards, hidden_dim=self.hidden_dim, n_layers=self.n_layers,
                          generator=generator)
 
+    def _best_checkpointer(self, directory: Path, ctx_codes: np.ndarray | None,
+                           seed: int) -> Callable[[dict[str, Any]], None]:
+        """Per-epoch callback: score a sample's column shapes against the training marginals
+        (:mod:`syntho_hive.core.quality`, not the loss) and keep ``best_checkpoint/``."""
+        rows = min(_VALIDATION_SAMPLE_ROWS, len(ctx_codes) if ctx_codes is not None else _VALIDATION_SAMPLE_ROWS)
+        ctx = torch.as_tensor(ctx_codes[:rows], dtype=torch.long) if ctx_codes is not None else None
+        best = {"score": -math.inf}
+
+        def after_epoch(record: dict[str, Any]) -> None:
+            epoch_seed = child_seed(seed, "validation_sample", record["epoch"])
+            frame = self._generate(rows, ctx, {}, {}, {}, torch_generator(epoch_seed),
+                                   numpy_generator(epoch_seed), 1.0)
+            record["val_score"] = score_sample(frame, self.reference_profile_).overall
+            if record["val_score"] > best["score"]:
+                best["score"] = record["val_score"]
+                self._fitted = True  # save() needs a sampling-ready model; fit() sets it again at the end
+                try:
+                    self.save(directory / "best_checkpoint", overwrite=True)
+                finally:
+                    self._fitted = False
+
+        return after_epoch
+
     def _write_training_outputs(self, directory: Path) -> None:
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame(self.history_, columns=["epoch", "train_loss", "val_loss", "lr", "seconds"]).to_csv(
+            columns = ["epoch", "train_loss", "val_loss", "val_score", "lr", "seconds"]
+            pd.DataFrame(self.history_).reindex(columns=columns).to_csv(
                 directory / "training_metrics.csv", index=False)
         except OSError as exc:
             raise TrainingError(f"Cannot write training metrics in checkpoint_dir {directory}: {exc}") from exc

@@ -7,6 +7,7 @@ split from a local NumPy generator; validation uses a fixed seed each epoch.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -87,7 +88,8 @@ def _clone_state(net: ARNetwork) -> dict[str, torch.Tensor]:
 
 
 def train_network(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None, config: TrainingConfig, *,
-                  seed: int, progress_bar: bool = False) -> list[dict[str, Any]]:
+                  seed: int, progress_bar: bool = False,
+                  on_epoch_end: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Fit ``net`` on tokens ``codes`` (rows aligned with ``context`` tokens); keep the best weights.
 
     Args:
@@ -97,6 +99,8 @@ def train_network(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None,
         config: Optimisation settings.
         seed: Seed of the split, shuffling, orders and dropout.
         progress_bar: Show a tqdm bar over epochs.
+        on_epoch_end: Called with each epoch's record (network in eval mode, gradients off) before
+            it is logged; it may add fields to the record (e.g. ``val_score``).
 
     Returns:
         One record per epoch: ``epoch``, ``train_loss``, ``val_loss`` (nats per row), ``lr``,
@@ -156,6 +160,11 @@ def train_network(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None,
         scheduler.step(val_loss)
         record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                   "lr": optimiser.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start}
+        if on_epoch_end is not None:
+            net.eval()
+            with torch.no_grad():
+                on_epoch_end(record)
+            net.train()
         history.append(record)
         _log.info("epoch_end", **record)
         if hasattr(epochs, "set_postfix"):
