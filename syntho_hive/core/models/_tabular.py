@@ -209,23 +209,8 @@ class TabularPipeline:
 
     def _check_context(self, num_rows: int, context: pd.DataFrame | None) -> None:
         """Raise :class:`GenerationError` unless ``context`` matches how the model was fitted."""
-        if self.context_transformer_ is None:
-            if context is not None:
-                raise GenerationError("This model was fitted without parent context; call sample() "
-                                      "without context.")
-            return
-        if context is None:
-            raise GenerationError(f"This model was fitted with parent context (columns "
-                                  f"{self.context_columns_}); pass context with one row per sampled row.")
-        if not isinstance(context, pd.DataFrame):
-            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
-        if len(context) != num_rows:
-            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass "
-                                  "exactly one context row per sampled row.")
-        missing = [c for c in self.context_columns_ if c not in context.columns]
-        if missing:
-            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with "
-                                  f"context columns {self.context_columns_}.")
+        self._validate_sample_context(num_rows, context,  # type: ignore[attr-defined]
+                                      fitted_with_context=self.context_transformer_ is not None)
 
     def _encode_context(self, context: pd.DataFrame, seed: int) -> torch.Tensor:
         """The transformed context rows as a float32 tensor on the model device."""

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
-from syntho_hive.exceptions import NotFittedError, SchemaError, TrainingError
+from syntho_hive.exceptions import GenerationError, NotFittedError, SchemaError, TrainingError
 
 
 class ConditionalGenerativeModel(ABC):
@@ -46,6 +46,30 @@ class ConditionalGenerativeModel(ABC):
                                     "parent-context row per training row.")
             if context.shape[1] == 0:
                 raise TrainingError("context has no columns; pass context=None instead.")
+
+    def _validate_sample_context(self, num_rows: int, context: Any, *, fitted_with_context: bool) -> None:
+        """Raise :class:`GenerationError` unless ``context`` matches how the model was fitted.
+
+        Uses ``self.context_columns_`` (the parent-context columns seen at fit).
+        """
+        columns = list(getattr(self, "context_columns_", None) or [])
+        if not fitted_with_context:
+            if context is not None:
+                raise GenerationError("This model was fitted without parent context; call sample() "
+                                      "without context.")
+            return
+        if context is None:
+            raise GenerationError(f"This model was fitted with parent context (columns {columns}); pass "
+                                  "context with one row per sampled row.")
+        if not isinstance(context, pd.DataFrame):
+            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+        if len(context) != num_rows:
+            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass "
+                                  "exactly one context row per sampled row.")
+        missing = [c for c in columns if c not in context.columns]
+        if missing:
+            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with "
+                                  f"context columns {columns}.")
 
     def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
         """The table of ``metadata`` describing ``data`` (detected when there is no metadata).

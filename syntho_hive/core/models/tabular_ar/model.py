@@ -422,23 +422,9 @@ class TabularAR(ConditionalGenerativeModel):
         return frame[self.columns_].reset_index(drop=True)
 
     def _context_codes(self, num_rows: int, context: pd.DataFrame | None) -> torch.Tensor | None:
-        if self.context_codec_ is None:
-            if context is not None:
-                raise GenerationError("This model was fitted without parent context; call sample() without "
-                                      "context.")
-            return None
+        self._validate_sample_context(num_rows, context, fitted_with_context=self.context_codec_ is not None)
         if context is None:
-            raise GenerationError(f"This model was fitted with parent context (columns {self.context_columns_}); "
-                                  "pass context with one row per sampled row.")
-        if not isinstance(context, pd.DataFrame):
-            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
-        if len(context) != num_rows:
-            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass exactly one "
-                                  "context row per sampled row.")
-        missing = [c for c in self.context_columns_ if c not in context.columns]
-        if missing:
-            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with context "
-                                  f"columns {self.context_columns_}.")
+            return None
         codes = self.context_codec_.encode(context[self.context_columns_].reset_index(drop=True))
         return torch.as_tensor(codes, dtype=torch.long)
 
