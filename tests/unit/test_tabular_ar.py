@@ -265,8 +265,17 @@ def test_checkpoint_dir_keeps_metrics_and_a_loadable_final_checkpoint(tmp_path: 
     assert metrics["val_score"].between(0.0, 1.0, inclusive="right").all()
     restored = TabularAR().load(tmp_path / "final_checkpoint")
     pd.testing.assert_frame_equal(restored.sample(20, seed=1), model.sample(20, seed=1))
-    # best_checkpoint holds the epoch with the best column-shape score, not the lowest loss
+    # best_checkpoint holds the weights of the epoch with the best column-shape score (not the lowest
+    # loss): regenerating that epoch's validation sample from it reproduces the recorded best score.
+    from syntho_hive._random import child_seed, numpy_generator, torch_generator
+    from syntho_hive.core.quality.gates import score_sample
+
     best = TabularAR().load(tmp_path / "best_checkpoint")
+    best_epoch = int(metrics.loc[metrics["val_score"].idxmax(), "epoch"])
+    epoch_seed = child_seed(0, "validation_sample", best_epoch)
+    frame = best._generate(5_000, None, {}, {}, {}, torch_generator(epoch_seed), numpy_generator(epoch_seed), 1.0)
+    assert score_sample(frame, best.reference_profile_).overall == pytest.approx(metrics["val_score"].max(),
+                                                                                abs=1e-6)
     assert best.sample(20, seed=1).shape == (20, data.shape[1])
 
 
