@@ -60,6 +60,8 @@ _log = get_logger(__name__)
 _HYPER_PARAMETERS = ("embedding_dim", "generator_dim", "discriminator_dim", "generator_lr",
                      "discriminator_lr", "weight_decay", "batch_size", "epochs", "pac",
                      "discriminator_steps", "log_frequency", "max_modes")
+#: Accepted ``precision`` values.
+_PRECISIONS = ("float32", "bfloat16")
 #: Rows generated per forward pass when sampling (small enough to stay in CPU caches).
 _SAMPLE_CHUNK = 4_096
 #: Samples larger than this show a progress bar (when ``progress_bar``).
@@ -117,6 +119,13 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
         log_frequency: Training-by-sampling with log-frequency category probabilities.
         max_modes: Most GMM modes per numerical column (passed to the transformer).
+        precision: ``"float32"`` (default) or ``"bfloat16"``: mixed precision for training and
+            sampling. The hidden layers of both networks run in bfloat16 (autocast) while the
+            weights, the optimiser, the losses, the gradient penalty's norm and the generator's
+            output layer stay in float32. On CPUs with native bfloat16 (AVX512-BF16, AMX) and on
+            recent GPUs this is markedly faster (see ``benchmarks/RESULTS.md``); results differ
+            from float32 runs in the last digits, and a seed stays bit-identical for a given
+            precision and device.
 
     Example:
         >>> model = CTGAN(metadata, epochs=100).fit(df, seed=0)
@@ -128,7 +137,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                  generator_dim: Sequence[int] = (256, 256), discriminator_dim: Sequence[int] = (256, 256),
                  generator_lr: float = 2e-4, discriminator_lr: float = 2e-4, weight_decay: float = 1e-6,
                  batch_size: int = 500, epochs: int = 300, pac: int = 10, discriminator_steps: int = 1,
-                 device: str | torch.device = "auto", log_frequency: bool = True, max_modes: int = 10) -> None:
+                 device: str | torch.device = "auto", log_frequency: bool = True, max_modes: int = 10,
+                 precision: str = "float32") -> None:
         self.metadata = metadata
         self.embedding_dim = embedding_dim
         self.generator_dim = tuple(generator_dim)
@@ -143,6 +153,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         self.device = device
         self.log_frequency = log_frequency
         self.max_modes = max_modes
+        self.precision = precision
         self._reset_state()
 
     # ------------------------------------------------------------------ state
@@ -173,6 +184,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
     def hyper_parameters(self) -> dict[str, Any]:
         """The constructor parameters that define training and the architecture."""
         params = {name: getattr(self, name) for name in _HYPER_PARAMETERS}
+        params["precision"] = self.precision
         params["generator_dim"] = [int(v) for v in self.generator_dim]
         params["discriminator_dim"] = [int(v) for v in self.discriminator_dim]
         return params
@@ -189,6 +201,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         for name in ("generator_lr", "discriminator_lr", "weight_decay"):
             if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0:
                 problems.append(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
+        if self.precision not in _PRECISIONS:
+            problems.append(f"precision must be one of {list(_PRECISIONS)}, got {self.precision!r}")
         if not problems and self.batch_size % self.pac:
             problems.append(f"batch_size ({self.batch_size}) must be a multiple of pac ({self.pac}); "
                             f"e.g. batch_size={max(self.pac, self.batch_size // self.pac * self.pac)}")
@@ -283,6 +297,11 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         self.discriminator_ = build(Discriminator, data_dim + cond_dim + self._context_dim,
                                     self.discriminator_dim, self.pac, device=self.device_, generator=init)
 
+    def _autocast(self) -> torch.autocast:
+        """The autocast context of ``precision`` (a no-op for float32)."""
+        return torch.autocast(device_type=self.device_.type, dtype=torch.bfloat16,
+                              enabled=self.precision == "bfloat16")
+
     # ------------------------------------------------------------------ training
     def _train(self, matrix: torch.Tensor, context: torch.Tensor | None, seed: int, progress_bar: bool,
                checkpoint_dir: str | Path | None, checkpoint_every: int,
@@ -344,10 +363,14 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         g_total = torch.zeros((), device=self.device_)
         d_total = torch.zeros((), device=self.device_)
         for _ in range(steps):
+            # One autocast region per update: autocast caches the bfloat16 copies of the weights
+            # until its region ends, so a region spanning optimiser steps would reuse stale ones.
             for k in range(self.discriminator_steps):
                 last = k == self.discriminator_steps - 1
-                d_loss, fake = self._critic_step(matrix, context, rng, opt_d, keep_graph=last)
-            g_total += self._generator_step(fake, rng, opt_g)
+                with self._autocast():
+                    d_loss, fake = self._critic_step(matrix, context, rng, opt_d, keep_graph=last)
+            with self._autocast():
+                g_total += self._generator_step(fake, rng, opt_g)
             d_total += d_loss
         return float(g_total) / steps, float(d_total) / steps
 
@@ -474,7 +497,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         was_training = generator.training
         generator.eval()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), self._autocast():
                 for start in chunks:
                     batch = min(_SAMPLE_CHUNK, count - start)
                     noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
@@ -592,6 +615,9 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             for name in _HYPER_PARAMETERS:
                 value = hyper[name]
                 setattr(self, name, tuple(value) if name.endswith("_dim") and name != "embedding_dim" else value)
+            self.precision = hyper.get("precision", "float32")
+            if self.precision not in _PRECISIONS:
+                raise TypeError(f"unknown precision {self.precision!r}")
         except (KeyError, TypeError) as exc:
             raise SerializationError(f"Checkpoint {path} is corrupt: its content does not match the CTGAN "
                                      f"format ({type(exc).__name__}: {exc}); save the model again.") from exc

@@ -55,8 +55,15 @@ class Generator(nn.Module):
         self.head = nn.Linear(width, data_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Raw generator output, shape ``(batch, data_dim)``."""
-        return self.head(self.body(x))
+        """Raw generator output, shape ``(batch, data_dim)``, always float32.
+
+        Under a bfloat16 autocast (``precision="bfloat16"``) the residual blocks run in bfloat16
+        but the output layer stays in float32: its values become the scalars of every numerical
+        column, and bfloat16's 8-bit mantissa would put them on a visible grid.
+        """
+        hidden = self.body(x)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return self.head(hidden.float())
 
 
 class Discriminator(nn.Module):
@@ -96,9 +103,12 @@ class Discriminator(nn.Module):
         for layer in self.hidden:
             h = nn.functional.leaky_relu(layer(h), 0.2)
             if use_dropout:
-                mask = torch.empty_like(h).bernoulli_(keep, generator=generator).mul_(1.0 / keep)
-                h = h * mask
-        return self.head(h)
+                # Bernoulli(keep) mask as ``U < keep`` (same distribution as ``bernoulli_``,
+                # about twice as fast on CPU), scaled so the expected activation is unchanged.
+                mask = torch.rand(h.shape, generator=generator, device=h.device) < keep
+                h = h * mask.to(h.dtype).mul_(1.0 / keep)
+        with torch.autocast(device_type=x.device.type, enabled=False):  # scores in float32
+            return self.head(h.float())
 
 
 def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
