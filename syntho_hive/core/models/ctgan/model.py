@@ -490,7 +490,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                   rng: torch.Generator, progress_bar: bool) -> torch.Tensor:
         """``count`` activated rows (tanh scalars, exact one-hot blocks)."""
         sampler, generator = self._sampler, self.generator_
-        pieces: list[torch.Tensor] = []
+        out = torch.empty((count, self._activation.data_dim), device=self.device_)
         starts = range(0, count, _SAMPLE_CHUNK)
         chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
                           total=len(starts), unit="chunk")
@@ -509,10 +509,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                         cond = noise[:, :0]
                     ctx = context[start:start + batch] if context is not None else cond[:, :0]
                     raw = generator(torch.cat([noise, cond, ctx], dim=1))
-                    pieces.append(self._activation(raw, rng, hard=True))
+                    out[start:start + batch] = self._activation(raw, rng, hard=True)
         finally:
             generator.train(was_training)
-        return torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+        return out
 
     def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,
                       conditions: Mapping[str, Any] | None, enforce_constraints: bool,
