@@ -201,7 +201,8 @@ def _worker_train(side: str, config: dict[str, Any]) -> dict[str, Any]:
             preprocess.wrap(DataTransformer, "transform")
             metadata = Metadata()
             metadata.add_table("adult", columns=sdtypes)
-            model = CTGAN(metadata, epochs=epochs, batch_size=batch_size, device="cpu", **ARCHITECTURE)
+            model = CTGAN(metadata, epochs=epochs, batch_size=batch_size, device="cpu",
+                          precision=config.get("precision", "float32"), **ARCHITECTURE)
             started = time.perf_counter()
             model.fit(data, table_name="adult", seed=seed, progress_bar=False)
             fit_seconds = time.perf_counter() - started
@@ -326,7 +327,8 @@ def _ratio(ours: float | None, peer: float | None, *, higher_is_better: bool) ->
 
 def _table(results: dict[str, Any], args: argparse.Namespace) -> str:
     peer_name = f"peer (ctgan {results['versions']['ctgan']})"
-    rows = [f"| metric | ours | {peer_name} | ours vs peer | target |", "|---|---:|---:|---:|---|"]
+    ours_name = "ours" if args.precision == "float32" else f"ours (precision={args.precision})"
+    rows = [f"| metric | {ours_name} | {peer_name} | ours vs peer | target |", "|---|---:|---:|---:|---|"]
     for size, sides in results["transform"].items():
         ours, peer = sides.get("ours"), sides.get("peer")
         peer_cell = _fmt(peer["seconds"]) if peer else sides.get("peer_skipped", "n/a")
@@ -403,6 +405,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="interpreter for the peer (needs ctgan installed)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads in every worker, both sides (default: torch's own)")
+    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+                        help="our CTGAN's precision (the peer always trains in float32)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per worker process")
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT,
                         help="where results.json, results.md and the synthetic samples go")
@@ -445,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         results_path.write_text(json.dumps(results, indent=2))
 
     base = {"data": str(args.data), "seed": args.seed, "output_dir": str(args.output_dir),
-            "threads": args.threads}
+            "threads": args.threads, "precision": args.precision}
     for size in sizes:
         results["transform"][str(size)] = {}
         for side in args.sides:

@@ -11,8 +11,9 @@ Saved directory::
 
     schema.json                   the Metadata
     synthesizer.json              format, version, seed, table directories
-    tables/<nnn>_<table>/plan.json    key formats, FK null rates, context columns and the
-                                      children-per-parent / popularity models (plain JSON)
+    tables/<nnn>_<table>/plan.json    key formats (and key legs numbered per parent), FK null
+                                      rates, context columns and the children-per-parent /
+                                      popularity models (plain JSON)
     tables/<nnn>_<table>/model/   the table's model checkpoint (core checkpoint format)
 """
 
@@ -21,13 +22,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
-from syntho_hive._atomic import atomic_write
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.checkpoint import write_directory_atomically
 from syntho_hive.core.metadata.schema import Metadata
@@ -43,6 +43,7 @@ from syntho_hive.exceptions import (
     SerializationError,
     TrainingError,
 )
+from syntho_hive.interface.table_writer import write_table_chunks
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import drop_integrity_violations
 from syntho_hive.relational.orchestrator import (
@@ -243,7 +244,7 @@ class Synthesizer:
     def sample(self, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int | None = None,
                output_path: str | Path | None = None,
                output_format: Literal["parquet", "csv"] = "parquet",
-               progress_bar: bool = False) -> dict[str, Any]:
+               progress_bar: bool = False, chunk_rows: int | None = None) -> dict[str, Any]:
         """Generate every table, parents first, with valid keys.
 
         Args:
@@ -254,17 +255,21 @@ class Synthesizer:
             seed: Sampling seed; the same seed gives bit-identical tables (also in another
                 process). ``None`` derives one from the synthesizer's seed and the number of
                 earlier ``sample`` calls.
-            output_path: A directory: each table is written to ``<table>.<format>`` as soon as it
-                is generated and released from memory.
+            output_path: A directory: each table is written to ``<table>.<format>`` chunk by
+                chunk as it is generated (one Parquet row group per chunk, atomically: an error
+                leaves no partial file), so memory holds one chunk of content at a time plus the
+                key columns the children need; the tables are the same as without ``output_path``.
             output_format: ``"parquet"`` or ``"csv"`` (with ``output_path``).
             progress_bar: Show progress over tables.
+            chunk_rows: Rows generated (and written) per step; ``None``: 50 000. Smaller chunks
+                lower peak memory; the rows drawn depend on it, so keep it fixed for identical tables.
 
         Returns:
             ``{table: DataFrame}``, or ``{table: Path}`` with ``output_path``.
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
-            GenerationError: Bad ``num_rows``/``scale``/``output_format``.
+            GenerationError: Bad ``num_rows``/``scale``/``output_format``/``chunk_rows``.
             SerializationError: An output file cannot be written.
         """
         if not self._fitted:
@@ -273,6 +278,9 @@ class Synthesizer:
         sizes = self._check_sizes(num_rows, scale)
         if output_format not in ("parquet", "csv"):
             raise GenerationError(f"output_format must be 'parquet' or 'csv', got {output_format!r}.")
+        if chunk_rows is not None and (isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int)
+                                       or chunk_rows < 1):
+            raise GenerationError(f"chunk_rows must be a positive integer or None, got {chunk_rows!r}.")
         if seed is None:
             seed = child_seed(self.seed, "sample", self._sample_calls)
         seed = resolve_seed(seed)
@@ -285,11 +293,11 @@ class Synthesizer:
             except OSError as exc:
                 raise SerializationError(f"Cannot create output directory {str(directory)!r}: {exc}") from exc
 
-            def sink(name: str, frame: pd.DataFrame) -> Path:
-                return _write_table(frame, directory / f"{name}.{output_format}", output_format)
+            def sink(name: str, chunks: Iterator[pd.DataFrame]) -> Path:
+                return write_table_chunks(chunks, directory / f"{name}.{output_format}", output_format)
 
         return self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=sink,
-                                     progress_bar=progress_bar)
+                                     progress_bar=progress_bar, chunk_rows=chunk_rows)
 
     # ------------------------------------------------------------------ report
     def generate_validation_report(self, real_data: Mapping[str, Any], output_path: str | Path,
@@ -449,13 +457,3 @@ class Synthesizer:
         synth._fitted = True
         _log.info("synthesizer_loaded", path=str(directory), tables=len(metadata.tables))
         return synth
-
-
-def _write_table(frame: pd.DataFrame, path: Path, output_format: str) -> Path:
-    """Write one generated table atomically (temp file, then rename)."""
-    try:
-        if output_format == "csv":
-            return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
-        return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-    except (OSError, ValueError, TypeError) as exc:
-        raise SerializationError(f"Cannot write table to {str(path)!r}: {exc}") from exc

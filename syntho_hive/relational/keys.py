@@ -3,8 +3,11 @@
 * Primary keys come from the transformer's :class:`~syntho_hive.core.data.encoders.IdGenerator`
   (int sequences, UUIDs, prefixed zero-padded codes, random strings in the real alphabet),
   learned on the real key and stored as plain JSON.
+* Primary-key legs that the real data numbers ``1..k`` within each parent (``order_items``'
+  ``line_no`` under ``order_id``) are found by :func:`per_parent_start` and generated with
+  :func:`running_numbers`.
 * Foreign keys are copied from generated parent keys, so they cannot dangle;
-  :func:`check_references` re-checks it anyway.
+  :class:`ReferenceChecker` (one parent index, many chunks) re-checks it anyway.
 * Self-references are built as a forest: every row's parent comes earlier in a random order.
 * :func:`drop_integrity_violations` removes rows with null/duplicate PKs and orphan FKs,
   parents first so that dropping a parent also drops the children that referenced it.
@@ -23,8 +26,9 @@ from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
-__all__ = ["KeyGenerator", "check_references", "key_frame", "build_hierarchy", "place_nulls",
-           "allocate", "cast_like", "drop_integrity_violations", "dtype_name", "dtype_from_name"]
+__all__ = ["KeyGenerator", "ReferenceChecker", "check_references", "key_frame", "build_hierarchy",
+           "place_nulls", "allocate", "cast_like", "drop_integrity_violations", "dtype_name", "dtype_from_name",
+           "per_parent_start", "running_numbers", "group_ids"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
@@ -181,6 +185,47 @@ def key_frame(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.D
     return frame[list(columns)].set_axis([f"k{i}" for i in range(len(columns))], axis=1).reset_index(drop=True)
 
 
+class ReferenceChecker:
+    """Re-checks generated FK values against one parent's keys, chunk after chunk.
+
+    The parent's key index is built once, so checking a table written in many chunks costs
+    one lookup per child row rather than one join with the whole parent per chunk.
+
+    Args:
+        rel: The relationship to check.
+        parent_keys: The parent's key columns (names of ``rel.parent_columns``).
+    """
+
+    def __init__(self, rel: Relationship, parent_keys: pd.DataFrame) -> None:
+        self.rel = rel
+        pk = key_frame(parent_keys, rel.parent_columns)
+        pk = pk[pk.notna().all(axis=1)].drop_duplicates()
+        self._index = pd.Index(pk["k0"]) if len(rel.parent_columns) == 1 else pd.MultiIndex.from_frame(pk)
+
+    def check(self, child: pd.DataFrame) -> None:
+        """Raise when a non-null FK value of ``child`` has no row in the parent.
+
+        Args:
+            child: Generated child rows (all of them, or one chunk).
+
+        Raises:
+            GenerationError: Naming the table, the FK and a few orphan values.
+        """
+        rel = self.rel
+        fk = key_frame(child, rel.child_columns)
+        fk = fk[fk.notna().all(axis=1)]
+        if fk.empty:
+            return
+        wanted = pd.Index(fk["k0"]) if len(rel.child_columns) == 1 else pd.MultiIndex.from_frame(fk)
+        orphan = self._index.get_indexer(wanted) < 0
+        if orphan.any():
+            examples = fk[orphan].head(5).set_axis(list(rel.child_columns), axis=1).to_dict("records")
+            raise GenerationError(
+                f"table {rel.child!r}: {int(orphan.sum())} generated value(s) of foreign key "
+                f"{list(rel.child_columns)} have no row in {rel.parent!r} (examples: {examples}). This is "
+                "a bug in SynthoHive; please report it with the schema.")
+
+
 def check_references(child: pd.DataFrame, rel: Relationship, parent_keys: pd.DataFrame) -> None:
     """Raise when a non-null FK value of ``child`` has no row in the parent.
 
@@ -192,19 +237,77 @@ def check_references(child: pd.DataFrame, rel: Relationship, parent_keys: pd.Dat
     Raises:
         GenerationError: Naming the table, the FK and a few orphan values.
     """
-    fk = key_frame(child, rel.child_columns)
-    fk = fk[fk.notna().all(axis=1)]
-    if fk.empty:
-        return
-    pk = key_frame(parent_keys, rel.parent_columns).drop_duplicates()
-    merged = fk.merge(pk.assign(_hit=True), how="left", on=list(fk.columns))
-    orphan = merged["_hit"].isna().to_numpy()
-    if orphan.any():
-        examples = fk[orphan].head(5).to_dict("records")
-        raise GenerationError(
-            f"table {rel.child!r}: {int(orphan.sum())} generated value(s) of foreign key "
-            f"{list(rel.child_columns)} have no row in {rel.parent!r} (examples: {examples}). This is "
-            "a bug in SynthoHive; please report it with the schema.")
+    ReferenceChecker(rel, parent_keys).check(child)
+
+
+def group_ids(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by the tuple of their integer codes (one array per key column).
+
+    Args:
+        codes: Equal-length ``int64`` arrays; equal tuples mean the same group.
+
+    Returns:
+        ``(group id per row, index of each group's first row)``.
+    """
+    if len(codes) == 1:
+        _, first, inverse = np.unique(codes[0], return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True)
+    return np.asarray(inverse, dtype=np.int64).ravel(), np.asarray(first, dtype=np.int64)
+
+
+def running_numbers(groups: np.ndarray) -> np.ndarray:
+    """``0, 1, 2, ...`` within each group, in row order (a per-group row counter).
+
+    Args:
+        groups: Group id per row (any integers).
+
+    Returns:
+        ``int64`` array: how many earlier rows share the row's group.
+    """
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    index = np.arange(n, dtype=np.int64)
+    rank = index - np.maximum.accumulate(np.where(starts, index, 0))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = rank
+    return out
+
+
+def per_parent_start(values: pd.Series, parents: pd.DataFrame) -> int | None:
+    """Whether a primary-key leg numbers the rows of each parent ``s, s+1, ..., s+k-1``.
+
+    ``order_items(order_id, line_no)`` with ``line_no`` restarting at 1 in every order is the
+    typical case. Every parent must follow the pattern, with the same start ``s`` (the
+    column's minimum); the row order within a parent does not matter.
+
+    Args:
+        values: The leg (a primary-key column that is not a foreign key).
+        parents: The foreign-key columns of the primary key, row-aligned with ``values``.
+
+    Returns:
+        The common start ``s``, or ``None`` when the leg is not numbered per parent (not
+        integer-valued, null values, gaps, repeats or different starts).
+    """
+    if len(values) == 0 or parents.shape[1] == 0 or values.isna().any():
+        return None
+    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return None
+    floats = values.to_numpy(dtype=np.float64)
+    if not np.all(floats == np.round(floats)) or np.abs(floats).max() >= 2**53:
+        return None
+    ints = floats.astype(np.int64)
+    groups = parents.reset_index(drop=True).groupby(list(parents.columns), dropna=False, sort=False,
+                                                    observed=True).ngroup().to_numpy(dtype=np.int64)
+    order = np.lexsort((ints, groups))
+    start = int(ints.min())
+    numbered = start + running_numbers(groups[order])
+    return start if np.array_equal(ints[order], numbered) else None
 
 
 def allocate(weights: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:

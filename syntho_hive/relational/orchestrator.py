@@ -8,11 +8,20 @@ conditioned on those parent columns.
 
 Generation walks the tables parents first. For a child table it draws a children count for
 every generated parent row, lays the FK out by repeating the parent keys, places nulls at the
-real null rate, assigns the other FKs by popularity, then asks the model for the non-key
-columns one chunk of rows at a time, each row conditioned on its parent's context values.
-Only the slim part of each generated table that its children need (keys, context and
-cardinality attributes) is kept; with a sink every table is handed over as soon as it is
-complete and the full frame is released.
+real null rate, assigns the other FKs by popularity (all of these as integer row positions
+into the parents, for the whole table), generates the primary-key columns (per-parent running
+numbers where the real data numbers a key leg within each parent), then produces the table
+one chunk of rows at a time: the model's non-key columns conditioned on each row's parent
+context, the keys, the real dtypes and the integrity re-check. Every chunk goes to the sink
+(or into the in-memory frame) as soon as it is complete; only the slim part of each table
+that its children need (keys, context and cardinality attributes) is kept.
+
+Memory: besides the kept parent columns, a table in progress holds its integer positions and
+its generated primary-key values, but only one chunk of content. One case holds more: a
+self-referencing table is assembled whole (its hierarchy is drawn over all rows from their
+attributes) before it is handed over in chunks. A table whose primary key is made only of
+foreign keys does not: it drops repeated keys up front, from the positions, exactly as
+deduplicating the whole table would.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,14 +53,17 @@ from syntho_hive.relational.context import (
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 from syntho_hive.relational.keys import (
     KeyGenerator,
+    ReferenceChecker,
     allocate,
     build_hierarchy,
     cast_like,
-    check_references,
     dtype_from_name,
     dtype_name,
+    group_ids,
     key_frame,
+    per_parent_start,
     place_nulls,
+    running_numbers,
 )
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "class_path", "import_model_class", "model_accepts"]
@@ -61,7 +73,9 @@ _log = get_logger(__name__)
 #: Child rows generated per model call.
 DEFAULT_CHUNK_ROWS = 50_000
 
-Sink = Callable[[str, pd.DataFrame], Any]
+#: ``sink(table, chunks)``: consumes every chunk of one table (in order) and returns what
+#: :meth:`Orchestrator.generate` reports for that table (e.g. the path written).
+Sink = Callable[[str, Iterator[pd.DataFrame]], Any]
 
 
 def class_path(cls: type) -> str:
@@ -126,6 +140,9 @@ class TablePlan:
         context: Parent-context columns fed to the model.
         context_domain: Discrete context values seen in training (generation stays inside them).
         model_class: ``"module:QualName"`` of the model, or ``None`` without a model.
+        per_parent_keys: Primary-key legs that the real data numbers ``start, start+1, ...``
+            within each combination of the primary key's FK columns (column -> start); they are
+            generated the same way instead of unique over the table.
     """
 
     name: str
@@ -139,6 +156,7 @@ class TablePlan:
     context: list[ContextColumn] = field(default_factory=list)
     context_domain: ContextDomain = field(default_factory=ContextDomain)
     model_class: str | None = None
+    per_parent_keys: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state (cardinality models included)."""
@@ -149,6 +167,7 @@ class TablePlan:
             "context": [{"name": c.name, "via": c.via, "parent_column": c.parent_column} for c in self.context],
             "context_domain": self.context_domain.columns,
             "model_class": self.model_class,
+            "per_parent_keys": self.per_parent_keys,
         }
 
     @classmethod
@@ -171,6 +190,7 @@ class TablePlan:
                          for c in data["context"]],
                 context_domain=ContextDomain(data.get("context_domain", {})),
                 model_class=data["model_class"],
+                per_parent_keys={str(c): int(s) for c, s in data.get("per_parent_keys", {}).items()},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SerializationError(f"Saved plan of a table is corrupt ({type(exc).__name__}: {exc}); "
@@ -285,6 +305,9 @@ class Orchestrator:
         key_cols = set(table.key_columns)
         modelled = [str(c) for c in df.columns if c not in key_cols]
         parents_rel = self.graph.parents_of(name)
+        parent_part = self._pk_parent_columns(name)
+        per_parent = {c: start for c in keys if parent_part
+                      and (start := per_parent_start(df[c], df[parent_part])) is not None}
         links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent]) for rel in parents_rel]
         self_links = [self._fit_link(rel, df, df, sdtypes[name]) for rel in self.graph.self_references(name)]
         context: list[ContextColumn] = []
@@ -299,7 +322,8 @@ class Orchestrator:
                                        for rel in parents_rel}, defaults)
         plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
-                         modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context)
+                         modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context,
+                         per_parent_keys=per_parent)
         if modelled:
             cls = self.models[name]
             plan.model_class = class_path(cls)
@@ -348,12 +372,13 @@ class Orchestrator:
 
     # ------------------------------------------------------------------ generate
     def kept_columns(self, name: str) -> list[str]:
-        """Columns of ``name`` its children need after it is generated."""
-        needed = list(self.metadata.tables[name].pk_columns)
+        """Columns of ``name`` its children need after it is generated (none for a leaf table)."""
+        needed: list[str] = []
         for child, plan in self.plans_.items():
             for via, rel in enumerate(self.graph.parents_of(child)):
                 if rel.parent != name:
                     continue
+                needed += list(self.metadata.tables[name].pk_columns)
                 needed += list(rel.parent_columns)
                 needed += [c.parent_column for c in plan.context if c.via == via]
                 needed += plan.parents[via].counts.feature_columns
@@ -367,24 +392,34 @@ class Orchestrator:
         return sizes
 
     def generate(self, *, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int,
-                 sink: Sink | None = None, progress_bar: bool = False) -> dict[str, Any]:
-        """Generate every table, parents first.
+                 sink: Sink | None = None, progress_bar: bool = False,
+                 chunk_rows: int | None = None) -> dict[str, Any]:
+        """Generate every table, parents first, one chunk of rows at a time.
+
+        The same seed and ``chunk_rows`` give the same tables with or without a sink.
 
         Args:
             num_rows: Rows per table; roots not named get ``scale`` times their real size and
                 children not named get the size implied by their generated parents.
             scale: Size factor for unnamed roots.
             seed: Sampling seed (the same seed gives bit-identical tables).
-            sink: Called as ``sink(table, frame)`` as soon as each table is complete; its return
-                value replaces the frame in the result and the frame is released.
+            sink: Called once per table as ``sink(table, chunks)``; it must consume every chunk
+                (each is released once the sink lets go of it) and its return value is the
+                table's entry in the result.
             progress_bar: Show progress over tables.
+            chunk_rows: Rows generated per step (``None``: the orchestrator's ``chunk_rows``);
+                with a sink, it bounds the content held in memory.
 
         Returns:
             ``{table: DataFrame}`` (in metadata order), or ``{table: sink's return value}`` with a sink.
 
         Raises:
-            GenerationError: An integrity re-check fails (a bug), or a model fails to sample.
+            GenerationError: Bad ``chunk_rows``, an integrity re-check fails (a bug), a model
+                fails to sample, or the sink stopped reading a table before its end.
         """
+        rows_per_chunk = self.chunk_rows if chunk_rows is None else chunk_rows
+        if isinstance(rows_per_chunk, bool) or not isinstance(rows_per_chunk, int) or rows_per_chunk < 1:
+            raise GenerationError(f"chunk_rows must be a positive integer, got {rows_per_chunk!r}.")
         sizes = self.table_sizes(num_rows, scale)
         kept: dict[str, pd.DataFrame] = {}
         out: dict[str, Any] = {}
@@ -392,66 +427,83 @@ class Orchestrator:
                           total=len(self.graph.order), unit="table")
         for name in tables:
             started = time.perf_counter()
-            frame = self._generate_table(name, sizes.get(name), kept, seed)
-            kept[name] = frame[self.kept_columns(name)].copy()
-            _log.info("relational_table_generated", table=name, rows=len(frame),
+            stream = _TableStream(self._table_chunks(name, sizes.get(name), kept, seed, rows_per_chunk),
+                                  self.kept_columns(name))
+            if sink is None:
+                frames = list(stream)
+                out[name] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+                del frames
+            else:
+                out[name] = sink(name, iter(stream))
+                if not stream.finished:
+                    raise GenerationError(f"The sink stopped reading table {name!r} after {stream.rows} rows; "
+                                          "a sink must consume every chunk it is given.")
+            kept[name] = stream.kept()
+            _log.info("relational_table_generated", table=name, rows=stream.rows, chunks=stream.chunks,
                       seconds=round(time.perf_counter() - started, 3))
-            out[name] = sink(name, frame) if sink is not None else frame
-            del frame
+            del stream
             for parent in list(kept):  # release parents every remaining table is done with
                 if all(rel.parent != parent for t in self.graph.order[self.graph.order.index(name) + 1:]
                        for rel in self.graph.parents_of(t)):
                     del kept[parent]
         return {name: out[name] for name in self.graph.tables}
 
-    def _generate_table(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame],
-                        seed: int) -> pd.DataFrame:
+    def _table_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
+                      rows_per_chunk: int) -> Iterator[pd.DataFrame]:
+        """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk)."""
         plan = self.plans_[name]
         rels = self.graph.parents_of(name)
-        positions: list[np.ndarray] = []
-        if rels:
-            positions.append(self._primary_positions(name, plan, rels[0], size, kept, seed))
-            n = len(positions[0])
-        else:
-            n = int(size or 0)
-        for via, rel in enumerate(rels[1:], start=1):
+        parents = [kept[rel.parent] for rel in rels]
+        positions = self._all_positions(name, plan, rels, size, parents, seed)
+        n = len(positions[0]) if rels else int(size or 0)
+        positions, n = self._drop_repeated_keys(name, rels, positions, parents, n)
+        keys = self._key_values(name, plan, rels, positions, parents, n, seed)
+        dtypes = self._output_dtypes(plan, rels, positions)
+        checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
+        chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, seed, rows_per_chunk)
+        self_refs = self.graph.self_references(name)
+        if not self_refs:
+            for frame in chunks:
+                for checker in checkers:
+                    checker.check(frame)
+                yield frame
+            return
+        pieces = list(chunks)  # a hierarchy is drawn over all rows: this table is held whole
+        frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+        del pieces
+        frame = self._with_hierarchy(name, plan, frame, dtypes, seed)
+        for checker in checkers + [ReferenceChecker(rel, frame) for rel in self_refs]:
+            checker.check(frame)
+        for start in range(0, max(len(frame), 1), rows_per_chunk):
+            yield frame.iloc[start:start + rows_per_chunk].reset_index(drop=True)
+
+    def _all_positions(self, name: str, plan: TablePlan, rels: list[Relationship], size: int | None,
+                       parents: list[pd.DataFrame], seed: int) -> list[np.ndarray]:
+        """Row position in each parent (``-1``: null FK) of every row, primary FK first."""
+        if not rels:
+            return []
+        positions = [self._primary_positions(name, plan, rels[0], size, parents[0], seed)]
+        n = len(positions[0])
+        for via in range(1, len(rels)):
             link = plan.parents[via]
             rng = numpy_generator(child_seed(seed, name, "fk", via))
-            parent = kept[rel.parent]
-            weights = link.counts.sample(parent, rng).astype(np.float64)
+            weights = link.counts.sample(parents[via], rng).astype(np.float64)
             nulls = place_nulls(n, link.null_rate, rng)
+            linked = int((~nulls).sum())
+            if linked and len(parents[via]) == 0:
+                rel = rels[via]
+                raise GenerationError(
+                    f"table {name!r}: {linked} generated rows need a row of {rel.parent!r} for foreign key "
+                    f"{list(rel.child_columns)}, but {rel.parent!r} has 0 generated rows; ask for at least one "
+                    f"row of {rel.parent!r} in num_rows.")
             pos = np.full(n, -1, dtype=np.int64)
-            pos[~nulls] = allocate(weights, int((~nulls).sum()), rng)
+            pos[~nulls] = allocate(weights, linked, rng)
             positions.append(pos)
-        content = self._content(name, plan, n, positions, [kept[r.parent] for r in rels], seed)
-        columns: dict[str, pd.Series] = {}
-        for rel, pos in zip(rels, positions):
-            for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
-                columns[c_col] = _take(kept[rel.parent][p_col], pos)
-        for column, generator in plan.keys.items():
-            columns[column] = generator.generate(n, numpy_generator(child_seed(seed, name, "pk", column)))
-        for column, series in columns.items():
-            content[column] = series.reset_index(drop=True)
-        for index, rel in enumerate(self.graph.self_references(name)):
-            link = plan.self_refs[index]
-            rng = numpy_generator(child_seed(seed, name, "self", index))
-            reports = link.counts.sample(content, rng) if n else np.zeros(0, dtype=np.int64)
-            parent_pos = build_hierarchy(n, link.null_rate, reports, rng)
-            for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
-                content[c_col] = _take(content[p_col], parent_pos).to_numpy()
-        frame = content[plan.columns]
-        frame = self._restore_dtypes(plan, frame)
-        frame = self._dedupe_keys(name, frame)
-        for rel in rels:
-            check_references(frame, rel, kept[rel.parent])
-        for rel in self.graph.self_references(name):
-            check_references(frame, rel, frame)
-        return frame
+        return positions
 
     def _primary_positions(self, name: str, plan: TablePlan, rel: Relationship, size: int | None,
-                           kept: Mapping[str, pd.DataFrame], seed: int) -> np.ndarray:
+                           parent: pd.DataFrame, seed: int) -> np.ndarray:
         rng = numpy_generator(child_seed(seed, name, "cardinality"))
-        parent = kept[rel.parent]
         link = plan.parents[0]
         counts = link.counts.sample(parent, rng)
         rate = min(max(link.null_rate, 0.0), 1.0)
@@ -468,43 +520,132 @@ class Orchestrator:
             pos = pos[rng.permutation(pos.size)]
         return pos
 
-    def _content(self, name: str, plan: TablePlan, n: int, positions: list[np.ndarray],
-                 parents: list[pd.DataFrame], seed: int) -> pd.DataFrame:
-        """The modelled columns of ``n`` rows, generated chunk by chunk with their parents' context."""
-        if not plan.modelled:
-            return pd.DataFrame(index=pd.RangeIndex(n))
-        if n == 0:
-            return pd.DataFrame({c: pd.Series([], dtype=dtype_from_name(plan.dtypes[c])) for c in plan.modelled})
-        model = self.fitted_models_[name]
-        pieces: list[pd.DataFrame] = []
-        for chunk, start in enumerate(range(0, n, self.chunk_rows)):
-            stop = min(n, start + self.chunk_rows)
-            ctx = None
-            if plan.context:
-                ctx = self._context_frame(plan.context, [p[start:stop] for p in positions], parents)
-                ctx, replaced = plan.context_domain.apply(ctx, numpy_generator(child_seed(seed, name, "context", chunk)))
-                if replaced:
-                    _log.info("relational_context_values_replaced", table=name, values=replaced,
-                              reason="parent values never seen as context in training")
-            try:
-                rows = model.sample(stop - start, ctx, seed=child_seed(seed, name, "rows", chunk))
-            except GenerationError as exc:
-                raise GenerationError(f"table {name!r}: sampling rows {start}..{stop} failed: {exc}") from exc
-            pieces.append(rows.reset_index(drop=True))
-        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
-        return frame[plan.modelled].copy()
+    def _pk_parent_columns(self, name: str) -> list[str]:
+        """Primary-key columns of ``name`` that are FK columns to another table."""
+        fk = {c for rel in self.graph.parents_of(name) for c in rel.child_columns}
+        return [c for c in self.metadata.tables[name].pk_columns if c in fk]
+
+    def _key_codes(self, columns: list[str], rels: list[Relationship], positions: list[np.ndarray],
+                   parents: list[pd.DataFrame]) -> list[np.ndarray]:
+        """Per FK column, an integer code of each row's value (equal values, equal codes; null: ``-1``)."""
+        where = {c_col: (via, p_col) for via, rel in enumerate(rels)
+                 for c_col, p_col in zip(rel.child_columns, rel.parent_columns)}
+        codes = []
+        for column in columns:
+            via, p_col = where[column]
+            parent_codes = np.append(pd.factorize(parents[via][p_col])[0].astype(np.int64), -1)
+            codes.append(parent_codes[positions[via]])  # position -1 picks the appended -1
+        return codes
+
+    def _drop_repeated_keys(self, name: str, rels: list[Relationship], positions: list[np.ndarray],
+                            parents: list[pd.DataFrame], n: int) -> tuple[list[np.ndarray], int]:
+        """Drop rows repeating an earlier row's primary key, possible only when every pk column
+        is an FK to another table; decided on the positions, before any row is generated."""
+        pk = self.metadata.tables[name].pk_columns
+        if not pk or n == 0 or self._pk_parent_columns(name) != list(pk):
+            return positions, n
+        _, first = group_ids(self._key_codes(list(pk), rels, positions, parents))
+        if len(first) == n:
+            return positions, n
+        keep = np.zeros(n, dtype=bool)
+        keep[first] = True
+        _log.warning("relational_duplicate_keys_dropped", table=name, rows=int(n - len(first)),
+                     reason="every primary-key column is a foreign key")
+        return [p[keep] for p in positions], len(first)
+
+    def _key_values(self, name: str, plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray],
+                    parents: list[pd.DataFrame], n: int, seed: int) -> dict[str, pd.Series]:
+        """The generated primary-key columns of all ``n`` rows (unique, or numbered per parent)."""
+        values: dict[str, pd.Series] = {}
+        parent_part = self._pk_parent_columns(name)
+        groups: np.ndarray | None = None
+        for column, generator in plan.keys.items():
+            if column in plan.per_parent_keys and parent_part:
+                if groups is None:
+                    groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
+                numbers = plan.per_parent_keys[column] + running_numbers(groups)
+                values[column] = pd.Series(numbers, name=column)
+            else:
+                values[column] = generator.generate(n, numpy_generator(child_seed(seed, name, "pk", column)))
+        return values
 
     @staticmethod
-    def _restore_dtypes(plan: TablePlan, frame: pd.DataFrame) -> pd.DataFrame:
+    def _output_dtypes(plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray]) -> dict[str, Any]:
+        """The dtype of every column in every chunk: the real one, or its nullable twin for an
+        integer FK that is null somewhere in the table (decided once, so all chunks agree)."""
+        dtypes = {c: dtype_from_name(plan.dtypes[c]) for c in plan.columns}
+        for rel, pos in zip(rels, positions):
+            if (pos < 0).any():
+                for column in rel.child_columns:
+                    if isinstance(dtypes[column], np.dtype) and dtypes[column].kind in "iu":
+                        dtypes[column] = pd.Int64Dtype()
+        return dtypes
+
+    def _assembled_chunks(self, name: str, plan: TablePlan, rels: list[Relationship],
+                          positions: list[np.ndarray], parents: list[pd.DataFrame], keys: Mapping[str, pd.Series],
+                          dtypes: Mapping[str, Any], n: int, seed: int, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
+        """Content, FKs and keys of the rows, one chunk at a time, in the real dtypes (self-references left out)."""
+        self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns}
+        columns = [c for c in plan.columns if c not in self_cols]
+        for chunk, start in enumerate(range(0, max(n, 1), rows_per_chunk)):
+            stop = min(n, start + rows_per_chunk)
+            piece = [p[start:stop] for p in positions]
+            content = self._content(name, plan, chunk, start, stop, piece, parents, seed)
+            for rel, pos, parent in zip(rels, piece, parents):
+                for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+                    content[c_col] = _take(parent[p_col], pos).reset_index(drop=True)
+            for column, series in keys.items():
+                content[column] = series.iloc[start:stop].reset_index(drop=True)
+            yield self._restore_dtypes(content[columns], dtypes)
+
+    def _content(self, name: str, plan: TablePlan, chunk: int, start: int, stop: int, positions: list[np.ndarray],
+                 parents: list[pd.DataFrame], seed: int) -> pd.DataFrame:
+        """The modelled columns of rows ``start..stop``, with their parents' context."""
+        if not plan.modelled:
+            return pd.DataFrame(index=pd.RangeIndex(stop - start))
+        if stop == start:
+            return pd.DataFrame({c: pd.Series([], dtype=dtype_from_name(plan.dtypes[c])) for c in plan.modelled})
+        model = self.fitted_models_[name]
+        ctx = None
+        if plan.context:
+            ctx = self._context_frame(plan.context, positions, parents)
+            ctx, replaced = plan.context_domain.apply(ctx, numpy_generator(child_seed(seed, name, "context", chunk)))
+            if replaced:
+                _log.info("relational_context_values_replaced", table=name, values=replaced,
+                          reason="parent values never seen as context in training")
+        try:
+            rows = model.sample(stop - start, ctx, seed=child_seed(seed, name, "rows", chunk))
+        except GenerationError as exc:
+            raise GenerationError(f"table {name!r}: sampling rows {start}..{stop} failed: {exc}") from exc
+        return rows.reset_index(drop=True)[plan.modelled].copy()
+
+    def _with_hierarchy(self, name: str, plan: TablePlan, frame: pd.DataFrame, dtypes: Mapping[str, Any],
+                        seed: int) -> pd.DataFrame:
+        """The whole table with its self-referencing FKs drawn as a forest over all rows."""
+        n = len(frame)
+        frame = frame.copy()
+        for index, rel in enumerate(self.graph.self_references(name)):
+            link = plan.self_refs[index]
+            rng = numpy_generator(child_seed(seed, name, "self", index))
+            reports = link.counts.sample(frame, rng) if n else np.zeros(0, dtype=np.int64)
+            parent_pos = build_hierarchy(n, link.null_rate, reports, rng)
+            for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+                frame[c_col] = _take(frame[p_col], parent_pos).to_numpy()
+        frame = self._restore_dtypes(frame[plan.columns], dtypes)
+        return self._dedupe_keys(name, frame)
+
+    @staticmethod
+    def _restore_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any]) -> pd.DataFrame:
         frame = frame.copy()
         for column in frame.columns:
-            wanted = dtype_from_name(plan.dtypes[column])
+            wanted = dtypes[column]
             if frame[column].dtype != wanted:
                 frame[column] = cast_like(frame[column], wanted)
         return frame.reset_index(drop=True)
 
     def _dedupe_keys(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        """Drop repeated primary keys, possible only when every pk column is an FK."""
+        """Drop repeated primary keys of a whole self-referencing table whose primary key is made
+        only of FK columns, one of them self-referencing (other tables are deduplicated up front)."""
         pk = self.metadata.tables[name].pk_columns
         if not pk or any(c in self.plans_[name].keys for c in pk):
             return frame
@@ -514,3 +655,35 @@ class Orchestrator:
                          reason="every primary-key column is a foreign key")
             frame = frame[~duplicated].reset_index(drop=True)
         return frame
+
+
+class _TableStream:
+    """The chunks of one table as they are generated, remembering the columns its children need.
+
+    Args:
+        chunks: The table's chunks.
+        kept_columns: Columns to keep from every chunk (see :meth:`Orchestrator.kept_columns`).
+    """
+
+    def __init__(self, chunks: Iterator[pd.DataFrame], kept_columns: list[str]) -> None:
+        self._chunks = chunks
+        self._kept_columns = kept_columns
+        self._kept: list[pd.DataFrame] = []
+        self.rows = 0
+        self.chunks = 0
+        self.finished = False
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for chunk in self._chunks:
+            if self._kept_columns:
+                self._kept.append(chunk[self._kept_columns].copy())
+            self.rows += len(chunk)
+            self.chunks += 1
+            yield chunk
+        self.finished = True
+
+    def kept(self) -> pd.DataFrame:
+        """The kept columns of every row, once all chunks went through."""
+        if not self._kept:
+            return pd.DataFrame(columns=self._kept_columns)
+        return self._kept[0] if len(self._kept) == 1 else pd.concat(self._kept, ignore_index=True)

@@ -13,11 +13,15 @@ from syntho_hive.exceptions import GenerationError
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import (
     KeyGenerator,
+    ReferenceChecker,
     allocate,
     build_hierarchy,
     check_references,
     drop_integrity_violations,
+    group_ids,
+    per_parent_start,
     place_nulls,
+    running_numbers,
 )
 
 
@@ -105,3 +109,38 @@ def test_drop_integrity_violations_cascades_parents_first() -> None:
     assert clean["items"]["item_id"].tolist() == [1, 3]             # its order 12 was dropped
     assert clean["staff"]["id"].tolist() == [1, 2]                  # 3 is an orphan, so is 4 under it
     assert dropped == {"customers": 2, "orders": 1, "items": 1, "staff": 2}
+
+
+def test_per_parent_numbering_is_detected_only_when_every_parent_restarts() -> None:
+    orders = pd.DataFrame({"order_id": ["A", "A", "A", "B", "C", "C"]})
+    assert per_parent_start(pd.Series([2, 1, 3, 1, 1, 2]), orders) == 1          # any row order
+    assert per_parent_start(pd.Series([0, 1, 2, 0, 0, 1]), orders) == 0          # starting at the min
+    assert per_parent_start(pd.Series([1.0, 2.0, 3.0, 1.0, 1.0, 2.0]), orders) == 1
+    assert per_parent_start(pd.Series([1, 2, 4, 1, 1, 2]), orders) is None      # a gap
+    assert per_parent_start(pd.Series([1, 2, 2, 1, 1, 2]), orders) is None      # a repeat
+    assert per_parent_start(pd.Series([1, 2, 3, 2, 1, 2]), orders) is None      # B starts at 2
+    assert per_parent_start(pd.Series([1, 2, 3, 4, 5, 6]), orders) is None      # unique over the table
+    assert per_parent_start(pd.Series([1.5, 2, 3, 1, 1, 2]), orders) is None
+    assert per_parent_start(pd.Series(["1", "2", "3", "1", "1", "2"]), orders) is None
+    two = pd.DataFrame({"a": [1, 1, 1, 2], "b": [1, 1, 2, 1]})                 # composite parent part
+    assert per_parent_start(pd.Series([1, 2, 1, 1]), two) == 1
+
+
+def test_running_numbers_count_within_groups_in_row_order() -> None:
+    groups, first = group_ids([np.array([7, 3, 7, 7, -1, 3]), np.array([0, 0, 0, 1, 0, 0])])
+    assert len(first) == 4 and groups[0] == groups[2] and groups[0] != groups[3] and groups[1] == groups[5]
+    np.testing.assert_array_equal(running_numbers(groups), [0, 0, 1, 0, 0, 1])
+    big = np.random.default_rng(0).integers(0, 50, 10_000)
+    numbers = running_numbers(big)
+    frame = pd.DataFrame({"g": big, "n": numbers})
+    assert (frame.groupby("g")["n"].agg(lambda s: list(s) == list(range(len(s))))).all()
+
+
+def test_reference_checker_checks_chunks_against_one_index() -> None:
+    md = Metadata().add_table("legs", pk=["flight", "leg"]).add_table(
+        "events", pk="id", fk={"f": "legs.flight", "l": "legs.leg"})
+    rel = SchemaGraph.from_metadata(md).primary("events")
+    checker = ReferenceChecker(rel, pd.DataFrame({"flight": [1, 1, 2], "leg": [1, 2, 1]}))
+    checker.check(pd.DataFrame({"f": [1, 2, None], "l": [2, 1, None]}))
+    with pytest.raises(GenerationError, match=r"'events'.*1 generated value.*'f': 2, 'l': 2"):
+        checker.check(pd.DataFrame({"f": [1, 2], "l": [1, 2]}))
