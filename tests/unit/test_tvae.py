@@ -86,11 +86,10 @@ def test_seed_gives_bit_identical_sampling_and_other_seeds_differ(fitted: TVAE) 
 
 
 def test_seeded_training_is_bit_identical_and_leaves_global_rngs_alone(
-        customers: pd.DataFrame, fitted: TVAE, tmp_path: Path) -> None:
+        customers: pd.DataFrame, fitted: TVAE) -> None:
     torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()[1].copy()
     with capture_logs() as logs:
-        again = TVAE(make_metadata(), **SMALL).fit(customers, seed=11, progress_bar=False,
-                                                    checkpoint_dir=tmp_path / "run")
+        again = TVAE(make_metadata(), **SMALL).fit(customers, seed=11, progress_bar=False)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     assert np.array_equal(np.random.get_state()[1], np_state)
     for mine, theirs in ((again.encoder_, fitted.encoder_), (again.decoder_, fitted.decoder_)):
@@ -100,12 +99,7 @@ def test_seeded_training_is_bit_identical_and_leaves_global_rngs_alone(
     events = [entry["event"] for entry in logs]
     assert events.count("epoch_end") == SMALL["epochs"]
     assert events.index("training_start") < events.index("epoch_end") < events.index("training_complete")
-    with (tmp_path / "run" / "training_metrics.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [int(r["epoch"]) for r in rows] == [1, 2]
-    assert all(np.isfinite(float(r["loss"])) for r in rows)
-    pd.testing.assert_frame_equal(TVAE().load(tmp_path / "run" / "final_checkpoint").sample(30, seed=4),
-                                  fitted.sample(30, seed=4))
+    assert next(e for e in logs if e["event"] == "training_start")["rows"] == len(customers)  # nothing held out
 
 
 def test_sigma_is_learned_within_its_range(fitted: TVAE) -> None:
@@ -221,6 +215,85 @@ def test_corrupt_or_foreign_checkpoints_raise_serialization_error(fitted: TVAE, 
                                                          "column_schema": {}, "files": {}}))
     with pytest.raises(SerializationError, match="holds a CTGAN model, not TVAE"):
         TVAE().load(ctgan_dir)
+
+
+def test_checkpoint_dir_keeps_the_best_validation_epoch_final_checkpoint_and_metrics(
+        customers: pd.DataFrame, tmp_path: Path) -> None:
+    seed, epochs = 3, 4  # this seed scores best at epoch 2, so best and final checkpoints differ
+    with capture_logs() as logs:
+        model = TVAE(make_metadata(), **{**SMALL, "epochs": epochs}).fit(
+            customers, seed=seed, progress_bar=False, checkpoint_dir=tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"best_checkpoint", "final_checkpoint", "training_metrics.csv"}
+    held_out = round(0.1 * len(customers))
+    assert next(e for e in logs if e["event"] == "training_start")["rows"] == len(customers) - held_out
+    with (tmp_path / "training_metrics.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames == ["epoch", "loss", "reconstruction", "kl", "val_score", "seconds"]
+    assert [int(r["epoch"]) for r in rows] == list(range(1, epochs + 1))
+    assert all(np.isfinite(float(r["loss"])) and float(r["seconds"]) >= 0 for r in rows)
+    scores = [float(r["val_score"]) for r in rows]
+    assert all(0.0 < s <= 1.0 for s in scores)
+    best_epoch = int(np.argmax(scores)) + 1
+    assert best_epoch < epochs
+    # Re-score the held-out sample the way fit did: the loaded best_checkpoint reproduces the best
+    # recorded val_score (its weights are that epoch's), final_checkpoint reproduces the last one.
+    validation, _ = model._split_validation(customers, None, seed, 0.1)
+    assert len(validation[0]) == held_out and validation[1] is None
+    best = TVAE().load(tmp_path / "best_checkpoint")
+    assert best._validation_score(validation, seed, best_epoch) == pytest.approx(max(scores), abs=1e-12)
+    assert best._validation_score(validation, seed, epochs) != pytest.approx(scores[-1], abs=1e-12)
+    final = TVAE().load(tmp_path / "final_checkpoint")
+    assert final._validation_score(validation, seed, epochs) == pytest.approx(scores[-1], abs=1e-12)
+    pd.testing.assert_frame_equal(final.sample(30, seed=4), model.sample(30, seed=4))
+    assert [h["epoch"] for h in best.history_] == list(range(1, best_epoch))  # saved during epoch best_epoch
+
+
+def test_checkpoint_every_and_checkpoint_argument_errors(customers: pd.DataFrame, tmp_path: Path) -> None:
+    TVAE(make_metadata(), **{**SMALL, "epochs": 5}).fit(customers, seed=0, progress_bar=False,
+                                                         checkpoint_dir=tmp_path, checkpoint_every=2)
+    with (tmp_path / "training_metrics.csv").open(encoding="utf-8", newline="") as handle:
+        scored = [int(r["epoch"]) for r in csv.DictReader(handle) if r["val_score"]]
+    assert scored == [2, 4, 5]  # every second epoch and the last one
+    model = TVAE(make_metadata(), **SMALL)
+    with pytest.raises(TrainingError, match="checkpoint_every must be a positive integer"):
+        model.fit(customers, checkpoint_dir=tmp_path / "a", checkpoint_every=0, progress_bar=False)
+    with pytest.raises(TrainingError, match="validation_fraction must be in"):
+        model.fit(customers, checkpoint_dir=tmp_path / "b", validation_fraction=1.0, progress_bar=False)
+    with pytest.raises(TrainingError, match="Too few rows"):
+        model.fit(customers.iloc[:1], checkpoint_dir=tmp_path / "c", progress_bar=False)
+    assert not model.is_fitted
+
+
+def test_synthesizer_keeps_a_tvae_best_checkpoint_for_a_child_table_with_context(tmp_path: Path) -> None:
+    from syntho_hive import Synthesizer
+
+    customers = make_customers(120, seed=2)
+    rng = np.random.default_rng(4)
+    per_customer = rng.poisson(np.where(customers["plan"] == "premium", 4.0, 1.5))
+    orders = pd.DataFrame({"order_id": np.arange(1, per_customer.sum() + 1),
+                           "customer_id": np.repeat(customers["customer_id"].to_numpy(), per_customer),
+                           "amount": np.round(rng.lognormal(4.0, 0.5, per_customer.sum()), 2),
+                           "channel": rng.choice(["web", "store"], per_customer.sum())})
+    metadata = Metadata()
+    metadata.add_table("customers", pk="customer_id")
+    metadata.add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id"},
+                       parent_context_cols=["plan"])
+    Synthesizer(metadata, model=TVAE, seed=1, embedding_dim=8, compress_dims=(16,), decompress_dims=(16,),
+                device="cpu").fit({"customers": customers, "orders": orders}, epochs=2, batch_size=100,
+                                  progress_bar=False, checkpoint_dir=tmp_path)
+    for table in ("customers", "orders"):
+        with (tmp_path / table / "training_metrics.csv").open(encoding="utf-8", newline="") as handle:
+            scores = [float(r["val_score"]) for r in csv.DictReader(handle)]
+        assert len(scores) == 2 and all(0.0 < s <= 1.0 for s in scores), table
+        assert json.loads((tmp_path / table / "best_checkpoint" / "metadata.json").read_text())["model"] == "TVAE"
+        assert (tmp_path / table / "final_checkpoint" / "metadata.json").is_file()
+    child = TVAE().load(tmp_path / "orders" / "best_checkpoint")
+    assert child.context_transformer_ is not None  # trained (and validated) with the parent's context
+    assert len(child.context_columns_) == 1  # the parent's plan
+    parents = customers[["plan"]].iloc[:10].set_axis(child.context_columns_, axis=1)
+    rows = child.sample(10, context=parents, seed=0)
+    assert len(rows) == 10 and set(rows["channel"]) <= {"web", "store"}
 
 
 # ----------------------------------------------------------------------------- errors

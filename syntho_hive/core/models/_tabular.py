@@ -10,7 +10,9 @@ Every such model runs the same pipeline around its networks::
 
 :class:`TabularPipeline` holds that pipeline as a mixin; a model supplies the networks (a
 ``generate`` callable for :meth:`TabularPipeline._generate_until`) and its own persistence
-format, and keeps the pipeline state in the attributes listed on the class.
+format, and keeps the pipeline state in the attributes listed on the class. It also holds the
+held-out validation of ``fit(checkpoint_dir=...)`` (see :mod:`syntho_hive.core.models._validation`),
+which samples through the model's ``_sample_frame``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.models._validation import Validation, column_shape_score, split_validation
 from syntho_hive.core.quality import (
     MarginalProfile,
     SampleQuality,
@@ -164,6 +167,33 @@ class TabularPipeline:
             ctx = self.context_transformer_.transform(
                 context.reset_index(drop=True), rng=numpy_generator(child_seed(seed, "context_transform")))
         return PreparedData(matrix, ctx)
+
+    def _split_validation(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int,
+                          fraction: float) -> tuple[Validation, torch.Tensor]:
+        """Hold out a seeded validation sample (see :func:`~syntho_hive.core.models._validation.split_validation`).
+
+        Returns:
+            ``((held-out rows, their context rows or None), positions of the training rows)``, the
+            positions as a tensor on the model device (to index the training matrix).
+
+        Raises:
+            TrainingError: Holding out leaves no row to train on.
+        """
+        validation, train_rows = split_validation(data, context, seed, fraction)
+        return validation, torch.as_tensor(train_rows, device=self.device_)
+
+    def _validation_score(self, validation: Validation, seed: int, epoch: int) -> float:
+        """Column-shape score of a fresh sample (seeded by ``seed`` and ``epoch``) against the held-out rows.
+
+        Samples through the model's ``_sample_frame(num_rows, context, *, seed, conditions,
+        enforce_constraints, progress_bar)``, one row per held-out row (with its context row).
+        """
+        real, ctx = validation
+        synthetic = self._sample_frame(  # type: ignore[attr-defined]  # supplied by the model
+            len(real), ctx, seed=child_seed(seed, "validation", epoch), conditions=None,
+            enforce_constraints=False, progress_bar=False)
+        declared = {**(self.table_.columns if self.table_ is not None else {}), **self.transformer_.sdtypes_}
+        return column_shape_score(real, synthetic, declared)
 
     @property
     def _context_dim(self) -> int:

@@ -17,7 +17,6 @@ the same seed gives bit-identical output across runs and processes on the same d
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -35,17 +34,13 @@ from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._tabular import TabularPipeline
 from syntho_hive.core.models._tabular import resolve_device as _resolve_device
+from syntho_hive.core.models._validation import MetricsWriter, check_checkpoint_arguments
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
 from syntho_hive.core.models.ctgan.losses import condition_loss, gradient_penalty, wasserstein_critic_loss
 from syntho_hive.core.models.ctgan.networks import Discriminator, Generator, build
-from syntho_hive.core.quality import (
-    MarginalProfile,
-    SampleQuality,
-    column_shape_scores,
-    overall_column_shape,
-)
+from syntho_hive.core.quality import MarginalProfile, SampleQuality
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
     SerializationError,
@@ -66,9 +61,8 @@ _PRECISIONS = ("float32", "bfloat16")
 _SAMPLE_CHUNK = 4_096
 #: Samples larger than this show a progress bar (when ``progress_bar``).
 _PROGRESS_ROWS = 200_000
-#: Most rows held out for validation when ``checkpoint_dir`` is given.
-_MAX_VALIDATION_ROWS = 5_000
-_METRICS_FILE = "training_metrics.csv"
+#: Columns of ``training_metrics.csv`` (with ``checkpoint_dir``).
+_METRICS_FIELDS = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
 
 
 def _adam(params: Any, lr: float, weight_decay: float) -> torch.optim.Adam:
@@ -239,10 +233,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
         self._check_parameters()
         self._check_training_input(data, context)
-        if checkpoint_dir is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
-            raise TrainingError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}.")
-        if checkpoint_dir is not None and not 0.0 < validation_fraction < 1.0:
-            raise TrainingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}.")
+        if checkpoint_dir is not None:
+            check_checkpoint_arguments(checkpoint_every, validation_fraction)
         try:
             seed = resolve_seed(seed)
         except ValueError as exc:
@@ -275,19 +267,6 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         matrix, ctx_tensor = prepared.tensors(self.device_)
         return _TrainingData(matrix, ctx_tensor)
 
-    def _split_validation(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int,
-                          fraction: float) -> tuple[tuple[pd.DataFrame, pd.DataFrame | None], torch.Tensor]:
-        n = len(data)
-        n_val = int(min(_MAX_VALIDATION_ROWS, max(1, round(n * fraction))))
-        if n - n_val < 1:
-            raise TrainingError(f"Too few rows ({n}) to hold out a validation sample; pass more data or "
-                                "fit without checkpoint_dir.")
-        order = numpy_generator(child_seed(seed, "validation_split")).permutation(n)
-        val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-        val_data = data.iloc[val_rows].reset_index(drop=True)
-        val_ctx = context.iloc[val_rows].reset_index(drop=True) if context is not None else None
-        return (val_data, val_ctx), torch.as_tensor(train_rows, device=self.device_)
-
     def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
         data_dim = sum(column.dim for column in self.output_info_)
         cond_dim = self.layout_.cond_dim
@@ -315,7 +294,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                   data_dim=int(matrix.shape[1]), cond_dim=self.layout_.cond_dim, context_dim=self._context_dim,
                   epochs=self.epochs, steps_per_epoch=steps, batch_size=self.batch_size,
                   device=str(self.device_), seed=seed)
-        metrics = _MetricsWriter(Path(checkpoint_dir)) if checkpoint_dir is not None else None
+        metrics = MetricsWriter(Path(checkpoint_dir), _METRICS_FIELDS) if checkpoint_dir is not None else None
         best_score = -math.inf
         started = time.perf_counter()
         bar = progress(range(1, self.epochs + 1), enabled=progress_bar, desc="Training CTGAN",
@@ -426,16 +405,6 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         loss.backward()
         opt_g.step()
         return loss.detach()
-
-    def _validation_score(self, validation: tuple[pd.DataFrame, pd.DataFrame | None], seed: int,
-                          epoch: int) -> float:
-        real, ctx = validation
-        synthetic = self._sample_frame(len(real), ctx, seed=child_seed(seed, "validation", epoch),
-                                       conditions=None, enforce_constraints=False, progress_bar=False)
-        declared = {**(self.table_.columns if self.table_ is not None else {}), **self.transformer_.sdtypes_}
-        sdtypes = {c: t for c, t in declared.items() if c in real.columns}
-        scores = column_shape_scores(real, synthetic, sdtypes)
-        return float(overall_column_shape(scores)) if scores else 0.0
 
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
@@ -649,26 +618,3 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         self._sampler = ConditionalSampler(layout, device, log_frequency=self.log_frequency)
         self._activation = SpanActivation(self.output_info_, device)
         self._fitted = True
-
-
-class _MetricsWriter:
-    """Writes ``training_metrics.csv`` (epoch, g_loss, d_loss, val_score, seconds) row by row."""
-
-    FIELDS = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
-
-    def __init__(self, directory: Path) -> None:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self.path = directory / _METRICS_FILE
-            with self.path.open("w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerow(self.FIELDS)
-        except OSError as exc:
-            raise TrainingError(f"Cannot write training metrics in checkpoint_dir {directory}: {exc}") from exc
-
-    def write(self, record: Mapping[str, float]) -> None:
-        """Append one epoch's record (an empty ``val_score`` when not validated that epoch)."""
-        row = [record["epoch"], repr(float(record["g_loss"])), repr(float(record["d_loss"])),
-               "" if math.isnan(record["val_score"]) else repr(float(record["val_score"])),
-               f"{record['seconds']:.6f}"]
-        with self.path.open("a", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerow(row)

@@ -14,11 +14,12 @@ through :class:`~syntho_hive.core.models._tabular.TabularPipeline`)::
 All randomness (initial weights, batch order, reparametrisation noise, sampling) comes from
 local generators derived from the seed: the same seed gives bit-identical output on the same
 device. A checkpoint is a directory of :data:`TVAE_FILES` (see :mod:`syntho_hive.core.checkpoint`).
+With ``fit(checkpoint_dir=...)`` a validation sample is held out and the best epoch by its
+column-shape score is kept, as for CTGAN (see :mod:`syntho_hive.core.models._validation`).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,14 @@ from syntho_hive.core.checkpoint import (
 )
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models._tabular import FrameFilter, TabularPipeline, resolve_device
+from syntho_hive.core.models._validation import (
+    BEST_CHECKPOINT,
+    FINAL_CHECKPOINT,
+    MetricsWriter,
+    Validation,
+    check_checkpoint_arguments,
+    validation_due,
+)
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.networks import build
@@ -80,7 +89,8 @@ _MAX_MODES = 10
 _SAMPLE_CHUNK = 4_096
 #: Samples larger than this show a progress bar (when ``progress_bar``).
 _PROGRESS_ROWS = 200_000
-_METRICS_FILE = "training_metrics.csv"
+#: Columns of ``training_metrics.csv`` (with ``checkpoint_dir``).
+_METRICS_FIELDS = ("epoch", "loss", "reconstruction", "kl", "val_score", "seconds")
 
 
 class TVAE(TabularPipeline, ConditionalGenerativeModel):
@@ -169,7 +179,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
 
     def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
             seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
-            **kwargs: Any) -> "TVAE":
+            checkpoint_every: int = 1, validation_fraction: float = 0.1, **kwargs: Any) -> "TVAE":
         """Learn the distribution of ``data``.
 
         Args:
@@ -179,15 +189,23 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
             table_name: Table of ``metadata`` describing ``data`` (default: the only table).
             seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``).
             progress_bar: Show a tqdm bar over epochs.
-            checkpoint_dir: When given, ``training_metrics.csv`` (epoch, loss, reconstruction,
-                kl, seconds) and ``final_checkpoint/`` are written there.
+            checkpoint_dir: When given, hold out a validation sample (with its context rows), train
+                on the other rows, score the held-out sample every ``checkpoint_every`` epochs and
+                at the last one (column-shape similarity, not the loss) and keep
+                ``best_checkpoint/`` (the best-scoring epoch), ``final_checkpoint/`` and
+                ``training_metrics.csv`` (epoch, loss, reconstruction, kl, val_score, seconds)
+                there. Without it every row is used for training.
+            checkpoint_every: Epochs between validations (with ``checkpoint_dir``).
+            validation_fraction: Share of rows held out for validation (at most 5,000 rows).
 
         Returns:
             ``self``.
 
         Raises:
             TrainingError: Invalid parameters, empty data, misaligned context, unknown argument,
-                or a NaN/inf loss (the message names the epoch).
+                bad ``checkpoint_every`` / ``validation_fraction``, too few rows to hold out a
+                validation sample, an unwritable ``checkpoint_dir``, or a NaN/inf loss (the message
+                names the epoch).
             SchemaError: The metadata does not describe ``data``.
             ConstraintViolationError: ``data`` violates a declared constraint.
         """
@@ -195,6 +213,8 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
             raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
         self._check_parameters()
         self._check_training_input(data, context)
+        if checkpoint_dir is not None:
+            check_checkpoint_arguments(checkpoint_every, validation_fraction)
         try:
             seed = resolve_seed(seed)
         except ValueError as exc:
@@ -205,12 +225,18 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         self.device_ = device
         prepared = self._fit_pipeline(data, context, table_name, seed, _MAX_MODES)
         matrix, ctx = prepared.tensors(device)
+        validation: Validation | None = None
+        if checkpoint_dir is not None:
+            validation, train_rows = self._split_validation(data, context, seed, validation_fraction)
+            matrix = matrix[train_rows]
+            ctx = ctx[train_rows] if ctx is not None else None
         self._activation = SpanActivation(self.output_info_, device)
         self._build_networks(seed)
-        self._train(matrix, ctx, seed, progress_bar)
+        directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self._train(matrix, ctx, seed, progress_bar, directory, checkpoint_every, validation)
         self._fitted = True
-        if checkpoint_dir is not None:
-            self._write_training_outputs(Path(checkpoint_dir))
+        if directory is not None:
+            self.save(directory / FINAL_CHECKPOINT, overwrite=True)
         return self
 
     def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
@@ -221,7 +247,9 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                               self._data_dim, device=self.device_, generator=init)
         self.decoder_.reset_sigma()
 
-    def _train(self, matrix: torch.Tensor, context: torch.Tensor | None, seed: int, progress_bar: bool) -> None:
+    def _train(self, matrix: torch.Tensor, context: torch.Tensor | None, seed: int, progress_bar: bool,
+               directory: Path | None, checkpoint_every: int, validation: Validation | None) -> None:
+        """Train on ``matrix``; with ``directory``, validate on ``validation`` and keep the checkpoints."""
         encoder, decoder = self.encoder_, self.decoder_
         reconstruction = ReconstructionLoss(self.output_info_, self.device_)
         optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=_LEARNING_RATE,
@@ -232,6 +260,8 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         _log.info("training_start", model="TVAE", rows=int(n), columns=len(self.columns_),
                   data_dim=int(matrix.shape[1]), context_dim=self._context_dim, epochs=self.epochs,
                   steps_per_epoch=steps, batch_size=self.batch_size, device=str(self.device_), seed=seed)
+        metrics = MetricsWriter(directory, _METRICS_FIELDS) if directory is not None else None
+        best_score = -math.inf
         started = time.perf_counter()
         encoder.train()
         decoder.train()
@@ -262,30 +292,28 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                 raise TrainingError(f"TVAE training diverged at epoch {epoch}: loss {loss_value} "
                                     f"(reconstruction {rec_value}, KL {kl_value}). Check the data for "
                                     "extreme values or lower loss_factor.")
-            record = {"epoch": epoch, "loss": loss_value, "reconstruction": rec_value, "kl": kl_value,
-                      "seconds": time.perf_counter() - epoch_start}
+            record = {"epoch": epoch, "loss": loss_value, "reconstruction": rec_value, "kl": kl_value}
+            if metrics is not None and validation is not None \
+                    and validation_due(epoch, self.epochs, checkpoint_every):
+                record["val_score"] = self._validation_score(validation, seed, epoch)
+                if record["val_score"] > best_score:
+                    best_score = record["val_score"]
+                    self._write_checkpoint(directory / BEST_CHECKPOINT, overwrite=True)
+            record["seconds"] = time.perf_counter() - epoch_start
             self.history_.append(record)
+            if metrics is not None:
+                metrics.write(record)
             elapsed = time.perf_counter() - started
             _log.info("epoch_end", model="TVAE", epoch=epoch, loss=loss_value, reconstruction=rec_value,
-                      kl=kl_value, eta_seconds=round(elapsed / epoch * (self.epochs - epoch), 3))
+                      kl=kl_value, eta_seconds=round(elapsed / epoch * (self.epochs - epoch), 3),
+                      **({"val_score": record["val_score"]} if "val_score" in record else {}))
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(loss=f"{loss_value:.3f}")
         encoder.eval()
         decoder.eval()
         _log.info("training_complete", model="TVAE", epochs=self.epochs,
-                  seconds=round(time.perf_counter() - started, 3), loss=self.history_[-1]["loss"])
-
-    def _write_training_outputs(self, directory: Path) -> None:
-        fields = ("epoch", "loss", "reconstruction", "kl", "seconds")
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            with (directory / _METRICS_FILE).open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(fields)
-                writer.writerows([[record[f] for f in fields] for record in self.history_])
-        except OSError as exc:
-            raise TrainingError(f"Cannot write training metrics in checkpoint_dir {directory}: {exc}") from exc
-        self.save(directory / "final_checkpoint", overwrite=True)
+                  seconds=round(time.perf_counter() - started, 3), loss=self.history_[-1]["loss"],
+                  **({"best_val_score": best_score} if best_score > -math.inf else {}))
 
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
@@ -331,6 +359,15 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         num_rows, seed = self._start_sample(num_rows, seed, kwargs, return_metrics=return_metrics,
                                             quality_threshold=quality_threshold)
         started = time.perf_counter()
+        frame = self._sample_frame(num_rows, context, seed=seed, conditions=conditions,
+                                   enforce_constraints=enforce_constraints, progress_bar=progress_bar)
+        return self._finish_sample(frame, time.perf_counter() - started, return_metrics=return_metrics,
+                                   quality_threshold=quality_threshold)
+
+    def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,
+                      conditions: Mapping[str, Any] | None, enforce_constraints: bool,
+                      progress_bar: bool) -> pd.DataFrame:
+        """Generate, decode and filter until ``num_rows`` rows satisfy conditions and constraints."""
         self._check_context(num_rows, context)
         self._resolve_conditions(conditions)  # validates columns and values before any work
         rng = torch_generator(child_seed(seed, "sample", "torch"), self.device_)
@@ -340,11 +377,9 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         def generate(count: int, ctx: torch.Tensor | None) -> torch.Tensor:
             return self._generate(count, ctx, rng, progress_bar)
 
-        frame = self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
-                                     enforce_constraints=enforce_constraints,
-                                     frame_filter=self._condition_filter(conditions) if conditions else None)
-        return self._finish_sample(frame, time.perf_counter() - started, return_metrics=return_metrics,
-                                   quality_threshold=quality_threshold)
+        return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
+                                    enforce_constraints=enforce_constraints,
+                                    frame_filter=self._condition_filter(conditions) if conditions else None)
 
     @staticmethod
     def _condition_filter(conditions: Mapping[str, Any]) -> FrameFilter:
@@ -398,6 +433,10 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                 previous checkpoint at ``path`` is then left intact).
         """
         self._require_fitted("save")
+        return self._write_checkpoint(path, overwrite=overwrite)
+
+    def _write_checkpoint(self, path: str | Path, *, overwrite: bool) -> Path:
+        """Write the checkpoint (also mid-training, for ``best_checkpoint/``); see :meth:`save`."""
         hyper = self.hyper_parameters()
         hyper["architecture"] = {"data_dim": self._data_dim, "context_dim": self._context_dim}
 
