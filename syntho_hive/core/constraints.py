@@ -27,11 +27,13 @@
 * ``is_valid`` gives the row mask used to resample the rows that reparametrisation cannot
   guarantee (a bound on a column replaced by a gap, a zero gap under a strict float
   inequality, a bound on a non-numeric-modelled column), never clipping onto a bound.
+* ``to_dict`` / ``from_dict`` keep what ``fit`` learned as strict JSON (kinds, steps, dtypes,
+  formats, bounds, the seen fixed combinations) and nothing else of the training rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,14 @@ import pandas as pd
 from pandas.api import types as ptypes
 from pandas.tseries.api import guess_datetime_format
 
+from syntho_hive.core._json_state import (
+    dtype_from_json,
+    dtype_to_json,
+    frame_from_json,
+    frame_to_json,
+    value_from_json,
+    value_to_json,
+)
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import SDType, TableConfig
 from syntho_hive.exceptions import (
@@ -47,6 +57,7 @@ from syntho_hive.exceptions import (
     GenerationError,
     NotFittedError,
     SchemaError,
+    SerializationError,
 )
 
 __all__ = ["ConstraintEngine", "GAP_SUFFIX", "UNPAIRED_SUFFIX", "JOINT_SEPARATOR"]
@@ -59,7 +70,11 @@ _MAX_EXAMPLES = 5
 _MAX_DECIMALS = 12
 # Candidate granularities of datetime gaps, coarsest first (nanoseconds).
 _STEPS_NS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
+# strftime directives by the finest time unit they write, finest first (nanoseconds).
+_FORMAT_STEPS_NS = ((("%f",), 10**3), (("%S", "%T", "%X", "%c", "%s"), 10**9), (("%M", "%R"), 60 * 10**9),
+                    (("%H", "%I"), 3_600 * 10**9))
 _INT64_MAX = np.iinfo(np.int64).max
+_STATE_FORMAT = 1  # version of the to_dict() layout
 
 
 @dataclass
@@ -139,6 +154,16 @@ def _datetime_step_ns(gaps_ns: np.ndarray) -> int:
     return 1
 
 
+def _format_step_ns(fmt: str | None) -> int:
+    """Finest unit a date-string format writes (a day without time directives; 1 s for no format)."""
+    if fmt is None:
+        return 10**9
+    for directives, step in _FORMAT_STEPS_NS:
+        if any(d in fmt for d in directives):
+            return step
+    return _STEPS_NS[0]
+
+
 def _restore_numeric(values: np.ndarray, dtype: Any) -> Any:
     """Cast float results back to the column's original numeric dtype.
 
@@ -198,7 +223,6 @@ class ConstraintEngine:
         self.bounds: dict[str, tuple[float | None, float | None]] = {}
         self.datetime_bounds: dict[str, tuple[pd.Timestamp | None, pd.Timestamp | None]] = {}
         self.columns_: list[str] = []
-        self._dtypes_in: dict[str, Any] = {}
         self._formats: dict[str, str | None] = {}
         self._fitted = False
 
@@ -549,25 +573,33 @@ class ConstraintEngine:
         self._formats = {}
         self.check(df, context=context)
         self.columns_ = [str(c) for c in df.columns]
-        self._dtypes_in = {str(c): df[c].dtype for c in df.columns}
-        self.derived_sdtypes = {}
         for plan in self._combos:
             self._fit_combo(plan, df)
-            self.derived_sdtypes[plan.joint] = "categorical"
         for q in self._inequalities:
             self._fit_inequality(q, df)
-            self.derived_sdtypes[q.gap] = "numerical"
-            if q.unpaired is not None:
-                self.derived_sdtypes[q.unpaired] = q.high_sdtype
+        self._set_derived_sdtypes()
         self._fit_bounds(df)
         self._fitted = True
         return self
 
+    def _set_derived_sdtypes(self) -> None:
+        self.derived_sdtypes = {plan.joint: "categorical" for plan in self._combos}
+        for q in self._inequalities:
+            self.derived_sdtypes[q.gap] = "numerical"
+            if q.unpaired is not None:
+                self.derived_sdtypes[q.unpaired] = q.high_sdtype
+
     def _fit_combo(self, plan: _ComboPlan, df: pd.DataFrame) -> None:
         combos = df[plan.columns].drop_duplicates().reset_index(drop=True)
-        labels = combos[plan.columns[0]].astype(object).astype(str)
+
+        def text(column: str) -> pd.Series:
+            # str() of every value, nulls included ("None", "nan"), so that no label is missing
+            # (astype(str) keeps nulls missing: combinations with a null would share one label)
+            return pd.Series([str(v) for v in combos[column].astype(object)], dtype=object)
+
+        labels = text(plan.columns[0])
         for col in plan.columns[1:]:
-            labels = labels + _LABEL_SEPARATOR + combos[col].astype(object).astype(str)
+            labels = labels + _LABEL_SEPARATOR + text(col)
         while labels.duplicated().any():  # e.g. 1 and "1": make labels unique
             dup = labels.duplicated(keep=False)
             rank = labels.groupby(labels).cumcount().astype(str)
@@ -593,7 +625,7 @@ class ConstraintEngine:
             q.high_string_dtype = high.dtype
             delta = (hi - lo).dropna()
             gaps_ns = delta.dt.as_unit("ns").astype("int64").to_numpy()
-            q.step_ns = _datetime_step_ns(gaps_ns)
+            q.step_ns = _datetime_step_ns(gaps_ns) if gaps_ns.size else _format_step_ns(q.high_format)
 
     def _fit_bounds(self, df: pd.DataFrame) -> None:
         replaced = {q.high for q in self._inequalities} | {
@@ -786,9 +818,10 @@ class ConstraintEngine:
         for q in self._inequalities:
             unpaired = df[q.unpaired] if q.unpaired is not None else None
             values = self._decode_high(q, current(q.low), df[q.gap], unpaired)
-            if isinstance(values, pd.Series):
-                values = values.array  # positional: the index may hold duplicates
-            restored[q.high] = pd.Series(values, index=df.index)
+            if isinstance(values, pd.Series):  # positional: the index may hold duplicates;
+                restored[q.high] = values.set_axis(df.index)  # keeps an object dtype object
+            else:
+                restored[q.high] = pd.Series(values, index=df.index)
         out: dict[str, Any] = {}
         for column in self.columns_:
             if column in restored:
@@ -856,3 +889,164 @@ class ConstraintEngine:
         raise GenerationError(
             f"Column {column!r} of {self._where} is not part of a FixedCombinations group."
         )
+
+    def combinations(self, column: str) -> pd.DataFrame:
+        """The combinations seen at fit of the fixed-combination group holding ``column``.
+
+        Args:
+            column: A member column of a :class:`FixedCombinations` group.
+
+        Returns:
+            A copy: one row per combination, in order of first appearance in the training
+            data, with the group's columns in their training dtypes.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            GenerationError: If ``column`` is not in a fixed combination.
+        """
+        self._require_fitted()
+        for plan in self._combos:
+            if column in plan.columns:
+                assert plan.combos is not None
+                return plan.combos.copy()
+        raise GenerationError(
+            f"Column {column!r} of {self._where} is not part of a FixedCombinations group."
+        )
+
+    # ------------------------------------------------------------------ state as plain data
+
+    def to_dict(self) -> dict[str, Any]:
+        """What :meth:`fit` learned, as strict-JSON plain data (``json.dumps(allow_nan=False)``).
+
+        Holds, per inequality, its kind, integer flag or decimals, datetime step, unpaired
+        column, dtypes and date format; per fixed-combination group, its seen combinations
+        and their labels (like any categorical column, these are values of the data); the
+        published bounds (timestamps as ISO strings with their timezone) and the date formats.
+        No other value of the training data is kept. The declarations themselves are not
+        included: :meth:`from_dict` takes the table.
+
+        Returns:
+            A dict of JSON types only.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            SerializationError: If a learned dtype or a fixed-combination value cannot be
+                stored as JSON (e.g. ``Decimal`` objects; the message names the column).
+        """
+        self._require_fitted()
+        where = f"the constraints of {self._where}"
+        inequalities = [{
+            "low": q.low, "high": q.high, "strict": bool(q.strict), "kind": q.kind,
+            "integer": bool(q.integer), "decimals": None if q.decimals is None else int(q.decimals),
+            "step_ns": int(q.step_ns), "unpaired": q.unpaired, "high_sdtype": q.high_sdtype,
+            "high_format": q.high_format,
+            "high_dtype": dtype_to_json(q.high_dtype, f"column {q.high!r} of {where}"),
+            "high_string_dtype": None if q.high_string_dtype is None else dtype_to_json(
+                q.high_string_dtype, f"column {q.high!r} of {where}"),
+        } for q in self._inequalities]
+        combinations = []
+        for plan in self._combos:
+            assert plan.combos is not None and plan.labels is not None
+            combinations.append({
+                "columns": list(plan.columns),
+                "combinations": frame_to_json(plan.combos, f"the fixed combinations of {where}"),
+                "labels": [str(label) for label in plan.labels],
+            })
+        return {
+            "format": _STATE_FORMAT,
+            "table": self.table.name,
+            "columns": list(self.columns_),
+            "formats": dict(self._formats),
+            "inequalities": inequalities,
+            "fixed_combinations": combinations,
+            "bounds": {column: [value_to_json(v, f"bound of column {column!r} of {where}") for v in pair]
+                       for column, pair in self.bounds.items()},
+            "datetime_bounds": list(self.datetime_bounds),
+        }
+
+    @classmethod
+    def from_dict(cls, table: TableConfig, data: Mapping[str, Any]) -> ConstraintEngine:
+        """A fitted engine from :meth:`to_dict`'s output, behaving exactly like the one saved.
+
+        Args:
+            table: The same table configuration the saved engine was built with.
+            data: The output of :meth:`to_dict` (after a JSON round trip or not).
+
+        Returns:
+            A fitted :class:`ConstraintEngine`.
+
+        Raises:
+            SchemaError: If ``table``'s declared constraints are inconsistent.
+            SerializationError: If ``data`` is malformed or does not match ``table``'s
+                declared inequalities and fixed combinations.
+        """
+        engine = cls(table)
+        where = f"Stored constraint state of {engine._where}"
+
+        def expect(ok: bool, what: str) -> None:
+            if not ok:
+                raise SerializationError(f"{where} is malformed: {what}; save the model again.")
+
+        try:
+            expect(isinstance(data, Mapping), f"expected a dict, got {type(data).__name__}")
+            expect(data["format"] == _STATE_FORMAT,
+                   f"format {data['format']!r} is not {_STATE_FORMAT} (written by another SynthoHive version)")
+            expect(data["table"] == table.name, f"it belongs to table {data['table']!r}")
+            engine.columns_ = [str(c) for c in data["columns"]]
+            formats = dict(data["formats"])
+            expect(all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in formats.items()),
+                   "'formats' must map column names to strftime formats or null")
+            engine._formats = formats
+            stored = list(data["inequalities"])
+            declared = [(q.low, q.high, q.strict) for q in engine._inequalities]
+            expect([(s["low"], s["high"], s["strict"]) for s in stored] == declared,
+                   f"its inequalities {[(s['low'], s['high'], s['strict']) for s in stored]} are not the "
+                   f"table's {declared}")
+            for q, s in zip(engine._inequalities, stored):
+                engine._restore_inequality(q, s, expect, where)
+            groups = list(data["fixed_combinations"])
+            expect([list(g["columns"]) for g in groups] == [p.columns for p in engine._combos],
+                   f"its fixed combinations {[g['columns'] for g in groups]} are not the table's "
+                   f"{[p.columns for p in engine._combos]}")
+            for plan, g in zip(engine._combos, groups):
+                combos = frame_from_json(g["combinations"], where)
+                labels = list(g["labels"])
+                expect(list(combos.columns) == plan.columns and len(labels) == len(combos)
+                       and all(isinstance(v, str) for v in labels) and len(set(labels)) == len(labels),
+                       f"the combinations of {plan.columns} do not match their labels")
+                plan.combos = combos
+                plan.labels = pd.Index(np.array(labels, dtype=object), dtype=object)
+            bounds = {}
+            for column, pair in dict(data["bounds"]).items():
+                pair = [value_from_json(v, where) for v in pair]
+                expect(len(pair) == 2 and all(v is None or isinstance(v, (float, pd.Timestamp)) for v in pair),
+                       f"bounds of {column!r} must be [min, max] numbers, timestamps or null")
+                bounds[str(column)] = (pair[0], pair[1])
+            dated = [str(c) for c in data["datetime_bounds"]]
+            expect(set(dated) <= set(bounds), "'datetime_bounds' names columns without bounds")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SerializationError(f"{where} is malformed ({type(exc).__name__}: {exc}); save the model "
+                                     "again.") from exc
+        engine.bounds = bounds
+        engine.datetime_bounds = {c: bounds[c] for c in dated}
+        engine._set_derived_sdtypes()
+        engine._fitted = True
+        return engine
+
+    @staticmethod
+    def _restore_inequality(q: _InequalityPlan, s: Mapping[str, Any], expect: Callable[[bool, str], None],
+                            where: str) -> None:
+        """Fill a declared inequality's plan from its stored form (see :meth:`from_dict`)."""
+        expect(s["kind"] in ("numeric", "datetime"), f"kind {s['kind']!r} of {q.high!r}")
+        expect(isinstance(s["integer"], bool), f"'integer' of {q.high!r} must be true/false")
+        expect(s["decimals"] is None or (type(s["decimals"]) is int and 0 <= s["decimals"] <= _MAX_DECIMALS),
+               f"'decimals' of {q.high!r} must be null or 0..{_MAX_DECIMALS}")
+        expect(type(s["step_ns"]) is int and s["step_ns"] >= 1, f"'step_ns' of {q.high!r} must be >= 1")
+        expect(s["unpaired"] in (None, f"{q.high}{UNPAIRED_SUFFIX}"), f"'unpaired' of {q.high!r}")
+        expect(s["high_sdtype"] in ("numerical", "datetime"), f"'high_sdtype' of {q.high!r}")
+        expect(s["high_format"] is None or isinstance(s["high_format"], str), f"'high_format' of {q.high!r}")
+        q.kind, q.integer, q.decimals, q.step_ns = s["kind"], s["integer"], s["decimals"], s["step_ns"]
+        q.unpaired, q.high_sdtype, q.high_format = s["unpaired"], s["high_sdtype"], s["high_format"]
+        q.high_dtype = dtype_from_json(s["high_dtype"], f"{where}, column {q.high!r}")
+        q.high_string_dtype = None if s["high_string_dtype"] is None else dtype_from_json(
+            s["high_string_dtype"], f"{where}, column {q.high!r}")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import restore_objects
+from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, restore_objects
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
@@ -31,16 +31,6 @@ __all__ = ["KeyGenerator", "ReferenceChecker", "check_references", "key_frame", 
            "per_parent_start", "running_numbers", "group_ids"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
-
-
-def dtype_name(dtype: Any) -> str:
-    """A string naming ``dtype`` that :func:`dtype_from_name` turns back into it."""
-    return str(dtype)
-
-
-def dtype_from_name(name: str) -> Any:
-    """The pandas/NumPy dtype named ``name`` (see :func:`dtype_name`)."""
-    return pd.api.types.pandas_dtype(name)
 
 
 _MAX_PATTERN_LENGTH = 64

@@ -392,3 +392,112 @@ def test_date_string_inequality(fmt: str | None) -> None:
     bad.loc[0, "check_out"] = bad.loc[0, "check_in"]
     with pytest.raises(ConstraintViolationError, match="check_in < check_out"):
         engine.check(bad, context="generated sample")
+
+
+# --------------------------------------------------------------------------- state as plain data
+
+
+def _json_round_trip(engine: ConstraintEngine) -> ConstraintEngine:
+    import json
+
+    return ConstraintEngine.from_dict(engine.table, json.loads(json.dumps(engine.to_dict(), allow_nan=False)))
+
+
+def test_state_from_json_behaves_identically_and_holds_no_high_values(trips: pd.DataFrame) -> None:
+    import json
+
+    table = _table(constraints={"nights": Constraint(dtype="int", min=0, max=30),
+                                "start": Constraint(min="2024-03-01", max="2024-12-31")},
+                   inequalities=_engine().table.inequalities, fixed_combinations=[["city", "country"]])
+    engine = ConstraintEngine(table).fit(trips)
+    restored = _json_round_trip(engine)
+    pd.testing.assert_frame_equal(restored.transform(trips), engine.transform(trips))
+    fake = _fake_model_output(engine, trips, 500, np.random.default_rng(2))
+    decoded = engine.reverse_transform(fake)
+    pd.testing.assert_frame_equal(restored.reverse_transform(fake), decoded)
+    np.testing.assert_array_equal(restored.is_valid(decoded), engine.is_valid(decoded))
+    assert restored.bounds == engine.bounds and restored.derived_sdtypes == engine.derived_sdtypes
+    assert restored.bounds["start"][0] == pd.Timestamp("2024-03-01", tz="Europe/Paris")
+    assert sorted(restored.joint_labels_for("city", "Paris")) == ["Paris | FR", "Paris | US"]
+    text = json.dumps(engine.to_dict())
+    highs = [v.isoformat() for v in trips["end"].dropna()] + [repr(v) for v in trips["paid"].dropna()]
+    assert not [v for v in highs if v in text]
+    assert "Porto" in text  # the seen combinations are kept, like any category
+
+
+def _mutate(state: dict, how: str) -> object:
+    if how == "not_a_dict":
+        return [state]
+    if how == "format":
+        state["format"] = 99
+    elif how == "table":
+        state["table"] = "other"
+    elif how == "missing_key":
+        del state["bounds"]
+    elif how == "strict":
+        state["inequalities"][1]["strict"] = False
+    elif how == "labels":
+        state["fixed_combinations"][0]["labels"].pop()
+    elif how == "value_tag":
+        state["fixed_combinations"][0]["combinations"]["values"][0][0] = {"x": 1}
+    elif how == "step":
+        state["inequalities"][0]["step_ns"] = 0
+    elif how == "dtype":
+        state["inequalities"][0]["high_dtype"] = {"name": "no-such-dtype"}
+    elif how == "bound":
+        state["bounds"]["nights"] = [0.0]
+    return state
+
+
+@pytest.mark.parametrize("how, fragment", [
+    ("not_a_dict", "expected a dict"), ("format", "format 99"), ("table", "belongs to table 'other'"),
+    ("missing_key", "KeyError"), ("strict", "are not the table's"), ("labels", "do not match their labels"),
+    ("value_tag", "unknown stored value"), ("step", "step_ns"), ("dtype", "bad stored dtype"),
+    ("bound", "bounds of 'nights'"),
+])
+def test_from_dict_rejects_malformed_state(trips: pd.DataFrame, how: str, fragment: str) -> None:
+    from syntho_hive.exceptions import SerializationError
+
+    engine = _engine().fit(trips)
+    with pytest.raises(SerializationError, match=fragment):
+        ConstraintEngine.from_dict(engine.table, _mutate(engine.to_dict(), how))
+
+
+def test_to_dict_refuses_unstorable_values_and_needs_fit() -> None:
+    from decimal import Decimal
+
+    from syntho_hive.exceptions import SerializationError
+
+    table = _table(fixed_combinations=[["price", "tier"]])
+    df = pd.DataFrame({"price": [Decimal("9.99"), Decimal("19.99")], "tier": ["basic", "pro"]})
+    with pytest.raises(NotFittedError):
+        ConstraintEngine(table).to_dict()
+    with pytest.raises(SerializationError, match="column 'price'.*Decimal.*cast the column"):
+        ConstraintEngine(table).fit(df).to_dict()
+
+
+def test_combinations_with_null_members_get_distinct_labels() -> None:
+    df = pd.DataFrame({"city": pd.Series([None, None, "Oslo", None], dtype=object),
+                       "country": ["FR", "NO", "NO", "FR"]})
+    engine = ConstraintEngine(_table(fixed_combinations=[["city", "country"]])).fit(df)
+    out = engine.transform(df)
+    assert out["city#country"].tolist() == ["None | FR", "None | NO", "Oslo | NO", "None | FR"]
+    pd.testing.assert_frame_equal(engine.reverse_transform(out), df)
+    pd.testing.assert_frame_equal(_json_round_trip(engine).reverse_transform(out), df)
+    assert engine.combinations("country").equals(df.drop_duplicates().reset_index(drop=True))
+
+
+def test_strict_date_strings_without_paired_rows_step_by_the_format() -> None:
+    """No training row has both dates: the step comes from the format (days), so a decoded
+    strict gap never rounds to the same day; object date strings stay object."""
+    df = pd.DataFrame({"check_in": pd.Series(["2024-03-01", np.nan, "2024-03-09"], dtype=object),
+                       "check_out": pd.Series([np.nan, "2024-03-05", np.nan], dtype=object)})
+    table = _table(inequalities=[{"low": "check_in", "high": "check_out", "strict": True}],
+                   datetime_formats={"check_in": "%Y-%m-%d", "check_out": "%Y-%m-%d"})
+    engine = ConstraintEngine(table).fit(df)
+    out = engine.transform(df)
+    pd.testing.assert_frame_equal(engine.reverse_transform(out), df)
+    back = engine.reverse_transform(out.assign(**{"check_out#gap": [0.0, 0.1, 0.4]}))
+    assert back["check_out"].dtype == object
+    assert back["check_out"].tolist() == ["2024-03-02", "2024-03-05", "2024-03-10"]
+    assert engine.is_valid(back).all()

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_float_dtype, is_integer_dtype
 
-__all__ = ["null_marker", "restore_objects", "restore_numbers", "is_integer_like_dtype"]
+__all__ = ["null_marker", "restore_objects", "restore_numbers", "is_integer_like_dtype", "dtype_name",
+           "dtype_from_name"]
 
 
 def null_marker(series: pd.Series) -> Any:
@@ -33,6 +34,24 @@ def null_marker(series: pd.Series) -> Any:
     if nulls.empty:
         return None
     return nulls.iloc[0]
+
+
+def dtype_name(dtype: Any) -> str:
+    """A string naming ``dtype`` that :func:`dtype_from_name` turns back into it.
+
+    ``category`` loses its categories and a pyarrow-backed ``string`` reads back as the default
+    ``string``; callers needing those exactly must store them besides the name.
+    """
+    return str(dtype)
+
+
+def dtype_from_name(name: str) -> Any:
+    """The pandas/NumPy dtype named ``name`` (see :func:`dtype_name`).
+
+    Raises:
+        TypeError: If ``name`` names no dtype.
+    """
+    return pd.api.types.pandas_dtype(name)
 
 
 def is_integer_like_dtype(dtype: Any) -> bool:
