@@ -174,7 +174,7 @@ class Synthesizer:
     # ------------------------------------------------------------------ fit
     def fit(self, data: Mapping[str, Any], epochs: int | None = None, batch_size: int | None = None,
             validate: bool = True, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
-            on_integrity_error: Literal["raise", "drop"] = "raise") -> "Synthesizer":
+            on_integrity_error: Literal["raise", "drop"] = "raise", n_jobs: int | None = None) -> "Synthesizer":
         """Learn every table of the schema.
 
         Args:
@@ -189,6 +189,11 @@ class Synthesizer:
             on_integrity_error: ``"raise"`` to stop on dirty keys, or ``"drop"`` to drop rows with
                 null/duplicate primary keys and orphan foreign keys (parents first, counts in
                 ``integrity_report_``) and go on.
+            n_jobs: Models fitted at once: one in this process, the others in ``n_jobs - 1`` worker
+                processes (``None``: one per CPU core; 1: one after the other, in this process).
+                Every fit uses one torch thread, so the fitted synthesizer is the same for any
+                ``n_jobs``. Workers receive the models pickled: a custom model class must be
+                importable and picklable.
 
         Returns:
             ``self``.
@@ -198,7 +203,7 @@ class Synthesizer:
                 ``on_integrity_error="drop"`` does not remove.
             SchemaError: Unknown or missing tables, unreadable input type.
             SerializationError: A path does not exist or cannot be read.
-            TrainingError: Bad ``on_integrity_error`` or a model failed to train.
+            TrainingError: Bad ``on_integrity_error`` or ``n_jobs``, or a model failed to train.
         """
         if on_integrity_error not in ("raise", "drop"):
             raise TrainingError(f"on_integrity_error must be 'raise' or 'drop', got {on_integrity_error!r}.")
@@ -215,7 +220,7 @@ class Synthesizer:
         elif validate:
             self.metadata.validate_schema(frames)
         self._engine.fit(frames, epochs=epochs, batch_size=batch_size, progress_bar=progress_bar,
-                         checkpoint_dir=checkpoint_dir)
+                         checkpoint_dir=checkpoint_dir, n_jobs=n_jobs)
         self._fitted = True
         self._sample_calls = 0
         return self

@@ -4,7 +4,9 @@ Fitting learns, per table: the format of its primary key, the children-per-paren
 its primary FK (depending on the parent's attributes), the popularity model of each other FK,
 the hierarchy of self-references, the null rate of every FK, the parent-context columns, and
 a :class:`~syntho_hive.core.models.base.ConditionalGenerativeModel` of its non-key columns
-conditioned on those parent columns.
+conditioned on those parent columns. Everything but the models is learned here, table by
+table; the models, which need only their own table's rows and context, are then fitted
+several at once, in a thread here and in worker processes (:mod:`syntho_hive.relational.fitting`).
 
 Generation walks the tables parents first. For a child table it draws a children count for
 every generated parent row, lays the FK out by repeating the parent keys, places nulls at the
@@ -50,6 +52,7 @@ from syntho_hive.relational.context import (
     default_context_columns,
     resolve_context,
 )
+from syntho_hive.relational.fitting import ModelJob, fit_models
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 from syntho_hive.relational.keys import (
     KeyGenerator,
@@ -260,22 +263,28 @@ class Orchestrator:
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: Mapping[str, pd.DataFrame], *, epochs: int | None = None, batch_size: int | None = None,
-            progress_bar: bool = True, checkpoint_dir: str | Path | None = None) -> "Orchestrator":
-        """Learn every table, parents first.
+            progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
+            n_jobs: int | None = None) -> "Orchestrator":
+        """Learn every table: keys, links and context here, then the models, several at once.
 
         Args:
             data: ``{table: DataFrame}`` for every table of the metadata (already validated).
             epochs: Training epochs passed to each model's constructor (``None``: its default).
             batch_size: Batch size passed to each model's constructor (``None``: its default).
-            progress_bar: Show progress over tables and the models' own bars.
+            progress_bar: Show progress over tables (and, with ``n_jobs=1``, the models' own bars).
             checkpoint_dir: When given, each model keeps its training checkpoints in
                 ``checkpoint_dir/<table>``.
+            n_jobs: Processes fitting models at once, this one included (``None``: one per CPU
+                core, at most one per model; 1: one after the other, here). Each fit uses one
+                torch thread whatever ``n_jobs`` is, so the result does not depend on it (see
+                :mod:`syntho_hive.relational.fitting`).
 
         Returns:
             ``self``.
 
         Raises:
-            TrainingError: A table is missing from ``data``, or no model takes ``epochs``/``batch_size``.
+            TrainingError: A table is missing from ``data``, no model takes ``epochs``/``batch_size``,
+                bad ``n_jobs``, or a model failed to train.
         """
         missing = [t for t in self.graph.order if t not in data]
         if missing:
@@ -284,19 +293,29 @@ class Orchestrator:
         self.plans_, self.fitted_models_, self.fit_seconds_ = {}, {}, {}
         sdtypes = {name: column_sdtypes(data[name], self.metadata.tables[name].columns,
                                         self.metadata.tables[name].key_columns) for name in self.graph.order}
-        tables = progress(self.graph.order, enabled=progress_bar, desc="Fitting tables",
-                          total=len(self.graph.order), unit="table")
-        for name in tables:
+        jobs: list[ModelJob] = []
+        for name in self.graph.order:
             started = time.perf_counter()
-            self._fit_table(name, data, sdtypes, epochs, batch_size, progress_bar, checkpoint_dir)
+            job = self._fit_table(name, data, sdtypes, epochs, batch_size, checkpoint_dir)
             self.fit_seconds_[name] = time.perf_counter() - started
-            _log.info("relational_table_fitted", table=name, rows=len(data[name]),
-                      seconds=round(self.fit_seconds_[name], 3))
+            if job is not None:
+                jobs.append(job)
+            else:  # keys only: nothing left to fit
+                _log.info("relational_table_fitted", table=name, rows=len(data[name]),
+                          seconds=round(self.fit_seconds_[name], 3))
+        fitted: dict[str, ConditionalGenerativeModel] = {}
+        for done in fit_models(jobs, n_jobs=n_jobs, progress_bar=progress_bar):
+            fitted[done.table] = done.model
+            self.fit_seconds_[done.table] += done.seconds
+            _log.info("relational_table_fitted", table=done.table, rows=len(data[done.table]),
+                      seconds=round(self.fit_seconds_[done.table], 3))
+        self.fitted_models_ = {name: fitted[name] for name in self.graph.order if name in fitted}
         return self
 
     def _fit_table(self, name: str, data: Mapping[str, pd.DataFrame], sdtypes: Mapping[str, dict[str, str]],
-                   epochs: int | None, batch_size: int | None, progress_bar: bool,
-                   checkpoint_dir: str | Path | None) -> None:
+                   epochs: int | None, batch_size: int | None,
+                   checkpoint_dir: str | Path | None) -> ModelJob | None:
+        """Learn ``name``'s plan (keys, links, context); return its model's fit, if it has one."""
         table = self.metadata.tables[name]
         df = data[name].reset_index(drop=True)
         fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
@@ -324,6 +343,7 @@ class Orchestrator:
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
                          modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context,
                          per_parent_keys=per_parent)
+        job = None
         if modelled:
             cls = self.models[name]
             plan.model_class = class_path(cls)
@@ -335,10 +355,9 @@ class Orchestrator:
                 ctx = self._context_frame(context, positions, [data[rel.parent] for rel in parents_rel])
                 plan.context_domain = ContextDomain.learn(ctx)
             target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
-            model.fit(df[modelled], ctx, table_name=name, seed=child_seed(self.seed, name, "model"),
-                      progress_bar=progress_bar, checkpoint_dir=target)
-            self.fitted_models_[name] = model
+            job = ModelJob(name, model, df[modelled], ctx, child_seed(self.seed, name, "model"), target)
         self.plans_[name] = plan
+        return job
 
     def _constructor_kwargs(self, cls: type, epochs: int | None, batch_size: int | None) -> dict[str, Any]:
         """Constructor arguments for ``cls``: the shared model kwargs (and ``epochs``/``batch_size``)

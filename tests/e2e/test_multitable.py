@@ -216,3 +216,34 @@ def test_a_leg_unique_over_the_table_stays_unique_over_the_table() -> None:
     assert synth._engine.plans_["legs"].per_parent_keys == {}
     out = synth.sample(seed=0)["legs"]
     assert out["leg_no"].is_unique and out["leg_no"].min() == 100
+
+
+def test_lookup_table_names_are_generated_in_their_format_never_copied(tmp_path: Path) -> None:
+    """A 16-row lookup table whose names are all distinct: detected as text, generated word by
+    word (frequent words such as "Inc." reused, rare ones invented), never a real name."""
+    from syntho_hive.core.metadata.detect import detect_sdtype
+    from syntho_hive.validation.column_shapes import column_shape_scores
+
+    names = ["Endeavor Air Inc.", "American Airlines Inc.", "Alaska Airlines Inc.", "JetBlue Airways",
+             "Delta Air Lines Inc.", "ExpressJet Airlines Inc.", "Frontier Airlines Inc.",
+             "AirTran Airways Corporation", "Hawaiian Airlines Inc.", "Envoy Air", "SkyWest Airlines Inc.",
+             "United Air Lines Inc.", "US Airways Inc.", "Virgin America", "Southwest Airlines Co.",
+             "Mesa Airlines Inc."]
+    rng = np.random.default_rng(0)
+    carriers = [f"{a}{b}" for a, b in zip("ABCDEFGHJKLMNPQR", "ZYXWVUTSRQPONMLK")]
+    airlines = pd.DataFrame({"carrier": carriers, "name": names})
+    flights = pd.DataFrame({"flight_id": np.arange(300), "carrier": rng.choice(carriers, 300),
+                            "delay": rng.normal(5, 10, 300).round(1)})
+    md = Metadata()
+    md.add_table("airlines", pk="carrier")
+    md.add_table("flights", pk="flight_id", fk={"carrier": "airlines.carrier"})
+    assert detect_sdtype(airlines["name"], "name") == "text"
+    synth = Synthesizer(md, seed=0, epochs=2).fit({"airlines": airlines, "flights": flights}, progress_bar=False)
+    out = synth.sample(seed=1, scale=4.0)
+    made = out["airlines"]["name"]
+    assert len(made) == 64 and made.notna().all() and not set(made) & set(names)
+    assert (made.str.split().str[-1] == "Inc.").mean() > 0.4  # 11 of 16 real names end with "Inc."
+    assert out["flights"]["carrier"].isin(out["airlines"]["carrier"]).all()
+    assert column_shape_scores(airlines[["name"]], out["airlines"][["name"]]) == {}  # text has no shape score
+    again = Synthesizer.load(synth.save(tmp_path / "s")).sample(seed=1, scale=4.0)
+    pd.testing.assert_frame_equal(again["airlines"], out["airlines"], check_exact=True)

@@ -77,6 +77,12 @@ def orders(users: pd.DataFrame) -> pd.DataFrame:
         ("segment", pd.Categorical(["a", "b", "a"]), "categorical"),
         ("comment", [f"{'lorem ipsum dolor sit amet ' * 3} number {i}" for i in range(6)], "text"),
         ("empty", [None, None], "categorical"),
+        # Short strings nearly all distinct over >= 10 values: names, not categories.
+        ("name", [f"Airline {chr(65 + i)}{i} Inc." for i in range(16)], "text"),
+        ("name", [f"Airport {i}" for i in range(19)] + ["Airport 0"], "text"),
+        ("name", [f"Carrier {i}" for i in range(9)], "categorical"),  # too few values to tell
+        ("market", ["mature", "emerging"] * 6, "categorical"),
+        ("model", [f"A3{i % 8}" for i in range(40)], "categorical"),
     ],
 )
 def test_detect_sdtype(name: str, values: object, expected: str) -> None:
@@ -99,7 +105,7 @@ def test_detect_single_table(users: pd.DataFrame) -> None:
     table = md.get_table("users")
     assert table.pk == "user_id"
     assert table.columns == {
-        "user_id": "id", "email": "categorical", "country": "categorical",
+        "user_id": "id", "email": "text", "country": "categorical",  # email: distinct per row
         "signup_date": "datetime", "is_active": "boolean", "income": "numerical",
         "age": "numerical",
     }

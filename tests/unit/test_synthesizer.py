@@ -459,3 +459,32 @@ def test_default_engine_keeps_a_best_checkpoint_by_column_shapes_for_child_table
 
     customers = TabularAR().load(tmp_path / "customers" / "best_checkpoint").sample(20, seed=1)
     assert len(customers) == 20 and set(customers.columns) == {"tier", "region"}  # keys come from the plan
+
+
+def test_fit_gives_the_same_synthesizer_for_any_n_jobs() -> None:
+    """Tables fitted in worker processes (default) equal tables fitted one by one here; the
+    workers' structlog events reach the caller's configuration; torch's thread count is restored."""
+    import structlog
+    import torch
+
+    real = shop_data(seed=7, n_customers=80)
+    threads = torch.get_num_threads()
+    outputs = {}
+    for n_jobs in (1, 2):
+        synth = Synthesizer(shop_metadata(), seed=9, epochs=2)
+        with structlog.testing.capture_logs() as events:
+            synth.fit(real, progress_bar=False, n_jobs=n_jobs)
+        assert torch.get_num_threads() == threads
+        trained = sorted(e["rows"] for e in events if e["event"] == "training_start")
+        assert len(trained) == 4  # one per table's model, wherever it ran (events replayed here)
+        assert list(synth.fit_seconds_) == ["customers", "products", "orders", "order_items"]
+        outputs[n_jobs] = synth.sample(seed=1)
+    for name, frame in outputs[1].items():
+        pd.testing.assert_frame_equal(outputs[2][name], frame, check_exact=True)
+
+
+def test_bad_n_jobs_is_rejected_before_training() -> None:
+    from syntho_hive.exceptions import TrainingError
+
+    with pytest.raises(TrainingError, match="n_jobs must be a positive integer"):
+        Synthesizer(shop_metadata(), seed=1, epochs=1).fit(shop_data(n_customers=30), progress_bar=False, n_jobs=0)

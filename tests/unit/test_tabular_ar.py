@@ -221,8 +221,56 @@ def test_constraints_hold_and_survive_checkpoints(tmp_path: Path) -> None:
     assert set(zip(filled["city"], filled["country"])) <= set(pairs)
     assert (filled["city"] == df["city"].head(40)).all()
     path = model.save(tmp_path / "trips")
-    assert (path / "constraints.parquet").is_file()
-    pd.testing.assert_frame_equal(TabularAR().load(path).sample(100, seed=4), model.sample(100, seed=4))
+    assert not (path / "constraints.parquet").exists()
+    assert json.loads((path / "model.json").read_text())["constraints"]["format"] == 1
+    loaded = TabularAR().load(path)
+    pd.testing.assert_frame_equal(loaded.sample(100, seed=4), model.sample(100, seed=4))
+    pd.testing.assert_frame_equal(loaded.impute(holes, seed=5), filled)
+
+
+def test_checkpoint_keeps_no_inequality_values(tmp_path: Path) -> None:
+    """Only bounds and fixed-combination members may be stored for constrained columns: no value
+    of an inequality's ``high`` side anywhere, none of its ``low`` side outside the column's codec
+    (whose quantile edges are the model's own marginal of that column)."""
+    rng = np.random.default_rng(3)
+    n = 200
+    opened = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 300 * 86_400, n), unit="s")
+    amount = np.round(rng.uniform(100, 900, n), 2) + 0.001           # every amount ends in ...1
+    df = pd.DataFrame({
+        "opened": opened,
+        "closed": opened + pd.to_timedelta(rng.integers(1, 50 * 86_400, n), unit="s"),
+        "amount": amount,
+        "refund": np.round(amount + (10 * rng.integers(0, 500, n) + 5) / 1000, 3),  # ... in 6
+        "branch": rng.choice(["Bergen", "Tromso"], n),
+    })
+    metadata = Metadata().add_table("claims", inequalities=[Inequality(low="opened", high="closed"),
+                                                            Inequality(low="amount", high="refund")],
+                                    constraints={"amount": {"min": 50, "max": 1000}})
+    model = TabularAR(metadata, hidden_dim=16, epochs=1, batch_size=64).fit(df, seed=0, progress_bar=False)
+    path = model.save(tmp_path / "claims")
+    files = {p.name: p.read_bytes() for p in path.iterdir()}
+    state = json.loads(files["model.json"])
+    assert state["constraints"]["bounds"]["amount"] == [50.0, 1000.0]
+    without_codec = {**files, "model.json": json.dumps({k: v for k, v in state.items() if k != "codec"}).encode()}
+
+    def forms(value: object) -> list[bytes]:  # as text and as raw int64 / float64 (Parquet, NumPy)
+        if isinstance(value, pd.Timestamp):
+            ticks = [value.value // 10**k for k in (0, 3, 6, 9)]
+            return [value.isoformat().encode(), str(value).encode(), str(value.value).encode()] + [
+                np.int64(t).tobytes() for t in ticks]
+        if isinstance(value, float):
+            return [repr(value).encode(), np.float64(value).tobytes()]
+        return [str(value).encode()]
+
+    def found(column: str, blobs: dict[str, bytes]) -> list[str]:
+        return [f"{name}: {value}" for value in df[column].unique() for name, blob in blobs.items()
+                if any(form in blob for form in forms(value))]
+
+    assert found("closed", files) == [] and found("refund", files) == []
+    assert found("opened", without_codec) == [] and found("amount", without_codec) == []
+    assert found("branch", files)  # the scan does find values that are stored
+    back = TabularAR().load(path).sample(300, seed=1)
+    assert (back["closed"] >= back["opened"]).all() and (back["refund"] >= back["amount"]).all()
 
 
 def test_errors_before_fit_and_on_bad_input(model: TabularAR, tmp_path: Path) -> None:

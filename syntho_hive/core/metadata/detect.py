@@ -28,6 +28,10 @@ __all__ = ["detect_sdtype", "detect_metadata", "looks_like_id_name"]
 DATE_PARSE_SHARE = 0.95
 #: Strings longer than this on average (and mostly unique) are free text.
 TEXT_MEAN_LENGTH = 50
+#: Short strings are free text too (names, addresses) when at least this share of them is
+#: distinct over at least :data:`TEXT_MIN_VALUES` values: no value repeats enough to be a category.
+TEXT_DISTINCT_SHARE = 0.9
+TEXT_MIN_VALUES = 10
 #: Share of a child's non-null key values that must exist in the parent's key.
 FK_CONTAINMENT = 0.8
 #: Rows inspected when testing string columns (dates, UUIDs, lengths).
@@ -97,7 +101,8 @@ def _parses_as_dates(strings: pd.Series) -> bool:
 
 def _string_sdtype(strings: pd.Series, column_name: str, n_rows_non_null: int) -> SDType:
     """Classify non-null values that are all strings."""
-    unique_per_row = strings.nunique() == n_rows_non_null and n_rows_non_null > 1
+    distinct = strings.nunique()
+    unique_per_row = distinct == n_rows_non_null and n_rows_non_null > 1
     if _is_uuid_column(strings):
         return "id"
     if unique_per_row and looks_like_id_name(column_name):
@@ -106,6 +111,8 @@ def _string_sdtype(strings: pd.Series, column_name: str, n_rows_non_null: int) -
         return "datetime"
     sample = _sample(strings)
     if sample.str.len().mean() > TEXT_MEAN_LENGTH and sample.nunique() > 0.5 * len(sample):
+        return "text"
+    if n_rows_non_null >= TEXT_MIN_VALUES and distinct >= TEXT_DISTINCT_SHARE * n_rows_non_null:
         return "text"
     return "categorical"
 
@@ -122,7 +129,9 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
     * other int / float -> ``"numerical"`` (the transformer itself models low-cardinality
       ints as categoricals);
     * strings / objects: UUIDs, or unique-per-row values under an id-like name -> ``"id"``;
-      long free text (mean length > 50, mostly unique) -> ``"text"``;
+      long free text (mean length > 50, mostly unique) -> ``"text"``; so are shorter strings
+      of which at least 90% are distinct, over 10 or more values (names, addresses: no value
+      repeats enough to be learned as a category);
     * anything else (``category`` dtype included) -> ``"categorical"``.
 
     Args:

@@ -9,8 +9,9 @@ Pipeline::
             -> TableCodec.decode -> ConstraintEngine.reverse_transform -> rows
 
 Checkpoints hold no pickles: weights as a state dict (``torch.load(weights_only=True)``),
-codecs and hyper-parameters as JSON, and (only for tables with constraints) the distinct
-values of the constrained columns as Parquet, from which the constraint engine is refitted.
+codecs, hyper-parameters and (only for tables with constraints) what the constraint engine learned
+as JSON (:meth:`ConstraintEngine.to_dict`: kinds, steps, dtypes, bounds, the seen fixed
+combinations; no training rows).
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ _HYPER_PARAMETERS = ("hidden_dim", "n_layers", "dropout", "learning_rate", "weig
                      "rare_threshold", "rare_strategy", "max_bins", "tail_quantile")
 _WEIGHTS = "weights.pt"
 _STATE = "model.json"
-_CONSTRAINTS = "constraints.parquet"
 _PROFILE = CheckpointFiles.REFERENCE_PROFILE
 _MAX_ROUNDS = 10
 _VALIDATION_SAMPLE_ROWS = 5_000
@@ -84,9 +84,11 @@ class TabularAR(ConditionalGenerativeModel):
         hidden_dim: Width of embeddings and hidden layers.
         n_layers: Per-target residual blocks.
         dropout: Dropout rate while training.
-        learning_rate: Initial AdamW learning rate (halved on validation plateaus).
+        learning_rate: Initial AdamW learning rate (halved on validation plateaus); ``None``:
+            5e-4, scaled up with the automatic batch size on small tables (1e-3 up to about
+            10,000 rows; see :func:`~syntho_hive.core.models.tabular_ar.training.auto_learning_rate`).
         weight_decay: AdamW weight decay.
-        batch_size: Rows per step (``None``: from the data size).
+        batch_size: Rows per step (``None``: about a tenth of the rows, 32 to 1024).
         epochs: Most epochs (training stops earlier on a validation plateau); named like
             CTGAN's so ``Synthesizer.fit(epochs=...)`` reaches it.
         patience: Epochs without validation improvement before stopping.
@@ -105,7 +107,7 @@ class TabularAR(ConditionalGenerativeModel):
     """
 
     def __init__(self, metadata: Metadata | None = None, *, hidden_dim: int = 64, n_layers: int = 1,
-                 dropout: float = 0.0, learning_rate: float = 5e-4, weight_decay: float = 1e-5,
+                 dropout: float = 0.0, learning_rate: float | None = None, weight_decay: float = 1e-5,
                  batch_size: int | None = None, epochs: int = 100, patience: int = 4,
                  validation_fraction: float = 0.1, max_training_time: float | None = None,
                  fixed_order_share: float = 0.8, rare_threshold: int = 5, rare_strategy: str = "sample",
@@ -132,7 +134,6 @@ class TabularAR(ConditionalGenerativeModel):
     def _reset_state(self) -> None:
         self.table_: TableConfig | None = None
         self.constraint_engine_: ConstraintEngine | None = None
-        self.constraint_frame_: pd.DataFrame | None = None
         self.codec_: TableCodec | None = None
         self.context_codec_: TableCodec | None = None
         self.columns_: list[str] = []
@@ -178,6 +179,8 @@ class TabularAR(ConditionalGenerativeModel):
             if not isinstance(value, (int, float)) or not low <= value <= high:
                 problems.append(f"{name} must be a number in [{low}, {high}], got {value!r}")
         for name in ("learning_rate", "weight_decay"):
+            if name == "learning_rate" and self.learning_rate is None:
+                continue
             if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0:
                 problems.append(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
         if self.max_training_time is not None and (not isinstance(self.max_training_time, (int, float))
@@ -249,27 +252,11 @@ class TabularAR(ConditionalGenerativeModel):
             self._write_training_outputs(Path(checkpoint_dir))
         return self
 
-    @staticmethod
-    def _constrained_columns(table: TableConfig, data: pd.DataFrame) -> list[str]:
-        named = list(table.constraints) + [c for q in table.inequalities for c in (q.low, q.high)]
-        named += [c for group in table.fixed_combinations for c in group.columns]
-        return [c for c in data.columns if c in set(named)]
-
     def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
         if not (table.constraints or table.inequalities or table.fixed_combinations):
             return data.reset_index(drop=True)
-        ConstraintEngine(table).fit(data)  # raises on violations, with counts over all rows
-        columns = self._constrained_columns(table, data)
-        frame = data[columns].reset_index(drop=True)
-        # Columns under a min/max/dtype Constraint only need their dtype to refit the engine: keep one
-        # value (the engine then learns exactly the same), so the checkpoint holds no more of them.
-        paired = {c for q in table.inequalities for c in (q.low, q.high)}
-        paired |= {c for group in table.fixed_combinations for c in group.columns}
-        for column in columns:
-            if column not in paired:
-                frame[column] = frame[column].iloc[[0] * len(frame)].to_numpy()
-        self.constraint_frame_ = frame.drop_duplicates().reset_index(drop=True)
-        self.constraint_engine_ = ConstraintEngine(table).fit(self.constraint_frame_)
+        # Raises on violations, with counts over all rows; keeps only what it learned (to_dict).
+        self.constraint_engine_ = ConstraintEngine(table).fit(data)
         return self.constraint_engine_.transform(data.reset_index(drop=True))
 
     def _sdtypes(self, table: TableConfig, frame: pd.DataFrame) -> dict[str, str]:
@@ -517,7 +504,7 @@ class TabularAR(ConditionalGenerativeModel):
             for group in self.table_.fixed_combinations:
                 missing = original[group.columns].isna().any(axis=1).to_numpy()
                 if missing.any():
-                    seen = self.constraint_frame_[group.columns].iloc[0]
+                    seen = self.constraint_engine_.combinations(group.columns[0]).iloc[0]
                     for member in group.columns:
                         holed.loc[missing, member] = seen[member]
                     partial[self.constraint_engine_.joint_column_of(group.columns[0])] = missing
@@ -632,10 +619,10 @@ class TabularAR(ConditionalGenerativeModel):
             "columns": self.columns_,
             "context_columns": self.context_columns_,
             "table": self.table_.model_dump(mode="json") if self.table_ is not None else None,
-            "constraints": self.constraint_frame_ is not None,
+            "constraints": self.constraint_engine_.to_dict() if self.constraint_engine_ is not None else None,
             "history": self.history_,
         }
-        payload = [_WEIGHTS, _STATE, _PROFILE] + ([_CONSTRAINTS] if self.constraint_frame_ is not None else [])
+        payload = [_WEIGHTS, _STATE, _PROFILE]
         weights = {k: v.detach().cpu() for k, v in self.network_.state_dict().items()} if self.network_ else {}
 
         def fill(directory: Path) -> dict[str, Any]:
@@ -643,13 +630,11 @@ class TabularAR(ConditionalGenerativeModel):
             (directory / _STATE).write_text(json.dumps(state, indent=1), encoding="utf-8")
             write_json(self.reference_profile_.to_dict() if self.reference_profile_ is not None else None,
                        directory / _PROFILE)
-            if self.constraint_frame_ is not None:
-                self.constraint_frame_.to_parquet(directory / _CONSTRAINTS, index=False)
             return write_manifest(directory, payload, model=type(self).__name__, seed=self.seed_,
                                   hyper_parameters=self.hyper_parameters(),
                                   column_schema={"columns": self.columns_, "sdtypes": self.codec_.sdtypes,
                                                  "context_columns": self.context_columns_},
-                                  extra={"constraints": self.constraint_frame_ is not None})
+                                  extra={"constraints": self.constraint_engine_ is not None})
 
         target, manifest = write_directory_atomically(path, fill, overwrite=overwrite)
         _log.info("checkpoint_saved", path=str(target), model=type(self).__name__, version=manifest["version"])
@@ -676,7 +661,7 @@ class TabularAR(ConditionalGenerativeModel):
             raise SerializationError(f"Checkpoint {directory} holds a {manifest.get('model')} model, not "
                                      f"{type(self).__name__}; load it with that class.")
         extra = manifest.get("extra") or {}
-        payload = [_WEIGHTS, _STATE] + ([_CONSTRAINTS] if extra.get("constraints") else [])
+        payload = [_WEIGHTS, _STATE]
         if _PROFILE in (manifest.get("files") or {}):
             payload.append(_PROFILE)
         verify_checkpoint(directory, payload)
@@ -689,24 +674,24 @@ class TabularAR(ConditionalGenerativeModel):
             table = TableConfig.model_validate(state["table"]) if state["table"] is not None else None
             columns, context_columns = list(state["columns"]), list(state["context_columns"])
             history = list(state.get("history", []))
+            constraints = state.get("constraints")
+            if (constraints is not None) != bool(extra.get("constraints")) or not isinstance(
+                    constraints, (dict, type(None))) or (constraints is not None and table is None):
+                raise ValueError("the constraint state is missing or not a JSON object (checkpoints that "
+                                 "kept constraints.parquet predate this version)")
             for name in _HYPER_PARAMETERS:
                 setattr(self, name, hyper[name])
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise SerializationError(f"Checkpoint file {directory / _STATE} is corrupt ({type(exc).__name__}: "
                                      f"{exc}); save the model again.") from exc
+        engine = ConstraintEngine.from_dict(table, constraints) if constraints is not None else None
         weights = read_state_dict(directory / _WEIGHTS)
         self._reset_state()
         self.table_, self.codec_, self.context_codec_ = table, codec, context_codec
         self.columns_, self.context_columns_, self.history_ = columns, context_columns, history
         self.seed_ = manifest.get("seed")
         self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
-        if extra.get("constraints"):
-            try:
-                self.constraint_frame_ = pd.read_parquet(directory / _CONSTRAINTS)
-            except Exception as exc:  # pyarrow raises many types for bad files
-                raise SerializationError(f"Checkpoint file {directory / _CONSTRAINTS} is corrupt "
-                                         f"({type(exc).__name__}: {exc}); save the model again.") from exc
-            self.constraint_engine_ = ConstraintEngine(table).fit(self.constraint_frame_)
+        self.constraint_engine_ = engine
         if codec.sub_columns:
             self.network_ = self._build_network(None)
             try:

@@ -25,16 +25,17 @@ from syntho_hive.core.models.tabular_ar.encoders.categorical import (
 from syntho_hive.core.models.tabular_ar.encoders.datetime import DatetimeCodec, DatetimeStats, analyze_datetime
 from syntho_hive.core.models.tabular_ar.encoders.ids import IdCodec, IdStats, analyze_id
 from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericCodec, NumericStats, analyze_numeric
+from syntho_hive.core.models.tabular_ar.encoders.text import TextCodec, TextStats, analyze_text
 from syntho_hive.exceptions import SerializationError, TrainingError
 
 __all__ = ["ColumnStats", "analyze_table", "reduce_stats", "stats_from_dict", "TableCodec"]
 
-ColumnStats = CategoricalStats | BooleanStats | NumericStats | DatetimeStats | IdStats
+ColumnStats = CategoricalStats | BooleanStats | NumericStats | DatetimeStats | IdStats | TextStats
 
 _STATS: dict[str, type] = {"categorical": CategoricalStats, "boolean": BooleanStats, "numerical": NumericStats,
-                           "datetime": DatetimeStats, "id": IdStats}
+                           "datetime": DatetimeStats, "id": IdStats, "text": TextStats}
 _CODECS: dict[str, Any] = {"categorical": CategoricalCodec, "boolean": BooleanCodec, "numerical": NumericCodec,
-                           "datetime": DatetimeCodec, "id": IdCodec}
+                           "datetime": DatetimeCodec, "id": IdCodec, "text": TextCodec}
 
 
 def _analyze_column(series: pd.Series, sdtype: str, config: CodecConfig, fmt: str | None) -> ColumnStats:
@@ -46,7 +47,9 @@ def _analyze_column(series: pd.Series, sdtype: str, config: CodecConfig, fmt: st
         return analyze_datetime(series, fmt)
     if sdtype == "id":
         return analyze_id(series)
-    if sdtype in ("categorical", "text"):
+    if sdtype == "text":
+        return analyze_text(series)
+    if sdtype == "categorical":
         return analyze_categorical(series)
     raise TrainingError(f"Column {series.name!r} has unknown sdtype {sdtype!r}; use one of numerical, "
                         "categorical, datetime, boolean, id, text.")

@@ -1,0 +1,52 @@
+"""Fitting the tables' models in worker processes: same models as here, events reach the caller."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import structlog
+import torch
+
+from syntho_hive.core.models import TabularAR
+from syntho_hive.exceptions import TrainingError
+from syntho_hive.relational.fitting import ModelJob, _fit_in_worker, _replay, fit_models, resolve_n_jobs
+
+
+def _job(table: str = "orders", rows: int = 300) -> ModelJob:
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"channel": rng.choice(["web", "app", "store"], rows),
+                         "amount": rng.gamma(2.0, 30.0, rows).round(2),
+                         "qty": rng.integers(1, 5, rows)})
+    return ModelJob(table, TabularAR(epochs=3, hidden_dim=16), data, None, seed=5)
+
+
+def test_a_fit_in_a_worker_process_equals_the_fit_here_and_its_events_reach_the_caller() -> None:
+    from joblib.externals.loky import get_reusable_executor
+
+    threads = torch.get_num_threads()
+    [here] = list(fit_models([_job()], n_jobs=1))
+    assert torch.get_num_threads() == threads  # one thread while fitting, then restored
+    fitted, events = get_reusable_executor(max_workers=1).submit(_fit_in_worker, _job()).result()
+    assert fitted.table == "orders" and fitted.seconds > 0
+    pd.testing.assert_frame_equal(fitted.model.sample(200, seed=1), here.model.sample(200, seed=1),
+                                  check_exact=True)
+    assert {"training_start", "epoch_end", "training_complete"} <= {fields["event"] for _, _, fields in events}
+    with structlog.testing.capture_logs() as logs:
+        _replay(events)
+    assert [entry["event"] for entry in logs] == [fields["event"] for _, _, fields in events]
+    assert any(entry["event"] == "training_complete" and entry["log_level"] == "info" for entry in logs)
+
+
+def test_every_job_is_fitted_once_whatever_n_jobs() -> None:
+    jobs = [_job(f"t{i}", rows=60 + 40 * i) for i in range(3)]
+    done = sorted(f.table for f in fit_models(jobs, n_jobs=2))
+    assert done == ["t0", "t1", "t2"]
+
+
+def test_n_jobs_is_checked() -> None:
+    assert resolve_n_jobs(8, 3) == 3 and resolve_n_jobs(1, 5) == 1 and resolve_n_jobs(None, 0) == 1
+    assert 1 <= resolve_n_jobs(-1, 100) <= 100
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(TrainingError, match="n_jobs must be"):
+            resolve_n_jobs(bad, 3)  # type: ignore[arg-type]
