@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from syntho_hive.core.data import ColumnSpans, DataTransformer, SpanInfo
+from syntho_hive.core.data import DataTransformer, SpanInfo
 from syntho_hive.core.data.encoders.frequency import FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.ids import IdGenerator
@@ -258,11 +259,78 @@ def test_high_cardinality_uses_one_tanh_span_and_keeps_frequencies():
     assert {i.column: i.dim for i in wide.output_info_}["sku"] == 500
 
 
-def test_text_sdtype_uses_the_frequency_encoder():
-    data = pd.DataFrame({"note": ["good service", "late delivery", "good service", "ok"]})
-    transformer = DataTransformer(n_jobs=1).fit(data, {"note": "text"})
-    assert isinstance(transformer.encoders_[0], FrequencyEncoder)
-    assert transformer.output_info_ == [ColumnSpans("note", (SpanInfo(1, "tanh"),))]
+# --------------------------------------------------------------------------------- text
+FIRST_NAMES = ["Anna", "Ben", "Carla", "David", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jonas"]
+SYLLABLES = ["kor", "van", "del", "mi", "tra", "zu", "bel", "ost", "rin", "ga", "lek", "pho", "dru", "nal"]
+
+
+def made_up_people(n: int, seed: int) -> pd.DataFrame:
+    """Common first names with made-up surnames (one per row) and emails, ~10% missing names."""
+    rng = np.random.default_rng(seed)
+    surnames: list[str] = []
+    while len(surnames) < n:
+        name = "".join(rng.choice(SYLLABLES, 3)).title()
+        if name not in surnames:
+            surnames.append(name)
+    first = rng.choice(FIRST_NAMES, n)
+    full = [f"{f} {s}" for f, s in zip(first, surnames)]
+    return pd.DataFrame({
+        "full_name": [None if m else v for v, m in zip(full, rng.random(n) < 0.1)],
+        "email": [f"{f.lower()}.{s.lower()}@example.org" for f, s in zip(first, surnames)],
+        "visits": rng.poisson(4.0, n).astype(np.int64) + 1,
+    })
+
+
+def test_text_columns_are_generated_not_modelled_and_never_copied():
+    data = made_up_people(300, seed=0)
+    transformer = DataTransformer(n_jobs=1).fit(data)
+    assert transformer.sdtypes_ == {"full_name": "text", "email": "text", "visits": "numerical"}
+    assert [i.column for i in transformer.output_info_] == ["visits"]  # no span for text
+    matrix = random_matrix(transformer, 3000)
+    out = transformer.inverse_transform(matrix, rng=np.random.default_rng(4))
+    assert out["full_name"].dtype == object and out["email"].dtype == object
+    for column in ("full_name", "email"):
+        assert not set(out[column].dropna()) & set(data[column].dropna()), column  # zero exact copies
+    assert abs(out["full_name"].isna().mean() - data["full_name"].isna().mean()) < 0.03  # training rate
+    assert out["email"].notna().all()
+    # Frequent words (common first names, seen >= 5 times first) are reused; surnames are invented.
+    words = out["full_name"].dropna().str.split()
+    assert words.str.len().eq(2).all()
+    assert words.str[0].isin(FIRST_NAMES).mean() > 0.95
+    assert words.str[1].str[:1].str.isupper().all()
+    # Same generator state, same values; the fitted transformer (pickled in checkpoints) holds no value.
+    again = transformer.inverse_transform(matrix, rng=np.random.default_rng(4))
+    pd.testing.assert_frame_equal(again, out)
+    pickled = _pickle_bytes(transformer)
+    surnames = data["full_name"].dropna().str.split().str[1]
+    assert not [v for v in [*surnames, *data["email"]] if v.encode() in pickled or v.lower().encode() in pickled]
+
+
+def _pickle_bytes(obj: object) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_text_keeps_string_and_category_dtypes_and_rejects_conditions():
+    data = made_up_people(60, seed=1)[["full_name"]]
+    frame = pd.DataFrame({"s": data["full_name"].astype("string"), "c": data["full_name"].astype("category"),
+                          "n": np.arange(60, dtype=np.float64)})
+    transformer = DataTransformer(n_jobs=1).fit(frame, {"s": "text", "c": "text"})
+    out = transformer.inverse_transform(random_matrix(transformer, 200), rng=np.random.default_rng(0))
+    assert out["s"].dtype == "string" and out["s"].isna().any()
+    assert isinstance(out["c"].dtype, pd.CategoricalDtype) and out["c"].isna().any()
+    assert not set(out["c"].cat.categories) & set(data["full_name"].dropna())
+    with pytest.raises(GenerationError, match="'s' \\(sdtype 'text'\\) is not encoded"):
+        transformer.condition_index("s", "Anna Korvandel")
+    with pytest.raises(SchemaError, match="text_rare_threshold"):
+        DataTransformer(text_rare_threshold=0)
+
+
+def test_frequency_encoder_is_for_categoricals_only():
+    assert FrequencyEncoder("sku").sdtype == "categorical"
+    with pytest.raises(TypeError):
+        FrequencyEncoder("note", sdtype="text")  # type: ignore[call-arg]
 
 
 # ---------------------------------------------------------------------------------- ids

@@ -8,6 +8,7 @@ training column had (``int64``, ``Int64``, ``float32``, ``bool``, ``boolean``, `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_float_dtype, is_integer_dtype
 
 __all__ = ["null_marker", "restore_objects", "restore_numbers", "is_integer_like_dtype", "dtype_name",
-           "dtype_from_name"]
+           "dtype_from_name", "marker_to_json", "marker_from_json"]
 
 
 def null_marker(series: pd.Series) -> Any:
@@ -34,6 +35,31 @@ def null_marker(series: pd.Series) -> Any:
     if nulls.empty:
         return None
     return nulls.iloc[0]
+
+
+def marker_to_json(marker: Any) -> str | None:
+    """The JSON form of an object column's null marker (see :func:`null_marker`).
+
+    Args:
+        marker: ``None``, ``pd.NA``, ``pd.NaT`` or a float NaN.
+
+    Returns:
+        ``"NA"``, ``"NaT"``, ``"nan"`` or ``None`` (any other marker reads back as ``None``).
+    """
+    if marker is None:
+        return None
+    if marker is pd.NA:
+        return "NA"
+    if marker is pd.NaT:
+        return "NaT"
+    if isinstance(marker, float) and math.isnan(marker):
+        return "nan"
+    return None
+
+
+def marker_from_json(data: str | None) -> Any:
+    """Inverse of :func:`marker_to_json`."""
+    return {"NA": pd.NA, "NaT": pd.NaT, "nan": float("nan")}.get(data) if data else None
 
 
 def dtype_name(dtype: Any) -> str:

@@ -13,7 +13,9 @@ datetime        :class:`DatetimeEncoder` (numbers in the coarsest exact time uni
 boolean         :class:`BooleanEncoder` (one-hot ``False``/``True``/missing)
 categorical     :class:`OneHotEncoder` up to ``max_onehot`` (50) categories, else
                 :class:`FrequencyEncoder` (one ``tanh`` span, no one-hot blow-up)
-text            :class:`FrequencyEncoder` (for now: free text is replayed, not generated)
+text            :class:`TextGenerator` (no spans; new text word by word from word statistics,
+                never a training value, nulls at the training rate:
+                :mod:`~syntho_hive.core.data.text_model`)
 id              :class:`IdGenerator` (no spans; unique ids in the training format)
 ==============  =========================================================================
 
@@ -42,7 +44,9 @@ from syntho_hive.core.data.encoders.frequency import DEFAULT_MAX_ONEHOT, Frequen
 from syntho_hive.core.data.encoders.gmm import fit_modes
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import NumericalEncoder
+from syntho_hive.core.data.encoders.text import TextGenerator
 from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
 from syntho_hive.events import get_logger
@@ -73,6 +77,8 @@ class DataTransformer:
         n_jobs: Parallel mixture fits (``-1``: all cores, ``1``: sequential).
         backend: joblib backend for the parallel fits: ``"threading"`` (default; no process
             start-up, measured as fast as processes here) or ``"loky"`` (processes).
+        text_rare_threshold: In ``text`` columns, words seen fewer times than this in their
+            position are never reproduced (generated values invent new words in their place).
 
     Attributes:
         output_info_: Spans of every modelled column, in matrix order.
@@ -85,7 +91,7 @@ class DataTransformer:
     def __init__(self, *, max_modes: int = 10, weight_threshold: float = 0.005,
                  gmm_max_samples: int = 10_000, max_onehot: int = DEFAULT_MAX_ONEHOT,
                  low_cardinality: int = DEFAULT_LOW_CARDINALITY, n_jobs: int = -1,
-                 backend: str = "threading") -> None:
+                 backend: str = "threading", text_rare_threshold: int = DEFAULT_RARE_THRESHOLD) -> None:
         if max_modes < 1:
             raise SchemaError(f"max_modes must be >= 1, got {max_modes}.")
         if not 0 <= weight_threshold < 1:
@@ -96,6 +102,9 @@ class DataTransformer:
             raise SchemaError(f"max_onehot must be >= 1, got {max_onehot}.")
         if backend not in {"loky", "threading"}:
             raise SchemaError(f"backend must be 'loky' or 'threading', got {backend!r}.")
+        if isinstance(text_rare_threshold, bool) or not isinstance(text_rare_threshold, int) \
+                or text_rare_threshold < 1:
+            raise SchemaError(f"text_rare_threshold must be an integer >= 1, got {text_rare_threshold!r}.")
         self.max_modes = max_modes
         self.weight_threshold = weight_threshold
         self.gmm_max_samples = gmm_max_samples
@@ -103,6 +112,7 @@ class DataTransformer:
         self.low_cardinality = low_cardinality
         self.n_jobs = n_jobs
         self.backend = backend
+        self.text_rare_threshold = text_rare_threshold
 
     def __getattr__(self, name: str) -> Any:
         if name in _LEARNED:
@@ -214,7 +224,7 @@ class DataTransformer:
         if sdtype == "boolean":
             return BooleanEncoder(column)
         if sdtype == "text":
-            return FrequencyEncoder(column, sdtype="text")
+            return TextGenerator(column, rare_threshold=self.text_rare_threshold)
         if sdtype == "categorical":
             n_categories = series.nunique(dropna=True) + int(series.isna().any())
             if n_categories > self.max_onehot:
@@ -312,11 +322,12 @@ class DataTransformer:
         """Decode a matrix (e.g. a generator's output) into a table.
 
         Softmax spans are read by arg-max (raw scores are fine), tanh spans are clipped to
-        ``[-1, 1]``; ids are generated unique.
+        ``[-1, 1]``; ids are generated unique; text is generated word by word (never a
+        training value; the same ``rng`` state gives the same values).
 
         Args:
             matrix: Array of shape ``(n, output_dim_)``.
-            rng: Source of generated ids.
+            rng: Source of generated ids and text (and of the decoders' draws).
 
         Returns:
             A DataFrame with ``columns_`` in order and the training dtypes.

@@ -136,7 +136,7 @@ class TabularPipeline:
         Raises:
             SchemaError: The metadata does not describe ``data``.
             ConstraintViolationError: ``data`` violates a declared constraint.
-            TrainingError: Every column is an id (nothing to model).
+            TrainingError: Every column is an id or text (generated, nothing to model).
         """
         table = self._resolve_table(data, table_name)
         engine = ConstraintEngine(table).fit(data)
@@ -149,8 +149,9 @@ class TabularPipeline:
         transformer = DataTransformer(max_modes=max_modes).fit(
             reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
         if transformer.output_dim_ == 0:
-            raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id "
-                                f"({list(data.columns)}); declare at least one non-id column.")
+            raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id or text "
+                                f"({list(data.columns)}), generated rather than modelled; fit this table with "
+                                f"TabularAR (e.g. Synthesizer(..., model={{{table.name!r}: TabularAR}})).")
         matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
         self.table_ = table
         self.constraint_engine_ = engine

@@ -8,6 +8,7 @@ from syntho_hive.core.data.encoders.frequency import FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import NumericalEncoder
+from syntho_hive.core.data.encoders.text import TextGenerator
 
 __all__ = ["ColumnEncoder", "BooleanEncoder", "OneHotEncoder", "DatetimeEncoder",
-           "FrequencyEncoder", "BoundedGMM", "IdGenerator", "NumericalEncoder"]
+           "FrequencyEncoder", "BoundedGMM", "IdGenerator", "NumericalEncoder", "TextGenerator"]

@@ -1,4 +1,4 @@
-"""High-cardinality categoricals (and free text, for now) without a dense one-hot blow-up.
+"""High-cardinality categoricals without a dense one-hot blow-up.
 
 Choice: a *frequency encoder*. Categories are sorted by decreasing frequency (the missing
 value, when present, comes last) and each one owns a sub-interval of ``[-1, 1]`` whose width is its
@@ -14,6 +14,10 @@ the discriminator's input and CTGAN's conditional vector all grow with the sum o
 widths, and with typical table sizes (10^4-10^6 rows) a category beyond the 50 most common
 has too few rows for a dedicated softmax slot to be learned; 50 still keeps common
 conditioning columns (countries, states, product lines) one-hot and conditionable.
+
+Only ``categorical`` columns come here: decoded values are training categories, so free
+``text`` (names, emails: a distinct value per row) goes to
+:class:`~syntho_hive.core.data.encoders.text.TextGenerator` instead, which never copies one.
 """
 
 from __future__ import annotations
@@ -35,13 +39,12 @@ class FrequencyEncoder(ColumnEncoder):
 
     Args:
         column: Source column name.
-        sdtype: ``"categorical"`` or ``"text"`` (text is treated as a high-cardinality
-            categorical for now: generated values are training values).
     """
 
-    def __init__(self, column: str, *, sdtype: str = "categorical") -> None:
+    sdtype = "categorical"
+
+    def __init__(self, column: str) -> None:
         super().__init__(column)
-        self.sdtype = sdtype
         self.codec = CategoryCodec(column)
         self.edges = np.array([-1.0, 1.0])
 

@@ -1,108 +1,25 @@
-"""Free-text columns (names, addresses, descriptions): generated word by word, never copied.
+"""Free-text columns (names, addresses, descriptions) in TabularAR: generated word by word, never copied.
 
-A text column has (nearly) a distinct value per row, so as a category every value would be
-rare and protected: the model could only emit a placeholder. Instead the column is not
-modelled; each generated value is a sequence of words drawn from aggregate statistics:
-
-* the number of words per value, as in training;
-* each word by its slot (the only word, first, middle or last): a word seen at least
-  ``rare_threshold`` times in that slot is reused by frequency (``"Inc."`` at the end of
-  company names, ``"Airport"``), and in place of the rarer words a new one is invented with
-  their length and casing (title, upper, lower or mixed case) distributions and characters
-  drawn from their overall character frequencies.
-
-The codec keeps only the frequent words and those aggregates, never a rare word or a whole
-value, so a training value comes back only if it is made of frequent words alone (such as
-a common first name and surname). Generated values do not depend on the other columns.
-Whitespace runs become single spaces.
+A thin adapter of :class:`~syntho_hive.core.data.text_model.TextModel` (shared with the
+DataTransformer of CTGAN and TVAE; its docstring describes the word statistics) to the codec
+interface: the column has no sub-columns (it is not modelled) and is generated on decode.
+Statistics (:class:`TextStats`, :func:`analyze_text`) are the shared model's; the codec's
+``rare_threshold`` is :class:`CodecConfig`'s. A ``category`` text column decodes to ``object``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data._dtypes import restore_objects
+from syntho_hive.core.data.text_model import TextModel, TextStats, analyze_text
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
-from syntho_hive.core.models.tabular_ar.encoders.values import (
-    dtype_from_json,
-    dtype_to_json,
-    marker_from_json,
-    marker_to_json,
-)
 from syntho_hive.exceptions import GenerationError
 
 __all__ = ["TextCodec", "TextStats", "analyze_text"]
-
-SLOTS = ("only", "first", "middle", "last")
-_CASES = ("title", "upper", "lower", "mixed")
-
-
-def _slot(position: int, count: int) -> str:
-    if count == 1:
-        return "only"
-    if position == 0:
-        return "first"
-    return "last" if position == count - 1 else "middle"
-
-
-def _case(word: str) -> str:
-    if not any(c.isalpha() for c in word) or word.islower():
-        return "lower"
-    if word.isupper():
-        return "upper" if sum(c.isalpha() for c in word) > 1 else "title"
-    if word[:1].isupper() and word[1:] == word[1:].lower():
-        return "title"
-    return "mixed"
-
-
-@dataclass
-class TextStats:
-    """Per-partition word counts of a text column.
-
-    Attributes:
-        words: ``{"<slot>|<word>": count}``.
-        lengths: ``{str(words per value): count}`` of the non-null values.
-        nulls: Number of missing values.
-        dtype: JSON dtype; marker: JSON null marker of an ``object`` column.
-    """
-
-    words: dict[str, int] = field(default_factory=dict)
-    lengths: dict[str, int] = field(default_factory=dict)
-    nulls: int = 0
-    dtype: dict[str, Any] = field(default_factory=lambda: {"name": "object"})
-    marker: str | None = None
-    kind: str = "text"
-
-    def merge(self, other: "TextStats") -> "TextStats":
-        """Statistics of both partitions together."""
-        words, lengths = Counter(self.words), Counter(self.lengths)
-        words.update(other.words)
-        lengths.update(other.lengths)
-        return TextStats(words=dict(sorted(words.items())), lengths=dict(sorted(lengths.items())),
-                         nulls=self.nulls + other.nulls, dtype=self.dtype, marker=self.marker or other.marker)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form."""
-        return {"kind": self.kind, "words": self.words, "lengths": self.lengths, "nulls": self.nulls,
-                "dtype": self.dtype, "marker": self.marker}
-
-
-def analyze_text(series: pd.Series) -> TextStats:
-    """Count the words (per slot) and words per value of one partition of a text column."""
-    words: Counter[str] = Counter()
-    lengths: Counter[str] = Counter()
-    for value in series.dropna().astype(str):
-        parts = value.split()
-        lengths[str(len(parts))] += 1
-        words.update(f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts))
-    return TextStats(words=dict(sorted(words.items())), lengths=dict(sorted(lengths.items())),
-                     nulls=int(series.isna().sum()), dtype=dtype_to_json(series.dtype),
-                     marker=marker_to_json(null_marker(series)))
 
 
 class TextCodec(Codec):
@@ -110,52 +27,25 @@ class TextCodec(Codec):
 
     Args:
         column: Column name.
-        state: ``lengths`` ({words per value: count}), ``nulls``, ``rows``, ``dtype``, ``marker``,
-            and per slot: ``frequent`` ({word: count}), ``rare`` (occurrences of rarer words),
-            ``rare_lengths`` and ``rare_cases`` ({length or case: count}); ``chars``
-            ({character: count}) and ``upper_share`` (of letters in mixed-case words) over
-            the rarer words.
+        state: The :class:`~syntho_hive.core.data.text_model.TextModel` state (plain JSON).
+
+    Raises:
+        SerializationError: ``state`` lacks a field.
     """
 
     kind = "text"
 
     def __init__(self, column: str, state: dict[str, Any]) -> None:
         super().__init__(column)
-        self.state = state
-        dtype = dtype_from_json(state["dtype"])
+        self.model = TextModel.from_dict(state)
+        self.state = self.model.state
+        dtype = self.model.dtype
         self._dtype = np.dtype(object) if isinstance(dtype, pd.CategoricalDtype) else dtype
-        self._marker = marker_from_json(state["marker"])
 
     @classmethod
     def build(cls, column: str, stats: TextStats, config: CodecConfig) -> "TextCodec":
         """The codec for reduced statistics: frequent words kept, rarer ones only aggregated."""
-        slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": Counter(),
-                                                "rare_cases": Counter()} for s in SLOTS}
-        chars: Counter[str] = Counter()
-        letters = upper = 0
-        for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
-            slot, word = key.split("|", 1)
-            entry = slots[slot]
-            if count >= config.rare_threshold:
-                entry["frequent"][word] = count
-                continue
-            entry["rare"] += count
-            entry["rare_lengths"][str(len(word))] += count
-            case = _case(word)
-            entry["rare_cases"][case] += count
-            for char in word:
-                chars[char.lower()] += count
-            if case == "mixed":
-                letters += count * sum(c.isalpha() for c in word)
-                upper += count * sum(c.isupper() for c in word)
-        state = {
-            "lengths": dict(stats.lengths), "nulls": stats.nulls, "rows": sum(stats.lengths.values()),
-            "dtype": stats.dtype, "marker": stats.marker,
-            "slots": {s: {"frequent": e["frequent"], "rare": e["rare"], "rare_lengths": dict(e["rare_lengths"]),
-                          "rare_cases": dict(e["rare_cases"])} for s, e in slots.items()},
-            "chars": dict(sorted(chars.items())), "upper_share": upper / letters if letters else 0.0,
-        }
-        return cls(column, state)
+        return cls(column, TextModel.build(stats, config.rare_threshold).to_dict())
 
     @property
     def sub_columns(self) -> list[SubColumn]:
@@ -165,77 +55,15 @@ class TextCodec(Codec):
         return np.zeros((len(series), 0), dtype=np.int64)
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        n = codes.shape[0]
-        state = self.state
-        total = state["rows"] + state["nulls"]
-        nulls = rng.random(n) < (state["nulls"] / total if total else 0.0)
-        values = np.full(n, "", dtype=object)
-        if state["rows"]:
-            sizes = np.asarray([int(k) for k in state["lengths"]], dtype=np.int64)
-            counts = np.asarray(list(state["lengths"].values()), dtype=np.float64)
-            per_row = sizes[rng.choice(sizes.size, size=n, p=counts / counts.sum())]
-            words = self._words(per_row, rng)
-            ends = np.cumsum(per_row)
-            values = np.array([" ".join(words[end - size:end]) for end, size in zip(ends, per_row)] if n else [],
-                              dtype=object)
-        return restore_objects(values, nulls, self._dtype, self._marker, self.column)
-
-    def _words(self, per_row: np.ndarray, rng: np.random.Generator) -> list[str]:
-        """The words of every row, row after row (``per_row`` words each)."""
-        count = np.repeat(per_row, per_row)
-        position = np.arange(count.size) - np.repeat(np.cumsum(per_row) - per_row, per_row)
-        slot = np.where(count == 1, 0, np.where(position == 0, 1, np.where(position == count - 1, 3, 2)))
-        words = np.empty(count.size, dtype=object)
-        for index, name in enumerate(SLOTS):
-            at = np.flatnonzero(slot == index)
-            if not at.size:
-                continue
-            entry = self.state["slots"][name]
-            frequent = list(entry["frequent"])
-            weights = np.asarray(list(entry["frequent"].values()), dtype=np.float64)
-            rare_share = entry["rare"] / (entry["rare"] + weights.sum()) if entry["rare"] + weights.sum() else 1.0
-            rare = rng.random(at.size) < rare_share
-            if (~rare).any():
-                picks = rng.choice(len(frequent), size=int((~rare).sum()), p=weights / weights.sum())
-                words[at[~rare]] = np.asarray(frequent, dtype=object)[picks]
-            if rare.any():
-                words[at[rare]] = self._invent(entry, int(rare.sum()), rng)
-        return words.tolist()
-
-    def _invent(self, entry: dict[str, Any], count: int, rng: np.random.Generator) -> list[str]:
-        """``count`` new words with the slot's rare-word lengths and casing."""
-        lengths = np.asarray([int(k) for k in entry["rare_lengths"]], dtype=np.int64)
-        weights = np.asarray(list(entry["rare_lengths"].values()), dtype=np.float64)
-        sizes = lengths[rng.choice(lengths.size, size=count, p=weights / weights.sum())]
-        cases = list(entry["rare_cases"])
-        case_weights = np.asarray(list(entry["rare_cases"].values()), dtype=np.float64)
-        drawn = rng.choice(len(cases), size=count, p=case_weights / case_weights.sum())
-        pool = list(self.state["chars"])
-        pool_weights = np.asarray(list(self.state["chars"].values()), dtype=np.float64)
-        chars = np.asarray(pool, dtype=object)[rng.choice(len(pool), size=int(sizes.sum()),
-                                                          p=pool_weights / pool_weights.sum())]
-        flips = rng.random(int(sizes.sum())) < self.state["upper_share"]
-        out: list[str] = []
-        end = 0
-        for size, case in zip(sizes.tolist(), drawn.tolist()):
-            start, end = end, end + size
-            word = "".join(chars[start:end])
-            kind = cases[case]
-            if kind == "title":
-                word = word[:1].upper() + word[1:]
-            elif kind == "upper":
-                word = word.upper()
-            elif kind == "mixed":
-                word = "".join(c.upper() if flip else c for c, flip in zip(word, flips[start:end]))
-            out.append(word)
-        return out
+        values, nulls = self.model.draw(codes.shape[0], rng)
+        return restore_objects(values, nulls, self._dtype, self.model.marker, self.column)
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
         raise GenerationError(f"Cannot condition on text column {self.column!r}: its values are generated word "
                               "by word, not modelled; condition on another column.")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "column": self.column, "state": self.state}
+        return {"kind": self.kind, "column": self.column, "state": self.model.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TextCodec":

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from syntho_hive.core.data._dtypes import marker_from_json, marker_to_json  # re-exported
 
 __all__ = ["value_to_json", "value_from_json", "value_key", "dtype_to_json", "dtype_from_json",
            "marker_to_json", "marker_from_json"]
@@ -65,21 +66,3 @@ def dtype_from_json(data: dict[str, Any]) -> Any:
         return pd.CategoricalDtype([value_from_json(v) for v in data["categories"]],
                                    ordered=bool(data["ordered"]))
     return pd.api.types.pandas_dtype(data["name"])
-
-
-def marker_to_json(marker: Any) -> str | None:
-    """The JSON form of an object column's null marker (see ``core.data._dtypes.null_marker``)."""
-    if marker is None:
-        return None
-    if marker is pd.NA:
-        return "NA"
-    if marker is pd.NaT:
-        return "NaT"
-    if isinstance(marker, float) and math.isnan(marker):
-        return "nan"
-    return None
-
-
-def marker_from_json(data: str | None) -> Any:
-    """Inverse of :func:`marker_to_json`."""
-    return {"NA": pd.NA, "NaT": pd.NaT, "nan": float("nan")}.get(data) if data else None
