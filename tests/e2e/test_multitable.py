@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from syntho_hive.core.models.ctgan import CTGAN
+from syntho_hive.core.models.tvae import TVAE
 
 from syntho_hive import Synthesizer
 from syntho_hive.core.metadata import Metadata
@@ -218,9 +219,12 @@ def test_a_leg_unique_over_the_table_stays_unique_over_the_table() -> None:
     assert out["leg_no"].is_unique and out["leg_no"].min() == 100
 
 
-def test_lookup_table_names_are_generated_in_their_format_never_copied(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", [None, CTGAN, TVAE], ids=["default", "CTGAN", "TVAE"])
+def test_lookup_table_names_are_generated_in_their_format_never_copied(tmp_path: Path, model: type | None) -> None:
     """A 16-row lookup table whose names are all distinct: detected as text, generated word by
-    word (frequent words such as "Inc." reused, rare ones invented), never a real name."""
+    word (frequent words such as "Inc." reused, rare ones invented), never a real name. With
+    only text beside its key, no network is fitted for it, whatever the model class (CTGAN and
+    TVAE would have nothing to model)."""
     from syntho_hive.core.metadata.detect import detect_sdtype
     from syntho_hive.validation.column_shapes import column_shape_scores
 
@@ -238,7 +242,10 @@ def test_lookup_table_names_are_generated_in_their_format_never_copied(tmp_path:
     md.add_table("airlines", pk="carrier")
     md.add_table("flights", pk="flight_id", fk={"carrier": "airlines.carrier"})
     assert detect_sdtype(airlines["name"], "name") == "text"
-    synth = Synthesizer(md, seed=0, epochs=2).fit({"airlines": airlines, "flights": flights}, progress_bar=False)
+    options = {} if model is None else {"model": model, "batch_size": 50}
+    synth = Synthesizer(md, seed=0, epochs=2, **options).fit({"airlines": airlines, "flights": flights},
+                                                             progress_bar=False)
+    assert "airlines" not in synth._engine.fitted_models_
     out = synth.sample(seed=1, scale=4.0)
     made = out["airlines"]["name"]
     assert len(made) == 64 and made.notna().all() and not set(made) & set(names)

@@ -144,6 +144,31 @@ def analyze_text(series: pd.Series) -> TextStats:
                      marker=marker_to_json(null_marker(series)))
 
 
+def _canonical(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with every count table in one fixed order.
+
+    Draws walk these tables in order, so the order must not depend on how the state was
+    stored (a JSON writer with ``sort_keys`` reorders ``{"10": .., "2": ..}``): numeric keys
+    by value, frequent words by decreasing count then word, other keys alphabetically.
+    """
+    def by_number(table: dict[str, Any]) -> dict[str, Any]:
+        return {k: table[k] for k in sorted(table, key=int)}
+
+    def by_key(table: dict[str, Any]) -> dict[str, Any]:
+        return {k: table[k] for k in sorted(table)}
+
+    out = dict(state)
+    out["lengths"] = by_number(state["lengths"])
+    out["chars"] = by_key(state["chars"])
+    out["slots"] = {
+        slot: {**entry,
+               "frequent": dict(sorted(entry["frequent"].items(), key=lambda kv: (-kv[1], kv[0]))),
+               "rare_lengths": by_number(entry["rare_lengths"]),
+               "rare_cases": by_key(entry["rare_cases"])}
+        for slot, entry in sorted(state["slots"].items())}
+    return out
+
+
 class TextModel:
     """Generates text from word statistics (see the module docstring).
 
@@ -165,7 +190,12 @@ class TextModel:
         if missing:
             raise SerializationError(f"Text model state lacks {missing}; the checkpoint is corrupt or was "
                                      "written by an incompatible version: fit the model again.")
-        self.state = state
+        try:
+            self.state = _canonical(state)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SerializationError(f"Text model state is malformed ({type(exc).__name__}: {exc}); the "
+                                     "checkpoint is corrupt or was written by an incompatible version: fit "
+                                     "the model again.") from exc
         self.dtype = _dtype_from_json(state["dtype"])
         self.marker = marker_from_json(state["marker"])
 
