@@ -144,15 +144,18 @@ def fit_models(jobs: list[ModelJob], *, n_jobs: int | None = None,
     bar = progress(range(len(jobs)), enabled=progress_bar, desc="Fitting tables", total=len(jobs), unit="table")
     here: Future[FittedModel] | None = None
     remote: set[Future[Any]] = set()
+    executor: Any = None
     try:
         if not workers:
             while queue:
                 yield _fit_here(queue.popleft(), progress_bar)
                 _advance(bar)
             return
-        from joblib.externals.loky import get_reusable_executor
+        # A private pool, not loky's process-wide reusable one: joblib.Parallel(backend="loky")
+        # (ours, scikit-learn's) reuses that singleton and fails on one it did not create.
+        from joblib.externals.loky import ProcessPoolExecutor
 
-        executor = get_reusable_executor(max_workers=workers)
+        executor = ProcessPoolExecutor(max_workers=workers)
         warming = {executor.submit(_warm_up) for _ in range(workers)}
         ready = 0
         while queue or here is not None or remote:
@@ -179,6 +182,8 @@ def fit_models(jobs: list[ModelJob], *, n_jobs: int | None = None,
     finally:
         for future in remote:
             future.cancel()
+        if executor is not None:  # no fit is left running in a worker when this returns or fails
+            executor.shutdown(wait=not remote, kill_workers=bool(remote))
         if hasattr(bar, "close"):
             bar.close()
 

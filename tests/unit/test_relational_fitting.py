@@ -22,12 +22,16 @@ def _job(table: str = "orders", rows: int = 300) -> ModelJob:
 
 
 def test_a_fit_in_a_worker_process_equals_the_fit_here_and_its_events_reach_the_caller() -> None:
-    from joblib.externals.loky import get_reusable_executor
+    from joblib.externals.loky import ProcessPoolExecutor
 
     threads = torch.get_num_threads()
     [here] = list(fit_models([_job()], n_jobs=1))
     assert torch.get_num_threads() == threads  # one thread while fitting, then restored
-    fitted, events = get_reusable_executor(max_workers=1).submit(_fit_in_worker, _job()).result()
+    pool = ProcessPoolExecutor(max_workers=1)
+    try:
+        fitted, events = pool.submit(_fit_in_worker, _job()).result()
+    finally:
+        pool.shutdown()
     assert fitted.table == "orders" and fitted.seconds > 0
     pd.testing.assert_frame_equal(fitted.model.sample(200, seed=1), here.model.sample(200, seed=1),
                                   check_exact=True)
@@ -42,6 +46,16 @@ def test_every_job_is_fitted_once_whatever_n_jobs() -> None:
     jobs = [_job(f"t{i}", rows=60 + 40 * i) for i in range(3)]
     done = sorted(f.table for f in fit_models(jobs, n_jobs=2))
     assert done == ["t0", "t1", "t2"]
+
+
+def test_joblib_loky_parallel_still_works_after_a_parallel_fit() -> None:
+    """Regression: the parallel fit used loky's process-wide reusable executor, and a later
+    ``joblib.Parallel(backend="loky")`` in the same process (scikit-learn's, or the
+    DataTransformer's) failed on it with ``AttributeError: ... '_temp_folder_manager'``."""
+    from joblib import Parallel, delayed
+
+    list(fit_models([_job("a", rows=80), _job("b", rows=120)], n_jobs=2))
+    assert Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
 
 
 def test_n_jobs_is_checked() -> None:
