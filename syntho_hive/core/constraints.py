@@ -879,16 +879,11 @@ class ConstraintEngine:
             NotFittedError: Before :meth:`fit`.
             GenerationError: If ``column`` is not in a fixed combination.
         """
-        self._require_fitted()
-        for plan in self._combos:
-            if column in plan.columns:
-                assert plan.combos is not None and plan.labels is not None
-                members = plan.combos[column]
-                match = members.isna() if pd.isna(value) else (members == value)
-                return [str(v) for v in plan.labels[np.asarray(match.fillna(False), bool)]]
-        raise GenerationError(
-            f"Column {column!r} of {self._where} is not part of a FixedCombinations group."
-        )
+        plan = self._fitted_combo_of(column)
+        assert plan.combos is not None and plan.labels is not None
+        members = plan.combos[column]
+        match = members.isna() if pd.isna(value) else (members == value)
+        return [str(v) for v in plan.labels[np.asarray(match.fillna(False), bool)]]
 
     def combinations(self, column: str) -> pd.DataFrame:
         """The combinations seen at fit of the fixed-combination group holding ``column``.
@@ -904,11 +899,21 @@ class ConstraintEngine:
             NotFittedError: Before :meth:`fit`.
             GenerationError: If ``column`` is not in a fixed combination.
         """
+        plan = self._fitted_combo_of(column)
+        assert plan.combos is not None
+        return plan.combos.copy()
+
+    def _fitted_combo_of(self, column: str) -> _ComboPlan:
+        """The fitted fixed-combination group holding ``column``.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            GenerationError: If ``column`` is not in a fixed combination.
+        """
         self._require_fitted()
         for plan in self._combos:
             if column in plan.columns:
-                assert plan.combos is not None
-                return plan.combos.copy()
+                return plan
         raise GenerationError(
             f"Column {column!r} of {self._where} is not part of a FixedCombinations group."
         )

@@ -12,7 +12,7 @@ from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.exceptions import GenerationError
 
-__all__ = ["ColumnEncoder"]
+__all__ = ["ColumnEncoder", "GeneratedColumn"]
 
 
 class ColumnEncoder(ABC):
@@ -76,3 +76,25 @@ class ColumnEncoder(ABC):
         raise GenerationError(
             f"Column {self.column!r} ({self.sdtype}) is not discrete and cannot be conditioned on."
         )
+
+
+class GeneratedColumn(ColumnEncoder):
+    """A column the network does not model (no span): generated at decode time instead.
+
+    Subclasses implement :meth:`generate`; ``transform`` yields an empty block and
+    ``inverse_transform`` generates as many values as the block has rows.
+    """
+
+    @property
+    def output_info(self) -> list[ColumnSpans]:
+        return []
+
+    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        return np.zeros((len(series), 0), dtype=np.float32)
+
+    @abstractmethod
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        """``n`` generated values in the training dtype."""
+
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        return self.generate(block.shape[0], rng)

@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_numbers, restore_objects
-from syntho_hive.core.data.encoders.base import ColumnEncoder
-from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.data.encoders.base import GeneratedColumn
 
 __all__ = ["IdGenerator"]
 
@@ -41,7 +40,7 @@ def _step(numbers: np.ndarray) -> int:
     return int(max(gaps[np.argmax(counts)], 1))
 
 
-class IdGenerator(ColumnEncoder):
+class IdGenerator(GeneratedColumn):
     """Learn an id format; generate unique ids of that format on inverse transform.
 
     Args:
@@ -102,13 +101,6 @@ class IdGenerator(ColumnEncoder):
             self.alphabet = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
         self.length = int(max(text.str.len().max() if not text.empty else 12, 1))
 
-    @property
-    def output_info(self) -> list[ColumnSpans]:
-        return []
-
-    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        return np.zeros((len(series), 0), dtype=np.float32)
-
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` unique ids in the learned format and dtype."""
         nulls = np.zeros(n, dtype=bool)
@@ -167,6 +159,3 @@ class IdGenerator(ColumnEncoder):
         length = max(length, int(np.ceil(needed)))
         chars = self.alphabet[rng.integers(0, self.alphabet.size, size=(n, length))]
         return chars.astype(np.uint8).view(f"S{length}").ravel().astype(str).astype(object)
-
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        return self.generate(block.shape[0], rng)

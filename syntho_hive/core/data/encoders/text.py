@@ -18,15 +18,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data.encoders.base import ColumnEncoder
-from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.data.encoders.base import GeneratedColumn
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD, TextModel
 from syntho_hive.exceptions import NotFittedError
 
 __all__ = ["TextGenerator"]
 
 
-class TextGenerator(ColumnEncoder):
+class TextGenerator(GeneratedColumn):
     """Learn word statistics of a text column; generate new text on inverse transform.
 
     Args:
@@ -49,13 +48,6 @@ class TextGenerator(ColumnEncoder):
         """
         self.model = TextModel.fit(series, rare_threshold=self.rare_threshold)
 
-    @property
-    def output_info(self) -> list[ColumnSpans]:
-        return []
-
-    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        return np.zeros((len(series), 0), dtype=np.float32)
-
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` new values with the training null rate and dtype.
 
@@ -69,6 +61,3 @@ class TextGenerator(ColumnEncoder):
         if self.model is None:
             raise NotFittedError(f"Text column {self.column!r}: call prepare() (or fit()) before generating.")
         return self.model.generate(n, rng, name=self.column)
-
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        return self.generate(block.shape[0], rng)
