@@ -31,7 +31,12 @@ from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
-from syntho_hive.core.models._validation import Validation, column_shape_score, split_validation
+from syntho_hive.core.models._validation import (
+    Validation,
+    check_checkpoint_arguments,
+    column_shape_score,
+    split_validation,
+)
 from syntho_hive.core.quality import (
     MarginalProfile,
     SampleQuality,
@@ -206,6 +211,32 @@ class TabularPipeline:
 
     # ------------------------------------------------------------------ sampling
     # ------------------------------------------------------------------ sampling
+    def _start_fit(self, data: pd.DataFrame, context: pd.DataFrame | None, unknown: Mapping[str, Any], *,
+                   seed: Any, checkpoint_dir: Any, checkpoint_every: Any, validation_fraction: Any) -> int:
+        """Validate a ``fit()`` call before any work, reset the state; return the resolved seed.
+
+        Sets ``seed_`` and ``device_``.
+
+        Raises:
+            TrainingError: Unknown argument, invalid parameters, empty data, misaligned context,
+                bad checkpoint arguments (with ``checkpoint_dir``), bad seed or unavailable device.
+        """
+        if unknown:
+            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(unknown))}.")
+        self._check_parameters()  # type: ignore[attr-defined]  # each model's own
+        self._check_training_input(data, context)  # type: ignore[attr-defined]  # ConditionalGenerativeModel
+        if checkpoint_dir is not None:
+            check_checkpoint_arguments(checkpoint_every, validation_fraction)
+        try:
+            resolved = resolve_seed(seed)
+        except ValueError as exc:
+            raise TrainingError(f"Invalid fit() seed: {exc}.") from exc
+        device = resolve_device(self.device, TrainingError)  # type: ignore[attr-defined]
+        self._reset_state()  # type: ignore[attr-defined]
+        self.seed_ = resolved
+        self.device_ = device
+        return resolved
+
     def _start_sample(self, num_rows: Any, seed: Any, unknown: Mapping[str, Any], *,
                       return_metrics: bool, quality_threshold: float | None) -> tuple[int, int]:
         """Validate a ``sample()`` call before any work; return ``(num_rows, seed)``.

@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
+from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._tabular import TabularPipeline
 from syntho_hive.core.models._tabular import resolve_device as _resolve_device
-from syntho_hive.core.models._validation import MetricsWriter, check_checkpoint_arguments
+from syntho_hive.core.models._validation import MetricsWriter
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
@@ -229,20 +229,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             SchemaError: The metadata does not describe ``data``.
             ConstraintViolationError: ``data`` violates a declared constraint.
         """
-        if kwargs:
-            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
-        self._check_parameters()
-        self._check_training_input(data, context)
-        if checkpoint_dir is not None:
-            check_checkpoint_arguments(checkpoint_every, validation_fraction)
-        try:
-            seed = resolve_seed(seed)
-        except ValueError as exc:
-            raise TrainingError(f"Invalid fit() seed: {exc}.") from exc
-        device = _resolve_device(self.device, TrainingError)
-        self._reset_state()
-        self.seed_ = seed
-        self.device_ = device
+        seed = self._start_fit(data, context, kwargs, seed=seed, checkpoint_dir=checkpoint_dir,
+                               checkpoint_every=checkpoint_every, validation_fraction=validation_fraction)
         tensors = self._prepare(data, context, table_name, seed)
 
         validation: tuple[pd.DataFrame, pd.DataFrame | None] | None = None

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
+from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.checkpoint import (
     CheckpointFiles,
     read_json,
@@ -51,7 +51,6 @@ from syntho_hive.core.models._validation import (
     FINAL_CHECKPOINT,
     MetricsWriter,
     Validation,
-    check_checkpoint_arguments,
     validation_due,
 )
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -209,20 +208,9 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
             SchemaError: The metadata does not describe ``data``.
             ConstraintViolationError: ``data`` violates a declared constraint.
         """
-        if kwargs:
-            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
-        self._check_parameters()
-        self._check_training_input(data, context)
-        if checkpoint_dir is not None:
-            check_checkpoint_arguments(checkpoint_every, validation_fraction)
-        try:
-            seed = resolve_seed(seed)
-        except ValueError as exc:
-            raise TrainingError(f"Invalid fit() seed: {exc}.") from exc
-        device = resolve_device(self.device, TrainingError)
-        self._reset_state()
-        self.seed_ = seed
-        self.device_ = device
+        seed = self._start_fit(data, context, kwargs, seed=seed, checkpoint_dir=checkpoint_dir,
+                               checkpoint_every=checkpoint_every, validation_fraction=validation_fraction)
+        device = self.device_
         prepared = self._fit_pipeline(data, context, table_name, seed, _MAX_MODES)
         matrix, ctx = prepared.tensors(device)
         validation: Validation | None = None
