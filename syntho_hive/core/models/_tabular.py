@@ -156,7 +156,8 @@ class TabularPipeline:
         if transformer.output_dim_ == 0:
             raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id or text "
                                 f"({list(data.columns)}), generated rather than modelled; fit this table with "
-                                f"TabularAR (e.g. Synthesizer(..., model={{{table.name!r}: TabularAR}})).")
+                                "TabularAR, or inside a Synthesizer, which generates a table whose non-key "
+                                "columns are all text with word models and no network, whatever its model.")
         matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
         self.table_ = table
         self.constraint_engine_ = engine
