@@ -4,6 +4,7 @@ checkpoints and training outputs."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 import torch
 from structlog.testing import capture_logs
 
-from syntho_hive.core.checkpoint import CheckpointFiles
+from syntho_hive.core.checkpoint import CheckpointFiles, save_checkpoint
 from syntho_hive.core.metadata.schema import Constraint, Metadata
 from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
 from syntho_hive.exceptions import (
@@ -266,6 +267,18 @@ def test_context_model_round_trip(fitted_with_context: CTGAN, parents: pd.DataFr
     expected = fitted_with_context.sample(25, context=ctx, seed=8)
     loaded = CTGAN().load(fitted_with_context.save(tmp_path / "ctx"))
     pd.testing.assert_frame_equal(loaded.sample(25, context=ctx, seed=8), expected)
+
+
+def test_checkpoint_with_the_concatenating_generator_layout_loads(fitted_with_context: CTGAN,
+                                                                   parents: pd.DataFrame, tmp_path: Path) -> None:
+    """Checkpoints of SynthoHive 0.1.0 hold the generator as ``body.{k}.fc`` / ``head`` layers."""
+    old = dataclasses.replace(fitted_with_context._to_checkpoint(),
+                              generator_state=fitted_with_context.generator_.residual_state_dict())
+    path = save_checkpoint(old, tmp_path / "old")
+    assert "body.0.fc.weight" in torch.load(path / CheckpointFiles.GENERATOR, weights_only=True)
+    ctx = parents.iloc[:40].reset_index(drop=True)
+    pd.testing.assert_frame_equal(CTGAN().load(path).sample(40, context=ctx, seed=5),
+                                  fitted_with_context.sample(40, context=ctx, seed=5))
 
 
 def test_save_overwrite_semantics(fitted: CTGAN, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

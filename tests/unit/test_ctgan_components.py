@@ -128,8 +128,8 @@ def test_gradient_penalty_of_a_linear_critic() -> None:
             super().__init__()
             self.weight = weight
 
-        def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-            return x.reshape(-1, self.weight.numel()) @ self.weight
+        def input_gradient(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+            return self.weight.expand(x.numel() // self.weight.numel(), -1)
 
     pac, width = 2, 3
     gen = torch.Generator().manual_seed(0)
@@ -138,6 +138,35 @@ def test_gradient_penalty_of_a_linear_critic() -> None:
     assert gradient_penalty(Linear(unit), real, fake, pac=pac, generator=gen).item() == pytest.approx(0, abs=1e-6)
     # gradient norm 3 -> penalty 10 * (3 - 1)^2
     assert gradient_penalty(Linear(3 * unit), real, fake, pac=pac, generator=gen).item() == pytest.approx(40.0)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_critic_input_gradient_matches_autograd_double_backward(training: bool) -> None:
+    """Same gradient and same parameter gradients of the penalty as differentiating the forward."""
+    critic = build(Discriminator, 7, (16, 12), 5, device=CPU, generator=torch.Generator().manual_seed(0))
+    critic.train(training)
+    x = torch.randn(40, 7, generator=torch.Generator().manual_seed(1)) * 2
+
+    mixed = x.clone().requires_grad_(True)
+    (expected,) = torch.autograd.grad(critic(mixed, torch.Generator().manual_seed(5)).sum(), mixed,
+                                      create_graph=True)
+    expected = expected.reshape(8, 35)
+    got = critic.input_gradient(x, torch.Generator().manual_seed(5))
+    torch.testing.assert_close(got, expected)
+
+    def penalty_grads(grads: torch.Tensor) -> dict[str, torch.Tensor | None]:
+        critic.zero_grad(set_to_none=True)
+        ((grads.norm(2, dim=1) - 1) ** 2).mean().backward()
+        return {name: p.grad for name, p in critic.named_parameters()}
+
+    reference, explicit = penalty_grads(expected), penalty_grads(got)
+    for name, value in explicit.items():
+        ref = reference[name]
+        if value is None:  # biases: the penalty depends on them only through piecewise-constant slopes
+            assert ref is None or not ref.any(), name
+        else:
+            torch.testing.assert_close(value, ref, msg=name)
+    assert explicit["hidden.0.weight"] is not None and explicit["head.weight"] is not None
 
 
 def test_networks_are_seeded_locally_without_global_rng() -> None:
@@ -151,7 +180,61 @@ def test_networks_are_seeded_locally_without_global_rng() -> None:
     assert not torch.equal(a.head.weight, c.head.weight)
     out = a(torch.randn(6, 10, generator=torch.Generator().manual_seed(0)))
     assert out.shape == (6, DATA_DIM)
-    assert a.body[1].fc.in_features == 26  # residual blocks concatenate their input
+    # residual blocks see their input: block 2 and the head take [h_k, ..., h_1, x]
+    residual = a.residual_state_dict()
+    assert residual["body.1.fc.weight"].shape == (16, 26)
+    assert residual["head.weight"].shape == (DATA_DIM, 42)
+
+
+def _concatenating_forward(state: dict[str, torch.Tensor], x: torch.Tensor, n_blocks: int) -> torch.Tensor:
+    """The paper's residual generator, written out: each block's output concatenated to its input."""
+    h = x
+    for k in range(n_blocks):
+        z = torch.nn.functional.linear(h, state[f"body.{k}.fc.weight"], state[f"body.{k}.fc.bias"])
+        z = torch.nn.functional.batch_norm(z, None, None, state[f"body.{k}.bn.weight"],
+                                           state[f"body.{k}.bn.bias"], training=True)
+        h = torch.cat([z.relu(), h], dim=1)
+    return torch.nn.functional.linear(h, state["head.weight"], state["head.bias"])
+
+
+@pytest.mark.parametrize("context_dim", [0, 3])
+def test_generator_computes_the_concatenating_residual_network(context_dim: int) -> None:
+    noise_dim, cond_dim, batch = 5, 6, 32
+    gen = build(Generator, noise_dim + context_dim, (16, 8, 12), DATA_DIM, condition_dim=cond_dim,
+                condition_offset=noise_dim, device=CPU, generator=torch.Generator().manual_seed(1))
+    rng = torch.Generator().manual_seed(2)
+    noise = torch.randn(batch, noise_dim, generator=rng)
+    ctx = torch.randn(batch, context_dim, generator=rng)
+    hot = torch.randint(0, cond_dim, (batch,), generator=rng)
+    onehot = torch.nn.functional.one_hot(hot, cond_dim).float()
+    state = gen.residual_state_dict()
+    expected = _concatenating_forward(state, torch.cat([noise, onehot, ctx], dim=1), 3)
+    got = gen(torch.cat([noise, ctx], dim=1), hot)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    # Loading the concatenating form back gives the very same parameters.
+    other = build(Generator, noise_dim + context_dim, (16, 8, 12), DATA_DIM, condition_dim=cond_dim,
+                  condition_offset=noise_dim, device=CPU)
+    other.load_residual_state_dict(state)
+    for key, value in other.residual_state_dict().items():
+        assert torch.equal(value, state[key]), key
+    with pytest.raises(RuntimeError, match="head.weight"):
+        other.load_residual_state_dict({**state, "head.weight": state["head.weight"][:, 1:]})
+    with pytest.raises(RuntimeError, match="missing"):
+        other.load_residual_state_dict({k: v for k, v in state.items() if k != "body.1.fc.bias"})
+
+
+def test_generator_starts_from_pytorch_linear_initialisation() -> None:
+    """The concatenating form's layers are drawn as ``nn.Linear`` draws them, layer after layer."""
+    gen = build(Generator, 7, (16, 16), DATA_DIM, condition_dim=4, condition_offset=5, device=CPU,
+                generator=torch.Generator().manual_seed(3))
+    state = gen.residual_state_dict()
+    draw = torch.Generator().manual_seed(3)
+    for prefix, (out_f, in_f) in (("body.0.fc", (16, 11)), ("body.1.fc", (16, 27)), ("head", (DATA_DIM, 43))):
+        weight = torch.empty(out_f, in_f)
+        torch.nn.init.kaiming_uniform_(weight, a=5 ** 0.5, generator=draw)
+        bias = torch.empty(out_f).uniform_(-in_f ** -0.5, in_f ** -0.5, generator=draw)
+        assert torch.equal(state[f"{prefix}.weight"], weight)
+        assert torch.equal(state[f"{prefix}.bias"], bias)
 
 
 def test_critic_packs_rows_and_seeds_its_dropout() -> None:

@@ -2,8 +2,10 @@
 
 Softmax spans are bucketed by width rounded up to a power of two and padded with ``-inf``
 logits, so one gumbel-softmax call covers every span of a bucket (a few buckets in all,
-at most 2x padding). The activated pieces are concatenated and put back in matrix order with
-one precomputed permutation. No per-span Python loop runs in the hot path.
+at most 2x padding). One gather puts the raw columns in that bucketed order (tanh columns
+first), one draw of uniforms serves every bucket's gumbel noise, and one more gather puts the
+activated columns back in matrix order, dropping the padding: two gathers per call whatever
+the number of buckets, and no per-span Python loop in the hot path.
 """
 
 from __future__ import annotations
@@ -66,9 +68,19 @@ class SpanActivation:
         self.data_dim = offset
         self.tanh_index = torch.as_tensor(np.asarray(tanh_cols, dtype=np.int64), device=device)
         self.buckets = [_Bucket(spans, width, device) for width, spans in sorted(by_bucket.items())]
-        order = np.concatenate([np.asarray(tanh_cols, dtype=np.int64)]
-                               + [bucket.columns for bucket in self.buckets])
-        self.inverse = torch.as_tensor(np.argsort(order), device=device)
+        # Bucketed order: tanh columns, then each bucket's (span, slot) grid; padding slots
+        # read column 0 (masked to -inf before use, so they carry no gradient).
+        gather = [np.asarray(tanh_cols, dtype=np.int64)] + [b.index.cpu().numpy().ravel() for b in self.buckets]
+        self.gather_index = torch.as_tensor(np.concatenate(gather), device=device)
+        self.piece_widths = [len(tanh_cols)] + [int(b.index.numel()) for b in self.buckets]
+        # Position in the bucketed order of each matrix column (padding slots are skipped).
+        position = np.empty(offset, dtype=np.int64)
+        position[np.asarray(tanh_cols, dtype=np.int64)] = np.arange(len(tanh_cols))
+        start = len(tanh_cols)
+        for bucket in self.buckets:
+            position[bucket.columns] = start + bucket.valid_flat.cpu().numpy()
+            start += int(bucket.index.numel())
+        self.inverse = torch.as_tensor(position, device=device)
 
     def __call__(self, raw: torch.Tensor, generator: torch.Generator, *, hard: bool = False) -> torch.Tensor:
         """Activated rows.
@@ -85,18 +97,20 @@ class SpanActivation:
         if hard:
             return self._hard(raw, generator)
         batch = raw.shape[0]
-        pieces = [torch.tanh(raw[:, self.tanh_index])]
-        for bucket in self.buckets:
-            logits = raw[:, bucket.index]  # (batch, n_spans, width); padding masked to -inf below
-            if bucket.padded:
-                logits = logits.masked_fill(bucket.pad, float("-inf"))
-            # Gumbel noise g = -log(-log(U)); ``noise`` holds -g.
-            noise = torch.rand(logits.shape, generator=generator, device=raw.device, dtype=raw.dtype)
-            noise.clamp_(min=_TINY).log_().neg_().log_()
-            block = torch.softmax((logits - noise) / self.tau, dim=-1)
-            block = block.reshape(batch, -1)
-            pieces.append(block[:, bucket.valid_flat] if bucket.padded else block)
-        return torch.cat(pieces, dim=1)[:, self.inverse]
+        pieces = raw.index_select(1, self.gather_index).split(self.piece_widths, dim=1)
+        out = [torch.tanh(pieces[0])]
+        if self.buckets:
+            # Gumbel noise g = -log(-log(U)) for every bucket at once; ``noise`` holds -g.
+            noise = torch.rand((batch, sum(self.piece_widths[1:])), generator=generator, device=raw.device,
+                               dtype=raw.dtype)
+            noise = noise.clamp_(min=_TINY).log_().neg_().log_().split(self.piece_widths[1:], dim=1)
+            for bucket, piece, minus_g in zip(self.buckets, pieces[1:], noise):
+                logits = piece.reshape(batch, -1, bucket.width)
+                if bucket.padded:
+                    logits = logits.masked_fill(bucket.pad, float("-inf"))
+                block = torch.softmax((logits - minus_g.reshape(logits.shape)) / self.tau, dim=-1)
+                out.append(block.reshape(batch, -1))
+        return torch.cat(out, dim=1).index_select(1, self.inverse)
 
     def _hard(self, raw: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Generation-time activation: tanh scalars and one category per softmax span.
@@ -105,16 +119,20 @@ class SpanActivation:
         distribution as gumbel-max (``argmax(logits + gumbel)``) with one uniform per span
         instead of one per category; the ones are scattered straight into the output.
         """
-        out = torch.zeros_like(raw)
-        out[:, self.tanh_index] = torch.tanh(raw[:, self.tanh_index])
         batch = raw.shape[0]
-        for bucket in self.buckets:
-            logits = raw[:, bucket.index]
+        pieces = raw.index_select(1, self.gather_index).split(self.piece_widths, dim=1)
+        out = torch.zeros_like(raw)
+        out.index_copy_(1, self.tanh_index, torch.tanh(pieces[0]))
+        if not self.buckets:
+            return out
+        spans = [int(bucket.index.shape[0]) for bucket in self.buckets]
+        uniforms = torch.rand((batch, sum(spans)), generator=generator, device=raw.device, dtype=raw.dtype)
+        for bucket, piece, u in zip(self.buckets, pieces[1:], uniforms.split(spans, dim=1)):
+            logits = piece.reshape(batch, -1, bucket.width)
             if bucket.padded:
                 logits = logits.masked_fill(bucket.pad, float("-inf"))
             cdf = torch.softmax(logits, dim=-1).cumsum_(dim=-1)
-            u = torch.rand(logits.shape[:-1] + (1,), generator=generator, device=raw.device, dtype=raw.dtype)
-            choice = (cdf < u * cdf[..., -1:]).sum(dim=-1).clamp_(max=bucket.width - 1)
+            choice = (cdf < u.unsqueeze(-1) * cdf[..., -1:]).sum(dim=-1).clamp_(max=bucket.width - 1)
             columns = bucket.index.expand(batch, -1, -1).gather(2, choice.unsqueeze(2)).squeeze(2)
             out.scatter_(1, columns, 1.0)
         return out

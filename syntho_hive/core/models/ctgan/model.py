@@ -259,8 +259,9 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         data_dim = sum(column.dim for column in self.output_info_)
         cond_dim = self.layout_.cond_dim
         init = torch_generator(child_seed(seed or 0, "init")) if initialise else None
-        self.generator_ = build(Generator, self.embedding_dim + cond_dim + self._context_dim,
-                                self.generator_dim, data_dim, device=self.device_, generator=init)
+        self.generator_ = build(Generator, self.embedding_dim + self._context_dim, self.generator_dim, data_dim,
+                                condition_dim=cond_dim, condition_offset=self.embedding_dim,
+                                device=self.device_, generator=init)
         self.discriminator_ = build(Discriminator, data_dim + cond_dim + self._context_dim,
                                     self.discriminator_dim, self.pac, device=self.device_, generator=init)
 
@@ -349,6 +350,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             return column, category, sampler.condvec(column, category)
         return None, None, torch.zeros((batch, 0), device=self.device_)
 
+    def _generator_input(self, noise: torch.Tensor, ctx: torch.Tensor | None) -> torch.Tensor:
+        """The generator's dense input ``[noise, context]``."""
+        return noise if ctx is None or not ctx.shape[1] else torch.cat([noise, ctx], dim=1)
+
     def _critic_step(self, matrix: torch.Tensor, context: torch.Tensor | None, rng: torch.Generator,
                      opt_d: torch.optim.Optimizer, *, keep_graph: bool) -> tuple[torch.Tensor, "_Fake"]:
         """One critic update (Wasserstein loss + gradient penalty).
@@ -364,8 +369,9 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         perm = torch.randperm(batch, generator=rng, device=self.device_)
         ctx = context[rows] if context is not None else cond[:, :0]
         noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
+        hot = self._sampler.positions(column, category) if column is not None else None
         with torch.set_grad_enabled(keep_graph):
-            raw = self.generator_(torch.cat([noise, cond, ctx], dim=1))
+            raw = self.generator_(self._generator_input(noise, ctx), hot)
             fake = self._activation(raw, rng)
         fake_in = torch.cat([fake.detach(), cond, ctx], dim=1)
         real_in = torch.cat([matrix[rows[perm]], cond[perm], ctx[perm]], dim=1)
@@ -459,13 +465,13 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                     batch = min(_SAMPLE_CHUNK, count - start)
                     noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
                     if fixed is not None:
-                        cond = sampler.condvec(*sampler.restricted(batch, fixed[0], fixed[1], rng))
+                        hot = sampler.positions(*sampler.restricted(batch, fixed[0], fixed[1], rng))
                     elif sampler.n_discrete:
-                        cond = sampler.condvec(*sampler.sample_original(batch, rng))
+                        hot = sampler.positions(*sampler.sample_original(batch, rng))
                     else:
-                        cond = noise[:, :0]
-                    ctx = context[start:start + batch] if context is not None else cond[:, :0]
-                    raw = generator(torch.cat([noise, cond, ctx], dim=1))
+                        hot = None
+                    ctx = context[start:start + batch] if context is not None else None
+                    raw = generator(self._generator_input(noise, ctx), hot)
                     out[start:start + batch] = self._activation(raw, rng, hard=True)
         finally:
             generator.train(was_training)
@@ -596,7 +602,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             raise SerializationError(f"Checkpoint {path}: {exc}") from exc
         self._build_networks(None, initialise=False)
         try:
-            self.generator_.load_state_dict(checkpoint.generator_state)
+            if "body.0.fc.weight" in checkpoint.generator_state:  # written by SynthoHive 0.1.0
+                self.generator_.load_residual_state_dict(checkpoint.generator_state)
+            else:
+                self.generator_.load_state_dict(checkpoint.generator_state)
             self.discriminator_.load_state_dict(checkpoint.discriminator_state)
         except RuntimeError as exc:
             raise SerializationError(f"Checkpoint {path}: the network weights do not match the saved "
