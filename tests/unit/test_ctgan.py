@@ -269,13 +269,17 @@ def test_context_model_round_trip(fitted_with_context: CTGAN, parents: pd.DataFr
     pd.testing.assert_frame_equal(loaded.sample(25, context=ctx, seed=8), expected)
 
 
-def test_checkpoint_with_the_concatenating_generator_layout_loads(fitted_with_context: CTGAN,
+def test_checkpoint_with_networks_in_the_reference_form_loads(fitted_with_context: CTGAN,
                                                                    parents: pd.DataFrame, tmp_path: Path) -> None:
-    """Checkpoints of SynthoHive 0.1.0 hold the generator as ``body.{k}.fc`` / ``head`` layers."""
+    """Checkpoints of SynthoHive 0.1.0 hold both networks in their reference form (one Linear per layer)."""
     old = dataclasses.replace(fitted_with_context._to_checkpoint(),
-                              generator_state=fitted_with_context.generator_.residual_state_dict())
+                              generator_state=fitted_with_context.generator_.reference_state_dict(),
+                              discriminator_state=fitted_with_context.discriminator_.reference_state_dict())
     path = save_checkpoint(old, tmp_path / "old")
     assert "body.0.fc.weight" in torch.load(path / CheckpointFiles.GENERATOR, weights_only=True)
+    loaded = CTGAN().load(path)
+    for key, value in fitted_with_context.discriminator_.state_dict().items():
+        assert torch.equal(value, loaded.discriminator_.state_dict()[key]), key
     ctx = parents.iloc[:40].reset_index(drop=True)
     pd.testing.assert_frame_equal(CTGAN().load(path).sample(40, context=ctx, seed=5),
                                   fitted_with_context.sample(40, context=ctx, seed=5))

@@ -61,9 +61,10 @@ def test_sampled_rows_match_their_condition() -> None:
     rows = sampler.sample_rows(column, category, 5000, gen)
     starts = torch.as_tensor(layout.data_starts)[column]
     assert torch.all(matrix[rows, starts + category] == 1)
-    cond = sampler.condvec(column, category)
-    assert torch.all(cond.sum(dim=1) == 1)
-    assert torch.all(cond.argmax(dim=1) == torch.as_tensor(layout.cond_starts)[column] + category)
+    # The hot entry of the conditional vector: the category's place in the concatenated blocks.
+    hot = sampler.positions(column, category)
+    assert torch.all(hot == torch.as_tensor(layout.cond_starts)[column] + category)
+    assert int(hot.max()) < layout.cond_dim and torch.all(hot[column == 1] >= 4)
     # Columns are uniform, categories follow the log-frequency: the rare city gets >> 1%.
     city = category[column == 0]
     assert 0.4 < (column == 0).float().mean() < 0.6
@@ -128,45 +129,112 @@ def test_gradient_penalty_of_a_linear_critic() -> None:
             super().__init__()
             self.weight = weight
 
-        def input_gradient(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-            return self.weight.expand(x.numel() // self.weight.numel(), -1)
+        def input_gradient(self, first: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+            return self.weight.expand(first.shape[0], -1)
 
-    pac, width = 2, 3
     gen = torch.Generator().manual_seed(0)
-    real, fake = torch.randn(8, width, generator=gen), torch.randn(8, width, generator=gen)
-    unit = torch.ones(pac * width) / (pac * width) ** 0.5
-    assert gradient_penalty(Linear(unit), real, fake, pac=pac, generator=gen).item() == pytest.approx(0, abs=1e-6)
+    real, fake = torch.randn(4, 3, generator=gen), torch.randn(4, 3, generator=gen)
+    unit = torch.ones(6) / 6 ** 0.5
+    assert gradient_penalty(Linear(unit), real, fake, generator=gen).item() == pytest.approx(0, abs=1e-6)
     # gradient norm 3 -> penalty 10 * (3 - 1)^2
-    assert gradient_penalty(Linear(3 * unit), real, fake, pac=pac, generator=gen).item() == pytest.approx(40.0)
+    assert gradient_penalty(Linear(3 * unit), real, fake, generator=gen).item() == pytest.approx(40.0)
+
+
+# A critic row: data (3), one-hot condition (2), context (2); 5 rows per pac group.
+ROW, DATA, COND, PAC = 7, 3, 2, 5
+
+
+def _reference_critic(state: dict[str, torch.Tensor], rows: torch.Tensor, generator: torch.Generator | None,
+                      n_hidden: int) -> torch.Tensor:
+    """The paper's PacGAN critic, written out: Linear over whole packed rows, LeakyReLU, dropout."""
+    h = rows.reshape(-1, PAC * ROW)
+    for k in range(n_hidden):
+        h = torch.nn.functional.leaky_relu(
+            torch.nn.functional.linear(h, state[f"hidden.{k}.weight"], state[f"hidden.{k}.bias"]), 0.2)
+        if generator is not None:
+            h = h * (torch.rand(h.shape, generator=generator) < 0.5).float() * 2.0
+    return torch.nn.functional.linear(h, state["head.weight"], state["head.bias"])
+
+
+def _critic_rows(seed: int, groups: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(dense [data, context], hot, whole rows [data, one-hot, context])``."""
+    rng = torch.Generator().manual_seed(seed)
+    dense = torch.randn(groups * PAC, ROW - COND, generator=rng) * 2
+    hot = torch.randint(0, COND, (groups * PAC,), generator=rng)
+    whole = torch.cat([dense[:, :DATA], torch.nn.functional.one_hot(hot, COND).float(), dense[:, DATA:]], dim=1)
+    return dense, hot, whole
+
+
+def _critic() -> Discriminator:
+    return build(Discriminator, ROW, (16, 12), PAC, condition_dim=COND, condition_offset=DATA, device=CPU,
+                 generator=torch.Generator().manual_seed(0))
+
+
+def _split_reference_grad(grad: torch.Tensor) -> torch.Tensor:
+    """Reference-form input columns regrouped as ``input_gradient`` returns them (dense, then condition)."""
+    rows = grad.reshape(grad.shape[0], PAC, ROW)
+    dense = torch.cat([rows[:, :, :DATA], rows[:, :, DATA + COND:]], dim=2).reshape(grad.shape[0], -1)
+    return torch.cat([dense, rows[:, :, DATA:DATA + COND].reshape(grad.shape[0], -1)], dim=1)
+
+
+def test_critic_computes_the_reference_network() -> None:
+    critic = _critic()
+    dense, hot, whole = _critic_rows(1)
+    state = critic.reference_state_dict()
+    assert state["hidden.0.weight"].shape == (16, PAC * ROW)
+    torch.testing.assert_close(critic(dense, hot, torch.Generator().manual_seed(3)),
+                               _reference_critic(state, whole, torch.Generator().manual_seed(3), 2))
+    other = build(Discriminator, ROW, (16, 12), PAC, condition_dim=COND, condition_offset=DATA, device=CPU)
+    other.load_reference_state_dict(state)
+    for key, value in other.state_dict().items():
+        assert torch.equal(value, critic.state_dict()[key]), key
+    with pytest.raises(RuntimeError, match="hidden.0.weight"):
+        other.load_reference_state_dict({**state, "hidden.0.weight": state["hidden.0.weight"][:, 1:]})
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_critic_input_gradient_matches_autograd_double_backward(training: bool) -> None:
-    """Same gradient and same parameter gradients of the penalty as differentiating the forward."""
-    critic = build(Discriminator, 7, (16, 12), 5, device=CPU, generator=torch.Generator().manual_seed(0))
+def test_gradient_penalty_matches_autograd_double_backward(training: bool) -> None:
+    """Same penalty and same parameter gradients as differentiating the reference critic twice."""
+    critic = _critic()
     critic.train(training)
-    x = torch.randn(40, 7, generator=torch.Generator().manual_seed(1)) * 2
+    real_dense, real_hot, real_whole = _critic_rows(1)
+    fake_dense, fake_hot, fake_whole = _critic_rows(2)
+    state = {k: v.clone().requires_grad_(True) for k, v in critic.reference_state_dict().items()}
 
-    mixed = x.clone().requires_grad_(True)
-    (expected,) = torch.autograd.grad(critic(mixed, torch.Generator().manual_seed(5)).sum(), mixed,
-                                      create_graph=True)
-    expected = expected.reshape(8, 35)
-    got = critic.input_gradient(x, torch.Generator().manual_seed(5))
-    torch.testing.assert_close(got, expected)
+    rng = torch.Generator().manual_seed(5)
+    alpha = torch.rand((8, 1), generator=rng).repeat_interleave(PAC, dim=0)
+    mixed = (alpha * real_whole + (1 - alpha) * fake_whole).requires_grad_(True)
+    scores = _reference_critic(state, mixed, rng if training else None, 2)
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    expected = 10.0 * ((grad.reshape(8, -1).norm(2, dim=1) - 1) ** 2).mean()
+    expected.backward()
 
-    def penalty_grads(grads: torch.Tensor) -> dict[str, torch.Tensor | None]:
-        critic.zero_grad(set_to_none=True)
-        ((grads.norm(2, dim=1) - 1) ** 2).mean().backward()
-        return {name: p.grad for name, p in critic.named_parameters()}
+    first = critic.first_layer(torch.cat([real_dense, fake_dense]), torch.cat([real_hot, fake_hot]))
+    real_first, fake_first = first.split(8)
+    got = gradient_penalty(critic, real_first, fake_first, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(got, expected.detach())
+    got.backward()
+    reference_grads = {k: v.grad if v.grad is not None else torch.zeros_like(v) for k, v in state.items()}
+    weight_grad = reference_grads["hidden.0.weight"].reshape(16, PAC, ROW)
+    torch.testing.assert_close(critic.hidden[0].weight.grad,
+                               torch.cat([weight_grad[:, :, :DATA], weight_grad[:, :, DATA + COND:]], 2).reshape(16, -1))
+    torch.testing.assert_close(critic.condition.grad,
+                               weight_grad[:, :, DATA:DATA + COND].permute(1, 2, 0).reshape(-1, 16))
+    for name in ("hidden.1.weight", "head.weight"):
+        torch.testing.assert_close(dict(critic.named_parameters())[name].grad, reference_grads[name], msg=name)
+    # Biases: the penalty depends on them only through piecewise-constant slopes.
+    for name in ("hidden.0.bias", "hidden.1.bias"):
+        assert dict(critic.named_parameters())[name].grad is None and not reference_grads[name].any()
 
-    reference, explicit = penalty_grads(expected), penalty_grads(got)
-    for name, value in explicit.items():
-        ref = reference[name]
-        if value is None:  # biases: the penalty depends on them only through piecewise-constant slopes
-            assert ref is None or not ref.any(), name
-        else:
-            torch.testing.assert_close(value, ref, msg=name)
-    assert explicit["hidden.0.weight"] is not None and explicit["head.weight"] is not None
+
+def test_critic_input_gradient_is_the_reference_input_gradient() -> None:
+    critic = _critic()
+    dense, hot, whole = _critic_rows(3)
+    rows = whole.clone().requires_grad_(True)
+    (expected,) = torch.autograd.grad(
+        _reference_critic(critic.reference_state_dict(), rows, torch.Generator().manual_seed(4), 2).sum(), rows)
+    got = critic.input_gradient(critic.first_layer(dense, hot), torch.Generator().manual_seed(4))
+    torch.testing.assert_close(got, _split_reference_grad(expected.reshape(8, -1)))
 
 
 def test_networks_are_seeded_locally_without_global_rng() -> None:
@@ -181,7 +249,7 @@ def test_networks_are_seeded_locally_without_global_rng() -> None:
     out = a(torch.randn(6, 10, generator=torch.Generator().manual_seed(0)))
     assert out.shape == (6, DATA_DIM)
     # residual blocks see their input: block 2 and the head take [h_k, ..., h_1, x]
-    residual = a.residual_state_dict()
+    residual = a.reference_state_dict()
     assert residual["body.1.fc.weight"].shape == (16, 26)
     assert residual["head.weight"].shape == (DATA_DIM, 42)
 
@@ -207,27 +275,27 @@ def test_generator_computes_the_concatenating_residual_network(context_dim: int)
     ctx = torch.randn(batch, context_dim, generator=rng)
     hot = torch.randint(0, cond_dim, (batch,), generator=rng)
     onehot = torch.nn.functional.one_hot(hot, cond_dim).float()
-    state = gen.residual_state_dict()
+    state = gen.reference_state_dict()
     expected = _concatenating_forward(state, torch.cat([noise, onehot, ctx], dim=1), 3)
     got = gen(torch.cat([noise, ctx], dim=1), hot)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     # Loading the concatenating form back gives the very same parameters.
     other = build(Generator, noise_dim + context_dim, (16, 8, 12), DATA_DIM, condition_dim=cond_dim,
                   condition_offset=noise_dim, device=CPU)
-    other.load_residual_state_dict(state)
-    for key, value in other.residual_state_dict().items():
+    other.load_reference_state_dict(state)
+    for key, value in other.reference_state_dict().items():
         assert torch.equal(value, state[key]), key
     with pytest.raises(RuntimeError, match="head.weight"):
-        other.load_residual_state_dict({**state, "head.weight": state["head.weight"][:, 1:]})
+        other.load_reference_state_dict({**state, "head.weight": state["head.weight"][:, 1:]})
     with pytest.raises(RuntimeError, match="missing"):
-        other.load_residual_state_dict({k: v for k, v in state.items() if k != "body.1.fc.bias"})
+        other.load_reference_state_dict({k: v for k, v in state.items() if k != "body.1.fc.bias"})
 
 
 def test_generator_starts_from_pytorch_linear_initialisation() -> None:
     """The concatenating form's layers are drawn as ``nn.Linear`` draws them, layer after layer."""
     gen = build(Generator, 7, (16, 16), DATA_DIM, condition_dim=4, condition_offset=5, device=CPU,
                 generator=torch.Generator().manual_seed(3))
-    state = gen.residual_state_dict()
+    state = gen.reference_state_dict()
     draw = torch.Generator().manual_seed(3)
     for prefix, (out_f, in_f) in (("body.0.fc", (16, 11)), ("body.1.fc", (16, 27)), ("head", (DATA_DIM, 43))):
         weight = torch.empty(out_f, in_f)
@@ -241,8 +309,8 @@ def test_critic_packs_rows_and_seeds_its_dropout() -> None:
     critic = build(Discriminator, 7, (16,), 5, device=CPU, generator=torch.Generator().manual_seed(0))
     x = torch.randn(20, 7, generator=torch.Generator().manual_seed(1))
     assert critic(x).shape == (4, 1)
-    first = critic(x, torch.Generator().manual_seed(9))
-    assert torch.equal(first, critic(x, torch.Generator().manual_seed(9)))
-    assert not torch.equal(first, critic(x, torch.Generator().manual_seed(10)))
+    first = critic(x, generator=torch.Generator().manual_seed(9))
+    assert torch.equal(first, critic(x, generator=torch.Generator().manual_seed(9)))
+    assert not torch.equal(first, critic(x, generator=torch.Generator().manual_seed(10)))
     critic.eval()
-    assert torch.equal(critic(x, torch.Generator().manual_seed(9)), critic(x))
+    assert torch.equal(critic(x, generator=torch.Generator().manual_seed(9)), critic(x))

@@ -208,13 +208,6 @@ class ConditionalSampler:
         """Index of the hot entry of each conditional vector, shape ``(batch,)``."""
         return self.cond_starts[column] + category
 
-    def condvec(self, column: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
-        """One-hot conditional vectors, shape ``(batch, cond_dim)``."""
-        cond = torch.zeros((column.shape[0], self.cond_dim), device=self.device)
-        if self.cond_dim:
-            cond[torch.arange(column.shape[0], device=self.device), self.positions(column, category)] = 1.0
-        return cond
-
     def sample_rows(self, column: torch.Tensor | None, category: torch.Tensor | None, batch: int,
                     generator: torch.Generator) -> torch.Tensor:
         """Indices of real rows: uniformly among rows whose ``column`` has ``category``.

@@ -13,34 +13,35 @@ def wasserstein_critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor
     return fake_scores.mean() - real_scores.mean()
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *, pac: int,
+def gradient_penalty(critic: nn.Module, real_first: torch.Tensor, fake_first: torch.Tensor, *,
                      generator: torch.Generator, weight: float = 10.0) -> torch.Tensor:
     """WGAN-GP penalty ``weight * E[(||grad D(x_hat)|| - 1)^2]`` on interpolated pac-groups.
 
-    One interpolation coefficient is drawn per pac group (rows packed into one critic input
-    share it), and the gradient norm is taken over the whole packed input. The gradient comes
-    from the critic's written-out :meth:`~syntho_hive.core.models.ctgan.networks.Discriminator.input_gradient`
-    (same value and parameter gradients as autograd's double backward, much cheaper).
+    ``x_hat = alpha * real + (1 - alpha) * fake`` with one coefficient per pac group (rows
+    packed into one critic input share it), and the gradient norm is taken over the whole
+    packed input, condition included. The critic's first layer is affine, so its
+    pre-activations at ``x_hat`` are the same interpolation of those at the real and fake
+    groups, which the critic step has computed already: no forward pass of ``x_hat`` through
+    the first layer is needed. The gradient comes from the critic's written-out
+    :meth:`~syntho_hive.core.models.ctgan.networks.Discriminator.input_gradient` (same value and
+    parameter gradients as autograd's double backward, much cheaper).
 
     Args:
-        critic: The PacGAN critic; ``critic.input_gradient(x, generator)`` gives the gradient of
-            each group's score w.r.t. its packed input, shape ``(batch // pac, pac * width)``.
-        real: Real critic inputs, shape ``(batch, width)``.
-        fake: Fake critic inputs (detached), same shape.
-        pac: Pack size (``batch`` is a multiple of it).
+        critic: The PacGAN critic; ``critic.input_gradient(first, generator)`` gives the gradient
+            of each group's score w.r.t. its packed input from its first-layer pre-activations.
+        real_first: First-layer pre-activations of the real groups, ``(groups, width)``.
+        fake_first: Those of the fake groups (paired with the real ones), same shape.
         generator: Random source for the coefficients and the critic's dropout.
         weight: The penalty weight lambda.
 
     Returns:
         A scalar tensor (differentiable w.r.t. the critic's parameters).
     """
-    batch, width = real.shape
-    groups = batch // pac
-    alpha = torch.rand((groups, 1, 1), generator=generator, device=real.device, dtype=real.dtype)
-    alpha = alpha.expand(groups, pac, width).reshape(batch, width)
-    mixed = alpha * real + (1.0 - alpha) * fake
+    groups = real_first.shape[0]
+    alpha = torch.rand((groups, 1), generator=generator, device=real_first.device, dtype=torch.float32)
+    mixed = alpha * real_first.detach().float() + (1.0 - alpha) * fake_first.detach().float()
     grads = critic.input_gradient(mixed, generator)
-    norms = grads.float().reshape(groups, pac * width).norm(2, dim=1)
+    norms = grads.float().norm(2, dim=1)
     return weight * ((norms - 1.0) ** 2).mean()
 
 

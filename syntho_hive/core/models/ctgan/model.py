@@ -82,8 +82,8 @@ class _Fake:
     rows: torch.Tensor
     column: torch.Tensor | None
     category: torch.Tensor | None
-    cond: torch.Tensor
-    ctx: torch.Tensor
+    hot: torch.Tensor | None
+    ctx: torch.Tensor | None
 
 
 @dataclass
@@ -263,7 +263,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                                 condition_dim=cond_dim, condition_offset=self.embedding_dim,
                                 device=self.device_, generator=init)
         self.discriminator_ = build(Discriminator, data_dim + cond_dim + self._context_dim,
-                                    self.discriminator_dim, self.pac, device=self.device_, generator=init)
+                                    self.discriminator_dim, self.pac, condition_dim=cond_dim,
+                                    condition_offset=data_dim, device=self.device_, generator=init)
 
     def _autocast(self) -> torch.autocast:
         """The autocast context of ``precision`` (a no-op for float32)."""
@@ -343,16 +344,18 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         return float(g_total) / steps, float(d_total) / steps
 
     def _conditions(self, batch: int, rng: torch.Generator) -> tuple[torch.Tensor | None, torch.Tensor | None,
-                                                                       torch.Tensor]:
+                                                                       torch.Tensor | None]:
+        """Training conditions: ``(column, category, hot entry of the conditional vector)``."""
         sampler = self._sampler
         if sampler.n_discrete:
             column, category = sampler.sample_train(batch, rng)
-            return column, category, sampler.condvec(column, category)
-        return None, None, torch.zeros((batch, 0), device=self.device_)
+            return column, category, sampler.positions(column, category)
+        return None, None, None
 
-    def _generator_input(self, noise: torch.Tensor, ctx: torch.Tensor | None) -> torch.Tensor:
-        """The generator's dense input ``[noise, context]``."""
-        return noise if ctx is None or not ctx.shape[1] else torch.cat([noise, ctx], dim=1)
+    @staticmethod
+    def _dense(values: torch.Tensor, ctx: torch.Tensor | None) -> torch.Tensor:
+        """A network's dense input: ``values`` (noise or rows), then the context when there is one."""
+        return values if ctx is None else torch.cat([values, ctx], dim=1)
 
     def _critic_step(self, matrix: torch.Tensor, context: torch.Tensor | None, rng: torch.Generator,
                      opt_d: torch.optim.Optimizer, *, keep_graph: bool) -> tuple[torch.Tensor, "_Fake"]:
@@ -363,32 +366,34 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         updated critic, so each step runs the generator forward once (as in PyTorch's reference
         DCGAN loop) instead of twice.
         """
-        batch = self.batch_size
-        column, category, cond = self._conditions(batch, rng)
+        batch, critic = self.batch_size, self.discriminator_
+        column, category, hot = self._conditions(batch, rng)
         rows = self._sampler.sample_rows(column, category, batch, rng)
         perm = torch.randperm(batch, generator=rng, device=self.device_)
-        ctx = context[rows] if context is not None else cond[:, :0]
+        ctx = context[rows] if context is not None else None
         noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
-        hot = self._sampler.positions(column, category) if column is not None else None
         with torch.set_grad_enabled(keep_graph):
-            raw = self.generator_(self._generator_input(noise, ctx), hot)
+            raw = self.generator_(self._dense(noise, ctx), hot)
             fake = self._activation(raw, rng)
-        fake_in = torch.cat([fake.detach(), cond, ctx], dim=1)
-        real_in = torch.cat([matrix[rows[perm]], cond[perm], ctx[perm]], dim=1)
-        scores = self.discriminator_(torch.cat([fake_in, real_in], dim=0), rng)
-        fake_scores, real_scores = scores.split(batch // self.pac)
-        penalty = gradient_penalty(self.discriminator_, real_in, fake_in, pac=self.pac, generator=rng)
+        # Real rows are paired with fake rows under the same (permuted) conditions, as in the paper.
+        fake_dense = self._dense(fake.detach(), ctx)
+        real_dense = self._dense(matrix[rows[perm]], ctx[perm] if ctx is not None else None)
+        both_hot = torch.cat([hot, hot[perm]]) if hot is not None else None
+        first = critic.first_layer(torch.cat([fake_dense, real_dense], dim=0), both_hot)
+        fake_scores, real_scores = critic.from_first_layer(first, rng).split(batch // self.pac)
+        fake_first, real_first = first.split(batch // self.pac)
+        penalty = gradient_penalty(critic, real_first, fake_first, generator=rng)
         loss = wasserstein_critic_loss(real_scores, fake_scores)
         opt_d.zero_grad(set_to_none=True)
         (loss + penalty).backward()
         opt_d.step()
-        return loss.detach(), _Fake(raw, fake, column, category, cond, ctx)
+        return loss.detach(), _Fake(raw, fake, column, category, hot, ctx)
 
     def _generator_step(self, fake: "_Fake", rng: torch.Generator, opt_g: torch.optim.Optimizer) -> torch.Tensor:
         """One generator update: fool the critic and match the conditional vector."""
         self.discriminator_.requires_grad_(False)
         try:
-            scores = self.discriminator_(torch.cat([fake.rows, fake.cond, fake.ctx], dim=1), rng)
+            scores = self.discriminator_(self._dense(fake.rows, fake.ctx), fake.hot, rng)
         finally:
             self.discriminator_.requires_grad_(True)
         loss = -scores.mean()
@@ -471,7 +476,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                     else:
                         hot = None
                     ctx = context[start:start + batch] if context is not None else None
-                    raw = generator(self._generator_input(noise, ctx), hot)
+                    raw = generator(self._dense(noise, ctx), hot)
                     out[start:start + batch] = self._activation(raw, rng, hard=True)
         finally:
             generator.train(was_training)
@@ -603,10 +608,13 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         self._build_networks(None, initialise=False)
         try:
             if "body.0.fc.weight" in checkpoint.generator_state:  # written by SynthoHive 0.1.0
-                self.generator_.load_residual_state_dict(checkpoint.generator_state)
+                self.generator_.load_reference_state_dict(checkpoint.generator_state)
             else:
                 self.generator_.load_state_dict(checkpoint.generator_state)
-            self.discriminator_.load_state_dict(checkpoint.discriminator_state)
+            if "condition" not in checkpoint.discriminator_state:  # written by SynthoHive 0.1.0
+                self.discriminator_.load_reference_state_dict(checkpoint.discriminator_state)
+            else:
+                self.discriminator_.load_state_dict(checkpoint.discriminator_state)
         except RuntimeError as exc:
             raise SerializationError(f"Checkpoint {path}: the network weights do not match the saved "
                                      f"architecture ({exc}); the checkpoint is corrupt.") from exc

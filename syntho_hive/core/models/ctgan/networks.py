@@ -35,15 +35,16 @@ class Generator(nn.Module):
       (``body_condition``, ``head_condition``) given the index of the hot entry, not a matrix
       product with a mostly-zero matrix.
 
-    This computes the same function as the concatenating form (equal up to float rounding), and
-    :meth:`residual_state_dict` / :meth:`load_residual_state_dict` convert between the two.
+    This computes the same function as the concatenating form, the *reference form* (equal up to
+    float rounding), and :meth:`reference_state_dict` / :meth:`load_reference_state_dict` convert
+    between the two; checkpoints of SynthoHive 0.1.0 hold the reference form.
 
     Args:
         dense_dim: Width of the dense input ``[noise, context]``.
         hidden_dims: Width added by each residual block.
         data_dim: Width of a transformed row.
         condition_dim: Width of the one-hot conditional vector (0: none).
-        condition_offset: Position of the conditional vector in the concatenating form's
+        condition_offset: Position of the conditional vector in the reference form's
             input ``[noise, condition, context]`` (the noise width); used only to convert weights.
     """
 
@@ -90,15 +91,15 @@ class Generator(nn.Module):
                 out = out + self.head_condition.index_select(0, condition)
         return out
 
-    # ------------------------------------------------------------------ the concatenating form
+    # ------------------------------------------------------------------ the reference form
     def _input_columns(self) -> tuple[slice, slice, slice]:
-        """Noise, condition and context columns of ``x`` in the concatenating form."""
+        """Noise, condition and context columns of ``x`` in the reference form."""
         noise = slice(0, self.condition_offset)
         cond = slice(self.condition_offset, self.condition_offset + self.condition_dim)
         return noise, cond, slice(cond.stop, self.dense_dim + self.condition_dim)
 
-    def residual_state_dict(self) -> dict[str, torch.Tensor]:
-        """The weights in the concatenating form (``body.{k}.fc``, ``body.{k}.bn``, ``head``).
+    def reference_state_dict(self) -> dict[str, torch.Tensor]:
+        """The weights in the reference form (``body.{k}.fc``, ``body.{k}.bn``, ``head``).
 
         Returns:
             A state dict of the form the generator of SynthoHive 0.1.0 checkpoints used.
@@ -131,8 +132,8 @@ class Generator(nn.Module):
         state["head.bias"] = self.head.bias.detach().cpu().clone()
         return state
 
-    def load_residual_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Load weights given in the concatenating form (see :meth:`residual_state_dict`).
+    def load_reference_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Load weights given in the reference form (see :meth:`reference_state_dict`).
 
         Args:
             state: ``body.{k}.fc.weight`` / ``.bias``, ``body.{k}.bn.*``, ``head.weight`` / ``.bias``.
@@ -174,9 +175,9 @@ class Generator(nn.Module):
         self.load_state_dict(own)
 
     def init_parameters(self, generator: torch.Generator) -> None:
-        """Initialise as the concatenating form's ``Linear`` layers would be (see :func:`init_parameters`).
+        """Initialise as the reference form's ``Linear`` layers would be (see :func:`init_parameters`).
 
-        The weights are drawn layer by layer for the concatenating form (block 1, block 2, ...,
+        The weights are drawn layer by layer for the reference form (block 1, block 2, ...,
         head), so a seed gives the same initial function as in SynthoHive 0.1.0.
         """
         width = self.dense_dim + self.condition_dim
@@ -191,7 +192,7 @@ class Generator(nn.Module):
             fan_in += hidden
         state["head.weight"], state["head.bias"] = _linear_init(self.data_dim, fan_in, generator)
         with torch.no_grad():
-            self.load_residual_state_dict(state)
+            self.load_reference_state_dict(state)
 
 
 class Discriminator(nn.Module):
@@ -199,39 +200,71 @@ class Discriminator(nn.Module):
 
     Each hidden layer is ``Linear -> LeakyReLU(0.2) -> Dropout(0.5)``; the dropout mask is
     drawn from the ``generator`` passed to :meth:`forward` (no dropout when it is ``None``
-    or in eval mode).
+    or in eval mode). A row is ``[data, condition, context]`` and a group packs ``pac`` rows.
+
+    As in :class:`Generator`, the first layer takes the one-hot conditional vector as the
+    index of its hot entry: its weights over the ``pac`` condition blocks are a lookup table
+    (``condition``, one row per block entry) summed per group, and ``hidden[0]`` multiplies
+    only the dense ``[data, context]`` part. That is the paper's function with ~40% fewer
+    multiplications in the first layer (which dominates the critic); :meth:`reference_state_dict`
+    gives the weights as one ``Linear`` over whole packed rows, the form checkpoints of
+    SynthoHive 0.1.0 hold.
 
     Args:
         input_dim: Width of one row ``[data, condition, context]``.
         hidden_dims: Hidden layer widths.
         pac: Number of rows packed into one critic sample.
         dropout: Dropout probability.
+        condition_dim: Width of the one-hot conditional vector (0: none).
+        condition_offset: Position of the conditional vector in a row (the data width).
     """
 
-    def __init__(self, input_dim: int, hidden_dims: Sequence[int], pac: int = 10,
-                 dropout: float = 0.5) -> None:
+    def __init__(self, input_dim: int, hidden_dims: Sequence[int], pac: int = 10, dropout: float = 0.5, *,
+                 condition_dim: int = 0, condition_offset: int = 0) -> None:
         super().__init__()
         self.pac = int(pac)
-        self.pac_dim = input_dim * self.pac
+        self.input_dim = int(input_dim)
+        self.condition_dim = int(condition_dim)
+        self.condition_offset = int(condition_offset)
+        self.dense_dim = self.input_dim - self.condition_dim
+        self.pac_dim = self.dense_dim * self.pac
         self.dropout = float(dropout)
         widths = [self.pac_dim, *map(int, hidden_dims)]
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.condition = nn.Parameter(torch.empty(self.pac * self.condition_dim, widths[1]))
         self.head = nn.Linear(widths[-1], 1)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
         """Critic scores, shape ``(batch // pac, 1)``.
 
         Args:
-            x: Rows, shape ``(batch, input_dim)`` with ``batch`` a multiple of ``pac``.
+            x: Dense part of the rows ``[data, context]``, shape ``(batch, dense_dim)`` with
+                ``batch`` a multiple of ``pac``.
+            condition: Index of the hot entry of each row's conditional vector, ``(batch,)``
+                (required when ``condition_dim > 0``).
             generator: Source of the dropout masks (training only).
         """
-        h = x.reshape(-1, self.pac_dim)
+        return self.from_first_layer(self.first_layer(x, condition), generator)
+
+    def first_layer(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        """Pre-activations of the first layer, shape ``(batch // pac, hidden_dims[0])``."""
+        z = self.hidden[0](x.reshape(-1, self.pac_dim))
+        if self.condition_dim:
+            blocks = torch.arange(self.pac, device=x.device) * self.condition_dim
+            z = z + nn.functional.embedding_bag(condition.reshape(-1, self.pac) + blocks, self.condition,
+                                                mode="sum")
+        return z
+
+    def from_first_layer(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Scores from the first layer's pre-activations (see :meth:`first_layer`)."""
         use_dropout = self.training and generator is not None and self.dropout > 0
-        for layer in self.hidden:
-            h = nn.functional.leaky_relu(layer(h), _SLOPE)
+        h = z
+        for k, layer in enumerate(self.hidden):
+            h = nn.functional.leaky_relu(layer(h) if k else h, _SLOPE)
             if use_dropout:
                 h = h * self._dropout_mask(h, generator)
-        with torch.autocast(device_type=x.device.type, enabled=False):  # scores in float32
+        with torch.autocast(device_type=z.device.type, enabled=False):  # scores in float32
             return self.head(h.float())
 
     def _dropout_mask(self, h: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -243,7 +276,7 @@ class Discriminator(nn.Module):
         mask = torch.rand(h.shape, generator=generator, device=h.device) < keep
         return mask.to(h.dtype).mul_(1.0 / keep)
 
-    def input_gradient(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def input_gradient(self, first: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Gradient of each group's score with respect to its packed input, written out.
 
         For this network ``d score / d x = s_1 (... s_L (w_head) W_L ...) W_1`` where ``s_l`` is
@@ -255,20 +288,27 @@ class Discriminator(nn.Module):
         uses. It is what makes the WGAN-GP penalty affordable (a third of a training step
         otherwise).
 
+        The input enters only through the first layer's pre-activations, which are linear in
+        it: the caller passes them (for WGAN-GP's interpolated rows, the same interpolation of
+        the real and fake rows' pre-activations) instead of the rows.
+
         Args:
-            x: Rows, shape ``(batch, input_dim)`` with ``batch`` a multiple of ``pac``.
+            first: First-layer pre-activations (:meth:`first_layer`), ``(groups, hidden_dims[0])``;
+                no gradient flows into them.
             generator: Source of the dropout masks, drawn exactly as :meth:`forward` draws
                 them (so the same generator state gives the same masks).
 
         Returns:
-            Shape ``(batch // pac, pac * input_dim)``, differentiable w.r.t. the parameters.
+            Shape ``(groups, pac * input_dim)``: the gradient over the dense parts of the
+            packed rows, then over their condition blocks; differentiable w.r.t. the parameters.
         """
-        h = x.reshape(-1, self.pac_dim)
         use_dropout = self.training and generator is not None and self.dropout > 0
         scales: list[torch.Tensor] = []
         with torch.no_grad():
-            for layer in self.hidden:
-                z = layer(h)
+            z = first.detach()
+            for k, layer in enumerate(self.hidden):
+                if k:
+                    z = layer(h)
                 scale = torch.where(z > 0, 1.0, _SLOPE).to(z.dtype)
                 h = nn.functional.leaky_relu(z, _SLOPE)
                 if use_dropout:
@@ -279,7 +319,63 @@ class Discriminator(nn.Module):
         grad = scales[-1] * self.head.weight.to(scales[-1].dtype)
         for layer, scale in zip(reversed(self.hidden[1:]), reversed(scales[:-1])):
             grad = torch.mm(grad, layer.weight) * scale
-        return torch.mm(grad, self.hidden[0].weight)
+        dense = torch.mm(grad, self.hidden[0].weight)
+        if not self.condition_dim:
+            return dense
+        return torch.cat([dense, torch.mm(grad, self.condition.t())], dim=1)
+
+    # ------------------------------------------------------------------ the reference form
+    def _row_columns(self) -> tuple[slice, slice, slice]:
+        """Data, condition and context columns of one row ``[data, condition, context]``."""
+        cond = slice(self.condition_offset, self.condition_offset + self.condition_dim)
+        return slice(0, cond.start), cond, slice(cond.stop, self.input_dim)
+
+    def reference_state_dict(self) -> dict[str, torch.Tensor]:
+        """The weights with the first layer as one ``Linear`` over whole packed rows.
+
+        Returns:
+            A state dict of the form the critic of SynthoHive 0.1.0 checkpoints used.
+        """
+        data, cond, ctx = self._row_columns()
+        state = {k: v.detach().cpu().clone() for k, v in self.state_dict().items() if k != "condition"}
+        dense = state["hidden.0.weight"].reshape(-1, self.pac, self.dense_dim)
+        width = dense.shape[0]
+        weight = torch.empty(width, self.pac, self.input_dim, dtype=dense.dtype)
+        weight[:, :, data] = dense[:, :, :data.stop]
+        weight[:, :, ctx] = dense[:, :, data.stop:]
+        weight[:, :, cond] = self.condition.detach().cpu().reshape(self.pac, self.condition_dim, width).permute(2, 0, 1)
+        state["hidden.0.weight"] = weight.reshape(width, -1)
+        return state
+
+    def load_reference_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Load weights given in the form of :meth:`reference_state_dict`.
+
+        Raises:
+            RuntimeError: A tensor is missing or has the wrong shape.
+        """
+        data, cond, ctx = self._row_columns()
+        own = dict(state)
+        if "hidden.0.weight" not in own:
+            raise RuntimeError("missing critic weight 'hidden.0.weight'")
+        weight = own["hidden.0.weight"]
+        width = self.hidden[0].out_features
+        if tuple(weight.shape) != (width, self.pac * self.input_dim):
+            raise RuntimeError(f"hidden.0.weight has shape {tuple(weight.shape)}, expected "
+                               f"{(width, self.pac * self.input_dim)}")
+        rows = weight.reshape(width, self.pac, self.input_dim)
+        own["hidden.0.weight"] = torch.cat([rows[:, :, data], rows[:, :, ctx]], dim=2).reshape(width, -1)
+        own["condition"] = rows[:, :, cond].permute(1, 2, 0).reshape(-1, width).contiguous()
+        self.load_state_dict(own)
+
+    def init_parameters(self, generator: torch.Generator) -> None:
+        """Initialise as the reference form's ``Linear`` layers would be (see :func:`init_parameters`)."""
+        widths = [self.pac * self.input_dim, *(layer.out_features for layer in self.hidden)]
+        state: dict[str, torch.Tensor] = {}
+        for k in range(len(self.hidden)):
+            state[f"hidden.{k}.weight"], state[f"hidden.{k}.bias"] = _linear_init(widths[k + 1], widths[k], generator)
+        state["head.weight"], state["head.bias"] = _linear_init(1, widths[-1], generator)
+        with torch.no_grad():
+            self.load_reference_state_dict(state)
 
 
 def _linear_init(out_features: int, in_features: int,
@@ -300,8 +396,8 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
     """(Re)initialise every ``Linear`` and ``BatchNorm1d`` of ``module`` from ``generator``.
 
     ``Linear`` layers get PyTorch's default scheme (Kaiming-uniform weights, uniform bias in
-    ``±1/sqrt(fan_in)``), reproducibly. A :class:`Generator` is initialised as its
-    concatenating form (:meth:`Generator.init_parameters`).
+    ``±1/sqrt(fan_in)``), reproducibly. CTGAN's networks are initialised as their
+    reference form (:meth:`Generator.init_parameters`, :meth:`Discriminator.init_parameters`).
 
     Args:
         module: A module whose parameters may be uninitialised (e.g. after ``to_empty``).
@@ -311,7 +407,7 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
     Returns:
         ``module``.
     """
-    if isinstance(module, Generator):
+    if isinstance(module, (Generator, Discriminator)):
         module.init_parameters(generator)
         return module
     with torch.no_grad():
