@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -359,6 +360,8 @@ def _table(results: dict[str, Any], args: argparse.Namespace) -> str:
             return side[key] if side else None
 
         label = f"{args.train_rows:,} rows, batch {args.batch_size}, {args.epochs} epochs"
+        if args.repeat > 1:
+            label += f", median of {args.repeat} runs"
         rows += [
             f"| training, seconds per epoch ({label}) | {cell(ours, 'epoch_seconds')} | {cell(peer, 'epoch_seconds')}"
             f" | {_ratio(value(ours, 'epoch_seconds'), value(peer, 'epoch_seconds'), higher_is_better=False)}"
@@ -370,6 +373,13 @@ def _table(results: dict[str, Any], args: argparse.Namespace) -> str:
             f" | {_ratio(value(ours, 'sample_rows_per_s'), value(peer, 'sample_rows_per_s'), higher_is_better=True)}"
             f" | {TARGETS['sampling']} |",
         ]
+        runs = results.get("train_runs", {})
+        if len(runs.get("ours", ())) > 1 and len(runs.get("peer", ())) == len(runs["ours"]):
+            for key, name, better in (("epoch_seconds", "epoch", False), ("sample_rows_per_s", "sampling", True)):
+                pairs = zip(runs["ours"], runs["peer"])
+                per_run = ", ".join(_ratio(o[key], p[key], higher_is_better=better).replace(" faster", "")
+                                    for o, p in pairs)
+                rows.append(f"| {name}, ours vs peer in each run (times faster) | | | {per_run} | |")
         for key, name in (("peak_rss_mb", "process only"), ("peak_rss_with_children_mb", "incl. workers")):
             o, p = value(ours, key), value(peer, key)
             ratio = f"{o / p:.2f}x" if o and p and o == o and p == p else "n/a"
@@ -382,6 +392,17 @@ def _table(results: dict[str, Any], args: argparse.Namespace) -> str:
             diff = f"{o - p:+.3f}" if o is not None and p is not None else "n/a"
             rows.append(f"| quality: {key} | {_fmt(o, 3)} | {_fmt(p, 3)} | {diff} | {TARGETS['quality']} |")
     return "\n".join(rows)
+
+
+def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One side's training runs: the median of every time and speed, the largest memory peak."""
+    merged = dict(runs[-1])
+    for key, value in runs[-1].items():
+        if isinstance(value, (int, float)):
+            values = [run[key] for run in runs]
+            merged[key] = max(values) if "rss" in key else statistics.median(values)
+    merged["runs"] = len(runs)
+    return merged
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -403,6 +424,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="training rows (48,842 = the whole Adult table)")
     parser.add_argument("--sample-rows", type=int, default=50_000, help="rows sampled for the speed test")
     parser.add_argument("--no-train", action="store_true", help="only run the transformer benchmark")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="training runs per side, alternating sides; times are the median over runs "
+                             "(this shared VM's speed drifts by 20-30%% between minutes)")
     parser.add_argument("--sides", default="ours,peer", help="which sides to run (for debugging one side)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ours-python", default=sys.executable,
@@ -473,13 +497,17 @@ def main(argv: list[str] | None = None) -> int:
 
         config = {**base, "train_rows": args.train_rows, "epochs": args.epochs,
                   "batch_size": args.batch_size, "sample_rows": args.sample_rows}
-        for side in args.sides:
-            print(f"[train] {side}: {args.epochs} epochs on {args.train_rows:,} rows ...", file=sys.stderr, flush=True)
-            outcome = _run_worker(pythons[side], side, "train", config, args.timeout)
-            results["train"][side] = outcome
-            save()
-            print(f"[train] {side}: {outcome['epoch_seconds']:.2f} s/epoch, "
-                  f"{outcome['sample_rows_per_s']:,.0f} rows/s", file=sys.stderr, flush=True)
+        results["train_runs"] = {side: [] for side in args.sides}
+        for repeat in range(1, args.repeat + 1):  # sides alternate, so slow phases of the machine hit both
+            for side in args.sides:
+                print(f"[train {repeat}/{args.repeat}] {side}: {args.epochs} epochs on {args.train_rows:,} rows ...",
+                      file=sys.stderr, flush=True)
+                outcome = _run_worker(pythons[side], side, "train", config, args.timeout)
+                results["train_runs"][side].append(outcome)
+                results["train"][side] = _aggregate(results["train_runs"][side])
+                save()
+                print(f"[train {repeat}/{args.repeat}] {side}: {outcome['epoch_seconds']:.2f} s/epoch, "
+                      f"{outcome['sample_rows_per_s']:,.0f} rows/s", file=sys.stderr, flush=True)
         real = _load_rows(str(args.data), args.train_rows, args.seed)
         for side in args.sides:
             synthetic = pd.read_parquet(results["train"][side]["synthetic_path"])
