@@ -271,7 +271,7 @@ def test_context_model_round_trip(fitted_with_context: CTGAN, parents: pd.DataFr
 
 def test_checkpoint_with_networks_in_the_reference_form_loads(fitted_with_context: CTGAN,
                                                                    parents: pd.DataFrame, tmp_path: Path) -> None:
-    """Checkpoints of SynthoHive 0.1.0 hold both networks in their reference form (one Linear per layer)."""
+    """Earlier checkpoints hold both networks in their reference form (one Linear per layer)."""
     old = dataclasses.replace(fitted_with_context._to_checkpoint(),
                               generator_state=fitted_with_context.generator_.reference_state_dict(),
                               discriminator_state=fitted_with_context.discriminator_.reference_state_dict())

@@ -12,7 +12,15 @@ Pipeline::
                optional ``return_metrics`` / ``quality_threshold`` gate)
 
 All randomness comes from local generators derived from the seed (``syntho_hive._random``):
-the same seed gives bit-identical output across runs and processes on the same device.
+the same seed gives bit-identical output across runs and processes on the same device. On CUDA
+the backward passes of gathers and lookups accumulate with atomic adds, whose order varies; for
+bit-identical GPU training call ``torch.use_deterministic_algorithms(True)`` first (a
+process-wide choice this library leaves to you). Sampling uses no such accumulation.
+
+The networks compute the paper's functions in a cheaper form (see
+:mod:`syntho_hive.core.models.ctgan.networks`): the one-hot conditional vector enters both as
+a weight-row lookup, the generator multiplies ``[noise, context]`` once for all its blocks, and
+the WGAN-GP gradient is written out instead of taken by double backward.
 """
 
 from __future__ import annotations
@@ -607,11 +615,11 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             raise SerializationError(f"Checkpoint {path}: {exc}") from exc
         self._build_networks(None, initialise=False)
         try:
-            if "body.0.fc.weight" in checkpoint.generator_state:  # written by SynthoHive 0.1.0
+            if "body.0.fc.weight" in checkpoint.generator_state:  # reference form: an earlier checkpoint
                 self.generator_.load_reference_state_dict(checkpoint.generator_state)
             else:
                 self.generator_.load_state_dict(checkpoint.generator_state)
-            if "condition" not in checkpoint.discriminator_state:  # written by SynthoHive 0.1.0
+            if "condition" not in checkpoint.discriminator_state:  # reference form: an earlier checkpoint
                 self.discriminator_.load_reference_state_dict(checkpoint.discriminator_state)
             else:
                 self.discriminator_.load_state_dict(checkpoint.discriminator_state)

@@ -37,7 +37,7 @@ class Generator(nn.Module):
 
     This computes the same function as the concatenating form, the *reference form* (equal up to
     float rounding), and :meth:`reference_state_dict` / :meth:`load_reference_state_dict` convert
-    between the two; checkpoints of SynthoHive 0.1.0 hold the reference form.
+    between the two; checkpoints written before this parametrisation hold the reference form.
 
     Args:
         dense_dim: Width of the dense input ``[noise, context]``.
@@ -102,7 +102,7 @@ class Generator(nn.Module):
         """The weights in the reference form (``body.{k}.fc``, ``body.{k}.bn``, ``head``).
 
         Returns:
-            A state dict of the form the generator of SynthoHive 0.1.0 checkpoints used.
+            A state dict in the reference form (what earlier checkpoints hold).
         """
         noise, _, ctx = self._input_columns()
         width = self.dense_dim + self.condition_dim
@@ -178,7 +178,7 @@ class Generator(nn.Module):
         """Initialise as the reference form's ``Linear`` layers would be (see :func:`init_parameters`).
 
         The weights are drawn layer by layer for the reference form (block 1, block 2, ...,
-        head), so a seed gives the same initial function as in SynthoHive 0.1.0.
+        head), so a seed gives the same initial function as before this parametrisation.
         """
         width = self.dense_dim + self.condition_dim
         state: dict[str, torch.Tensor] = {}
@@ -207,8 +207,8 @@ class Discriminator(nn.Module):
     (``condition``, one row per block entry) summed per group, and ``hidden[0]`` multiplies
     only the dense ``[data, context]`` part. That is the paper's function with ~40% fewer
     multiplications in the first layer (which dominates the critic); :meth:`reference_state_dict`
-    gives the weights as one ``Linear`` over whole packed rows, the form checkpoints of
-    SynthoHive 0.1.0 hold.
+    gives the weights as one ``Linear`` over whole packed rows (the *reference form*, which
+    checkpoints written before this parametrisation hold).
 
     Args:
         input_dim: Width of one row ``[data, condition, context]``.
@@ -334,7 +334,7 @@ class Discriminator(nn.Module):
         """The weights with the first layer as one ``Linear`` over whole packed rows.
 
         Returns:
-            A state dict of the form the critic of SynthoHive 0.1.0 checkpoints used.
+            A state dict in the reference form (what earlier checkpoints hold).
         """
         data, cond, ctx = self._row_columns()
         state = {k: v.detach().cpu().clone() for k, v in self.state_dict().items() if k != "condition"}
