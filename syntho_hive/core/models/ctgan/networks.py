@@ -1,7 +1,7 @@
 """CTGAN's two networks: a residual generator and a PacGAN critic.
 
 Both are built without touching torch's global RNG: modules are created on the ``meta``
-device, materialised with :meth:`torch.nn.Module.to_empty` and initialised from a local
+device, given real storage on the target device and initialised from a local
 :class:`torch.Generator`. The critic's dropout draws its mask from a generator passed to
 ``forward`` so a seeded run is bit-identical.
 """
@@ -400,7 +400,7 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
     reference form (:meth:`Generator.init_parameters`, :meth:`Discriminator.init_parameters`).
 
     Args:
-        module: A module whose parameters may be uninitialised (e.g. after ``to_empty``).
+        module: A module whose parameters may be uninitialised (e.g. just built by :func:`build`).
         generator: A CPU generator (values are drawn on CPU then copied, so CPU and GPU
             runs start from the same weights).
 
@@ -422,6 +422,21 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> nn.Module:
     return module
 
 
+def _materialise(module: nn.Module, device: torch.device) -> None:
+    """Give the parameters and buffers of a module built on ``meta`` (uninitialised) storage on ``device``.
+
+    What :meth:`torch.nn.Module.to_empty` does, allocating with ``torch.empty`` by shape:
+    ``to_empty`` goes through ``empty_like``'s reference implementation for meta tensors, whose
+    first use in a process imports ``torch.fx.experimental.symbolic_shapes`` (0.35 s here).
+    """
+    for sub in module.modules():
+        for name, param in list(sub.named_parameters(recurse=False)):
+            setattr(sub, name, nn.Parameter(torch.empty(param.shape, dtype=param.dtype, device=device),
+                                            requires_grad=param.requires_grad))
+        for name, buffer in list(sub.named_buffers(recurse=False)):
+            setattr(sub, name, torch.empty(buffer.shape, dtype=buffer.dtype, device=device))
+
+
 def build(cls: type[nn.Module], *args: object, device: torch.device,
           generator: torch.Generator | None = None, **kwargs: object) -> nn.Module:
     """Construct ``cls(*args, **kwargs)`` on ``device`` without using the global RNG.
@@ -437,7 +452,7 @@ def build(cls: type[nn.Module], *args: object, device: torch.device,
     """
     with torch.device("meta"):
         module = cls(*args, **kwargs)
-    module = module.to_empty(device=device)
+    _materialise(module, device)
     if generator is not None:
         init_parameters(module, generator)
     else:
