@@ -127,6 +127,8 @@ def test_invalid_parameters_are_rejected_before_training(customers: pd.DataFrame
         CTGAN(make_metadata(), **{**SMALL, "batch_size": 95}).fit(customers, progress_bar=False)
     with pytest.raises(TrainingError, match="epochs must be a positive integer"):
         CTGAN(make_metadata(), **{**SMALL, "epochs": 0}).fit(customers, progress_bar=False)
+    with pytest.raises(TrainingError, match="generator_dim must be a non-empty sequence"):
+        CTGAN(make_metadata(), **{**SMALL, "generator_dim": ()}).fit(customers, progress_bar=False)
     with pytest.raises(TrainingError, match="empty table"):
         CTGAN(make_metadata(), **SMALL).fit(customers.iloc[:0], progress_bar=False)
     with pytest.raises(TrainingError, match="seed"):

@@ -198,8 +198,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 problems.append(f"{name} must be a positive integer, got {value!r}")
         for name in ("generator_dim", "discriminator_dim"):
-            if not all(isinstance(v, (int, np.integer)) and v >= 1 for v in getattr(self, name)):
-                problems.append(f"{name} must be a sequence of positive integers, got {getattr(self, name)!r}")
+            dims = getattr(self, name)
+            if not dims or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in dims):
+                problems.append(f"{name} must be a non-empty sequence of positive integers (one width per "
+                                f"hidden layer), got {dims!r}")
         for name in ("generator_lr", "discriminator_lr", "weight_decay"):
             if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0:
                 problems.append(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
