@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,8 @@ from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.quality import column_shape_scores, overall_column_shape
 from syntho_hive.exceptions import TrainingError
 
-__all__ = ["BEST_CHECKPOINT", "FINAL_CHECKPOINT", "MAX_VALIDATION_ROWS", "METRICS_FILE", "MetricsWriter",
-           "Validation", "check_checkpoint_arguments", "column_shape_score", "split_validation",
+__all__ = ["BEST_CHECKPOINT", "FINAL_CHECKPOINT", "MAX_VALIDATION_ROWS", "METRICS_FILE", "EpochCheckpoints",
+           "MetricsWriter", "Validation", "check_checkpoint_arguments", "column_shape_score", "split_validation",
            "validation_due"]
 
 #: Most rows held out for validation.
@@ -177,3 +177,50 @@ class MetricsWriter:
         except OSError as exc:
             raise TrainingError(f"Cannot write training metrics in checkpoint_dir {self.path.parent}: "
                                 f"{exc}") from exc
+
+
+class EpochCheckpoints:
+    """The per-epoch side of ``fit(checkpoint_dir=...)``, shared by the models' training loops.
+
+    Scores the epochs that are due (:func:`validation_due`) into the record's ``val_score``,
+    writes ``best_checkpoint/`` whenever the score improves, and appends every record to
+    ``training_metrics.csv``.
+
+    Args:
+        directory: The ``checkpoint_dir``.
+        fields: Columns of ``training_metrics.csv``, in order.
+        epochs: Epochs of the fit (the last one is always scored).
+        every: Epochs between scores.
+        score: Validation score of the model as it is after an epoch (given the epoch number).
+        save: Writes the model's checkpoint to the given directory, replacing it.
+
+    Raises:
+        TrainingError: ``directory`` cannot be written.
+    """
+
+    def __init__(self, directory: Path, fields: Sequence[str], *, epochs: int, every: int,
+                 score: Callable[[int], float], save: Callable[[Path], object]) -> None:
+        self.directory = directory
+        self.best_score = -math.inf
+        self._epochs, self._every = epochs, every
+        self._score, self._save = score, save
+        self._metrics = MetricsWriter(directory, fields)
+
+    def score(self, record: MutableMapping[str, Any]) -> None:
+        """Score ``record["epoch"]`` when due (setting ``val_score``); keep the best checkpoint."""
+        epoch = int(record["epoch"])
+        if not validation_due(epoch, self._epochs, self._every):
+            return
+        record["val_score"] = self._score(epoch)
+        if record["val_score"] > self.best_score:
+            self.best_score = record["val_score"]
+            self._save(self.directory / BEST_CHECKPOINT)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        """Append the epoch's record to ``training_metrics.csv``."""
+        self._metrics.write(record)
+
+    @property
+    def best(self) -> float | None:
+        """The best score so far, ``None`` before any."""
+        return None if self.best_score == -math.inf else self.best_score

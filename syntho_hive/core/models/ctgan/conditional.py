@@ -114,7 +114,6 @@ class ConditionalSampler:
         self.layout = layout
         self.device = device
         self.n_discrete = layout.n_discrete
-        self.cond_dim = layout.cond_dim
         self.cond_starts = torch.as_tensor(layout.cond_starts, device=device)
         train = layout.probabilities(log_frequency=log_frequency)
         original = layout.probabilities(log_frequency=False)

@@ -42,7 +42,7 @@ from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._tabular import TabularPipeline
 from syntho_hive.core.models._tabular import resolve_device as _resolve_device
-from syntho_hive.core.models._validation import MetricsWriter
+from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
@@ -294,8 +294,12 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                   data_dim=int(matrix.shape[1]), cond_dim=self.layout_.cond_dim, context_dim=self._context_dim,
                   epochs=self.epochs, steps_per_epoch=steps, batch_size=self.batch_size,
                   device=str(self.device_), seed=seed)
-        metrics = MetricsWriter(Path(checkpoint_dir), _METRICS_FIELDS) if checkpoint_dir is not None else None
-        best_score = -math.inf
+        keeper = None
+        if checkpoint_dir is not None and validation is not None:
+            keeper = EpochCheckpoints(
+                Path(checkpoint_dir), _METRICS_FIELDS, epochs=self.epochs, every=checkpoint_every,
+                score=lambda epoch: self._validation_score(validation, seed, epoch),
+                save=lambda path: save_checkpoint(self._to_checkpoint(), path, overwrite=True))
         started = time.perf_counter()
         bar = progress(range(1, self.epochs + 1), enabled=progress_bar, desc="Training CTGAN",
                        total=self.epochs, unit="epoch")
@@ -310,18 +314,13 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                                     "extreme values.")
             record: dict[str, float] = {"epoch": epoch, "g_loss": g_loss, "d_loss": d_loss,
                                         "val_score": math.nan}
-            if metrics is not None and validation is not None and (
-                    epoch % checkpoint_every == 0 or epoch == self.epochs):
-                record["val_score"] = self._validation_score(validation, seed, epoch)
-                if record["val_score"] > best_score:
-                    best_score = record["val_score"]
-                    save_checkpoint(self._to_checkpoint(), Path(checkpoint_dir) / "best_checkpoint",
-                                    overwrite=True)
+            if keeper is not None:
+                keeper.score(record)
             elapsed = time.perf_counter() - started
             record["seconds"] = time.perf_counter() - epoch_start
             self.history_.append(record)
-            if metrics is not None:
-                metrics.write(record)
+            if keeper is not None:
+                keeper.write(record)
             eta = elapsed / epoch * (self.epochs - epoch)
             _log.info("epoch_end", epoch=epoch, g_loss=g_loss, d_loss=d_loss, eta_seconds=round(eta, 3),
                       val_score=None if math.isnan(record["val_score"]) else record["val_score"])
@@ -330,10 +329,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         generator.eval()
         critic.eval()
         if checkpoint_dir is not None:
-            save_checkpoint(self._to_checkpoint(), Path(checkpoint_dir) / "final_checkpoint", overwrite=True)
+            save_checkpoint(self._to_checkpoint(), Path(checkpoint_dir) / FINAL_CHECKPOINT, overwrite=True)
         _log.info("training_complete", epochs=self.epochs, seconds=round(time.perf_counter() - started, 3),
                   g_loss=self.history_[-1]["g_loss"], d_loss=self.history_[-1]["d_loss"],
-                  best_val_score=None if best_score == -math.inf else best_score)
+                  best_val_score=keeper.best if keeper is not None else None)
 
     def _train_epoch(self, matrix: torch.Tensor, context: torch.Tensor | None, steps: int,
                      rng: torch.Generator, opt_g: torch.optim.Optimizer,

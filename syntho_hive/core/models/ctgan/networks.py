@@ -306,9 +306,7 @@ class Discriminator(nn.Module):
         scales: list[torch.Tensor] = []
         with torch.no_grad():
             z = first.detach()
-            for k, layer in enumerate(self.hidden):
-                if k:
-                    z = layer(h)
+            for following in (*self.hidden[1:], None):
                 scale = torch.where(z > 0, 1.0, _SLOPE).to(z.dtype)
                 h = nn.functional.leaky_relu(z, _SLOPE)
                 if use_dropout:
@@ -316,6 +314,8 @@ class Discriminator(nn.Module):
                     h = h * mask
                     scale = scale * mask
                 scales.append(scale)
+                if following is not None:
+                    z = following(h)
         grad = scales[-1] * self.head.weight.to(scales[-1].dtype)
         for layer, scale in zip(reversed(self.hidden[1:]), reversed(scales[:-1])):
             grad = torch.mm(grad, layer.weight) * scale

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from syntho_hive._atomic import atomic_write
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
 from syntho_hive.core.checkpoint import (
     CheckpointFiles,
@@ -39,6 +40,7 @@ from syntho_hive.core.checkpoint import (
 )
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.models._validation import BEST_CHECKPOINT, FINAL_CHECKPOINT, METRICS_FILE
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
 from syntho_hive.core.quality import (
@@ -288,7 +290,7 @@ class TabularAR(ConditionalGenerativeModel):
                 best["score"] = record["val_score"]
                 self._fitted = True  # save() needs a sampling-ready model; fit() sets it again at the end
                 try:
-                    self.save(directory / "best_checkpoint", overwrite=True)
+                    self.save(directory / BEST_CHECKPOINT, overwrite=True)
                 finally:
                     self._fitted = False
 
@@ -298,11 +300,11 @@ class TabularAR(ConditionalGenerativeModel):
         try:
             directory.mkdir(parents=True, exist_ok=True)
             columns = ["epoch", "train_loss", "val_loss", "val_score", "lr", "seconds"]
-            pd.DataFrame(self.history_).reindex(columns=columns).to_csv(
-                directory / "training_metrics.csv", index=False)
+            metrics = pd.DataFrame(self.history_).reindex(columns=columns)
+            atomic_write(directory / METRICS_FILE, lambda temporary: metrics.to_csv(temporary, index=False))
         except OSError as exc:
             raise TrainingError(f"Cannot write training metrics in checkpoint_dir {directory}: {exc}") from exc
-        self.save(directory / "final_checkpoint", overwrite=True)
+        self.save(directory / FINAL_CHECKPOINT, overwrite=True)
 
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,

@@ -46,13 +46,7 @@ from syntho_hive.core.checkpoint import (
 )
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models._tabular import FrameFilter, TabularPipeline, resolve_device
-from syntho_hive.core.models._validation import (
-    BEST_CHECKPOINT,
-    FINAL_CHECKPOINT,
-    MetricsWriter,
-    Validation,
-    validation_due,
-)
+from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints, Validation
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.networks import build
@@ -248,8 +242,12 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         _log.info("training_start", model="TVAE", rows=int(n), columns=len(self.columns_),
                   data_dim=int(matrix.shape[1]), context_dim=self._context_dim, epochs=self.epochs,
                   steps_per_epoch=steps, batch_size=self.batch_size, device=str(self.device_), seed=seed)
-        metrics = MetricsWriter(directory, _METRICS_FIELDS) if directory is not None else None
-        best_score = -math.inf
+        keeper = None
+        if directory is not None and validation is not None:
+            keeper = EpochCheckpoints(
+                directory, _METRICS_FIELDS, epochs=self.epochs, every=checkpoint_every,
+                score=lambda epoch: self._validation_score(validation, seed, epoch),
+                save=lambda path: self._write_checkpoint(path, overwrite=True))
         started = time.perf_counter()
         encoder.train()
         decoder.train()
@@ -281,16 +279,12 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                                     f"(reconstruction {rec_value}, KL {kl_value}). Check the data for "
                                     "extreme values or lower loss_factor.")
             record = {"epoch": epoch, "loss": loss_value, "reconstruction": rec_value, "kl": kl_value}
-            if metrics is not None and validation is not None \
-                    and validation_due(epoch, self.epochs, checkpoint_every):
-                record["val_score"] = self._validation_score(validation, seed, epoch)
-                if record["val_score"] > best_score:
-                    best_score = record["val_score"]
-                    self._write_checkpoint(directory / BEST_CHECKPOINT, overwrite=True)
+            if keeper is not None:
+                keeper.score(record)
             record["seconds"] = time.perf_counter() - epoch_start
             self.history_.append(record)
-            if metrics is not None:
-                metrics.write(record)
+            if keeper is not None:
+                keeper.write(record)
             elapsed = time.perf_counter() - started
             _log.info("epoch_end", model="TVAE", epoch=epoch, loss=loss_value, reconstruction=rec_value,
                       kl=kl_value, eta_seconds=round(elapsed / epoch * (self.epochs - epoch), 3),
@@ -301,7 +295,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         decoder.eval()
         _log.info("training_complete", model="TVAE", epochs=self.epochs,
                   seconds=round(time.perf_counter() - started, 3), loss=self.history_[-1]["loss"],
-                  **({"best_val_score": best_score} if best_score > -math.inf else {}))
+                  **({"best_val_score": keeper.best} if keeper is not None and keeper.best is not None else {}))
 
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
