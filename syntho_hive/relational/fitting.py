@@ -144,6 +144,7 @@ def fit_models(jobs: list[ModelJob], *, n_jobs: int | None = None,
     bar = progress(range(len(jobs)), enabled=progress_bar, desc="Fitting tables", total=len(jobs), unit="table")
     here: Future[FittedModel] | None = None
     remote: set[Future[Any]] = set()
+    warming: set[Future[Any]] = set()
     executor: Any = None
     try:
         if not workers:
@@ -182,8 +183,9 @@ def fit_models(jobs: list[ModelJob], *, n_jobs: int | None = None,
     finally:
         for future in remote:
             future.cancel()
-        if executor is not None:  # no fit is left running in a worker when this returns or fails
-            executor.shutdown(wait=not remote, kill_workers=bool(remote))
+        if executor is not None:  # no fit (nor start-up) is left running in a worker when this returns or fails
+            busy = bool(remote or warming)
+            executor.shutdown(wait=not busy, kill_workers=busy)
         if hasattr(bar, "close"):
             bar.close()
 

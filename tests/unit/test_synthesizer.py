@@ -486,5 +486,11 @@ def test_fit_gives_the_same_synthesizer_for_any_n_jobs() -> None:
 def test_bad_n_jobs_is_rejected_before_training() -> None:
     from syntho_hive.exceptions import TrainingError
 
+    data = shop_data(n_customers=30)
     with pytest.raises(TrainingError, match="n_jobs must be a positive integer"):
-        Synthesizer(shop_metadata(), seed=1, epochs=1).fit(shop_data(n_customers=30), progress_bar=False, n_jobs=0)
+        Synthesizer(shop_metadata(), seed=1, epochs=1).fit(data, progress_bar=False, n_jobs=0)
+    # Refitting with a bad n_jobs leaves the earlier fit intact (the check comes before any reset).
+    synth = Synthesizer(shop_metadata(), seed=1, epochs=1).fit(data, progress_bar=False, n_jobs=1)
+    with pytest.raises(TrainingError, match="n_jobs must be a positive integer"):
+        synth.fit(data, progress_bar=False, n_jobs=0)
+    assert set(synth.sample(seed=2)) == {"customers", "products", "orders", "order_items"}

@@ -105,3 +105,21 @@ def test_a_table_of_ids_and_text_only_points_to_tabular_ar_or_the_synthesizer(
     metadata = Metadata().add_table("people", pk="customer_id", columns={"customer_id": "id", "full_name": "text"})
     with pytest.raises(TrainingError, match="every column is an id or text.*TabularAR, or inside a Synthesizer"):
         cls(metadata, **params).fit(lookup, seed=0, progress_bar=False)
+
+
+def test_a_text_only_table_in_a_synthesizer_follows_its_rare_threshold(tables: tuple[pd.DataFrame,
+                                                                                     pd.DataFrame]) -> None:
+    """A table of ids and text gets word models and no network; the synthesizer's ``rare_threshold``
+    (the privacy setting) decides which words they keep, as for TabularAR's own text columns."""
+    from syntho_hive.interface.synthesizer import Synthesizer
+
+    people = tables[0][["customer_id", "full_name"]]
+    metadata = Metadata().add_table("people", pk="customer_id", columns={"customer_id": "id", "full_name": "text"})
+    first_words = {}
+    for threshold in (5, 1_000):
+        synth = Synthesizer(metadata, seed=2, epochs=1, rare_threshold=threshold)
+        synthetic = synth.fit({"people": people}, progress_bar=False).sample(seed=1)["people"]
+        assert synthetic["customer_id"].is_unique and len(synthetic) == len(people)
+        first_words[threshold] = synthetic["full_name"].dropna().str.split().str[0]
+    assert first_words[5].isin(FIRST_NAMES).mean() > 0.9  # ~24 uses each: kept
+    assert not first_words[1_000].isin(FIRST_NAMES).any()  # under the threshold: made up
