@@ -49,6 +49,7 @@ from syntho_hive.relational.keys import drop_integrity_violations
 from syntho_hive.relational.orchestrator import (
     Orchestrator,
     TablePlan,
+    check_chunk_rows,
     class_path,
     import_model_class,
     model_accepts,
@@ -263,7 +264,9 @@ class Synthesizer:
             output_path: A directory: each table is written to ``<table>.<format>`` chunk by
                 chunk as it is generated (one Parquet row group per chunk, atomically: an error
                 leaves no partial file), so memory holds one chunk of content at a time plus the
-                key columns the children need; the tables are the same as without ``output_path``.
+                table's row positions and primary keys and the parent columns later tables need
+                (a self-referencing table is held whole; see ``docs/architecture.md``); the tables
+                are the same as without ``output_path``.
             output_format: ``"parquet"`` or ``"csv"`` (with ``output_path``).
             progress_bar: Show progress over tables.
             chunk_rows: Rows generated (and written) per step; ``None``: 50 000. Smaller chunks
@@ -283,9 +286,8 @@ class Synthesizer:
         sizes = self._check_sizes(num_rows, scale)
         if output_format not in ("parquet", "csv"):
             raise GenerationError(f"output_format must be 'parquet' or 'csv', got {output_format!r}.")
-        if chunk_rows is not None and (isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int)
-                                       or chunk_rows < 1):
-            raise GenerationError(f"chunk_rows must be a positive integer or None, got {chunk_rows!r}.")
+        if chunk_rows is not None:
+            check_chunk_rows(chunk_rows)
         if seed is None:
             seed = child_seed(self.seed, "sample", self._sample_calls)
         seed = resolve_seed(seed)

@@ -89,8 +89,7 @@ class _CsvChunks:
     def close(self) -> None:
         self._handle.close()
 
-    def abort(self) -> None:
-        self._handle.close()
+    abort = close  # nothing to undo: the caller's atomic write discards the temporary file
 
 
 class _ParquetChunks:

@@ -255,18 +255,7 @@ def running_numbers(groups: np.ndarray) -> np.ndarray:
     Returns:
         ``int64`` array: how many earlier rows share the row's group.
     """
-    n = len(groups)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(groups, kind="stable")
-    ordered = groups[order]
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = ordered[1:] != ordered[:-1]
-    index = np.arange(n, dtype=np.int64)
-    rank = index - np.maximum.accumulate(np.where(starts, index, 0))
-    out = np.empty(n, dtype=np.int64)
-    out[order] = rank
-    return out
+    return pd.Series(groups).groupby(groups, sort=False).cumcount().to_numpy(dtype=np.int64)
 
 
 def per_parent_start(values: pd.Series, parents: pd.DataFrame) -> int | None:

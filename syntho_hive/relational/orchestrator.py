@@ -70,7 +70,8 @@ from syntho_hive.relational.keys import (
     running_numbers,
 )
 
-__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "class_path", "import_model_class", "model_accepts"]
+__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "check_chunk_rows", "class_path", "import_model_class",
+           "model_accepts"]
 
 _log = get_logger(__name__)
 
@@ -242,6 +243,17 @@ def model_accepts(cls: type, name: str) -> bool:
     """Whether ``cls(...)`` takes a keyword argument ``name``."""
     params = inspect.signature(cls.__init__).parameters
     return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def check_chunk_rows(chunk_rows: Any) -> int:
+    """``chunk_rows`` itself when it is a positive integer.
+
+    Raises:
+        GenerationError: It is not.
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise GenerationError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
+    return chunk_rows
 
 
 class Orchestrator:
@@ -454,9 +466,7 @@ class Orchestrator:
             GenerationError: Bad ``chunk_rows``, an integrity re-check fails (a bug), a model
                 fails to sample, or the sink stopped reading a table before its end.
         """
-        rows_per_chunk = self.chunk_rows if chunk_rows is None else chunk_rows
-        if isinstance(rows_per_chunk, bool) or not isinstance(rows_per_chunk, int) or rows_per_chunk < 1:
-            raise GenerationError(f"chunk_rows must be a positive integer, got {rows_per_chunk!r}.")
+        rows_per_chunk = check_chunk_rows(self.chunk_rows if chunk_rows is None else chunk_rows)
         sizes = self.table_sizes(num_rows, scale)
         kept: dict[str, pd.DataFrame] = {}
         out: dict[str, Any] = {}
