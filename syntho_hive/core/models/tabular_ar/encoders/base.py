@@ -17,7 +17,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-__all__ = ["SubColumn", "CodecConfig", "Codec", "RARE_TOKEN"]
+from syntho_hive.exceptions import GenerationError
+
+__all__ = ["SubColumn", "CodecConfig", "Codec", "GeneratedCodec", "RARE_TOKEN"]
 
 #: The label of the token standing for every rare category of a column.
 RARE_TOKEN = "_RARE_"
@@ -101,3 +103,42 @@ class Codec(ABC):
     @abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state (``Codec.from_dict`` in ``table.py`` restores it)."""
+
+
+class GeneratedCodec(Codec):
+    """A column generated on decode, not modelled (ids, text): no sub-columns, no conditions.
+
+    Subclasses implement :meth:`generate` and set ``not_modelled`` (why a condition on the
+    column is refused, the end of the error message); ``state`` is their plain-JSON state.
+    """
+
+    #: The reason a condition on such a column is refused.
+    not_modelled: ClassVar[str] = ""
+
+    def __init__(self, column: str, state: dict[str, Any]) -> None:
+        super().__init__(column)
+        self.state = state
+
+    @property
+    def sub_columns(self) -> list[SubColumn]:
+        return []
+
+    def encode(self, series: pd.Series) -> np.ndarray:
+        return np.zeros((len(series), 0), dtype=np.int64)
+
+    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        return self.generate(codes.shape[0], rng)
+
+    @abstractmethod
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        """``n`` generated values with the training dtype."""
+
+    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
+        raise GenerationError(f"Cannot condition on {self.kind} column {self.column!r}: {self.not_modelled}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "column": self.column, "state": self.state}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GeneratedCodec":
+        return cls(data["column"], data["state"])

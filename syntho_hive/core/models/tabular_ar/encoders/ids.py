@@ -13,14 +13,13 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data.encoders.ids import IdGenerator
-from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.base import CodecConfig, GeneratedCodec
 from syntho_hive.core.models.tabular_ar.encoders.values import (
     dtype_from_json,
     dtype_to_json,
     marker_from_json,
     marker_to_json,
 )
-from syntho_hive.exceptions import GenerationError
 
 __all__ = ["IdStats", "IdCodec", "analyze_id"]
 
@@ -68,14 +67,14 @@ def analyze_id(series: pd.Series) -> IdStats:
     return IdStats(_state(generator))
 
 
-class IdCodec(Codec):
+class IdCodec(GeneratedCodec):
     """Generates ids; has no sub-columns."""
 
     kind = "id"
+    not_modelled = "ids are generated, not modelled."
 
     def __init__(self, column: str, state: dict[str, Any]) -> None:
-        super().__init__(column)
-        self.state = state
+        super().__init__(column, state)
         self._generator = IdGenerator(column)
         for name in _FIELDS:
             setattr(self._generator, name, state[name])
@@ -88,23 +87,5 @@ class IdCodec(Codec):
         """The codec for reduced statistics."""
         return cls(column, stats.format)
 
-    @property
-    def sub_columns(self) -> list[SubColumn]:
-        return []
-
-    def encode(self, series: pd.Series) -> np.ndarray:
-        return np.zeros((len(series), 0), dtype=np.int64)
-
-    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        return self._generator.generate(codes.shape[0], rng)
-
-    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
-        raise GenerationError(f"Cannot condition on id column {self.column!r}: ids are generated, not "
-                              "modelled.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "column": self.column, "state": self.state}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "IdCodec":
-        return cls(data["column"], data["state"])
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        return self._generator.generate(n, rng)

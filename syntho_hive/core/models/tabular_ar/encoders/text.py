@@ -16,13 +16,12 @@ import pandas as pd
 
 from syntho_hive.core.data._dtypes import restore_objects
 from syntho_hive.core.data.text_model import TextModel, TextStats, analyze_text
-from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
-from syntho_hive.exceptions import GenerationError
+from syntho_hive.core.models.tabular_ar.encoders.base import CodecConfig, GeneratedCodec
 
 __all__ = ["TextCodec", "TextStats", "analyze_text"]
 
 
-class TextCodec(Codec):
+class TextCodec(GeneratedCodec):
     """Generates text from word statistics; has no sub-columns (see the module docstring).
 
     Args:
@@ -34,11 +33,11 @@ class TextCodec(Codec):
     """
 
     kind = "text"
+    not_modelled = "its values are generated word by word, not modelled; condition on another column."
 
     def __init__(self, column: str, state: dict[str, Any]) -> None:
-        super().__init__(column)
         self.model = TextModel.from_dict(state)
-        self.state = self.model.state
+        super().__init__(column, self.model.state)
         dtype = self.model.dtype
         self._dtype = np.dtype(object) if isinstance(dtype, pd.CategoricalDtype) else dtype
 
@@ -47,24 +46,6 @@ class TextCodec(Codec):
         """The codec for reduced statistics: frequent words kept, rarer ones only aggregated."""
         return cls(column, TextModel.build(stats, config.rare_threshold).to_dict())
 
-    @property
-    def sub_columns(self) -> list[SubColumn]:
-        return []
-
-    def encode(self, series: pd.Series) -> np.ndarray:
-        return np.zeros((len(series), 0), dtype=np.int64)
-
-    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        values, nulls = self.model.draw(codes.shape[0], rng)
+    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
+        values, nulls = self.model.draw(n, rng)
         return restore_objects(values, nulls, self._dtype, self.model.marker, self.column)
-
-    def allowed_tokens(self, value: Any) -> list[np.ndarray]:
-        raise GenerationError(f"Cannot condition on text column {self.column!r}: its values are generated word "
-                              "by word, not modelled; condition on another column.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "column": self.column, "state": self.model.to_dict()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TextCodec":
-        return cls(data["column"], data["state"])
