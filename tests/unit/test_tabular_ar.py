@@ -350,3 +350,31 @@ def test_quality_gates_and_profile_survive_save_and_load(model: TabularAR, tmp_p
     fresh, fresh_metrics = TabularAR().load(tmp_path / "ckpt").sample(300, seed=4, return_metrics=True)
     pd.testing.assert_frame_equal(frame, fresh)
     assert fresh_metrics.column_shapes == metrics.column_shapes
+
+
+def test_wide_tables_sum_visible_embeddings_the_same_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above MASKED_SUM_MAX_SUB_COLUMNS sub-columns the network sums the embeddings placed before
+    each target with a cumulative sum in each row's order instead of a masked batch product: same
+    likelihoods and gradients (here the switch is forced on a small network)."""
+    import torch
+
+    from syntho_hive.core.models.tabular_ar import network
+
+    net = network.ARNetwork([3, 5, 2, 7, 4, 6], [3, 2], hidden_dim=8, n_layers=2,
+                            generator=torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(1)
+    codes = torch.stack([torch.randint(0, c, (32,), generator=gen) for c in net.cardinalities], dim=1)
+    orders = torch.stack([torch.randperm(6, generator=gen) for _ in range(32)]).float()
+    context = torch.stack([torch.randint(0, c, (32,), generator=gen) for c in (3, 2)], dim=1)
+
+    def run() -> tuple[torch.Tensor, torch.Tensor]:
+        net.zero_grad()
+        nll = net(codes, orders, context)
+        nll.sum().backward()
+        return nll.detach(), net.embedding.grad.clone()
+
+    masked = run()
+    monkeypatch.setattr(network, "MASKED_SUM_MAX_SUB_COLUMNS", 0)
+    cumulative = run()
+    torch.testing.assert_close(cumulative[0], masked[0])
+    torch.testing.assert_close(cumulative[1], masked[1])
