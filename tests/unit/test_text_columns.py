@@ -123,3 +123,18 @@ def test_a_text_only_table_in_a_synthesizer_follows_its_rare_threshold(tables: t
         first_words[threshold] = synthetic["full_name"].dropna().str.split().str[0]
     assert first_words[5].isin(FIRST_NAMES).mean() > 0.9  # ~24 uses each: kept
     assert not first_words[1_000].isin(FIRST_NAMES).any()  # under the threshold: made up
+
+
+def test_a_category_text_column_stays_category_when_rows_are_resampled(tables: tuple[pd.DataFrame,
+                                                                                    pd.DataFrame]) -> None:
+    """Each generation round draws its own text values (its own categories); stacking rounds, as a
+    conditioned sample does, must not turn the column into ``object``."""
+    from syntho_hive.core.models import CTGAN
+
+    customers = tables[0].assign(full_name=tables[0]["full_name"].astype("category"))
+    model = CTGAN(_metadata(), epochs=1, batch_size=40, embedding_dim=8, generator_dim=(16,),
+                  discriminator_dim=(16,), pac=4).fit(customers, seed=0, progress_bar=False)
+    for conditions in (None, {"plan": "premium"}):
+        synthetic = model.sample(100, seed=1, conditions=conditions)
+        assert isinstance(synthetic["full_name"].dtype, pd.CategoricalDtype), conditions
+        assert set(synthetic["full_name"].cat.categories) >= set(synthetic["full_name"].dropna())

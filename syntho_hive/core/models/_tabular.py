@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 import torch
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
@@ -107,6 +108,20 @@ class PreparedData:
         ctx = None if self.context is None else torch.as_tensor(
             np.ascontiguousarray(self.context, dtype=np.float32), device=device)
         return matrix, ctx
+
+
+def _concat_rounds(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack the rows of several generation rounds, keeping ``category`` columns ``category``.
+
+    ``pd.concat`` turns a categorical column into ``object`` when the rounds' categories differ,
+    which is the rule for generated ``text`` columns (their categories are the values drawn).
+    """
+    frame = pd.concat(frames, ignore_index=True)
+    for column in frame.columns:
+        parts = [f[column] for f in frames]
+        if frame[column].dtype == object and all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            frame[column] = union_categoricals(parts, ignore_order=True)
+    return frame
 
 
 class TabularPipeline:
@@ -431,7 +446,7 @@ class TabularPipeline:
     def _assemble(self, frames: list[pd.DataFrame], matrices: list[np.ndarray], slot_rows: list[np.ndarray],
                   num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
         slots = np.concatenate(slot_rows)
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+        frame = _concat_rounds(frames) if len(frames) > 1 else frames[0].reset_index(drop=True)
         order = np.argsort(slots, kind="stable")
         frame = frame.iloc[order].reset_index(drop=True)
         id_columns = [c for c, t in self.transformer_.sdtypes_.items() if t == "id" and c in frame.columns]
