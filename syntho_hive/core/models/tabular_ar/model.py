@@ -77,6 +77,11 @@ _VALIDATION_SAMPLE_ROWS = 5_000
 """Rows generated per epoch to score column shapes when ``fit(checkpoint_dir=...)``."""
 
 
+def _declares_constraints(table: TableConfig | None) -> bool:
+    """Whether ``table`` declares constraints (then the model keeps a constraint engine)."""
+    return table is not None and bool(table.constraints or table.inequalities or table.fixed_combinations)
+
+
 class TabularAR(ConditionalGenerativeModel):
     """Any-order autoregressive tabular model (TabularARGN-style), CPU.
 
@@ -255,7 +260,7 @@ class TabularAR(ConditionalGenerativeModel):
         return self
 
     def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
-        if not (table.constraints or table.inequalities or table.fixed_combinations):
+        if not _declares_constraints(table):
             return data.reset_index(drop=True)
         # Raises on violations, with counts over all rows; keeps only what it learned (to_dict).
         self.constraint_engine_ = ConstraintEngine(table).fit(data)
@@ -635,8 +640,7 @@ class TabularAR(ConditionalGenerativeModel):
             return write_manifest(directory, payload, model=type(self).__name__, seed=self.seed_,
                                   hyper_parameters=self.hyper_parameters(),
                                   column_schema={"columns": self.columns_, "sdtypes": self.codec_.sdtypes,
-                                                 "context_columns": self.context_columns_},
-                                  extra={"constraints": self.constraint_engine_ is not None})
+                                                 "context_columns": self.context_columns_})
 
         target, manifest = write_directory_atomically(path, fill, overwrite=overwrite)
         _log.info("checkpoint_saved", path=str(target), model=type(self).__name__, version=manifest["version"])
@@ -662,7 +666,6 @@ class TabularAR(ConditionalGenerativeModel):
         if manifest.get("model") != type(self).__name__:
             raise SerializationError(f"Checkpoint {directory} holds a {manifest.get('model')} model, not "
                                      f"{type(self).__name__}; load it with that class.")
-        extra = manifest.get("extra") or {}
         payload = [_WEIGHTS, _STATE]
         if _PROFILE in (manifest.get("files") or {}):
             payload.append(_PROFILE)
@@ -677,10 +680,10 @@ class TabularAR(ConditionalGenerativeModel):
             columns, context_columns = list(state["columns"]), list(state["context_columns"])
             history = list(state.get("history", []))
             constraints = state.get("constraints")
-            if (constraints is not None) != bool(extra.get("constraints")) or not isinstance(
-                    constraints, (dict, type(None))) or (constraints is not None and table is None):
-                raise ValueError("the constraint state is missing or not a JSON object (checkpoints that "
-                                 "kept constraints.parquet predate this version)")
+            if (constraints is not None) != _declares_constraints(table) or not isinstance(
+                    constraints, (dict, type(None))):
+                raise ValueError("the constraint state does not match the table's declared constraints "
+                                 "(checkpoints that kept constraints.parquet predate this version)")
             for name in _HYPER_PARAMETERS:
                 setattr(self, name, hyper[name])
         except (OSError, KeyError, TypeError, ValueError) as exc:
