@@ -325,6 +325,7 @@ def test_checkpoint_dir_keeps_metrics_and_a_loadable_final_checkpoint(tmp_path: 
     assert score_sample(frame, best.reference_profile_).overall == pytest.approx(metrics["val_score"].max(),
                                                                                 abs=1e-6)
     assert best.sample(20, seed=1).shape == (20, data.shape[1])
+    assert [h["epoch"] for h in best.history_] == list(range(1, best_epoch + 1))  # its epochs so far
 
 
 def test_max_training_time_stops_training_and_keeps_a_usable_model() -> None:

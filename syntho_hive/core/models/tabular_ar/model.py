@@ -285,8 +285,10 @@ class TabularAR(ConditionalGenerativeModel):
         rows = min(_VALIDATION_SAMPLE_ROWS, len(ctx_codes) if ctx_codes is not None else _VALIDATION_SAMPLE_ROWS)
         ctx = torch.as_tensor(ctx_codes[:rows], dtype=torch.long) if ctx_codes is not None else None
         best = {"score": -math.inf}
+        records: list[dict[str, Any]] = []
 
         def after_epoch(record: dict[str, Any]) -> None:
+            records.append(record)
             epoch_seed = child_seed(seed, "validation_sample", record["epoch"])
             frame = self._generate(rows, ctx, {}, {}, {}, torch_generator(epoch_seed),
                                    numpy_generator(epoch_seed), 1.0)
@@ -294,6 +296,7 @@ class TabularAR(ConditionalGenerativeModel):
             if record["val_score"] > best["score"]:
                 best["score"] = record["val_score"]
                 self._fitted = True  # save() needs a sampling-ready model; fit() sets it again at the end
+                self.history_ = list(records)  # the epochs so far go into the best checkpoint
                 try:
                     self.save(directory / BEST_CHECKPOINT, overwrite=True)
                 finally:
