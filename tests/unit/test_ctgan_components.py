@@ -100,12 +100,17 @@ def test_activation_soft_and_hard() -> None:
     assert raw.grad[:, 11:20].abs().sum() > 0 and raw.grad[:, 4:8].abs().sum() == 0
 
 
-def test_hard_activation_samples_the_softmax_distribution() -> None:
-    info = [ColumnSpans("c", (SpanInfo(3, "softmax"),), discrete=True, categories=("a", "b", "c"))]
+@pytest.mark.parametrize("width", [3, 20])  # the unnormalised narrow-span path, and softmax (padded to 32)
+@pytest.mark.parametrize("shift", [0.0, 300.0, -300.0])  # far beyond exp's float32 range
+def test_hard_activation_samples_the_softmax_distribution(width: int, shift: float) -> None:
+    info = [ColumnSpans("c", (SpanInfo(width, "softmax"),), discrete=True,
+                        categories=tuple(str(i) for i in range(width)))]
     act = SpanActivation(info, CPU)
-    logits = torch.log(torch.tensor([[0.6, 0.3, 0.1]])).expand(20000, 3)
+    probs = torch.arange(1, width + 1, dtype=torch.float32)
+    probs = probs / probs.sum()
+    logits = (torch.log(probs) + shift).expand(20000, width)
     freq = act(logits, torch.Generator().manual_seed(0), hard=True).mean(dim=0)
-    torch.testing.assert_close(freq, torch.tensor([0.6, 0.3, 0.1]), atol=0.015, rtol=0)
+    torch.testing.assert_close(freq, probs, atol=0.015, rtol=0)
 
 
 def test_condition_loss_matches_per_column_cross_entropy() -> None:
@@ -289,6 +294,34 @@ def test_generator_computes_the_concatenating_residual_network(context_dim: int)
         other.load_reference_state_dict({**state, "head.weight": state["head.weight"][:, 1:]})
     with pytest.raises(RuntimeError, match="missing"):
         other.load_reference_state_dict({k: v for k, v in state.items() if k != "body.1.fc.bias"})
+
+
+@pytest.mark.parametrize("cond_dim, hidden", [(6, (16, 8, 12)), (0, (16,)), (6, (9, 7))])
+def test_folded_generator_is_the_eval_mode_network(cond_dim: int, hidden: tuple[int, ...]) -> None:
+    """Generation's folded form computes ``eval()`` + ``forward``: batch norms with running statistics."""
+    dense_dim, batch = 8, 64
+    gen = build(Generator, dense_dim, hidden, DATA_DIM, condition_dim=cond_dim, condition_offset=5, device=CPU,
+                generator=torch.Generator().manual_seed(1))
+    rng = torch.Generator().manual_seed(2)
+    with torch.no_grad():  # non-trivial batch-norm statistics and affine parameters
+        for norm in gen.norms:
+            norm.running_mean.normal_(generator=rng)
+            norm.running_var.uniform_(0.5, 2.0, generator=rng)
+            norm.weight.uniform_(0.5, 1.5, generator=rng)
+            norm.bias.normal_(generator=rng)
+    x = torch.randn(batch, dense_dim, generator=rng)
+    hot = torch.randint(0, cond_dim, (batch,), generator=rng) if cond_dim else None
+    gen.eval()
+    with torch.no_grad():
+        expected = gen(x, hot)
+    with torch.inference_mode():
+        got = gen.inference()(x, hot)
+        low = gen.inference(torch.bfloat16)(x, hot)
+    assert got.dtype == low.dtype == torch.float32
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    # bfloat16 blocks: 8-bit mantissa, so only close (the head still computes in float32)
+    torch.testing.assert_close(low, expected, rtol=0.05, atol=0.05 * float(expected.abs().max()))
+    assert not torch.equal(low, got)
 
 
 def test_generator_starts_from_pytorch_linear_initialisation() -> None:

@@ -410,9 +410,9 @@ class TabularPipeline:
             else:
                 take = min(len(pending), len(frame))
                 filled = pending[:take]
-                chosen = np.arange(take)
-            if len(chosen):
-                frames.append(frame.iloc[chosen])
+                chosen = slice(0, take)  # a slice, not a copy of the round's rows
+            if len(filled):
+                frames.append(frame if len(filled) == len(frame) else frame.iloc[chosen])
                 matrices.append(matrix[chosen])
                 slot_rows.append(filled)
                 pending = np.setdiff1d(pending, filled, assume_unique=True)
@@ -447,8 +447,10 @@ class TabularPipeline:
                   num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
         slots = np.concatenate(slot_rows)
         frame = _concat_rounds(frames) if len(frames) > 1 else frames[0].reset_index(drop=True)
-        order = np.argsort(slots, kind="stable")
-        frame = frame.iloc[order].reset_index(drop=True)
+        in_order = bool(np.all(slots[1:] > slots[:-1]))
+        order = np.arange(len(slots)) if in_order else np.argsort(slots, kind="stable")
+        if not in_order:
+            frame = frame.iloc[order].reset_index(drop=True)
         id_columns = [c for c, t in self.transformer_.sdtypes_.items() if t == "id" and c in frame.columns]
         if len(frames) > 1 and id_columns:
             # Ids are generated per decode call: regenerate them once for the final rows so they
@@ -457,7 +459,9 @@ class TabularPipeline:
             ids = self.transformer_.inverse_transform(full, rng=np_rng)
             for column in id_columns:
                 frame[column] = ids[column].to_numpy()
-        return frame[self.columns_].iloc[:num_rows]
+        if list(frame.columns) != list(self.columns_):
+            frame = frame[self.columns_]
+        return frame.iloc[:num_rows] if len(frame) > num_rows else frame
 
     # ------------------------------------------------------------------ persistence
     def _column_schema(self) -> dict[str, Any]:

@@ -146,10 +146,15 @@ def _json_category(value: Any) -> Any:
 
 def _category_counts(series: pd.Series) -> tuple[dict[Any, int], int]:
     """``({category: count}, missing count)`` with JSON-native category keys."""
-    missing = int(series.isna().sum())
-    counts = series.dropna().astype(object).value_counts(sort=False)
+    counts = series.value_counts(sort=False, dropna=False)
+    missing = 0
     merged: dict[Any, int] = {}
     for value, count in zip(counts.index.tolist(), counts.to_numpy().tolist()):  # one per category
+        if not count:  # an unused category of a categorical dtype
+            continue
+        if pd.isna(value):  # None, NaN, NA and NaT may each have an entry
+            missing += int(count)
+            continue
         key = _json_category(value)
         merged[key] = merged.get(key, 0) + int(count)
     return merged, missing

@@ -20,6 +20,10 @@ from syntho_hive.core.data.spans import ColumnSpans
 __all__ = ["SpanActivation"]
 
 _TINY = 1e-30
+#: Narrower spans draw their category from ``exp(logits - max)`` rather than ``softmax``: PyTorch's
+#: CPU softmax over a last dimension of 2-8 entries is 2-4x slower than those three passes
+#: (measured at 4,096 rows), while from 16 entries on the fused softmax is faster.
+_FUSED_SOFTMAX_WIDTH = 16
 
 
 def _bucket(width: int) -> int:
@@ -131,7 +135,11 @@ class SpanActivation:
             logits = piece.reshape(batch, -1, bucket.width)
             if bucket.padded:
                 logits = logits.masked_fill(bucket.pad, float("-inf"))
-            cdf = torch.softmax(logits, dim=-1).cumsum_(dim=-1)
+            if bucket.width < _FUSED_SOFTMAX_WIDTH:
+                # Unnormalised inverse CDF: the comparison below scales by the total anyway.
+                cdf = (logits - logits.amax(dim=-1, keepdim=True)).exp_().cumsum_(dim=-1)
+            else:
+                cdf = torch.softmax(logits, dim=-1).cumsum_(dim=-1)
             choice = (cdf < u.unsqueeze(-1) * cdf[..., -1:]).sum(dim=-1).clamp_(max=bucket.width - 1)
             columns = bucket.index.expand(batch, -1, -1).gather(2, choice.unsqueeze(2)).squeeze(2)
             out.scatter_(1, columns, 1.0)

@@ -471,24 +471,20 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         starts = range(0, count, _SAMPLE_CHUNK)
         chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
                           total=len(starts), unit="chunk")
-        was_training = generator.training
-        generator.eval()
-        try:
-            with torch.inference_mode(), self._autocast():
-                for start in chunks:
-                    batch = min(_SAMPLE_CHUNK, count - start)
-                    noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
-                    if fixed is not None:
-                        hot = sampler.positions(*sampler.restricted(batch, fixed[0], fixed[1], rng))
-                    elif sampler.n_discrete:
-                        hot = sampler.positions(*sampler.sample_original(batch, rng))
-                    else:
-                        hot = None
-                    ctx = context[start:start + batch] if context is not None else None
-                    raw = generator(self._dense(noise, ctx), hot)
-                    out[start:start + batch] = self._activation(raw, rng, hard=True)
-        finally:
-            generator.train(was_training)
+        with torch.inference_mode():
+            folded = generator.inference(torch.bfloat16 if self.precision == "bfloat16" else torch.float32)
+            for start in chunks:
+                batch = min(_SAMPLE_CHUNK, count - start)
+                noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
+                if fixed is not None:
+                    hot = sampler.positions(*sampler.restricted(batch, fixed[0], fixed[1], rng))
+                elif sampler.n_discrete:
+                    hot = sampler.positions(*sampler.sample_original(batch, rng))
+                else:
+                    hot = None
+                ctx = context[start:start + batch] if context is not None else None
+                raw = folded(self._dense(noise, ctx), hot)
+                out[start:start + batch] = self._activation(raw, rng, hard=True)
         return out
 
     def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,
