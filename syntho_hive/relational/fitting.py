@@ -75,11 +75,12 @@ class ModelJob:
 
 @dataclass
 class FittedModel:
-    """A fitted model and the seconds its fit took."""
+    """A fitted model, the seconds its fit took, and whether a worker process fitted it."""
 
     table: str
     model: ConditionalGenerativeModel
     seconds: float
+    in_worker: bool = False
 
 
 def resolve_n_jobs(n_jobs: int | None, n_fits: int) -> int:
@@ -233,6 +234,7 @@ def _fit_in_worker(job: ModelJob) -> tuple[FittedModel, list[Event]]:
     events: list[Event] = []
     with _recording(events):
         fitted = _fit_here(job, False)
+    fitted.in_worker = True
     return fitted, events
 
 

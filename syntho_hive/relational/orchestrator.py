@@ -331,7 +331,7 @@ class Orchestrator:
             fitted[done.table] = done.model
             self.fit_seconds_[done.table] += done.seconds
             _log.info("relational_table_fitted", table=done.table, rows=len(data[done.table]),
-                      seconds=round(self.fit_seconds_[done.table], 3))
+                      seconds=round(self.fit_seconds_[done.table], 3), in_worker=done.in_worker)
         self.fitted_models_ = {name: fitted[name] for name in self.graph.order if name in fitted}
         return self
 

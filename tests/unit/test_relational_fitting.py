@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,6 +50,38 @@ def test_every_job_is_fitted_once_whatever_n_jobs() -> None:
     jobs = [_job(f"t{i}", rows=60 + 40 * i) for i in range(3)]
     done = sorted(f.table for f in fit_models(jobs, n_jobs=2))
     assert done == ["t0", "t1", "t2"]
+
+
+def test_a_busy_thread_here_hands_the_next_jobs_to_a_worker(tmp_path: Path) -> None:
+    """The scheduler itself: while this process's thread is busy (held until a worker has
+    finished a job), the worker takes the next jobs; their models equal fits here and their
+    events are replayed here."""
+    flag = tmp_path / "t1" / "final_checkpoint"
+
+    class HeldUntilAWorkerIsDone(TabularAR):
+        def fit(self, *args: Any, **kwargs: Any) -> Any:
+            deadline = time.monotonic() + 60
+            while not flag.exists():  # written by the worker's fit of t1
+                assert time.monotonic() < deadline, "no job was handed to the worker process"
+                time.sleep(0.05)
+            return super().fit(*args, **kwargs)
+
+    held = _job("t0", rows=400)
+    held.model = HeldUntilAWorkerIsDone(epochs=3, hidden_dim=16)  # the largest job: the thread here takes it
+    remote = [_job("t1", rows=200), _job("t2", rows=100)]
+    remote[0].checkpoint_dir = tmp_path / "t1"
+    with structlog.testing.capture_logs() as logs:
+        done = {f.table: f for f in fit_models([remote[1], held, remote[0]], n_jobs=2)}
+    assert sorted(done) == ["t0", "t1", "t2"]
+    assert not done["t0"].in_worker and done["t1"].in_worker
+    # one start per fit, t1's (at least) recorded in the worker and replayed here
+    assert sum(e["event"] == "training_start" for e in logs) == 3
+    for job in remote:
+        fitted = done[job.table]
+        [here] = list(fit_models([_job(job.table, rows=len(job.data))], n_jobs=1))
+        assert not here.in_worker
+        pd.testing.assert_frame_equal(fitted.model.sample(100, seed=2), here.model.sample(100, seed=2),
+                                      check_exact=True)
 
 
 def test_joblib_loky_parallel_still_works_after_a_parallel_fit() -> None:

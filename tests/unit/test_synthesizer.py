@@ -468,8 +468,9 @@ def test_default_engine_keeps_a_best_checkpoint_by_column_shapes_for_child_table
 
 
 def test_fit_gives_the_same_synthesizer_for_any_n_jobs() -> None:
-    """Tables fitted in worker processes (default) equal tables fitted one by one here; the
-    workers' structlog events reach the caller's configuration; torch's thread count is restored."""
+    """``n_jobs=2`` gives the synthesizer of ``n_jobs=1``; events reach the caller's configuration;
+    torch's thread count is restored. (These small tables may all be fitted here before the
+    worker is ready; test_relational_fitting holds this process's thread to test the worker path.)"""
     import structlog
     import torch
 
