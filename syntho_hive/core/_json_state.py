@@ -7,9 +7,10 @@ scalars; everything else is a one-key tagged object:
 * ``{"na": "NA" | "NaT"}`` - ``pd.NA`` / ``pd.NaT``;
 * ``{"t": "2024-03-01T08:00:00+01:00", "tz": "Europe/Paris"}`` - timestamps, ISO with offset,
   plus the zone name when tz-aware;
-* ``{"d": "2024-03-01"}`` - ``datetime.date``.
+* ``{"d": "2024-03-01"}`` - ``datetime.date``;
+* ``{"dec": "12.50"}`` - ``decimal.Decimal`` (as SQL ``NUMERIC`` columns arrive).
 
-Other cell types (``Decimal``, tuples, ...) are refused with a :class:`SerializationError`
+Other cell types (tuples, arbitrary objects, ...) are refused with a :class:`SerializationError`
 rather than stored lossily. Dtypes are stored by name (:func:`syntho_hive.core.data._dtypes.dtype_name`),
 ``category`` with its categories and order; a dtype whose name does not read back is refused.
 """
@@ -17,6 +18,7 @@ rather than stored lossily. Dtypes are stored by name (:func:`syntho_hive.core.d
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import math
 from typing import Any
 
@@ -36,8 +38,8 @@ def value_to_json(value: Any, where: str) -> Any:
     """The strict-JSON form of one cell (see the module docstring).
 
     Args:
-        value: A cell: ``None``, ``pd.NA``, ``pd.NaT``, bool, int, float, str, timestamp or date
-            (NumPy scalars included).
+        value: A cell: ``None``, ``pd.NA``, ``pd.NaT``, bool, int, float, str, timestamp, date or
+            decimal (NumPy scalars included).
         where: What the value belongs to, for the error message.
 
     Returns:
@@ -71,6 +73,8 @@ def value_to_json(value: Any, where: str) -> Any:
         return out
     if isinstance(value, _dt.date):
         return {"d": value.isoformat()}
+    if isinstance(value, decimal.Decimal):
+        return {"dec": str(value)}
     raise SerializationError(
         f"{where} holds a value of type {type(value).__name__} ({value!r}) that cannot be stored as "
         "JSON; cast the column to str, int, float, bool or datetime before fitting.")
@@ -94,7 +98,9 @@ def value_from_json(data: Any, where: str) -> Any:
             return stamp.tz_convert(data["tz"]) if "tz" in data else stamp
         if isinstance(data, dict) and len(data) == 1 and "d" in data:
             return _dt.date.fromisoformat(data["d"])
-    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(data, dict) and len(data) == 1 and "dec" in data:
+            return decimal.Decimal(data["dec"])
+    except (KeyError, TypeError, ValueError, decimal.InvalidOperation) as exc:
         raise SerializationError(f"{where}: bad stored value {data!r} ({type(exc).__name__}: {exc}); "
                                  "the state is corrupt, save it again.") from exc
     raise SerializationError(f"{where}: unknown stored value {data!r}; the state is corrupt, save it again.")

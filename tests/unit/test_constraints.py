@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -472,8 +474,14 @@ def test_to_dict_refuses_unstorable_values_and_needs_fit() -> None:
     df = pd.DataFrame({"price": [Decimal("9.99"), Decimal("19.99")], "tier": ["basic", "pro"]})
     with pytest.raises(NotFittedError):
         ConstraintEngine(table).to_dict()
-    with pytest.raises(SerializationError, match="column 'price'.*Decimal.*cast the column"):
-        ConstraintEngine(table).fit(df).to_dict()
+    # Decimals (SQL NUMERIC) are stored exactly and come back as Decimals.
+    state = json.loads(json.dumps(ConstraintEngine(table).fit(df).to_dict(), allow_nan=False))
+    restored = ConstraintEngine.from_dict(table, state)
+    back = restored.reverse_transform(restored.transform(df))
+    assert back["price"].tolist() == [Decimal("9.99"), Decimal("19.99")]
+    odd = pd.DataFrame({"price": [(9, 99), (19, 99)], "tier": ["basic", "pro"]})
+    with pytest.raises(SerializationError, match="column 'price'.*tuple.*cast the column"):
+        ConstraintEngine(table).fit(odd).to_dict()
 
 
 def test_combinations_with_null_members_get_distinct_labels() -> None:

@@ -379,3 +379,34 @@ def test_wide_tables_sum_visible_embeddings_the_same_way(monkeypatch: pytest.Mon
     cumulative = run()
     torch.testing.assert_close(cumulative[0], masked[0])
     torch.testing.assert_close(cumulative[1], masked[1])
+
+
+def test_datetime_and_object_values_come_back_in_range_and_in_type(tmp_path: Path) -> None:
+    """Dates stay within the training [min, max] (no clamping), ``datetime.date`` objects, decimals
+    and tz-aware categories come back as themselves, also after save/load, in strict JSON."""
+    import datetime as dt
+    from decimal import Decimal
+
+    rng = np.random.default_rng(0)
+    n = 300
+    stamps = pd.Timestamp("2024-03-01 08:00") + pd.to_timedelta(rng.integers(0, 20 * 24, n), unit="h")
+    df = pd.DataFrame({
+        "day": [dt.date(2024, 1, 1 + int(i)) for i in rng.integers(0, 3, n)],          # 3 days in January
+        "booked": stamps,                                                              # 20 days, hourly
+        "tier": pd.Series([Decimal(v) for v in rng.choice(["1.50", "2.25", "3.00"], n)], dtype=object),
+        "slot": pd.Series(pd.Timestamp("2024-03-01", tz="Europe/Paris")
+                          + pd.to_timedelta(rng.integers(0, 3, n), unit="D")).astype("category"),
+    })
+    metadata = Metadata().add_table("t", columns={"tier": "categorical", "slot": "categorical",
+                                                  "day": "datetime", "booked": "datetime"})
+    model = TabularAR(metadata, **SMALL).fit(df, table_name="t", seed=1, progress_bar=False)
+    out = model.sample(3000, seed=2)
+    assert all(type(v) is dt.date for v in out["day"])
+    assert min(out["day"]) >= dt.date(2024, 1, 1) and max(out["day"]) <= dt.date(2024, 1, 3)
+    assert out["booked"].min() >= df["booked"].min() and out["booked"].max() <= df["booked"].max()
+    assert set(out["tier"]) <= {Decimal("1.50"), Decimal("2.25"), Decimal("3.00")}
+    assert all(type(v) is Decimal for v in out["tier"])
+    assert out["slot"].dtype == df["slot"].dtype  # categories keep their zone name
+    path = model.save(tmp_path / "m")
+    json.loads((path / "model.json").read_text(), parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
+    pd.testing.assert_frame_equal(TabularAR().load(path).sample(3000, seed=2), out)

@@ -199,3 +199,28 @@ def test_text_is_generated_word_by_word_without_rare_words() -> None:
     assert _as_json(reduce_stats(parts)) == _as_json(analyze_table(names.to_frame(), {"name": "text"}))
     with pytest.raises(GenerationError, match="text column 'name'"):
         codec.codec("name").allowed_tokens("Envoy Air")
+
+
+def test_states_written_before_strict_values_and_datetime_bounds_still_load(table: pd.DataFrame,
+                                                                            codec: TableCodec) -> None:
+    """Earlier states: categories as ``[tag, value]`` pairs, datetime codecs without bounds."""
+    from syntho_hive.core.models.tabular_ar.encoders.values import dtype_from_json, value_from_json
+
+    assert [value_from_json(v) for v in (["s", "x"], ["i", 3], ["f", 0.5], ["b", True])] == ["x", 3, 0.5, True]
+    assert value_from_json(["t", "2020-01-01T00:00:00"]) == pd.Timestamp("2020-01-01")
+    legacy = {"name": "category", "ordered": False, "categories": [["s", "gold"], ["s", "silver"]]}
+    assert dtype_from_json(legacy) == pd.CategoricalDtype(["gold", "silver"])
+    state = json.loads(json.dumps(codec.to_dict()))
+    for item in state["codecs"]:
+        if item["kind"] == "categorical":
+            item["values"] = [["s", v] if isinstance(v, str) else v for v in item["values"]]
+        if item["kind"] == "datetime":
+            for key in ("low", "high", "objects"):
+                item.pop(key)
+    restored = TableCodec.from_dict(state)
+    codes = codec.encode(table)
+    assert np.array_equal(restored.encode(table), codes)
+    signup = restored.codec("signup")
+    # without bounds only the day's validity is enforced: 2020-02 allows days 1-29
+    mask = signup.token_mask(2, np.array([[2020 - signup.year_min, 1]]))
+    assert mask[0].tolist() == [True] * 29 + [False] * 2

@@ -408,7 +408,7 @@ class TabularAR(ConditionalGenerativeModel):
                     known_mask[:, t] = True
             tokens = generate_tokens(self.network_, rows, generator, context_codes=ctx_codes,
                                      known_codes=known_codes, known_mask=known_mask, allowed=allowed,
-                                     temperature=temperature).numpy()
+                                     temperature=temperature, masker=self.codec_.token_masker()).numpy()
         else:
             tokens = np.zeros((rows, 0), dtype=np.int64)
         frame = self.codec_.decode(tokens, rng)
@@ -543,7 +543,8 @@ class TabularAR(ConditionalGenerativeModel):
         generator = torch_generator(child_seed(seed, "impute", "torch"))
         rng = numpy_generator(child_seed(seed, "impute", "numpy"))
         tokens = generate_tokens(self.network_, rows, generator, context_codes=ctx_codes, known_codes=known_codes,
-                                 known_mask=known_mask, excluded=excluded, temperature=temperature).numpy()
+                                 known_mask=known_mask, excluded=excluded, temperature=temperature,
+                                 masker=self.codec_.token_masker()).numpy()
         decoded = self._decode_imputed(tokens, frame, rng)
         if self.constraint_engine_ is not None:
             for _ in range(_MAX_ROUNDS):  # partly known groups: redraw rows contradicting a known member
@@ -554,7 +555,8 @@ class TabularAR(ConditionalGenerativeModel):
                 again = generate_tokens(self.network_, len(redo), generator,
                                         context_codes=ctx_codes[redo] if ctx_codes is not None else None,
                                         known_codes=known_codes[redo], known_mask=known_mask[redo],
-                                        excluded=excluded, temperature=temperature).numpy()
+                                        excluded=excluded, temperature=temperature,
+                                        masker=self.codec_.token_masker()).numpy()
                 fresh = self._decode_imputed(again, frame.iloc[redo.numpy()].reset_index(drop=True), rng)
                 for column in decoded.columns:
                     decoded.loc[redo.numpy(), column] = fresh[column].to_numpy()

@@ -8,8 +8,9 @@ caller's generator.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+import numpy as np
 import torch
 
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
@@ -32,7 +33,8 @@ def generate_tokens(net: ARNetwork, rows: int, generator: torch.Generator, *,
                     context_codes: torch.Tensor | None = None, known_codes: torch.Tensor | None = None,
                     known_mask: torch.Tensor | None = None,
                     allowed: Mapping[int, torch.Tensor] | None = None,
-                    excluded: Mapping[int, int] | None = None, temperature: float = 1.0) -> torch.Tensor:
+                    excluded: Mapping[int, int] | None = None, temperature: float = 1.0,
+                    masker: Callable[[int, np.ndarray], np.ndarray | None] | None = None) -> torch.Tensor:
     """Sample ``(rows, n_sub)`` tokens.
 
     Args:
@@ -45,6 +47,8 @@ def generate_tokens(net: ARNetwork, rows: int, generator: torch.Generator, *,
         allowed: ``{sub_column: bool mask over its tokens}`` restricting sampled tokens.
         excluded: ``{sub_column: token}`` never sampled (e.g. the null token when imputing).
         temperature: Softmax temperature (``< 1`` sharper, ``> 1`` flatter).
+        masker: ``masker(t, tokens)``: per-row allowed tokens of sub-column ``t`` given the
+            ``(rows, n_sub)`` tokens drawn so far, or ``None`` (see ``TableCodec.token_masker``).
 
     Returns:
         The tokens (long).
@@ -79,6 +83,9 @@ def generate_tokens(net: ARNetwork, rows: int, generator: torch.Generator, *,
                 logits = logits.masked_fill(~allowed[t].unsqueeze(0), float("-inf"))
             if t in excluded and net.cardinalities[t] > 1:
                 logits[:, excluded[t]] = float("-inf")
+            rows_mask = masker(t, out.numpy()) if masker is not None else None
+            if rows_mask is not None:
+                logits = logits.masked_fill(~torch.from_numpy(rows_mask), float("-inf"))
             drawn = _draw(logits, generator)
             if todo is None:
                 out[:, t] = drawn

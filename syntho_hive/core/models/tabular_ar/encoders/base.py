@@ -100,6 +100,22 @@ class Codec(ABC):
             GenerationError: The value cannot occur in generated data.
         """
 
+    def token_mask(self, offset: int, prefix: np.ndarray) -> np.ndarray | None:
+        """Generation-time restriction of sub-column ``offset`` given this column's earlier ones.
+
+        Generation draws a column's sub-columns in order, so ``prefix`` holds the tokens already
+        drawn for sub-columns ``0 .. offset - 1``.
+
+        Args:
+            offset: Index of the sub-column within this column.
+            prefix: ``(rows, offset)`` tokens.
+
+        Returns:
+            ``(rows, cardinality)`` booleans of the allowed tokens, or ``None`` (all allowed, the
+            default).
+        """
+        return None
+
     @abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state (``Codec.from_dict`` in ``table.py`` restores it)."""

@@ -22,6 +22,7 @@ from syntho_hive.core.models.tabular_ar.encoders.values import (
     marker_from_json,
     marker_to_json,
     value_from_json,
+    find_key,
     value_key,
 )
 from syntho_hive.exceptions import GenerationError, TrainingError
@@ -64,13 +65,15 @@ class CategoricalStats:
 def analyze_categorical(series: pd.Series) -> CategoricalStats:
     """Count the values of one partition of a categorical column."""
     present = series.dropna()
-    counts = present.astype(object).value_counts(sort=False)
+    codes, uniques = pd.factorize(present.to_numpy(dtype=object))
+    counts = np.bincount(codes, minlength=len(uniques))
     keyed: dict[str, int] = {}
-    for value, count in zip(counts.index.tolist(), counts.to_numpy().tolist()):
-        key = value_key(value)
+    for value, count in zip(uniques.tolist(), counts.tolist()):
+        key = value_key(value, f"column {series.name!r}")
         keyed[key] = keyed.get(key, 0) + int(count)
     return CategoricalStats(counts=dict(sorted(keyed.items())), nulls=int(series.isna().sum()),
-                            dtype=dtype_to_json(series.dtype), marker=marker_to_json(null_marker(series)))
+                            dtype=dtype_to_json(series.dtype, f"column {series.name!r}"),
+                            marker=marker_to_json(null_marker(series)))
 
 
 class CategoricalCodec(Codec):
@@ -99,9 +102,9 @@ class CategoricalCodec(Codec):
         self.marker_json = marker
         self.rare_strategy = rare_strategy
         self._values = np.empty(len(values), dtype=object)
-        self._values[:] = [value_from_json(v) for v in values]
-        self._index = {value_key(v): i for i, v in enumerate(self._values)}
-        self._dtype = dtype_from_json(dtype)
+        self._values[:] = [value_from_json(v, f"column {column!r}") for v in values]
+        self._index = {value_key(v, f"column {column!r}"): i for i, v in enumerate(self._values)}
+        self._dtype = dtype_from_json(dtype, f"column {column!r}")
         self._marker = marker_from_json(marker)
 
     @classmethod
@@ -129,7 +132,7 @@ class CategoricalCodec(Codec):
     def encode(self, series: pd.Series) -> np.ndarray:
         nulls = series.isna().to_numpy()
         factor, uniques = pd.factorize(pd.Series(series.to_numpy(dtype=object)), use_na_sentinel=True)
-        lookup = np.array([self._index.get(value_key(v), -1) for v in uniques] + [-1], dtype=np.int64)
+        lookup = np.array([self._index.get(find_key(v), -1) for v in uniques] + [-1], dtype=np.int64)
         codes = lookup[factor].astype(np.float64)  # factor -1 (null) picks the trailing -1
         codes[codes < 0] = np.nan
         unseen = np.isnan(codes) & ~nulls
@@ -173,7 +176,7 @@ class CategoricalCodec(Codec):
                 raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
                                       "missing values in training.")
             return [np.array([self.null_token])]
-        index = self._index.get(value_key(value))
+        index = self._index.get(find_key(value))
         if index is None:
             hint = " (it is rare in the training data, so it is protected)" if self.has_rare else ""
             raise GenerationError(
@@ -231,7 +234,7 @@ def analyze_boolean(series: pd.Series) -> BooleanStats:
     """Count the values of one partition of a boolean column."""
     values = _as_bool(series, str(series.name))
     return BooleanStats(int((~values).sum()), int(values.sum()), int(series.isna().sum()),
-                        dtype_to_json(series.dtype), marker_to_json(null_marker(series)))
+                        dtype_to_json(series.dtype, f"column {series.name!r}"), marker_to_json(null_marker(series)))
 
 
 class BooleanCodec(Codec):
@@ -244,7 +247,7 @@ class BooleanCodec(Codec):
         self.has_null = has_null
         self.dtype_json = dtype
         self.marker_json = marker
-        self._dtype = dtype_from_json(dtype)
+        self._dtype = dtype_from_json(dtype, f"column {column!r}")
         self._marker = marker_from_json(marker)
 
     @classmethod

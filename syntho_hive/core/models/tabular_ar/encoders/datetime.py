@@ -1,7 +1,11 @@
 """Datetime columns: sub-columns year, month, day (and hour, minute, second when present).
 
-Decoding clamps the day to the length of the decoded month, so invalid dates (30 February)
-cannot be produced. Time zones and string storage (with their format) are restored.
+Generated values stay within the training ``[min, max]`` (at the codec's resolution, whole
+seconds) and are valid dates, by construction: :meth:`DatetimeCodec.token_mask` restricts
+each part, given the parts drawn before it, to the tokens that keep the value in range and
+the day within its month (no clamping that would pile values on a bound or on month ends).
+Time zones, string storage (with its format) and ``datetime.date`` / ``datetime`` objects in
+``object`` columns are restored.
 """
 
 from __future__ import annotations
@@ -27,6 +31,27 @@ __all__ = ["DatetimeStats", "DatetimeCodec", "analyze_datetime"]
 
 _PARTS = ("year", "month", "day", "hour", "minute", "second")
 _SIZES = {"month": 12, "day": 31, "hour": 24, "minute": 60, "second": 60}
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _parts_of(stamp: pd.Timestamp) -> list[int]:
+    """``[year, month, day, hour, minute, second]`` of a naive timestamp."""
+    return [int(stamp.year), int(stamp.month), int(stamp.day), int(stamp.hour), int(stamp.minute),
+            int(stamp.second)]
+
+
+def _days_in_month(years: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Days in each ``(year, month)`` (months 1-12), leap years included."""
+    leap = ((years % 4 == 0) & (years % 100 != 0)) | (years % 400 == 0)
+    return _DAYS_IN_MONTH[months - 1] + ((months == 2) & leap)
+
+
+def _object_kind(series: pd.Series) -> str | None:
+    """``"date"`` / ``"datetime"`` for an ``object`` column of date / datetime objects, else ``None``."""
+    if series.dtype != object:
+        return None
+    inferred = pd.api.types.infer_dtype(series.dropna(), skipna=True)
+    return inferred if inferred in ("date", "datetime") else None
 
 
 def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.Series, str | None, str | None]:
@@ -62,6 +87,9 @@ class DatetimeStats:
         tz: Time zone of a tz-aware column.
         fmt: ``strftime`` format of a column stored as strings.
         dtype / marker: JSON dtype and null marker.
+        low / high: ``[year, month, day, hour, minute, second]`` of the earliest / latest value
+            (naive UTC), ``None`` when all missing.
+        objects: ``"date"`` or ``"datetime"`` for an ``object`` column of such objects.
     """
 
     year_min: int | None = None
@@ -73,20 +101,28 @@ class DatetimeStats:
     dtype: dict[str, Any] = field(default_factory=lambda: {"name": "datetime64[ns]"})
     marker: str | None = None
     kind: str = "datetime"
+    low: list[int] | None = None
+    high: list[int] | None = None
+    objects: str | None = None
 
     def merge(self, other: "DatetimeStats") -> "DatetimeStats":
         """Statistics of both partitions together."""
         lows = [y for y in (self.year_min, other.year_min) if y is not None]
         highs = [y for y in (self.year_max, other.year_max) if y is not None]
+        firsts = [p for p in (self.low, other.low) if p is not None]
+        lasts = [p for p in (self.high, other.high) if p is not None]
         return DatetimeStats(min(lows) if lows else None, max(highs) if highs else None,
                              max(self.time_parts, other.time_parts), self.nulls + other.nulls,
-                             self.tz or other.tz, self.fmt or other.fmt, self.dtype, self.marker or other.marker)
+                             self.tz or other.tz, self.fmt or other.fmt, self.dtype, self.marker or other.marker,
+                             low=min(firsts) if firsts else None, high=max(lasts) if lasts else None,
+                             objects=self.objects or other.objects)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return {"kind": self.kind, "year_min": self.year_min, "year_max": self.year_max,
                 "time_parts": self.time_parts, "nulls": self.nulls, "tz": self.tz, "fmt": self.fmt,
-                "dtype": self.dtype, "marker": self.marker}
+                "dtype": self.dtype, "marker": self.marker, "low": self.low, "high": self.high,
+                "objects": self.objects}
 
 
 def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats:
@@ -104,8 +140,11 @@ def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats
             parts = 1
     return DatetimeStats(int(present.dt.year.min()) if not present.empty else None,
                          int(present.dt.year.max()) if not present.empty else None, parts,
-                         int(values.isna().sum()), tz, fmt, dtype_to_json(series.dtype),
-                         marker_to_json(null_marker(series)))
+                         int(values.isna().sum()), tz, fmt, dtype_to_json(series.dtype, f"column {column!r}"),
+                         marker_to_json(null_marker(series)),
+                         low=_parts_of(present.min()) if not present.empty else None,
+                         high=_parts_of(present.max()) if not present.empty else None,
+                         objects=_object_kind(series))
 
 
 class DatetimeCodec(Codec):
@@ -114,16 +153,27 @@ class DatetimeCodec(Codec):
     kind = "datetime"
 
     def __init__(self, column: str, year_min: int, year_max: int, time_parts: int, has_null: bool,
-                 tz: str | None, fmt: str | None, dtype: dict[str, Any], marker: str | None) -> None:
+                 tz: str | None, fmt: str | None, dtype: dict[str, Any], marker: str | None, *,
+                 low: list[int] | None = None, high: list[int] | None = None, objects: str | None = None) -> None:
         super().__init__(column)
         self.year_min, self.year_max = year_min, year_max
         self.time_parts = time_parts
         self.has_null = has_null
         self.tz, self.fmt = tz, fmt
         self.dtype_json, self.marker_json = dtype, marker
-        self._dtype = dtype_from_json(dtype)
+        self._dtype = dtype_from_json(dtype, f"column {column!r}")
         self._marker = marker_from_json(marker)
         self.parts = list(_PARTS[: 3 + time_parts])
+        self.low, self.high, self.objects = low, high, objects
+        # The bounds as tokens of each part (states saved before bounds were kept have none).
+        self._low_tokens = self._high_tokens = None
+        if low is not None and high is not None:
+            self._low_tokens = self._bound_tokens(low)
+            self._high_tokens = self._bound_tokens(high)
+
+    def _bound_tokens(self, parts: list[int]) -> np.ndarray:
+        offsets = {"year": self.year_min, "month": 1, "day": 1}
+        return np.array([int(parts[j]) - offsets.get(part, 0) for j, part in enumerate(self.parts)], dtype=np.int64)
 
     @classmethod
     def build(cls, column: str, stats: DatetimeStats, config: CodecConfig) -> "DatetimeCodec":
@@ -131,7 +181,7 @@ class DatetimeCodec(Codec):
         year_min = stats.year_min if stats.year_min is not None else 2000
         year_max = stats.year_max if stats.year_max is not None else year_min
         return cls(column, year_min, year_max, stats.time_parts, stats.nulls > 0, stats.tz, stats.fmt,
-                   stats.dtype, stats.marker)
+                   stats.dtype, stats.marker, low=stats.low, high=stats.high, objects=stats.objects)
 
     @property
     def null_token(self) -> int | None:
@@ -164,6 +214,40 @@ class DatetimeCodec(Codec):
         values, _, _ = _to_utc_naive(series, self.column, self.fmt)
         return self._tokens(values)
 
+    def token_mask(self, offset: int, prefix: np.ndarray) -> np.ndarray | None:
+        """Allowed tokens of part ``offset`` given the parts drawn before it (see the module docstring).
+
+        Each part may range over its whole vocabulary, except that a value whose earlier parts
+        equal those of the training minimum (maximum) may not go below (above) the minimum's
+        (maximum's) part, and the day may not pass the end of the drawn month.
+
+        Args:
+            offset: Index of the part (0: year).
+            prefix: ``(rows, offset)`` tokens of the earlier parts.
+
+        Returns:
+            ``(rows, cardinality)`` booleans, or ``None`` (no restriction: the year, whose
+            vocabulary already spans the training years).
+        """
+        if offset == 0:
+            return None
+        size = _SIZES[self.parts[offset]]
+        rows = prefix.shape[0]
+        lo = np.zeros(rows, dtype=np.int64)
+        hi = np.full(rows, size - 1, dtype=np.int64)
+        if self._low_tokens is not None and self._high_tokens is not None:
+            at_low = (prefix == self._low_tokens[:offset]).all(axis=1)
+            at_high = (prefix == self._high_tokens[:offset]).all(axis=1)
+            lo[at_low] = self._low_tokens[offset]
+            hi[at_high] = self._high_tokens[offset]
+        if self.parts[offset] == "day":
+            present = prefix[:, 0] != self.null_token if self.null_token is not None else np.ones(rows, bool)
+            days = _days_in_month(prefix[:, 0] + self.year_min, prefix[:, 1] + 1)
+            hi = np.where(present, np.minimum(hi, days - 1), hi)
+        hi = np.maximum(hi, lo)  # never empty (only an out-of-order prefix could make it so)
+        tokens = np.arange(size)
+        return (tokens >= lo[:, None]) & (tokens <= hi[:, None])
+
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         nulls = codes[:, 0] == self.null_token if self.null_token is not None else np.zeros(len(codes), bool)
         fields = {"year": np.where(nulls, 0, codes[:, 0]) + self.year_min, "month": codes[:, 1] + 1,
@@ -178,6 +262,9 @@ class DatetimeCodec(Codec):
         if pd.api.types.is_datetime64_any_dtype(self._dtype):
             return pd.Series(stamps.to_numpy() if self.tz is None else stamps.array,
                              name=self.column).astype(self._dtype)
+        if self.objects is not None:
+            objects = (stamps.dt.date if self.objects == "date" else stamps).to_numpy(dtype=object)
+            return restore_objects(objects, nulls, self._dtype, self._marker, self.column)
         fmt = self.fmt or ("%Y-%m-%d" if self.time_parts == 0 else "%Y-%m-%d %H:%M:%S")
         text = stamps.dt.strftime(fmt).to_numpy(dtype=object)
         return restore_objects(text, nulls, self._dtype, self._marker, self.column)
@@ -203,9 +290,12 @@ class DatetimeCodec(Codec):
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "column": self.column, "year_min": self.year_min, "year_max": self.year_max,
                 "time_parts": self.time_parts, "has_null": self.has_null, "tz": self.tz, "fmt": self.fmt,
-                "dtype": self.dtype_json, "marker": self.marker_json}
+                "dtype": self.dtype_json, "marker": self.marker_json, "low": self.low, "high": self.high,
+                "objects": self.objects}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DatetimeCodec":
+        # low / high / objects are absent from states saved before they were kept.
         return cls(data["column"], data["year_min"], data["year_max"], data["time_parts"], data["has_null"],
-                   data["tz"], data["fmt"], data["dtype"], data["marker"])
+                   data["tz"], data["fmt"], data["dtype"], data["marker"], low=data.get("low"),
+                   high=data.get("high"), objects=data.get("objects"))

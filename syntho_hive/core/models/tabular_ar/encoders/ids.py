@@ -49,13 +49,13 @@ class IdStats:
         return {"kind": self.kind, "format": self.format}
 
 
-def _state(generator: IdGenerator) -> dict[str, Any]:
+def _state(generator: IdGenerator, column: str) -> dict[str, Any]:
     state = {name: getattr(generator, name) for name in _FIELDS}
     state["start"], state["step"] = int(state["start"]), int(state["step"])
     state["width"], state["length"] = int(state["width"]), int(state["length"])
     state["upper"] = bool(state["upper"])
     state["alphabet"] = bytes(np.asarray(generator.alphabet, dtype=np.uint8)).decode("ascii")
-    state["dtype"] = dtype_to_json(generator.dtype)
+    state["dtype"] = dtype_to_json(generator.dtype, f"column {column!r}")
     state["marker"] = marker_to_json(generator.marker)
     return state
 
@@ -64,7 +64,7 @@ def analyze_id(series: pd.Series) -> IdStats:
     """The id format of one partition."""
     generator = IdGenerator(str(series.name))
     generator.prepare(series, seed=0)
-    return IdStats(_state(generator))
+    return IdStats(_state(generator, str(series.name)))
 
 
 class IdCodec(GeneratedCodec):
@@ -79,7 +79,7 @@ class IdCodec(GeneratedCodec):
         for name in _FIELDS:
             setattr(self._generator, name, state[name])
         self._generator.alphabet = np.frombuffer(state["alphabet"].encode("ascii"), dtype=np.uint8)
-        self._generator.dtype = dtype_from_json(state["dtype"])
+        self._generator.dtype = dtype_from_json(state["dtype"], f"column {column!r}")
         self._generator.marker = marker_from_json(state["marker"])
 
     @classmethod

@@ -141,7 +141,8 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
         uniques, counts = _aggregate(_round_significant(uniques, config.significant_digits), counts)
     return NumericStats(uniques.tolist(), counts.tolist(), rounded, int(series.isna().sum()), integer, decimals,
                         float(values.min()) if values.size else None, float(values.max()) if values.size else None,
-                        dtype_to_json(series.dtype), marker_to_json(null_marker(series)), config.max_distinct,
+                        dtype_to_json(series.dtype, f"column {series.name!r}"), marker_to_json(null_marker(series)),
+                        config.max_distinct,
                         config.significant_digits)
 
 
@@ -180,7 +181,7 @@ class NumericCodec(Codec):
         self.maximum = maximum
         self.dtype_json = dtype
         self.marker_json = marker
-        self._dtype = dtype_from_json(dtype)
+        self._dtype = dtype_from_json(dtype, f"column {column!r}")
         self._marker = marker_from_json(marker)
 
     @classmethod

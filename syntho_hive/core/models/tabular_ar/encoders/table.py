@@ -6,7 +6,7 @@ Statistics flow ``analyze_table`` (one partition) -> ``reduce_stats`` (merge par
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -155,6 +155,31 @@ class TableCodec:
     @property
     def sdtypes(self) -> dict[str, str]:
         return {c.column: c.kind for c in self.codecs}
+
+    def token_masker(self) -> Callable[[int, np.ndarray], np.ndarray | None] | None:
+        """Generation-time restrictions of the codecs that have some (see :meth:`Codec.token_mask`).
+
+        Returns:
+            ``mask(t, tokens)``: allowed tokens of sub-column ``t`` given ``(rows, n_sub)``
+            tokens drawn so far (``None``: no restriction); or ``None`` when no codec restricts.
+        """
+        owners: dict[int, tuple[Codec, int, int]] = {}
+        for codec in self.codecs:
+            if type(codec).token_mask is Codec.token_mask:
+                continue
+            start = self.slices[codec.column].start
+            for offset in range(len(codec.sub_columns)):
+                owners[start + offset] = (codec, start, offset)
+        if not owners:
+            return None
+
+        def mask(t: int, tokens: np.ndarray) -> np.ndarray | None:
+            if t not in owners:
+                return None
+            codec, start, offset = owners[t]
+            return codec.token_mask(offset, tokens[:, start:start + offset])
+
+        return mask
 
     def encode(self, df: pd.DataFrame) -> np.ndarray:
         """Tokens of shape ``(len(df), len(sub_columns))``."""
