@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data.encoders.datetime import detect_datetime_format
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import (
     dtype_from_json,
@@ -63,8 +63,13 @@ def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.S
     present = series.dropna()
     if present.empty:
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]"), None, fmt
-    if fmt is None and isinstance(present.iloc[0], str):
-        fmt = guess_datetime_format(present.iloc[0])
+    if fmt is None and pd.api.types.infer_dtype(present, skipna=True) == "string":
+        # The same detection as the core transformer: a format every value re-formats to exactly.
+        fmt = detect_datetime_format(present)
+        if fmt is None:
+            raise TrainingError(f"Could not detect the datetime format of column {column!r} (values such as "
+                                f"{present.unique()[:3].tolist()}); set it in TableConfig.datetime_formats (a "
+                                "strftime format) or declare the column 'categorical'.")
     try:
         parsed = pd.to_datetime(series, format=fmt or "mixed", errors="raise")
     except (ValueError, TypeError) as exc:
