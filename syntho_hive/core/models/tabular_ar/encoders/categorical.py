@@ -19,10 +19,10 @@ from syntho_hive.core.models.tabular_ar.encoders.base import RARE_TOKEN, Codec, 
 from syntho_hive.core.models.tabular_ar.encoders.values import (
     dtype_from_json,
     dtype_to_json,
+    find_key,
     marker_from_json,
     marker_to_json,
     value_from_json,
-    find_key,
     value_key,
 )
 from syntho_hive.exceptions import GenerationError, TrainingError
