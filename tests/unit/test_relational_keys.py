@@ -45,6 +45,27 @@ def test_generated_keys_are_unique_in_the_real_format(real: pd.Series, pattern: 
                                    generator.generate(50, np.random.default_rng(1)))
 
 
+@pytest.mark.parametrize("real", [
+    pd.Series(pd.date_range("2023-01-01", periods=300)),                                   # a date dimension
+    pd.Series(pd.date_range("2023-01-01", periods=300, tz="Europe/Paris")),               # ... tz-aware, DST
+    pd.Series(pd.date_range("2023-03-25 22:00", periods=100, freq="h", tz="Europe/Paris")),  # hourly over DST
+    pd.Series(pd.date_range("2023-01-01", periods=30, freq="D").as_unit("s")),            # second resolution
+])
+def test_datetime_keys_continue_the_real_sequence(real: pd.Series) -> None:
+    """A date primary key (a calendar table's) is generated as the real sequence, in its dtype."""
+    generator = KeyGenerator("day").fit(real)
+    keys = generator.generate(1_000, np.random.default_rng(0))
+    assert keys.dtype == real.dtype and keys.is_unique and keys.notna().all()
+    assert keys.iloc[0] == real.min() and keys.iloc[len(real) - 1] == real.max()
+    if real.dt.tz is not None and (real.dt.hour == 0).all():  # days stay at local midnight across DST
+        assert (keys.dt.hour == 0).all()
+    restored = KeyGenerator.from_dict(json.loads(json.dumps(generator.to_dict())))
+    pd.testing.assert_series_equal(restored.generate(50, np.random.default_rng(1)), keys.head(50))
+    yearly = KeyGenerator("year").fit(pd.Series(pd.date_range("2000-01-01", periods=5, freq="YS")))
+    with pytest.raises(GenerationError, match="passes the last timestamp"):
+        yearly.generate(400, np.random.default_rng(0))
+
+
 @pytest.mark.parametrize("dtype", ["str", "category"])
 def test_free_form_codes_keep_their_lengths_and_characters(dtype: str) -> None:
     rng = np.random.default_rng(0)

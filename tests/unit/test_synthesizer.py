@@ -501,3 +501,25 @@ def test_bad_n_jobs_is_rejected_before_training() -> None:
     with pytest.raises(TrainingError, match="n_jobs must be a positive integer"):
         synth.fit(data, progress_bar=False, n_jobs=0)
     assert set(synth.sample(seed=2)) == {"customers", "products", "orders", "order_items"}
+
+
+def test_a_date_primary_key_and_its_children(tmp_path: Path) -> None:
+    """A calendar table keyed by its date (tz-aware) and sales referencing it: unique dates in the
+    real sequence and dtype, zero orphans, also after save/load."""
+    rng = np.random.default_rng(0)
+    calendar = pd.DataFrame({"day": pd.date_range("2023-01-01", periods=120, tz="Europe/Paris"),
+                             "holiday": rng.random(120) < 0.1})
+    sales = pd.DataFrame({"sale_id": np.arange(400), "day": calendar["day"].to_numpy()[rng.integers(0, 120, 400)],
+                          "amount": np.round(rng.gamma(2.0, 10.0, 400), 2)})
+    metadata = Metadata().add_table("calendar", pk="day").add_table("sales", pk="sale_id", fk={"day": "calendar.day"})
+    synth = Synthesizer(metadata, seed=3, epochs=1).fit({"calendar": calendar, "sales": sales}, progress_bar=False,
+                                                        n_jobs=1)
+    out = synth.sample(seed=1, scale=1.5)
+    days = out["calendar"]["day"]
+    assert days.dtype == calendar["day"].dtype and days.is_unique and len(days) == 180
+    assert days.min() == calendar["day"].min() and (days.dt.hour == 0).all()
+    assert out["sales"]["day"].isin(days).all() and out["sales"]["day"].dtype == sales["day"].dtype
+    synth.save(tmp_path / "s")
+    again = Synthesizer.load(tmp_path / "s").sample(seed=1, scale=1.5)
+    for name, frame in out.items():
+        pd.testing.assert_frame_equal(again[name], frame)

@@ -4,6 +4,11 @@ Learned formats (checked in this order):
 
 * ``int``: integer values (any integer dtype, or integral floats) -> the sequence
   ``min, min + step, ...`` where ``step`` is the most common gap between sorted distinct values.
+* ``datetime``: ``datetime64`` values, naive or tz-aware (a date dimension's key) -> the same
+  sequence over timestamps (``step``: the most common gap, e.g. one day), in the training
+  dtype; asking for more ids than fit before pandas' last timestamp (2262) is an error. A
+  tz-aware column stepping by whole days steps on the wall clock (kind ``local_days``), so its
+  keys stay at the same local time across daylight-saving changes.
 * ``uuid``: strings shaped like ``8-4-4-4-12`` hex digits -> random version-4 UUIDs drawn from
   the caller's generator (upper case if the training ids were), not ``uuid.uuid4()``.
 * ``code``: strings ``<prefix><digits>`` with one common prefix (``"C00042"``) -> the number
@@ -23,6 +28,7 @@ import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_numbers, restore_objects
 from syntho_hive.core.data.encoders.base import GeneratedColumn
+from syntho_hive.exceptions import GenerationError
 
 __all__ = ["IdGenerator"]
 
@@ -30,6 +36,14 @@ _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 _CODE = r"^(.*\D)?(\d+)$"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _MAX_DRAWS = 100
+
+
+def _ticks(stamps: pd.Series, *, wall_clock: bool) -> np.ndarray:
+    """Integer ticks (in the column's own unit) of non-null timestamps; a tz-aware column's
+    are UTC, or its local wall-clock time with ``wall_clock``."""
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = stamps.dt.tz_localize(None) if wall_clock else stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    return stamps.to_numpy().view(np.int64)
 
 
 def _step(numbers: np.ndarray) -> int:
@@ -66,6 +80,15 @@ class IdGenerator(GeneratedColumn):
         self.dtype = series.dtype
         self.marker = null_marker(series)
         present = series.dropna()
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            ticks = _ticks(present, wall_clock=False)
+            self.kind, self.start, self.step = "datetime", int(ticks.min()) if ticks.size else 0, _step(ticks)
+            if isinstance(series.dtype, pd.DatetimeTZDtype):
+                wall = _ticks(present, wall_clock=True)
+                day = int(pd.Timedelta(days=1) / pd.Timedelta(1, unit=series.dtype.unit))
+                if wall.size and _step(wall) % day == 0:
+                    self.kind, self.start, self.step = "local_days", int(wall.min()), _step(wall)
+            return
         numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
         if numeric:
             values = present.to_numpy(dtype=np.float64)
@@ -104,6 +127,8 @@ class IdGenerator(GeneratedColumn):
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` unique ids in the learned format and dtype."""
         nulls = np.zeros(n, dtype=bool)
+        if self.kind in ("datetime", "local_days"):
+            return self._timestamps(n)
         if self.kind == "int":
             numbers = self.start + self.step * np.arange(n, dtype=np.int64)
             return restore_numbers(numbers, nulls, self.dtype, self.marker, self.column)
@@ -118,6 +143,29 @@ class IdGenerator(GeneratedColumn):
         else:
             values = self._unique(n, rng, self._random_strings)
         return self._restore(values, nulls)
+
+    def _timestamps(self, n: int) -> pd.Series:
+        """The ``datetime`` kind's sequence, in the training dtype.
+
+        Raises:
+            GenerationError: The sequence would pass the last timestamp the dtype can hold.
+        """
+        unit = self.dtype.unit if isinstance(self.dtype, pd.DatetimeTZDtype) else np.datetime_data(self.dtype)[0]
+        last = self.start + self.step * max(n - 1, 0)  # Python ints: no overflow
+        if last > np.iinfo(np.int64).max:
+            limit = (np.iinfo(np.int64).max - self.start) // self.step + 1
+            raise GenerationError(
+                f"Cannot generate {n} unique keys for datetime column {self.column!r}: its sequence (one key "
+                f"every {pd.Timedelta(self.step, unit=unit)}) passes the last timestamp pandas can hold after "
+                f"{limit} keys. Generate fewer rows for this table.")
+        numbers = self.start + self.step * np.arange(n, dtype=np.int64)
+        stamps = pd.Series(numbers.view(f"datetime64[{unit}]"), name=self.column)
+        if self.kind == "local_days":  # whole days on the wall clock: distinct dates, so unique
+            stamps = stamps.dt.tz_localize(self.dtype.tz, ambiguous=np.zeros(n, dtype=bool),
+                                           nonexistent="shift_forward")
+        elif isinstance(self.dtype, pd.DatetimeTZDtype):
+            stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.dtype.tz)
+        return stamps.astype(self.dtype)
 
     def _restore(self, values: np.ndarray, nulls: np.ndarray) -> pd.Series:
         if isinstance(self.dtype, pd.CategoricalDtype):
