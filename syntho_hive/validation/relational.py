@@ -1,6 +1,7 @@
 """Relational integrity and fidelity across foreign keys.
 
-For every foreign key ``child.col -> parent.pk`` declared in the metadata:
+For every foreign key ``child.col -> parent.pk`` declared in the metadata (a composite key's
+columns together, as one key):
 
 * **orphan rate**: share of non-null child key values with no matching parent key (real and
   synthetic; a correct generator scores 0).
@@ -97,6 +98,16 @@ class RelationalResult:
                 "parent_child_trends": self.parent_child_trends}
 
 
+def _keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The key of each row: the column's value, or a tuple of a composite key's values (null when
+    any part is null)."""
+    if len(columns) == 1:
+        return frame[columns[0]].reset_index(drop=True)
+    parts = frame[columns].reset_index(drop=True)
+    tuples = pd.Series(list(parts.itertuples(index=False, name=None)), dtype=object)
+    return tuples.where(parts.notna().all(axis=1).to_numpy(), None)
+
+
 def _orphan_rate(child_keys: pd.Series, parent_keys: pd.Series) -> float:
     keys = child_keys.dropna()
     if keys.empty:
@@ -144,64 +155,71 @@ def relational_metrics(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
     Raises:
         SchemaError: If a foreign key is malformed or names a table/column missing from the data.
     """
+    from syntho_hive.relational.graph import SchemaGraph
+
     base = resolve_seed(seed)
     results: list[ForeignKeyQuality] = []
-    for child_name, table in metadata.tables.items():
-        for fk_column, reference in table.fk.items():
-            parent_name, sep, parent_column = reference.partition(".")
-            if not sep or not parent_name or not parent_column:
-                raise SchemaError(f"Foreign key {child_name}.{fk_column} -> {reference!r} must look like "
-                                  "'parent_table.column'.")
-            frames = {}
-            for which, data in (("real", real), ("synthetic", synthetic)):
-                child, parent = _table(data, child_name, which), _table(data, parent_name, which)
-                for frame, column, name in ((child, fk_column, child_name), (parent, parent_column, parent_name)):
+    # One entry per relationship: a composite FK is one key (its columns joined with "+"), and
+    # table names may hold dots (Hive's "db.table"); both as the synthesizer reads the schema.
+    for rel in SchemaGraph.from_metadata(metadata).relationships:
+        child_name, parent_name = rel.child, rel.parent
+        fk_columns, key_columns = list(rel.child_columns), list(rel.parent_columns)
+        fk_label, key_label = "+".join(fk_columns), "+".join(key_columns)
+        reference = f"{rel.child}.{fk_label} -> {parent_name}.{key_label}"
+        frames = {}
+        for which, data in (("real", real), ("synthetic", synthetic)):
+            child, parent = _table(data, child_name, which), _table(data, parent_name, which)
+            for frame, columns, name in ((child, fk_columns, child_name), (parent, key_columns, parent_name)):
+                for column in columns:
                     if column not in frame.columns:
                         raise SchemaError(f"Column {column!r} of table {name!r} ({which} data) is named in "
-                                          f"foreign key {child_name}.{fk_column} -> {reference} but missing.")
-                frames[which] = (child, parent)
-            (real_child, real_parent), (synth_child, synth_parent) = frames["real"], frames["synthetic"]
-            real_counts = _children_per_parent(real_child[fk_column], real_parent[parent_column])
-            synth_counts = _children_per_parent(synth_child[fk_column], synth_parent[parent_column])
-            parent_config = metadata.tables.get(parent_name)
-            parent_types = resolve_sdtypes(real_parent, table=parent_config)
-            child_types = resolve_sdtypes(real_child, table=table)
-            parent_cols = [c for c in real_parent.columns if parent_types[c] in CONTINUOUS | DISCRETE
-                           and c != parent_column][:max_columns]
-            child_cols = [c for c in real_child.columns if child_types[c] in CONTINUOUS | DISCRETE
-                          and c != fk_column][:max_columns]
-            pairs_scored: list[PairScore] = []
-            if parent_cols and child_cols:
-                joined = {}
-                for which, (child, parent) in frames.items():
-                    right = parent[[parent_column, *parent_cols]].rename(
-                        columns={c: f"{parent_name}.{c}" for c in parent_cols})
-                    merged = child[[fk_column, *child_cols]].merge(
-                        right, left_on=fk_column, right_on=parent_column, how="inner")
-                    joined[which] = sample_rows(merged, max_rows,
-                                                numpy_generator(child_seed(base, "relational", child_name,
-                                                                           fk_column, which)))
-                types = {**{f"{parent_name}.{c}": parent_types[c] for c in parent_cols},
-                         **{c: child_types[c] for c in child_cols}}
-                if len(joined["real"]) and len(joined["synthetic"]):
-                    pairs = [(f"{parent_name}.{p}", c) for p, c in itertools.product(parent_cols, child_cols)]
-                    pairs_scored, _ = score_pairs(joined["real"], joined["synthetic"], types, pairs,
-                                                  real_correlation_threshold=real_correlation_threshold,
-                                                  real_association_threshold=real_association_threshold)
-            contributing = [p.score for p in pairs_scored if p.contributes]
-            results.append(ForeignKeyQuality(
-                child_table=child_name, child_column=str(fk_column), parent_table=parent_name,
-                parent_column=parent_column,
-                orphan_rate_real=_orphan_rate(real_child[fk_column], real_parent[parent_column]),
-                orphan_rate_synthetic=_orphan_rate(synth_child[fk_column], synth_parent[parent_column]),
-                cardinality_similarity=ks_complement(real_counts, synth_counts),
-                children_per_parent_real=float(real_counts.mean()) if len(real_counts) else 0.0,
-                children_per_parent_synthetic=float(synth_counts.mean()) if len(synth_counts) else 0.0,
-                cardinality_histogram={"counts": list(range(CARDINALITY_PLOT_CAP + 1)),
-                                       "real": _histogram(real_counts), "synthetic": _histogram(synth_counts)},
-                pair_trends=float(np.mean(contributing)) if contributing else None,
-                pairs=pairs_scored,
-            ))
+                                          f"foreign key {reference} but missing.")
+            frames[which] = (child, parent)
+        (real_child, real_parent), (synth_child, synth_parent) = frames["real"], frames["synthetic"]
+        real_fk, real_pk = _keys(real_child, fk_columns), _keys(real_parent, key_columns)
+        synth_fk, synth_pk = _keys(synth_child, fk_columns), _keys(synth_parent, key_columns)
+        real_counts = _children_per_parent(real_fk, real_pk)
+        synth_counts = _children_per_parent(synth_fk, synth_pk)
+        table = metadata.tables[child_name]
+        parent_types = resolve_sdtypes(real_parent, table=metadata.tables.get(parent_name))
+        child_types = resolve_sdtypes(real_child, table=table)
+        parent_cols = [c for c in real_parent.columns if parent_types[c] in CONTINUOUS | DISCRETE
+                       and c not in key_columns][:max_columns]
+        child_cols = [c for c in real_child.columns if child_types[c] in CONTINUOUS | DISCRETE
+                      and c not in fk_columns][:max_columns]
+        pairs_scored: list[PairScore] = []
+        if parent_cols and child_cols:
+            joined = {}
+            for which, (child, parent) in frames.items():
+                right = parent[[*key_columns, *parent_cols]].rename(
+                    columns={**{c: f"{parent_name}.{c}" for c in parent_cols},
+                             **{c: f"__key{i}" for i, c in enumerate(key_columns)}})
+                left = child[[*fk_columns, *child_cols]].rename(
+                    columns={c: f"__key{i}" for i, c in enumerate(fk_columns)})
+                merged = left.merge(right, on=[f"__key{i}" for i in range(len(key_columns))], how="inner")
+                joined[which] = sample_rows(merged, max_rows,
+                                            numpy_generator(child_seed(base, "relational", child_name,
+                                                                       fk_label, which)))
+            types = {**{f"{parent_name}.{c}": parent_types[c] for c in parent_cols},
+                     **{c: child_types[c] for c in child_cols}}
+            if len(joined["real"]) and len(joined["synthetic"]):
+                pairs = [(f"{parent_name}.{p}", c) for p, c in itertools.product(parent_cols, child_cols)]
+                pairs_scored, _ = score_pairs(joined["real"], joined["synthetic"], types, pairs,
+                                              real_correlation_threshold=real_correlation_threshold,
+                                              real_association_threshold=real_association_threshold)
+        contributing = [p.score for p in pairs_scored if p.contributes]
+        results.append(ForeignKeyQuality(
+            child_table=child_name, child_column=fk_label, parent_table=parent_name, parent_column=key_label,
+            orphan_rate_real=_orphan_rate(real_fk, real_pk),
+            orphan_rate_synthetic=_orphan_rate(synth_fk, synth_pk),
+            cardinality_similarity=ks_complement(real_counts, synth_counts),
+            children_per_parent_real=float(real_counts.mean()) if len(real_counts) else 0.0,
+            children_per_parent_synthetic=float(synth_counts.mean()) if len(synth_counts) else 0.0,
+            cardinality_histogram={"counts": list(range(CARDINALITY_PLOT_CAP + 1)),
+                                   "real": _histogram(real_counts), "synthetic": _histogram(synth_counts)},
+            pair_trends=float(np.mean(contributing)) if contributing else None,
+            pairs=pairs_scored,
+        ))
     if not results:
         return None
     trends = [fk.pair_trends for fk in results if fk.pair_trends is not None]

@@ -335,3 +335,16 @@ def test_interface_config_reexports_the_same_classes() -> None:
     assert config.Constraint is Constraint
     assert config.Inequality is Inequality
     assert config.FixedCombinations is FixedCombinations
+
+
+def test_validate_schema_checks_composite_foreign_keys_as_combinations() -> None:
+    """Each column of ``(order_id, line_no)`` exists in the parent, but not every pair does."""
+    lines = pd.DataFrame({"order_id": [1, 1, 2], "line_no": [1, 2, 2], "qty": [3, 1, 5]})  # no line (2, 1)
+    md = (Metadata().add_table("lines", pk=["order_id", "line_no"])
+          .add_table("returns", pk="return_id", fk={"order_id": "lines.order_id", "line_no": "lines.line_no"}))
+    clean = pd.DataFrame({"return_id": [10, 11], "order_id": [1, 2], "line_no": [2, 2]})
+    assert md.validate_schema({"lines": lines, "returns": clean}) is None
+    orphans = pd.DataFrame({"return_id": [10, 11, 12, 13], "order_id": [1, 2, 2, 2], "line_no": [2, 1, 2, 1]})
+    with pytest.raises(SchemaValidationError, match=r"composite foreign key \['order_id', 'line_no'\] has 2 "
+                                                    r"row\(s\).*1 distinct.*\(2, 1\)"):
+        md.validate_schema({"lines": lines, "returns": orphans})

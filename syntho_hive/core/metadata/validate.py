@@ -266,6 +266,7 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
                     f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
                     f"{_examples(distinct)}); drop those rows or add the parents."
                 )
+        issues += _composite_orphan_issues(metadata, table, df, real_data, where)
         issues += _context_issues(table, real_data)
         try:
             engine = ConstraintEngine(table)
@@ -279,6 +280,48 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
             issues.append(str(exc))
             continue
         issues += [str(v) for v in violations]
+    return issues
+
+
+def _composite_orphan_issues(metadata: Metadata, table: TableConfig, df: pd.DataFrame,
+                             real_data: Mapping[str, pd.DataFrame], where: str) -> list[str]:
+    """Orphans of composite foreign keys: rows whose key *combination* has no parent row.
+
+    Each column of a composite key may exist in the parent on its own while the pair does not
+    (``(order_id, line_no)`` with both values known but not together), which the per-column
+    check above cannot see.
+    """
+    by_parent: dict[str, dict[str, str]] = {}
+    for child_col, target in table.fk.items():
+        split = _split_fk(target)
+        if split is None:
+            continue
+        parent_name, parent_col = split
+        parent_table = metadata.tables.get(parent_name)
+        if parent_table is not None and len(parent_table.pk_columns) > 1:
+            by_parent.setdefault(parent_name, {})[parent_col] = child_col
+    issues: list[str] = []
+    for parent_name, pairs in by_parent.items():
+        parent_df = real_data.get(parent_name)
+        parent_cols = metadata.tables[parent_name].pk_columns
+        if (not isinstance(parent_df, pd.DataFrame) or sorted(pairs) != sorted(parent_cols)
+                or any(c not in parent_df.columns for c in parent_cols)
+                or any(pairs[c] not in df.columns for c in parent_cols)):
+            continue  # malformed or missing columns: reported elsewhere
+        child_cols = [pairs[c] for c in parent_cols]
+        child = df[child_cols].dropna()
+        known = pd.MultiIndex.from_frame(parent_df[list(parent_cols)].dropna())
+        try:
+            orphan = ~pd.MultiIndex.from_frame(child).isin(known)
+        except (TypeError, ValueError):  # key columns of incomparable dtypes: reported per column
+            continue
+        if orphan.any():
+            distinct = pd.Series(list(child[orphan].drop_duplicates().itertuples(index=False, name=None)))
+            issues.append(
+                f"{where}: composite foreign key {child_cols} has {int(orphan.sum())} row(s) whose "
+                f"combination has no row in {parent_name!r} {list(parent_cols)} (orphans: {len(distinct)} "
+                f"distinct combination(s), examples: {_examples(distinct)}); drop those rows or add the "
+                "parents.")
     return issues
 
 
