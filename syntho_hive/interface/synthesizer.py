@@ -20,12 +20,14 @@ Saved directory::
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from syntho_hive._random import child_seed, resolve_seed
@@ -277,7 +279,7 @@ class Synthesizer:
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
-            GenerationError: Bad ``num_rows``/``scale``/``output_format``/``chunk_rows``.
+            GenerationError: Bad ``num_rows``/``scale``/``seed``/``output_format``/``chunk_rows``.
             SerializationError: An output file cannot be written.
         """
         if not self._fitted:
@@ -290,7 +292,10 @@ class Synthesizer:
             check_chunk_rows(chunk_rows)
         if seed is None:
             seed = child_seed(self.seed, "sample", self._sample_calls)
-        seed = resolve_seed(seed)
+        try:
+            seed = resolve_seed(seed)
+        except ValueError as exc:
+            raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
         self._sample_calls += 1
         sink = None
         if output_path is not None:
@@ -345,8 +350,9 @@ class Synthesizer:
             seed=0 if seed is None else seed, **evaluate_options)
 
     def _check_sizes(self, num_rows: Mapping[str, int] | None, scale: float) -> dict[str, int]:
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
-            raise GenerationError(f"scale must be a positive number, got {scale!r}.")
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
+                or not 0 < scale < math.inf:
+            raise GenerationError(f"scale must be a positive finite number, got {scale!r}.")
         if num_rows is None:
             return {}
         if not isinstance(num_rows, Mapping):
@@ -356,7 +362,7 @@ class Synthesizer:
             if name not in self.metadata.tables:
                 raise GenerationError(f"num_rows names unknown table {name!r}; tables: "
                                       f"{sorted(self.metadata.tables)}.")
-            if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+            if isinstance(rows, (bool, np.bool_)) or not isinstance(rows, (int, np.integer)) or rows < 0:
                 raise GenerationError(f"num_rows[{name!r}] must be a non-negative integer, got {rows!r}.")
             sizes[name] = int(rows)
         return sizes

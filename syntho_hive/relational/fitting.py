@@ -34,7 +34,7 @@ import structlog
 
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.events import get_logger, progress
-from syntho_hive.exceptions import TrainingError
+from syntho_hive.exceptions import SynthoHiveError, TrainingError
 
 __all__ = ["FIT_THREADS", "FittedModel", "ModelJob", "fit_models", "resolve_n_jobs", "torch_threads"]
 
@@ -224,8 +224,14 @@ def _advance(bar: Any) -> None:
 def _fit_here(job: ModelJob, progress_bar: bool) -> FittedModel:
     started = time.perf_counter()
     with torch_threads(FIT_THREADS):
-        job.model.fit(job.data, job.context, table_name=job.table, seed=job.seed, progress_bar=progress_bar,
-                      checkpoint_dir=job.checkpoint_dir)
+        try:
+            job.model.fit(job.data, job.context, table_name=job.table, seed=job.seed, progress_bar=progress_bar,
+                          checkpoint_dir=job.checkpoint_dir)
+        except SynthoHiveError as exc:
+            # Same error type and fields; its message now says which table's model failed.
+            if exc.args and isinstance(exc.args[0], str) and f"{job.table!r}" not in exc.args[0]:
+                exc.args = (f"Table {job.table!r}: {exc.args[0]}", *exc.args[1:])
+            raise
     return FittedModel(job.table, job.model, time.perf_counter() - started)
 
 

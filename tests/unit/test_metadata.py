@@ -348,3 +348,18 @@ def test_validate_schema_checks_composite_foreign_keys_as_combinations() -> None
     with pytest.raises(SchemaValidationError, match=r"composite foreign key \['order_id', 'line_no'\] has 2 "
                                                     r"row\(s\).*1 distinct.*\(2, 1\)"):
         md.validate_schema({"lines": lines, "returns": orphans})
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/b", "..", "", "x\\y"])
+def test_table_names_that_would_escape_their_folder_are_refused(name: str) -> None:
+    with pytest.raises(SchemaValidationError, match="table name cannot be empty"):
+        Metadata().add_table(name, pk="id").validate_schema()
+    assert Metadata().add_table("sales.orders", pk="id").validate_schema() is None  # Hive-style names are fine
+
+
+def test_validate_schema_reports_non_numbers_in_a_numerical_column() -> None:
+    data = pd.DataFrame({"id": [1, 2, 3, 4], "price": ["1.5", "n/a", "3", None]})
+    md = Metadata().add_table("items", pk="id", columns={"price": "numerical"})
+    with pytest.raises(SchemaValidationError, match="'price' is declared 'numerical' but 1 value.*n/a"):
+        md.validate_schema({"items": data})
+    assert md.validate_schema({"items": data.assign(price=["1.5", "2", "3", None])}) is None

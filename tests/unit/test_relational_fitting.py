@@ -100,3 +100,10 @@ def test_n_jobs_is_checked() -> None:
     for bad in (0, -2, 1.5, True, "2"):
         with pytest.raises(TrainingError, match="n_jobs must be"):
             resolve_n_jobs(bad, 3)  # type: ignore[arg-type]
+
+
+def test_a_models_error_names_its_table() -> None:
+    job = _job("orders")
+    job.data = job.data.iloc[:0]
+    with pytest.raises(TrainingError, match=r"^Table 'orders': .*empty"):
+        list(fit_models([job], n_jobs=1))

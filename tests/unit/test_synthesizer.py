@@ -188,6 +188,12 @@ def test_num_rows_sizes_roots_and_children(fitted: Synthesizer) -> None:
         fitted.sample(num_rows={"nope": 3})
     with pytest.raises(GenerationError, match="scale"):
         fitted.sample(scale=0)
+    with pytest.raises(GenerationError, match="scale must be a positive finite number"):
+        fitted.sample(scale=float("inf"))
+    with pytest.raises(GenerationError, match="seed"):
+        fitted.sample(seed=-1)
+    numpy_sized = fitted.sample(num_rows={"customers": np.int64(20)}, seed=1)  # NumPy integers are integers
+    assert len(numpy_sized["customers"]) == 20
     with pytest.raises(GenerationError, match="output_format"):
         fitted.sample(output_path="x", output_format="xlsx")  # type: ignore[arg-type]
     with pytest.raises(GenerationError, match="chunk_rows"):

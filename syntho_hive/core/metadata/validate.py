@@ -82,6 +82,10 @@ def schema_issues(metadata: Metadata) -> list[str]:
     tables = metadata.tables
     for name, table in tables.items():
         where = f"table {name!r}"
+        if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0"):
+            # Table names become file and folder names (checkpoints, output_path, checkpoint_dir).
+            issues.append(f"{where}: a table name cannot be empty, '.' or '..' or contain '/', '\\' or NUL "
+                          "(it names files and folders); rename it, e.g. 'sales.orders' or 'sales_orders'.")
         for pk in table.pk_columns:
             sdtype = table.columns.get(pk)
             if sdtype is not None and sdtype != "id":
@@ -266,6 +270,16 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
                     f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
                     f"{_examples(distinct)}); drop those rows or add the parents."
                 )
+        for column, sdtype in table.columns.items():
+            if sdtype != "numerical" or column not in present or pd.api.types.is_numeric_dtype(df[column].dtype):
+                continue
+            values = df[column].dropna()
+            bad = pd.to_numeric(values, errors="coerce").isna() if len(values) else pd.Series([], dtype=bool)
+            if bad.any():
+                issues.append(
+                    f"{where}: column {column!r} is declared 'numerical' but {int(bad.sum())} value(s) are not "
+                    f"numbers (examples: {_examples(values[bad].drop_duplicates())}); clean them or declare "
+                    "another sdtype.")
         issues += _composite_orphan_issues(metadata, table, df, real_data, where)
         issues += _context_issues(table, real_data)
         try:
