@@ -297,8 +297,9 @@ class ConstraintEngine:
             )
         missing = [c for c in columns if c not in df.columns]
         if missing:
+            where = what if self._where in what else f"{what} of {self._where}"
             raise SchemaError(
-                f"{what} of {self._where} lacks column(s) {missing} used by its constraints; "
+                f"{where} lacks column(s) {missing} used by its constraints; "
                 "add them to the data or remove the constraints that name them."
             )
 

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import logging
 import sys
 import time
 import traceback
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -255,9 +257,26 @@ def _check_output_file(path: Path, *, overwrite: bool) -> str:
 def _write_table(frame: pd.DataFrame, path: Path, kind: str) -> None:
     """Write ``frame`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     if kind == "csv":
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, compression=_compression_for(path)))
+        atomic_write(path, lambda tmp: _write_csv(frame, Path(tmp), path.name))
     else:
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def _write_csv(frame: pd.DataFrame, temporary: Path, final_name: str) -> None:
+    """CSV, compressed by the final name's suffix; the same rows give the same bytes (gzip and zip
+    carry no time stamp and no temporary file name)."""
+    method = _compression_for(Path(final_name))
+    if method not in ("gzip", "zip"):
+        frame.to_csv(temporary, index=False, compression=method)
+        return
+    data = frame.to_csv(index=False).encode("utf-8")
+    if method == "gzip":
+        temporary.write_bytes(gzip.compress(data, mtime=0))
+        return
+    member = zipfile.ZipInfo(final_name[: -len(".zip")], date_time=(1980, 1, 1, 0, 0, 0))
+    member.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(temporary, "w") as archive:
+        archive.writestr(member, data)
 
 
 def _compression_for(path: Path) -> str | None:
@@ -295,9 +314,20 @@ def _new_model(metadata: Any = None, **options: Any) -> CTGAN:
     return CTGAN(metadata, **options)
 
 
+def _load_model(path: Path) -> Any:
+    """The model saved at ``path``, of the class its manifest names (CTGAN, TVAE or TabularAR)."""
+    from syntho_hive.core.checkpoint import read_manifest
+    from syntho_hive.core.models import CTGAN, TVAE, TabularAR
+
+    classes = {cls.__name__: cls for cls in (CTGAN, TVAE, TabularAR)}
+    name = str(read_manifest(path).get("model", "CTGAN"))
+    if name not in classes:
+        raise CLIInputError(f"Checkpoint {path} holds a {name} model; `synthohive sample` reads checkpoints of "
+                            f"{', '.join(sorted(classes))} (a saved Synthesizer is sampled from Python).")
+    return classes[name]().load(path)
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
-    if args.table is not None and args.metadata is None:
-        raise CLIInputError("--table needs --metadata (it picks a table of the metadata file).")
     _check_checkpoint_target(args.output, overwrite=args.overwrite)
     metadata = None
     if args.metadata is not None:
@@ -313,6 +343,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             raise CLIInputError(f"--table {args.table!r} is not in metadata file {args.metadata}; its tables: "
                                 f"{', '.join(sorted(metadata.tables))}.")
     data = _read_table(args.data)
+    if metadata is not None:  # every mismatch between the metadata file and the data, before training
+        metadata.validate_schema({args.table or next(iter(metadata.tables)): data})
 
     model = _new_model(metadata, epochs=args.epochs, batch_size=args.batch_size, device=args.device)
     started = time.perf_counter()
@@ -330,7 +362,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     kind = _check_output_file(args.output, overwrite=args.overwrite)
     if not args.checkpoint.exists():
         raise CLIInputError(f"Checkpoint directory not found: {args.checkpoint}")
-    model = _new_model().load(args.checkpoint)
+    model = _load_model(args.checkpoint)
     started = time.perf_counter()
     synthetic = model.sample(args.rows, seed=args.seed)
     elapsed = time.perf_counter() - started
@@ -374,8 +406,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise CLIInputError(f"Output path {path} is a directory; give a file name.")
     if not output.parent.is_dir():
         raise CLIInputError(f"Output directory {output.parent} does not exist; create it first.")
-    if args.table is not None and args.metadata is None:
-        raise CLIInputError("--table needs --metadata (it picks a table of the metadata file).")
     metadata = _load_metadata(args.metadata, args.table) if args.metadata is not None else None
     real = _read_table(args.real)
     synthetic = _read_table(args.synthetic)
@@ -517,6 +547,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     if getattr(args, "handler", None) is None:
         print(f"error: choose a command: fit, sample, report or demo (see '{PROG} --help')", file=sys.stderr)
+        return EXIT_USAGE
+    if getattr(args, "table", None) is not None and getattr(args, "metadata", None) is None:
+        print("error: --table needs --metadata (it picks a table of the metadata file).", file=sys.stderr)
         return EXIT_USAGE
     debug = bool(getattr(args, "debug", False))
     verbose = bool(getattr(args, "verbose", False))

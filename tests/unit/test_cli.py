@@ -73,6 +73,7 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     (["sample", "ckpt", "--rows", "0", "--output", "x.csv"], "positive integer"),
     (["fit", "data.csv", "-o", "m", "--seed", "-3"], "non-negative"),
     (["frobnicate"], "invalid choice"),
+    (["fit", "data.csv", "-o", "m", "--table", "t"], "--table needs --metadata"),
 ])
 def test_usage_errors_exit_two_with_one_line(argv: list[str], fragment: str,
                                              capsys: pytest.CaptureFixture[str]) -> None:
@@ -203,3 +204,51 @@ def test_main_restores_the_callers_structlog_configuration(tmp_path: Path) -> No
     before = structlog.get_config()
     main(["sample", str(tmp_path / "none"), "--rows", "1", "-o", str(tmp_path / "o.csv")])
     assert structlog.get_config() == before
+
+
+def test_metadata_that_does_not_match_the_data_fails_before_training(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "t.csv"
+    _tiny_table().to_csv(data, index=False)
+    meta = tmp_path / "meta.yaml"
+    meta.write_text("tables:\n  t:\n    pk: nope_col\n    columns:\n      ghost: numerical\n", encoding="utf-8")
+    code = main(["fit", str(data), "-o", str(tmp_path / "m"), "--metadata", str(meta), "--no-progress"])
+    assert code == 1 and not (tmp_path / "m").exists()
+    _assert_one_error_line(capsys.readouterr().err, "2 problem(s)", "'nope_col' (named in pk) is missing",
+                           "'ghost'")
+
+
+@pytest.mark.parametrize("model_name", ["TVAE", "TabularAR"])
+def test_sample_reads_every_models_checkpoint(model_name: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from syntho_hive.core import models
+
+    model = getattr(models, model_name)(epochs=1).fit(_tiny_table(), seed=0, progress_bar=False)
+    model.save(tmp_path / "ck")
+    out = tmp_path / "out.csv"
+    assert main(["sample", str(tmp_path / "ck"), "--rows", "40", "--seed", "3", "-o", str(out)]) == 0
+    written = pd.read_csv(out)
+    expected = model.sample(40, seed=3)
+    assert list(written.columns) == list(expected.columns) and len(written) == 40
+    pd.testing.assert_series_equal(written["city"], expected["city"].astype(object), check_names=False)
+
+
+def test_nested_parquet_columns_are_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "nested.parquet"
+    _tiny_table(40).assign(tags=[["a", "b"]] * 40).to_parquet(data)
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "--no-progress"]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "Column 'tags' holds nested values", "flatten")
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.zip"])
+def test_compressed_samples_are_byte_identical_for_a_seed(checkpoint: Path, tmp_path: Path, suffix: str) -> None:
+    import zipfile
+
+    paths = [tmp_path / "one" / f"a{suffix}", tmp_path / "two" / f"a{suffix}"]
+    for path in paths:
+        path.parent.mkdir()
+        assert main(["sample", str(checkpoint), "--rows", "50", "--seed", "4", "-o", str(path)]) == 0
+    assert paths[0].read_bytes() == paths[1].read_bytes()  # no time stamp, no temporary name inside
+    assert len(pd.read_csv(paths[0])) == 50
+    if suffix.endswith(".zip"):
+        assert zipfile.ZipFile(paths[0]).namelist() == ["a.csv"]

@@ -84,7 +84,6 @@ def test_include_samples_puts_rows_in_the_report(files: dict[str, Path], tmp_pat
 @pytest.mark.parametrize(("extra", "fragments"), [
     (["--output", "{tmp}/r.txt"], ["must be an .html file"]),
     (["--output", "{tmp}/missing/r.html"], ["does not exist"]),
-    (["--output", "{tmp}/r.html", "--table", "people"], ["--table needs --metadata"]),
     (["--output", "{tmp}/r.html", "--metadata", "{multi}"], ["describes 2 tables", "--table NAME"]),
     (["--output", "{tmp}/r.html", "--metadata", "{multi}", "--table", "nope"], ["'nope' is not in metadata"]),
     (["--output", "{tmp}/r.html", "--target", "salary"], ["--target 'salary' is not a column"]),
@@ -124,3 +123,12 @@ def test_report_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("usage: synthohive report")
     for option in ("--output", "--metadata", "--target", "--include-samples", "--holdout"):
         assert option in out
+
+
+def test_table_without_metadata_is_a_usage_error(files: dict[str, Path], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["report", str(files["real"]), str(files["synth"]), "--output", str(tmp_path / "r.html"),
+            "--table", "people"]
+    assert main(argv) == 2
+    _one_error_line(capsys.readouterr().err, "--table needs --metadata")
+    assert not (tmp_path / "r.html").exists()

@@ -140,8 +140,17 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
 
     Returns:
         One of ``numerical``, ``categorical``, ``datetime``, ``boolean``, ``id``, ``text``.
+
+    Raises:
+        SchemaError: The column holds nested values (lists, dicts, sets, arrays).
     """
     dtype = series.dtype
+    if dtype == object:
+        nested = {type(v).__name__ for v in series.dropna() if isinstance(v, (list, dict, set, np.ndarray))}
+        if nested:
+            raise SchemaError(
+                f"Column {column_name!r} holds nested values ({', '.join(sorted(nested))}; e.g. a Parquet "
+                "list or struct column), which cannot be modelled; flatten it into scalar columns or drop it.")
     if ptypes.is_bool_dtype(dtype):
         return "boolean"
     if ptypes.is_datetime64_any_dtype(dtype):
