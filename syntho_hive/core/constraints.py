@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
-from pandas.tseries.api import guess_datetime_format
 
 from syntho_hive.core._json_state import (
     dtype_from_json,
@@ -49,6 +48,12 @@ from syntho_hive.core._json_state import (
     frame_to_json,
     value_from_json,
     value_to_json,
+)
+from syntho_hive.core.data.datetime_formats import (
+    detect_datetime_format,
+    format_datetimes,
+    formats_exactly,
+    parse_datetimes,
 )
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import SDType, TableConfig
@@ -433,22 +438,19 @@ class ConstraintEngine:
             return self._formats[column]
         declared = self.table.datetime_formats.get(column)
         values = series.dropna().astype(str)
-        candidates = [declared] if declared else list(dict.fromkeys(
-            fmt for fmt in map(guess_datetime_format, values.drop_duplicates().iloc[:20])
-            if fmt is not None))
-        for fmt in candidates:
-            try:
-                parsed = pd.to_datetime(values, format=fmt)
-            except (ValueError, TypeError):
-                continue
-            if (parsed.dt.strftime(fmt) == values).all():
-                self._formats[column] = fmt
-                return fmt
         if values.empty:
             return declared
+        if declared:
+            fmt = declared if formats_exactly(values.drop_duplicates(), declared) else None
+        else:  # the transformers' detection: a format every value re-formats to exactly
+            fmt = detect_datetime_format(values)
+        if fmt is not None:
+            self._formats[column] = fmt
+            return fmt
+        tried = repr(declared) if declared else "the known formats"
         raise SchemaError(
             f"Column {column!r} of {self._where} holds date strings that no single format "
-            f"reproduces exactly (tried {candidates or 'none'}; e.g. {values.iloc[0]!r}); set "
+            f"reproduces exactly (tried {tried}; e.g. {values.iloc[0]!r}); set "
             f"TableConfig.datetime_formats[{column!r}] to its strftime format."
         )
 
@@ -459,7 +461,7 @@ class ConstraintEngine:
         if fmt is None:  # all null
             return pd.to_datetime(series.astype(object), errors="coerce")
         try:
-            return pd.to_datetime(series, format=fmt)
+            return parse_datetimes(series, fmt)
         except (ValueError, TypeError) as exc:
             raise SchemaError(
                 f"Column {column!r} of {self._where} holds values that do not match its date "
@@ -769,7 +771,7 @@ class ConstraintEngine:
             high = high.dt.tz_convert(tz)
         high = high.astype(q.high_dtype)
         if q.high_format is not None:
-            text = high.dt.strftime(q.high_format)
+            text = format_datetimes(high, q.high_format)
             return text.astype(object).where(high.notna(), np.nan).astype(q.high_string_dtype)
         return high
 

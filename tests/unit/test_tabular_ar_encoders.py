@@ -240,3 +240,14 @@ def test_datetime_strings_keep_their_detected_format_without_warnings() -> None:
     assert out["day"].tolist()[:3] == days.tolist()[:3] and pd.isna(out["day"][3])
     with pytest.raises(TrainingError, match="datetime format of column 'day'.*datetime_formats"):
         TableCodec.fit(pd.DataFrame({"day": ["May 1st, 2023", "May 2nd, 2023"]}), {"day": "datetime"})
+
+
+def test_millisecond_timestamps_keep_three_digits() -> None:
+    stamps = pd.Series(["2021-01-01T08:00:00.837Z", "2021-01-02T09:30:01.005Z", None, "2021-03-01T00:00:00.120Z"],
+                       dtype=object)
+    codec = TableCodec.fit(pd.DataFrame({"t": stamps}), {"t": "datetime"})
+    assert codec.codec("t").fmt == "%Y-%m-%dT%H:%M:%S.%3fZ"
+    out = codec.decode(codec.encode(pd.DataFrame({"t": stamps})), np.random.default_rng(0))["t"]
+    # TabularAR's parts stop at seconds: the milliseconds come back as .000, in the same shape
+    assert out.dropna().str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z").all()
+    assert out.tolist()[:2] == ["2021-01-01T08:00:00.000Z", "2021-01-02T09:30:01.000Z"] and pd.isna(out[2])

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from syntho_hive.core.data import DataTransformer, SpanInfo
+from syntho_hive.core.data.datetime_formats import format_datetimes, parse_datetimes
 from syntho_hive.core.data.encoders.frequency import FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.ids import IdGenerator
@@ -443,23 +444,27 @@ def test_detected_datetime_without_exact_format_is_modelled_as_categorical():
         DataTransformer(n_jobs=1).fit(data, {"when": "datetime"})
 
 
-@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y"])
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S.%3fZ"])
 def test_datetime_string_formats_are_restored(fmt):
     rng = np.random.default_rng(0)
     stamps = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 400 * 86_400, 300), unit="s")
     if "%H" not in fmt:
         stamps = stamps.normalize()
-    data = pd.DataFrame({"when": pd.Series(stamps.strftime(fmt), dtype=object)})
+    if "%3f" in fmt:  # milliseconds, three digits (JavaScript / Java timestamps)
+        stamps = stamps + pd.to_timedelta(rng.integers(0, 1000, 300), unit="ms")
+    data = pd.DataFrame({"when": pd.Series(format_datetimes(pd.Series(stamps), fmt), dtype=object)})
+    assert data["when"].str.fullmatch(r"[\d:\-T]+\.\d{3}Z").all() if "%3f" in fmt else True
     transformer = DataTransformer(n_jobs=1).fit(data, {"when": "datetime"})
     assert transformer.encoders_[0].format == fmt
     restored = transformer.inverse_transform(transformer.transform(data, rng=rng), rng=rng)
     if "%H" in fmt:  # second resolution over 400 days: float32 limits exactness to ~seconds
-        delta = (pd.to_datetime(restored["when"], format=fmt) - pd.to_datetime(data["when"], format=fmt))
+        delta = (parse_datetimes(restored["when"], fmt) - parse_datetimes(data["when"], fmt))
         assert delta.abs().max() <= pd.Timedelta(seconds=10)
     else:
         pd.testing.assert_frame_equal(restored, data)
     decoded = transformer.inverse_transform(random_matrix(transformer, 500), rng=rng)["when"]
-    assert pd.to_datetime(decoded, format=fmt).notna().all()
+    assert parse_datetimes(decoded, fmt).notna().all()
+    assert (format_datetimes(parse_datetimes(decoded, fmt), fmt) == decoded).all()  # same shape, e.g. 3 digits
 
 
 # ---------------------------------------------------------------- pickling, determinism

@@ -18,6 +18,12 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data.datetime_formats import (
+    DATETIME_FORMATS,
+    detect_datetime_format,
+    format_datetimes,
+    parse_datetimes,
+)
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.numerical import NumericCore
@@ -27,64 +33,7 @@ from syntho_hive.exceptions import SchemaError
 
 __all__ = ["DatetimeEncoder", "DATETIME_FORMATS", "detect_datetime_format"]
 
-DATETIME_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%Y/%m/%d",
-    "%d-%m-%Y",
-    "%m-%d-%Y",
-    "%d.%m.%Y",
-    "%d/%m/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%m/%d/%Y %H:%M",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y%m%d",
-    "%d %b %Y",
-    "%b %d, %Y",
-    "%d %B %Y",
-    "%B %d, %Y",
-    "%Y-%m",
-)
-
-_FORMAT_CHECK_LIMIT = 50_000
 _NAT = np.iinfo(np.int64).min
-
-
-def detect_datetime_format(strings: pd.Series) -> str | None:
-    """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly.
-
-    Args:
-        strings: Non-null strings (the distinct ones are checked, at most 50,000).
-
-    Returns:
-        The ``strftime`` format, or ``None`` when no candidate fits.
-    """
-    distinct = pd.Series(pd.unique(strings.to_numpy(dtype=object))[:_FORMAT_CHECK_LIMIT], dtype=object)
-    if distinct.empty:
-        return DATETIME_FORMATS[0]
-    probe = distinct.iloc[:50]
-    for fmt in DATETIME_FORMATS:
-        if not _formats_exactly(probe, fmt):
-            continue
-        if _formats_exactly(distinct, fmt):
-            return fmt
-    return None
-
-
-def _formats_exactly(strings: pd.Series, fmt: str) -> bool:
-    parsed = pd.to_datetime(strings, format=fmt, errors="coerce")
-    if parsed.isna().any():
-        return False
-    return bool((parsed.dt.strftime(fmt) == strings).all())
 
 
 class DatetimeEncoder(ColumnEncoder):
@@ -129,7 +78,7 @@ class DatetimeEncoder(ColumnEncoder):
             # Parse each distinct string once (dates repeat a lot), then broadcast.
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
             distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-            parsed = pd.to_datetime(distinct, format=self.format, errors="coerce")
+            parsed = parse_datetimes(distinct, self.format, errors="coerce")
             bad = parsed.isna()
             if bad.any():
                 raise SchemaError(
@@ -248,7 +197,7 @@ class DatetimeEncoder(ColumnEncoder):
             distinct = pd.Series(np.asarray(uniques).view(f"datetime64[{self.native_unit}]"))
             if self.tz is not None:
                 distinct = distinct.dt.tz_localize("UTC").dt.tz_convert(self.tz)
-            text = distinct.dt.strftime(self.format).to_numpy(dtype=object)[codes]
+            text = format_datetimes(distinct, self.format).to_numpy(dtype=object)[codes]
             return restore_objects(text, nulls, self.dtype, self.marker, self.column)
         if isinstance(self.dtype, np.dtype) and self.dtype == object:
             objects = (stamps.dt.date if self.date_objects else stamps).to_numpy(dtype=object)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
-from syntho_hive.core.data.encoders.datetime import detect_datetime_format
+from syntho_hive.core.data.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import (
     dtype_from_json,
@@ -71,7 +71,7 @@ def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.S
                                 f"{present.unique()[:3].tolist()}); set it in TableConfig.datetime_formats (a "
                                 "strftime format) or declare the column 'categorical'.")
     try:
-        parsed = pd.to_datetime(series, format=fmt or "mixed", errors="raise")
+        parsed = parse_datetimes(series, fmt) if fmt else pd.to_datetime(series, format="mixed", errors="raise")
     except (ValueError, TypeError) as exc:
         raise TrainingError(f"Datetime column {column!r} holds values that do not parse as dates ({exc}); "
                             "declare its format in TableConfig.datetime_formats or clean it.") from exc
@@ -271,7 +271,7 @@ class DatetimeCodec(Codec):
             objects = (stamps.dt.date if self.objects == "date" else stamps).to_numpy(dtype=object)
             return restore_objects(objects, nulls, self._dtype, self._marker, self.column)
         fmt = self.fmt or ("%Y-%m-%d" if self.time_parts == 0 else "%Y-%m-%d %H:%M:%S")
-        text = stamps.dt.strftime(fmt).to_numpy(dtype=object)
+        text = format_datetimes(stamps, fmt).to_numpy(dtype=object)
         return restore_objects(text, nulls, self._dtype, self._marker, self.column)
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:

@@ -1,0 +1,96 @@
+"""Date/time string formats: detection, parsing and formatting, shared by every datetime codec.
+
+Formats are ``strftime`` formats plus one pseudo-directive, ``%3f``: milliseconds, exactly three
+digits (``2021-01-01T08:15:00.837``, as JavaScript and Java systems write them). ``strftime``'s
+own ``%f`` always writes six digits, so a millisecond column written with it would change shape.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["DATETIME_FORMATS", "MILLISECONDS", "detect_datetime_format", "format_datetimes", "formats_exactly",
+           "parse_datetimes"]
+
+#: The milliseconds pseudo-directive (three digits).
+MILLISECONDS = "%3f"
+
+DATETIME_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%3f",
+    "%Y-%m-%dT%H:%M:%S.%3f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%Y-%m-%dT%H:%M:%S.%3fZ",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y%m%d",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%Y-%m",
+)
+
+_CHECK_LIMIT = 50_000
+#: Marks where ``%f``'s six digits go while formatting ``%3f`` (a private-use character).
+_MARK = "\ue000"
+
+
+def parse_datetimes(values: pd.Series, fmt: str, *, errors: str = "raise") -> pd.Series:
+    """``pd.to_datetime`` with ``fmt`` (``%3f`` read as ``%f``, which takes 1-6 digits).
+
+    Raises:
+        ValueError, TypeError: A value does not match ``fmt`` (with ``errors="raise"``).
+    """
+    return pd.to_datetime(values, format=fmt.replace(MILLISECONDS, "%f"), errors=errors)
+
+
+def format_datetimes(stamps: pd.Series, fmt: str) -> pd.Series:
+    """``Series.dt.strftime`` with ``fmt``, ``%3f`` written as three digits (truncated)."""
+    if MILLISECONDS not in fmt:
+        return stamps.dt.strftime(fmt)
+    text = stamps.dt.strftime(fmt.replace(MILLISECONDS, f"{_MARK}%f{_MARK}"))
+    return text.str.replace(f"{_MARK}(\\d{{3}})\\d{{3}}{_MARK}", r"\1", regex=True)
+
+
+def detect_datetime_format(strings: pd.Series) -> str | None:
+    """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly.
+
+    Args:
+        strings: Non-null strings (the distinct ones are checked, at most 50,000).
+
+    Returns:
+        The format, or ``None`` when no candidate fits.
+    """
+    distinct = pd.Series(pd.unique(strings.to_numpy(dtype=object))[:_CHECK_LIMIT], dtype=object)
+    if distinct.empty:
+        return DATETIME_FORMATS[0]
+    probe = distinct.iloc[:50]
+    for fmt in DATETIME_FORMATS:
+        if formats_exactly(probe, fmt) and formats_exactly(distinct, fmt):
+            return fmt
+    return None
+
+
+def formats_exactly(strings: pd.Series, fmt: str) -> bool:
+    """Whether every string parses with ``fmt`` and formats back to itself."""
+    parsed = parse_datetimes(strings, fmt, errors="coerce")
+    if parsed.isna().any():
+        return False
+    return bool((format_datetimes(parsed, fmt) == strings).all())
