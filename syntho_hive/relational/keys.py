@@ -27,8 +27,9 @@ from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
 __all__ = ["KeyGenerator", "ReferenceChecker", "check_references", "key_frame", "build_hierarchy",
-           "place_nulls", "allocate", "cast_like", "drop_integrity_violations", "dtype_name", "dtype_from_name",
-           "per_parent_start", "running_numbers", "group_ids"]
+           "place_nulls", "allocate", "cap_counts", "distinct_within_groups", "cast_like",
+           "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
+           "group_ids"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
@@ -310,6 +311,84 @@ def allocate(weights: np.ndarray, total: int, rng: np.random.Generator) -> np.nd
     counts = rescale_counts(np.asarray(weights), int(total), rng)
     positions = np.repeat(np.arange(len(weights), dtype=np.int64), counts)
     return positions[rng.permutation(positions.size)]
+
+
+def cap_counts(counts: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """``counts`` with none above ``cap``, the same total: the excess moves to parents with room.
+
+    For a table whose primary key is made of its foreign keys, a parent can have only as many
+    children as there are distinct key combinations (one, for a 1:1 extension table).
+
+    Args:
+        counts: Children per parent.
+        cap: Most children a parent may have.
+        rng: Local generator (for the rounding of the redistribution).
+
+    Returns:
+        ``int64`` counts, each ``<= cap``, summing to ``counts.sum()``.
+
+    Raises:
+        GenerationError: ``counts.sum()`` exceeds ``cap`` children for every parent.
+    """
+    from syntho_hive.relational.cardinality import rescale_counts
+
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total > cap * counts.size:
+        raise GenerationError(f"{total} rows need more than {cap} row(s) per parent over {counts.size} parent(s)")
+    capped = np.minimum(counts, cap)
+    excess = total - int(capped.sum())
+    if excess:  # proportional to the room left, so no parent passes the cap (see rescale_counts)
+        capped += rescale_counts((cap - capped).astype(np.float64), excess, rng)
+    return capped
+
+
+def distinct_within_groups(groups: np.ndarray, weights: np.ndarray, rng: np.random.Generator, *,
+                           max_cells: int = 50_000_000) -> np.ndarray:
+    """A parent position per row, distinct among the rows of each group, drawn by ``weights``.
+
+    Each group's parents are a weighted sample without replacement (Gumbel top-k: the ``k``
+    largest ``log(weight) + Gumbel`` keys), so a junction table (``enrollments(student_id,
+    course_id)``) gives each student distinct, popular-first courses. Parents of weight zero
+    are used only when a group needs more parents than have weight.
+
+    Args:
+        groups: Group of each row (e.g. its position in the primary parent).
+        weights: Non-negative popularity per candidate parent.
+        rng: Local generator.
+        max_cells: Most (group, parent) keys drawn at once (memory bound).
+
+    Returns:
+        ``int64`` positions into the candidate parents.
+
+    Raises:
+        GenerationError: A group has more rows than there are candidate parents.
+    """
+    n, size = len(groups), len(weights)
+    out = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return out
+    order = np.argsort(groups, kind="stable")
+    ordered = np.asarray(groups)[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    if sizes.max() > size:
+        raise GenerationError(f"a group of {int(sizes.max())} rows needs distinct parents among {size}")
+    weights = np.asarray(weights, dtype=np.float64)
+    floor = weights[weights > 0].min() * 1e-9 if (weights > 0).any() else 1.0
+    log_weights = np.log(np.maximum(weights, floor))  # zero weights: last resort, never before others
+    block = max(1, max_cells // max(size, 1))
+    for first in range(0, len(starts), block):
+        group_starts, group_sizes = starts[first:first + block], sizes[first:first + block]
+        keys = log_weights[None, :] + rng.gumbel(size=(len(group_starts), size))
+        widest = int(group_sizes.max())
+        top = np.argpartition(-keys, widest - 1, axis=1)[:, :widest] if widest < size else \
+            np.broadcast_to(np.arange(size), keys.shape)
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1), axis=1)
+        row = np.repeat(np.arange(len(group_starts)), group_sizes)
+        slot = np.arange(int(group_sizes.sum())) - np.repeat(np.cumsum(group_sizes) - group_sizes, group_sizes)
+        out[order[group_starts[row] + slot]] = top[row, slot]
+    return out
 
 
 def place_nulls(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:

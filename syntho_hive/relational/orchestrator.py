@@ -60,7 +60,9 @@ from syntho_hive.relational.keys import (
     ReferenceChecker,
     allocate,
     build_hierarchy,
+    cap_counts,
     cast_like,
+    distinct_within_groups,
     dtype_from_name,
     dtype_name,
     group_ids,
@@ -529,7 +531,16 @@ class Orchestrator:
         """Row position in each parent (``-1``: null FK) of every row, primary FK first."""
         if not rels:
             return []
-        positions = [self._primary_positions(name, plan, rels[0], size, parents[0], seed)]
+        # A primary key made only of FKs (a junction or 1:1 extension table) repeats no key
+        # combination: a parent gets at most as many rows as there are combinations for it, and a
+        # second key FK is drawn distinct within each primary parent's rows.
+        key_vias = self._key_relationships(name, rels)
+        cap = None
+        if key_vias is not None:
+            cap = 1
+            for via in key_vias[1:]:
+                cap *= len(parents[via])
+        positions = [self._primary_positions(name, plan, rels[0], size, parents[0], seed, cap=cap)]
         n = len(positions[0])
         for via in range(1, len(rels)):
             link = plan.parents[via]
@@ -544,12 +555,27 @@ class Orchestrator:
                     f"{list(rel.child_columns)}, but {rel.parent!r} has 0 generated rows; ask for at least one "
                     f"row of {rel.parent!r} in num_rows.")
             pos = np.full(n, -1, dtype=np.int64)
-            pos[~nulls] = allocate(weights, linked, rng)
+            if key_vias is not None and key_vias[1:] == [via]:
+                pos = distinct_within_groups(positions[0], weights, rng)
+            else:
+                pos[~nulls] = allocate(weights, linked, rng)
             positions.append(pos)
         return positions
 
+    def _key_relationships(self, name: str, rels: list[Relationship]) -> list[int] | None:
+        """Indices in ``rels`` of the FKs that make up the whole primary key, primary FK first, when
+        the key is made only of FKs to other tables and includes the primary FK; else ``None``."""
+        pk = list(self.metadata.tables[name].pk_columns)
+        if not pk or not rels or self._pk_parent_columns(name) != pk:
+            return None
+        vias = [via for via, rel in enumerate(rels) if set(rel.child_columns) <= set(pk)]
+        covered = {c for via in vias for c in rels[via].child_columns}
+        if not vias or vias[0] != 0 or covered != set(pk):
+            return None
+        return vias
+
     def _primary_positions(self, name: str, plan: TablePlan, rel: Relationship, size: int | None,
-                           parent: pd.DataFrame, seed: int) -> np.ndarray:
+                           parent: pd.DataFrame, seed: int, *, cap: int | None = None) -> np.ndarray:
         rng = numpy_generator(child_seed(seed, name, "cardinality"))
         link = plan.parents[0]
         counts = link.counts.sample(parent, rng)
@@ -561,6 +587,13 @@ class Orchestrator:
             n_null = int(round(plan.real_rows * len(parent) / max(self.plans_[rel.parent].real_rows, 1)))
         else:
             n_null = int(round(counts.sum() * rate / (1.0 - rate)))
+        if cap is not None:
+            if int(counts.sum()) > cap * len(parent):
+                raise GenerationError(
+                    f"Cannot generate {int(counts.sum())} rows of table {name!r}: its primary key is made of its "
+                    f"foreign keys, so each of the {len(parent)} generated rows of {rel.parent!r} can have at most "
+                    f"{cap} of them. Ask for fewer rows of {name!r} or more of its parents in num_rows.")
+            counts = cap_counts(counts, cap, rng)
         pos = np.repeat(np.arange(len(parent), dtype=np.int64), counts)
         if n_null:
             pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])

@@ -16,7 +16,9 @@ from syntho_hive.relational.keys import (
     ReferenceChecker,
     allocate,
     build_hierarchy,
+    cap_counts,
     check_references,
+    distinct_within_groups,
     drop_integrity_violations,
     group_ids,
     per_parent_start,
@@ -165,3 +167,30 @@ def test_reference_checker_checks_chunks_against_one_index() -> None:
     checker.check(pd.DataFrame({"f": [1, 2, None], "l": [2, 1, None]}))
     with pytest.raises(GenerationError, match=r"'events'.*1 generated value.*'f': 2, 'l': 2"):
         checker.check(pd.DataFrame({"f": [1, 2], "l": [1, 2]}))
+
+
+def test_cap_counts_moves_the_excess_to_parents_with_room() -> None:
+    rng = np.random.default_rng(0)
+    capped = cap_counts(np.array([0, 3, 1, 0, 2, 0]), 1, rng)
+    assert capped.sum() == 6 and capped.max() == 1
+    capped = cap_counts(np.array([9, 0, 1, 2]), 4, rng)
+    assert capped.sum() == 12 and capped.max() <= 4 and capped[0] == 4
+    with pytest.raises(GenerationError):
+        cap_counts(np.array([5, 1]), 2, rng)
+
+
+def test_distinct_within_groups_never_repeats_a_parent_in_a_group() -> None:
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(2_000), rng.integers(1, 8, 2_000))
+    rng.shuffle(groups)
+    weights = np.array([40, 20, 10, 10, 5, 5, 5, 0.0])
+    pos = distinct_within_groups(groups, weights, rng, max_cells=1_000)  # several blocks
+    frame = pd.DataFrame({"g": groups, "p": pos})
+    assert not frame.duplicated().any()
+    popularity = np.bincount(pos, minlength=8)
+    assert popularity[0] > popularity[1] > popularity[4] > 0
+    assert popularity[7] == 0  # weight 0: used only by a group needing all 8 parents, and none does
+    full = distinct_within_groups(np.repeat([0, 1], 8), weights, rng)  # groups needing every parent
+    assert sorted(full[:8]) == sorted(full[8:]) == list(range(8))
+    with pytest.raises(GenerationError):
+        distinct_within_groups(np.zeros(9, dtype=np.int64), weights, rng)

@@ -529,3 +529,35 @@ def test_a_date_primary_key_and_its_children(tmp_path: Path) -> None:
     again = Synthesizer.load(tmp_path / "s").sample(seed=1, scale=1.5)
     for name, frame in out.items():
         pd.testing.assert_frame_equal(again[name], frame)
+
+
+def test_tables_keyed_by_their_foreign_keys_keep_every_row() -> None:
+    """A junction table (``enrollments(student_id, course_id)``) and a 1:1 extension table keyed by its
+    FK: no key combination repeats, so no row is dropped and ``num_rows`` is honoured exactly."""
+    rng = np.random.default_rng(0)
+    students = pd.DataFrame({"student_id": np.arange(200), "year": rng.integers(1, 5, 200)})
+    courses = pd.DataFrame({"course_id": np.arange(100, 108), "level": rng.choice(["intro", "adv"], 8)})
+    pairs = [(s, c) for s in range(200) for c in rng.choice(np.arange(100, 108), rng.integers(3, 7), replace=False)]
+    enrollments = pd.DataFrame(pairs, columns=["student_id", "course_id"]).assign(
+        grade=lambda d: rng.integers(50, 100, len(d)))
+    orders = pd.DataFrame({"order_id": np.arange(200), "amount": np.round(rng.gamma(2.0, 10.0, 200), 2)})
+    gifts = pd.DataFrame({"order_id": rng.choice(200, 90, replace=False), "wrap": rng.choice(["red", "blue"], 90)})
+    metadata = (Metadata().add_table("students", pk="student_id").add_table("courses", pk="course_id")
+                .add_table("enrollments", pk=["student_id", "course_id"],
+                           fk={"student_id": "students.student_id", "course_id": "courses.course_id"})
+                .add_table("orders", pk="order_id").add_table("gifts", pk="order_id", fk={"order_id": "orders.order_id"}))
+    data = {"students": students, "courses": courses, "enrollments": enrollments, "orders": orders, "gifts": gifts}
+    synth = Synthesizer(metadata, seed=1, epochs=1).fit(data, progress_bar=False, n_jobs=1)
+    out = synth.sample(seed=2)
+    enrolled = out["enrollments"]
+    assert len(enrolled) == len(enrollments) and not enrolled.duplicated(["student_id", "course_id"]).any()
+    per_student = enrolled.groupby("student_id").size()
+    assert per_student.max() <= 8 and count_ks(*(  # children per parent like the real ones
+        np.bincount(counts, minlength=9) / len(counts) for counts in (
+            enrollments.groupby("student_id").size().reindex(range(200), fill_value=0).to_numpy(),
+            per_student.reindex(out["students"]["student_id"], fill_value=0).to_numpy()))) < 0.1
+    sized = synth.sample(num_rows={"enrollments": 1000, "gifts": 180}, seed=3)
+    assert len(sized["enrollments"]) == 1000 and not sized["enrollments"].duplicated(["student_id", "course_id"]).any()
+    assert len(sized["gifts"]) == 180 and sized["gifts"]["order_id"].is_unique
+    with pytest.raises(GenerationError, match="at most 1 of them"):
+        synth.sample(num_rows={"gifts": 500}, seed=3)
