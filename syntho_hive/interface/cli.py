@@ -232,7 +232,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise CLIInputError(f"Input path is not a file: {path}")
     try:
-        frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+        frame = _read_csv(path) if kind == "csv" else pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise CLIInputError(f"Cannot read {kind} file {path}: {_one_line(str(exc))}") from exc
     if frame.empty:
@@ -260,6 +260,29 @@ def _write_table(frame: pd.DataFrame, path: Path, kind: str) -> None:
         atomic_write(path, lambda tmp: _write_csv(frame, Path(tmp), path.name))
     else:
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file whose integer and boolean columns stay integer and boolean when they have gaps.
+
+    pandas' default reader turns an integer column with one empty cell into floats (``63`` is
+    written back as ``63.0``); its nullable reader keeps ``Int64`` / ``boolean``. Other columns
+    get the default dtypes (``float64``, ``object``), as without gaps.
+    """
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype_backend="numpy_nullable")
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if isinstance(dtype, pd.Float64Dtype):
+            frame[column] = frame[column].astype("float64")
+        elif isinstance(dtype, pd.StringDtype):
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        elif isinstance(dtype, pd.Int64Dtype) and not frame[column].isna().any():
+            frame[column] = frame[column].astype("int64")
+        elif isinstance(dtype, pd.BooleanDtype) and not frame[column].isna().any():
+            frame[column] = frame[column].astype(bool)
+    return frame
 
 
 def _write_csv(frame: pd.DataFrame, temporary: Path, final_name: str) -> None:

@@ -252,3 +252,17 @@ def test_compressed_samples_are_byte_identical_for_a_seed(checkpoint: Path, tmp_
     assert len(pd.read_csv(paths[0])) == 50
     if suffix.endswith(".zip"):
         assert zipfile.ZipFile(paths[0]).namelist() == ["a.csv"]
+
+
+def test_csv_integers_with_gaps_stay_integers(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    ages = pd.array(np.where(rng.random(150) < 0.15, None, rng.integers(18, 90, 150)), dtype="Int64")
+    data = tmp_path / "people.csv"
+    _tiny_table(150).assign(age=ages).to_csv(data, index=False)
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "--epochs", "1", "--no-progress"]) == 0
+    out = tmp_path / "out.csv"
+    assert main(["sample", str(tmp_path / "m"), "--rows", "200", "--seed", "1", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8").splitlines()
+    ages_written = [line.split(",")[0] for line in text[1:]]
+    assert all(a == "" or a.isdigit() for a in ages_written)  # "63", never "63.0"
+    assert "" in ages_written  # the gaps are generated too
