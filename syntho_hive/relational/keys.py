@@ -404,10 +404,13 @@ def build_hierarchy(n: int, null_rate: float, report_counts: np.ndarray,
                     rng: np.random.Generator) -> np.ndarray:
     """Parent position of each row in a self-referencing table (``-1`` for a root).
 
-    Rows are put in a random order; the first ``max(1, round(n * null_rate))`` are roots and
-    each other row reports to a row strictly earlier in that order, so the result is a forest
-    (no cycles). The number of reports per row follows ``report_counts`` (drawn from the real
-    distribution) where the order allows it.
+    Rows are ordered by their wanted number of reports, most first (ties in random order); the
+    first ``max(1, round(n * null_rate))`` are roots and each other row reports to a row strictly
+    earlier in that order, so the result is a forest (no cycles). Filling the managers' slots in
+    that order gives every row its wanted number of reports where the counts allow it, rows that
+    want none get none, and the depth stays that of a real hierarchy (a random order, as before,
+    handed the reports it could not place to random earlier rows: chains 20 levels deep for an
+    org chart of 4, staff with reports).
 
     Args:
         n: Rows in the table.
@@ -423,13 +426,14 @@ def build_hierarchy(n: int, null_rate: float, report_counts: np.ndarray,
     out = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return out
-    order = rng.permutation(n)
+    wanted_all = np.asarray(report_counts, dtype=np.float64)
+    order = np.lexsort((rng.random(n), -wanted_all))
     n_roots = min(n, max(1, int(round(n * float(null_rate)))))
     n_children = n - n_roots
     if n_children == 0:
         return out
     # Wanted reports per rank (rank = position in ``order``); the last row cannot have any.
-    wanted = np.asarray(report_counts, dtype=np.float64)[order].copy()
+    wanted = wanted_all[order].copy()
     wanted[-1] = 0
     slots = rescale_counts(wanted, n_children, rng)
     owner_rank = np.repeat(np.arange(n, dtype=np.int64), slots)  # non-decreasing

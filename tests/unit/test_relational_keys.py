@@ -194,3 +194,24 @@ def test_distinct_within_groups_never_repeats_a_parent_in_a_group() -> None:
     assert sorted(full[:8]) == sorted(full[8:]) == list(range(8))
     with pytest.raises(GenerationError):
         distinct_within_groups(np.zeros(9, dtype=np.int64), weights, rng)
+
+
+def test_hierarchy_gives_each_row_its_wanted_reports_and_a_real_depth() -> None:
+    """An org chart: CEO -> 5 VPs -> 4-8 managers -> 3-10 staff. Wanted report counts in a shuffled
+    row order; the built hierarchy matches them exactly and is 4 levels deep."""
+    rng = np.random.default_rng(3)
+    vps = 5
+    managers = rng.integers(4, 9, vps)
+    staff = rng.integers(3, 11, int(managers.sum()))
+    wanted = np.concatenate([[vps], managers, staff, np.zeros(int(staff.sum()), dtype=np.int64)])
+    n = len(wanted)
+    shuffle = rng.permutation(n)
+    parent = build_hierarchy(n, 1 / n, wanted[shuffle], rng)
+    reports = np.bincount(parent[parent >= 0], minlength=n)
+    assert (reports == wanted[shuffle]).all()  # nobody who wants none has reports
+    depth = np.zeros(n, dtype=np.int64)
+    node = parent.copy()
+    while (node >= 0).any():
+        depth += node >= 0
+        node = np.where(node >= 0, parent[np.maximum(node, 0)], -1)
+    assert depth.max() == 3 and (parent == -1).sum() == 1
