@@ -139,7 +139,7 @@ def test_per_parent_numbering_is_detected_only_when_every_parent_restarts() -> N
     assert per_parent_start(pd.Series([2, 1, 3, 1, 1, 2]), orders) == 1          # any row order
     assert per_parent_start(pd.Series([0, 1, 2, 0, 0, 1]), orders) == 0          # starting at the min
     assert per_parent_start(pd.Series([1.0, 2.0, 3.0, 1.0, 1.0, 2.0]), orders) == 1
-    assert per_parent_start(pd.Series([1, 2, 4, 1, 1, 2]), orders) is None      # a gap
+    assert per_parent_start(pd.Series([1, 2, 4, 1, 1, 2]), orders) is None      # a gap in 1 of 6 rows
     assert per_parent_start(pd.Series([1, 2, 2, 1, 1, 2]), orders) is None      # a repeat
     assert per_parent_start(pd.Series([1, 2, 3, 2, 1, 2]), orders) is None      # B starts at 2
     assert per_parent_start(pd.Series([1, 2, 3, 4, 5, 6]), orders) is None      # unique over the table
@@ -215,3 +215,15 @@ def test_hierarchy_gives_each_row_its_wanted_reports_and_a_real_depth() -> None:
         depth += node >= 0
         node = np.where(node >= 0, parent[np.maximum(node, 0)], -1)
     assert depth.max() == 3 and (parent == -1).sum() == 1
+
+
+def test_per_parent_numbering_survives_a_few_deleted_lines() -> None:
+    """900 order lines numbered 1..k per order, 3 of them deleted: still numbered per order."""
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 6, 300)
+    lines = pd.DataFrame({"order_id": np.repeat(np.arange(300), sizes),
+                          "line_no": np.concatenate([np.arange(1, k + 1) for k in sizes])})
+    kept = lines.drop(index=rng.choice(len(lines), 3, replace=False)).reset_index(drop=True)
+    assert per_parent_start(kept["line_no"], kept[["order_id"]]) == 1
+    repeated = kept.assign(line_no=np.where(np.arange(len(kept)) == 1, kept["line_no"].shift(1), kept["line_no"]))
+    assert per_parent_start(repeated["line_no"].astype(np.int64), repeated[["order_id"]]) is None
