@@ -251,3 +251,11 @@ def test_millisecond_timestamps_keep_three_digits() -> None:
     # TabularAR's parts stop at seconds: the milliseconds come back as .000, in the same shape
     assert out.dropna().str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z").all()
     assert out.tolist()[:2] == ["2021-01-01T08:00:00.000Z", "2021-01-02T09:30:01.000Z"] and pd.isna(out[2])
+
+
+def test_pyarrow_strings_keep_their_storage_through_json() -> None:
+    frame = pd.DataFrame({"city": pd.Series(["Oslo", "Bergen", None, "Oslo"] * 5, dtype="string[pyarrow]")})
+    codec = TableCodec.from_dict(json.loads(json.dumps(TableCodec.fit(frame, {"city": "categorical"}).to_dict())))
+    out = codec.decode(codec.encode(frame), np.random.default_rng(0))
+    assert out["city"].dtype == frame["city"].dtype  # string[pyarrow], not string[python]
+    pd.testing.assert_series_equal(out["city"], frame["city"])

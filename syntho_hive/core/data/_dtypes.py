@@ -65,9 +65,11 @@ def marker_from_json(data: str | None) -> Any:
 def dtype_name(dtype: Any) -> str:
     """A string naming ``dtype`` that :func:`dtype_from_name` turns back into it.
 
-    ``category`` loses its categories and a pyarrow-backed ``string`` reads back as the default
-    ``string``; callers needing those exactly must store them besides the name.
+    ``category`` loses its categories (callers needing them must store them besides the name);
+    a ``string`` dtype keeps its storage (``string[pyarrow]``).
     """
+    if isinstance(dtype, pd.StringDtype):
+        return f"string[{dtype.storage}]"
     return str(dtype)
 
 
