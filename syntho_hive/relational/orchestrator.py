@@ -582,6 +582,11 @@ class Orchestrator:
         rate = min(max(link.null_rate, 0.0), 1.0)
         if size is not None:
             n_null = int(round(size * rate))
+            if size - n_null > 0 and len(parent) == 0:
+                raise GenerationError(
+                    f"table {name!r}: {size - n_null} of the {size} rows asked for need a row of {rel.parent!r} for "
+                    f"foreign key {list(rel.child_columns)}, but {rel.parent!r} has 0 generated rows; ask for at "
+                    f"least one row of {rel.parent!r} in num_rows.")
             counts = rescale_counts(counts, size - n_null, rng)
         elif rate >= 1.0:
             n_null = int(round(plan.real_rows * len(parent) / max(self.plans_[rel.parent].real_rows, 1)))

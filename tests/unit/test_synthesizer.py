@@ -194,6 +194,8 @@ def test_num_rows_sizes_roots_and_children(fitted: Synthesizer) -> None:
         fitted.sample(seed=-1)
     numpy_sized = fitted.sample(num_rows={"customers": np.int64(20)}, seed=1)  # NumPy integers are integers
     assert len(numpy_sized["customers"]) == 20
+    with pytest.raises(GenerationError, match="'customers' has 0 generated rows"):
+        fitted.sample(num_rows={"customers": 0, "orders": 100}, seed=1)  # orders need customers
     with pytest.raises(GenerationError, match="output_format"):
         fitted.sample(output_path="x", output_format="xlsx")  # type: ignore[arg-type]
     with pytest.raises(GenerationError, match="chunk_rows"):

@@ -169,10 +169,12 @@ class TabularPipeline:
         transformer = DataTransformer(max_modes=max_modes).fit(
             reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
         if transformer.output_dim_ == 0:
-            raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id or text "
-                                f"({list(data.columns)}), generated rather than modelled; fit this table with "
-                                "TabularAR, or inside a Synthesizer, which generates a table whose non-key "
-                                "columns are all text with word models and no network, whatever its model.")
+            kinds = {str(c): ("constant" if data[c].nunique(dropna=False) <= 1 else t)
+                     for c, t in transformer.sdtypes_.items()}
+            raise TrainingError(f"Table {table.name!r} has nothing to model: every column is an id, text or a "
+                                f"single repeated value ({kinds}), so there is nothing for a network to learn; "
+                                "fit this table with TabularAR (or, for text, inside a Synthesizer, which "
+                                "generates text-only tables with word models), or add varying columns.")
         matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
         self.table_ = table
         self.constraint_engine_ = engine
