@@ -451,8 +451,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print(f"  column shapes       {_format_score(result.column_shapes)}")
     print(f"  column pair trends  {_format_score(result.column_pair_trends)}")
     print(f"  detection AUC       {_format_score(result.detection_auc)}  (0.50 = indistinguishable)")
-    print(f"  ML efficacy         {_format_score(result.ml_efficacy)}"
-          + ("  (synthetic / real model score)" if result.ml_efficacy is not None else "  (pass --target)"))
+    if result.ml_efficacy is not None:
+        efficacy_note = "  (synthetic / real model score)"
+    elif args.target is None:
+        efficacy_note = "  (pass --target)"
+    else:  # the ratio is undefined when the model trained on real data scores <= 0
+        efficacy_note = f"  (undefined: the model trained on real data does not predict {args.target!r}; see the JSON)"
+    print(f"  ML efficacy         {_format_score(result.ml_efficacy)}{efficacy_note}")
     privacy = result.privacy
     if privacy is not None:
         print(f"  exact copies        {_format_score(privacy.exact_copy_rate, digits=4)}  (share of synthetic "

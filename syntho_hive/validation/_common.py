@@ -90,19 +90,28 @@ def sample_rows(frame: pd.DataFrame, max_rows: int | None, rng: np.random.Genera
 
 
 def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, *, what: str,
-                  table: str | None = None) -> None:
-    """Raise :class:`SchemaError` if ``synthetic`` lacks a column of ``real`` or either is empty."""
+                  table: str | None = None, other: str = "synthetic") -> None:
+    """Raise :class:`SchemaError` if ``synthetic`` lacks a column of ``real`` or either is empty.
+
+    Args:
+        real: The reference rows.
+        synthetic: The rows compared with them.
+        what: The metric, for the message.
+        table: The table, for the message.
+        other: What ``synthetic`` is (``"synthetic"``, ``"holdout"``), for the message.
+    """
     where = f" of table {table!r}" if table else ""
     if not isinstance(real, pd.DataFrame) or not isinstance(synthetic, pd.DataFrame):
         raise SchemaError(f"{what}{where} needs pandas DataFrames, got {type(real).__name__} and "
                           f"{type(synthetic).__name__}.")
     missing = [column for column in real.columns if column not in synthetic.columns]
     if missing:
-        raise SchemaError(f"Synthetic data{where} lacks column(s) {missing} present in the real data; "
-                          f"{what} compares the same columns, so generate all of them.")
+        fix = "generate all of them" if other == "synthetic" else f"give the {other} data all of them"
+        raise SchemaError(f"{other.capitalize()} data{where} lacks column(s) {missing} present in the real "
+                          f"data; {what} compares the same columns, so {fix}.")
     if len(real) == 0 or len(synthetic) == 0:
         raise SchemaError(f"{what}{where} needs non-empty data; got {len(real)} real and "
-                          f"{len(synthetic)} synthetic rows.")
+                          f"{len(synthetic)} {other} rows.")
 
 
 def json_safe(value: object) -> object:

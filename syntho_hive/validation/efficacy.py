@@ -134,7 +134,7 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
         n_test = int(round(len(real) * test_size))
         test_frame, train_frame, holdout_kind = real.iloc[order[:n_test]], real.iloc[order[n_test:]], "split"
     else:
-        check_columns(real, holdout, what="ML efficacy holdout")
+        check_columns(real, holdout, what="ML efficacy", other="holdout")
         test_frame, train_frame, holdout_kind = holdout, real, "given"
 
     def usable(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -237,7 +237,7 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
     for name, real_frame in real_tables.items():
         check_columns(real_frame, synth_tables[name], what="Evaluation", table=name)
         if name in holdout_tables:
-            check_columns(real_frame, holdout_tables[name], what="Evaluation holdout", table=name)
+            check_columns(real_frame, holdout_tables[name], what="Evaluation", table=name, other="holdout")
         if metadata is not None and name not in metadata.tables and not single:
             raise SchemaError(f"Table {name!r} is not in the metadata; add it or drop it from the data.")
         if efficacy and name in targets and targets[name] not in real_frame.columns:

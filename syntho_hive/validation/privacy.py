@@ -149,7 +149,7 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
 
     check_columns(train, synthetic, what="Privacy metrics")
     if holdout is not None:
-        check_columns(train, holdout, what="Privacy metrics holdout")
+        check_columns(train, holdout, what="Privacy metrics", other="holdout")
     if len(train) < 2:
         raise SchemaError(f"Privacy metrics need at least 2 training rows, got {len(train)}.")
     types = resolve_sdtypes(train, sdtypes)

@@ -108,3 +108,15 @@ def test_unknown_sdtype_and_empty_scores_raise() -> None:
         column_shape_scores(real, real, {"a": "number"})  # type: ignore[dict-item]
     with pytest.raises(SchemaError, match="No column to score"):
         overall_column_shape({})
+
+
+def test_mixed_type_categories_score_without_a_sorting_warning() -> None:
+    import warnings
+
+    from syntho_hive.core.quality.shapes import tv_complement
+
+    flags = pd.Series([True, False, None, True] * 25, dtype="boolean")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas warned that <missing> and True cannot be ordered
+        assert tv_complement(flags, flags.iloc[::-1].reset_index(drop=True)) == 1.0
+        assert tv_complement(flags, pd.Series([True] * 100, dtype="boolean")) == pytest.approx(0.5)

@@ -112,3 +112,13 @@ def test_100k_by_30_table_is_evaluated_in_under_a_minute() -> None:
     result = evaluate(real, synthetic, holdout=holdout, target="cat_0")
     assert time.perf_counter() - started < 60
     assert result.overall > 0.9 and 0.4 < result.detection_auc < 0.6
+
+
+def test_a_holdout_missing_a_column_is_named_as_the_holdout() -> None:
+    from syntho_hive.validation._common import check_columns
+
+    real = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    with pytest.raises(SchemaError, match=r"^Holdout data lacks column\(s\) \['b'\]"):
+        check_columns(real, real[["a"]], what="ML efficacy", other="holdout")
+    with pytest.raises(SchemaError, match=r"^Synthetic data lacks column\(s\) \['b'\]"):
+        check_columns(real, real[["a"]], what="ML efficacy")

@@ -25,6 +25,8 @@ be reproduced.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Mapping
 
 import numpy as np
@@ -145,9 +147,12 @@ def tv_complement(real: pd.Series, synthetic: pd.Series) -> float:
     """
     if len(real) == 0 or len(synthetic) == 0:
         return 1.0 if len(real) == len(synthetic) else 0.0
-    real_freq, synthetic_freq = category_frequencies(real).align(category_frequencies(synthetic), fill_value=0.0)
-    tvd = 0.5 * float(np.abs(real_freq.to_numpy(dtype=np.float64)
-                             - synthetic_freq.to_numpy(dtype=np.float64)).sum())
+    real_freq, synthetic_freq = category_frequencies(real), category_frequencies(synthetic)
+    categories = real_freq.index.union(synthetic_freq.index, sort=False)  # mixed types: no sorting
+    real_freq = real_freq.reindex(categories, fill_value=0.0)
+    synthetic_freq = synthetic_freq.reindex(categories, fill_value=0.0)
+    # fsum: the result does not depend on the (unsorted) order of the categories
+    tvd = 0.5 * math.fsum(np.abs(real_freq.to_numpy(dtype=np.float64) - synthetic_freq.to_numpy(dtype=np.float64)))
     return float(min(1.0, max(0.0, 1.0 - tvd)))
 
 
