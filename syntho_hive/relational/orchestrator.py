@@ -118,17 +118,21 @@ class LinkPlan:
         null_rate: Share of the table's rows where the FK is null.
         counts: Children per parent (primary FK), popularity (other FKs) or reports per row
             (self-references), as a function of the parent's attributes.
+        self_root_share: Self-references only: share of rows that point at themselves (roots
+            written ``manager_id = emp_id`` instead of null).
     """
 
     null_rate: float
     counts: CardinalityModel
+    self_root_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"null_rate": self.null_rate, "counts": self.counts.to_dict()}
+        return {"null_rate": self.null_rate, "counts": self.counts.to_dict(), "self_root_share": self.self_root_share}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> "LinkPlan":
-        return cls(float(data["null_rate"]), CardinalityModel.from_dict(data["counts"], source))
+        return cls(float(data["null_rate"]), CardinalityModel.from_dict(data["counts"], source),
+                   float(data.get("self_root_share", 0.0)))  # absent from plans saved before
 
 
 @dataclass
@@ -413,7 +417,11 @@ class Orchestrator:
         parent_keys = set(self.metadata.tables[rel.parent].key_columns)
         features = parent[[c for c in parent.columns if c not in parent_keys]]
         model = CardinalityModel().fit(features.reset_index(drop=True), counts, sdtypes=parent_sdtypes)
-        return LinkPlan(null_rate, model)
+        self_roots = 0.0
+        if rel.is_self and len(fk):
+            own = child[list(rel.parent_columns)].to_numpy()
+            self_roots = float((fk.notna().all(axis=1).to_numpy() & (fk.to_numpy() == own).all(axis=1)).mean())
+        return LinkPlan(null_rate, model, self_roots)
 
     @staticmethod
     def _context_frame(context: list[ContextColumn], positions: list[np.ndarray],
@@ -724,7 +732,12 @@ class Orchestrator:
             link = plan.self_refs[index]
             rng = numpy_generator(child_seed(seed, name, "self", index))
             reports = link.counts.sample(frame, rng) if n else np.zeros(0, dtype=np.int64)
-            parent_pos = build_hierarchy(n, link.null_rate, reports, rng)
+            roots = link.null_rate + link.self_root_share
+            parent_pos = build_hierarchy(n, roots, reports, rng)
+            if link.self_root_share > 0:  # roots written as pointing at themselves, in the real share
+                root_rows = np.flatnonzero(parent_pos < 0)
+                own = root_rows[:int(round(len(root_rows) * link.self_root_share / roots))]
+                parent_pos[own] = own
             for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
                 frame[c_col] = _take(frame[p_col], parent_pos).to_numpy()
         frame = self._restore_dtypes(frame[plan.columns], dtypes)

@@ -563,3 +563,19 @@ def test_tables_keyed_by_their_foreign_keys_keep_every_row() -> None:
     assert len(sized["gifts"]) == 180 and sized["gifts"]["order_id"].is_unique
     with pytest.raises(GenerationError, match="at most 1 of them"):
         synth.sample(num_rows={"gifts": 500}, seed=3)
+
+
+def test_a_root_that_manages_itself_stays_so() -> None:
+    """An org chart whose CEO row has ``manager_id == emp_id`` (no nulls): the synthetic root points at
+    itself too, and the column stays int64 without nulls."""
+    rng = np.random.default_rng(0)
+    n = 120
+    managers = np.concatenate([[0], rng.integers(0, 10, n - 1)])  # rows 1.. report to one of the first 10
+    managers[1:10] = 0
+    staff = pd.DataFrame({"emp_id": np.arange(n), "manager_id": managers, "salary": rng.gamma(5.0, 10.0, n)})
+    metadata = Metadata().add_table("staff", pk="emp_id", fk={"manager_id": "staff.emp_id"})
+    out = Synthesizer(metadata, seed=2, epochs=1).fit({"staff": staff}, progress_bar=False, n_jobs=1).sample(
+        seed=1)["staff"]
+    assert out["manager_id"].dtype == np.int64 and out["manager_id"].notna().all()
+    assert (out["manager_id"] == out["emp_id"]).sum() == 1
+    assert out["manager_id"].isin(out["emp_id"]).all()
