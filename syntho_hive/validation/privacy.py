@@ -62,7 +62,7 @@ class PrivacyResult:
         exact_copy_rate: Share of synthetic rows equal to some training row (all rows compared).
         exact_copies: Number of such synthetic rows.
         n_synthetic_used: Synthetic rows used for the distance figures.
-        n_reference_used: Training (and holdout) rows used as references.
+        n_reference_used: Training rows used as references for the distances.
         rows_sampled: Whether any of those was a sample.
         columns: Columns compared.
     """
@@ -133,8 +133,9 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
         holdout: Real rows the generator never saw (enables the DCR share).
         sdtypes: ``{column: sdtype}``; missing columns are detected. id/text columns are ignored.
         max_synthetic: Synthetic rows used for distances at most (seeded sample).
-        max_reference: Training/holdout rows used as references at most (seeded sample; with a
-            holdout both are sampled to the same size so the ideal share stays 0.5).
+        max_reference: Training/holdout rows used as references at most (seeded sample). The
+            DCR share compares equal-size samples of both (so its ideal stays 0.5); the distances
+            to training rows (DCR median, NNDR) use every training row up to this bound.
         seed: Seed for the samples.
         n_threads: BLAS/OpenMP threads (``threadpool_limits``).
 
@@ -158,9 +159,10 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
         raise SchemaError("Privacy metrics found no numerical, datetime, categorical or boolean column.")
     rate, copies = exact_copy_rate(train[columns], synthetic[columns], types)
     base = resolve_seed(seed)
-    n_reference = min(len(train), max_reference) if holdout is None else min(len(train), len(holdout),
-                                                                            max_reference)
-    train_used = sample_rows(train[columns], n_reference, numpy_generator(child_seed(base, "privacy", "train")))
+    # Distances to training rows (DCR, NNDR) use up to max_reference of them; only the DCR share,
+    # which compares training with holdout, uses equal-size samples of both.
+    train_used = sample_rows(train[columns], min(len(train), max_reference),
+                             numpy_generator(child_seed(base, "privacy", "train")))
     synth_used = sample_rows(synthetic[columns], max_synthetic,
                              numpy_generator(child_seed(base, "privacy", "synthetic")))
     encoder = MixedEncoder(types, scale="range", onehot_weight=float(np.sqrt(0.5))).fit(train[columns])
@@ -171,12 +173,20 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
         train_distances, _ = train_index.kneighbors(synth_matrix)
         share = to_holdout_median = baseline = None
         if holdout is not None:
-            holdout_used = sample_rows(holdout[columns], n_reference,
+            n_share = min(len(train_used), len(holdout), max_reference)
+            holdout_used = sample_rows(holdout[columns], n_share,
                                        numpy_generator(child_seed(base, "privacy", "holdout")))
             sampled = sampled or len(holdout_used) < len(holdout)
             holdout_matrix = encoder.transform(holdout_used)
             to_holdout, _ = NearestNeighbors(n_neighbors=1).fit(holdout_matrix).kneighbors(synth_matrix)
-            closest_train, closest_holdout = train_distances[:, 0], to_holdout[:, 0]
+            if n_share < len(train_matrix):  # the share needs as many training as holdout rows
+                rows = numpy_generator(child_seed(base, "privacy", "share")).choice(
+                    len(train_matrix), size=n_share, replace=False)
+                closest_train = NearestNeighbors(n_neighbors=1).fit(train_matrix[np.sort(rows)]).kneighbors(
+                    synth_matrix)[0][:, 0]
+            else:
+                closest_train = train_distances[:, 0]
+            closest_holdout = to_holdout[:, 0]
             share = float(np.mean(closest_train < closest_holdout)
                           + 0.5 * np.mean(closest_train == closest_holdout))
             to_holdout_median = float(np.median(closest_holdout))

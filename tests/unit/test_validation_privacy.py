@@ -61,4 +61,20 @@ def test_sampling_is_seeded_and_balanced() -> None:
     train, holdout, synthetic = _patients(3000, 5), _patients(1000, 6), _patients(3000, 7)
     first = privacy_metrics(train, synthetic, holdout, max_synthetic=500, seed=1)
     assert first == privacy_metrics(train, synthetic, holdout, max_synthetic=500, seed=1)
-    assert first.n_reference_used == 1000 and first.n_synthetic_used == 500 and first.rows_sampled
+    assert first.n_reference_used == 3000 and first.n_synthetic_used == 500 and first.rows_sampled
+
+
+@pytest.mark.parametrize("holdout_rows", [100, 1000])
+def test_a_small_holdout_does_not_hide_copies_from_the_training_distances(holdout_rows: int) -> None:
+    """The DCR share needs equal-size samples, but the distances to training rows use all of them:
+    verbatim copies are at distance 0 (and NNDR 0) whatever the holdout's size."""
+    train, holdout = _patients(4000, 8), _patients(holdout_rows, 9)
+    copies = train.sample(2000, random_state=1).reset_index(drop=True)
+    result = privacy_metrics(train, copies, holdout)
+    assert result.dcr_synthetic_to_training_median == 0.0 and result.nndr_median == 0.0
+    assert result.n_reference_used == 4000
+    # The share compares equal-size samples: with 100 holdout rows it sees 100 training rows and
+    # cannot tell copies apart (~0.5); with 1,000, a quarter of the copies are in its sample.
+    assert result.dcr_share_closer_to_training is not None
+    if holdout_rows == 1000:
+        assert result.dcr_share_closer_to_training > 0.55

@@ -88,8 +88,12 @@ def plain_reading(result: QualityResult) -> list[str]:
             lines.append("No synthetic row is an exact copy of a training row.")
         if p.dcr_share_closer_to_training is not None:
             share = p.dcr_share_closer_to_training
-            verdict = ("no sign of memorisation" if share <= 0.6 else
-                       "some rows sit closer to training records than fresh data would")
+            if share > 0.6:
+                verdict = "some rows sit closer to training records than fresh data would"
+            elif p.exact_copy_rate > 0:  # the share compares samples; copies are counted on every row
+                verdict = "no sign of memorisation beyond the exact copies above"
+            else:
+                verdict = "no sign of memorisation"
             lines.append(f"{share:.0%} of synthetic rows are closer to a training row than to a holdout row "
                          f"(50% is ideal): {verdict}.")
         else:
