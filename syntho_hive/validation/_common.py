@@ -89,6 +89,30 @@ def sample_rows(frame: pd.DataFrame, max_rows: int | None, rng: np.random.Genera
     return frame.iloc[index]
 
 
+def category_text(series: pd.Series, null_label: str) -> pd.Series:
+    """Category values as text, the same way in every metric: an integral float is its integer
+    (``1.0`` and ``1`` are one category, as in the column-shape scores, whatever side stored floats:
+    a column with nulls, read from CSV, or ``Int64``), nulls become ``null_label``.
+
+    Args:
+        series: A categorical or boolean column.
+        null_label: Text of a missing value.
+
+    Returns:
+        An ``object`` Series of strings, index kept.
+    """
+    def text(value: object) -> str:
+        if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+            return str(int(value))
+        return str(value)
+
+    values = series.astype(object)
+    present = series.notna().to_numpy()
+    out = np.full(len(series), null_label, dtype=object)
+    out[present] = [text(v) for v in values.to_numpy()[present]]
+    return pd.Series(out, index=series.index, dtype=object)
+
+
 def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, *, what: str,
                   table: str | None = None, other: str = "synthetic") -> None:
     """Raise :class:`SchemaError` if ``synthetic`` lacks a column of ``real`` or either is empty.

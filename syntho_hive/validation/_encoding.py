@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.metadata.schema import SDType
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, as_float
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, as_float, category_text
 
 __all__ = ["MixedEncoder"]
 
@@ -51,8 +51,7 @@ class MixedEncoder:
 
     @staticmethod
     def _labels(series: pd.Series) -> pd.Series:
-        values = series.astype(object)
-        return values.where(series.notna(), _NULL).astype(str)
+        return category_text(series, _NULL)
 
     def fit(self, frame: pd.DataFrame) -> MixedEncoder:
         """Learn scales and category vocabularies from ``frame``; returns ``self``."""

@@ -27,6 +27,7 @@ from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
     as_float,
+    category_text,
     check_columns,
     resolve_sdtypes,
     sample_rows,
@@ -153,7 +154,7 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
 
     def labels(frame: pd.DataFrame) -> np.ndarray:
         if task == "classification":
-            return frame[target].astype(str).to_numpy(dtype=object)
+            return category_text(frame[target], "<missing>").to_numpy(dtype=object)
         return as_float(frame[target])
 
     notes: list[str] = []

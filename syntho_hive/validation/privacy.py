@@ -36,6 +36,7 @@ from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
     as_float,
+    category_text,
     check_columns,
     resolve_sdtypes,
     sample_rows,
@@ -92,8 +93,7 @@ def _row_keys(frame: pd.DataFrame, types: Mapping[str, SDType], columns: list[st
         if types[column] in CONTINUOUS:
             normalised[column] = as_float(frame[column])
         else:
-            values = frame[column].astype(object)
-            normalised[column] = values.where(frame[column].notna(), "\x00null").astype(str).to_numpy()
+            normalised[column] = category_text(frame[column], "\x00null").to_numpy()
     table = pd.DataFrame(normalised, columns=columns)
     return pd.util.hash_pandas_object(table, index=False).to_numpy()
 

@@ -122,3 +122,17 @@ def test_a_holdout_missing_a_column_is_named_as_the_holdout() -> None:
         check_columns(real, real[["a"]], what="ML efficacy", other="holdout")
     with pytest.raises(SchemaError, match=r"^Synthetic data lacks column\(s\) \['b'\]"):
         check_columns(real, real[["a"]], what="ML efficacy")
+
+
+def test_integer_categories_stored_as_floats_are_the_same_categories_in_every_metric() -> None:
+    """``1`` and ``1.0`` are one category for the shapes; so for copies, distances and ML efficacy."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=1500)
+    real = pd.DataFrame({"x": x, "z": rng.normal(size=1500), "label": (x + 0.3 * rng.normal(size=1500) > 0).astype(int)})
+    synthetic = real.assign(label=real["label"].astype(float))  # e.g. read from a CSV with a gap
+    result = evaluate(real, synthetic, holdout=real.sample(500, random_state=0), target="label",
+                      sdtypes={"label": "categorical"}, detection=False)
+    assert result.column_shapes == 1.0
+    assert result.privacy is not None and result.privacy.exact_copy_rate == 1.0
+    assert result.privacy.dcr_synthetic_to_training_median == 0.0
+    assert result.ml_efficacy is not None and result.ml_efficacy > 0.9

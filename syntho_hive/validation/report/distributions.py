@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, as_float
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, as_float, category_text
 
 __all__ = ["ColumnDistribution", "column_distribution", "correlation_matrices"]
 
@@ -66,7 +66,7 @@ def column_distribution(real: pd.Series, synthetic: pd.Series, sdtype: str, *, b
                                   list(synth_counts / max(len(s), 1)), categorical=False)
     if sdtype in DISCRETE:
         def labelled(series: pd.Series) -> pd.Series:
-            return series.astype(object).where(series.notna(), _MISSING_LABEL).astype(str)
+            return category_text(series, _MISSING_LABEL)
 
         real_labels, synth_labels = labelled(real), labelled(synthetic)
         real_freq = real_labels.value_counts(normalize=True)
