@@ -342,8 +342,10 @@ class Synthesizer:
         from syntho_hive.validation import ValidationReport
 
         real = {name: _read_table(name, source) for name, source in real_data.items()}
-        if synthetic_data is None:
-            synthetic_data = self.sample(seed=seed)
+        if synthetic_data is None:  # root tables as large as the real ones given; children follow
+            roots = SchemaGraph.from_metadata(self.metadata).roots()
+            synthetic_data = self.sample(num_rows={name: len(real[name]) for name in roots if name in real},
+                                         seed=seed)
         return ValidationReport().generate(
             real, dict(synthetic_data), output_path, metadata=self.metadata,
             include_samples=include_samples, holdout=holdout, target=target,

@@ -29,7 +29,7 @@ from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.metadata.schema import Metadata, SDType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import check_columns, json_safe, resolve_sdtypes
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, json_safe, resolve_sdtypes
 from syntho_hive.validation.column_shapes import column_shape_scores
 from syntho_hive.validation.detection import DetectionResult, detection_auc
 from syntho_hive.validation.efficacy import EfficacyResult, ml_efficacy
@@ -175,6 +175,19 @@ def _as_tables(data: pd.DataFrame | Mapping[str, pd.DataFrame], what: str) -> di
                       f"got {type(data).__name__}.")
 
 
+def _check_frame(frame: pd.DataFrame, table: str, which: str) -> None:
+    """Refuse duplicate column names and infinite numbers (no metric can use them)."""
+    if not frame.columns.is_unique:
+        dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise SchemaError(f"The {which} data of table {table!r} has duplicated column names {dupes}; rename them.")
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values.dtype) and np.isinf(values.to_numpy(dtype=np.float64,
+                                                                                  na_value=np.nan)).any():
+            raise SchemaError(f"Column {column!r} of the {which} data of table {table!r} holds infinite values; "
+                              "replace them (e.g. with nulls) before evaluating.")
+
+
 def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
              synthetic: pd.DataFrame | Mapping[str, pd.DataFrame], metadata: Metadata | None = None,
              holdout: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None, *,
@@ -232,9 +245,16 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         unknown = sorted(set(targets) - set(real_tables))
         if unknown:
             raise SchemaError(f"target names unknown table(s) {unknown}; tables: {sorted(real_tables)}.")
-    base = resolve_seed(seed)
+    try:
+        base = resolve_seed(seed)
+    except ValueError as exc:
+        raise SchemaError(f"Invalid evaluate() seed: {exc}.") from exc
     # Every input problem is raised before any metric runs.
     for name, real_frame in real_tables.items():
+        for which, frame in (("real", real_frame), ("synthetic", synth_tables.get(name)),
+                             ("holdout", holdout_tables.get(name))):
+            if isinstance(frame, pd.DataFrame):
+                _check_frame(frame, name, which)
         check_columns(real_frame, synth_tables[name], what="Evaluation", table=name)
         if name in holdout_tables:
             check_columns(real_frame, holdout_tables[name], what="Evaluation", table=name, other="holdout")
@@ -258,13 +278,14 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         quality = TableQuality(name=name, n_rows_real=len(real_frame), n_rows_synthetic=len(synth_frame),
                                sdtypes=dict(types), column_shapes=shapes, column_shapes_score=shapes_score,
                                pair_trends=trends, overall=table_overall)
-        if detection:
+        scorable = any(types[c] in CONTINUOUS | DISCRETE for c in real_frame.columns)
+        if detection and scorable:  # a table of keys or text only (a junction table) has nothing to detect
             quality.detection = detection_auc(real_frame, synth_frame, types, seed=child_seed(base, name, "detection"),
                                               n_threads=n_threads)
         if efficacy and name in targets:
             quality.efficacy = ml_efficacy(real_frame, synth_frame, targets[name], holdout_tables.get(name), types,
                                            seed=child_seed(base, name, "efficacy"), n_threads=n_threads)
-        if privacy:
+        if privacy and scorable:
             quality.privacy = privacy_metrics(real_frame, synth_frame, holdout_tables.get(name), types,
                                               seed=child_seed(base, name, "privacy"), n_threads=n_threads)
         tables[name] = quality

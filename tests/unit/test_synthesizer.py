@@ -420,6 +420,12 @@ def test_validation_report_for_the_whole_schema(fitted: Synthesizer, real: dict,
     # The relational section judges our keys: zero orphans in every FK.
     assert numbers["relational"]["max_orphan_rate"] == 0.0
     assert all(fk["orphan_rate_synthetic"] == 0.0 for fk in numbers["relational"]["foreign_keys"])
+    # Without synthetic tables it samples roots as large as the real ones given (here a quarter).
+    smaller = {**real, "customers": real["customers"].iloc[:75], "products": real["products"].iloc[:10]}
+    html = fitted.generate_validation_report(smaller, tmp_path / "small.html", seed=3, detection=False,
+                                             efficacy=False, privacy=False)
+    sizes = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))["tables"]
+    assert sizes["customers"]["n_rows_synthetic"] == 75 and sizes["products"]["n_rows_synthetic"] == 10
 
 
 def test_validation_score_checkpointing_for_child_tables_with_context(real: dict, tmp_path: Path) -> None:

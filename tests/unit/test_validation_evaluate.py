@@ -136,3 +136,24 @@ def test_integer_categories_stored_as_floats_are_the_same_categories_in_every_me
     assert result.privacy is not None and result.privacy.exact_copy_rate == 1.0
     assert result.privacy.dcr_synthetic_to_training_median == 0.0
     assert result.ml_efficacy is not None and result.ml_efficacy > 0.9
+
+
+def test_bad_frames_are_schema_errors_and_key_only_tables_are_skipped() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b"], 200)})
+    with pytest.raises(SchemaError, match="'x' of the real data of table 'table' holds infinite values"):
+        evaluate(frame.assign(x=[np.inf, *frame["x"].iloc[1:]]), frame)
+    with pytest.raises(SchemaError, match="duplicated column names"):
+        evaluate(pd.concat([frame, frame[["x"]]], axis=1), frame)
+    with pytest.raises(SchemaError, match="seed"):
+        evaluate(frame, frame, seed=-1)
+    assert evaluate(frame, frame, holdout=frame.iloc[:1], detection=False).privacy is not None  # 1-row holdout
+    users = pd.DataFrame({"uid": range(40), "age": rng.integers(18, 80, 40)})
+    groups = pd.DataFrame({"gid": range(8), "size": rng.integers(1, 9, 8)})
+    members = pd.DataFrame({"uid": rng.integers(0, 40, 90), "gid": rng.integers(0, 8, 90)}).drop_duplicates()
+    metadata = (Metadata().add_table("users", pk="uid").add_table("groups", pk="gid")
+                .add_table("members", pk=["uid", "gid"], fk={"uid": "users.uid", "gid": "groups.gid"}))
+    data = {"users": users, "groups": groups, "members": members}
+    result = evaluate(data, data, metadata)  # a junction table has only keys: nothing to detect or compare
+    assert result.tables["members"].detection is None and result.tables["members"].privacy is None
+    assert result.tables["users"].detection is not None and result.relational is not None
