@@ -201,7 +201,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         real: The real table, or ``{table: DataFrame}``.
         synthetic: The synthetic data, same shape as ``real`` (same table and column names).
         metadata: Schema (column sdtypes, keys, foreign keys); when ``None`` sdtypes are detected and
-            no relational figures are computed. A single DataFrame uses the metadata's only table.
+            no relational figures are computed. A single DataFrame uses the metadata's only table
+            (metadata of several tables needs ``{table: DataFrame}`` mappings).
         holdout: Real rows the generator did not train on (same shape as ``real``); enables the DCR
             share and an unbiased ML-efficacy test set.
         target: Column for ML efficacy (a single table) or ``{table: column}``; ``None`` skips it.
@@ -229,6 +230,10 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         name = next(iter(metadata.tables))
         real_tables, synth_tables = {name: real_tables["table"]}, {name: synth_tables["table"]}
         holdout_tables = {name: holdout_tables["table"]} if holdout_tables else {}
+    elif single and metadata is not None and len(metadata.tables) > 1:
+        raise SchemaError(f"A single DataFrame was given with metadata of {len(metadata.tables)} tables "
+                          f"({sorted(metadata.tables)}); pass {{table: DataFrame}} mappings, or the metadata of "
+                          "that one table.")
     missing = sorted(set(real_tables) - set(synth_tables))
     if missing:
         raise SchemaError(f"Synthetic data lacks table(s) {missing}; generate every real table.")

@@ -157,3 +157,10 @@ def test_bad_frames_are_schema_errors_and_key_only_tables_are_skipped() -> None:
     result = evaluate(data, data, metadata)  # a junction table has only keys: nothing to detect or compare
     assert result.tables["members"].detection is None and result.tables["members"].privacy is None
     assert result.tables["users"].detection is not None and result.relational is not None
+
+
+def test_one_frame_with_the_metadata_of_several_tables_is_refused() -> None:
+    metadata = Metadata().add_table("users", pk="uid").add_table("orders", pk="oid", fk={"uid": "users.uid"})
+    frame = pd.DataFrame({"uid": range(20), "age": range(20, 40)})
+    with pytest.raises(SchemaError, match="single DataFrame was given with metadata of 2 tables"):
+        evaluate(frame, frame, metadata)
