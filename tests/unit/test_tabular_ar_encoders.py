@@ -259,3 +259,19 @@ def test_pyarrow_strings_keep_their_storage_through_json() -> None:
     out = codec.decode(codec.encode(frame), np.random.default_rng(0))
     assert out["city"].dtype == frame["city"].dtype  # string[pyarrow], not string[python]
     pd.testing.assert_series_equal(out["city"], frame["city"])
+
+
+def test_all_rare_categories_warn_and_placeholders_need_a_text_column() -> None:
+    from structlog.testing import capture_logs
+
+    from syntho_hive.exceptions import TrainingError
+
+    cities = pd.Series([f"c{i % 50}" for i in range(150)], dtype="category")  # each seen 3 times
+    with capture_logs() as logs:
+        codec = TableCodec.fit(pd.DataFrame({"city": cities}), {"city": "categorical"})
+    assert any(e["event"] == "tabular_ar_all_categories_rare" for e in logs)
+    out = codec.decode(np.zeros((10, 1), dtype=np.int64), np.random.default_rng(0))["city"]
+    assert out.notna().all() and set(out) == {RARE_TOKEN}  # was NaN: the placeholder was not a category
+    codes = pd.DataFrame({"code": np.arange(150) % 60})  # int categories, all rare
+    with pytest.raises(TrainingError, match="'code' \\(int64\\).*cannot hold text"):
+        TableCodec.fit(codes, {"code": "categorical"})

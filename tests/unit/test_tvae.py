@@ -197,8 +197,8 @@ def test_save_load_round_trip_in_a_fresh_object(fitted: TVAE, fitted_with_contex
 
 def test_corrupt_or_foreign_checkpoints_raise_serialization_error(fitted: TVAE, tmp_path: Path) -> None:
     path = fitted.save(tmp_path / "tvae")
-    with pytest.raises(SerializationError, match="generator.pt"):
-        CTGAN(device="cpu").load(path)  # a TVAE checkpoint lacks CTGAN's files
+    with pytest.raises(SerializationError, match="holds a TVAE model, not CTGAN"):
+        CTGAN(device="cpu").load(path)  # named before CTGAN's files are looked for
     data = bytearray((path / "decoder.pt").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (path / "decoder.pt").write_bytes(bytes(data))
@@ -366,3 +366,13 @@ def _gate_frame() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     return pd.DataFrame({"amount": rng.gamma(2.0, 30.0, 200).round(2),
                          "city": rng.choice(["Oslo", "Lima", "Pune"], 200)})
+
+
+def test_column_names_must_be_unique_strings() -> None:
+    from syntho_hive.exceptions import SchemaError
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 2)))  # columns 0 and 1
+    with pytest.raises(SchemaError, match="Column names of data must be strings, got \\[0, 1\\]"):
+        TVAE(epochs=1).fit(frame, progress_bar=False)
+    with pytest.raises(SchemaError, match="repeat"):
+        TVAE(epochs=1).fit(frame.set_axis(["a", "a"], axis=1), progress_bar=False)

@@ -32,12 +32,23 @@ class ConditionalGenerativeModel(ABC):
                                  "or load(path) first.")
 
     def _check_training_input(self, data: Any, context: Any) -> None:
-        """Raise :class:`TrainingError` unless ``data``/``context`` are usable training frames."""
+        """Raise :class:`TrainingError` unless ``data``/``context`` are usable training frames
+        (:class:`SchemaError` for column names that are not unique strings)."""
         if not isinstance(data, pd.DataFrame):
             raise TrainingError(f"fit() expects a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0 or data.shape[1] == 0:
             raise TrainingError(f"Cannot fit {type(self).__name__} on an empty table ({data.shape[0]} rows, "
                                 f"{data.shape[1]} columns); pass the training rows.")
+        for frame, what in ((data, "data"), (context, "context")):
+            if isinstance(frame, pd.DataFrame):
+                odd = [c for c in frame.columns if not isinstance(c, str)]
+                if odd:  # checkpoints, metadata and outputs name columns by text
+                    raise SchemaError(f"Column names of {what} must be strings, got {odd[:5]} "
+                                      f"({type(odd[0]).__name__}); rename them, e.g. "
+                                      "data.columns = [str(c) for c in data.columns].")
+                if not frame.columns.is_unique:
+                    dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+                    raise SchemaError(f"Column names of {what} repeat: {dupes}; rename them.")
         if context is not None:
             if not isinstance(context, pd.DataFrame):
                 raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")

@@ -228,8 +228,11 @@ class TabularAR(ConditionalGenerativeModel):
             raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
         self._check_parameters()
         self._check_training_input(data, context)
+        try:
+            seed = resolve_seed(seed)
+        except ValueError as exc:
+            raise TrainingError(f"Invalid fit() seed: {exc}.") from exc
         self._reset_state()
-        seed = resolve_seed(seed)
         table = self._resolve_table(data, table_name)
         frame = self._fit_constraints(table, data)
         sdtypes = self._sdtypes(table, frame)
@@ -358,14 +361,12 @@ class TabularAR(ConditionalGenerativeModel):
         self._require_fitted("sample")
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
-        if not isinstance(temperature, (int, float)) or not temperature > 0:
-            raise GenerationError(f"temperature must be a positive number, got {temperature!r}.")
+        seed = self._check_generation_arguments(seed, temperature, "sample")
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         num_rows = int(num_rows)
         started = time.perf_counter()
         ctx_codes = self._context_codes(num_rows, context)
         known, allowed, overrides = self._resolve_conditions(conditions)
-        seed = resolve_seed(seed)
         generator = torch_generator(child_seed(seed, "sample", "torch"))
         rng = numpy_generator(child_seed(seed, "sample", "numpy"))
         frame = self._generate(num_rows, ctx_codes, known, allowed, overrides, generator, rng, temperature)
@@ -473,6 +474,17 @@ class TabularAR(ConditionalGenerativeModel):
         return known, allowed, overrides
 
     # ------------------------------------------------------------------ imputation
+    @staticmethod
+    def _check_generation_arguments(seed: int | None, temperature: Any, what: str) -> int:
+        """The resolved seed; :class:`GenerationError` for a bad seed or temperature."""
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+                or not 0 < temperature < math.inf:
+            raise GenerationError(f"temperature must be a positive finite number, got {temperature!r}.")
+        try:
+            return resolve_seed(seed)
+        except ValueError as exc:
+            raise GenerationError(f"Invalid {what}() seed: {exc}.") from exc
+
     def impute(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, seed: int | None = None,
                temperature: float = 1.0) -> pd.DataFrame:
         """Fill the missing cells of ``data`` given its observed cells.
@@ -495,6 +507,7 @@ class TabularAR(ConditionalGenerativeModel):
                 represent.
         """
         self._require_fitted("impute")
+        seed = self._check_generation_arguments(seed, temperature, "impute")
         if not isinstance(data, pd.DataFrame):
             raise GenerationError(f"impute() expects a pandas DataFrame, got {type(data).__name__}.")
         missing = [c for c in self.columns_ if c not in data.columns]
@@ -539,7 +552,6 @@ class TabularAR(ConditionalGenerativeModel):
             null_token = codec.sub_columns[span.start].null_token
             if null_token is not None:
                 excluded[span.start] = null_token
-        seed = resolve_seed(seed)
         generator = torch_generator(child_seed(seed, "impute", "torch"))
         rng = numpy_generator(child_seed(seed, "impute", "numpy"))
         tokens = generate_tokens(self.network_, rows, generator, context_codes=ctx_codes, known_codes=known_codes,

@@ -25,10 +25,13 @@ from syntho_hive.core.models.tabular_ar.encoders.values import (
     value_from_json,
     value_key,
 )
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import GenerationError, TrainingError
 
 __all__ = ["CategoricalStats", "CategoricalCodec", "BooleanStats", "BooleanCodec", "analyze_categorical",
            "analyze_boolean"]
+
+_log = get_logger(__name__)
 
 
 @dataclass
@@ -112,8 +115,23 @@ class CategoricalCodec(Codec):
         """The codec for reduced statistics."""
         ordered = sorted(stats.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         frequent = [(k, c) for k, c in ordered if c >= config.rare_threshold]
+        has_rare = len(frequent) < len(ordered)
+        if has_rare and not frequent:  # "sample" has nothing to draw from: every value decodes to "_RARE_"
+            _log.warning("tabular_ar_all_categories_rare", column=column, categories=len(ordered),
+                         rare_threshold=config.rare_threshold,
+                         hint="every value is seen fewer than rare_threshold times, so none is reproduced and "
+                              "the column comes back as '_RARE_'; lower rare_threshold or declare it text")
+        dtype = dtype_from_json(stats.dtype, f"column {column!r}")
+        writes_placeholder = has_rare and (config.rare_strategy == "placeholder" or not frequent)
+        if writes_placeholder and not (dtype == object or pd.api.types.is_string_dtype(dtype)
+                                       or isinstance(dtype, pd.CategoricalDtype)):
+            raise TrainingError(
+                f"Column {column!r} ({dtype}) has categories seen fewer than rare_threshold="
+                f"{config.rare_threshold} times, which would decode to the text {RARE_TOKEN!r}, and a {dtype} "
+                "column cannot hold text; use rare_strategy='sample' (with some frequent values), lower "
+                "rare_threshold, or declare the column numerical.")
         return cls(column, [json.loads(k) for k, _ in frequent], [c for _, c in frequent],
-                   has_rare=len(frequent) < len(ordered), has_null=stats.nulls > 0, dtype=stats.dtype,
+                   has_rare=has_rare, has_null=stats.nulls > 0, dtype=stats.dtype,
                    marker=stats.marker, rare_strategy=config.rare_strategy)
 
     @property
@@ -156,15 +174,16 @@ class CategoricalCodec(Codec):
         known = tokens < len(self._values)
         out[known] = self._values[tokens[known]]
         rare = tokens == self.rare_token if self.rare_token is not None else np.zeros(len(tokens), bool)
+        placeholder = bool(rare.any()) and (self.rare_strategy == "placeholder" or len(self._values) == 0)
         if rare.any():
-            if self.rare_strategy == "placeholder" or len(self._values) == 0:
+            if placeholder:
                 out[rare] = RARE_TOKEN
             else:
                 weights = np.asarray(self.counts, dtype=np.float64)
                 out[rare] = self._values[rng.choice(len(self._values), size=int(rare.sum()),
                                                     p=weights / weights.sum())]
         nulls = tokens == self.null_token if self.null_token is not None else np.zeros(len(tokens), bool)
-        if isinstance(self._dtype, pd.CategoricalDtype) and rare.any() and self.rare_strategy == "placeholder":
+        if isinstance(self._dtype, pd.CategoricalDtype) and placeholder:
             if RARE_TOKEN not in self._dtype.categories:
                 dtype = pd.CategoricalDtype([*self._dtype.categories, RARE_TOKEN], ordered=self._dtype.ordered)
                 return restore_objects(out, nulls, dtype, self._marker, self.column)
