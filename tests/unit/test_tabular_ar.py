@@ -410,3 +410,18 @@ def test_datetime_and_object_values_come_back_in_range_and_in_type(tmp_path: Pat
     path = model.save(tmp_path / "m")
     json.loads((path / "model.json").read_text(), parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
     pd.testing.assert_frame_equal(TabularAR().load(path).sample(3000, seed=2), out)
+
+
+def test_impute_keeps_a_declared_inequality_with_the_observed_side() -> None:
+    """``low`` missing, ``high`` observed: the imputed ``low`` stays <= ``high`` (it used to be drawn
+    regardless of the observed ``high``: a third of the rows broke the inequality)."""
+    rng = np.random.default_rng(0)
+    low = rng.integers(0, 100, 800)
+    data = pd.DataFrame({"low": low, "high": low + rng.integers(0, 30, 800)})
+    metadata = Metadata().add_table("t", inequalities=[("low", "high")])
+    model = TabularAR(metadata, **SMALL).fit(data, table_name="t", seed=0, progress_bar=False)
+    holes = data[data["high"] >= 40].head(150).astype(float)  # not at the very bottom of low's range
+    holes["low"] = np.nan
+    filled = model.impute(holes, seed=1)
+    assert filled["low"].notna().all() and (filled["low"] <= filled["high"]).all()
+    assert (filled["high"] == holes["high"]).all()

@@ -73,6 +73,9 @@ _WEIGHTS = "weights.pt"
 _STATE = "model.json"
 _PROFILE = CheckpointFiles.REFERENCE_PROFILE
 _MAX_ROUNDS = 10
+#: Redraws of imputed rows that contradict their observed cells (only those rows are redrawn; a row
+#: whose observed ``high`` sits low in its range accepts few draws of ``low``).
+_MAX_IMPUTE_ROUNDS = 50
 _VALIDATION_SAMPLE_ROWS = 5_000
 """Rows generated per epoch to score column shapes when ``fit(checkpoint_dir=...)``."""
 
@@ -559,7 +562,7 @@ class TabularAR(ConditionalGenerativeModel):
                                  masker=self.codec_.token_masker()).numpy()
         decoded = self._decode_imputed(tokens, frame, rng)
         if self.constraint_engine_ is not None:
-            for _ in range(_MAX_ROUNDS):  # partly known groups: redraw rows contradicting a known member
+            for _ in range(_MAX_IMPUTE_ROUNDS):  # redraw rows contradicting a known member or a constraint
                 clash = self._contradicts_known_members(original, decoded)
                 if not clash.any():
                     break
@@ -576,23 +579,29 @@ class TabularAR(ConditionalGenerativeModel):
             if clash.any():
                 raise GenerationError(
                     f"Could not impute {int(clash.sum())} row(s) of table {self.table_.name!r} consistently with "
-                    f"their known fixed-combination members after {_MAX_ROUNDS} rounds (first rows: "
-                    f"{np.flatnonzero(clash)[:5].tolist()}); check that those values occur together in training.")
+                    f"their known values (fixed-combination members, inequalities) after {_MAX_IMPUTE_ROUNDS} rounds "
+                    f"(first rows: {np.flatnonzero(clash)[:5].tolist()}); check that those values occur together "
+                    "in training.")
         result = data.copy()
-        ids = {c.column for c in codec.codecs if c.kind == "id"}
+        for column, values in self._filled(original, decoded).items():
+            result[column] = values.to_numpy() if not isinstance(values.dtype, pd.api.extensions.ExtensionDtype) \
+                else values.array
+        return result
+
+    def _filled(self, original: pd.DataFrame, decoded: pd.DataFrame) -> dict[str, pd.Series]:
+        """The columns of ``original`` with holes, each filled from ``decoded`` (ids left as they are)."""
+        ids = {c.column for c in self.codec_.codecs if c.kind == "id"}
+        out: dict[str, pd.Series] = {}
         for column in self.columns_:
             nulls = original[column].isna().to_numpy()
             if column in ids or not nulls.any():
                 continue
             filled = original[column].astype(object).where(~nulls, decoded[column].astype(object))
-            target = decoded[column].dtype
             try:
-                values = filled.astype(target)
+                out[column] = filled.astype(decoded[column].dtype)
             except (TypeError, ValueError):
-                values = filled
-            result[column] = values.to_numpy() if not isinstance(target, pd.api.extensions.ExtensionDtype) \
-                else values.array
-        return result
+                out[column] = filled
+        return out
 
     def _decode_imputed(self, tokens: np.ndarray, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         """Decode imputed tokens, keeping the observed cells of ``frame`` exactly (so derived columns,
@@ -610,8 +619,15 @@ class TabularAR(ConditionalGenerativeModel):
         return decoded
 
     def _contradicts_known_members(self, original: pd.DataFrame, decoded: pd.DataFrame) -> np.ndarray:
-        """Rows whose decoded fixed-combination members differ from a known (observed) member."""
-        clash = np.zeros(len(original), dtype=bool)
+        """Rows whose decoded fixed-combination members differ from a known (observed) member, or
+        whose observed cells with the imputed ones break a constraint (``low`` imputed above an
+        observed ``high``)."""
+        holed = original.isna().any(axis=1).to_numpy()
+        merged = original.copy()
+        for column, values in self._filled(original, decoded).items():
+            merged[column] = values.to_numpy() if not isinstance(values.dtype, pd.api.extensions.ExtensionDtype) \
+                else values.array
+        clash = holed & ~np.asarray(self.constraint_engine_.is_valid(merged), dtype=bool)
         for group in self.table_.fixed_combinations:
             for member in group.columns:
                 known = original[member].notna().to_numpy()
