@@ -376,3 +376,16 @@ def test_column_names_must_be_unique_strings() -> None:
         TVAE(epochs=1).fit(frame, progress_bar=False)
     with pytest.raises(SchemaError, match="repeat"):
         TVAE(epochs=1).fit(frame.set_axis(["a", "a"], axis=1), progress_bar=False)
+
+
+def test_conditions_accept_display_labels_as_ctgan_does() -> None:
+    """``{"flag": "True"}`` or ``{"code": "2"}`` (labels of a boolean and an int categorical) are matched
+    on the generated categories; comparing decoded values with the raw label never matched."""
+    from syntho_hive.core.metadata.schema import Metadata
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"flag": rng.random(300) < 0.4, "code": rng.integers(1, 4, 300), "x": rng.normal(size=300)})
+    model = TVAE(Metadata().add_table("t", columns={"code": "categorical"}), epochs=2).fit(
+        frame, table_name="t", seed=0, progress_bar=False)
+    assert model.sample(40, seed=1, conditions={"flag": "True"})["flag"].tolist() == [True] * 40
+    assert model.sample(40, seed=1, conditions={"code": "2"})["code"].tolist() == [2] * 40

@@ -337,6 +337,27 @@ class TabularPipeline:
             raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
         return resolved
 
+    def _matching_rows(self, resolved: list[tuple[int, list[int]]]) -> MatrixFilter:
+        """Keep-mask of generated (transformed) rows whose discrete columns hold the allowed categories
+        of ``resolved`` (see :meth:`_resolve_conditions`): the arg-max of each column's one-hot span."""
+        discrete = list(self.transformer_.discrete_column_names_)
+        spans: dict[str, tuple[int, int]] = {}
+        offset = 0
+        for column in self.output_info_:
+            if column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax":
+                spans[column.column] = (offset, column.spans[0].dim)
+            offset += column.dim
+        checks = [(spans[discrete[index]], categories) for index, categories in resolved]
+
+        def matching(rows: torch.Tensor) -> torch.Tensor:
+            keep = torch.ones(len(rows), dtype=torch.bool, device=rows.device)
+            for (start, width), categories in checks:
+                allowed = torch.as_tensor(categories, device=rows.device)
+                keep &= torch.isin(rows[:, start:start + width].argmax(dim=1), allowed)
+            return keep
+
+        return matching
+
     def _joint_column(self, column: str) -> str | None:
         finder = getattr(self.constraint_engine_, "joint_column_of", None)
         return finder(column) if finder is not None else None

@@ -227,9 +227,3 @@ class ConditionalSampler:
         u = torch.rand(batch, generator=generator, device=self.device, dtype=torch.float64)
         pick = torch.minimum((u * count).long(), (count - 1).clamp(min=0))
         return self.row_index[self.row_offsets[group] + pick]
-
-    def category_of(self, rows: torch.Tensor, column: int) -> torch.Tensor:
-        """The category (argmax of the one-hot span) of discrete ``column`` in generated ``rows``."""
-        width = int(self.layout.n_categories[column])
-        start = int(self.layout.data_starts[column])
-        return rows[:, start:start + width].argmax(dim=1)

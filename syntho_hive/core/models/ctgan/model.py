@@ -501,16 +501,9 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         def generate(count: int, ctx: torch.Tensor | None) -> torch.Tensor:
             return self._generate(count, ctx, fixed, rng, progress_bar)
 
-        def matching(rows: torch.Tensor) -> torch.Tensor:
-            keep = torch.ones(len(rows), dtype=torch.bool, device=self.device_)
-            for column, categories in resolved:
-                allowed = torch.as_tensor(categories, device=self.device_)
-                keep &= torch.isin(self._sampler.category_of(rows, column), allowed)
-            return keep
-
         return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
                                     enforce_constraints=enforce_constraints,
-                                    matrix_filter=matching if resolved else None)
+                                    matrix_filter=self._matching_rows(resolved) if resolved else None)
 
     # ------------------------------------------------------------------ persistence
     def _to_checkpoint(self) -> Checkpoint:

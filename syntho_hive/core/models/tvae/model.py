@@ -45,7 +45,7 @@ from syntho_hive.core.checkpoint import (
     write_state_dict,
 )
 from syntho_hive.core.metadata.schema import Metadata
-from syntho_hive.core.models._tabular import FrameFilter, TabularPipeline, resolve_device
+from syntho_hive.core.models._tabular import TabularPipeline, resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints, Validation
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
@@ -351,7 +351,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                       progress_bar: bool) -> pd.DataFrame:
         """Generate, decode and filter until ``num_rows`` rows satisfy conditions and constraints."""
         self._check_context(num_rows, context)
-        self._resolve_conditions(conditions)  # validates columns and values before any work
+        resolved = self._resolve_conditions(conditions)  # validates columns and values before any work
         rng = torch_generator(child_seed(seed, "sample", "torch"), self.device_)
         np_rng = numpy_generator(child_seed(seed, "sample", "numpy"))
         ctx_all = self._encode_context(context, seed) if context is not None else None
@@ -359,22 +359,11 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         def generate(count: int, ctx: torch.Tensor | None) -> torch.Tensor:
             return self._generate(count, ctx, rng, progress_bar)
 
+        # Conditions are checked on the generated categories (display labels such as "True" or "2"
+        # resolved to them), as CTGAN does, not by comparing decoded values with the raw condition.
         return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
                                     enforce_constraints=enforce_constraints,
-                                    frame_filter=self._condition_filter(conditions) if conditions else None)
-
-    @staticmethod
-    def _condition_filter(conditions: Mapping[str, Any]) -> FrameFilter:
-        """Keep-mask of decoded rows equal to every condition value (a missing value matches nulls)."""
-        def matching(frame: pd.DataFrame) -> np.ndarray:
-            keep = np.ones(len(frame), dtype=bool)
-            for column, value in conditions.items():
-                values = frame[column]
-                hit = values.isna() if pd.api.types.is_scalar(value) and pd.isna(value) else values.eq(value)
-                keep &= hit.fillna(False).to_numpy(dtype=bool)
-            return keep
-
-        return matching
+                                    matrix_filter=self._matching_rows(resolved) if resolved else None)
 
     def _generate(self, count: int, context: torch.Tensor | None, rng: torch.Generator,
                   progress_bar: bool) -> torch.Tensor:
