@@ -584,23 +584,26 @@ class TabularAR(ConditionalGenerativeModel):
                     "in training.")
         result = data.copy()
         for column, values in self._filled(original, decoded).items():
-            result[column] = values.to_numpy() if not isinstance(values.dtype, pd.api.extensions.ExtensionDtype) \
-                else values.array
+            result[column] = values
         return result
 
-    def _filled(self, original: pd.DataFrame, decoded: pd.DataFrame) -> dict[str, pd.Series]:
-        """The columns of ``original`` with holes, each filled from ``decoded`` (ids left as they are)."""
+    def _filled(self, original: pd.DataFrame, decoded: pd.DataFrame) -> dict[str, Any]:
+        """The columns of ``original`` with holes, each filled from ``decoded`` (ids left as they are),
+        as arrays to assign to a frame with any index."""
         ids = {c.column for c in self.codec_.codecs if c.kind == "id"}
-        out: dict[str, pd.Series] = {}
+        out: dict[str, Any] = {}
         for column in self.columns_:
             nulls = original[column].isna().to_numpy()
             if column in ids or not nulls.any():
                 continue
             filled = original[column].astype(object).where(~nulls, decoded[column].astype(object))
+            target = decoded[column].dtype
             try:
-                out[column] = filled.astype(decoded[column].dtype)
+                filled = filled.astype(target)
             except (TypeError, ValueError):
-                out[column] = filled
+                pass  # a value the training dtype cannot hold stays an object, as observed
+            out[column] = filled.array if isinstance(filled.dtype, pd.api.extensions.ExtensionDtype) \
+                else filled.to_numpy()
         return out
 
     def _decode_imputed(self, tokens: np.ndarray, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -622,12 +625,14 @@ class TabularAR(ConditionalGenerativeModel):
         """Rows whose decoded fixed-combination members differ from a known (observed) member, or
         whose observed cells with the imputed ones break a constraint (``low`` imputed above an
         observed ``high``)."""
+        engine = self.constraint_engine_
         holed = original.isna().any(axis=1).to_numpy()
         merged = original.copy()
         for column, values in self._filled(original, decoded).items():
-            merged[column] = values.to_numpy() if not isinstance(values.dtype, pd.api.extensions.ExtensionDtype) \
-                else values.array
-        clash = holed & ~np.asarray(self.constraint_engine_.is_valid(merged), dtype=bool)
+            merged[column] = values
+        # Rows whose observed cells already break a constraint are the caller's, not the imputation's.
+        clash = holed & np.asarray(engine.is_valid(original), dtype=bool) & ~np.asarray(engine.is_valid(merged),
+                                                                                        dtype=bool)
         for group in self.table_.fixed_combinations:
             for member in group.columns:
                 known = original[member].notna().to_numpy()
