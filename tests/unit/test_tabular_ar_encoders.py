@@ -275,3 +275,14 @@ def test_all_rare_categories_warn_and_placeholders_need_a_text_column() -> None:
     codes = pd.DataFrame({"code": np.arange(150) % 60})  # int categories, all rare
     with pytest.raises(TrainingError, match="'code' \\(int64\\).*cannot hold text"):
         TableCodec.fit(codes, {"code": "categorical"})
+
+
+def test_a_category_dtype_does_not_carry_the_rare_values() -> None:
+    """The rare token protects "Tromsø" (seen twice): neither the codec state nor the output dtype lists it."""
+    dtype = pd.CategoricalDtype(["Oslo", "Bergen", "Tromsø", "Alta"])  # "Alta": declared, never seen
+    cities = pd.Series(["Oslo"] * 20 + ["Bergen"] * 10 + ["Tromsø"] * 2, dtype=dtype)
+    codec = TableCodec.fit(pd.DataFrame({"city": cities}), {"city": "categorical"})
+    state = json.dumps(codec.to_dict(), ensure_ascii=False)
+    assert "Troms" not in state and "Alta" in state
+    out = codec.decode(codec.encode(pd.DataFrame({"city": cities})), np.random.default_rng(0))["city"]
+    assert list(out.dtype.categories) == ["Oslo", "Bergen", "Alta"] and set(out) <= {"Oslo", "Bergen"}

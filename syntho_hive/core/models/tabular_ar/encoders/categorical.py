@@ -130,8 +130,15 @@ class CategoricalCodec(Codec):
                 f"{config.rare_threshold} times, which would decode to the text {RARE_TOKEN!r}, and a {dtype} "
                 "column cannot hold text; use rare_strategy='sample' (with some frequent values), lower "
                 "rare_threshold, or declare the column numerical.")
+        dtype_json = stats.dtype
+        if dtype_json.get("name") == "category" and has_rare:
+            # A category dtype lists its values: drop the rare ones, or the model state and every sample's
+            # dtype would carry the values the rare token protects (unused categories are schema, kept).
+            rare = {k for k, c in ordered if c < config.rare_threshold}
+            dtype_json = {**dtype_json, "categories": [
+                v for v in dtype_json["categories"] if json.dumps(v, sort_keys=True, separators=(",", ":")) not in rare]}
         return cls(column, [json.loads(k) for k, _ in frequent], [c for _, c in frequent],
-                   has_rare=has_rare, has_null=stats.nulls > 0, dtype=stats.dtype,
+                   has_rare=has_rare, has_null=stats.nulls > 0, dtype=dtype_json,
                    marker=stats.marker, rare_strategy=config.rare_strategy)
 
     @property
