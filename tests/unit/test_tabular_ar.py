@@ -109,6 +109,7 @@ def test_conditions_fix_values(model: TabularAR) -> None:
     ({"city": "Paris"}, "Unknown value 'Paris'"),
     ({"city": "Lima"}, "protected"),
     ({"age": 200}, "outside the training range"),
+    ({"age": 30.5}, "not an integer"),
     ({"customer_id": 1000}, "id column"),
 ])
 def test_bad_conditions_raise(model: TabularAR, conditions: dict, message: str) -> None:

@@ -298,6 +298,9 @@ class NumericCodec(Codec):
         if not self.minimum <= number <= self.maximum:
             raise GenerationError(f"Condition value {value!r} for column {self.column!r} is outside the "
                                   f"training range [{self.minimum}, {self.maximum}].")
+        if self.integer and not float(number).is_integer():
+            raise GenerationError(f"Condition value {value!r} for column {self.column!r} is not an integer; the "
+                                  "column holds only integers.")
         return [self._tokens(np.array([number]))]
 
     def to_dict(self) -> dict[str, Any]:
