@@ -225,5 +225,9 @@ def test_per_parent_numbering_survives_a_few_deleted_lines() -> None:
                           "line_no": np.concatenate([np.arange(1, k + 1) for k in sizes])})
     kept = lines.drop(index=rng.choice(len(lines), 3, replace=False)).reset_index(drop=True)
     assert per_parent_start(kept["line_no"], kept[["order_id"]]) == 1
-    repeated = kept.assign(line_no=np.where(np.arange(len(kept)) == 1, kept["line_no"].shift(1), kept["line_no"]))
-    assert per_parent_start(repeated["line_no"].astype(np.int64), repeated[["order_id"]]) is None
+    # One number repeated within one order (its second line numbered like its first): not per-parent.
+    order = int(kept["order_id"][kept.duplicated("order_id")].iloc[0])
+    second = kept.index[kept["order_id"] == order][1]
+    repeated = kept.copy()
+    repeated.loc[second, "line_no"] = repeated.loc[kept.index[kept["order_id"] == order][0], "line_no"]
+    assert per_parent_start(repeated["line_no"], repeated[["order_id"]]) is None
