@@ -8,6 +8,7 @@ gumbel-softmax to ``"softmax"`` spans, and never reach into an encoder.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,3 +51,21 @@ class ColumnSpans:
     def dim(self) -> int:
         """Total width of this column's encoding."""
         return sum(span.dim for span in self.spans)
+
+
+def discrete_spans(output_info: Sequence[ColumnSpans]) -> dict[str, tuple[int, int]]:
+    """``{column: (start, width)}`` of every discrete column's one-hot span in the matrix, in order.
+
+    Args:
+        output_info: A transformer's ``output_info_``.
+
+    Returns:
+        The discrete (single softmax span) columns, in matrix order.
+    """
+    out: dict[str, tuple[int, int]] = {}
+    offset = 0
+    for column in output_info:
+        if column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax":
+            out[column.column] = (offset, column.spans[0].dim)
+        offset += column.dim
+    return out

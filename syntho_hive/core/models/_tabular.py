@@ -30,7 +30,7 @@ import torch
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
-from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.data.spans import ColumnSpans, discrete_spans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._validation import (
     Validation,
@@ -341,12 +341,7 @@ class TabularPipeline:
         """Keep-mask of generated (transformed) rows whose discrete columns hold the allowed categories
         of ``resolved`` (see :meth:`_resolve_conditions`): the arg-max of each column's one-hot span."""
         discrete = list(self.transformer_.discrete_column_names_)
-        spans: dict[str, tuple[int, int]] = {}
-        offset = 0
-        for column in self.output_info_:
-            if column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax":
-                spans[column.column] = (offset, column.spans[0].dim)
-            offset += column.dim
+        spans = discrete_spans(self.output_info_)
         checks = [(spans[discrete[index]], categories) for index, categories in resolved]
 
         def matching(rows: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.data.spans import ColumnSpans, discrete_spans
 
 __all__ = ["ConditionalLayout", "ConditionalSampler"]
 
@@ -47,22 +47,11 @@ class ConditionalLayout:
         Returns:
             The layout (empty when there is no discrete column).
         """
-        names: list[str] = []
-        starts: list[int] = []
-        sizes: list[int] = []
-        counts: list[np.ndarray] = []
-        offset = 0
-        for column in output_info:
-            if column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax":
-                width = column.spans[0].dim
-                names.append(column.column)
-                starts.append(offset)
-                sizes.append(width)
-                block = matrix[:, offset:offset + width]
-                counts.append(np.bincount(block.argmax(axis=1), minlength=width).astype(np.int64)
-                              if len(block) else np.zeros(width, dtype=np.int64))
-            offset += column.dim
-        return cls(names, np.asarray(starts, dtype=np.int64), np.asarray(sizes, dtype=np.int64), counts)
+        spans = discrete_spans(output_info)
+        counts = [np.bincount(matrix[:, start:start + width].argmax(axis=1), minlength=width).astype(np.int64)
+                  if len(matrix) else np.zeros(width, dtype=np.int64) for start, width in spans.values()]
+        return cls(list(spans), np.asarray([s for s, _ in spans.values()], dtype=np.int64),
+                   np.asarray([w for _, w in spans.values()], dtype=np.int64), counts)
 
     @property
     def n_discrete(self) -> int:
