@@ -48,7 +48,7 @@ from syntho_hive.core.quality import (
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, TrainingError
 
-__all__ = ["MAX_ROUNDS", "FrameFilter", "GenerateFn", "MatrixFilter", "PreparedData", "TabularPipeline",
+__all__ = ["MAX_ROUNDS", "GenerateFn", "MatrixFilter", "PreparedData", "TabularPipeline",
            "resolve_device"]
 
 #: Rounds of generate-and-reject before giving up on conditions / constraints.
@@ -59,7 +59,6 @@ GenerateFn = Callable[[int, "torch.Tensor | None"], torch.Tensor]
 #: Row filter on generated transformed rows -> boolean tensor (on the model device).
 MatrixFilter = Callable[[torch.Tensor], torch.Tensor]
 #: Row filter on decoded rows -> boolean array.
-FrameFilter = Callable[[pd.DataFrame], np.ndarray]
 
 
 _log = get_logger(__name__)
@@ -359,14 +358,12 @@ class TabularPipeline:
 
     def _generate_until(self, num_rows: int, ctx_all: torch.Tensor | None, generate: GenerateFn, *,
                         np_rng: np.random.Generator, conditions: Mapping[str, Any] | None,
-                        enforce_constraints: bool, matrix_filter: MatrixFilter | None = None,
-                        frame_filter: FrameFilter | None = None) -> pd.DataFrame:
+                        enforce_constraints: bool, matrix_filter: MatrixFilter | None = None) -> pd.DataFrame:
         """Generate, decode and reject until ``num_rows`` rows pass the filters and constraints.
 
         Each round generates candidates for the unfilled slots (several per slot with context,
         scaled by the last round's acceptance rate), drops those failing ``matrix_filter``
-        (on transformed rows), ``frame_filter`` (on decoded rows) and the constraints, and
-        fills slots in order. In the last round rows violating constraints are kept unless
+        (on transformed rows) and the constraints, and fills slots in order. In the last round rows violating constraints are kept unless
         ``enforce_constraints``.
 
         Args:
@@ -377,7 +374,6 @@ class TabularPipeline:
             conditions: The user's conditions (for the error message only).
             enforce_constraints: Raise when constraints cannot be met.
             matrix_filter: Keep-mask on transformed rows.
-            frame_filter: Keep-mask on decoded rows.
 
         Returns:
             ``num_rows`` rows with the training columns.
@@ -413,9 +409,6 @@ class TabularPipeline:
                 rows, candidates = rows[keep], candidates[keep_np]
             matrix = rows.cpu().numpy()
             frame = self._decode(matrix, np_rng)
-            if frame_filter is not None and len(frame):
-                valid = np.asarray(frame_filter(frame), dtype=bool)
-                frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
             if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
                 valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
                 frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]

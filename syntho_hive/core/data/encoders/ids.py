@@ -6,7 +6,7 @@ Learned formats (checked in this order):
   ``min, min + step, ...`` where ``step`` is the most common gap between sorted distinct values.
 * ``datetime``: ``datetime64`` values, naive or tz-aware (a date dimension's key) -> the same
   sequence over timestamps (``step``: the most common gap, e.g. one day), in the training
-  dtype; asking for more ids than fit before pandas' last timestamp (2262) is an error. A
+  dtype; asking for more ids than the dtype can hold (e.g. past 2262 for nanoseconds) is an error. A
   tz-aware column stepping by whole days steps on the wall clock (kind ``local_days``), so its
   keys stay at the same local time across daylight-saving changes.
 * ``uuid``: strings shaped like ``8-4-4-4-12`` hex digits -> random version-4 UUIDs drawn from
@@ -86,8 +86,9 @@ class IdGenerator(GeneratedColumn):
             if isinstance(series.dtype, pd.DatetimeTZDtype):
                 wall = _ticks(present, wall_clock=True)
                 day = int(pd.Timedelta(days=1) / pd.Timedelta(1, unit=series.dtype.unit))
-                if wall.size and _step(wall) % day == 0:
-                    self.kind, self.start, self.step = "local_days", int(wall.min()), _step(wall)
+                wall_step = _step(wall)
+                if wall.size and wall_step % day == 0:
+                    self.kind, self.start, self.step = "local_days", int(wall.min()), wall_step
             return
         numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
         if numeric:
