@@ -100,6 +100,20 @@ def test_activation_soft_and_hard() -> None:
     assert raw.grad[:, 11:20].abs().sum() > 0 and raw.grad[:, 4:8].abs().sum() == 0
 
 
+def test_hard_activation_from_ordered_columns_is_the_same_draw() -> None:
+    """Columns delivered in the bucketed order (with -inf padding) give the very same draw as ``hard=True``."""
+    act = SpanActivation(OUTPUT_INFO, CPU)
+    raw = torch.randn(256, DATA_DIM, generator=torch.Generator().manual_seed(0)) * 3
+    expected = act(raw, torch.Generator().manual_seed(1), hard=True)
+    ordered = raw.index_select(1, act.gather_index)
+    assert act.padding_slots.shape == act.gather_index.shape and act.padding_slots.any()
+    assert torch.equal(act.hard_from_ordered(ordered, torch.Generator().manual_seed(1)), expected)
+    masked = ordered.masked_fill(act.padding_slots, float("-inf"))
+    out = torch.full((256, DATA_DIM), 7.0)  # stale contents are overwritten
+    got = act.hard_from_ordered(masked, torch.Generator().manual_seed(1), padding_is_masked=True, out=out)
+    assert got is out and torch.equal(out, expected)
+
+
 @pytest.mark.parametrize("width", [3, 20])  # the unnormalised narrow-span path, and softmax (padded to 32)
 @pytest.mark.parametrize("shift", [0.0, 300.0, -300.0])  # far beyond exp's float32 range
 def test_hard_activation_samples_the_softmax_distribution(width: int, shift: float) -> None:
@@ -319,9 +333,21 @@ def test_folded_generator_is_the_eval_mode_network(cond_dim: int, hidden: tuple[
         low = gen.inference(torch.bfloat16)(x, hot)
     assert got.dtype == low.dtype == torch.float32
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
-    # bfloat16 blocks: 8-bit mantissa, so only close (the head still computes in float32)
+    # bfloat16 blocks: 8-bit mantissa, so only close
     torch.testing.assert_close(low, expected, rtol=0.05, atol=0.05 * float(expected.abs().max()))
     assert not torch.equal(low, got)
+    # ... but not on bfloat16's grid: the float32 part of the head keeps the outputs continuous
+    # (a bfloat16 output would make every numerical column's scalar take few distinct values).
+    assert float((low.bfloat16().float() != low).float().mean()) > 0.9
+    # Columns in another order (repeats allowed), some of them masked to -inf.
+    order = torch.tensor([3, 0, 0, DATA_DIM - 1, 5])
+    masked = torch.tensor([False, False, True, False, True])
+    with torch.inference_mode():
+        for dtype, reference, tol in ((torch.float32, got, 1e-5), (torch.bfloat16, low, 1e-6)):
+            picked = gen.inference(dtype, output_order=order, masked_columns=masked)(x, hot)
+            assert picked.shape == (batch, len(order))
+            assert bool(torch.isneginf(picked[:, masked]).all())
+            torch.testing.assert_close(picked[:, ~masked], reference[:, order[~masked]], rtol=tol, atol=tol)
 
 
 def test_generator_starts_from_pytorch_linear_initialisation() -> None:

@@ -85,6 +85,9 @@ class SpanActivation:
             position[bucket.columns] = start + bucket.valid_flat.cpu().numpy()
             start += int(bucket.index.numel())
         self.inverse = torch.as_tensor(position, device=device)
+        #: Padding slots of the bucketed order (see :meth:`hard_from_ordered`).
+        self.padding_slots = torch.cat([torch.zeros(len(tanh_cols), dtype=torch.bool, device=device)]
+                                       + [b.pad.reshape(-1) for b in self.buckets])
 
     def __call__(self, raw: torch.Tensor, generator: torch.Generator, *, hard: bool = False) -> torch.Tensor:
         """Activated rows.
@@ -99,7 +102,7 @@ class SpanActivation:
             Tensor of the same shape as ``raw``.
         """
         if hard:
-            return self._hard(raw, generator)
+            return self.hard_from_ordered(raw.index_select(1, self.gather_index), generator)
         batch = raw.shape[0]
         pieces = raw.index_select(1, self.gather_index).split(self.piece_widths, dim=1)
         out = [torch.tanh(pieces[0])]
@@ -116,24 +119,44 @@ class SpanActivation:
                 out.append(block.reshape(batch, -1))
         return torch.cat(out, dim=1).index_select(1, self.inverse)
 
-    def _hard(self, raw: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Generation-time activation: tanh scalars and one category per softmax span.
+    def hard_from_ordered(self, ordered: torch.Tensor, generator: torch.Generator, *, padding_is_masked: bool = False,
+                          out: torch.Tensor | None = None) -> torch.Tensor:
+        """Generation-time activation (``hard=True``) of raw columns already in bucketed order.
 
+        ``ordered`` is ``raw[:, gather_index]``: tanh columns first, then each bucket's padded
+        span grid. A generator whose head produces its columns in that order
+        (:meth:`Generator.inference` with ``output_order=gather_index``) spares the gather, and
+        one that also writes ``-inf`` in the :attr:`padding_slots` (``masked_columns``) spares
+        the masking.
         Each category is drawn from the span's ``softmax(logits)`` by inverse CDF, the same
         distribution as gumbel-max (``argmax(logits + gumbel)``) with one uniform per span
         instead of one per category; the ones are scattered straight into the output.
+
+        Args:
+            ordered: Raw columns in bucketed order, shape ``(batch, len(gather_index))``.
+            generator: Source of the uniforms.
+            padding_is_masked: ``ordered`` already holds ``-inf`` in every padding slot.
+            out: Where to write the result (``(batch, data_dim)``, any contents); a new tensor
+                when ``None``.
+
+        Returns:
+            Activated rows in matrix order, shape ``(batch, data_dim)``: tanh scalars and
+            exact one-hot blocks (``out`` when given).
         """
-        batch = raw.shape[0]
-        pieces = raw.index_select(1, self.gather_index).split(self.piece_widths, dim=1)
-        out = torch.zeros_like(raw)
+        batch = ordered.shape[0]
+        pieces = ordered.split(self.piece_widths, dim=1)
+        if out is None:
+            out = torch.zeros((batch, self.data_dim), dtype=ordered.dtype, device=ordered.device)
+        else:
+            out.zero_()
         out.index_copy_(1, self.tanh_index, torch.tanh(pieces[0]))
         if not self.buckets:
             return out
         spans = [int(bucket.index.shape[0]) for bucket in self.buckets]
-        uniforms = torch.rand((batch, sum(spans)), generator=generator, device=raw.device, dtype=raw.dtype)
+        uniforms = torch.rand((batch, sum(spans)), generator=generator, device=ordered.device, dtype=ordered.dtype)
         for bucket, piece, u in zip(self.buckets, pieces[1:], uniforms.split(spans, dim=1)):
             logits = piece.reshape(batch, -1, bucket.width)
-            if bucket.padded:
+            if bucket.padded and not padding_is_masked:
                 logits = logits.masked_fill(bucket.pad, float("-inf"))
             if bucket.width < _FUSED_SOFTMAX_WIDTH:
                 # Unnormalised inverse CDF: the comparison below scales by the total anyway.

@@ -92,18 +92,23 @@ class Generator(nn.Module):
         return out
 
     @torch.no_grad()
-    def inference(self, body_dtype: torch.dtype = torch.float32) -> "FoldedGenerator":
+    def inference(self, body_dtype: torch.dtype = torch.float32, output_order: torch.Tensor | None = None,
+                  masked_columns: torch.Tensor | None = None) -> "FoldedGenerator":
         """This network as it computes in eval mode, with each batch norm folded into its weights.
 
         In eval mode a batch norm is the affine map ``gamma * (z - mean) / sqrt(var + eps) + beta``
         with fixed statistics, so it can be folded into the weights that produce ``z``; the head's
-        input is then multiplied block by block instead of being concatenated first. Generation
-        uses this form: the same function as ``eval()`` + :meth:`forward` (equal up to float
-        rounding) with two passes over the activations fewer per block and no concatenations.
+        input is then multiplied as two blocks (all hidden blocks at once, and ``x``) instead of
+        being concatenated first. Generation uses this form: the same function as ``eval()`` +
+        :meth:`forward` (equal up to float rounding) with two passes over the activations fewer
+        per block and no concatenations.
 
         Args:
-            body_dtype: Dtype of the residual blocks' arithmetic (``torch.bfloat16`` for
-                ``precision="bfloat16"``); the head always computes in float32.
+            body_dtype: Dtype of the hidden activations' arithmetic (``torch.bfloat16`` for
+                ``precision="bfloat16"``, see :class:`FoldedGenerator`).
+            output_order: Output columns to produce, in this order (a permutation of the raw
+                columns, repeats allowed); ``None``: all, in matrix order. Lets the output
+                activation read its spans without gathering them first.
 
         Returns:
             A :class:`FoldedGenerator` holding copies of the current weights (take a new one
@@ -118,7 +123,6 @@ class Generator(nn.Module):
         body_weight = (self.body_input.weight * scale[:, None]).t().contiguous()
         body_bias = self.body_input.bias * scale + torch.cat(shifts)
         body_condition = (self.body_condition * scale).contiguous() if self.condition_dim else None
-        starts = [sum(self.hidden_dims[:k]) for k in range(len(self.hidden_dims) + 1)]
         # links[k-1] maps [h_{k-1}, ..., h_1] (newest first) to block k; split it per source block.
         links: list[list[torch.Tensor]] = []
         for k in range(1, len(self.hidden_dims)):
@@ -128,17 +132,29 @@ class Generator(nn.Module):
                 pieces.append(weight[:, column:column + self.hidden_dims[j]].t().contiguous())
                 column += self.hidden_dims[j]
             links.append(pieces[::-1])  # links[k-1][j]: the weights over h_{j+1}
-        total = starts[-1]
-        head = self.head.weight
-        head_blocks, column = [None] * len(self.hidden_dims), 0
+        total = sum(self.hidden_dims)
+        head, head_bias = self.head.weight, self.head.bias
+        head_condition = self.head_condition if self.condition_dim else None
+        if output_order is not None:
+            head, head_bias = head[output_order], head_bias[output_order]
+            head_condition = head_condition[:, output_order] if head_condition is not None else None
+        if masked_columns is not None:
+            head = head.masked_fill(masked_columns[:, None], 0.0)
+            head_bias = head_bias.masked_fill(masked_columns, float("-inf"))
+            if head_condition is not None:
+                head_condition = head_condition.masked_fill(masked_columns, 0.0)
+        # The head holds [h_K, ..., h_1, x] (newest block first); put the blocks in h_1..h_K order,
+        # the order of the hidden activations' columns.
+        blocks, column = [None] * len(self.hidden_dims), 0
         for j in range(len(self.hidden_dims) - 1, -1, -1):
-            head_blocks[j] = head[:, column:column + self.hidden_dims[j]].t().contiguous()
+            blocks[j] = head[:, column:column + self.hidden_dims[j]]
             column += self.hidden_dims[j]
         return FoldedGenerator(
             body_weight=body_weight, body_bias=body_bias, body_condition=body_condition,
-            hidden_dims=list(self.hidden_dims), links=links, head_blocks=head_blocks,
-            head_dense=head[:, total:].t().contiguous(), head_bias=self.head.bias.detach().clone(),
-            head_condition=self.head_condition.detach().clone() if self.condition_dim else None,
+            hidden_dims=list(self.hidden_dims), links=links,
+            head_hidden=torch.cat(blocks, dim=1).t().contiguous(),
+            head_dense=head[:, total:].t().contiguous(), head_bias=head_bias.detach().clone(),
+            head_condition=head_condition.detach().clone() if head_condition is not None else None,
             body_dtype=body_dtype)
 
     # ------------------------------------------------------------------ the reference form
@@ -248,15 +264,22 @@ class Generator(nn.Module):
 class FoldedGenerator:
     """A :class:`Generator` in eval mode with its batch norms folded in (see :meth:`Generator.inference`).
 
-    Plain tensors, no autograd: meant for generation under ``torch.inference_mode()``. The
-    residual blocks compute in ``body_dtype`` (bfloat16 for ``precision="bfloat16"``, as under
-    the training autocast) and the head in float32, as in :meth:`Generator.forward`. Bias and
+    Plain tensors, no autograd: meant for generation under ``torch.inference_mode()``. Bias and
     condition rows are summed into one lookup table per layer, so a layer is one row gather
-    followed by matrix products accumulated in place.
+    followed by matrix products accumulated in place; the head multiplies all hidden blocks in
+    one product (they are adjacent columns of one tensor) and the dense input in another.
+
+    With ``body_dtype=torch.bfloat16`` the hidden activations and their products (the blocks and
+    the head's product over them) are bfloat16, which CPUs with AMX and GPUs multiply several
+    times faster; the head's product over the dense input, its bias and condition rows stay
+    float32 and the two parts are summed in float32. The output's rounding error is then that of
+    the bfloat16 blocks (relative ~2^-9), but the values stay continuous: the float32 part
+    carries each row's own noise, so a scalar does not land on bfloat16's grid of 256 values
+    per octave (which would be visible in a numerical column's values).
     """
 
     def __init__(self, *, body_weight: torch.Tensor, body_bias: torch.Tensor, body_condition: torch.Tensor | None,
-                 hidden_dims: list[int], links: list[list[torch.Tensor]], head_blocks: list[torch.Tensor],
+                 hidden_dims: list[int], links: list[list[torch.Tensor]], head_hidden: torch.Tensor,
                  head_dense: torch.Tensor, head_bias: torch.Tensor, head_condition: torch.Tensor | None,
                  body_dtype: torch.dtype = torch.float32) -> None:
         self.body_dtype = body_dtype
@@ -265,7 +288,8 @@ class FoldedGenerator:
         self.body_table = None if body_condition is None else (body_condition + body_bias).to(body_dtype)
         self.hidden_dims = hidden_dims
         self.links = [[w.to(body_dtype) for w in pieces] for pieces in links]
-        self.head_blocks, self.head_dense, self.head_bias = head_blocks, head_dense, head_bias
+        self.head_hidden = head_hidden.to(body_dtype)
+        self.head_dense, self.head_bias = head_dense, head_bias
         self.head_table = None if head_condition is None else head_condition + head_bias
 
     def __call__(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
@@ -277,7 +301,7 @@ class FoldedGenerator:
                 generator has one).
 
         Returns:
-            Float32 tensor of shape ``(batch, data_dim)``.
+            Float32 tensor of shape ``(batch, len(output_order))`` (``data_dim`` by default).
         """
         with torch.autocast(device_type=x.device.type, enabled=False):
             body_x = x.to(self.body_dtype)
@@ -290,14 +314,14 @@ class FoldedGenerator:
                 for h, weight in zip(hidden, self.links[k - 1] if k else ()):
                     block.addmm_(h, weight)
                 hidden.append(block.relu_())
-            if self.body_dtype != torch.float32:
-                hidden = list(pre.float().split(self.hidden_dims, dim=1))
             if self.head_table is not None:
                 out = self.head_table.index_select(0, condition).addmm_(x, self.head_dense)
             else:
                 out = torch.addmm(self.head_bias, x, self.head_dense)
-            for h, weight in zip(hidden, self.head_blocks):
-                out.addmm_(h, weight)
+            if self.body_dtype == torch.float32:
+                out.addmm_(pre, self.head_hidden)
+            else:
+                out.add_(pre @ self.head_hidden)
         return out
 
 
