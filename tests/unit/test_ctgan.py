@@ -187,6 +187,11 @@ def test_conditions_on_a_fixed_combination_member() -> None:
     assert combos <= set(pairs)
     with pytest.raises(GenerationError, match="DE"):
         model.sample(5, conditions={"country": "DE"})
+    # Two members of the combination: the rows satisfy both; a pair never seen is refused at once.
+    both = model.sample(30, seed=3, conditions={"city": "Paris", "country": "FR"})
+    assert (both["city"] == "Paris").all() and (both["country"] == "FR").all()
+    with pytest.raises(GenerationError, match=r"\{'city': 'Boston', 'country': 'FR'\} contradict"):
+        model.sample(5, conditions={"city": "Boston", "country": "FR"})
 
 
 # ----------------------------------------------------------------------------- context

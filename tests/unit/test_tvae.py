@@ -13,6 +13,7 @@ import torch
 from structlog.testing import capture_logs
 
 from syntho_hive.core.metadata.schema import Constraint, Metadata
+from syntho_hive.core.models import _tabular as tabular_module
 from syntho_hive.core.models import CTGAN, TVAE, ConditionalGenerativeModel
 from syntho_hive.core.models.tvae.model import TVAE_FILES
 from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
@@ -130,10 +131,12 @@ def test_condition_errors(fitted: TVAE) -> None:
         fitted.sample(5, conditions=[("city", "Boston")])  # type: ignore[arg-type]
 
 
-def test_conditions_through_fixed_combinations_and_unmeetable_conditions() -> None:
+def test_conditions_through_fixed_combinations_and_unmeetable_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(2)
     pairs = [("Boston", "US"), ("Denver", "US"), ("Lyon", "FR"), ("Paris", "FR")]
     picks = rng.integers(0, len(pairs), 200)
+    picks[0] = 4  # one shop in Oslo: a category the model (almost) never generates
+    pairs.append(("Oslo", "NO"))
     data = pd.DataFrame({"city": [pairs[i][0] for i in picks], "country": [pairs[i][1] for i in picks],
                          "spend": np.round(rng.gamma(2.0, 30.0, 200), 2)})
     metadata = Metadata().add_table("shops", columns={"city": "categorical", "country": "categorical",
@@ -143,9 +146,15 @@ def test_conditions_through_fixed_combinations_and_unmeetable_conditions() -> No
     french = model.sample(40, seed=1, conditions={"country": "FR"})
     assert (french["country"] == "FR").all() and set(french["city"]) <= {"Lyon", "Paris"}
     assert set(zip(*model.sample(200, seed=2)[["city", "country"]].T.values)) <= set(pairs)
-    # Each value exists, the combination never does: rejection gives up after bounded rounds.
-    with pytest.raises(GenerationError, match=r"after 25 rounds"):
+    # Each value exists, the combination never does: refused at once, before generating anything.
+    with pytest.raises(GenerationError, match=r"contradict a fixed-combination constraint of table 'shops'"):
         model.sample(5, seed=3, conditions={"city": "Boston", "country": "FR"})
+    both = model.sample(20, seed=3, conditions={"city": "Paris", "country": "FR"})
+    assert (both["city"] == "Paris").all() and (both["country"] == "FR").all()
+    # A possible but (here) never generated condition: rejection gives up after bounded rounds.
+    monkeypatch.setattr(tabular_module, "MAX_ROUNDS", 1)
+    with pytest.raises(GenerationError, match=r"after 1 rounds"):
+        model.sample(50, seed=3, conditions={"city": "Oslo"})
 
 
 # ----------------------------------------------------------------------------- context

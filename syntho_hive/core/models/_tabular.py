@@ -303,10 +303,12 @@ class TabularPipeline:
 
         Discrete columns are indexed in ``transformer_.discrete_column_names_`` (matrix order).
         A column merged into a fixed-combination joint column is conditioned through the
-        joint column's categories that contain the value.
+        joint column's categories that contain the value; several conditions on columns of one
+        fixed combination become one pair, allowing the categories that satisfy them all.
 
         Raises:
-            GenerationError: Not a mapping, unknown column or value, or a non-discrete column.
+            GenerationError: Not a mapping, unknown column or value, a non-discrete column, or
+                conditions on one fixed combination that no training combination satisfies.
         """
         if not conditions:
             return []
@@ -315,6 +317,8 @@ class TabularPipeline:
                                   f"{type(conditions).__name__}.")
         discrete = list(self.transformer_.discrete_column_names_)
         resolved: list[tuple[int, list[int]]] = []
+        allowed: dict[int, set[int]] = {}  # joint column -> categories allowed by its conditions
+        joint_conditions: dict[int, dict[str, Any]] = {}
         for column, value in conditions.items():
             if column in discrete:
                 _, category = self.transformer_.condition_index(column, value)
@@ -326,15 +330,23 @@ class TabularPipeline:
                 if not labels:
                     raise GenerationError(f"Unknown value {value!r} for condition column {column!r}: it never "
                                           "occurs in the training data.")
-                categories = sorted({int(self.transformer_.condition_index(joint, label)[1]) for label in labels})
-                resolved.append((discrete.index(joint), categories))
+                categories = {int(self.transformer_.condition_index(joint, label)[1]) for label in labels}
+                index = discrete.index(joint)
+                joint_conditions.setdefault(index, {})[column] = value
+                allowed[index] = categories if index not in allowed else allowed[index] & categories
+                if not allowed[index]:
+                    seen = dict(joint_conditions[index])
+                    raise GenerationError(
+                        f"Conditions {seen} contradict a fixed-combination constraint of table "
+                        f"{self.table_.name!r}: no training row has these values together, so no "
+                        "generated row can. Condition on a combination that occurs in the data.")
                 continue
             if column in self.columns_:
                 raise GenerationError(
                     f"Cannot condition on column {column!r}: only discrete columns can be conditioned "
                     f"on ({', '.join(map(repr, discrete)) or 'none in this model'}).")
             raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
-        return resolved
+        return resolved + [(index, sorted(categories)) for index, categories in allowed.items()]
 
     def _matching_rows(self, resolved: list[tuple[int, list[int]]]) -> MatrixFilter:
         """Keep-mask of generated (transformed) rows whose discrete columns hold the allowed categories
