@@ -266,3 +266,87 @@ def test_csv_integers_with_gaps_stay_integers(tmp_path: Path) -> None:
     ages_written = [line.split(",")[0] for line in text[1:]]
     assert all(a == "" or a.isdigit() for a in ages_written)  # "63", never "63.0"
     assert "" in ages_written  # the gaps are generated too
+
+
+def _write_lines(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_csv_na_spellings_and_zero_padded_codes_keep_their_values(tmp_path: Path) -> None:
+    from syntho_hive.interface.cli import _read_csv
+
+    data = _write_lines(tmp_path / "t.csv",
+                        "continent,zip,qty,price,flag,note",
+                        "EU,02134,1,1.5,True,a",
+                        "NA,00501,2,N/A,False,",
+                        "AS,10001,NA,2.25,,b",
+                        "NA,,4,3,True,c")
+    frame = _read_csv(data)
+    assert frame["continent"].tolist() == ["EU", "NA", "AS", "NA"]  # North America, not a gap
+    assert frame["continent"].notna().all()
+    assert frame["zip"].dtype == object and frame["zip"].tolist() == ["02134", "00501", "10001", None]
+    pd.testing.assert_series_equal(frame["qty"], pd.Series([1, 2, None, 4], dtype="Int64", name="qty"))
+    pd.testing.assert_series_equal(frame["price"], pd.Series([1.5, np.nan, 2.25, 3.0], name="price"))
+    pd.testing.assert_series_equal(frame["flag"], pd.Series([True, False, None, True], dtype="boolean",
+                                                            name="flag"))
+    assert frame["note"].dtype == object and frame["note"].tolist() == ["a", None, "b", "c"]
+    assert all(type(value) is str for value in frame["zip"].dropna()) and frame["zip"].isna().sum() == 1
+
+
+def test_csv_column_types_at_the_edges(tmp_path: Path) -> None:
+    from syntho_hive.interface.cli import _read_csv
+
+    data = _write_lines(tmp_path / "t.csv",
+                        'signed_code,offset,gaps,spaced,infinite,big_id,thousands,flags,only_na,exact,named',
+                        '-05,-5,NULL, 1,inf,12345678901234567890,"1,000",TRUE,NA,0.001049001171530397,NA',
+                        '+07,+3,#N/A, NA ,-Infinity,1,12,false,,-0.07037352358069926,None',
+                        '12,0,7, 3,1e3,2,7,FALSE,n/a,0.1,Nauru')
+    frame = _read_csv(data)
+    assert frame["signed_code"].tolist() == ["-05", "+07", "12"]  # signed zero padding is a code too
+    assert frame["offset"].dtype == np.int64 and frame["offset"].tolist() == [-5, 3, 0]
+    assert frame["gaps"].dtype == "Int64" and frame["gaps"].isna().tolist() == [True, True, False]
+    assert frame["spaced"].dtype == "Int64" and frame["spaced"].tolist()[::2] == [1, 3]
+    assert frame["spaced"].isna().tolist() == [False, True, False]  # " NA " is a gap in numbers
+    assert frame["infinite"].dtype == np.float64 and frame["infinite"].tolist() == [np.inf, -np.inf, 1000.0]
+    assert frame["big_id"].tolist() == ["12345678901234567890", "1", "2"]  # beyond int64: every digit kept
+    assert frame["thousands"].tolist() == ["1,000", "12", "7"]
+    assert frame["flags"].dtype == bool and frame["flags"].tolist() == [True, False, False]
+    assert frame["only_na"].dtype == np.float64 and frame["only_na"].isna().all()
+    assert frame["exact"].tolist() == [0.001049001171530397, -0.07037352358069926, 0.1]  # no last-bit drift
+    assert frame["named"].tolist() == ["NA", "None", "Nauru"]  # text: NA spellings are values
+
+
+def test_csv_type_needs_every_row_not_only_the_first(tmp_path: Path) -> None:
+    from syntho_hive.interface.cli import _read_csv
+
+    rows = [str(i) for i in range(3000)]
+    data = tmp_path / "t.csv"
+    pd.DataFrame({"late_code": [*rows[:-1], "0042"], "late_text": [*rows[:-1], "x"],
+                  "late_float": [*rows[:-1], "2.5"], "late_gap": [*rows[:-1], "NA"]}).to_csv(data, index=False)
+    frame = _read_csv(data)
+    assert frame["late_code"].iloc[-1] == "0042" and frame["late_code"].iloc[0] == "0"
+    assert frame["late_text"].iloc[-1] == "x"
+    assert frame["late_float"].dtype == np.float64 and frame["late_float"].iloc[-1] == 2.5
+    assert frame["late_gap"].dtype == "Int64" and frame["late_gap"].isna().sum() == 1
+
+
+def test_fit_and_sample_keep_na_categories_and_zero_padded_codes(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = 150
+    table = pd.DataFrame({
+        "continent": rng.choice(["EU", "NA", "AS"], rows),
+        "zip": rng.choice(["02134", "00501", "10001", "07030"], rows),
+        "qty": rng.integers(1, 9, rows),
+    })
+    data = tmp_path / "orders.csv"
+    table.to_csv(data, index=False)
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "--epochs", "1", "--batch-size", "50",
+                 "--seed", "0", "--no-progress"]) == 0
+    out = tmp_path / "out.csv"
+    assert main(["sample", str(tmp_path / "m"), "--rows", "200", "--seed", "1", "-o", str(out)]) == 0
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)  # the file's text, as written
+    assert written["zip"].str.fullmatch(r"[0-9]{5}").all()
+    assert written["zip"].isin(table["zip"]).all()
+    assert (written["continent"] == "NA").any()
+    assert written["continent"].isin(["EU", "NA", "AS"]).all()  # no empty cells

@@ -363,3 +363,60 @@ def test_validate_schema_reports_non_numbers_in_a_numerical_column() -> None:
     with pytest.raises(SchemaValidationError, match="'price' is declared 'numerical' but 1 value.*n/a"):
         md.validate_schema({"items": data})
     assert md.validate_schema({"items": data.assign(price=["1.5", "2", "3", None])}) is None
+
+
+# --------------------------------------------------------------------------- declared sdtypes vs values
+_N = 6
+_VALUES = {
+    "epoch": pd.Series([1_600_000_000 + i for i in range(_N)]),
+    "yyyymmdd": pd.Series([20230115 + i for i in range(_N)]),
+    "score": pd.Series([0.5, -1.25, 2.0, 3.5, None, 1.0]),
+    "flag01": pd.Series([0, 1, 1, 0, None, 1]),
+    "yes_no": pd.Series(["Y", "N"] * 3),
+    "count": pd.Series([3, 7, 1, 0, 2, 9]),
+    "whole": pd.Series([1.0, 2.0, None, 4.0, 5.0, 6.0]),
+    "when": pd.Series(pd.date_range("2024-01-01", periods=_N)),
+    "name": pd.Series(["ann", "bob", "cy", "dee", None, "eve"]),
+}
+
+
+@pytest.mark.parametrize("column, sdtype, expected", [
+    ("epoch", "datetime", "declared 'datetime' but holds int64 values.*unit='s'"),
+    ("yyyymmdd", "datetime", "declared 'datetime'.*format='%Y%m%d'"),
+    ("score", "text", "declared 'text' but holds float64 values.*'numerical'"),
+    ("when", "text", "declared 'text' but holds datetime64.*'datetime'"),
+    ("count", "boolean", r"declared 'boolean' but holds other values than True/False/0/1 \(examples: \[3, 7, 2, 9\]"),
+    ("yes_no", "boolean", "declared 'boolean'.*'Y', 'N'.*'categorical'"),
+    ("score", "id", r"declared 'id' but holds fractional.*\[0.5, -1.25, 3.5\].*'numerical'"),
+    ("score", "boolean", "declared 'boolean'"),
+])
+def test_values_that_do_not_fit_the_declared_sdtype_are_reported(column: str, sdtype: str, expected: str) -> None:
+    data = pd.DataFrame({column: _VALUES[column]})
+    metadata = Metadata().add_table("t", columns={column: sdtype})
+    with pytest.raises(SchemaValidationError, match=expected) as info:
+        metadata.validate_schema({"t": data})
+    assert len(info.value.issues) == 1
+
+
+@pytest.mark.parametrize("column, sdtype", [
+    ("flag01", "boolean"), ("whole", "id"), ("count", "id"), ("name", "text"), ("yes_no", "categorical"),
+    ("count", "numerical"), ("when", "datetime"), ("score", "numerical"), ("name", "id"),
+])
+def test_values_that_fit_the_declared_sdtype_pass(column: str, sdtype: str) -> None:
+    Metadata().add_table("t", columns={column: sdtype}).validate_schema({"t": pd.DataFrame({column: _VALUES[column]})})
+
+
+def test_every_model_refuses_a_misdeclared_column_before_training() -> None:
+    """They used to train and then fail in sample() (text on floats, float ids), or model 20230115 as a number."""
+    from syntho_hive.core.models import CTGAN, TVAE, TabularAR
+
+    data = pd.DataFrame({column: _VALUES[column] for column in ("yyyymmdd", "score", "count")})
+    metadata = Metadata().add_table("t", pk="count", columns={"yyyymmdd": "datetime", "score": "text", "count": "id"})
+    data.loc[1, "count"] = 3  # a duplicated primary key too
+    for model in (CTGAN(metadata, epochs=1), TVAE(metadata, epochs=1), TabularAR(metadata, epochs=1)):
+        with pytest.raises(SchemaValidationError) as info:
+            model.fit(data, seed=0, progress_bar=False)
+        text = str(info.value)
+        assert "'yyyymmdd' is declared 'datetime'" in text and "'score' is declared 'text'" in text
+        assert "primary key 'count' has 2 row(s) with duplicated values" in text
+        assert not model.is_fitted

@@ -229,7 +229,7 @@ def test_states_written_before_strict_values_and_datetime_bounds_still_load(tabl
 def test_datetime_strings_keep_their_detected_format_without_warnings() -> None:
     import warnings
 
-    from syntho_hive.exceptions import TrainingError
+    from syntho_hive.exceptions import SchemaError
 
     days = pd.Series(["01/05/2023", "13/05/2023", "30/05/2023", None, "02/06/2023"], dtype=object)
     with warnings.catch_warnings():
@@ -238,7 +238,7 @@ def test_datetime_strings_keep_their_detected_format_without_warnings() -> None:
         out = codec.decode(codec.encode(pd.DataFrame({"day": days})), np.random.default_rng(0))
     assert codec.codec("day").fmt == "%d/%m/%Y"
     assert out["day"].tolist()[:3] == days.tolist()[:3] and pd.isna(out["day"][3])
-    with pytest.raises(TrainingError, match="datetime format of column 'day'.*datetime_formats"):
+    with pytest.raises(SchemaError, match="datetime format of column 'day'.*datetime_formats"):
         TableCodec.fit(pd.DataFrame({"day": ["May 1st, 2023", "May 2nd, 2023"]}), {"day": "datetime"})
 
 

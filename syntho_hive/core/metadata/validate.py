@@ -18,7 +18,9 @@ from syntho_hive.exceptions import SchemaError, SchemaValidationError
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata.schema import Metadata, TableConfig
 
-__all__ = ["validate_metadata", "schema_issues", "data_issues"]
+__all__ = ["validate_metadata", "schema_issues", "data_issues", "table_data_issues", "table_value_issues",
+           "check_table_data",
+           "declared_sdtype_issue", "is_boolean_value"]
 
 _MAX_EXAMPLES = 5
 
@@ -211,34 +213,7 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
             issues.append(f"{where}: data is a {type(df).__name__}, expected a pandas DataFrame.")
             continue
         present = {str(c) for c in df.columns}
-        missing: dict[str, str] = {}
-        for column, place in _referenced_columns(table) + [(c, "columns") for c in table.columns]:
-            if column not in present:
-                missing.setdefault(column, place)
-        for column, place in missing.items():
-            issues.append(
-                f"{where}: column {column!r} (named in {place}) is missing from the data; "
-                f"data columns: {sorted(present)}."
-            )
-        pk_cols = [c for c in table.pk_columns if c in present]
-        if pk_cols and len(pk_cols) == len(table.pk_columns):
-            keys = df[pk_cols]
-            nulls = keys.isna().any(axis=1)
-            if nulls.any():
-                issues.append(
-                    f"{where}: primary key {table.pk!r} has {int(nulls.sum())} null value(s) "
-                    f"(rows {_examples(pd.Series(df.index[nulls.to_numpy()]))}); keys must be "
-                    "non-null."
-                )
-            dupes = keys[~nulls].duplicated(keep=False)
-            if dupes.any():
-                values = keys[~nulls][dupes]
-                shown = (values.iloc[:, 0].drop_duplicates() if len(pk_cols) == 1
-                         else pd.Series(list(values.drop_duplicates().itertuples(index=False))))
-                issues.append(
-                    f"{where}: primary key {table.pk!r} has {int(dupes.sum())} row(s) with "
-                    f"duplicated values (examples: {_examples(shown)}); keys must be unique."
-                )
+        issues += table_data_issues(table, df, where)
         for child_col, target in table.fk.items():
             split = _split_fk(target)
             if split is None or child_col not in present:
@@ -270,16 +245,6 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
                     f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
                     f"{_examples(distinct)}); drop those rows or add the parents."
                 )
-        for column, sdtype in table.columns.items():
-            if sdtype != "numerical" or column not in present or pd.api.types.is_numeric_dtype(df[column].dtype):
-                continue
-            values = df[column].dropna()
-            bad = pd.to_numeric(values, errors="coerce").isna() if len(values) else pd.Series([], dtype=bool)
-            if bad.any():
-                issues.append(
-                    f"{where}: column {column!r} is declared 'numerical' but {int(bad.sum())} value(s) are not "
-                    f"numbers (examples: {_examples(values[bad].drop_duplicates())}); clean them or declare "
-                    "another sdtype.")
         issues += _composite_orphan_issues(metadata, table, df, real_data, where)
         issues += _context_issues(table, real_data)
         try:
@@ -295,6 +260,162 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
             continue
         issues += [str(v) for v in violations]
     return issues
+
+
+def table_data_issues(table: TableConfig, df: pd.DataFrame, where: str) -> list[str]:
+    """Problems of one table's data on its own (no parents, no constraints).
+
+    Columns the table config names but the data lacks, then :func:`table_value_issues`.
+
+    Args:
+        table: The table's config.
+        df: Its data.
+        where: How messages name the table (``"table 'orders'"``).
+
+    Returns:
+        One line per problem (empty when clean).
+    """
+    issues: list[str] = []
+    present = {str(c) for c in df.columns}
+    missing: dict[str, str] = {}
+    for column, place in _referenced_columns(table) + [(c, "columns") for c in table.columns]:
+        if column not in present:
+            missing.setdefault(column, place)
+    for column, place in missing.items():
+        issues.append(
+            f"{where}: column {column!r} (named in {place}) is missing from the data; "
+            f"data columns: {sorted(present)}."
+        )
+    return issues + table_value_issues(table, df, where)
+
+
+def table_value_issues(table: TableConfig, df: pd.DataFrame, where: str) -> list[str]:
+    """Problems of the values of the columns ``df`` has (absent columns are not reported).
+
+    Null or duplicated primary keys (when every key column is present) and columns whose
+    values do not fit their declared sdtype (see :func:`declared_sdtype_issue`).
+
+    Args:
+        table: The table's config.
+        df: Its data, or the part of it a model trains on (a table's model inside a
+            ``Synthesizer`` gets the table without its keys).
+        where: How messages name the table (``"table 'orders'"``).
+
+    Returns:
+        One line per problem (empty when clean).
+    """
+    issues: list[str] = []
+    present = {str(c) for c in df.columns}
+    pk_cols = [c for c in table.pk_columns if c in present]
+    if pk_cols and len(pk_cols) == len(table.pk_columns):
+        keys = df[pk_cols]
+        nulls = keys.isna().any(axis=1)
+        if nulls.any():
+            issues.append(
+                f"{where}: primary key {table.pk!r} has {int(nulls.sum())} null value(s) "
+                f"(rows {_examples(pd.Series(df.index[nulls.to_numpy()]))}); keys must be "
+                "non-null."
+            )
+        dupes = keys[~nulls].duplicated(keep=False)
+        if dupes.any():
+            values = keys[~nulls][dupes]
+            shown = (values.iloc[:, 0].drop_duplicates() if len(pk_cols) == 1
+                     else pd.Series(list(values.drop_duplicates().itertuples(index=False))))
+            issues.append(
+                f"{where}: primary key {table.pk!r} has {int(dupes.sum())} row(s) with "
+                f"duplicated values (examples: {_examples(shown)}); keys must be unique."
+            )
+    for column, sdtype in table.columns.items():
+        if column in present:
+            problem = declared_sdtype_issue(column, sdtype, df[column])
+            if problem:
+                issues.append(f"{where}: {problem}")
+    return issues
+
+
+def is_boolean_value(value: Any) -> bool:
+    """Whether ``value`` is a boolean: ``True``/``False`` or the number 0 or 1 (not a string)."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    return isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1)
+
+
+def declared_sdtype_issue(column: str, sdtype: str, series: pd.Series) -> str | None:
+    """What is wrong with declaring ``series`` as ``sdtype``, or ``None`` when it fits.
+
+    * ``numerical``: values that are not numbers;
+    * ``boolean``: values other than ``True``/``False``/0/1 (``"Y"``/``"N"`` is categorical);
+    * ``datetime``: a numeric or boolean column (``20230115`` or epoch seconds would be modelled
+      as plain numbers, and generate non-dates such as ``20231399``);
+    * ``text``: a numeric, boolean, datetime or timedelta column (text is generated word by
+      word and could not be stored back in it);
+    * ``id``: fractional or infinite numbers (ids are generated as sequences or strings).
+
+    Categorical columns take any values; datetime strings are checked where their format is
+    detected.
+
+    Args:
+        column: Column name (for the message).
+        sdtype: Its declared sdtype.
+        series: Its values.
+
+    Returns:
+        A message saying what is wrong and how to fix it, or ``None``.
+    """
+    dtype = series.dtype
+    is_bool = ptypes.is_bool_dtype(dtype)
+    is_number = ptypes.is_numeric_dtype(dtype) and not is_bool
+    values = series.dropna()
+    if sdtype == "numerical":
+        if is_number or is_bool or not len(values):
+            return None
+        bad = pd.to_numeric(values, errors="coerce").isna()
+        if bad.any():
+            return (f"column {column!r} is declared 'numerical' but {int(bad.sum())} value(s) are not numbers "
+                    f"(examples: {_examples(values[bad].drop_duplicates())}); clean them or declare another "
+                    "sdtype.")
+        return None
+    if sdtype == "boolean":
+        if is_bool:
+            return None
+        uniques = pd.unique(values.to_numpy(dtype=object))
+        bad = [v for v in uniques if not is_boolean_value(v)]
+        if bad:
+            return (f"column {column!r} is declared 'boolean' but holds other values than True/False/0/1 "
+                    f"(examples: {_examples(bad)}); declare it 'categorical'.")
+        return None
+    if sdtype == "datetime" and (is_number or is_bool):
+        return (f"column {column!r} is declared 'datetime' but holds {dtype} values, which would be modelled as "
+                "plain numbers (a date written 20230115 or in epoch seconds would come back as non-dates); "
+                f"convert it first, e.g. pd.to_datetime(df[{column!r}], format='%Y%m%d') or "
+                f"pd.to_datetime(df[{column!r}], unit='s'), or declare it 'numerical'.")
+    if sdtype == "text" and (is_number or is_bool or ptypes.is_datetime64_any_dtype(dtype)
+                             or ptypes.is_timedelta64_dtype(dtype)):
+        kind = "boolean" if is_bool else "numerical" if is_number else "datetime"
+        return (f"column {column!r} is declared 'text' but holds {dtype} values; text columns hold strings "
+                f"(names, e-mails, free text) and are generated word by word. Declare it {kind!r} (or "
+                "'categorical').")
+    if sdtype == "id" and ptypes.is_float_dtype(dtype) and len(values):
+        numbers = values.to_numpy(dtype=np.float64)
+        whole = np.isfinite(numbers) & (np.floor(numbers) == numbers)
+        if not whole.all():
+            return (f"column {column!r} is declared 'id' but holds fractional or infinite numbers "
+                    f"(examples: {_examples(values[~whole].drop_duplicates())}); ids are generated as integer "
+                    "sequences or strings. Declare it 'numerical'.")
+    return None
+
+
+def check_table_data(table: TableConfig, df: pd.DataFrame) -> None:
+    """Raise one :class:`SchemaValidationError` listing :func:`table_value_issues`, or return.
+
+    Models call this at fit, before any work, on the data they train on.
+
+    Raises:
+        SchemaValidationError: If any problem was found (``issues`` lists them all).
+    """
+    issues = table_value_issues(table, df, f"table {table.name!r}")
+    if issues:
+        raise SchemaValidationError(issues)
 
 
 def _composite_orphan_issues(metadata: Metadata, table: TableConfig, df: pd.DataFrame,

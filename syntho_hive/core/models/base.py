@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.metadata.validate import check_table_data
 from syntho_hive.exceptions import GenerationError, NotFittedError, SchemaError, TrainingError
 
 
@@ -83,20 +84,26 @@ class ConditionalGenerativeModel(ABC):
                                   f"context columns {columns}.")
 
     def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
-        """The table of ``metadata`` describing ``data`` (detected when there is no metadata).
+        """The table of ``metadata`` describing ``data`` (detected when there is no metadata), checked
+        against ``data`` (see :func:`~syntho_hive.core.metadata.validate.check_table_data`).
 
         Raises:
             SchemaError: Unknown ``table_name``, or several tables and no ``table_name``.
+            SchemaValidationError: Null or duplicated primary keys, or values that do not fit a
+                column's declared sdtype (all listed at once).
         """
         if self.metadata is None or not self.metadata.tables:
             detected = Metadata.detect(data, table_name or "table")
             return next(iter(detected.tables.values()))
         if table_name is not None:
-            return self.metadata.get_table(table_name)
-        if len(self.metadata.tables) == 1:
-            return next(iter(self.metadata.tables.values()))
-        raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
-                          f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
+            table = self.metadata.get_table(table_name)
+        elif len(self.metadata.tables) == 1:
+            table = next(iter(self.metadata.tables.values()))
+        else:
+            raise SchemaError(f"The metadata has {len(self.metadata.tables)} tables "
+                              f"({', '.join(sorted(self.metadata.tables))}); pass fit(..., table_name=...).")
+        check_table_data(table, data)
+        return table
 
     @abstractmethod
     def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *,

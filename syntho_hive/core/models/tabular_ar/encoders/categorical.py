@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.metadata.validate import is_boolean_value
 from syntho_hive.core.models.tabular_ar.encoders.base import RARE_TOKEN, Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import (
     dtype_from_json,
@@ -248,8 +249,7 @@ def _as_bool(series: pd.Series, column: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(present.dtype):
         return present.to_numpy(dtype=bool)
     uniques = pd.unique(present.to_numpy(dtype=object))
-    bad = [v for v in uniques if not (isinstance(v, (bool, np.bool_)) or (
-        isinstance(v, (int, np.integer)) and v in (0, 1)))]
+    bad = [v for v in uniques if not is_boolean_value(v)]
     if bad:
         raise TrainingError(f"Boolean column {column!r} holds non-boolean values (examples: {bad[:5]}); "
                             "declare it categorical.")

@@ -25,7 +25,7 @@ from syntho_hive.core.models.tabular_ar.encoders.values import (
     marker_from_json,
     marker_to_json,
 )
-from syntho_hive.exceptions import GenerationError, TrainingError
+from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
 __all__ = ["DatetimeStats", "DatetimeCodec", "analyze_datetime"]
 
@@ -67,7 +67,7 @@ def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.S
         # The same detection as the core transformer: a format every value re-formats to exactly.
         fmt = detect_datetime_format(present)
         if fmt is None:
-            raise TrainingError(f"Could not detect the datetime format of column {column!r} (values such as "
+            raise SchemaError(f"Could not detect the datetime format of column {column!r} (values such as "
                                 f"{present.unique()[:3].tolist()}); set it in TableConfig.datetime_formats (a "
                                 "strftime format) or declare the column 'categorical'.")
     try:
