@@ -47,7 +47,7 @@ from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
 from syntho_hive.core.models.ctgan.losses import condition_loss, gradient_penalty, wasserstein_critic_loss
-from syntho_hive.core.models.ctgan.networks import Discriminator, Generator, build
+from syntho_hive.core.models.ctgan.networks import Discriminator, FoldedGenerator, Generator, build
 from syntho_hive.core.quality import MarginalProfile, SampleQuality
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
@@ -463,22 +463,35 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         return self._finish_sample(frame, time.perf_counter() - started, return_metrics=return_metrics,
                                    quality_threshold=quality_threshold)
 
+    def _folded_generator(self) -> FoldedGenerator:
+        """The generator as generation computes it (see :meth:`Generator.inference`).
+
+        In bfloat16 its head also produces the activation's padded span order, ``-inf`` in the
+        padding (a gather and a mask fewer per chunk); in float32 the padding columns (40% more
+        on Adult) would cost more than the gather.
+        """
+        with torch.inference_mode():
+            if self.precision == "bfloat16":
+                activation = self._activation
+                return self.generator_.inference(torch.bfloat16, output_order=activation.gather_index,
+                                                 masked_columns=activation.padding_slots)
+            return self.generator_.inference()
+
     def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
-                  rng: torch.Generator, progress_bar: bool) -> torch.Tensor:
-        """``count`` activated rows (tanh scalars, exact one-hot blocks)."""
-        sampler, generator = self._sampler, self.generator_
-        out = torch.empty((count, self._activation.data_dim), device=self.device_)
+                  rng: torch.Generator, progress_bar: bool, folded: FoldedGenerator | None = None) -> torch.Tensor:
+        """``count`` activated rows (tanh scalars, exact one-hot blocks).
+
+        ``folded`` is :meth:`_folded_generator` (taken here when not given; pass it when calling
+        repeatedly with the same weights).
+        """
+        sampler, activation = self._sampler, self._activation
+        folded = folded if folded is not None else self._folded_generator()
+        low = self.precision == "bfloat16"
+        out = torch.empty((count, activation.data_dim), device=self.device_)
         starts = range(0, count, _SAMPLE_CHUNK)
         chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
                           total=len(starts), unit="chunk")
         with torch.inference_mode():
-            # In bfloat16 the head also produces the activation's padded span order, -inf in the
-            # padding (a gather and a mask fewer); in float32 the padding columns (40% more on
-            # Adult) cost more than the gather.
-            activation = self._activation
-            low = self.precision == "bfloat16"
-            folded = generator.inference(torch.bfloat16, output_order=activation.gather_index,
-                                         masked_columns=activation.padding_slots) if low else generator.inference()
             for start in chunks:
                 batch = min(_SAMPLE_CHUNK, count - start)
                 noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
@@ -506,9 +519,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         np_rng = numpy_generator(child_seed(seed, "sample", "numpy"))
         ctx_all = self._encode_context(context, seed) if context is not None else None
         fixed = resolved[0] if resolved else None
+        folded = self._folded_generator()  # once for every rejection round
 
         def generate(count: int, ctx: torch.Tensor | None) -> torch.Tensor:
-            return self._generate(count, ctx, fixed, rng, progress_bar)
+            return self._generate(count, ctx, fixed, rng, progress_bar, folded)
 
         return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
                                     enforce_constraints=enforce_constraints,
