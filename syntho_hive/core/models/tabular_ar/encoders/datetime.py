@@ -1,7 +1,8 @@
-"""Datetime columns: sub-columns year, month, day (and hour, minute, second when present).
+"""Datetime columns: sub-columns year, month, day (and hour, minute, second, millisecond and
+microsecond-within-the-millisecond when present; nanoseconds are not modelled).
 
-Generated values stay within the training ``[min, max]`` (at the codec's resolution, whole
-seconds) and are valid dates, by construction: :meth:`DatetimeCodec.token_mask` restricts
+Generated values stay within the training ``[min, max]`` (at the codec's resolution) and are
+valid dates, by construction: :meth:`DatetimeCodec.token_mask` restricts
 each part, given the parts drawn before it, to the tokens that keep the value in range and
 the day within its month (no clamping that would pile values on a bound or on month ends).
 Time zones, string storage (with its format) and ``datetime.date`` / ``datetime`` objects in
@@ -29,15 +30,27 @@ from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
 __all__ = ["DatetimeStats", "DatetimeCodec", "analyze_datetime"]
 
-_PARTS = ("year", "month", "day", "hour", "minute", "second")
-_SIZES = {"month": 12, "day": 31, "hour": 24, "minute": 60, "second": 60}
+_PARTS = ("year", "month", "day", "hour", "minute", "second", "millisecond", "microsecond")
+_SIZES = {"month": 12, "day": 31, "hour": 24, "minute": 60, "second": 60, "millisecond": 1000, "microsecond": 1000}
+#: Keys of ``pd.to_datetime(DataFrame)`` for the sub-second parts.
+_FRAME_KEYS = {"millisecond": "ms", "microsecond": "us"}
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
 def _parts_of(stamp: pd.Timestamp) -> list[int]:
-    """``[year, month, day, hour, minute, second]`` of a naive timestamp."""
+    """``[year, month, day, hour, minute, second, millisecond, microsecond]`` of a naive timestamp
+    (the microsecond within its millisecond)."""
     return [int(stamp.year), int(stamp.month), int(stamp.day), int(stamp.hour), int(stamp.minute),
-            int(stamp.second)]
+            int(stamp.second), int(stamp.microsecond) // 1000, int(stamp.microsecond) % 1000]
+
+
+def _part_values(values: pd.Series, part: str) -> np.ndarray:
+    """One part of every (non-missing) timestamp, as :func:`_parts_of` numbers it."""
+    if part == "millisecond":
+        return values.dt.microsecond.to_numpy(dtype=np.int64) // 1000
+    if part == "microsecond":
+        return values.dt.microsecond.to_numpy(dtype=np.int64) % 1000
+    return getattr(values.dt, part).to_numpy(dtype=np.int64)
 
 
 def _days_in_month(years: np.ndarray, months: np.ndarray) -> np.ndarray:
@@ -87,13 +100,14 @@ class DatetimeStats:
 
     Attributes:
         year_min / year_max: Year range (``None`` when all missing).
-        time_parts: 0 (dates only), 1 (hours), 2 (minutes) or 3 (seconds) present.
+        time_parts: 0 (dates only), 1 (hours), 2 (minutes), 3 (seconds), 4 (milliseconds) or 5
+            (microseconds) present.
         nulls: Missing values.
         tz: Time zone of a tz-aware column.
         fmt: ``strftime`` format of a column stored as strings.
         dtype / marker: JSON dtype and null marker.
-        low / high: ``[year, month, day, hour, minute, second]`` of the earliest / latest value
-            (naive UTC), ``None`` when all missing.
+        low / high: :func:`_parts_of` the earliest / latest value (naive UTC), ``None`` when all
+            missing (six parts, to the second, in states saved before sub-seconds were modelled).
         objects: ``"date"`` or ``"datetime"`` for an ``object`` column of such objects.
     """
 
@@ -137,7 +151,12 @@ def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats
     present = values.dropna()
     parts = 0
     if not present.empty:
-        if (present.dt.second != 0).any() or (present.dt.microsecond != 0).any():
+        micros = present.dt.microsecond
+        if (micros % 1000 != 0).any():
+            parts = 5
+        elif (micros != 0).any():
+            parts = 4
+        elif (present.dt.second != 0).any():
             parts = 3
         elif (present.dt.minute != 0).any():
             parts = 2
@@ -153,7 +172,8 @@ def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats
 
 
 class DatetimeCodec(Codec):
-    """Year/month/day(/hour/minute/second) tokens; the null token is the last year token."""
+    """Year/month/day(/hour/minute/second/millisecond/microsecond) tokens; the null token is the last
+    year token."""
 
     kind = "datetime"
 
@@ -205,7 +225,7 @@ class DatetimeCodec(Codec):
         present = values[~nulls]
         offsets = {"year": self.year_min, "month": 1, "day": 1}
         for j, part in enumerate(self.parts):
-            raw = getattr(present.dt, part).to_numpy(dtype=np.int64) - offsets.get(part, 0)
+            raw = _part_values(present, part) - offsets.get(part, 0)
             limit = (self.year_max - self.year_min) if part == "year" else _SIZES[part] - 1
             codes[~nulls, j] = np.clip(raw, 0, limit)
         if nulls.any():
@@ -260,7 +280,7 @@ class DatetimeCodec(Codec):
         first = pd.to_datetime(pd.DataFrame(fields))
         fields["day"] = np.minimum(codes[:, 2] + 1, first.dt.days_in_month.to_numpy())
         for j, part in enumerate(self.parts[3:], start=3):
-            fields[part] = codes[:, j]
+            fields[_FRAME_KEYS.get(part, part)] = codes[:, j]
         stamps = pd.to_datetime(pd.DataFrame(fields)).where(~nulls)
         if self.tz is not None:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz)
@@ -270,7 +290,8 @@ class DatetimeCodec(Codec):
         if self.objects is not None:
             objects = (stamps.dt.date if self.objects == "date" else stamps).to_numpy(dtype=object)
             return restore_objects(objects, nulls, self._dtype, self._marker, self.column)
-        fmt = self.fmt or ("%Y-%m-%d" if self.time_parts == 0 else "%Y-%m-%d %H:%M:%S")
+        fmt = self.fmt or ("%Y-%m-%d" if self.time_parts == 0 else "%Y-%m-%d %H:%M:%S" if self.time_parts <= 3
+                           else "%Y-%m-%d %H:%M:%S.%f")
         text = format_datetimes(stamps, fmt).to_numpy(dtype=object)
         return restore_objects(text, nulls, self._dtype, self._marker, self.column)
 
