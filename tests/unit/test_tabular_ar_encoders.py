@@ -297,3 +297,17 @@ def test_sub_second_datetimes_keep_their_milliseconds() -> None:
     assert [codec.codec(c).time_parts for c in ("ts", "text", "micro")] == [4, 4, 5]
     out = codec.decode(codec.encode(frame), np.random.default_rng(0))
     pd.testing.assert_frame_equal(out, frame)
+
+
+def test_decimal_objects_keep_their_type_and_scale_through_json() -> None:
+    from decimal import Decimal
+
+    values = pd.Series([Decimal("12.50"), Decimal("3.25"), None, Decimal("7.00"), Decimal("9.99")] * 10, dtype=object)
+    frame = pd.DataFrame({"amount": values})
+    codec = TableCodec.fit(frame, {"amount": "numerical"})
+    restored = TableCodec.from_dict(codec.to_dict())
+    out = restored.decode(codec.encode(frame), np.random.default_rng(0))["amount"]
+    pd.testing.assert_series_equal(out, values.rename("amount"))
+    assert all(v.as_tuple().exponent == -2 for v in out.dropna())
+    stats = analyze_table(frame, {"amount": "numerical"})["amount"]
+    assert stats.decimal_places == 2 and stats_from_dict(stats.to_dict()).merge(stats).decimal_places == 2

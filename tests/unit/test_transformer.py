@@ -511,3 +511,23 @@ def test_transform_of_100k_rows(capsys):
     with capsys.disabled():
         print(f"\n[transformer] fit 10k rows {fitted_at - started:.2f}s; 100k rows: transform "
               f"{transformed_at - fitted_at:.2f}s, inverse {done - transformed_at:.2f}s")
+
+
+def test_decimal_objects_come_back_as_decimals_with_their_scale() -> None:
+    """Parquet decimal128 / SQL NUMERIC columns (object Decimals) used to come back as floats."""
+    from decimal import Decimal
+
+    rng = np.random.default_rng(0)
+    prices = [Decimal(f"{x:.2f}") for x in rng.uniform(1, 100, 400)]
+    prices[4], prices[7] = Decimal("5.10"), None  # trailing zero: the scale is 2, not 1
+    frame = pd.DataFrame({"price": pd.Series(prices, dtype=object)})
+    transformer = DataTransformer().fit(frame, {"price": "numerical"}, seed=0)
+    out = transformer.inverse_transform(transformer.transform(frame, rng=rng), rng=rng)["price"]
+    assert out.dtype == object and out[7] is None
+    present = out.drop(index=7)
+    assert all(isinstance(v, Decimal) and v.as_tuple().exponent == -2 for v in present)
+    assert (present == frame["price"].drop(index=7)).all()  # exact round trip
+    drawn = transformer.inverse_transform(rng.uniform(-1, 1, (200, transformer.output_dim_)).astype(np.float32),
+                                          rng=rng)["price"].dropna()
+    assert all(isinstance(v, Decimal) and v.as_tuple().exponent == -2 for v in drawn)
+    assert min(drawn) >= min(p for p in prices if p is not None) and max(drawn) <= max(p for p in prices if p)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_float_dtype, is_integer_dtype
 
-__all__ = ["null_marker", "restore_objects", "restore_numbers", "is_integer_like_dtype", "dtype_name",
+__all__ = ["null_marker", "restore_objects", "restore_numbers", "decimal_places", "restore_decimals", "is_integer_like_dtype", "dtype_name",
            "dtype_from_name", "marker_to_json", "marker_from_json"]
 
 
@@ -157,3 +159,46 @@ def restore_numbers(values: np.ndarray, nulls: np.ndarray, dtype: Any, marker: A
             return restore_objects(obj, nulls, dtype, marker, name)
         return pd.Series(pd.array(obj, dtype=dtype), name=name)
     return restore_objects(values.astype(object), nulls, dtype, marker, name)
+
+
+def decimal_places(series: pd.Series) -> int | None:
+    """Digits after the point of an ``object`` column of :class:`decimal.Decimal` values.
+
+    Such columns come from Parquet ``decimal128`` and SQL ``NUMERIC`` columns. They are modelled
+    as numbers; this is the scale their values are written back with (see :func:`restore_decimals`).
+
+    Args:
+        series: A training column.
+
+    Returns:
+        The largest number of digits after the point among the values (``Decimal("5.10")``
+        counts 2), or ``None`` when the column is not made of finite decimals.
+    """
+    if series.dtype != object:
+        return None
+    present = series.dropna()
+    if present.empty or pd.api.types.infer_dtype(present, skipna=True) != "decimal":
+        return None
+    exponents = [value.as_tuple().exponent for value in pd.unique(present.to_numpy(dtype=object))]
+    if not all(isinstance(e, int) for e in exponents):  # NaN / infinite decimals ("n", "F")
+        return None
+    return max(0, -min(exponents))
+
+
+def restore_decimals(values: np.ndarray, nulls: np.ndarray, places: int, marker: Any, name: Any) -> pd.Series:
+    """An ``object`` column of :class:`decimal.Decimal` values with ``places`` digits after the point.
+
+    Args:
+        values: Decoded floats (entries at ``nulls`` are ignored).
+        nulls: Boolean mask of missing entries.
+        places: Digits after the point (:func:`decimal_places` of the training column).
+        marker: The training column's null marker.
+        name: Column name.
+
+    Returns:
+        The column with a fresh ``RangeIndex``.
+    """
+    out = np.empty(len(values), dtype=object)
+    out[nulls] = marker
+    out[~nulls] = [Decimal(f"{value:.{places}f}") for value in np.asarray(values, dtype=np.float64)[~nulls]]
+    return pd.Series(out, dtype=object, name=name)

@@ -26,7 +26,13 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from syntho_hive.core.data._dtypes import is_integer_like_dtype, null_marker, restore_numbers
+from syntho_hive.core.data._dtypes import (
+    decimal_places,
+    is_integer_like_dtype,
+    null_marker,
+    restore_decimals,
+    restore_numbers,
+)
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.nulls import NullIndicator
@@ -286,6 +292,7 @@ class NumericalEncoder(ColumnEncoder):
         self.step = 1
         self.object_ints = False
         self.timedelta = False
+        self.decimal_places: int | None = None
 
     def prepare(self, series: pd.Series, *, seed: int) -> None:
         """Learn dtype, precision, range and nulls; prepare the mixture."""
@@ -297,6 +304,7 @@ class NumericalEncoder(ColumnEncoder):
         self.object_ints = series.dtype == object and pd.api.types.infer_dtype(
             series[series.notna()], skipna=True) == "integer"
         integral = is_integer_like_dtype(series.dtype) or self.timedelta or self.object_ints
+        self.decimal_places = decimal_places(series)
         self.base, self.step = 0, 1
         if integral and present.any():
             if self.timedelta:
@@ -307,6 +315,8 @@ class NumericalEncoder(ColumnEncoder):
             self.base = int(exact.min())
             values[present] = ((exact - self.base) // self.step).astype(np.float64)
         decimals = 0 if integral else detect_decimals(values[present], _float_dtype(series.dtype))
+        if self.decimal_places is not None:
+            decimals = self.decimal_places
         bounds = None
         if self.bounds is not None:
             bounds = tuple(None if b is None else (float(b) - self.base) / self.step for b in self.bounds)
@@ -343,6 +353,9 @@ class NumericalEncoder(ColumnEncoder):
                 objects[nulls] = self.marker
                 return pd.Series(objects, dtype=object, name=self.column)
             return restore_numbers(ints, nulls, self.dtype, self.marker, self.column)
+        places = getattr(self, "decimal_places", None)  # encoders pickled before it was kept
+        if places is not None:
+            return restore_decimals(values + self.base, nulls, places, self.marker, self.column)
         return restore_numbers(values + self.base, nulls, self.dtype, self.marker, self.column)
 
     def category_index(self, spans_name: str, value: Any) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import null_marker, restore_numbers
+from syntho_hive.core.data._dtypes import decimal_places, null_marker, restore_decimals, restore_numbers
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import (
     dtype_from_json,
@@ -62,6 +62,8 @@ class NumericStats:
         minimum / maximum: Exact extremes (``None`` when the column is all missing).
         dtype / marker: JSON dtype and null marker.
         max_distinct / significant_digits: The rounding rule (from :class:`CodecConfig`).
+        decimal_places: Digits after the point of a column of ``Decimal`` objects (``None``:
+            not such a column); its values come back as ``Decimal`` with that scale.
     """
 
     values: list[float] = field(default_factory=list)
@@ -77,6 +79,7 @@ class NumericStats:
     max_distinct: int = 10_000
     significant_digits: int = 4
     kind: str = "numerical"
+    decimal_places: int | None = None
 
     def merge(self, other: "NumericStats") -> "NumericStats":
         """Statistics of both partitions together."""
@@ -92,14 +95,21 @@ class NumericStats:
         return NumericStats(values.tolist(), counts.tolist(), rounded, self.nulls + other.nulls,
                             self.integer and other.integer, decimals, min(extremes) if extremes else None,
                             max(tops) if tops else None, self.dtype, self.marker or other.marker,
-                            self.max_distinct, self.significant_digits)
+                            self.max_distinct, self.significant_digits,
+                            decimal_places=_max_places(self.decimal_places, other.decimal_places))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return {"kind": self.kind, "values": self.values, "counts": self.counts, "rounded": self.rounded,
                 "nulls": self.nulls, "integer": self.integer, "decimals": self.decimals,
                 "minimum": self.minimum, "maximum": self.maximum, "dtype": self.dtype, "marker": self.marker,
-                "max_distinct": self.max_distinct, "significant_digits": self.significant_digits}
+                "max_distinct": self.max_distinct, "significant_digits": self.significant_digits,
+                "decimal_places": self.decimal_places}
+
+
+def _max_places(first: int | None, second: int | None) -> int | None:
+    present = [p for p in (first, second) if p is not None]
+    return max(present) if present else None
 
 
 def _numbers(series: pd.Series, column: str) -> np.ndarray:
@@ -135,7 +145,8 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
     values = _numbers(series, column)
     uniques, counts = np.unique(values, return_counts=True)
     integer = bool(np.all(uniques == np.round(uniques)))
-    decimals = 0 if integer else _decimals(uniques, series.dtype)
+    places = decimal_places(series)
+    decimals = 0 if integer else places if places is not None else _decimals(uniques, series.dtype)
     rounded = len(uniques) > config.max_distinct
     if rounded:
         uniques, counts = _aggregate(_round_significant(uniques, config.significant_digits), counts)
@@ -143,7 +154,7 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
                         float(values.min()) if values.size else None, float(values.max()) if values.size else None,
                         dtype_to_json(series.dtype, f"column {series.name!r}"), marker_to_json(null_marker(series)),
                         config.max_distinct,
-                        config.significant_digits)
+                        config.significant_digits, decimal_places=places)
 
 
 def _weighted_quantiles(values: np.ndarray, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -170,8 +181,9 @@ class NumericCodec(Codec):
 
     def __init__(self, column: str, points: list[float], edges: list[float], has_null: bool, integer: bool,
                  decimals: int | None, minimum: float, maximum: float, dtype: dict[str, Any],
-                 marker: str | None) -> None:
+                 marker: str | None, decimal_places: int | None = None) -> None:
         super().__init__(column)
+        self.decimal_places = decimal_places
         self.points = np.asarray(points, dtype=np.float64)
         self.edges = np.asarray(edges, dtype=np.float64)
         self.has_null = has_null
@@ -217,7 +229,7 @@ class NumericCodec(Codec):
         minimum = stats.minimum if stats.minimum is not None else 0.0
         maximum = stats.maximum if stats.maximum is not None else 0.0
         return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
-                   minimum, maximum, stats.dtype, stats.marker)
+                   minimum, maximum, stats.dtype, stats.marker, stats.decimal_places)
 
     @property
     def n_intervals(self) -> int:
@@ -282,6 +294,8 @@ class NumericCodec(Codec):
             values = np.round(values)
             if pd.api.types.is_integer_dtype(self._dtype):
                 values = values.astype(np.int64)
+        if self.decimal_places is not None:
+            return restore_decimals(values, nulls, self.decimal_places, self._marker, self.column)
         return restore_numbers(values, nulls, self._dtype, self._marker, self.column)
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
@@ -307,9 +321,11 @@ class NumericCodec(Codec):
         return {"kind": self.kind, "column": self.column, "points": self.points.tolist(),
                 "edges": self.edges.tolist(), "has_null": self.has_null, "integer": self.integer,
                 "decimals": self.decimals, "minimum": self.minimum, "maximum": self.maximum,
-                "dtype": self.dtype_json, "marker": self.marker_json}
+                "dtype": self.dtype_json, "marker": self.marker_json, "decimal_places": self.decimal_places}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "NumericCodec":
+        # decimal_places is absent from states saved before Decimal columns were restored.
         return cls(data["column"], data["points"], data["edges"], data["has_null"], data["integer"],
-                   data["decimals"], data["minimum"], data["maximum"], data["dtype"], data["marker"])
+                   data["decimals"], data["minimum"], data["maximum"], data["dtype"], data["marker"],
+                   data.get("decimal_places"))
