@@ -47,3 +47,15 @@ def test_seeded_and_sampled() -> None:
 def test_too_few_rows_is_a_schema_error() -> None:
     with pytest.raises(SchemaError, match="at least 3 rows"):
         detection_auc(_orders(2, 0), _orders(2, 1))
+
+
+def test_copied_rows_score_chance_not_below_it() -> None:
+    """A synthetic copy of a real row used to sit in another fold than its twin, so the classifier learnt
+    each row with the wrong label: a table against itself scored an AUC of ~0.2 (far *below* 0.5)."""
+    real = _orders(1500, 0)
+    for copy in (real.copy(), real.sample(frac=1, random_state=1).reset_index(drop=True)):
+        result = detection_auc(real, copy, seed=0, max_iter=30)
+        assert 0.45 <= result.auc <= 0.55 and result.score > 0.9
+    # Half copied, half fresh: still near chance, the fresh half as in the same-distribution test.
+    mixed = pd.concat([real.iloc[:750], _orders(750, 5)], ignore_index=True)
+    assert 0.4 < detection_auc(real, mixed, seed=0, max_iter=30).auc < 0.62
