@@ -482,7 +482,8 @@ def _read_optional_profile(directory: Path, manifest: Mapping[str, Any]) -> dict
     return profile
 
 
-def load_checkpoint(path: str | Path, *, map_location: torch.device | str = "cpu") -> Checkpoint:
+def load_checkpoint(path: str | Path, *, map_location: torch.device | str = "cpu",
+                    expected_model: str | None = None) -> Checkpoint:
     """Read and verify a checkpoint directory.
 
     Warning:
@@ -491,15 +492,22 @@ def load_checkpoint(path: str | Path, *, map_location: torch.device | str = "cpu
     Args:
         path: Directory written by :func:`save_checkpoint`.
         map_location: Device for the network weights (a GPU-saved checkpoint loads on CPU).
+        expected_model: Model class name the checkpoint must hold (checked from the manifest,
+            before any other file is read: the files differ per model).
 
     Returns:
         The :class:`Checkpoint`.
 
     Raises:
-        SerializationError: Missing path or file, checksum mismatch, truncated or corrupt file.
+        SerializationError: Missing path or file, checksum mismatch, truncated or corrupt file,
+            or a checkpoint of another model than ``expected_model``.
     """
     directory = Path(path).expanduser()
     manifest = read_manifest(directory)
+    held = str(manifest.get("model", "CTGAN"))
+    if expected_model is not None and held != expected_model:
+        raise SerializationError(f"Checkpoint {path} holds a {held} model, not {expected_model}; load it with "
+                                 "that class.")
     _verify_files(directory, manifest)
     version = str(manifest["version"])
     if version != running_version():
@@ -515,7 +523,7 @@ def load_checkpoint(path: str | Path, *, map_location: torch.device | str = "cpu
         hyper_parameters=dict(manifest["hyper_parameters"]),
         column_schema=dict(manifest["column_schema"]),
         seed=manifest.get("seed"),
-        model=str(manifest.get("model", "CTGAN")),
+        model=held,
         version=version,
         saved_at=str(manifest.get("saved_at", "")),
         extra=dict(manifest.get("extra") or {}),

@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 
 from syntho_hive._random import child_seed, numpy_generator, torch_generator
-from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, read_manifest, save_checkpoint
+from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._tabular import TabularPipeline
@@ -587,11 +587,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                 or a checkpoint of another model.
         """
         device = _resolve_device(self.device, SerializationError)
-        held = str(read_manifest(path).get("model", "CTGAN"))  # before the files, which differ per model
-        if held != type(self).__name__:
-            raise SerializationError(f"Checkpoint {path} holds a {held} model, not {type(self).__name__}; load "
-                                     "it with that class.")
-        checkpoint = load_checkpoint(path, map_location=device)
+        checkpoint = load_checkpoint(path, map_location=device, expected_model=type(self).__name__)
         self._restore(checkpoint, device, Path(path))
         return self
 
