@@ -251,8 +251,8 @@ class DatetimeCodec(Codec):
             prefix: ``(rows, offset)`` tokens of the earlier parts.
 
         Returns:
-            ``(rows, cardinality)`` booleans, or ``None`` (no restriction: the year, whose
-            vocabulary already spans the training years).
+            ``(rows, cardinality)`` booleans, or ``None`` when no row is restricted (always for
+            the year, whose vocabulary already spans the training years).
         """
         if offset == 0:
             return None
@@ -270,6 +270,8 @@ class DatetimeCodec(Codec):
             days = _days_in_month(prefix[:, 0] + self.year_min, prefix[:, 1] + 1)
             hi = np.where(present, np.minimum(hi, days - 1), hi)
         hi = np.maximum(hi, lo)  # never empty (only an out-of-order prefix could make it so)
+        if not lo.any() and (hi == size - 1).all():
+            return None  # no row restricted (the usual case away from the bounds and month ends)
         tokens = np.arange(size)
         return (tokens >= lo[:, None]) & (tokens <= hi[:, None])
 
