@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         "fit", parents=[common], help="train a CTGAN on a CSV/Parquet table and save a checkpoint",
         description="Train a CTGAN on one table (CSV or Parquet) and save it as a checkpoint directory.",
     )
-    fit.add_argument("data", metavar="DATA", type=Path, help="training table: .csv[.gz] or .parquet")
+    fit.add_argument("data", metavar="DATA", type=Path, help="training table: .csv[.gz], .parquet or a Parquet dataset directory")
     fit.add_argument("--output", "-o", required=True, type=Path, metavar="CHECKPOINT_DIR",
                      help="checkpoint directory to write")
     fit.add_argument("--metadata", "-m", type=Path, metavar="FILE",
@@ -164,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
             "left out of the report unless --include-samples is given."
         ),
     )
-    report.add_argument("real", metavar="REAL", type=Path, help="real table: .csv[.gz] or .parquet")
-    report.add_argument("synthetic", metavar="SYNTH", type=Path, help="synthetic table: .csv[.gz] or .parquet")
+    report.add_argument("real", metavar="REAL", type=Path, help="real table: .csv[.gz], .parquet or a Parquet directory")
+    report.add_argument("synthetic", metavar="SYNTH", type=Path, help="synthetic table: .csv[.gz], .parquet or a Parquet directory")
     report.add_argument("--output", "-o", required=True, type=Path, metavar="REPORT.html",
                         help="HTML report to write (the JSON goes beside it, with suffix .json)")
     report.add_argument("--metadata", "-m", type=Path, metavar="FILE",
@@ -223,16 +223,24 @@ def _read_table(path: Path) -> pd.DataFrame:
     """Read a CSV or Parquet file, with errors that name the file."""
     import pandas as pd
 
-    kind = _suffix_kind(path)
+    from syntho_hive.interface.files import read_csv
+
+    if path.is_dir():  # a Parquet dataset: Spark/Hive output (part files, key=value partitions)
+        if not any(path.rglob("*.parquet")):
+            raise CLIInputError(f"Input directory {path} holds no .parquet file; give a CSV/Parquet file or a "
+                                "Parquet dataset directory.")
+        kind = "parquet"
+    else:
+        kind = _suffix_kind(path)
     if kind is None:
         raise CLIInputError(f"Cannot tell the format of input file {path}: use a .csv, .csv.gz or "
-                            ".parquet file name.")
+                            ".parquet file name (or a directory of Parquet files).")
     if not path.exists():
         raise CLIInputError(f"Input file not found: {path}")
-    if not path.is_file():
+    if not (path.is_file() or path.is_dir()):
         raise CLIInputError(f"Input path is not a file: {path}")
     try:
-        frame = _read_csv(path) if kind == "csv" else pd.read_parquet(path)
+        frame = read_csv(path) if kind == "csv" else pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise CLIInputError(f"Cannot read {kind} file {path}: {_one_line(str(exc))}") from exc
     if frame.empty:
@@ -260,123 +268,6 @@ def _write_table(frame: pd.DataFrame, path: Path, kind: str) -> None:
         atomic_write(path, lambda tmp: _write_csv(frame, Path(tmp), path.name))
     else:
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-#: The cells pandas' ``read_csv`` turns into missing values by default (its ``na_values``
-#: documentation, less the empty string). :func:`_read_csv` treats them as missing only in a column
-#: whose other values are all numbers or all booleans; elsewhere they are ordinary text.
-_NA_TOKENS = (
-    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
-)
-#: The spellings pandas' default reader parses as booleans.
-_BOOL_TOKENS = ("True", "False", "TRUE", "FALSE", "true", "false")
-#: Numbers as :func:`_read_csv` recognises them. A zero followed by more digits ("007", "02134",
-#: "-05", "00.5") is not a number: such values are codes, which would lose their leading zeros.
-_INTEGER_PATTERN = r"[+-]?(?:0|[1-9][0-9]*)"
-_FLOAT_PATTERN = (r"[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
-                  r"|(?i:inf|infinity))")
-#: The first values of a column are classified first: one text value there settles the column.
-_KIND_SAMPLE_ROWS = 1000
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV file so that writing the synthetic rows back gives values in the same form.
-
-    Every cell is first read as text (only an empty cell is missing); each column's type is then
-    decided from all of its values, one vectorised pass per column:
-
-    * A column whose values are all integers (``-3``, ``+5``, ``42``) is ``int64``, or ``Int64``
-      when it has gaps: pandas' default reader would turn it into floats (``63`` written back as
-      ``63.0``). A column with an integer outside the ``int64`` range is text (long identifiers
-      keep every digit).
-    * A column whose values are all numbers, some with a decimal point or an exponent (``1.5``,
-      ``.5``, ``2e-3``) or infinite (``inf``, ``-Infinity``, any case), is ``float64`` with NaN for
-      gaps, parsed exactly (the nearest double, as Python's ``float``; pandas' fast parser is
-      sometimes one unit in the last place off).
-    * Zero-padded values are codes, not numbers: a column with a ``0`` followed by more digits
-      (``"007"``, ``"02134"``, ``"-05"``, ``"00.5"``), signed or not, is text, so a zip or product
-      code keeps its leading zeros. (``0``, ``-0``, ``0.5`` and ``0e3`` are numbers.)
-    * A column of ``True`` / ``False`` (also all upper or lower case) is ``bool``, or ``boolean``
-      when it has gaps.
-    * In those number and boolean columns, pandas' default NA spellings (:data:`_NA_TOKENS`:
-      ``NA``, ``N/A``, ``NULL``, ``NaN``, ``None``, ...) and blank cells are gaps, so ``1, 2, NA``
-      is an ``Int64`` column with one gap.
-    * Every other column is text: ``object`` dtype with the cells' ``str`` values exactly as
-      written (spaces included) and ``None`` for empty cells. NA spellings are ordinary values
-      there: ``NA`` in ``EU, NA, AS`` is North America and ``NA`` in a ``country`` column is
-      Namibia, not a gap (pandas' default reader loses both). Numbers with thousands separators
-      (``1,000``) are text, as with pandas.
-    * A column with nothing but empty cells, blanks and NA spellings is an all-missing ``float64``
-      column (as with pandas), even one whose only value is ``NA``.
-
-    Whitespace around a value is ignored when deciding whether it is a number, a boolean or
-    an NA spelling (``1, 2, 3`` with spaces after the commas is an integer column).
-
-    Args:
-        path: The CSV file, optionally compressed (the compression is inferred from the name).
-
-    Returns:
-        The table, with the dtypes above.
-    """
-    import pandas as pd
-
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    for position in range(frame.shape[1]):  # by position: column names may repeat
-        frame.isetitem(position, _typed_csv_column(frame.iloc[:, position]))
-    return frame
-
-
-def _typed_csv_column(column: pd.Series) -> pd.Series:
-    """One column of text cells (NaN for empty ones) with the dtype :func:`_read_csv` describes."""
-    import numpy as np
-    import pandas as pd
-
-    present = column.notna()
-    stripped = column.str.strip()
-    missing = (~present | stripped.isin(_NA_TOKENS) | stripped.eq("")).to_numpy()
-    values = stripped[~missing]
-    if values.empty:
-        return pd.Series(np.nan, index=column.index, dtype="float64", name=column.name)
-    kind = _csv_values_kind(values.iloc[:_KIND_SAMPLE_ROWS])
-    if kind != "text" and len(values) > _KIND_SAMPLE_ROWS:
-        kind = _csv_values_kind(values, guess=kind)
-    if kind == "integer":
-        try:
-            parsed = values.astype(np.int64)  # exact, unlike a detour through floats
-        except OverflowError:  # beyond int64 (pandas would give uint64 or text)
-            kind = "text"
-    if kind == "text":
-        return column.astype(object).where(present, None)
-    if kind == "integer":
-        if not missing.any():
-            return pd.Series(parsed.to_numpy(), index=column.index, name=column.name)
-        numbers = np.zeros(len(column), dtype=np.int64)
-        numbers[~missing] = parsed.to_numpy()
-        return pd.Series(pd.arrays.IntegerArray(numbers, missing), index=column.index, name=column.name)
-    if kind == "float":
-        numbers = np.full(len(column), np.nan)
-        numbers[~missing] = values.astype("float64").to_numpy()  # Python's float: correctly rounded
-        return pd.Series(numbers, index=column.index, name=column.name)
-    flags = np.zeros(len(column), dtype=bool)
-    flags[~missing] = values.str.lower().eq("true").to_numpy()
-    if not missing.any():
-        return pd.Series(flags, index=column.index, name=column.name)
-    return pd.Series(pd.arrays.BooleanArray(flags, missing), index=column.index, name=column.name)
-
-
-def _csv_values_kind(values: pd.Series, guess: str | None = None) -> str:
-    """``"integer"``, ``"float"``, ``"boolean"`` or ``"text"`` for stripped, non-missing CSV cells.
-
-    ``guess``, the kind of the column's first values, skips the checks it already rules out.
-    """
-    if guess in (None, "integer") and values.str.fullmatch(_INTEGER_PATTERN).all():
-        return "integer"
-    if guess in (None, "integer", "float") and values.str.fullmatch(_FLOAT_PATTERN).all():
-        return "float"
-    if guess in (None, "boolean") and values.isin(_BOOL_TOKENS).all():
-        return "boolean"
-    return "text"
 
 
 def _write_csv(frame: pd.DataFrame, temporary: Path, final_name: str) -> None:

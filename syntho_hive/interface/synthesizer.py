@@ -45,6 +45,7 @@ from syntho_hive.exceptions import (
     SerializationError,
     TrainingError,
 )
+from syntho_hive.interface.files import read_csv
 from syntho_hive.interface.table_writer import write_table_chunks
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import drop_integrity_violations
@@ -92,7 +93,7 @@ def _read_table(name: str, source: Any) -> pd.DataFrame:
     if not path.exists():
         raise SerializationError(f"data[{name!r}]: file {str(path)!r} does not exist.")
     try:
-        return pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+        return read_csv(path) if kind == "csv" else pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise SerializationError(f"data[{name!r}]: cannot read {str(path)!r} as {kind}: {exc}") from exc
 

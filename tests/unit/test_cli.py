@@ -274,7 +274,7 @@ def _write_lines(path: Path, *lines: str) -> Path:
 
 
 def test_csv_na_spellings_and_zero_padded_codes_keep_their_values(tmp_path: Path) -> None:
-    from syntho_hive.interface.cli import _read_csv
+    from syntho_hive.interface.files import read_csv as _read_csv
 
     data = _write_lines(tmp_path / "t.csv",
                         "continent,zip,qty,price,flag,note",
@@ -295,7 +295,7 @@ def test_csv_na_spellings_and_zero_padded_codes_keep_their_values(tmp_path: Path
 
 
 def test_csv_column_types_at_the_edges(tmp_path: Path) -> None:
-    from syntho_hive.interface.cli import _read_csv
+    from syntho_hive.interface.files import read_csv as _read_csv
 
     data = _write_lines(tmp_path / "t.csv",
                         'signed_code,offset,gaps,spaced,infinite,big_id,thousands,flags,only_na,exact,named',
@@ -318,7 +318,7 @@ def test_csv_column_types_at_the_edges(tmp_path: Path) -> None:
 
 
 def test_csv_type_needs_every_row_not_only_the_first(tmp_path: Path) -> None:
-    from syntho_hive.interface.cli import _read_csv
+    from syntho_hive.interface.files import read_csv as _read_csv
 
     rows = [str(i) for i in range(3000)]
     data = tmp_path / "t.csv"
@@ -350,3 +350,27 @@ def test_fit_and_sample_keep_na_categories_and_zero_padded_codes(tmp_path: Path)
     assert written["zip"].isin(table["zip"]).all()
     assert (written["continent"] == "NA").any()
     assert written["continent"].isin(["EU", "NA", "AS"]).all()  # no empty cells
+
+
+def test_fit_reads_a_parquet_dataset_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Spark/Hive write tables as directories of part files (with key=value partition folders)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"region": rng.choice(["north", "south"], 120), "amount": np.round(rng.gamma(2, 20, 120), 2)})
+    dataset = tmp_path / "sales"
+    pq.write_to_dataset(pa.Table.from_pandas(table, preserve_index=False), root_path=dataset,
+                        partition_cols=["region"])
+    (dataset / "_SUCCESS").write_text("")
+    assert main(["fit", str(dataset), "-o", str(tmp_path / "m"), "--epochs", "1", "--batch-size", "40",
+                 "--seed", "0", "--no-progress"]) == 0
+    out = tmp_path / "out.parquet"
+    assert main(["sample", str(tmp_path / "m"), "--rows", "50", "--seed", "1", "-o", str(out)]) == 0
+    sampled = pd.read_parquet(out)
+    assert sorted(sampled.columns) == ["amount", "region"] and set(sampled["region"].astype(str)) <= {"north", "south"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    capsys.readouterr()
+    assert main(["fit", str(empty), "-o", str(tmp_path / "m2")]) == 1
+    assert "holds no .parquet file" in capsys.readouterr().err

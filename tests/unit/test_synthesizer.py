@@ -587,3 +587,14 @@ def test_a_root_that_manages_itself_stays_so() -> None:
     assert out["manager_id"].dtype == np.int64 and out["manager_id"].notna().all()
     assert (out["manager_id"] == out["emp_id"]).sum() == 1
     assert out["manager_id"].isin(out["emp_id"]).all()
+
+
+def test_csv_inputs_keep_na_categories_and_zero_padded_codes(tmp_path: Path) -> None:
+    """File inputs go through the command line's CSV reader (pandas' default lost both)."""
+    from syntho_hive.interface.synthesizer import _read_table
+
+    path = tmp_path / "stores.csv"
+    pd.DataFrame({"zip": ["02134", "10001", "00501"], "continent": ["NA", "EU", "NA"]}).to_csv(path, index=False)
+    frame = _read_table("stores", path)
+    assert frame["zip"].tolist() == ["02134", "10001", "00501"]
+    assert frame["continent"].tolist() == ["NA", "EU", "NA"]
