@@ -27,7 +27,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 import torch
 
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed
+from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans, discrete_spans
@@ -238,16 +238,9 @@ class TabularPipeline:
             TrainingError: Unknown argument, invalid parameters, empty data, misaligned context,
                 bad checkpoint arguments (with ``checkpoint_dir``), bad seed or unavailable device.
         """
-        if unknown:
-            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(unknown))}.")
-        self._check_parameters()  # type: ignore[attr-defined]  # each model's own
-        self._check_training_input(data, context)  # type: ignore[attr-defined]  # ConditionalGenerativeModel
+        resolved = self._begin_fit(data, context, unknown, seed)  # type: ignore[attr-defined]
         if checkpoint_dir is not None:
             check_checkpoint_arguments(checkpoint_every, validation_fraction)
-        try:
-            resolved = resolve_seed(seed)
-        except ValueError as exc:
-            raise TrainingError(f"Invalid fit() seed: {exc}.") from exc
         device = resolve_device(self.device, TrainingError)  # type: ignore[attr-defined]
         self._reset_state()  # type: ignore[attr-defined]
         self.seed_ = resolved
@@ -262,17 +255,10 @@ class TabularPipeline:
             GenerationError: Unknown argument, ``num_rows <= 0``, bad seed, or a bad quality gate.
             NotFittedError: Before ``fit``/``load``.
         """
-        if unknown:
-            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(unknown))}.")
-        self._require_fitted("sample")  # type: ignore[attr-defined]  # ConditionalGenerativeModel
-        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
-            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
-        try:
-            resolved = resolve_seed(seed)
-        except ValueError as exc:
-            raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
+        count = self._begin_sample(num_rows, unknown)  # type: ignore[attr-defined]  # ConditionalGenerativeModel
+        resolved = self._resolved_seed(seed, "sample", GenerationError)  # type: ignore[attr-defined]
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
-        return int(num_rows), resolved
+        return count, resolved
 
     def _finish_sample(self, frame: pd.DataFrame, seconds: float, *, return_metrics: bool,
                        quality_threshold: float | None) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:

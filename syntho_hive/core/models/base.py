@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from syntho_hive._random import resolve_seed
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.metadata.validate import check_table_data
 from syntho_hive.exceptions import GenerationError, NotFittedError, SchemaError, TrainingError
@@ -31,6 +33,44 @@ class ConditionalGenerativeModel(ABC):
         if not self.is_fitted:
             raise NotFittedError(f"Cannot {action}: this {type(self).__name__} is not fitted. Call fit(data) "
                                  "or load(path) first.")
+
+    def _check_parameters(self) -> None:
+        """Raise :class:`TrainingError` for invalid hyper-parameters (each model checks its own)."""
+
+    def _begin_fit(self, data: Any, context: Any, unknown: Mapping[str, Any], seed: Any) -> int:
+        """The checks every ``fit()`` starts with, before any work; returns the resolved seed.
+
+        Raises:
+            TrainingError: Unknown argument, invalid parameters, unusable data or context, bad seed.
+            SchemaError: Column names that are not unique strings.
+        """
+        if unknown:
+            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(unknown))}.")
+        self._check_parameters()
+        self._check_training_input(data, context)
+        return self._resolved_seed(seed, "fit", TrainingError)
+
+    def _begin_sample(self, num_rows: Any, unknown: Mapping[str, Any]) -> int:
+        """The checks every ``sample()`` starts with; returns ``num_rows`` as an ``int``.
+
+        Raises:
+            GenerationError: Unknown argument or ``num_rows`` not a positive integer.
+            NotFittedError: Before ``fit``/``load``.
+        """
+        if unknown:
+            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(unknown))}.")
+        self._require_fitted("sample")
+        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
+            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
+        return int(num_rows)
+
+    @staticmethod
+    def _resolved_seed(seed: Any, call: str, error: type[Exception]) -> int:
+        """``resolve_seed(seed)``, a bad seed raising ``error`` that names ``call``."""
+        try:
+            return resolve_seed(seed)
+        except ValueError as exc:
+            raise error(f"Invalid {call}() seed: {exc}.") from exc
 
     def _check_training_input(self, data: Any, context: Any) -> None:
         """Raise :class:`TrainingError` unless ``data``/``context`` are usable training frames

@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 
 from syntho_hive._atomic import atomic_write
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed, torch_generator
+from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.checkpoint import (
     CheckpointFiles,
     read_json,
@@ -227,14 +227,7 @@ class TabularAR(ConditionalGenerativeModel):
             SchemaError: The metadata does not describe ``data``.
             ConstraintViolationError: ``data`` violates a declared constraint.
         """
-        if kwargs:
-            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
-        self._check_parameters()
-        self._check_training_input(data, context)
-        try:
-            seed = resolve_seed(seed)
-        except ValueError as exc:
-            raise TrainingError(f"Invalid fit() seed: {exc}.") from exc
+        seed = self._begin_fit(data, context, kwargs, seed)
         self._reset_state()
         table = self._resolve_table(data, table_name)
         frame = self._fit_constraints(table, data)
@@ -359,14 +352,9 @@ class TabularAR(ConditionalGenerativeModel):
             ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
             QualityError: A column scored below ``quality_threshold`` (``failures``: ``{column: score}``).
         """
-        if kwargs:
-            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(kwargs))}.")
-        self._require_fitted("sample")
-        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
-            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
+        num_rows = self._begin_sample(num_rows, kwargs)
         seed = self._check_generation_arguments(seed, temperature, "sample")
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
-        num_rows = int(num_rows)
         started = time.perf_counter()
         ctx_codes = self._context_codes(num_rows, context)
         known, allowed, overrides = self._resolve_conditions(conditions)
@@ -483,10 +471,7 @@ class TabularAR(ConditionalGenerativeModel):
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
                 or not 0 < temperature < math.inf:
             raise GenerationError(f"temperature must be a positive finite number, got {temperature!r}.")
-        try:
-            return resolve_seed(seed)
-        except ValueError as exc:
-            raise GenerationError(f"Invalid {what}() seed: {exc}.") from exc
+        return ConditionalGenerativeModel._resolved_seed(seed, what, GenerationError)
 
     def impute(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, seed: int | None = None,
                temperature: float = 1.0) -> pd.DataFrame:
