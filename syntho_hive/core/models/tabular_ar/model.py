@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from syntho_hive._atomic import atomic_write
 from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.checkpoint import (
     CheckpointFiles,
@@ -40,7 +39,7 @@ from syntho_hive.core.checkpoint import (
 )
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
-from syntho_hive.core.models._validation import BEST_CHECKPOINT, FINAL_CHECKPOINT, METRICS_FILE
+from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
 from syntho_hive.core.quality import (
@@ -73,6 +72,8 @@ _WEIGHTS = "weights.pt"
 _STATE = "model.json"
 _PROFILE = CheckpointFiles.REFERENCE_PROFILE
 _MAX_ROUNDS = 10
+#: Columns of ``training_metrics.csv``.
+_METRICS_FIELDS = ("epoch", "train_loss", "val_loss", "val_score", "lr", "seconds")
 #: Redraws of imputed rows that contradict their observed cells (only those rows are redrawn; a row
 #: whose observed ``high`` sits low in its range accepts few draws of ``low``).
 _MAX_IMPUTE_ROUNDS = 50
@@ -247,15 +248,15 @@ class TabularAR(ConditionalGenerativeModel):
         self.columns_ = [str(c) for c in data.columns]
         self.seed_ = seed
         self.reference_profile_ = MarginalProfile.from_frame(data, profile_sdtypes(data, table, codec.sdtypes))
+        on_epoch_end = (self._best_checkpointer(Path(checkpoint_dir), ctx_codes, seed)
+                        if checkpoint_dir is not None else None)
         if codec.sub_columns:
             self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
-            on_epoch_end = (self._best_checkpointer(Path(checkpoint_dir), ctx_codes, seed)
-                            if checkpoint_dir is not None else None)
             self.history_ = train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
                                           progress_bar=progress_bar, on_epoch_end=on_epoch_end)
         self._fitted = True
         if checkpoint_dir is not None:
-            self._write_training_outputs(Path(checkpoint_dir))
+            self.save(Path(checkpoint_dir) / FINAL_CHECKPOINT, overwrite=True)
         return self
 
     def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
@@ -279,39 +280,38 @@ class TabularAR(ConditionalGenerativeModel):
 
     def _best_checkpointer(self, directory: Path, ctx_codes: np.ndarray | None,
                            seed: int) -> Callable[[dict[str, Any]], None]:
-        """Per-epoch callback: score a sample's column shapes against the training marginals
-        (:mod:`syntho_hive.core.quality`, not the loss) and keep ``best_checkpoint/``."""
+        """Per-epoch callback of ``fit(checkpoint_dir=...)`` (:class:`EpochCheckpoints`): score a
+        sample's column shapes against the training marginals (:mod:`syntho_hive.core.quality`, not
+        the loss), keep ``best_checkpoint/`` and append the epoch to ``training_metrics.csv``.
+
+        Raises:
+            TrainingError: ``directory`` cannot be written.
+        """
         rows = min(_VALIDATION_SAMPLE_ROWS, len(ctx_codes) if ctx_codes is not None else _VALIDATION_SAMPLE_ROWS)
         ctx = torch.as_tensor(ctx_codes[:rows], dtype=torch.long) if ctx_codes is not None else None
-        best = {"score": -math.inf}
         records: list[dict[str, Any]] = []
+
+        def score(epoch: int) -> float:
+            epoch_seed = child_seed(seed, "validation_sample", epoch)
+            frame = self._generate(rows, ctx, {}, {}, {}, torch_generator(epoch_seed), numpy_generator(epoch_seed), 1.0)
+            return score_sample(frame, self.reference_profile_).overall
+
+        def save(path: Path) -> None:
+            self._fitted = True  # save() needs a sampling-ready model; fit() sets it again at the end
+            self.history_ = list(records)  # the epochs so far go into the best checkpoint
+            try:
+                self.save(path, overwrite=True)
+            finally:
+                self._fitted = False
+
+        keeper = EpochCheckpoints(directory, _METRICS_FIELDS, epochs=self.epochs, every=1, score=score, save=save)
 
         def after_epoch(record: dict[str, Any]) -> None:
             records.append(record)
-            epoch_seed = child_seed(seed, "validation_sample", record["epoch"])
-            frame = self._generate(rows, ctx, {}, {}, {}, torch_generator(epoch_seed),
-                                   numpy_generator(epoch_seed), 1.0)
-            record["val_score"] = score_sample(frame, self.reference_profile_).overall
-            if record["val_score"] > best["score"]:
-                best["score"] = record["val_score"]
-                self._fitted = True  # save() needs a sampling-ready model; fit() sets it again at the end
-                self.history_ = list(records)  # the epochs so far go into the best checkpoint
-                try:
-                    self.save(directory / BEST_CHECKPOINT, overwrite=True)
-                finally:
-                    self._fitted = False
+            keeper.score(record)
+            keeper.write(record)
 
         return after_epoch
-
-    def _write_training_outputs(self, directory: Path) -> None:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            columns = ["epoch", "train_loss", "val_loss", "val_score", "lr", "seconds"]
-            metrics = pd.DataFrame(self.history_).reindex(columns=columns)
-            atomic_write(directory / METRICS_FILE, lambda temporary: metrics.to_csv(temporary, index=False))
-        except OSError as exc:
-            raise TrainingError(f"Cannot write training metrics in checkpoint_dir {directory}: {exc}") from exc
-        self.save(directory / FINAL_CHECKPOINT, overwrite=True)
 
     # ------------------------------------------------------------------ sampling
     def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
