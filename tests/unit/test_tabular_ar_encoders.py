@@ -311,3 +311,24 @@ def test_decimal_objects_keep_their_type_and_scale_through_json() -> None:
     assert all(v.as_tuple().exponent == -2 for v in out.dropna())
     stats = analyze_table(frame, {"amount": "numerical"})["amount"]
     assert stats.decimal_places == 2 and stats_from_dict(stats.to_dict()).merge(stats).decimal_places == 2
+
+
+def test_durations_are_modelled_in_their_coarsest_unit() -> None:
+    """A timedelta column (detected numerical) used to be refused at fit, so a Synthesizer failed on it."""
+    durations = pd.Series(pd.to_timedelta([90, 3_600, None, 45, 7_260] * 10, unit="s"))
+    frame = pd.DataFrame({"duration": durations})
+    codec = TableCodec.from_dict(TableCodec.fit(frame, {"duration": "numerical"}).to_dict())
+    assert codec.codec("duration").tick_step == 1_000_000_000  # whole seconds, in nanosecond ticks
+    out = codec.decode(codec.encode(frame), np.random.default_rng(0))["duration"]
+    pd.testing.assert_series_equal(out, durations.rename("duration"))
+    drawn = codec.decode(np.arange(len(codec.codec("duration").points) + 1)[:, None].repeat(3, axis=0),
+                         np.random.default_rng(1))["duration"].dropna()
+    assert (drawn.dt.microseconds == 0).all() and (drawn.dt.nanoseconds == 0).all()
+    assert durations.min() <= drawn.min() and drawn.max() <= durations.max()
+    # Partitions measured apart merge to the finer unit (a chain: the finer divides the coarser).
+    minutes = analyze_table(pd.DataFrame({"duration": pd.to_timedelta([60, 120], unit="s")}))["duration"]
+    millis = analyze_table(pd.DataFrame({"duration": pd.to_timedelta([1.5, 2], unit="s")}))["duration"]
+    assert minutes.tick_step == 60 * 10**9 and millis.tick_step == 10**6
+    merged = minutes.merge(millis)
+    assert merged.tick_step == 10**6 and merged.values == [1_500.0, 2_000.0, 60_000.0, 120_000.0]
+    assert (merged.minimum, merged.maximum) == (1_500.0, 120_000.0) and millis.merge(minutes) == merged

@@ -14,12 +14,13 @@ each tail), so extreme values are not reproduced verbatim.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.data.encoders.timeunits import coarsest_step
 from syntho_hive.core.data._dtypes import decimal_places, null_marker, restore_decimals, restore_numbers
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import (
@@ -64,6 +65,9 @@ class NumericStats:
         max_distinct / significant_digits: The rounding rule (from :class:`CodecConfig`).
         decimal_places: Digits after the point of a column of ``Decimal`` objects (``None``:
             not such a column); its values come back as ``Decimal`` with that scale.
+        tick_step: For a ``timedelta64`` column, the native ticks per value (its coarsest unit
+            dividing every duration, e.g. a second): values are counted in that unit and come
+            back as durations of it. ``None`` for other columns.
     """
 
     values: list[float] = field(default_factory=list)
@@ -80,9 +84,15 @@ class NumericStats:
     significant_digits: int = 4
     kind: str = "numerical"
     decimal_places: int | None = None
+    tick_step: int | None = None
 
     def merge(self, other: "NumericStats") -> "NumericStats":
         """Statistics of both partitions together."""
+        step = _min_step(self.tick_step, other.tick_step)
+        if step is not None and (self.tick_step, other.tick_step) != (step, step):
+            # Durations counted in different units: count both in the finer one (the units are a
+            # chain, day ... nanosecond, so the finer divides the coarser) and merge again.
+            return self._in_step(step).merge(other._in_step(step))
         values, counts = _aggregate(np.asarray(self.values + other.values, dtype=np.float64),
                                     np.asarray(self.counts + other.counts, dtype=np.int64))
         rounded = self.rounded or other.rounded or len(values) > self.max_distinct
@@ -96,7 +106,17 @@ class NumericStats:
                             self.integer and other.integer, decimals, min(extremes) if extremes else None,
                             max(tops) if tops else None, self.dtype, self.marker or other.marker,
                             self.max_distinct, self.significant_digits,
-                            decimal_places=_max_places(self.decimal_places, other.decimal_places))
+                            decimal_places=_max_places(self.decimal_places, other.decimal_places),
+                            tick_step=step)
+
+    def _in_step(self, step: int) -> "NumericStats":
+        """These statistics with durations counted in units of ``step`` ticks (a divisor of ``tick_step``)."""
+        if self.tick_step is None or self.tick_step == step:
+            return self
+        factor = self.tick_step // step
+        return replace(self, values=[v * factor for v in self.values],
+                       minimum=None if self.minimum is None else self.minimum * factor,
+                       maximum=None if self.maximum is None else self.maximum * factor, tick_step=step)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -104,7 +124,17 @@ class NumericStats:
                 "nulls": self.nulls, "integer": self.integer, "decimals": self.decimals,
                 "minimum": self.minimum, "maximum": self.maximum, "dtype": self.dtype, "marker": self.marker,
                 "max_distinct": self.max_distinct, "significant_digits": self.significant_digits,
-                "decimal_places": self.decimal_places}
+                "decimal_places": self.decimal_places, "tick_step": self.tick_step}
+
+
+def _min_step(first: int | None, second: int | None) -> int | None:
+    present = [p for p in (first, second) if p is not None]
+    return min(present) if present else None
+
+
+def _duration_ticks(series: pd.Series) -> np.ndarray:
+    """Native int64 ticks of the non-missing durations of a ``timedelta64`` column."""
+    return series.dropna().to_numpy().view(np.int64)
 
 
 def _max_places(first: int | None, second: int | None) -> int | None:
@@ -112,7 +142,10 @@ def _max_places(first: int | None, second: int | None) -> int | None:
     return max(present) if present else None
 
 
-def _numbers(series: pd.Series, column: str) -> np.ndarray:
+def _numbers(series: pd.Series, column: str, tick_step: int | None = None) -> np.ndarray:
+    """The non-missing values as float64 (durations in units of ``tick_step`` native ticks)."""
+    if tick_step is not None:
+        return (_duration_ticks(series) // tick_step).astype(np.float64)
     present = series.dropna()
     try:
         values = pd.to_numeric(present).to_numpy(dtype=np.float64)
@@ -140,9 +173,10 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
     """Statistics of one partition of a numerical column."""
     config = config or CodecConfig()
     column = str(series.name)
+    step = None
     if pd.api.types.is_timedelta64_dtype(series.dtype):
-        raise TrainingError(f"Column {column!r} is a timedelta; convert it to a number (e.g. seconds) first.")
-    values = _numbers(series, column)
+        step = coarsest_step(_duration_ticks(series), np.datetime_data(series.to_numpy().dtype)[0])
+    values = _numbers(series, column, step)
     uniques, counts = np.unique(values, return_counts=True)
     integer = bool(np.all(uniques == np.round(uniques)))
     places = decimal_places(series)
@@ -154,7 +188,7 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
                         float(values.min()) if values.size else None, float(values.max()) if values.size else None,
                         dtype_to_json(series.dtype, f"column {series.name!r}"), marker_to_json(null_marker(series)),
                         config.max_distinct,
-                        config.significant_digits, decimal_places=places)
+                        config.significant_digits, decimal_places=places, tick_step=step)
 
 
 def _weighted_quantiles(values: np.ndarray, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -181,9 +215,10 @@ class NumericCodec(Codec):
 
     def __init__(self, column: str, points: list[float], edges: list[float], has_null: bool, integer: bool,
                  decimals: int | None, minimum: float, maximum: float, dtype: dict[str, Any],
-                 marker: str | None, decimal_places: int | None = None) -> None:
+                 marker: str | None, decimal_places: int | None = None, tick_step: int | None = None) -> None:
         super().__init__(column)
         self.decimal_places = decimal_places
+        self.tick_step = tick_step
         self.points = np.asarray(points, dtype=np.float64)
         self.edges = np.asarray(edges, dtype=np.float64)
         self.has_null = has_null
@@ -229,7 +264,7 @@ class NumericCodec(Codec):
         minimum = stats.minimum if stats.minimum is not None else 0.0
         maximum = stats.maximum if stats.maximum is not None else 0.0
         return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
-                   minimum, maximum, stats.dtype, stats.marker, stats.decimal_places)
+                   minimum, maximum, stats.dtype, stats.marker, stats.decimal_places, stats.tick_step)
 
     @property
     def n_intervals(self) -> int:
@@ -265,7 +300,7 @@ class NumericCodec(Codec):
         nulls = series.isna().to_numpy()
         codes = np.zeros(len(series), dtype=np.int64)
         if (~nulls).any():
-            codes[~nulls] = self._tokens(_numbers(series, self.column))
+            codes[~nulls] = self._tokens(_numbers(series, self.column, self.tick_step))
         if nulls.any():
             if self.null_token is None:
                 raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
@@ -296,6 +331,10 @@ class NumericCodec(Codec):
                 values = values.astype(np.int64)
         if self.decimal_places is not None:
             return restore_decimals(values, nulls, self.decimal_places, self._marker, self.column)
+        if self.tick_step is not None:
+            ticks = np.where(nulls, np.iinfo(np.int64).min, np.round(values).astype(np.int64) * self.tick_step)
+            unit = np.datetime_data(np.dtype(self._dtype))[0]
+            return pd.Series(ticks.view(f"timedelta64[{unit}]"), name=self.column).astype(self._dtype)
         return restore_numbers(values, nulls, self._dtype, self._marker, self.column)
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
@@ -305,7 +344,7 @@ class NumericCodec(Codec):
                                       "missing values in training.")
             return [np.array([self.null_token])]
         try:
-            number = float(value)
+            number = self._duration_value(value) if self.tick_step is not None else float(value)
         except (TypeError, ValueError) as exc:
             raise GenerationError(f"Condition value {value!r} for numerical column {self.column!r} is not a "
                                   "number.") from exc
@@ -317,15 +356,22 @@ class NumericCodec(Codec):
                                   "column holds only integers.")
         return [self._tokens(np.array([number]))]
 
+    def _duration_value(self, value: Any) -> float:
+        """A condition value of a duration column, in the column's value unit."""
+        unit = np.datetime_data(np.dtype(self._dtype))[0]
+        ticks = pd.Timedelta(value).to_timedelta64().astype(f"timedelta64[{unit}]").astype(np.int64)
+        return float(ticks) / float(self.tick_step or 1)
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "column": self.column, "points": self.points.tolist(),
                 "edges": self.edges.tolist(), "has_null": self.has_null, "integer": self.integer,
                 "decimals": self.decimals, "minimum": self.minimum, "maximum": self.maximum,
-                "dtype": self.dtype_json, "marker": self.marker_json, "decimal_places": self.decimal_places}
+                "dtype": self.dtype_json, "marker": self.marker_json, "decimal_places": self.decimal_places,
+                "tick_step": self.tick_step}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "NumericCodec":
         # decimal_places is absent from states saved before Decimal columns were restored.
         return cls(data["column"], data["points"], data["edges"], data["has_null"], data["integer"],
                    data["decimals"], data["minimum"], data["maximum"], data["dtype"], data["marker"],
-                   data.get("decimal_places"))
+                   data.get("decimal_places"), data.get("tick_step"))
