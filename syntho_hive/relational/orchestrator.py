@@ -610,8 +610,10 @@ class Orchestrator:
         pos = np.repeat(np.arange(len(parent), dtype=np.int64), counts)
         if n_null:
             pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])
-            pos = pos[rng.permutation(pos.size)]
-        return pos
+        # Rows in a seeded random order, not grouped by parent: a real child table is rarely sorted
+        # by its foreign key (flights are not grouped by plane), and its first rows should not all
+        # belong to the first parents.
+        return pos[rng.permutation(pos.size)]
 
     def _pk_parent_columns(self, name: str) -> list[str]:
         """Primary-key columns of ``name`` that are FK columns to another table."""

@@ -140,6 +140,16 @@ def test_zero_orphans_and_unique_keys_in_the_real_format(real: dict, synthetic: 
     assert syn["order_items"]["item_id"].min() == 1_000
 
 
+def test_child_rows_are_not_grouped_by_parent(synthetic: dict) -> None:
+    """Children came out in their parents' order (orders sorted by customer, the first rows all of the
+    first customers); they are now in a seeded random order, like a real table."""
+    orders, customers = synthetic["orders"], synthetic["customers"]
+    position = orders["customer_id"].map(pd.Series(range(len(customers)), index=customers["customer_id"]))
+    assert not position.is_monotonic_increasing
+    first_tenth = position.iloc[: len(position) // 10]
+    assert first_tenth.max() > 0.5 * len(customers)  # grouped: only the first ~10% of customers
+
+
 def test_nullable_fk_keeps_its_null_rate(real: dict, synthetic: dict) -> None:
     real_rate = real["orders"]["referrer_id"].isna().mean()
     syn_rate = synthetic["orders"]["referrer_id"].isna().mean()
