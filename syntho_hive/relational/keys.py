@@ -353,7 +353,7 @@ def cap_counts(counts: np.ndarray, cap: int, rng: np.random.Generator) -> np.nda
 
 
 def distinct_within_groups(groups: np.ndarray, weights: np.ndarray, rng: np.random.Generator, *,
-                           max_cells: int = 50_000_000) -> np.ndarray:
+                           exclude_own: bool = False, max_cells: int = 50_000_000) -> np.ndarray:
     """A parent position per row, distinct among the rows of each group, drawn by ``weights``.
 
     Each group's parents are a weighted sample without replacement (Gumbel top-k: the ``k``
@@ -365,13 +365,15 @@ def distinct_within_groups(groups: np.ndarray, weights: np.ndarray, rng: np.rand
         groups: Group of each row (e.g. its position in the primary parent).
         weights: Non-negative popularity per candidate parent.
         rng: Local generator.
+        exclude_own: The groups are positions in the same candidate parents (a self-join
+            junction, ``follows(follower_id, followee_id)``): never give a row its own group.
         max_cells: Most (group, parent) keys drawn at once (memory bound).
 
     Returns:
         ``int64`` positions into the candidate parents.
 
     Raises:
-        GenerationError: A group has more rows than there are candidate parents.
+        GenerationError: A group has more rows than there are candidate parents (less its own).
     """
     n, size = len(groups), len(weights)
     out = np.empty(n, dtype=np.int64)
@@ -381,8 +383,9 @@ def distinct_within_groups(groups: np.ndarray, weights: np.ndarray, rng: np.rand
     ordered = np.asarray(groups)[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     sizes = np.diff(np.r_[starts, n])
-    if sizes.max() > size:
-        raise GenerationError(f"a group of {int(sizes.max())} rows needs distinct parents among {size}")
+    available = size - int(exclude_own)
+    if sizes.max() > available:
+        raise GenerationError(f"a group of {int(sizes.max())} rows needs distinct parents among {available}")
     weights = np.asarray(weights, dtype=np.float64)
     floor = weights[weights > 0].min() * 1e-9 if (weights > 0).any() else 1.0
     log_weights = np.log(np.maximum(weights, floor))  # zero weights: last resort, never before others
@@ -390,6 +393,8 @@ def distinct_within_groups(groups: np.ndarray, weights: np.ndarray, rng: np.rand
     for first in range(0, len(starts), block):
         group_starts, group_sizes = starts[first:first + block], sizes[first:first + block]
         keys = log_weights[None, :] + rng.gumbel(size=(len(group_starts), size))
+        if exclude_own:
+            keys[np.arange(len(group_starts)), ordered[group_starts]] = -np.inf
         widest = int(group_sizes.max())
         top = np.argpartition(-keys, widest - 1, axis=1)[:, :widest] if widest < size else \
             np.broadcast_to(np.arange(size), keys.shape)

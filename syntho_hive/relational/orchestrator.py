@@ -120,19 +120,25 @@ class LinkPlan:
             (self-references), as a function of the parent's attributes.
         self_root_share: Self-references only: share of rows that point at themselves (roots
             written ``manager_id = emp_id`` instead of null).
+        same_parent_share: A secondary FK to the primary FK's table (``follows(follower_id,
+            followee_id)``, both to ``users``): share of rows where both point at the same parent
+            row. When it is 0, generation never pairs a row with its own primary parent.
     """
 
     null_rate: float
     counts: CardinalityModel
     self_root_share: float = 0.0
+    same_parent_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"null_rate": self.null_rate, "counts": self.counts.to_dict(), "self_root_share": self.self_root_share}
+        return {"null_rate": self.null_rate, "counts": self.counts.to_dict(), "self_root_share": self.self_root_share,
+                "same_parent_share": self.same_parent_share}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> "LinkPlan":
+        # self_root_share / same_parent_share are absent from plans saved before they were kept.
         return cls(float(data["null_rate"]), CardinalityModel.from_dict(data["counts"], source),
-                   float(data.get("self_root_share", 0.0)))  # absent from plans saved before
+                   float(data.get("self_root_share", 0.0)), float(data.get("same_parent_share", 0.0)))
 
 
 @dataclass
@@ -357,6 +363,10 @@ class Orchestrator:
         per_parent = {c: start for c in keys if parent_part
                       and (start := per_parent_start(df[c], df[parent_part])) is not None}
         links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent]) for rel in parents_rel]
+        for link, rel in zip(links[1:], parents_rel[1:]):
+            if rel.parent == parents_rel[0].parent and len(df):
+                primary = df[list(parents_rel[0].child_columns)].to_numpy()
+                link.same_parent_share = float((df[list(rel.child_columns)].to_numpy() == primary).all(axis=1).mean())
         self_links = [self._fit_link(rel, df, df, sdtypes[name]) for rel in self.graph.self_references(name)]
         context: list[ContextColumn] = []
         text_only = bool(modelled) and all(sdtypes[name].get(c) == "text" for c in modelled)
@@ -547,7 +557,8 @@ class Orchestrator:
         if key_vias is not None:
             cap = 1
             for via in key_vias[1:]:
-                cap *= len(parents[via])
+                own = rels[via].parent == rels[0].parent and plan.parents[via].same_parent_share == 0.0
+                cap *= len(parents[via]) - int(own)
         positions = [self._primary_positions(name, plan, rels[0], size, parents[0], seed, cap=cap)]
         n = len(positions[0])
         for via in range(1, len(rels)):
@@ -564,7 +575,9 @@ class Orchestrator:
                     f"row of {rel.parent!r} in num_rows.")
             pos = np.full(n, -1, dtype=np.int64)
             if key_vias is not None and key_vias[1:] == [via]:
-                pos = distinct_within_groups(positions[0], weights, rng)
+                # Pairs of a row with its own primary parent only if the real data has some.
+                own = rels[via].parent == rels[0].parent and link.same_parent_share == 0.0
+                pos = distinct_within_groups(positions[0], weights, rng, exclude_own=own)
             else:
                 pos[~nulls] = allocate(weights, linked, rng)
             positions.append(pos)

@@ -196,6 +196,21 @@ def test_distinct_within_groups_never_repeats_a_parent_in_a_group() -> None:
         distinct_within_groups(np.zeros(9, dtype=np.int64), weights, rng)
 
 
+def test_distinct_within_groups_can_exclude_each_groups_own_parent() -> None:
+    """A self-join junction (``follows(follower_id, followee_id)``): nobody follows themselves."""
+    rng = np.random.default_rng(2)
+    groups = np.repeat(np.arange(50), 7)
+    rng.shuffle(groups)
+    weights = np.r_[np.full(10, 50.0), np.ones(40)]  # the popular ones would otherwise pick themselves
+    pos = distinct_within_groups(groups, weights, rng, exclude_own=True, max_cells=200)
+    assert not (pos == groups).any()
+    assert not pd.DataFrame({"g": groups, "p": pos}).duplicated().any()
+    everyone_else = distinct_within_groups(np.repeat([0, 3], 7), weights[:8], rng, exclude_own=True)
+    assert sorted(everyone_else[:7]) == [1, 2, 3, 4, 5, 6, 7] and sorted(everyone_else[7:]) == [0, 1, 2, 4, 5, 6, 7]
+    with pytest.raises(GenerationError, match="among 7"):
+        distinct_within_groups(np.zeros(8, dtype=np.int64), weights[:8], rng, exclude_own=True)
+
+
 def test_hierarchy_gives_each_row_its_wanted_reports_and_a_real_depth() -> None:
     """An org chart: CEO -> 5 VPs -> 4-8 managers -> 3-10 staff. Wanted report counts in a shuffled
     row order; the built hierarchy matches them exactly and is 4 levels deep."""
