@@ -531,3 +531,19 @@ def test_decimal_objects_come_back_as_decimals_with_their_scale() -> None:
                                           rng=rng)["price"].dropna()
     assert all(isinstance(v, Decimal) and v.as_tuple().exponent == -2 for v in drawn)
     assert min(drawn) >= min(p for p in prices if p is not None) and max(drawn) <= max(p for p in prices if p)
+
+
+@pytest.mark.parametrize("dtype", ["uint64", "UInt64"])
+def test_uint64_values_past_two_to_the_63_do_not_wrap(dtype: str) -> None:
+    """They came back negative-wrapped (int64 arithmetic) or raised an OverflowError with gaps."""
+    rng = np.random.default_rng(0)
+    values = pd.Series(rng.integers(0, 2**62, 300).astype(np.uint64) * np.uint64(3), dtype=dtype)
+    if dtype == "UInt64":
+        values[3] = pd.NA
+    frame = pd.DataFrame({"h": values})
+    transformer = DataTransformer().fit(frame, {"h": "numerical"}, seed=0)
+    drawn = transformer.inverse_transform(rng.uniform(-1, 1, (500, transformer.output_dim_)).astype(np.float32),
+                                          rng=rng)["h"]
+    assert str(drawn.dtype) == dtype
+    present = drawn.dropna()
+    assert present.min() >= values.min() and present.max() <= values.max() and (present > 2**63).any()

@@ -153,7 +153,7 @@ def restore_numbers(values: np.ndarray, nulls: np.ndarray, dtype: Any, marker: A
     if is_integer_like_dtype(dtype) or is_float_dtype(dtype):
         obj = values.astype(object)
         if is_integer_like_dtype(dtype):
-            obj = values.astype(np.int64).astype(object) if values.dtype.kind != "i" else obj
+            obj = values.astype(np.int64).astype(object) if values.dtype.kind not in "iu" else obj
         obj[nulls] = None
         if isinstance(dtype, np.dtype):  # numpy int column that acquired nulls
             return restore_objects(obj, nulls, dtype, marker, name)

@@ -293,6 +293,7 @@ class NumericalEncoder(ColumnEncoder):
         self.object_ints = False
         self.timedelta = False
         self.decimal_places: int | None = None
+        self.top: int | None = None  # exact largest integer (float64 cannot hold every int64/uint64)
 
     def prepare(self, series: pd.Series, *, seed: int) -> None:
         """Learn dtype, precision, range and nulls; prepare the mixture."""
@@ -311,8 +312,10 @@ class NumericalEncoder(ColumnEncoder):
                 exact = series.to_numpy().view(np.int64)[present]
                 self.step = coarsest_step(exact, np.datetime_data(series.to_numpy().dtype)[0])
             else:
-                exact = series[series.notna()].to_numpy(dtype=np.int64)
+                exact = series[series.notna()].to_numpy(
+                    dtype=np.uint64 if pd.api.types.is_unsigned_integer_dtype(series.dtype) else np.int64)
             self.base = int(exact.min())
+            self.top = int(exact.max())
             values[present] = ((exact - self.base) // self.step).astype(np.float64)
         decimals = 0 if integral else detect_decimals(values[present], _float_dtype(series.dtype))
         if self.decimal_places is not None:
@@ -342,8 +345,13 @@ class NumericalEncoder(ColumnEncoder):
         values = self.core.decode(block)
         nulls = np.isnan(values)
         if is_integer_like_dtype(self.dtype) or self.timedelta or self.object_ints:
-            ints = np.zeros(values.size, dtype=np.int64)
-            ints[~nulls] = values[~nulls].astype(np.int64) * self.step + self.base
+            # uint64 values past 2**63 would wrap around in int64
+            kind = np.uint64 if pd.api.types.is_unsigned_integer_dtype(self.dtype) else np.int64
+            ints = np.zeros(values.size, dtype=kind)
+            ints[~nulls] = values[~nulls].astype(kind) * kind(self.step) + kind(self.base)
+            top = getattr(self, "top", None)  # encoders pickled before it was kept
+            if top is not None:  # past 2**53 the float decode can overshoot by its rounding
+                ints[~nulls] = np.minimum(ints[~nulls], kind(top))
             if self.timedelta:
                 ints[nulls] = np.iinfo(np.int64).min
                 unit = np.datetime_data(self.dtype)[0]

@@ -328,7 +328,8 @@ class NumericCodec(Codec):
         if self.integer:
             values = np.round(values)
             if pd.api.types.is_integer_dtype(self._dtype):
-                values = values.astype(np.int64)
+                # uint64 values past 2**63 would wrap around in int64
+                values = values.astype(np.uint64 if pd.api.types.is_unsigned_integer_dtype(self._dtype) else np.int64)
         if self.decimal_places is not None:
             return restore_decimals(values, nulls, self.decimal_places, self._marker, self.column)
         if self.tick_step is not None:
