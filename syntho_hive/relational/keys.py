@@ -27,7 +27,8 @@ from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
 __all__ = ["KeyGenerator", "ReferenceChecker", "check_references", "key_frame", "build_hierarchy",
-           "place_nulls", "allocate", "cap_counts", "distinct_within_groups", "cast_like",
+           "place_nulls", "allocate", "cap_counts", "distinct_within_groups",
+           "redraw_repeated_combinations", "cast_like",
            "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
            "group_ids"]
 
@@ -403,6 +404,41 @@ def distinct_within_groups(groups: np.ndarray, weights: np.ndarray, rng: np.rand
         slot = np.arange(int(group_sizes.sum())) - np.repeat(np.cumsum(group_sizes) - group_sizes, group_sizes)
         out[order[group_starts[row] + slot]] = top[row, slot]
     return out
+
+
+def redraw_repeated_combinations(groups: np.ndarray, columns: list[np.ndarray], weights: list[np.ndarray],
+                                 rng: np.random.Generator, *, rounds: int = 50) -> list[np.ndarray]:
+    """Redraw the positions of rows that repeat an earlier row's ``(group, column...)`` combination.
+
+    For a table whose primary key is three or more foreign keys (``assignments(employee_id,
+    project_id, role_id)``): the secondary keys are drawn independently by popularity, and a row
+    whose combination already occurs in its group gets new secondary positions, drawn by the
+    same weights, until none repeats or ``rounds`` pass (then the caller drops the rest). With
+    two key FKs :func:`distinct_within_groups` draws without replacement instead.
+
+    Args:
+        groups: Primary-parent position of each row.
+        columns: Positions of each row in each secondary parent.
+        weights: Popularity of each secondary parent's rows (same order as ``columns``).
+        rng: Local generator.
+        rounds: Most redraws.
+
+    Returns:
+        New position arrays (the inputs are not modified).
+    """
+    columns = [np.array(column, dtype=np.int64, copy=True) for column in columns]
+    probabilities = []
+    for weight in weights:
+        weight = np.asarray(weight, dtype=np.float64)
+        probabilities.append(weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), 1.0 / len(weight)))
+    for _ in range(rounds):
+        _, first = group_ids([np.asarray(groups, dtype=np.int64), *columns])
+        repeated = np.setdiff1d(np.arange(len(groups)), first, assume_unique=True)
+        if not repeated.size:
+            break
+        for column, probability in zip(columns, probabilities):
+            column[repeated] = rng.choice(len(probability), size=repeated.size, p=probability)
+    return columns
 
 
 def place_nulls(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:

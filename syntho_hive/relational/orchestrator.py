@@ -69,6 +69,7 @@ from syntho_hive.relational.keys import (
     key_frame,
     per_parent_start,
     place_nulls,
+    redraw_repeated_combinations,
     running_numbers,
 )
 
@@ -561,10 +562,12 @@ class Orchestrator:
                 cap *= len(parents[via]) - int(own)
         positions = [self._primary_positions(name, plan, rels[0], size, parents[0], seed, cap=cap)]
         n = len(positions[0])
+        weights_of: dict[int, np.ndarray] = {}
         for via in range(1, len(rels)):
             link = plan.parents[via]
             rng = numpy_generator(child_seed(seed, name, "fk", via))
             weights = link.counts.sample(parents[via], rng).astype(np.float64)
+            weights_of[via] = weights
             nulls = place_nulls(n, link.null_rate, rng)
             linked = int((~nulls).sum())
             if linked and len(parents[via]) == 0:
@@ -581,6 +584,13 @@ class Orchestrator:
             else:
                 pos[~nulls] = allocate(weights, linked, rng)
             positions.append(pos)
+        if key_vias is not None and len(key_vias) > 2:  # a key of three or more FKs: no repeated combination
+            secondary = key_vias[1:]
+            redrawn = redraw_repeated_combinations(
+                positions[0], [positions[via] for via in secondary], [weights_of[via] for via in secondary],
+                numpy_generator(child_seed(seed, name, "fk", "combinations")))
+            for via, pos in zip(secondary, redrawn):
+                positions[via] = pos
         return positions
 
     def _key_relationships(self, name: str, rels: list[Relationship]) -> list[int] | None:

@@ -19,6 +19,7 @@ from syntho_hive.relational.keys import (
     cap_counts,
     check_references,
     distinct_within_groups,
+    redraw_repeated_combinations,
     drop_integrity_violations,
     group_ids,
     per_parent_start,
@@ -209,6 +210,19 @@ def test_distinct_within_groups_can_exclude_each_groups_own_parent() -> None:
     assert sorted(everyone_else[:7]) == [1, 2, 3, 4, 5, 6, 7] and sorted(everyone_else[7:]) == [0, 1, 2, 4, 5, 6, 7]
     with pytest.raises(GenerationError, match="among 7"):
         distinct_within_groups(np.zeros(8, dtype=np.int64), weights[:8], rng, exclude_own=True)
+
+
+def test_redrawn_combinations_repeat_nothing_and_keep_the_popularity() -> None:
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(300), 6)
+    weights = [np.array([6.0, 3.0, 1.0]), np.array([1.0, 1.0, 1.0, 1.0])]
+    columns = [rng.choice(3, groups.size, p=weights[0] / 10), rng.integers(0, 4, groups.size)]
+    assert pd.DataFrame({"g": groups, "b": columns[0], "c": columns[1]}).duplicated().any()
+    redrawn = redraw_repeated_combinations(groups, columns, weights, rng)
+    assert not pd.DataFrame({"g": groups, "b": redrawn[0], "c": redrawn[1]}).duplicated().any()
+    share = np.bincount(redrawn[0], minlength=3) / groups.size
+    assert share[0] > share[1] > share[2] > 0  # still popular-first (6:3:1 drawn, squeezed by distinctness)
+    assert not np.shares_memory(redrawn[0], columns[0])
 
 
 def test_hierarchy_gives_each_row_its_wanted_reports_and_a_real_depth() -> None:

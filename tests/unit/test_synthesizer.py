@@ -634,3 +634,23 @@ def test_self_join_junction_pairs_a_row_with_its_own_parent_only_if_the_data_doe
     assert share == pytest.approx(150 / 4_150)
     out = synth.sample(seed=1)["follows"]
     assert (out["follower_id"] == out["followee_id"]).mean() > 0
+
+
+def test_a_key_of_three_foreign_keys_repeats_no_combination_and_drops_no_row() -> None:
+    """``J(a_id, b_id, c_id)``: the secondary keys were drawn independently and ~24% of the rows, repeating
+    a combination, were dropped (190 of 250 generated)."""
+    rng = np.random.default_rng(0)
+    combos = np.array([(a, b, c) for a in range(30) for b in range(4) for c in range(3)])
+    joined = pd.DataFrame(combos[rng.choice(len(combos), 250, replace=False)], columns=["a_id", "b_id", "c_id"])
+    data = {"A": pd.DataFrame({"a_id": np.arange(30)}), "B": pd.DataFrame({"b_id": np.arange(4)}),
+            "C": pd.DataFrame({"c_id": np.arange(3)}), "J": joined.assign(v=rng.normal(size=250))}
+    metadata = (Metadata().add_table("A", pk="a_id").add_table("B", pk="b_id").add_table("C", pk="c_id")
+                .add_table("J", pk=["a_id", "b_id", "c_id"], fk={"a_id": "A.a_id", "b_id": "B.b_id", "c_id": "C.c_id"}))
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False)
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        out = synth.sample(seed=1)["J"]
+    assert len(out) == 250 and not out.duplicated(["a_id", "b_id", "c_id"]).any()
+    assert not [e for e in logs if e["event"] == "relational_duplicate_keys_dropped"]
+    assert out["b_id"].nunique() == 4 and out["c_id"].nunique() == 3
