@@ -64,6 +64,11 @@ def resolve_sdtypes(real: pd.DataFrame, sdtypes: Mapping[str, SDType] | None = N
 
 def as_float(series: pd.Series) -> np.ndarray:
     """A numerical/datetime/boolean column as float64 (datetimes as ns since epoch, nulls as NaN)."""
+    if isinstance(series.dtype, pd.ArrowDtype) and series.dtype.kind in "mM":
+        # pyarrow timestamps/dates/durations hand out objects from to_numpy(): cast to pandas' own types
+        tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
+        series = series.astype("timedelta64[ns]" if series.dtype.kind == "m"
+                               else f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):

@@ -114,7 +114,8 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
         An :class:`EfficacyResult`.
 
     Raises:
-        SchemaError: If ``target`` is missing or is an id/text column, columns are missing, or too
+        SchemaError: If ``target`` is missing or is an id/text column, no other column can be a
+            feature, columns are missing, or too
             few rows have a target value.
     """
     from sklearn.metrics import f1_score, r2_score
@@ -150,6 +151,9 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
                                      usable(synthetic[real.columns], "synthetic"), usable(test_frame, "test"))
     feature_types = {c: t for c, t in types.items() if c != target}
     encoder = MixedEncoder(feature_types, scale="standard", categorical="ordinal").fit(train_real)
+    if encoder.n_features == 0:
+        raise SchemaError(f"ML efficacy has no feature to predict {target!r} from: every other column is an id, "
+                          "text or absent; evaluate without a target for this table.")
     categorical = np.asarray(encoder.categorical_mask, dtype=bool)
 
     def labels(frame: pd.DataFrame) -> np.ndarray:

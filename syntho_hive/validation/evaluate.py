@@ -27,6 +27,7 @@ import pandas as pd
 
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.metadata.schema import Metadata, SDType
+from syntho_hive.core.metadata.validate import declared_sdtype_issue
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, json_safe, resolve_sdtypes
@@ -43,6 +44,12 @@ __all__ = ["QualityResult", "TableQuality", "evaluate", "SCHEMA_VERSION"]
 SCHEMA_VERSION = "1"
 
 _log = get_logger(__name__)
+#: ``infer_dtype`` kinds of ``object`` columns holding numbers (checked for infinities).
+_NUMBER_OBJECTS = ("floating", "mixed-integer-float", "decimal")
+#: Fewest rows per side for detection (its default cross-validation folds) and privacy (its
+#: nearest-neighbour ratio needs two training rows); smaller tables skip them (logged).
+_MIN_DETECTION_ROWS = 3
+_MIN_PRIVACY_ROWS = 2
 
 
 @dataclass
@@ -58,9 +65,12 @@ class TableQuality:
         column_shapes_score: Mean column-shape score (``None`` when no column is scorable).
         pair_trends: Column pair trends with per-pair details.
         overall: Mean of column shapes and pair trends (the available ones).
-        detection: Detection result, or ``None`` when disabled.
+        detection: Detection result, or ``None`` when disabled, or skipped for a table under 3 rows
+            (an ``evaluation_metric_skipped`` event says so; a lookup table of 2 rows does not stop
+            the evaluation of the schema).
         efficacy: ML-efficacy result, or ``None`` without a target / when disabled.
-        privacy: Privacy result, or ``None`` when disabled.
+        privacy: Privacy result, or ``None`` when disabled, or skipped for a table of 1 real row
+            (logged the same way).
     """
 
     name: str
@@ -182,10 +192,35 @@ def _check_frame(frame: pd.DataFrame, table: str, which: str) -> None:
         raise SchemaError(f"The {which} data of table {table!r} has duplicated column names {dupes}; rename them.")
     for column in frame.columns:
         values = frame[column]
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_OBJECTS:
+            values = pd.to_numeric(values, errors="coerce")  # Python floats in an object column
         if pd.api.types.is_float_dtype(values.dtype) and np.isinf(values.to_numpy(dtype=np.float64,
                                                                                   na_value=np.nan)).any():
             raise SchemaError(f"Column {column!r} of the {which} data of table {table!r} holds infinite values; "
                               "replace them (e.g. with nulls) before evaluating.")
+
+
+def _given_sdtypes(sdtypes: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
+    """The ``sdtypes`` argument for table ``name`` (per table, or one mapping for a single table)."""
+    if sdtypes is None:
+        return None
+    return sdtypes.get(name) if isinstance(sdtypes.get(name), Mapping) else sdtypes
+
+
+def _check_declared_numbers(name: str, given: Mapping[str, Any] | None, metadata: Metadata | None,
+                            frames: Mapping[str, pd.DataFrame | None]) -> None:
+    """Refuse a column declared numerical that holds non-numbers: every such value would count as
+    missing on both sides, and two columns of nothing but unparsable text would score a perfect 1."""
+    config = metadata.tables.get(name) if metadata is not None else None
+    declared = {**(config.columns if config is not None else {}), **(given or {})}
+    for column, sdtype in declared.items():
+        if sdtype != "numerical":
+            continue
+        for which, frame in frames.items():
+            if isinstance(frame, pd.DataFrame) and column in frame.columns:
+                problem = declared_sdtype_issue(str(column), "numerical", frame[column])
+                if problem:
+                    raise SchemaError(f"Table {name!r} ({which} data): {problem}")
 
 
 def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
@@ -241,7 +276,12 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         raise SchemaError(f"Holdout tables {sorted(holdout_tables)} differ from real tables "
                           f"{sorted(real_tables)}; pass a holdout for every table (or none).")
     targets: dict[str, str] = {}
-    if isinstance(target, str):
+    if target is not None and not isinstance(target, Mapping):  # a column name (str, or an int label)
+        try:
+            hash(target)
+        except TypeError:
+            raise SchemaError(f"target must be a column name or {{table: column}}, got {type(target).__name__}.") \
+                from None
         if not single and len(real_tables) > 1:
             raise SchemaError("With several tables, give target as {table: column}.")
         targets = {next(iter(real_tables)): target}
@@ -268,14 +308,13 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         if efficacy and name in targets and targets[name] not in real_frame.columns:
             raise SchemaError(f"ML efficacy target {targets[name]!r} is not a column of table {name!r}; "
                               f"choose one of {list(real_frame.columns)}.")
+        _check_declared_numbers(name, _given_sdtypes(sdtypes, name), metadata,
+                                {"real": real_frame, "synthetic": synth_tables[name], "holdout": holdout_tables.get(name)})
     tables: dict[str, TableQuality] = {}
     for name, real_frame in real_tables.items():
         synth_frame = synth_tables[name]
         config = metadata.tables.get(name) if metadata is not None else None
-        given = None
-        if sdtypes is not None:
-            given = sdtypes.get(name) if isinstance(sdtypes.get(name), Mapping) else sdtypes
-        types = resolve_sdtypes(real_frame, given, config)  # type: ignore[arg-type]
+        types = resolve_sdtypes(real_frame, _given_sdtypes(sdtypes, name), config)  # type: ignore[arg-type]
         shapes = column_shape_scores(real_frame, synth_frame, types)
         trends = column_pair_trends(real_frame, synth_frame, types, seed=child_seed(base, name, "trends"))
         shapes_score = float(np.mean(list(shapes.values()))) if shapes else None
@@ -284,13 +323,20 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
                                sdtypes=dict(types), column_shapes=shapes, column_shapes_score=shapes_score,
                                pair_trends=trends, overall=table_overall)
         scorable = any(types[c] in CONTINUOUS | DISCRETE for c in real_frame.columns)
-        if detection and scorable:  # a table of keys or text only (a junction table) has nothing to detect
+        rows = min(len(real_frame), len(synth_frame))
+        if detection and scorable and rows < _MIN_DETECTION_ROWS:
+            _log.warning("evaluation_metric_skipped", table=name, metric="detection", rows=rows,
+                         reason=f"needs at least {_MIN_DETECTION_ROWS} rows per side")
+        elif detection and scorable:  # a table of keys or text only (a junction table) has nothing to detect
             quality.detection = detection_auc(real_frame, synth_frame, types, seed=child_seed(base, name, "detection"),
                                               n_threads=n_threads)
         if efficacy and name in targets:
             quality.efficacy = ml_efficacy(real_frame, synth_frame, targets[name], holdout_tables.get(name), types,
                                            seed=child_seed(base, name, "efficacy"), n_threads=n_threads)
-        if privacy and scorable:
+        if privacy and scorable and len(real_frame) < _MIN_PRIVACY_ROWS:
+            _log.warning("evaluation_metric_skipped", table=name, metric="privacy", rows=len(real_frame),
+                         reason=f"needs at least {_MIN_PRIVACY_ROWS} real rows")
+        elif privacy and scorable:
             quality.privacy = privacy_metrics(real_frame, synth_frame, holdout_tables.get(name), types,
                                               seed=child_seed(base, name, "privacy"), n_threads=n_threads)
         tables[name] = quality

@@ -14,6 +14,7 @@ columns together, as one key):
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -189,24 +190,31 @@ def relational_metrics(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
                       and c not in fk_columns][:max_columns]
         pairs_scored: list[PairScore] = []
         if parent_cols and child_cols:
+            # Internal names in the join (a child column may itself be called "<parent>.<column>", as
+            # flattened Spark joins name them); the scores carry the display names.
+            inner_parent = {c: f"__parent{i}" for i, c in enumerate(parent_cols)}
+            inner_child = {c: f"__child{i}" for i, c in enumerate(child_cols)}
+            display = {**{v: f"{parent_name}.{c}" for c, v in inner_parent.items()},
+                       **{v: str(c) for c, v in inner_child.items()}}
             joined = {}
             for which, (child, parent) in frames.items():
-                right = parent[[*key_columns, *parent_cols]].rename(
-                    columns={**{c: f"{parent_name}.{c}" for c in parent_cols},
-                             **{c: f"__key{i}" for i, c in enumerate(key_columns)}})
-                left = child[[*fk_columns, *child_cols]].rename(
-                    columns={c: f"__key{i}" for i, c in enumerate(fk_columns)})
+                right = parent[[*key_columns, *parent_cols]].set_axis(
+                    [*(f"__key{i}" for i in range(len(key_columns))), *inner_parent.values()], axis=1)
+                left = child[[*fk_columns, *child_cols]].set_axis(
+                    [*(f"__key{i}" for i in range(len(fk_columns))), *inner_child.values()], axis=1)
                 merged = left.merge(right, on=[f"__key{i}" for i in range(len(key_columns))], how="inner")
                 joined[which] = sample_rows(merged, max_rows,
                                             numpy_generator(child_seed(base, "relational", child_name,
                                                                        fk_label, which)))
-            types = {**{f"{parent_name}.{c}": parent_types[c] for c in parent_cols},
-                     **{c: child_types[c] for c in child_cols}}
+            types = {**{inner_parent[c]: parent_types[c] for c in parent_cols},
+                     **{inner_child[c]: child_types[c] for c in child_cols}}
             if len(joined["real"]) and len(joined["synthetic"]):
-                pairs = [(f"{parent_name}.{p}", c) for p, c in itertools.product(parent_cols, child_cols)]
+                pairs = [(inner_parent[p], inner_child[c]) for p, c in itertools.product(parent_cols, child_cols)]
                 pairs_scored, _ = score_pairs(joined["real"], joined["synthetic"], types, pairs,
                                               real_correlation_threshold=real_correlation_threshold,
                                               real_association_threshold=real_association_threshold)
+                pairs_scored = [dataclasses.replace(p, column_1=display[p.column_1], column_2=display[p.column_2])
+                                for p in pairs_scored]
         contributing = [p.score for p in pairs_scored if p.contributes]
         results.append(ForeignKeyQuality(
             child_table=child_name, child_column=fk_label, parent_table=parent_name, parent_column=key_label,

@@ -157,7 +157,7 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
         return "datetime"
     if isinstance(dtype, pd.CategoricalDtype):
         return "categorical"
-    if ptypes.is_timedelta64_dtype(dtype):
+    if ptypes.is_timedelta64_dtype(dtype) or getattr(dtype, "kind", None) == "m":  # also pyarrow durations
         return "numerical"
     if ptypes.is_numeric_dtype(dtype):
         if (

@@ -83,7 +83,7 @@ def as_numbers(series: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series.dropna()
         return values.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-    if pd.api.types.is_timedelta64_dtype(series.dtype):
+    if pd.api.types.is_timedelta64_dtype(series.dtype) or getattr(series.dtype, "kind", None) == "m":
         values = series.dropna()
         return values.to_numpy(dtype="timedelta64[ns]").astype(np.int64).astype(np.float64)
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
