@@ -73,3 +73,18 @@ def test_child_columns_named_like_parent_columns_do_not_collide() -> None:
     result = evaluate(data, data, metadata=metadata, detection=False, privacy=False)
     pairs = result.relational.foreign_keys[0].pairs
     assert [(p.column_1, p.column_2) for p in pairs] == [("users.age", "users.age")]
+
+
+def test_plain_reading_of_unusual_efficacy_ratios() -> None:
+    """A negative R^2 ratio used to read "reaches -50% of the score"."""
+    import dataclasses
+
+    from syntho_hive.validation.report.html import plain_reading
+
+    frame = pd.DataFrame({"x": RNG.normal(size=60), "c": RNG.choice(["a", "b"], 60)})
+    result = evaluate(frame, frame, detection=False, privacy=False)
+    texts = {ratio: " ".join(plain_reading(dataclasses.replace(result, ml_efficacy=ratio)))
+             for ratio in (-0.5, 0.8, 3.1)}
+    assert "does worse than predicting the average" in texts[-0.5] and "-50%" not in texts[-0.5]
+    assert "reaches 80% of the score" in texts[0.8] and "above 100%" not in texts[0.8]
+    assert "reaches 310%" in texts[3.1] and "ratio is noisy" in texts[3.1]

@@ -75,11 +75,18 @@ def plain_reading(result: QualityResult) -> list[str]:
                "easily tells real from synthetic rows")
         lines.append(f"A classifier {how} (detection ROC AUC {auc:.2f}; 0.5 is ideal).")
         if auc < 0.4:
-            lines.append("An AUC well below 0.5 usually means synthetic rows duplicate real ones (the classifier "
-                         "is fooled by exact copies across folds): check the exact-copy rate.")
+            lines.append("An AUC this far below 0.5 is noise from few rows (identical rows share a "
+                         "cross-validation fold, so copies of real rows score 0.5; the exact-copy rate reports them).")
     if result.ml_efficacy is not None:
-        lines.append(f"A model trained on synthetic data reaches {result.ml_efficacy:.0%} of the score of one "
-                     "trained on real data.")
+        ratio = result.ml_efficacy
+        if ratio < 0:
+            lines.append(f"A model trained on synthetic data does worse than predicting the average (score ratio "
+                         f"{ratio:.2f} to one trained on real data): the synthetic rows do not carry the target's "
+                         "relationships.")
+        else:
+            lines.append(f"A model trained on synthetic data reaches {ratio:.0%} of the score of one trained on real "
+                         "data" + (" (above 100%: the synthetic-data model did better on this test set; with few rows the ratio is noisy)."
+                                   if ratio > 1.05 else "."))
     if result.privacy is not None:
         p = result.privacy
         if p.exact_copy_rate > 0:
