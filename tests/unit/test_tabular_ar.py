@@ -426,3 +426,23 @@ def test_impute_keeps_a_declared_inequality_with_the_observed_side() -> None:
     filled = model.impute(holes, seed=1)
     assert filled["low"].notna().all() and (filled["low"] <= filled["high"]).all()
     assert (filled["high"] == holes["high"]).all()
+
+
+def test_a_pyarrow_backed_table_keeps_its_dtypes_through_save_and_load(tmp_path: Path) -> None:
+    """``pd.read_parquet(..., dtype_backend="pyarrow")``: timestamps crashed the fit (``mod not implemented``)
+    and ``string[pyarrow]`` (an ArrowDtype) came back as pandas' ``StringDtype``."""
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame({
+        "amount": rng.normal(size=n).round(3), "kind": rng.choice(["a", "b", "c"], n),
+        "flag": rng.choice([True, False], n), "at": pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"),
+        "day": pd.date_range("2024-01-01", periods=n).date, "wait": pd.to_timedelta(rng.integers(1, 99, n), unit="s"),
+    })
+    frame.to_parquet(tmp_path / "in.parquet")
+    arrow = pd.read_parquet(tmp_path / "in.parquet", dtype_backend="pyarrow")
+    assert all(isinstance(dtype, pd.ArrowDtype) for dtype in arrow.dtypes)
+    model = TabularAR(hidden_dim=16, epochs=1).fit(arrow, seed=0, progress_bar=False)
+    model.save(tmp_path / "model")
+    out = TabularAR().load(tmp_path / "model").sample(40, seed=1)
+    assert out.dtypes.to_dict() == arrow.dtypes.to_dict()
+    assert out["at"].min() >= arrow["at"].min() and out["at"].max() <= arrow["at"].max()

@@ -64,6 +64,10 @@ def marker_from_json(data: str | None) -> Any:
     return {"NA": pd.NA, "NaT": pd.NaT, "nan": float("nan")}.get(data) if data else None
 
 
+#: :func:`dtype_name` of ``pd.ArrowDtype(pa.string())`` (``str()`` of which names ``StringDtype("pyarrow")``).
+_ARROW_STRING = "string[pyarrow, ArrowDtype]"
+
+
 def dtype_name(dtype: Any) -> str:
     """A string naming ``dtype`` that :func:`dtype_from_name` turns back into it.
 
@@ -72,6 +76,8 @@ def dtype_name(dtype: Any) -> str:
     """
     if isinstance(dtype, pd.StringDtype):
         return f"string[{dtype.storage}]"
+    if isinstance(dtype, pd.ArrowDtype) and str(dtype) == "string[pyarrow]":
+        return _ARROW_STRING  # its own name reads back as StringDtype("pyarrow"), another dtype
     return str(dtype)
 
 
@@ -81,6 +87,10 @@ def dtype_from_name(name: str) -> Any:
     Raises:
         TypeError: If ``name`` names no dtype.
     """
+    if name == _ARROW_STRING:
+        import pyarrow as pa
+
+        return pd.ArrowDtype(pa.string())
     return pd.api.types.pandas_dtype(name)
 
 

@@ -69,6 +69,10 @@ def _object_kind(series: pd.Series) -> str | None:
 
 def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.Series, str | None, str | None]:
     """Parse ``series`` to naive UTC timestamps; return them, the time zone and the string format."""
+    if isinstance(series.dtype, pd.ArrowDtype) and series.dtype.kind == "M":
+        # pyarrow timestamps and dates: compute on NumPy datetimes (the column's dtype is restored on decode)
+        tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
+        series = series.astype(f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         tz = getattr(series.dtype, "tz", None)
         values = series.dt.tz_convert("UTC").dt.tz_localize(None) if tz is not None else series
@@ -151,7 +155,7 @@ def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats
     present = values.dropna()
     parts = 0
     if not present.empty:
-        micros = present.dt.microsecond
+        micros = present.dt.microsecond.to_numpy(dtype=np.int64)
         if (micros % 1000 != 0).any():
             parts = 5
         elif (micros != 0).any():
