@@ -111,6 +111,12 @@ def import_model_class(path: str) -> type[ConditionalGenerativeModel]:
     return obj
 
 
+def _excludes_own_parent(plan: "TablePlan", rels: list[Relationship], via: int) -> bool:
+    """Whether FK ``via``, to the primary FK's table, must never point at a row's own primary
+    parent (``follows(follower_id, followee_id)`` with no self-follow in the data)."""
+    return rels[via].parent == rels[0].parent and plan.parents[via].same_parent_share == 0.0
+
+
 @dataclass
 class LinkPlan:
     """What was learned about one FK relationship of a table.
@@ -558,8 +564,7 @@ class Orchestrator:
         if key_vias is not None:
             cap = 1
             for via in key_vias[1:]:
-                own = rels[via].parent == rels[0].parent and plan.parents[via].same_parent_share == 0.0
-                cap *= len(parents[via]) - int(own)
+                cap *= len(parents[via]) - int(_excludes_own_parent(plan, rels, via))
         positions = [self._primary_positions(name, plan, rels[0], size, parents[0], seed, cap=cap)]
         n = len(positions[0])
         weights_of: dict[int, np.ndarray] = {}
@@ -578,9 +583,8 @@ class Orchestrator:
                     f"row of {rel.parent!r} in num_rows.")
             pos = np.full(n, -1, dtype=np.int64)
             if key_vias is not None and key_vias[1:] == [via]:
-                # Pairs of a row with its own primary parent only if the real data has some.
-                own = rels[via].parent == rels[0].parent and link.same_parent_share == 0.0
-                pos = distinct_within_groups(positions[0], weights, rng, exclude_own=own)
+                pos = distinct_within_groups(positions[0], weights, rng,
+                                             exclude_own=_excludes_own_parent(plan, rels, via))
             else:
                 pos[~nulls] = allocate(weights, linked, rng)
             positions.append(pos)

@@ -478,14 +478,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             return self.generator_.inference()
 
     def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
-                  rng: torch.Generator, progress_bar: bool, folded: FoldedGenerator | None = None) -> torch.Tensor:
-        """``count`` activated rows (tanh scalars, exact one-hot blocks).
-
-        ``folded`` is :meth:`_folded_generator` (taken here when not given; pass it when calling
-        repeatedly with the same weights).
-        """
+                  rng: torch.Generator, progress_bar: bool, folded: FoldedGenerator) -> torch.Tensor:
+        """``count`` activated rows (tanh scalars, exact one-hot blocks) from ``folded``
+        (:meth:`_folded_generator`, taken once per ``sample()`` call)."""
         sampler, activation = self._sampler, self._activation
-        folded = folded if folded is not None else self._folded_generator()
         low = self.precision == "bfloat16"
         out = torch.empty((count, activation.data_dim), device=self.device_)
         starts = range(0, count, _SAMPLE_CHUNK)

@@ -14,6 +14,7 @@ each tail), so extreme values are not reproduced verbatim.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -88,7 +89,7 @@ class NumericStats:
 
     def merge(self, other: "NumericStats") -> "NumericStats":
         """Statistics of both partitions together."""
-        step = _min_step(self.tick_step, other.tick_step)
+        step = _merged(self.tick_step, other.tick_step, min)
         if step is not None and (self.tick_step, other.tick_step) != (step, step):
             # Durations counted in different units: count both in the finer one (the units are a
             # chain, day ... nanosecond, so the finer divides the coarser) and merge again.
@@ -106,7 +107,7 @@ class NumericStats:
                             self.integer and other.integer, decimals, min(extremes) if extremes else None,
                             max(tops) if tops else None, self.dtype, self.marker or other.marker,
                             self.max_distinct, self.significant_digits,
-                            decimal_places=_max_places(self.decimal_places, other.decimal_places),
+                            decimal_places=_merged(self.decimal_places, other.decimal_places, max),
                             tick_step=step)
 
     def _in_step(self, step: int) -> "NumericStats":
@@ -127,19 +128,16 @@ class NumericStats:
                 "decimal_places": self.decimal_places, "tick_step": self.tick_step}
 
 
-def _min_step(first: int | None, second: int | None) -> int | None:
-    present = [p for p in (first, second) if p is not None]
-    return min(present) if present else None
+def _merged(first: int | None, second: int | None, pick: Callable[[int, int], int]) -> int | None:
+    """``pick(first, second)``, or the one that is not ``None`` (``None`` when both are)."""
+    if first is None or second is None:
+        return second if first is None else first
+    return pick(first, second)
 
 
 def _duration_ticks(series: pd.Series) -> np.ndarray:
     """Native int64 ticks of the non-missing durations of a ``timedelta64`` column."""
     return series.dropna().to_numpy().view(np.int64)
-
-
-def _max_places(first: int | None, second: int | None) -> int | None:
-    present = [p for p in (first, second) if p is not None]
-    return max(present) if present else None
 
 
 def _numbers(series: pd.Series, column: str, tick_step: int | None = None) -> np.ndarray:
@@ -361,7 +359,7 @@ class NumericCodec(Codec):
         """A condition value of a duration column, in the column's value unit."""
         unit = np.datetime_data(np.dtype(self._dtype))[0]
         ticks = pd.Timedelta(value).to_timedelta64().astype(f"timedelta64[{unit}]").astype(np.int64)
-        return float(ticks) / float(self.tick_step or 1)
+        return float(ticks) / float(self.tick_step)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "column": self.column, "points": self.points.tolist(),
