@@ -413,8 +413,10 @@ def redraw_repeated_combinations(groups: np.ndarray, columns: list[np.ndarray], 
     For a table whose primary key is three or more foreign keys (``assignments(employee_id,
     project_id, role_id)``): the secondary keys are drawn independently by popularity, and a row
     whose combination already occurs in its group gets new secondary positions, drawn by the
-    same weights, until none repeats or ``rounds`` pass (then the caller drops the rest). With
-    two key FKs :func:`distinct_within_groups` draws without replacement instead.
+    same weights. Groups still repeating after ``rounds`` redraws (nearly every combination
+    taken) get their missing combinations drawn without replacement from the ones they have not
+    used, so no row is lost as long as no group has more rows than combinations (the caller
+    caps it). With two key FKs :func:`distinct_within_groups` draws without replacement instead.
 
     Args:
         groups: Primary-parent position of each row.
@@ -431,14 +433,43 @@ def redraw_repeated_combinations(groups: np.ndarray, columns: list[np.ndarray], 
     for weight in weights:
         weight = np.asarray(weight, dtype=np.float64)
         probabilities.append(weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), 1.0 / len(weight)))
+    groups = np.asarray(groups, dtype=np.int64)
     for _ in range(rounds):
-        _, first = group_ids([np.asarray(groups, dtype=np.int64), *columns])
-        repeated = np.setdiff1d(np.arange(len(groups)), first, assume_unique=True)
+        repeated = _repeated_rows(groups, columns)
         if not repeated.size:
-            break
+            return columns
         for column, probability in zip(columns, probabilities):
             column[repeated] = rng.choice(len(probability), size=repeated.size, p=probability)
+    repeated = _repeated_rows(groups, columns)
+    if repeated.size:
+        _complete_saturated_groups(groups, columns, probabilities, repeated, rng)
     return columns
+
+
+def _repeated_rows(groups: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
+    """Rows whose ``(group, column...)`` combination occurs in an earlier row."""
+    _, first = group_ids([groups, *columns])
+    return np.setdiff1d(np.arange(len(groups)), first, assume_unique=True)
+
+
+def _complete_saturated_groups(groups: np.ndarray, columns: list[np.ndarray], probabilities: list[np.ndarray],
+                               repeated: np.ndarray, rng: np.random.Generator) -> None:
+    """Give each repeated row of a nearly saturated group a combination its group has not used,
+    drawn by popularity without replacement (Gumbel top-k over all combinations; in place)."""
+    sizes = [len(p) for p in probabilities]
+    grid = np.indices(sizes).reshape(len(sizes), -1)  # every combination, one per column of ``grid``
+    log_weight = sum(np.log(np.maximum(p, 1e-300))[g] for p, g in zip(probabilities, grid))
+    flat = np.ravel_multi_index(tuple(columns), sizes)
+    for group in np.unique(groups[repeated]):
+        rows = repeated[groups[repeated] == group]
+        used = np.zeros(grid.shape[1], dtype=bool)
+        used[flat[groups == group]] = True  # a repeated row's combination is its original's
+        keys = np.where(used, -np.inf, log_weight + rng.gumbel(size=grid.shape[1]))
+        if int((~used).sum()) < len(rows):
+            continue  # more rows than combinations: left for the caller to drop
+        chosen = np.argpartition(-keys, len(rows) - 1)[:len(rows)]
+        for column, values in zip(columns, grid[:, chosen]):
+            column[rows] = values
 
 
 def place_nulls(n: int, rate: float, rng: np.random.Generator) -> np.ndarray:

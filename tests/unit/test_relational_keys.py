@@ -260,3 +260,15 @@ def test_per_parent_numbering_survives_a_few_deleted_lines() -> None:
     repeated = kept.copy()
     repeated.loc[second, "line_no"] = repeated.loc[kept.index[kept["order_id"] == order][0], "line_no"]
     assert per_parent_start(repeated["line_no"], repeated[["order_id"]]) is None
+
+
+def test_redrawn_combinations_fill_a_saturated_group_exactly() -> None:
+    """A group needing every combination but one: random redraws would rarely finish, so the missing
+    combinations are drawn from the unused ones and no row has to be dropped."""
+    rng = np.random.default_rng(5)
+    groups = np.repeat([0, 1], [11, 3])  # group 0: 11 of the 12 combinations of 4 x 3 parents
+    columns = [np.zeros(14, dtype=np.int64), np.zeros(14, dtype=np.int64)]  # every row on one combination
+    redrawn = redraw_repeated_combinations(groups, columns, [np.ones(4), np.ones(3)], rng, rounds=1)
+    frame = pd.DataFrame({"g": groups, "b": redrawn[0], "c": redrawn[1]})
+    assert not frame.duplicated().any()
+    assert len(frame[frame["g"] == 0].drop_duplicates()) == 11
