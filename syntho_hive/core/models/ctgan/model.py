@@ -40,6 +40,7 @@ from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive.core.models._adam import Adam
 from syntho_hive.core.models._tabular import TabularPipeline
 from syntho_hive.core.models._tabular import resolve_device as _resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints
@@ -71,15 +72,6 @@ _SAMPLE_CHUNK = 4_096
 _PROGRESS_ROWS = 200_000
 #: Columns of ``training_metrics.csv`` (with ``checkpoint_dir``).
 _METRICS_FIELDS = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
-
-
-def _adam(params: Any, lr: float, weight_decay: float) -> torch.optim.Adam:
-    """Adam with the paper's betas; the fused kernel (several times faster on CPU) when available."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay, fused=True)
-    except (RuntimeError, TypeError):  # fused Adam needs torch >= 2.4 on CPU; same maths otherwise
-        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay)
 
 
 @dataclass
@@ -286,8 +278,10 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                checkpoint_dir: str | Path | None, checkpoint_every: int,
                validation: tuple[pd.DataFrame, pd.DataFrame | None] | None) -> None:
         generator, critic = self.generator_, self.discriminator_
-        opt_g = _adam(generator.parameters(), self.generator_lr, self.weight_decay)
-        opt_d = _adam(critic.parameters(), self.discriminator_lr, self.weight_decay)
+        # The paper's betas (0.5, 0.9).
+        opt_g = Adam(generator.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=self.weight_decay)
+        opt_d = Adam(critic.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
+                     weight_decay=self.weight_decay)
         rng = torch_generator(child_seed(seed, "train"), self.device_)
         steps = max(1, matrix.shape[0] // self.batch_size)
         _log.info("training_start", rows=int(matrix.shape[0]), columns=len(self.columns_),
@@ -335,8 +329,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                   best_val_score=keeper.best if keeper is not None else None)
 
     def _train_epoch(self, matrix: torch.Tensor, context: torch.Tensor | None, steps: int,
-                     rng: torch.Generator, opt_g: torch.optim.Optimizer,
-                     opt_d: torch.optim.Optimizer) -> tuple[float, float]:
+                     rng: torch.Generator, opt_g: Adam,
+                     opt_d: Adam) -> tuple[float, float]:
         """One epoch of ``steps`` WGAN-GP steps; returns the mean generator and critic losses."""
         g_total = torch.zeros((), device=self.device_)
         d_total = torch.zeros((), device=self.device_)
@@ -367,7 +361,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         return values if ctx is None else torch.cat([values, ctx], dim=1)
 
     def _critic_step(self, matrix: torch.Tensor, context: torch.Tensor | None, rng: torch.Generator,
-                     opt_d: torch.optim.Optimizer, *, keep_graph: bool) -> tuple[torch.Tensor, "_Fake"]:
+                     opt_d: Adam, *, keep_graph: bool) -> tuple[torch.Tensor, "_Fake"]:
         """One critic update (Wasserstein loss + gradient penalty).
 
         The fake batch is generated with its autograd graph when ``keep_graph`` (the last critic
@@ -393,12 +387,12 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         fake_first, real_first = first.split(batch // self.pac)
         penalty = gradient_penalty(critic, real_first, fake_first, generator=rng)
         loss = wasserstein_critic_loss(real_scores, fake_scores)
-        opt_d.zero_grad(set_to_none=True)
+        opt_d.zero_grad()
         (loss + penalty).backward()
         opt_d.step()
         return loss.detach(), _Fake(raw, fake, column, category, hot, ctx)
 
-    def _generator_step(self, fake: "_Fake", rng: torch.Generator, opt_g: torch.optim.Optimizer) -> torch.Tensor:
+    def _generator_step(self, fake: "_Fake", rng: torch.Generator, opt_g: Adam) -> torch.Tensor:
         """One generator update: fool the critic and match the conditional vector."""
         self.discriminator_.requires_grad_(False)
         try:
@@ -409,7 +403,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         if fake.column is not None:
             loss = loss + condition_loss(fake.raw, fake.column, fake.category, self._sampler.span_index,
                                          self._sampler.span_pad)
-        opt_g.zero_grad(set_to_none=True)
+        opt_g.zero_grad()
         loss.backward()
         opt_g.step()
         return loss.detach()

@@ -45,6 +45,7 @@ from syntho_hive.core.checkpoint import (
     write_state_dict,
 )
 from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.core.models._adam import Adam
 from syntho_hive.core.models._tabular import TabularPipeline, resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints, Validation
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -234,8 +235,8 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         """Train on ``matrix``; with ``directory``, validate on ``validation`` and keep the checkpoints."""
         encoder, decoder = self.encoder_, self.decoder_
         reconstruction = ReconstructionLoss(self.output_info_, self.device_)
-        optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=_LEARNING_RATE,
-                                     weight_decay=float(self.l2scale))
+        optimiser = Adam([*encoder.parameters(), *decoder.parameters()], lr=_LEARNING_RATE,
+                         weight_decay=float(self.l2scale))
         rng = torch_generator(child_seed(seed, "train"), self.device_)
         n = matrix.shape[0]
         steps = math.ceil(n / self.batch_size)
@@ -268,7 +269,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                 rec = reconstruction(raw, x, decoder.sigma)
                 kl = kl_divergence(mu, logvar)
                 loss = self.loss_factor * rec + kl
-                optimiser.zero_grad(set_to_none=True)
+                optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
                 decoder.clamp_sigma()
