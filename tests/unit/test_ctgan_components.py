@@ -114,6 +114,24 @@ def test_hard_activation_from_ordered_columns_is_the_same_draw() -> None:
     assert got is out and torch.equal(out, expected)
 
 
+def test_hard_activation_reports_the_entry_drawn_in_each_softmax_span() -> None:
+    """``codes`` holds, per softmax span in matrix order, the hot entry of the one-hot block it wrote."""
+    act = SpanActivation(OUTPUT_INFO, CPU)
+    assert act.n_softmax_spans == 4
+    raw = torch.randn(300, DATA_DIM, generator=torch.Generator().manual_seed(4)) * 3
+    codes = torch.full((300, 4), -1, dtype=torch.int64)
+    out = act(raw, torch.Generator().manual_seed(1), hard=True, codes=codes)
+    assert torch.equal(out, act(raw, torch.Generator().manual_seed(1), hard=True))  # same draw
+    spans = [(1, 3), (4, 4), (8, 2), (11, 9)]
+    expected = torch.stack([out[:, start:start + width].argmax(dim=1) for start, width in spans], dim=1)
+    assert torch.equal(codes, expected)
+    # The bucketed path writes them too, into a view (a chunk of a larger buffer).
+    ordered = raw.index_select(1, act.gather_index).masked_fill(act.padding_slots, float("-inf"))
+    buffer = torch.full((600, 4), -1, dtype=torch.int64)
+    act.hard_from_ordered(ordered, torch.Generator().manual_seed(1), padding_is_masked=True, codes=buffer[300:])
+    assert torch.equal(buffer[300:], expected) and bool((buffer[:300] == -1).all())
+
+
 @pytest.mark.parametrize("width", [3, 20])  # the unnormalised narrow-span path, and softmax (padded to 32)
 @pytest.mark.parametrize("shift", [0.0, 300.0, -300.0])  # far beyond exp's float32 range
 def test_hard_activation_samples_the_softmax_distribution(width: int, shift: float) -> None:

@@ -53,6 +53,11 @@ class ColumnSpans:
         return sum(span.dim for span in self.spans)
 
 
+def softmax_span_count(output_info: Sequence[ColumnSpans]) -> int:
+    """Number of ``"softmax"`` spans in ``output_info`` (one chosen entry each when decoding)."""
+    return sum(span.activation == "softmax" for column in output_info for span in column.spans)
+
+
 def discrete_spans(output_info: Sequence[ColumnSpans]) -> dict[str, tuple[int, int]]:
     """``{column: (start, width)}`` of every discrete column's one-hot span in the matrix, in order.
 

@@ -45,7 +45,7 @@ from syntho_hive.core.data.encoders.gmm import fit_modes
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import NumericalEncoder
 from syntho_hive.core.data.encoders.text import TextGenerator
-from syntho_hive.core.data.spans import ColumnSpans
+from syntho_hive.core.data.spans import ColumnSpans, softmax_span_count
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
@@ -318,16 +318,22 @@ class DataTransformer:
             start += width
         return out
 
-    def inverse_transform(self, matrix: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
+    def inverse_transform(self, matrix: np.ndarray, *, rng: np.random.Generator,
+                          span_codes: np.ndarray | None = None) -> pd.DataFrame:
         """Decode a matrix (e.g. a generator's output) into a table.
 
-        Softmax spans are read by arg-max (raw scores are fine), tanh spans are clipped to
-        ``[-1, 1]``; ids are generated unique; text is generated word by word (never a
-        training value; the same ``rng`` state gives the same values).
+        Softmax spans are read by arg-max (raw scores are fine) unless ``span_codes`` gives
+        their entries, tanh spans are clipped to ``[-1, 1]``; ids are generated unique; text is
+        generated word by word (never a training value; the same ``rng`` state gives the same
+        values).
 
         Args:
             matrix: Array of shape ``(n, output_dim_)``.
             rng: Source of generated ids and text (and of the decoders' draws).
+            span_codes: The entry chosen in every softmax span, integers of shape ``(n, number
+                of softmax spans)`` with the spans in matrix order (a generator that drew one-hot
+                blocks knows them: reading them back by arg-max is a quarter of decoding);
+                ``None``: arg-max.
 
         Returns:
             A DataFrame with ``columns_`` in order and the training dtypes.
@@ -344,13 +350,19 @@ class DataTransformer:
                 f"inverse_transform expects a 2-D matrix with {self.output_dim_} columns, "
                 f"got shape {matrix.shape}."
             )
+        n_spans = softmax_span_count(self.output_info_)
+        if span_codes is not None and (np.ndim(span_codes) != 2 or np.shape(span_codes) != (len(matrix), n_spans)):
+            raise GenerationError(
+                f"inverse_transform: span_codes must have shape ({len(matrix)}, {n_spans}) (one column per "
+                f"softmax span), got {np.shape(span_codes)}.")
         columns: dict[Any, pd.Series] = {}
-        start = 0
+        start = span = 0
         for encoder in self.encoders_:
-            width = encoder.dim
+            width, spans = encoder.dim, softmax_span_count(encoder.output_info)
             block = matrix[:, start:start + width]
-            start += width
-            columns[encoder.column] = encoder.inverse_transform(block, rng).reset_index(drop=True)
+            codes = None if span_codes is None else span_codes[:, span:span + spans]
+            start, span = start + width, span + spans
+            columns[encoder.column] = encoder.inverse_transform(block, rng, codes).reset_index(drop=True)
         return pd.DataFrame(columns, columns=self.columns_)
 
     # --------------------------------------------------------------------- conditioning

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -48,14 +48,29 @@ from syntho_hive.core.quality import (
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, TrainingError
 
-__all__ = ["MAX_ROUNDS", "GenerateFn", "MatrixFilter", "PreparedData", "TabularPipeline",
+__all__ = ["MAX_ROUNDS", "GenerateFn", "GeneratedRows", "MatrixFilter", "PreparedData", "TabularPipeline",
            "resolve_device"]
 
 #: Rounds of generate-and-reject before giving up on conditions / constraints.
 MAX_ROUNDS = 25
 
-#: ``generate(count, context_rows_or_None) -> transformed rows`` (on the model device).
-GenerateFn = Callable[[int, "torch.Tensor | None"], torch.Tensor]
+
+
+class GeneratedRows(NamedTuple):
+    """A generator's output: transformed rows and, when it drew them, the softmax spans' entries.
+
+    Attributes:
+        rows: Transformed rows ``(n, output_dim)`` with exact one-hot softmax spans.
+        codes: The entry drawn in each softmax span, int64 ``(n, number of softmax spans)`` in
+            matrix order (:meth:`DataTransformer.inverse_transform`'s ``span_codes``), or ``None``.
+    """
+
+    rows: torch.Tensor
+    codes: torch.Tensor | None = None
+
+
+#: ``generate(count, context_rows_or_None) -> GeneratedRows`` (on the model device).
+GenerateFn = Callable[[int, "torch.Tensor | None"], GeneratedRows]
 #: Row filter on generated transformed rows -> boolean tensor (on the model device).
 MatrixFilter = Callable[[torch.Tensor], torch.Tensor]
 #: Row filter on decoded rows -> boolean array.
@@ -396,7 +411,7 @@ class TabularPipeline:
                     int(math.ceil(len(pending) / max(acceptance, 1e-3) * 1.1)) + 8
                 candidates = np.full(min(size, max(len(pending), 2_000_000)), -1)
                 ctx = None
-            rows = generate(len(candidates), ctx)
+            rows, codes = generate(len(candidates), ctx)
             generated = len(candidates)
             if matrix_filter is not None:
                 keep = matrix_filter(rows)
@@ -405,8 +420,9 @@ class TabularPipeline:
                     acceptance = 0.0
                     continue
                 rows, candidates = rows[keep], candidates[keep_np]
+                codes = codes[keep] if codes is not None else None
             matrix = rows.cpu().numpy()
-            frame = self._decode(matrix, np_rng)
+            frame = self._decode(matrix, np_rng, None if codes is None else codes.cpu().numpy())
             if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
                 valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
                 frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
@@ -445,9 +461,10 @@ class TabularPipeline:
                 "or check that the constraints match the data.", count=missing)
         raise GenerationError(f"Could not generate {num_rows} rows ({missing} missing).")
 
-    def _decode(self, matrix: np.ndarray, np_rng: np.random.Generator) -> pd.DataFrame:
+    def _decode(self, matrix: np.ndarray, np_rng: np.random.Generator,
+                span_codes: np.ndarray | None = None) -> pd.DataFrame:
         """Transformed rows -> rows in the training columns' format (constraints reversed)."""
-        frame = self.transformer_.inverse_transform(matrix, rng=np_rng)
+        frame = self.transformer_.inverse_transform(matrix, rng=np_rng, span_codes=span_codes)
         if self.constraint_engine_ is not None:
             frame = self.constraint_engine_.reverse_transform(frame)
         return frame.reset_index(drop=True)

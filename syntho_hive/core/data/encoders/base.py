@@ -64,8 +64,17 @@ class ColumnEncoder(ABC):
         """Encode ``series`` into a float32 array of shape ``(len(series), dim)``."""
 
     @abstractmethod
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        """Decode a block of shape ``(n, dim)`` into a column with the training dtype."""
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator,
+                          codes: np.ndarray | None = None) -> pd.Series:
+        """Decode a block of shape ``(n, dim)`` into a column with the training dtype.
+
+        Args:
+            block: The column's part of the transformed matrix.
+            rng: Source of any draws the decoding makes.
+            codes: The entry chosen in each of this encoder's softmax spans, shape
+                ``(n, number of softmax spans)`` in span order, when the caller knows them (a
+                generator that drew them); ``None``: each span is read by arg-max of ``block``.
+        """
 
     def category_index(self, spans_name: str, value: Any) -> int:
         """Index of ``value`` in the discrete span ``spans_name``.
@@ -96,5 +105,6 @@ class GeneratedColumn(ColumnEncoder):
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` generated values in the training dtype."""
 
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator,
+                          codes: np.ndarray | None = None) -> pd.Series:
         return self.generate(block.shape[0], rng)

@@ -185,10 +185,11 @@ class OneHotEncoder(ColumnEncoder):
         out[np.arange(codes.size), codes] = 1.0
         return out
 
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator,
+                          codes: np.ndarray | None = None) -> pd.Series:
         if self.codec.size <= 1:
             return self.codec.decode(np.zeros(block.shape[0], dtype=np.intp))
-        return self.codec.decode(np.argmax(block, axis=1))
+        return self.codec.decode(np.argmax(block, axis=1) if codes is None else codes[:, 0])
 
     def category_index(self, spans_name: str, value: Any) -> int:
         if self.codec.size <= 1:

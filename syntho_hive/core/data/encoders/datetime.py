@@ -183,8 +183,9 @@ class DatetimeEncoder(ColumnEncoder):
         values[~nulls] = ((ticks[~nulls] - self.base) / self.step).astype(np.float64)
         return self.core.encode(values, rng)
 
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        values = self.core.decode(block)
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator,
+                          codes: np.ndarray | None = None) -> pd.Series:
+        values = self.core.decode(block, codes)
         nulls = np.isnan(values)
         ticks = np.full(values.size, _NAT, dtype=np.int64)
         ticks[~nulls] = values[~nulls].astype(np.int64) * self.step + self.base

@@ -70,7 +70,8 @@ class FrequencyEncoder(ColumnEncoder):
         value = low + (high - low) * (0.25 + 0.5 * rng.random(codes.size))
         return value.astype(np.float32).reshape(-1, 1)
 
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator,
+                          codes: np.ndarray | None = None) -> pd.Series:
         if self.codec.size <= 1:
             return self.codec.decode(np.zeros(block.shape[0], dtype=np.intp))
         value = np.clip(np.asarray(block[:, 0], dtype=np.float64), -1.0, 1.0)

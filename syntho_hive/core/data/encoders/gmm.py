@@ -266,11 +266,13 @@ class BoundedGMM:
         out[:, 0] = np.clip(dist[rows, chosen] / WINDOW, -1.0, 1.0)
         out[rows, 1 + chosen] = 1.0
 
-    def decode(self, block: np.ndarray) -> np.ndarray:
+    def decode(self, block: np.ndarray, chosen: np.ndarray | None = None) -> np.ndarray:
         """Decode ``[scalar, mode scores]`` (any scores: the arg-max is the mode).
 
         Args:
             block: Array of shape ``(n, 1 + n_modes)``.
+            chosen: Each row's mode when known (its scores are then not read); ``None``: the
+                arg-max of the scores.
 
         Returns:
             Float64 values, all within ``[lo, hi]``.
@@ -278,8 +280,8 @@ class BoundedGMM:
         modes = self.modes
         if modes is None:
             raise RuntimeError("BoundedGMM is not fitted")
-        block = np.asarray(block, dtype=np.float64)
-        scalar = np.clip(block[:, 0], -1.0, 1.0)
-        chosen = np.argmax(block[:, 1:], axis=1)
+        scalar = np.clip(np.asarray(block[:, 0], dtype=np.float64), -1.0, 1.0)
+        if chosen is None:
+            chosen = np.argmax(block[:, 1:], axis=1)
         z = scalar * WINDOW * modes.stds[chosen] + modes.means[chosen]
         return self.from_latent(z)

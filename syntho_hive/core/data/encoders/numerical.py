@@ -235,13 +235,19 @@ class NumericCore:
             return np.zeros((values.size, 0), dtype=np.float32)
         return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
 
-    def decode(self, block: np.ndarray) -> np.ndarray:
-        """Decode to float values (rounded to the column's decimals) with NaN nulls."""
+    def decode(self, block: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+        """Decode to float values (rounded to the column's decimals) with NaN nulls.
+
+        Args:
+            block: Shape ``(n, value_dim + indicator width)``.
+            codes: The chosen mode and null-indicator entry (the softmax spans, in order), when
+                known; ``None``: read by arg-max.
+        """
         n = block.shape[0]
         if self.all_null:
             return np.full(n, np.nan)
         if self.gmm is not None:
-            values = self.gmm.decode(block[:, : self.value_dim])
+            values = self.gmm.decode(block[:, : self.value_dim], None if codes is None else codes[:, 0])
             if self.decimals is not None:
                 values = np.round(values, self.decimals)
             # In [lo, hi] by construction (gmm.py); this only absorbs float round-off (ulps).
@@ -249,7 +255,8 @@ class NumericCore:
         else:
             values = np.full(n, self.lo)
         if self.indicator is not None:
-            values[NullIndicator.decode(block[:, self.value_dim:])] = np.nan
+            nulls = NullIndicator.decode(block[:, self.value_dim:]) if codes is None else codes[:, -1] == 1
+            values[nulls] = np.nan
         return values
 
     def category_index(self, spans_name: str, value: Any) -> int:
@@ -341,8 +348,9 @@ class NumericalEncoder(ColumnEncoder):
             values = (values - self.base) / self.step
         return self.core.encode(values, rng)
 
-    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        values = self.core.decode(block)
+    def inverse_transform(self, block: np.ndarray, rng: np.random.Generator,
+                          codes: np.ndarray | None = None) -> pd.Series:
+        values = self.core.decode(block, codes)
         nulls = np.isnan(values)
         if is_integer_like_dtype(self.dtype) or self.timedelta or self.object_ints:
             # uint64 values past 2**63 would wrap around in int64

@@ -45,6 +45,8 @@ class _Bucket:
         self.pad = torch.as_tensor(~valid, device=device)
         self.valid_flat = torch.as_tensor(np.flatnonzero(valid.ravel()), device=device)
         self.columns = index[valid]  # matrix columns, in the order of valid_flat
+        #: Rank of each of this bucket's spans among all softmax spans in matrix order (set later).
+        self.span_rank = torch.zeros(len(spans), dtype=torch.int64, device=device)
 
 
 class SpanActivation:
@@ -72,6 +74,14 @@ class SpanActivation:
         self.data_dim = offset
         self.tanh_index = torch.as_tensor(np.asarray(tanh_cols, dtype=np.int64), device=device)
         self.buckets = [_Bucket(spans, width, device) for width, spans in sorted(by_bucket.items())]
+        # Softmax spans are ranked by their first matrix column (matrix order).
+        firsts = np.asarray(sorted(int(b.index[k, 0]) for b in self.buckets for k in range(b.index.shape[0])),
+                            dtype=np.int64)
+        for bucket in self.buckets:
+            rank = np.searchsorted(firsts, bucket.index[:, 0].cpu().numpy())
+            bucket.span_rank = torch.as_tensor(rank, dtype=torch.int64, device=device)
+        #: Number of softmax spans (the width of :meth:`hard_from_ordered`'s ``codes``).
+        self.n_softmax_spans = int(firsts.size)
         # Bucketed order: tanh columns, then each bucket's (span, slot) grid; padding slots
         # read column 0 (masked to -inf before use, so they carry no gradient).
         gather = [np.asarray(tanh_cols, dtype=np.int64)] + [b.index.cpu().numpy().ravel() for b in self.buckets]
@@ -89,7 +99,8 @@ class SpanActivation:
         self.padding_slots = torch.cat([torch.zeros(len(tanh_cols), dtype=torch.bool, device=device)]
                                        + [b.pad.reshape(-1) for b in self.buckets])
 
-    def __call__(self, raw: torch.Tensor, generator: torch.Generator, *, hard: bool = False) -> torch.Tensor:
+    def __call__(self, raw: torch.Tensor, generator: torch.Generator, *, hard: bool = False,
+                 codes: torch.Tensor | None = None) -> torch.Tensor:
         """Activated rows.
 
         Args:
@@ -97,12 +108,14 @@ class SpanActivation:
             generator: Source of the gumbel noise.
             hard: Return exact one-hot blocks (a category drawn from each span's softmax)
                 instead of the differentiable gumbel-softmax relaxation; used when generating.
+            codes: With ``hard``, where to write each softmax span's chosen entry (see
+                :meth:`hard_from_ordered`).
 
         Returns:
             Tensor of the same shape as ``raw``.
         """
         if hard:
-            return self.hard_from_ordered(raw.index_select(1, self.gather_index), generator)
+            return self.hard_from_ordered(raw.index_select(1, self.gather_index), generator, codes=codes)
         batch = raw.shape[0]
         pieces = raw.index_select(1, self.gather_index).split(self.piece_widths, dim=1)
         out = [torch.tanh(pieces[0])]
@@ -120,7 +133,7 @@ class SpanActivation:
         return torch.cat(out, dim=1).index_select(1, self.inverse)
 
     def hard_from_ordered(self, ordered: torch.Tensor, generator: torch.Generator, *, padding_is_masked: bool = False,
-                          out: torch.Tensor | None = None) -> torch.Tensor:
+                          out: torch.Tensor | None = None, codes: torch.Tensor | None = None) -> torch.Tensor:
         """Generation-time activation (``hard=True``) of raw columns already in bucketed order.
 
         ``ordered`` is ``raw[:, gather_index]``: tanh columns first, then each bucket's padded
@@ -138,6 +151,10 @@ class SpanActivation:
             padding_is_masked: ``ordered`` already holds ``-inf`` in every padding slot.
             out: Where to write the result (``(batch, data_dim)``, any contents); a new tensor
                 when ``None``.
+            codes: Where to also write the entry drawn in each softmax span, an int64 tensor
+                ``(batch, n_softmax_spans)`` with the spans in matrix order: the arg-max of each
+                one-hot block, which decoders can then take as given
+                (:meth:`DataTransformer.inverse_transform`'s ``span_codes``).
 
         Returns:
             Activated rows in matrix order, shape ``(batch, data_dim)``: tanh scalars and
@@ -166,4 +183,6 @@ class SpanActivation:
             choice = (cdf < u.unsqueeze(-1) * cdf[..., -1:]).sum(dim=-1).clamp_(max=bucket.width - 1)
             columns = bucket.index.expand(batch, -1, -1).gather(2, choice.unsqueeze(2)).squeeze(2)
             out.scatter_(1, columns, 1.0)
+            if codes is not None:
+                codes.index_copy_(1, bucket.span_rank, choice)
         return out

@@ -41,7 +41,7 @@ from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkp
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._adam import Adam
-from syntho_hive.core.models._tabular import TabularPipeline
+from syntho_hive.core.models._tabular import GeneratedRows, TabularPipeline
 from syntho_hive.core.models._tabular import resolve_device as _resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -472,12 +472,14 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             return self.generator_.inference()
 
     def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
-                  rng: torch.Generator, progress_bar: bool, folded: FoldedGenerator) -> torch.Tensor:
-        """``count`` activated rows (tanh scalars, exact one-hot blocks) from ``folded``
-        (:meth:`_folded_generator`, taken once per ``sample()`` call)."""
+                  rng: torch.Generator, progress_bar: bool, folded: FoldedGenerator) -> GeneratedRows:
+        """``count`` activated rows (tanh scalars, exact one-hot blocks) and the entries drawn in
+        their softmax spans, from ``folded`` (:meth:`_folded_generator`, taken once per ``sample()``
+        call)."""
         sampler, activation = self._sampler, self._activation
         low = self.precision == "bfloat16"
         out = torch.empty((count, activation.data_dim), device=self.device_)
+        codes = torch.empty((count, activation.n_softmax_spans), dtype=torch.int64, device=self.device_)
         starts = range(0, count, _SAMPLE_CHUNK)
         chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
                           total=len(starts), unit="chunk")
@@ -493,11 +495,13 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                     hot = None
                 ctx = context[start:start + batch] if context is not None else None
                 raw = folded(self._dense(noise, ctx), hot)
+                chunk_codes = codes[start:start + batch]
                 if low:
-                    activation.hard_from_ordered(raw, rng, padding_is_masked=True, out=out[start:start + batch])
+                    activation.hard_from_ordered(raw, rng, padding_is_masked=True, out=out[start:start + batch],
+                                                 codes=chunk_codes)
                 else:
-                    out[start:start + batch] = activation(raw, rng, hard=True)
-        return out
+                    out[start:start + batch] = activation(raw, rng, hard=True, codes=chunk_codes)
+        return GeneratedRows(out, codes)
 
     def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,
                       conditions: Mapping[str, Any] | None, enforce_constraints: bool,
@@ -511,7 +515,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         fixed = resolved[0] if resolved else None
         folded = self._folded_generator()  # once for every rejection round
 
-        def generate(count: int, ctx: torch.Tensor | None) -> torch.Tensor:
+        def generate(count: int, ctx: torch.Tensor | None) -> GeneratedRows:
             return self._generate(count, ctx, fixed, rng, progress_bar, folded)
 
         return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,

@@ -46,7 +46,7 @@ from syntho_hive.core.checkpoint import (
 )
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models._adam import Adam
-from syntho_hive.core.models._tabular import TabularPipeline, resolve_device
+from syntho_hive.core.models._tabular import GeneratedRows, TabularPipeline, resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints, Validation
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.ctgan.activation import SpanActivation
@@ -357,7 +357,7 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         np_rng = numpy_generator(child_seed(seed, "sample", "numpy"))
         ctx_all = self._encode_context(context, seed) if context is not None else None
 
-        def generate(count: int, ctx: torch.Tensor | None) -> torch.Tensor:
+        def generate(count: int, ctx: torch.Tensor | None) -> GeneratedRows:
             return self._generate(count, ctx, rng, progress_bar)
 
         # Conditions are checked on the generated categories (display labels such as "True" or "2"
@@ -367,11 +367,13 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                                     matrix_filter=self._matching_rows(resolved) if resolved else None)
 
     def _generate(self, count: int, context: torch.Tensor | None, rng: torch.Generator,
-                  progress_bar: bool) -> torch.Tensor:
-        """``count`` transformed rows drawn from ``p(x | z, c)`` with ``z ~ N(0, I)``."""
+                  progress_bar: bool) -> GeneratedRows:
+        """``count`` transformed rows drawn from ``p(x | z, c)`` with ``z ~ N(0, I)``, and the
+        entries drawn in their softmax spans."""
         decoder, activation = self.decoder_, self._activation
         scalar = activation.tanh_index
         pieces: list[torch.Tensor] = []
+        codes = torch.empty((count, activation.n_softmax_spans), dtype=torch.int64, device=self.device_)
         starts = range(0, count, _SAMPLE_CHUNK)
         chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
                           total=len(starts), unit="chunk")
@@ -381,12 +383,13 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                 batch = min(_SAMPLE_CHUNK, count - start)
                 z = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
                 ctx = context[start:start + batch] if context is not None else z[:, :0]
-                rows = activation(decoder(torch.cat([z, ctx], dim=1)), rng, hard=True)
+                rows = activation(decoder(torch.cat([z, ctx], dim=1)), rng, hard=True,
+                                  codes=codes[start:start + batch])
                 if scalar.numel():
                     noise = torch.randn((batch, scalar.numel()), generator=rng, device=self.device_)
                     rows[:, scalar] = (rows[:, scalar] + noise * sigma).clamp_(-1.0, 1.0)
                 pieces.append(rows)
-        return torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+        return GeneratedRows(torch.cat(pieces) if len(pieces) > 1 else pieces[0], codes)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
