@@ -797,6 +797,13 @@ class ConstraintEngine:
         needed = [p.joint for p in self._combos] + [q.gap for q in self._inequalities]
         needed += [q.unpaired for q in self._inequalities if q.unpaired is not None]
         self._require_columns(df, needed, "Transformed data")
+        if not needed and list(df.columns) == list(self.columns_):
+            # Nothing derived to map back (only declared dtypes): skip rebuilding the frame.
+            result = df.copy(deep=False)
+            for column, dtype in self.dtypes.items():
+                if column in result.columns:
+                    result[column] = self._apply_dtype(result[column], column, dtype)
+            return result
         derived = set(needed)
         restored: dict[str, Any] = {}
         for plan in self._combos:

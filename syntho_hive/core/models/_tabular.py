@@ -467,6 +467,8 @@ class TabularPipeline:
         frame = self.transformer_.inverse_transform(matrix, rng=np_rng, span_codes=span_codes)
         if self.constraint_engine_ is not None:
             frame = self.constraint_engine_.reverse_transform(frame)
+        if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+            return frame  # already 0..n-1 (reset_index would copy every column)
         return frame.reset_index(drop=True)
 
     def _assemble(self, frames: list[pd.DataFrame], matrices: list[np.ndarray], slot_rows: list[np.ndarray],
