@@ -366,6 +366,14 @@ def test_folded_generator_is_the_eval_mode_network(cond_dim: int, hidden: tuple[
             assert picked.shape == (batch, len(order))
             assert bool(torch.isneginf(picked[:, masked]).all())
             torch.testing.assert_close(picked[:, ~masked], reference[:, order[~masked]], rtol=tol, atol=tol)
+    # Dense part in float32 for the first two outputs only: those are as before (continuous), the
+    # others are bfloat16 products throughout (still within bfloat16's rounding of the reference).
+    with torch.inference_mode():
+        part = gen.inference(torch.bfloat16, exact_columns=2)(x, hot)
+        assert gen.inference(torch.float32, exact_columns=2)(x, hot).equal(got)  # float32 ignores it
+    torch.testing.assert_close(part[:, :2], low[:, :2], rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(part, expected, rtol=0.05, atol=0.05 * float(expected.abs().max()))
+    assert float((part[:, :2].bfloat16().float() != part[:, :2]).float().mean()) > 0.9
 
 
 def test_generator_starts_from_pytorch_linear_initialisation() -> None:

@@ -461,14 +461,16 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         """The generator as generation computes it (see :meth:`Generator.inference`).
 
         In bfloat16 its head also produces the activation's padded span order, ``-inf`` in the
-        padding (a gather and a mask fewer per chunk); in float32 the padding columns (40% more
-        on Adult) would cost more than the gather.
+        padding (a gather and a mask fewer per chunk), and multiplies its dense input in float32
+        only for the scalar (tanh) columns, which that order puts first; in float32 the padding
+        columns (40% more on Adult) would cost more than the gather.
         """
         with torch.inference_mode():
             if self.precision == "bfloat16":
                 activation = self._activation
                 return self.generator_.inference(torch.bfloat16, output_order=activation.gather_index,
-                                                 masked_columns=activation.padding_slots)
+                                                 masked_columns=activation.padding_slots,
+                                                 exact_columns=activation.piece_widths[0])
             return self.generator_.inference()
 
     def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
