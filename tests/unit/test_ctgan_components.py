@@ -109,27 +109,28 @@ def test_hard_activation_from_ordered_columns_is_the_same_draw() -> None:
     assert act.padding_slots.shape == act.gather_index.shape and act.padding_slots.any()
     assert torch.equal(act.hard_from_ordered(ordered, torch.Generator().manual_seed(1)), expected)
     masked = ordered.masked_fill(act.padding_slots, float("-inf"))
-    out = torch.full((256, DATA_DIM), 7.0)  # stale contents are overwritten
-    got = act.hard_from_ordered(masked, torch.Generator().manual_seed(1), padding_is_masked=True, out=out)
-    assert got is out and torch.equal(out, expected)
+    got = act.hard_from_ordered(masked, torch.Generator().manual_seed(1), padding_is_masked=True)
+    assert torch.equal(got, expected)
 
 
-def test_hard_activation_reports_the_entry_drawn_in_each_softmax_span() -> None:
-    """``codes`` holds, per softmax span in matrix order, the hot entry of the one-hot block it wrote."""
+def test_draw_gives_the_scalars_and_the_entries_of_the_hard_activation() -> None:
+    """``draw`` is ``hard=True`` without the one-hot blocks: same scalars, entries where the ones are."""
     act = SpanActivation(OUTPUT_INFO, CPU)
     assert act.n_softmax_spans == 4
     raw = torch.randn(300, DATA_DIM, generator=torch.Generator().manual_seed(4)) * 3
-    codes = torch.full((300, 4), -1, dtype=torch.int64)
-    out = act(raw, torch.Generator().manual_seed(1), hard=True, codes=codes)
-    assert torch.equal(out, act(raw, torch.Generator().manual_seed(1), hard=True))  # same draw
+    hard = act(raw, torch.Generator().manual_seed(1), hard=True)
+    ordered = raw.index_select(1, act.gather_index)
+    scalars, codes = act.draw(ordered, torch.Generator().manual_seed(1))
+    assert torch.equal(scalars, hard[:, [0, 10]])
     spans = [(1, 3), (4, 4), (8, 2), (11, 9)]
-    expected = torch.stack([out[:, start:start + width].argmax(dim=1) for start, width in spans], dim=1)
-    assert torch.equal(codes, expected)
-    # The bucketed path writes them too, into a view (a chunk of a larger buffer).
-    ordered = raw.index_select(1, act.gather_index).masked_fill(act.padding_slots, float("-inf"))
-    buffer = torch.full((600, 4), -1, dtype=torch.int64)
-    act.hard_from_ordered(ordered, torch.Generator().manual_seed(1), padding_is_masked=True, codes=buffer[300:])
-    assert torch.equal(buffer[300:], expected) and bool((buffer[:300] == -1).all())
+    assert torch.equal(codes, torch.stack([hard[:, a:a + w].argmax(dim=1) for a, w in spans], dim=1))
+    # Written into views of larger buffers (a chunk of a sample), from masked bucketed columns.
+    masked = ordered.masked_fill(act.padding_slots, float("-inf"))
+    all_scalars, all_codes = torch.zeros(600, 2), torch.full((600, 4), -1, dtype=torch.int64)
+    act.draw(masked, torch.Generator().manual_seed(1), padding_is_masked=True, scalars=all_scalars[300:],
+             codes=all_codes[300:])
+    assert torch.equal(all_scalars[300:], scalars) and torch.equal(all_codes[300:], codes)
+    assert bool((all_codes[:300] == -1).all()) and not all_scalars[:300].any()
 
 
 @pytest.mark.parametrize("width", [3, 20])  # the unnormalised narrow-span path, and softmax (padded to 32)

@@ -546,33 +546,33 @@ def test_uint64_values_past_two_to_the_63_do_not_wrap(huge_uint64: pd.Series) ->
     assert present.min() >= values.min() and present.max() <= values.max() and (present > 2**63).any()
 
 
-def _span_argmax(transformer: DataTransformer, matrix: np.ndarray) -> np.ndarray:
-    """The arg-max of every softmax span, in matrix order (what a generator that drew them knows)."""
-    codes, start = [], 0
+def _draws(transformer: DataTransformer, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A generator's draws for ``matrix``: its tanh columns, and the arg-max of every softmax span."""
+    scalars, codes, start = [], [], 0
     for info in transformer.output_info_:
         for span in info.spans:
+            block = matrix[:, start:start + span.dim]
             if span.activation == "softmax":
-                codes.append(np.argmax(matrix[:, start:start + span.dim], axis=1))
+                codes.append(np.argmax(block, axis=1))
+            else:
+                scalars.append(block)
             start += span.dim
-    return np.stack(codes, axis=1)
+    return np.hstack(scalars), np.stack(codes, axis=1)
 
 
-def test_given_span_codes_decode_exactly_as_argmax(fitted) -> None:
-    """Handing the drawn entries to the decoders changes nothing but the time (and the copies)."""
+def test_decoding_draws_is_decoding_their_one_hot_matrix(fitted) -> None:
+    """Scalars and drawn entries decode exactly as the matrix with one-hot blocks at those entries."""
     matrix = random_matrix(fitted, 400, seed=3).astype(np.float32)
-    codes = _span_argmax(fitted, matrix)
+    scalars, codes = _draws(fitted, matrix)
     by_argmax = fitted.inverse_transform(matrix, rng=np.random.default_rng(5))
-    given = fitted.inverse_transform(matrix, rng=np.random.default_rng(5), span_codes=codes)
-    pd.testing.assert_frame_equal(given, by_argmax)
-    # The codes are what is read: scores that disagree with them are ignored.
-    flipped = fitted.inverse_transform(-matrix, rng=np.random.default_rng(5), span_codes=codes)
-    for column in ("segment", "city", "channel", "active", "newsletter", "children"):
-        pd.testing.assert_series_equal(flipped[column], by_argmax[column])
+    drawn = fitted.decode_draws(scalars, codes, rng=np.random.default_rng(5))
+    pd.testing.assert_frame_equal(drawn, by_argmax)
+    assert drawn["customer_id"].is_unique and drawn["account_code"].is_unique  # generated columns too
 
 
-def test_span_codes_of_the_wrong_shape_are_refused(fitted) -> None:
-    matrix = random_matrix(fitted, 10).astype(np.float32)
-    codes = _span_argmax(fitted, matrix)
-    for bad in (codes[:, 1:], codes[1:], codes[:, 0]):
-        with pytest.raises(GenerationError, match="span_codes must have shape"):
-            fitted.inverse_transform(matrix, rng=np.random.default_rng(0), span_codes=bad)
+def test_draws_of_the_wrong_shape_are_refused(fitted) -> None:
+    scalars, codes = _draws(fitted, random_matrix(fitted, 10).astype(np.float32))
+    for bad_scalars, bad_codes in ((scalars[:, 1:], codes), (scalars, codes[:, 1:]), (scalars, codes[1:]),
+                                   (scalars[:, 0], codes)):
+        with pytest.raises(GenerationError, match="decode_draws expects scalars of shape"):
+            fitted.decode_draws(bad_scalars, bad_codes, rng=np.random.default_rng(0))

@@ -53,9 +53,24 @@ class ColumnSpans:
         return sum(span.dim for span in self.spans)
 
 
-def softmax_span_count(output_info: Sequence[ColumnSpans]) -> int:
-    """Number of ``"softmax"`` spans in ``output_info`` (one chosen entry each when decoding)."""
-    return sum(span.activation == "softmax" for column in output_info for span in column.spans)
+def span_counts(output_info: Sequence[ColumnSpans]) -> tuple[int, int]:
+    """``(tanh spans, softmax spans)`` in ``output_info``: a generator's draws for these columns are
+    that many scalars and that many drawn entries (see ``DataTransformer.decode_draws``)."""
+    spans = [span for column in output_info for span in column.spans]
+    softmax = sum(span.activation == "softmax" for span in spans)
+    return len(spans) - softmax, softmax
+
+
+def softmax_span_ranks(output_info: Sequence[ColumnSpans]) -> dict[str, int]:
+    """``{column: rank}`` of every discrete column's softmax span among all softmax spans, in matrix order
+    (its column in a generator's drawn entries)."""
+    ranks: dict[str, int] = {}
+    rank = 0
+    for column in output_info:
+        if column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax":
+            ranks[column.column] = rank
+        rank += sum(span.activation == "softmax" for span in column.spans)
+    return ranks
 
 
 def discrete_spans(output_info: Sequence[ColumnSpans]) -> dict[str, tuple[int, int]]:

@@ -45,7 +45,7 @@ from syntho_hive.core.data.encoders.gmm import fit_modes
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import NumericalEncoder
 from syntho_hive.core.data.encoders.text import TextGenerator
-from syntho_hive.core.data.spans import ColumnSpans, softmax_span_count
+from syntho_hive.core.data.spans import ColumnSpans, span_counts
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
@@ -318,22 +318,16 @@ class DataTransformer:
             start += width
         return out
 
-    def inverse_transform(self, matrix: np.ndarray, *, rng: np.random.Generator,
-                          span_codes: np.ndarray | None = None) -> pd.DataFrame:
+    def inverse_transform(self, matrix: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
         """Decode a matrix (e.g. a generator's output) into a table.
 
-        Softmax spans are read by arg-max (raw scores are fine) unless ``span_codes`` gives
-        their entries, tanh spans are clipped to ``[-1, 1]``; ids are generated unique; text is
-        generated word by word (never a training value; the same ``rng`` state gives the same
-        values).
+        Softmax spans are read by arg-max (raw scores are fine), tanh spans are clipped to
+        ``[-1, 1]``; ids are generated unique; text is generated word by word (never a
+        training value; the same ``rng`` state gives the same values).
 
         Args:
             matrix: Array of shape ``(n, output_dim_)``.
             rng: Source of generated ids and text (and of the decoders' draws).
-            span_codes: The entry chosen in every softmax span, integers of shape ``(n, number
-                of softmax spans)`` with the spans in matrix order (a generator that drew one-hot
-                blocks knows them: reading them back by arg-max is a quarter of decoding);
-                ``None``: arg-max.
 
         Returns:
             A DataFrame with ``columns_`` in order and the training dtypes.
@@ -350,19 +344,49 @@ class DataTransformer:
                 f"inverse_transform expects a 2-D matrix with {self.output_dim_} columns, "
                 f"got shape {matrix.shape}."
             )
-        n_spans = softmax_span_count(self.output_info_)
-        if span_codes is not None and (np.ndim(span_codes) != 2 or np.shape(span_codes) != (len(matrix), n_spans)):
-            raise GenerationError(
-                f"inverse_transform: span_codes must have shape ({len(matrix)}, {n_spans}) (one column per "
-                f"softmax span), got {np.shape(span_codes)}.")
         columns: dict[Any, pd.Series] = {}
-        start = span = 0
+        start = 0
         for encoder in self.encoders_:
-            width, spans = encoder.dim, softmax_span_count(encoder.output_info)
-            block = matrix[:, start:start + width]
-            codes = None if span_codes is None else span_codes[:, span:span + spans]
-            start, span = start + width, span + spans
-            columns[encoder.column] = encoder.inverse_transform(block, rng, codes).reset_index(drop=True)
+            block = matrix[:, start:start + encoder.dim]
+            start += encoder.dim
+            columns[encoder.column] = encoder.inverse_transform(block, rng).reset_index(drop=True)
+        return pd.DataFrame(columns, columns=self.columns_)
+
+    def decode_draws(self, scalars: np.ndarray, codes: np.ndarray, *, rng: np.random.Generator) -> pd.DataFrame:
+        """Decode a generator's draws into a table: what :meth:`inverse_transform` gives for the
+        matrix whose tanh spans hold ``scalars`` and whose softmax spans are one-hot at ``codes``,
+        without that matrix (a generator that drew the entries knows them: building one-hot blocks
+        only to read them back by arg-max was a third of sampling's decoding and activation).
+
+        Args:
+            scalars: The tanh spans' values, shape ``(n, tanh spans)``, in matrix order.
+            codes: The entry drawn in each softmax span, integers of shape ``(n, softmax spans)``,
+                in matrix order.
+            rng: Source of generated ids and text (and of the decoders' draws).
+
+        Returns:
+            A DataFrame with ``columns_`` in order and the training dtypes.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            GenerationError: On arrays of the wrong shape or an ``rng`` that is not a Generator.
+        """
+        self._check_fitted("decode_draws")
+        self._check_rng(rng, "decode_draws", GenerationError)
+        scalars, codes = np.asarray(scalars), np.asarray(codes)
+        n_tanh, n_softmax = span_counts(self.output_info_)
+        if scalars.ndim != 2 or codes.ndim != 2 or scalars.shape != (len(scalars), n_tanh) or \
+                codes.shape != (len(scalars), n_softmax):
+            raise GenerationError(
+                f"decode_draws expects scalars of shape (n, {n_tanh}) and codes of shape (n, {n_softmax}) "
+                f"(one column per tanh / softmax span), got {scalars.shape} and {codes.shape}.")
+        columns: dict[Any, pd.Series] = {}
+        tanh = softmax = 0
+        for encoder in self.encoders_:
+            width, spans = span_counts(encoder.output_info)
+            block, drawn = scalars[:, tanh:tanh + width], codes[:, softmax:softmax + spans]
+            tanh, softmax = tanh + width, softmax + spans
+            columns[encoder.column] = encoder.inverse_transform(block, rng, drawn).reset_index(drop=True)
         return pd.DataFrame(columns, columns=self.columns_)
 
     # --------------------------------------------------------------------- conditioning

@@ -30,7 +30,7 @@ import torch
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
-from syntho_hive.core.data.spans import ColumnSpans, discrete_spans
+from syntho_hive.core.data.spans import ColumnSpans, softmax_span_ranks
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._validation import (
     Validation,
@@ -48,7 +48,7 @@ from syntho_hive.core.quality import (
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, TrainingError
 
-__all__ = ["MAX_ROUNDS", "GenerateFn", "GeneratedRows", "MatrixFilter", "PreparedData", "TabularPipeline",
+__all__ = ["MAX_ROUNDS", "GenerateFn", "GeneratedRows", "DrawFilter", "PreparedData", "TabularPipeline",
            "resolve_device"]
 
 #: Rounds of generate-and-reject before giving up on conditions / constraints.
@@ -57,22 +57,21 @@ MAX_ROUNDS = 25
 
 
 class GeneratedRows(NamedTuple):
-    """A generator's output: transformed rows and, when it drew them, the softmax spans' entries.
+    """A generator's draws for ``n`` rows (see :meth:`DataTransformer.decode_draws`).
 
     Attributes:
-        rows: Transformed rows ``(n, output_dim)`` with exact one-hot softmax spans.
-        codes: The entry drawn in each softmax span, int64 ``(n, number of softmax spans)`` in
-            matrix order (:meth:`DataTransformer.inverse_transform`'s ``span_codes``), or ``None``.
+        scalars: The tanh spans' values, ``(n, tanh spans)`` in matrix order.
+        codes: The entry drawn in each softmax span, int64 ``(n, softmax spans)`` in matrix order.
     """
 
-    rows: torch.Tensor
-    codes: torch.Tensor | None = None
+    scalars: torch.Tensor
+    codes: torch.Tensor
 
 
 #: ``generate(count, context_rows_or_None) -> GeneratedRows`` (on the model device).
 GenerateFn = Callable[[int, "torch.Tensor | None"], GeneratedRows]
-#: Row filter on generated transformed rows -> boolean tensor (on the model device).
-MatrixFilter = Callable[[torch.Tensor], torch.Tensor]
+#: Row filter on generated rows' drawn entries (``GeneratedRows.codes``) -> boolean tensor.
+DrawFilter = Callable[[torch.Tensor], torch.Tensor]
 #: Row filter on decoded rows -> boolean array.
 
 
@@ -349,18 +348,17 @@ class TabularPipeline:
             raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
         return resolved + [(index, sorted(categories)) for index, categories in allowed.items()]
 
-    def _matching_rows(self, resolved: list[tuple[int, list[int]]]) -> MatrixFilter:
-        """Keep-mask of generated (transformed) rows whose discrete columns hold the allowed categories
-        of ``resolved`` (see :meth:`_resolve_conditions`): the arg-max of each column's one-hot span."""
+    def _matching_rows(self, resolved: list[tuple[int, list[int]]]) -> DrawFilter:
+        """Keep-mask of generated rows whose discrete columns hold the allowed categories of
+        ``resolved`` (see :meth:`_resolve_conditions`), read from the entries drawn in their spans."""
         discrete = list(self.transformer_.discrete_column_names_)
-        spans = discrete_spans(self.output_info_)
-        checks = [(spans[discrete[index]], categories) for index, categories in resolved]
+        ranks = softmax_span_ranks(self.output_info_)
+        checks = [(ranks[discrete[index]], categories) for index, categories in resolved]
 
-        def matching(rows: torch.Tensor) -> torch.Tensor:
-            keep = torch.ones(len(rows), dtype=torch.bool, device=rows.device)
-            for (start, width), categories in checks:
-                allowed = torch.as_tensor(categories, device=rows.device)
-                keep &= torch.isin(rows[:, start:start + width].argmax(dim=1), allowed)
+        def matching(codes: torch.Tensor) -> torch.Tensor:
+            keep = torch.ones(len(codes), dtype=torch.bool, device=codes.device)
+            for rank, categories in checks:
+                keep &= torch.isin(codes[:, rank], torch.as_tensor(categories, device=codes.device))
             return keep
 
         return matching
@@ -371,22 +369,22 @@ class TabularPipeline:
 
     def _generate_until(self, num_rows: int, ctx_all: torch.Tensor | None, generate: GenerateFn, *,
                         np_rng: np.random.Generator, conditions: Mapping[str, Any] | None,
-                        enforce_constraints: bool, matrix_filter: MatrixFilter | None = None) -> pd.DataFrame:
+                        enforce_constraints: bool, draw_filter: DrawFilter | None = None) -> pd.DataFrame:
         """Generate, decode and reject until ``num_rows`` rows pass the filters and constraints.
 
         Each round generates candidates for the unfilled slots (several per slot with context,
-        scaled by the last round's acceptance rate), drops those failing ``matrix_filter``
+        scaled by the last round's acceptance rate), drops those failing ``draw_filter``
         (on transformed rows) and the constraints, and fills slots in order. In the last round rows violating constraints are kept unless
         ``enforce_constraints``.
 
         Args:
             num_rows: Rows wanted.
             ctx_all: Encoded context, one row per slot, or ``None``.
-            generate: Produces transformed rows for ``count`` candidates (given their context rows).
+            generate: Draws ``count`` candidates (given their context rows).
             np_rng: Generator for decoding.
             conditions: The user's conditions (for the error message only).
             enforce_constraints: Raise when constraints cannot be met.
-            matrix_filter: Keep-mask on transformed rows.
+            draw_filter: Keep-mask on the candidates' drawn entries (``GeneratedRows.codes``).
 
         Returns:
             ``num_rows`` rows with the training columns.
@@ -397,7 +395,7 @@ class TabularPipeline:
         """
         slot_rows: list[np.ndarray] = []   # slots filled per round
         frames: list[pd.DataFrame] = []
-        matrices: list[np.ndarray] = []
+        draws: list[tuple[np.ndarray, np.ndarray]] = []  # (scalars, codes) of the filled slots
         pending = np.arange(num_rows)
         acceptance = 1.0
         for attempt in range(1, MAX_ROUNDS + 1):
@@ -411,21 +409,20 @@ class TabularPipeline:
                     int(math.ceil(len(pending) / max(acceptance, 1e-3) * 1.1)) + 8
                 candidates = np.full(min(size, max(len(pending), 2_000_000)), -1)
                 ctx = None
-            rows, codes = generate(len(candidates), ctx)
+            scalars_t, codes_t = generate(len(candidates), ctx)
             generated = len(candidates)
-            if matrix_filter is not None:
-                keep = matrix_filter(rows)
+            if draw_filter is not None:
+                keep = draw_filter(codes_t)
                 keep_np = keep.cpu().numpy()
                 if not keep_np.any():
                     acceptance = 0.0
                     continue
-                rows, candidates = rows[keep], candidates[keep_np]
-                codes = codes[keep] if codes is not None else None
-            matrix = rows.cpu().numpy()
-            frame = self._decode(matrix, np_rng, None if codes is None else codes.cpu().numpy())
+                scalars_t, codes_t, candidates = scalars_t[keep], codes_t[keep], candidates[keep_np]
+            scalars, codes = scalars_t.cpu().numpy(), codes_t.cpu().numpy()
+            frame = self._decode(scalars, codes, np_rng)
             if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
                 valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
-                frame, matrix, candidates = frame[valid], matrix[valid], candidates[valid]
+                frame, scalars, codes, candidates = frame[valid], scalars[valid], codes[valid], candidates[valid]
             acceptance = len(frame) / generated
             if ctx_all is not None:
                 _, first = np.unique(candidates, return_index=True)
@@ -438,14 +435,14 @@ class TabularPipeline:
                 chosen = slice(0, take)  # a slice, not a copy of the round's rows
             if len(filled):
                 frames.append(frame if len(filled) == len(frame) else frame.iloc[chosen])
-                matrices.append(matrix[chosen])
+                draws.append((scalars[chosen], codes[chosen]))
                 slot_rows.append(filled)
                 pending = np.setdiff1d(pending, filled, assume_unique=True)
             if not len(pending):
                 break
         if len(pending):
             self._raise_unmet(num_rows, len(pending), conditions, enforce_constraints)
-        return self._assemble(frames, matrices, slot_rows, num_rows, np_rng)
+        return self._assemble(frames, draws, slot_rows, num_rows, np_rng)
 
     def _raise_unmet(self, num_rows: int, missing: int, conditions: Mapping[str, Any] | None,
                      enforce_constraints: bool) -> None:
@@ -461,18 +458,17 @@ class TabularPipeline:
                 "or check that the constraints match the data.", count=missing)
         raise GenerationError(f"Could not generate {num_rows} rows ({missing} missing).")
 
-    def _decode(self, matrix: np.ndarray, np_rng: np.random.Generator,
-                span_codes: np.ndarray | None = None) -> pd.DataFrame:
-        """Transformed rows -> rows in the training columns' format (constraints reversed)."""
-        frame = self.transformer_.inverse_transform(matrix, rng=np_rng, span_codes=span_codes)
+    def _decode(self, scalars: np.ndarray, codes: np.ndarray, np_rng: np.random.Generator) -> pd.DataFrame:
+        """A generator's draws -> rows in the training columns' format (constraints reversed)."""
+        frame = self.transformer_.decode_draws(scalars, codes, rng=np_rng)
         if self.constraint_engine_ is not None:
             frame = self.constraint_engine_.reverse_transform(frame)
         if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
             return frame  # already 0..n-1 (reset_index would copy every column)
         return frame.reset_index(drop=True)
 
-    def _assemble(self, frames: list[pd.DataFrame], matrices: list[np.ndarray], slot_rows: list[np.ndarray],
-                  num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
+    def _assemble(self, frames: list[pd.DataFrame], draws: list[tuple[np.ndarray, np.ndarray]],
+                  slot_rows: list[np.ndarray], num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
         slots = np.concatenate(slot_rows)
         frame = _concat_rounds(frames) if len(frames) > 1 else frames[0].reset_index(drop=True)
         in_order = bool(np.all(slots[1:] > slots[:-1]))
@@ -483,8 +479,9 @@ class TabularPipeline:
         if len(frames) > 1 and id_columns:
             # Ids are generated per decode call: regenerate them once for the final rows so they
             # stay unique across rounds (id columns are not modelled, nothing else depends on them).
-            full = np.concatenate(matrices)[order]
-            ids = self.transformer_.inverse_transform(full, rng=np_rng)
+            scalars = np.concatenate([s for s, _ in draws])[order]
+            codes = np.concatenate([c for _, c in draws])[order]
+            ids = self.transformer_.decode_draws(scalars, codes, rng=np_rng)
             for column in id_columns:
                 frame[column] = ids[column].to_numpy()
         if list(frame.columns) != list(self.columns_):

@@ -69,11 +69,12 @@ class ColumnEncoder(ABC):
         """Decode a block of shape ``(n, dim)`` into a column with the training dtype.
 
         Args:
-            block: The column's part of the transformed matrix.
+            block: The column's part of the transformed matrix; with ``codes``, only its tanh
+                spans (its scalars, in span order).
             rng: Source of any draws the decoding makes.
-            codes: The entry chosen in each of this encoder's softmax spans, shape
-                ``(n, number of softmax spans)`` in span order, when the caller knows them (a
-                generator that drew them); ``None``: each span is read by arg-max of ``block``.
+            codes: The entry drawn in each of this encoder's softmax spans, shape
+                ``(n, number of softmax spans)`` in span order (a generator's draws, see
+                ``DataTransformer.decode_draws``); ``None``: each span is read by arg-max of ``block``.
         """
 
     def category_index(self, spans_name: str, value: Any) -> int:

@@ -270,8 +270,8 @@ class BoundedGMM:
         """Decode ``[scalar, mode scores]`` (any scores: the arg-max is the mode).
 
         Args:
-            block: Array of shape ``(n, 1 + n_modes)``.
-            chosen: Each row's mode when known (its scores are then not read); ``None``: the
+            block: Array of shape ``(n, 1 + n_modes)``, or ``(n, 1)`` (the scalar) with ``chosen``.
+            chosen: Each row's mode when known (the scores are then not read); ``None``: the
                 arg-max of the scores.
 
         Returns:

@@ -239,15 +239,17 @@ class NumericCore:
         """Decode to float values (rounded to the column's decimals) with NaN nulls.
 
         Args:
-            block: Shape ``(n, value_dim + indicator width)``.
-            codes: The chosen mode and null-indicator entry (the softmax spans, in order), when
-                known; ``None``: read by arg-max.
+            block: Shape ``(n, value_dim + indicator width)``; with ``codes``, only the scalar
+                (shape ``(n, 1)``, or ``(n, 0)`` without a modelled value).
+            codes: The drawn mode and null-indicator entry (the softmax spans, in order);
+                ``None``: read from ``block`` by arg-max.
         """
         n = block.shape[0]
         if self.all_null:
             return np.full(n, np.nan)
         if self.gmm is not None:
-            values = self.gmm.decode(block[:, : self.value_dim], None if codes is None else codes[:, 0])
+            values = self.gmm.decode(block[:, : self.value_dim]) if codes is None else \
+                self.gmm.decode(block[:, :1], codes[:, 0])
             if self.decimals is not None:
                 values = np.round(values, self.decimals)
             # In [lo, hi] by construction (gmm.py); this only absorbs float round-off (ulps).

@@ -99,23 +99,21 @@ class SpanActivation:
         self.padding_slots = torch.cat([torch.zeros(len(tanh_cols), dtype=torch.bool, device=device)]
                                        + [b.pad.reshape(-1) for b in self.buckets])
 
-    def __call__(self, raw: torch.Tensor, generator: torch.Generator, *, hard: bool = False,
-                 codes: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(self, raw: torch.Tensor, generator: torch.Generator, *, hard: bool = False) -> torch.Tensor:
         """Activated rows.
 
         Args:
             raw: Raw generator output, shape ``(batch, data_dim)``.
             generator: Source of the gumbel noise.
             hard: Return exact one-hot blocks (a category drawn from each span's softmax)
-                instead of the differentiable gumbel-softmax relaxation; used when generating.
-            codes: With ``hard``, where to write each softmax span's chosen entry (see
-                :meth:`hard_from_ordered`).
+                instead of the differentiable gumbel-softmax relaxation (generation uses
+                :meth:`draw`, the same draw without the one-hot blocks).
 
         Returns:
             Tensor of the same shape as ``raw``.
         """
         if hard:
-            return self.hard_from_ordered(raw.index_select(1, self.gather_index), generator, codes=codes)
+            return self.hard_from_ordered(raw.index_select(1, self.gather_index), generator)
         batch = raw.shape[0]
         pieces = raw.index_select(1, self.gather_index).split(self.piece_widths, dim=1)
         out = [torch.tanh(pieces[0])]
@@ -132,9 +130,27 @@ class SpanActivation:
                 out.append(block.reshape(batch, -1))
         return torch.cat(out, dim=1).index_select(1, self.inverse)
 
-    def hard_from_ordered(self, ordered: torch.Tensor, generator: torch.Generator, *, padding_is_masked: bool = False,
-                          out: torch.Tensor | None = None, codes: torch.Tensor | None = None) -> torch.Tensor:
-        """Generation-time activation (``hard=True``) of raw columns already in bucketed order.
+    def hard_from_ordered(self, ordered: torch.Tensor, generator: torch.Generator, *,
+                          padding_is_masked: bool = False) -> torch.Tensor:
+        """Generation-time activation (``hard=True``) of raw columns in bucketed order (see :meth:`draw`).
+
+        Returns:
+            Activated rows in matrix order, shape ``(batch, data_dim)``: tanh scalars and
+            exact one-hot blocks, one-hot at the entries :meth:`draw` draws.
+        """
+        scalars, codes = self.draw(ordered, generator, padding_is_masked=padding_is_masked)
+        out = torch.zeros((ordered.shape[0], self.data_dim), dtype=ordered.dtype, device=ordered.device)
+        out.index_copy_(1, self.tanh_index, scalars)
+        for bucket in self.buckets:
+            columns = bucket.index.expand(len(out), -1, -1).gather(2, codes[:, bucket.span_rank].unsqueeze(2))
+            out.scatter_(1, columns.squeeze(2), 1.0)
+        return out
+
+    def draw(self, ordered: torch.Tensor, generator: torch.Generator, *, padding_is_masked: bool = False,
+             scalars: torch.Tensor | None = None,
+             codes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generation's draw from raw columns in bucketed order: each tanh scalar, and the entry
+        drawn in each softmax span (what exact one-hot blocks would hold, without the blocks).
 
         ``ordered`` is ``raw[:, gather_index]``: tanh columns first, then each bucket's padded
         span grid. A generator whose head produces its columns in that order
@@ -143,32 +159,30 @@ class SpanActivation:
         the masking.
         Each category is drawn from the span's ``softmax(logits)`` by inverse CDF, the same
         distribution as gumbel-max (``argmax(logits + gumbel)``) with one uniform per span
-        instead of one per category; the ones are scattered straight into the output.
+        instead of one per category.
 
         Args:
             ordered: Raw columns in bucketed order, shape ``(batch, len(gather_index))``.
             generator: Source of the uniforms.
             padding_is_masked: ``ordered`` already holds ``-inf`` in every padding slot.
-            out: Where to write the result (``(batch, data_dim)``, any contents); a new tensor
-                when ``None``.
-            codes: Where to also write the entry drawn in each softmax span, an int64 tensor
-                ``(batch, n_softmax_spans)`` with the spans in matrix order: the arg-max of each
-                one-hot block, which decoders can then take as given
-                (:meth:`DataTransformer.inverse_transform`'s ``span_codes``).
+            scalars: Where to write the scalars, ``(batch, tanh columns)`` (a new tensor when
+                ``None``).
+            codes: Where to write the drawn entries, int64 ``(batch, n_softmax_spans)`` (a new
+                tensor when ``None``).
 
         Returns:
-            Activated rows in matrix order, shape ``(batch, data_dim)``: tanh scalars and
-            exact one-hot blocks (``out`` when given).
+            ``(scalars, codes)``: the tanh columns in matrix order, and per softmax span (in
+            matrix order) the index of the drawn entry within the span.
         """
         batch = ordered.shape[0]
         pieces = ordered.split(self.piece_widths, dim=1)
-        if out is None:
-            out = torch.zeros((batch, self.data_dim), dtype=ordered.dtype, device=ordered.device)
-        else:
-            out.zero_()
-        out.index_copy_(1, self.tanh_index, torch.tanh(pieces[0]))
+        if scalars is None:
+            scalars = torch.empty((batch, self.piece_widths[0]), dtype=ordered.dtype, device=ordered.device)
+        if codes is None:
+            codes = torch.empty((batch, self.n_softmax_spans), dtype=torch.int64, device=ordered.device)
+        torch.tanh(pieces[0], out=scalars)
         if not self.buckets:
-            return out
+            return scalars, codes
         spans = [int(bucket.index.shape[0]) for bucket in self.buckets]
         uniforms = torch.rand((batch, sum(spans)), generator=generator, device=ordered.device, dtype=ordered.dtype)
         for bucket, piece, u in zip(self.buckets, pieces[1:], uniforms.split(spans, dim=1)):
@@ -181,8 +195,5 @@ class SpanActivation:
             else:
                 cdf = torch.softmax(logits, dim=-1).cumsum_(dim=-1)
             choice = (cdf < u.unsqueeze(-1) * cdf[..., -1:]).sum(dim=-1).clamp_(max=bucket.width - 1)
-            columns = bucket.index.expand(batch, -1, -1).gather(2, choice.unsqueeze(2)).squeeze(2)
-            out.scatter_(1, columns, 1.0)
-            if codes is not None:
-                codes.index_copy_(1, bucket.span_rank, choice)
-        return out
+            codes.index_copy_(1, bucket.span_rank, choice)
+        return scalars, codes

@@ -475,12 +475,11 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
 
     def _generate(self, count: int, context: torch.Tensor | None, fixed: tuple[int, list[int]] | None,
                   rng: torch.Generator, progress_bar: bool, folded: FoldedGenerator) -> GeneratedRows:
-        """``count`` activated rows (tanh scalars, exact one-hot blocks) and the entries drawn in
-        their softmax spans, from ``folded`` (:meth:`_folded_generator`, taken once per ``sample()``
-        call)."""
+        """Draws for ``count`` rows (tanh scalars and the entry drawn in each softmax span) from
+        ``folded`` (:meth:`_folded_generator`, taken once per ``sample()`` call)."""
         sampler, activation = self._sampler, self._activation
         low = self.precision == "bfloat16"
-        out = torch.empty((count, activation.data_dim), device=self.device_)
+        scalars = torch.empty((count, activation.piece_widths[0]), device=self.device_)
         codes = torch.empty((count, activation.n_softmax_spans), dtype=torch.int64, device=self.device_)
         starts = range(0, count, _SAMPLE_CHUNK)
         chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
@@ -497,13 +496,11 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                     hot = None
                 ctx = context[start:start + batch] if context is not None else None
                 raw = folded(self._dense(noise, ctx), hot)
-                chunk_codes = codes[start:start + batch]
-                if low:
-                    activation.hard_from_ordered(raw, rng, padding_is_masked=True, out=out[start:start + batch],
-                                                 codes=chunk_codes)
-                else:
-                    out[start:start + batch] = activation(raw, rng, hard=True, codes=chunk_codes)
-        return GeneratedRows(out, codes)
+                # bfloat16's head writes the bucketed order with -inf padding (_folded_generator).
+                ordered = raw if low else raw.index_select(1, activation.gather_index)
+                activation.draw(ordered, rng, padding_is_masked=low, scalars=scalars[start:start + batch],
+                                codes=codes[start:start + batch])
+        return GeneratedRows(scalars, codes)
 
     def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,
                       conditions: Mapping[str, Any] | None, enforce_constraints: bool,
@@ -522,7 +519,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
 
         return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
                                     enforce_constraints=enforce_constraints,
-                                    matrix_filter=self._matching_rows(resolved) if resolved else None)
+                                    draw_filter=self._matching_rows(resolved) if resolved else None)
 
     # ------------------------------------------------------------------ persistence
     def _to_checkpoint(self) -> Checkpoint:

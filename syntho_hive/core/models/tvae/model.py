@@ -364,15 +364,15 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         # resolved to them), as CTGAN does, not by comparing decoded values with the raw condition.
         return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
                                     enforce_constraints=enforce_constraints,
-                                    matrix_filter=self._matching_rows(resolved) if resolved else None)
+                                    draw_filter=self._matching_rows(resolved) if resolved else None)
 
     def _generate(self, count: int, context: torch.Tensor | None, rng: torch.Generator,
                   progress_bar: bool) -> GeneratedRows:
-        """``count`` transformed rows drawn from ``p(x | z, c)`` with ``z ~ N(0, I)``, and the
-        entries drawn in their softmax spans."""
+        """Draws for ``count`` rows from ``p(x | z, c)`` with ``z ~ N(0, I)``: tanh scalars (with the
+        decoder's noise) and the entry drawn in each softmax span."""
         decoder, activation = self.decoder_, self._activation
         scalar = activation.tanh_index
-        pieces: list[torch.Tensor] = []
+        scalars = torch.empty((count, scalar.numel()), device=self.device_)
         codes = torch.empty((count, activation.n_softmax_spans), dtype=torch.int64, device=self.device_)
         starts = range(0, count, _SAMPLE_CHUNK)
         chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
@@ -383,13 +383,13 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
                 batch = min(_SAMPLE_CHUNK, count - start)
                 z = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
                 ctx = context[start:start + batch] if context is not None else z[:, :0]
-                rows = activation(decoder(torch.cat([z, ctx], dim=1)), rng, hard=True,
-                                  codes=codes[start:start + batch])
+                raw = decoder(torch.cat([z, ctx], dim=1))
+                values, _ = activation.draw(raw.index_select(1, activation.gather_index), rng,
+                                            scalars=scalars[start:start + batch], codes=codes[start:start + batch])
                 if scalar.numel():
                     noise = torch.randn((batch, scalar.numel()), generator=rng, device=self.device_)
-                    rows[:, scalar] = (rows[:, scalar] + noise * sigma).clamp_(-1.0, 1.0)
-                pieces.append(rows)
-        return GeneratedRows(torch.cat(pieces) if len(pieces) > 1 else pieces[0], codes)
+                    values.add_(noise * sigma).clamp_(-1.0, 1.0)
+        return GeneratedRows(scalars, codes)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
