@@ -38,7 +38,6 @@ import pandas as pd
 from syntho_hive.core.quality.shapes import (
     CONTINUOUS_SDTYPES,
     DISCRETE_SDTYPES,
-    MISSING,
     SKIPPED_SDTYPES,
     as_numbers,
 )
@@ -218,12 +217,13 @@ class DiscreteMarginal:
         if self.rows == 0 or len(synthetic) == 0:
             return 1.0 if self.rows == len(synthetic) == 0 else 0.0
         counts, missing = _category_counts(synthetic)
-        real = pd.Series({**self.categories, MISSING: self.missing}, dtype=np.float64) / self.rows
-        fake = pd.Series({**counts, MISSING: missing}, dtype=np.float64) / len(synthetic)
-        categories = real.index.union(fake.index, sort=False)
-        real, fake = real.reindex(categories, fill_value=0.0), fake.reindex(categories, fill_value=0.0)
-        tvd = 0.5 * float(np.abs(real.to_numpy() - fake.to_numpy()).sum())
-        return float(min(1.0, max(0.0, 1.0 - tvd)))
+        rows, n = self.rows, len(synthetic)
+        # Plain dictionaries (keys compare as they did when counted): a few category shares, where
+        # aligning two pandas Series cost ~1 ms per column on every sample() call.
+        distance = abs(self.missing / rows - missing / n)
+        for key in self.categories.keys() | counts.keys():
+            distance += abs(self.categories.get(key, 0) / rows - counts.get(key, 0) / n)
+        return float(min(1.0, max(0.0, 1.0 - 0.5 * distance)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict (categories as ``[value, count]`` pairs, keeping their types)."""
