@@ -208,12 +208,8 @@ def _in_thread(function: Callable[..., Any], *args: Any) -> Future[Any]:
 
 
 def _warm_up() -> None:
-    """Runs in a worker: import what a fit needs (torch, the models, AdamW's lazy imports)."""
-    import torch
-
+    """Runs in a worker: import what a fit needs (torch and the models)."""
     import syntho_hive.core.models  # noqa: F401
-
-    torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
 
 
 def _advance(bar: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from syntho_hive.core.models._adam import Adam, _fused_kernel_runs
+from syntho_hive.core.models._adam import Adam, PlateauHalving, _fused_kernel_runs
 from syntho_hive.exceptions import TrainingError
 
 
@@ -74,3 +74,36 @@ def test_parameters_without_gradient_stay_put_and_keep_their_step_count() -> Non
 def test_bad_hyper_parameters_are_refused(options: dict) -> None:
     with pytest.raises(TrainingError, match="Adam needs"):
         Adam([torch.nn.Parameter(torch.ones(1))], **options)
+
+
+def test_decoupled_weight_decay_is_torch_adamw() -> None:
+    ours, theirs = _network(3), _network(3)
+    mine = Adam(ours.parameters(), lr=5e-3, weight_decay=0.05, decoupled_weight_decay=True)
+    fused = _fused_kernel_runs(torch.device("cpu"))
+    reference = torch.optim.AdamW(theirs.parameters(), lr=5e-3, weight_decay=0.05,
+                                  **({"fused": True} if fused else {"foreach": False}))
+    for a, b in zip(_train(ours, mine), _train(theirs, reference)):
+        assert torch.equal(a, b) if fused else torch.allclose(a, b, rtol=1e-6, atol=1e-7)
+    # The per-tensor update is the same AdamW.
+    ours, theirs = _network(3), _network(3)
+    mine = Adam(ours.parameters(), lr=5e-3, weight_decay=0.05, decoupled_weight_decay=True)
+    mine._fused = False
+    reference = torch.optim.AdamW(theirs.parameters(), lr=5e-3, weight_decay=0.05, foreach=False)
+    for a, b in zip(_train(ours, mine), _train(theirs, reference)):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_plateau_halving_follows_reduce_lr_on_plateau() -> None:
+    """The same validation losses lower the learning rate at the same epochs as ReduceLROnPlateau."""
+    losses = [1.0, 0.9, 0.95, 0.96, 0.89, 0.8999, 0.88995, 0.97, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.4, 0.41]
+    mine = Adam([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    plateau = PlateauHalving(mine, factor=0.5, patience=1)
+    reference = torch.optim.AdamW([torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(reference, factor=0.5, patience=1)
+    seen = []
+    for loss in losses:
+        plateau.step(loss)
+        scheduler.step(loss)
+        assert mine.lr == reference.param_groups[0]["lr"]
+        seen.append(mine.lr)
+    assert seen[-1] < seen[0] and len(set(seen)) > 2  # it did lower the rate, more than once

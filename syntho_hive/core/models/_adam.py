@@ -1,4 +1,4 @@
-"""Adam for the models' training loops, without ``torch.optim``'s per-process and per-step costs.
+"""Adam / AdamW for the models' training loops, without ``torch.optim``'s per-process and per-step costs.
 
 ``torch.optim.Adam`` computes the same update, but the first optimiser a process builds imports
 ``torch._dynamo`` (1.5 s on a 2-core CPU, paid by every CLI ``fit`` and the first fit of every
@@ -15,6 +15,11 @@ The update (Kingma & Ba, 2015, Algorithm 1, with L2 weight decay added to the gr
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g**2
     p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+With ``decoupled_weight_decay=True`` it is AdamW (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``:
+``g = grad`` and ``p = p * (1 - lr * weight_decay)`` before the update. :class:`PlateauHalving` lowers
+the learning rate when a validation loss stops improving, as ``ReduceLROnPlateau`` (which needs a
+``torch.optim`` optimiser) does with the settings TabularAR uses.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import torch
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import TrainingError
 
-__all__ = ["Adam"]
+__all__ = ["Adam", "PlateauHalving"]
 
 _log = get_logger(__name__)
 
@@ -36,9 +41,10 @@ _FUSED_SUPPORT: dict[str, bool] = {}
 
 
 def _fused_kernel_runs(device: torch.device) -> bool:
-    """Whether ``torch._fused_adam_`` exists and runs on ``device`` (one tiny probe per device type)."""
+    """Whether ``torch._fused_adam_`` and ``torch._fused_adamw_`` exist and run on ``device`` (one tiny
+    probe per device type)."""
     if device.type not in _FUSED_SUPPORT:
-        kernel = getattr(torch, "_fused_adam_", None)
+        kernel = getattr(torch, "_fused_adam_", None) if hasattr(torch, "_fused_adamw_") else None
         works = kernel is not None
         if works:
             one = [torch.zeros(1, device=device)]
@@ -63,14 +69,16 @@ class Adam:
         lr: Learning rate.
         betas: ``(beta1, beta2)``.
         eps: Added to the denominator.
-        weight_decay: L2 penalty added to the gradient.
+        weight_decay: L2 penalty added to the gradient (Adam), or the decoupled decay rate (AdamW).
+        decoupled_weight_decay: AdamW's decay (parameters shrunk by ``lr * weight_decay``) instead
+            of an L2 penalty.
 
     Raises:
         TrainingError: A negative learning rate, epsilon or weight decay, or a beta outside [0, 1).
     """
 
     def __init__(self, params: Iterable[torch.Tensor], *, lr: float, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, decoupled_weight_decay: bool = False) -> None:
         beta1, beta2 = (float(b) for b in betas)
         if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise TrainingError(f"Adam needs lr, eps, weight_decay >= 0 and betas in [0, 1); got lr={lr}, "
@@ -79,6 +87,7 @@ class Adam:
         self.params = [p for p in params if p.requires_grad]
         self.lr, self.beta1, self.beta2 = float(lr), beta1, beta2
         self.eps, self.weight_decay = float(eps), float(weight_decay)
+        self.decoupled = bool(decoupled_weight_decay)
         self.exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
         self.exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
         self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
@@ -103,16 +112,54 @@ class Adam:
         steps = [self.steps[k] for k in active]
         if self._fused:
             torch._foreach_add_(steps, 1)
-            torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=self.lr, beta1=self.beta1,
-                               beta2=self.beta2, weight_decay=self.weight_decay, eps=self.eps, amsgrad=False,
-                               maximize=False)
+            kernel = torch._fused_adamw_ if self.decoupled else torch._fused_adam_
+            kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, lr=self.lr, beta1=self.beta1, beta2=self.beta2,
+                   weight_decay=self.weight_decay, eps=self.eps, amsgrad=False, maximize=False)
             return
         for p, grad, m, v, t in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
             t += 1
             step = float(t)
-            if self.weight_decay:
+            if self.decoupled:
+                p.mul_(1 - self.lr * self.weight_decay)
+            elif self.weight_decay:
                 grad = grad.add(p, alpha=self.weight_decay)
             m.lerp_(grad, 1 - self.beta1)
             v.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
             denom = (v.sqrt() / math.sqrt(1 - self.beta2 ** step)).add_(self.eps)
             p.addcdiv_(m, denom, value=-self.lr / (1 - self.beta1 ** step))
+
+
+class PlateauHalving:
+    """Multiply an :class:`Adam`'s learning rate by ``factor`` when a loss has not improved for more
+    than ``patience`` checks in a row.
+
+    The loss improves when it is below ``best * (1 - threshold)``; after a reduction the count of
+    checks without improvement starts again from zero. These are ``ReduceLROnPlateau``'s rules in its
+    default ``mode="min"``, ``threshold_mode="rel"``, without cooldown or minimum rate.
+
+    Args:
+        optimiser: The optimiser whose ``lr`` is lowered.
+        factor: Multiplier of the learning rate, in (0, 1).
+        patience: Checks without improvement tolerated before lowering it.
+        threshold: Relative improvement that counts.
+    """
+
+    def __init__(self, optimiser: Adam, *, factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4) -> None:
+        self.optimiser = optimiser
+        self.factor, self.patience, self.threshold = float(factor), int(patience), float(threshold)
+        self.best = math.inf
+        self.bad_checks = 0
+
+    def step(self, loss: float) -> None:
+        """Record one validation loss, lowering the learning rate when it has plateaued."""
+        current = float(loss)
+        if current < self.best * (1.0 - self.threshold):
+            self.best, self.bad_checks = current, 0
+        else:
+            self.bad_checks += 1
+        if self.bad_checks > self.patience:
+            lowered = self.optimiser.lr * self.factor
+            if self.optimiser.lr - lowered > 1e-8:  # ReduceLROnPlateau's eps: ignore negligible changes
+                self.optimiser.lr = lowered
+            self.bad_checks = 0

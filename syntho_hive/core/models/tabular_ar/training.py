@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from syntho_hive._random import child_seed, numpy_generator, torch_generator
+from syntho_hive.core.models._adam import Adam, PlateauHalving
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import TrainingError
@@ -27,8 +28,6 @@ _EVAL_BATCH = 4096
 _MAX_VALIDATION_ROWS = 20_000
 #: AdamW learning rate for batches of about ``rows / 40`` (about 40 steps per epoch).
 BASE_LEARNING_RATE = 5e-4
-# AdamW's fused CPU kernel (one call for every parameter instead of a loop) exists from torch 2.4.
-_FUSED_ADAMW = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
 
 
 @dataclass(frozen=True)
@@ -152,9 +151,9 @@ def train_network(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None,
                          else BASE_LEARNING_RATE)
     steps = max(1, math.ceil(n_train / batch_size))
     generator = torch_generator(child_seed(seed, "train"))
-    optimiser = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=config.weight_decay,
-                                  **({"fused": True} if _FUSED_ADAMW else {}))
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, factor=0.5, patience=1)
+    optimiser = Adam(net.parameters(), lr=learning_rate, weight_decay=config.weight_decay,
+                     decoupled_weight_decay=True)
+    scheduler = PlateauHalving(optimiser, factor=0.5, patience=1)
     _log.info("training_start", rows=n_train, validation_rows=n_val, sub_columns=net.n_sub,
               batch_size=batch_size, learning_rate=learning_rate, steps_per_epoch=steps,
               max_epochs=config.max_epochs, seed=seed)
@@ -175,7 +174,7 @@ def train_network(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None,
             keys = _order_keys(batch.shape[0], net.n_sub, config.fixed_order_share, generator)
             ctx = train_ctx[rows] if train_ctx is not None else None
             loss = net(batch, keys, ctx, dropout=config.dropout, generator=generator).mean()
-            optimiser.zero_grad(set_to_none=True)
+            optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             total += float(loss.detach()) * batch.shape[0]
@@ -191,7 +190,7 @@ def train_network(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None,
                     if n_val else train_loss)
         scheduler.step(val_loss)
         record = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                  "lr": optimiser.param_groups[0]["lr"], "seconds": time.perf_counter() - epoch_start}
+                  "lr": optimiser.lr, "seconds": time.perf_counter() - epoch_start}
         if on_epoch_end is not None:
             net.eval()
             with torch.no_grad():
