@@ -55,7 +55,6 @@ __all__ = ["MAX_ROUNDS", "GenerateFn", "GeneratedRows", "DrawFilter", "PreparedD
 MAX_ROUNDS = 25
 
 
-
 class GeneratedRows(NamedTuple):
     """A generator's draws for ``n`` rows (see :meth:`DataTransformer.decode_draws`).
 
@@ -72,7 +71,6 @@ class GeneratedRows(NamedTuple):
 GenerateFn = Callable[[int, "torch.Tensor | None"], GeneratedRows]
 #: Row filter on generated rows' drawn entries (``GeneratedRows.codes``) -> boolean tensor.
 DrawFilter = Callable[[torch.Tensor], torch.Tensor]
-#: Row filter on decoded rows -> boolean array.
 
 
 _log = get_logger(__name__)
@@ -374,7 +372,7 @@ class TabularPipeline:
 
         Each round generates candidates for the unfilled slots (several per slot with context,
         scaled by the last round's acceptance rate), drops those failing ``draw_filter``
-        (on transformed rows) and the constraints, and fills slots in order. In the last round rows violating constraints are kept unless
+        (on their drawn entries) and the constraints, and fills slots in order. In the last round rows violating constraints are kept unless
         ``enforce_constraints``.
 
         Args:

@@ -80,7 +80,7 @@ class SpanActivation:
         for bucket in self.buckets:
             rank = np.searchsorted(firsts, bucket.index[:, 0].cpu().numpy())
             bucket.span_rank = torch.as_tensor(rank, dtype=torch.int64, device=device)
-        #: Number of softmax spans (the width of :meth:`hard_from_ordered`'s ``codes``).
+        #: Number of softmax spans (the width of :meth:`draw`'s ``codes``).
         self.n_softmax_spans = int(firsts.size)
         # Bucketed order: tanh columns, then each bucket's (span, slot) grid; padding slots
         # read column 0 (masked to -inf before use, so they carry no gradient).

@@ -279,7 +279,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                validation: tuple[pd.DataFrame, pd.DataFrame | None] | None) -> None:
         generator, critic = self.generator_, self.discriminator_
         # The paper's betas (0.5, 0.9).
-        opt_g = Adam(generator.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=self.weight_decay)
+        opt_g = Adam(generator.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
+                     weight_decay=self.weight_decay)
         opt_d = Adam(critic.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
                      weight_decay=self.weight_decay)
         rng = torch_generator(child_seed(seed, "train"), self.device_)
@@ -329,8 +330,7 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                   best_val_score=keeper.best if keeper is not None else None)
 
     def _train_epoch(self, matrix: torch.Tensor, context: torch.Tensor | None, steps: int,
-                     rng: torch.Generator, opt_g: Adam,
-                     opt_d: Adam) -> tuple[float, float]:
+                     rng: torch.Generator, opt_g: Adam, opt_d: Adam) -> tuple[float, float]:
         """One epoch of ``steps`` WGAN-GP steps; returns the mean generator and critic losses."""
         g_total = torch.zeros((), device=self.device_)
         d_total = torch.zeros((), device=self.device_)
