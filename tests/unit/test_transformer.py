@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import time
 
 import joblib
@@ -576,3 +577,27 @@ def test_draws_of_the_wrong_shape_are_refused(fitted) -> None:
                                    (scalars[:, 0], codes)):
         with pytest.raises(GenerationError, match="decode_draws expects scalars of shape"):
             fitted.decode_draws(bad_scalars, bad_codes, rng=np.random.default_rng(0))
+
+
+def test_decoded_frames_own_their_columns(fitted) -> None:
+    """Decoders' arrays go into the frame uncopied: each frame must still own them."""
+    scalars, codes = _draws(fitted, random_matrix(fitted, 50).astype(np.float32))
+    first = fitted.decode_draws(scalars, codes, rng=np.random.default_rng(1))
+    second = fitted.decode_draws(scalars, codes, rng=np.random.default_rng(1))
+    first.loc[0, "age"] = -1
+    first.loc[0, "segment"] = "platinum"
+    assert second.loc[0, "age"] != -1 and second.loc[0, "segment"] != "platinum"
+    pd.testing.assert_frame_equal(fitted.decode_draws(scalars, codes, rng=np.random.default_rng(1)), second)
+    assert isinstance(second.index, pd.RangeIndex) and second.index.equals(pd.RangeIndex(50))
+
+
+def test_wide_decoded_frames_are_not_fragmented() -> None:
+    """Past 64 columns the decoded frame is merged by dtype: adding a column raises no pandas warning."""
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame({f"c{i}": rng.choice(["a", "b", "c"], 60) for i in range(120)})
+    transformer = DataTransformer(n_jobs=1).fit(wide, seed=0)
+    frame = transformer.inverse_transform(transformer.transform(wide, rng=rng), rng=rng)
+    pd.testing.assert_frame_equal(frame, wide)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        frame["extra"] = 1
