@@ -121,6 +121,15 @@ class PreparedData:
         return matrix, ctx
 
 
+def _default_indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed ``0..n-1``: itself when it already is (``reset_index`` would copy, and merge,
+    every column)."""
+    index = frame.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return frame
+    return frame.reset_index(drop=True)
+
+
 def _concat_rounds(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Stack the rows of several generation rounds, keeping ``category`` columns ``category``.
 
@@ -420,7 +429,8 @@ class TabularPipeline:
             frame = self._decode(scalars, codes, np_rng)
             if self.constraint_engine_ is not None and len(frame) and not (last and not enforce_constraints):
                 valid = np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
-                frame, scalars, codes, candidates = frame[valid], scalars[valid], codes[valid], candidates[valid]
+                if not valid.all():  # (a mask keeping every row would still copy the frame)
+                    frame, scalars, codes, candidates = frame[valid], scalars[valid], codes[valid], candidates[valid]
             acceptance = len(frame) / generated
             if ctx_all is not None:
                 _, first = np.unique(candidates, return_index=True)
@@ -461,14 +471,12 @@ class TabularPipeline:
         frame = self.transformer_.decode_draws(scalars, codes, rng=np_rng)
         if self.constraint_engine_ is not None:
             frame = self.constraint_engine_.reverse_transform(frame)
-        if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
-            return frame  # already 0..n-1 (reset_index would copy every column)
-        return frame.reset_index(drop=True)
+        return _default_indexed(frame)
 
     def _assemble(self, frames: list[pd.DataFrame], draws: list[tuple[np.ndarray, np.ndarray]],
                   slot_rows: list[np.ndarray], num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:
         slots = np.concatenate(slot_rows)
-        frame = _concat_rounds(frames) if len(frames) > 1 else frames[0].reset_index(drop=True)
+        frame = _concat_rounds(frames) if len(frames) > 1 else _default_indexed(frames[0])
         in_order = bool(np.all(slots[1:] > slots[:-1]))
         order = np.arange(len(slots)) if in_order else np.argsort(slots, kind="stable")
         if not in_order:
