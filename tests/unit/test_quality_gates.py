@@ -17,6 +17,7 @@ from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models import CTGAN
 from syntho_hive.core.quality import MarginalProfile, SampleQuality, apply_quality_gate, check_gate_arguments
 from syntho_hive.core.quality.shapes import ks_complement, tv_complement
+from syntho_hive.core.quality.profile import _quantile_sketch, _sketch_ks
 from syntho_hive.exceptions import GenerationError, QualityError, SchemaError, SerializationError
 
 SMALL = dict(embedding_dim=16, generator_dim=(32, 32), discriminator_dim=(32, 32), batch_size=100,
@@ -269,3 +270,61 @@ def test_large_samples_are_scored_on_a_stride_close_to_the_full_score() -> None:
     full = profile.column_scores(big)
     assert quality.rows == len(big)
     assert all(abs(quality.column_shapes[c] - full[c]) < 0.01 for c in full)
+
+
+def _reference_sketch_ks(quantiles: np.ndarray, synthetic: np.ndarray) -> float:
+    """The first implementation: both limits of both CDFs at every knot and every synthetic value."""
+    k = quantiles.size
+    probabilities = (np.arange(k, dtype=np.float64) + 0.5) / k
+    unique, first, counts = np.unique(quantiles, return_index=True, return_counts=True)
+    p_low = probabilities[first]                 # CDF just below a (tied) quantile value
+    p_high = probabilities[first + counts - 1]   # CDF at it
+    # A tie at either end is a point mass at the edge of the distribution (e.g. a constant or an
+    # integer minimum): the CDF reaches 0 just below it / 1 at it (error below 0.5 / K otherwise).
+    if counts[0] > 1:
+        p_low[0] = 0.0
+    if counts[-1] > 1:
+        p_high[-1] = 1.0
+    ordered = np.sort(synthetic)
+    points = np.concatenate([unique, ordered])
+    m = ordered.size
+
+    def sketch_cdf(x: np.ndarray, *, left: bool) -> np.ndarray:
+        # Index of the last knot <= x (right-continuous value) or < x (left limit).
+        j = np.searchsorted(unique, x, side="left" if left else "right") - 1
+        last = unique.size - 1
+        j_clip = np.clip(j, 0, max(last - 1, 0))
+        if unique.size > 1:
+            x0, x1 = unique[j_clip], unique[j_clip + 1]
+            y0, y1 = p_high[j_clip], p_low[j_clip + 1]
+            t = np.clip((x - x0) / (x1 - x0), 0.0, 1.0)
+            inside = y0 + t * (y1 - y0)
+        else:
+            inside = np.full(x.shape, p_high[0])
+        on_knot = (j >= 0) & (j <= last) & (unique[np.clip(j, 0, last)] == x)
+        value = np.where(j < 0, 0.0, np.where(j >= last, 1.0, inside))
+        if not left:
+            value = np.where(on_knot, p_high[np.clip(j, 0, last)], value)
+        return value
+
+    right = np.abs(sketch_cdf(points, left=False) - np.searchsorted(ordered, points, side="right") / m)
+    before = np.abs(sketch_cdf(points, left=True) - np.searchsorted(ordered, points, side="left") / m)
+    return float(max(right.max(), before.max()))
+
+
+@pytest.mark.parametrize("kind", ["continuous", "few integers", "constant sketch", "rounded", "point mass"])
+def test_sketch_ks_is_exactly_the_evaluation_at_every_point(kind: str) -> None:
+    """The KS statistic reads each distinct synthetic value once, and equals the first implementation's."""
+    rng = np.random.default_rng(len(kind))
+    for _ in range(40):
+        n, m = int(rng.integers(2, 2000)), int(rng.integers(1, 2000))
+        real, synthetic = {
+            "continuous": (rng.normal(size=n), rng.normal(0.2, 1.1, size=m)),
+            "few integers": (rng.integers(0, 5, n).astype(float), rng.integers(-1, 6, m).astype(float)),
+            "constant sketch": (np.full(n, 3.0), rng.choice([2.0, 3.0, 4.0], m)),
+            "rounded": (rng.exponential(size=n).round(1), rng.exponential(size=m).round(1)),
+            "point mass": (np.r_[np.zeros(n // 2), rng.normal(size=n - n // 2)],
+                           np.r_[np.zeros(m // 3), rng.normal(size=m - m // 3)]),
+        }[kind]
+        quantiles = _quantile_sketch(real, 1000)
+        assert _sketch_ks(quantiles, synthetic) == _reference_sketch_ks(quantiles, synthetic)

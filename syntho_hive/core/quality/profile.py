@@ -106,7 +106,6 @@ def _sketch_ks(quantiles: np.ndarray, synthetic: np.ndarray) -> float:
     if counts[-1] > 1:
         p_high[-1] = 1.0
     ordered = np.sort(synthetic)
-    points = np.concatenate([unique, ordered])
     m = ordered.size
 
     def sketch_cdf(x: np.ndarray, *, left: bool) -> np.ndarray:
@@ -127,9 +126,23 @@ def _sketch_ks(quantiles: np.ndarray, synthetic: np.ndarray) -> float:
             value = np.where(on_knot, p_high[np.clip(j, 0, last)], value)
         return value
 
-    right = np.abs(sketch_cdf(points, left=False) - np.searchsorted(ordered, points, side="right") / m)
-    before = np.abs(sketch_cdf(points, left=True) - np.searchsorted(ordered, points, side="left") / m)
-    return float(max(right.max(), before.max()))
+    # Both step functions change only at the knots and at the synthetic values, so the supremum is
+    # among their values and left limits there. At the knots:
+    at_knots = max(
+        np.abs(sketch_cdf(unique, left=False) - np.searchsorted(ordered, unique, side="right") / m).max(),
+        np.abs(sketch_cdf(unique, left=True) - np.searchsorted(ordered, unique, side="left") / m).max())
+    # At each distinct synthetic value (ordered is sorted: its runs give the empirical CDF just below
+    # and at the value); the sketch's CDF is continuous there unless the value is a knot.
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    values = ordered[starts]
+    ends = np.append(starts[1:], m)
+    sketch_at = sketch_cdf(values, left=False)
+    sketch_below = sketch_at.copy()
+    knots = np.isin(values, unique)
+    if knots.any():
+        sketch_below[knots] = sketch_cdf(values[knots], left=True)
+    at_values = max(np.abs(sketch_at - ends / m).max(), np.abs(sketch_below - starts / m).max())
+    return float(max(at_knots, at_values))
 
 
 def _json_category(value: Any) -> Any:
