@@ -775,7 +775,7 @@ class ConstraintEngine:
             return text.astype(object).where(high.notna(), np.nan).astype(q.high_string_dtype)
         return high
 
-    def reverse_transform(self, df: pd.DataFrame) -> pd.DataFrame:
+    def reverse_transform(self, df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
         """Map a transformed table (or a model's output in that space) back to the original.
 
         Exact inverse of :meth:`transform` on valid data. Restores column names, order and
@@ -783,6 +783,8 @@ class ConstraintEngine:
 
         Args:
             df: A frame with the columns produced by :meth:`transform`.
+            copy: ``False`` lets a table without derived columns share ``df``'s columns (for a
+                caller that owns ``df``, such as decoding); the result is otherwise independent.
 
         Returns:
             The frame in the original columns, in the fitted column order (columns unknown at
@@ -799,7 +801,7 @@ class ConstraintEngine:
         self._require_columns(df, needed, "Transformed data")
         if not needed and list(df.columns) == list(self.columns_):
             # Nothing derived to map back (only declared dtypes): skip rebuilding the frame.
-            result = df.copy(deep=False)
+            result = df.copy(deep=copy)
             for column, dtype in self.dtypes.items():
                 if column in result.columns:
                     result[column] = self._apply_dtype(result[column], column, dtype)

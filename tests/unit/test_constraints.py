@@ -509,3 +509,15 @@ def test_strict_date_strings_without_paired_rows_step_by_the_format() -> None:
     assert back["check_out"].dtype == object
     assert back["check_out"].tolist() == ["2024-03-02", "2024-03-05", "2024-03-10"]
     assert engine.is_valid(back).all()
+
+
+def test_reverse_transform_result_is_independent_of_its_input() -> None:
+    """A table without derived columns takes the fast path; its result must not share the input's columns."""
+    md = Metadata()
+    md.add_table("t", columns={"a": "numerical", "b": "numerical"}, constraints={"a": Constraint(dtype="float")})
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, 6.0]})
+    engine = ConstraintEngine(md.get_table("t")).fit(df)
+    given = engine.transform(df)
+    out = engine.reverse_transform(given)
+    out.loc[0, "b"] = -1.0
+    assert given.loc[0, "b"] == 4.0

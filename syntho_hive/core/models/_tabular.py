@@ -470,7 +470,7 @@ class TabularPipeline:
         """A generator's draws -> rows in the training columns' format (constraints reversed)."""
         frame = self.transformer_.decode_draws(scalars, codes, rng=np_rng)
         if self.constraint_engine_ is not None:
-            frame = self.constraint_engine_.reverse_transform(frame)
+            frame = self.constraint_engine_.reverse_transform(frame, copy=False)  # ours: fresh
         return _default_indexed(frame)
 
     def _assemble(self, frames: list[pd.DataFrame], draws: list[tuple[np.ndarray, np.ndarray]],
