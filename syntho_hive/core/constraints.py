@@ -800,12 +800,16 @@ class ConstraintEngine:
         needed += [q.unpaired for q in self._inequalities if q.unpaired is not None]
         self._require_columns(df, needed, "Transformed data")
         if not needed and list(df.columns) == list(self.columns_):
-            # Nothing derived to map back (only declared dtypes): skip rebuilding the frame.
-            result = df.copy(deep=copy)
-            for column, dtype in self.dtypes.items():
-                if column in result.columns:
-                    result[column] = self._apply_dtype(result[column], column, dtype)
-            return result
+            result = df.copy(deep=copy)  # nothing derived to map back: no frame to rebuild
+        else:
+            result = self._restore_derived(df, needed)
+        for column, dtype in self.dtypes.items():
+            if column in result.columns:
+                result[column] = self._apply_dtype(result[column], column, dtype)
+        return result
+
+    def _restore_derived(self, df: pd.DataFrame, needed: list[str]) -> pd.DataFrame:
+        """A new frame of the original columns (fitted order first) from ``df``'s derived ``needed`` ones."""
         derived = set(needed)
         restored: dict[str, Any] = {}
         for plan in self._combos:
@@ -843,11 +847,7 @@ class ConstraintEngine:
         for column in df.columns:
             if column not in out and column not in derived:
                 out[column] = df[column]
-        result = pd.DataFrame(out, index=df.index)
-        for column, dtype in self.dtypes.items():
-            if column in result.columns:
-                result[column] = self._apply_dtype(result[column], column, dtype)
-        return result
+        return pd.DataFrame(out, index=df.index)
 
     def _apply_dtype(self, series: pd.Series, column: str, dtype: str) -> Any:
         if dtype == "int":

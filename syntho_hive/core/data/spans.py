@@ -53,6 +53,11 @@ class ColumnSpans:
         return sum(span.dim for span in self.spans)
 
 
+def _is_discrete(column: ColumnSpans) -> bool:
+    """A discrete column: one softmax span whose categories can be conditioned on."""
+    return column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax"
+
+
 def span_counts(output_info: Sequence[ColumnSpans]) -> tuple[int, int]:
     """``(tanh spans, softmax spans)`` in ``output_info``: a generator's draws for these columns are
     that many scalars and that many drawn entries (see ``DataTransformer.decode_draws``)."""
@@ -67,7 +72,7 @@ def softmax_span_ranks(output_info: Sequence[ColumnSpans]) -> dict[str, int]:
     ranks: dict[str, int] = {}
     rank = 0
     for column in output_info:
-        if column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax":
+        if _is_discrete(column):
             ranks[column.column] = rank
         rank += sum(span.activation == "softmax" for span in column.spans)
     return ranks
@@ -85,7 +90,7 @@ def discrete_spans(output_info: Sequence[ColumnSpans]) -> dict[str, tuple[int, i
     out: dict[str, tuple[int, int]] = {}
     offset = 0
     for column in output_info:
-        if column.discrete and len(column.spans) == 1 and column.spans[0].activation == "softmax":
+        if _is_discrete(column):
             out[column.column] = (offset, column.spans[0].dim)
         offset += column.dim
     return out

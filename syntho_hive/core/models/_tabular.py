@@ -471,7 +471,7 @@ class TabularPipeline:
         frame = self.transformer_.decode_draws(scalars, codes, rng=np_rng)
         if self.constraint_engine_ is not None:
             frame = self.constraint_engine_.reverse_transform(frame, copy=False)  # ours: fresh
-        return _default_indexed(frame)
+        return frame  # indexed 0..n-1 by decode_draws; reverse_transform keeps the index
 
     def _assemble(self, frames: list[pd.DataFrame], draws: list[tuple[np.ndarray, np.ndarray]],
                   slot_rows: list[np.ndarray], num_rows: int, np_rng: np.random.Generator) -> pd.DataFrame:

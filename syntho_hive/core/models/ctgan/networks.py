@@ -339,16 +339,14 @@ class FoldedGenerator:
                 out = self.head_table.index_select(0, condition)
             else:
                 out = self.head_bias.expand(x.shape[0], -1).clone()
-            if self.head_dense_low is None:
-                out.addmm_(x, self.head_dense)
-            elif self.exact:
+            if self.exact:  # head_dense holds the exact outputs' float32 dense weights
                 out[:, :self.exact].addmm_(x, self.head_dense)
             if self.body_dtype == torch.float32:
                 out.addmm_(pre, self.head_hidden)
-            elif self.head_dense_low is None:
-                out.add_(pre @ self.head_hidden)
             else:
-                out.add_(torch.addmm(body_x @ self.head_dense_low, pre, self.head_hidden))
+                low = pre @ self.head_hidden if self.head_dense_low is None else \
+                    torch.addmm(body_x @ self.head_dense_low, pre, self.head_hidden)
+                out.add_(low)
         return out
 
 
