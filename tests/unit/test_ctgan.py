@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -248,6 +249,32 @@ def test_seed_is_bit_identical_in_another_process(customers: pd.DataFrame, fitte
     assert result.returncode == 0, result.stderr[-2000:]
     digest = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("DIGEST")][0]
     assert digest == _digest(fitted.sample(100, seed=5))
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_sample_is_the_same_with_one_thread_or_several(fitted: CTGAN, precision: str, tmp_path: Path) -> None:
+    """Several chunks, generated side by side here (one worker per core) and one after the other in
+    a process limited to one thread: the same rows."""
+    path = fitted.save(tmp_path / "model")
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import torch
+        import test_ctgan as t
+        from syntho_hive.core.models.ctgan import CTGAN
+        assert torch.get_num_threads() == 1
+        model = CTGAN().load({str(path)!r})
+        model.precision = {precision!r}
+        print("DIGEST", t._digest(model.sample(5_000, seed=5)))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    digest = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("DIGEST")][0]
+    here = CTGAN().load(path)
+    here.precision = precision
+    assert digest == _digest(here.sample(5_000, seed=5))
 
 
 # ----------------------------------------------------------------------------- checkpoints

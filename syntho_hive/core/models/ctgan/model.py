@@ -41,6 +41,7 @@ from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkp
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._adam import Adam
+from syntho_hive.core.models._chunks import generate_in_chunks
 from syntho_hive.core.models._tabular import GeneratedRows, TabularPipeline
 from syntho_hive.core.models._tabular import resolve_device as _resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints
@@ -66,10 +67,6 @@ _HYPER_PARAMETERS = ("embedding_dim", "generator_dim", "discriminator_dim", "gen
                      "discriminator_steps", "log_frequency", "max_modes")
 #: Accepted ``precision`` values.
 _PRECISIONS = ("float32", "bfloat16")
-#: Rows generated per forward pass when sampling (small enough to stay in CPU caches).
-_SAMPLE_CHUNK = 4_096
-#: Samples larger than this show a progress bar (when ``progress_bar``).
-_PROGRESS_ROWS = 200_000
 #: Columns of ``training_metrics.csv`` (with ``checkpoint_dir``).
 _METRICS_FIELDS = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
 
@@ -481,25 +478,23 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         low = self.precision == "bfloat16"
         scalars = torch.empty((count, activation.piece_widths[0]), device=self.device_)
         codes = torch.empty((count, activation.n_softmax_spans), dtype=torch.int64, device=self.device_)
-        starts = range(0, count, _SAMPLE_CHUNK)
-        chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
-                          total=len(starts), unit="chunk")
-        with torch.inference_mode():
-            for start in chunks:
-                batch = min(_SAMPLE_CHUNK, count - start)
-                noise = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
-                if fixed is not None:
-                    hot = sampler.positions(*sampler.restricted(batch, fixed[0], fixed[1], rng))
-                elif sampler.n_discrete:
-                    hot = sampler.positions(*sampler.sample_original(batch, rng))
-                else:
-                    hot = None
-                ctx = context[start:start + batch] if context is not None else None
-                raw = folded(self._dense(noise, ctx), hot)
-                # bfloat16's head writes the bucketed order with -inf padding (_folded_generator).
-                ordered = raw if low else raw.index_select(1, activation.gather_index)
-                activation.draw(ordered, rng, padding_is_masked=low, scalars=scalars[start:start + batch],
-                                codes=codes[start:start + batch])
+
+        def fill(start: int, batch: int, generator: torch.Generator) -> None:
+            noise = torch.randn((batch, self.embedding_dim), generator=generator, device=self.device_)
+            if fixed is not None:
+                hot = sampler.positions(*sampler.restricted(batch, fixed[0], fixed[1], generator))
+            elif sampler.n_discrete:
+                hot = sampler.positions(*sampler.sample_original(batch, generator))
+            else:
+                hot = None
+            ctx = context[start:start + batch] if context is not None else None
+            raw = folded(self._dense(noise, ctx), hot)
+            # bfloat16's head writes the bucketed order with -inf padding (_folded_generator).
+            ordered = raw if low else raw.index_select(1, activation.gather_index)
+            activation.draw(ordered, generator, padding_is_masked=low, scalars=scalars[start:start + batch],
+                            codes=codes[start:start + batch])
+
+        generate_in_chunks(count, fill, rng=rng, device=self.device_, progress_bar=progress_bar)
         return GeneratedRows(scalars, codes)
 
     def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,

@@ -46,6 +46,7 @@ from syntho_hive.core.checkpoint import (
 )
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models._adam import Adam
+from syntho_hive.core.models._chunks import generate_in_chunks
 from syntho_hive.core.models._tabular import GeneratedRows, TabularPipeline, resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints, Validation
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -79,10 +80,6 @@ _HYPER_PARAMETERS = ("embedding_dim", "compress_dims", "decompress_dims", "l2sca
 _LEARNING_RATE = 1e-3
 #: Most GMM modes per numerical column (passed to the transformer).
 _MAX_MODES = 10
-#: Rows decoded per forward pass when sampling.
-_SAMPLE_CHUNK = 4_096
-#: Samples larger than this show a progress bar (when ``progress_bar``).
-_PROGRESS_ROWS = 200_000
 #: Columns of ``training_metrics.csv`` (with ``checkpoint_dir``).
 _METRICS_FIELDS = ("epoch", "loss", "reconstruction", "kl", "val_score", "seconds")
 
@@ -374,21 +371,20 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         scalar = activation.tanh_index
         scalars = torch.empty((count, scalar.numel()), device=self.device_)
         codes = torch.empty((count, activation.n_softmax_spans), dtype=torch.int64, device=self.device_)
-        starts = range(0, count, _SAMPLE_CHUNK)
-        chunks = progress(starts, enabled=progress_bar and count > _PROGRESS_ROWS, desc="Sampling",
-                          total=len(starts), unit="chunk")
         with torch.inference_mode():
             sigma = decoder.sigma[scalar]
-            for start in chunks:
-                batch = min(_SAMPLE_CHUNK, count - start)
-                z = torch.randn((batch, self.embedding_dim), generator=rng, device=self.device_)
-                ctx = context[start:start + batch] if context is not None else z[:, :0]
-                raw = decoder(torch.cat([z, ctx], dim=1))
-                values, _ = activation.draw(raw.index_select(1, activation.gather_index), rng,
-                                            scalars=scalars[start:start + batch], codes=codes[start:start + batch])
-                if scalar.numel():
-                    noise = torch.randn((batch, scalar.numel()), generator=rng, device=self.device_)
-                    values.add_(noise * sigma).clamp_(-1.0, 1.0)
+
+        def fill(start: int, batch: int, generator: torch.Generator) -> None:
+            z = torch.randn((batch, self.embedding_dim), generator=generator, device=self.device_)
+            ctx = context[start:start + batch] if context is not None else z[:, :0]
+            raw = decoder(torch.cat([z, ctx], dim=1))
+            values, _ = activation.draw(raw.index_select(1, activation.gather_index), generator,
+                                        scalars=scalars[start:start + batch], codes=codes[start:start + batch])
+            if scalar.numel():
+                noise = torch.randn((batch, scalar.numel()), generator=generator, device=self.device_)
+                values.add_(noise * sigma).clamp_(-1.0, 1.0)
+
+        generate_in_chunks(count, fill, rng=rng, device=self.device_, progress_bar=progress_bar)
         return GeneratedRows(scalars, codes)
 
     # ------------------------------------------------------------------ persistence

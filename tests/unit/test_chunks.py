@@ -1,0 +1,99 @@
+"""Chunked generation: each chunk's rows depend on the seed and the chunk's position only; chunks run
+in worker threads limited to one OpenMP thread each; errors stop the run; forked children work."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+
+import pytest
+import torch
+
+from syntho_hive._random import child_seed, torch_generator
+from syntho_hive.core.models import _chunks
+from syntho_hive.core.models._chunks import CHUNK_ROWS, generate_in_chunks
+
+CPU = torch.device("cpu")
+COUNT = 5 * CHUNK_ROWS + 123  # six chunks, the last one short
+
+
+def _random_rows(count: int, seed: int) -> tuple[torch.Tensor, list[tuple[str, int, int]]]:
+    """Generate ``count`` rows of uniforms; also return (thread, start, torch threads) per chunk."""
+    out = torch.full((count, 3), -1.0)
+    seen: list[tuple[str, int, int]] = []
+
+    def fill(start: int, rows: int, generator: torch.Generator) -> None:
+        assert torch.is_inference_mode_enabled()
+        out[start:start + rows] = torch.rand((rows, 3), generator=generator)
+        seen.append((threading.current_thread().name, start, torch.get_num_threads()))
+
+    generate_in_chunks(count, fill, rng=torch_generator(seed), device=CPU)
+    return out, seen
+
+
+def test_each_chunk_is_drawn_from_its_own_seeded_generator() -> None:
+    out, seen = _random_rows(COUNT, seed=7)
+    assert sorted(start for _, start, _ in seen) == list(range(0, COUNT, CHUNK_ROWS))
+    base = int(torch.randint(0, 2 ** 62, (1,), generator=torch_generator(7)).item())
+    for start in range(0, COUNT, CHUNK_ROWS):
+        rows = min(CHUNK_ROWS, COUNT - start)
+        expected = torch.rand((rows, 3), generator=torch_generator(child_seed(base, "chunk", start)))
+        assert torch.equal(out[start:start + rows], expected), start
+    assert not torch.equal(out, _random_rows(COUNT, seed=8)[0])
+
+
+def test_rows_do_not_depend_on_the_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    parallel, _ = _random_rows(COUNT, seed=3)
+    monkeypatch.setattr(_chunks, "_worker_count", lambda chunks, device: 1)
+    sequential, seen = _random_rows(COUNT, seed=3)
+    assert {thread for thread, _, _ in seen} == {threading.current_thread().name}
+    assert torch.equal(parallel, sequential)
+
+
+@pytest.mark.skipif(torch.get_num_threads() < 2, reason="needs two intra-op threads")
+def test_chunks_run_in_workers_limited_to_one_openmp_thread() -> None:
+    threads = torch.get_num_threads()
+    _, seen = _random_rows(COUNT, seed=1)
+    assert all(name.startswith("synthohive-chunks") and count == 1 for name, _, count in seen), seen
+    assert torch.get_num_threads() == threads  # the calling thread keeps its own setting
+    _, single = _random_rows(CHUNK_ROWS, seed=1)  # one chunk: no worker needed
+    assert [name for name, _, _ in single] == [threading.current_thread().name]
+
+
+def test_an_error_in_a_chunk_is_raised_and_stops_the_rest() -> None:
+    count = 200 * CHUNK_ROWS
+    started: list[int] = []
+    finished: list[int] = []
+
+    def fill(start: int, rows: int, generator: torch.Generator) -> None:
+        started.append(start)
+        if start == 2 * CHUNK_ROWS:
+            raise ValueError("chunk failed")
+        time.sleep(0.02)  # still running when the error is raised
+        finished.append(start)
+
+    with pytest.raises(ValueError, match="chunk failed"):
+        generate_in_chunks(count, fill, rng=torch_generator(0), device=CPU)
+    assert len(started) < 200  # queued chunks were cancelled
+    assert len(finished) == len(started) - 1  # and none is still running
+
+
+def _child(queue: multiprocessing.Queue) -> None:
+    out, _ = _random_rows(COUNT, seed=5)
+    queue.put(float(out.sum()))
+
+
+def test_a_forked_child_generates_the_same_rows() -> None:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    expected, _ = _random_rows(COUNT, seed=5)  # the parent's worker pool exists now
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0, "the forked child hung or failed"
+    assert queue.get(timeout=5) == float(expected.sum())
