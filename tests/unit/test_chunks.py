@@ -12,7 +12,7 @@ import torch
 
 from syntho_hive._random import child_seed, torch_generator
 from syntho_hive.core.models import _chunks
-from syntho_hive.core.models._chunks import CHUNK_ROWS, generate_in_chunks
+from syntho_hive.core.models._chunks import CHUNK_ROWS, MIN_NETWORK_ROWS, generate_in_chunks, network_rows, pad_rows
 
 CPU = torch.device("cpu")
 COUNT = 5 * CHUNK_ROWS + 123  # six chunks, the last one short
@@ -97,3 +97,22 @@ def test_a_forked_child_generates_the_same_rows() -> None:
         child.kill()
     assert child.exitcode == 0, "the forked child hung or failed"
     assert queue.get(timeout=5) == float(expected.sum())
+
+
+def test_networks_run_on_few_row_counts() -> None:
+    """A sample of several chunks runs every chunk on a full chunk's rows; a one-chunk sample on a
+    power of two; so a process meets a handful of kernel shapes whatever sizes it samples."""
+    sizes = {network_rows(rows, count, CPU)
+             for count in (1, 2, 255, 257, 1000, CHUNK_ROWS, CHUNK_ROWS + 1, 50_000)
+             for rows in {min(CHUNK_ROWS, count), count % CHUNK_ROWS or CHUNK_ROWS}}
+    assert sizes == {MIN_NETWORK_ROWS, 512, 1024, CHUNK_ROWS}
+    assert network_rows(300, 300, CPU) == 512 and network_rows(7, 50_000, CPU) == CHUNK_ROWS
+    assert all(network_rows(rows, rows, CPU) >= rows for rows in range(1, CHUNK_ROWS + 1, 97))
+
+
+def test_pad_rows_appends_zero_rows() -> None:
+    x = torch.arange(6.0).reshape(3, 2)
+    padded = pad_rows(x, 5)
+    assert torch.equal(padded[:3], x) and torch.equal(padded[3:], torch.zeros(2, 2))
+    assert pad_rows(x, 3) is x and pad_rows(None, 5) is None
+    assert torch.equal(pad_rows(torch.tensor([4, 2]), 4), torch.tensor([4, 2, 0, 0]))

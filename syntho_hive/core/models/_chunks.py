@@ -33,7 +33,8 @@ import torch
 from syntho_hive._random import child_seed, torch_generator
 from syntho_hive.events import get_logger, progress
 
-__all__ = ["CHUNK_ROWS", "DEVICE_CHUNK_ROWS", "PROGRESS_ROWS", "ChunkFill", "generate_in_chunks"]
+__all__ = ["CHUNK_ROWS", "DEVICE_CHUNK_ROWS", "MIN_NETWORK_ROWS", "PROGRESS_ROWS", "ChunkFill", "generate_in_chunks",
+           "network_rows", "pad_rows"]
 
 #: Rows per generation chunk on CPU: a chunk's buffers stay in a core's cache (a 50,000-row Adult
 #: sample on 2 cores: 2,048 rows 113 ms, 4,096 116 ms, 8,192 142 ms, 1,024 136 ms in bfloat16).
@@ -42,6 +43,9 @@ CHUNK_ROWS = 2_048
 DEVICE_CHUNK_ROWS = 4_096
 #: Samples larger than this show a progress bar over chunks (when asked for).
 PROGRESS_ROWS = 200_000
+
+#: Smallest row count a network runs on (see :func:`network_rows`).
+MIN_NETWORK_ROWS = 256
 
 #: ``fill(start, rows, generator)`` generates rows ``start .. start + rows`` of the output from
 #: ``generator`` only (it runs under ``torch.inference_mode()``, possibly in a worker thread).
@@ -95,6 +99,38 @@ def generate_in_chunks(count: int, fill: ChunkFill, *, rng: torch.Generator, dev
         for future in futures:
             future.cancel()
         wait(futures)
+
+
+def network_rows(rows: int, count: int, device: torch.device) -> int:
+    """Rows to run a row-wise network on for a chunk of ``rows`` rows of a ``count``-row sample.
+
+    oneDNN compiles a matrix-product kernel per shape the first time it sees it in a process
+    (~5 ms for the generator's products on an AMX CPU), so a chunk runs its network on a padded
+    batch (zero rows appended, their outputs dropped, see :func:`pad_rows`): the last chunk of a
+    sample of several chunks on a full chunk's rows, a sample of one chunk on a power of two of at
+    least :data:`MIN_NETWORK_ROWS` rows. A process then meets at most four shapes whatever the
+    sizes it samples (the relational layer samples a table in many differently sized calls), and
+    a sample of several chunks only one.
+
+    Args:
+        rows: Rows of the chunk.
+        count: Rows of the whole sample.
+        device: Where the chunk runs.
+
+    Returns:
+        A row count >= ``rows``.
+    """
+    full = CHUNK_ROWS if device.type == "cpu" else DEVICE_CHUNK_ROWS
+    if count > full:
+        return full
+    return min(full, max(MIN_NETWORK_ROWS, 1 << max(0, rows - 1).bit_length()))
+
+
+def pad_rows(tensor: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+    """``tensor`` with zero rows appended up to ``rows`` rows (``None`` stays ``None``)."""
+    if tensor is None or len(tensor) >= rows:
+        return tensor
+    return torch.cat([tensor, tensor.new_zeros((rows - len(tensor), *tensor.shape[1:]))])
 
 
 def _worker_count(chunks: int, device: torch.device) -> int:

@@ -41,7 +41,7 @@ from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkp
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models._adam import Adam
-from syntho_hive.core.models._chunks import generate_in_chunks
+from syntho_hive.core.models._chunks import generate_in_chunks, network_rows, pad_rows
 from syntho_hive.core.models._tabular import GeneratedRows, TabularPipeline
 from syntho_hive.core.models._tabular import resolve_device as _resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints
@@ -488,7 +488,8 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
             else:
                 hot = None
             ctx = context[start:start + batch] if context is not None else None
-            raw = folded(self._dense(noise, ctx), hot)
+            rows = network_rows(batch, count, self.device_)  # padded: few kernel shapes per process
+            raw = folded(pad_rows(self._dense(noise, ctx), rows), pad_rows(hot, rows))[:batch]
             # bfloat16's head writes the bucketed order with -inf padding (_folded_generator).
             ordered = raw if low else raw.index_select(1, activation.gather_index)
             activation.draw(ordered, generator, padding_is_masked=low, scalars=scalars[start:start + batch],

@@ -46,7 +46,7 @@ from syntho_hive.core.checkpoint import (
 )
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models._adam import Adam
-from syntho_hive.core.models._chunks import generate_in_chunks
+from syntho_hive.core.models._chunks import generate_in_chunks, network_rows, pad_rows
 from syntho_hive.core.models._tabular import GeneratedRows, TabularPipeline, resolve_device
 from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints, Validation
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -377,7 +377,8 @@ class TVAE(TabularPipeline, ConditionalGenerativeModel):
         def fill(start: int, batch: int, generator: torch.Generator) -> None:
             z = torch.randn((batch, self.embedding_dim), generator=generator, device=self.device_)
             ctx = context[start:start + batch] if context is not None else z[:, :0]
-            raw = decoder(torch.cat([z, ctx], dim=1))
+            rows = network_rows(batch, count, self.device_)  # padded: few kernel shapes per process
+            raw = decoder(pad_rows(torch.cat([z, ctx], dim=1), rows))[:batch]
             values, _ = activation.draw(raw.index_select(1, activation.gather_index), generator,
                                         scalars=scalars[start:start + batch], codes=codes[start:start + batch])
             if scalar.numel():
