@@ -116,3 +116,20 @@ def test_pad_rows_appends_zero_rows() -> None:
     assert torch.equal(padded[:3], x) and torch.equal(padded[3:], torch.zeros(2, 2))
     assert pad_rows(x, 3) is x and pad_rows(None, 5) is None
     assert torch.equal(pad_rows(torch.tensor([4, 2]), 4), torch.tensor([4, 2, 0, 0]))
+
+
+def test_a_sample_started_inside_a_chunk_runs_there_without_deadlock() -> None:
+    """Every chunk samples: with the pool's threads all waiting on chunks queued behind them this
+    would never finish; started in a worker, the inner sample runs in that thread."""
+    inner: dict[int, torch.Tensor] = {}
+
+    def fill(start: int, rows: int, generator: torch.Generator) -> None:
+        inner[start] = _random_rows(3 * CHUNK_ROWS, seed=2)[0]
+
+    runner = threading.Thread(target=generate_in_chunks, args=(COUNT, fill),
+                              kwargs={"rng": torch_generator(0), "device": CPU}, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "deadlock"
+    expected = _random_rows(3 * CHUNK_ROWS, seed=2)[0]
+    assert len(inner) == 6 and all(torch.equal(rows, expected) for rows in inner.values())

@@ -134,6 +134,8 @@ def pad_rows(tensor: torch.Tensor | None, rows: int) -> torch.Tensor | None:
 
 
 def _worker_count(chunks: int, device: torch.device) -> int:
+    # In a worker thread torch.get_num_threads() is 1: a sample started inside a chunk runs there,
+    # instead of waiting on the pool its own thread belongs to.
     if device.type != "cpu" or chunks < 2 or not _limits_work:
         return 1
     return min(torch.get_num_threads(), chunks)
