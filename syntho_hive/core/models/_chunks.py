@@ -12,7 +12,7 @@ operations (a few matrix products, then element-wise passes over a few megabytes
 cores inside each operation, as PyTorch does by default, much of the time goes to synchronising
 and to the single-threaded steps (random numbers, dispatch) during which the other cores wait. A
 chunk per core keeps every core busy (a warm 50,000-row Adult sample on 2 cores: bfloat16
-~145 -> ~125 ms, float32 ~210 -> ~175 ms).
+~145 -> ~115 ms, float32 ~212 -> ~179 ms).
 
 Workers: ``min(torch.get_num_threads(), chunks)`` of the calling thread, so
 ``torch.set_num_threads(1)`` (or ``OMP_NUM_THREADS=1``) makes generation sequential; CUDA samples
