@@ -14,7 +14,8 @@ or ``OSError`` keep working::
     ├── GenerationError (ValueError)
     ├── PrivacyError
     ├── QualityError                     carries ``failures``: {column: score}
-    └── MissingDependencyError (ImportError)
+    ├── MissingDependencyError (ImportError)
+    └── ConfigurationError (ValueError, TypeError)
 
 Messages say what was wrong, where (table / column / file) and how to fix it.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "PrivacyError",
     "QualityError",
     "MissingDependencyError",
+    "ConfigurationError",
 ]
 
 
@@ -114,3 +116,13 @@ class QualityError(SynthoHiveError):
 
 class MissingDependencyError(SynthoHiveError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""
+
+
+class ConfigurationError(SynthoHiveError, ValueError, TypeError):
+    """An argument of a public constructor or method has the wrong type or names an unknown option
+    (e.g. ``Synthesizer(metadata=dict(...))``, ``model=CTGAN()`` instead of ``CTGAN``, a model
+    option that no model takes, a seed that is not a non-negative integer).
+
+    It subclasses both ``ValueError`` and ``TypeError``, so code that caught the builtin error
+    raised before it existed keeps working.
+    """

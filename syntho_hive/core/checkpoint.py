@@ -1,35 +1,41 @@
-"""The checkpoint directory format, in one place.
+"""The checkpoint format, in one place: named files, a manifest with checksums, atomic swaps.
 
-A checkpoint is a directory::
+A checkpoint is a set of named files plus ``metadata.json``, the manifest::
 
-    generator.pt                 generator state dict (torch.save)
-    discriminator.pt             critic state dict (torch.save)
-    transformer.joblib           the fitted preprocessing (data transformer + constraint engine)
-    context_transformer.joblib   the fitted parent-context transformer, or None
-    embedding_layers.joblib      the conditional-vector layout the networks were trained with
-    data_column_info.joblib      the transformer's output spans (list of ColumnSpans)
-    reference_profile.json       privacy-safe reference of the training marginals (quantile
-                                 sketches, category counts) for the sampling quality gates, or
-                                 ``null``; optional: checkpoints saved before it existed lack it
-    metadata.json                manifest: format, version, model, hyper-parameters, column
-                                 schema, seed, saved_at, and size + SHA-256 of every other file
+    {"format": "synthohive-checkpoint", "format_version": 1, "version": "0.1.0", "model": "CTGAN",
+     "saved_at": "...", "seed": 0, "hyper_parameters": {...}, "column_schema": {...}, "extra": {...},
+     "files": {"generator.pt": {"sha256": "...", "bytes": 1234}, ...}}
 
-That is CTGAN's file list (:class:`CheckpointFiles`). Other models keep the same layout with
-their own list, through the generic helpers :func:`write_directory_atomically`,
-:func:`write_manifest` (``metadata.json`` with the checksums of exactly the files given) and
-:func:`verify_checkpoint`: TVAE writes ``encoder.pt`` / ``decoder.pt`` and no embedding layers
-(:data:`syntho_hive.core.models.tvae.model.TVAE_FILES`).
+:class:`CheckpointContent` holds those files in memory (name -> bytes). It is written as a
+directory (:meth:`CheckpointContent.write`) or as one uncompressed ZIP archive of the same files
+(:meth:`CheckpointContent.to_bytes`, the form broadcast to Spark executors), and read back from
+either. Reading checks, before any file is unpickled or handed to ``torch.load``:
 
-Network weights are loaded with ``torch.load(..., weights_only=True)``.
+- the manifest: its ``format`` (:data:`FORMAT`, or the Synthesizer's) and ``format_version``
+  (newer versions are refused, naming both), and the shape of every entry;
+- the file names: exactly the files the manifest lists, each a plain name of the layout (no path
+  outside the checkpoint, no undeclared file);
+- every file's size and SHA-256.
+
+Which files a model writes is its :class:`CheckpointLayout`; CTGAN's is the seed contract::
+
+    generator.pt  discriminator.pt                        state dicts (torch.load(weights_only=True))
+    transformer.joblib  context_transformer.joblib        fitted preprocessing (pickles)
+    embedding_layers.joblib  data_column_info.joblib      conditional layout, output spans (pickles)
+    reference_profile.json                                privacy-safe training marginals, or null
+    metadata.json                                         the manifest
 
 Warning:
-    The ``.joblib`` files are Python pickles: loading one can run arbitrary code. Load only
-    checkpoints you trust. The SHA-256 checksums detect corruption and truncation, not an
-    attacker (who can rewrite the manifest too).
+    ``.joblib`` files are Python pickles: loading one can run arbitrary code. Load only checkpoints
+    you trust. The checksums detect corruption and truncation, not an attacker (who can rewrite the
+    manifest too). TabularAR checkpoints hold no pickles.
 
-Saving is atomic: everything is written to a temporary directory beside the target, then
-swapped in with two renames, so an error or crash mid-save leaves the previous checkpoint
-intact; leftovers of an interrupted save are removed by the next save to the same path.
+Saving is crash-safe: the files go to a temporary directory beside the target, which is then
+swapped in with two renames (target -> ``.<name>.old-<id>``, temporary -> target). A crash
+between the renames leaves the previous checkpoint in the ``.old`` directory; the next
+:func:`recover` (run by every save and load of that path) moves it back, and only then are
+leftover temporary directories removed. ``overwrite=True`` replaces only a directory that is
+recognisably a SynthoHive checkpoint: a valid manifest and no file that it does not list.
 """
 
 from __future__ import annotations
@@ -39,11 +45,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import uuid
-from collections.abc import Callable, Mapping
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import joblib
@@ -52,73 +60,23 @@ import torch
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["CheckpointFiles", "Checkpoint", "save_checkpoint", "load_checkpoint", "FORMAT_VERSION",
-           "running_version", "write_directory_atomically", "write_manifest", "verify_checkpoint",
-           "read_state_dict", "write_state_dict", "write_pickle", "read_pickle"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "REFERENCE_PROFILE", "CheckpointContent", "CheckpointLayout",
+           "decode_json", "decode_pickle", "decode_state_dict", "encode_json", "encode_pickle",
+           "encode_state_dict", "recover", "running_version"]
 
 _log = get_logger(__name__)
 
+#: ``format`` of a model checkpoint's manifest.
+FORMAT = "synthohive-checkpoint"
+#: Newest model-checkpoint format this version writes and reads.
 FORMAT_VERSION = 1
+#: The manifest's file name.
+MANIFEST = "metadata.json"
+#: The reference profile every model writes (JSON, optional in older checkpoints).
+REFERENCE_PROFILE = "reference_profile.json"
 
-
-class CheckpointFiles:
-    """The name of every file in a checkpoint directory."""
-
-    GENERATOR = "generator.pt"
-    DISCRIMINATOR = "discriminator.pt"
-    TRANSFORMER = "transformer.joblib"
-    CONTEXT_TRANSFORMER = "context_transformer.joblib"
-    EMBEDDING_LAYERS = "embedding_layers.joblib"
-    DATA_COLUMN_INFO = "data_column_info.joblib"
-    REFERENCE_PROFILE = "reference_profile.json"
-    METADATA = "metadata.json"
-
-    TORCH: tuple[str, ...] = (GENERATOR, DISCRIMINATOR)
-    PICKLES: tuple[str, ...] = (TRANSFORMER, CONTEXT_TRANSFORMER, EMBEDDING_LAYERS, DATA_COLUMN_INFO)
-    JSON: tuple[str, ...] = (REFERENCE_PROFILE,)
-    #: Payload files that older checkpoints may lack (skipped on load when the manifest does not list them).
-    OPTIONAL: tuple[str, ...] = (REFERENCE_PROFILE,)
-    PAYLOAD: tuple[str, ...] = TORCH + PICKLES + JSON
-    ALL: tuple[str, ...] = PAYLOAD + (METADATA,)
-
-
-@dataclass
-class Checkpoint:
-    """Everything a checkpoint holds, in memory.
-
-    Attributes:
-        generator_state: Generator ``state_dict``.
-        discriminator_state: Critic ``state_dict``.
-        transformer: The fitted preprocessing object(s) (pickled).
-        context_transformer: The fitted context transformer, or ``None``.
-        embedding_layers: The conditional layout (pickled).
-        data_column_info: The transformer's output spans (pickled).
-        hyper_parameters: JSON-serialisable constructor and architecture parameters.
-        column_schema: JSON-serialisable description of the modelled columns.
-        seed: The training seed.
-        model: Name of the model class that wrote the checkpoint.
-        version: SynthoHive version that wrote it (filled in on save / from the manifest).
-        saved_at: ISO-8601 UTC timestamp (filled in on save / from the manifest).
-        extra: JSON-serialisable extra manifest entries.
-        reference_profile: JSON-serialisable reference of the training marginals
-            (:meth:`syntho_hive.core.quality.MarginalProfile.to_dict`), or ``None`` (also for
-            checkpoints saved before profiles existed).
-    """
-
-    generator_state: Mapping[str, torch.Tensor]
-    discriminator_state: Mapping[str, torch.Tensor]
-    transformer: Any
-    context_transformer: Any
-    embedding_layers: Any
-    data_column_info: Any
-    hyper_parameters: dict[str, Any]
-    column_schema: dict[str, Any]
-    seed: int | None
-    model: str = "CTGAN"
-    version: str = ""
-    saved_at: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-    reference_profile: dict[str, Any] | None = None
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_BYTES = 1 << 40
 
 
 def running_version() -> str:
@@ -128,159 +86,477 @@ def running_version() -> str:
     return str(__version__)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class CheckpointLayout:
+    """The files of one kind of checkpoint, by how each is encoded.
+
+    Attributes:
+        weights: State dicts (``torch.save``; read with ``weights_only=True``).
+        pickles: Fitted Python objects (joblib pickles).
+        documents: JSON documents.
+        optional: Files that checkpoints of older versions may lack.
+    """
+
+    weights: tuple[str, ...] = ()
+    pickles: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every payload file (the manifest excluded)."""
+        return self.weights + self.pickles + self.documents
 
 
-def _write_torch(state: Mapping[str, torch.Tensor], path: Path) -> None:
-    cpu_state = {key: value.detach().cpu() for key, value in state.items()}
-    torch.save(cpu_state, path)
+# ---------------------------------------------------------------------- encoders
+def encode_state_dict(state: Mapping[str, torch.Tensor]) -> bytes:
+    """A state dict (tensors moved to CPU) as ``torch.save`` bytes."""
+    buffer = io.BytesIO()
+    torch.save({key: value.detach().cpu() for key, value in state.items()}, buffer)
+    return buffer.getvalue()
 
 
-def _write_pickle(obj: Any, path: Path) -> None:
-    joblib.dump(obj, path)
+def encode_pickle(obj: Any) -> bytes:
+    """``obj`` pickled with joblib."""
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    return buffer.getvalue()
 
 
-def _write_json(data: Mapping[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str), encoding="utf-8")
+def encode_json(data: Any) -> bytes:
+    """``data`` as strict JSON (no NaN), UTF-8.
+
+    Raises:
+        SerializationError: ``data`` is not JSON-serialisable.
+    """
+    try:
+        return json.dumps(data, indent=1, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise SerializationError(f"Cannot write checkpoint state as JSON ({exc}); this is a bug, please "
+                                 "report it.") from exc
+
+
+def decode_json(raw: bytes, where: str) -> Any:
+    """Parse JSON ``raw`` read from ``where``.
+
+    Raises:
+        SerializationError: Not UTF-8 JSON, or nested too deeply to parse.
+    """
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SerializationError(f"Checkpoint file {where} is corrupt and cannot be read (invalid JSON: "
+                                 f"{type(exc).__name__}); save the model again.") from exc
+
+
+def decode_state_dict(raw: bytes, where: str, map_location: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    """Load a state dict with ``torch.load(..., weights_only=True)``.
+
+    Raises:
+        SerializationError: Unreadable archive, or not a mapping of names to tensors.
+    """
+    try:
+        state = torch.load(io.BytesIO(raw), map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises many types for bad archives
+        raise SerializationError(f"Checkpoint file {where} is corrupt and cannot be read "
+                                 f"({type(exc).__name__}: {exc}); save the model again.") from exc
+    if not isinstance(state, Mapping) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                 for k, v in state.items()):
+        raise SerializationError(f"Checkpoint file {where} does not hold a state dict; save the model again.")
+    return dict(state)
+
+
+def decode_pickle(raw: bytes, where: str) -> Any:
+    """Unpickle ``raw`` (joblib).
+
+    Warning:
+        Unpickling can run arbitrary code: the checksums are verified first; load only trusted files.
+
+    Raises:
+        SerializationError: The bytes cannot be unpickled.
+    """
+    try:
+        return joblib.load(io.BytesIO(raw))
+    except Exception as exc:  # unpickling raises many types for bad files
+        raise SerializationError(f"Checkpoint file {where} is corrupt and cannot be unpickled "
+                                 f"({type(exc).__name__}: {exc}); save the model again.") from exc
+
+
+# ---------------------------------------------------------------------- manifest
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _check_name(name: Any, where: str) -> str:
+    """``name`` when it is a relative POSIX path inside the checkpoint (no ``..``, no absolute path)."""
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        raise SerializationError(f"Checkpoint {where} names a file {name!r} that is not a plain relative path; "
+                                 "the manifest is corrupt, save again.")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or PurePosixPath(name).as_posix() != name:
+        raise SerializationError(f"Checkpoint {where} names a file {name!r} outside the checkpoint; the manifest "
+                                 "is corrupt or was tampered with.")
+    return name
+
+
+def _files_entry(manifest: Mapping[str, Any], where: str) -> dict[str, tuple[str, int]]:
+    """The manifest's ``files``: ``{name: (sha256, bytes)}``, every entry checked."""
+    files = manifest.get("files")
+    if not isinstance(files, Mapping):
+        raise SerializationError(f"Checkpoint manifest {where} has no 'files' mapping; it is corrupt, save again.")
+    checked: dict[str, tuple[str, int]] = {}
+    for name, entry in files.items():
+        _check_name(name, where)
+        digest = entry.get("sha256") if isinstance(entry, Mapping) else None
+        size = entry.get("bytes") if isinstance(entry, Mapping) else None
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest) or isinstance(size, bool) \
+                or not isinstance(size, int) or not 0 <= size < _MAX_BYTES:
+            raise SerializationError(f"Checkpoint manifest {where} has a malformed entry for {name!r} (want "
+                                     "{'sha256': 64 hex digits, 'bytes': a non-negative integer}); save again.")
+        checked[name] = (digest, size)
+    return checked
+
+
+def check_format(manifest: Any, where: str, *, expected: str = FORMAT, newest: int = FORMAT_VERSION,
+                 legacy: Iterable[str] = ()) -> int:
+    """The manifest's ``format_version``, after checking its ``format``.
+
+    Args:
+        manifest: The parsed manifest.
+        where: Its location, for messages.
+        expected: The format it must declare.
+        newest: Newest version this release reads.
+        legacy: Older format strings also accepted (read as version 1).
+
+    Raises:
+        SerializationError: Not a mapping, another format, or a version newer than ``newest``.
+    """
+    if not isinstance(manifest, Mapping):
+        raise SerializationError(f"Checkpoint manifest {where} is not a JSON object; it is corrupt, save again.")
+    declared = manifest.get("format")
+    if declared in tuple(legacy):
+        return 1
+    if declared != expected:
+        raise SerializationError(f"Checkpoint manifest {where} declares format {declared!r}, not {expected!r}: "
+                                 "it was not written by SynthoHive for this kind of object.")
+    version = manifest.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise SerializationError(f"Checkpoint manifest {where} has an invalid format_version {version!r}; it is "
+                                 "corrupt, save again.")
+    if version > newest:
+        raise SerializationError(f"Checkpoint {where} has {expected} format version {version}, newer than "
+                                 f"version {newest} that SynthoHive {running_version()} reads; upgrade "
+                                 "SynthoHive to load it.")
+    return version
+
+
+# ---------------------------------------------------------------------- content
+@dataclass
+class CheckpointContent:
+    """A checkpoint's files in memory: ``{relative path: bytes}``, the manifest included.
+
+    Attributes:
+        files: Every file by relative POSIX path.
+        origin: Where it was read from (for messages).
+    """
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    origin: str = "<memory>"
+
+    # -- building
+    @classmethod
+    def build(cls, payload: Mapping[str, bytes], manifest: Mapping[str, Any],
+              manifest_name: str = MANIFEST) -> "CheckpointContent":
+        """``payload`` plus a manifest (``manifest`` with ``files``: size + SHA-256 of each payload file)."""
+        full = dict(manifest)
+        full["files"] = {name: {"sha256": _sha256(raw), "bytes": len(raw)} for name, raw in payload.items()}
+        files = dict(payload)
+        files[manifest_name] = json.dumps(full, indent=2, allow_nan=False).encode("utf-8")
+        return cls(files)
+
+    @staticmethod
+    def manifest_fields(*, model: str, seed: int | None, hyper_parameters: Mapping[str, Any],
+                        column_schema: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+        """The manifest of a model checkpoint, less ``files``."""
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, "version": running_version(), "model": model,
+                "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(), "seed": seed,
+                "hyper_parameters": dict(hyper_parameters), "column_schema": dict(column_schema),
+                "extra": dict(extra)}
+
+    def nest(self, prefix: str, inner: "CheckpointContent") -> None:
+        """Add every file of ``inner`` under ``prefix/``."""
+        for name, raw in inner.files.items():
+            self.files[f"{prefix}/{name}"] = raw
+
+    def sub(self, prefix: str) -> "CheckpointContent":
+        """The files under ``prefix/``, with that prefix removed."""
+        head = prefix.rstrip("/") + "/"
+        return CheckpointContent({name[len(head):]: raw for name, raw in self.files.items() if name.startswith(head)},
+                                 origin=f"{self.origin}/{prefix}")
+
+    # -- reading
+    def manifest(self, name: str = MANIFEST) -> dict[str, Any]:
+        """The parsed manifest (a JSON object).
+
+        Raises:
+            SerializationError: Missing or not a JSON object.
+        """
+        raw = self.files.get(name)
+        if raw is None:
+            raise SerializationError(f"Checkpoint {self.origin} is missing its manifest {name}; it is not a "
+                                     "complete SynthoHive checkpoint (pass the directory written by save()).")
+        manifest = decode_json(raw, f"{self.origin}/{name}")
+        if not isinstance(manifest, dict):
+            raise SerializationError(f"Checkpoint manifest {self.origin}/{name} is not a JSON object; save again.")
+        return manifest
+
+    def verify(self, manifest: Mapping[str, Any], *, allowed: Iterable[str] | None = None,
+               required: Iterable[str] = (), manifest_name: str = MANIFEST) -> None:
+        """Check that the files are exactly those the manifest lists, with their sizes and checksums.
+
+        Args:
+            manifest: The parsed manifest.
+            allowed: Names a manifest may list (``None``: any safe relative path).
+            required: Names it must list.
+            manifest_name: The manifest's own name (not listed in itself).
+
+        Raises:
+            SerializationError: A listed file missing, truncated or failing its checksum, a file not
+                listed, a name outside ``allowed``, or a required name not listed.
+        """
+        where = f"{self.origin}/{manifest_name}"
+        listed = _files_entry(manifest, where)
+        allowed_set = set(allowed) if allowed is not None else None
+        for name in listed:
+            if allowed_set is not None and name not in allowed_set:
+                raise SerializationError(f"Checkpoint {where} lists file {name!r}, which is not part of this kind of "
+                                         f"checkpoint ({sorted(allowed_set)}); it is corrupt or was tampered with.")
+        missing = [name for name in required if name not in listed]
+        if missing:
+            raise SerializationError(f"Checkpoint {where} does not list required file(s) {missing}; the checkpoint "
+                                     "is incomplete, save it again.")
+        extra = sorted(set(self.files) - set(listed) - {manifest_name})
+        if extra:
+            raise SerializationError(f"Checkpoint {self.origin} holds file(s) {extra[:5]} that its manifest does not "
+                                     "list; it was modified after saving. Remove them or save again.")
+        for name, (digest, size) in listed.items():
+            raw = self.files.get(name)
+            if raw is None:
+                raise SerializationError(f"Checkpoint {self.origin} is missing file {name}; the checkpoint is "
+                                         "incomplete, save it again.")
+            if len(raw) != size:
+                raise SerializationError(f"Checkpoint file {self.origin}/{name} has {len(raw)} bytes, expected {size}: "
+                                         "it is truncated or was modified; save the model again.")
+            if _sha256(raw) != digest:
+                raise SerializationError(f"Checkpoint file {self.origin}/{name} failed its checksum (SHA-256 "
+                                         "mismatch): it is corrupt or was modified after saving; save the model again.")
+
+    # -- directories
+    @classmethod
+    def read(cls, path: str | Path) -> "CheckpointContent":
+        """Every file under the directory ``path`` (after :func:`recover`).
+
+        Raises:
+            SerializationError: Missing path, not a directory, a link, or unreadable files.
+        """
+        directory = recover(Path(path).expanduser())
+        if not directory.exists():
+            raise SerializationError(f"Checkpoint path {directory} does not exist; pass the directory written "
+                                     "by save().")
+        if not directory.is_dir():
+            raise SerializationError(f"Checkpoint path {directory} is not a directory; pass the directory "
+                                     "written by save().")
+        files: dict[str, bytes] = {}
+        try:
+            for item in sorted(directory.rglob("*")):
+                name = item.relative_to(directory).as_posix()
+                if item.is_symlink():
+                    raise SerializationError(f"Checkpoint {directory} holds a link {name!r}; checkpoints hold only "
+                                             "plain files. Save the model again.")
+                if item.is_file():
+                    files[name] = item.read_bytes()
+        except OSError as exc:
+            raise SerializationError(f"Cannot read checkpoint {directory}: {exc}") from exc
+        return cls(files, origin=str(directory))
+
+    def write(self, path: str | Path, *, overwrite: bool = False,
+              recognise: Callable[[Path], bool] | None = None) -> Path:
+        """Write the files as the directory ``path``, atomically (see the module docstring).
+
+        Args:
+            path: Target directory.
+            overwrite: Replace an existing checkpoint at ``path``.
+            recognise: Whether an existing directory is a checkpoint this call may replace
+                (default :func:`is_checkpoint_directory`).
+
+        Returns:
+            The directory.
+
+        Raises:
+            SerializationError: ``path`` exists and ``overwrite`` is false; ``path`` is a file, or a
+                directory that is not recognisably a SynthoHive checkpoint (never deleted); or
+                writing failed (the previous checkpoint, if any, is left intact).
+        """
+        target = Path(path).expanduser().absolute()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SerializationError(f"Cannot create the parent directory of {target}: {exc}") from exc
+        recover(target)
+        _check_replaceable(target, overwrite, recognise or is_checkpoint_directory)
+        for stale in _siblings(target):
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
+        try:
+            tmp.mkdir()
+            for name in sorted(self.files):
+                if name == MANIFEST or name.endswith("/" + MANIFEST):
+                    continue
+                _write_file(tmp / name, self.files[name])
+            for name in sorted((n for n in self.files if n == MANIFEST or n.endswith("/" + MANIFEST)),
+                               key=lambda n: -n.count("/")):  # inner manifests first, the top one last
+                _write_file(tmp / name, self.files[name])
+            _fsync_dir(tmp)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise SerializationError(f"Saving the checkpoint to {target} failed ({type(exc).__name__}: {exc}); any "
+                                     "previous checkpoint there is unchanged.") from exc
+        _swap(tmp, target)
+        return target
+
+    # -- bytes
+    def to_bytes(self) -> bytes:
+        """The files as one uncompressed ZIP archive (the same files as the directory)."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name in sorted(self.files):
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                archive.writestr(info, self.files[name])
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "CheckpointContent":
+        """Read an archive made by :meth:`to_bytes` (file names checked; nothing touches the disk).
+
+        Raises:
+            SerializationError: Not bytes, not such an archive, or unsafe member names.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise SerializationError(f"from_bytes() expects the bytes of to_bytes(), got {type(data).__name__}.")
+        try:
+            with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+                files: dict[str, bytes] = {}
+                for info in archive.infolist():
+                    if info.is_dir():
+                        continue
+                    files[_check_name(info.filename, "archive")] = archive.read(info)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+            raise SerializationError(f"The bytes are not a SynthoHive checkpoint archive ({type(exc).__name__}: "
+                                     f"{exc}); pass what to_bytes() returned.") from exc
+        return cls(files, origin="<bytes>")
+
+
+# ---------------------------------------------------------------------- directory safety
+def _write_file(path: Path, raw: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
-    except OSError:  # e.g. platforms without directory fds
+    except OSError:  # platforms without directory file descriptors
         return
     try:
         os.fsync(fd)
     except OSError:
-        pass
+        pass  # some filesystems refuse fsync on directories; the renames are still atomic
     finally:
         os.close(fd)
 
 
-def _stale_siblings(target: Path) -> list[Path]:
+def _siblings(target: Path, kinds: tuple[str, ...] = ("tmp", "old")) -> list[Path]:
     parent = target.parent
     if not parent.is_dir():
         return []
-    prefixes = (f".{target.name}.tmp-", f".{target.name}.old-")
-    return [p for p in parent.iterdir() if p.name.startswith(prefixes)]
+    prefixes = tuple(f".{target.name}.{kind}-" for kind in kinds)
+    return [p for p in parent.iterdir() if p.name.startswith(prefixes) and p.is_dir() and not p.is_symlink()]
 
 
-def _write_all(checkpoint: Checkpoint, directory: Path) -> dict[str, Any]:
-    """Write every payload file and the manifest into ``directory``; return the manifest."""
-    _write_torch(checkpoint.generator_state, directory / CheckpointFiles.GENERATOR)
-    _write_torch(checkpoint.discriminator_state, directory / CheckpointFiles.DISCRIMINATOR)
-    _write_pickle(checkpoint.transformer, directory / CheckpointFiles.TRANSFORMER)
-    _write_pickle(checkpoint.context_transformer, directory / CheckpointFiles.CONTEXT_TRANSFORMER)
-    _write_pickle(checkpoint.embedding_layers, directory / CheckpointFiles.EMBEDDING_LAYERS)
-    _write_pickle(checkpoint.data_column_info, directory / CheckpointFiles.DATA_COLUMN_INFO)
-    (directory / CheckpointFiles.REFERENCE_PROFILE).write_text(
-        json.dumps(checkpoint.reference_profile, allow_nan=False), encoding="utf-8")
-    files = {
-        name: {"sha256": _sha256(directory / name), "bytes": (directory / name).stat().st_size}
-        for name in CheckpointFiles.PAYLOAD
-    }
-    manifest = {
-        "format": "synthohive-checkpoint",
-        "format_version": FORMAT_VERSION,
-        "version": running_version(),
-        "model": checkpoint.model,
-        "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "seed": checkpoint.seed,
-        "hyper_parameters": checkpoint.hyper_parameters,
-        "column_schema": checkpoint.column_schema,
-        "extra": checkpoint.extra,
-        "files": files,
-    }
-    _write_json(manifest, directory / CheckpointFiles.METADATA)
-    _fsync_dir(directory)
-    return manifest
+def _readable_manifest(directory: Path) -> bool:
+    for name in (MANIFEST, "synthesizer.json"):
+        try:
+            json.loads((directory / name).read_text(encoding="utf-8"))
+            return True
+        except (OSError, ValueError, RecursionError):
+            continue
+    return False
 
 
-def save_checkpoint(checkpoint: Checkpoint, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``checkpoint`` as a directory at ``path``, atomically.
+def recover(target: Path) -> Path:
+    """Move back the previous checkpoint that a save interrupted between its two renames.
 
-    Args:
-        checkpoint: What to save.
-        path: Target directory.
-        overwrite: Replace an existing checkpoint at ``path``.
+    When ``target`` does not exist and a ``.<name>.old-<id>`` directory beside it holds a manifest,
+    the newest such directory is renamed to ``target`` (logged as ``checkpoint_recovered``). When
+    the rename is not allowed (a read-only location), that directory is returned to read from.
 
     Returns:
-        The checkpoint directory.
-
-    Raises:
-        SerializationError: If ``path`` exists and ``overwrite`` is false, if ``path`` is an
-            existing file or a non-empty directory that is not a checkpoint (never deleted),
-            or if writing fails (the previous checkpoint, if any, is left intact).
+        The directory to read: ``target``, or the recovered copy when it could not be moved.
     """
-    target, manifest = write_directory_atomically(path, lambda tmp: _write_all(checkpoint, tmp),
-                                                  overwrite=overwrite)
-    _log.info("checkpoint_saved", path=str(target), model=checkpoint.model, version=manifest["version"])
-    checkpoint.version = manifest["version"]
-    checkpoint.saved_at = manifest["saved_at"]
+    if target.exists() or target.is_symlink():
+        return target
+    olds = sorted((p for p in _siblings(target, ("old",)) if _readable_manifest(p)), key=lambda p: p.stat().st_mtime)
+    if not olds:
+        return target
+    try:
+        os.replace(olds[-1], target)
+    except OSError:
+        _log.warning("checkpoint_recovered_read_only", path=str(target), copy=str(olds[-1]))
+        return olds[-1]
+    _fsync_dir(target.parent)
+    _log.warning("checkpoint_recovered", path=str(target), reason="a save was interrupted before it finished")
     return target
 
 
-def write_directory_atomically(path: str | Path, fill: Callable[[Path], dict[str, Any]], *,
-                               overwrite: bool = False,
-                               marker: str = CheckpointFiles.METADATA) -> tuple[Path, dict[str, Any]]:
-    """Write a checkpoint directory at ``path`` atomically (generic: any model, any files).
-
-    ``fill`` writes every file (manifest included) into a fresh temporary directory beside
-    ``path`` and returns the manifest; the directory is then swapped in with two renames, so
-    an error or crash leaves any previous checkpoint intact.
-
-    Args:
-        path: Target directory.
-        fill: Writes the files into the directory it is given; returns the manifest.
-        overwrite: Replace an existing checkpoint at ``path``.
-        marker: File that identifies a directory this function may overwrite (a non-empty
-            directory without it is never replaced).
-
-    Returns:
-        ``(directory, manifest)``.
-
-    Raises:
-        SerializationError: As :func:`save_checkpoint`.
-    """
-    target = Path(path).expanduser().absolute()
-    if target.exists() or target.is_symlink():
-        if not overwrite:
-            raise SerializationError(
-                f"Checkpoint path {target} already exists; pass overwrite=True to replace it "
-                "or choose another path."
-            )
-        if not target.is_dir():
-            raise SerializationError(f"Cannot overwrite {target}: it is not a directory. Remove it or "
-                                     "choose another path.")
-        if any(target.iterdir()) and not (target / marker).is_file():
-            raise SerializationError(
-                f"Refusing to overwrite {target}: it is a non-empty directory that is not a SynthoHive "
-                f"checkpoint (no {marker}). Choose another path."
-            )
+def is_checkpoint_directory(directory: Path) -> bool:
+    """Whether ``directory`` is recognisably a model checkpoint: a manifest of :data:`FORMAT` and no
+    file that the manifest does not list (an empty directory counts too)."""
+    entries = [p for p in directory.rglob("*")]
+    if not entries:
+        return True
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SerializationError(f"Cannot create the parent directory of {target}: {exc}") from exc
-    for stale in _stale_siblings(target):
-        shutil.rmtree(stale, ignore_errors=True)
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            return False
+        listed = set(_files_entry(manifest, str(directory))) | {MANIFEST}
+    except (OSError, ValueError, RecursionError, SerializationError):
+        return False
+    present = {p.relative_to(directory).as_posix() for p in entries if not p.is_dir() or p.is_symlink()}
+    folders = {p.relative_to(directory).as_posix() for p in entries if p.is_dir() and not p.is_symlink()}
+    return present <= listed and all(any(name.startswith(f + "/") for name in listed) for f in folders)
 
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
-    try:
-        tmp.mkdir()
-        manifest = fill(tmp)
-        _fsync_dir(tmp)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise SerializationError(f"Saving the checkpoint to {target} failed ({type(exc).__name__}: "
-                                 f"{exc}); any previous checkpoint there is unchanged.") from exc
 
+def _check_replaceable(target: Path, overwrite: bool, recognise: Callable[[Path], bool]) -> None:
+    if not (target.exists() or target.is_symlink()):
+        return
+    if not overwrite:
+        raise SerializationError(f"Checkpoint path {target} already exists; pass overwrite=True to replace it or "
+                                 "choose another path.")
+    if target.is_symlink() or not target.is_dir():
+        raise SerializationError(f"Cannot overwrite {target}: it is not a directory. Remove it or choose another "
+                                 "path.")
+    if not recognise(target):
+        raise SerializationError(f"Refusing to overwrite {target}: it is not recognisably a SynthoHive checkpoint "
+                                 "(no valid manifest, or it holds files the manifest does not list, e.g. files of "
+                                 "yours). Choose another path or remove those files.")
+
+
+def _swap(tmp: Path, target: Path) -> None:
     backup: Path | None = None
     try:
         if target.exists():
@@ -291,243 +567,8 @@ def write_directory_atomically(path: str | Path, fill: Callable[[Path], dict[str
         if backup is not None and backup.exists() and not target.exists():
             os.replace(backup, target)
         shutil.rmtree(tmp, ignore_errors=True)
-        raise SerializationError(f"Could not move the new checkpoint into {target}: {exc}; any previous "
-                                 "checkpoint there is unchanged.") from exc
+        raise SerializationError(f"Could not move the new checkpoint into {target}: {exc}; any previous checkpoint "
+                                 "there is unchanged.") from exc
+    _fsync_dir(target.parent)
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
-    _fsync_dir(target.parent)
-    return target, manifest
-
-
-def write_manifest(directory: Path, payload: list[str] | tuple[str, ...], *, model: str, seed: int | None,
-                   hyper_parameters: Mapping[str, Any], column_schema: Mapping[str, Any],
-                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Write ``metadata.json`` listing size + SHA-256 of each ``payload`` file; return it.
-
-    Generic counterpart of the CTGAN manifest (same keys), for models with other files.
-    """
-    files = {name: {"sha256": _sha256(directory / name), "bytes": (directory / name).stat().st_size}
-             for name in payload}
-    manifest = {
-        "format": "synthohive-checkpoint",
-        "format_version": FORMAT_VERSION,
-        "version": running_version(),
-        "model": model,
-        "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "seed": seed,
-        "hyper_parameters": dict(hyper_parameters),
-        "column_schema": dict(column_schema),
-        "extra": dict(extra or {}),
-        "files": files,
-    }
-    _write_json(manifest, directory / CheckpointFiles.METADATA)
-    return manifest
-
-
-def verify_checkpoint(path: str | Path, payload: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """Read the manifest of the checkpoint at ``path`` and check the ``payload`` files' checksums.
-
-    Returns:
-        The manifest.
-
-    Raises:
-        SerializationError: Missing path, manifest or file; corrupt manifest; checksum mismatch.
-    """
-    directory = Path(path).expanduser()
-    manifest = read_manifest(directory)
-    _verify_files(directory, manifest, payload)
-    version = str(manifest["version"])
-    if version != running_version():
-        _log.warning("checkpoint_version_mismatch", path=str(directory), saved_version=version,
-                     running_version=running_version())
-    return manifest
-
-
-def read_state_dict(path: str | Path, map_location: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-    """Load a state dict with ``torch.load(..., weights_only=True)``.
-
-    Raises:
-        SerializationError: The file is unreadable or not a state dict.
-    """
-    return _read_torch(Path(path), map_location)
-
-
-def write_state_dict(state: Mapping[str, torch.Tensor], path: str | Path) -> None:
-    """Save a state dict (tensors moved to CPU) for :func:`read_state_dict`."""
-    _write_torch(state, Path(path))
-
-
-def write_pickle(obj: Any, path: str | Path) -> None:
-    """Pickle ``obj`` with joblib (for fitted transformers and span lists)."""
-    _write_pickle(obj, Path(path))
-
-
-def write_json(data: Any, path: str | Path) -> None:
-    """Write ``data`` as JSON (for statistics and reference profiles: data, never code)."""
-    Path(path).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-
-
-def read_json(path: str | Path) -> Any:
-    """Read a JSON file written by :func:`write_json`.
-
-    Raises:
-        SerializationError: The file cannot be read or is not valid JSON.
-    """
-    return _read_json_file(Path(path))
-
-
-def read_pickle(path: str | Path) -> Any:
-    """Unpickle a file written by :func:`write_pickle`.
-
-    Warning:
-        Unpickling can run arbitrary code: verify the checksums first and load only trusted files.
-
-    Raises:
-        SerializationError: The file cannot be unpickled.
-    """
-    return _read_pickle(Path(path))
-
-
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Read and check the manifest (``metadata.json``) of the checkpoint at ``path``.
-
-    Raises:
-        SerializationError: If the directory or manifest is missing or the manifest is corrupt.
-    """
-    directory = Path(path).expanduser()
-    if not directory.exists():
-        raise SerializationError(f"Checkpoint path {directory} does not exist; pass the directory "
-                                 "written by save().")
-    if not directory.is_dir():
-        raise SerializationError(f"Checkpoint path {directory} is not a directory; pass the directory "
-                                 "written by save().")
-    manifest_path = directory / CheckpointFiles.METADATA
-    if not manifest_path.is_file():
-        raise SerializationError(f"Checkpoint {directory} is missing file {CheckpointFiles.METADATA}; "
-                                 "the checkpoint is incomplete, save it again.")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SerializationError(f"Checkpoint file {manifest_path} is corrupt or truncated "
-                                 f"(invalid JSON: {exc}); save the model again.") from exc
-    required = ("version", "hyper_parameters", "column_schema", "files")
-    missing = [key for key in required if not isinstance(manifest, dict) or key not in manifest]
-    if missing:
-        raise SerializationError(f"Checkpoint file {manifest_path} is corrupt: missing key(s) "
-                                 f"{', '.join(missing)}; save the model again.")
-    return manifest
-
-
-def _verify_files(directory: Path, manifest: Mapping[str, Any],
-                  payload: list[str] | tuple[str, ...] = CheckpointFiles.PAYLOAD) -> None:
-    files = manifest["files"]
-    for name in payload:
-        if name in CheckpointFiles.OPTIONAL and isinstance(files, Mapping) and name not in files:
-            continue  # saved before this file existed
-        file_path = directory / name
-        if not file_path.is_file():
-            raise SerializationError(f"Checkpoint {directory} is missing file {name}; the checkpoint is "
-                                     "incomplete, save it again.")
-        entry = files.get(name) if isinstance(files, Mapping) else None
-        if not isinstance(entry, Mapping) or "sha256" not in entry:
-            raise SerializationError(f"Checkpoint file {directory / CheckpointFiles.METADATA} has no "
-                                     f"checksum for {name}; the manifest is corrupt, save the model again.")
-        size = file_path.stat().st_size
-        expected_size = entry.get("bytes")
-        if expected_size is not None and size < int(expected_size):
-            raise SerializationError(f"Checkpoint file {file_path} is truncated ({size} bytes, expected "
-                                     f"{expected_size}); save the model again.")
-        if _sha256(file_path) != entry["sha256"]:
-            raise SerializationError(f"Checkpoint file {file_path} failed its checksum (SHA-256 mismatch): "
-                                     "it is corrupt or was modified after saving; save the model again.")
-
-
-def _read_torch(path: Path, map_location: torch.device | str) -> dict[str, torch.Tensor]:
-    try:
-        with path.open("rb") as handle:
-            data = io.BytesIO(handle.read())
-        state = torch.load(data, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for bad archives
-        raise SerializationError(f"Checkpoint file {path} is corrupt and cannot be read "
-                                 f"({type(exc).__name__}: {exc}); save the model again.") from exc
-    if not isinstance(state, Mapping):
-        raise SerializationError(f"Checkpoint file {path} does not hold a state dict; save the model again.")
-    return dict(state)
-
-
-def _read_pickle(path: Path) -> Any:
-    try:
-        return joblib.load(path)
-    except Exception as exc:  # unpickling raises many types for bad files
-        raise SerializationError(f"Checkpoint file {path} is corrupt and cannot be unpickled "
-                                 f"({type(exc).__name__}: {exc}); save the model again.") from exc
-
-
-def _read_json_file(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SerializationError(f"Checkpoint file {path} is corrupt and cannot be read (invalid JSON: "
-                                 f"{exc}); save the model again.") from exc
-
-
-def _read_optional_profile(directory: Path, manifest: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The reference profile, or ``None`` when the checkpoint has none (older checkpoint or ``null``)."""
-    if CheckpointFiles.REFERENCE_PROFILE not in manifest["files"]:
-        return None
-    profile = _read_json_file(directory / CheckpointFiles.REFERENCE_PROFILE)
-    if profile is not None and not isinstance(profile, dict):
-        raise SerializationError(f"Checkpoint file {directory / CheckpointFiles.REFERENCE_PROFILE} does not "
-                                 "hold a reference profile; save the model again.")
-    return profile
-
-
-def load_checkpoint(path: str | Path, *, map_location: torch.device | str = "cpu",
-                    expected_model: str | None = None) -> Checkpoint:
-    """Read and verify a checkpoint directory.
-
-    Warning:
-        The ``.joblib`` files are pickles: load only checkpoints you trust.
-
-    Args:
-        path: Directory written by :func:`save_checkpoint`.
-        map_location: Device for the network weights (a GPU-saved checkpoint loads on CPU).
-        expected_model: Model class name the checkpoint must hold (checked from the manifest,
-            before any other file is read: the files differ per model).
-
-    Returns:
-        The :class:`Checkpoint`.
-
-    Raises:
-        SerializationError: Missing path or file, checksum mismatch, truncated or corrupt file,
-            or a checkpoint of another model than ``expected_model``.
-    """
-    directory = Path(path).expanduser()
-    manifest = read_manifest(directory)
-    held = str(manifest.get("model", "CTGAN"))
-    if expected_model is not None and held != expected_model:
-        raise SerializationError(f"Checkpoint {path} holds a {held} model, not {expected_model}; load it with "
-                                 "that class.")
-    _verify_files(directory, manifest)
-    version = str(manifest["version"])
-    if version != running_version():
-        _log.warning("checkpoint_version_mismatch", path=str(directory), saved_version=version,
-                     running_version=running_version())
-    checkpoint = Checkpoint(
-        generator_state=_read_torch(directory / CheckpointFiles.GENERATOR, map_location),
-        discriminator_state=_read_torch(directory / CheckpointFiles.DISCRIMINATOR, map_location),
-        transformer=_read_pickle(directory / CheckpointFiles.TRANSFORMER),
-        context_transformer=_read_pickle(directory / CheckpointFiles.CONTEXT_TRANSFORMER),
-        embedding_layers=_read_pickle(directory / CheckpointFiles.EMBEDDING_LAYERS),
-        data_column_info=_read_pickle(directory / CheckpointFiles.DATA_COLUMN_INFO),
-        hyper_parameters=dict(manifest["hyper_parameters"]),
-        column_schema=dict(manifest["column_schema"]),
-        seed=manifest.get("seed"),
-        model=held,
-        version=version,
-        saved_at=str(manifest.get("saved_at", "")),
-        extra=dict(manifest.get("extra") or {}),
-        reference_profile=_read_optional_profile(directory, manifest),
-    )
-    _log.info("checkpoint_loaded", path=str(directory), model=checkpoint.model, version=version)
-    return checkpoint

@@ -57,8 +57,6 @@ DEMO_EPOCHS = 40
 DEMO_BATCH_SIZE = 500
 DEMO_SEED = 42
 
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 class CLIInputError(SynthoHiveError, ValueError):
@@ -210,46 +208,33 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- file helpers
 
 
-def _suffix_kind(path: Path) -> str | None:
-    name = path.name.lower()
-    if name.endswith(_CSV_SUFFIXES):
-        return "csv"
-    if name.endswith(_PARQUET_SUFFIXES):
-        return "parquet"
-    return None
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    """Read an input table (:func:`~syntho_hive.interface.files.read_table`), refusing an empty one.
 
+    Args:
+        path: CSV (optionally compressed) or Parquet file, or Parquet dataset directory.
+        what: The table's role, named in error messages (``"training data"``, ``"real data"``...).
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file, with errors that name the file."""
-    import pandas as pd
+    Returns:
+        The table, with at least one row and one column.
 
-    from syntho_hive.interface.files import read_csv
+    Raises:
+        SchemaError: The format cannot be told from the file name.
+        SerializationError: The file is missing or cannot be read.
+        CLIInputError: The table has no rows or no columns.
+    """
+    from syntho_hive.interface.files import read_table
 
-    if path.is_dir():  # a Parquet dataset: Spark/Hive output (part files, key=value partitions)
-        if not any(path.rglob("*.parquet")):
-            raise CLIInputError(f"Input directory {path} holds no .parquet file; give a CSV/Parquet file or a "
-                                "Parquet dataset directory.")
-        kind = "parquet"
-    else:
-        kind = _suffix_kind(path)
-    if kind is None:
-        raise CLIInputError(f"Cannot tell the format of input file {path}: use a .csv, .csv.gz or "
-                            ".parquet file name (or a directory of Parquet files).")
-    if not path.exists():
-        raise CLIInputError(f"Input file not found: {path}")
-    if not (path.is_file() or path.is_dir()):
-        raise CLIInputError(f"Input path is not a file: {path}")
-    try:
-        frame = read_csv(path) if kind == "csv" else pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise CLIInputError(f"Cannot read {kind} file {path}: {_one_line(str(exc))}") from exc
+    frame = read_table(path, what=what)
     if frame.empty:
-        raise CLIInputError(f"Input file {path} has no rows (or no columns); nothing to learn.")
+        raise CLIInputError(f"Input file {path} ({what}) has no rows (or no columns); nothing to learn.")
     return frame
 
 
 def _check_output_file(path: Path, *, overwrite: bool) -> str:
-    kind = _suffix_kind(path)
+    from syntho_hive.interface.files import table_format
+
+    kind = table_format(path)
     if kind is None:
         raise CLIInputError(f"Cannot tell the format of output file {path}: use a .csv, .csv.gz or "
                             ".parquet file name.")
@@ -323,16 +308,10 @@ def _new_model(metadata: Any = None, **options: Any) -> CTGAN:
 
 
 def _load_model(path: Path) -> Any:
-    """The model saved at ``path``, of the class its manifest names (CTGAN, TVAE or TabularAR)."""
-    from syntho_hive.core.checkpoint import read_manifest
-    from syntho_hive.core.models import CTGAN, TVAE, TabularAR
+    """The model saved at ``path``, of the engine its manifest names (CTGAN, TVAE or TabularAR)."""
+    from syntho_hive.core.models import load_model
 
-    classes = {cls.__name__: cls for cls in (CTGAN, TVAE, TabularAR)}
-    name = str(read_manifest(path).get("model", "CTGAN"))
-    if name not in classes:
-        raise CLIInputError(f"Checkpoint {path} holds a {name} model; `synthohive sample` reads checkpoints of "
-                            f"{', '.join(sorted(classes))} (a saved Synthesizer is sampled from Python).")
-    return classes[name]().load(path)
+    return load_model(path)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -350,7 +329,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         if args.table is not None and args.table not in metadata.tables:
             raise CLIInputError(f"--table {args.table!r} is not in metadata file {args.metadata}; its tables: "
                                 f"{', '.join(sorted(metadata.tables))}.")
-    data = _read_table(args.data)
+    data = _read_table(args.data, "training data")
     if metadata is not None:  # every mismatch between the metadata file and the data, before training
         metadata.validate_schema({args.table or next(iter(metadata.tables)): data})
 
@@ -415,9 +394,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not output.parent.is_dir():
         raise CLIInputError(f"Output directory {output.parent} does not exist; create it first.")
     metadata = _load_metadata(args.metadata, args.table) if args.metadata is not None else None
-    real = _read_table(args.real)
-    synthetic = _read_table(args.synthetic)
-    holdout = _read_table(args.holdout) if args.holdout is not None else None
+    real = _read_table(args.real, "real data")
+    synthetic = _read_table(args.synthetic, "synthetic data")
+    holdout = _read_table(args.holdout, "holdout data") if args.holdout is not None else None
     if args.target is not None and args.target not in real.columns:
         raise CLIInputError(f"--target {args.target!r} is not a column of {args.real}; its columns: "
                             f"{', '.join(map(str, real.columns))}.")

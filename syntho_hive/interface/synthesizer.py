@@ -7,22 +7,14 @@ Example:
     >>> synth.save("synth_dir")
     >>> Synthesizer.load("synth_dir").sample(num_rows={"customers": 500}, output_path="out/")
 
-Saved directory::
-
-    schema.json                   the Metadata
-    synthesizer.json              format, version, seed, table directories
-    tables/<nnn>_<table>/plan.json    key formats (and key legs numbered per parent), FK null
-                                      rates, context columns and the children-per-parent /
-                                      popularity models (plain JSON)
-    tables/<nnn>_<table>/model/   the table's model checkpoint (core checkpoint format)
+The saved directory (manifest with checksums, engines by registry name, atomic and crash-safe
+writes) is described in :mod:`syntho_hive.interface.persistence`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -31,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive._random import child_seed, resolve_seed
-from syntho_hive.core.checkpoint import write_directory_atomically
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.tabular_ar import TabularAR
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import (
+    ConfigurationError,
     GenerationError,
     NotFittedError,
     PrivacyError,
@@ -45,16 +37,14 @@ from syntho_hive.exceptions import (
     SerializationError,
     TrainingError,
 )
-from syntho_hive.interface.files import read_csv
+from syntho_hive.interface.files import read_table
+from syntho_hive.interface.persistence import is_synthesizer_directory, read_synthesizer, synthesizer_content
 from syntho_hive.interface.table_writer import write_table_chunks
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import drop_integrity_violations
 from syntho_hive.relational.orchestrator import (
     Orchestrator,
-    TablePlan,
     check_chunk_rows,
-    class_path,
-    import_model_class,
     model_accepts,
 )
 
@@ -62,52 +52,54 @@ __all__ = ["Synthesizer"]
 
 _log = get_logger(__name__)
 
-_FORMAT = "syntho_hive.synthesizer/1"
-_SCHEMA_FILE = "schema.json"
-_STATE_FILE = "synthesizer.json"
-_PLAN_FILE = "plan.json"
-_MODEL_DIR = "model"
-_READERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 ModelSpec = type[ConditionalGenerativeModel] | Mapping[str, type[ConditionalGenerativeModel]]
 
 
 def _check_model_class(value: Any, where: str) -> type[ConditionalGenerativeModel]:
+    """``value`` itself when it is a model class.
+
+    Raises:
+        ConfigurationError: It is not (e.g. an instance such as ``CTGAN()``).
+    """
     if not (isinstance(value, type) and issubclass(value, ConditionalGenerativeModel)):
-        raise TypeError(f"{where} must be a ConditionalGenerativeModel subclass (e.g. TabularAR, CTGAN, TVAE), got "
-                        f"{value!r}.")
+        raise ConfigurationError(f"{where} must be a ConditionalGenerativeModel subclass (e.g. TabularAR, CTGAN, "
+                                 f"TVAE), got {value!r}; pass the class itself, not an instance.")
     return value
 
 
-def _read_table(name: str, source: Any) -> pd.DataFrame:
+def _as_path(value: Any, argument: str) -> Path:
+    """``value`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        ConfigurationError: ``value`` is not a ``str`` or ``os.PathLike``.
+    """
+    if not isinstance(value, (str, os.PathLike)):
+        raise ConfigurationError(f"{argument} must be a path (str or os.PathLike), got {type(value).__name__} "
+                                 f"{value!r}.")
+    return Path(value)
+
+
+def _read_table(argument: str, name: str, source: Any) -> pd.DataFrame:
+    """Table ``name`` of the mapping given as ``argument``: a DataFrame, or read from its path.
+
+    Raises:
+        SchemaError: ``source`` is neither a DataFrame nor a path, or its format is unknown.
+        SerializationError: The file does not exist or cannot be read.
+    """
     if isinstance(source, pd.DataFrame):
         return source
+    where = f"{argument}[{name!r}]"
     if not isinstance(source, (str, os.PathLike)):
-        raise SchemaError(f"data[{name!r}] must be a pandas DataFrame or a CSV/Parquet path, got "
+        raise SchemaError(f"{where} must be a pandas DataFrame or a CSV/Parquet path, got "
                           f"{type(source).__name__} (Spark tables come with the connectors).")
-    path = Path(source)
-    kind = "parquet" if path.is_dir() else _READERS.get(path.suffix.lower())
-    if kind is None:
-        raise SchemaError(f"data[{name!r}]: cannot tell the format of {str(path)!r}; use a .csv, .parquet "
-                          "or .pq file (or a Parquet directory).")
-    if not path.exists():
-        raise SerializationError(f"data[{name!r}]: file {str(path)!r} does not exist.")
-    try:
-        return read_csv(path) if kind == "csv" else pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise SerializationError(f"data[{name!r}]: cannot read {str(path)!r} as {kind}: {exc}") from exc
-
-
-def _safe_name(index: int, table: str) -> str:
-    return f"{index:03d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', table)[:60]}"
-
-
-def _write_json(path: Path, payload: Any) -> None:
-    path.write_text(json.dumps(payload, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    return read_table(source, what=where)
 
 
 class Synthesizer:
     """Learns a whole relational schema and generates synthetic tables that join like the real ones.
+
+    Every argument after ``metadata`` is keyword-only.
 
     Args:
         metadata: The schema (tables, primary and foreign keys, context columns, constraints).
@@ -123,17 +115,19 @@ class Synthesizer:
             table's model whose constructor takes it.
 
     Raises:
-        TypeError: ``metadata`` is not a Metadata, ``model`` is not a model class (or mapping
-            of them), or a model option is taken by none of the models.
+        ConfigurationError: ``metadata`` is not a Metadata, ``model`` is not a model class (or
+            mapping of them), a model option is taken by none of the models, or ``seed`` is not
+            a non-negative integer. (It is also a ``TypeError`` and a ``ValueError``.)
         SchemaError: Malformed keys, a table in ``model`` that is not in the metadata, or a
             cycle of foreign keys (the message names the tables).
         PrivacyError: ``privacy_config`` is given (not supported yet).
     """
 
-    def __init__(self, metadata: Metadata, privacy_config: Any = None, spark_session: Any = None,
+    def __init__(self, metadata: Metadata, *, privacy_config: Any = None, spark_session: Any = None,
                  model: ModelSpec = TabularAR, seed: int | None = None, **model_kwargs: Any) -> None:
         if not isinstance(metadata, Metadata):
-            raise TypeError(f"metadata must be a syntho_hive Metadata, got {type(metadata).__name__}.")
+            raise ConfigurationError(f"metadata must be a syntho_hive Metadata, got {type(metadata).__name__}; "
+                                     "build one with Metadata().add_table(...) or Metadata.load(path).")
         if privacy_config is not None:
             raise PrivacyError("privacy_config is not supported yet by Synthesizer; pass None (no "
                                "differential-privacy guarantee is given).")
@@ -150,15 +144,20 @@ class Synthesizer:
             models = {t: cls for t in metadata.tables}
         for option in model_kwargs:
             if not any(model_accepts(cls, option) for cls in set(models.values())):
-                raise TypeError(f"Unknown model option {option!r}: no model of this synthesizer "
-                                f"({sorted({c.__name__ for c in models.values()})}) takes it.")
+                raise ConfigurationError(f"Unknown model option {option!r}: no model of this synthesizer "
+                                         f"({sorted({c.__name__ for c in models.values()})}) takes it; drop it "
+                                         "or check its spelling.")
+        try:
+            master_seed = resolve_seed(seed)
+        except ValueError as exc:
+            raise ConfigurationError(f"Invalid Synthesizer seed: {exc}.") from exc
         self.metadata = metadata
         self.privacy_config = privacy_config
         self.spark_session = spark_session
         self.model = model
         self.models = models
         self.model_kwargs = dict(model_kwargs)
-        self.seed = resolve_seed(seed)
+        self.seed = master_seed
         self.graph = SchemaGraph.from_metadata(metadata)
         self._engine = Orchestrator(metadata, models, self.model_kwargs, seed=self.seed)
         self._fitted = False
@@ -182,7 +181,9 @@ class Synthesizer:
         """Learn every table of the schema.
 
         Args:
-            data: ``{table: DataFrame or CSV/Parquet path}`` for every table of the metadata.
+            data: ``{table: DataFrame or path}`` for every table of the metadata; a path is a CSV
+                file (``.csv``, or compressed: ``.csv.gz``, ``.csv.bz2``, ``.csv.zip``, ``.csv.xz``),
+                a Parquet file (``.parquet``, ``.pq``) or a directory of Parquet files.
             epochs: Training epochs of each table's model (``None``: the model's default).
             batch_size: Batch size of each table's model (``None``: the model's default).
             validate: Check schema and data first (``Metadata.validate_schema``): orphan FKs,
@@ -205,12 +206,16 @@ class Synthesizer:
         Raises:
             SchemaValidationError: ``validate`` found problems (every one listed) that
                 ``on_integrity_error="drop"`` does not remove.
-            SchemaError: Unknown or missing tables, unreadable input type.
+            SchemaError: Unknown or missing tables, an input that is neither a DataFrame nor a
+                path, or a file name of unknown format.
             SerializationError: A path does not exist or cannot be read.
+            ConfigurationError: ``checkpoint_dir`` is not a path.
             TrainingError: Bad ``on_integrity_error`` or ``n_jobs``, or a model failed to train.
         """
         if on_integrity_error not in ("raise", "drop"):
             raise TrainingError(f"on_integrity_error must be 'raise' or 'drop', got {on_integrity_error!r}.")
+        if checkpoint_dir is not None:
+            checkpoint_dir = _as_path(checkpoint_dir, "checkpoint_dir")
         if not isinstance(data, Mapping):
             raise SchemaError(f"fit() expects {{table: DataFrame or path}}, got {type(data).__name__}.")
         unknown = sorted(set(data) - set(self.metadata.tables))
@@ -218,7 +223,7 @@ class Synthesizer:
         if unknown or missing:
             raise SchemaError(f"fit() data must hold exactly the metadata's tables; unknown: {unknown}, "
                               f"missing: {missing}.")
-        frames = {name: _read_table(name, source) for name, source in data.items()}
+        frames = {name: _read_table("data", name, source) for name, source in data.items()}
         if on_integrity_error == "drop":
             frames = self._drop_dirty(frames, validate)
         elif validate:
@@ -281,6 +286,7 @@ class Synthesizer:
         Raises:
             NotFittedError: Before ``fit``/``load``.
             GenerationError: Bad ``num_rows``/``scale``/``seed``/``output_format``/``chunk_rows``.
+            ConfigurationError: ``output_path`` is not a path.
             SerializationError: An output file cannot be written.
         """
         if not self._fitted:
@@ -300,7 +306,7 @@ class Synthesizer:
         self._sample_calls += 1
         sink = None
         if output_path is not None:
-            directory = Path(output_path)
+            directory = _as_path(output_path, "output_path")
             try:
                 directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -322,7 +328,8 @@ class Synthesizer:
         """Write the self-contained HTML quality report (and its JSON twin) for this schema.
 
         Args:
-            real_data: ``{table: DataFrame or CSV/Parquet path}``, the real tables to compare with.
+            real_data: ``{table: DataFrame or path}``, the real tables to compare with (paths as
+                in :meth:`fit`).
             output_path: HTML file to write; the JSON goes beside it with suffix ``.json``.
             synthetic_data: Synthetic tables to judge; ``None`` samples them now (same sizes as
                 ``real_data``'s root tables, with ``seed``).
@@ -337,12 +344,21 @@ class Synthesizer:
 
         Raises:
             NotFittedError: ``synthetic_data`` is not given and the synthesizer is not fitted.
-            SchemaError: The tables do not match the metadata.
-            SerializationError: A file cannot be written.
+            SchemaError: The tables do not match the metadata, ``real_data`` or ``synthetic_data``
+                is not a mapping, or a file name is of unknown format.
+            ConfigurationError: ``output_path`` is not a path.
+            SerializationError: An input file cannot be read or the report cannot be written.
         """
         from syntho_hive.validation import ValidationReport
 
-        real = {name: _read_table(name, source) for name, source in real_data.items()}
+        output_path = _as_path(output_path, "output_path")
+        if not isinstance(real_data, Mapping):
+            raise SchemaError(f"real_data must be a mapping {{table: DataFrame or path}}, got "
+                              f"{type(real_data).__name__}.")
+        if synthetic_data is not None and not isinstance(synthetic_data, Mapping):
+            raise SchemaError(f"synthetic_data must be a mapping {{table: DataFrame}} or None, got "
+                              f"{type(synthetic_data).__name__}.")
+        real = {name: _read_table("real_data", name, source) for name, source in real_data.items()}
         if synthetic_data is None:  # root tables as large as the real ones given; children follow
             roots = SchemaGraph.from_metadata(self.metadata).roots()
             synthetic_data = self.sample(num_rows={name: len(real[name]) for name in roots if name in real},
@@ -384,40 +400,16 @@ class Synthesizer:
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
+            ConfigurationError: ``path`` is not a path.
             SerializationError: ``path`` exists and ``overwrite`` is false, or writing failed (an
                 existing directory is then left intact).
         """
         if not self._fitted:
             raise NotFittedError("Cannot save: this Synthesizer is not fitted. Call fit(data) first.")
-        def fill(directory: Path) -> dict[str, Any]:
-            self._write(directory)
-            return {}
-
-        target, _ = write_directory_atomically(path, fill, overwrite=overwrite, marker=_STATE_FILE)
+        target = synthesizer_content(self).write(_as_path(path, "path"), overwrite=overwrite,
+                                                 recognise=is_synthesizer_directory)
         _log.info("synthesizer_saved", path=str(target), tables=len(self.metadata.tables))
         return target
-
-    def _write(self, directory: Path) -> None:
-        try:
-            self.metadata.to_json(directory / _SCHEMA_FILE)
-            tables: dict[str, str] = {}
-            for index, name in enumerate(self.graph.order):
-                folder = directory / "tables" / _safe_name(index, name)
-                folder.mkdir(parents=True)
-                tables[name] = folder.relative_to(directory).as_posix()
-                _write_json(folder / _PLAN_FILE, self._engine.plans_[name].to_dict())
-                model = self._engine.fitted_models_.get(name)
-                if model is not None:
-                    model.save(folder / _MODEL_DIR)
-            state = {"format": _FORMAT, "seed": self.seed, "tables": tables,
-                     "models": {t: class_path(c) for t, c in self.models.items()},
-                     "model_kwargs": self.model_kwargs}
-            from syntho_hive._version import __version__
-
-            state["version"] = str(__version__)
-            _write_json(directory / _STATE_FILE, state)
-        except OSError as exc:
-            raise SerializationError(f"Cannot write synthesizer files in {str(directory)!r}: {exc}") from exc
 
     @classmethod
     def load(cls, path: str | Path) -> "Synthesizer":
@@ -434,42 +426,10 @@ class Synthesizer:
             A fitted synthesizer.
 
         Raises:
+            ConfigurationError: ``path`` is not a path.
             SerializationError: Missing directory or file, or content of the wrong format.
         """
-        directory = Path(path)
-        state_file = directory / _STATE_FILE
-        if not state_file.is_file():
-            raise SerializationError(f"{str(directory)!r} is not a saved Synthesizer (no {_STATE_FILE}).")
-        try:
-            state = json.loads(state_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SerializationError(f"Cannot read {str(state_file)!r}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise SerializationError(f"{str(state_file)!r} is not a {_FORMAT} file; save the synthesizer again.")
-        try:
-            metadata = Metadata.load(directory / _SCHEMA_FILE)
-        except SchemaError as exc:
-            raise SerializationError(f"Saved synthesizer {str(directory)!r}: {exc}") from exc
-        models = {t: import_model_class(p) for t, p in state.get("models", {}).items()}
-        kwargs = state.get("model_kwargs") or {}
-        synth = cls(metadata, model=models or TabularAR, seed=int(state["seed"]), **kwargs)
-        engine = synth._engine
-        for name in synth.graph.order:
-            folder = directory / state["tables"].get(name, "")
-            plan_file = folder / _PLAN_FILE
-            try:
-                plan = TablePlan.from_dict(json.loads(plan_file.read_text(encoding="utf-8")))
-            except (OSError, ValueError) as exc:
-                raise SerializationError(f"Cannot read {str(plan_file)!r}: {exc}") from exc
-            engine.plans_[name] = plan
-            if plan.model_class is not None:
-                model_cls = import_model_class(plan.model_class)
-                try:
-                    model = model_cls()
-                except TypeError as exc:
-                    raise SerializationError(f"Cannot create {plan.model_class} without arguments to load "
-                                             f"table {name!r}: {exc}") from exc
-                engine.fitted_models_[name] = model.load(folder / _MODEL_DIR)
-        synth._fitted = True
-        _log.info("synthesizer_loaded", path=str(directory), tables=len(metadata.tables))
+        directory = _as_path(path, "path")
+        synth = read_synthesizer(cls, directory)
+        _log.info("synthesizer_loaded", path=str(directory), tables=len(synth.metadata.tables))
         return synth

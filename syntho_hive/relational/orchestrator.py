@@ -28,8 +28,6 @@ deduplicating the whole table would.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +42,13 @@ from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD, TextModel
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.events import get_logger, progress
-from syntho_hive.exceptions import GenerationError, SerializationError, TrainingError
+from syntho_hive.exceptions import (
+    GenerationError,
+    NotFittedError,
+    SchemaError,
+    SerializationError,
+    TrainingError,
+)
 from syntho_hive.relational.cardinality import CardinalityModel, children_per_parent, rescale_counts
 from syntho_hive.relational.context import (
     ContextColumn,
@@ -73,8 +77,7 @@ from syntho_hive.relational.keys import (
     running_numbers,
 )
 
-__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "check_chunk_rows", "class_path", "import_model_class",
-           "model_accepts"]
+__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "check_chunk_rows", "model_accepts"]
 
 _log = get_logger(__name__)
 
@@ -84,31 +87,6 @@ DEFAULT_CHUNK_ROWS = 50_000
 #: ``sink(table, chunks)``: consumes every chunk of one table (in order) and returns what
 #: :meth:`Orchestrator.generate` reports for that table (e.g. the path written).
 Sink = Callable[[str, Iterator[pd.DataFrame]], Any]
-
-
-def class_path(cls: type) -> str:
-    """``"module:QualName"`` of a class, for saving which model a table uses."""
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def import_model_class(path: str) -> type[ConditionalGenerativeModel]:
-    """Import a model class saved with :func:`class_path`.
-
-    Raises:
-        SerializationError: The class cannot be imported or is not a ConditionalGenerativeModel.
-    """
-    module_name, _, qualname = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise SerializationError(f"Cannot import model class {path!r} named in the saved synthesizer "
-                                 f"({exc}); install the package that defines it.") from exc
-    if not (isinstance(obj, type) and issubclass(obj, ConditionalGenerativeModel)):
-        raise SerializationError(f"{path!r} named in the saved synthesizer is not a "
-                                 "ConditionalGenerativeModel subclass.")
-    return obj
 
 
 def _excludes_own_parent(plan: "TablePlan", rels: list[Relationship], via: int) -> bool:
@@ -163,7 +141,8 @@ class TablePlan:
         self_refs: One :class:`LinkPlan` per self-reference.
         context: Parent-context columns fed to the model.
         context_domain: Discrete context values seen in training (generation stays inside them).
-        model_class: ``"module:QualName"`` of the model, or ``None`` without a model.
+        model_class: Registry name of the table's engine (:mod:`syntho_hive.core.models.registry`), or
+            ``None`` without a model.
         per_parent_keys: Primary-key legs that the real data numbers ``start, start+1, ...``
             within each combination of the primary key's FK columns (column -> start); they are
             generated the same way instead of unique over the table.
@@ -223,7 +202,7 @@ class TablePlan:
                 per_parent_keys={str(c): int(s) for c, s in data.get("per_parent_keys", {}).items()},
                 text_models={str(c): dict(m) for c, m in data.get("text_models", {}).items()},
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(f"Saved plan of a table is corrupt ({type(exc).__name__}: {exc}); "
                                      "save the synthesizer again.") from exc
 
@@ -258,10 +237,15 @@ def _take(series: pd.Series, positions: np.ndarray) -> pd.Series:
     return taken
 
 
-def model_accepts(cls: type, name: str) -> bool:
-    """Whether ``cls(...)`` takes a keyword argument ``name``."""
-    params = inspect.signature(cls.__init__).parameters
-    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+def model_accepts(cls: type[ConditionalGenerativeModel], name: str) -> bool:
+    """Whether the engine ``cls`` takes the constructor option ``name``."""
+    return name in cls.parameter_names()
+
+
+def _brief(value: Any) -> str:
+    """``value`` for an error message: its type and a short repr."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def check_chunk_rows(chunk_rows: Any) -> int:
@@ -277,6 +261,10 @@ def check_chunk_rows(chunk_rows: Any) -> int:
 
 class Orchestrator:
     """Fits and generates every table of a schema.
+
+    It owns what it learns: :meth:`plan` and :meth:`fitted_model` read it, :meth:`to_dict` exports
+    it (without the models, which their owner saves) and :meth:`from_dict` builds a fitted
+    orchestrator back from that export and the loaded models.
 
     Args:
         metadata: The schema.
@@ -296,10 +284,156 @@ class Orchestrator:
         self.model_kwargs = dict(model_kwargs or {})
         self.seed = seed
         self.chunk_rows = chunk_rows
-        self.plans_: dict[str, TablePlan] = {}
-        self.fitted_models_: dict[str, ConditionalGenerativeModel] = {}
+        self._plans: dict[str, TablePlan] = {}
+        self._fitted_models: dict[str, ConditionalGenerativeModel] = {}
         self._text_model_cache: dict[str, dict[str, TextModel]] = {}
         self.fit_seconds_: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ state
+    @property
+    def is_fitted(self) -> bool:
+        """Whether every table has its plan (after :meth:`fit`, or built by :meth:`from_dict`)."""
+        return bool(self._plans) and all(name in self._plans for name in self.graph.order)
+
+    def plan(self, name: str) -> TablePlan:
+        """What was learned about table ``name`` besides its model.
+
+        Args:
+            name: A table of the metadata.
+
+        Returns:
+            The table's plan (the orchestrator's own object: read it, do not modify it).
+
+        Raises:
+            SchemaError: ``name`` is not a table of the metadata.
+            NotFittedError: Before :meth:`fit` (or :meth:`from_dict`).
+        """
+        self._check_fitted_table(name)
+        return self._plans[name]
+
+    def fitted_model(self, name: str) -> ConditionalGenerativeModel | None:
+        """The fitted model of table ``name``.
+
+        Args:
+            name: A table of the metadata.
+
+        Returns:
+            The model, or ``None`` when the table has none (only key columns, or only text columns,
+            which word models in its plan generate).
+
+        Raises:
+            SchemaError: ``name`` is not a table of the metadata.
+            NotFittedError: Before :meth:`fit` (or :meth:`from_dict`).
+        """
+        self._check_fitted_table(name)
+        return self._fitted_models.get(name)
+
+    def _check_fitted_table(self, name: str) -> None:
+        if name not in self.metadata.tables:
+            raise SchemaError(f"Unknown table {name!r}; the metadata's tables are {sorted(self.metadata.tables)}.")
+        if not self.is_fitted:
+            raise NotFittedError("This orchestrator is not fitted: call fit(data) or build it with "
+                                 "Orchestrator.from_dict(...).")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The learned state, JSON-serialisable, without the models (their owners save those).
+
+        Returns:
+            ``{"tables": [{"name": table, "plan": plan, "has_model": bool}, ...]}``, parents first
+            (generation order): ``plan`` is :meth:`TablePlan.to_dict` output and ``has_model`` says
+            whether the table has a fitted model (:meth:`fitted_model`) that :meth:`from_dict`
+            must be given back.
+
+        Raises:
+            NotFittedError: Before :meth:`fit` (or :meth:`from_dict`).
+        """
+        if not self.is_fitted:
+            raise NotFittedError("Cannot export the state of an orchestrator that is not fitted; call fit(data) "
+                                 "first.")
+        return {"tables": [{"name": name, "plan": self._plans[name].to_dict(), "has_model": name in self._fitted_models}
+                           for name in self.graph.order]}
+
+    @classmethod
+    def from_dict(cls, metadata: Metadata, data: Mapping[str, Any],
+                  fitted_models: Mapping[str, ConditionalGenerativeModel], *,
+                  models: Mapping[str, type[ConditionalGenerativeModel]], model_kwargs: Mapping[str, Any] | None = None,
+                  seed: int, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> "Orchestrator":
+        """An orchestrator ready to generate, from :meth:`to_dict` output and the tables' fitted models.
+
+        Args:
+            metadata: The schema the state was learned on.
+            data: :meth:`to_dict` output (e.g. read back from JSON); tables in any order.
+            fitted_models: ``{table: fitted model}`` for exactly the tables whose entry says
+                ``"has_model": true``, already loaded.
+            models: Model class per table, as for the constructor (used by a later :meth:`fit`).
+            model_kwargs: As for the constructor.
+            seed: As for the constructor.
+            chunk_rows: As for the constructor.
+
+        Returns:
+            The orchestrator, fitted: :meth:`generate` gives what the one that wrote ``data`` gave.
+
+        Raises:
+            SerializationError: ``data`` is malformed: not a mapping with a ``tables`` list, an
+                entry without a ``name`` string, a ``plan`` mapping and a ``has_model`` boolean,
+                a table missing, repeated or not in the metadata, a corrupt plan or one of another
+                table, ``has_model`` at odds with the plan; or ``fitted_models`` does not hold a
+                model object for exactly the tables with ``has_model`` (the message names the table).
+        """
+        engine = cls(metadata, models, model_kwargs, seed=seed, chunk_rows=chunk_rows)
+        entries = data.get("tables") if isinstance(data, Mapping) else None
+        if not isinstance(entries, list):
+            raise SerializationError("Orchestrator state must be a mapping with a 'tables' list (Orchestrator."
+                                     f"to_dict() output), got {_brief(data)}.")
+        plans: dict[str, TablePlan] = {}
+        with_model: set[str] = set()
+        for position, entry in enumerate(entries):
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            if not isinstance(name, str):
+                raise SerializationError(f"Orchestrator state: tables[{position}] must be a mapping with a 'name' "
+                                         f"string, got {_brief(entry)}.")
+            if name not in metadata.tables:
+                raise SerializationError(f"Orchestrator state: table {name!r} is not in the metadata "
+                                         f"({sorted(metadata.tables)}); use the metadata it was saved with.")
+            if name in plans:
+                raise SerializationError(f"Orchestrator state: table {name!r} appears twice in 'tables'.")
+            plan_data, has_model = entry.get("plan"), entry.get("has_model")
+            if not isinstance(plan_data, Mapping) or not isinstance(has_model, bool):
+                raise SerializationError(f"Orchestrator state: table {name!r} needs a 'plan' mapping and a "
+                                         f"'has_model' boolean, got {_brief(plan_data)} and {_brief(has_model)}.")
+            try:
+                plan = TablePlan.from_dict(plan_data)
+            except SerializationError as exc:
+                raise SerializationError(f"Orchestrator state: table {name!r}: {exc}") from exc
+            if plan.name != name:
+                raise SerializationError(f"Orchestrator state: the entry of table {name!r} holds the plan of "
+                                         f"table {plan.name!r}.")
+            needs_model = bool(plan.modelled) and not plan.text_models
+            if has_model != needs_model:
+                raise SerializationError(f"Orchestrator state: table {name!r} has 'has_model': {has_model}, but its "
+                                         f"plan {'needs' if needs_model else 'has no use for'} a model.")
+            plans[name] = plan
+            if has_model:
+                with_model.add(name)
+        missing = [name for name in engine.graph.order if name not in plans]
+        if missing:
+            raise SerializationError(f"Orchestrator state has no plan for table(s) {missing}; it must hold every "
+                                     f"table of the metadata ({engine.graph.order}).")
+        if not isinstance(fitted_models, Mapping):
+            raise SerializationError(f"fitted_models must be a mapping {{table: fitted model}}, got "
+                                     f"{type(fitted_models).__name__}.")
+        for name in engine.graph.order:
+            given = fitted_models.get(name)
+            if name in with_model and not isinstance(given, ConditionalGenerativeModel):
+                raise SerializationError(f"Table {name!r} needs its fitted model (a ConditionalGenerativeModel) in "
+                                         f"fitted_models, got {_brief(given)}.")
+        extra = [name for name in fitted_models if name not in with_model]
+        if extra:
+            raise SerializationError(f"fitted_models holds models for table(s) {extra}, which have none in the "
+                                     "state (unknown tables, or tables generated without a model).")
+        engine._plans = {name: plans[name] for name in engine.graph.order}
+        engine._fitted_models = {name: fitted_models[name] for name in engine.graph.order if name in with_model}
+        return engine
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: Mapping[str, pd.DataFrame], *, epochs: int | None = None, batch_size: int | None = None,
@@ -331,7 +465,7 @@ class Orchestrator:
             raise TrainingError(f"No data for table(s) {missing}; fit() needs every table of the metadata "
                                 f"({self.graph.order}).")
         resolve_n_jobs(n_jobs, len(self.graph.order))  # a bad n_jobs fails here, before any state is reset
-        self.plans_, self.fitted_models_, self.fit_seconds_ = {}, {}, {}
+        self._plans, self._fitted_models, self.fit_seconds_ = {}, {}, {}
         self._text_model_cache = {}
         sdtypes = {name: column_sdtypes(data[name], self.metadata.tables[name].columns,
                                         self.metadata.tables[name].key_columns) for name in self.graph.order}
@@ -351,7 +485,7 @@ class Orchestrator:
             self.fit_seconds_[done.table] += done.seconds
             _log.info("relational_table_fitted", table=done.table, rows=len(data[done.table]),
                       seconds=round(self.fit_seconds_[done.table], 3), in_worker=done.in_worker)
-        self.fitted_models_ = {name: fitted[name] for name in self.graph.order if name in fitted}
+        self._fitted_models = {name: fitted[name] for name in self.graph.order if name in fitted}
         return self
 
     def _fit_table(self, name: str, data: Mapping[str, pd.DataFrame], sdtypes: Mapping[str, dict[str, str]],
@@ -399,7 +533,7 @@ class Orchestrator:
                       reason="every non-key column is text: generated by word models, no network fitted")
         elif modelled:
             cls = self.models[name]
-            plan.model_class = class_path(cls)
+            plan.model_class = cls.model_name
             model = cls(**self._constructor_kwargs(cls, epochs, batch_size))
             ctx = None
             if context:
@@ -409,7 +543,7 @@ class Orchestrator:
                 plan.context_domain = ContextDomain.learn(ctx)
             target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
             job = ModelJob(name, model, df[modelled], ctx, child_seed(self.seed, name, "model"), target)
-        self.plans_[name] = plan
+        self._plans[name] = plan
         return job
 
     def _constructor_kwargs(self, cls: type, epochs: int | None, batch_size: int | None) -> dict[str, Any]:
@@ -450,7 +584,7 @@ class Orchestrator:
     def kept_columns(self, name: str) -> list[str]:
         """Columns of ``name`` its children need after it is generated (none for a leaf table)."""
         needed: list[str] = []
-        for child, plan in self.plans_.items():
+        for child, plan in self._plans.items():
             for via, rel in enumerate(self.graph.parents_of(child)):
                 if rel.parent != name:
                     continue
@@ -464,7 +598,7 @@ class Orchestrator:
         """Requested size of each root table (and of children named in ``num_rows``)."""
         sizes = {name: int(n) for name, n in (num_rows or {}).items()}
         for name in self.graph.roots():
-            sizes.setdefault(name, max(1, int(round(self.plans_[name].real_rows * scale))))
+            sizes.setdefault(name, max(1, int(round(self._plans[name].real_rows * scale))))
         return sizes
 
     def generate(self, *, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int,
@@ -525,7 +659,7 @@ class Orchestrator:
     def _table_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
                       rows_per_chunk: int) -> Iterator[pd.DataFrame]:
         """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk)."""
-        plan = self.plans_[name]
+        plan = self._plans[name]
         rels = self.graph.parents_of(name)
         parents = [kept[rel.parent] for rel in rels]
         positions = self._all_positions(name, plan, rels, size, parents, seed)
@@ -624,7 +758,7 @@ class Orchestrator:
                     f"least one row of {rel.parent!r} in num_rows.")
             counts = rescale_counts(counts, size - n_null, rng)
         elif rate >= 1.0:
-            n_null = int(round(plan.real_rows * len(parent) / max(self.plans_[rel.parent].real_rows, 1)))
+            n_null = int(round(plan.real_rows * len(parent) / max(self._plans[rel.parent].real_rows, 1)))
         else:
             n_null = int(round(counts.sum() * rate / (1.0 - rate)))
         if cap is not None:
@@ -723,7 +857,7 @@ class Orchestrator:
     def _text_models(self, name: str) -> dict[str, TextModel]:
         """The word models of text-only table ``name``, built from its plan once."""
         if name not in self._text_model_cache:
-            self._text_model_cache[name] = {c: TextModel(state) for c, state in self.plans_[name].text_models.items()}
+            self._text_model_cache[name] = {c: TextModel(state) for c, state in self._plans[name].text_models.items()}
         return self._text_model_cache[name]
 
     def _content(self, name: str, plan: TablePlan, chunk: int, start: int, stop: int, positions: list[np.ndarray],
@@ -738,7 +872,7 @@ class Orchestrator:
             return pd.DataFrame({c: models[c].generate(
                 stop - start, numpy_generator(child_seed(seed, name, "text", c, chunk)), name=c)
                 for c in plan.modelled})
-        model = self.fitted_models_[name]
+        model = self._fitted_models[name]
         ctx = None
         if plan.context:
             ctx = self._context_frame(plan.context, positions, parents)
@@ -785,7 +919,7 @@ class Orchestrator:
         """Drop repeated primary keys of a whole self-referencing table whose primary key is made
         only of FK columns, one of them self-referencing (other tables are deduplicated up front)."""
         pk = self.metadata.tables[name].pk_columns
-        if not pk or any(c in self.plans_[name].keys for c in pk):
+        if not pk or any(c in self._plans[name].keys for c in pk):
             return frame
         duplicated = frame[pk].duplicated(keep="first").to_numpy()
         if duplicated.any():

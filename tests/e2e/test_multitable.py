@@ -194,14 +194,14 @@ def test_streamed_sample_equals_the_in_memory_sample(fitted_and_real: tuple[Synt
 def test_composite_key_leg_is_numbered_within_each_parent(fitted_and_real: tuple[Synthesizer, dict],
                                                           tmp_path: Path) -> None:
     synth, _ = fitted_and_real
-    assert synth._engine.plans_["legs"].per_parent_keys == {"leg_no": 1}  # learned: legs restart at 1 per flight
-    assert synth._engine.plans_["employees"].per_parent_keys == {}
+    assert synth._engine.plan("legs").per_parent_keys == {"leg_no": 1}  # learned: legs restart at 1 per flight
+    assert synth._engine.plan("employees").per_parent_keys == {}
     legs = synth.sample(seed=6, chunk_rows=50)["legs"]
     assert not legs[["flight_id", "leg_no"]].duplicated().any()
     numbered = legs.groupby("flight_id")["leg_no"].agg(lambda s: sorted(s) == list(range(1, len(s) + 1)))
     assert numbered.all() and legs.groupby("flight_id").size().max() > 1
     loaded = Synthesizer.load(synth.save(tmp_path / "s"))
-    assert loaded._engine.plans_["legs"].per_parent_keys == {"leg_no": 1}
+    assert loaded._engine.plan("legs").per_parent_keys == {"leg_no": 1}
     pd.testing.assert_frame_equal(loaded.sample(seed=6, chunk_rows=50)["legs"], legs, check_exact=True)
 
 
@@ -214,7 +214,7 @@ def test_a_leg_unique_over_the_table_stays_unique_over_the_table() -> None:
     synth = Synthesizer(md, seed=0, **TINY)
     synth.fit({"flights": real["flights"][["flight_id", "dep_delay"]], "legs": legs}, epochs=1, batch_size=200,
               progress_bar=False)
-    assert synth._engine.plans_["legs"].per_parent_keys == {}
+    assert synth._engine.plan("legs").per_parent_keys == {}
     out = synth.sample(seed=0)["legs"]
     assert out["leg_no"].is_unique and out["leg_no"].min() == 100
 
@@ -245,7 +245,7 @@ def test_lookup_table_names_are_generated_in_their_format_never_copied(tmp_path:
     options = {} if model is None else {"model": model, "batch_size": 50}
     synth = Synthesizer(md, seed=0, epochs=2, **options).fit({"airlines": airlines, "flights": flights},
                                                              progress_bar=False)
-    assert "airlines" not in synth._engine.fitted_models_
+    assert synth._engine.fitted_model("airlines") is None
     out = synth.sample(seed=1, scale=4.0)
     made = out["airlines"]["name"]
     assert len(made) == 64 and made.notna().all() and not set(made) & set(names)

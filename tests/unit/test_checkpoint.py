@@ -1,181 +1,222 @@
-"""The checkpoint directory format: files, manifest, atomic overwrite, verified loading."""
+"""The checkpoint format (core/checkpoint.py): manifest, verification, atomic and crash-safe saves.
+
+These tests use :class:`CheckpointContent` directly with stand-in files; the engines' use of it is
+covered by tests/unit/test_model_contract.py.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
-import joblib
 import pytest
 import torch
 from structlog.testing import capture_logs
 
 from syntho_hive.core import checkpoint as ckpt
-from syntho_hive.core.checkpoint import Checkpoint, CheckpointFiles, load_checkpoint, save_checkpoint
+from syntho_hive.core.checkpoint import MANIFEST, CheckpointContent
 from syntho_hive.exceptions import SerializationError
 
 
-def _checkpoint(scale: float = 1.0) -> Checkpoint:
-    gen = torch.Generator().manual_seed(0)
-    return Checkpoint(
-        generator_state={"w": torch.randn(4, 3, generator=gen) * scale, "b": torch.zeros(3)},
-        discriminator_state={"w": torch.randn(2, 2, generator=gen)},
-        transformer={"data_transformer": {"kind": "stand-in", "scale": scale}},
-        context_transformer=None,
-        embedding_layers={"conditional_layout": [1, 2, 3]},
-        data_column_info=["a", "b"],
-        hyper_parameters={"embedding_dim": 8, "generator_dim": [16, 16]},
-        column_schema={"columns": ["a", "b"]},
-        seed=7,
-    )
+def _content(tag: str = "a") -> CheckpointContent:
+    payload = {"weights.pt": ckpt.encode_state_dict({"w": torch.arange(6.0).reshape(2, 3)}),
+               "state.json": ckpt.encode_json({"tag": tag})}
+    manifest = CheckpointContent.manifest_fields(model="Toy", seed=7, hyper_parameters={"width": 3},
+                                                 column_schema={"columns": ["a"]}, extra={})
+    return CheckpointContent.build(payload, manifest)
 
 
-def test_save_writes_every_file_and_a_manifest(tmp_path: Path) -> None:
-    target = save_checkpoint(_checkpoint(), tmp_path / "model")
-    assert sorted(p.name for p in target.iterdir()) == sorted(CheckpointFiles.ALL)
-    manifest = json.loads((target / CheckpointFiles.METADATA).read_text())
-    assert manifest["version"] == ckpt.running_version()
-    assert manifest["seed"] == 7
-    assert manifest["hyper_parameters"]["generator_dim"] == [16, 16]
-    assert manifest["column_schema"] == {"columns": ["a", "b"]}
+def _read_tag(path: Path) -> str:
+    content = CheckpointContent.read(path)
+    content.verify(content.manifest())
+    return json.loads(content.files["state.json"])["tag"]
+
+
+def test_write_then_read_round_trips_every_file(tmp_path: Path) -> None:
+    original = _content()
+    target = original.write(tmp_path / "m")
+    assert sorted(p.name for p in target.iterdir()) == sorted(original.files)
+    loaded = CheckpointContent.read(target)
+    assert loaded.files == original.files
+    manifest = loaded.manifest()
+    assert manifest["format"] == ckpt.FORMAT and manifest["format_version"] == ckpt.FORMAT_VERSION
     assert manifest["saved_at"].endswith("+00:00")
-    assert set(manifest["files"]) == set(CheckpointFiles.PAYLOAD)
-    assert manifest["files"][CheckpointFiles.GENERATOR]["sha256"] == ckpt._sha256(target / CheckpointFiles.GENERATOR)
-    # Nothing else was left beside the target.
-    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+    loaded.verify(manifest, allowed={"weights.pt", "state.json"}, required=["weights.pt"])
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # nothing left beside it
 
 
-def test_round_trip(tmp_path: Path) -> None:
-    original = _checkpoint()
-    loaded = load_checkpoint(save_checkpoint(original, tmp_path / "m"))
-    assert torch.equal(loaded.generator_state["w"], original.generator_state["w"])
-    assert loaded.transformer == original.transformer
-    assert loaded.context_transformer is None
-    assert loaded.data_column_info == ["a", "b"]
-    assert loaded.seed == 7 and loaded.model == "CTGAN"
+def test_bytes_hold_the_same_files_as_the_directory(tmp_path: Path) -> None:
+    original = _content()
+    target = original.write(tmp_path / "m")
+    assert CheckpointContent.from_bytes(original.to_bytes()).files == CheckpointContent.read(target).files
+    assert original.to_bytes() == original.to_bytes()  # deterministic archive
 
 
-def test_existing_path_without_overwrite(tmp_path: Path) -> None:
-    save_checkpoint(_checkpoint(), tmp_path / "m")
+@pytest.mark.parametrize("blob", [b"", b"not a zip", 12, "text"])
+def test_from_bytes_refuses_what_is_not_an_archive(blob) -> None:
+    with pytest.raises(SerializationError):
+        CheckpointContent.from_bytes(blob)
+
+
+@pytest.mark.parametrize("name", ["../evil.json", "/abs.json", "a/../../b", "a\\b"])
+def test_names_outside_the_checkpoint_are_refused(name: str) -> None:
+    content = _content()
+    manifest = content.manifest()
+    manifest["files"][name] = {"sha256": "0" * 64, "bytes": 1}
+    with pytest.raises(SerializationError, match="outside the checkpoint|plain relative path"):
+        content.verify(manifest)
+
+
+def test_existing_path_needs_overwrite(tmp_path: Path) -> None:
+    _content().write(tmp_path / "m")
     with pytest.raises(SerializationError, match=r"already exists.*overwrite=True"):
-        save_checkpoint(_checkpoint(2.0), tmp_path / "m")
+        _content("b").write(tmp_path / "m")
+    _content("b").write(tmp_path / "m", overwrite=True)
+    assert _read_tag(tmp_path / "m") == "b"
 
 
-def test_overwrite_replaces_atomically(tmp_path: Path) -> None:
-    save_checkpoint(_checkpoint(), tmp_path / "m")
-    (tmp_path / "m" / "stale.txt").write_text("old")
-    save_checkpoint(_checkpoint(2.0), tmp_path / "m", overwrite=True)
-    loaded = load_checkpoint(tmp_path / "m")
-    assert loaded.transformer["data_transformer"]["scale"] == 2.0
-    assert not (tmp_path / "m" / "stale.txt").exists()
+def test_overwrite_never_deletes_a_folder_with_user_files(tmp_path: Path) -> None:
+    target = _content().write(tmp_path / "m")
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(SerializationError, match="not recognisably a SynthoHive checkpoint"):
+        _content("b").write(target, overwrite=True)
+    assert (target / "notes.txt").read_text() == "mine"
+    # A folder holding some other metadata.json is not a checkpoint either (the old rule deleted it).
+    other = tmp_path / "project"
+    other.mkdir()
+    (other / MANIFEST).write_text(json.dumps({"name": "my project"}))
+    (other / "data.csv").write_text("a\n1\n")
+    with pytest.raises(SerializationError, match="not recognisably"):
+        _content().write(other, overwrite=True)
+    assert (other / "data.csv").exists()
+
+
+def test_an_error_mid_save_keeps_the_previous_checkpoint(tmp_path: Path) -> None:
+    _content("old").write(tmp_path / "m")
+    broken = _content("new")
+    broken.files["state.json"] = object()  # type: ignore[assignment]  # not bytes: writing it fails
+    with pytest.raises(SerializationError, match="unchanged"):
+        broken.write(tmp_path / "m", overwrite=True)
+    assert _read_tag(tmp_path / "m") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
 
 
-def test_crash_mid_save_keeps_previous_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    save_checkpoint(_checkpoint(), tmp_path / "m")
-    before = {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()}
-    calls = {"n": 0}
-    real_dump = joblib.dump
+_CRASHING_SAVE = textwrap.dedent("""
+    import os, sys
+    from pathlib import Path
+    sys.path.insert(0, {tests!r})
+    from test_checkpoint import _content
+    import syntho_hive.core.checkpoint as ckpt
+    crash_at, kind = int(sys.argv[1]), sys.argv[2]
+    calls = {{"n": 0}}
+    def crash(real):
+        def wrapped(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == crash_at:
+                os._exit(17)  # a kill: no cleanup, no exception handlers
+            return real(*args, **kwargs)
+        return wrapped
+    if kind == "replace":
+        os.replace = crash(os.replace)
+    else:
+        ckpt._write_file = crash(ckpt._write_file)
+    _content("new").write(Path(sys.argv[3]), overwrite=True)
+""")
 
-    def failing_dump(obj, path, *args, **kwargs):  # fails on the third pickle, mid-save
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError("disk full")
-        return real_dump(obj, path, *args, **kwargs)
 
-    monkeypatch.setattr(ckpt.joblib, "dump", failing_dump)
-    with pytest.raises(SerializationError, match="disk full.*unchanged"):
-        save_checkpoint(_checkpoint(2.0), tmp_path / "m", overwrite=True)
-    after = {p.name: p.read_bytes() for p in (tmp_path / "m").iterdir()}
-    assert after == before
-    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temp dir left behind
-    monkeypatch.undo()
-    assert load_checkpoint(tmp_path / "m").transformer["data_transformer"]["scale"] == 1.0
-
-
-def test_leftovers_of_a_killed_save_are_cleaned(tmp_path: Path) -> None:
-    leftover = tmp_path / ".m.tmp-deadbeef"
-    leftover.mkdir()
-    (leftover / CheckpointFiles.GENERATOR).write_bytes(b"partial")
-    save_checkpoint(_checkpoint(), tmp_path / "m")
+@pytest.mark.parametrize(("crash_at", "kind"), [(1, "write"), (2, "write"), (3, "write"), (1, "replace"),
+                                                (2, "replace")])
+def test_a_kill_at_any_point_of_a_save_leaves_a_loadable_checkpoint(tmp_path: Path, crash_at: int,
+                                                                   kind: str) -> None:
+    target = _content("old").write(tmp_path / "m")
+    script = _CRASHING_SAVE.format(tests=str(Path(__file__).parent))
+    done = subprocess.run([sys.executable, "-c", script, str(crash_at), kind, str(target)], check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 17, done.stderr
+    assert _read_tag(target) == "old"  # the save never finished: the previous checkpoint is there
+    # The next save cleans every leftover and replaces the recovered checkpoint.
+    _content("next").write(target, overwrite=True)
+    assert _read_tag(target) == "next"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
 
 
-def test_refuses_to_overwrite_a_directory_that_is_not_a_checkpoint(tmp_path: Path) -> None:
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "precious.csv").write_text("a,b\n")
-    with pytest.raises(SerializationError, match="not a SynthoHive checkpoint"):
-        save_checkpoint(_checkpoint(), tmp_path / "data", overwrite=True)
-    assert (tmp_path / "data" / "precious.csv").exists()
-
-
-def test_load_missing_path(tmp_path: Path) -> None:
-    with pytest.raises(SerializationError, match="does not exist"):
-        load_checkpoint(tmp_path / "nope")
-
-
-@pytest.mark.parametrize("name", CheckpointFiles.ALL)
-def test_load_missing_file(tmp_path: Path, name: str) -> None:
-    target = save_checkpoint(_checkpoint(), tmp_path / "m")
-    (target / name).unlink()
-    with pytest.raises(SerializationError, match=rf"missing file {name}"):
-        load_checkpoint(target)
-
-
-@pytest.mark.parametrize("name", CheckpointFiles.PAYLOAD)
-def test_load_checksum_mismatch(tmp_path: Path, name: str) -> None:
-    target = save_checkpoint(_checkpoint(), tmp_path / "m")
-    data = bytearray((target / name).read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (target / name).write_bytes(bytes(data))
-    with pytest.raises(SerializationError, match=rf"{name} failed its checksum"):
-        load_checkpoint(target)
-
-
-@pytest.mark.parametrize("name", CheckpointFiles.PAYLOAD)
-def test_load_truncated_file(tmp_path: Path, name: str) -> None:
-    target = save_checkpoint(_checkpoint(), tmp_path / "m")
-    data = (target / name).read_bytes()
-    (target / name).write_bytes(data[: len(data) // 2])
-    with pytest.raises(SerializationError, match=rf"{name} is truncated"):
-        load_checkpoint(target)
-
-
-def test_load_truncated_manifest(tmp_path: Path) -> None:
-    target = save_checkpoint(_checkpoint(), tmp_path / "m")
-    text = (target / CheckpointFiles.METADATA).read_text()
-    (target / CheckpointFiles.METADATA).write_text(text[: len(text) // 2])
-    with pytest.raises(SerializationError, match=r"metadata.json is corrupt or truncated"):
-        load_checkpoint(target)
-
-
-def test_corrupt_file_with_matching_checksum_is_reported(tmp_path: Path) -> None:
-    """A file whose manifest entry was rewritten to match garbage still fails to load cleanly."""
-    target = save_checkpoint(_checkpoint(), tmp_path / "m")
-    (target / CheckpointFiles.GENERATOR).write_bytes(b"not a torch archive at all")
-    manifest = json.loads((target / CheckpointFiles.METADATA).read_text())
-    manifest["files"][CheckpointFiles.GENERATOR] = {
-        "sha256": ckpt._sha256(target / CheckpointFiles.GENERATOR), "bytes": 26}
-    (target / CheckpointFiles.METADATA).write_text(json.dumps(manifest))
-    with pytest.raises(SerializationError, match=r"generator.pt is corrupt"):
-        load_checkpoint(target)
-
-
-def test_version_mismatch_warns_and_loads(tmp_path: Path) -> None:
-    target = save_checkpoint(_checkpoint(), tmp_path / "m")
-    manifest = json.loads((target / CheckpointFiles.METADATA).read_text())
-    manifest["version"] = "0.0.1"
-    (target / CheckpointFiles.METADATA).write_text(json.dumps(manifest))
+def test_load_recovers_the_previous_checkpoint_left_between_the_renames(tmp_path: Path) -> None:
+    target = _content("old").write(tmp_path / "m")
+    os.replace(target, tmp_path / ".m.old-123")  # what a kill between the two renames leaves
+    (tmp_path / ".m.tmp-456").mkdir()  # and a half-written new one
     with capture_logs() as logs:
-        loaded = load_checkpoint(target)
-    events = [e for e in logs if e["event"] == "checkpoint_version_mismatch"]
-    assert len(events) == 1
-    assert events[0]["log_level"] == "warning"
-    assert events[0]["saved_version"] == "0.0.1"
-    assert loaded.version == "0.0.1"
+        assert _read_tag(target) == "old"
+    assert any(entry["event"] == "checkpoint_recovered" for entry in logs)
+    assert target.is_dir()
 
 
-def test_weights_are_loaded_to_the_requested_device(tmp_path: Path) -> None:
-    target = save_checkpoint(_checkpoint(), tmp_path / "m")
-    loaded = load_checkpoint(target, map_location="cpu")
-    assert loaded.generator_state["w"].device.type == "cpu"
+def test_a_file_added_after_saving_is_refused(tmp_path: Path) -> None:
+    target = _content().write(tmp_path / "m")
+    (target / "extra.joblib").write_bytes(b"x")
+    content = CheckpointContent.read(target)
+    with pytest.raises(SerializationError, match="does not list"):
+        content.verify(content.manifest())
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "remove"])
+def test_damaged_files_are_refused_before_decoding(tmp_path: Path, damage: str) -> None:
+    target = _content().write(tmp_path / "m")
+    path = target / "weights.pt"
+    raw = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(raw[:20])
+    elif damage == "flip":
+        path.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
+    else:
+        path.unlink()
+    content = CheckpointContent.read(target)
+    with pytest.raises(SerializationError, match="truncated|checksum|missing"):
+        content.verify(content.manifest())
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("format", "someone-else", "declares format"),
+    ("format_version", 999, r"version 999, newer than version 1"),
+    ("format_version", "1", "invalid format_version"),
+    ("format_version", None, "invalid format_version"),
+])
+def test_format_and_version_are_checked(field: str, value, message: str) -> None:
+    manifest = _content().manifest()
+    manifest[field] = value
+    with pytest.raises(SerializationError, match=message):
+        ckpt.check_format(manifest, "here")
+
+
+@pytest.mark.parametrize("entry", [{"sha256": "0" * 64, "bytes": "12"}, {"sha256": "0" * 64, "bytes": -1},
+                                   {"sha256": "xyz", "bytes": 1}, None, {"bytes": 1}, {"sha256": "0" * 64,
+                                                                                        "bytes": True}])
+def test_malformed_manifest_entries_are_refused(entry) -> None:
+    content = _content()
+    manifest = content.manifest()
+    manifest["files"]["state.json"] = entry
+    with pytest.raises(SerializationError, match="malformed entry"):
+        content.verify(manifest)
+
+
+def test_deeply_nested_or_invalid_json_is_a_serialization_error() -> None:
+    with pytest.raises(SerializationError, match="invalid JSON"):
+        ckpt.decode_json(b"[" * 100_000 + b"]" * 100_000, "deep.json")
+    with pytest.raises(SerializationError, match="invalid JSON"):
+        ckpt.decode_json(b"\xff\xfe", "bad.json")
+
+
+def test_state_dicts_are_loaded_with_weights_only() -> None:
+    import pickle
+
+    evil = pickle.dumps({"w": torch.zeros(1), "x": print})
+    with pytest.raises(SerializationError, match="cannot be read|state dict"):
+        ckpt.decode_state_dict(evil, "w.pt")
+    buffer = io.BytesIO()
+    torch.save([torch.zeros(1)], buffer)  # loadable with weights_only, but not a state dict
+    with pytest.raises(SerializationError, match="state dict"):
+        ckpt.decode_state_dict(buffer.getvalue(), "w.pt")

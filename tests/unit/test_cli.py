@@ -101,6 +101,30 @@ def test_unreadable_and_unknown_format_inputs(tmp_path: Path, capsys: pytest.Cap
     _assert_one_error_line(capsys.readouterr().err, ".csv", str(odd))
 
 
+@pytest.mark.parametrize("suffix", [".csv.gz", ".CSV.BZ2"])
+def test_fit_reads_compressed_csv(suffix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line and ``Synthesizer`` share one reader (``interface.files.read_table``)."""
+    data = tmp_path / f"train{suffix}"
+    _tiny_table(60).to_csv(data, index=False, compression="gzip" if suffix == ".csv.gz" else "bz2")
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "--epochs", "1", "--batch-size", "30",
+                 "--seed", "0", "--no-progress"]) == 0
+    assert "60 rows" in capsys.readouterr().out
+    out = tmp_path / "out.csv"
+    assert main(["sample", str(tmp_path / "m"), "--rows", "10", "--seed", "1", "-o", str(out)]) == 0
+    assert list(pd.read_csv(out).columns) == list(_tiny_table().columns)
+
+
+def test_empty_and_damaged_compressed_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("age,city\n")
+    assert main(["fit", str(empty), "-o", str(tmp_path / "m")]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "has no rows", "(training data)", str(empty))
+    damaged = tmp_path / "damaged.csv.gz"
+    damaged.write_bytes(b"not gzip")
+    assert main(["fit", str(damaged), "-o", str(tmp_path / "m")]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "Cannot read csv file", str(damaged), "(training data)")
+
+
 def test_existing_checkpoint_refused_before_training(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "t.csv"
@@ -156,6 +180,14 @@ def test_broken_checkpoint_is_one_line_and_debug_shows_traceback(
 def test_missing_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sample", str(tmp_path / "none"), "--rows", "5", "-o", str(tmp_path / "o.csv")]) == 1
     _assert_one_error_line(capsys.readouterr().err, "not found")
+
+
+@pytest.mark.parametrize("rows", [str(2**63 - 1), str(10**15)])
+def test_a_row_count_too_large_to_hold_is_one_error_line(checkpoint: Path, tmp_path: Path, rows: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sample", str(checkpoint), "--rows", rows, "-o", str(tmp_path / "o.csv")]) == 1
+    _assert_one_error_line(capsys.readouterr().err, "too large")
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_fit_then_sample_round_trip(checkpoint: Path, tmp_path: Path,

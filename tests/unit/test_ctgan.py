@@ -4,7 +4,6 @@ checkpoints and training outputs."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ import pytest
 import torch
 from structlog.testing import capture_logs
 
-from syntho_hive.core.checkpoint import CheckpointFiles, save_checkpoint
+from syntho_hive.core.checkpoint import encode_state_dict
 from syntho_hive.core.metadata.schema import Constraint, Metadata
 from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
 from syntho_hive.exceptions import (
@@ -304,10 +303,15 @@ def test_sample_is_the_same_with_one_thread_or_several(fitted: CTGAN, precision:
 
 
 # ----------------------------------------------------------------------------- checkpoints
+#: The seed contract: a CTGAN checkpoint directory holds exactly these files.
+SEED_CONTRACT_FILES = ("generator.pt", "discriminator.pt", "transformer.joblib", "context_transformer.joblib",
+                       "embedding_layers.joblib", "data_column_info.joblib", "reference_profile.json", "metadata.json")
+
+
 def test_save_load_round_trip_in_a_fresh_object_with_other_dims(fitted: CTGAN, tmp_path: Path) -> None:
     expected = fitted.sample(150, seed=21)
     path = fitted.save(tmp_path / "model")
-    assert sorted(p.name for p in path.iterdir()) == sorted(CheckpointFiles.ALL)
+    assert sorted(p.name for p in path.iterdir()) == sorted(SEED_CONTRACT_FILES)
     fresh = CTGAN(make_metadata(), embedding_dim=4, generator_dim=(8,), discriminator_dim=(8, 8, 8), pac=5)
     assert fresh.load(path) is fresh
     assert fresh.is_fitted
@@ -315,7 +319,7 @@ def test_save_load_round_trip_in_a_fresh_object_with_other_dims(fitted: CTGAN, t
     pd.testing.assert_frame_equal(fresh.sample(150, seed=21), expected)
     pd.testing.assert_frame_equal(CTGAN().load(path).sample(30, seed=3, conditions={"city": "Austin"}),
                                   fitted.sample(30, seed=3, conditions={"city": "Austin"}))
-    manifest = json.loads((path / CheckpointFiles.METADATA).read_text())
+    manifest = json.loads((path / "metadata.json").read_text())
     assert manifest["seed"] == 11
     assert manifest["hyper_parameters"]["generator_dim"] == [32, 32]
     assert manifest["column_schema"]["columns"] == list(fitted.columns_)
@@ -332,11 +336,16 @@ def test_context_model_round_trip(fitted_with_context: CTGAN, parents: pd.DataFr
 def test_checkpoint_with_networks_in_the_reference_form_loads(fitted_with_context: CTGAN,
                                                                    parents: pd.DataFrame, tmp_path: Path) -> None:
     """Earlier checkpoints hold both networks in their reference form (one Linear per layer)."""
-    old = dataclasses.replace(fitted_with_context._to_checkpoint(),
-                              generator_state=fitted_with_context.generator_.reference_state_dict(),
-                              discriminator_state=fitted_with_context.discriminator_.reference_state_dict())
-    path = save_checkpoint(old, tmp_path / "old")
-    assert "body.0.fc.weight" in torch.load(path / CheckpointFiles.GENERATOR, weights_only=True)
+    path = fitted_with_context.save(tmp_path / "old")
+    for name, network in (("generator.pt", fitted_with_context.generator_),
+                          ("discriminator.pt", fitted_with_context.discriminator_)):
+        (path / name).write_bytes(encode_state_dict(network.reference_state_dict()))
+    manifest = json.loads((path / "metadata.json").read_text())
+    for name in ("generator.pt", "discriminator.pt"):
+        raw = (path / name).read_bytes()
+        manifest["files"][name] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    (path / "metadata.json").write_text(json.dumps(manifest))
+    assert "body.0.fc.weight" in torch.load(path / "generator.pt", weights_only=True)
     loaded = CTGAN().load(path)
     for key, value in fitted_with_context.discriminator_.state_dict().items():
         assert torch.equal(value, loaded.discriminator_.state_dict()[key]), key
@@ -370,27 +379,27 @@ def test_load_errors(fitted: CTGAN, tmp_path: Path) -> None:
     with pytest.raises(SerializationError, match="does not exist"):
         CTGAN().load(tmp_path / "missing")
     path = fitted.save(tmp_path / "m")
-    (path / CheckpointFiles.EMBEDDING_LAYERS).unlink()
+    (path / "embedding_layers.joblib").unlink()
     with pytest.raises(SerializationError, match="missing file embedding_layers.joblib"):
         CTGAN().load(path)
     path = fitted.save(tmp_path / "m2")
-    blob = bytearray((path / CheckpointFiles.TRANSFORMER).read_bytes())
+    blob = bytearray((path / "transformer.joblib").read_bytes())
     blob[-10] ^= 0x01
-    (path / CheckpointFiles.TRANSFORMER).write_bytes(bytes(blob))
+    (path / "transformer.joblib").write_bytes(bytes(blob))
     with pytest.raises(SerializationError, match="transformer.joblib failed its checksum"):
         CTGAN().load(path)
     path = fitted.save(tmp_path / "m3")
-    weights = (path / CheckpointFiles.GENERATOR).read_bytes()
-    (path / CheckpointFiles.GENERATOR).write_bytes(weights[:100])
-    with pytest.raises(SerializationError, match="generator.pt is truncated"):
+    weights = (path / "generator.pt").read_bytes()
+    (path / "generator.pt").write_bytes(weights[:100])
+    with pytest.raises(SerializationError, match="generator.pt has 100 bytes.*truncated"):
         CTGAN().load(path)
 
 
 def test_version_mismatch_warns_and_still_loads(fitted: CTGAN, tmp_path: Path) -> None:
     path = fitted.save(tmp_path / "m")
-    manifest = json.loads((path / CheckpointFiles.METADATA).read_text())
+    manifest = json.loads((path / "metadata.json").read_text())
     manifest["version"] = "0.0.0-old"
-    (path / CheckpointFiles.METADATA).write_text(json.dumps(manifest))
+    (path / "metadata.json").write_text(json.dumps(manifest))
     with capture_logs() as logs:
         model = CTGAN().load(path)
     warnings = [e for e in logs if e["event"] == "checkpoint_version_mismatch"]
@@ -413,7 +422,7 @@ def test_training_events(customers: pd.DataFrame) -> None:
 
 
 def test_diverging_loss_raises_training_error(customers: pd.DataFrame) -> None:
-    model = CTGAN(make_metadata(), **{**SMALL, "discriminator_lr": float("inf")})
+    model = CTGAN(make_metadata(), **{**SMALL, "discriminator_lr": 1e300})  # finite, but the weights blow up
     with pytest.raises(TrainingError, match="diverged at epoch 1"):
         model.fit(customers, seed=0, progress_bar=False)
     assert not model.is_fitted

@@ -19,6 +19,8 @@ from syntho_hive._optional import import_or_raise
         (exc.ConstraintViolationError, ValueError),
         (exc.GenerationError, ValueError),
         (exc.MissingDependencyError, ImportError),
+        (exc.ConfigurationError, TypeError),
+        (exc.ConfigurationError, ValueError),
     ],
 )
 def test_hierarchy(error: type, builtin: type) -> None:
@@ -42,3 +44,11 @@ def test_structured_fields() -> None:
 def test_missing_optional_dependency_names_the_extra() -> None:
     with pytest.raises(exc.MissingDependencyError, match=r"pip install 'synthohive\[spark\]'"):
         import_or_raise("surely_not_an_installed_module_xyz", "spark")
+
+
+def test_every_exception_is_exported_and_drawn_in_the_tree() -> None:
+    classes = {name for name, value in vars(exc).items()
+               if isinstance(value, type) and issubclass(value, exc.SynthoHiveError)}
+    assert classes == set(exc.__all__)
+    for name in classes - {"SynthoHiveError"}:
+        assert f"── {name} " in exc.__doc__ or f"── {name}\n" in exc.__doc__, name

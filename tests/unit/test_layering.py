@@ -1,15 +1,43 @@
-"""Import direction (docs/architecture.md): ``core`` never imports the layers built on top of it."""
+"""Import direction (docs/architecture.md): ``core`` never imports the layers built on top of it,
+and inside ``core`` each part imports only the parts below it."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from pathlib import Path
+
+import pytest
 
 import syntho_hive
 
 PACKAGE = Path(syntho_hive.__file__).parent
 UPPER_LAYERS = ("syntho_hive.validation", "syntho_hive.relational", "syntho_hive.interface",
                 "syntho_hive.connectors")
+# Inside core, from the bottom: metadata (schema, declared-constraint rules and checks, date formats);
+# checkpoint (directory format); data and quality (on metadata); constraints (on metadata and
+# _json_state, which uses data); models (on everything). Each part -> what it must never import.
+CORE_RULES: dict[str, tuple[str, ...]] = {
+    "syntho_hive.core.metadata": ("syntho_hive.core.constraints", "syntho_hive.core.data",
+                                  "syntho_hive.core.models", "syntho_hive.core.quality",
+                                  "syntho_hive.core.checkpoint", "syntho_hive.core._json_state"),
+    "syntho_hive.core.checkpoint": ("syntho_hive.core.metadata", "syntho_hive.core.constraints",
+                                    "syntho_hive.core.data", "syntho_hive.core.models",
+                                    "syntho_hive.core.quality"),
+    "syntho_hive.core.data": ("syntho_hive.core.constraints", "syntho_hive.core.models",
+                              "syntho_hive.core.quality", "syntho_hive.core.checkpoint",
+                              "syntho_hive.core._json_state"),
+    "syntho_hive.core.quality": ("syntho_hive.core.constraints", "syntho_hive.core.data",
+                                 "syntho_hive.core.models", "syntho_hive.core.checkpoint"),
+    "syntho_hive.core.constraints": ("syntho_hive.core.models", "syntho_hive.core.quality",
+                                     "syntho_hive.core.checkpoint"),
+}
+# The only parts of core that may import torch (``import syntho_hive`` and the rest of core stay torch-free).
+TORCH_USERS = ("syntho_hive.core.models", "syntho_hive.core.checkpoint")
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
 
 
 def _imported_modules(path: Path, package_root: Path) -> list[tuple[int, str]]:
@@ -31,12 +59,23 @@ def _imported_modules(path: Path, package_root: Path) -> list[tuple[int, str]]:
     return found
 
 
-def _offenders(package_root: Path) -> list[str]:
+def _module_name(path: Path, package_root: Path) -> str:
+    parts = path.relative_to(package_root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _offenders(package_root: Path, scanned: str = "syntho_hive.core", forbidden: Sequence[str] = UPPER_LAYERS,
+               exempt: Sequence[str] = ()) -> list[str]:
+    """``file:line: module`` for each import of a ``forbidden`` module in ``scanned`` (a package or a
+    module), leaving out the files of the ``exempt`` parts."""
+    base = package_root.parent.joinpath(*scanned.split("."))
+    files = sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
     return [
         f"{path.relative_to(package_root.parent).as_posix()}:{line}: {module}"
-        for path in sorted((package_root / "core").rglob("*.py"))
+        for path in files
+        if not any(_within(_module_name(path, package_root), part) for part in exempt)
         for line, module in _imported_modules(path, package_root)
-        if any(module == layer or module.startswith(layer + ".") for layer in UPPER_LAYERS)
+        if any(_within(module, name) for name in forbidden)
     ]
 
 
@@ -61,6 +100,51 @@ def test_the_scan_sees_function_level_and_relative_imports(tmp_path: Path) -> No
         "syntho_hive/core/models/bad.py:3: syntho_hive.interface",
         "syntho_hive/core/models/bad.py:3: syntho_hive.interface.cli",
         "syntho_hive/core/models/bad.py:4: syntho_hive.relational.graph",
+    ]
+
+
+@pytest.mark.parametrize("part", sorted(CORE_RULES))
+def test_each_part_of_core_imports_only_the_parts_below_it(part: str) -> None:
+    assert _offenders(PACKAGE, part, CORE_RULES[part]) == []
+
+
+def test_only_models_and_checkpoint_import_torch() -> None:
+    assert _offenders(PACKAGE, "syntho_hive.core", ("torch",), TORCH_USERS) == []
+
+
+@pytest.mark.parametrize("part", sorted(CORE_RULES))
+def test_a_core_rule_fails_when_its_part_imports_a_part_above(tmp_path: Path, part: str) -> None:
+    fake_package = tmp_path / "syntho_hive"
+    where = fake_package.parent.joinpath(*part.split("."))
+    bad = where / "sub" / "bad.py" if PACKAGE.parent.joinpath(*part.split(".")).is_dir() else where.with_suffix(".py")
+    bad.parent.mkdir(parents=True)
+    forbidden = CORE_RULES[part]
+    bad.write_text(
+        "import syntho_hive.exceptions\n"  # allowed: not reported
+        "def f():\n" + "".join(f"    import {name}.inner\n" for name in forbidden)
+        + f"from {forbidden[0].rpartition('.')[0]} import {forbidden[0].rpartition('.')[2]}\n",
+        encoding="utf-8")
+    shown = bad.relative_to(tmp_path).as_posix()
+    assert sorted(_offenders(fake_package, part, forbidden)) == sorted([
+        *(f"{shown}:{line}: {name}.inner" for line, name in enumerate(forbidden, start=3)),
+        f"{shown}:{len(forbidden) + 3}: {forbidden[0]}",
+    ])
+
+
+def test_the_torch_rule_fails_outside_models_and_checkpoint(tmp_path: Path) -> None:
+    fake_package = tmp_path / "syntho_hive"
+    for folder in ("data", "models/ctgan"):
+        (fake_package / "core" / folder).mkdir(parents=True)
+    (fake_package / "core" / "models" / "ctgan" / "networks.py").write_text("import torch\n", encoding="utf-8")
+    (fake_package / "core" / "checkpoint.py").write_text("import torch\n", encoding="utf-8")
+    (fake_package / "core" / "data" / "bad.py").write_text(
+        "def f():\n    from torch import nn\n    import torch.nn.functional as F\n", encoding="utf-8")
+    (fake_package / "core" / "models_helpers.py").write_text("import torch\n", encoding="utf-8")
+    assert _offenders(fake_package, "syntho_hive.core", ("torch",), TORCH_USERS) == [
+        "syntho_hive/core/data/bad.py:2: torch",
+        "syntho_hive/core/data/bad.py:2: torch.nn",
+        "syntho_hive/core/data/bad.py:3: torch.nn.functional",
+        "syntho_hive/core/models_helpers.py:1: torch",
     ]
 
 

@@ -14,8 +14,11 @@ import pytest
 
 from syntho_hive import Synthesizer
 from syntho_hive.core.metadata import Metadata
-from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel
+from syntho_hive.core.checkpoint import CheckpointLayout
+from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel, register_model
+from syntho_hive.core.models.base import EngineState
 from syntho_hive.exceptions import (
+    ConfigurationError,
     GenerationError,
     NotFittedError,
     PrivacyError,
@@ -23,6 +26,7 @@ from syntho_hive.exceptions import (
     SchemaValidationError,
     SerializationError,
 )
+from syntho_hive.interface.files import read_table
 from syntho_hive.relational import children_per_parent, count_ks
 
 #: Tiny networks: these tests check keys and sizes, which do not depend on model quality.
@@ -99,16 +103,58 @@ def _orphans(child: pd.DataFrame, column: str, parent: pd.DataFrame, key: str) -
 
 # ---------------------------------------------------------------------- construction
 def test_model_must_be_a_model_class() -> None:
-    with pytest.raises(TypeError, match="ConditionalGenerativeModel"):
+    with pytest.raises(ConfigurationError, match="ConditionalGenerativeModel.*not an instance"):
         Synthesizer(shop_metadata(), model=CTGAN())  # an instance, not a class
-    with pytest.raises(TypeError, match=r"model\['orders'\]"):
+    with pytest.raises(ConfigurationError, match=r"model\['orders'\]"):
         Synthesizer(shop_metadata(), model={"orders": dict})
     with pytest.raises(SchemaError, match="nowhere"):
         Synthesizer(shop_metadata(), model={"nowhere": CTGAN})
-    with pytest.raises(TypeError, match="Metadata"):
+    with pytest.raises(ConfigurationError, match="metadata must be a syntho_hive Metadata, got dict"):
         Synthesizer({"tables": {}})  # type: ignore[arg-type]
     with pytest.raises(PrivacyError):
         Synthesizer(shop_metadata(), privacy_config={"epsilon": 1.0})
+
+
+def test_configuration_errors_are_synthohive_errors_and_keep_the_builtin_types() -> None:
+    """Wrong values raise ConfigurationError, which ``except TypeError`` (the type raised before)
+    and ``except ValueError`` still catch."""
+    from syntho_hive.exceptions import SynthoHiveError
+
+    for call in (lambda: Synthesizer("schema.yaml"),  # type: ignore[arg-type]
+                 lambda: Synthesizer(shop_metadata(), model=CTGAN()),
+                 lambda: Synthesizer(shop_metadata(), no_such_option=1)):
+        with pytest.raises(ConfigurationError) as info:
+            call()
+        assert isinstance(info.value, (SynthoHiveError, TypeError, ValueError))
+    with pytest.raises(ConfigurationError, match="no_such_option.*takes it; drop it"):
+        Synthesizer(shop_metadata(), no_such_option=1)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", True])
+def test_a_bad_seed_is_a_configuration_error(seed: object) -> None:
+    with pytest.raises(ConfigurationError, match="Invalid Synthesizer seed"):
+        Synthesizer(shop_metadata(), seed=seed)  # type: ignore[arg-type]
+
+
+def test_arguments_after_metadata_are_keyword_only() -> None:
+    with pytest.raises(TypeError, match="positional argument"):  # Python's own error: a usage slip
+        Synthesizer(shop_metadata(), None)  # type: ignore[misc]
+    assert Synthesizer(shop_metadata(), privacy_config=None, spark_session=None, seed=3).seed == 3
+
+
+def test_path_arguments_of_the_wrong_type_are_configuration_errors(fitted: Synthesizer) -> None:
+    with pytest.raises(ConfigurationError, match="output_path must be a path"):
+        fitted.sample(num_rows={"customers": 5}, output_path=42)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="path must be a path"):
+        fitted.save(3.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="path must be a path"):
+        Synthesizer.load(None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="checkpoint_dir must be a path"):
+        Synthesizer(shop_metadata(), **TINY).fit(shop_data(n_customers=20), progress_bar=False, checkpoint_dir=1)
+    with pytest.raises(SchemaError, match="real_data must be a mapping"):
+        fitted.generate_validation_report([], "r.html")  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="synthetic_data must be a mapping"):
+        fitted.generate_validation_report({}, "r.html", synthetic_data=[])  # type: ignore[arg-type]
 
 
 def test_cycle_is_rejected_before_any_work() -> None:
@@ -260,34 +306,33 @@ def test_load_rejects_a_directory_that_is_not_a_synthesizer(tmp_path: Path) -> N
         Synthesizer.load(tmp_path)
 
 
+@register_model
 class Resampler(ConditionalGenerativeModel):
-    """A deliberately simple model (bootstrap of training rows) to prove ``model=`` is pluggable."""
+    """A deliberately simple engine (bootstrap of training rows), hooks only, to prove ``model=`` is pluggable."""
 
-    def __init__(self, metadata: Metadata | None = None) -> None:
-        self.metadata = metadata
+    checkpoint_layout = CheckpointLayout(pickles=("rows.joblib",))
+
+    def _reset_engine(self) -> None:
         self.rows_: pd.DataFrame | None = None
 
-    def fit(self, data, context=None, *, table_name=None, seed=None, progress_bar=True, checkpoint_dir=None,
-            **kwargs):
-        self.rows_ = data.reset_index(drop=True)
-        return self
+    def _modelled_sdtypes(self) -> dict[str, str]:
+        return {}
 
-    def sample(self, num_rows, context=None, *, seed=None, conditions=None, **kwargs):
+    def _prepare(self, data, context, table, seed):
+        return data.reset_index(drop=True)
+
+    def _train(self, prepared, *, seed, progress_bar):
+        self.rows_ = prepared
+
+    def _draw(self, num_rows, context, *, seed, conditions, enforce_constraints, progress_bar, **options):
         picks = np.random.default_rng(seed).integers(0, len(self.rows_), num_rows)
         return self.rows_.iloc[picks].reset_index(drop=True)
 
-    def save(self, path, *, overwrite=False):
-        Path(path).mkdir(parents=True, exist_ok=overwrite)
-        self.rows_.to_parquet(Path(path) / "rows.parquet")
-        return Path(path)
+    def _state(self) -> EngineState:
+        return EngineState(objects={"rows.joblib": self.rows_})
 
-    def load(self, path):
-        self.rows_ = pd.read_parquet(Path(path) / "rows.parquet")
-        return self
-
-    @property
-    def is_fitted(self) -> bool:
-        return self.rows_ is not None
+    def _restore(self, state: EngineState) -> None:
+        self.rows_ = state.objects["rows.joblib"]
 
 
 def _peak_bytes(synth: Synthesizer, rows: int, output_path: Path | None) -> int:
@@ -328,7 +373,7 @@ def test_streamed_sampling_memory_does_not_grow_with_the_child_table(tmp_path: P
 
 def test_any_model_class_per_table(tmp_path: Path) -> None:
     md, real = shop_metadata(), shop_data(seed=2, n_customers=80)
-    with pytest.raises(TypeError, match="no_such_option"):
+    with pytest.raises(ConfigurationError, match="no_such_option"):
         Synthesizer(md, model={"products": Resampler}, no_such_option=1)
     # CTGAN-only options (pac, embedding_dim...) go to the CTGAN tables only.
     options = {k: v for k, v in TINY.items() if k != "model"}
@@ -339,7 +384,8 @@ def test_any_model_class_per_table(tmp_path: Path) -> None:
     assert set(out["products"]["category"]) <= set(real["products"]["category"])
     assert out["order_items"]["product_code"].isin(out["products"]["product_code"]).all()
     loaded = Synthesizer.load(synth.save(tmp_path / "mixed"))
-    assert loaded.models["products"] is Resampler and loaded.models["orders"] is CTGAN
+    # The class registered as "Resampler" (this module may also be imported under another name).
+    assert loaded.models["products"].__qualname__ == "Resampler" and loaded.models["orders"] is CTGAN
     again = loaded.sample(seed=1)
     for name, frame in out.items():
         pd.testing.assert_frame_equal(again[name], frame, check_exact=True)
@@ -388,10 +434,16 @@ def test_bad_inputs_raise_typed_errors(tmp_path: Path) -> None:
     synth = Synthesizer(_two_tables(), **TINY)
     with pytest.raises(SchemaError, match="missing: \\['orders'\\]"):
         synth.fit({"customers": pd.DataFrame({"customer_id": [1]})})
-    with pytest.raises(SerializationError, match="does not exist"):
+    with pytest.raises(SerializationError, match=r"not found: .*nope\.csv \(data\['customers'\]\)"):
         synth.fit({"customers": tmp_path / "nope.csv", "orders": tmp_path / "nope.parquet"})
-    with pytest.raises(SchemaError, match="format"):
+    with pytest.raises(SchemaError, match=r"format of input file .*x\.xlsx \(data\['customers'\]\).*\.csv\.gz"):
         synth.fit({"customers": tmp_path / "x.xlsx", "orders": tmp_path / "y.json"})
+    with pytest.raises(SchemaError, match=r"data\['customers'\] must be a pandas DataFrame or a CSV/Parquet path"):
+        synth.fit({"customers": 3, "orders": pd.DataFrame()})
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(b"not gzip at all")
+    with pytest.raises(SerializationError, match=r"Cannot read csv file .*broken\.csv\.gz \(data\['customers'\]\)"):
+        synth.fit({"customers": broken, "orders": pd.DataFrame()})
 
 
 @pytest.mark.slow
@@ -599,15 +651,21 @@ def test_a_root_that_manages_itself_stays_so() -> None:
     assert out["manager_id"].isin(out["emp_id"]).all()
 
 
-def test_csv_inputs_keep_na_categories_and_zero_padded_codes(tmp_path: Path) -> None:
-    """File inputs go through the command line's CSV reader (pandas' default lost both)."""
-    from syntho_hive.interface.synthesizer import _read_table
-
-    path = tmp_path / "stores.csv"
-    pd.DataFrame({"zip": ["02134", "10001", "00501"], "continent": ["NA", "EU", "NA"]}).to_csv(path, index=False)
-    frame = _read_table("stores", path)
-    assert frame["zip"].tolist() == ["02134", "10001", "00501"]
-    assert frame["continent"].tolist() == ["NA", "EU", "NA"]
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_csv_inputs_keep_na_categories_and_zero_padded_codes(tmp_path: Path, suffix: str) -> None:
+    """File inputs go through the command line's reader (pandas' default lost both), compressed or not."""
+    stores = pd.DataFrame({"store_id": np.arange(1, 31), "zip": [f"{z:05d}" for z in range(501, 531)],
+                           "continent": ["NA", "EU", "NA"] * 10})
+    path = tmp_path / f"stores{suffix}"
+    stores.to_csv(path, index=False)
+    frame = read_table(path, what="data['stores']")
+    assert frame["zip"].tolist() == stores["zip"].tolist()
+    assert frame["continent"].tolist() == stores["continent"].tolist()
+    metadata = Metadata().add_table("stores", pk="store_id")
+    synth = Synthesizer(metadata, model=Resampler, seed=0).fit({"stores": path}, progress_bar=False)
+    out = synth.sample(seed=1)["stores"]
+    assert len(out) == 30 and out["store_id"].is_unique
+    assert out["zip"].str.len().eq(5).all() and set(out["continent"]) == {"NA", "EU"}
 
 
 def test_self_join_junction_pairs_a_row_with_its_own_parent_only_if_the_data_does() -> None:
@@ -622,7 +680,7 @@ def test_self_join_junction_pairs_a_row_with_its_own_parent_only_if_the_data_doe
         "follows", pk=["follower_id", "followee_id"],
         fk={"follower_id": "users.user_id", "followee_id": "users.user_id"})
     synth = Synthesizer(metadata, seed=0).fit({"users": users, "follows": follows}, epochs=1, progress_bar=False)
-    assert synth._engine.plans_["follows"].parents[1].same_parent_share == 0.0
+    assert synth._engine.plan("follows").parents[1].same_parent_share == 0.0
     out = synth.sample(seed=1)["follows"]
     assert len(out) == len(follows) and not out.duplicated(["follower_id", "followee_id"]).any()
     assert not (out["follower_id"] == out["followee_id"]).any()
@@ -630,7 +688,7 @@ def test_self_join_junction_pairs_a_row_with_its_own_parent_only_if_the_data_doe
     own = pd.DataFrame({"follower_id": np.arange(150), "followee_id": np.arange(150), "weight": 1})
     synth = Synthesizer(metadata, seed=0).fit({"users": users, "follows": pd.concat([follows, own], ignore_index=True)},
                                               epochs=1, progress_bar=False)
-    share = synth._engine.plans_["follows"].parents[1].same_parent_share
+    share = synth._engine.plan("follows").parents[1].same_parent_share
     assert share == pytest.approx(150 / 4_150)
     out = synth.sample(seed=1)["follows"]
     assert (out["follower_id"] == out["followee_id"]).mean() > 0

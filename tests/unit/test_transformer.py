@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from syntho_hive.core.data import DataTransformer, SpanInfo
-from syntho_hive.core.data.datetime_formats import format_datetimes, parse_datetimes
+from syntho_hive.core.metadata.datetime_formats import format_datetimes, parse_datetimes
 from syntho_hive.core.data.encoders.frequency import FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.ids import IdGenerator

@@ -9,13 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from syntho_hive._random import child_seed
+from syntho_hive.core.models._validation import column_shape_score, split_validation
 import torch
 from structlog.testing import capture_logs
 
 from syntho_hive.core.metadata.schema import Constraint, Metadata
 from syntho_hive.core.models import _tabular as tabular_module
 from syntho_hive.core.models import CTGAN, TVAE, ConditionalGenerativeModel
-from syntho_hive.core.models.tvae.model import TVAE_FILES
 from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
 
 SMALL = dict(embedding_dim=8, compress_dims=(32,), decompress_dims=(32,), batch_size=100, epochs=2, device="cpu")
@@ -189,9 +191,11 @@ def test_context_errors(fitted_with_context: TVAE, fitted: TVAE, parents: pd.Dat
 def test_save_load_round_trip_in_a_fresh_object(fitted: TVAE, fitted_with_context: TVAE, parents: pd.DataFrame,
                                                  tmp_path: Path) -> None:
     path = fitted.save(tmp_path / "tvae")
-    assert sorted(p.name for p in path.iterdir()) == sorted([*TVAE_FILES, "metadata.json"])
+    files = {"encoder.pt", "decoder.pt", "transformer.joblib", "context_transformer.joblib", "data_column_info.joblib",
+             "reference_profile.json"}
+    assert sorted(p.name for p in path.iterdir()) == sorted([*files, "metadata.json"])
     manifest = json.loads((path / "metadata.json").read_text())
-    assert manifest["model"] == "TVAE" and set(manifest["files"]) == set(TVAE_FILES)
+    assert manifest["model"] == "TVAE" and set(manifest["files"]) == files
     loaded = TVAE(embedding_dim=64, compress_dims=(4,), decompress_dims=(4, 4)).load(path)
     assert loaded.is_fitted and loaded.hyper_parameters() == fitted.hyper_parameters()
     pd.testing.assert_frame_equal(loaded.sample(80, seed=5), fitted.sample(80, seed=5))
@@ -220,7 +224,8 @@ def test_corrupt_or_foreign_checkpoints_raise_serialization_error(fitted: TVAE, 
         TVAE().load(tmp_path / "nowhere")
     ctgan_dir = tmp_path / "ctgan"
     ctgan_dir.mkdir()
-    (ctgan_dir / "metadata.json").write_text(json.dumps({"model": "CTGAN", "version": "0", "hyper_parameters": {},
+    (ctgan_dir / "metadata.json").write_text(json.dumps({"format": "synthohive-checkpoint", "format_version": 1,
+                                                         "model": "CTGAN", "version": "0", "hyper_parameters": {},
                                                          "column_schema": {}, "files": {}}))
     with pytest.raises(SerializationError, match="holds a CTGAN model, not TVAE"):
         TVAE().load(ctgan_dir)
@@ -228,7 +233,7 @@ def test_corrupt_or_foreign_checkpoints_raise_serialization_error(fitted: TVAE, 
 
 def test_checkpoint_dir_keeps_the_best_validation_epoch_final_checkpoint_and_metrics(
         customers: pd.DataFrame, tmp_path: Path) -> None:
-    seed, epochs = 3, 4  # this seed scores best at epoch 2, so best and final checkpoints differ
+    seed, epochs = 3, 4
     with capture_logs() as logs:
         model = TVAE(make_metadata(), **{**SMALL, "epochs": epochs}).fit(
             customers, seed=seed, progress_bar=False, checkpoint_dir=tmp_path)
@@ -244,18 +249,24 @@ def test_checkpoint_dir_keeps_the_best_validation_epoch_final_checkpoint_and_met
     scores = [float(r["val_score"]) for r in rows]
     assert all(0.0 < s <= 1.0 for s in scores)
     best_epoch = int(np.argmax(scores)) + 1
-    assert best_epoch < epochs
-    # Re-score the held-out sample the way fit did: the loaded best_checkpoint reproduces the best
-    # recorded val_score (its weights are that epoch's), final_checkpoint reproduces the last one.
-    validation, _ = model._split_validation(customers, None, seed, 0.1)
-    assert len(validation[0]) == held_out and validation[1] is None
-    best = TVAE().load(tmp_path / "best_checkpoint")
-    assert best._validation_score(validation, seed, best_epoch) == pytest.approx(max(scores), abs=1e-12)
-    assert best._validation_score(validation, seed, epochs) != pytest.approx(scores[-1], abs=1e-12)
+    # Re-score the held-out rows the way fit did, through public routes: the loaded best_checkpoint
+    # reproduces the best recorded val_score (its weights are that epoch's), final_checkpoint the last.
+    (validation, _), _ = split_validation(customers, None, seed, 0.1)
+    declared = json.loads((tmp_path / "final_checkpoint" / "metadata.json").read_text())["column_schema"]["sdtypes"]
+
+    def rescore(checkpoint: str, epoch: int) -> float:
+        synthetic = TVAE().load(tmp_path / checkpoint).sample(len(validation), seed=child_seed(seed, "validation",
+                                                                                               epoch))
+        return column_shape_score(validation, synthetic, {**make_metadata().tables["customers"].columns,
+                                                          **declared})
+
+    assert len(validation) == held_out
+    assert rescore("best_checkpoint", best_epoch) == pytest.approx(max(scores), abs=1e-12)
+    assert rescore("final_checkpoint", epochs) == pytest.approx(scores[-1], abs=1e-12)
     final = TVAE().load(tmp_path / "final_checkpoint")
-    assert final._validation_score(validation, seed, epochs) == pytest.approx(scores[-1], abs=1e-12)
     pd.testing.assert_frame_equal(final.sample(30, seed=4), model.sample(30, seed=4))
-    assert [h["epoch"] for h in best.history_] == list(range(1, best_epoch))  # saved during epoch best_epoch
+    best = TVAE().load(tmp_path / "best_checkpoint")
+    assert [h["epoch"] for h in best.history_] == list(range(1, best_epoch + 1))  # its epochs so far
 
 
 def test_checkpoint_every_and_checkpoint_argument_errors(customers: pd.DataFrame, tmp_path: Path) -> None:
@@ -319,7 +330,7 @@ def test_not_fitted_and_argument_errors(fitted: TVAE, customers: pd.DataFrame, t
         fitted.sample(5, temperature=2.0)
     with pytest.raises(TrainingError, match="Unknown fit"):
         TVAE(make_metadata(), **SMALL).fit(customers, pac=10)
-    with pytest.raises(TrainingError, match="compress_dims must be a sequence of positive integers"):
+    with pytest.raises(TrainingError, match="compress_dims must be a non-empty sequence of positive integers"):
         TVAE(make_metadata(), **{**SMALL, "compress_dims": (0,)}).fit(customers, progress_bar=False)
     with pytest.raises(TrainingError, match="loss_factor must be a positive number"):
         TVAE(make_metadata(), **{**SMALL, "loss_factor": 0}).fit(customers, progress_bar=False)

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import (
-    dtype_from_name,
-    dtype_name,
+    dtype_from_json,
+    dtype_to_json,
     marker_from_json,
     marker_to_json,
     null_marker,
@@ -69,20 +69,6 @@ def _case(word: str) -> str:
     if word[:1].isupper() and word[1:] == word[1:].lower():
         return "title"
     return "mixed"
-
-
-def _dtype_to_json(dtype: Any) -> dict[str, Any]:
-    """The dtype's JSON form; a ``category`` keeps only ``ordered`` (its categories are real values)."""
-    if isinstance(dtype, pd.CategoricalDtype):
-        return {"name": "category", "ordered": bool(dtype.ordered)}
-    return {"name": dtype_name(dtype)}
-
-
-def _dtype_from_json(data: dict[str, Any]) -> Any:
-    """Inverse of :func:`_dtype_to_json` (stored ``categories``, from older states, are ignored)."""
-    if data["name"] == "category":
-        return pd.CategoricalDtype(ordered=bool(data.get("ordered", False)))
-    return dtype_from_name(data["name"])
 
 
 @dataclass
@@ -132,6 +118,9 @@ def analyze_text(series: pd.Series) -> TextStats:
 
     Returns:
         The partition's :class:`TextStats`.
+
+    Raises:
+        SerializationError: The column's dtype cannot be stored (it would not read back).
     """
     words: Counter[str] = Counter()
     lengths: Counter[str] = Counter()
@@ -139,8 +128,9 @@ def analyze_text(series: pd.Series) -> TextStats:
         parts = value.split()
         lengths[str(len(parts))] += 1
         words.update(f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts))
+    dtype = dtype_to_json(series.dtype, f"text column {series.name!r}", categories=False)
     return TextStats(words=dict(sorted(words.items())), lengths=dict(sorted(lengths.items())),
-                     nulls=int(series.isna().sum()), dtype=_dtype_to_json(series.dtype),
+                     nulls=int(series.isna().sum()), dtype=dtype,
                      marker=marker_to_json(null_marker(series)))
 
 
@@ -196,7 +186,7 @@ class TextModel:
             raise SerializationError(f"Text model state is malformed ({type(exc).__name__}: {exc}); the "
                                      "checkpoint is corrupt or was written by an incompatible version: fit "
                                      "the model again.") from exc
-        self.dtype = _dtype_from_json(state["dtype"])
+        self.dtype = dtype_from_json(state["dtype"], "the text model's dtype", categories=False)
         self.marker = marker_from_json(state["marker"])
 
     @classmethod
@@ -237,7 +227,8 @@ class TextModel:
                 upper += count * sum(c.isupper() for c in word)
         state = {
             "lengths": dict(stats.lengths), "nulls": stats.nulls, "rows": sum(stats.lengths.values()),
-            "dtype": _dtype_to_json(_dtype_from_json(stats.dtype)), "marker": stats.marker,
+            "dtype": dtype_to_json(dtype_from_json(stats.dtype, "text statistics", categories=False),
+                                   "text statistics", categories=False), "marker": stats.marker,
             "slots": {s: {"frequent": e["frequent"], "rare": e["rare"], "rare_lengths": dict(e["rare_lengths"]),
                           "rare_cases": dict(e["rare_cases"])} for s, e in slots.items()},
             "chars": dict(sorted(chars.items())), "upper_share": upper / letters if letters else 0.0,

@@ -36,6 +36,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from syntho_hive._random import child_seed
+from syntho_hive.core.data._value_kinds import count_distinct
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.boolean import BooleanEncoder
 from syntho_hive.core.data.encoders.categorical import OneHotEncoder
@@ -229,7 +230,7 @@ class DataTransformer:
         if sdtype == "text":
             return TextGenerator(column, rare_threshold=self.text_rare_threshold)
         if sdtype == "categorical":
-            n_categories = series.nunique(dropna=True) + int(series.isna().any())
+            n_categories = count_distinct(series) + int(series.isna().any())
             if n_categories > self.max_onehot:
                 return FrequencyEncoder(column)
             return OneHotEncoder(column)

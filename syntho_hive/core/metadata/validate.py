@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from syntho_hive.core.metadata.constraint_checks import find_violations
+from syntho_hive.core.metadata.constraint_rules import ordered_inequalities, required_columns
+from syntho_hive.core.metadata.constraint_values import ValueReader
 from syntho_hive.exceptions import SchemaError, SchemaValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -154,10 +157,8 @@ def schema_issues(metadata: Metadata) -> list[str]:
 
 def _structure_issues(table: TableConfig) -> list[str]:
     """Inequality/combination layouts the constraint engine cannot honour."""
-    from syntho_hive.core.constraints import ConstraintEngine
-
     try:
-        ConstraintEngine(table)
+        ordered_inequalities(table)
     except SchemaError as exc:
         return [str(exc)]
     return []
@@ -195,8 +196,6 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
     Returns:
         One line per problem (empty when clean).
     """
-    from syntho_hive.core.constraints import ConstraintEngine
-
     issues: list[str] = []
     for name in real_data:
         if name not in metadata.tables:
@@ -248,13 +247,13 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
         issues += _composite_orphan_issues(metadata, table, df, real_data, where)
         issues += _context_issues(table, real_data)
         try:
-            engine = ConstraintEngine(table)
+            inequalities = ordered_inequalities(table)
         except SchemaError:
             continue  # already reported by schema_issues
-        if any(c not in present for c in engine._required_columns()):
+        if any(c not in present for c in required_columns(table, inequalities)):
             continue  # already reported as missing columns
         try:
-            violations = engine.find_violations(df, context=f"{where} data")
+            violations = find_violations(ValueReader(table, {}), inequalities, df, context=f"{where} data")
         except SchemaError as exc:
             issues.append(str(exc))
             continue

@@ -1,18 +1,19 @@
-"""Generative models: the :class:`ConditionalGenerativeModel` interface, :class:`CTGAN`, :class:`TVAE`
-and :class:`TabularAR`."""
+"""Generative models: the :class:`ConditionalGenerativeModel` contract, :class:`CTGAN`, :class:`TVAE`,
+:class:`TabularAR`, the engine registry (:func:`register_model`) and :func:`load_model`."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from syntho_hive.core.models.base import ConditionalGenerativeModel
+from syntho_hive.core.models.base import ConditionalGenerativeModel, load_model
+from syntho_hive.core.models.registry import register_model
 
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.models.ctgan import CTGAN
     from syntho_hive.core.models.tabular_ar import TabularAR
     from syntho_hive.core.models.tvae import TVAE
 
-__all__ = ["ConditionalGenerativeModel", "CTGAN", "TVAE", "TabularAR"]
+__all__ = ["ConditionalGenerativeModel", "CTGAN", "TVAE", "TabularAR", "load_model", "register_model"]
 
 
 def __getattr__(name: str) -> Any:

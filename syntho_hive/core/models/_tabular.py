@@ -1,52 +1,47 @@
-"""Plumbing shared by the neural single-table models (CTGAN, TVAE).
+"""The neural engines' shared pipeline (CTGAN, TVAE).
 
-Every such model runs the same pipeline around its networks::
+Every such engine runs the same pipeline around its networks::
 
-    fit:    resolve the table -> ConstraintEngine.fit/transform -> DataTransformer.fit/transform
+    fit:    ConstraintEngine.fit/transform -> DataTransformer.fit/transform
             (+ a DataTransformer for the parent context) -> the training matrix
-    sample: check + encode the context -> network rows -> DataTransformer.inverse_transform
+    sample: encode the context -> network draws -> DataTransformer.decode_draws
             -> ConstraintEngine.reverse_transform -> reject rows failing conditions / constraints
             and generate again (bounded rounds) -> exactly ``num_rows`` rows in slot order
 
-:class:`TabularPipeline` holds that pipeline as a mixin; a model supplies the networks (a
-``generate`` callable for :meth:`TabularPipeline._generate_until`) and its own persistence
-format, and keeps the pipeline state in the attributes listed on the class. It also holds the
-held-out validation of ``fit(checkpoint_dir=...)`` (see :mod:`syntho_hive.core.models._validation`),
-which samples through the model's ``_sample_frame``.
+:class:`TabularPipeline` is that pipeline as an abstract engine of the model contract
+(:class:`~syntho_hive.core.models.base.ConditionalGenerativeModel`); a concrete engine supplies its
+networks: their training, a ``generate`` callable for :meth:`TabularPipeline._generate_until` and
+their checkpoint files.
 """
 
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 import torch
 
-from syntho_hive._random import child_seed, numpy_generator
+from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans, softmax_span_ranks
-from syntho_hive.core.metadata.schema import Metadata, TableConfig
-from syntho_hive.core.models._validation import (
-    Validation,
-    check_checkpoint_arguments,
-    column_shape_score,
-    split_validation,
-)
-from syntho_hive.core.quality import (
-    MarginalProfile,
-    SampleQuality,
-    apply_quality_gate,
-    check_gate_arguments,
-    profile_sdtypes,
-)
+from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
+from syntho_hive.core.models.params import Text
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import ConstraintViolationError, GenerationError, TrainingError
+from syntho_hive.exceptions import (
+    ConstraintViolationError,
+    GenerationError,
+    SerializationError,
+    SynthoHiveError,
+    TrainingError,
+)
 
 __all__ = ["MAX_ROUNDS", "GenerateFn", "GeneratedRows", "DrawFilter", "PreparedData", "TabularPipeline",
            "resolve_device"]
@@ -144,41 +139,57 @@ def _concat_rounds(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return frame
 
 
-class TabularPipeline:
-    """Mixin: table resolution, preprocessing, context, conditions, decoding and resampling.
+class TabularPipeline(ConditionalGenerativeModel):
+    """The neural engines' shared half (CTGAN, TVAE): preprocessing, context, conditions, decoding,
+    resampling and the pipeline's checkpoint files.
 
-    The model class sets ``metadata`` in its constructor and owns these attributes (reset by
-    its ``_reset_state``): ``table_``, ``constraint_engine_``, ``transformer_``,
-    ``context_transformer_``, ``context_columns_``, ``output_info_``, ``columns_``,
-    ``seed_``, ``device_``.
+    An engine adds its networks: ``_build(seed, initialise)``, ``_train``, ``_generate_fn``, and its
+    network files in ``_network_state`` / ``_restore_networks``.
     """
 
-    metadata: Metadata | None
-    table_: TableConfig | None
-    constraint_engine_: Any
-    transformer_: Any
-    context_transformer_: Any
-    context_columns_: list[str]
-    output_info_: list[ColumnSpans]
-    columns_: list[str]
-    seed_: int | None
-    device_: torch.device | None
-    reference_profile_: MarginalProfile | None
+    device = Text("auto", "'auto' (CUDA when available), 'cpu', 'cuda', ...", saved=False)
+    #: Most GMM modes per numerical column (the engine's ``max_modes``, or this fixed value).
+    _max_modes: ClassVar[int] = 10
+    #: The pipeline's pickled files.
+    TRANSFORMER: ClassVar[str] = "transformer.joblib"
+    CONTEXT_TRANSFORMER: ClassVar[str] = "context_transformer.joblib"
+    DATA_COLUMN_INFO: ClassVar[str] = "data_column_info.joblib"
+
+    def _reset_engine(self) -> None:
+        self.constraint_engine_: Any = None
+        self.transformer_: Any = None
+        self.context_transformer_: Any = None
+        self.output_info_: list[ColumnSpans] = []
+        self.device_: torch.device | None = None
+
+    def _check_combination(self, values: Mapping[str, Any]) -> list[str]:
+        try:
+            resolve_device(values.get("device", self.device), TrainingError)
+        except TrainingError as exc:
+            return [str(exc).rstrip(".")]
+        return []
+
+    def _setup(self, error: type[SynthoHiveError]) -> None:
+        self.device_ = resolve_device(self.device, error)
+
+    def _map_location(self) -> torch.device | str:
+        return resolve_device(self.device, SerializationError)
+
+    def _modelled_sdtypes(self) -> Mapping[str, str]:
+        return dict(self.transformer_.sdtypes_) if self.transformer_ is not None else {}
 
     # ------------------------------------------------------------------ fit
-    def _fit_pipeline(self, data: pd.DataFrame, context: pd.DataFrame | None, table_name: str | None,
-                      seed: int, max_modes: int) -> PreparedData:
+    def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
+                 seed: int) -> PreparedData:
         """Fit the constraint engine and transformers (setting the pipeline attributes).
 
         Returns:
             The transformed training data.
 
         Raises:
-            SchemaError: The metadata does not describe ``data``.
             ConstraintViolationError: ``data`` violates a declared constraint.
             TrainingError: Every column is an id or text (generated, nothing to model).
         """
-        table = self._resolve_table(data, table_name)
         engine = ConstraintEngine(table).fit(data)
         reparam = engine.transform(data)
         sdtypes: dict[str, Any] = {c: t for c, t in table.columns.items() if c in reparam.columns}
@@ -186,6 +197,7 @@ class TabularPipeline:
         sdtypes.update({c: "id" for c in table.key_columns if c in reparam.columns})
         bounds = {**engine.bounds, **getattr(engine, "datetime_bounds", {})}
         formats = {c: f for c, f in table.datetime_formats.items() if c in reparam.columns}
+        max_modes = int(getattr(self, "max_modes", self._max_modes))
         transformer = DataTransformer(max_modes=max_modes).fit(
             reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
         if transformer.output_dim_ == 0:
@@ -196,48 +208,16 @@ class TabularPipeline:
                                 "fit this table with TabularAR (or, for text, inside a Synthesizer, which "
                                 "generates text-only tables with word models), or add varying columns.")
         matrix = transformer.transform(reparam, rng=numpy_generator(child_seed(seed, "transform")))
-        self.table_ = table
         self.constraint_engine_ = engine
         self.transformer_ = transformer
         self.output_info_ = list(transformer.output_info_)
-        self.columns_ = [str(c) for c in data.columns]
-        self.reference_profile_ = MarginalProfile.from_frame(
-            data, profile_sdtypes(data, table, transformer.sdtypes_))
         ctx = None
         if context is not None:
-            self.context_columns_ = [str(c) for c in context.columns]
             self.context_transformer_ = DataTransformer(max_modes=max_modes).fit(
                 context.reset_index(drop=True), seed=child_seed(seed, "context_transformer"))
             ctx = self.context_transformer_.transform(
                 context.reset_index(drop=True), rng=numpy_generator(child_seed(seed, "context_transform")))
         return PreparedData(matrix, ctx)
-
-    def _split_validation(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int,
-                          fraction: float) -> tuple[Validation, torch.Tensor]:
-        """Hold out a seeded validation sample (see :func:`~syntho_hive.core.models._validation.split_validation`).
-
-        Returns:
-            ``((held-out rows, their context rows or None), positions of the training rows)``, the
-            positions as a tensor on the model device (to index the training matrix).
-
-        Raises:
-            TrainingError: Holding out leaves no row to train on.
-        """
-        validation, train_rows = split_validation(data, context, seed, fraction)
-        return validation, torch.as_tensor(train_rows, device=self.device_)
-
-    def _validation_score(self, validation: Validation, seed: int, epoch: int) -> float:
-        """Column-shape score of a fresh sample (seeded by ``seed`` and ``epoch``) against the held-out rows.
-
-        Samples through the model's ``_sample_frame(num_rows, context, *, seed, conditions,
-        enforce_constraints, progress_bar)``, one row per held-out row (with its context row).
-        """
-        real, ctx = validation
-        synthetic = self._sample_frame(  # type: ignore[attr-defined]  # supplied by the model
-            len(real), ctx, seed=child_seed(seed, "validation", epoch), conditions=None,
-            enforce_constraints=False, progress_bar=False)
-        declared = {**(self.table_.columns if self.table_ is not None else {}), **self.transformer_.sdtypes_}
-        return column_shape_score(real, synthetic, declared)
 
     @property
     def _context_dim(self) -> int:
@@ -248,55 +228,26 @@ class TabularPipeline:
         return int(sum(column.dim for column in self.output_info_))
 
     # ------------------------------------------------------------------ sampling
-    # ------------------------------------------------------------------ sampling
-    def _start_fit(self, data: pd.DataFrame, context: pd.DataFrame | None, unknown: Mapping[str, Any], *,
-                   seed: Any, checkpoint_dir: Any, checkpoint_every: Any, validation_fraction: Any) -> int:
-        """Validate a ``fit()`` call before any work, reset the state; return the resolved seed.
+    def _draw(self, num_rows: int, context: pd.DataFrame | None, *, seed: int, conditions: Mapping[str, Any],
+              enforce_constraints: bool, progress_bar: bool, **options: Any) -> pd.DataFrame:
+        """Generate, decode and filter until ``num_rows`` rows satisfy conditions and constraints.
 
-        Sets ``seed_`` and ``device_``.
-
-        Raises:
-            TrainingError: Unknown argument, invalid parameters, empty data, misaligned context,
-                bad checkpoint arguments (with ``checkpoint_dir``), bad seed or unavailable device.
+        Conditions are checked on the generated categories (display labels such as "True" or "2"
+        resolved to them), not by comparing decoded values with the raw condition.
         """
-        resolved = self._begin_fit(data, context, unknown, seed)  # type: ignore[attr-defined]
-        if checkpoint_dir is not None:
-            check_checkpoint_arguments(checkpoint_every, validation_fraction)
-        device = resolve_device(self.device, TrainingError)  # type: ignore[attr-defined]
-        self._reset_state()  # type: ignore[attr-defined]
-        self.seed_ = resolved
-        self.device_ = device
-        return resolved
+        resolved = self._resolve_conditions(conditions)  # validates values before any work
+        rng = torch_generator(child_seed(seed, "sample", "torch"), self.device_)
+        np_rng = numpy_generator(child_seed(seed, "sample", "numpy"))
+        ctx_all = self._encode_context(context, seed) if context is not None else None
+        generate = self._generate_fn(resolved, rng, progress_bar)
+        return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
+                                    enforce_constraints=enforce_constraints,
+                                    draw_filter=self._matching_rows(resolved) if resolved else None)
 
-    def _start_sample(self, num_rows: Any, seed: Any, unknown: Mapping[str, Any], *,
-                      return_metrics: bool, quality_threshold: float | None) -> tuple[int, int]:
-        """Validate a ``sample()`` call before any work; return ``(num_rows, seed)``.
-
-        Raises:
-            GenerationError: Unknown argument, ``num_rows <= 0``, bad seed, or a bad quality gate.
-            NotFittedError: Before ``fit``/``load``.
-        """
-        count = self._begin_sample(num_rows, unknown)  # type: ignore[attr-defined]  # ConditionalGenerativeModel
-        resolved = self._resolved_seed(seed, "sample", GenerationError)  # type: ignore[attr-defined]
-        check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
-        return count, resolved
-
-    def _finish_sample(self, frame: pd.DataFrame, seconds: float, *, return_metrics: bool,
-                       quality_threshold: float | None) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:
-        """Log the sample, score it against the training marginals and apply the quality gate.
-
-        Raises:
-            QualityError: A column scored below ``quality_threshold``.
-        """
-        _log.info("sampling_complete", model=type(self).__name__, rows=len(frame), seconds=round(seconds, 3))
-        return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
-                                  quality_threshold=quality_threshold, model=type(self).__name__,
-                                  table=self.table_.name if self.table_ is not None else None)
-
-    def _check_context(self, num_rows: int, context: pd.DataFrame | None) -> None:
-        """Raise :class:`GenerationError` unless ``context`` matches how the model was fitted."""
-        self._validate_sample_context(num_rows, context,  # type: ignore[attr-defined]
-                                      fitted_with_context=self.context_transformer_ is not None)
+    @abstractmethod
+    def _generate_fn(self, resolved: list[tuple[int, list[int]]], rng: torch.Generator,
+                     progress_bar: bool) -> GenerateFn:
+        """The engine's ``generate(count, context_rows) -> GeneratedRows`` for one ``sample()`` call."""
 
     def _encode_context(self, context: pd.DataFrame, seed: int) -> torch.Tensor:
         """The transformed context rows as a float32 tensor on the model device."""
@@ -304,6 +255,37 @@ class TabularPipeline:
             context[self.context_columns_].reset_index(drop=True),
             rng=numpy_generator(child_seed(seed, "sample", "context")))
         return torch.as_tensor(np.ascontiguousarray(encoded, dtype=np.float32), device=self.device_)
+
+    # ------------------------------------------------------------------ persistence
+    def _state(self) -> EngineState:
+        state = self._network_state()
+        state.objects.update({
+            self.TRANSFORMER: {"data_transformer": self.transformer_, "constraint_engine": self.constraint_engine_},
+            self.CONTEXT_TRANSFORMER: self.context_transformer_,
+            self.DATA_COLUMN_INFO: self.output_info_,
+        })
+        return state
+
+    def _restore(self, state: EngineState) -> None:
+        pipeline = state.objects[self.TRANSFORMER]
+        self.transformer_ = pipeline["data_transformer"]
+        self.constraint_engine_ = pipeline["constraint_engine"]
+        self.context_transformer_ = state.objects[self.CONTEXT_TRANSFORMER]
+        self.output_info_ = list(state.objects[self.DATA_COLUMN_INFO])
+        if not all(isinstance(spans, ColumnSpans) for spans in self.output_info_) or \
+                not isinstance(self.transformer_, DataTransformer):
+            raise TypeError("the pickled preprocessing is not a DataTransformer with its output spans")
+        if (self.context_transformer_ is None) != (not self.context_columns_):
+            raise ValueError("the context transformer does not match the saved context columns")
+        self._restore_networks(state)
+
+    @abstractmethod
+    def _network_state(self) -> EngineState:
+        """The engine's network files (and any pickled layout of its own)."""
+
+    @abstractmethod
+    def _restore_networks(self, state: EngineState) -> None:
+        """Rebuild the networks from ``state`` (the pipeline attributes are set)."""
 
     def _resolve_conditions(self, conditions: Mapping[str, Any] | None) -> list[tuple[int, list[int]]]:
         """Turn ``{column: value}`` into ``(discrete column, allowed categories)`` pairs.
@@ -314,14 +296,12 @@ class TabularPipeline:
         fixed combination become one pair, allowing the categories that satisfy them all.
 
         Raises:
-            GenerationError: Not a mapping, unknown column or value, a non-discrete column, or
-                conditions on one fixed combination that no training combination satisfies.
+            GenerationError: Unknown value, a non-discrete column, or conditions on one fixed
+                combination that no training combination satisfies (the base class checked the
+                mapping and its columns).
         """
         if not conditions:
             return []
-        if not isinstance(conditions, Mapping):
-            raise GenerationError(f"conditions must be a mapping {{column: value}}, got "
-                                  f"{type(conditions).__name__}.")
         discrete = list(self.transformer_.discrete_column_names_)
         resolved: list[tuple[int, list[int]]] = []
         allowed: dict[int, set[int]] = {}  # joint column -> categories allowed by its conditions
@@ -348,11 +328,9 @@ class TabularPipeline:
                         f"{self.table_.name!r}: no training row has these values together, so no "
                         "generated row can. Condition on a combination that occurs in the data.")
                 continue
-            if column in self.columns_:
-                raise GenerationError(
-                    f"Cannot condition on column {column!r}: only discrete columns can be conditioned "
-                    f"on ({', '.join(map(repr, discrete)) or 'none in this model'}).")
-            raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
+            raise GenerationError(
+                f"Cannot condition on column {column!r}: only discrete columns can be conditioned "
+                f"on ({', '.join(map(repr, discrete)) or 'none in this model'}).")
         return resolved + [(index, sorted(categories)) for index, categories in allowed.items()]
 
     def _matching_rows(self, resolved: list[tuple[int, list[int]]]) -> DrawFilter:
@@ -371,8 +349,7 @@ class TabularPipeline:
         return matching
 
     def _joint_column(self, column: str) -> str | None:
-        finder = getattr(self.constraint_engine_, "joint_column_of", None)
-        return finder(column) if finder is not None else None
+        return self.constraint_engine_.joint_column_of(column) if self.constraint_engine_ is not None else None
 
     def _generate_until(self, num_rows: int, ctx_all: torch.Tensor | None, generate: GenerateFn, *,
                         np_rng: np.random.Generator, conditions: Mapping[str, Any] | None,
@@ -493,34 +470,3 @@ class TabularPipeline:
         if list(frame.columns) != list(self.columns_):
             frame = frame[self.columns_]
         return frame.iloc[:num_rows] if len(frame) > num_rows else frame
-
-    # ------------------------------------------------------------------ persistence
-    def _column_schema(self) -> dict[str, Any]:
-        """JSON description of the modelled table (saved in the checkpoint manifest)."""
-        return {
-            "table": self.table_.model_dump(mode="json") if self.table_ is not None else None,
-            "columns": self.columns_,
-            "sdtypes": {str(c): str(t) for c, t in self.transformer_.sdtypes_.items()},
-            "context_columns": self.context_columns_,
-        }
-
-    def _restore_pipeline(self, column_schema: Mapping[str, Any], *, transformer: Any, constraint_engine: Any,
-                          context_transformer: Any, context_columns: list[str] | None,
-                          output_info: list[ColumnSpans], seed: int | None, device: torch.device) -> None:
-        """Set the pipeline attributes from a checkpoint (after the model reset its state).
-
-        Raises:
-            KeyError, TypeError, ValueError: Malformed ``column_schema`` (callers turn these into
-                :class:`SerializationError`).
-        """
-        table = column_schema.get("table")
-        self.device_ = device
-        self.table_ = TableConfig.model_validate(table) if table is not None else None
-        self.constraint_engine_ = constraint_engine
-        self.transformer_ = transformer
-        self.context_transformer_ = context_transformer
-        self.context_columns_ = list(context_columns if context_columns is not None
-                                     else column_schema.get("context_columns", []))
-        self.output_info_ = list(output_info)
-        self.columns_ = list(column_schema["columns"])
-        self.seed_ = seed

@@ -1,68 +1,331 @@
-"""The interface every generative model implements (CTGAN today, more engines later)."""
+"""The one model contract: public verbs here, private hooks in each engine.
+
+:class:`ConditionalGenerativeModel` owns ``fit``, ``sample``, ``impute``, ``save``, ``load``,
+``to_bytes`` and ``from_bytes``: argument checks (before any work), seeds, parent context,
+condition checks, the quality gate, the ``checkpoint_dir`` lifecycle (held-out validation,
+``best_checkpoint/``, ``final_checkpoint/``, ``training_metrics.csv``) and the checkpoint format
+(:mod:`syntho_hive.core.checkpoint`). An engine supplies only:
+
+- its hyper-parameters, declared once as class attributes (:mod:`syntho_hive.core.models.params`);
+- ``checkpoint_layout`` (its files) and ``metrics_fields`` (its per-epoch record);
+- ``_prepare(data, context, table, seed)``: fitted preprocessing, returning the training payload;
+- ``_modelled_sdtypes()``: the semantic types its preprocessing settled on;
+- ``_train(prepared, seed, progress_bar)``: the network fit, calling :meth:`_end_epoch` per epoch;
+- ``_draw(num_rows, context, seed, conditions, enforce_constraints, progress_bar, **options)``:
+  exactly ``num_rows`` rows with the training columns;
+- ``_state()`` / ``_restore(state, device)``: what goes into its checkpoint files and back;
+- optionally ``_impute(...)``, ``_check_combination(values)``, ``_setup(...)``, ``_map_location()``.
+
+Contract (scikit-learn style): ``__init__`` only stores parameters; ``fit`` returns ``self``;
+learned state lives in attributes ending in ``_``; the verbs that need a fitted model raise
+:class:`~syntho_hive.exceptions.NotFittedError` before ``fit`` or ``load``.
+"""
 
 from __future__ import annotations
 
+import inspect
+import os
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import torch
 
-from syntho_hive._random import resolve_seed
+from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive.core.checkpoint import (
+    REFERENCE_PROFILE,
+    CheckpointContent,
+    CheckpointLayout,
+    check_format,
+    decode_json,
+    decode_pickle,
+    decode_state_dict,
+    encode_json,
+    encode_pickle,
+    encode_state_dict,
+    running_version,
+)
 from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.metadata.validate import check_table_data
-from syntho_hive.exceptions import GenerationError, NotFittedError, SchemaError, TrainingError
+from syntho_hive.core.models._validation import (
+    FINAL_CHECKPOINT,
+    EpochCheckpoints,
+    Validation,
+    check_checkpoint_arguments,
+    column_shape_score,
+    split_validation,
+)
+from syntho_hive.core.models.params import Param
+from syntho_hive.core.models.registry import model_class
+from syntho_hive.core.quality import MarginalProfile, SampleQuality, apply_quality_gate, check_gate_arguments
+from syntho_hive.core.quality import profile_sdtypes
+from syntho_hive.events import get_logger
+from syntho_hive.exceptions import (
+    ConfigurationError,
+    GenerationError,
+    NotFittedError,
+    SchemaError,
+    SerializationError,
+    SynthoHiveError,
+    TrainingError,
+)
+
+__all__ = ["ConditionalGenerativeModel", "EngineState", "load_model"]
+
+_log = get_logger(__name__)
+
+#: Errors that corrupt checkpoint content raises while an engine restores it.
+_CORRUPT = (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError,
+            RuntimeError)
+#: Bytes a generated row takes at least per column (a float64, or a pointer to an object).
+_BYTES_PER_CELL = 8
+#: Values a condition cannot be (several values: sample once per value instead).
+_COLLECTIONS = (list, tuple, set, frozenset, dict, np.ndarray, pd.Series, pd.Index, pd.DataFrame)
+
+
+@dataclass
+class EngineState:
+    """An engine's checkpoint files, decoded: what ``_state`` returns and ``_restore`` receives.
+
+    Attributes:
+        weights: ``{file: state dict}`` for the layout's ``weights``.
+        objects: ``{file: object}`` for its ``pickles``.
+        documents: ``{file: JSON value}`` for its ``documents``.
+        extra: Engine entries of the manifest's ``extra`` (JSON).
+    """
+
+    weights: dict[str, Mapping[str, torch.Tensor]] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _FitSession:
+    """What a running ``fit`` shares with :meth:`ConditionalGenerativeModel._end_epoch`."""
+
+    keeper: EpochCheckpoints | None
+
+
+def _physical_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # not POSIX
+        return None
 
 
 class ConditionalGenerativeModel(ABC):
     """A tabular generative model, optionally conditioned on parent-context rows.
 
-    Contract (scikit-learn style): ``__init__`` only stores parameters; ``fit`` returns
-    ``self``; learned state lives in attributes ending in ``_``; ``sample`` and ``save``
-    raise :class:`~syntho_hive.exceptions.NotFittedError` before ``fit`` or ``load``.
+    Args:
+        metadata: Schema of the data (the table to model is chosen by ``fit(table_name=...)``, or
+            is the only table). ``None`` detects it from the data at ``fit``.
+        **params: The engine's hyper-parameters (see its class; unknown names are refused).
 
-    Subclasses set ``metadata`` in ``__init__``; the helpers below are shared by every model.
+    Raises:
+        ConfigurationError: An unknown hyper-parameter name (values are checked at ``fit``).
     """
+
+    #: Name in the model registry and in checkpoints (default: the class name).
+    model_name: ClassVar[str] = ""
+    #: The engine's checkpoint files (the reference profile and manifest are added by the base).
+    checkpoint_layout: ClassVar[CheckpointLayout] = CheckpointLayout()
+    #: Columns of ``training_metrics.csv`` (``fit(checkpoint_dir=...)``).
+    metrics_fields: ClassVar[tuple[str, ...]] = ("epoch", "val_score", "seconds")
+    #: Extra ``sample()`` / ``impute()`` keyword options of the engine, declared like hyper-parameters.
+    sample_options: ClassVar[Mapping[str, Param]] = {}
+    #: Hyper-parameters required in checkpoints: older checkpoints may lack the others (default used).
+    _parameters: ClassVar[dict[str, Param]] = {}
 
     metadata: Metadata | None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        params: dict[str, Param] = {}
+        for klass in reversed(cls.__mro__):
+            params.update({name: value for name, value in vars(klass).items() if isinstance(value, Param)})
+        cls._parameters = params
+        for name, option in cls.sample_options.items():
+            option.name = name
+        if not cls.__dict__.get("model_name"):
+            cls.model_name = cls.__name__
+        signature = [inspect.Parameter("metadata", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                       annotation="Metadata | None")]
+        signature += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=param.default)
+                      for name, param in params.items()]
+        cls.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
+
+    def __init__(self, metadata: Metadata | None = None, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self._parameters))
+        if unknown:
+            raise ConfigurationError(f"Unknown {type(self).__name__} parameter(s) {unknown}; its parameters are "
+                                f"{list(self._parameters)}.")
+        self.metadata = metadata
+        for name, value in params.items():
+            setattr(self, name, value)
+        self._session: _FitSession | None = None
+        self._reset_state()
+
+    # ------------------------------------------------------------------ parameters
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The constructor's keyword options (besides ``metadata``)."""
+        return tuple(cls._parameters)
+
+    def get_params(self) -> dict[str, Any]:
+        """Every hyper-parameter's current value, by name."""
+        return {name: getattr(self, name) for name in self._parameters}
+
+    def hyper_parameters(self) -> dict[str, Any]:
+        """The saved hyper-parameters in JSON form (sequences as lists)."""
+        out: dict[str, Any] = {}
+        for name, param in self._parameters.items():
+            if param.saved:
+                value = param.normalise(getattr(self, name)) if param.problem(getattr(self, name)) is None \
+                    else getattr(self, name)
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def _checked_parameters(self, values: Mapping[str, Any], error: type[SynthoHiveError], where: str) -> dict[str, Any]:
+        """``values`` normalised, or ``error`` listing every problem at once."""
+        problems = [p for name, param in self._parameters.items() if name in values
+                    for p in [param.problem(values[name])] if p is not None]
+        normalised: dict[str, Any] = {}
+        if not problems:
+            normalised = {name: self._parameters[name].normalise(value) for name, value in values.items()}
+            problems = self._check_combination(normalised)
+        if problems:
+            raise error(f"Invalid {type(self).__name__} parameters{where}: " + "; ".join(problems) + ".")
+        return normalised
+
+    def _check_combination(self, values: Mapping[str, Any]) -> list[str]:
+        """Problems between parameters (each valid alone); engines override."""
+        return []
+
+    # ------------------------------------------------------------------ state
+    def _reset_state(self) -> None:
+        self.table_: TableConfig | None = None
+        self.columns_: list[str] = []
+        self.context_columns_: list[str] = []
+        self.seed_: int | None = None
+        self.history_: list[dict[str, Any]] = []
+        self.reference_profile_: MarginalProfile | None = None
+        self._fitted = False
+        self._reset_engine()
+
+    @abstractmethod
+    def _reset_engine(self) -> None:
+        """Clear the engine's learned attributes."""
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the model can sample (fitted or loaded)."""
+        return self._fitted
+
     def _require_fitted(self, action: str) -> None:
         """Raise :class:`NotFittedError` naming ``action`` unless the model is fitted or loaded."""
-        if not self.is_fitted:
+        if not self._fitted:
             raise NotFittedError(f"Cannot {action}: this {type(self).__name__} is not fitted. Call fit(data) "
                                  "or load(path) first.")
 
-    def _check_parameters(self) -> None:
-        """Raise :class:`TrainingError` for invalid hyper-parameters (each model checks its own)."""
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
+            seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
+            checkpoint_every: int = 1, validation_fraction: float = 0.1, **kwargs: Any) -> "ConditionalGenerativeModel":
+        """Learn the distribution of ``data`` (rows aligned with ``context`` when given).
 
-    def _begin_fit(self, data: Any, context: Any, unknown: Mapping[str, Any], seed: Any) -> int:
-        """The checks every ``fit()`` starts with, before any work; returns the resolved seed.
+        Args:
+            data: Training rows.
+            context: Parent-context rows aligned with ``data`` (same length).
+            table_name: Table of ``metadata`` describing ``data`` (default: the only table).
+            seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``).
+            progress_bar: Show a tqdm bar over epochs.
+            checkpoint_dir: When given, hold out a seeded validation sample (with its context rows),
+                train on the other rows, score a fresh sample against the held-out rows every
+                ``checkpoint_every`` epochs and at the last one (column-shape similarity, not the
+                loss), and keep ``best_checkpoint/`` (best-scoring epoch), ``final_checkpoint/`` (the
+                fitted model) and ``training_metrics.csv`` there.
+            checkpoint_every: Epochs between validations (with ``checkpoint_dir``).
+            validation_fraction: Share of rows held out for validation (at most 5,000 rows).
+
+        Returns:
+            ``self``.
 
         Raises:
-            TrainingError: Unknown argument, invalid parameters, unusable data or context, bad seed.
-            SchemaError: Column names that are not unique strings.
+            TrainingError: Invalid parameters or arguments, empty data, misaligned context, bad seed,
+                an unwritable ``checkpoint_dir``, or a diverging loss (the message names the epoch).
+            SchemaError: The metadata does not describe ``data``; column names not unique strings.
+            ConstraintViolationError: ``data`` violates a declared constraint.
         """
-        if unknown:
-            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(unknown))}.")
-        self._check_parameters()
+        if kwargs:
+            raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
+        values = self._checked_parameters(self.get_params(), TrainingError, "")
         self._check_training_input(data, context)
-        return self._resolved_seed(seed, "fit", TrainingError)
+        if checkpoint_dir is not None:
+            check_checkpoint_arguments(checkpoint_every, validation_fraction)
+        seed = self._resolved_seed(seed, "fit", TrainingError)
+        for name, value in values.items():
+            setattr(self, name, value)
+        self._reset_state()
+        table = self._resolve_table(data, table_name)
+        self.table_, self.seed_ = table, seed
+        self.columns_ = [str(c) for c in data.columns]
+        self.context_columns_ = [str(c) for c in context.columns] if context is not None else []
+        self._setup(TrainingError)
+        keeper = None
+        if checkpoint_dir is not None:
+            (val_data, val_ctx), train_rows = split_validation(data, context, seed, validation_fraction)
+            data = data.iloc[train_rows].reset_index(drop=True)
+            context = context.iloc[train_rows].reset_index(drop=True) if context is not None else None
+            validation: Validation = (val_data, val_ctx)
+            keeper = EpochCheckpoints(
+                Path(checkpoint_dir), self.metrics_fields, epochs=int(getattr(self, "epochs", 1)),
+                every=checkpoint_every, score=lambda epoch: self._validation_score(validation, seed, epoch),
+                save=lambda path: self._write_checkpoint(path, overwrite=True))
+        prepared = self._prepare(data, context, table, seed)
+        self.reference_profile_ = MarginalProfile.from_frame(
+            data, profile_sdtypes(data, table, self._modelled_sdtypes()), **self._profile_options())
+        self._session = _FitSession(keeper)
+        try:
+            self._train(prepared, seed=seed, progress_bar=progress_bar)
+        finally:
+            self._session = None
+        self._fitted = True
+        if checkpoint_dir is not None:
+            self._write_checkpoint(Path(checkpoint_dir) / FINAL_CHECKPOINT, overwrite=True)
+        return self
 
-    def _begin_sample(self, num_rows: Any, unknown: Mapping[str, Any]) -> int:
-        """The checks every ``sample()`` starts with; returns ``num_rows`` as an ``int``.
+    def _profile_options(self) -> dict[str, Any]:
+        """Keyword options of :meth:`MarginalProfile.from_frame` (engines with rare-value protection
+        pass their threshold)."""
+        return {}
 
-        Raises:
-            GenerationError: Unknown argument or ``num_rows`` not a positive integer.
-            NotFittedError: Before ``fit``/``load``.
+    def _end_epoch(self, record: dict[str, Any]) -> None:
+        """Called by the engine's training loop after each epoch with that epoch's record.
+
+        With ``checkpoint_dir`` it scores the epoch when due (``val_score``), keeps the best
+        checkpoint and appends the record to ``training_metrics.csv``; it always appends the
+        record to ``history_``.
         """
-        if unknown:
-            raise GenerationError(f"Unknown sample() argument(s): {', '.join(sorted(unknown))}.")
-        self._require_fitted("sample")
-        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
-            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
-        return int(num_rows)
+        keeper = self._session.keeper if self._session is not None else None
+        self.history_.append(record)  # before scoring: a best checkpoint holds its own epoch too
+        if keeper is not None:
+            keeper.score(record)
+            keeper.write(record)
+
+    def _validation_score(self, validation: Validation, seed: int, epoch: int) -> float:
+        """Column-shape score of a fresh sample (seeded by ``seed`` and ``epoch``) against the held-out rows."""
+        real, ctx = validation
+        options = {name: param.default for name, param in self.sample_options.items()}
+        synthetic = self._draw(len(real), ctx, seed=child_seed(seed, "validation", epoch), conditions={},
+                               enforce_constraints=False, progress_bar=False, **options)
+        declared = {**(self.table_.columns if self.table_ is not None else {}), **self._modelled_sdtypes()}
+        return column_shape_score(real, synthetic, declared)
 
     @staticmethod
     def _resolved_seed(seed: Any, call: str, error: type[Exception]) -> int:
@@ -80,48 +343,25 @@ class ConditionalGenerativeModel(ABC):
         if len(data) == 0 or data.shape[1] == 0:
             raise TrainingError(f"Cannot fit {type(self).__name__} on an empty table ({data.shape[0]} rows, "
                                 f"{data.shape[1]} columns); pass the training rows.")
+        if context is not None and not isinstance(context, pd.DataFrame):
+            raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
         for frame, what in ((data, "data"), (context, "context")):
-            if isinstance(frame, pd.DataFrame):
-                odd = [c for c in frame.columns if not isinstance(c, str)]
-                if odd:  # checkpoints, metadata and outputs name columns by text
-                    raise SchemaError(f"Column names of {what} must be strings, got {odd[:5]} "
-                                      f"({type(odd[0]).__name__}); rename them, e.g. "
-                                      "data.columns = [str(c) for c in data.columns].")
-                if not frame.columns.is_unique:
-                    dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-                    raise SchemaError(f"Column names of {what} repeat: {dupes}; rename them.")
+            if frame is None:
+                continue
+            odd = [c for c in frame.columns if not isinstance(c, str)]
+            if odd:  # checkpoints, metadata and outputs name columns by text
+                raise SchemaError(f"Column names of {what} must be strings, got {odd[:5]} "
+                                  f"({type(odd[0]).__name__}); rename them, e.g. "
+                                  "data.columns = [str(c) for c in data.columns].")
+            if not frame.columns.is_unique:
+                dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+                raise SchemaError(f"Column names of {what} repeat: {dupes}; rename them.")
         if context is not None:
-            if not isinstance(context, pd.DataFrame):
-                raise TrainingError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
             if len(context) != len(data):
                 raise TrainingError(f"context has {len(context)} rows but data has {len(data)}; pass one "
                                     "parent-context row per training row.")
             if context.shape[1] == 0:
                 raise TrainingError("context has no columns; pass context=None instead.")
-
-    def _validate_sample_context(self, num_rows: int, context: Any, *, fitted_with_context: bool) -> None:
-        """Raise :class:`GenerationError` unless ``context`` matches how the model was fitted.
-
-        Uses ``self.context_columns_`` (the parent-context columns seen at fit).
-        """
-        columns = list(getattr(self, "context_columns_", None) or [])
-        if not fitted_with_context:
-            if context is not None:
-                raise GenerationError("This model was fitted without parent context; call sample() "
-                                      "without context.")
-            return
-        if context is None:
-            raise GenerationError(f"This model was fitted with parent context (columns {columns}); pass "
-                                  "context with one row per sampled row.")
-        if not isinstance(context, pd.DataFrame):
-            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
-        if len(context) != num_rows:
-            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass "
-                                  "exactly one context row per sampled row.")
-        missing = [c for c in columns if c not in context.columns]
-        if missing:
-            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with "
-                                  f"context columns {columns}.")
 
     def _resolve_table(self, data: pd.DataFrame, table_name: str | None) -> TableConfig:
         """The table of ``metadata`` describing ``data`` (detected when there is no metadata), checked
@@ -145,32 +385,388 @@ class ConditionalGenerativeModel(ABC):
         check_table_data(table, data)
         return table
 
-    @abstractmethod
-    def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *,
-            table_name: str | None = None, seed: int | None = None,
-            progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
-            **kwargs: Any) -> "ConditionalGenerativeModel":
-        """Learn the distribution of ``data`` (rows aligned with ``context`` when given).
+    # ------------------------------------------------------------------ sample
+    def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
+               conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
+               progress_bar: bool = True, return_metrics: bool = False, quality_threshold: float | None = None,
+               **options: Any) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:
+        """Generate ``num_rows`` synthetic rows.
+
+        Every call scores each generated column against the training marginals kept at ``fit``
+        (column shapes: ``1 - KS`` / ``1 - TVD`` with nulls, see :mod:`syntho_hive.core.quality`)
+        and logs them as a ``sample_quality`` event.
+
+        Args:
+            num_rows: Number of rows (positive, and small enough to hold in memory).
+            context: Parent-context rows, exactly ``num_rows`` of them (required, and only allowed,
+                when the model was fitted with context); row ``i`` is generated for context row ``i``.
+            seed: Seed (``None``: a fresh one); the same seed gives the same rows.
+            conditions: ``{column: value}``, one value per column: every row has these values.
+            enforce_constraints: Raise :class:`ConstraintViolationError` when rows satisfying every
+                declared constraint cannot be produced (otherwise failing rows are resampled as far
+                as possible and the rest kept).
+            progress_bar: Show a tqdm bar where the engine generates in many chunks.
+            return_metrics: Return ``(data, metrics)`` with a :class:`~syntho_hive.core.quality.SampleQuality`.
+            quality_threshold: Raise :class:`QualityError` (nothing is returned) when any column's
+                shape score is below this value, e.g. ``0.85``.
+            **options: The engine's ``sample_options`` (e.g. TabularAR's ``temperature``).
+
+        Returns:
+            A DataFrame with the training columns, in order, with a fresh ``RangeIndex``; with
+            ``return_metrics``, the tuple ``(data, metrics)``.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            GenerationError: Unknown option, bad ``num_rows`` (including more rows than memory can
+                hold), seed, context or gate arguments, an unknown condition column or value, or
+                conditions that cannot be met.
+            ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
+            QualityError: A column scored below ``quality_threshold`` (``failures``: ``{column: score}``).
+        """
+        values = self._check_options(options, "sample")
+        self._require_fitted("sample")
+        num_rows = self._check_num_rows(num_rows)
+        seed = self._resolved_seed(seed, "sample", GenerationError)
+        check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
+        self._check_context(num_rows, context)
+        checked = self._check_conditions(conditions)
+        started = time.perf_counter()
+        frame = self._draw(num_rows, context, seed=seed, conditions=checked,
+                           enforce_constraints=bool(enforce_constraints), progress_bar=bool(progress_bar), **values)
+        _log.info("sampling_complete", model=type(self).__name__, rows=len(frame),
+                  seconds=round(time.perf_counter() - started, 3))
+        return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
+                                  quality_threshold=quality_threshold, model=type(self).__name__,
+                                  table=self.table_.name if self.table_ is not None else None)
+
+    def _check_options(self, options: Mapping[str, Any], call: str) -> dict[str, Any]:
+        """The engine's ``sample_options`` with their defaults filled in, checked.
+
+        Raises:
+            GenerationError: An unknown option or an invalid value.
+        """
+        unknown = sorted(set(options) - set(self.sample_options))
+        if unknown:
+            raise GenerationError(f"Unknown {call}() argument(s): {', '.join(unknown)}.")
+        values = {name: options.get(name, param.default) for name, param in self.sample_options.items()}
+        problems = [p for name, param in self.sample_options.items() for p in [param.problem(values[name])] if p]
+        if problems:
+            raise GenerationError(f"Invalid {call}() argument(s): " + "; ".join(problems) + ".")
+        return {name: self.sample_options[name].normalise(value) for name, value in values.items()}
+
+    def _check_num_rows(self, num_rows: Any) -> int:
+        """``num_rows`` as an ``int`` when it is positive and its output fits in this machine's memory.
+
+        Raises:
+            GenerationError: Not a positive integer, or more rows than memory can hold.
+        """
+        if isinstance(num_rows, (bool, np.bool_)) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
+            raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
+        need = int(num_rows) * max(1, len(self.columns_)) * _BYTES_PER_CELL
+        memory = _physical_memory()
+        if memory is not None and need > memory:
+            raise GenerationError(
+                f"num_rows={int(num_rows):,} is too large: the output alone would take at least "
+                f"{need / 2**30:,.1f} GiB ({len(self.columns_)} columns), more than this machine's "
+                f"{memory / 2**30:,.1f} GiB of memory. Sample in several calls, or use "
+                "Synthesizer.sample(output_path=...), which writes chunk by chunk.")
+        return int(num_rows)
+
+    def _check_context(self, num_rows: int, context: Any) -> None:
+        """Raise :class:`GenerationError` unless ``context`` matches how the model was fitted."""
+        columns = list(self.context_columns_)
+        if not columns:
+            if context is not None:
+                raise GenerationError("This model was fitted without parent context; call sample() "
+                                      "without context.")
+            return
+        if context is None:
+            raise GenerationError(f"This model was fitted with parent context (columns {columns}); pass "
+                                  "context with one row per sampled row.")
+        if not isinstance(context, pd.DataFrame):
+            raise GenerationError(f"context must be a pandas DataFrame, got {type(context).__name__}.")
+        if len(context) != num_rows:
+            raise GenerationError(f"context has {len(context)} rows but num_rows is {num_rows}; pass "
+                                  "exactly one context row per sampled row.")
+        missing = [c for c in columns if c not in context.columns]
+        if missing:
+            raise GenerationError(f"context is missing column(s) {missing}; the model was fitted with "
+                                  f"context columns {columns}.")
+
+    def _check_conditions(self, conditions: Any) -> dict[str, Any]:
+        """``conditions`` as a dict after the checks every engine shares (values are the engine's).
+
+        Raises:
+            GenerationError: Not a mapping, a column that is not a training column, or a value
+                that is a collection rather than one value.
+        """
+        if conditions is None:
+            return {}
+        if not isinstance(conditions, Mapping):
+            raise GenerationError(f"conditions must be a mapping {{column: value}}, got {type(conditions).__name__}.")
+        for column, value in conditions.items():
+            if column not in self.columns_:
+                raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
+            if isinstance(value, _COLLECTIONS):
+                raise GenerationError(
+                    f"conditions[{column!r}] must be one value, got {type(value).__name__} {value!r}; to get "
+                    "rows with any of several values, sample once per value and concatenate.")
+        return dict(conditions)
+
+    # ------------------------------------------------------------------ impute
+    def impute(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, seed: int | None = None,
+               **options: Any) -> pd.DataFrame:
+        """Fill the missing cells of ``data`` given its observed cells (engines that support it).
+
+        Args:
+            data: Rows with the training columns (missing cells as NaN/None/NA).
+            context: Parent-context rows aligned with ``data`` (models fitted with context).
+            seed: Seed (``None``: a fresh one).
+            **options: The engine's ``sample_options``.
+
+        Returns:
+            A copy of ``data`` (same index) with the missing cells filled.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            GenerationError: The engine cannot impute, missing columns, bad context or options, or
+                observed values the model cannot represent.
+        """
+        values = self._check_options(options, "impute")
+        self._require_fitted("impute")
+        if type(self)._impute is ConditionalGenerativeModel._impute:
+            raise GenerationError(f"{type(self).__name__} cannot impute missing values; use TabularAR.")
+        seed = self._resolved_seed(seed, "impute", GenerationError)
+        if not isinstance(data, pd.DataFrame):
+            raise GenerationError(f"impute() expects a pandas DataFrame, got {type(data).__name__}.")
+        missing = [c for c in self.columns_ if c not in data.columns]
+        if missing:
+            raise GenerationError(f"impute() data is missing column(s) {missing}; pass every training column.")
+        self._check_context(len(data), context)
+        return self._impute(data, context, seed=seed, **values)
+
+    def _impute(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int, **options: Any) -> pd.DataFrame:
+        """The engine's imputation (arguments checked); engines that can impute override it."""
+        raise GenerationError(f"{type(self).__name__} cannot impute.")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write a checkpoint directory (see :mod:`syntho_hive.core.checkpoint`).
+
+        Args:
+            path: Target directory.
+            overwrite: Atomically replace an existing checkpoint at ``path`` (only a directory that
+                is recognisably a SynthoHive checkpoint is ever replaced).
+
+        Returns:
+            The checkpoint directory.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            SerializationError: ``path`` exists and ``overwrite`` is false, ``path`` is not a
+                checkpoint, or writing failed (a previous checkpoint at ``path`` is left intact).
+        """
+        self._require_fitted("save")
+        return self._write_checkpoint(path, overwrite=overwrite)
+
+    def to_bytes(self) -> bytes:
+        """The checkpoint as bytes: the same files as :meth:`save` writes, in one archive.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+        """
+        self._require_fitted("serialise")
+        return self.checkpoint_content().to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, **params: Any) -> "ConditionalGenerativeModel":
+        """A model restored from :meth:`to_bytes` (checked like a directory; nothing touches the disk).
+
+        Called on the base class, the engine is the one the checkpoint names (from the registry).
+
+        Args:
+            data: What :meth:`to_bytes` returned.
+            **params: Run-time options of the engine (e.g. ``device="cpu"``).
+
+        Raises:
+            SerializationError: As :meth:`load`.
+        """
+        content = CheckpointContent.from_bytes(data)
+        engine = model_class(content.manifest().get("model")) if cls is ConditionalGenerativeModel else cls
+        return engine(**params)._load_content(content)
+
+    def load(self, path: str | Path) -> "ConditionalGenerativeModel":
+        """Restore a checkpoint written by :meth:`save`, replacing any state of this object.
+
+        The hyper-parameters come from the checkpoint, whatever this object was constructed with
+        (run-time options such as ``device`` are kept). Everything is verified (format, version,
+        file list, sizes, SHA-256) before any file is unpickled or handed to ``torch.load``.
+
+        Warning:
+            ``.joblib`` files (CTGAN, TVAE) are pickles, which can run code when loaded: load only
+            trusted checkpoints (checksums detect corruption, not tampering).
 
         Returns:
             ``self``.
+
+        Raises:
+            SerializationError: Missing path or file, unknown or newer format, checksum mismatch,
+                truncated or corrupt content, or a checkpoint of another model.
         """
+        model = self._load_content(CheckpointContent.read(path))
+        _log.info("checkpoint_loaded", path=str(path), model=self.model_name)
+        return model
+
+    def checkpoint_content(self) -> CheckpointContent:
+        """The checkpoint's files in memory (what :meth:`save` and :meth:`to_bytes` write)."""
+        state = self._state()
+        layout = self.checkpoint_layout
+        payload = {name: encode_state_dict(state.weights[name]) for name in layout.weights}
+        payload.update({name: encode_pickle(state.objects[name]) for name in layout.pickles})
+        payload.update({name: encode_json(state.documents[name]) for name in layout.documents})
+        profile = self.reference_profile_.to_dict() if self.reference_profile_ is not None else None
+        payload[REFERENCE_PROFILE] = encode_json(profile)
+        schema = {"table": self.table_.model_dump(mode="json") if self.table_ is not None else None,
+                  "columns": self.columns_, "sdtypes": {str(c): str(t) for c, t in self._modelled_sdtypes().items()},
+                  "context_columns": self.context_columns_}
+        manifest = CheckpointContent.manifest_fields(
+            model=self.model_name, seed=self.seed_, hyper_parameters=self.hyper_parameters(), column_schema=schema,
+            extra={"history": self.history_, **state.extra})
+        return CheckpointContent.build(payload, manifest)
+
+    def _write_checkpoint(self, path: str | Path, *, overwrite: bool) -> Path:
+        """Write the checkpoint (also mid-training, for ``best_checkpoint/``); see :meth:`save`."""
+        try:
+            content = self.checkpoint_content()
+        except SerializationError:
+            raise
+        except Exception as exc:  # encoding runs torch.save / joblib, which raise many types
+            raise SerializationError(f"Saving the checkpoint to {path} failed ({type(exc).__name__}: {exc}); any "
+                                     "previous checkpoint there is unchanged.") from exc
+        target = content.write(path, overwrite=overwrite)
+        _log.info("checkpoint_saved", path=str(target), model=self.model_name, version=running_version())
+        return target
+
+    def _load_content(self, content: CheckpointContent) -> "ConditionalGenerativeModel":
+        """Verify ``content`` and restore this model from it; returns ``self``."""
+        where = content.origin
+        manifest = content.manifest()
+        check_format(manifest, where)
+        held = manifest.get("model", "CTGAN")  # the first checkpoints (CTGAN only) did not name it
+        if held != self.model_name:
+            raise SerializationError(f"Checkpoint {where} holds a {held} model, not {self.model_name}; load it with "
+                                     "that class (or ConditionalGenerativeModel.from_bytes / load_model).")
+        layout = self.checkpoint_layout
+        optional = {*layout.optional, REFERENCE_PROFILE}
+        content.verify(manifest, allowed={*layout.files, REFERENCE_PROFILE},
+                       required=[name for name in layout.files if name not in optional])
+        saved = str(manifest.get("version"))
+        if saved != running_version():
+            _log.warning("checkpoint_version_mismatch", path=where, saved_version=saved,
+                         running_version=running_version())
+        hyper = manifest.get("hyper_parameters")
+        schema, extra = manifest.get("column_schema"), manifest.get("extra") or {}
+        if not isinstance(hyper, dict) or not isinstance(schema, dict) or not isinstance(extra, dict):
+            raise SerializationError(f"Checkpoint {where} is corrupt: hyper_parameters, column_schema and extra "
+                                     "must be JSON objects; save the model again.")
+        values = {name: hyper[name] if name in hyper else param.default
+                  for name, param in self._parameters.items() if param.saved}
+        missing = [name for name in values if name not in hyper and name not in self._optional_in_checkpoint()]
+        if missing:
+            raise SerializationError(f"Checkpoint {where} is corrupt: hyper-parameter(s) {missing} missing; save "
+                                     "the model again.")
+        values = self._checked_parameters(values, SerializationError, f" in checkpoint {where}")
+        seed = manifest.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64):
+            raise SerializationError(f"Checkpoint {where} has an invalid seed {seed!r}; save the model again.")
+        device = self._map_location()
+        listed = manifest["files"]
+        state = EngineState(
+            weights={n: decode_state_dict(content.files[n], f"{where}/{n}", device) for n in layout.weights if n in listed},
+            objects={n: decode_pickle(content.files[n], f"{where}/{n}") for n in layout.pickles if n in listed},
+            documents={n: decode_json(content.files[n], f"{where}/{n}") for n in layout.documents if n in listed},
+            extra=dict(extra))
+        profile = decode_json(content.files[REFERENCE_PROFILE], where) if REFERENCE_PROFILE in listed else None
+        before = dict(self.__dict__)  # a failed load leaves the object exactly as it was
+        try:
+            for name, value in values.items():
+                setattr(self, name, value)
+            self._reset_state()
+            self.seed_ = seed
+            table = schema.get("table")
+            self.table_ = TableConfig.model_validate(table) if table is not None else None
+            if not isinstance(schema["columns"], list) or not isinstance(schema.get("context_columns") or [], list):
+                raise TypeError("columns and context_columns must be lists of names")
+            self.columns_ = [str(c) for c in schema["columns"]]
+            self.context_columns_ = [str(c) for c in schema.get("context_columns") or []]
+            history = extra.get("history", [])
+            self.history_ = [dict(record) for record in history] if isinstance(history, list) else []
+            self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
+            self._setup(SerializationError)
+            self._restore(state)
+        except SerializationError as exc:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise SerializationError(f"Checkpoint {where}: {exc}") from exc
+        except _CORRUPT as exc:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise SerializationError(f"Checkpoint {where} is corrupt: its content does not match the "
+                                     f"{self.model_name} format ({type(exc).__name__}: {exc}); save the model "
+                                     "again.") from exc
+        self._fitted = True
+        return self
+
+    @classmethod
+    def _optional_in_checkpoint(cls) -> tuple[str, ...]:
+        """Saved hyper-parameters that checkpoints of older versions may lack (their default applies)."""
+        return ()
+
+    # ------------------------------------------------------------------ engine hooks
+    def _setup(self, error: type[SynthoHiveError]) -> None:
+        """Run-time setup before preprocessing or restoring (e.g. the device); ``error`` for failures."""
+
+    def _map_location(self) -> torch.device | str:
+        """Where checkpoint weights are loaded (the engine's device)."""
+        return "cpu"
 
     @abstractmethod
-    def sample(self, num_rows: int, context: pd.DataFrame | None = None, *,
-               seed: int | None = None, conditions: Mapping[str, Any] | None = None,
-               **kwargs: Any) -> pd.DataFrame:
-        """Generate ``num_rows`` rows (one per context row when ``context`` is given)."""
+    def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, seed: int) -> Any:
+        """Fit the preprocessing on ``data`` (and ``context``); return what :meth:`_train` needs."""
 
     @abstractmethod
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write a checkpoint directory at ``path`` and return it."""
+    def _modelled_sdtypes(self) -> Mapping[str, str]:
+        """The semantic type of each column as the fitted preprocessing treats it."""
 
     @abstractmethod
-    def load(self, path: str | Path) -> "ConditionalGenerativeModel":
-        """Restore a checkpoint written by :meth:`save`; returns ``self``."""
+    def _train(self, prepared: Any, *, seed: int, progress_bar: bool) -> None:
+        """Fit the network on ``prepared``, calling :meth:`_end_epoch` after each epoch."""
 
-    @property
     @abstractmethod
-    def is_fitted(self) -> bool:
-        """Whether the model can sample (fitted or loaded)."""
+    def _draw(self, num_rows: int, context: pd.DataFrame | None, *, seed: int, conditions: Mapping[str, Any],
+              enforce_constraints: bool, progress_bar: bool, **options: Any) -> pd.DataFrame:
+        """Exactly ``num_rows`` rows with the training columns (arguments already checked)."""
+
+    @abstractmethod
+    def _state(self) -> EngineState:
+        """The engine's checkpoint files (keys exactly its ``checkpoint_layout``)."""
+
+    @abstractmethod
+    def _restore(self, state: EngineState) -> None:
+        """Restore the engine from its decoded files (the base attributes are already set)."""
+
+
+def load_model(path: str | Path, **params: Any) -> ConditionalGenerativeModel:
+    """The model saved at ``path``, of the engine its manifest names (looked up in the registry).
+
+    Args:
+        path: A checkpoint directory written by ``save``.
+        **params: Run-time options of the engine (e.g. ``device="cpu"``).
+
+    Raises:
+        SerializationError: As :meth:`ConditionalGenerativeModel.load`, or an unknown engine name.
+    """
+    content = CheckpointContent.read(path)
+    model = model_class(content.manifest().get("model", "CTGAN"))(**params)._load_content(content)
+    _log.info("checkpoint_loaded", path=str(path), model=model.model_name)
+    return model

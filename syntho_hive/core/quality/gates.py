@@ -3,7 +3,10 @@
 A model keeps a :class:`~syntho_hive.core.quality.profile.MarginalProfile` from ``fit`` and, at
 the end of ``sample()``, hands the generated frame to :func:`apply_quality_gate`, which
 
-* scores each column (column shapes, see :mod:`syntho_hive.core.quality.shapes`),
+* scores each column the profile holds (column shapes, see :mod:`syntho_hive.core.quality.shapes`,
+  against the stored marginals: no raw rows, no rare labels, see
+  :mod:`syntho_hive.core.quality.profile`); ``id`` and ``text`` columns, and every column of a
+  table of fewer than ``min_category_count`` rows, are not in the profile and are not scored,
 * logs a ``sample_quality`` structlog event with ``column_scores`` and ``overall``,
 * raises :class:`~syntho_hive.exceptions.QualityError` when a column scores below
   ``quality_threshold`` (the failing columns and scores in ``failures``),

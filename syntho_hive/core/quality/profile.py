@@ -1,28 +1,58 @@
 """A privacy-safe reference of the training marginals, to score generated columns without raw rows.
 
-A :class:`MarginalProfile` is built at ``fit`` and saved in the checkpoint as JSON. It keeps, per
-column, only what the column-shape scores need:
+A :class:`MarginalProfile` is built at ``fit`` (:meth:`MarginalProfile.from_frame`) and saved in
+the checkpoint as ``reference_profile.json``. It keeps only what the model itself may keep: no
+value that the rare-value protection (``min_category_count``, TabularAR's ``rare_threshold``,
+default 5) leaves out, i.e. no category label seen fewer than ``min_category_count`` times and no
+number that is one of the ``min_category_count - 1`` smallest or largest values of a column.
 
-* **numerical / datetime**: the row count, the null share and a quantile sketch of the non-null
-  values (datetimes as nanoseconds since the epoch). The sketch has
-  ``K = min(max_quantiles, n_non_null // 5)`` quantiles (at least 2) at the mid-point
-  probabilities ``p_k = (k + 0.5) / K``. Capping ``K`` at a fifth of the rows keeps the sketch an
-  aggregate: never more than one quantile falls between two neighbouring records, so the records
-  cannot be read back from the piecewise-linear sketch. The extremes (minimum, maximum) are never
-  stored. A quantile that would land exactly on one record (integer interpolation position) is
-  moved half a rank, so every stored value mixes two neighbouring records (it equals a record's
-  value only when at least two records share that value).
-* **categorical / boolean**: the count of every category and of missing values. Categories are
-  already stored by the fitted transformer; rare categories are kept, as counts.
-* ``id`` and ``text`` columns are left out (they have no column-shape score).
+Stored per column (format version 2):
 
-Scores against the sketch (:meth:`MarginalProfile.column_scores`) follow
-:mod:`syntho_hive.core.quality.shapes`: ``(1 - |null share difference|) * (1 - KS)`` for
-numerical/datetime columns and ``1 - TVD`` (missing values as a category) for discrete ones. The
-real CDF is the sketch's piecewise-linear interpolation (with jumps where quantiles tie, i.e. at
-values many records share; a tie at either end is a point mass at the edge), so the KS statistic
-differs from the one on the raw rows by about ``1 / K`` plus the interpolation error inside a
-quantile bin (below 0.01 with 1,001 quantiles in practice).
+* **every column**: its sdtype and row count (nulls included). A column of fewer than
+  ``min_category_count`` rows is left out entirely (nothing stored, not scored), like ``id`` and
+  ``text`` columns, which have no column-shape score.
+* **numerical / datetime**: the null share and a quantile sketch of the non-null values
+  (datetimes as nanoseconds since the epoch). With ``n`` non-null values and
+  ``m = min_category_count``, the sketch keeps ``K`` quantiles at the equally spaced
+  probabilities ``tail, ..., 1 - tail`` where ``tail = max(0.5 / K, m / n)`` (stored as
+  ``tail``) and ``K = min(max_quantiles, max(2, (n - 2m) // max(5, m) + 1))``, so neighbouring
+  quantiles are about ``max(5, m)`` records apart or more (closer only when a small column still
+  gets ``K = 2``). Record ``i`` of the sorted values
+  stands for probability ``(i + 0.5) / n``, so every stored quantile lies between the ``m``-th
+  smallest and the ``m``-th largest record: the ``m - 1`` most extreme values on each side never
+  enter the sketch, and the extremes (minimum, maximum) are stored only when more than ``m``
+  records share them. A quantile that would land exactly on one record is moved half a rank, so
+  every stored value mixes two neighbouring records (it equals a record's value only when several
+  records share that value). ``closed`` says, per side, whether the outermost quantile *is* the
+  extreme (at least ``m + 1`` records hold it): the mass beyond the sketch is then a point mass
+  on it; otherwise that mass (``tail``) lies somewhere beyond the sketch. Columns of at most
+  ``2m`` non-null values keep no quantiles (only their null share).
+* **categorical / boolean**: the count of missing values and of every category seen at least
+  ``min_category_count`` times (JSON-native labels: text, numbers, booleans). The categories seen
+  fewer times are pooled into one anonymous bucket of which only the total count (``rare``) is
+  stored, never a label nor how many labels were pooled. Boolean columns are pooled the same way
+  (their two labels are the schema, but a rare one is still only counted).
+
+Scores against the profile (:meth:`MarginalProfile.column_scores`) follow
+:mod:`syntho_hive.core.quality.shapes`:
+
+* ``(1 - |null share difference|) * (1 - KS)`` for numerical/datetime columns. The real CDF is
+  the sketch's piecewise-linear interpolation (with jumps where quantiles tie, i.e. at values many
+  records share). Beyond an open end it is only known to lie in ``[0, tail]`` (below) or
+  ``[1 - tail, 1]`` (above); the KS statistic there is the distance to that range, so a sample
+  is penalised for putting the wrong *mass* in a tail but not for where inside the tail it puts
+  it. The statistic differs from the one on the raw rows by about ``1 / K`` plus the
+  interpolation error inside a quantile bin (below 0.01 with 1,001 quantiles in practice), and by
+  at most ``tail`` at the ends.
+* ``1 - TVD`` (missing values as a category) for discrete ones, where every generated value whose
+  label is not a kept category counts toward the rare bucket. On data without rare categories
+  this is exactly the TVD on the raw rows; otherwise it is the TVD of the pooled distributions
+  (never larger).
+
+Profiles of format version 1 (every category by label and no rare bucket; sketches at the
+probabilities ``(k + 0.5) / K``, i.e. ``tail = 0.5 / K``) still load, with ``min_category_count``
+1: an end of their sketch is closed where its two outermost quantiles tie (as it was scored then),
+open otherwise.
 """
 
 from __future__ import annotations
@@ -41,17 +71,19 @@ from syntho_hive.core.quality.shapes import (
     SKIPPED_SDTYPES,
     as_numbers,
 )
-from syntho_hive.exceptions import SchemaError, SerializationError
+from syntho_hive.exceptions import SchemaError, SerializationError, TrainingError
 
 __all__ = ["MarginalProfile", "ContinuousMarginal", "DiscreteMarginal", "profile_sdtypes", "DEFAULT_QUANTILES",
-           "PROFILE_FORMAT", "PROFILE_VERSION"]
+           "DEFAULT_MIN_CATEGORY_COUNT", "PROFILE_FORMAT", "PROFILE_VERSION"]
 
 #: Most quantiles kept per numerical/datetime column.
 DEFAULT_QUANTILES = 1_001
+#: Values seen fewer times are not stored (TabularAR's default ``rare_threshold``).
+DEFAULT_MIN_CATEGORY_COUNT = 5
 #: Records per quantile at least (caps the sketch resolution on small tables).
 _ROWS_PER_QUANTILE = 5
 PROFILE_FORMAT = "synthohive-marginal-profile"
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 
 
 def profile_sdtypes(data: pd.DataFrame, table: Any = None,
@@ -75,74 +107,99 @@ def profile_sdtypes(data: pd.DataFrame, table: Any = None,
     return {str(c): str(declared.get(c) or known.get(c) or detect_sdtype(data[c], str(c))) for c in data.columns}
 
 
-def _quantile_sketch(values: np.ndarray, max_quantiles: int) -> np.ndarray:
-    """Mid-point quantiles of ``values`` (see the module docstring); empty below two values."""
+@dataclass(frozen=True)
+class _Sketch:
+    """A quantile sketch: values at ``linspace(tail, 1 - tail, len(quantiles))``, and closed ends."""
+
+    quantiles: np.ndarray
+    tail: float
+    closed: tuple[bool, bool]
+
+
+def _quantile_sketch(values: np.ndarray, max_quantiles: int, min_count: int) -> _Sketch:
+    """The quantile sketch of ``values`` (see the module docstring); no quantiles at ``2 * min_count`` values or fewer.
+
+    Args:
+        values: Finite values, any order.
+        max_quantiles: Most quantiles.
+        min_count: ``m``: the ``m - 1`` most extreme values on each side never enter the sketch.
+
+    Returns:
+        The sketch.
+    """
     n = values.size
-    if n < 2:
-        return np.empty(0, dtype=np.float64)
-    k = int(min(max_quantiles, max(2, n // _ROWS_PER_QUANTILE)))
+    inner = n - 2 * min_count
+    if inner < 1:
+        return _Sketch(np.empty(0, dtype=np.float64), 0.0, (False, False))
+    k = int(min(max_quantiles, max(2, inner // max(_ROWS_PER_QUANTILE, min_count) + 1)))
+    tail = max(0.5 / k, min_count / n)
     ordered = np.sort(values)
-    positions = (np.arange(k, dtype=np.float64) + 0.5) / k * (n - 1)
-    lower = np.floor(positions)
+    # Record i stands for probability (i + 0.5) / n; the clip only absorbs rounding.
+    positions = np.clip(np.linspace(tail, 1.0 - tail, k) * n - 0.5, min_count - 0.5, n - min_count - 0.5)
+    lower = np.floor(positions).astype(np.int64)
     fraction = positions - lower
-    # Exactly on a record: move half a rank up so the value mixes two neighbouring records.
-    on_record = fraction == 0.0
-    fraction[on_record] = 0.5
-    lower = np.minimum(lower.astype(np.int64), n - 2)
-    return ordered[lower] * (1.0 - fraction) + ordered[lower + 1] * fraction
+    fraction[fraction == 0.0] = 0.5  # exactly on a record: move half a rank up (lower + 1 <= n - m)
+    low, high = ordered[lower], ordered[lower + 1]
+    sketch = low * (1.0 - fraction) + high * fraction
+    # A fraction next to 0 or 1 can round onto a record: take the mid-point of the pair instead.
+    onto_record = ((sketch == low) | (sketch == high)) & (low != high)
+    sketch[onto_record] = 0.5 * low[onto_record] + 0.5 * high[onto_record]
+    closed = (bool(ordered[0] == high[0]), bool(ordered[-1] == low[-1]))
+    return _Sketch(sketch, float(tail), closed)
 
 
-def _sketch_ks(quantiles: np.ndarray, synthetic: np.ndarray) -> float:
-    """KS statistic between the sketch's piecewise-linear CDF and the empirical CDF of ``synthetic``."""
-    k = quantiles.size
-    probabilities = (np.arange(k, dtype=np.float64) + 0.5) / k
+def _sketch_ks(sketch: _Sketch, synthetic: np.ndarray) -> float:
+    """KS statistic between the sketch's CDF (a range beyond an open end) and the empirical CDF of ``synthetic``.
+
+    Args:
+        sketch: At least two quantiles.
+        synthetic: At least one value.
+
+    Returns:
+        ``sup_x`` of the distance between the empirical CDF and the sketch's CDF (or its range).
+    """
+    quantiles = sketch.quantiles
+    levels = np.linspace(sketch.tail, 1.0 - sketch.tail, quantiles.size)
     unique, first, counts = np.unique(quantiles, return_index=True, return_counts=True)
-    p_low = probabilities[first]                 # CDF just below a (tied) quantile value
-    p_high = probabilities[first + counts - 1]   # CDF at it
-    # A tie at either end is a point mass at the edge of the distribution (e.g. a constant or an
-    # integer minimum): the CDF reaches 0 just below it / 1 at it (error below 0.5 / K otherwise).
-    if counts[0] > 1:
-        p_low[0] = 0.0
-    if counts[-1] > 1:
-        p_high[-1] = 1.0
+    p_low = levels[first]                 # CDF just below a (tied) quantile value
+    p_high = levels[first + counts - 1]   # CDF at it
+    last = unique.size - 1
+    # Below the first knot (and just below it) / from the last knot on: a point mass at a closed
+    # end, else anywhere in [0, first level] / [last level, 1].
+    below = (0.0, 0.0) if sketch.closed[0] else (0.0, float(p_low[0]))
+    above = (1.0, 1.0) if sketch.closed[1] else (float(p_high[last]), 1.0)
     ordered = np.sort(synthetic)
     m = ordered.size
 
-    def sketch_cdf(x: np.ndarray, *, left: bool) -> np.ndarray:
+    def distance(x: np.ndarray, synthetic_cdf: np.ndarray, *, left: bool) -> float:
         # Index of the last knot <= x (right-continuous value) or < x (left limit).
         j = np.searchsorted(unique, x, side="left" if left else "right") - 1
-        last = unique.size - 1
-        j_clip = np.clip(j, 0, max(last - 1, 0))
-        if unique.size > 1:
+        if last > 0:
+            j_clip = np.clip(j, 0, last - 1)
             x0, x1 = unique[j_clip], unique[j_clip + 1]
-            y0, y1 = p_high[j_clip], p_low[j_clip + 1]
             t = np.clip((x - x0) / (x1 - x0), 0.0, 1.0)
-            inside = y0 + t * (y1 - y0)
+            inside = p_high[j_clip] + t * (p_low[j_clip + 1] - p_high[j_clip])
         else:
-            inside = np.full(x.shape, p_high[0])
-        on_knot = (j >= 0) & (j <= last) & (unique[np.clip(j, 0, last)] == x)
-        value = np.where(j < 0, 0.0, np.where(j >= last, 1.0, inside))
-        if not left:
-            value = np.where(on_knot, p_high[np.clip(j, 0, last)], value)
-        return value
+            inside = np.zeros(x.shape)
+        if not left:  # on a knot: the CDF at it
+            on_knot = (j >= 0) & (unique[np.clip(j, 0, last)] == x)
+            inside = np.where(on_knot, p_high[np.clip(j, 0, last)], inside)
+        lowest = np.where(j < 0, below[0], np.where(j >= last, above[0], inside))
+        highest = np.where(j < 0, below[1], np.where(j >= last, above[1], inside))
+        gap = np.maximum(lowest - synthetic_cdf, synthetic_cdf - highest)
+        return float(max(gap.max(initial=0.0), 0.0))
 
-    # Both step functions change only at the knots and at the synthetic values, so the supremum is
-    # among their values and left limits there. At the knots:
-    at_knots = max(
-        np.abs(sketch_cdf(unique, left=False) - np.searchsorted(ordered, unique, side="right") / m).max(),
-        np.abs(sketch_cdf(unique, left=True) - np.searchsorted(ordered, unique, side="left") / m).max())
-    # At each distinct synthetic value (ordered is sorted: its runs give the empirical CDF just below
-    # and at the value); the sketch's CDF is continuous there unless the value is a knot.
+    # Both CDFs change only at the knots and at the synthetic values (linearly or not at all in
+    # between), so the supremum is among their values and left limits there.
+    at_knots = max(distance(unique, np.searchsorted(ordered, unique, side="right") / m, left=False),
+                   distance(unique, np.searchsorted(ordered, unique, side="left") / m, left=True))
+    # At each distinct synthetic value (ordered is sorted: its runs give the empirical CDF just
+    # below and at the value).
     starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
     values = ordered[starts]
     ends = np.append(starts[1:], m)
-    sketch_at = sketch_cdf(values, left=False)
-    sketch_below = sketch_at.copy()
-    knots = np.isin(values, unique)
-    if knots.any():
-        sketch_below[knots] = sketch_cdf(values[knots], left=True)
-    at_values = max(np.abs(sketch_at - ends / m).max(), np.abs(sketch_below - starts / m).max())
-    return float(max(at_knots, at_values))
+    at_values = max(distance(values, ends / m, left=False), distance(values, starts / m, left=True))
+    return max(at_knots, at_values)
 
 
 def _json_category(value: Any) -> Any:
@@ -180,33 +237,51 @@ class ContinuousMarginal:
         sdtype: ``"numerical"`` or ``"datetime"``.
         rows: Training rows (nulls included).
         null_share: Share of null values.
-        quantiles: The mid-point quantile sketch of the non-null values (empty below two values).
+        quantiles: The quantile sketch of the non-null values (empty, or at least two values in
+            ascending order), at the probabilities ``linspace(tail, 1 - tail, len(quantiles))``.
+        tail: Probability mass beyond each end of the sketch (0.0 without quantiles).
+        closed: Per end (low, high): the outermost quantile is the extreme value (the mass beyond
+            it is a point mass on it) rather than an inner value of unknown tail.
     """
 
     sdtype: str
     rows: int
     null_share: float
     quantiles: tuple[float, ...]
+    tail: float = 0.0
+    closed: tuple[bool, bool] = (False, False)
 
     def score(self, synthetic: pd.Series) -> float:
-        """``(1 - |null share difference|) * (1 - KS(sketch, synthetic non-null values))`` in [0, 1]."""
+        """``(1 - |null share difference|) * (1 - KS(sketch, synthetic non-null values))`` in [0, 1].
+
+        Args:
+            synthetic: The generated column.
+
+        Returns:
+            The score (without quantiles only the presence of values is compared).
+        """
         values = as_numbers(synthetic)
         synthetic_null = 1.0 - values.size / len(synthetic) if len(synthetic) else 0.0
         real_non_null = self.rows - round(self.null_share * self.rows)
         if not self.quantiles:
-            # Fewer than two real values: only the presence of values can be compared.
+            # Too few real values to sketch: only the presence of values can be compared.
             value_score = 1.0 if (real_non_null > 0) == (values.size > 0) else 0.0
         elif values.size == 0:
             value_score = 0.0
         else:
-            value_score = 1.0 - _sketch_ks(np.asarray(self.quantiles, dtype=np.float64), values)
+            sketch = _Sketch(np.asarray(self.quantiles, dtype=np.float64), self.tail, self.closed)
+            value_score = 1.0 - _sketch_ks(sketch, values)
         score = (1.0 - abs(self.null_share - synthetic_null)) * value_score
         return float(min(1.0, max(0.0, score)))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict."""
+        """JSON-serialisable dict.
+
+        Returns:
+            ``{"sdtype", "rows", "null_share", "quantiles", "tail", "closed"}``.
+        """
         return {"sdtype": self.sdtype, "rows": self.rows, "null_share": self.null_share,
-                "quantiles": list(self.quantiles)}
+                "quantiles": list(self.quantiles), "tail": self.tail, "closed": list(self.closed)}
 
 
 @dataclass(frozen=True)
@@ -217,16 +292,27 @@ class DiscreteMarginal:
         sdtype: ``"categorical"`` or ``"boolean"``.
         rows: Training rows (nulls included).
         missing: Count of missing values.
-        categories: ``{category: count}`` (JSON-native keys: text, numbers, booleans).
+        categories: ``{category: count}`` of the categories seen at least ``min_category_count``
+            times (JSON-native keys: text, numbers, booleans).
+        rare: Total count of the other (rare) categories, pooled without their labels.
     """
 
     sdtype: str
     rows: int
     missing: int
     categories: dict[Any, int] = field(default_factory=dict)
+    rare: int = 0
 
     def score(self, synthetic: pd.Series) -> float:
-        """``1 - TVD`` between the reference and synthetic category shares, missing as a category."""
+        """``1 - TVD`` between the reference and synthetic category shares, missing as a category.
+
+        Args:
+            synthetic: The generated column.
+
+        Returns:
+            The score in [0, 1]; generated values outside the kept categories count toward the
+            rare bucket.
+        """
         if self.rows == 0 or len(synthetic) == 0:
             return 1.0 if self.rows == len(synthetic) == 0 else 0.0
         counts, missing = _category_counts(synthetic)
@@ -234,17 +320,145 @@ class DiscreteMarginal:
         # Plain dictionaries (keys compare as they did when counted): a few category shares, where
         # aligning two pandas Series cost ~1 ms per column on every sample() call.
         distance = abs(self.missing / rows - missing / n)
-        for key in self.categories.keys() | counts.keys():
-            distance += abs(self.categories.get(key, 0) / rows - counts.get(key, 0) / n)
+        kept = 0
+        for key, count in self.categories.items():
+            generated = counts.get(key, 0)
+            kept += generated
+            distance += abs(count / rows - generated / n)
+        distance += abs(self.rare / rows - (n - missing - kept) / n)
         return float(min(1.0, max(0.0, 1.0 - 0.5 * distance)))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict (categories as ``[value, count]`` pairs, keeping their types)."""
+        """JSON-serialisable dict.
+
+        Returns:
+            ``{"sdtype", "rows", "missing", "categories", "rare"}`` with the categories as
+            ``[value, count]`` pairs (keeping their types).
+        """
         return {"sdtype": self.sdtype, "rows": self.rows, "missing": self.missing,
-                "categories": [[value, count] for value, count in self.categories.items()]}
+                "categories": [[value, count] for value, count in self.categories.items()], "rare": self.rare}
 
 
 Marginal = ContinuousMarginal | DiscreteMarginal
+
+
+def _continuous_marginal(series: pd.Series, sdtype: str, max_quantiles: int, min_count: int) -> ContinuousMarginal:
+    """The :class:`ContinuousMarginal` of one training column (non-finite values count as nulls)."""
+    values = as_numbers(series)
+    values = values[np.isfinite(values)]
+    null_share = 1.0 - values.size / len(series) if len(series) else 0.0
+    sketch = _quantile_sketch(values, max_quantiles, min_count)
+    quantiles = tuple(float(v) for v in sketch.quantiles.tolist())
+    return ContinuousMarginal(sdtype, len(series), float(null_share), quantiles, sketch.tail, sketch.closed)
+
+
+def _discrete_marginal(series: pd.Series, sdtype: str, min_count: int) -> DiscreteMarginal:
+    """The :class:`DiscreteMarginal` of one training column (rare categories pooled, unlabelled)."""
+    counts, missing = _category_counts(series)
+    kept = {value: count for value, count in counts.items() if count >= min_count}
+    rare = sum(count for count in counts.values() if count < min_count)
+    return DiscreteMarginal(sdtype, len(series), missing, kept, rare)
+
+
+# ----------------------------------------------------------------------------- reading checked JSON
+class _Corrupt(ValueError):
+    """A malformed entry of a stored profile (wrapped into SerializationError by ``from_dict``)."""
+
+
+def _count(value: Any, what: str) -> int:
+    """``value`` as a count (a JSON integer >= 0, not a boolean).
+
+    Raises:
+        _Corrupt: Anything else.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _Corrupt(f"{what} must be a whole number >= 0, got a {type(value).__name__}")
+    return value
+
+
+def _number(value: Any, what: str) -> float:
+    """``value`` as a finite float (a JSON number, not a boolean).
+
+    Raises:
+        _Corrupt: Anything else (NaN and infinities included).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        shown = value if isinstance(value, float) else type(value).__name__
+        raise _Corrupt(f"{what} must be a finite number, got {shown}")
+    return float(value)
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object.
+
+    Raises:
+        _Corrupt: Anything else.
+    """
+    if not isinstance(value, Mapping):
+        raise _Corrupt(f"{what} must be an object, got a {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    """``value`` if it is a JSON array.
+
+    Raises:
+        _Corrupt: Anything else.
+    """
+    if not isinstance(value, list):
+        raise _Corrupt(f"{what} must be an array, got a {type(value).__name__}")
+    return value
+
+
+def _read_continuous(entry: Mapping[str, Any], column: str, version: int) -> ContinuousMarginal:
+    """A :class:`ContinuousMarginal` from its stored entry (version 1: tail and ends as written then).
+
+    Raises:
+        _Corrupt: A missing, mistyped or inconsistent field.
+    """
+    null_share = _number(entry["null_share"], f"null_share of column {column!r}")
+    if not 0.0 <= null_share <= 1.0:
+        raise _Corrupt(f"null_share of column {column!r} is not in [0, 1]")
+    quantiles = tuple(_number(v, f"a quantile of column {column!r}")
+                      for v in _list(entry["quantiles"], f"quantiles of column {column!r}"))
+    if len(quantiles) == 1 or any(b < a for a, b in zip(quantiles, quantiles[1:])):
+        raise _Corrupt(f"the quantiles of column {column!r} are not an ascending list of two or more")
+    if version == 1:  # mid-point probabilities over the whole range; a tie at an end was a point mass
+        tail = 0.5 / len(quantiles) if quantiles else 0.0
+        closed = (len(quantiles) > 1 and quantiles[0] == quantiles[1],
+                  len(quantiles) > 1 and quantiles[-1] == quantiles[-2])
+    else:
+        tail = _number(entry["tail"], f"tail of column {column!r}")
+        ends = _list(entry["closed"], f"closed of column {column!r}")
+        if len(ends) != 2 or not all(isinstance(end, bool) for end in ends):
+            raise _Corrupt(f"closed of column {column!r} must be two booleans")
+        closed = (ends[0], ends[1])
+        if not (0.0 < tail <= 0.5 if quantiles else tail == 0.0):
+            raise _Corrupt(f"tail of column {column!r} is out of range")
+    return ContinuousMarginal(entry["sdtype"], _count(entry["rows"], f"rows of column {column!r}"), null_share,
+                              quantiles, tail, closed)
+
+
+def _read_discrete(entry: Mapping[str, Any], column: str, version: int) -> DiscreteMarginal:
+    """A :class:`DiscreteMarginal` from its stored entry (version 1: no rare bucket).
+
+    Raises:
+        _Corrupt: A missing, mistyped or inconsistent field.
+    """
+    rows = _count(entry["rows"], f"rows of column {column!r}")
+    missing = _count(entry["missing"], f"missing of column {column!r}")
+    rare = 0 if version == 1 else _count(entry["rare"], f"rare of column {column!r}")
+    counts: dict[Any, int] = {}
+    for pair in _list(entry["categories"], f"categories of column {column!r}"):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise _Corrupt(f"a category of column {column!r} is not a [value, count] pair")
+        value, count = pair
+        if value is None or not isinstance(value, (str, int, float)) or value != value:  # NaN: never a key
+            raise _Corrupt(f"a category of column {column!r} is not a text, number or boolean")
+        counts[value] = counts.get(value, 0) + _count(count, f"a category count of column {column!r}")
+    if missing + rare + sum(counts.values()) != rows:
+        raise _Corrupt(f"the counts of column {column!r} do not add up to its rows")
+    return DiscreteMarginal(entry["sdtype"], rows, missing, counts, rare)
 
 
 @dataclass(frozen=True)
@@ -252,8 +466,11 @@ class MarginalProfile:
     """Per-column reference of the training marginals (no raw rows), with column-shape scoring.
 
     Attributes:
-        columns: ``{column: marginal}`` in training column order (``id``/``text`` columns left out).
+        columns: ``{column: marginal}`` in training column order (``id``/``text`` columns and
+            columns of fewer than ``min_category_count`` rows left out).
         max_quantiles: Most quantiles per numerical/datetime column.
+        min_category_count: Values seen fewer times are not stored (1 for version-1 profiles,
+            which stored every category).
 
     Example:
         >>> profile = MarginalProfile.from_frame(train, {"age": "numerical", "city": "categorical"})
@@ -263,10 +480,11 @@ class MarginalProfile:
 
     columns: dict[str, Marginal]
     max_quantiles: int = DEFAULT_QUANTILES
+    min_category_count: int = DEFAULT_MIN_CATEGORY_COUNT
 
     @classmethod
-    def from_frame(cls, data: pd.DataFrame, sdtypes: Mapping[str, str], *,
-                   max_quantiles: int = DEFAULT_QUANTILES) -> MarginalProfile:
+    def from_frame(cls, data: pd.DataFrame, sdtypes: Mapping[str, str], *, max_quantiles: int = DEFAULT_QUANTILES,
+                   min_category_count: int = DEFAULT_MIN_CATEGORY_COUNT) -> MarginalProfile:
         """Build the profile of ``data``.
 
         Args:
@@ -274,33 +492,34 @@ class MarginalProfile:
             sdtypes: Semantic type per column; columns without one, or of sdtype ``id``/``text``,
                 are left out.
             max_quantiles: Most quantiles per numerical/datetime column (at least 2).
+            min_category_count: Categories seen fewer times are pooled without their labels, the
+                ``min_category_count - 1`` most extreme numbers on each side are not sketched, and
+                columns of fewer rows are left out (the model's ``rare_threshold``).
 
         Returns:
             The profile.
 
         Raises:
             SchemaError: ``max_quantiles`` is not an integer >= 2.
+            TrainingError: ``min_category_count`` is not an integer >= 1.
         """
         if isinstance(max_quantiles, bool) or not isinstance(max_quantiles, (int, np.integer)) \
                 or max_quantiles < 2:
             raise SchemaError(f"max_quantiles must be an integer >= 2, got {max_quantiles!r}.")
+        if isinstance(min_category_count, bool) or not isinstance(min_category_count, (int, np.integer)) \
+                or min_category_count < 1:
+            raise TrainingError(f"min_category_count must be a positive integer, got {min_category_count!r}.")
+        min_count = int(min_category_count)
         columns: dict[str, Marginal] = {}
         for column in data.columns:
             sdtype = sdtypes.get(column)
-            if sdtype is None or sdtype in SKIPPED_SDTYPES:
+            if sdtype is None or sdtype in SKIPPED_SDTYPES or len(data) < min_count:
                 continue
-            series = data[column]
             if sdtype in CONTINUOUS_SDTYPES:
-                values = as_numbers(series)
-                values = values[np.isfinite(values)]
-                null_share = 1.0 - values.size / len(series) if len(series) else 0.0
-                sketch = _quantile_sketch(values, int(max_quantiles))
-                columns[str(column)] = ContinuousMarginal(str(sdtype), len(series), float(null_share),
-                                                          tuple(float(v) for v in sketch.tolist()))
+                columns[str(column)] = _continuous_marginal(data[column], str(sdtype), int(max_quantiles), min_count)
             elif sdtype in DISCRETE_SDTYPES:
-                counts, missing = _category_counts(series)
-                columns[str(column)] = DiscreteMarginal(str(sdtype), len(series), missing, counts)
-        return cls(columns, int(max_quantiles))
+                columns[str(column)] = _discrete_marginal(data[column], str(sdtype), min_count)
+        return cls(columns, int(max_quantiles), min_count)
 
     def column_scores(self, synthetic: pd.DataFrame) -> dict[str, float]:
         """Column-shape score of every profiled column of ``synthetic``.
@@ -321,40 +540,54 @@ class MarginalProfile:
         return {column: marginal.score(synthetic[column]) for column, marginal in self.columns.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict (the checkpoint's ``reference_profile.json``)."""
+        """JSON-serialisable dict (the checkpoint's ``reference_profile.json``).
+
+        Returns:
+            ``{"format", "version", "max_quantiles", "min_category_count", "columns"}``.
+        """
         return {"format": PROFILE_FORMAT, "version": PROFILE_VERSION, "max_quantiles": self.max_quantiles,
+                "min_category_count": self.min_category_count,
                 "columns": {column: marginal.to_dict() for column, marginal in self.columns.items()}}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MarginalProfile:
-        """Rebuild a profile from :meth:`to_dict`'s output.
+    def from_dict(cls, data: Any) -> MarginalProfile:
+        """Rebuild a profile from :meth:`to_dict`'s output (this version's or version 1's).
+
+        Args:
+            data: The parsed JSON.
+
+        Returns:
+            The profile.
 
         Raises:
-            SerializationError: The dict is not a profile of a supported version.
+            SerializationError: The dict is not a profile of a supported version, or is malformed
+                (missing or null fields, wrong types, non-numeric or inconsistent counts, NaN).
         """
         try:
-            if data.get("format") != PROFILE_FORMAT or int(data["version"]) > PROFILE_VERSION:
+            data = _mapping(data, "the profile")
+            form, version = data.get("format"), data.get("version")
+            if form != PROFILE_FORMAT or isinstance(version, bool) or not isinstance(version, int) \
+                    or not 1 <= version <= PROFILE_VERSION:
+                shown = [repr(v)[:80] if isinstance(v, (str, int, float)) or v is None else type(v).__name__
+                         for v in (form, version)]
                 raise SerializationError(
-                    f"Not a SynthoHive marginal profile of version <= {PROFILE_VERSION} (format "
-                    f"{data.get('format')!r}, version {data.get('version')!r}); upgrade SynthoHive or refit.")
+                    f"Not a SynthoHive marginal profile of version <= {PROFILE_VERSION} (format {shown[0]}, "
+                    f"version {shown[1]}); upgrade SynthoHive or refit.")
             columns: dict[str, Marginal] = {}
-            for column, entry in data["columns"].items():
+            for column, entry in _mapping(data["columns"], "columns").items():
+                entry = _mapping(entry, f"column {column!r}")
                 if entry["sdtype"] in CONTINUOUS_SDTYPES:
-                    null_share = float(entry["null_share"])
-                    quantiles = tuple(float(v) for v in entry["quantiles"])
-                    if not (0.0 <= null_share <= 1.0) or not all(map(math.isfinite, quantiles)):
-                        raise ValueError(f"invalid null share or quantiles for column {column!r}")
-                    columns[str(column)] = ContinuousMarginal(str(entry["sdtype"]), int(entry["rows"]),
-                                                              null_share, quantiles)
+                    columns[str(column)] = _read_continuous(entry, str(column), version)
                 elif entry["sdtype"] in DISCRETE_SDTYPES:
-                    counts: dict[Any, int] = {}
-                    for value, count in entry["categories"]:
-                        counts[value] = counts.get(value, 0) + int(count)
-                    columns[str(column)] = DiscreteMarginal(str(entry["sdtype"]), int(entry["rows"]),
-                                                            int(entry["missing"]), counts)
+                    columns[str(column)] = _read_discrete(entry, str(column), version)
                 else:
-                    raise ValueError(f"unknown sdtype {entry['sdtype']!r} for column {column!r}")
-            return cls(columns, int(data.get("max_quantiles", DEFAULT_QUANTILES)))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise SerializationError(f"The reference profile is corrupt ({type(exc).__name__}: {exc}); save "
+                    raise _Corrupt(f"unknown sdtype for column {column!r}")
+            max_quantiles = _count(data.get("max_quantiles", DEFAULT_QUANTILES), "max_quantiles")
+            min_count = 1 if version == 1 else _count(data["min_category_count"], "min_category_count")
+            if max_quantiles < 2 or min_count < 1:
+                raise _Corrupt("max_quantiles must be >= 2 and min_category_count >= 1")
+            return cls(columns, max_quantiles, min_count)
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            detail = str(exc)[:300] if not isinstance(exc, RecursionError) else "nested too deeply"
+            raise SerializationError(f"The reference profile is corrupt ({type(exc).__name__}: {detail}); save "
                                      "the model again.") from exc

@@ -4,6 +4,10 @@ The missing value (``NaN``/``None``/``pd.NA``) is a category of its own. Categor
 ordered by decreasing frequency (ties: first appearance), except for ``category`` dtypes
 whose declared order is kept. The span is discrete (``ColumnSpans(discrete=True)``) so CTGAN
 can condition on it. Low-cardinality integer columns and booleans use this encoder too.
+
+An ``object`` column whose values mix kinds of numbers that Python counts as equal (``1``,
+``True``, ``1.0``) keeps them as separate categories, each decoded with its own type (see
+:mod:`syntho_hive.core.data._value_kinds`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data._value_kinds import factorize_values, mixes_kinds, typed_keys
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.spans import ColumnSpans, SpanInfo
 from syntho_hive.exceptions import GenerationError, SchemaError
@@ -32,6 +37,10 @@ class CategoryCodec:
         has_null: Whether the missing value is a category (code ``K-1``).
         counts: Training count of every code.
     """
+
+    #: Whether the categories mix kinds of numbers and are looked up by ``(kind, value)``; set with
+    #: the lookup index (codecs pickled before this attribute existed never mix kinds).
+    _typed = False
 
     def __init__(self, column: str) -> None:
         self.column = column
@@ -54,8 +63,7 @@ class CategoryCodec:
         """
         self.dtype = series.dtype
         self.marker = null_marker(series)
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        uniques = np.asarray(uniques, dtype=object)
+        codes, uniques = _factorize(series)
         counts = np.bincount(codes[codes >= 0], minlength=uniques.size)
         if isinstance(series.dtype, pd.CategoricalDtype):
             declared = list(series.dtype.categories)
@@ -88,8 +96,15 @@ class CategoryCodec:
 
     def _lookup(self) -> pd.Index:
         if self._index is None:
-            self._index = pd.Index(self.values, dtype=object)
+            self._typed = mixes_kinds(self.values)
+            self._index = pd.Index(typed_keys(self.values) if self._typed else self.values, dtype=object)
         return self._index
+
+    def _find(self, values: np.ndarray) -> np.ndarray:
+        """Codes of distinct non-null ``values`` (``-1`` where not a category)."""
+        index = self._lookup()
+        values = np.asarray(values, dtype=object)
+        return index.get_indexer(typed_keys(values) if self._typed else values)
 
     def encode(self, series: pd.Series) -> np.ndarray:
         """Codes of ``series``.
@@ -98,10 +113,10 @@ class CategoryCodec:
             SchemaError: On a value (or null) not seen in training.
         """
         # Map each distinct value once (fast on repeated values), then broadcast.
-        raw, uniques = pd.factorize(series, use_na_sentinel=True)
-        found = self._lookup().get_indexer(np.asarray(uniques, dtype=object))
+        raw, uniques = _factorize(series)
+        found = self._find(uniques)
         if (found < 0).any():
-            unseen = np.asarray(uniques, dtype=object)[found < 0][:5].tolist()
+            unseen = uniques[found < 0][:5].tolist()
             raise SchemaError(
                 f"Column {self.column!r} holds values not seen when fitting, e.g. {unseen}; "
                 "refit the transformer on data that includes them."
@@ -133,7 +148,7 @@ class CategoryCodec:
             if self.has_null:
                 return self.values.size
         else:
-            found = self._lookup().get_indexer(np.asarray([value], dtype=object))[0]
+            found = self._find(np.asarray([value], dtype=object))[0]
             if found >= 0:
                 return int(found)
             labels = self.labels
@@ -143,6 +158,15 @@ class CategoryCodec:
         raise GenerationError(
             f"Unknown value {value!r} for column {self.column!r}; valid values: {shown}."
         )
+
+
+def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of a column (nulls ``-1``), numbers of different kinds kept apart in an
+    ``object`` column; the uniques as an ``object`` array."""
+    if series.dtype == object:
+        return factorize_values(series.to_numpy(dtype=object))
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _is_null(value: Any) -> bool:

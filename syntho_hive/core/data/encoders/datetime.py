@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
-from syntho_hive.core.data.datetime_formats import (
+from syntho_hive.core.metadata.datetime_formats import (
     DATETIME_FORMATS,
     detect_datetime_format,
     format_datetimes,

@@ -17,18 +17,32 @@ Learned formats (checked in this order):
   the longest training id (longer if needed for uniqueness).
 
 Generated ids are never null. The output dtype is the training column's.
+
+The learned format is the generator's own state: :meth:`IdGenerator.to_dict` /
+:meth:`IdGenerator.from_dict` store it as plain JSON (TabularAR checkpoints), and
+:meth:`IdGenerator.merge` combines the formats learned on two partitions of one column.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import null_marker, restore_numbers, restore_objects
+from syntho_hive.core.data._dtypes import (
+    dtype_from_json,
+    dtype_to_json,
+    marker_from_json,
+    marker_to_json,
+    null_marker,
+    restore_numbers,
+    restore_objects,
+)
 from syntho_hive.core.data.encoders.base import GeneratedColumn
-from syntho_hive.exceptions import GenerationError
+from syntho_hive.exceptions import GenerationError, SerializationError
 
 __all__ = ["IdGenerator"]
 
@@ -36,6 +50,7 @@ _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 _CODE = r"^(.*\D)?(\d+)$"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _MAX_DRAWS = 100
+_KINDS = ("int", "datetime", "local_days", "uuid", "code", "random")
 
 
 def _ticks(stamps: pd.Series, *, wall_clock: bool) -> np.ndarray:
@@ -124,6 +139,76 @@ class IdGenerator(GeneratedColumn):
         if self.alphabet.max() >= 128:  # non-ASCII ids: use a safe alphanumeric alphabet
             self.alphabet = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
         self.length = int(max(text.str.len().max() if not text.empty else 12, 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The learned format as plain JSON (what :meth:`from_dict` reads back).
+
+        Returns:
+            ``kind``, ``start``, ``step``, ``prefix``, ``width``, ``upper``, ``length``, ``alphabet``
+            (a string), ``dtype`` (:func:`~syntho_hive.core.data._dtypes.dtype_to_json`) and
+            ``marker`` (the null marker's JSON form).
+
+        Raises:
+            SerializationError: The column's dtype cannot be stored (it would not read back).
+        """
+        return {"kind": str(self.kind), "start": int(self.start), "step": int(self.step), "prefix": str(self.prefix),
+                "width": int(self.width), "upper": bool(self.upper), "length": int(self.length),
+                "alphabet": bytes(np.asarray(self.alphabet, dtype=np.uint8)).decode("ascii"),
+                "dtype": dtype_to_json(self.dtype, f"id column {self.column!r}"),
+                "marker": marker_to_json(self.marker)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, column: str) -> "IdGenerator":
+        """A generator with the format :meth:`to_dict` stored.
+
+        Args:
+            data: The stored format.
+            column: The column's name.
+
+        Returns:
+            The generator, ready to :meth:`generate`.
+
+        Raises:
+            SerializationError: ``data`` lacks a field or holds a bad one.
+        """
+        where = f"id column {column!r}"
+        try:
+            generator = cls(column)
+            if data["kind"] not in _KINDS:
+                raise ValueError(f"unknown id kind {data['kind']!r}")
+            generator.kind = str(data["kind"])
+            generator.start, generator.step = int(data["start"]), int(data["step"])
+            generator.prefix, generator.width = str(data["prefix"]), int(data["width"])
+            generator.upper, generator.length = bool(data["upper"]), int(data["length"])
+            generator.alphabet = np.frombuffer(str(data["alphabet"]).encode("ascii"), dtype=np.uint8).copy()
+            generator.dtype = dtype_from_json(data["dtype"], where)
+            generator.marker = marker_from_json(data["marker"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"{where}: the stored id format is corrupt ({type(exc).__name__}: {exc}); "
+                                     "fit the model again.") from exc
+        return generator
+
+    def merge(self, other: "IdGenerator") -> "IdGenerator":
+        """The format of two partitions of one column together.
+
+        This generator's format, with a sequence (``int``, ``code``, of the same kind in both)
+        starting at the smaller start and stepping by the smaller step, and random ids drawn over
+        both alphabets, as long as the longer.
+
+        Args:
+            other: The generator fitted on the other partition.
+
+        Returns:
+            A new generator.
+        """
+        merged = copy.copy(self)
+        if self.kind == other.kind and self.kind in ("int", "code"):
+            merged.start, merged.step = min(int(self.start), int(other.start)), min(int(self.step), int(other.step))
+        if self.kind == "random":
+            merged.alphabet = np.union1d(np.asarray(self.alphabet, dtype=np.uint8),
+                                         np.asarray(other.alphabet, dtype=np.uint8))
+            merged.length = max(int(self.length), int(other.length))
+        return merged
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         """``n`` unique ids in the learned format and dtype."""

@@ -27,49 +27,32 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
-from syntho_hive._random import child_seed, numpy_generator, torch_generator
-from syntho_hive.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from syntho_hive.core.data.spans import ColumnSpans
-from syntho_hive.core.metadata.schema import Metadata, TableConfig
+from syntho_hive._random import child_seed, torch_generator
+from syntho_hive.core.checkpoint import CheckpointLayout
+from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models._adam import Adam
 from syntho_hive.core.models._chunks import generate_in_chunks, network_rows, pad_rows
-from syntho_hive.core.models._tabular import GeneratedRows, TabularPipeline
-from syntho_hive.core.models._tabular import resolve_device as _resolve_device
-from syntho_hive.core.models._validation import FINAL_CHECKPOINT, EpochCheckpoints
-from syntho_hive.core.models.base import ConditionalGenerativeModel
+from syntho_hive.core.models._tabular import GeneratedRows, GenerateFn, PreparedData, TabularPipeline
+from syntho_hive.core.models.base import EngineState
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.conditional import ConditionalLayout, ConditionalSampler
 from syntho_hive.core.models.ctgan.losses import condition_loss, gradient_penalty, wasserstein_critic_loss
 from syntho_hive.core.models.ctgan.networks import Discriminator, FoldedGenerator, Generator, build
-from syntho_hive.core.quality import MarginalProfile, SampleQuality
+from syntho_hive.core.models.params import Choice, Flag, Integer, Number, Widths
+from syntho_hive.core.models.registry import register_model
 from syntho_hive.events import get_logger, progress
-from syntho_hive.exceptions import (
-    SerializationError,
-    TrainingError,
-)
+from syntho_hive.exceptions import TrainingError
 
 __all__ = ["CTGAN"]
 
 _log = get_logger(__name__)
-
-#: Constructor parameters saved in checkpoints (and restored by ``load``).
-_HYPER_PARAMETERS = ("embedding_dim", "generator_dim", "discriminator_dim", "generator_lr",
-                     "discriminator_lr", "weight_decay", "batch_size", "epochs", "pac",
-                     "discriminator_steps", "log_frequency", "max_modes")
-#: Accepted ``precision`` values.
-_PRECISIONS = ("float32", "bfloat16")
-#: Columns of ``training_metrics.csv`` (with ``checkpoint_dir``).
-_METRICS_FIELDS = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
-
 
 @dataclass
 class _Fake:
@@ -83,15 +66,8 @@ class _Fake:
     ctx: torch.Tensor | None
 
 
-@dataclass
-class _TrainingData:
-    """Transformed training tensors (on the model device)."""
-
-    matrix: torch.Tensor
-    context: torch.Tensor | None
-
-
-class CTGAN(TabularPipeline, ConditionalGenerativeModel):
+@register_model
+class CTGAN(TabularPipeline):
     """Conditional tabular GAN with mode-specific normalisation and training-by-sampling.
 
     Args:
@@ -124,135 +100,53 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         >>> CTGAN().load("model_dir").sample(1000, seed=1)
     """
 
-    def __init__(self, metadata: Metadata | None = None, *, embedding_dim: int = 128,
-                 generator_dim: Sequence[int] = (256, 256), discriminator_dim: Sequence[int] = (256, 256),
-                 generator_lr: float = 2e-4, discriminator_lr: float = 2e-4, weight_decay: float = 1e-6,
-                 batch_size: int = 500, epochs: int = 300, pac: int = 10, discriminator_steps: int = 1,
-                 device: str | torch.device = "auto", log_frequency: bool = True, max_modes: int = 10,
-                 precision: str = "float32") -> None:
-        self.metadata = metadata
-        self.embedding_dim = embedding_dim
-        self.generator_dim = tuple(generator_dim)
-        self.discriminator_dim = tuple(discriminator_dim)
-        self.generator_lr = generator_lr
-        self.discriminator_lr = discriminator_lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.pac = pac
-        self.discriminator_steps = discriminator_steps
-        self.device = device
-        self.log_frequency = log_frequency
-        self.max_modes = max_modes
-        self.precision = precision
-        self._reset_state()
+    embedding_dim = Integer(128, "Width of the generator's noise input.")
+    generator_dim = Widths((256, 256), "Width of each residual block of the generator.")
+    discriminator_dim = Widths((256, 256), "Width of each hidden layer of the critic.")
+    generator_lr = Number(2e-4, "Adam learning rate of the generator.")
+    discriminator_lr = Number(2e-4, "Adam learning rate of the critic.")
+    weight_decay = Number(1e-6, "Adam weight decay (both networks).")
+    batch_size = Integer(500, "Rows per training step; a multiple of pac.")
+    epochs = Integer(300, "Training epochs.")
+    pac = Integer(10, "Rows packed into one critic sample (PacGAN).")
+    discriminator_steps = Integer(1, "Critic updates per generator update.")
+    log_frequency = Flag(True, "Training-by-sampling with log-frequency category probabilities.")
+    max_modes = Integer(10, "Most GMM modes per numerical column.")
+    precision = Choice("float32", "Mixed precision of training and sampling.", options=("float32", "bfloat16"))
+
+    checkpoint_layout = CheckpointLayout(
+        weights=("generator.pt", "discriminator.pt"),
+        pickles=(TabularPipeline.TRANSFORMER, TabularPipeline.CONTEXT_TRANSFORMER, "embedding_layers.joblib",
+                 TabularPipeline.DATA_COLUMN_INFO))
+    metrics_fields = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
 
     # ------------------------------------------------------------------ state
-    def _reset_state(self) -> None:
-        self.table_: TableConfig | None = None
-        self.constraint_engine_: Any = None
-        self.transformer_: Any = None
-        self.context_transformer_: Any = None
-        self.context_columns_: list[str] = []
-        self.output_info_: list[ColumnSpans] = []
+    def _reset_engine(self) -> None:
+        super()._reset_engine()
         self.layout_: ConditionalLayout | None = None
-        self.columns_: list[str] = []
-        self.seed_: int | None = None
         self.generator_: Generator | None = None
         self.discriminator_: Discriminator | None = None
-        self.device_: torch.device | None = None
-        self.history_: list[dict[str, float]] = []
-        self.reference_profile_: MarginalProfile | None = None
         self._sampler: ConditionalSampler | None = None
         self._activation: SpanActivation | None = None
-        self._fitted = False
 
-    @property
-    def is_fitted(self) -> bool:
-        """Whether the model can sample (fitted or loaded)."""
-        return self._fitted
+    def _check_combination(self, values: Mapping[str, Any]) -> list[str]:
+        problems = super()._check_combination(values)
+        batch, pac = values.get("batch_size", self.batch_size), values.get("pac", self.pac)
+        if batch % pac:
+            problems.append(f"batch_size ({batch}) must be a multiple of pac ({pac}); e.g. "
+                            f"batch_size={max(pac, batch // pac * pac)}")
+        return problems
 
-    def hyper_parameters(self) -> dict[str, Any]:
-        """The constructor parameters that define training and the architecture."""
-        params = {name: getattr(self, name) for name in _HYPER_PARAMETERS}
-        params["precision"] = self.precision
-        params["generator_dim"] = [int(v) for v in self.generator_dim]
-        params["discriminator_dim"] = [int(v) for v in self.discriminator_dim]
-        return params
+    @classmethod
+    def _optional_in_checkpoint(cls) -> tuple[str, ...]:
+        return ("precision",)  # checkpoints before mixed precision are float32
 
-    def _check_parameters(self) -> None:
-        problems: list[str] = []
-        for name in ("embedding_dim", "batch_size", "epochs", "pac", "discriminator_steps", "max_modes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                problems.append(f"{name} must be a positive integer, got {value!r}")
-        for name in ("generator_dim", "discriminator_dim"):
-            dims = getattr(self, name)
-            if not dims or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in dims):
-                problems.append(f"{name} must be a non-empty sequence of positive integers (one width per "
-                                f"hidden layer), got {dims!r}")
-        for name in ("generator_lr", "discriminator_lr", "weight_decay"):
-            if not isinstance(getattr(self, name), (int, float)) or getattr(self, name) < 0:
-                problems.append(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
-        if self.precision not in _PRECISIONS:
-            problems.append(f"precision must be one of {list(_PRECISIONS)}, got {self.precision!r}")
-        if not problems and self.batch_size % self.pac:
-            problems.append(f"batch_size ({self.batch_size}) must be a multiple of pac ({self.pac}); "
-                            f"e.g. batch_size={max(self.pac, self.batch_size // self.pac * self.pac)}")
-        if problems:
-            raise TrainingError("Invalid CTGAN parameters: " + "; ".join(problems) + ".")
-
-    def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
-            seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
-            checkpoint_every: int = 1, validation_fraction: float = 0.1, **kwargs: Any) -> "CTGAN":
-        """Learn the distribution of ``data``.
-
-        Args:
-            data: Training rows.
-            context: Parent-context rows aligned with ``data`` (same length), fed to both networks.
-            table_name: Table of ``metadata`` describing ``data`` (default: the only table).
-            seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``).
-            progress_bar: Show a tqdm bar over epochs.
-            checkpoint_dir: When given, hold out a validation sample, score it every
-                ``checkpoint_every`` epochs (column-shape similarity) and keep
-                ``best_checkpoint/``, ``final_checkpoint/`` and ``training_metrics.csv`` there.
-            checkpoint_every: Epochs between validations (with ``checkpoint_dir``).
-            validation_fraction: Share of rows held out for validation (at most 5,000 rows).
-
-        Returns:
-            ``self``.
-
-        Raises:
-            TrainingError: Invalid parameters, empty data, misaligned context, or a NaN/inf loss
-                (the message names the epoch).
-            SchemaError: The metadata does not describe ``data``.
-            ConstraintViolationError: ``data`` violates a declared constraint.
-        """
-        seed = self._start_fit(data, context, kwargs, seed=seed, checkpoint_dir=checkpoint_dir,
-                               checkpoint_every=checkpoint_every, validation_fraction=validation_fraction)
-        tensors = self._prepare(data, context, table_name, seed)
-
-        validation: tuple[pd.DataFrame, pd.DataFrame | None] | None = None
-        train_rows = torch.arange(len(data), device=self.device_)
-        if checkpoint_dir is not None:
-            validation, train_rows = self._split_validation(data, context, seed, validation_fraction)
-        matrix = tensors.matrix[train_rows]
-        ctx = tensors.context[train_rows] if tensors.context is not None else None
-        self._build_networks(seed)
-        self._sampler = ConditionalSampler(self.layout_, self.device_, log_frequency=self.log_frequency,
-                                           matrix=matrix)
-        self._train(matrix, ctx, seed, progress_bar, checkpoint_dir, checkpoint_every, validation)
-        self._fitted = True
-        return self
-
-    def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table_name: str | None,
-                 seed: int) -> _TrainingData:
-        """Fit constraints and transformers (shared pipeline); return the training tensors."""
-        prepared = self._fit_pipeline(data, context, table_name, seed, self.max_modes)
+    def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
+                 seed: int) -> PreparedData:
+        prepared = super()._prepare(data, context, table, seed)
         self.layout_ = ConditionalLayout.from_output_info(self.output_info_, prepared.matrix)
         self._activation = SpanActivation(self.output_info_, self.device_)
-        matrix, ctx_tensor = prepared.tensors(self.device_)
-        return _TrainingData(matrix, ctx_tensor)
+        return prepared
 
     def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
         data_dim = sum(column.dim for column in self.output_info_)
@@ -271,9 +165,12 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                               enabled=self.precision == "bfloat16")
 
     # ------------------------------------------------------------------ training
-    def _train(self, matrix: torch.Tensor, context: torch.Tensor | None, seed: int, progress_bar: bool,
-               checkpoint_dir: str | Path | None, checkpoint_every: int,
-               validation: tuple[pd.DataFrame, pd.DataFrame | None] | None) -> None:
+    def _train(self, prepared: PreparedData, *, seed: int, progress_bar: bool) -> None:
+        """WGAN-GP training on the prepared rows (see the module docstring)."""
+        matrix, context = prepared.tensors(self.device_)
+        self._build_networks(seed)
+        self._sampler = ConditionalSampler(self.layout_, self.device_, log_frequency=self.log_frequency,
+                                           matrix=matrix)
         generator, critic = self.generator_, self.discriminator_
         # The paper's betas (0.5, 0.9).
         opt_g = Adam(generator.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
@@ -286,12 +183,6 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                   data_dim=int(matrix.shape[1]), cond_dim=self.layout_.cond_dim, context_dim=self._context_dim,
                   epochs=self.epochs, steps_per_epoch=steps, batch_size=self.batch_size,
                   device=str(self.device_), seed=seed)
-        keeper = None
-        if checkpoint_dir is not None and validation is not None:
-            keeper = EpochCheckpoints(
-                Path(checkpoint_dir), _METRICS_FIELDS, epochs=self.epochs, every=checkpoint_every,
-                score=lambda epoch: self._validation_score(validation, seed, epoch),
-                save=lambda path: save_checkpoint(self._to_checkpoint(), path, overwrite=True))
         started = time.perf_counter()
         bar = progress(range(1, self.epochs + 1), enabled=progress_bar, desc="Training CTGAN",
                        total=self.epochs, unit="epoch")
@@ -304,27 +195,18 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
                 raise TrainingError(f"Training diverged at epoch {epoch}: generator loss {g_loss}, critic "
                                     f"loss {d_loss}. Lower the learning rates or check the data for "
                                     "extreme values.")
-            record: dict[str, float] = {"epoch": epoch, "g_loss": g_loss, "d_loss": d_loss,
-                                        "val_score": math.nan}
-            if keeper is not None:
-                keeper.score(record)
-            elapsed = time.perf_counter() - started
-            record["seconds"] = time.perf_counter() - epoch_start
-            self.history_.append(record)
-            if keeper is not None:
-                keeper.write(record)
-            eta = elapsed / epoch * (self.epochs - epoch)
+            record: dict[str, Any] = {"epoch": epoch, "g_loss": g_loss, "d_loss": d_loss,
+                                      "seconds": time.perf_counter() - epoch_start}
+            self._end_epoch(record)
+            eta = (time.perf_counter() - started) / epoch * (self.epochs - epoch)
             _log.info("epoch_end", epoch=epoch, g_loss=g_loss, d_loss=d_loss, eta_seconds=round(eta, 3),
-                      val_score=None if math.isnan(record["val_score"]) else record["val_score"])
+                      val_score=record.get("val_score"))
             if hasattr(bar, "set_postfix"):
                 bar.set_postfix(g_loss=f"{g_loss:.3f}", d_loss=f"{d_loss:.3f}")
         generator.eval()
         critic.eval()
-        if checkpoint_dir is not None:
-            save_checkpoint(self._to_checkpoint(), Path(checkpoint_dir) / FINAL_CHECKPOINT, overwrite=True)
         _log.info("training_complete", epochs=self.epochs, seconds=round(time.perf_counter() - started, 3),
-                  g_loss=self.history_[-1]["g_loss"], d_loss=self.history_[-1]["d_loss"],
-                  best_val_score=keeper.best if keeper is not None else None)
+                  g_loss=self.history_[-1]["g_loss"], d_loss=self.history_[-1]["d_loss"])
 
     def _train_epoch(self, matrix: torch.Tensor, context: torch.Tensor | None, steps: int,
                      rng: torch.Generator, opt_g: Adam, opt_d: Adam) -> tuple[float, float]:
@@ -406,54 +288,6 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         return loss.detach()
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, num_rows: int, context: pd.DataFrame | None = None, *, seed: int | None = None,
-               conditions: Mapping[str, Any] | None = None, enforce_constraints: bool = False,
-               progress_bar: bool = True, return_metrics: bool = False, quality_threshold: float | None = None,
-               **kwargs: Any) -> pd.DataFrame | tuple[pd.DataFrame, SampleQuality]:
-        """Generate ``num_rows`` synthetic rows.
-
-        Every call scores each generated column against the training marginals kept at ``fit``
-        (column shapes: ``1 - KS`` / ``1 - TVD`` with nulls, see :mod:`syntho_hive.core.quality`)
-        and logs them as a ``sample_quality`` event (``column_scores``, ``overall``).
-
-        Args:
-            num_rows: Number of rows (positive).
-            context: Parent-context rows, exactly ``num_rows`` of them (required, and only
-                allowed, when the model was fitted with context); row ``i`` is generated for
-                context row ``i``.
-            seed: Seed (``None``: a fresh one); the same seed gives the same rows.
-            conditions: ``{column: value}`` on discrete columns; only matching rows are returned
-                (the conditional vector is fixed on the first condition, other rows are rejected).
-            enforce_constraints: Raise :class:`ConstraintViolationError` when rows satisfying
-                every constraint cannot be produced (otherwise such rows are resampled as far as
-                possible and the rest kept).
-            progress_bar: Show a tqdm bar over generation chunks (only for samples of more than
-                200,000 rows).
-            return_metrics: Return ``(data, metrics)`` where ``metrics`` is a
-                :class:`~syntho_hive.core.quality.SampleQuality` (``column_shapes``, ``overall``).
-            quality_threshold: Raise :class:`QualityError` (nothing is returned) when any column's
-                shape score is below this value, e.g. ``0.85``.
-
-        Returns:
-            A DataFrame with the training columns, in order, and a fresh ``RangeIndex``; with
-            ``return_metrics``, the tuple ``(data, metrics)``.
-
-        Raises:
-            NotFittedError: Before ``fit``/``load``.
-            GenerationError: ``num_rows <= 0``, wrong context, unknown condition column/value,
-                conditions that cannot be met, a bad ``return_metrics`` / ``quality_threshold``, or
-                either of them on a model loaded from a checkpoint saved without a reference profile.
-            ConstraintViolationError: With ``enforce_constraints`` when constraints cannot be met.
-            QualityError: A column scored below ``quality_threshold`` (``failures``: ``{column: score}``).
-        """
-        num_rows, seed = self._start_sample(num_rows, seed, kwargs, return_metrics=return_metrics,
-                                            quality_threshold=quality_threshold)
-        started = time.perf_counter()
-        frame = self._sample_frame(num_rows, context, seed=seed, conditions=conditions,
-                                   enforce_constraints=enforce_constraints, progress_bar=progress_bar)
-        return self._finish_sample(frame, time.perf_counter() - started, return_metrics=return_metrics,
-                                   quality_threshold=quality_threshold)
-
     def _folded_generator(self) -> FoldedGenerator:
         """The generator as generation computes it (see :meth:`Generator.inference`).
 
@@ -498,135 +332,43 @@ class CTGAN(TabularPipeline, ConditionalGenerativeModel):
         generate_in_chunks(count, fill, rng=rng, device=self.device_, progress_bar=progress_bar)
         return GeneratedRows(scalars, codes)
 
-    def _sample_frame(self, num_rows: int, context: pd.DataFrame | None, *, seed: int,
-                      conditions: Mapping[str, Any] | None, enforce_constraints: bool,
-                      progress_bar: bool) -> pd.DataFrame:
-        """Generate, decode and filter until ``num_rows`` rows satisfy conditions and constraints."""
-        self._check_context(num_rows, context)
-        resolved = self._resolve_conditions(conditions)
-        rng = torch_generator(child_seed(seed, "sample", "torch"), self.device_)
-        np_rng = numpy_generator(child_seed(seed, "sample", "numpy"))
-        ctx_all = self._encode_context(context, seed) if context is not None else None
+    def _generate_fn(self, resolved: list[tuple[int, list[int]]], rng: torch.Generator,
+                     progress_bar: bool) -> GenerateFn:
+        """Generation with the conditional vector fixed on the first condition (other conditions
+        are met by rejection)."""
         fixed = resolved[0] if resolved else None
         folded = self._folded_generator()  # once for every rejection round
 
         def generate(count: int, ctx: torch.Tensor | None) -> GeneratedRows:
             return self._generate(count, ctx, fixed, rng, progress_bar, folded)
 
-        return self._generate_until(num_rows, ctx_all, generate, np_rng=np_rng, conditions=conditions,
-                                    enforce_constraints=enforce_constraints,
-                                    draw_filter=self._matching_rows(resolved) if resolved else None)
+        return generate
 
     # ------------------------------------------------------------------ persistence
-    def _to_checkpoint(self) -> Checkpoint:
-        hyper = self.hyper_parameters()
-        hyper["architecture"] = {"data_dim": int(sum(c.dim for c in self.output_info_)),
-                                 "cond_dim": int(self.layout_.cond_dim), "context_dim": self._context_dim}
-        schema = self._column_schema()
-        return Checkpoint(
-            generator_state=self.generator_.state_dict(),
-            discriminator_state=self.discriminator_.state_dict(),
-            transformer={"data_transformer": self.transformer_, "constraint_engine": self.constraint_engine_},
-            context_transformer=self.context_transformer_,
-            embedding_layers={"conditional_layout": self.layout_, "context_columns": self.context_columns_},
-            data_column_info=self.output_info_,
-            hyper_parameters=hyper,
-            column_schema=schema,
-            seed=self.seed_,
-            model=type(self).__name__,
-            reference_profile=self.reference_profile_.to_dict() if self.reference_profile_ is not None else None,
-        )
+    def _network_state(self) -> EngineState:
+        return EngineState(
+            weights={"generator.pt": self.generator_.state_dict(), "discriminator.pt": self.discriminator_.state_dict()},
+            objects={"embedding_layers.joblib": {"conditional_layout": self.layout_,
+                                                 "context_columns": self.context_columns_}},
+            extra={"architecture": {"data_dim": self._data_dim, "cond_dim": int(self.layout_.cond_dim),
+                                    "context_dim": self._context_dim}})
 
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write a checkpoint directory (see :mod:`syntho_hive.core.checkpoint`).
-
-        Args:
-            path: Target directory.
-            overwrite: Atomically replace an existing checkpoint at ``path``.
-
-        Returns:
-            The checkpoint directory.
-
-        Raises:
-            NotFittedError: Before ``fit``/``load``.
-            SerializationError: ``path`` exists and ``overwrite`` is false, or writing failed (a
-                previous checkpoint at ``path`` is then left intact).
-        """
-        self._require_fitted("save")
-        return save_checkpoint(self._to_checkpoint(), path, overwrite=overwrite)
-
-    def load(self, path: str | Path) -> "CTGAN":
-        """Restore a checkpoint written by :meth:`save`, replacing any state of this object.
-
-        The architecture and hyper-parameters come from the checkpoint, whatever this object
-        was constructed with.
-
-        Warning:
-            ``.joblib`` files are pickles, which can run code when loaded: load only trusted
-            checkpoints (checksums detect corruption, not tampering).
-
-        Args:
-            path: A checkpoint directory.
-
-        Returns:
-            ``self``.
-
-        Raises:
-            SerializationError: Missing path or file, checksum mismatch, truncated or corrupt file,
-                or a checkpoint of another model.
-        """
-        device = _resolve_device(self.device, SerializationError)
-        checkpoint = load_checkpoint(path, map_location=device, expected_model=type(self).__name__)
-        self._restore(checkpoint, device, Path(path))
-        return self
-
-    def _restore(self, checkpoint: Checkpoint, device: torch.device, path: Path) -> None:
-        hyper = dict(checkpoint.hyper_parameters)
-        try:
-            pipeline = checkpoint.transformer
-            layers = checkpoint.embedding_layers
-            transformer, engine = pipeline["data_transformer"], pipeline["constraint_engine"]
-            layout = layers["conditional_layout"]
-            for name in _HYPER_PARAMETERS:
-                value = hyper[name]
-                setattr(self, name, tuple(value) if name.endswith("_dim") and name != "embedding_dim" else value)
-            self.precision = hyper.get("precision", "float32")
-            if self.precision not in _PRECISIONS:
-                raise TypeError(f"unknown precision {self.precision!r}")
-        except (KeyError, TypeError) as exc:
-            raise SerializationError(f"Checkpoint {path} is corrupt: its content does not match the CTGAN "
-                                     f"format ({type(exc).__name__}: {exc}); save the model again.") from exc
-        self._reset_state()
-        try:
-            self._restore_pipeline(checkpoint.column_schema, transformer=transformer, constraint_engine=engine,
-                                   context_transformer=checkpoint.context_transformer,
-                                   context_columns=list(layers.get("context_columns", [])),
-                                   output_info=list(checkpoint.data_column_info), seed=checkpoint.seed,
-                                   device=device)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SerializationError(f"Checkpoint {path} is corrupt: its column schema does not match the "
-                                     f"CTGAN format ({type(exc).__name__}: {exc}); save the model again.") from exc
+    def _restore_networks(self, state: EngineState) -> None:
+        layout = state.objects["embedding_layers.joblib"]["conditional_layout"]
+        if not isinstance(layout, ConditionalLayout):
+            raise TypeError("embedding_layers.joblib does not hold a conditional layout")
         self.layout_ = layout
-        profile = checkpoint.reference_profile
-        try:
-            self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
-        except SerializationError as exc:
-            raise SerializationError(f"Checkpoint {path}: {exc}") from exc
         self._build_networks(None, initialise=False)
-        try:
-            if "body.0.fc.weight" in checkpoint.generator_state:  # reference form: an earlier checkpoint
-                self.generator_.load_reference_state_dict(checkpoint.generator_state)
-            else:
-                self.generator_.load_state_dict(checkpoint.generator_state)
-            if "condition" not in checkpoint.discriminator_state:  # reference form: an earlier checkpoint
-                self.discriminator_.load_reference_state_dict(checkpoint.discriminator_state)
-            else:
-                self.discriminator_.load_state_dict(checkpoint.discriminator_state)
-        except RuntimeError as exc:
-            raise SerializationError(f"Checkpoint {path}: the network weights do not match the saved "
-                                     f"architecture ({exc}); the checkpoint is corrupt.") from exc
+        generator_state, critic_state = state.weights["generator.pt"], state.weights["discriminator.pt"]
+        if "body.0.fc.weight" in generator_state:  # reference form: an earlier checkpoint
+            self.generator_.load_reference_state_dict(generator_state)
+        else:
+            self.generator_.load_state_dict(generator_state)
+        if "condition" not in critic_state:  # reference form: an earlier checkpoint
+            self.discriminator_.load_reference_state_dict(critic_state)
+        else:
+            self.discriminator_.load_state_dict(critic_state)
         self.generator_.eval()
         self.discriminator_.eval()
-        self._sampler = ConditionalSampler(layout, device, log_frequency=self.log_frequency)
-        self._activation = SpanActivation(self.output_info_, device)
-        self._fitted = True
+        self._sampler = ConditionalSampler(layout, self.device_, log_frequency=self.log_frequency)
+        self._activation = SpanActivation(self.output_info_, self.device_)

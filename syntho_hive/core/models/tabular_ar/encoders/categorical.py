@@ -3,6 +3,11 @@
 Rare categories (fewer than ``rare_threshold`` occurrences) share one protected token that
 never decodes to a rare value: it decodes to a frequent category drawn by frequency, or to
 the placeholder ``"_RARE_"``. Missing values get their own token.
+
+Categories are keyed by their JSON form, which keeps the type: an ``object`` column holding
+``1``, ``True``, ``1.0`` and ``"1"`` has four categories, each decoded with its own type. A
+boolean ``object`` column must hold one kind of value (all ``True``/``False``, all 0/1 integers
+or all 0.0/1.0 floats), decoded as that kind; mixing them is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data._value_kinds import factorize_values, number_kinds
 from syntho_hive.core.metadata.validate import is_boolean_value
 from syntho_hive.core.models.tabular_ar.encoders.base import RARE_TOKEN, Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import (
@@ -27,7 +33,7 @@ from syntho_hive.core.models.tabular_ar.encoders.values import (
     value_key,
 )
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import GenerationError, TrainingError
+from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
 __all__ = ["CategoricalStats", "CategoricalCodec", "BooleanStats", "BooleanCodec", "analyze_categorical",
            "analyze_boolean"]
@@ -69,7 +75,7 @@ class CategoricalStats:
 def analyze_categorical(series: pd.Series) -> CategoricalStats:
     """Count the values of one partition of a categorical column."""
     present = series.dropna()
-    codes, uniques = pd.factorize(present.to_numpy(dtype=object))
+    codes, uniques = factorize_values(present.to_numpy(dtype=object))
     counts = np.bincount(codes, minlength=len(uniques))
     keyed: dict[str, int] = {}
     for value, count in zip(uniques.tolist(), counts.tolist()):
@@ -157,7 +163,7 @@ class CategoricalCodec(Codec):
 
     def encode(self, series: pd.Series) -> np.ndarray:
         nulls = series.isna().to_numpy()
-        factor, uniques = pd.factorize(pd.Series(series.to_numpy(dtype=object)), use_na_sentinel=True)
+        factor, uniques = factorize_values(series.to_numpy(dtype=object))
         lookup = np.array([self._index.get(find_key(v), -1) for v in uniques] + [-1], dtype=np.int64)
         codes = lookup[factor].astype(np.float64)  # factor -1 (null) picks the trailing -1
         codes[codes < 0] = np.nan
@@ -224,7 +230,13 @@ class CategoricalCodec(Codec):
 
 @dataclass
 class BooleanStats:
-    """Per-partition counts of a boolean column."""
+    """Per-partition counts of a boolean column.
+
+    Attributes:
+        false / true / nulls: Counts.
+        dtype: JSON dtype; marker: JSON null marker of an ``object`` column.
+        types: Kinds of the values of an ``object`` column (``"bool"``, ``"int"``, ``"float"``).
+    """
 
     false: int = 0
     true: int = 0
@@ -232,16 +244,18 @@ class BooleanStats:
     dtype: dict[str, Any] = field(default_factory=lambda: {"name": "bool"})
     marker: str | None = None
     kind: str = "boolean"
+    types: list[str] = field(default_factory=list)
 
     def merge(self, other: "BooleanStats") -> "BooleanStats":
         """Statistics of both partitions together."""
         return BooleanStats(self.false + other.false, self.true + other.true, self.nulls + other.nulls,
-                            self.dtype, self.marker or other.marker)
+                            self.dtype, self.marker or other.marker,
+                            types=sorted(set(self.types) | set(other.types)))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return {"kind": self.kind, "false": self.false, "true": self.true, "nulls": self.nulls,
-                "dtype": self.dtype, "marker": self.marker}
+                "dtype": self.dtype, "marker": self.marker, "types": self.types}
 
 
 def _as_bool(series: pd.Series, column: str) -> np.ndarray:
@@ -259,27 +273,50 @@ def _as_bool(series: pd.Series, column: str) -> np.ndarray:
 def analyze_boolean(series: pd.Series) -> BooleanStats:
     """Count the values of one partition of a boolean column."""
     values = _as_bool(series, str(series.name))
+    types = sorted(number_kinds(series.to_numpy(dtype=object))) if series.dtype == object else []
     return BooleanStats(int((~values).sum()), int(values.sum()), int(series.isna().sum()),
-                        dtype_to_json(series.dtype, f"column {series.name!r}"), marker_to_json(null_marker(series)))
+                        dtype_to_json(series.dtype, f"column {series.name!r}"), marker_to_json(null_marker(series)),
+                        types=types)
 
 
 class BooleanCodec(Codec):
-    """Tokens ``False``, ``True`` and (when the column had missing values) null."""
+    """Tokens ``False``, ``True`` and (when the column had missing values) null.
+
+    Args:
+        column: Column name.
+        has_null: Whether the column had missing values.
+        dtype: JSON dtype; marker: JSON null marker.
+        value_type: ``"int"`` / ``"float"``: an ``object`` column of 0/1 numbers, decoded as such;
+            ``None``: decoded as booleans.
+    """
 
     kind = "boolean"
 
-    def __init__(self, column: str, has_null: bool, dtype: dict[str, Any], marker: str | None) -> None:
+    def __init__(self, column: str, has_null: bool, dtype: dict[str, Any], marker: str | None,
+                 value_type: str | None = None) -> None:
         super().__init__(column)
         self.has_null = has_null
         self.dtype_json = dtype
         self.marker_json = marker
+        self.value_type = value_type
         self._dtype = dtype_from_json(dtype, f"column {column!r}")
         self._marker = marker_from_json(marker)
 
     @classmethod
     def build(cls, column: str, stats: BooleanStats, config: CodecConfig) -> "BooleanCodec":
-        """The codec for reduced statistics."""
-        return cls(column, stats.nulls > 0, stats.dtype, stats.marker)
+        """The codec for reduced statistics.
+
+        Raises:
+            SchemaError: An ``object`` column mixes booleans, integers and floats (``True`` and ``1``),
+                which one boolean token cannot tell apart.
+        """
+        if len(stats.types) > 1:
+            raise SchemaError(
+                f"Boolean column {column!r} mixes {' and '.join(stats.types)} values (such as True and 1) in "
+                "an object column; they would all come back as one type. Cast the column to one type "
+                "(e.g. df[column].astype(bool)), or declare it categorical to keep every value as it is.")
+        value_type = stats.types[0] if stats.types and stats.types[0] in ("int", "float") else None
+        return cls(column, stats.nulls > 0, stats.dtype, stats.marker, value_type)
 
     @property
     def sub_columns(self) -> list[SubColumn]:
@@ -301,6 +338,8 @@ class BooleanCodec(Codec):
         nulls = tokens == 2
         values = np.empty(len(tokens), dtype=object)
         values[:] = tokens == 1
+        if self.value_type is not None:  # 0/1 numbers, as Python ints or floats
+            values = np.where(tokens == 1, 1, 0).astype(float if self.value_type == "float" else int).astype(object)
         return restore_objects(values, nulls, self._dtype, self._marker, self.column)
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
@@ -309,15 +348,18 @@ class BooleanCodec(Codec):
                 raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
                                       "missing values in training.")
             return [np.array([2])]
-        if not isinstance(value, (bool, np.bool_, int, np.integer)) or value not in (0, 1):
+        if not is_boolean_value(value):
             raise GenerationError(f"Condition value {value!r} for boolean column {self.column!r} must be "
                                   "True or False.")
         return [np.array([int(bool(value))])]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "column": self.column, "has_null": self.has_null, "dtype": self.dtype_json,
-                "marker": self.marker_json}
+        state = {"kind": self.kind, "column": self.column, "has_null": self.has_null, "dtype": self.dtype_json,
+                 "marker": self.marker_json}
+        if self.value_type is not None:  # absent from states of boolean-valued columns (and older ones)
+            state["value_type"] = self.value_type
+        return state
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "BooleanCodec":
-        return cls(data["column"], data["has_null"], data["dtype"], data["marker"])
+        return cls(data["column"], data["has_null"], data["dtype"], data["marker"], data.get("value_type"))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
-from syntho_hive.core.data.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
+from syntho_hive.core.metadata.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import (
     dtype_from_json,

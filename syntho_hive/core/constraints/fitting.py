@@ -1,0 +1,168 @@
+"""What ``fit`` learns from the training data: the plans' parameters and the published bounds.
+
+* a fixed combination: its combinations seen in the data and a unique text label for each;
+* an inequality: whether it compares numbers or datetimes, integer sides or the decimals of a
+  float ``high``, the granularity of datetime gaps (day, hour, ..., nanosecond), the date format
+  of a date-string ``high``, whether ``high`` is ever set while ``low`` is null;
+* the ``min``/``max`` bounds the transformer enforces by reparametrisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _ComboPlan, _InequalityPlan
+from syntho_hive.core.metadata.constraint_values import ValueReader, float_values, is_numeric
+from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.metadata.schema import TableConfig
+
+__all__ = ["fit_combo", "fit_inequality", "published_bounds"]
+
+_LABEL_SEPARATOR = " | "
+# Candidate granularities of datetime gaps, coarsest first (nanoseconds).
+_STEPS_NS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
+# strftime directives by the finest time unit they write, finest first (nanoseconds).
+_FORMAT_STEPS_NS = ((("%f",), 10**3), (("%S", "%T", "%X", "%c", "%s"), 10**9), (("%M", "%R"), 60 * 10**9),
+                    (("%H", "%I"), 3_600 * 10**9))
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    """Smallest number of decimals that represents every finite value exactly, if <= 12."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    for decimals in range(MAX_DECIMALS + 1):
+        if np.array_equal(np.round(finite, decimals), finite):
+            return decimals
+    return None
+
+
+def _datetime_step_ns(gaps_ns: np.ndarray) -> int:
+    """Coarsest granularity (day, hour, minute, second, ms, us, ns) dividing every gap."""
+    if gaps_ns.size == 0:
+        return 10**9
+    for step in _STEPS_NS:
+        if not np.any(gaps_ns % step):
+            return step
+    return 1
+
+
+def _format_step_ns(fmt: str | None) -> int:
+    """Finest unit a date-string format writes (a day without time directives; 1 s for no format)."""
+    if fmt is None:
+        return 10**9
+    for directives, step in _FORMAT_STEPS_NS:
+        if any(d in fmt for d in directives):
+            return step
+    return _STEPS_NS[0]
+
+
+def fit_combo(plan: _ComboPlan, df: pd.DataFrame) -> None:
+    """Learn the group's combinations seen in ``df`` (in order of first appearance) and their labels.
+
+    Labels join the members' ``str()`` with ``" | "`` (``"NY | US"``); clashing labels (``1``
+    and ``"1"``) get ``" #0"``, ``" #1"``, ... appended.
+
+    Args:
+        plan: The group's plan, filled in place (``combos``, ``labels``).
+        df: The training table.
+    """
+    combos = df[plan.columns].drop_duplicates().reset_index(drop=True)
+
+    def text(column: str) -> pd.Series:
+        # str() of every value, nulls included ("None", "nan"), so that no label is missing
+        # (astype(str) keeps nulls missing: combinations with a null would share one label)
+        return pd.Series([str(v) for v in combos[column].astype(object)], dtype=object)
+
+    labels = text(plan.columns[0])
+    for col in plan.columns[1:]:
+        labels = labels + _LABEL_SEPARATOR + text(col)
+    while labels.duplicated().any():  # e.g. 1 and "1": make labels unique
+        dup = labels.duplicated(keep=False)
+        rank = labels.groupby(labels).cumcount().astype(str)
+        labels = labels.where(~dup, labels + " #" + rank)
+    plan.combos = combos
+    plan.labels = pd.Index(labels.to_numpy(dtype=object), dtype=object)
+
+
+def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) -> None:
+    """Learn how the inequality's gap is encoded and its ``high`` side decoded.
+
+    Args:
+        q: The inequality's plan, filled in place.
+        df: The training table (already checked against the constraints).
+        values: Reads the table's columns; settles the date format of a date-string side.
+
+    Raises:
+        SchemaError: If the sides are not both numeric or both datetimes, or their date strings
+            have no single exact format.
+    """
+    low, high = df[q.low], df[q.high]
+    q.kind = values.pair_kind(low, high, q)
+    q.high_dtype = high.dtype
+    q.high_sdtype = "numerical" if q.kind == "numeric" else "datetime"
+    lone = low.isna().to_numpy() & high.notna().to_numpy()
+    q.unpaired = f"{q.high}{UNPAIRED_SUFFIX}" if lone.any() else None
+    if q.kind == "numeric":
+        q.integer = ptypes.is_integer_dtype(low.dtype) and ptypes.is_integer_dtype(high.dtype)
+        q.decimals = None if q.integer else _decimals(float_values(high))
+    else:
+        if not ptypes.is_datetime64_any_dtype(high.dtype):
+            q.high_format = values.date_format(high, q.high)
+        lo, hi = values.datetime_pair(low, high, q)
+        q.high_dtype = hi.dtype if q.high_format is not None else high.dtype
+        q.high_string_dtype = high.dtype
+        delta = (hi - lo).dropna()
+        gaps_ns = delta.dt.as_unit("ns").astype("int64").to_numpy()
+        q.step_ns = _datetime_step_ns(gaps_ns) if gaps_ns.size else _format_step_ns(q.high_format)
+
+
+def published_bounds(table: TableConfig, df: pd.DataFrame, inequalities: Sequence[_InequalityPlan],
+                     combos: Sequence[_ComboPlan], values: ValueReader
+                     ) -> tuple[dict[str, tuple[Any, Any]], dict[str, tuple[Any, Any]]]:
+    """The declared bounds the transformer keeps in range by reparametrisation.
+
+    A bound on a column replaced by a gap or a joint column, on a key, or on a column not
+    modelled as a number or a datetime is left out (rows breaking it are resampled).
+
+    Args:
+        table: The table's configuration.
+        df: The training table.
+        inequalities: The fitted inequality plans.
+        combos: The fixed-combination plans.
+        values: Reads the table's columns.
+
+    Returns:
+        ``(bounds, datetime_bounds)``: ``(min, max)`` per column, floats for numeric columns and
+        ``pd.Timestamp`` for datetime ones, with ``(0.0, None)`` for every gap column; and the
+        datetime entries alone.
+
+    Raises:
+        SchemaError: If a bound does not fit its column's type.
+    """
+    replaced = {q.high for q in inequalities} | {c for plan in combos for c in plan.columns}
+    bounds: dict[str, tuple[Any, Any]] = {}
+    datetime_bounds: dict[str, tuple[Any, Any]] = {}
+    for column, constraint in table.constraints.items():
+        if column in replaced or (constraint.min is None and constraint.max is None):
+            continue
+        if column in table.key_columns or table.columns.get(
+                column, "numerical") not in ("numerical", "datetime"):
+            continue  # not modelled as a number: enforced by is_valid (resampling)
+        series = df[column]
+        limits = [None if b is None else values.bound_values(series, column, b, side)[1]
+                  for side, b in (("min", constraint.min), ("max", constraint.max))]
+        if is_numeric(series):
+            bounds[column] = (limits[0], limits[1])
+        elif ptypes.is_datetime64_any_dtype(series.dtype) or (
+                table.columns.get(column, detect_sdtype(series, column)) == "datetime"):
+            datetime_bounds[column] = (limits[0], limits[1])
+            bounds[column] = (limits[0], limits[1])
+    for q in inequalities:
+        bounds[q.gap] = (0.0, None)
+    return bounds, datetime_bounds

@@ -1,0 +1,310 @@
+"""Reparametrisation: a table to the derived columns any model output decodes from, and back.
+
+* a fixed-combination group becomes its joint categorical column, whose categories are the
+  combinations seen at fit;
+* an inequality's ``high`` becomes the non-negative log-gap column ``log1p(high - low)``
+  (datetimes in steps of their granularity; a strict inequality on integers/datetimes stores
+  ``log1p(gap - 1 step)``), followed by its unpaired column when ``high`` is ever set alone;
+* decoding restores the original columns, their order and dtypes, and applies the declared
+  ``Constraint.dtype``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from syntho_hive.core.constraints.plans import _ComboPlan, _InequalityPlan
+from syntho_hive.core.metadata.constraint_checks import examples
+from syntho_hive.core.metadata.constraint_values import ValueReader, float_values
+from syntho_hive.core.metadata.datetime_formats import format_datetimes
+from syntho_hive.core.metadata.schema import SDType
+from syntho_hive.exceptions import GenerationError, SchemaError
+
+__all__ = ["derived_sdtypes", "derived_columns", "combo_index", "transform_frame", "restore_frame", "apply_dtype"]
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def derived_sdtypes(inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan]) -> dict[str, SDType]:
+    """The sdtype of every column the reparametrisation creates.
+
+    Args:
+        inequalities: The fitted inequality plans.
+        combos: The fitted fixed-combination plans.
+
+    Returns:
+        ``"categorical"`` per joint column, ``"numerical"`` per gap column, and per unpaired
+        column the sdtype of the ``high`` it carries.
+    """
+    sdtypes: dict[str, SDType] = {plan.joint: "categorical" for plan in combos}
+    for q in inequalities:
+        sdtypes[q.gap] = "numerical"
+        if q.unpaired is not None:
+            sdtypes[q.unpaired] = q.high_sdtype
+    return sdtypes
+
+
+def derived_columns(inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan]) -> list[str]:
+    """The derived columns a transformed table must hold for it to be decoded.
+
+    Args:
+        inequalities: The fitted inequality plans.
+        combos: The fitted fixed-combination plans.
+
+    Returns:
+        The joint columns, the gap columns, then the unpaired columns.
+    """
+    needed = [p.joint for p in combos] + [q.gap for q in inequalities]
+    needed += [q.unpaired for q in inequalities if q.unpaired is not None]
+    return needed
+
+
+def combo_index(plan: _ComboPlan, df: pd.DataFrame) -> np.ndarray:
+    """Index of each row's combination among the fitted ones (-1 when unseen).
+
+    Args:
+        plan: A fitted fixed-combination plan.
+        df: Rows holding the group's columns.
+
+    Returns:
+        An int array of ``len(df)``.
+    """
+    assert plan.combos is not None
+    n_seen = len(plan.combos)
+    both = pd.concat(
+        [plan.combos[plan.columns].astype(object), df[plan.columns].astype(object)],
+        ignore_index=True)
+    key = np.zeros(len(both), dtype=np.int64)
+    for col in plan.columns:
+        codes, uniques = pd.factorize(both[col], use_na_sentinel=False)
+        key, _ = pd.factorize(key * len(uniques) + codes)
+    return pd.Index(key[:n_seen]).get_indexer(key[n_seen:])
+
+
+def _gap(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) -> np.ndarray:
+    low, high = df[q.low], df[q.high]
+    if q.kind == "numeric":
+        diff = float_values(high) - float_values(low)
+        if q.integer and q.strict:
+            diff = diff - 1.0
+    else:
+        lo, hi = values.datetime_pair(low, high, q)
+        ns = (hi - lo).dt.as_unit("ns")
+        ints = ns.fillna(pd.Timedelta(0)).astype("int64").to_numpy()
+        diff = (ints // q.step_ns).astype(np.float64)
+        diff[ns.isna().to_numpy()] = np.nan
+        if q.strict:
+            diff = diff - 1.0
+    with np.errstate(invalid="ignore"):
+        return np.log1p(diff)
+
+
+def transform_frame(df: pd.DataFrame, inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan],
+                    values: ValueReader) -> pd.DataFrame:
+    """``df`` with each group and each inequality's ``high`` replaced by their derived columns.
+
+    Args:
+        df: Valid rows in the original columns.
+        inequalities: The fitted inequality plans.
+        combos: The fitted fixed-combination plans.
+        values: Reads the table's columns.
+
+    Returns:
+        A new DataFrame: each fixed-combination group replaced (at its first member's position)
+        by its joint column, each ``high`` by its gap column (followed by its unpaired column
+        when one was learned); other columns untouched.
+
+    Raises:
+        SchemaError: If a date string does not match its column's format.
+    """
+    derived: dict[str, list[tuple[str, Any]]] = {}
+    dropped: set[str] = set()
+    for plan in combos:
+        assert plan.labels is not None
+        index = combo_index(plan, df)
+        joint = pd.Series(plan.labels.to_numpy()[index], index=df.index, dtype=object)
+        derived[plan.columns[0]] = [(plan.joint, joint)]
+        dropped.update(plan.columns[1:])
+    for q in inequalities:
+        items: list[tuple[str, Any]] = [(q.gap, pd.Series(_gap(q, df, values), index=df.index))]
+        if q.unpaired is not None:
+            items.append((q.unpaired, df[q.high].where(df[q.low].isna())))
+        derived[q.high] = items
+    out: dict[str, Any] = {}
+    for column in df.columns:
+        if column in dropped:
+            continue
+        if column in derived:
+            out.update(derived[column])
+        else:
+            out[column] = df[column]
+    return pd.DataFrame(out, index=df.index)
+
+
+def _restore_numeric(values: np.ndarray, dtype: Any) -> Any:
+    """Cast float results back to the column's original numeric dtype.
+
+    Integers are rounded to the nearest integer (they are exact integers on valid input);
+    a null in a plain ``int64`` column turns it into the nullable ``Int64``.
+    """
+    null = np.isnan(values)
+    if ptypes.is_integer_dtype(dtype):
+        data = np.where(null, 0, np.rint(values)).astype(np.int64)
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) or null.any():
+            target = dtype if isinstance(dtype, pd.api.extensions.ExtensionDtype) else "Int64"
+            return pd.arrays.IntegerArray(data, null).astype(target)
+        return data.astype(dtype)
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return pd.array(values, dtype="Float64").astype(dtype) if not null.any() else \
+            pd.arrays.FloatingArray(np.where(null, 0.0, values), null).astype(dtype)
+    return values.astype(dtype)
+
+
+def _decode_high(q: _InequalityPlan, low: pd.Series, gap: pd.Series, unpaired: pd.Series | None,
+                 values: ValueReader) -> Any:
+    g = float_values(gap)
+    if q.kind == "numeric":
+        lo = float_values(low)
+        if q.integer:
+            steps = np.rint(np.expm1(g)) + (1.0 if q.strict else 0.0)
+            decoded = lo + steps
+        else:
+            decoded = lo + np.expm1(g)
+            if q.decimals is not None:
+                rounded = np.round(decoded, q.decimals)
+                keep = (rounded > lo) if q.strict else (rounded >= lo)
+                decoded = np.where(keep | np.isnan(decoded), rounded, decoded)
+        if unpaired is not None:
+            decoded = np.where(np.isnan(lo), float_values(unpaired), decoded)
+        return _restore_numeric(decoded, q.high_dtype)
+    low = values.as_datetime(low, q.low)
+    steps = np.rint(np.expm1(g)) + (1.0 if q.strict else 0.0)
+    ok = np.isfinite(steps)
+    if np.any(steps[ok] > _INT64_MAX // q.step_ns):
+        raise GenerationError(
+            f"Generated gaps for {q.high!r} of {values.where} are too large to form dates; "
+            "the model output is outside the fitted range (refit or check the transformer)."
+        )
+    ns = np.where(ok, steps, 0).astype(np.int64) * np.int64(q.step_ns)
+    delta = pd.Series(pd.to_timedelta(ns, unit="ns"), index=low.index).where(ok)
+    try:
+        high = low + delta
+    except (OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
+        raise GenerationError(
+            f"Decoding {q.high!r} of {values.where} overflowed the datetime range: {exc}"
+        ) from exc
+    if unpaired is not None:
+        alone = values.as_datetime(unpaired, q.high)
+        if getattr(high.dt, "tz", None) is not None:
+            alone = values.align_tz(alone, high)
+        high = high.where(low.notna(), alone)
+    tz = getattr(q.high_dtype, "tz", None)
+    if tz is not None:
+        high = high.dt.tz_convert(tz)
+    high = high.astype(q.high_dtype)
+    if q.high_format is not None:
+        text = format_datetimes(high, q.high_format)
+        return text.astype(object).where(high.notna(), np.nan).astype(q.high_string_dtype)
+    return high
+
+
+def restore_frame(df: pd.DataFrame, needed: Sequence[str], inequalities: Sequence[_InequalityPlan],
+                  combos: Sequence[_ComboPlan], columns: Sequence[str], values: ValueReader) -> pd.DataFrame:
+    """A new frame of the original columns (fitted order first) from ``df``'s derived ``needed`` ones.
+
+    Args:
+        df: A transformed table (or a model's output in that space) holding ``needed``.
+        needed: Its derived columns (see :func:`derived_columns`).
+        inequalities: The fitted inequality plans, in decoding order.
+        combos: The fitted fixed-combination plans.
+        columns: The original columns in their fitted order.
+        values: Reads the table's columns.
+
+    Returns:
+        The decoded frame: the fitted columns in order, then the columns of ``df`` unknown at fit.
+
+    Raises:
+        GenerationError: If a joint column holds a label that is not a seen combination, or a
+            decoded datetime falls outside the datetime range.
+    """
+    derived = set(needed)
+    restored: dict[str, Any] = {}
+    for plan in combos:
+        assert plan.labels is not None and plan.combos is not None
+        index = plan.labels.get_indexer(df[plan.joint].astype(object))
+        bad = index < 0
+        if bad.any():
+            raise GenerationError(
+                f"Column {plan.joint!r} of {values.where} holds {int(bad.sum())} value(s) that "
+                f"are not seen combinations (examples: {examples(df[plan.joint], bad)}); "
+                f"valid values look like {list(plan.labels[:3])}."
+            )
+        members = plan.combos.iloc[index].set_index(df.index)
+        for col in plan.columns:
+            restored[col] = members[col]
+
+    def current(column: str) -> pd.Series:
+        if column in restored:
+            return restored[column]
+        return df[column]
+
+    for q in inequalities:
+        unpaired = df[q.unpaired] if q.unpaired is not None else None
+        high = _decode_high(q, current(q.low), df[q.gap], unpaired, values)
+        if isinstance(high, pd.Series):  # positional: the index may hold duplicates;
+            restored[q.high] = high.set_axis(df.index)  # keeps an object dtype object
+        else:
+            restored[q.high] = pd.Series(high, index=df.index)
+    out: dict[str, Any] = {}
+    for column in columns:
+        if column in restored:
+            out[column] = restored[column]
+        elif column in df.columns:
+            out[column] = df[column]
+    for column in df.columns:
+        if column not in out and column not in derived:
+            out[column] = df[column]
+    return pd.DataFrame(out, index=df.index)
+
+
+def apply_dtype(series: pd.Series, column: str, dtype: str) -> Any:
+    """``series`` in the storage type declared by ``Constraint(dtype=...)``.
+
+    Args:
+        series: The decoded column.
+        column: Its name (for messages).
+        dtype: ``"int"`` (nullable ``Int64`` when it holds nulls), ``"float"``, ``"str"``,
+            ``"bool"`` (nullable ``boolean`` when it holds nulls) or ``"datetime"``.
+
+    Returns:
+        The column, converted when its dtype differs.
+
+    Raises:
+        SchemaError: If ``dtype`` is none of these.
+    """
+    if dtype == "int":
+        if ptypes.is_integer_dtype(series.dtype):
+            return series
+        numbers = float_values(series)
+        return _restore_numeric(numbers, "Int64" if np.isnan(numbers).any() else "int64")
+    if dtype == "float":
+        return series.astype("float64") if not ptypes.is_float_dtype(series.dtype) else series
+    if dtype == "str":
+        if ptypes.is_string_dtype(series.dtype) and not isinstance(
+                series.dtype, pd.CategoricalDtype):
+            return series
+        return series.astype(object).where(series.isna(), series.astype(str))
+    if dtype == "bool":
+        if ptypes.is_bool_dtype(series.dtype):
+            return series
+        return series.astype("boolean" if series.isna().any() else bool)
+    if dtype == "datetime":
+        if ptypes.is_datetime64_any_dtype(series.dtype):
+            return series
+        return pd.to_datetime(series, errors="raise", format="mixed")
+    raise SchemaError(f"Unknown Constraint.dtype {dtype!r} for column {column!r}.")

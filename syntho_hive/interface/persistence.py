@@ -1,0 +1,194 @@
+"""The saved :class:`~syntho_hive.interface.synthesizer.Synthesizer`: one directory, one manifest.
+
+Layout (format ``synthohive-synthesizer``, version 2)::
+
+    synthesizer.json                  the manifest: format, version, seed, engines by registry name,
+                                      model options, table folders, and size + SHA-256 of every
+                                      other file below (model checkpoints included)
+    schema.json                       the Metadata
+    tables/<nnn>_<table>/plan.json    keys, links, context and cardinality models (plain JSON)
+    tables/<nnn>_<table>/model/       the table's model checkpoint (core checkpoint format, with its
+                                      own manifest)
+
+Everything is verified before any model file is decoded; the files cannot name a module to import
+(engines are looked up in :mod:`syntho_hive.core.models.registry`) nor a path outside the directory.
+Saving goes through :class:`~syntho_hive.core.checkpoint.CheckpointContent`: atomic, crash-safe,
+and ``overwrite=True`` replaces only a directory that is recognisably a saved synthesizer.
+Version-1 directories (``syntho_hive.synthesizer/1``: built-in engines named by module path, no
+top-level checksums) still load; their model checkpoints are verified by their own manifests.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from syntho_hive.core.checkpoint import (
+    CheckpointContent,
+    check_format,
+    decode_json,
+    encode_json,
+    is_checkpoint_directory,
+    running_version,
+)
+from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.core.models.base import ConditionalGenerativeModel
+from syntho_hive.core.models.registry import BUILTIN_MODELS, is_registered, legacy_class_path, model_class
+from syntho_hive.exceptions import SchemaError, SerializationError
+from syntho_hive.relational.orchestrator import Orchestrator
+
+if TYPE_CHECKING:
+    from syntho_hive.interface.synthesizer import Synthesizer
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "read_synthesizer", "synthesizer_content"]
+
+#: ``format`` of a saved synthesizer's manifest.
+FORMAT = "synthohive-synthesizer"
+#: Newest version written and read.
+FORMAT_VERSION = 2
+_LEGACY_FORMAT = "syntho_hive.synthesizer/1"
+_MANIFEST = "synthesizer.json"
+_SCHEMA = "schema.json"
+_PLAN = "plan.json"
+_MODEL = "model"
+_FOLDER = re.compile(r"tables/[A-Za-z0-9_.-]+")
+
+
+def _folder(index: int, table: str) -> str:
+    return f"tables/{index:03d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', table)[:60]}"
+
+
+def _registered_name(model: ConditionalGenerativeModel) -> str:
+    """The registry name of ``model``'s engine, which must resolve back to its class."""
+    name = type(model).model_name
+    if name in BUILTIN_MODELS:
+        model_class(name)  # imports the built-in, which registers it
+    if not is_registered(type(model)):
+        raise SerializationError(f"Cannot save: engine {type(model).__qualname__} is not registered under its name "
+                                 f"{name!r}; call syntho_hive.core.models.register_model({type(model).__name__}) "
+                                 "where the class is defined, then save again.")
+    return name
+
+
+def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
+    """Every file of ``synth``'s saved directory, in memory.
+
+    Raises:
+        SerializationError: A table's engine is not registered.
+    """
+    payload: dict[str, bytes] = {_SCHEMA: synth.metadata.to_json().encode("utf-8")}
+    tables: dict[str, str] = {}
+    models: dict[str, str] = {}
+    content = CheckpointContent()
+    for index, entry in enumerate(synth._engine.to_dict()["tables"]):  # parents first
+        name, folder = entry["name"], _folder(index, entry["name"])
+        tables[name] = folder
+        payload[f"{folder}/{_PLAN}"] = encode_json(entry["plan"])
+        model = synth._engine.fitted_model(name)
+        if model is not None:
+            models[name] = _registered_name(model)
+            content.nest(f"{folder}/{_MODEL}", model.checkpoint_content())
+    payload.update(content.files)
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "version": running_version(),
+                "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(), "seed": synth.seed,
+                "engines": {t: c.model_name for t, c in synth.models.items()}, "models": models,
+                "model_kwargs": synth.model_kwargs, "tables": tables}
+    try:
+        json.dumps(manifest, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SerializationError(f"Cannot save the synthesizer: its model options {synth.model_kwargs} are not "
+                                 f"JSON ({exc}).") from exc
+    return CheckpointContent.build(payload, manifest, manifest_name=_MANIFEST)
+
+
+def is_synthesizer_directory(directory: Path) -> bool:
+    """Whether ``directory`` is recognisably a saved synthesizer (so ``overwrite=True`` may replace it):
+    a version-2 manifest listing every file, or a version-1 layout and nothing else."""
+    try:
+        manifest = json.loads((directory / _MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return not any(directory.iterdir())
+    if not isinstance(manifest, dict):
+        return False
+    present = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() or p.is_symlink()}
+    if manifest.get("format") == FORMAT:
+        listed = manifest.get("files")
+        return isinstance(listed, dict) and present <= set(listed) | {_MANIFEST}
+    if manifest.get("format") != _LEGACY_FORMAT:
+        return False
+    models = [p for p in directory.glob("tables/*/model") if p.is_dir()]
+    if not all(is_checkpoint_directory(m) for m in models):
+        return False
+    in_models = {p.relative_to(directory).as_posix() for m in models for p in m.rglob("*") if p.is_file()}
+    plans = {p.relative_to(directory).as_posix() for p in directory.glob(f"tables/*/{_PLAN}")}
+    return present <= {_MANIFEST, _SCHEMA} | plans | in_models
+
+
+def _engine(name: Any, legacy: bool) -> type[ConditionalGenerativeModel]:
+    """The registered engine ``name`` (a built-in's module path in version-1 directories)."""
+    return model_class(legacy_class_path(name) if legacy else name)
+
+
+def read_synthesizer(cls: type["Synthesizer"], path: Path) -> "Synthesizer":
+    """Restore a synthesizer saved by :func:`synthesizer_content` (or a version-1 directory).
+
+    Raises:
+        SerializationError: Missing or unknown format, a newer version, a file failing its checksum or
+            not listed, a path outside the directory, an unregistered engine, or corrupt content.
+    """
+    content = CheckpointContent.read(path)
+    where = content.origin
+    if _MANIFEST not in content.files:
+        raise SerializationError(f"{where} is not a saved Synthesizer (no {_MANIFEST}); pass the directory written "
+                                 "by Synthesizer.save().")
+    manifest = content.manifest(_MANIFEST)
+    version = check_format(manifest, f"{where}/{_MANIFEST}", expected=FORMAT, newest=FORMAT_VERSION,
+                           legacy=(_LEGACY_FORMAT,))
+    legacy = manifest.get("format") == _LEGACY_FORMAT
+    if not legacy:
+        content.verify(manifest, manifest_name=_MANIFEST)
+    seed, tables = manifest.get("seed"), manifest.get("tables")
+    kwargs = manifest.get("model_kwargs") or {}
+    if isinstance(seed, bool) or not isinstance(seed, int) or not isinstance(tables, dict) \
+            or not isinstance(kwargs, dict):
+        raise SerializationError(f"Saved synthesizer {where} is corrupt: seed, tables and model_kwargs must be an "
+                                 f"integer and two objects (format version {version}); save it again.")
+    for table, folder in tables.items():
+        if not isinstance(folder, str) or not _FOLDER.fullmatch(folder):
+            raise SerializationError(f"Saved synthesizer {where} names folder {folder!r} for table {table!r}, not a "
+                                     "folder under tables/; the manifest is corrupt or was tampered with.")
+    if _SCHEMA not in content.files:
+        raise SerializationError(f"Saved synthesizer {where} is missing {_SCHEMA}; save it again.")
+    try:
+        metadata = Metadata.from_json(content.files[_SCHEMA].decode("utf-8"))
+    except (SchemaError, UnicodeDecodeError, RecursionError) as exc:
+        raise SerializationError(f"Saved synthesizer {where}: {_SCHEMA} is not a valid schema ({exc}).") from exc
+    engines = manifest.get("models" if legacy else "engines") or {}
+    if not isinstance(engines, dict):
+        raise SerializationError(f"Saved synthesizer {where} is corrupt: its engines are not an object.")
+    classes = {t: _engine(n, legacy) for t, n in engines.items()}
+    synth = cls(metadata, model=classes or model_class("TabularAR"), seed=seed, **kwargs)
+    entries: list[dict[str, Any]] = []
+    fitted: dict[str, ConditionalGenerativeModel] = {}
+    for name in synth.graph.order:
+        folder = tables.get(name)
+        if folder is None or f"{folder}/{_PLAN}" not in content.files:
+            raise SerializationError(f"Saved synthesizer {where} has no plan for table {name!r}; save it again.")
+        plan = decode_json(content.files[f"{folder}/{_PLAN}"], f"{where}/{folder}/{_PLAN}")
+        stored = plan.get("model_class") if isinstance(plan, dict) else None
+        if stored is not None:
+            engine = _engine(stored, legacy or ":" in str(stored))
+            plan["model_class"] = engine.model_name
+            fitted[name] = engine()._load_content(content.sub(f"{folder}/{_MODEL}"))
+        entries.append({"name": name, "plan": plan, "has_model": stored is not None})
+    try:
+        synth._engine = Orchestrator.from_dict(metadata, {"tables": entries}, fitted, models=synth.models,
+                                               model_kwargs=synth.model_kwargs, seed=synth.seed)
+    except SerializationError as exc:
+        raise SerializationError(f"Saved synthesizer {where}: {exc}") from exc
+    synth._fitted = True
+    return synth
+
