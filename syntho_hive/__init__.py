@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from syntho_hive._version import __version__
 from syntho_hive.exceptions import (
+    ConfigurationError,
     ConstraintViolationError,
     GenerationError,
     MissingDependencyError,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
         Metadata,
         TableConfig,
     )
-    from syntho_hive.core.models import CTGAN, TVAE, ConditionalGenerativeModel, TabularAR
+    from syntho_hive.core.models import CTGAN, TVAE, ConditionalGenerativeModel, TabularAR, load_model, register_model
     from syntho_hive.interface.synthesizer import Synthesizer
 
 _LAZY: dict[str, str] = {
@@ -44,6 +45,8 @@ _LAZY: dict[str, str] = {
     "FixedCombinations": "syntho_hive.core.metadata",
     "DataTransformer": "syntho_hive.core.data",
     "ConditionalGenerativeModel": "syntho_hive.core.models.base",
+    "load_model": "syntho_hive.core.models.base",
+    "register_model": "syntho_hive.core.models.registry",
     "CTGAN": "syntho_hive.core.models.ctgan",
     "TabularAR": "syntho_hive.core.models.tabular_ar",
     "TVAE": "syntho_hive.core.models.tvae",
@@ -62,8 +65,11 @@ __all__ = [
     "CTGAN",
     "TabularAR",
     "TVAE",
+    "load_model",
+    "register_model",
     "Synthesizer",
     "SynthoHiveError",
+    "ConfigurationError",
     "SchemaError",
     "SchemaValidationError",
     "NotFittedError",

@@ -1,14 +1,7 @@
-"""Exact, strict-JSON forms of cell values, dtypes and small frames (fitted state as plain data).
+"""Exact, strict-JSON forms of small frames (fitted state as plain data), column by column.
 
-Cells and dtypes use the forms of :mod:`syntho_hive.core.data._dtypes`, their one implementation
-(:func:`value_to_json` / :func:`value_from_json`, :func:`dtype_to_json` / :func:`dtype_from_json`,
-re-exported here): JSON scalars for ``None``, booleans, integers, finite floats and strings, one-key
-tagged objects for non-finite floats, ``pd.NA``/``pd.NaT``, timestamps (with their zone name), dates
-and decimals. Other cell types (tuples, arbitrary objects, ...) are refused with a
-:class:`SerializationError` rather than stored lossily. Dtypes are stored by name, ``category``
-with its categories and order; a dtype whose name does not read back is refused.
-
-This module adds small frames, column by column (:func:`frame_to_json` / :func:`frame_from_json`).
+Cells and dtypes use the forms of :mod:`syntho_hive.core.data._dtypes` (their one implementation); a
+cell or dtype without such a form is refused with a :class:`SerializationError` rather than stored lossily.
 """
 
 from __future__ import annotations
@@ -27,8 +20,7 @@ from syntho_hive.core.data._dtypes import (
 )
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["dtype_from_json", "dtype_to_json", "frame_from_json", "frame_to_json", "value_from_json",
-           "value_to_json"]
+__all__ = ["frame_from_json", "frame_to_json"]
 
 
 def frame_to_json(frame: pd.DataFrame, where: str) -> dict[str, Any]:

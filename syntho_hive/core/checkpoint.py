@@ -61,8 +61,8 @@ from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "REFERENCE_PROFILE", "CheckpointContent", "CheckpointLayout",
-           "decode_json", "decode_pickle", "decode_state_dict", "encode_json", "encode_pickle",
-           "encode_state_dict", "recover", "running_version"]
+           "check_format", "decode_json", "decode_pickle", "decode_state_dict", "encode_json", "encode_pickle",
+           "encode_state_dict", "is_checkpoint_directory", "recover", "running_version"]
 
 _log = get_logger(__name__)
 
@@ -409,12 +409,7 @@ class CheckpointContent:
         tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
         try:
             tmp.mkdir()
-            for name in sorted(self.files):
-                if name == MANIFEST or name.endswith("/" + MANIFEST):
-                    continue
-                _write_file(tmp / name, self.files[name])
-            for name in sorted((n for n in self.files if n == MANIFEST or n.endswith("/" + MANIFEST)),
-                               key=lambda n: -n.count("/")):  # inner manifests first, the top one last
+            for name in sorted(self.files):  # the directory is swapped in only once complete
                 _write_file(tmp / name, self.files[name])
             _fsync_dir(tmp)
         except BaseException as exc:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, restore_objects
+from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, dtype_to_json, restore_objects
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
@@ -139,34 +139,34 @@ class KeyGenerator:
         return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable state."""
-        ids = self._ids
-        state = {name: getattr(ids, name) for name in _ID_FIELDS}
-        state.update(column=self.column, dtype=dtype_name(ids.dtype),
-                     alphabet=bytes(np.asarray(ids.alphabet, dtype=np.uint8)).decode("ascii"),
-                     pattern=self._pattern.to_dict() if self._pattern is not None else None)
-        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in state.items()}
+        """JSON-serialisable state: the id generator's own (:meth:`IdGenerator.to_dict`) and the pattern.
+
+        Raises:
+            SerializationError: The column's dtype cannot be stored.
+        """
+        return {"column": self.column, "ids": self._ids.to_dict(),
+                "pattern": self._pattern.to_dict() if self._pattern is not None else None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "KeyGenerator":
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from :meth:`to_dict` output (or the flat form that version-1 plans stored).
 
         Raises:
             SerializationError: When ``data`` lacks a field or names an unknown dtype.
         """
         try:
             gen = cls(str(data["column"]))
-            for name in _ID_FIELDS:
-                setattr(gen._ids, name, data[name])
-            gen._ids.dtype = dtype_from_name(data["dtype"])
-            gen._ids.alphabet = np.frombuffer(str(data["alphabet"]).encode("ascii"), dtype=np.uint8).copy()
-            gen._ids.marker = None
+            ids = data.get("ids")
+            if ids is None:  # version 1: the generator's fields side by side, the dtype by name
+                ids = {**{name: data[name] for name in _ID_FIELDS}, "alphabet": data["alphabet"], "marker": None,
+                       "dtype": dtype_to_json(dtype_from_name(data["dtype"]), f"key column {gen.column!r}")}
+            gen._ids = IdGenerator.from_dict(ids, column=gen.column)
             pattern = data.get("pattern")
             if pattern is not None:
                 gen._pattern = _PositionPattern([int(v) for v in pattern["lengths"]],
                                                 [float(v) for v in pattern["probs"]],
                                                 [list(map(str, a)) for a in pattern["alphabets"]])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(f"Key generator state is corrupt ({type(exc).__name__}: {exc}); "
                                      "save the synthesizer again.") from exc
         return gen

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syntho_hive.core import _json_state
 from syntho_hive.core.data import _dtypes, text_model
 from syntho_hive.core.data._dtypes import dtype_from_json, dtype_to_json
 from syntho_hive.exceptions import SerializationError
@@ -165,10 +164,16 @@ def test_stored_forms_of_earlier_states_still_read() -> None:
 
 
 def test_one_implementation() -> None:
-    from syntho_hive.core.models.tabular_ar.encoders import values
+    """dtype and cell <-> JSON are defined once, in core/data/_dtypes.py (every other module imports them)."""
+    import ast
+    from pathlib import Path
 
-    for module in (_json_state, values, text_model):
-        assert module.dtype_to_json is _dtypes.dtype_to_json
-        assert module.dtype_from_json is _dtypes.dtype_from_json
-    assert _json_state.value_to_json is _dtypes.value_to_json is values.value_to_json
-    assert _json_state.value_from_json is _dtypes.value_from_json
+    import syntho_hive
+
+    names = {"dtype_to_json", "dtype_from_json", "value_to_json"}
+    package = Path(syntho_hive.__file__).parent
+    defined = sorted(f"{path.relative_to(package).as_posix()}:{node.name}" for path in package.rglob("*.py")
+                     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                     if isinstance(node, ast.FunctionDef) and node.name.lstrip("_") in names)
+    assert defined == sorted(f"core/data/_dtypes.py:{name}" for name in names)
+    assert text_model.dtype_to_json is _dtypes.dtype_to_json

@@ -210,6 +210,7 @@ def test_deeply_nested_or_invalid_json_is_a_serialization_error() -> None:
         ckpt.decode_json(b"\xff\xfe", "bad.json")
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_state_dicts_are_loaded_with_weights_only() -> None:
     import pickle
 

@@ -14,7 +14,7 @@ PUBLIC_NAMES = {
     "DataTransformer", "ConditionalGenerativeModel", "CTGAN", "TabularAR", "TVAE", "Synthesizer", "SynthoHiveError", "SchemaError",
     "SchemaValidationError", "NotFittedError", "TrainingError", "SerializationError",
     "ConstraintViolationError", "GenerationError", "PrivacyError", "QualityError",
-    "MissingDependencyError",
+    "MissingDependencyError", "ConfigurationError", "load_model", "register_model",
 }
 
 

@@ -1,14 +1,8 @@
-"""The constraint engine of one table: checks, reparametrises and restores its declared constraints.
-
-It ties together the structural rules and violation checks of the declarations
-(:mod:`syntho_hive.core.metadata.constraint_rules`, :mod:`~syntho_hive.core.metadata.constraint_checks`),
-what ``fit`` learns (:mod:`.fitting`), the reparametrisation (:mod:`.reparametrise`) and the learned
-state as JSON (:mod:`.state`).
-"""
+"""The constraint engine of one table: checks, reparametrises and restores its declared constraints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -36,8 +30,6 @@ from syntho_hive.core.metadata.constraint_rules import require_columns, required
 from syntho_hive.core.metadata.constraint_values import ValueReader
 from syntho_hive.core.metadata.schema import SDType, TableConfig
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, NotFittedError
-
-__all__ = ["ConstraintEngine"]
 
 
 class ConstraintEngine:
@@ -70,17 +62,13 @@ class ConstraintEngine:
         self.table = table
         self._inequalities = inequality_plans(table)
         self._combos = combo_plans(table)
-        self.dtypes: dict[str, str] = {
-            col: c.dtype for col, c in table.constraints.items() if c.dtype is not None
-        }
+        self.dtypes: dict[str, str] = {col: c.dtype for col, c in table.constraints.items() if c.dtype is not None}
         self.derived_sdtypes: dict[str, SDType] = {}
         self.bounds: dict[str, tuple[float | None, float | None]] = {}
         self.datetime_bounds: dict[str, tuple[pd.Timestamp | None, pd.Timestamp | None]] = {}
         self.columns_: list[str] = []
         self._formats: dict[str, str | None] = {}
         self._fitted = False
-
-    # ------------------------------------------------------------------ structure
 
     @property
     def _where(self) -> str:
@@ -90,19 +78,9 @@ class ConstraintEngine:
         """Reads this table's columns, with the date formats settled so far."""
         return ValueReader(self.table, self._formats)
 
-    def _required_columns(self) -> list[str]:
-        return required_columns(self.table, self._inequalities)
-
-    def _require_columns(self, df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-        require_columns(df, columns, what, self._where)
-
     def _require_fitted(self) -> None:
         if not self._fitted:
-            raise NotFittedError(
-                f"The ConstraintEngine of {self._where} is not fitted; call fit(data) first."
-            )
-
-    # ------------------------------------------------------------------ checks
+            raise NotFittedError(f"The ConstraintEngine of {self._where} is not fitted; call fit(data) first.")
 
     def _combo_rules(self, df: pd.DataFrame, context: str) -> list[Rule]:
         """Rows whose fixed combination was not seen at fit (none before :meth:`fit`)."""
@@ -118,8 +96,7 @@ class ConstraintEngine:
                 examples(df[plan.columns], mask)))
         return rules
 
-    def find_violations(self, df: pd.DataFrame, *, context: str = "data"
-                        ) -> list[ConstraintViolationError]:
+    def find_violations(self, df: pd.DataFrame, *, context: str = "data") -> list[ConstraintViolationError]:
         """Every violated constraint, as one error each (nothing is raised).
 
         Works before :meth:`fit` too (fixed combinations are then not checked).
@@ -156,8 +133,7 @@ class ConstraintEngine:
         if len(errors) == 1:
             raise errors[0]
         first = errors[0]
-        message = f"{len(errors)} constraints are violated:\n" + "\n".join(
-            f"  - {err}" for err in errors)
+        message = f"{len(errors)} constraints are violated:\n" + "\n".join(f"  - {err}" for err in errors)
         raise ConstraintViolationError(message, column=first.column, count=first.count,
                                        examples=first.examples)
 
@@ -176,13 +152,11 @@ class ConstraintEngine:
         Raises:
             SchemaError: If ``df`` lacks a constrained column.
         """
-        self._require_columns(df, self._required_columns(), "Data")
+        require_columns(df, required_columns(self.table, self._inequalities), "Data", self._where)
         valid = np.ones(len(df), dtype=bool)
         for rule in declared_rules(self._values(), self._inequalities, df, "data") + self._combo_rules(df, "data"):
             valid &= ~rule.mask
         return valid
-
-    # ------------------------------------------------------------------ fit
 
     def fit(self, df: pd.DataFrame) -> ConstraintEngine:
         """Check the training data and learn what the reparametrisation needs.
@@ -208,12 +182,9 @@ class ConstraintEngine:
         for q in self._inequalities:
             fit_inequality(q, df, self._values())
         self.derived_sdtypes = derived_sdtypes(self._inequalities, self._combos)
-        self.bounds, self.datetime_bounds = published_bounds(self.table, df, self._inequalities, self._combos,
-                                                             self._values())
+        self.bounds, self.datetime_bounds = published_bounds(df, self._inequalities, self._combos, self._values())
         self._fitted = True
         return self
-
-    # ------------------------------------------------------------------ transform
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         """Reparametrise ``df`` so that any model output decodes into valid rows.
@@ -257,7 +228,7 @@ class ConstraintEngine:
         """
         self._require_fitted()
         needed = derived_columns(self._inequalities, self._combos)
-        self._require_columns(df, needed, "Transformed data")
+        require_columns(df, needed, "Transformed data", self._where)
         if not needed and list(df.columns) == list(self.columns_):
             result = df.copy(deep=copy)  # nothing derived to map back: no frame to rebuild
         else:
@@ -267,14 +238,10 @@ class ConstraintEngine:
                 result[column] = apply_dtype(result[column], column, dtype)
         return result
 
-    # ------------------------------------------------------------------ helpers
-
     def joint_column_of(self, column: str) -> str | None:
         """The joint column that replaced ``column``, or ``None`` if it was not replaced."""
-        for plan in self._combos:
-            if column in plan.columns:
-                return plan.joint
-        return None
+        plan = next((plan for plan in self._combos if column in plan.columns), None)
+        return None if plan is None else plan.joint
 
     def joint_labels_for(self, column: str, value: Any) -> list[str]:
         """Joint-column categories whose combination has ``column == value``.
@@ -318,14 +285,10 @@ class ConstraintEngine:
             GenerationError: If ``column`` is not in a fixed combination.
         """
         self._require_fitted()
-        for plan in self._combos:
-            if column in plan.columns:
-                return plan
-        raise GenerationError(
-            f"Column {column!r} of {self._where} is not part of a FixedCombinations group."
-        )
-
-    # ------------------------------------------------------------------ state as plain data
+        plan = next((plan for plan in self._combos if column in plan.columns), None)
+        if plan is None:
+            raise GenerationError(f"Column {column!r} of {self._where} is not part of a FixedCombinations group.")
+        return plan
 
     def to_dict(self) -> dict[str, Any]:
         """What :meth:`fit` learned, as strict-JSON plain data (``json.dumps(allow_nan=False)``).
@@ -346,8 +309,7 @@ class ConstraintEngine:
                 stored as JSON (e.g. ``Decimal`` objects; the message names the column).
         """
         self._require_fitted()
-        return state_to_dict(self.table.name, self.columns_, self._formats, self._inequalities, self._combos,
-                             self.bounds, self.datetime_bounds, f"the constraints of {self._where}")
+        return state_to_dict(self)
 
     @classmethod
     def from_dict(cls, table: TableConfig, data: Mapping[str, Any]) -> ConstraintEngine:
@@ -366,10 +328,7 @@ class ConstraintEngine:
                 declared inequalities and fixed combinations.
         """
         engine = cls(table)
-        state = restore_state(table, data, engine._inequalities, engine._combos,
-                              f"Stored constraint state of {engine._where}")
-        engine.columns_, engine._formats = state.columns, state.formats
-        engine.bounds, engine.datetime_bounds = state.bounds, state.datetime_bounds
+        restore_state(engine, data)
         engine.derived_sdtypes = derived_sdtypes(engine._inequalities, engine._combos)
         engine._fitted = True
         return engine

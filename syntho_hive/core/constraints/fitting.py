@@ -1,11 +1,4 @@
-"""What ``fit`` learns from the training data: the plans' parameters and the published bounds.
-
-* a fixed combination: its combinations seen in the data and a unique text label for each;
-* an inequality: whether it compares numbers or datetimes, integer sides or the decimals of a
-  float ``high``, the granularity of datetime gaps (day, hour, ..., nanosecond), the date format
-  of a date-string ``high``, whether ``high`` is ever set while ``low`` is null;
-* the ``min``/``max`` bounds the transformer enforces by reparametrisation.
-"""
+"""What ``fit`` learns from the training data: the plans' parameters and the published bounds."""
 
 from __future__ import annotations
 
@@ -19,9 +12,6 @@ from pandas.api import types as ptypes
 from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _ComboPlan, _InequalityPlan
 from syntho_hive.core.metadata.constraint_values import ValueReader, float_values, is_numeric
 from syntho_hive.core.metadata.detect import detect_sdtype
-from syntho_hive.core.metadata.schema import TableConfig
-
-__all__ = ["fit_combo", "fit_inequality", "published_bounds"]
 
 _LABEL_SEPARATOR = " | "
 # Candidate granularities of datetime gaps, coarsest first (nanoseconds).
@@ -67,10 +57,6 @@ def fit_combo(plan: _ComboPlan, df: pd.DataFrame) -> None:
 
     Labels join the members' ``str()`` with ``" | "`` (``"NY | US"``); clashing labels (``1``
     and ``"1"``) get ``" #0"``, ``" #1"``, ... appended.
-
-    Args:
-        plan: The group's plan, filled in place (``combos``, ``labels``).
-        df: The training table.
     """
     combos = df[plan.columns].drop_duplicates().reset_index(drop=True)
 
@@ -91,12 +77,8 @@ def fit_combo(plan: _ComboPlan, df: pd.DataFrame) -> None:
 
 
 def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) -> None:
-    """Learn how the inequality's gap is encoded and its ``high`` side decoded.
-
-    Args:
-        q: The inequality's plan, filled in place.
-        df: The training table (already checked against the constraints).
-        values: Reads the table's columns; settles the date format of a date-string side.
+    """Learn how the inequality's gap is encoded and its ``high`` side decoded (kind, integer flag or
+    decimals, datetime step, date format, unpaired column).
 
     Raises:
         SchemaError: If the sides are not both numeric or both datetimes, or their date strings
@@ -122,37 +104,26 @@ def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) ->
         q.step_ns = _datetime_step_ns(gaps_ns) if gaps_ns.size else _format_step_ns(q.high_format)
 
 
-def published_bounds(table: TableConfig, df: pd.DataFrame, inequalities: Sequence[_InequalityPlan],
-                     combos: Sequence[_ComboPlan], values: ValueReader
-                     ) -> tuple[dict[str, tuple[Any, Any]], dict[str, tuple[Any, Any]]]:
-    """The declared bounds the transformer keeps in range by reparametrisation.
+def published_bounds(df: pd.DataFrame, inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan],
+                     values: ValueReader) -> tuple[dict[str, tuple[Any, Any]], dict[str, tuple[Any, Any]]]:
+    """``(bounds, datetime_bounds)``: the declared bounds the transformer keeps in range by reparametrisation.
 
-    A bound on a column replaced by a gap or a joint column, on a key, or on a column not
-    modelled as a number or a datetime is left out (rows breaking it are resampled).
-
-    Args:
-        table: The table's configuration.
-        df: The training table.
-        inequalities: The fitted inequality plans.
-        combos: The fixed-combination plans.
-        values: Reads the table's columns.
-
-    Returns:
-        ``(bounds, datetime_bounds)``: ``(min, max)`` per column, floats for numeric columns and
-        ``pd.Timestamp`` for datetime ones, with ``(0.0, None)`` for every gap column; and the
-        datetime entries alone.
+    ``(min, max)`` per column, floats for numeric columns and ``pd.Timestamp`` for datetime ones, with
+    ``(0.0, None)`` for every gap column; and the datetime entries alone. A bound on a column replaced by
+    a gap or a joint column, on a key, or on a column not modelled as a number or a datetime is left out
+    (rows breaking it are resampled).
 
     Raises:
         SchemaError: If a bound does not fit its column's type.
     """
+    table = values.table
     replaced = {q.high for q in inequalities} | {c for plan in combos for c in plan.columns}
     bounds: dict[str, tuple[Any, Any]] = {}
     datetime_bounds: dict[str, tuple[Any, Any]] = {}
     for column, constraint in table.constraints.items():
         if column in replaced or (constraint.min is None and constraint.max is None):
             continue
-        if column in table.key_columns or table.columns.get(
-                column, "numerical") not in ("numerical", "datetime"):
+        if column in table.key_columns or table.columns.get(column, "numerical") not in ("numerical", "datetime"):
             continue  # not modelled as a number: enforced by is_valid (resampling)
         series = df[column]
         limits = [None if b is None else values.bound_values(series, column, b, side)[1]

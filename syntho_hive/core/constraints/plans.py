@@ -1,9 +1,4 @@
-"""The engine's plan per declaration: what ``fit`` learns about each inequality and fixed combination.
-
-A plan names the derived column that replaces its columns in the transformed table (the gap column
-``"end#gap"`` of ``start <= end``, the joint column ``"city#country"`` of a fixed combination) and
-holds what decoding needs (kinds, steps, dtypes, formats; the seen combinations and their labels).
-"""
+"""The engine's plan per declaration: the derived column replacing its columns, and what decoding needs."""
 
 from __future__ import annotations
 
@@ -14,8 +9,6 @@ import pandas as pd
 
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities
 from syntho_hive.core.metadata.schema import SDType, TableConfig
-
-__all__ = ["GAP_SUFFIX", "UNPAIRED_SUFFIX", "JOINT_SEPARATOR", "MAX_DECIMALS", "inequality_plans", "combo_plans"]
 
 GAP_SUFFIX = "#gap"
 UNPAIRED_SUFFIX = "#unpaired"
@@ -52,30 +45,16 @@ class _ComboPlan:
 
 
 def inequality_plans(table: TableConfig) -> list[_InequalityPlan]:
-    """An unfitted plan per inequality, in decoding order (a ``high`` is restored before its use as ``low``).
-
-    Args:
-        table: The table's configuration.
-
-    Returns:
-        The plans; each names its gap column ``"<high>#gap"``.
+    """An unfitted plan per inequality (gap column ``"<high>#gap"``), in decoding order.
 
     Raises:
-        SchemaError: If the declared constraints are inconsistent (see
-            :func:`~syntho_hive.core.metadata.constraint_rules.ordered_inequalities`).
+        SchemaError: If the declared constraints are inconsistent (see ``ordered_inequalities``).
     """
     return [_InequalityPlan(low=q.low, high=q.high, strict=q.strict, gap=f"{q.high}{GAP_SUFFIX}")
             for q in ordered_inequalities(table)]
 
 
 def combo_plans(table: TableConfig) -> list[_ComboPlan]:
-    """An unfitted plan per fixed-combination group, named ``"a#b"`` after its columns.
-
-    Args:
-        table: The table's configuration.
-
-    Returns:
-        The plans, in declaration order.
-    """
+    """An unfitted plan per fixed-combination group (joint column ``"a#b"``), in declaration order."""
     return [_ComboPlan(columns=list(group.columns), joint=JOINT_SEPARATOR.join(group.columns))
             for group in table.fixed_combinations]

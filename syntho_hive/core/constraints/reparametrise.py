@@ -1,13 +1,4 @@
-"""Reparametrisation: a table to the derived columns any model output decodes from, and back.
-
-* a fixed-combination group becomes its joint categorical column, whose categories are the
-  combinations seen at fit;
-* an inequality's ``high`` becomes the non-negative log-gap column ``log1p(high - low)``
-  (datetimes in steps of their granularity; a strict inequality on integers/datetimes stores
-  ``log1p(gap - 1 step)``), followed by its unpaired column when ``high`` is ever set alone;
-* decoding restores the original columns, their order and dtypes, and applies the declared
-  ``Constraint.dtype``.
-"""
+"""Reparametrisation: a table to the derived columns any model output decodes from, and back."""
 
 from __future__ import annotations
 
@@ -25,22 +16,12 @@ from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import GenerationError, SchemaError
 
-__all__ = ["derived_sdtypes", "derived_columns", "combo_index", "transform_frame", "restore_frame", "apply_dtype"]
-
 _INT64_MAX = np.iinfo(np.int64).max
 
 
 def derived_sdtypes(inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan]) -> dict[str, SDType]:
-    """The sdtype of every column the reparametrisation creates.
-
-    Args:
-        inequalities: The fitted inequality plans.
-        combos: The fitted fixed-combination plans.
-
-    Returns:
-        ``"categorical"`` per joint column, ``"numerical"`` per gap column, and per unpaired
-        column the sdtype of the ``high`` it carries.
-    """
+    """The sdtype of every derived column: joint columns categorical, gap columns numerical, an unpaired
+    column that of the ``high`` it carries."""
     sdtypes: dict[str, SDType] = {plan.joint: "categorical" for plan in combos}
     for q in inequalities:
         sdtypes[q.gap] = "numerical"
@@ -50,35 +31,17 @@ def derived_sdtypes(inequalities: Sequence[_InequalityPlan], combos: Sequence[_C
 
 
 def derived_columns(inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan]) -> list[str]:
-    """The derived columns a transformed table must hold for it to be decoded.
-
-    Args:
-        inequalities: The fitted inequality plans.
-        combos: The fitted fixed-combination plans.
-
-    Returns:
-        The joint columns, the gap columns, then the unpaired columns.
-    """
+    """The derived columns a transformed table must hold to be decoded: joint, gap, then unpaired ones."""
     needed = [p.joint for p in combos] + [q.gap for q in inequalities]
     needed += [q.unpaired for q in inequalities if q.unpaired is not None]
     return needed
 
 
 def combo_index(plan: _ComboPlan, df: pd.DataFrame) -> np.ndarray:
-    """Index of each row's combination among the fitted ones (-1 when unseen).
-
-    Args:
-        plan: A fitted fixed-combination plan.
-        df: Rows holding the group's columns.
-
-    Returns:
-        An int array of ``len(df)``.
-    """
+    """Index of each row's combination among the fitted ones (-1 when unseen)."""
     assert plan.combos is not None
     n_seen = len(plan.combos)
-    both = pd.concat(
-        [plan.combos[plan.columns].astype(object), df[plan.columns].astype(object)],
-        ignore_index=True)
+    both = pd.concat([plan.combos[plan.columns].astype(object), df[plan.columns].astype(object)], ignore_index=True)
     key = np.zeros(len(both), dtype=np.int64)
     for col in plan.columns:
         codes, uniques = pd.factorize(both[col], use_na_sentinel=False)
@@ -106,22 +69,7 @@ def _gap(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) -> np.ndarra
 
 def transform_frame(df: pd.DataFrame, inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan],
                     values: ValueReader) -> pd.DataFrame:
-    """``df`` with each group and each inequality's ``high`` replaced by their derived columns.
-
-    Args:
-        df: Valid rows in the original columns.
-        inequalities: The fitted inequality plans.
-        combos: The fitted fixed-combination plans.
-        values: Reads the table's columns.
-
-    Returns:
-        A new DataFrame: each fixed-combination group replaced (at its first member's position)
-        by its joint column, each ``high`` by its gap column (followed by its unpaired column
-        when one was learned); other columns untouched.
-
-    Raises:
-        SchemaError: If a date string does not match its column's format.
-    """
+    """Valid rows ``df`` with their derived columns (see :meth:`.ConstraintEngine.transform`)."""
     derived: dict[str, list[tuple[str, Any]]] = {}
     dropped: set[str] = set()
     for plan in combos:
@@ -186,18 +134,14 @@ def _decode_high(q: _InequalityPlan, low: pd.Series, gap: pd.Series, unpaired: p
     steps = np.rint(np.expm1(g)) + (1.0 if q.strict else 0.0)
     ok = np.isfinite(steps)
     if np.any(steps[ok] > _INT64_MAX // q.step_ns):
-        raise GenerationError(
-            f"Generated gaps for {q.high!r} of {values.where} are too large to form dates; "
-            "the model output is outside the fitted range (refit or check the transformer)."
-        )
+        raise GenerationError(f"Generated gaps for {q.high!r} of {values.where} are too large to form dates; "
+                              "the model output is outside the fitted range (refit or check the transformer).")
     ns = np.where(ok, steps, 0).astype(np.int64) * np.int64(q.step_ns)
     delta = pd.Series(pd.to_timedelta(ns, unit="ns"), index=low.index).where(ok)
     try:
         high = low + delta
     except (OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
-        raise GenerationError(
-            f"Decoding {q.high!r} of {values.where} overflowed the datetime range: {exc}"
-        ) from exc
+        raise GenerationError(f"Decoding {q.high!r} of {values.where} overflowed the datetime range: {exc}") from exc
     if unpaired is not None:
         alone = values.as_datetime(unpaired, q.high)
         if getattr(high.dt, "tz", None) is not None:
@@ -215,23 +159,8 @@ def _decode_high(q: _InequalityPlan, low: pd.Series, gap: pd.Series, unpaired: p
 
 def restore_frame(df: pd.DataFrame, needed: Sequence[str], inequalities: Sequence[_InequalityPlan],
                   combos: Sequence[_ComboPlan], columns: Sequence[str], values: ValueReader) -> pd.DataFrame:
-    """A new frame of the original columns (fitted order first) from ``df``'s derived ``needed`` ones.
-
-    Args:
-        df: A transformed table (or a model's output in that space) holding ``needed``.
-        needed: Its derived columns (see :func:`derived_columns`).
-        inequalities: The fitted inequality plans, in decoding order.
-        combos: The fitted fixed-combination plans.
-        columns: The original columns in their fitted order.
-        values: Reads the table's columns.
-
-    Returns:
-        The decoded frame: the fitted columns in order, then the columns of ``df`` unknown at fit.
-
-    Raises:
-        GenerationError: If a joint column holds a label that is not a seen combination, or a
-            decoded datetime falls outside the datetime range.
-    """
+    """A new frame of the original ``columns`` (then those of ``df`` unknown at fit) from ``df``'s
+    derived ``needed`` ones (see :meth:`.ConstraintEngine.reverse_transform`)."""
     derived = set(needed)
     restored: dict[str, Any] = {}
     for plan in combos:
@@ -239,23 +168,16 @@ def restore_frame(df: pd.DataFrame, needed: Sequence[str], inequalities: Sequenc
         index = plan.labels.get_indexer(df[plan.joint].astype(object))
         bad = index < 0
         if bad.any():
-            raise GenerationError(
-                f"Column {plan.joint!r} of {values.where} holds {int(bad.sum())} value(s) that "
-                f"are not seen combinations (examples: {examples(df[plan.joint], bad)}); "
-                f"valid values look like {list(plan.labels[:3])}."
-            )
+            raise GenerationError(f"Column {plan.joint!r} of {values.where} holds {int(bad.sum())} value(s) that "
+                                  f"are not seen combinations (examples: {examples(df[plan.joint], bad)}); "
+                                  f"valid values look like {list(plan.labels[:3])}.")
         members = plan.combos.iloc[index].set_index(df.index)
         for col in plan.columns:
             restored[col] = members[col]
-
-    def current(column: str) -> pd.Series:
-        if column in restored:
-            return restored[column]
-        return df[column]
-
     for q in inequalities:
+        low = restored[q.low] if q.low in restored else df[q.low]
         unpaired = df[q.unpaired] if q.unpaired is not None else None
-        high = _decode_high(q, current(q.low), df[q.gap], unpaired, values)
+        high = _decode_high(q, low, df[q.gap], unpaired, values)
         if isinstance(high, pd.Series):  # positional: the index may hold duplicates;
             restored[q.high] = high.set_axis(df.index)  # keeps an object dtype object
         else:
@@ -273,20 +195,8 @@ def restore_frame(df: pd.DataFrame, needed: Sequence[str], inequalities: Sequenc
 
 
 def apply_dtype(series: pd.Series, column: str, dtype: str) -> Any:
-    """``series`` in the storage type declared by ``Constraint(dtype=...)``.
-
-    Args:
-        series: The decoded column.
-        column: Its name (for messages).
-        dtype: ``"int"`` (nullable ``Int64`` when it holds nulls), ``"float"``, ``"str"``,
-            ``"bool"`` (nullable ``boolean`` when it holds nulls) or ``"datetime"``.
-
-    Returns:
-        The column, converted when its dtype differs.
-
-    Raises:
-        SchemaError: If ``dtype`` is none of these.
-    """
+    """``series`` in the storage type ``Constraint(dtype=...)`` declares: ``"int"`` (``Int64`` with nulls),
+    ``"float"``, ``"str"``, ``"bool"`` (``boolean`` with nulls) or ``"datetime"``; else a SchemaError."""
     if dtype == "int":
         if ptypes.is_integer_dtype(series.dtype):
             return series
@@ -295,8 +205,7 @@ def apply_dtype(series: pd.Series, column: str, dtype: str) -> Any:
     if dtype == "float":
         return series.astype("float64") if not ptypes.is_float_dtype(series.dtype) else series
     if dtype == "str":
-        if ptypes.is_string_dtype(series.dtype) and not isinstance(
-                series.dtype, pd.CategoricalDtype):
+        if ptypes.is_string_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype):
             return series
         return series.astype(object).where(series.isna(), series.astype(str))
     if dtype == "bool":

@@ -1,68 +1,27 @@
-"""What the engine learned, as strict-JSON plain data, and back (checkpoints hold no pickles).
-
-Kept: per inequality, its kind, integer flag or decimals, datetime step, unpaired column, dtypes
-and date format; per fixed-combination group, its seen combinations and their labels; the fitted
-column order, the published bounds and the date formats. The declarations themselves are not
-stored: the table configuration is given back when the state is restored.
-"""
+"""What the engine learned, as strict-JSON plain data, and back (checkpoints hold no pickles)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core._json_state import (
-    dtype_from_json,
-    dtype_to_json,
-    frame_from_json,
-    frame_to_json,
-    value_from_json,
-    value_to_json,
-)
-from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _ComboPlan, _InequalityPlan
-from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core._json_state import frame_from_json, frame_to_json
+from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _InequalityPlan
+from syntho_hive.core.data._dtypes import dtype_from_json, dtype_to_json, value_from_json, value_to_json
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["STATE_FORMAT", "RestoredState", "state_to_dict", "restore_state"]
+if TYPE_CHECKING:  # pragma: no cover
+    from syntho_hive.core.constraints.engine import ConstraintEngine
 
 STATE_FORMAT = 1  # version of the state_to_dict() layout
 
 
-class RestoredState(NamedTuple):
-    """The engine attributes :func:`restore_state` reads back besides the plans."""
-
-    columns: list[str]
-    formats: dict[str, str | None]
-    bounds: dict[str, tuple[Any, Any]]
-    datetime_bounds: dict[str, tuple[Any, Any]]
-
-
-def state_to_dict(table_name: str, columns: Sequence[str], formats: Mapping[str, str | None],
-                  inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan],
-                  bounds: Mapping[str, tuple[Any, Any]], datetime_bounds: Mapping[str, tuple[Any, Any]],
-                  where: str) -> dict[str, Any]:
-    """A fitted engine's learned state as strict-JSON plain data (``json.dumps(allow_nan=False)``).
-
-    Args:
-        table_name: The table's name.
-        columns: The fitted column order.
-        formats: The date format per date-string column.
-        inequalities: The fitted inequality plans.
-        combos: The fitted fixed-combination plans.
-        bounds: The published bounds (timestamps are stored as ISO strings with their timezone).
-        datetime_bounds: The datetime entries of ``bounds`` (only their columns are stored).
-        where: How messages name the engine (``"the constraints of table 'orders'"``).
-
-    Returns:
-        A dict of JSON types only.
-
-    Raises:
-        SerializationError: If a learned dtype or a fixed-combination value cannot be stored as
-            JSON (e.g. ``Decimal`` objects; the message names the column).
-    """
+def state_to_dict(engine: ConstraintEngine) -> dict[str, Any]:
+    """The fitted ``engine``'s learned state (see :meth:`.ConstraintEngine.to_dict`)."""
+    where = f"the constraints of {engine._where}"
     stored_inequalities = [{
         "low": q.low, "high": q.high, "strict": bool(q.strict), "kind": q.kind,
         "integer": bool(q.integer), "decimals": None if q.decimals is None else int(q.decimals),
@@ -71,9 +30,9 @@ def state_to_dict(table_name: str, columns: Sequence[str], formats: Mapping[str,
         "high_dtype": dtype_to_json(q.high_dtype, f"column {q.high!r} of {where}"),
         "high_string_dtype": None if q.high_string_dtype is None else dtype_to_json(
             q.high_string_dtype, f"column {q.high!r} of {where}"),
-    } for q in inequalities]
+    } for q in engine._inequalities]
     combinations = []
-    for plan in combos:
+    for plan in engine._combos:
         assert plan.combos is not None and plan.labels is not None
         combinations.append({
             "columns": list(plan.columns),
@@ -82,35 +41,25 @@ def state_to_dict(table_name: str, columns: Sequence[str], formats: Mapping[str,
         })
     return {
         "format": STATE_FORMAT,
-        "table": table_name,
-        "columns": list(columns),
-        "formats": dict(formats),
+        "table": engine.table.name,
+        "columns": list(engine.columns_),
+        "formats": dict(engine._formats),
         "inequalities": stored_inequalities,
         "fixed_combinations": combinations,
         "bounds": {column: [value_to_json(v, f"bound of column {column!r} of {where}") for v in pair]
-                   for column, pair in bounds.items()},
-        "datetime_bounds": list(datetime_bounds),
+                   for column, pair in engine.bounds.items()},
+        "datetime_bounds": list(engine.datetime_bounds),
     }
 
 
-def restore_state(table: TableConfig, data: Mapping[str, Any], inequalities: Sequence[_InequalityPlan],
-                  combos: Sequence[_ComboPlan], where: str) -> RestoredState:
-    """Read :func:`state_to_dict`'s output back into the unfitted plans of ``table``.
-
-    Args:
-        table: The table configuration the state was saved with.
-        data: The output of :func:`state_to_dict` (after a JSON round trip or not).
-        inequalities: ``table``'s unfitted inequality plans in decoding order, filled in place.
-        combos: ``table``'s unfitted fixed-combination plans, filled in place.
-        where: How messages name the state (``"Stored constraint state of table 'orders'"``).
-
-    Returns:
-        The fitted column order, date formats, bounds and datetime bounds.
+def restore_state(engine: ConstraintEngine, data: Mapping[str, Any]) -> None:
+    """Fill the unfitted ``engine`` from :func:`state_to_dict`'s output (see :meth:`.ConstraintEngine.from_dict`).
 
     Raises:
-        SerializationError: If ``data`` is malformed or does not match ``table``'s declared
+        SerializationError: If ``data`` is malformed or does not match the engine's declared
             inequalities and fixed combinations.
     """
+    where = f"Stored constraint state of {engine._where}"
 
     def expect(ok: bool, what: str) -> None:
         if not ok:
@@ -120,23 +69,23 @@ def restore_state(table: TableConfig, data: Mapping[str, Any], inequalities: Seq
         expect(isinstance(data, Mapping), f"expected a dict, got {type(data).__name__}")
         expect(data["format"] == STATE_FORMAT,
                f"format {data['format']!r} is not {STATE_FORMAT} (written by another SynthoHive version)")
-        expect(data["table"] == table.name, f"it belongs to table {data['table']!r}")
+        expect(data["table"] == engine.table.name, f"it belongs to table {data['table']!r}")
         columns = [str(c) for c in data["columns"]]
         formats = dict(data["formats"])
         expect(all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in formats.items()),
                "'formats' must map column names to strftime formats or null")
         stored = list(data["inequalities"])
-        declared = [(q.low, q.high, q.strict) for q in inequalities]
+        declared = [(q.low, q.high, q.strict) for q in engine._inequalities]
         expect([(s["low"], s["high"], s["strict"]) for s in stored] == declared,
                f"its inequalities {[(s['low'], s['high'], s['strict']) for s in stored]} are not the "
                f"table's {declared}")
-        for q, s in zip(inequalities, stored):
+        for q, s in zip(engine._inequalities, stored):
             _restore_inequality(q, s, expect, where)
         groups = list(data["fixed_combinations"])
-        expect([list(g["columns"]) for g in groups] == [p.columns for p in combos],
+        expect([list(g["columns"]) for g in groups] == [p.columns for p in engine._combos],
                f"its fixed combinations {[g['columns'] for g in groups]} are not the table's "
-               f"{[p.columns for p in combos]}")
-        for plan, g in zip(combos, groups):
+               f"{[p.columns for p in engine._combos]}")
+        for plan, g in zip(engine._combos, groups):
             stored_combos = frame_from_json(g["combinations"], where)
             labels = list(g["labels"])
             expect(list(stored_combos.columns) == plan.columns and len(labels) == len(stored_combos)
@@ -155,7 +104,8 @@ def restore_state(table: TableConfig, data: Mapping[str, Any], inequalities: Seq
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SerializationError(f"{where} is malformed ({type(exc).__name__}: {exc}); save the model "
                                  "again.") from exc
-    return RestoredState(columns, formats, bounds, {c: bounds[c] for c in dated})
+    engine.columns_, engine._formats = columns, formats
+    engine.bounds, engine.datetime_bounds = bounds, {c: bounds[c] for c in dated}
 
 
 def _restore_inequality(q: _InequalityPlan, s: Mapping[str, Any], expect: Callable[[bool, str], None],

@@ -7,7 +7,7 @@ training column had (``int64``, ``Int64``, ``float32``, ``bool``, ``boolean``, `
 
 This module is also the one home of the strict-JSON forms of dtypes and cell values that fitted
 states are stored with (:func:`dtype_to_json` / :func:`dtype_from_json`, :func:`value_to_json` /
-:func:`value_from_json`; :mod:`syntho_hive.core._json_state` re-exports them). It imports nothing
+:func:`value_from_json`). It imports nothing
 from the package but :mod:`syntho_hive.exceptions`, so every encoder, codec and state module can use
 it without import cycles.
 

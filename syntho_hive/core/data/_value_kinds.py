@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TypedKey", "value_kind", "number_kinds", "mixes_kinds", "typed_keys", "factorize_values",
+__all__ = ["TypedKey", "number_kinds", "mixes_kinds", "typed_keys", "factorize_values",
            "count_distinct"]
 
 #: ``pandas.api.types.infer_dtype`` results of arrays that may hold numbers of several kinds.
@@ -35,7 +35,7 @@ class TypedKey:
     """A number keyed with its kind: ``TypedKey("bool", True) != TypedKey("int", 1)``.
 
     Attributes:
-        kind: The value's kind (see :func:`value_kind`).
+        kind: The value's kind (see the module docstring).
         value: The value itself.
     """
 
@@ -45,6 +45,7 @@ class TypedKey:
 
 @lru_cache(maxsize=256)
 def _kind_of_type(kind: type) -> str | None:
+    """The kind of numbers of type ``kind`` (see the module docstring); ``None`` for a type of non-numbers."""
     if issubclass(kind, (bool, np.bool_)):
         return "bool"
     if issubclass(kind, (numbers.Integral, np.integer)):
@@ -56,19 +57,6 @@ def _kind_of_type(kind: type) -> str | None:
     if issubclass(kind, numbers.Number):
         return kind.__name__
     return None
-
-
-def value_kind(value: Any) -> str | None:
-    """The kind of a number (see the module docstring).
-
-    Args:
-        value: A cell value.
-
-    Returns:
-        ``"bool"``, ``"int"``, ``"float"``, ``"decimal"``, another number type's name, or ``None``
-        for a value that is not a number.
-    """
-    return _kind_of_type(type(value))
 
 
 def number_kinds(values: np.ndarray) -> set[str]:

@@ -1,10 +1,8 @@
 """Violation checks: which rows of a frame break a table's declared constraints, and how to say so.
 
-Each declared ``min``/``max`` bound, ``Constraint(dtype="int")`` and inequality becomes a
-:class:`Rule`: a row mask with a message naming the column, the bound, the number of offending
-rows and up to 5 examples. Nulls never violate a bound or an inequality. Fixed combinations are
-not checked here: only the combinations seen at fit are allowed, which the constraint engine
-knows once fitted.
+Each declared ``min``/``max`` bound, ``Constraint(dtype="int")`` and inequality becomes a :class:`Rule`.
+Nulls never violate a bound or an inequality. Fixed combinations are checked by the constraint engine,
+which knows the combinations seen at fit.
 """
 
 from __future__ import annotations
@@ -20,21 +18,16 @@ from syntho_hive.core.metadata.constraint_rules import Comparison, require_colum
 from syntho_hive.core.metadata.constraint_values import ValueReader, float_values, is_numeric
 from syntho_hive.exceptions import ConstraintViolationError
 
-__all__ = ["Rule", "examples", "declared_rules", "violation_errors", "find_violations"]
-
 _MAX_EXAMPLES = 5
 
 
 @dataclass
 class Rule:
-    """One constraint as a violation mask over the rows of a frame.
+    """One constraint as a violation ``mask`` (``True``: the row breaks it) over the rows of a frame.
 
-    Attributes:
-        column: The constrained column (``"low <= high"`` for an inequality).
-        message: The message for :class:`ConstraintViolationError`, with ``{count}`` and
-            ``{examples}`` left to fill.
-        mask: ``True`` where a row violates the constraint.
-        examples: Up to 5 offending values (tuples for several columns).
+    ``column`` is the constrained column (``"low <= high"`` for an inequality), ``message`` the message
+    for :class:`ConstraintViolationError` with ``{count}`` and ``{examples}`` left to fill, ``examples``
+    up to 5 offending values (tuples for several columns).
     """
 
     column: str
@@ -45,21 +38,11 @@ class Rule:
 
 def _scalar(value: Any) -> Any:
     """A plain Python value for messages/examples."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def examples(values: pd.Series | pd.DataFrame, mask: np.ndarray) -> list[Any]:
-    """Up to 5 of the values picked by ``mask``, as plain Python values.
-
-    Args:
-        values: A column, or several (each example is then a tuple).
-        mask: Boolean row mask.
-
-    Returns:
-        The first picked values, in row order.
-    """
+    """Up to 5 of the values picked by ``mask`` in row order, as plain Python values (tuples for a frame)."""
     picked = values[mask].iloc[:_MAX_EXAMPLES]
     if isinstance(picked, pd.DataFrame):
         return [tuple(_scalar(v) for v in row) for row in picked.itertuples(index=False)]
@@ -68,16 +51,7 @@ def examples(values: pd.Series | pd.DataFrame, mask: np.ndarray) -> list[Any]:
 
 def declared_rules(values: ValueReader, inequalities: Sequence[Comparison], df: pd.DataFrame,
                    context: str) -> list[Rule]:
-    """Every declared bound, integer dtype and inequality as a violation mask over ``df``.
-
-    Args:
-        values: Reads the table's columns (its ``table`` holds the declarations).
-        inequalities: The table's inequalities in decoding order.
-        df: Rows holding every constrained column.
-        context: Where the rows come from, for the messages (e.g. ``"training data"``).
-
-    Returns:
-        One :class:`Rule` per bound side, integer dtype and inequality, in that order per column.
+    """A :class:`Rule` per declared bound side, integer dtype and inequality (in decoding order) over ``df``.
 
     Raises:
         SchemaError: If a constraint does not fit its column's type.
@@ -125,15 +99,7 @@ def declared_rules(values: ValueReader, inequalities: Sequence[Comparison], df: 
 
 
 def violation_errors(rules: Sequence[Rule]) -> list[ConstraintViolationError]:
-    """One error per rule that some row breaks.
-
-    Args:
-        rules: Rules over the same rows.
-
-    Returns:
-        A :class:`ConstraintViolationError` (message, column, count, examples) per broken rule,
-        in rule order.
-    """
+    """A :class:`ConstraintViolationError` (message, column, count, examples) per rule some row breaks."""
     errors = []
     for rule in rules:
         count = int(rule.mask.sum())
@@ -146,20 +112,10 @@ def violation_errors(rules: Sequence[Rule]) -> list[ConstraintViolationError]:
 
 def find_violations(values: ValueReader, inequalities: Sequence[Comparison], df: pd.DataFrame, *,
                     context: str) -> list[ConstraintViolationError]:
-    """Every violated bound, integer dtype and inequality of ``df``, as one error each.
-
-    Args:
-        values: Reads the table's columns (its ``table`` holds the declarations).
-        inequalities: The table's inequalities in decoding order.
-        df: Rows to check.
-        context: Where the rows come from, for the messages (e.g. ``"training data"``).
-
-    Returns:
-        One :class:`ConstraintViolationError` per violated constraint (nothing is raised).
+    """Every violated bound, integer dtype and inequality of ``df``, as one error each (nothing is raised).
 
     Raises:
-        SchemaError: If ``df`` lacks a constrained column or a constraint does not fit the
-            column's type.
+        SchemaError: If ``df`` lacks a constrained column or a constraint does not fit the column's type.
     """
     require_columns(df, required_columns(values.table, inequalities), context[:1].upper() + context[1:],
                     values.where)

@@ -1,11 +1,4 @@
-"""Structural rules of a table's declared constraints: valid layouts and the columns they need.
-
-Nothing here looks at values. :func:`ordered_inequalities` rejects the layouts no engine can
-honour (a column compared with itself, a column on the ``high`` side of two inequalities, a cycle
-of inequalities, a column in two fixed combinations or in a combination and an inequality) and
-gives the inequalities in decoding order; :func:`required_columns` and :func:`require_columns`
-say which columns a frame must have for the constraints to be checked or restored.
-"""
+"""Structural rules of a table's declared constraints (no values): valid layouts and the columns they need."""
 
 from __future__ import annotations
 
@@ -18,8 +11,6 @@ from syntho_hive.exceptions import SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata.schema import Inequality, TableConfig
-
-__all__ = ["Comparison", "ordered_inequalities", "required_columns", "require_columns"]
 
 
 class Comparison(Protocol):
@@ -48,9 +39,7 @@ def _layout_problems(table: TableConfig) -> list[str]:
             problems.append(f"FixedCombinations {group.columns} repeats a column")
         for col in group.columns:
             if col in seen and seen[col] != i:
-                problems.append(
-                    f"column {col!r} belongs to two FixedCombinations groups; merge them"
-                )
+                problems.append(f"column {col!r} belongs to two FixedCombinations groups; merge them")
             seen[col] = i
     in_ineq = {c for q in table.inequalities for c in (q.low, q.high)}
     problems += [
@@ -66,15 +55,10 @@ def ordered_inequalities(table: TableConfig) -> list[Inequality]:
     In decoding order a column's ``high`` side is restored before the column is used as the
     ``low`` side of another inequality (``a <= b, b <= c``: first ``b``, then ``c``).
 
-    Args:
-        table: The table's configuration.
-
-    Returns:
-        The table's :class:`~syntho_hive.core.metadata.schema.Inequality` declarations, reordered.
-
     Raises:
-        SchemaError: If the layout is invalid (every problem of the inequalities and fixed
-            combinations at once), or else if the inequalities form a cycle.
+        SchemaError: If the layout is invalid (a column compared with itself, on the ``high`` side of
+            two inequalities, in two fixed combinations or in a combination and an inequality: every
+            problem at once), or else if the inequalities form a cycle.
     """
     where = f"table {table.name!r}"
     problems = _layout_problems(table)
@@ -87,26 +71,15 @@ def ordered_inequalities(table: TableConfig) -> list[Inequality]:
         ready = [q for q in pending if q.low not in pending_highs]
         if not ready:
             cycle = ", ".join(f"{q.low} <= {q.high}" for q in pending)
-            raise SchemaError(
-                f"Invalid constraints for {where}: the inequalities {cycle} form a "
-                "cycle; remove one of them."
-            )
+            raise SchemaError(f"Invalid constraints for {where}: the inequalities {cycle} form a cycle; remove one "
+                              "of them.")
         ordered.extend(ready)
         pending = [q for q in pending if q not in ready]
     return ordered
 
 
 def required_columns(table: TableConfig, inequalities: Sequence[Comparison]) -> list[str]:
-    """Every column the table's constraints name, once each.
-
-    Args:
-        table: The table's configuration.
-        inequalities: Its inequalities in decoding order (see :func:`ordered_inequalities`).
-
-    Returns:
-        The bounded/typed columns, then both sides of each inequality, then the members of each
-        fixed combination, without repeats.
-    """
+    """Every column the constraints name, once: bounded/typed ones, inequality sides, combination members."""
     cols = list(table.constraints)
     for q in inequalities:
         cols += [q.low, q.high]
@@ -116,26 +89,15 @@ def required_columns(table: TableConfig, inequalities: Sequence[Comparison]) -> 
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str, where: str) -> None:
-    """Raise unless ``df`` is a DataFrame holding every one of ``columns``.
+    """Raise :class:`SchemaError` unless ``df`` is a DataFrame holding ``columns``.
 
-    Args:
-        df: The frame to check.
-        columns: The columns it must have.
-        what: How messages name the frame (``"Training data"``); ``where`` is appended unless
-            it already names the table.
-        where: How messages name the table (``"table 'orders'"``).
-
-    Raises:
-        SchemaError: If ``df`` is not a DataFrame or lacks a column.
+    ``what`` names the frame (``"Training data"``), ``where`` the table (``"table 'orders'"``; appended to
+    ``what`` unless already in it).
     """
     if not isinstance(df, pd.DataFrame):
-        raise SchemaError(
-            f"Constraints of {where} need a pandas DataFrame, got {type(df).__name__}."
-        )
+        raise SchemaError(f"Constraints of {where} need a pandas DataFrame, got {type(df).__name__}.")
     missing = [c for c in columns if c not in df.columns]
     if missing:
         place = what if where in what else f"{what} of {where}"
-        raise SchemaError(
-            f"{place} lacks column(s) {missing} used by its constraints; "
-            "add them to the data or remove the constraints that name them."
-        )
+        raise SchemaError(f"{place} lacks column(s) {missing} used by its constraints; add them to the data or "
+                          "remove the constraints that name them.")

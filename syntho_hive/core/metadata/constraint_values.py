@@ -3,8 +3,6 @@
 A bound or an inequality compares numbers (floats, NaN for nulls) or datetimes: datetime64
 columns (tz-aware too) and date strings, parsed with the column's strftime format (declared in
 ``TableConfig.datetime_formats``, else detected and verified to write every value back exactly).
-:class:`ValueReader` turns columns and bounds into such comparable values and remembers the
-format it settled on per column.
 """
 
 from __future__ import annotations
@@ -23,30 +21,14 @@ from syntho_hive.exceptions import SchemaError
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata.schema import TableConfig
 
-__all__ = ["ValueReader", "float_values", "is_numeric"]
-
 
 def float_values(series: pd.Series) -> np.ndarray:
-    """Numeric column as float64 with NaN for nulls.
-
-    Args:
-        series: A numeric column (nullable dtypes too).
-
-    Returns:
-        A float64 array of ``len(series)``.
-    """
+    """A numeric column (nullable dtypes too) as float64 with NaN for nulls."""
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def is_numeric(series: pd.Series) -> bool:
-    """Whether ``series`` holds numbers (booleans do not count).
-
-    Args:
-        series: Any column.
-
-    Returns:
-        ``True`` for a numeric, non-boolean dtype.
-    """
+    """Whether ``series`` holds numbers (booleans do not count)."""
     return ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_bool_dtype(series.dtype)
 
 
@@ -69,52 +51,35 @@ class ValueReader:
         return f"table {self.table.name!r}"
 
     def bound_values(self, series: pd.Series, column: str, bound: Any, side: str) -> tuple[Any, Any]:
-        """Comparable ``(values, bound)`` for a ``min``/``max`` check.
+        """Comparable ``(values, bound)`` for a ``min``/``max`` (``side``) check of ``column``.
 
-        Args:
-            series: The column's values.
-            column: Its name (for messages).
-            bound: The declared bound.
-            side: ``"min"`` or ``"max"`` (for messages).
-
-        Returns:
-            Floats and a float for a numeric column; datetimes and a ``pd.Timestamp`` in the
-            column's timezone for a datetime column or a column of date strings.
+        Floats and a float for a numeric column; datetimes and a ``pd.Timestamp`` in the column's
+        timezone for a datetime column or a column of date strings.
 
         Raises:
-            SchemaError: If the bound does not fit the column (not a number for a numeric
-                column, not a date for a datetime column) or the column is neither numeric nor
-                datetime.
+            SchemaError: If the bound does not fit the column or the column is neither numeric nor datetime.
         """
         if is_numeric(series):
             try:
                 return float_values(series), float(bound)
             except (TypeError, ValueError):
-                raise SchemaError(
-                    f"Constraint({side}={bound!r}) on numeric column {column!r} of {self.where} "
-                    "is not a number; give a number."
-                ) from None
+                raise SchemaError(f"Constraint({side}={bound!r}) on numeric column {column!r} of {self.where} "
+                                  "is not a number; give a number.") from None
         if ptypes.is_datetime64_any_dtype(series.dtype):
             values = series
         elif ptypes.is_string_dtype(series.dtype) or ptypes.is_object_dtype(series.dtype):
             values = pd.to_datetime(series, errors="coerce", format="mixed")
             if series.notna().any() and values.notna().sum() < 0.95 * series.notna().sum():
-                raise SchemaError(
-                    f"Constraint({side}=...) on column {column!r} of {self.where} needs numbers "
-                    "or datetimes, but the column holds other strings; remove min/max for it."
-                )
+                raise SchemaError(f"Constraint({side}=...) on column {column!r} of {self.where} needs numbers "
+                                  "or datetimes, but the column holds other strings; remove min/max for it.")
         else:
-            raise SchemaError(
-                f"Constraint({side}=...) on column {column!r} of {self.where} needs a numeric "
-                f"or datetime column, got dtype {series.dtype}; remove min/max for it."
-            )
+            raise SchemaError(f"Constraint({side}=...) on column {column!r} of {self.where} needs a numeric "
+                              f"or datetime column, got dtype {series.dtype}; remove min/max for it.")
         try:
             stamp = pd.Timestamp(bound)
         except (TypeError, ValueError):
-            raise SchemaError(
-                f"Constraint({side}={bound!r}) on datetime column {column!r} of {self.where} is "
-                "not a date; use an ISO string such as '2024-01-31'."
-            ) from None
+            raise SchemaError(f"Constraint({side}={bound!r}) on datetime column {column!r} of {self.where} is "
+                              "not a date; use an ISO string such as '2024-01-31'.") from None
         tz = getattr(values.dt, "tz", None)
         if tz is not None and stamp.tzinfo is None:
             stamp = stamp.tz_localize(tz)
@@ -123,16 +88,7 @@ class ValueReader:
         return values, stamp
 
     def is_date_strings(self, series: pd.Series, column: str) -> bool:
-        """Whether ``series`` holds date strings (a format is known, or it is sdtype datetime).
-
-        Args:
-            series: The column's values.
-            column: Its name.
-
-        Returns:
-            ``True`` for a string/object column with a declared or settled format, declared or
-            detected as ``"datetime"``.
-        """
+        """Whether a string/object ``series`` holds dates (a format is known, or its sdtype is datetime)."""
         if not (ptypes.is_string_dtype(series.dtype) or ptypes.is_object_dtype(series.dtype)):
             return False
         if column in self.table.datetime_formats or column in self.formats:
@@ -141,15 +97,7 @@ class ValueReader:
         return sdtype == "datetime"
 
     def pair_kind(self, low: pd.Series, high: pd.Series, q: Comparison) -> str:
-        """How the two sides of an inequality compare.
-
-        Args:
-            low: Values of the ``low`` side.
-            high: Values of the ``high`` side.
-            q: The inequality (its column names).
-
-        Returns:
-            ``"numeric"`` or ``"datetime"``.
+        """How the two sides of an inequality compare: ``"numeric"`` or ``"datetime"``.
 
         Raises:
             SchemaError: If the sides are not both numeric or both datetimes/date strings.
@@ -160,22 +108,14 @@ class ValueReader:
                  for s, c in ((low, q.low), (high, q.high))]
         if all(dated):
             return "datetime"
-        raise SchemaError(
-            f"Inequality {q.low} <= {q.high} of {self.where} needs two numeric or two "
-            f"datetime columns (datetime64 or date strings), got {low.dtype} and {high.dtype}; fix the "
-            "column types or declare TableConfig.datetime_formats for date strings."
-        )
+        raise SchemaError(f"Inequality {q.low} <= {q.high} of {self.where} needs two numeric or two "
+                          f"datetime columns (datetime64 or date strings), got {low.dtype} and {high.dtype}; fix the "
+                          "column types or declare TableConfig.datetime_formats for date strings.")
 
     def date_format(self, series: pd.Series, column: str) -> str | None:
-        """The strftime format of a date-string column (declared, else guessed and verified).
+        """The strftime format of a date-string column (declared, else guessed and verified), settled once found.
 
-        Args:
-            series: The column's values.
-            column: Its name.
-
-        Returns:
-            The format, settled for good once found; the declared one (or ``None``) for a column
-            of nulls only.
+        A column of nulls only gets the declared format (or ``None``).
 
         Raises:
             SchemaError: If no single format writes every value back exactly.
@@ -194,21 +134,12 @@ class ValueReader:
             self.formats[column] = fmt
             return fmt
         tried = repr(declared) if declared else "the known formats"
-        raise SchemaError(
-            f"Column {column!r} of {self.where} holds date strings that no single format "
-            f"reproduces exactly (tried {tried}; e.g. {values.iloc[0]!r}); set "
-            f"TableConfig.datetime_formats[{column!r}] to its strftime format."
-        )
+        raise SchemaError(f"Column {column!r} of {self.where} holds date strings that no single format "
+                          f"reproduces exactly (tried {tried}; e.g. {values.iloc[0]!r}); set "
+                          f"TableConfig.datetime_formats[{column!r}] to its strftime format.")
 
     def as_datetime(self, series: pd.Series, column: str) -> pd.Series:
-        """``series`` as datetime64 (date strings parsed with :meth:`date_format`).
-
-        Args:
-            series: A datetime64 column or a column of date strings.
-            column: Its name.
-
-        Returns:
-            The values as datetimes (nulls as ``NaT``).
+        """``series`` as datetime64 (date strings parsed with :meth:`date_format`; nulls as ``NaT``).
 
         Raises:
             SchemaError: If a value does not match the column's format.
@@ -221,21 +152,11 @@ class ValueReader:
         try:
             return parse_datetimes(series, fmt)
         except (ValueError, TypeError) as exc:
-            raise SchemaError(
-                f"Column {column!r} of {self.where} holds values that do not match its date "
-                f"format {fmt!r}: {exc}"
-            ) from exc
+            raise SchemaError(f"Column {column!r} of {self.where} holds values that do not match its date "
+                              f"format {fmt!r}: {exc}") from exc
 
     def datetime_pair(self, low: pd.Series, high: pd.Series, q: Comparison) -> tuple[pd.Series, pd.Series]:
-        """Both sides of a datetime inequality as datetime64 in one timezone.
-
-        Args:
-            low: Values of the ``low`` side.
-            high: Values of the ``high`` side.
-            q: The inequality (its column names).
-
-        Returns:
-            ``(low, high)`` as datetimes, ``high`` in ``low``'s timezone.
+        """Both sides of a datetime inequality as datetime64, ``high`` in ``low``'s timezone.
 
         Raises:
             SchemaError: If one side is tz-aware and the other is not, or a date string does not
@@ -243,22 +164,12 @@ class ValueReader:
         """
         lo, hi = self.as_datetime(low, q.low), self.as_datetime(high, q.high)
         if (getattr(lo.dt, "tz", None) is None) != (getattr(hi.dt, "tz", None) is None):
-            raise SchemaError(
-                f"Inequality {q.low} <= {q.high} of {self.where}: one column is tz-aware "
-                "and the other is not; localise both (Series.dt.tz_localize) or neither."
-            )
+            raise SchemaError(f"Inequality {q.low} <= {q.high} of {self.where}: one column is tz-aware "
+                              "and the other is not; localise both (Series.dt.tz_localize) or neither.")
         return lo, self.align_tz(hi, lo)
 
     @staticmethod
     def align_tz(target: pd.Series, like: pd.Series) -> pd.Series:
-        """``target`` converted to ``like``'s timezone (unchanged when ``like`` is tz-naive).
-
-        Args:
-            target: Datetimes to convert.
-            like: Datetimes whose timezone to take.
-
-        Returns:
-            The converted datetimes.
-        """
+        """``target`` converted to ``like``'s timezone (unchanged when ``like`` is tz-naive)."""
         tz = getattr(like.dt, "tz", None)
         return target.dt.tz_convert(tz) if tz is not None else target

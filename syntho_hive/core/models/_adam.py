@@ -1,9 +1,9 @@
 """Adam / AdamW for the models' training loops, without ``torch.optim``'s per-process and per-step costs.
 
 ``torch.optim.Adam`` computes the same update, but the first optimiser a process builds imports
-``torch._dynamo`` (1.5 s on a 2-core CPU, paid by every CLI ``fit`` and the first fit of every
-worker) and each ``step()`` spends ~0.3 ms in Python bookkeeping (parameter groups, state
-dictionaries, device grouping), 3-4% of a CTGAN training step on CPU. :class:`Adam` keeps its
+``torch._dynamo`` (paid by every CLI ``fit`` and the first fit of every worker) and each ``step()``
+spends time in Python bookkeeping (parameter groups, state dictionaries, device grouping); the figures
+are in ``benchmarks/RESULTS.md``, "Design measurements". :class:`Adam` keeps its
 state in plain lists and calls PyTorch's fused Adam kernel (``torch._fused_adam_``, the kernel
 ``torch.optim.Adam(fused=True)`` runs; bit-identical to it) once per step; where that kernel is
 missing (PyTorch < 2.4 on CPU, or a device without it) it runs the same update tensor by tensor.

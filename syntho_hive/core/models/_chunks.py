@@ -11,8 +11,7 @@ to one OpenMP thread (:mod:`threadpoolctl`, for that thread only). Generation is
 operations (a few matrix products, then element-wise passes over a few megabytes): split across
 cores inside each operation, as PyTorch does by default, much of the time goes to synchronising
 and to the single-threaded steps (random numbers, dispatch) during which the other cores wait. A
-chunk per core keeps every core busy (a warm 50,000-row Adult sample on 2 cores: bfloat16
-~145 -> ~115 ms, float32 ~212 -> ~179 ms).
+chunk per core keeps every core busy (measured in ``benchmarks/RESULTS.md``, "Design measurements").
 
 Workers: ``min(torch.get_num_threads(), chunks)`` of the calling thread, so
 ``torch.set_num_threads(1)`` (or ``OMP_NUM_THREADS=1``) makes generation sequential; CUDA samples
@@ -36,8 +35,8 @@ from syntho_hive.events import get_logger, progress
 __all__ = ["CHUNK_ROWS", "DEVICE_CHUNK_ROWS", "MIN_NETWORK_ROWS", "PROGRESS_ROWS", "ChunkFill", "generate_in_chunks",
            "network_rows", "pad_rows"]
 
-#: Rows per generation chunk on CPU: a chunk's buffers stay in a core's cache (a 50,000-row Adult
-#: sample on 2 cores: 2,048 rows 113 ms, 4,096 116 ms, 8,192 142 ms, 1,024 136 ms in bfloat16).
+#: Rows per generation chunk on CPU: a chunk's buffers stay in a core's cache (the sizes compared are in
+#: ``benchmarks/RESULTS.md``, "Design measurements").
 CHUNK_ROWS = 2_048
 #: Rows per chunk on other devices (sequential there; larger chunks mean fewer kernel launches).
 DEVICE_CHUNK_ROWS = 4_096
@@ -105,7 +104,7 @@ def network_rows(rows: int, count: int, device: torch.device) -> int:
     """Rows to run a row-wise network on for a chunk of ``rows`` rows of a ``count``-row sample.
 
     oneDNN compiles a matrix-product kernel per shape the first time it sees it in a process
-    (~5 ms for the generator's products on an AMX CPU), so a chunk runs its network on a padded
+    (milliseconds per shape, see ``benchmarks/RESULTS.md``), so a chunk runs its network on a padded
     batch (zero rows appended, their outputs dropped, see :func:`pad_rows`): the last chunk of a
     sample of several chunks on a full chunk's rows, a sample of one chunk on a power of two of at
     least :data:`MIN_NETWORK_ROWS` rows. A process then meets at most four shapes whatever the

@@ -139,7 +139,7 @@ class ConditionalGenerativeModel(ABC):
     metrics_fields: ClassVar[tuple[str, ...]] = ("epoch", "val_score", "seconds")
     #: Extra ``sample()`` / ``impute()`` keyword options of the engine, declared like hyper-parameters.
     sample_options: ClassVar[Mapping[str, Param]] = {}
-    #: Hyper-parameters required in checkpoints: older checkpoints may lack the others (default used).
+    #: Every declared hyper-parameter by name, inherited ones first (collected by ``__init_subclass__``).
     _parameters: ClassVar[dict[str, Param]] = {}
 
     metadata: Metadata | None
@@ -164,7 +164,7 @@ class ConditionalGenerativeModel(ABC):
         unknown = sorted(set(params) - set(self._parameters))
         if unknown:
             raise ConfigurationError(f"Unknown {type(self).__name__} parameter(s) {unknown}; its parameters are "
-                                f"{list(self._parameters)}.")
+                                     f"{list(self._parameters)}.")
         self.metadata = metadata
         for name, value in params.items():
             setattr(self, name, value)

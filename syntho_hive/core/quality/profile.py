@@ -107,30 +107,14 @@ def profile_sdtypes(data: pd.DataFrame, table: Any = None,
     return {str(c): str(declared.get(c) or known.get(c) or detect_sdtype(data[c], str(c))) for c in data.columns}
 
 
-@dataclass(frozen=True)
-class _Sketch:
-    """A quantile sketch: values at ``linspace(tail, 1 - tail, len(quantiles))``, and closed ends."""
-
-    quantiles: np.ndarray
-    tail: float
-    closed: tuple[bool, bool]
-
-
-def _quantile_sketch(values: np.ndarray, max_quantiles: int, min_count: int) -> _Sketch:
-    """The quantile sketch of ``values`` (see the module docstring); no quantiles at ``2 * min_count`` values or fewer.
-
-    Args:
-        values: Finite values, any order.
-        max_quantiles: Most quantiles.
-        min_count: ``m``: the ``m - 1`` most extreme values on each side never enter the sketch.
-
-    Returns:
-        The sketch.
-    """
+def _quantile_sketch(values: np.ndarray, max_quantiles: int, min_count: int
+                     ) -> tuple[np.ndarray, float, tuple[bool, bool]]:
+    """``(quantiles, tail, closed)`` of finite ``values`` (see the module docstring; ``m`` is ``min_count``):
+    no quantiles at ``2 * min_count`` values or fewer."""
     n = values.size
     inner = n - 2 * min_count
     if inner < 1:
-        return _Sketch(np.empty(0, dtype=np.float64), 0.0, (False, False))
+        return np.empty(0, dtype=np.float64), 0.0, (False, False)
     k = int(min(max_quantiles, max(2, inner // max(_ROWS_PER_QUANTILE, min_count) + 1)))
     tail = max(0.5 / k, min_count / n)
     ordered = np.sort(values)
@@ -145,20 +129,13 @@ def _quantile_sketch(values: np.ndarray, max_quantiles: int, min_count: int) -> 
     onto_record = ((sketch == low) | (sketch == high)) & (low != high)
     sketch[onto_record] = 0.5 * low[onto_record] + 0.5 * high[onto_record]
     closed = (bool(ordered[0] == high[0]), bool(ordered[-1] == low[-1]))
-    return _Sketch(sketch, float(tail), closed)
+    return sketch, float(tail), closed
 
 
-def _sketch_ks(sketch: _Sketch, synthetic: np.ndarray) -> float:
-    """KS statistic between the sketch's CDF (a range beyond an open end) and the empirical CDF of ``synthetic``.
-
-    Args:
-        sketch: At least two quantiles.
-        synthetic: At least one value.
-
-    Returns:
-        ``sup_x`` of the distance between the empirical CDF and the sketch's CDF (or its range).
-    """
-    quantiles = sketch.quantiles
+def _sketch_ks(sketch: ContinuousMarginal, synthetic: np.ndarray) -> float:
+    """KS statistic between the CDF of ``sketch`` (two quantiles or more; a range beyond an open end) and the
+    empirical CDF of ``synthetic`` (one value or more)."""
+    quantiles = np.asarray(sketch.quantiles, dtype=np.float64)
     levels = np.linspace(sketch.tail, 1.0 - sketch.tail, quantiles.size)
     unique, first, counts = np.unique(quantiles, return_index=True, return_counts=True)
     p_low = levels[first]                 # CDF just below a (tied) quantile value
@@ -269,8 +246,7 @@ class ContinuousMarginal:
         elif values.size == 0:
             value_score = 0.0
         else:
-            sketch = _Sketch(np.asarray(self.quantiles, dtype=np.float64), self.tail, self.closed)
-            value_score = 1.0 - _sketch_ks(sketch, values)
+            value_score = 1.0 - _sketch_ks(self, values)
         score = (1.0 - abs(self.null_share - synthetic_null)) * value_score
         return float(min(1.0, max(0.0, score)))
 
@@ -347,9 +323,8 @@ def _continuous_marginal(series: pd.Series, sdtype: str, max_quantiles: int, min
     values = as_numbers(series)
     values = values[np.isfinite(values)]
     null_share = 1.0 - values.size / len(series) if len(series) else 0.0
-    sketch = _quantile_sketch(values, max_quantiles, min_count)
-    quantiles = tuple(float(v) for v in sketch.quantiles.tolist())
-    return ContinuousMarginal(sdtype, len(series), float(null_share), quantiles, sketch.tail, sketch.closed)
+    quantiles, tail, closed = _quantile_sketch(values, max_quantiles, min_count)
+    return ContinuousMarginal(sdtype, len(series), float(null_share), tuple(quantiles.tolist()), tail, closed)
 
 
 def _discrete_marginal(series: pd.Series, sdtype: str, min_count: int) -> DiscreteMarginal:
@@ -366,61 +341,35 @@ class _Corrupt(ValueError):
 
 
 def _count(value: Any, what: str) -> int:
-    """``value`` as a count (a JSON integer >= 0, not a boolean).
-
-    Raises:
-        _Corrupt: Anything else.
-    """
+    """``value`` if it is a count (a JSON integer >= 0, not a boolean), else :class:`_Corrupt`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _Corrupt(f"{what} must be a whole number >= 0, got a {type(value).__name__}")
     return value
 
 
 def _number(value: Any, what: str) -> float:
-    """``value`` as a finite float (a JSON number, not a boolean).
-
-    Raises:
-        _Corrupt: Anything else (NaN and infinities included).
-    """
+    """``value`` as a finite float if it is a JSON number (not a boolean, NaN or infinite), else :class:`_Corrupt`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         shown = value if isinstance(value, float) else type(value).__name__
         raise _Corrupt(f"{what} must be a finite number, got {shown}")
     return float(value)
 
 
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    """``value`` if it is a JSON object.
-
-    Raises:
-        _Corrupt: Anything else.
-    """
-    if not isinstance(value, Mapping):
-        raise _Corrupt(f"{what} must be an object, got a {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    """``value`` if it is a JSON array.
-
-    Raises:
-        _Corrupt: Anything else.
-    """
-    if not isinstance(value, list):
-        raise _Corrupt(f"{what} must be an array, got a {type(value).__name__}")
+def _of_type(value: Any, kind: type, what: str) -> Any:
+    """``value`` if it is a JSON object (``kind`` Mapping) or array (``kind`` list), else :class:`_Corrupt`."""
+    if not isinstance(value, kind):
+        raise _Corrupt(f"{what} must be {'an object' if kind is Mapping else 'an array'}, got a "
+                       f"{type(value).__name__}")
     return value
 
 
 def _read_continuous(entry: Mapping[str, Any], column: str, version: int) -> ContinuousMarginal:
-    """A :class:`ContinuousMarginal` from its stored entry (version 1: tail and ends as written then).
-
-    Raises:
-        _Corrupt: A missing, mistyped or inconsistent field.
-    """
+    """A :class:`ContinuousMarginal` from its stored entry (version 1: tail and ends as written then)."""
     null_share = _number(entry["null_share"], f"null_share of column {column!r}")
     if not 0.0 <= null_share <= 1.0:
         raise _Corrupt(f"null_share of column {column!r} is not in [0, 1]")
     quantiles = tuple(_number(v, f"a quantile of column {column!r}")
-                      for v in _list(entry["quantiles"], f"quantiles of column {column!r}"))
+                      for v in _of_type(entry["quantiles"], list, f"quantiles of column {column!r}"))
     if len(quantiles) == 1 or any(b < a for a, b in zip(quantiles, quantiles[1:])):
         raise _Corrupt(f"the quantiles of column {column!r} are not an ascending list of two or more")
     if version == 1:  # mid-point probabilities over the whole range; a tie at an end was a point mass
@@ -429,7 +378,7 @@ def _read_continuous(entry: Mapping[str, Any], column: str, version: int) -> Con
                   len(quantiles) > 1 and quantiles[-1] == quantiles[-2])
     else:
         tail = _number(entry["tail"], f"tail of column {column!r}")
-        ends = _list(entry["closed"], f"closed of column {column!r}")
+        ends = _of_type(entry["closed"], list, f"closed of column {column!r}")
         if len(ends) != 2 or not all(isinstance(end, bool) for end in ends):
             raise _Corrupt(f"closed of column {column!r} must be two booleans")
         closed = (ends[0], ends[1])
@@ -440,16 +389,12 @@ def _read_continuous(entry: Mapping[str, Any], column: str, version: int) -> Con
 
 
 def _read_discrete(entry: Mapping[str, Any], column: str, version: int) -> DiscreteMarginal:
-    """A :class:`DiscreteMarginal` from its stored entry (version 1: no rare bucket).
-
-    Raises:
-        _Corrupt: A missing, mistyped or inconsistent field.
-    """
+    """A :class:`DiscreteMarginal` from its stored entry (version 1: no rare bucket)."""
     rows = _count(entry["rows"], f"rows of column {column!r}")
     missing = _count(entry["missing"], f"missing of column {column!r}")
     rare = 0 if version == 1 else _count(entry["rare"], f"rare of column {column!r}")
     counts: dict[Any, int] = {}
-    for pair in _list(entry["categories"], f"categories of column {column!r}"):
+    for pair in _of_type(entry["categories"], list, f"categories of column {column!r}"):
         if not isinstance(pair, list) or len(pair) != 2:
             raise _Corrupt(f"a category of column {column!r} is not a [value, count] pair")
         value, count = pair
@@ -564,7 +509,7 @@ class MarginalProfile:
                 (missing or null fields, wrong types, non-numeric or inconsistent counts, NaN).
         """
         try:
-            data = _mapping(data, "the profile")
+            data = _of_type(data, Mapping, "the profile")
             form, version = data.get("format"), data.get("version")
             if form != PROFILE_FORMAT or isinstance(version, bool) or not isinstance(version, int) \
                     or not 1 <= version <= PROFILE_VERSION:
@@ -574,8 +519,8 @@ class MarginalProfile:
                     f"Not a SynthoHive marginal profile of version <= {PROFILE_VERSION} (format {shown[0]}, "
                     f"version {shown[1]}); upgrade SynthoHive or refit.")
             columns: dict[str, Marginal] = {}
-            for column, entry in _mapping(data["columns"], "columns").items():
-                entry = _mapping(entry, f"column {column!r}")
+            for column, entry in _of_type(data["columns"], Mapping, "columns").items():
+                entry = _of_type(entry, Mapping, f"column {column!r}")
                 if entry["sdtype"] in CONTINUOUS_SDTYPES:
                     columns[str(column)] = _read_continuous(entry, str(column), version)
                 elif entry["sdtype"] in DISCRETE_SDTYPES:

@@ -285,8 +285,8 @@ class FoldedGenerator:
     category, and the bfloat16 product already rounds it by ~2^-9 of its size whatever the dense
     part's precision. With ``exact_columns=k`` (the scalars first, as the activation's span order
     puts them) the dense input is multiplied in float32 for the first ``k`` outputs only and in
-    bfloat16, within the same product as the hidden blocks, for the others (the generator's time
-    per 50,000 Adult rows 44 -> 37 ms on a 2-core AMX CPU).
+    bfloat16, within the same product as the hidden blocks, for the others (timings in
+    ``benchmarks/RESULTS.md``, "Design measurements").
     """
 
     def __init__(self, *, body_weight: torch.Tensor, body_bias: torch.Tensor, body_condition: torch.Tensor | None,
@@ -582,7 +582,8 @@ def _materialise(module: nn.Module, device: torch.device) -> None:
 
     What :meth:`torch.nn.Module.to_empty` does, allocating with ``torch.empty`` by shape:
     ``to_empty`` goes through ``empty_like``'s reference implementation for meta tensors, whose
-    first use in a process imports ``torch.fx.experimental.symbolic_shapes`` (0.35 s here).
+    first use in a process imports ``torch.fx.experimental.symbolic_shapes`` (a noticeable start-up cost,
+    see ``benchmarks/RESULTS.md``).
     """
     for sub in module.modules():
         for name, param in list(sub.named_parameters(recurse=False)):

@@ -19,19 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data._dtypes import (
+    dtype_from_json,
+    dtype_to_json,
+    marker_from_json,
+    marker_to_json,
+    null_marker,
+    restore_objects,
+)
 from syntho_hive.core.data._value_kinds import factorize_values, number_kinds
 from syntho_hive.core.metadata.validate import is_boolean_value
 from syntho_hive.core.models.tabular_ar.encoders.base import RARE_TOKEN, Codec, CodecConfig, SubColumn
-from syntho_hive.core.models.tabular_ar.encoders.values import (
-    dtype_from_json,
-    dtype_to_json,
-    find_key,
-    marker_from_json,
-    marker_to_json,
-    value_from_json,
-    value_key,
-)
+from syntho_hive.core.models.tabular_ar.encoders.values import find_key, value_from_json, value_key
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 

@@ -17,15 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import null_marker, restore_objects
-from syntho_hive.core.metadata.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
-from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
-from syntho_hive.core.models.tabular_ar.encoders.values import (
+from syntho_hive.core.data._dtypes import (
     dtype_from_json,
     dtype_to_json,
     marker_from_json,
     marker_to_json,
+    null_marker,
+    restore_objects,
 )
+from syntho_hive.core.metadata.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
 __all__ = ["DatetimeStats", "DatetimeCodec", "analyze_datetime"]

@@ -22,14 +22,17 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data.encoders.timeunits import coarsest_step
-from syntho_hive.core.data._dtypes import decimal_places, null_marker, restore_decimals, restore_numbers
-from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
-from syntho_hive.core.models.tabular_ar.encoders.values import (
+from syntho_hive.core.data._dtypes import (
+    decimal_places,
     dtype_from_json,
     dtype_to_json,
     marker_from_json,
     marker_to_json,
+    null_marker,
+    restore_decimals,
+    restore_numbers,
 )
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.exceptions import GenerationError, TrainingError
 
 __all__ = ["NumericStats", "NumericCodec", "analyze_numeric"]

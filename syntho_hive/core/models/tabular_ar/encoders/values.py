@@ -1,11 +1,8 @@
-"""JSON forms of cell values, dtypes and null markers (checkpoints hold no pickles).
+"""Category values of TabularAR's codecs as JSON and as lookup keys (checkpoints hold no pickles).
 
-Cell values and dtypes use the strict-JSON forms of :mod:`syntho_hive.core.data._dtypes` (their one
-implementation, also behind the constraint state): JSON scalars for ``None``, booleans, integers,
-finite floats and strings, one-key tagged objects for non-finite floats, timestamps (with their zone
-name), dates and decimals. A value of any other type, or a dtype whose name does not read back, is
-refused with a :class:`SerializationError` at fit, not stored lossily. States written before this
-form (``["s", "x"]``-style tagged pairs) still load.
+Values use the strict-JSON forms of :mod:`syntho_hive.core.data._dtypes` (their one implementation); a
+value of any other type is refused with a :class:`SerializationError` at fit, not stored lossily. States
+written before this form (``["s", "x"]``-style tagged pairs) still load.
 """
 
 from __future__ import annotations
@@ -14,16 +11,13 @@ import json
 from typing import Any
 
 from syntho_hive.core.data import _dtypes
-from syntho_hive.core.data._dtypes import dtype_from_json, dtype_to_json, value_to_json  # re-exported
-from syntho_hive.core.data._dtypes import marker_from_json, marker_to_json  # re-exported
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["value_to_json", "value_from_json", "value_key", "find_key", "dtype_to_json", "dtype_from_json",
-           "marker_to_json", "marker_from_json"]
+__all__ = ["value_from_json", "value_key", "find_key"]
 
 
 def value_from_json(data: Any, where: str = "a stored category") -> Any:
-    """Inverse of :func:`value_to_json`, reading the earlier ``[tag, value]`` pairs too.
+    """Inverse of :func:`~syntho_hive.core.data._dtypes.value_to_json`, reading the earlier ``[tag, value]`` pairs too.
 
     Args:
         data: A stored value.
@@ -48,12 +42,12 @@ def value_key(value: Any, where: str) -> str:
         where: What the value belongs to, for the error message.
 
     Returns:
-        The compact, key-sorted JSON text of :func:`value_to_json`.
+        The compact, key-sorted JSON text of its strict-JSON form.
 
     Raises:
         SerializationError: The value's type has no JSON form.
     """
-    return json.dumps(value_to_json(value, where), sort_keys=True, separators=(",", ":"))
+    return json.dumps(_dtypes.value_to_json(value, where), sort_keys=True, separators=(",", ":"))
 
 
 def find_key(value: Any) -> str | None:

@@ -1,0 +1,141 @@
+"""The saved Synthesizer (interface/persistence.py): one manifest over every file, registry names only,
+paths inside the directory, crash-safe and recognisable overwrites."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from syntho_hive import Synthesizer
+from syntho_hive.core.metadata import Metadata
+from syntho_hive.exceptions import SerializationError
+
+
+def _schema() -> tuple[Metadata, dict[str, pd.DataFrame]]:
+    rng = np.random.default_rng(4)
+    customers = pd.DataFrame({"customer_id": np.arange(1, 61), "segment": rng.choice(["retail", "pro"], 60)})
+    orders = pd.DataFrame({"order_id": np.arange(1, 181), "customer_id": rng.integers(1, 61, 180),
+                           "amount": np.round(rng.gamma(2.0, 30.0, 180), 2)})
+    metadata = (Metadata().add_table("customers", pk="customer_id")
+                .add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id"}))
+    return metadata, {"customers": customers, "orders": orders}
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Synthesizer:
+    metadata, data = _schema()
+    return Synthesizer(metadata, seed=0, epochs=2, hidden_dim=16).fit(data, progress_bar=False, n_jobs=1)
+
+
+def _rewrite_manifest(saved: Path, edit) -> None:
+    """Edit ``synthesizer.json`` (checksums of the edited files kept valid)."""
+    manifest = json.loads((saved / "synthesizer.json").read_text())
+    edit(manifest)
+    for name in manifest["files"]:
+        raw = (saved / name).read_bytes()
+        manifest["files"][name] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    (saved / "synthesizer.json").write_text(json.dumps(manifest))
+
+
+def test_the_manifest_lists_every_file_with_its_checksum(fitted: Synthesizer, tmp_path: Path) -> None:
+    saved = fitted.save(tmp_path / "s")
+    manifest = json.loads((saved / "synthesizer.json").read_text())
+    assert manifest["format"] == "synthohive-synthesizer" and manifest["format_version"] == 2
+    on_disk = {p.relative_to(saved).as_posix() for p in saved.rglob("*") if p.is_file()} - {"synthesizer.json"}
+    assert set(manifest["files"]) == on_disk
+    assert any(name.endswith("/model/weights.pt") for name in on_disk)
+    assert manifest["engines"] == {"customers": "TabularAR", "orders": "TabularAR"}
+    assert not any(":" in name for name in [*manifest["engines"].values(), *manifest["models"].values()])
+    loaded = Synthesizer.load(saved)
+    for name, table in fitted.sample(seed=3).items():
+        pd.testing.assert_frame_equal(loaded.sample(seed=3)[name], table)
+
+
+@pytest.mark.parametrize("damage", ["plan", "model_weights", "schema", "added_file"])
+def test_any_changed_or_added_file_is_refused(fitted: Synthesizer, tmp_path: Path, damage: str) -> None:
+    saved = fitted.save(tmp_path / "s")
+    if damage == "added_file":
+        (saved / "tables" / "notes.txt").write_text("x")
+    else:
+        pattern = {"plan": "tables/*/plan.json", "model_weights": "tables/*/model/weights.pt",
+                   "schema": "schema.json"}[damage]
+        path = next(saved.glob(pattern))
+        raw = path.read_bytes()
+        path.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
+    with pytest.raises(SerializationError, match="checksum|does not list"):
+        Synthesizer.load(saved)
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda m: m["tables"].update(orders="../../elsewhere"), "not a folder under tables/"),
+    (lambda m: m["tables"].update(orders="/etc"), "not a folder under tables/"),
+    (lambda m: m["engines"].update(orders="os:system"), "Unknown model 'os:system'"),
+    (lambda m: m["engines"].update(orders="Nonexistent"), "Unknown model 'Nonexistent'"),
+    (lambda m: m.update(format_version=3), "version 3, newer than version 2"),
+    (lambda m: m.update(seed="zero"), "corrupt"),
+])
+def test_the_manifest_cannot_name_a_module_or_a_path_outside(fitted: Synthesizer, tmp_path: Path, edit,
+                                                             message: str) -> None:
+    saved = fitted.save(tmp_path / "s")
+    _rewrite_manifest(saved, edit)
+    with pytest.raises(SerializationError, match=message):
+        Synthesizer.load(saved)
+
+
+def test_a_version_1_module_path_that_is_not_a_builtin_engine_is_never_imported(tmp_path: Path) -> None:
+    fixture = Path(__file__).parents[1] / "fixtures" / "checkpoints_v1" / "synthesizer"
+    copy = tmp_path / "v1"
+    copy.mkdir()
+    for path in fixture.rglob("*"):
+        if path.is_file():
+            (copy / path.relative_to(fixture)).parent.mkdir(parents=True, exist_ok=True)
+            (copy / path.relative_to(fixture)).write_bytes(path.read_bytes())
+    state = json.loads((copy / "synthesizer.json").read_text())
+    state["models"]["orders"] = "os:system"
+    (copy / "synthesizer.json").write_text(json.dumps(state))
+    with pytest.raises(SerializationError, match="only the built-in engines"):
+        Synthesizer.load(copy)
+
+
+def test_overwrite_replaces_a_saved_synthesizer_but_never_a_folder_of_yours(fitted: Synthesizer,
+                                                                           tmp_path: Path) -> None:
+    saved = fitted.save(tmp_path / "s")
+    with pytest.raises(SerializationError, match="already exists"):
+        fitted.save(saved)
+    fitted.save(saved, overwrite=True)
+    (saved / "my_notes.md").write_text("keep me")
+    with pytest.raises(SerializationError, match="not recognisably"):
+        fitted.save(saved, overwrite=True)
+    assert (saved / "my_notes.md").read_text() == "keep me"
+    mine = tmp_path / "project"
+    mine.mkdir()
+    (mine / "synthesizer.json").write_text(json.dumps({"mine": True}))
+    with pytest.raises(SerializationError, match="not recognisably"):
+        fitted.save(mine, overwrite=True)
+    assert (mine / "synthesizer.json").exists()
+
+
+def test_a_version_1_directory_can_be_overwritten_with_version_2(tmp_path: Path, fitted: Synthesizer) -> None:
+    fixture = Path(__file__).parents[1] / "fixtures" / "checkpoints_v1" / "synthesizer"
+    copy = tmp_path / "v1"
+    for path in fixture.rglob("*"):
+        if path.is_file():
+            (copy / path.relative_to(fixture)).parent.mkdir(parents=True, exist_ok=True)
+            (copy / path.relative_to(fixture)).write_bytes(path.read_bytes())
+    fitted.save(copy, overwrite=True)
+    assert json.loads((copy / "synthesizer.json").read_text())["format_version"] == 2
+
+
+def test_a_save_interrupted_between_its_renames_is_recovered_on_load(fitted: Synthesizer, tmp_path: Path) -> None:
+    saved = fitted.save(tmp_path / "s")
+    os.replace(saved, tmp_path / ".s.old-0123")  # where a kill between the two renames leaves it
+    loaded = Synthesizer.load(saved)
+    assert saved.is_dir()
+    for name, table in fitted.sample(seed=2).items():
+        pd.testing.assert_frame_equal(loaded.sample(seed=2)[name], table)
