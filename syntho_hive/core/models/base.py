@@ -27,7 +27,7 @@ import inspect
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,7 +64,7 @@ from syntho_hive.core.models.params import Param
 from syntho_hive.core.models.registry import model_class
 from syntho_hive.core.quality import MarginalProfile, SampleQuality, apply_quality_gate, check_gate_arguments
 from syntho_hive.core.quality import profile_sdtypes
-from syntho_hive.events import get_logger
+from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
     ConfigurationError,
     GenerationError,
@@ -317,6 +317,12 @@ class ConditionalGenerativeModel(ABC):
         if keeper is not None:
             keeper.score(record)
             keeper.write(record)
+
+    def _epoch_bar(self, progress_bar: bool) -> Iterable[int]:
+        """Epochs ``1..epochs`` for an engine's training loop, under a tqdm bar when asked."""
+        epochs = int(getattr(self, "epochs", 1))
+        return progress(range(1, epochs + 1), enabled=progress_bar, desc=f"Training {type(self).__name__}",
+                        total=epochs, unit="epoch")
 
     def _validation_score(self, validation: Validation, seed: int, epoch: int) -> float:
         """Column-shape score of a fresh sample (seeded by ``seed`` and ``epoch``) against the held-out rows."""

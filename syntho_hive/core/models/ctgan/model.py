@@ -47,7 +47,7 @@ from syntho_hive.core.models.ctgan.losses import condition_loss, gradient_penalt
 from syntho_hive.core.models.ctgan.networks import Discriminator, FoldedGenerator, Generator, build
 from syntho_hive.core.models.params import Choice, Flag, Integer, Number, Widths
 from syntho_hive.core.models.registry import register_model
-from syntho_hive.events import get_logger, progress
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import TrainingError
 
 __all__ = ["CTGAN"]
@@ -184,8 +184,7 @@ class CTGAN(TabularPipeline):
                   epochs=self.epochs, steps_per_epoch=steps, batch_size=self.batch_size,
                   device=str(self.device_), seed=seed)
         started = time.perf_counter()
-        bar = progress(range(1, self.epochs + 1), enabled=progress_bar, desc="Training CTGAN",
-                       total=self.epochs, unit="epoch")
+        bar = self._epoch_bar(progress_bar)
         for epoch in bar:
             epoch_start = time.perf_counter()
             generator.train()

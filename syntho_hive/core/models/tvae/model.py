@@ -38,7 +38,7 @@ from syntho_hive.core.models.params import Integer, Number, Widths
 from syntho_hive.core.models.registry import register_model
 from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergence
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
-from syntho_hive.events import get_logger, progress
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import TrainingError
 
 __all__ = ["TVAE"]
@@ -122,8 +122,7 @@ class TVAE(TabularPipeline):
         started = time.perf_counter()
         encoder.train()
         decoder.train()
-        bar = progress(range(1, self.epochs + 1), enabled=progress_bar, desc="Training TVAE",
-                       total=self.epochs, unit="epoch")
+        bar = self._epoch_bar(progress_bar)
         for epoch in bar:
             epoch_start = time.perf_counter()
             totals = torch.zeros(3, device=self.device_)
