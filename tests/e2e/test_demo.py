@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -43,15 +42,13 @@ def test_demo_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.slow
-def test_demo_default_is_fast_and_good(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    started = time.perf_counter()
+def test_demo_default_is_good(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its quality (the time it takes: ``benchmarks/bench_demo.py``)."""
     assert main(["demo", "--output-dir", str(tmp_path), "--no-progress"]) == 0
-    elapsed = time.perf_counter() - started
     out = capsys.readouterr().out
     assert "sample (same seed): yes" in out
     assert "columns and dtypes identical to the real table: yes" in out
     assert _overall(out) >= 0.80
-    assert elapsed < 600, f"demo took {elapsed:.0f} s"  # ~1-2 min idle; generous for busy CI machines
 
 
 SHARED_ADULT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "adult.parquet"

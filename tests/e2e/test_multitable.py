@@ -3,9 +3,7 @@ a self-referencing hierarchy, composite keys, a key-only junction table, a chain
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -156,18 +154,14 @@ def test_scaled_sample_keeps_integrity_and_grows(fitted_and_real: tuple[Synthesi
         assert 1.5 * len(real[name]) < len(syn[name]) < 5 * len(real[name]), name
 
 
-def test_deterministic_across_processes(fitted_and_real: tuple[Synthesizer, dict], tmp_path: Path) -> None:
+def test_deterministic_across_processes(fitted_and_real: tuple[Synthesizer, dict], tmp_path: Path,
+                                        sample_in_a_fresh_process: Callable[..., dict[str, pd.DataFrame]]) -> None:
     synth, _ = fitted_and_real
     expected = synth.sample(seed=9)
-    synth.save(tmp_path / "s")
-    code = textwrap.dedent(f"""
-        from syntho_hive import Synthesizer
-        Synthesizer.load({str(tmp_path / 's')!r}).sample(seed=9, output_path={str(tmp_path / 'o')!r})
-    """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+    there = sample_in_a_fresh_process(synth.save(tmp_path / "s"), seed=9, output=tmp_path / "o", timeout=120)
+    assert sorted(there) == sorted(expected)
     for name, frame in expected.items():
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o" / f"{name}.parquet"), frame, check_exact=True)
+        pd.testing.assert_frame_equal(there[name], frame, check_exact=True)
 
 
 def test_streamed_sample_equals_the_in_memory_sample(fitted_and_real: tuple[Synthesizer, dict],

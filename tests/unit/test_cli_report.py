@@ -12,6 +12,7 @@ import pytest
 
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.interface.cli import main
+from syntho_hive.interface.files import read_csv
 
 
 def _table(rows: int, seed: int) -> pd.DataFrame:
@@ -66,7 +67,7 @@ def test_report_writes_html_and_json_and_prints_the_scores(files: dict[str, Path
     assert f"report written to {output}" in out
     html = output.read_text()
     assert html.lstrip().lower().startswith("<!doctype html")
-    real = pd.read_csv(files["real"])
+    real = read_csv(files["real"])  # as the command reads it: every float exact
     assert f"{real['income'].iloc[3]}" not in html  # no real row without --include-samples
 
 
@@ -76,7 +77,7 @@ def test_include_samples_puts_rows_in_the_report(files: dict[str, Path], tmp_pat
     assert main(["report", str(files["real"]), str(files["synth"]), "-o", str(output), "--include-samples",
                  "--seed", "3"]) == 0
     capsys.readouterr()
-    real = pd.read_csv(files["real"])
+    real = read_csv(files["real"])  # as the command reads it: every float exact
     assert f"{real['income'].iloc[0]}" in output.read_text()
     assert json.loads(output.with_suffix(".json").read_text())["ml_efficacy"] is None
 

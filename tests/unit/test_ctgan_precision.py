@@ -47,12 +47,13 @@ def test_unknown_precision_is_rejected_before_training(orders: pd.DataFrame) -> 
 def test_bfloat16_training_learns_as_well_as_float32(orders: pd.DataFrame, bf16_model: CTGAN) -> None:
     """Regression: one autocast region over a whole epoch reused the bfloat16 weight copies cast at
     its first step (autocast caches them until the region ends), so both networks ran with stale
-    weights for an epoch (on Adult the samples collapsed to column shapes ~0.5). Here that bug
-    scores 0.795 against float32's 0.841; the fixed code 0.842."""
+    weights for an epoch (on Adult the samples collapsed to column shapes ~0.5). Here that bug left
+    bfloat16 ~0.05 below float32; the fixed code stays within 0.005 of it whatever the data, fit and
+    sample seeds (whose float32 scores range from 0.63 to 0.85 after two epochs)."""
     fp32 = CTGAN(epochs=2, device="cpu", **SMALL).fit(orders, seed=3, progress_bar=False)
     _, q16 = bf16_model.sample(2_000, seed=1, return_metrics=True)
     _, q32 = fp32.sample(2_000, seed=1, return_metrics=True)
-    assert q32.overall > 0.8
+    assert min(q16.overall, q32.overall) > 0.55  # neither collapsed onto a few values
     assert abs(q16.overall - q32.overall) < 0.02, (q16.column_shapes, q32.column_shapes)
 
 

@@ -207,6 +207,11 @@ def test_validate_schema_reports_every_data_problem_with_counts_and_examples(
     md = _shop()
     md.add_table("reviews", pk="review_id", fk={"user_id": "users.user_id"})
     users = users.copy()
+    # Orders of the two users whose keys are broken below move to user 0, so that the only orphans are
+    # the three planted ones, whatever the seed drew.
+    broken = users.loc[[3, 5], "user_id"].tolist()
+    orders = orders.assign(user_id=orders["user_id"].where(~orders["user_id"].isin(broken),
+                                                             users.loc[0, "user_id"]))
     users.loc[3, "user_id"] = users.loc[2, "user_id"]        # 2 rows share a key
     users["user_id"] = users["user_id"].astype("Int64")
     users.loc[5, "user_id"] = pd.NA                          # 1 null key

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -160,13 +161,12 @@ def test_profile_holds_no_raw_training_values(customers: pd.DataFrame, saved: Pa
     assert {value for value, _ in profile["columns"]["city"]["categories"]} == set(customers["city"])
 
 
-def test_checkpoint_without_profile_loads_and_gates_fail_clearly(saved: Path, tmp_path: Path) -> None:
+def test_checkpoint_without_profile_loads_and_gates_fail_clearly(saved: Path, edit_manifest: Callable[..., dict],
+                                                                 tmp_path: Path) -> None:
     old = tmp_path / "old"
     shutil.copytree(saved, old)
     (old / "reference_profile.json").unlink()
-    manifest = json.loads((old / "metadata.json").read_text())
-    del manifest["files"]["reference_profile.json"]
-    (old / "metadata.json").write_text(json.dumps(manifest))
+    edit_manifest(old, lambda manifest: manifest["files"].pop("reference_profile.json"))
     model = CTGAN().load(old)
     assert model.reference_profile_ is None
     with capture_logs() as logs:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from syntho_hive.core.quality import MarginalProfile, apply_quality_gate, check_gate_arguments, score_sample
-from syntho_hive.core.quality.profile import DiscreteMarginal, _quantile_sketch, _Sketch, _sketch_ks
+from syntho_hive.core.quality.profile import ContinuousMarginal, DiscreteMarginal
 from syntho_hive.core.quality.shapes import ks_complement, tv_complement
 from syntho_hive.exceptions import QualityError, SchemaError, SerializationError, TrainingError
 
@@ -130,9 +130,9 @@ def test_tiny_columns_store_no_values() -> None:
     assert marginal.null_share == pytest.approx(3 / 11)
     assert marginal.score(ten["x"]) == 1.0 and marginal.score(ten["x"] * 100) == 1.0
     # Eleven values: two quantiles, each mixing two of the three middle records.
-    eleven = pd.Series(np.arange(11.0) ** 2)
-    sketch = _quantile_sketch(eleven.to_numpy(), 1_001, 5)
-    assert sketch.quantiles.tolist() == [20.5, 30.5] and sketch.tail == pytest.approx(5 / 11)
+    eleven = pd.DataFrame({"x": np.arange(11.0) ** 2})
+    sketch = MarginalProfile.from_frame(eleven, {"x": "numerical"}).columns["x"]
+    assert sketch.quantiles == (20.5, 30.5) and sketch.tail == pytest.approx(5 / 11)
 
 
 def test_extremes_shared_by_many_records_close_the_sketch() -> None:
@@ -269,7 +269,7 @@ def test_sketch_handles_constant_and_tiny_columns() -> None:
     assert profile.column_scores(real.assign(one=np.nan))["one"] == 0.0  # values vs none at all
 
 
-def _reference_sketch_ks(sketch: _Sketch, synthetic: np.ndarray) -> float:
+def _reference_sketch_ks(sketch: ContinuousMarginal, synthetic: np.ndarray) -> float:
     """Brute force: the distance of both CDFs and their left limits at every knot and synthetic value.
 
     Quantile ``i`` of ``k`` stands for probability ``tail + i * (1 - 2 tail) / (k - 1)``. The sketch's
@@ -278,7 +278,7 @@ def _reference_sketch_ks(sketch: _Sketch, synthetic: np.ndarray) -> float:
     is 0 at a closed end, else anywhere in ``[0, first level]``; from the last knot on it is 1 at a
     closed end, else anywhere in ``[last level, 1]``. The distance to a range is 0 inside it.
     """
-    quantiles = sketch.quantiles.tolist()
+    quantiles = list(sketch.quantiles)
     k = len(quantiles)
     levels = [sketch.tail + i * (1 - 2 * sketch.tail) / (k - 1) for i in range(k)]
     knots = sorted(set(quantiles))
@@ -309,8 +309,9 @@ def _reference_sketch_ks(sketch: _Sketch, synthetic: np.ndarray) -> float:
 
 @pytest.mark.parametrize("kind", ["continuous", "few integers", "constant sketch", "rounded", "point mass",
                                   "version 1"])
-def test_sketch_ks_is_exactly_the_evaluation_at_every_point(kind: str) -> None:
-    """The KS statistic reads each distinct synthetic value once, and is still the supremum over every point."""
+def test_a_numerical_score_is_one_minus_the_exact_ks_at_every_point(kind: str) -> None:
+    """The KS statistic reads each distinct synthetic value once, and is still the supremum over every point:
+    a column without nulls scores exactly ``1 - KS`` of its sketch (fitted, or read from a version-1 profile)."""
     rng = np.random.default_rng(len(kind))
     for _ in range(12):
         n, m = int(rng.integers(11, 300)), int(rng.integers(1, 300))
@@ -325,10 +326,14 @@ def test_sketch_ks_is_exactly_the_evaluation_at_every_point(kind: str) -> None:
         }[kind]
         if kind == "version 1":  # mid-point levels over the whole range; a tie at an end is closed
             q = np.sort(real[: int(rng.integers(2, 40))])
-            sketch = _Sketch(q, 0.5 / q.size, (bool(q[0] == q[1]), bool(q[-1] == q[-2])))
+            stored = {"format": "synthohive-marginal-profile", "version": 1,
+                      "columns": {"x": {"sdtype": "numerical", "rows": n, "null_share": 0.0, "quantiles": q.tolist()}}}
+            sketch = MarginalProfile.from_dict(stored).columns["x"]
         else:
-            sketch = _quantile_sketch(real, 1000, int(rng.integers(1, 6)))
-        assert _sketch_ks(sketch, synthetic) == pytest.approx(_reference_sketch_ks(sketch, synthetic), abs=1e-12)
+            sketch = MarginalProfile.from_frame(pd.DataFrame({"x": real}), {"x": "numerical"}, max_quantiles=1000,
+                                                min_category_count=int(rng.integers(1, 6))).columns["x"]
+        ks = 1.0 - sketch.score(pd.Series(synthetic))
+        assert ks == pytest.approx(_reference_sketch_ks(sketch, synthetic), abs=1e-12)
 
 
 def test_large_samples_are_scored_on_a_stride_close_to_the_full_score() -> None:

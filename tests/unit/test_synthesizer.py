@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -267,8 +265,9 @@ def test_same_seed_gives_bit_identical_tables(fitted: Synthesizer, synthetic: di
     assert not other["orders"].equals(synthetic["orders"])
 
 
-def test_cold_load_in_a_fresh_process_samples_identically(fitted: Synthesizer, synthetic: dict,
-                                                          tmp_path: Path) -> None:
+def test_cold_load_in_a_fresh_process_samples_identically(
+        fitted: Synthesizer, synthetic: dict, tmp_path: Path,
+        sample_in_a_fresh_process: Callable[..., dict[str, pd.DataFrame]]) -> None:
     saved = fitted.save(tmp_path / "synth")
     assert (saved / "schema.json").is_file() and (saved / "synthesizer.json").is_file()
     plans = sorted(p.relative_to(saved).as_posix() for p in saved.glob("tables/*/plan.json"))
@@ -277,17 +276,10 @@ def test_cold_load_in_a_fresh_process_samples_identically(fitted: Synthesizer, s
     with pytest.raises(SerializationError, match="already exists"):
         fitted.save(saved)
     fitted.save(saved, overwrite=True)
-    code = textwrap.dedent(f"""
-        from syntho_hive import Synthesizer
-        paths = Synthesizer.load({str(saved)!r}).sample(seed=5, output_path={str(tmp_path / 'out')!r})
-        print(sorted(p.name for p in paths.values()))
-    """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "customers.parquet" in done.stdout
+    there = sample_in_a_fresh_process(saved, seed=5, output=tmp_path / "out", timeout=120)
+    assert sorted(there) == sorted(synthetic)
     for name, frame in synthetic.items():
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / f"{name}.parquet"), frame,
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(there[name], frame, check_exact=True)
 
 
 def test_output_path_writes_each_table_and_returns_paths(fitted: Synthesizer, tmp_path: Path) -> None:
@@ -603,7 +595,8 @@ def test_a_date_primary_key_and_its_children(tmp_path: Path) -> None:
 
 def test_tables_keyed_by_their_foreign_keys_keep_every_row() -> None:
     """A junction table (``enrollments(student_id, course_id)``) and a 1:1 extension table keyed by its
-    FK: no key combination repeats, so no row is dropped and ``num_rows`` is honoured exactly."""
+    FK: no key combination repeats, so no row is dropped: the sizes follow the children drawn per
+    parent, and ``num_rows`` is honoured exactly."""
     rng = np.random.default_rng(0)
     students = pd.DataFrame({"student_id": np.arange(200), "year": rng.integers(1, 5, 200)})
     courses = pd.DataFrame({"course_id": np.arange(100, 108), "level": rng.choice(["intro", "adv"], 8)})
@@ -620,14 +613,15 @@ def test_tables_keyed_by_their_foreign_keys_keep_every_row() -> None:
     synth = Synthesizer(metadata, seed=1, epochs=1).fit(data, progress_bar=False, n_jobs=1)
     out = synth.sample(seed=2)
     enrolled = out["enrollments"]
-    assert len(enrolled) == len(enrollments) and not enrolled.duplicated(["student_id", "course_id"]).any()
+    assert not enrolled.duplicated(["student_id", "course_id"]).any()
+    # The total is what the drawn children per student add up to (stratified draws: within ~2% of
+    # the real total across data, fit and sample seeds), not an exact copy of it.
+    assert abs(len(enrolled) - len(enrollments)) <= 0.05 * len(enrollments)
     per_student = enrolled.groupby("student_id").size()
     assert per_student.max() <= 8  # at most one row per course
     real_counts = enrollments.groupby("student_id").size().reindex(range(200), fill_value=0).to_numpy()
     synth_counts = per_student.reindex(out["students"]["student_id"], fill_value=0).to_numpy()
-    real_shares = np.bincount(real_counts, minlength=9) / len(real_counts)
-    synth_shares = np.bincount(synth_counts, minlength=9) / len(synth_counts)
-    assert count_ks(real_shares, synth_shares) < 0.1  # children per parent like the real ones
+    assert count_ks(real_counts, synth_counts) < 0.1  # children per parent like the real ones (<= 0.035 seen)
     sized = synth.sample(num_rows={"enrollments": 1000, "gifts": 180}, seed=3)
     assert len(sized["enrollments"]) == 1000 and not sized["enrollments"].duplicated(["student_id", "course_id"]).any()
     assert len(sized["gifts"]) == 180 and sized["gifts"]["order_id"].is_unique

@@ -3,24 +3,21 @@ seeds, checkpoints, context and errors."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import subprocess
-import sys
-import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from structlog.testing import capture_logs
 
 from syntho_hive.core.metadata.schema import FixedCombinations, Inequality, Metadata
 from syntho_hive.core.models import ConditionalGenerativeModel, TabularAR
 from syntho_hive.exceptions import GenerationError, NotFittedError, SerializationError, TrainingError
 
 SMALL = dict(hidden_dim=32, epochs=3, batch_size=64, learning_rate=3e-3)
-REPO = Path(__file__).resolve().parents[2]
 RARE = ["Reykjavik", "Lima", "Hanoi"]
 
 
@@ -47,10 +44,6 @@ def customers() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def model(customers: pd.DataFrame) -> TabularAR:
     return TabularAR(**SMALL).fit(customers, seed=7, progress_bar=False)
-
-
-def frame_digest(df: pd.DataFrame) -> str:
-    return hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes()).hexdigest()
 
 
 def test_is_a_conditional_generative_model(model: TabularAR) -> None:
@@ -80,18 +73,16 @@ def test_same_seed_is_bit_identical_and_seeds_differ(model: TabularAR) -> None:
     assert not a.equals(model.sample(500, seed=12))
 
 
-def test_fit_and_sample_are_bit_identical_in_a_subprocess(model: TabularAR) -> None:
-    code = textwrap.dedent(f"""
-        import hashlib, sys
-        import pandas as pd
-        sys.path.insert(0, {str(REPO / 'tests' / 'unit')!r})
-        from test_tabular_ar import SMALL, make_customers, frame_digest
+def test_fit_and_sample_are_bit_identical_in_a_subprocess(model: TabularAR, digest: Callable[[pd.DataFrame], str],
+                                                          run_python: Callable[..., str]) -> None:
+    theirs = run_python("""
+        from conftest import frame_digest
+        from test_tabular_ar import SMALL, make_customers
         from syntho_hive.core.models import TabularAR
         model = TabularAR(**SMALL).fit(make_customers(), seed=7, progress_bar=False)
         print(frame_digest(model.sample(500, seed=11)))
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
-    assert out.stdout.strip().splitlines()[-1] == frame_digest(model.sample(500, seed=11))
+    assert theirs == digest(model.sample(500, seed=11))
 
 
 def test_conditions_fix_values(model: TabularAR) -> None:
@@ -170,11 +161,10 @@ def test_corrupt_checkpoint_raises_serialization_error(model: TabularAR, tmp_pat
         TabularAR().load(path)
 
 
-def test_loading_another_models_checkpoint_is_refused(model: TabularAR, tmp_path: Path) -> None:
+def test_loading_another_models_checkpoint_is_refused(model: TabularAR, edit_manifest: Callable[..., dict],
+                                                       tmp_path: Path) -> None:
     path = model.save(tmp_path / "ar")
-    manifest = json.loads((path / "metadata.json").read_text())
-    manifest["model"] = "CTGAN"
-    (path / "metadata.json").write_text(json.dumps(manifest))
+    edit_manifest(path, lambda manifest: manifest.update(model="CTGAN"))
     with pytest.raises(SerializationError, match="holds a CTGAN model"):
         TabularAR().load(path)
 
@@ -333,10 +323,12 @@ def test_checkpoint_dir_keeps_metrics_and_a_loadable_final_checkpoint(tmp_path: 
 
 def test_max_training_time_stops_training_and_keeps_a_usable_model() -> None:
     data = make_customers(200, seed=3)
-    model = TabularAR(hidden_dim=16, epochs=10_000, patience=10_000, batch_size=32,
-                      max_training_time=0.5).fit(data, seed=0, progress_bar=False)
+    with capture_logs() as logs:
+        model = TabularAR(hidden_dim=16, epochs=10_000, patience=10_000, batch_size=32,
+                          max_training_time=0.5).fit(data, seed=0, progress_bar=False)
     assert 1 <= len(model.history_) < 10_000
-    assert sum(h["seconds"] for h in model.history_) < 10
+    [done] = [e for e in logs if e["event"] == "training_complete"]
+    assert done["out_of_time"] and done["stopped_early"] and done["epochs"] == len(model.history_)
     assert len(model.sample(10, seed=0)) == 10
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import time
 
 import joblib
 import numpy as np
@@ -258,7 +257,7 @@ def test_high_cardinality_uses_one_tanh_span_and_keeps_frequencies():
     assert 0.5 * np.abs(real - synth).sum() < 0.03
     # max_onehot moves the switch point
     wide = DataTransformer(n_jobs=1, max_onehot=1000).fit(data)
-    assert {i.column: i.dim for i in wide.output_info_}["sku"] == 500
+    assert {i.column: i.dim for i in wide.output_info_}["sku"] == data["sku"].nunique()  # one-hot: every value
 
 
 # --------------------------------------------------------------------------------- text
@@ -491,27 +490,6 @@ def test_same_seed_same_result_threads_or_processes(table):
     assert np.array_equal(matrices[0], matrices[1]) and np.array_equal(matrices[0], matrices[2])
     other = first.transform(data, rng=np.random.default_rng(6))
     assert not np.array_equal(matrices[0], other)  # the mode draws come from the rng
-
-
-def test_transform_of_100k_rows(capsys):
-    """Speed sanity check: measures and prints (asserts nothing about time).
-
-    The transformer is fitted on 10k rows (fit cost is bounded by ``gmm_max_samples``
-    anyway); transform and inverse run on 100k rows.
-    """
-    data = make_table(100_000, seed=1).drop(columns=["customer_id", "account_code"])
-    started = time.perf_counter()
-    transformer = DataTransformer().fit(data.iloc[:10_000], seed=0)
-    fitted_at = time.perf_counter()
-    matrix = transformer.transform(data, rng=np.random.default_rng(0))
-    transformed_at = time.perf_counter()
-    restored = transformer.inverse_transform(matrix, rng=np.random.default_rng(0))
-    done = time.perf_counter()
-    assert matrix.shape == (100_000, transformer.output_dim_)
-    pd.testing.assert_series_equal(restored["age"], data["age"])
-    with capsys.disabled():
-        print(f"\n[transformer] fit 10k rows {fitted_at - started:.2f}s; 100k rows: transform "
-              f"{transformed_at - fitted_at:.2f}s, inverse {done - transformed_at:.2f}s")
 
 
 def test_decimal_objects_come_back_as_decimals_with_their_scale() -> None:

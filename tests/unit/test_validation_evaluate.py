@@ -97,9 +97,10 @@ def test_bad_input_raises_before_work() -> None:
 
 
 @pytest.mark.slow
-def test_100k_by_30_table_is_evaluated_in_under_a_minute() -> None:
+def test_independent_100k_by_30_draws_score_alike_and_undetectable() -> None:
+    """At scale (the time it takes: ``benchmarks/bench_evaluate.py``), two independent draws of one
+    distribution score as alike, and the detector cannot tell them apart."""
     import importlib.util
-    import time
     from pathlib import Path
 
     bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_evaluate.py"
@@ -108,20 +109,18 @@ def test_100k_by_30_table_is_evaluated_in_under_a_minute() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     real, holdout, synthetic = (module.make_table(100_000, seed) for seed in (1, 2, 3))
-    started = time.perf_counter()
     result = evaluate(real, synthetic, holdout=holdout, target="cat_0")
-    assert time.perf_counter() - started < 60
     assert result.overall > 0.9 and 0.4 < result.detection_auc < 0.6
 
 
 def test_a_holdout_missing_a_column_is_named_as_the_holdout() -> None:
-    from syntho_hive.validation._common import check_columns
+    from syntho_hive.validation import ml_efficacy
 
     real = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     with pytest.raises(SchemaError, match=r"^Holdout data lacks column\(s\) \['b'\]"):
-        check_columns(real, real[["a"]], what="ML efficacy", other="holdout")
+        ml_efficacy(real, real, "b", holdout=real[["a"]])
     with pytest.raises(SchemaError, match=r"^Synthetic data lacks column\(s\) \['b'\]"):
-        check_columns(real, real[["a"]], what="ML efficacy")
+        ml_efficacy(real, real[["a"]], "b")
 
 
 def test_integer_categories_stored_as_floats_are_the_same_categories_in_every_metric() -> None:
