@@ -3,7 +3,7 @@
 A crash or error mid-write leaves any previous file at the target intact and no temporary
 file behind. Callers turn the ``OSError`` into the typed error of their layer.
 (Whole directories, such as checkpoints, are swapped in by
-:func:`syntho_hive.core.checkpoint.write_directory_atomically`.)
+:meth:`syntho_hive.core.checkpoint.CheckpointContent.write`.)
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ import re
 import shutil
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -60,7 +61,7 @@ import torch
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "REFERENCE_PROFILE", "CheckpointContent", "CheckpointLayout",
+__all__ = ["FORMAT", "FORMAT_VERSION", "JUNK_FILES", "MANIFEST", "REFERENCE_PROFILE", "CheckpointContent", "CheckpointLayout",
            "check_format", "decode_json", "decode_pickle", "decode_state_dict", "encode_json", "encode_pickle",
            "encode_state_dict", "is_checkpoint_directory", "recover", "running_version"]
 
@@ -76,6 +77,8 @@ MANIFEST = "metadata.json"
 REFERENCE_PROFILE = "reference_profile.json"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: Files operating systems drop into folders; never part of a checkpoint, ignored when reading one.
+JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _MAX_BYTES = 1 << 40
 
 
@@ -373,7 +376,7 @@ class CheckpointContent:
                 if item.is_symlink():
                     raise SerializationError(f"Checkpoint {directory} holds a link {name!r}; checkpoints hold only "
                                              "plain files. Save the model again.")
-                if item.is_file():
+                if item.is_file() and item.name not in JUNK_FILES:
                     files[name] = item.read_bytes()
         except OSError as exc:
             raise SerializationError(f"Cannot read checkpoint {directory}: {exc}") from exc
@@ -411,7 +414,8 @@ class CheckpointContent:
             tmp.mkdir()
             for name in sorted(self.files):  # the directory is swapped in only once complete
                 _write_file(tmp / name, self.files[name])
-            _fsync_dir(tmp)
+            for folder in sorted({(tmp / name).parent for name in self.files}, key=lambda p: -len(p.parts)):
+                _fsync_dir(folder)  # nested folders first, the root last
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -446,8 +450,12 @@ class CheckpointContent:
                 for info in archive.infolist():
                     if info.is_dir():
                         continue
+                    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+                        raise ValueError(f"entry {info.filename!r} is compressed or encrypted; to_bytes() stores "
+                                         "files as they are")
                     files[_check_name(info.filename, "archive")] = archive.read(info)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError,
+                RuntimeError, zlib.error) as exc:
             raise SerializationError(f"The bytes are not a SynthoHive checkpoint archive ({type(exc).__name__}: "
                                      f"{exc}); pass what to_bytes() returned.") from exc
         return cls(files, origin="<bytes>")
@@ -531,7 +539,8 @@ def is_checkpoint_directory(directory: Path) -> bool:
         listed = set(_files_entry(manifest, str(directory))) | {MANIFEST}
     except (OSError, ValueError, RecursionError, SerializationError):
         return False
-    present = {p.relative_to(directory).as_posix() for p in entries if not p.is_dir() or p.is_symlink()}
+    present = {p.relative_to(directory).as_posix() for p in entries
+               if (not p.is_dir() or p.is_symlink()) and p.name not in JUNK_FILES}
     folders = {p.relative_to(directory).as_posix() for p in entries if p.is_dir() and not p.is_symlink()}
     return present <= listed and all(any(name.startswith(f + "/") for name in listed) for f in folders)
 

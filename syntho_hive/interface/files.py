@@ -129,13 +129,14 @@ def read_table(path: str | os.PathLike[str], *, what: str) -> pd.DataFrame:
     Raises:
         SchemaError: The format cannot be told from the file name.
         SerializationError: The path does not exist, is not a file or directory, is a directory
-            without Parquet files, or cannot be read in its format.
+            without data files, or cannot be read in its format.
     """
     path = Path(path)
     kind: str | None
     if path.is_dir():
-        if not any(path.rglob("*.parquet")):
-            raise SerializationError(f"Input directory {path} ({what}) holds no .parquet file; give a CSV/Parquet "
+        # Parquet part files need no suffix (Hive writes 000000_0); names starting with _ or . are metadata.
+        if not any(p.is_file() and not p.name.startswith(("_", ".")) for p in path.rglob("*")):
+            raise SerializationError(f"Input directory {path} ({what}) holds no data file; give a CSV/Parquet "
                                      "file or a Parquet dataset directory.")
         kind = "parquet"
     else:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syntho_hive.core.checkpoint import (
+    JUNK_FILES,
     CheckpointContent,
     check_format,
     decode_json,
@@ -34,10 +35,10 @@ from syntho_hive.core.checkpoint import (
     is_checkpoint_directory,
     running_version,
 )
-from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.registry import BUILTIN_MODELS, is_registered, legacy_class_path, model_class
-from syntho_hive.exceptions import SchemaError, SerializationError
+from syntho_hive.core.metadata.io import from_dict as metadata_from_dict
+from syntho_hive.exceptions import SchemaError, SerializationError, SynthoHiveError
 from syntho_hive.relational.orchestrator import Orchestrator
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ _SCHEMA = "schema.json"
 _PLAN = "plan.json"
 _MODEL = "model"
 _FOLDER = re.compile(r"tables/[A-Za-z0-9_.-]+")
+#: Synthesizer arguments that saved model options may not name.
+_SYNTHESIZER_ARGUMENTS = frozenset({"metadata", "model", "seed", "privacy_config", "spark_session"})
 
 
 def _folder(index: int, table: str) -> str:
@@ -113,10 +116,14 @@ def is_synthesizer_directory(directory: Path) -> bool:
         return not any(directory.iterdir())
     if not isinstance(manifest, dict):
         return False
-    present = {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() or p.is_symlink()}
+    entries = list(directory.rglob("*"))
+    present = {p.relative_to(directory).as_posix() for p in entries
+               if (p.is_file() or p.is_symlink()) and p.name not in JUNK_FILES}
     if manifest.get("format") == FORMAT:
         listed = manifest.get("files")
-        return isinstance(listed, dict) and present <= set(listed) | {_MANIFEST}
+        folders = {p.relative_to(directory).as_posix() for p in entries if p.is_dir() and not p.is_symlink()}
+        return isinstance(listed, dict) and present <= set(listed) | {_MANIFEST} and \
+            all(any(name.startswith(f + "/") for name in listed) for f in folders)
     if manifest.get("format") != _LEGACY_FORMAT:
         return False
     models = [p for p in directory.glob("tables/*/model") if p.is_dir()]
@@ -152,8 +159,8 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path) -> "Synthesizer":
         content.verify(manifest, manifest_name=_MANIFEST)
     seed, tables = manifest.get("seed"), manifest.get("tables")
     kwargs = manifest.get("model_kwargs") or {}
-    if isinstance(seed, bool) or not isinstance(seed, int) or not isinstance(tables, dict) \
-            or not isinstance(kwargs, dict):
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64 or not isinstance(tables, dict) \
+            or not isinstance(kwargs, dict) or set(kwargs) & _SYNTHESIZER_ARGUMENTS:
         raise SerializationError(f"Saved synthesizer {where} is corrupt: seed, tables and model_kwargs must be an "
                                  f"integer and two objects (format version {version}); save it again.")
     for table, folder in tables.items():
@@ -162,15 +169,19 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path) -> "Synthesizer":
                                      "folder under tables/; the manifest is corrupt or was tampered with.")
     if _SCHEMA not in content.files:
         raise SerializationError(f"Saved synthesizer {where} is missing {_SCHEMA}; save it again.")
-    try:
-        metadata = Metadata.from_json(content.files[_SCHEMA].decode("utf-8"))
-    except (SchemaError, UnicodeDecodeError, RecursionError) as exc:
+    try:  # parsed from the bytes: checkpoint content is never handed to an API that also takes a path
+        metadata = metadata_from_dict(decode_json(content.files[_SCHEMA], f"{where}/{_SCHEMA}"), _SCHEMA)
+    except SchemaError as exc:
         raise SerializationError(f"Saved synthesizer {where}: {_SCHEMA} is not a valid schema ({exc}).") from exc
     engines = manifest.get("models" if legacy else "engines") or {}
     if not isinstance(engines, dict):
         raise SerializationError(f"Saved synthesizer {where} is corrupt: its engines are not an object.")
     classes = {t: _engine(n, legacy) for t, n in engines.items()}
-    synth = cls(metadata, model=classes or model_class("TabularAR"), seed=seed, **kwargs)
+    try:
+        synth = cls(metadata, model=classes or model_class("TabularAR"), seed=seed, **kwargs)
+    except SynthoHiveError as exc:
+        raise SerializationError(f"Saved synthesizer {where} is corrupt: its engines or model options are refused "
+                                 f"({type(exc).__name__}: {exc}); save it again.") from exc
     entries: list[dict[str, Any]] = []
     fitted: dict[str, ConditionalGenerativeModel] = {}
     for name in synth.graph.order:

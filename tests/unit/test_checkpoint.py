@@ -10,6 +10,7 @@ import io
 import json
 import os
 import subprocess
+import zipfile
 import sys
 import textwrap
 from pathlib import Path
@@ -61,6 +62,24 @@ def test_bytes_hold_the_same_files_as_the_directory(tmp_path: Path) -> None:
 def test_from_bytes_refuses_what_is_not_an_archive(blob) -> None:
     with pytest.raises(SerializationError):
         CheckpointContent.from_bytes(blob)
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_from_bytes_refuses_compressed_entries_before_inflating_them(compression: int) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, raw in _content().files.items():
+            archive.writestr(name, raw)
+    with pytest.raises(SerializationError, match="compressed or encrypted"):
+        CheckpointContent.from_bytes(buffer.getvalue())
+
+
+def test_from_bytes_refuses_encrypted_or_unknown_entries() -> None:
+    blob = bytearray(_content().to_bytes())
+    central = blob.rfind(b"PK\x01\x02")  # the last central-directory entry: set its "encrypted" flag
+    blob[central + 8] |= 0x1
+    with pytest.raises(SerializationError):
+        CheckpointContent.from_bytes(bytes(blob))
 
 
 @pytest.mark.parametrize("name", ["../evil.json", "/abs.json", "a/../../b", "a\\b"])
@@ -221,3 +240,11 @@ def test_state_dicts_are_loaded_with_weights_only() -> None:
     torch.save([torch.zeros(1)], buffer)  # loadable with weights_only, but not a state dict
     with pytest.raises(SerializationError, match="state dict"):
         ckpt.decode_state_dict(buffer.getvalue(), "w.pt")
+
+
+def test_files_an_operating_system_drops_in_a_folder_are_ignored(tmp_path: Path) -> None:
+    target = _content().write(tmp_path / "m")
+    (target / ".DS_Store").write_bytes(b"\x00\x01")
+    assert _read_tag(target) == "a"
+    _content("b").write(target, overwrite=True)
+    assert _read_tag(target) == "b"

@@ -405,4 +405,4 @@ def test_fit_reads_a_parquet_dataset_directory(tmp_path: Path, capsys: pytest.Ca
     empty.mkdir()
     capsys.readouterr()
     assert main(["fit", str(empty), "-o", str(tmp_path / "m2")]) == 1
-    assert "holds no .parquet file" in capsys.readouterr().err
+    assert "holds no data file" in capsys.readouterr().err

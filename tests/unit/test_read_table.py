@@ -39,7 +39,7 @@ def test_typed_errors_name_the_file_and_its_role(tmp_path: Path) -> None:
         read_table(tmp_path / "nope.csv", what="real data")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(SerializationError, match=r"holds no \.parquet file"):
+    with pytest.raises(SerializationError, match=r"holds no data file"):
         read_table(empty, what="x")
     for name, content in [("bad.parquet", b"not parquet"), ("bad.csv.gz", b"not gzip"), ("bad.csv.zip", b"no zip"),
                           ("bad.csv.xz", b"not xz"), ("bad.csv.bz2", b"not bz2"), ("bad.csv", b"")]:
@@ -51,3 +51,12 @@ def test_typed_errors_name_the_file_and_its_role(tmp_path: Path) -> None:
 def test_table_format_from_the_name() -> None:
     assert [table_format(n) for n in ("a.csv", "a.CSV.gz", "a.csv.xz", "a.pq", "a.Parquet", "a.json", "csv")] == [
         "csv", "csv", "csv", "parquet", "parquet", None, None]
+
+
+def test_a_hive_directory_of_part_files_without_a_suffix_is_read(tmp_path: Path) -> None:
+    table = tmp_path / "hive_table"
+    table.mkdir()
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    frame.to_parquet(table / "000000_0")
+    (table / "_SUCCESS").write_bytes(b"")
+    pd.testing.assert_frame_equal(read_table(table, what="x"), frame)

@@ -521,3 +521,15 @@ def test_version_1_profile_with_malformed_content_raises_serialization_error() -
         with pytest.raises(SerializationError, match="reference profile is corrupt"):
             MarginalProfile.from_dict(broken)
     assert sys.getrecursionlimit() > 0  # the deeply nested cases above left the interpreter usable
+
+
+def test_one_true_and_one_point_zero_count_apart_so_none_of_them_is_stored_when_rare() -> None:
+    column = pd.Series([True] * 3 + [1] * 3 + [1.0] * 3 + ["a"] * 20, dtype=object)
+    profile = MarginalProfile.from_frame(pd.DataFrame({"x": column}), {"x": "categorical"}, min_category_count=5)
+    entry = profile.to_dict()["columns"]["x"]
+    assert entry["categories"] == [["a", 20]] and entry["rare"] == 9  # each seen 3 times: all rare
+    kept = pd.Series([True] * 10 + [1] * 10 + ["a"] * 20, dtype=object)
+    restored = MarginalProfile.from_dict(json.loads(json.dumps(
+        MarginalProfile.from_frame(pd.DataFrame({"x": kept}), {"x": "categorical"}).to_dict())))
+    assert restored.columns["x"].score(kept) == 1.0
+    assert restored.columns["x"].score(pd.Series([True] * 40, dtype=object)) == pytest.approx(0.25)

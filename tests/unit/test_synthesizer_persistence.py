@@ -79,12 +79,27 @@ def test_any_changed_or_added_file_is_refused(fitted: Synthesizer, tmp_path: Pat
     (lambda m: m["engines"].update(orders="Nonexistent"), "Unknown model 'Nonexistent'"),
     (lambda m: m.update(format_version=3), "version 3, newer than version 2"),
     (lambda m: m.update(seed="zero"), "corrupt"),
+    (lambda m: m.update(seed=-5), "corrupt"),
+    (lambda m: m["model_kwargs"].update(model=1), "corrupt"),
+    (lambda m: m["model_kwargs"].update(seed=1), "corrupt"),
+    (lambda m: m["model_kwargs"].update(bogus=1), "model options are refused"),
+    (lambda m: m["engines"].update(nope="TabularAR"), "model options are refused"),
 ])
 def test_the_manifest_cannot_name_a_module_or_a_path_outside(fitted: Synthesizer, tmp_path: Path, edit,
                                                              message: str) -> None:
     saved = fitted.save(tmp_path / "s")
     _rewrite_manifest(saved, edit)
     with pytest.raises(SerializationError, match=message):
+        Synthesizer.load(saved)
+
+
+def test_schema_content_is_never_read_as_a_path(fitted: Synthesizer, tmp_path: Path) -> None:
+    saved = fitted.save(tmp_path / "s")
+    outside = tmp_path / "elsewhere.json"
+    outside.write_bytes((saved / "schema.json").read_bytes())
+    (saved / "schema.json").write_text(str(outside))  # a path where the schema's JSON should be
+    _rewrite_manifest(saved, lambda m: None)
+    with pytest.raises(SerializationError, match="schema.json"):
         Synthesizer.load(saved)
 
 
@@ -139,3 +154,11 @@ def test_a_save_interrupted_between_its_renames_is_recovered_on_load(fitted: Syn
     assert saved.is_dir()
     for name, table in fitted.sample(seed=2).items():
         pd.testing.assert_frame_equal(loaded.sample(seed=2)[name], table)
+
+
+def test_overwrite_never_removes_an_empty_folder_of_yours(fitted: Synthesizer, tmp_path: Path) -> None:
+    saved = fitted.save(tmp_path / "s")
+    (saved / "tables" / "mine").mkdir()
+    with pytest.raises(SerializationError, match="not recognisably"):
+        fitted.save(saved, overwrite=True)
+    assert (saved / "tables" / "mine").is_dir()

@@ -440,3 +440,13 @@ def test_a_pyarrow_backed_table_keeps_its_dtypes_through_save_and_load(tmp_path:
     out = TabularAR().load(tmp_path / "model").sample(40, seed=1)
     assert out.dtypes.to_dict() == arrow.dtypes.to_dict()
     assert out["at"].min() >= arrow["at"].min() and out["at"].max() <= arrow["at"].max()
+
+
+def test_early_stopping_still_scores_the_last_epoch_and_keeps_a_best_checkpoint(tmp_path: Path) -> None:
+    data = make_customers(200, seed=2)
+    model = TabularAR(hidden_dim=16, epochs=200, patience=1, learning_rate=0.5).fit(
+        data, seed=0, progress_bar=False, checkpoint_dir=tmp_path, checkpoint_every=50)
+    assert len(model.history_) < 50  # stopped early, before any epoch that was due
+    metrics = pd.read_csv(tmp_path / "training_metrics.csv")
+    assert metrics["val_score"].iloc[-1] > 0 and metrics["val_score"].iloc[:-1].isna().all()
+    assert {p.name for p in tmp_path.iterdir()} == {"best_checkpoint", "final_checkpoint", "training_metrics.csv"}

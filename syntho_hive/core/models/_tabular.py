@@ -148,6 +148,8 @@ class TabularPipeline(ConditionalGenerativeModel):
     """
 
     device = Text("auto", "'auto' (CUDA when available), 'cpu', 'cuda', ...", saved=False)
+    #: The engine's span activation (set by the engine once its spans are known).
+    _activation: Any
     #: Most GMM modes per numerical column (the engine's ``max_modes``, or this fixed value).
     _max_modes: ClassVar[int] = 10
     #: The pipeline's pickled files.
@@ -278,6 +280,12 @@ class TabularPipeline(ConditionalGenerativeModel):
         if (self.context_transformer_ is None) != (not self.context_columns_):
             raise ValueError("the context transformer does not match the saved context columns")
         self._restore_networks(state)
+
+    def _decoded_columns(self) -> list[str]:
+        activation = self._activation
+        frame = self._decode(np.zeros((0, activation.piece_widths[0]), dtype=np.float32),
+                             np.zeros((0, activation.n_softmax_spans), dtype=np.int64), numpy_generator(0))
+        return [str(c) for c in frame.columns]
 
     @abstractmethod
     def _network_state(self) -> EngineState:

@@ -150,6 +150,15 @@ class MetricsWriter:
         self._rows.append([self._format(name, record.get(name)) for name in self.fields])
         self._flush()
 
+    def rewrite_last(self, record: Mapping[str, Any]) -> None:
+        """Replace the last epoch's row (e.g. once it has been scored) and rewrite the file atomically.
+
+        Raises:
+            TrainingError: The file cannot be written (the previous version is left intact).
+        """
+        self._rows[-1] = [self._format(name, record.get(name)) for name in self.fields]
+        self._flush()
+
     @staticmethod
     def _format(name: str, value: Any) -> str:
         if value is None:
@@ -219,6 +228,14 @@ class EpochCheckpoints:
     def write(self, record: Mapping[str, Any]) -> None:
         """Append the epoch's record to ``training_metrics.csv``."""
         self._metrics.write(record)
+
+    def finish(self, record: MutableMapping[str, Any]) -> None:
+        """Score the last epoch's ``record`` if it was not (training stopped early, before an epoch that
+        was due), keep the best checkpoint and rewrite its row of ``training_metrics.csv``."""
+        if not isinstance(record.get("val_score"), float) or math.isnan(record["val_score"]):
+            self._epochs = int(record["epoch"])  # the last epoch is always scored
+            self.score(record)
+            self._metrics.rewrite_last(record)
 
     @property
     def best(self) -> float | None:

@@ -112,11 +112,26 @@ class _FitSession:
     keeper: EpochCheckpoints | None
 
 
-def _physical_memory() -> int | None:
+def _memory_limit() -> int | None:
+    """The memory this process may use: physical memory, or less under an address-space limit
+    (``RLIMIT_AS``) or a cgroup v2 ``memory.max``; ``None`` where none can be read (not POSIX)."""
+    limits: list[int] = []
     try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, OSError, ValueError):  # not POSIX
-        return None
+        limits.append(int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES")))
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            limits.append(int(soft))
+    except (AttributeError, OSError, ValueError, ImportError):  # not POSIX
+        pass
+    try:
+        cgroup = Path("/sys/fs/cgroup/memory.max").read_text(encoding="ascii").strip()
+        if cgroup.isdigit():
+            limits.append(int(cgroup))
+    except OSError:  # no cgroup v2 limit here
+        pass
+    return min(limits) if limits else None
 
 
 class ConditionalGenerativeModel(ABC):
@@ -293,6 +308,8 @@ class ConditionalGenerativeModel(ABC):
         self._session = _FitSession(keeper)
         try:
             self._train(prepared, seed=seed, progress_bar=progress_bar)
+            if keeper is not None and self.history_:
+                keeper.finish(self.history_[-1])  # an engine that stopped early: its last epoch is scored too
         finally:
             self._session = None
         self._fitted = True
@@ -437,8 +454,14 @@ class ConditionalGenerativeModel(ABC):
         self._check_context(num_rows, context)
         checked = self._check_conditions(conditions)
         started = time.perf_counter()
-        frame = self._draw(num_rows, context, seed=seed, conditions=checked,
-                           enforce_constraints=bool(enforce_constraints), progress_bar=bool(progress_bar), **values)
+        try:
+            frame = self._draw(num_rows, context, seed=seed, conditions=checked,
+                               enforce_constraints=bool(enforce_constraints), progress_bar=bool(progress_bar), **values)
+        except (MemoryError, RuntimeError) as exc:  # the estimate above is a floor: generation needs more
+            if isinstance(exc, RuntimeError) and "allocate" not in str(exc):  # torch's allocator says so
+                raise
+            raise GenerationError(f"Ran out of memory generating {num_rows:,} rows; sample fewer rows per call "
+                                  "(Synthesizer.sample(output_path=...) writes chunk by chunk).") from exc
         _log.info("sampling_complete", model=type(self).__name__, rows=len(frame),
                   seconds=round(time.perf_counter() - started, 3))
         return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
@@ -469,12 +492,12 @@ class ConditionalGenerativeModel(ABC):
         if isinstance(num_rows, (bool, np.bool_)) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
         need = int(num_rows) * max(1, len(self.columns_)) * _BYTES_PER_CELL
-        memory = _physical_memory()
+        memory = _memory_limit()
         if memory is not None and need > memory:
             raise GenerationError(
                 f"num_rows={int(num_rows):,} is too large: the output alone would take at least "
                 f"{need / 2**30:,.1f} GiB ({len(self.columns_)} columns), more than this machine's "
-                f"{memory / 2**30:,.1f} GiB of memory. Sample in several calls, or use "
+                f"{memory / 2**30:,.1f} GiB of memory available to it. Sample in several calls, or use "
                 "Synthesizer.sample(output_path=...), which writes chunk by chunk.")
         return int(num_rows)
 
@@ -624,7 +647,20 @@ class ConditionalGenerativeModel(ABC):
         return model
 
     def checkpoint_content(self) -> CheckpointContent:
-        """The checkpoint's files in memory (what :meth:`save` and :meth:`to_bytes` write)."""
+        """The checkpoint's files in memory (what :meth:`save` and :meth:`to_bytes` write).
+
+        Raises:
+            SerializationError: The state cannot be encoded (nothing is written).
+        """
+        try:
+            return self._encode_checkpoint()
+        except SerializationError:
+            raise
+        except Exception as exc:  # encoding runs torch.save / joblib / json, which raise many types
+            raise SerializationError(f"Encoding the {self.model_name} checkpoint failed ({type(exc).__name__}: "
+                                     f"{exc}); nothing was written, any previous checkpoint is unchanged.") from exc
+
+    def _encode_checkpoint(self) -> CheckpointContent:
         state = self._state()
         layout = self.checkpoint_layout
         payload = {name: encode_state_dict(state.weights[name]) for name in layout.weights}
@@ -642,14 +678,7 @@ class ConditionalGenerativeModel(ABC):
 
     def _write_checkpoint(self, path: str | Path, *, overwrite: bool) -> Path:
         """Write the checkpoint (also mid-training, for ``best_checkpoint/``); see :meth:`save`."""
-        try:
-            content = self.checkpoint_content()
-        except SerializationError:
-            raise
-        except Exception as exc:  # encoding runs torch.save / joblib, which raise many types
-            raise SerializationError(f"Saving the checkpoint to {path} failed ({type(exc).__name__}: {exc}); any "
-                                     "previous checkpoint there is unchanged.") from exc
-        target = content.write(path, overwrite=overwrite)
+        target = self.checkpoint_content().write(path, overwrite=overwrite)
         _log.info("checkpoint_saved", path=str(target), model=self.model_name, version=running_version())
         return target
 
@@ -710,6 +739,10 @@ class ConditionalGenerativeModel(ABC):
             self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
             self._setup(SerializationError)
             self._restore(state)
+            decoded = self._decoded_columns()
+            if sorted(decoded) != sorted(self.columns_):
+                raise ValueError(f"the saved columns {self.columns_} are not the columns the model decodes "
+                                 f"({list(decoded)})")
         except SerializationError as exc:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -735,6 +768,11 @@ class ConditionalGenerativeModel(ABC):
     def _map_location(self) -> torch.device | str:
         """Where checkpoint weights are loaded (the engine's device)."""
         return "cpu"
+
+    def _decoded_columns(self) -> list[str]:
+        """The columns the restored engine decodes (checked against the saved column list on load);
+        engines override it with a decode of zero rows."""
+        return list(self.columns_)
 
     @abstractmethod
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, seed: int) -> Any:

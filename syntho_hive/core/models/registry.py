@@ -33,9 +33,10 @@ M = TypeVar("M", bound=type)
 
 
 def register_model(cls: M, name: str | None = None) -> M:
-    """Register an engine class under ``name`` (default: ``cls.model_name``) so checkpoints can name it.
+    """Register an engine class under ``name`` so checkpoints can name it.
 
-    Usable as a decorator. Registering the same class again is a no-op.
+    Usable as a decorator. ``name`` (default: ``cls.model_name``, the class name) becomes the class's
+    ``model_name``, the name its checkpoints carry. Registering the same class again is a no-op.
 
     Returns:
         ``cls``.
@@ -43,7 +44,9 @@ def register_model(cls: M, name: str | None = None) -> M:
     Raises:
         SerializationError: ``name`` is taken by another class.
     """
-    key = name or getattr(cls, "model_name", None) or cls.__name__
+    if name is not None:
+        cls.model_name = name  # type: ignore[attr-defined]  # checkpoints store the model_name
+    key = getattr(cls, "model_name", None) or cls.__name__
     known = _REGISTRY.get(key)
     if known is not None and known is not cls and not _same_definition(known, cls):
         raise SerializationError(f"Model name {key!r} is already registered for {known.__module__}."

@@ -57,6 +57,8 @@ open otherwise.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -190,8 +192,35 @@ def _json_category(value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-def _category_counts(series: pd.Series) -> tuple[dict[Any, int], int]:
-    """``({category: count}, missing count)`` with JSON-native category keys."""
+#: pandas' inferred types of object columns that mix number kinds.
+_MIXED = frozenset({"mixed", "mixed-integer", "mixed-integer-float"})
+
+
+@dataclass(frozen=True)
+class _Kinded:
+    """A number or boolean keyed with its kind, so that ``1``, ``True`` and ``1.0`` count apart."""
+
+    kind: str
+    value: Any
+
+
+def _mixes_kinds(series: pd.Series) -> bool:
+    """Whether an ``object`` column holds numbers of several kinds (``1``, ``True``, ``1.0``)."""
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _MIXED
+
+
+def _category_key(value: Any, kinded: bool) -> Any:
+    key = _json_category(value)
+    return _Kinded(type(key).__name__, key) if kinded and not isinstance(key, str) else key
+
+
+def _category_counts(series: pd.Series, kinded: bool = False) -> tuple[dict[Any, int], int]:
+    """``({category: count}, missing count)`` with JSON-native category keys (numbers keyed with their
+    kind when ``kinded``: pandas' counting would merge ``1``, ``True`` and ``1.0``)."""
+    if kinded:
+        values = series.to_numpy(dtype=object)
+        nulls = pd.isna(values)
+        return dict(Counter(_category_key(v, True) for v in values[~nulls])), int(nulls.sum())
     counts = series.value_counts(sort=False, dropna=False)
     missing = 0
     merged: dict[Any, int] = {}
@@ -269,8 +298,10 @@ class DiscreteMarginal:
         rows: Training rows (nulls included).
         missing: Count of missing values.
         categories: ``{category: count}`` of the categories seen at least ``min_category_count``
-            times (JSON-native keys: text, numbers, booleans).
+            times (JSON-native keys: text, numbers, booleans; numbers keyed with their kind when
+            ``kinded``).
         rare: Total count of the other (rare) categories, pooled without their labels.
+        kinded: The column mixes ``1``, ``True``, ``1.0``: they are counted apart (stored as ``"kinded"``).
     """
 
     sdtype: str
@@ -278,6 +309,7 @@ class DiscreteMarginal:
     missing: int
     categories: dict[Any, int] = field(default_factory=dict)
     rare: int = 0
+    kinded: bool = False
 
     def score(self, synthetic: pd.Series) -> float:
         """``1 - TVD`` between the reference and synthetic category shares, missing as a category.
@@ -291,7 +323,7 @@ class DiscreteMarginal:
         """
         if self.rows == 0 or len(synthetic) == 0:
             return 1.0 if self.rows == len(synthetic) == 0 else 0.0
-        counts, missing = _category_counts(synthetic)
+        counts, missing = _category_counts(synthetic, self.kinded)
         rows, n = self.rows, len(synthetic)
         # Plain dictionaries (keys compare as they did when counted): a few category shares, where
         # aligning two pandas Series cost ~1 ms per column on every sample() call.
@@ -311,8 +343,10 @@ class DiscreteMarginal:
             ``{"sdtype", "rows", "missing", "categories", "rare"}`` with the categories as
             ``[value, count]`` pairs (keeping their types).
         """
-        return {"sdtype": self.sdtype, "rows": self.rows, "missing": self.missing,
-                "categories": [[value, count] for value, count in self.categories.items()], "rare": self.rare}
+        pairs = [[key.value if isinstance(key, _Kinded) else key, count] for key, count in self.categories.items()]
+        entry = {"sdtype": self.sdtype, "rows": self.rows, "missing": self.missing, "categories": pairs,
+                 "rare": self.rare}
+        return {**entry, "kinded": True} if self.kinded else entry
 
 
 Marginal = ContinuousMarginal | DiscreteMarginal
@@ -329,10 +363,11 @@ def _continuous_marginal(series: pd.Series, sdtype: str, max_quantiles: int, min
 
 def _discrete_marginal(series: pd.Series, sdtype: str, min_count: int) -> DiscreteMarginal:
     """The :class:`DiscreteMarginal` of one training column (rare categories pooled, unlabelled)."""
-    counts, missing = _category_counts(series)
+    kinded = _mixes_kinds(series)
+    counts, missing = _category_counts(series, kinded)
     kept = {value: count for value, count in counts.items() if count >= min_count}
     rare = sum(count for count in counts.values() if count < min_count)
-    return DiscreteMarginal(sdtype, len(series), missing, kept, rare)
+    return DiscreteMarginal(sdtype, len(series), missing, kept, rare, kinded)
 
 
 # ----------------------------------------------------------------------------- reading checked JSON
@@ -393,6 +428,9 @@ def _read_discrete(entry: Mapping[str, Any], column: str, version: int) -> Discr
     rows = _count(entry["rows"], f"rows of column {column!r}")
     missing = _count(entry["missing"], f"missing of column {column!r}")
     rare = 0 if version == 1 else _count(entry["rare"], f"rare of column {column!r}")
+    kinded = entry.get("kinded", False)
+    if not isinstance(kinded, bool):
+        raise _Corrupt(f"'kinded' of column {column!r} is not a boolean")
     counts: dict[Any, int] = {}
     for pair in _of_type(entry["categories"], list, f"categories of column {column!r}"):
         if not isinstance(pair, list) or len(pair) != 2:
@@ -400,10 +438,11 @@ def _read_discrete(entry: Mapping[str, Any], column: str, version: int) -> Discr
         value, count = pair
         if value is None or not isinstance(value, (str, int, float)) or value != value:  # NaN: never a key
             raise _Corrupt(f"a category of column {column!r} is not a text, number or boolean")
-        counts[value] = counts.get(value, 0) + _count(count, f"a category count of column {column!r}")
+        key = _category_key(value, kinded)
+        counts[key] = counts.get(key, 0) + _count(count, f"a category count of column {column!r}")
     if missing + rare + sum(counts.values()) != rows:
         raise _Corrupt(f"the counts of column {column!r} do not add up to its rows")
-    return DiscreteMarginal(entry["sdtype"], rows, missing, counts, rare)
+    return DiscreteMarginal(entry["sdtype"], rows, missing, counts, rare, kinded)
 
 
 @dataclass(frozen=True)

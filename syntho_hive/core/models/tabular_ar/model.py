@@ -415,6 +415,12 @@ class TabularAR(ConditionalGenerativeModel):
         weights = self.network_.state_dict() if self.network_ is not None else {}
         return EngineState(weights={_WEIGHTS: weights}, documents={_STATE: document})
 
+    def _decoded_columns(self) -> list[str]:
+        frame = self.codec_.decode(np.zeros((0, len(self.codec_.sub_columns)), dtype=np.int64), numpy_generator(0))
+        if self.constraint_engine_ is not None:
+            frame = self.constraint_engine_.reverse_transform(frame)
+        return [str(c) for c in frame.columns]
+
     def _restore(self, state: EngineState) -> None:
         document = state.documents[_STATE]
         if self.table_ is None and document.get("table") is not None:  # version-1 checkpoints kept it here
