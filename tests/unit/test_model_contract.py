@@ -19,13 +19,13 @@ import pytest
 
 from syntho_hive.core import checkpoint as ckpt
 from syntho_hive.core.checkpoint import CheckpointLayout
-from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.models import CTGAN, TVAE, TabularAR
 from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
 from syntho_hive.core.models.params import Integer, Number, Param, Widths
 from syntho_hive.core.models.registry import register_model
 from syntho_hive.core.quality import SampleQuality
-from syntho_hive.exceptions import ConfigurationError, GenerationError, NotFittedError, QualityError, SerializationError, TrainingError
+from syntho_hive.exceptions import ConfigurationError, GenerationError, SchemaError, NotFittedError, QualityError, SerializationError, TrainingError
 
 
 @register_model
@@ -231,6 +231,19 @@ def test_bad_hyper_parameters_are_rejected_alike(engine) -> None:
     assert checked >= 5
     with pytest.raises(ConfigurationError, match="Unknown .* parameter"):
         cls(no_such_option=1)
+
+
+def test_a_refit_refused_by_its_checks_keeps_the_fitted_model(engine) -> None:
+    cls, params = engine
+    data, _ = _frame(60)
+    model = cls(Metadata.detect(data, "people"), **params).fit(data, seed=1, progress_bar=False)
+    expected = _sample(model)
+    with pytest.raises(SchemaError, match="no_such_table"):
+        model.fit(data, seed=1, table_name="no_such_table", progress_bar=False)
+    with pytest.raises(TrainingError, match="Too few rows"):
+        model.fit(data.iloc[:1], seed=1, progress_bar=False, checkpoint_dir="unused")
+    assert model.is_fitted
+    pd.testing.assert_frame_equal(_sample(model), expected)
 
 
 def test_verbs_before_fit_raise_not_fitted(engine, tmp_path: Path) -> None:

@@ -284,23 +284,26 @@ class ConditionalGenerativeModel(ABC):
         if checkpoint_dir is not None:
             check_checkpoint_arguments(checkpoint_every, validation_fraction)
         seed = self._resolved_seed(seed, "fit", TrainingError)
-        for name, value in values.items():
-            setattr(self, name, value)
-        self._reset_state()
-        table = self._resolve_table(data, table_name)
-        self.table_, self.seed_ = table, seed
-        self.columns_ = [str(c) for c in data.columns]
-        self.context_columns_ = [str(c) for c in context.columns] if context is not None else []
-        self._setup(TrainingError)
-        keeper = None
+        table = self._resolve_table(data, table_name)  # still checks: a fitted model is kept until they pass
+        columns = [str(c) for c in data.columns]
+        context_columns = [str(c) for c in context.columns] if context is not None else []
+        validation: Validation | None = None
         if checkpoint_dir is not None:
             (val_data, val_ctx), train_rows = split_validation(data, context, seed, validation_fraction)
             data = data.iloc[train_rows].reset_index(drop=True)
             context = context.iloc[train_rows].reset_index(drop=True) if context is not None else None
-            validation: Validation = (val_data, val_ctx)
+            validation = (val_data, val_ctx)
+        for name, value in values.items():
+            setattr(self, name, value)
+        self._reset_state()
+        self.table_, self.seed_, self.columns_, self.context_columns_ = table, seed, columns, context_columns
+        self._setup(TrainingError)
+        keeper = None
+        if checkpoint_dir is not None and validation is not None:
+            held_out: Validation = validation
             keeper = EpochCheckpoints(
                 Path(checkpoint_dir), self.metrics_fields, epochs=int(getattr(self, "epochs", 1)),
-                every=checkpoint_every, score=lambda epoch: self._validation_score(validation, seed, epoch),
+                every=checkpoint_every, score=lambda epoch: self._validation_score(held_out, seed, epoch),
                 save=lambda path: self._write_checkpoint(path, overwrite=True))
         prepared = self._prepare(data, context, table, seed)
         self.reference_profile_ = MarginalProfile.from_frame(
