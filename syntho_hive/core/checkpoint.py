@@ -274,7 +274,7 @@ class CheckpointContent:
         full = dict(manifest)
         full["files"] = {name: {"sha256": _sha256(raw), "bytes": len(raw)} for name, raw in payload.items()}
         files = dict(payload)
-        files[manifest_name] = json.dumps(full, indent=2, allow_nan=False).encode("utf-8")
+        files[manifest_name] = encode_json(full)
         return cls(files)
 
     @staticmethod

@@ -100,11 +100,10 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
                 "engines": {t: c.model_name for t, c in synth.models.items()}, "models": models,
                 "model_kwargs": synth.model_kwargs, "tables": tables}
     try:
-        json.dumps(manifest, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        return CheckpointContent.build(payload, manifest, manifest_name=_MANIFEST)
+    except SerializationError as exc:
         raise SerializationError(f"Cannot save the synthesizer: its model options {synth.model_kwargs} are not "
                                  f"JSON ({exc}).") from exc
-    return CheckpointContent.build(payload, manifest, manifest_name=_MANIFEST)
 
 
 def is_synthesizer_directory(directory: Path) -> bool:

@@ -23,6 +23,7 @@ learned state lives in attributes ending in ``_``; the verbs that need a fitted 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import time
@@ -60,7 +61,7 @@ from syntho_hive.core.models._validation import (
     column_shape_score,
     split_validation,
 )
-from syntho_hive.core.models.params import Param
+from syntho_hive.core.models.params import Param, problems_of
 from syntho_hive.core.models.registry import model_class
 from syntho_hive.core.quality import MarginalProfile, SampleQuality, apply_quality_gate, check_gate_arguments
 from syntho_hive.core.quality import profile_sdtypes
@@ -105,13 +106,7 @@ class EngineState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _FitSession:
-    """What a running ``fit`` shares with :meth:`ConditionalGenerativeModel._end_epoch`."""
-
-    keeper: EpochCheckpoints | None
-
-
+@functools.lru_cache(maxsize=1)  # read once per process: sample() runs it on every call
 def _memory_limit() -> int | None:
     """The memory this process may use: physical memory, or less under an address-space limit
     (``RLIMIT_AS``) or a cgroup v2 ``memory.max``; ``None`` where none can be read (not POSIX)."""
@@ -183,7 +178,7 @@ class ConditionalGenerativeModel(ABC):
         self.metadata = metadata
         for name, value in params.items():
             setattr(self, name, value)
-        self._session: _FitSession | None = None
+        self._keeper: EpochCheckpoints | None = None  # the running fit's checkpoint_dir keeper
         self._reset_state()
 
     # ------------------------------------------------------------------ parameters
@@ -208,8 +203,7 @@ class ConditionalGenerativeModel(ABC):
 
     def _checked_parameters(self, values: Mapping[str, Any], error: type[SynthoHiveError], where: str) -> dict[str, Any]:
         """``values`` normalised, or ``error`` listing every problem at once."""
-        problems = [p for name, param in self._parameters.items() if name in values
-                    for p in [param.problem(values[name])] if p is not None]
+        problems = problems_of(self._parameters, values)
         normalised: dict[str, Any] = {}
         if not problems:
             normalised = {name: self._parameters[name].normalise(value) for name, value in values.items()}
@@ -308,13 +302,13 @@ class ConditionalGenerativeModel(ABC):
         prepared = self._prepare(data, context, table, seed)
         self.reference_profile_ = MarginalProfile.from_frame(
             data, profile_sdtypes(data, table, self._modelled_sdtypes()), **self._profile_options())
-        self._session = _FitSession(keeper)
+        self._keeper = keeper
         try:
             self._train(prepared, seed=seed, progress_bar=progress_bar)
             if keeper is not None and self.history_:
                 keeper.finish(self.history_[-1])  # an engine that stopped early: its last epoch is scored too
         finally:
-            self._session = None
+            self._keeper = None
         self._fitted = True
         if checkpoint_dir is not None:
             self._write_checkpoint(Path(checkpoint_dir) / FINAL_CHECKPOINT, overwrite=True)
@@ -332,11 +326,10 @@ class ConditionalGenerativeModel(ABC):
         checkpoint and appends the record to ``training_metrics.csv``; it always appends the
         record to ``history_``.
         """
-        keeper = self._session.keeper if self._session is not None else None
         self.history_.append(record)  # before scoring: a best checkpoint holds its own epoch too
-        if keeper is not None:
-            keeper.score(record)
-            keeper.write(record)
+        if self._keeper is not None:
+            self._keeper.score(record)
+            self._keeper.write(record)
 
     def _epoch_bar(self, progress_bar: bool) -> Iterable[int]:
         """Epochs ``1..epochs`` for an engine's training loop, under a tqdm bar when asked."""
@@ -347,9 +340,8 @@ class ConditionalGenerativeModel(ABC):
     def _validation_score(self, validation: Validation, seed: int, epoch: int) -> float:
         """Column-shape score of a fresh sample (seeded by ``seed`` and ``epoch``) against the held-out rows."""
         real, ctx = validation
-        options = {name: param.default for name, param in self.sample_options.items()}
         synthetic = self._draw(len(real), ctx, seed=child_seed(seed, "validation", epoch), conditions={},
-                               enforce_constraints=False, progress_bar=False, **options)
+                               enforce_constraints=False, progress_bar=False, **self._check_options({}, "sample"))
         declared = {**(self.table_.columns if self.table_ is not None else {}), **self._modelled_sdtypes()}
         return column_shape_score(real, synthetic, declared)
 
@@ -481,7 +473,7 @@ class ConditionalGenerativeModel(ABC):
         if unknown:
             raise GenerationError(f"Unknown {call}() argument(s): {', '.join(unknown)}.")
         values = {name: options.get(name, param.default) for name, param in self.sample_options.items()}
-        problems = [p for name, param in self.sample_options.items() for p in [param.problem(values[name])] if p]
+        problems = problems_of(self.sample_options, values)
         if problems:
             raise GenerationError(f"Invalid {call}() argument(s): " + "; ".join(problems) + ".")
         return {name: self.sample_options[name].normalise(value) for name, value in values.items()}
@@ -578,8 +570,9 @@ class ConditionalGenerativeModel(ABC):
         return self._impute(data, context, seed=seed, **values)
 
     def _impute(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int, **options: Any) -> pd.DataFrame:
-        """The engine's imputation (arguments checked); engines that can impute override it."""
-        raise GenerationError(f"{type(self).__name__} cannot impute.")
+        """The engine's imputation (arguments checked); engines that can impute override it (:meth:`impute`
+        refuses the others before calling it)."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -623,9 +616,7 @@ class ConditionalGenerativeModel(ABC):
         Raises:
             SerializationError: As :meth:`load`.
         """
-        content = CheckpointContent.from_bytes(data)
-        engine = model_class(content.manifest().get("model")) if cls is ConditionalGenerativeModel else cls
-        return engine(**params)._load_content(content)
+        return cls._from_content(CheckpointContent.from_bytes(data), **params)
 
     def load(self, path: str | Path) -> "ConditionalGenerativeModel":
         """Restore a checkpoint written by :meth:`save`, replacing any state of this object.
@@ -645,9 +636,7 @@ class ConditionalGenerativeModel(ABC):
             SerializationError: Missing path or file, unknown or newer format, checksum mismatch,
                 truncated or corrupt content, or a checkpoint of another model.
         """
-        model = self._load_content(CheckpointContent.read(path))
-        _log.info("checkpoint_loaded", path=str(path), model=self.model_name)
-        return model
+        return self._load_content(CheckpointContent.read(path))
 
     def checkpoint_content(self) -> CheckpointContent:
         """The checkpoint's files in memory (what :meth:`save` and :meth:`to_bytes` write).
@@ -746,18 +735,24 @@ class ConditionalGenerativeModel(ABC):
             if sorted(decoded) != sorted(self.columns_):
                 raise ValueError(f"the saved columns {self.columns_} are not the columns the model decodes "
                                  f"({list(decoded)})")
-        except SerializationError as exc:
+        except (SerializationError, *_CORRUPT) as exc:
             self.__dict__.clear()
             self.__dict__.update(before)
-            raise SerializationError(f"Checkpoint {where}: {exc}") from exc
-        except _CORRUPT as exc:
-            self.__dict__.clear()
-            self.__dict__.update(before)
+            if isinstance(exc, SerializationError):
+                raise SerializationError(f"Checkpoint {where}: {exc}") from exc
             raise SerializationError(f"Checkpoint {where} is corrupt: its content does not match the "
                                      f"{self.model_name} format ({type(exc).__name__}: {exc}); save the model "
                                      "again.") from exc
         self._fitted = True
+        _log.info("checkpoint_loaded", path=where, model=self.model_name)
         return self
+
+    @classmethod
+    def _from_content(cls, content: CheckpointContent, **params: Any) -> "ConditionalGenerativeModel":
+        """A model restored from ``content``: of ``cls``, or (called on the base class) of the engine the
+        manifest names."""
+        engine = model_class(content.manifest().get("model", "CTGAN")) if cls is ConditionalGenerativeModel else cls
+        return engine(**params)._load_content(content)
 
     @classmethod
     def _optional_in_checkpoint(cls) -> tuple[str, ...]:
@@ -813,7 +808,4 @@ def load_model(path: str | Path, **params: Any) -> ConditionalGenerativeModel:
     Raises:
         SerializationError: As :meth:`ConditionalGenerativeModel.load`, or an unknown engine name.
     """
-    content = CheckpointContent.read(path)
-    model = model_class(content.manifest().get("model", "CTGAN"))(**params)._load_content(content)
-    _log.info("checkpoint_loaded", path=str(path), model=model.model_name)
-    return model
+    return ConditionalGenerativeModel._from_content(CheckpointContent.read(path), **params)

@@ -18,12 +18,12 @@ is refused as a learning rate or a layer width by every engine alike.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Choice", "Flag", "Integer", "Number", "Param", "Text", "Widths"]
+__all__ = ["Choice", "Flag", "Integer", "Number", "Param", "Text", "Widths", "problems_of"]
 
 _MISSING = object()
 
@@ -79,6 +79,12 @@ class Param:
     def _fail(self, value: Any) -> str:
         suffix = " or None" if self.optional else ""
         return f"{self.name} must be {self.expected()}{suffix}, got {value!r}"
+
+
+def problems_of(params: Mapping[str, Param], values: Mapping[str, Any]) -> list[str]:
+    """What is wrong with each of ``values`` that ``params`` declares (one line per problem)."""
+    return [problem for name, param in params.items() if name in values
+            for problem in [param.problem(values[name])] if problem is not None]
 
 
 def _is_int(value: Any) -> bool:
