@@ -63,7 +63,7 @@ from syntho_hive.exceptions import SerializationError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "JUNK_FILES", "MANIFEST", "REFERENCE_PROFILE", "CheckpointContent", "CheckpointLayout",
            "check_format", "decode_json", "decode_pickle", "decode_state_dict", "encode_json", "encode_pickle",
-           "encode_state_dict", "is_checkpoint_directory", "recover", "running_version"]
+           "encode_state_dict", "is_checkpoint_directory", "lists_everything", "recover", "running_version"]
 
 _log = get_logger(__name__)
 
@@ -526,23 +526,30 @@ def recover(target: Path) -> Path:
     return target
 
 
-def is_checkpoint_directory(directory: Path) -> bool:
-    """Whether ``directory`` is recognisably a model checkpoint: a manifest of :data:`FORMAT` and no
-    file that the manifest does not list (an empty directory counts too)."""
-    entries = [p for p in directory.rglob("*")]
-    if not entries:
-        return True
+def lists_everything(directory: Path, manifest: Mapping[str, Any], manifest_name: str = MANIFEST) -> bool:
+    """Whether ``manifest`` lists every file below ``directory`` (besides itself and :data:`JUNK_FILES`)
+    and every folder there holds a listed file: nothing in it is someone else's."""
     try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            return False
-        listed = set(_files_entry(manifest, str(directory))) | {MANIFEST}
-    except (OSError, ValueError, RecursionError, SerializationError):
+        listed = set(_files_entry(manifest, str(directory))) | {manifest_name}
+    except SerializationError:
         return False
+    entries = list(directory.rglob("*"))
     present = {p.relative_to(directory).as_posix() for p in entries
                if (not p.is_dir() or p.is_symlink()) and p.name not in JUNK_FILES}
     folders = {p.relative_to(directory).as_posix() for p in entries if p.is_dir() and not p.is_symlink()}
     return present <= listed and all(any(name.startswith(f + "/") for name in listed) for f in folders)
+
+
+def is_checkpoint_directory(directory: Path) -> bool:
+    """Whether ``directory`` is recognisably a model checkpoint: a manifest of :data:`FORMAT` that
+    lists everything in it (an empty directory counts too)."""
+    if not any(directory.iterdir()):
+        return True
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == FORMAT and lists_everything(directory, manifest)
 
 
 def _check_replaceable(target: Path, overwrite: bool, recognise: Callable[[Path], bool]) -> None:

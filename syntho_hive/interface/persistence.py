@@ -33,6 +33,7 @@ from syntho_hive.core.checkpoint import (
     decode_json,
     encode_json,
     is_checkpoint_directory,
+    lists_everything,
     running_version,
 )
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -115,16 +116,12 @@ def is_synthesizer_directory(directory: Path) -> bool:
         return not any(directory.iterdir())
     if not isinstance(manifest, dict):
         return False
-    entries = list(directory.rglob("*"))
-    present = {p.relative_to(directory).as_posix() for p in entries
-               if (p.is_file() or p.is_symlink()) and p.name not in JUNK_FILES}
     if manifest.get("format") == FORMAT:
-        listed = manifest.get("files")
-        folders = {p.relative_to(directory).as_posix() for p in entries if p.is_dir() and not p.is_symlink()}
-        return isinstance(listed, dict) and present <= set(listed) | {_MANIFEST} and \
-            all(any(name.startswith(f + "/") for name in listed) for f in folders)
+        return lists_everything(directory, manifest, _MANIFEST)
     if manifest.get("format") != _LEGACY_FORMAT:
         return False
+    present = {p.relative_to(directory).as_posix() for p in directory.rglob("*")
+               if (p.is_file() or p.is_symlink()) and p.name not in JUNK_FILES}
     models = [p for p in directory.glob("tables/*/model") if p.is_dir()]
     if not all(is_checkpoint_directory(m) for m in models):
         return False
