@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syntho_hive.core.data import DataTransformer
-from syntho_hive.core.data._value_kinds import factorize_values
+from syntho_hive.core._value_kinds import factorize_values
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
 from syntho_hive.exceptions import SchemaError
 

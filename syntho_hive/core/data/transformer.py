@@ -36,7 +36,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from syntho_hive._random import child_seed
-from syntho_hive.core.data._value_kinds import count_distinct
+from syntho_hive.core._value_kinds import count_distinct
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.boolean import BooleanEncoder
 from syntho_hive.core.data.encoders.categorical import OneHotEncoder

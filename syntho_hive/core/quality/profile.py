@@ -57,9 +57,8 @@ open otherwise.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +66,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core._value_kinds import TypedKey, mixes_kinds, typed_keys
 from syntho_hive.core.quality.shapes import (
     CONTINUOUS_SDTYPES,
     DISCRETE_SDTYPES,
@@ -192,26 +192,10 @@ def _json_category(value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-#: pandas' inferred types of object columns that mix number kinds.
-_MIXED = frozenset({"mixed", "mixed-integer", "mixed-integer-float"})
-
-
-@dataclass(frozen=True)
-class _Kinded:
-    """A number or boolean keyed with its kind, so that ``1``, ``True`` and ``1.0`` count apart."""
-
-    kind: str
-    value: Any
-
-
-def _mixes_kinds(series: pd.Series) -> bool:
-    """Whether an ``object`` column holds numbers of several kinds (``1``, ``True``, ``1.0``)."""
-    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _MIXED
-
-
 def _category_key(value: Any, kinded: bool) -> Any:
+    """The JSON-native key of a category, as a :class:`TypedKey` (number and its kind) when ``kinded``."""
     key = _json_category(value)
-    return _Kinded(type(key).__name__, key) if kinded and not isinstance(key, str) else key
+    return typed_keys(np.asarray([key], dtype=object))[0] if kinded else key
 
 
 def _category_counts(series: pd.Series, kinded: bool = False) -> tuple[dict[Any, int], int]:
@@ -343,7 +327,7 @@ class DiscreteMarginal:
             ``{"sdtype", "rows", "missing", "categories", "rare"}`` with the categories as
             ``[value, count]`` pairs (keeping their types).
         """
-        pairs = [[key.value if isinstance(key, _Kinded) else key, count] for key, count in self.categories.items()]
+        pairs = [[key.value if isinstance(key, TypedKey) else key, count] for key, count in self.categories.items()]
         entry = {"sdtype": self.sdtype, "rows": self.rows, "missing": self.missing, "categories": pairs,
                  "rare": self.rare}
         return {**entry, "kinded": True} if self.kinded else entry
@@ -363,7 +347,7 @@ def _continuous_marginal(series: pd.Series, sdtype: str, max_quantiles: int, min
 
 def _discrete_marginal(series: pd.Series, sdtype: str, min_count: int) -> DiscreteMarginal:
     """The :class:`DiscreteMarginal` of one training column (rare categories pooled, unlabelled)."""
-    kinded = _mixes_kinds(series)
+    kinded = series.dtype == object and mixes_kinds(series.to_numpy(dtype=object))
     counts, missing = _category_counts(series, kinded)
     kept = {value: count for value, count in counts.items() if count >= min_count}
     rare = sum(count for count in counts.values() if count < min_count)

@@ -7,7 +7,7 @@ can condition on it. Low-cardinality integer columns and booleans use this encod
 
 An ``object`` column whose values mix kinds of numbers that Python counts as equal (``1``,
 ``True``, ``1.0``) keeps them as separate categories, each decoded with its own type (see
-:mod:`syntho_hive.core.data._value_kinds`).
+:mod:`syntho_hive.core._value_kinds`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import null_marker, restore_objects
-from syntho_hive.core.data._value_kinds import factorize_values, mixes_kinds, typed_keys
+from syntho_hive.core._value_kinds import factorize_values, mixes_kinds, typed_keys
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.spans import ColumnSpans, SpanInfo
 from syntho_hive.exceptions import GenerationError, SchemaError

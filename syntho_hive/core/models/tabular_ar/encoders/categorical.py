@@ -27,7 +27,7 @@ from syntho_hive.core.data._dtypes import (
     null_marker,
     restore_objects,
 )
-from syntho_hive.core.data._value_kinds import factorize_values, number_kinds
+from syntho_hive.core._value_kinds import factorize_values, number_kinds
 from syntho_hive.core.metadata.validate import is_boolean_value
 from syntho_hive.core.models.tabular_ar.encoders.base import RARE_TOKEN, Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import find_key, value_from_json, value_key
