@@ -491,21 +491,11 @@ def _siblings(target: Path, kinds: tuple[str, ...] = ("tmp", "old")) -> list[Pat
     return [p for p in parent.iterdir() if p.name.startswith(prefixes) and p.is_dir() and not p.is_symlink()]
 
 
-def _readable_manifest(directory: Path) -> bool:
-    for name in (MANIFEST, "synthesizer.json"):
-        try:
-            json.loads((directory / name).read_text(encoding="utf-8"))
-            return True
-        except (OSError, ValueError, RecursionError):
-            continue
-    return False
-
-
 def recover(target: Path) -> Path:
     """Move back the previous checkpoint that a save interrupted between its two renames.
 
-    When ``target`` does not exist and a ``.<name>.old-<id>`` directory beside it holds a manifest,
-    the newest such directory is renamed to ``target`` (logged as ``checkpoint_recovered``). When
+    When ``target`` does not exist and ``.<name>.old-<id>`` directories lie beside it (each a whole
+    checkpoint moved aside by a save), the newest is renamed to ``target`` (logged as ``checkpoint_recovered``). When
     the rename is not allowed (a read-only location), that directory is returned to read from.
 
     Returns:
@@ -513,7 +503,7 @@ def recover(target: Path) -> Path:
     """
     if target.exists() or target.is_symlink():
         return target
-    olds = sorted((p for p in _siblings(target, ("old",)) if _readable_manifest(p)), key=lambda p: p.stat().st_mtime)
+    olds = sorted(_siblings(target, ("old",)), key=lambda p: p.stat().st_mtime)
     if not olds:
         return target
     try:
