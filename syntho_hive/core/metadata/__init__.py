@@ -1,5 +1,6 @@
 """Schema of a dataset: tables, keys, semantic types, constraints; detection, validation, IO."""
 
+from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import (
     SDTYPES,
@@ -14,6 +15,7 @@ from syntho_hive.core.metadata.schema import (
 __all__ = [
     "Metadata",
     "TableConfig",
+    "ColumnType",
     "Constraint",
     "Inequality",
     "FixedCombinations",

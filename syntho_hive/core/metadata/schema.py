@@ -5,14 +5,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     import pandas as pd
+
+class ReflectableSource(Protocol):
+    """What :meth:`Metadata.from_source` needs of a source (every connector source has it)."""
+
+    def reflect(self, tables: "Sequence[str] | None" = None) -> "Metadata":
+        """The schema of ``tables`` (all when ``None``)."""
+
 
 SDType = Literal["numerical", "categorical", "datetime", "boolean", "id", "text"]
 SDTYPES: tuple[str, ...] = ("numerical", "categorical", "datetime", "boolean", "id", "text")
@@ -71,6 +81,9 @@ class TableConfig(BaseModel):
             ``boolean``, ``id``, ``text``). Columns not listed are detected from data.
         pii_cols: Columns holding personal data.
         datetime_formats: ``strftime`` format for datetime columns stored as strings.
+        column_types: Storage type per column (:class:`ColumnType`), filled by
+            :meth:`Metadata.from_source` from a database or file schema; targets create tables
+            and files with them. Not used for modelling.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -85,6 +98,7 @@ class TableConfig(BaseModel):
     columns: dict[str, SDType] = Field(default_factory=dict)
     pii_cols: list[str] = Field(default_factory=list)
     datetime_formats: dict[str, str] = Field(default_factory=dict)
+    column_types: dict[str, ColumnType] = Field(default_factory=dict)
 
     @property
     def pk_columns(self) -> list[str]:
@@ -212,6 +226,32 @@ class Metadata(BaseModel):
         from syntho_hive.core.metadata.detect import detect_metadata
 
         return detect_metadata(dataframes, table_name)
+
+    @classmethod
+    def from_source(cls, source: "ReflectableSource", tables: "Sequence[str] | None" = None) -> "Metadata":
+        """Reflect the schema of a database or file source: tables, columns, sdtypes, storage types, keys.
+
+        Example:
+            >>> from syntho_hive.connectors import SQLSource
+            >>> metadata = Metadata.from_source(SQLSource("sqlite:///shop.db"))
+
+        Args:
+            source: A :class:`~syntho_hive.connectors.TableSource` (``SQLSource``, ``ParquetSource``,
+                ``DeltaSource``...).
+            tables: The tables to take (``None``: every table of the source).
+
+        Returns:
+            A new metadata; edit it to override what was detected.
+
+        Raises:
+            SchemaError: A table named is missing, or a foreign key points outside the selection.
+            SerializationError: The source cannot be reached or read.
+        """
+        if not callable(getattr(source, "reflect", None)):
+            raise SchemaError(f"Metadata.from_source() needs a connector source (SQLSource, ParquetSource, "
+                              f"DeltaSource...), got {type(source).__name__}; for DataFrames use "
+                              "Metadata.detect().")
+        return source.reflect(tables)
 
     # ------------------------------------------------------------------ validation
 
