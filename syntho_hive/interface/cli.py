@@ -4,7 +4,12 @@ Usage::
 
     synthohive fit DATA.csv|DATA.parquet --output CHECKPOINT_DIR [--metadata META.yaml|.json]
         [--table NAME] [--epochs N] [--batch-size N] [--seed N] [--overwrite] [--no-progress]
+    synthohive fit --source URL|DIR [--schema S] [--tables A,B] [--metadata META.yaml]
+        [--subset-root TABLE (--subset-rows N | --subset-fraction F) [--subset-seed N]]
+        [--model tabular_ar|ctgan|tvae] --output SYNTHESIZER_DIR [--epochs N] [--seed N] [--overwrite]
     synthohive sample CHECKPOINT_DIR --rows N --output OUT.csv|OUT.parquet [--seed N] [--overwrite]
+    synthohive sample SYNTHESIZER_DIR --target URL|DIR [--schema S] [--if-exists fail|replace|append]
+        [--format parquet|csv|delta] [--scale X] [--seed N]
     synthohive report REAL.csv|.parquet SYNTH.csv|.parquet --output REPORT.html [--metadata META.yaml]
         [--table NAME] [--target COLUMN] [--holdout HOLDOUT.csv] [--include-samples] [--seed N]
         [--overwrite]
@@ -87,6 +92,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -119,19 +141,38 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     fit = commands.add_parser(
-        "fit", parents=[common], help="train a CTGAN on a CSV/Parquet table and save a checkpoint",
-        description="Train a CTGAN on one table (CSV or Parquet) and save it as a checkpoint directory.",
+        "fit", parents=[common], help="train on a table file (CTGAN) or a whole database/folder (--source)",
+        description=("Train a CTGAN on one table (CSV or Parquet) and save it as a checkpoint directory; or, with "
+                     "--source, learn every table of a database or folder (schema reflected, keys included) and "
+                     "save a Synthesizer directory."),
     )
-    fit.add_argument("data", metavar="DATA", type=Path, help="training table: .csv[.gz], .parquet or a Parquet dataset directory")
+    fit.add_argument("data", metavar="DATA", type=Path, nargs="?",
+                     help="training table: .csv[.gz], .parquet or a Parquet dataset directory (or use --source)")
     fit.add_argument("--output", "-o", required=True, type=Path, metavar="CHECKPOINT_DIR",
-                     help="checkpoint directory to write")
+                     help="checkpoint directory (or, with --source, Synthesizer directory) to write")
+    fit.add_argument("--source", metavar="URL|DIR",
+                     help="a database URL (postgresql+psycopg://, mysql+pymysql://, sqlite:///, duckdb:///) or a "
+                          "folder of Parquet/CSV/Delta tables: learn the whole schema")
+    fit.add_argument("--schema", metavar="S", help="database schema of --source (default: the default one)")
+    fit.add_argument("--source-format", choices=("parquet", "csv", "delta"),
+                     help="format of a --source folder's tables (default: told from the folder)")
+    fit.add_argument("--tables", metavar="A,B", help="with --source: only these tables (comma-separated)")
+    fit.add_argument("--subset-root", metavar="TABLE",
+                     help="with --source: train on a key-closed subset drawn from this root table")
+    fit.add_argument("--subset-rows", type=_positive_int, metavar="N", help="root rows of the subset")
+    fit.add_argument("--subset-fraction", type=_fraction, metavar="F", help="share (0-1] of root rows of the subset")
+    fit.add_argument("--subset-seed", type=_seed, metavar="N", default=0, help="seed of the subset's draw (default: 0)")
+    fit.add_argument("--model", choices=("tabular_ar", "ctgan", "tvae"), default=None,
+                     help="with --source: the engine of every table (default: tabular_ar)")
     fit.add_argument("--metadata", "-m", type=Path, metavar="FILE",
                      help="metadata file (.yaml, .yml or .json); detected from the data when omitted")
     fit.add_argument("--table", metavar="NAME",
                      help="table of the metadata to train (needed when the metadata has several)")
-    fit.add_argument("--epochs", type=_positive_int, metavar="N", default=300, help="training epochs (default: 300)")
-    fit.add_argument("--batch-size", type=_positive_int, metavar="N", default=500,
-                     help="training batch size, a multiple of the PacGAN pac=10 (default: 500)")
+    fit.add_argument("--epochs", type=_positive_int, metavar="N", default=None,
+                     help="training epochs (default: 300 for a table file; the engine's default with --source)")
+    fit.add_argument("--batch-size", type=_positive_int, metavar="N", default=None,
+                     help="training batch size (default: 500 for a table file, a multiple of the PacGAN pac=10; "
+                          "the engine's default with --source)")
     fit.add_argument("--seed", type=_seed, metavar="N", default=None,
                      help="seed for bit-identical training (default: random)")
     fit.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, ... (default: auto)")
@@ -141,13 +182,24 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(handler=_cmd_fit)
 
     sample = commands.add_parser(
-        "sample", parents=[common], help="generate rows from a saved checkpoint",
-        description="Load a checkpoint directory and write synthetic rows to CSV or Parquet.",
+        "sample", parents=[common], help="generate rows from a saved checkpoint or Synthesizer",
+        description=("Load a model checkpoint directory and write synthetic rows to CSV or Parquet (--rows, "
+                     "--output); or load a Synthesizer directory (written by 'fit --source') and write every "
+                     "table to a database or folder (--target)."),
     )
-    sample.add_argument("checkpoint", metavar="CHECKPOINT", type=Path, help="checkpoint directory")
-    sample.add_argument("--rows", "-n", type=_positive_int, metavar="N", required=True, help="number of rows")
-    sample.add_argument("--output", "-o", required=True, type=Path, metavar="FILE",
-                        help="output file: .csv[.gz] or .parquet")
+    sample.add_argument("checkpoint", metavar="CHECKPOINT", type=Path, help="checkpoint or Synthesizer directory")
+    sample.add_argument("--rows", "-n", type=_positive_int, metavar="N", help="number of rows (model checkpoint)")
+    sample.add_argument("--output", "-o", type=Path, metavar="FILE",
+                        help="output file: .csv[.gz] or .parquet (model checkpoint)")
+    sample.add_argument("--target", metavar="URL|DIR",
+                        help="Synthesizer: a database URL or folder to write every synthetic table to")
+    sample.add_argument("--schema", metavar="S", help="database schema of --target (default: the default one)")
+    sample.add_argument("--format", dest="target_format", choices=("parquet", "csv", "delta"), default=None,
+                        help="format of a --target folder's tables (default: parquet)")
+    sample.add_argument("--if-exists", choices=("fail", "replace", "append"), default="fail",
+                        help="a --target table that exists: fail (default), replace or append")
+    sample.add_argument("--scale", type=_positive_float, metavar="X", default=1.0,
+                        help="Synthesizer: root tables' size as a multiple of the real ones (default: 1.0)")
     sample.add_argument("--seed", type=_seed, metavar="N", default=None,
                         help="seed for reproducible rows (default: random)")
     sample.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
@@ -316,6 +368,19 @@ def _load_model(path: Path) -> Any:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     _check_checkpoint_target(args.output, overwrite=args.overwrite)
+    source_only = ("schema", "source_format", "tables", "subset_root", "subset_rows", "subset_fraction", "model")
+    if args.source is not None:
+        if args.data is not None or args.table is not None:
+            raise CLIInputError("--source learns every table of a database or folder: give neither DATA nor "
+                                "--table with it (choose tables with --tables A,B).")
+        return _fit_source(args)
+    used = [f"--{name.replace('_', '-')}" for name in source_only if getattr(args, name) is not None]
+    if used:
+        raise CLIInputError(f"{', '.join(used)} need(s) --source (a database URL or folder).")
+    if args.data is None:
+        raise CLIInputError("Give the training table DATA (a .csv/.parquet file) or --source URL|DIR.")
+    args.epochs = 300 if args.epochs is None else args.epochs
+    args.batch_size = 500 if args.batch_size is None else args.batch_size
     metadata = None
     if args.metadata is not None:
         if not args.metadata.is_file():
@@ -345,10 +410,87 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fit_source(args: argparse.Namespace) -> int:
+    """``fit --source``: reflect (or read --metadata), fit a Synthesizer on the source, save it."""
+    from syntho_hive.connectors.resolve import source_from_string
+    from syntho_hive.core.metadata import Metadata
+    from syntho_hive.core.models.registry import model_class
+    from syntho_hive.interface.synthesizer import Synthesizer
+    from syntho_hive.relational.subset import Subset
+
+    subset = None
+    if args.subset_root is not None:
+        if (args.subset_rows is None) == (args.subset_fraction is None):
+            raise CLIInputError("--subset-root needs exactly one of --subset-rows N or --subset-fraction F.")
+        subset = Subset(root=args.subset_root, rows=args.subset_rows, fraction=args.subset_fraction,
+                        seed=args.subset_seed)
+    elif args.subset_rows is not None or args.subset_fraction is not None:
+        raise CLIInputError("--subset-rows / --subset-fraction need --subset-root TABLE.")
+    tables = [name.strip() for name in args.tables.split(",") if name.strip()] if args.tables else None
+    source = source_from_string(args.source, schema=args.schema, file_format=args.source_format)
+    if args.metadata is not None:
+        metadata = _load_metadata(args.metadata, None, whole=True)
+        if tables is not None:
+            unknown = sorted(set(tables) - set(metadata.tables))
+            if unknown:
+                raise CLIInputError(f"--tables names {unknown}, not in metadata file {args.metadata}.")
+            metadata = Metadata(tables={name: metadata.tables[name] for name in tables})
+    else:
+        metadata = Metadata.from_source(source, tables)
+    options: dict[str, Any] = {}
+    if args.model is not None:
+        options["model"] = model_class({"tabular_ar": "TabularAR", "ctgan": "CTGAN", "tvae": "TVAE"}[args.model])
+    synth = Synthesizer(metadata, seed=args.seed, **options)
+    started = time.perf_counter()
+    synth.fit(source, epochs=args.epochs, batch_size=args.batch_size, progress_bar=not args.no_progress,
+              subset=subset)
+    trained = time.perf_counter() - started
+    saved = synth.save(args.output, overwrite=args.overwrite)
+    print(f"learned {_plural(len(metadata.tables), 'table')} of {source.description} in {trained:.1f} s")
+    report = synth.subset_report_
+    if report is not None:
+        for name, kept in report.kept.items():
+            total = report.total.get(name)
+            print(f"  {name}: {kept:,} of {'?' if total is None else f'{total:,}'} rows (subset from {report.root})")
+    print(f"synthesizer saved to {saved} (seed {synth.seed}; pass --seed {synth.seed} to repeat this training)")
+    return EXIT_OK
+
+
+def _sample_synthesizer(args: argparse.Namespace) -> int:
+    """``sample SYNTHESIZER_DIR --target``: every table to a database or folder."""
+    from syntho_hive.connectors.resolve import target_from_string
+    from syntho_hive.interface.synthesizer import Synthesizer
+
+    if args.target is None:
+        raise CLIInputError(f"{args.checkpoint} is a Synthesizer (several tables): give --target URL|DIR.")
+    if args.rows is not None or args.output is not None:
+        raise CLIInputError("--rows/--output apply to single-model checkpoints; for a Synthesizer use --target "
+                            "and --scale.")
+    target = target_from_string(args.target, schema=args.schema, if_exists=args.if_exists,
+                                file_format=args.target_format)
+    synth = Synthesizer.load(args.checkpoint)
+    started = time.perf_counter()
+    written = synth.sample(scale=args.scale, seed=args.seed, output=target)
+    elapsed = time.perf_counter() - started
+    print(f"generated {_plural(len(written), 'table')} in {elapsed:.1f} s, written to {target.description}:")
+    for name, where in written.items():
+        print(f"  {name} -> {where}")
+    return EXIT_OK
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
-    kind = _check_output_file(args.output, overwrite=args.overwrite)
     if not args.checkpoint.exists():
         raise CLIInputError(f"Checkpoint directory not found: {args.checkpoint}")
+    from syntho_hive.interface.persistence import is_synthesizer_directory
+
+    if args.checkpoint.is_dir() and any(args.checkpoint.iterdir()) and is_synthesizer_directory(args.checkpoint):
+        return _sample_synthesizer(args)
+    if args.target is not None or args.schema is not None or args.target_format is not None:
+        raise CLIInputError(f"--target/--schema/--format apply to Synthesizer directories; {args.checkpoint} is "
+                            "a single model's checkpoint: use --rows N --output FILE.")
+    if args.rows is None or args.output is None:
+        raise CLIInputError("A model checkpoint needs --rows N and --output FILE.")
+    kind = _check_output_file(args.output, overwrite=args.overwrite)
     model = _load_model(args.checkpoint)
     started = time.perf_counter()
     synthetic = model.sample(args.rows, seed=args.seed)
@@ -359,13 +501,15 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_metadata(path: Path, table: str | None) -> Any:
-    """Read a metadata file and narrow it to one table (``--table``, or its only table)."""
+def _load_metadata(path: Path, table: str | None, *, whole: bool = False) -> Any:
+    """Read a metadata file and narrow it to one table (``--table``, or its only table) unless ``whole``."""
     from syntho_hive.core.metadata import Metadata
 
     if not path.is_file():
         raise CLIInputError(f"Metadata file not found: {path}")
     metadata = Metadata.load(path)
+    if whole:
+        return metadata
     if table is None:
         if len(metadata.tables) > 1:
             raise CLIInputError(f"Metadata file {path} describes {len(metadata.tables)} tables "

@@ -7,6 +7,13 @@ Example:
     >>> synth.save("synth_dir")
     >>> Synthesizer.load("synth_dir").sample(num_rows={"customers": 500}, output_path="out/")
 
+A database or file source and a target work the same way (see :mod:`syntho_hive.connectors`):
+
+    >>> src = SQLSource("postgresql+psycopg://app@db/shop")
+    >>> synth = Synthesizer(Metadata.from_source(src), seed=0)
+    >>> synth.fit(src, subset=Subset(root="customers", rows=50_000, seed=0))
+    >>> synth.sample(output=SQLTarget("postgresql+psycopg://app@db/shop", schema="synthetic"))
+
 The saved directory (manifest with checksums, engines by registry name, atomic and crash-safe
 writes) is described in :mod:`syntho_hive.interface.persistence`.
 """
@@ -23,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive.connectors.base import TableSource, TableTarget
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.tabular_ar import TabularAR
@@ -42,6 +50,7 @@ from syntho_hive.interface.persistence import is_synthesizer_directory, read_syn
 from syntho_hive.interface.table_writer import write_table_chunks
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import drop_integrity_violations
+from syntho_hive.relational.subset import Subset, SubsetReport, check_subset, subset_frames
 from syntho_hive.relational.orchestrator import (
     Orchestrator,
     check_chunk_rows,
@@ -163,6 +172,7 @@ class Synthesizer:
         self._fitted = False
         self._sample_calls = 0
         self.integrity_report_: dict[str, int] = {}
+        self.subset_report_: SubsetReport | None = None
 
     @property
     def is_fitted(self) -> bool:
@@ -175,15 +185,18 @@ class Synthesizer:
         return dict(self._engine.fit_seconds_)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: Mapping[str, Any], epochs: int | None = None, batch_size: int | None = None,
+    def fit(self, data: Mapping[str, Any] | TableSource, epochs: int | None = None, batch_size: int | None = None,
             validate: bool = True, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
-            on_integrity_error: Literal["raise", "drop"] = "raise", n_jobs: int | None = None) -> "Synthesizer":
+            on_integrity_error: Literal["raise", "drop"] = "raise", n_jobs: int | None = None, *,
+            subset: Subset | None = None) -> "Synthesizer":
         """Learn every table of the schema.
 
         Args:
-            data: ``{table: DataFrame or path}`` for every table of the metadata; a path is a CSV
+            data: ``{table: DataFrame or path}`` for every table of the metadata (a path is a CSV
                 file (``.csv``, or compressed: ``.csv.gz``, ``.csv.bz2``, ``.csv.zip``, ``.csv.xz``),
-                a Parquet file (``.parquet``, ``.pq``) or a directory of Parquet files.
+                a Parquet file (``.parquet``, ``.pq``) or a directory of Parquet files), or a
+                connector source (:class:`~syntho_hive.connectors.SQLSource`, ``ParquetSource``,
+                ``DeltaSource``...) holding every table of the metadata.
             epochs: Training epochs of each table's model (``None``: the model's default).
             batch_size: Batch size of each table's model (``None``: the model's default).
             validate: Check schema and data first (``Metadata.validate_schema``): orphan FKs,
@@ -199,6 +212,10 @@ class Synthesizer:
                 Every fit uses one torch thread, so the fitted synthesizer is the same for any
                 ``n_jobs``. Workers receive the models pickled: a custom model class must be
                 importable and picklable.
+            subset: Train on a key-closed subset (:class:`~syntho_hive.relational.subset.Subset`):
+                sampled root rows, their descendants and every parent row they reference, so no
+                foreign key is an orphan. A database source computes it on the server and reads
+                only the rows kept. The rows kept per table are in ``subset_report_``.
 
         Returns:
             ``self``.
@@ -211,19 +228,16 @@ class Synthesizer:
             SerializationError: A path does not exist or cannot be read.
             ConfigurationError: ``checkpoint_dir`` is not a path.
             TrainingError: Bad ``on_integrity_error`` or ``n_jobs``, or a model failed to train.
+            ConfigurationError: ``subset`` is not a Subset, or has bad ``rows``/``fraction``.
         """
         if on_integrity_error not in ("raise", "drop"):
             raise TrainingError(f"on_integrity_error must be 'raise' or 'drop', got {on_integrity_error!r}.")
         if checkpoint_dir is not None:
             checkpoint_dir = _as_path(checkpoint_dir, "checkpoint_dir")
-        if not isinstance(data, Mapping):
-            raise SchemaError(f"fit() expects {{table: DataFrame or path}}, got {type(data).__name__}.")
-        unknown = sorted(set(data) - set(self.metadata.tables))
-        missing = sorted(set(self.metadata.tables) - set(data))
-        if unknown or missing:
-            raise SchemaError(f"fit() data must hold exactly the metadata's tables; unknown: {unknown}, "
-                              f"missing: {missing}.")
-        frames = {name: _read_table("data", name, source) for name, source in data.items()}
+        if subset is not None and not isinstance(subset, Subset):
+            raise ConfigurationError(f"subset must be a syntho_hive Subset(root=..., rows=... or fraction=...), "
+                                     f"got {type(subset).__name__}.")
+        frames, self.subset_report_ = self._training_frames(data, subset)
         if on_integrity_error == "drop":
             frames = self._drop_dirty(frames, validate)
         elif validate:
@@ -233,6 +247,27 @@ class Synthesizer:
         self._fitted = True
         self._sample_calls = 0
         return self
+
+    def _training_frames(self, data: Mapping[str, Any] | TableSource,
+                         subset: Subset | None) -> tuple[dict[str, pd.DataFrame], SubsetReport | None]:
+        """The tables to learn from ``data`` (a mapping or a source), narrowed to ``subset``."""
+        if isinstance(data, TableSource):
+            if subset is not None:
+                check_subset(self.metadata, subset)  # before the source is read
+            _log.info("training_data_read", source=data.description, tables=list(self.metadata.tables))
+            return data.read_tables(self.metadata, subset)
+        if not isinstance(data, Mapping):
+            raise SchemaError(f"fit() expects {{table: DataFrame or path}} or a connector source (SQLSource, "
+                              f"ParquetSource, DeltaSource...), got {type(data).__name__}.")
+        unknown = sorted(set(data) - set(self.metadata.tables))
+        missing = sorted(set(self.metadata.tables) - set(data))
+        if unknown or missing:
+            raise SchemaError(f"fit() data must hold exactly the metadata's tables; unknown: {unknown}, "
+                              f"missing: {missing}.")
+        frames = {name: _read_table("data", name, source) for name, source in data.items()}
+        if subset is None:
+            return frames, None
+        return subset_frames(self.metadata, frames, subset)
 
     def _drop_dirty(self, frames: dict[str, pd.DataFrame], validate: bool) -> dict[str, pd.DataFrame]:
         if validate:
@@ -258,7 +293,8 @@ class Synthesizer:
     def sample(self, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int | None = None,
                output_path: str | Path | None = None,
                output_format: Literal["parquet", "csv"] = "parquet",
-               progress_bar: bool = False, chunk_rows: int | None = None) -> dict[str, Any]:
+               progress_bar: bool = False, chunk_rows: int | None = None, *,
+               output: TableTarget | None = None) -> dict[str, Any]:
         """Generate every table, parents first, with valid keys.
 
         Args:
@@ -279,19 +315,36 @@ class Synthesizer:
             progress_bar: Show progress over tables.
             chunk_rows: Rows generated (and written) per step; ``None``: 50 000. Smaller chunks
                 lower peak memory; the rows drawn depend on it, so keep it fixed for identical tables.
+            output: A connector target (:class:`~syntho_hive.connectors.SQLTarget`,
+                ``ParquetTarget``, ``CSVTarget``, ``DeltaTarget``): checked before any row is
+                generated, then every table is streamed to it chunk by chunk, parents first, and
+                committed together; on any error the target is left as it was (see each
+                target's documentation for what "together" means there). Exclusive with
+                ``output_path``.
 
         Returns:
-            ``{table: DataFrame}``, or ``{table: Path}`` with ``output_path``.
+            ``{table: DataFrame}``, ``{table: Path}`` with ``output_path``, or ``{table: location}``
+            (a description safe to show) with ``output``.
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
             GenerationError: Bad ``num_rows``/``scale``/``seed``/``output_format``/``chunk_rows``.
-            ConfigurationError: ``output_path`` is not a path.
-            SerializationError: An output file cannot be written.
+            ConfigurationError: ``output_path`` is not a path, ``output`` is not a target, or
+                both are given.
+            SerializationError: An output file or target cannot be written (e.g. a table exists
+                and the target says ``if_exists="fail"``).
         """
         if not self._fitted:
             raise NotFittedError("Cannot sample: this Synthesizer is not fitted. Call fit(data) or "
                                  "Synthesizer.load(path) first.")
+        if output is not None:
+            if not isinstance(output, TableTarget):
+                raise ConfigurationError(f"output must be a connector target (SQLTarget, ParquetTarget, "
+                                         f"CSVTarget, DeltaTarget), got {type(output).__name__}; for a folder of "
+                                         "files pass output_path.")
+            if output_path is not None:
+                raise ConfigurationError("Pass either output (a connector target) or output_path (a folder), "
+                                         "not both.")
         sizes = self._check_sizes(num_rows, scale)
         if output_format not in ("parquet", "csv"):
             raise GenerationError(f"output_format must be 'parquet' or 'csv', got {output_format!r}.")
@@ -304,6 +357,12 @@ class Synthesizer:
         except ValueError as exc:
             raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
         self._sample_calls += 1
+        if output is not None:
+            with output.open(self.metadata, list(self.graph.order)) as writer:
+                written = self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=writer.write_table,
+                                                progress_bar=progress_bar, chunk_rows=chunk_rows)
+            _log.info("synthetic_tables_written", target=output.description, tables=written)
+            return written
         sink = None
         if output_path is not None:
             directory = _as_path(output_path, "output_path")

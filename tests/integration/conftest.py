@@ -50,8 +50,8 @@ def _drop_everything(url: str) -> None:
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 for (schema,) in conn.execute(sa.text(
-                        "SELECT nspname FROM pg_namespace WHERE nspowner = current_user::regrole "
-                        "AND nspname NOT LIKE 'pg_%'")).fetchall():
+                        "SELECT nspname FROM pg_namespace WHERE (nspowner = current_user::regrole "
+                        "OR nspname = 'public') AND nspname NOT LIKE 'pg_%'")).fetchall():
                     conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
                 conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS public"))
             else:

@@ -1,0 +1,121 @@
+"""Turn what a user types (a database URL or a folder) into a connector source or target.
+
+Used by the command line (``--source``, ``--target``) and available to scripts:
+
+- a URL with a scheme (``postgresql+psycopg://...``, ``mysql+pymysql://...``, ``sqlite:///file.db``,
+  ``duckdb:///file.duckdb``) -> :class:`~syntho_hive.connectors.sql.source.SQLSource` /
+  :class:`~syntho_hive.connectors.sql.target.SQLTarget`;
+- a folder -> Parquet (the default), CSV or Delta files, one table each, chosen by ``file_format``
+  or, for a source, by what the folder holds (Delta tables have a ``_delta_log`` folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from syntho_hive.connectors.base import IfExists, TableSource, TableTarget, check_if_exists
+from syntho_hive.exceptions import ConfigurationError
+
+__all__ = ["FileFormat", "is_url", "source_from_string", "target_from_string"]
+
+FileFormat = Literal["parquet", "csv", "delta"]
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` is a database URL (``scheme://...``) rather than a path."""
+    return bool(_SCHEME.match(text))
+
+
+def _check_format(file_format: str | None) -> FileFormat | None:
+    if file_format not in (None, "parquet", "csv", "delta"):
+        raise ConfigurationError(f"file format must be 'parquet', 'csv' or 'delta', got {file_format!r}.")
+    return file_format  # type: ignore[return-value]
+
+
+def _folder_format(folder: Path) -> FileFormat:
+    """The format of the tables in an existing folder: Delta if any has a ``_delta_log``, CSV if every
+    data file is a CSV, else Parquet."""
+    entries = [entry for entry in folder.iterdir() if not entry.name.startswith((".", "_"))]
+    if any((entry / "_delta_log").is_dir() for entry in entries if entry.is_dir()):
+        return "delta"
+    files = [entry.name.lower() for entry in entries if entry.is_file()]
+    if files and all(".csv" in name for name in files):
+        return "csv"
+    return "parquet"
+
+
+def source_from_string(text: str | os.PathLike[str], *, schema: str | None = None,
+                       file_format: FileFormat | None = None) -> TableSource:
+    """The source ``text`` names: a database URL, or a folder of Parquet, CSV or Delta tables.
+
+    Args:
+        text: A SQLAlchemy URL or a folder.
+        schema: Database schema of a URL (``None``: the default one).
+        file_format: The format of a folder's tables (``None``: told from its content).
+
+    Returns:
+        The source.
+
+    Raises:
+        ConfigurationError: A bad ``file_format``, or ``schema`` given with a folder.
+        SerializationError: The folder does not exist.
+        MissingDependencyError: The extra the source needs is not installed.
+    """
+    file_format = _check_format(file_format)
+    text = os.fspath(text)
+    if is_url(text):
+        from syntho_hive.connectors.sql.source import SQLSource
+
+        return SQLSource(text, schema=schema)
+    if schema is not None:
+        raise ConfigurationError(f"--schema applies to database URLs, not to the folder {text!r}.")
+    folder = Path(text)
+    if file_format is None and folder.is_dir():
+        file_format = _folder_format(folder)
+    if file_format == "delta":
+        from syntho_hive.connectors.delta import DeltaSource
+
+        return DeltaSource(folder)
+    from syntho_hive.connectors.files import CSVSource, ParquetSource
+
+    return CSVSource(folder) if file_format == "csv" else ParquetSource(folder)
+
+
+def target_from_string(text: str | os.PathLike[str], *, schema: str | None = None, if_exists: IfExists = "fail",
+                       file_format: FileFormat | None = None) -> TableTarget:
+    """The target ``text`` names: a database URL, or a folder to write Parquet (default), CSV or Delta tables to.
+
+    Args:
+        text: A SQLAlchemy URL or a folder.
+        schema: Database schema of a URL (``None``: the default one).
+        if_exists: What to do with a table that exists: ``"fail"``, ``"replace"`` or ``"append"``.
+        file_format: The format of a folder's tables (``None``: Parquet).
+
+    Returns:
+        The target.
+
+    Raises:
+        ConfigurationError: A bad ``file_format``, or ``schema`` given with a folder.
+        SchemaError: A bad ``if_exists``.
+        MissingDependencyError: The extra the target needs is not installed.
+    """
+    file_format = _check_format(file_format)
+    if_exists = check_if_exists(if_exists)
+    text = os.fspath(text)
+    if is_url(text):
+        from syntho_hive.connectors.sql.target import SQLTarget
+
+        return SQLTarget(text, schema=schema, if_exists=if_exists)
+    if schema is not None:
+        raise ConfigurationError(f"--schema applies to database URLs, not to the folder {text!r}.")
+    if file_format == "delta":
+        from syntho_hive.connectors.delta import DeltaTarget
+
+        return DeltaTarget(text, if_exists=if_exists)
+    from syntho_hive.connectors.files import CSVTarget, ParquetTarget
+
+    return CSVTarget(text, if_exists=if_exists) if file_format == "csv" else ParquetTarget(text, if_exists=if_exists)

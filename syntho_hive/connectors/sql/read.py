@@ -1,0 +1,292 @@
+"""Stream a SQL query in chunks and build each chunk with the storage dtype contract.
+
+The contract (the same for SQL, Parquet and Delta): an ``integer`` column is a numpy ``int8``..
+``int64`` (``uint`` when unsigned) when it is NOT NULL and a pandas ``Int8``..``Int64`` when it is
+nullable, exact beyond 2**53; ``float`` is ``float32``/``float64``; ``decimal`` an object column
+of :class:`decimal.Decimal`; ``boolean`` is ``bool`` / ``"boolean"``; ``date`` and ``timestamp``
+are ``datetime64[ns]`` (``datetime64[ns, UTC]`` with a time zone); ``string``, ``enum`` and
+``json`` are object columns of ``str``; ``uuid`` canonical lowercase ``str``; ``time``
+:class:`datetime.time`; ``binary`` ``bytes``. Nulls are ``None`` / ``NA`` / ``NaT`` / ``NaN``.
+Every chunk of one query has the same dtypes, and a query without rows gives one empty frame
+with them.
+
+Rows are fetched with a server-side cursor (``stream_results``: a named cursor on psycopg, an
+unbuffered ``SSCursor`` on PyMySQL; SQLite and DuckDB fetch lazily anyway), so only one chunk of
+rows is in memory at a time. Columns are built from the fetched rows with numpy/pandas.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from syntho_hive.core.metadata.column_types import ColumnType
+from syntho_hive.exceptions import SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlalchemy as sa
+
+__all__ = ["stream_select", "frame_from_rows", "empty_frame", "storage_dtype"]
+
+_CANONICAL_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def storage_dtype(column_type: ColumnType) -> Any:
+    """The pandas dtype a column of ``column_type`` is read with.
+
+    Args:
+        column_type: The storage type.
+
+    Returns:
+        A numpy dtype, a pandas extension dtype or ``object``.
+    """
+    kind = column_type.kind
+    if kind == "integer":
+        bits = column_type.bits or 64
+        if column_type.nullable:
+            return pd.api.types.pandas_dtype(f"{'UInt' if column_type.unsigned else 'Int'}{bits}")
+        return np.dtype(f"{'uint' if column_type.unsigned else 'int'}{bits}")
+    if kind == "float":
+        return np.dtype(np.float32 if column_type.bits == 32 else np.float64)
+    if kind == "boolean":
+        return pd.BooleanDtype() if column_type.nullable else np.dtype(bool)
+    if kind == "date" or (kind == "timestamp" and not column_type.timezone):
+        return np.dtype("datetime64[ns]")
+    if kind == "timestamp":
+        return pd.DatetimeTZDtype("ns", "UTC")
+    return np.dtype(object)
+
+
+def _bad(where: str, column: str, column_type: ColumnType, problem: str) -> SchemaError:
+    return SchemaError(
+        f"{where}, column {column!r} ({column_type.describe()}): {problem}. Fix the data, or override the "
+        f"column's storage type in metadata.tables[...].column_types[{column!r}] (e.g. "
+        "ColumnType(kind='string')) before reading.")
+
+
+def _integers(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
+    dtype = storage_dtype(column_type)
+    inferred = ptypes.infer_dtype(values, skipna=True)
+    if inferred not in ("integer", "empty", "boolean", "decimal"):
+        raise _bad(where, column, column_type, f"holds non-integer values ({inferred})")
+    if inferred == "decimal" and any(value is not None and value != int(value) for value in values):
+        raise _bad(where, column, column_type, "holds fractional values")
+    try:
+        if column_type.nullable:
+            return pd.array(values, dtype=dtype)
+        return np.array(values, dtype=dtype)
+    except OverflowError:
+        raise _bad(where, column, column_type, "holds values beyond its width") from None
+    except TypeError:
+        raise _bad(where, column, column_type, "declared NOT NULL, but the query returned nulls") from None
+
+
+def _floats(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
+    try:
+        return np.array(values, dtype=np.float64).astype(storage_dtype(column_type), copy=False)
+    except (TypeError, ValueError):
+        raise _bad(where, column, column_type, "holds values that are not numbers") from None
+
+
+def _decimals(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    if ptypes.infer_dtype(out, skipna=True) in ("decimal", "empty"):
+        return out
+    try:
+        for index, value in enumerate(out):
+            if value is not None and not isinstance(value, decimal.Decimal):
+                out[index] = decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise _bad(where, column, column_type, "holds values that are not numbers") from None
+    return out
+
+
+def _booleans(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
+    inferred = ptypes.infer_dtype(values, skipna=True)
+    if inferred not in ("boolean", "integer", "empty"):
+        raise _bad(where, column, column_type, f"holds non-boolean values ({inferred})")
+    if inferred == "integer":
+        array = np.array([value for value in values if value is not None], dtype=np.int64)
+        if ((array != 0) & (array != 1)).any():
+            raise _bad(where, column, column_type, "holds integers other than 0 and 1")
+    if column_type.nullable:
+        return pd.array(values, dtype="boolean")
+    if any(value is None for value in values):
+        raise _bad(where, column, column_type, "declared NOT NULL, but the query returned nulls")
+    return np.array(values, dtype=bool)
+
+
+def _datetimes(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
+    aware = column_type.kind == "timestamp" and column_type.timezone
+    try:
+        converted = pd.to_datetime(list(values), utc=aware)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise _bad(where, column, column_type, "holds dates outside 1677-09-21..2262-04-11, which pandas "
+                   "cannot represent in nanoseconds") from None
+    except (TypeError, ValueError) as exc:
+        raise _bad(where, column, column_type, f"holds values that are not dates ({exc})") from None
+    if not aware and converted.tz is not None:
+        converted = converted.tz_convert("UTC").tz_localize(None)
+    return converted.astype(storage_dtype(column_type))
+
+
+def _to_text(value: Any, kind: str) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, (set, frozenset)):
+        return ",".join(sorted(map(str, value)))
+    if kind == "json" or isinstance(value, (dict, list)):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def _texts(values: Sequence[Any], kind: str) -> Any:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    if ptypes.infer_dtype(out, skipna=True) not in ("string", "empty"):
+        out[:] = [_to_text(value, kind) for value in out]
+    return out
+
+
+def _uuids(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
+    series = pd.Series(_texts(values, "uuid"), dtype=object)
+    present = series.notna()
+    if not present.any():
+        return series.to_numpy(dtype=object)
+    text = series[present].str.lower()
+    odd = ~text.str.fullmatch(_CANONICAL_UUID)
+    if odd.any():
+        try:
+            text[odd] = [str(uuid.UUID(value)) for value in text[odd]]
+        except ValueError:
+            raise _bad(where, column, column_type, "holds values that are not UUIDs") from None
+    series[present] = text
+    return series.to_numpy(dtype=object)
+
+
+def _binaries(values: Sequence[Any]) -> Any:
+    out = np.empty(len(values), dtype=object)
+    out[:] = [bytes(value) if isinstance(value, (bytearray, memoryview)) else value for value in values]
+    return out
+
+
+def _objects(values: Sequence[Any]) -> Any:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _column(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
+    kind = column_type.kind
+    if kind == "integer":
+        return _integers(values, column_type, where, column)
+    if kind == "float":
+        return _floats(values, column_type, where, column)
+    if kind == "decimal":
+        return _decimals(values, column_type, where, column)
+    if kind == "boolean":
+        return _booleans(values, column_type, where, column)
+    if kind in ("date", "timestamp"):
+        return _datetimes(values, column_type, where, column)
+    if kind == "uuid":
+        return _uuids(values, column_type, where, column)
+    if kind == "binary":
+        return _binaries(values)
+    if kind == "time":
+        return _objects(values)
+    return _texts(values, kind)
+
+
+def frame_from_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str],
+                    column_types: Sequence[ColumnType], *, where: str) -> pd.DataFrame:
+    """Build a frame from fetched rows, one column per storage type (see the module's contract).
+
+    Args:
+        rows: The rows, as the driver returned them (tuples or SQLAlchemy rows).
+        columns: The column names, in the rows' order.
+        column_types: The storage type of each column.
+        where: The table or query, for messages.
+
+    Returns:
+        The frame (no rows: empty, with the contract's dtypes).
+
+    Raises:
+        SchemaError: A value does not fit its column's storage type (the message names the column
+            and how to override the type).
+    """
+    transposed = list(zip(*rows)) if rows else [() for _ in columns]
+    data = {name: _column(values, column_type, where, name)
+            for name, values, column_type in zip(columns, transposed, column_types)}
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), columns=list(columns))
+
+
+def empty_frame(columns: Sequence[str], column_types: Sequence[ColumnType]) -> pd.DataFrame:
+    """A frame without rows whose columns have the dtypes of ``column_types``."""
+    return frame_from_rows([], columns, column_types, where="(empty)")
+
+
+def _with_json_as_text(statement: Any, column_types: Mapping[str, ColumnType]) -> Any:
+    """``statement`` selecting JSON columns as their text (drivers would decode them otherwise)."""
+    import sqlalchemy as sa
+
+    if not any(column_type.kind == "json" for column_type in column_types.values()):
+        return statement
+    source = statement.subquery("shv_json")
+    return sa.select(*[sa.cast(column, sa.Text).label(column.name)
+                       if column.name in column_types and column_types[column.name].kind == "json" else column
+                       for column in source.c])
+
+
+def stream_select(connection: "sa.Connection", statement: "sa.Select | sa.Table | Any",
+                  column_types: Mapping[str, ColumnType], *, chunk_rows: int, where: str) -> Iterator[pd.DataFrame]:
+    """Run ``statement`` on ``connection`` and yield its rows in chunks of at most ``chunk_rows``.
+
+    The result is streamed with a server-side cursor and consumed entirely (or closed) before
+    this generator returns, so the next statement can run on the same connection.
+
+    Args:
+        connection: An open connection (temporary tables of it stay visible).
+        statement: A ``Select`` (a ``Table`` selects all its columns).
+        column_types: The storage type of every column the statement returns, by name.
+        chunk_rows: Rows per chunk (at least 1).
+        where: The table or query, for messages.
+
+    Yields:
+        Frames with the contract's dtypes; one empty frame when there are no rows.
+
+    Raises:
+        SchemaError: A column has no storage type, or a value does not fit it.
+    """
+    import sqlalchemy as sa
+
+    if chunk_rows < 1:
+        raise SchemaError(f"chunk_rows must be at least 1, got {chunk_rows}.")
+    if isinstance(statement, sa.Table):
+        statement = sa.select(*statement.c)
+    statement = _with_json_as_text(statement, column_types)
+    streaming = connection.execution_options(stream_results=True, yield_per=chunk_rows)
+    result = streaming.execute(statement)
+    try:
+        columns = list(result.keys())
+        missing = [name for name in columns if name not in column_types]
+        if missing:
+            raise SchemaError(f"{where}: no storage type for column(s) {missing}; known: {sorted(column_types)}.")
+        types = [column_types[name] for name in columns]
+        produced = False
+        for rows in result.partitions(chunk_rows):
+            produced = True
+            yield frame_from_rows(rows, columns, types, where=where)
+        if not produced:
+            yield empty_frame(columns, types)
+    finally:
+        result.close()

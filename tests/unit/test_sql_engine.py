@@ -1,0 +1,110 @@
+"""Engine helpers of the SQL connectors: password masking, engine opening, error translation."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from urllib.parse import quote_plus
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from syntho_hive.connectors.sql.engine import connection_errors, dialect_of, mask_url, open_engine
+from syntho_hive.exceptions import ConfigurationError, MissingDependencyError, SerializationError
+
+_names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=12)
+_passwords = st.text(min_size=1, max_size=30).filter(lambda text: "\x00" not in text)
+
+
+def _skeleton(user: str, host: str) -> str:
+    return f"postgresql+psycopg://{user}:***@{host}:5432/db"
+
+
+@given(user=_names, password=_passwords, host=_names)
+def test_mask_url_never_shows_a_raw_password(user: str, password: str, host: str) -> None:
+    assume(password not in _skeleton(user, host))
+    masked = mask_url(f"postgresql+psycopg://{user}:{password}@{host}:5432/db")
+    assert password not in masked
+    assert masked.startswith(f"postgresql+psycopg://{user}:***@")
+
+
+@given(user=_names, password=_passwords, host=_names)
+def test_mask_url_never_shows_an_encoded_password(user: str, password: str, host: str) -> None:
+    encoded = quote_plus(password)
+    assume(password not in _skeleton(user, host) and encoded not in _skeleton(user, host))
+    masked = mask_url(f"postgresql+psycopg://{user}:{encoded}@{host}:5432/db")
+    assert password not in masked and encoded not in masked
+    assert masked == _skeleton(user, host)
+
+
+@given(user=_names, password=_passwords, host=_names)
+def test_mask_url_hides_the_password_of_url_objects(user: str, password: str, host: str) -> None:
+    assume(password not in _skeleton(user, host) and quote_plus(password) not in _skeleton(user, host))
+    url = sa.URL.create("postgresql+psycopg", username=user, password=password, host=host, port=5432,
+                        database="db")
+    masked = mask_url(url)
+    assert password not in masked and quote_plus(password) not in masked
+    assert masked == _skeleton(user, host)
+
+
+def test_mask_url_leaves_urls_without_password_and_masks_query_passwords() -> None:
+    assert mask_url("sqlite:////tmp/shop.db") == "sqlite:////tmp/shop.db"
+    assert mask_url("duckdb:///:memory:") == "duckdb:///:memory:"
+    assert mask_url("postgresql://host:5432/db") == "postgresql://host:5432/db"
+    assert mask_url("postgresql://host/db?user=u&password=hunter22&sslmode=require") == \
+        "postgresql://host/db?user=u&password=***&sslmode=require"
+    assert mask_url("not a url user:hunter22@host") == "not a url user:***@host"  # unparsable, still masked
+
+
+def test_open_engine_accepts_urls_and_engines() -> None:
+    engine = open_engine("sqlite://")
+    assert dialect_of(engine) == "sqlite"
+    assert open_engine(engine) is engine
+    assert dialect_of(open_engine(sa.make_url("duckdb:///:memory:"))) == "duckdb"
+    assert open_engine("sqlite://", pooled=False).pool.__class__.__name__ == "NullPool"
+
+
+def test_open_engine_errors_name_the_fix_and_hide_the_password() -> None:
+    with pytest.raises(ConfigurationError, match="Cannot parse") as malformed:
+        open_engine("postgresql://user:hunter22@host:notaport/db")
+    assert "hunter22" not in str(malformed.value) and "***" in str(malformed.value)
+    with pytest.raises(ConfigurationError, match="Unsupported database"):
+        open_engine("oracle://user:hunter22@host/db")
+    with pytest.raises(ConfigurationError, match="sqlalchemy.Engine"):
+        open_engine(42)  # type: ignore[arg-type]
+    with pytest.raises(MissingDependencyError, match=r"synthohive\[mysql\]") as missing:
+        open_engine("mysql+mysqldb://user:hunter22@host/db")
+    assert "hunter22" not in str(missing.value)
+
+
+def test_connection_errors_translate_and_redact() -> None:
+    engine = open_engine("postgresql+psycopg://user:Sup3r-Secret@db.example:5432/shop")
+    shown = mask_url(engine.url)
+    with pytest.raises(SerializationError) as error:
+        with connection_errors(shown):
+            raise sa.exc.OperationalError(
+                "connect", {}, Exception('FATAL: password authentication failed (tried "Sup3r-Secret" on '
+                                         'postgresql://user:Sup3r-Secret@db.example/shop)'))
+    message = str(error.value)
+    assert "Sup3r-Secret" not in message
+    assert message.startswith("postgresql+psycopg://user:***@db.example:5432/shop: the server refused")
+    assert "Fix:" in message and error.value.__cause__ is None
+
+    with pytest.raises(SerializationError, match="cannot be opened"):
+        with connection_errors("sqlite:///missing/dir/file.db"):
+            raise sqlite3.OperationalError("unable to open database file")
+    with pytest.raises(KeyError):  # not a database error: passes through
+        with connection_errors("sqlite://"):
+            raise KeyError("x")
+
+
+def test_a_missing_sqlalchemy_is_named_at_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from syntho_hive.connectors.sql.source import SQLSource
+
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # import sqlalchemy now raises ImportError
+    source = SQLSource("sqlite:///shop.db")  # constructing needs no SQLAlchemy
+    for use in (source.table_names, source.reflect, lambda: source.read_table("orders")):
+        with pytest.raises(MissingDependencyError, match=r"synthohive\[sql\]"):
+            use()
