@@ -11,6 +11,13 @@
 * Self-references are built as a forest: every row's parent comes earlier in a random order.
 * :func:`drop_integrity_violations` removes rows with null/duplicate PKs and orphan FKs,
   parents first so that dropping a parent also drops the children that referenced it.
+
+Integer keys stay integers all the way: a ``float64`` cannot tell ``2**62`` from ``2**62 + 1``,
+so keys are never compared, copied or generated through floats. Nulls go into the nullable
+twin of the key's dtype (``Int64``, ``UInt64``), keys of two different dtypes are compared in a
+common exact one (:func:`comparable_keys`) and integer sequences are built in their own dtype,
+continuing below the real keys when they would pass the dtype's largest value
+(:func:`integer_sequence`).
 """
 
 from __future__ import annotations
@@ -21,14 +28,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, dtype_to_json, restore_objects
+from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, dtype_to_json, restore_numbers, restore_objects
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
 __all__ = ["KeyGenerator", "ReferenceChecker", "check_references", "key_frame", "build_hierarchy",
            "place_nulls", "allocate", "cap_counts", "distinct_within_groups",
-           "redraw_repeated_combinations", "cast_like",
+           "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
+           "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
            "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
            "group_ids"]
 
@@ -36,6 +44,131 @@ _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
 
 _MAX_PATTERN_LENGTH = 64
+
+#: Largest magnitude up to which every integer has an exact ``float64``.
+_FLOAT_EXACT = 2**53
+
+
+def integer_dtype(dtype: Any) -> np.dtype | None:
+    """The NumPy integer dtype behind ``dtype`` (``int64`` for ``int64`` and ``Int64``, ``uint64`` for
+    ``UInt64``), or ``None`` when ``dtype`` is not an integer dtype (booleans are not)."""
+    if isinstance(dtype, np.dtype):
+        return dtype if dtype.kind in "iu" else None
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_integer_dtype(dtype):
+        return None
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)
+    if numpy_dtype is None or np.dtype(numpy_dtype).kind not in "iu":
+        return None
+    return np.dtype(numpy_dtype)
+
+
+def nullable_twin(dtype: Any) -> Any:
+    """The dtype that holds ``dtype``'s values and nulls exactly: ``UInt64`` for unsigned integers,
+    ``Int64`` for signed ones, ``boolean`` for ``bool``; other dtypes are returned as they are."""
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return pd.BooleanDtype()
+    numpy_dtype = integer_dtype(dtype)
+    if numpy_dtype is None:
+        return dtype
+    return pd.UInt64Dtype() if numpy_dtype.kind == "u" else pd.Int64Dtype()
+
+
+def integer_sequence(start: int, offsets: np.ndarray, step: int, dtype: np.dtype, column: str) -> np.ndarray:
+    """``start + step * offsets`` computed exactly in the integer ``dtype`` (no ``float64``, no wrap-around).
+
+    Args:
+        start: First value (a Python int; it may be above ``2**63`` for ``uint64``).
+        offsets: ``int64`` multiples of ``step`` (negative ones count down from ``start``).
+        step: Positive gap between consecutive values.
+        dtype: A NumPy integer dtype.
+        column: Column name, for messages.
+
+    Returns:
+        The values, of ``dtype``.
+
+    Raises:
+        GenerationError: A value would fall outside ``dtype``.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    info = np.iinfo(dtype)
+    if offsets.size:
+        low, high = start + step * int(offsets.min()), start + step * int(offsets.max())
+        if low < info.min or high > info.max:
+            raise GenerationError(
+                f"Cannot generate the keys of column {column!r}: they would reach {low if low < info.min else high}, "
+                f"outside what its dtype {dtype} holds ({info.min}..{info.max}). Generate fewer rows for this "
+                "table, or store the key in a wider integer dtype.")
+    # Arithmetic modulo 2**64: every true value fits ``dtype``, so its 64-bit pattern is exact.
+    wrapped = np.uint64(start % 2**64) + offsets.view(np.uint64) * np.uint64(step % 2**64)
+    return (wrapped if dtype.kind == "u" else wrapped.view(np.int64)).astype(dtype)
+
+
+def per_parent_numbers(start: int, groups: np.ndarray, dtype: Any, column: str) -> pd.Series:
+    """``start, start + 1, ...`` within each group (a key leg numbered per parent), exact in the
+    column's integer ``dtype`` (other dtypes: ``int64``, as before)."""
+    numbers = running_numbers(groups)
+    numpy_dtype = integer_dtype(dtype)
+    if numpy_dtype is None:
+        return pd.Series(start + numbers, name=column)
+    return pd.Series(integer_sequence(int(start), numbers, 1, numpy_dtype, column), name=column)
+
+
+def _python_numbers(series: pd.Series) -> pd.Series:
+    """``series`` as Python ints/floats (``object``): compared exactly whatever their types."""
+    return pd.Series(series.tolist(), index=series.index, dtype=object, name=series.name)
+
+
+def comparable_keys(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``left`` and ``right`` in one dtype where equal means equal, for key lookups and joins.
+
+    Two integer dtypes of the same signedness meet in ``Int64`` / ``UInt64``; an integer and a
+    float, or a signed and an unsigned integer, meet as Python numbers (pandas would compare
+    them as ``float64``, where ``2**62 == 2**62 + 1``). Other pairs are returned as they are.
+    """
+    if left.dtype == right.dtype:
+        return left, right
+    ints = integer_dtype(left.dtype), integer_dtype(right.dtype)
+    if ints[0] is None and ints[1] is None:
+        return left, right
+    if ints[0] is not None and ints[1] is not None:
+        if ints[0].kind == ints[1].kind:
+            twin = nullable_twin(ints[0])
+            return left.astype(twin), right.astype(twin)
+        return _python_numbers(left), _python_numbers(right)
+    other = right.dtype if ints[0] is not None else left.dtype
+    if pd.api.types.is_numeric_dtype(other) and not pd.api.types.is_bool_dtype(other):
+        return _python_numbers(left), _python_numbers(right)
+    return left, right
+
+
+def comparable_frames(left: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two key frames with columns paired by position, each pair made comparable
+    (:func:`comparable_keys`); the column names of each frame are kept."""
+    left_cols, right_cols = {}, {}
+    for (l_name, l_col), (r_name, r_col) in zip(left.items(), right.items()):
+        left_cols[l_name], right_cols[r_name] = comparable_keys(l_col, r_col)
+    return (pd.DataFrame(left_cols, index=left.index) if left_cols else left,
+            pd.DataFrame(right_cols, index=right.index) if right_cols else right)
+
+
+def same_rows(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+    """Whether each row of ``left`` equals the same row of ``right`` in every column (paired by
+    position), compared exactly; a null never equals anything."""
+    left, right = left.reset_index(drop=True), right.reset_index(drop=True)
+    out = np.ones(len(left), dtype=bool)
+    for (_, l_col), (_, r_col) in zip(left.items(), right.items()):
+        l_col, r_col = comparable_keys(l_col, r_col)
+        present = l_col.notna().to_numpy() & r_col.notna().to_numpy()
+        equal = np.zeros(len(left), dtype=bool)
+        if present.any():
+            equal[present] = l_col[present].eq(r_col[present]).to_numpy(dtype=bool)
+        out &= equal
+    return out
+
+
+def _lookup_index(keys: pd.DataFrame) -> pd.Index:
+    """An index of the rows of a key frame (one level per column), for ``get_indexer``."""
+    return pd.Index(keys.iloc[:, 0]) if keys.shape[1] == 1 else pd.MultiIndex.from_frame(keys)
 
 
 class _PositionPattern:
@@ -127,6 +260,14 @@ class KeyGenerator:
         """Learn the format (kind, start, step, prefix, width, alphabet) and dtype of ``series``."""
         self._ids.prepare(series, seed=seed)
         self._pattern = _PositionPattern.learn(series) if self._ids.kind == "random" else None
+        numpy_dtype = integer_dtype(series.dtype)
+        if self._ids.kind == "int" and numpy_dtype is not None:
+            # Start and step exactly, in the column's own dtype (``uint64`` past 2**63 included).
+            wide = np.unique(series.dropna().to_numpy(dtype=np.uint64 if numpy_dtype.kind == "u" else np.int64))
+            self._ids.start, self._ids.step = (int(wide[0]) if wide.size else 0), 1
+            if wide.size > 1:  # the most common gap; differences taken modulo 2**64 are exact
+                gaps, counts = np.unique(np.diff(wide.view(np.uint64)), return_counts=True)
+                self._ids.step = max(int(gaps[np.argmax(counts)]), 1)
         return self
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
@@ -136,7 +277,32 @@ class KeyGenerator:
             if isinstance(self._ids.dtype, pd.CategoricalDtype):
                 return pd.Series(pd.Categorical(values), name=self.column)
             return restore_objects(values, np.zeros(int(n), dtype=bool), self._ids.dtype, None, self.column)
+        numpy_dtype = integer_dtype(self._ids.dtype)
+        if self._ids.kind == "int" and numpy_dtype is not None:
+            return self._integers(int(n), numpy_dtype)
         return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
+
+    def _integers(self, n: int, numpy_dtype: np.dtype) -> pd.Series:
+        """``start, start + step, ...`` exactly in the column's integer dtype; past the dtype's largest
+        value the sequence goes on below ``start`` (``start - step, start - 2 * step, ...``), so keys
+        near ``2**63 - 1`` stay unique, in range and on the real step.
+
+        Raises:
+            GenerationError: The dtype has no room for ``n`` keys on that step.
+        """
+        start, step = int(self._ids.start), max(int(self._ids.step), 1)
+        info = np.iinfo(numpy_dtype)
+        above = max(0, (int(info.max) - start) // step + 1) if start >= info.min else 0
+        below = max(0, (start - int(info.min)) // step) if start <= info.max else 0
+        up = min(n, above)
+        if n - up > below:
+            raise GenerationError(
+                f"Cannot generate {n} unique keys for column {self.column!r}: its dtype {numpy_dtype} holds only "
+                f"{above + below} values on the real keys' step of {step}. Generate fewer rows for this table, "
+                "or store the key in a wider integer dtype.")
+        offsets = np.concatenate([np.arange(up, dtype=np.int64), -np.arange(1, n - up + 1, dtype=np.int64)])
+        values = integer_sequence(start, offsets, step, numpy_dtype, self.column)
+        return restore_numbers(values, np.zeros(n, dtype=bool), self._ids.dtype, self._ids.marker, self.column)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state: the id generator's own (:meth:`IdGenerator.to_dict`) and the pattern.
@@ -190,9 +356,16 @@ class ReferenceChecker:
 
     def __init__(self, rel: Relationship, parent_keys: pd.DataFrame) -> None:
         self.rel = rel
-        pk = key_frame(parent_keys, rel.parent_columns)
-        pk = pk[pk.notna().all(axis=1)].drop_duplicates()
-        self._index = pd.Index(pk["k0"]) if len(rel.parent_columns) == 1 else pd.MultiIndex.from_frame(pk)
+        self._parent = key_frame(parent_keys, rel.parent_columns)
+        self._indexes: dict[tuple[str, ...], pd.Index] = {}  # per dtypes of the child's FK columns
+
+    def _index(self, fk: pd.DataFrame) -> pd.Index:
+        """The parent's keys, in the dtypes they are compared with ``fk``'s in (exactly)."""
+        signature = tuple(str(dtype) for dtype in fk.dtypes)
+        if signature not in self._indexes:
+            _, pk = comparable_frames(fk.iloc[:0], self._parent)
+            self._indexes[signature] = _lookup_index(pk[pk.notna().all(axis=1)].drop_duplicates())
+        return self._indexes[signature]
 
     def check(self, child: pd.DataFrame) -> None:
         """Raise when a non-null FK value of ``child`` has no row in the parent.
@@ -208,8 +381,9 @@ class ReferenceChecker:
         fk = fk[fk.notna().all(axis=1)]
         if fk.empty:
             return
-        wanted = pd.Index(fk["k0"]) if len(rel.child_columns) == 1 else pd.MultiIndex.from_frame(fk)
-        orphan = self._index.get_indexer(wanted) < 0
+        index = self._index(fk)
+        wanted, _ = comparable_frames(fk, self._parent.iloc[:0])
+        orphan = index.get_indexer(_lookup_index(wanted)) < 0
         if orphan.any():
             examples = fk[orphan].head(5).set_axis(list(rel.child_columns), axis=1).to_dict("records")
             raise GenerationError(
@@ -285,19 +459,25 @@ def per_parent_start(values: pd.Series, parents: pd.DataFrame) -> int | None:
         return None
     if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return None
-    floats = values.to_numpy(dtype=np.float64)
-    if not np.all(floats == np.round(floats)) or np.abs(floats).max() >= 2**53:
-        return None
-    ints = floats.astype(np.int64)
+    numpy_dtype = integer_dtype(values.dtype)
+    if numpy_dtype is not None:  # exactly, in 64 bits (a float64 would merge 2**62 and 2**62 + 1)
+        ints = values.to_numpy(dtype=np.uint64 if numpy_dtype.kind == "u" else np.int64)
+    else:
+        floats = values.to_numpy(dtype=np.float64)
+        if not np.all(floats == np.round(floats)) or np.abs(floats).max() >= _FLOAT_EXACT:
+            return None
+        ints = floats.astype(np.int64)
     groups = parents.reset_index(drop=True).groupby(list(parents.columns), dropna=False, sort=False,
                                                     observed=True).ngroup().to_numpy(dtype=np.int64)
     order = np.lexsort((ints, groups))
     ordered_groups, ordered_ints = groups[order], ints[order]
     if (np.diff(ordered_ints)[np.diff(ordered_groups) == 0] == 0).any():  # a number repeats in a parent
         return None
-    start = int(ints.min())
-    numbered = start + running_numbers(ordered_groups)
-    return start if float(np.mean(ordered_ints == numbered)) >= PER_PARENT_SHARE else None
+    lowest = ints.min()
+    # Distance to the lowest number, modulo 2**64: exact, as it is below 2**64.
+    above_start = ordered_ints.view(np.uint64) - np.asarray(lowest, dtype=ints.dtype).view(np.uint64)
+    numbered = running_numbers(ordered_groups).astype(np.uint64)
+    return int(lowest) if float(np.mean(above_start == numbered)) >= PER_PARENT_SHARE else None
 
 
 def allocate(weights: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
@@ -527,22 +707,26 @@ def build_hierarchy(n: int, null_rate: float, report_counts: np.ndarray,
 
 
 def cast_like(values: pd.Series, dtype: Any) -> pd.Series:
-    """Cast generated key values to the real column's ``dtype`` (nullable twin when needed)."""
+    """Cast generated key values to the real column's ``dtype`` (its nullable twin, ``Int64`` or
+    ``UInt64``, when an integer column has nulls)."""
     try:
         return values.astype(dtype)
     except (TypeError, ValueError):
         if pd.api.types.is_integer_dtype(dtype) and values.isna().any():
-            return values.astype("Int64")
+            return values.astype(nullable_twin(dtype))
         return values
 
 
 def _coerce(child: pd.Series, parent: pd.Series) -> pd.Series:
     """``child`` converted to the parent key's kind; values that cannot be converted become null."""
     if pd.api.types.is_numeric_dtype(parent.dtype) and not pd.api.types.is_numeric_dtype(child.dtype):
-        return pd.to_numeric(child, errors="coerce")
+        # Nullable dtypes: "4611686018427387905" stays that integer (a float64 would round it).
+        return pd.to_numeric(child, errors="coerce", dtype_backend="numpy_nullable")
     if not pd.api.types.is_numeric_dtype(parent.dtype) and pd.api.types.is_numeric_dtype(child.dtype):
         as_int = child.dropna()
-        if len(as_int) and np.all(np.mod(as_int.to_numpy(dtype=np.float64), 1) == 0):
+        if integer_dtype(child.dtype) is not None:
+            text = child.astype(object).map(str)
+        elif len(as_int) and np.all(np.mod(as_int.to_numpy(dtype=np.float64), 1) == 0):
             text = child.astype("Int64").astype(str)
         else:
             text = child.astype(str)
@@ -603,10 +787,12 @@ def drop_integrity_violations(graph: SchemaGraph, data: Mapping[str, pd.DataFram
 
 
 def _keep_referenced(frame: pd.DataFrame, rel: Relationship, parent: pd.DataFrame) -> pd.DataFrame:
-    fk = key_frame(frame, rel.child_columns)
+    fk, pk = comparable_frames(key_frame(frame, rel.child_columns), key_frame(parent, rel.parent_columns))
     present = fk.notna().all(axis=1).to_numpy()
-    pk = key_frame(parent, rel.parent_columns).drop_duplicates()
-    hit = fk.merge(pk.assign(_hit=True), how="left", on=list(fk.columns))["_hit"].notna().to_numpy()
+    pk = pk[pk.notna().all(axis=1)].drop_duplicates()
+    hit = np.zeros(len(fk), dtype=bool)
+    if present.any():  # a lookup, not a join: keys that merely compare equal cannot add rows
+        hit[present] = _lookup_index(pk).get_indexer(_lookup_index(fk[present])) >= 0
     # A partly-null composite FK references nothing: keep it only when fully null.
     fully_null = fk.isna().all(axis=1).to_numpy()
     keep = (present & hit) | fully_null

@@ -33,7 +33,7 @@ from syntho_hive.exceptions import SchemaError
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-__all__ = ["stream_select", "frame_from_rows", "empty_frame", "storage_dtype"]
+__all__ = ["stream_select", "read_select", "frame_from_rows", "empty_frame", "storage_dtype"]
 
 _CANONICAL_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -155,7 +155,25 @@ def _texts(values: Sequence[Any], kind: str) -> Any:
     out[:] = values
     if ptypes.infer_dtype(out, skipna=True) not in ("string", "empty"):
         out[:] = [_to_text(value, kind) for value in out]
-    return out
+    return _shared_repeats(out)
+
+
+def _shared_repeats(values: np.ndarray) -> np.ndarray:
+    """``values`` with equal strings pointing at one object when the column repeats itself.
+
+    A driver returns a new ``str`` object for every cell; in a low-cardinality column (codes,
+    categories, cities) that is most of a table's memory. Sharing one object per distinct value
+    keeps the values (and the dtype) and frees the copies as the chunk is built.
+    """
+    if len(values) < 64:
+        return values
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) > len(values) // 2:
+        return values
+    shared = np.empty(len(uniques) + 1, dtype=object)
+    shared[:-1] = uniques
+    shared[-1] = None  # code -1: a null cell
+    return shared[codes]
 
 
 def _uuids(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
@@ -224,10 +242,26 @@ def frame_from_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str],
         SchemaError: A value does not fit its column's storage type (the message names the column
             and how to override the type).
     """
+    return _frame(_columns_from_rows(rows, columns, column_types, where=where), columns, len(rows))
+
+
+def _columns_from_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str],
+                       column_types: Sequence[ColumnType], *, where: str) -> list[Any]:
+    """One array per column (see :func:`frame_from_rows`); each column's values are released as it is built."""
     transposed = list(zip(*rows)) if rows else [() for _ in columns]
-    data = {name: _column(values, column_type, where, name)
-            for name, values, column_type in zip(columns, transposed, column_types)}
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), columns=list(columns))
+    built = []
+    for position, (name, column_type) in enumerate(zip(columns, column_types)):
+        built.append(_column(transposed[position], column_type, where, name))
+        transposed[position] = ()
+    return built
+
+
+def _frame(arrays: Sequence[Any], columns: Sequence[str], rows: int) -> pd.DataFrame:
+    """A frame over ``arrays`` without copying them (``copy=False`` also keeps them unconsolidated)."""
+    data = {position: array for position, array in enumerate(arrays)}
+    frame = pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)
+    frame.columns = pd.Index(list(columns), dtype=object)
+    return frame
 
 
 def empty_frame(columns: Sequence[str], column_types: Sequence[ColumnType]) -> pd.DataFrame:
@@ -267,6 +301,49 @@ def stream_select(connection: "sa.Connection", statement: "sa.Select | sa.Table 
     Raises:
         SchemaError: A column has no storage type, or a value does not fit it.
     """
+    for columns, arrays, rows in _stream_arrays(connection, statement, column_types, chunk_rows=chunk_rows,
+                                                where=where):
+        yield _frame(arrays, columns, rows)
+
+
+def read_select(connection: "sa.Connection", statement: "sa.Select | sa.Table | Any",
+                column_types: Mapping[str, ColumnType], *, chunk_rows: int, where: str) -> pd.DataFrame:
+    """The whole result of ``statement`` as one frame, streamed in chunks and put together column by column.
+
+    Peak memory stays near the result's own size: chunks are kept as column arrays (no frame
+    copies), and each column is concatenated and its pieces released before the next one.
+
+    Args / Raises: as :func:`stream_select`.
+
+    Returns:
+        The frame, with the contract's dtypes.
+    """
+    pieces: list[list[Any]] = []
+    columns: list[str] = []
+    total = 0
+    for columns, arrays, rows in _stream_arrays(connection, statement, column_types, chunk_rows=chunk_rows,
+                                                where=where):
+        pieces.append(list(arrays))
+        total += rows
+    if len(pieces) == 1:
+        return _frame(pieces[0], columns, total)
+    whole = []
+    for position in range(len(columns)):
+        parts = [chunk[position] for chunk in pieces]
+        for chunk in pieces:
+            chunk[position] = None
+        if isinstance(parts[0], np.ndarray):
+            whole.append(np.concatenate(parts))
+        else:  # pandas arrays and indexes (nullable integers and booleans, datetimes)
+            whole.append(pd.concat([pd.Series(part, copy=False) for part in parts], ignore_index=True).array)
+        del parts
+    return _frame(whole, columns, total)
+
+
+def _stream_arrays(connection: "sa.Connection", statement: "sa.Select | sa.Table | Any",
+                   column_types: Mapping[str, ColumnType], *, chunk_rows: int,
+                   where: str) -> Iterator[tuple[list[str], list[Any], int]]:
+    """``(columns, one array per column, rows)`` per chunk of ``statement``'s result (see :func:`stream_select`)."""
     import sqlalchemy as sa
 
     if chunk_rows < 1:
@@ -285,8 +362,11 @@ def stream_select(connection: "sa.Connection", statement: "sa.Select | sa.Table 
         produced = False
         for rows in result.partitions(chunk_rows):
             produced = True
-            yield frame_from_rows(rows, columns, types, where=where)
+            count = len(rows)
+            arrays = _columns_from_rows(rows, columns, types, where=where)
+            del rows
+            yield columns, arrays, count
         if not produced:
-            yield empty_frame(columns, types)
+            yield columns, _columns_from_rows([], columns, types, where=where), 0
     finally:
         result.close()

@@ -329,7 +329,7 @@ class SQLSource(TableSource):
         """
         sa = import_or_raise("sqlalchemy", "sql")
 
-        from syntho_hive.connectors.sql.read import stream_select
+        from syntho_hive.connectors.sql.read import read_select
 
         names = list(metadata.tables)
         frames: dict[str, pd.DataFrame] = {}
@@ -348,7 +348,7 @@ class SQLSource(TableSource):
 
                 selects, report = subset_selects(connection, readable, metadata, subset)
             for name in names:
-                frame = _concat(list(stream_select(connection, selects[name], types[name],
-                                                   chunk_rows=self.chunk_rows, where=self._where(name))))
+                frame = read_select(connection, selects[name], types[name], chunk_rows=self.chunk_rows,
+                                    where=self._where(name))
                 frames[name] = frame[declared[name]] if list(frame.columns) != declared[name] else frame
         return frames, report
