@@ -36,6 +36,19 @@ def _check_format(file_format: str | None) -> FileFormat | None:
     return file_format  # type: ignore[return-value]
 
 
+def _no_format_for_url(text: str, file_format: FileFormat | None) -> None:
+    """Refuse a file format given with a database URL (it would be silently ignored otherwise).
+
+    Raises:
+        ConfigurationError: ``file_format`` is not ``None``.
+    """
+    if file_format is not None:
+        from syntho_hive.connectors.sql.engine import mask_url
+
+        raise ConfigurationError(f"A file format ({file_format!r}, --format/--source-format) applies to folders, "
+                                 f"not to the database URL {mask_url(text)!r}; drop it, or give a folder.")
+
+
 def _folder_format(folder: Path) -> FileFormat:
     """The format of the tables in an existing folder: Delta if any has a ``_delta_log``, CSV if every
     data file is a CSV, else Parquet."""
@@ -61,13 +74,15 @@ def source_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
         The source.
 
     Raises:
-        ConfigurationError: A bad ``file_format``, or ``schema`` given with a folder.
+        ConfigurationError: A bad ``file_format``, ``file_format`` given with a URL, or ``schema`` given
+            with a folder.
         SerializationError: The folder does not exist.
         MissingDependencyError: The extra the source needs is not installed.
     """
     file_format = _check_format(file_format)
     text = os.fspath(text)
     if is_url(text):
+        _no_format_for_url(text, file_format)
         from syntho_hive.connectors.sql.source import SQLSource
 
         return SQLSource(text, schema=schema)
@@ -99,7 +114,8 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
         The target.
 
     Raises:
-        ConfigurationError: A bad ``file_format``, or ``schema`` given with a folder.
+        ConfigurationError: A bad ``file_format``, ``file_format`` given with a URL, or ``schema`` given
+            with a folder.
         SchemaError: A bad ``if_exists``.
         MissingDependencyError: The extra the target needs is not installed.
     """
@@ -107,6 +123,7 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
     if_exists = check_if_exists(if_exists)
     text = os.fspath(text)
     if is_url(text):
+        _no_format_for_url(text, file_format)
         from syntho_hive.connectors.sql.target import SQLTarget
 
         return SQLTarget(text, schema=schema, if_exists=if_exists)

@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from syntho_hive.core.models.ctgan import CTGAN
 
-__all__ = ["main", "build_parser", "CLIInputError", "DEMO_EPOCHS", "DEMO_BATCH_SIZE"]
+__all__ = ["main", "build_parser", "CLIInputError", "CLIUsageError", "DEMO_EPOCHS", "DEMO_BATCH_SIZE"]
 
 PROG = "synthohive"
 EXIT_OK = 0
@@ -66,6 +66,10 @@ DEMO_SEED = 42
 
 class CLIInputError(SynthoHiveError, ValueError):
     """A command-line argument names a file or value the command cannot use."""
+
+
+class CLIUsageError(CLIInputError):
+    """Command-line options that do not go together (exit status 2, like an argument-parser error)."""
 
 
 class _UsageError(Exception):
@@ -161,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --source: train on a key-closed subset drawn from this root table")
     fit.add_argument("--subset-rows", type=_positive_int, metavar="N", help="root rows of the subset")
     fit.add_argument("--subset-fraction", type=_fraction, metavar="F", help="share (0-1] of root rows of the subset")
-    fit.add_argument("--subset-seed", type=_seed, metavar="N", default=0, help="seed of the subset's draw (default: 0)")
+    fit.add_argument("--subset-seed", type=_seed, metavar="N", default=None,
+                     help="seed of the subset's draw (default: 0)")
     fit.add_argument("--model", choices=("tabular_ar", "ctgan", "tvae"), default=None,
                      help="with --source: the engine of every table (default: tabular_ar)")
     fit.add_argument("--metadata", "-m", type=Path, metavar="FILE",
@@ -175,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "the engine's default with --source)")
     fit.add_argument("--seed", type=_seed, metavar="N", default=None,
                      help="seed for bit-identical training (default: random)")
-    fit.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, ... (default: auto)")
+    fit.add_argument("--device", default="auto",
+                     help="torch device: auto, cpu, cuda, ... (default: auto; with --source, for --model ctgan "
+                          "or tvae)")
     fit.add_argument("--overwrite", action="store_true",
                      help="replace CHECKPOINT_DIR if it exists (atomically)")
     fit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -196,9 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--schema", metavar="S", help="database schema of --target (default: the default one)")
     sample.add_argument("--format", dest="target_format", choices=("parquet", "csv", "delta"), default=None,
                         help="format of a --target folder's tables (default: parquet)")
-    sample.add_argument("--if-exists", choices=("fail", "replace", "append"), default="fail",
+    sample.add_argument("--if-exists", choices=("fail", "replace", "append"), default=None,
                         help="a --target table that exists: fail (default), replace or append")
-    sample.add_argument("--scale", type=_positive_float, metavar="X", default=1.0,
+    sample.add_argument("--scale", type=_positive_float, metavar="X", default=None,
                         help="Synthesizer: root tables' size as a multiple of the real ones (default: 1.0)")
     sample.add_argument("--seed", type=_seed, metavar="N", default=None,
                         help="seed for reproducible rows (default: random)")
@@ -366,19 +373,45 @@ def _load_model(path: Path) -> Any:
     return load_model(path)
 
 
+def _check_fit_options(args: argparse.Namespace) -> None:
+    """Options of ``fit`` that do not go together, found before any file or database is touched.
+
+    Raises:
+        CLIUsageError: DATA together with --source, a --source option without --source, a subset
+            option without --subset-root (or --subset-root without exactly one size), --device for
+            TabularAR, or neither DATA nor --source.
+    """
+    source_only = ("schema", "source_format", "tables", "subset_root", "subset_rows", "subset_fraction",
+                   "subset_seed", "model")
+    if args.source is None:
+        used = [f"--{name.replace('_', '-')}" for name in source_only if getattr(args, name) is not None]
+        if used:
+            raise CLIUsageError(f"{', '.join(used)} need(s) --source (a database URL or folder).")
+        if args.data is None:
+            raise CLIUsageError("Give the training table DATA (a .csv/.parquet file) or --source URL|DIR.")
+        return
+    if args.data is not None or args.table is not None:
+        raise CLIUsageError("--source learns every table of a database or folder: give neither DATA nor "
+                            "--table with it (choose tables with --tables A,B).")
+    if args.subset_root is not None:
+        if (args.subset_rows is None) == (args.subset_fraction is None):
+            raise CLIUsageError("--subset-root needs exactly one of --subset-rows N or --subset-fraction F.")
+    else:
+        used = [flag for flag, value in (("--subset-rows", args.subset_rows),
+                                         ("--subset-fraction", args.subset_fraction),
+                                         ("--subset-seed", args.subset_seed)) if value is not None]
+        if used:
+            raise CLIUsageError(f"{', '.join(used)} need(s) --subset-root TABLE.")
+    if args.device != "auto" and args.model not in ("ctgan", "tvae"):
+        raise CLIUsageError(f"--device {args.device} applies to --model ctgan or tvae; the default model, "
+                            "tabular_ar, runs on the CPU.")
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    _check_fit_options(args)
     _check_checkpoint_target(args.output, overwrite=args.overwrite)
-    source_only = ("schema", "source_format", "tables", "subset_root", "subset_rows", "subset_fraction", "model")
     if args.source is not None:
-        if args.data is not None or args.table is not None:
-            raise CLIInputError("--source learns every table of a database or folder: give neither DATA nor "
-                                "--table with it (choose tables with --tables A,B).")
         return _fit_source(args)
-    used = [f"--{name.replace('_', '-')}" for name in source_only if getattr(args, name) is not None]
-    if used:
-        raise CLIInputError(f"{', '.join(used)} need(s) --source (a database URL or folder).")
-    if args.data is None:
-        raise CLIInputError("Give the training table DATA (a .csv/.parquet file) or --source URL|DIR.")
     args.epochs = 300 if args.epochs is None else args.epochs
     args.batch_size = 500 if args.batch_size is None else args.batch_size
     metadata = None
@@ -419,13 +452,9 @@ def _fit_source(args: argparse.Namespace) -> int:
     from syntho_hive.relational.subset import Subset
 
     subset = None
-    if args.subset_root is not None:
-        if (args.subset_rows is None) == (args.subset_fraction is None):
-            raise CLIInputError("--subset-root needs exactly one of --subset-rows N or --subset-fraction F.")
+    if args.subset_root is not None:  # _check_fit_options: exactly one of rows and fraction
         subset = Subset(root=args.subset_root, rows=args.subset_rows, fraction=args.subset_fraction,
-                        seed=args.subset_seed)
-    elif args.subset_rows is not None or args.subset_fraction is not None:
-        raise CLIInputError("--subset-rows / --subset-fraction need --subset-root TABLE.")
+                        seed=0 if args.subset_seed is None else args.subset_seed)
     tables = [name.strip() for name in args.tables.split(",") if name.strip()] if args.tables else None
     source = source_from_string(args.source, schema=args.schema, file_format=args.source_format)
     if args.metadata is not None:
@@ -440,6 +469,8 @@ def _fit_source(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.model is not None:
         options["model"] = model_class({"tabular_ar": "TabularAR", "ctgan": "CTGAN", "tvae": "TVAE"}[args.model])
+    if args.model in ("ctgan", "tvae"):
+        options["device"] = args.device
     synth = Synthesizer(metadata, seed=args.seed, **options)
     started = time.perf_counter()
     synth.fit(source, epochs=args.epochs, batch_size=args.batch_size, progress_bar=not args.no_progress,
@@ -463,14 +494,14 @@ def _sample_synthesizer(args: argparse.Namespace) -> int:
 
     if args.target is None:
         raise CLIInputError(f"{args.checkpoint} is a Synthesizer (several tables): give --target URL|DIR.")
-    if args.rows is not None or args.output is not None:
-        raise CLIInputError("--rows/--output apply to single-model checkpoints; for a Synthesizer use --target "
-                            "and --scale.")
-    target = target_from_string(args.target, schema=args.schema, if_exists=args.if_exists,
+    if args.rows is not None or args.output is not None or args.overwrite:
+        raise CLIInputError("--rows/--output/--overwrite apply to single-model checkpoints; for a Synthesizer use "
+                            "--target, --scale and --if-exists (replace or append).")
+    target = target_from_string(args.target, schema=args.schema, if_exists=args.if_exists or "fail",
                                 file_format=args.target_format)
     synth = Synthesizer.load(args.checkpoint)
     started = time.perf_counter()
-    written = synth.sample(scale=args.scale, seed=args.seed, output=target)
+    written = synth.sample(scale=1.0 if args.scale is None else args.scale, seed=args.seed, output=target)
     elapsed = time.perf_counter() - started
     print(f"generated {_plural(len(written), 'table')} in {elapsed:.1f} s, written to {target.description}:")
     for name, where in written.items():
@@ -485,9 +516,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
     if args.checkpoint.is_dir() and any(args.checkpoint.iterdir()) and is_synthesizer_directory(args.checkpoint):
         return _sample_synthesizer(args)
-    if args.target is not None or args.schema is not None or args.target_format is not None:
-        raise CLIInputError(f"--target/--schema/--format apply to Synthesizer directories; {args.checkpoint} is "
-                            "a single model's checkpoint: use --rows N --output FILE.")
+    if any(value is not None for value in (args.target, args.schema, args.target_format, args.if_exists,
+                                            args.scale)):
+        raise CLIInputError(f"--target/--schema/--format/--if-exists/--scale apply to Synthesizer directories; "
+                            f"{args.checkpoint} is a single model's checkpoint: use --rows N --output FILE.")
     if args.rows is None or args.output is None:
         raise CLIInputError("A model checkpoint needs --rows N and --output FILE.")
     kind = _check_output_file(args.output, overwrite=args.overwrite)
@@ -692,6 +724,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _logging_for_cli(debug=debug, verbose=verbose):
             return int(args.handler(args))
+    except CLIUsageError as exc:
+        print(f"error: {_one_line(str(exc))} (see '{PROG} {args.command} --help')", file=sys.stderr)
+        return EXIT_USAGE
     except (SynthoHiveError, OSError, ValueError) as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)

@@ -40,11 +40,15 @@ def children_per_parent(child_keys: pd.DataFrame | pd.Series, parent_keys: pd.Da
     Returns:
         ``int64`` array with one count per parent row.
     """
+    from syntho_hive.relational.keys import comparable_frames
+
     child = child_keys.to_frame() if isinstance(child_keys, pd.Series) else child_keys
     parent = parent_keys.to_frame() if isinstance(parent_keys, pd.Series) else parent_keys
     child = child.dropna()
     child = child.set_axis([f"k{i}" for i in range(child.shape[1])], axis=1)
     parent = parent.set_axis([f"k{i}" for i in range(parent.shape[1])], axis=1)
+    # Keys of two dtypes (int64 and Int64, int and float) meet exactly, never as float64.
+    child, parent = comparable_frames(child, parent)
     if child.shape[1] == 1:
         counts = child["k0"].value_counts()
         return parent["k0"].map(counts).fillna(0).to_numpy(dtype=np.int64)

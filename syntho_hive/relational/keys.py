@@ -121,9 +121,11 @@ def _python_numbers(series: pd.Series) -> pd.Series:
 def comparable_keys(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``left`` and ``right`` in one dtype where equal means equal, for key lookups and joins.
 
-    Two integer dtypes of the same signedness meet in ``Int64`` / ``UInt64``; an integer and a
-    float, or a signed and an unsigned integer, meet as Python numbers (pandas would compare
-    them as ``float64``, where ``2**62 == 2**62 + 1``). Other pairs are returned as they are.
+    Two integer dtypes of the same signedness meet in ``Int64`` / ``UInt64``, a signed and an
+    unsigned one as Python numbers (pandas would compare them as ``float64``, where
+    ``2**62 == 2**62 + 1``). An integer and a float key meet as ``float64``: the float column
+    holds no more than that (as the schema validation's ``isin`` compares them). Other pairs
+    are returned as they are.
     """
     if left.dtype == right.dtype:
         return left, right
@@ -136,8 +138,8 @@ def comparable_keys(left: pd.Series, right: pd.Series) -> tuple[pd.Series, pd.Se
             return left.astype(twin), right.astype(twin)
         return _python_numbers(left), _python_numbers(right)
     other = right.dtype if ints[0] is not None else left.dtype
-    if pd.api.types.is_numeric_dtype(other) and not pd.api.types.is_bool_dtype(other):
-        return _python_numbers(left), _python_numbers(right)
+    if pd.api.types.is_float_dtype(other):
+        return left.astype(np.float64), right.astype(np.float64)
     return left, right
 
 

@@ -66,15 +66,19 @@ from syntho_hive.relational.keys import (
     build_hierarchy,
     cap_counts,
     cast_like,
+    comparable_frames,
     distinct_within_groups,
     dtype_from_name,
     dtype_name,
     group_ids,
+    integer_dtype,
     key_frame,
+    nullable_twin,
+    per_parent_numbers,
     per_parent_start,
     place_nulls,
     redraw_repeated_combinations,
-    running_numbers,
+    same_rows,
 )
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "check_chunk_rows", "model_accepts"]
@@ -209,9 +213,8 @@ class TablePlan:
 
 def _positions(child: pd.DataFrame, child_cols: tuple[str, ...], parent: pd.DataFrame,
                parent_cols: tuple[str, ...]) -> np.ndarray:
-    """Row position in ``parent`` of each child row's FK (``-1`` for null or unmatched)."""
-    pk = key_frame(parent, parent_cols)
-    fk = key_frame(child, child_cols)
+    """Row position in ``parent`` of each child row's FK (``-1`` for null or unmatched), matched exactly."""
+    fk, pk = comparable_frames(key_frame(child, child_cols), key_frame(parent, parent_cols))
     first = ~pk.duplicated(keep="first").to_numpy()
     unique = pk[first]
     original = np.flatnonzero(first)
@@ -226,15 +229,36 @@ def _positions(child: pd.DataFrame, child_cols: tuple[str, ...], parent: pd.Data
     return np.where(found >= 0, original[np.maximum(found, 0)], -1).astype(np.int64)
 
 
-def _take(series: pd.Series, positions: np.ndarray) -> pd.Series:
-    """``series`` values at ``positions``; ``-1`` gives a missing value."""
+def _take(series: pd.Series, positions: np.ndarray, *, exact: bool = False) -> pd.Series:
+    """``series`` values at ``positions``; ``-1`` gives a missing value.
+
+    With ``exact`` (key values), an integer or boolean column with missing values becomes its
+    nullable twin (``Int64``, ``UInt64``, ``boolean``) instead of ``float64``/``object``, which
+    would round integers beyond ``2**53``.
+    """
     if len(series) == 0:
+        if exact and len(positions):
+            return pd.Series([None] * len(positions), dtype=nullable_twin(series.dtype))
         return pd.Series([None] * len(positions), dtype=series.dtype if len(positions) == 0 else object)
     taken = series.iloc[np.maximum(positions, 0)].reset_index(drop=True)
     missing = positions < 0
     if missing.any():
+        if exact:
+            taken = taken.astype(nullable_twin(taken.dtype))
         taken = taken.where(~missing)
     return taken
+
+
+def _beyond_float(keys: pd.Series) -> bool:
+    """Whether integer ``keys`` hold a value that ``float64`` cannot hold exactly (``2**53 + 1``, ``2**62 + 1``)."""
+    numpy_dtype = integer_dtype(keys.dtype)
+    if numpy_dtype is None:
+        return False
+    ints = keys.dropna().to_numpy(dtype=np.uint64 if numpy_dtype.kind == "u" else np.int64)
+    floats = ints.astype(np.float64)
+    if (floats >= (2.0**64 if numpy_dtype.kind == "u" else 2.0**63)).any():  # rounded up past the dtype
+        return True
+    return bool((floats.astype(ints.dtype) != ints).any())
 
 
 def model_accepts(cls: type[ConditionalGenerativeModel], name: str) -> bool:
@@ -506,8 +530,8 @@ class Orchestrator:
         links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent]) for rel in parents_rel]
         for link, rel in zip(links[1:], parents_rel[1:]):
             if rel.parent == parents_rel[0].parent and len(df):
-                primary = df[list(parents_rel[0].child_columns)].to_numpy()
-                link.same_parent_share = float((df[list(rel.child_columns)].to_numpy() == primary).all(axis=1).mean())
+                link.same_parent_share = float(same_rows(df[list(rel.child_columns)],
+                                                         df[list(parents_rel[0].child_columns)]).mean())
         self_links = [self._fit_link(rel, df, df, sdtypes[name]) for rel in self.graph.self_references(name)]
         context: list[ContextColumn] = []
         text_only = bool(modelled) and all(sdtypes[name].get(c) == "text" for c in modelled)
@@ -569,9 +593,8 @@ class Orchestrator:
         features = parent[[c for c in parent.columns if c not in parent_keys]]
         model = CardinalityModel().fit(features.reset_index(drop=True), counts, sdtypes=parent_sdtypes)
         self_roots = 0.0
-        if rel.is_self and len(fk):
-            own = child[list(rel.parent_columns)].to_numpy()
-            self_roots = float((fk.notna().all(axis=1).to_numpy() & (fk.to_numpy() == own).all(axis=1)).mean())
+        if rel.is_self and len(fk):  # compared exactly (``to_numpy`` of a nullable Int64 gives float64)
+            self_roots = float(same_rows(fk, child[list(rel.parent_columns)]).mean())
         return LinkPlan(null_rate, model, self_roots)
 
     @staticmethod
@@ -666,7 +689,7 @@ class Orchestrator:
         n = len(positions[0]) if rels else int(size or 0)
         positions, n = self._drop_repeated_keys(name, rels, positions, parents, n)
         keys = self._key_values(name, plan, rels, positions, parents, n, seed)
-        dtypes = self._output_dtypes(plan, rels, positions)
+        dtypes = self._output_dtypes(plan, rels, positions, parents)
         checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
         chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, seed, rows_per_chunk)
         self_refs = self.graph.self_references(name)
@@ -819,22 +842,26 @@ class Orchestrator:
             if column in plan.per_parent_keys and parent_part:
                 if groups is None:
                     groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
-                numbers = plan.per_parent_keys[column] + running_numbers(groups)
-                values[column] = pd.Series(numbers, name=column)
+                values[column] = per_parent_numbers(plan.per_parent_keys[column], groups,
+                                                    dtype_from_name(plan.dtypes[column]), column)
             else:
                 values[column] = generator.generate(n, numpy_generator(child_seed(seed, name, "pk", column)))
         return values
 
     @staticmethod
-    def _output_dtypes(plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray]) -> dict[str, Any]:
-        """The dtype of every column in every chunk: the real one, or its nullable twin for an
-        integer FK that is null somewhere in the table (decided once, so all chunks agree)."""
+    def _output_dtypes(plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray],
+                       parents: list[pd.DataFrame]) -> dict[str, Any]:
+        """The dtype of every column in every chunk: the real one, or its nullable twin (``Int64``,
+        ``UInt64``) for an integer FK that is null somewhere in the table (decided once, so all chunks
+        agree). A float FK to integer keys beyond ``2**53`` gets that twin too: ``float64`` would
+        round them onto other keys."""
         dtypes = {c: dtype_from_name(plan.dtypes[c]) for c in plan.columns}
-        for rel, pos in zip(rels, positions):
-            if (pos < 0).any():
-                for column in rel.child_columns:
-                    if isinstance(dtypes[column], np.dtype) and dtypes[column].kind in "iu":
-                        dtypes[column] = pd.Int64Dtype()
+        for rel, pos, parent in zip(rels, positions, parents):
+            for column, p_col in zip(rel.child_columns, rel.parent_columns):
+                if (pos < 0).any() and isinstance(dtypes[column], np.dtype) and dtypes[column].kind in "iu":
+                    dtypes[column] = nullable_twin(dtypes[column])
+                elif pd.api.types.is_float_dtype(dtypes[column]) and _beyond_float(parent[p_col]):
+                    dtypes[column] = nullable_twin(parent[p_col].dtype)
         return dtypes
 
     def _assembled_chunks(self, name: str, plan: TablePlan, rels: list[Relationship],
@@ -849,7 +876,7 @@ class Orchestrator:
             content = self._content(name, plan, chunk, start, stop, piece, parents, seed)
             for rel, pos, parent in zip(rels, piece, parents):
                 for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
-                    content[c_col] = _take(parent[p_col], pos).reset_index(drop=True)
+                    content[c_col] = _take(parent[p_col], pos, exact=True).reset_index(drop=True)
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
             yield self._restore_dtypes(content[columns], dtypes)
@@ -902,7 +929,9 @@ class Orchestrator:
                 own = root_rows[:int(round(len(root_rows) * link.self_root_share / roots))]
                 parent_pos[own] = own
             for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
-                frame[c_col] = _take(frame[p_col], parent_pos).to_numpy()
+                frame[c_col] = _take(frame[p_col], parent_pos, exact=True).array
+                if pd.api.types.is_float_dtype(dtypes[c_col]) and _beyond_float(frame[p_col]):
+                    dtypes = {**dtypes, c_col: nullable_twin(frame[p_col].dtype)}
         frame = self._restore_dtypes(frame[plan.columns], dtypes)
         return self._dedupe_keys(name, frame)
 

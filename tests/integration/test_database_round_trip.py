@@ -1,7 +1,7 @@
 """Issue #15 end to end, as a user runs it, on SQLite, DuckDB, PostgreSQL and MariaDB.
 
 A small shop is loaded into each database with realistic column types (``NUMERIC(10, 2)`` prices,
-timestamps, dates, booleans, ``VARCHAR``, nullable columns), a self-reference (employees' managers)
+doubles, timestamps, dates, booleans, ``VARCHAR``, nullable columns), a self-reference (employees' managers)
 and a composite primary/foreign key pair (``order_items`` (order_id, line_no) <- ``returns``). Then:
 
 ``Metadata.from_source(SQLSource(url))`` -> ``Synthesizer(md, seed=0, epochs=2)`` ->
@@ -9,7 +9,8 @@ and a composite primary/foreign key pair (``order_items`` (order_id, line_no) <-
 ``sample(output=SQLTarget(...))`` -> read back with ``SQLSource``: the same tables and column types,
 no orphan, unique keys, values in the declared types, and exactly the rows the same seed gives in
 memory. The same synthesizer also writes a Delta and a partitioned Parquet output, read back with
-their sources.
+their sources. Last, the command line on PostgreSQL and MariaDB shows a URL's password nowhere, right
+or wrong, ``--verbose`` and ``--debug`` included.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from syntho_hive.connectors.sql.source import SQLSource
 from syntho_hive.connectors.sql.target import SQLTarget
 from syntho_hive.core.metadata import Metadata
 from syntho_hive.core.metadata.column_types import ColumnType
+from syntho_hive.interface.cli import main
 from syntho_hive.interface.synthesizer import Synthesizer
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.subset import Subset, subset_frames
@@ -64,6 +66,7 @@ def shop_schema() -> sa.MetaData:
              sa.Column("product_id", sa.Integer, primary_key=True, autoincrement=False),
              sa.Column("title", sa.String(80), nullable=False),
              sa.Column("price", sa.Numeric(10, 2), nullable=False),
+             sa.Column("weight_kg", sa.Double, nullable=True),
              sa.Column("discontinued", sa.Boolean, nullable=False))
     sa.Table("orders", schema,
              sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
@@ -108,6 +111,7 @@ def shop_rows(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
                   "signed_up_at": start + dt.timedelta(seconds=int(rng.integers(0, 30_000_000))),
                   "newsletter": bool(rng.random() < 0.4)} for i in range(1, CUSTOMERS + 1)]
     products = [{"product_id": i, "title": f"Product {i}", "price": money(199, 9999),
+                 "weight_kg": None if i % 7 == 0 else float(rng.lognormal(0, 1)) / 3,  # every digit of a double
                  "discontinued": bool(rng.random() < 0.1)} for i in range(1, 21)]
     orders: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
@@ -146,6 +150,19 @@ def load_shop(url: str) -> dict[str, int]:
     finally:
         engine.dispose()
     return {name: len(table_rows) for name, table_rows in rows.items()}
+
+
+def assert_source_reads_exactly(frames: dict[str, pd.DataFrame], rows: dict[str, list[dict[str, Any]]]) -> None:
+    """What the database holds is read back exactly: doubles to the last bit, decimals and timestamps."""
+    products = frames["products"].sort_values("product_id")
+    weights = [np.nan if row["weight_kg"] is None else row["weight_kg"] for row in rows["products"]]
+    np.testing.assert_array_equal(products["weight_kg"].to_numpy(), np.array(weights))
+    assert products["price"].tolist() == [row["price"] for row in rows["products"]]
+    orders = frames["orders"].sort_values("order_id")
+    assert orders["shipping_fee"].tolist() == [row["shipping_fee"] for row in rows["orders"]]
+    assert orders["ordered_at"].tolist() == [pd.Timestamp(row["ordered_at"]) for row in rows["orders"]]
+    assert orders["employee_id"].tolist() == [pd.NA if row["employee_id"] is None else row["employee_id"]
+                                              for row in rows["orders"]]
 
 
 def dialect_of(url: str) -> str:
@@ -220,6 +237,9 @@ def assert_in_declared_types(metadata: Metadata, frames: dict[str, pd.DataFrame]
             elif kind.kind == "integer":
                 expected = f"int{kind.bits}" if not kind.nullable else f"Int{kind.bits}"
                 assert str(values.dtype) == expected, f"{where}: {values.dtype}"
+            elif kind.kind == "float":
+                assert str(values.dtype) == f"float{kind.bits}", f"{where}: {values.dtype}"
+                assert np.isfinite(present.to_numpy()).all(), where
             elif kind.kind == "boolean":
                 assert str(values.dtype) == ("bool" if not kind.nullable else "boolean"), f"{where}: {values.dtype}"
             elif kind.kind in ("date", "timestamp"):
@@ -263,6 +283,8 @@ def test_database_to_synthesizer_to_database_and_files(database_url: str, tmp_pa
     price = metadata.tables["products"].column_types["price"]
     assert (price.kind, price.precision, price.scale, price.nullable) == ("decimal", 10, 2, False)
     assert metadata.tables["orders"].column_types["shipping_fee"].nullable
+    weight = metadata.tables["products"].column_types["weight_kg"]
+    assert (weight.kind, weight.bits, weight.nullable) == ("float", 64, True)
     assert metadata.tables["customers"].column_types["newsletter"].kind == "boolean"
     assert metadata.tables["customers"].column_types["signed_up_at"].kind == "timestamp"
     assert metadata.tables["employees"].column_types["hired_on"].kind == "date"
@@ -276,6 +298,7 @@ def test_database_to_synthesizer_to_database_and_files(database_url: str, tmp_pa
     assert report.kept["customers"] == CUSTOMERS // 2
     assert all(0 < report.kept[name] <= loaded[name] for name in TABLES)
     everything, _ = source.read_tables(metadata)
+    assert_source_reads_exactly(everything, shop_rows())
     _, in_pandas = subset_frames(metadata, everything, Subset(root="customers", fraction=0.5, seed=SEED))
     assert in_pandas.kept == report.kept  # the server kept exactly the rows pandas keeps
 
@@ -322,3 +345,38 @@ def test_database_to_synthesizer_to_database_and_files(database_url: str, tmp_pa
         for name, config in metadata.tables.items():
             for column, declared in config.column_types.items():
                 assert same_kinds(found.tables[name].column_types[column], declared), (name, column)
+
+
+@pytest.mark.parametrize("server", ["postgres_url", "mariadb_url"])
+def test_cli_never_shows_a_password_right_or_wrong(server: str, request: pytest.FixtureRequest, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    url = request.getfixturevalue(server)
+    load_shop(url)
+    wrong_password = "Wr0ng-" + PASSWORD[::-1]
+    wrong = url.replace(PASSWORD, wrong_password)
+    # Right password, every library event shown: the URL appears masked only.
+    assert main(["fit", "--source", url, "--tables", "customers", "--output", str(tmp_path / "synth"),
+                 "--epochs", "1", "--seed", "0", "--no-progress", "--verbose"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"learned 1 table of {url.replace(PASSWORD, '***')} in ")
+    assert PASSWORD not in captured.out + captured.err
+    assert main(["sample", str(tmp_path / "synth"), "--target", url, "--schema", "synthetic", "--seed", "1",
+                 "--verbose"]) == 0
+    captured = capsys.readouterr()
+    assert "customers -> " in captured.out and PASSWORD not in captured.out + captured.err
+    # Wrong password: one error line (or, with --debug, a traceback and every event), neither password shown.
+    for argv in (["fit", "--source", wrong, "--output", str(tmp_path / "other"), "--epochs", "1"],
+                 ["sample", str(tmp_path / "synth"), "--target", wrong, "--schema", "synthetic2"]):
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "user name or password" in lines[0], lines
+        assert "***@127.0.0.1" in lines[0]
+        assert main([*argv, "--debug"]) == 1
+        debug = capsys.readouterr()
+        assert "Traceback" in debug.err
+        for text in (captured.out, captured.err, debug.out, debug.err):
+            assert PASSWORD not in text and wrong_password not in text
+    assert not (tmp_path / "other").exists()
+    frames, _ = SQLSource(url, schema="synthetic").read_tables(Synthesizer.load(tmp_path / "synth").metadata)
+    assert len(frames["customers"]) == CUSTOMERS  # what the right password wrote

@@ -189,6 +189,10 @@ def _reflect_inspector(connection: "sa.Connection", schema: str | None, names: l
             else:
                 column_type = column_type_from_sqlalchemy(column.type, nullable=bool(column.nullable),
                                                           dialect=dialect, table=name, column=column.name)
+            if column_type.kind == "float" and getattr(column.type, "asdecimal", False):
+                # MySQL/MariaDB DOUBLE/REAL reflect with asdecimal=True: SQLAlchemy would turn each value
+                # into a Decimal rounded to 10 digits after the point (0.1234567890123 -> 0.123456789).
+                column.type.asdecimal = False
             column.info["column_type"] = column_type
     return tables
 
