@@ -99,7 +99,7 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "version": running_version(),
                 "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(), "seed": synth.seed,
                 "engines": {t: c.model_name for t, c in synth.models.items()}, "models": models,
-                "model_kwargs": synth.model_kwargs, "tables": tables}
+                "model_kwargs": synth.model_kwargs, "tables": tables, "source_rows": synth.source_rows_}
     try:
         return CheckpointContent.build(payload, manifest, manifest_name=_MANIFEST)
     except SerializationError as exc:
@@ -196,6 +196,13 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path) -> "Synthesizer":
                                                model_kwargs=synth.model_kwargs, seed=synth.seed)
     except SerializationError as exc:
         raise SerializationError(f"Saved synthesizer {where}: {exc}") from exc
+    source_rows = manifest.get("source_rows") or {}
+    if not isinstance(source_rows, dict) or any(
+            name not in metadata.tables or isinstance(rows, bool) or not isinstance(rows, int) or rows < 0
+            for name, rows in source_rows.items()):
+        raise SerializationError(f"Saved synthesizer {where} is corrupt: source_rows must map tables of its schema "
+                                 "to row counts; save it again.")
+    synth.source_rows_ = dict(source_rows)
     synth._fitted = True
     return synth
 

@@ -173,6 +173,7 @@ class Synthesizer:
         self._sample_calls = 0
         self.integrity_report_: dict[str, int] = {}
         self.subset_report_: SubsetReport | None = None
+        self.source_rows_: dict[str, int] = {}
 
     @property
     def is_fitted(self) -> bool:
@@ -215,7 +216,10 @@ class Synthesizer:
             subset: Train on a key-closed subset (:class:`~syntho_hive.relational.subset.Subset`):
                 sampled root rows, their descendants and every parent row they reference, so no
                 foreign key is an orphan. A database source computes it on the server and reads
-                only the rows kept. The rows kept per table are in ``subset_report_``.
+                only the rows kept. The rows kept per table are in ``subset_report_``; the root
+                tables' full sizes in the source are kept in ``source_rows_`` (saved with the
+                synthesizer), so that ``sample(scale=1.0)`` sizes them like the source, not like
+                the subset.
 
         Returns:
             ``self``.
@@ -238,6 +242,10 @@ class Synthesizer:
             raise ConfigurationError(f"subset must be a syntho_hive Subset(root=..., rows=... or fraction=...), "
                                      f"got {type(subset).__name__}.")
         frames, self.subset_report_ = self._training_frames(data, subset)
+        report = self.subset_report_
+        self.source_rows_ = {} if report is None else {
+            name: int(total) for name, total in report.total.items()
+            if total is not None and name in self.graph.roots()}
         if on_integrity_error == "drop":
             frames = self._drop_dirty(frames, validate)
         elif validate:
@@ -299,7 +307,8 @@ class Synthesizer:
 
         Args:
             num_rows: Rows per table, e.g. ``{"users": 1000}``. Root tables not named get
-                ``scale`` times their real size; child tables not named get the size implied by
+                ``scale`` times their real size (their size in the source, ``source_rows_``, after a
+                fit on a subset); child tables not named get the size implied by
                 their parents (the learned children-per-parent distribution).
             scale: Size factor for root tables not named in ``num_rows``.
             seed: Sampling seed; the same seed gives bit-identical tables (also in another
@@ -346,6 +355,8 @@ class Synthesizer:
                 raise ConfigurationError("Pass either output (a connector target) or output_path (a folder), "
                                          "not both.")
         sizes = self._check_sizes(num_rows, scale)
+        for root, total in self.source_rows_.items():  # fitted on a subset: scale the source's size
+            sizes.setdefault(root, int(round(scale * total)))
         if output_format not in ("parquet", "csv"):
             raise GenerationError(f"output_format must be 'parquet' or 'csv', got {output_format!r}.")
         if chunk_rows is not None:

@@ -305,7 +305,7 @@ def test_database_to_synthesizer_to_database_and_files(database_url: str, tmp_pa
     saved = synth.save(tmp_path / "synthesizer")
     synth = Synthesizer.load(saved)
     expected = synth.sample(seed=SAMPLE_SEED)
-    assert len(expected["customers"]) == report.kept["customers"]  # scale 1: as many roots as it learned from
+    assert len(expected["customers"]) == report.total["customers"]  # scale 1: as many roots as the source has
 
     # Into the database (schema "synthetic", or a second database file), and back.
     target_url, target_schema = sql_target_for(database_url, tmp_path)

@@ -423,9 +423,9 @@ def test_errors_never_show_the_password(postgres_url: str, mariadb_url: str) -> 
 
 def test_names_and_options_are_checked(sqlite_url: str) -> None:
     target = SQLTarget(sqlite_url)
-    md = Metadata().add_table("bad-name", pk="id")
-    with pytest.raises(SchemaError, match="letters, digits and underscores"):
-        target.open(md, ["bad-name"])
+    for bad in ("bad;name", 'say "hi"', "tick`s", "1st", "trailing "):
+        with pytest.raises(SchemaError, match="letters, digits, underscores"):
+            target.open(Metadata().add_table(bad, pk="id"), [bad])
     with pytest.raises(SchemaError):
         target.open(Metadata().add_table("t" * 64), ["t" * 64])
     with pytest.raises(SchemaError, match="if_exists"):
@@ -434,6 +434,26 @@ def test_names_and_options_are_checked(sqlite_url: str) -> None:
         SQLTarget(sqlite_url, schema="x; DROP TABLE y")
     with pytest.raises(SerializationError, match="does not exist"):
         SQLTarget(sqlite_url, schema="other").open(metadata(), ["region"])
+
+
+def test_names_with_spaces_and_hyphens_round_trip(database_url: str) -> None:
+    from syntho_hive.connectors import SQLSource
+
+    md = (Metadata().add_table("Event Log", pk="Event Id")
+          .add_table("event-notes", pk="id", fk={"Event Id": "Event Log.Event Id"}))
+    events = pd.DataFrame({"Event Id": np.array([1, 2, 3], dtype="int64"), "Order Total": [1.5, 2.5, np.nan]})
+    notes = pd.DataFrame({"id": np.array([10, 11], dtype="int64"), "Event Id": np.array([3, 1], dtype="int64"),
+                          "note": ["late", "ok"]})
+    with SQLTarget(database_url).open(md, ["Event Log", "event-notes"]) as writer:
+        writer.write_table("Event Log", [events])
+        writer.write_table("event-notes", [notes])
+    source = SQLSource(database_url)
+    assert {"Event Log", "event-notes"} <= set(source.table_names())
+    reflected = source.reflect(["Event Log", "event-notes"])
+    assert reflected.tables["event-notes"].fk == {"Event Id": "Event Log.Event Id"}
+    frames, _ = source.read_tables(reflected)
+    assert frames["Event Log"].sort_values("Event Id")["Order Total"].tolist()[:2] == [1.5, 2.5]
+    assert sorted(frames["event-notes"]["note"]) == ["late", "ok"]
 
 
 def test_types_inferred_from_dtypes_without_metadata(database_url: str) -> None:

@@ -579,3 +579,14 @@ def test_wide_decoded_frames_are_not_fragmented() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.PerformanceWarning)
         frame["extra"] = 1
+
+
+@pytest.mark.parametrize("values", [[0.0, 7e-121], [5e-324, 0.0], [1.0, 1.0 + 1e-17]])
+def test_a_range_narrower_than_its_rounding_cell_decodes_to_numbers(values: list[float]) -> None:
+    """Values that differ by less than their detected rounding (0 decimals) once decoded to NaN."""
+    frame = pd.DataFrame({"x": values})
+    transformer = DataTransformer(n_jobs=1).fit(frame, seed=0)
+    back = transformer.inverse_transform(transformer.transform(frame, rng=np.random.default_rng(0)),
+                                         rng=np.random.default_rng(0))
+    assert back["x"].notna().all()
+    np.testing.assert_allclose(back["x"].to_numpy(), frame["x"].to_numpy(), rtol=0, atol=1e-15)

@@ -69,8 +69,10 @@ __all__ = ["sql_type_for", "column_type_from_dtype", "column_types_for", "table_
 
 #: Length of a key column of unbounded text on MariaDB/MySQL (which cannot index TEXT).
 KEY_VARCHAR_LENGTH = 255
-#: Table and schema names accepted by SQLTarget: letters, digits and underscores, at most 63 characters.
-IDENTIFIER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+#: Table and schema names accepted by SQLTarget: a letter or underscore, then letters, digits, underscores,
+#: spaces, hyphens and dollar signs (no quotes, semicolons, backticks or control characters), at most 63
+#: characters, no space at the end. SQLAlchemy quotes every name; the pattern keeps out what no real schema needs.
+IDENTIFIER_PATTERN = re.compile(r"[^\W\d](?:[\w $-]{0,61}[\w$-])?")
 #: Most digits a DECIMAL holds; a decimal declared without precision gets this many.
 MAX_DECIMAL_PRECISION: dict[str, int] = {"duckdb": 38, "mysql": 65}
 #: Scale of a decimal declared without precision nor scale (MariaDB/MySQL, DuckDB), unless the data says more.
@@ -90,13 +92,13 @@ def check_identifier(name: object, what: str = "table") -> str:
         ``name``.
 
     Raises:
-        SchemaError: ``name`` is not a string of letters, digits and underscores (not starting
-            with a digit), at most 63 characters.
+        SchemaError: ``name`` does not match :data:`IDENTIFIER_PATTERN`.
     """
     if not isinstance(name, str) or IDENTIFIER_PATTERN.fullmatch(name) is None:
         raise SchemaError(
-            f"Cannot write {what} {name!r} to a SQL database: {what} names must be letters, digits and "
-            "underscores (not starting with a digit), at most 63 characters. Rename it in the metadata "
+            f"Cannot write {what} {name!r} to a SQL database: {what} names must start with a letter or "
+            "underscore and hold only letters, digits, underscores, spaces, hyphens and dollar signs (no "
+            "quotes, semicolons or backticks), at most 63 characters. Rename it in the metadata "
             "(Metadata.add_table / the tables mapping) before sampling.")
     return name
 

@@ -19,7 +19,9 @@ scalars; everything else is a one-key tagged object:
 * ``{"t": "2024-03-01T08:00:00+01:00", "tz": "Europe/Paris"}`` - timestamps, ISO with offset,
   plus the zone name when tz-aware;
 * ``{"d": "2024-03-01"}`` - ``datetime.date``;
-* ``{"dec": "12.50"}`` - ``decimal.Decimal`` (as SQL ``NUMERIC`` columns arrive).
+* ``{"dec": "12.50"}`` - ``decimal.Decimal`` (as SQL ``NUMERIC`` columns arrive);
+* ``{"tm": "13:45:00"}`` - ``datetime.time`` (SQL ``TIME``);
+* ``{"b64": "AAE="}`` - ``bytes`` (SQL ``BYTEA`` / ``BLOB``), base64.
 
 Dtypes are stored by name (:func:`dtype_name`) as ``{"name": ...}``; ``category`` also keeps its
 order and (unless a caller asks not to) its categories.
@@ -27,6 +29,7 @@ order and (unless a caller asks not to) its categories.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import math
 import re
@@ -201,6 +204,10 @@ def value_to_json(value: Any, where: str) -> Any:
         return {"d": value.isoformat()}
     if isinstance(value, Decimal):
         return {"dec": str(value)}
+    if isinstance(value, _dt.time):
+        return {"tm": value.isoformat()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"b64": base64.b64encode(bytes(value)).decode("ascii")}
     raise SerializationError(
         f"{where} holds a value of type {type(value).__name__} ({value!r}) that cannot be stored as "
         "JSON; cast the column to str, int, float, bool or datetime before fitting.")
@@ -225,6 +232,10 @@ def _tagged_value(data: Any, legacy: bool) -> tuple[bool, Any]:
         return True, _dt.date.fromisoformat(data["d"])
     if keys == {"dec"}:
         return True, Decimal(data["dec"])
+    if keys == {"tm"}:
+        return True, _dt.time.fromisoformat(data["tm"])
+    if keys == {"b64"}:
+        return True, base64.b64decode(data["b64"].encode("ascii"), validate=True)
     return False, None
 
 

@@ -165,11 +165,13 @@ class NumericCore:
         self.lo, self.hi = lo, hi
         if hi <= lo:
             return
-        if decimals is None:
+        cell = None if decimals is None else 0.5 * 10.0**-decimals * _CELL_MARGIN
+        if cell is None or cell >= hi - lo:
+            # Full precision; also when the whole range is narrower than one rounding cell (0 and 7e-121
+            # "have 0 decimals"), where squeezing by a cell would leave nothing of the unit interval.
             eps, exact = _EPS_FULL_PRECISION, False
         else:
             # The squeeze is the outer half of each boundary rounding cell (see gmm.py).
-            cell = 0.5 * 10.0**-decimals * _CELL_MARGIN
             eps, exact = max(cell / (hi - lo + 2 * cell), _EPS_MIN), True
         self.gmm = BoundedGMM(lo, hi, eps, max_modes=self.max_modes,
                               weight_threshold=self.weight_threshold,
