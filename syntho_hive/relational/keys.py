@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, dtype_to_json, restore_numbers, restore_objects
+from syntho_hive.core.data._integers import integer_dtype, integer_sequence
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
@@ -49,19 +50,6 @@ _MAX_PATTERN_LENGTH = 64
 _FLOAT_EXACT = 2**53
 
 
-def integer_dtype(dtype: Any) -> np.dtype | None:
-    """The NumPy integer dtype behind ``dtype`` (``int64`` for ``int64`` and ``Int64``, ``uint64`` for
-    ``UInt64``), or ``None`` when ``dtype`` is not an integer dtype (booleans are not)."""
-    if isinstance(dtype, np.dtype):
-        return dtype if dtype.kind in "iu" else None
-    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_integer_dtype(dtype):
-        return None
-    numpy_dtype = getattr(dtype, "numpy_dtype", None)
-    if numpy_dtype is None or np.dtype(numpy_dtype).kind not in "iu":
-        return None
-    return np.dtype(numpy_dtype)
-
-
 def nullable_twin(dtype: Any) -> Any:
     """The dtype that holds ``dtype``'s values and nulls exactly: ``UInt64`` for unsigned integers,
     ``Int64`` for signed ones, ``boolean`` for ``bool``; other dtypes are returned as they are."""
@@ -71,36 +59,6 @@ def nullable_twin(dtype: Any) -> Any:
     if numpy_dtype is None:
         return dtype
     return pd.UInt64Dtype() if numpy_dtype.kind == "u" else pd.Int64Dtype()
-
-
-def integer_sequence(start: int, offsets: np.ndarray, step: int, dtype: np.dtype, column: str) -> np.ndarray:
-    """``start + step * offsets`` computed exactly in the integer ``dtype`` (no ``float64``, no wrap-around).
-
-    Args:
-        start: First value (a Python int; it may be above ``2**63`` for ``uint64``).
-        offsets: ``int64`` multiples of ``step`` (negative ones count down from ``start``).
-        step: Positive gap between consecutive values.
-        dtype: A NumPy integer dtype.
-        column: Column name, for messages.
-
-    Returns:
-        The values, of ``dtype``.
-
-    Raises:
-        GenerationError: A value would fall outside ``dtype``.
-    """
-    offsets = np.asarray(offsets, dtype=np.int64)
-    info = np.iinfo(dtype)
-    if offsets.size:
-        low, high = start + step * int(offsets.min()), start + step * int(offsets.max())
-        if low < info.min or high > info.max:
-            raise GenerationError(
-                f"Cannot generate the keys of column {column!r}: they would reach {low if low < info.min else high}, "
-                f"outside what its dtype {dtype} holds ({info.min}..{info.max}). Generate fewer rows for this "
-                "table, or store the key in a wider integer dtype.")
-    # Arithmetic modulo 2**64: every true value fits ``dtype``, so its 64-bit pattern is exact.
-    wrapped = np.uint64(start % 2**64) + offsets.view(np.uint64) * np.uint64(step % 2**64)
-    return (wrapped if dtype.kind == "u" else wrapped.view(np.int64)).astype(dtype)
 
 
 def per_parent_numbers(start: int, groups: np.ndarray, dtype: Any, column: str) -> pd.Series:

@@ -300,3 +300,26 @@ def test_a_float_foreign_key_to_big_integer_keys(start: int, step: int, dtype: o
     out = synth.sample(seed=1)
     assert out["c"]["pid"].dtype == dtype and out["c"]["pid"].isna().any()
     _assert_references(out["c"], ["pid"], out["p"], ["id"])
+
+
+@pytest.mark.parametrize("values, dtype", [
+    ([2**62 + 1, 2**62 + 2], "int64"), ([2**63 + 3, 2**63 + 5], "uint64"), ([2**63 - 9, 2**63 - 8], "int64")])
+def test_the_id_encoder_continues_big_integer_sequences_exactly(values: list[int], dtype: str) -> None:
+    from syntho_hive.core.data.encoders.ids import IdGenerator
+
+    generator = IdGenerator("id")
+    generator.fit(pd.Series(np.array(values, dtype=dtype)))
+    out = generator.generate(3, np.random.default_rng(0))
+    assert out.dtype == np.dtype(dtype)
+    step = values[1] - values[0]
+    assert [int(v) for v in out] == [values[0] + step * i for i in range(3)]
+
+
+def test_the_id_encoder_refuses_to_wrap_past_its_dtype() -> None:
+    from syntho_hive.core.data.encoders.ids import IdGenerator
+    from syntho_hive.exceptions import GenerationError
+
+    generator = IdGenerator("id")
+    generator.fit(pd.Series(np.array([2**63 - 2, 2**63 - 1], dtype="int64")))
+    with pytest.raises(GenerationError, match="outside what its dtype"):
+        generator.generate(3, np.random.default_rng(0))

@@ -41,6 +41,7 @@ from syntho_hive.core.data._dtypes import (
     restore_numbers,
     restore_objects,
 )
+from syntho_hive.core.data._integers import integer_dtype, integer_sequence
 from syntho_hive.core.data.encoders.base import GeneratedColumn
 from syntho_hive.exceptions import GenerationError, SerializationError
 
@@ -107,9 +108,10 @@ class IdGenerator(GeneratedColumn):
             return
         numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
         if numeric:
-            values = present.to_numpy(dtype=np.float64)
-            if values.size == 0 or np.all(values == np.round(values)):
-                ints = present.to_numpy(dtype=np.int64)
+            exact = integer_dtype(series.dtype)
+            values = None if exact is not None else present.to_numpy(dtype=np.float64)
+            if values is None or values.size == 0 or np.all(values == np.round(values)):
+                ints = present.to_numpy(dtype=exact or np.int64)  # the column's own integers: exact
                 self.kind = "int"
                 self.start = int(ints.min()) if ints.size else 0
                 self.step = _step(ints)
@@ -216,10 +218,12 @@ class IdGenerator(GeneratedColumn):
         if self.kind in ("datetime", "local_days"):
             return self._timestamps(n)
         if self.kind == "int":
-            numbers = self.start + self.step * np.arange(n, dtype=np.int64)
+            numbers = integer_sequence(int(self.start), np.arange(n, dtype=np.int64), int(self.step),
+                                       integer_dtype(self.dtype) or np.dtype(np.int64), self.column)
             return restore_numbers(numbers, nulls, self.dtype, self.marker, self.column)
         if self.kind == "code":
-            numbers = self.start + self.step * np.arange(n, dtype=np.int64)
+            numbers = integer_sequence(int(self.start), np.arange(n, dtype=np.int64), int(self.step),
+                                       np.dtype(np.int64), self.column)
             text = pd.Series(numbers.astype(str), dtype=object)
             if self.width:
                 text = text.str.zfill(self.width)
