@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import ConfigurationError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata import Metadata
     from syntho_hive.relational.subset import Subset, SubsetReport
 
-__all__ = ["TableSource", "TableTarget", "TargetWriter", "IfExists", "DEFAULT_CHUNK_ROWS", "check_if_exists"]
+__all__ = ["TableSource", "TableTarget", "TargetWriter", "IfExists", "DEFAULT_CHUNK_ROWS", "check_if_exists",
+           "table_selection"]
 
 IfExists = Literal["fail", "replace", "append"]
 #: Rows per chunk when a source streams a table and nobody said otherwise.
@@ -43,6 +44,18 @@ def check_if_exists(value: object) -> IfExists:
     if value not in ("fail", "replace", "append"):
         raise SchemaError(f"if_exists must be 'fail', 'replace' or 'append', got {value!r}.")
     return value  # type: ignore[return-value]
+
+
+def table_selection(tables: object) -> list[str]:
+    """The table names of a ``reflect(tables=...)`` selection, each once, in the order given.
+
+    Raises:
+        ConfigurationError: ``tables`` is a single string, or not a collection of strings.
+    """
+    names = list(tables) if isinstance(tables, Iterable) and not isinstance(tables, (str, bytes)) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise ConfigurationError(f"tables must be a list of table names, got {tables!r}.")
+    return list(dict.fromkeys(names))
 
 
 class TableSource(ABC):

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -40,12 +39,12 @@ import pyarrow.parquet as pq
 
 from syntho_hive._optional import import_or_raise
 from syntho_hive.connectors._arrow_types import arrow_field_of, cast_table, delta_schema, delta_type, frame_to_arrow
-from syntho_hive.connectors.base import (DEFAULT_CHUNK_ROWS, IfExists, TableSource, TableTarget, TargetWriter,
-                                        check_if_exists)
+from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarget, TargetWriter, check_if_exists
 from syntho_hive.connectors.files._chunks import ParquetChunks, write_all
 from syntho_hive.connectors.files._dataset_read import column_types_of, iter_dataset, selected_columns
-from syntho_hive.connectors.files._folder import (STAGING_PREFIX, check_partition_by, check_table_name,
-                                                 check_tables, is_hidden, ordered_like)
+from syntho_hive.connectors.files._folder import (FolderSource, check_partition_by, check_table_name, check_tables,
+                                                 make_root, make_staging, ordered_like, remove_staging)
+from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError, SerializationError
 
@@ -68,7 +67,7 @@ def _delta_errors(deltalake: ModuleType) -> tuple[type[BaseException], ...]:
     return (deltalake.exceptions.DeltaError, OSError, pa.ArrowException, ValueError)
 
 
-class DeltaSource(TableSource):
+class DeltaSource(FolderSource):
     """Read Delta tables: each folder ``<root>/<table>`` with a ``_delta_log`` is a table.
 
     Example:
@@ -87,60 +86,61 @@ class DeltaSource(TableSource):
         SerializationError: ``root`` does not exist or is not a folder.
     """
 
+    format_name = "Delta"
+    table_noun = "Delta table"
+
     def __init__(self, root: str | os.PathLike[str] | None = None, *,
                  tables: Mapping[str, str | os.PathLike[str]] | None = None,
                  version: int | Mapping[str, int] | None = None) -> None:
         self._deltalake = _deltalake()
         if root is None and tables is None:
             raise SchemaError("DeltaSource needs a root folder or a tables={name: path} mapping.")
-        self.root = Path(root) if root is not None else None
-        self._explicit = None if tables is None else {
-            str(name): (self.root / path if self.root is not None else Path(path)) for name, path in tables.items()}
         self.version = _check_version(version)
-        self.description = str(self.root) if self.root is not None else f"{len(self._explicit or {})} Delta table(s)"
-        if self._explicit is None:
-            self._paths()  # a missing root is named now, not at the first read
+        super().__init__(root, tables=tables)
 
-    def _paths(self) -> dict[str, Path]:
-        if self._explicit is not None:
-            return dict(sorted(self._explicit.items()))
-        assert self.root is not None
-        if not self.root.is_dir():
-            what = "does not exist" if not self.root.exists() else "is not a folder"
-            raise SerializationError(f"Delta source folder {str(self.root)!r} {what}; give the folder holding the "
-                                     "Delta tables.")
-        try:
-            return {entry.name: entry for entry in sorted(self.root.iterdir())
-                    if not is_hidden(entry.name) and (entry / _LOG_FOLDER).is_dir()}
-        except OSError as exc:
-            raise SerializationError(f"Cannot list Delta source folder {str(self.root)!r}: {exc}") from exc
-
-    def table_names(self) -> list[str]:
-        """Every Delta table of the folder (or of the mapping), in name order.
-
-        Raises:
-            SerializationError: The root is missing or cannot be listed.
-        """
-        return list(self._paths())
+    def _table_of(self, entry: Path) -> str | None:
+        return entry.name if (entry / _LOG_FOLDER).is_dir() else None
 
     def _version_of(self, table: str) -> int | None:
         return self.version.get(table) if isinstance(self.version, dict) else self.version
 
-    def _table(self, table: str) -> tuple[Any, str]:
-        """``(DeltaTable, where)`` of ``table`` at the version asked for."""
+    def _where(self, table: str, path: Path) -> str:
+        version = self._version_of(table)
+        return f"Delta table {table!r} at {str(path)!r}" + (f" version {version}" if version is not None else "")
+
+    def _path(self, table: str) -> Path:
+        """The folder of ``table``, checked to be a Delta table.
+
+        Raises:
+            SchemaError: No such table (the message lists the known ones).
+            SerializationError: The folder has no ``_delta_log``.
+        """
         paths = self._paths()
         if table not in paths:
             raise SchemaError(f"No Delta table {table!r} in {self.description!r}; tables found: "
                               f"{', '.join(paths) or 'none'}.")
         path = paths[table]
-        version = self._version_of(table)
-        where = f"Delta table {table!r} at {str(path)!r}" + (f" version {version}" if version is not None else "")
         if not (path / _LOG_FOLDER).is_dir():
-            raise SerializationError(f"{where} not found: no {_LOG_FOLDER} folder there; check the path.")
+            raise SerializationError(f"{self._where(table, path)} not found: no {_LOG_FOLDER} folder there; check "
+                                     "the path.")
+        return path
+
+    def _table(self, table: str) -> tuple[Any, str]:
+        """``(DeltaTable, where)`` of ``table`` at the version asked for."""
+        path = self._path(table)
+        where = self._where(table, path)
         try:
-            return self._deltalake.DeltaTable(str(path), version=version), where
+            return self._deltalake.DeltaTable(str(path), version=self._version_of(table)), where
         except _delta_errors(self._deltalake) as exc:
             raise SerializationError(f"Cannot open {where}: {exc}") from exc
+
+    def _dataset(self, table: str) -> tuple[Any, str]:
+        """``(pyarrow dataset, where)`` of ``table`` at the version asked for."""
+        delta_table, where = self._table(table)
+        try:
+            return delta_table.to_pyarrow_dataset(), where
+        except _delta_errors(self._deltalake) as exc:
+            raise SerializationError(f"Cannot read {where}: {exc}") from exc
 
     def iter_table(self, table: str, *, columns: Sequence[str] | None = None,
                    chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
@@ -150,39 +150,14 @@ class DeltaSource(TableSource):
             SchemaError: ``table`` or a column is missing.
             SerializationError: The table or the version cannot be read.
         """
-        delta_table, where = self._table(table)
-        try:
-            dataset = delta_table.to_pyarrow_dataset()
-        except _delta_errors(self._deltalake) as exc:
-            raise SerializationError(f"Cannot read {where}: {exc}") from exc
+        dataset, where = self._dataset(table)
         names = selected_columns(dataset.schema, dataset.schema.names, columns, table=table, where=where)
         return iter_dataset(dataset, names, chunk_rows, table=table, where=where)
 
-    def reflect(self, tables: Sequence[str] | None = None) -> "Metadata":
-        """Columns, storage types (from the Delta schema), sdtypes and keys (detected from the data).
-
-        Every table asked for is read whole (at the version asked for) for the detection.
-
-        Raises:
-            SchemaError: A table named is missing.
-            SerializationError: The folder or a table cannot be read.
-        """
-        from syntho_hive.core.metadata import Metadata
-
-        names = list(self._paths()) if tables is None else list(dict.fromkeys(tables))
-        schemas = {}
-        for name in names:
-            delta_table, where = self._table(name)
-            try:
-                schemas[name] = delta_table.to_pyarrow_dataset().schema
-            except _delta_errors(self._deltalake) as exc:
-                raise SerializationError(f"Cannot read {where}: {exc}") from exc
-        frames = {name: self.read_table(name) for name in names}
-        metadata = Metadata.detect(frames) if frames else Metadata()
-        for name, schema in schemas.items():
-            metadata.tables[name].column_types = column_types_of(schema, schema.names)
-        _log.info("source_reflected", source=self.description, tables=names)
-        return metadata
+    def _column_types(self, table: str, frame: pd.DataFrame) -> dict[str, ColumnType]:
+        """The storage types of the Delta schema (at the version asked for)."""
+        schema = self._dataset(table)[0].schema
+        return column_types_of(schema, schema.names)
 
 
 def _check_version(version: int | Mapping[str, int] | None) -> int | dict[str, int] | None:
@@ -241,10 +216,7 @@ class DeltaTarget(TableTarget):
         where = f"Delta target {str(self.root)!r}"
         tables = [check_table_name(name, where) for name in tables]
         check_tables(metadata, tables, self.partition_by, where)
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SerializationError(f"Cannot create the {where}: {exc}") from exc
+        make_root(self.root, where)
         plans = {name: self._plan(name, metadata, where) for name in tables}
         present = [name for name, plan in plans.items() if plan.version_before is not None]
         if self.if_exists == "fail" and present:
@@ -303,10 +275,7 @@ class _DeltaWriter(TargetWriter):
         self.tables = list(tables)
         self.plans = plans
         self._deltalake = target._deltalake
-        try:
-            self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target.root))
-        except OSError as exc:
-            raise SerializationError(f"Cannot write to {str(target.root)!r}: {exc}") from exc
+        self.staging = make_staging(target.root)
         self._order: list[str] = []
         self._closed = False
 
@@ -418,12 +387,7 @@ class _DeltaWriter(TargetWriter):
         _log.info("target_aborted", target=str(self.target.root), format="delta")
 
     def _remove_staging(self) -> None:
-        try:
-            shutil.rmtree(self.staging)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            _log.warning("staging_cleanup_failed", path=str(self.staging), error=str(exc))
+        remove_staging(self.staging)
 
 
 def _cast_batches(rows: pq.ParquetFile, schema: pa.Schema, where: str) -> Iterator[pa.RecordBatch]:

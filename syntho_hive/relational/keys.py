@@ -30,7 +30,7 @@ import pandas as pd
 
 from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, dtype_to_json, restore_numbers, restore_objects
 from syntho_hive.core.data._integers import integer_dtype, integer_sequence
-from syntho_hive.core.data.encoders.ids import IdGenerator
+from syntho_hive.core.data.encoders.ids import IdGenerator, check_indices, indexed_strings
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
@@ -61,10 +61,28 @@ def nullable_twin(dtype: Any) -> Any:
     return pd.UInt64Dtype() if numpy_dtype.kind == "u" else pd.Int64Dtype()
 
 
-def per_parent_numbers(start: int, groups: np.ndarray, dtype: Any, column: str) -> pd.Series:
+def per_parent_numbers(start: int, groups: np.ndarray, dtype: Any, column: str, *,
+                       offsets: np.ndarray | None = None, stride: int = 1, phase: int = 0) -> pd.Series:
     """``start, start + 1, ...`` within each group (a key leg numbered per parent), exact in the
-    column's integer ``dtype`` (other dtypes: ``int64``, as before)."""
-    numbers = running_numbers(groups)
+    column's integer ``dtype`` (other dtypes: ``int64``, as before).
+
+    Args:
+        start: The first number of every group.
+        groups: Group id per row.
+        dtype: The column's dtype.
+        column: Column name, for messages.
+        offsets: Per row, a number added to its running number (the rows of its group that
+            another part of the table numbers first); ``None``: none.
+        stride: The k-th row of a group gets ``start + k * stride + phase`` (plus its offset):
+            parts ``phase = 0 .. stride - 1`` of one table number a group apart.
+        phase: See ``stride``.
+
+    Returns:
+        The numbers, named ``column``.
+    """
+    numbers = running_numbers(groups) * int(stride) + int(phase)
+    if offsets is not None:
+        numbers = numbers + np.asarray(offsets, dtype=np.int64)
     numpy_dtype = integer_dtype(dtype)
     if numpy_dtype is None:
         return pd.Series(start + numbers, name=column)
@@ -230,37 +248,76 @@ class KeyGenerator:
                 self._ids.step = max(int(gaps[np.argmax(counts)]), 1)
         return self
 
-    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
-        """``n`` unique keys in the learned format and dtype."""
-        if self._pattern is not None and self._pattern.fits(int(n)):
-            values = self._pattern.generate(int(n), rng)
-            if isinstance(self._ids.dtype, pd.CategoricalDtype):
-                return pd.Series(pd.Categorical(values), name=self.column)
-            return restore_objects(values, np.zeros(int(n), dtype=bool), self._ids.dtype, None, self.column)
-        numpy_dtype = integer_dtype(self._ids.dtype)
-        if self._ids.kind == "int" and numpy_dtype is not None:
-            return self._integers(int(n), numpy_dtype)
-        return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
+    def generate(self, n: int, rng: np.random.Generator, *, indices: np.ndarray | None = None) -> pd.Series:
+        """``n`` unique keys in the learned format and dtype.
 
-    def _integers(self, n: int, numpy_dtype: np.dtype) -> pd.Series:
-        """``start, start + step, ...`` exactly in the column's integer dtype; past the dtype's largest
-        value the sequence goes on below ``start`` (``start - step, start - 2 * step, ...``), so keys
-        near ``2**63 - 1`` stay unique, in range and on the real step.
+        Args:
+            n: Number of keys.
+            rng: Source of the draws. With ``indices`` it must be seeded alike in every part of
+                one table: it decides the map from indices to keys (a pattern's permutation, the
+                UUIDs' hash key), which must be the same everywhere.
+            indices: Global index of each key (``n`` distinct non-negative integers), for a table
+                generated in parts that never talk to each other: keys of distinct indices are
+                distinct. Integers are ``start + step * index`` (continuing below ``start`` past
+                the dtype's largest value, as without indices), codes and datetimes follow the
+                same sequence, UUIDs hash the index, and string patterns map it bijectively into
+                the pattern's space at its most common length. ``None``: keys drawn as ever.
+
+        Returns:
+            The keys, named after the column.
 
         Raises:
-            GenerationError: The dtype has no room for ``n`` keys on that step.
+            GenerationError: Bad ``indices``, or an index past what the key's format holds (the
+                dtype's range, or the pattern's space).
         """
+        if indices is not None:
+            return self._indexed(int(n), indices, rng)
+        if self._pattern is not None and self._pattern.fits(int(n)):
+            return self._strings(self._pattern.generate(int(n), rng))
+        numpy_dtype = integer_dtype(self._ids.dtype)
+        if self._ids.kind == "int" and numpy_dtype is not None:
+            return self._integers(np.arange(int(n), dtype=np.int64), numpy_dtype)
+        return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
+
+    def _indexed(self, n: int, indices: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """The key of each global index (see :meth:`generate`)."""
+        values = check_indices(indices, n, self.column)
+        if self._pattern is not None:
+            length = int(np.argmax(self._pattern.probs))  # the most common length (the first of equals)
+            key = int(rng.integers(0, 2**63))
+            return self._strings(indexed_strings(values, self._pattern.alphabets[length], key, self.column))
+        numpy_dtype = integer_dtype(self._ids.dtype)
+        if self._ids.kind == "int" and numpy_dtype is not None:
+            return self._integers(values, numpy_dtype)
+        return self._ids.generate(n, rng, indices=values).reset_index(drop=True).rename(self.column)
+
+    def _strings(self, values: np.ndarray) -> pd.Series:
+        """Pattern keys in the column's dtype."""
+        if isinstance(self._ids.dtype, pd.CategoricalDtype):
+            return pd.Series(pd.Categorical(values), name=self.column)
+        return restore_objects(values, np.zeros(len(values), dtype=bool), self._ids.dtype, None, self.column)
+
+    def _integers(self, indices: np.ndarray, numpy_dtype: np.dtype) -> pd.Series:
+        """The key of each index: ``start + step * index`` exactly in the column's integer dtype; past
+        the dtype's largest value the sequence goes on below ``start`` (``start - step, start - 2 * step,
+        ...``), so keys near ``2**63 - 1`` stay unique, in range and on the real step.
+
+        Raises:
+            GenerationError: The dtype has no room for the largest index on that step.
+        """
+        n = len(indices)
         start, step = int(self._ids.start), max(int(self._ids.step), 1)
         info = np.iinfo(numpy_dtype)
         above = max(0, (int(info.max) - start) // step + 1) if start >= info.min else 0
         below = max(0, (start - int(info.min)) // step) if start <= info.max else 0
-        up = min(n, above)
-        if n - up > below:
+        needed = int(indices.max()) + 1 if n else 0
+        if needed > above + below:
             raise GenerationError(
-                f"Cannot generate {n} unique keys for column {self.column!r}: its dtype {numpy_dtype} holds only "
-                f"{above + below} values on the real keys' step of {step}. Generate fewer rows for this table, "
-                "or store the key in a wider integer dtype.")
-        offsets = np.concatenate([np.arange(up, dtype=np.int64), -np.arange(1, n - up + 1, dtype=np.int64)])
+                f"Cannot generate {needed} unique keys for column {self.column!r}: its dtype {numpy_dtype} holds "
+                f"only {above + below} values on the real keys' step of {step}. Generate fewer rows for this "
+                "table, or store the key in a wider integer dtype.")
+        cut = min(above, 2**63 - 1)  # indices are int64: none reaches a larger ``above``
+        offsets = np.where(indices < cut, indices, cut - 1 - indices)  # index ``above`` -> ``-1``, ...
         values = integer_sequence(start, offsets, step, numpy_dtype, self.column)
         return restore_numbers(values, np.zeros(n, dtype=bool), self._ids.dtype, self._ids.marker, self.column)
 

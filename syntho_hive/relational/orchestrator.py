@@ -24,12 +24,19 @@ self-referencing table is assembled whole (its hierarchy is drawn over all rows 
 attributes) before it is handed over in chunks. A table whose primary key is made only of
 foreign keys does not: it drops repeated keys up front, from the positions, exactly as
 deduplicating the whole table would.
+
+Partitioned generation (``generate(partition=(p, P))``, for one Spark task of ``P``) produces
+slice ``p`` of the schema with no coordination between slices: small roots are generated whole
+in every slice (and emitted by slice 0), large ones are divided, children follow their slice's
+parents (or take their share of each global parent's children, drawn once), and the ``k``-th
+key of a slice is the key of global index ``k * P + p``, so the slices' keys never collide
+(see :meth:`Orchestrator.generate` and :meth:`Orchestrator.partition_plan`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,10 +85,12 @@ from syntho_hive.relational.keys import (
     per_parent_start,
     place_nulls,
     redraw_repeated_combinations,
+    running_numbers,
     same_rows,
 )
 
-__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "check_chunk_rows", "model_accepts"]
+__all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
+           "model_accepts"]
 
 _log = get_logger(__name__)
 
@@ -281,6 +290,146 @@ def check_chunk_rows(chunk_rows: Any) -> int:
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise GenerationError(f"chunk_rows must be a positive integer, got {chunk_rows!r}.")
     return chunk_rows
+
+
+#: Largest root table generated whole in every slice of a partitioned generation.
+DEFAULT_REPLICATE_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class PartitionPlan:
+    """How a partitioned generation (``Orchestrator.generate(partition=(p, P))``) divides the roots.
+
+    Build it with :meth:`Orchestrator.partition_plan`; the driver and every task compute it
+    alike.
+
+    Attributes:
+        partitions: Number of slices ``P``.
+        replicate_rows: Largest root generated whole in every slice.
+        global_tables: Roots generated whole in every slice and emitted by slice 0 only (asked
+            for at most ``replicate_rows`` rows, or fewer rows than slices).
+        root_rows: Rows asked for of each root table, over all slices.
+    """
+
+    partitions: int
+    replicate_rows: int
+    global_tables: frozenset[str]
+    root_rows: dict[str, int]
+
+    def is_global(self, table: str) -> bool:
+        """Whether ``table`` is generated whole in every slice."""
+        return table in self.global_tables
+
+    def rows_in(self, table: str, p: int) -> int:
+        """Rows of root ``table`` that slice ``p`` emits.
+
+        Args:
+            table: A root table.
+            p: A slice, ``0 <= p < partitions``.
+
+        Returns:
+            ``N // P + (p < N % P)`` of a split root's ``N`` rows; a global root's ``N`` rows for
+            slice 0 and 0 for the others.
+
+        Raises:
+            GenerationError: ``table`` is not a root (a child's rows are drawn, not planned) or
+                ``p`` is out of range.
+        """
+        if table not in self.root_rows:
+            raise GenerationError(f"rows_in: {table!r} is not a root table ({sorted(self.root_rows)}); the rows of "
+                                  "a child table are drawn from its parents, not planned.")
+        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 0 <= p < self.partitions:
+            raise GenerationError(f"rows_in: partition must be an integer in 0..{self.partitions - 1}, got {p!r}.")
+        total = self.root_rows[table]
+        if table in self.global_tables:
+            return total if p == 0 else 0
+        return _share(total, int(p), self.partitions)
+
+
+@dataclass(frozen=True)
+class _Partition:
+    """The slice a partitioned generation produces: ``index`` of ``count``, its plan and its seed
+    (``child_seed(seed, "partition", index)``, for the content of non-global tables)."""
+
+    index: int
+    count: int
+    plan: PartitionPlan
+    seed: int
+
+    def emits(self, table: str) -> bool:
+        """Whether this slice hands ``table``'s rows over (a global table: slice 0 only)."""
+        return self.index == 0 or table not in self.plan.global_tables
+
+
+def _share(total: int, p: int, count: int) -> int:
+    """Slice ``p``'s share of ``total`` rows divided between ``count`` slices."""
+    return total // count + int(p < total % count)
+
+
+def _shares(counts: np.ndarray, p: int, count: int) -> np.ndarray:
+    """Slice ``p``'s share of the ``c`` children of each parent row ``j``: ``c // P + ((j + p) % P < c % P)``
+    (the shares of the ``P`` slices add up to ``c``)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    rows = np.arange(counts.size, dtype=np.int64)
+    return counts // count + ((rows + p) % count < counts % count)
+
+
+def _earlier_shares(counts: np.ndarray, p: int, count: int) -> np.ndarray:
+    """Children of each parent row in slices ``0 .. p - 1`` (see :func:`_shares`)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    rows = np.arange(counts.size, dtype=np.int64)
+    earlier = (counts // count) * p
+    for q in range(p):
+        earlier += (rows + q) % count < counts % count
+    return earlier
+
+
+def _clipped(name: str, counts: np.ndarray, cap: int | None) -> np.ndarray:
+    """``counts`` with none above ``cap`` (``None``: as they are), logging the rows dropped: a slice
+    whose rows of a split key parent leave fewer key combinations than children."""
+    if cap is None or int(counts.max(initial=0)) <= cap:
+        return counts
+    clipped = np.minimum(counts, cap)
+    _log.warning("relational_partition_rows_dropped", table=name, rows=int((counts - clipped).sum()),
+                 reason="the slice's rows of a parent in the primary key leave too few key combinations")
+    return clipped
+
+
+def _layout(counts: np.ndarray, n_null: int, rng: np.random.Generator) -> np.ndarray:
+    """Each parent row's position ``counts`` times and ``n_null`` nulls (``-1``), in a seeded random order."""
+    pos = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    if n_null:
+        pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])
+    # Rows in a seeded random order, not grouped by parent: a real child table is rarely sorted
+    # by its foreign key (flights are not grouped by plane), and its first rows should not all
+    # belong to the first parents.
+    return pos[rng.permutation(pos.size)]
+
+
+def _check_count(value: Any, name: str, *, minimum: int) -> int:
+    """``value`` as an int when it is an integer ``>= minimum``.
+
+    Raises:
+        GenerationError: It is not.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise GenerationError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _check_partition(partition: Any) -> tuple[int, int]:
+    """``(p, P)`` when ``partition`` is a pair of integers with ``0 <= p < P``.
+
+    Raises:
+        GenerationError: It is not.
+    """
+    if not isinstance(partition, tuple) or len(partition) != 2:
+        raise GenerationError(f"partition must be a tuple (p, P) with 0 <= p < P, got {_brief(partition)}.")
+    count = _check_count(partition[1], "partition's P (the number of partitions)", minimum=1)
+    index = _check_count(partition[0], "partition's p (this partition)", minimum=0)
+    if index >= count:
+        raise GenerationError(f"partition must be (p, P) with 0 <= p < P, got p={index} for P={count}.")
+    return index, count
 
 
 class Orchestrator:
@@ -624,74 +773,200 @@ class Orchestrator:
             sizes.setdefault(name, max(1, int(round(self._plans[name].real_rows * scale))))
         return sizes
 
+    def partition_plan(self, num_rows: Mapping[str, int] | None, scale: float, partitions: int,
+                       replicate_rows: int = DEFAULT_REPLICATE_ROWS) -> "PartitionPlan":
+        """How partitioned generation (:meth:`generate` with ``partition``) divides the root tables.
+
+        The driver and every task compute it alike from the same arguments: a root asked for at
+        most ``replicate_rows`` rows (or fewer rows than partitions) is *global* (generated
+        whole in every task, emitted by partition 0 only); any other root is *split* (partition
+        ``p`` generates ``N // P + (p < N % P)`` of its ``N`` rows).
+
+        Args:
+            num_rows: As for :meth:`generate`.
+            scale: As for :meth:`generate`.
+            partitions: Number of partitions ``P`` (a positive integer).
+            replicate_rows: Largest root generated whole in every task.
+
+        Returns:
+            The plan.
+
+        Raises:
+            GenerationError: ``partitions`` is not a positive integer or ``replicate_rows`` not a
+                non-negative one.
+            NotFittedError: Before :meth:`fit` (or :meth:`from_dict`).
+        """
+        if not self.is_fitted:
+            raise NotFittedError("Cannot plan the generation of an orchestrator that is not fitted; call fit(data) "
+                                 "first.")
+        partitions = _check_count(partitions, "partitions", minimum=1)
+        replicate_rows = _check_count(replicate_rows, "replicate_rows", minimum=0)
+        sizes = self.table_sizes(num_rows, scale)
+        roots = {name: sizes[name] for name in self.graph.roots()}
+        replicated = frozenset(name for name, rows in roots.items() if rows <= replicate_rows or rows < partitions)
+        return PartitionPlan(partitions=partitions, replicate_rows=replicate_rows, global_tables=replicated,
+                             root_rows=roots)
+
     def generate(self, *, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int,
-                 sink: Sink | None = None, progress_bar: bool = False,
-                 chunk_rows: int | None = None) -> dict[str, Any]:
+                 sink: Sink | None = None, progress_bar: bool = False, chunk_rows: int | None = None,
+                 partition: tuple[int, int] | None = None, tables: Collection[str] | None = None,
+                 replicate_rows: int = DEFAULT_REPLICATE_ROWS) -> dict[str, Any]:
         """Generate every table, parents first, one chunk of rows at a time.
 
         The same seed and ``chunk_rows`` give the same tables with or without a sink.
+
+        With ``partition=(p, P)`` this call generates slice ``p`` of ``P`` of the schema, without
+        talking to the calls that generate the other slices: the union of the ``P`` slices is
+        one valid synthetic schema (primary keys unique across slices, every foreign key
+        pointing at a row some slice emits), with the statistics of a call without
+        ``partition``, and the same ``(seed, P)`` gives the same slices. The roots are divided
+        as :meth:`partition_plan` says: a *global* root is generated whole in every slice (its
+        seeds do not depend on ``p``), used there as a parent, and emitted by slice 0 only; a
+        *split* root's rows are divided between the slices. A child of a split parent is
+        generated from the slice's parent rows (its cardinality model draws their children);
+        a child of a global parent draws the children of every parent once (the same in every
+        slice) and takes its share of each parent's children, so the slices together have
+        exactly the drawn children per parent. Other foreign keys point at the slice's rows of
+        their parent (all rows of a global one) and self-references form a hierarchy within
+        the slice. The content of every non-global table is seeded from ``(seed, p)``. The
+        ``k``-th generated key of a non-global table in slice ``p`` is the key of global index
+        ``k * P + p`` (see :meth:`KeyGenerator.generate`): unique across slices, in the real
+        format. A table whose primary key is made only of foreign keys to global tables is laid
+        out whole in every slice (its row positions only) and sliced, so no key repeats across
+        slices. A child named in ``num_rows`` gets ``n // P + (p < n % P)`` of its ``n`` rows
+        when its primary parent is split (exactly ``n`` over all slices either way).
 
         Args:
             num_rows: Rows per table; roots not named get ``scale`` times their real size and
                 children not named get the size implied by their generated parents.
             scale: Size factor for unnamed roots.
             seed: Sampling seed (the same seed gives bit-identical tables).
-            sink: Called once per table as ``sink(table, chunks)``; it must consume every chunk
-                (each is released once the sink lets go of it) and its return value is the
-                table's entry in the result.
+            sink: Called once per emitted table as ``sink(table, chunks)``; it must consume every
+                chunk (each is released once the sink lets go of it) and its return value is
+                the table's entry in the result.
             progress_bar: Show progress over tables.
             chunk_rows: Rows generated per step (``None``: the orchestrator's ``chunk_rows``);
                 with a sink, it bounds the content held in memory.
+            partition: ``(p, P)``, ``0 <= p < P``: generate slice ``p`` of ``P`` (see above);
+                ``None``: the whole schema, as ever.
+            tables: Generate only these tables and the tables they reference, directly or not
+                (through any foreign key); only these go to the sink or into the result, the
+                referenced ones are generated and dropped. A table is generated exactly as in a
+                call for every table. ``None``: every table.
+            replicate_rows: With ``partition``: largest root generated whole in every slice.
 
         Returns:
-            ``{table: DataFrame}`` (in metadata order), or ``{table: sink's return value}`` with a sink.
+            ``{table: DataFrame}`` (in metadata order), or ``{table: sink's return value}`` with a
+            sink, for every table asked for. With ``partition=(p, P)`` and ``p > 0``, a global
+            table emits nothing: its entry is an empty frame with its columns and dtypes, or,
+            with a sink, ``None`` (the sink is not called for it).
 
         Raises:
-            GenerationError: Bad ``chunk_rows``, an integrity re-check fails (a bug), a model
-                fails to sample, or the sink stopped reading a table before its end.
+            GenerationError: Bad ``chunk_rows``, ``partition``, ``tables`` (an unknown table) or
+                ``replicate_rows``, an integrity re-check fails (a bug), a model fails to sample,
+                a key format has no room for the keys asked for, or the sink stopped reading a
+                table before its end.
         """
         rows_per_chunk = check_chunk_rows(self.chunk_rows if chunk_rows is None else chunk_rows)
+        wanted = self._wanted_tables(tables)
+        order = self._needed_order(wanted)
         sizes = self.table_sizes(num_rows, scale)
+        part = None
+        if partition is not None:
+            index, count = _check_partition(partition)
+            part = _Partition(index, count, self.partition_plan(num_rows, scale, count, replicate_rows),
+                              child_seed(seed, "partition", index))
+        else:
+            _check_count(replicate_rows, "replicate_rows", minimum=0)
         kept: dict[str, pd.DataFrame] = {}
         out: dict[str, Any] = {}
-        tables = progress(self.graph.order, enabled=progress_bar, desc="Generating tables",
-                          total=len(self.graph.order), unit="table")
-        for name in tables:
+        names = progress(order, enabled=progress_bar, desc="Generating tables", total=len(order), unit="table")
+        for position, name in enumerate(names):
+            later = order[position + 1:]
+            parent_of_later = any(rel.parent == name for t in later for rel in self.graph.parents_of(t))
+            emitted = name in wanted and (part is None or part.emits(name))
+            if not emitted and name in wanted:
+                out[name] = None  # a global table in a slice other than 0: nothing is emitted
+                if sink is not None and not parent_of_later:
+                    continue
             started = time.perf_counter()
-            stream = _TableStream(self._table_chunks(name, sizes.get(name), kept, seed, rows_per_chunk),
+            stream = _TableStream(self._table_chunks(name, sizes.get(name), kept, seed, rows_per_chunk, part),
                                   self.kept_columns(name))
-            if sink is None:
+            if emitted and sink is None:
                 frames = list(stream)
                 out[name] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
                 del frames
-            else:
+            elif emitted:
                 out[name] = sink(name, iter(stream))
                 if not stream.finished:
                     raise GenerationError(f"The sink stopped reading table {name!r} after {stream.rows} rows; "
                                           "a sink must consume every chunk it is given.")
+            else:
+                for chunk in stream:
+                    if name in wanted and sink is None and out[name] is None:
+                        out[name] = chunk.iloc[:0].copy()
             kept[name] = stream.kept()
             _log.info("relational_table_generated", table=name, rows=stream.rows, chunks=stream.chunks,
-                      seconds=round(time.perf_counter() - started, 3))
+                      seconds=round(time.perf_counter() - started, 3),
+                      **({} if part is None else {"partition": part.index, "partitions": part.count,
+                                                  "emitted": emitted}))
             del stream
             for parent in list(kept):  # release parents every remaining table is done with
-                if all(rel.parent != parent for t in self.graph.order[self.graph.order.index(name) + 1:]
-                       for rel in self.graph.parents_of(t)):
+                if all(rel.parent != parent for t in later for rel in self.graph.parents_of(t)):
                     del kept[parent]
-        return {name: out[name] for name in self.graph.tables}
+        return {name: out[name] for name in self.graph.tables if name in wanted}
+
+    def _wanted_tables(self, tables: Collection[str] | None) -> set[str]:
+        """The tables asked for (every table for ``None``).
+
+        Raises:
+            GenerationError: ``tables`` is a string or names an unknown table.
+        """
+        if tables is None:
+            return set(self.graph.tables)
+        if isinstance(tables, str) or not isinstance(tables, Collection):
+            raise GenerationError(f"tables must be a collection of table names, e.g. ['orders'], got "
+                                  f"{_brief(tables)}.")
+        unknown = sorted(str(t) for t in tables if t not in self.metadata.tables)
+        if unknown:
+            raise GenerationError(f"tables names unknown table(s) {unknown}; the metadata's tables are "
+                                  f"{sorted(self.metadata.tables)}.")
+        return set(tables)
+
+    def _needed_order(self, wanted: set[str]) -> list[str]:
+        """``wanted`` and every table they reference through foreign keys, directly or not, parents first."""
+        needed = set(wanted)
+        todo = list(wanted)
+        while todo:
+            for rel in self.graph.parents_of(todo.pop()):
+                if rel.parent not in needed:
+                    needed.add(rel.parent)
+                    todo.append(rel.parent)
+        return [name for name in self.graph.order if name in needed]
 
     def _table_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
-                      rows_per_chunk: int) -> Iterator[pd.DataFrame]:
-        """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk)."""
+                      rows_per_chunk: int, part: "_Partition | None" = None) -> Iterator[pd.DataFrame]:
+        """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk);
+        with ``part``, the slice's rows (a global table: all of them)."""
         plan = self._plans[name]
         rels = self.graph.parents_of(name)
         parents = [kept[rel.parent] for rel in rels]
-        positions = self._all_positions(name, plan, rels, size, parents, seed)
-        n = len(positions[0]) if rels else int(size or 0)
-        positions, n = self._drop_repeated_keys(name, rels, positions, parents, n)
-        keys = self._key_values(name, plan, rels, positions, parents, n, seed)
-        dtypes = self._output_dtypes(plan, rels, positions, parents)
+        split = part is not None and name not in part.plan.global_tables
+        offsets = None
+        if split:
+            assert part is not None
+            table_seed = part.seed
+            positions, n, offsets = self._split_positions(name, plan, rels, size, parents, seed, part)
+        else:
+            table_seed = seed
+            positions = self._all_positions(name, plan, rels, size, parents, seed)
+            n = len(positions[0]) if rels else int(size or 0)
+            positions, n = self._drop_repeated_keys(name, rels, positions, parents, n)
+        keys = self._key_values(name, plan, rels, positions, parents, n, seed, part if split else None, offsets)
+        dtypes = self._output_dtypes(plan, rels, positions, parents, uniform=split)
         checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
-        chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, seed, rows_per_chunk)
+        chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, table_seed,
+                                        rows_per_chunk)
         self_refs = self.graph.self_references(name)
         if not self_refs:
             for frame in chunks:
@@ -702,30 +977,49 @@ class Orchestrator:
         pieces = list(chunks)  # a hierarchy is drawn over all rows: this table is held whole
         frame = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
         del pieces
-        frame = self._with_hierarchy(name, plan, frame, dtypes, seed)
+        frame = self._with_hierarchy(name, plan, frame, dtypes, table_seed)
         for checker in checkers + [ReferenceChecker(rel, frame) for rel in self_refs]:
             checker.check(frame)
         for start in range(0, max(len(frame), 1), rows_per_chunk):
             yield frame.iloc[start:start + rows_per_chunk].reset_index(drop=True)
 
     def _all_positions(self, name: str, plan: TablePlan, rels: list[Relationship], size: int | None,
-                       parents: list[pd.DataFrame], seed: int) -> list[np.ndarray]:
-        """Row position in each parent (``-1``: null FK) of every row, primary FK first."""
+                       parents: list[pd.DataFrame], seed: int, *, clip: bool = False) -> list[np.ndarray]:
+        """Row position in each parent (``-1``: null FK) of every row, primary FK first (``clip``:
+        see :meth:`_primary_counts`)."""
         if not rels:
             return []
         # A primary key made only of FKs (a junction or 1:1 extension table) repeats no key
         # combination: a parent gets at most as many rows as there are combinations for it, and a
         # second key FK is drawn distinct within each primary parent's rows.
         key_vias = self._key_relationships(name, rels)
-        cap = None
-        if key_vias is not None:
-            cap = 1
-            for via in key_vias[1:]:
-                cap *= len(parents[via]) - int(_excludes_own_parent(plan, rels, via))
-        positions = [self._primary_positions(name, plan, rels[0], size, parents[0], seed, cap=cap)]
-        n = len(positions[0])
+        cap = self._key_cap(plan, rels, parents, key_vias)
+        primary = self._primary_positions(name, plan, rels[0], size, parents[0], seed, cap=cap, clip=clip)
+        drawn = self._secondary_positions(name, plan, rels, primary, parents, seed, range(1, len(rels)), key_vias)
+        return [primary] + [drawn[via] for via in range(1, len(rels))]
+
+    @staticmethod
+    def _key_cap(plan: TablePlan, rels: list[Relationship], parents: list[pd.DataFrame],
+                 key_vias: list[int] | None) -> int | None:
+        """Most rows a primary parent can have when the primary key is made of FKs (``None``: no limit)."""
+        if key_vias is None:
+            return None
+        cap = 1
+        for via in key_vias[1:]:
+            cap *= len(parents[via]) - int(_excludes_own_parent(plan, rels, via))
+        return cap
+
+    def _secondary_positions(self, name: str, plan: TablePlan, rels: list[Relationship], primary: np.ndarray,
+                             parents: list[pd.DataFrame], seed: int, vias: Iterable[int],
+                             key_vias: list[int] | None) -> dict[int, np.ndarray]:
+        """Row position in the parent of FK ``via`` (``-1``: null) of every row, for each of ``vias``.
+
+        Each FK draws from its own seed, so any subset of them is drawn as with all of them.
+        """
+        n = len(primary)
+        positions: dict[int, np.ndarray] = {}
         weights_of: dict[int, np.ndarray] = {}
-        for via in range(1, len(rels)):
+        for via in vias:
             link = plan.parents[via]
             rng = numpy_generator(child_seed(seed, name, "fk", via))
             weights = link.counts.sample(parents[via], rng).astype(np.float64)
@@ -740,19 +1034,71 @@ class Orchestrator:
                     f"row of {rel.parent!r} in num_rows.")
             pos = np.full(n, -1, dtype=np.int64)
             if key_vias is not None and key_vias[1:] == [via]:
-                pos = distinct_within_groups(positions[0], weights, rng,
+                pos = distinct_within_groups(primary, weights, rng,
                                              exclude_own=_excludes_own_parent(plan, rels, via))
             else:
                 pos[~nulls] = allocate(weights, linked, rng)
-            positions.append(pos)
-        if key_vias is not None and len(key_vias) > 2:  # a key of three or more FKs: no repeated combination
-            secondary = key_vias[1:]
+            positions[via] = pos
+        secondary = key_vias[1:] if key_vias is not None else []
+        if len(secondary) > 1 and all(via in positions for via in secondary):  # no repeated key combination
             redrawn = redraw_repeated_combinations(
-                positions[0], [positions[via] for via in secondary], [weights_of[via] for via in secondary],
+                primary, [positions[via] for via in secondary], [weights_of[via] for via in secondary],
                 numpy_generator(child_seed(seed, name, "fk", "combinations")))
             for via, pos in zip(secondary, redrawn):
                 positions[via] = pos
         return positions
+
+    def _split_positions(self, name: str, plan: TablePlan, rels: list[Relationship], size: int | None,
+                         parents: list[pd.DataFrame], seed: int,
+                         part: "_Partition") -> tuple[list[np.ndarray], int, np.ndarray | None]:
+        """A non-global table's rows in slice ``part``: positions in each parent (primary FK first),
+        the number of rows and, under a global primary parent, the children of each parent row
+        that the earlier slices have (``None`` otherwise)."""
+        p, count = part.index, part.count
+        if not rels:  # a split root
+            return [], _share(int(size or 0), p, count), None
+        key_vias = self._key_relationships(name, rels)
+        replicated = part.plan.global_tables
+        if rels[0].parent not in replicated:  # the slice's parent rows draw their children, as a whole table
+            local = None if size is None else _share(int(size), p, count)
+            positions = self._all_positions(name, plan, rels, local, parents, part.seed, clip=True)
+            positions, n = self._drop_repeated_keys(name, rels, positions, parents, len(positions[0]))
+            return positions, n, None
+        if key_vias is not None and all(rels[via].parent in replicated for via in key_vias):
+            positions, n = self._sliced_key_positions(name, plan, rels, size, parents, seed, part, key_vias)
+            return positions, n, None
+        # A global primary parent: every slice draws the same children per parent and takes its share.
+        counts, n_null = self._primary_counts(name, plan, rels[0], size, parents[0],
+                                              numpy_generator(child_seed(seed, name, "cardinality")), None)
+        mine = _clipped(name, _shares(counts, p, count), self._key_cap(plan, rels, parents, key_vias))
+        rng = numpy_generator(child_seed(part.seed, name, "cardinality"))
+        primary = _layout(mine, _share(n_null, p, count), rng)
+        drawn = self._secondary_positions(name, plan, rels, primary, parents, part.seed, range(1, len(rels)),
+                                          key_vias)
+        positions = [primary] + [drawn[via] for via in range(1, len(rels))]
+        positions, n = self._drop_repeated_keys(name, rels, positions, parents, len(primary))
+        return positions, n, _earlier_shares(counts, p, count)
+
+    def _sliced_key_positions(self, name: str, plan: TablePlan, rels: list[Relationship], size: int | None,
+                              parents: list[pd.DataFrame], seed: int, part: "_Partition",
+                              key_vias: list[int]) -> tuple[list[np.ndarray], int]:
+        """Slice ``part`` of a table whose primary key is made of FKs to global tables only: the key
+        FKs of all its rows are laid out as without partitions (the same in every slice), the
+        repeated keys dropped, and each parent's ``i``-th child goes to slice ``(i - j) mod P``
+        (``j``: the parent's row); the other FKs are drawn in the slice."""
+        cap = self._key_cap(plan, rels, parents, key_vias)
+        primary = self._primary_positions(name, plan, rels[0], size, parents[0], seed, cap=cap)
+        drawn = self._secondary_positions(name, plan, rels, primary, parents, seed, key_vias[1:], key_vias)
+        unused = np.full(len(primary), -1, dtype=np.int64)  # FKs outside the key, drawn below
+        positions = [primary] + [drawn.get(via, unused) for via in range(1, len(rels))]
+        positions, n = self._drop_repeated_keys(name, rels, positions, parents, len(primary))
+        mine = (running_numbers(positions[0]) - positions[0]) % part.count == part.index
+        positions = [pos[mine] for pos in positions]
+        rest = [via for via in range(1, len(rels)) if via not in key_vias]
+        drawn = self._secondary_positions(name, plan, rels, positions[0], parents, part.seed, rest, key_vias)
+        for via in rest:
+            positions[via] = drawn[via]
+        return positions, int(mine.sum())
 
     def _key_relationships(self, name: str, rels: list[Relationship]) -> list[int] | None:
         """Indices in ``rels`` of the FKs that make up the whole primary key, primary FK first, when
@@ -767,8 +1113,21 @@ class Orchestrator:
         return vias
 
     def _primary_positions(self, name: str, plan: TablePlan, rel: Relationship, size: int | None,
-                           parent: pd.DataFrame, seed: int, *, cap: int | None = None) -> np.ndarray:
+                           parent: pd.DataFrame, seed: int, *, cap: int | None = None,
+                           clip: bool = False) -> np.ndarray:
         rng = numpy_generator(child_seed(seed, name, "cardinality"))
+        counts, n_null = self._primary_counts(name, plan, rel, size, parent, rng, cap, clip=clip)
+        return _layout(counts, n_null, rng)
+
+    def _primary_counts(self, name: str, plan: TablePlan, rel: Relationship, size: int | None,
+                        parent: pd.DataFrame, rng: np.random.Generator, cap: int | None, *,
+                        clip: bool = False) -> tuple[np.ndarray, int]:
+        """Children of each ``parent`` row under the primary FK, and the rows whose primary FK is null.
+
+        ``cap`` (a primary key made of FKs) bounds each parent's children; more children than the
+        parents have room for is an error, or, with ``clip`` (a slice, whose rows of a split key
+        parent may be few), the children past the cap are dropped with a warning.
+        """
         link = plan.parents[0]
         counts = link.counts.sample(parent, rng)
         rate = min(max(link.null_rate, 0.0), 1.0)
@@ -784,20 +1143,16 @@ class Orchestrator:
             n_null = int(round(plan.real_rows * len(parent) / max(self._plans[rel.parent].real_rows, 1)))
         else:
             n_null = int(round(counts.sum() * rate / (1.0 - rate)))
-        if cap is not None:
+        if cap is not None and clip and int(counts.sum()) > cap * len(parent):
+            counts = _clipped(name, counts, cap)
+        elif cap is not None:
             if int(counts.sum()) > cap * len(parent):
                 raise GenerationError(
                     f"Cannot generate {int(counts.sum())} rows of table {name!r}: its primary key is made of its "
                     f"foreign keys, so each of the {len(parent)} generated rows of {rel.parent!r} can have at most "
                     f"{cap} of them. Ask for fewer rows of {name!r} or more of its parents in num_rows.")
             counts = cap_counts(counts, cap, rng)
-        pos = np.repeat(np.arange(len(parent), dtype=np.int64), counts)
-        if n_null:
-            pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])
-        # Rows in a seeded random order, not grouped by parent: a real child table is rarely sorted
-        # by its foreign key (flights are not grouped by plane), and its first rows should not all
-        # belong to the first parents.
-        return pos[rng.permutation(pos.size)]
+        return counts, n_null
 
     def _pk_parent_columns(self, name: str) -> list[str]:
         """Primary-key columns of ``name`` that are FK columns to another table."""
@@ -833,8 +1188,14 @@ class Orchestrator:
         return [p[keep] for p in positions], len(first)
 
     def _key_values(self, name: str, plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray],
-                    parents: list[pd.DataFrame], n: int, seed: int) -> dict[str, pd.Series]:
-        """The generated primary-key columns of all ``n`` rows (unique, or numbered per parent)."""
+                    parents: list[pd.DataFrame], n: int, seed: int, part: "_Partition | None" = None,
+                    offsets: np.ndarray | None = None) -> dict[str, pd.Series]:
+        """The generated primary-key columns of all ``n`` rows (unique, or numbered per parent).
+
+        With ``part`` (a non-global table in a slice), row ``k`` gets the key of global index
+        ``k * P + p``, from a generator seeded alike in every slice; ``offsets`` are the children
+        of each primary-parent row that earlier slices number (a global primary parent).
+        """
         values: dict[str, pd.Series] = {}
         parent_part = self._pk_parent_columns(name)
         groups: np.ndarray | None = None
@@ -842,23 +1203,51 @@ class Orchestrator:
             if column in plan.per_parent_keys and parent_part:
                 if groups is None:
                     groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
-                values[column] = per_parent_numbers(plan.per_parent_keys[column], groups,
-                                                    dtype_from_name(plan.dtypes[column]), column)
+                dtype = dtype_from_name(plan.dtypes[column])
+                start = plan.per_parent_keys[column]
+                if part is None:
+                    values[column] = per_parent_numbers(start, groups, dtype, column)
+                else:
+                    values[column] = self._split_numbers(name, rels, positions[0], groups, start, dtype, column,
+                                                         part, offsets)
             else:
-                values[column] = generator.generate(n, numpy_generator(child_seed(seed, name, "pk", column)))
+                rng = numpy_generator(child_seed(seed, name, "pk", column))
+                if part is None:
+                    values[column] = generator.generate(n, rng)
+                else:
+                    indices = np.arange(n, dtype=np.int64) * part.count + part.index
+                    values[column] = generator.generate(n, rng, indices=indices)
         return values
+
+    def _split_numbers(self, name: str, rels: list[Relationship], primary: np.ndarray, groups: np.ndarray,
+                       start: int, dtype: Any, column: str, part: "_Partition",
+                       offsets: np.ndarray | None) -> pd.Series:
+        """A per-parent numbered key leg in a slice, distinct across slices.
+
+        Groups that hold an FK to a split table never span slices: numbered as ever. Groups of
+        one global primary parent row continue its numbering after the children the earlier
+        slices have (so all slices together number ``start, start + 1, ...``). Other groups
+        (spanning slices in ways no slice knows) interleave: ``start + k * P + p``.
+        """
+        parent_part = set(self._pk_parent_columns(name))
+        if any(rel.parent not in part.plan.global_tables and set(rel.child_columns) <= parent_part for rel in rels):
+            return per_parent_numbers(start, groups, dtype, column)
+        if offsets is not None and parent_part == set(rels[0].child_columns):
+            return per_parent_numbers(start, groups, dtype, column, offsets=np.append(offsets, 0)[primary])
+        return per_parent_numbers(start, groups, dtype, column, stride=part.count, phase=part.index)
 
     @staticmethod
     def _output_dtypes(plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray],
-                       parents: list[pd.DataFrame]) -> dict[str, Any]:
+                       parents: list[pd.DataFrame], *, uniform: bool = False) -> dict[str, Any]:
         """The dtype of every column in every chunk: the real one, or its nullable twin (``Int64``,
         ``UInt64``) for an integer FK that is null somewhere in the table (decided once, so all chunks
-        agree). A float FK to integer keys beyond ``2**53`` gets that twin too: ``float64`` would
-        round them onto other keys."""
+        agree; with ``uniform``, for one that can be null, so all slices of a table agree). A float FK
+        to integer keys beyond ``2**53`` gets that twin too: ``float64`` would round them onto other keys."""
         dtypes = {c: dtype_from_name(plan.dtypes[c]) for c in plan.columns}
-        for rel, pos, parent in zip(rels, positions, parents):
+        for rel, pos, parent, link in zip(rels, positions, parents, plan.parents):
+            nullable = bool((pos < 0).any()) or (uniform and link.null_rate > 0)
             for column, p_col in zip(rel.child_columns, rel.parent_columns):
-                if (pos < 0).any() and isinstance(dtypes[column], np.dtype) and dtypes[column].kind in "iu":
+                if nullable and isinstance(dtypes[column], np.dtype) and dtypes[column].kind in "iu":
                     dtypes[column] = nullable_twin(dtypes[column])
                 elif pd.api.types.is_float_dtype(dtypes[column]) and _beyond_float(parent[p_col]):
                     dtypes[column] = nullable_twin(parent[p_col].dtype)

@@ -61,8 +61,8 @@ from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
 __all__ = ["Subset", "SubsetReport", "SubsetPlan", "DownStep", "UpStep", "RestStep", "check_subset",
-           "plan_subset", "root_draw_size", "follow_draw_size", "usable_keys", "draw_keys", "draw_positions",
-           "subset_frames", "finish_report"]
+           "check_key_columns", "plan_subset", "root_draw_size", "follow_draw_size", "usable_keys", "draw_keys",
+           "draw_positions", "subset_frames", "finish_report"]
 
 _log = get_logger(__name__)
 
@@ -402,6 +402,33 @@ def _sorted(frame: pd.DataFrame, what: str) -> pd.DataFrame:
                           "primary key of one type.") from exc
 
 
+def check_key_columns(plan: SubsetPlan, metadata: Metadata, columns: Mapping[str, list[str]], *, missing: str,
+                      what: str = "table") -> None:
+    """Every table of ``plan`` is among ``columns`` (``{table: its column names}``) with its key columns.
+
+    Both executors check their input with it before anything is read or drawn.
+
+    Args:
+        plan: The subset's plan.
+        metadata: The schema (primary and foreign keys).
+        columns: The column names of each table given.
+        missing: How the message goes on after "subset: tables [...] of the metadata" when tables are missing.
+        what: What a table given is, for the message (``"table"``, ``"database table"``).
+
+    Raises:
+        SchemaError: A table of the metadata, or one of its key columns, is missing.
+    """
+    absent_tables = [t for t in plan.order if t not in columns]
+    if absent_tables:
+        raise SchemaError(f"subset: tables {absent_tables} of the metadata {missing}.")
+    for table in plan.order:
+        needed = [*plan.keys[table], *metadata.tables[table].fk]
+        absent = [c for c in needed if c not in columns[table]]
+        if absent:
+            raise SchemaError(f"subset: {what} {table!r} lacks its key column(s) {absent} (declared in the "
+                              f"metadata); its columns are {columns[table]}.")
+
+
 def finish_report(plan: SubsetPlan, kept: Mapping[str, int], total: Mapping[str, int | None],
                   backend: str) -> SubsetReport:
     """The report of a finished subset, logged as ``subset_kept`` (a warning per emptied table).
@@ -448,16 +475,8 @@ def subset_frames(metadata: Metadata, frames: Mapping[str, pd.DataFrame],
             ``frames``, or keys cannot be ordered.
     """
     plan = check_subset(metadata, subset)
-    missing = [t for t in plan.order if t not in frames]
-    if missing:
-        raise SchemaError(f"subset: tables {missing} of the metadata are missing from the data; give every "
-                          f"table of the metadata ({list(metadata.tables)}).")
-    for table in plan.order:
-        needed = [*plan.keys[table], *metadata.tables[table].fk]
-        absent = [c for c in needed if c not in frames[table].columns]
-        if absent:
-            raise SchemaError(f"subset: table {table!r} lacks its key column(s) {absent}; its columns are "
-                              f"{list(frames[table].columns)}.")
+    check_key_columns(plan, metadata, {t: list(frame.columns) for t, frame in frames.items()},
+                      missing=f"are missing from the data; give every table of the metadata ({list(metadata.tables)})")
     run = _FrameRun(plan, frames)
     run.run()
     kept = {t: int(run.keep[t].sum()) for t in plan.order}

@@ -113,3 +113,26 @@ def test_read_tables_with_a_subset_keeps_keys_closed(database_url: str) -> None:
         parent_keys = set(map(tuple, frames[rel.parent][list(rel.parent_columns)].itertuples(index=False)))
         assert set(map(tuple, child.itertuples(index=False))) <= parent_keys, rel.name
     assert list(frames["zoo"].columns) == list(metadata.tables["zoo"].column_types)
+
+
+def test_a_subset_reads_only_the_declared_columns(database_url: str) -> None:
+    """A column left out of the metadata is never read, with a subset as without (here: dates pandas cannot hold)."""
+    from sql_source_zoo import run
+
+    from syntho_hive.relational.subset import Subset
+
+    run(database_url, [
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(20), far DATE)",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers (id), total INTEGER)",
+        *[f"INSERT INTO customers VALUES ({i}, 'c{i}', '9999-12-31')" for i in range(6)],
+        *[f"INSERT INTO orders VALUES ({i}, {i % 6}, {i * 10})" for i in range(12)]])
+    with SQLSource(database_url, sample_rows=0) as source:
+        metadata = source.reflect(["customers", "orders"])
+        del metadata.tables["customers"].column_types["far"]
+        del metadata.tables["customers"].columns["far"]
+        whole, _ = source.read_tables(metadata)
+        frames, report = source.read_tables(metadata, Subset(root="customers", rows=2, seed=0))
+
+    assert list(whole["customers"].columns) == list(frames["customers"].columns) == ["id", "name"]
+    assert report is not None and len(frames["customers"]) == report.kept["customers"] == 2
+    assert set(frames["orders"]["customer_id"]) == set(frames["customers"]["id"])

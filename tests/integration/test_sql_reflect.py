@@ -187,3 +187,30 @@ def test_unsigned_integers_stay_exact(server: str, request: pytest.FixtureReques
     assert (types["hits"].describe(), types["seen"].describe()) == ("unsigned int64", "unsigned int32")
     assert frame["hits"].dtype == "uint64" and frame["seen"].dtype == "UInt32"
     assert frame["hits"].tolist() == [2**64 - 1, 0] and frame["seen"].tolist() == [2**32 - 1, pd.NA]
+
+
+def test_the_first_use_of_a_source_gives_a_typed_error_for_an_unreachable_server() -> None:
+    """On a process's first database call SQLAlchemy is imported inside the error guard: still a SerializationError."""
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # free, nobody listens
+    script = (
+        "import sys\n"
+        "from syntho_hive.connectors import SQLSource\n"
+        "from syntho_hive.exceptions import SerializationError\n"
+        "assert 'sqlalchemy' not in sys.modules\n"
+        f"url = 'postgresql+psycopg://postgres:postgres@127.0.0.1:{port}/postgres?connect_timeout=3'\n"
+        "try:\n"
+        "    SQLSource(url).table_names()\n"
+        "except SerializationError as error:\n"
+        "    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 0, done.stderr
+    message = done.stdout
+    assert "cannot be reached" in message
+    # The password is masked in the URL, and the URL is not garbled where the password is also a word of it.
+    assert f"postgresql+psycopg://postgres:***@127.0.0.1:{port}/postgres" in message

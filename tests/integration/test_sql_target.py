@@ -553,3 +553,48 @@ def test_small_ints_unsigned_float32_time_json_binary_round_trip(database_url: s
     assert [None if v is None else json.loads(v) if isinstance(v, str) else v for v in got["j"]] == [
         {"a": [1, 2]}, [], None]
     assert [None if v is None else bytes(v) for v in got["b"]] == [b"\x00\xff\n,\"'\\", b"", None]
+
+
+@pytest.mark.parametrize("table", ["region", "employee"])  # employee references itself (DuckDB: a staged load)
+def test_a_duplicate_key_is_reported_as_such_and_nothing_is_written(database_url: str, table: str) -> None:
+    data = frames(seed=8)
+    if table == "region":
+        data = {"region": pd.concat([data["region"], data["region"].iloc[:1]], ignore_index=True)}
+    else:
+        data["employee"] = pd.concat([data["employee"], data["employee"].iloc[:1]], ignore_index=True)
+        data = {name: data[name] for name in ("region", "employee")}
+    with pytest.raises(SerializationError) as caught:
+        write(database_url, data, chunk=100)
+    message = str(caught.value)
+    assert "transaction is aborted" not in message.lower()  # DuckDB: not the error of a statement after it
+    assert "duplicate" in message.lower() or "unique" in message.lower(), message
+    assert tables_in(database_url) & {"region", "employee", "timesheet"} == set()
+
+
+def test_append_keeps_the_foreign_keys_the_database_declares(database_url: str) -> None:
+    """A foreign key of an existing table that the metadata does not know still holds on append (MariaDB
+    appends with its checks off: the write checks the database's keys itself)."""
+    data = frames(seed=9)
+    write(database_url, data)
+    md = metadata()
+    md.tables["timesheet"].fk = {}
+    orphan = data["timesheet"].iloc[:1].assign(employee_id=42, day=pd.to_datetime(["2030-01-01"]))
+    with pytest.raises(SerializationError) as caught:
+        with SQLTarget(database_url, _schema(database_url), if_exists="append").open(md, ["timesheet"]) as writer:
+            writer.write_table("timesheet", [orphan])
+    assert "foreign key" in str(caught.value).lower() and PASSWORD not in str(caught.value)
+    assert orphans(database_url) == 0
+    assert_same_rows(database_url, "timesheet", data["timesheet"], ["employee_id", "day"])
+    assert not {name for name in tables_in(database_url) if name.startswith("_synthohive")}
+
+
+def test_appending_a_key_already_there_is_a_duplicate_key_error(database_url: str) -> None:
+    data = frames(seed=10)
+    write(database_url, {name: data[name] for name in ("region", "employee")})
+    again = {"employee": data["employee"].iloc[[3]]}  # a self-referencing table (DuckDB: a staged load)
+    with pytest.raises(SerializationError) as caught:
+        write(database_url, again, if_exists="append")
+    message = str(caught.value).lower()
+    assert "duplicate" in message or "unique" in message, message
+    assert "does not exist" not in message
+    assert_same_rows(database_url, "employee", data["employee"], ["id"])

@@ -298,3 +298,13 @@ def test_a_missing_root_table_or_version_names_the_path(tmp_path: Path) -> None:
     metadata = Metadata().add_table("junk")
     with pytest.raises(SerializationError, match="junk.*not a Delta table"):
         DeltaTarget(tmp_path, if_exists="replace").open(metadata, ["junk"])
+
+
+def test_reflect_of_one_table_name_as_a_string_is_a_clear_error(tmp_path: Path) -> None:
+    from syntho_hive.exceptions import ConfigurationError
+
+    write_shop(DeltaTarget(tmp_path), orders_zoo(3), 3)
+    with pytest.raises(ConfigurationError, match=r"list of table names, got 'orders'"):
+        Metadata.from_source(DeltaSource(tmp_path), "orders")
+    assert list(Metadata.from_source(DeltaSource(tmp_path), ["orders"]).tables) == ["orders"]
+    assert DeltaSource(tables={"orders": tmp_path / "orders"}).description == "1 Delta table(s)"

@@ -420,3 +420,13 @@ def test_bad_target_arguments_are_schema_errors(tmp_path: Path) -> None:
         ParquetTarget(tmp_path, partition_by={"orders": ["colour"]}).open(shop_metadata(), ["orders"])
     with pytest.raises(SchemaError, match="plain file name"):
         CSVTarget(tmp_path).open(Metadata().add_table("../x"), ["../x"])
+
+
+@pytest.mark.parametrize("source_type", [ParquetSource, CSVSource])
+def test_reflect_of_one_table_name_as_a_string_is_a_clear_error(tmp_path: Path, source_type: type) -> None:
+    from syntho_hive.exceptions import ConfigurationError
+
+    write_shop(ParquetTarget(tmp_path) if source_type is ParquetSource else CSVTarget(tmp_path), orders_zoo(3), 3)
+    with pytest.raises(ConfigurationError, match=r"list of table names, got 'orders'"):
+        Metadata.from_source(source_type(tmp_path), "orders")  # not 'o', 'r', 'd'...
+    assert list(Metadata.from_source(source_type(tmp_path), ["orders", "orders"]).tables) == ["orders"]

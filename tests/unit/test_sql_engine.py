@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import sys
 from urllib.parse import quote_plus
@@ -108,3 +109,28 @@ def test_a_missing_sqlalchemy_is_named_at_first_use(monkeypatch: pytest.MonkeyPa
     for use in (source.table_names, source.reflect, lambda: source.read_table("orders")):
         with pytest.raises(MissingDependencyError, match=r"synthohive\[sql\]"):
             use()
+
+
+@pytest.mark.parametrize("url, fixed", [("mysql://user:hunter22@host/db", "mysql+pymysql://"),
+                                        ("mariadb://user:hunter22@host/db", "mariadb+pymysql://"),
+                                        ("mysql+mysqldb://user:hunter22@host/db", "mysql+pymysql://")])
+def test_a_missing_driver_the_extra_does_not_install_names_the_url_that_works(url: str, fixed: str) -> None:
+    """synthohive[mysql] installs PyMySQL, not SQLAlchemy's default mysqlclient: the advice must be one that works."""
+    pytest.importorskip("pymysql")
+    if importlib.util.find_spec("MySQLdb") is not None:
+        pytest.skip("mysqlclient is installed")
+    with pytest.raises(MissingDependencyError, match=r"synthohive\[mysql\]") as missing:
+        open_engine(url)
+    assert f"'{fixed}...'" in str(missing.value) and "hunter22" not in str(missing.value)
+
+
+def test_a_sql_target_refuses_a_postgresql_driver_other_than_psycopg() -> None:
+    import types
+
+    from syntho_hive.connectors.sql.target import SQLTarget
+
+    stand_in = types.SimpleNamespace(paramstyle="format", __version__="1.31.0")  # no pg8000 needed: never connects
+    engine = sa.create_engine("postgresql+pg8000://user:hunter22@host/db", module=stand_in)
+    with pytest.raises(ConfigurationError, match=r"postgresql\+psycopg://") as refused:
+        SQLTarget(engine)
+    assert "hunter22" not in str(refused.value)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from syntho_hive.connectors.base import IfExists, TableSource, TargetWriter
+from syntho_hive.connectors.base import IfExists, TableSource, TargetWriter, table_selection
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata import Metadata
 
 __all__ = ["FolderSource", "FolderWriter", "Staged", "check_table_name", "check_partition_by", "check_tables",
-           "ordered_like", "is_hidden", "STAGING_PREFIX"]
+           "ordered_like", "is_hidden", "make_root", "make_staging", "remove_staging", "STAGING_PREFIX"]
 
 _log = get_logger(__name__)
 #: Name prefix of a target's staging folder inside its root.
@@ -62,6 +62,40 @@ def check_table_name(table: str, where: str) -> str:
     return table
 
 
+def make_root(root: Path, where: str) -> None:
+    """Create a target's folder ``root`` (and its parents) when it is missing.
+
+    Raises:
+        SerializationError: It cannot be created (the message names ``where``).
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SerializationError(f"Cannot create the {where}: {exc}") from exc
+
+
+def make_staging(root: Path) -> Path:
+    """A new hidden staging folder inside ``root`` (same file system: moving out of it is a rename).
+
+    Raises:
+        SerializationError: It cannot be created.
+    """
+    try:
+        return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+    except OSError as exc:
+        raise SerializationError(f"Cannot write to {str(root)!r}: {exc}") from exc
+
+
+def remove_staging(staging: Path) -> None:
+    """Delete a staging folder and what it holds; never raises (a failure is logged)."""
+    try:
+        shutil.rmtree(staging)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        _log.warning("staging_cleanup_failed", path=str(staging), error=str(exc))
+
+
 class FolderSource(TableSource):
     """A folder whose entries are tables (or an explicit ``{table: path}`` mapping).
 
@@ -76,6 +110,8 @@ class FolderSource(TableSource):
 
     #: The format, for messages ("Parquet", "CSV").
     format_name = ""
+    #: What a table is, for messages and the description of an explicit mapping.
+    table_noun = "table file"
 
     def __init__(self, root: str | os.PathLike[str] | None = None, *,
                  tables: Mapping[str, str | os.PathLike[str]] | None = None) -> None:
@@ -84,7 +120,8 @@ class FolderSource(TableSource):
         self.root = Path(root) if root is not None else None
         self._explicit = None if tables is None else {
             str(name): (self.root / path if self.root is not None else Path(path)) for name, path in tables.items()}
-        self.description = str(self.root) if self.root is not None else f"{len(self._explicit or {})} table file(s)"
+        self.description = (str(self.root) if self.root is not None
+                            else f"{len(self._explicit or {})} {self.table_noun}(s)")
         if self._explicit is None:
             self._paths()  # a missing root is named now, not at the first read
 
@@ -108,7 +145,7 @@ class FolderSource(TableSource):
         if not self.root.is_dir():
             what = "does not exist" if not self.root.exists() else "is not a folder"
             raise SerializationError(f"{self.format_name} source folder {str(self.root)!r} {what}; give the folder "
-                                     "holding the table files.")
+                                     f"holding the {self.table_noun}s.")
         found: dict[str, Path] = {}
         try:
             entries = sorted(self.root.iterdir())
@@ -165,7 +202,7 @@ class FolderSource(TableSource):
         """
         from syntho_hive.core.metadata import Metadata
 
-        names = list(self._paths()) if tables is None else list(dict.fromkeys(tables))
+        names = list(self._paths()) if tables is None else table_selection(tables)
         for name in names:
             self._path(name)
         frames = {name: self.read_table(name) for name in names}
@@ -213,10 +250,7 @@ class FolderWriter(TargetWriter):
         self.if_exists = if_exists
         self.entries_of = entries_of
         self.format_name = format_name
-        try:
-            self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
-        except OSError as exc:
-            raise SerializationError(f"Cannot write to {str(root)!r}: {exc}") from exc
+        self.staging = make_staging(root)
         self._staged: dict[str, Staged] = {}
         self._closed = False
 
@@ -321,12 +355,7 @@ class FolderWriter(TargetWriter):
         _log.info("target_aborted", target=str(self.root), format=self.format_name)
 
     def _remove_staging(self) -> None:
-        try:
-            shutil.rmtree(self.staging)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            _log.warning("staging_cleanup_failed", path=str(self.staging), error=str(exc))
+        remove_staging(self.staging)
 
 
 def ordered_like(chunk: pd.DataFrame, names: Sequence[str], where: str) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarge
 from syntho_hive.connectors.files._chunks import CsvChunks, write_all
 from syntho_hive.connectors.files._csv_text import format_typed_column, iter_csv
 from syntho_hive.connectors.files._folder import (FolderSource, FolderWriter, Staged, check_table_name,
-                                                 check_tables, ordered_like)
+                                                 check_tables, make_root, ordered_like)
 from syntho_hive.connectors.files._table_files import CSV_SUFFIXES, READ_ERRORS
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -173,10 +173,7 @@ class CSVTarget(TableTarget):
         where = f"CSV target {str(self.root)!r}"
         tables = [check_table_name(name, where) for name in tables]
         check_tables(metadata, tables, {}, where)
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SerializationError(f"Cannot create the {where}: {exc}") from exc
+        make_root(self.root, where)
         existing = {name: self.entries(name) for name in tables}
         present = {name: paths for name, paths in existing.items() if paths}
         if self.if_exists == "fail" and present:

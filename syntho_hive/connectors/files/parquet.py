@@ -32,7 +32,7 @@ from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarge
 from syntho_hive.connectors.files._chunks import ParquetChunks, write_all
 from syntho_hive.connectors.files._dataset_read import column_types_of, iter_dataset, selected_columns
 from syntho_hive.connectors.files._folder import (FolderSource, FolderWriter, Staged, check_table_name,
-                                                 check_partition_by, check_tables, ordered_like)
+                                                 check_partition_by, check_tables, make_root, ordered_like)
 from syntho_hive.connectors.files._table_files import PARQUET_SUFFIXES
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -196,10 +196,7 @@ class ParquetTarget(TableTarget):
         where = f"Parquet target {str(self.root)!r}"
         tables = [check_table_name(name, where) for name in tables]
         check_tables(metadata, tables, self.partition_by, where)
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SerializationError(f"Cannot create the {where}: {exc}") from exc
+        make_root(self.root, where)
         existing = {name: self.entries(name) for name in tables}
         if self.if_exists == "fail":
             present = {name: paths for name, paths in existing.items() if paths}

@@ -385,8 +385,15 @@ def _insert_duckdb(connection: "sa.Connection", table: "sa.Table", chunk: pd.Dat
     raw.register(_DUCKDB_VIEW, data)
     try:
         raw.execute(f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM {view}")
-    finally:
-        raw.unregister(_DUCKDB_VIEW)
+    except BaseException:
+        # A failed INSERT aborts the transaction, and DuckDB then refuses the unregister too: that
+        # error must not replace the INSERT's own (a duplicate key, a foreign key, a NOT NULL...).
+        try:
+            raw.unregister(_DUCKDB_VIEW)
+        except Exception as ignored:  # noqa: BLE001 - the INSERT's error is the one to report
+            _log.debug("sql_duckdb_unregister_failed", error=type(ignored).__name__)
+        raise
+    raw.unregister(_DUCKDB_VIEW)
 
 
 # --------------------------------------------------------------------------- MariaDB/MySQL

@@ -56,6 +56,9 @@ _DRIVER_EXTRAS: dict[str, str] = {
     "duckdb": "duckdb",
     "duckdb_engine": "duckdb",
 }
+# The driver each extra installs (named in a URL as dialect+driver), and its module.
+_EXTRA_DRIVERS: dict[str, str] = {"postgres": "psycopg", "mysql": "pymysql"}
+_EXTRA_MODULES = {"psycopg", "psycopg_binary", "pymysql"}
 _DIALECT_EXTRAS: dict[str, str] = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
                                    "mariadb": "mysql", "duckdb": "duckdb"}
 
@@ -160,6 +163,15 @@ def open_engine(url_or_engine: "str | sa.URL | sa.Engine", *, pooled: bool = Tru
     except ImportError as exc:
         missing = (exc.name or "").split(".")[0]
         extra = _DRIVER_EXTRAS.get(missing) or _DIALECT_EXTRAS.get(backend, "sql")
+        driver = _EXTRA_DRIVERS.get(extra)
+        if driver is not None and missing and missing not in _EXTRA_MODULES:
+            # Another driver than the one the extra installs (e.g. mysqlclient, SQLAlchemy's default for
+            # mysql://): installing the extra alone would not help.
+            default = " (SQLAlchemy's default where the URL names no driver)" if "+" not in url.drivername else ""
+            raise MissingDependencyError(
+                f"The driver {missing!r} for {shown!r} is not installed{default}. Use the driver SynthoHive "
+                f"installs: write the URL as '{url.get_backend_name()}+{driver}://...' and run pip install "
+                f"'synthohive[{extra}]' (or install {missing!r} itself).") from None
         raise MissingDependencyError(
             f"The driver {missing or 'module'!r} for {shown!r} is not installed. "
             f"Install it with: pip install 'synthohive[{extra}]'") from None
@@ -204,6 +216,13 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
         if isinstance(error, type) and issubclass(error, BaseException):
             found.append(error)
     return tuple(found)
+
+
+def _handled_errors() -> tuple[type[BaseException], ...]:
+    """SQLAlchemy's base error and the drivers' ones, among the modules imported so far."""
+    sa = sys.modules.get("sqlalchemy")
+    found = _driver_errors()
+    return found if sa is None else (sa.exc.SQLAlchemyError, *found)
 
 
 def _driver_error(exc: BaseException) -> BaseException:
@@ -252,7 +271,7 @@ def connection_errors(description: str) -> Iterator[None]:
     """Turn errors of SQLAlchemy and of the database drivers raised in the block into
     :class:`~syntho_hive.exceptions.SerializationError`.
 
-    The message names ``description`` (masked again, in case it is a raw URL), what went wrong
+    The message names ``description`` (URLs in it masked again), what went wrong
     (server unreachable, wrong password, missing database or schema, permission denied...) and
     how to fix it. Passwords never appear in it: URLs in the driver's message are masked, and the
     password of every engine opened by :func:`open_engine` is removed. The original error is not
@@ -264,19 +283,21 @@ def connection_errors(description: str) -> Iterator[None]:
     Raises:
         SerializationError: For any database error raised in the block.
     """
-    sa = sys.modules.get("sqlalchemy")
-    handled: tuple[type[BaseException], ...] = _driver_errors()
-    if sa is not None:
-        handled = (sa.exc.SQLAlchemyError, *handled)
     try:
         yield
     except SynthoHiveError:
         raise
     except BaseException as exc:
+        # Looked up now, not on entry: the block itself may be what imports SQLAlchemy and the driver
+        # (the first use of a source creates its engine inside the block).
+        handled = _handled_errors()
         if not handled or not isinstance(exc, handled):
             raise
         what, fix = _diagnose(exc)
         detail = _redact(" ".join(str(_driver_error(exc)).split()))[:600]
+        # The description is ours (built from masked URLs): only URLs in it are masked again. Replacing
+        # the password's text there too would garble it when the password is also a word of the URL
+        # (postgres:postgres@.../postgres).
+        shown = _URL_IN_TEXT.sub(lambda match: mask_url(match.group(0)), description)
         raise SerializationError(
-            f"{_redact(description)}: {what} ({type(_driver_error(exc)).__name__}: {detail}). "
-            f"Fix: {fix}.") from None
+            f"{shown}: {what} ({type(_driver_error(exc)).__name__}: {detail}). Fix: {fix}.") from None

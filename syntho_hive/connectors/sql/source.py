@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from syntho_hive._optional import import_or_raise
-from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, TableSource, _declared_columns
+from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, TableSource, _declared_columns, table_selection
 from syntho_hive.connectors.sql.engine import connection_errors, mask_url
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
@@ -162,12 +162,7 @@ class SQLSource(TableSource):
     # ------------------------------------------------------------------ names
 
     def _names(self, tables: Sequence[str] | None) -> list[str] | None:
-        if tables is None:
-            return None
-        if isinstance(tables, str) or not isinstance(tables, Sequence) or not all(
-                isinstance(name, str) for name in tables):
-            raise ConfigurationError(f"tables must be a list of table names, got {tables!r}.")
-        return list(dict.fromkeys(tables))
+        return None if tables is None else table_selection(tables)
 
     def _resolve(self, connection: "sa.Connection", names: Sequence[str]) -> dict[str, "sa.Table"]:
         """Reflect ``names`` (tables, views or query names) after checking they exist."""
@@ -347,6 +342,10 @@ class SQLSource(TableSource):
                 from syntho_hive.connectors.sql.subset import subset_selects
 
                 selects, report = subset_selects(connection, readable, metadata, subset)
+                # Only the declared columns travel (a column left out of the metadata is never read).
+                selects = {name: selects[name].with_only_columns(*[readable[name].c[column]
+                                                                   for column in declared[name]])
+                           for name in names}
             for name in names:
                 frame = read_select(connection, selects[name], types[name], chunk_rows=self.chunk_rows,
                                     where=self._where(name))

@@ -53,6 +53,7 @@ from syntho_hive.relational.subset import (
     SubsetPlan,
     SubsetReport,
     UpStep,
+    check_key_columns,
     check_subset,
     draw_keys,
     finish_report,
@@ -110,16 +111,9 @@ def subset_selects(connection: "sa.Connection", tables: Mapping[str, "sa.Table"]
 
 
 def _check_tables(plan: SubsetPlan, metadata: Metadata, tables: Mapping[str, "sa.Table"]) -> None:
-    missing = [t for t in plan.order if t not in tables]
-    if missing:
-        raise SchemaError(f"subset: tables {missing} of the metadata are not among the database tables given "
-                          f"({sorted(tables)}); reflect every table of the metadata.")
-    for table in plan.order:
-        needed = [*plan.keys[table], *metadata.tables[table].fk]
-        absent = [c for c in needed if c not in tables[table].c]
-        if absent:
-            raise SchemaError(f"subset: database table {table!r} lacks the key column(s) {absent} that the "
-                              f"metadata declares; its columns are {list(tables[table].c.keys())}.")
+    check_key_columns(plan, metadata, {t: list(table.c.keys()) for t, table in tables.items()},
+                      missing=f"are not among the database tables given ({sorted(tables)}); reflect every table "
+                              "of the metadata", what="database table")
     drawn = [plan.root, *(step.table for step in plan.rest if step.sampled)]
     keyless = [t for t in drawn if not plan.keys[t]]
     if keyless:

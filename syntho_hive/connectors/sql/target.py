@@ -31,7 +31,8 @@ What happens, per database:
     cycle) fail the write.
 - **MariaDB/MySQL** (no transactional DDL): every table is loaded into a staging table
   ``_synthohive_stage_<n>_<table>`` of the same schema (foreign keys between staging tables;
-  checks off while loading, then every foreign key is verified by a query). :meth:`commit` first
+  checks off while loading, then every foreign key is verified by a query: the metadata's, and those the
+  database declares on a table appended to). :meth:`commit` first
   appends (``append``) the staged rows of existing tables in one transaction
   (``INSERT INTO t SELECT ... FROM stage``), then makes the new tables visible with ONE atomic
   ``RENAME TABLE`` statement (``replace``: the old tables are renamed aside in the same
@@ -65,7 +66,7 @@ from syntho_hive.connectors.sql import bulk
 from syntho_hive.connectors.sql.ddl import check_identifier, column_types_for, foreign_keys_of, table_for
 from syntho_hive.connectors.sql.engine import connection_errors, dialect_of, mask_url, open_engine
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import SchemaError, SerializationError
+from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -109,7 +110,8 @@ class SQLTarget(TableTarget):
 
     Raises:
         SchemaError: ``if_exists`` is not one of the three, or ``schema`` is not an acceptable name.
-        ConfigurationError: The URL is malformed or names an unsupported database.
+        ConfigurationError: The URL is malformed or names an unsupported database (or, for PostgreSQL,
+            another driver than psycopg 3).
         MissingDependencyError: SQLAlchemy or the database's driver is not installed.
     """
 
@@ -122,6 +124,11 @@ class SQLTarget(TableTarget):
         self.engine = open_engine(url_or_engine)
         self.dialect = dialect_of(self.engine)
         self.url = mask_url(self.engine.url)
+        if self.dialect == "postgresql" and self.engine.dialect.driver != "psycopg":
+            # The bulk load is psycopg 3's COPY; another driver would fail at the first table written.
+            raise ConfigurationError(
+                f"SQLTarget writes to PostgreSQL through psycopg 3 (COPY), not {self.engine.dialect.driver!r} "
+                f"({self.url}): write the URL as 'postgresql+psycopg://...' (pip install 'synthohive[postgres]').")
         self.description = self.url + (f" schema {self.schema}" if self.schema else "")
 
     def __repr__(self) -> str:
@@ -330,6 +337,23 @@ class SQLTargetWriter(TargetWriter):
         except Exception as exc:  # noqa: BLE001 - closing must not hide the outcome
             _log.warning("sql_target_close_failed", target=self.target.description, error=type(exc).__name__)
 
+    def abort(self) -> None:
+        """Roll back, then undo what the rollback cannot (:meth:`_undo`); never raises (it logs)."""
+        if self._state in ("committed", "aborted"):
+            return
+        self._state = "aborted"
+        if self._connection is not None:
+            try:
+                self._connection.rollback()
+            except Exception as exc:  # noqa: BLE001 - abort never raises; it logs
+                _log.warning("sql_rollback_failed", target=self.target.description, error=type(exc).__name__)
+            self._undo()
+        self._close()
+        _log.info("sql_write_aborted", target=self.target.description)
+
+    def _undo(self) -> None:
+        """Hook of :meth:`abort`, after the rollback, with the connection still open; never raises."""
+
     def _require_all_replaced_written(self) -> None:
         if self.target.if_exists != "replace":
             return
@@ -461,36 +485,52 @@ class _TransactionalWriter(SQLTargetWriter):
                          *[sa.Column(column.name, sa.String() if isinstance(column.type, sa.Enum) else column.type)
                            for column in table.columns], prefixes=["TEMPORARY"])
         stage.create(conn)
-        try:
-            staged = bulk.load_chunks(self.dialect, conn, stage, chunks, types)
-            columns = [column.name for column in stage.columns]
-            pk = [column.name for column in table.primary_key.columns]
-            count = sa.select(sa.func.count()).select_from(table)
-            before = conn.execute(count).scalar_one()
-            ready = [~sa.exists().where(sa.and_(*[table.c[column] == stage.c[column] for column in pk]))]
-            for child, parent in self_refs:
-                ready.append(sa.or_(*[stage.c[column].is_(None) for column in child],
-                                    sa.exists().where(sa.and_(*[table.c[p] == stage.c[c]
-                                                                for c, p in zip(child, parent)]))))
-            move = sa.insert(table).from_select(columns, sa.select(*[stage.c[column] for column in columns])
-                                                .where(*ready))
-            moved = 0
-            levels = 0
-            while moved < staged:
-                conn.execute(move)
-                total = conn.execute(count).scalar_one() - before
-                if total == moved:
-                    break
-                moved, levels = total, levels + 1
-            if moved < staged:
-                raise SerializationError(
-                    f"Cannot write {self._about(name)}: {staged - moved} row(s) reference a parent row of the same "
-                    "table that does not exist (or the references form a cycle), so its foreign key cannot hold. "
-                    "Nothing was written.")
-            _log.debug("sql_hierarchy_loaded", table=self._qualified(name), rows=staged, levels=levels)
-            return staged
-        finally:
-            stage.drop(conn)
+        # Dropped at the end of a successful load only: after a failed statement DuckDB refuses every
+        # other one until the rollback (a DROP here would hide the real error), and the rollback of
+        # abort() removes the temporary table with the rest of the transaction.
+        staged = bulk.load_chunks(self.dialect, conn, stage, chunks, types)
+        columns = [column.name for column in stage.columns]
+        pk = [column.name for column in table.primary_key.columns]
+        self._check_hierarchy_keys(name, table, stage, pk)
+        count = sa.select(sa.func.count()).select_from(table)
+        before = conn.execute(count).scalar_one()
+        ready = [~sa.exists().where(sa.and_(*[table.c[column] == stage.c[column] for column in pk]))]
+        for child, parent in self_refs:
+            ready.append(sa.or_(*[stage.c[column].is_(None) for column in child],
+                                sa.exists().where(sa.and_(*[table.c[p] == stage.c[c]
+                                                            for c, p in zip(child, parent)]))))
+        move = sa.insert(table).from_select(columns, sa.select(*[stage.c[column] for column in columns])
+                                            .where(*ready))
+        moved = 0
+        levels = 0
+        while moved < staged:
+            conn.execute(move)
+            total = conn.execute(count).scalar_one() - before
+            if total == moved:
+                break
+            moved, levels = total, levels + 1
+        if moved < staged:
+            raise SerializationError(
+                f"Cannot write {self._about(name)}: {staged - moved} row(s) reference a parent row of the same "
+                "table that does not exist (or the references form a cycle), so its foreign key cannot hold. "
+                "Nothing was written.")
+        _log.debug("sql_hierarchy_loaded", table=self._qualified(name), rows=staged, levels=levels)
+        stage.drop(conn)
+        return staged
+
+    def _check_hierarchy_keys(self, name: str, table: "sa.Table", stage: "sa.Table", pk: list[str]) -> None:
+        """A staged row whose key is repeated, or already in the table, would never move: say so instead."""
+        sa = self._sa
+        conn = self.connection
+        keys = [stage.c[column] for column in pk]
+        repeated = conn.execute(sa.select(sa.func.count()).select_from(
+            sa.select(*keys).group_by(*keys).having(sa.func.count() > 1).subquery())).scalar_one()
+        present = conn.execute(sa.select(sa.func.count()).select_from(stage).where(sa.exists().where(
+            *[table.c[column] == stage.c[column] for column in pk]))).scalar_one()
+        if repeated or present:
+            raise SerializationError(
+                f"Cannot write {self._about(name)}: duplicate primary key(s) {pk}: {repeated} value(s) repeated in "
+                f"the rows written, {present} row(s) with a key already in the table. Nothing was written.")
 
     def commit(self) -> None:
         """Commit the transaction: every table written becomes visible at once.
@@ -515,19 +555,9 @@ class _TransactionalWriter(SQLTargetWriter):
         self._close()
         _log.info("sql_write_committed", target=self.target.description, tables=self.rows)
 
-    def abort(self) -> None:
-        """Roll the transaction back (the database is left as it was); never raises."""
-        if self._state in ("committed", "aborted"):
-            return
-        self._state = "aborted"
-        if self._connection is not None:
-            try:
-                self._connection.rollback()
-            except Exception as exc:  # noqa: BLE001 - abort never raises; it logs
-                _log.warning("sql_rollback_failed", target=self.target.description, error=type(exc).__name__)
+    def _undo(self) -> None:
+        """The rollback left the database as it was: give the SQLite connection its isolation level back."""
         self._restore_sqlite()
-        self._close()
-        _log.info("sql_write_aborted", target=self.target.description)
 
     def _check_sqlite_foreign_keys(self) -> None:
         """SQLite enforces foreign keys only when asked to (PRAGMA foreign_keys): check them all here."""
@@ -686,26 +716,20 @@ class _StagedWriter(SQLTargetWriter):
         _log.info("sql_write_committed", target=self.target.description, tables=self.rows)
 
     def _check_foreign_keys(self) -> None:
-        """Every FK of every staged table holds (parents: staged rows and rows already in the final table)."""
+        """Every FK of every staged table holds (parents: staged rows and rows already in the final table).
+
+        Checked: the metadata's foreign keys, and, for a table appended to, the foreign keys the database
+        declares on it (the rows are appended with the checks off, so these are verified here too).
+        """
         sa = self._sa
         conn = self.connection
         for name in self.tables:
             if name not in self._staged:
                 continue
-            config = self.metadata.tables[name]
             stage, _ = self._staged[name]
-            keys = {parent: self.metadata.tables[parent].pk_columns for parent in
-                    {str(t).rpartition(".")[0] for t in config.fk.values()} if parent in self.metadata.tables}
-            for parent, child_columns, parent_columns in foreign_keys_of(config, keys):
-                if any(column not in stage.c for column in child_columns):
-                    continue
-                candidates = []
-                if parent in self._staged:
-                    candidates.append(self._staged[parent][0])
-                if parent in self.existing and self.target.if_exists == "append":
-                    candidates.append(self.written[parent])
-                if not candidates:
-                    continue  # a parent outside the write: not checked here
+            for parent, child_columns, parent_columns, candidates in self._references(name):
+                if any(column not in stage.c for column in child_columns) or not candidates:
+                    continue  # a parent outside the write (and not in the database's keys): not checked here
                 conditions = [stage.c[column].is_not(None) for column in child_columns]
                 for candidate in (table.alias("parent") for table in candidates):  # alias: a self-reference
                     conditions.append(~sa.exists().where(sa.and_(
@@ -715,6 +739,33 @@ class _StagedWriter(SQLTargetWriter):
                     raise SerializationError(
                         f"Cannot commit {self._about(name)}: {orphans} row(s) have {child_columns} values that "
                         f"are not keys of {parent!r}, so the foreign key cannot hold. Nothing was changed.")
+
+    def _references(self, name: str) -> list[tuple[str, list[str], list[str], list["sa.Table"]]]:
+        """``(parent, child columns, parent columns, tables holding the parent's rows)`` for each FK to check."""
+        sa = self._sa
+        config = self.metadata.tables[name]
+        keys = {parent: self.metadata.tables[parent].pk_columns for parent in
+                {str(t).rpartition(".")[0] for t in config.fk.values()} if parent in self.metadata.tables}
+        found = []
+        for parent, child_columns, parent_columns in foreign_keys_of(config, keys):
+            candidates = []
+            if parent in self._staged:
+                candidates.append(self._staged[parent][0])
+            if parent in self.existing and self.target.if_exists == "append":
+                candidates.append(self.written[parent])
+            found.append((parent, child_columns, parent_columns, candidates))
+        if self._staged[name][1] != "append":
+            return found
+        for fk in self.written[name].info.get("foreign_keys", []):  # declared in the database
+            parent, schema = str(fk["referred_table"]), fk.get("referred_schema") or self.schema
+            child_columns, parent_columns = list(fk["columns"]), list(fk["referred_columns"])
+            rows_there = sa.Table(parent, sa.MetaData(), *[sa.Column(column) for column in parent_columns],
+                                  schema=schema)
+            candidates = [rows_there]
+            if parent in self._staged and schema == self.schema:
+                candidates.append(self._staged[parent][0])
+            found.append((parent, child_columns, parent_columns, candidates))
+        return found
 
     def _swap(self) -> None:
         """One RENAME TABLE: old tables aside (replace), staging tables to their final names."""
@@ -764,23 +815,13 @@ class _StagedWriter(SQLTargetWriter):
         except Exception as exc:  # noqa: BLE001 - the connection is closed right after
             _log.warning("sql_restore_checks_failed", error=type(exc).__name__)
 
-    def abort(self) -> None:
-        """Drop the staging tables (and the schema when it was created here); never raises."""
-        if self._state in ("committed", "aborted"):
-            return
-        self._state = "aborted"
-        if self._connection is not None:
+    def _undo(self) -> None:
+        """Drop the staging tables (and the schema when it was created here)."""
+        self._drop_quietly([stage for stage, _ in self._staged.values()])
+        if self._schema_created and self._connection is not None:
             try:
-                self._connection.rollback()
+                self._connection.execute(self._sa.schema.DropSchema(self.schema))
+                self._connection.commit()
             except Exception as exc:  # noqa: BLE001 - abort never raises; it logs
-                _log.warning("sql_rollback_failed", target=self.target.description, error=type(exc).__name__)
-            self._drop_quietly([stage for stage, _ in self._staged.values()])
-            if self._schema_created:
-                try:
-                    self._connection.execute(self._sa.schema.DropSchema(self.schema))
-                    self._connection.commit()
-                except Exception as exc:  # noqa: BLE001 - abort never raises; it logs
-                    _log.warning("sql_drop_schema_failed", target=self.target.description, error=type(exc).__name__)
-            self._restore_checks()
-        self._close()
-        _log.info("sql_write_aborted", target=self.target.description)
+                _log.warning("sql_drop_schema_failed", target=self.target.description, error=type(exc).__name__)
+        self._restore_checks()

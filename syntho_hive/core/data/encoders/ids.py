@@ -18,6 +18,12 @@ Learned formats (checked in this order):
 
 Generated ids are never null. The output dtype is the training column's.
 
+Ids can also be generated from global indices (:meth:`IdGenerator.generate` with
+``indices``), so that tasks generating parts of one table without talking to each other
+produce unique ids together: sequences (``int``, ``code``, ``datetime``) put index ``i`` at
+``start + step * i``, random strings map the index bijectively into the string space
+(:func:`indexed_strings`) and UUIDs hash it with a seeded key.
+
 The learned format is the generator's own state: :meth:`IdGenerator.to_dict` /
 :meth:`IdGenerator.from_dict` store it as plain JSON (TabularAR checkpoints), and
 :meth:`IdGenerator.merge` combines the formats learned on two partitions of one column.
@@ -41,17 +47,87 @@ from syntho_hive.core.data._dtypes import (
     restore_numbers,
     restore_objects,
 )
-from syntho_hive.core.data._integers import integer_dtype, integer_sequence
+from syntho_hive.core.data._integers import integer_dtype, integer_sequence, mix64, permute_indices
 from syntho_hive.core.data.encoders.base import GeneratedColumn
 from syntho_hive.exceptions import GenerationError, SerializationError
 
-__all__ = ["IdGenerator"]
+__all__ = ["IdGenerator", "check_indices", "indexed_strings"]
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _CODE = r"^(.*\D)?(\d+)$"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _MAX_DRAWS = 100
 _KINDS = ("int", "datetime", "local_days", "uuid", "code", "random")
+#: Largest product of alphabet sizes permuted as one number (the other positions are hashed).
+_MAX_SPACE = 2**62
+
+
+def check_indices(indices: np.ndarray, n: int, column: str) -> np.ndarray:
+    """``indices`` as ``int64``, checked to be ``n`` distinct non-negative integers.
+
+    Raises:
+        GenerationError: Not ``n`` of them, or a negative or repeated index.
+    """
+    values = np.asarray(indices)
+    if values.ndim != 1 or values.size != n or (values.size and values.dtype.kind not in "iu"):
+        raise GenerationError(f"Column {column!r}: indices must be {n} integers (one per key), got "
+                              f"{values.dtype} of shape {values.shape}.")
+    values = values.astype(np.int64)
+    if values.size and int(values.min()) < 0:
+        raise GenerationError(f"Column {column!r}: key indices must be non-negative, got {int(values.min())}.")
+    increasing = values.size < 2 or bool((np.diff(values) > 0).all())
+    if not increasing and np.unique(values).size != values.size:
+        raise GenerationError(f"Column {column!r}: key indices must be distinct (one per key).")
+    return values
+
+
+def indexed_strings(indices: np.ndarray, alphabets: list[str], key: int, column: str) -> np.ndarray:
+    """Strings of ``len(alphabets)`` characters, one per index, distinct for distinct indices.
+
+    The index goes through a keyed permutation (:func:`~syntho_hive.core.data._integers.permute_indices`)
+    of the space of the last positions (as many as fit ``2**62`` values), written in mixed radix
+    over their alphabets, so the map is a bijection of that space, the same wherever it is
+    computed with the same ``key``; any earlier positions get characters hashed from the index.
+
+    Args:
+        indices: Distinct non-negative global indices.
+        alphabets: The characters allowed at each position (ASCII), one string per position.
+        key: Permutation key (the same in every partition of one table).
+        column: Column name, for messages.
+
+    Returns:
+        ``object`` array of strings.
+
+    Raises:
+        GenerationError: An index does not fit the space of the pattern.
+    """
+    values = np.asarray(indices, dtype=np.int64)
+    if not alphabets:
+        raise GenerationError(f"Cannot generate keys for column {column!r}: its key pattern has no characters.")
+    radices = [len(a) for a in alphabets]
+    counted: list[int] = []  # positions permuted as one number, last position first
+    space = 1
+    for position in reversed(range(len(alphabets))):
+        if space * radices[position] > _MAX_SPACE:
+            break
+        space *= radices[position]
+        counted.append(position)
+    if values.size and int(values.max()) >= space:
+        raise GenerationError(
+            f"Cannot generate keys for column {column!r} from global index {int(values.max())}: its key "
+            f"pattern ({len(alphabets)} characters drawn from the real keys' characters at each position) "
+            f"holds only {space} distinct keys. Generate fewer rows for this table (or use fewer partitions).")
+    codes = permute_indices(values, space, key)
+    chars = np.empty((values.size, len(alphabets)), dtype=np.uint8)
+    for position in counted:
+        table = np.frombuffer(alphabets[position].encode("ascii"), dtype=np.uint8)
+        chars[:, position] = table[codes % radices[position]]
+        codes = codes // radices[position]
+    for position in range(len(alphabets) - len(counted)):
+        table = np.frombuffer(alphabets[position].encode("ascii"), dtype=np.uint8)
+        hashed = mix64(values, int(key) + 7919 * (position + 1))
+        chars[:, position] = table[(hashed % np.uint64(radices[position])).astype(np.int64)]
+    return chars.view(f"S{len(alphabets)}").ravel().astype(str).astype(object)
 
 
 def _ticks(stamps: pd.Series, *, wall_clock: bool) -> np.ndarray:
@@ -212,8 +288,28 @@ class IdGenerator(GeneratedColumn):
             merged.length = max(int(self.length), int(other.length))
         return merged
 
-    def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
-        """``n`` unique ids in the learned format and dtype."""
+    def generate(self, n: int, rng: np.random.Generator, *, indices: np.ndarray | None = None) -> pd.Series:
+        """``n`` unique ids in the learned format and dtype.
+
+        Args:
+            n: Number of ids.
+            rng: Source of the draws. With ``indices``, every part of one table must get a
+                generator seeded alike: it decides the map from indices to ids, not the ids of
+                one part.
+            indices: Global index of each id (``n`` distinct non-negative integers); ``None``:
+                ``0 .. n - 1``, drawn as ever. Ids of distinct indices are distinct, also across
+                calls with the same ``rng`` seed: sequences put index ``i`` at ``start + step * i``,
+                random strings map it bijectively into their space (:func:`indexed_strings`) and
+                UUIDs hash it with a key drawn from ``rng``.
+
+        Returns:
+            The ids.
+
+        Raises:
+            GenerationError: Bad ``indices``, or an index past what the format holds.
+        """
+        if indices is not None:
+            return self._indexed(check_indices(indices, n, self.column), rng)
         nulls = np.zeros(n, dtype=bool)
         if self.kind in ("datetime", "local_days"):
             return self._timestamps(n)
@@ -222,33 +318,69 @@ class IdGenerator(GeneratedColumn):
                                        integer_dtype(self.dtype) or np.dtype(np.int64), self.column)
             return restore_numbers(numbers, nulls, self.dtype, self.marker, self.column)
         if self.kind == "code":
-            numbers = integer_sequence(int(self.start), np.arange(n, dtype=np.int64), int(self.step),
-                                       np.dtype(np.int64), self.column)
-            text = pd.Series(numbers.astype(str), dtype=object)
-            if self.width:
-                text = text.str.zfill(self.width)
-            values = (self.prefix + text).to_numpy(dtype=object)
+            values = self._codes(np.arange(n, dtype=np.int64))
         elif self.kind == "uuid":
             values = self._unique(n, rng, self._uuids)
         else:
             values = self._unique(n, rng, self._random_strings)
         return self._restore(values, nulls)
 
-    def _timestamps(self, n: int) -> pd.Series:
-        """The ``datetime`` kind's sequence, in the training dtype.
+    def _indexed(self, indices: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """The id of each global index (see :meth:`generate`)."""
+        n = indices.size
+        nulls = np.zeros(n, dtype=bool)
+        if self.kind in ("datetime", "local_days"):
+            return self._timestamps(n, indices)
+        if self.kind == "int":
+            numbers = integer_sequence(int(self.start), indices, int(self.step),
+                                       integer_dtype(self.dtype) or np.dtype(np.int64), self.column)
+            return restore_numbers(numbers, nulls, self.dtype, self.marker, self.column)
+        if self.kind == "code":
+            values = self._codes(indices)
+        elif self.kind == "uuid":
+            values = self._indexed_uuids(indices, rng)
+        else:
+            alphabet = bytes(np.asarray(self.alphabet, dtype=np.uint8)).decode("ascii")
+            if len(alphabet) < 2:
+                raise GenerationError(f"Cannot generate distinct random ids for column {self.column!r}: its "
+                                      f"ids use a single character {alphabet!r}.")
+            length, space = int(self.length), len(alphabet) ** int(self.length)
+            while n and space <= int(indices.max()):  # longer ids never equal shorter ones
+                length, space = length + 1, space * len(alphabet)
+            values = indexed_strings(indices, [alphabet] * length, int(rng.integers(0, 2**63)), self.column)
+        return self._restore(values, nulls)
+
+    def _codes(self, indices: np.ndarray) -> np.ndarray:
+        """``<prefix><number>`` for each index's number ``start + step * index`` (zero-padded to the width)."""
+        numbers = integer_sequence(int(self.start), indices, int(self.step), np.dtype(np.int64), self.column)
+        text = pd.Series(numbers.astype(str), dtype=object)
+        if self.width:
+            text = text.str.zfill(self.width)
+        return (self.prefix + text).to_numpy(dtype=object)
+
+    def _indexed_uuids(self, indices: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Version-4 UUIDs whose 122 random bits hash each index with two keys drawn from ``rng``:
+        distinct indices collide only if two 60- and 62-bit hashes both do (negligible)."""
+        first, second = (int(k) for k in rng.integers(0, 2**63, size=2))
+        words = np.stack([mix64(indices, first), mix64(indices, second)], axis=1).astype(">u8")
+        return self._format_uuids(words.view(np.uint8).reshape(-1, 16).copy())
+
+    def _timestamps(self, n: int, indices: np.ndarray | None = None) -> pd.Series:
+        """The ``datetime`` kind's sequence (at ``indices``, default ``0 .. n - 1``), in the training dtype.
 
         Raises:
             GenerationError: The sequence would pass the last timestamp the dtype can hold.
         """
         unit = self.dtype.unit if isinstance(self.dtype, pd.DatetimeTZDtype) else np.datetime_data(self.dtype)[0]
-        last = self.start + self.step * max(n - 1, 0)  # Python ints: no overflow
+        offsets = np.arange(n, dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
+        last = self.start + self.step * max(int(offsets.max()) if offsets.size else 0, 0)  # Python ints
         if last > np.iinfo(np.int64).max:
             limit = (np.iinfo(np.int64).max - self.start) // self.step + 1
             raise GenerationError(
                 f"Cannot generate {n} unique keys for datetime column {self.column!r}: its sequence (one key "
                 f"every {pd.Timedelta(self.step, unit=unit)}) passes the last timestamp pandas can hold after "
                 f"{limit} keys. Generate fewer rows for this table.")
-        numbers = self.start + self.step * np.arange(n, dtype=np.int64)
+        numbers = self.start + self.step * offsets
         stamps = pd.Series(numbers.view(f"datetime64[{unit}]"), name=self.column)
         if self.kind == "local_days":  # whole days on the wall clock: distinct dates, so unique
             stamps = stamps.dt.tz_localize(self.dtype.tz, ambiguous=np.zeros(n, dtype=bool),
@@ -275,7 +407,11 @@ class IdGenerator(GeneratedColumn):
         raise RuntimeError("could not draw unique ids")  # pragma: no cover - 2^-100 odds
 
     def _uuids(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+        return self._format_uuids(rng.integers(0, 256, size=(n, 16), dtype=np.uint8))
+
+    def _format_uuids(self, raw: np.ndarray) -> np.ndarray:
+        """Version-4 UUID strings of 16 random bytes per row (``raw`` is modified)."""
+        n = raw.shape[0]
         raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
         raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
         hexed = np.empty((n, 32), dtype=np.uint8)
