@@ -7,6 +7,8 @@ Sources (:class:`~syntho_hive.connectors.base.TableSource`) and targets
   (extras ``sql``, ``postgres``, ``mysql``, ``duckdb``).
 - ``ParquetSource`` / ``ParquetTarget`` (partitioned datasets) and ``CSVSource`` / ``CSVTarget``.
 - ``DeltaSource`` / ``DeltaTarget``: Delta Lake through ``deltalake`` (extra ``delta``; no JVM).
+- ``SparkSource``, ``save_to_hive``, ``write_parquet``, ``write_delta``: Hive tables and Spark DataFrames
+  (extra ``spark``; see :mod:`syntho_hive.connectors.spark`).
 
 Every name is imported lazily: ``import syntho_hive.connectors`` needs no optional extra, and a
 missing one is named (with the ``pip install`` to run) when the connector is first used.
@@ -21,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.connectors.base import TableSource, TableTarget, TargetWriter
     from syntho_hive.connectors.delta import DeltaSource, DeltaTarget
     from syntho_hive.connectors.files import CSVSource, CSVTarget, ParquetSource, ParquetTarget
+    from syntho_hive.connectors.spark.files import write_delta, write_parquet
+    from syntho_hive.connectors.spark.hive import save_to_hive
+    from syntho_hive.connectors.spark.source import SparkSource
     from syntho_hive.connectors.sql.source import SQLSource
     from syntho_hive.connectors.sql.target import SQLTarget
     from syntho_hive.relational.subset import Subset, SubsetReport
@@ -37,6 +42,10 @@ _LAZY: dict[str, str] = {
     "CSVTarget": "syntho_hive.connectors.files",
     "DeltaSource": "syntho_hive.connectors.delta",
     "DeltaTarget": "syntho_hive.connectors.delta",
+    "SparkSource": "syntho_hive.connectors.spark.source",
+    "save_to_hive": "syntho_hive.connectors.spark.hive",
+    "write_parquet": "syntho_hive.connectors.spark.files",
+    "write_delta": "syntho_hive.connectors.spark.files",
     "Subset": "syntho_hive.relational.subset",
     "SubsetReport": "syntho_hive.relational.subset",
 }

@@ -45,7 +45,7 @@ from syntho_hive.relational.orchestrator import Orchestrator
 if TYPE_CHECKING:
     from syntho_hive.interface.synthesizer import Synthesizer
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "read_synthesizer", "synthesizer_content"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "read_synthesizer", "read_synthesizer_bytes", "synthesizer_content"]
 
 #: ``format`` of a saved synthesizer's manifest.
 FORMAT = "synthohive-synthesizer"
@@ -135,14 +135,19 @@ def _engine(name: Any, legacy: bool) -> type[ConditionalGenerativeModel]:
     return model_class(legacy_class_path(name) if legacy else name)
 
 
-def read_synthesizer(cls: type["Synthesizer"], path: Path) -> "Synthesizer":
+def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -> "Synthesizer":
     """Restore a synthesizer saved by :func:`synthesizer_content` (or a version-1 directory).
+
+    Args:
+        cls: The Synthesizer class.
+        path: The saved directory, or its files already in memory (a :class:`CheckpointContent`,
+            e.g. from :func:`read_synthesizer_bytes`), checked exactly like a directory.
 
     Raises:
         SerializationError: Missing or unknown format, a newer version, a file failing its checksum or
             not listed, a path outside the directory, an unregistered engine, or corrupt content.
     """
-    content = CheckpointContent.read(path)
+    content = path if isinstance(path, CheckpointContent) else CheckpointContent.read(path)
     where = content.origin
     if _MANIFEST not in content.files:
         raise SerializationError(f"{where} is not a saved Synthesizer (no {_MANIFEST}); pass the directory written "
@@ -206,3 +211,12 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path) -> "Synthesizer":
     synth._fitted = True
     return synth
 
+
+def read_synthesizer_bytes(cls: type["Synthesizer"], data: bytes) -> "Synthesizer":
+    """Restore a synthesizer from ``synthesizer_content(synth).to_bytes()`` (one ZIP archive of the saved
+    directory's files): the same checks as a directory, nothing written to disk, no pickled driver state.
+
+    Raises:
+        SerializationError: Not such an archive, or any reason :func:`read_synthesizer` gives.
+    """
+    return read_synthesizer(cls, CheckpointContent.from_bytes(data))

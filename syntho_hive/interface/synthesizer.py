@@ -113,7 +113,10 @@ class Synthesizer:
     Args:
         metadata: The schema (tables, primary and foreign keys, context columns, constraints).
         privacy_config: Reserved for differential privacy; must be ``None`` for now.
-        spark_session: Reserved for Spark connectors; stored, unused by pandas inputs.
+        spark_session: A SparkSession: ``fit`` then also takes a Hive database name or a mapping of
+            Spark DataFrames / ``"db.table"`` names (read through
+            :class:`~syntho_hive.connectors.spark.source.SparkSource`), and :meth:`sample_spark`
+            generates inside Spark.
         model: Model class for every table, or ``{table: class}`` (other tables use the default,
             :class:`~syntho_hive.core.models.tabular_ar.TabularAR`; pass ``CTGAN`` or ``TVAE`` to
             choose those). Any :class:`~syntho_hive.core.models.base.ConditionalGenerativeModel`
@@ -259,6 +262,7 @@ class Synthesizer:
     def _training_frames(self, data: Mapping[str, Any] | TableSource,
                          subset: Subset | None) -> tuple[dict[str, pd.DataFrame], SubsetReport | None]:
         """The tables to learn from ``data`` (a mapping or a source), narrowed to ``subset``."""
+        data = self._spark_source(data)
         if isinstance(data, TableSource):
             if subset is not None:
                 check_subset(self.metadata, subset)  # before the source is read
@@ -266,7 +270,8 @@ class Synthesizer:
             return data.read_tables(self.metadata, subset)
         if not isinstance(data, Mapping):
             raise SchemaError(f"fit() expects {{table: DataFrame or path}} or a connector source (SQLSource, "
-                              f"ParquetSource, DeltaSource...), got {type(data).__name__}.")
+                              f"ParquetSource, DeltaSource...), got {type(data).__name__} (a Hive database name "
+                              "needs Synthesizer(..., spark_session=spark)).")
         unknown = sorted(set(data) - set(self.metadata.tables))
         missing = sorted(set(self.metadata.tables) - set(data))
         if unknown or missing:
@@ -276,6 +281,31 @@ class Synthesizer:
         if subset is None:
             return frames, None
         return subset_frames(self.metadata, frames, subset)
+
+    def _spark_source(self, data: Any) -> Any:
+        """``data`` as a :class:`~syntho_hive.connectors.spark.source.SparkSource` when it names Spark
+        data — a Hive database name, or a mapping holding a Spark DataFrame or a ``"db.table"`` name with
+        ``spark_session`` given — else ``data`` itself.
+
+        Raises:
+            ConfigurationError: A Spark DataFrame without ``spark_session``.
+        """
+        spark_frame = type(data).__module__.startswith("pyspark.")
+        values = list(data.values()) if isinstance(data, Mapping) else []
+        spark_values = [v for v in values if type(v).__module__.startswith("pyspark.")]
+        if self.spark_session is None:
+            if spark_frame or spark_values:
+                raise ConfigurationError("fit() got Spark DataFrames but this Synthesizer has no spark_session; "
+                                         "pass Synthesizer(..., spark_session=spark).")
+            return data
+        from syntho_hive.connectors.spark.source import SparkSource
+
+        if isinstance(data, str):
+            return SparkSource(self.spark_session, data)
+        if isinstance(data, Mapping) and (spark_values or any(
+                isinstance(v, str) and not os.path.exists(v) for v in values)):
+            return SparkSource(self.spark_session, tables=dict(data))
+        return data
 
     def _drop_dirty(self, frames: dict[str, pd.DataFrame], validate: bool) -> dict[str, pd.DataFrame]:
         if validate:
@@ -503,3 +533,97 @@ class Synthesizer:
         synth = read_synthesizer(cls, directory)
         _log.info("synthesizer_loaded", path=str(directory), tables=len(synth.metadata.tables))
         return synth
+
+    def to_bytes(self) -> bytes:
+        """The fitted synthesizer as one archive: exactly the files :meth:`save` writes, in memory (an
+        uncompressed ZIP). :meth:`from_bytes` rebuilds it; no Python object of this process is pickled
+        into it (model checkpoints hold their own files, as on disk).
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            SerializationError: A table's engine is not registered.
+        """
+        if not self._fitted:
+            raise NotFittedError("Cannot serialise: this Synthesizer is not fitted. Call fit(data) first.")
+        return synthesizer_content(self).to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Synthesizer":
+        """Restore a synthesizer from :meth:`to_bytes`, with the checks of :meth:`load` (manifest, checksums,
+        registered engines) and nothing written to disk. Its sampling counter starts at 0, as after ``load``.
+
+        Warning:
+            Model checkpoints contain pickles: load only trusted bytes.
+
+        Raises:
+            SerializationError: Not such an archive, or corrupt content.
+        """
+        from syntho_hive.interface.persistence import read_synthesizer_bytes
+
+        return read_synthesizer_bytes(cls, data)
+
+    def sample_spark(self, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int | None = None, *,
+                     num_partitions: int, spark: Any = None, replicate_rows: int = 10_000,
+                     chunk_rows: int | None = None) -> dict[str, Any]:
+        """Generate every table inside Spark: ``{table: DataFrame}``, lazily computed on the executors.
+
+        See :func:`syntho_hive.connectors.spark.generate.sample_spark` (this calls it with ``self``):
+        the models travel once as a broadcast of :meth:`to_bytes`, each of ``num_partitions`` tasks
+        generates its slice of every table with ``mapInArrow``, keys are unique across partitions and
+        foreign keys have no orphans; no generated row comes back to the driver. The same ``seed`` and
+        ``num_partitions`` give identical tables on any cluster.
+
+        Args:
+            num_rows: As in :meth:`sample`.
+            scale: As in :meth:`sample`.
+            seed: As in :meth:`sample` (``None``: derived from the synthesizer's seed and the number of
+                earlier ``sample``/``sample_spark`` calls).
+            num_partitions: Spark partitions (tasks) per table; part of what the tables depend on.
+            spark: The SparkSession (``None``: the ``spark_session`` given to the constructor).
+            replicate_rows: Root tables with at most this many rows are generated whole in every task
+                (so their children can reference any of their rows) and written by partition 0 only.
+            chunk_rows: Rows per generated chunk (``None``: 50 000).
+
+        Returns:
+            ``{table: pyspark.sql.DataFrame}`` in metadata order.
+
+        Raises:
+            NotFittedError: Before ``fit``/``load``.
+            GenerationError: Bad ``num_partitions``, ``num_rows``, ``scale``, ``seed`` or ``chunk_rows``.
+            ConfigurationError: No SparkSession given here or to the constructor.
+            MissingDependencyError: pyspark is not installed (``pip install 'synthohive[spark]'``).
+        """
+        from syntho_hive.connectors.spark.generate import sample_spark
+
+        return sample_spark(self, spark if spark is not None else self.spark_session, num_rows=num_rows, scale=scale,
+                            seed=seed, num_partitions=num_partitions, replicate_rows=replicate_rows,
+                            chunk_rows=chunk_rows)
+
+    def save_to_hive(self, tables: Mapping[str, Any], database: str, mode: Literal["error", "overwrite"] = "error", *,
+                     partition_by: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """Write Spark DataFrames (e.g. from :meth:`sample_spark`) as Hive tables of ``database``.
+
+        See :func:`syntho_hive.connectors.spark.hive.save_to_hive`: identifiers are checked before any
+        SQL; ``"overwrite"`` writes each table to a staging table and swaps it in, so a failure leaves
+        the old tables; tables are written parents first.
+
+        Args:
+            tables: ``{table: pyspark.sql.DataFrame}``.
+            database: The Hive database (created when missing).
+            mode: ``"error"`` (a table that exists stops the call before anything is written) or
+                ``"overwrite"``.
+            partition_by: ``{table: [columns]}`` to partition tables by.
+
+        Returns:
+            What ``save_to_hive`` returns (the qualified table names written).
+
+        Raises:
+            SchemaError: A database, table or column name outside the allow-list.
+            SerializationError: A table exists with ``mode="error"``, or the write failed (old tables kept).
+            MissingDependencyError: pyspark is not installed.
+        """
+        from syntho_hive.connectors.spark.hive import save_to_hive
+
+        ordered = {name: tables[name] for name in self.graph.order if name in tables}
+        ordered.update({name: frame for name, frame in tables.items() if name not in ordered})
+        return save_to_hive(ordered, database, mode, partition_by=partition_by)

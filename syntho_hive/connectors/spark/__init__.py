@@ -1,0 +1,45 @@
+"""Spark and Hive (extra ``synthohive[spark]``: pyspark 4, Java 17).
+
+- :class:`~syntho_hive.connectors.spark.source.SparkSource`: train from Hive tables or Spark
+  DataFrames; the key-closed subset is computed in Spark and only it reaches the driver.
+- :func:`~syntho_hive.connectors.spark.hive.save_to_hive`: write Spark DataFrames as Hive tables
+  through staging tables (a failure leaves the old tables).
+- :func:`~syntho_hive.connectors.spark.files.write_parquet` /
+  :func:`~syntho_hive.connectors.spark.files.write_delta`: Parquet datasets, and Delta tables
+  committed by ``deltalake`` (no Spark Delta jars).
+- :mod:`~syntho_hive.connectors.spark.session`: :func:`require_spark`, :func:`check_identifier`,
+  Spark types <-> :class:`~syntho_hive.core.metadata.ColumnType`.
+
+Nothing here imports pyspark at import time; a missing pyspark is reported when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "SparkSource": "syntho_hive.connectors.spark.source",
+    "save_to_hive": "syntho_hive.connectors.spark.hive",
+    "write_parquet": "syntho_hive.connectors.spark.files",
+    "write_delta": "syntho_hive.connectors.spark.files",
+    "subset_dataframes": "syntho_hive.connectors.spark.subset",
+    "require_spark": "syntho_hive.connectors.spark.session",
+    "check_identifier": "syntho_hive.connectors.spark.session",
+    "column_type_of": "syntho_hive.connectors.spark.session",
+    "spark_type_for": "syntho_hive.connectors.spark.session",
+    "spark_schema_for": "syntho_hive.connectors.spark.session",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
