@@ -385,19 +385,11 @@ class Synthesizer:
                 raise ConfigurationError("Pass either output (a connector target) or output_path (a folder), "
                                          "not both.")
         sizes = self._check_sizes(num_rows, scale)
-        for root, total in self.source_rows_.items():  # fitted on a subset: scale the source's size
-            sizes.setdefault(root, int(round(scale * total)))
         if output_format not in ("parquet", "csv"):
             raise GenerationError(f"output_format must be 'parquet' or 'csv', got {output_format!r}.")
         if chunk_rows is not None:
             check_chunk_rows(chunk_rows)
-        if seed is None:
-            seed = child_seed(self.seed, "sample", self._sample_calls)
-        try:
-            seed = resolve_seed(seed)
-        except ValueError as exc:
-            raise GenerationError(f"Invalid sample() seed: {exc}.") from exc
-        self._sample_calls += 1
+        seed = self._next_seed(seed, "sample")
         if output is not None:
             with output.open(self.metadata, list(self.graph.order)) as writer:
                 written = self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=writer.write_table,
@@ -468,7 +460,34 @@ class Synthesizer:
             include_samples=include_samples, holdout=holdout, target=target,
             seed=0 if seed is None else seed, **evaluate_options)
 
+    def _next_seed(self, seed: int | None, verb: str) -> int:
+        """The seed of this ``sample`` / ``sample_spark`` call (``None``: derived from the synthesizer's
+        seed and the number of earlier calls), counting the call.
+
+        Raises:
+            GenerationError: ``seed`` is not a non-negative integer.
+        """
+        if seed is None:
+            seed = child_seed(self.seed, "sample", self._sample_calls)
+        try:
+            seed = resolve_seed(seed)
+        except ValueError as exc:
+            raise GenerationError(f"Invalid {verb}() seed: {exc}.") from exc
+        self._sample_calls += 1
+        return seed
+
     def _check_sizes(self, num_rows: Mapping[str, int] | None, scale: float) -> dict[str, int]:
+        """Checked ``num_rows`` plus the roots' sizes after a fit on a subset (``scale`` times the source's).
+
+        Raises:
+            GenerationError: Bad ``num_rows`` or ``scale``.
+        """
+        sizes = self._checked_rows(num_rows, scale)
+        for root, total in self.source_rows_.items():  # fitted on a subset: scale the source's size
+            sizes.setdefault(root, int(round(scale * total)))
+        return sizes
+
+    def _checked_rows(self, num_rows: Mapping[str, int] | None, scale: float) -> dict[str, int]:
         if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
                 or not 0 < scale < math.inf:
             raise GenerationError(f"scale must be a positive finite number, got {scale!r}.")

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive._random import child_seed
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import (
     ConfigurationError,
@@ -109,15 +109,7 @@ def sample_spark(synth: Any, spark: Any = None, *, num_rows: Mapping[str, int] |
     rows_per_chunk = DEFAULT_CHUNK_ROWS if chunk_rows is None else _check_count(chunk_rows, "chunk_rows", minimum=1)
     session = _session(spark)
     sizes = synth._check_sizes(num_rows, scale)
-    for root, total in synth.source_rows_.items():  # fitted on a subset: scale the source's size
-        sizes.setdefault(root, int(round(scale * total)))
-    if seed is None:
-        seed = child_seed(synth.seed, "sample", synth._sample_calls)
-    try:
-        seed = resolve_seed(seed)
-    except ValueError as exc:
-        raise GenerationError(f"Invalid sample_spark() seed: {exc}.") from exc
-    synth._sample_calls += 1
+    seed = synth._next_seed(seed, "sample_spark")
 
     engine = synth._engine
     plan = engine.partition_plan(sizes, scale, partitions, replicate)
