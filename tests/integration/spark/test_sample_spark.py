@@ -8,18 +8,12 @@ determinism); only small single columns are brought back to compare marginals wi
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-pytest.importorskip("pyspark")
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
@@ -92,38 +86,10 @@ def shop_data(seed: int = 0) -> dict[str, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------- fixtures
-def _own_session(root: Path) -> SparkSession:
-    """``local[2]`` with Hive support, a temporary warehouse and Derby metastore (when the shared
-    ``spark`` fixture of ``conftest.py`` is not there)."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = (SparkSession.builder.master("local[2]").appName("synthohive-sample-spark")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.warehouse.dir", str(root / "warehouse"))
-               .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root / 'derby'}")
-               .config("javax.jdo.option.ConnectionURL",
-                       f"jdbc:derby:;databaseName={root / 'metastore'};create=true"))
-    try:
-        return builder.enableHiveSupport().getOrCreate()
-    except Exception:  # a pyspark without the Hive classes: the generation tests need none
-        return builder.getOrCreate()
-
-
 @pytest.fixture(scope="module")
-def spark_session(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
-    try:
-        yield request.getfixturevalue("spark")  # the shared session of tests/integration/spark/conftest.py
-        return
-    except pytest.FixtureLookupError:
-        pass
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        if os.environ.get("CI"):
-            pytest.fail("Java is needed for the Spark tests (CI is set)")
-        pytest.skip("no Java: Spark cannot start")
-    session = _own_session(tmp_path_factory.mktemp("spark"))
-    yield session
-    session.stop()
+def spark_session(spark: SparkSession) -> SparkSession:
+    """The shared session of ``tests/integration/spark/conftest.py`` (``local[2]``, Hive support)."""
+    return spark
 
 
 @pytest.fixture(scope="module")
@@ -402,9 +368,9 @@ def test_schemas_come_from_declared_types_and_a_tiny_generation(synth: Synthesiz
 
 # --------------------------------------------------------------------------- Hive
 def test_save_to_hive_round_trip(synth: Synthesizer, tables: dict[str, DataFrame], spark_session: SparkSession) -> None:
-    hive = pytest.importorskip("syntho_hive.connectors.spark.hive")
-    if spark_session.conf.get("spark.sql.catalogImplementation", "in-memory") != "hive":
-        pytest.skip("this session has no Hive support")
+    from syntho_hive.connectors.spark import hive
+
+    assert spark_session.conf.get("spark.sql.catalogImplementation", "in-memory") == "hive"
     hive.save_to_hive(tables, database="shop_synthetic", mode="overwrite")
     for name in synth.metadata.tables:
         stored = spark_session.table(f"shop_synthetic.{name}")

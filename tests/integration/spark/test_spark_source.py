@@ -208,7 +208,6 @@ def test_identifier_allow_list_accepts_plain_names() -> None:
     ColumnType(kind="date"), ColumnType(kind="timestamp", timezone=True), ColumnType(kind="timestamp"),
     ColumnType(kind="boolean"), ColumnType(kind="binary"), ColumnType(kind="string")])
 def test_spark_types_round_trip_through_column_types(column_type: ColumnType) -> None:
-    pytest.importorskip("pyspark")
     from pyspark.sql import types as T
 
     back = column_type_of(T.StructField("c", spark_type_for(column_type), nullable=column_type.nullable))
@@ -216,7 +215,6 @@ def test_spark_types_round_trip_through_column_types(column_type: ColumnType) ->
 
 
 def test_dtypes_map_to_spark_types() -> None:
-    pytest.importorskip("pyspark")
     from pyspark.sql import types as T
 
     assert spark_type_for(np.dtype("int16")) == T.ShortType()
@@ -233,7 +231,6 @@ def test_dtypes_map_to_spark_types() -> None:
 
 
 def test_require_spark_without_java_is_a_clear_error_and_sets_pyspark_python() -> None:
-    pytest.importorskip("pyspark")
     env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
     env["PATH"] = os.path.dirname(sys.executable)  # python, but no java
     code = ("import os, sys\n"
