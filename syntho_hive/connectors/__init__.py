@@ -16,8 +16,9 @@ missing one is named (with the ``pip install`` to run) when the connector is fir
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from syntho_hive._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.connectors.base import TableSource, TableTarget, TargetWriter
@@ -53,12 +54,4 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

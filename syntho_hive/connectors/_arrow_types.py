@@ -35,7 +35,7 @@ from pandas.api import types as ptypes
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["column_type_of", "column_type_of_series", "arrow_type_of", "arrow_field_of", "delta_type",
+__all__ = ["column_type_of", "column_type_of_series", "arrow_type_of", "arrow_field_of", "delta_type", "narrowed_type",
            "delta_schema", "cast_table", "frame_to_arrow", "arrow_to_frame", "decimal_values", "ARROW_ERRORS",
            "COLUMN_TYPE_KEY"]
 
@@ -207,48 +207,73 @@ def arrow_field_of(name: str, column_type: ColumnType) -> pa.Field:
                     metadata={COLUMN_TYPE_KEY: column_type.model_dump_json(exclude_defaults=True).encode()})
 
 
-def delta_type(arrow_type: pa.DataType, column: str) -> pa.DataType:
-    """The type Delta Lake stores for values of ``arrow_type``.
-
-    Unsigned integers widen to the next signed width (``uint64`` to ``int64``: a value over
-    2**63-1 is then an error), ``float16`` to ``float32``, timestamps to microseconds in UTC,
-    dictionaries to their values, large and view types to the plain ones; an all-null column and a
-    ``time`` column (Delta Lake has no time type) become ``string`` (times as ``HH:MM:SS.ffffff``).
+def narrowed_type(arrow_type: pa.DataType, where: str, *, system: str, uint64: pa.DataType,
+                  error: type[Exception], strict: bool) -> pa.DataType:
+    """``arrow_type`` narrowed to a type a storage system with a smaller type set (Delta Lake, Spark) holds
+    exactly: unsigned integers widen to the next signed width (``uint64`` to ``uint64``, e.g. ``int64``
+    or ``decimal(20, 0)``), ``float16`` to ``float32``, timestamps to microseconds (UTC when zoned),
+    dictionaries to their values, large and view types to the plain ones, durations to microseconds;
+    UUID and JSON extension types, ``time`` (neither system has one) and all-null columns become
+    ``string``.
 
     Args:
         arrow_type: The type of the values.
-        column: The column's name, for the error message.
+        where: The column, for the error message (e.g. ``"Column 'price' of table 'orders'"``).
+        system: The system's name, for the error message.
+        uint64: What an unsigned 64-bit integer becomes.
+        error: The exception class raised.
+        strict: Raise for a type the rules above do not know, instead of returning it unchanged.
 
     Returns:
-        A type Delta Lake accepts.
+        The narrowed type.
 
     Raises:
-        SerializationError: A decimal wider than 38 digits (Delta Lake's limit).
+        error: A decimal wider than 38 digits, or (``strict``) a type the system cannot hold.
     """
     types = pa.types
+
+    def narrow(kind: pa.DataType) -> pa.DataType:
+        return narrowed_type(kind, where, system=system, uint64=uint64, error=error, strict=strict)
+
     if isinstance(arrow_type, pa.ExtensionType):
-        return pa.string() if arrow_type.extension_name in ("arrow.uuid", "arrow.json") else delta_type(
-            arrow_type.storage_type, column)
+        return pa.string() if arrow_type.extension_name in ("arrow.uuid", "arrow.json") else narrow(
+            arrow_type.storage_type)
     if types.is_dictionary(arrow_type):
-        return delta_type(arrow_type.value_type, column)
+        return narrow(arrow_type.value_type)
     if types.is_unsigned_integer(arrow_type):
-        return {8: pa.int16(), 16: pa.int32()}.get(arrow_type.bit_width, pa.int64())
+        return {8: pa.int16(), 16: pa.int32(), 32: pa.int64()}.get(arrow_type.bit_width, uint64)
     if types.is_floating(arrow_type) and arrow_type.bit_width == 16:
         return pa.float32()
     if types.is_timestamp(arrow_type):
         return pa.timestamp("us", tz="UTC" if arrow_type.tz is not None else None)
     if types.is_date(arrow_type):
         return pa.date32()
+    if types.is_duration(arrow_type):
+        return pa.duration("us")
     if types.is_time(arrow_type) or types.is_null(arrow_type) or _is_string(arrow_type):
         return pa.string()
     if _is_binary(arrow_type):
         return pa.binary()
     if types.is_decimal(arrow_type):
         if arrow_type.precision > 38:
-            raise SerializationError(f"Column {column!r} is {arrow_type}, wider than the 38 digits Delta Lake "
-                                     "allows; declare it with a smaller precision (ColumnType precision <= 38).")
+            raise error(f"{where} is {arrow_type}, wider than the 38 digits {system} allows; declare it with a "
+                        "smaller precision (ColumnType precision <= 38).")
         return pa.decimal128(arrow_type.precision, arrow_type.scale)
+    if strict and not (types.is_boolean(arrow_type) or types.is_integer(arrow_type) or types.is_floating(arrow_type)):
+        raise error(f"{where} has type {arrow_type}, which {system} cannot hold; declare its storage type in the "
+                    "metadata (TableConfig.column_types).")
     return arrow_type
+
+
+def delta_type(arrow_type: pa.DataType, column: str) -> pa.DataType:
+    """The type Delta Lake stores for values of ``arrow_type`` (:func:`narrowed_type`; ``uint64`` becomes
+    ``int64``, so a value over 2**63-1 is then an error; times are written as ``HH:MM:SS.ffffff``).
+
+    Raises:
+        SerializationError: A decimal wider than 38 digits (Delta Lake's limit).
+    """
+    return narrowed_type(arrow_type, f"Column {column!r}", system="Delta Lake", uint64=pa.int64(),
+                         error=SerializationError, strict=False)
 
 
 def cast_table(table: pa.Table, schema: pa.Schema) -> pa.Table:

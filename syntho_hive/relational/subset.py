@@ -202,10 +202,6 @@ class SubsetPlan:
         """The root table."""
         return self.subset.root
 
-    def is_down(self, table: str) -> bool:
-        """Whether ``table`` is the root or one of its descendants."""
-        return table == self.root or any(step.table == table for step in self.down)
-
     def down_step(self, table: str) -> DownStep | None:
         """The down step of ``table`` (``None`` for the root and tables outside step 2)."""
         return next((step for step in self.down if step.table == table), None)

@@ -15,8 +15,7 @@ Nothing here imports pyspark at import time; a missing pyspark is reported when 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from syntho_hive._lazy import lazy_attributes
 
 _LAZY: dict[str, str] = {
     "SparkSource": "syntho_hive.connectors.spark.source",
@@ -34,12 +33,4 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -270,39 +270,13 @@ def _dtype_arrow_type(dtype: Any) -> Any:
 
 
 def _spark_arrow_type(arrow_type: Any, table: str, column: str) -> Any:
-    """``arrow_type`` narrowed to the Arrow type of a Spark type that holds its values exactly."""
+    """``arrow_type`` narrowed to the Arrow type of a Spark type that holds its values exactly
+    (``uint64`` as ``decimal(20, 0)``; anything Spark cannot hold is a GenerationError)."""
+    from syntho_hive.connectors._arrow_types import narrowed_type
+
     pa = _pa()
-    types = pa.types
-    if isinstance(arrow_type, pa.ExtensionType):
-        return _spark_arrow_type(arrow_type.storage_type, table, column)
-    if types.is_dictionary(arrow_type):
-        return _spark_arrow_type(arrow_type.value_type, table, column)
-    if types.is_unsigned_integer(arrow_type):
-        return {8: pa.int16(), 16: pa.int32(), 32: pa.int64()}.get(arrow_type.bit_width, pa.decimal128(20, 0))
-    if types.is_floating(arrow_type) and arrow_type.bit_width == 16:
-        return pa.float32()
-    if types.is_timestamp(arrow_type):
-        return pa.timestamp("us", tz="UTC" if arrow_type.tz is not None else None)
-    if types.is_date(arrow_type):
-        return pa.date32()
-    if types.is_decimal(arrow_type):
-        if arrow_type.precision > _SPARK_MAX_PRECISION:
-            raise GenerationError(f"Column {column!r} of table {table!r} is {arrow_type}, wider than the "
-                                  f"{_SPARK_MAX_PRECISION} digits of Spark's DecimalType; declare it with a smaller "
-                                  "precision (ColumnType precision <= 38).")
-        return pa.decimal128(arrow_type.precision, arrow_type.scale)
-    if (types.is_time(arrow_type) or types.is_null(arrow_type) or types.is_string(arrow_type)
-            or types.is_large_string(arrow_type) or getattr(types, "is_string_view", lambda _: False)(arrow_type)):
-        return pa.string()
-    if (types.is_binary(arrow_type) or types.is_large_binary(arrow_type) or types.is_fixed_size_binary(arrow_type)
-            or getattr(types, "is_binary_view", lambda _: False)(arrow_type)):
-        return pa.binary()
-    if types.is_duration(arrow_type):
-        return pa.duration("us")
-    if types.is_boolean(arrow_type) or types.is_integer(arrow_type) or types.is_floating(arrow_type):
-        return arrow_type
-    raise GenerationError(f"Column {column!r} of table {table!r} has type {arrow_type}, which sample_spark() cannot "
-                          "write to Spark; declare its storage type in the metadata (TableConfig.column_types).")
+    return narrowed_type(arrow_type, f"Column {column!r} of table {table!r}", system="Spark",
+                         uint64=pa.decimal128(20, 0), error=GenerationError, strict=True)
 
 
 # --------------------------------------------------------------------------- executors

@@ -33,7 +33,7 @@ from syntho_hive.exceptions import SchemaError
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-__all__ = ["stream_select", "read_select", "frame_from_rows", "empty_frame", "storage_dtype"]
+__all__ = ["stream_select", "read_select", "storage_dtype"]
 
 _CANONICAL_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -225,29 +225,14 @@ def _column(values: Sequence[Any], column_type: ColumnType, where: str, column: 
     return _texts(values, kind)
 
 
-def frame_from_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str],
-                    column_types: Sequence[ColumnType], *, where: str) -> pd.DataFrame:
-    """Build a frame from fetched rows, one column per storage type (see the module's contract).
-
-    Args:
-        rows: The rows, as the driver returned them (tuples or SQLAlchemy rows).
-        columns: The column names, in the rows' order.
-        column_types: The storage type of each column.
-        where: The table or query, for messages.
-
-    Returns:
-        The frame (no rows: empty, with the contract's dtypes).
-
-    Raises:
-        SchemaError: A value does not fit its column's storage type (the message names the column
-            and how to override the type).
-    """
-    return _frame(_columns_from_rows(rows, columns, column_types, where=where), columns, len(rows))
-
-
 def _columns_from_rows(rows: Sequence[Sequence[Any]], columns: Sequence[str],
                        column_types: Sequence[ColumnType], *, where: str) -> list[Any]:
-    """One array per column (see :func:`frame_from_rows`); each column's values are released as it is built."""
+    """One array per column of the fetched ``rows``, by storage type (see the module's contract); each column's
+    values are released as it is built.
+
+    Raises:
+        SchemaError: A value does not fit its column's storage type.
+    """
     transposed = list(zip(*rows)) if rows else [() for _ in columns]
     built = []
     for position, (name, column_type) in enumerate(zip(columns, column_types)):
@@ -262,11 +247,6 @@ def _frame(arrays: Sequence[Any], columns: Sequence[str], rows: int) -> pd.DataF
     frame = pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)
     frame.columns = pd.Index(list(columns), dtype=object)
     return frame
-
-
-def empty_frame(columns: Sequence[str], column_types: Sequence[ColumnType]) -> pd.DataFrame:
-    """A frame without rows whose columns have the dtypes of ``column_types``."""
-    return frame_from_rows([], columns, column_types, where="(empty)")
 
 
 def _with_json_as_text(statement: Any, column_types: Mapping[str, ColumnType]) -> Any:

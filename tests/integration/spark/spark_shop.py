@@ -15,31 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.metadata import Metadata
 
-
-def shop_metadata() -> Metadata:
-    md = Metadata()
-    md.add_table("customers", pk="customer_id")
-    md.add_table("employees", pk="employee_id", fk={"manager_id": "employees.employee_id"})
-    md.add_table("categories", pk="category_id")
-    md.add_table("products", pk="product_id", fk={"category_id": "categories.category_id"})
-    md.add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id",
-                                              "rep_id": "employees.employee_id",
-                                              "approver_id": "employees.employee_id"})
-    md.add_table("order_items", pk=["order_id", "line_no"], fk={"order_id": "orders.order_id",
-                                                                "product_id": "products.product_id"})
-    md.add_table("shipments", pk="shipment_id", fk={"item_order_id": "order_items.order_id",
-                                                    "item_line_no": "order_items.line_no"})
-    md.add_table("order_notes", fk={"order_id": "orders.order_id", "related_order_id": "orders.order_id"})
-    md.add_table("reviews", pk="review_id", fk={"product_id": "products.product_id",
-                                                "reply_to": "reviews.review_id"})
-    md.add_table("price_history", fk={"product_id": "products.product_id",
-                                      "category_id": "categories.category_id"})
-    md.add_table("regions", pk="region_id", fk={"parent_id": "regions.region_id"})
-    md.add_table("stores", pk="store_id")
-    md.add_table("sales", pk="sale_id", fk={"store_id": "stores.store_id", "returned_to": "stores.store_id"})
-    return md
+from shop_schema import orphans, shop_metadata  # noqa: F401 - shared with the SQL subset tests
 
 
 def _maybe(rng: np.random.Generator, values: Any, p_null: float) -> list[Any]:
@@ -127,20 +104,3 @@ def normalised(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
         rows.append(tuple(None if v is None or (not isinstance(v, (str, bytes, decimal.Decimal)) and pd.isna(v))
                           else (int(v) if isinstance(v, (np.integer,)) else v) for v in row))
     return sorted(rows, key=repr)
-
-
-def orphans(md: Metadata, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
-    """``{relationship: rows whose FK points at no row}`` (empty: no orphan)."""
-    from syntho_hive.relational.graph import SchemaGraph
-
-    found = {}
-    graph = SchemaGraph.from_metadata(md)
-    for table in md.tables:
-        for rel in [*graph.parents_of(table), *graph.self_references(table)]:
-            parent = frames[rel.parent][list(rel.parent_columns)].dropna()
-            present = set(map(tuple, parent.astype(object).itertuples(index=False, name=None)))
-            child = frames[table][list(rel.child_columns)].dropna()
-            missing = sum(1 for v in child.astype(object).itertuples(index=False, name=None) if tuple(v) not in present)
-            if missing:
-                found[rel.name] = missing
-    return found
