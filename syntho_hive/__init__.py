@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata import (
         Constraint,
         FixedCombinations,
+        FunctionalDependency,
         Inequality,
         Metadata,
         TableConfig,
@@ -43,6 +44,7 @@ _LAZY: dict[str, str] = {
     "Constraint": "syntho_hive.core.metadata",
     "Inequality": "syntho_hive.core.metadata",
     "FixedCombinations": "syntho_hive.core.metadata",
+    "FunctionalDependency": "syntho_hive.core.metadata",
     "DataTransformer": "syntho_hive.core.data",
     "ConditionalGenerativeModel": "syntho_hive.core.models.base",
     "load_model": "syntho_hive.core.models.base",
@@ -60,6 +62,7 @@ __all__ = [
     "Constraint",
     "Inequality",
     "FixedCombinations",
+    "FunctionalDependency",
     "DataTransformer",
     "ConditionalGenerativeModel",
     "CTGAN",

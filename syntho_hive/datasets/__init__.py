@@ -3,6 +3,11 @@
 ``adult_sample.csv.gz``: 5,000 rows x 15 columns drawn at random (fixed seed) from the UCI Adult
 census income table (Becker & Kohavi, 1996, UCI Machine Learning Repository, CC BY 4.0,
 https://archive.ics.uci.edu/dataset/2/adult). See ``LICENSE.md`` next to this file.
+
+``sales/*.csv.gz``: a business-shaped 10-table sales schema (customers, employees, invoices,
+invoice lines, products, suppliers and four lookup tables) of invented people and companies in
+real places (GeoNames, CC BY 4.0); :func:`~syntho_hive.datasets.sales.load_sales` and
+:func:`~syntho_hive.datasets.sales.sales_metadata`. See ``SALES_LICENSE.md``.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from importlib import resources
 
 import pandas as pd
 
+from syntho_hive.datasets.sales import load_sales, sales_metadata
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["load_adult_sample", "ADULT_INTEGER_COLUMNS", "ADULT_STRING_COLUMNS"]
+__all__ = ["load_adult_sample", "load_sales", "sales_metadata", "ADULT_INTEGER_COLUMNS", "ADULT_STRING_COLUMNS"]
 
 _ADULT_FILE = "adult_sample.csv.gz"
 

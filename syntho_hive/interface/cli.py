@@ -31,6 +31,7 @@ import contextlib
 import gzip
 import logging
 import sys
+import textwrap
 import time
 import traceback
 import zipfile
@@ -478,6 +479,10 @@ def _fit_source(args: argparse.Namespace) -> int:
     trained = time.perf_counter() - started
     saved = synth.save(args.output, overwrite=args.overwrite)
     print(f"learned {_plural(len(metadata.tables), 'table')} of {source.description} in {trained:.1f} s")
+    from syntho_hive.relational.rules import format_rules
+
+    print("business rules (declare or override them in the metadata):")
+    print(textwrap.indent(format_rules(synth.rules_), "  "))
     report = synth.subset_report_
     if report is not None:
         for name, kept in report.kept.items():

@@ -7,9 +7,11 @@ classes live in :mod:`syntho_hive.core.metadata`.
 from syntho_hive.core.metadata.schema import (
     Constraint,
     FixedCombinations,
+    FunctionalDependency,
     Inequality,
     Metadata,
     TableConfig,
 )
 
-__all__ = ["Metadata", "TableConfig", "Constraint", "Inequality", "FixedCombinations"]
+__all__ = ["Metadata", "TableConfig", "Constraint", "Inequality", "FixedCombinations",
+           "FunctionalDependency"]

@@ -99,7 +99,8 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "version": running_version(),
                 "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(), "seed": synth.seed,
                 "engines": {t: c.model_name for t, c in synth.models.items()}, "models": models,
-                "model_kwargs": synth.model_kwargs, "tables": tables, "source_rows": synth.source_rows_}
+                "model_kwargs": synth.model_kwargs, "tables": tables, "source_rows": synth.source_rows_,
+                "rules": synth._engine.rules_report_}
     try:
         return CheckpointContent.build(payload, manifest, manifest_name=_MANIFEST)
     except SerializationError as exc:
@@ -197,7 +198,7 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -
             fitted[name] = engine()._load_content(content.sub(f"{folder}/{_MODEL}"))
         entries.append({"name": name, "plan": plan, "has_model": stored is not None})
     try:
-        synth._engine = Orchestrator.from_dict(metadata, {"tables": entries}, fitted, models=synth.models,
+        synth._engine = Orchestrator.from_dict(metadata, {"tables": entries, "rules": manifest.get("rules")}, fitted, models=synth.models,
                                                model_kwargs=synth.model_kwargs, seed=synth.seed)
     except SerializationError as exc:
         raise SerializationError(f"Saved synthesizer {where}: {exc}") from exc

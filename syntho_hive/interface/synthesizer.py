@@ -188,6 +188,20 @@ class Synthesizer:
         """Seconds spent fitting each table (empty after ``load``)."""
         return dict(self._engine.fit_seconds_)
 
+    @property
+    def rules_(self) -> dict[str, Any]:
+        """The business rules the last ``fit`` used, per table (kept by ``save``/``load``).
+
+        For each table: ``reference`` (copied verbatim) and why, ``semantic_types`` (columns
+        generated realistically; ``detected_semantic`` names the detected ones), ``copied_from``
+        (columns copied from the parent row, with the share of real rows where that held),
+        ``dependencies`` (within-row functional dependencies) and ``date_orderings`` (detected
+        inequalities between dates). Declare or override any of them in the metadata
+        (``TableConfig.semantic_types``, ``copied_from``, ``dependencies``, ``reference``).
+        Empty before ``fit``.
+        """
+        return dict(self._engine.rules_report_)
+
     # ------------------------------------------------------------------ fit
     def fit(self, data: Mapping[str, Any] | TableSource, epochs: int | None = None, batch_size: int | None = None,
             validate: bool = True, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,

@@ -88,6 +88,8 @@ from syntho_hive.relational.keys import (
     running_numbers,
     same_rows,
 )
+from syntho_hive.relational.rule_plan import RulePlan
+from syntho_hive.relational.rules import SchemaRules, resolve_rules
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
            "model_accepts"]
@@ -163,6 +165,8 @@ class TablePlan:
             ``airlines(carrier, name)``), no generative model is fitted: each column gets a word
             model (:class:`~syntho_hive.core.data.text_model.TextModel` state, plain JSON, no
             training value) and is generated from it, whatever the table's model class.
+        rules: Copied, dependent and semantic columns filled after the model, or the stored rows
+            of a reference table (:class:`~syntho_hive.relational.rule_plan.RulePlan`).
     """
 
     name: str
@@ -178,6 +182,7 @@ class TablePlan:
     model_class: str | None = None
     per_parent_keys: dict[str, int] = field(default_factory=dict)
     text_models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rules: RulePlan = field(default_factory=RulePlan)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state (cardinality models included)."""
@@ -190,6 +195,7 @@ class TablePlan:
             "model_class": self.model_class,
             "per_parent_keys": self.per_parent_keys,
             "text_models": self.text_models,
+            "rules": self.rules.to_dict(self.name),
         }
 
     @classmethod
@@ -214,6 +220,7 @@ class TablePlan:
                 model_class=data["model_class"],
                 per_parent_keys={str(c): int(s) for c, s in data.get("per_parent_keys", {}).items()},
                 text_models={str(c): dict(m) for c, m in data.get("text_models", {}).items()},
+                rules=RulePlan.from_dict(data.get("rules"), name),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(f"Saved plan of a table is corrupt ({type(exc).__name__}: {exc}); "
@@ -461,6 +468,9 @@ class Orchestrator:
         self._fitted_models: dict[str, ConditionalGenerativeModel] = {}
         self._text_model_cache: dict[str, dict[str, TextModel]] = {}
         self.fit_seconds_: dict[str, float] = {}
+        self.rules_: SchemaRules | None = None
+        self.rules_report_: dict[str, Any] = {}
+        self._model_metadata = metadata
 
     # ------------------------------------------------------------------ state
     @property
@@ -524,7 +534,8 @@ class Orchestrator:
             raise NotFittedError("Cannot export the state of an orchestrator that is not fitted; call fit(data) "
                                  "first.")
         return {"tables": [{"name": name, "plan": self._plans[name].to_dict(), "has_model": name in self._fitted_models}
-                           for name in self.graph.order]}
+                           for name in self.graph.order],
+                "rules": self.rules_report_}
 
     @classmethod
     def from_dict(cls, metadata: Metadata, data: Mapping[str, Any],
@@ -605,6 +616,8 @@ class Orchestrator:
             raise SerializationError(f"fitted_models holds models for table(s) {extra}, which have none in the "
                                      "state (unknown tables, or tables generated without a model).")
         engine._plans = {name: plans[name] for name in engine.graph.order}
+        report = data.get("rules")
+        engine.rules_report_ = dict(report) if isinstance(report, Mapping) else {}
         engine._fitted_models = {name: fitted_models[name] for name in engine.graph.order if name in with_model}
         return engine
 
@@ -640,6 +653,11 @@ class Orchestrator:
         resolve_n_jobs(n_jobs, len(self.graph.order))  # a bad n_jobs fails here, before any state is reset
         self._plans, self._fitted_models, self.fit_seconds_ = {}, {}, {}
         self._text_model_cache = {}
+        self.rules_ = resolve_rules(self.metadata, data, rare_threshold=self._rare_threshold())
+        self._model_metadata = self.rules_.with_orderings(self.metadata)
+        self.rules_report_ = self.rules_.to_dict()
+        for name, rules in self.rules_report_.items():
+            _log.info("relational_rules_resolved", table=name, **rules)
         sdtypes = {name: column_sdtypes(data[name], self.metadata.tables[name].columns,
                                         self.metadata.tables[name].key_columns) for name in self.graph.order}
         jobs: list[ModelJob] = []
@@ -667,10 +685,16 @@ class Orchestrator:
         """Learn ``name``'s plan (keys, links, context); return its model's fit, if it has one."""
         table = self.metadata.tables[name]
         df = data[name].reset_index(drop=True)
+        rule_plan = RulePlan.fit(name, df, table, self.rules_.tables[name], rare_threshold=self._rare_threshold())
+        if rule_plan.reference is not None:
+            self._plans[name] = TablePlan(name=name, columns=[str(c) for c in df.columns],
+                                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns},
+                                          real_rows=len(df), modelled=[], rules=rule_plan)
+            return None
         fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
         keys = {c: KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
                 for c in table.pk_columns if c not in fk_columns}
-        key_cols = set(table.key_columns)
+        key_cols = set(table.key_columns) | set(rule_plan.filled_columns)
         modelled = [str(c) for c in df.columns if c not in key_cols]
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
@@ -696,11 +720,10 @@ class Orchestrator:
         plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
                          modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context,
-                         per_parent_keys=per_parent)
+                         per_parent_keys=per_parent, rules=rule_plan)
         job = None
         if text_only:
-            # The synthesizer's ``rare_threshold`` (TabularAR's privacy setting) holds for these too.
-            threshold = self.model_kwargs.get("rare_threshold", DEFAULT_RARE_THRESHOLD)
+            threshold = self._rare_threshold()
             plan.text_models = {c: TextModel.fit(df[c], rare_threshold=threshold).to_dict() for c in modelled}
             _log.info("relational_text_only_table", table=name, columns=modelled,
                       reason="every non-key column is text: generated by word models, no network fitted")
@@ -715,9 +738,15 @@ class Orchestrator:
                 ctx = self._context_frame(context, positions, [data[rel.parent] for rel in parents_rel])
                 plan.context_domain = ContextDomain.learn(ctx)
             target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
-            job = ModelJob(name, model, df[modelled], ctx, child_seed(self.seed, name, "model"), target)
+            rows = rule_plan.model_input(df[modelled], self._rare_threshold())
+            job = ModelJob(name, model, rows, ctx, child_seed(self.seed, name, "model"), target)
         self._plans[name] = plan
         return job
+
+    def _rare_threshold(self) -> int:
+        """The synthesizer's ``rare_threshold`` (TabularAR's privacy setting), which every table's word
+        models, semantic columns and dependency maps honour too."""
+        return int(self.model_kwargs.get("rare_threshold", DEFAULT_RARE_THRESHOLD))
 
     def _constructor_kwargs(self, cls: type, epochs: int | None, batch_size: int | None) -> dict[str, Any]:
         """Constructor arguments for ``cls``: the shared model kwargs (and ``epochs``/``batch_size``)
@@ -730,7 +759,7 @@ class Orchestrator:
                 raise TrainingError(f"No model of this synthesizer ({names}) takes {option!r}; drop it.")
         kwargs = {k: v for k, v in options.items() if model_accepts(cls, k)}
         if model_accepts(cls, "metadata"):
-            kwargs["metadata"] = self.metadata
+            kwargs["metadata"] = self._model_metadata
         return kwargs
 
     def _fit_link(self, rel: Relationship, child: pd.DataFrame, parent: pd.DataFrame,
@@ -764,12 +793,27 @@ class Orchestrator:
                 needed += list(rel.parent_columns)
                 needed += [c.parent_column for c in plan.context if c.via == via]
                 needed += plan.parents[via].counts.feature_columns
+                needed += [c.parent_column for c in plan.rules.copied if c.via == via]
         return list(dict.fromkeys(needed))
 
     def table_sizes(self, num_rows: Mapping[str, int] | None, scale: float) -> dict[str, int]:
         """Requested size of each root table (and of children named in ``num_rows``)."""
         sizes = {name: int(n) for name, n in (num_rows or {}).items()}
+        copied = sorted(name for name, n in sizes.items()
+                        if self._plans[name].rules.reference is not None and n != self._plans[name].real_rows)
+        if copied:
+            raise GenerationError(f"num_rows asks for other sizes of reference table(s) {copied}, which are copied "
+                                  "verbatim with their real rows; drop them from num_rows (or declare "
+                                  "reference=False in the metadata and fit again).")
+        for name in self.graph.order:  # a table below a reference table is sized like a root
+            primary = self.graph.primary(name)
+            if primary is not None and name not in sizes and self._plans[primary.parent].rules.reference is not None \
+                    and self._plans[name].rules.reference is None:
+                sizes[name] = max(1, int(round(self._plans[name].real_rows * scale)))
         for name in self.graph.roots():
+            if self._plans[name].rules.reference is not None:
+                sizes[name] = self._plans[name].real_rows
+                continue
             sizes.setdefault(name, max(1, int(round(self._plans[name].real_rows * scale))))
         return sizes
 
@@ -803,7 +847,8 @@ class Orchestrator:
         replicate_rows = _check_count(replicate_rows, "replicate_rows", minimum=0)
         sizes = self.table_sizes(num_rows, scale)
         roots = {name: sizes[name] for name in self.graph.roots()}
-        replicated = frozenset(name for name, rows in roots.items() if rows <= replicate_rows or rows < partitions)
+        replicated = frozenset(name for name, rows in roots.items() if rows <= replicate_rows or rows < partitions
+                               or self._plans[name].rules.reference is not None)
         return PartitionPlan(partitions=partitions, replicate_rows=replicate_rows, global_tables=replicated,
                              root_rows=roots)
 
@@ -949,6 +994,11 @@ class Orchestrator:
         """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk);
         with ``part``, the slice's rows (a global table: all of them)."""
         plan = self._plans[name]
+        if plan.rules.reference is not None:
+            frame = plan.rules.reference_frame(name)
+            for start in range(0, max(len(frame), 1), rows_per_chunk):
+                yield frame.iloc[start:start + rows_per_chunk].reset_index(drop=True)
+            return
         rels = self.graph.parents_of(name)
         parents = [kept[rel.parent] for rel in rels]
         split = part is not None and name not in part.plan.global_tables
@@ -1268,6 +1318,7 @@ class Orchestrator:
                     content[c_col] = _take(parent[p_col], pos, exact=True).reset_index(drop=True)
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
+            plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take)
             yield self._restore_dtypes(content[columns], dtypes)
 
     def _text_models(self, name: str) -> dict[str, TextModel]:

@@ -163,7 +163,9 @@ def test_fit_from_a_database_prints_the_subset_and_saves_a_synthesizer(fitted: t
     assert set(kept) == TABLES
     assert int(kept["customers"]) == CUSTOMERS // 2
     assert lines[-1] == f"synthesizer saved to {output} (seed 0; pass --seed 0 to repeat this training)"
+    assert lines[1] == "business rules (declare or override them in the metadata):"
     synth = Synthesizer.load(output)
+    assert all(f"\n  {name}" in out for name in synth.rules_)  # the report, table by table
     assert synth.metadata.tables["order_items"].pk_columns == ["order_id", "line_no"]
     assert synth.metadata.tables["products"].column_types["price"].describe() == "decimal(10,2)"
 

@@ -10,7 +10,7 @@ import pytest
 import syntho_hive
 
 PUBLIC_NAMES = {
-    "__version__", "Metadata", "TableConfig", "Constraint", "Inequality", "FixedCombinations",
+    "__version__", "Metadata", "TableConfig", "Constraint", "Inequality", "FixedCombinations", "FunctionalDependency",
     "DataTransformer", "ConditionalGenerativeModel", "CTGAN", "TabularAR", "TVAE", "Synthesizer", "SynthoHiveError", "SchemaError",
     "SchemaValidationError", "NotFittedError", "TrainingError", "SerializationError",
     "ConstraintViolationError", "GenerationError", "PrivacyError", "QualityError",

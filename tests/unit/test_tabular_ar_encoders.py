@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from syntho_hive.core.models.tabular_ar.encoders import (
-    RARE_TOKEN,
     CodecConfig,
     TableCodec,
     analyze_table,
@@ -96,13 +95,16 @@ def test_decode_preserves_dtypes_nulls_and_frequent_values(table: pd.DataFrame, 
 def test_rare_categories_never_reproduced(table: pd.DataFrame) -> None:
     rare = {"Tuvalu", "Nauru", "Palau"}
     frequent = {"US", "DE", "FR", "JP"}
-    for strategy, expected in (("sample", frequent), ("placeholder", frequent | {RARE_TOKEN})):
-        codec = TableCodec.fit(table[["country"]], {"country": "categorical"},
-                               config=CodecConfig(rare_strategy=strategy))
-        every_token = np.arange(codec.cardinalities[0]).repeat(200).reshape(-1, 1)
-        values = set(codec.decode(every_token, np.random.default_rng(1))["country"].dropna())
-        assert not values & rare
-        assert values == expected
+    codec = TableCodec.fit(table[["country"]], {"country": "categorical"})
+    every_token = np.arange(codec.cardinalities[0]).repeat(200).reshape(-1, 1)
+    values = set(codec.decode(every_token, np.random.default_rng(1))["country"].dropna())
+    assert not values & rare
+    assert values == frequent
+    # Generation never draws the rare token: the row gets a frequent value given its other columns.
+    country = codec.codec("country")
+    mask = country.token_mask(0, np.zeros((3, 0), dtype=np.int64))
+    assert mask.shape == (3, country.sub_columns[0].cardinality)
+    assert not mask[:, country.rare_token].any() and mask[:, :country.rare_token].all()
     with pytest.raises(GenerationError, match="Tuvalu.*protected"):
         codec.codec("country").allowed_tokens("Tuvalu")
 
@@ -261,20 +263,27 @@ def test_pyarrow_strings_keep_their_storage_through_json() -> None:
     pd.testing.assert_series_equal(out["city"], frame["city"])
 
 
-def test_all_rare_categories_warn_and_placeholders_need_a_text_column() -> None:
+def test_all_rare_categories_are_modelled_as_text_or_numbers_never_as_a_token() -> None:
     from structlog.testing import capture_logs
 
-    from syntho_hive.exceptions import TrainingError
-
-    cities = pd.Series([f"c{i % 50}" for i in range(150)], dtype="category")  # each seen 3 times
+    letters = np.random.default_rng(5).choice(list("abcdefghijklmnopqrstuvwxyz"), size=(50, 8))
+    names = ["".join(row).title() for row in letters]
+    cities = pd.Series([names[i % 50] for i in range(150)], dtype="category")  # each seen 3 times
     with capture_logs() as logs:
         codec = TableCodec.fit(pd.DataFrame({"city": cities}), {"city": "categorical"})
-    assert any(e["event"] == "tabular_ar_all_categories_rare" for e in logs)
-    out = codec.decode(np.zeros((10, 1), dtype=np.int64), np.random.default_rng(0))["city"]
-    assert out.notna().all() and set(out) == {RARE_TOKEN}  # was NaN: the placeholder was not a category
-    codes = pd.DataFrame({"code": np.arange(150) % 60})  # int categories, all rare
-    with pytest.raises(TrainingError, match="'code' \\(int64\\).*cannot hold text"):
-        TableCodec.fit(codes, {"code": "categorical"})
+    assert any(e["event"] == "tabular_ar_all_values_rare" and e["modelled_as"] == "text" for e in logs)
+    assert codec.codec("city").kind == "text" and codec.cardinalities == []
+    out = codec.decode(np.zeros((200, 0), dtype=np.int64), np.random.default_rng(0))["city"]
+    assert out.notna().all() and not out.astype(str).str.contains("RARE").any()
+    assert not set(out.astype(str)) & set(cities.astype(str))  # no protected value comes back
+    codes = pd.DataFrame({"code": np.arange(150) % 60})  # int categories, all rare: numbers, in range
+    codec = TableCodec.fit(codes, {"code": "categorical"})
+    assert codec.codec("code").kind == "numerical"
+    tokens = np.random.default_rng(1).integers(0, codec.cardinalities[0], size=(300, 1))
+    values = codec.decode(tokens, np.random.default_rng(2))["code"]
+    assert values.dtype == np.int64 and values.between(0, 59).all()
+    restored = TableCodec.from_dict(json.loads(json.dumps(codec.to_dict())))
+    assert restored.codec("code").kind == "numerical"
 
 
 def test_a_category_dtype_does_not_carry_the_rare_values() -> None:

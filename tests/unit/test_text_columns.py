@@ -102,7 +102,8 @@ def test_a_table_of_ids_and_text_only_points_to_tabular_ar_or_the_synthesizer(
         name: str, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     lookup = tables[0][["customer_id", "full_name"]]
     cls, params = MODELS[name]
-    metadata = Metadata().add_table("people", pk="customer_id", columns={"customer_id": "id", "full_name": "text"})
+    metadata = Metadata().add_table("people", pk="customer_id", columns={"customer_id": "id", "full_name": "text"},
+                                    semantic_types={"full_name": None})  # word models, not Faker names
     with pytest.raises(TrainingError,
                        match="every column is an id, text or a single repeated value.*TabularAR.*inside a Synthesizer"):
         cls(metadata, **params).fit(lookup, seed=0, progress_bar=False)
@@ -115,7 +116,8 @@ def test_a_text_only_table_in_a_synthesizer_follows_its_rare_threshold(tables: t
     from syntho_hive.interface.synthesizer import Synthesizer
 
     people = tables[0][["customer_id", "full_name"]]
-    metadata = Metadata().add_table("people", pk="customer_id", columns={"customer_id": "id", "full_name": "text"})
+    metadata = Metadata().add_table("people", pk="customer_id", columns={"customer_id": "id", "full_name": "text"},
+                                    semantic_types={"full_name": None})  # word models, not Faker names
     first_words = {}
     for threshold in (5, 1_000):
         synth = Synthesizer(metadata, seed=2, epochs=1, rare_threshold=threshold)

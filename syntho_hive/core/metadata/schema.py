@@ -66,6 +66,19 @@ class FixedCombinations(BaseModel):
     columns: list[str] = Field(min_length=2)
 
 
+class FunctionalDependency(BaseModel):
+    """Within a row, ``dependent`` is a function of ``determinants`` (``city -> country``).
+
+    Generated rows keep it: a determinant value seen in training gets the dependent value it had
+    there (the most common one, should the real data break the rule in some rows).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    determinants: list[str] = Field(min_length=1)
+    dependent: str
+
+
 class TableConfig(BaseModel):
     """One table of the schema.
 
@@ -84,6 +97,21 @@ class TableConfig(BaseModel):
         column_types: Storage type per column (:class:`ColumnType`), filled by
             :meth:`Metadata.from_source` from a database or file schema; targets create tables
             and files with them. Not used for modelling.
+        semantic_types: Business meaning per column (``email``, ``city``, ... see
+            :data:`~syntho_hive.core.semantic.SEMANTIC_TYPES`): such columns are generated
+            realistically instead of learned character by character. Columns not listed are
+            detected from their names and values at fit; ``None`` switches detection off for one.
+        locale: Faker locale of generated values (``"de_DE"``) when a row has no country column
+            to take it from (``None``: ``en_US``).
+        sample_real_values: ``title`` / ``text`` columns whose generated values are real values
+            of the column drawn at random (realistic, but NOT private: the values are stored).
+        copied_from: ``{column: "parent_table.parent_column"}``: the column repeats its parent row's
+            value (an invoice's billing city), through the foreign key to that parent; generated
+            rows copy it from their generated parent. Detected at fit when not declared; ``None``
+            switches detection off for a column.
+        dependencies: Within-row :class:`FunctionalDependency` rules (added to the detected ones).
+        reference: ``True``: a lookup table (currencies, statuses) copied verbatim, not
+            synthesised; ``False``: always synthesised; ``None``: detected at fit.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -99,6 +127,12 @@ class TableConfig(BaseModel):
     pii_cols: list[str] = Field(default_factory=list)
     datetime_formats: dict[str, str] = Field(default_factory=dict)
     column_types: dict[str, ColumnType] = Field(default_factory=dict)
+    semantic_types: dict[str, str | None] = Field(default_factory=dict)
+    locale: str | None = None
+    sample_real_values: list[str] = Field(default_factory=list)
+    copied_from: dict[str, str | None] = Field(default_factory=dict)
+    dependencies: list[FunctionalDependency] = Field(default_factory=list)
+    reference: bool | None = None
 
     @property
     def pk_columns(self) -> list[str]:
@@ -147,6 +181,12 @@ class Metadata(BaseModel):
         fixed_combinations: list[FixedCombinations | list[str]] | None = None,
         pii_cols: list[str] | None = None,
         datetime_formats: dict[str, str] | None = None,
+        semantic_types: dict[str, str | None] | None = None,
+        locale: str | None = None,
+        sample_real_values: list[str] | None = None,
+        copied_from: dict[str, str | None] | None = None,
+        dependencies: list[FunctionalDependency | dict | tuple[str, str]] | None = None,
+        reference: bool | None = None,
     ) -> "Metadata":
         """Add (or replace) a table and return ``self`` so calls chain.
 
@@ -161,6 +201,12 @@ class Metadata(BaseModel):
             fixed_combinations: ``FixedCombinations`` or plain lists of column names.
             pii_cols: Columns holding personal data.
             datetime_formats: ``{column: strftime format}`` for string datetimes.
+            semantic_types: ``{column: semantic type or None}`` (see :class:`TableConfig`).
+            locale: Faker locale for rows without a country column.
+            sample_real_values: Text/title columns sampled from their real values (not private).
+            copied_from: ``{column: "parent_table.parent_column" or None}``.
+            dependencies: :class:`FunctionalDependency` objects, dicts or ``(determinant, dependent)``.
+            reference: Whether the table is a lookup table copied verbatim (``None``: detected).
 
         Returns:
             ``self``.
@@ -176,12 +222,18 @@ class Metadata(BaseModel):
             FixedCombinations(columns=item) if isinstance(item, list) else item
             for item in (fixed_combinations or [])
         ]
+        rules = [
+            FunctionalDependency(determinants=[item[0]], dependent=item[1]) if isinstance(item, tuple) else item
+            for item in (dependencies or [])
+        ]
         try:
             table = TableConfig(
                 name=name, pk=pk, fk=fk or {}, parent_context_cols=parent_context_cols or [],
                 constraints=constraints or {}, columns=columns or {}, inequalities=ineqs,
                 fixed_combinations=combos, pii_cols=pii_cols or [],
-                datetime_formats=datetime_formats or {},
+                datetime_formats=datetime_formats or {}, semantic_types=semantic_types or {},
+                locale=locale, sample_real_values=sample_real_values or [], copied_from=copied_from or {},
+                dependencies=rules, reference=reference,
             )
         except ValueError as exc:  # pydantic.ValidationError is a ValueError
             raise SchemaError(f"Invalid definition of table {name!r}: {exc}") from exc

@@ -16,7 +16,7 @@ from pandas.api import types as ptypes
 from syntho_hive.core.metadata.constraint_checks import find_violations
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities, required_columns
 from syntho_hive.core.metadata.constraint_values import ValueReader
-from syntho_hive.exceptions import SchemaError, SchemaValidationError
+from syntho_hive.exceptions import SchemaError, SchemaValidationError, SynthoHiveError
 
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata.schema import Metadata, TableConfig
@@ -52,7 +52,62 @@ def _referenced_columns(table: TableConfig) -> list[tuple[str, str]]:
         refs += [(c, "fixed_combinations") for c in group.columns]
     refs += [(c, "pii_cols") for c in table.pii_cols]
     refs += [(c, "datetime_formats") for c in table.datetime_formats]
+    refs += [(c, "semantic_types") for c in table.semantic_types]
+    refs += [(c, "sample_real_values") for c in table.sample_real_values]
+    refs += [(c, "copied_from") for c in table.copied_from]
+    for rule in table.dependencies:
+        refs += [(c, "dependencies") for c in [*rule.determinants, rule.dependent]]
     return refs
+
+
+def _business_rule_issues(table: TableConfig, tables: Mapping[str, TableConfig]) -> list[str]:
+    """Semantic types, copied columns, dependencies and locale that cannot hold, whatever the data."""
+    from syntho_hive.core.semantic.types import SEMANTIC_TYPES
+
+    where = f"table {table.name!r}"
+    issues: list[str] = []
+    keys = set(table.key_columns)
+    for column, semantic in table.semantic_types.items():
+        if semantic is not None and semantic not in SEMANTIC_TYPES:
+            issues.append(f"{where}: column {column!r} has unknown semantic type {semantic!r}; use one of "
+                          f"{list(SEMANTIC_TYPES)} (or None to switch detection off).")
+        if semantic is not None and column in keys:
+            issues.append(f"{where}: key column {column!r} cannot have a semantic type (keys are generated "
+                          "as keys); drop it from semantic_types.")
+    for column in table.sample_real_values:
+        if table.semantic_types.get(column, "title") not in ("title", "text"):
+            issues.append(f"{where}: sample_real_values names {column!r}, declared "
+                          f"{table.semantic_types[column]!r}; only title and text columns can be sampled "
+                          "from real values.")
+    parents = {split[0] for target in table.fk.values() if (split := _split_fk(target)) is not None}
+    for column, source in table.copied_from.items():
+        if column in keys:
+            issues.append(f"{where}: key column {column!r} cannot be copied_from a parent; drop it.")
+        if source is None:
+            continue
+        split = _split_fk(source)
+        if split is None or split[0] not in parents:
+            issues.append(f"{where}: copied_from[{column!r}] = {source!r} must name a column of a table this "
+                          f"table has a foreign key to ({sorted(parents) or 'none'}), as 'parent.column'.")
+        elif split[1] in tables[split[0]].key_columns:
+            issues.append(f"{where}: copied_from[{column!r}] = {source!r} names a key of the parent; declare "
+                          f"{column!r} a foreign key instead.")
+    for rule in table.dependencies:
+        named = [*rule.determinants, rule.dependent]
+        if rule.dependent in rule.determinants:
+            issues.append(f"{where}: dependency {rule.determinants} -> {rule.dependent!r} determines a column "
+                          "by itself; drop it from the determinants.")
+        if keys & set(named):
+            issues.append(f"{where}: dependency {rule.determinants} -> {rule.dependent!r} names key columns "
+                          f"{sorted(keys & set(named))}; keys are generated as keys.")
+    if table.locale is not None:
+        from syntho_hive.core.semantic import resolve_locale
+
+        try:
+            resolve_locale(table.locale)
+        except SynthoHiveError as exc:
+            issues.append(f"{where}: {exc}")
+    return issues
 
 
 def _as_comparable(bound: Any) -> tuple[str, Any] | None:
@@ -152,6 +207,7 @@ def schema_issues(metadata: Metadata) -> list[str]:
                     f"max={constraint.max!r}; swap or fix them."
                 )
         issues += _structure_issues(table)
+        issues += _business_rule_issues(table, tables)
     return issues
 
 

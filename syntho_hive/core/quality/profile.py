@@ -130,6 +130,9 @@ def _quantile_sketch(values: np.ndarray, max_quantiles: int, min_count: int
     # A fraction next to 0 or 1 can round onto a record: take the mid-point of the pair instead.
     onto_record = ((sketch == low) | (sketch == high)) & (low != high)
     sketch[onto_record] = 0.5 * low[onto_record] + 0.5 * high[onto_record]
+    # Between tied records the weighted sum can round a hair off the value: keep it exact, and the
+    # sketch ascending (it is checked on load).
+    sketch = np.maximum.accumulate(np.where(low == high, low, sketch))
     closed = (bool(ordered[0] == high[0]), bool(ordered[-1] == low[-1]))
     return sketch, float(tail), closed
 

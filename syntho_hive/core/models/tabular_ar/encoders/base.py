@@ -19,10 +19,7 @@ import pandas as pd
 
 from syntho_hive.exceptions import GenerationError
 
-__all__ = ["SubColumn", "CodecConfig", "Codec", "GeneratedCodec", "RARE_TOKEN"]
-
-#: The label of the token standing for every rare category of a column.
-RARE_TOKEN = "_RARE_"
+__all__ = ["SubColumn", "CodecConfig", "Codec", "GeneratedCodec"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +46,6 @@ class CodecConfig:
     Attributes:
         rare_threshold: Categories (and numeric values) seen fewer than this many times are
             never reproduced verbatim.
-        rare_strategy: ``"sample"`` (a rare category decodes to a frequent one, drawn by
-            frequency) or ``"placeholder"`` (decodes to the string ``"_RARE_"``).
         max_bins: Most value tokens of a numeric column.
         tail_quantile: Share of the interval-coded numeric mass cut off at each end: the
             outer bin edges are inner quantiles, so extreme values are not reproduced.
@@ -60,7 +55,6 @@ class CodecConfig:
     """
 
     rare_threshold: int = 5
-    rare_strategy: str = "sample"
     max_bins: int = 100
     tail_quantile: float = 0.001
     max_distinct: int = 10_000

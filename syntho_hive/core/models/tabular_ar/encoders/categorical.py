@@ -1,8 +1,13 @@
 """Categorical and boolean columns: one sub-column of category codes.
 
 Rare categories (fewer than ``rare_threshold`` occurrences) share one protected token that
-never decodes to a rare value: it decodes to a frequent category drawn by frequency, or to
-the placeholder ``"_RARE_"``. Missing values get their own token.
+the network learns but generation never draws: :meth:`CategoricalCodec.token_mask` masks it,
+so a row gets a frequent category drawn from the model's distribution given the row's other
+values. (Should a rare token reach :meth:`~CategoricalCodec.decode` anyway, e.g. from tokens
+built by hand, it decodes to a frequent category drawn by frequency; no text stands in for a
+protected value.) A column without any frequent category is not categorical at all: see
+:func:`~syntho_hive.core.models.tabular_ar.encoders.table.all_rare_stats`. Missing values get
+their own token.
 
 Categories are keyed by their JSON form, which keeps the type: an ``object`` column holding
 ``1``, ``True``, ``1.0`` and ``"1"`` has four categories, each decoded with its own type. A
@@ -29,15 +34,12 @@ from syntho_hive.core.data._dtypes import (
 )
 from syntho_hive.core._value_kinds import factorize_values, number_kinds
 from syntho_hive.core.metadata.validate import is_boolean_value
-from syntho_hive.core.models.tabular_ar.encoders.base import RARE_TOKEN, Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.values import find_key, value_from_json, value_key
-from syntho_hive.events import get_logger
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
 __all__ = ["CategoricalStats", "CategoricalCodec", "BooleanStats", "BooleanCodec", "analyze_categorical",
            "analyze_boolean"]
-
-_log = get_logger(__name__)
 
 
 @dataclass
@@ -95,13 +97,12 @@ class CategoricalCodec(Codec):
         has_rare: Whether rare categories exist.
         has_null: Whether the column had missing values.
         dtype: JSON dtype; marker: JSON null marker.
-        rare_strategy: ``"sample"`` or ``"placeholder"``.
     """
 
     kind = "categorical"
 
     def __init__(self, column: str, values: list[list[Any]], counts: list[int], has_rare: bool,
-                 has_null: bool, dtype: dict[str, Any], marker: str | None, rare_strategy: str) -> None:
+                 has_null: bool, dtype: dict[str, Any], marker: str | None) -> None:
         super().__init__(column)
         self.values_json = values
         self.counts = [int(c) for c in counts]
@@ -109,7 +110,6 @@ class CategoricalCodec(Codec):
         self.has_null = has_null
         self.dtype_json = dtype
         self.marker_json = marker
-        self.rare_strategy = rare_strategy
         self._values = np.empty(len(values), dtype=object)
         self._values[:] = [value_from_json(v, f"column {column!r}") for v in values]
         self._index = {value_key(v, f"column {column!r}"): i for i, v in enumerate(self._values)}
@@ -122,20 +122,11 @@ class CategoricalCodec(Codec):
         ordered = sorted(stats.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         frequent = [(k, c) for k, c in ordered if c >= config.rare_threshold]
         has_rare = len(frequent) < len(ordered)
-        if has_rare and not frequent:  # "sample" has nothing to draw from: every value decodes to "_RARE_"
-            _log.warning("tabular_ar_all_categories_rare", column=column, categories=len(ordered),
-                         rare_threshold=config.rare_threshold,
-                         hint="every value is seen fewer than rare_threshold times, so none is reproduced and "
-                              "the column comes back as '_RARE_'; lower rare_threshold or declare it text")
-        dtype = dtype_from_json(stats.dtype, f"column {column!r}")
-        writes_placeholder = has_rare and (config.rare_strategy == "placeholder" or not frequent)
-        if writes_placeholder and not (dtype == object or pd.api.types.is_string_dtype(dtype)
-                                       or isinstance(dtype, pd.CategoricalDtype)):
+        if has_rare and not frequent:
             raise TrainingError(
-                f"Column {column!r} ({dtype}) has categories seen fewer than rare_threshold="
-                f"{config.rare_threshold} times, which would decode to the text {RARE_TOKEN!r}, and a {dtype} "
-                "column cannot hold text; use rare_strategy='sample' (with some frequent values), lower "
-                "rare_threshold, or declare the column numerical.")
+                f"Column {column!r}: every category is seen fewer than rare_threshold={config.rare_threshold} "
+                "times, so none may be generated; such a column is modelled as text or numbers instead "
+                "(TableCodec.build does it), not as a category.")
         dtype_json = stats.dtype
         if dtype_json.get("name") == "category" and has_rare:
             # A category dtype lists its values: drop the rare ones, or the model state and every sample's
@@ -144,8 +135,7 @@ class CategoricalCodec(Codec):
             dtype_json = {**dtype_json, "categories": [
                 v for v in dtype_json["categories"] if json.dumps(v, sort_keys=True, separators=(",", ":")) not in rare]}
         return cls(column, [json.loads(k) for k, _ in frequent], [c for _, c in frequent],
-                   has_rare=has_rare, has_null=stats.nulls > 0, dtype=dtype_json,
-                   marker=stats.marker, rare_strategy=config.rare_strategy)
+                   has_rare=has_rare, has_null=stats.nulls > 0, dtype=dtype_json, marker=stats.marker)
 
     @property
     def rare_token(self) -> int | None:
@@ -187,20 +177,19 @@ class CategoricalCodec(Codec):
         known = tokens < len(self._values)
         out[known] = self._values[tokens[known]]
         rare = tokens == self.rare_token if self.rare_token is not None else np.zeros(len(tokens), bool)
-        placeholder = bool(rare.any()) and (self.rare_strategy == "placeholder" or len(self._values) == 0)
         if rare.any():
-            if placeholder:
-                out[rare] = RARE_TOKEN
-            else:
-                weights = np.asarray(self.counts, dtype=np.float64)
-                out[rare] = self._values[rng.choice(len(self._values), size=int(rare.sum()),
-                                                    p=weights / weights.sum())]
+            weights = np.asarray(self.counts, dtype=np.float64)
+            out[rare] = self._values[rng.choice(len(self._values), size=int(rare.sum()), p=weights / weights.sum())]
         nulls = tokens == self.null_token if self.null_token is not None else np.zeros(len(tokens), bool)
-        if isinstance(self._dtype, pd.CategoricalDtype) and placeholder:
-            if RARE_TOKEN not in self._dtype.categories:
-                dtype = pd.CategoricalDtype([*self._dtype.categories, RARE_TOKEN], ordered=self._dtype.ordered)
-                return restore_objects(out, nulls, dtype, self._marker, self.column)
         return restore_objects(out, nulls, self._dtype, self._marker, self.column)
+
+    def token_mask(self, offset: int, prefix: np.ndarray) -> np.ndarray | None:
+        """Never draw the rare token: the row gets a frequent category given its other values."""
+        if self.rare_token is None:
+            return None
+        mask = np.ones((len(prefix), self.sub_columns[0].cardinality), dtype=bool)
+        mask[:, self.rare_token] = False
+        return mask
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -219,12 +208,12 @@ class CategoricalCodec(Codec):
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "column": self.column, "values": self.values_json, "counts": self.counts,
                 "has_rare": self.has_rare, "has_null": self.has_null, "dtype": self.dtype_json,
-                "marker": self.marker_json, "rare_strategy": self.rare_strategy}
+                "marker": self.marker_json}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CategoricalCodec":
         return cls(data["column"], data["values"], data["counts"], data["has_rare"], data["has_null"],
-                   data["dtype"], data["marker"], data["rare_strategy"])
+                   data["dtype"], data["marker"])
 
 
 @dataclass

@@ -6,6 +6,7 @@ Statistics flow ``analyze_table`` (one partition) -> ``reduce_stats`` (merge par
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,9 +27,14 @@ from syntho_hive.core.models.tabular_ar.encoders.datetime import DatetimeCodec, 
 from syntho_hive.core.models.tabular_ar.encoders.ids import IdCodec, IdStats, analyze_id
 from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericCodec, NumericStats, analyze_numeric
 from syntho_hive.core.models.tabular_ar.encoders.text import TextCodec, TextStats, analyze_text
+from syntho_hive.core.data._dtypes import dtype_from_json, dtype_to_json
+from syntho_hive.core.models.tabular_ar.encoders.values import value_from_json
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError, TrainingError
 
 __all__ = ["ColumnStats", "analyze_table", "reduce_stats", "stats_from_dict", "TableCodec"]
+
+_log = get_logger(__name__)
 
 ColumnStats = CategoricalStats | BooleanStats | NumericStats | DatetimeStats | IdStats | TextStats
 
@@ -83,6 +89,45 @@ def analyze_table(df: pd.DataFrame, sdtypes: Mapping[str, str] | None = None, *,
     return out
 
 
+def all_rare_stats(column: str, stats: ColumnStats, config: CodecConfig) -> ColumnStats:
+    """The statistics to build ``column``'s codec from: ``stats`` itself, unless it is a categorical
+    column none of whose values is seen ``rare_threshold`` times.
+
+    Such a column (cities of a 60-row customers table, free-form codes) has nothing a category
+    model may show: every value is protected. It is modelled as what it holds instead, numbers as
+    a numerical column and anything else as text (new values made of its frequent words and of
+    invented ones, :mod:`~syntho_hive.core.data.text_model`), so no placeholder token stands in
+    for the protected values.
+
+    Args:
+        column: The column.
+        stats: Its reduced statistics.
+        config: The codec settings (``rare_threshold``).
+
+    Returns:
+        ``stats``, or numerical / text statistics of the same values.
+    """
+    if not isinstance(stats, CategoricalStats) or stats.kind != "categorical" or not stats.counts:
+        return stats
+    if max(stats.counts.values()) >= config.rare_threshold:
+        return stats
+    where = f"column {column!r}"
+    values = np.empty(len(stats.counts), dtype=object)
+    values[:] = [value_from_json(json.loads(key), where) for key in stats.counts]
+    repeated = np.concatenate([np.repeat(values, list(stats.counts.values())),
+                               np.full(stats.nulls, None, dtype=object)])
+    dtype = dtype_from_json(stats.dtype, where)
+    numeric = not isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(dtype) \
+        and not pd.api.types.is_bool_dtype(dtype)
+    _log.info("tabular_ar_all_values_rare", column=column, values=len(stats.counts),
+              rare_threshold=config.rare_threshold, modelled_as="numerical" if numeric else "text")
+    if numeric:
+        return analyze_numeric(pd.Series(repeated, name=column, dtype=dtype), config)
+    text = analyze_text(pd.Series(repeated, name=column, dtype=object))
+    text.dtype, text.marker = dtype_to_json(dtype, where, categories=False), stats.marker
+    return text
+
+
 def reduce_stats(partitions: Sequence[Mapping[str, ColumnStats]]) -> dict[str, ColumnStats]:
     """Merge the statistics of several partitions of the same table.
 
@@ -135,6 +180,7 @@ class TableCodec:
     def build(cls, stats: Mapping[str, ColumnStats], config: CodecConfig | None = None) -> "TableCodec":
         """Codecs for reduced statistics."""
         config = config or CodecConfig()
+        stats = {column: all_rare_stats(column, s, config) for column, s in stats.items()}
         return cls([_CODECS[s.kind].build(column, s, config) for column, s in stats.items()])
 
     @classmethod

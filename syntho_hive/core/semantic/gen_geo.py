@@ -1,0 +1,177 @@
+"""Generators of address columns: country, state, city, postcode and street address.
+
+Limits (see :mod:`syntho_hive.core.semantic.geo`): a city and a state are linked through the
+gazetteer for the United States and Canada only; elsewhere the state is a real subdivision of the
+country and the city a real city of the country, not necessarily inside each other. Countries the
+gazetteer lists no city for get a Faker city of their locale; countries without ISO subdivisions get
+a missing state.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from syntho_hive.core.semantic._regex_sample import sample_regex
+from syntho_hive.core.semantic.context import RowContext, by_locale
+from syntho_hive.core.semantic.geo import (
+    admin1_to_state, cities_of, country_label, locale_countries, postcode_regex, state_code, state_name, state_to_admin1,
+    subdivisions_of,
+)
+from syntho_hive.core.semantic.locales import faker_for
+
+__all__ = ["gen_country", "gen_state_city", "gen_city", "gen_postcode", "gen_street"]
+
+_POSTCODE_TRIES = 3
+
+
+def gen_country(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
+    """Countries written in the learned notation: the frequent countries seen, by frequency, or (none
+    being frequent) real countries Faker has a locale for, by population."""
+    counts = spec.get("codes") or {}
+    if counts:
+        codes = list(counts)
+        p = np.asarray([counts[c] for c in codes], dtype=float)
+        drawn = np.asarray(codes, dtype=object)[rng.choice(len(codes), size=ctx.n, p=p / p.sum())]
+    else:
+        pool, shares = locale_countries()
+        drawn = np.asarray(pool, dtype=object)[rng.choice(len(pool), size=ctx.n, p=shares)]
+    spelling = spec.get("spelling") or {}
+    labels = {c: spelling.get(c) or country_label(c, spec.get("style", "name")) for c in set(drawn.tolist())}
+    return np.asarray([labels[c] for c in drawn], dtype=object)
+
+
+@lru_cache(maxsize=256)
+def _city_index(country: str) -> dict[str, str]:
+    cities = cities_of(country)
+    if cities is None:
+        return {}
+    index: dict[str, str] = {}
+    for name, admin1 in zip(cities.names.tolist(), cities.admin1.tolist()):
+        index.setdefault(name.casefold(), admin1)
+    return index
+
+
+def _draw_cities(countries: np.ndarray, admin1: np.ndarray, locales: np.ndarray,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A gazetteer city per row (weighted by population, inside the row's admin-1 when given)."""
+    names = np.empty(len(countries), dtype=object)
+    adm = np.empty(len(countries), dtype=object)
+    keys = [(c or "", a or "") for c, a in zip(countries.tolist(), admin1.tolist())]
+    missing = []
+    for key in sorted(set(keys)):
+        idx = np.asarray([i for i, k in enumerate(keys) if k == key])
+        cities = cities_of(key[0])
+        if cities is None:
+            missing.extend(idx.tolist())
+            continue
+        names[idx], adm[idx] = cities.draw(rng, len(idx), key[1] or None)
+    if missing:
+        miss = np.asarray(sorted(missing))
+        names[miss] = by_locale(locales[miss], rng, lambda fake, _i: fake.city())
+    return names, adm
+
+
+def _render_state(country: str | None, code: str | None, style: str) -> str | None:
+    if country is None or code is None:
+        return None
+    # Numeric ISO codes (Czech '53', Norwegian '30') are not how people write states: use the name.
+    return code if style == "code" and not code[:1].isdigit() else state_name(country, code)
+
+
+def gen_state_city(spec: dict[str, Any], city_spec: dict[str, Any] | None, ctx: RowContext,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """States (and the group's cities when they are generated too: the city is drawn first).
+
+    Returns:
+        ``(states, cities or None)``.
+    """
+    countries = ctx.countries(spec.get("country_col"))
+    locales = ctx.locales(spec.get("country_col"))
+    n = ctx.n
+    codes = np.empty(n, dtype=object)
+    cities_out = None
+    known_city = ctx.get(spec.get("city_col")) if city_spec is None else None
+    if city_spec is not None or known_city is None:
+        names, adm = _draw_cities(countries, np.full(n, None, dtype=object), locales, rng)
+        if city_spec is not None:
+            cities_out = names
+    else:
+        adm = np.asarray([_city_index(c).get(str(v).casefold()) if c and isinstance(v, str) else None
+                          for c, v in zip(countries, known_city)], dtype=object)
+    for i in range(n):
+        c = countries[i]
+        codes[i] = admin1_to_state(c, adm[i]) if c and adm[i] else None
+    todo = [i for i in range(n) if codes[i] is None and countries[i]]
+    if todo:
+        draws = rng.random(len(todo))
+        for i, u in zip(todo, draws):
+            subs = subdivisions_of(countries[i])
+            codes[i] = subs[int(u * len(subs))][0] if subs else None
+    style = spec.get("style", "name")
+    states = np.asarray([_render_state(c, s, style) for c, s in zip(countries, codes)], dtype=object)
+    return states, cities_out
+
+
+def gen_city(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
+    """Real cities of each row's country, inside the row's state where the gazetteer links them."""
+    countries = ctx.countries(spec.get("country_col"))
+    locales = ctx.locales(spec.get("country_col"))
+    states = ctx.get(spec.get("state_col"))
+    admin1 = np.full(ctx.n, None, dtype=object)
+    if states is not None:
+        for i, (c, s) in enumerate(zip(countries, states)):
+            if c and isinstance(s, str):
+                code = state_code(c, s)
+                admin1[i] = state_to_admin1(c, code) if code else None
+    names, _ = _draw_cities(countries, admin1, locales, rng)
+    return names
+
+
+def _postcode(fake: Any, country: str | None, fake_country: str | None, state: str | None,
+              rng: np.random.Generator) -> str:
+    if country == "US" and state:
+        try:
+            return str(fake.postcode_in_state(state))
+        except (KeyError, ValueError, AttributeError):
+            pass  # a US state code Faker lacks (territories): fall through to the country pattern
+    pattern = postcode_regex(country) if country else None
+    if pattern is None:
+        return str(fake.postcode())
+    if fake_country == country:
+        for _ in range(_POSTCODE_TRIES):
+            value = str(fake.postcode())
+            if re.fullmatch(pattern, value):
+                return value
+    return sample_regex(pattern, rng)
+
+
+def gen_postcode(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
+    """Postcodes in each row's country format (GeoNames regex); US codes inside the row's state."""
+    countries = ctx.countries(spec.get("country_col"))
+    locales = ctx.locales(spec.get("country_col"))
+    states = ctx.get(spec.get("state_col"))
+    us_states = np.full(ctx.n, None, dtype=object)
+    if states is not None:
+        us_states = np.asarray([state_code("US", s) if c == "US" and isinstance(s, str) else None
+                                for c, s in zip(countries, states)], dtype=object)
+    out = np.empty(ctx.n, dtype=object)
+    for locale in sorted(set(locales.tolist())):
+        fake = faker_for(locale, rng)
+        fake_country = locale.split("_")[-1] if "_" in locale else None
+        for i in np.flatnonzero(locales == locale):
+            state = us_states[i]
+            if state is not None and locale != "en_US":
+                fake_us = faker_for("en_US", rng)
+                out[i] = _postcode(fake_us, "US", "US", state, rng)
+            else:
+                out[i] = _postcode(fake, countries[i], fake_country, state, rng)
+    return out
+
+
+def gen_street(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
+    """Street addresses from the Faker of each row's locale."""
+    return by_locale(ctx.locales(spec.get("country_col")), rng, lambda fake, _i: str(fake.street_address()))

