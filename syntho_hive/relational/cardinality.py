@@ -115,7 +115,8 @@ class _Feature:
         self.levels = list(levels or [])
 
     @classmethod
-    def learn(cls, column: str, series: pd.Series, sdtype: str, max_bins: int, max_levels: int) -> "_Feature":
+    def learn(cls, column: str, series: pd.Series, sdtype: str, max_bins: int, max_levels: int,
+              min_count: int = 1) -> "_Feature":
         if sdtype in ("numerical", "datetime"):
             values = _as_float(series)
             finite = values[np.isfinite(values)]
@@ -127,6 +128,7 @@ class _Feature:
             return cls(column, "binned", edges=edges)
         text = series.dropna().astype(str)
         top = text.value_counts()
+        top = top[top >= min_count]  # rarer categories pool into _OTHER (never stored by label)
         levels = sorted(top.index[: max_levels].tolist()) if len(top) <= max_levels else sorted(
             top.index[: max_levels - 1].tolist())
         return cls(column, "levels", levels=levels)
@@ -191,6 +193,8 @@ class CardinalityModel:
         min_group: Fewest parents a group needs to keep its own distribution (lowered to a
             quarter of the parents, at least 3, for small parent tables).
         min_eta: Least variance share an attribute must explain to be used.
+        min_count: Categories seen fewer times are pooled with the other categories (and not
+            stored); values never seen in training, such as newly generated ones, fall there too.
 
     Example:
         >>> model = CardinalityModel().fit(customers, counts, sdtypes={"tier": "categorical"})
@@ -198,12 +202,13 @@ class CardinalityModel:
     """
 
     def __init__(self, *, max_features: int = 2, max_bins: int = 5, max_levels: int = 20,
-                 min_group: int = 20, min_eta: float = 0.01) -> None:
+                 min_group: int = 20, min_eta: float = 0.01, min_count: int = 1) -> None:
         self.max_features = max_features
         self.max_bins = max_bins
         self.max_levels = max_levels
         self.min_group = min_group
         self.min_eta = min_eta
+        self.min_count = min_count
         self.features_: list[_Feature] = []
         self.levels_: list[dict[str, tuple[list[int], list[float]]]] = []
         self.fitted_ = False
@@ -235,7 +240,8 @@ class CardinalityModel:
             sdtype = sdtypes.get(column, "categorical")
             if sdtype in ("id", "text"):
                 continue
-            feature = _Feature.learn(str(column), parents[column], sdtype, self.max_bins, self.max_levels)
+            feature = _Feature.learn(str(column), parents[column], sdtype, self.max_bins, self.max_levels,
+                                     self.min_count)
             labels = feature.encode(parents[column])
             eta = _eta_squared(labels, counts, min_group)
             if eta >= self.min_eta:

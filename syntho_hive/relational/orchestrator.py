@@ -769,7 +769,8 @@ class Orchestrator:
         counts = children_per_parent(fk, parent[list(rel.parent_columns)])
         parent_keys = set(self.metadata.tables[rel.parent].key_columns)
         features = parent[[c for c in parent.columns if c not in parent_keys]]
-        model = CardinalityModel().fit(features.reset_index(drop=True), counts, sdtypes=parent_sdtypes)
+        model = CardinalityModel(min_count=self._rare_threshold()).fit(features.reset_index(drop=True), counts,
+                                                                       sdtypes=parent_sdtypes)
         self_roots = 0.0
         if rel.is_self and len(fk):  # compared exactly (``to_numpy`` of a nullable Int64 gives float64)
             self_roots = float(same_rows(fk, child[list(rel.parent_columns)]).mean())

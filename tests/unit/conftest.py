@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import pandas as pd
 import pytest
 
 from syntho_hive.core.metadata.schema import Constraint, Metadata
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # shared test data modules (semantic_customers)
 
 
 def customers_table(n: int = 300, seed: int = 0) -> pd.DataFrame:

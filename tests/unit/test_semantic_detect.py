@@ -13,57 +13,13 @@ from syntho_hive.core.semantic import (
     should_generate,
 )
 from syntho_hive.exceptions import ConfigurationError, SchemaError
+from semantic_customers import COLS, chinook_like_customers  # tests/unit is on sys.path (its conftest)
 
-# A Chinook-like customers table: mixed countries, nulls, several phone formats.
-ROWS = [
- ("Luís","Gonçalves","Embraer - Empresa Brasileira de Aeronáutica S.A.","Av. Brigadeiro Faria Lima, 2170","São José dos Campos","SP","Brazil","12227-000","+55 (12) 3923-5555","+55 (12) 3923-5566","luisg@embraer.com.br"),
- ("Leonie","Köhler",None,"Theodor-Heuss-Straße 34","Stuttgart",None,"Germany","70174","+49 0711 2842222",None,"leonekohler@surfeu.de"),
- ("François","Tremblay",None,"1498 rue Bélanger","Montréal","QC","Canada","H2G 1A7","+1 (514) 721-4711",None,"ftremblay@gmail.com"),
- ("Bjørn","Hansen",None,"Ullevålsveien 14","Oslo",None,"Norway","0171","+47 22 44 22 22",None,"bjorn.hansen@yahoo.no"),
- ("František","Wichterlová","JetBrains s.r.o.","Klanova 9/506","Prague",None,"Czech Republic","14700","+420 2 4172 5555","+420 2 4172 5555","frantisekw@jetbrains.com"),
- ("Helena","Holý",None,"Rilská 3174/6","Prague",None,"Czech Republic","14300","+420 2 4177 0449",None,"hholy@gmail.com"),
- ("Astrid","Gruber",None,"Rotenturmstraße 4, 1010 Innere Stadt","Vienne",None,"Austria","1010","+43 01 5134505",None,"astrid.gruber@apple.at"),
- ("Daan","Peeters",None,"Grétrystraat 63","Brussels",None,"Belgium","1000","+32 02 219 03 03",None,"daan_peeters@apple.be"),
- ("Kara","Nielsen",None,"Sønder Boulevard 51","Copenhagen",None,"Denmark","1720","+453 3331 9991",None,"kara.nielsen@jubii.dk"),
- ("Eduardo","Martins","Woodstock Discos","Rua Dr. Falcão Filho, 155","São Paulo","SP","Brazil","01007-010","+55 (11) 3033-5446","+55 (11) 3033-4564","eduardo@woodstock.com.br"),
- ("Alexandre","Rocha","Banco do Brasil S.A.","Av. Paulista, 2022","São Paulo","SP","Brazil","01310-200","+55 (11) 3055-3278","+55 (11) 3055-8131","alero@uol.com.br"),
- ("Roberto","Almeida","Riotur","Praça Pio X, 119","Rio de Janeiro","RJ","Brazil","20040-020","+55 (21) 2271-7000","+55 (21) 2271-7070","roberto.almeida@riotur.gov.br"),
- ("Fernanda","Ramos",None,"Qe 7 Bloco G","Brasília","DF","Brazil","71020-677","+55 (61) 3363-5547","+55 (61) 3363-7855","fernadaramos4@uol.com.br"),
- ("Mark","Philips","Telus","8210 111 ST NW","Edmonton","AB","Canada","T6G 2C7","+1 (780) 434-4554","+1 (780) 434-5565","mphilips12@shaw.ca"),
- ("Jennifer","Peterson","Rogers Canada","700 W Pender Street","Vancouver","BC","Canada","V6C 1G8","+1 (604) 688-2255","+1 (604) 688-8756","jenniferp@rogers.ca"),
- ("Frank","Harris","Google Inc.","1600 Amphitheatre Parkway","Mountain View","CA","USA","94043-1351","+1 (650) 253-0000","+1 (650) 253-0000","fharris@google.com"),
- ("Jack","Smith","Microsoft Corporation","1 Microsoft Way","Redmond","WA","USA","98052-8300","+1 (425) 882-8080","+1 (425) 882-8081","jacksmith@microsoft.com"),
- ("Michelle","Brooks",None,"627 Broadway","New York","NY","USA","10012-2612","+1 (212) 221-3546","+1 (212) 221-4679","michelleb@aol.com"),
- ("Tim","Goyer","Apple Inc.","1 Infinite Loop","Cupertino","CA","USA","95014","+1 (408) 996-1010","+1 (408) 996-1011","tgoyer@apple.com"),
- ("Dan","Miller",None,"541 Del Medio Avenue","Mountain View","CA","USA","94040-111","+1 (650) 644-3358",None,"dmiller@comcast.com"),
- ("Kathy","Chase",None,"801 W 4th Street","Reno","NV","USA","89503","+1 (775) 223-7665",None,"kachase@hotmail.com"),
- ("Heather","Leacock",None,"120 S Orange Ave","Orlando","FL","USA","32801","+1 (407) 999-7788",None,"hleacock@gmail.com"),
- ("John","Gordon",None,"69 Salem Street","Boston","MA","USA","2113","+1 (617) 522-1333",None,"johngordon22@yahoo.com"),
- ("Frank","Ralston",None,"162 E Superior Street","Chicago","IL","USA","60611","+1 (312) 332-3232",None,"fralston@gmail.com"),
- ("Victor","Stevens",None,"319 N. Frances Street","Madison","WI","USA","53703","+1 (608) 257-0597",None,"vstevens@yahoo.com"),
- ("Richard","Cunningham",None,"2211 W Berry Street","Fort Worth","TX","USA","76110","+1 (817) 924-7272",None,"ricunningham@hotmail.com"),
- ("Patrick","Gray",None,"1033 N Park Ave","Tucson","AZ","USA","85719","+1 (520) 622-4200",None,"patrick.gray@aol.com"),
- ("Julia","Barnett",None,"302 S 700 E","Salt Lake City","UT","USA","84102","+1 (801) 531-7272",None,"jubarnett@gmail.com"),
- ("Robert","Brown",None,"796 Dundas Street West","Toronto","ON","Canada","M6J 1V1","+1 (416) 363-8888",None,"robbrown@shaw.ca"),
- ("Edward","Francis",None,"230 Elgin Street","Ottawa","ON","Canada","K2P 1L7","+1 (613) 234-3322",None,"edfrancis@yachoo.ca"),
- ("Camille","Bernard",None,"4, Rue Milton","Paris",None,"France","75009","+33 01 49 70 65 65",None,"camille.bernard@yahoo.fr"),
- ("Dominique","Lefebvre",None,"8, Rue Hanovre","Paris",None,"France","75002","+33 01 47 42 71 71",None,"dominiquelefebvre@gmail.com"),
- ("Marc","Dubois",None,"11, Place Bellecour","Lyon",None,"France","69002","+33 04 78 30 30 30",None,"marc.dubois@hotmail.com"),
- ("Wyatt","Girard",None,"9, Place Louis Barthou","Bordeaux",None,"France","33000","+33 05 56 96 96 96",None,"wyatt.girard@yahoo.fr"),
- ("Niklas","Schröder",None,"Barbarossastraße 19","Berlin",None,"Germany","10779","+49 030 2141444",None,"nschroder@surfeu.de"),
- ("Hannah","Schneider",None,"Tauentzienstraße 8","Berlin",None,"Germany","10789","+49 030 26550280",None,"hannah.schneider@yahoo.de"),
- ("Fynn","Zimmermann",None,"Berger Straße 10","Frankfurt",None,"Germany","60316","+49 069 40598889",None,"fzimmermann@yahoo.de"),
- ("Emma","Jones",None,"202 Hoxton Street","London",None,"United Kingdom","N1 5LH","+44 020 7707 0707",None,"emma_jones@hotmail.com"),
- ("Phil","Hughes",None,"113 Lupus St","London",None,"United Kingdom","SW1V 3EN","+44 020 7976 5722",None,"phil.hughes@gmail.com"),
- ("Steve","Murray",None,"110 Raeburn Pl","Edinburgh ",None,"United Kingdom","EH4 1HH","+44 0131 315 3300",None,"steve.murray@yahoo.uk"),
-]
-COLS = ["FirstName", "LastName", "Company", "Address", "City", "State", "Country", "PostalCode", "Phone", "Fax",
-        "Email"]
 
 
 @pytest.fixture(scope="module")
 def customers() -> pd.DataFrame:
-    return pd.DataFrame(ROWS, columns=COLS)
+    return chinook_like_customers()
 
 
 def test_type_constants() -> None:
