@@ -228,11 +228,11 @@ def _aligned(child: pd.DataFrame, parent: pd.DataFrame, rel: Relationship) -> tu
     rows = rows[rows[list(rel.child_columns)].notna().all(axis=1)]
     keys = parent[list(rel.parent_columns)].drop_duplicates()
     index = pd.MultiIndex.from_frame(keys.astype(object)) if len(rel.parent_columns) > 1 else \
-        pd.Index(keys.iloc[:, 0].astype(object))
+        pd.Index(keys.iloc[:, 0].to_numpy(dtype=object), dtype=object)
     lookup = pd.Series(keys.index, index=index)
     lookup = lookup[~lookup.index.duplicated()]
     wanted = pd.MultiIndex.from_frame(rows[list(rel.child_columns)].astype(object)) \
-        if len(rel.child_columns) > 1 else pd.Index(rows[rel.child_columns[0]].astype(object))
+        if len(rel.child_columns) > 1 else pd.Index(rows[rel.child_columns[0]].to_numpy(dtype=object), dtype=object)
     found = lookup.reindex(wanted)
     present = found.notna().to_numpy()
     return rows[present].reset_index(drop=True), parent.loc[found[present].to_numpy()].reset_index(drop=True)
@@ -286,13 +286,13 @@ def _declared_copies(name: str, table: TableConfig, child: pd.DataFrame, graph: 
 
 
 def _declared_dependencies(name: str, table: TableConfig, df: pd.DataFrame) -> list[FunctionalDependency]:
-    for rule in table.dependencies:
+    for rule in table.dependencies or []:
         check = check_dependency(df, rule.determinants, rule.dependent)
         if check.violations:
             _log.warning("declared_dependency_violated_in_data", table=name, determinants=rule.determinants,
                          dependent=rule.dependent, rows=check.rows, violations=check.violations,
                          hint="generated rows take the most common dependent value of their determinants")
-    return list(table.dependencies)
+    return list(table.dependencies or [])
 
 
 def _is_reference(name: str, table: TableConfig, df: pd.DataFrame, graph: SchemaGraph,
@@ -366,9 +366,8 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
         rules.dependencies = _declared_dependencies(name, table, df)
         rules.declared_dependencies = len(rules.dependencies)
         own = [c for c in map(str, df.columns) if c not in keys and c not in rules.copied]
-        declared_pairs = {(tuple(r.determinants), r.dependent) for r in rules.dependencies}
-        rules.dependencies += [r for r in detect_dependencies(df, own)
-                               if (tuple(r.determinants), r.dependent) not in declared_pairs]
+        if table.dependencies is None:  # a declared list, even empty, switches detection off
+            rules.dependencies += detect_dependencies(df, own)
         rules.orderings = detect_date_orderings(df, own, table.inequalities)
         out.tables[name] = rules
     return out

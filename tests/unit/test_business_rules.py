@@ -165,9 +165,11 @@ def test_declarations_override_detection() -> None:
     assert [(r.determinants, r.dependent) for r in found.tables["customers"].dependencies] == [(["city"], "country")]
     metadata.tables["orders"].copied_from = {"ship_city": None}
     metadata.tables["customers"].semantic_types = {"city": None, "country": None}
+    metadata.tables["customers"].dependencies = []  # a declared list, even empty, replaces detection
     quiet = resolve_rules(metadata, data)
     assert not quiet.tables["orders"].copied
     assert quiet.tables["customers"].semantic_types == {}
+    assert quiet.tables["customers"].dependencies == []
     declared = found.declare(Metadata.model_validate(_shop()[0].model_dump()))
     assert declared.tables["orders"].copied_from == {"ship_city": "customers.city"}
     assert resolve_rules(declared, data).tables["orders"].copied["ship_city"].declared

@@ -170,3 +170,9 @@ def test_resolve_locale() -> None:
     assert resolve_locale("de-DE") == "de_DE"
     with pytest.raises(ConfigurationError, match=r"'de_XX'.*de_DE"):
         resolve_locale("de_XX")
+
+
+def test_state_needs_real_subdivisions_not_just_the_name() -> None:
+    assert detect_semantic_type(pd.Series(["CO"] * 12), "state") == "state"  # one state, still a state
+    assert detect_semantic_type(pd.Series(["SP", "RJ", "CA", "ON", "Dublin", "NSW"]), "BillingState") == "state"
+    assert detect_semantic_type(pd.Series(["open", "closed", "open", "pending"] * 3), "state") is None  # an order's

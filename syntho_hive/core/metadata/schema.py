@@ -109,7 +109,8 @@ class TableConfig(BaseModel):
             value (an invoice's billing city), through the foreign key to that parent; generated
             rows copy it from their generated parent. Detected at fit when not declared; ``None``
             switches detection off for a column.
-        dependencies: Within-row :class:`FunctionalDependency` rules (added to the detected ones).
+        dependencies: Within-row :class:`FunctionalDependency` rules; ``None``: detected at fit; a
+            list (``[]`` included): exactly these, no detection.
         reference: ``True``: a lookup table (currencies, statuses) copied verbatim, not
             synthesised; ``False``: always synthesised; ``None``: detected at fit.
     """
@@ -131,7 +132,7 @@ class TableConfig(BaseModel):
     locale: str | None = None
     sample_real_values: list[str] = Field(default_factory=list)
     copied_from: dict[str, str | None] = Field(default_factory=dict)
-    dependencies: list[FunctionalDependency] = Field(default_factory=list)
+    dependencies: list[FunctionalDependency] | None = None
     reference: bool | None = None
 
     @property
@@ -205,7 +206,8 @@ class Metadata(BaseModel):
             locale: Faker locale for rows without a country column.
             sample_real_values: Text/title columns sampled from their real values (not private).
             copied_from: ``{column: "parent_table.parent_column" or None}``.
-            dependencies: :class:`FunctionalDependency` objects, dicts or ``(determinant, dependent)``.
+            dependencies: :class:`FunctionalDependency` objects, dicts or ``(determinant, dependent)``
+                (``None``: detected at fit).
             reference: Whether the table is a lookup table copied verbatim (``None``: detected).
 
         Returns:
@@ -224,8 +226,8 @@ class Metadata(BaseModel):
         ]
         rules = [
             FunctionalDependency(determinants=[item[0]], dependent=item[1]) if isinstance(item, tuple) else item
-            for item in (dependencies or [])
-        ]
+            for item in dependencies
+        ] if dependencies is not None else None
         try:
             table = TableConfig(
                 name=name, pk=pk, fk=fk or {}, parent_context_cols=parent_context_cols or [],

@@ -55,7 +55,7 @@ def _referenced_columns(table: TableConfig) -> list[tuple[str, str]]:
     refs += [(c, "semantic_types") for c in table.semantic_types]
     refs += [(c, "sample_real_values") for c in table.sample_real_values]
     refs += [(c, "copied_from") for c in table.copied_from]
-    for rule in table.dependencies:
+    for rule in table.dependencies or []:
         refs += [(c, "dependencies") for c in [*rule.determinants, rule.dependent]]
     return refs
 
@@ -92,7 +92,7 @@ def _business_rule_issues(table: TableConfig, tables: Mapping[str, TableConfig])
         elif split[1] in tables[split[0]].key_columns:
             issues.append(f"{where}: copied_from[{column!r}] = {source!r} names a key of the parent; declare "
                           f"{column!r} a foreign key instead.")
-    for rule in table.dependencies:
+    for rule in table.dependencies or []:
         named = [*rule.determinants, rule.dependent]
         if rule.dependent in rule.determinants:
             issues.append(f"{where}: dependency {rule.determinants} -> {rule.dependent!r} determines a column "

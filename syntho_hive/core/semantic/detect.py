@@ -15,7 +15,7 @@ import pandas as pd
 import phonenumbers
 from pandas.api import types as ptypes
 
-from syntho_hive.core.semantic.geo import country_code
+from syntho_hive.core.semantic.geo import country_code, is_subdivision
 from syntho_hive.core.semantic.lexicon import is_job_title, known_first_names
 from syntho_hive.core.semantic.naming import name_hints
 from syntho_hive.core.semantic.types import SemanticType
@@ -179,7 +179,9 @@ def _named(sem: str, values: list[str], distinct_ratio: float) -> bool:
         return share >= _AGREE and _share(values, is_job_title) >= 0.5
     if sem == "title":
         return share >= _AGREE and _looks_like_titles(values, distinct_ratio)
-    if sem in ("city", "state", "company"):
+    if sem == "state":  # an order's "state" (open, closed) is no region: most values must be real ones
+        return share >= _AGREE and _share(values, is_subdivision) >= 0.6
+    if sem in ("city", "company"):
         return share >= _AGREE and len(values) >= 2
     if sem == "text":
         return _looks_like_text(values)

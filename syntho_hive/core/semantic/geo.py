@@ -207,6 +207,22 @@ def subdivisions_of(code: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((s.code.split("-", 1)[1], _BRACKETS.sub("", s.name)) for s in top))
 
 
+@lru_cache(maxsize=1)
+def _subdivision_words() -> frozenset[str]:
+    """Case-folded names and codes (without the country prefix) of every top-level ISO 3166-2 subdivision."""
+    words: set[str] = set()
+    for sub in pycountry.subdivisions:
+        if getattr(sub, "parent_code", None) is None:
+            words.add(sub.code.split("-", 1)[1].casefold())
+            words.add(_BRACKETS.sub("", sub.name).casefold())
+    return frozenset(words)
+
+
+def is_subdivision(value: str) -> bool:
+    """Whether ``value`` names or codes a state, province or region of some country (``'CO'``, ``'Bavaria'``)."""
+    return value.strip().casefold() in _subdivision_words()
+
+
 @lru_cache(maxsize=4096)
 def state_code(country: str, value: str) -> str | None:
     """The state code (without country prefix) of a state name or code in ``country``, or ``None``."""
