@@ -250,3 +250,17 @@ def test_full_name_and_email_from_accented_names() -> None:
     out = plan.generate(rows, np.random.default_rng(0))
     assert list(out["name"]) == ["José Müller", "Zoë Ødegård"]
     assert out["mail"][0].startswith("jose.muller") and out["mail"][1].startswith("zoe.odegard")
+
+
+def test_titles_keep_their_frequent_words_in_place_and_invent_the_rest() -> None:
+    places = ["Lansdowne", "Moton", "Randall", "Jekyll", "Elizabethton", "Williams", "Finger", "Schaumburg"]
+    names = pd.Series([f"{p} {kind}" for p in places for kind in ("Airport", "Regional Airport", "Field")][:20]
+                      + [f"{p} Municipal Airport" for p in places[:5]])
+    plan = SemanticPlan.fit(pd.DataFrame({"name": names}), {"name": "title"}, generated=["name"])
+    out = plan.generate(pd.DataFrame(index=range(2000)), np.random.default_rng(0))["name"]
+    real_last = (names.str.split().str[-1] == "Airport").mean()
+    assert abs((out.str.split().str[-1] == "Airport").mean() - real_last) < 0.1
+    assert not set(out) & set(names)  # the place names (each seen 3 times or fewer) are never reproduced
+    assert not any(p in " ".join(out) for p in places)
+    state = json.dumps(plan.to_dict())
+    assert "Airport" in state and not any(p in state for p in places)

@@ -18,7 +18,7 @@ from syntho_hive.core.semantic.naming import address_prefix
 from syntho_hive.core.semantic.phones import learn_phone_style, phone_region
 from syntho_hive.core.semantic.style import (
     learn_card_style, learn_casing, learn_country_style, learn_email_style, learn_state_style,
-    learn_url_style, learn_word_counts,
+    learn_slot_words, learn_url_style, learn_word_counts,
 )
 from syntho_hive.core.semantic.types import ADDRESS_TYPES
 
@@ -154,6 +154,8 @@ def learn_spec(frame: pd.DataFrame, column: str, semantic_type: str, links: Mapp
         spec.update(learn_card_style(values))
     elif semantic_type in ("title", "text"):
         spec["word_counts"] = learn_word_counts(values)
+        if semantic_type == "title":
+            spec["slot_words"] = learn_slot_words(values, rare_threshold)
         if column in sample_real:
             spec["real_values"] = list(values)
     return spec

@@ -92,19 +92,41 @@ def _sample_real(spec: dict[str, Any], rng: np.random.Generator, n: int) -> np.n
 
 
 def gen_title(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
-    """Short title-cased phrases of real words (learned word counts), or sampled real titles when allowed."""
+    """Short title-cased phrases (learned word counts), or sampled real titles when allowed.
+
+    Each word position keeps the column's frequent words of its slot in their share (``Airport`` as
+    the last word of airport names, ``The`` as the first of titles); the other words are real words
+    of the locale's dictionary, title-cased.
+    """
     sampled = _sample_real(spec, rng, ctx.n)
     if sampled is not None:
         return sampled
     words = _words(ctx.locale)
     counts = _draw_counts(spec.get("word_counts") or {"3": 1}, rng, ctx.n)
     drawn = words.draw(rng, int(counts.sum()))
+    slots = spec.get("slot_words") or {}
+    uniforms = rng.random(int(counts.sum()))
     out = np.empty(ctx.n, dtype=object)
     pos = 0
     for i, k in enumerate(counts):
-        out[i] = " ".join(w[:1].upper() + w[1:] for w in drawn[pos:pos + k])
+        phrase = []
+        for position in range(k):
+            slot = slots.get("only" if k == 1 else "first" if position == 0 else "last" if position == k - 1
+                             else "middle")
+            if slot is not None and uniforms[pos + position] < float(slot["share"]):
+                phrase.append(str(_choose_word(slot["words"], rng)))
+            else:
+                word = str(drawn[pos + position])
+                phrase.append(word[:1].upper() + word[1:])
+        out[i] = " ".join(phrase)
         pos += k
     return out
+
+
+def _choose_word(weights: dict[str, Any], rng: np.random.Generator) -> str:
+    keys = list(weights)
+    p = np.asarray([float(weights[k]) for k in keys])
+    return str(keys[int(rng.choice(len(keys), p=p / p.sum()))])
 
 
 def gen_text(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:

@@ -18,7 +18,7 @@ from faker.decode import unidecode
 from syntho_hive.core.semantic.geo import country_code, state_code
 
 __all__ = [
-    "learn_casing", "apply_casing", "learn_country_style", "learn_state_style", "ascii_token",
+    "learn_casing", "apply_casing", "learn_slot_words", "learn_country_style", "learn_state_style", "ascii_token",
     "EMAIL_PATTERNS", "learn_email_style", "learn_url_style", "learn_card_style", "learn_word_counts",
 ]
 
@@ -203,6 +203,34 @@ def learn_card_style(values: Sequence[str]) -> dict[str, Any]:
         seps[" " if " " in text else "-" if "-" in text else ""] += 1
     lengths_ok = {str(k): v for k, v in sorted(lengths.items()) if 13 <= k <= 19}
     return {"lengths": lengths_ok or {"16": 1}, "separator": seps.most_common(1)[0][0] if seps else ""}
+
+
+def _slot(position: int, count: int) -> str:
+    if count == 1:
+        return "only"
+    return "first" if position == 0 else "last" if position == count - 1 else "middle"
+
+
+def learn_slot_words(values: Sequence[str], rare_threshold: int) -> dict[str, dict[str, Any]]:
+    """The words a title column repeats in each slot (only, first, middle, last word of a value).
+
+    A word seen at least ``rare_threshold`` times in a slot (``Airport`` last, ``The`` first) is kept
+    with its count, and the share of the slot's words that are kept ones; rarer words are not stored.
+
+    Returns:
+        ``{slot: {"words": {word: count}, "share": float}}`` for slots that keep a word.
+    """
+    per_slot: dict[str, Counter[str]] = {}
+    for value in values:
+        words = value.split()
+        for position, word in enumerate(words):
+            per_slot.setdefault(_slot(position, len(words)), Counter())[word] += 1
+    out: dict[str, dict[str, Any]] = {}
+    for slot, counts in sorted(per_slot.items()):
+        kept = {w: c for w, c in sorted(counts.items()) if c >= rare_threshold}
+        if kept:
+            out[slot] = {"words": kept, "share": sum(kept.values()) / sum(counts.values())}
+    return out
 
 
 def learn_word_counts(values: Sequence[str]) -> dict[str, int]:
