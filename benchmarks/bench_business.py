@@ -40,7 +40,7 @@ Run on demand (never collected by pytest)::
     .venv/bin/python benchmarks/bench_business.py
     .venv/bin/python benchmarks/bench_business.py --datasets sales --epochs 30
 
-Prints tables and writes every figure as JSON to ``--out`` (``benchmarks/results_business.json``).
+Prints tables and writes every figure as JSON to ``--out`` (``benchmarks/output/results_business.json``).
 """
 
 from __future__ import annotations
@@ -645,7 +645,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nyc-months", type=int, nargs="+", default=[1, 4, 7, 10])
     parser.add_argument("--nyc-rows", type=int, default=20000, help="flights rows kept (random, seeded)")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results_business.json")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "output" / "results_business.json")
     args = parser.parse_args()
 
     import structlog
@@ -661,6 +661,7 @@ def main() -> None:
         results[name] = run_dataset(name, metadata, real, args)
     for name in args.datasets:
         print_report(name, results[name])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
     print(f"\nwrote {args.out}")
 
