@@ -176,3 +176,4 @@ def test_state_needs_real_subdivisions_not_just_the_name() -> None:
     assert detect_semantic_type(pd.Series(["CO"] * 12), "state") == "state"  # one state, still a state
     assert detect_semantic_type(pd.Series(["SP", "RJ", "CA", "ON", "Dublin", "NSW"]), "BillingState") == "state"
     assert detect_semantic_type(pd.Series(["open", "closed", "open", "pending"] * 3), "state") is None  # an order's
+    assert detect_semantic_type(pd.Series(["North", "South", "East", "West"] * 3), "region") is None  # sales regions

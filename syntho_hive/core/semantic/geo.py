@@ -215,7 +215,13 @@ def _subdivision_words() -> frozenset[str]:
         if getattr(sub, "parent_code", None) is None:
             words.add(sub.code.split("-", 1)[1].casefold())
             words.add(_BRACKETS.sub("", sub.name).casefold())
-    return frozenset(words)
+    return frozenset(words - _GENERIC_REGIONS)
+
+
+#: Subdivision names that are also a business's own sales regions: they do not make a column a state.
+_GENERIC_REGIONS = frozenset({"north", "south", "east", "west", "central", "centre", "center", "northern",
+                              "southern", "eastern", "western", "capital", "north east", "north west",
+                              "south east", "south west", "northeast", "northwest", "southeast", "southwest"})
 
 
 def is_subdivision(value: str) -> bool:
