@@ -349,8 +349,9 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
                     check_semantic_type(df[column], column, declared, table=name)
                     rules.semantic_types[column] = declared
                 continue
-            if table.columns.get(column) not in (None, "categorical", "text"):
-                continue  # declared numerical / datetime / boolean / id: not a business string
+            if table.columns.get(column) not in (None, "categorical", "text", "id"):
+                continue  # numerical / datetime / boolean: not a business string (an id-like postcode or
+                # phone number, unique per row, is one: the semantic type is the more specific)
             detected = detect_semantic_type(df[column], column)
             if detected is not None:
                 rules.semantic_types[column] = detected
