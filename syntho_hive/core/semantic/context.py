@@ -32,6 +32,11 @@ class RowContext:
     country: str | None
     _codes: dict[str | None, np.ndarray] = field(default_factory=dict)
 
+    def subset(self, rows: np.ndarray) -> "RowContext":
+        """The context of rows ``rows`` only (values and resolved countries sliced)."""
+        return RowContext(n=len(rows), values={c: v[rows] for c, v in self.values.items()}, locale=self.locale,
+                          country=self.country, _codes={c: v[rows] for c, v in self._codes.items()})
+
     def get(self, column: str | None) -> np.ndarray | None:
         """The values of ``column`` when known, else ``None``."""
         return None if column is None else self.values.get(column)

@@ -173,11 +173,20 @@ class SemanticPlan:
                  if c in rows.columns and c not in self.specs}
         ctx = RowContext(n=n, values=known, locale=self.locale, country=country_of_locale(self.locale))
         seeds = rng.integers(0, 2**63, size=(len(self.specs), 2))
+        read = {str(v) for spec in self.specs.values() for k, v in spec.items() if k.endswith("_col") and v}
+        nulls = {col: self._nulls(spec, ctx, null_seed) for (col, spec), (_, null_seed) in zip(self.specs.items(), seeds)}
         for (col, spec), (seed, _) in zip(self.specs.items(), seeds):
             if col in ctx.values:
                 continue  # produced together with an earlier column (a city with its state)
             col_rng = np.random.default_rng(int(seed))
-            if spec["type"] in ("first_name", "last_name"):
+            if col not in read and spec["type"] not in ("first_name", "last_name", "state") and nulls[col].any():
+                # No other column reads it: values are drawn for its present rows only (a company of one
+                # customer in five costs a fifth).
+                present = np.flatnonzero(~nulls[col])
+                values = np.full(n, None, dtype=object)
+                if present.size:
+                    values[present] = _GENERATORS[spec["type"]](spec, ctx.subset(present), col_rng)
+            elif spec["type"] in ("first_name", "last_name"):
                 values = self._names(col, spec, ctx, col_rng)
             elif spec["type"] == "state":
                 city_col = spec.get("city_col")
@@ -190,18 +199,20 @@ class SemanticPlan:
             if spec["type"] in CASED_TYPES:
                 values = apply_casing(values, spec.get("casing", "as_is"))
             ctx.values[col] = values
-        out = {}
-        for (col, spec), (_, null_seed) in zip(self.specs.items(), seeds):
-            rate = np.full(n, float(spec.get("null_rate", 0.0)))
-            by_country = spec.get("null_by_country") or {}
-            if by_country:
-                codes = ctx.countries(spec.get("country_col"))
-                other = float(spec.get("null_other", spec.get("null_rate", 0.0)))
-                rate = np.asarray([by_country.get(c, other) for c in codes], dtype=float)
-            null = np.random.default_rng(int(null_seed)).random(n) < rate
-            out[col] = _finish(np.asarray(ctx.values[col], dtype=object), null, str(spec.get("dtype", "object")),
-                               rows.index)
+        out = {col: _finish(np.asarray(ctx.values[col], dtype=object), nulls[col], str(spec.get("dtype", "object")),
+                            rows.index) for col, spec in self.specs.items()}
         return pd.DataFrame(out, index=rows.index, columns=self.generated)
+
+    @staticmethod
+    def _nulls(spec: dict[str, Any], ctx: RowContext, seed: Any) -> np.ndarray:
+        """Which rows of a column are missing: its null rate, per row country where one was learned."""
+        rate = np.full(ctx.n, float(spec.get("null_rate", 0.0)))
+        by_country = spec.get("null_by_country") or {}
+        if by_country:
+            codes = ctx.countries(spec.get("country_col"))
+            other = float(spec.get("null_other", spec.get("null_rate", 0.0)))
+            rate = np.asarray([by_country.get(c, other) for c in codes], dtype=float)
+        return np.random.default_rng(int(seed)).random(ctx.n) < rate
 
     def _names(self, column: str, spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
         """Draw first and last names together (one gender per row); also store the partner column when it is
