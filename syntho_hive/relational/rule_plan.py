@@ -6,7 +6,8 @@ columns and the keys are in place, :meth:`RulePlan.apply` fills, in this order:
 
 1. copied columns, from the generated parent row (an invoice's billing address);
 2. within-row functional dependencies between modelled columns (``state -> country``), from the
-   map learned on real determinant values seen at least ``rare_threshold`` times;
+   map learned on real determinant values seen at least ``rare_threshold`` times (again after step 3,
+   for rows whose new value is a known one);
 3. semantic columns the model learns as categories (city, state, country, company, job title)
    where the model drew the stand-in of their rare values: a realistic new value given the row
    (a real city of the row's country, a Faker job title), so a small table keeps its share of
@@ -223,6 +224,9 @@ class RulePlan:
                 drawn = self.partial_plan(column).generate(frame[marked].reset_index(drop=True), rng)
                 values[marked] = drawn[column].to_numpy(dtype=object)
                 frame[column] = values
+        for dependency in self.dependencies:  # a new value that is a known one (a big city) takes its map too
+            if set(dependency.rule.determinants) & set(self.partial):
+                apply_mapping(frame, dependency.rule, dependency.mapping)
         if self.semantic:
             generated = self.semantic_plan().generate(frame, rng)
             for column in generated.columns:
