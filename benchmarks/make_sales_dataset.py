@@ -27,8 +27,6 @@ Not part of the installed package.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import re
 import sys
 import unicodedata
@@ -44,6 +42,9 @@ import pycountry
 from faker import Faker
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
 from phonenumbers.geodata import GEOCODE_DATA
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_adult_sample import write_csv_gz  # noqa: E402  (the one byte-reproducible CSV writer)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "syntho_hive" / "datasets" / "sales"
@@ -952,14 +953,6 @@ def status_for(rng: np.random.Generator, day: np.ndarray, last_day: int) -> np.n
 _COUNTRY_NAMES: dict[str, str] = {}
 
 
-def write_csv_gz(frame: pd.DataFrame, output: Path) -> None:
-    """Write ``frame`` as gzip-compressed CSV with a fixed (zero) gzip timestamp."""
-    text = frame.to_csv(index=False, lineterminator="\n")
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as gz:
-        gz.write(text.encode("utf-8"))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(buffer.getvalue())
 
 
 def check(tables: dict[str, pd.DataFrame], countries: dict) -> None:
