@@ -25,11 +25,10 @@ from pathlib import Path
 USER = "synthohive"
 PASSWORD = "s3cret-Pa55"  # a test password; the tests check it never shows in messages
 DATABASE = "synthohive"
-CI = bool(os.environ.get("CI"))
 
 
 class ServerUnavailable(RuntimeError):
-    """The server's binaries are not installed here (outside CI the tests skip; in CI they fail)."""
+    """The server's binaries are not installed here (the tests that need the server fail)."""
 
 
 def _free_port() -> int:

@@ -97,7 +97,6 @@ def test_read_tables_reads_only_declared_tables_and_columns(database_url: str) -
 
 
 def test_read_tables_with_a_subset_keeps_keys_closed(database_url: str) -> None:
-    pytest.importorskip("syntho_hive.connectors.sql.subset")
     from syntho_hive.relational.subset import Subset
 
     create_schema(database_url)

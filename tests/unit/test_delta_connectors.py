@@ -9,16 +9,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import deltalake  # a dev extra: its absence fails these tests
 import numpy as np
 import pandas as pd
 import pytest
 
-deltalake = pytest.importorskip("deltalake")
-
-from syntho_hive.connectors.delta import DeltaSource, DeltaTarget  # noqa: E402
-from syntho_hive.core.metadata import Metadata  # noqa: E402
-from syntho_hive.core.metadata.column_types import ColumnType  # noqa: E402
-from syntho_hive.exceptions import (  # noqa: E402
+from syntho_hive.connectors.delta import DeltaSource, DeltaTarget
+from syntho_hive.core.metadata import Metadata
+from syntho_hive.core.metadata.column_types import ColumnType
+from syntho_hive.exceptions import (
     GenerationError,
     MissingDependencyError,
     SchemaError,

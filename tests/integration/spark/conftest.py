@@ -2,14 +2,14 @@
 
 ``local[2]`` with Hive support: the warehouse and the embedded Derby metastore live in a temporary
 folder, the UI is off, 4 shuffle partitions, Arrow enabled, session time zone UTC, no whole-stage code
-generation (the tests' tables are tiny: compiling code per query costs more than it saves). Outside CI a
-missing pyspark or Java skips the tests that need the session; in CI (``CI`` set) it fails them.
+generation (the tests' tables are tiny: compiling code per query costs more than it saves). A missing
+pyspark or Java fails the tests that need the session (``make test`` installs pyspark, ``.ci/run`` Java):
+they never skip.
 Each test uses its own Hive database names, so tests do not see each other's tables.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,22 +19,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-CI = bool(os.environ.get("CI"))
-
-
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The session's SparkSession (``local[2]``, Hive support, temporary warehouse and Derby metastore)."""
-    from syntho_hive.exceptions import MissingDependencyError
+    from syntho_hive.connectors.spark.session import require_spark
 
-    try:
-        from syntho_hive.connectors.spark.session import require_spark
-
-        sql = require_spark()
-    except MissingDependencyError as exc:
-        if CI:
-            raise
-        pytest.skip(f"Spark is not usable here: {exc}")
+    sql = require_spark()  # MissingDependencyError (pyspark or Java absent) fails the tests
     base = tmp_path_factory.mktemp("spark")
     derby = base / "derby"
     derby.mkdir()
