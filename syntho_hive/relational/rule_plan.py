@@ -17,7 +17,8 @@ columns and the keys are in place, :meth:`RulePlan.apply` fills, in this order:
    :class:`~syntho_hive.core.semantic.SemanticPlan`, reading the row's other values (country,
    names).
 
-A reference table keeps its real rows (:mod:`syntho_hive.relational.reference`) instead.
+A reference table keeps its real rows instead (a lookup is schema, not data about people), stored as
+strict JSON by :mod:`syntho_hive.core._json_state`, dtypes and cells exact.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core._json_state import frame_from_json, frame_to_json
 from syntho_hive.core.data._dtypes import value_from_json, value_to_json
 from syntho_hive.core.metadata.row_rules import apply_mapping, dependency_mapping
 from syntho_hive.core.metadata.schema import FunctionalDependency, TableConfig
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
-from syntho_hive.relational.reference import frame_from_json, frame_to_json
 from syntho_hive.relational.rules import TableRules
 
 __all__ = ["CopyPlan", "DependencyPlan", "RulePlan", "GENERATE"]
@@ -125,7 +126,7 @@ class RulePlan:
             The plan.
         """
         if rules.reference:
-            return cls(reference=frame_to_json(df, name))
+            return cls(reference=frame_to_json(df, f"reference table {name!r}"))
         from syntho_hive.core.semantic import SemanticPlan, should_generate
 
         copied = [CopyPlan(c.column, c.via, c.parent_column) for c in rules.copied.values()]
@@ -196,7 +197,7 @@ class RulePlan:
         """The stored rows of reference table ``name`` (a fresh copy)."""
         if self._reference_frame is None:
             assert self.reference is not None
-            self._reference_frame = frame_from_json(self.reference, name)
+            self._reference_frame = frame_from_json(self.reference, f"reference table {name!r}")
         return self._reference_frame.copy()
 
     def apply(self, frame: pd.DataFrame, positions: Sequence[np.ndarray], parents: Sequence[pd.DataFrame],
