@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -26,63 +25,10 @@ from syntho_hive.core.metadata import Metadata
 from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.relational.subset import Subset, subset_frames
 
-from shop_schema import orphans, shop_metadata  # tests/integration is on sys.path (its conftest)
+from shop_schema import orphans, shop_frames, shop_metadata  # tests/integration is on sys.path (its conftest)
 
 
 # --------------------------------------------------------------------------- data
-def _maybe(rng: np.random.Generator, values: Any, p_null: float) -> list[Any]:
-    return [None if rng.random() < p_null else int(v) for v in values]
-
-
-def shop_frames(seed: int = 0) -> dict[str, pd.DataFrame]:
-    rng = np.random.default_rng(seed)
-    n_orders = 90
-    customers = pd.DataFrame({"customer_id": rng.permutation(np.arange(100, 130)),
-                              "name": [f"cust{i}" for i in range(30)]})
-    employees = pd.DataFrame({"employee_id": np.arange(1, 16),
-                              "manager_id": [None] + [int(rng.integers(1, i + 1)) for i in range(1, 15)],
-                              "name": [f"emp{i}" for i in range(15)]})
-    categories = pd.DataFrame({"category_id": np.arange(1, 6), "label": list("abcde")})
-    products = pd.DataFrame({"product_id": np.arange(1, 31), "category_id": rng.integers(1, 6, 30),
-                             "price": np.round(rng.uniform(1, 50, 30), 2)})
-    orders = pd.DataFrame({"order_id": np.arange(1, n_orders + 1),
-                           "customer_id": rng.choice(customers["customer_id"], n_orders),
-                           "rep_id": _maybe(rng, rng.integers(1, 16, n_orders), 0.2),
-                           "approver_id": _maybe(rng, rng.integers(1, 16, n_orders), 0.5)})
-    lines = rng.integers(1, 4, n_orders)
-    items = pd.DataFrame({"order_id": np.repeat(orders["order_id"].to_numpy(), lines),
-                          "line_no": np.concatenate([np.arange(1, k + 1) for k in lines]),
-                          "product_id": rng.integers(1, 31, int(lines.sum())),
-                          "qty": rng.integers(1, 5, int(lines.sum()))})
-    shipped = items.sample(60, random_state=seed).reset_index(drop=True)
-    shipments = pd.DataFrame({"shipment_id": np.arange(1, 71),
-                              "item_order_id": [*map(int, shipped["order_id"]), *[None] * 10],
-                              "item_line_no": [*map(int, shipped["line_no"]), *[None] * 10],
-                              "carrier": rng.choice(["ups", "dhl"], 70)})
-    notes = pd.DataFrame({"order_id": rng.integers(1, n_orders + 1, 50),
-                          "related_order_id": _maybe(rng, rng.integers(1, n_orders + 1, 50), 0.4),
-                          "note": [f"note {i}" for i in range(50)]})
-    reviews = pd.DataFrame({"review_id": np.arange(1, 41), "product_id": rng.integers(1, 31, 40),
-                            "reply_to": [None] * 15 + [int(rng.integers(1, i + 1)) for i in range(15, 40)],
-                            "stars": rng.integers(1, 6, 40)})
-    prices = pd.DataFrame({"product_id": rng.integers(1, 31, 40),
-                           "category_id": _maybe(rng, rng.integers(1, 6, 40), 0.3),
-                           "price": np.round(rng.uniform(1, 50, 40), 2)})
-    regions = pd.DataFrame({"region_id": np.arange(1, 21),
-                            "parent_id": [None] * 3 + [int(rng.integers(1, i + 1)) for i in range(3, 20)]})
-    stores = pd.DataFrame({"store_id": np.arange(1, 11)})
-    sales = pd.DataFrame({"sale_id": np.arange(1, 41), "store_id": rng.integers(1, 11, 40),
-                          "returned_to": _maybe(rng, rng.integers(1, 11, 40), 0.7)})
-    frames = {"customers": customers, "employees": employees, "categories": categories, "products": products,
-              "orders": orders, "order_items": items, "shipments": shipments, "order_notes": notes,
-              "reviews": reviews, "price_history": prices, "regions": regions, "stores": stores, "sales": sales}
-    for frame in frames.values():  # key columns with nulls: nullable integers
-        for column in frame.columns:
-            if column.endswith("_id") or column in ("reply_to", "returned_to", "item_line_no", "line_no"):
-                frame[column] = pd.array([None if pd.isna(v) else int(v) for v in frame[column]], dtype="Int64")
-    return frames
-
-
 def _ddl(frames: dict[str, pd.DataFrame], md: Metadata) -> sa.MetaData:
     """Tables with their primary and foreign keys declared (composite FK as one constraint)."""
     meta = sa.MetaData()
