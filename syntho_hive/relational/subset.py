@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,7 +61,7 @@ from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
-__all__ = ["Subset", "SubsetReport", "SubsetPlan", "DownStep", "UpStep", "RestStep", "check_subset",
+__all__ = ["Subset", "SubsetReport", "SubsetPlan", "DownStep", "UpStep", "RestStep", "PlanRun", "check_subset",
            "check_key_columns", "plan_subset", "root_draw_size", "follow_draw_size", "usable_keys", "draw_keys",
            "draw_positions", "subset_frames", "finish_report"]
 
@@ -495,35 +496,85 @@ def _matches(frame: pd.DataFrame, columns: tuple[str, ...], keys: pd.DataFrame) 
     return present & np.asarray(hit, dtype=bool)
 
 
-class _FrameRun:
-    """One run of a plan over DataFrames: a boolean mask of kept rows per table."""
+class PlanRun(ABC):
+    """One run of a :class:`SubsetPlan` on one backend (pandas here, a SQL server, Spark): the plan's
+    steps in their order; each backend says how a step is done.
 
-    def __init__(self, plan: SubsetPlan, frames: Mapping[str, pd.DataFrame]) -> None:
+    Attributes:
+        plan: The plan.
+        root_drawn: Root keys (or rows) drawn.
+        root_available: Root keys (or rows) there were to draw from.
+    """
+
+    def __init__(self, plan: SubsetPlan) -> None:
         self.plan = plan
-        self.frames = frames
-        self.keep: dict[str, np.ndarray] = {}
         self.root_drawn = 0
         self.root_available = 0
 
     def run(self) -> None:
+        """Draw the root, then follow the plan: down, up (with self-reference closure), the rest."""
         self._draw_root()
         for down in self.plan.down:
-            frame = self.frames[down.table]
-            mask = np.zeros(len(frame), dtype=bool)
-            for rel in down.via:
-                mask |= _matches(frame, rel.child_columns, self._kept_keys(rel.parent, rel.parent_columns))
-            self.keep[down.table] = self._by_key(down.table, mask)
+            self._down(down)
         for up in self.plan.up:
-            frame = self.frames[up.table]
-            mask = self.keep.get(up.table, np.zeros(len(frame), dtype=bool))
-            for rel in up.referenced_by:
-                child = self.frames[rel.child]
-                mask = mask | _matches(frame, rel.parent_columns, child[self.keep[rel.child]][list(rel.child_columns)])
-            self.keep[up.table] = self._close_upwards(up.table, mask, up.self_references)
+            self._up(up)
         for rest in self.plan.rest:
-            self.keep[rest.table] = self._sample(rest) if rest.sampled else self._filter(rest)
+            if rest.sampled:
+                self._sample(rest)
+            else:
+                self._filter(rest)
+
+    def _drawn_root_keys(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """The root keys to keep, drawn from its distinct ``keys`` (root counts recorded)."""
+        self.root_available = len(keys)
+        self.root_drawn = root_draw_size(self.plan.subset, self.root_available)
+        return draw_keys(keys, self.root_drawn, self.plan.subset.seed)
+
+    @abstractmethod
+    def _draw_root(self) -> None:
+        """Draw the root's keys (or rows) and keep them."""
+
+    @abstractmethod
+    def _down(self, down: DownStep) -> None:
+        """Keep the rows of a table below the root that reference kept parent rows."""
+
+    @abstractmethod
+    def _up(self, up: UpStep) -> None:
+        """Keep the rows of a parent that kept rows reference, closed over its self-references."""
+
+    @abstractmethod
+    def _sample(self, rest: RestStep) -> None:
+        """Draw a table the root does not reach, in the root's share."""
+
+    @abstractmethod
+    def _filter(self, rest: RestStep) -> None:
+        """Keep the rows of a remaining table whose references all stay inside the subset."""
+
+
+class _FrameRun(PlanRun):
+    """One run of a plan over DataFrames: a boolean mask of kept rows per table."""
+
+    def __init__(self, plan: SubsetPlan, frames: Mapping[str, pd.DataFrame]) -> None:
+        super().__init__(plan)
+        self.frames = frames
+        self.keep: dict[str, np.ndarray] = {}
 
     # ----------------------------------------------------------------- steps
+    def _down(self, down: DownStep) -> None:
+        frame = self.frames[down.table]
+        mask = np.zeros(len(frame), dtype=bool)
+        for rel in down.via:
+            mask |= _matches(frame, rel.child_columns, self._kept_keys(rel.parent, rel.parent_columns))
+        self.keep[down.table] = self._by_key(down.table, mask)
+
+    def _up(self, up: UpStep) -> None:
+        frame = self.frames[up.table]
+        mask = self.keep.get(up.table, np.zeros(len(frame), dtype=bool))
+        for rel in up.referenced_by:
+            child = self.frames[rel.child]
+            mask = mask | _matches(frame, rel.parent_columns, child[self.keep[rel.child]][list(rel.child_columns)])
+        self.keep[up.table] = self._close_upwards(up.table, mask, up.self_references)
+
     def _draw_root(self) -> None:
         root, key = self.plan.root, self.plan.keys[self.plan.root]
         frame = self.frames[root]
@@ -538,17 +589,18 @@ class _FrameRun:
             self.keep[root] = draw_positions(frame, size, self.plan.subset.seed)
         self.root_drawn = size
 
-    def _sample(self, rest: RestStep) -> np.ndarray:
+    def _sample(self, rest: RestStep) -> None:
         frame, key = self.frames[rest.table], self.plan.keys[rest.table]
         seed = child_seed(self.plan.subset.seed, "subset", rest.table)
         available = _distinct_keys(frame, key) if key else len(frame)
         size = follow_draw_size(self.root_drawn, self.root_available, available)
         if not key:
-            return draw_positions(frame, size, seed)
+            self.keep[rest.table] = draw_positions(frame, size, seed)
+            return
         mask = _matches(frame, key, draw_keys(frame[list(key)], size, seed))
-        return self._close_upwards(rest.table, mask, rest.self_references)
+        self.keep[rest.table] = self._close_upwards(rest.table, mask, rest.self_references)
 
-    def _filter(self, rest: RestStep) -> np.ndarray:
+    def _filter(self, rest: RestStep) -> None:
         frame = self.frames[rest.table]
         mask = np.ones(len(frame), dtype=bool)
         for rel in rest.parents:
@@ -564,7 +616,7 @@ class _FrameRun:
             if not failing.any():
                 break
             mask = mask & ~_matches(frame, key, frame[failing][list(key)])
-        return mask
+        self.keep[rest.table] = mask
 
     def _close_upwards(self, table: str, mask: np.ndarray, self_refs: tuple[Relationship, ...]) -> np.ndarray:
         frame = self.frames[table]

@@ -43,6 +43,8 @@ from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship
 from syntho_hive.relational.subset import (
+    DownStep,
+    PlanRun,
     RestStep,
     Subset,
     SubsetPlan,
@@ -53,7 +55,6 @@ from syntho_hive.relational.subset import (
     draw_keys,
     finish_report,
     follow_draw_size,
-    root_draw_size,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -173,39 +174,24 @@ def _any(conditions: Sequence["Column"]) -> "Column":
     return functools.reduce(operator.or_, conditions)
 
 
-class _SparkRun:
+class _SparkRun(PlanRun):
     """One run of a plan in Spark: a checkpointed key set per keyed table, a row filter per other one."""
 
     def __init__(self, plan: SubsetPlan, frames: Mapping[str, "DataFrame"]) -> None:
-        self.plan = plan
+        super().__init__(plan)
         self.frames = frames
         self.keys: dict[str, DataFrame] = {}  # keyed tables: distinct kept key values
         self.rows: dict[str, DataFrame] = {}  # tables without a key: their kept rows
-        self.root_drawn = 0
-        self.root_available = 0
 
     # ----------------------------------------------------------------- the plan's steps
-    def run(self) -> None:
-        self._draw_root()
-        for down in self.plan.down:
-            frame = self.frames[down.table]
-            flagged, flags = _flag(frame, [self._parent_keys(rel) for rel in down.via])
-            self._keep(down.table, _like(flagged.where(_any([column(f).isNotNull() for f in flags])), frame))
-        for up in self.plan.up:
-            self._up(up)
-        for rest in self.plan.rest:
-            if rest.sampled:
-                self._sample(rest)
-            else:
-                self._filter(rest)
-
     def _draw_root(self) -> None:
         root = self.plan.root
-        keys = self._distinct_keys(root)
-        self.root_available = len(keys)
-        size = root_draw_size(self.plan.subset, self.root_available)
-        self.root_drawn = size
-        self.keys[root] = self._to_spark(root, draw_keys(keys, size, self.plan.subset.seed))
+        self.keys[root] = self._to_spark(root, self._drawn_root_keys(self._distinct_keys(root)))
+
+    def _down(self, down: DownStep) -> None:
+        frame = self.frames[down.table]
+        flagged, flags = _flag(frame, [self._parent_keys(rel) for rel in down.via])
+        self._keep(down.table, _like(flagged.where(_any([column(f).isNotNull() for f in flags])), frame))
 
     def _up(self, up: UpStep) -> None:
         table, key = up.table, self.plan.keys[up.table]

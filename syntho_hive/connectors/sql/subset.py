@@ -48,6 +48,8 @@ from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship
 from syntho_hive.relational.subset import (
+    DownStep,
+    PlanRun,
     RestStep,
     Subset,
     SubsetPlan,
@@ -58,7 +60,6 @@ from syntho_hive.relational.subset import (
     draw_keys,
     finish_report,
     follow_draw_size,
-    root_draw_size,
     usable_keys,
 )
 
@@ -124,47 +125,33 @@ def _check_tables(plan: SubsetPlan, metadata: Metadata, tables: Mapping[str, "sa
             "metadata, or read the tables into pandas and use subset_frames.")
 
 
-class _ServerRun:
+class _ServerRun(PlanRun):
     """One run of a plan on the server: a temporary key table per keyed table, frontier and copy tables."""
 
     def __init__(self, sa: Any, connection: "sa.Connection", dialect: str, plan: SubsetPlan,
                  metadata: Metadata, tables: Mapping[str, "sa.Table"]) -> None:
+        super().__init__(plan)
         self.sa = sa
         self.connection = connection
         self.dialect = dialect
-        self.plan = plan
         self.metadata = metadata
         self.tables = tables
         self.user_names = {t.name.lower() for t in tables.values()}
         self.keys: dict[str, sa.Table] = {}
         self.version: dict[str, int] = {}
         self.copies: dict[tuple[str, int], tuple[sa.Table, int]] = {}
-        self.root_drawn = 0
-        self.root_available = 0
 
     # ----------------------------------------------------------------- the plan's steps
-    def run(self) -> None:
-        self._draw_root()
-        for down in self.plan.down:
-            if self.plan.keys[down.table]:
-                source = self.tables[down.table]
-                refs = _Refs(self, target=down.table)
-                kept = self.sa.or_(*(self._points_at(rel, source, refs, down_only=True) for rel in down.via))
-                self._insert_ignore(down.table, self._key_select(down.table, 1).where(kept))
-        for up in self.plan.up:
-            self._up(up)
-        for rest in self.plan.rest:
-            if rest.sampled:
-                self._sample(rest)
-            else:
-                self._filter(rest)
-
     def _draw_root(self) -> None:
-        keys = self._fetch_keys(self.plan.root)
-        self.root_available = len(keys)
-        size = root_draw_size(self.plan.subset, self.root_available)
-        self.root_drawn = size
-        self._insert_values(self.plan.root, draw_keys(keys, size, self.plan.subset.seed), flag=1)
+        root = self.plan.root
+        self._insert_values(root, self._drawn_root_keys(self._fetch_keys(root)), flag=1)
+
+    def _down(self, down: DownStep) -> None:
+        if self.plan.keys[down.table]:  # a keyless table below the root is read by a predicate later
+            source = self.tables[down.table]
+            refs = _Refs(self, target=down.table)
+            kept = self.sa.or_(*(self._points_at(rel, source, refs, down_only=True) for rel in down.via))
+            self._insert_ignore(down.table, self._key_select(down.table, 1).where(kept))
 
     def _up(self, up: UpStep) -> None:
         sa, name = self.sa, up.table
