@@ -116,17 +116,21 @@ def gen_state_city(spec: dict[str, Any], city_spec: dict[str, Any] | None, ctx: 
     return states, cities_out
 
 
+def _row_state_codes(spec: dict[str, Any], ctx: RowContext, countries: np.ndarray) -> np.ndarray:
+    """Each row's state as a code of the row's country (``None`` without a state column or a known state)."""
+    states = ctx.get(spec.get("state_col"))
+    if states is None:
+        return np.full(ctx.n, None, dtype=object)
+    return np.asarray([state_code(c, s) if c and isinstance(s, str) else None for c, s in zip(countries, states)],
+                      dtype=object)
+
+
 def gen_city(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
     """Real cities of each row's country, inside the row's state where the gazetteer links them."""
     countries = ctx.countries(spec.get("country_col"))
     locales = ctx.locales(spec.get("country_col"))
-    states = ctx.get(spec.get("state_col"))
-    admin1 = np.full(ctx.n, None, dtype=object)
-    if states is not None:
-        for i, (c, s) in enumerate(zip(countries, states)):
-            if c and isinstance(s, str):
-                code = state_code(c, s)
-                admin1[i] = state_to_admin1(c, code) if code else None
+    admin1 = np.asarray([state_to_admin1(c, code) if code else None
+                         for c, code in zip(countries, _row_state_codes(spec, ctx, countries))], dtype=object)
     names, _ = _draw_cities(countries, admin1, locales, rng)
     return names
 
@@ -153,11 +157,8 @@ def gen_postcode(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator
     """Postcodes in each row's country format (GeoNames regex); US codes inside the row's state."""
     countries = ctx.countries(spec.get("country_col"))
     locales = ctx.locales(spec.get("country_col"))
-    states = ctx.get(spec.get("state_col"))
-    us_states = np.full(ctx.n, None, dtype=object)
-    if states is not None:
-        us_states = np.asarray([state_code("US", s) if c == "US" and isinstance(s, str) else None
-                                for c, s in zip(countries, states)], dtype=object)
+    us_states = np.asarray([code if c == "US" else None
+                            for c, code in zip(countries, _row_state_codes(spec, ctx, countries))], dtype=object)
     out = np.empty(ctx.n, dtype=object)
     for locale in sorted(set(locales.tolist())):
         fake = faker_for(locale, rng)
