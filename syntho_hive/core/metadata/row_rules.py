@@ -65,19 +65,30 @@ def check_dependency(frame: pd.DataFrame, determinants: Sequence[str], dependent
         The :class:`DependencyCheck`.
     """
     rows = frame.iloc[:MAX_ROWS]
-    present = rows[list(determinants)].notna().all(axis=1)
-    rows = rows[present]
-    if rows.empty:
+    key = rows[list(determinants)].groupby(list(determinants), dropna=True, sort=False).ngroup().to_numpy()
+    return _check_codes(key, _codes(rows[dependent]))
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """One integer per distinct value of ``series`` (missing values are one more value)."""
+    return pd.factorize(series, use_na_sentinel=False)[0]
+
+
+def _check_codes(key: np.ndarray, value: np.ndarray) -> DependencyCheck:
+    """:class:`DependencyCheck` of value codes against key codes (``key < 0``: a missing determinant, left out)."""
+    present = key >= 0
+    key, value = key[present], value[present]
+    if not key.size:
         return DependencyCheck(0, 0, 0)
-    key = _keys(rows, list(determinants))
-    value = _keys(rows, [dependent])
-    pairs = pd.DataFrame({"k": key.map(repr), "v": value.map(repr)})
-    counts = pairs.groupby(["k", "v"], sort=False).size()
-    per_key = counts.groupby(level=0).sum()
-    best = counts.groupby(level=0).max()
+    pairs = key.astype(np.int64) * (int(value.max()) + 1) + value
+    uniques, counts = np.unique(pairs, return_counts=True)
+    pair_keys = uniques // (int(value.max()) + 1)
+    per_key = np.bincount(pair_keys, weights=counts).astype(np.int64)
+    best = np.zeros_like(per_key)
+    np.maximum.at(best, pair_keys, counts)
     violations = int((per_key - best).sum())
     repeated = int(per_key[per_key > 1].sum())
-    return DependencyCheck(int(len(rows)), violations, repeated)
+    return DependencyCheck(int(key.size), violations, repeated)
 
 
 def _candidate(series: pd.Series) -> bool:
@@ -108,12 +119,14 @@ def detect_dependencies(frame: pd.DataFrame, columns: Collection[str]) -> list[F
     """
     sample = frame.iloc[:MAX_ROWS]
     usable = [c for c in frame.columns if c in set(columns) and _candidate(sample[c])]
+    codes = {c: _codes(sample[c]) for c in usable}  # each column factorised once, for every pair
+    keys = {c: np.where(sample[c].isna().to_numpy(), -1, codes[c]) for c in usable}
     found: list[FunctionalDependency] = []
     for determinant in usable:
         for dependent in usable:
             if dependent == determinant:
                 continue
-            check = check_dependency(sample, [determinant], dependent)
+            check = _check_codes(keys[determinant], codes[dependent])
             if (check.rows >= MIN_SUPPORT and check.repeated >= MIN_REPEATED_SHARE * check.rows
                     and check.violations <= DEPENDENCY_TOLERANCE * check.rows):
                 found.append(FunctionalDependency(determinants=[str(determinant)], dependent=str(dependent)))
