@@ -34,13 +34,10 @@ from syntho_hive.core._json_state import frame_from_json, frame_to_json
 from syntho_hive.core.data._dtypes import value_from_json, value_to_json
 from syntho_hive.core.metadata.row_rules import apply_mapping, dependency_mapping
 from syntho_hive.core.metadata.schema import FunctionalDependency, TableConfig
-from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
 from syntho_hive.relational.rules import TableRules
 
 __all__ = ["CopyPlan", "DependencyPlan", "RulePlan", "GENERATE"]
-
-_log = get_logger(__name__)
 
 #: Stands for the rare values of a modelled semantic column in its model's training data; the rows
 #: the model draws it for get generated values (it never reaches the output).
@@ -106,8 +103,7 @@ class RulePlan:
     semantic: dict[str, Any] = field(default_factory=dict)
     partial: dict[str, dict[str, Any]] = field(default_factory=dict)
     reference: dict[str, Any] | None = None
-    _semantic_plan: Any = field(default=None, repr=False, compare=False)
-    _partial_plans: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _plans: dict[str | None, Any] = field(default_factory=dict, repr=False, compare=False)  # built SemanticPlans
     _reference_frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -139,18 +135,19 @@ class RulePlan:
         if generated:
             fitted = SemanticPlan.fit(df, semantic, generated=generated, locale=locale,
                                       rare_threshold=rare_threshold, sample_real=table.sample_real_values)
-            plan.semantic, plan._semantic_plan = fitted.to_dict(), fitted
+            plan.semantic, plan._plans[None] = fitted.to_dict(), fitted
         # A column in a declared combination or constraint keeps the model's values only (a new city
         # would make a combination never seen).
         constrained = {c for group in table.fixed_combinations for c in group.columns} | set(table.constraints)
+        # Countries first, then states and cities: each reads the ones before.
         for column in sorted(semantic, key=lambda c: _GEO_ORDER.get(semantic[c], len(_GEO_ORDER))):
             if column in generated or column in constrained:
-                continue  # countries first, then states and cities: each reads the ones before
+                continue
             rare = _rare_rows(df[column], rare_threshold)
             if rare.any():
                 fitted = SemanticPlan.fit(df[rare].reset_index(drop=True), semantic, generated=[column],
                                           locale=locale, rare_threshold=rare_threshold)
-                plan.partial[column], plan._partial_plans[column] = fitted.to_dict(), fitted
+                plan.partial[column], plan._plans[column] = fitted.to_dict(), fitted
         filled = copied_columns | set(generated)
         for rule in rules.dependencies:
             if rule.dependent in filled or any(c in set(generated) for c in rule.determinants):
@@ -178,20 +175,20 @@ class RulePlan:
         return out
 
     def semantic_plan(self) -> Any:
-        """The :class:`~syntho_hive.core.semantic.SemanticPlan` (built from its state once)."""
-        if self._semantic_plan is None and self.semantic:
-            from syntho_hive.core.semantic import SemanticPlan
-
-            self._semantic_plan = SemanticPlan.from_dict(self.semantic)
-        return self._semantic_plan
+        """The table's :class:`~syntho_hive.core.semantic.SemanticPlan` (``None`` without one)."""
+        return self._plan(None, self.semantic) if self.semantic else None
 
     def partial_plan(self, column: str) -> Any:
-        """The SemanticPlan of partially generated ``column`` (built from its state once)."""
-        if column not in self._partial_plans:
+        """The SemanticPlan of partially generated ``column``."""
+        return self._plan(column, self.partial[column])
+
+    def _plan(self, key: str | None, state: Mapping[str, Any]) -> Any:
+        """A SemanticPlan built from its state once."""
+        if key not in self._plans:
             from syntho_hive.core.semantic import SemanticPlan
 
-            self._partial_plans[column] = SemanticPlan.from_dict(self.partial[column])
-        return self._partial_plans[column]
+            self._plans[key] = SemanticPlan.from_dict(state)
+        return self._plans[key]
 
     def reference_frame(self, name: str) -> pd.DataFrame:
         """The stored rows of reference table ``name`` (a fresh copy)."""
