@@ -39,7 +39,7 @@ __all__ = ["KeyGenerator", "ReferenceChecker", "check_references", "key_frame", 
            "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
            "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
-           "group_ids"]
+           "group_ids", "parent_positions"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
@@ -814,3 +814,32 @@ def _keep_referenced(frame: pd.DataFrame, rel: Relationship, parent: pd.DataFram
     fully_null = fk.isna().all(axis=1).to_numpy()
     keep = (present & hit) | fully_null
     return frame[keep]
+
+
+def parent_positions(child: pd.DataFrame, child_cols: tuple[str, ...], parent: pd.DataFrame,
+               parent_cols: tuple[str, ...]) -> np.ndarray:
+    """Row position in ``parent`` of each child row's FK (``-1`` for null or unmatched), matched exactly
+    (:func:`comparable_frames`: ``int64`` and ``Int64`` keys, integers beyond ``2**53``).
+
+    Args:
+        child: The child rows.
+        child_cols: Its FK columns.
+        parent: The parent rows.
+        parent_cols: The referenced columns, aligned with ``child_cols``.
+
+    Returns:
+        ``int64`` positions, one per child row (the first parent row of a repeated key).
+    """
+    fk, pk = comparable_frames(key_frame(child, child_cols), key_frame(parent, parent_cols))
+    first = ~pk.duplicated(keep="first").to_numpy()
+    unique = pk[first]
+    original = np.flatnonzero(first)
+    if len(child_cols) == 1:
+        index = pd.Index(unique["k0"])
+        found = index.get_indexer(fk["k0"])
+    else:
+        index = pd.MultiIndex.from_frame(unique)
+        found = index.get_indexer(pd.MultiIndex.from_frame(fk))
+    null = fk.isna().any(axis=1).to_numpy()
+    found[null] = -1
+    return np.where(found >= 0, original[np.maximum(found, 0)], -1).astype(np.int64)

@@ -73,14 +73,13 @@ from syntho_hive.relational.keys import (
     build_hierarchy,
     cap_counts,
     cast_like,
-    comparable_frames,
     distinct_within_groups,
     dtype_from_name,
     dtype_name,
     group_ids,
     integer_dtype,
-    key_frame,
     nullable_twin,
+    parent_positions,
     per_parent_numbers,
     per_parent_start,
     place_nulls,
@@ -225,24 +224,6 @@ class TablePlan:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(f"Saved plan of a table is corrupt ({type(exc).__name__}: {exc}); "
                                      "save the synthesizer again.") from exc
-
-
-def _positions(child: pd.DataFrame, child_cols: tuple[str, ...], parent: pd.DataFrame,
-               parent_cols: tuple[str, ...]) -> np.ndarray:
-    """Row position in ``parent`` of each child row's FK (``-1`` for null or unmatched), matched exactly."""
-    fk, pk = comparable_frames(key_frame(child, child_cols), key_frame(parent, parent_cols))
-    first = ~pk.duplicated(keep="first").to_numpy()
-    unique = pk[first]
-    original = np.flatnonzero(first)
-    if len(child_cols) == 1:
-        index = pd.Index(unique["k0"])
-        found = index.get_indexer(fk["k0"])
-    else:
-        index = pd.MultiIndex.from_frame(unique)
-        found = index.get_indexer(pd.MultiIndex.from_frame(fk))
-    null = fk.isna().any(axis=1).to_numpy()
-    found[null] = -1
-    return np.where(found >= 0, original[np.maximum(found, 0)], -1).astype(np.int64)
 
 
 def _take(series: pd.Series, positions: np.ndarray, *, exact: bool = False) -> pd.Series:
@@ -733,7 +714,7 @@ class Orchestrator:
             model = cls(**self._constructor_kwargs(cls, epochs, batch_size))
             ctx = None
             if context:
-                positions = [_positions(df, rel.child_columns, data[rel.parent], rel.parent_columns)
+                positions = [parent_positions(df, rel.child_columns, data[rel.parent], rel.parent_columns)
                              for rel in parents_rel]
                 ctx = self._context_frame(context, positions, [data[rel.parent] for rel in parents_rel])
                 plan.context_domain = ContextDomain.learn(ctx)

@@ -27,6 +27,7 @@ from syntho_hive.core.metadata.schema import FunctionalDependency, Inequality, M
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
+from syntho_hive.relational.keys import parent_positions
 
 __all__ = ["CopiedColumn", "TableRules", "SchemaRules", "resolve_rules", "format_rules", "REFERENCE_MAX_ROWS"]
 
@@ -225,17 +226,9 @@ def _holds_strings(series: pd.Series) -> bool:
 def _aligned(child: pd.DataFrame, parent: pd.DataFrame, rel: Relationship) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Child rows (a sample) that have a parent, and their parent rows, aligned."""
     rows = child.iloc[:COPY_SAMPLE]
-    rows = rows[rows[list(rel.child_columns)].notna().all(axis=1)]
-    keys = parent[list(rel.parent_columns)].drop_duplicates()
-    index = pd.MultiIndex.from_frame(keys.astype(object)) if len(rel.parent_columns) > 1 else \
-        pd.Index(keys.iloc[:, 0].to_numpy(dtype=object), dtype=object)
-    lookup = pd.Series(keys.index, index=index)
-    lookup = lookup[~lookup.index.duplicated()]
-    wanted = pd.MultiIndex.from_frame(rows[list(rel.child_columns)].astype(object)) \
-        if len(rel.child_columns) > 1 else pd.Index(rows[rel.child_columns[0]].to_numpy(dtype=object), dtype=object)
-    found = lookup.reindex(wanted)
-    present = found.notna().to_numpy()
-    return rows[present].reset_index(drop=True), parent.loc[found[present].to_numpy()].reset_index(drop=True)
+    positions = parent_positions(rows, rel.child_columns, parent, rel.parent_columns)
+    present = positions >= 0
+    return rows[present].reset_index(drop=True), parent.iloc[positions[present]].reset_index(drop=True)
 
 
 def _detect_copies(name: str, child: pd.DataFrame, candidates: list[str], graph: SchemaGraph,
