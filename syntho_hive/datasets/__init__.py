@@ -12,12 +12,10 @@ real places (GeoNames, CC BY 4.0); :func:`~syntho_hive.datasets.sales.load_sales
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pandas as pd
 
+from syntho_hive.datasets._bundled import read_bundled_csv
 from syntho_hive.datasets.sales import load_sales, sales_metadata
-from syntho_hive.exceptions import SerializationError
 
 __all__ = ["load_adult_sample", "load_sales", "sales_metadata", "ADULT_INTEGER_COLUMNS", "ADULT_STRING_COLUMNS"]
 
@@ -48,15 +46,5 @@ def load_adult_sample() -> pd.DataFrame:
     Raises:
         SerializationError: If the bundled file is missing or unreadable (a broken install).
     """
-    resource = resources.files(__name__).joinpath(_ADULT_FILE)
     dtypes: dict[str, str] = {column: "int64" for column in ADULT_INTEGER_COLUMNS}
-    try:
-        with resources.as_file(resource) as path:
-            frame = pd.read_csv(path, compression="gzip", dtype=dtypes, keep_default_na=False,
-                                na_values=[""])
-    except (OSError, ValueError) as exc:
-        raise SerializationError(
-            f"Cannot read the bundled dataset {_ADULT_FILE} from package {__name__}: {exc}. "
-            "Reinstall synthohive (pip install --force-reinstall synthohive)."
-        ) from exc
-    return frame
+    return read_bundled_csv(_ADULT_FILE, dtypes)

@@ -10,16 +10,14 @@ to this file; ``benchmarks/make_sales_dataset.py`` regenerates the files.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pandas as pd
 
+from syntho_hive.core.metadata import Metadata
+from syntho_hive.datasets._bundled import read_bundled_csv
 from syntho_hive.exceptions import SerializationError
-from syntho_hive.interface.config import Metadata
 
 __all__ = ["load_sales", "sales_metadata", "SALES_TABLES", "SALES_DATE_COLUMNS"]
 
-_PACKAGE = "syntho_hive.datasets"
 _FOLDER = "sales"
 
 #: Table names, parents before children (the order :func:`load_sales` returns them in).
@@ -62,19 +60,14 @@ def _read_table(name: str) -> pd.DataFrame:
     dtypes.update({column: str for column in _TEXT_COLUMNS.get(name, ())})
     dtypes.update({column: "Int64" for column in _NULLABLE_INT_COLUMNS.get(name, ())})
     dtypes.update({column: "float64" for column in _FLOAT_COLUMNS.get(name, ())})
-    resource = resources.files(_PACKAGE).joinpath(_FOLDER).joinpath(file_name)
-    try:
-        with resources.as_file(resource) as path:
-            frame = pd.read_csv(path, compression="gzip", dtype=dtypes, keep_default_na=False,
-                                na_values=[""])
-        for column in SALES_DATE_COLUMNS.get(name, ()):
+    frame = read_bundled_csv(f"{_FOLDER}/{file_name}", dtypes,
+                             hint=", or regenerate it with benchmarks/make_sales_dataset.py in a source checkout")
+    for column in SALES_DATE_COLUMNS.get(name, ()):
+        try:
             frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d").astype("datetime64[ns]")
-    except (OSError, ValueError, KeyError) as exc:
-        raise SerializationError(
-            f"Cannot read the bundled sales table {_FOLDER}/{file_name} from package {_PACKAGE}: "
-            f"{exc}. Reinstall synthohive (pip install --force-reinstall synthohive), or regenerate "
-            "the files with benchmarks/make_sales_dataset.py in a source checkout."
-        ) from exc
+        except (KeyError, ValueError) as exc:
+            raise SerializationError(f"The bundled sales table {file_name} has no valid date column {column!r} "
+                                     f"({exc}); reinstall synthohive.") from exc
     return frame
 
 

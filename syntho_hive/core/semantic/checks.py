@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pandas as pd
-import structlog
 from pandas.api import types as ptypes
 
 from syntho_hive.core.semantic.detect import looks_valid_share, string_values
 from syntho_hive.core.semantic.types import ALWAYS_GENERATED, SEMANTIC_TYPES
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
 
 __all__ = ["check_semantic_type", "should_generate", "validate_type_name", "INTEGER_OK"]
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 #: Types that may sit on an integer column (ZIP codes, phone and card numbers stored as numbers).
 INTEGER_OK: frozenset[str] = frozenset({"postcode", "phone_number", "credit_card_number"})
