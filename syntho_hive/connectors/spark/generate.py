@@ -163,7 +163,7 @@ class _Payload:
         self.digest = digest
         try:
             context = session.sparkContext
-        except Exception:  # Spark Connect: no SparkContext, no broadcast
+        except AttributeError:  # Spark Connect raises PySparkAttributeError: no SparkContext, no broadcast
             context = None
         self.broadcast = context.broadcast(payload) if context is not None else None
         self._inline = payload if context is None else None
@@ -322,13 +322,10 @@ class _TableTask:
 
 def _limit_threads() -> None:
     """One task, its share of cores: torch uses the task's CPUs (``spark.task.cpus``), not the machine's."""
-    try:
-        from pyspark import TaskContext
+    from pyspark import TaskContext
 
-        context = TaskContext.get()
-        cpus = context.cpus() if context is not None else None
-    except Exception:  # older pyspark, or not inside a task
-        cpus = None
+    context = TaskContext.get()  # None outside a task
+    cpus = context.cpus() if context is not None else None
     if not cpus:
         return
     import torch
