@@ -51,7 +51,7 @@ PEER_PYTHON = Path("/tmp/venv-sdv/bin/python")
 #: The fixed defaults TabularAR had before the size rule, passed explicitly for "before".
 BEFORE = {"epochs": 100, "patience": 4, "validation_fraction": 0.1, "dropout": 0.0, "weight_decay": 1e-5,
           "hidden_dim": 64, "max_bins": 100}
-TABLES = ("iris", "wine", "diabetes", "breast_cancer", "airports", "planes", "weather",
+TABLES = ("iris", "wine", "diabetes", "diabetes_numeric", "breast_cancer", "airports", "planes", "weather",
           "adult_276", "adult_1000", "adult_3000")
 
 
@@ -77,6 +77,9 @@ def _sklearn_table(name: str):  # noqa: ANN202 - pandas imported lazily
         bunch = datasets.load_breast_cancer(as_frame=True)
         frame = bunch.frame.rename(columns={"target": "diagnosis"})
         frame["diagnosis"] = frame["diagnosis"].map({0: "malignant", 1: "benign"})
+    elif name == "diabetes_numeric":  # the raw table: ten numeric columns, sex as a 1/2 category
+        frame = datasets.load_diabetes(as_frame=True, scaled=False).frame
+        frame["sex"] = frame["sex"].map({1.0: "F", 2.0: "M"})
     else:
         raise KeyError(name)
     return frame.reset_index(drop=True)
@@ -86,7 +89,7 @@ def load_table(name: str, seed: int, shared: Path):  # noqa: ANN201
     """The real rows of table ``name`` (sampled tables drawn with ``seed``)."""
     import pandas as pd
 
-    if name in ("iris", "wine", "diabetes", "breast_cancer"):
+    if name in ("iris", "wine", "diabetes", "diabetes_numeric", "breast_cancer"):
         return _sklearn_table(name)
     if name.startswith("adult_"):
         frame = pd.read_parquet(shared / "adult.parquet")

@@ -199,10 +199,10 @@ class TabularAR(ConditionalGenerativeModel):
         sdtypes.update({c: "id" for c in table.key_columns if c in frame.columns})
         return sdtypes
 
-    def _build_network(self, generator: torch.Generator | None) -> ARNetwork:
+    def _build_network(self, generator: torch.Generator | None, *, ordinal: bool = True) -> ARNetwork:
         ctx_cards = self.context_codec_.cardinalities if self.context_codec_ is not None else []
         return ARNetwork(self.codec_.cardinalities, ctx_cards, hidden_dim=self.hidden_dim, n_layers=self.n_layers,
-                         generator=generator)
+                         generator=generator, positions=self.codec_.positions if ordinal else None)
 
     # ------------------------------------------------------------------ sampling
     def _draw(self, num_rows: int, context: pd.DataFrame | None, *, seed: int, conditions: Mapping[str, Any],
@@ -469,6 +469,8 @@ class TabularAR(ConditionalGenerativeModel):
                              "(checkpoints that kept constraints.parquet predate this version)")
         self.constraint_engine_ = ConstraintEngine.from_dict(self.table_, constraints) if constraints else None
         if self.codec_.sub_columns:
-            self.network_ = self._build_network(None)
-            self.network_.load_state_dict(state.weights[_WEIGHTS])
+            weights = state.weights[_WEIGHTS]
+            # Networks saved before the ordinal terms existed have no ordinal weights.
+            self.network_ = self._build_network(None, ordinal="ordinal_in" in weights)
+            self.network_.load_state_dict(weights)
             self.network_.eval()

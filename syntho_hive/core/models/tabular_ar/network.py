@@ -9,6 +9,12 @@ target at once), plus a learned embedding of the target itself and of the parent
     h_t = z_t + ReLU(W_t z_t + b_t)          (per-target weights, ``n_layers`` blocks)
     p(x_t | x_before) = softmax(V_t h_t + c_t)
 
+Ordered sub-columns (numeric values) also carry each token's place ``u_k`` on a normal scale
+(``SubColumn.positions``): the input embedding adds ``u_k D_s``, and the head adds
+``u_k (a_t . h_t) - u_k^2 softplus(q_t . h_t + r_t) / 2``, a discretised Gaussian whose centre
+and width follow the row. The free logits keep any shape; the ordinal terms let a small table
+teach "a larger x goes with a larger y" with a few weights instead of one per bin pair.
+
 Training draws a random order per row (a share of rows use the canonical column order,
 which generation uses), so one network holds every conditional: generation, conditional
 generation and imputation fix the known sub-columns first and sample the rest in order.
@@ -31,6 +37,9 @@ __all__ = ["ARNetwork"]
 #: and no ``rows x n_sub x n_sub`` mask in memory).
 MASKED_SUM_MAX_SUB_COLUMNS = 128
 
+#: Initial bias of the ordinal width (softplus(-3) = 0.05: a nearly flat Gaussian term at first).
+_WIDTH_BIAS = -3.0
+
 def _dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
     """Inverted dropout drawing its mask from ``generator`` (never the global RNG)."""
     if p <= 0.0 or generator is None:
@@ -49,10 +58,13 @@ class ARNetwork(nn.Module):
         n_layers: Per-target residual blocks.
         generator: Seeded generator for the initial weights (``None`` leaves them at zero,
             for loading a state dict).
+        positions: Per sub-column token positions (``None`` entries: unordered), or ``None``
+            for a network without ordinal terms (checkpoints saved before they existed).
     """
 
     def __init__(self, cardinalities: Sequence[int], context_cardinalities: Sequence[int] = (), *,
-                 hidden_dim: int = 64, n_layers: int = 1, generator: torch.Generator | None = None) -> None:
+                 hidden_dim: int = 64, n_layers: int = 1, generator: torch.Generator | None = None,
+                 positions: Sequence[Sequence[float] | None] | None = None) -> None:
         super().__init__()
         cards = [int(c) for c in cardinalities]
         ctx_cards = [int(c) for c in context_cardinalities]
@@ -73,6 +85,20 @@ class ARNetwork(nn.Module):
         self.b_hidden = nn.Parameter(torch.zeros(n_layers, n_sub, hidden_dim))
         self.w_out = nn.ParameterList([nn.Parameter(torch.zeros(hidden_dim, card)) for card in cards])
         self.b_out = nn.ParameterList([nn.Parameter(torch.zeros(card)) for card in cards])
+        self.ordinal = positions is not None
+        if self.ordinal:
+            if len(positions) != n_sub:
+                raise ValueError(f"positions has {len(positions)} entries for {n_sub} sub-columns")
+            places = [torch.tensor(p, dtype=torch.float32) if p is not None else torch.zeros(c)
+                      for p, c in zip(positions, cards)]
+            if any(len(p) != c for p, c in zip(places, cards)):
+                raise ValueError("positions must give one place per token")
+            self.register_buffer("token_position", torch.cat(places) if places else torch.zeros(0),
+                                 persistent=False)
+            self.ordinal_in = nn.Parameter(torch.zeros(n_sub, hidden_dim))
+            self.ordinal_centre = nn.Parameter(torch.zeros(n_sub, hidden_dim))
+            self.ordinal_width = nn.Parameter(torch.zeros(n_sub, hidden_dim))
+            self.ordinal_width_bias = nn.Parameter(torch.zeros(n_sub))
         if generator is not None:
             self.initialise(generator)
 
@@ -86,6 +112,10 @@ class ARNetwork(nn.Module):
             param.copy_((torch.rand(param.shape, generator=generator) * 2 - 1) * scale)
         for param in (self.b_hidden, *self.b_out):
             param.zero_()
+        if self.ordinal:
+            for param in (self.ordinal_in, self.ordinal_centre, self.ordinal_width):
+                param.copy_(torch.randn(param.shape, generator=generator) * scale)
+            self.ordinal_width_bias.fill_(_WIDTH_BIAS)
 
     @property
     def n_sub(self) -> int:
@@ -99,7 +129,21 @@ class ARNetwork(nn.Module):
 
     def embed(self, codes: torch.Tensor) -> torch.Tensor:
         """Token embeddings, shape ``(rows, n_sub, hidden_dim)``."""
-        return self.embedding[codes + self.offsets]
+        index = codes + self.offsets
+        if not self.ordinal:
+            return self.embedding[index]
+        return self.embedding[index] + self.token_position[index].unsqueeze(-1) * self.ordinal_in
+
+    def head(self, target: int, h: torch.Tensor) -> torch.Tensor:
+        """Logits ``(rows, cardinality)`` of sub-column ``target`` from its hidden state ``(rows, hidden)``."""
+        logits = torch.addmm(self.b_out[target], h, self.w_out[target])
+        if not self.ordinal:
+            return logits
+        start = int(self.offsets[target]) if self.n_sub else 0
+        places = self.token_position[start:start + self.cardinalities[target]]
+        centre = h @ self.ordinal_centre[target]
+        width = F.softplus(h @ self.ordinal_width[target] + self.ordinal_width_bias[target])
+        return logits + places * centre.unsqueeze(1) - 0.5 * places.square() * width.unsqueeze(1)
 
     def forward(self, codes: torch.Tensor, order_keys: torch.Tensor, context_codes: torch.Tensor | None = None,
                 *, dropout: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -141,7 +185,7 @@ class ARNetwork(nn.Module):
         h = _dropout(h, dropout, generator)
         if not self.n_sub:
             return codes.new_zeros(rows, dtype=h.dtype)
-        losses = [F.cross_entropy(torch.addmm(self.b_out[t], h_t, self.w_out[t]), codes[:, t], reduction="none")
+        losses = [F.cross_entropy(self.head(t, h_t), codes[:, t], reduction="none")
                   for t, h_t in enumerate(h.unbind(0))]  # per-target heads: no padded logits
         return torch.stack(losses, dim=1).sum(dim=1)
 
@@ -153,8 +197,11 @@ class ARNetwork(nn.Module):
         h = torch.relu_(self.norm(z))
         for layer in range(self.n_layers):
             h += torch.relu_(torch.addmm(self.b_hidden[layer, target], h, self.w_hidden[layer, target]))
-        return torch.addmm(self.b_out[target], h, self.w_out[target])
+        return self.head(target, h)
 
     def token_embedding(self, target: int, tokens: torch.Tensor) -> torch.Tensor:
         """Embeddings ``(rows, hidden_dim)`` of ``tokens`` of sub-column ``target``."""
-        return self.embedding[tokens + self.offsets[target]]
+        index = tokens + self.offsets[target]
+        if not self.ordinal:
+            return self.embedding[index]
+        return self.embedding[index] + self.token_position[index].unsqueeze(-1) * self.ordinal_in[target]

@@ -31,12 +31,17 @@ class SubColumn:
         column: The source column.
         cardinality: Number of tokens.
         null_token: Index of the token meaning "missing value", or ``None``.
+        positions: For an ordered sub-column (numeric values), each token's place on a
+            standard-normal scale (its rank among the value tokens mapped through the normal
+            quantile function; ``0`` for the null token), which lets the network share strength
+            between neighbouring tokens; ``None`` for unordered sub-columns.
     """
 
     name: str
     column: str
     cardinality: int
     null_token: int | None = None
+    positions: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

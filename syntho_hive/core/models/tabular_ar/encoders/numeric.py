@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from statistics import NormalDist
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -278,7 +279,20 @@ class NumericCodec(Codec):
     @property
     def sub_columns(self) -> list[SubColumn]:
         card = len(self.points) + self.n_intervals + int(self.has_null)
-        return [SubColumn(self.column, self.column, max(card, 1), self.null_token)]
+        return [SubColumn(self.column, self.column, max(card, 1), self.null_token, self._positions())]
+
+    def _positions(self) -> tuple[float, ...] | None:
+        """Each token's rank among the value tokens (points and interval midpoints, by value) on a
+        standard-normal scale; the null token sits at 0. ``None`` below three value tokens."""
+        middles = (self.edges[:-1] + self.edges[1:]) / 2 if self.n_intervals else np.empty(0)
+        values = np.concatenate([self.points, middles])
+        if len(values) < 3:
+            return None
+        ranks = np.empty(len(values), dtype=np.int64)
+        ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
+        normal = NormalDist()
+        places = [normal.inv_cdf((rank + 0.5) / len(values)) for rank in ranks.tolist()]
+        return tuple(places + [0.0] * int(self.has_null))
 
     def _tokens(self, values: np.ndarray) -> np.ndarray:
         tokens = np.zeros(len(values), dtype=np.int64)

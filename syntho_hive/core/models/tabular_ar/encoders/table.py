@@ -199,6 +199,11 @@ class TableCodec:
         return [s.cardinality for s in self.sub_columns]
 
     @property
+    def positions(self) -> list[tuple[float, ...] | None]:
+        """Token positions of each sub-column (:attr:`SubColumn.positions`)."""
+        return [sub.positions for sub in self.sub_columns]
+
+    @property
     def sdtypes(self) -> dict[str, str]:
         return {c.column: c.kind for c in self.codecs}
 
