@@ -12,7 +12,7 @@ or ``OSError`` keep working::
     ├── SerializationError (OSError)
     ├── ConstraintViolationError (ValueError)
     ├── GenerationError (ValueError)
-    ├── PrivacyError
+    ├── PrivacyError                     carries ``failures``: {figure: (value, limit)}
     ├── QualityError                     carries ``failures``: {column: score}
     ├── MissingDependencyError (ImportError)
     └── ConfigurationError (ValueError, TypeError)
@@ -96,7 +96,16 @@ class GenerationError(SynthoHiveError, ValueError):
 
 
 class PrivacyError(SynthoHiveError):
-    """A privacy guarantee or check failed."""
+    """A privacy guarantee or check failed.
+
+    Attributes:
+        failures: ``{figure: (value, limit)}`` for each privacy figure over its limit (empty when
+            the error is not about measured figures); figures of a table are named ``"table.figure"``.
+    """
+
+    def __init__(self, message: str = "", *, failures: Mapping[str, tuple[float, float]] | None = None) -> None:
+        self.failures: dict[str, tuple[float, float]] = dict(failures or {})
+        super().__init__(message)
 
 
 class QualityError(SynthoHiveError):

@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from syntho_hive.core.models.ctgan import CTGAN
+    from syntho_hive.validation.privacy import PrivacyResult
 
 __all__ = ["main", "build_parser", "CLIInputError", "CLIUsageError", "DEMO_EPOCHS", "DEMO_BATCH_SIZE"]
 
@@ -603,15 +604,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:  # the ratio is undefined when the model trained on real data scores <= 0
         efficacy_note = f"  (undefined: the model trained on real data does not predict {args.target!r}; see the JSON)"
     print(f"  ML efficacy         {_format_score(result.ml_efficacy)}{efficacy_note}")
-    privacy = result.privacy
-    if privacy is not None:
-        print(f"  exact copies        {_format_score(privacy.exact_copy_rate, digits=4)}  (share of synthetic "
-              "rows equal to a real row)")
-        if privacy.dcr_share_closer_to_training is not None:
-            print(f"  DCR share           {_format_score(privacy.dcr_share_closer_to_training)}  "
-                  "(closer to training than holdout; 0.50 ideal)")
+    if result.privacy is not None:
+        _print_privacy(result.privacy)
     print(f"report written to {html_path} and {json_path}")
     return EXIT_OK
+
+
+def _print_privacy(privacy: PrivacyResult) -> None:
+    """The privacy and disclosure-risk lines of ``synthohive report``."""
+    print(f"  exact copies        {_format_score(privacy.exact_copy_rate, digits=4)}  (share of synthetic "
+          "rows equal to a real row)")
+    if privacy.dcr_share_closer_to_training is not None:
+        print(f"  DCR share           {_format_score(privacy.dcr_share_closer_to_training)}  "
+              "(closer to training than holdout; 0.50 ideal)")
+    if privacy.membership_inference_auc is not None:
+        print(f"  membership AUC      {_format_score(privacy.membership_inference_auc)}  "
+              "(membership-inference attack; 0.50 = no leak)")
+    if privacy.attribute_inference_risk is not None:
+        print(f"  attribute risk      {_format_score(privacy.attribute_inference_risk)}  "
+              "(sensitive values guessed more often for training rows; 0.00 ideal)")
+    if privacy.pii_value_leaks:
+        print(f"  PII values leaked   {privacy.pii_value_leaks}  (synthetic PII values equal to a real one; "
+              "WARNING, see the report)")
+    if privacy.real_rows_reproduced:
+        print(f"  rows reproduced     {privacy.real_rows_reproduced}  (real rows repeated whole; WARNING, "
+              "see the report)")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -22,6 +22,22 @@ from syntho_hive.validation.relational import (  # noqa: E402
 )
 from syntho_hive.validation.report import ValidationReport  # noqa: E402
 
+# --- disclosure risk and the privacy gate (issue #16, part 2) ---
+from syntho_hive.validation.attribute_inference import (  # noqa: E402
+    AttributeInferenceColumn,
+    AttributeInferenceResult,
+    attribute_inference_risk,
+)
+from syntho_hive.validation.disclosure import DisclosureResult, disclosure_metrics  # noqa: E402
+from syntho_hive.validation.membership import MembershipInferenceResult, membership_inference_auc  # noqa: E402
+from syntho_hive.validation.pii_leaks import PiiLeakColumn, PiiLeakResult, pii_value_leaks  # noqa: E402
+from syntho_hive.validation.privacy_gate import (  # noqa: E402
+    PrivacyThreshold,
+    check_privacy,
+    privacy_gate,
+    require_inputs,
+)
+
 __all__ += [
     "evaluate",
     "QualityResult",
@@ -40,4 +56,18 @@ __all__ += [
     "RelationalResult",
     "ForeignKeyQuality",
     "ValidationReport",
+    "membership_inference_auc",
+    "MembershipInferenceResult",
+    "attribute_inference_risk",
+    "AttributeInferenceResult",
+    "AttributeInferenceColumn",
+    "pii_value_leaks",
+    "PiiLeakResult",
+    "PiiLeakColumn",
+    "disclosure_metrics",
+    "DisclosureResult",
+    "PrivacyThreshold",
+    "check_privacy",
+    "privacy_gate",
+    "require_inputs",
 ]

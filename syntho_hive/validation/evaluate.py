@@ -8,7 +8,9 @@ Scores (all in [0, 1], higher is better, unless noted):
 * ``overall``: mean of the two, as SDMetrics' QualityReport (for several tables: mean over tables).
 * ``detection_auc``: real-vs-synthetic classifier ROC AUC, 0.5 ideal (:mod:`.detection`).
 * ``ml_efficacy``: synthetic/real score ratio of a model predicting ``target`` (:mod:`.efficacy`).
-* ``privacy``: DCR share, NNDR, exact copies (:mod:`.privacy`).
+* ``privacy``: DCR share, NNDR, exact copies (:mod:`.privacy`), and disclosure risk
+  (:mod:`.disclosure`): membership-inference AUC (with a holdout), attribute-inference risk of
+  declared sensitive columns, PII values equal to a real value, real rows reproduced whole.
 * ``relational``: orphans, cardinality, parent-child trends (:mod:`.relational`).
 
 ``QualityResult.to_dict()`` is JSON-serialisable; its schema (``schema_version`` "1") is documented
@@ -18,7 +20,7 @@ in ``docs/report_schema.md``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +33,18 @@ from syntho_hive.core.metadata.validate import declared_sdtype_issue
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, json_safe, resolve_sdtypes
+from syntho_hive.validation._disclosure_options import (
+    ColumnLists,
+    check_disclosure_columns,
+    column_lists,
+    with_disclosure,
+)
 from syntho_hive.validation.column_shapes import column_shape_scores
 from syntho_hive.validation.detection import DetectionResult, detection_auc
+from syntho_hive.validation.disclosure import disclosure_metrics
 from syntho_hive.validation.efficacy import EfficacyResult, ml_efficacy
 from syntho_hive.validation.pair_trends import PairTrendsResult, column_pair_trends
+from syntho_hive.validation.pii_leaks import declared_pii_columns
 from syntho_hive.validation.privacy import PrivacyResult, privacy_metrics
 from syntho_hive.validation.relational import RelationalResult, relational_metrics
 
@@ -69,8 +79,8 @@ class TableQuality:
             (an ``evaluation_metric_skipped`` event says so; a lookup table of 2 rows does not stop
             the evaluation of the schema).
         efficacy: ML-efficacy result, or ``None`` without a target / when disabled.
-        privacy: Privacy result, or ``None`` when disabled, or skipped for a table of 1 real row
-            (logged the same way).
+        privacy: Privacy result (its ``disclosure`` holds the disclosure-risk details), or ``None``
+            when disabled, or skipped for a table of 1 real row (logged the same way).
     """
 
     name: str
@@ -173,7 +183,21 @@ def _worst_privacy(results: list[PrivacyResult]) -> PrivacyResult | None:
         n_reference_used=sum(r.n_reference_used for r in results),
         rows_sampled=any(r.rows_sampled for r in results),
         columns=[c for r in results for c in r.columns],
+        membership_inference_auc=_worst(r.membership_inference_auc for r in results),
+        attribute_inference_risk=_worst(r.attribute_inference_risk for r in results),
+        pii_value_leaks=_total(r.pii_value_leaks for r in results),
+        real_rows_reproduced=_total(r.real_rows_reproduced for r in results),
     )
+
+
+def _worst(values: Iterable[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return max(kept) if kept else None
+
+
+def _total(values: Iterable[int | None]) -> int | None:
+    kept = [v for v in values if v is not None]
+    return sum(kept) if kept else None
 
 
 def _as_tables(data: pd.DataFrame | Mapping[str, pd.DataFrame], what: str) -> dict[str, pd.DataFrame]:
@@ -229,7 +253,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
              target: str | Mapping[str, str] | None = None, seed: int | None = 0, detection: bool = True,
              efficacy: bool = True, privacy: bool = True,
              sdtypes: Mapping[str, Mapping[str, SDType]] | Mapping[str, SDType] | None = None,
-             n_threads: int = 1) -> QualityResult:
+             n_threads: int = 1, sensitive_columns: ColumnLists = None, quasi_identifiers: ColumnLists = None,
+             pii_columns: ColumnLists = None) -> QualityResult:
     """Measure how faithful, useful and private synthetic data is.
 
     Args:
@@ -248,13 +273,21 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         sdtypes: ``{column: sdtype}`` for one table, or ``{table: {column: sdtype}}``; overrides
             the metadata.
         n_threads: Threads for scikit-learn models (``threadpool_limits``).
+        sensitive_columns: Columns an attacker may try to infer (attribute-inference risk, with
+            ``privacy``): a list for one table, or ``{table: [columns]}``.
+        quasi_identifiers: Columns that attacker knows, same shapes; default: every numerical,
+            datetime, categorical and boolean column that is not sensitive.
+        pii_columns: Columns holding personal data, checked for synthetic values equal to a real
+            one, same shapes; default: the metadata's ``pii_cols`` and columns declared with a PII
+            semantic type (names, e-mails, phones, ...).
 
     Returns:
         A :class:`QualityResult`.
 
     Raises:
-        SchemaError: If tables or columns do not match, the target is unknown, or the metadata does
-            not describe the tables.
+        SchemaError: If tables or columns do not match, the target is unknown, the metadata does
+            not describe the tables, or a sensitive / quasi-identifier / PII column is unknown or
+            unusable.
     """
     started = time.perf_counter()
     real_tables = _as_tables(real, "real")
@@ -294,7 +327,11 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         base = resolve_seed(seed)
     except ValueError as exc:
         raise SchemaError(f"Invalid evaluate() seed: {exc}.") from exc
+    columns_by_table = {label: column_lists(value, label, real_tables, single)
+                        for label, value in (("sensitive_columns", sensitive_columns),
+                                             ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns))}
     # Every input problem is raised before any metric runs.
+    types_by_table: dict[str, dict[str, SDType]] = {}
     for name, real_frame in real_tables.items():
         for which, frame in (("real", real_frame), ("synthetic", synth_tables.get(name)),
                              ("holdout", holdout_tables.get(name))):
@@ -310,11 +347,15 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
                               f"choose one of {list(real_frame.columns)}.")
         _check_declared_numbers(name, _given_sdtypes(sdtypes, name), metadata,
                                 {"real": real_frame, "synthetic": synth_tables[name], "holdout": holdout_tables.get(name)})
+        config = metadata.tables.get(name) if metadata is not None else None
+        types_by_table[name] = resolve_sdtypes(real_frame, _given_sdtypes(sdtypes, name), config)  # type: ignore[arg-type]
+        if privacy:
+            check_disclosure_columns(name, real_frame, types_by_table[name], columns_by_table)
     tables: dict[str, TableQuality] = {}
     for name, real_frame in real_tables.items():
         synth_frame = synth_tables[name]
         config = metadata.tables.get(name) if metadata is not None else None
-        types = resolve_sdtypes(real_frame, _given_sdtypes(sdtypes, name), config)  # type: ignore[arg-type]
+        types = types_by_table[name]
         shapes = column_shape_scores(real_frame, synth_frame, types)
         trends = column_pair_trends(real_frame, synth_frame, types, seed=child_seed(base, name, "trends"))
         shapes_score = float(np.mean(list(shapes.values()))) if shapes else None
@@ -339,6 +380,14 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         elif privacy and scorable:
             quality.privacy = privacy_metrics(real_frame, synth_frame, holdout_tables.get(name), types,
                                               seed=child_seed(base, name, "privacy"), n_threads=n_threads)
+            pii = columns_by_table["pii_columns"].get(name)
+            disclosure = disclosure_metrics(
+                real_frame, synth_frame, holdout_tables.get(name), types,
+                sensitive_columns=columns_by_table["sensitive_columns"].get(name) or [],
+                quasi_identifiers=columns_by_table["quasi_identifiers"].get(name),
+                pii_columns=pii if pii is not None else declared_pii_columns(config, list(real_frame.columns)),
+                seed=child_seed(base, name, "disclosure"), n_threads=n_threads)
+            quality.privacy = with_disclosure(quality.privacy, disclosure)
         tables[name] = quality
     relational = None
     if metadata is not None and not single:

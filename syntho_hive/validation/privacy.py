@@ -32,16 +32,9 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import (
-    CONTINUOUS,
-    DISCRETE,
-    as_float,
-    category_text,
-    check_columns,
-    resolve_sdtypes,
-    sample_rows,
-)
-from syntho_hive.validation._encoding import MixedEncoder
+from syntho_hive.validation._common import check_columns, resolve_sdtypes, sample_rows
+from syntho_hive.validation.disclosure import DisclosureResult
+from syntho_hive.validation._distances import distance_columns, gower_encoder, nearest, row_keys
 
 __all__ = ["PrivacyResult", "privacy_metrics", "exact_copy_rate"]
 
@@ -66,6 +59,17 @@ class PrivacyResult:
         n_reference_used: Training rows used as references for the distances.
         rows_sampled: Whether any of those was a sample.
         columns: Columns compared.
+        membership_inference_auc: ROC AUC of a distance-based membership-inference attack, 0.5
+            ideal (``None`` unless computed: needs a holdout; see :mod:`.membership`).
+        attribute_inference_risk: Largest excess accuracy, on training rows over holdout rows, of
+            an attacker guessing a sensitive column from quasi-identifiers, 0 ideal (``None``
+            unless sensitive columns and a holdout were given; see :mod:`.attribute_inference`).
+        pii_value_leaks: Synthetic values of PII columns equal to a real value of the column
+            (``None`` unless computed; see :mod:`.pii_leaks`).
+        real_rows_reproduced: Real rows reproduced whole (every non-id column, text and PII
+            included) by some synthetic row (``None`` unless computed).
+        disclosure: The details of those disclosure figures (``None`` when not computed, and in
+            the worst-case summary over several tables).
     """
 
     dcr_share_closer_to_training: float | None
@@ -80,22 +84,15 @@ class PrivacyResult:
     n_reference_used: int
     rows_sampled: bool
     columns: list[str]
+    membership_inference_auc: float | None = None
+    attribute_inference_risk: float | None = None
+    pii_value_leaks: int | None = None
+    real_rows_reproduced: int | None = None
+    disclosure: DisclosureResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict of the fields."""
         return asdict(self)
-
-
-def _row_keys(frame: pd.DataFrame, types: Mapping[str, SDType], columns: list[str]) -> np.ndarray:
-    """A 64-bit hash per row over normalised values (numbers as float64, categories as strings)."""
-    normalised = {}
-    for column in columns:
-        if types[column] in CONTINUOUS:
-            normalised[column] = as_float(frame[column])
-        else:
-            normalised[column] = category_text(frame[column], "\x00null").to_numpy()
-    table = pd.DataFrame(normalised, columns=columns)
-    return pd.util.hash_pandas_object(table, index=False).to_numpy()
 
 
 def exact_copy_rate(train: pd.DataFrame, synthetic: pd.DataFrame,
@@ -115,10 +112,10 @@ def exact_copy_rate(train: pd.DataFrame, synthetic: pd.DataFrame,
     """
     check_columns(train, synthetic, what="Exact-copy rate")
     types = resolve_sdtypes(train, sdtypes)
-    columns = [c for c in train.columns if types[c] in CONTINUOUS | DISCRETE]
+    columns = distance_columns(train, types)
     if not columns:
         return 0.0, 0
-    copies = np.isin(_row_keys(synthetic, types, columns), _row_keys(train, types, columns))
+    copies = np.isin(row_keys(synthetic, types, columns), row_keys(train, types, columns))
     return float(copies.mean()), int(copies.sum())
 
 
@@ -154,7 +151,7 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
     if len(train) < 2:
         raise SchemaError(f"Privacy metrics need at least 2 training rows, got {len(train)}.")
     types = resolve_sdtypes(train, sdtypes)
-    columns = [c for c in train.columns if types[c] in CONTINUOUS | DISCRETE]
+    columns = distance_columns(train, types)
     if not columns:
         raise SchemaError("Privacy metrics found no numerical, datetime, categorical or boolean column.")
     rate, copies = exact_copy_rate(train[columns], synthetic[columns], types)
@@ -165,7 +162,7 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
                              numpy_generator(child_seed(base, "privacy", "train")))
     synth_used = sample_rows(synthetic[columns], max_synthetic,
                              numpy_generator(child_seed(base, "privacy", "synthetic")))
-    encoder = MixedEncoder(types, scale="range", onehot_weight=float(np.sqrt(0.5))).fit(train[columns])
+    encoder = gower_encoder(types, train[columns])
     train_matrix, synth_matrix = encoder.transform(train_used), encoder.transform(synth_used)
     sampled = len(train_used) < len(train) or len(synth_used) < len(synthetic)
     with threadpool_limits(limits=n_threads):
@@ -178,12 +175,11 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
                                        numpy_generator(child_seed(base, "privacy", "holdout")))
             sampled = sampled or len(holdout_used) < len(holdout)
             holdout_matrix = encoder.transform(holdout_used)
-            to_holdout, _ = NearestNeighbors(n_neighbors=1).fit(holdout_matrix).kneighbors(synth_matrix)
+            to_holdout, _ = nearest(holdout_matrix, synth_matrix)
             if n_share < len(train_matrix):  # the share needs as many training as holdout rows
                 rows = numpy_generator(child_seed(base, "privacy", "share")).choice(
                     len(train_matrix), size=n_share, replace=False)
-                closest_train = NearestNeighbors(n_neighbors=1).fit(train_matrix[np.sort(rows)]).kneighbors(
-                    synth_matrix)[0][:, 0]
+                closest_train = nearest(train_matrix[np.sort(rows)], synth_matrix)[0][:, 0]
             else:
                 closest_train = train_distances[:, 0]
             closest_holdout = to_holdout[:, 0]

@@ -15,6 +15,10 @@ import pandas as pd
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.validation.evaluate import QualityResult, TableQuality
 from syntho_hive.validation.relational import ForeignKeyQuality
+from syntho_hive.validation.report._format import e as _e
+from syntho_hive.validation.report._format import fmt as _fmt
+from syntho_hive.validation.report.disclosure import disclosure_reading as _disclosure_reading
+from syntho_hive.validation.report.disclosure import disclosure_section as _disclosure_section
 from syntho_hive.validation.report.distributions import column_distribution, correlation_matrices
 from syntho_hive.validation.report.svg import heatmap, paired_bars
 
@@ -34,18 +38,6 @@ _ERROR_HOOK = ("window.__reportErrors=[];window.addEventListener('error',functio
                "window.__reportErrors.push(String(e.message));"
                "document.documentElement.setAttribute('data-report-errors',String(window.__reportErrors.length));});")
 _READY = "document.documentElement.setAttribute('data-report-ready','1');"
-
-
-def _fmt(value: object, digits: int = 3) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return "n/a" if not np.isfinite(value) else f"{value:.{digits}f}"
-    return str(value)
-
-
-def _e(value: object, digits: int = 3) -> str:
-    return escape(_fmt(value, digits))
 
 
 def _grade(score: float) -> str:
@@ -106,6 +98,7 @@ def plain_reading(result: QualityResult) -> list[str]:
         else:
             lines.append("No holdout was given, so distance-to-closest-record cannot be compared against "
                          "fresh real data.")
+        lines.extend(_disclosure_reading(result))
     if result.relational is not None:
         rel = result.relational
         if rel.max_orphan_rate > 0:
@@ -125,6 +118,10 @@ def _cards(result: QualityResult) -> str:
     if result.privacy is not None:
         items.append(("DCR share closer to training (0.5 ideal)", result.privacy.dcr_share_closer_to_training))
         items.append(("Exact-copy rate", result.privacy.exact_copy_rate))
+        if result.privacy.membership_inference_auc is not None:
+            items.append(("Membership-inference AUC (0.5 ideal)", result.privacy.membership_inference_auc))
+        if result.privacy.attribute_inference_risk is not None:
+            items.append(("Attribute-inference risk (0 ideal)", result.privacy.attribute_inference_risk))
     if result.relational is not None:
         items.append(("Max orphan rate", result.relational.max_orphan_rate))
         items.append(("Cardinality", result.relational.cardinality))
@@ -203,7 +200,7 @@ def _privacy_section(table: TableQuality) -> str:
     body = "".join(f"<tr><td>{escape(k)}</td><td>{_e(v, 4)}</td></tr>" for k, v in rows)
     note = (f"{p.n_synthetic_used} synthetic rows against {p.n_reference_used} reference rows"
             + (" (sampled)" if p.rows_sampled else ""))
-    return f'<table>{body}</table><p class="muted">{escape(note)}</p>'
+    return f'<table>{body}</table><p class="muted">{escape(note)}</p>{_disclosure_section(p)}'
 
 
 def _detection_efficacy(table: TableQuality) -> str:

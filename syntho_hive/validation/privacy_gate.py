@@ -1,0 +1,295 @@
+"""Privacy gate: refuse synthetic data whose disclosure figures exceed the limits asked for.
+
+A :class:`PrivacyThreshold` sets limits on figures of :class:`~.privacy.PrivacyResult`:
+
+============================  ======================================  ==========================
+limit                         figure                                   needs
+============================  ======================================  ==========================
+``max_exact_copy_rate``       ``exact_copy_rate``                      real rows
+``max_dcr_share``             ``dcr_share_closer_to_training``         a holdout
+``max_membership_auc``        ``membership_inference_auc``             a holdout
+``max_attribute_risk``        ``attribute_inference_risk``             a holdout, sensitive columns
+``max_pii_leaks``             ``pii_value_leaks``                      real rows (PII columns)
+============================  ======================================  ==========================
+
+``max_pii_leaks`` defaults to 0: no synthetic value of a PII column may equal a real value of that
+column (with no PII column known, there is nothing to leak). Set it to ``None`` to switch it off.
+
+Wiring it into sampling::
+
+    threshold = PrivacyThreshold.coerce(privacy_threshold)
+    require_inputs(threshold, has_holdout=holdout is not None, has_sensitive_columns=bool(sensitive))
+    synthetic = ...generate...
+    privacy_gate(real, synthetic, holdout, threshold, metadata, sensitive_columns=sensitive)
+
+:func:`privacy_gate` computes only the figures the threshold limits and raises one
+:class:`~syntho_hive.exceptions.PrivacyError` listing every failing figure of every table
+(``failures``: ``{"table.figure": (value, limit)}``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.events import get_logger
+from syntho_hive.exceptions import ConfigurationError, PrivacyError, SchemaError
+from syntho_hive.validation._common import check_columns, resolve_sdtypes
+from syntho_hive.validation.attribute_inference import attribute_inference_risk
+from syntho_hive.validation.membership import membership_inference_auc
+from syntho_hive.validation.pii_leaks import declared_pii_columns, pii_value_leaks
+from syntho_hive.validation.privacy import PrivacyResult, exact_copy_rate, privacy_metrics
+
+__all__ = ["PrivacyThreshold", "FIGURES", "require_inputs", "privacy_figures", "check_privacy", "privacy_gate"]
+
+_log = get_logger(__name__)
+
+#: Limit name -> the :class:`PrivacyResult` figure it bounds (every limit is an upper bound).
+FIGURES: dict[str, str] = {
+    "max_exact_copy_rate": "exact_copy_rate",
+    "max_dcr_share": "dcr_share_closer_to_training",
+    "max_membership_auc": "membership_inference_auc",
+    "max_attribute_risk": "attribute_inference_risk",
+    "max_pii_leaks": "pii_value_leaks",
+}
+_NEEDS_HOLDOUT = ("max_dcr_share", "max_membership_auc", "max_attribute_risk")
+
+
+@dataclass(frozen=True)
+class PrivacyThreshold:
+    """Upper limits on disclosure figures; ``None`` leaves a figure unchecked.
+
+    Attributes:
+        max_exact_copy_rate: Largest share of synthetic rows equal to a training row, in [0, 1].
+        max_dcr_share: Largest share of synthetic rows closer to training than to holdout rows,
+            in [0, 1] (0.5 is what fresh data gives; e.g. 0.6).
+        max_membership_auc: Largest membership-inference ROC AUC, in [0, 1] (0.5: no leak; e.g. 0.6).
+        max_attribute_risk: Largest attribute-inference risk (member minus holdout accuracy), in
+            [0, 1] (e.g. 0.1).
+        max_pii_leaks: Most synthetic PII values equal to a real one, an integer >= 0 (default 0).
+
+    Raises:
+        ConfigurationError: A limit has the wrong type or is out of range, or no limit is set.
+    """
+
+    max_exact_copy_rate: float | None = None
+    max_dcr_share: float | None = None
+    max_membership_auc: float | None = None
+    max_attribute_risk: float | None = None
+    max_pii_leaks: int | None = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in FIGURES:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name == "max_pii_leaks":
+                if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+                    problems.append(f"max_pii_leaks must be an integer >= 0 (or None), got {value!r}")
+                continue
+            if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+                    or not math.isfinite(float(value)) or not 0 <= float(value) <= 1):
+                problems.append(f"{name} must be a number in [0, 1] (or None), got {value!r}")
+        if problems:
+            raise ConfigurationError("Invalid PrivacyThreshold: " + "; ".join(problems) + ".")
+        if self.limits() == {}:
+            raise ConfigurationError("PrivacyThreshold sets no limit; set at least one of "
+                                     f"{', '.join(FIGURES)}.")
+
+    def limits(self) -> dict[str, float]:
+        """``{figure: limit}`` of the limits that are set."""
+        return {FIGURES[name]: float(value) for name, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def coerce(cls, value: PrivacyThreshold | Mapping[str, Any]) -> PrivacyThreshold:
+        """A :class:`PrivacyThreshold` from itself or a ``{limit: value}`` mapping.
+
+        Raises:
+            ConfigurationError: ``value`` is neither, names an unknown limit, or is invalid.
+        """
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            unknown = sorted(set(map(str, value)) - {f.name for f in fields(cls)})
+            if unknown:
+                raise ConfigurationError(f"Unknown privacy threshold limit(s) {unknown}; use {list(FIGURES)}.")
+            return cls(**{str(k): v for k, v in value.items()})
+        raise ConfigurationError(f"privacy_threshold must be a PrivacyThreshold or a dict of limits, got "
+                                 f"{type(value).__name__}.")
+
+
+def require_inputs(threshold: PrivacyThreshold, *, has_holdout: bool, has_sensitive_columns: bool = False) -> None:
+    """Refuse, before any sampling work, a threshold whose figures cannot be computed.
+
+    Args:
+        threshold: The limits.
+        has_holdout: Whether holdout rows (real rows the generator never saw) are given.
+        has_sensitive_columns: Whether sensitive columns are declared (for ``max_attribute_risk``).
+
+    Raises:
+        PrivacyError: A limit needs a holdout or sensitive columns that are missing.
+    """
+    missing = []
+    if not has_holdout:
+        missing += [f"{name} needs holdout rows (real rows the generator never saw): pass holdout="
+                    for name in _NEEDS_HOLDOUT if getattr(threshold, name) is not None]
+    if threshold.max_attribute_risk is not None and not has_sensitive_columns:
+        missing.append("max_attribute_risk needs sensitive columns: pass sensitive_columns=")
+    if missing:
+        raise PrivacyError("The privacy threshold cannot be checked: " + "; ".join(missing)
+                           + " (or drop that limit).")
+
+
+def privacy_figures(result: PrivacyResult | Mapping[str, float | None]) -> dict[str, float | None]:
+    """``{figure: value}`` of the gated figures of a :class:`PrivacyResult` (or a mapping of them)."""
+    if isinstance(result, PrivacyResult):
+        return {figure: getattr(result, figure) for figure in FIGURES.values()}
+    return {figure: result.get(figure) for figure in FIGURES.values()}
+
+
+def _failures(figures: Mapping[str, float | None], limits: Mapping[str, float],
+              table: str | None) -> dict[str, tuple[float, float]]:
+    failures: dict[str, tuple[float, float]] = {}
+    for figure, limit in limits.items():
+        value = figures.get(figure)
+        where = f" of table {table!r}" if table else ""
+        if value is None:
+            raise PrivacyError(f"The privacy figure {figure}{where} was not computed, so its limit {limit:g} cannot "
+                               "be checked; compute it (holdout rows, sensitive columns) or drop that limit.")
+        if float(value) > limit:
+            failures[f"{table}.{figure}" if table else figure] = (float(value), limit)
+    return failures
+
+
+def _raise(failures: Mapping[str, tuple[float, float]]) -> None:
+    listed = ", ".join(f"{name} = {value:.4g} (limit {limit:g})" for name, (value, limit) in failures.items())
+    raise PrivacyError(f"{len(failures)} privacy figure(s) exceed the threshold: {listed}. The synthetic data "
+                       "discloses too much about its training rows; train with differential privacy, fewer "
+                       "epochs or more data, or relax privacy_threshold.", failures=failures)
+
+
+def check_privacy(result: PrivacyResult | Mapping[str, float | None], threshold: PrivacyThreshold, *,
+                  table: str | None = None) -> None:
+    """Raise when a figure exceeds its limit.
+
+    Args:
+        result: A :class:`PrivacyResult`, or ``{figure: value}`` (names as in :data:`FIGURES`).
+        threshold: The limits.
+        table: Table name, for the message and the ``failures`` keys (``"table.figure"``).
+
+    Raises:
+        PrivacyError: A limited figure is missing (``None``: it was not computed), or figures
+            exceed their limits; ``failures`` holds ``{figure: (value, limit)}`` of each.
+    """
+    failures = _failures(privacy_figures(result), threshold.limits(), table)
+    if failures:
+        _raise(failures)
+
+
+def _per_table(value: Mapping[str, Sequence[Any]] | None, name: str) -> list[Any]:
+    return list((value or {}).get(name) or [])
+
+
+def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
+                   threshold: PrivacyThreshold, metadata: Metadata | None, sensitive: list[Any],
+                   quasi: list[Any] | None, pii: list[Any], seed: int, n_threads: int) -> dict[str, float | None]:
+    """Only the figures ``threshold`` limits, for one table."""
+    config = metadata.tables.get(name) if metadata is not None else None
+    types = resolve_sdtypes(train, None, config)
+    figures: dict[str, float | None] = {}
+    if threshold.max_dcr_share is not None:
+        full = privacy_metrics(train, synthetic, holdout, types, seed=child_seed(seed, name, "privacy"),
+                               n_threads=n_threads)
+        figures.update(exact_copy_rate=full.exact_copy_rate, dcr_share_closer_to_training=full.dcr_share_closer_to_training)
+    elif threshold.max_exact_copy_rate is not None:
+        figures["exact_copy_rate"] = exact_copy_rate(train, synthetic, types)[0]
+    if threshold.max_membership_auc is not None and holdout is not None:
+        figures["membership_inference_auc"] = membership_inference_auc(
+            train, holdout, synthetic, types, seed=child_seed(seed, name, "membership"), n_threads=n_threads).auc
+    if threshold.max_attribute_risk is not None and sensitive:
+        figures["attribute_inference_risk"] = attribute_inference_risk(
+            train, holdout, synthetic, sensitive, quasi, types, seed=child_seed(seed, name, "attribute"),
+            n_threads=n_threads).max_risk
+    if threshold.max_pii_leaks is not None:
+        figures["pii_value_leaks"] = float(pii_value_leaks(train, synthetic, pii, types).total_leaked_values)
+    return figures
+
+
+def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame],
+                 holdout: Mapping[str, pd.DataFrame] | None, threshold: PrivacyThreshold | Mapping[str, Any],
+                 metadata: Metadata | None = None, *, sensitive_columns: Mapping[str, Sequence[Any]] | None = None,
+                 quasi_identifiers: Mapping[str, Sequence[Any]] | None = None,
+                 pii_columns: Mapping[str, Sequence[Any]] | None = None, seed: int | None = 0,
+                 n_threads: int = 1) -> dict[str, dict[str, float | None]]:
+    """Compute the figures ``threshold`` limits, table by table, and raise if any exceeds its limit.
+
+    Pass only synthesised tables: a reference table copied verbatim is all exact copies.
+
+    Args:
+        real_train: ``{table: real rows the generator learned from}``.
+        synthetic: ``{table: synthetic rows}`` for every table of ``real_train``.
+        holdout: ``{table: real rows the generator never saw}`` for every table, or ``None``.
+        threshold: The limits (a :class:`PrivacyThreshold` or a ``{limit: value}`` dict).
+        metadata: Schema (sdtypes, keys, PII columns); ``None``: sdtypes detected.
+        sensitive_columns: ``{table: columns}`` an attacker may try to infer (``max_attribute_risk``
+            is checked on the tables that have some).
+        quasi_identifiers: ``{table: columns}`` the attacker knows (default: the other columns).
+        pii_columns: ``{table: columns}`` holding personal data; default: the metadata's
+            ``pii_cols`` and declared PII semantic types (names, e-mails, phones, ...).
+        seed: Seed for every sample.
+        n_threads: BLAS/OpenMP threads.
+
+    Returns:
+        ``{table: {figure: value}}`` of the computed figures, when every one is within its limit.
+
+    Raises:
+        ConfigurationError: ``threshold`` is invalid.
+        PrivacyError: A limit cannot be checked (see :func:`require_inputs`), or figures exceed
+            their limits; ``failures`` holds ``{"table.figure": (value, limit)}`` of every one.
+        SchemaError: Tables or columns do not match, or an unknown column is named.
+    """
+    threshold = PrivacyThreshold.coerce(threshold)
+    require_inputs(threshold, has_holdout=holdout is not None,
+                   has_sensitive_columns=any(_per_table(sensitive_columns, t) for t in real_train))
+    for label, mapping in (("synthetic", synthetic), ("holdout", holdout)):
+        missing = sorted(set(real_train) - set(mapping)) if mapping is not None else []
+        if missing:
+            raise SchemaError(f"The privacy gate has no {label} data for table(s) {missing}; give every table.")
+    for label, mapping in (("sensitive_columns", sensitive_columns), ("quasi_identifiers", quasi_identifiers),
+                           ("pii_columns", pii_columns)):
+        unknown = sorted(set(mapping or {}) - set(real_train))
+        if unknown:
+            raise SchemaError(f"{label} names unknown table(s) {unknown}; tables: {sorted(real_train)}.")
+    for name, train in real_train.items():
+        check_columns(train, synthetic[name], what="The privacy gate", table=name)
+        if holdout is not None:
+            check_columns(train, holdout[name], what="The privacy gate", table=name, other="holdout")
+    base = resolve_seed(seed)
+    results: dict[str, dict[str, float | None]] = {}
+    failures: dict[str, tuple[float, float]] = {}
+    for name, train in real_train.items():
+        config = metadata.tables.get(name) if metadata is not None else None
+        sensitive = _per_table(sensitive_columns, name)
+        pii = (_per_table(pii_columns, name) if pii_columns is not None and name in pii_columns
+               else declared_pii_columns(config, list(train.columns)))
+        quasi = list(quasi_identifiers[name]) if quasi_identifiers and name in quasi_identifiers else None
+        figures = _table_figures(name, train, synthetic[name], holdout[name] if holdout is not None else None,
+                                 threshold, metadata, sensitive, quasi, pii, base, n_threads)
+        limits = threshold.limits()
+        if not sensitive:  # attribute risk is defined over declared sensitive columns: none here to bound
+            limits.pop("attribute_inference_risk", None)
+        results[name] = figures
+        failures.update(_failures(figures, limits, name))
+    _log.info("privacy_gate", tables=list(results), figures=results, passed=not failures)
+    if failures:
+        _raise(failures)
+    return results
+
