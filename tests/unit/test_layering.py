@@ -13,7 +13,7 @@ import syntho_hive
 
 PACKAGE = Path(syntho_hive.__file__).parent
 UPPER_LAYERS = ("syntho_hive.validation", "syntho_hive.relational", "syntho_hive.interface",
-                "syntho_hive.connectors")
+                "syntho_hive.connectors", "syntho_hive.privacy")
 # Inside core, from the bottom: metadata (schema, declared-constraint rules and checks, date formats);
 # checkpoint (directory format); data and quality (on metadata); constraints (on metadata and
 # _json_state, which uses data); models (on everything). Each part -> what it must never import.
@@ -31,6 +31,9 @@ CORE_RULES: dict[str, tuple[str, ...]] = {
                                  "syntho_hive.core.models", "syntho_hive.core.checkpoint"),
     "syntho_hive.core.constraints": ("syntho_hive.core.models", "syntho_hive.core.quality",
                                      "syntho_hive.core.checkpoint"),
+    # Privacy building blocks (PII detection, actions) sit on metadata and semantic; models use them.
+    "syntho_hive.core.privacy": ("syntho_hive.core.models", "syntho_hive.core.checkpoint",
+                                 "syntho_hive.core.data", "syntho_hive.core.constraints"),
 }
 # The only parts of core that may import torch (``import syntho_hive`` and the rest of core stay torch-free).
 TORCH_USERS = ("syntho_hive.core.models", "syntho_hive.core.checkpoint")
@@ -146,6 +149,11 @@ def test_the_torch_rule_fails_outside_models_and_checkpoint(tmp_path: Path) -> N
         "syntho_hive/core/data/bad.py:3: torch.nn.functional",
         "syntho_hive/core/models_helpers.py:1: torch",
     ]
+
+
+def test_privacy_imports_only_relational_and_core() -> None:
+    assert _offenders(PACKAGE, "syntho_hive.privacy", ("syntho_hive.validation", "syntho_hive.interface",
+                                                       "syntho_hive.connectors")) == []
 
 
 def test_validation_keeps_the_column_shape_import_path() -> None:

@@ -23,7 +23,7 @@ def customers() -> pd.DataFrame:
 
 
 def test_type_constants() -> None:
-    assert len(SEMANTIC_TYPES) == 18 and len(set(SEMANTIC_TYPES)) == 18
+    assert len(SEMANTIC_TYPES) == 20 and len(set(SEMANTIC_TYPES)) == 20
     assert ALWAYS_GENERATED < set(SEMANTIC_TYPES)
     assert {"city", "state", "country", "company", "job_title", "title", "text"}.isdisjoint(ALWAYS_GENERATED)
 

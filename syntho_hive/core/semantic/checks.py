@@ -10,12 +10,14 @@ from syntho_hive.core.semantic.types import ALWAYS_GENERATED, SEMANTIC_TYPES
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
 
-__all__ = ["check_semantic_type", "should_generate", "validate_type_name", "INTEGER_OK"]
+__all__ = ["check_semantic_type", "should_generate", "validate_type_name", "INTEGER_OK", "DATETIME_OK"]
 
 _log = get_logger(__name__)
 
 #: Types that may sit on an integer column (ZIP codes, phone and card numbers stored as numbers).
-INTEGER_OK: frozenset[str] = frozenset({"postcode", "phone_number", "credit_card_number"})
+INTEGER_OK: frozenset[str] = frozenset({"postcode", "phone_number", "credit_card_number", "national_id"})
+#: Types that may sit on a datetime column.
+DATETIME_OK: frozenset[str] = frozenset({"date_of_birth"})
 _MIN_VALID_SHARE = 0.5
 
 
@@ -46,10 +48,12 @@ def check_semantic_type(series: pd.Series, column: str, semantic_type: str, *, t
     """
     validate_type_name(semantic_type, column=column, table=table)
     dtype = series.dtype
-    numeric_ok = semantic_type in INTEGER_OK and ptypes.is_integer_dtype(dtype) and not ptypes.is_bool_dtype(dtype)
+    numeric_ok = ((semantic_type in INTEGER_OK and ptypes.is_integer_dtype(dtype) and not ptypes.is_bool_dtype(dtype))
+                  or (semantic_type in DATETIME_OK and ptypes.is_datetime64_any_dtype(dtype)))
     if (ptypes.is_bool_dtype(dtype) or ptypes.is_numeric_dtype(dtype) or ptypes.is_datetime64_any_dtype(dtype)
             or isinstance(dtype, pd.PeriodDtype) or ptypes.is_timedelta64_dtype(dtype)) and not numeric_ok:
-        allowed = " (an integer column may be 'postcode', 'phone_number' or 'credit_card_number')"
+        allowed = (" (an integer column may be 'postcode', 'phone_number', 'credit_card_number' or 'national_id'; "
+                   "a datetime column 'date_of_birth')")
         raise SchemaError(
             f"Column {column!r} of table {table!r} has dtype {dtype} but is declared as semantic type "
             f"{semantic_type!r}, which needs text values{allowed if semantic_type not in INTEGER_OK else ''}. "

@@ -17,11 +17,14 @@ from pandas.api import types as ptypes
 
 from syntho_hive.core.semantic.geo import country_code, is_subdivision
 from syntho_hive.core.semantic.lexicon import is_job_title, known_first_names
+from syntho_hive.core.semantic.birth_dates import is_date_of_birth
 from syntho_hive.core.semantic.naming import name_hints
+from syntho_hive.core.semantic.national_ids import id_schemes_of, is_national_id
 from syntho_hive.core.semantic.types import SemanticType
 from syntho_hive.core.semantic.validators import is_card_number, is_email, is_iban, is_ip, is_url
 
-__all__ = ["detect_semantic_type", "string_values", "VALUE_CHECKS", "looks_valid_share"]
+__all__ = ["detect_semantic_type", "string_values", "VALUE_CHECKS", "looks_valid_share", "NAME_ONLY_TYPES",
+           "VALUE_ONLY_CHECKS"]
 
 #: Distinct values inspected per column.
 _SAMPLE = 1_000
@@ -158,6 +161,23 @@ VALUE_CHECKS: dict[str, Callable[[str], bool]] = {
     "credit_card_number": is_card_number,
     "title": lambda v: any(ch.isalpha() for ch in v) and len(v) <= 200,
     "text": lambda v: len(v.split()) >= 2,
+    "national_id": is_national_id,
+    "date_of_birth": is_date_of_birth,
+}
+
+#: Types recognised by name only, never by this module (a date column says nothing about whose date it
+#: is): privacy detection (:mod:`syntho_hive.core.privacy`) reports them when the column name says so.
+NAME_ONLY_TYPES: frozenset[str] = frozenset({"date_of_birth"})
+
+
+def _is_strong_national_id(value: str) -> bool:
+    return bool(id_schemes_of(value, strong_only=True))
+
+
+#: Unambiguous value formats that decide a column's type by themselves (checked in this order).
+VALUE_ONLY_CHECKS: dict[str, Callable[[str], bool]] = {
+    "email": is_email, "url": is_url, "ip_address": is_ip, "iban": is_iban, "credit_card_number": is_card_number,
+    "national_id": _is_strong_national_id,
 }
 
 
@@ -217,13 +237,14 @@ def detect_semantic_type(series: pd.Series, column_name: str) -> SemanticType | 
     non_null = series.dropna()
     distinct_ratio = series.nunique(dropna=True) / max(len(non_null), 1)
     # Unambiguous value formats decide by themselves.
-    for sem, check in (("email", is_email), ("url", is_url), ("ip_address", is_ip), ("iban", is_iban),
-                       ("credit_card_number", is_card_number)):
+    for sem, check in VALUE_ONLY_CHECKS.items():
         if _share(values, check) >= _STRONG:
             return sem  # type: ignore[return-value]
     for sem in name_hints(column_name):
-        if sem in ("email", "url", "ip_address", "iban", "credit_card_number"):
+        if sem in VALUE_ONLY_CHECKS and sem != "national_id":
             continue  # their values did not agree above
+        if sem in NAME_ONLY_TYPES:
+            continue
         if _named(sem, values, distinct_ratio):
             return sem  # type: ignore[return-value]
     # Value-only detections.

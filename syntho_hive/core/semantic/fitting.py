@@ -13,8 +13,10 @@ from typing import Any
 import pandas as pd
 from pandas.api import types as ptypes
 
+from syntho_hive.core.semantic.birth_dates import learn_birth_spec
 from syntho_hive.core.semantic.geo import country_code
 from syntho_hive.core.semantic.naming import address_prefix
+from syntho_hive.core.semantic.national_ids import learn_id_spec
 from syntho_hive.core.semantic.phones import learn_phone_style, phone_region
 from syntho_hive.core.semantic.style import (
     learn_card_style, learn_casing, learn_country_style, learn_email_style, learn_state_style,
@@ -30,13 +32,14 @@ CASED_TYPES = frozenset({"first_name", "last_name", "full_name", "street_address
 
 
 def dtype_tag(series: pd.Series) -> str:
-    """A JSON-able tag of the column's dtype (``object``, ``string:python``, ``category``, ``int64`` ...)."""
+    """A JSON-able tag of the column's dtype (``object``, ``string:python``, ``category``, ``int64``,
+    ``datetime64[ns]`` ...)."""
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype):
         return f"string:{dtype.storage}"
     if isinstance(dtype, pd.CategoricalDtype):
         return "category"
-    if ptypes.is_integer_dtype(dtype):
+    if ptypes.is_integer_dtype(dtype) or ptypes.is_datetime64_any_dtype(dtype):
         return str(dtype)
     return "object"
 
@@ -152,6 +155,10 @@ def learn_spec(frame: pd.DataFrame, column: str, semantic_type: str, links: Mapp
         spec["spaced"] = bool(values) and sum(" " in v for v in values) >= 0.5 * len(values)
     elif semantic_type == "credit_card_number":
         spec.update(learn_card_style(values))
+    elif semantic_type == "national_id":
+        spec.update(learn_id_spec(values))
+    elif semantic_type == "date_of_birth":
+        spec.update(learn_birth_spec(series, rare_threshold))
     elif semantic_type in ("title", "text"):
         spec["word_counts"] = learn_word_counts(values)
         if semantic_type == "title":

@@ -1,8 +1,9 @@
 """The per-table semantic plan: what is learned to generate semantic columns, and the generation itself.
 
 Generation order within a row: country -> state -> city -> postcode -> street address -> phone ->
-names -> e-mail -> company -> job title -> url -> (ip, iban, card, title, text), so later columns can
-read earlier ones (a city of the row's state, an e-mail from the row's names, a url from its company).
+names -> e-mail -> company -> job title -> url -> (ip, iban, card, national id, date of birth, title,
+text), so later columns can read earlier ones (a city of the row's state, an e-mail from the row's
+names, a url from its company).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from syntho_hive.core.semantic.checks import validate_type_name
 from syntho_hive.core.semantic.context import RowContext
 from syntho_hive.core.semantic.fitting import CASED_TYPES, column_links, learn_spec
 from syntho_hive.core.semantic.gen_geo import gen_city, gen_country, gen_postcode, gen_state_city, gen_street
+from syntho_hive.core.semantic.gen_ids import gen_birth_date, gen_national_id
 from syntho_hive.core.semantic.gen_misc import gen_card, gen_iban, gen_ip, gen_text, gen_title
 from syntho_hive.core.semantic.gen_people import (
     draw_names, gen_company, gen_email, gen_full_name, gen_job_title, gen_url,
@@ -38,7 +40,8 @@ PLAN_VERSION = 1
 
 _ORDER = {t: i for i, t in enumerate((
     "country", "state", "city", "postcode", "street_address", "phone_number", "first_name", "last_name",
-    "full_name", "email", "company", "job_title", "url", "ip_address", "iban", "credit_card_number", "title", "text",
+    "full_name", "email", "company", "job_title", "url", "ip_address", "iban", "credit_card_number", "national_id",
+    "date_of_birth", "title", "text",
 ))}
 
 Generator = Callable[[dict[str, Any], RowContext, np.random.Generator], np.ndarray]
@@ -54,7 +57,7 @@ _GENERATORS: dict[str, Generator] = {
     "country": gen_country, "city": gen_city, "postcode": gen_postcode, "street_address": gen_street,
     "phone_number": _gen_phone, "full_name": gen_full_name, "email": gen_email, "company": gen_company, "job_title": gen_job_title,
     "url": gen_url, "ip_address": gen_ip, "iban": gen_iban, "credit_card_number": gen_card,
-    "title": gen_title, "text": gen_text,
+    "title": gen_title, "text": gen_text, "national_id": gen_national_id, "date_of_birth": gen_birth_date,
 }
 
 
@@ -78,6 +81,10 @@ def _finish(values: np.ndarray, null: np.ndarray, dtype: str, index: pd.Index) -
         return series.astype(dtype) if not null.any() and not dtype[0].isupper() else series
     out = values.copy()
     out[null] = None
+    if dtype.startswith("datetime64"):
+        stamps = pd.Series(pd.to_datetime(list(out)), index=index)
+        zone = dtype[len("datetime64["):-1].partition(",")[2].strip()
+        return stamps.dt.tz_localize(zone) if zone else stamps.astype(dtype)
     if dtype == "category":
         return pd.Series(pd.Categorical(out), index=index)
     if dtype.startswith("string:"):

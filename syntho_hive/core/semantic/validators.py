@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 __all__ = [
-    "EMAIL_RE", "is_email", "is_url", "is_ip", "is_iban", "is_luhn", "is_card_number",
+    "EMAIL_RE", "is_email", "is_url", "is_ip", "is_iban", "is_luhn", "is_card_number", "has_card_iin",
     "digits_of", "iban_check_digits",
 ]
 
@@ -95,10 +95,36 @@ def is_luhn(number: str) -> bool:
     return total % 10 == 0
 
 
+#: Issuer identification number ranges of the card networks in use (prefix ranges, inclusive) and the
+#: lengths each issues: Visa, Mastercard, American Express, Discover, JCB, Diners Club, UnionPay, Maestro.
+_IIN_RANGES: tuple[tuple[int, int, frozenset[int]], ...] = (
+    (4, 4, frozenset({13, 16, 19})),
+    (51, 55, frozenset({16})), (2221, 2720, frozenset({16})),
+    (34, 34, frozenset({15})), (37, 37, frozenset({15})),
+    (6011, 6011, frozenset({16, 19})), (644, 649, frozenset({16, 19})), (65, 65, frozenset({16, 19})),
+    (3528, 3589, frozenset({16, 19})),
+    (300, 305, frozenset({14, 16})), (36, 36, frozenset({14, 16})), (38, 39, frozenset({14, 16})),
+    (62, 62, frozenset({16, 17, 18, 19})),
+    (50, 50, frozenset(range(12, 20))), (56, 58, frozenset(range(12, 20))), (63, 63, frozenset(range(12, 20))),
+    (67, 67, frozenset(range(12, 20))),
+)
+
+
+def has_card_iin(number: str) -> bool:
+    """Whether the digit string ``number`` starts with a card network's IIN and has a length it issues."""
+    for low, high, lengths in _IIN_RANGES:
+        width = len(str(low))
+        if len(number) in lengths and low <= int(number[:width]) <= high:
+            return True
+    return False
+
+
 def is_card_number(value: Any) -> bool:
-    """Whether ``value`` is a 13-19 digit card number (spaces/hyphens allowed) passing Luhn."""
+    """Whether ``value`` is a card number (spaces/hyphens allowed): a network's IIN prefix and length,
+    and the Luhn checksum."""
     if isinstance(value, (int,)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or _CARD_RE.match(value.strip()) is None:
         return False
-    return is_luhn(digits_of(value))
+    digits = digits_of(value)
+    return has_card_iin(digits) and is_luhn(digits)
