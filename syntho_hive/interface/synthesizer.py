@@ -34,6 +34,7 @@ from syntho_hive.connectors.base import TableSource, TableTarget
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.tabular_ar import TabularAR
+from syntho_hive.core.privacy import PrivacyConfig
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import (
     ConfigurationError,
@@ -112,7 +113,13 @@ class Synthesizer:
 
     Args:
         metadata: The schema (tables, primary and foreign keys, context columns, constraints).
-        privacy_config: Reserved for differential privacy; must be ``None`` for now.
+        privacy_config: Personal data (:class:`~syntho_hive.privacy.PrivacyConfig`): per-column actions
+            (``drop``, ``mask``, ``hash``, ``fake``, ``keep``, ``custom``) and detection. At ``fit`` every
+            table's personal columns are decided first and removed (or pseudonymised) before any model,
+            cardinality model, context or rule learns from the tables; ``sample`` generates them back
+            (``fake``/``mask``) in the locale of each row's country. The decisions are in
+            :attr:`privacy_report_` and are saved with the synthesizer (without the secret), so a
+            loaded synthesizer samples the same way; refitting it needs the config again.
         spark_session: A SparkSession: ``fit`` then also takes a Hive database name or a mapping of
             Spark DataFrames / ``"db.table"`` names (read through
             :class:`~syntho_hive.connectors.spark.source.SparkSource`), and :meth:`sample_spark`
@@ -132,7 +139,7 @@ class Synthesizer:
             a non-negative integer. (It is also a ``TypeError`` and a ``ValueError``.)
         SchemaError: Malformed keys, a table in ``model`` that is not in the metadata, or a
             cycle of foreign keys (the message names the tables).
-        PrivacyError: ``privacy_config`` is given (not supported yet).
+        ConfigurationError: ``privacy_config`` is not a PrivacyConfig.
     """
 
     def __init__(self, metadata: Metadata, *, privacy_config: Any = None, spark_session: Any = None,
@@ -140,9 +147,9 @@ class Synthesizer:
         if not isinstance(metadata, Metadata):
             raise ConfigurationError(f"metadata must be a syntho_hive Metadata, got {type(metadata).__name__}; "
                                      "build one with Metadata().add_table(...) or Metadata.load(path).")
-        if privacy_config is not None:
-            raise PrivacyError("privacy_config is not supported yet by Synthesizer; pass None (no "
-                               "differential-privacy guarantee is given).")
+        if privacy_config is not None and not isinstance(privacy_config, PrivacyConfig):
+            raise ConfigurationError(f"privacy_config must be a syntho_hive.privacy.PrivacyConfig or None, got "
+                                     f"{type(privacy_config).__name__}.")
         if not metadata.tables:
             raise SchemaError("The metadata has no tables; add them with Metadata.add_table(...).")
         if isinstance(model, Mapping):
@@ -171,7 +178,7 @@ class Synthesizer:
         self.model_kwargs = dict(model_kwargs)
         self.seed = master_seed
         self.graph = SchemaGraph.from_metadata(metadata)
-        self._engine = Orchestrator(metadata, models, self.model_kwargs, seed=self.seed)
+        self._engine = Orchestrator(metadata, models, self.model_kwargs, seed=self.seed, privacy=privacy_config)
         self._fitted = False
         self._sample_calls = 0
         self.integrity_report_: dict[str, int] = {}
@@ -201,6 +208,13 @@ class Synthesizer:
         Empty before ``fit``.
         """
         return dict(self._engine.rules_report_)
+
+    @property
+    def privacy_report_(self) -> dict[str, dict[str, Any]]:
+        """What the privacy config decided, per table: ``{table: {column: {action, semantic_type, source,
+        reason}}}`` for every personal or decided column (kept by ``save``/``load``; empty without a
+        privacy config or before ``fit``)."""
+        return self._engine.privacy_report()
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: Mapping[str, Any] | TableSource, epochs: int | None = None, batch_size: int | None = None,
@@ -253,6 +267,10 @@ class Synthesizer:
         """
         if on_integrity_error not in ("raise", "drop"):
             raise TrainingError(f"on_integrity_error must be 'raise' or 'drop', got {on_integrity_error!r}.")
+        if self.privacy_config is None and self.privacy_report_:
+            raise PrivacyError("This synthesizer was fitted with a privacy config, which is not saved (it may hold a "
+                               "secret and functions); refitting without it would train on personal columns. Build "
+                               "Synthesizer(metadata, privacy_config=...) to fit again.")
         if checkpoint_dir is not None:
             checkpoint_dir = _as_path(checkpoint_dir, "checkpoint_dir")
         if subset is not None and not isinstance(subset, Subset):

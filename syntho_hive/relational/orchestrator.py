@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ import pandas as pd
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD, TextModel
 from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
@@ -87,6 +88,7 @@ from syntho_hive.relational.keys import (
     running_numbers,
     same_rows,
 )
+from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
 from syntho_hive.relational.rules import SchemaRules, resolve_rules
 
@@ -166,6 +168,8 @@ class TablePlan:
             training value) and is generated from it, whatever the table's model class.
         rules: Copied, dependent and semantic columns filled after the model, or the stored rows
             of a reference table (:class:`~syntho_hive.relational.rule_plan.RulePlan`).
+        privacy: The table's personal columns: removed before training and generated back last
+            (:class:`~syntho_hive.core.privacy.TablePrivacyPlan`), or ``None`` without a privacy config.
     """
 
     name: str
@@ -182,6 +186,7 @@ class TablePlan:
     per_parent_keys: dict[str, int] = field(default_factory=dict)
     text_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: RulePlan = field(default_factory=RulePlan)
+    privacy: TablePrivacyPlan | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state (cardinality models included)."""
@@ -195,6 +200,7 @@ class TablePlan:
             "per_parent_keys": self.per_parent_keys,
             "text_models": self.text_models,
             "rules": self.rules.to_dict(self.name),
+            "privacy": self.privacy.to_dict() if self.privacy is not None else None,
         }
 
     @classmethod
@@ -220,6 +226,7 @@ class TablePlan:
                 per_parent_keys={str(c): int(s) for c, s in data.get("per_parent_keys", {}).items()},
                 text_models={str(c): dict(m) for c, m in data.get("text_models", {}).items()},
                 rules=RulePlan.from_dict(data.get("rules"), name),
+                privacy=TablePrivacyPlan.from_dict(data["privacy"]) if data.get("privacy") is not None else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(f"Saved plan of a table is corrupt ({type(exc).__name__}: {exc}); "
@@ -434,12 +441,16 @@ class Orchestrator:
             (so CTGAN- and TVAE-specific options can be mixed when tables use different models).
         seed: Master seed; each table and purpose gets its own child seed.
         chunk_rows: Child rows generated per model call.
+        privacy: Personal-data handling (:class:`~syntho_hive.core.privacy.PrivacyConfig`): at ``fit``
+            the personal columns are decided and removed before anything learns from the tables
+            (:mod:`syntho_hive.relational.privacy_plans`), and generation puts them back last.
     """
 
     def __init__(self, metadata: Metadata, models: Mapping[str, type[ConditionalGenerativeModel]],
                  model_kwargs: Mapping[str, Any] | None = None, *, seed: int,
-                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, privacy: PrivacyConfig | None = None) -> None:
         self.metadata = metadata
+        self.privacy = privacy
         self.graph = SchemaGraph.from_metadata(metadata)
         self.models = dict(models)
         self.model_kwargs = dict(model_kwargs or {})
@@ -452,6 +463,7 @@ class Orchestrator:
         self.rules_: SchemaRules | None = None
         self.rules_report_: dict[str, Any] = {}
         self._model_metadata = metadata
+        self._fit_metadata = metadata
 
     # ------------------------------------------------------------------ state
     @property
@@ -634,13 +646,22 @@ class Orchestrator:
         resolve_n_jobs(n_jobs, len(self.graph.order))  # a bad n_jobs fails here, before any state is reset
         self._plans, self._fitted_models, self.fit_seconds_ = {}, {}, {}
         self._text_model_cache = {}
-        self.rules_ = resolve_rules(self.metadata, data, rare_threshold=self._rare_threshold())
-        self._model_metadata = self.rules_.with_orderings(self.metadata)
+        privacy_plans: dict[str, TablePrivacyPlan] = {}
+        self._fit_metadata = self.metadata
+        if self.privacy is not None:  # before anything learns from the tables: no personal value reaches it
+            privacy_plans, data = fit_privacy(self.privacy, self.metadata, data, seed=self.seed,
+                                              rare_threshold=self._rare_threshold())
+            self._fit_metadata = privacy_metadata(self.metadata, privacy_plans)
+            for name, plan in privacy_plans.items():
+                _log.info("privacy_plan_resolved", table=name,
+                          **{d.column: d.action for d in plan.decisions.values()})
+        self.rules_ = resolve_rules(self._fit_metadata, data, rare_threshold=self._rare_threshold())
+        self._model_metadata = self.rules_.with_orderings(self._fit_metadata)
         self.rules_report_ = self.rules_.to_dict()
         for name, rules in self.rules_report_.items():
             _log.info("relational_rules_resolved", table=name, **rules)
-        sdtypes = {name: column_sdtypes(data[name], self.metadata.tables[name].columns,
-                                        self.metadata.tables[name].key_columns) for name in self.graph.order}
+        sdtypes = {name: column_sdtypes(data[name], self._fit_metadata.tables[name].columns,
+                                        self._fit_metadata.tables[name].key_columns) for name in self.graph.order}
         jobs: list[ModelJob] = []
         for name in self.graph.order:
             started = time.perf_counter()
@@ -658,13 +679,15 @@ class Orchestrator:
             _log.info("relational_table_fitted", table=done.table, rows=len(data[done.table]),
                       seconds=round(self.fit_seconds_[done.table], 3), in_worker=done.in_worker)
         self._fitted_models = {name: fitted[name] for name in self.graph.order if name in fitted}
+        for name, plan in privacy_plans.items():
+            self._plans[name].privacy = plan
         return self
 
     def _fit_table(self, name: str, data: Mapping[str, pd.DataFrame], sdtypes: Mapping[str, dict[str, str]],
                    epochs: int | None, batch_size: int | None,
                    checkpoint_dir: str | Path | None) -> ModelJob | None:
         """Learn ``name``'s plan (keys, links, context); return its model's fit, if it has one."""
-        table = self.metadata.tables[name]
+        table = self._fit_metadata.tables[name]
         df = data[name].reset_index(drop=True)
         rule_plan = RulePlan.fit(name, df, table, self.rules_.tables[name], rare_threshold=self._rare_threshold())
         if rule_plan.reference is not None:
@@ -762,6 +785,12 @@ class Orchestrator:
                        parents: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame({c.name: _take(parents[c.via][c.parent_column], positions[c.via]).to_numpy()
                              for c in context}) if context else pd.DataFrame()
+
+    def privacy_report(self) -> dict[str, dict[str, Any]]:
+        """``{table: {column: decision}}`` of the tables fitted with a privacy plan (see
+        :class:`~syntho_hive.core.privacy.ColumnDecision`)."""
+        return {name: {column: asdict(decision) for column, decision in plan.privacy.decisions.items()}
+                for name, plan in self._plans.items() if plan.privacy is not None and plan.privacy.decisions}
 
     # ------------------------------------------------------------------ generate
     def kept_columns(self, name: str) -> list[str]:
@@ -974,7 +1003,20 @@ class Orchestrator:
     def _table_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
                       rows_per_chunk: int, part: "_Partition | None" = None) -> Iterator[pd.DataFrame]:
         """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk);
-        with ``part``, the slice's rows (a global table: all of them)."""
+        with ``part``, the slice's rows (a global table: all of them). Personal columns removed before
+        training are generated last, per chunk, from a seed of the table's seed and the chunk's number."""
+        privacy = self._plans[name].privacy
+        chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part)
+        if privacy is None:
+            yield from chunks
+            return
+        table_seed = part.seed if part is not None and name not in part.plan.global_tables else seed
+        for number, chunk in enumerate(chunks):
+            yield privacy.restore(chunk, child_seed(table_seed, name, "privacy", number))
+
+    def _modelled_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
+                         rows_per_chunk: int, part: "_Partition | None" = None) -> Iterator[pd.DataFrame]:
+        """:meth:`_table_chunks` before the personal columns are generated."""
         plan = self._plans[name]
         if plan.rules.reference is not None:
             frame = plan.rules.reference_frame(name)

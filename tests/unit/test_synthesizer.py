@@ -19,7 +19,6 @@ from syntho_hive.exceptions import (
     ConfigurationError,
     GenerationError,
     NotFittedError,
-    PrivacyError,
     SchemaError,
     SchemaValidationError,
     SerializationError,
@@ -109,7 +108,7 @@ def test_model_must_be_a_model_class() -> None:
         Synthesizer(shop_metadata(), model={"nowhere": CTGAN})
     with pytest.raises(ConfigurationError, match="metadata must be a syntho_hive Metadata, got dict"):
         Synthesizer({"tables": {}})  # type: ignore[arg-type]
-    with pytest.raises(PrivacyError):
+    with pytest.raises(ConfigurationError, match="privacy_config must be a syntho_hive.privacy.PrivacyConfig"):
         Synthesizer(shop_metadata(), privacy_config={"epsilon": 1.0})
 
 

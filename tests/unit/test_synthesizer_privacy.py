@@ -1,0 +1,143 @@
+"""Synthesizer(privacy_config=...): personal columns never reach a model or a saved file, and come back
+generated (fake), masked, pseudonymised (hash) or not at all (drop)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+import pytest
+
+from syntho_hive.core.semantic.validators import is_email
+from syntho_hive.datasets import load_sales, sales_metadata
+from syntho_hive.exceptions import ConfigurationError, PrivacyError
+from syntho_hive.interface.synthesizer import Synthesizer
+from syntho_hive.privacy import PrivacyConfig, pseudonymize
+
+SECRET = "test-secret-0123456789"
+CONFIG = PrivacyConfig(secret=SECRET, actions={"customers.company": "hash", "employees.email": "mask",
+                                               "suppliers.phone": "drop"})
+
+
+@pytest.fixture(scope="module")
+def sales() -> dict[str, pd.DataFrame]:
+    return load_sales()
+
+
+@pytest.fixture(scope="module")
+def fitted(sales: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> tuple[Synthesizer, Path]:
+    synth = Synthesizer(sales_metadata(), privacy_config=CONFIG, seed=0, epochs=2)
+    synth.fit(sales, progress_bar=False, n_jobs=1)
+    return synth, synth.save(tmp_path_factory.mktemp("privacy") / "synth")
+
+
+def _protected(synth: Synthesizer) -> dict[tuple[str, str], str]:
+    return {(table, column): decision["action"] for table, columns in synth.privacy_report_.items()
+            for column, decision in columns.items() if decision["action"] in ("fake", "mask", "drop", "hash")}
+
+
+def test_detection_decides_the_personal_columns_of_every_table(fitted: tuple[Synthesizer, Path]) -> None:
+    protected = _protected(fitted[0])
+    for column in ("first_name", "last_name", "email", "phone", "address", "postal_code"):
+        assert protected[("customers", column)] == "fake"
+    assert protected[("customers", "company")] == "hash"
+    assert protected[("employees", "email")] == "mask"
+    assert protected[("suppliers", "phone")] == "drop"
+    assert protected[("invoices", "billing_address")] == "fake"
+    assert ("products", "name") not in protected  # a product title is not personal
+    report = fitted[0].privacy_report_["customers"]["email"]
+    assert report["source"] == "detected" and "values" in report["reason"]
+
+
+def test_no_real_personal_value_is_in_any_saved_file(sales: dict[str, pd.DataFrame],
+                                                      fitted: tuple[Synthesizer, Path]) -> None:
+    synth, directory = fitted
+    files = [p for p in directory.rglob("*") if p.is_file()]
+    text = "\n".join(p.read_text("utf-8", errors="replace") for p in files)
+    raw = b"".join(p.read_bytes() for p in files)
+    assert SECRET not in text
+    protected = _protected(synth)
+    # A first name that is also a city ("Austin"), kept in a modelled column, may be stored as the city.
+    public = {str(v) for table, frame in sales.items() for column in frame.columns
+              if (table, column) not in protected for v in frame[column].dropna().unique()}
+    checked = 0
+    for (table, column), _ in protected.items():
+        for value in set(sales[table][column].dropna().astype(str)) - public:
+            checked += 1
+            # As a JSON string anywhere, and as raw bytes (weights, pickles) when long enough to be unique.
+            assert f'"{value}"' not in text, (table, column, value)
+            if len(value) >= 8:
+                assert value.encode() not in raw, (table, column, value)
+    assert checked > 3000
+
+
+def test_generated_values_are_valid_and_masked_pseudonymised_or_dropped(sales: dict[str, pd.DataFrame],
+                                                                         fitted: tuple[Synthesizer, Path]) -> None:
+    synth = fitted[0]
+    out = synth.sample(seed=3)
+    customers = out["customers"]
+    assert list(customers.columns) == list(sales["customers"].columns)
+    emails = customers["email"].dropna()
+    assert len(emails) and all(is_email(v) for v in emails)
+    assert not set(emails) & set(sales["customers"]["email"])
+    phones = customers["phone"].dropna()
+    assert np.mean([phonenumbers.is_valid_number(phonenumbers.parse(p, None)) for p in phones]) == 1.0
+    companies = customers["company"].dropna()  # the model saw 24-hex pseudonyms only (each company is rare)
+    assert len(companies) and companies.str.fullmatch(r"[0-9a-f]{24}").all()
+    assert not set(companies) & set(sales["customers"]["company"])
+    masked = out["employees"]["email"].dropna()
+    assert all(re.fullmatch(r"[^@*]\**(\.[^@*]\**)*@[^@*]\**(\.[^@*]\**)*\.[a-z]+", v) for v in masked), masked.tolist()
+    assert "phone" not in out["suppliers"].columns
+    # Foreign keys still join: every invoice's customer exists.
+    assert out["invoices"]["customer_id"].isin(customers["customer_id"]).all()
+
+
+def test_the_same_seed_gives_the_same_tables_after_save_and_load(fitted: tuple[Synthesizer, Path]) -> None:
+    synth, directory = fitted
+    loaded = Synthesizer.load(directory)
+    first, again, reloaded = synth.sample(seed=5), synth.sample(seed=5), loaded.sample(seed=5)
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], again[name])
+        pd.testing.assert_frame_equal(first[name], reloaded[name])
+    assert loaded.privacy_report_ == synth.privacy_report_
+    with pytest.raises(PrivacyError, match="privacy config"):  # refitting would train on personal columns
+        loaded.fit(load_sales(), progress_bar=False)
+
+
+def test_the_same_key_gets_the_same_pseudonym_in_every_table() -> None:
+    from syntho_hive.core.metadata import Metadata
+
+    rng = np.random.default_rng(0)
+    refs = [f"CRM-{i:05d}" for i in rng.integers(0, 40, 200)]
+    accounts = pd.DataFrame({"account_id": range(200), "crm_ref": refs, "balance": rng.normal(100, 20, 200)})
+    tickets = pd.DataFrame({"ticket_id": range(300), "account_id": rng.integers(0, 200, 300),
+                            "crm_ref": [refs[i] for i in rng.integers(0, 200, 300)]})
+    md = Metadata()
+    md.add_table("accounts", pk="account_id")
+    md.add_table("tickets", pk="ticket_id", fk={"account_id": "accounts.account_id"})
+    synth = Synthesizer(md, privacy_config=PrivacyConfig(secret=SECRET, detect=False, actions={"crm_ref": "hash"}),
+                        seed=1, epochs=1)
+    out = synth.fit({"accounts": accounts, "tickets": tickets}, progress_bar=False, n_jobs=1).sample(seed=2)
+    mapping = dict(zip(refs, pseudonymize(pd.Series(refs), SECRET)))
+    assert set(out["accounts"]["crm_ref"]) | set(out["tickets"]["crm_ref"]) <= set(mapping.values())
+    assert not set(out["tickets"]["crm_ref"]) & set(refs)
+
+
+def test_bad_privacy_configs_fail_before_any_work(sales: dict[str, pd.DataFrame]) -> None:
+    metadata = sales_metadata()
+    cases = [
+        (PrivacyConfig(actions={"customers.Email": "drop"}), "no table has"),
+        (PrivacyConfig(actions={"customers.customer_id": "drop"}), "key columns"),
+    ]
+    for config, message in cases:
+        with pytest.raises(ConfigurationError, match=message):
+            Synthesizer(metadata, privacy_config=config, epochs=1).fit(sales, progress_bar=False)
+    with pytest.raises(ConfigurationError, match="secret"):
+        PrivacyConfig(actions={"customers.company": "hash"})
+    contextual = sales_metadata()
+    contextual.tables["invoices"].parent_context_cols = ["email"]
+    with pytest.raises(ConfigurationError, match="parent context column 'email'"):
+        Synthesizer(contextual, privacy_config=PrivacyConfig(), epochs=1).fit(sales, progress_bar=False)
