@@ -364,7 +364,9 @@ class Synthesizer:
                output_path: str | Path | None = None,
                output_format: Literal["parquet", "csv"] = "parquet",
                progress_bar: bool = False, chunk_rows: int | None = None, *,
-               output: TableTarget | None = None) -> dict[str, Any]:
+               output: TableTarget | None = None, privacy_threshold: Any = None,
+               real_data: Mapping[str, Any] | None = None, holdout: Mapping[str, Any] | None = None,
+               sensitive_columns: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
         """Generate every table, parents first, with valid keys.
 
         Args:
@@ -392,6 +394,15 @@ class Synthesizer:
                 committed together; on any error the target is left as it was (see each
                 target's documentation for what "together" means there). Exclusive with
                 ``output_path``.
+            privacy_threshold: A :class:`~syntho_hive.validation.PrivacyThreshold` (or its
+                ``{limit: value}`` dict): the generated tables are measured against ``real_data``
+                (and ``holdout``) and nothing is returned when a figure exceeds its limit. Only for
+                tables returned in memory (not with ``output_path`` / ``output``).
+            real_data: The real training tables (``{table: DataFrame or path}``), needed by
+                ``privacy_threshold``: a synthesizer keeps no real rows.
+            holdout: Real rows the synthesizer never saw, per table: needed by the DCR-share,
+                membership and attribute-inference limits.
+            sensitive_columns: ``{table: columns}`` an attacker may try to infer (attribute-inference limit).
 
         Returns:
             ``{table: DataFrame}``, ``{table: Path}`` with ``output_path``, or ``{table: location}``
@@ -404,10 +415,19 @@ class Synthesizer:
                 both are given.
             SerializationError: An output file or target cannot be written (e.g. a table exists
                 and the target says ``if_exists="fail"``).
+            PrivacyError: A privacy figure exceeds its limit (``failures``: ``{"table.figure":
+                (value, limit)}``, every one), or ``privacy_threshold`` lacks what it needs
+                (``real_data``, a ``holdout``, sensitive columns) — checked before generating.
         """
         if not self._fitted:
             raise NotFittedError("Cannot sample: this Synthesizer is not fitted. Call fit(data) or "
                                  "Synthesizer.load(path) first.")
+        gate = None
+        if privacy_threshold is not None:
+            if output is not None or output_path is not None:
+                raise ConfigurationError("privacy_threshold measures the tables in memory; drop output/output_path "
+                                         "and write the returned tables once they pass.")
+            gate = self._privacy_inputs(privacy_threshold, real_data, holdout, sensitive_columns)
         if output is not None:
             if not isinstance(output, TableTarget):
                 raise ConfigurationError(f"output must be a connector target (SQLTarget, ParquetTarget, "
@@ -439,8 +459,61 @@ class Synthesizer:
             def sink(name: str, chunks: Iterator[pd.DataFrame]) -> Path:
                 return write_table_chunks(chunks, directory / f"{name}.{output_format}", output_format)
 
-        return self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=sink,
-                                     progress_bar=progress_bar, chunk_rows=chunk_rows)
+        tables = self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=sink,
+                                       progress_bar=progress_bar, chunk_rows=chunk_rows)
+        if gate is not None:
+            self._check_privacy(tables, *gate)
+        return tables
+
+    def _privacy_inputs(self, threshold: Any, real_data: Mapping[str, Any] | None,
+                        holdout: Mapping[str, Any] | None,
+                        sensitive: Mapping[str, list[str]] | None) -> tuple[Any, dict[str, pd.DataFrame],
+                                                                              dict[str, pd.DataFrame] | None,
+                                                                              Mapping[str, list[str]] | None]:
+        """The privacy gate's checked inputs, before any generation: the threshold, the real and holdout
+        tables of the synthesised (not reference) tables.
+
+        Raises:
+            ConfigurationError: A bad threshold.
+            PrivacyError: ``real_data`` missing, or a limit that cannot be computed from what is given.
+            SchemaError: ``real_data`` / ``holdout`` not mappings of the metadata's tables.
+        """
+        from syntho_hive.validation.privacy_gate import PrivacyThreshold, require_inputs
+
+        checked = PrivacyThreshold.coerce(threshold)
+        if real_data is None:
+            raise PrivacyError("privacy_threshold needs real_data={table: real training rows}: a synthesizer keeps "
+                               "no real rows to measure the synthetic ones against.")
+        require_inputs(checked, has_holdout=holdout is not None, has_sensitive_columns=bool(sensitive))
+        references = {name for name, rules in self.rules_.items() if rules.get("reference")}
+        names = [name for name in self.graph.order if name not in references]
+
+        def frames(what: str, given: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+            if not isinstance(given, Mapping) or sorted(set(names) - set(given)):
+                raise SchemaError(f"{what} must be a mapping holding every synthesised table {names}.")
+            return {name: _read_table(what, name, given[name]) for name in names}
+
+        return checked, frames("real_data", real_data), (frames("holdout", holdout) if holdout is not None
+                                                          else None), sensitive
+
+    def _check_privacy(self, tables: Mapping[str, pd.DataFrame], threshold: Any, real: dict[str, pd.DataFrame],
+                       holdout: dict[str, pd.DataFrame] | None, sensitive: Mapping[str, list[str]] | None) -> None:
+        """Raise :class:`PrivacyError` when the generated tables exceed a privacy limit. The leak limit counts
+        the generated identifiers (e-mails, phones, street addresses, ids, IBANs, cards): generated names,
+        postcodes and birth dates equal real ones by chance."""
+        from syntho_hive.validation.privacy_gate import privacy_gate
+
+        by_chance = {"first_name", "last_name", "full_name", "postcode", "date_of_birth"}
+        pii = {name: [c for c, d in columns.items()
+                      if d["action"] in ("fake", "mask") and d["semantic_type"] not in by_chance]
+               for name, columns in self.privacy_report_.items()}
+        def same_columns(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:  # dropped ones are gone
+            return {name: frame[[c for c in frame.columns if c in tables[name].columns]] for name, frame in frames.items()}
+
+        real, holdout = same_columns(real), same_columns(holdout) if holdout is not None else None
+        figures = privacy_gate(real, {name: tables[name] for name in real}, holdout, threshold, self.metadata,
+                               sensitive_columns=sensitive, pii_columns={n: pii.get(n, []) for n in real} if pii else None)
+        _log.info("privacy_gate_passed", figures=figures)
 
     # ------------------------------------------------------------------ report
     def generate_validation_report(self, real_data: Mapping[str, Any], output_path: str | Path,

@@ -12,8 +12,9 @@ limit                         figure                                   needs
 ``max_pii_leaks``             ``pii_value_leaks``                      real rows (PII columns)
 ============================  ======================================  ==========================
 
-``max_pii_leaks`` defaults to 0: no synthetic value of a PII column may equal a real value of that
-column (with no PII column known, there is nothing to leak). Set it to ``None`` to switch it off.
+``max_pii_leaks`` is off unless set: generated names collide with real ones by chance (a real
+"Smith" and a generated "Smith"), so a limit of 0 suits identifiers (e-mails, phones, ids), set on
+tables whose PII columns are such. The report always shows the leak counts.
 
 Wiring it into sampling::
 
@@ -73,7 +74,8 @@ class PrivacyThreshold:
         max_membership_auc: Largest membership-inference ROC AUC, in [0, 1] (0.5: no leak; e.g. 0.6).
         max_attribute_risk: Largest attribute-inference risk (member minus holdout accuracy), in
             [0, 1] (e.g. 0.1).
-        max_pii_leaks: Most synthetic PII values equal to a real one, an integer >= 0 (default 0).
+        max_pii_leaks: Most synthetic PII values equal to a real one, an integer >= 0 (``None``: not
+            checked, the default; common names collide by chance).
 
     Raises:
         ConfigurationError: A limit has the wrong type or is out of range, or no limit is set.
@@ -83,7 +85,7 @@ class PrivacyThreshold:
     max_dcr_share: float | None = None
     max_membership_auc: float | None = None
     max_attribute_risk: float | None = None
-    max_pii_leaks: int | None = 0
+    max_pii_leaks: int | None = None
 
     def __post_init__(self) -> None:
         problems = []

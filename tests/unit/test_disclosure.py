@@ -154,7 +154,7 @@ def test_whole_rows_reproduced_ignore_keys_but_not_text() -> None:
 @pytest.mark.parametrize("limits", [
     {"max_membership_auc": 1.5}, {"max_exact_copy_rate": -0.1}, {"max_dcr_share": float("nan")},
     {"max_attribute_risk": "0.1"}, {"max_pii_leaks": 1.5}, {"max_pii_leaks": -1}, {"max_membership_auc": True},
-    {"max_pii_leaks": None},  # no limit left at all
+    {},  # no limit at all (max_pii_leaks is off by default)
 ])
 def test_threshold_validation(limits: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError):
@@ -163,7 +163,7 @@ def test_threshold_validation(limits: dict[str, object]) -> None:
 
 def test_threshold_coerces_dicts_and_refuses_unknown_limits() -> None:
     threshold = PrivacyThreshold.coerce({"max_membership_auc": 0.6})
-    assert threshold.limits() == {"membership_inference_auc": 0.6, "pii_value_leaks": 0.0}
+    assert threshold.limits() == {"membership_inference_auc": 0.6}
     with pytest.raises(ConfigurationError, match="max_auc"):
         PrivacyThreshold.coerce({"max_auc": 0.6})
     with pytest.raises(ConfigurationError):
@@ -214,7 +214,7 @@ def test_privacy_gate_raises_with_every_failing_figure_of_every_table(data: dict
     figures = privacy_gate({"prospects": real["prospects"]}, synthetic, {"prospects": holdouts["prospects"]},
                            threshold)
     assert set(figures["prospects"]) == {"exact_copy_rate", "dcr_share_closer_to_training",
-                                         "membership_inference_auc", "pii_value_leaks"}
+                                         "membership_inference_auc"}
 
 
 def test_privacy_gate_checks_pii_declared_in_metadata_and_refuses_a_missing_holdout() -> None:
@@ -222,7 +222,7 @@ def test_privacy_gate_checks_pii_declared_in_metadata_and_refuses_a_missing_hold
     synthetic = pd.DataFrame({"email": ["BOB@y.com", "q@r.io", "s@t.io"], "age": [33, 44, 55]})
     metadata = Metadata().add_table("people", columns={"email": "text", "age": "numerical"}, pii_cols=["email"])
     with pytest.raises(PrivacyError) as caught:
-        privacy_gate({"people": real}, {"people": synthetic}, None, PrivacyThreshold(), metadata)
+        privacy_gate({"people": real}, {"people": synthetic}, None, PrivacyThreshold(max_pii_leaks=0), metadata)
     assert caught.value.failures == {"people.pii_value_leaks": (1.0, 0.0)}
     with pytest.raises(PrivacyError, match="needs holdout"):
         privacy_gate({"people": real}, {"people": synthetic}, None, {"max_membership_auc": 0.6})

@@ -141,3 +141,20 @@ def test_bad_privacy_configs_fail_before_any_work(sales: dict[str, pd.DataFrame]
     contextual.tables["invoices"].parent_context_cols = ["email"]
     with pytest.raises(ConfigurationError, match="parent context column 'email'"):
         Synthesizer(contextual, privacy_config=PrivacyConfig(), epochs=1).fit(sales, progress_bar=False)
+
+
+def test_the_privacy_gate_measures_the_sample_against_the_real_tables(sales: dict[str, pd.DataFrame],
+                                                                      fitted: tuple[Synthesizer, Path]) -> None:
+    synth = fitted[0]
+    tables = synth.sample(seed=7, privacy_threshold={"max_exact_copy_rate": 0.99, "max_pii_leaks": 0},
+                          real_data=sales)
+    assert set(tables) == set(sales)
+    with pytest.raises(PrivacyError) as caught:  # invoice lines repeat real (price, quantity) pairs
+        synth.sample(seed=7, privacy_threshold={"max_exact_copy_rate": 0.0}, real_data=sales)
+    assert caught.value.failures and all(value > limit for value, limit in caught.value.failures.values())
+    assert all(key.endswith(".exact_copy_rate") for key in caught.value.failures)
+    assert not any(key.startswith(("currencies.", "categories.")) for key in caught.value.failures)  # copied lookups
+    with pytest.raises(PrivacyError, match="real_data"):
+        synth.sample(seed=7, privacy_threshold={"max_exact_copy_rate": 0.1})
+    with pytest.raises(PrivacyError, match="holdout"):
+        synth.sample(seed=7, privacy_threshold={"max_membership_auc": 0.6}, real_data=sales)
