@@ -70,6 +70,7 @@ from syntho_hive.exceptions import (
     ConfigurationError,
     GenerationError,
     NotFittedError,
+    PrivacyError,
     SchemaError,
     SerializationError,
     SynthoHiveError,
@@ -149,6 +150,8 @@ class ConditionalGenerativeModel(ABC):
     metrics_fields: ClassVar[tuple[str, ...]] = ("epoch", "val_score", "seconds")
     #: Extra ``sample()`` / ``impute()`` keyword options of the engine, declared like hyper-parameters.
     sample_options: ClassVar[Mapping[str, Param]] = {}
+    #: Why the engine refuses ``dp=`` (engines that honour it declare a ``dp`` hyper-parameter instead).
+    dp_refusal: ClassVar[str] = "it has no differentially private training."
     #: Every declared hyper-parameter by name, inherited ones first (collected by ``__init_subclass__``).
     _parameters: ClassVar[dict[str, Param]] = {}
 
@@ -171,6 +174,11 @@ class ConditionalGenerativeModel(ABC):
         cls.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
 
     def __init__(self, metadata: Metadata | None = None, **params: Any) -> None:
+        if "dp" in params and "dp" not in self._parameters:
+            if params["dp"] is not None:
+                raise PrivacyError(f"{type(self).__name__} cannot train under differential privacy: "
+                                   f"{self.dp_refusal} Use TabularAR(dp=DPConfig(...)), which can.")
+            params = {name: value for name, value in params.items() if name != "dp"}
         unknown = sorted(set(params) - set(self._parameters))
         if unknown:
             raise ConfigurationError(f"Unknown {type(self).__name__} parameter(s) {unknown}; its parameters are "
@@ -198,7 +206,7 @@ class ConditionalGenerativeModel(ABC):
             if param.saved:
                 value = param.normalise(getattr(self, name)) if param.problem(getattr(self, name)) is None \
                     else getattr(self, name)
-                out[name] = list(value) if isinstance(value, tuple) else value
+                out[name] = param.to_json(value)
         return out
 
     def _checked_parameters(self, values: Mapping[str, Any], error: type[SynthoHiveError], where: str) -> dict[str, Any]:
@@ -278,6 +286,10 @@ class ConditionalGenerativeModel(ABC):
         if checkpoint_dir is not None:
             check_checkpoint_arguments(checkpoint_every, validation_fraction)
         seed = self._resolved_seed(seed, "fit", TrainingError)
+        if values.get("dp") is not None and checkpoint_dir is not None:
+            raise PrivacyError(f"fit(checkpoint_dir=...) holds out real rows and picks the best epoch by their "
+                               f"score, outside the privacy budget; {type(self).__name__}(dp=...) trains without "
+                               "it: drop checkpoint_dir and save() the fitted model.")
         table = self._resolve_table(data, table_name)  # still checks: a fitted model is kept until they pass
         columns = [str(c) for c in data.columns]
         context_columns = [str(c) for c in context.columns] if context is not None else []
@@ -300,8 +312,9 @@ class ConditionalGenerativeModel(ABC):
                 every=checkpoint_every, score=lambda epoch: self._validation_score(held_out, seed, epoch),
                 save=lambda path: self._write_checkpoint(path, overwrite=True))
         prepared = self._prepare(data, context, table, seed)
-        self.reference_profile_ = MarginalProfile.from_frame(
-            data, profile_sdtypes(data, table, self._modelled_sdtypes()), **self._profile_options())
+        if values.get("dp") is None:  # under DP no statistic of the real rows is kept outside the budget
+            self.reference_profile_ = MarginalProfile.from_frame(
+                data, profile_sdtypes(data, table, self._modelled_sdtypes()), **self._profile_options())
         self._keeper = keeper
         try:
             self._train(prepared, seed=seed, progress_bar=progress_bar)
@@ -445,6 +458,12 @@ class ConditionalGenerativeModel(ABC):
         self._require_fitted("sample")
         num_rows = self._check_num_rows(num_rows)
         seed = self._resolved_seed(seed, "sample", GenerationError)
+        if getattr(self, "dp", None) is not None and (return_metrics or quality_threshold is not None):
+            raise GenerationError(
+                f"This {type(self).__name__} was trained with differential privacy, so it keeps no profile of "
+                "its training data to score samples against (that profile would spend privacy budget): "
+                "return_metrics and quality_threshold are unavailable. Score samples against the real data "
+                "with syntho_hive.validation instead, where the real data may be used.")
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         self._check_context(num_rows, context)
         checked = self._check_conditions(conditions)
@@ -458,7 +477,7 @@ class ConditionalGenerativeModel(ABC):
             raise GenerationError(f"Ran out of memory generating {num_rows:,} rows; sample fewer rows per call "
                                   "(Synthesizer.sample(output_path=...) writes chunk by chunk).") from exc
         _log.info("sampling_complete", model=type(self).__name__, rows=len(frame),
-                  seconds=round(time.perf_counter() - started, 3))
+                  seconds=round(time.perf_counter() - started, 3), **self._sample_event_fields())
         return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
                                   quality_threshold=quality_threshold, model=type(self).__name__,
                                   table=self.table_.name if self.table_ is not None else None)
@@ -762,6 +781,10 @@ class ConditionalGenerativeModel(ABC):
     # ------------------------------------------------------------------ engine hooks
     def _setup(self, error: type[SynthoHiveError]) -> None:
         """Run-time setup before preprocessing or restoring (e.g. the device); ``error`` for failures."""
+
+    def _sample_event_fields(self) -> dict[str, Any]:
+        """Extra fields of the ``sampling_complete`` event (e.g. the privacy spent)."""
+        return {}
 
     def _map_location(self) -> torch.device | str:
         """Where checkpoint weights are loaded (the engine's device)."""

@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Choice", "Flag", "Integer", "Number", "Param", "Text", "Widths", "problems_of"]
+from syntho_hive.core.dp.config import DPConfig
+from syntho_hive.exceptions import ConfigurationError
+
+__all__ = ["Choice", "DPSetting", "Flag", "Integer", "Number", "Param", "Text", "Widths", "problems_of"]
 
 _MISSING = object()
 
@@ -72,6 +75,10 @@ class Param:
     def expected(self) -> str:
         """What an accepted value looks like, for messages."""
         return "a value"
+
+    def to_json(self, value: Any) -> Any:
+        """The checkpoint form of a normalised value (sequences as lists)."""
+        return list(value) if isinstance(value, tuple) else value
 
     def _problem(self, value: Any) -> str | None:
         return None
@@ -198,3 +205,30 @@ class Text(Param):
 
     def _problem(self, value: Any) -> str | None:
         return None if isinstance(value, str) or type(value).__name__ == "device" else self._fail(value)
+
+
+class DPSetting(Param):
+    """``None`` (no differential privacy) or a :class:`~syntho_hive.core.dp.DPConfig`; checkpoints
+    store its ``to_dict()`` form, which is accepted too."""
+
+    def expected(self) -> str:
+        return "a DPConfig, e.g. DPConfig(max_epsilon=4.0)"
+
+    def _problem(self, value: Any) -> str | None:
+        if isinstance(value, DPConfig):
+            return None
+        if isinstance(value, Mapping):
+            try:
+                DPConfig.from_dict(value)
+            except ConfigurationError as exc:
+                return f"{self.name}: {exc}".rstrip(".")
+            return None
+        return self._fail(value)
+
+    def normalise(self, value: Any) -> Any:
+        if value is None or isinstance(value, DPConfig):
+            return value
+        return DPConfig.from_dict(value)
+
+    def to_json(self, value: Any) -> Any:
+        return value.to_dict() if isinstance(value, DPConfig) else value

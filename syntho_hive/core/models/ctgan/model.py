@@ -119,6 +119,10 @@ class CTGAN(TabularPipeline):
         pickles=(TabularPipeline.TRANSFORMER, TabularPipeline.CONTEXT_TRANSFORMER, "embedding_layers.joblib",
                  TabularPipeline.DATA_COLUMN_INFO))
     metrics_fields = ("epoch", "g_loss", "d_loss", "val_score", "seconds")
+    dp_refusal = ("its critic reads real rows packed together (PacGAN: pac rows per critic input) and is trained "
+                  "with the WGAN-GP gradient penalty (a gradient of the critic's input gradient), so DP-SGD's "
+                  "per-input clipping bounds a pack, not a row, and would need a different loss; its "
+                  "preprocessing also fits Gaussian mixtures on the raw values.")
 
     # ------------------------------------------------------------------ state
     def _reset_engine(self) -> None:

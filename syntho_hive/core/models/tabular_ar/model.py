@@ -30,15 +30,21 @@ from syntho_hive.core.checkpoint import CheckpointLayout
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
-from syntho_hive.core.models.params import Integer, Number
+from syntho_hive.core.models.params import DPSetting, Integer, Number
 from syntho_hive.core.models.registry import register_model
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.sampling import generate_tokens
+from syntho_hive.core.models.tabular_ar.dp_fit import DPFit, fill_unmodelled_nulls, prepare_dp
+from syntho_hive.core.models.tabular_ar.dp_training import train_network_dp
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
+from syntho_hive.core.dp.accounting import PrivacySpent
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError
 
 __all__ = ["TabularAR", "auto_max_bins"]
+
+_log = get_logger(__name__)
 
 _WEIGHTS = "weights.pt"
 _STATE = "model.json"
@@ -110,6 +116,12 @@ class TabularAR(ConditionalGenerativeModel):
             the table's rows (5 up to 180 rows, 7 at 300, 11 at 570, 20 at 1,000, 60 at 3,000, the
             former 100 from 5,000 rows).
         tail_quantile: Share of interval-coded numeric mass cut at each end.
+        dp: Differential privacy (:class:`~syntho_hive.core.dp.DPConfig`; ``None``: off). The
+            preprocessing is fitted from noisy counts and the network trained with DP-SGD, within
+            ``max_epsilon`` at ``delta`` for the whole fit; the spent budget is ``privacy_spent_``,
+            kept in checkpoints and in every ``sampling_complete`` event. Under DP there is no
+            validation split or early stopping, no reference profile (no quality gates), and
+            tables with declared constraints or text columns are refused (``docs/privacy.md``).
 
     ``sample()`` and ``impute()`` also take ``temperature`` (softmax temperature, default 1.0).
 
@@ -132,6 +144,7 @@ class TabularAR(ConditionalGenerativeModel):
     rare_threshold = Integer(5, "Values seen fewer times are never reproduced verbatim.")
     max_bins = Integer(None, "Most value tokens per numerical column (None: by table size).", optional=True)
     tail_quantile = Number(0.001, "Share of interval-coded numeric mass cut at each end.", maximum=0.49)
+    dp = DPSetting(None, "Differential privacy settings (None: off).", optional=True)
 
     sample_options = {"temperature": Number(1.0, "Softmax temperature.", positive=True)}
     checkpoint_layout = CheckpointLayout(weights=(_WEIGHTS,), documents=(_STATE,))
@@ -143,6 +156,8 @@ class TabularAR(ConditionalGenerativeModel):
         self.codec_: TableCodec | None = None
         self.context_codec_: TableCodec | None = None
         self.network_: ARNetwork | None = None
+        self.privacy_spent_: PrivacySpent | None = None
+        self._dp_fit: DPFit | None = None
 
     def _modelled_sdtypes(self) -> Mapping[str, str]:
         return dict(self.codec_.sdtypes) if self.codec_ is not None else {}
@@ -166,6 +181,8 @@ class TabularAR(ConditionalGenerativeModel):
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
                  seed: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Fit the constraints and codecs; return the tokens of ``data`` and of ``context``."""
+        if self.dp is not None:
+            return self._prepare_dp(data, context, table, seed)
         frame = self._fit_constraints(table, data)
         formats = {c: f for c, f in table.datetime_formats.items() if c in frame.columns}
         config = self._codec_config(len(frame))
@@ -178,8 +195,45 @@ class TabularAR(ConditionalGenerativeModel):
             ctx_codes = self.context_codec_.encode(ctx)
         return codes, ctx_codes
 
+    def _prepare_dp(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
+                    seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The DP preprocessing (:mod:`~syntho_hive.core.models.tabular_ar.dp_fit`): plan the budget (refusing
+        what cannot be honoured before any work), build the codecs from noisy counts, encode."""
+        frame = data.reset_index(drop=True)
+        ctx = context.reset_index(drop=True).set_axis(self.context_columns_, axis=1) if context is not None else None
+        fitted = prepare_dp(frame, ctx, table, self._sdtypes(table, frame), self.dp, seed=seed,
+                            codec_config=self._codec_config(len(frame)), batch_size=self.batch_size,
+                            epochs=self.dp.training_epochs(int(self.epochs)), rare_threshold=int(self.rare_threshold),
+                            constrained=_declares_constraints(table))
+        self.codec_, self.context_codec_, self._dp_fit = fitted.codec, fitted.context_codec, fitted
+        rng = numpy_generator(child_seed(seed, "dp", "fill"))
+        codes = self.codec_.encode(fill_unmodelled_nulls(frame, self.codec_, rng))
+        ctx_codes = self.context_codec_.encode(fill_unmodelled_nulls(ctx, self.context_codec_, rng)) \
+            if ctx is not None and self.context_codec_ is not None else None
+        return codes, ctx_codes
+
+    def _train_dp(self, codes: np.ndarray, ctx_codes: np.ndarray | None, *, seed: int, progress_bar: bool) -> None:
+        fitted = self._dp_fit
+        steps = 0
+        if self.codec_.sub_columns:
+            self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
+            steps = train_network_dp(self.network_, codes, ctx_codes, self._training_config(), fitted.plan,
+                                     epochs=fitted.epochs, batch_size=fitted.batch_size, seed=seed,
+                                     progress_bar=progress_bar, on_epoch_end=self._end_epoch)
+        self.privacy_spent_ = fitted.plan.spent(steps)
+        self._dp_fit = None
+        _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
+
+    def _sample_event_fields(self) -> dict[str, Any]:
+        if self.privacy_spent_ is None:
+            return {}
+        return {"dp_epsilon": self.privacy_spent_.epsilon, "dp_delta": self.privacy_spent_.delta}
+
     def _train(self, prepared: tuple[np.ndarray, np.ndarray | None], *, seed: int, progress_bar: bool) -> None:
         codes, ctx_codes = prepared
+        if self.dp is not None:
+            self._train_dp(codes, ctx_codes, seed=seed, progress_bar=progress_bar)
+            return
         if self.codec_.sub_columns:  # otherwise only ids: nothing to learn
             self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
             train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
@@ -444,7 +498,8 @@ class TabularAR(ConditionalGenerativeModel):
             "constraints": self.constraint_engine_.to_dict() if self.constraint_engine_ is not None else None,
         }
         weights = self.network_.state_dict() if self.network_ is not None else {}
-        return EngineState(weights={_WEIGHTS: weights}, documents={_STATE: document})
+        extra = {"dp": self.privacy_spent_.to_dict()} if self.privacy_spent_ is not None else {}
+        return EngineState(weights={_WEIGHTS: weights}, documents={_STATE: document}, extra=extra)
 
     def _decoded_columns(self) -> list[str]:
         frame = self.codec_.decode(np.zeros((0, len(self.codec_.sub_columns)), dtype=np.int64), numpy_generator(0))
@@ -468,6 +523,10 @@ class TabularAR(ConditionalGenerativeModel):
             raise ValueError("the constraint state does not match the table's declared constraints "
                              "(checkpoints that kept constraints.parquet predate this version)")
         self.constraint_engine_ = ConstraintEngine.from_dict(self.table_, constraints) if constraints else None
+        spent = state.extra.get("dp")
+        if (spent is None) != (self.dp is None):
+            raise ValueError("the privacy spent ('dp' in the manifest's extra) does not match the dp setting")
+        self.privacy_spent_ = PrivacySpent.from_dict(spent) if spent is not None else None
         if self.codec_.sub_columns:
             weights = state.weights[_WEIGHTS]
             # Networks saved before the ordinal terms existed have no ordinal weights.

@@ -83,6 +83,8 @@ class TVAE(TabularPipeline):
         weights=("encoder.pt", "decoder.pt"),
         pickles=(TabularPipeline.TRANSFORMER, TabularPipeline.CONTEXT_TRANSFORMER, TabularPipeline.DATA_COLUMN_INFO))
     metrics_fields = ("epoch", "loss", "reconstruction", "kl", "val_score", "seconds")
+    dp_refusal = ("its preprocessing (DataTransformer) fits Gaussian mixtures and keeps category sets and "
+                  "ranges from the raw values, outside any privacy budget; DP for TVAE is not implemented yet.")
 
     # ------------------------------------------------------------------ state
     def _reset_engine(self) -> None:

@@ -1,0 +1,151 @@
+"""The opt-in differential-privacy settings of a model: :class:`DPConfig`.
+
+A model given ``dp=DPConfig(max_epsilon=...)`` fits its preprocessing from noisy statistics and
+trains its network with DP-SGD, and never passes ``max_epsilon`` at ``delta`` (see
+``docs/privacy.md`` for what is covered and what is not).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from syntho_hive.exceptions import ConfigurationError
+
+__all__ = ["DPConfig", "DEFAULT_DP_EPOCHS"]
+
+#: Epochs of DP-SGD when neither ``DPConfig.epochs`` nor a smaller model ``epochs`` is given.
+DEFAULT_DP_EPOCHS = 20
+_FIELDS = ("max_epsilon", "delta", "noise_multiplier", "max_grad_norm", "preprocessing_share", "epochs", "bounds")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))
+
+
+def _bound(column: str, value: Any) -> float | str:
+    """A declared bound as stored: a finite number, or a timestamp as ISO text."""
+    if _number(value):
+        return float(value)
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds {value!r}, which is neither a finite number "
+                                 "nor a timestamp; declare (low, high) numbers or dates.") from exc
+    if pd.isna(stamp):
+        raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds a missing value; declare (low, high).")
+    return stamp.isoformat()
+
+
+@dataclass(frozen=True)
+class DPConfig:
+    """Differential privacy of one model: ``(max_epsilon, delta)`` for the whole fit.
+
+    The budget covers the fitted preprocessing (category sets from noisy counts with a threshold,
+    numeric and datetime ranges and bins from noisy histograms over fixed grids or from the declared
+    ``bounds``) and the DP-SGD training (per-row gradient clipping, Gaussian noise, Poisson sampling,
+    Rényi-DP accounting), composed in Rényi DP. Training stops before the total would pass
+    ``max_epsilon``.
+
+    Args:
+        max_epsilon: Total privacy budget epsilon (> 0).
+        delta: Total delta (0 < delta < 1), e.g. ``1e-5``; well below ``1 / rows``.
+        noise_multiplier: DP-SGD noise standard deviation as a multiple of ``max_grad_norm``;
+            ``None``: the smallest noise for which the planned epochs fit in the budget. Given,
+            training runs until the budget would be passed (or the epochs end).
+        max_grad_norm: Per-row gradient clipping norm (> 0).
+        preprocessing_share: The epsilon the preprocessing would spend on its own, as a share of
+            ``max_epsilon`` (0 < share < 1). Shares compose in Rényi DP (privacy loss grows like
+            the square root of the queries), so the default 0.3 leaves training about 90% of the
+            budget while keeping the noise of the category counts low enough for rare-ish values.
+        epochs: DP-SGD epochs (``None``: the model's ``epochs``, at most 20).
+        bounds: ``{column: (low, high)}`` declared public bounds of numeric or datetime columns
+            (numbers, or dates as text / timestamps). Values are clipped to them, and the column's
+            bins are laid over them instead of over a fixed logarithmic grid.
+
+    Raises:
+        ConfigurationError: A value out of range or of the wrong type (all problems at once).
+    """
+
+    max_epsilon: float
+    delta: float = 1e-5
+    noise_multiplier: float | None = None
+    max_grad_norm: float = 1.0
+    preprocessing_share: float = 0.3
+    epochs: int | None = None
+    bounds: Mapping[str, tuple[float | str, float | str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not _number(self.max_epsilon) or self.max_epsilon <= 0:
+            problems.append(f"max_epsilon must be a finite number > 0, got {self.max_epsilon!r}")
+        if not _number(self.delta) or not 0 < self.delta < 1:
+            problems.append(f"delta must be a number in (0, 1), got {self.delta!r} (e.g. 1e-5)")
+        if self.noise_multiplier is not None and (not _number(self.noise_multiplier) or self.noise_multiplier <= 0):
+            problems.append(f"noise_multiplier must be a number > 0 or None, got {self.noise_multiplier!r}")
+        if not _number(self.max_grad_norm) or self.max_grad_norm <= 0:
+            problems.append(f"max_grad_norm must be a number > 0, got {self.max_grad_norm!r}")
+        if not _number(self.preprocessing_share) or not 0 < self.preprocessing_share < 1:
+            problems.append(f"preprocessing_share must be a number in (0, 1), got {self.preprocessing_share!r}")
+        if self.epochs is not None and (isinstance(self.epochs, bool) or not isinstance(self.epochs, int)
+                                        or self.epochs < 1):
+            problems.append(f"epochs must be a positive integer or None, got {self.epochs!r}")
+        bounds: dict[str, tuple[float | str, float | str]] = {}
+        if not isinstance(self.bounds, Mapping):
+            problems.append(f"bounds must be a mapping {{column: (low, high)}}, got {type(self.bounds).__name__}")
+        else:
+            for column, pair in self.bounds.items():
+                if not isinstance(column, str) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    problems.append(f"bounds[{column!r}] must be a pair (low, high) keyed by a column name")
+                    continue
+                try:
+                    low, high = _bound(column, pair[0]), _bound(column, pair[1])
+                except ConfigurationError as exc:
+                    problems.append(str(exc).rstrip("."))
+                    continue
+                if type(low) is not type(high) or (pd.Timestamp(low) >= pd.Timestamp(high) if isinstance(low, str)
+                                                   else low >= high):
+                    problems.append(f"bounds[{column!r}] = {tuple(pair)!r} must be (low, high) of one kind with "
+                                    "low < high")
+                    continue
+                bounds[column] = (low, high)
+        if problems:
+            raise ConfigurationError("Invalid DPConfig: " + "; ".join(problems) + ".")
+        object.__setattr__(self, "bounds", bounds)
+        for name in ("max_epsilon", "delta", "max_grad_norm", "preprocessing_share"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if self.noise_multiplier is not None:
+            object.__setattr__(self, "noise_multiplier", float(self.noise_multiplier))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON (what checkpoints store; :meth:`from_dict` reads it back)."""
+        return {"max_epsilon": self.max_epsilon, "delta": self.delta, "noise_multiplier": self.noise_multiplier,
+                "max_grad_norm": self.max_grad_norm, "preprocessing_share": self.preprocessing_share,
+                "epochs": self.epochs, "bounds": {c: list(pair) for c, pair in self.bounds.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DPConfig":
+        """The settings :meth:`to_dict` wrote.
+
+        Raises:
+            ConfigurationError: Unknown fields or invalid values.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(f"DPConfig.from_dict expects a mapping, got {type(data).__name__}.")
+        unknown = sorted(set(data) - set(_FIELDS))
+        if unknown:
+            raise ConfigurationError(f"Unknown DPConfig field(s) {unknown}; fields are {list(_FIELDS)}.")
+        if "max_epsilon" not in data:
+            raise ConfigurationError("DPConfig needs max_epsilon.")
+        fields = dict(data)
+        fields["bounds"] = {c: tuple(pair) if isinstance(pair, list) else pair
+                            for c, pair in (fields.get("bounds") or {}).items()}
+        return cls(**fields)
+
+    def training_epochs(self, model_epochs: int) -> int:
+        """DP-SGD epochs: ``epochs`` when set, else ``min(model_epochs, DEFAULT_DP_EPOCHS)``."""
+        return int(self.epochs) if self.epochs is not None else int(min(model_epochs, DEFAULT_DP_EPOCHS))

@@ -1,0 +1,143 @@
+"""TabularAR's fit under differential privacy, up to the tokens: refusals, budget plan, codecs.
+
+Everything that can be refused is refused here, before any statistic is computed: declared
+constraints (the constraint engine learns bounds and seen combinations from the raw rows), text
+columns, declared bounds of unknown or non-numeric / non-datetime columns, and budgets that
+:func:`~syntho_hive.core.dp.accounting.plan_budget` cannot honour. Then the codecs are built from
+noisy counts (:mod:`~syntho_hive.core.models.tabular_ar.dp_stats`), the parent-context codec too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive._random import child_seed, numpy_generator
+from syntho_hive.core.dp.accounting import DPPlan, plan_budget
+from syntho_hive.core.dp.config import DPConfig
+from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.models.tabular_ar.dp_stats import dp_queries, dp_table_stats
+from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
+from syntho_hive.exceptions import PrivacyError
+
+__all__ = ["DPFit", "dp_batch_size", "fill_unmodelled_nulls", "prepare_dp"]
+
+#: Expected rows per DP-SGD step: about a thirtieth of the table, a power of two in [64, 1024]
+#: (large batches: the noise is shared by the batch, so its share of the update shrinks).
+_MIN_BATCH, _MAX_BATCH = 64, 1024
+
+
+def dp_batch_size(rows: int) -> int:
+    """The expected DP-SGD batch: a power of two near ``rows / 30``, between 64 and 1024 (at most ``rows``)."""
+    target = 2 ** round(math.log2(max(rows / 30.0, 1.0)))
+    return int(min(max(rows, 1), min(_MAX_BATCH, max(_MIN_BATCH, target))))
+
+
+@dataclass(frozen=True)
+class DPFit:
+    """What the DP preprocessing hands to training.
+
+    Attributes:
+        codec / context_codec: The codecs built from noisy counts.
+        plan: The calibrated budget.
+        epochs / batch_size: Planned epochs and expected batch size.
+    """
+
+    codec: TableCodec
+    context_codec: TableCodec | None
+    plan: DPPlan
+    epochs: int
+    batch_size: int
+
+
+def _all_sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, str]:
+    return {str(c): declared.get(str(c)) or detect_sdtype(frame[c], str(c)) for c in frame.columns}
+
+
+def _check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str) -> None:
+    problems = []
+    for column, (low, _) in config.bounds.items():
+        sdtype = sdtypes.get(column)
+        if sdtype is None:
+            problems.append(f"{column!r} is not a training column")
+        elif sdtype == "numerical" and isinstance(low, str):
+            problems.append(f"{column!r} is numerical but its bounds are dates")
+        elif sdtype == "datetime" and not isinstance(low, str):
+            problems.append(f"{column!r} is a datetime column but its bounds are numbers")
+        elif sdtype not in ("numerical", "datetime"):
+            problems.append(f"{column!r} is {sdtype}; bounds apply to numerical and datetime columns")
+    if problems:
+        raise PrivacyError(f"{where}: DPConfig.bounds: " + "; ".join(problems) + ".")
+
+
+def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, declared: Mapping[str, str],
+               config: DPConfig, *, seed: int, codec_config: CodecConfig | None = None, batch_size: int | None,
+               epochs: int, rare_threshold: int, constrained: bool) -> DPFit:
+    """Plan the budget and build the codecs of ``frame`` (and ``context``) from noisy counts.
+
+    Args:
+        frame: Training rows (index reset).
+        context: Parent-context rows aligned with ``frame``, or ``None``.
+        table: The table (for messages).
+        declared: Declared sdtypes (the others are detected, as public schema).
+        config: The DP settings.
+        seed: Seed of the noise.
+        codec_config: Codec settings.
+        batch_size: The model's batch size (``None``: :func:`dp_batch_size`).
+        epochs: Planned DP-SGD epochs.
+        rare_threshold: The model's least count of a kept value.
+        constrained: Whether the table declares constraints (refused).
+
+    Returns:
+        The codecs and the plan.
+
+    Raises:
+        PrivacyError: Anything DP cannot honour (see the module docstring), before any noise is drawn.
+    """
+    where = f"TabularAR(dp=...) on table {table.name!r}"
+    if constrained:
+        raise PrivacyError(f"{where}: the table declares constraints, whose engine learns bounds and seen "
+                           "combinations from the raw rows outside the privacy budget. Fit without them (drop "
+                           "them from the TableConfig) or without dp.")
+    sdtypes = _all_sdtypes(frame, declared)
+    _check_bounds(config, sdtypes, where)
+    ctx_sdtypes = _all_sdtypes(context, {}) if context is not None else {}
+    queries, categories = dp_queries(sdtypes, where)
+    ctx_queries, ctx_categories = dp_queries(ctx_sdtypes, f"{where} (parent context)")
+    batch = int(min(batch_size, len(frame))) if batch_size is not None else dp_batch_size(len(frame))
+    plan = plan_budget(config, rows=len(frame), queries=queries + ctx_queries,
+                       category_queries=categories + ctx_categories, batch_size=batch, epochs=epochs,
+                       rare_threshold=rare_threshold, where=where)
+    codec_config = codec_config or CodecConfig()
+    rng = numpy_generator(child_seed(seed, "dp", "preprocessing"))
+    codec = TableCodec.build(dp_table_stats(frame, sdtypes, codec_config, plan, rng,
+                                            datetime_formats=dict(table.datetime_formats), where=where), codec_config)
+    ctx_codec = None
+    if context is not None:
+        ctx_codec = TableCodec.build(dp_table_stats(context, ctx_sdtypes, codec_config, plan, rng,
+                                                    where=f"{where} (parent context)"), codec_config)
+    return DPFit(codec, ctx_codec, plan, epochs, batch)
+
+
+def fill_unmodelled_nulls(frame: pd.DataFrame, codec: TableCodec, rng: np.random.Generator) -> pd.DataFrame:
+    """``frame`` with the missing values of columns whose codec has no null token (too few of them
+    for the noisy count) replaced by the value of the codec's first token, so the rows can be
+    encoded (a per-row mapping: DP-SGD's guarantee is unchanged)."""
+    out = frame
+    for column_codec in codec.codecs:
+        subs = column_codec.sub_columns
+        column = column_codec.column
+        if not subs or subs[0].null_token is not None or not frame[column].isna().any():
+            continue
+        fill = column_codec.decode(np.zeros((1, len(subs)), dtype=np.int64), rng).iloc[0]
+        if out is frame:
+            out = frame.copy()
+        series = out[column].astype(object)
+        series[series.isna()] = fill
+        out[column] = series.astype(frame[column].dtype) if frame[column].dtype != object else series
+    return out

@@ -1,0 +1,113 @@
+"""TabularAR's training under differential privacy: DP-SGD on every row, no held-out rows.
+
+Unlike :func:`~syntho_hive.core.models.tabular_ar.training.train_network`, nothing is decided from
+the real rows outside the private gradient steps: no validation split, early stopping or plateau
+halving (they read a loss of real rows), no training loss in the records (it would be a statistic
+of the rows released without noise), no dropout (per-row gradients are taken with ``vmap``).
+Training runs the planned steps and stops before the budget would be passed
+(:class:`~syntho_hive.core.dp.accounting.DPPlan`), or when ``max_training_time`` runs out; each
+epoch's record carries the epsilon spent so far.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from syntho_hive._random import child_seed, torch_generator
+from syntho_hive.core.dp.accounting import DPPlan
+from syntho_hive.core.models._adam import Adam
+from syntho_hive.core.models._dp_sgd import add_noise, poisson_batches
+from syntho_hive.core.models.tabular_ar.dp_gradients import clipped_gradient_sum
+from syntho_hive.core.models.tabular_ar.network import ARNetwork
+from syntho_hive.core.models.tabular_ar.training import TrainingConfig, _order_keys, auto_learning_rate
+from syntho_hive.events import get_logger, progress
+from syntho_hive.exceptions import TrainingError
+
+__all__ = ["train_network_dp"]
+
+_log = get_logger(__name__)
+
+
+def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None, config: TrainingConfig,
+                     plan: DPPlan, *, epochs: int, batch_size: int, seed: int, progress_bar: bool = False,
+                     on_epoch_end: Callable[[dict[str, Any]], None] | None = None) -> int:
+    """Fit ``net`` with DP-SGD on every row of ``codes``; return the steps taken.
+
+    Args:
+        net: A freshly initialised network.
+        codes: ``(rows, n_sub)`` tokens (from the DP preprocessing).
+        context: ``(rows, n_context_sub)`` tokens or ``None``.
+        config: Learning rate, weight decay, order share and time budget (``patience``,
+            ``validation_fraction`` and ``dropout`` do not apply).
+        plan: The calibrated noise, sampling rate and most steps.
+        epochs: Planned epochs.
+        batch_size: Expected rows per step.
+        seed: Seed of the batches, orders and noise.
+        progress_bar: Show a tqdm bar over epochs.
+        on_epoch_end: Called with each epoch's record (``epoch``, ``epsilon``, ``steps``, ``lr``,
+            ``seconds``; ``train_loss`` / ``val_loss`` are ``None``).
+
+    Returns:
+        DP-SGD steps taken (what the privacy spent is computed from).
+
+    Raises:
+        TrainingError: The weights became non-finite (the message names the epoch).
+    """
+    n = codes.shape[0]
+    all_codes = torch.as_tensor(codes, dtype=torch.long)
+    all_ctx = torch.as_tensor(context, dtype=torch.long) if context is not None else None
+    learning_rate = config.learning_rate if config.learning_rate is not None else auto_learning_rate(n, batch_size)
+    generator = torch_generator(child_seed(seed, "dp-train"))
+    noise = torch_generator(child_seed(seed, "dp-noise"))
+    params = list(net.parameters())
+    optimiser = Adam(net.parameters(), lr=learning_rate, weight_decay=config.weight_decay,
+                     decoupled_weight_decay=True)
+    total_steps = min(plan.max_steps, plan.steps_per_epoch * epochs)
+    _log.info("dp_training_start", rows=n, expected_batch_size=round(plan.sample_rate * n, 1),
+              sample_rate=plan.sample_rate, noise_multiplier=plan.noise_multiplier,
+              max_grad_norm=plan.config.max_grad_norm, steps=total_steps, learning_rate=learning_rate, seed=seed)
+    started = time.perf_counter()
+    taken = 0
+    net.train()
+    bar = progress(range(1, math.ceil(total_steps / plan.steps_per_epoch) + 1), enabled=progress_bar,
+                   desc="Training TabularAR (DP)", unit="epoch")
+    for epoch in bar:
+        epoch_start = time.perf_counter()
+        steps = min(plan.steps_per_epoch, total_steps - taken)
+        out_of_time = False
+        for rows in poisson_batches(n, plan.sample_rate, steps, generator):
+            batch = all_codes[rows]
+            keys = _order_keys(batch.shape[0], net.n_sub, config.fixed_order_share, generator)
+            sums = clipped_gradient_sum(net, batch, keys, all_ctx[rows] if all_ctx is not None else None,
+                                        plan.config.max_grad_norm)
+            add_noise(params, sums, noise_multiplier=plan.noise_multiplier, max_grad_norm=plan.config.max_grad_norm,
+                      expected_batch=plan.sample_rate * n, generator=noise)
+            optimiser.step()
+            optimiser.zero_grad()
+            taken += 1
+            if config.max_training_time is not None and time.perf_counter() - started > config.max_training_time:
+                out_of_time = True
+                break
+        if not all(torch.isfinite(p).all() for p in net.parameters()):
+            raise TrainingError(f"DP training of TabularAR diverged at epoch {epoch} (non-finite weights); lower "
+                                "learning_rate or raise max_grad_norm.")
+        record = {"epoch": epoch, "train_loss": None, "val_loss": None, "lr": optimiser.lr,
+                  "seconds": time.perf_counter() - epoch_start, "steps": taken,
+                  "epsilon": plan.spent(taken).epsilon}
+        if on_epoch_end is not None:
+            net.eval()
+            with torch.no_grad():
+                on_epoch_end(record)
+            net.train()
+        _log.info("epoch_end", **record)
+        if out_of_time or taken >= total_steps:
+            break
+    net.eval()
+    _log.info("dp_training_complete", steps=taken, seconds=round(time.perf_counter() - started, 3))
+    return taken
