@@ -61,7 +61,15 @@ from syntho_hive.core.models._validation import (
     column_shape_score,
     split_validation,
 )
+from syntho_hive.core.models._privacy import (
+    apply_privacy,
+    check_personal_conditions,
+    model_frame,
+    plan_from_extra,
+    restore_personal,
+)
 from syntho_hive.core.models.params import Param, problems_of
+from syntho_hive.core.privacy import TablePrivacyPlan
 from syntho_hive.core.models.registry import model_class
 from syntho_hive.core.quality import MarginalProfile, SampleQuality, apply_quality_gate, check_gate_arguments
 from syntho_hive.core.quality import profile_sdtypes
@@ -232,6 +240,7 @@ class ConditionalGenerativeModel(ABC):
         self.seed_: int | None = None
         self.history_: list[dict[str, Any]] = []
         self.reference_profile_: MarginalProfile | None = None
+        self.privacy_plan_: TablePrivacyPlan | None = None
         self._fitted = False
         self._reset_engine()
 
@@ -253,7 +262,8 @@ class ConditionalGenerativeModel(ABC):
     # ------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *, table_name: str | None = None,
             seed: int | None = None, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
-            checkpoint_every: int = 1, validation_fraction: float = 0.1, **kwargs: Any) -> "ConditionalGenerativeModel":
+            checkpoint_every: int = 1, validation_fraction: float = 0.1, privacy_config: Any = None,
+            **kwargs: Any) -> "ConditionalGenerativeModel":
         """Learn the distribution of ``data`` (rows aligned with ``context`` when given).
 
         Args:
@@ -269,6 +279,11 @@ class ConditionalGenerativeModel(ABC):
                 fitted model) and ``training_metrics.csv`` there.
             checkpoint_every: Epochs between validations (with ``checkpoint_dir``).
             validation_fraction: Share of rows held out for validation (at most 5,000 rows).
+            privacy_config: A :class:`~syntho_hive.privacy.PrivacyConfig`: the personal columns of
+                ``data`` (configured, declared or detected) are removed or pseudonymised before the
+                model's preprocessing sees them and generated back by :meth:`sample`; they cannot be
+                conditions. The decisions are in ``privacy_plan_`` and the checkpoint (no real value,
+                no secret).
 
         Returns:
             ``self``.
@@ -291,6 +306,10 @@ class ConditionalGenerativeModel(ABC):
                                f"score, outside the privacy budget; {type(self).__name__}(dp=...) trains without "
                                "it: drop checkpoint_dir and save() the fitted model.")
         table = self._resolve_table(data, table_name)  # still checks: a fitted model is kept until they pass
+        privacy_plan = None
+        if privacy_config is not None:  # before anything learns from data: no personal value reaches the model
+            privacy_plan, data, table = apply_privacy(privacy_config, data, table, seed=seed,
+                                                      rare_threshold=int(getattr(self, "rare_threshold", 5)))
         columns = [str(c) for c in data.columns]
         context_columns = [str(c) for c in context.columns] if context is not None else []
         validation: Validation | None = None
@@ -303,6 +322,7 @@ class ConditionalGenerativeModel(ABC):
             setattr(self, name, value)
         self._reset_state()
         self.table_, self.seed_, self.columns_, self.context_columns_ = table, seed, columns, context_columns
+        self.privacy_plan_ = privacy_plan
         self._setup(TrainingError)
         keeper = None
         if checkpoint_dir is not None and validation is not None:
@@ -478,9 +498,14 @@ class ConditionalGenerativeModel(ABC):
                                   "(Synthesizer.sample(output_path=...) writes chunk by chunk).") from exc
         _log.info("sampling_complete", model=type(self).__name__, rows=len(frame),
                   seconds=round(time.perf_counter() - started, 3), **self._sample_event_fields())
-        return apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
-                                  quality_threshold=quality_threshold, model=type(self).__name__,
-                                  table=self.table_.name if self.table_ is not None else None)
+        result = apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
+                                    quality_threshold=quality_threshold, model=type(self).__name__,
+                                    table=self.table_.name if self.table_ is not None else None)
+        if self.privacy_plan_ is None:
+            return result
+        if isinstance(result, tuple):  # the gate scored the modelled columns; personal ones are generated
+            return restore_personal(self.privacy_plan_, result[0], seed), result[1]
+        return restore_personal(self.privacy_plan_, result, seed)
 
     def _check_options(self, options: Mapping[str, Any], call: str) -> dict[str, Any]:
         """The engine's ``sample_options`` with their defaults filled in, checked.
@@ -547,6 +572,7 @@ class ConditionalGenerativeModel(ABC):
             return {}
         if not isinstance(conditions, Mapping):
             raise GenerationError(f"conditions must be a mapping {{column: value}}, got {type(conditions).__name__}.")
+        check_personal_conditions(self.privacy_plan_, conditions)
         for column, value in conditions.items():
             if column not in self.columns_:
                 raise GenerationError(f"Unknown condition column {column!r}; columns: {self.columns_}.")
@@ -586,6 +612,13 @@ class ConditionalGenerativeModel(ABC):
         if missing:
             raise GenerationError(f"impute() data is missing column(s) {missing}; pass every training column.")
         self._check_context(len(data), context)
+        if self.privacy_plan_ is not None:  # the model knows pseudonyms, not the real values
+            filled = self._impute(model_frame(self.privacy_plan_, data), context, seed=seed, **values)
+            result = data.copy()
+            for column in self.columns_:
+                if column not in self.privacy_plan_.decisions:  # decided columns stay as the caller gave them
+                    result[column] = filled[column].to_numpy()
+            return result
         return self._impute(data, context, seed=seed, **values)
 
     def _impute(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int, **options: Any) -> pd.DataFrame:
@@ -684,7 +717,8 @@ class ConditionalGenerativeModel(ABC):
                   "context_columns": self.context_columns_}
         manifest = CheckpointContent.manifest_fields(
             model=self.model_name, seed=self.seed_, hyper_parameters=self.hyper_parameters(), column_schema=schema,
-            extra={"history": self.history_, **state.extra})
+            extra={"history": self.history_, **state.extra,
+                   **({"privacy": self.privacy_plan_.to_dict()} if self.privacy_plan_ is not None else {})})
         return CheckpointContent.build(payload, manifest)
 
     def _write_checkpoint(self, path: str | Path, *, overwrite: bool) -> Path:
@@ -748,6 +782,7 @@ class ConditionalGenerativeModel(ABC):
             history = extra.get("history", [])
             self.history_ = [dict(record) for record in history] if isinstance(history, list) else []
             self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
+            self.privacy_plan_ = plan_from_extra(extra)
             self._setup(SerializationError)
             self._restore(state)
             decoded = self._decoded_columns()

@@ -17,10 +17,11 @@ from syntho_hive.core.privacy.keys import key_id, pseudonymize
 from syntho_hive.core.privacy.masking import mask_value
 from syntho_hive.core.privacy.plan import ColumnDecision, TablePrivacyPlan
 from syntho_hive.core.privacy.resolve import check_privacy_config, resolve_privacy
+from syntho_hive.core.privacy.schema import table_for_model
 from syntho_hive.core.privacy.types import ACTIONS, DEFAULT_ACTIONS, PII_TYPES, Action
 
 __all__ = [
     "PrivacyConfig", "Action", "ACTIONS", "PII_TYPES", "DEFAULT_ACTIONS", "detect_pii", "PIIReport", "PIIFinding",
     "PIIRejection", "resolve_privacy", "check_privacy_config", "TablePrivacyPlan", "ColumnDecision",
-    "pseudonymize", "key_id", "mask_value",
+    "pseudonymize", "key_id", "mask_value", "table_for_model",
 ]

@@ -151,6 +151,10 @@ class TabularAR(ConditionalGenerativeModel):
     metrics_fields = ("epoch", "train_loss", "val_loss", "val_score", "lr", "seconds")
 
     # ------------------------------------------------------------------ state
+    @classmethod
+    def _optional_in_checkpoint(cls) -> tuple[str, ...]:
+        return ("dp",)  # checkpoints before differential privacy were trained without it
+
     def _reset_engine(self) -> None:
         self.constraint_engine_: ConstraintEngine | None = None
         self.codec_: TableCodec | None = None
