@@ -3,8 +3,10 @@
 Layout (format ``synthohive-synthesizer``, version 2)::
 
     synthesizer.json                  the manifest: format, version, seed, engines by registry name,
-                                      model options, table folders, and size + SHA-256 of every
-                                      other file below (model checkpoints included)
+                                      model options, table folders, the privacy spent under
+                                      differential privacy (``dp``: totals and per table, or null),
+                                      and size + SHA-256 of every other file below (model
+                                      checkpoints included)
     schema.json                       the Metadata
     tables/<nnn>_<table>/plan.json    keys, links, context and cardinality models (plain JSON)
     tables/<nnn>_<table>/model/       the table's model checkpoint (core checkpoint format, with its
@@ -100,7 +102,8 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
                 "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(), "seed": synth.seed,
                 "engines": {t: c.model_name for t, c in synth.models.items()}, "models": models,
                 "model_kwargs": synth.model_kwargs, "tables": tables, "source_rows": synth.source_rows_,
-                "rules": synth._engine.rules_report_}
+                "rules": synth._engine.rules_report_,
+                "dp": synth.privacy_spent_.to_dict() if synth.privacy_spent_ is not None else None}
     try:
         return CheckpointContent.build(payload, manifest, manifest_name=_MANIFEST)
     except SerializationError as exc:
@@ -198,7 +201,8 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -
             fitted[name] = engine()._load_content(content.sub(f"{folder}/{_MODEL}"))
         entries.append({"name": name, "plan": plan, "has_model": stored is not None})
     try:
-        synth._engine = Orchestrator.from_dict(metadata, {"tables": entries, "rules": manifest.get("rules")}, fitted, models=synth.models,
+        synth._engine = Orchestrator.from_dict(metadata, {"tables": entries, "rules": manifest.get("rules"),
+                                                          "dp": manifest.get("dp")}, fitted, models=synth.models,
                                                model_kwargs=synth.model_kwargs, seed=synth.seed)
     except SerializationError as exc:
         raise SerializationError(f"Saved synthesizer {where}: {exc}") from exc

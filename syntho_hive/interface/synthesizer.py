@@ -49,6 +49,8 @@ from syntho_hive.exceptions import (
 from syntho_hive.interface.files import read_table
 from syntho_hive.interface.persistence import is_synthesizer_directory, read_synthesizer, synthesizer_content
 from syntho_hive.interface.table_writer import write_table_chunks
+from syntho_hive.relational.dp_budget import SchemaPrivacySpent
+from syntho_hive.relational.dp_checks import refuse_dp_model_option
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import drop_integrity_violations
 from syntho_hive.relational.subset import Subset, SubsetReport, check_subset, subset_frames
@@ -119,7 +121,11 @@ class Synthesizer:
             cardinality model, context or rule learns from the tables; ``sample`` generates them back
             (``fake``/``mask``) in the locale of each row's country. The decisions are in
             :attr:`privacy_report_` and are saved with the synthesizer (without the secret), so a
-            loaded synthesizer samples the same way; refitting it needs the config again.
+            loaded synthesizer samples the same way; refitting it needs the config again. With
+            ``PrivacyConfig(dp=DPConfig(max_epsilon=..., delta=...))`` the whole fit is differentially
+            private within that one budget, split between the tables (each table's model, and a
+            noisy children-per-parent histogram per foreign key); what is covered, switched off and
+            refused is in ``docs/privacy.md`` ("Multi-table"), the spend in :attr:`privacy_spent_`.
         spark_session: A SparkSession: ``fit`` then also takes a Hive database name or a mapping of
             Spark DataFrames / ``"db.table"`` names (read through
             :class:`~syntho_hive.connectors.spark.source.SparkSource`), and :meth:`sample_spark`
@@ -131,7 +137,7 @@ class Synthesizer:
         seed: Master seed (``None``: a fresh one, kept in ``seed``); training and default
             sampling seeds derive from it, per table.
         **model_kwargs: Model constructor arguments (e.g. ``embedding_dim=64``); each goes to every
-            table's model whose constructor takes it.
+            table's model whose constructor takes it. Not ``dp`` (refused: pass it in ``privacy_config``).
 
     Raises:
         ConfigurationError: ``metadata`` is not a Metadata, ``model`` is not a model class (or
@@ -140,6 +146,8 @@ class Synthesizer:
         SchemaError: Malformed keys, a table in ``model`` that is not in the metadata, or a
             cycle of foreign keys (the message names the tables).
         ConfigurationError: ``privacy_config`` is not a PrivacyConfig.
+        PrivacyError: ``dp=`` given as a model option (one budget for the schema goes in
+            ``privacy_config=PrivacyConfig(dp=...)``).
     """
 
     def __init__(self, metadata: Metadata, *, privacy_config: Any = None, spark_session: Any = None,
@@ -152,6 +160,7 @@ class Synthesizer:
                                      f"{type(privacy_config).__name__}.")
         if not metadata.tables:
             raise SchemaError("The metadata has no tables; add them with Metadata.add_table(...).")
+        refuse_dp_model_option(model_kwargs)
         if isinstance(model, Mapping):
             unknown = sorted(set(model) - set(metadata.tables))
             if unknown:
@@ -208,6 +217,14 @@ class Synthesizer:
         Empty before ``fit``.
         """
         return dict(self._engine.rules_report_)
+
+    @property
+    def privacy_spent_(self) -> SchemaPrivacySpent | None:
+        """What a fit under differential privacy spent: ``epsilon``/``delta`` (the totals, at most the
+        configured ``max_epsilon``/``delta``), per table ``tables[name]`` (its model's and its foreign keys'
+        parts), and ``to_dict()`` for JSON. ``None`` without ``PrivacyConfig(dp=...)`` or before ``fit``;
+        kept by ``save``/``load``."""
+        return self._engine.privacy_spent_
 
     @property
     def privacy_report_(self) -> dict[str, dict[str, Any]]:
@@ -267,6 +284,10 @@ class Synthesizer:
         """
         if on_integrity_error not in ("raise", "drop"):
             raise TrainingError(f"on_integrity_error must be 'raise' or 'drop', got {on_integrity_error!r}.")
+        if self.privacy_spent_ is not None and (self.privacy_config is None or self.privacy_config.dp is None):
+            raise PrivacyError("This synthesizer was fitted under differential privacy; refitting it without "
+                               "PrivacyConfig(dp=...) would learn from the rows outside any budget. Build "
+                               "Synthesizer(metadata, privacy_config=PrivacyConfig(dp=DPConfig(...))) to fit again.")
         if self.privacy_config is None and self.privacy_report_:
             raise PrivacyError("This synthesizer was fitted with a privacy config, which is not saved (it may hold a "
                                "secret and functions); refitting without it would train on personal columns. Build "
@@ -560,10 +581,12 @@ class Synthesizer:
             roots = SchemaGraph.from_metadata(self.metadata).roots()
             synthetic_data = self.sample(num_rows={name: len(real[name]) for name in roots if name in real},
                                          seed=seed)
+        spent = self.privacy_spent_
         return ValidationReport().generate(
             real, dict(synthetic_data), output_path, metadata=self.metadata,
             include_samples=include_samples, holdout=holdout, target=target,
-            seed=0 if seed is None else seed, **evaluate_options)
+            seed=0 if seed is None else seed, differential_privacy=spent.to_dict() if spent is not None else None,
+            **evaluate_options)
 
     def _next_seed(self, seed: int | None, verb: str) -> int:
         """The seed of this ``sample`` / ``sample_spark`` call (``None``: derived from the synthesizer's

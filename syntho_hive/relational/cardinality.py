@@ -213,6 +213,23 @@ class CardinalityModel:
         self.levels_: list[dict[str, tuple[list[int], list[float]]]] = []
         self.fitted_ = False
 
+    @classmethod
+    def unconditional(cls, values: list[int], probs: list[float]) -> "CardinalityModel":
+        """A fitted model of one count distribution for every parent (no parent attribute is read), e.g.
+        one released from noisy counts (:mod:`syntho_hive.relational.dp_cardinality`).
+
+        Args:
+            values: Distinct non-negative children counts.
+            probs: Their probabilities (positive, summing to 1).
+
+        Returns:
+            The model.
+        """
+        model = cls()
+        model.levels_ = [{"*": ([int(v) for v in values], [float(p) for p in probs])}]
+        model.fitted_ = True
+        return model
+
     @property
     def feature_columns(self) -> list[str]:
         """Parent columns the model reads (keep them in the parent frame passed to ``sample``)."""

@@ -248,6 +248,16 @@ class KeyGenerator:
                 self._ids.step = max(int(gaps[np.argmax(counts)]), 1)
         return self
 
+    def fit_dtype(self, series: pd.Series) -> "KeyGenerator":
+        """Take a format from ``series``' dtype alone, reading no key (for fits under differential privacy):
+        integers from 1 on a step of 1, daily timestamps from 2000-01-01, random strings otherwise
+        (:func:`~syntho_hive.core.data.dp_standins.dtype_id_generator`)."""
+        from syntho_hive.core.data.dp_standins import dtype_id_generator
+
+        self._ids = dtype_id_generator(series.rename(self.column))
+        self._pattern = None
+        return self
+
     def generate(self, n: int, rng: np.random.Generator, *, indices: np.ndarray | None = None) -> pd.Series:
         """``n`` unique keys in the learned format and dtype.
 

@@ -46,6 +46,7 @@ import pandas as pd
 
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD, TextModel
+from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -53,6 +54,7 @@ from syntho_hive.events import get_logger, progress
 from syntho_hive.exceptions import (
     GenerationError,
     NotFittedError,
+    PrivacyError,
     SchemaError,
     SerializationError,
     TrainingError,
@@ -65,6 +67,16 @@ from syntho_hive.relational.context import (
     default_context_columns,
     resolve_context,
 )
+from syntho_hive.relational.dp_budget import (
+    LinkSpent,
+    SchemaPrivacySpent,
+    TableBudget,
+    TablePrivacySpent,
+    link_noise,
+    plan_schema_budget,
+)
+from syntho_hive.relational.dp_cardinality import dp_link, link_sensitivity_sq
+from syntho_hive.relational.dp_checks import check_dp_columns, check_dp_schema, refuse_dp_model_option
 from syntho_hive.relational.fitting import ModelJob, fit_models, resolve_n_jobs
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 from syntho_hive.relational.keys import (
@@ -90,7 +102,7 @@ from syntho_hive.relational.keys import (
 )
 from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
-from syntho_hive.relational.rules import SchemaRules, resolve_rules
+from syntho_hive.relational.rules import SchemaRules, declared_rules, resolve_rules
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
            "model_accepts"]
@@ -443,7 +455,13 @@ class Orchestrator:
         chunk_rows: Child rows generated per model call.
         privacy: Personal-data handling (:class:`~syntho_hive.core.privacy.PrivacyConfig`): at ``fit``
             the personal columns are decided and removed before anything learns from the tables
-            (:mod:`syntho_hive.relational.privacy_plans`), and generation puts them back last.
+            (:mod:`syntho_hive.relational.privacy_plans`), and generation puts them back last. With
+            ``privacy.dp`` set, the whole fit is differentially private within one budget
+            (:mod:`syntho_hive.relational.dp_budget`; what is refused: :mod:`syntho_hive.relational.dp_checks`),
+            and :attr:`privacy_spent_` reports it.
+
+    Raises:
+        PrivacyError: ``dp`` among the model options (pass it in ``privacy`` instead).
     """
 
     def __init__(self, metadata: Metadata, models: Mapping[str, type[ConditionalGenerativeModel]],
@@ -464,6 +482,12 @@ class Orchestrator:
         self.rules_report_: dict[str, Any] = {}
         self._model_metadata = metadata
         self._fit_metadata = metadata
+        refuse_dp_model_option(self.model_kwargs)
+        #: What a fit under differential privacy spent (``None``: not fitted under DP).
+        self.privacy_spent_: SchemaPrivacySpent | None = None
+        self._dp_budget: dict[str, TableBudget] = {}
+        self._dp_links: dict[str, LinkSpent] = {}
+        self._dp_rules: dict[str, RulePlan] = {}
 
     # ------------------------------------------------------------------ state
     @property
@@ -528,7 +552,8 @@ class Orchestrator:
                                  "first.")
         return {"tables": [{"name": name, "plan": self._plans[name].to_dict(), "has_model": name in self._fitted_models}
                            for name in self.graph.order],
-                "rules": self.rules_report_}
+                "rules": self.rules_report_,
+                "dp": self.privacy_spent_.to_dict() if self.privacy_spent_ is not None else None}
 
     @classmethod
     def from_dict(cls, metadata: Metadata, data: Mapping[str, Any],
@@ -612,6 +637,8 @@ class Orchestrator:
         report = data.get("rules")
         engine.rules_report_ = dict(report) if isinstance(report, Mapping) else {}
         engine._fitted_models = {name: fitted_models[name] for name in engine.graph.order if name in with_model}
+        if data.get("dp") is not None:
+            engine.privacy_spent_ = SchemaPrivacySpent.from_dict(data["dp"], "Orchestrator state: the privacy spent")
         return engine
 
     # ------------------------------------------------------------------ fit
@@ -644,8 +671,12 @@ class Orchestrator:
             raise TrainingError(f"No data for table(s) {missing}; fit() needs every table of the metadata "
                                 f"({self.graph.order}).")
         resolve_n_jobs(n_jobs, len(self.graph.order))  # a bad n_jobs fails here, before any state is reset
+        dp = self.privacy.dp if self.privacy is not None else None
+        if dp is not None:  # everything DP cannot honour, before any state is reset
+            check_dp_schema(self.metadata, self.models, data, dp, checkpoint_dir=checkpoint_dir)
         self._plans, self._fitted_models, self.fit_seconds_ = {}, {}, {}
         self._text_model_cache = {}
+        self.privacy_spent_, self._dp_budget, self._dp_links, self._dp_rules = None, {}, {}, {}
         privacy_plans: dict[str, TablePrivacyPlan] = {}
         self._fit_metadata = self.metadata
         if self.privacy is not None:  # before anything learns from the tables: no personal value reaches it
@@ -655,13 +686,16 @@ class Orchestrator:
             for name, plan in privacy_plans.items():
                 _log.info("privacy_plan_resolved", table=name,
                           **{d.column: d.action for d in plan.decisions.values()})
-        self.rules_ = resolve_rules(self._fit_metadata, data, rare_threshold=self._rare_threshold())
+        self.rules_ = declared_rules(self._fit_metadata) if dp is not None else \
+            resolve_rules(self._fit_metadata, data, rare_threshold=self._rare_threshold())
         self._model_metadata = self.rules_.with_orderings(self._fit_metadata)
         self.rules_report_ = self.rules_.to_dict()
         for name, rules in self.rules_report_.items():
             _log.info("relational_rules_resolved", table=name, **rules)
         sdtypes = {name: column_sdtypes(data[name], self._fit_metadata.tables[name].columns,
                                         self._fit_metadata.tables[name].key_columns) for name in self.graph.order}
+        if dp is not None:
+            self._plan_dp(dp, data, sdtypes)
         jobs: list[ModelJob] = []
         for name in self.graph.order:
             started = time.perf_counter()
@@ -681,7 +715,49 @@ class Orchestrator:
         self._fitted_models = {name: fitted[name] for name in self.graph.order if name in fitted}
         for name, plan in privacy_plans.items():
             self._plans[name].privacy = plan
+        if dp is not None:
+            self.privacy_spent_ = self._dp_spent(dp)
+            _log.info("dp_schema_privacy_spent", epsilon=self.privacy_spent_.epsilon, delta=self.privacy_spent_.delta,
+                      max_epsilon=dp.max_epsilon, tables={n: t.epsilon for n, t in self.privacy_spent_.tables.items()})
         return self
+
+    def _modelled(self, name: str, df: pd.DataFrame, rule_plan: RulePlan) -> list[str]:
+        """Columns of ``name`` its model learns: neither keys nor filled by its rules."""
+        filled = set(self._fit_metadata.tables[name].key_columns) | set(rule_plan.filled_columns)
+        return [str(c) for c in df.columns if c not in filled]
+
+    def _plan_dp(self, config: DPConfig, data: Mapping[str, pd.DataFrame],
+                 sdtypes: Mapping[str, dict[str, str]]) -> None:
+        """Under DP, before any table is learned: the rule plans (no value read), the refusal of modelled text
+        columns, and the split of the budget between the tables (:func:`plan_schema_budget`)."""
+        needs: dict[str, tuple[bool, float]] = {}
+        modelled: dict[str, list[str]] = {}
+        for name in self.graph.order:
+            table = self._fit_metadata.tables[name]
+            self._dp_rules[name] = RulePlan.fit_dp(data[name], table, self.rules_.tables[name])
+            modelled[name] = self._modelled(name, data[name], self._dp_rules[name])
+            links = [rel.is_self for rel in self.graph.parents_of(name) + self.graph.self_references(name)]
+            needs[name] = (bool(modelled[name]), float(sum(link_sensitivity_sq(is_self) for is_self in links)))
+        check_dp_columns({name: {c: t for c, t in sdtypes[name].items() if c in modelled[name]}
+                          for name in self.graph.order})
+        self._dp_budget = plan_schema_budget(config, needs, modelled)
+
+    def _dp_spent(self, config: DPConfig) -> SchemaPrivacySpent:
+        """What every table spent (its model's report and its links' histograms).
+
+        Raises:
+            PrivacyError: A model that was given a budget reports no privacy spent.
+        """
+        tables: dict[str, TablePrivacySpent] = {}
+        for name in self.graph.order:
+            budget = self._dp_budget[name]
+            model = self._fitted_models.get(name)
+            spent = getattr(model, "privacy_spent_", None) if model is not None else None
+            if budget.model is not None and model is not None and spent is None:
+                raise PrivacyError(f"table {name!r}: {type(model).__name__} was fitted with dp= but reports no "
+                                   "privacy_spent_; it cannot be part of a schema under differential privacy.")
+            tables[name] = TablePrivacySpent(name, budget.epsilon, budget.delta, spent, self._dp_links.get(name))
+        return SchemaPrivacySpent(config.max_epsilon, config.delta, tables)
 
     def _fit_table(self, name: str, data: Mapping[str, pd.DataFrame], sdtypes: Mapping[str, dict[str, str]],
                    epochs: int | None, batch_size: int | None,
@@ -689,33 +765,40 @@ class Orchestrator:
         """Learn ``name``'s plan (keys, links, context); return its model's fit, if it has one."""
         table = self._fit_metadata.tables[name]
         df = data[name].reset_index(drop=True)
-        rule_plan = RulePlan.fit(name, df, table, self.rules_.tables[name], rare_threshold=self._rare_threshold())
+        dp = self._dp_budget.get(name)  # under DP no step below reads a value outside the budget
+        rule_plan = self._dp_rules[name] if dp is not None else \
+            RulePlan.fit(name, df, table, self.rules_.tables[name], rare_threshold=self._rare_threshold())
         if rule_plan.reference is not None:
             self._plans[name] = TablePlan(name=name, columns=[str(c) for c in df.columns],
                                           dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns},
                                           real_rows=len(df), modelled=[], rules=rule_plan)
             return None
         fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
-        keys = {c: KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
+        keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
                 for c in table.pk_columns if c not in fk_columns}
-        key_cols = set(table.key_columns) | set(rule_plan.filled_columns)
-        modelled = [str(c) for c in df.columns if c not in key_cols]
+        modelled = self._modelled(name, df, rule_plan)
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
-        per_parent = {c: start for c in keys if parent_part
+        per_parent = {c: start for c in keys if parent_part and dp is None
                       and (start := per_parent_start(df[c], df[parent_part])) is not None}
-        links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent]) for rel in parents_rel]
+        noise = link_noise(dp) if dp is not None else None
+        rng = numpy_generator(child_seed(self.seed, name, "dp", "links"))
+        links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent], noise, rng) for rel in parents_rel]
         for link, rel in zip(links[1:], parents_rel[1:]):
-            if rel.parent == parents_rel[0].parent and len(df):
+            if rel.parent == parents_rel[0].parent and len(df) and dp is None:
                 link.same_parent_share = float(same_rows(df[list(rel.child_columns)],
                                                          df[list(parents_rel[0].child_columns)]).mean())
-        self_links = [self._fit_link(rel, df, df, sdtypes[name]) for rel in self.graph.self_references(name)]
+        self_links = [self._fit_link(rel, df, df, sdtypes[name], noise, rng)
+                      for rel in self.graph.self_references(name)]
+        if noise is not None and dp is not None:
+            self._dp_links[name] = LinkSpent.of(dp, noise, len(links) + len(self_links))
         context: list[ContextColumn] = []
         text_only = bool(modelled) and all(sdtypes[name].get(c) == "text" for c in modelled)
         if parents_rel and modelled and not text_only:
             primary_parent = data[parents_rel[0].parent]
             parent_keys = set(self.metadata.tables[parents_rel[0].parent].key_columns)
-            defaults = default_context_columns(
+            defaults = [] if dp is not None else default_context_columns(  # under DP: declared context only
                 primary_parent[[c for c in primary_parent.columns if c not in parent_keys]],
                 sdtypes[parents_rel[0].parent])
             context = resolve_context(name, list(table.parent_context_cols), parents_rel,
@@ -734,13 +817,17 @@ class Orchestrator:
         elif modelled:
             cls = self.models[name]
             plan.model_class = cls.model_name
-            model = cls(**self._constructor_kwargs(cls, epochs, batch_size))
+            kwargs = self._constructor_kwargs(cls, epochs, batch_size)
+            if dp is not None:
+                kwargs["dp"] = dp.model
+            model = cls(**kwargs)
             ctx = None
             if context:
                 positions = [parent_positions(df, rel.child_columns, data[rel.parent], rel.parent_columns)
                              for rel in parents_rel]
                 ctx = self._context_frame(context, positions, [data[rel.parent] for rel in parents_rel])
-                plan.context_domain = ContextDomain.learn(ctx)
+                if dp is None:  # under DP the model's context codec keeps the released values only
+                    plan.context_domain = ContextDomain.learn(ctx)
             target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
             rows = rule_plan.model_input(df[modelled], self._rare_threshold())
             job = ModelJob(name, model, rows, ctx, child_seed(self.seed, name, "model"), target)
@@ -767,10 +854,16 @@ class Orchestrator:
         return kwargs
 
     def _fit_link(self, rel: Relationship, child: pd.DataFrame, parent: pd.DataFrame,
-                  parent_sdtypes: Mapping[str, str]) -> LinkPlan:
+                  parent_sdtypes: Mapping[str, str], noise: float | None = None,
+                  rng: np.random.Generator | None = None) -> LinkPlan:
+        """The link of FK ``rel``: exact counts per parent group, or (with ``noise``, under DP) a noisy
+        histogram of clipped counts (:func:`~syntho_hive.relational.dp_cardinality.dp_link`)."""
         fk = child[list(rel.child_columns)]
-        null_rate = float(fk.isna().any(axis=1).mean()) if len(fk) else 0.0
         counts = children_per_parent(fk, parent[list(rel.parent_columns)])
+        if noise is not None and rng is not None:
+            model, null_rate = dp_link(counts, int(fk.isna().any(axis=1).sum()), noise, rng)
+            return LinkPlan(null_rate, model)
+        null_rate = float(fk.isna().any(axis=1).mean()) if len(fk) else 0.0
         parent_keys = set(self.metadata.tables[rel.parent].key_columns)
         features = parent[[c for c in parent.columns if c not in parent_keys]]
         model = CardinalityModel(min_count=self._rare_threshold()).fit(features.reset_index(drop=True), counts,
@@ -970,6 +1063,8 @@ class Orchestrator:
             for parent in list(kept):  # release parents every remaining table is done with
                 if all(rel.parent != parent for t in later for rel in self.graph.parents_of(t)):
                     del kept[parent]
+        _log.info("relational_sampling_complete", tables=sorted(wanted), seed=seed,
+                  **(self.privacy_spent_.event_fields() if self.privacy_spent_ is not None else {}))
         return {name: out[name] for name in self.graph.tables if name in wanted}
 
     def _wanted_tables(self, tables: Collection[str] | None) -> set[str]:

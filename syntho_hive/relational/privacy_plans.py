@@ -20,7 +20,7 @@ import pandas as pd
 
 from syntho_hive._random import child_seed
 from syntho_hive.core.metadata.schema import Metadata
-from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan, check_privacy_config, resolve_privacy
+from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan, check_privacy_config, detect_pii, resolve_privacy
 from syntho_hive.core.privacy.schema import table_for_model
 from syntho_hive.exceptions import ConfigurationError
 
@@ -45,6 +45,10 @@ def fit_privacy(config: PrivacyConfig, metadata: Metadata, data: Mapping[str, pd
                 rare_threshold: int) -> tuple[dict[str, TablePrivacyPlan], dict[str, pd.DataFrame]]:
     """Decide and learn every table's privacy plan; return the plans and the tables the models may see.
 
+    Under differential privacy (``config.dp`` set) no value is read here: personal columns are detected
+    by their names alone, and the generated ones get data-independent defaults (no learned null rate,
+    format or e-mail domain).
+
     Args:
         config: The privacy config.
         metadata: The schema.
@@ -66,11 +70,14 @@ def fit_privacy(config: PrivacyConfig, metadata: Metadata, data: Mapping[str, pd
     _check_keys(config, metadata)
     plans: dict[str, TablePrivacyPlan] = {}
     prepared: dict[str, pd.DataFrame] = {}
+    names_only = config.dp is not None
     for name, table in metadata.tables.items():
         frame = data[name]
         declared = {**table.semantic_types, **{column: None for column in table.key_columns}}
+        report = detect_pii(frame.iloc[:0], name, locale=config.locale) if names_only else None
         plan = resolve_privacy(config, frame, table=name, declared_semantic_types=declared,
-                               seed=child_seed(seed, name, "pii"), rare_threshold=rare_threshold).fit(frame)
+                               seed=child_seed(seed, name, "pii"), rare_threshold=rare_threshold, report=report)
+        plan.fit(frame.iloc[:0] if names_only else frame)
         plans[name] = plan
         prepared[name] = plan.prepare(frame)
     return plans, prepared

@@ -157,6 +157,36 @@ class RulePlan:
                 plan.dependencies.append(DependencyPlan(rule, mapping))
         return plan
 
+    @classmethod
+    def fit_dp(cls, df: pd.DataFrame, table: TableConfig, rules: TableRules) -> "RulePlan":
+        """The plan of a table fitted under differential privacy: no value of ``df`` is read.
+
+        Copied columns as declared; declared semantic columns of the types always generated (names,
+        e-mails, phones...) are generated from a :class:`~syntho_hive.core.semantic.SemanticPlan` of
+        data-independent defaults (fitted on no row: no learned null rate, format or e-mail domain);
+        the other semantic columns (countries, cities...) are modelled, under the model's DP. No
+        dependency map and no partly generated column.
+
+        Args:
+            df: The real rows (only the columns and dtypes are used).
+            table: The table's config (its locale).
+            rules: Its rules (:func:`~syntho_hive.relational.rules.declared_rules`).
+
+        Returns:
+            The plan.
+        """
+        from syntho_hive.core.semantic import ALWAYS_GENERATED, SemanticPlan
+
+        copied = [CopyPlan(c.column, c.via, c.parent_column) for c in rules.copied.values()]
+        copied_columns = {c.column for c in copied}
+        semantic = {c: t for c, t in rules.semantic_types.items() if c not in copied_columns and c in df.columns}
+        generated = [c for c, t in semantic.items() if t in ALWAYS_GENERATED]
+        plan = cls(copied=copied)
+        if generated:
+            fitted = SemanticPlan.fit(df.iloc[:0], semantic, generated=generated, locale=table.locale or "en_US")
+            plan.semantic, plan._plans[None] = fitted.to_dict(), fitted
+        return plan
+
     @property
     def filled_columns(self) -> list[str]:
         """Columns this plan fills (the model does not learn them)."""

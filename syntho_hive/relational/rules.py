@@ -29,7 +29,8 @@ from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 from syntho_hive.relational.keys import parent_positions
 
-__all__ = ["CopiedColumn", "TableRules", "SchemaRules", "resolve_rules", "format_rules", "REFERENCE_MAX_ROWS"]
+__all__ = ["CopiedColumn", "TableRules", "SchemaRules", "resolve_rules", "declared_rules", "format_rules",
+           "REFERENCE_MAX_ROWS"]
 
 _log = get_logger(__name__)
 
@@ -259,15 +260,25 @@ def _detect_copies(name: str, child: pd.DataFrame, candidates: list[str], graph:
     return found
 
 
-def _declared_copies(name: str, table: TableConfig, child: pd.DataFrame, graph: SchemaGraph,
-                     data: Mapping[str, pd.DataFrame]) -> dict[str, CopiedColumn]:
-    out: dict[str, CopiedColumn] = {}
+def _copy_sources(name: str, table: TableConfig, graph: SchemaGraph) -> list[tuple[str, str, str, int]]:
+    """``(column, parent table, parent column, via)`` of each declared copied column of ``name``."""
     rels = graph.parents_of(name)
+    out = []
     for column, source in table.copied_from.items():
         if source is None:
             continue
         parent, _, p_col = source.rpartition(".")
         via = next(i for i, rel in enumerate(rels) if rel.parent == parent and not rel.is_self)
+        out.append((column, parent, p_col, via))
+    return out
+
+
+def _declared_copies(name: str, table: TableConfig, child: pd.DataFrame, graph: SchemaGraph,
+                     data: Mapping[str, pd.DataFrame]) -> dict[str, CopiedColumn]:
+    out: dict[str, CopiedColumn] = {}
+    rels = graph.parents_of(name)
+    for column, parent, p_col, via in _copy_sources(name, table, graph):
+        source = f"{parent}.{p_col}"
         kids, parents = _aligned(child, data[parent], rels[via])
         share = _equal_share(kids[column], parents[p_col]) if len(kids) else 1.0
         if share < 1.0:
@@ -366,3 +377,31 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
         out.tables[name] = rules
     return out
 
+
+
+def declared_rules(metadata: Metadata) -> SchemaRules:
+    """The rules a fit under differential privacy uses: the declared ones only, and no value read.
+
+    Semantic types and copied columns are taken as declared (schema; a declared semantic type is not
+    checked against the values, and a copy's share is reported as 1.0). Nothing is detected: no
+    semantic type from values, no copied column, dependency or date ordering, no reference table.
+    Declared reference tables and dependencies are refused before this (they would need the rows;
+    :func:`~syntho_hive.relational.dp_checks.check_dp_schema`).
+
+    Args:
+        metadata: The schema.
+
+    Returns:
+        The :class:`SchemaRules`.
+    """
+    graph = SchemaGraph.from_metadata(metadata)
+    out = SchemaRules()
+    for name in graph.order:
+        table = metadata.tables[name]
+        keys = set(table.key_columns)
+        rules = TableRules(semantic_types={c: t for c, t in table.semantic_types.items()
+                                           if t is not None and c not in keys})
+        for column, parent, p_col, via in _copy_sources(name, table, graph):
+            rules.copied[column] = CopiedColumn(column, parent, p_col, via, 1.0, declared=True)
+        out.tables[name] = rules
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from syntho_hive.core.dp import DPConfig, PrivacySpent, plan_budget
 from syntho_hive.core.dp.accounting import ALPHAS, epsilon_of, gaussian_rdp, sgd_rdp
 from syntho_hive.core.dp.mechanisms import log_grid, noisy_categories, uniform_grid, values_from_histogram
 from syntho_hive.core.metadata.schema import Inequality, Metadata
-from syntho_hive.core.models import CTGAN, TVAE, TabularAR
+from syntho_hive.core.models import CTGAN, TabularAR
 from syntho_hive.core.models._dp_sgd import PerRowGradients
 from syntho_hive.core.models.tabular_ar.dp_gradients import clipped_gradient_sum
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
@@ -229,7 +230,8 @@ def test_rare_values_and_raw_extremes_never_reach_the_checkpoint(dp_model: Tabul
     path = dp_model.save(tmp_path / "dp")
     blob = b"".join(f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file())
     for value in RARE + [str(people["income"].max()), str(people["income"].min()), str(people["person_id"].max())]:
-        assert value.encode() not in blob, value
+        # As a whole number, not inside another one (an epoch's "seconds": 1.5599...).
+        assert not re.search(rb"(?<![\d.])" + re.escape(value.encode()) + rb"(?![\d])", blob), value
     out = dp_model.sample(3000, seed=2, progress_bar=False)
     assert not set(out["city"]) & set(RARE)
 
@@ -275,7 +277,7 @@ def test_declared_bounds_replace_the_grid(people: pd.DataFrame) -> None:
     assert out["joined"].between(pd.Timestamp("2021-01-01"), pd.Timestamp("2023-06-30 23:59:59")).all()
 
 
-@pytest.mark.parametrize("engine", [CTGAN, TVAE])
+@pytest.mark.parametrize("engine", [CTGAN])
 def test_engines_without_dp_refuse_it_clearly(engine: type) -> None:
     with pytest.raises(PrivacyError, match="cannot train under differential privacy"):
         engine(dp=DPConfig(max_epsilon=1.0))

@@ -32,7 +32,8 @@ from syntho_hive._optional import import_or_raise
 from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.exceptions import PrivacyError
 
-__all__ = ["ALPHAS", "DPPlan", "PrivacySpent", "epsilon_of", "gaussian_rdp", "plan_budget", "sgd_rdp"]
+__all__ = ["ALPHAS", "DPPlan", "PrivacySpent", "epsilon_of", "gaussian_noise_for", "gaussian_rdp", "plan_budget",
+           "sgd_rdp"]
 
 #: Rényi orders: Opacus' ``RDPAccountant.DEFAULT_ALPHAS`` and larger ones (small budgets with
 #: strong preprocessing noise have their optimum beyond 63).
@@ -53,8 +54,9 @@ def _analysis() -> Any:
     return import_or_raise("opacus.accountants.analysis.rdp", "dp")
 
 
-def gaussian_rdp(noise: float, queries: int) -> np.ndarray:
-    """Rényi DP at :data:`ALPHAS` of ``queries`` Gaussian queries of sensitivity 1 and noise ``noise``."""
+def gaussian_rdp(noise: float, queries: float) -> np.ndarray:
+    """Rényi DP at :data:`ALPHAS` of ``queries`` Gaussian queries of sensitivity 1 and noise ``noise`` (equally:
+    one query of squared L2 sensitivity ``queries``)."""
     return queries * np.asarray(ALPHAS, dtype=np.float64) / (2.0 * noise**2)
 
 
@@ -179,12 +181,27 @@ class DPPlan:
             epochs=float(steps * self.sample_rate))
 
 
+def gaussian_noise_for(epsilon: float, delta: float, queries: float) -> float:
+    """The least noise standard deviation (to a relative 1e-6, rounded up) for which ``queries`` Gaussian
+    queries of L2 sensitivity 1 (or one query of squared sensitivity ``queries``) spend at most
+    ``epsilon`` at ``delta``.
+
+    Args:
+        epsilon: The target epsilon (> 0).
+        delta: The delta of the conversion (0 < delta < 1).
+        queries: Number of sensitivity-1 queries, or the squared L2 sensitivity of one query (> 0).
+
+    Returns:
+        The noise standard deviation.
+    """
+    return _bisect(lambda noise: epsilon_of(gaussian_rdp(noise, queries), delta), 1e-3, 1e9, epsilon)
+
+
 def _preprocessing_noise(config: DPConfig, queries: int, delta_rdp: float) -> float | None:
     """The noise of ``queries`` counts whose epsilon alone is ``preprocessing_share * max_epsilon``."""
     if queries == 0:
         return None
-    target = config.preprocessing_share * config.max_epsilon
-    return _bisect(lambda noise: epsilon_of(gaussian_rdp(noise, queries), delta_rdp), 1e-3, 1e9, target)
+    return gaussian_noise_for(config.preprocessing_share * config.max_epsilon, delta_rdp, queries)
 
 
 def _max_steps(pre: np.ndarray, one_step: np.ndarray, limit: float, delta: float, planned: int) -> int:

@@ -45,7 +45,8 @@ def add_noise(params: list[torch.Tensor], sums: list[torch.Tensor], *, noise_mul
     noise, divided by the expected batch size (the noise is drawn in parameter order from ``generator``)."""
     std = noise_multiplier * max_grad_norm
     for p, total in zip(params, sums):
-        noise = torch.normal(0.0, std, size=p.shape, generator=generator, dtype=p.dtype)
+        noise = torch.normal(0.0, std, size=p.shape, generator=generator, dtype=p.dtype,
+                             device=generator.device).to(p.device)
         p.grad = (total + noise) / expected_batch
 
 

@@ -185,7 +185,7 @@ class ConditionalGenerativeModel(ABC):
         if "dp" in params and "dp" not in self._parameters:
             if params["dp"] is not None:
                 raise PrivacyError(f"{type(self).__name__} cannot train under differential privacy: "
-                                   f"{self.dp_refusal} Use TabularAR(dp=DPConfig(...)), which can.")
+                                   f"{self.dp_refusal} Use TabularAR(dp=DPConfig(...)) or TVAE(dp=...), which can.")
             params = {name: value for name, value in params.items() if name != "dp"}
         unknown = sorted(set(params) - set(self._parameters))
         if unknown:
@@ -810,8 +810,9 @@ class ConditionalGenerativeModel(ABC):
 
     @classmethod
     def _optional_in_checkpoint(cls) -> tuple[str, ...]:
-        """Saved hyper-parameters that checkpoints of older versions may lack (their default applies)."""
-        return ()
+        """Saved hyper-parameters that checkpoints of older versions may lack (their default applies):
+        ``dp`` for every engine (checkpoints before differential privacy were trained without it)."""
+        return ("dp",)
 
     # ------------------------------------------------------------------ engine hooks
     def _setup(self, error: type[SynthoHiveError]) -> None:

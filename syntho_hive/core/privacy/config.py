@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretBytes, ValidationError, field_validator, model_validator
 
+from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.core.privacy.keys import key_id, secret_bytes
 from syntho_hive.core.privacy.types import ACTIONS, Action
 from syntho_hive.exceptions import ConfigurationError, SerializationError
@@ -40,12 +41,15 @@ class PrivacyConfig(BaseModel):
             the user's (a generalisation such as birth date -> year keeps the year distribution).
         mask_char: The one character that replaces hidden characters of ``mask``.
         mask_keep: How many leading characters of each run of letters/digits ``mask`` shows.
-        dp: Differential-privacy settings (filled in by the DP training options; ``None``: off).
+        dp: Differential privacy of a whole schema (:class:`~syntho_hive.core.dp.DPConfig`; ``None``: off):
+            ``Synthesizer(metadata, privacy_config=PrivacyConfig(dp=DPConfig(max_epsilon=...)))`` spends at most
+            ``max_epsilon`` at ``delta`` over every table (see ``docs/privacy.md``, "Multi-table"). A mapping
+            is read with :meth:`DPConfig.from_dict`.
 
     Raises:
         ConfigurationError: On construction: an unknown action, ``hash`` without a secret, a
             ``custom`` entry that is not callable or that contradicts ``actions``, an unknown locale,
-            a bad mask option.
+            a bad mask option, a ``dp`` that is not a DPConfig (or its ``to_dict()`` form).
     """
 
     model_config = ConfigDict(frozen=True, strict=True, extra="forbid", arbitrary_types_allowed=True)
@@ -57,7 +61,7 @@ class PrivacyConfig(BaseModel):
     custom: dict[str, CustomTransform] = Field(default_factory=dict, exclude=True, repr=False)
     mask_char: str = "*"
     mask_keep: int = Field(default=1, ge=0)
-    dp: Any | None = None
+    dp: DPConfig | None = None
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -79,6 +83,15 @@ class PrivacyConfig(BaseModel):
         from syntho_hive.core.semantic import resolve_locale
 
         return resolve_locale(value)
+
+    @field_validator("dp", mode="before")
+    @classmethod
+    def _dp(cls, value: Any) -> Any:
+        if value is None or isinstance(value, DPConfig):
+            return value
+        if isinstance(value, Mapping):
+            return DPConfig.from_dict(value)
+        raise ValueError(f"must be a syntho_hive DPConfig(max_epsilon=...) or None, got {type(value).__name__}")
 
     @field_validator("mask_char")
     @classmethod
@@ -139,8 +152,8 @@ class PrivacyConfig(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """A strict-JSON form **without** the secret (its :attr:`key_id` instead) and without the custom
-        functions (their column keys only). ``dp`` is stored through its own ``to_dict()`` when it has one."""
-        dp = self.dp.to_dict() if hasattr(self.dp, "to_dict") else self.dp
+        functions (their column keys only); ``dp`` as :meth:`DPConfig.to_dict`."""
+        dp = self.dp.to_dict() if self.dp is not None else None
         return {"format": CONFIG_FORMAT, "version": CONFIG_VERSION, "actions": dict(sorted(self.actions.items())),
                 "detect": self.detect, "locale": self.locale, "key_id": self.key_id,
                 "custom_columns": sorted(self.custom), "mask_char": self.mask_char, "mask_keep": self.mask_keep,

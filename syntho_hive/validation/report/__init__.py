@@ -62,7 +62,8 @@ class ValidationReport:
                  metadata: Metadata | None = None, *, include_samples: bool = False,
                  holdout: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
                  target: str | Mapping[str, str] | None = None, seed: int | None = 0,
-                 result: QualityResult | None = None, **evaluate_options: Any) -> Path:
+                 result: QualityResult | None = None, differential_privacy: Mapping[str, Any] | None = None,
+                 **evaluate_options: Any) -> Path:
         """Evaluate (unless ``result`` is given) and write ``output_path`` (HTML) plus a ``.json`` beside it.
 
         Args:
@@ -76,6 +77,9 @@ class ValidationReport:
             target: ML-efficacy target column (or ``{table: column}``).
             seed: Seed for every sample.
             result: A precomputed :func:`evaluate` result for these data.
+            differential_privacy: The privacy a synthesizer fitted under DP spent
+                (``Synthesizer.privacy_spent_.to_dict()``): shown in its own section and kept in the JSON
+                under ``differential_privacy``.
             **evaluate_options: Passed to :func:`evaluate` (``detection``, ``efficacy``, ``privacy``, ...).
 
         Returns:
@@ -98,10 +102,13 @@ class ValidationReport:
         generated_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         real_tables, synth_tables = _tables(real_data, result), _tables(synth_data, result)
         html_text = render_html(result, real_tables, synth_tables, include_samples=include_samples,
-                                title=self.title, generated_at=generated_at, version=str(__version__))
+                                title=self.title, generated_at=generated_at, version=str(__version__),
+                                differential_privacy=differential_privacy)
         payload = {"report": {"generated_at": generated_at, "synthohive_version": str(__version__),
                               "title": self.title, "html": html_path.name, "reading": plain_reading(result)},
                    **result.to_dict()}
+        if differential_privacy is not None:
+            payload["differential_privacy"] = dict(differential_privacy)
         write_atomic(json_path, json.dumps(json_safe(payload), indent=2, allow_nan=False))
         write_atomic(html_path, html_text)
         _log.info("report_written", html=str(html_path), json=str(json_path), overall=round(result.overall, 4))

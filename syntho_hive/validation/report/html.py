@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from syntho_hive.validation.relational import ForeignKeyQuality
 from syntho_hive.validation.report._format import e as _e
 from syntho_hive.validation.report._format import fmt as _fmt
 from syntho_hive.validation.report.disclosure import disclosure_reading as _disclosure_reading
+from syntho_hive.validation.report.dp import dp_section as _dp_section
 from syntho_hive.validation.report.disclosure import disclosure_section as _disclosure_section
 from syntho_hive.validation.report.distributions import column_distribution, correlation_matrices
 from syntho_hive.validation.report.svg import heatmap, paired_bars
@@ -256,7 +258,8 @@ def _samples(real: pd.DataFrame, synthetic: pd.DataFrame, n: int = 10) -> str:
 
 def render_html(result: QualityResult, real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame],
                 *, include_samples: bool = False, title: str = "SynthoHive validation report",
-                generated_at: str = "", version: str = "") -> str:
+                generated_at: str = "", version: str = "",
+                differential_privacy: Mapping[str, Any] | None = None) -> str:
     """The complete HTML document.
 
     Args:
@@ -267,6 +270,7 @@ def render_html(result: QualityResult, real: Mapping[str, pd.DataFrame], synthet
         title: Page title.
         generated_at: Timestamp shown in the header.
         version: Library version shown in the header.
+        differential_privacy: The privacy spent of a synthesizer fitted under DP (its own section).
 
     Returns:
         The HTML text.
@@ -296,6 +300,7 @@ def render_html(result: QualityResult, real: Mapping[str, pd.DataFrame], synthet
         f"<h1>{escape(title)}</h1><p class=\"muted\">Generated {escape(generated_at)} by SynthoHive "
         f"{escape(version)}; seed {result.seed}; evaluation took {result.seconds:.1f} s.</p>"
         f'<h2 id="overview">Overview</h2>{_cards(result)}<ul class="reading">{reading}</ul>'
+        + _dp_section(differential_privacy)
         + "".join(sections) + _relational_section(result)
         + f"<script>{_READY}</script></body></html>\n"
     )

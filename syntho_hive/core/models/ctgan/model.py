@@ -143,7 +143,7 @@ class CTGAN(TabularPipeline):
 
     @classmethod
     def _optional_in_checkpoint(cls) -> tuple[str, ...]:
-        return ("precision",)  # checkpoints before mixed precision are float32
+        return (*super()._optional_in_checkpoint(), "precision")  # checkpoints before mixed precision are float32
 
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
                  seed: int) -> PreparedData:

@@ -18,12 +18,12 @@ import pandas as pd
 
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.dp.accounting import DPPlan, plan_budget
+from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints
 from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import TableConfig
-from syntho_hive.core.models.tabular_ar.dp_stats import dp_queries, dp_table_stats
+from syntho_hive.core.models.tabular_ar.dp_stats import dp_table_stats
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
-from syntho_hive.exceptions import PrivacyError
 
 __all__ = ["DPFit", "dp_batch_size", "fill_unmodelled_nulls", "prepare_dp"]
 
@@ -59,22 +59,6 @@ def _all_sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, 
     return {str(c): declared.get(str(c)) or detect_sdtype(frame[c], str(c)) for c in frame.columns}
 
 
-def _check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str) -> None:
-    problems = []
-    for column, (low, _) in config.bounds.items():
-        sdtype = sdtypes.get(column)
-        if sdtype is None:
-            problems.append(f"{column!r} is not a training column")
-        elif sdtype == "numerical" and isinstance(low, str):
-            problems.append(f"{column!r} is numerical but its bounds are dates")
-        elif sdtype == "datetime" and not isinstance(low, str):
-            problems.append(f"{column!r} is a datetime column but its bounds are numbers")
-        elif sdtype not in ("numerical", "datetime"):
-            problems.append(f"{column!r} is {sdtype}; bounds apply to numerical and datetime columns")
-    if problems:
-        raise PrivacyError(f"{where}: DPConfig.bounds: " + "; ".join(problems) + ".")
-
-
 def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, declared: Mapping[str, str],
                config: DPConfig, *, seed: int, codec_config: CodecConfig | None = None, batch_size: int | None,
                epochs: int, rare_threshold: int, constrained: bool) -> DPFit:
@@ -100,12 +84,9 @@ def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableCo
         PrivacyError: Anything DP cannot honour (see the module docstring), before any noise is drawn.
     """
     where = f"TabularAR(dp=...) on table {table.name!r}"
-    if constrained:
-        raise PrivacyError(f"{where}: the table declares constraints, whose engine learns bounds and seen "
-                           "combinations from the raw rows outside the privacy budget. Fit without them (drop "
-                           "them from the TableConfig) or without dp.")
+    refuse_constraints(constrained, where)
     sdtypes = _all_sdtypes(frame, declared)
-    _check_bounds(config, sdtypes, where)
+    check_bounds(config, sdtypes, where)
     ctx_sdtypes = _all_sdtypes(context, {}) if context is not None else {}
     queries, categories = dp_queries(sdtypes, where)
     ctx_queries, ctx_categories = dp_queries(ctx_sdtypes, f"{where} (parent context)")

@@ -29,17 +29,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data.encoders.ids import IdGenerator
+from syntho_hive.core.data.dp_standins import dtype_id_generator
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.mechanisms import (
-    Grid,
-    declared_buckets,
-    log_grid,
-    noisy_categories,
-    noisy_counts,
-    uniform_grid,
-    values_from_histogram,
-)
+from syntho_hive.core.dp.columns import dp_queries, noisy_nulls, noisy_numbers, noisy_times
+from syntho_hive.core.dp.mechanisms import noisy_categories
 from syntho_hive.core.models.tabular_ar.encoders.base import CodecConfig
 from syntho_hive.core.models.tabular_ar.encoders.categorical import (
     BooleanStats,
@@ -54,46 +47,18 @@ from syntho_hive.core.models.tabular_ar.encoders.table import ColumnStats
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import PrivacyError
 
-__all__ = ["DROPPED_KEY", "dp_queries", "dp_table_stats"]
+__all__ = ["DROPPED_KEY", "dp_table_stats"]
 
 _log = get_logger(__name__)
 
 #: A key no value has (not JSON): stands for the dropped categories, so every codec has a rare token.
 DROPPED_KEY = "\x00dp-dropped"
-#: Queries per column, by sdtype (``text`` is refused).
-_QUERIES = {"categorical": 1, "numerical": 1, "boolean": 1, "datetime": 2, "id": 0}
-#: Years of the datetime grid (the range of nanosecond timestamps).
-_FIRST_YEAR, _LAST_YEAR = 1678, 2261
-#: Time parts as :func:`analyze_datetime` numbers them: 0 (dates) to 5 (microseconds).
-_RESOLUTIONS = 6
-
-
-def dp_queries(sdtypes: Mapping[str, str], where: str) -> tuple[int, int]:
-    """``(queries, category_queries)`` of the columns' preprocessing.
-
-    Raises:
-        PrivacyError: A text column (not supported under DP).
-    """
-    text = [c for c, t in sdtypes.items() if t == "text"]
-    if text:
-        raise PrivacyError(
-            f"{where}: free-text column(s) {text} cannot be modelled under differential privacy (their word "
-            "statistics are not noised). Drop them, or declare them 'categorical' (then only values held by "
-            "many rows are kept, from noisy counts).")
-    return (sum(_QUERIES.get(t, 1) for t in sdtypes.values()),
-            sum(1 for t in sdtypes.values() if t == "categorical"))
-
-
-def _noisy_nulls(nulls: int, plan: DPPlan, rng: np.random.Generator) -> int:
-    """The missing values' bucket: its noisy count when it reaches the count threshold, else 0."""
-    value = float(noisy_counts(np.array([nulls]), plan.preprocessing_noise, rng)[0])
-    return int(round(value)) if value >= plan.count_threshold else 0
 
 
 def _categorical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, where: str) -> CategoricalStats:
     raw = analyze_categorical(series)
     kept = noisy_categories(raw.counts, plan.preprocessing_noise, plan.category_threshold, rng)
-    nulls = _noisy_nulls(raw.nulls, plan, rng)
+    nulls = noisy_nulls(raw.nulls, plan, rng)
     if not kept:
         raise PrivacyError(
             f"{where}, column {series.name!r}: no category reaches the noisy count threshold "
@@ -108,35 +73,16 @@ def _categorical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, wher
 
 def _boolean(series: pd.Series, plan: DPPlan, rng: np.random.Generator) -> BooleanStats:
     raw = analyze_boolean(series)
-    return BooleanStats(0, 0, _noisy_nulls(raw.nulls, plan, rng), raw.dtype, raw.marker, types=raw.types)
-
-
-def _numeric_grid(bounds: tuple[float | str, float | str] | None, integer: bool, plan: DPPlan) -> Grid:
-    if bounds is None:
-        return log_grid()
-    return uniform_grid(float(bounds[0]), float(bounds[1]), integer=integer,
-                        buckets=declared_buckets(plan.rows, plan.count_threshold))
+    return BooleanStats(0, 0, noisy_nulls(raw.nulls, plan, rng), raw.dtype, raw.marker, types=raw.types)
 
 
 def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.random.Generator,
                bounds: tuple[float | str, float | str] | None) -> NumericStats:
     raw = analyze_numeric(series, config)
-    values = np.asarray(raw.values, dtype=np.float64)
-    if bounds is not None:
-        values = np.clip(values, float(bounds[0]), float(bounds[1]))
-    grid = _numeric_grid(bounds, raw.integer, plan)
-    histogram = np.zeros(len(grid))
-    np.add.at(histogram, grid.index(values), np.asarray(raw.counts, dtype=np.float64))
-    noisy = noisy_counts(histogram, plan.preprocessing_noise, rng)
-    nulls = _noisy_nulls(raw.nulls, plan, rng)
-    points, weights, minimum, maximum = values_from_histogram(grid, noisy, plan.count_threshold,
-                                                              integer=raw.integer)
-    if bounds is not None:
-        if minimum is None:  # no bucket stands out from the noise: the declared range, evenly
-            points, weights = (grid.low + grid.high) / 2, np.ones(len(grid))
-        minimum, maximum = float(bounds[0]), float(bounds[1])
-    if raw.integer and minimum is not None:
-        minimum, maximum = float(np.ceil(minimum)), float(np.floor(maximum))
+    numbers = noisy_numbers(np.asarray(raw.values, dtype=np.float64), np.asarray(raw.counts), plan, rng,
+                            integer=raw.integer, bounds=bounds)
+    nulls = noisy_nulls(raw.nulls, plan, rng)
+    points, weights, minimum, maximum = numbers.points, numbers.weights, numbers.minimum, numbers.maximum
     if minimum is None:
         _log.info("dp_numeric_column_empty", column=str(series.name), threshold=plan.count_threshold)
     counts = np.maximum(np.round(weights), 1).astype(np.int64)
@@ -145,34 +91,14 @@ def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.ran
                         decimal_places=raw.decimal_places, tick_step=raw.tick_step)
 
 
-def _resolution(values: pd.Series) -> np.ndarray:
-    """The finest non-zero time part of each timestamp, numbered as ``DatetimeStats.time_parts``."""
-    micros = values.dt.microsecond.to_numpy(dtype=np.int64)
-    level = np.zeros(len(values), dtype=np.int64)
-    for part, present in ((1, values.dt.hour.to_numpy() != 0), (2, values.dt.minute.to_numpy() != 0),
-                          (3, values.dt.second.to_numpy() != 0), (4, micros != 0), (5, micros % 1000 != 0)):
-        level[present] = part
-    return level
-
-
 def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.Generator,
               bounds: tuple[float | str, float | str] | None) -> DatetimeStats:
     raw = analyze_datetime(series, fmt)
     values, _, _ = _to_utc_naive(series, str(series.name), raw.fmt)
-    present = values.dropna()
-    low_stamp = pd.Timestamp(bounds[0]).tz_localize(None) if bounds is not None else None
-    high_stamp = pd.Timestamp(bounds[1]).tz_localize(None) if bounds is not None else None
-    if bounds is not None:
-        present = present.clip(low_stamp, high_stamp)
-    first, last = (low_stamp.year, high_stamp.year) if bounds is not None else (_FIRST_YEAR, _LAST_YEAR)
-    years = np.clip(present.dt.year.to_numpy(dtype=np.int64), first, last) - first
-    noisy = noisy_counts(np.bincount(years, minlength=last - first + 1), plan.preprocessing_noise, rng)
-    nulls = _noisy_nulls(raw.nulls, plan, rng)
-    kept = np.flatnonzero(noisy >= plan.count_threshold)
-    year_min, year_max = (int(kept[0]) + first, int(kept[-1]) + first) if len(kept) else (2000, 2000)
-    levels = noisy_counts(np.bincount(_resolution(present), minlength=_RESOLUTIONS), plan.preprocessing_noise, rng)
-    finer = np.flatnonzero(levels >= plan.count_threshold)
-    time_parts = int(finer[-1]) if len(finer) else 0
+    times = noisy_times(values.dropna(), plan, rng, bounds)
+    nulls = noisy_nulls(raw.nulls, plan, rng)
+    year_min, year_max, time_parts = times.year_min, times.year_max, times.time_parts
+    low_stamp, high_stamp = times.low, times.high
     low = [year_min, 1, 1, 0, 0, 0, 0, 0]
     high = [year_max, 12, 31, 23, 59, 59, 999, 999]
     if bounds is not None:
@@ -180,23 +106,13 @@ def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.G
                low_stamp.microsecond // 1000, low_stamp.microsecond % 1000]
         high = [high_stamp.year, high_stamp.month, high_stamp.day, high_stamp.hour, high_stamp.minute,
                 high_stamp.second, high_stamp.microsecond // 1000, high_stamp.microsecond % 1000]
-        year_min, year_max = low_stamp.year, high_stamp.year
     return DatetimeStats(year_min, year_max, time_parts, nulls, raw.tz, raw.fmt, raw.dtype, raw.marker,
                          low=low, high=high, objects=raw.objects)
 
 
 def _id(series: pd.Series) -> IdStats:
-    """A format from the dtype alone: integers from 1, daily timestamps from 2000-01-01, random strings."""
-    generator = IdGenerator(str(series.name))
-    generator.prepare(series.iloc[:0], seed=0)  # the dtype and null marker of an empty column
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        unit = np.datetime_data(np.dtype(getattr(series.dtype, "base", series.dtype)))[0]
-        generator.kind = "datetime"
-        generator.start = int(np.datetime64("2000-01-01", unit).astype(np.int64))
-        generator.step = int(np.timedelta64(1, "D").astype(f"timedelta64[{unit}]").astype(np.int64))
-    elif generator.kind == "int":
-        generator.start, generator.step = 1, 1
-    return IdStats(generator.to_dict())
+    """A format from the dtype alone (:func:`~syntho_hive.core.data.dp_standins.dtype_id_generator`)."""
+    return IdStats(dtype_id_generator(series).to_dict())
 
 
 def dp_table_stats(frame: pd.DataFrame, sdtypes: Mapping[str, str], config: CodecConfig, plan: DPPlan,

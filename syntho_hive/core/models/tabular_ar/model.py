@@ -29,6 +29,7 @@ from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.checkpoint import CheckpointLayout
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.models._dp_state import privacy_event_fields, privacy_extra, restored_privacy
 from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
 from syntho_hive.core.models.params import DPSetting, Integer, Number
 from syntho_hive.core.models.registry import register_model
@@ -151,10 +152,6 @@ class TabularAR(ConditionalGenerativeModel):
     metrics_fields = ("epoch", "train_loss", "val_loss", "val_score", "lr", "seconds")
 
     # ------------------------------------------------------------------ state
-    @classmethod
-    def _optional_in_checkpoint(cls) -> tuple[str, ...]:
-        return ("dp",)  # checkpoints before differential privacy were trained without it
-
     def _reset_engine(self) -> None:
         self.constraint_engine_: ConstraintEngine | None = None
         self.codec_: TableCodec | None = None
@@ -229,9 +226,7 @@ class TabularAR(ConditionalGenerativeModel):
         _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
 
     def _sample_event_fields(self) -> dict[str, Any]:
-        if self.privacy_spent_ is None:
-            return {}
-        return {"dp_epsilon": self.privacy_spent_.epsilon, "dp_delta": self.privacy_spent_.delta}
+        return privacy_event_fields(self.privacy_spent_)
 
     def _train(self, prepared: tuple[np.ndarray, np.ndarray | None], *, seed: int, progress_bar: bool) -> None:
         codes, ctx_codes = prepared
@@ -502,8 +497,8 @@ class TabularAR(ConditionalGenerativeModel):
             "constraints": self.constraint_engine_.to_dict() if self.constraint_engine_ is not None else None,
         }
         weights = self.network_.state_dict() if self.network_ is not None else {}
-        extra = {"dp": self.privacy_spent_.to_dict()} if self.privacy_spent_ is not None else {}
-        return EngineState(weights={_WEIGHTS: weights}, documents={_STATE: document}, extra=extra)
+        return EngineState(weights={_WEIGHTS: weights}, documents={_STATE: document},
+                           extra=privacy_extra(self.privacy_spent_))
 
     def _decoded_columns(self) -> list[str]:
         frame = self.codec_.decode(np.zeros((0, len(self.codec_.sub_columns)), dtype=np.int64), numpy_generator(0))
@@ -527,10 +522,7 @@ class TabularAR(ConditionalGenerativeModel):
             raise ValueError("the constraint state does not match the table's declared constraints "
                              "(checkpoints that kept constraints.parquet predate this version)")
         self.constraint_engine_ = ConstraintEngine.from_dict(self.table_, constraints) if constraints else None
-        spent = state.extra.get("dp")
-        if (spent is None) != (self.dp is None):
-            raise ValueError("the privacy spent ('dp' in the manifest's extra) does not match the dp setting")
-        self.privacy_spent_ = PrivacySpent.from_dict(spent) if spent is not None else None
+        self.privacy_spent_ = restored_privacy(state.extra, self.dp)
         if self.codec_.sub_columns:
             weights = state.weights[_WEIGHTS]
             # Networks saved before the ordinal terms existed have no ordinal weights.

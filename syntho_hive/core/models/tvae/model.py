@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
+
 import pandas as pd
 import torch
 
@@ -30,12 +32,16 @@ from syntho_hive.core.checkpoint import CheckpointLayout
 from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models._adam import Adam
 from syntho_hive.core.models._chunks import generate_in_chunks, network_rows, pad_rows
+from syntho_hive.core.dp.accounting import PrivacySpent
+from syntho_hive.core.models._dp_state import privacy_event_fields, privacy_extra, restored_privacy
 from syntho_hive.core.models._tabular import GeneratedRows, GenerateFn, PreparedData, TabularPipeline
 from syntho_hive.core.models.base import EngineState
 from syntho_hive.core.models.ctgan.activation import SpanActivation
 from syntho_hive.core.models.ctgan.networks import build
-from syntho_hive.core.models.params import Integer, Number, Widths
+from syntho_hive.core.models.params import DPSetting, Integer, Number, Widths
 from syntho_hive.core.models.registry import register_model
+from syntho_hive.core.models.tvae.dp_fit import TVAEDPFit, prepare_tvae_dp
+from syntho_hive.core.models.tvae.dp_training import DPSettings, train_tvae_dp
 from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergence
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
 from syntho_hive.events import get_logger
@@ -47,6 +53,8 @@ _log = get_logger(__name__)
 
 #: Adam learning rate (Xu et al.'s setting).
 _LEARNING_RATE = 1e-3
+#: Adam learning rate under DP: fewer, noisier steps (measured on the Adult sample, see docs/privacy.md).
+_DP_LEARNING_RATE = 5e-3
 
 
 @register_model
@@ -64,6 +72,13 @@ class TVAE(TabularPipeline):
         epochs: Training epochs (an epoch is one pass over the rows in a seeded random order).
         loss_factor: Weight of the reconstruction term against the KL term.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
+        dp: Differential privacy (:class:`~syntho_hive.core.dp.DPConfig`; ``None``: off). The
+            transformer is fitted to stand-in columns made from noisy counts (no mixture fitted on a
+            raw value) and the encoder and decoder are trained together with DP-SGD, within
+            ``max_epsilon`` at ``delta`` for the whole fit; the spent budget is ``privacy_spent_``,
+            kept in checkpoints and in every ``sampling_complete`` event. Under DP there is no
+            reference profile (no quality gates), no ``checkpoint_dir``, and tables with declared
+            constraints or text columns are refused (``docs/privacy.md``).
 
     Example:
         >>> model = TVAE(metadata, epochs=100).fit(df, seed=0)
@@ -78,13 +93,12 @@ class TVAE(TabularPipeline):
     batch_size = Integer(500, "Rows per training step.")
     epochs = Integer(300, "Training epochs.")
     loss_factor = Number(2, "Weight of the reconstruction term against the KL term.", positive=True)
+    dp = DPSetting(None, "Differential privacy settings (None: off).", optional=True)
 
     checkpoint_layout = CheckpointLayout(
         weights=("encoder.pt", "decoder.pt"),
         pickles=(TabularPipeline.TRANSFORMER, TabularPipeline.CONTEXT_TRANSFORMER, TabularPipeline.DATA_COLUMN_INFO))
     metrics_fields = ("epoch", "loss", "reconstruction", "kl", "val_score", "seconds")
-    dp_refusal = ("its preprocessing (DataTransformer) fits Gaussian mixtures and keeps category sets and "
-                  "ranges from the raw values, outside any privacy budget; DP for TVAE is not implemented yet.")
 
     # ------------------------------------------------------------------ state
     def _reset_engine(self) -> None:
@@ -92,12 +106,47 @@ class TVAE(TabularPipeline):
         self.encoder_: Encoder | None = None
         self.decoder_: Decoder | None = None
         self._activation: SpanActivation | None = None
+        self.privacy_spent_: PrivacySpent | None = None
+        self._dp_fit: TVAEDPFit | None = None
 
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
                  seed: int) -> PreparedData:
-        prepared = super()._prepare(data, context, table, seed)
+        if self.dp is not None:
+            prepared = self._prepare_dp(data, context, table, seed)
+        else:
+            prepared = super()._prepare(data, context, table, seed)
         self._activation = SpanActivation(self.output_info_, self.device_)
         return prepared
+
+    def _prepare_dp(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
+                    seed: int) -> PreparedData:
+        """The DP preprocessing (:mod:`~syntho_hive.core.models.tvae.dp_fit`): no constraint engine, the
+        transformers fitted to noisy stand-ins, the rows encoded cell by cell."""
+        fitted = prepare_tvae_dp(data.reset_index(drop=True),
+                                 context.reset_index(drop=True) if context is not None else None, table, self.dp,
+                                 seed=seed, batch_size=int(self.batch_size),
+                                 epochs=self.dp.training_epochs(int(self.epochs)), max_modes=self._max_modes)
+        self.constraint_engine_ = None
+        self.transformer_, self.context_transformer_ = fitted.transformer, fitted.context_transformer
+        self.output_info_ = list(fitted.transformer.output_info_)
+        self._dp_fit = fitted
+        return PreparedData(fitted.matrix, fitted.context)
+
+    def _train_dp(self, prepared: PreparedData, *, seed: int, progress_bar: bool) -> None:
+        fitted = self._dp_fit
+        matrix, context = prepared.tensors(self.device_)
+        self._build_networks(seed)
+        settings = DPSettings(epochs=fitted.epochs, loss_factor=float(self.loss_factor),
+                              learning_rate=_DP_LEARNING_RATE, weight_decay=float(self.l2scale),
+                              embedding_dim=int(self.embedding_dim))
+        steps = train_tvae_dp(self.encoder_, self.decoder_, matrix, context, self.output_info_, fitted.plan, settings,
+                              seed=seed, progress_bar=progress_bar, on_epoch_end=self._end_epoch)
+        self.privacy_spent_ = fitted.plan.spent(steps)
+        self._dp_fit = None
+        _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
+
+    def _sample_event_fields(self) -> dict[str, Any]:
+        return privacy_event_fields(self.privacy_spent_)
 
     def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
         init = torch_generator(child_seed(seed or 0, "init")) if initialise else None
@@ -109,6 +158,9 @@ class TVAE(TabularPipeline):
 
     def _train(self, prepared: PreparedData, *, seed: int, progress_bar: bool) -> None:
         """Train the encoder and decoder on the prepared rows (ELBO, see the module docstring)."""
+        if self.dp is not None:
+            self._train_dp(prepared, seed=seed, progress_bar=progress_bar)
+            return
         matrix, context = prepared.tensors(self.device_)
         self._build_networks(seed)
         encoder, decoder = self.encoder_, self.decoder_
@@ -202,9 +254,11 @@ class TVAE(TabularPipeline):
     # ------------------------------------------------------------------ persistence
     def _network_state(self) -> EngineState:
         return EngineState(weights={"encoder.pt": self.encoder_.state_dict(), "decoder.pt": self.decoder_.state_dict()},
-                           extra={"architecture": {"data_dim": self._data_dim, "context_dim": self._context_dim}})
+                           extra={"architecture": {"data_dim": self._data_dim, "context_dim": self._context_dim},
+                                  **privacy_extra(self.privacy_spent_)})
 
     def _restore_networks(self, state: EngineState) -> None:
+        self.privacy_spent_ = restored_privacy(state.extra, self.dp)
         self._build_networks(None, initialise=False)
         self.encoder_.load_state_dict(state.weights["encoder.pt"])
         self.decoder_.load_state_dict(state.weights["decoder.pt"])

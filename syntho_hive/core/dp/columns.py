@@ -1,0 +1,211 @@
+"""Per-column statistics from noisy counts, shared by the engines' DP preprocessing.
+
+Each function makes the queries :func:`dp_queries` counts for its column (one histogram per
+column, two for a datetime column), with the plan's noise, and returns only what follows from the
+noisy counts (post-processing): the number of missing values, the weighted values standing for a
+numeric column's histogram and its range, a datetime column's year range and finest time part.
+The engines turn these into their own preprocessing (TabularAR's codecs, the DataTransformer of
+CTGAN-style engines). Refusals that apply to every engine (text columns, misdeclared bounds) are
+here too, so they come before any noise is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from syntho_hive.core.dp.accounting import DPPlan
+from syntho_hive.core.dp.config import DPConfig
+from syntho_hive.core.dp.mechanisms import (
+    Grid,
+    declared_buckets,
+    log_grid,
+    noisy_counts,
+    uniform_grid,
+    values_from_histogram,
+)
+from syntho_hive.exceptions import PrivacyError
+
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries", "noisy_nulls",
+           "noisy_numbers", "noisy_times", "refuse_constraints", "time_part_levels"]
+
+#: Queries per column, by sdtype (``text`` is refused).
+_QUERIES = {"categorical": 1, "numerical": 1, "boolean": 1, "datetime": 2, "id": 0}
+#: Years of the datetime grid (the range of nanosecond timestamps).
+FIRST_YEAR, LAST_YEAR = 1678, 2261
+#: Time parts numbered 0 (dates) to 5 (microseconds): hour, minute, second, millisecond, microsecond.
+_RESOLUTIONS = 6
+
+Bounds = tuple[float | str, float | str]
+
+
+def dp_queries(sdtypes: Mapping[str, str], where: str) -> tuple[int, int]:
+    """``(queries, category_queries)`` of the columns' preprocessing.
+
+    Raises:
+        PrivacyError: A text column (not supported under DP).
+    """
+    text = [c for c, t in sdtypes.items() if t == "text"]
+    if text:
+        raise PrivacyError(
+            f"{where}: free-text column(s) {text} cannot be modelled under differential privacy (their word "
+            "statistics are not noised). Drop them, or declare them 'categorical' (then only values held by "
+            "many rows are kept, from noisy counts).")
+    return (sum(_QUERIES.get(t, 1) for t in sdtypes.values()),
+            sum(1 for t in sdtypes.values() if t == "categorical"))
+
+
+def refuse_constraints(constrained: bool, where: str) -> None:
+    """Refuse a table that declares constraints (before any work).
+
+    Raises:
+        PrivacyError: ``constrained``: the constraint engine learns bounds and seen combinations
+            from the raw rows, outside the budget.
+    """
+    if constrained:
+        raise PrivacyError(f"{where}: the table declares constraints, whose engine learns bounds and seen "
+                           "combinations from the raw rows outside the privacy budget. Fit without them (drop "
+                           "them from the TableConfig) or without dp.")
+
+
+def check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str) -> None:
+    """Refuse declared bounds of unknown columns, or of the wrong kind (all problems at once).
+
+    Raises:
+        PrivacyError: A bound names a column that is not trained, or does not fit its sdtype.
+    """
+    problems = []
+    for column, (low, _) in config.bounds.items():
+        sdtype = sdtypes.get(column)
+        if sdtype is None:
+            problems.append(f"{column!r} is not a training column")
+        elif sdtype == "numerical" and isinstance(low, str):
+            problems.append(f"{column!r} is numerical but its bounds are dates")
+        elif sdtype == "datetime" and not isinstance(low, str):
+            problems.append(f"{column!r} is a datetime column but its bounds are numbers")
+        elif sdtype not in ("numerical", "datetime"):
+            problems.append(f"{column!r} is {sdtype}; bounds apply to numerical and datetime columns")
+    if problems:
+        raise PrivacyError(f"{where}: DPConfig.bounds: " + "; ".join(problems) + ".")
+
+
+def noisy_nulls(nulls: int, plan: DPPlan, rng: np.random.Generator) -> int:
+    """The missing values' bucket: its noisy count when it reaches the count threshold, else 0."""
+    value = float(noisy_counts(np.array([nulls]), plan.preprocessing_noise, rng)[0])
+    return int(round(value)) if value >= plan.count_threshold else 0
+
+
+@dataclass(frozen=True)
+class NoisyNumbers:
+    """A numeric column as its noisy histogram shows it.
+
+    Attributes:
+        points / weights: Sorted values and their positive weights (see
+            :func:`~syntho_hive.core.dp.mechanisms.values_from_histogram`).
+        minimum / maximum: The range (the declared bounds when given; ``None``: no bucket stood
+            out from the noise).
+    """
+
+    points: np.ndarray
+    weights: np.ndarray
+    minimum: float | None
+    maximum: float | None
+
+
+def _numeric_grid(bounds: Bounds | None, integer: bool, plan: DPPlan) -> Grid:
+    if bounds is None:
+        return log_grid()
+    return uniform_grid(float(bounds[0]), float(bounds[1]), integer=integer,
+                        buckets=declared_buckets(plan.rows, plan.count_threshold))
+
+
+def noisy_numbers(values: np.ndarray, counts: np.ndarray, plan: DPPlan, rng: np.random.Generator, *,
+                  integer: bool, bounds: Bounds | None) -> NoisyNumbers:
+    """One noisy histogram of a numeric column: over the sign-logarithmic grid, or over the declared bounds.
+
+    Args:
+        values: The column's distinct present values (float64).
+        counts: Their counts.
+        plan: The calibrated noise and thresholds.
+        rng: Source of the noise.
+        integer: Whether the column holds integers (its range is rounded inwards).
+        bounds: Declared ``(low, high)``: values are clipped to them and the range is theirs.
+
+    Returns:
+        The weighted values and range.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if bounds is not None:
+        values = np.clip(values, float(bounds[0]), float(bounds[1]))
+    grid = _numeric_grid(bounds, integer, plan)
+    histogram = np.zeros(len(grid))
+    np.add.at(histogram, grid.index(values), np.asarray(counts, dtype=np.float64))
+    noisy = noisy_counts(histogram, plan.preprocessing_noise, rng)
+    points, weights, minimum, maximum = values_from_histogram(grid, noisy, plan.count_threshold, integer=integer)
+    if bounds is not None:
+        if minimum is None:  # no bucket stands out from the noise: the declared range, evenly
+            points, weights = (grid.low + grid.high) / 2, np.ones(len(grid))
+        minimum, maximum = float(bounds[0]), float(bounds[1])
+    if integer and minimum is not None:
+        minimum, maximum = float(np.ceil(minimum)), float(np.floor(maximum))
+    return NoisyNumbers(points, weights, minimum, maximum)
+
+
+def time_part_levels(values: pd.Series) -> np.ndarray:
+    """The finest non-zero time part of each (naive) timestamp: 0 (a date) to 5 (microseconds)."""
+    micros = values.dt.microsecond.to_numpy(dtype=np.int64)
+    level = np.zeros(len(values), dtype=np.int64)
+    for part, present in ((1, values.dt.hour.to_numpy() != 0), (2, values.dt.minute.to_numpy() != 0),
+                          (3, values.dt.second.to_numpy() != 0), (4, micros != 0), (5, micros % 1000 != 0)):
+        level[present] = part
+    return level
+
+
+@dataclass(frozen=True)
+class NoisyTimes:
+    """A datetime column as its two noisy histograms show it.
+
+    Attributes:
+        year_min / year_max: The kept years (2000 both when none stood out; the declared bounds'
+            years when given).
+        time_parts: The finest time part held by enough rows (0: dates only, as :func:`time_part_levels`).
+        low / high: The declared bounds as naive timestamps (``None`` without bounds).
+    """
+
+    year_min: int
+    year_max: int
+    time_parts: int
+    low: pd.Timestamp | None
+    high: pd.Timestamp | None
+
+
+def noisy_times(present: pd.Series, plan: DPPlan, rng: np.random.Generator, bounds: Bounds | None) -> NoisyTimes:
+    """Noisy counts of whole years (1678-2261, or the declared bounds') and of the finest time parts.
+
+    Args:
+        present: The column's present values as naive (UTC) timestamps.
+        plan: The calibrated noise and thresholds.
+        rng: Source of the noise.
+        bounds: Declared ``(low, high)`` (ISO text): values are clipped to them.
+
+    Returns:
+        The year range and time resolution.
+    """
+    low = pd.Timestamp(bounds[0]).tz_localize(None) if bounds is not None else None
+    high = pd.Timestamp(bounds[1]).tz_localize(None) if bounds is not None else None
+    if low is not None:
+        present = present.clip(low, high)
+    first, last = (low.year, high.year) if low is not None and high is not None else (FIRST_YEAR, LAST_YEAR)
+    years = np.clip(present.dt.year.to_numpy(dtype=np.int64), first, last) - first
+    noisy = noisy_counts(np.bincount(years, minlength=last - first + 1), plan.preprocessing_noise, rng)
+    kept = np.flatnonzero(noisy >= plan.count_threshold)
+    year_min, year_max = (int(kept[0]) + first, int(kept[-1]) + first) if len(kept) else (2000, 2000)
+    levels = noisy_counts(np.bincount(time_part_levels(present), minlength=_RESOLUTIONS),
+                          plan.preprocessing_noise, rng)
+    finer = np.flatnonzero(levels >= plan.count_threshold)
+    if low is not None and high is not None:
+        year_min, year_max = low.year, high.year
+    return NoisyTimes(year_min, year_max, int(finer[-1]) if len(finer) else 0, low, high)
