@@ -133,15 +133,20 @@ STAGES = {"ours": stage_ours, "mostly": stage_mostly, "qa": stage_qa, "sdmetrics
 # --------------------------------------------------------------------------- orchestration
 
 def run_stage(python: Path | str, stage: str, args: argparse.Namespace, *, side: str = "",
-              env: dict | None = None) -> dict:
-    """Run one stage in a fresh subprocess and return its JSON result."""
+              env: dict | None = None, script: Path | None = None, extra: list[str] | None = None) -> dict:
+    """Run one stage in a fresh subprocess and return its JSON result.
+
+    ``script`` is the benchmark file that defines the stage (default: this one; ``bench_dp.py`` passes
+    itself) and ``extra`` its further command-line options.
+    """
     out = args.workdir / f"stage_{stage}_{side or stage}.json"
-    command = [str(python), str(Path(__file__).resolve()), "--stage", stage, "--side", side or stage,
+    command = [str(python), str((script or Path(__file__)).resolve()), "--stage", stage, "--side", side or stage,
                "--data", str(args.data), "--workdir", str(args.workdir), "--seed", str(args.seed),
                "--split-seed", str(args.split_seed), "--speed-rows", str(args.speed_rows),
                "--stage-out", str(out), "--threads", str(args.threads), "--model-kwargs", args.model_kwargs]
     if args.max_training_time:
         command += ["--max-training-time", str(args.max_training_time)]
+    command += extra or []
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     started = time.perf_counter()
     done = subprocess.run(command, env=full_env, capture_output=True, text=True)
@@ -151,6 +156,24 @@ def run_stage(python: Path | str, stage: str, args: argparse.Namespace, *, side:
     result = json.loads(out.read_text())
     result["stage_wall_s"] = time.perf_counter() - started
     return result
+
+
+def parse_or_run_stage(parser: argparse.ArgumentParser, stages: dict) -> argparse.Namespace | None:
+    """Parse the command line; in a stage subprocess (``--stage``) run that stage and return ``None``.
+
+    Adds the hidden options :func:`run_stage` passes, checks ``--data`` and creates ``--workdir``.
+    """
+    parser.add_argument("--stage", choices=sorted(stages), help=argparse.SUPPRESS)
+    parser.add_argument("--side", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--stage-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.data.is_file():
+        sys.exit(f"Data file {args.data} not found; pass --data PATH to a copy of adult.parquet.")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.stage:
+        args.stage_out.write_text(json.dumps(stages[args.stage](args), default=str))
+        return None
+    return args
 
 
 def fmt(value: object, digits: int = 3) -> str:
@@ -175,15 +198,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads for ours (0: torch default)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "output" / "tabular_ar")
     parser.add_argument("--out", type=Path, default=None, help="JSON results (default: WORKDIR/results.json)")
-    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
-    parser.add_argument("--side", default="", help=argparse.SUPPRESS)
-    parser.add_argument("--stage-out", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if not args.data.is_file():
-        sys.exit(f"Data file {args.data} not found; pass --data PATH to a copy of adult.parquet.")
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    if args.stage:
-        args.stage_out.write_text(json.dumps(STAGES[args.stage](args), default=str))
+    args = parse_or_run_stage(parser, STAGES)
+    if args is None:
         return
 
     results: dict[str, dict] = {}

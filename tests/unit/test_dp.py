@@ -303,3 +303,48 @@ def test_dp_refusals_come_before_any_work(people: pd.DataFrame, tmp_path: Path) 
         TabularAR(dp=DPConfig(max_epsilon=1.0, bounds={"city": (0, 1)})).fit(people, progress_bar=False)
     with pytest.raises(TrainingError, match="max_epsilon"):  # checked with the other hyper-parameters
         TabularAR(dp={"max_epsilon": -1}).fit(people, progress_bar=False)
+
+
+def test_heads_start_at_the_released_marginals(people: pd.DataFrame) -> None:
+    """Post-processing of the noisy counts: with no hidden contribution the network generates exactly the
+    released shares of each categorical / numerical column (rare stand-in and empty bins at a floor)."""
+    from syntho_hive.core.dp.accounting import plan_budget
+    from syntho_hive.core.models.tabular_ar.dp_marginals import released_marginals, start_at_marginals
+    from syntho_hive.core.models.tabular_ar.dp_stats import dp_table_stats
+    from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
+    from syntho_hive.core.models.tabular_ar.network import ARNetwork
+
+    sdtypes = {"person_id": "id", "age": "numerical", "income": "numerical", "city": "categorical",
+               "active": "boolean", "joined": "datetime"}
+    frame = people[list(sdtypes)]
+    plan = plan_budget(DPConfig(max_epsilon=8.0), rows=len(frame), queries=6, category_queries=1, batch_size=64,
+                       epochs=2, rare_threshold=5, where="test")
+    stats = dp_table_stats(frame, sdtypes, CodecConfig(max_bins=10), plan, np.random.default_rng(0))
+    codec = TableCodec.build(stats, CodecConfig(max_bins=10))
+    marginals = released_marginals(codec, stats)
+    city = codec.slices["city"].start
+    assert city in marginals and codec.slices["income"].start in marginals
+    released = np.array(codec.codec("city").counts, dtype=float)
+    shares = marginals[city][:len(released)]
+    np.testing.assert_allclose(shares / shares.sum(), released / released.sum(), rtol=1e-3)
+    net = ARNetwork(codec.cardinalities, hidden_dim=8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for weights in net.w_out:
+            weights.zero_()
+    start_at_marginals(net, marginals)
+    for target, expected in marginals.items():
+        probs = net.head(target, torch.zeros(1, 8)).softmax(dim=1)[0].detach().numpy()
+        np.testing.assert_allclose(probs, expected, rtol=1e-5)
+
+
+def test_integer_columns_keep_each_small_value_and_their_range() -> None:
+    """Ages, scores and counts get one bucket per integer in [-100, 100] (data-independent), so their
+    range and point masses (a zero) survive; larger integers fall in sign-logarithmic buckets."""
+    from syntho_hive.core.dp.mechanisms import integer_grid
+
+    grid = integer_grid()
+    assert np.all(np.diff(grid.low) > 0) and np.all(grid.low <= grid.high)
+    values = np.array([-150.0, -100.0, 0.0, 17.0, 90.0, 100.0, 101.0, 5000.0])
+    buckets = grid.index(values)
+    assert grid.exact[buckets].tolist() == [False, True, True, True, True, True, False, False]
+    assert np.all(grid.low[buckets] <= values) and np.all(values < grid.high[buckets] + grid.exact[buckets])

@@ -22,6 +22,8 @@ from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.core.dp.mechanisms import (
     Grid,
     declared_buckets,
+    integer_grid,
+    integer_grid_rows,
     log_grid,
     noisy_counts,
     uniform_grid,
@@ -117,7 +119,10 @@ class NoisyNumbers:
 
 def _numeric_grid(bounds: Bounds | None, integer: bool, plan: DPPlan) -> Grid:
     if bounds is None:
-        return log_grid()
+        # One bucket per small integer when the table is large enough for such buckets to rise above the
+        # noise (rows are public); otherwise the coarser sign-logarithmic buckets.
+        fine = integer and plan.rows >= integer_grid_rows(plan.count_threshold)
+        return integer_grid() if fine else log_grid()
     return uniform_grid(float(bounds[0]), float(bounds[1]), integer=integer,
                         buckets=declared_buckets(plan.rows, plan.count_threshold))
 

@@ -4,8 +4,8 @@ Every query is a histogram to which one row adds 1 in one bucket (L2 sensitivity
 Gaussian noise ``N(0, noise^2)`` per bucket from a seeded generator (reproducible runs; the noise is
 not "secure" against floating-point attacks on the sampler, see ``docs/privacy.md``). Two kinds:
 
-* buckets fixed before looking at the data (:class:`Grid`: a sign-logarithmic grid of numbers,
-  a grid over declared bounds, whole years, the missing-value bucket): every bucket is released,
+* buckets fixed before looking at the data (:class:`Grid`: a sign-logarithmic grid of numbers, with
+  one bucket per integer from -100 to 100 for integer columns, a grid over declared bounds, whole years, the missing-value bucket): every bucket is released,
   noise included; buckets below a count threshold are treated as empty (post-processing);
 * the values present in a categorical column: released only above a threshold calibrated so that
   a value held by one row alone passes with probability at most the threshold's delta
@@ -22,13 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Grid", "declared_buckets", "log_grid", "uniform_grid", "noisy_counts", "noisy_categories", "values_from_histogram"]
+__all__ = ["Grid", "declared_buckets", "integer_grid", "integer_grid_rows", "log_grid", "uniform_grid", "noisy_counts", "noisy_categories", "values_from_histogram"]
 
 #: Buckets per decade of the sign-logarithmic grid, and its decades (1e-6 .. 1e12).
 _PER_DECADE = 4
 _LOW_EXPONENT, _HIGH_EXPONENT = -6, 12
 #: Buckets of a grid over declared bounds (an integer range of at most this many values: one per value).
 _DECLARED_BUCKETS = 128
+#: Integers kept exactly by :func:`integer_grid` (``-100 .. 100``).
+_EXACT_INTEGERS = 100
 #: Synthetic values spread over one bucket (see :func:`values_from_histogram`).
 _VALUES_PER_BUCKET = 40
 
@@ -73,6 +75,28 @@ def log_grid() -> Grid:
     low[0] = -np.inf
     high[-1] = np.inf
     return Grid(low, high, exact)
+
+
+def integer_grid(limit: int = _EXACT_INTEGERS) -> Grid:
+    """The grid of an integer column without declared bounds: one exact bucket per integer in
+    ``[-limit, limit]`` (ages, counts, scores, hours keep their values and range), the
+    sign-logarithmic buckets beyond. Data-independent, like :func:`log_grid`."""
+    base = log_grid()
+    cut = limit + 0.5
+    neg = (base.high < 0) & (base.low < -cut)
+    pos = (base.low > 0) & (base.high > cut)
+    exact_values = np.arange(-limit, limit + 1, dtype=np.float64)
+    low = np.concatenate([base.low[neg], exact_values, np.maximum(base.low[pos], cut)])
+    high = np.concatenate([np.minimum(base.high[neg], -cut), exact_values, base.high[pos]])
+    exact = np.concatenate([np.zeros(int(neg.sum()), bool), np.ones(len(exact_values), bool),
+                            np.zeros(int(pos.sum()), bool)])
+    return Grid(low, high, exact)
+
+
+def integer_grid_rows(threshold: float, limit: int = _EXACT_INTEGERS) -> int:
+    """Rows from which :func:`integer_grid` is used: enough for a column spread evenly over all its exact
+    buckets to reach ``threshold`` in each (fewer rows: the sign-logarithmic grid)."""
+    return int(math.ceil((2 * limit + 1) * threshold))
 
 
 def uniform_grid(low: float, high: float, *, integer: bool, buckets: int = _DECLARED_BUCKETS) -> Grid:

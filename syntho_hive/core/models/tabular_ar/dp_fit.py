@@ -22,6 +22,7 @@ from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constra
 from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.models.tabular_ar.dp_marginals import released_marginals
 from syntho_hive.core.models.tabular_ar.dp_stats import dp_table_stats
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
 
@@ -46,6 +47,7 @@ class DPFit:
         codec / context_codec: The codecs built from noisy counts.
         plan: The calibrated budget.
         epochs / batch_size: Planned epochs and expected batch size.
+        marginals: ``{sub_column: token shares}`` released with the codecs (where the heads start).
     """
 
     codec: TableCodec
@@ -53,6 +55,7 @@ class DPFit:
     plan: DPPlan
     epochs: int
     batch_size: int
+    marginals: dict[int, np.ndarray]
 
 
 def _all_sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, str]:
@@ -96,13 +99,14 @@ def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableCo
                        rare_threshold=rare_threshold, where=where)
     codec_config = codec_config or CodecConfig()
     rng = numpy_generator(child_seed(seed, "dp", "preprocessing"))
-    codec = TableCodec.build(dp_table_stats(frame, sdtypes, codec_config, plan, rng,
-                                            datetime_formats=dict(table.datetime_formats), where=where), codec_config)
+    stats = dp_table_stats(frame, sdtypes, codec_config, plan, rng, datetime_formats=dict(table.datetime_formats),
+                           where=where)
+    codec = TableCodec.build(stats, codec_config)
     ctx_codec = None
     if context is not None:
         ctx_codec = TableCodec.build(dp_table_stats(context, ctx_sdtypes, codec_config, plan, rng,
                                                     where=f"{where} (parent context)"), codec_config)
-    return DPFit(codec, ctx_codec, plan, epochs, batch)
+    return DPFit(codec, ctx_codec, plan, epochs, batch, released_marginals(codec, stats))
 
 
 def fill_unmodelled_nulls(frame: pd.DataFrame, codec: TableCodec, rng: np.random.Generator) -> pd.DataFrame:

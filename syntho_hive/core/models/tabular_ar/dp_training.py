@@ -31,6 +31,10 @@ from syntho_hive.exceptions import TrainingError
 
 __all__ = ["train_network_dp"]
 
+#: Decay per step of the weights' moving average, which the trained network takes at the end: the
+#: last DP-SGD iterate carries the last steps' noise; the average (a few hundred steps) smooths it out.
+_AVERAGE_DECAY = 0.99
+
 _log = get_logger(__name__)
 
 
@@ -68,6 +72,7 @@ def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | No
     params = list(net.parameters())
     optimiser = Adam(net.parameters(), lr=learning_rate, weight_decay=config.weight_decay,
                      decoupled_weight_decay=True)
+    average = [p.detach().clone() for p in params]  # exponential moving average of the weights
     total_steps = min(plan.max_steps, plan.steps_per_epoch * epochs)
     _log.info("dp_training_start", rows=n, expected_batch_size=round(plan.sample_rate * n, 1),
               sample_rate=plan.sample_rate, noise_multiplier=plan.noise_multiplier,
@@ -91,6 +96,9 @@ def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | No
             optimiser.step()
             optimiser.zero_grad()
             taken += 1
+            with torch.no_grad():
+                for mean, param in zip(average, params):
+                    mean.lerp_(param, 1.0 - _AVERAGE_DECAY)
             if config.max_training_time is not None and time.perf_counter() - started > config.max_training_time:
                 out_of_time = True
                 break
@@ -108,6 +116,9 @@ def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | No
         _log.info("epoch_end", **record)
         if out_of_time or taken >= total_steps:
             break
+    with torch.no_grad():  # the averaged weights: post-processing of the noisy steps, no extra budget
+        for param, mean in zip(params, average):
+            param.copy_(mean)
     net.eval()
     _log.info("dp_training_complete", steps=taken, seconds=round(time.perf_counter() - started, 3))
     return taken

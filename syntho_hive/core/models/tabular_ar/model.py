@@ -37,6 +37,7 @@ from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.sampling import generate_tokens
 from syntho_hive.core.models.tabular_ar.dp_fit import DPFit, fill_unmodelled_nulls, prepare_dp
+from syntho_hive.core.models.tabular_ar.dp_marginals import start_at_marginals
 from syntho_hive.core.models.tabular_ar.dp_training import train_network_dp
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
 from syntho_hive.core.dp.accounting import PrivacySpent
@@ -218,6 +219,7 @@ class TabularAR(ConditionalGenerativeModel):
         steps = 0
         if self.codec_.sub_columns:
             self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
+            start_at_marginals(self.network_, fitted.marginals)
             steps = train_network_dp(self.network_, codes, ctx_codes, self._training_config(), fitted.plan,
                                      epochs=fitted.epochs, batch_size=fitted.batch_size, seed=seed,
                                      progress_bar=progress_bar, on_epoch_end=self._end_epoch)
