@@ -100,7 +100,8 @@ class TabularAR(ConditionalGenerativeModel):
         dropout: Dropout rate while training.
         learning_rate: Initial AdamW learning rate (halved on validation plateaus); ``None``:
             5e-4, scaled up with the automatic batch size on small tables (1e-3 up to about
-            10,000 rows; see :func:`~syntho_hive.core.models.tabular_ar.training.auto_learning_rate`).
+            10,000 rows; see :func:`~syntho_hive.core.models.tabular_ar.training.auto_learning_rate`);
+            under ``dp``, 2e-4 (``dp_training.DP_LEARNING_RATE``).
         weight_decay: AdamW weight decay.
         batch_size: Rows per step (``None``: about a tenth of the rows, 32 to 1024).
         epochs: Most epochs (training stops earlier on a validation plateau); named like
