@@ -29,26 +29,11 @@ from syntho_hive.exceptions import (
     SerializationError,
     TrainingError,
 )
+from dp_people import RARE, make_people
 
 opacus = pytest.importorskip("opacus")
 
-RARE = ["Reykjavik", "Lima", "Hanoi"]
 SMALL = dict(hidden_dim=16, epochs=2)
-
-
-def make_people(n: int = 600, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "person_id": np.arange(5000, 5000 + n),
-        "age": rng.integers(18, 80, n),
-        "income": np.round(rng.lognormal(10.5, 0.4, n), 2),
-        "city": rng.choice(["Boston", "Denver", "Austin"], n, p=[0.5, 0.3, 0.2]).astype(object),
-        "active": rng.random(n) < 0.8,
-        "joined": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
-    })
-    df.loc[:2, "city"] = RARE
-    df.loc[10:14, "income"] = np.nan  # too few missing values for the noisy count: no null token
-    return df
 
 
 @pytest.fixture(scope="module")

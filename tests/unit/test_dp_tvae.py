@@ -20,28 +20,13 @@ from syntho_hive.core.dp import DPConfig, PrivacySpent, plan_budget
 from syntho_hive.core.metadata.schema import Inequality, Metadata
 from syntho_hive.core.models import CTGAN, TVAE
 from syntho_hive.exceptions import GenerationError, PrivacyError, SerializationError
+from dp_people import RARE, make_people
 
 pytest.importorskip("opacus")
 
-RARE = ["Reykjavik", "Lima", "Hanoi"]
 SMALL = dict(compress_dims=(32,), decompress_dims=(32,), embedding_dim=8, batch_size=100, epochs=2)
 SDTYPES = {"person_id": "id", "age": "numerical", "income": "numerical", "city": "categorical",
            "active": "boolean", "joined": "datetime"}
-
-
-def make_people(n: int = 600, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "person_id": np.arange(5000, 5000 + n),
-        "age": rng.integers(18, 80, n),
-        "income": np.round(rng.lognormal(10.5, 0.4, n), 2),
-        "city": rng.choice(["Boston", "Denver", "Austin"], n, p=[0.5, 0.3, 0.2]).astype(object),
-        "active": rng.random(n) < 0.8,
-        "joined": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
-    })
-    df.loc[:2, "city"] = RARE
-    df.loc[10:14, "income"] = np.nan  # too few missing values for the noisy count: no null indicator
-    return df
 
 
 @pytest.fixture(scope="module")
