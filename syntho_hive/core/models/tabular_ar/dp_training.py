@@ -11,8 +11,6 @@ epoch's record carries the epsilon spent so far.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,12 +20,12 @@ import torch
 from syntho_hive._random import child_seed, torch_generator
 from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.models._adam import Adam
-from syntho_hive.core.models._dp_sgd import add_noise, poisson_batches
+from syntho_hive.core.models._dp_loop import run_dp_epochs
+from syntho_hive.core.models._dp_sgd import add_noise
 from syntho_hive.core.models.tabular_ar.dp_gradients import clipped_gradient_sum
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, _order_keys
-from syntho_hive.events import get_logger, progress
-from syntho_hive.exceptions import TrainingError
+from syntho_hive.events import get_logger
 
 __all__ = ["train_network_dp"]
 
@@ -78,53 +76,23 @@ def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | No
     params = list(net.parameters())
     optimiser = Adam(net.parameters(), lr=learning_rate, weight_decay=config.weight_decay,
                      decoupled_weight_decay=True)
-    average = [p.detach().clone() for p in params]  # exponential moving average of the weights
-    total_steps = min(plan.max_steps, plan.steps_per_epoch * epochs)
+
+    def step(rows: torch.Tensor) -> None:
+        batch = all_codes[rows]
+        keys = _order_keys(batch.shape[0], net.n_sub, config.fixed_order_share, generator)
+        sums = clipped_gradient_sum(net, batch, keys, all_ctx[rows] if all_ctx is not None else None,
+                                    plan.config.max_grad_norm)
+        add_noise(params, sums, noise_multiplier=plan.noise_multiplier, max_grad_norm=plan.config.max_grad_norm,
+                  expected_batch=plan.sample_rate * n, generator=noise)
+        optimiser.step()
+        optimiser.zero_grad()
+
     _log.info("dp_training_start", rows=n, expected_batch_size=round(plan.sample_rate * n, 1),
               sample_rate=plan.sample_rate, noise_multiplier=plan.noise_multiplier,
-              max_grad_norm=plan.config.max_grad_norm, steps=total_steps, learning_rate=learning_rate, seed=seed)
-    started = time.perf_counter()
-    taken = 0
-    net.train()
-    bar = progress(range(1, math.ceil(total_steps / plan.steps_per_epoch) + 1), enabled=progress_bar,
-                   desc="Training TabularAR (DP)", unit="epoch")
-    for epoch in bar:
-        epoch_start = time.perf_counter()
-        steps = min(plan.steps_per_epoch, total_steps - taken)
-        out_of_time = False
-        for rows in poisson_batches(n, plan.sample_rate, steps, generator):
-            batch = all_codes[rows]
-            keys = _order_keys(batch.shape[0], net.n_sub, config.fixed_order_share, generator)
-            sums = clipped_gradient_sum(net, batch, keys, all_ctx[rows] if all_ctx is not None else None,
-                                        plan.config.max_grad_norm)
-            add_noise(params, sums, noise_multiplier=plan.noise_multiplier, max_grad_norm=plan.config.max_grad_norm,
-                      expected_batch=plan.sample_rate * n, generator=noise)
-            optimiser.step()
-            optimiser.zero_grad()
-            taken += 1
-            with torch.no_grad():
-                for mean, param in zip(average, params):
-                    mean.lerp_(param, 1.0 - _AVERAGE_DECAY)
-            if config.max_training_time is not None and time.perf_counter() - started > config.max_training_time:
-                out_of_time = True
-                break
-        if not all(torch.isfinite(p).all() for p in net.parameters()):
-            raise TrainingError(f"DP training of TabularAR diverged at epoch {epoch} (non-finite weights); lower "
-                                "learning_rate or raise max_grad_norm.")
-        record = {"epoch": epoch, "train_loss": None, "val_loss": None, "lr": optimiser.lr,
-                  "seconds": time.perf_counter() - epoch_start, "steps": taken,
-                  "epsilon": plan.spent(taken).epsilon}
-        if on_epoch_end is not None:
-            net.eval()
-            with torch.no_grad():
-                on_epoch_end(record)
-            net.train()
-        _log.info("epoch_end", **record)
-        if out_of_time or taken >= total_steps:
-            break
-    with torch.no_grad():  # the averaged weights: post-processing of the noisy steps, no extra budget
-        for param, mean in zip(params, average):
-            param.copy_(mean)
-    net.eval()
-    _log.info("dp_training_complete", steps=taken, seconds=round(time.perf_counter() - started, 3))
-    return taken
+              max_grad_norm=plan.config.max_grad_norm, steps=min(plan.max_steps, plan.steps_per_epoch * epochs),
+              learning_rate=learning_rate, seed=seed)
+    return run_dp_epochs(net, plan, step, rows=n, epochs=epochs, generator=generator, model="TabularAR",
+                         record_fields={"train_loss": None, "val_loss": None, "lr": learning_rate},
+                         advice="lower learning_rate or raise max_grad_norm.", progress_bar=progress_bar,
+                         max_seconds=config.max_training_time, average_decay=_AVERAGE_DECAY,
+                         on_epoch_end=on_epoch_end)

@@ -13,8 +13,6 @@ carries the epsilon spent so far.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,11 +23,11 @@ from syntho_hive._random import child_seed, torch_generator
 from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.models._adam import Adam
-from syntho_hive.core.models._dp_sgd import PerRowGradients, poisson_batches
+from syntho_hive.core.models._dp_loop import run_dp_epochs
+from syntho_hive.core.models._dp_sgd import PerRowGradients
 from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergence
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
-from syntho_hive.events import get_logger, progress
-from syntho_hive.exceptions import TrainingError
+from syntho_hive.events import get_logger
 
 __all__ = ["DPSettings", "train_tvae_dp"]
 
@@ -115,32 +113,16 @@ def train_tvae_dp(encoder: Encoder, decoder: Decoder, matrix: torch.Tensor, cont
               sample_rate=plan.sample_rate, noise_multiplier=plan.noise_multiplier,
               max_grad_norm=plan.config.max_grad_norm, steps=total_steps, learning_rate=settings.learning_rate,
               seed=seed)
-    started = time.perf_counter()
-    taken = 0
-    vae.train()
-    bar = progress(range(1, math.ceil(total_steps / plan.steps_per_epoch) + 1), enabled=progress_bar,
-                   desc="Training TVAE (DP)", unit="epoch")
-    for epoch in bar:
-        epoch_start = time.perf_counter()
-        steps = min(plan.steps_per_epoch, total_steps - taken)
-        for rows in poisson_batches(n, plan.sample_rate, steps, batches):
-            rows = rows.to(device)
-            eps = torch.randn((rows.numel(), settings.embedding_dim), generator=latent, device=device)
-            gradients.step(matrix[rows], ctx[rows], eps)
-            optimiser.step()
-            optimiser.zero_grad()
-            decoder.clamp_sigma()
-            taken += 1
-        if not all(torch.isfinite(p).all() for p in vae.parameters()):
-            raise TrainingError(f"DP training of TVAE diverged at epoch {epoch} (non-finite weights); raise "
-                                "max_grad_norm or lower loss_factor.")
-        record = {"epoch": epoch, "loss": None, "reconstruction": None, "kl": None,
-                  "seconds": time.perf_counter() - epoch_start, "steps": taken, "epsilon": plan.spent(taken).epsilon}
-        if on_epoch_end is not None:
-            on_epoch_end(record)
-        _log.info("epoch_end", model="TVAE", **record)
-        if taken >= total_steps:
-            break
-    vae.eval()
-    _log.info("dp_training_complete", model="TVAE", steps=taken, seconds=round(time.perf_counter() - started, 3))
-    return taken
+
+    def step(rows: torch.Tensor) -> None:
+        rows = rows.to(device)
+        eps = torch.randn((rows.numel(), settings.embedding_dim), generator=latent, device=device)
+        gradients.step(matrix[rows], ctx[rows], eps)
+        optimiser.step()
+        optimiser.zero_grad()
+        decoder.clamp_sigma()
+
+    return run_dp_epochs(vae, plan, step, rows=n, epochs=settings.epochs, generator=batches, model="TVAE",
+                         record_fields={"loss": None, "reconstruction": None, "kl": None},
+                         advice="raise max_grad_norm or lower loss_factor.", progress_bar=progress_bar,
+                         on_epoch_end=on_epoch_end)
