@@ -1,35 +1,26 @@
 """Differential privacy (``dp=DPConfig(...)``): the settings, the accountant against Opacus, the budget
-plan and its refusals, the per-row clipped gradients, and TabularAR fitted under DP end to end."""
+plan and its refusals, the per-row clipped gradients, TabularAR's DP codecs and heads (what every engine
+guarantees under DP is tested in ``test_dp_engines.py``)."""
 
 from __future__ import annotations
 
 import json
 import math
-import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from structlog.testing import capture_logs
 
-from syntho_hive.core.dp import DPConfig, PrivacySpent, plan_budget
+from syntho_hive.core.dp import DPConfig, plan_budget
 from syntho_hive.core.dp.accounting import ALPHAS, epsilon_of, gaussian_rdp, sgd_rdp
 from syntho_hive.core.dp.mechanisms import log_grid, noisy_categories, uniform_grid, values_from_histogram
-from syntho_hive.core.metadata.schema import Inequality, Metadata
 from syntho_hive.core.models import CTGAN, TabularAR
 from syntho_hive.core.models._dp_sgd import PerRowGradients
 from syntho_hive.core.models.tabular_ar.dp_gradients import clipped_gradient_sum
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
-from syntho_hive.exceptions import (
-    ConfigurationError,
-    GenerationError,
-    PrivacyError,
-    SerializationError,
-    TrainingError,
-)
-from dp_people import RARE, make_people
+from syntho_hive.exceptions import ConfigurationError, PrivacyError, TrainingError
+from dp_people import make_people
 
 opacus = pytest.importorskip("opacus")
 
@@ -39,11 +30,6 @@ SMALL = dict(hidden_dim=16, epochs=2)
 @pytest.fixture(scope="module")
 def people() -> pd.DataFrame:
     return make_people()
-
-
-@pytest.fixture(scope="module")
-def dp_model(people: pd.DataFrame) -> TabularAR:
-    return TabularAR(dp=DPConfig(max_epsilon=4.0), **SMALL).fit(people, seed=3, progress_bar=False)
 
 
 # ----------------------------------------------------------------------------- settings
@@ -181,77 +167,6 @@ def test_clipped_gradient_sum_equals_torch_func_per_row_gradients(context_cards:
 
 
 # ----------------------------------------------------------------------------- TabularAR end to end
-def test_spent_budget_is_within_and_close_to_max_epsilon(dp_model: TabularAR) -> None:
-    spent = dp_model.privacy_spent_
-    assert isinstance(spent, PrivacySpent)
-    assert spent.epsilon <= 4.0 and spent.epsilon == pytest.approx(4.0, rel=1e-3)
-    assert spent.delta == 1e-5 and spent.steps > 0 and spent.epochs == pytest.approx(2.0, rel=0.1)
-    assert spent.epsilon_preprocessing == pytest.approx(0.3 * 4.0, rel=1e-3)
-    assert spent.preprocessing_queries == 6  # age, income, city, active, joined (years, time parts); ids: none
-    assert dp_model.reference_profile_ is None
-    assert all(record["train_loss"] is None and record["epsilon"] <= 4.0 for record in dp_model.history_)
-
-
-def test_dp_samples_are_reproducible_and_fits_too(dp_model: TabularAR, people: pd.DataFrame) -> None:
-    first = dp_model.sample(300, seed=5, progress_bar=False)
-    pd.testing.assert_frame_equal(first, dp_model.sample(300, seed=5, progress_bar=False))
-    again = TabularAR(dp=DPConfig(max_epsilon=4.0), **SMALL).fit(people, seed=3, progress_bar=False)
-    pd.testing.assert_frame_equal(first, again.sample(300, seed=5, progress_bar=False))
-    other = TabularAR(dp=DPConfig(max_epsilon=4.0), **SMALL).fit(people, seed=4, progress_bar=False)
-    assert not first.equals(other.sample(300, seed=5, progress_bar=False))
-
-
-def test_dp_sample_has_the_training_schema(dp_model: TabularAR, people: pd.DataFrame) -> None:
-    out = dp_model.sample(2000, seed=1, progress_bar=False)
-    assert list(out.columns) == list(people.columns) and out.dtypes.to_dict() == people.dtypes.to_dict()
-    assert out["person_id"].is_unique and out["person_id"].min() == 1  # ids from the dtype, not the data
-    assert set(out["city"].dropna()) <= {"Boston", "Denver", "Austin"}
-    assert out["income"].notna().all()  # five missing values are below the noisy count threshold
-    assert out["joined"].dt.year.between(2021, 2023).all()
-
-
-def test_rare_values_and_raw_extremes_never_reach_the_checkpoint(dp_model: TabularAR, people: pd.DataFrame,
-                                                                 tmp_path: Path) -> None:
-    path = dp_model.save(tmp_path / "dp")
-    blob = b"".join(f.read_bytes() for f in sorted(path.rglob("*")) if f.is_file())
-    for value in RARE + [str(people["income"].max()), str(people["income"].min()), str(people["person_id"].max())]:
-        # As a whole number, not inside another one (an epoch's "seconds": 1.5599...).
-        assert not re.search(rb"(?<![\d.])" + re.escape(value.encode()) + rb"(?![\d])", blob), value
-    out = dp_model.sample(3000, seed=2, progress_bar=False)
-    assert not set(out["city"]) & set(RARE)
-
-
-def test_save_load_keeps_the_privacy_spent(dp_model: TabularAR, tmp_path: Path) -> None:
-    path = dp_model.save(tmp_path / "dp")
-    manifest = json.loads((path / "metadata.json").read_text())
-    assert manifest["extra"]["dp"]["epsilon"] == dp_model.privacy_spent_.epsilon
-    assert manifest["hyper_parameters"]["dp"] == DPConfig(max_epsilon=4.0).to_dict()
-    loaded = TabularAR().load(path)
-    assert loaded.dp == DPConfig(max_epsilon=4.0) and loaded.privacy_spent_ == dp_model.privacy_spent_
-    pd.testing.assert_frame_equal(loaded.sample(200, seed=9, progress_bar=False),
-                                  dp_model.sample(200, seed=9, progress_bar=False))
-    restored = TabularAR.from_bytes(dp_model.to_bytes())
-    assert restored.privacy_spent_ == dp_model.privacy_spent_
-    # a manifest that lost the record of the spent budget is refused
-    del manifest["extra"]["dp"]
-    (path / "metadata.json").write_text(json.dumps(manifest))
-    with pytest.raises(SerializationError):
-        TabularAR().load(path)
-
-
-def test_sample_events_carry_the_spent_epsilon(dp_model: TabularAR) -> None:
-    with capture_logs() as logs:
-        dp_model.sample(10, seed=0, progress_bar=False)
-    done = [e for e in logs if e["event"] == "sampling_complete"]
-    assert done and done[0]["dp_epsilon"] == dp_model.privacy_spent_.epsilon and done[0]["dp_delta"] == 1e-5
-
-
-def test_quality_gates_are_refused_under_dp(dp_model: TabularAR) -> None:
-    for kwargs in (dict(return_metrics=True), dict(quality_threshold=0.5)):
-        with pytest.raises(GenerationError, match="differential privacy"):
-            dp_model.sample(10, seed=0, **kwargs)
-
-
 def test_declared_bounds_replace_the_grid(people: pd.DataFrame) -> None:
     config = DPConfig(max_epsilon=4.0, epochs=1, bounds={"age": (18, 80), "joined": ("2021-01-01", "2023-06-30")})
     model = TabularAR(dp=config, hidden_dim=16).fit(people, seed=0, progress_bar=False)
@@ -269,26 +184,9 @@ def test_engines_without_dp_refuse_it_clearly(engine: type) -> None:
     assert engine(dp=None).parameter_names() == engine.parameter_names()  # dp=None: no DP, accepted
 
 
-def test_dp_refusals_come_before_any_work(people: pd.DataFrame, tmp_path: Path) -> None:
-    with pytest.raises(PrivacyError, match="checkpoint_dir"):
-        TabularAR(dp=DPConfig(max_epsilon=1.0)).fit(people, checkpoint_dir=tmp_path / "c", progress_bar=False)
-    assert not (tmp_path / "c").exists()
-    with pytest.raises(PrivacyError, match="less than one epoch"):
-        TabularAR(dp=DPConfig(max_epsilon=0.05, noise_multiplier=0.3)).fit(people, progress_bar=False)
-    text = people.assign(note=[f"free text number {i} about things" for i in range(len(people))])
-    meta = Metadata.detect(text, "people")
-    meta.tables["people"].columns["note"] = "text"
-    with pytest.raises(PrivacyError, match="free-text"):
-        TabularAR(meta, dp=DPConfig(max_epsilon=1.0)).fit(text, progress_bar=False)
-    constrained = Metadata.detect(people, "people")
-    constrained.tables["people"].inequalities.append(Inequality(low="age", high="income"))
-    with pytest.raises(PrivacyError, match="constraints"):
-        TabularAR(constrained, dp=DPConfig(max_epsilon=1.0)).fit(people, progress_bar=False)
-    with pytest.raises(PrivacyError, match="bounds"):
-        TabularAR(dp=DPConfig(max_epsilon=1.0, bounds={"city": (0, 1)})).fit(people, progress_bar=False)
+def test_a_dp_setting_that_is_not_a_dpconfig_is_refused_with_the_hyper_parameters(people: pd.DataFrame) -> None:
     with pytest.raises(TrainingError, match="max_epsilon"):  # checked with the other hyper-parameters
         TabularAR(dp={"max_epsilon": -1}).fit(people, progress_bar=False)
-
 
 def test_heads_start_at_the_released_marginals(people: pd.DataFrame) -> None:
     """Post-processing of the noisy counts: with no hidden contribution the network generates exactly the
