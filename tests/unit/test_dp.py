@@ -231,3 +231,21 @@ def test_integer_columns_keep_each_small_value_and_their_range() -> None:
     buckets = grid.index(values)
     assert grid.exact[buckets].tolist() == [False, True, True, True, True, True, False, False]
     assert np.all(grid.low[buckets] <= values) and np.all(values < grid.high[buckets] + grid.exact[buckets])
+
+
+def test_automatic_preprocessing_share_gives_large_tables_more_training_budget() -> None:
+    """``preprocessing_share=None`` reads only public numbers: the smallest share whose category threshold is
+    at most 1% of the rows (a 39k-row table at epsilon 4: 0.1), else 0.3 (a 4,000-row one keeps its categories)."""
+    config = DPConfig(max_epsilon=4.0)
+    assert config.preprocessing_share is None and DPConfig.from_dict(config.to_dict()) == config
+
+    def share(rows: int, cfg: DPConfig = config) -> float:
+        return plan_budget(cfg, rows=rows, queries=15, category_queries=9, batch_size=min(1024, rows // 30),
+                           epochs=20, rare_threshold=5).config.preprocessing_share
+
+    assert share(39_074) == 0.1 and share(4_000) == 0.3
+    large = plan_budget(config, rows=39_074, queries=15, category_queries=9, batch_size=1024, epochs=20,
+                        rare_threshold=5)
+    assert large.category_threshold <= 0.01 * 39_074
+    assert large.spent(large.max_steps).epsilon_preprocessing == pytest.approx(0.1 * 4.0, rel=1e-3)
+    assert share(39_074, DPConfig(max_epsilon=4.0, preprocessing_share=0.25)) == 0.25  # a given share is kept

@@ -60,8 +60,11 @@ class DPConfig:
         max_grad_norm: Per-row gradient clipping norm (> 0).
         preprocessing_share: The epsilon the preprocessing would spend on its own, as a share of
             ``max_epsilon`` (0 < share < 1). Shares compose in Rényi DP (privacy loss grows like
-            the square root of the queries), so the default 0.3 leaves training about 90% of the
-            budget while keeping the noise of the category counts low enough for rare-ish values.
+            the square root of the queries), so 0.3 leaves training about 90% of the budget.
+            ``None`` (the default): the smallest of 0.1, 0.2, 0.3 whose category threshold is at
+            most 1% of the rows (public), else 0.3 — large tables give training more of the
+            budget, small ones keep enough categories
+            (:func:`~syntho_hive.core.dp.accounting.auto_preprocessing_share`).
         epochs: DP-SGD epochs (``None``: the model's ``epochs``, at most 20).
         bounds: ``{column: (low, high)}`` declared public bounds of numeric or datetime columns
             (numbers, or dates as text / timestamps). Values are clipped to them, and the column's
@@ -75,7 +78,7 @@ class DPConfig:
     delta: float = 1e-5
     noise_multiplier: float | None = None
     max_grad_norm: float = 1.0
-    preprocessing_share: float = 0.3
+    preprocessing_share: float | None = None
     epochs: int | None = None
     bounds: Mapping[str, tuple[float | str, float | str]] = field(default_factory=dict)
 
@@ -89,8 +92,9 @@ class DPConfig:
             problems.append(f"noise_multiplier must be a number > 0 or None, got {self.noise_multiplier!r}")
         if not _number(self.max_grad_norm) or self.max_grad_norm <= 0:
             problems.append(f"max_grad_norm must be a number > 0, got {self.max_grad_norm!r}")
-        if not _number(self.preprocessing_share) or not 0 < self.preprocessing_share < 1:
-            problems.append(f"preprocessing_share must be a number in (0, 1), got {self.preprocessing_share!r}")
+        if self.preprocessing_share is not None and (not _number(self.preprocessing_share)
+                                                     or not 0 < self.preprocessing_share < 1):
+            problems.append(f"preprocessing_share must be a number in (0, 1) or None, got {self.preprocessing_share!r}")
         if self.epochs is not None and (isinstance(self.epochs, bool) or not isinstance(self.epochs, int)
                                         or self.epochs < 1):
             problems.append(f"epochs must be a positive integer or None, got {self.epochs!r}")
@@ -116,8 +120,10 @@ class DPConfig:
         if problems:
             raise ConfigurationError("Invalid DPConfig: " + "; ".join(problems) + ".")
         object.__setattr__(self, "bounds", bounds)
-        for name in ("max_epsilon", "delta", "max_grad_norm", "preprocessing_share"):
+        for name in ("max_epsilon", "delta", "max_grad_norm"):
             object.__setattr__(self, name, float(getattr(self, name)))
+        if self.preprocessing_share is not None:
+            object.__setattr__(self, "preprocessing_share", float(self.preprocessing_share))
         if self.noise_multiplier is not None:
             object.__setattr__(self, "noise_multiplier", float(self.noise_multiplier))
 
