@@ -528,10 +528,7 @@ class Synthesizer:
         pii = {name: [c for c, d in columns.items()
                       if d["action"] in ("fake", "mask") and d["semantic_type"] not in by_chance]
                for name, columns in self.privacy_report_.items()}
-        def same_columns(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:  # dropped ones are gone
-            return {name: frame[[c for c in frame.columns if c in tables[name].columns]] for name, frame in frames.items()}
-
-        real, holdout = same_columns(real), same_columns(holdout) if holdout is not None else None
+        real, holdout = self._without_dropped(real), self._without_dropped(holdout) if holdout is not None else None
         figures = privacy_gate(real, {name: tables[name] for name in real}, holdout, threshold, self.metadata,
                                sensitive_columns=sensitive, pii_columns={n: pii.get(n, []) for n in real} if pii else None)
         _log.info("privacy_gate_passed", figures=figures)
@@ -582,11 +579,24 @@ class Synthesizer:
             synthetic_data = self.sample(num_rows={name: len(real[name]) for name in roots if name in real},
                                          seed=seed)
         spent = self.privacy_spent_
+        decided = self.privacy_report_
+        if decided:  # dropped columns are absent from the output; generated ones are checked for real values
+            real, holdout = self._without_dropped(real), self._without_dropped(holdout) if holdout else holdout
+            evaluate_options.setdefault("pii_columns", {
+                name: [c for c, d in columns.items() if d["action"] in ("fake", "mask")]
+                for name, columns in decided.items()})
         return ValidationReport().generate(
             real, dict(synthetic_data), output_path, metadata=self.metadata,
             include_samples=include_samples, holdout=holdout, target=target,
             seed=0 if seed is None else seed, differential_privacy=spent.to_dict() if spent is not None else None,
             **evaluate_options)
+
+    def _without_dropped(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """``frames`` without the columns the privacy config drops (the synthetic tables have none of them)."""
+        decided = self.privacy_report_
+        return {name: frame.drop(columns=[c for c, d in decided.get(name, {}).items()
+                                          if d["action"] == "drop" and c in frame.columns])
+                for name, frame in frames.items()}
 
     def _next_seed(self, seed: int | None, verb: str) -> int:
         """The seed of this ``sample`` / ``sample_spark`` call (``None``: derived from the synthesizer's

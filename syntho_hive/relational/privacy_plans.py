@@ -20,25 +20,11 @@ import pandas as pd
 
 from syntho_hive._random import child_seed
 from syntho_hive.core.metadata.schema import Metadata
-from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan, check_privacy_config, detect_pii, resolve_privacy
-from syntho_hive.core.privacy.schema import table_for_model
+from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan, check_privacy_config
+from syntho_hive.core.privacy.schema import key_actions, plan_table, table_for_model
 from syntho_hive.exceptions import ConfigurationError
 
 __all__ = ["fit_privacy", "privacy_metadata"]
-
-
-def _check_keys(config: PrivacyConfig, metadata: Metadata) -> None:
-    """Refuse actions on key columns, all at once."""
-    problems = []
-    for name, table in metadata.tables.items():
-        for column in table.key_columns:
-            action = config.action_for(column, name)
-            if action is not None and (f"{name}.{column}" in config.keys or column in config.keys):
-                problems.append(f"{name}.{column} ({action})")
-    if problems:
-        raise ConfigurationError(f"The privacy config sets actions on key columns: {problems}. Synthetic keys are "
-                                 "generated, never copied from the real ones; remove these actions (hash a column "
-                                 "that is not a declared key, e.g. an external reference, instead).")
 
 
 def fit_privacy(config: PrivacyConfig, metadata: Metadata, data: Mapping[str, pd.DataFrame], *, seed: int,
@@ -67,19 +53,16 @@ def fit_privacy(config: PrivacyConfig, metadata: Metadata, data: Mapping[str, pd
         raise ConfigurationError(f"privacy_config must be a syntho_hive.privacy.PrivacyConfig, got "
                                  f"{type(config).__name__}.")
     check_privacy_config(config, {name: [str(c) for c in frame.columns] for name, frame in data.items()})
-    _check_keys(config, metadata)
+    on_keys = [problem for table in metadata.tables.values() for problem in key_actions(config, table)]
+    if on_keys:
+        raise ConfigurationError(f"The privacy config sets actions on key columns: {on_keys}. Synthetic keys are "
+                                 "generated, never copied from the real ones; remove these actions (hash a column "
+                                 "that is not a declared key, e.g. an external reference, instead).")
     plans: dict[str, TablePrivacyPlan] = {}
     prepared: dict[str, pd.DataFrame] = {}
-    names_only = config.dp is not None
     for name, table in metadata.tables.items():
-        frame = data[name]
-        declared = {**table.semantic_types, **{column: None for column in table.key_columns}}
-        report = detect_pii(frame.iloc[:0], name, locale=config.locale) if names_only else None
-        plan = resolve_privacy(config, frame, table=name, declared_semantic_types=declared,
-                               seed=child_seed(seed, name, "pii"), rare_threshold=rare_threshold, report=report)
-        plan.fit(frame.iloc[:0] if names_only else frame)
-        plans[name] = plan
-        prepared[name] = plan.prepare(frame)
+        plans[name], prepared[name] = plan_table(config, data[name], table, seed=child_seed(seed, name, "pii"),
+                                                 rare_threshold=rare_threshold, names_only=config.dp is not None)
     return plans, prepared
 
 

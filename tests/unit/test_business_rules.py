@@ -234,3 +234,11 @@ def test_no_engine_emits_a_stand_in_for_rare_values(model: type) -> None:
     new = out[~out["city"].isin(frequent)]
     assert len(new) > 0 and all((city, country_code(country)) in places
                                 for city, country in zip(new["city"], new["country"]))
+
+
+def test_a_dependency_map_never_stores_a_dependent_value_seen_fewer_than_min_count_times() -> None:
+    from syntho_hive.core.metadata.row_rules import dependency_mapping
+
+    rule = FunctionalDependency(determinants=["city"], dependent="code")
+    broken = pd.DataFrame({"city": ["x"] * 5 + ["y"] * 6, "code": ["p1", "p2", "p3", "p4", "p5"] + ["q"] * 6})
+    assert dependency_mapping(broken, rule, min_count=5) == [(["y"], "q")]  # "x" maps to no single-row value

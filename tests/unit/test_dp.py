@@ -8,6 +8,7 @@ import json
 import math
 
 import numpy as np
+import opacus.accountants
 import pandas as pd
 import pytest
 import torch
@@ -21,8 +22,6 @@ from syntho_hive.core.models.tabular_ar.dp_gradients import clipped_gradient_sum
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.exceptions import ConfigurationError, PrivacyError, TrainingError
 from dp_people import make_people
-
-opacus = pytest.importorskip("opacus")
 
 SMALL = dict(hidden_dim=16, epochs=2)
 

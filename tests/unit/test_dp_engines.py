@@ -20,8 +20,6 @@ from syntho_hive.core.models.tabular_ar import TabularAR
 from syntho_hive.exceptions import GenerationError, PrivacyError, SerializationError
 from dp_people import RARE, make_people
 
-opacus = pytest.importorskip("opacus")
-
 ENGINES: dict[str, tuple[type[ConditionalGenerativeModel], dict[str, Any]]] = {
     "TabularAR": (TabularAR, dict(hidden_dim=16, epochs=2)),
     "TVAE": (TVAE, dict(compress_dims=(32,), decompress_dims=(32,), embedding_dim=8, batch_size=100, epochs=2)),

@@ -17,8 +17,6 @@ from syntho_hive.core.models import CTGAN, TVAE
 from syntho_hive.exceptions import PrivacyError
 from dp_people import make_people
 
-pytest.importorskip("opacus")
-
 SMALL = dict(compress_dims=(32,), decompress_dims=(32,), embedding_dim=8, batch_size=100, epochs=2)
 SDTYPES = {"person_id": "id", "age": "numerical", "income": "numerical", "city": "categorical",
            "active": "boolean", "joined": "datetime"}

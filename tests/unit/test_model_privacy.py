@@ -83,3 +83,18 @@ def test_an_action_on_a_missing_column_fails_before_training(customers: pd.DataF
                                 privacy_config=PrivacyConfig(actions={"Email": "drop"}))
     with pytest.raises(ConfigurationError, match="PrivacyConfig"):
         TabularAR(epochs=1).fit(customers, seed=0, progress_bar=False, privacy_config={"email": "drop"})
+
+
+def test_under_dp_the_privacy_plan_reads_names_only_and_dp_stays_a_model_setting(customers: pd.DataFrame) -> None:
+    from syntho_hive.core.dp import DPConfig
+
+    with pytest.raises(ConfigurationError, match="single model takes its own"):
+        TabularAR(epochs=1).fit(customers, seed=0, progress_bar=False,
+                                privacy_config=PrivacyConfig(dp=DPConfig(max_epsilon=1.0)))
+    frame = customers[["first_name", "email", "country"]]
+    model = TabularAR(dp=DPConfig(max_epsilon=8.0), epochs=1, hidden_dim=16)
+    model.fit(frame, seed=0, progress_bar=False, privacy_config=PrivacyConfig())
+    decisions = model.privacy_plan_.decisions
+    assert decisions["email"].action == "fake" and decisions["email"].reason == "name, no values"  # no value read
+    learned = model.privacy_plan_.to_dict()["semantic"]
+    assert not any(domain in str(learned) for domain in {e.split("@")[1] for e in customers["email"].dropna()})

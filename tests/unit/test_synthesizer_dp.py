@@ -24,8 +24,6 @@ from syntho_hive.privacy import PrivacyConfig
 from syntho_hive.relational.dp_budget import SchemaPrivacySpent
 from syntho_hive.relational.dp_cardinality import MAX_CHILDREN, count_histogram, dp_link
 
-pytest.importorskip("opacus")
-
 RARE_STATUS = "lost-in-Zanzibar"
 BUDGET = DPConfig(max_epsilon=9.0, delta=1e-5)
 

@@ -158,3 +158,17 @@ def test_the_privacy_gate_measures_the_sample_against_the_real_tables(sales: dic
         synth.sample(seed=7, privacy_threshold={"max_exact_copy_rate": 0.1})
     with pytest.raises(PrivacyError, match="holdout"):
         synth.sample(seed=7, privacy_threshold={"max_membership_auc": 0.6}, real_data=sales)
+
+
+def test_the_report_checks_generated_columns_for_real_values_and_skips_dropped_ones(
+        sales: dict[str, pd.DataFrame], fitted: tuple[Synthesizer, Path], tmp_path: Path) -> None:
+    import json
+
+    synth = fitted[0]
+    out = synth.generate_validation_report(sales, tmp_path / "report.html", seed=1, detection=False,
+                                           efficacy=False)
+    tables = json.loads(out.with_suffix(".json").read_text())["tables"]
+    pii = tables["customers"]["privacy"]["disclosure"]["pii"]["columns"]
+    assert {"email", "phone", "first_name"} <= set(pii)  # detected, not declared: from the privacy report
+    assert pii["email"]["leaked_values"] == 0 and pii["phone"]["leaked_values"] == 0
+    assert "phone" not in tables["suppliers"]["sdtypes"]  # dropped: compared without it

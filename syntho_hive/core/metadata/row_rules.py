@@ -135,10 +135,12 @@ def detect_dependencies(frame: pd.DataFrame, columns: Collection[str]) -> list[F
 
 def dependency_mapping(frame: pd.DataFrame, rule: FunctionalDependency, *,
                        min_count: int) -> list[tuple[list[object], object]]:
-    """The value map of a dependency, for determinant values seen at least ``min_count`` times.
+    """The value map of a dependency, for determinant values seen at least ``min_count`` times whose
+    most common dependent value is seen that often too.
 
-    Rarer determinant values are left out: the model never shows them, and the map is stored
-    with the synthesizer, so it must not carry protected values.
+    Rarer values are left out: the model never shows them, and the map is stored with the
+    synthesizer, so it must not carry protected values (a broken dependency whose five "x" rows
+    each have another value maps nothing).
 
     Args:
         frame: The real table.
@@ -158,7 +160,8 @@ def dependency_mapping(frame: pd.DataFrame, rule: FunctionalDependency, *,
     counts = table.groupby(["k", "v"], sort=True).size().rename("n").reset_index()
     totals = counts.groupby("k")["n"].sum()
     best = counts.sort_values(["k", "n"], ascending=[True, False], kind="stable").drop_duplicates("k")
-    best = best[best["k"].map(totals) >= min_count]
+    # Both the determinant and the dependent value it maps to must be seen min_count times: the map is saved.
+    best = best[(best["k"].map(totals) >= min_count) & (best["n"] >= min_count)]
     firsts = table.drop_duplicates(["k", "v"]).set_index(["k", "v"])
     out: list[tuple[list[object], object]] = []
     for k, v in zip(best["k"], best["v"]):

@@ -10,42 +10,40 @@ import pandas as pd
 
 from syntho_hive._random import child_seed
 from syntho_hive.core.metadata.schema import TableConfig
-from syntho_hive.core.privacy import (
-    PrivacyConfig,
-    TablePrivacyPlan,
-    check_privacy_config,
-    resolve_privacy,
-    table_for_model,
-)
+from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan, check_privacy_config, table_for_model
+from syntho_hive.core.privacy.schema import plan_table, key_actions
 from syntho_hive.exceptions import ConfigurationError, GenerationError
 
 __all__ = ["apply_privacy", "restore_personal", "check_personal_conditions", "plan_from_extra", "model_frame"]
 
 
-def apply_privacy(config: Any, data: pd.DataFrame, table: TableConfig, *, seed: int,
-                  rare_threshold: int) -> tuple[TablePrivacyPlan, pd.DataFrame, TableConfig]:
-    """Decide ``data``'s personal columns and learn what generating them needs (aggregates only).
+def apply_privacy(config: Any, data: pd.DataFrame, table: TableConfig, *, seed: int, rare_threshold: int,
+                  names_only: bool) -> tuple[TablePrivacyPlan, pd.DataFrame, TableConfig]:
+    """Decide ``data``'s personal columns and learn what generating them needs (aggregates only; nothing
+    from the values with ``names_only``, when the model trains under differential privacy).
 
     Returns:
         ``(fitted plan, the rows the model may see, the table the model may see)``.
 
     Raises:
-        ConfigurationError: ``config`` is not a PrivacyConfig, or its actions cannot apply (every
-            problem listed; actions on key columns included).
+        ConfigurationError: ``config`` is not a PrivacyConfig, carries ``dp`` (a model takes its own
+            ``dp=``), or its actions cannot apply (every problem listed; actions on key columns included).
     """
     if not isinstance(config, PrivacyConfig):
         raise ConfigurationError(f"privacy_config must be a syntho_hive.privacy.PrivacyConfig, got "
                                  f"{type(config).__name__}.")
+    if config.dp is not None:
+        raise ConfigurationError("PrivacyConfig(dp=...) budgets a whole Synthesizer; a single model takes its own "
+                                 "dp=, e.g. TabularAR(dp=DPConfig(...)).fit(df, privacy_config=PrivacyConfig()).")
     check_privacy_config(config, {table.name: [str(c) for c in data.columns]})  # a lone table: every key is its
-    keys = [c for c in table.key_columns if c in data.columns]
-    on_keys = [c for c in keys if c in config.keys or f"{table.name}.{c}" in config.keys]
+    on_keys = [problem for problem in key_actions(config, table) if problem.split(" ")[0].split(".", 1)[1]
+               in data.columns]
     if on_keys:
-        raise ConfigurationError(f"The privacy config sets actions on key columns {on_keys} of table "
-                                 f"{table.name!r}; keys are generated, never copied: remove these actions.")
-    declared = {**table.semantic_types, **{column: None for column in keys}}
-    plan = resolve_privacy(config, data, table=table.name, declared_semantic_types=declared,
-                           seed=child_seed(seed, "pii"), rare_threshold=rare_threshold).fit(data)
-    return plan, plan.prepare(data).reset_index(drop=True), table_for_model(table, plan)
+        raise ConfigurationError(f"The privacy config sets actions on key columns {on_keys}; keys are generated, "
+                                 "never copied: remove these actions.")
+    plan, prepared = plan_table(config, data, table, seed=child_seed(seed, "pii"), rare_threshold=rare_threshold,
+                                names_only=names_only)
+    return plan, prepared.reset_index(drop=True), table_for_model(table, plan)
 
 
 def restore_personal(plan: TablePrivacyPlan | None, frame: pd.DataFrame, seed: int) -> pd.DataFrame:

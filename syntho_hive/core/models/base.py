@@ -309,7 +309,8 @@ class ConditionalGenerativeModel(ABC):
         privacy_plan = None
         if privacy_config is not None:  # before anything learns from data: no personal value reaches the model
             privacy_plan, data, table = apply_privacy(privacy_config, data, table, seed=seed,
-                                                      rare_threshold=int(getattr(self, "rare_threshold", 5)))
+                                                      rare_threshold=int(getattr(self, "rare_threshold", 5)),
+                                                      names_only=values.get("dp") is not None)
         columns = [str(c) for c in data.columns]
         context_columns = [str(c) for c in context.columns] if context is not None else []
         validation: Validation | None = None

@@ -1,12 +1,53 @@
-"""The table a model sees once a privacy plan has removed and pseudonymised its personal columns."""
+"""One table's privacy plan, as every path builds it (a model's ``fit`` and the ``Synthesizer``), and the
+table a model sees once the plan has removed and pseudonymised its personal columns."""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.privacy.config import PrivacyConfig
+from syntho_hive.core.privacy.detection import detect_pii
 from syntho_hive.core.privacy.plan import TablePrivacyPlan
+from syntho_hive.core.privacy.resolve import resolve_privacy
 from syntho_hive.core.semantic.types import ALWAYS_GENERATED
 
-__all__ = ["table_for_model"]
+__all__ = ["key_actions", "plan_table", "table_for_model"]
+
+
+def key_actions(config: PrivacyConfig, table: TableConfig) -> list[str]:
+    """``"table.column (action)"`` for every key column the config sets an action on (keys are generated,
+    never copied: such actions are refused by the callers)."""
+    return [f"{table.name}.{column} ({action})" for column in table.key_columns
+            if (action := config.action_for(column, table.name)) is not None]
+
+
+def plan_table(config: PrivacyConfig, frame: pd.DataFrame, table: TableConfig, *, seed: int, rare_threshold: int,
+               names_only: bool) -> tuple[TablePrivacyPlan, pd.DataFrame]:
+    """Decide ``frame``'s personal columns (the config's actions, declared semantic types, detection; key
+    columns never) and learn what generating them needs.
+
+    Args:
+        config: The privacy config.
+        frame: The table's real rows.
+        table: Its config.
+        seed: Seed of detection's row sample.
+        rare_threshold: Aggregates seen fewer times are not kept.
+        names_only: Under differential privacy: detect by column names alone and learn nothing from the
+            values (generated columns get data-independent defaults).
+
+    Returns:
+        ``(fitted plan, the rows the model may see)``.
+
+    Raises:
+        ConfigurationError: The decisions are impossible (every problem listed).
+    """
+    declared = {**table.semantic_types, **{column: None for column in table.key_columns}}
+    report = detect_pii(frame.iloc[:0], table.name, locale=config.locale) if names_only else None
+    plan = resolve_privacy(config, frame, table=table.name, declared_semantic_types=declared, seed=seed,
+                           rare_threshold=rare_threshold, report=report)
+    plan.fit(frame.iloc[:0] if names_only else frame)
+    return plan, plan.prepare(frame)
 
 
 def table_for_model(table: TableConfig, plan: TablePrivacyPlan) -> TableConfig:

@@ -3,7 +3,8 @@
 Unlike :func:`~syntho_hive.core.models.tabular_ar.training.train_network`, nothing is decided from
 the real rows outside the private gradient steps: no validation split, early stopping or plateau
 halving (they read a loss of real rows), no training loss in the records (it would be a statistic
-of the rows released without noise), no dropout (per-row gradients are taken with ``vmap``).
+of the rows released without noise), no dropout (the two-pass per-row gradients of
+``dp_gradients`` run the network without it).
 Training runs the planned steps and stops before the budget would be passed
 (:class:`~syntho_hive.core.dp.accounting.DPPlan`), or when ``max_training_time`` runs out; each
 epoch's record carries the epsilon spent so far.
