@@ -25,6 +25,10 @@ Run on demand (never in CI)::
     .venv/bin/python benchmarks/bench_dp.py      # both sides, no DP + epsilon 1, 4, 10
     .venv/bin/python benchmarks/bench_dp.py --sides mostly --epsilons 4 --skip-no-dp
 
+With ``--match-peer-epsilon`` the peer trains first at each target and ours gets the smaller of the target
+and the epsilon the peer reports as spent (the peer may stop early, or overspend), so the comparison is at
+equal or lower epsilon for ours.
+
 Results are printed as a Markdown table and written as JSON to ``--out``.
 """
 
@@ -150,6 +154,14 @@ STAGES = {"ours": stage_ours, "mostly": stage_mostly, "qa": stage_qa}
 
 # --------------------------------------------------------------------------- orchestration
 
+def _matched_epsilon(epsilon: float | None, peer: dict | None) -> float | None:
+    """Our budget under ``--match-peer-epsilon``: the target, or less where the peer spent less of it."""
+    spent = (peer or {}).get("epsilon_spent")
+    if epsilon is None or not isinstance(spent, float):
+        return epsilon
+    return min(epsilon, round(spent, 4))
+
+
 def _label(epsilon: float | None) -> str:
     return "nodp" if epsilon is None else f"eps{epsilon:g}"
 
@@ -208,6 +220,9 @@ def main() -> None:
     parser.add_argument("--peer-dp-kwargs", default="{}",
                         help="extra DifferentialPrivacyConfig fields as JSON (peer), e.g. "
                              "'{\"value_protection_epsilon\": 0.1}'")
+    parser.add_argument("--match-peer-epsilon", action="store_true",
+                        help="train the peer first and give ours the smaller of the target and the epsilon the "
+                             "peer spent, so ours never spends more than the peer")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "output" / "dp")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "output" / "results_dp.json")
     parser.add_argument("--epsilon", default=None, help=argparse.SUPPRESS)
@@ -226,14 +241,19 @@ def main() -> None:
             "load_avg_start": round(os.getloadavg()[0], 2),
             "command": " ".join([Path(sys.executable).name, *sys.argv])}
     script = Path(__file__)
+    sides = sorted(args.sides, key=lambda side: side != "mostly") if args.match_peer_epsilon else args.sides
     for epsilon in settings:
         label = _label(epsilon)
         results[label] = {}
-        for side in args.sides:
+        for side in sides:
             name = f"{side}_{label}"
             python = sys.executable if side == "ours" else MOSTLY_PYTHON
-            print(f"[{time.strftime('%H:%M:%S')}] training {name} ...", flush=True)
-            result = run_stage(python, side, args, side=name, script=script, extra=_stage_options(args, epsilon))
+            target = _matched_epsilon(epsilon, results[label].get("mostly")) \
+                if side == "ours" and args.match_peer_epsilon else epsilon
+            print(f"[{time.strftime('%H:%M:%S')}] training {name} (max_epsilon {target}) ...", flush=True)
+            result = run_stage(python, side, args, side=name, script=script, extra=_stage_options(args, target))
+            if target != epsilon:
+                result["max_epsilon"] = target
             if "error" not in result:
                 print(f"[{time.strftime('%H:%M:%S')}] scoring {name} with mostlyai-qa ...", flush=True)
                 result.update(run_stage(MOSTLY_PYTHON, "qa", args, side=name, script=script,

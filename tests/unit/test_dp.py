@@ -140,11 +140,14 @@ def test_values_from_histogram_keeps_only_buckets_above_the_threshold() -> None:
 
 
 # ----------------------------------------------------------------------------- per-row gradients
-@pytest.mark.parametrize("context_cards, layers", [([], 1), ([4, 3], 2)])
-def test_clipped_gradient_sum_equals_torch_func_per_row_gradients(context_cards: list[int], layers: int) -> None:
+@pytest.mark.parametrize("context_cards, layers, ordinal", [([], 1, False), ([4, 3], 2, False), ([4], 1, True)])
+def test_clipped_gradient_sum_equals_torch_func_per_row_gradients(context_cards: list[int], layers: int,
+                                                                   ordinal: bool) -> None:
     generator = torch.Generator().manual_seed(0)
     cards = [5, 3, 7, 2]
-    net = ARNetwork(cards, context_cards, hidden_dim=8, n_layers=layers, generator=generator)
+    # ordinal: two numeric sub-columns with token places (their terms in the embedding and the head)
+    positions = [[-1.5, -0.5, 0.0, 0.5, 1.5], None, [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0], None] if ordinal else None
+    net = ARNetwork(cards, context_cards, hidden_dim=8, n_layers=layers, generator=generator, positions=positions)
     rows = 37
     codes = torch.stack([torch.randint(0, c, (rows,), generator=generator) for c in cards], 1)
     keys = torch.rand(rows, len(cards), generator=generator)

@@ -9,7 +9,11 @@ per-example gradient computations"):
   distinct embedding rows, so their squared norms add up);
 * a matrix applied to one vector per row and target (``w_hidden``, ``w_out``): the per-row gradient
   is an outer product, whose norm is the product of the two vectors' norms;
-* the layer norm's scale and shift: sums over the targets of ``dL/dy * x_hat`` and ``dL/dy``.
+* the layer norm's scale and shift: sums over the targets of ``dL/dy * x_hat`` and ``dL/dy``;
+* the ordinal terms (networks with token places): ``ordinal_in`` scales a sub-column's vector by the
+  row's token place (norm: place times the embedding gradient), ``ordinal_centre`` / ``ordinal_width``
+  are vectors applied to the row's hidden state (norm: the hidden state's norm times the gradient of
+  the row's centre / width), the width bias an added scalar.
 
 The first pass (gradients of the summed loss with respect to those intermediates) gives each row's
 gradient norm, hence its clipping factor ``min(1, C / norm)``; the second pass differentiates the
@@ -78,13 +82,28 @@ def clipped_gradient_sum(net: ARNetwork, codes: torch.Tensor, order_keys: torch.
         h = h + F.relu(inner)
     finals = h.unbind(0)
     logits = [torch.addmm(net.b_out[t], h_t, net.w_out[t]) for t, h_t in enumerate(finals)]
-    losses = torch.stack([F.cross_entropy(lg, codes[:, t], reduction="none") for t, lg in enumerate(logits)],
+    heads, ordinal = logits, []  # the ordinal terms' row-wise centre and width pre-activation (net.head)
+    if net.ordinal:
+        heads = []
+        for t, (h_t, lg) in enumerate(zip(finals, logits)):
+            start = int(net.offsets[t])
+            places = net.token_position[start:start + net.cardinalities[t]]
+            centre = h_t @ net.ordinal_centre[t]
+            width = h_t @ net.ordinal_width[t] + net.ordinal_width_bias[t]
+            ordinal += [centre, width]
+            heads.append(lg + places * centre.unsqueeze(1) - 0.5 * places.square() * F.softplus(width).unsqueeze(1))
+    losses = torch.stack([F.cross_entropy(lg, codes[:, t], reduction="none") for t, lg in enumerate(heads)],
                          dim=1).sum(dim=1)
-    grads = torch.autograd.grad(losses.sum(), [embedded, z, y, *inners, *logits], retain_graph=True)
+    grads = torch.autograd.grad(losses.sum(), [embedded, z, y, *inners, *logits, *ordinal], retain_graph=True)
     d_embedded, d_z, d_y = grads[0], grads[1], grads[2]
-    d_inners, d_logits = grads[3:3 + len(inners)], grads[3 + len(inners):]
+    d_inners = grads[3:3 + len(inners)]
+    d_logits = grads[3 + len(inners):3 + len(inners) + len(logits)]
+    d_ordinal = grads[3 + len(inners) + len(logits):]
     with torch.no_grad():
         norm2 = _sq(d_embedded, (1, 2)) + _sq(d_z, (1, 2))
+        if net.ordinal:  # ordinal_in: one vector per sub-column, scaled by the row's token place
+            places = net.token_position[codes + net.offsets]
+            norm2 += (places.square() * _sq(d_embedded, (2,))).sum(dim=1)
         if with_context:
             norm2 += context_codes.shape[1] * _sq(d_z.sum(dim=1), (1,))
         x_hat = F.layer_norm(z, net.norm.normalized_shape, eps=net.norm.eps)
@@ -93,6 +112,9 @@ def clipped_gradient_sum(net: ARNetwork, codes: torch.Tensor, order_keys: torch.
             norm2 += (_sq(h_in, (2,)) * _sq(d_inner, (2,))).sum(dim=0) + _sq(d_inner, (0, 2))
         for h_t, d_t in zip(finals, d_logits):
             norm2 += _sq(h_t, (1,)) * _sq(d_t, (1,)) + _sq(d_t, (1,))
+        for t, h_t in enumerate(finals[:len(d_ordinal) // 2]):  # ordinal_centre, ordinal_width (+ its bias)
+            d_centre, d_width = d_ordinal[2 * t], d_ordinal[2 * t + 1]
+            norm2 += _sq(h_t, (1,)) * (d_centre.square() + d_width.square()) + d_width.square()
         factor = (max_grad_norm / (norm2.sqrt() + 1e-6)).clamp(max=1.0)
     clipped = torch.autograd.grad((losses * factor).sum(), params, allow_unused=True)
     return [g if g is not None else torch.zeros_like(p) for g, p in zip(clipped, params)]
