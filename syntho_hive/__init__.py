@@ -38,21 +38,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.models import CTGAN, TVAE, ConditionalGenerativeModel, TabularAR, load_model, register_model
     from syntho_hive.interface.synthesizer import Synthesizer
 
-_LAZY: dict[str, str] = {
-    "Metadata": "syntho_hive.core.metadata",
-    "TableConfig": "syntho_hive.core.metadata",
-    "Constraint": "syntho_hive.core.metadata",
-    "Inequality": "syntho_hive.core.metadata",
-    "FixedCombinations": "syntho_hive.core.metadata",
-    "FunctionalDependency": "syntho_hive.core.metadata",
-    "DataTransformer": "syntho_hive.core.data",
-    "ConditionalGenerativeModel": "syntho_hive.core.models.base",
-    "load_model": "syntho_hive.core.models.base",
-    "register_model": "syntho_hive.core.models.registry",
-    "CTGAN": "syntho_hive.core.models.ctgan",
-    "TabularAR": "syntho_hive.core.models.tabular_ar",
-    "TVAE": "syntho_hive.core.models.tvae",
-    "Synthesizer": "syntho_hive.interface.synthesizer",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "syntho_hive.core.metadata": ("Metadata", "TableConfig", "Constraint", "Inequality", "FixedCombinations",
+                                  "FunctionalDependency"),
+    "syntho_hive.core.data": ("DataTransformer",),
+    "syntho_hive.core.models.base": ("ConditionalGenerativeModel", "load_model"),
+    "syntho_hive.core.models.registry": ("register_model",),
+    "syntho_hive.core.models.ctgan": ("CTGAN",),
+    "syntho_hive.core.models.tabular_ar": ("TabularAR",),
+    "syntho_hive.core.models.tvae": ("TVAE",),
+    "syntho_hive.interface.synthesizer": ("Synthesizer",),
 }
 
 __all__ = [

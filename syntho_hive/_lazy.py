@@ -4,23 +4,24 @@ and needs no optional extra (PEP 562 ``__getattr__`` / ``__dir__``)."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
-def lazy_attributes(package: str, names: Mapping[str, str],
+def lazy_attributes(package: str, modules: Mapping[str, Iterable[str]],
                     namespace: dict[str, Any]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``(__getattr__, __dir__)`` for ``package``: each of ``names`` is imported from its module on first
+    """``(__getattr__, __dir__)`` for ``package``: each public name is imported from its module on first
     access and then kept in ``namespace`` (the package's ``globals()``), so later accesses are plain lookups.
 
     Args:
         package: The package's name, for the ``AttributeError`` message.
-        names: ``{public name: module defining it}``.
+        modules: ``{module: the public names it defines}``.
         namespace: The package's ``globals()``.
 
     Returns:
         The two module-level functions to assign to ``__getattr__`` and ``__dir__``.
     """
+    names = {name: module for module, defined in modules.items() for name in defined}
 
     def __getattr__(name: str) -> Any:
         module = names.get(name)

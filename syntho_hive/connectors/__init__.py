@@ -31,27 +31,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.connectors.sql.target import SQLTarget
     from syntho_hive.relational.subset import Subset, SubsetReport
 
-_LAZY: dict[str, str] = {
-    "TableSource": "syntho_hive.connectors.base",
-    "TableTarget": "syntho_hive.connectors.base",
-    "TargetWriter": "syntho_hive.connectors.base",
-    "SQLSource": "syntho_hive.connectors.sql.source",
-    "SQLTarget": "syntho_hive.connectors.sql.target",
-    "ParquetSource": "syntho_hive.connectors.files",
-    "ParquetTarget": "syntho_hive.connectors.files",
-    "CSVSource": "syntho_hive.connectors.files",
-    "CSVTarget": "syntho_hive.connectors.files",
-    "DeltaSource": "syntho_hive.connectors.delta",
-    "DeltaTarget": "syntho_hive.connectors.delta",
-    "SparkSource": "syntho_hive.connectors.spark.source",
-    "save_to_hive": "syntho_hive.connectors.spark.hive",
-    "write_parquet": "syntho_hive.connectors.spark.files",
-    "write_delta": "syntho_hive.connectors.spark.files",
-    "Subset": "syntho_hive.relational.subset",
-    "SubsetReport": "syntho_hive.relational.subset",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "syntho_hive.connectors.base": ("TableSource", "TableTarget", "TargetWriter"),
+    "syntho_hive.connectors.sql.source": ("SQLSource",),
+    "syntho_hive.connectors.sql.target": ("SQLTarget",),
+    "syntho_hive.connectors.files": ("ParquetSource", "ParquetTarget", "CSVSource", "CSVTarget"),
+    "syntho_hive.connectors.delta": ("DeltaSource", "DeltaTarget"),
+    "syntho_hive.connectors.spark.source": ("SparkSource",),
+    "syntho_hive.connectors.spark.hive": ("save_to_hive",),
+    "syntho_hive.connectors.spark.files": ("write_parquet", "write_delta"),
+    "syntho_hive.relational.subset": ("Subset", "SubsetReport"),
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(name for names in _LAZY.values() for name in names)
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -36,8 +36,8 @@ from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SerializationError
 
 __all__ = ["column_type_of", "column_type_of_series", "arrow_type_of", "arrow_field_of", "delta_type", "narrowed_type",
-           "delta_schema", "cast_table", "frame_to_arrow", "arrow_to_frame", "decimal_values", "ARROW_ERRORS",
-           "COLUMN_TYPE_KEY"]
+           "delta_schema", "cast_table", "frame_to_arrow", "arrow_to_frame", "decimal_values", "precision_scale",
+           "ARROW_ERRORS", "COLUMN_TYPE_KEY"]
 
 #: The key of an Arrow field's metadata holding the column's ColumnType (JSON).
 COLUMN_TYPE_KEY = b"synthohive.column_type"
@@ -181,7 +181,7 @@ def arrow_type_of(column_type: ColumnType) -> pa.DataType:
     if kind == "float":
         return pa.float32() if column_type.bits == 32 else pa.float64()
     if kind == "decimal":
-        precision, scale = _precision_scale(column_type)
+        precision, scale = precision_scale(column_type)
         return pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
     if kind == "date":
         return pa.date32()
@@ -194,7 +194,8 @@ def arrow_type_of(column_type: ColumnType) -> pa.DataType:
     return pa.string()  # string, uuid, enum, json
 
 
-def _precision_scale(column_type: ColumnType) -> tuple[int, int]:
+def precision_scale(column_type: ColumnType) -> tuple[int, int]:
+    """Precision and scale of a ``decimal`` column (:data:`UNBOUNDED_DECIMAL` where its ColumnType gives none)."""
     if column_type.precision is None:
         return UNBOUNDED_DECIMAL if column_type.scale is None else (38, column_type.scale)
     return column_type.precision, column_type.scale or 0

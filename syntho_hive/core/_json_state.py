@@ -1,4 +1,5 @@
-"""Exact, strict-JSON forms of small frames (fitted state as plain data), column by column.
+"""Exact, strict-JSON forms of small frames (fitted state as plain data), column by column, and of
+nested containers holding NumPy scalars (:func:`plain_json`).
 
 Cells and dtypes use the forms of :mod:`syntho_hive.core.data._dtypes` (their one implementation); a
 cell or dtype without such a form is refused with a :class:`SerializationError` rather than stored lossily.
@@ -6,6 +7,7 @@ cell or dtype without such a form is refused with a :class:`SerializationError` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,21 @@ from syntho_hive.core.data._dtypes import (
 )
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["frame_from_json", "frame_to_json"]
+__all__ = ["frame_from_json", "frame_to_json", "plain_json"]
+
+
+def plain_json(value: Any, *, finite: bool = False) -> Any:
+    """``value`` with mappings (keys as text), lists and tuples rebuilt and NumPy scalars as Python ones;
+    with ``finite``, NaN and infinite floats become ``None``."""
+    if isinstance(value, Mapping):
+        return {str(k): plain_json(v, finite=finite) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v, finite=finite) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if finite and isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def frame_to_json(frame: pd.DataFrame, where: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import textwrap
 import time
 import traceback
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -88,14 +88,23 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------- parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _integer(minimum: int, expected: str) -> Callable[[str], int]:
+    """An argument type: an integer >= ``minimum`` (``expected`` says what is wanted in the error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+
+    return parse
+
+
+_positive_int = _integer(1, "a positive integer")
+_seed = _integer(0, "a non-negative integer seed")
 
 
 def _positive_float(text: str) -> float:
@@ -112,16 +121,6 @@ def _fraction(text: str) -> float:
     value = _positive_float(text)
     if value > 1:
         raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {value}")
     return value
 
 
@@ -299,13 +298,17 @@ def _check_output_file(path: Path, *, overwrite: bool) -> str:
     if kind is None:
         raise CLIInputError(f"Cannot tell the format of output file {path}: use a .csv, .csv.gz or "
                             ".parquet file name.")
+    _check_writable(path, overwrite=overwrite)
+    return kind
+
+
+def _check_writable(path: Path, *, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise CLIInputError(f"Output file {path} already exists; pass --overwrite to replace it.")
-    if path.exists() and path.is_dir():
+    if path.is_dir():
         raise CLIInputError(f"Output path {path} is a directory; give a file name.")
     if not path.parent.is_dir():
         raise CLIInputError(f"Output directory {path.parent} does not exist; create it first.")
-    return kind
 
 
 def _write_table(frame: pd.DataFrame, path: Path, kind: str) -> None:
@@ -368,13 +371,6 @@ def _new_model(metadata: Any = None, **options: Any) -> CTGAN:
     return CTGAN(metadata, **options)
 
 
-def _load_model(path: Path) -> Any:
-    """The model saved at ``path``, of the engine its manifest names (CTGAN, TVAE or TabularAR)."""
-    from syntho_hive.core.models import load_model
-
-    return load_model(path)
-
-
 def _check_fit_options(args: argparse.Namespace) -> None:
     """Options of ``fit`` that do not go together, found before any file or database is touched.
 
@@ -416,19 +412,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         return _fit_source(args)
     args.epochs = 300 if args.epochs is None else args.epochs
     args.batch_size = 500 if args.batch_size is None else args.batch_size
-    metadata = None
-    if args.metadata is not None:
-        if not args.metadata.is_file():
-            raise CLIInputError(f"Metadata file not found: {args.metadata}")
-        from syntho_hive.core.metadata import Metadata
-
-        metadata = Metadata.load(args.metadata)
-        if args.table is None and len(metadata.tables) > 1:
-            raise CLIInputError(f"Metadata file {args.metadata} describes {len(metadata.tables)} tables "
-                                f"({', '.join(sorted(metadata.tables))}); choose one with --table NAME.")
-        if args.table is not None and args.table not in metadata.tables:
-            raise CLIInputError(f"--table {args.table!r} is not in metadata file {args.metadata}; its tables: "
-                                f"{', '.join(sorted(metadata.tables))}.")
+    metadata = _load_metadata(args.metadata, args.table, narrow=False) if args.metadata is not None else None
     data = _read_table(args.data, "training data")
     if metadata is not None:  # every mismatch between the metadata file and the data, before training
         metadata.validate_schema({args.table or next(iter(metadata.tables)): data})
@@ -529,7 +513,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     if args.rows is None or args.output is None:
         raise CLIInputError("A model checkpoint needs --rows N and --output FILE.")
     kind = _check_output_file(args.output, overwrite=args.overwrite)
-    model = _load_model(args.checkpoint)
+    from syntho_hive.core.models import load_model
+
+    model = load_model(args.checkpoint)  # of the engine its manifest names (CTGAN, TVAE or TabularAR)
     started = time.perf_counter()
     synthetic = model.sample(args.rows, seed=args.seed)
     elapsed = time.perf_counter() - started
@@ -539,8 +525,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_metadata(path: Path, table: str | None, *, whole: bool = False) -> Any:
-    """Read a metadata file and narrow it to one table (``--table``, or its only table) unless ``whole``."""
+def _load_metadata(path: Path, table: str | None, *, whole: bool = False, narrow: bool = True) -> Any:
+    """Read a metadata file; unless ``whole``, check its table (``--table``, or its only table) and, with
+    ``narrow``, keep only that one."""
     from syntho_hive.core.metadata import Metadata
 
     if not path.is_file():
@@ -548,15 +535,13 @@ def _load_metadata(path: Path, table: str | None, *, whole: bool = False) -> Any
     metadata = Metadata.load(path)
     if whole:
         return metadata
-    if table is None:
-        if len(metadata.tables) > 1:
-            raise CLIInputError(f"Metadata file {path} describes {len(metadata.tables)} tables "
-                                f"({', '.join(sorted(metadata.tables))}); choose one with --table NAME.")
-        return metadata
-    if table not in metadata.tables:
+    if table is None and len(metadata.tables) > 1:
+        raise CLIInputError(f"Metadata file {path} describes {len(metadata.tables)} tables "
+                            f"({', '.join(sorted(metadata.tables))}); choose one with --table NAME.")
+    if table is not None and table not in metadata.tables:
         raise CLIInputError(f"--table {table!r} is not in metadata file {path}; its tables: "
                             f"{', '.join(sorted(metadata.tables))}.")
-    return Metadata(tables={table: metadata.tables[table]})
+    return metadata if table is None or not narrow else Metadata(tables={table: metadata.tables[table]})
 
 
 def _format_score(value: float | None, *, digits: int = 3) -> str:
@@ -569,12 +554,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise CLIInputError(f"--output {output} must be an .html file (the JSON is written beside it).")
     json_path = output.with_suffix(".json")
     for path in (output, json_path):
-        if path.exists() and not args.overwrite:
-            raise CLIInputError(f"Output file {path} already exists; pass --overwrite to replace it.")
-        if path.is_dir():
-            raise CLIInputError(f"Output path {path} is a directory; give a file name.")
-    if not output.parent.is_dir():
-        raise CLIInputError(f"Output directory {output.parent} does not exist; create it first.")
+        _check_writable(path, overwrite=args.overwrite)
     metadata = _load_metadata(args.metadata, args.table) if args.metadata is not None else None
     real = _read_table(args.real, "real data")
     synthetic = _read_table(args.synthetic, "synthetic data")
@@ -614,15 +594,13 @@ def _print_privacy(privacy: PrivacyResult) -> None:
     """The privacy and disclosure-risk lines of ``synthohive report``."""
     print(f"  exact copies        {_format_score(privacy.exact_copy_rate, digits=4)}  (share of synthetic "
           "rows equal to a real row)")
-    if privacy.dcr_share_closer_to_training is not None:
-        print(f"  DCR share           {_format_score(privacy.dcr_share_closer_to_training)}  "
-              "(closer to training than holdout; 0.50 ideal)")
-    if privacy.membership_inference_auc is not None:
-        print(f"  membership AUC      {_format_score(privacy.membership_inference_auc)}  "
-              "(membership-inference attack; 0.50 = no leak)")
-    if privacy.attribute_inference_risk is not None:
-        print(f"  attribute risk      {_format_score(privacy.attribute_inference_risk)}  "
-              "(sensitive values guessed more often for training rows; 0.00 ideal)")
+    for label, score, note in (
+            ("DCR share", privacy.dcr_share_closer_to_training, "closer to training than holdout; 0.50 ideal"),
+            ("membership AUC", privacy.membership_inference_auc, "membership-inference attack; 0.50 = no leak"),
+            ("attribute risk", privacy.attribute_inference_risk,
+             "sensitive values guessed more often for training rows; 0.00 ideal")):
+        if score is not None:
+            print(f"  {label:<20}{_format_score(score)}  ({note})")
     if privacy.pii_value_leaks:
         print(f"  PII values leaked   {privacy.pii_value_leaks}  (synthetic PII values equal to a real one; "
               "WARNING, see the report)")

@@ -47,7 +47,7 @@ from syntho_hive.relational.orchestrator import Orchestrator
 if TYPE_CHECKING:
     from syntho_hive.interface.synthesizer import Synthesizer
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "read_synthesizer", "read_synthesizer_bytes", "synthesizer_content"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "read_synthesizer", "synthesizer_content"]
 
 #: ``format`` of a saved synthesizer's manifest.
 FORMAT = "synthohive-synthesizer"
@@ -145,7 +145,7 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -
     Args:
         cls: The Synthesizer class.
         path: The saved directory, or its files already in memory (a :class:`CheckpointContent`,
-            e.g. from :func:`read_synthesizer_bytes`), checked exactly like a directory.
+            e.g. from ``Synthesizer.from_bytes``), checked exactly like a directory.
 
     Raises:
         SerializationError: Missing or unknown format, a newer version, a file failing its checksum or
@@ -215,13 +215,3 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -
     synth.source_rows_ = dict(source_rows)
     synth._fitted = True
     return synth
-
-
-def read_synthesizer_bytes(cls: type["Synthesizer"], data: bytes) -> "Synthesizer":
-    """Restore a synthesizer from ``synthesizer_content(synth).to_bytes()`` (one ZIP archive of the saved
-    directory's files): the same checks as a directory, nothing written to disk, no pickled driver state.
-
-    Raises:
-        SerializationError: Not such an archive, or any reason :func:`read_synthesizer` gives.
-    """
-    return read_synthesizer(cls, CheckpointContent.from_bytes(data))

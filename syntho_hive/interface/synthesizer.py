@@ -53,7 +53,7 @@ from syntho_hive.relational.dp_budget import SchemaPrivacySpent
 from syntho_hive.relational.dp_checks import refuse_dp_model_option
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import drop_integrity_violations
-from syntho_hive.relational.subset import Subset, SubsetReport, check_subset, subset_frames
+from syntho_hive.relational.subset import Subset, SubsetReport, plan_subset, subset_frames
 from syntho_hive.relational.orchestrator import (
     Orchestrator,
     check_chunk_rows,
@@ -318,7 +318,7 @@ class Synthesizer:
         data = self._spark_source(data)
         if isinstance(data, TableSource):
             if subset is not None:
-                check_subset(self.metadata, subset)  # before the source is read
+                plan_subset(self.metadata, subset)  # checked before the source is read
             _log.info("training_data_read", source=data.description, tables=list(self.metadata.tables))
             return data.read_tables(self.metadata, subset)
         if not isinstance(data, Mapping):
@@ -620,27 +620,21 @@ class Synthesizer:
         Raises:
             GenerationError: Bad ``num_rows`` or ``scale``.
         """
-        sizes = self._checked_rows(num_rows, scale)
-        for root, total in self.source_rows_.items():  # fitted on a subset: scale the source's size
-            sizes.setdefault(root, int(round(scale * total)))
-        return sizes
-
-    def _checked_rows(self, num_rows: Mapping[str, int] | None, scale: float) -> dict[str, int]:
         if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
                 or not 0 < scale < math.inf:
             raise GenerationError(f"scale must be a positive finite number, got {scale!r}.")
-        if num_rows is None:
-            return {}
-        if not isinstance(num_rows, Mapping):
+        if num_rows is not None and not isinstance(num_rows, Mapping):
             raise GenerationError(f"num_rows must be a mapping {{table: rows}}, got {type(num_rows).__name__}.")
         sizes: dict[str, int] = {}
-        for name, rows in num_rows.items():
+        for name, rows in (num_rows or {}).items():
             if name not in self.metadata.tables:
                 raise GenerationError(f"num_rows names unknown table {name!r}; tables: "
                                       f"{sorted(self.metadata.tables)}.")
             if isinstance(rows, (bool, np.bool_)) or not isinstance(rows, (int, np.integer)) or rows < 0:
                 raise GenerationError(f"num_rows[{name!r}] must be a non-negative integer, got {rows!r}.")
             sizes[name] = int(rows)
+        for root, total in self.source_rows_.items():  # fitted on a subset: scale the source's size
+            sizes.setdefault(root, int(round(scale * total)))
         return sizes
 
     # ------------------------------------------------------------------ persistence
@@ -715,9 +709,9 @@ class Synthesizer:
         Raises:
             SerializationError: Not such an archive, or corrupt content.
         """
-        from syntho_hive.interface.persistence import read_synthesizer_bytes
+        from syntho_hive.core.checkpoint import CheckpointContent
 
-        return read_synthesizer_bytes(cls, data)
+        return read_synthesizer(cls, CheckpointContent.from_bytes(data))
 
     def sample_spark(self, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int | None = None, *,
                      num_partitions: int, spark: Any = None, replicate_rows: int = 10_000,

@@ -34,7 +34,7 @@ from syntho_hive.core.data.encoders.ids import IdGenerator, check_indices, index
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
-__all__ = ["KeyGenerator", "ReferenceChecker", "check_references", "key_frame", "build_hierarchy",
+__all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy",
            "place_nulls", "allocate", "cap_counts", "distinct_within_groups",
            "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
@@ -417,20 +417,6 @@ class ReferenceChecker:
                 f"table {rel.child!r}: {int(orphan.sum())} generated value(s) of foreign key "
                 f"{list(rel.child_columns)} have no row in {rel.parent!r} (examples: {examples}). This is "
                 "a bug in SynthoHive; please report it with the schema.")
-
-
-def check_references(child: pd.DataFrame, rel: Relationship, parent_keys: pd.DataFrame) -> None:
-    """Raise when a non-null FK value of ``child`` has no row in the parent.
-
-    Args:
-        child: Generated child rows.
-        rel: The relationship to check.
-        parent_keys: The parent's key columns (names of ``rel.parent_columns``).
-
-    Raises:
-        GenerationError: Naming the table, the FK and a few orphan values.
-    """
-    ReferenceChecker(rel, parent_keys).check(child)
 
 
 def group_ids(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -842,14 +828,8 @@ def parent_positions(child: pd.DataFrame, child_cols: tuple[str, ...], parent: p
     """
     fk, pk = comparable_frames(key_frame(child, child_cols), key_frame(parent, parent_cols))
     first = ~pk.duplicated(keep="first").to_numpy()
-    unique = pk[first]
     original = np.flatnonzero(first)
-    if len(child_cols) == 1:
-        index = pd.Index(unique["k0"])
-        found = index.get_indexer(fk["k0"])
-    else:
-        index = pd.MultiIndex.from_frame(unique)
-        found = index.get_indexer(pd.MultiIndex.from_frame(fk))
+    found = _lookup_index(pk[first]).get_indexer(_lookup_index(fk))
     null = fk.isna().any(axis=1).to_numpy()
     found[null] = -1
     return np.where(found >= 0, original[np.maximum(found, 0)], -1).astype(np.int64)

@@ -105,7 +105,7 @@ from syntho_hive.relational.rule_plan import RulePlan
 from syntho_hive.relational.rules import SchemaRules, declared_rules, resolve_rules
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
-           "model_accepts"]
+           "check_count", "model_accepts"]
 
 _log = get_logger(__name__)
 
@@ -413,14 +413,15 @@ def _layout(counts: np.ndarray, n_null: int, rng: np.random.Generator) -> np.nda
     return pos[rng.permutation(pos.size)]
 
 
-def _check_count(value: Any, name: str, *, minimum: int) -> int:
-    """``value`` as an int when it is an integer ``>= minimum``.
+def check_count(value: Any, name: str, *, minimum: int) -> int:
+    """``value`` as an int when it is an integer ``>= minimum`` (``name`` names it in the error).
 
     Raises:
         GenerationError: It is not.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise GenerationError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        wanted = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise GenerationError(f"{name} must be {wanted}, got {value!r}.")
     return int(value)
 
 
@@ -432,8 +433,8 @@ def _check_partition(partition: Any) -> tuple[int, int]:
     """
     if not isinstance(partition, tuple) or len(partition) != 2:
         raise GenerationError(f"partition must be a tuple (p, P) with 0 <= p < P, got {_brief(partition)}.")
-    count = _check_count(partition[1], "partition's P (the number of partitions)", minimum=1)
-    index = _check_count(partition[0], "partition's p (this partition)", minimum=0)
+    count = check_count(partition[1], "partition's P (the number of partitions)", minimum=1)
+    index = check_count(partition[0], "partition's p (this partition)", minimum=0)
     if index >= count:
         raise GenerationError(f"partition must be (p, P) with 0 <= p < P, got p={index} for P={count}.")
     return index, count
@@ -947,8 +948,8 @@ class Orchestrator:
         if not self.is_fitted:
             raise NotFittedError("Cannot plan the generation of an orchestrator that is not fitted; call fit(data) "
                                  "first.")
-        partitions = _check_count(partitions, "partitions", minimum=1)
-        replicate_rows = _check_count(replicate_rows, "replicate_rows", minimum=0)
+        partitions = check_count(partitions, "partitions", minimum=1)
+        replicate_rows = check_count(replicate_rows, "replicate_rows", minimum=0)
         sizes = self.table_sizes(num_rows, scale)
         roots = {name: sizes[name] for name in self.graph.roots()}
         replicated = frozenset(name for name, rows in roots.items() if rows <= replicate_rows or rows < partitions
@@ -1026,7 +1027,7 @@ class Orchestrator:
             part = _Partition(index, count, self.partition_plan(num_rows, scale, count, replicate_rows),
                               child_seed(seed, "partition", index))
         else:
-            _check_count(replicate_rows, "replicate_rows", minimum=0)
+            check_count(replicate_rows, "replicate_rows", minimum=0)
         kept: dict[str, pd.DataFrame] = {}
         out: dict[str, Any] = {}
         names = progress(order, enabled=progress_bar, desc="Generating tables", total=len(order), unit="table")

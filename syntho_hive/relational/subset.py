@@ -61,8 +61,8 @@ from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
-__all__ = ["Subset", "SubsetReport", "SubsetPlan", "DownStep", "UpStep", "RestStep", "PlanRun", "check_subset",
-           "check_key_columns", "plan_subset", "root_draw_size", "follow_draw_size", "usable_keys", "draw_keys",
+__all__ = ["Subset", "SubsetReport", "SubsetPlan", "DownStep", "UpStep", "RestStep", "PlanRun", "check_key_columns",
+           "check_drawn_keys", "plan_subset", "root_draw_size", "follow_draw_size", "usable_keys", "draw_keys",
            "draw_positions", "subset_frames", "finish_report"]
 
 _log = get_logger(__name__)
@@ -212,26 +212,9 @@ class SubsetPlan:
         return next((step for step in self.rest if step.table == table), None)
 
 
-def check_subset(metadata: Metadata, subset: Subset) -> SubsetPlan:
-    """Check that ``subset`` fits ``metadata``, before any data is read; return its plan.
-
-    Args:
-        metadata: The schema.
-        subset: The subset asked for.
-
-    Returns:
-        The plan (:func:`plan_subset`).
-
-    Raises:
-        ConfigurationError: ``subset`` is not a :class:`Subset` or ``metadata`` not a ``Metadata``.
-        SchemaError: The root is not a table of the metadata, or has a parent table (the message
-            names its parents and the tables that can be roots), or the foreign keys are malformed.
-    """
-    return plan_subset(metadata, subset)
-
-
 def plan_subset(metadata: Metadata, subset: Subset) -> SubsetPlan:
-    """Decide which tables go down from the root, which are closed upwards, and which are the rest.
+    """Check that ``subset`` fits ``metadata``, before any data is read, and decide which tables go down
+    from the root, which are closed upwards, and which are the rest.
 
     Args:
         metadata: The schema.
@@ -242,7 +225,8 @@ def plan_subset(metadata: Metadata, subset: Subset) -> SubsetPlan:
 
     Raises:
         ConfigurationError: ``subset`` is not a :class:`Subset` or ``metadata`` not a ``Metadata``.
-        SchemaError: As :func:`check_subset`.
+        SchemaError: The root is not a table of the metadata, or has a parent table (the message
+            names its parents and the tables that can be roots), or the foreign keys are malformed.
     """
     if not isinstance(subset, Subset):
         raise ConfigurationError(f"subset must be a syntho_hive Subset(root=..., rows=... or fraction=...), "
@@ -426,6 +410,27 @@ def check_key_columns(plan: SubsetPlan, metadata: Metadata, columns: Mapping[str
                               f"metadata); its columns are {columns[table]}.")
 
 
+def check_drawn_keys(plan: SubsetPlan, backend: str, fix: str) -> None:
+    """The tables a draw picks from (the root, the sampled tables of step 4) have a primary key, as a
+    backend that draws keys, not rows, needs.
+
+    Args:
+        plan: The subset's plan.
+        backend: Who draws, for the message (``"Spark"``, ``"database"``).
+        fix: The last of the ways out the message offers.
+
+    Raises:
+        SchemaError: One of them has no primary key (the message names them).
+    """
+    drawn = [plan.root, *(step.table for step in plan.rest if step.sampled)]
+    keyless = [t for t in drawn if not plan.keys[t]]
+    if keyless:
+        raise SchemaError(
+            f"subset: table(s) {keyless} must be sampled (the root, or a table the root does not reach and that "
+            f"has no parent) but have no primary key, and a {backend} subset draws keys. Declare a primary key "
+            f"for them in the metadata (a unique column is enough), {fix}.")
+
+
 def finish_report(plan: SubsetPlan, kept: Mapping[str, int], total: Mapping[str, int | None],
                   backend: str) -> SubsetReport:
     """The report of a finished subset, logged as ``subset_kept`` (a warning per emptied table).
@@ -471,7 +476,7 @@ def subset_frames(metadata: Metadata, frames: Mapping[str, pd.DataFrame],
         SchemaError: The root does not fit the schema, a table or key column is missing from
             ``frames``, or keys cannot be ordered.
     """
-    plan = check_subset(metadata, subset)
+    plan = plan_subset(metadata, subset)
     check_key_columns(plan, metadata, {t: list(frame.columns) for t, frame in frames.items()},
                       missing=f"are missing from the data; give every table of the metadata ({list(metadata.tables)})")
     run = _FrameRun(plan, frames)

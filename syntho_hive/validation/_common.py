@@ -1,8 +1,10 @@
-"""Shared helpers of the validation metrics: column typing, numeric views, seeded row sampling."""
+"""Shared helpers of the validation metrics: column typing, category text, seeded row sampling, input checks."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,11 +16,18 @@ __all__ = [
     "CONTINUOUS",
     "DISCRETE",
     "resolve_sdtypes",
-    "as_float",
     "sample_rows",
     "check_columns",
-    "json_safe",
+    "FieldsDict",
 ]
+
+class FieldsDict:
+    """Base of the metric result dataclasses: their ``to_dict``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict of the fields."""
+        return asdict(self)  # type: ignore[call-overload]
+
 
 CONTINUOUS: frozenset[str] = frozenset({"numerical", "datetime"})
 DISCRETE: frozenset[str] = frozenset({"categorical", "boolean"})
@@ -60,30 +69,6 @@ def resolve_sdtypes(real: pd.DataFrame, sdtypes: Mapping[str, SDType] | None = N
                               f"use one of {list(SDTYPES)}.")
         out[column] = sdtype
     return out
-
-
-def as_float(series: pd.Series) -> np.ndarray:
-    """A numerical/datetime/boolean column as float64 (datetimes as ns since epoch, nulls as NaN)."""
-    if isinstance(series.dtype, pd.ArrowDtype) and series.dtype.kind in "mM":
-        # pyarrow timestamps/dates/durations hand out objects from to_numpy(): cast to pandas' own types
-        tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
-        series = series.astype("timedelta64[ns]" if series.dtype.kind == "m"
-                               else f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
-        values = series.to_numpy()
-        out = values.astype("datetime64[ns]" if values.dtype.kind == "M" else "timedelta64[ns]")
-        result = out.astype(np.int64).astype(np.float64)
-        result[pd.isna(values)] = np.nan
-        return result
-    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
-        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    numbers = pd.to_numeric(series, errors="coerce")
-    if numbers.notna().sum() >= series.notna().sum():
-        return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-    dates = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-    return as_float(dates)
 
 
 def sample_rows(frame: pd.DataFrame, max_rows: int | None, rng: np.random.Generator) -> pd.DataFrame:
@@ -141,16 +126,3 @@ def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, *, what: str,
     if len(real) == 0 or len(synthetic) == 0:
         raise SchemaError(f"{what}{where} needs non-empty data; got {len(real)} real and "
                           f"{len(synthetic)} {other} rows.")
-
-
-def json_safe(value: object) -> object:
-    """Recursively turn numpy scalars into Python ones and non-finite floats into ``None``."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.metadata.schema import SDType
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, as_float, category_text
+from syntho_hive.core.quality.shapes import as_float
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, category_text
 from syntho_hive.validation._encoding import MixedEncoder
 
 __all__ = ["ONEHOT_WEIGHT", "NULL_LABEL", "distance_columns", "gower_encoder", "nearest", "row_keys"]

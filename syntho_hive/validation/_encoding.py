@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.metadata.schema import SDType
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, as_float, category_text
+from syntho_hive.core.quality.shapes import as_float
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, category_text
 
 __all__ = ["MixedEncoder"]
 

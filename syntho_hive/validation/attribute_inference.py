@@ -23,7 +23,7 @@ every numerical, datetime, categorical and boolean column that is not declared s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,11 +32,12 @@ from threadpoolctl import threadpool_limits
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
+from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
-    as_float,
+    FieldsDict,
     category_text,
     check_columns,
     resolve_sdtypes,
@@ -52,7 +53,7 @@ _SENSITIVE_TYPES = CONTINUOUS | DISCRETE | {"text"}
 
 
 @dataclass(frozen=True)
-class AttributeInferenceColumn:
+class AttributeInferenceColumn(FieldsDict):
     """The attack on one sensitive column.
 
     Attributes:
@@ -74,13 +75,9 @@ class AttributeInferenceColumn:
     risk: float | None
     tolerance: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class AttributeInferenceResult:
+class AttributeInferenceResult(FieldsDict):
     """The attribute-inference attack on one table.
 
     Attributes:
@@ -102,10 +99,6 @@ class AttributeInferenceResult:
     n_non_members: int
     n_synthetic_used: int
     rows_sampled: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
 
 
 def default_quasi_identifiers(frame: pd.DataFrame, types: Mapping[str, SDType],

@@ -19,8 +19,7 @@ scikit-learn's OpenMP estimators can otherwise be dozens of times slower.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import check_columns, resolve_sdtypes, sample_rows
+from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes, sample_rows
 from syntho_hive.validation._encoding import MixedEncoder
 
 __all__ = ["DetectionResult", "detection_auc"]
@@ -39,7 +38,7 @@ _MIN_GROUPS_PER_FOLD = 10
 
 
 @dataclass(frozen=True)
-class DetectionResult:
+class DetectionResult(FieldsDict):
     """Cross-validated real-vs-synthetic classifier.
 
     Attributes:
@@ -59,10 +58,6 @@ class DetectionResult:
     rows_sampled: bool
     n_folds: int
     model: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
 
 
 def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame,

@@ -14,13 +14,14 @@ The privacy gate (:mod:`.privacy_gate`) calls the single attacks its threshold n
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
+from syntho_hive.validation._common import FieldsDict
 from syntho_hive.validation.attribute_inference import AttributeInferenceResult, attribute_inference_risk
 from syntho_hive.validation.membership import MembershipInferenceResult, membership_inference_auc
 from syntho_hive.validation.pii_leaks import PiiLeakResult, pii_value_leaks
@@ -29,7 +30,7 @@ __all__ = ["DisclosureResult", "disclosure_metrics"]
 
 
 @dataclass(frozen=True)
-class DisclosureResult:
+class DisclosureResult(FieldsDict):
     """Disclosure-risk details of one table.
 
     Attributes:
@@ -41,10 +42,6 @@ class DisclosureResult:
     membership: MembershipInferenceResult | None
     attribute_inference: AttributeInferenceResult | None
     pii: PiiLeakResult
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
 
 
 def disclosure_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,

@@ -13,8 +13,7 @@ so it has seen the held-out rows: pass a genuine holdout for an unbiased figure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,11 +21,12 @@ from threadpoolctl import threadpool_limits
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
+from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
-    as_float,
+    FieldsDict,
     category_text,
     check_columns,
     resolve_sdtypes,
@@ -38,7 +38,7 @@ __all__ = ["EfficacyResult", "ml_efficacy"]
 
 
 @dataclass
-class EfficacyResult:
+class EfficacyResult(FieldsDict):
     """Train-on-synthetic / test-on-real against train-on-real / test-on-real.
 
     Attributes:
@@ -66,10 +66,6 @@ class EfficacyResult:
     n_test: int
     holdout: str
     notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
 
 
 def _fit_predict(task: str, features: np.ndarray, labels: np.ndarray, test: np.ndarray,

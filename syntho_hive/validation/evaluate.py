@@ -20,7 +20,7 @@ in ``docs/report_schema.md``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive.core._json_state import plain_json
 from syntho_hive.core.metadata.schema import Metadata, SDType
 from syntho_hive.core.metadata.validate import declared_sdtype_issue
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, json_safe, resolve_sdtypes
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, resolve_sdtypes
 from syntho_hive.validation._disclosure_options import (
     ColumnLists,
     check_disclosure_columns,
@@ -148,7 +149,7 @@ class QualityResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict following ``docs/report_schema.md`` (``schema_version`` "1")."""
-        return json_safe({
+        return plain_json({
             "schema_version": SCHEMA_VERSION,
             "overall": self.overall, "column_shapes": self.column_shapes,
             "column_pair_trends": self.column_pair_trends, "detection_auc": self.detection_auc,
@@ -157,25 +158,27 @@ class QualityResult:
             "relational": self.relational.to_dict() if self.relational else None,
             "tables": {name: table.to_dict() for name, table in self.tables.items()},
             "seed": self.seed, "seconds": self.seconds,
-        })  # type: ignore[return-value]
+        }, finite=True)
 
 
-def _mean(values: list[float | None]) -> float | None:
+def _over(values: Iterable[Any], reduce: Callable[[list[Any]], Any]) -> Any:
+    """``reduce`` of the values that are not ``None`` (``None`` when every one is)."""
     kept = [v for v in values if v is not None]
-    return float(np.mean(kept)) if kept else None
+    return reduce(kept) if kept else None
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    return _over(values, lambda kept: float(np.mean(kept)))
 
 
 def _worst_privacy(results: list[PrivacyResult]) -> PrivacyResult | None:
     if len(results) <= 1:
         return results[0] if results else None
-    shares = [r.dcr_share_closer_to_training for r in results if r.dcr_share_closer_to_training is not None]
-    holdout = [r.dcr_synthetic_to_holdout_median for r in results if r.dcr_synthetic_to_holdout_median is not None]
-    baseline = [r.dcr_holdout_to_training_median for r in results if r.dcr_holdout_to_training_median is not None]
     return PrivacyResult(
-        dcr_share_closer_to_training=max(shares) if shares else None,
+        dcr_share_closer_to_training=_over((r.dcr_share_closer_to_training for r in results), max),
         dcr_synthetic_to_training_median=min(r.dcr_synthetic_to_training_median for r in results),
-        dcr_synthetic_to_holdout_median=min(holdout) if holdout else None,
-        dcr_holdout_to_training_median=min(baseline) if baseline else None,
+        dcr_synthetic_to_holdout_median=_over((r.dcr_synthetic_to_holdout_median for r in results), min),
+        dcr_holdout_to_training_median=_over((r.dcr_holdout_to_training_median for r in results), min),
         nndr_median=min(r.nndr_median for r in results), nndr_p05=min(r.nndr_p05 for r in results),
         exact_copy_rate=max(r.exact_copy_rate for r in results),
         exact_copies=sum(r.exact_copies for r in results),
@@ -183,21 +186,11 @@ def _worst_privacy(results: list[PrivacyResult]) -> PrivacyResult | None:
         n_reference_used=sum(r.n_reference_used for r in results),
         rows_sampled=any(r.rows_sampled for r in results),
         columns=[c for r in results for c in r.columns],
-        membership_inference_auc=_worst(r.membership_inference_auc for r in results),
-        attribute_inference_risk=_worst(r.attribute_inference_risk for r in results),
-        pii_value_leaks=_total(r.pii_value_leaks for r in results),
-        real_rows_reproduced=_total(r.real_rows_reproduced for r in results),
+        membership_inference_auc=_over((r.membership_inference_auc for r in results), max),
+        attribute_inference_risk=_over((r.attribute_inference_risk for r in results), max),
+        pii_value_leaks=_over((r.pii_value_leaks for r in results), sum),
+        real_rows_reproduced=_over((r.real_rows_reproduced for r in results), sum),
     )
-
-
-def _worst(values: Iterable[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return max(kept) if kept else None
-
-
-def _total(values: Iterable[int | None]) -> int | None:
-    kept = [v for v in values if v is not None]
-    return sum(kept) if kept else None
 
 
 def _as_tables(data: pd.DataFrame | Mapping[str, pd.DataFrame], what: str) -> dict[str, pd.DataFrame]:

@@ -15,8 +15,7 @@ Distances are Gower-like (:mod:`._distances`), fitted on members and non-members
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import check_columns, resolve_sdtypes, sample_rows
+from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes, sample_rows
 from syntho_hive.validation._distances import distance_columns, gower_encoder, nearest
 
 __all__ = ["MembershipInferenceResult", "membership_inference_auc", "LOW_FPR"]
@@ -35,7 +34,7 @@ LOW_FPR = 0.1
 
 
 @dataclass(frozen=True)
-class MembershipInferenceResult:
+class MembershipInferenceResult(FieldsDict):
     """The distance-based membership-inference attack on one table.
 
     Attributes:
@@ -56,10 +55,6 @@ class MembershipInferenceResult:
     n_non_members: int
     n_synthetic_used: int
     rows_sampled: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
 
 
 def membership_inference_auc(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame,

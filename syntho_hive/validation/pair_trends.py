@@ -35,11 +35,12 @@ import pandas as pd
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
+from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
-    as_float,
+    FieldsDict,
     check_columns,
     resolve_sdtypes,
     sample_rows,
@@ -53,7 +54,7 @@ _BINCOUNT_LIMIT = 4_000_000
 
 
 @dataclass(frozen=True)
-class PairScore:
+class PairScore(FieldsDict):
     """Score of one column pair.
 
     Attributes:
@@ -75,10 +76,6 @@ class PairScore:
     synthetic_correlation: float | None = None
     real_association: float | None = None
     contributes: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
 
 
 @dataclass

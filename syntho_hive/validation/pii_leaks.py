@@ -16,9 +16,8 @@ Every row is compared (hashing), no sampling.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,12 +26,10 @@ import pandas as pd
 from syntho_hive.core.metadata.schema import SDType, TableConfig
 from syntho_hive.core.semantic.types import ALWAYS_GENERATED
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import category_text, check_columns, resolve_sdtypes
+from syntho_hive.validation._common import FieldsDict, category_text, check_columns, resolve_sdtypes
 from syntho_hive.validation._distances import row_keys
 
 __all__ = ["PiiLeakColumn", "PiiLeakResult", "pii_value_leaks", "declared_pii_columns", "normalise_pii"]
-
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,7 @@ class PiiLeakColumn:
 
 
 @dataclass(frozen=True)
-class PiiLeakResult:
+class PiiLeakResult(FieldsDict):
     """PII value leaks and whole-row reproduction of one table.
 
     Attributes:
@@ -72,16 +69,10 @@ class PiiLeakResult:
     synthetic_rows_reproducing: int
     row_columns: list[str]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
-
 
 def normalise_pii(series: pd.Series) -> pd.Series:
     """Non-null values as comparable text: case folded, every whitespace character removed."""
-    present = series[series.notna()]
-    text = category_text(present, "")
-    return text.map(lambda value: _SPACES.sub("", value).casefold())
+    return category_text(series[series.notna()], "").str.replace(r"\s+", "", regex=True).str.casefold()
 
 
 def declared_pii_columns(table: TableConfig | None, columns: Sequence[Any]) -> list[Any]:

@@ -22,8 +22,7 @@ Synthetic rows and reference rows are sampled with a seeded generator (``max_syn
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import check_columns, resolve_sdtypes, sample_rows
+from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes, sample_rows
 from syntho_hive.validation.disclosure import DisclosureResult
 from syntho_hive.validation._distances import distance_columns, gower_encoder, nearest, row_keys
 
@@ -40,7 +39,7 @@ __all__ = ["PrivacyResult", "privacy_metrics", "exact_copy_rate"]
 
 
 @dataclass(frozen=True)
-class PrivacyResult:
+class PrivacyResult(FieldsDict):
     """Distance-based privacy figures of one table.
 
     Attributes:
@@ -89,10 +88,6 @@ class PrivacyResult:
     pii_value_leaks: int | None = None
     real_rows_reproduced: int | None = None
     disclosure: DisclosureResult | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict of the fields."""
-        return asdict(self)
 
 
 def exact_copy_rate(train: pd.DataFrame, synthetic: pd.DataFrame,

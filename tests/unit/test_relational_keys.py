@@ -17,7 +17,6 @@ from syntho_hive.relational.keys import (
     allocate,
     build_hierarchy,
     cap_counts,
-    check_references,
     distinct_within_groups,
     redraw_repeated_combinations,
     drop_integrity_violations,
@@ -105,13 +104,14 @@ def test_allocate_follows_popularity_exactly() -> None:
     assert place_nulls(1_000, 0.237, np.random.default_rng(0)).sum() == 237
 
 
-def test_check_references_raises_on_an_orphan() -> None:
+def test_reference_checker_raises_on_an_orphan() -> None:
     md = Metadata().add_table("c", pk="id").add_table("o", pk="oid", fk={"cid": "c.id"})
     rel = SchemaGraph.from_metadata(md).primary("o")
     parent = pd.DataFrame({"id": [1, 2]})
-    check_references(pd.DataFrame({"cid": [1, 2, None]}), rel, parent)
+    checker = ReferenceChecker(rel, parent)
+    checker.check(pd.DataFrame({"cid": [1, 2, None]}))
     with pytest.raises(GenerationError, match=r"'o'.*1 generated value"):
-        check_references(pd.DataFrame({"cid": [1, 7]}), rel, parent)
+        checker.check(pd.DataFrame({"cid": [1, 7]}))
 
 
 def test_drop_integrity_violations_cascades_parents_first() -> None:

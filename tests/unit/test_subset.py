@@ -21,7 +21,6 @@ from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.relational.subset import (
     Subset,
     SubsetReport,
-    check_subset,
     draw_keys,
     plan_subset,
     subset_frames,
@@ -312,9 +311,9 @@ def test_a_root_with_a_parent_is_refused_naming_its_parents_and_the_roots(data) 
         subset_frames(md, frames, Subset(root="orders", rows=5))
     assert "customers" in str(info.value) and "product_category" in str(info.value)
     with pytest.raises(SchemaError, match="'nope' is not a table"):
-        check_subset(md, Subset(root="nope", rows=5))
+        plan_subset(md, Subset(root="nope", rows=5))
     # a self-reference does not make a table a child
-    assert check_subset(md, Subset(root="employees", rows=5)).root == "employees"
+    assert plan_subset(md, Subset(root="employees", rows=5)).root == "employees"
 
 
 @pytest.mark.parametrize("kwargs", [

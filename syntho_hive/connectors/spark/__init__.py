@@ -17,20 +17,16 @@ from __future__ import annotations
 
 from syntho_hive._lazy import lazy_attributes
 
-_LAZY: dict[str, str] = {
-    "SparkSource": "syntho_hive.connectors.spark.source",
-    "save_to_hive": "syntho_hive.connectors.spark.hive",
-    "write_parquet": "syntho_hive.connectors.spark.files",
-    "write_delta": "syntho_hive.connectors.spark.files",
-    "subset_dataframes": "syntho_hive.connectors.spark.subset",
-    "require_spark": "syntho_hive.connectors.spark.session",
-    "check_identifier": "syntho_hive.connectors.spark.session",
-    "column_type_of": "syntho_hive.connectors.spark.session",
-    "spark_type_for": "syntho_hive.connectors.spark.session",
-    "spark_schema_for": "syntho_hive.connectors.spark.session",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "syntho_hive.connectors.spark.source": ("SparkSource",),
+    "syntho_hive.connectors.spark.hive": ("save_to_hive",),
+    "syntho_hive.connectors.spark.files": ("write_parquet", "write_delta"),
+    "syntho_hive.connectors.spark.subset": ("subset_dataframes",),
+    "syntho_hive.connectors.spark.session": ("require_spark", "check_identifier", "column_type_of", "spark_type_for",
+                                            "spark_schema_for"),
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(name for names in _LAZY.values() for name in names)
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

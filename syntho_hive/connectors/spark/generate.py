@@ -41,7 +41,6 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from syntho_hive._random import child_seed
@@ -104,9 +103,11 @@ def sample_spark(synth: Any, spark: Any = None, *, num_rows: Mapping[str, int] |
     if not getattr(synth, "is_fitted", False):
         raise NotFittedError("Cannot sample: this Synthesizer is not fitted. Call fit(data) or Synthesizer.load(path) "
                              "first.")
-    partitions = _check_count(num_partitions, "num_partitions", minimum=1)
-    replicate = _check_count(replicate_rows, "replicate_rows", minimum=0)
-    rows_per_chunk = DEFAULT_CHUNK_ROWS if chunk_rows is None else _check_count(chunk_rows, "chunk_rows", minimum=1)
+    from syntho_hive.relational.orchestrator import check_count
+
+    partitions = check_count(num_partitions, "num_partitions", minimum=1)
+    replicate = check_count(replicate_rows, "replicate_rows", minimum=0)
+    rows_per_chunk = DEFAULT_CHUNK_ROWS if chunk_rows is None else check_count(chunk_rows, "chunk_rows", minimum=1)
     session = _session(spark)
     sizes = synth._check_sizes(num_rows, scale)
     seed = synth._next_seed(seed, "sample_spark")
@@ -130,13 +131,6 @@ def sample_spark(synth: Any, spark: Any = None, *, num_rows: Mapping[str, int] |
                           chunk_rows=rows_per_chunk, replicated=table in global_tables, arrow_schema=arrow_schema)
         frames[table] = session.range(partitions, numPartitions=partitions).mapInArrow(task, struct)
     return frames
-
-
-def _check_count(value: Any, name: str, *, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        wanted = "a positive integer" if minimum == 1 else "a non-negative integer"
-        raise GenerationError(f"{name} must be {wanted}, got {value!r}.")
-    return int(value)
 
 
 def _session(spark: Any) -> Any:

@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 
 from syntho_hive._optional import import_or_raise
-from syntho_hive.connectors._arrow_types import arrow_type_of
+from syntho_hive.connectors._arrow_types import arrow_type_of, precision_scale
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import MissingDependencyError, SchemaError, SerializationError
@@ -57,8 +57,6 @@ _log = get_logger(__name__)
 #: The longest database, table or column name accepted.
 MAX_IDENTIFIER_LENGTH = 128
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: Precision and scale Spark gives a decimal whose ColumnType has none.
-_DEFAULT_DECIMAL = (38, 9)
 _SPARK_MAX_PRECISION = 38
 #: Spark keeps a CHAR(n) / VARCHAR(n) column's declared type in the field's metadata under this key.
 _CHAR_VARCHAR_KEY = "__CHAR_VARCHAR_TYPE_STRING"
@@ -235,11 +233,7 @@ def _from_column_type(column_type: ColumnType) -> "DataType":
     if kind == "float":
         return T.FloatType() if column_type.bits == 32 else T.DoubleType()
     if kind == "decimal":
-        if column_type.precision is None:
-            precision, scale = _DEFAULT_DECIMAL[0], column_type.scale if column_type.scale is not None \
-                else _DEFAULT_DECIMAL[1]
-        else:
-            precision, scale = column_type.precision, column_type.scale or 0
+        precision, scale = precision_scale(column_type)
         if precision > _SPARK_MAX_PRECISION:
             raise SchemaError(f"A decimal({precision},{scale}) column does not fit Spark, whose decimals have at most "
                               f"{_SPARK_MAX_PRECISION} digits; declare a smaller precision in its ColumnType.")
@@ -295,8 +289,7 @@ def arrow_field_for(field: "StructField") -> pa.Field:
     decimals keep precision and scale; an unsupported type is ``string``.
     """
     column_type = column_type_of(field)
-    arrow_type = pa.string() if column_type.kind in ("uuid", "enum", "json") else arrow_type_of(column_type)
-    return pa.field(field.name, arrow_type, nullable=bool(field.nullable))
+    return pa.field(field.name, arrow_type_of(column_type), nullable=bool(field.nullable))
 
 
 def arrow_schema_for(schema: "StructType") -> pa.Schema:

@@ -50,11 +50,12 @@ from syntho_hive.relational.subset import (
     SubsetPlan,
     SubsetReport,
     UpStep,
+    check_drawn_keys,
     check_key_columns,
-    check_subset,
     draw_keys,
     finish_report,
     follow_draw_size,
+    plan_subset,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,8 +96,11 @@ def subset_dataframes(metadata: Metadata, frames: Mapping[str, "DataFrame"],
             ``frames``, a table that must be drawn (the root, an isolated table) has no primary
             key, or keys cannot be ordered.
     """
-    plan = check_subset(metadata, subset)
-    _check_frames(plan, metadata, frames)
+    plan = plan_subset(metadata, subset)
+    check_key_columns(plan, metadata, {t: list(frame.columns) for t, frame in frames.items()},
+                      missing=f"are not among the Spark tables given ({sorted(frames)}); give every table of the "
+                              "metadata", what="Spark table")
+    check_drawn_keys(plan, "Spark", "or leave them out of the metadata")
     run = _SparkRun(plan, frames)
     try:
         run.run()
@@ -110,19 +114,6 @@ def subset_report(plan: SubsetPlan, frames: Mapping[str, "DataFrame"], kept: Map
     Spark job) and the report logged (``subset_kept``, with ``backend="spark"``)."""
     total = count_rows({t: frames[t] for t in plan.order})
     return finish_report(plan, kept, total, backend="spark")
-
-
-def _check_frames(plan: SubsetPlan, metadata: Metadata, frames: Mapping[str, "DataFrame"]) -> None:
-    check_key_columns(plan, metadata, {t: list(frame.columns) for t, frame in frames.items()},
-                      missing=f"are not among the Spark tables given ({sorted(frames)}); give every table of the "
-                              "metadata", what="Spark table")
-    drawn = [plan.root, *(step.table for step in plan.rest if step.sampled)]
-    keyless = [t for t in drawn if not plan.keys[t]]
-    if keyless:
-        raise SchemaError(
-            f"subset: table(s) {keyless} must be sampled (the root, or a table the root does not reach and that "
-            "has no parent) but have no primary key, and a Spark subset draws keys. Declare a primary key for "
-            "them in the metadata (a unique column is enough), or leave them out of the metadata.")
 
 
 def count_rows(frames: Mapping[str, "DataFrame"]) -> dict[str, int]:

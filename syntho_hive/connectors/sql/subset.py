@@ -55,11 +55,12 @@ from syntho_hive.relational.subset import (
     SubsetPlan,
     SubsetReport,
     UpStep,
+    check_drawn_keys,
     check_key_columns,
-    check_subset,
     draw_keys,
     finish_report,
     follow_draw_size,
+    plan_subset,
     usable_keys,
 )
 
@@ -98,10 +99,14 @@ def subset_selects(connection: "sa.Connection", tables: Mapping[str, "sa.Table"]
             ``tables``, or a table that must be drawn (the root, an isolated table) has no primary key.
         SerializationError: The database failed (the message never shows a password).
     """
-    plan = check_subset(metadata, subset)
+    plan = plan_subset(metadata, subset)
     sa = import_or_raise("sqlalchemy", "sql")
     dialect = dialect_of(connection)
-    _check_tables(plan, metadata, tables)
+    check_key_columns(plan, metadata, {t: list(table.c.keys()) for t, table in tables.items()},
+                      missing=f"are not among the database tables given ({sorted(tables)}); reflect every table "
+                              "of the metadata", what="database table")
+    check_drawn_keys(plan, "database", "leave them out of the metadata, or read the tables into pandas and use "
+                                       "subset_frames")
     with connection_errors(f"the subset from root {plan.root!r} of {mask_url(connection.engine.url)}"):
         run = _ServerRun(sa, connection, dialect, plan, metadata, tables)
         run.run()
@@ -109,20 +114,6 @@ def subset_selects(connection: "sa.Connection", tables: Mapping[str, "sa.Table"]
         total = {t: run.scalar(sa.select(sa.func.count()).select_from(tables[t])) for t in plan.order}
     report = finish_report(plan, kept, total, backend=dialect)
     return {t: selects[t] for t in metadata.tables}, report
-
-
-def _check_tables(plan: SubsetPlan, metadata: Metadata, tables: Mapping[str, "sa.Table"]) -> None:
-    check_key_columns(plan, metadata, {t: list(table.c.keys()) for t, table in tables.items()},
-                      missing=f"are not among the database tables given ({sorted(tables)}); reflect every table "
-                              "of the metadata", what="database table")
-    drawn = [plan.root, *(step.table for step in plan.rest if step.sampled)]
-    keyless = [t for t in drawn if not plan.keys[t]]
-    if keyless:
-        raise SchemaError(
-            f"subset: table(s) {keyless} must be sampled (the root, or a table the root does not reach and "
-            "that has no parent) but have no primary key, and a database subset draws keys. Declare a "
-            "primary key for them in the metadata (a unique column is enough), leave them out of the "
-            "metadata, or read the tables into pandas and use subset_frames.")
 
 
 class _ServerRun(PlanRun):
@@ -270,7 +261,7 @@ class _ServerRun(PlanRun):
         if down is not None:
             return self.sa.or_(*(self._points_at(rel, source, refs, down_only=True) for rel in down.via))
         rest = self.plan.rest_step(name)
-        if rest is None or rest.sampled:  # pragma: no cover - refused by _check_tables
+        if rest is None or rest.sampled:  # pragma: no cover - refused by check_drawn_keys
             raise SchemaError(f"subset: table {name!r} without a primary key cannot be drawn on the server.")
         return self._rest_predicate(rest, source, refs)
 

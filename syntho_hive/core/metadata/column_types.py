@@ -11,7 +11,7 @@ This module is pure data: it names no database, driver or file format.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,8 +19,7 @@ __all__ = ["ColumnType", "TypeKind", "TYPE_KINDS"]
 
 TypeKind = Literal["boolean", "integer", "float", "decimal", "date", "time", "timestamp", "string", "uuid",
                    "enum", "json", "binary"]
-TYPE_KINDS: tuple[str, ...] = ("boolean", "integer", "float", "decimal", "date", "time", "timestamp", "string",
-                               "uuid", "enum", "json", "binary")
+TYPE_KINDS: tuple[str, ...] = get_args(TypeKind)
 
 
 class ColumnType(BaseModel):

@@ -277,16 +277,11 @@ def detect_metadata(
     elif isinstance(dataframes, Mapping):
         tables = dict(dataframes)
     else:
-        raise SchemaError(
-            "Metadata.detect expects a pandas DataFrame or a mapping {table_name: DataFrame}, "
-            f"got {type(dataframes).__name__}."
-        )
+        raise SchemaError("Metadata.detect expects a pandas DataFrame or a mapping {table_name: DataFrame}, "
+                          f"got {type(dataframes).__name__}.")
     for name, df in tables.items():
         if not isinstance(df, pd.DataFrame):
-            raise SchemaError(
-                f"Metadata.detect: table {name!r} is a {type(df).__name__}, expected a pandas "
-                "DataFrame."
-            )
+            raise SchemaError(f"Metadata.detect: table {name!r} is a {type(df).__name__}, expected a pandas DataFrame.")
         if not df.columns.is_unique:
             dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
             raise SchemaError(f"Table {name!r} has duplicated column names {dupes}; rename them.")

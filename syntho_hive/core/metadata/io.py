@@ -79,10 +79,7 @@ def from_dict(data: Any, source: str) -> Metadata:
     from syntho_hive.core.metadata.schema import Metadata
 
     if not isinstance(data, dict):
-        raise SchemaError(
-            f"Metadata in {source} must be a mapping with a 'tables' key, got "
-            f"{type(data).__name__}."
-        )
+        raise SchemaError(f"Metadata in {source} must be a mapping with a 'tables' key, got {type(data).__name__}.")
     data = dict(data)
     tables = data.get("tables")
     if isinstance(tables, dict):
@@ -112,18 +109,14 @@ def _read_source(path_or_text: str | os.PathLike[str], suffixes: set[str], opene
             or not stripped.startswith(opener) and ":" not in stripped
         )
     else:
-        raise SchemaError(
-            f"Expected a file path or metadata text, got {type(path_or_text).__name__}."
-        )
+        raise SchemaError(f"Expected a file path or metadata text, got {type(path_or_text).__name__}.")
     if not is_path:
         return str(path_or_text), "<text>"
     path = Path(path_or_text)
     try:
         return path.read_text(encoding="utf-8"), f"file {str(path)!r}"
     except FileNotFoundError:
-        raise SchemaError(
-            f"Metadata file {str(path)!r} does not exist; check the path."
-        ) from None
+        raise SchemaError(f"Metadata file {str(path)!r} does not exist; check the path.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(f"Cannot read metadata file {str(path)!r}: {exc}") from exc
 
@@ -154,9 +147,7 @@ def from_json(path_or_text: str | os.PathLike[str]) -> Metadata:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SchemaError(
-            f"Invalid JSON in {source} at line {exc.lineno}, column {exc.colno}: {exc.msg}."
-        ) from exc
+        raise SchemaError(f"Invalid JSON in {source} at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
     return from_dict(data, source)
 
 
@@ -199,10 +190,7 @@ def _format_of(path: str | os.PathLike[str]) -> str:
         return "json"
     if suffix in _YAML_SUFFIXES:
         return "yaml"
-    raise SchemaError(
-        f"Cannot tell the format of metadata file {str(path)!r}: use a .json, .yaml or .yml "
-        "extension."
-    )
+    raise SchemaError(f"Cannot tell the format of metadata file {str(path)!r}: use a .json, .yaml or .yml extension.")
 
 
 def save(metadata: Metadata, path: str | os.PathLike[str]) -> Path:

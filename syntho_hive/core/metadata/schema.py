@@ -252,10 +252,8 @@ class Metadata(BaseModel):
             return self.tables[name]
         except KeyError:
             known = ", ".join(sorted(self.tables)) or "none"
-            raise SchemaError(
-                f"Unknown table {name!r}; tables in the metadata: {known}. "
-                f"Add it with Metadata.add_table({name!r}, ...)."
-            ) from None
+            raise SchemaError(f"Unknown table {name!r}; tables in the metadata: {known}. "
+                              f"Add it with Metadata.add_table({name!r}, ...).") from None
 
     # ------------------------------------------------------------------ detection
 

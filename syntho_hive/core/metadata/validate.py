@@ -114,8 +114,6 @@ def _as_comparable(bound: Any) -> tuple[str, Any] | None:
     """A (kind, value) pair for ordering bounds: numbers, or dates from strings."""
     if isinstance(bound, bool):
         return None
-    if isinstance(bound, (int, float)):
-        return "number", float(bound)
     try:
         return "number", float(bound)
     except (TypeError, ValueError):
@@ -149,63 +147,43 @@ def schema_issues(metadata: Metadata) -> list[str]:
         for pk in table.pk_columns:
             sdtype = table.columns.get(pk)
             if sdtype is not None and sdtype != "id":
-                issues.append(
-                    f"{where}: primary key {pk!r} is declared as sdtype {sdtype!r}; keys must be "
-                    f"'id' (set columns[{pk!r}] = 'id' or drop it from columns)."
-                )
+                issues.append(f"{where}: primary key {pk!r} is declared as sdtype {sdtype!r}; keys must be "
+                              f"'id' (set columns[{pk!r}] = 'id' or drop it from columns).")
         for child_col, target in table.fk.items():
             sdtype = table.columns.get(child_col)
             if sdtype is not None and sdtype != "id":
-                issues.append(
-                    f"{where}: foreign key {child_col!r} is declared as sdtype {sdtype!r}; keys "
-                    f"must be 'id' (set columns[{child_col!r}] = 'id')."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} is declared as sdtype {sdtype!r}; keys "
+                              f"must be 'id' (set columns[{child_col!r}] = 'id').")
             split = _split_fk(target)
             if split is None:
-                issues.append(
-                    f"{where}: foreign key {child_col!r} -> {target!r} must be written "
-                    "'parent_table.parent_column'."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} -> {target!r} must be written "
+                              "'parent_table.parent_column'.")
                 continue
             parent_name, parent_col = split
             parent = tables.get(parent_name)
             if parent is None:
-                issues.append(
-                    f"{where}: foreign key {child_col!r} points at unknown table {parent_name!r}; "
-                    f"known tables: {sorted(tables)}."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} points at unknown table {parent_name!r}; "
+                              f"known tables: {sorted(tables)}.")
                 continue
             if not parent.pk_columns:
-                issues.append(
-                    f"{where}: foreign key {child_col!r} points at table {parent_name!r}, which "
-                    "has no primary key; declare pk for it."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} points at table {parent_name!r}, which "
+                              "has no primary key; declare pk for it.")
             elif parent_col not in parent.pk_columns:
-                issues.append(
-                    f"{where}: foreign key {child_col!r} points at {target!r}, which is not the "
-                    f"primary key of {parent_name!r} ({parent.pk_columns}); point it at the pk."
-                )
-        if table.parent_context_cols:
-            if not table.fk:
-                issues.append(
-                    f"{where}: parent_context_cols {table.parent_context_cols} are set but the "
-                    "table has no foreign key to a parent; add fk or drop them."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} points at {target!r}, which is not the "
+                              f"primary key of {parent_name!r} ({parent.pk_columns}); point it at the pk.")
+        if table.parent_context_cols and not table.fk:
+            issues.append(f"{where}: parent_context_cols {table.parent_context_cols} are set but the "
+                          "table has no foreign key to a parent; add fk or drop them.")
         for column, constraint in table.constraints.items():
             if constraint.min is None or constraint.max is None:
                 continue
             low, high = _as_comparable(constraint.min), _as_comparable(constraint.max)
             if low is None or high is None or low[0] != high[0]:
-                issues.append(
-                    f"{where}: constraint on {column!r} has min={constraint.min!r} and "
-                    f"max={constraint.max!r}, which cannot be compared; use two numbers or two "
-                    "ISO dates."
-                )
+                issues.append(f"{where}: constraint on {column!r} has min={constraint.min!r} and "
+                              f"max={constraint.max!r}, which cannot be compared; use two numbers or two ISO dates.")
             elif low[1] > high[1]:
-                issues.append(
-                    f"{where}: constraint on {column!r} has min={constraint.min!r} greater than "
-                    f"max={constraint.max!r}; swap or fix them."
-                )
+                issues.append(f"{where}: constraint on {column!r} has min={constraint.min!r} greater than "
+                              f"max={constraint.max!r}; swap or fix them.")
         issues += _structure_issues(table)
         issues += _business_rule_issues(table, tables)
     return issues
@@ -255,10 +233,8 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
     issues: list[str] = []
     for name in real_data:
         if name not in metadata.tables:
-            issues.append(
-                f"data has table {name!r}, which is not in the metadata "
-                f"({sorted(metadata.tables)}); add it with Metadata.add_table({name!r}, ...)."
-            )
+            issues.append(f"data has table {name!r}, which is not in the metadata "
+                          f"({sorted(metadata.tables)}); add it with Metadata.add_table({name!r}, ...).")
     for name, table in metadata.tables.items():
         df = real_data.get(name)
         if df is None:
@@ -278,28 +254,22 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
             if not isinstance(parent_df, pd.DataFrame):
                 continue
             if parent_col not in parent_df.columns:
-                issues.append(
-                    f"{where}: foreign key {child_col!r} points at {target!r}, but the data of "
-                    f"{parent_name!r} has no column {parent_col!r}."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} points at {target!r}, but the data of "
+                              f"{parent_name!r} has no column {parent_col!r}.")
                 continue
             child, parent = df[child_col], parent_df[parent_col]
             fam_child, fam_parent = _dtype_family(child), _dtype_family(parent)
             if "empty" not in (fam_child, fam_parent) and fam_child != fam_parent:
-                issues.append(
-                    f"{where}: foreign key {child_col!r} has dtype {child.dtype} ({fam_child}) but "
-                    f"{target!r} has dtype {parent.dtype} ({fam_parent}); cast one so they match."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} has dtype {child.dtype} ({fam_child}) but "
+                              f"{target!r} has dtype {parent.dtype} ({fam_parent}); cast one so they match.")
                 continue
             values = child.dropna()
             orphan = ~values.isin(parent.dropna())
             if orphan.any():
                 distinct = values[orphan].drop_duplicates()
-                issues.append(
-                    f"{where}: foreign key {child_col!r} has {int(orphan.sum())} row(s) with no "
-                    f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
-                    f"{_examples(distinct)}); drop those rows or add the parents."
-                )
+                issues.append(f"{where}: foreign key {child_col!r} has {int(orphan.sum())} row(s) with no "
+                              f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
+                              f"{_examples(distinct)}); drop those rows or add the parents.")
         issues += _composite_orphan_issues(metadata, table, df, real_data, where)
         issues += _context_issues(table, real_data)
         try:
@@ -337,10 +307,8 @@ def table_data_issues(table: TableConfig, df: pd.DataFrame, where: str) -> list[
         if column not in present:
             missing.setdefault(column, place)
     for column, place in missing.items():
-        issues.append(
-            f"{where}: column {column!r} (named in {place}) is missing from the data; "
-            f"data columns: {sorted(present)}."
-        )
+        issues.append(f"{where}: column {column!r} (named in {place}) is missing from the data; "
+                      f"data columns: {sorted(present)}.")
     return issues + table_value_issues(table, df, where)
 
 
@@ -366,20 +334,15 @@ def table_value_issues(table: TableConfig, df: pd.DataFrame, where: str) -> list
         keys = df[pk_cols]
         nulls = keys.isna().any(axis=1)
         if nulls.any():
-            issues.append(
-                f"{where}: primary key {table.pk!r} has {int(nulls.sum())} null value(s) "
-                f"(rows {_examples(pd.Series(df.index[nulls.to_numpy()]))}); keys must be "
-                "non-null."
-            )
+            issues.append(f"{where}: primary key {table.pk!r} has {int(nulls.sum())} null value(s) "
+                          f"(rows {_examples(pd.Series(df.index[nulls.to_numpy()]))}); keys must be non-null.")
         dupes = keys[~nulls].duplicated(keep=False)
         if dupes.any():
             values = keys[~nulls][dupes]
             shown = (values.iloc[:, 0].drop_duplicates() if len(pk_cols) == 1
                      else pd.Series(list(values.drop_duplicates().itertuples(index=False))))
-            issues.append(
-                f"{where}: primary key {table.pk!r} has {int(dupes.sum())} row(s) with "
-                f"duplicated values (examples: {_examples(shown)}); keys must be unique."
-            )
+            issues.append(f"{where}: primary key {table.pk!r} has {int(dupes.sum())} row(s) with "
+                          f"duplicated values (examples: {_examples(shown)}); keys must be unique.")
     for column, sdtype in table.columns.items():
         if column in present:
             problem = declared_sdtype_issue(column, sdtype, df[column])
@@ -552,16 +515,12 @@ def validate_metadata(metadata: Metadata,
     if real_data is not None:
         if isinstance(real_data, pd.DataFrame):
             if len(metadata.tables) != 1:
-                raise SchemaError(
-                    "validate_schema(real_data=DataFrame) needs a single-table metadata; pass "
-                    "{table_name: DataFrame} instead."
-                )
+                raise SchemaError("validate_schema(real_data=DataFrame) needs a single-table metadata; pass "
+                                  "{table_name: DataFrame} instead.")
             real_data = {next(iter(metadata.tables)): real_data}
         if not isinstance(real_data, Mapping):
-            raise SchemaError(
-                "validate_schema(real_data=...) expects {table_name: DataFrame}, got "
-                f"{type(real_data).__name__}."
-            )
+            raise SchemaError("validate_schema(real_data=...) expects {table_name: DataFrame}, got "
+                              f"{type(real_data).__name__}.")
         issues += data_issues(metadata, real_data)
     if issues:
         raise SchemaValidationError(issues)

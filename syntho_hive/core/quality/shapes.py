@@ -40,6 +40,7 @@ __all__ = [
     "overall_column_shape",
     "ks_complement",
     "tv_complement",
+    "as_float",
     "as_numbers",
     "ks_statistic",
     "category_frequencies",
@@ -76,24 +77,35 @@ class _Missing:
 MISSING = _Missing()
 
 
-def as_numbers(series: pd.Series) -> np.ndarray:
-    """Non-null values of a numerical or datetime column as float64 (datetimes in ns since epoch)."""
+def as_float(series: pd.Series) -> np.ndarray:
+    """A numerical/datetime/boolean column as float64 (datetimes as ns since epoch, nulls as NaN)."""
+    if isinstance(series.dtype, pd.ArrowDtype) and series.dtype.kind in "mM":
+        # pyarrow timestamps/dates/durations hand out objects from to_numpy(): cast to pandas' own types
+        tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
+        series = series.astype("timedelta64[ns]" if series.dtype.kind == "m"
+                               else f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series.dropna()
-        return values.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-    if pd.api.types.is_timedelta64_dtype(series.dtype) or getattr(series.dtype, "kind", None) == "m":
-        values = series.dropna()
-        return values.to_numpy(dtype="timedelta64[ns]").astype(np.int64).astype(np.float64)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+        values = series.to_numpy()
+        out = values.astype("datetime64[ns]" if values.dtype.kind == "M" else "timedelta64[ns]")
+        result = out.astype(np.int64).astype(np.float64)
+        result[pd.isna(values)] = np.nan
+        return result
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
-        return series.dropna().to_numpy(dtype=np.float64)
-    # Strings holding dates (or numbers stored as text): parse; unparsable values count as nulls.
-    parsed_numbers = pd.to_numeric(series, errors="coerce")
-    if parsed_numbers.notna().sum() >= series.notna().sum():
-        return parsed_numbers.dropna().to_numpy(dtype=np.float64)
-    parsed_dates = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
-    return as_numbers(parsed_dates)
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    # Strings holding numbers or dates: parse; unparsable values count as nulls.
+    numbers = pd.to_numeric(series, errors="coerce")
+    if numbers.notna().sum() >= series.notna().sum():
+        return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    dates = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
+    return as_float(dates)
+
+
+def as_numbers(series: pd.Series) -> np.ndarray:
+    """Non-null values of a numerical or datetime column as float64 (see :func:`as_float`)."""
+    values = as_float(series)
+    return values[~np.isnan(values)]
 
 
 def ks_statistic(real: np.ndarray, synthetic: np.ndarray) -> float:
@@ -182,10 +194,8 @@ def column_shape_scores(real: pd.DataFrame, synthetic: pd.DataFrame,
     """
     missing = [column for column in real.columns if column not in synthetic.columns]
     if missing:
-        raise SchemaError(
-            f"Synthetic data lacks column(s) {missing} present in the real data; "
-            "generate all columns of the real table before scoring column shapes."
-        )
+        raise SchemaError(f"Synthetic data lacks column(s) {missing} present in the real data; "
+                          "generate all columns of the real table before scoring column shapes.")
     given = dict(sdtypes or {})
     unknown = {column: sdtype for column, sdtype in given.items() if sdtype not in SDTYPES}
     if unknown:

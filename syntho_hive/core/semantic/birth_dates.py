@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from syntho_hive.core.semantic.context import RowContext, draw_weighted
+
 __all__ = ["is_date_of_birth", "learn_birth_spec", "gen_date_of_birth", "DATE_FORMATS"]
 
 #: Written forms recognised (and reproduced) for text columns, most common first.
@@ -25,7 +27,8 @@ _DEFAULT_SPANS = {str(y): 1.0 for y in range(1945, 2005, _SPAN)}
 
 
 def _parse(value: str) -> tuple[dt.date, str] | None:
-    text = value.strip()[:10] if len(value.strip()) >= 10 and value.strip()[10:11] in ("", " ", "T") else value.strip()
+    text = value.strip()
+    text = text[:10] if text[10:11] in (" ", "T") else text  # a date with a time: the date
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date(), fmt
@@ -73,7 +76,7 @@ def learn_birth_spec(series: pd.Series, rare_threshold: int) -> dict[str, Any]:
     Returns:
         ``{"kind": "datetime"|"date"|"text", "format": strftime format, "spans": {start year: share}}``.
     """
-    values = [v for v in series.dropna().tolist()]
+    values = series.dropna().tolist()
     dates = [d for d in (_as_date(v) for v in values) if d is not None]
     formats: Counter[str] = Counter(p[1] for p in (_parse(v) for v in values if isinstance(v, str)) if p)
     counts = Counter(str(d.year - d.year % _SPAN) for d in dates)
@@ -84,16 +87,15 @@ def learn_birth_spec(series: pd.Series, rare_threshold: int) -> dict[str, Any]:
             "spans": spans}
 
 
-def gen_date_of_birth(spec: dict[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` birth dates drawn from the learned five-year spans (uniform within a span, never after today).
+def gen_date_of_birth(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
+    """A birth date per row drawn from the learned five-year spans (uniform within a span, never after today),
+    in the column's kind and format.
 
     Returns:
         An object array of ``pd.Timestamp`` (kind ``datetime``), ``datetime.date`` (``date``) or strings.
     """
-    spans: dict[str, Any] = spec.get("spans") or _DEFAULT_SPANS
-    starts = np.asarray([int(k) for k in spans])
-    p = np.asarray([float(v) for v in spans.values()])
-    chosen = starts[rng.choice(len(starts), size=n, p=p / p.sum())]
+    n = ctx.n
+    chosen = draw_weighted(spec.get("spans") or _DEFAULT_SPANS, rng, n).astype(int)
     today = dt.date.today()
     out = np.empty(n, dtype=object)
     offsets = rng.random(n)

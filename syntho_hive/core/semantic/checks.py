@@ -24,10 +24,8 @@ _MIN_VALID_SHARE = 0.5
 def validate_type_name(semantic_type: str, *, column: str, table: str) -> None:
     """Raise :class:`SchemaError` unless ``semantic_type`` is one of :data:`SEMANTIC_TYPES`."""
     if semantic_type not in SEMANTIC_TYPES:
-        raise SchemaError(
-            f"Column {column!r} of table {table!r} declares the unknown semantic type {semantic_type!r}. "
-            f"Use one of: {', '.join(SEMANTIC_TYPES)}."
-        )
+        raise SchemaError(f"Column {column!r} of table {table!r} declares the unknown semantic type {semantic_type!r}. "
+                          f"Use one of: {', '.join(SEMANTIC_TYPES)}.")
 
 
 def check_semantic_type(series: pd.Series, column: str, semantic_type: str, *, table: str) -> None:

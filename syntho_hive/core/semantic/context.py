@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from faker import Faker
 from syntho_hive.core.semantic.geo import country_code, locale_for_country
 from syntho_hive.core.semantic.locales import faker_for
 
-__all__ = ["RowContext", "by_locale"]
+__all__ = ["RowContext", "by_locale", "draw_weighted"]
 
 
 @dataclass
@@ -67,3 +67,12 @@ def by_locale(locales: np.ndarray, rng: np.random.Generator, fn: Callable[[Faker
         for i in np.flatnonzero(locales == locale):
             out[i] = fn(fake, int(i))
     return out
+
+
+def draw_weighted(weights: Mapping[Any, Any], rng: np.random.Generator, size: int | None = None) -> Any:
+    """Keys of ``weights`` drawn with probabilities proportional to their values: one key (``size`` ``None``)
+    or an object array of ``size`` keys."""
+    keys = list(weights)
+    p = np.asarray([float(weights[k]) for k in keys])
+    picks = rng.choice(len(keys), size=size, p=p / p.sum())
+    return keys[int(picks)] if size is None else np.asarray(keys, dtype=object)[picks]

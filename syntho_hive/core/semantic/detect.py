@@ -33,7 +33,6 @@ _STRONG = 0.9
 #: Share that must pass when the column name already suggests the type.
 _AGREE = 0.8
 
-_WORD = re.compile(r"^[^\W\d_]+(?:['’.\-][^\W\d_]+)*\.?$")
 _CAP_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:['’\-][^\W\d_]+)*\.?$")
 _PHONE_CHARS = re.compile(r"^[+()\d\s./\-x]+$", re.IGNORECASE)
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{1,9}$")
@@ -131,10 +130,6 @@ def _is_title(value: str) -> bool:
         return False
     letters = sum(ch.isalpha() for ch in value)
     return letters >= 0.75 * len(value.replace(" ", ""))
-
-
-def _is_text(value: str) -> bool:
-    return len(value.split()) >= 5
 
 
 def _is_country(value: str) -> bool:

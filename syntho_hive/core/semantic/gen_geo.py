@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from syntho_hive.core.semantic._regex_sample import sample_regex
-from syntho_hive.core.semantic.context import RowContext, by_locale
+from syntho_hive.core.semantic.context import RowContext, by_locale, draw_weighted
 from syntho_hive.core.semantic.geo import (
     admin1_to_state, cities_of, country_label, locale_countries, postcode_regex, state_code, state_name, state_to_admin1,
     subdivisions_of,
@@ -33,9 +33,7 @@ def gen_country(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator)
     being frequent) real countries Faker has a locale for, by population."""
     counts = spec.get("codes") or {}
     if counts:
-        codes = list(counts)
-        p = np.asarray([counts[c] for c in codes], dtype=float)
-        drawn = np.asarray(codes, dtype=object)[rng.choice(len(codes), size=ctx.n, p=p / p.sum())]
+        drawn = draw_weighted(counts, rng, ctx.n)
     else:
         pool, shares = locale_countries()
         drawn = np.asarray(pool, dtype=object)[rng.choice(len(pool), size=ctx.n, p=shares)]

@@ -1,4 +1,4 @@
-"""Generators of personal identifiers: national identity numbers and dates of birth."""
+"""Generator of national identity numbers (dates of birth: :mod:`.birth_dates`)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from syntho_hive.core.semantic.birth_dates import gen_date_of_birth
-from syntho_hive.core.semantic.context import RowContext
+from syntho_hive.core.semantic.context import RowContext, draw_weighted
 from syntho_hive.core.semantic.national_ids import draw_national_id, scheme_for_country
 
-__all__ = ["gen_national_id", "gen_birth_date"]
+__all__ = ["gen_national_id"]
 
 _DEFAULT_SCHEME = "us.ssn"
 
@@ -20,16 +19,13 @@ def gen_national_id(spec: dict[str, Any], ctx: RowContext, rng: np.random.Genera
     when nothing was learned), else a scheme drawn by its learned share; written formatted for the
     learned share of rows."""
     learned: dict[str, Any] = spec.get("schemes") or {}
-    names = list(learned)
-    p = np.asarray([float(learned[k]) for k in names]) if names else None
-    drawn = (np.asarray(names, dtype=object)[rng.choice(len(names), size=ctx.n, p=p / p.sum())]
-             if names and p is not None else None)
-    formatted = rng.random(ctx.n) < float(spec.get("formatted_share", 1.0 if not names else 0.0))
+    drawn = draw_weighted(learned, rng, ctx.n) if learned else None
+    formatted = rng.random(ctx.n) < float(spec.get("formatted_share", 1.0 if not learned else 0.0))
     codes = ctx.countries(spec.get("country_col"))
     out = np.empty(ctx.n, dtype=object)
     for i in range(ctx.n):
         own = scheme_for_country(codes[i])
-        if own is not None and (own.name in learned or not names):
+        if own is not None and (own.name in learned or not learned):
             scheme = own.name
         elif drawn is not None:
             scheme = str(drawn[i])
@@ -37,8 +33,3 @@ def gen_national_id(spec: dict[str, Any], ctx: RowContext, rng: np.random.Genera
             scheme = _DEFAULT_SCHEME
         out[i] = draw_national_id(scheme, rng, formatted=bool(formatted[i]))
     return out
-
-
-def gen_birth_date(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
-    """Dates of birth from the learned five-year spans, in the column's kind and format."""
-    return gen_date_of_birth(spec, ctx.n, rng)

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from syntho_hive.core.semantic.context import RowContext, by_locale
+from syntho_hive.core.semantic.context import RowContext, by_locale, draw_weighted
 from syntho_hive.core.semantic.locales import word_list
+from syntho_hive.core.semantic.style import word_slot
 
 __all__ = ["gen_ip", "gen_iban", "gen_card", "gen_title", "gen_text"]
 
@@ -53,10 +54,7 @@ def _luhn_digit(body: np.ndarray) -> np.ndarray:
 
 def gen_card(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
     """Luhn-valid card numbers with the learned lengths and separator."""
-    lengths_spec = spec.get("lengths") or {"16": 1}
-    keys = [int(k) for k in lengths_spec]
-    p = np.asarray([float(v) for v in lengths_spec.values()])
-    lengths = np.asarray(keys)[rng.choice(len(keys), size=ctx.n, p=p / p.sum())]
+    lengths = draw_weighted(spec.get("lengths") or {"16": 1}, rng, ctx.n).astype(int)
     out = np.empty(ctx.n, dtype=object)
     sep = str(spec.get("separator", ""))
     for length in sorted(set(lengths.tolist())):
@@ -78,12 +76,6 @@ def _words(locale: str):  # type: ignore[no-untyped-def]
     return word_list(locale, "word_list") or word_list("en_US", "word_list")
 
 
-def _draw_counts(hist: dict[str, Any], rng: np.random.Generator, n: int) -> np.ndarray:
-    keys = np.asarray([int(k) for k in hist])
-    p = np.asarray([float(v) for v in hist.values()])
-    return keys[rng.choice(len(keys), size=n, p=p / p.sum())]
-
-
 def _sample_real(spec: dict[str, Any], rng: np.random.Generator, n: int) -> np.ndarray | None:
     real = spec.get("real_values")
     if not real:
@@ -102,7 +94,7 @@ def gen_title(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -
     if sampled is not None:
         return sampled
     words = _words(ctx.locale)
-    counts = _draw_counts(spec.get("word_counts") or {"3": 1}, rng, ctx.n)
+    counts = draw_weighted(spec.get("word_counts") or {"3": 1}, rng, ctx.n).astype(int)
     drawn = words.draw(rng, int(counts.sum()))
     slots = spec.get("slot_words") or {}
     uniforms = rng.random(int(counts.sum()))
@@ -111,10 +103,9 @@ def gen_title(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -
     for i, k in enumerate(counts):
         phrase = []
         for position in range(k):
-            slot = slots.get("only" if k == 1 else "first" if position == 0 else "last" if position == k - 1
-                             else "middle")
+            slot = slots.get(word_slot(position, k))
             if slot is not None and uniforms[pos + position] < float(slot["share"]):
-                phrase.append(str(_choose_word(slot["words"], rng)))
+                phrase.append(str(draw_weighted(slot["words"], rng)))
             else:
                 word = str(drawn[pos + position])
                 phrase.append(word[:1].upper() + word[1:])
@@ -123,19 +114,13 @@ def gen_title(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -
     return out
 
 
-def _choose_word(weights: dict[str, Any], rng: np.random.Generator) -> str:
-    keys = list(weights)
-    p = np.asarray([float(weights[k]) for k in keys])
-    return str(keys[int(rng.choice(len(keys), p=p / p.sum()))])
-
-
 def gen_text(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
     """Sentences of real words with the learned word-count distribution, or sampled real texts when allowed."""
     sampled = _sample_real(spec, rng, ctx.n)
     if sampled is not None:
         return sampled
     words = _words(ctx.locale)
-    counts = _draw_counts(spec.get("word_counts") or {"20": 1}, rng, ctx.n)
+    counts = draw_weighted(spec.get("word_counts") or {"20": 1}, rng, ctx.n).astype(int)
     out = np.empty(ctx.n, dtype=object)
     for i, k in enumerate(counts):
         drawn = words.draw(rng, int(max(k, 1)))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from syntho_hive.core.semantic.context import RowContext, by_locale
+from syntho_hive.core.semantic.context import RowContext, by_locale, draw_weighted
 from syntho_hive.core.semantic.geo import country_of_locale, country_tld
 from syntho_hive.core.semantic.locales import WordList, provider_attr, word_list
 from syntho_hive.core.semantic.style import EMAIL_PATTERNS, ascii_token
@@ -72,12 +72,6 @@ def _email_names(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator
     return first, last
 
 
-def _choose(weights: dict[str, Any], rng: np.random.Generator, n: int) -> np.ndarray:
-    keys = list(weights)
-    p = np.asarray([float(weights[k]) for k in keys])
-    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=n, p=p / p.sum())]
-
-
 def _digits(rng: np.random.Generator) -> str:
     return str(int(rng.integers(1, 100 if rng.random() < 0.7 else 10_000)))
 
@@ -86,11 +80,11 @@ def gen_email(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -
     """Valid, unique-within-call e-mails built from the row's (ASCII-folded) names and learned patterns."""
     n = ctx.n
     first, last = _email_names(spec, ctx, rng)
-    patterns = _choose(spec.get("patterns") or {"first.last": 1}, rng, n)
+    patterns = draw_weighted(spec.get("patterns") or {"first.last": 1}, rng, n)
     add_digits = rng.random(n) < float(spec.get("digit_share", 0.0))
     domains = spec.get("domains") or {}
     use_known = rng.random(n) < (float(spec.get("domain_share", 0.0)) if domains else 0.0)
-    known = _choose(domains, rng, n) if domains else np.full(n, "", dtype=object)
+    known = draw_weighted(domains, rng, n) if domains else np.full(n, "", dtype=object)
     by_country = spec.get("country_domains") or {}
     if by_country:  # a row of a country seen often enough takes that country's domains and share
         codes = ctx.countries(spec.get("country_col"))
@@ -100,7 +94,7 @@ def gen_email(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -
             local = by_country[code]
             use_known[rows] = draws[rows] < (float(local["share"]) if local["domains"] else 0.0)
             if local["domains"]:
-                known[rows] = _choose(local["domains"], rng, len(rows))
+                known[rows] = draw_weighted(local["domains"], rng, len(rows))
     locales = ctx.locales(spec.get("country_col"))
     free = np.empty(n, dtype=object)
     for locale in sorted(set(locales.tolist())):
@@ -161,7 +155,7 @@ def gen_url(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> 
     locales = ctx.locales(spec.get("country_col"))
     if company is None:
         company = gen_company(spec, ctx, rng)
-    prefixes = _choose(spec.get("prefixes") or {"https://www.": 1}, rng, ctx.n)
+    prefixes = draw_weighted(spec.get("prefixes") or {"https://www.": 1}, rng, ctx.n)
     cc = rng.random(ctx.n) < float(spec.get("cc_tld_share", 0.0))
     out = np.empty(ctx.n, dtype=object)
     for i in range(ctx.n):

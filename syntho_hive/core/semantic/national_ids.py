@@ -184,13 +184,9 @@ class IdScheme:
         return re.fullmatch(self.shape, text, re.IGNORECASE) is not None and self.is_valid(text)
 
 
-def _ssn_valid(value: str) -> bool:
-    return ssn.is_valid(value)
-
-
 #: Every supported scheme, by name.
 ID_SCHEMES: dict[str, IdScheme] = {s.name: s for s in (
-    IdScheme("us.ssn", "US", _ssn_valid, _draw_ssn, ssn.format, False, r"\d{3}([- ]?)\d{2}\1\d{4}"),
+    IdScheme("us.ssn", "US", ssn.is_valid, _draw_ssn, ssn.format, False, r"\d{3}([- ]?)\d{2}\1\d{4}"),
     IdScheme("gb.nino", "GB", _valid_nino, _draw_nino, _format_nino, True, r"[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]"),
     IdScheme("fr.nir", "FR", nir.is_valid, _draw_nir, nir.format, True,
              r"[12] ?\d{2} ?\d{2} ?(\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}"),

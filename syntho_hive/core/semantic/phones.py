@@ -21,6 +21,8 @@ from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 # every region of the calling code (25 for +1), which made generation several times slower.
 from phonenumbers.phonenumberutil import _number_type_helper
 
+from syntho_hive.core.semantic.context import draw_weighted
+
 __all__ = ["learn_phone_style", "generate_phones", "phone_region"]
 
 _FORMATS = {"E164": PhoneNumberFormat.E164, "INTERNATIONAL": PhoneNumberFormat.INTERNATIONAL,
@@ -175,20 +177,14 @@ def _format(num: phonenumbers.PhoneNumber, style: dict[str, Any], rng: np.random
         nsn = phonenumbers.national_significant_number(num)
         fitting = {m: c for m, c in masks.get(f"+{num.country_code}", {}).items() if m.count("#") == len(nsn)}
         if fitting:
-            return f"+{num.country_code}" + _fill(_choose(fitting, rng), nsn)
+            return f"+{num.country_code}" + _fill(draw_weighted(fitting, rng), nsn)
         return phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL)
     national = phonenumbers.format_number(num, PhoneNumberFormat.NATIONAL)
     digits = "".join(ch for ch in national if ch.isdigit())
     fitting = {m: c for m, c in masks.get("national", {}).items() if m.count("#") == len(digits)}
     if fitting:
-        return _fill(_choose(fitting, rng), digits)
+        return _fill(draw_weighted(fitting, rng), digits)
     return national
-
-
-def _choose(weights: dict[str, int], rng: np.random.Generator) -> str:
-    keys = list(weights)
-    p = np.asarray([weights[k] for k in keys], dtype=float)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
 def generate_phones(regions: Sequence[str], style: dict[str, Any], rng: np.random.Generator) -> list[str]:

@@ -17,11 +17,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core._json_state import plain_json
+from syntho_hive.core.semantic.birth_dates import gen_date_of_birth
 from syntho_hive.core.semantic.checks import validate_type_name
 from syntho_hive.core.semantic.context import RowContext
 from syntho_hive.core.semantic.fitting import CASED_TYPES, column_links, learn_spec
 from syntho_hive.core.semantic.gen_geo import gen_city, gen_country, gen_postcode, gen_state_city, gen_street
-from syntho_hive.core.semantic.gen_ids import gen_birth_date, gen_national_id
+from syntho_hive.core.semantic.gen_ids import gen_national_id
 from syntho_hive.core.semantic.gen_misc import gen_card, gen_iban, gen_ip, gen_text, gen_title
 from syntho_hive.core.semantic.gen_people import (
     draw_names, gen_company, gen_email, gen_full_name, gen_job_title, gen_url,
@@ -57,18 +59,8 @@ _GENERATORS: dict[str, Generator] = {
     "country": gen_country, "city": gen_city, "postcode": gen_postcode, "street_address": gen_street,
     "phone_number": _gen_phone, "full_name": gen_full_name, "email": gen_email, "company": gen_company, "job_title": gen_job_title,
     "url": gen_url, "ip_address": gen_ip, "iban": gen_iban, "credit_card_number": gen_card,
-    "title": gen_title, "text": gen_text, "national_id": gen_national_id, "date_of_birth": gen_birth_date,
+    "title": gen_title, "text": gen_text, "national_id": gen_national_id, "date_of_birth": gen_date_of_birth,
 }
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_json(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def _finish(values: np.ndarray, null: np.ndarray, dtype: str, index: pd.Index) -> pd.Series:
@@ -158,7 +150,7 @@ class SemanticPlan:
         specs = {col: learn_spec(frame, col, types[col], links[col], locale_country=country,
                                  rare_threshold=int(rare_threshold), sample_real=set(sample_real))
                  for col in ordered}
-        return cls(locale=locale, semantic_types=types, specs=_to_json(specs), rare_threshold=int(rare_threshold))
+        return cls(locale=locale, semantic_types=types, specs=plain_json(specs), rare_threshold=int(rare_threshold))
 
     @property
     def generated(self) -> list[str]:
@@ -235,7 +227,7 @@ class SemanticPlan:
         """A plain, versioned, JSON-serialisable form of the plan."""
         return {"format": PLAN_FORMAT, "version": PLAN_VERSION, "locale": self.locale,
                 "rare_threshold": self.rare_threshold, "semantic_types": dict(self.semantic_types),
-                "specs": _to_json(self.specs)}
+                "specs": plain_json(self.specs)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "SemanticPlan":

@@ -18,8 +18,8 @@ from faker.decode import unidecode
 from syntho_hive.core.semantic.geo import country_code, state_code
 
 __all__ = [
-    "learn_casing", "apply_casing", "learn_slot_words", "learn_country_style", "learn_state_style", "ascii_token",
-    "EMAIL_PATTERNS", "learn_email_style", "learn_url_style", "learn_card_style", "learn_word_counts",
+    "learn_casing", "apply_casing", "learn_slot_words", "word_slot", "learn_country_style", "learn_state_style",
+    "ascii_token", "EMAIL_PATTERNS", "learn_email_style", "learn_url_style", "learn_card_style", "learn_word_counts",
 ]
 
 
@@ -205,7 +205,8 @@ def learn_card_style(values: Sequence[str]) -> dict[str, Any]:
     return {"lengths": lengths_ok or {"16": 1}, "separator": seps.most_common(1)[0][0] if seps else ""}
 
 
-def _slot(position: int, count: int) -> str:
+def word_slot(position: int, count: int) -> str:
+    """The slot of word ``position`` of a ``count``-word value: ``only``, ``first``, ``middle`` or ``last``."""
     if count == 1:
         return "only"
     return "first" if position == 0 else "last" if position == count - 1 else "middle"
@@ -224,7 +225,7 @@ def learn_slot_words(values: Sequence[str], rare_threshold: int) -> dict[str, di
     for value in values:
         words = value.split()
         for position, word in enumerate(words):
-            per_slot.setdefault(_slot(position, len(words)), Counter())[word] += 1
+            per_slot.setdefault(word_slot(position, len(words)), Counter())[word] += 1
     out: dict[str, dict[str, Any]] = {}
     for slot, counts in sorted(per_slot.items()):
         kept = {w: c for w, c in sorted(counts.items()) if c >= rare_threshold}

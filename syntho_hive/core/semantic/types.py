@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["SemanticType", "SEMANTIC_TYPES", "ALWAYS_GENERATED", "ADDRESS_TYPES", "NAME_TYPES"]
+__all__ = ["SemanticType", "SEMANTIC_TYPES", "ALWAYS_GENERATED", "ADDRESS_TYPES"]
 
 SemanticType = Literal[
     "first_name", "last_name", "full_name", "email", "phone_number", "street_address", "city", "state",
@@ -23,6 +23,3 @@ ALWAYS_GENERATED: frozenset[str] = frozenset({
 
 #: Types that describe one postal address; columns sharing a name prefix (``Billing*``) form one address.
 ADDRESS_TYPES: frozenset[str] = frozenset({"country", "state", "city", "postcode", "street_address"})
-
-#: Types that describe a person's name.
-NAME_TYPES: frozenset[str] = frozenset({"first_name", "last_name", "full_name"})

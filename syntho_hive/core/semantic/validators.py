@@ -9,10 +9,10 @@ import ipaddress
 import re
 from typing import Any
 
-__all__ = [
-    "EMAIL_RE", "is_email", "is_url", "is_ip", "is_iban", "is_luhn", "is_card_number", "has_card_iin",
-    "digits_of", "iban_check_digits",
-]
+from stdnum import luhn
+from stdnum.iso7064 import mod_97_10
+
+__all__ = ["EMAIL_RE", "is_email", "is_url", "is_ip", "is_iban", "is_card_number", "has_card_iin"]
 
 #: RFC 5322 common subset: dot-atom local part, domain of letter/digit/hyphen labels and an alphabetic TLD.
 EMAIL_RE = re.compile(
@@ -48,51 +48,12 @@ def is_ip(value: Any) -> bool:
     return True
 
 
-def digits_of(text: str) -> str:
-    """The digits of ``text``, in order."""
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def _iban_number(iban: str) -> int:
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(ch, 36)) for ch in rearranged))
-
-
-def iban_check_digits(country: str, bban: str) -> str:
-    """The two ISO 13616 check digits for ``country`` (alpha-2) and ``bban``.
-
-    Args:
-        country: Two upper-case letters.
-        bban: The basic bank account number (upper-case letters and digits).
-
-    Returns:
-        Two digits, e.g. ``"82"``.
-    """
-    remainder = _iban_number(f"{country}00{bban}") % 97
-    return f"{98 - remainder:02d}"
-
-
 def is_iban(value: Any) -> bool:
-    """Whether ``value`` is an IBAN (spaces allowed) whose mod-97 check holds."""
+    """Whether ``value`` is an IBAN (spaces allowed) whose ISO 7064 mod-97 check holds."""
     if not isinstance(value, str):
         return False
     compact = value.replace(" ", "").upper()
-    if _IBAN_RE.match(compact) is None:
-        return False
-    return _iban_number(compact) % 97 == 1
-
-
-def is_luhn(number: str) -> bool:
-    """Whether the digit string ``number`` passes the Luhn checksum."""
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    return _IBAN_RE.match(compact) is not None and mod_97_10.checksum(compact[4:] + compact[:4]) == 1
 
 
 #: Issuer identification number ranges of the card networks in use (prefix ranges, inclusive) and the
@@ -126,5 +87,5 @@ def is_card_number(value: Any) -> bool:
         value = str(value)
     if not isinstance(value, str) or _CARD_RE.match(value.strip()) is None:
         return False
-    digits = digits_of(value)
-    return has_card_iin(digits) and is_luhn(digits)
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return has_card_iin(digits) and luhn.is_valid(digits)

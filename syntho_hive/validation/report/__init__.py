@@ -11,11 +11,11 @@ from typing import Any
 
 import pandas as pd
 
+from syntho_hive.core._json_state import plain_json
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
 from syntho_hive._atomic import atomic_write_text
 from syntho_hive.exceptions import SchemaError, SerializationError
-from syntho_hive.validation._common import json_safe
 from syntho_hive.validation.evaluate import QualityResult, evaluate
 from syntho_hive.validation.report.html import plain_reading, render_html
 
@@ -109,7 +109,7 @@ class ValidationReport:
                    **result.to_dict()}
         if differential_privacy is not None:
             payload["differential_privacy"] = dict(differential_privacy)
-        write_atomic(json_path, json.dumps(json_safe(payload), indent=2, allow_nan=False))
+        write_atomic(json_path, json.dumps(plain_json(payload, finite=True), indent=2, allow_nan=False))
         write_atomic(html_path, html_text)
         _log.info("report_written", html=str(html_path), json=str(json_path), overall=round(result.overall, 4))
         return html_path
