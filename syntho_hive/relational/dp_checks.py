@@ -73,7 +73,7 @@ def check_dp_schema(metadata: Metadata, models: Mapping[str, type[ConditionalGen
         if table.dependencies:
             problems.append(f"table {name!r} declares functional dependencies, whose value maps are learned from "
                             "the real rows; drop them (dependencies=[])")
-        if table.constraints or table.inequalities or table.fixed_combinations:
+        if table.declares_constraints:
             problems.append(f"table {name!r} declares constraints, inequalities or fixed combinations, whose engine "
                             "learns bounds and seen combinations from the real rows; drop them")
         if table.sample_real_values:

@@ -206,11 +206,11 @@ def test_text_is_generated_word_by_word_without_rare_words() -> None:
 def test_states_written_before_strict_values_and_datetime_bounds_still_load(table: pd.DataFrame,
                                                                             codec: TableCodec) -> None:
     """Earlier states: categories as ``[tag, value]`` pairs, datetime codecs without bounds."""
-    from syntho_hive.core.data._dtypes import dtype_from_json
-    from syntho_hive.core.models.tabular_ar.encoders.values import value_from_json
+    from syntho_hive.core.data._dtypes import dtype_from_json, value_from_json
 
-    assert [value_from_json(v) for v in (["s", "x"], ["i", 3], ["f", 0.5], ["b", True])] == ["x", 3, 0.5, True]
-    assert value_from_json(["t", "2020-01-01T00:00:00"]) == pd.Timestamp("2020-01-01")
+    pairs = (["s", "x"], ["i", 3], ["f", 0.5], ["b", True])
+    assert [value_from_json(v, legacy=True) for v in pairs] == ["x", 3, 0.5, True]
+    assert value_from_json(["t", "2020-01-01T00:00:00"], legacy=True) == pd.Timestamp("2020-01-01")
     legacy = {"name": "category", "ordered": False, "categories": [["s", "gold"], ["s", "silver"]]}
     assert dtype_from_json(legacy) == pd.CategoricalDtype(["gold", "silver"])
     state = json.loads(json.dumps(codec.to_dict()))

@@ -40,8 +40,7 @@ from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import detect_decimals, numeric_values
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.columns import noisy_nulls, noisy_numbers, noisy_times
-from syntho_hive.core.dp.mechanisms import noisy_categories
+from syntho_hive.core.dp.columns import noisy_nulls, noisy_numbers, noisy_times, released_categories
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import PrivacyError
@@ -106,14 +105,9 @@ def _categorical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows
     codes, uniques = factorize_values(series.to_numpy(dtype=object))
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     keys = {repr((type(v).__name__, v)): i for i, v in enumerate(uniques)}
-    kept = noisy_categories({k: int(counts[i]) for k, i in keys.items()}, plan.preprocessing_noise,
-                            plan.category_threshold, rng)
-    nulls = noisy_nulls(int((codes < 0).sum()), plan, rng) if _holds_nulls(series.dtype) else 0
-    if not kept:
-        raise PrivacyError(
-            f"{where}, column {series.name!r}: no category reaches the noisy count threshold "
-            f"({plan.category_threshold:.0f} rows at max_epsilon={plan.config.max_epsilon}), so none may be "
-            "generated. Drop the column, raise max_epsilon or preprocessing_share, or declare it numerical.")
+    kept, nulls = released_categories({k: int(counts[i]) for k, i in keys.items()},
+                                      int((codes < 0).sum()) if _holds_nulls(series.dtype) else None, plan, rng,
+                                      f"{where}, column {series.name!r}")
     values = np.empty(len(kept), dtype=object)
     values[:] = [uniques[keys[k]] for k in kept]
     weights = np.maximum(np.asarray(list(kept.values()), dtype=np.float64), 1.0)

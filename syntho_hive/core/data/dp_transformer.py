@@ -21,6 +21,7 @@ cell:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,26 +31,24 @@ from syntho_hive.core.data.encoders.categorical import OneHotEncoder, _factorize
 from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
 from syntho_hive.core.data.encoders.frequency import FrequencyEncoder
 from syntho_hive.core.data.encoders.nulls import NullIndicator
-from syntho_hive.core.data.encoders.numerical import NumericalEncoder, numeric_values
+from syntho_hive.core.data.encoders.numerical import CoreEncoder, numeric_values
 from syntho_hive.core.data.transformer import DataTransformer
 from syntho_hive.core.dp.accounting import DPPlan
 
 __all__ = ["DPEncoding", "dp_transform", "fit_dp_transformer"]
 
-Continuous = NumericalEncoder | DatetimeEncoder
 
-
+@dataclass
 class DPEncoding:
     """A transformer fitted to stand-ins, with the stand-ins the real rows are mapped onto.
 
-    Args:
+    Attributes:
         transformer: The fitted transformer (what the model keeps).
         standins: The stand-in table it was fitted to (kept only while training).
     """
 
-    def __init__(self, transformer: DataTransformer, standins: pd.DataFrame) -> None:
-        self.transformer = transformer
-        self.standins = standins
+    transformer: DataTransformer
+    standins: pd.DataFrame
 
 
 def fit_dp_transformer(frame: pd.DataFrame, sdtypes: Mapping[str, str], plan: DPPlan, rng: np.random.Generator, *,
@@ -110,7 +109,7 @@ def _categorical(encoder: OneHotEncoder | FrequencyEncoder, real: pd.Series, sta
     return pd.Series(values, dtype=object, name=real.name)
 
 
-def _ticks(encoder: Continuous, series: pd.Series) -> np.ndarray:
+def _ticks(encoder: CoreEncoder, series: pd.Series) -> np.ndarray:
     """Float positions of the cells (NaN: missing) comparable with the stand-in's."""
     if isinstance(encoder, DatetimeEncoder):
         ticks, nulls = encoder._ticks(series)
@@ -120,7 +119,7 @@ def _ticks(encoder: Continuous, series: pd.Series) -> np.ndarray:
     return numeric_values(series, str(encoder.column))
 
 
-def _continuous(encoder: Continuous, real: pd.Series, standin: pd.Series,
+def _continuous(encoder: CoreEncoder, real: pd.Series, standin: pd.Series,
                 rng: np.random.Generator) -> tuple[pd.Series, np.ndarray]:
     """The real cells inside the released range, missing ones filled with stand-in draws; and the missing mask."""
     cells, reference = _ticks(encoder, real), _ticks(encoder, standin)
@@ -162,7 +161,7 @@ def dp_transform(encoding: DPEncoding, frame: pd.DataFrame, sdtypes: Mapping[str
         column = encoder.column
         real = frame[column].reset_index(drop=True)
         standin = encoding.standins[column]
-        if isinstance(encoder, (NumericalEncoder, DatetimeEncoder)):
+        if isinstance(encoder, CoreEncoder):
             mapped[column], nulls = _continuous(encoder, real, standin, rng)
             if encoder.core.indicator is not None:
                 indicators.append((start + encoder.dim - 2, nulls))

@@ -80,6 +80,11 @@ def epsilon_of(rdp: np.ndarray, delta: float) -> float:
     return float(np.nanmin(eps))
 
 
+def _preprocessing_rdp(noise: float | None, queries: int) -> np.ndarray:
+    """:func:`gaussian_rdp` of the preprocessing's counts (zero without any: ``noise`` is ``None``)."""
+    return gaussian_rdp(noise, queries) if noise is not None else np.zeros(len(ALPHAS))
+
+
 def _bisect(function: Any, low: float, high: float, target: float) -> float:
     """The smallest ``x`` in ``[low, high]`` (log scale, to a relative 1e-6) with ``function(x) <= target``,
     ``function`` decreasing."""
@@ -163,14 +168,9 @@ class DPPlan:
     delta_rdp: float
     delta_threshold: float
 
-    def _preprocessing_rdp(self) -> np.ndarray:
-        if self.preprocessing_noise is None:
-            return np.zeros(len(ALPHAS))
-        return gaussian_rdp(self.preprocessing_noise, self.queries)
-
     def spent(self, steps: int) -> PrivacySpent:
         """The privacy spent after the preprocessing and ``steps`` DP-SGD steps."""
-        pre = self._preprocessing_rdp()
+        pre = _preprocessing_rdp(self.preprocessing_noise, self.queries)
         train = sgd_rdp(self.noise_multiplier, self.sample_rate, steps)
         return PrivacySpent(
             epsilon=epsilon_of(pre + train, self.delta_rdp), delta=self.config.delta,
@@ -277,7 +277,7 @@ def plan_budget(config: DPConfig, *, rows: int, queries: int, category_queries: 
     delta_threshold = config.delta * THRESHOLD_DELTA_SHARE if category_queries else 0.0
     delta_rdp = config.delta - delta_threshold
     pre_noise = _preprocessing_noise(config, queries, delta_rdp)
-    pre = gaussian_rdp(pre_noise, queries) if pre_noise is not None else np.zeros(len(ALPHAS))
+    pre = _preprocessing_rdp(pre_noise, queries)
     sample_rate = min(1.0, batch_size / max(rows, 1))
     steps_per_epoch = max(1, round(1.0 / sample_rate))
     planned = steps_per_epoch * epochs

@@ -25,6 +25,7 @@ from syntho_hive.core.dp.mechanisms import (
     integer_grid,
     integer_grid_rows,
     log_grid,
+    noisy_categories,
     noisy_counts,
     uniform_grid,
     values_from_histogram,
@@ -32,7 +33,7 @@ from syntho_hive.core.dp.mechanisms import (
 from syntho_hive.exceptions import PrivacyError
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries", "noisy_nulls",
-           "noisy_numbers", "noisy_times", "refuse_constraints", "time_part_levels"]
+           "noisy_numbers", "noisy_times", "refuse_constraints", "released_categories", "time_part_levels"]
 
 #: Queries per column, by sdtype (``text`` is refused).
 _QUERIES = {"categorical": 1, "numerical": 1, "boolean": 1, "datetime": 2, "id": 0}
@@ -98,6 +99,28 @@ def noisy_nulls(nulls: int, plan: DPPlan, rng: np.random.Generator) -> int:
     """The missing values' bucket: its noisy count when it reaches the count threshold, else 0."""
     value = float(noisy_counts(np.array([nulls]), plan.preprocessing_noise, rng)[0])
     return int(round(value)) if value >= plan.count_threshold else 0
+
+
+def released_categories(counts: dict[str, int], nulls: int | None, plan: DPPlan, rng: np.random.Generator,
+                        where: str) -> tuple[dict[str, int], int]:
+    """A categorical column's one query: the categories whose noisy count reaches the plan's category
+    threshold (:func:`~syntho_hive.core.dp.mechanisms.noisy_categories`), then :func:`noisy_nulls`
+    (``nulls=None``: a dtype that holds none, no draw).
+
+    Args:
+        where: The model / table and column, for messages.
+
+    Raises:
+        PrivacyError: No category may be kept.
+    """
+    kept = noisy_categories(counts, plan.preprocessing_noise, plan.category_threshold, rng)
+    missing = noisy_nulls(nulls, plan, rng) if nulls is not None else 0
+    if not kept:
+        raise PrivacyError(
+            f"{where}: no category reaches the noisy count threshold ({plan.category_threshold:.0f} rows at "
+            f"max_epsilon={plan.config.max_epsilon}), so none may be generated. Drop the column, raise "
+            "max_epsilon or preprocessing_share, or declare it numerical.")
+    return kept, missing
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,11 @@ class TableConfig(BaseModel):
         """Primary- and foreign-key columns: generated, never modelled."""
         return list(dict.fromkeys([*self.pk_columns, *self.fk]))
 
+    @property
+    def declares_constraints(self) -> bool:
+        """Whether the table declares constraints, inequalities or fixed combinations."""
+        return bool(self.constraints or self.inequalities or self.fixed_combinations)
+
 
 class Metadata(BaseModel):
     """The schema of a dataset: a set of tables and the keys between them.

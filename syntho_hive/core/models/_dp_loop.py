@@ -29,7 +29,8 @@ _log = get_logger(__name__)
 
 def run_dp_epochs(module: nn.Module, plan: DPPlan, step: Callable[[torch.Tensor], None], *, rows: int, epochs: int,
                   generator: torch.Generator, model: str, record_fields: Mapping[str, Any], advice: str,
-                  progress_bar: bool = False, max_seconds: float | None = None, average_decay: float | None = None,
+                  start_fields: Mapping[str, Any], progress_bar: bool = False, max_seconds: float | None = None,
+                  average_decay: float | None = None,
                   on_epoch_end: Callable[[dict[str, Any]], None] | None = None) -> int:
     """Run DP-SGD over ``rows`` training rows; return the steps taken.
 
@@ -43,6 +44,7 @@ def run_dp_epochs(module: nn.Module, plan: DPPlan, step: Callable[[torch.Tensor]
         model: The engine's name (events, messages).
         record_fields: Fixed fields of every epoch record (e.g. ``train_loss: None``).
         advice: What to change when the weights diverge.
+        start_fields: Engine fields of the ``dp_training_start`` event (learning rate, seed).
         progress_bar: Show a tqdm bar over epochs.
         max_seconds: Training time budget (``None``: none).
         average_decay: Leave the network at the moving average of its iterates with this decay per
@@ -56,6 +58,9 @@ def run_dp_epochs(module: nn.Module, plan: DPPlan, step: Callable[[torch.Tensor]
     params = list(module.parameters())
     average = [p.detach().clone() for p in params] if average_decay is not None else None
     total_steps = min(plan.max_steps, plan.steps_per_epoch * epochs)
+    _log.info("dp_training_start", model=model, rows=rows, expected_batch_size=round(plan.sample_rate * rows, 1),
+              sample_rate=plan.sample_rate, noise_multiplier=plan.noise_multiplier,
+              max_grad_norm=plan.config.max_grad_norm, steps=total_steps, **start_fields)
     started = time.perf_counter()
     taken = 0
     module.train()

@@ -1,8 +1,8 @@
-"""The privacy spent by a model trained under DP, where the engines report and keep it.
+"""What the engines that honour ``dp=`` (TabularAR, TVAE) share: the budget plan of a fit, and the
+privacy spent, where they report and keep it.
 
-A fitted model holds it as ``privacy_spent_``; the checkpoint manifest keeps it under
-``extra["dp"]``; every ``sampling_complete`` event carries its epsilon and delta. Shared by the
-engines that honour ``dp=`` (TabularAR, TVAE).
+A fitted model holds the privacy spent as ``privacy_spent_``; the checkpoint manifest keeps it under
+``extra["dp"]``; every ``sampling_complete`` event carries its epsilon and delta.
 """
 
 from __future__ import annotations
@@ -10,10 +10,46 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syntho_hive.core.dp.accounting import PrivacySpent
-from syntho_hive.core.dp.config import DPConfig
+import pandas as pd
 
-__all__ = ["privacy_event_fields", "privacy_extra", "restored_privacy"]
+from syntho_hive.core.dp.accounting import DPPlan, PrivacySpent, plan_budget
+from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints
+from syntho_hive.core.dp.config import DPConfig
+from syntho_hive.core.metadata.detect import detect_sdtype
+
+__all__ = ["plan_dp_fit", "privacy_event_fields", "privacy_extra", "restored_privacy"]
+
+
+def _sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, str]:
+    return {str(c): declared.get(str(c)) or detect_sdtype(frame[c], str(c)) for c in frame.columns}
+
+
+def plan_dp_fit(frame: pd.DataFrame, context: pd.DataFrame | None, declared: Mapping[str, str], config: DPConfig, *,
+                where: str, constrained: bool, batch_size: int, epochs: int,
+                rare_threshold: int) -> tuple[dict[str, str], dict[str, str], DPPlan]:
+    """Refuse what DP cannot honour, before any noise is drawn, then plan the fit's budget.
+
+    Refused: declared constraints (their engine learns bounds and seen combinations from the raw
+    rows), text columns, declared bounds of unknown or non-numeric / non-datetime columns, and
+    budgets that :func:`~syntho_hive.core.dp.accounting.plan_budget` cannot honour.
+
+    Returns:
+        ``(sdtypes, context sdtypes, plan)``: every column's sdtype is declared or else detected
+        (public schema).
+
+    Raises:
+        PrivacyError: Anything of the above.
+    """
+    refuse_constraints(constrained, where)
+    sdtypes = _sdtypes(frame, declared)
+    check_bounds(config, sdtypes, where)
+    ctx_sdtypes = _sdtypes(context, {}) if context is not None else {}
+    queries, categories = dp_queries(sdtypes, where)
+    ctx_queries, ctx_categories = dp_queries(ctx_sdtypes, f"{where} (parent context)")
+    plan = plan_budget(config, rows=len(frame), queries=queries + ctx_queries,
+                       category_queries=categories + ctx_categories, batch_size=batch_size, epochs=epochs,
+                       rare_threshold=rare_threshold, where=where)
+    return sdtypes, ctx_sdtypes, plan
 
 
 def privacy_event_fields(spent: PrivacySpent | None) -> dict[str, Any]:

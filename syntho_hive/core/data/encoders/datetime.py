@@ -24,11 +24,8 @@ from syntho_hive.core.metadata.datetime_formats import (
     format_datetimes,
     parse_datetimes,
 )
-from syntho_hive.core.data.encoders.base import ColumnEncoder
-from syntho_hive.core.data.encoders.gmm import BoundedGMM
-from syntho_hive.core.data.encoders.numerical import NumericCore
+from syntho_hive.core.data.encoders.numerical import CoreEncoder
 from syntho_hive.core.data.encoders.timeunits import coarsest_step
-from syntho_hive.core.data.spans import ColumnSpans
 from syntho_hive.exceptions import SchemaError
 
 __all__ = ["DatetimeEncoder", "DATETIME_FORMATS", "detect_datetime_format"]
@@ -36,7 +33,7 @@ __all__ = ["DatetimeEncoder", "DATETIME_FORMATS", "detect_datetime_format"]
 _NAT = np.iinfo(np.int64).min
 
 
-class DatetimeEncoder(ColumnEncoder):
+class DatetimeEncoder(CoreEncoder):
     """Encoder of a datetime column (see the module docstring).
 
     Args:
@@ -53,13 +50,9 @@ class DatetimeEncoder(ColumnEncoder):
     def __init__(self, column: str, *, max_modes: int = 10, weight_threshold: float = 0.005,
                  gmm_max_samples: int = 10_000, bounds: Sequence[Any] | None = None,
                  datetime_format: str | None = None) -> None:
-        super().__init__(column)
-        self.bounds = tuple(bounds) if bounds is not None else None
+        super().__init__(column, max_modes=max_modes, weight_threshold=weight_threshold,
+                         gmm_max_samples=gmm_max_samples, bounds=bounds)
         self.format = datetime_format
-        self.core = NumericCore(column, max_modes=max_modes, weight_threshold=weight_threshold,
-                                gmm_max_samples=gmm_max_samples)
-        self.dtype: Any = None
-        self.marker: Any = None
         self.tz: Any = None
         self.native_unit = "ns"
         self.step = 1
@@ -170,13 +163,6 @@ class DatetimeEncoder(ColumnEncoder):
         self.core.prepare(values, decimals=0, bounds=bounds, seed=seed, to_original=to_original)
         self.core._to_original = None  # keep the encoder picklable (no closures)
 
-    def pending_models(self) -> list[BoundedGMM]:
-        return self.core.pending_models()
-
-    @property
-    def output_info(self) -> list[ColumnSpans]:
-        return self.core.output_info
-
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
         ticks, nulls = self._ticks(series)
         values = np.full(ticks.size, np.nan)
@@ -204,6 +190,3 @@ class DatetimeEncoder(ColumnEncoder):
             objects = (stamps.dt.date if self.date_objects else stamps).to_numpy(dtype=object)
             return restore_objects(objects, nulls, self.dtype, self.marker, self.column)
         return stamps.astype(self.dtype)
-
-    def category_index(self, spans_name: str, value: Any) -> int:
-        return self.core.category_index(spans_name, value)

@@ -310,31 +310,20 @@ class IdGenerator(GeneratedColumn):
         """
         if indices is not None:
             return self._indexed(check_indices(indices, n, self.column), rng)
-        nulls = np.zeros(n, dtype=bool)
-        if self.kind in ("datetime", "local_days"):
-            return self._timestamps(n)
-        if self.kind == "int":
-            numbers = integer_sequence(int(self.start), np.arange(n, dtype=np.int64), int(self.step),
-                                       integer_dtype(self.dtype) or np.dtype(np.int64), self.column)
-            return restore_numbers(numbers, nulls, self.dtype, self.marker, self.column)
-        if self.kind == "code":
-            values = self._codes(np.arange(n, dtype=np.int64))
-        elif self.kind == "uuid":
-            values = self._unique(n, rng, self._uuids)
-        else:
-            values = self._unique(n, rng, self._random_strings)
-        return self._restore(values, nulls)
+        if self.kind in ("uuid", "random"):  # drawn; the sequences are the ids of 0 .. n - 1
+            draw = self._uuids if self.kind == "uuid" else self._random_strings
+            return self._restore(self._unique(n, rng, draw))
+        return self._indexed(np.arange(n, dtype=np.int64), rng)
 
     def _indexed(self, indices: np.ndarray, rng: np.random.Generator) -> pd.Series:
         """The id of each global index (see :meth:`generate`)."""
         n = indices.size
-        nulls = np.zeros(n, dtype=bool)
         if self.kind in ("datetime", "local_days"):
-            return self._timestamps(n, indices)
+            return self._timestamps(indices)
         if self.kind == "int":
             numbers = integer_sequence(int(self.start), indices, int(self.step),
                                        integer_dtype(self.dtype) or np.dtype(np.int64), self.column)
-            return restore_numbers(numbers, nulls, self.dtype, self.marker, self.column)
+            return restore_numbers(numbers, np.zeros(n, dtype=bool), self.dtype, self.marker, self.column)
         if self.kind == "code":
             values = self._codes(indices)
         elif self.kind == "uuid":
@@ -348,7 +337,7 @@ class IdGenerator(GeneratedColumn):
             while n and space <= int(indices.max()):  # longer ids never equal shorter ones
                 length, space = length + 1, space * len(alphabet)
             values = indexed_strings(indices, [alphabet] * length, int(rng.integers(0, 2**63)), self.column)
-        return self._restore(values, nulls)
+        return self._restore(values)
 
     def _codes(self, indices: np.ndarray) -> np.ndarray:
         """``<prefix><number>`` for each index's number ``start + step * index`` (zero-padded to the width)."""
@@ -365,14 +354,14 @@ class IdGenerator(GeneratedColumn):
         words = np.stack([mix64(indices, first), mix64(indices, second)], axis=1).astype(">u8")
         return self._format_uuids(words.view(np.uint8).reshape(-1, 16).copy())
 
-    def _timestamps(self, n: int, indices: np.ndarray | None = None) -> pd.Series:
-        """The ``datetime`` kind's sequence (at ``indices``, default ``0 .. n - 1``), in the training dtype.
+    def _timestamps(self, offsets: np.ndarray) -> pd.Series:
+        """The ``datetime`` kind's sequence at ``offsets`` (``int64``), in the training dtype.
 
         Raises:
             GenerationError: The sequence would pass the last timestamp the dtype can hold.
         """
+        n = offsets.size
         unit = self.dtype.unit if isinstance(self.dtype, pd.DatetimeTZDtype) else np.datetime_data(self.dtype)[0]
-        offsets = np.arange(n, dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
         last = self.start + self.step * max(int(offsets.max()) if offsets.size else 0, 0)  # Python ints
         if last > np.iinfo(np.int64).max:
             limit = (np.iinfo(np.int64).max - self.start) // self.step + 1
@@ -389,10 +378,11 @@ class IdGenerator(GeneratedColumn):
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.dtype.tz)
         return stamps.astype(self.dtype)
 
-    def _restore(self, values: np.ndarray, nulls: np.ndarray) -> pd.Series:
+    def _restore(self, values: np.ndarray) -> pd.Series:
+        """Generated ids (never missing) in the training dtype."""
         if isinstance(self.dtype, pd.CategoricalDtype):
             return pd.Series(pd.Categorical(values), name=self.column)
-        return restore_objects(values, nulls, self.dtype, self.marker, self.column)
+        return restore_objects(values, np.zeros(len(values), dtype=bool), self.dtype, self.marker, self.column)
 
     @staticmethod
     def _unique(n: int, rng: np.random.Generator, draw: Any) -> np.ndarray:

@@ -40,7 +40,7 @@ from syntho_hive.core.data.encoders.timeunits import coarsest_step
 from syntho_hive.core.data.spans import ColumnSpans, SpanInfo
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError
 
-__all__ = ["NumericalEncoder", "NumericCore", "detect_decimals", "numeric_values"]
+__all__ = ["CoreEncoder", "NumericalEncoder", "NumericCore", "detect_decimals", "numeric_values"]
 
 MAX_DECIMALS = 15
 _EPS_MIN = 1e-12
@@ -277,7 +277,36 @@ class NumericCore:
         )
 
 
-class NumericalEncoder(ColumnEncoder):
+class CoreEncoder(ColumnEncoder):
+    """An encoder whose spans are a :class:`NumericCore`'s (numerical and datetime columns).
+
+    Args:
+        column: Source column name.
+        max_modes / weight_threshold / gmm_max_samples: The core's mixture settings.
+        bounds: Declared ``(min, max)``, in the column's units.
+    """
+
+    def __init__(self, column: str, *, max_modes: int, weight_threshold: float, gmm_max_samples: int,
+                 bounds: Sequence[Any] | None) -> None:
+        super().__init__(column)
+        self.bounds = tuple(bounds) if bounds is not None else None
+        self.core = NumericCore(column, max_modes=max_modes, weight_threshold=weight_threshold,
+                                gmm_max_samples=gmm_max_samples)
+        self.dtype: Any = None
+        self.marker: Any = None
+
+    def pending_models(self) -> list[BoundedGMM]:
+        return self.core.pending_models()
+
+    @property
+    def output_info(self) -> list[ColumnSpans]:
+        return self.core.output_info
+
+    def category_index(self, spans_name: str, value: Any) -> int:
+        return self.core.category_index(spans_name, value)
+
+
+class NumericalEncoder(CoreEncoder):
     """Encoder of a continuous numeric column (see the module docstring).
 
     Args:
@@ -293,12 +322,8 @@ class NumericalEncoder(ColumnEncoder):
     def __init__(self, column: str, *, max_modes: int = 10, weight_threshold: float = 0.005,
                  gmm_max_samples: int = 10_000,
                  bounds: Sequence[float | None] | None = None) -> None:
-        super().__init__(column)
-        self.bounds = tuple(bounds) if bounds is not None else None
-        self.core = NumericCore(column, max_modes=max_modes, weight_threshold=weight_threshold,
-                                gmm_max_samples=gmm_max_samples)
-        self.dtype: Any = None
-        self.marker: Any = None
+        super().__init__(column, max_modes=max_modes, weight_threshold=weight_threshold,
+                         gmm_max_samples=gmm_max_samples, bounds=bounds)
         self.base = 0
         self.step = 1
         self.object_ints = False
@@ -339,13 +364,6 @@ class NumericalEncoder(ColumnEncoder):
                           to_original=lambda array: (array * step + base).tolist())
         self.core._to_original = None  # keep the encoder picklable (no lambdas)
 
-    def pending_models(self) -> list[BoundedGMM]:
-        return self.core.pending_models()
-
-    @property
-    def output_info(self) -> list[ColumnSpans]:
-        return self.core.output_info
-
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
         values = numeric_values(series, self.column)
         if self.base or self.step != 1:
@@ -377,9 +395,6 @@ class NumericalEncoder(ColumnEncoder):
         if places is not None:
             return restore_decimals(values + self.base, nulls, places, self.marker, self.column)
         return restore_numbers(values + self.base, nulls, self.dtype, self.marker, self.column)
-
-    def category_index(self, spans_name: str, value: Any) -> int:
-        return self.core.category_index(spans_name, value)
 
 
 def _float_dtype(dtype: Any) -> Any:

@@ -1,10 +1,8 @@
 """TabularAR's fit under differential privacy, up to the tokens: refusals, budget plan, codecs.
 
-Everything that can be refused is refused here, before any statistic is computed: declared
-constraints (the constraint engine learns bounds and seen combinations from the raw rows), text
-columns, declared bounds of unknown or non-numeric / non-datetime columns, and budgets that
-:func:`~syntho_hive.core.dp.accounting.plan_budget` cannot honour. Then the codecs are built from
-noisy counts (:mod:`~syntho_hive.core.models.tabular_ar.dp_stats`), the parent-context codec too.
+Everything that can be refused is refused first, before any statistic is computed
+(:func:`~syntho_hive.core.models._dp_state.plan_dp_fit`). Then the codecs are built from noisy
+counts (:mod:`~syntho_hive.core.models.tabular_ar.dp_stats`), the parent-context codec too.
 """
 
 from __future__ import annotations
@@ -17,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive._random import child_seed, numpy_generator
-from syntho_hive.core.dp.accounting import DPPlan, plan_budget
-from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints
+from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.dp.config import DPConfig
-from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.models._dp_state import plan_dp_fit
 from syntho_hive.core.models.tabular_ar.dp_marginals import released_marginals
 from syntho_hive.core.models.tabular_ar.dp_stats import dp_table_stats
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
@@ -58,10 +55,6 @@ class DPFit:
     marginals: dict[int, np.ndarray]
 
 
-def _all_sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, str]:
-    return {str(c): declared.get(str(c)) or detect_sdtype(frame[c], str(c)) for c in frame.columns}
-
-
 def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, declared: Mapping[str, str],
                config: DPConfig, *, seed: int, codec_config: CodecConfig | None = None, batch_size: int | None,
                epochs: int, rare_threshold: int, constrained: bool) -> DPFit:
@@ -87,16 +80,9 @@ def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableCo
         PrivacyError: Anything DP cannot honour (see the module docstring), before any noise is drawn.
     """
     where = f"TabularAR(dp=...) on table {table.name!r}"
-    refuse_constraints(constrained, where)
-    sdtypes = _all_sdtypes(frame, declared)
-    check_bounds(config, sdtypes, where)
-    ctx_sdtypes = _all_sdtypes(context, {}) if context is not None else {}
-    queries, categories = dp_queries(sdtypes, where)
-    ctx_queries, ctx_categories = dp_queries(ctx_sdtypes, f"{where} (parent context)")
     batch = int(min(batch_size, len(frame))) if batch_size is not None else dp_batch_size(len(frame))
-    plan = plan_budget(config, rows=len(frame), queries=queries + ctx_queries,
-                       category_queries=categories + ctx_categories, batch_size=batch, epochs=epochs,
-                       rare_threshold=rare_threshold, where=where)
+    sdtypes, ctx_sdtypes, plan = plan_dp_fit(frame, context, declared, config, where=where, constrained=constrained,
+                                             batch_size=batch, epochs=epochs, rare_threshold=rare_threshold)
     codec_config = codec_config or CodecConfig()
     rng = numpy_generator(child_seed(seed, "dp", "preprocessing"))
     stats = dp_table_stats(frame, sdtypes, codec_config, plan, rng, datetime_formats=dict(table.datetime_formats),

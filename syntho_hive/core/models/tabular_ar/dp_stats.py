@@ -31,8 +31,7 @@ import pandas as pd
 
 from syntho_hive.core.data.dp_standins import dtype_id_generator
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.columns import dp_queries, noisy_nulls, noisy_numbers, noisy_times
-from syntho_hive.core.dp.mechanisms import noisy_categories
+from syntho_hive.core.dp.columns import dp_queries, noisy_nulls, noisy_numbers, noisy_times, released_categories
 from syntho_hive.core.models.tabular_ar.encoders.base import CodecConfig
 from syntho_hive.core.models.tabular_ar.encoders.categorical import (
     BooleanStats,
@@ -40,7 +39,12 @@ from syntho_hive.core.models.tabular_ar.encoders.categorical import (
     analyze_boolean,
     analyze_categorical,
 )
-from syntho_hive.core.models.tabular_ar.encoders.datetime import DatetimeStats, _to_utc_naive, analyze_datetime
+from syntho_hive.core.models.tabular_ar.encoders.datetime import (
+    DatetimeStats,
+    _parts_of,
+    _to_utc_naive,
+    analyze_datetime,
+)
 from syntho_hive.core.models.tabular_ar.encoders.ids import IdStats
 from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericStats, analyze_numeric
 from syntho_hive.core.models.tabular_ar.encoders.table import ColumnStats
@@ -57,13 +61,7 @@ DROPPED_KEY = "\x00dp-dropped"
 
 def _categorical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, where: str) -> CategoricalStats:
     raw = analyze_categorical(series)
-    kept = noisy_categories(raw.counts, plan.preprocessing_noise, plan.category_threshold, rng)
-    nulls = noisy_nulls(raw.nulls, plan, rng)
-    if not kept:
-        raise PrivacyError(
-            f"{where}, column {series.name!r}: no category reaches the noisy count threshold "
-            f"({plan.category_threshold:.0f} rows at max_epsilon={plan.config.max_epsilon}), so none may be "
-            "generated. Drop the column, raise max_epsilon or preprocessing_share, or declare it numerical.")
+    kept, nulls = released_categories(raw.counts, raw.nulls, plan, rng, f"{where}, column {series.name!r}")
     dtype = raw.dtype
     if dtype.get("name") == "category":  # its category list is data: keep the released ones only
         dtype = {**dtype, "categories": [v for v in dtype["categories"]
@@ -82,13 +80,12 @@ def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.ran
     numbers = noisy_numbers(np.asarray(raw.values, dtype=np.float64), np.asarray(raw.counts), plan, rng,
                             integer=raw.integer, bounds=bounds)
     nulls = noisy_nulls(raw.nulls, plan, rng)
-    points, weights, minimum, maximum = numbers.points, numbers.weights, numbers.minimum, numbers.maximum
-    if minimum is None:
+    if numbers.minimum is None:
         _log.info("dp_numeric_column_empty", column=str(series.name), threshold=plan.count_threshold)
-    counts = np.maximum(np.round(weights), 1).astype(np.int64)
-    return NumericStats(points.tolist(), counts.tolist(), False, nulls, raw.integer, raw.decimals, minimum, maximum,
-                        raw.dtype, raw.marker, raw.max_distinct, raw.significant_digits,
-                        decimal_places=raw.decimal_places, tick_step=raw.tick_step)
+    counts = np.maximum(np.round(numbers.weights), 1).astype(np.int64)
+    return NumericStats(numbers.points.tolist(), counts.tolist(), False, nulls, raw.integer, raw.decimals,
+                        numbers.minimum, numbers.maximum, raw.dtype, raw.marker, raw.max_distinct,
+                        raw.significant_digits, decimal_places=raw.decimal_places, tick_step=raw.tick_step)
 
 
 def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.Generator,
@@ -97,17 +94,10 @@ def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.G
     values, _, _ = _to_utc_naive(series, str(series.name), raw.fmt)
     times = noisy_times(values.dropna(), plan, rng, bounds)
     nulls = noisy_nulls(raw.nulls, plan, rng)
-    year_min, year_max, time_parts = times.year_min, times.year_max, times.time_parts
-    low_stamp, high_stamp = times.low, times.high
-    low = [year_min, 1, 1, 0, 0, 0, 0, 0]
-    high = [year_max, 12, 31, 23, 59, 59, 999, 999]
-    if bounds is not None:
-        low = [low_stamp.year, low_stamp.month, low_stamp.day, low_stamp.hour, low_stamp.minute, low_stamp.second,
-               low_stamp.microsecond // 1000, low_stamp.microsecond % 1000]
-        high = [high_stamp.year, high_stamp.month, high_stamp.day, high_stamp.hour, high_stamp.minute,
-                high_stamp.second, high_stamp.microsecond // 1000, high_stamp.microsecond % 1000]
-    return DatetimeStats(year_min, year_max, time_parts, nulls, raw.tz, raw.fmt, raw.dtype, raw.marker,
-                         low=low, high=high, objects=raw.objects)
+    low = [times.year_min, 1, 1, 0, 0, 0, 0, 0] if bounds is None else _parts_of(times.low)
+    high = [times.year_max, 12, 31, 23, 59, 59, 999, 999] if bounds is None else _parts_of(times.high)
+    return DatetimeStats(times.year_min, times.year_max, times.time_parts, nulls, raw.tz, raw.fmt, raw.dtype,
+                         raw.marker, low=low, high=high, objects=raw.objects)
 
 
 def _id(series: pd.Series) -> IdStats:

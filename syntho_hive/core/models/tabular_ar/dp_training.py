@@ -26,7 +26,6 @@ from syntho_hive.core.models._dp_sgd import add_noise
 from syntho_hive.core.models.tabular_ar.dp_gradients import clipped_gradient_sum
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, _order_keys
-from syntho_hive.events import get_logger
 
 __all__ = ["train_network_dp"]
 
@@ -39,8 +38,6 @@ DP_LEARNING_RATE = 2e-4
 #: Decay per step of the weights' moving average, which the trained network takes at the end: the
 #: last DP-SGD iterate carries the last steps' noise; the average (a few hundred steps) smooths it out.
 _AVERAGE_DECAY = 0.99
-
-_log = get_logger(__name__)
 
 
 def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | None, config: TrainingConfig,
@@ -88,12 +85,9 @@ def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | No
         optimiser.step()
         optimiser.zero_grad()
 
-    _log.info("dp_training_start", rows=n, expected_batch_size=round(plan.sample_rate * n, 1),
-              sample_rate=plan.sample_rate, noise_multiplier=plan.noise_multiplier,
-              max_grad_norm=plan.config.max_grad_norm, steps=min(plan.max_steps, plan.steps_per_epoch * epochs),
-              learning_rate=learning_rate, seed=seed)
     return run_dp_epochs(net, plan, step, rows=n, epochs=epochs, generator=generator, model="TabularAR",
                          record_fields={"train_loss": None, "val_loss": None, "lr": learning_rate},
-                         advice="lower learning_rate or raise max_grad_norm.", progress_bar=progress_bar,
+                         advice="lower learning_rate or raise max_grad_norm.",
+                         start_fields={"learning_rate": learning_rate, "seed": seed}, progress_bar=progress_bar,
                          max_seconds=config.max_training_time, average_decay=_AVERAGE_DECAY,
                          on_epoch_end=on_epoch_end)

@@ -83,11 +83,6 @@ def auto_max_bins(n_rows: int) -> int:
     return int(min(100, max(5, round(max(math.sqrt(n_rows) / 2.5, n_rows / 50)))))
 
 
-def _declares_constraints(table: TableConfig | None) -> bool:
-    """Whether ``table`` declares constraints (then the model keeps a constraint engine)."""
-    return table is not None and bool(table.constraints or table.inequalities or table.fixed_combinations)
-
-
 @register_model
 class TabularAR(ConditionalGenerativeModel):
     """Any-order autoregressive tabular model (TabularARGN-style), CPU.
@@ -207,7 +202,7 @@ class TabularAR(ConditionalGenerativeModel):
         fitted = prepare_dp(frame, ctx, table, self._sdtypes(table, frame), self.dp, seed=seed,
                             codec_config=self._codec_config(len(frame)), batch_size=self.batch_size,
                             epochs=self.dp.training_epochs(int(self.epochs)), rare_threshold=int(self.rare_threshold),
-                            constrained=_declares_constraints(table))
+                            constrained=table.declares_constraints)
         self.codec_, self.context_codec_, self._dp_fit = fitted.codec, fitted.context_codec, fitted
         rng = numpy_generator(child_seed(seed, "dp", "fill"))
         codes = self.codec_.encode(fill_unmodelled_nulls(frame, self.codec_, rng))
@@ -242,7 +237,7 @@ class TabularAR(ConditionalGenerativeModel):
                           progress_bar=progress_bar, on_epoch_end=self._end_epoch)
 
     def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
-        if not _declares_constraints(table):
+        if not table.declares_constraints:
             return data.reset_index(drop=True)
         # Raises on violations, with counts over all rows; keeps only what it learned (to_dict).
         self.constraint_engine_ = ConstraintEngine(table).fit(data)
@@ -520,8 +515,8 @@ class TabularAR(ConditionalGenerativeModel):
         if (self.context_codec_ is None) != (not self.context_columns_):
             raise ValueError("the context codec does not match the saved context columns")
         constraints = document.get("constraints")
-        if (constraints is not None) != _declares_constraints(self.table_) or not isinstance(constraints,
-                                                                                          (dict, type(None))):
+        declared = self.table_ is not None and self.table_.declares_constraints
+        if (constraints is not None) != declared or not isinstance(constraints, (dict, type(None))):
             raise ValueError("the constraint state does not match the table's declared constraints "
                              "(checkpoints that kept constraints.parquet predate this version)")
         self.constraint_engine_ = ConstraintEngine.from_dict(self.table_, constraints) if constraints else None

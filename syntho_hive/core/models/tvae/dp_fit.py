@@ -1,16 +1,13 @@
 """TVAE's preprocessing under differential privacy: refusals, budget plan, transformers from noisy counts.
 
-Everything that can be refused is refused before any statistic is computed: declared constraints
-(their engine learns from the raw rows), text columns, declared bounds of unknown or
-non-numeric / non-datetime columns, and budgets that
-:func:`~syntho_hive.core.dp.accounting.plan_budget` cannot honour. Then the transformers of the
-rows and of the parent context are fitted to stand-ins made from noisy counts
+Everything that can be refused is refused before any statistic is computed
+(:func:`~syntho_hive.core.models._dp_state.plan_dp_fit`). Then the transformers of the rows and of the
+parent context are fitted to stand-ins made from noisy counts
 (:mod:`~syntho_hive.core.data.dp_transformer`), and the real rows are encoded cell by cell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +16,10 @@ import pandas as pd
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.dp_transformer import dp_transform, fit_dp_transformer
-from syntho_hive.core.dp.accounting import DPPlan, plan_budget
-from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints
+from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.dp.config import DPConfig
-from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.metadata.schema import TableConfig
+from syntho_hive.core.models._dp_state import plan_dp_fit
 from syntho_hive.exceptions import TrainingError
 
 __all__ = ["TVAEDPFit", "prepare_tvae_dp"]
@@ -52,10 +48,6 @@ class TVAEDPFit:
     batch_size: int
 
 
-def _sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, str]:
-    return {str(c): declared.get(str(c)) or detect_sdtype(frame[c], str(c)) for c in frame.columns}
-
-
 def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, config: DPConfig, *,
                     seed: int, batch_size: int, epochs: int, max_modes: int) -> TVAEDPFit:
     """Plan the budget, fit the transformers to noisy stand-ins and encode the rows.
@@ -78,18 +70,12 @@ def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: Ta
         TrainingError: Nothing left to model (every column an id or constant).
     """
     where = f"TVAE(dp=...) on table {table.name!r}"
-    refuse_constraints(bool(table.constraints or table.inequalities or table.fixed_combinations), where)
     declared = {c: t for c, t in table.columns.items() if c in frame.columns}
     declared.update({c: "id" for c in table.key_columns if c in frame.columns})
-    sdtypes = _sdtypes(frame, declared)
-    check_bounds(config, sdtypes, where)
-    ctx_sdtypes = _sdtypes(context, {}) if context is not None else {}
-    queries, categories = dp_queries(sdtypes, where)
-    ctx_queries, ctx_categories = dp_queries(ctx_sdtypes, f"{where} (parent context)")
     batch = int(min(batch_size, len(frame)))
-    plan = plan_budget(config, rows=len(frame), queries=queries + ctx_queries,
-                       category_queries=categories + ctx_categories, batch_size=batch, epochs=epochs,
-                       rare_threshold=RARE_THRESHOLD, where=where)
+    sdtypes, ctx_sdtypes, plan = plan_dp_fit(
+        frame, context, declared, config, where=where, batch_size=batch, epochs=epochs, rare_threshold=RARE_THRESHOLD,
+        constrained=table.declares_constraints)
     noise = numpy_generator(child_seed(seed, "dp", "preprocessing"))
     draws = numpy_generator(child_seed(seed, "dp", "transform"))
     formats = {c: f for c, f in table.datetime_formats.items() if c in frame.columns}

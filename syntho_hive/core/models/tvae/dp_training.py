@@ -14,6 +14,7 @@ carries the epsilon spent so far.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -27,11 +28,8 @@ from syntho_hive.core.models._dp_loop import run_dp_epochs
 from syntho_hive.core.models._dp_sgd import PerRowGradients
 from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergence
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
-from syntho_hive.events import get_logger
 
 __all__ = ["DPSettings", "train_tvae_dp"]
-
-_log = get_logger(__name__)
 
 
 class _VAE(nn.Module):
@@ -49,10 +47,11 @@ class _VAE(nn.Module):
         return mu, logvar, self.decoder(torch.cat([z, c], dim=1)), self.decoder.sigma
 
 
+@dataclass(frozen=True, kw_only=True)
 class DPSettings:
     """TVAE's training settings under DP.
 
-    Args:
+    Attributes:
         epochs: Planned epochs.
         loss_factor: Weight of the reconstruction term.
         learning_rate: Adam learning rate.
@@ -60,13 +59,11 @@ class DPSettings:
         embedding_dim: Width of the latent code.
     """
 
-    def __init__(self, *, epochs: int, loss_factor: float, learning_rate: float, weight_decay: float,
-                 embedding_dim: int) -> None:
-        self.epochs = int(epochs)
-        self.loss_factor = float(loss_factor)
-        self.learning_rate = float(learning_rate)
-        self.weight_decay = float(weight_decay)
-        self.embedding_dim = int(embedding_dim)
+    epochs: int
+    loss_factor: float
+    learning_rate: float
+    weight_decay: float
+    embedding_dim: int
 
 
 def train_tvae_dp(encoder: Encoder, decoder: Decoder, matrix: torch.Tensor, context: torch.Tensor | None,
@@ -108,11 +105,6 @@ def train_tvae_dp(encoder: Encoder, decoder: Decoder, matrix: torch.Tensor, cont
                                 noise_multiplier=plan.noise_multiplier, expected_batch=plan.sample_rate * n,
                                 generator=torch_generator(child_seed(seed, "dp-noise"), device))
     optimiser = Adam(vae.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
-    total_steps = min(plan.max_steps, plan.steps_per_epoch * settings.epochs)
-    _log.info("dp_training_start", model="TVAE", rows=n, expected_batch_size=round(plan.sample_rate * n, 1),
-              sample_rate=plan.sample_rate, noise_multiplier=plan.noise_multiplier,
-              max_grad_norm=plan.config.max_grad_norm, steps=total_steps, learning_rate=settings.learning_rate,
-              seed=seed)
 
     def step(rows: torch.Tensor) -> None:
         rows = rows.to(device)
@@ -124,5 +116,6 @@ def train_tvae_dp(encoder: Encoder, decoder: Decoder, matrix: torch.Tensor, cont
 
     return run_dp_epochs(vae, plan, step, rows=n, epochs=settings.epochs, generator=batches, model="TVAE",
                          record_fields={"loss": None, "reconstruction": None, "kl": None},
-                         advice="raise max_grad_norm or lower loss_factor.", progress_bar=progress_bar,
-                         on_epoch_end=on_epoch_end)
+                         advice="raise max_grad_norm or lower loss_factor.",
+                         start_fields={"learning_rate": settings.learning_rate, "seed": seed},
+                         progress_bar=progress_bar, on_epoch_end=on_epoch_end)

@@ -119,6 +119,20 @@ class Codec(ABC):
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state (``Codec.from_dict`` in ``table.py`` restores it)."""
 
+    def _null(self, token: int | None, *, conditioned: bool = False) -> int:
+        """``token``, the null token, for missing values being encoded (or ``conditioned`` on).
+
+        Raises:
+            GenerationError: ``token`` is ``None``: the column had no missing values in training.
+        """
+        if token is not None:
+            return token
+        if conditioned:
+            raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
+                                  "missing values in training.")
+        raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
+                              "fill them first or impute them.")
+
 
 class GeneratedCodec(Codec):
     """A column generated on decode, not modelled (ids, text): no sub-columns, no conditions.

@@ -31,11 +31,12 @@ from syntho_hive.core.data._dtypes import (
     marker_to_json,
     null_marker,
     restore_objects,
+    value_from_json,
 )
 from syntho_hive.core._value_kinds import factorize_values, number_kinds
 from syntho_hive.core.metadata.validate import is_boolean_value
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
-from syntho_hive.core.models.tabular_ar.encoders.values import find_key, value_from_json, value_key
+from syntho_hive.core.models.tabular_ar.encoders.values import find_key, value_key
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
 __all__ = ["CategoricalStats", "CategoricalCodec", "BooleanStats", "BooleanCodec", "analyze_categorical",
@@ -111,7 +112,7 @@ class CategoricalCodec(Codec):
         self.dtype_json = dtype
         self.marker_json = marker
         self._values = np.empty(len(values), dtype=object)
-        self._values[:] = [value_from_json(v, f"column {column!r}") for v in values]
+        self._values[:] = [value_from_json(v, f"column {column!r}", legacy=True) for v in values]
         self._index = {value_key(v, f"column {column!r}"): i for i, v in enumerate(self._values)}
         self._dtype = dtype_from_json(dtype, f"column {column!r}")
         self._marker = marker_from_json(marker)
@@ -165,10 +166,7 @@ class CategoricalCodec(Codec):
                     f"(examples: {examples}); valid values: {self._values[:10].tolist()}.")
             codes[unseen] = self.rare_token
         if nulls.any():
-            if self.null_token is None:
-                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
-                                      "fill them first or impute them.")
-            codes[nulls] = self.null_token
+            codes[nulls] = self._null(self.null_token)
         return codes.astype(np.int64).reshape(-1, 1)
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
@@ -193,10 +191,7 @@ class CategoricalCodec(Codec):
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
-            if self.null_token is None:
-                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
-                                      "missing values in training.")
-            return [np.array([self.null_token])]
+            return [np.array([self._null(self.null_token, conditioned=True)])]
         index = self._index.get(find_key(value))
         if index is None:
             hint = " (it is rare in the training data, so it is protected)" if self.has_rare else ""
@@ -315,10 +310,7 @@ class BooleanCodec(Codec):
         codes = np.zeros(len(series), dtype=np.int64)
         codes[~nulls] = _as_bool(series, self.column).astype(np.int64)
         if nulls.any():
-            if not self.has_null:
-                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
-                                      "fill them first or impute them.")
-            codes[nulls] = 2
+            codes[nulls] = self._null(2 if self.has_null else None)
         return codes.reshape(-1, 1)
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
@@ -332,10 +324,7 @@ class BooleanCodec(Codec):
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
         if value is None or (not isinstance(value, (bool, np.bool_)) and pd.isna(value)):
-            if not self.has_null:
-                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
-                                      "missing values in training.")
-            return [np.array([2])]
+            return [np.array([self._null(2 if self.has_null else None, conditioned=True)])]
         if not is_boolean_value(value):
             raise GenerationError(f"Condition value {value!r} for boolean column {self.column!r} must be "
                                   "True or False.")

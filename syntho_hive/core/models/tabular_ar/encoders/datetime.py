@@ -25,6 +25,7 @@ from syntho_hive.core.data._dtypes import (
     null_marker,
     restore_objects,
 )
+from syntho_hive.core.dp.columns import time_part_levels
 from syntho_hive.core.metadata.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
@@ -154,19 +155,7 @@ def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats
     column = str(series.name)
     values, tz, fmt = _to_utc_naive(series, column, fmt)
     present = values.dropna()
-    parts = 0
-    if not present.empty:
-        micros = present.dt.microsecond.to_numpy(dtype=np.int64)
-        if (micros % 1000 != 0).any():
-            parts = 5
-        elif (micros != 0).any():
-            parts = 4
-        elif (present.dt.second != 0).any():
-            parts = 3
-        elif (present.dt.minute != 0).any():
-            parts = 2
-        elif (present.dt.hour != 0).any():
-            parts = 1
+    parts = int(time_part_levels(present).max()) if not present.empty else 0
     return DatetimeStats(int(present.dt.year.min()) if not present.empty else None,
                          int(present.dt.year.max()) if not present.empty else None, parts,
                          int(values.isna().sum()), tz, fmt, dtype_to_json(series.dtype, f"column {column!r}"),
@@ -234,10 +223,7 @@ class DatetimeCodec(Codec):
             limit = (self.year_max - self.year_min) if part == "year" else _SIZES[part] - 1
             codes[~nulls, j] = np.clip(raw, 0, limit)
         if nulls.any():
-            if self.null_token is None:
-                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
-                                      "fill them first or impute them.")
-            codes[nulls, 0] = self.null_token
+            codes[nulls, 0] = self._null(self.null_token)
         return codes
 
     def encode(self, series: pd.Series) -> np.ndarray:
@@ -304,10 +290,7 @@ class DatetimeCodec(Codec):
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
-            if self.null_token is None:
-                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
-                                      "missing values in training.")
-            return [np.array([self.null_token])] + [np.array([0]) for _ in self.parts[1:]]
+            return [np.array([self._null(self.null_token, conditioned=True)])] + [np.array([0]) for _ in self.parts[1:]]
         try:
             stamp = pd.Series([pd.Timestamp(value)])
         except (TypeError, ValueError) as exc:

@@ -317,10 +317,7 @@ class NumericCodec(Codec):
         if (~nulls).any():
             codes[~nulls] = self._tokens(_numbers(series, self.column, self.tick_step))
         if nulls.any():
-            if self.null_token is None:
-                raise GenerationError(f"Column {self.column!r} holds missing values but had none in training; "
-                                      "fill them first or impute them.")
-            codes[nulls] = self.null_token
+            codes[nulls] = self._null(self.null_token)
         return codes.reshape(-1, 1)
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
@@ -355,10 +352,7 @@ class NumericCodec(Codec):
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
         if value is None or pd.isna(value):
-            if self.null_token is None:
-                raise GenerationError(f"Cannot condition column {self.column!r} on a missing value: it had no "
-                                      "missing values in training.")
-            return [np.array([self.null_token])]
+            return [np.array([self._null(self.null_token, conditioned=True)])]
         try:
             number = self._duration_value(value) if self.tick_step is not None else float(value)
         except (TypeError, ValueError) as exc:

@@ -27,8 +27,7 @@ from syntho_hive.core.models.tabular_ar.encoders.datetime import DatetimeCodec, 
 from syntho_hive.core.models.tabular_ar.encoders.ids import IdCodec, IdStats, analyze_id
 from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericCodec, NumericStats, analyze_numeric
 from syntho_hive.core.models.tabular_ar.encoders.text import TextCodec, TextStats, analyze_text
-from syntho_hive.core.data._dtypes import dtype_from_json, dtype_to_json
-from syntho_hive.core.models.tabular_ar.encoders.values import value_from_json
+from syntho_hive.core.data._dtypes import dtype_from_json, dtype_to_json, value_from_json
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError, TrainingError
 
@@ -113,7 +112,7 @@ def all_rare_stats(column: str, stats: ColumnStats, config: CodecConfig) -> Colu
         return stats
     where = f"column {column!r}"
     values = np.empty(len(stats.counts), dtype=object)
-    values[:] = [value_from_json(json.loads(key), where) for key in stats.counts]
+    values[:] = [value_from_json(json.loads(key), where, legacy=True) for key in stats.counts]
     repeated = np.concatenate([np.repeat(values, list(stats.counts.values())),
                                np.full(stats.nulls, None, dtype=object)])
     dtype = dtype_from_json(stats.dtype, where)

@@ -2,7 +2,7 @@
 
 Values use the strict-JSON forms of :mod:`syntho_hive.core.data._dtypes` (their one implementation); a
 value of any other type is refused with a :class:`SerializationError` at fit, not stored lossily. States
-written before this form (``["s", "x"]``-style tagged pairs) still load.
+written before this form (``["s", "x"]``-style tagged pairs) still load (``value_from_json(legacy=True)``).
 """
 
 from __future__ import annotations
@@ -13,23 +13,7 @@ from typing import Any
 from syntho_hive.core.data import _dtypes
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["value_from_json", "value_key", "find_key"]
-
-
-def value_from_json(data: Any, where: str = "a stored category") -> Any:
-    """Inverse of :func:`~syntho_hive.core.data._dtypes.value_to_json`, reading the earlier ``[tag, value]`` pairs too.
-
-    Args:
-        data: A stored value.
-        where: What the value belongs to, for the error message.
-
-    Returns:
-        The value, with its Python type.
-
-    Raises:
-        SerializationError: ``data`` is no stored value.
-    """
-    return _dtypes.value_from_json(data, where, legacy=True)
+__all__ = ["value_key", "find_key"]
 
 
 def value_key(value: Any, where: str) -> str:
