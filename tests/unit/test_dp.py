@@ -191,7 +191,7 @@ def test_a_dp_setting_that_is_not_a_dpconfig_is_refused_with_the_hyper_parameter
         TabularAR(dp={"max_epsilon": -1}).fit(people, progress_bar=False)
 
 def test_heads_start_at_the_released_marginals(people: pd.DataFrame) -> None:
-    """Post-processing of the noisy counts: with no hidden contribution the network generates exactly the
+    """Post-processing of the noisy counts: at the start, whatever the row, the network generates exactly the
     released shares of each categorical / numerical column (rare stand-in and empty bins at a floor)."""
     from syntho_hive.core.dp.accounting import plan_budget
     from syntho_hive.core.models.tabular_ar.dp_marginals import released_marginals, start_at_marginals
@@ -212,14 +212,14 @@ def test_heads_start_at_the_released_marginals(people: pd.DataFrame) -> None:
     released = np.array(codec.codec("city").counts, dtype=float)
     shares = marginals[city][:len(released)]
     np.testing.assert_allclose(shares / shares.sum(), released / released.sum(), rtol=1e-3)
-    net = ARNetwork(codec.cardinalities, hidden_dim=8, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        for weights in net.w_out:
-            weights.zero_()
+    generator = torch.Generator().manual_seed(0)
+    net = ARNetwork(codec.cardinalities, hidden_dim=8, generator=generator, positions=codec.positions)
+    assert net.ordinal
     start_at_marginals(net, marginals)
+    hidden = torch.randn(5, 8, generator=generator)  # any row's hidden state: the start reads none
     for target, expected in marginals.items():
-        probs = net.head(target, torch.zeros(1, 8)).softmax(dim=1)[0].detach().numpy()
-        np.testing.assert_allclose(probs, expected, rtol=1e-5)
+        probs = net.head(target, hidden).softmax(dim=1).detach().numpy()
+        np.testing.assert_allclose(probs, np.tile(expected, (5, 1)), rtol=1e-5)
 
 
 def test_integer_columns_keep_each_small_value_and_their_range() -> None:

@@ -64,6 +64,19 @@ def released_marginals(codec: TableCodec, stats: Mapping[str, object]) -> dict[i
 
 @torch.no_grad()
 def start_at_marginals(net: ARNetwork, marginals: Mapping[int, np.ndarray]) -> None:
-    """Set each head's bias to the log of its released marginal (in place)."""
+    """Start every head listed in ``marginals`` at its released marginal, whatever the row (in place).
+
+    The head's row-dependent weights (``w_out``, the ordinal centre and width) start at zero, and its
+    bias at the log of the shares plus the ordinal width term at zero hidden weight
+    (``u_k^2 softplus(r_t) / 2``), so the head's softmax is exactly the shares for every hidden state.
+    """
     for target, shares in marginals.items():
-        net.b_out[target].copy_(torch.as_tensor(np.log(shares), dtype=net.b_out[target].dtype))
+        bias = torch.as_tensor(np.log(shares), dtype=net.b_out[target].dtype)
+        net.w_out[target].zero_()
+        if net.ordinal:
+            net.ordinal_centre[target].zero_()
+            net.ordinal_width[target].zero_()
+            start = int(net.offsets[target])
+            places = net.token_position[start:start + net.cardinalities[target]]
+            bias = bias + 0.5 * places.square() * torch.nn.functional.softplus(net.ordinal_width_bias[target])
+        net.b_out[target].copy_(bias)
