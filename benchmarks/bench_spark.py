@@ -28,7 +28,8 @@ What it does (on demand; not collected by pytest):
    mode, the executor too: it is not the driver's memory on a cluster).
 
 Run: ``.venv/bin/python benchmarks/bench_spark.py [--rows 10000000] [--small-rows 1000000]``
-(``--quick`` runs 200k / 1M rows in a few minutes; ``--help`` lists every option). Torch uses one
+(``--quick`` runs 200k / 1M rows in a few minutes; ``--pin`` restricts each run to as many CPUs as Spark task
+slots; ``--help`` lists every option). Torch uses one
 thread per Spark task (``spark.task.cpus``) and one thread in the pandas path, so that cores compare.
 """
 
@@ -122,6 +123,8 @@ def _rss_kib() -> int:
 
 def measure(args: argparse.Namespace) -> None:
     """``--measure``: one run, its figures as one JSON line."""
+    if args.pin:  # this process, the JVM it starts and the Python workers: --cores CPUs in all
+        os.sched_setaffinity(0, range(args.cores))
     import torch
 
     torch.set_num_threads(1)
@@ -175,12 +178,13 @@ def measure(args: argparse.Namespace) -> None:
     print(json.dumps(figures))
 
 
-def run_one(workdir: Path, synth: str, path: str, rows: int, partitions: int, sink: str = "parquet") -> dict:
+def run_one(workdir: Path, synth: str, path: str, rows: int, partitions: int, sink: str = "parquet",
+            pin: bool = False) -> dict:
     out = Path(tempfile.mkdtemp(prefix=f"bench-spark-{synth}-{path}-", dir=workdir))
     cores = {"pandas": 1, "spark1": 1, "spark2": 2}[path]
     command = [sys.executable, str(Path(__file__).resolve()), "--measure", "--synth", str(workdir / synth),
                "--path", path, "--rows", str(rows), "--partitions", str(partitions), "--cores", str(cores),
-               "--out", str(out), "--sink", sink]
+               "--out", str(out), "--sink", sink] + (["--pin"] if pin else [])
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     result = subprocess.run(command, capture_output=True, text=True, check=False,
@@ -271,6 +275,10 @@ def main() -> None:
     parser.add_argument("--sink", choices=("parquet", "count"), default="parquet",
                         help="Spark path: write every table with df.write.parquet (default), or count() its rows "
                              "(generation and transfer to the JVM only, no Parquet encoding)")
+    parser.add_argument("--pin", action="store_true",
+                        help="restrict each measured run (its JVM and Python workers too) to as many CPUs as it has "
+                             "Spark task slots (local[1]: 1 CPU, local[2]: 2; pandas: 1), so that local[n] means "
+                             "n cores; without it local[1]'s JVM writes Parquet on the second core")
     parser.add_argument("--quick", action="store_true", help="1M / 200k rows (a few minutes)")
     parser.add_argument("--workdir", default=None, help="where synthesizers and outputs go (default: a temp dir)")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "output" / "bench_spark.md"))
@@ -308,7 +316,7 @@ def main() -> None:
         if "pandas" in paths:
             plan += [("pandas", args.small_rows), ("pandas", args.rows)]
         for path, rows in plan:
-            results.append(run_one(workdir, synth, path, rows, args.partitions, args.sink))
+            results.append(run_one(workdir, synth, path, rows, args.partitions, args.sink, args.pin))
     text = report(results, args)
     print()
     print(text)

@@ -18,7 +18,8 @@ from syntho_hive.exceptions import ConfigurationError
 
 __all__ = ["DPConfig", "DEFAULT_DP_EPOCHS"]
 
-#: Epochs of DP-SGD when neither ``DPConfig.epochs`` nor a smaller model ``epochs`` is given.
+#: Epochs of DP-SGD when neither ``DPConfig.epochs`` nor a smaller model ``epochs`` is given (engines
+#: may pass their own measured default to :meth:`DPConfig.training_epochs`).
 DEFAULT_DP_EPOCHS = 20
 _FIELDS = ("max_epsilon", "delta", "noise_multiplier", "max_grad_norm", "preprocessing_share", "epochs", "bounds")
 
@@ -65,7 +66,8 @@ class DPConfig:
             most 1% of the rows (public), else 0.3 — large tables give training more of the
             budget, small ones keep enough categories
             (:func:`~syntho_hive.core.dp.accounting.auto_preprocessing_share`).
-        epochs: DP-SGD epochs (``None``: the model's ``epochs``, at most 20).
+        epochs: DP-SGD epochs (``None``: the model's ``epochs``, at most the engine's default: 80 for
+            TabularAR, 20 for TVAE).
         bounds: ``{column: (low, high)}`` declared public bounds of numeric or datetime columns
             (numbers, or dates as text / timestamps). Values are clipped to them, and the column's
             bins are laid over them instead of over a fixed logarithmic grid.
@@ -152,6 +154,6 @@ class DPConfig:
                             for c, pair in (fields.get("bounds") or {}).items()}
         return cls(**fields)
 
-    def training_epochs(self, model_epochs: int) -> int:
-        """DP-SGD epochs: ``epochs`` when set, else ``min(model_epochs, DEFAULT_DP_EPOCHS)``."""
-        return int(self.epochs) if self.epochs is not None else int(min(model_epochs, DEFAULT_DP_EPOCHS))
+    def training_epochs(self, model_epochs: int, default: int = DEFAULT_DP_EPOCHS) -> int:
+        """DP-SGD epochs: ``epochs`` when set, else ``min(model_epochs, default)`` (the engine's default)."""
+        return int(self.epochs) if self.epochs is not None else int(min(model_epochs, default))

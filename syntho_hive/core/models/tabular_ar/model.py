@@ -38,7 +38,7 @@ from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.sampling import generate_tokens
 from syntho_hive.core.models.tabular_ar.dp_fit import DPFit, fill_unmodelled_nulls, prepare_dp
 from syntho_hive.core.models.tabular_ar.dp_marginals import start_at_marginals
-from syntho_hive.core.models.tabular_ar.dp_training import train_network_dp
+from syntho_hive.core.models.tabular_ar.dp_training import DP_EPOCHS, train_network_dp
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
 from syntho_hive.core.dp.accounting import PrivacySpent
 from syntho_hive.events import get_logger
@@ -201,8 +201,8 @@ class TabularAR(ConditionalGenerativeModel):
         ctx = context.reset_index(drop=True).set_axis(self.context_columns_, axis=1) if context is not None else None
         fitted = prepare_dp(frame, ctx, table, self._sdtypes(table, frame), self.dp, seed=seed,
                             codec_config=self._codec_config(len(frame)), batch_size=self.batch_size,
-                            epochs=self.dp.training_epochs(int(self.epochs)), rare_threshold=int(self.rare_threshold),
-                            constrained=table.declares_constraints)
+                            epochs=self.dp.training_epochs(int(self.epochs), DP_EPOCHS),
+                            rare_threshold=int(self.rare_threshold), constrained=table.declares_constraints)
         self.codec_, self.context_codec_, self._dp_fit = fitted.codec, fitted.context_codec, fitted
         rng = numpy_generator(child_seed(seed, "dp", "fill"))
         codes = self.codec_.encode(fill_unmodelled_nulls(frame, self.codec_, rng))
