@@ -41,8 +41,8 @@ def real() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def model(real: pd.DataFrame) -> TabularAR:
-    # No torch.set_num_threads here: it is process-wide and not undone by setting the old count back
-    # (the bit-identical digests of other engines' tests in the same process changed after it).
+    # No torch.set_num_threads here: it is process-wide, and CTGAN's cross-process digest test failed after it
+    # in the same process (also with the old count set back in this fixture; cause not pinned down).
     return TabularAR().fit(real, seed=3, progress_bar=False)
 
 
