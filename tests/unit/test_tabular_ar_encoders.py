@@ -15,7 +15,7 @@ from syntho_hive.core.models.tabular_ar.encoders import (
     reduce_stats,
     stats_from_dict,
 )
-from syntho_hive.exceptions import GenerationError
+from syntho_hive.exceptions import GenerationError, SerializationError
 
 
 def make_table(n: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -353,3 +353,49 @@ def test_uint64_values_past_two_to_the_63_do_not_wrap(huge_uint64: pd.Series) ->
     assert str(drawn.dtype) == dtype
     present = drawn.dropna()
     assert present.min() >= values.min() and present.max() <= values.max() and (present > 2**63).any()
+
+
+def _outer_draws(codec, column: str, rows: int = 20_000) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Decoded values of ``rows`` draws of the column's first and last interval tokens."""
+    numeric = codec.codec(column)
+    first, last = len(numeric.points), len(numeric.points) + numeric.n_intervals - 1
+    rng = np.random.default_rng(4)
+    decode = numeric.decode
+    return (decode(np.full((rows, 1), first), rng).to_numpy(dtype=np.float64),
+            decode(np.full((rows, 1), last), rng).to_numpy(dtype=np.float64))
+
+
+@pytest.mark.parametrize("column", ["amount", "salary"])
+def test_outer_bins_spread_their_tail_share_towards_the_extremes_but_never_onto_them(
+        table: pd.DataFrame, column: str) -> None:
+    table = table.assign(salary=np.round(np.random.default_rng(5).lognormal(10, 0.8, len(table))).astype("int64"))
+    codec = TableCodec.fit(table, {**SDTYPES, "salary": "numerical"})
+    numeric = codec.codec(column)
+    real = table[column].dropna().to_numpy(dtype=np.float64)
+    low_share, high_share = numeric.tails
+    bins = np.clip(np.searchsorted(numeric.edges, real, side="right") - 1, 0, numeric.n_intervals - 1)
+    in_bins = ~np.isin(real, numeric.points)
+    assert low_share == pytest.approx(np.mean(real[in_bins & (bins == 0)] < numeric.edges[0]))
+    assert high_share == pytest.approx(np.mean(real[in_bins & (bins == numeric.n_intervals - 1)] > numeric.edges[-1]))
+    assert low_share > 0 and high_share > 0
+    first, last = _outer_draws(codec, column)
+    assert np.mean(first < numeric.edges[0]) == pytest.approx(low_share, abs=0.02)
+    assert np.mean(last > numeric.edges[-1]) == pytest.approx(high_share, abs=0.02)
+    assert first.min() > real.min() and last.max() < real.max()  # the extremes never come back
+    assert first.min() < numeric.edges[0] and last.max() > numeric.edges[-1]
+
+
+def test_codecs_saved_without_tail_shares_decode_inside_their_edges(codec: TableCodec) -> None:
+    state = json.loads(json.dumps(codec.to_dict()))
+    for item in state["codecs"]:
+        item.pop("tails", None)
+    restored = TableCodec.from_dict(state)
+    assert restored.codec("amount").tails == (0.0, 0.0)
+    first, last = _outer_draws(restored, "amount")
+    edges = restored.codec("amount").edges
+    assert first.min() >= round(edges[0], 2) and last.max() <= round(edges[-1], 2)
+    for bad in ([0.1], [0.1, 2.0], "x", [None, 0.1]):
+        broken = json.loads(json.dumps(codec.to_dict()))
+        next(i for i in broken["codecs"] if i["column"] == "amount")["tails"] = bad
+        with pytest.raises(SerializationError, match="tails"):
+            TableCodec.from_dict(broken)

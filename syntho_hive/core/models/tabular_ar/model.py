@@ -186,6 +186,7 @@ class TabularAR(ConditionalGenerativeModel):
         config = self._codec_config(len(frame))
         self.codec_ = TableCodec.fit(frame, self._sdtypes(table, frame), config=config, datetime_formats=formats)
         codes = self.codec_.encode(frame)
+        self.codec_.fit_copula(frame, codes)
         ctx_codes = None
         if context is not None:
             ctx = context.reset_index(drop=True).set_axis(self.context_columns_, axis=1)

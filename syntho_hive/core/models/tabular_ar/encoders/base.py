@@ -52,8 +52,9 @@ class CodecConfig:
         rare_threshold: Categories (and numeric values) seen fewer than this many times are
             never reproduced verbatim.
         max_bins: Most value tokens of a numeric column.
-        tail_quantile: Share of the interval-coded numeric mass cut off at each end: the
-            outer bin edges are inner quantiles, so extreme values are not reproduced.
+        tail_quantile: Share of the interval-coded numeric mass beyond the outer bin edges at
+            each end: the edges are inner quantiles; the rows beyond them are decoded between the
+            edge and the training extreme, never onto the extreme itself.
         max_distinct: Distinct numeric values kept exactly in partition statistics; beyond
             it values are rounded to ``significant_digits`` significant digits.
         significant_digits: See ``max_distinct``.

@@ -3,12 +3,16 @@
 Tokens are, in order: *points* (single values frequent enough to be kept exactly, e.g. the
 ``0`` of a capital-gain column, or every frequent value of a low-cardinality column), then
 *intervals* (equal-mass quantile bins of the remaining values, decoded uniformly inside the
-bin), then the null token. Decoded values are rounded to the training precision (integers
+bin: independently, or placed by the table's ``BinCopula`` relative to the row's other numerical
+columns), then the null token. Decoded values are rounded to the training precision (integers
 stay integers) and lie within the training ``[min, max]``.
 
 Privacy: a value seen fewer than ``rare_threshold`` times is never a point, and the outer
 interval edges are inner quantiles (``tail_quantile``, at least ``rare_threshold`` values in
-each tail), so extreme values are not reproduced verbatim.
+each tail). The rows beyond an outer edge are coded into the outer interval; decoding spreads
+their share of it (``tails``) uniformly between the edge and one unit of the column's precision
+inside the training extreme, so the range is covered but the extreme values themselves are not
+reproduced verbatim.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from syntho_hive.core.data._dtypes import (
     restore_numbers,
 )
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
-from syntho_hive.exceptions import GenerationError, TrainingError
+from syntho_hive.exceptions import GenerationError, SerializationError, TrainingError
 
 __all__ = ["NumericStats", "NumericCodec", "analyze_numeric"]
 
 _MAX_DECIMALS = 8
+#: Most of an outer interval's draws spread past its edge (the rest stay inside the bin).
+_MAX_TAIL = 0.45
 
 
 def _round_significant(values: np.ndarray, digits: int) -> np.ndarray:
@@ -193,6 +199,18 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
                         config.significant_digits, decimal_places=places, tick_step=step)
 
 
+def _tail_shares(values: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> tuple[float, float]:
+    """Share of the first interval's count below ``edges[0]`` and of the last one's above ``edges[-1]``
+    (values outside the edges are coded into the outer intervals)."""
+    n_intervals = len(edges) - 1
+    if n_intervals < 1:
+        return 0.0, 0.0
+    bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_intervals - 1)
+    first, last = counts[bins == 0].sum(), counts[bins == n_intervals - 1].sum()
+    below, above = counts[values < edges[0]].sum(), counts[values > edges[-1]].sum()
+    return (float(below / first) if first else 0.0, float(above / last) if last else 0.0)
+
+
 def _weighted_quantiles(values: np.ndarray, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
     cumulative = np.cumsum(counts)
     positions = levels * cumulative[-1]
@@ -211,14 +229,19 @@ class NumericCodec(Codec):
         integer / decimals: Output precision.
         minimum / maximum: Output range.
         dtype / marker: JSON dtype and null marker.
+        tails: Share of the first interval's values below ``edges[0]`` and of the last interval's
+            above ``edges[-1]``; decoding spreads that share of the outer intervals towards
+            ``minimum`` / ``maximum`` (never onto them). ``(0, 0)``: intervals end at the edges.
     """
 
     kind = "numerical"
 
     def __init__(self, column: str, points: list[float], edges: list[float], has_null: bool, integer: bool,
                  decimals: int | None, minimum: float, maximum: float, dtype: dict[str, Any],
-                 marker: str | None, decimal_places: int | None = None, tick_step: int | None = None) -> None:
+                 marker: str | None, decimal_places: int | None = None, tick_step: int | None = None,
+                 tails: tuple[float, float] = (0.0, 0.0)) -> None:
         super().__init__(column)
+        self.tails = (float(tails[0]), float(tails[1]))
         self.decimal_places = decimal_places
         self.tick_step = tick_step
         self.points = np.asarray(points, dtype=np.float64)
@@ -242,14 +265,19 @@ class NumericCodec(Codec):
         k = config.rare_threshold
         points = np.empty(0)
         edges = np.empty(0)
+        tails = (0.0, 0.0)
         if total:
             if len(values) <= config.max_bins and (counts >= k).any():
                 points = values[counts >= k]
                 rest = np.zeros(len(values), dtype=bool)  # rare values snap to the nearest point
             else:
                 heavy = counts >= max(k, total / (20 * config.max_bins))
-                if heavy.sum() > config.max_bins // 2:
-                    top = np.argsort(-counts, kind="stable")[: config.max_bins // 2]
+                # At most half the tokens are points, but a spike holding half a bin's mass or more
+                # stays one (a bin it fell into would lose it: 28 rows at 2.0 on a 442-row table).
+                spikes = int((counts >= max(k, total / (2 * config.max_bins))).sum())
+                cap = min(config.max_bins, max(config.max_bins // 2, spikes))
+                if heavy.sum() > cap:
+                    top = np.argsort(-counts, kind="stable")[:cap]
                     heavy = np.zeros(len(values), dtype=bool)
                     heavy[top] = True
                 points = values[heavy]
@@ -263,10 +291,12 @@ class NumericCodec(Codec):
                 edges = np.unique(_weighted_quantiles(values[rest], counts[rest], levels))
                 if len(edges) == 1:
                     edges = np.repeat(edges, 2)
+                tails = _tail_shares(values[rest], counts[rest], edges)
         minimum = stats.minimum if stats.minimum is not None else 0.0
         maximum = stats.maximum if stats.maximum is not None else 0.0
         return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
-                   minimum, maximum, stats.dtype, stats.marker, stats.decimal_places, stats.tick_step)
+                   minimum, maximum, stats.dtype, stats.marker, stats.decimal_places, stats.tick_step,
+                   tails if len(edges) else (0.0, 0.0))
 
     @property
     def n_intervals(self) -> int:
@@ -320,7 +350,10 @@ class NumericCodec(Codec):
             codes[nulls] = self._null(self.null_token)
         return codes.reshape(-1, 1)
 
-    def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    def decode(self, codes: np.ndarray, rng: np.random.Generator, positions: np.ndarray | None = None
+               ) -> pd.Series:
+        """Values from tokens; ``positions`` (one per row, in ``[0, 1]``) places each interval
+        token's value inside its bin (default: uniform draws from ``rng``; see ``BinCopula``)."""
         tokens = codes[:, 0]
         nulls = tokens == self.null_token if self.null_token is not None else np.zeros(len(tokens), bool)
         values = np.zeros(len(tokens), dtype=np.float64)
@@ -329,11 +362,12 @@ class NumericCodec(Codec):
         in_bin = ~is_point & ~nulls
         if in_bin.any():
             bins = tokens[in_bin] - len(self.points)
-            low, high = self.edges[bins], self.edges[bins + 1]
-            draw = low + rng.random(len(bins)) * (high - low)
+            place = rng.random(len(bins)) if positions is None else positions[in_bin]
+            draw = self._inside(bins, place)
             values[in_bin] = draw
             if self.integer:
-                values[in_bin] = np.clip(np.round(draw), np.ceil(self.edges[0]), np.floor(self.edges[-1]))
+                lowest, highest = self._range()
+                values[in_bin] = np.clip(np.round(draw), np.ceil(lowest), np.floor(highest))
             elif self.decimals is not None:
                 values[in_bin] = np.round(draw, self.decimals)
         values = np.clip(values, self.minimum, self.maximum)
@@ -349,6 +383,35 @@ class NumericCodec(Codec):
             unit = np.datetime_data(np.dtype(self._dtype))[0]
             return pd.Series(ticks.view(f"timedelta64[{unit}]"), name=self.column).astype(self._dtype)
         return restore_numbers(values, nulls, self._dtype, self._marker, self.column)
+
+    def _range(self) -> tuple[float, float]:
+        """Lowest and highest value an interval token decodes to: the outer edges, or, where a tail
+        share spreads past them, one unit of the column's precision inside the training extremes."""
+        # a column needing more than _MAX_DECIMALS digits is not rounded: keep clear of its extremes
+        # by at least the last decimal kept elsewhere and a few float steps
+        unit = 1.0 if self.integer else 10.0 ** -(self.decimals if self.decimals is not None else _MAX_DECIMALS)
+        lowest, highest = self.edges[0], self.edges[-1]
+        floor = self.minimum + max(unit, 4 * np.spacing(abs(self.minimum)))
+        ceiling = self.maximum - max(unit, 4 * np.spacing(abs(self.maximum)))
+        if self.tails[0] > 0 and floor < lowest:
+            lowest = floor
+        if self.tails[1] > 0 and ceiling > highest:
+            highest = ceiling
+        return float(lowest), float(highest)
+
+    def _inside(self, bins: np.ndarray, place: np.ndarray) -> np.ndarray:
+        """Values of interval tokens ``bins`` at ``place`` (in ``[0, 1]``) inside them: uniform over
+        the bin, except the outer bins' tail shares, spread uniformly out to :meth:`_range`."""
+        low, high = self.edges[bins], self.edges[bins + 1]
+        lowest, highest = self._range()
+        below = np.where((bins == 0) & (lowest < self.edges[0]), min(self.tails[0], _MAX_TAIL), 0.0)
+        above = np.where((bins == self.n_intervals - 1) & (highest > self.edges[-1]),
+                         min(self.tails[1], _MAX_TAIL), 0.0)
+        inner = (place - below) / np.maximum(1.0 - below - above, 1e-12)
+        value = low + np.clip(inner, 0.0, 1.0) * (high - low)
+        value = np.where(place < below, lowest + place / np.maximum(below, 1e-12) * (low - lowest), value)
+        top = place > 1.0 - above
+        return np.where(top, high + (place - (1.0 - above)) / np.maximum(above, 1e-12) * (highest - high), value)
 
     def allowed_tokens(self, value: Any) -> list[np.ndarray]:
         if value is None or pd.isna(value):
@@ -377,11 +440,16 @@ class NumericCodec(Codec):
                 "edges": self.edges.tolist(), "has_null": self.has_null, "integer": self.integer,
                 "decimals": self.decimals, "minimum": self.minimum, "maximum": self.maximum,
                 "dtype": self.dtype_json, "marker": self.marker_json, "decimal_places": self.decimal_places,
-                "tick_step": self.tick_step}
+                "tick_step": self.tick_step, "tails": list(self.tails)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "NumericCodec":
-        # decimal_places is absent from states saved before Decimal columns were restored.
+        # decimal_places, tick_step and tails are absent from states saved before they existed.
+        tails = data.get("tails", (0.0, 0.0))
+        if (not isinstance(tails, (list, tuple)) or len(tails) != 2
+                or not all(isinstance(t, (int, float)) and 0.0 <= t <= 1.0 for t in tails)):
+            raise SerializationError(f"Numerical codec {data['column']!r}: 'tails' must be two shares in [0, 1], "
+                                     f"got {tails!r}; the checkpoint is corrupt.")
         return cls(data["column"], data["points"], data["edges"], data["has_null"], data["integer"],
                    data["decimals"], data["minimum"], data["maximum"], data["dtype"], data["marker"],
-                   data.get("decimal_places"), data.get("tick_step"))
+                   data.get("decimal_places"), data.get("tick_step"), tuple(tails))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.bin_copula import BinCopula
 from syntho_hive.core.models.tabular_ar.encoders.categorical import (
     BooleanCodec,
     BooleanStats,
@@ -161,10 +162,13 @@ class TableCodec:
 
     Args:
         codecs: One fitted :class:`Codec` per column.
+        copula: How values sit inside their numerical tokens relative to each other (see
+            :meth:`fit_copula`); ``None``: independently uniform.
     """
 
-    def __init__(self, codecs: Sequence[Codec]) -> None:
+    def __init__(self, codecs: Sequence[Codec], copula: BinCopula | None = None) -> None:
         self.codecs = list(codecs)
+        self.copula = copula
         self.columns = [c.column for c in self.codecs]
         self.sub_columns: list[SubColumn] = [s for c in self.codecs for s in c.sub_columns]
         self.slices: dict[str, slice] = {}
@@ -188,6 +192,15 @@ class TableCodec:
         """Analyze ``df`` as one partition and build the codecs."""
         config = config or CodecConfig()
         return cls.build(analyze_table(df, sdtypes, config=config, datetime_formats=datetime_formats), config)
+
+    def fit_copula(self, df: pd.DataFrame, codes: np.ndarray) -> None:
+        """Learn :attr:`copula` from the training rows ``df`` and their tokens ``codes``
+        (:meth:`encode`); it stays ``None`` below two numerical columns with ranges."""
+        numeric = self._numeric_codecs()
+        self.copula = BinCopula.fit(numeric, df, {c: codes[:, self.slices[c].start] for c in numeric})
+
+    def _numeric_codecs(self) -> dict[str, NumericCodec]:
+        return {c.column: c for c in self.codecs if isinstance(c, NumericCodec)}
 
     def codec(self, column: str) -> Codec:
         """The codec of ``column`` (``KeyError`` when unknown)."""
@@ -240,13 +253,23 @@ class TableCodec:
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         """Columns in order, with training dtypes, from tokens."""
-        data = {codec.column: codec.decode(codes[:, self.slices[codec.column]], rng)
-                for codec in self.codecs}
+        positions: dict[str, np.ndarray] = {}
+        if self.copula is not None and len(codes):
+            positions = self.copula.positions(self._numeric_codecs(),
+                                              {c: codes[:, self.slices[c].start] for c in self.copula.columns}, rng)
+        data = {}
+        for codec in self.codecs:
+            block = codes[:, self.slices[codec.column]]
+            data[codec.column] = (codec.decode(block, rng, positions[codec.column])
+                                  if codec.column in positions else codec.decode(block, rng))
         return pd.DataFrame(data)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"codecs": [codec.to_dict() for codec in self.codecs]}
+        state: dict[str, Any] = {"codecs": [codec.to_dict() for codec in self.codecs]}
+        if self.copula is not None:
+            state["copula"] = self.copula.to_dict()
+        return state
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "TableCodec":
@@ -261,4 +284,13 @@ class TableCodec:
             if kind not in _CODECS:
                 raise SerializationError(f"Unknown column codec kind {kind!r}.")
             codecs.append(_CODECS[kind].from_dict(item))
-        return cls(codecs)
+        table = cls(codecs)
+        if data.get("copula") is not None:  # absent from models saved before the copula
+            copula = BinCopula.from_dict(data["copula"])
+            numeric = table._numeric_codecs()
+            if any(c not in numeric or len(share) != numeric[c].sub_columns[0].cardinality
+                   for c, share in zip(copula.columns, copula.shares)):
+                raise SerializationError("The bin copula names columns that are not numerical columns of the "
+                                         "model; the checkpoint is corrupt.")
+            table.copula = copula
+        return table
