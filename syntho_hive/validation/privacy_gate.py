@@ -43,6 +43,7 @@ from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, PrivacyError, SchemaError
 from syntho_hive.validation._common import check_columns, resolve_sdtypes
+from syntho_hive.validation._disclosure_options import check_disclosure_columns, column_lists
 from syntho_hive.validation.attribute_inference import attribute_inference_risk
 from syntho_hive.validation.membership import membership_inference_auc
 from syntho_hive.validation.pii_leaks import declared_pii_columns, pii_value_leaks
@@ -196,16 +197,10 @@ def check_privacy(result: PrivacyResult | Mapping[str, float | None], threshold:
         _raise(failures)
 
 
-def _per_table(value: Mapping[str, Sequence[Any]] | None, name: str) -> list[Any]:
-    return list((value or {}).get(name) or [])
-
-
 def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
-                   threshold: PrivacyThreshold, metadata: Metadata | None, sensitive: list[Any],
+                   threshold: PrivacyThreshold, types: Mapping[str, Any], sensitive: list[Any],
                    quasi: list[Any] | None, pii: list[Any], seed: int, n_threads: int) -> dict[str, float | None]:
     """Only the figures ``threshold`` limits, for one table."""
-    config = metadata.tables.get(name) if metadata is not None else None
-    types = resolve_sdtypes(train, None, config)
     figures: dict[str, float | None] = {}
     if threshold.max_dcr_share is not None:
         full = privacy_metrics(train, synthetic, holdout, types, seed=child_seed(seed, name, "privacy"),
@@ -259,32 +254,33 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         SchemaError: Tables or columns do not match, or an unknown column is named.
     """
     threshold = PrivacyThreshold.coerce(threshold)
+    columns = {label: column_lists(mapping, label, real_train, single=False)
+               for label, mapping in (("sensitive_columns", sensitive_columns),
+                                      ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns))}
     require_inputs(threshold, has_holdout=holdout is not None,
-                   has_sensitive_columns=any(_per_table(sensitive_columns, t) for t in real_train))
+                   has_sensitive_columns=any(columns["sensitive_columns"].values()))
     for label, mapping in (("synthetic", synthetic), ("holdout", holdout)):
         missing = sorted(set(real_train) - set(mapping)) if mapping is not None else []
         if missing:
             raise SchemaError(f"The privacy gate has no {label} data for table(s) {missing}; give every table.")
-    for label, mapping in (("sensitive_columns", sensitive_columns), ("quasi_identifiers", quasi_identifiers),
-                           ("pii_columns", pii_columns)):
-        unknown = sorted(set(mapping or {}) - set(real_train))
-        if unknown:
-            raise SchemaError(f"{label} names unknown table(s) {unknown}; tables: {sorted(real_train)}.")
+    types: dict[str, Mapping[str, Any]] = {}
     for name, train in real_train.items():
         check_columns(train, synthetic[name], what="The privacy gate", table=name)
         if holdout is not None:
             check_columns(train, holdout[name], what="The privacy gate", table=name, other="holdout")
+        types[name] = resolve_sdtypes(train, None, metadata.tables.get(name) if metadata is not None else None)
+        check_disclosure_columns(name, train, types[name], columns)  # every table before any figure
     base = resolve_seed(seed)
     results: dict[str, dict[str, float | None]] = {}
     failures: dict[str, tuple[float, float]] = {}
     for name, train in real_train.items():
         config = metadata.tables.get(name) if metadata is not None else None
-        sensitive = _per_table(sensitive_columns, name)
-        pii = (_per_table(pii_columns, name) if pii_columns is not None and name in pii_columns
+        sensitive = columns["sensitive_columns"].get(name, [])
+        pii = (columns["pii_columns"][name] if name in columns["pii_columns"]
                else declared_pii_columns(config, list(train.columns)))
-        quasi = list(quasi_identifiers[name]) if quasi_identifiers and name in quasi_identifiers else None
+        quasi = columns["quasi_identifiers"].get(name)
         figures = _table_figures(name, train, synthetic[name], holdout[name] if holdout is not None else None,
-                                 threshold, metadata, sensitive, quasi, pii, base, n_threads)
+                                 threshold, types[name], sensitive, quasi, pii, base, n_threads)
         limits = threshold.limits()
         if not sensitive:  # attribute risk is defined over declared sensitive columns: none here to bound
             limits.pop("attribute_inference_risk", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from pathlib import Path
@@ -215,6 +216,27 @@ def test_privacy_gate_raises_with_every_failing_figure_of_every_table(data: dict
                            threshold)
     assert set(figures["prospects"]) == {"exact_copy_rate", "dcr_share_closer_to_training",
                                          "membership_inference_auc"}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"sensitive_columns": {"prospects": ["nope"]}}, "lacks"),
+    ({"pii_columns": {"prospects": ["email"]}}, "lacks"),
+    ({"sensitive_columns": {"prospects": ["customer_id"]}}, "id columns"),
+    ({"quasi_identifiers": {"prospects": ["age"]}}, "no sensitive_columns"),
+    ({"sensitive_columns": {"prospects": "segment"}, "quasi_identifiers": {"prospects": ["segment"]}},
+     "both sensitive"),
+])
+def test_privacy_gate_refuses_bad_columns_of_any_table_before_any_figure(
+        data: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch, options: dict[str, object],
+        message: str) -> None:
+    gate = importlib.import_module("syntho_hive.validation.privacy_gate")  # the package re-exports the function
+    computed: list[str] = []
+    monkeypatch.setattr(gate, "_table_figures", lambda name, *args: computed.append(name) or {})
+    real = {"customers": data["train"], "prospects": data["holdout"]}
+    synthetic = {"customers": data["fresh"], "prospects": data["fresh"]}
+    with pytest.raises(SchemaError, match=message):
+        privacy_gate(real, synthetic, None, {"max_exact_copy_rate": 0.5}, **options)  # type: ignore[arg-type]
+    assert computed == []  # the first table's figures were not computed either
 
 
 def test_privacy_gate_checks_pii_declared_in_metadata_and_refuses_a_missing_holdout() -> None:

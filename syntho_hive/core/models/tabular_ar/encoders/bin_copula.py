@@ -2,9 +2,10 @@
 
 The network draws every numerical column as a token (an exact point or a quantile bin). Decoded
 independently, the values of two strongly related columns are spread uniformly and independently
-inside their bins, which blurs their relation: with the 9 bins of a 442-row table, even the real
-tokens decoded this way lose a third of the gap between a perfect and an independent table on
-SDMetrics' Column Pair Trends. :class:`BinCopula` keeps the within-bin positions related:
+inside their bins, which blurs their relation, most in the wide outer bins. Measured on three related
+columns of 20,000 rows, their real tokens decoded independently miss the Pearson correlations by
+0.063 on average with 10 bins and still 0.017 with 100; through the copula by 0.005 and 0.002.
+:class:`BinCopula` keeps the within-bin positions related:
 
 * **fit** (real rows): every numerical value gets a normal score ``z``. Its token is a box on the
   normal scale, ``[Phi^-1(F(before)), Phi^-1(F(after))]`` with ``F`` the token's cumulative share
