@@ -11,8 +11,8 @@ Usage::
     synthohive sample SYNTHESIZER_DIR --target URL|DIR [--schema S] [--if-exists fail|replace|append]
         [--format parquet|csv|delta] [--scale X] [--seed N]
     synthohive report REAL.csv|.parquet SYNTH.csv|.parquet --output REPORT.html [--metadata META.yaml]
-        [--table NAME] [--target COLUMN] [--holdout HOLDOUT.csv] [--include-samples] [--seed N]
-        [--overwrite]
+        [--table NAME] [--target COLUMN] [--holdout HOLDOUT.csv] [--sensitive COLUMN ...]
+        [--quasi-identifier COLUMN ...] [--pii COLUMN ...] [--include-samples] [--seed N] [--overwrite]
     synthohive demo [--output-dir DIR] [--epochs N] [--rows N] [--seed N]
     synthohive --version
 
@@ -235,6 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--holdout", type=Path, metavar="FILE",
                         help="real rows the generator never saw (.csv/.parquet): enables the DCR share "
                              "and an unbiased ML-efficacy test set")
+    report.add_argument("--sensitive", action="append", metavar="COLUMN",
+                        help="a column an attacker would try to infer (repeat for several): runs the "
+                             "attribute-inference attack (its risk needs --holdout)")
+    report.add_argument("--quasi-identifier", action="append", metavar="COLUMN", dest="quasi_identifiers",
+                        help="a column the attacker knows (repeat; default: every other usable column)")
+    report.add_argument("--pii", action="append", metavar="COLUMN",
+                        help="a column holding personal data whose real values must not reappear (repeat; "
+                             "default: the metadata's pii_cols and personal semantic types)")
     report.add_argument("--include-samples", action="store_true",
                         help="include the first real and synthetic rows in the report (off: no real row is shown)")
     report.add_argument("--seed", type=_seed, metavar="N", default=0,
@@ -568,7 +576,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     report = ValidationReport()
     html_path = report.generate(real, synthetic, output, metadata, include_samples=args.include_samples,
-                                holdout=holdout, target=args.target, seed=args.seed)
+                                holdout=holdout, target=args.target, seed=args.seed,
+                                sensitive_columns=args.sensitive, quasi_identifiers=args.quasi_identifiers,
+                                pii_columns=args.pii)
     elapsed = time.perf_counter() - started
     result = report.result
     print(f"evaluated {_plural(len(synthetic), 'synthetic row')} against {_plural(len(real), 'real row')} "

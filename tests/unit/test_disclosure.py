@@ -315,3 +315,16 @@ def test_cli_report_prints_the_disclosure_figures(data: dict[str, pd.DataFrame],
     assert code == 0
     assert float(re.search(r"^  membership AUC\s+(\S+)", out, flags=re.MULTILINE).group(1)) > 0.9  # type: ignore[union-attr]
     assert re.search(r"^  rows reproduced\s+400\b.*WARNING", out, flags=re.MULTILINE)
+    # the attribute attack and the PII leaks from the command line
+    code = main(["report", str(paths["real"]), str(paths["synthetic"]), "--output", str(tmp_path / "a.html"),
+                 "--holdout", str(paths["holdout"]), "--sensitive", "segment", "--quasi-identifier", "age",
+                 "--quasi-identifier", "income", "--pii", "region"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert float(re.search(r"^  attribute risk\s+(\S+)", out, flags=re.MULTILINE).group(1)) > 0.1  # type: ignore[union-attr]
+    assert re.search(r"^  PII values leaked\s+400\b", out, flags=re.MULTILINE)  # every row's region
+    saved = json.loads((tmp_path / "a.json").read_text())
+    assert saved["privacy"]["disclosure"]["attribute_inference"]["quasi_identifiers"] == ["age", "income"]
+    code = main(["report", str(paths["real"]), str(paths["synthetic"]), "--output", str(tmp_path / "b.html"),
+                 "--sensitive", "nope"])
+    assert code == 1 and "nope" in capsys.readouterr().err

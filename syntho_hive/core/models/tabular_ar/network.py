@@ -141,9 +141,11 @@ class ARNetwork(nn.Module):
             return logits
         start = int(self.offsets[target]) if self.n_sub else 0
         places = self.token_position[start:start + self.cardinalities[target]]
-        centre = h @ self.ordinal_centre[target]
-        width = F.softplus(h @ self.ordinal_width[target] + self.ordinal_width_bias[target])
-        return logits + places * centre.unsqueeze(1) - 0.5 * places.square() * width.unsqueeze(1)
+        # places * centre(h) - places^2 * width(h) / 2 as one rank-2 update of the logits (no
+        # (rows, cardinality) temporaries): [centre, width] @ [places, -places^2 / 2]
+        pair = h @ torch.stack((self.ordinal_centre[target], self.ordinal_width[target]), dim=1)
+        terms = torch.stack((pair[:, 0], F.softplus(pair[:, 1] + self.ordinal_width_bias[target])), dim=1)
+        return torch.addmm(logits, terms, torch.stack((places, -0.5 * places.square())))
 
     def forward(self, codes: torch.Tensor, order_keys: torch.Tensor, context_codes: torch.Tensor | None = None,
                 *, dropout: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:

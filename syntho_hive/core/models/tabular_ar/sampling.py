@@ -80,12 +80,12 @@ def generate_tokens(net: ARNetwork, rows: int, generator: torch.Generator, *,
             if temperature != 1.0:
                 logits = logits / temperature
             if t in allowed:
-                logits = logits.masked_fill(~allowed[t].unsqueeze(0), float("-inf"))
+                logits.masked_fill_(~allowed[t].unsqueeze(0), float("-inf"))
             if t in excluded and net.cardinalities[t] > 1:
                 logits[:, excluded[t]] = float("-inf")
             rows_mask = masker(t, out.numpy()) if masker is not None else None
             if rows_mask is not None:
-                logits = logits.masked_fill(~torch.from_numpy(rows_mask), float("-inf"))
+                logits.masked_fill_(~torch.from_numpy(rows_mask), float("-inf"))
             drawn = _draw(logits, generator)
             if todo is None:
                 out[:, t] = drawn
