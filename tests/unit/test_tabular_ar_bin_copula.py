@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from syntho_hive.core.dp import DPConfig
+from syntho_hive.core.models.tabular_ar import TabularAR
 from syntho_hive.core.models.tabular_ar.encoders.base import CodecConfig
-from syntho_hive.core.models.tabular_ar.encoders.bin_copula import BinCopula
+from syntho_hive.core.models.tabular_ar.encoders.bin_copula import COPULA_BELOW_BINS, BinCopula
 from syntho_hive.core.models.tabular_ar.encoders.table import TableCodec
 from syntho_hive.exceptions import SerializationError
 
@@ -131,3 +133,14 @@ def test_state_holds_no_training_value() -> None:
     numbers |= {float(v) for share in codec.copula.to_dict()["shares"] for v in share}
     assert not numbers & set(real["height"]) - {1.0}
     assert not numbers & set(real["weight"]) - {1.0}
+
+
+def test_tabular_ar_fits_a_copula_for_coarse_bins_only_and_never_under_dp() -> None:
+    real = _body()  # 600 rows: the automatic rule gives 12 bins
+    small = TabularAR(epochs=1, hidden_dim=16).fit(real, seed=0, progress_bar=False)
+    assert small.codec_.copula is not None and small.codec_.copula.columns == ["height", "weight", "age"]
+    fine = TabularAR(epochs=1, hidden_dim=16, max_bins=COPULA_BELOW_BINS).fit(real, seed=0, progress_bar=False)
+    assert fine.codec_.copula is None
+    private = TabularAR(epochs=1, hidden_dim=16, dp=DPConfig(max_epsilon=8.0)).fit(real, seed=0, progress_bar=False)
+    assert private.codec_.copula is None
+    assert "copula" not in json.dumps(private.codec_.to_dict())

@@ -34,6 +34,7 @@ from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
 from syntho_hive.core.models.params import DPSetting, Integer, Number
 from syntho_hive.core.models.registry import register_model
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
+from syntho_hive.core.models.tabular_ar.encoders.bin_copula import COPULA_BELOW_BINS
 from syntho_hive.core.models.tabular_ar.network import ARNetwork
 from syntho_hive.core.models.tabular_ar.sampling import generate_tokens
 from syntho_hive.core.models.tabular_ar.dp_fit import DPFit, fill_unmodelled_nulls, prepare_dp
@@ -186,7 +187,8 @@ class TabularAR(ConditionalGenerativeModel):
         config = self._codec_config(len(frame))
         self.codec_ = TableCodec.fit(frame, self._sdtypes(table, frame), config=config, datetime_formats=formats)
         codes = self.codec_.encode(frame)
-        self.codec_.fit_copula(frame, codes)
+        if config.max_bins < COPULA_BELOW_BINS:  # see bin_copula.COPULA_BELOW_BINS
+            self.codec_.fit_copula(frame, codes)
         ctx_codes = None
         if context is not None:
             ctx = context.reset_index(drop=True).set_axis(self.context_columns_, axis=1)

