@@ -42,8 +42,8 @@ from syntho_hive.connectors._arrow_types import arrow_field_of, cast_table, delt
 from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarget, TargetWriter, check_if_exists
 from syntho_hive.connectors.files._chunks import ParquetChunks, write_all
 from syntho_hive.connectors.files._dataset_read import column_types_of, iter_dataset, selected_columns
-from syntho_hive.connectors.files._folder import (FolderSource, check_partition_by, check_table_name, check_tables,
-                                                 make_root, make_staging, ordered_like, remove_staging)
+from syntho_hive.connectors.files._folder import (FolderSource, check_partition_by, make_staging, open_folder,
+                                                 ordered_like, remove_staging)
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -214,9 +214,7 @@ class DeltaTarget(TableTarget):
                 Delta table, an append's partitioning differs, or the folder cannot be written.
         """
         where = f"Delta target {str(self.root)!r}"
-        tables = [check_table_name(name, where) for name in tables]
-        check_tables(metadata, tables, self.partition_by, where)
-        make_root(self.root, where)
+        tables = open_folder(self.root, metadata, tables, self.partition_by, where)
         plans = {name: self._plan(name, metadata, where) for name in tables}
         present = [name for name, plan in plans.items() if plan.version_before is not None]
         if self.if_exists == "fail" and present:

@@ -36,7 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata import Metadata
 
 __all__ = ["FolderSource", "FolderWriter", "Staged", "check_table_name", "check_partition_by", "check_tables",
-           "ordered_like", "is_hidden", "make_root", "make_staging", "remove_staging", "STAGING_PREFIX"]
+           "existing_entries", "open_folder", "ordered_like", "is_hidden", "make_root", "make_staging",
+           "remove_staging", "STAGING_PREFIX"]
 
 _log = get_logger(__name__)
 #: Name prefix of a target's staging folder inside its root.
@@ -72,6 +73,34 @@ def make_root(root: Path, where: str) -> None:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SerializationError(f"Cannot create the {where}: {exc}") from exc
+
+
+def open_folder(root: Path, metadata: "Metadata", tables: Sequence[str], partition_by: Mapping[str, Sequence[str]],
+                where: str) -> list[str]:
+    """The table names, once each is usable as a file name and in ``metadata`` (with its partition
+    columns), and the folder is created: the checks a folder target's ``open`` starts with.
+
+    Raises:
+        SchemaError: A table name is unusable or not in ``metadata`` (see :func:`check_tables`).
+        SerializationError: The folder cannot be created.
+    """
+    tables = [check_table_name(name, where) for name in tables]
+    check_tables(metadata, tables, partition_by, where)
+    make_root(root, where)
+    return tables
+
+
+def existing_entries(entries: Callable[[str], list[Path]], tables: Sequence[str], if_exists: IfExists,
+                     where: str) -> dict[str, list[Path]]:
+    """``{table: entries(table)}``; with ``if_exists="fail"`` a present table raises
+    :class:`SerializationError` (every present one listed)."""
+    existing = {name: entries(name) for name in tables}
+    present = {name: paths for name, paths in existing.items() if paths}
+    if if_exists == "fail" and present:
+        listed = "; ".join(f"{name}: {', '.join(str(p) for p in paths)}" for name, paths in present.items())
+        raise SerializationError(f"Table(s) already in the {where} ({listed}) and if_exists='fail'; pass "
+                                 "if_exists='replace' or 'append', or choose another folder.")
+    return existing
 
 
 def make_staging(root: Path) -> Path:

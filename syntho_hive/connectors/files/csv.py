@@ -25,8 +25,8 @@ from syntho_hive.connectors._arrow_types import column_type_of_series
 from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarget, TargetWriter, check_if_exists
 from syntho_hive.connectors.files._chunks import CsvChunks, write_all
 from syntho_hive.connectors.files._csv_text import format_typed_column, iter_csv
-from syntho_hive.connectors.files._folder import (FolderSource, FolderWriter, Staged, check_table_name,
-                                                 check_tables, make_root, ordered_like)
+from syntho_hive.connectors.files._folder import (FolderSource, FolderWriter, Staged, existing_entries,
+                                                 open_folder, ordered_like)
 from syntho_hive.connectors.files._table_files import CSV_SUFFIXES, READ_ERRORS
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -171,18 +171,11 @@ class CSVTarget(TableTarget):
                 existing file, or the folder cannot be created.
         """
         where = f"CSV target {str(self.root)!r}"
-        tables = [check_table_name(name, where) for name in tables]
-        check_tables(metadata, tables, {}, where)
-        make_root(self.root, where)
-        existing = {name: self.entries(name) for name in tables}
-        present = {name: paths for name, paths in existing.items() if paths}
-        if self.if_exists == "fail" and present:
-            listed = "; ".join(f"{name}: {', '.join(str(p) for p in paths)}" for name, paths in present.items())
-            raise SerializationError(f"Table(s) already in the {where} ({listed}) and if_exists='fail'; pass "
-                                     "if_exists='replace' or 'append', or choose another folder.")
+        tables = open_folder(self.root, metadata, tables, {}, where)
+        existing = existing_entries(self.entries, tables, self.if_exists, where)
         if self.if_exists == "append":
-            for name, paths in present.items():
-                if len(paths) > 1 or paths[0].name.lower().endswith(".zip"):
+            for name, paths in existing.items():
+                if len(paths) > 1 or (paths and paths[0].name.lower().endswith(".zip")):
                     raise SerializationError(f"Cannot append to table {name!r} of the {where}: "
                                              f"{', '.join(p.name for p in paths)} (append needs one .csv, .csv.gz, "
                                              ".csv.bz2 or .csv.xz file).")

@@ -31,8 +31,8 @@ from syntho_hive.connectors._arrow_types import arrow_field_of, frame_to_arrow
 from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarget, TargetWriter, check_if_exists
 from syntho_hive.connectors.files._chunks import ParquetChunks, write_all
 from syntho_hive.connectors.files._dataset_read import column_types_of, iter_dataset, selected_columns
-from syntho_hive.connectors.files._folder import (FolderSource, FolderWriter, Staged, check_table_name,
-                                                 check_partition_by, check_tables, make_root, ordered_like)
+from syntho_hive.connectors.files._folder import (FolderSource, FolderWriter, Staged, check_partition_by,
+                                                 existing_entries, open_folder, ordered_like)
 from syntho_hive.connectors.files._table_files import PARQUET_SUFFIXES
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -194,16 +194,8 @@ class ParquetTarget(TableTarget):
                 existing table, or the folder cannot be created.
         """
         where = f"Parquet target {str(self.root)!r}"
-        tables = [check_table_name(name, where) for name in tables]
-        check_tables(metadata, tables, self.partition_by, where)
-        make_root(self.root, where)
-        existing = {name: self.entries(name) for name in tables}
-        if self.if_exists == "fail":
-            present = {name: paths for name, paths in existing.items() if paths}
-            if present:
-                listed = "; ".join(f"{name}: {', '.join(str(p) for p in paths)}" for name, paths in present.items())
-                raise SerializationError(f"Table(s) already in the {where} ({listed}) and if_exists='fail'; pass "
-                                         "if_exists='replace' or 'append', or choose another folder.")
+        tables = open_folder(self.root, metadata, tables, self.partition_by, where)
+        existing = existing_entries(self.entries, tables, self.if_exists, where)
         plans = {name: self._plan(name, existing[name], metadata, where) for name in tables}
         return _ParquetWriter(self, tables, plans)
 
