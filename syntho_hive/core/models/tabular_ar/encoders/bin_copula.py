@@ -87,7 +87,7 @@ class BinCopula:
         Returns:
             The fitted copula, or ``None``.
         """
-        columns = [c for c, codec in codecs.items() if _value_tokens(codec) >= 2]
+        columns = [c for c, codec in codecs.items() if len(codec.token_values()) >= 2]
         if len(columns) < 2 or len(frame) < 3:
             return None
         shares = []
@@ -176,15 +176,10 @@ class BinCopula:
         return cls(columns, correlation, shares)
 
 
-def _value_tokens(codec: NumericCodec) -> int:
-    return len(codec.points) + codec.n_intervals
-
-
 def _boxes(codec: NumericCodec, share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per token, its ``[lower, upper]`` cumulative share with the value tokens in value order
-    (points at their value, intervals at their middle; the null token spans ``[0, 1]``)."""
-    middles = (codec.edges[:-1] + codec.edges[1:]) / 2 if codec.n_intervals else np.empty(0)
-    values = np.concatenate([codec.points, middles])
+    (:meth:`NumericCodec.token_values`; the null token spans ``[0, 1]``)."""
+    values = codec.token_values()
     order = np.argsort(values, kind="stable")
     value_share = share[: len(values)] / share[: len(values)].sum()
     upper = np.empty(len(share))

@@ -311,11 +311,16 @@ class NumericCodec(Codec):
         card = len(self.points) + self.n_intervals + int(self.has_null)
         return [SubColumn(self.column, self.column, max(card, 1), self.null_token, self._positions())]
 
-    def _positions(self) -> tuple[float, ...] | None:
-        """Each token's rank among the value tokens (points and interval midpoints, by value) on a
-        standard-normal scale; the null token sits at 0. ``None`` below three value tokens."""
+    def token_values(self) -> np.ndarray:
+        """The value each value token stands for, in token order: the points, then the intervals' middles
+        (the null token, last, has none)."""
         middles = (self.edges[:-1] + self.edges[1:]) / 2 if self.n_intervals else np.empty(0)
-        values = np.concatenate([self.points, middles])
+        return np.concatenate([self.points, middles])
+
+    def _positions(self) -> tuple[float, ...] | None:
+        """Each token's rank among the value tokens (:meth:`token_values`, by value) on a
+        standard-normal scale; the null token sits at 0. ``None`` below three value tokens."""
+        values = self.token_values()
         if len(values) < 3:
             return None
         ranks = np.empty(len(values), dtype=np.int64)

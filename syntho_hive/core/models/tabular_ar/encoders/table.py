@@ -169,6 +169,7 @@ class TableCodec:
     def __init__(self, codecs: Sequence[Codec], copula: BinCopula | None = None) -> None:
         self.codecs = list(codecs)
         self.copula = copula
+        self._numeric = {c.column: c for c in self.codecs if isinstance(c, NumericCodec)}
         self.columns = [c.column for c in self.codecs]
         self.sub_columns: list[SubColumn] = [s for c in self.codecs for s in c.sub_columns]
         self.slices: dict[str, slice] = {}
@@ -196,11 +197,7 @@ class TableCodec:
     def fit_copula(self, df: pd.DataFrame, codes: np.ndarray) -> None:
         """Learn :attr:`copula` from the training rows ``df`` and their tokens ``codes``
         (:meth:`encode`); it stays ``None`` below two numerical columns with ranges."""
-        numeric = self._numeric_codecs()
-        self.copula = BinCopula.fit(numeric, df, {c: codes[:, self.slices[c].start] for c in numeric})
-
-    def _numeric_codecs(self) -> dict[str, NumericCodec]:
-        return {c.column: c for c in self.codecs if isinstance(c, NumericCodec)}
+        self.copula = BinCopula.fit(self._numeric, df, {c: codes[:, self.slices[c].start] for c in self._numeric})
 
     def codec(self, column: str) -> Codec:
         """The codec of ``column`` (``KeyError`` when unknown)."""
@@ -255,7 +252,7 @@ class TableCodec:
         """Columns in order, with training dtypes, from tokens."""
         positions: dict[str, np.ndarray] = {}
         if self.copula is not None and len(codes):
-            positions = self.copula.positions(self._numeric_codecs(),
+            positions = self.copula.positions(self._numeric,
                                               {c: codes[:, self.slices[c].start] for c in self.copula.columns}, rng)
         data = {}
         for codec in self.codecs:
@@ -287,8 +284,7 @@ class TableCodec:
         table = cls(codecs)
         if data.get("copula") is not None:  # absent from models saved before the copula
             copula = BinCopula.from_dict(data["copula"])
-            numeric = table._numeric_codecs()
-            if any(c not in numeric or len(share) != numeric[c].sub_columns[0].cardinality
+            if any(c not in table._numeric or len(share) != table._numeric[c].sub_columns[0].cardinality
                    for c, share in zip(copula.columns, copula.shares)):
                 raise SerializationError("The bin copula names columns that are not numerical columns of the "
                                          "model; the checkpoint is corrupt.")
