@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     import torch
 
 _MAX_SEED = 2**63 - 1
@@ -54,6 +55,14 @@ def child_seed(seed: int, *keys: object) -> int:
 def numpy_generator(seed: int) -> np.random.Generator:
     """A local NumPy generator for ``seed``."""
     return np.random.default_rng(seed)
+
+
+def sample_rows(frame: "pd.DataFrame", max_rows: int | None, rng: np.random.Generator) -> "pd.DataFrame":
+    """Up to ``max_rows`` rows of ``frame`` drawn without replacement with ``rng``, in their order (all rows if
+    fewer)."""
+    if max_rows is None or len(frame) <= max_rows:
+        return frame
+    return frame.iloc[np.sort(rng.choice(len(frame), size=int(max_rows), replace=False))]
 
 
 def torch_generator(seed: int, device: "torch.device | str" = "cpu") -> "torch.Generator":

@@ -391,6 +391,13 @@ def _earlier_shares(counts: np.ndarray, p: int, count: int) -> np.ndarray:
     return earlier
 
 
+def _no_parent_rows(name: str, rel: Relationship, rows: str) -> GenerationError:
+    """The error for ``rows`` of ``name`` that need a row of ``rel``'s parent when it has none."""
+    return GenerationError(f"table {name!r}: {rows} need a row of {rel.parent!r} for foreign key "
+                           f"{list(rel.child_columns)}, but {rel.parent!r} has 0 generated rows; ask for at least "
+                           f"one row of {rel.parent!r} in num_rows.")
+
+
 def _clipped(name: str, counts: np.ndarray, cap: int | None) -> np.ndarray:
     """``counts`` with none above ``cap`` (``None``: as they are), logging the rows dropped: a slice
     whose rows of a split key parent leave fewer key combinations than children."""
@@ -1197,11 +1204,7 @@ class Orchestrator:
             nulls = place_nulls(n, link.null_rate, rng)
             linked = int((~nulls).sum())
             if linked and len(parents[via]) == 0:
-                rel = rels[via]
-                raise GenerationError(
-                    f"table {name!r}: {linked} generated rows need a row of {rel.parent!r} for foreign key "
-                    f"{list(rel.child_columns)}, but {rel.parent!r} has 0 generated rows; ask for at least one "
-                    f"row of {rel.parent!r} in num_rows.")
+                raise _no_parent_rows(name, rels[via], f"{linked} generated rows")
             pos = np.full(n, -1, dtype=np.int64)
             if key_vias is not None and key_vias[1:] == [via]:
                 pos = distinct_within_groups(primary, weights, rng,
@@ -1304,10 +1307,7 @@ class Orchestrator:
         if size is not None:
             n_null = int(round(size * rate))
             if size - n_null > 0 and len(parent) == 0:
-                raise GenerationError(
-                    f"table {name!r}: {size - n_null} of the {size} rows asked for need a row of {rel.parent!r} for "
-                    f"foreign key {list(rel.child_columns)}, but {rel.parent!r} has 0 generated rows; ask for at "
-                    f"least one row of {rel.parent!r} in num_rows.")
+                raise _no_parent_rows(name, rel, f"{size - n_null} of the {size} rows asked for")
             counts = rescale_counts(counts, size - n_null, rng)
         elif rate >= 1.0:
             n_null = int(round(plan.real_rows * len(parent) / max(self._plans[rel.parent].real_rows, 1)))

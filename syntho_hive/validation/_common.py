@@ -16,7 +16,6 @@ __all__ = [
     "CONTINUOUS",
     "DISCRETE",
     "resolve_sdtypes",
-    "sample_rows",
     "check_columns",
     "FieldsDict",
 ]
@@ -69,14 +68,6 @@ def resolve_sdtypes(real: pd.DataFrame, sdtypes: Mapping[str, SDType] | None = N
                               f"use one of {list(SDTYPES)}.")
         out[column] = sdtype
     return out
-
-
-def sample_rows(frame: pd.DataFrame, max_rows: int | None, rng: np.random.Generator) -> pd.DataFrame:
-    """Up to ``max_rows`` rows of ``frame`` drawn without replacement with ``rng`` (all rows if fewer)."""
-    if max_rows is None or len(frame) <= max_rows:
-        return frame
-    index = np.sort(rng.choice(len(frame), size=int(max_rows), replace=False))
-    return frame.iloc[index]
 
 
 def category_text(series: pd.Series, null_label: str) -> pd.Series:

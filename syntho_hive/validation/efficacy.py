@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.exceptions import SchemaError
@@ -30,7 +30,6 @@ from syntho_hive.validation._common import (
     category_text,
     check_columns,
     resolve_sdtypes,
-    sample_rows,
 )
 from syntho_hive.validation._encoding import MixedEncoder
 

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes, sample_rows
+from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes
 from syntho_hive.validation._distances import distance_columns, gower_encoder, nearest
 
 __all__ = ["MembershipInferenceResult", "membership_inference_auc", "LOW_FPR"]

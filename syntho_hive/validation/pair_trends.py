@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.exceptions import SchemaError
@@ -43,7 +43,6 @@ from syntho_hive.validation._common import (
     FieldsDict,
     check_columns,
     resolve_sdtypes,
-    sample_rows,
 )
 
 __all__ = ["PairScore", "PairTrendsResult", "column_pair_trends", "score_pairs", "NUM_BINS"]

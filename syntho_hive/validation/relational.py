@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive._random import child_seed, numpy_generator, resolve_seed
+from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, resolve_sdtypes, sample_rows
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, resolve_sdtypes
 from syntho_hive.validation.column_shapes import ks_complement
 from syntho_hive.validation.pair_trends import PairScore, score_pairs
 

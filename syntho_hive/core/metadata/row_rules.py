@@ -206,30 +206,24 @@ def detect_date_orderings(frame: pd.DataFrame, columns: Collection[str],
 
 
 def apply_mapping(frame: pd.DataFrame, rule: FunctionalDependency,
-                  mapping: Sequence[tuple[Sequence[object], object]]) -> int:
+                  mapping: Sequence[tuple[Sequence[object], object]]) -> None:
     """Set ``rule.dependent`` from the map in the rows whose determinants it knows (in place).
 
     Args:
         frame: Generated rows.
         rule: The dependency.
         mapping: From :func:`dependency_mapping`.
-
-    Returns:
-        The number of rows changed.
     """
     if not mapping or frame.empty:
-        return 0
+        return
     lookup = {repr(tuple(keys)) if len(rule.determinants) > 1 else repr(keys[0]): value for keys, value in mapping}
     key = _keys(frame, rule.determinants).map(repr)
     known = key.isin(lookup.keys()).to_numpy()
     if not known.any():
-        return 0
+        return
     wanted = key[known].map(lookup)
     current = frame[rule.dependent]
-    before = current.iloc[np.flatnonzero(known)].astype(object)
-    changed = int((before.map(repr).to_numpy() != wanted.map(repr).to_numpy()).sum())
     values = current.astype(object).to_numpy(copy=True)
     values[known] = wanted.to_numpy(dtype=object)
     frame[rule.dependent] = pd.Series(values, index=frame.index).astype(current.dtype) \
         if not isinstance(current.dtype, pd.CategoricalDtype) else pd.Categorical(values, dtype=current.dtype)
-    return changed

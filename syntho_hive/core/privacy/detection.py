@@ -28,6 +28,7 @@ import phonenumbers
 from pandas.api import types as ptypes
 
 from syntho_hive._random import numpy_generator
+from syntho_hive._random import sample_rows as random_rows
 from syntho_hive.core.privacy.types import DEFAULT_ACTIONS, PII_TYPES
 from syntho_hive.core.semantic import country_code, detect_semantic_type, resolve_locale
 from syntho_hive.core.semantic.birth_dates import is_date_of_birth
@@ -157,13 +158,6 @@ def is_valid_phone(value: str, region: str | None) -> bool:
     return phonenumbers.is_valid_number(number)
 
 
-def _sample(frame: pd.DataFrame, sample_rows: int, seed: int) -> pd.DataFrame:
-    if len(frame) <= sample_rows:
-        return frame
-    rows = np.sort(numpy_generator(seed).choice(len(frame), size=sample_rows, replace=False))
-    return frame.iloc[rows]
-
-
 def _texts(series: pd.Series) -> list[str]:
     """Non-null values as text (integers without a decimal point)."""
     out = []
@@ -270,7 +264,7 @@ def detect_pii(frame: pd.DataFrame, table: str | None = None, *, sample_rows: in
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise ConfigurationError(f"{name} must be an integer >= {least}, got {value!r}.")
     default_region = country_of_locale(resolve_locale(locale or "en_US")) or "US"
-    sample = _sample(frame, int(sample_rows), int(seed))
+    sample = random_rows(frame, int(sample_rows), numpy_generator(int(seed)))
     types: dict[str, str] = {}
     for column in map(str, sample.columns):
         detected = detect_semantic_type(sample[column], column)

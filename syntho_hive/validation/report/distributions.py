@@ -99,7 +99,7 @@ def correlation_matrices(real: pd.DataFrame, synthetic: pd.DataFrame, sdtypes: d
     Returns:
         ``(columns, real_matrix, synthetic_matrix)`` or ``None`` with fewer than two such columns.
     """
-    from syntho_hive.validation._common import sample_rows
+    from syntho_hive._random import sample_rows
     from syntho_hive.validation.pair_trends import _correlations
 
     columns = [c for c in real.columns if sdtypes.get(c) in CONTINUOUS | {"boolean"}][:max_columns]
