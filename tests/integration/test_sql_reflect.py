@@ -66,7 +66,7 @@ def test_reflect_keys_storage_types_and_sdtypes(database_url: str) -> None:
     expected_sdtypes = {
         "id": "id", "small": "numerical", "medium": "categorical", "big": "numerical", "amount": "numerical",
         "ratio": "numerical", "score": "numerical", "active": "boolean", "born": "datetime", "seen": "datetime",
-        "seen_tz": "datetime", "at_time": "categorical", "label": "categorical", "sku": "id", "note": "text",
+        "seen_tz": "datetime", "at_time": "numerical", "label": "categorical", "sku": "id", "note": "text",
         "token": "id", "mood": "categorical", "doc": "text", "raw": "categorical", "employee_id": "id",
     }
     assert zoo.columns == {name: expected_sdtypes[name] for name in zoo.column_types}

@@ -338,7 +338,8 @@ def suggest_sdtype(column_type: ColumnType) -> "SDType":
     """The sdtype a storage type suggests before data is seen.
 
     ``string`` columns get ``categorical`` here; the data sample decides later between
-    ``categorical``, ``text`` and ``id``.
+    ``categorical``, ``text`` and ``id``. A ``time`` of day is ``numerical`` (the engines model it as
+    the duration since midnight and give ``datetime.time`` values back).
 
     Args:
         column_type: The storage type.
@@ -349,6 +350,6 @@ def suggest_sdtype(column_type: ColumnType) -> "SDType":
     return {
         "integer": "numerical", "float": "numerical", "decimal": "numerical", "boolean": "boolean",
         "date": "datetime", "timestamp": "datetime", "enum": "categorical", "uuid": "id", "json": "text",
-        "string": "categorical", "time": "categorical", "binary": "categorical",
+        "string": "categorical", "time": "numerical", "binary": "categorical",
     }[column_type.kind]  # type: ignore[return-value]
 

@@ -126,8 +126,9 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
     * ``datetime64`` (tz-aware too), ``datetime.date`` objects, or strings of which at
       least 95% of the non-null values parse as dates -> ``"datetime"``;
     * integers that are unique, non-null and whose name looks like an id -> ``"id"``;
-    * other int / float -> ``"numerical"`` (the transformer itself models low-cardinality
-      ints as categoricals);
+    * other int / float, durations and times of day (``datetime.time``, modelled as the duration
+      since midnight) -> ``"numerical"`` (the transformer itself models low-cardinality ints as
+      categoricals);
     * strings / objects: UUIDs, or unique-per-row values under an id-like name -> ``"id"``;
       long free text (mean length > 50, mostly unique) -> ``"text"``; so are shorter strings
       of which at least 90% are distinct, over 10 or more values (names, addresses: no value
@@ -180,6 +181,8 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
         return "datetime"
     if kind in {"integer", "floating", "mixed-integer-float", "decimal"}:
         return detect_sdtype(pd.to_numeric(non_null), column_name)
+    if kind == "time":  # datetime.time: modelled as the duration since midnight
+        return "numerical"
     if kind == "string":
         return _string_sdtype(non_null.astype(str), column_name, len(non_null))
     return "categorical"

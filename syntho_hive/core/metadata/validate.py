@@ -361,7 +361,7 @@ def is_boolean_value(value: Any) -> bool:
 def declared_sdtype_issue(column: str, sdtype: str, series: pd.Series) -> str | None:
     """What is wrong with declaring ``series`` as ``sdtype``, or ``None`` when it fits.
 
-    * ``numerical``: values that are not numbers;
+    * ``numerical``: values that are not numbers (durations and times of day are);
     * ``boolean``: values other than ``True``/``False``/0/1 (``"Y"``/``"N"`` is categorical);
     * ``datetime``: a numeric or boolean column (``20230115`` or epoch seconds would be modelled
       as plain numbers, and generate non-dates such as ``20231399``);
@@ -385,7 +385,7 @@ def declared_sdtype_issue(column: str, sdtype: str, series: pd.Series) -> str | 
     is_number = ptypes.is_numeric_dtype(dtype) and not is_bool
     values = series.dropna()
     if sdtype == "numerical":
-        if is_number or is_bool or not len(values):
+        if is_number or is_bool or not len(values) or ptypes.infer_dtype(values, skipna=True) == "time":
             return None
         bad = pd.to_numeric(values, errors="coerce").isna()
         if bad.any():

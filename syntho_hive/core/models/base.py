@@ -38,6 +38,7 @@ import pandas as pd
 import torch
 
 from syntho_hive._random import child_seed, resolve_seed
+from syntho_hive.core.data.time_of_day import duration_of, time_columns, to_durations, to_times
 from syntho_hive.core.checkpoint import (
     REFERENCE_PROFILE,
     CheckpointContent,
@@ -113,6 +114,11 @@ class EngineState:
     objects: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _durations(context: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Parent-context rows with their times of day as durations, as the model was fitted with."""
+    return to_durations(context, time_columns(context)) if context is not None else None
 
 
 @functools.lru_cache(maxsize=1)  # read once per process: sample() runs it on every call
@@ -241,6 +247,7 @@ class ConditionalGenerativeModel(ABC):
         self.history_: list[dict[str, Any]] = []
         self.reference_profile_: MarginalProfile | None = None
         self.privacy_plan_: TablePrivacyPlan | None = None
+        self.time_columns_: list[str] = []
         self._fitted = False
         self._reset_engine()
 
@@ -311,6 +318,8 @@ class ConditionalGenerativeModel(ABC):
             privacy_plan, data, table = apply_privacy(privacy_config, data, table, seed=seed,
                                                       rare_threshold=int(getattr(self, "rare_threshold", 5)),
                                                       names_only=values.get("dp") is not None)
+        times = time_columns(data)  # modelled as durations since midnight, given back as times of day
+        data, context = to_durations(data, times), _durations(context)
         columns = [str(c) for c in data.columns]
         context_columns = [str(c) for c in context.columns] if context is not None else []
         validation: Validation | None = None
@@ -323,7 +332,7 @@ class ConditionalGenerativeModel(ABC):
             setattr(self, name, value)
         self._reset_state()
         self.table_, self.seed_, self.columns_, self.context_columns_ = table, seed, columns, context_columns
-        self.privacy_plan_ = privacy_plan
+        self.privacy_plan_, self.time_columns_ = privacy_plan, times
         self._setup(TrainingError)
         keeper = None
         if checkpoint_dir is not None and validation is not None:
@@ -487,10 +496,11 @@ class ConditionalGenerativeModel(ABC):
                 "with syntho_hive.validation instead, where the real data may be used.")
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         self._check_context(num_rows, context)
-        checked = self._check_conditions(conditions)
+        checked = {column: duration_of(value) if column in self.time_columns_ else value
+                   for column, value in self._check_conditions(conditions).items()}
         started = time.perf_counter()
         try:
-            frame = self._draw(num_rows, context, seed=seed, conditions=checked,
+            frame = self._draw(num_rows, _durations(context), seed=seed, conditions=checked,
                                enforce_constraints=bool(enforce_constraints), progress_bar=bool(progress_bar), **values)
         except (MemoryError, RuntimeError) as exc:  # the estimate above is a floor: generation needs more
             if isinstance(exc, RuntimeError) and "allocate" not in str(exc):  # torch's allocator says so
@@ -502,11 +512,10 @@ class ConditionalGenerativeModel(ABC):
         result = apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
                                     quality_threshold=quality_threshold, model=type(self).__name__,
                                     table=self.table_.name if self.table_ is not None else None)
-        if self.privacy_plan_ is None:
-            return result
-        if isinstance(result, tuple):  # the gate scored the modelled columns; personal ones are generated
-            return restore_personal(self.privacy_plan_, result[0], seed), result[1]
-        return restore_personal(self.privacy_plan_, result, seed)
+        rows = to_times(result[0] if isinstance(result, tuple) else result, self.time_columns_)
+        if self.privacy_plan_ is not None:  # the gate scored the modelled columns; personal ones are generated
+            rows = restore_personal(self.privacy_plan_, rows, seed)
+        return (rows, result[1]) if isinstance(result, tuple) else rows
 
     def _check_options(self, options: Mapping[str, Any], call: str) -> dict[str, Any]:
         """The engine's ``sample_options`` with their defaults filled in, checked.
@@ -613,14 +622,16 @@ class ConditionalGenerativeModel(ABC):
         if missing:
             raise GenerationError(f"impute() data is missing column(s) {missing}; pass every training column.")
         self._check_context(len(data), context)
+        times, context = self.time_columns_, _durations(context)
         if self.privacy_plan_ is not None:  # the model knows pseudonyms, not the real values
-            filled = self._impute(model_frame(self.privacy_plan_, data), context, seed=seed, **values)
+            filled = to_times(self._impute(to_durations(model_frame(self.privacy_plan_, data), times), context,
+                                           seed=seed, **values), times)
             result = data.copy()
             for column in self.columns_:
                 if column not in self.privacy_plan_.decisions:  # decided columns stay as the caller gave them
                     result[column] = filled[column].to_numpy()
             return result
-        return self._impute(data, context, seed=seed, **values)
+        return to_times(self._impute(to_durations(data, times), context, seed=seed, **values), times)
 
     def _impute(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int, **options: Any) -> pd.DataFrame:
         """The engine's imputation (arguments checked); engines that can impute override it (:meth:`impute`
@@ -719,7 +730,8 @@ class ConditionalGenerativeModel(ABC):
         manifest = CheckpointContent.manifest_fields(
             model=self.model_name, seed=self.seed_, hyper_parameters=self.hyper_parameters(), column_schema=schema,
             extra={"history": self.history_, **state.extra,
-                   **({"privacy": self.privacy_plan_.to_dict()} if self.privacy_plan_ is not None else {})})
+                   **({"privacy": self.privacy_plan_.to_dict()} if self.privacy_plan_ is not None else {}),
+                   **({"time_of_day": self.time_columns_} if self.time_columns_ else {})})
         return CheckpointContent.build(payload, manifest)
 
     def _write_checkpoint(self, path: str | Path, *, overwrite: bool) -> Path:
@@ -784,6 +796,10 @@ class ConditionalGenerativeModel(ABC):
             self.history_ = [dict(record) for record in history] if isinstance(history, list) else []
             self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
             self.privacy_plan_ = plan_from_extra(extra)
+            times = extra.get("time_of_day", [])
+            if not isinstance(times, list) or not set(times) <= set(self.columns_):
+                raise ValueError(f"time_of_day must list training columns, got {times!r}")
+            self.time_columns_ = [str(c) for c in times]
             self._setup(SerializationError)
             self._restore(state)
             decoded = self._decoded_columns()

@@ -1,0 +1,107 @@
+"""Times of day (``datetime.time`` cells: SQL ``TIME``, Parquet ``time64``) are modelled as the duration
+since midnight by every engine and come back as ``datetime.time`` — not as text made of their characters
+(``"1::2::3:"``), which a ``TIME`` column cannot store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from syntho_hive import Metadata, Synthesizer
+from syntho_hive.core.data.time_of_day import time_columns, to_durations, to_times
+from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.models import CTGAN, TVAE, TabularAR
+from syntho_hive.core.models.base import ConditionalGenerativeModel
+from syntho_hive.exceptions import SchemaError
+
+ENGINES = {
+    "tabular_ar": lambda: TabularAR(epochs=3, hidden_dim=32),
+    "ctgan": lambda: CTGAN(epochs=2, batch_size=100, generator_dim=(32,), discriminator_dim=(32,), embedding_dim=8,
+                           device="cpu"),
+    "tvae": lambda: TVAE(epochs=2, batch_size=100, compress_dims=(32,), decompress_dims=(32,), device="cpu"),
+}
+
+
+def _shifts(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Work shifts: a start time between 06:00 and 10:00 (seconds apart, so no value repeats much), 10% unknown."""
+    rng = np.random.default_rng(seed)
+    seconds = rng.integers(6 * 3600, 10 * 3600, n)
+    starts = [dt.time(int(s // 3600), int(s % 3600 // 60), int(s % 60)) for s in seconds]
+    frame = pd.DataFrame({"start": pd.Series(starts, dtype=object), "hours": rng.integers(4, 10, n)})
+    frame.loc[rng.random(n) < 0.1, "start"] = None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def shifts() -> pd.DataFrame:
+    return _shifts()
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_every_engine_gives_times_of_day_back(engine: str, shifts: pd.DataFrame, tmp_path: Path) -> None:
+    model = ENGINES[engine]().fit(shifts, seed=0, progress_bar=False)
+    out = model.sample(500, seed=1, progress_bar=False)
+    values = out["start"]
+    assert values.dtype == object
+    present = values.dropna()
+    assert len(present) > 0
+    assert all(isinstance(v, dt.time) for v in present)
+    if engine == "tabular_ar":  # the default engine keeps the null rate (0.1) and the training range; CTGAN and
+        assert 0.03 < values.isna().mean() < 0.2  # TVAE after 2 epochs need not
+        assert min(present) >= dt.time(6) and max(present) < dt.time(10)
+    model.save(tmp_path / "m")
+    loaded = ConditionalGenerativeModel.from_bytes(model.to_bytes())
+    assert type(model)().load(tmp_path / "m").time_columns_ == ["start"]
+    pd.testing.assert_frame_equal(loaded.sample(500, seed=1, progress_bar=False), out)
+
+
+def test_tabular_ar_imputes_a_time_of_day(shifts: pd.DataFrame) -> None:
+    model = ENGINES["tabular_ar"]().fit(shifts, seed=0, progress_bar=False)
+    holes = shifts.head(20).copy()
+    holes.loc[:9, "start"] = None
+    filled = model.impute(holes, seed=2)
+    assert all(isinstance(v, dt.time) for v in filled["start"])
+    assert filled["start"].iloc[10:].tolist() == holes["start"].iloc[10:].tolist()
+
+
+def test_a_time_of_day_is_detected_numerical_and_validates(shifts: pd.DataFrame) -> None:
+    assert detect_sdtype(shifts["start"], "start") == "numerical"
+    metadata = Metadata.detect(shifts, table_name="shifts")
+    assert metadata.tables["shifts"].columns["start"] == "numerical"
+    metadata.validate_schema({"shifts": shifts})
+
+
+def test_a_schema_keeps_a_parent_time_of_day_in_children_context(shifts: pd.DataFrame) -> None:
+    sites = pd.DataFrame({"site_id": range(40), "opens": [dt.time(7 + i % 3, 30) for i in range(40)]})
+    visits = pd.DataFrame({"visit_id": range(300), "site_id": np.arange(300) % 40,
+                           "arrived": [dt.time(8 + i % 9, i % 60, i % 7) for i in range(300)]})
+    metadata = (Metadata().add_table("sites", pk="site_id")
+                .add_table("visits", pk="visit_id", fk={"site_id": "sites.site_id"}))
+    synth = Synthesizer(metadata, seed=0).fit({"sites": sites, "visits": visits}, epochs=2, n_jobs=1,
+                                              progress_bar=False)
+    tables = synth.sample(seed=1, progress_bar=False)
+    for name, column in (("sites", "opens"), ("visits", "arrived")):
+        assert all(isinstance(v, dt.time) for v in tables[name][column].dropna()), name
+
+
+def test_times_with_a_time_zone_are_refused_by_name() -> None:
+    zone = dt.timezone(dt.timedelta(hours=2))
+    frame = pd.DataFrame({"at": [dt.time(8, 0, tzinfo=zone), dt.time(9, 0, tzinfo=zone)]})
+    with pytest.raises(SchemaError, match="'at'.*time zone"):
+        time_columns(frame)
+
+
+@given(st.lists(st.one_of(st.none(), st.times()), min_size=1, max_size=30))
+def test_durations_and_times_round_trip_exactly(values: list[dt.time | None]) -> None:
+    frame = pd.DataFrame({"t": pd.Series(values, dtype=object)})
+    columns = time_columns(frame)
+    durations = to_durations(frame, columns)
+    if any(v is not None for v in values):
+        assert columns == ["t"] and pd.api.types.is_timedelta64_dtype(durations["t"].dtype)
+    assert to_times(durations.copy(), columns)["t"].tolist() == values
