@@ -261,6 +261,30 @@ def _with_json_as_text(statement: Any, column_types: Mapping[str, ColumnType]) -
                        for column in source.c])
 
 
+def _with_exact_decimals(statement: Any, column_types: Mapping[str, ColumnType]) -> Any:
+    """``statement`` reading its decimal columns as exact Decimals (no float, no rounding).
+
+    The column types of a reflected table are the dialect's own (``NUMERIC`` on SQLite turns each
+    value into a float quantized to 10 digits), so they are replaced here for the result only: no
+    CAST is sent to the database.
+    """
+    import sqlalchemy as sa
+
+    from syntho_hive.connectors.sql.types import exact_decimal_type
+
+    if not isinstance(statement, sa.Select):
+        return statement
+    selected = list(statement.selected_columns)
+    decimals = {name for name, column_type in column_types.items() if column_type.kind == "decimal"}
+    if not any(getattr(column, "name", None) in decimals for column in selected):
+        return statement
+    return statement.with_only_columns(
+        *[sa.type_coerce(column, exact_decimal_type(column_types[column.name].precision,
+                                                        column_types[column.name].scale))
+          .label(column.name) if column.name in decimals else column
+          for column in selected], maintain_column_froms=True)
+
+
 def stream_select(connection: "sa.Connection", statement: "sa.Select | sa.Table | Any",
                   column_types: Mapping[str, ColumnType], *, chunk_rows: int, where: str) -> Iterator[pd.DataFrame]:
     """Run ``statement`` on ``connection`` and yield its rows in chunks of at most ``chunk_rows``.
@@ -330,7 +354,7 @@ def _stream_arrays(connection: "sa.Connection", statement: "sa.Select | sa.Table
         raise SchemaError(f"chunk_rows must be at least 1, got {chunk_rows}.")
     if isinstance(statement, sa.Table):
         statement = sa.select(*statement.c)
-    statement = _with_json_as_text(statement, column_types)
+    statement = _with_exact_decimals(_with_json_as_text(statement, column_types), column_types)
     streaming = connection.execution_options(stream_results=True, yield_per=chunk_rows)
     result = streaming.execute(statement)
     try:
