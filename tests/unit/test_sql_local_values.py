@@ -1,4 +1,4 @@
-"""Values that must survive a SQLite or DuckDB round trip exactly: decimals."""
+"""Values that must survive a SQLite or DuckDB round trip exactly: decimals, unsigned 64-bit integers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
+from syntho_hive import Metadata
 from syntho_hive.connectors.sql.source import SQLSource
+from syntho_hive.connectors.sql.target import SQLTarget
+from syntho_hive.core.metadata.column_types import ColumnType
+from syntho_hive.exceptions import SchemaError
 
 
 # --------------------------------------------------------------------------- decimals come back exact
@@ -49,3 +55,39 @@ def test_sqlite_numerics_keep_every_digit(tmp_path: Path) -> None:
     assert [str(value) for value in frame["fee"]] == ["1.234E-12", "7.000000000000000", "0.100000000000000"]
     assert [str(value) for value in frame["price"]] == ["12.50", "0.125", "3.00"]
 
+
+# --------------------------------------------------------------------------- unsigned 64-bit into SQLite
+
+
+def _u64_metadata() -> Metadata:
+    metadata = Metadata().add_table("t", pk="id")
+    # as reflected from a MariaDB BIGINT UNSIGNED
+    metadata.tables["t"].column_types["id"] = ColumnType(kind="integer", bits=64, unsigned=True, nullable=False)
+    return metadata
+
+
+def test_an_unsigned_64_bit_value_beyond_sqlite_integers_is_refused_by_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u64.db'}"
+    frame = pd.DataFrame({"id": np.array([1, 2**64 - 1], dtype="uint64")})
+    with pytest.raises(SchemaError) as caught:
+        with SQLTarget(url).open(_u64_metadata(), ["t"]) as writer:
+            writer.write_table("t", [frame])
+    message = str(caught.value)
+    assert "'t'" in message and "'id'" in message and str(2**64 - 1) in message
+    assert "column_types['id'] = ColumnType(kind='string')" in message
+    with sqlite3.connect(tmp_path / "u64.db") as connection:  # the write was rolled back
+        assert connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == []
+
+
+def test_unsigned_64_bit_values_that_fit_and_the_advised_text_column_round_trip(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fit.db'}"
+    with SQLTarget(url).open(_u64_metadata(), ["t"]) as writer:
+        writer.write_table("t", [pd.DataFrame({"id": np.array([1, 2**63 - 1], dtype="uint64")})])
+    assert sorted(SQLSource(url).read_table("t")["id"]) == [1, 2**63 - 1]
+
+    url = f"sqlite:///{tmp_path / 'text.db'}"
+    metadata = _u64_metadata()
+    metadata.tables["t"].column_types["id"] = ColumnType(kind="string", nullable=False)
+    with SQLTarget(url).open(metadata, ["t"]) as writer:
+        writer.write_table("t", [pd.DataFrame({"id": np.array([1, 2**64 - 1], dtype="uint64")})])
+    assert sorted(SQLSource(url).read_table("t")["id"], key=int) == ["1", str(2**64 - 1)]
