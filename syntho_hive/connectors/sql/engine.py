@@ -27,7 +27,7 @@ from syntho_hive.exceptions import (
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-__all__ = ["mask_url", "open_engine", "connect", "dialect_of", "connection_errors", "DIALECTS",
+__all__ = ["mask_url", "redact", "open_engine", "connect", "dialect_of", "connection_errors", "DIALECTS",
            "CONNECT_TIMEOUT_S"]
 
 #: The dialects SynthoHive reads and writes (MariaDB reports itself as ``"mysql"``).
@@ -109,6 +109,19 @@ def _redact(text: str) -> str:
         for spelling in {secret, quote(secret, safe=""), quote_plus(secret)}:
             text = text.replace(spelling, _MASK)
     return text
+
+
+def redact(text: str) -> str:
+    """``text`` (e.g. a driver's message) with every URL password and every password of an engine
+    opened here replaced by ``***``.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The text, safe to show.
+    """
+    return _redact(text)
 
 
 def _remember_secret(password: object) -> None:
