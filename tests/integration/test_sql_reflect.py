@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 import servers
 from sql_source_zoo import create_schema, run
 from syntho_hive.connectors.sql.source import SQLSource
+from syntho_hive.connectors.sql.types import suggest_sdtype
 from syntho_hive.exceptions import SchemaError, SerializationError
 from syntho_hive.relational.graph import SchemaGraph
 
@@ -214,3 +215,38 @@ def test_the_first_use_of_a_source_gives_a_typed_error_for_an_unreachable_server
     assert "cannot be reached" in message
     # The password is masked in the URL, and the URL is not garbled where the password is also a word of it.
     assert f"postgresql+psycopg://postgres:***@127.0.0.1:{port}/postgres" in message
+
+
+def test_an_unreadable_sample_value_falls_back_to_storage_sdtypes_and_the_read_names_the_column(
+        postgres_url: str) -> None:
+    """psycopg cannot load PostgreSQL's 'infinity' timestamps into datetime: reflection goes on without that
+    table's sample (a warning says why), and reading the table names the column and a query that works."""
+    notes = ", ".join(f"({i}, '2024-01-0{1 + i % 9}', 'note number {i} about something else entirely')"
+                      for i in range(1, 40))
+    run(postgres_url, [
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, at TIMESTAMP, note TEXT)",
+        "CREATE TABLE healthy (id INTEGER PRIMARY KEY, at TIMESTAMP, note TEXT)",
+        f"INSERT INTO events VALUES {notes}, (40, 'infinity', 'the last one')",
+        f"INSERT INTO healthy VALUES {notes}",
+    ])
+    source = SQLSource(postgres_url)
+    with capture_logs() as logs:
+        metadata = source.reflect()
+    warned = [entry for entry in logs if entry["event"] == "sql_sample_unreadable"]
+    assert [entry["table"] for entry in warned] == ["events"]
+    assert "'at'" in warned[0]["error"] and "infinity" in warned[0]["error"]
+    events, healthy = metadata.tables["events"], metadata.tables["healthy"]
+    assert {name: sdtype for name, sdtype in events.columns.items() if name != "id"} == {
+        name: suggest_sdtype(column_type) for name, column_type in events.column_types.items() if name != "id"}
+    assert healthy.columns["note"] != events.columns["note"]  # the sample still refines the other table
+
+    with pytest.raises(SchemaError) as unreadable:
+        source.read_table("events")
+    message = str(unreadable.value)
+    assert "column 'at' (timestamp)" in message and "queries=" in message and "isfinite(col)" in message
+    assert sa.make_url(postgres_url).password not in message
+
+    advised = SQLSource(postgres_url, queries={"events": "SELECT id, CASE WHEN isfinite(at) THEN at END AS at "
+                                                         "FROM events"})
+    frame = advised.read_table("events").sort_values("id")
+    assert frame["at"].isna().tolist() == [False] * 39 + [True]

@@ -132,3 +132,23 @@ def test_a_sql_target_refuses_a_postgresql_driver_other_than_psycopg() -> None:
     with pytest.raises(ConfigurationError, match=r"postgresql\+psycopg://") as refused:
         SQLTarget(engine)
     assert "hunter22" not in str(refused.value)
+
+
+@pytest.mark.parametrize("option, value, raised", [("connect_timeout", "abc", "ValueError"),  # in create_engine
+                                                   ("charset", "nonsense", "AttributeError")])  # in connect
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_a_bad_url_option_is_a_configuration_error_naming_it(option: str, value: str, raised: str,
+                                                            side: str) -> None:
+    from syntho_hive.connectors.sql.source import SQLSource
+    from syntho_hive.connectors.sql.target import SQLTarget
+    from syntho_hive.core.metadata.schema import Metadata
+
+    url = f"mysql+pymysql://user:Sup3r-Secret@127.0.0.1:1/db?{option}={value}"  # refused before any network
+    with pytest.raises(ConfigurationError) as refused:
+        if side == "source":
+            SQLSource(url).table_names()
+        else:
+            SQLTarget(url).open(Metadata().add_table("a", pk="id"), ["a"])
+    message = str(refused.value)
+    assert "Sup3r-Secret" not in message and "user:***@127.0.0.1:1/db" in message
+    assert f"{option}={value}" in message and raised in message and "Fix:" in message

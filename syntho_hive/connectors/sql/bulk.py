@@ -488,12 +488,41 @@ def _load_data_mysql(connection: "sa.Connection", table: "sa.Table", chunk: pd.D
 # ---------------------------------------------------------------------------------- SQLite
 
 
+#: The integers an SQLite INTEGER holds (8 bytes, signed); a bigger one would be stored as a rounded REAL.
+_SQLITE_INTEGERS = (-(2**63), 2**63 - 1)
+
+
+def _check_sqlite_integers(table: str, column: str, series: pd.Series, values: list[Any]) -> None:
+    """Refuse integers SQLite cannot store exactly (beyond signed 64 bits, e.g. a u64 over 2**63-1).
+
+    Raises:
+        SchemaError: Naming the table, the column, the first such value and the fix.
+    """
+    dtype = series.dtype
+    if (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)) and \
+            not pd.api.types.is_unsigned_integer_dtype(dtype):
+        return  # numpy/pandas signed integers always fit
+    low, high = _SQLITE_INTEGERS
+    bad = next((value for value in values if value is not None and not low <= value <= high), None)
+    if bad is None:
+        return
+    raise SchemaError(
+        f"table {table!r}, column {column!r}: the integer {bad} is beyond SQLite's signed 64-bit integers "
+        f"({low}..{high}; an unsigned 64-bit column such as MariaDB's BIGINT UNSIGNED can hold it), which SQLite "
+        "cannot store exactly; nothing was written. Fix: write to DuckDB (UBIGINT), MariaDB/MySQL "
+        "(BIGINT UNSIGNED) or PostgreSQL (NUMERIC(20)), or keep the digits as text by declaring "
+        f"metadata.tables[{table!r}].column_types[{column!r}] = ColumnType(kind='string').")
+
+
 def _insert_sqlite(connection: "sa.Connection", table: "sa.Table", chunk: pd.DataFrame,
                    column_types: dict[str, ColumnType]) -> None:
     columns = [str(column) for column in chunk.columns]
     name, quoted = _quoted(connection, table, columns)
     statement = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join(['?'] * len(columns))})"
     values = [python_values(chunk[column], column_types[column], "sqlite") for column in columns]
+    for column, column_values in zip(columns, values):
+        if column_types[column].kind == "integer":
+            _check_sqlite_integers(table.name, column, chunk[column], column_values)
     raw = connection.connection.driver_connection
     cursor = raw.cursor()
     try:

@@ -14,7 +14,7 @@ kind          PostgreSQL           MariaDB / MySQL         DuckDB               
 ============  ===================  ======================  =====================  ==================
 integer       SMALLINT..BIGINT     TINYINT..BIGINT         TINYINT..BIGINT        SMALLINT..BIGINT
 unsigned      next wider signed    ... UNSIGNED            UTINYINT..UBIGINT      next wider signed
-              (u64: NUMERIC(20))
+              (u64: NUMERIC(20))                                                  (u64: BIGINT [7])
 float         REAL / DOUBLE        FLOAT / DOUBLE          REAL / DOUBLE          REAL / DOUBLE
 decimal       NUMERIC(p, s)        DECIMAL(p, s)           DECIMAL(p, s), p<=38   NUMERIC(p, s) [1]
 boolean       BOOLEAN              BOOL (TINYINT(1))       BOOLEAN                BOOLEAN
@@ -37,6 +37,8 @@ binary        BYTEA                BLOB [3]                BLOB                 
 [4] MySQL and MariaDB before 10.7 have no UUID type: ``CHAR(36)``.
 [5] ``CREATE TYPE <schema>.<table>_<column> AS ENUM (...)``, created with the table.
 [6] JSONB when ``ColumnType.source`` says JSONB; JSON keeps the text exactly as written.
+[7] SQLite integers are signed 64-bit: a u64 value over 2**63-1 is refused with a SchemaError
+    (SQLite could only keep it as a rounded REAL); declare such a column a ``string`` to keep it.
 
 Timestamps are stored with microseconds (every database here): nanoseconds are truncated.
 """

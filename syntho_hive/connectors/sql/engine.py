@@ -27,7 +27,8 @@ from syntho_hive.exceptions import (
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-__all__ = ["mask_url", "open_engine", "dialect_of", "connection_errors", "DIALECTS", "CONNECT_TIMEOUT_S"]
+__all__ = ["mask_url", "redact", "open_engine", "connect", "dialect_of", "connection_errors", "DIALECTS",
+           "CONNECT_TIMEOUT_S"]
 
 #: The dialects SynthoHive reads and writes (MariaDB reports itself as ``"mysql"``).
 DIALECTS: tuple[str, ...] = ("sqlite", "postgresql", "mysql", "duckdb")
@@ -37,6 +38,11 @@ CONNECT_TIMEOUT_S = 10
 _MASK = "***"
 # ``password=...`` (and its spellings) in a URL's query string; psycopg accepts it there.
 _QUERY_SECRET = re.compile(r"([?&;](?:password|passwd|pwd)=)[^&;]*", re.IGNORECASE)
+# Query options of a URL whose value is a secret (shown as ***).
+_SECRET_OPTIONS = {"password", "passwd", "pwd"}
+# What SQLAlchemy and the drivers raise for a URL option they cannot use (connect_timeout=abc: ValueError;
+# PyMySQL's charset=nonsense: AttributeError), caught only around create_engine and connect.
+_OPTION_ERRORS = (ValueError, TypeError, AttributeError)
 # A URL inside a driver's message (``postgresql://user:pw@host/db``).
 _URL_IN_TEXT = re.compile(r"[A-Za-z][\w+.-]*://\S+")
 # Passwords of the engines opened here, removed from every message built by connection_errors.
@@ -105,6 +111,19 @@ def _redact(text: str) -> str:
     return text
 
 
+def redact(text: str) -> str:
+    """``text`` (e.g. a driver's message) with every URL password and every password of an engine
+    opened here replaced by ``***``.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The text, safe to show.
+    """
+    return _redact(text)
+
+
 def _remember_secret(password: object) -> None:
     if isinstance(password, str) and password:
         _SECRETS.add(password)
@@ -128,7 +147,8 @@ def open_engine(url_or_engine: "str | sa.URL | sa.Engine", *, pooled: bool = Tru
     Raises:
         MissingDependencyError: SQLAlchemy or the database's driver is not installed (the
             message names the extra: ``sql``, ``postgres``, ``mysql`` or ``duckdb``).
-        ConfigurationError: The URL is malformed or names an unknown database (message masked).
+        ConfigurationError: The URL is malformed, names an unknown database or has an option the
+            dialect cannot use, e.g. ``?connect_timeout=abc`` (message masked, option named).
     """
     sa = import_or_raise("sqlalchemy", "sql")
     if isinstance(url_or_engine, sa.Engine):
@@ -186,6 +206,55 @@ def open_engine(url_or_engine: "str | sa.URL | sa.Engine", *, pooled: bool = Tru
             f"Install it with: pip install 'synthohive[{extra}]'") from None
     except sa.exc.ArgumentError as exc:
         raise ConfigurationError(f"Invalid options in the database URL {shown!r}: {_redact(str(exc))}") from None
+    except _OPTION_ERRORS as exc:
+        raise _option_error(shown, url, exc) from None
+
+
+def _option_error(shown: str, url: "sa.URL", exc: BaseException) -> ConfigurationError:
+    """The error for a URL option the dialect or the driver could not use, naming the option when it can.
+
+    The option is named when its value appears in the driver's message (``connect_timeout=abc``:
+    "invalid literal for int(): 'abc'"); otherwise every option of the URL is listed. Secret
+    options show as ``***``; the driver's message is redacted.
+    """
+    detail = _redact(" ".join(str(exc).split()))[:300]
+    options = [(str(key), value) for key, values in url.query.items()
+               for value in ((values,) if isinstance(values, str) else values)]
+    shown_options = [f"{key}={_MASK if key.lower() in _SECRET_OPTIONS else value}" for key, value in options]
+    named = [text for (key, value), text in zip(options, shown_options)
+             if key.lower() not in _SECRET_OPTIONS and value and value in str(exc)]
+    if named:
+        where = f"the option {', '.join(named)} is not valid"
+    elif shown_options:
+        where = f"one of the URL's options ({', '.join(shown_options)}) is not valid"
+    else:
+        where = "the URL's settings are not valid"
+    return ConfigurationError(
+        f"Cannot use the database URL {shown!r}: {where} for {url.drivername} ({type(exc).__name__}: {detail}). "
+        "Fix: correct or remove the option in the URL's query string (e.g. ?connect_timeout=10, "
+        "?charset=utf8mb4 for MySQL/MariaDB; see the driver's connection parameters).")
+
+
+def connect(engine: "sa.Engine") -> "sa.Connection":
+    """``engine.connect()``, with a URL option the driver refuses raised as :class:`ConfigurationError`.
+
+    Drivers check some options only when connecting, and raise plain Python errors for them
+    (PyMySQL's ``?charset=nonsense``: ``AttributeError``). Database errors (server down, wrong
+    password...) pass through for :func:`connection_errors`.
+
+    Args:
+        engine: The engine.
+
+    Returns:
+        An open connection.
+
+    Raises:
+        ConfigurationError: An option of the URL is not valid (the message is masked and names it).
+    """
+    try:
+        return engine.connect()
+    except _OPTION_ERRORS as exc:
+        raise _option_error(mask_url(engine.url), engine.url, exc) from None
 
 
 def dialect_of(engine: "sa.Engine | sa.Connection") -> str:

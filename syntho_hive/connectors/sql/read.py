@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import decimal
 import json
+import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -261,6 +262,30 @@ def _with_json_as_text(statement: Any, column_types: Mapping[str, ColumnType]) -
                        for column in source.c])
 
 
+def _with_exact_decimals(statement: Any, column_types: Mapping[str, ColumnType]) -> Any:
+    """``statement`` reading its decimal columns as exact Decimals (no float, no rounding).
+
+    The column types of a reflected table are the dialect's own (``NUMERIC`` on SQLite turns each
+    value into a float quantized to 10 digits), so they are replaced here for the result only: no
+    CAST is sent to the database.
+    """
+    import sqlalchemy as sa
+
+    from syntho_hive.connectors.sql.types import exact_decimal_type
+
+    if not isinstance(statement, sa.Select):
+        return statement
+    selected = list(statement.selected_columns)
+    decimals = {name for name, column_type in column_types.items() if column_type.kind == "decimal"}
+    if not any(getattr(column, "name", None) in decimals for column in selected):
+        return statement
+    return statement.with_only_columns(
+        *[sa.type_coerce(column, exact_decimal_type(column_types[column.name].precision,
+                                                        column_types[column.name].scale))
+          .label(column.name) if column.name in decimals else column
+          for column in selected], maintain_column_froms=True)
+
+
 def stream_select(connection: "sa.Connection", statement: "sa.Select | sa.Table | Any",
                   column_types: Mapping[str, ColumnType], *, chunk_rows: int, where: str) -> Iterator[pd.DataFrame]:
     """Run ``statement`` on ``connection`` and yield its rows in chunks of at most ``chunk_rows``.
@@ -320,6 +345,48 @@ def read_select(connection: "sa.Connection", statement: "sa.Select | sa.Table | 
     return _frame(whole, columns, total)
 
 
+# Words of a driver's conversion error that point at the columns of a storage kind.
+_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "timestamp": ("timestamp", "datetime"), "date": ("date",), "time": ("time",), "decimal": ("numeric", "decimal"),
+    "integer": ("int", "integer", "bigint"), "float": ("float", "double", "real"), "uuid": ("uuid",),
+    "json": ("json", "jsonb"), "boolean": ("bool", "boolean"), "binary": ("bytea", "blob"),
+}
+
+
+def _from_server(error: BaseException) -> bool:
+    """Whether a driver's error comes from the server (a SQLSTATE, or MySQL's error number), not from
+    the driver converting a fetched value."""
+    args = getattr(error, "args", ())
+    return getattr(error, "sqlstate", None) is not None or bool(args) and isinstance(args[0], int)
+
+
+def _unconvertible(exc: BaseException, columns: Sequence[str], types: Sequence[ColumnType],
+                   where: str) -> SchemaError:
+    """The error for a value the driver could not turn into a Python object while fetching.
+
+    psycopg, for one, cannot load PostgreSQL's ``'infinity'`` timestamps into ``datetime``: its
+    message names the type, not the column, so the columns of that kind are named.
+    """
+    from syntho_hive.connectors.sql.engine import redact
+
+    detail = redact(" ".join(str(getattr(exc, "orig", None) or exc).split()))[:300]
+    words = set(re.findall(r"[a-z]+", detail.lower()))
+    suspects = [f"{name!r} ({column_type.describe()})" for name, column_type in zip(columns, types)
+                if words & set(_KIND_WORDS.get(column_type.kind, ()))]
+    if len(suspects) == 1:
+        what = f"a value of column {suspects[0]}"
+    elif suspects:
+        what = f"a value of one of the columns {', '.join(suspects)}"
+    else:
+        what = "a value of one of its columns"
+    example = ("CASE WHEN isfinite(col) THEN col END AS col" if "infinity" in detail.lower()
+               else "CAST(col AS TEXT) AS col")
+    return SchemaError(
+        f"{where}: the database driver cannot turn {what} into a Python value ({detail}). Fix: read the table "
+        "through a query that leaves such rows out or converts the column, e.g. SQLSource(..., queries="
+        f"{{'<table>': \"SELECT ..., {example} FROM <table>\"}}), or leave the column out of the metadata.")
+
+
 def _stream_arrays(connection: "sa.Connection", statement: "sa.Select | sa.Table | Any",
                    column_types: Mapping[str, ColumnType], *, chunk_rows: int,
                    where: str) -> Iterator[tuple[list[str], list[Any], int]]:
@@ -330,7 +397,7 @@ def _stream_arrays(connection: "sa.Connection", statement: "sa.Select | sa.Table
         raise SchemaError(f"chunk_rows must be at least 1, got {chunk_rows}.")
     if isinstance(statement, sa.Table):
         statement = sa.select(*statement.c)
-    statement = _with_json_as_text(statement, column_types)
+    statement = _with_exact_decimals(_with_json_as_text(statement, column_types), column_types)
     streaming = connection.execution_options(stream_results=True, yield_per=chunk_rows)
     result = streaming.execute(statement)
     try:
@@ -340,7 +407,16 @@ def _stream_arrays(connection: "sa.Connection", statement: "sa.Select | sa.Table
             raise SchemaError(f"{where}: no storage type for column(s) {missing}; known: {sorted(column_types)}.")
         types = [column_types[name] for name in columns]
         produced = False
-        for rows in result.partitions(chunk_rows):
+        batches = result.partitions(chunk_rows)
+        while True:
+            try:
+                rows = next(batches, None)
+            except sa.exc.DataError as exc:
+                if _from_server(exc.orig):
+                    raise  # the server's error (connection_errors reports it)
+                raise _unconvertible(exc, columns, types, where) from None
+            if rows is None:
+                break
             produced = True
             count = len(rows)
             arrays = _columns_from_rows(rows, columns, types, where=where)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from syntho_hive._optional import import_or_raise
 from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, TableSource, _declared_columns, table_selection
-from syntho_hive.connectors.sql.engine import connection_errors, mask_url
+from syntho_hive.connectors.sql.engine import connect, connection_errors, mask_url
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
 
@@ -155,8 +155,7 @@ class SQLSource(TableSource):
     @contextmanager
     def _connection(self) -> Iterator["sa.Connection"]:
         with connection_errors(self.description):
-            engine = self.engine
-            with engine.connect() as connection:
+            with connect(self.engine) as connection:
                 yield connection
 
     # ------------------------------------------------------------------ names

@@ -64,7 +64,7 @@ from syntho_hive._optional import import_or_raise
 from syntho_hive.connectors.base import IfExists, TableTarget, TargetWriter, check_if_exists
 from syntho_hive.connectors.sql import bulk
 from syntho_hive.connectors.sql.ddl import check_identifier, column_types_for, foreign_keys_of, table_for
-from syntho_hive.connectors.sql.engine import connection_errors, dialect_of, mask_url, open_engine
+from syntho_hive.connectors.sql.engine import connect, connection_errors, dialect_of, mask_url, open_engine
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
 
@@ -371,7 +371,7 @@ class _TransactionalWriter(SQLTargetWriter):
         self._dropped = False
         self._sqlite_isolation: Any = None
         with connection_errors(self.target.description):
-            self._connection = self.target.engine.connect()
+            self._connection = connect(self.target.engine)
             try:
                 if self.dialect == "sqlite":
                     raw = self._connection.connection.dbapi_connection
@@ -589,7 +589,7 @@ class _StagedWriter(SQLTargetWriter):
         self._old_tables: list["sa.Table"] = []
         self._schema_created = False
         with connection_errors(self.target.description):
-            self._connection = self.target.engine.connect()
+            self._connection = connect(self.target.engine)
             try:
                 self._state = "open"
                 self._inspect_destination()

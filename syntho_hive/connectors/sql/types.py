@@ -40,6 +40,8 @@ __all__ = [
     "column_type_from_values",
     "unsupported",
     "sqlalchemy_type_for",
+    "exact_decimal_type",
+    "to_exact_decimal",
     "suggest_sdtype",
 ]
 
@@ -300,6 +302,83 @@ def column_type_from_values(values: Sequence[Any] | pd.Series, *, table: str, co
                        table=table, column=column)
 
 
+# Padding a Decimal to its scale needs room for every digit (the default context keeps 28).
+_WIDE = decimal.Context(prec=1_000)
+
+
+def to_exact_decimal(value: Any, scale: int | None = None) -> Any:
+    """A driver's value of a decimal column as a :class:`decimal.Decimal`, without rounding.
+
+    Decimals pass untouched; integers become ``Decimal(int)``; floats (SQLite stores a NUMERIC
+    value that is not integral as REAL) become the Decimal of their shortest repr, so ``1.23e-10``
+    reads as ``Decimal('1.23E-10')``. With a ``scale``, a value with fewer decimals is padded to
+    it (``12.5`` -> ``12.50`` for scale 2, as PostgreSQL and DuckDB return it); a value with more
+    decimals than the scale (SQLite does not enforce it) is kept as it is, never rounded.
+
+    Args:
+        value: What the driver returned (``None`` for a null).
+        scale: The column's declared scale (``None``: none).
+
+    Returns:
+        The Decimal, ``None`` for ``None``, and any other value as it is (the read path reports it).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, decimal.Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = decimal.Decimal(value)
+    elif isinstance(value, float):
+        number = decimal.Decimal(repr(value))
+    else:
+        return value
+    if scale is not None and number.is_finite() and number.as_tuple().exponent > -scale:
+        number = number.quantize(decimal.Decimal(1).scaleb(-scale), context=_WIDE)  # adds zeros only
+    return number
+
+
+_EXACT_DECIMAL_CLASS: type | None = None  # defined at first use: SQLAlchemy is an optional extra
+
+
+def exact_decimal_type(precision: int | None = None, scale: int | None = None) -> "sa.types.TypeEngine[Any]":
+    """A ``NUMERIC(precision, scale)`` SQLAlchemy type whose results are exact :class:`decimal.Decimal`.
+
+    SQLAlchemy's own ``Numeric(asdecimal=True)`` goes through ``float`` on the dialects without
+    native decimals (SQLite, DuckDB) and quantizes to the scale or ``decimal_return_scale`` (10
+    digits): a DECIMAL(38,10) lost its last 22 digits, ``1.23e-10`` came back as ``1E-10``. This
+    type replaces that result processing by :func:`to_exact_decimal`; its DDL and bound
+    parameters are ``Numeric``'s.
+
+    Args:
+        precision: The column's precision (``None``: unspecified).
+        scale: The column's scale (``None``: unspecified); values are padded to it.
+
+    Returns:
+        The type.
+    """
+    global _EXACT_DECIMAL_CLASS
+    if _EXACT_DECIMAL_CLASS is None:
+        import sqlalchemy as sa
+
+        class ExactDecimal(sa.types.TypeDecorator):  # type: ignore[type-arg]
+            """``Numeric`` read without float conversion nor rounding (see :func:`exact_decimal_type`)."""
+
+            impl = sa.Numeric
+            cache_ok = True
+
+            def result_processor(self, dialect: Any, coltype: Any) -> Any:
+                # Replaces (does not wrap) Numeric's processor, which rounds through float.
+                scale = self.impl_instance.scale
+
+                def process(value: Any) -> Any:
+                    return to_exact_decimal(value, scale)
+
+                return process
+
+        _EXACT_DECIMAL_CLASS = ExactDecimal
+    return _EXACT_DECIMAL_CLASS(precision, scale)
+
+
 def sqlalchemy_type_for(column_type: ColumnType) -> "sa.types.TypeEngine[Any]":
     """A SQLAlchemy type to *read* a column of ``column_type`` with (its result processing).
 
@@ -320,7 +399,7 @@ def sqlalchemy_type_for(column_type: ColumnType) -> "sa.types.TypeEngine[Any]":
     if kind == "float":
         return sa.Float() if column_type.bits == 32 else sa.Double()
     if kind == "decimal":
-        return sa.Numeric(column_type.precision, column_type.scale, asdecimal=True)
+        return exact_decimal_type(column_type.precision, column_type.scale)
     if kind == "date":
         return sa.Date()
     if kind == "time":
