@@ -34,6 +34,7 @@ from syntho_hive.core._json_state import frame_from_json, frame_to_json
 from syntho_hive.core.data._dtypes import value_from_json, value_to_json
 from syntho_hive.core.metadata.row_rules import apply_mapping, dependency_mapping
 from syntho_hive.core.metadata.schema import FunctionalDependency, TableConfig
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
 from syntho_hive.relational.rules import TableRules
 
@@ -43,6 +44,8 @@ __all__ = ["CopyPlan", "DependencyPlan", "RulePlan", "GENERATE"]
 #: the model draws it for get generated values (it never reaches the output).
 #: (A private-use character, not NUL: NumPy's fixed-width strings drop trailing NULs.)
 GENERATE = "\ue000synthohive:generate"
+
+_log = get_logger(__name__)
 
 
 #: The order partially generated columns are filled in: a state reads the row's country, a city both.
@@ -54,6 +57,35 @@ def _rare_rows(series: pd.Series, rare_threshold: int) -> np.ndarray:
     counts = series.value_counts(dropna=True)
     rare_values = counts.index[counts < rare_threshold]
     return (series.isin(rare_values) & series.notna()).to_numpy()
+
+
+def _ruled_columns(table: TableConfig, rules: TableRules) -> set[str]:
+    """Columns named in the table's declared constraints, inequalities and fixed combinations, and in
+    its detected date orderings (:attr:`TableRules.orderings`)."""
+    columns = set(table.constraints)
+    columns |= {c for group in table.fixed_combinations for c in group.columns}
+    for rule in [*table.inequalities, *rules.orderings]:
+        columns |= {rule.low, rule.high}
+    return columns
+
+
+def _log_modelled_for_rules(name: str, semantic: Mapping[str, str]) -> None:
+    """Log the semantic columns modelled because a rule names them (a warning for the personal types,
+    which are otherwise never modelled)."""
+    from syntho_hive.core.semantic import ALWAYS_GENERATED
+
+    if not semantic:
+        return
+    personal = sorted(c for c, t in semantic.items() if t in ALWAYS_GENERATED)
+    _log.info("semantic_columns_modelled_for_rules", table=name, columns=sorted(semantic),
+              reason="named in a constraint, inequality, fixed combination or date ordering: the model's "
+                     "values satisfy it, a generated value would not")
+    if personal:
+        _log.warning("personal_columns_modelled_for_rules", table=name, columns=personal,
+                     types={c: semantic[c] for c in personal},
+                     hint="the model learns these personal columns (rare values stay protected); drop them "
+                          "from the table's constraints, inequalities and fixed_combinations to have them "
+                          "generated instead")
 
 
 @dataclass(frozen=True)
@@ -128,17 +160,19 @@ class RulePlan:
         copied = [CopyPlan(c.column, c.via, c.parent_column) for c in rules.copied.values()]
         copied_columns = {c.column for c in copied}
         semantic = {c: t for c, t in rules.semantic_types.items() if c not in copied_columns}
-        generated = [c for c, t in semantic.items()
-                     if c in table.sample_real_values or should_generate(df[c], t, rare_threshold=rare_threshold)]
+        # A column named in a declared constraint, inequality or fixed combination, or in a detected date
+        # ordering, keeps the model's values, which satisfy the rule by construction (a generated date of
+        # birth would fall after the hire date, a new city would make a combination never seen).
+        constrained = _ruled_columns(table, rules)
+        _log_modelled_for_rules(name, {c: t for c, t in semantic.items() if c in constrained})
+        generated = [c for c, t in semantic.items() if c not in constrained and (
+            c in table.sample_real_values or should_generate(df[c], t, rare_threshold=rare_threshold))]
         plan = cls(copied=copied)
         locale = table.locale or "en_US"
         if generated:
             fitted = SemanticPlan.fit(df, semantic, generated=generated, locale=locale,
                                       rare_threshold=rare_threshold, sample_real=table.sample_real_values)
             plan.semantic, plan._plans[None] = fitted.to_dict(), fitted
-        # A column in a declared combination or constraint keeps the model's values only (a new city
-        # would make a combination never seen).
-        constrained = {c for group in table.fixed_combinations for c in group.columns} | set(table.constraints)
         # Countries first, then states and cities: each reads the ones before.
         for column in sorted(semantic, key=lambda c: _GEO_ORDER.get(semantic[c], len(_GEO_ORDER))):
             if column in generated or column in constrained:
@@ -149,9 +183,11 @@ class RulePlan:
                                           locale=locale, rare_threshold=rare_threshold)
                 plan.partial[column], plan._plans[column] = fitted.to_dict(), fitted
         filled = copied_columns | set(generated)
-        for rule in rules.dependencies:
+        for index, rule in enumerate(rules.dependencies):
             if rule.dependent in filled or any(c in set(generated) for c in rule.determinants):
                 continue  # a generated column is drawn consistent with the row by its generator
+            if index >= rules.declared_dependencies and rule.dependent in constrained:
+                continue  # a detected dependency would overwrite what the model drew to satisfy a declared rule
             mapping = dependency_mapping(df, rule, min_count=rare_threshold)
             if mapping:
                 plan.dependencies.append(DependencyPlan(rule, mapping))
