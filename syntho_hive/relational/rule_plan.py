@@ -88,13 +88,31 @@ def _log_modelled_for_rules(name: str, semantic: Mapping[str, str]) -> None:
                           "generated instead")
 
 
+def _merge_copied(drawn: pd.Series, copied: pd.Series, has_parent: np.ndarray) -> pd.Series:
+    """``drawn`` (the model's column) with the rows that have a parent set to ``copied``, in ``drawn``'s dtype
+    (a category dtype gains the copied categories)."""
+    values = drawn.astype(object).to_numpy(copy=True)
+    values[has_parent] = copied.astype(object).to_numpy()[has_parent]
+    merged = pd.Series(values, index=drawn.index, dtype=object)
+    dtype = drawn.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        extra = pd.Index(pd.unique(merged.dropna())).difference(dtype.categories)
+        return merged.astype(pd.CategoricalDtype(dtype.categories.append(extra), ordered=dtype.ordered))
+    return merged.astype(dtype) if dtype != object else merged
+
+
 @dataclass(frozen=True)
 class CopyPlan:
-    """``column`` takes ``parent_column`` of the row's parent through relationship ``via``."""
+    """``column`` takes ``parent_column`` of the row's parent through relationship ``via``.
+
+    With ``modelled``, real rows without a parent (a null foreign key) hold values of their own: the
+    table's model learns the column and only rows with a parent are overwritten.
+    """
 
     column: str
     via: int
     parent_column: str
+    modelled: bool = False
 
 
 @dataclass
@@ -157,7 +175,8 @@ class RulePlan:
             return cls(reference=frame_to_json(df, f"reference table {name!r}"))
         from syntho_hive.core.semantic import SemanticPlan, should_generate
 
-        copied = [CopyPlan(c.column, c.via, c.parent_column) for c in rules.copied.values()]
+        copied = [CopyPlan(c.column, c.via, c.parent_column, modelled=c.without_parent)
+                  for c in rules.copied.values()]
         copied_columns = {c.column for c in copied}
         semantic = {c: t for c, t in rules.semantic_types.items() if c not in copied_columns}
         # A column named in a declared constraint, inequality or fixed combination, or in a detected date
@@ -227,7 +246,7 @@ class RulePlan:
     def filled_columns(self) -> list[str]:
         """Columns this plan fills (the model does not learn them)."""
         generated = list(self.semantic_plan().generated) if self.semantic else []
-        return [c.column for c in self.copied] + generated
+        return [c.column for c in self.copied if not c.modelled] + generated
 
     def model_input(self, frame: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
         """The training rows of the table's model: rare values of the partially generated columns
@@ -278,7 +297,12 @@ class RulePlan:
             ``frame``.
         """
         for copy in self.copied:
-            frame[copy.column] = take(parents[copy.via][copy.parent_column], positions[copy.via]).to_numpy()
+            copied = take(parents[copy.via][copy.parent_column], positions[copy.via])
+            if copy.modelled:  # rows without a parent keep the model's value
+                has_parent = np.asarray(positions[copy.via]) >= 0
+                frame[copy.column] = _merge_copied(frame[copy.column], copied, has_parent)
+            else:
+                frame[copy.column] = copied.to_numpy()
         for dependency in self.dependencies:
             apply_mapping(frame, dependency.rule, dependency.mapping)
         for column in self.partial:
@@ -300,7 +324,8 @@ class RulePlan:
     def to_dict(self, table: str) -> dict[str, Any]:
         """Plain JSON."""
         where = f"rules of table {table!r}"
-        return {"copied": [{"column": c.column, "via": c.via, "parent_column": c.parent_column} for c in self.copied],
+        return {"copied": [{"column": c.column, "via": c.via, "parent_column": c.parent_column, "modelled": c.modelled}
+                           for c in self.copied],
                 "dependencies": [d.to_dict(where) for d in self.dependencies],
                 "semantic": self.semantic, "partial": self.partial, "reference": self.reference}
 
@@ -315,7 +340,8 @@ class RulePlan:
             return cls()
         where = f"rules of table {table!r}"
         try:
-            return cls(copied=[CopyPlan(str(c["column"]), int(c["via"]), str(c["parent_column"]))
+            return cls(copied=[CopyPlan(str(c["column"]), int(c["via"]), str(c["parent_column"]),
+                                        modelled=bool(c.get("modelled", False)))  # saved before it existed: False
                                for c in data["copied"]],
                        dependencies=[DependencyPlan.from_dict(d, where) for d in data["dependencies"]],
                        semantic=dict(data["semantic"]), partial={str(c): dict(p) for c, p in data["partial"].items()},

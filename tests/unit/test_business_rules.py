@@ -291,3 +291,28 @@ def test_a_fixed_combination_without_a_frequent_combination_is_refused_at_fit() 
     metadata.tables["customers"].semantic_types = {"city": None}
     with pytest.raises(TrainingError, match=r"Fixed combination \['city', 'country'\] of table 'customers'"):
         Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+
+
+def test_a_copied_column_keeps_its_own_values_on_rows_without_a_parent() -> None:
+    metadata, data = _shop()
+    orders = data["orders"]
+    guest = np.random.default_rng(2).random(len(orders)) < 0.25
+    orders["customer_id"] = pd.array(np.where(guest, np.nan, orders["customer_id"]), dtype="Int64")
+    orders.loc[guest, "ship_city"] = np.random.default_rng(3).choice(["Prague", "Lyon", "Denver"], int(guest.sum()))
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=2, progress_bar=False, n_jobs=1)
+    assert synth.rules_["orders"]["copied_from"]["ship_city"]["parent"] == "customers.city"
+    out = synth.sample(seed=1)
+    assert out["orders"]["customer_id"].isna().mean() > 0.1
+    assert abs(out["orders"]["ship_city"].isna().mean() - orders["ship_city"].isna().mean()) <= 0.02
+    with_parent = out["orders"].dropna(subset=["customer_id"]).merge(out["customers"], on="customer_id")
+    assert (with_parent["ship_city"] == with_parent["city"]).all()
+
+
+def test_rule_plans_saved_before_parentless_copies_load_as_full_copies() -> None:
+    from syntho_hive.relational.rule_plan import RulePlan
+
+    old = {"copied": [{"column": "ship_city", "via": 0, "parent_column": "city"}], "dependencies": [],
+           "semantic": {}, "partial": {}, "reference": None}
+    plan = RulePlan.from_dict(old, "orders")
+    assert not plan.copied[0].modelled and plan.filled_columns == ["ship_city"]
+    assert RulePlan.from_dict(plan.to_dict("orders"), "orders") == plan
