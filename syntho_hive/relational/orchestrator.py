@@ -47,7 +47,7 @@ import pandas as pd
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD, TextModel
 from syntho_hive.core.dp.config import DPConfig
-from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.core.metadata.schema import Metadata, TableConfig
 from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.events import get_logger, progress
@@ -105,7 +105,7 @@ from syntho_hive.relational.rule_plan import RulePlan
 from syntho_hive.relational.rules import SchemaRules, declared_rules, resolve_rules
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
-           "check_count", "model_accepts"]
+           "check_count", "model_accepts", "model_metadata"]
 
 _log = get_logger(__name__)
 
@@ -280,6 +280,44 @@ def _beyond_float(keys: pd.Series) -> bool:
 def model_accepts(cls: type[ConditionalGenerativeModel], name: str) -> bool:
     """Whether the engine ``cls`` takes the constructor option ``name``."""
     return name in cls.parameter_names()
+
+
+def model_metadata(table: TableConfig, modelled: Collection[str]) -> Metadata:
+    """The schema a table's model is built with: the table restricted to its modelled columns.
+
+    The model gets the column sdtypes and formats, and the declared constraints, inequalities (with
+    the detected date orderings) and fixed combinations among its columns, which its rows then satisfy
+    by construction. Keys are generated outside the model, so the table has none; a rule naming a
+    column the model does not draw (a key, a copied or generated column) cannot be honoured by it and
+    is logged.
+
+    Args:
+        table: The table as the models see it (``Orchestrator``'s metadata with the date orderings).
+        modelled: The columns its model learns.
+
+    Returns:
+        A one-table :class:`Metadata`.
+    """
+    keep = set(modelled)
+    inequalities = [q for q in table.inequalities if {q.low, q.high} <= keep]
+    combinations = [g for g in table.fixed_combinations if set(g.columns) <= keep]
+    constraints = {c: rule for c, rule in table.constraints.items() if c in keep}
+    outside = sorted({c for q in table.inequalities for c in (q.low, q.high)}
+                     | {c for g in table.fixed_combinations for c in g.columns} | set(table.constraints))
+    outside = [c for c in outside if c not in keep]
+    if outside:
+        _log.warning("rules_on_unmodelled_columns", table=table.name, columns=outside,
+                     reason="keys, copied columns and generated columns are not drawn by the table's model, "
+                            "which cannot make them satisfy a constraint, inequality or fixed combination",
+                     hint="declare the rule on modelled columns only, or switch the copy off (copied_from) "
+                          "for the column")
+    restricted = TableConfig(
+        name=table.name, constraints=constraints, inequalities=inequalities, fixed_combinations=combinations,
+        columns={c: t for c, t in table.columns.items() if c in keep},
+        pii_cols=[c for c in table.pii_cols if c in keep],
+        datetime_formats={c: f for c, f in table.datetime_formats.items() if c in keep},
+        column_types={c: t for c, t in table.column_types.items() if c in keep})
+    return Metadata(tables={table.name: restricted})
 
 
 def _brief(value: Any) -> str:
@@ -826,6 +864,7 @@ class Orchestrator:
             cls = self.models[name]
             plan.model_class = cls.model_name
             kwargs = self._constructor_kwargs(cls, epochs, batch_size)
+            kwargs["metadata"] = model_metadata(self._model_metadata.tables[name], modelled)
             if dp is not None:
                 kwargs["dp"] = dp.model
             model = cls(**kwargs)
@@ -849,17 +888,14 @@ class Orchestrator:
 
     def _constructor_kwargs(self, cls: type, epochs: int | None, batch_size: int | None) -> dict[str, Any]:
         """Constructor arguments for ``cls``: the shared model kwargs (and ``epochs``/``batch_size``)
-        that its constructor accepts, plus the metadata when it takes one."""
+        that its constructor accepts (the metadata is :func:`model_metadata`'s, added by the caller)."""
         options = dict(self.model_kwargs)
         options.update({k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None})
         for option in options:
             if not any(model_accepts(model, option) for model in set(self.models.values())):
                 names = sorted({m.__name__ for m in self.models.values()})
                 raise TrainingError(f"No model of this synthesizer ({names}) takes {option!r}; drop it.")
-        kwargs = {k: v for k, v in options.items() if model_accepts(cls, k)}
-        if model_accepts(cls, "metadata"):
-            kwargs["metadata"] = self._model_metadata
-        return kwargs
+        return {k: v for k, v in options.items() if model_accepts(cls, k)}
 
     def _fit_link(self, rel: Relationship, child: pd.DataFrame, parent: pd.DataFrame,
                   parent_sdtypes: Mapping[str, str], noise: float | None = None,

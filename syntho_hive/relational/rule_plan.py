@@ -34,6 +34,7 @@ from syntho_hive.core._json_state import frame_from_json, frame_to_json
 from syntho_hive.core.data._dtypes import value_from_json, value_to_json
 from syntho_hive.core.metadata.row_rules import apply_mapping, dependency_mapping
 from syntho_hive.core.metadata.schema import FunctionalDependency, TableConfig
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
 from syntho_hive.relational.rules import TableRules
 
@@ -43,6 +44,8 @@ __all__ = ["CopyPlan", "DependencyPlan", "RulePlan", "GENERATE"]
 #: the model draws it for get generated values (it never reaches the output).
 #: (A private-use character, not NUL: NumPy's fixed-width strings drop trailing NULs.)
 GENERATE = "\ue000synthohive:generate"
+
+_log = get_logger(__name__)
 
 
 #: The order partially generated columns are filled in: a state reads the row's country, a city both.
@@ -56,13 +59,60 @@ def _rare_rows(series: pd.Series, rare_threshold: int) -> np.ndarray:
     return (series.isin(rare_values) & series.notna()).to_numpy()
 
 
+def _ruled_columns(table: TableConfig, rules: TableRules) -> set[str]:
+    """Columns named in the table's declared constraints, inequalities and fixed combinations, and in
+    its detected date orderings (:attr:`TableRules.orderings`)."""
+    columns = set(table.constraints)
+    columns |= {c for group in table.fixed_combinations for c in group.columns}
+    for rule in [*table.inequalities, *rules.orderings]:
+        columns |= {rule.low, rule.high}
+    return columns
+
+
+def _log_modelled_for_rules(name: str, semantic: Mapping[str, str]) -> None:
+    """Log the semantic columns modelled because a rule names them (a warning for the personal types,
+    which are otherwise never modelled)."""
+    from syntho_hive.core.semantic import ALWAYS_GENERATED
+
+    if not semantic:
+        return
+    personal = sorted(c for c, t in semantic.items() if t in ALWAYS_GENERATED)
+    _log.info("semantic_columns_modelled_for_rules", table=name, columns=sorted(semantic),
+              reason="named in a constraint, inequality, fixed combination or date ordering: the model's "
+                     "values satisfy it, a generated value would not")
+    if personal:
+        _log.warning("personal_columns_modelled_for_rules", table=name, columns=personal,
+                     types={c: semantic[c] for c in personal},
+                     hint="the model learns these personal columns (rare values stay protected); drop them "
+                          "from the table's constraints, inequalities and fixed_combinations to have them "
+                          "generated instead")
+
+
+def _merge_copied(drawn: pd.Series, copied: pd.Series, has_parent: np.ndarray) -> pd.Series:
+    """``drawn`` (the model's column) with the rows that have a parent set to ``copied``, in ``drawn``'s dtype
+    (a category dtype gains the copied categories)."""
+    values = drawn.astype(object).to_numpy(copy=True)
+    values[has_parent] = copied.astype(object).to_numpy()[has_parent]
+    merged = pd.Series(values, index=drawn.index, dtype=object)
+    dtype = drawn.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        extra = pd.Index(pd.unique(merged.dropna())).difference(dtype.categories)
+        return merged.astype(pd.CategoricalDtype(dtype.categories.append(extra), ordered=dtype.ordered))
+    return merged.astype(dtype) if dtype != object else merged
+
+
 @dataclass(frozen=True)
 class CopyPlan:
-    """``column`` takes ``parent_column`` of the row's parent through relationship ``via``."""
+    """``column`` takes ``parent_column`` of the row's parent through relationship ``via``.
+
+    With ``modelled``, real rows without a parent (a null foreign key) hold values of their own: the
+    table's model learns the column and only rows with a parent are overwritten.
+    """
 
     column: str
     via: int
     parent_column: str
+    modelled: bool = False
 
 
 @dataclass
@@ -125,20 +175,23 @@ class RulePlan:
             return cls(reference=frame_to_json(df, f"reference table {name!r}"))
         from syntho_hive.core.semantic import SemanticPlan, should_generate
 
-        copied = [CopyPlan(c.column, c.via, c.parent_column) for c in rules.copied.values()]
+        copied = [CopyPlan(c.column, c.via, c.parent_column, modelled=c.without_parent)
+                  for c in rules.copied.values()]
         copied_columns = {c.column for c in copied}
         semantic = {c: t for c, t in rules.semantic_types.items() if c not in copied_columns}
-        generated = [c for c, t in semantic.items()
-                     if c in table.sample_real_values or should_generate(df[c], t, rare_threshold=rare_threshold)]
+        # A column named in a declared constraint, inequality or fixed combination, or in a detected date
+        # ordering, keeps the model's values, which satisfy the rule by construction (a generated date of
+        # birth would fall after the hire date, a new city would make a combination never seen).
+        constrained = _ruled_columns(table, rules)
+        _log_modelled_for_rules(name, {c: t for c, t in semantic.items() if c in constrained})
+        generated = [c for c, t in semantic.items() if c not in constrained and (
+            c in table.sample_real_values or should_generate(df[c], t, rare_threshold=rare_threshold))]
         plan = cls(copied=copied)
         locale = table.locale or "en_US"
         if generated:
             fitted = SemanticPlan.fit(df, semantic, generated=generated, locale=locale,
                                       rare_threshold=rare_threshold, sample_real=table.sample_real_values)
             plan.semantic, plan._plans[None] = fitted.to_dict(), fitted
-        # A column in a declared combination or constraint keeps the model's values only (a new city
-        # would make a combination never seen).
-        constrained = {c for group in table.fixed_combinations for c in group.columns} | set(table.constraints)
         # Countries first, then states and cities: each reads the ones before.
         for column in sorted(semantic, key=lambda c: _GEO_ORDER.get(semantic[c], len(_GEO_ORDER))):
             if column in generated or column in constrained:
@@ -149,9 +202,11 @@ class RulePlan:
                                           locale=locale, rare_threshold=rare_threshold)
                 plan.partial[column], plan._plans[column] = fitted.to_dict(), fitted
         filled = copied_columns | set(generated)
-        for rule in rules.dependencies:
+        for index, rule in enumerate(rules.dependencies):
             if rule.dependent in filled or any(c in set(generated) for c in rule.determinants):
                 continue  # a generated column is drawn consistent with the row by its generator
+            if index >= rules.declared_dependencies and rule.dependent in constrained:
+                continue  # a detected dependency would overwrite what the model drew to satisfy a declared rule
             mapping = dependency_mapping(df, rule, min_count=rare_threshold)
             if mapping:
                 plan.dependencies.append(DependencyPlan(rule, mapping))
@@ -191,7 +246,7 @@ class RulePlan:
     def filled_columns(self) -> list[str]:
         """Columns this plan fills (the model does not learn them)."""
         generated = list(self.semantic_plan().generated) if self.semantic else []
-        return [c.column for c in self.copied] + generated
+        return [c.column for c in self.copied if not c.modelled] + generated
 
     def model_input(self, frame: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
         """The training rows of the table's model: rare values of the partially generated columns
@@ -242,7 +297,12 @@ class RulePlan:
             ``frame``.
         """
         for copy in self.copied:
-            frame[copy.column] = take(parents[copy.via][copy.parent_column], positions[copy.via]).to_numpy()
+            copied = take(parents[copy.via][copy.parent_column], positions[copy.via])
+            if copy.modelled:  # rows without a parent keep the model's value
+                has_parent = np.asarray(positions[copy.via]) >= 0
+                frame[copy.column] = _merge_copied(frame[copy.column], copied, has_parent)
+            else:
+                frame[copy.column] = copied.to_numpy()
         for dependency in self.dependencies:
             apply_mapping(frame, dependency.rule, dependency.mapping)
         for column in self.partial:
@@ -264,7 +324,8 @@ class RulePlan:
     def to_dict(self, table: str) -> dict[str, Any]:
         """Plain JSON."""
         where = f"rules of table {table!r}"
-        return {"copied": [{"column": c.column, "via": c.via, "parent_column": c.parent_column} for c in self.copied],
+        return {"copied": [{"column": c.column, "via": c.via, "parent_column": c.parent_column, "modelled": c.modelled}
+                           for c in self.copied],
                 "dependencies": [d.to_dict(where) for d in self.dependencies],
                 "semantic": self.semantic, "partial": self.partial, "reference": self.reference}
 
@@ -279,7 +340,8 @@ class RulePlan:
             return cls()
         where = f"rules of table {table!r}"
         try:
-            return cls(copied=[CopyPlan(str(c["column"]), int(c["via"]), str(c["parent_column"]))
+            return cls(copied=[CopyPlan(str(c["column"]), int(c["via"]), str(c["parent_column"]),
+                                        modelled=bool(c.get("modelled", False)))  # saved before it existed: False
                                for c in data["copied"]],
                        dependencies=[DependencyPlan.from_dict(d, where) for d in data["dependencies"]],
                        semantic=dict(data["semantic"]), partial={str(c): dict(p) for c, p in data["partial"].items()},

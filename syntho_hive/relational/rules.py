@@ -57,6 +57,8 @@ class CopiedColumn:
         via: Index of the relationship in the child's ``SchemaGraph.parents_of`` list.
         share: Share of real child rows (with a parent) where the values are equal.
         declared: Whether the metadata declared it.
+        without_parent: Whether some real child row has no parent through ``via`` (a null foreign
+            key: a guest order); such rows keep a value of their own, which the table's model learns.
     """
 
     column: str
@@ -65,6 +67,7 @@ class CopiedColumn:
     via: int
     share: float
     declared: bool = False
+    without_parent: bool = False
 
 
 @dataclass
@@ -224,6 +227,11 @@ def _holds_strings(series: pd.Series) -> bool:
     return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
 
 
+def _has_parentless_rows(child: pd.DataFrame, rel: Relationship) -> bool:
+    """Whether a row of ``child`` has a null foreign key through ``rel`` (no parent)."""
+    return bool(child[list(rel.child_columns)].isna().any(axis=1).any())
+
+
 def _aligned(child: pd.DataFrame, parent: pd.DataFrame, rel: Relationship) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Child rows (a sample) that have a parent, and their parent rows, aligned."""
     rows = child.iloc[:COPY_SAMPLE]
@@ -256,7 +264,8 @@ def _detect_copies(name: str, child: pd.DataFrame, candidates: list[str], graph:
                     if best is None or (share, similar) > best[:2]:
                         best = (share, similar, p_col)
             if best is not None:
-                found[column] = CopiedColumn(column, rel.parent, best[2], via, best[0])
+                found[column] = CopiedColumn(column, rel.parent, best[2], via, best[0],
+                                             without_parent=_has_parentless_rows(child, rel))
     return found
 
 
@@ -285,7 +294,8 @@ def _declared_copies(name: str, table: TableConfig, child: pd.DataFrame, graph: 
             _log.warning("declared_copy_violated_in_data", table=name, column=column, parent=source,
                          rows=len(kids), differing=int(round((1 - share) * len(kids))),
                          hint="generated rows copy the parent's value in every row")
-        out[column] = CopiedColumn(column, parent, p_col, via, share, declared=True)
+        out[column] = CopiedColumn(column, parent, p_col, via, share, declared=True,
+                                   without_parent=_has_parentless_rows(child, rels[via]))
     return out
 
 

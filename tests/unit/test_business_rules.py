@@ -18,8 +18,8 @@ from structlog.testing import capture_logs
 from syntho_hive.core.metadata.row_rules import check_dependency
 from syntho_hive.core.semantic import country_code
 from syntho_hive.datasets.sales import load_sales, sales_metadata
-from syntho_hive.exceptions import GenerationError, SchemaError, SchemaValidationError
-from syntho_hive.interface.config import FunctionalDependency, Metadata
+from syntho_hive.exceptions import GenerationError, SchemaError, SchemaValidationError, TrainingError
+from syntho_hive.interface.config import FixedCombinations, FunctionalDependency, Inequality, Metadata
 from syntho_hive.core.models import CTGAN, TVAE, TabularAR
 from syntho_hive.interface.synthesizer import Synthesizer
 from syntho_hive.relational.rules import format_rules, resolve_rules
@@ -242,3 +242,77 @@ def test_a_dependency_map_never_stores_a_dependent_value_seen_fewer_than_min_cou
     rule = FunctionalDependency(determinants=["city"], dependent="code")
     broken = pd.DataFrame({"city": ["x"] * 5 + ["y"] * 6, "code": ["p1", "p2", "p3", "p4", "p5"] + ["q"] * 6})
     assert dependency_mapping(broken, rule, min_count=5) == [(["y"], "q")]  # "x" maps to no single-row value
+
+
+# --------------------------------------------------------------------------- declared rules on semantic columns
+
+
+def _staff(n: int = 200) -> tuple[Metadata, pd.DataFrame]:
+    """Employees hired within 30 days of birth (an ordering generated birth dates would break)."""
+    rng = np.random.default_rng(0)
+    birth = pd.to_datetime("1990-01-01") + pd.to_timedelta(rng.integers(0, 3650, n), unit="D")
+    staff = pd.DataFrame({"emp_id": np.arange(n), "birth_date": birth,
+                          "hire_date": birth + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
+                          "salary": rng.normal(50e3, 5e3, n).round()})
+    metadata = Metadata().add_table("staff", pk="emp_id", inequalities=[Inequality(low="birth_date", high="hire_date")])
+    metadata.tables["staff"].semantic_types["birth_date"] = "date_of_birth"
+    return metadata, staff
+
+
+def test_a_declared_inequality_holds_when_one_of_its_columns_is_semantic() -> None:
+    metadata, staff = _staff()
+    with capture_logs() as logs:
+        synth = Synthesizer(metadata, seed=0).fit({"staff": staff}, epochs=2, progress_bar=False, n_jobs=1)
+    out = synth.sample(seed=1)["staff"]
+    assert len(out) == len(staff)
+    assert int((out["birth_date"] > out["hire_date"]).sum()) == 0
+    assert any(e["event"] == "semantic_columns_modelled_for_rules" and e["columns"] == ["birth_date"] for e in logs)
+
+
+def test_a_declared_fixed_combination_holds_with_a_semantic_column() -> None:
+    metadata, data = _shop()
+    customers = data["customers"]
+    # Two segments per country, neither a function of the other: a model unaware of the rule mixes them.
+    allowed = {"France": ["a", "b"], "Czech Republic": ["b", "c"], "United States": ["c", "a"]}
+    customers["segment"] = [allowed[c][i % 2] for i, c in enumerate(customers["country"])]
+    metadata.tables["customers"].fixed_combinations = [FixedCombinations(columns=["segment", "country"])]
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=2, progress_bar=False, n_jobs=1)
+    assert synth.rules_["customers"]["semantic_types"]["country"] == "country"
+    out = synth.sample(scale=3, seed=1)["customers"]
+    seen = set(zip(customers["segment"], customers["country"]))
+    assert sum(pair not in seen for pair in zip(out["segment"], out["country"])) == 0
+
+
+def test_a_fixed_combination_without_a_frequent_combination_is_refused_at_fit() -> None:
+    metadata, data = _shop()
+    customers = data["customers"]
+    customers["city"] = [f"{c} {i % 20}" for i, c in enumerate(customers["city"])]  # every (city, country) rare
+    metadata.tables["customers"].fixed_combinations = [FixedCombinations(columns=["city", "country"])]
+    metadata.tables["customers"].semantic_types = {"city": None}
+    with pytest.raises(TrainingError, match=r"Fixed combination \['city', 'country'\] of table 'customers'"):
+        Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+
+
+def test_a_copied_column_keeps_its_own_values_on_rows_without_a_parent() -> None:
+    metadata, data = _shop()
+    orders = data["orders"]
+    guest = np.random.default_rng(2).random(len(orders)) < 0.25
+    orders["customer_id"] = pd.array(np.where(guest, np.nan, orders["customer_id"]), dtype="Int64")
+    orders.loc[guest, "ship_city"] = np.random.default_rng(3).choice(["Prague", "Lyon", "Denver"], int(guest.sum()))
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=2, progress_bar=False, n_jobs=1)
+    assert synth.rules_["orders"]["copied_from"]["ship_city"]["parent"] == "customers.city"
+    out = synth.sample(seed=1)
+    assert out["orders"]["customer_id"].isna().mean() > 0.1
+    assert abs(out["orders"]["ship_city"].isna().mean() - orders["ship_city"].isna().mean()) <= 0.02
+    with_parent = out["orders"].dropna(subset=["customer_id"]).merge(out["customers"], on="customer_id")
+    assert (with_parent["ship_city"] == with_parent["city"]).all()
+
+
+def test_rule_plans_saved_before_parentless_copies_load_as_full_copies() -> None:
+    from syntho_hive.relational.rule_plan import RulePlan
+
+    old = {"copied": [{"column": "ship_city", "via": 0, "parent_column": "city"}], "dependencies": [],
+           "semantic": {}, "partial": {}, "reference": None}
+    plan = RulePlan.from_dict(old, "orders")
+    assert not plan.copied[0].modelled and plan.filled_columns == ["ship_city"]
+    assert RulePlan.from_dict(plan.to_dict("orders"), "orders") == plan

@@ -264,3 +264,18 @@ def test_titles_keep_their_frequent_words_in_place_and_invent_the_rest() -> None
     assert not any(p in " ".join(out) for p in places)
     state = json.dumps(plan.to_dict())
     assert "Airport" in state and not any(p in state for p in places)
+
+
+def test_postcodes_of_a_us_territory_faker_lacks_are_us_format_and_logged() -> None:
+    """'UM' (a pycountry subdivision) made Faker's postcode_in_state raise a plain Exception."""
+    from structlog.testing import capture_logs
+
+    real = pd.DataFrame({"country": ["United States"] * 40, "state": ["CA", "NY", "UM", "TX"] * 10,
+                         "postal_code": [f"{10000 + 7 * i:05d}" for i in range(40)]})
+    plan = SemanticPlan.fit(real, {"country": "country", "state": "state", "postal_code": "postcode"},
+                            generated=["postal_code"])
+    with capture_logs() as logs:
+        out = plan.generate(real[["country", "state"]], np.random.default_rng(0))
+    assert out["postal_code"].map(lambda v: bool(re.fullmatch(r"\d{5}(-\d{4})?", str(v)))).all()
+    event = next(e for e in logs if e["event"] == "postcode_state_unknown")
+    assert event["states"] == ["UM"] and event["rows"] == 10

@@ -22,10 +22,22 @@ from syntho_hive.core.semantic.geo import (
     subdivisions_of,
 )
 from syntho_hive.core.semantic.locales import faker_for
+from syntho_hive.events import get_logger
 
 __all__ = ["gen_country", "gen_state_city", "gen_city", "gen_postcode", "gen_street"]
 
 _POSTCODE_TRIES = 3
+
+_log = get_logger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _faker_postcode_states() -> frozenset[str]:
+    """US state codes Faker's ``postcode_in_state`` knows (not the territories pycountry lists, such as
+    ``UM``, for which it raises a plain ``Exception``)."""
+    from faker.providers.address.en_US import Provider
+
+    return frozenset(Provider.states_postcode) & frozenset(Provider.known_usps_abbr)
 
 
 def gen_country(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
@@ -135,11 +147,8 @@ def gen_city(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) ->
 
 def _postcode(fake: Any, country: str | None, fake_country: str | None, state: str | None,
               rng: np.random.Generator) -> str:
-    if country == "US" and state:
-        try:
-            return str(fake.postcode_in_state(state))
-        except (KeyError, ValueError, AttributeError):
-            pass  # a US state code Faker lacks (territories): fall through to the country pattern
+    if country == "US" and state:  # a state Faker lacks was set to None by gen_postcode (logged)
+        return str(fake.postcode_in_state(state))
     pattern = postcode_regex(country) if country else None
     if pattern is None:
         return str(fake.postcode())
@@ -157,6 +166,14 @@ def gen_postcode(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator
     locales = ctx.locales(spec.get("country_col"))
     us_states = np.asarray([code if c == "US" else None
                             for c, code in zip(countries, _row_state_codes(spec, ctx, countries))], dtype=object)
+    known = _faker_postcode_states()
+    unknown = sorted({str(s) for s in us_states.tolist() if s is not None and s not in known})
+    if unknown:
+        _log.warning("postcode_state_unknown", states=unknown,
+                     rows=int(sum(s is not None and s not in known for s in us_states.tolist())),
+                     fallback="a US-format postcode independent of the state",
+                     hint="Faker has no postcode ranges for these US territories")
+        us_states = np.asarray([s if s is None or s in known else None for s in us_states.tolist()], dtype=object)
     out = np.empty(ctx.n, dtype=object)
     for locale in sorted(set(locales.tolist())):
         fake = faker_for(locale, rng)
