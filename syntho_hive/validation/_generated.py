@@ -1,0 +1,56 @@
+"""Columns a generator makes up rather than learns, and what the disclosure figures do with them.
+
+A column generated from scratch (a faked or masked personal column, a semantic column such as an
+e-mail or a phone number) holds no training value, so it says nothing about whether a synthetic row
+copies a real one: comparing it would make a memorised row look new. The distance-based figures
+(exact copies, DCR, NNDR, membership and attribute inference) therefore compare the *modelled*
+columns only (:func:`modelled_view`); generated columns count for the PII-leak figure only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from syntho_hive.core.metadata.schema import SDType, TableConfig
+from syntho_hive.core.semantic.types import ALWAYS_GENERATED
+
+__all__ = ["declared_generated_columns", "modelled_view"]
+
+def declared_generated_columns(table: TableConfig | None, columns: Sequence[Any]) -> list[Any]:
+    """The columns the metadata declares with a semantic type that is always generated (names,
+    e-mails, phones, ... see :data:`~syntho_hive.core.semantic.types.ALWAYS_GENERATED`), restricted
+    to ``columns``, in their order.
+
+    Args:
+        table: The table's metadata (``None``: no column).
+        columns: The data's columns.
+
+    Returns:
+        The generated columns.
+    """
+    if table is None:
+        return []
+    declared = {c for c, t in table.semantic_types.items() if t in ALWAYS_GENERATED}
+    return [c for c in columns if c in declared]
+
+
+def modelled_view(frames: Mapping[str, pd.DataFrame | None], types: Mapping[Any, SDType],
+                  generated: Sequence[Any]) -> tuple[dict[str, pd.DataFrame | None], dict[Any, SDType]]:
+    """``frames`` without the ``generated`` columns, and ``types`` of the columns left: what the
+    distance-based figures compare.
+
+    Args:
+        frames: ``{"train": ..., "synthetic": ..., "holdout": ...}`` (a value may be ``None``).
+        types: ``{column: sdtype}`` of every column.
+        generated: Columns generated rather than modelled (absent ones are ignored).
+
+    Returns:
+        ``(frames, types)`` restricted to the modelled columns.
+    """
+    left_out = set(generated)
+    kept = {name: (frame[[c for c in frame.columns if c not in left_out]] if frame is not None else None)
+            for name, frame in frames.items()}
+    return kept, {c: t for c, t in types.items() if c not in left_out}
