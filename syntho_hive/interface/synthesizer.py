@@ -552,17 +552,20 @@ class Synthesizer:
         compare rows leave out the generated columns (:attr:`generated_columns_`); the leak limit counts the
         generated personal identifiers (e-mails, phones, street addresses, ids, IBANs, cards): generated
         names, postcodes and birth dates equal real ones by chance."""
+        from syntho_hive.core.semantic.types import ALWAYS_GENERATED
+        from syntho_hive.validation._generated import leak_counted_columns
         from syntho_hive.validation.privacy_gate import privacy_gate
 
-        by_chance = {"first_name", "last_name", "full_name", "postcode", "date_of_birth"}
-        pii = {name: [c for c, d in columns.items()
-                      if d["action"] in ("fake", "mask") and d["semantic_type"] not in by_chance]
-               for name, columns in self.privacy_report_.items()}
         real, holdout = self._without_dropped(real), self._without_dropped(holdout) if holdout is not None else None
         generated = self._generated_types()
+        decided = self.privacy_report_
+        personal = {name: {c: t for c, t in generated.get(name, {}).items()
+                           if decided.get(name, {}).get(c, {}).get("action") in ("fake", "mask")
+                           or t in ALWAYS_GENERATED}
+                    for name in real}
         figures = privacy_gate(real, {name: tables[name] for name in real}, holdout, threshold, self.metadata,
                                sensitive_columns=sensitive,
-                               pii_columns={n: pii.get(n, []) for n in real} if pii else None,
+                               pii_columns={name: leak_counted_columns(personal[name]) for name in real},
                                generated_columns={name: [c for c in generated.get(name, {}) if c in real[name].columns]
                                                   for name in real})
         _log.info("privacy_gate_passed", figures=figures)

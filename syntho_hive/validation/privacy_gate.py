@@ -12,9 +12,10 @@ limit                         figure                                   needs
 ``max_pii_leaks``             ``pii_value_leaks``                      real rows (PII columns)
 ============================  ======================================  ==========================
 
-``max_pii_leaks`` is off unless set: generated names collide with real ones by chance (a real
-"Smith" and a generated "Smith"), so a limit of 0 suits identifiers (e-mails, phones, ids), set on
-tables whose PII columns are such. The report always shows the leak counts.
+``max_pii_leaks`` is off unless set. Generated names collide with real ones by chance (a real
+"Smith" and a generated "Smith"), so the PII columns it counts by default leave out names,
+postcodes and birth dates (:data:`~._generated.CHANCE_TYPES`): a limit of 0 suits the identifiers
+(e-mails, phones, ids). The report always shows every PII column's leak count.
 
 The distance-based figures (exact copies, DCR, membership, attribute inference) compare the
 modelled columns only: ``generated_columns`` (faked or masked personal columns, generated semantic
@@ -50,7 +51,7 @@ from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, PrivacyError, SchemaError
 from syntho_hive.validation._common import check_columns, resolve_sdtypes
 from syntho_hive.validation._disclosure_options import check_disclosure_columns, column_lists
-from syntho_hive.validation._generated import declared_generated_columns, modelled_view
+from syntho_hive.validation._generated import declared_generated_columns, leak_counted_columns, modelled_view
 from syntho_hive.validation.attribute_inference import attribute_inference_risk
 from syntho_hive.validation.membership import membership_inference_auc
 from syntho_hive.validation.pii_leaks import declared_pii_columns, pii_value_leaks
@@ -250,8 +251,9 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         sensitive_columns: ``{table: columns}`` an attacker may try to infer (``max_attribute_risk``
             is checked on the tables that have some).
         quasi_identifiers: ``{table: columns}`` the attacker knows (default: the other columns).
-        pii_columns: ``{table: columns}`` holding personal data; default: the metadata's
-            ``pii_cols`` and declared PII semantic types (names, e-mails, phones, ...).
+        pii_columns: ``{table: columns}`` whose leaks ``max_pii_leaks`` counts; default: the
+            metadata's ``pii_cols`` and declared PII semantic types (e-mails, phones, ...) except
+            names, postcodes and birth dates, which equal real values by chance.
         generated_columns: ``{table: columns}`` generated rather than modelled (faked or masked
             personal columns, generated semantic columns): left out of the exact copies, DCR,
             membership and attribute inference, which compare modelled columns only. Default: the
@@ -298,7 +300,8 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         config = metadata.tables.get(name) if metadata is not None else None
         sensitive = columns["sensitive_columns"].get(name, [])
         pii = (columns["pii_columns"][name] if name in columns["pii_columns"]
-               else declared_pii_columns(config, list(train.columns)))
+               else leak_counted_columns({c: config.semantic_types.get(c) if config is not None else None
+                                          for c in declared_pii_columns(config, list(train.columns))}))
         quasi = columns["quasi_identifiers"].get(name)
         figures = _table_figures(name, train, synthetic[name], holdout[name] if holdout is not None else None,
                                  threshold, types[name], sensitive, quasi, pii, generated[name], base, n_threads)

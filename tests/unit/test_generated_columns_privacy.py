@@ -125,3 +125,28 @@ def test_evaluate_leaves_out_the_columns_the_metadata_declares_generated(
     with pytest.raises(SchemaError, match="generated, not modelled"):
         evaluate({"customers": train}, {"customers": memorised}, semantic.metadata, {"customers": holdout},
                  detection=False, efficacy=False, sensitive_columns={"customers": ["email"]})
+
+
+def test_leak_limit_ignores_generated_names_declared_by_the_metadata(
+        semantic: Synthesizer, people: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    train = people[0]
+    tables = semantic.sample(num_rows={"customers": 300}, seed=1, privacy_threshold={"max_pii_leaks": 0},
+                             real_data={"customers": train})
+    out = tables["customers"]
+    assert out["first_name"].isin(set(train["first_name"])).sum() > 0  # names do collide by chance
+    # The standalone gate's metadata default agrees; naming the name columns counts them.
+    assert privacy_gate({"customers": train}, {"customers": out}, None, {"max_pii_leaks": 0},
+                        semantic.metadata)["customers"]["pii_value_leaks"] == 0
+    with pytest.raises(PrivacyError):
+        privacy_gate({"customers": train}, {"customers": out}, None, {"max_pii_leaks": 0}, semantic.metadata,
+                     pii_columns={"customers": ["first_name"]})
+
+
+def test_leak_limit_still_counts_copied_identifiers(semantic: Synthesizer,
+                                                     people: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    train = people[0]
+    out = semantic.sample(num_rows={"customers": 300}, seed=1)["customers"]
+    out["email"] = train["email"].to_numpy()
+    with pytest.raises(PrivacyError) as caught:
+        privacy_gate({"customers": train}, {"customers": out}, None, {"max_pii_leaks": 0}, semantic.metadata)
+    assert caught.value.failures["customers.pii_value_leaks"][0] == 300
