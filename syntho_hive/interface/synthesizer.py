@@ -233,6 +233,35 @@ class Synthesizer:
         privacy config or before ``fit``)."""
         return self._engine.privacy_report()
 
+    @property
+    def generated_columns_(self) -> dict[str, list[str]]:
+        """The columns generated rather than modelled, per table (tables with none left out): faked or masked
+        personal columns and generated semantic columns (names, e-mails, phones...). They hold no training
+        value, so the privacy figures that compare rows (exact copies, DCR, membership and attribute
+        inference) leave them out; pass this as ``generated_columns=`` to
+        :func:`~syntho_hive.validation.evaluate` or :func:`~syntho_hive.validation.privacy_gate.privacy_gate`.
+        Empty before ``fit``."""
+        return {name: list(columns) for name, columns in self._generated_types().items() if columns}
+
+    def _generated_types(self) -> dict[str, dict[str, str | None]]:
+        """``{table: {column: semantic type}}`` of the generated columns of every synthesised (not reference)
+        table: the privacy config's ``fake`` / ``mask`` columns, then the semantic plan's generated columns."""
+        if not self._fitted:
+            return {}
+        decided = self.privacy_report_
+        generated: dict[str, dict[str, str | None]] = {}
+        for name in self.graph.order:
+            rules = self._engine.plan(name).rules
+            if rules.reference is not None:
+                continue
+            columns: dict[str, str | None] = {c: d["semantic_type"] for c, d in decided.get(name, {}).items()
+                                              if d["action"] in ("fake", "mask")}
+            semantic = rules.semantic_plan()
+            if semantic is not None:
+                columns.update({c: semantic.semantic_types.get(c) for c in semantic.generated if c not in columns})
+            generated[name] = columns
+        return generated
+
     # ------------------------------------------------------------------ fit
     def fit(self, data: Mapping[str, Any] | TableSource, epochs: int | None = None, batch_size: int | None = None,
             validate: bool = True, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
@@ -519,18 +548,26 @@ class Synthesizer:
 
     def _check_privacy(self, tables: Mapping[str, pd.DataFrame], threshold: Any, real: dict[str, pd.DataFrame],
                        holdout: dict[str, pd.DataFrame] | None, sensitive: Mapping[str, list[str]] | None) -> None:
-        """Raise :class:`PrivacyError` when the generated tables exceed a privacy limit. The leak limit counts
-        the generated identifiers (e-mails, phones, street addresses, ids, IBANs, cards): generated names,
-        postcodes and birth dates equal real ones by chance."""
+        """Raise :class:`PrivacyError` when the generated tables exceed a privacy limit. The figures that
+        compare rows leave out the generated columns (:attr:`generated_columns_`); the leak limit counts the
+        generated personal identifiers (e-mails, phones, street addresses, ids, IBANs, cards): generated
+        names, postcodes and birth dates equal real ones by chance."""
+        from syntho_hive.core.semantic.types import ALWAYS_GENERATED
+        from syntho_hive.validation._generated import leak_counted_columns
         from syntho_hive.validation.privacy_gate import privacy_gate
 
-        by_chance = {"first_name", "last_name", "full_name", "postcode", "date_of_birth"}
-        pii = {name: [c for c, d in columns.items()
-                      if d["action"] in ("fake", "mask") and d["semantic_type"] not in by_chance]
-               for name, columns in self.privacy_report_.items()}
         real, holdout = self._without_dropped(real), self._without_dropped(holdout) if holdout is not None else None
+        generated = self._generated_types()
+        decided = self.privacy_report_
+        personal = {name: {c: t for c, t in generated.get(name, {}).items()
+                           if decided.get(name, {}).get(c, {}).get("action") in ("fake", "mask")
+                           or t in ALWAYS_GENERATED}
+                    for name in real}
         figures = privacy_gate(real, {name: tables[name] for name in real}, holdout, threshold, self.metadata,
-                               sensitive_columns=sensitive, pii_columns={n: pii.get(n, []) for n in real} if pii else None)
+                               sensitive_columns=sensitive,
+                               pii_columns={name: leak_counted_columns(personal[name]) for name in real},
+                               generated_columns={name: [c for c in generated.get(name, {}) if c in real[name].columns]
+                                                  for name in real})
         _log.info("privacy_gate_passed", figures=figures)
 
     # ------------------------------------------------------------------ report
@@ -584,7 +621,11 @@ class Synthesizer:
             real, holdout = self._without_dropped(real), self._without_dropped(holdout) if holdout else holdout
             evaluate_options.setdefault("pii_columns", {
                 name: [c for c, d in columns.items() if d["action"] in ("fake", "mask")]
-                for name, columns in decided.items()})
+                for name, columns in decided.items() if name in real})
+        # Generated columns hold no training value: the figures comparing rows use the modelled ones only.
+        evaluate_options.setdefault("generated_columns", {
+            name: [c for c in columns if c in real[name].columns]
+            for name, columns in self._generated_types().items() if name in real})
         return ValidationReport().generate(
             real, dict(synthetic_data), output_path, metadata=self.metadata,
             include_samples=include_samples, holdout=holdout, target=target,

@@ -1,5 +1,6 @@
 """The disclosure options of :func:`~syntho_hive.validation.evaluate.evaluate`: per-table column lists
-(``sensitive_columns``, ``quasi_identifiers``, ``pii_columns``), checked before any metric runs, and
+(``sensitive_columns``, ``quasi_identifiers``, ``pii_columns``, ``generated_columns``), checked before any
+metric runs, and
 the merge of a :class:`DisclosureResult` into a :class:`PrivacyResult`."""
 
 from __future__ import annotations
@@ -53,16 +54,22 @@ def column_lists(value: ColumnLists, label: str, tables: Mapping[str, pd.DataFra
 
 
 def check_disclosure_columns(name: str, frame: pd.DataFrame, types: Mapping[str, SDType],
-                             columns: Mapping[str, Mapping[str, list[Any]]]) -> None:
-    """Refuse unusable sensitive / quasi-identifier columns before any metric runs."""
+                             columns: Mapping[str, Mapping[str, list[Any]]], generated: Sequence[Any] = ()) -> None:
+    """Refuse unusable sensitive / quasi-identifier columns before any metric runs (a generated column
+    holds no training value: the attacks compare the modelled columns only)."""
     sensitive = columns["sensitive_columns"].get(name)
     quasi = columns["quasi_identifiers"].get(name)
     if quasi is not None and not sensitive:
         raise SchemaError(f"quasi_identifiers are given for table {name!r} but no sensitive_columns; name the "
                           "columns an attacker would try to infer.")
+    named = [c for c in [*(sensitive or []), *(quasi or [])] if c in set(generated)]
+    if named:
+        raise SchemaError(f"Table {name!r}: column(s) {named} are generated, not modelled (no training value is in "
+                          "them), so no attack can infer or use them; drop them from sensitive_columns / "
+                          "quasi_identifiers.")
     if sensitive:
         try:
-            attack_columns(frame, types, sensitive, quasi)
+            attack_columns(frame.drop(columns=[c for c in generated if c in frame.columns]), types, sensitive, quasi)
         except SchemaError as exc:
             raise SchemaError(f"Table {name!r}: {exc}") from exc
 

@@ -8,7 +8,8 @@ Scores (all in [0, 1], higher is better, unless noted):
 * ``overall``: mean of the two, as SDMetrics' QualityReport (for several tables: mean over tables).
 * ``detection_auc``: real-vs-synthetic classifier ROC AUC, 0.5 ideal (:mod:`.detection`).
 * ``ml_efficacy``: synthetic/real score ratio of a model predicting ``target`` (:mod:`.efficacy`).
-* ``privacy``: DCR share, NNDR, exact copies (:mod:`.privacy`), and disclosure risk
+* ``privacy``: DCR share, NNDR, exact copies (:mod:`.privacy`) over the modelled columns (generated
+  ones left out, see ``generated_columns``), and disclosure risk
   (:mod:`.disclosure`): membership-inference AUC (with a holdout), attribute-inference risk of
   declared sensitive columns, PII values equal to a real value, real rows reproduced whole.
 * ``relational``: orphans, cardinality, parent-child trends (:mod:`.relational`).
@@ -40,6 +41,7 @@ from syntho_hive.validation._disclosure_options import (
     column_lists,
     with_disclosure,
 )
+from syntho_hive.validation._generated import declared_generated_columns, modelled_view
 from syntho_hive.validation.column_shapes import column_shape_scores
 from syntho_hive.validation.detection import DetectionResult, detection_auc
 from syntho_hive.validation.disclosure import disclosure_metrics
@@ -247,7 +249,7 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
              efficacy: bool = True, privacy: bool = True,
              sdtypes: Mapping[str, Mapping[str, SDType]] | Mapping[str, SDType] | None = None,
              n_threads: int = 1, sensitive_columns: ColumnLists = None, quasi_identifiers: ColumnLists = None,
-             pii_columns: ColumnLists = None) -> QualityResult:
+             pii_columns: ColumnLists = None, generated_columns: ColumnLists = None) -> QualityResult:
     """Measure how faithful, useful and private synthetic data is.
 
     Args:
@@ -273,6 +275,13 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         pii_columns: Columns holding personal data, checked for synthetic values equal to a real
             one, same shapes; default: the metadata's ``pii_cols`` and columns declared with a PII
             semantic type (names, e-mails, phones, ...).
+        generated_columns: Columns the generator makes up rather than learns (faked or masked
+            personal columns, generated semantic columns), same shapes: left out of the
+            distance-based figures (exact copies, DCR, NNDR, membership and attribute inference),
+            which compare modelled columns only (a generated e-mail would make a copied row look
+            new); still checked for PII leaks and whole rows. Default: the columns the metadata
+            declares with an always-generated semantic type; ``Synthesizer.generated_columns_``
+            lists a fitted synthesizer's.
 
     Returns:
         A :class:`QualityResult`.
@@ -322,9 +331,11 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         raise SchemaError(f"Invalid evaluate() seed: {exc}.") from exc
     columns_by_table = {label: column_lists(value, label, real_tables, single)
                         for label, value in (("sensitive_columns", sensitive_columns),
-                                             ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns))}
+                                             ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns),
+                                             ("generated_columns", generated_columns))}
     # Every input problem is raised before any metric runs.
     types_by_table: dict[str, dict[str, SDType]] = {}
+    generated_by_table: dict[str, list[Any]] = {}
     for name, real_frame in real_tables.items():
         for which, frame in (("real", real_frame), ("synthetic", synth_tables.get(name)),
                              ("holdout", holdout_tables.get(name))):
@@ -342,8 +353,12 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
                                 {"real": real_frame, "synthetic": synth_tables[name], "holdout": holdout_tables.get(name)})
         config = metadata.tables.get(name) if metadata is not None else None
         types_by_table[name] = resolve_sdtypes(real_frame, _given_sdtypes(sdtypes, name), config)  # type: ignore[arg-type]
+        generated_by_table[name] = (columns_by_table["generated_columns"][name]
+                                    if name in columns_by_table["generated_columns"]
+                                    else declared_generated_columns(config, list(real_frame.columns)))
         if privacy:
-            check_disclosure_columns(name, real_frame, types_by_table[name], columns_by_table)
+            check_disclosure_columns(name, real_frame, types_by_table[name], columns_by_table,
+                                     generated_by_table[name])
     tables: dict[str, TableQuality] = {}
     for name, real_frame in real_tables.items():
         synth_frame = synth_tables[name]
@@ -367,11 +382,18 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         if efficacy and name in targets:
             quality.efficacy = ml_efficacy(real_frame, synth_frame, targets[name], holdout_tables.get(name), types,
                                            seed=child_seed(base, name, "efficacy"), n_threads=n_threads)
-        if privacy and scorable and len(real_frame) < _MIN_PRIVACY_ROWS:
+        generated = generated_by_table[name]
+        view, modelled_types = modelled_view({"train": real_frame, "synthetic": synth_frame,
+                                              "holdout": holdout_tables.get(name)}, types, generated)
+        modelled = any(modelled_types[c] in CONTINUOUS | DISCRETE for c in view["train"].columns)
+        if privacy and scorable and not modelled:
+            _log.warning("evaluation_metric_skipped", table=name, metric="privacy", generated=list(generated),
+                         reason="every comparable column is generated, none modelled")
+        elif privacy and scorable and len(real_frame) < _MIN_PRIVACY_ROWS:
             _log.warning("evaluation_metric_skipped", table=name, metric="privacy", rows=len(real_frame),
                          reason=f"needs at least {_MIN_PRIVACY_ROWS} real rows")
         elif privacy and scorable:
-            quality.privacy = privacy_metrics(real_frame, synth_frame, holdout_tables.get(name), types,
+            quality.privacy = privacy_metrics(view["train"], view["synthetic"], view["holdout"], modelled_types,
                                               seed=child_seed(base, name, "privacy"), n_threads=n_threads)
             pii = columns_by_table["pii_columns"].get(name)
             disclosure = disclosure_metrics(
@@ -379,7 +401,7 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
                 sensitive_columns=columns_by_table["sensitive_columns"].get(name) or [],
                 quasi_identifiers=columns_by_table["quasi_identifiers"].get(name),
                 pii_columns=pii if pii is not None else declared_pii_columns(config, list(real_frame.columns)),
-                seed=child_seed(base, name, "disclosure"), n_threads=n_threads)
+                generated_columns=generated, seed=child_seed(base, name, "disclosure"), n_threads=n_threads)
             quality.privacy = with_disclosure(quality.privacy, disclosure)
         tables[name] = quality
     relational = None

@@ -12,16 +12,23 @@ limit                         figure                                   needs
 ``max_pii_leaks``             ``pii_value_leaks``                      real rows (PII columns)
 ============================  ======================================  ==========================
 
-``max_pii_leaks`` is off unless set: generated names collide with real ones by chance (a real
-"Smith" and a generated "Smith"), so a limit of 0 suits identifiers (e-mails, phones, ids), set on
-tables whose PII columns are such. The report always shows the leak counts.
+``max_pii_leaks`` is off unless set. Generated names collide with real ones by chance (a real
+"Smith" and a generated "Smith"), so the PII columns it counts by default leave out names,
+postcodes and birth dates (:data:`~._generated.CHANCE_TYPES`): a limit of 0 suits the identifiers
+(e-mails, phones, ids). The report always shows every PII column's leak count.
+
+The distance-based figures (exact copies, DCR, membership, attribute inference) compare the
+modelled columns only: ``generated_columns`` (faked or masked personal columns, generated semantic
+columns; default: the metadata's always-generated semantic columns) hold no training value and
+would make a memorised row look new.
 
 Wiring it into sampling::
 
     threshold = PrivacyThreshold.coerce(privacy_threshold)
     require_inputs(threshold, has_holdout=holdout is not None, has_sensitive_columns=bool(sensitive))
     synthetic = ...generate...
-    privacy_gate(real, synthetic, holdout, threshold, metadata, sensitive_columns=sensitive)
+    privacy_gate(real, synthetic, holdout, threshold, metadata, sensitive_columns=sensitive,
+                 generated_columns=synthesizer.generated_columns_)
 
 :func:`privacy_gate` computes only the figures the threshold limits and raises one
 :class:`~syntho_hive.exceptions.PrivacyError` listing every failing figure of every table
@@ -44,6 +51,7 @@ from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, PrivacyError, SchemaError
 from syntho_hive.validation._common import check_columns, resolve_sdtypes
 from syntho_hive.validation._disclosure_options import check_disclosure_columns, column_lists
+from syntho_hive.validation._generated import declared_generated_columns, leak_counted_columns, modelled_view
 from syntho_hive.validation.attribute_inference import attribute_inference_risk
 from syntho_hive.validation.membership import membership_inference_auc
 from syntho_hive.validation.pii_leaks import declared_pii_columns, pii_value_leaks
@@ -199,22 +207,25 @@ def check_privacy(result: PrivacyResult | Mapping[str, float | None], threshold:
 
 def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
                    threshold: PrivacyThreshold, types: Mapping[str, Any], sensitive: list[Any],
-                   quasi: list[Any] | None, pii: list[Any], seed: int, n_threads: int) -> dict[str, float | None]:
-    """Only the figures ``threshold`` limits, for one table."""
+                   quasi: list[Any] | None, pii: list[Any], generated: list[Any], seed: int,
+                   n_threads: int) -> dict[str, float | None]:
+    """Only the figures ``threshold`` limits, for one table (distances over the modelled columns)."""
     figures: dict[str, float | None] = {}
+    view, modelled = modelled_view({"train": train, "synthetic": synthetic, "holdout": holdout}, types, generated)
     if threshold.max_dcr_share is not None:
-        full = privacy_metrics(train, synthetic, holdout, types, seed=child_seed(seed, name, "privacy"),
-                               n_threads=n_threads)
+        full = privacy_metrics(view["train"], view["synthetic"], view["holdout"], modelled,
+                               seed=child_seed(seed, name, "privacy"), n_threads=n_threads)
         figures.update(exact_copy_rate=full.exact_copy_rate, dcr_share_closer_to_training=full.dcr_share_closer_to_training)
     elif threshold.max_exact_copy_rate is not None:
-        figures["exact_copy_rate"] = exact_copy_rate(train, synthetic, types)[0]
+        figures["exact_copy_rate"] = exact_copy_rate(view["train"], view["synthetic"], modelled)[0]
     if threshold.max_membership_auc is not None and holdout is not None:
         figures["membership_inference_auc"] = membership_inference_auc(
-            train, holdout, synthetic, types, seed=child_seed(seed, name, "membership"), n_threads=n_threads).auc
+            view["train"], view["holdout"], view["synthetic"], modelled, seed=child_seed(seed, name, "membership"),
+            n_threads=n_threads).auc
     if threshold.max_attribute_risk is not None and sensitive:
         figures["attribute_inference_risk"] = attribute_inference_risk(
-            train, holdout, synthetic, sensitive, quasi, types, seed=child_seed(seed, name, "attribute"),
-            n_threads=n_threads).max_risk
+            view["train"], view["holdout"], view["synthetic"], sensitive, quasi, modelled,
+            seed=child_seed(seed, name, "attribute"), n_threads=n_threads).max_risk
     if threshold.max_pii_leaks is not None:
         figures["pii_value_leaks"] = float(pii_value_leaks(train, synthetic, pii, types).total_leaked_values)
     return figures
@@ -224,7 +235,8 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
                  holdout: Mapping[str, pd.DataFrame] | None, threshold: PrivacyThreshold | Mapping[str, Any],
                  metadata: Metadata | None = None, *, sensitive_columns: Mapping[str, Sequence[Any]] | None = None,
                  quasi_identifiers: Mapping[str, Sequence[Any]] | None = None,
-                 pii_columns: Mapping[str, Sequence[Any]] | None = None, seed: int | None = 0,
+                 pii_columns: Mapping[str, Sequence[Any]] | None = None,
+                 generated_columns: Mapping[str, Sequence[Any]] | None = None, seed: int | None = 0,
                  n_threads: int = 1) -> dict[str, dict[str, float | None]]:
     """Compute the figures ``threshold`` limits, table by table, and raise if any exceeds its limit.
 
@@ -239,8 +251,14 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         sensitive_columns: ``{table: columns}`` an attacker may try to infer (``max_attribute_risk``
             is checked on the tables that have some).
         quasi_identifiers: ``{table: columns}`` the attacker knows (default: the other columns).
-        pii_columns: ``{table: columns}`` holding personal data; default: the metadata's
-            ``pii_cols`` and declared PII semantic types (names, e-mails, phones, ...).
+        pii_columns: ``{table: columns}`` whose leaks ``max_pii_leaks`` counts; default: the
+            metadata's ``pii_cols`` and declared PII semantic types (e-mails, phones, ...) except
+            names, postcodes and birth dates, which equal real values by chance.
+        generated_columns: ``{table: columns}`` generated rather than modelled (faked or masked
+            personal columns, generated semantic columns): left out of the exact copies, DCR,
+            membership and attribute inference, which compare modelled columns only. Default: the
+            columns the metadata declares with an always-generated semantic type; pass a fitted
+            synthesizer's ``generated_columns_``.
         seed: Seed for every sample.
         n_threads: BLAS/OpenMP threads.
 
@@ -256,7 +274,8 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
     threshold = PrivacyThreshold.coerce(threshold)
     columns = {label: column_lists(mapping, label, real_train, single=False)
                for label, mapping in (("sensitive_columns", sensitive_columns),
-                                      ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns))}
+                                      ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns),
+                                      ("generated_columns", generated_columns))}
     require_inputs(threshold, has_holdout=holdout is not None,
                    has_sensitive_columns=any(columns["sensitive_columns"].values()))
     for label, mapping in (("synthetic", synthetic), ("holdout", holdout)):
@@ -264,12 +283,16 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         if missing:
             raise SchemaError(f"The privacy gate has no {label} data for table(s) {missing}; give every table.")
     types: dict[str, Mapping[str, Any]] = {}
+    generated: dict[str, list[Any]] = {}
     for name, train in real_train.items():
         check_columns(train, synthetic[name], what="The privacy gate", table=name)
         if holdout is not None:
             check_columns(train, holdout[name], what="The privacy gate", table=name, other="holdout")
-        types[name] = resolve_sdtypes(train, None, metadata.tables.get(name) if metadata is not None else None)
-        check_disclosure_columns(name, train, types[name], columns)  # every table before any figure
+        config = metadata.tables.get(name) if metadata is not None else None
+        types[name] = resolve_sdtypes(train, None, config)
+        generated[name] = (columns["generated_columns"][name] if name in columns["generated_columns"]
+                           else declared_generated_columns(config, list(train.columns)))
+        check_disclosure_columns(name, train, types[name], columns, generated[name])  # every table before any figure
     base = resolve_seed(seed)
     results: dict[str, dict[str, float | None]] = {}
     failures: dict[str, tuple[float, float]] = {}
@@ -277,10 +300,11 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         config = metadata.tables.get(name) if metadata is not None else None
         sensitive = columns["sensitive_columns"].get(name, [])
         pii = (columns["pii_columns"][name] if name in columns["pii_columns"]
-               else declared_pii_columns(config, list(train.columns)))
+               else leak_counted_columns({c: config.semantic_types.get(c) if config is not None else None
+                                          for c in declared_pii_columns(config, list(train.columns))}))
         quasi = columns["quasi_identifiers"].get(name)
         figures = _table_figures(name, train, synthetic[name], holdout[name] if holdout is not None else None,
-                                 threshold, types[name], sensitive, quasi, pii, base, n_threads)
+                                 threshold, types[name], sensitive, quasi, pii, generated[name], base, n_threads)
         limits = threshold.limits()
         if not sensitive:  # attribute risk is defined over declared sensitive columns: none here to bound
             limits.pop("attribute_inference_risk", None)

@@ -253,3 +253,46 @@ def test_fake_national_ids_and_birth_dates_follow_the_row_country_and_learned_sp
     assert not set(out["national_id"]) & set(real["national_id"])
     assert out["dob"].dtype == real["dob"].dtype and out["dob"].dt.year.between(1970, 1979).all()
     assert "1970" in json.dumps(plan.to_dict()) and str(real["dob"].iloc[0].date()) not in json.dumps(plan.to_dict())
+
+
+def _ssns(n: int) -> list[str]:
+    """Distinct, valid-looking US SSNs (area 100-665, no 000 group or 0000 serial)."""
+    return [f"{100 + i % 500:03d}-{10 + i % 80:02d}-{1000 + i:04d}" for i in range(n)]
+
+
+def test_formats_held_by_fewer_than_rare_threshold_rows_are_not_kept() -> None:
+    import phonenumbers
+
+    from syntho_hive.core.semantic.national_ids import id_schemes_of
+
+    n = 60
+    real = pd.DataFrame({"phone": [f"+1 415 555 {i:04d}" for i in range(n)], "ssn": _ssns(n),
+                         "age": np.arange(n) % 50 + 20})
+    real.loc[3, "phone"] = "+44 20 7946 0018"  # the only UK number
+    real.loc[4, "ssn"] = "1 85 05 78 006 084 91"  # the only French NIR (valid check digits)
+    assert "fr.nir" in id_schemes_of(real.loc[4, "ssn"])
+    config = PrivacyConfig(actions={"phone": "fake", "ssn": "fake"})
+    plan = resolve_privacy(config, real, "people").fit(real)
+    saved = json.dumps(plan.to_dict())
+    assert '"+44"' not in saved and "fr.nir" not in saved
+    assert '"+1"' in saved and "us.ssn" in saved  # the frequent format is kept
+    out = plan.restore(plan.prepare(real), seed=1)
+    assert not out["phone"].str.startswith("+44").any()
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p, "US")) for p in out["phone"])
+    assert all("us.ssn" in id_schemes_of(v) for v in out["ssn"])
+
+
+def test_a_column_whose_every_format_is_rare_still_generates_valid_values() -> None:
+    import phonenumbers
+
+    from syntho_hive.core.semantic.national_ids import id_schemes_of
+
+    real = pd.DataFrame({"phone": ["+44 20 7946 0018", "+33 1 42 68 53 00", "+49 30 901820"],
+                         "ssn": ["1 85 05 78 006 084 91", *_ssns(2)], "age": [30, 40, 50]})
+    config = PrivacyConfig(actions={"phone": "fake", "ssn": "fake"})
+    plan = resolve_privacy(config, real, "people").fit(real)
+    saved = json.dumps(plan.to_dict())
+    assert '"+44"' not in saved and '"+33"' not in saved and "fr.nir" not in saved and "us.ssn" not in saved
+    out = plan.restore(plan.prepare(real), seed=1)
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p, "US")) for p in out["phone"])
+    assert all(id_schemes_of(v) for v in out["ssn"])  # the default scheme (no country column: US SSN)

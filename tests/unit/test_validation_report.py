@@ -103,3 +103,39 @@ def test_multi_table_report_has_relational_section(tmp_path: Path) -> None:
 def test_json_path_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match="must not end in .json"):
         ValidationReport().generate(_tickets(20, 0), _tickets(20, 1), tmp_path / "r.json", sdtypes=SDTYPES)
+
+
+def test_a_category_held_by_fewer_than_rare_threshold_rows_is_pooled_into_other(tmp_path: Path) -> None:
+    from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
+
+    real, synthetic = _tickets(400, 0), _tickets(400, 1)
+    real["city"] = np.where(np.arange(400) % 2 == 0, "Paris", "Berlin").astype(object)
+    real.loc[7, "city"] = "Zzyzx-Unique-City"  # one real row
+    real.loc[8:8 + DEFAULT_RARE_THRESHOLD - 1, "city"] = "Lyon-Frequent-Enough"
+    synthetic["city"] = real["city"].to_numpy()  # a synthesizer that reproduced it
+    path = ValidationReport().generate(real, synthetic, tmp_path / "r.html", sdtypes={**SDTYPES, "city": "categorical"},
+                                       detection=False, privacy=False)
+    html = path.read_text(encoding="utf-8")
+    assert "Zzyzx-Unique-City" not in html
+    assert "Lyon-Frequent-Enough" in html and "(other)" in html
+
+
+def test_the_differential_privacy_key_is_documented_field_by_field(tmp_path: Path) -> None:
+    spent = {"epsilon": 3.9, "delta": 1e-5, "max_epsilon": 4.0, "max_delta": 1e-5, "accountant": "basic",
+             "tables": {"t": {"epsilon": 3.9, "delta": 1e-5, "budget_epsilon": 4.0, "budget_delta": 1e-5,
+                              "model": {"epsilon": 3.0, "delta": 1e-5, "max_epsilon": 3.1, "epsilon_preprocessing": 1.0,
+                                        "epsilon_training": 2.5, "preprocessing_queries": 4,
+                                        "preprocessing_noise": 6.0, "noise_multiplier": 1.1, "max_grad_norm": 1.0,
+                                        "sample_rate": 0.1, "steps": 18, "epochs": 1.8, "accountant": "rdp"},
+                              "links": {"epsilon": 0.9, "delta": 1e-6, "noise": 2.0, "links": 1,
+                                        "sensitivity_sq": 1.0}}}}
+    path = ValidationReport().generate(_tickets(60, 0), _tickets(60, 1), tmp_path / "r.html", sdtypes=SDTYPES,
+                                       detection=False, privacy=False, differential_privacy=spent)
+    written = json.loads(path.with_suffix(".json").read_text())["differential_privacy"]
+    schema = (Path(__file__).parents[2] / "docs" / "report_schema.md").read_text(encoding="utf-8")
+    section = schema.split("## `differential_privacy`", 1)[1].split("\n## ", 1)[0] if "## `differential_privacy`" \
+        in schema else ""
+    table = written["tables"]["t"]
+    for key in [*written, *table, *table["model"], *table["links"]]:
+        assert f"`{key}`" in section, key
+    assert "| `differential_privacy` |" in schema  # listed among the top-level keys

@@ -131,7 +131,7 @@ def learn_spec(frame: pd.DataFrame, column: str, semantic_type: str, links: Mapp
         spec["style"] = learn_state_style(values, [c or locale_country for c in countries])
     elif semantic_type == "phone_number":
         regions = [phone_region(c, locale_country or "US") for c in countries]
-        spec["phone"] = learn_phone_style(values, regions)
+        spec["phone"] = learn_phone_style(values, regions, rare_threshold=rare_threshold)
     elif semantic_type == "full_name":
         spec["order"] = "last_first" if values and sum("," in v for v in values) >= 0.5 * len(values) else "first_last"
     elif semantic_type == "email":
@@ -156,7 +156,7 @@ def learn_spec(frame: pd.DataFrame, column: str, semantic_type: str, links: Mapp
     elif semantic_type == "credit_card_number":
         spec.update(learn_card_style(values))
     elif semantic_type == "national_id":
-        spec.update(learn_id_spec(values))
+        spec.update(learn_id_spec(values, rare_threshold=rare_threshold))
     elif semantic_type == "date_of_birth":
         spec.update(learn_birth_spec(series, rare_threshold))
     elif semantic_type in ("title", "text"):

@@ -260,20 +260,25 @@ def draw_national_id(scheme: str, rng: np.random.Generator, *, formatted: bool) 
                           "this is a bug in its generator, please report it.")
 
 
-def learn_id_spec(values: Sequence[str]) -> dict[str, Any]:
+def learn_id_spec(values: Sequence[str], *, rare_threshold: int) -> dict[str, Any]:
     """How a column writes identity numbers: the share of each scheme and of formatted (separated) values.
 
     Args:
         values: The column's non-null values as strings.
+        rare_threshold: A scheme is kept only when at least this many values are valid in it (one
+            foreign id among local ones would single its holder out).
 
     Returns:
-        ``{"schemes": {scheme: share}, "formatted_share": float}`` (no value is kept). A value valid in
-        two schemes counts for the scheme most of the column is valid in.
+        ``{"schemes": {scheme: share}, "formatted_share": float}`` (no value is kept), the shares over
+        the kept schemes. A value valid in two schemes counts for the scheme most of the column is valid
+        in. No kept scheme: ``schemes`` is empty and each row gets its country's scheme (else US SSN).
     """
     matches = [id_schemes_of(v.strip()) for v in values]
     totals = Counter(name for m in matches for name in m)
     chosen = Counter(max(m, key=lambda name: totals[name]) for m in matches if m)
     total = sum(chosen.values())
     formatted = sum(1 for v, m in zip(values, matches) if m and not v.strip().isalnum())
-    return {"schemes": {k: c / total for k, c in sorted(chosen.items())} if total else {},
-            "formatted_share": formatted / total if total else 0.0}
+    kept = {k: c for k, c in sorted(chosen.items()) if c >= rare_threshold}
+    if not kept:  # the generator's defaults: nothing learned from fewer than rare_threshold values
+        return {"schemes": {}}
+    return {"schemes": {k: c / sum(kept.values()) for k, c in kept.items()}, "formatted_share": formatted / total}

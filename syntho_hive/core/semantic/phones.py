@@ -44,16 +44,20 @@ def _mask(text: str) -> str:
     return _DIGIT.sub("#", text)
 
 
-def learn_phone_style(values: Sequence[str], regions: Sequence[str]) -> dict[str, Any]:
+def learn_phone_style(values: Sequence[str], regions: Sequence[str], *, rare_threshold: int) -> dict[str, Any]:
     """Learn how a column writes phone numbers.
 
     Args:
         values: Non-null phone strings.
         regions: The region (alpha-2) to parse each value with when it has no ``+`` prefix.
+        rare_threshold: A mask is kept only when at least this many values are written with it (a
+            calling code or layout held by one person would single that person out).
 
     Returns:
         ``{"style": "E164"|"INTERNATIONAL"|"NATIONAL"|"TEMPLATE", "plus_share": float, "masks": {...}}``;
-        ``masks`` maps ``"+<calling code>"`` or ``"national"`` to ``{digit mask: count}`` (no digits kept).
+        ``masks`` maps ``"+<calling code>"`` or ``"national"`` to ``{digit mask: count}`` (no digits kept),
+        frequent masks only. A number with no kept mask for its length is written in the
+        international (``+``) or national format of libphonenumber.
     """
     exact: Counter[str] = Counter()
     masks: dict[str, Counter[str]] = {}
@@ -81,7 +85,8 @@ def learn_phone_style(values: Sequence[str], regions: Sequence[str]) -> dict[str
     best, count = exact.most_common(1)[0] if exact else ("INTERNATIONAL", 0)
     style = best if count >= 0.5 * total else "TEMPLATE"
     return {"style": style, "plus_share": plus / total,
-            "masks": {k: dict(sorted(v.items())) for k, v in sorted(masks.items())}}
+            "masks": {k: kept for k, v in sorted(masks.items())
+                      if (kept := {m: c for m, c in sorted(v.items()) if c >= rare_threshold})}}
 
 
 @lru_cache(maxsize=512)

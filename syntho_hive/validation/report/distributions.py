@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
 from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.validation._common import CONTINUOUS, DISCRETE, category_text
 
@@ -40,13 +41,15 @@ def _format_edge(value: float, datetime: bool) -> str:
 
 
 def column_distribution(real: pd.Series, synthetic: pd.Series, sdtype: str, *, bins: int = 20,
-                        max_categories: int = 15) -> ColumnDistribution | None:
+                        max_categories: int = 15,
+                        min_count: int = DEFAULT_RARE_THRESHOLD) -> ColumnDistribution | None:
     """Histogram (numerical/datetime) or category shares (categorical/boolean) of both columns.
 
     Continuous columns use ``bins`` equal-width bins over the real range (synthetic values outside
     fall in the end bins); nulls get a "(missing)" bar when either side has any. Categorical
-    columns show the ``max_categories`` most frequent real categories, then "(other)" and
-    "(missing)".
+    columns show the ``max_categories`` most frequent real categories held by at least
+    ``min_count`` real rows (a label held by fewer would single those rows out in a shared
+    report), then "(other)" (every other category, on both sides) and "(missing)".
 
     Returns:
         A :class:`ColumnDistribution`, or ``None`` for id/text columns.
@@ -70,9 +73,10 @@ def column_distribution(real: pd.Series, synthetic: pd.Series, sdtype: str, *, b
             return category_text(series, _MISSING_LABEL)
 
         real_labels, synth_labels = labelled(real), labelled(synthetic)
-        real_freq = real_labels.value_counts(normalize=True)
+        real_counts = real_labels.value_counts()
+        real_freq = real_counts / max(len(real_labels), 1)
         synth_freq = synth_labels.value_counts(normalize=True)
-        top = [c for c in real_freq.index if c != _MISSING_LABEL][:max_categories]
+        top = [c for c, n in real_counts.items() if c != _MISSING_LABEL and n >= min_count][:max_categories]
         labels = list(top)
         real_shares = [float(real_freq.get(c, 0.0)) for c in top]
         synth_shares = [float(synth_freq.get(c, 0.0)) for c in top]
