@@ -19,6 +19,34 @@ the other columns. Whitespace runs become single spaces. The null rate and the c
 are kept (a ``category`` column comes back as a categorical of the generated values: its
 training categories are real values and are not stored).
 
+Two other kinds of column are generated differently:
+
+* **Structured strings** (JSON documents, times, codes such as ``"AB-1234"``) would become
+  character soup word by word. A value's *shape* maps each lowercase letter to ``a``, each
+  uppercase letter to ``A``, each decimal digit to ``9`` and keeps any other character
+  (``'{"k": 802}'`` -> ``'{"a": 999}'``). Shapes are counted over the values that hold a digit or
+  punctuation (values of letters and spaces only, such as names, never switch mode) and of at
+  most :data:`MAX_TEMPLATE_LENGTH` characters. When the shapes seen at least ``rare_threshold``
+  times cover at least :data:`TEMPLATE_COVERAGE` of the non-null values, values are generated
+  from these templates: a shape drawn by its count, then at each letter or digit position a
+  character seen there at least ``rare_threshold`` times (by count) or, with the share of the
+  rarer characters, one drawn from the class's (lowercase, uppercase, digit) overall character
+  frequencies (those at the first position of a run of two or more positions of the class apart
+  from the others, so a number's leading digit is not ``0`` when it never was). Only frequent
+  shapes and the per-position and per-class character counts are kept, never a rare value (a
+  training value comes back only if made of characters frequent at their positions).
+* **Binary values** (``bytes``, ``bytearray``, ``memoryview``: BLOB/BYTEA columns) are generated
+  as random bytes, never a training value: byte lengths seen at least ``rare_threshold`` times
+  are drawn by count (when none is, only the most common length is kept, the shortest on a tie),
+  each byte uniform in 0..255. The column comes back as an ``object`` column of ``bytes``. A
+  column mixing bytes with other values is refused.
+
+No generated value is longer than the longest training value (characters, or bytes for a binary
+column), so a ``VARCHAR(n)`` target accepts them: the words of a word-model value that is longer
+are drawn again (same number of words, up to 10 times), and a value still too long is then
+truncated at that length with its trailing spaces stripped. Models fitted before these additions (states without the
+``max_length``, ``template`` and ``binary`` keys) generate exactly as they did.
+
 Statistics flow :func:`analyze_text` (one partition) -> :meth:`TextStats.merge` (partitions,
 associative and commutative) -> :meth:`TextModel.build`; :meth:`TextModel.fit` does both for
 one in-memory column. Used by the DataTransformer (CTGAN, TVAE) and, through a thin codec
@@ -27,6 +55,7 @@ adapter, by TabularAR.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,13 +73,52 @@ from syntho_hive.core.data._dtypes import (
 )
 from syntho_hive.exceptions import GenerationError, SchemaError, SerializationError
 
-__all__ = ["DEFAULT_RARE_THRESHOLD", "SLOTS", "TextModel", "TextStats", "analyze_text"]
+__all__ = ["CLASS_KEYS", "DEFAULT_RARE_THRESHOLD", "MAX_TEMPLATE_LENGTH", "SLOTS", "TEMPLATE_COVERAGE", "TextModel",
+           "TextStats", "analyze_text", "class_keys", "shape_of"]
 
 #: Words seen fewer times than this in their slot are never reproduced (same default as TabularAR).
 DEFAULT_RARE_THRESHOLD = 5
 #: Word positions, each with its own word statistics.
 SLOTS = ("only", "first", "middle", "last")
 _STATE_KEYS = ("lengths", "nulls", "rows", "dtype", "marker", "slots", "chars", "upper_share")
+#: Values longer than this (in characters) are never templates (their shapes are not counted).
+MAX_TEMPLATE_LENGTH = 100
+#: Share of the non-null values the frequent shapes must cover for the template mode.
+TEMPLATE_COVERAGE = 0.9
+#: Character classes of a shape: lowercase letter, uppercase letter, decimal digit.
+CLASSES = ("a", "A", "9")
+#: Keys of the per-class character tables: a class, or ``^`` + class at the first position of a run of
+#: two or more positions of that class (where a number's leading digit is, never ``0`` in ``802``).
+CLASS_KEYS = CLASSES + tuple(f"^{cls}" for cls in CLASSES)
+#: Rounds of redrawing the word-model values longer than the longest training value (then truncated).
+_REDRAWS = 10
+_BINARY = (bytes, bytearray, memoryview)
+_NESTED = (list, tuple, dict, set, frozenset, np.ndarray)
+#: A character that is neither a letter nor whitespace (a digit, ``_`` or punctuation).
+_STRUCTURED = re.compile(r"[^\w\s]|[\d_]")
+
+
+def class_keys(shape: str) -> list[str | None]:
+    """Per position of ``shape``: its character table key (see :data:`CLASS_KEYS`), ``None`` when literal."""
+    keys: list[str | None] = []
+    for at, mark in enumerate(shape):
+        if mark not in CLASSES:
+            keys.append(None)
+        elif (at == 0 or shape[at - 1] != mark) and shape[at + 1:at + 2] == mark:
+            keys.append(f"^{mark}")
+        else:
+            keys.append(mark)
+    return keys
+
+
+def shape_of(value: str) -> str:
+    """The shape of ``value``: lowercase letters -> ``a``, uppercase -> ``A``, digits -> ``9``, others kept.
+
+    Example:
+        >>> shape_of('{"k": 802}')
+        '{"a": 999}'
+    """
+    return "".join("a" if c.islower() else "A" if c.isupper() else "9" if c.isdecimal() else c for c in value)
 
 
 def _slot(position: int, count: int) -> str:
@@ -77,9 +145,13 @@ class TextStats:
 
     Attributes:
         words: ``{"<slot>|<word>": count}``.
-        lengths: ``{str(words per value): count}`` of the non-null values.
+        lengths: ``{str(words per value): count}`` of the non-null string values.
         nulls: Number of missing values.
         dtype: JSON dtype; marker: JSON null marker of an ``object`` column.
+        values: ``{value: count}`` of the non-null values holding a digit or punctuation, of at most
+            :data:`MAX_TEMPLATE_LENGTH` characters (their shapes decide the template mode).
+        longest: Length of the longest non-null value (characters; bytes for binary values).
+        binary: ``{str(byte length): count}`` of the non-null ``bytes`` values.
     """
 
     words: dict[str, int] = field(default_factory=dict)
@@ -88,6 +160,9 @@ class TextStats:
     dtype: dict[str, Any] = field(default_factory=lambda: {"name": "object"})
     marker: str | None = None
     kind: str = "text"
+    values: dict[str, int] = field(default_factory=dict)
+    longest: int = 0
+    binary: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: "TextStats") -> "TextStats":
         """Statistics of both partitions together.
@@ -101,37 +176,69 @@ class TextStats:
         words, lengths = Counter(self.words), Counter(self.lengths)
         words.update(other.words)
         lengths.update(other.lengths)
+        values, binary = Counter(self.values), Counter(self.binary)
+        values.update(other.values)
+        binary.update(other.binary)
         return TextStats(words=dict(sorted(words.items())), lengths=dict(sorted(lengths.items())),
-                         nulls=self.nulls + other.nulls, dtype=self.dtype, marker=self.marker or other.marker)
+                         nulls=self.nulls + other.nulls, dtype=self.dtype, marker=self.marker or other.marker,
+                         values=dict(sorted(values.items())), longest=max(self.longest, other.longest),
+                         binary=dict(sorted(binary.items())))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (``TextStats(**data)`` restores it)."""
         return {"kind": self.kind, "words": self.words, "lengths": self.lengths, "nulls": self.nulls,
-                "dtype": self.dtype, "marker": self.marker}
+                "dtype": self.dtype, "marker": self.marker, "values": self.values, "longest": self.longest,
+                "binary": self.binary}
 
 
 def analyze_text(series: pd.Series) -> TextStats:
-    """Count the words (per slot) and words per value of one partition of a text column.
+    """Count the words (per slot), words per value and structured values of one partition of a text column.
 
     Args:
-        series: The partition's values (any dtype; non-null values are read as strings).
+        series: The partition's values: strings (or scalars, read as strings), or ``bytes`` only.
 
     Returns:
         The partition's :class:`TextStats`.
 
     Raises:
+        SchemaError: The column holds nested values (dicts, lists...) or mixes bytes with other values.
         SerializationError: The column's dtype cannot be stored (it would not read back).
     """
+    where = f"Text column {series.name!r}"
+    present = series.dropna()
     words: Counter[str] = Counter()
     lengths: Counter[str] = Counter()
-    for value in series.dropna().astype(str):
-        parts = value.split()
-        lengths[str(len(parts))] += 1
-        words.update(f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts))
+    structured: Counter[str] = Counter()
+    binary: Counter[str] = Counter()
+    longest = 0
+    objects = present.dtype == object or isinstance(present.dtype, pd.CategoricalDtype)
+    kinds = set(map(type, present.to_numpy(dtype=object))) if objects else set()
+    nested = sorted(k.__name__ for k in kinds if issubclass(k, _NESTED))
+    if nested:
+        raise SchemaError(f"{where} holds nested values ({', '.join(nested)}), which cannot be generated as "
+                          "text; serialise them to strings (e.g. json.dumps) or drop the column.")
+    raw = [k for k in kinds if issubclass(k, _BINARY)]
+    if raw and len(raw) < len(kinds):
+        others = sorted(k.__name__ for k in kinds if not issubclass(k, _BINARY))
+        raise SchemaError(f"{where} mixes bytes with other values ({', '.join(others)}); a column is generated "
+                          "either as text or as bytes: convert its values to one type.")
+    if raw:
+        sizes = [memoryview(value).nbytes for value in present]
+        binary.update(str(size) for size in sizes)
+        longest = max(sizes, default=0)
+    else:
+        for value in present.astype(str):
+            parts = value.split()
+            lengths[str(len(parts))] += 1
+            words.update(f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts))
+            longest = max(longest, len(value))
+            if len(value) <= MAX_TEMPLATE_LENGTH and _STRUCTURED.search(value):
+                structured[value] += 1
     dtype = dtype_to_json(series.dtype, f"text column {series.name!r}", categories=False)
     return TextStats(words=dict(sorted(words.items())), lengths=dict(sorted(lengths.items())),
                      nulls=int(series.isna().sum()), dtype=dtype,
-                     marker=marker_to_json(null_marker(series)))
+                     marker=marker_to_json(null_marker(series)), values=dict(sorted(structured.items())),
+                     longest=longest, binary=dict(sorted(binary.items())))
 
 
 def _canonical(state: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +263,107 @@ def _canonical(state: dict[str, Any]) -> dict[str, Any]:
                "rare_lengths": by_number(entry["rare_lengths"]),
                "rare_cases": by_key(entry["rare_cases"])}
         for slot, entry in sorted(state["slots"].items())}
+    if state.get("template") is not None:
+        template = state["template"]
+        shapes = dict(sorted(template["shapes"].items(), key=lambda kv: (-kv[1], kv[0])))
+        out["template"] = {
+            "shapes": shapes,
+            "positions": {shape: [by_key(chars) for chars in template["positions"][shape]] for shape in shapes},
+            "classes": {cls: by_key(template["classes"][cls]) for cls in sorted(template["classes"])}}
+    if state.get("binary") is not None:
+        out["binary"] = by_number(state["binary"])
     return out
+
+
+def _malformed(detail: str) -> SerializationError:
+    return SerializationError(f"Text model state is malformed ({detail}); the checkpoint is corrupt or was written "
+                              "by an incompatible version: fit the model again.")
+
+
+def _is_count(value: Any, minimum: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _check_counts(table: Any, what: str, *, chars: bool = False, numbers: bool = False) -> None:
+    """Raise :class:`SerializationError` unless ``table`` is ``{key: count >= 1}`` (single characters / integers)."""
+    if not isinstance(table, dict):
+        raise _malformed(f"{what} is not an object")
+    for key, count in table.items():
+        if not isinstance(key, str) or (chars and len(key) != 1) or (numbers and not key.isdecimal()) \
+                or not _is_count(count):
+            raise _malformed(f"{what} has the entry {key!r}: {count!r}")
+
+
+def _check_extras(state: dict[str, Any]) -> None:
+    """Validate the optional ``max_length``, ``template`` and ``binary`` fields (absent from older states)."""
+    if state.get("max_length") is not None and not _is_count(state["max_length"], 0):
+        raise _malformed(f"max_length {state['max_length']!r} is not an integer >= 0")
+    if state.get("binary") is not None:
+        _check_counts(state["binary"], "binary", numbers=True)
+        if not state["binary"]:
+            raise _malformed("binary has no length")
+    template = state.get("template")
+    if template is None:
+        return
+    if not isinstance(template, dict) or set(template) != {"shapes", "positions", "classes"}:
+        raise _malformed("template needs exactly shapes, positions and classes")
+    _check_counts(template["shapes"], "template shapes")
+    if not template["shapes"]:
+        raise _malformed("template has no shape")
+    if not isinstance(template["positions"], dict) or set(template["positions"]) != set(template["shapes"]):
+        raise _malformed("template positions do not match its shapes")
+    if not isinstance(template["classes"], dict) or not set(template["classes"]) <= set(CLASS_KEYS):
+        raise _malformed(f"template classes are not among {CLASS_KEYS}")
+    for cls, chars in template["classes"].items():
+        _check_counts(chars, f"template class {cls!r}", chars=True)
+    for shape, count in template["shapes"].items():
+        positions = template["positions"][shape]
+        if not isinstance(positions, list) or len(positions) != len(shape):
+            raise _malformed(f"template shape {shape!r} needs one character table per position")
+        for at, (key, chars) in enumerate(zip(class_keys(shape), positions)):
+            _check_counts(chars, f"template shape {shape!r} position {at}", chars=True)
+            if key is None and chars:
+                raise _malformed(f"template shape {shape!r} has characters at its literal position {at}")
+            if sum(chars.values()) > count:
+                raise _malformed(f"template shape {shape!r} position {at} counts more characters than the shape")
+            if key is not None and sum(chars.values()) < count and not template["classes"].get(key):
+                raise _malformed(f"template class {key!r} has no character")
+
+
+def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str, int]:
+    """Byte lengths seen ``rare_threshold`` times or more; when none is, the most common (shortest on a tie)."""
+    kept = {k: v for k, v in lengths.items() if v >= rare_threshold}
+    if kept:
+        return dict(sorted(kept.items(), key=lambda kv: int(kv[0])))
+    length, count = min(lengths.items(), key=lambda kv: (-kv[1], int(kv[0])))
+    return {length: count}
+
+
+def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
+    """The template state of structured values (see the module docstring), or ``None`` for the word model."""
+    rows = sum(stats.lengths.values())
+    shapes: Counter[str] = Counter()
+    by_shape: dict[str, list[tuple[str, int]]] = {}
+    for value, count in stats.values.items():
+        shape = shape_of(value)
+        shapes[shape] += count
+        by_shape.setdefault(shape, []).append((value, count))
+    frequent = {shape: count for shape, count in shapes.items() if count >= rare_threshold}
+    if not rows or sum(frequent.values()) < TEMPLATE_COVERAGE * rows:
+        return None
+    positions: dict[str, list[dict[str, int]]] = {}
+    classes: dict[str, Counter[str]] = {key: Counter() for key in CLASS_KEYS}
+    for shape in frequent:
+        seen = [Counter() for _ in shape]
+        keys = class_keys(shape)
+        for value, count in by_shape[shape]:
+            for at, char in enumerate(value):
+                if keys[at] is not None:
+                    seen[at][char] += count
+                    classes[keys[at]][char] += count
+        positions[shape] = [{c: k for c, k in sorted(chars.items()) if k >= rare_threshold} for chars in seen]
+    return {"shapes": dict(sorted(frequent.items())), "positions": dict(sorted(positions.items())),
+            "classes": {cls: dict(sorted(chars.items())) for cls, chars in classes.items() if chars}}
 
 
 class TextModel:
@@ -169,10 +376,15 @@ class TextModel:
             and per slot under ``slots``: ``frequent`` ({word: count}), ``rare`` (occurrences of
             rarer words), ``rare_lengths`` and ``rare_cases`` ({length or case: count}); ``chars``
             ({character: count}) and ``upper_share`` (of letters in mixed-case words) over the
-            rarer words.
+            rarer words. Optional (absent from states written before them, which then generate as
+            they did): ``max_length`` (longest training value; no generated value is longer),
+            ``template`` (``shapes`` {frequent shape: count}, ``positions`` {shape: one
+            {character: count} per position, frequent characters only}, ``classes`` {key of
+            :data:`CLASS_KEYS`: {character: count}}) for structured strings, and ``binary`` ({byte length: count}) for
+            a column of bytes.
 
     Raises:
-        SerializationError: ``state`` lacks a field.
+        SerializationError: ``state`` lacks a field or is malformed.
     """
 
     def __init__(self, state: dict[str, Any]) -> None:
@@ -180,6 +392,7 @@ class TextModel:
         if missing:
             raise SerializationError(f"Text model state lacks {missing}; the checkpoint is corrupt or was "
                                      "written by an incompatible version: fit the model again.")
+        _check_extras(state)
         try:
             self.state = _canonical(state)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -190,22 +403,29 @@ class TextModel:
         self.marker = marker_from_json(state["marker"])
 
     @classmethod
-    def build(cls, stats: TextStats, rare_threshold: int = DEFAULT_RARE_THRESHOLD) -> "TextModel":
+    def build(cls, stats: TextStats, rare_threshold: int = DEFAULT_RARE_THRESHOLD, *,
+              column: Any = None) -> "TextModel":
         """The model for reduced statistics: frequent words kept, rarer ones only aggregated.
 
         Args:
             stats: Statistics of the whole column (partitions merged).
-            rare_threshold: Words seen fewer times than this in their slot are not kept.
+            rare_threshold: Words (shapes, characters at a template position, byte lengths) seen fewer
+                times than this are not kept.
+            column: The column's name, for messages.
 
         Returns:
             The fitted model.
 
         Raises:
-            SchemaError: ``rare_threshold`` is below 1.
+            SchemaError: ``rare_threshold`` is below 1, or the partitions mixed bytes and text.
         """
         if isinstance(rare_threshold, bool) or not isinstance(rare_threshold, (int, np.integer)) \
                 or rare_threshold < 1:
             raise SchemaError(f"rare_threshold must be an integer >= 1, got {rare_threshold!r}.")
+        rare_threshold = int(rare_threshold)
+        if stats.binary and stats.lengths:
+            raise SchemaError(f"Text column {column!r} holds bytes in some partitions and other values in others; "
+                              "a column is generated either as text or as bytes: convert its values to one type.")
         slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": Counter(),
                                                 "rare_cases": Counter()} for s in SLOTS}
         chars: Counter[str] = Counter()
@@ -232,7 +452,15 @@ class TextModel:
             "slots": {s: {"frequent": e["frequent"], "rare": e["rare"], "rare_lengths": dict(e["rare_lengths"]),
                           "rare_cases": dict(e["rare_cases"])} for s, e in slots.items()},
             "chars": dict(sorted(chars.items())), "upper_share": upper / letters if letters else 0.0,
+            "max_length": int(stats.longest),
         }
+        if stats.binary:
+            state["rows"] = sum(stats.binary.values())
+            state["binary"] = _frequent_lengths(stats.binary, rare_threshold)
+        else:
+            template = _template(stats, rare_threshold)
+            if template is not None:
+                state["template"] = template
         return cls(state)
 
     @classmethod
@@ -249,7 +477,7 @@ class TextModel:
         Raises:
             SchemaError: ``rare_threshold`` is below 1.
         """
-        return cls.build(analyze_text(series), rare_threshold)
+        return cls.build(analyze_text(series), rare_threshold, column=series.name)
 
     @property
     def null_rate(self) -> float:
@@ -277,15 +505,31 @@ class TextModel:
         state = self.state
         nulls = rng.random(n) < self.null_rate
         values = np.full(n, "", dtype=object)
+        if state.get("binary") is not None:
+            return self._bytes(n, rng), nulls
+        if state.get("template") is not None and state["rows"]:
+            return self._from_template(n, rng), nulls
         if state["rows"]:
             sizes = np.asarray([int(k) for k in state["lengths"]], dtype=np.int64)
             counts = np.asarray(list(state["lengths"].values()), dtype=np.float64)
             per_row = sizes[rng.choice(sizes.size, size=n, p=counts / counts.sum())]
-            words = self._words(per_row, rng)
-            ends = np.cumsum(per_row)
-            values = np.array([" ".join(words[end - size:end]) for end, size in zip(ends, per_row)] if n else [],
-                              dtype=object)
+            values = self._sentences(per_row, rng)
+            limit = state.get("max_length")
+            if limit is not None:
+                for _ in range(_REDRAWS):
+                    too_long = np.flatnonzero([len(v) > limit for v in values])
+                    if not too_long.size:
+                        break
+                    values[too_long] = self._sentences(per_row[too_long], rng)
+                values = np.array([v if len(v) <= limit else v[:limit].rstrip() for v in values], dtype=object)
         return values, nulls
+
+    def _sentences(self, per_row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Values of ``per_row`` words each (an object array of strings)."""
+        words = self._words(per_row, rng)
+        ends = np.cumsum(per_row)
+        return np.array([" ".join(words[end - size:end]) for end, size in zip(ends, per_row)] if per_row.size
+                        else [], dtype=object)
 
     def generate(self, n: int, rng: np.random.Generator, *, name: Any = None) -> pd.Series:
         """``n`` generated values with the training null rate and dtype.
@@ -331,6 +575,49 @@ class TextModel:
                 words[at[rare]] = self._invent(entry, int(rare.sum()), rng)
         return words.tolist()
 
+    def _from_template(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` values from the frequent shapes (see the module docstring)."""
+        template = self.state["template"]
+        shapes = list(template["shapes"])
+        weights = np.asarray(list(template["shapes"].values()), dtype=np.float64)
+        picks = rng.choice(len(shapes), size=n, p=weights / weights.sum())
+        classes = {cls: (np.asarray(list(chars), dtype=object),
+                         np.asarray(list(chars.values()), dtype=np.float64) / sum(chars.values()))
+                   for cls, chars in template["classes"].items() if chars}
+        values = np.empty(n, dtype=object)
+        for index, shape in enumerate(shapes):
+            at = np.flatnonzero(picks == index)
+            if not at.size:
+                continue
+            grid = np.empty((at.size, len(shape)), dtype=object)
+            for position, (key, kept) in enumerate(zip(class_keys(shape), template["positions"][shape])):
+                if key is None:
+                    grid[:, position] = shape[position]
+                    continue
+                kept_share = sum(kept.values()) / template["shapes"][shape]
+                common = rng.random(at.size) < kept_share
+                if common.any():
+                    pool = np.asarray(list(kept), dtype=object)
+                    counts = np.asarray(list(kept.values()), dtype=np.float64)
+                    grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()),
+                                                             p=counts / counts.sum())]
+                if (~common).any():
+                    pool, probs = classes[key]
+                    grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
+            values[at] = ["".join(row) for row in grid.tolist()]
+        return values
+
+    def _bytes(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` random ``bytes`` values with the kept byte lengths."""
+        lengths = np.asarray([int(k) for k in self.state["binary"]], dtype=np.int64)
+        weights = np.asarray(list(self.state["binary"].values()), dtype=np.float64)
+        sizes = lengths[rng.choice(lengths.size, size=n, p=weights / weights.sum())]
+        data = rng.integers(0, 256, size=int(sizes.sum()), dtype=np.uint8).tobytes()
+        ends = np.cumsum(sizes)
+        out = np.empty(n, dtype=object)
+        out[:] = [data[end - size:end] for end, size in zip(ends.tolist(), sizes.tolist())]
+        return out
+
     def _invent(self, entry: dict[str, Any], count: int, rng: np.random.Generator) -> list[str]:
         """``count`` new words with the slot's rare-word lengths and casing."""
         lengths = np.asarray([int(k) for k in entry["rare_lengths"]], dtype=np.int64)
@@ -360,7 +647,7 @@ class TextModel:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable state (frequent words and aggregates only)."""
+        """JSON-serialisable state (frequent words, shapes and aggregates only)."""
         return self.state
 
     @classmethod

@@ -5,7 +5,9 @@ transformed matrix; :meth:`TextGenerator.inverse_transform` generates them with 
 shared :class:`~syntho_hive.core.data.text_model.TextModel` from the caller's generator, so
 generated names, emails and addresses are never training values (unless made only of frequent
 words) and the fitted encoder (pickled in checkpoints) holds only frequent words and aggregate
-statistics, never a whole training value.
+statistics, never a whole training value. (Structured strings such as JSON documents and codes are
+generated from their frequent shapes, ``bytes`` columns as random bytes; no value is longer than the
+longest training value: see :mod:`~syntho_hive.core.data.text_model`.)
 
 Missing values are drawn with the training null rate, independently of the other columns.
 (A ``"<column>#null"`` indicator span, as numeric columns have, was tried: after 10-30 epochs on

@@ -1,5 +1,8 @@
 """Free-text columns (names, addresses, descriptions) in TabularAR: generated word by word, never copied.
 
+(Structured strings such as JSON documents and codes are generated from their frequent shapes,
+``bytes`` columns as random bytes; see :mod:`~syntho_hive.core.data.text_model`.)
+
 A thin adapter of :class:`~syntho_hive.core.data.text_model.TextModel` (shared with the
 DataTransformer of CTGAN and TVAE; its docstring describes the word statistics) to the codec
 interface: the column has no sub-columns (it is not modelled) and is generated on decode.
@@ -44,7 +47,7 @@ class TextCodec(GeneratedCodec):
     @classmethod
     def build(cls, column: str, stats: TextStats, config: CodecConfig) -> "TextCodec":
         """The codec for reduced statistics: frequent words kept, rarer ones only aggregated."""
-        return cls(column, TextModel.build(stats, config.rare_threshold).to_dict())
+        return cls(column, TextModel.build(stats, config.rare_threshold, column=column).to_dict())
 
     def generate(self, n: int, rng: np.random.Generator) -> pd.Series:
         values, nulls = self.model.draw(n, rng)
