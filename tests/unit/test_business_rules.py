@@ -316,3 +316,30 @@ def test_rule_plans_saved_before_parentless_copies_load_as_full_copies() -> None
     plan = RulePlan.from_dict(old, "orders")
     assert not plan.copied[0].modelled and plan.filled_columns == ["ship_city"]
     assert RulePlan.from_dict(plan.to_dict("orders"), "orders") == plan
+
+
+def test_copied_from_a_missing_parent_column_is_a_typed_error_before_any_training(monkeypatch) -> None:
+    """A copied_from naming a column the parent lacks is reported by validate_schema (data check, and
+    schema check when the parent's columns are declared), and fit refuses it before training, also
+    with validate=False."""
+    import syntho_hive.relational.orchestrator as orchestrator
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was trained")
+
+    monkeypatch.setattr(orchestrator, "fit_models", no_training)
+    metadata, data = _shop()
+    metadata.tables["orders"].copied_from = {"ship_city": "customers.nope"}
+    metadata.validate_schema()  # columns of customers not declared: only the data can tell
+    with pytest.raises(SchemaValidationError, match=r"copied_from\['ship_city'\] = 'customers.nope' names column "
+                                                    r"'nope', which the data of 'customers' does not have"):
+        metadata.validate_schema(data)
+    with pytest.raises(SchemaValidationError, match="'customers.nope'"):
+        Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    with pytest.raises(SchemaError, match=r"table 'customers' has no column 'nope'"):
+        Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1, validate=False)
+    from syntho_hive.core.metadata.column_types import ColumnType
+
+    metadata.tables["customers"].column_types = {c: ColumnType(kind="string") for c in data["customers"].columns}
+    with pytest.raises(SchemaValidationError, match=r"names column 'nope', which table 'customers' does not have"):
+        metadata.validate_schema()
