@@ -279,3 +279,23 @@ def test_postcodes_of_a_us_territory_faker_lacks_are_us_format_and_logged() -> N
     assert out["postal_code"].map(lambda v: bool(re.fullmatch(r"\d{5}(-\d{4})?", str(v)))).all()
     event = next(e for e in logs if e["event"] == "postcode_state_unknown")
     assert event["states"] == ["UM"] and event["rows"] == 10
+
+
+def test_street_addresses_have_line_breaks_only_when_the_real_column_does() -> None:
+    """en_GB / en_IN Faker addresses span two lines ('Flat 4\\nCole Loop'): a real column on one line gets
+    one-line addresses (a CSV cell on one line); a real column with line breaks keeps Faker's."""
+    countries = ["United Kingdom"] * 50 + ["India"] * 50
+    flat = pd.DataFrame({"country": countries, "address": [f"{i} High Street" for i in range(100)]})
+    types = {"country": "country", "address": "street_address"}
+    plan = SemanticPlan.fit(flat, types, generated=["address"])
+    out = plan.generate(flat[["country"]], np.random.default_rng(0))["address"]
+    assert not out.str.contains("\n|\r", regex=True).any()
+    assert out.str.contains(", ").sum() >= 20  # the two-line addresses are joined, nothing dropped
+    # A plan saved before the flag existed loads and generates the same one-line addresses.
+    saved = plan.to_dict()
+    del saved["specs"]["address"]["multiline"]
+    old = SemanticPlan.from_dict(json.loads(json.dumps(saved)))
+    assert old.generate(flat[["country"]], np.random.default_rng(0))["address"].equals(out)
+    lines = flat.assign(address=[f"Flat {i}\nHigh Street" for i in range(100)])
+    kept = SemanticPlan.fit(lines, types, generated=["address"]).generate(lines[["country"]], np.random.default_rng(0))
+    assert kept["address"].str.contains("\n").sum() >= 20

@@ -188,6 +188,23 @@ def gen_postcode(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator
     return out
 
 
+def _one_line(address: str) -> str:
+    """``address`` with its lines joined by ``", "`` (``"Flat 4\nCole Loop"`` -> ``"Flat 4, Cole Loop"``)."""
+    return ", ".join(part.strip() for part in address.splitlines() if part.strip())
+
+
 def gen_street(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
-    """Street addresses from the Faker of each row's locale."""
-    return by_locale(ctx.locales(spec.get("country_col")), rng, lambda fake, _i: str(fake.street_address()))
+    """Street addresses from the Faker of each row's locale.
+
+    Some locales' Faker addresses span two lines (en_GB, en_IN: ``"Flat 4\nCole Loop"``). Their lines
+    are joined with ``", "`` unless the spec's ``multiline`` flag says the real column holds line breaks.
+    A spec saved before the flag existed has none and gets one-line addresses, like a real column
+    without line breaks (the usual case; a CSV cell then stays on one line).
+    """
+    multiline = bool(spec.get("multiline", False))
+
+    def street(fake: Any, _i: int) -> str:
+        value = str(fake.street_address())
+        return value if multiline else _one_line(value)
+
+    return by_locale(ctx.locales(spec.get("country_col")), rng, street)
