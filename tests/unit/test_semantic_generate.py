@@ -299,3 +299,21 @@ def test_street_addresses_have_line_breaks_only_when_the_real_column_does() -> N
     lines = flat.assign(address=[f"Flat {i}\nHigh Street" for i in range(100)])
     kept = SemanticPlan.fit(lines, types, generated=["address"]).generate(lines[["country"]], np.random.default_rng(0))
     assert kept["address"].str.contains("\n").sum() >= 20
+
+
+def test_new_us_states_are_never_uninhabited_or_outlying_territories() -> None:
+    """A state drawn anew (the row's city is not in the gazetteer, as for a regenerated rare state) is one of
+    the 50 states or DC, never an ISO 3166-2 'Outlying area' such as 'UM' (the uninhabited Minor
+    Outlying Islands)."""
+    import pycountry
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"country": ["United States"] * 200, "state": rng.choice(["CA", "NY", "TX", "WA"], 200),
+                         "city": [f"Town {i}" for i in range(200)]})
+    plan = SemanticPlan.fit(real, {"country": "country", "state": "state", "city": "city"}, generated=["state"])
+    rows = pd.DataFrame({"country": ["United States"] * 3000, "city": [f"Hamlet {i}" for i in range(3000)]})
+    out = plan.generate(rows, np.random.default_rng(0))["state"]
+    homes = {s.code[3:] for s in pycountry.subdivisions.get(country_code="US") if s.type in ("State", "District")}
+    assert len(homes) == 51
+    assert "UM" not in set(out)
+    assert set(out) <= homes and len(set(out)) > 40  # drawn across the states, not from a handful

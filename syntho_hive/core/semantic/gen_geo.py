@@ -18,8 +18,8 @@ import numpy as np
 from syntho_hive.core.semantic._regex_sample import sample_regex
 from syntho_hive.core.semantic.context import RowContext, by_locale, draw_weighted
 from syntho_hive.core.semantic.geo import (
-    admin1_to_state, cities_of, country_label, locale_countries, postcode_regex, state_code, state_name, state_to_admin1,
-    subdivisions_of,
+    admin1_to_state, cities_of, country_label, home_subdivisions_of, locale_countries, postcode_regex, state_code,
+    state_name, state_to_admin1,
 )
 from syntho_hive.core.semantic.locales import faker_for
 from syntho_hive.events import get_logger
@@ -119,7 +119,7 @@ def gen_state_city(spec: dict[str, Any], city_spec: dict[str, Any] | None, ctx: 
     if todo:
         draws = rng.random(len(todo))
         for i, u in zip(todo, draws):
-            subs = subdivisions_of(countries[i])
+            subs = home_subdivisions_of(countries[i])  # not an uninhabited territory such as 'UM'
             codes[i] = subs[int(u * len(subs))][0] if subs else None
     style = spec.get("style", "name")
     states = np.asarray([_render_state(c, s, style) for c, s in zip(countries, codes)], dtype=object)
