@@ -343,3 +343,19 @@ def test_copied_from_a_missing_parent_column_is_a_typed_error_before_any_trainin
     metadata.tables["customers"].column_types = {c: ColumnType(kind="string") for c in data["customers"].columns}
     with pytest.raises(SchemaValidationError, match=r"names column 'nope', which table 'customers' does not have"):
         metadata.validate_schema()
+
+
+def test_a_column_the_rules_fill_keeps_the_models_missing_value() -> None:
+    """A learned map (a row's country -> no state) wrote None where the model writes NaN, so one column mixed
+    None and NaN; after the rules every missing value of the column is the model's (NaN here)."""
+    from syntho_hive.relational.rule_plan import DependencyPlan, RulePlan
+
+    rule = FunctionalDependency(determinants=["country"], dependent="state")
+    saved = RulePlan(dependencies=[DependencyPlan(rule, [(["France"], None), (["Canada"], "ON")])]).to_dict("customers")
+    plan = RulePlan.from_dict(saved, "customers")  # as loaded from a saved synthesizer: the map's null is None
+    frame = pd.DataFrame({"country": ["France", "US", "France", "US", "Canada"],
+                          "state": ["Ile", np.nan, np.nan, "CA", np.nan]}, dtype=object)
+    out = plan.apply(frame, [], [], np.random.default_rng(0), take=None)
+    nulls = out["state"][out["state"].isna()]
+    assert len(nulls) == 3 and all(isinstance(v, float) for v in nulls)  # NaN only, no None
+    assert out["state"].tolist()[3:] == ["CA", "ON"]
