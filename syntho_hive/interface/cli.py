@@ -18,7 +18,9 @@ Usage::
 
 Every command accepts ``--help``. Errors print one ``error: ...`` line to stderr and exit with
 status 2 (bad command-line usage) or 1 (anything else: bad input file, failed training, broken
-checkpoint); ``--debug`` adds the traceback and every library event.
+checkpoint); ``--debug`` adds the traceback and every library event. An unexpected exception (a
+bug in SynthoHive or a failure inside a dependency) prints one ``error: internal error (...)`` line
+and exits with status 3; ``--debug`` shows its traceback too.
 
 This module is the only place in SynthoHive that writes to stdout: the library itself reports
 through structlog events and tqdm progress bars (on stderr).
@@ -43,6 +45,7 @@ import structlog
 
 from syntho_hive._version import __version__
 from syntho_hive._atomic import atomic_write
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SynthoHiveError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,12 +60,18 @@ PROG = "synthohive"
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 #: Demo defaults, chosen so ``synthohive demo`` finishes in about a minute on 2 CPU cores.
 DEMO_EPOCHS = 40
 DEMO_BATCH_SIZE = 500
 DEMO_SEED = 42
+
+_log = get_logger(__name__)
+
+#: Exceptions a command raises for the user's input or environment: one line, status 1.
+_USER_ERRORS = (SynthoHiveError, OSError, ValueError)
 
 
 
@@ -712,7 +721,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments without the program name; ``None`` reads ``sys.argv[1:]``.
 
     Returns:
-        The exit status: 0 on success, 1 on an error, 2 on bad usage, 130 when interrupted.
+        The exit status: 0 on success, 1 on an error, 2 on bad usage, 3 on an internal error (an
+        unexpected exception, from SynthoHive or a dependency: reported in one line, its traceback
+        logged at debug level and shown with ``--debug``), 130 when interrupted.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -733,11 +744,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = bool(getattr(args, "verbose", False))
     try:
         with _logging_for_cli(debug=debug, verbose=verbose):
-            return int(args.handler(args))
+            try:
+                return int(args.handler(args))
+            except _USER_ERRORS:
+                raise
+            except Exception:
+                # Logged while the CLI's logging is on: the traceback reaches stderr with --debug only.
+                _log.debug("cli_internal_error", command=args.command, exc_info=True)
+                raise
     except CLIUsageError as exc:
         print(f"error: {_one_line(str(exc))} (see '{PROG} {args.command} --help')", file=sys.stderr)
         return EXIT_USAGE
-    except (SynthoHiveError, OSError, ValueError) as exc:
+    except _USER_ERRORS as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)
         message = _one_line(str(exc)) or type(exc).__name__
@@ -746,6 +764,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug or a dependency's failure: kept distinct (status 3), never a bare traceback
+        detail = _one_line(str(exc))
+        hint = "see the traceback above" if debug else "rerun with --debug for the traceback"
+        print(f"error: internal error ({type(exc).__name__}{': ' + detail if detail else ''}); {hint}",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -101,6 +101,28 @@ def _merge_copied(drawn: pd.Series, copied: pd.Series, has_parent: np.ndarray) -
     return merged.astype(dtype) if dtype != object else merged
 
 
+def _native_null(column: pd.Series) -> Any:
+    """The missing value the model wrote in a column, as an object: its first null (``NaN``, ``None``,
+    ``pd.NA`` ...; a category column's is ``NaN``), ``NaN`` (pandas' missing value of an object column)
+    when it wrote none."""
+    values = column.to_numpy(dtype=object)
+    nulls = pd.isna(values)
+    return values[np.flatnonzero(nulls)[0]] if nulls.any() else np.nan
+
+
+def _with_null(column: pd.Series, native: Any) -> pd.Series:
+    """``column`` with every missing value written as ``native`` (an ``object`` column only: other dtypes
+    have one missing value already)."""
+    if column.dtype != object:
+        return column
+    values = column.to_numpy(dtype=object, copy=True)
+    nulls = pd.isna(values)
+    if not nulls.any():
+        return column
+    values[nulls] = native
+    return pd.Series(values, index=column.index, dtype=object, name=column.name)
+
+
 @dataclass(frozen=True)
 class CopyPlan:
     """``column`` takes ``parent_column`` of the row's parent through relationship ``via``.
@@ -296,6 +318,11 @@ class RulePlan:
         Returns:
             ``frame``.
         """
+        # Rules write None for a missing value (a learned map, a generated value) where the model writes its
+        # own (NaN in an object column): each column the rules touch keeps the model's missing value.
+        touched = [c.column for c in self.copied if c.modelled] + [d.rule.dependent for d in self.dependencies]
+        natives = {column: _native_null(frame[column]) for column in dict.fromkeys([*touched, *self.partial])
+                   if column in frame.columns}
         for copy in self.copied:
             copied = take(parents[copy.via][copy.parent_column], positions[copy.via])
             if copy.modelled:  # rows without a parent keep the model's value
@@ -315,6 +342,8 @@ class RulePlan:
         for dependency in self.dependencies:  # a new value that is a known one (a big city) takes its map too
             if set(dependency.rule.determinants) & set(self.partial):
                 apply_mapping(frame, dependency.rule, dependency.mapping)
+        for column, native in natives.items():
+            frame[column] = _with_null(frame[column], native)
         if self.semantic:
             generated = self.semantic_plan().generate(frame, rng)
             for column in generated.columns:

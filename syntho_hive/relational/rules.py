@@ -288,6 +288,11 @@ def _declared_copies(name: str, table: TableConfig, child: pd.DataFrame, graph: 
     rels = graph.parents_of(name)
     for column, parent, p_col, via in _copy_sources(name, table, graph):
         source = f"{parent}.{p_col}"
+        # Metadata.validate_schema reports these first; fit(validate=False) skips it.
+        for frame_name, frame, col in ((parent, data[parent], p_col), (name, child, column)):
+            if col not in frame.columns:
+                raise SchemaError(f"table {name!r}: copied_from[{column!r}] = {source!r}, but the data of table "
+                                  f"{frame_name!r} has no column {col!r}; fix the name or drop the entry.")
         kids, parents = _aligned(child, data[parent], rels[via])
         share = _equal_share(kids[column], parents[p_col]) if len(kids) else 1.0
         if share < 1.0:
@@ -343,7 +348,8 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
         The :class:`SchemaRules`.
 
     Raises:
-        SchemaError: A declared semantic type does not fit its column's values.
+        SchemaError: A declared semantic type does not fit its column's values, or a declared
+            copied column (or the parent column it copies) is missing from the data.
     """
     from syntho_hive.core.semantic import ALWAYS_GENERATED, check_semantic_type, detect_semantic_type
 

@@ -316,3 +316,46 @@ def test_rule_plans_saved_before_parentless_copies_load_as_full_copies() -> None
     plan = RulePlan.from_dict(old, "orders")
     assert not plan.copied[0].modelled and plan.filled_columns == ["ship_city"]
     assert RulePlan.from_dict(plan.to_dict("orders"), "orders") == plan
+
+
+def test_copied_from_a_missing_parent_column_is_a_typed_error_before_any_training(monkeypatch) -> None:
+    """A copied_from naming a column the parent lacks is reported by validate_schema (data check, and
+    schema check when the parent's columns are declared), and fit refuses it before training, also
+    with validate=False."""
+    import syntho_hive.relational.orchestrator as orchestrator
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was trained")
+
+    monkeypatch.setattr(orchestrator, "fit_models", no_training)
+    metadata, data = _shop()
+    metadata.tables["orders"].copied_from = {"ship_city": "customers.nope"}
+    metadata.validate_schema()  # columns of customers not declared: only the data can tell
+    with pytest.raises(SchemaValidationError, match=r"copied_from\['ship_city'\] = 'customers.nope' names column "
+                                                    r"'nope', which the data of 'customers' does not have"):
+        metadata.validate_schema(data)
+    with pytest.raises(SchemaValidationError, match="'customers.nope'"):
+        Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    with pytest.raises(SchemaError, match=r"table 'customers' has no column 'nope'"):
+        Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1, validate=False)
+    from syntho_hive.core.metadata.column_types import ColumnType
+
+    metadata.tables["customers"].column_types = {c: ColumnType(kind="string") for c in data["customers"].columns}
+    with pytest.raises(SchemaValidationError, match=r"names column 'nope', which table 'customers' does not have"):
+        metadata.validate_schema()
+
+
+def test_a_column_the_rules_fill_keeps_the_models_missing_value() -> None:
+    """A learned map (a row's country -> no state) wrote None where the model writes NaN, so one column mixed
+    None and NaN; after the rules every missing value of the column is the model's (NaN here)."""
+    from syntho_hive.relational.rule_plan import DependencyPlan, RulePlan
+
+    rule = FunctionalDependency(determinants=["country"], dependent="state")
+    saved = RulePlan(dependencies=[DependencyPlan(rule, [(["France"], None), (["Canada"], "ON")])]).to_dict("customers")
+    plan = RulePlan.from_dict(saved, "customers")  # as loaded from a saved synthesizer: the map's null is None
+    frame = pd.DataFrame({"country": ["France", "US", "France", "US", "Canada"],
+                          "state": ["Ile", np.nan, np.nan, "CA", np.nan]}, dtype=object)
+    out = plan.apply(frame, [], [], np.random.default_rng(0), take=None)
+    nulls = out["state"][out["state"].isna()]
+    assert len(nulls) == 3 and all(isinstance(v, float) for v in nulls)  # NaN only, no None
+    assert out["state"].tolist()[3:] == ["CA", "ON"]

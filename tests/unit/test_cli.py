@@ -406,3 +406,23 @@ def test_fit_reads_a_parquet_dataset_directory(tmp_path: Path, capsys: pytest.Ca
     capsys.readouterr()
     assert main(["fit", str(empty), "-o", str(tmp_path / "m2")]) == 1
     assert "holds no data file" in capsys.readouterr().err
+
+
+def test_an_unexpected_exception_is_one_internal_error_line_with_its_own_status(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug or a dependency's failure (not a user error) prints one line naming its type and message,
+    exits 3 (not 1, so scripts can tell it from bad input), and shows its traceback with --debug."""
+    import syntho_hive.interface.cli as cli
+
+    def broken(args: object) -> int:
+        raise RuntimeError("dependency blew up\nsecond line")
+
+    monkeypatch.setattr(cli, "_cmd_sample", broken)
+    argv = ["sample", str(tmp_path / "ckpt"), "--rows", "5", "--output", str(tmp_path / "o.csv")]
+    assert main(argv) == cli.EXIT_INTERNAL == 3
+    _assert_one_error_line(capsys.readouterr().err, "internal error (RuntimeError: dependency blew up second line)",
+                           "--debug")
+    assert main([*argv, "--debug"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "cli_internal_error" in err and "dependency blew up" in err
+    assert err.strip().splitlines()[-1].startswith("error: internal error (RuntimeError")

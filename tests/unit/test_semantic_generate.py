@@ -279,3 +279,41 @@ def test_postcodes_of_a_us_territory_faker_lacks_are_us_format_and_logged() -> N
     assert out["postal_code"].map(lambda v: bool(re.fullmatch(r"\d{5}(-\d{4})?", str(v)))).all()
     event = next(e for e in logs if e["event"] == "postcode_state_unknown")
     assert event["states"] == ["UM"] and event["rows"] == 10
+
+
+def test_street_addresses_have_line_breaks_only_when_the_real_column_does() -> None:
+    """en_GB / en_IN Faker addresses span two lines ('Flat 4\\nCole Loop'): a real column on one line gets
+    one-line addresses (a CSV cell on one line); a real column with line breaks keeps Faker's."""
+    countries = ["United Kingdom"] * 50 + ["India"] * 50
+    flat = pd.DataFrame({"country": countries, "address": [f"{i} High Street" for i in range(100)]})
+    types = {"country": "country", "address": "street_address"}
+    plan = SemanticPlan.fit(flat, types, generated=["address"])
+    out = plan.generate(flat[["country"]], np.random.default_rng(0))["address"]
+    assert not out.str.contains("\n|\r", regex=True).any()
+    assert out.str.contains(", ").sum() >= 20  # the two-line addresses are joined, nothing dropped
+    # A plan saved before the flag existed loads and generates the same one-line addresses.
+    saved = plan.to_dict()
+    del saved["specs"]["address"]["multiline"]
+    old = SemanticPlan.from_dict(json.loads(json.dumps(saved)))
+    assert old.generate(flat[["country"]], np.random.default_rng(0))["address"].equals(out)
+    lines = flat.assign(address=[f"Flat {i}\nHigh Street" for i in range(100)])
+    kept = SemanticPlan.fit(lines, types, generated=["address"]).generate(lines[["country"]], np.random.default_rng(0))
+    assert kept["address"].str.contains("\n").sum() >= 20
+
+
+def test_new_us_states_are_never_uninhabited_or_outlying_territories() -> None:
+    """A state drawn anew (the row's city is not in the gazetteer, as for a regenerated rare state) is one of
+    the 50 states or DC, never an ISO 3166-2 'Outlying area' such as 'UM' (the uninhabited Minor
+    Outlying Islands)."""
+    import pycountry
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"country": ["United States"] * 200, "state": rng.choice(["CA", "NY", "TX", "WA"], 200),
+                         "city": [f"Town {i}" for i in range(200)]})
+    plan = SemanticPlan.fit(real, {"country": "country", "state": "state", "city": "city"}, generated=["state"])
+    rows = pd.DataFrame({"country": ["United States"] * 3000, "city": [f"Hamlet {i}" for i in range(3000)]})
+    out = plan.generate(rows, np.random.default_rng(0))["state"]
+    homes = {s.code[3:] for s in pycountry.subdivisions.get(country_code="US") if s.type in ("State", "District")}
+    assert len(homes) == 51
+    assert "UM" not in set(out)
+    assert set(out) <= homes and len(set(out)) > 40  # drawn across the states, not from a handful

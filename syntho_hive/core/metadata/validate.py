@@ -92,6 +92,11 @@ def _business_rule_issues(table: TableConfig, tables: Mapping[str, TableConfig])
         elif split[1] in tables[split[0]].key_columns:
             issues.append(f"{where}: copied_from[{column!r}] = {source!r} names a key of the parent; declare "
                           f"{column!r} a foreign key instead.")
+        elif (declared := tables[split[0]].column_types) and split[1] not in declared:
+            # column_types, when filled (Metadata.from_source), lists every column of the parent.
+            issues.append(f"{where}: copied_from[{column!r}] = {source!r} names column {split[1]!r}, which "
+                          f"table {split[0]!r} does not have (its columns: {sorted(declared)}); name one of "
+                          "them or drop the entry.")
     for rule in table.dependencies or []:
         named = [*rule.determinants, rule.dependent]
         if rule.dependent in rule.determinants:
@@ -271,6 +276,7 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
                               f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
                               f"{_examples(distinct)}); drop those rows or add the parents.")
         issues += _composite_orphan_issues(metadata, table, df, real_data, where)
+        issues += _copied_from_data_issues(table, real_data, where)
         issues += _context_issues(table, real_data)
         try:
             inequalities = ordered_inequalities(table)
@@ -475,6 +481,29 @@ def _composite_orphan_issues(metadata: Metadata, table: TableConfig, df: pd.Data
                 f"combination has no row in {parent_name!r} {list(parent_cols)} (orphans: {len(distinct)} "
                 f"distinct combination(s), examples: {_examples(distinct)}); drop those rows or add the "
                 "parents.")
+    return issues
+
+
+def _copied_from_data_issues(table: TableConfig, real_data: Mapping[str, pd.DataFrame], where: str) -> list[str]:
+    """copied_from entries naming a parent column that the parent's data does not have.
+
+    Entries whose form or parent table is wrong are reported by :func:`schema_issues`; a parent
+    whose data is not given cannot be checked.
+    """
+    parents = {split[0] for target in table.fk.values() if (split := _split_fk(target)) is not None}
+    issues: list[str] = []
+    for column, source in table.copied_from.items():
+        split = _split_fk(source) if source is not None else None
+        if split is None or split[0] not in parents:
+            continue
+        parent_df = real_data.get(split[0])
+        if not isinstance(parent_df, pd.DataFrame):
+            continue
+        present = {str(c) for c in parent_df.columns}
+        if split[1] not in present:
+            issues.append(f"{where}: copied_from[{column!r}] = {source!r} names column {split[1]!r}, which the "
+                          f"data of {split[0]!r} does not have (its columns: {sorted(present)}); name one of "
+                          "them or drop the entry.")
     return issues
 
 

@@ -147,6 +147,10 @@ def learn_spec(frame: pd.DataFrame, column: str, semantic_type: str, links: Mapp
         if full_col and full_col in frame.columns:
             _, fulls = _strings(frame[full_col])
             spec["full_order"] = "last_first" if fulls and sum("," in v for v in fulls) >= 0.5 * len(fulls) else "first_last"
+    elif semantic_type == "street_address":
+        # Faker writes some locales' addresses on two lines ("Flat 4\nCole Loop"); keep the line breaks
+        # only when the real column has them (saved specs without the flag: one line, see gen_street).
+        spec["multiline"] = any("\n" in v or "\r" in v for v in values)
     elif semantic_type == "url":
         spec.update(learn_url_style(values))
     elif semantic_type == "ip_address":

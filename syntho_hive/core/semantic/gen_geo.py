@@ -18,8 +18,8 @@ import numpy as np
 from syntho_hive.core.semantic._regex_sample import sample_regex
 from syntho_hive.core.semantic.context import RowContext, by_locale, draw_weighted
 from syntho_hive.core.semantic.geo import (
-    admin1_to_state, cities_of, country_label, locale_countries, postcode_regex, state_code, state_name, state_to_admin1,
-    subdivisions_of,
+    admin1_to_state, cities_of, country_label, home_subdivisions_of, locale_countries, postcode_regex, state_code,
+    state_name, state_to_admin1,
 )
 from syntho_hive.core.semantic.locales import faker_for
 from syntho_hive.events import get_logger
@@ -119,7 +119,7 @@ def gen_state_city(spec: dict[str, Any], city_spec: dict[str, Any] | None, ctx: 
     if todo:
         draws = rng.random(len(todo))
         for i, u in zip(todo, draws):
-            subs = subdivisions_of(countries[i])
+            subs = home_subdivisions_of(countries[i])  # not an uninhabited territory such as 'UM'
             codes[i] = subs[int(u * len(subs))][0] if subs else None
     style = spec.get("style", "name")
     states = np.asarray([_render_state(c, s, style) for c, s in zip(countries, codes)], dtype=object)
@@ -188,6 +188,23 @@ def gen_postcode(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator
     return out
 
 
+def _one_line(address: str) -> str:
+    """``address`` with its lines joined by ``", "`` (``"Flat 4\nCole Loop"`` -> ``"Flat 4, Cole Loop"``)."""
+    return ", ".join(part.strip() for part in address.splitlines() if part.strip())
+
+
 def gen_street(spec: dict[str, Any], ctx: RowContext, rng: np.random.Generator) -> np.ndarray:
-    """Street addresses from the Faker of each row's locale."""
-    return by_locale(ctx.locales(spec.get("country_col")), rng, lambda fake, _i: str(fake.street_address()))
+    """Street addresses from the Faker of each row's locale.
+
+    Some locales' Faker addresses span two lines (en_GB, en_IN: ``"Flat 4\nCole Loop"``). Their lines
+    are joined with ``", "`` unless the spec's ``multiline`` flag says the real column holds line breaks.
+    A spec saved before the flag existed has none and gets one-line addresses, like a real column
+    without line breaks (the usual case; a CSV cell then stays on one line).
+    """
+    multiline = bool(spec.get("multiline", False))
+
+    def street(fake: Any, _i: int) -> str:
+        value = str(fake.street_address())
+        return value if multiline else _one_line(value)
+
+    return by_locale(ctx.locales(spec.get("country_col")), rng, street)

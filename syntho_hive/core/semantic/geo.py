@@ -23,7 +23,7 @@ from faker.config import AVAILABLE_LOCALES
 
 __all__ = [
     "country_code", "locale_for_country", "country_of_locale", "CountryCities", "cities_of",
-    "postcode_regex", "country_tld", "subdivisions_of", "state_code", "state_name", "country_label",
+    "postcode_regex", "country_tld", "subdivisions_of", "home_subdivisions_of", "state_code", "state_name", "country_label",
     "CA_ADMIN1_TO_ISO",
 ]
 
@@ -205,6 +205,21 @@ def subdivisions_of(code: str) -> tuple[tuple[str, str], ...]:
     subs = pycountry.subdivisions.get(country_code=code) or []
     top = [s for s in subs if getattr(s, "parent_code", None) is None] or list(subs)
     return tuple(sorted((s.code.split("-", 1)[1], _BRACKETS.sub("", s.name)) for s in top))
+
+
+#: ISO 3166-2 subdivision types (pycountry's ``type``) no generated person lives in: the US "Outlying
+#: area"s (``UM``, the Minor Outlying Islands, uninhabited; and the territories Puerto Rico, Guam, ...).
+_NOT_HOMES = frozenset({"Outlying area"})
+
+
+@lru_cache(maxsize=512)
+def home_subdivisions_of(code: str) -> tuple[tuple[str, str], ...]:
+    """:func:`subdivisions_of` without the outlying areas (:data:`_NOT_HOMES`): the subdivisions a new
+    state is drawn from (the US: 50 states and the District of Columbia). Recognising a real value
+    (:func:`state_code`) still uses every subdivision."""
+    away = {s.code.split("-", 1)[1] for s in pycountry.subdivisions.get(country_code=code) or []
+            if s.type in _NOT_HOMES}
+    return tuple(pair for pair in subdivisions_of(code) if pair[0] not in away)
 
 
 @lru_cache(maxsize=1)
