@@ -66,7 +66,9 @@ def table() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fitted(table) -> DataTransformer:
-    return DataTransformer(n_jobs=1).fit(table, SDTYPES, seed=7)
+    # rare_threshold=1: no rare-value protection, so the encoding is exactly reversible (the protection is
+    # tested in test_rare_values.py).
+    return DataTransformer(n_jobs=1, rare_threshold=1).fit(table, SDTYPES, seed=7)
 
 
 def random_matrix(transformer: DataTransformer, n: int, seed: int = 0) -> np.ndarray:
@@ -174,10 +176,15 @@ def test_bounds_hold_by_construction_not_by_piling(table):
 
 def test_declared_bounds_are_respected_and_checked(table):
     data = table[["income"]]
-    transformer = DataTransformer(n_jobs=1).fit(data, bounds={"income": (0, 1e6)}, seed=0)
+    transformer = DataTransformer(n_jobs=1, rare_threshold=1).fit(data, bounds={"income": (0, 1e6)}, seed=0)
     decoded = transformer.inverse_transform(random_matrix(transformer, 4000), rng=np.random.default_rng(0))
     assert decoded["income"].between(0, 1e6).all()
     assert decoded["income"].max() > table["income"].max()  # the declared range is reachable
+    # with the rare-value protection (the default) the modelled range is the inner one, inside the bounds
+    inner = DataTransformer(n_jobs=1).fit(data, bounds={"income": (0, 1e6)}, seed=0)
+    decoded = inner.inverse_transform(random_matrix(inner, 4000), rng=np.random.default_rng(0))["income"]
+    ordered = np.sort(table["income"].to_numpy())
+    assert decoded.min() >= ordered[4] and decoded.max() <= ordered[-5]
     with pytest.raises(ConstraintViolationError, match="income") as info:
         DataTransformer(n_jobs=1).fit(data, bounds={"income": (None, 1000.0)})
     assert info.value.column == "income" and info.value.count > 0
@@ -242,7 +249,7 @@ def test_high_cardinality_uses_one_tanh_span_and_keeps_frequencies():
     weights = 1.0 / np.arange(1, 501)
     values = rng.choice([f"sku-{i}" for i in range(500)], 20_000, p=weights / weights.sum())
     data = pd.DataFrame({"sku": values, "small": rng.choice(list("abc"), 20_000)})
-    transformer = DataTransformer(n_jobs=1).fit(data)
+    transformer = DataTransformer(n_jobs=1, rare_threshold=1).fit(data)  # exact round trip of the rare skus too
     info = {i.column: i for i in transformer.output_info_}
     assert info["sku"].spans == (SpanInfo(1, "tanh"),) and not info["sku"].discrete
     assert info["small"].dim == 3 and transformer.output_dim_ == 4
@@ -256,7 +263,7 @@ def test_high_cardinality_uses_one_tanh_span_and_keeps_frequencies():
     synth = decoded.value_counts(normalize=True).reindex(real.index, fill_value=0)
     assert 0.5 * np.abs(real - synth).sum() < 0.03
     # max_onehot moves the switch point
-    wide = DataTransformer(n_jobs=1, max_onehot=1000).fit(data)
+    wide = DataTransformer(n_jobs=1, max_onehot=1000, rare_threshold=1).fit(data)
     assert {i.column: i.dim for i in wide.output_info_}["sku"] == data["sku"].nunique()  # one-hot: every value
 
 
@@ -324,8 +331,8 @@ def test_text_keeps_string_and_category_dtypes_and_rejects_conditions():
     assert not set(out["c"].cat.categories) & set(data["full_name"].dropna())
     with pytest.raises(GenerationError, match="'s' \\(sdtype 'text'\\) is not encoded"):
         transformer.condition_index("s", "Anna Korvandel")
-    with pytest.raises(SchemaError, match="text_rare_threshold"):
-        DataTransformer(text_rare_threshold=0)
+    with pytest.raises(SchemaError, match="rare_threshold"):
+        DataTransformer(rare_threshold=0)
 
 
 def test_frequency_encoder_is_for_categoricals_only():
@@ -426,7 +433,7 @@ def test_undetectable_datetime_format_is_a_schema_error():
     data = pd.DataFrame({"when": ["2020-01-01", "01/02/2020 noon"]})
     with pytest.raises(SchemaError, match="'when'.*datetime_formats"):
         DataTransformer(n_jobs=1).fit(data, {"when": "datetime"})
-    fixed = DataTransformer(n_jobs=1).fit(pd.DataFrame({"when": ["2020|01|05", "2021|03|07"]}),
+    fixed = DataTransformer(n_jobs=1, rare_threshold=1).fit(pd.DataFrame({"when": ["2020|01|05", "2021|03|07"]}),
                                           {"when": "datetime"}, datetime_formats={"when": "%Y|%m|%d"})
     out = fixed.inverse_transform(random_matrix(fixed, 50), rng=np.random.default_rng(0))
     assert out["when"].str.fullmatch(r"\d{4}\|\d{2}\|\d{2}").all()
@@ -454,7 +461,7 @@ def test_datetime_string_formats_are_restored(fmt):
         stamps = stamps + pd.to_timedelta(rng.integers(0, 1000, 300), unit="ms")
     data = pd.DataFrame({"when": pd.Series(format_datetimes(pd.Series(stamps), fmt), dtype=object)})
     assert data["when"].str.fullmatch(r"[\d:\-T]+\.\d{3}Z").all() if "%3f" in fmt else True
-    transformer = DataTransformer(n_jobs=1).fit(data, {"when": "datetime"})
+    transformer = DataTransformer(n_jobs=1, rare_threshold=1).fit(data, {"when": "datetime"})
     assert transformer.encoders_[0].format == fmt
     restored = transformer.inverse_transform(transformer.transform(data, rng=rng), rng=rng)
     if "%H" in fmt:  # second resolution over 400 days: float32 limits exactness to ~seconds
@@ -500,7 +507,7 @@ def test_decimal_objects_come_back_as_decimals_with_their_scale() -> None:
     prices = [Decimal(f"{x:.2f}") for x in rng.uniform(1, 100, 400)]
     prices[4], prices[7] = Decimal("5.10"), None  # trailing zero: the scale is 2, not 1
     frame = pd.DataFrame({"price": pd.Series(prices, dtype=object)})
-    transformer = DataTransformer().fit(frame, {"price": "numerical"}, seed=0)
+    transformer = DataTransformer(rare_threshold=1).fit(frame, {"price": "numerical"}, seed=0)
     out = transformer.inverse_transform(transformer.transform(frame, rng=rng), rng=rng)["price"]
     assert out.dtype == object and out[7] is None
     present = out.drop(index=7)

@@ -103,10 +103,15 @@ def test_conditions_through_fixed_combinations_and_unmeetable_conditions(monkeyp
         model.sample(5, seed=3, conditions={"city": "Boston", "country": "FR"})
     both = model.sample(20, seed=3, conditions={"city": "Paris", "country": "FR"})
     assert (both["city"] == "Paris").all() and (both["country"] == "FR").all()
-    # A possible but (here) never generated condition: rejection gives up after bounded rounds.
+    # A value held by one row is protected (rare_threshold, default 5): it cannot be conditioned on.
+    with pytest.raises(GenerationError, match=r"'Oslo \| NO'.*protected"):
+        model.sample(5, seed=3, conditions={"city": "Oslo"})
+    # Without the protection it is a possible but (here) never generated condition: rejection gives up
+    # after bounded rounds.
+    unprotected = TVAE(metadata, **SMALL, rare_threshold=1).fit(data, seed=0, progress_bar=False)
     monkeypatch.setattr(tabular_module, "MAX_ROUNDS", 1)
     with pytest.raises(GenerationError, match=r"after 1 rounds"):
-        model.sample(50, seed=3, conditions={"city": "Oslo"})
+        unprotected.sample(50, seed=3, conditions={"city": "Oslo"})
 
 
 # ----------------------------------------------------------------------------- context

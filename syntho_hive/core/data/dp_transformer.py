@@ -74,8 +74,10 @@ def fit_dp_transformer(frame: pd.DataFrame, sdtypes: Mapping[str, str], plan: DP
     """
     standins, formats = standin_frame(frame, sdtypes, plan, rng, datetime_formats=datetime_formats, where=where)
     bounds = {c: tuple(b) for c, b in plan.config.bounds.items() if c in frame.columns}
-    transformer = DataTransformer(max_modes=max_modes).fit(standins, dict(sdtypes), bounds=bounds, seed=seed,
-                                                           datetime_formats=formats)
+    # rare_threshold=1: the stand-ins hold only values released under the budget (noisy counts past the
+    # threshold), so there is nothing left to pool, and the real cells are mapped onto them below.
+    transformer = DataTransformer(max_modes=max_modes, rare_threshold=1).fit(
+        standins, dict(sdtypes), bounds=bounds, seed=seed, datetime_formats=formats)
     return DPEncoding(transformer, standins)
 
 

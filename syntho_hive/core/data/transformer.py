@@ -22,6 +22,16 @@ id              :class:`IdGenerator` (no spans; unique ids in the training forma
 Mixtures are fitted in parallel (joblib, one task per numeric/datetime column, a seed per
 column derived with :func:`~syntho_hive._random.child_seed`), each on at most
 ``gmm_max_samples`` rows.
+
+Rare values (``rare_threshold``, default 5 as TabularAR's; :mod:`~syntho_hive.core.data.encoders.rare`):
+categories seen fewer times share one rare slot that decodes to a frequent category drawn by
+training frequency; numbers and timestamps are modelled between the ``rare_threshold``-th smallest
+and largest values, so the more extreme ones are never decoded; text keeps only words seen that
+often. A categorical column none of whose categories is frequent has nothing a category model may
+show: it is modelled as numbers when its values are numbers, else as text (as TabularAR does).
+Booleans are not pooled (their two values are the domain, not a row's data). The fitted encoders
+(pickled in checkpoints) hold no rare category and no value beyond the modelled range.
+``rare_threshold=1`` switches the protection off.
 """
 
 from __future__ import annotations
@@ -36,15 +46,15 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from syntho_hive._random import child_seed
-from syntho_hive.core._value_kinds import count_distinct
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.boolean import BooleanEncoder
-from syntho_hive.core.data.encoders.categorical import OneHotEncoder
+from syntho_hive.core.data.encoders.categorical import OneHotEncoder, category_counts
 from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
 from syntho_hive.core.data.encoders.frequency import DEFAULT_MAX_ONEHOT, FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import fit_modes
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import NumericalEncoder
+from syntho_hive.core.data.encoders.rare import check_rare_threshold
 from syntho_hive.core.data.encoders.text import TextGenerator
 from syntho_hive.core.data.spans import ColumnSpans, span_counts
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
@@ -81,8 +91,10 @@ class DataTransformer:
         n_jobs: Parallel mixture fits (``-1``: all cores, ``1``: sequential).
         backend: joblib backend for the parallel fits: ``"threading"`` (default; no process
             start-up, measured as fast as processes here) or ``"loky"`` (processes).
-        text_rare_threshold: In ``text`` columns, words seen fewer times than this in their
-            position are never reproduced (generated values invent new words in their place).
+        rare_threshold: Values seen fewer times are never reproduced nor kept (see the module
+            docstring): rare categories share a slot decoded to frequent ones, numbers and timestamps
+            are modelled between the ``rare_threshold``-th smallest and largest values, and in
+            ``text`` columns rarer words are replaced by invented ones. ``1``: no protection.
 
     Attributes:
         output_info_: Spans of every modelled column, in matrix order.
@@ -95,7 +107,7 @@ class DataTransformer:
     def __init__(self, *, max_modes: int = 10, weight_threshold: float = 0.005,
                  gmm_max_samples: int = 10_000, max_onehot: int = DEFAULT_MAX_ONEHOT,
                  low_cardinality: int = DEFAULT_LOW_CARDINALITY, n_jobs: int = -1,
-                 backend: str = "threading", text_rare_threshold: int = DEFAULT_RARE_THRESHOLD) -> None:
+                 backend: str = "threading", rare_threshold: int = DEFAULT_RARE_THRESHOLD) -> None:
         if max_modes < 1:
             raise SchemaError(f"max_modes must be >= 1, got {max_modes}.")
         if not 0 <= weight_threshold < 1:
@@ -106,9 +118,7 @@ class DataTransformer:
             raise SchemaError(f"max_onehot must be >= 1, got {max_onehot}.")
         if backend not in {"loky", "threading"}:
             raise SchemaError(f"backend must be 'loky' or 'threading', got {backend!r}.")
-        if isinstance(text_rare_threshold, bool) or not isinstance(text_rare_threshold, int) \
-                or text_rare_threshold < 1:
-            raise SchemaError(f"text_rare_threshold must be an integer >= 1, got {text_rare_threshold!r}.")
+        rare_threshold = check_rare_threshold(rare_threshold, "DataTransformer rare_threshold")
         self.max_modes = max_modes
         self.weight_threshold = weight_threshold
         self.gmm_max_samples = gmm_max_samples
@@ -116,7 +126,7 @@ class DataTransformer:
         self.low_cardinality = low_cardinality
         self.n_jobs = n_jobs
         self.backend = backend
-        self.text_rare_threshold = text_rare_threshold
+        self.rare_threshold = rare_threshold
 
     def __getattr__(self, name: str) -> Any:
         if name in _LEARNED:
@@ -163,6 +173,8 @@ class DataTransformer:
                     f"Bounds were given for column {column!r} whose sdtype is {sdtype!r}; bounds "
                     "apply to numerical and datetime columns only."
                 )
+            if sdtype == "categorical":
+                sdtype = resolved[column] = self._all_rare_sdtype(column, series)
             encoder = self._make_encoder(column, series, sdtype, bounds.get(column),
                                          datetime_formats.get(column))
             column_seed = child_seed(seed, "transformer", column)
@@ -175,7 +187,7 @@ class DataTransformer:
                 # strings as categories instead, and say so.
                 _log.warning("datetime_format_undetected", column=str(column), reason=str(exc),
                              fallback="categorical")
-                resolved[column] = sdtype = "categorical"
+                resolved[column] = sdtype = self._all_rare_sdtype(column, series)
                 encoder = self._make_encoder(column, series, sdtype, None, None)
                 encoder.prepare(series, seed=column_seed)
             encoders.append(encoder)
@@ -217,10 +229,25 @@ class DataTransformer:
                     f"Unknown sdtype {sdtype!r} for column {column!r}; use one of {list(SDTYPES)}."
                 )
 
+    def _all_rare_sdtype(self, column: Any, series: pd.Series) -> SDType:
+        """``"categorical"``, unless none of the column's categories is seen ``rare_threshold`` times:
+        then nothing of it may be shown as a category, and it is modelled as what it holds, numbers
+        as ``"numerical"`` and anything else as ``"text"`` (new values from its frequent words)."""
+        counts = category_counts(series)
+        if counts.size == 0 or int(counts.max()) >= self.rare_threshold:
+            return "categorical"
+        dtype = series.dtype
+        numeric = not isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(dtype) \
+            and not pd.api.types.is_bool_dtype(dtype)
+        modelled: SDType = "numerical" if numeric else "text"
+        _log.info("transformer_all_values_rare", column=str(column), values=int(counts.size),
+                  rare_threshold=self.rare_threshold, modelled_as=modelled)
+        return modelled
+
     def _make_encoder(self, column: Any, series: pd.Series, sdtype: SDType, bounds: Any,
                       datetime_format: str | None) -> ColumnEncoder:
         mixture = {"max_modes": self.max_modes, "weight_threshold": self.weight_threshold,
-                   "gmm_max_samples": self.gmm_max_samples}
+                   "gmm_max_samples": self.gmm_max_samples, "rare_threshold": self.rare_threshold}
         if sdtype == "id":
             return IdGenerator(column)
         if sdtype == "datetime":
@@ -228,24 +255,30 @@ class DataTransformer:
         if sdtype == "boolean":
             return BooleanEncoder(column)
         if sdtype == "text":
-            return TextGenerator(column, rare_threshold=self.text_rare_threshold)
+            return TextGenerator(column, rare_threshold=self.rare_threshold)
         if sdtype == "categorical":
-            n_categories = count_distinct(series) + int(series.isna().any())
+            counts = category_counts(series)
+            frequent = int((counts >= self.rare_threshold).sum())
+            n_categories = frequent + int(frequent < counts.size) + int(series.isna().any())
             if n_categories > self.max_onehot:
-                return FrequencyEncoder(column)
-            return OneHotEncoder(column)
+                return FrequencyEncoder(column, rare_threshold=self.rare_threshold)
+            return OneHotEncoder(column, rare_threshold=self.rare_threshold)
         # numerical
         if pd.api.types.is_bool_dtype(series.dtype):
             return BooleanEncoder(column)
         if bounds is None and self._is_low_cardinality_integer(series):
-            return OneHotEncoder(column, order="sorted")
+            return OneHotEncoder(column, order="sorted", rare_threshold=self.rare_threshold)
         return NumericalEncoder(column, bounds=bounds, **mixture)
 
     def _is_low_cardinality_integer(self, series: pd.Series) -> bool:
+        """Integer values, at most ``low_cardinality`` distinct ones, one of them seen at least
+        ``rare_threshold`` times (a column of only rare values is modelled as numbers)."""
         if not pd.api.types.is_numeric_dtype(series.dtype):
             return False
         present = series.dropna()
         if present.nunique() > self.low_cardinality:
+            return False
+        if present.empty or int(present.value_counts().max()) < self.rare_threshold:
             return False
         values = present.to_numpy(dtype=np.float64)
         return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))

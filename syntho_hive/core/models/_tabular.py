@@ -33,7 +33,8 @@ from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans, softmax_span_ranks
 from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
-from syntho_hive.core.models.params import Text
+from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
+from syntho_hive.core.models.params import Integer, Text
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import (
     ConstraintViolationError,
@@ -148,6 +149,8 @@ class TabularPipeline(ConditionalGenerativeModel):
     """
 
     device = Text("auto", "'auto' (CUDA when available), 'cpu', 'cuda', ...", saved=False)
+    rare_threshold = Integer(DEFAULT_RARE_THRESHOLD, "Values seen fewer times are never reproduced verbatim "
+                             "(1: no protection).")
     #: The engine's span activation (set by the engine once its spans are known).
     _activation: Any
     #: Most GMM modes per numerical column (the engine's ``max_modes``, or this fixed value).
@@ -173,6 +176,14 @@ class TabularPipeline(ConditionalGenerativeModel):
 
     def _setup(self, error: type[SynthoHiveError]) -> None:
         self.device_ = resolve_device(self.device, error)
+
+    @classmethod
+    def _optional_in_checkpoint(cls) -> tuple[str, ...]:
+        # Checkpoints before the rare-value protection lack it; their pickled transformers pool nothing.
+        return (*super()._optional_in_checkpoint(), "rare_threshold")
+
+    def _profile_options(self) -> dict[str, Any]:
+        return {"min_category_count": int(self.rare_threshold)}
 
     def _map_location(self) -> torch.device | str:
         return resolve_device(self.device, SerializationError)
@@ -200,7 +211,8 @@ class TabularPipeline(ConditionalGenerativeModel):
         bounds = {**engine.bounds, **getattr(engine, "datetime_bounds", {})}
         formats = {c: f for c, f in table.datetime_formats.items() if c in reparam.columns}
         max_modes = int(getattr(self, "max_modes", self._max_modes))
-        transformer = DataTransformer(max_modes=max_modes).fit(
+        rare = int(self.rare_threshold)
+        transformer = DataTransformer(max_modes=max_modes, rare_threshold=rare).fit(
             reparam, sdtypes, bounds=bounds, seed=child_seed(seed, "transformer"), datetime_formats=formats)
         if transformer.output_dim_ == 0:
             kinds = {str(c): ("constant" if data[c].nunique(dropna=False) <= 1 else t)
@@ -215,7 +227,7 @@ class TabularPipeline(ConditionalGenerativeModel):
         self.output_info_ = list(transformer.output_info_)
         ctx = None
         if context is not None:
-            self.context_transformer_ = DataTransformer(max_modes=max_modes).fit(
+            self.context_transformer_ = DataTransformer(max_modes=max_modes, rare_threshold=rare).fit(
                 context.reset_index(drop=True), seed=child_seed(seed, "context_transformer"))
             ctx = self.context_transformer_.transform(
                 context.reset_index(drop=True), rng=numpy_generator(child_seed(seed, "context_transform")))

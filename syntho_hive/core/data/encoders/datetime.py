@@ -7,6 +7,10 @@ rounding, null indicator). Timezone-aware columns are modelled in UTC and conver
 their zone. String columns keep their format: it is detected from
 :data:`DATETIME_FORMATS` (the first format that parses every distinct value and formats it
 back to the identical string) or given explicitly, and decoded values are formatted with it.
+
+With ``rare_threshold = k > 1`` the modelled range runs from the ``k``-th earliest to the ``k``-th
+latest value: the ``k - 1`` most extreme timestamps at each end are neither decoded nor kept
+(:mod:`~syntho_hive.core.data.encoders.rare`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from syntho_hive.core.metadata.datetime_formats import (
     parse_datetimes,
 )
 from syntho_hive.core.data.encoders.numerical import CoreEncoder
+from syntho_hive.core.data.encoders.rare import inner_range
 from syntho_hive.core.data.encoders.timeunits import coarsest_step
 from syntho_hive.exceptions import SchemaError
 
@@ -43,15 +48,17 @@ class DatetimeEncoder(CoreEncoder):
         gmm_max_samples: Size of the subsample the mixture is fitted on.
         bounds: Declared ``(min, max)`` (timestamps or strings ``pd.Timestamp`` accepts).
         datetime_format: ``strftime`` format of a string column (detected when ``None``).
+        rare_threshold: Timestamps are modelled from the ``rare_threshold``-th earliest to the
+            ``rare_threshold``-th latest (``1``: the whole range).
     """
 
     sdtype = "datetime"
 
     def __init__(self, column: str, *, max_modes: int = 10, weight_threshold: float = 0.005,
                  gmm_max_samples: int = 10_000, bounds: Sequence[Any] | None = None,
-                 datetime_format: str | None = None) -> None:
+                 datetime_format: str | None = None, rare_threshold: int = 1) -> None:
         super().__init__(column, max_modes=max_modes, weight_threshold=weight_threshold,
-                         gmm_max_samples=gmm_max_samples, bounds=bounds)
+                         gmm_max_samples=gmm_max_samples, bounds=bounds, rare_threshold=rare_threshold)
         self.format = datetime_format
         self.tz: Any = None
         self.native_unit = "ns"
@@ -144,7 +151,12 @@ class DatetimeEncoder(CoreEncoder):
         ticks, nulls = self._ticks(series)
         observed = ticks[~nulls]
         self.step = coarsest_step(observed, self.native_unit)
-        self.base = int(observed.min()) if observed.size else 0
+        if observed.size:
+            # The lower bound of the modelled range (the earliest value with rare_threshold 1); earlier
+            # rare extremes get negative offsets, which the core clips.
+            self.base = int(inner_range(observed, self.core.rare_threshold)[0])
+        else:
+            self.base = 0
         values = np.full(ticks.size, np.nan)
         values[~nulls] = ((observed - self.base) // self.step).astype(np.float64)
         bounds = None

@@ -26,7 +26,12 @@ The mixture is fitted on a random subsample of at most ``gmm_max_samples`` value
 fitting cost stops growing with the number of rows. After pruning, every training value
 must lie inside some mode's ``±4 std`` window (otherwise the scalar would be clipped and the
 value lost); values that are not (typically the extreme values, whose latent is far out
-when ``eps`` is tiny) get extra narrow modes, one per gap between kept modes.
+when ``eps`` is tiny) get extra narrow modes, one per gap between kept modes. Such a mode
+decodes to (nearly) the value it covers, so ``[lo, hi]`` must not reach a value held by a
+single row: with the rare-value protection the numeric encoders pass the inner range (the
+``rare_threshold``-th smallest and largest values, :mod:`~syntho_hive.core.data.encoders.rare`)
+and clip the rarer extremes onto it, so a narrow end mode stands for at least
+``rare_threshold`` rows.
 """
 
 from __future__ import annotations

@@ -7,8 +7,13 @@
   the training column (up to 15; none detected -> full precision).
 * A partly-null column gets a ``"<column>#null"`` 2-way softmax indicator; the null rate is
   learned, not imputed away. An all-null column and a constant column need no model.
-* Integer columns are shifted by their minimum (in exact integer arithmetic) before going to
+* Integer columns are shifted by their lower bound (in exact integer arithmetic) before going to
   floating point, so large integers (e.g. epoch nanoseconds) keep every digit.
+* Rare extremes (:mod:`~syntho_hive.core.data.encoders.rare`): with ``rare_threshold = k > 1`` the
+  mixture's support is the range from the ``k``-th smallest to the ``k``-th largest value; the
+  ``k - 1`` most extreme values at each end are encoded as those bounds, so they are neither
+  decoded nor kept in the encoder (no narrow mode of their own, no stored minimum or maximum).
+  Values repeated ``k`` times or more at an end (a spike such as ``0``) keep their exact place.
 
 Round-trip precision: the transformed matrix is float32, so a value survives
 ``inverse_transform(transform(x))`` exactly when ``(max - min) * 1e-7`` (times the mode's
@@ -36,6 +41,7 @@ from syntho_hive.core.data._dtypes import (
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.gmm import BoundedGMM
 from syntho_hive.core.data.encoders.nulls import NullIndicator
+from syntho_hive.core.data.encoders.rare import check_rare_threshold, inner_range
 from syntho_hive.core.data.encoders.timeunits import coarsest_step
 from syntho_hive.core.data.spans import ColumnSpans, SpanInfo
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError, SchemaError
@@ -112,11 +118,17 @@ class NumericCore:
         max_modes: Upper bound on the mixture's components.
         weight_threshold: Mixture components at or below this weight are pruned.
         gmm_max_samples: Size of the subsample the mixture is fitted on.
+        rare_threshold: The modelled range runs from the ``rare_threshold``-th smallest to the
+            ``rare_threshold``-th largest value (``1``: the observed or declared extremes).
     """
 
+    #: Cores pickled before the rare-value protection modelled the whole observed range.
+    rare_threshold = 1
+
     def __init__(self, column: str, *, max_modes: int, weight_threshold: float,
-                 gmm_max_samples: int) -> None:
+                 gmm_max_samples: int, rare_threshold: int = 1) -> None:
         self.column = column
+        self.rare_threshold = check_rare_threshold(rare_threshold, f"rare_threshold of column {column!r}")
         self.max_modes = max_modes
         self.weight_threshold = weight_threshold
         self.gmm_max_samples = gmm_max_samples
@@ -137,7 +149,8 @@ class NumericCore:
         Args:
             values: Float64 values with NaN for nulls.
             decimals: Decimals to round decoded values to (``None``: no rounding).
-            bounds: Declared ``(min, max)`` (``None`` entries use the observed extremes).
+            bounds: Declared ``(min, max)`` (``None`` entries use the observed extremes); with
+                ``rare_threshold > 1`` they are checked but the modelled range is the inner one.
             seed: Seed of the subsample and mixture.
             to_original: Maps modelled values back to the user's units (error messages only).
 
@@ -162,6 +175,9 @@ class NumericCore:
         if declared_hi is not None:
             self._check_bound(observed, float(declared_hi), below=False)
             hi = self._aligned(float(declared_hi), up=False)
+        if self.rare_threshold > 1:
+            # Inside any declared bounds (the data was checked against them above).
+            lo, hi = (float(v) for v in inner_range(observed, self.rare_threshold))
         self.lo, self.hi = lo, hi
         if hi <= lo:
             return
@@ -284,14 +300,15 @@ class CoreEncoder(ColumnEncoder):
         column: Source column name.
         max_modes / weight_threshold / gmm_max_samples: The core's mixture settings.
         bounds: Declared ``(min, max)``, in the column's units.
+        rare_threshold: The core's inner range (see :class:`NumericCore`).
     """
 
     def __init__(self, column: str, *, max_modes: int, weight_threshold: float, gmm_max_samples: int,
-                 bounds: Sequence[Any] | None) -> None:
+                 bounds: Sequence[Any] | None, rare_threshold: int = 1) -> None:
         super().__init__(column)
         self.bounds = tuple(bounds) if bounds is not None else None
         self.core = NumericCore(column, max_modes=max_modes, weight_threshold=weight_threshold,
-                                gmm_max_samples=gmm_max_samples)
+                                gmm_max_samples=gmm_max_samples, rare_threshold=rare_threshold)
         self.dtype: Any = None
         self.marker: Any = None
 
@@ -315,21 +332,23 @@ class NumericalEncoder(CoreEncoder):
         weight_threshold: Mixture components at or below this weight are pruned.
         gmm_max_samples: Size of the subsample the mixture is fitted on.
         bounds: Declared ``(min, max)``; ``None`` entries use the observed extremes.
+        rare_threshold: Values are modelled from the ``rare_threshold``-th smallest to the
+            ``rare_threshold``-th largest (``1``: the whole range).
     """
 
     sdtype = "numerical"
 
     def __init__(self, column: str, *, max_modes: int = 10, weight_threshold: float = 0.005,
                  gmm_max_samples: int = 10_000,
-                 bounds: Sequence[float | None] | None = None) -> None:
+                 bounds: Sequence[float | None] | None = None, rare_threshold: int = 1) -> None:
         super().__init__(column, max_modes=max_modes, weight_threshold=weight_threshold,
-                         gmm_max_samples=gmm_max_samples, bounds=bounds)
+                         gmm_max_samples=gmm_max_samples, bounds=bounds, rare_threshold=rare_threshold)
         self.base = 0
         self.step = 1
         self.object_ints = False
         self.timedelta = False
         self.decimal_places: int | None = None
-        self.top: int | None = None  # exact largest integer (float64 cannot hold every int64/uint64)
+        self.top: int | None = None  # exact upper bound (float64 cannot hold every int64/uint64)
 
     def prepare(self, series: pd.Series, *, seed: int) -> None:
         """Learn dtype, precision, range and nulls; prepare the mixture."""
@@ -350,9 +369,14 @@ class NumericalEncoder(CoreEncoder):
             else:
                 exact = series[series.notna()].to_numpy(
                     dtype=np.uint64 if pd.api.types.is_unsigned_integer_dtype(series.dtype) else np.int64)
-            self.base = int(exact.min())
-            self.top = int(exact.max())
-            values[present] = ((exact - self.base) // self.step).astype(np.float64)
+            low, high = inner_range(exact, self.core.rare_threshold)
+            self.base = int(low)
+            self.top = int(high)
+            # Offsets from the lower bound, each a non-negative difference in the exact dtype (no uint64
+            # wrap-around); the rare extremes below it are negative, and the core clips them.
+            below = exact < low
+            values[present] = ((np.where(below, low, exact) - low) // self.step).astype(np.float64)
+            values[np.flatnonzero(present)[below]] = -((low - exact[below]) // self.step).astype(np.float64)
         decimals = 0 if integral else detect_decimals(values[present], _float_dtype(series.dtype))
         if self.decimal_places is not None:
             decimals = self.decimal_places

@@ -86,6 +86,11 @@ class CTGAN(TabularPipeline):
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
         log_frequency: Training-by-sampling with log-frequency category probabilities.
         max_modes: Most GMM modes per numerical column (passed to the transformer).
+        rare_threshold: Values seen fewer times are never reproduced verbatim nor kept in the
+            checkpoint (as TabularAR's): rare categories share one slot decoded to a frequent category
+            drawn by frequency, numbers and timestamps stay between the ``rare_threshold``-th smallest
+            and largest values, a column without any frequent category is modelled as numbers or text.
+            ``1``: no protection.
         precision: ``"float32"`` (default) or ``"bfloat16"``: mixed precision for training and
             sampling. The hidden layers of both networks run in bfloat16 (autocast) while the
             weights, the optimiser, the losses, the gradient penalty's norm and the generator's

@@ -49,7 +49,8 @@ class TVAEDPFit:
 
 
 def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, config: DPConfig, *,
-                    seed: int, batch_size: int, epochs: int, max_modes: int) -> TVAEDPFit:
+                    seed: int, batch_size: int, epochs: int, max_modes: int,
+                    rare_threshold: int = RARE_THRESHOLD) -> TVAEDPFit:
     """Plan the budget, fit the transformers to noisy stand-ins and encode the rows.
 
     Args:
@@ -61,6 +62,7 @@ def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: Ta
         batch_size: Expected rows per DP-SGD step (capped at the rows).
         epochs: Planned DP-SGD epochs.
         max_modes: Most mixture modes per number.
+        rare_threshold: Least noisy count of a kept category or bucket (the model's ``rare_threshold``).
 
     Returns:
         The transformers, encoded rows and plan.
@@ -74,7 +76,7 @@ def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: Ta
     declared.update({c: "id" for c in table.key_columns if c in frame.columns})
     batch = int(min(batch_size, len(frame)))
     sdtypes, ctx_sdtypes, plan = plan_dp_fit(
-        frame, context, declared, config, where=where, batch_size=batch, epochs=epochs, rare_threshold=RARE_THRESHOLD,
+        frame, context, declared, config, where=where, batch_size=batch, epochs=epochs, rare_threshold=rare_threshold,
         constrained=table.declares_constraints)
     noise = numpy_generator(child_seed(seed, "dp", "preprocessing"))
     draws = numpy_generator(child_seed(seed, "dp", "transform"))

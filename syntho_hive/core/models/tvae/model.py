@@ -72,6 +72,11 @@ class TVAE(TabularPipeline):
         epochs: Training epochs (an epoch is one pass over the rows in a seeded random order).
         loss_factor: Weight of the reconstruction term against the KL term.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
+        rare_threshold: Values seen fewer times are never reproduced verbatim nor kept in the
+            checkpoint (as TabularAR's): rare categories share one slot decoded to a frequent category
+            drawn by frequency, numbers and timestamps stay between the ``rare_threshold``-th smallest
+            and largest values, a column without any frequent category is modelled as numbers or text;
+            under ``dp``, the least noisy count of a kept category or bucket. ``1``: no protection.
         dp: Differential privacy (:class:`~syntho_hive.core.dp.DPConfig`; ``None``: off). The
             transformer is fitted to stand-in columns made from noisy counts (no mixture fitted on a
             raw value) and the encoder and decoder are trained together with DP-SGD, within
@@ -125,7 +130,8 @@ class TVAE(TabularPipeline):
         fitted = prepare_tvae_dp(data.reset_index(drop=True),
                                  context.reset_index(drop=True) if context is not None else None, table, self.dp,
                                  seed=seed, batch_size=int(self.batch_size),
-                                 epochs=self.dp.training_epochs(int(self.epochs)), max_modes=self._max_modes)
+                                 epochs=self.dp.training_epochs(int(self.epochs)), max_modes=self._max_modes,
+                                 rare_threshold=int(self.rare_threshold))
         self.constraint_engine_ = None
         self.transformer_, self.context_transformer_ = fitted.transformer, fitted.context_transformer
         self.output_info_ = list(fitted.transformer.output_info_)
