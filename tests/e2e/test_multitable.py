@@ -169,17 +169,18 @@ def test_streamed_sample_equals_the_in_memory_sample(fitted_and_real: tuple[Synt
     """Many small chunks through every kind of table here (composite keys, a nullable FK, a hierarchy,
     a key-only junction): the files read back are the in-memory tables, bit for bit."""
     synth, real = fitted_and_real
-    expected = synth.sample(seed=4, chunk_rows=150)
-    assert len(expected["legs"]) > 3 * 150 and expected["employees"]["airline"].isna().any()
+    chunk = 100  # legs span several chunks
+    expected = synth.sample(seed=4, chunk_rows=chunk)
+    assert len(expected["legs"]) > 3 * chunk and expected["employees"]["airline"].isna().any()
     assert_integrity(synth.metadata, expected)
-    paths = synth.sample(seed=4, chunk_rows=150, output_path=tmp_path / "pq")
+    paths = synth.sample(seed=4, chunk_rows=chunk, output_path=tmp_path / "pq")
     for name, frame in expected.items():
         pd.testing.assert_frame_equal(pd.read_parquet(paths[name]), frame, check_exact=True)
         assert frame.dtypes.to_dict() == real[name].dtypes.to_dict(), name
     import pyarrow.parquet as pq
 
-    assert pq.ParquetFile(paths["legs"]).num_row_groups == -(-len(expected["legs"]) // 150)  # one per chunk
-    csv = synth.sample(seed=4, chunk_rows=150, output_path=tmp_path / "csv", output_format="csv")
+    assert pq.ParquetFile(paths["legs"]).num_row_groups == -(-len(expected["legs"]) // chunk)  # one per chunk
+    csv = synth.sample(seed=4, chunk_rows=chunk, output_path=tmp_path / "csv", output_format="csv")
     for name, frame in expected.items():
         assert csv[name].read_text(encoding="utf-8") == frame.to_csv(index=False), name
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]  # no temporary file left

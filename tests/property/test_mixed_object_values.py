@@ -8,6 +8,9 @@ round trips of both encoders are exact by ``(type, value)``:
 * the DataTransformer (CTGAN, TVAE): ``inverse_transform(transform(df))``, one-hot and
   frequency-encoded, declared categorical or boolean;
 * TabularAR's TableCodec: ``decode(encode(df))``, also after its state went through JSON.
+
+The transformers here switch the rare-value protection off (``rare_threshold=1``): these tests check
+reversibility; the protection itself is checked in ``tests/unit/test_rare_values.py``.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def mixed_columns(draw: st.DrawFn, min_size: int = 1) -> pd.Series:
 @given(series=mixed_columns(), max_onehot=st.sampled_from([1, 50]))
 def test_transformer_round_trip_is_exact_by_type_and_value(series: pd.Series, max_onehot: int) -> None:
     frame = series.to_frame()
-    transformer = DataTransformer(n_jobs=1, max_onehot=max_onehot).fit(frame, {"mixed": "categorical"})
+    transformer = DataTransformer(n_jobs=1, max_onehot=max_onehot, rare_threshold=1).fit(frame, {"mixed": "categorical"})
     rng = np.random.default_rng(0)
     back = transformer.inverse_transform(transformer.transform(frame, rng=rng), rng=rng)
     assert _pairs(back["mixed"]) == _pairs(series)
@@ -74,7 +77,7 @@ def test_transformer_round_trip_is_exact_by_type_and_value(series: pd.Series, ma
 @given(series=mixed_columns())
 def test_transformer_conditions_on_each_value_by_type(series: pd.Series) -> None:
     frame = series.to_frame()
-    transformer = DataTransformer(n_jobs=1).fit(frame, {"mixed": "categorical"})
+    transformer = DataTransformer(n_jobs=1, rare_threshold=1).fit(frame, {"mixed": "categorical"})
     _, distinct = factorize_values(series.dropna().to_numpy(dtype=object))
     if len(distinct) + int(series.isna().any()) < 2:
         return  # one category: not modelled, nothing to condition on

@@ -8,6 +8,9 @@ come back within float32 precision of their range (the transformed matrix is flo
 ``text`` columns (names distinct per row, 10+ of them): their values are generated, not copied,
 and their nulls drawn at the training rate, so only their dtype and null marker come back exactly
 (and a column without nulls stays without).
+
+The transformers here switch the rare-value protection off (``rare_threshold=1``): these tests check
+reversibility; the protection itself is checked in ``tests/unit/test_rare_values.py``.
 """
 
 from __future__ import annotations
@@ -169,7 +172,7 @@ def test_text_columns_keep_dtype_and_null_rate_and_the_others_their_values(case,
 
 
 def _check_round_trip(data: pd.DataFrame, check: dict[str, str], seed: int, max_onehot: int) -> None:
-    transformer = DataTransformer(n_jobs=1, max_onehot=max_onehot).fit(data, seed=seed)
+    transformer = DataTransformer(n_jobs=1, max_onehot=max_onehot, rare_threshold=1).fit(data, seed=seed)
     matrix = transformer.transform(data, rng=np.random.default_rng(seed))
     assert matrix.dtype == np.float32
     assert matrix.shape == (len(data), transformer.output_dim_)
@@ -201,7 +204,7 @@ def _check_round_trip(data: pd.DataFrame, check: dict[str, str], seed: int, max_
 def test_unique_int_columns_round_trip_exactly(values, seed):
     """Wide integer ranges (up to 2e6) still round-trip exactly through float32."""
     data = pd.DataFrame({"x": pd.Series(values, dtype="int64")})
-    transformer = DataTransformer(n_jobs=1).fit(data, {"x": "numerical"}, seed=seed)
+    transformer = DataTransformer(n_jobs=1, rare_threshold=1).fit(data, {"x": "numerical"}, seed=seed)
     rng = np.random.default_rng(seed)
     restored = transformer.inverse_transform(transformer.transform(data, rng=rng), rng=rng)
     pd.testing.assert_series_equal(restored["x"], data["x"])
@@ -210,7 +213,7 @@ def test_unique_int_columns_round_trip_exactly(values, seed):
 @pytest.mark.parametrize("n_rows", [1, 2])
 def test_tiny_frames(n_rows):
     data = pd.DataFrame({"a": [1.5, 2.5][:n_rows], "b": ["x", None][:n_rows]})
-    transformer = DataTransformer(n_jobs=1).fit(data)
+    transformer = DataTransformer(n_jobs=1, rare_threshold=1).fit(data)
     rng = np.random.default_rng(0)
     restored = transformer.inverse_transform(transformer.transform(data, rng=rng), rng=rng)
     pd.testing.assert_frame_equal(restored, data)

@@ -48,7 +48,7 @@ from joblib import Parallel, delayed
 from syntho_hive._random import child_seed
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.boolean import BooleanEncoder
-from syntho_hive.core.data.encoders.categorical import OneHotEncoder, category_counts
+from syntho_hive.core.data.encoders.categorical import OneHotEncoder, all_rare_sdtype, category_counts
 from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
 from syntho_hive.core.data.encoders.frequency import DEFAULT_MAX_ONEHOT, FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import fit_modes
@@ -233,16 +233,11 @@ class DataTransformer:
         """``"categorical"``, unless none of the column's categories is seen ``rare_threshold`` times:
         then nothing of it may be shown as a category, and it is modelled as what it holds, numbers
         as ``"numerical"`` and anything else as ``"text"`` (new values from its frequent words)."""
-        counts = category_counts(series)
-        if counts.size == 0 or int(counts.max()) >= self.rare_threshold:
-            return "categorical"
-        dtype = series.dtype
-        numeric = not isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(dtype) \
-            and not pd.api.types.is_bool_dtype(dtype)
-        modelled: SDType = "numerical" if numeric else "text"
-        _log.info("transformer_all_values_rare", column=str(column), values=int(counts.size),
-                  rare_threshold=self.rare_threshold, modelled_as=modelled)
-        return modelled
+        modelled = all_rare_sdtype(series, self.rare_threshold)
+        if modelled != "categorical":
+            _log.info("transformer_all_values_rare", column=str(column), values=int(category_counts(series).size),
+                      rare_threshold=self.rare_threshold, modelled_as=modelled)
+        return modelled  # type: ignore[return-value]
 
     def _make_encoder(self, column: Any, series: pd.Series, sdtype: SDType, bounds: Any,
                       datetime_format: str | None) -> ColumnEncoder:

@@ -230,6 +230,28 @@ def category_counts(series: pd.Series) -> np.ndarray:
     return np.bincount(codes[codes >= 0], minlength=uniques.size)
 
 
+def all_rare_sdtype(series: pd.Series, rare_threshold: int) -> str:
+    """How a categorical column is modelled under rare-value protection: ``"categorical"``, unless
+    none of its categories is seen ``rare_threshold`` times; then nothing of it may be shown as a
+    category, and it is modelled as what it holds: numbers as ``"numerical"``, anything else as
+    ``"text"`` (new values from its frequent words or shapes).
+
+    Args:
+        series: The column.
+        rare_threshold: The least count of a category that may be shown.
+
+    Returns:
+        ``"categorical"``, ``"numerical"`` or ``"text"``.
+    """
+    counts = category_counts(series)
+    if counts.size == 0 or int(counts.max()) >= rare_threshold:
+        return "categorical"
+    dtype = series.dtype
+    numeric = not isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(dtype) \
+        and not pd.api.types.is_bool_dtype(dtype)
+    return "numerical" if numeric else "text"
+
+
 def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize`` of a column (nulls ``-1``), numbers of different kinds kept apart in an
     ``object`` column; the uniques as an ``object`` array."""
