@@ -53,7 +53,8 @@ _log = get_logger(__name__)
 
 #: Adam learning rate (Xu et al.'s setting).
 _LEARNING_RATE = 1e-3
-#: Adam learning rate under DP: fewer, noisier steps (measured on the Adult sample, see docs/privacy.md).
+#: Adam learning rate under DP: fewer, noisier steps (measured on the Adult sample: benchmarks/RESULTS.md,
+#: "DP TVAE learning rate").
 _DP_LEARNING_RATE = 5e-3
 
 
