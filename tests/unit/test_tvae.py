@@ -104,7 +104,7 @@ def test_conditions_through_fixed_combinations_and_unmeetable_conditions(monkeyp
     both = model.sample(20, seed=3, conditions={"city": "Paris", "country": "FR"})
     assert (both["city"] == "Paris").all() and (both["country"] == "FR").all()
     # A value held by one row is protected (rare_threshold, default 5): it cannot be conditioned on.
-    with pytest.raises(GenerationError, match=r"'Oslo \| NO'.*protected"):
+    with pytest.raises(GenerationError, match=r"city='Oslo'.*protected"):
         model.sample(5, seed=3, conditions={"city": "Oslo"})
     # Without the protection it is a possible but (here) never generated condition: rejection gives up
     # after bounded rounds.

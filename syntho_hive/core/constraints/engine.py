@@ -29,7 +29,7 @@ from syntho_hive.core.metadata.constraint_checks import (
 from syntho_hive.core.metadata.constraint_rules import require_columns, required_columns
 from syntho_hive.core.metadata.constraint_values import ValueReader
 from syntho_hive.core.metadata.schema import SDType, TableConfig
-from syntho_hive.exceptions import ConstraintViolationError, GenerationError, NotFittedError
+from syntho_hive.exceptions import ConstraintViolationError, GenerationError, NotFittedError, TrainingError
 
 
 class ConstraintEngine:
@@ -251,13 +251,51 @@ class ConstraintEngine:
 
         Raises:
             NotFittedError: Before :meth:`fit`.
-            GenerationError: If ``column`` is not in a fixed combination.
+            GenerationError: If ``column`` is not in a fixed combination, or no kept combination has
+                ``column == value``.
         """
         plan = self._fitted_combo_of(column)
         assert plan.combos is not None and plan.labels is not None
         members = plan.combos[column]
         match = members.isna() if pd.isna(value) else (members == value)
-        return [str(v) for v in plan.labels[np.asarray(match.fillna(False), bool)]]
+        labels = [str(v) for v in plan.labels[np.asarray(match.fillna(False), bool)]]
+        if not labels:
+            raise GenerationError(f"Cannot condition on {column}={value!r}: no combination of {plan.columns} the "
+                                  "model may generate holds it (the value never occurs in the training data, or "
+                                  "only in combinations seen fewer than rare_threshold times, which are protected).")
+        return labels
+
+    def transform_training(self, data: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
+        """:meth:`transform` the training rows, then forget the fixed combinations they hold fewer than
+        ``rare_threshold`` times.
+
+        A rarer combination's joint category is protected like any rare value (never generated), so the
+        engine's state, saved with the model, keeps only the combinations a generated row may hold.
+
+        Args:
+            data: The rows :meth:`fit` saw.
+            rare_threshold: The model's least count of a value that may be shown (``1`` keeps all).
+
+        Returns:
+            The transformed rows (rare combinations' labels included, for the model to pool).
+
+        Raises:
+            TrainingError: A group none of whose combinations is seen ``rare_threshold`` times: no
+                generated row could hold a seen one.
+        """
+        transformed = self.transform(data)
+        for plan in self._combos:
+            assert plan.combos is not None and plan.labels is not None
+            index = combo_index(plan, data)
+            frequent = np.bincount(index[index >= 0], minlength=len(plan.combos)) >= rare_threshold
+            if not frequent.any():
+                raise TrainingError(
+                    f"Fixed combination {plan.columns} of {self._where}: no combination of these columns is seen "
+                    f"rare_threshold={rare_threshold} times, and rare combinations are never shown, so no generated "
+                    "row could hold a seen one. Lower the model's rare_threshold, or drop the fixed combination.")
+            plan.combos = plan.combos[frequent].reset_index(drop=True)
+            plan.labels = plan.labels[frequent]
+        return transformed
 
     def combinations(self, column: str) -> pd.DataFrame:
         """The combinations seen at fit of the fixed-combination group holding ``column``.

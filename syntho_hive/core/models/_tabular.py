@@ -204,7 +204,7 @@ class TabularPipeline(ConditionalGenerativeModel):
             TrainingError: Every column is an id or text (generated, nothing to model).
         """
         engine = ConstraintEngine(table).fit(data)
-        reparam = engine.transform(data)
+        reparam = engine.transform_training(data, int(self.rare_threshold))
         sdtypes: dict[str, Any] = {c: t for c, t in table.columns.items() if c in reparam.columns}
         sdtypes.update(engine.derived_sdtypes)
         sdtypes.update({c: "id" for c in table.key_columns if c in reparam.columns})
@@ -334,9 +334,6 @@ class TabularPipeline(ConditionalGenerativeModel):
             joint = self._joint_column(column)
             if joint is not None and joint in discrete:
                 labels = self.constraint_engine_.joint_labels_for(column, value)
-                if not labels:
-                    raise GenerationError(f"Unknown value {value!r} for condition column {column!r}: it never "
-                                          "occurs in the training data.")
                 categories = {int(self.transformer_.condition_index(joint, label)[1]) for label in labels}
                 index = discrete.index(joint)
                 joint_conditions.setdefault(index, {})[column] = value

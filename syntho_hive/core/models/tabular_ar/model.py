@@ -43,7 +43,7 @@ from syntho_hive.core.models.tabular_ar.dp_training import DP_EPOCHS, train_netw
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
 from syntho_hive.core.dp.accounting import PrivacySpent
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import ConstraintViolationError, GenerationError, TrainingError
+from syntho_hive.exceptions import ConstraintViolationError, GenerationError
 
 __all__ = ["TabularAR", "auto_max_bins"]
 
@@ -186,7 +186,6 @@ class TabularAR(ConditionalGenerativeModel):
         formats = {c: f for c, f in table.datetime_formats.items() if c in frame.columns}
         config = self._codec_config(len(frame))
         self.codec_ = TableCodec.fit(frame, self._sdtypes(table, frame), config=config, datetime_formats=formats)
-        self._check_combinations(table)
         codes = self.codec_.encode(frame)
         if config.max_bins < COPULA_BELOW_BINS:  # see bin_copula.COPULA_BELOW_BINS
             self.codec_.fit_copula(frame, codes)
@@ -240,32 +239,12 @@ class TabularAR(ConditionalGenerativeModel):
             train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
                           progress_bar=progress_bar, on_epoch_end=self._end_epoch)
 
-    def _check_combinations(self, table: TableConfig) -> None:
-        """Refuse a fixed combination none of whose seen combinations is frequent.
-
-        Rare values are never shown, so such a joint column would be modelled as text and every
-        generated row would hold a combination never seen (found only when sampling).
-
-        Raises:
-            TrainingError: Such a combination, with the table, its columns and how to fix it.
-        """
-        if self.constraint_engine_ is None:
-            return
-        for group in table.fixed_combinations:
-            joint = self.constraint_engine_.joint_column_of(group.columns[0])
-            if joint is not None and self.codec_.codec(joint).kind != "categorical":
-                raise TrainingError(
-                    f"Fixed combination {group.columns} of table {table.name!r}: no combination of these "
-                    f"columns is seen rare_threshold={self.rare_threshold} times, and rare combinations are "
-                    "never shown, so no generated row could hold a seen one. Lower rare_threshold, or drop the "
-                    "fixed combination.")
-
     def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
         if not table.declares_constraints:
             return data.reset_index(drop=True)
         # Raises on violations, with counts over all rows; keeps only what it learned (to_dict).
         self.constraint_engine_ = ConstraintEngine(table).fit(data)
-        return self.constraint_engine_.transform(data.reset_index(drop=True))
+        return self.constraint_engine_.transform_training(data.reset_index(drop=True), int(self.rare_threshold))
 
     def _sdtypes(self, table: TableConfig, frame: pd.DataFrame) -> dict[str, str]:
         sdtypes: dict[str, str] = {c: t for c, t in table.columns.items() if c in frame.columns}
@@ -365,9 +344,6 @@ class TabularAR(ConditionalGenerativeModel):
             joint = self.constraint_engine_.joint_column_of(column) if self.constraint_engine_ else None
             if joint is not None and joint in codec.columns:
                 labels = self.constraint_engine_.joint_labels_for(column, value)
-                if not labels:
-                    raise GenerationError(f"Unknown value {value!r} for condition column {column!r}: it never "
-                                          "occurs in the training data.")
                 index = codec.slices[joint].start
                 tokens = sorted({int(t) for label in labels for t in codec.codec(joint).allowed_tokens(label)[0]})
                 mask = allowed.get(index, torch.ones(codec.sub_columns[index].cardinality, dtype=torch.bool))
