@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.data.time_of_day import is_time_of_day, to_durations
 from syntho_hive.exceptions import SerializationError
 
 __all__ = ["CardinalityModel", "children_per_parent", "count_ks", "rescale_counts"]
@@ -153,6 +154,8 @@ class _Feature:
 
 
 def _as_float(series: pd.Series) -> np.ndarray:
+    if is_time_of_day(series):  # seconds since midnight
+        return to_durations(series.to_frame(), [series.name])[series.name].dt.total_seconds().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         stamps = pd.to_datetime(series)
         if getattr(stamps.dt, "tz", None) is not None:
@@ -255,8 +258,8 @@ class CardinalityModel:
         scored: list[tuple[float, int, _Feature, np.ndarray]] = []
         for position, column in enumerate(parents.columns):
             sdtype = sdtypes.get(column, "categorical")
-            if sdtype in ("id", "text"):
-                continue
+            if sdtype in ("id", "text") or pd.api.types.infer_dtype(parents[column], skipna=True) == "bytes":
+                continue  # bytes are generated at random: no level to learn
             feature = _Feature.learn(str(column), parents[column], sdtype, self.max_bins, self.max_levels,
                                      self.min_count)
             labels = feature.encode(parents[column])

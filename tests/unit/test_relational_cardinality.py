@@ -98,3 +98,20 @@ def test_few_parents_get_the_real_counts_back() -> None:
     for seed in range(3):
         drawn = model.sample(frame, np.random.default_rng(seed))
         np.testing.assert_array_equal(np.sort(drawn), np.sort(counts))
+
+
+def test_bytes_and_times_of_day_in_the_parent_table() -> None:
+    """A parent's BLOB column (random bytes, nothing to learn) is no feature, and a time-of-day column is binned by
+    its seconds since midnight: early openers have more children here."""
+    import datetime as dt
+
+    rng = np.random.default_rng(4)
+    n = 200
+    opens = rng.integers(6, 12, n)
+    parents = pd.DataFrame({"pw_hash": [bytes(rng.integers(0, 256, 16, dtype=np.uint8)) for _ in range(n)],
+                            "opens": [dt.time(int(h), 30) for h in opens]})
+    counts = np.where(opens < 9, 8, 1) + rng.integers(0, 2, n)
+    model = CardinalityModel().fit(parents, counts, sdtypes={"pw_hash": "categorical", "opens": "numerical"})
+    assert [feature.column for feature in model.features_] == ["opens"]
+    drawn = model.sample(parents, np.random.default_rng(0))
+    assert drawn[opens < 9].mean() > 4 * drawn[opens >= 9].mean()
