@@ -260,3 +260,18 @@ def test_fixed_combinations_held_by_few_rows_are_neither_generated_nor_saved(eng
             if path.suffix == ".joblib":  # what the pickles hold once loaded, not only their bytes
                 texts = [leaf for leaf in _leaves(joblib.load(path)) if isinstance(leaf, str)]
                 assert not [t for t in texts if "Zzyzx" in t or "Atlantis" in t], path.name
+
+
+def test_a_column_too_short_for_the_inner_range_is_modelled_at_its_mean_never_one_rows_value() -> None:
+    """Fewer than 2k - 1 values have no k-th smallest below a k-th largest: the range collapses onto the mean of
+    the values, not onto one row's value (the lower median), which every generated row would have repeated."""
+    salaries = np.array([38_250.5, 41_990.25, 52_030.75, 61_500.0, 144_000.0, 47_120.5, 58_800.25, 49_999.0])
+    assert inner_range(salaries, 5) == (salaries.mean(), salaries.mean())
+    ticks = np.array([10, 20, 30, 70], dtype=np.int64)
+    assert inner_range(ticks, 5, step=10) == (30, 30)  # mean 32.5 rounded onto the grid of 10s
+    assert inner_range(np.array([2**63 - 10, 2**63 - 2], dtype=np.uint64), 5, step=2) == (2**63 - 6, 2**63 - 6)
+    frame = pd.DataFrame({"salary": salaries, "team": ["a"] * 6 + ["b"] * 2})
+    model = CTGAN(epochs=2, batch_size=8, pac=4, generator_dim=(8,), discriminator_dim=(8,), embedding_dim=4,
+                  device="cpu").fit(frame, seed=0, progress_bar=False)
+    out = model.sample(200, seed=1, progress_bar=False)
+    assert not out["salary"].isin(salaries).any()

@@ -154,7 +154,7 @@ class DatetimeEncoder(CoreEncoder):
         if observed.size:
             # The lower bound of the modelled range (the earliest value with rare_threshold 1); earlier
             # rare extremes get negative offsets, which the core clips.
-            self.base = int(inner_range(observed, self.core.rare_threshold)[0])
+            self.base = int(inner_range(observed, self.core.rare_threshold, self.step)[0])
         else:
             self.base = 0
         values = np.full(ticks.size, np.nan)

@@ -10,8 +10,9 @@
 * Integer columns are shifted by their lower bound (in exact integer arithmetic) before going to
   floating point, so large integers (e.g. epoch nanoseconds) keep every digit.
 * Rare extremes (:mod:`~syntho_hive.core.data.encoders.rare`): with ``rare_threshold = k > 1`` the
-  mixture's support is the range from the ``k``-th smallest to the ``k``-th largest value; the
-  ``k - 1`` most extreme values at each end are encoded as those bounds, so they are neither
+  mixture's support is the range from the ``k``-th smallest to the ``k``-th largest value (on a column of
+  fewer than ``2k - 1`` values, the mean of them all); the ``k - 1`` most extreme values at each end are
+  encoded as those bounds, so they are neither
   decoded nor kept in the encoder (no narrow mode of their own, no stored minimum or maximum).
   Values repeated ``k`` times or more at an end (a spike such as ``0``) keep their exact place.
 
@@ -369,7 +370,7 @@ class NumericalEncoder(CoreEncoder):
             else:
                 exact = series[series.notna()].to_numpy(
                     dtype=np.uint64 if pd.api.types.is_unsigned_integer_dtype(series.dtype) else np.int64)
-            low, high = inner_range(exact, self.core.rare_threshold)
+            low, high = inner_range(exact, self.core.rare_threshold, self.step)
             self.base = int(low)
             self.top = int(high)
             # Offsets from the lower bound, each a non-negative difference in the exact dtype (no uint64
