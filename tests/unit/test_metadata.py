@@ -83,6 +83,12 @@ def orders(users: pd.DataFrame) -> pd.DataFrame:
         ("name", [f"Carrier {i}" for i in range(9)], "categorical"),  # too few values to tell
         ("market", ["mature", "emerging"] * 6, "categorical"),
         ("model", [f"A3{i % 8}" for i in range(40)], "categorical"),
+        # Times of day as strings have no date: string rules, never datetime (no format fits them).
+        ("opens", ["09:00", "17:30", "09:00", "12:15"], "categorical"),
+        ("at", ["09:00:05", "17:30:00", "09:00:05", "12:15:59"], "categorical"),
+        ("at", ["9:00 am", "5:30 PM", "9:00 am"], "categorical"),
+        ("at", [f"{h:02d}:{m:02d}" for h in range(4) for m in range(0, 60, 7)], "text"),
+        ("at_full", ["2020-01-02 09:00", "2021-03-04 17:30"], "datetime"),  # a date part: still datetime
     ],
 )
 def test_detect_sdtype(name: str, values: object, expected: str) -> None:

@@ -28,13 +28,24 @@ Two other kinds of column are generated differently:
   punctuation (values of letters and spaces only, such as names, never switch mode) and of at
   most :data:`MAX_TEMPLATE_LENGTH` characters. When the shapes seen at least ``rare_threshold``
   times cover at least :data:`TEMPLATE_COVERAGE` of the non-null values, values are generated
-  from these templates: a shape drawn by its count, then at each letter or digit position a
-  character seen there at least ``rare_threshold`` times (by count) or, with the share of the
-  rarer characters, one drawn from the class's (lowercase, uppercase, digit) overall character
-  frequencies (those at the first position of a run of two or more positions of the class apart
-  from the others, so a number's leading digit is not ``0`` when it never was). Only frequent
-  shapes and the per-position and per-class character counts are kept, never a rare value (a
-  training value comes back only if made of characters frequent at their positions).
+  from these templates, run by run. A shape splits into *runs* (:func:`class_runs`): maximal
+  stretches of one class (lowercase, uppercase or digits; ``'{"a": aaaa}'`` has the runs ``a`` and
+  ``aaaa``) and literal characters, which are copied. A value is made from a shape drawn by its
+  count, then for each run of that shape either one of the run's values seen there at least
+  ``rare_threshold`` times, drawn by count (``true``/``null``, an hour ``07``, a month ``03``), or,
+  with the share of the rarer run values (like the word model's rare share), a run invented
+  character by character: at each position a character seen there at least ``rare_threshold``
+  times among the rarer run values (by count) or, with the share of the rest, one drawn from the
+  class's overall frequencies in the rarer run values (those at the first position of a run of two
+  or more apart, so a number's leading digit is not ``0`` when it never was). Numbers whose values
+  are each rare (ids) are thus invented digit by digit, while JSON literals and hours, minutes,
+  days and months seen often come back whole. Runs are drawn independently of each other, so a
+  date can pair a day and a month never seen together (``2021-02-30``, about 1% of a uniform range
+  of dates). Only frequent shapes, frequent run values and aggregate character counts are kept,
+  never a rare run value (so never a rare value): a generated value equals a training value only
+  if all its runs are frequent (as a date of a frequent year, month and day), or by chance when an
+  invented run equals a rare one (a short number). States written by the first, per-position form of this
+  mode (each position drawn on its own) still load and generate as they did.
 * **Binary values** (``bytes``, ``bytearray``, ``memoryview``: BLOB/BYTEA columns) are generated
   as random bytes, never a training value: byte lengths seen at least ``rare_threshold`` times
   are drawn by count (when none is, only the most common length is kept, the shortest on a tie),
@@ -74,7 +85,7 @@ from syntho_hive.core.data._dtypes import (
 from syntho_hive.exceptions import GenerationError, SchemaError, SerializationError
 
 __all__ = ["CLASS_KEYS", "DEFAULT_RARE_THRESHOLD", "MAX_TEMPLATE_LENGTH", "SLOTS", "TEMPLATE_COVERAGE", "TextModel",
-           "TextStats", "analyze_text", "class_keys", "shape_of"]
+           "TextStats", "analyze_text", "class_keys", "class_runs", "shape_of"]
 
 #: Words seen fewer times than this in their slot are never reproduced (same default as TabularAR).
 DEFAULT_RARE_THRESHOLD = 5
@@ -96,6 +107,25 @@ _BINARY = (bytes, bytearray, memoryview)
 _NESTED = (list, tuple, dict, set, frozenset, np.ndarray)
 #: A character that is neither a letter nor whitespace (a digit, ``_`` or punctuation).
 _STRUCTURED = re.compile(r"[^\w\s]|[\d_]")
+
+
+def class_runs(shape: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each maximal run of one class (:data:`CLASSES`) in ``shape``; the rest is literal.
+
+    Example:
+        >>> class_runs("AA-9999")
+        [(0, 2), (3, 7)]
+    """
+    runs: list[tuple[int, int]] = []
+    at = 0
+    while at < len(shape):
+        end = at + 1
+        if shape[at] in CLASSES:
+            while end < len(shape) and shape[end] == shape[at]:
+                end += 1
+            runs.append((at, end))
+        at = end
+    return runs
 
 
 def class_keys(shape: str) -> list[str | None]:
@@ -266,10 +296,17 @@ def _canonical(state: dict[str, Any]) -> dict[str, Any]:
     if state.get("template") is not None:
         template = state["template"]
         shapes = dict(sorted(template["shapes"].items(), key=lambda kv: (-kv[1], kv[0])))
-        out["template"] = {
-            "shapes": shapes,
-            "positions": {shape: [by_key(chars) for chars in template["positions"][shape]] for shape in shapes},
-            "classes": {cls: by_key(template["classes"][cls]) for cls in sorted(template["classes"])}}
+        out["template"] = {"shapes": shapes}
+        if "runs" in template:
+            out["template"]["runs"] = {
+                shape: [{"frequent": dict(sorted(run["frequent"].items(), key=lambda kv: (-kv[1], kv[0]))),
+                         "rare": run["rare"], "positions": [by_key(chars) for chars in run["positions"]]}
+                        for run in template["runs"][shape]]
+                for shape in shapes}
+        else:  # the first, per-position form
+            out["template"]["positions"] = {shape: [by_key(chars) for chars in template["positions"][shape]]
+                                            for shape in shapes}
+        out["template"]["classes"] = {cls: by_key(template["classes"][cls]) for cls in sorted(template["classes"])}
     if state.get("binary") is not None:
         out["binary"] = by_number(state["binary"])
     return out
@@ -305,17 +342,23 @@ def _check_extras(state: dict[str, Any]) -> None:
     template = state.get("template")
     if template is None:
         return
-    if not isinstance(template, dict) or set(template) != {"shapes", "positions", "classes"}:
-        raise _malformed("template needs exactly shapes, positions and classes")
+    if not isinstance(template, dict) or set(template) not in ({"shapes", "runs", "classes"},
+                                                               {"shapes", "positions", "classes"}):
+        raise _malformed("template needs exactly shapes, runs and classes (or, in the first form, shapes, "
+                         "positions and classes)")
     _check_counts(template["shapes"], "template shapes")
     if not template["shapes"]:
         raise _malformed("template has no shape")
-    if not isinstance(template["positions"], dict) or set(template["positions"]) != set(template["shapes"]):
-        raise _malformed("template positions do not match its shapes")
+    parts = "runs" if "runs" in template else "positions"
+    if not isinstance(template[parts], dict) or set(template[parts]) != set(template["shapes"]):
+        raise _malformed(f"template {parts} do not match its shapes")
     if not isinstance(template["classes"], dict) or not set(template["classes"]) <= set(CLASS_KEYS):
         raise _malformed(f"template classes are not among {CLASS_KEYS}")
     for cls, chars in template["classes"].items():
         _check_counts(chars, f"template class {cls!r}", chars=True)
+    if parts == "runs":
+        _check_runs(template)
+        return
     for shape, count in template["shapes"].items():
         positions = template["positions"][shape]
         if not isinstance(positions, list) or len(positions) != len(shape):
@@ -328,6 +371,36 @@ def _check_extras(state: dict[str, Any]) -> None:
                 raise _malformed(f"template shape {shape!r} position {at} counts more characters than the shape")
             if key is not None and sum(chars.values()) < count and not template["classes"].get(key):
                 raise _malformed(f"template class {key!r} has no character")
+
+
+def _check_runs(template: dict[str, Any]) -> None:
+    """Validate the run tables of a ``template`` (shapes and classes already checked)."""
+    for shape, count in template["shapes"].items():
+        runs, spans = template["runs"][shape], class_runs(shape)
+        if not isinstance(runs, list) or len(runs) != len(spans):
+            raise _malformed(f"template shape {shape!r} needs one table per run ({len(spans)})")
+        keys = class_keys(shape)
+        for index, (run, (start, end)) in enumerate(zip(runs, spans)):
+            where = f"template shape {shape!r} run {index}"
+            if not isinstance(run, dict) or set(run) != {"frequent", "rare", "positions"}:
+                raise _malformed(f"{where} needs exactly frequent, rare and positions")
+            _check_counts(run["frequent"], f"{where} frequent values")
+            odd = [value for value in run["frequent"] if shape_of(value) != shape[start:end]]
+            if odd:
+                raise _malformed(f"{where} has the value {odd[0]!r}, not of the run's shape {shape[start:end]!r}")
+            if not _is_count(run["rare"], 0) or sum(run["frequent"].values()) + run["rare"] != count:
+                raise _malformed(f"{where}: its frequent values and rare count {run['rare']!r} do not add up to "
+                                 f"the shape's count {count}")
+            if not isinstance(run["positions"], list) or len(run["positions"]) != end - start:
+                raise _malformed(f"{where} needs one character table per position")
+            for at, chars in enumerate(run["positions"]):
+                _check_counts(chars, f"{where} position {at}", chars=True)
+                if any(shape_of(char) != shape[start] for char in chars):
+                    raise _malformed(f"{where} position {at} holds a character not of class {shape[start]!r}")
+                if sum(chars.values()) > run["rare"]:
+                    raise _malformed(f"{where} position {at} counts more characters than its rare values")
+                if sum(chars.values()) < run["rare"] and not template["classes"].get(keys[start + at]):
+                    raise _malformed(f"template class {keys[start + at]!r} has no character")
 
 
 def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str, int]:
@@ -351,19 +424,66 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
     frequent = {shape: count for shape, count in shapes.items() if count >= rare_threshold}
     if not rows or sum(frequent.values()) < TEMPLATE_COVERAGE * rows:
         return None
-    positions: dict[str, list[dict[str, int]]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {}
     classes: dict[str, Counter[str]] = {key: Counter() for key in CLASS_KEYS}
     for shape in frequent:
-        seen = [Counter() for _ in shape]
         keys = class_keys(shape)
-        for value, count in by_shape[shape]:
-            for at, char in enumerate(value):
-                if keys[at] is not None:
-                    seen[at][char] += count
-                    classes[keys[at]][char] += count
-        positions[shape] = [{c: k for c, k in sorted(chars.items()) if k >= rare_threshold} for chars in seen]
-    return {"shapes": dict(sorted(frequent.items())), "positions": dict(sorted(positions.items())),
+        runs[shape] = []
+        for start, end in class_runs(shape):
+            seen: Counter[str] = Counter()
+            for value, count in by_shape[shape]:
+                seen[value[start:end]] += count
+            kept = {run: count for run, count in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))
+                    if count >= rare_threshold}
+            chars: list[Counter[str]] = [Counter() for _ in range(end - start)]
+            for run, count in seen.items():
+                if count >= rare_threshold:
+                    continue
+                for at, char in enumerate(run):
+                    chars[at][char] += count
+                    classes[keys[start + at]][char] += count
+            runs[shape].append({"frequent": kept, "rare": sum(seen.values()) - sum(kept.values()),
+                                "positions": [{c: k for c, k in sorted(table.items()) if k >= rare_threshold}
+                                              for table in chars]})
+    return {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
             "classes": {cls: dict(sorted(chars.items())) for cls, chars in classes.items() if chars}}
+
+
+def _draw_run(run: dict[str, Any], keys: list[str | None],
+              classes: dict[str, tuple[np.ndarray, np.ndarray]], size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` values of one run: a frequent run value by count or, with the rare share, an invented one.
+
+    Args:
+        run: The run's state (``frequent``, ``rare``, ``positions``).
+        keys: The class key (:data:`CLASS_KEYS`) of each of the run's positions.
+        classes: Per class key, its characters and their probabilities.
+        size: Number of values.
+        rng: Source of every draw.
+
+    Returns:
+        An object array of ``size`` strings.
+    """
+    frequent = run["frequent"]
+    out = np.empty(size, dtype=object)
+    rare = rng.random(size) < run["rare"] / (run["rare"] + sum(frequent.values()))
+    if (~rare).any():
+        pool = np.asarray(list(frequent), dtype=object)
+        counts = np.asarray(list(frequent.values()), dtype=np.float64)
+        out[~rare] = pool[rng.choice(pool.size, size=int((~rare).sum()), p=counts / counts.sum())]
+    count = int(rare.sum())
+    if count:
+        grid = np.empty((count, len(keys)), dtype=object)
+        for position, (key, kept) in enumerate(zip(keys, run["positions"])):
+            common = rng.random(count) < sum(kept.values()) / run["rare"]
+            if common.any():
+                pool = np.asarray(list(kept), dtype=object)
+                counts = np.asarray(list(kept.values()), dtype=np.float64)
+                grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()), p=counts / counts.sum())]
+            if (~common).any():
+                pool, probs = classes[str(key)]
+                grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
+        out[rare] = ["".join(row) for row in grid.tolist()]
+    return out
 
 
 class TextModel:
@@ -378,10 +498,13 @@ class TextModel:
             ({character: count}) and ``upper_share`` (of letters in mixed-case words) over the
             rarer words. Optional (absent from states written before them, which then generate as
             they did): ``max_length`` (longest training value; no generated value is longer),
-            ``template`` (``shapes`` {frequent shape: count}, ``positions`` {shape: one
-            {character: count} per position, frequent characters only}, ``classes`` {key of
-            :data:`CLASS_KEYS`: {character: count}}) for structured strings, and ``binary`` ({byte length: count}) for
-            a column of bytes.
+            ``template`` for structured strings: ``shapes`` {frequent shape: count}, ``runs`` {shape: per
+            run of :func:`class_runs`, ``frequent`` {run value seen ``rare_threshold`` times: count},
+            ``rare`` (occurrences of the rarer run values) and ``positions`` (one {character: count} per
+            position, characters frequent among the rarer run values)}, ``classes`` {key of
+            :data:`CLASS_KEYS`: {character: count} over the rarer run values}; states of the first form
+            hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
+            generate as they did. ``binary`` ({byte length: count}) for a column of bytes.
 
     Raises:
         SerializationError: ``state`` lacks a field or is malformed.
@@ -409,7 +532,7 @@ class TextModel:
 
         Args:
             stats: Statistics of the whole column (partitions merged).
-            rare_threshold: Words (shapes, characters at a template position, byte lengths) seen fewer
+            rare_threshold: Words (shapes, run values and characters of a template, byte lengths) seen fewer
                 times than this are not kept.
             column: The column's name, for messages.
 
@@ -576,7 +699,38 @@ class TextModel:
         return words.tolist()
 
     def _from_template(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` values from the frequent shapes (see the module docstring)."""
+        """``n`` values from the frequent shapes, run by run (see the module docstring)."""
+        template = self.state["template"]
+        if "runs" not in template:
+            return self._from_positions(n, rng)
+        shapes = list(template["shapes"])
+        weights = np.asarray(list(template["shapes"].values()), dtype=np.float64)
+        picks = rng.choice(len(shapes), size=n, p=weights / weights.sum())
+        classes = {cls: (np.asarray(list(chars), dtype=object),
+                         np.asarray(list(chars.values()), dtype=np.float64) / sum(chars.values()))
+                   for cls, chars in template["classes"].items() if chars}
+        values = np.empty(n, dtype=object)
+        for index, shape in enumerate(shapes):
+            at = np.flatnonzero(picks == index)
+            if not at.size:
+                continue
+            keys = class_keys(shape)
+            pieces: list[Any] = []
+            done = 0
+            for (start, end), run in zip(class_runs(shape), template["runs"][shape]):
+                if start > done:
+                    pieces.append(shape[done:start])
+                pieces.append(_draw_run(run, keys[start:end], classes, at.size, rng))
+                done = end
+            if done < len(shape):
+                pieces.append(shape[done:])
+            columns = [np.full(at.size, piece, dtype=object) if isinstance(piece, str) else piece
+                       for piece in pieces]
+            values[at] = ["".join(row) for row in zip(*columns)]
+        return values
+
+    def _from_positions(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` values from a template state of the first form: every position drawn on its own."""
         template = self.state["template"]
         shapes = list(template["shapes"])
         weights = np.asarray(list(template["shapes"].values()), dtype=np.float64)

@@ -39,11 +39,12 @@ _SAMPLE = 2_000
 
 _UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 # A date-ish string: digits with separators (2020-01-31, 31/01/2020, 2020.01.31 12:00), or a
-# month name next to digits (Jan 5, 2020 / 5 January 2020). Pure digit strings are not dates.
+# month name next to digits (Jan 5, 2020 / 5 January 2020). Pure digit strings are not dates, nor
+# are times of day without a date ("17:13", "17:13:05", "5:30 pm"): pandas would parse them as
+# today at that time, and no datetime format fits them.
 _DATE_HINT_RE = (
     r"^\s*(\d{1,4}[-/.]\d{1,2}([-/.]\d{1,4})?([ T]\d{1,2}:\d{2}.*)?"
     r"|\d{4}-\d{2}-\d{2}T.*"
-    r"|\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\s*([aApP][mM])?"
     r"|.*\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b.*\d.*"
     r"|\d.*\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b.*)\s*$"
 )
@@ -124,7 +125,8 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
 
     * bool / ``boolean`` dtype (or objects that are all bools) -> ``"boolean"``;
     * ``datetime64`` (tz-aware too), ``datetime.date`` objects, or strings of which at
-      least 95% of the non-null values parse as dates -> ``"datetime"``;
+      least 95% of the non-null values parse as dates -> ``"datetime"`` (strings need a date
+      part: times of day such as ``"17:13"`` follow the string rules below);
     * integers that are unique, non-null and whose name looks like an id -> ``"id"``;
     * other int / float, durations and times of day (``datetime.time``, modelled as the duration
       since midnight) -> ``"numerical"`` (the transformer itself models low-cardinality ints as
