@@ -12,12 +12,15 @@ schema's budget, switched off (or replaced by a data-independent default), or re
 * free-text columns and text-only tables (their word statistics are not noised), once the personal
   columns are removed (:func:`check_dp_columns`);
 * ``dp`` passed as a model option (each table would spend the whole budget), a ``checkpoint_dir``
-  (checkpoints keep validation scores), and declared bounds naming no table column.
+  (checkpoints keep validation scores), and declared bounds naming no table column;
+* then, before any model is trained, what every table's noisy-count release refuses (a categorical
+  column none of whose values, or a numerical column none of whose histogram buckets, passes the
+  threshold): :func:`check_dp_releases`, all tables at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -25,8 +28,9 @@ from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.exceptions import PrivacyError
+from syntho_hive.relational.fitting import ModelJob
 
-__all__ = ["check_dp_schema", "check_dp_columns", "refuse_dp_model_option"]
+__all__ = ["check_dp_columns", "check_dp_releases", "check_dp_schema", "refuse_dp_model_option"]
 
 
 def refuse_dp_model_option(model_kwargs: Mapping[str, object]) -> None:
@@ -108,3 +112,30 @@ def check_dp_columns(sdtypes: Mapping[str, Mapping[str, str]]) -> None:
                            "are not noised): " + "; ".join(problems) + ". Drop them, give them a privacy action "
                            "('drop', or 'fake' with a semantic type), or declare them 'categorical' (then only "
                            "values held by many rows are kept, from noisy counts).")
+
+
+def check_dp_releases(jobs: Sequence[ModelJob]) -> None:
+    """Refuse, all at once and before any model is trained, what the tables' noisy-count releases cannot give.
+
+    Each job's model makes its DP preprocessing release on a throwaway copy
+    (:meth:`~syntho_hive.core.models.base.ConditionalGenerativeModel.check_dp_release`) with the job's own
+    seed: the same noise on the same rows as its fit, so the fit later makes the very same release and no
+    budget is spent twice.
+
+    Args:
+        jobs: Every table's model fit (under DP).
+
+    Raises:
+        PrivacyError: Listing every table's refusal (e.g. a categorical column none of whose values, or a
+            numerical column none of whose histogram buckets, passes the noisy-count threshold).
+    """
+    problems = []
+    for job in jobs:
+        try:
+            job.model.check_dp_release(job.data, job.context, table_name=job.table, seed=job.seed)
+        except PrivacyError as exc:
+            message = str(exc.args[0]) if exc.args else str(exc)
+            problems.append(message if f"{job.table!r}" in message else f"table {job.table!r}: {message}")
+    if problems:
+        raise PrivacyError("Cannot fit this schema under differential privacy (no model was trained):\n"
+                           + "\n".join(f"  - {p}" for p in problems))

@@ -77,7 +77,12 @@ from syntho_hive.relational.dp_budget import (
     plan_schema_budget,
 )
 from syntho_hive.relational.dp_cardinality import dp_link, link_sensitivity_sq
-from syntho_hive.relational.dp_checks import check_dp_columns, check_dp_schema, refuse_dp_model_option
+from syntho_hive.relational.dp_checks import (
+    check_dp_columns,
+    check_dp_releases,
+    check_dp_schema,
+    refuse_dp_model_option,
+)
 from syntho_hive.relational.fitting import ModelJob, fit_models, resolve_n_jobs
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 from syntho_hive.relational.keys import (
@@ -753,6 +758,8 @@ class Orchestrator:
             else:  # keys only: nothing left to fit
                 _log.info("relational_table_fitted", table=name, rows=len(data[name]),
                           seconds=round(self.fit_seconds_[name], 3))
+        if dp is not None:
+            check_dp_releases(jobs)
         fitted: dict[str, ConditionalGenerativeModel] = {}
         for done in fit_models(jobs, n_jobs=n_jobs, progress_bar=progress_bar):
             fitted[done.table] = done.model

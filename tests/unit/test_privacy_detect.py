@@ -124,6 +124,21 @@ def test_random_integers_and_digit_strings_are_not_identifiers() -> None:
     assert detect_pii(frame).findings == []
 
 
+def test_a_personal_name_needs_its_values_valid_by_the_validator_it_reports() -> None:
+    """Random 7-digit strings under a phone name parse as numbers but none is a valid one: the name is
+    rejected, with the share the report shows (it used to be a finding at "0% of 200 values valid")."""
+    rng = np.random.default_rng(0)
+    digits = [str(v) for v in rng.integers(1_000_000, 9_999_999, 200)]
+    frame = pd.DataFrame({"phone": digits, "telefono": digits[::-1],
+                          "mobile": [f"+1 212 555 {i:04d}" for i in range(200)]})
+    report = detect_pii(frame)
+    assert report.columns == ["mobile"] and report["mobile"].share == 1.0
+    assert {(r.column, r.semantic_type, r.share) for r in report.rejected} == {
+        ("phone", "phone_number", 0.0), ("telefono", "phone_number", 0.0)}
+    for finding in report.findings:  # every name-matched finding holds the agreeing share it reports
+        assert finding.reason != "name+values" or finding.share >= 0.8
+
+
 def test_date_of_birth_only_where_the_name_says_so() -> None:
     dates = pd.Series(pd.date_range("1970-01-01", periods=30, freq="90D"))
     text_dates = dates.dt.strftime("%d.%m.%Y")

@@ -91,3 +91,25 @@ def test_unsigned_64_bit_values_that_fit_and_the_advised_text_column_round_trip(
     with SQLTarget(url).open(metadata, ["t"]) as writer:
         writer.write_table("t", [pd.DataFrame({"id": np.array([1, 2**64 - 1], dtype="uint64")})])
     assert sorted(SQLSource(url).read_table("t")["id"], key=int) == ["1", str(2**64 - 1)]
+
+
+# --------------------------------------------------------------------------- identifiers DuckDB refuses bare
+
+
+@pytest.mark.parametrize("database", ["duckdb", "sqlite"])
+def test_columns_and_tables_named_like_duckdb_keywords_are_written_and_read(tmp_path: Path, database: str) -> None:
+    """``at``, ``by``, ``glob``, ``asof`` are keywords of DuckDB's parser that duckdb_engine's reserved
+    words miss: SQLTarget wrote them bare (ParserException as SerializationError). Also a self-referencing
+    table (DuckDB loads it level by level through a staging table), replaced and then appended to."""
+    url = f"{database}:///{tmp_path / ('k.' + database)}"
+    metadata = Metadata().add_table("asof", pk="id", fk={"by": "asof.id"})
+    frame = pd.DataFrame({"id": [1, 2, 3], "by": pd.array([None, 1, 2], dtype="Int64"), "at": [0.5, 1.5, 2.5],
+                          "glob": ["x", "y", "z"], "Mixed Case": [7, 8, 9]})
+    for mode, rows in (("replace", frame), ("append", frame.assign(id=[4, 5, 6], by=pd.array([None, 4, 5],
+                                                                                               dtype="Int64")))):
+        with SQLTarget(url, if_exists=mode).open(metadata, ["asof"]) as writer:
+            writer.write_table("asof", [rows])
+    read = SQLSource(url).read_table("asof").sort_values("id").reset_index(drop=True)
+    assert list(read["id"]) == [1, 2, 3, 4, 5, 6] and list(read["glob"]) == ["x", "y", "z"] * 2
+    assert list(read["at"]) == [0.5, 1.5, 2.5] * 2 and list(read["Mixed Case"]) == [7, 8, 9] * 2
+    assert [None if pd.isna(v) else int(v) for v in read["by"]] == [None, 1, 2, None, 4, 5]

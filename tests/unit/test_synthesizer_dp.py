@@ -268,3 +268,27 @@ def test_the_noisy_histogram_keeps_the_children_distribution_of_a_large_table() 
     assert float(np.dot(values, probs)) == pytest.approx(counts.mean(), rel=0.05)
     assert null_rate == pytest.approx(2_000 / (2_000 + counts.sum()), rel=0.1)
     assert max(values) <= 15  # no bucket of noise alone far out
+
+
+def test_what_the_noisy_releases_refuse_is_refused_for_every_table_before_any_model_trains(
+        real: dict[str, pd.DataFrame]) -> None:
+    """Two small tables whose release keeps nothing (20 distinct labels; 20 distinct weights): both are
+    named in one PrivacyError raised before the large tables' models have trained (they used to be
+    trained first, the smallest table's refusal coming last)."""
+    md = shop_metadata()
+    md.add_table("products", pk="sku")
+    md.add_table("depots", pk="depot_id")
+    md.tables["products"].columns["label"] = "categorical"
+    md.tables["depots"].columns["weight"] = "numerical"
+    data = {**real, "products": pd.DataFrame({"sku": [f"S{i:02d}" for i in range(20)],
+                                              "label": [f"label {i}" for i in range(20)]}),
+            "depots": pd.DataFrame({"depot_id": np.arange(20), "weight": np.linspace(1.5, 950.25, 20)})}
+    synth = dp_synthesizer(md)
+    with capture_logs() as logs, pytest.raises(PrivacyError) as info:
+        synth.fit(data, progress_bar=False, n_jobs=1)
+    message = str(info.value)
+    assert "no model was trained" in message
+    assert "table 'products', column 'label': no category reaches" in message
+    assert "table 'depots', column 'weight': no bucket" in message
+    assert not [e for e in logs if e["event"] in ("training_start", "dp_training_start", "relational_table_fitted")]
+    assert not synth.is_fitted and synth.privacy_spent_ is None

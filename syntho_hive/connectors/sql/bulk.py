@@ -89,7 +89,9 @@ def load_chunks(dialect: str, connection: "sa.Connection", table: "sa.Table", ch
 
 def _quoted(connection: "sa.Connection", table: "sa.Table", columns: Iterable[str]) -> tuple[str, str]:
     preparer = connection.dialect.identifier_preparer
-    return preparer.format_table(table), ", ".join(preparer.quote(str(column)) for column in columns)
+    # DuckDB: every column quoted (duckdb_engine's reserved words miss ``at``, ``by``...; see ddl.sql_name)
+    quote = preparer.quote_identifier if connection.dialect.name == "duckdb" else preparer.quote
+    return preparer.format_table(table), ", ".join(quote(str(column)) for column in columns)
 
 
 # ------------------------------------------------------------------------------ PostgreSQL

@@ -65,7 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from syntho_hive.core.metadata.schema import TableConfig
 
-__all__ = ["sql_type_for", "column_type_from_dtype", "column_types_for", "table_for", "foreign_keys_of",
+__all__ = ["sql_name", "sql_type_for", "column_type_from_dtype", "column_types_for", "table_for", "foreign_keys_of",
            "check_identifier", "enum_type_name", "KEY_VARCHAR_LENGTH", "IDENTIFIER_PATTERN",
            "MAX_DECIMAL_PRECISION"]
 
@@ -103,6 +103,27 @@ def check_identifier(name: object, what: str = "table") -> str:
             "quotes, semicolons or backticks), at most 63 characters. Rename it in the metadata "
             "(Metadata.add_table / the tables mapping) before sampling.")
     return name
+
+
+def sql_name(name: str, dialect: str) -> str:
+    """``name`` as a table or column of the SQL this package emits: on DuckDB always quoted.
+
+    SQLAlchemy quotes only the words its dialect lists as reserved, and duckdb_engine's list lacks
+    words DuckDB's parser refuses as bare column names (``at``, ``by``, ``glob``, ``asof``...). A quoted
+    identifier means the same name in DuckDB (matched case-insensitively either way), so quoting every
+    one is safe. Other dialects keep SQLAlchemy's own rule (their lists are complete).
+
+    Args:
+        name: The identifier.
+        dialect: ``"postgresql"``, ``"mysql"``, ``"duckdb"`` or ``"sqlite"``.
+
+    Returns:
+        ``name`` (a ``quoted_name`` that always quotes on DuckDB).
+    """
+    if dialect != "duckdb":
+        return name
+    sa = import_or_raise("sqlalchemy", "sql")
+    return sa.sql.quoted_name(name, quote=True)
 
 
 def enum_type_name(table: str, column: str) -> str:
@@ -565,11 +586,11 @@ def table_for(metadata_table: "TableConfig", name: str, schema: str | None, dial
     for column, column_type in types.items():
         sql_type = sql_type_for(column_type, dialect, key=column in keys, column=column, schema=schema,
                                 enum_name=enum_type_name(name, column), native_uuid=native_uuid)
-        columns.append(sa.Column(column, sql_type, nullable=column_type.nullable and column not in pk,
-                                 autoincrement=False))
+        columns.append(sa.Column(sql_name(column, dialect), sql_type,
+                                 nullable=column_type.nullable and column not in pk, autoincrement=False))
     options = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"} if dialect == "mysql" else {}
-    table = sa.Table(name, sa_metadata if sa_metadata is not None else sa.MetaData(), *columns, schema=schema,
-                     **options)
+    table = sa.Table(sql_name(name, dialect), sa_metadata if sa_metadata is not None else sa.MetaData(), *columns,
+                     schema=schema, **options)
     if pk:
         table.append_constraint(sa.PrimaryKeyConstraint(*pk))
     if not foreign_keys:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from syntho_hive.connectors.sql.ddl import sql_name
 from syntho_hive.connectors.sql.engine import dialect_of
 from syntho_hive.connectors.sql.types import (
     column_type_from_name,
@@ -252,8 +253,8 @@ def _reflect_duckdb(connection: "sa.Connection", schema: str | None, names: list
         nullable = bool(is_nullable)
         column_type = column_type_from_name(str(data_type), nullable=nullable) or unsupported(
             str(data_type), nullable=nullable, table=table, column=column)
-        by_table[table].append(sa.Column(column, sqlalchemy_type_for(column_type), nullable=nullable,
-                                         primary_key=column in primary.get(table, []),
+        by_table[table].append(sa.Column(sql_name(column, "duckdb"), sqlalchemy_type_for(column_type),
+                                         nullable=nullable, primary_key=column in primary.get(table, []),
                                          info={"column_type": column_type}))
     result: dict[str, sa.Table] = {}
     for name in names:
@@ -263,8 +264,8 @@ def _reflect_duckdb(connection: "sa.Connection", schema: str | None, names: list
                 prefix = f"{schema}." if schema is not None else ""
                 constraints_args.append(sa.ForeignKeyConstraint(
                     fk["columns"], [f"{prefix}{fk['referred_table']}.{col}" for col in fk["referred_columns"]]))
-        result[name] = sa.Table(name, metadata, *by_table[name], *constraints_args, schema=schema,
-                                info={"foreign_keys": foreign[name], "unique": unique[name]})
+        result[name] = sa.Table(sql_name(name, "duckdb"), metadata, *by_table[name], *constraints_args,
+                                schema=schema, info={"foreign_keys": foreign[name], "unique": unique[name]})
     return result
 
 

@@ -63,7 +63,7 @@ import pandas as pd
 from syntho_hive._optional import import_or_raise
 from syntho_hive.connectors.base import IfExists, TableTarget, TargetWriter, check_if_exists
 from syntho_hive.connectors.sql import bulk
-from syntho_hive.connectors.sql.ddl import check_identifier, column_types_for, foreign_keys_of, table_for
+from syntho_hive.connectors.sql.ddl import check_identifier, column_types_for, foreign_keys_of, sql_name, table_for
 from syntho_hive.connectors.sql.engine import connect, connection_errors, dialect_of, mask_url, open_engine
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
@@ -438,7 +438,8 @@ class _TransactionalWriter(SQLTargetWriter):
         for name in reversed(self.tables):
             if name in self.existing:
                 enums = self._enum_types(name) if self.dialect == "postgresql" else []
-                self.connection.execute(sa.schema.DropTable(sa.Table(name, sa.MetaData(), schema=self.schema)))
+                self.connection.execute(sa.schema.DropTable(sa.Table(sql_name(name, self.dialect), sa.MetaData(),
+                                                                      schema=self.schema)))
                 for enum in enums:
                     enum.drop(self.connection, checkfirst=True)
 
@@ -482,7 +483,8 @@ class _TransactionalWriter(SQLTargetWriter):
         sa = self._sa
         conn = self.connection
         stage = sa.Table(f"{STAGE_PREFIX}{name}", sa.MetaData(),
-                         *[sa.Column(column.name, sa.String() if isinstance(column.type, sa.Enum) else column.type)
+                         *[sa.Column(sql_name(column.name, self.dialect),
+                                     sa.String() if isinstance(column.type, sa.Enum) else column.type)
                            for column in table.columns], prefixes=["TEMPORARY"])
         stage.create(conn)
         # Dropped at the end of a successful load only: after a failed statement DuckDB refuses every
@@ -759,7 +761,8 @@ class _StagedWriter(SQLTargetWriter):
         for fk in self.written[name].info.get("foreign_keys", []):  # declared in the database
             parent, schema = str(fk["referred_table"]), fk.get("referred_schema") or self.schema
             child_columns, parent_columns = list(fk["columns"]), list(fk["referred_columns"])
-            rows_there = sa.Table(parent, sa.MetaData(), *[sa.Column(column) for column in parent_columns],
+            rows_there = sa.Table(sql_name(parent, self.dialect), sa.MetaData(),
+                                  *[sa.Column(sql_name(column, self.dialect)) for column in parent_columns],
                                   schema=schema)
             candidates = [rows_there]
             if parent in self._staged and schema == self.schema:

@@ -8,7 +8,8 @@ formats) is post-processing of the DP release:
 * categorical: the values whose noisy count reaches the plan's category threshold, in proportion
   to their noisy counts (a column none of whose values passes is refused);
 * numerical: values spread over the buckets of the noisy histogram (sign-logarithmic grid, or the
-  declared bounds) in proportion to their noisy counts, rounded to the column's number format;
+  declared bounds) in proportion to their noisy counts, rounded to the column's number format (a
+  column none of whose buckets passes is refused);
 * datetime: timestamps spread evenly over the noisy year range (or the declared bounds), at the
   finest time part held by enough rows, in the column's representation (zone, string format);
 * boolean: ``False`` and ``True`` (public), missing values from a noisy count;
@@ -42,12 +43,10 @@ from syntho_hive.core.data.encoders.numerical import detect_decimals, numeric_va
 from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.dp.columns import noisy_nulls, noisy_numbers, noisy_times, released_categories
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
-from syntho_hive.events import get_logger
 from syntho_hive.exceptions import PrivacyError
 
 __all__ = ["STANDIN_ROWS", "dtype_id_generator", "standin_frame"]
 
-_log = get_logger(__name__)
 
 #: Rows of a stand-in table (each kept value gets at least one).
 STANDIN_ROWS = 10_000
@@ -137,7 +136,7 @@ def _quantiles(points: np.ndarray, weights: np.ndarray, rows: int) -> np.ndarray
 
 
 def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: int,
-               bounds: tuple[float | str, float | str] | None) -> pd.Series:
+               bounds: tuple[float | str, float | str] | None, where: str) -> pd.Series:
     name = str(series.name)
     values = numeric_values(series, name)
     present = values[~np.isnan(values)]
@@ -147,23 +146,20 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
                    (present.size and np.all(present == np.round(present))))
     decimals = 0 if integer else (places if places is not None else detect_decimals(present))
     distinct, counts = np.unique(present, return_counts=True)
-    numbers = noisy_numbers(distinct, counts, plan, rng, integer=integer, bounds=bounds)
+    numbers = noisy_numbers(distinct, counts, plan, rng, integer=integer, bounds=bounds,
+                            where=f"{where}, column {name!r}")
     nulls = noisy_nulls(int(np.isnan(values).sum()), plan, rng) if _holds_nulls(series.dtype) else 0
     missing = _null_rows(nulls, float(numbers.weights.sum()) + nulls, rows)
-    if numbers.minimum is None:
-        _log.info("dp_numeric_column_empty", column=name, threshold=plan.count_threshold)
-        out = np.zeros(rows - missing)
-    else:
-        low, high = numbers.minimum, numbers.maximum
-        out = _quantiles(numbers.points, numbers.weights, rows - missing)
-        if decimals is not None:  # the number format: the range rounded inwards, the values to it
-            scale = 10.0 ** decimals
-            inner = (np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale)
-            low, high = inner if inner[0] <= inner[1] else (low, high)
-            out = np.round(out, decimals)
-        out = np.clip(out, low, high)
-        out[0], out[-1] = low, high  # the range as released
-        out = rng.permutation(out)
+    low, high = numbers.minimum, numbers.maximum
+    out = _quantiles(numbers.points, numbers.weights, rows - missing)
+    if decimals is not None:  # the number format: the range rounded inwards, the values to it
+        scale = 10.0 ** decimals
+        inner = (np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale)
+        low, high = inner if inner[0] <= inner[1] else (low, high)
+        out = np.round(out, decimals)
+    out = np.clip(out, low, high)
+    out[0], out[-1] = low, high  # the range as released
+    out = rng.permutation(out)
     out = np.concatenate([out, np.zeros(missing)])
     mask = np.arange(rows) >= rows - missing
     if timedelta:
@@ -224,8 +220,9 @@ def standin_frame(frame: pd.DataFrame, sdtypes: Mapping[str, str], plan: DPPlan,
         others') and the string format of every string datetime column.
 
     Raises:
-        PrivacyError: A categorical column none of whose values may be kept, or an sdtype without a
-            DP stand-in.
+        PrivacyError: A categorical column none of whose values may be kept, a numerical column
+            (without declared bounds) none of whose histogram buckets may be kept, or an sdtype without
+            a DP stand-in.
     """
     bounds = plan.config.bounds
     formats = dict(datetime_formats or {})
@@ -239,7 +236,7 @@ def standin_frame(frame: pd.DataFrame, sdtypes: Mapping[str, str], plan: DPPlan,
         elif sdtype == "boolean" or (sdtype == "numerical" and pd.api.types.is_bool_dtype(series.dtype)):
             out[column] = _boolean(series, plan, rng, rows)
         elif sdtype == "numerical":
-            out[column] = _numerical(series, plan, rng, rows, bounds.get(name))
+            out[column] = _numerical(series, plan, rng, rows, bounds.get(name), where)
         elif sdtype == "datetime":
             out[column], fmt = _datetime(series, formats.get(name), plan, rng, rows, bounds.get(name))
             if fmt is not None:

@@ -130,14 +130,13 @@ class NoisyNumbers:
     Attributes:
         points / weights: Sorted values and their positive weights (see
             :func:`~syntho_hive.core.dp.mechanisms.values_from_histogram`).
-        minimum / maximum: The range (the declared bounds when given; ``None``: no bucket stood
-            out from the noise).
+        minimum / maximum: The range (the declared bounds when given).
     """
 
     points: np.ndarray
     weights: np.ndarray
-    minimum: float | None
-    maximum: float | None
+    minimum: float
+    maximum: float
 
 
 def _numeric_grid(bounds: Bounds | None, integer: bool, plan: DPPlan) -> Grid:
@@ -151,7 +150,7 @@ def _numeric_grid(bounds: Bounds | None, integer: bool, plan: DPPlan) -> Grid:
 
 
 def noisy_numbers(values: np.ndarray, counts: np.ndarray, plan: DPPlan, rng: np.random.Generator, *,
-                  integer: bool, bounds: Bounds | None) -> NoisyNumbers:
+                  integer: bool, bounds: Bounds | None, where: str) -> NoisyNumbers:
     """One noisy histogram of a numeric column: over the sign-logarithmic grid, or over the declared bounds.
 
     Args:
@@ -161,9 +160,15 @@ def noisy_numbers(values: np.ndarray, counts: np.ndarray, plan: DPPlan, rng: np.
         rng: Source of the noise.
         integer: Whether the column holds integers (its range is rounded inwards).
         bounds: Declared ``(low, high)``: values are clipped to them and the range is theirs.
+        where: The model / table and column, for messages.
 
     Returns:
         The weighted values and range.
+
+    Raises:
+        PrivacyError: Without declared bounds, no bucket's noisy count reaches the count threshold:
+            the release gives the column no range, so no value of it could be generated (as for a
+            categorical column none of whose values is kept).
     """
     values = np.asarray(values, dtype=np.float64)
     if bounds is not None:
@@ -177,7 +182,14 @@ def noisy_numbers(values: np.ndarray, counts: np.ndarray, plan: DPPlan, rng: np.
         if minimum is None:  # no bucket stands out from the noise: the declared range, evenly
             points, weights = (grid.low + grid.high) / 2, np.ones(len(grid))
         minimum, maximum = float(bounds[0]), float(bounds[1])
-    if integer and minimum is not None:
+    if minimum is None or maximum is None:
+        raise PrivacyError(
+            f"{where}: no bucket of the column's noisy histogram reaches the count threshold "
+            f"({plan.count_threshold:.0f} rows at max_epsilon={plan.config.max_epsilon}), so the release gives it "
+            "no range and none of its values may be generated. Declare its range in DPConfig.bounds ({column: (low, "
+            "high)}; 'table.column' in a Synthesizer), fit more rows, raise max_epsilon or preprocessing_share, "
+            "or drop the column.")
+    if integer:
         minimum, maximum = float(np.ceil(minimum)), float(np.floor(maximum))
     return NoisyNumbers(points, weights, minimum, maximum)
 

@@ -23,6 +23,7 @@ learned state lives in attributes ending in ``_``; the verbs that need a fitted 
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import os
@@ -303,6 +304,41 @@ class ConditionalGenerativeModel(ABC):
         """
         if kwargs:
             raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
+        return self._fit(data, context, table_name=table_name, seed=seed, progress_bar=progress_bar,
+                         checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
+                         validation_fraction=validation_fraction, privacy_config=privacy_config, train=True)
+
+    def check_dp_release(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *,
+                         table_name: str | None = None, seed: int) -> None:
+        """Raise what :meth:`fit` with these arguments would raise before training (its argument checks and,
+        under ``dp``, the noisy-count release of its preprocessing), without changing this model.
+
+        The preprocessing runs on a copy of this unfitted model, with the noise ``seed`` gives it: the
+        release is the very one ``fit(data, context, table_name=table_name, seed=seed)`` then makes again
+        (the same noise on the same rows), so checking first spends no extra privacy budget. A
+        ``Synthesizer`` under DP calls it for every table before training any.
+
+        Args:
+            data: The training rows ``fit`` will get.
+            context: Their parent-context rows, or ``None``.
+            table_name: Table of ``metadata`` describing ``data``.
+            seed: The seed ``fit`` will get (required: another seed is another release).
+
+        Raises:
+            PrivacyError: What the model cannot honour under DP (e.g. a categorical column none of whose
+                values, or a numerical column none of whose histogram buckets, passes the noisy-count
+                threshold).
+            TrainingError / SchemaError / ConstraintViolationError: As :meth:`fit`.
+        """
+        copy.deepcopy(self)._fit(data, context, table_name=table_name, seed=seed, progress_bar=False,
+                                 checkpoint_dir=None, checkpoint_every=1, validation_fraction=0.1,
+                                 privacy_config=None, train=False)
+
+    def _fit(self, data: pd.DataFrame, context: pd.DataFrame | None, *, table_name: str | None, seed: int | None,
+             progress_bar: bool, checkpoint_dir: str | Path | None, checkpoint_every: int,
+             validation_fraction: float, privacy_config: Any, train: bool) -> "ConditionalGenerativeModel":
+        """:meth:`fit`'s work; ``train=False`` stops after the preprocessing (the model is then half-fitted:
+        only for :meth:`check_dp_release`'s throwaway copy)."""
         values = self._checked_parameters(self.get_params(), TrainingError, "")
         self._check_training_input(data, context)
         if checkpoint_dir is not None:
@@ -342,6 +378,8 @@ class ConditionalGenerativeModel(ABC):
                 every=checkpoint_every, score=lambda epoch: self._validation_score(held_out, seed, epoch),
                 save=lambda path: self._write_checkpoint(path, overwrite=True))
         prepared = self._prepare(data, context, table, seed)
+        if not train:
+            return self
         if values.get("dp") is None:  # under DP no statistic of the real rows is kept outside the budget
             self.reference_profile_ = MarginalProfile.from_frame(
                 data, profile_sdtypes(data, table, self._modelled_sdtypes()), **self._profile_options())

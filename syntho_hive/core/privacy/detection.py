@@ -222,6 +222,10 @@ def _column(frame: pd.DataFrame, column: str, types: dict[str, str], regions: np
     sem = types.get(column)
     if sem in PII_TYPES:  # the semantic detector agreed (name and values, or unambiguous values)
         share, size = _share(series, sem, regions)
+        if sem in hints and share is not None and share < _NAME_AGREE:
+            # The validator reported here decides (the semantic detector's check may be looser, e.g. a
+            # phone number that merely parses): a name needs _NAME_AGREE of the values valid by it.
+            return PIIRejection(column, sem, share, size)
         return PIIFinding(column, sem, "name+values" if sem in hints else "values", share, size, DEFAULT_ACTIONS[sem])
     integer = _is_integer(series)
     if integer and hint not in _INTEGER_TYPES and (found := _integer_values_only(series)) is not None:

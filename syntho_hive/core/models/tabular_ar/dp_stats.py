@@ -8,7 +8,7 @@ datetime column):
   the others share the rare token (never generated); the missing values are one more bucket;
 * numerical: a noisy histogram over the sign-logarithmic grid (or over the declared bounds), whose
   non-empty buckets give the range and the weighted values the quantile bins are fitted to;
-  no raw value, quantile or extreme is kept;
+  no raw value, quantile or extreme is kept (a column with no non-empty bucket is refused);
 * datetime: noisy counts of whole years (1678-2261, or the declared bounds) give the year range,
   and noisy counts of the finest non-zero time part give the modelled parts;
 * boolean: a noisy count of the missing values;
@@ -48,12 +48,9 @@ from syntho_hive.core.models.tabular_ar.encoders.datetime import (
 from syntho_hive.core.models.tabular_ar.encoders.ids import IdStats
 from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericStats, analyze_numeric
 from syntho_hive.core.models.tabular_ar.encoders.table import ColumnStats
-from syntho_hive.events import get_logger
 from syntho_hive.exceptions import PrivacyError
 
 __all__ = ["DROPPED_KEY", "dp_table_stats"]
-
-_log = get_logger(__name__)
 
 #: A key no value has (not JSON): stands for the dropped categories, so every codec has a rare token.
 DROPPED_KEY = "\x00dp-dropped"
@@ -75,13 +72,11 @@ def _boolean(series: pd.Series, plan: DPPlan, rng: np.random.Generator) -> Boole
 
 
 def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.random.Generator,
-               bounds: tuple[float | str, float | str] | None) -> NumericStats:
+               bounds: tuple[float | str, float | str] | None, where: str) -> NumericStats:
     raw = analyze_numeric(series, config)
     numbers = noisy_numbers(np.asarray(raw.values, dtype=np.float64), np.asarray(raw.counts), plan, rng,
-                            integer=raw.integer, bounds=bounds)
+                            integer=raw.integer, bounds=bounds, where=f"{where}, column {series.name!r}")
     nulls = noisy_nulls(raw.nulls, plan, rng)
-    if numbers.minimum is None:
-        _log.info("dp_numeric_column_empty", column=str(series.name), threshold=plan.count_threshold)
     counts = np.maximum(np.round(numbers.weights), 1).astype(np.int64)
     return NumericStats(numbers.points.tolist(), counts.tolist(), False, nulls, raw.integer, raw.decimals,
                         numbers.minimum, numbers.maximum, raw.dtype, raw.marker, raw.max_distinct,
@@ -123,7 +118,8 @@ def dp_table_stats(frame: pd.DataFrame, sdtypes: Mapping[str, str], config: Code
         ``{column: statistics}`` in column order, for :meth:`TableCodec.build`.
 
     Raises:
-        PrivacyError: A text column, or a categorical column none of whose values may be kept.
+        PrivacyError: A text column, a categorical column none of whose values may be kept, or a
+            numerical column (without declared bounds) none of whose histogram buckets may be kept.
     """
     bounds = plan.config.bounds
     formats = dict(datetime_formats or {})
@@ -135,7 +131,7 @@ def dp_table_stats(frame: pd.DataFrame, sdtypes: Mapping[str, str], config: Code
         if sdtype == "categorical":
             out[name] = _categorical(series, plan, rng, where)
         elif sdtype == "numerical":
-            out[name] = _numerical(series, config, plan, rng, bounds.get(name))
+            out[name] = _numerical(series, config, plan, rng, bounds.get(name), where)
         elif sdtype == "datetime":
             out[name] = _datetime(series, formats.get(name), plan, rng, bounds.get(name))
         elif sdtype == "boolean":
