@@ -176,8 +176,13 @@ def _regions(frame: pd.DataFrame, types: dict[str, str], default: str) -> np.nda
     return np.asarray([country_code(v) or default for v in frame[country_col].tolist()], dtype=object)
 
 
-def _share(series: pd.Series, sem: str, regions: np.ndarray) -> tuple[float | None, int]:
-    """Share of the non-null values of ``series`` that validate as ``sem``, and how many were checked."""
+def _share(series: pd.Series, sem: str, regions: np.ndarray, *, named: bool = False) -> tuple[float | None, int]:
+    """Share of the non-null values of ``series`` that validate as ``sem``, and how many were checked.
+
+    With ``named`` (the column's name says ``sem``), phone numbers need only look like one (seven digits or
+    more that libphonenumber parses): local numbers without an area code cannot be validated, and a column
+    named ``phone`` holding them is personal data all the same. Values alone are held to the strict check.
+    """
     present = series.notna().to_numpy()
     n = int(present.sum())
     if n == 0:
@@ -185,7 +190,7 @@ def _share(series: pd.Series, sem: str, regions: np.ndarray) -> tuple[float | No
     if sem == "date_of_birth":
         return sum(is_date_of_birth(v) for v in series[present].tolist()) / n, n
     texts = _texts(series)
-    if sem == "phone_number":
+    if sem == "phone_number" and not named:
         valid = sum(is_valid_phone(v, r) for v, r in zip(texts, regions[present]))
     else:
         check: Callable[[str], bool] = VALUE_CHECKS[sem]
@@ -221,10 +226,9 @@ def _column(frame: pd.DataFrame, column: str, types: dict[str, str], regions: np
     hint = next((h for h in hints if h in PII_TYPES), None)
     sem = types.get(column)
     if sem in PII_TYPES:  # the semantic detector agreed (name and values, or unambiguous values)
-        share, size = _share(series, sem, regions)
+        share, size = _share(series, sem, regions, named=sem in hints)
         if sem in hints and share is not None and share < _NAME_AGREE:
-            # The validator reported here decides (the semantic detector's check may be looser, e.g. a
-            # phone number that merely parses): a name needs _NAME_AGREE of the values valid by it.
+            # The share reported here decides: a name needs _NAME_AGREE of the values valid by its check.
             return PIIRejection(column, sem, share, size)
         return PIIFinding(column, sem, "name+values" if sem in hints else "values", share, size, DEFAULT_ACTIONS[sem])
     integer = _is_integer(series)
