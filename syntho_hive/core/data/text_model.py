@@ -698,17 +698,24 @@ class TextModel:
                 words[at[rare]] = self._invent(entry, int(rare.sum()), rng)
         return words.tolist()
 
-    def _from_template(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` values from the frequent shapes, run by run (see the module docstring)."""
+    def _shape_picks(self, n: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+        """The frequent shapes, which one each of ``n`` values takes (drawn by count), and each character
+        class's pool with its probabilities."""
         template = self.state["template"]
-        if "runs" not in template:
-            return self._from_positions(n, rng)
         shapes = list(template["shapes"])
         weights = np.asarray(list(template["shapes"].values()), dtype=np.float64)
         picks = rng.choice(len(shapes), size=n, p=weights / weights.sum())
         classes = {cls: (np.asarray(list(chars), dtype=object),
                          np.asarray(list(chars.values()), dtype=np.float64) / sum(chars.values()))
                    for cls, chars in template["classes"].items() if chars}
+        return shapes, picks, classes
+
+    def _from_template(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` values from the frequent shapes, run by run (see the module docstring)."""
+        template = self.state["template"]
+        if "runs" not in template:
+            return self._from_positions(n, rng)
+        shapes, picks, classes = self._shape_picks(n, rng)
         values = np.empty(n, dtype=object)
         for index, shape in enumerate(shapes):
             at = np.flatnonzero(picks == index)
@@ -732,12 +739,7 @@ class TextModel:
     def _from_positions(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` values from a template state of the first form: every position drawn on its own."""
         template = self.state["template"]
-        shapes = list(template["shapes"])
-        weights = np.asarray(list(template["shapes"].values()), dtype=np.float64)
-        picks = rng.choice(len(shapes), size=n, p=weights / weights.sum())
-        classes = {cls: (np.asarray(list(chars), dtype=object),
-                         np.asarray(list(chars.values()), dtype=np.float64) / sum(chars.values()))
-                   for cls, chars in template["classes"].items() if chars}
+        shapes, picks, classes = self._shape_picks(n, rng)
         values = np.empty(n, dtype=object)
         for index, shape in enumerate(shapes):
             at = np.flatnonzero(picks == index)
