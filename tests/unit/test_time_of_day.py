@@ -18,7 +18,7 @@ from syntho_hive.core.data.time_of_day import time_columns, to_durations, to_tim
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.models import CTGAN, TVAE, TabularAR
 from syntho_hive.core.models.base import ConditionalGenerativeModel
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import GenerationError, SchemaError
 
 ENGINES = {
     "tabular_ar": lambda: TabularAR(epochs=3, hidden_dim=32),
@@ -105,3 +105,44 @@ def test_durations_and_times_round_trip_exactly(values: list[dt.time | None]) ->
     if any(v is not None for v in values):
         assert columns == ["t"] and pd.api.types.is_timedelta64_dtype(durations["t"].dtype)
     assert to_times(durations.copy(), columns)["t"].tolist() == values
+
+
+@pytest.fixture(scope="module")
+def shifts_model(shifts: pd.DataFrame) -> TabularAR:
+    return ENGINES["tabular_ar"]().fit(shifts, seed=0, progress_bar=False)
+
+
+def test_impute_keeps_observed_times_given_as_text_or_durations(shifts: pd.DataFrame, shifts_model: TabularAR) -> None:
+    """Observed times read back from CSV (ISO text) or given as durations are kept, not imputed over."""
+    holes = shifts.head(20).copy()
+    holes["hours"] = holes["hours"].astype("float64")
+    holes.loc[:4, "hours"] = np.nan
+    observed = holes["start"].notna()
+    expected = holes["start"][observed].tolist()
+    as_text = holes.assign(start=[None if v is None else v.isoformat() for v in holes["start"]])
+    as_durations = holes.assign(start=[None if v is None else dt.timedelta(hours=v.hour, minutes=v.minute,
+                                                                             seconds=v.second)
+                                       for v in holes["start"]])
+    for given in (as_text, as_durations):
+        filled = shifts_model.impute(given, seed=2)
+        assert filled["start"][observed].tolist() == expected
+        assert all(isinstance(v, dt.time) for v in filled["start"])
+
+
+@pytest.mark.parametrize("value", ["noon", 3600, dt.datetime(2024, 1, 1, 9), pd.Timedelta(hours=25),
+                                   dt.time(8, tzinfo=dt.timezone.utc)])
+def test_impute_refuses_a_value_that_is_no_time_of_day_by_column_and_value(
+        shifts: pd.DataFrame, shifts_model: TabularAR, value: object) -> None:
+    holes = shifts.head(5).copy()
+    holes["start"] = pd.Series([value] * 5, dtype=object)
+    with pytest.raises(GenerationError, match="impute\\(\\) data.*'start'"):
+        shifts_model.impute(holes, seed=2)
+
+
+def test_conditions_take_iso_text_and_refuse_a_time_zone(shifts_model: TabularAR) -> None:
+    out = shifts_model.sample(20, seed=1, progress_bar=False, conditions={"start": "07:30:00"})
+    assert set(out["start"]) == {dt.time(7, 30)}
+    with pytest.raises(GenerationError, match="'start'.*time zone"):
+        shifts_model.sample(5, seed=1, progress_bar=False,
+                            conditions={"start": dt.time(7, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))})
+

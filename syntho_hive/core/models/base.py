@@ -118,7 +118,7 @@ class EngineState:
 
 def _durations(context: pd.DataFrame | None) -> pd.DataFrame | None:
     """Parent-context rows with their times of day as durations, as the model was fitted with."""
-    return to_durations(context, time_columns(context)) if context is not None else None
+    return to_durations(context, time_columns(context), where="context") if context is not None else None
 
 
 @functools.lru_cache(maxsize=1)  # read once per process: sample() runs it on every call
@@ -496,7 +496,7 @@ class ConditionalGenerativeModel(ABC):
                 "with syntho_hive.validation instead, where the real data may be used.")
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         self._check_context(num_rows, context)
-        checked = {column: duration_of(value) if column in self.time_columns_ else value
+        checked = {column: duration_of(value, column) if column in self.time_columns_ else value
                    for column, value in self._check_conditions(conditions).items()}
         started = time.perf_counter()
         try:
@@ -624,14 +624,15 @@ class ConditionalGenerativeModel(ABC):
         self._check_context(len(data), context)
         times, context = self.time_columns_, _durations(context)
         if self.privacy_plan_ is not None:  # the model knows pseudonyms, not the real values
-            filled = to_times(self._impute(to_durations(model_frame(self.privacy_plan_, data), times), context,
-                                           seed=seed, **values), times)
+            filled = to_times(self._impute(to_durations(model_frame(self.privacy_plan_, data), times,
+                                                        where="impute() data"), context, seed=seed, **values), times)
             result = data.copy()
             for column in self.columns_:
                 if column not in self.privacy_plan_.decisions:  # decided columns stay as the caller gave them
                     result[column] = filled[column].to_numpy()
             return result
-        return to_times(self._impute(to_durations(data, times), context, seed=seed, **values), times)
+        return to_times(self._impute(to_durations(data, times, where="impute() data"), context, seed=seed, **values),
+                        times)
 
     def _impute(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int, **options: Any) -> pd.DataFrame:
         """The engine's imputation (arguments checked); engines that can impute override it (:meth:`impute`
