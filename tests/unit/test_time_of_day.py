@@ -146,3 +146,26 @@ def test_conditions_take_iso_text_and_refuse_a_time_zone(shifts_model: TabularAR
         shifts_model.sample(5, seed=1, progress_bar=False,
                             conditions={"start": dt.time(7, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))})
 
+
+def test_a_time_of_day_context_may_be_given_as_text_at_sample_and_impute(tmp_path: Path) -> None:
+    """The context's time columns are those of the fit (kept in the checkpoint), converted strictly:
+    ISO text (a parent read back from CSV) gives the same rows as the times."""
+    rng = np.random.default_rng(0)
+    context = pd.DataFrame({"opens": [dt.time(int(h), 0) for h in rng.integers(6, 12, 200)]})
+    data = pd.DataFrame({"x": rng.normal(size=200)})
+    model = ENGINES["tabular_ar"]().fit(data, context, seed=1, progress_bar=False)
+    assert model.context_time_columns_ == ["opens"]
+    loaded = ConditionalGenerativeModel.from_bytes(model.to_bytes())
+    assert loaded.context_time_columns_ == ["opens"]
+    parents = context.head(8)
+    expected = model.sample(8, parents, seed=2, progress_bar=False)
+    mixed = parents.copy()
+    mixed.loc[4, "opens"] = parents["opens"][4].isoformat()  # one text value among times
+    for given in (parents.astype(str), mixed):
+        pd.testing.assert_frame_equal(loaded.sample(8, given, seed=2, progress_bar=False), expected)
+    holes = data.head(8).copy()
+    holes.loc[:2, "x"] = np.nan
+    pd.testing.assert_frame_equal(model.impute(holes, parents.astype(str), seed=3),
+                                  model.impute(holes, parents, seed=3))
+    with pytest.raises(GenerationError, match="sample\\(\\) context.*'opens'.*'soon'"):
+        model.sample(8, parents.assign(opens="soon"), seed=2, progress_bar=False)
