@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from syntho_hive import Metadata, Synthesizer
 from syntho_hive.core.data.time_of_day import time_columns, to_durations, to_times
+from syntho_hive.core.dp import DPConfig
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.models import CTGAN, TVAE, TabularAR
 from syntho_hive.core.models.base import ConditionalGenerativeModel
-from syntho_hive.exceptions import GenerationError, SchemaError
+from syntho_hive.exceptions import ConfigurationError, GenerationError, PrivacyError, SchemaError
 
 ENGINES = {
     "tabular_ar": lambda: TabularAR(epochs=3, hidden_dim=32),
@@ -169,3 +170,49 @@ def test_a_time_of_day_context_may_be_given_as_text_at_sample_and_impute(tmp_pat
                                   model.impute(holes, parents, seed=3))
     with pytest.raises(GenerationError, match="sample\\(\\) context.*'opens'.*'soon'"):
         model.sample(8, parents.assign(opens="soon"), seed=2, progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- under differential privacy
+DP_ENGINES = {
+    "tabular_ar": lambda dp: TabularAR(dp=dp, epochs=3, hidden_dim=32),
+    "tvae": lambda dp: TVAE(dp=dp, epochs=5, batch_size=100, compress_dims=(32,), decompress_dims=(32,), device="cpu"),
+}
+
+
+def _office_hours(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Arrivals between 09:00 and 17:00 (minutes apart) and a shift length of 1 to 8 hours (seconds apart)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"t": [dt.time(int(h), int(m)) for h, m in zip(rng.integers(9, 17, n), rng.integers(0, 60, n))],
+                         "shift": pd.to_timedelta(rng.integers(3600, 8 * 3600, n), unit="s"),
+                         "x": rng.normal(size=n)})
+
+
+def test_dp_config_takes_times_of_day_and_durations_as_bounds() -> None:
+    config = DPConfig(max_epsilon=1.0, bounds={"t": (dt.time(9), dt.time(17, 30)), "u": ("09:00", "17:00:00.5"),
+                                               "shift": (pd.Timedelta(0), dt.timedelta(hours=8))})
+    assert config.bounds["t"] == ("09:00:00", "17:30:00") and config.bounds["u"] == ("09:00:00", "17:00:00.500000")
+    assert DPConfig.from_dict(config.to_dict()) == config
+    for bad, message in (((dt.time(17), dt.time(9)), "low < high"), ((dt.time(9), "2024-01-01"), "one kind"),
+                         ((dt.time(9, tzinfo=dt.timezone.utc), dt.time(10)), "time zone")):
+        with pytest.raises(ConfigurationError, match=message):
+            DPConfig(max_epsilon=1.0, bounds={"t": bad})
+
+
+@pytest.mark.parametrize("engine", sorted(DP_ENGINES))
+def test_dp_bounds_of_a_time_of_day_and_a_duration_hold(engine: str) -> None:
+    data = _office_hours()
+    config = DPConfig(max_epsilon=4.0, epochs=3, bounds={"t": ("10:00", dt.time(12)),
+                                                         "shift": (pd.Timedelta(hours=2), pd.Timedelta(hours=4))})
+    out = DP_ENGINES[engine](config).fit(data, seed=1, progress_bar=False).sample(300, seed=2, progress_bar=False)
+    times, shifts = out["t"].dropna(), out["shift"].dropna()
+    assert len(times) and all(dt.time(10) <= v <= dt.time(12) for v in times)
+    assert len(shifts) and shifts.between(pd.Timedelta(hours=2), pd.Timedelta(hours=4)).all()
+
+
+@pytest.mark.parametrize(("column", "kind", "form"), [("t", "time-of-day column", "datetime.time"),
+                                                       ("shift", "duration column", "pd.Timedelta")])
+def test_dp_refuses_numbers_as_bounds_of_a_time_of_day_or_duration(column: str, kind: str, form: str) -> None:
+    config = DPConfig(max_epsilon=4.0, epochs=1, bounds={column: (32400, 61200)})
+    for make in DP_ENGINES.values():
+        with pytest.raises(PrivacyError, match=f"{column!r} is a {kind} but its bounds are numbers.*{form}"):
+            make(config).fit(_office_hours(200), seed=1, progress_bar=False)

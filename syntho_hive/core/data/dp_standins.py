@@ -40,7 +40,7 @@ from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import detect_decimals, numeric_values
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.columns import noisy_nulls, noisy_numbers, noisy_times, released_categories
+from syntho_hive.core.dp.columns import duration_bounds, noisy_nulls, noisy_numbers, noisy_times, released_categories
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import PrivacyError
@@ -142,6 +142,9 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
     values = numeric_values(series, name)
     present = values[~np.isnan(values)]
     timedelta = pd.api.types.is_timedelta64_dtype(series.dtype)
+    step = 1
+    if timedelta and bounds is not None:  # declared as durations or times of day: in the column's ticks
+        bounds = duration_bounds(bounds, np.datetime_data(series.to_numpy().dtype)[0], step)
     places = decimal_places(series)
     integer = bool(pd.api.types.is_integer_dtype(series.dtype) or timedelta or
                    (present.size and np.all(present == np.round(present))))
@@ -168,7 +171,7 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
     mask = np.arange(rows) >= rows - missing
     if timedelta:
         unit = np.datetime_data(series.to_numpy().dtype)[0]
-        ticks = np.where(mask, np.iinfo(np.int64).min, out.astype(np.int64))
+        ticks = np.where(mask, np.iinfo(np.int64).min, np.round(out).astype(np.int64) * step)
         return pd.Series(ticks.view(f"timedelta64[{unit}]"), name=series.name).astype(series.dtype)
     if places is not None:
         return restore_decimals(out, mask, places, null_marker(series), series.name)

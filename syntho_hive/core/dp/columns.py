@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.config import DPConfig
+from syntho_hive.core.dp.config import BOUND_FORMS, BoundKind, DPConfig, bound_kind, bound_nanoseconds
 from syntho_hive.core.dp.mechanisms import (
     Grid,
     declared_buckets,
@@ -32,8 +32,9 @@ from syntho_hive.core.dp.mechanisms import (
 )
 from syntho_hive.exceptions import PrivacyError
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries", "noisy_nulls",
-           "noisy_numbers", "noisy_times", "refuse_constraints", "released_categories", "time_part_levels"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries", "duration_bounds",
+           "noisy_nulls", "noisy_numbers", "noisy_times", "refuse_constraints", "released_categories",
+           "time_part_levels"]
 
 #: Queries per column, by sdtype (``text`` is refused).
 _QUERIES = {"categorical": 1, "numerical": 1, "boolean": 1, "datetime": 2, "id": 0}
@@ -74,25 +75,48 @@ def refuse_constraints(constrained: bool, where: str) -> None:
                            "them from the TableConfig) or without dp.")
 
 
-def check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str) -> None:
+_KIND_NAMES = {"number": "numbers", "datetime": "dates", "time": "times of day", "duration": "durations"}
+_COLUMN_NAMES = {"number": "numerical", "datetime": "a datetime column", "time": "a time-of-day column",
+                 "duration": "a duration column"}
+
+
+def check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str, *,
+                 numeric_kinds: Mapping[str, BoundKind] | None = None) -> None:
     """Refuse declared bounds of unknown columns, or of the wrong kind (all problems at once).
 
+    Args:
+        config: The DP settings.
+        sdtypes: Every training column's sdtype.
+        where: The model / table, for messages.
+        numeric_kinds: The bounds a numerical column takes when not numbers: ``"time"`` for a time of
+            day (modelled as a duration since midnight), ``"duration"`` for a ``timedelta64`` column.
+
     Raises:
-        PrivacyError: A bound names a column that is not trained, or does not fit its sdtype.
+        PrivacyError: A bound names a column that is not trained, or does not fit its column.
     """
     problems = []
     for column, (low, _) in config.bounds.items():
         sdtype = sdtypes.get(column)
         if sdtype is None:
             problems.append(f"{column!r} is not a training column")
-        elif sdtype == "numerical" and isinstance(low, str):
-            problems.append(f"{column!r} is numerical but its bounds are dates")
-        elif sdtype == "datetime" and not isinstance(low, str):
-            problems.append(f"{column!r} is a datetime column but its bounds are numbers")
-        elif sdtype not in ("numerical", "datetime"):
+            continue
+        if sdtype not in ("numerical", "datetime"):
             problems.append(f"{column!r} is {sdtype}; bounds apply to numerical and datetime columns")
+            continue
+        expected: BoundKind = "datetime" if sdtype == "datetime" else (numeric_kinds or {}).get(column, "number")
+        if bound_kind(low) != expected:
+            problems.append(f"{column!r} is {_COLUMN_NAMES[expected]} but its bounds are {_KIND_NAMES[bound_kind(low)]}; "
+                            f"declare {BOUND_FORMS[expected]}")
     if problems:
         raise PrivacyError(f"{where}: DPConfig.bounds: " + "; ".join(problems) + ".")
+
+
+def duration_bounds(bounds: Bounds, unit: str, step: int) -> tuple[float, float]:
+    """Declared time-of-day or duration bounds in units of ``step`` ticks of ``unit`` (a ``timedelta64`` unit),
+    the unit the column's values are counted in."""
+    tick = int(np.timedelta64(1, unit).astype("timedelta64[ns]").astype(np.int64)) * int(step)
+    low, high = (bound_nanoseconds(value) / tick for value in bounds)
+    return float(low), float(high)
 
 
 def noisy_nulls(nulls: int, plan: DPPlan, rng: np.random.Generator) -> int:
