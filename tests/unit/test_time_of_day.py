@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syntho_hive import Metadata, Synthesizer
+from syntho_hive.core.data.dp_standins import standin_frame
 from syntho_hive.core.data.time_of_day import time_columns, to_durations, to_times
-from syntho_hive.core.dp import DPConfig
+from syntho_hive.core.dp import DPConfig, plan_budget
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.models import CTGAN, TVAE, TabularAR
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -124,8 +125,8 @@ def test_impute_keeps_observed_times_given_as_text_or_durations(shifts: pd.DataF
     as_durations = holes.assign(start=[None if v is None else dt.timedelta(hours=v.hour, minutes=v.minute,
                                                                              seconds=v.second)
                                        for v in holes["start"]])
-    for given in (as_text, as_durations):
-        filled = shifts_model.impute(given, seed=2)
+    for rows in (as_text, as_durations):
+        filled = shifts_model.impute(rows, seed=2)
         assert filled["start"][observed].tolist() == expected
         assert all(isinstance(v, dt.time) for v in filled["start"])
 
@@ -162,8 +163,8 @@ def test_a_time_of_day_context_may_be_given_as_text_at_sample_and_impute(tmp_pat
     expected = model.sample(8, parents, seed=2, progress_bar=False)
     mixed = parents.copy()
     mixed.loc[4, "opens"] = parents["opens"][4].isoformat()  # one text value among times
-    for given in (parents.astype(str), mixed):
-        pd.testing.assert_frame_equal(loaded.sample(8, given, seed=2, progress_bar=False), expected)
+    for rows in (parents.astype(str), mixed):
+        pd.testing.assert_frame_equal(loaded.sample(8, rows, seed=2, progress_bar=False), expected)
     holes = data.head(8).copy()
     holes.loc[:2, "x"] = np.nan
     pd.testing.assert_frame_equal(model.impute(holes, parents.astype(str), seed=3),
@@ -185,6 +186,30 @@ def _office_hours(n: int = 1000, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"t": [dt.time(int(h), int(m)) for h, m in zip(rng.integers(9, 17, n), rng.integers(0, 60, n))],
                          "shift": pd.to_timedelta(rng.integers(3600, 8 * 3600, n), unit="s"),
                          "x": rng.normal(size=n)})
+
+
+def test_dp_stand_ins_count_a_duration_in_its_unit_not_in_nanoseconds() -> None:
+    """Durations of hours are 1e13 ns, past the top of the sign-logarithmic grid (1e12): counted in
+    seconds they keep their range (they came back as ~17 minutes)."""
+    frame = _office_hours()[["shift"]]
+    plan = plan_budget(DPConfig(max_epsilon=4.0), rows=len(frame), queries=1, category_queries=0, batch_size=100,
+                       epochs=1, rare_threshold=5)
+    standins, _ = standin_frame(frame, {"shift": "numerical"}, plan, np.random.default_rng(0), rows=2000)
+    shift = standins["shift"].dropna()
+    assert shift.dtype == frame["shift"].dtype
+    assert shift.between(pd.Timedelta(minutes=45), pd.Timedelta(hours=9)).all()
+    assert pd.Timedelta(hours=2) < shift.median() < pd.Timedelta(hours=7)
+
+
+@pytest.mark.parametrize("engine", sorted(DP_ENGINES))
+def test_dp_engines_keep_times_of_day_in_their_hours_without_bounds(engine: str) -> None:
+    """A time of day is bounded by the day (public) when no bounds are declared; DP TVAE gave every
+    time between 00:09 and 00:17."""
+    data = _office_hours()[["t", "x"]]
+    model = DP_ENGINES[engine](DPConfig(max_epsilon=50.0, epochs=5)).fit(data, seed=1, progress_bar=False)
+    times = model.sample(500, seed=2, progress_bar=False)["t"].dropna()
+    assert all(isinstance(v, dt.time) for v in times)
+    assert np.mean([dt.time(9) <= v < dt.time(17) for v in times]) > 0.6
 
 
 def test_dp_config_takes_times_of_day_and_durations_as_bounds() -> None:

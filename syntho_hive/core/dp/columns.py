@@ -11,8 +11,8 @@ here too, so they come before any noise is drawn.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,9 +32,9 @@ from syntho_hive.core.dp.mechanisms import (
 )
 from syntho_hive.exceptions import PrivacyError
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries", "duration_bounds",
-           "noisy_nulls", "noisy_numbers", "noisy_times", "refuse_constraints", "released_categories",
-           "time_part_levels"]
+__all__ = ["DAY_BOUNDS", "FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries",
+           "duration_bounds", "noisy_nulls", "noisy_numbers", "noisy_times", "refuse_constraints",
+           "released_categories", "time_part_levels", "with_day_bounds"]
 
 #: Queries per column, by sdtype (``text`` is refused).
 _QUERIES = {"categorical": 1, "numerical": 1, "boolean": 1, "datetime": 2, "id": 0}
@@ -44,6 +44,8 @@ FIRST_YEAR, LAST_YEAR = 1678, 2261
 _RESOLUTIONS = 6
 
 Bounds = tuple[float | str, float | str]
+#: The public domain of a time of day, ``[00:00, 24:00)``: its bounds when none are declared.
+DAY_BOUNDS: Bounds = ("00:00:00", "23:59:59.999999")
 
 
 def dp_queries(sdtypes: Mapping[str, str], where: str) -> tuple[int, int]:
@@ -104,11 +106,19 @@ def check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str, *,
             problems.append(f"{column!r} is {sdtype}; bounds apply to numerical and datetime columns")
             continue
         expected: BoundKind = "datetime" if sdtype == "datetime" else (numeric_kinds or {}).get(column, "number")
-        if bound_kind(low) != expected:
-            problems.append(f"{column!r} is {_COLUMN_NAMES[expected]} but its bounds are {_KIND_NAMES[bound_kind(low)]}; "
+        declared = bound_kind(low)
+        if declared != expected:
+            problems.append(f"{column!r} is {_COLUMN_NAMES[expected]} but its bounds are {_KIND_NAMES[declared]}; "
                             f"declare {BOUND_FORMS[expected]}")
     if problems:
         raise PrivacyError(f"{where}: DPConfig.bounds: " + "; ".join(problems) + ".")
+
+
+def with_day_bounds(config: DPConfig, times: Collection[str]) -> DPConfig:
+    """``config`` with :data:`DAY_BOUNDS` for each time-of-day column of ``times`` that declares none (a time
+    of day lies in one day, which is public: no budget is spent to know it)."""
+    missing = {column: DAY_BOUNDS for column in times if column not in config.bounds}
+    return replace(config, bounds={**config.bounds, **missing}) if missing else config
 
 
 def duration_bounds(bounds: Bounds, unit: str, step: int) -> tuple[float, float]:

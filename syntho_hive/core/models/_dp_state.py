@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from syntho_hive.core.dp.accounting import DPPlan, PrivacySpent, plan_budget
-from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints
+from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints, with_day_bounds
 from syntho_hive.core.dp.config import BoundKind, DPConfig
 from syntho_hive.core.metadata.detect import detect_sdtype
 
@@ -26,7 +26,8 @@ def _sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, str]
 
 def plan_dp_fit(frame: pd.DataFrame, context: pd.DataFrame | None, declared: Mapping[str, str], config: DPConfig, *,
                 where: str, constrained: bool, batch_size: int, epochs: int, rare_threshold: int,
-                times: Collection[str] = ()) -> tuple[dict[str, str], dict[str, str], DPPlan]:
+                times: Collection[str] = (), context_times: Collection[str] = ()
+                ) -> tuple[dict[str, str], dict[str, str], DPPlan]:
     """Refuse what DP cannot honour, before any noise is drawn, then plan the fit's budget.
 
     Refused: declared constraints (their engine learns bounds and seen combinations from the raw
@@ -35,7 +36,8 @@ def plan_dp_fit(frame: pd.DataFrame, context: pd.DataFrame | None, declared: Map
     :func:`~syntho_hive.core.dp.accounting.plan_budget` cannot honour.
 
     Args:
-        times: The time-of-day columns of ``frame`` (durations since midnight; their bounds are times).
+        times / context_times: The time-of-day columns of ``frame`` / ``context`` (durations since
+            midnight): those without declared bounds get a whole day (public) in the plan's config.
 
     Returns:
         ``(sdtypes, context sdtypes, plan)``: every column's sdtype is declared or else detected
@@ -50,6 +52,7 @@ def plan_dp_fit(frame: pd.DataFrame, context: pd.DataFrame | None, declared: Map
                                    if pd.api.types.is_timedelta64_dtype(frame[c].dtype)}
     kinds.update({str(c): "time" for c in times})
     check_bounds(config, sdtypes, where, numeric_kinds=kinds)
+    config = with_day_bounds(config, [*times, *(c for c in context_times if c not in sdtypes)])
     ctx_sdtypes = _sdtypes(context, {}) if context is not None else {}
     queries, categories = dp_queries(sdtypes, where)
     ctx_queries, ctx_categories = dp_queries(ctx_sdtypes, f"{where} (parent context)")
