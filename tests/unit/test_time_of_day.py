@@ -241,3 +241,25 @@ def test_dp_refuses_numbers_as_bounds_of_a_time_of_day_or_duration(column: str, 
     for make in DP_ENGINES.values():
         with pytest.raises(PrivacyError, match=f"{column!r} is a {kind} but its bounds are numbers.*{form}"):
             make(config).fit(_office_hours(200), seed=1, progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- constraints
+@pytest.mark.parametrize("engine", [TabularAR, CTGAN])
+def test_an_inequality_between_two_times_of_day_holds(engine: type[ConditionalGenerativeModel],
+                                                      tmp_path: Path) -> None:
+    """Two time-of-day columns compare as durations (they were refused: 'got object and object')."""
+    rng = np.random.default_rng(0)
+    opens = rng.integers(6 * 60, 11 * 60, 300)
+    closes = opens + rng.integers(4 * 60, 10 * 60, 300)
+    stores = pd.DataFrame({"id": range(300), "opens": [dt.time(int(v // 60), int(v % 60)) for v in opens],
+                           "closes": [dt.time(int(v // 60), int(v % 60)) for v in closes]})
+    metadata = Metadata().add_table("s", pk="id", inequalities=[("opens", "closes")])
+    synth = Synthesizer(metadata, model=engine, seed=1).fit({"s": stores}, epochs=2, progress_bar=False, n_jobs=1)
+    out = synth.sample(seed=2, progress_bar=False)["s"]
+    pairs = [(a, b) for a, b in zip(out["opens"], out["closes"]) if a is not None and b is not None]
+    assert len(pairs) > 250 and all(isinstance(v, dt.time) for pair in pairs for v in pair)
+    assert all(a <= b for a, b in pairs)
+    assert len({b for _, b in pairs}) > 10
+    synth.save(tmp_path / "synth")
+    again = Synthesizer.load(tmp_path / "synth").sample(seed=2, progress_bar=False)["s"]
+    pd.testing.assert_frame_equal(again, out)
