@@ -149,6 +149,12 @@ def test_conditions_take_iso_text_and_refuse_a_time_zone(shifts_model: TabularAR
                             conditions={"start": dt.time(7, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))})
 
 
+def test_an_out_of_range_time_condition_shows_durations_not_ticks(shifts_model: TabularAR) -> None:
+    with pytest.raises(GenerationError, match=r"0 days 05:00:00 for column 'start' is outside the training range "
+                                              r"\[0 days 06:00:\d\d, 0 days 09:59:\d\d\]"):
+        shifts_model.sample(5, seed=1, progress_bar=False, conditions={"start": dt.time(5)})
+
+
 def test_a_time_of_day_context_may_be_given_as_text_at_sample_and_impute(tmp_path: Path) -> None:
     """The context's time columns are those of the fit (kept in the checkpoint), converted strictly:
     ISO text (a parent read back from CSV) gives the same rows as the times."""
