@@ -14,11 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syntho_hive import Metadata, Synthesizer
+from syntho_hive.core.data.dp_standins import standin_frame
 from syntho_hive.core.data.time_of_day import time_columns, to_durations, to_times
+from syntho_hive.core.dp import DPConfig, plan_budget
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.models import CTGAN, TVAE, TabularAR
 from syntho_hive.core.models.base import ConditionalGenerativeModel
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import ConfigurationError, GenerationError, PrivacyError, SchemaError
 
 ENGINES = {
     "tabular_ar": lambda: TabularAR(epochs=3, hidden_dim=32),
@@ -105,3 +107,165 @@ def test_durations_and_times_round_trip_exactly(values: list[dt.time | None]) ->
     if any(v is not None for v in values):
         assert columns == ["t"] and pd.api.types.is_timedelta64_dtype(durations["t"].dtype)
     assert to_times(durations.copy(), columns)["t"].tolist() == values
+
+
+@pytest.fixture(scope="module")
+def shifts_model(shifts: pd.DataFrame) -> TabularAR:
+    return ENGINES["tabular_ar"]().fit(shifts, seed=0, progress_bar=False)
+
+
+def test_impute_keeps_observed_times_given_as_text_or_durations(shifts: pd.DataFrame, shifts_model: TabularAR) -> None:
+    """Observed times read back from CSV (ISO text) or given as durations are kept, not imputed over."""
+    holes = shifts.head(20).copy()
+    holes["hours"] = holes["hours"].astype("float64")
+    holes.loc[:4, "hours"] = np.nan
+    observed = holes["start"].notna()
+    expected = holes["start"][observed].tolist()
+    as_text = holes.assign(start=[None if v is None else v.isoformat() for v in holes["start"]])
+    as_durations = holes.assign(start=[None if v is None else dt.timedelta(hours=v.hour, minutes=v.minute,
+                                                                             seconds=v.second)
+                                       for v in holes["start"]])
+    for rows in (as_text, as_durations):
+        filled = shifts_model.impute(rows, seed=2)
+        assert filled["start"][observed].tolist() == expected
+        assert all(isinstance(v, dt.time) for v in filled["start"])
+
+
+@pytest.mark.parametrize("value", ["noon", 3600, dt.datetime(2024, 1, 1, 9), pd.Timedelta(hours=25),
+                                   dt.time(8, tzinfo=dt.timezone.utc)])
+def test_impute_refuses_a_value_that_is_no_time_of_day_by_column_and_value(
+        shifts: pd.DataFrame, shifts_model: TabularAR, value: object) -> None:
+    holes = shifts.head(5).copy()
+    holes["start"] = pd.Series([value] * 5, dtype=object)
+    with pytest.raises(GenerationError, match="impute\\(\\) data.*'start'"):
+        shifts_model.impute(holes, seed=2)
+
+
+def test_conditions_take_iso_text_and_refuse_a_time_zone(shifts_model: TabularAR) -> None:
+    out = shifts_model.sample(20, seed=1, progress_bar=False, conditions={"start": "07:30:00"})
+    assert set(out["start"]) == {dt.time(7, 30)}
+    with pytest.raises(GenerationError, match="'start'.*time zone"):
+        shifts_model.sample(5, seed=1, progress_bar=False,
+                            conditions={"start": dt.time(7, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))})
+
+
+def test_an_out_of_range_time_condition_shows_durations_not_ticks(shifts_model: TabularAR) -> None:
+    with pytest.raises(GenerationError, match=r"0 days 05:00:00 for column 'start' is outside the training range "
+                                              r"\[0 days 06:00:\d\d, 0 days 09:59:\d\d\]"):
+        shifts_model.sample(5, seed=1, progress_bar=False, conditions={"start": dt.time(5)})
+
+
+def test_a_time_of_day_context_may_be_given_as_text_at_sample_and_impute(tmp_path: Path) -> None:
+    """The context's time columns are those of the fit (kept in the checkpoint), converted strictly:
+    ISO text (a parent read back from CSV) gives the same rows as the times."""
+    rng = np.random.default_rng(0)
+    context = pd.DataFrame({"opens": [dt.time(int(h), 0) for h in rng.integers(6, 12, 200)]})
+    data = pd.DataFrame({"x": rng.normal(size=200)})
+    model = ENGINES["tabular_ar"]().fit(data, context, seed=1, progress_bar=False)
+    assert model.context_time_columns_ == ["opens"]
+    loaded = ConditionalGenerativeModel.from_bytes(model.to_bytes())
+    assert loaded.context_time_columns_ == ["opens"]
+    parents = context.head(8)
+    expected = model.sample(8, parents, seed=2, progress_bar=False)
+    mixed = parents.copy()
+    mixed.loc[4, "opens"] = parents["opens"][4].isoformat()  # one text value among times
+    for rows in (parents.astype(str), mixed):
+        pd.testing.assert_frame_equal(loaded.sample(8, rows, seed=2, progress_bar=False), expected)
+    holes = data.head(8).copy()
+    holes.loc[:2, "x"] = np.nan
+    pd.testing.assert_frame_equal(model.impute(holes, parents.astype(str), seed=3),
+                                  model.impute(holes, parents, seed=3))
+    with pytest.raises(GenerationError, match="sample\\(\\) context.*'opens'.*'soon'"):
+        model.sample(8, parents.assign(opens="soon"), seed=2, progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- under differential privacy
+DP_ENGINES = {
+    "tabular_ar": lambda dp: TabularAR(dp=dp, epochs=3, hidden_dim=32),
+    "tvae": lambda dp: TVAE(dp=dp, epochs=5, batch_size=100, compress_dims=(32,), decompress_dims=(32,), device="cpu"),
+}
+
+
+def _office_hours(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Arrivals between 09:00 and 17:00 (minutes apart) and a shift length of 1 to 8 hours (seconds apart)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"t": [dt.time(int(h), int(m)) for h, m in zip(rng.integers(9, 17, n), rng.integers(0, 60, n))],
+                         "shift": pd.to_timedelta(rng.integers(3600, 8 * 3600, n), unit="s"),
+                         "x": rng.normal(size=n)})
+
+
+def test_dp_stand_ins_count_a_duration_in_its_unit_not_in_nanoseconds() -> None:
+    """Durations of hours are 1e13 ns, past the top of the sign-logarithmic grid (1e12): counted in
+    seconds they keep their range (they came back as ~17 minutes)."""
+    frame = _office_hours()[["shift"]]
+    plan = plan_budget(DPConfig(max_epsilon=4.0), rows=len(frame), queries=1, category_queries=0, batch_size=100,
+                       epochs=1, rare_threshold=5)
+    standins, _ = standin_frame(frame, {"shift": "numerical"}, plan, np.random.default_rng(0), rows=2000)
+    shift = standins["shift"].dropna()
+    assert shift.dtype == frame["shift"].dtype
+    assert shift.between(pd.Timedelta(minutes=45), pd.Timedelta(hours=9)).all()
+    assert pd.Timedelta(hours=2) < shift.median() < pd.Timedelta(hours=7)
+
+
+@pytest.mark.parametrize("engine", sorted(DP_ENGINES))
+def test_dp_engines_keep_times_of_day_in_their_hours_without_bounds(engine: str) -> None:
+    """A time of day is bounded by the day (public) when no bounds are declared; DP TVAE gave every
+    time between 00:09 and 00:17."""
+    data = _office_hours()[["t", "x"]]
+    model = DP_ENGINES[engine](DPConfig(max_epsilon=50.0, epochs=5)).fit(data, seed=1, progress_bar=False)
+    times = model.sample(500, seed=2, progress_bar=False)["t"].dropna()
+    assert all(isinstance(v, dt.time) for v in times)
+    assert np.mean([dt.time(9) <= v < dt.time(17) for v in times]) > 0.6
+
+
+def test_dp_config_takes_times_of_day_and_durations_as_bounds() -> None:
+    config = DPConfig(max_epsilon=1.0, bounds={"t": (dt.time(9), dt.time(17, 30)), "u": ("09:00", "17:00:00.5"),
+                                               "shift": (pd.Timedelta(0), dt.timedelta(hours=8))})
+    assert config.bounds["t"] == ("09:00:00", "17:30:00") and config.bounds["u"] == ("09:00:00", "17:00:00.500000")
+    assert DPConfig.from_dict(config.to_dict()) == config
+    for bad, message in (((dt.time(17), dt.time(9)), "low < high"), ((dt.time(9), "2024-01-01"), "one kind"),
+                         ((dt.time(9, tzinfo=dt.timezone.utc), dt.time(10)), "time zone")):
+        with pytest.raises(ConfigurationError, match=message):
+            DPConfig(max_epsilon=1.0, bounds={"t": bad})
+
+
+@pytest.mark.parametrize("engine", sorted(DP_ENGINES))
+def test_dp_bounds_of_a_time_of_day_and_a_duration_hold(engine: str) -> None:
+    data = _office_hours()
+    config = DPConfig(max_epsilon=4.0, epochs=3, bounds={"t": ("10:00", dt.time(12)),
+                                                         "shift": (pd.Timedelta(hours=2), pd.Timedelta(hours=4))})
+    out = DP_ENGINES[engine](config).fit(data, seed=1, progress_bar=False).sample(300, seed=2, progress_bar=False)
+    times, shifts = out["t"].dropna(), out["shift"].dropna()
+    assert len(times) and all(dt.time(10) <= v <= dt.time(12) for v in times)
+    assert len(shifts) and shifts.between(pd.Timedelta(hours=2), pd.Timedelta(hours=4)).all()
+
+
+@pytest.mark.parametrize(("column", "kind", "form"), [("t", "time-of-day column", "datetime.time"),
+                                                       ("shift", "duration column", "pd.Timedelta")])
+def test_dp_refuses_numbers_as_bounds_of_a_time_of_day_or_duration(column: str, kind: str, form: str) -> None:
+    config = DPConfig(max_epsilon=4.0, epochs=1, bounds={column: (32400, 61200)})
+    for make in DP_ENGINES.values():
+        with pytest.raises(PrivacyError, match=f"{column!r} is a {kind} but its bounds are numbers.*{form}"):
+            make(config).fit(_office_hours(200), seed=1, progress_bar=False)
+
+
+# ----------------------------------------------------------------------------- constraints
+@pytest.mark.parametrize("engine", [TabularAR, CTGAN])
+def test_an_inequality_between_two_times_of_day_holds(engine: type[ConditionalGenerativeModel],
+                                                      tmp_path: Path) -> None:
+    """Two time-of-day columns compare as durations (they were refused: 'got object and object')."""
+    rng = np.random.default_rng(0)
+    opens = rng.integers(6 * 60, 11 * 60, 300)
+    closes = opens + rng.integers(4 * 60, 10 * 60, 300)
+    stores = pd.DataFrame({"id": range(300), "opens": [dt.time(int(v // 60), int(v % 60)) for v in opens],
+                           "closes": [dt.time(int(v // 60), int(v % 60)) for v in closes]})
+    metadata = Metadata().add_table("s", pk="id", inequalities=[("opens", "closes")])
+    synth = Synthesizer(metadata, model=engine, seed=1).fit({"s": stores}, epochs=2, progress_bar=False, n_jobs=1)
+    out = synth.sample(seed=2, progress_bar=False)["s"]
+    pairs = [(a, b) for a, b in zip(out["opens"], out["closes"]) if a is not None and b is not None]
+    assert len(pairs) > 250 and all(isinstance(v, dt.time) for pair in pairs for v in pair)
+    assert all(a <= b for a, b in pairs)
+    assert len({b for _, b in pairs}) > 10
+    synth.save(tmp_path / "synth")
+    again = Synthesizer.load(tmp_path / "synth").sample(seed=2, progress_bar=False)["s"]
+    pd.testing.assert_frame_equal(again, out)

@@ -87,14 +87,15 @@ def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) ->
     low, high = df[q.low], df[q.high]
     q.kind = values.pair_kind(low, high, q)
     q.high_dtype = high.dtype
-    q.high_sdtype = "numerical" if q.kind == "numeric" else "datetime"
+    # Durations (timedelta64: times of day as the models see them) take the datetime path but stay numerical.
+    q.high_sdtype = "numerical" if q.kind == "numeric" or ptypes.is_timedelta64_dtype(high.dtype) else "datetime"
     lone = low.isna().to_numpy() & high.notna().to_numpy()
     q.unpaired = f"{q.high}{UNPAIRED_SUFFIX}" if lone.any() else None
     if q.kind == "numeric":
         q.integer = ptypes.is_integer_dtype(low.dtype) and ptypes.is_integer_dtype(high.dtype)
         q.decimals = None if q.integer else _decimals(float_values(high))
     else:
-        if not ptypes.is_datetime64_any_dtype(high.dtype):
+        if not (ptypes.is_datetime64_any_dtype(high.dtype) or ptypes.is_timedelta64_dtype(high.dtype)):
             q.high_format = values.date_format(high, q.high)
         lo, hi = values.datetime_pair(low, high, q)
         q.high_dtype = hi.dtype if q.high_format is not None else high.dtype

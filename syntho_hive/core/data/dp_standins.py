@@ -9,7 +9,9 @@ formats) is post-processing of the DP release:
   to their noisy counts (a column none of whose values passes is refused);
 * numerical: values spread over the buckets of the noisy histogram (sign-logarithmic grid, or the
   declared bounds) in proportion to their noisy counts, rounded to the column's number format (a
-  column none of whose buckets passes is refused);
+  column none of whose buckets passes is refused); a duration is counted in its coarsest unit holding every
+  value (e.g. seconds; the unit is public, like a number format), and a time of day is bounded by the day
+  when no bounds are declared;
 * datetime: timestamps spread evenly over the noisy year range (or the declared bounds), at the
   finest time part held by enough rows, in the column's representation (zone, string format);
 * boolean: ``False`` and ``True`` (public), missing values from a noisy count;
@@ -41,7 +43,8 @@ from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import detect_decimals, numeric_values
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.columns import noisy_nulls, noisy_numbers, noisy_times, released_categories
+from syntho_hive.core.data.encoders.timeunits import coarsest_step
+from syntho_hive.core.dp.columns import duration_bounds, noisy_nulls, noisy_numbers, noisy_times, released_categories
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.exceptions import PrivacyError
 
@@ -141,6 +144,14 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
     values = numeric_values(series, name)
     present = values[~np.isnan(values)]
     timedelta = pd.api.types.is_timedelta64_dtype(series.dtype)
+    step = 1
+    if timedelta:  # durations counted in their coarsest unit (e.g. seconds), not in nanoseconds
+        unit = np.datetime_data(series.to_numpy().dtype)[0]
+        ticks = series.dropna().to_numpy().view(np.int64)
+        step = coarsest_step(ticks, unit)
+        present = (ticks // step).astype(np.float64)
+        if bounds is not None:
+            bounds = duration_bounds(bounds, unit, step)
     places = decimal_places(series)
     integer = bool(pd.api.types.is_integer_dtype(series.dtype) or timedelta or
                    (present.size and np.all(present == np.round(present))))
@@ -164,7 +175,7 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
     mask = np.arange(rows) >= rows - missing
     if timedelta:
         unit = np.datetime_data(series.to_numpy().dtype)[0]
-        ticks = np.where(mask, np.iinfo(np.int64).min, out.astype(np.int64))
+        ticks = np.where(mask, np.iinfo(np.int64).min, np.round(out).astype(np.int64) * step)
         return pd.Series(ticks.view(f"timedelta64[{unit}]"), name=series.name).astype(series.dtype)
     if places is not None:
         return restore_decimals(out, mask, places, null_marker(series), series.name)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ from syntho_hive.core.data.encoders.nulls import NullIndicator
 from syntho_hive.core.data.encoders.numerical import CoreEncoder, numeric_values
 from syntho_hive.core.data.transformer import DataTransformer
 from syntho_hive.core.dp.accounting import DPPlan
+from syntho_hive.core.dp.columns import duration_bounds
 
 __all__ = ["DPEncoding", "dp_transform", "fit_dp_transformer"]
 
@@ -73,7 +75,14 @@ def fit_dp_transformer(frame: pd.DataFrame, sdtypes: Mapping[str, str], plan: DP
         PrivacyError: A categorical column none of whose values may be kept.
     """
     standins, formats = standin_frame(frame, sdtypes, plan, rng, datetime_formats=datetime_formats, where=where)
-    bounds = {c: tuple(b) for c, b in plan.config.bounds.items() if c in frame.columns}
+    bounds: dict[str, tuple[Any, Any]] = {}
+    for column, pair in plan.config.bounds.items():
+        if column not in frame.columns:
+            continue
+        dtype = frame[column].dtype
+        # A duration's (or time of day's) bounds in its native ticks, as the encoder counts it.
+        bounds[column] = (duration_bounds(pair, np.datetime_data(frame[column].to_numpy().dtype)[0], 1)
+                          if pd.api.types.is_timedelta64_dtype(dtype) else tuple(pair))
     # rare_threshold=1: the stand-ins hold only values released under the budget (noisy counts past the
     # threshold), so there is nothing left to pool, and the real cells are mapped onto them below.
     transformer = DataTransformer(max_modes=max_modes, rare_threshold=1).fit(

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import GenerationError, SchemaError
 
 __all__ = ["duration_of", "is_time_of_day", "time_columns", "to_durations", "to_times"]
 
@@ -50,34 +50,115 @@ def time_columns(frame: pd.DataFrame | None) -> list[str]:
     return found
 
 
-def duration_of(value: object) -> object:
-    """A condition value for a time-of-day column: a ``datetime.time`` as its duration since midnight
-    (anything else as it is, for the engine's own check)."""
+#: The forms a value of a time-of-day column may take outside ``fit`` (conditions, ``impute`` rows, context).
+_ACCEPTED = ("a datetime.time without a time zone, an ISO time string 'HH:MM[:SS[.ffffff]]' (what a CSV of the "
+             "output reads back as), a duration since midnight under one day (pd.Timedelta, datetime.timedelta, "
+             "numpy.timedelta64) or a null")
+
+
+def _is_null(value: object) -> bool:
+    """Whether ``value`` is one missing value (``None``, ``NaN``, ``NaT``, ``pd.NA``)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # an array-like: not one missing value
+        return False
+
+
+def _nanoseconds(value: object, column: str, where: str) -> int | None:
+    """``value`` of the time-of-day ``column`` as nanoseconds since midnight (``None`` for a null).
+
+    Raises:
+        GenerationError: Any other form (see :data:`_ACCEPTED`), a time with a time zone, or a
+            duration outside ``[0, 1 day)``.
+    """
+    if _is_null(value):
+        return None
+    if isinstance(value, (dt.datetime, np.datetime64)):  # a pd.Timestamp too: not a time of day
+        raise GenerationError(f"{where}: column {column!r} is a time of day, but holds {value!r}, a date and time; "
+                              f"give {_ACCEPTED}.")
+    if isinstance(value, str):
+        try:
+            value = dt.time.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise GenerationError(f"{where}: column {column!r} is a time of day, but {value!r} is not an ISO time; "
+                                  f"give {_ACCEPTED}.") from exc
     if isinstance(value, dt.time):
-        return pd.Timedelta(hours=value.hour, minutes=value.minute, seconds=value.second,
-                            microseconds=value.microsecond)
-    return value
+        if value.tzinfo is not None:
+            raise GenerationError(f"{where}: column {column!r} holds the time {value!r} with a time zone, which the "
+                                  "model (fitted on times without one) cannot take; convert it to the zone of the "
+                                  "training data and drop it, e.g. value.replace(tzinfo=None).")
+        return (((value.hour * 60 + value.minute) * 60 + value.second) * 10**6 + value.microsecond) * 1_000
+    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
+        nanoseconds = int(pd.Timedelta(value).value)
+        if not 0 <= nanoseconds < _NS_PER_DAY:
+            raise GenerationError(f"{where}: column {column!r} is a time of day, but the duration {value!r} is "
+                                  "outside one day [0, 24h); give a duration since midnight under 24 hours.")
+        return nanoseconds
+    raise GenerationError(f"{where}: column {column!r} is a time of day, but holds {value!r} "
+                          f"({type(value).__name__}); give {_ACCEPTED}.")
 
 
-def to_durations(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """``frame`` (a copy when anything changes) with ``columns`` as durations since midnight.
+def duration_of(value: object, column: str, where: str = "conditions") -> pd.Timedelta | None:
+    """A value of the time-of-day ``column`` (a condition) as its duration since midnight.
 
     Args:
-        frame: Rows whose ``columns`` hold ``datetime.time`` values (or nulls).
-        columns: The time-of-day columns present in ``frame`` (others are skipped).
+        value: One of :data:`_ACCEPTED`.
+        column: The column, for messages.
+        where: The argument holding it, for messages.
+
+    Returns:
+        The duration, or ``None`` for a null.
+
+    Raises:
+        GenerationError: Any other value, a time with a time zone, or a duration outside one day.
+    """
+    nanoseconds = _nanoseconds(value, column, where)
+    return None if nanoseconds is None else pd.Timedelta(nanoseconds, unit="ns")
+
+
+def _column_durations(series: pd.Series, column: str, where: str) -> pd.Series:
+    """One time-of-day column as ``timedelta64[ns]`` (see :func:`to_durations`)."""
+    if pd.api.types.is_timedelta64_dtype(series.dtype):
+        durations = series.astype("timedelta64[ns]")
+        outside = durations.notna() & ((durations < pd.Timedelta(0)) | (durations >= pd.Timedelta(days=1)))
+        if outside.any():
+            raise GenerationError(f"{where}: column {column!r} is a time of day, but holds the duration "
+                                  f"{durations[outside].iloc[0]!r}, outside one day [0, 24h).")
+        return durations
+    nanoseconds = np.array([_nanoseconds(value, column, where) for value in series.tolist()], dtype=object)
+    missing = np.array([value is None for value in nanoseconds.tolist()], dtype=bool)
+    ticks = np.where(missing, np.iinfo(np.int64).min, nanoseconds).astype(np.int64)
+    return pd.Series(ticks.view("timedelta64[ns]"), index=series.index, name=series.name)
+
+
+def to_durations(frame: pd.DataFrame, columns: Iterable[str], *, where: str = "the rows") -> pd.DataFrame:
+    """``frame`` (a copy when anything changes) with ``columns`` as durations since midnight.
+
+    Each value is converted strictly, whatever the column's dtype: a ``datetime.time`` (no time
+    zone), an ISO time string (``'HH:MM[:SS[.ffffff]]'``, as a CSV of generated rows reads back), a
+    duration under one day (``pd.Timedelta``, ``datetime.timedelta``, ``numpy.timedelta64``) or a
+    null; nothing is dropped silently.
+
+    Args:
+        frame: Rows whose ``columns`` hold times of day.
+        columns: The columns known to be times of day (those absent from ``frame`` are skipped).
+        where: The argument holding ``frame`` (e.g. ``"impute() data"``), for messages.
 
     Returns:
         ``frame`` with those columns as ``timedelta64[ns]`` (``NaT`` for nulls).
+
+    Raises:
+        GenerationError: A value of another form (the message names the column and the value), a
+            time with a time zone, or a duration outside one day.
     """
-    present = [c for c in columns if c in frame.columns and frame[c].dtype == object]
+    present = [c for c in columns if c in frame.columns]
     if not present:
         return frame
     out = frame.copy()
     for column in present:
-        micros = [None if not isinstance(value, dt.time) else
-                  ((value.hour * 60 + value.minute) * 60 + value.second) * 10**6 + value.microsecond
-                  for value in out[column].tolist()]
-        out[column] = pd.to_timedelta(pd.Series(micros, index=out.index, dtype="Float64"), unit="us")
+        out[column] = _column_durations(out[column], str(column), where)
     return out
 
 

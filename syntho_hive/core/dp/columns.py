@@ -11,14 +11,14 @@ here too, so they come before any noise is drawn.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.config import DPConfig
+from syntho_hive.core.dp.config import BOUND_FORMS, BoundKind, DPConfig, bound_kind, bound_nanoseconds
 from syntho_hive.core.dp.mechanisms import (
     Grid,
     declared_buckets,
@@ -32,8 +32,9 @@ from syntho_hive.core.dp.mechanisms import (
 )
 from syntho_hive.exceptions import PrivacyError
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries", "noisy_nulls",
-           "noisy_numbers", "noisy_times", "refuse_constraints", "released_categories", "time_part_levels"]
+__all__ = ["DAY_BOUNDS", "FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries",
+           "duration_bounds", "noisy_nulls", "noisy_numbers", "noisy_times", "refuse_constraints",
+           "released_categories", "time_part_levels", "with_day_bounds"]
 
 #: Queries per column, by sdtype (``text`` is refused).
 _QUERIES = {"categorical": 1, "numerical": 1, "boolean": 1, "datetime": 2, "id": 0}
@@ -43,6 +44,8 @@ FIRST_YEAR, LAST_YEAR = 1678, 2261
 _RESOLUTIONS = 6
 
 Bounds = tuple[float | str, float | str]
+#: The public domain of a time of day, ``[00:00, 24:00)``: its bounds when none are declared.
+DAY_BOUNDS: Bounds = ("00:00:00", "23:59:59.999999")
 
 
 def dp_queries(sdtypes: Mapping[str, str], where: str) -> tuple[int, int]:
@@ -74,25 +77,56 @@ def refuse_constraints(constrained: bool, where: str) -> None:
                            "them from the TableConfig) or without dp.")
 
 
-def check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str) -> None:
+_KIND_NAMES = {"number": "numbers", "datetime": "dates", "time": "times of day", "duration": "durations"}
+_COLUMN_NAMES = {"number": "numerical", "datetime": "a datetime column", "time": "a time-of-day column",
+                 "duration": "a duration column"}
+
+
+def check_bounds(config: DPConfig, sdtypes: Mapping[str, str], where: str, *,
+                 numeric_kinds: Mapping[str, BoundKind] | None = None) -> None:
     """Refuse declared bounds of unknown columns, or of the wrong kind (all problems at once).
 
+    Args:
+        config: The DP settings.
+        sdtypes: Every training column's sdtype.
+        where: The model / table, for messages.
+        numeric_kinds: The bounds a numerical column takes when not numbers: ``"time"`` for a time of
+            day (modelled as a duration since midnight), ``"duration"`` for a ``timedelta64`` column.
+
     Raises:
-        PrivacyError: A bound names a column that is not trained, or does not fit its sdtype.
+        PrivacyError: A bound names a column that is not trained, or does not fit its column.
     """
     problems = []
     for column, (low, _) in config.bounds.items():
         sdtype = sdtypes.get(column)
         if sdtype is None:
             problems.append(f"{column!r} is not a training column")
-        elif sdtype == "numerical" and isinstance(low, str):
-            problems.append(f"{column!r} is numerical but its bounds are dates")
-        elif sdtype == "datetime" and not isinstance(low, str):
-            problems.append(f"{column!r} is a datetime column but its bounds are numbers")
-        elif sdtype not in ("numerical", "datetime"):
+            continue
+        if sdtype not in ("numerical", "datetime"):
             problems.append(f"{column!r} is {sdtype}; bounds apply to numerical and datetime columns")
+            continue
+        expected: BoundKind = "datetime" if sdtype == "datetime" else (numeric_kinds or {}).get(column, "number")
+        declared = bound_kind(low)
+        if declared != expected:
+            problems.append(f"{column!r} is {_COLUMN_NAMES[expected]} but its bounds are {_KIND_NAMES[declared]}; "
+                            f"declare {BOUND_FORMS[expected]}")
     if problems:
         raise PrivacyError(f"{where}: DPConfig.bounds: " + "; ".join(problems) + ".")
+
+
+def with_day_bounds(config: DPConfig, times: Collection[str]) -> DPConfig:
+    """``config`` with :data:`DAY_BOUNDS` for each time-of-day column of ``times`` that declares none (a time
+    of day lies in one day, which is public: no budget is spent to know it)."""
+    missing = {column: DAY_BOUNDS for column in times if column not in config.bounds}
+    return replace(config, bounds={**config.bounds, **missing}) if missing else config
+
+
+def duration_bounds(bounds: Bounds, unit: str, step: int) -> tuple[float, float]:
+    """Declared time-of-day or duration bounds in units of ``step`` ticks of ``unit`` (a ``timedelta64`` unit),
+    the unit the column's values are counted in."""
+    tick = int(np.timedelta64(1, unit).astype("timedelta64[ns]").astype(np.int64)) * int(step)
+    low, high = (bound_nanoseconds(value) / tick for value in bounds)
+    return float(low), float(high)
 
 
 def noisy_nulls(nulls: int, plan: DPPlan, rng: np.random.Generator) -> int:

@@ -7,16 +7,19 @@ trains its network with DP-SGD, and never passes ``max_epsilon`` at ``delta`` (s
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from syntho_hive.exceptions import ConfigurationError
 
-__all__ = ["DPConfig", "DEFAULT_DP_EPOCHS"]
+__all__ = ["DPConfig", "DEFAULT_DP_EPOCHS", "BoundKind", "bound_kind", "bound_nanoseconds"]
 
 #: Epochs of DP-SGD when neither ``DPConfig.epochs`` nor a smaller model ``epochs`` is given (engines
 #: may pass their own measured default to :meth:`DPConfig.training_epochs`).
@@ -28,15 +31,72 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))
 
 
+#: A time of day as text: ``HH:MM[:SS[.ffffff]]``, with an optional UTC offset (refused).
+_TIME_TEXT = re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$")
+#: What a bound may be, by column kind (for messages).
+BOUND_FORMS = {
+    "number": "numbers, e.g. (0, 100)",
+    "datetime": "dates or timestamps, e.g. ('2020-01-01', '2024-12-31')",
+    "time": "times of day, e.g. (datetime.time(9), datetime.time(17)) or ('09:00', '17:00')",
+    "duration": "durations, e.g. (pd.Timedelta(0), pd.Timedelta(hours=8))",
+}
+BoundKind = Literal["number", "datetime", "time", "duration"]
+
+
+def bound_kind(value: float | str) -> BoundKind:
+    """The kind of a stored bound: a number, a timestamp (ISO text), a time of day (``HH:MM:SS[.ffffff]``)
+    or a duration (ISO 8601 text, ``P...``)."""
+    if not isinstance(value, str):
+        return "number"
+    if _TIME_TEXT.match(value):
+        return "time"
+    return "duration" if value.lstrip("-").startswith("P") else "datetime"
+
+
+def bound_nanoseconds(value: float | str) -> int:
+    """A stored time-of-day or duration bound as nanoseconds (since midnight, for a time of day)."""
+    if bound_kind(value) == "time":
+        time = dt.time.fromisoformat(str(value))
+        return (((time.hour * 60 + time.minute) * 60 + time.second) * 10**6 + time.microsecond) * 1_000
+    return int(pd.Timedelta(value).value)
+
+
+def _order_key(value: float | str) -> float | int | pd.Timestamp:
+    """A stored bound as a value that orders bounds of its kind."""
+    kind = bound_kind(value)
+    if kind == "number":
+        return float(value)
+    return pd.Timestamp(value) if kind == "datetime" else bound_nanoseconds(value)
+
+
 def _bound(column: str, value: Any) -> float | str:
-    """A declared bound as stored: a finite number, or a timestamp as ISO text."""
+    """A declared bound as stored: a finite number, a timestamp as ISO text, a time of day as
+    ``HH:MM:SS[.ffffff]`` or a duration as ISO 8601 text (``P0DT8H0M0S``)."""
     if _number(value):
         return float(value)
+    if isinstance(value, str) and _TIME_TEXT.match(value.strip()):
+        value = dt.time.fromisoformat(value.strip())
+    if isinstance(value, dt.time):
+        if value.tzinfo is not None:
+            raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds the time {value!r} with a time zone; times "
+                                     "of day are modelled without one: declare times without a zone.")
+        return value.isoformat()
+    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)) or (
+            isinstance(value, str) and value.strip().lstrip("-").startswith("P")):
+        try:
+            duration = pd.Timedelta(value)
+        except ValueError as exc:
+            raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds {value!r}, which is not an ISO 8601 "
+                                     "duration; declare pd.Timedelta bounds.") from exc
+        if pd.isna(duration):
+            raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds a missing value; declare (low, high).")
+        return duration.isoformat()
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds {value!r}, which is neither a finite number "
-                                 "nor a timestamp; declare (low, high) numbers or dates.") from exc
+        raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds {value!r}, which is neither a finite number, "
+                                 "a timestamp, a time of day nor a duration; declare (low, high) "
+                                 f"{'; or '.join(BOUND_FORMS.values())}.") from exc
     if pd.isna(stamp):
         raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds a missing value; declare (low, high).")
     return stamp.isoformat()
@@ -68,9 +128,12 @@ class DPConfig:
             (:func:`~syntho_hive.core.dp.accounting.auto_preprocessing_share`).
         epochs: DP-SGD epochs (``None``: the model's ``epochs``, at most the engine's default: 80 for
             TabularAR, 20 for TVAE).
-        bounds: ``{column: (low, high)}`` declared public bounds of numeric or datetime columns
-            (numbers, or dates as text / timestamps). Values are clipped to them, and the column's
-            bins are laid over them instead of over a fixed logarithmic grid.
+        bounds: ``{column: (low, high)}`` declared public bounds of numeric or datetime columns:
+            numbers; dates as text / timestamps for a datetime column; times of day
+            (``datetime.time`` or ``'HH:MM[:SS[.ffffff]]'``) for a time-of-day column (whose bounds
+            are a whole day when none are declared: its domain is public); ``pd.Timedelta`` for a
+            duration column. Values are clipped to them, and the column's bins are laid over them
+            instead of over a fixed logarithmic grid.
 
     Raises:
         ConfigurationError: A value out of range or of the wrong type (all problems at once).
@@ -82,7 +145,7 @@ class DPConfig:
     max_grad_norm: float = 1.0
     preprocessing_share: float | None = None
     epochs: int | None = None
-    bounds: Mapping[str, tuple[float | str, float | str]] = field(default_factory=dict)
+    bounds: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -113,8 +176,7 @@ class DPConfig:
                 except ConfigurationError as exc:
                     problems.append(str(exc).rstrip("."))
                     continue
-                if type(low) is not type(high) or (pd.Timestamp(low) >= pd.Timestamp(high) if isinstance(low, str)
-                                                   else low >= high):
+                if bound_kind(low) != bound_kind(high) or _order_key(low) >= _order_key(high):
                     problems.append(f"bounds[{column!r}] = {tuple(pair)!r} must be (low, high) of one kind with "
                                     "low < high")
                     continue

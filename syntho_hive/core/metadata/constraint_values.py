@@ -3,6 +3,9 @@
 A bound or an inequality compares numbers (floats, NaN for nulls) or datetimes: datetime64
 columns (tz-aware too) and date strings, parsed with the column's strftime format (declared in
 ``TableConfig.datetime_formats``, else detected and verified to write every value back exactly).
+An inequality also compares two durations: ``timedelta64`` columns, or times of day
+(``datetime.time`` cells, which the models see as durations since midnight); they take the
+datetime path (a gap counted in steps), without a format or time zone.
 """
 
 from __future__ import annotations
@@ -30,6 +33,29 @@ def float_values(series: pd.Series) -> np.ndarray:
 def is_numeric(series: pd.Series) -> bool:
     """Whether ``series`` holds numbers (booleans do not count)."""
     return ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_bool_dtype(series.dtype)
+
+
+def _is_times_of_day(series: pd.Series) -> bool:
+    """Whether ``series`` is an ``object`` column of ``datetime.time`` values (and nulls, at least one time)."""
+    if series.dtype != object:
+        return False
+    values = series.dropna()
+    return bool(len(values)) and ptypes.infer_dtype(values, skipna=True) == "time"
+
+
+def is_duration(series: pd.Series) -> bool:
+    """Whether ``series`` holds durations: ``timedelta64``, or times of day (durations since midnight)."""
+    return ptypes.is_timedelta64_dtype(series.dtype) or _is_times_of_day(series)
+
+
+def _as_durations(series: pd.Series) -> pd.Series:
+    """A duration column as ``timedelta64[ns]`` (times of day as the duration since midnight, nulls as ``NaT``)."""
+    if ptypes.is_timedelta64_dtype(series.dtype):
+        return series
+    return pd.Series(pd.to_timedelta([None if pd.isna(v) else pd.Timedelta(hours=v.hour, minutes=v.minute,
+                                                                             seconds=v.second,
+                                                                             microseconds=v.microsecond)
+                                      for v in series.tolist()]), index=series.index, name=series.name)
 
 
 class ValueReader:
@@ -97,20 +123,24 @@ class ValueReader:
         return sdtype == "datetime"
 
     def pair_kind(self, low: pd.Series, high: pd.Series, q: Comparison) -> str:
-        """How the two sides of an inequality compare: ``"numeric"`` or ``"datetime"``.
+        """How the two sides of an inequality compare: ``"numeric"`` or ``"datetime"`` (two datetimes or
+        date strings, or two durations: ``timedelta64`` or times of day).
 
         Raises:
-            SchemaError: If the sides are not both numeric or both datetimes/date strings.
+            SchemaError: If the sides are not both numeric, both datetimes/date strings or both durations.
         """
         if is_numeric(low) and is_numeric(high):
             return "numeric"
+        if is_duration(low) and is_duration(high):
+            return "datetime"
         dated = [ptypes.is_datetime64_any_dtype(s.dtype) or self.is_date_strings(s, c)
                  for s, c in ((low, q.low), (high, q.high))]
         if all(dated):
             return "datetime"
-        raise SchemaError(f"Inequality {q.low} <= {q.high} of {self.where} needs two numeric or two "
-                          f"datetime columns (datetime64 or date strings), got {low.dtype} and {high.dtype}; fix the "
-                          "column types or declare TableConfig.datetime_formats for date strings.")
+        raise SchemaError(f"Inequality {q.low} <= {q.high} of {self.where} needs two numeric, two datetime "
+                          f"(datetime64 or date strings) or two duration columns (timedelta64 or times of day), got "
+                          f"{low.dtype} and {high.dtype}; fix the column types or declare "
+                          "TableConfig.datetime_formats for date strings.")
 
     def date_format(self, series: pd.Series, column: str) -> str | None:
         """The strftime format of a date-string column (declared, else guessed and verified), settled once found.
@@ -139,13 +169,16 @@ class ValueReader:
                           f"TableConfig.datetime_formats[{column!r}] to its strftime format.")
 
     def as_datetime(self, series: pd.Series, column: str) -> pd.Series:
-        """``series`` as datetime64 (date strings parsed with :meth:`date_format`; nulls as ``NaT``).
+        """``series`` as datetime64 (date strings parsed with :meth:`date_format`; nulls as ``NaT``), or a
+        duration column as ``timedelta64`` (see :func:`is_duration`).
 
         Raises:
             SchemaError: If a value does not match the column's format.
         """
         if ptypes.is_datetime64_any_dtype(series.dtype):
             return series
+        if is_duration(series):
+            return _as_durations(series)
         fmt = self.date_format(series, column)
         if fmt is None:  # all null
             return pd.to_datetime(series.astype(object), errors="coerce")

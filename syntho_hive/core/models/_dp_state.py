@@ -7,14 +7,14 @@ A fitted model holds the privacy spent as ``privacy_spent_``; the checkpoint man
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pandas as pd
 
 from syntho_hive.core.dp.accounting import DPPlan, PrivacySpent, plan_budget
-from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints
-from syntho_hive.core.dp.config import DPConfig
+from syntho_hive.core.dp.columns import check_bounds, dp_queries, refuse_constraints, with_day_bounds
+from syntho_hive.core.dp.config import BoundKind, DPConfig
 from syntho_hive.core.metadata.detect import detect_sdtype
 
 __all__ = ["plan_dp_fit", "privacy_event_fields", "privacy_extra", "restored_privacy"]
@@ -25,13 +25,19 @@ def _sdtypes(frame: pd.DataFrame, declared: Mapping[str, str]) -> dict[str, str]
 
 
 def plan_dp_fit(frame: pd.DataFrame, context: pd.DataFrame | None, declared: Mapping[str, str], config: DPConfig, *,
-                where: str, constrained: bool, batch_size: int, epochs: int,
-                rare_threshold: int) -> tuple[dict[str, str], dict[str, str], DPPlan]:
+                where: str, constrained: bool, batch_size: int, epochs: int, rare_threshold: int,
+                times: Collection[str] = (), context_times: Collection[str] = ()
+                ) -> tuple[dict[str, str], dict[str, str], DPPlan]:
     """Refuse what DP cannot honour, before any noise is drawn, then plan the fit's budget.
 
     Refused: declared constraints (their engine learns bounds and seen combinations from the raw
-    rows), text columns, declared bounds of unknown or non-numeric / non-datetime columns, and
-    budgets that :func:`~syntho_hive.core.dp.accounting.plan_budget` cannot honour.
+    rows), text columns, declared bounds of unknown or non-numeric / non-datetime columns or of the
+    wrong kind (numbers for a time of day or a duration), and budgets that
+    :func:`~syntho_hive.core.dp.accounting.plan_budget` cannot honour.
+
+    Args:
+        times / context_times: The time-of-day columns of ``frame`` / ``context`` (durations since
+            midnight): those without declared bounds get a whole day (public) in the plan's config.
 
     Returns:
         ``(sdtypes, context sdtypes, plan)``: every column's sdtype is declared or else detected
@@ -42,7 +48,11 @@ def plan_dp_fit(frame: pd.DataFrame, context: pd.DataFrame | None, declared: Map
     """
     refuse_constraints(constrained, where)
     sdtypes = _sdtypes(frame, declared)
-    check_bounds(config, sdtypes, where)
+    kinds: dict[str, BoundKind] = {str(c): "duration" for c in frame.columns
+                                   if pd.api.types.is_timedelta64_dtype(frame[c].dtype)}
+    kinds.update({str(c): "time" for c in times})
+    check_bounds(config, sdtypes, where, numeric_kinds=kinds)
+    config = with_day_bounds(config, [*times, *(c for c in context_times if c not in sdtypes)])
     ctx_sdtypes = _sdtypes(context, {}) if context is not None else {}
     queries, categories = dp_queries(sdtypes, where)
     ctx_queries, ctx_categories = dp_queries(ctx_sdtypes, f"{where} (parent context)")

@@ -117,9 +117,10 @@ class EngineState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _durations(context: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Parent-context rows with their times of day as durations, as the model was fitted with."""
-    return to_durations(context, time_columns(context)) if context is not None else None
+def _durations(context: pd.DataFrame | None, columns: list[str], call: str) -> pd.DataFrame | None:
+    """Parent-context rows with their time-of-day ``columns`` (those of the fit) as durations, as the model
+    was fitted with; ``call`` names the method, for messages."""
+    return to_durations(context, columns, where=f"{call}() context") if context is not None else None
 
 
 @functools.lru_cache(maxsize=1)  # read once per process: sample() runs it on every call
@@ -249,6 +250,7 @@ class ConditionalGenerativeModel(ABC):
         self.reference_profile_: MarginalProfile | None = None
         self.privacy_plan_: TablePrivacyPlan | None = None
         self.time_columns_: list[str] = []
+        self.context_time_columns_: list[str] = []
         self._fitted = False
         self._reset_engine()
 
@@ -355,7 +357,8 @@ class ConditionalGenerativeModel(ABC):
                                                       rare_threshold=int(getattr(self, "rare_threshold", 5)),
                                                       names_only=values.get("dp") is not None)
         times = time_columns(data)  # modelled as durations since midnight, given back as times of day
-        data, context = to_durations(data, times), _durations(context)
+        context_times = time_columns(context)
+        data, context = to_durations(data, times), _durations(context, context_times, "fit")
         columns = [str(c) for c in data.columns]
         context_columns = [str(c) for c in context.columns] if context is not None else []
         validation: Validation | None = None
@@ -368,7 +371,7 @@ class ConditionalGenerativeModel(ABC):
             setattr(self, name, value)
         self._reset_state()
         self.table_, self.seed_, self.columns_, self.context_columns_ = table, seed, columns, context_columns
-        self.privacy_plan_, self.time_columns_ = privacy_plan, times
+        self.privacy_plan_, self.time_columns_, self.context_time_columns_ = privacy_plan, times, context_times
         self._setup(TrainingError)
         keeper = None
         if checkpoint_dir is not None and validation is not None:
@@ -534,12 +537,13 @@ class ConditionalGenerativeModel(ABC):
                 "with syntho_hive.validation instead, where the real data may be used.")
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         self._check_context(num_rows, context)
-        checked = {column: duration_of(value) if column in self.time_columns_ else value
+        checked = {column: duration_of(value, column) if column in self.time_columns_ else value
                    for column, value in self._check_conditions(conditions).items()}
         started = time.perf_counter()
         try:
-            frame = self._draw(num_rows, _durations(context), seed=seed, conditions=checked,
-                               enforce_constraints=bool(enforce_constraints), progress_bar=bool(progress_bar), **values)
+            frame = self._draw(num_rows, _durations(context, self.context_time_columns_, "sample"), seed=seed,
+                               conditions=checked, enforce_constraints=bool(enforce_constraints),
+                               progress_bar=bool(progress_bar), **values)
         except (MemoryError, RuntimeError) as exc:  # the estimate above is a floor: generation needs more
             if isinstance(exc, RuntimeError) and "allocate" not in str(exc):  # torch's allocator says so
                 raise
@@ -660,16 +664,17 @@ class ConditionalGenerativeModel(ABC):
         if missing:
             raise GenerationError(f"impute() data is missing column(s) {missing}; pass every training column.")
         self._check_context(len(data), context)
-        times, context = self.time_columns_, _durations(context)
+        times, context = self.time_columns_, _durations(context, self.context_time_columns_, "impute")
         if self.privacy_plan_ is not None:  # the model knows pseudonyms, not the real values
-            filled = to_times(self._impute(to_durations(model_frame(self.privacy_plan_, data), times), context,
-                                           seed=seed, **values), times)
+            filled = to_times(self._impute(to_durations(model_frame(self.privacy_plan_, data), times,
+                                                        where="impute() data"), context, seed=seed, **values), times)
             result = data.copy()
             for column in self.columns_:
                 if column not in self.privacy_plan_.decisions:  # decided columns stay as the caller gave them
                     result[column] = filled[column].to_numpy()
             return result
-        return to_times(self._impute(to_durations(data, times), context, seed=seed, **values), times)
+        return to_times(self._impute(to_durations(data, times, where="impute() data"), context, seed=seed, **values),
+                        times)
 
     def _impute(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int, **options: Any) -> pd.DataFrame:
         """The engine's imputation (arguments checked); engines that can impute override it (:meth:`impute`
@@ -769,7 +774,8 @@ class ConditionalGenerativeModel(ABC):
             model=self.model_name, seed=self.seed_, hyper_parameters=self.hyper_parameters(), column_schema=schema,
             extra={"history": self.history_, **state.extra,
                    **({"privacy": self.privacy_plan_.to_dict()} if self.privacy_plan_ is not None else {}),
-                   **({"time_of_day": self.time_columns_} if self.time_columns_ else {})})
+                   **({"time_of_day": self.time_columns_} if self.time_columns_ else {}),
+                   **({"context_time_of_day": self.context_time_columns_} if self.context_time_columns_ else {})})
         return CheckpointContent.build(payload, manifest)
 
     def _write_checkpoint(self, path: str | Path, *, overwrite: bool) -> Path:
@@ -838,6 +844,10 @@ class ConditionalGenerativeModel(ABC):
             if not isinstance(times, list) or not set(times) <= set(self.columns_):
                 raise ValueError(f"time_of_day must list training columns, got {times!r}")
             self.time_columns_ = [str(c) for c in times]
+            context_times = extra.get("context_time_of_day", [])  # absent: none, or saved before it was kept
+            if not isinstance(context_times, list) or not set(context_times) <= set(self.context_columns_):
+                raise ValueError(f"context_time_of_day must list context columns, got {context_times!r}")
+            self.context_time_columns_ = [str(c) for c in context_times]
             self._setup(SerializationError)
             self._restore(state)
             decoded = self._decoded_columns()

@@ -8,7 +8,7 @@ counts (:mod:`~syntho_hive.core.models.tabular_ar.dp_stats`), the parent-context
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +57,8 @@ class DPFit:
 
 def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, declared: Mapping[str, str],
                config: DPConfig, *, seed: int, codec_config: CodecConfig | None = None, batch_size: int | None,
-               epochs: int, rare_threshold: int, constrained: bool) -> DPFit:
+               epochs: int, rare_threshold: int, constrained: bool, times: Collection[str] = (),
+               context_times: Collection[str] = ()) -> DPFit:
     """Plan the budget and build the codecs of ``frame`` (and ``context``) from noisy counts.
 
     Args:
@@ -72,6 +73,7 @@ def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableCo
         epochs: Planned DP-SGD epochs.
         rare_threshold: The model's least count of a kept value.
         constrained: Whether the table declares constraints (refused).
+        times / context_times: The time-of-day columns of ``frame`` / ``context`` (their bounds: a day).
 
     Returns:
         The codecs and the plan.
@@ -82,7 +84,8 @@ def prepare_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableCo
     where = f"TabularAR(dp=...) on table {table.name!r}"
     batch = int(min(batch_size, len(frame))) if batch_size is not None else dp_batch_size(len(frame))
     sdtypes, ctx_sdtypes, plan = plan_dp_fit(frame, context, declared, config, where=where, constrained=constrained,
-                                             batch_size=batch, epochs=epochs, rare_threshold=rare_threshold)
+                                             batch_size=batch, epochs=epochs, rare_threshold=rare_threshold,
+                                             times=times, context_times=context_times)
     codec_config = codec_config or CodecConfig()
     rng = numpy_generator(child_seed(seed, "dp", "preprocessing"))
     stats = dp_table_stats(frame, sdtypes, codec_config, plan, rng, datetime_formats=dict(table.datetime_formats),

@@ -31,7 +31,14 @@ import pandas as pd
 
 from syntho_hive.core.data.dp_standins import dtype_id_generator
 from syntho_hive.core.dp.accounting import DPPlan
-from syntho_hive.core.dp.columns import dp_queries, noisy_nulls, noisy_numbers, noisy_times, released_categories
+from syntho_hive.core.dp.columns import (
+    dp_queries,
+    duration_bounds,
+    noisy_nulls,
+    noisy_numbers,
+    noisy_times,
+    released_categories,
+)
 from syntho_hive.core.models.tabular_ar.encoders.base import CodecConfig
 from syntho_hive.core.models.tabular_ar.encoders.categorical import (
     BooleanStats,
@@ -74,6 +81,8 @@ def _boolean(series: pd.Series, plan: DPPlan, rng: np.random.Generator) -> Boole
 def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.random.Generator,
                bounds: tuple[float | str, float | str] | None, where: str) -> NumericStats:
     raw = analyze_numeric(series, config)
+    if bounds is not None and raw.tick_step is not None:  # a duration: counted in units of its tick step
+        bounds = duration_bounds(bounds, np.datetime_data(series.to_numpy().dtype)[0], raw.tick_step)
     numbers = noisy_numbers(np.asarray(raw.values, dtype=np.float64), np.asarray(raw.counts), plan, rng,
                             integer=raw.integer, bounds=bounds, where=f"{where}, column {series.name!r}")
     nulls = noisy_nulls(raw.nulls, plan, rng)

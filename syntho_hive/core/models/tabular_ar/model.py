@@ -205,7 +205,8 @@ class TabularAR(ConditionalGenerativeModel):
         fitted = prepare_dp(frame, ctx, table, self._sdtypes(table, frame), self.dp, seed=seed,
                             codec_config=self._codec_config(len(frame)), batch_size=self.batch_size,
                             epochs=self.dp.training_epochs(int(self.epochs), DP_EPOCHS),
-                            rare_threshold=int(self.rare_threshold), constrained=table.declares_constraints)
+                            rare_threshold=int(self.rare_threshold), constrained=table.declares_constraints,
+                            times=self.time_columns_, context_times=self.context_time_columns_)
         self.codec_, self.context_codec_, self._dp_fit = fitted.codec, fitted.context_codec, fitted
         rng = numpy_generator(child_seed(seed, "dp", "fill"))
         codes = self.codec_.encode(fill_unmodelled_nulls(frame, self.codec_, rng))

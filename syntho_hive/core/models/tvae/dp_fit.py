@@ -8,6 +8,7 @@ parent context are fitted to stand-ins made from noisy counts
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +51,8 @@ class TVAEDPFit:
 
 def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, config: DPConfig, *,
                     seed: int, batch_size: int, epochs: int, max_modes: int,
-                    rare_threshold: int = RARE_THRESHOLD) -> TVAEDPFit:
+                    rare_threshold: int = RARE_THRESHOLD, times: Collection[str] = (),
+                    context_times: Collection[str] = ()) -> TVAEDPFit:
     """Plan the budget, fit the transformers to noisy stand-ins and encode the rows.
 
     Args:
@@ -63,6 +65,7 @@ def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: Ta
         epochs: Planned DP-SGD epochs.
         max_modes: Most mixture modes per number.
         rare_threshold: Least noisy count of a kept category or bucket (the model's ``rare_threshold``).
+        times / context_times: The time-of-day columns of ``frame`` / ``context`` (their bounds: a day).
 
     Returns:
         The transformers, encoded rows and plan.
@@ -77,7 +80,7 @@ def prepare_tvae_dp(frame: pd.DataFrame, context: pd.DataFrame | None, table: Ta
     batch = int(min(batch_size, len(frame)))
     sdtypes, ctx_sdtypes, plan = plan_dp_fit(
         frame, context, declared, config, where=where, batch_size=batch, epochs=epochs, rare_threshold=rare_threshold,
-        constrained=table.declares_constraints)
+        constrained=table.declares_constraints, times=times, context_times=context_times)
     noise = numpy_generator(child_seed(seed, "dp", "preprocessing"))
     draws = numpy_generator(child_seed(seed, "dp", "transform"))
     formats = {c: f for c, f in table.datetime_formats.items() if c in frame.columns}

@@ -132,7 +132,8 @@ class TVAE(TabularPipeline):
                                  context.reset_index(drop=True) if context is not None else None, table, self.dp,
                                  seed=seed, batch_size=int(self.batch_size),
                                  epochs=self.dp.training_epochs(int(self.epochs)), max_modes=self._max_modes,
-                                 rare_threshold=int(self.rare_threshold))
+                                 rare_threshold=int(self.rare_threshold), times=self.time_columns_,
+                                 context_times=self.context_time_columns_)
         self.constraint_engine_ = None
         self.transformer_, self.context_transformer_ = fitted.transformer, fitted.context_transformer
         self.output_info_ = list(fitted.transformer.output_info_)

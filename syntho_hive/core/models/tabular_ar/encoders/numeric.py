@@ -427,12 +427,19 @@ class NumericCodec(Codec):
             raise GenerationError(f"Condition value {value!r} for numerical column {self.column!r} is not a "
                                   "number.") from exc
         if not self.minimum <= number <= self.maximum:
-            raise GenerationError(f"Condition value {value!r} for column {self.column!r} is outside the "
-                                  f"training range [{self.minimum}, {self.maximum}].")
+            shown = (f"{pd.Timedelta(value)}", *(self._duration_text(b) for b in (self.minimum, self.maximum))) \
+                if self.tick_step is not None else (repr(value), self.minimum, self.maximum)
+            raise GenerationError(f"Condition value {shown[0]} for column {self.column!r} is outside the "
+                                  f"training range [{shown[1]}, {shown[2]}].")
         if self.integer and not float(number).is_integer():
             raise GenerationError(f"Condition value {value!r} for column {self.column!r} is not an integer; the "
                                   "column holds only integers.")
         return [self._tokens(np.array([number]))]
+
+    def _duration_text(self, number: float) -> str:
+        """A value of a duration column (in units of ``tick_step`` ticks) as a duration, e.g. ``0 days 06:00:00``."""
+        unit = np.datetime_data(np.dtype(self._dtype))[0]
+        return str(pd.Timedelta(int(round(number)) * int(self.tick_step), unit=unit))
 
     def _duration_value(self, value: Any) -> float:
         """A condition value of a duration column, in the column's value unit."""
