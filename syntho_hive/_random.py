@@ -58,8 +58,16 @@ def numpy_generator(seed: int) -> np.random.Generator:
 
 
 def sample_rows(frame: "pd.DataFrame", max_rows: int | None, rng: np.random.Generator) -> "pd.DataFrame":
-    """Up to ``max_rows`` rows of ``frame`` drawn without replacement with ``rng``, in their order (all rows if
-    fewer)."""
+    """Up to ``max_rows`` rows of ``frame`` drawn without replacement with ``rng``, in their order.
+
+    Args:
+        frame: The rows.
+        max_rows: The most rows to keep (``None``: all).
+        rng: Source of the draw.
+
+    Returns:
+        ``frame`` itself when it has ``max_rows`` rows or fewer, else the drawn rows (index kept).
+    """
     if max_rows is None or len(frame) <= max_rows:
         return frame
     return frame.iloc[np.sort(rng.choice(len(frame), size=int(max_rows), replace=False))]

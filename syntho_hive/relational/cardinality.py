@@ -155,7 +155,7 @@ class _Feature:
 
 def _as_float(series: pd.Series) -> np.ndarray:
     if is_time_of_day(series):  # seconds since midnight
-        return to_durations(series.to_frame(), [series.name])[series.name].dt.total_seconds().to_numpy()
+        return to_durations(series.rename("t").to_frame(), ["t"])["t"].dt.total_seconds().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         stamps = pd.to_datetime(series)
         if getattr(stamps.dt, "tz", None) is not None:

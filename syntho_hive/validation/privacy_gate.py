@@ -49,7 +49,7 @@ from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, PrivacyError, SchemaError
-from syntho_hive.validation._common import check_columns, resolve_sdtypes
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, resolve_sdtypes
 from syntho_hive.validation._disclosure_options import check_disclosure_columns, column_lists
 from syntho_hive.validation._generated import declared_generated_columns, leak_counted_columns, modelled_view
 from syntho_hive.validation.attribute_inference import attribute_inference_risk
@@ -205,6 +205,13 @@ def check_privacy(result: PrivacyResult | Mapping[str, float | None], threshold:
         _raise(failures)
 
 
+def _compares_modelled(train: pd.DataFrame, types: Mapping[str, Any], generated: Sequence[Any]) -> bool:
+    """Whether a table has a modelled column the distance figures compare (numerical, datetime, categorical or
+    boolean, not generated): without one, copies and distances do not apply and only PII leaks are counted."""
+    left_out = set(generated)
+    return any(types.get(c) in CONTINUOUS | DISCRETE for c in train.columns if c not in left_out)
+
+
 def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
                    threshold: PrivacyThreshold, types: Mapping[str, Any], sensitive: list[Any],
                    quasi: list[Any] | None, pii: list[Any], generated: list[Any], seed: int,
@@ -212,6 +219,12 @@ def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, hold
     """Only the figures ``threshold`` limits, for one table (distances over the modelled columns)."""
     figures: dict[str, float | None] = {}
     view, modelled = modelled_view({"train": train, "synthetic": synthetic, "holdout": holdout}, types, generated)
+    if not _compares_modelled(train, types, generated):  # as evaluate() does
+        _log.warning("privacy_figure_skipped", table=name, generated=list(generated),
+                     reason="every comparable column is generated, none modelled: no distance to compare")
+        if threshold.max_pii_leaks is not None:
+            figures["pii_value_leaks"] = float(pii_value_leaks(train, synthetic, pii, types).total_leaked_values)
+        return figures
     if threshold.max_dcr_share is not None:
         full = privacy_metrics(view["train"], view["synthetic"], view["holdout"], modelled,
                                seed=child_seed(seed, name, "privacy"), n_threads=n_threads)
@@ -308,6 +321,8 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         limits = threshold.limits()
         if not sensitive:  # attribute risk is defined over declared sensitive columns: none here to bound
             limits.pop("attribute_inference_risk", None)
+        if not _compares_modelled(train, types[name], generated[name]):  # no model output to measure distances on
+            limits = {figure: limit for figure, limit in limits.items() if figure == "pii_value_leaks"}
         results[name] = figures
         failures.update(_failures(figures, limits, name))
     _log.info("privacy_gate", tables=list(results), figures=results, passed=not failures)

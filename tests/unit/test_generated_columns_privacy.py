@@ -150,3 +150,17 @@ def test_leak_limit_still_counts_copied_identifiers(semantic: Synthesizer,
     with pytest.raises(PrivacyError) as caught:
         privacy_gate({"customers": train}, {"customers": out}, None, {"max_pii_leaks": 0}, semantic.metadata)
     assert caught.value.failures["customers.pii_value_leaks"][0] == 300
+
+
+def test_a_table_whose_every_comparable_column_is_generated_is_gated_on_pii_leaks_only() -> None:
+    """Nothing modelled, nothing to measure distances on: the distance limits do not apply to such a table (as in
+    evaluate), its PII leaks are still counted and bounded (it raised SchemaError)."""
+    real = {"t": pd.DataFrame({"email": [f"a{i}@example.org" for i in range(100)], "k": range(100)})}
+    leaked = {"t": pd.DataFrame({"email": [f"a{i}@example.org" for i in range(3)] +
+                                 [f"b{i}@example.org" for i in range(97)], "k": range(100)})}
+    limits = {"max_dcr_share": 0.6, "max_exact_copy_rate": 0.1, "max_membership_auc": 0.6}
+    figures = privacy_gate(real, leaked, real, limits, generated_columns={"t": ["email", "k"]})
+    assert figures == {"t": {}}
+    with pytest.raises(PrivacyError, match="pii_value_leaks"):
+        privacy_gate(real, leaked, real, {**limits, "max_pii_leaks": 0}, generated_columns={"t": ["email", "k"]},
+                     pii_columns={"t": ["email"]})

@@ -275,3 +275,16 @@ def test_a_column_too_short_for_the_inner_range_is_modelled_at_its_mean_never_on
                   device="cpu").fit(frame, seed=0, progress_bar=False)
     out = model.sample(200, seed=1, progress_bar=False)
     assert not out["salary"].isin(salaries).any()
+
+
+def test_a_bool_column_declared_categorical_keeps_both_values() -> None:
+    """A bool's two values are its public domain: declared categorical, a rare True is not pooled away, and two
+    rare values are not turned into text (whose strings all read back as True)."""
+    one_rare = pd.DataFrame({"b": [True] * 3 + [False] * 57})
+    transformer = DataTransformer(n_jobs=1).fit(one_rare, {"b": "categorical"})
+    assert transformer.sdtypes_["b"] == "boolean"
+    back = transformer.inverse_transform(transformer.transform(one_rare, rng=np.random.default_rng(0)),
+                                         rng=np.random.default_rng(0))
+    assert back["b"].tolist() == one_rare["b"].tolist()
+    both_rare = pd.DataFrame({"b": [True, False] * 4 + [False], "x": np.arange(9.0)})
+    assert DataTransformer(n_jobs=1).fit(both_rare, {"b": "categorical"}).sdtypes_["b"] == "boolean"

@@ -269,3 +269,23 @@ def test_an_inequality_between_two_times_of_day_holds(engine: type[ConditionalGe
     synth.save(tmp_path / "synth")
     again = Synthesizer.load(tmp_path / "synth").sample(seed=2, progress_bar=False)["s"]
     pd.testing.assert_frame_equal(again, out)
+
+
+def test_evaluation_scores_times_of_day_as_durations() -> None:
+    """The quality metrics read a time of day as its duration since midnight (it was NaN: always a perfect 1.0)."""
+    from syntho_hive.validation import evaluate
+
+    real = pd.DataFrame({"t": [dt.time(h % 5, 10) for h in range(200)], "x": np.arange(200) % 7})
+    far = pd.DataFrame({"t": [dt.time(18 + h % 5, 10) for h in range(200)], "x": np.arange(200) % 7})
+    shapes = evaluate(real, far).tables["table"].column_shapes
+    assert shapes["t"] < 0.1 and shapes["x"] == 1.0
+    assert evaluate(real, real).tables["table"].column_shapes["t"] == 1.0
+
+
+@pytest.mark.parametrize("bound", ["9:00", "25:00", "12:60"])
+def test_dp_bounds_that_are_no_time_of_day_are_a_configuration_error(bound: str) -> None:
+    from syntho_hive.core.dp import DPConfig
+    from syntho_hive.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"bounds\['t'\].*HH:MM"):
+        DPConfig(max_epsilon=1.0, bounds={"t": ("00:00", bound) if bound != "9:00" else (bound, "17:00")})

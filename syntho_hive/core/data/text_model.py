@@ -112,6 +112,12 @@ _STRUCTURED = re.compile(r"[^\w\s]|[\d_]")
 def class_runs(shape: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each maximal run of one class (:data:`CLASSES`) in ``shape``; the rest is literal.
 
+    Args:
+        shape: A shape (:func:`shape_of`).
+
+    Returns:
+        The runs' half-open position ranges, in order.
+
     Example:
         >>> class_runs("AA-9999")
         [(0, 2), (3, 7)]
@@ -129,7 +135,14 @@ def class_runs(shape: str) -> list[tuple[int, int]]:
 
 
 def class_keys(shape: str) -> list[str | None]:
-    """Per position of ``shape``: its character table key (see :data:`CLASS_KEYS`), ``None`` when literal."""
+    """Per position of ``shape``: its character table key (see :data:`CLASS_KEYS`), ``None`` when literal.
+
+    Args:
+        shape: A shape (:func:`shape_of`).
+
+    Returns:
+        One key (or ``None``) per character of ``shape``.
+    """
     keys: list[str | None] = []
     for at, mark in enumerate(shape):
         if mark not in CLASSES:
@@ -143,6 +156,12 @@ def class_keys(shape: str) -> list[str | None]:
 
 def shape_of(value: str) -> str:
     """The shape of ``value``: lowercase letters -> ``a``, uppercase -> ``A``, digits -> ``9``, others kept.
+
+    Args:
+        value: A string.
+
+    Returns:
+        Its shape, of the same length.
 
     Example:
         >>> shape_of('{"k": 802}')

@@ -232,9 +232,10 @@ class DataTransformer:
     def _all_rare_sdtype(self, column: Any, series: pd.Series) -> SDType:
         """``"categorical"``, unless none of the column's categories is seen ``rare_threshold`` times:
         then nothing of it may be shown as a category, and it is modelled as what it holds, numbers
-        as ``"numerical"`` and anything else as ``"text"`` (new values from its frequent words)."""
+        as ``"numerical"`` and anything else as ``"text"`` (new values from its frequent words); a
+        ``bool`` column is ``"boolean"`` (see :func:`all_rare_sdtype`)."""
         modelled = all_rare_sdtype(series, self.rare_threshold)
-        if modelled != "categorical":
+        if modelled not in ("categorical", "boolean"):
             _log.info("transformer_all_values_rare", column=str(column), values=int(category_counts(series).size),
                       rare_threshold=self.rare_threshold, modelled_as=modelled)
         return modelled  # type: ignore[return-value]

@@ -75,7 +75,11 @@ def _bound(column: str, value: Any) -> float | str:
     if _number(value):
         return float(value)
     if isinstance(value, str) and _TIME_TEXT.match(value.strip()):
-        value = dt.time.fromisoformat(value.strip())
+        try:
+            value = dt.time.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ConfigurationError(f"DPConfig.bounds[{column!r}]: {value!r} is not a time of day ({exc}); write "
+                                     "it as HH:MM or HH:MM:SS[.ffffff] with two-digit hours 00-23, e.g. '09:00'.") from None
     if isinstance(value, dt.time):
         if value.tzinfo is not None:
             raise ConfigurationError(f"DPConfig.bounds[{column!r}] holds the time {value!r} with a time zone; times "

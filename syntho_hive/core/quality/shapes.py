@@ -32,6 +32,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.data.time_of_day import is_time_of_day, to_durations
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
 from syntho_hive.exceptions import SchemaError
 
@@ -78,7 +79,8 @@ MISSING = _Missing()
 
 
 def as_float(series: pd.Series) -> np.ndarray:
-    """A numerical/datetime/boolean column as float64 (datetimes as ns since epoch, nulls as NaN)."""
+    """A numerical/datetime/boolean column as float64 (datetimes as ns since epoch, durations and times of day
+    as ns, nulls as NaN)."""
     if isinstance(series.dtype, pd.ArrowDtype) and series.dtype.kind in "mM":
         # pyarrow timestamps/dates/durations hand out objects from to_numpy(): cast to pandas' own types
         tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
@@ -86,6 +88,8 @@ def as_float(series: pd.Series) -> np.ndarray:
                                else f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    if is_time_of_day(series):  # datetime.time: its duration since midnight (as the models see it)
+        series = to_durations(series.rename("t").to_frame(), ["t"])["t"]
     if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
         values = series.to_numpy()
         out = values.astype("datetime64[ns]" if values.dtype.kind == "M" else "timedelta64[ns]")

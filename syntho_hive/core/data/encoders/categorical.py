@@ -225,7 +225,14 @@ class CategoryCodec:
 
 def category_counts(series: pd.Series) -> np.ndarray:
     """Training count of each distinct non-null category of ``series``, as the codec counts them
-    (numbers of different kinds kept apart in an ``object`` column)."""
+    (numbers of different kinds kept apart in an ``object`` column).
+
+    Args:
+        series: The column.
+
+    Returns:
+        One count per distinct non-null value, in order of first appearance.
+    """
     codes, uniques = _factorize(series)
     return np.bincount(codes[codes >= 0], minlength=uniques.size)
 
@@ -240,9 +247,14 @@ def all_rare_sdtype(series: pd.Series, rare_threshold: int) -> str:
         series: The column.
         rare_threshold: The least count of a category that may be shown.
 
+    A ``bool`` column is ``"boolean"`` whatever its counts: its two values are the domain, public, and
+    never pooled.
+
     Returns:
-        ``"categorical"``, ``"numerical"`` or ``"text"``.
+        ``"categorical"``, ``"boolean"``, ``"numerical"`` or ``"text"``.
     """
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return "boolean"
     counts = category_counts(series)
     if counts.size == 0 or int(counts.max()) >= rare_threshold:
         return "categorical"

@@ -32,6 +32,13 @@ RARE_LABEL = "<rare>"
 def check_rare_threshold(value: Any, where: str) -> int:
     """``value`` as an int, checked to be an integer >= 1.
 
+    Args:
+        value: The setting's value.
+        where: The setting's name, for the message.
+
+    Returns:
+        ``int(value)``.
+
     Raises:
         SchemaError: ``value`` is not an integer >= 1 (``where`` names the setting).
     """
