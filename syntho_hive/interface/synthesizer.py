@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -498,7 +498,7 @@ class Synthesizer:
                                                 progress_bar=progress_bar, chunk_rows=chunk_rows)
             _log.info("synthetic_tables_written", target=output.description, tables=written)
             return written
-        sink = None
+        sink: Callable[[str, Iterator[pd.DataFrame]], Path] | None = None
         if output_path is not None:
             directory = _as_path(output_path, "output_path")
             try:
@@ -506,8 +506,10 @@ class Synthesizer:
             except OSError as exc:
                 raise SerializationError(f"Cannot create output directory {str(directory)!r}: {exc}") from exc
 
-            def sink(name: str, chunks: Iterator[pd.DataFrame]) -> Path:
+            def write_file(name: str, chunks: Iterator[pd.DataFrame]) -> Path:
                 return write_table_chunks(chunks, directory / f"{name}.{output_format}", output_format)
+
+            sink = write_file
 
         tables = self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=sink,
                                        progress_bar=progress_bar, chunk_rows=chunk_rows)
