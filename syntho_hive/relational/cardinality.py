@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data.time_of_day import is_time_of_day, to_durations
+from syntho_hive.core.time_of_day import is_time_of_day, to_durations
 from syntho_hive.exceptions import SerializationError
 
 __all__ = ["CardinalityModel", "children_per_parent", "count_ks", "rescale_counts"]

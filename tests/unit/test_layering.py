@@ -34,6 +34,10 @@ CORE_RULES: dict[str, tuple[str, ...]] = {
     # Differential privacy (settings, mechanisms, accountant): numbers only; the models use it.
     "syntho_hive.core.dp": ("syntho_hive.core.metadata", "syntho_hive.core.constraints", "syntho_hive.core.data",
                             "syntho_hive.core.models", "syntho_hive.core.quality", "syntho_hive.core.checkpoint"),
+    # Times of day as durations: pandas only; metrics, models and the relational layer use it.
+    "syntho_hive.core.time_of_day": ("syntho_hive.core.metadata", "syntho_hive.core.constraints",
+                                     "syntho_hive.core.data", "syntho_hive.core.models", "syntho_hive.core.quality",
+                                     "syntho_hive.core.checkpoint", "syntho_hive.core.dp"),
     # Privacy building blocks (PII detection, actions) sit on metadata and semantic; models use them.
     "syntho_hive.core.privacy": ("syntho_hive.core.models", "syntho_hive.core.checkpoint",
                                  "syntho_hive.core.data", "syntho_hive.core.constraints"),

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from syntho_hive import Metadata, Synthesizer
 from syntho_hive.core.data.dp_standins import standin_frame
-from syntho_hive.core.data.time_of_day import time_columns, to_durations, to_times
+from syntho_hive.core.time_of_day import time_columns, to_durations, to_times
 from syntho_hive.core.dp import DPConfig, plan_budget
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.models import CTGAN, TVAE, TabularAR

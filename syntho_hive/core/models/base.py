@@ -39,7 +39,7 @@ import pandas as pd
 import torch
 
 from syntho_hive._random import child_seed, resolve_seed
-from syntho_hive.core.data.time_of_day import duration_of, time_columns, to_durations, to_times
+from syntho_hive.core.time_of_day import duration_of, time_columns, to_durations, to_times
 from syntho_hive.core.checkpoint import (
     REFERENCE_PROFILE,
     CheckpointContent,

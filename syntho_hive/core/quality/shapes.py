@@ -32,7 +32,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data.time_of_day import is_time_of_day, to_durations
+from syntho_hive.core.time_of_day import is_time_of_day, to_durations
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
 from syntho_hive.exceptions import SchemaError
 
