@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -717,6 +718,15 @@ class TextModel:
                 words[at[rare]] = self._invent(entry, int(rare.sum()), rng)
         return words.tolist()
 
+    def _by_shape(self, n: int, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray, dict[str, Any]]]:
+        """Each frequent shape some of ``n`` values take (drawn by count first), with those values' positions and
+        each character class's pool with its probabilities."""
+        shapes, picks, classes = self._shape_picks(n, rng)
+        for index, shape in enumerate(shapes):
+            at = np.flatnonzero(picks == index)
+            if at.size:
+                yield shape, at, classes
+
     def _shape_picks(self, n: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray, dict[str, Any]]:
         """The frequent shapes, which one each of ``n`` values takes (drawn by count), and each character
         class's pool with its probabilities."""
@@ -734,12 +744,8 @@ class TextModel:
         template = self.state["template"]
         if "runs" not in template:
             return self._from_positions(n, rng)
-        shapes, picks, classes = self._shape_picks(n, rng)
         values = np.empty(n, dtype=object)
-        for index, shape in enumerate(shapes):
-            at = np.flatnonzero(picks == index)
-            if not at.size:
-                continue
+        for shape, at, classes in self._by_shape(n, rng):
             keys = class_keys(shape)
             pieces: list[Any] = []
             done = 0
@@ -758,12 +764,8 @@ class TextModel:
     def _from_positions(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` values from a template state of the first form: every position drawn on its own."""
         template = self.state["template"]
-        shapes, picks, classes = self._shape_picks(n, rng)
         values = np.empty(n, dtype=object)
-        for index, shape in enumerate(shapes):
-            at = np.flatnonzero(picks == index)
-            if not at.size:
-                continue
+        for shape, at, classes in self._by_shape(n, rng):
             grid = np.empty((at.size, len(shape)), dtype=object)
             for position, (key, kept) in enumerate(zip(class_keys(shape), template["positions"][shape])):
                 if key is None:
