@@ -144,3 +144,20 @@ def test_a_numeric_column_with_no_released_bucket_is_refused_at_fit(engine) -> N
     bounded = DPConfig(max_epsilon=1.7, bounds={"price": (0.0, 100.0)})
     model = cls(meta, dp=bounded, **small).fit(frame, table_name="products", seed=0, progress_bar=False)
     assert model.sample(5, seed=0)["price"].between(0.0, 100.0).all()
+
+
+def test_a_datetime_column_with_no_released_year_is_refused_at_fit(engine) -> None:
+    """20 rows over 20 different years: no year's noisy count reaches the threshold. It used to fall back to the
+    year 2000 silently (every generated date in 2000); it is refused like a numeric column, and declared bounds
+    give it the range instead."""
+    cls, small = engine
+    frame = pd.DataFrame({"sku": [f"S{i:03d}" for i in range(20)],
+                          "launched": pd.to_datetime([f"{1990 + i}-03-01" for i in range(20)])})
+    meta = Metadata().add_table("products", pk="sku")
+    with pytest.raises(PrivacyError, match=r"table 'products', column 'launched': no year .* DPConfig\.bounds"):
+        cls(meta, dp=DPConfig(max_epsilon=1.7), **small).fit(frame, table_name="products", seed=0,
+                                                              progress_bar=False)
+    bounded = DPConfig(max_epsilon=1.7, bounds={"launched": ("1990-01-01", "2010-12-31")})
+    model = cls(meta, dp=bounded, **small).fit(frame, table_name="products", seed=0, progress_bar=False)
+    years = model.sample(20, seed=0)["launched"].dt.year
+    assert years.between(1990, 2010).all() and years.nunique() > 1

@@ -185,13 +185,13 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
 
 
 def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.Generator, rows: int,
-              bounds: tuple[float | str, float | str] | None) -> tuple[pd.Series, str | None]:
+              bounds: tuple[float | str, float | str] | None, where: str) -> tuple[pd.Series, str | None]:
     # The encoder reads the representation (zone, string format, unit) and converts to naive UTC; its
     # statistics are thrown away.
     reader = DatetimeEncoder(str(series.name), datetime_format=fmt)
     reader.prepare(series, seed=0)
     naive = reader._to_naive_utc(series)
-    times = noisy_times(naive.dropna(), plan, rng, bounds)
+    times = noisy_times(naive.dropna(), plan, rng, bounds, where=f"{where}, column {series.name!r}")
     nulls = noisy_nulls(int(naive.isna().sum()), plan, rng) if _holds_nulls(series.dtype) else 0
     start = times.low if times.low is not None else pd.Timestamp(year=times.year_min, month=1, day=1)
     end = times.high if times.high is not None else pd.Timestamp(year=times.year_max, month=12, day=31, hour=23,
@@ -249,7 +249,7 @@ def standin_frame(frame: pd.DataFrame, sdtypes: Mapping[str, str], plan: DPPlan,
         elif sdtype == "numerical":
             out[column] = _numerical(series, plan, rng, rows, bounds.get(name), where)
         elif sdtype == "datetime":
-            out[column], fmt = _datetime(series, formats.get(name), plan, rng, rows, bounds.get(name))
+            out[column], fmt = _datetime(series, formats.get(name), plan, rng, rows, bounds.get(name), where)
             if fmt is not None:
                 formats[name] = fmt
         elif sdtype == "id":

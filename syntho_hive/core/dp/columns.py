@@ -243,8 +243,7 @@ class NoisyTimes:
     """A datetime column as its two noisy histograms show it.
 
     Attributes:
-        year_min / year_max: The kept years (2000 both when none stood out; the declared bounds'
-            years when given).
+        year_min / year_max: The kept years (the declared bounds' years when given).
         time_parts: The finest time part held by enough rows (0: dates only, as :func:`time_part_levels`).
         low / high: The declared bounds as naive timestamps (``None`` without bounds).
     """
@@ -256,7 +255,8 @@ class NoisyTimes:
     high: pd.Timestamp | None
 
 
-def noisy_times(present: pd.Series, plan: DPPlan, rng: np.random.Generator, bounds: Bounds | None) -> NoisyTimes:
+def noisy_times(present: pd.Series, plan: DPPlan, rng: np.random.Generator, bounds: Bounds | None, *,
+                where: str) -> NoisyTimes:
     """Noisy counts of whole years (1678-2261, or the declared bounds') and of the finest time parts.
 
     Args:
@@ -264,9 +264,14 @@ def noisy_times(present: pd.Series, plan: DPPlan, rng: np.random.Generator, boun
         plan: The calibrated noise and thresholds.
         rng: Source of the noise.
         bounds: Declared ``(low, high)`` (ISO text): values are clipped to them.
+        where: The table and column, for the message.
 
     Returns:
         The year range and time resolution.
+
+    Raises:
+        PrivacyError: Without declared bounds, no year stands out from the noise: the release gives the
+            column no range (it fell back to the year 2000 before).
     """
     low = pd.Timestamp(bounds[0]).tz_localize(None) if bounds is not None else None
     high = pd.Timestamp(bounds[1]).tz_localize(None) if bounds is not None else None
@@ -276,7 +281,14 @@ def noisy_times(present: pd.Series, plan: DPPlan, rng: np.random.Generator, boun
     years = np.clip(present.dt.year.to_numpy(dtype=np.int64), first, last) - first
     noisy = noisy_counts(np.bincount(years, minlength=last - first + 1), plan.preprocessing_noise, rng)
     kept = np.flatnonzero(noisy >= plan.count_threshold)
-    year_min, year_max = (int(kept[0]) + first, int(kept[-1]) + first) if len(kept) else (2000, 2000)
+    if not len(kept) and bounds is None:
+        raise PrivacyError(
+            f"{where}: no year of the column's noisy histogram reaches the count threshold "
+            f"({plan.count_threshold:.0f} rows at max_epsilon={plan.config.max_epsilon}), so the release gives it "
+            "no range and none of its values may be generated. Declare its range in DPConfig.bounds ({column: (low, "
+            "high)}; 'table.column' in a Synthesizer), fit more rows, raise max_epsilon or preprocessing_share, "
+            "or drop the column.")
+    year_min, year_max = (int(kept[0]) + first, int(kept[-1]) + first) if len(kept) else (low.year, high.year)
     levels = noisy_counts(np.bincount(time_part_levels(present), minlength=_RESOLUTIONS),
                           plan.preprocessing_noise, rng)
     finer = np.flatnonzero(levels >= plan.count_threshold)

@@ -93,10 +93,10 @@ def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.ran
 
 
 def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.Generator,
-              bounds: tuple[float | str, float | str] | None) -> DatetimeStats:
+              bounds: tuple[float | str, float | str] | None, where: str) -> DatetimeStats:
     raw = analyze_datetime(series, fmt)
     values, _, _ = _to_utc_naive(series, str(series.name), raw.fmt)
-    times = noisy_times(values.dropna(), plan, rng, bounds)
+    times = noisy_times(values.dropna(), plan, rng, bounds, where=f"{where}, column {series.name!r}")
     nulls = noisy_nulls(raw.nulls, plan, rng)
     low = [times.year_min, 1, 1, 0, 0, 0, 0, 0] if bounds is None else _parts_of(times.low)
     high = [times.year_max, 12, 31, 23, 59, 59, 999, 999] if bounds is None else _parts_of(times.high)
@@ -142,7 +142,7 @@ def dp_table_stats(frame: pd.DataFrame, sdtypes: Mapping[str, str], config: Code
         elif sdtype == "numerical":
             out[name] = _numerical(series, config, plan, rng, bounds.get(name), where)
         elif sdtype == "datetime":
-            out[name] = _datetime(series, formats.get(name), plan, rng, bounds.get(name))
+            out[name] = _datetime(series, formats.get(name), plan, rng, bounds.get(name), where)
         elif sdtype == "boolean":
             out[name] = _boolean(series, plan, rng)
         elif sdtype == "id":
