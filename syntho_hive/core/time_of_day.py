@@ -18,7 +18,7 @@ import pandas as pd
 
 from syntho_hive.exceptions import GenerationError, SchemaError
 
-__all__ = ["duration_of", "is_time_of_day", "time_columns", "to_durations", "to_times"]
+__all__ = ["duration_of", "durations_of", "is_time_of_day", "time_columns", "to_durations", "to_times"]
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -118,8 +118,21 @@ def duration_of(value: object, column: str, where: str = "conditions") -> pd.Tim
     return None if nanoseconds is None else pd.Timedelta(nanoseconds, unit="ns")
 
 
-def _column_durations(series: pd.Series, column: str, where: str) -> pd.Series:
-    """One time-of-day column as ``timedelta64[ns]`` (see :func:`to_durations`)."""
+def durations_of(series: pd.Series, column: str = "", where: str = "the rows") -> pd.Series:
+    """One time-of-day column as ``timedelta64[ns]``, converted as :func:`to_durations` does.
+
+    Args:
+        series: The column.
+        column: Its name, for messages (default: the series' name).
+        where: The argument holding it, for messages.
+
+    Returns:
+        The durations since midnight (``NaT`` for nulls), index and name kept.
+
+    Raises:
+        GenerationError: As :func:`to_durations`.
+    """
+    column = column or str(series.name)
     if pd.api.types.is_timedelta64_dtype(series.dtype):
         durations = series.astype("timedelta64[ns]")
         outside = durations.notna() & ((durations < pd.Timedelta(0)) | (durations >= pd.Timedelta(days=1)))
@@ -158,7 +171,7 @@ def to_durations(frame: pd.DataFrame, columns: Iterable[str], *, where: str = "t
         return frame
     out = frame.copy()
     for column in present:
-        out[column] = _column_durations(out[column], str(column), where)
+        out[column] = durations_of(out[column], str(column), where)
     return out
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.time_of_day import is_time_of_day, to_durations
+from syntho_hive.core.time_of_day import durations_of, is_time_of_day
 from syntho_hive.exceptions import SerializationError
 
 __all__ = ["CardinalityModel", "children_per_parent", "count_ks", "rescale_counts"]
@@ -155,7 +155,7 @@ class _Feature:
 
 def _as_float(series: pd.Series) -> np.ndarray:
     if is_time_of_day(series):  # seconds since midnight
-        return to_durations(series.rename("t").to_frame(), ["t"])["t"].dt.total_seconds().to_numpy()
+        return durations_of(series).dt.total_seconds().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         stamps = pd.to_datetime(series)
         if getattr(stamps.dt, "tz", None) is not None:

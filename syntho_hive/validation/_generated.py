@@ -21,8 +21,10 @@ import pandas as pd
 
 from syntho_hive.core.metadata.schema import SDType, TableConfig
 from syntho_hive.core.semantic.types import ALWAYS_GENERATED
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE
 
-__all__ = ["CHANCE_TYPES", "declared_generated_columns", "leak_counted_columns", "modelled_view"]
+__all__ = ["CHANCE_TYPES", "compares_modelled", "declared_generated_columns", "generated_columns_of",
+           "leak_counted_columns", "modelled_view"]
 
 #: Semantic types whose generated values equal real ones by chance: not counted by ``max_pii_leaks``.
 CHANCE_TYPES: frozenset[str] = frozenset({"first_name", "last_name", "full_name", "postcode", "date_of_birth"})
@@ -44,6 +46,40 @@ def declared_generated_columns(table: TableConfig | None, columns: Sequence[Any]
         return []
     declared = {c for c, t in table.semantic_types.items() if t in ALWAYS_GENERATED}
     return [c for c in columns if c in declared]
+
+
+def generated_columns_of(name: str, given: Mapping[str, Sequence[Any]], table: TableConfig | None,
+                         columns: Sequence[Any]) -> list[Any]:
+    """A table's generated columns: those the caller gave for it, else the metadata's
+    (:func:`declared_generated_columns`).
+
+    Args:
+        name: The table.
+        given: ``{table: columns}`` the caller passed (``generated_columns=``).
+        table: The table's metadata (``None``: none).
+        columns: The data's columns.
+
+    Returns:
+        The generated columns.
+    """
+    return list(given[name]) if name in given else declared_generated_columns(table, columns)
+
+
+def compares_modelled(types: Mapping[Any, SDType], columns: Sequence[Any], generated: Sequence[Any]) -> bool:
+    """Whether a table keeps a column the distance-based figures compare once its generated columns are left
+    out (numerical, datetime, categorical or boolean). Without one there is no model output to measure
+    distances on: those figures are skipped and only PII leaks are counted.
+
+    Args:
+        types: ``{column: sdtype}``.
+        columns: The table's columns.
+        generated: Its generated columns.
+
+    Returns:
+        Whether such a column is left.
+    """
+    left_out = set(generated)
+    return any(types.get(c) in CONTINUOUS | DISCRETE for c in columns if c not in left_out)
 
 
 def leak_counted_columns(personal: Mapping[Any, str | None]) -> list[Any]:

@@ -41,7 +41,7 @@ from syntho_hive.validation._disclosure_options import (
     column_lists,
     with_disclosure,
 )
-from syntho_hive.validation._generated import declared_generated_columns, modelled_view
+from syntho_hive.validation._generated import compares_modelled, generated_columns_of, modelled_view
 from syntho_hive.validation.column_shapes import column_shape_scores
 from syntho_hive.validation.detection import DetectionResult, detection_auc
 from syntho_hive.validation.disclosure import disclosure_metrics
@@ -353,9 +353,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
                                 {"real": real_frame, "synthetic": synth_tables[name], "holdout": holdout_tables.get(name)})
         config = metadata.tables.get(name) if metadata is not None else None
         types_by_table[name] = resolve_sdtypes(real_frame, _given_sdtypes(sdtypes, name), config)  # type: ignore[arg-type]
-        generated_by_table[name] = (columns_by_table["generated_columns"][name]
-                                    if name in columns_by_table["generated_columns"]
-                                    else declared_generated_columns(config, list(real_frame.columns)))
+        generated_by_table[name] = generated_columns_of(name, columns_by_table["generated_columns"], config,
+                                                        list(real_frame.columns))
         if privacy:
             check_disclosure_columns(name, real_frame, types_by_table[name], columns_by_table,
                                      generated_by_table[name])
@@ -385,7 +384,7 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         generated = generated_by_table[name]
         view, modelled_types = modelled_view({"train": real_frame, "synthetic": synth_frame,
                                               "holdout": holdout_tables.get(name)}, types, generated)
-        modelled = any(modelled_types[c] in CONTINUOUS | DISCRETE for c in view["train"].columns)
+        modelled = compares_modelled(types, list(real_frame.columns), generated)
         if privacy and scorable and not modelled:
             _log.warning("evaluation_metric_skipped", table=name, metric="privacy", generated=list(generated),
                          reason="every comparable column is generated, none modelled")

@@ -49,9 +49,14 @@ from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, PrivacyError, SchemaError
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, resolve_sdtypes
+from syntho_hive.validation._common import check_columns, resolve_sdtypes
 from syntho_hive.validation._disclosure_options import check_disclosure_columns, column_lists
-from syntho_hive.validation._generated import declared_generated_columns, leak_counted_columns, modelled_view
+from syntho_hive.validation._generated import (
+    compares_modelled,
+    generated_columns_of,
+    leak_counted_columns,
+    modelled_view,
+)
 from syntho_hive.validation.attribute_inference import attribute_inference_risk
 from syntho_hive.validation.membership import membership_inference_auc
 from syntho_hive.validation.pii_leaks import declared_pii_columns, pii_value_leaks
@@ -205,13 +210,6 @@ def check_privacy(result: PrivacyResult | Mapping[str, float | None], threshold:
         _raise(failures)
 
 
-def _compares_modelled(train: pd.DataFrame, types: Mapping[str, Any], generated: Sequence[Any]) -> bool:
-    """Whether a table has a modelled column the distance figures compare (numerical, datetime, categorical or
-    boolean, not generated): without one, copies and distances do not apply and only PII leaks are counted."""
-    left_out = set(generated)
-    return any(types.get(c) in CONTINUOUS | DISCRETE for c in train.columns if c not in left_out)
-
-
 def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
                    threshold: PrivacyThreshold, types: Mapping[str, Any], sensitive: list[Any],
                    quasi: list[Any] | None, pii: list[Any], generated: list[Any], seed: int,
@@ -219,7 +217,7 @@ def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, hold
     """Only the figures ``threshold`` limits, for one table (distances over the modelled columns)."""
     figures: dict[str, float | None] = {}
     view, modelled = modelled_view({"train": train, "synthetic": synthetic, "holdout": holdout}, types, generated)
-    if not _compares_modelled(train, types, generated):  # as evaluate() does
+    if not compares_modelled(types, list(train.columns), generated):  # as evaluate() does
         _log.warning("privacy_figure_skipped", table=name, generated=list(generated),
                      reason="every comparable column is generated, none modelled: no distance to compare")
         if threshold.max_pii_leaks is not None:
@@ -303,8 +301,7 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
             check_columns(train, holdout[name], what="The privacy gate", table=name, other="holdout")
         config = metadata.tables.get(name) if metadata is not None else None
         types[name] = resolve_sdtypes(train, None, config)
-        generated[name] = (columns["generated_columns"][name] if name in columns["generated_columns"]
-                           else declared_generated_columns(config, list(train.columns)))
+        generated[name] = generated_columns_of(name, columns["generated_columns"], config, list(train.columns))
         check_disclosure_columns(name, train, types[name], columns, generated[name])  # every table before any figure
     base = resolve_seed(seed)
     results: dict[str, dict[str, float | None]] = {}
@@ -321,7 +318,7 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         limits = threshold.limits()
         if not sensitive:  # attribute risk is defined over declared sensitive columns: none here to bound
             limits.pop("attribute_inference_risk", None)
-        if not _compares_modelled(train, types[name], generated[name]):  # no model output to measure distances on
+        if not compares_modelled(types[name], list(train.columns), generated[name]):  # nothing to measure on
             limits = {figure: limit for figure, limit in limits.items() if figure == "pii_value_leaks"}
         results[name] = figures
         failures.update(_failures(figures, limits, name))

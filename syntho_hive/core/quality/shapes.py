@@ -32,7 +32,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.time_of_day import is_time_of_day, to_durations
+from syntho_hive.core.time_of_day import durations_of, is_time_of_day
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
 from syntho_hive.exceptions import SchemaError
 
@@ -89,7 +89,7 @@ def as_float(series: pd.Series) -> np.ndarray:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
     if is_time_of_day(series):  # datetime.time: its duration since midnight (as the models see it)
-        series = to_durations(series.rename("t").to_frame(), ["t"])["t"]
+        series = durations_of(series)
     if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
         values = series.to_numpy()
         out = values.astype("datetime64[ns]" if values.dtype.kind == "M" else "timedelta64[ns]")
