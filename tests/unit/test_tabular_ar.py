@@ -99,7 +99,7 @@ def test_conditions_fix_values(model: TabularAR) -> None:
     ({"town": "Boston"}, "Unknown condition column 'town'"),
     ({"city": "Paris"}, "Unknown value 'Paris'"),
     ({"city": "Lima"}, "protected"),
-    ({"age": 200}, "outside the training range"),
+    ({"age": 200}, "outside the modelled range"),
     ({"age": 30.5}, "not an integer"),
     ({"customer_id": 1000}, "id column"),
 ])

@@ -46,6 +46,10 @@ SDTYPES = {"order_id": "id", "age": "numerical", "amount": "numerical", "weight"
            "visits": "numerical", "signup": "datetime", "last_seen": "datetime", "birthday": "datetime"}
 
 
+#: No rare-value protection: four-row columns come back exactly (by default they are modelled at their mean).
+EXACT = CodecConfig(rare_threshold=1)
+
+
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     return make_table()
@@ -83,8 +87,18 @@ def test_decode_preserves_dtypes_nulls_and_frequent_values(table: pd.DataFrame, 
     out = codec.decode(codes, np.random.default_rng(0))
     assert list(out.columns) == list(table.columns)
     assert out.dtypes.to_dict() == table.dtypes.to_dict()
-    for column in ("segment", "member", "opted_in", "signup", "last_seen", "birthday"):
+    for column in ("segment", "member", "opted_in"):
         pd.testing.assert_series_equal(out[column], table[column], check_names=False)
+    for column in ("signup", "last_seen", "birthday"):
+        # Only the rare_threshold - 1 earliest and latest values come back changed: at the codec's bounds,
+        # which are neither of the training extremes.
+        stamps = pd.to_datetime(table[column], utc=True)
+        back = pd.to_datetime(out[column], utc=True)
+        changed = back != stamps
+        assert changed.sum() <= 8
+        extremes = stamps.rank(method="first")
+        assert ((extremes[changed] < 5) | (extremes[changed] > len(table) - 4)).all()
+        assert stamps.min() < back.min() and back.max() < stamps.max()
     frequent = ~table["country"].isin(["Tuvalu", "Nauru", "Palau"])
     assert (out["country"][frequent] == table["country"][frequent]).all()
     assert out["amount"].isna().equals(table["amount"].isna())
@@ -221,8 +235,10 @@ def test_states_written_before_strict_values_and_datetime_bounds_still_load(tabl
             for key in ("low", "high", "objects"):
                 item.pop(key)
     restored = TableCodec.from_dict(state)
-    codes = codec.encode(table)
-    assert np.array_equal(restored.encode(table), codes)
+    # rows inside the bounds the current codec keeps (a codec without bounds codes the others unclipped)
+    inside = table[(codec.encode(table) == restored.encode(table)).all(axis=1)]
+    assert len(inside) >= len(table) - 3 * 8
+    assert np.array_equal(restored.encode(inside), codec.encode(inside))
     signup = restored.codec("signup")
     # without bounds only the day's validity is enforced: 2020-02 allows days 1-29
     mask = signup.token_mask(2, np.array([[2020 - signup.year_min, 1]]))
@@ -237,7 +253,7 @@ def test_datetime_strings_keep_their_detected_format_without_warnings() -> None:
     days = pd.Series(["01/05/2023", "13/05/2023", "30/05/2023", None, "02/06/2023"], dtype=object)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # pandas' day-first guess used to warn here
-        codec = TableCodec.fit(pd.DataFrame({"day": days}), {"day": "datetime"})
+        codec = TableCodec.fit(pd.DataFrame({"day": days}), {"day": "datetime"}, config=EXACT)
         out = codec.decode(codec.encode(pd.DataFrame({"day": days})), np.random.default_rng(0))
     assert codec.codec("day").fmt == "%d/%m/%Y"
     assert out["day"].tolist()[:3] == days.tolist()[:3] and pd.isna(out["day"][3])
@@ -248,7 +264,7 @@ def test_datetime_strings_keep_their_detected_format_without_warnings() -> None:
 def test_millisecond_timestamps_keep_three_digits() -> None:
     stamps = pd.Series(["2021-01-01T08:00:00.837Z", "2021-01-02T09:30:01.005Z", None, "2021-03-01T00:00:00.120Z"],
                        dtype=object)
-    codec = TableCodec.fit(pd.DataFrame({"t": stamps}), {"t": "datetime"})
+    codec = TableCodec.fit(pd.DataFrame({"t": stamps}), {"t": "datetime"}, config=EXACT)
     assert codec.codec("t").fmt == "%Y-%m-%dT%H:%M:%S.%3fZ"
     out = codec.decode(codec.encode(pd.DataFrame({"t": stamps})), np.random.default_rng(0))["t"]
     # The milliseconds are a part of their own: the values come back exactly, in the same shape
@@ -303,7 +319,7 @@ def test_sub_second_datetimes_keep_their_milliseconds() -> None:
                                        "2024-01-03 00:00:00"], format="ISO8601"))
     frame = pd.DataFrame({"ts": stamps, "text": stamps.dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3],
                           "micro": stamps + pd.to_timedelta([1, 999, 0, 500], unit="us")})
-    codec = TableCodec.fit(frame, {"ts": "datetime", "text": "datetime", "micro": "datetime"})
+    codec = TableCodec.fit(frame, {"ts": "datetime", "text": "datetime", "micro": "datetime"}, config=EXACT)
     assert [codec.codec(c).time_parts for c in ("ts", "text", "micro")] == [4, 4, 5]
     out = codec.decode(codec.encode(frame), np.random.default_rng(0))
     pd.testing.assert_frame_equal(out, frame)
@@ -399,3 +415,38 @@ def test_codecs_saved_without_tail_shares_decode_inside_their_edges(codec: Table
         next(i for i in broken["codecs"] if i["column"] == "amount")["tails"] = bad
         with pytest.raises(SerializationError, match="tails"):
             TableCodec.from_dict(broken)
+
+
+def test_numeric_and_datetime_codecs_keep_no_training_extreme_nor_an_outliers_size() -> None:
+    """The range a codec generates in holds none of the rare_threshold - 1 extreme values of each end, and an
+    outlier does not stretch it: a CEO's salary (or a record from 1931) is neither saved nor hinted at."""
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({"salary": np.round(rng.normal(52_000, 6_000, n), 2),
+                          "hired": pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 3000 * 86400, n), "s"),
+                          "tiny": [11.0, 23.0, 37.0] + [np.nan] * (n - 3)})
+    frame.loc[0, "salary"] = 2_345_678.91
+    frame.loc[1, "hired"] = pd.Timestamp("1931-07-04 13:14:15")
+    codec = TableCodec.fit(frame, {"salary": "numerical", "hired": "datetime", "tiny": "numerical"})
+    state = codec.to_dict()
+    numbers = {float(v) for item in state["codecs"] for v in _numbers_in(item)}
+    ordered = np.sort(frame["salary"].to_numpy())
+    assert not numbers & {*ordered[:4], *ordered[-4:], 11.0, 23.0, 37.0}
+    hired = state["codecs"][1]
+    first, last = frame["hired"].nsmallest(5), frame["hired"].nlargest(5)
+    assert hired["year_min"] > 1931 and first.iloc[1] < pd.Timestamp(*hired["low"][:6]) < first.iloc[4]
+    assert last.iloc[4] < pd.Timestamp(*hired["high"][:6]) < last.iloc[1]
+    every = np.stack([np.arange(4000) % sub.cardinality for sub in codec.sub_columns], axis=1)
+    out = codec.decode(every, np.random.default_rng(0))
+    assert ordered[0] < out["salary"].min() and out["salary"].max() < ordered[-2] < 100_000
+    assert out["hired"].min().year >= 2015  # the year tokens start at the range's (generation keeps to its bounds)
+    assert set(out["tiny"].dropna()) == {24.0}  # three values: their mean (23.67, an integer column), no row's
+
+
+def _numbers_in(item: object) -> list[float]:
+    """Every number in a JSON state."""
+    if isinstance(item, dict):
+        return [v for value in item.values() for v in _numbers_in(value)]
+    if isinstance(item, list):
+        return [v for value in item for v in _numbers_in(value)]
+    return [item] if isinstance(item, (int, float)) and not isinstance(item, bool) else []

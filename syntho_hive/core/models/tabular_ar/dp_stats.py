@@ -89,7 +89,8 @@ def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.ran
     counts = np.maximum(np.round(numbers.weights), 1).astype(np.int64)
     return NumericStats(numbers.points.tolist(), counts.tolist(), False, nulls, raw.integer, raw.decimals,
                         numbers.minimum, numbers.maximum, raw.dtype, raw.marker, raw.max_distinct,
-                        raw.significant_digits, decimal_places=raw.decimal_places, tick_step=raw.tick_step)
+                        raw.significant_digits, decimal_places=raw.decimal_places, tick_step=raw.tick_step,
+                        bounded=True)
 
 
 def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.Generator,

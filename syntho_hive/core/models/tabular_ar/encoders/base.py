@@ -19,7 +19,7 @@ import pandas as pd
 
 from syntho_hive.exceptions import GenerationError
 
-__all__ = ["SubColumn", "CodecConfig", "Codec", "GeneratedCodec"]
+__all__ = ["SubColumn", "CodecConfig", "Codec", "GeneratedCodec", "tail_reach"]
 
 
 @dataclass(frozen=True)
@@ -172,3 +172,25 @@ class GeneratedCodec(Codec):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GeneratedCodec":
         return cls(data["column"], data["state"])
+
+
+def tail_reach(edge: float, beyond: np.ndarray, weights: np.ndarray, cap: float) -> float:
+    """How far generated values reach past an inner ``edge`` (a ``rare_threshold``-th extreme).
+
+    ``edge`` moved towards the training values ``beyond`` it by their weighted mean distance from
+    it, each distance capped at ``cap`` (the width of the adjacent inner range): a point inside the
+    training range, none of its values (unless they all coincide), that no outlier can stretch.
+
+    Args:
+        edge: The inner edge.
+        beyond: The training values past it (all on one side).
+        weights: Their counts.
+        cap: The most one value's distance counts for.
+
+    Returns:
+        The reach (``edge`` itself when nothing lies beyond).
+    """
+    if not len(beyond):
+        return float(edge)
+    distance = np.minimum(np.abs(beyond - edge), cap)
+    return float(edge + np.sign(beyond[0] - edge) * np.average(distance, weights=weights))

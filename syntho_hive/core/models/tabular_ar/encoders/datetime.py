@@ -27,7 +27,7 @@ from syntho_hive.core.data._dtypes import (
 )
 from syntho_hive.core.dp.columns import time_part_levels
 from syntho_hive.core.metadata.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
-from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn, tail_reach
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
 __all__ = ["DatetimeStats", "DatetimeCodec", "analyze_datetime"]
@@ -44,6 +44,13 @@ def _parts_of(stamp: pd.Timestamp) -> list[int]:
     (the microsecond within its millisecond)."""
     return [int(stamp.year), int(stamp.month), int(stamp.day), int(stamp.hour), int(stamp.minute),
             int(stamp.second), int(stamp.microsecond) // 1000, int(stamp.microsecond) % 1000]
+
+
+def _stamp(parts: list[int]) -> pd.Timestamp:
+    """The naive timestamp of :func:`_parts_of` ``parts`` (six of them in states saved before
+    sub-seconds were modelled)."""
+    fields = list(parts) + [0] * (8 - len(parts))
+    return pd.Timestamp(*fields[:6], fields[6] * 1000 + fields[7])
 
 
 def _part_values(values: pd.Series, part: str) -> np.ndarray:
@@ -115,6 +122,10 @@ class DatetimeStats:
         low / high: :func:`_parts_of` the earliest / latest value (naive UTC), ``None`` when all
             missing (six parts, to the second, in states saved before sub-seconds were modelled).
         objects: ``"date"`` or ``"datetime"`` for an ``object`` column of such objects.
+        earliest / latest: The ``2 * keep`` earliest / latest values (naive UTC nanoseconds, sorted;
+            all of them when fewer), from which the codec's range is drawn; ``None`` for a
+            differentially private release, whose ``low`` / ``high`` are the range.
+        keep: The ``rare_threshold`` (``earliest`` / ``latest`` hold twice as many values).
     """
 
     year_min: int | None = None
@@ -129,6 +140,9 @@ class DatetimeStats:
     low: list[int] | None = None
     high: list[int] | None = None
     objects: str | None = None
+    earliest: list[int] | None = None
+    latest: list[int] | None = None
+    keep: int = 5
 
     def merge(self, other: "DatetimeStats") -> "DatetimeStats":
         """Statistics of both partitions together."""
@@ -140,21 +154,55 @@ class DatetimeStats:
                              max(self.time_parts, other.time_parts), self.nulls + other.nulls,
                              self.tz or other.tz, self.fmt or other.fmt, self.dtype, self.marker or other.marker,
                              low=min(firsts) if firsts else None, high=max(lasts) if lasts else None,
-                             objects=self.objects or other.objects)
+                             objects=self.objects or other.objects,
+                             earliest=_extremes(self.earliest, other.earliest, self.keep, last=False),
+                             latest=_extremes(self.latest, other.latest, self.keep, last=True), keep=self.keep)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return {"kind": self.kind, "year_min": self.year_min, "year_max": self.year_max,
                 "time_parts": self.time_parts, "nulls": self.nulls, "tz": self.tz, "fmt": self.fmt,
                 "dtype": self.dtype, "marker": self.marker, "low": self.low, "high": self.high,
-                "objects": self.objects}
+                "objects": self.objects, "earliest": self.earliest, "latest": self.latest, "keep": self.keep}
 
 
-def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats:
-    """Statistics of one partition of a datetime column."""
+def _extremes(first: list[int] | None, second: list[int] | None, keep: int, *, last: bool) -> list[int] | None:
+    """The ``2 * keep`` earliest (``last``: latest) of two partitions' extreme values (``None``: unknown)."""
+    if first is None or second is None:
+        return None
+    merged = sorted(first + second)
+    return merged[-2 * keep:] if last else merged[:2 * keep]
+
+
+def _protected_bounds(stats: "DatetimeStats") -> tuple[list[int] | None, list[int] | None]:
+    """``low`` / ``high`` parts of the range a codec generates in, at the column's resolution: the
+    ``keep``-th earliest / latest value moved outwards by :func:`tail_reach` of the values beyond it
+    (capped at the spread of the next ``keep``), or the mean of a column too short for that; no
+    training extreme is stored or generated. A differentially private release keeps its own."""
+    if not stats.earliest or stats.latest is None:
+        return stats.low, stats.high
+    keep = stats.keep
+    bounds = []
+    for ticks in (stats.earliest, stats.latest[::-1]):
+        if len(ticks) < 2 * keep - 1:  # every value is among the extremes: their mean only
+            bounds.append(sum(ticks) // len(ticks))
+            continue
+        # nanoseconds relative to the edge, exact in float64
+        offsets = (np.asarray(ticks, dtype=np.int64) - ticks[keep - 1]).astype(np.float64)
+        cap = abs(offsets[min(2 * keep - 1, len(ticks) - 1)])
+        bounds.append(ticks[keep - 1] + int(tail_reach(0.0, offsets[:keep - 1], np.ones(keep - 1), cap)))
+    unit = ("D", "h", "min", "s", "ms", "us")[stats.time_parts]
+    low, high = (pd.Timestamp(bound).floor(unit) for bound in bounds)
+    return _parts_of(low), _parts_of(max(low, high))
+
+
+def analyze_datetime(series: pd.Series, fmt: str | None = None, keep: int = 5) -> DatetimeStats:
+    """Statistics of one partition of a datetime column (``keep``: extreme values kept, see
+    :class:`DatetimeStats`)."""
     column = str(series.name)
     values, tz, fmt = _to_utc_naive(series, column, fmt)
     present = values.dropna()
+    ordered = np.sort(present.to_numpy(dtype="datetime64[ns]").view(np.int64))
     parts = int(time_part_levels(present).max()) if not present.empty else 0
     return DatetimeStats(int(present.dt.year.min()) if not present.empty else None,
                          int(present.dt.year.max()) if not present.empty else None, parts,
@@ -162,7 +210,8 @@ def analyze_datetime(series: pd.Series, fmt: str | None = None) -> DatetimeStats
                          marker_to_json(null_marker(series)),
                          low=_parts_of(present.min()) if not present.empty else None,
                          high=_parts_of(present.max()) if not present.empty else None,
-                         objects=_object_kind(series))
+                         objects=_object_kind(series), earliest=ordered[:2 * keep].tolist(),
+                         latest=ordered[-2 * keep:].tolist() if len(ordered) else [], keep=keep)
 
 
 class DatetimeCodec(Codec):
@@ -197,10 +246,11 @@ class DatetimeCodec(Codec):
     @classmethod
     def build(cls, column: str, stats: DatetimeStats, config: CodecConfig) -> "DatetimeCodec":
         """The codec for reduced statistics."""
-        year_min = stats.year_min if stats.year_min is not None else 2000
-        year_max = stats.year_max if stats.year_max is not None else year_min
+        low, high = _protected_bounds(stats)
+        year_min = low[0] if low is not None else stats.year_min if stats.year_min is not None else 2000
+        year_max = high[0] if high is not None else stats.year_max if stats.year_max is not None else year_min
         return cls(column, year_min, year_max, stats.time_parts, stats.nulls > 0, stats.tz, stats.fmt,
-                   stats.dtype, stats.marker, low=stats.low, high=stats.high, objects=stats.objects)
+                   stats.dtype, stats.marker, low=low, high=high, objects=stats.objects)
 
     @property
     def null_token(self) -> int | None:
@@ -227,7 +277,10 @@ class DatetimeCodec(Codec):
         return codes
 
     def encode(self, series: pd.Series) -> np.ndarray:
+        """Tokens of ``series``; values past the codec's range are coded at its bounds."""
         values, _, _ = _to_utc_naive(series, self.column, self.fmt)
+        if self.low is not None and self.high is not None:
+            values = values.clip(_stamp(self.low), _stamp(self.high))
         return self._tokens(values)
 
     def token_mask(self, offset: int, prefix: np.ndarray) -> np.ndarray | None:

@@ -37,7 +37,7 @@ from syntho_hive.core.data._dtypes import (
     restore_decimals,
     restore_numbers,
 )
-from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
+from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn, tail_reach
 from syntho_hive.exceptions import GenerationError, SerializationError, TrainingError
 
 __all__ = ["NumericStats", "NumericCodec", "analyze_numeric"]
@@ -79,6 +79,9 @@ class NumericStats:
         tick_step: For a ``timedelta64`` column, the native ticks per value (its coarsest unit
             dividing every duration, e.g. a second): values are counted in that unit and come
             back as durations of it. ``None`` for other columns.
+        bounded: ``minimum`` / ``maximum`` are public bounds (a differentially private release),
+            which the codec keeps as its range; otherwise they are training extremes, which it
+            never stores.
     """
 
     values: list[float] = field(default_factory=list)
@@ -96,6 +99,7 @@ class NumericStats:
     kind: str = "numerical"
     decimal_places: int | None = None
     tick_step: int | None = None
+    bounded: bool = False
 
     def merge(self, other: "NumericStats") -> "NumericStats":
         """Statistics of both partitions together."""
@@ -118,7 +122,7 @@ class NumericStats:
                             max(tops) if tops else None, self.dtype, self.marker or other.marker,
                             self.max_distinct, self.significant_digits,
                             decimal_places=_merged(self.decimal_places, other.decimal_places, max),
-                            tick_step=step)
+                            tick_step=step, bounded=self.bounded and other.bounded)
 
     def _in_step(self, step: int) -> "NumericStats":
         """These statistics with durations counted in units of ``step`` ticks (a divisor of ``tick_step``)."""
@@ -135,7 +139,7 @@ class NumericStats:
                 "nulls": self.nulls, "integer": self.integer, "decimals": self.decimals,
                 "minimum": self.minimum, "maximum": self.maximum, "dtype": self.dtype, "marker": self.marker,
                 "max_distinct": self.max_distinct, "significant_digits": self.significant_digits,
-                "decimal_places": self.decimal_places, "tick_step": self.tick_step}
+                "decimal_places": self.decimal_places, "tick_step": self.tick_step, "bounded": self.bounded}
 
 
 def _merged(first: int | None, second: int | None, pick: Callable[[int, int], int]) -> int | None:
@@ -211,6 +215,22 @@ def _tail_shares(values: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> t
     return (float(below / first) if first else 0.0, float(above / last) if last else 0.0)
 
 
+def _output_range(values: np.ndarray, counts: np.ndarray, points: np.ndarray, edges: np.ndarray
+                  ) -> tuple[float, float]:
+    """The lowest and highest value decoding may give (``values``: those coded into intervals).
+
+    The points (values seen ``rare_threshold`` times or more) and the outer edges (inner quantiles)
+    are in range; past an outer edge the range reaches :func:`tail_reach` (capped at the outer
+    interval's width), never a training extreme. Values coded into points only range over them.
+    """
+    lows, highs = list(points[:1]), list(points[-1:])
+    if len(edges):
+        below, above = values < edges[0], values > edges[-1]
+        lows.append(tail_reach(edges[0], values[below], counts[below], edges[min(1, len(edges) - 1)] - edges[0]))
+        highs.append(tail_reach(edges[-1], values[above], counts[above], edges[-1] - edges[max(-2, -len(edges))]))
+    return float(min(lows)), float(max(highs))
+
+
 def _weighted_quantiles(values: np.ndarray, counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
     cumulative = np.cumsum(counts)
     positions = levels * cumulative[-1]
@@ -266,6 +286,7 @@ class NumericCodec(Codec):
         points = np.empty(0)
         edges = np.empty(0)
         tails = (0.0, 0.0)
+        minimum = maximum = 0.0
         if total:
             if len(values) <= config.max_bins and (counts >= k).any():
                 points = values[counts >= k]
@@ -283,7 +304,10 @@ class NumericCodec(Codec):
                 points = values[heavy]
                 rest = ~heavy
             remaining = int(counts[rest].sum())
-            if remaining:
+            if 0 < remaining < 2 * k - 1:  # too few values for inner edges: their mean only
+                middle = float(np.average(values[rest], weights=counts[rest]))
+                edges = np.array([middle, middle])
+            elif remaining:
                 share = math.ceil(config.max_bins * remaining / total)
                 n_bins = int(np.clip(max(share, min(20, remaining // (4 * k))), 1, config.max_bins))
                 tail = min(0.5, max(config.tail_quantile, k / remaining))
@@ -292,8 +316,9 @@ class NumericCodec(Codec):
                 if len(edges) == 1:
                     edges = np.repeat(edges, 2)
                 tails = _tail_shares(values[rest], counts[rest], edges)
-        minimum = stats.minimum if stats.minimum is not None else 0.0
-        maximum = stats.maximum if stats.maximum is not None else 0.0
+            minimum, maximum = _output_range(values[rest], counts[rest], points, edges)
+            if stats.bounded and stats.minimum is not None and stats.maximum is not None:
+                minimum, maximum = stats.minimum, stats.maximum
         return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
                    minimum, maximum, stats.dtype, stats.marker, stats.decimal_places, stats.tick_step,
                    tails if len(edges) else (0.0, 0.0))
@@ -430,7 +455,8 @@ class NumericCodec(Codec):
             shown = (f"{pd.Timedelta(value)}", *(self._duration_text(b) for b in (self.minimum, self.maximum))) \
                 if self.tick_step is not None else (repr(value), self.minimum, self.maximum)
             raise GenerationError(f"Condition value {shown[0]} for column {self.column!r} is outside the "
-                                  f"training range [{shown[1]}, {shown[2]}].")
+                                  f"modelled range [{shown[1]}, {shown[2]}] (the training range less its "
+                                  "extreme values).")
         if self.integer and not float(number).is_integer():
             raise GenerationError(f"Condition value {value!r} for column {self.column!r} is not an integer; the "
                                   "column holds only integers.")

@@ -50,7 +50,7 @@ def _analyze_column(series: pd.Series, sdtype: str, config: CodecConfig, fmt: st
     if sdtype == "boolean":
         return analyze_boolean(series)
     if sdtype == "datetime":
-        return analyze_datetime(series, fmt)
+        return analyze_datetime(series, fmt, config.rare_threshold)
     if sdtype == "id":
         return analyze_id(series)
     if sdtype == "text":
