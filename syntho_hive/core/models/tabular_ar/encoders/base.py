@@ -174,18 +174,20 @@ class GeneratedCodec(Codec):
         return cls(data["column"], data["state"])
 
 
-def tail_reach(edge: float, beyond: np.ndarray, weights: np.ndarray, cap: float) -> float:
+def tail_reach(edge: float, beyond: np.ndarray, weights: np.ndarray, cap: float, least: int) -> float:
     """How far generated values reach past an inner ``edge`` (a ``rare_threshold``-th extreme).
 
-    ``edge`` moved towards the training values ``beyond`` it by their weighted mean distance from
-    it, each distance capped at ``cap`` (the width of the adjacent inner range): a point inside the
-    training range, none of its values (unless they all coincide), that no outlier can stretch.
+    ``edge`` moved towards the training values ``beyond`` it by their mean distance from it, each
+    distance capped at ``cap`` (the width of the adjacent inner range), over at least ``least``
+    values (the missing ones count as lying on the edge): a point strictly inside the training
+    range that is no single row's value and that no outlier can stretch.
 
     Args:
         edge: The inner edge.
         beyond: The training values past it (all on one side).
         weights: Their counts.
         cap: The most one value's distance counts for.
+        least: The fewest values the mean is taken over (the ``rare_threshold``).
 
     Returns:
         The reach (``edge`` itself when nothing lies beyond).
@@ -193,4 +195,5 @@ def tail_reach(edge: float, beyond: np.ndarray, weights: np.ndarray, cap: float)
     if not len(beyond):
         return float(edge)
     distance = np.minimum(np.abs(beyond - edge), cap)
-    return float(edge + np.sign(beyond[0] - edge) * np.average(distance, weights=weights))
+    mean = float(distance @ weights) / max(float(np.sum(weights)), float(least))
+    return float(edge + np.sign(beyond[0] - edge) * mean)

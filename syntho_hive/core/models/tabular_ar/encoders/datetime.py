@@ -122,7 +122,7 @@ class DatetimeStats:
         low / high: :func:`_parts_of` the earliest / latest value (naive UTC), ``None`` when all
             missing (six parts, to the second, in states saved before sub-seconds were modelled).
         objects: ``"date"`` or ``"datetime"`` for an ``object`` column of such objects.
-        earliest / latest: The ``2 * keep`` earliest / latest values (naive UTC nanoseconds, sorted;
+        earliest / latest: The ``2 * keep`` earliest / latest values (naive UTC microseconds, sorted;
             all of them when fewer), from which the codec's range is drawn; ``None`` for a
             differentially private release, whose ``low`` / ``high`` are the range.
         keep: The ``rare_threshold`` (``earliest`` / ``latest`` hold twice as many values).
@@ -187,13 +187,14 @@ def _protected_bounds(stats: "DatetimeStats") -> tuple[list[int] | None, list[in
         if len(ticks) < 2 * keep - 1:  # every value is among the extremes: their mean only
             bounds.append(sum(ticks) // len(ticks))
             continue
-        # nanoseconds relative to the edge, exact in float64
+        # microseconds relative to the edge, exact in float64
         offsets = (np.asarray(ticks, dtype=np.int64) - ticks[keep - 1]).astype(np.float64)
         cap = abs(offsets[min(2 * keep - 1, len(ticks) - 1)])
-        bounds.append(ticks[keep - 1] + int(tail_reach(0.0, offsets[:keep - 1], np.ones(keep - 1), cap)))
-    unit = ("D", "h", "min", "s", "ms", "us")[stats.time_parts]
-    low, high = (pd.Timestamp(bound).floor(unit) for bound in bounds)
-    return _parts_of(low), _parts_of(max(low, high))
+        bounds.append(ticks[keep - 1] + int(tail_reach(0.0, offsets[:keep - 1], np.ones(keep - 1), cap, keep)))
+    step = (86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000, 1_000, 1)[stats.time_parts]
+    low, high = (bound - bound % step for bound in bounds)  # at the column's resolution
+    first, last = (_parts_of(pd.Timestamp(np.datetime64(bound, "us"))) for bound in (low, max(low, high)))
+    return first, last
 
 
 def analyze_datetime(series: pd.Series, fmt: str | None = None, keep: int = 5) -> DatetimeStats:
@@ -202,7 +203,7 @@ def analyze_datetime(series: pd.Series, fmt: str | None = None, keep: int = 5) -
     column = str(series.name)
     values, tz, fmt = _to_utc_naive(series, column, fmt)
     present = values.dropna()
-    ordered = np.sort(present.to_numpy(dtype="datetime64[ns]").view(np.int64))
+    ordered = np.sort(present.to_numpy(dtype="datetime64[us]").view(np.int64))
     parts = int(time_part_levels(present).max()) if not present.empty else 0
     return DatetimeStats(int(present.dt.year.min()) if not present.empty else None,
                          int(present.dt.year.max()) if not present.empty else None, parts,

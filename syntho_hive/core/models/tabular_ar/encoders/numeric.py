@@ -215,9 +215,10 @@ def _tail_shares(values: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> t
     return (float(below / first) if first else 0.0, float(above / last) if last else 0.0)
 
 
-def _output_range(values: np.ndarray, counts: np.ndarray, points: np.ndarray, edges: np.ndarray
+def _output_range(values: np.ndarray, counts: np.ndarray, points: np.ndarray, edges: np.ndarray, least: int
                   ) -> tuple[float, float]:
-    """The lowest and highest value decoding may give (``values``: those coded into intervals).
+    """The lowest and highest value decoding may give (``values``: those coded into intervals;
+    ``least``: the ``rare_threshold``).
 
     The points (values seen ``rare_threshold`` times or more) and the outer edges (inner quantiles)
     are in range; past an outer edge the range reaches :func:`tail_reach` (capped at the outer
@@ -226,8 +227,10 @@ def _output_range(values: np.ndarray, counts: np.ndarray, points: np.ndarray, ed
     lows, highs = list(points[:1]), list(points[-1:])
     if len(edges):
         below, above = values < edges[0], values > edges[-1]
-        lows.append(tail_reach(edges[0], values[below], counts[below], edges[min(1, len(edges) - 1)] - edges[0]))
-        highs.append(tail_reach(edges[-1], values[above], counts[above], edges[-1] - edges[max(-2, -len(edges))]))
+        lows.append(tail_reach(edges[0], values[below], counts[below], edges[min(1, len(edges) - 1)] - edges[0],
+                               least))
+        highs.append(tail_reach(edges[-1], values[above], counts[above], edges[-1] - edges[max(-2, -len(edges))],
+                                least))
     return float(min(lows)), float(max(highs))
 
 
@@ -316,7 +319,7 @@ class NumericCodec(Codec):
                 if len(edges) == 1:
                     edges = np.repeat(edges, 2)
                 tails = _tail_shares(values[rest], counts[rest], edges)
-            minimum, maximum = _output_range(values[rest], counts[rest], points, edges)
+            minimum, maximum = _output_range(values[rest], counts[rest], points, edges, k)
             if stats.bounded and stats.minimum is not None and stats.maximum is not None:
                 minimum, maximum = stats.minimum, stats.maximum
         return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
