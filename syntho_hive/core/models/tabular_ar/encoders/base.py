@@ -54,7 +54,7 @@ class CodecConfig:
         max_bins: Most value tokens of a numeric column.
         tail_quantile: Share of the interval-coded numeric mass beyond the outer bin edges at
             each end: the edges are inner quantiles; the rows beyond them are decoded between the
-            edge and the training extreme, never onto the extreme itself.
+            edge and :func:`tail_reach`, never at a training extreme.
         max_distinct: Distinct numeric values kept exactly in partition statistics; beyond
             it values are rounded to ``significant_digits`` significant digits.
         significant_digits: See ``max_distinct``.

@@ -1,8 +1,10 @@
 """Datetime columns: sub-columns year, month, day (and hour, minute, second, millisecond and
 microsecond-within-the-millisecond when present; nanoseconds are not modelled).
 
-Generated values stay within the training ``[min, max]`` (at the codec's resolution) and are
-valid dates, by construction: :meth:`DatetimeCodec.token_mask` restricts
+Generated values stay within bounds inside the training ``[min, max]`` (at the codec's resolution;
+the ``rare_threshold``-th earliest / latest value moved outwards by the capped mean distance of
+the values beyond it, so no training extreme is kept or generated) and are valid dates, by
+construction: :meth:`DatetimeCodec.token_mask` restricts
 each part, given the parts drawn before it, to the tokens that keep the value in range and
 the day within its month (no clamping that would pile values on a bound or on month ends).
 Time zones, string storage (with its format) and ``datetime.date`` / ``datetime`` objects in

@@ -10,9 +10,12 @@ stay integers) and lie within the training ``[min, max]``.
 Privacy: a value seen fewer than ``rare_threshold`` times is never a point, and the outer
 interval edges are inner quantiles (``tail_quantile``, at least ``rare_threshold`` values in
 each tail). The rows beyond an outer edge are coded into the outer interval; decoding spreads
-their share of it (``tails``) uniformly between the edge and one unit of the column's precision
-inside the training extreme, so the range is covered but the extreme values themselves are not
-reproduced verbatim.
+their share of it (``tails``) uniformly between the edge and the codec's ``minimum`` /
+``maximum``, which reach past the edges by the mean distance of the values beyond them (each
+capped at the outer interval's width, over at least ``rare_threshold`` values,
+:func:`~syntho_hive.core.models.tabular_ar.encoders.base.tail_reach`): neither a training extreme
+nor an outlier's size is kept in the codec or generated. A column of fewer than
+``2 * rare_threshold - 1`` interval-coded values is decoded at their mean.
 """
 
 from __future__ import annotations
@@ -250,7 +253,7 @@ class NumericCodec(Codec):
         edges: Interval edges (sorted; ``len(edges) - 1`` intervals, possibly none).
         has_null: Whether the column had missing values.
         integer / decimals: Output precision.
-        minimum / maximum: Output range.
+        minimum / maximum: Output range (no training extreme: see :func:`_output_range`).
         dtype / marker: JSON dtype and null marker.
         tails: Share of the first interval's values below ``edges[0]`` and of the last interval's
             above ``edges[-1]``; decoding spreads that share of the outer intervals towards
@@ -419,7 +422,7 @@ class NumericCodec(Codec):
 
     def _range(self) -> tuple[float, float]:
         """Lowest and highest value an interval token decodes to: the outer edges, or, where a tail
-        share spreads past them, one unit of the column's precision inside the training extremes."""
+        share spreads past them, one unit of the column's precision inside ``minimum`` / ``maximum``."""
         # a column needing more than _MAX_DECIMALS digits is not rounded: keep clear of its extremes
         # by at least the last decimal kept elsewhere and a few float steps
         unit = 1.0 if self.integer else 10.0 ** -(self.decimals if self.decimals is not None else _MAX_DECIMALS)
