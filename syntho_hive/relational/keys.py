@@ -39,7 +39,7 @@ __all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy",
            "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
            "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
-           "group_ids", "parent_positions"]
+           "group_ids", "parent_positions", "composite_key_legs"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
@@ -491,6 +491,38 @@ def per_parent_start(values: pd.Series, parents: pd.DataFrame) -> int | None:
     above_start = ordered_ints.view(np.uint64) - np.asarray(lowest, dtype=ints.dtype).view(np.uint64)
     numbered = running_numbers(ordered_groups).astype(np.uint64)
     return int(lowest) if float(np.mean(above_start == numbered)) >= PER_PARENT_SHARE else None
+
+
+def composite_key_legs(frame: pd.DataFrame, legs: list[str]) -> tuple[list[str], dict[str, int]]:
+    """How a composite primary key without foreign-key legs is generated when its legs are not ids each.
+
+    ``stores(region, store_no)`` has regions that repeat and store numbers that restart in each region:
+    generating every leg as a unique id gives ``region`` values no real row has. Instead, the legs that
+    are attributes are modelled with the other columns, and one leg keeps the combination unique: a leg
+    unique on its own (generated as an id), or a leg numbered ``s, s+1, ...`` within each combination of
+    the others (:func:`per_parent_start`), generated the same way after the modelled legs.
+
+    Args:
+        frame: The real table.
+        legs: The primary-key columns (two or more, none a foreign key).
+
+    Returns:
+        ``(modelled legs, {numbered leg: start})``; ``([], {})`` when neither form fits (every leg
+        is then generated as a unique id, as before).
+    """
+    if len(legs) < 2 or len(frame) == 0 or frame[legs].isna().any(axis=None):
+        return [], {}
+    unique = [c for c in legs if frame[c].is_unique]
+    if len(unique) == len(legs):  # every leg an id of its own: nothing to model
+        return [], {}
+    if unique:
+        return [c for c in legs if c != unique[0]], {}
+    for leg in reversed(legs):
+        others = [c for c in legs if c != leg]
+        start = per_parent_start(frame[leg], frame[others])
+        if start is not None:
+            return others, {leg: start}
+    return [], {}
 
 
 def allocate(weights: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:

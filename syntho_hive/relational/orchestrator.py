@@ -92,6 +92,7 @@ from syntho_hive.relational.keys import (
     build_hierarchy,
     cap_counts,
     cast_like,
+    composite_key_legs,
     distinct_within_groups,
     dtype_from_name,
     dtype_name,
@@ -180,6 +181,11 @@ class TablePlan:
         per_parent_keys: Primary-key legs that the real data numbers ``start, start+1, ...``
             within each combination of the primary key's FK columns (column -> start); they are
             generated the same way instead of unique over the table.
+        numbered_keys: Legs of a composite primary key without foreign-key legs that the real data
+            numbers ``start, start+1, ...`` within each combination of the key's other legs, which are
+            modelled (``stores(region, store_no)``: ``{"store_no": 1}``, ``region`` modelled); numbered
+            after the modelled columns. Key legs that are neither here nor in ``keys`` (nor FKs) are
+            modelled (:func:`~syntho_hive.relational.keys.composite_key_legs`).
         text_models: When every modelled column is ``text`` (a lookup table such as
             ``airlines(carrier, name)``), no generative model is fitted: each column gets a word
             model (:class:`~syntho_hive.core.data.text_model.TextModel` state, plain JSON, no
@@ -202,6 +208,7 @@ class TablePlan:
     context_domain: ContextDomain = field(default_factory=ContextDomain)
     model_class: str | None = None
     per_parent_keys: dict[str, int] = field(default_factory=dict)
+    numbered_keys: dict[str, int] = field(default_factory=dict)
     text_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: RulePlan = field(default_factory=RulePlan)
     privacy: TablePrivacyPlan | None = None
@@ -216,6 +223,7 @@ class TablePlan:
             "context_domain": self.context_domain.columns,
             "model_class": self.model_class,
             "per_parent_keys": self.per_parent_keys,
+            "numbered_keys": self.numbered_keys,
             "text_models": self.text_models,
             "rules": self.rules.to_dict(self.name),
             "privacy": self.privacy.to_dict() if self.privacy is not None else None,
@@ -242,6 +250,7 @@ class TablePlan:
                 context_domain=ContextDomain(data.get("context_domain", {})),
                 model_class=data["model_class"],
                 per_parent_keys={str(c): int(s) for c, s in data.get("per_parent_keys", {}).items()},
+                numbered_keys={str(c): int(s) for c, s in data.get("numbered_keys", {}).items()},
                 text_models={str(c): dict(m) for c, m in data.get("text_models", {}).items()},
                 rules=RulePlan.from_dict(data.get("rules"), name),
                 privacy=TablePrivacyPlan.from_dict(data["privacy"]) if data.get("privacy") is not None else None,
@@ -775,9 +784,10 @@ class Orchestrator:
                       max_epsilon=dp.max_epsilon, tables={n: t.epsilon for n, t in self.privacy_spent_.tables.items()})
         return self
 
-    def _modelled(self, name: str, df: pd.DataFrame, rule_plan: RulePlan) -> list[str]:
-        """Columns of ``name`` its model learns: neither keys nor filled by its rules."""
-        filled = set(self._fit_metadata.tables[name].key_columns) | set(rule_plan.filled_columns)
+    def _modelled(self, name: str, df: pd.DataFrame, rule_plan: RulePlan, key_legs: Collection[str] = ()) -> list[str]:
+        """Columns of ``name`` its model learns: neither keys (except the primary-key legs ``key_legs``, which
+        are attributes) nor filled by its rules."""
+        filled = (set(self._fit_metadata.tables[name].key_columns) - set(key_legs)) | set(rule_plan.filled_columns)
         return [str(c) for c in df.columns if c not in filled]
 
     def _plan_dp(self, config: DPConfig, data: Mapping[str, pd.DataFrame],
@@ -831,7 +841,11 @@ class Orchestrator:
         keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                 KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
                 for c in table.pk_columns if c not in fk_columns}
-        modelled = self._modelled(name, df, rule_plan)
+        key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
+            composite_key_legs(df, list(table.pk_columns))
+        for column in [*key_legs, *numbered]:
+            del keys[column]
+        modelled = self._modelled(name, df, rule_plan, key_legs)
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
         per_parent = {c: start for c in keys if parent_part and dp is None
@@ -861,7 +875,7 @@ class Orchestrator:
         plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
                          modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context,
-                         per_parent_keys=per_parent, rules=rule_plan)
+                         per_parent_keys=per_parent, numbered_keys=numbered, rules=rule_plan)
         job = None
         if text_only:
             threshold = self._rare_threshold()
@@ -1196,7 +1210,7 @@ class Orchestrator:
         dtypes = self._output_dtypes(plan, rels, positions, parents, uniform=split)
         checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
         chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, table_seed,
-                                        rows_per_chunk)
+                                        rows_per_chunk, (part.count, part.index) if split and part else (1, 0))
         self_refs = self.graph.self_references(name)
         if not self_refs:
             for frame in chunks:
@@ -1478,10 +1492,15 @@ class Orchestrator:
 
     def _assembled_chunks(self, name: str, plan: TablePlan, rels: list[Relationship],
                           positions: list[np.ndarray], parents: list[pd.DataFrame], keys: Mapping[str, pd.Series],
-                          dtypes: Mapping[str, Any], n: int, seed: int, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
-        """Content, FKs and keys of the rows, one chunk at a time, in the real dtypes (self-references left out)."""
+                          dtypes: Mapping[str, Any], n: int, seed: int, rows_per_chunk: int,
+                          slicing: tuple[int, int] = (1, 0)) -> Iterator[pd.DataFrame]:
+        """Content, FKs and keys of the rows, one chunk at a time, in the real dtypes (self-references left out).
+
+        ``slicing`` is ``(P, p)`` for slice ``p`` of a table split between ``P`` slices: a numbered key leg's
+        ``k``-th number in a group is then ``start + k * P + p``, so the slices' keys never collide."""
         self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns}
         columns = [c for c in plan.columns if c not in self_cols]
+        numbered: dict[Any, int] = {}  # rows numbered so far per combination of the modelled key legs
         for chunk, start in enumerate(range(0, max(n, 1), rows_per_chunk)):
             stop = min(n, start + rows_per_chunk)
             piece = [p[start:stop] for p in positions]
@@ -1492,7 +1511,26 @@ class Orchestrator:
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
             plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take)
+            if plan.numbered_keys:
+                self._number_key_legs(name, plan, content, numbered, slicing)
             yield self._restore_dtypes(content[columns], dtypes)
+
+    def _number_key_legs(self, name: str, plan: TablePlan, content: pd.DataFrame, numbered: dict[Any, int],
+                         slicing: tuple[int, int]) -> None:
+        """Fill the numbered legs of a composite key (:attr:`TablePlan.numbered_keys`) of one chunk, in place:
+        ``start, start + 1, ...`` within each combination of the modelled legs, going on from the rows of
+        that combination in earlier chunks (``numbered``, updated)."""
+        legs = [c for c in self.metadata.tables[name].pk_columns if c not in plan.keys and c not in plan.numbered_keys]
+        values = content[legs]
+        combos = pd.MultiIndex.from_frame(values) if len(legs) > 1 else pd.Index(values.iloc[:, 0])
+        groups, uniques = pd.factorize(combos, use_na_sentinel=False)
+        earlier = np.array([numbered.get(combo, 0) for combo in uniques], dtype=np.int64)
+        for combo, before, rows in zip(uniques, earlier, np.bincount(groups, minlength=len(uniques))):
+            numbered[combo] = int(before + rows)
+        stride, phase = slicing
+        for column, start in plan.numbered_keys.items():
+            content[column] = per_parent_numbers(start, groups, dtype_from_name(plan.dtypes[column]), column,
+                                                 offsets=earlier[groups] * stride, stride=stride, phase=phase)
 
     def _text_models(self, name: str) -> dict[str, TextModel]:
         """The word models of text-only table ``name``, built from its plan once."""
