@@ -39,7 +39,8 @@ __all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy",
            "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
            "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
-           "group_ids", "parent_positions", "composite_key_legs"]
+           "group_ids", "parent_positions", "composite_key_legs",
+           "per_parent_timeline"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
@@ -289,6 +290,29 @@ class KeyGenerator:
             return self._integers(np.arange(int(n), dtype=np.int64), numpy_dtype)
         return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
 
+    @property
+    def is_timeline(self) -> bool:
+        """Whether the keys are timestamps on a step (``start + step * k``)."""
+        return self._ids.kind in ("datetime", "local_days")
+
+    def timeline_offsets(self, series: pd.Series) -> np.ndarray | None:
+        """Where each timestamp of ``series`` (no null) is on the learned step: ``k`` for ``start + step * k``,
+        ``-1`` off the step; ``None`` when the keys are not timestamps (:attr:`is_timeline`)."""
+        if not self.is_timeline or not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            return None
+        stamps = series
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype):  # the generator's ticks: UTC, or the wall clock by day
+            stamps = stamps.dt.tz_localize(None) if self._ids.kind == "local_days" else \
+                stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        ticks = stamps.to_numpy().view(np.int64) - np.int64(self._ids.start)
+        step = np.int64(max(int(self._ids.step), 1))
+        return np.where(ticks % step == 0, ticks // step, -1)
+
+    def at(self, offsets: np.ndarray) -> pd.Series:
+        """The timestamps ``start + step * k`` for each ``k`` of ``offsets`` (repeats allowed), in the
+        column's dtype: a timeline numbered per parent (:func:`per_parent_timeline`)."""
+        return self._ids._timestamps(np.asarray(offsets, dtype=np.int64)).rename(self.column).reset_index(drop=True)
+
     def _indexed(self, n: int, indices: np.ndarray, rng: np.random.Generator) -> pd.Series:
         """The key of each global index (see :meth:`generate`)."""
         values = check_indices(indices, n, self.column)
@@ -491,6 +515,32 @@ def per_parent_start(values: pd.Series, parents: pd.DataFrame) -> int | None:
     above_start = ordered_ints.view(np.uint64) - np.asarray(lowest, dtype=ints.dtype).view(np.uint64)
     numbered = running_numbers(ordered_groups).astype(np.uint64)
     return int(lowest) if float(np.mean(above_start == numbered)) >= PER_PARENT_SHARE else None
+
+
+def per_parent_timeline(values: pd.Series, parents: pd.DataFrame, generator: KeyGenerator) -> bool:
+    """Whether a timestamp leg of a primary key is a timeline of each parent: ``weather(origin, time_hour)``,
+    ``balances(account_id, day)``.
+
+    The same timestamps recur under different parents (a timestamp alone is no id), none repeats within a
+    parent, and at least :data:`PER_PARENT_SHARE` of them lie on the learned step (``start + step * k``,
+    gaps allowed). Such a leg is generated as ``start, start + step, ...`` within each parent, instead of
+    one sequence over the table that scatters each parent's rows over a far longer span.
+
+    Args:
+        values: The leg (a primary-key column that is not a foreign key).
+        parents: The foreign-key columns of the primary key, row-aligned with ``values``.
+        generator: The leg's key generator, fitted on ``values``.
+
+    Returns:
+        Whether to number the leg per parent.
+    """
+    if len(values) == 0 or parents.shape[1] == 0 or values.isna().any() or values.is_unique:
+        return False
+    offsets = generator.timeline_offsets(values.reset_index(drop=True))
+    if offsets is None or float(np.mean(offsets >= 0)) < PER_PARENT_SHARE:
+        return False
+    keyed = parents.reset_index(drop=True).assign(__leg=values.reset_index(drop=True))
+    return not keyed.duplicated().any()
 
 
 def composite_key_legs(frame: pd.DataFrame, legs: list[str]) -> tuple[list[str], dict[str, int]]:

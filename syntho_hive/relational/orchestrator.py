@@ -102,6 +102,7 @@ from syntho_hive.relational.keys import (
     parent_positions,
     per_parent_numbers,
     per_parent_start,
+    per_parent_timeline,
     place_nulls,
     redraw_repeated_combinations,
     running_numbers,
@@ -180,7 +181,9 @@ class TablePlan:
             ``None`` without a model.
         per_parent_keys: Primary-key legs that the real data numbers ``start, start+1, ...``
             within each combination of the primary key's FK columns (column -> start); they are
-            generated the same way instead of unique over the table.
+            generated the same way instead of unique over the table. A timestamp leg that is a timeline
+            of each parent (:func:`~syntho_hive.relational.keys.per_parent_timeline`) has start 0: the
+            ``k``-th row of a parent gets the key generator's ``k``-th timestamp.
         numbered_keys: Legs of a composite primary key without foreign-key legs that the real data
             numbers ``start, start+1, ...`` within each combination of the key's other legs, which are
             modelled (``stores(region, store_no)``: ``{"store_no": 1}``, ``region`` modelled); numbered
@@ -850,6 +853,8 @@ class Orchestrator:
         parent_part = self._pk_parent_columns(name)
         per_parent = {c: start for c in keys if parent_part and dp is None
                       and (start := per_parent_start(df[c], df[parent_part])) is not None}
+        per_parent.update({c: 0 for c in keys if parent_part and dp is None and c not in per_parent
+                           and per_parent_timeline(df[c], df[parent_part], keys[c])})
         noise = link_noise(dp) if dp is not None else None
         rng = numpy_generator(child_seed(self.seed, name, "dp", "links"))
         links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent], noise, rng) for rel in parents_rel]
@@ -1442,11 +1447,15 @@ class Orchestrator:
                     groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
                 dtype = dtype_from_name(plan.dtypes[column])
                 start = plan.per_parent_keys[column]
+                if generator.is_timeline:  # the k-th timestamp of each parent: numbered as k, then timed
+                    dtype, start = np.dtype(np.int64), 0
                 if part is None:
                     values[column] = per_parent_numbers(start, groups, dtype, column)
                 else:
                     values[column] = self._split_numbers(name, rels, positions[0], groups, start, dtype, column,
                                                          part, offsets)
+                if generator.is_timeline:
+                    values[column] = generator.at(values[column].to_numpy(dtype=np.int64))
             else:
                 rng = numpy_generator(child_seed(seed, name, "pk", column))
                 if part is None:

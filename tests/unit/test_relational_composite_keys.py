@@ -113,3 +113,51 @@ def test_a_self_reference_to_a_composite_key_of_attribute_legs() -> None:
     bosses = out.dropna(subset=["boss_no"])
     keys = set(zip(out["company"], out["emp_no"]))
     assert all(key in keys for key in zip(bosses["boss_company"], bosses["boss_no"]))
+
+
+def _readings(tz: str | None) -> dict[str, pd.DataFrame]:
+    """stations -> readings(station_id, at): every station read hourly from the same start, one hour missing."""
+    rng = np.random.default_rng(6)
+    stations = pd.DataFrame({"station_id": np.arange(1, 9), "height": rng.integers(0, 900, 8)})
+    hours = pd.date_range("2024-03-01 01:00", periods=48, freq="h", tz=tz).delete(11)
+    readings = pd.DataFrame({"station_id": np.repeat(stations["station_id"], len(hours)).to_numpy(),
+                             "at": np.tile(hours, len(stations))})
+    readings["temp"] = rng.normal(10.0, 3.0, len(readings)).round(1)
+    return {"stations": stations, "readings": readings}
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_a_timestamp_leg_is_a_timeline_of_each_parent(tz: str | None) -> None:
+    """``readings(station_id, at)``: each generated station is read hourly from the real start, as each real one
+    (one sequence over the table scattered every station's readings over eight times the real span)."""
+    data = _readings(tz)
+    metadata = (Metadata().add_table("stations", pk="station_id")
+                .add_table("readings", pk=["station_id", "at"], fk={"station_id": "stations.station_id"}))
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    start, span = data["readings"]["at"].min(), data["readings"]["at"].max() - data["readings"]["at"].min()
+    out = synth.sample(seed=0)["readings"]
+    assert out["at"].dtype == data["readings"]["at"].dtype
+    assert not out.duplicated(["station_id", "at"]).any()
+    for _, stamps in out.groupby("station_id")["at"]:
+        assert stamps.min() == start
+        assert (stamps.sort_values().diff().dropna() == pd.Timedelta(hours=1)).all()  # hourly, no gap
+    assert out["at"].max() - start <= 1.5 * span
+    engine = synth._engine
+    slices = [engine.generate(seed=1, scale=30.0, partition=(p, 3), replicate_rows=10) for p in range(3)]
+    joined = pd.concat([part["readings"] for part in slices], ignore_index=True)
+    assert not joined.duplicated(["station_id", "at"]).any()
+
+
+def test_timestamps_unique_over_the_table_stay_one_sequence() -> None:
+    """An event log keyed ``(device_id, at)`` whose instants never recur is not a per-parent timeline."""
+    rng = np.random.default_rng(7)
+    devices = pd.DataFrame({"device_id": np.arange(5)})
+    events = pd.DataFrame({"device_id": rng.integers(0, 5, 100),
+                           "at": pd.date_range("2024-01-01", periods=100, freq="min")})
+    events["kind"] = rng.choice(["on", "off"], 100)
+    metadata = (Metadata().add_table("devices", pk="device_id")
+                .add_table("events", pk=["device_id", "at"], fk={"device_id": "devices.device_id"}))
+    synth = Synthesizer(metadata, seed=0).fit({"devices": devices, "events": events}, epochs=1, progress_bar=False,
+                                              n_jobs=1)
+    assert synth._engine.plan("events").per_parent_keys == {}
+    assert synth.sample(seed=0)["events"]["at"].is_unique
