@@ -40,7 +40,7 @@ __all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
            "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
            "group_ids", "parent_positions", "composite_key_legs",
-           "per_parent_timeline"]
+           "per_parent_timeline", "per_parent_labels", "labels_per_parent"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
@@ -541,6 +541,75 @@ def per_parent_timeline(values: pd.Series, parents: pd.DataFrame, generator: Key
         return False
     keyed = parents.reset_index(drop=True).assign(__leg=values.reset_index(drop=True))
     return not keyed.duplicated().any()
+
+
+def per_parent_labels(values: pd.Series, parents: pd.DataFrame, min_count: int) -> dict[str, list[Any]] | None:
+    """The labels a text leg of a primary key takes within each parent: ``translations(product_id, locale)``.
+
+    The leg is a category (text, ``category`` or boolean values) that recurs under different parents and
+    never twice under one; generated, each parent's rows get distinct labels drawn by their real frequency.
+    Labels seen fewer than ``min_count`` times are left out (never generated), as by the models.
+
+    Args:
+        values: The leg (the primary key's only column that is not a foreign key).
+        parents: The foreign-key columns of the primary key, row-aligned with ``values``.
+        min_count: Fewest rows a label needs to be generated (the synthesizer's ``rare_threshold``).
+
+    Returns:
+        ``{"values": [...], "weights": [...]}`` (plain JSON), most frequent first; ``None`` when the leg
+        is not such a label (numbers and timestamps, nulls, a value unique to one row, repeats within
+        a parent, or no label seen ``min_count`` times).
+    """
+    if len(values) == 0 or parents.shape[1] == 0 or values.isna().any() or values.is_unique:
+        return None
+    dtype = values.dtype
+    if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype)):
+        return None
+    labels = values.reset_index(drop=True)
+    if not labels.map(lambda v: isinstance(v, (str, bool, np.bool_))).all():
+        return None
+    if parents.reset_index(drop=True).assign(__leg=labels).duplicated().any():
+        return None
+    counts = labels.astype(object).value_counts(sort=True)
+    counts = counts[counts >= min_count]
+    if counts.empty:
+        return None
+    return {"values": [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()],
+            "weights": [int(c) for c in counts.to_numpy()]}
+
+
+def labels_per_parent(labels: dict[str, list[Any]], parents: np.ndarray, numbers: np.ndarray, key: int) -> pd.Series:
+    """Row ``i``'s label: the ``numbers[i]``-th of its parent's labels, in an order drawn for each parent
+    by the labels' weights (Gumbel top-k), so a parent's rows have distinct labels, popular ones first.
+
+    The order of a parent depends only on ``key``, the parent's position and the labels, so every part of
+    a table generated in slices draws the same order for the same parent.
+
+    Args:
+        labels: :func:`per_parent_labels` output.
+        parents: Each row's parent position (non-negative).
+        numbers: Each row's number within its parent, below the number of labels.
+        key: Seed of the orders.
+
+    Returns:
+        The labels (``object``).
+    """
+    from syntho_hive.core.data._integers import mix64
+
+    values = np.asarray(labels["values"], dtype=object)
+    logw = np.log(np.asarray(labels["weights"], dtype=np.float64))
+    out = np.empty(len(parents), dtype=object)
+    unique, inverse = np.unique(np.asarray(parents, dtype=np.int64), return_inverse=True)
+    block = max(1, 2_000_000 // max(values.size, 1))
+    for first in range(0, unique.size, block):
+        ids = unique[first:first + block]
+        cells = (ids[:, None].astype(np.uint64) * np.uint64(values.size) + np.arange(values.size, dtype=np.uint64))
+        uniform = ((mix64(cells, key) >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
+        order = np.argsort(-(logw - np.log(-np.log(uniform))), axis=1, kind="stable")
+        rows = np.flatnonzero((inverse >= first) & (inverse < first + ids.size))
+        out[rows] = values[order[inverse[rows] - first, numbers[rows]]]
+    return pd.Series(out, dtype=object)
 
 
 def composite_key_legs(frame: pd.DataFrame, legs: list[str]) -> tuple[list[str], dict[str, int]]:

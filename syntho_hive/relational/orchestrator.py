@@ -98,9 +98,11 @@ from syntho_hive.relational.keys import (
     dtype_name,
     group_ids,
     integer_dtype,
+    labels_per_parent,
     nullable_twin,
     parent_positions,
     per_parent_numbers,
+    per_parent_labels,
     per_parent_start,
     per_parent_timeline,
     place_nulls,
@@ -189,6 +191,10 @@ class TablePlan:
             modelled (``stores(region, store_no)``: ``{"store_no": 1}``, ``region`` modelled); numbered
             after the modelled columns. Key legs that are neither here nor in ``keys`` (nor FKs) are
             modelled (:func:`~syntho_hive.relational.keys.composite_key_legs`).
+        label_keys: The text leg of a primary key made of the primary FK and that leg, when the real data
+            gives each parent distinct labels of a small set (``translations(product_id, locale)``): its
+            frequent labels and their counts (:func:`~syntho_hive.relational.keys.per_parent_labels`);
+            each parent's rows get distinct labels, so a parent has at most that many rows.
         text_models: When every modelled column is ``text`` (a lookup table such as
             ``airlines(carrier, name)``), no generative model is fitted: each column gets a word
             model (:class:`~syntho_hive.core.data.text_model.TextModel` state, plain JSON, no
@@ -212,6 +218,7 @@ class TablePlan:
     model_class: str | None = None
     per_parent_keys: dict[str, int] = field(default_factory=dict)
     numbered_keys: dict[str, int] = field(default_factory=dict)
+    label_keys: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     text_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: RulePlan = field(default_factory=RulePlan)
     privacy: TablePrivacyPlan | None = None
@@ -227,6 +234,7 @@ class TablePlan:
             "model_class": self.model_class,
             "per_parent_keys": self.per_parent_keys,
             "numbered_keys": self.numbered_keys,
+            "label_keys": self.label_keys,
             "text_models": self.text_models,
             "rules": self.rules.to_dict(self.name),
             "privacy": self.privacy.to_dict() if self.privacy is not None else None,
@@ -254,6 +262,8 @@ class TablePlan:
                 model_class=data["model_class"],
                 per_parent_keys={str(c): int(s) for c, s in data.get("per_parent_keys", {}).items()},
                 numbered_keys={str(c): int(s) for c, s in data.get("numbered_keys", {}).items()},
+                label_keys={str(c): {"values": list(d["values"]), "weights": [int(w) for w in d["weights"]]}
+                            for c, d in data.get("label_keys", {}).items()},
                 text_models={str(c): dict(m) for c, m in data.get("text_models", {}).items()},
                 rules=RulePlan.from_dict(data.get("rules"), name),
                 privacy=TablePrivacyPlan.from_dict(data["privacy"]) if data.get("privacy") is not None else None,
@@ -855,6 +865,14 @@ class Orchestrator:
                       and (start := per_parent_start(df[c], df[parent_part])) is not None}
         per_parent.update({c: 0 for c in keys if parent_part and dp is None and c not in per_parent
                            and per_parent_timeline(df[c], df[parent_part], keys[c])})
+        labels: dict[str, dict[str, list[Any]]] = {}
+        if dp is None and len(keys) == 1 and not per_parent and parents_rel \
+                and set(parent_part) == set(parents_rel[0].child_columns) == set(table.pk_columns) - set(keys):
+            (leg,) = keys
+            found = per_parent_labels(df[leg], df[parent_part], self._rare_threshold())
+            if found is not None:
+                labels[leg] = found
+                del keys[leg]
         noise = link_noise(dp) if dp is not None else None
         rng = numpy_generator(child_seed(self.seed, name, "dp", "links"))
         links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent], noise, rng) for rel in parents_rel]
@@ -880,7 +898,7 @@ class Orchestrator:
         plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
                          modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context,
-                         per_parent_keys=per_parent, numbered_keys=numbered, rules=rule_plan)
+                         per_parent_keys=per_parent, numbered_keys=numbered, label_keys=labels, rules=rule_plan)
         job = None
         if text_only:
             threshold = self._rare_threshold()
@@ -1250,7 +1268,10 @@ class Orchestrator:
     @staticmethod
     def _key_cap(plan: TablePlan, rels: list[Relationship], parents: list[pd.DataFrame],
                  key_vias: list[int] | None) -> int | None:
-        """Most rows a primary parent can have when the primary key is made of FKs (``None``: no limit)."""
+        """Most rows a primary parent can have when the primary key is made of FKs, or of the primary FK and a
+        label leg (``None``: no limit)."""
+        if plan.label_keys:  # a parent's rows have distinct labels
+            return min(len(labels["values"]) for labels in plan.label_keys.values())
         if key_vias is None:
             return None
         cap = 1
@@ -1313,8 +1334,9 @@ class Orchestrator:
             positions, n = self._sliced_key_positions(name, plan, rels, size, parents, seed, part, key_vias)
             return positions, n, None
         # A global primary parent: every slice draws the same children per parent and takes its share.
+        label_cap = self._key_cap(plan, rels, parents, key_vias) if plan.label_keys else None  # over all slices
         counts, n_null = self._primary_counts(name, plan, rels[0], size, parents[0],
-                                              numpy_generator(child_seed(seed, name, "cardinality")), None)
+                                              numpy_generator(child_seed(seed, name, "cardinality")), label_cap)
         mine = _clipped(name, _shares(counts, p, count), self._key_cap(plan, rels, parents, key_vias))
         rng = numpy_generator(child_seed(part.seed, name, "cardinality"))
         primary = _layout(mine, _share(n_null, p, count), rng)
@@ -1391,8 +1413,9 @@ class Orchestrator:
             if int(counts.sum()) > cap * len(parent):
                 raise GenerationError(
                     f"Cannot generate {int(counts.sum())} rows of table {name!r}: its primary key is made of its "
-                    f"foreign keys, so each of the {len(parent)} generated rows of {rel.parent!r} can have at most "
-                    f"{cap} of them. Ask for fewer rows of {name!r} or more of its parents in num_rows.")
+                    f"foreign keys{' and a label leg' if plan.label_keys else ''}, so each of the {len(parent)} "
+                    f"generated rows of {rel.parent!r} can have at most {cap} of them. Ask for fewer rows of {name!r} "
+                    "or more of its parents in num_rows.")
             counts = cap_counts(counts, cap, rng)
         return counts, n_null
 
@@ -1463,6 +1486,13 @@ class Orchestrator:
                 else:
                     indices = np.arange(n, dtype=np.int64) * part.count + part.index
                     values[column] = generator.generate(n, rng, indices=indices)
+        for column, labels in plan.label_keys.items():  # k-th row of a parent: its k-th label
+            groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
+            numbers = (per_parent_numbers(0, groups, np.dtype(np.int64), column) if part is None else
+                       self._split_numbers(name, rels, positions[0], groups, 0, np.dtype(np.int64), column, part,
+                                           offsets)).to_numpy(dtype=np.int64)
+            values[column] = labels_per_parent(labels, positions[0], numbers,
+                                               child_seed(seed, name, "pk", column)).rename(column)
         return values
 
     def _split_numbers(self, name: str, rels: list[Relationship], primary: np.ndarray, groups: np.ndarray,

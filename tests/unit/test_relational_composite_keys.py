@@ -11,6 +11,7 @@ import pytest
 
 from syntho_hive import Synthesizer
 from syntho_hive.core.metadata import Metadata
+from syntho_hive.exceptions import GenerationError
 from syntho_hive.relational.keys import composite_key_legs
 
 
@@ -161,3 +162,38 @@ def test_timestamps_unique_over_the_table_stay_one_sequence() -> None:
                                               n_jobs=1)
     assert synth._engine.plan("events").per_parent_keys == {}
     assert synth.sample(seed=0)["events"]["at"].is_unique
+
+
+def _translations() -> dict[str, pd.DataFrame]:
+    """products -> translations(product_id, locale): 1-4 distinct locales per product, 'la' on one row only."""
+    rng = np.random.default_rng(8)
+    products = pd.DataFrame({"product_id": np.arange(120), "price": rng.gamma(2.0, 10.0, 120).round(2)})
+    rows = [(p, locale) for p in products["product_id"]
+            for locale in rng.choice(["en", "fr", "de", "es"], rng.integers(1, 5), replace=False, p=[.4, .3, .2, .1])]
+    rows.append((0, "la") if (0, "la") not in rows else rows[0])
+    translations = pd.DataFrame(rows, columns=["product_id", "locale"])
+    translations["title_words"] = rng.integers(2, 12, len(translations))
+    return {"products": products, "translations": translations}
+
+
+def test_a_label_leg_gets_distinct_real_labels_within_each_parent(tmp_path: Path) -> None:
+    """``translations(product_id, locale)``: locales were invented ids ('rfddeerredd'), one per row."""
+    data = _translations()
+    metadata = (Metadata().add_table("products", pk="product_id")
+                .add_table("translations", pk=["product_id", "locale"], fk={"product_id": "products.product_id"}))
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    out = synth.sample(seed=0)["translations"]
+    assert set(out["locale"]) == {"en", "fr", "de", "es"}  # 'la', seen once, is never generated
+    assert not out.duplicated(["product_id", "locale"]).any()
+    assert out.groupby("product_id").size().max() <= 4
+    shares = out["locale"].value_counts(normalize=True)
+    assert shares["en"] > shares["es"]  # drawn by frequency
+    synth.save(tmp_path / "synth")
+    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "synth").sample(seed=0)["translations"], out)
+    for replicate in (10, 1_000):  # products split between the slices, or whole in each of them
+        slices = [synth._engine.generate(seed=1, scale=5.0, partition=(p, 3), replicate_rows=replicate)
+                  for p in range(3)]
+        joined = pd.concat([part["translations"] for part in slices], ignore_index=True)
+        assert len(joined) > 0 and not joined.duplicated(["product_id", "locale"]).any()
+    with pytest.raises(GenerationError, match="at most 4"):
+        synth.sample(num_rows={"products": 10, "translations": 41}, seed=0)
