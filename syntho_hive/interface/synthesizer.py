@@ -416,7 +416,8 @@ class Synthesizer:
                progress_bar: bool = False, chunk_rows: int | None = None, *,
                output: TableTarget | None = None, privacy_threshold: Any = None,
                real_data: Mapping[str, Any] | None = None, holdout: Mapping[str, Any] | None = None,
-               sensitive_columns: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+               sensitive_columns: Mapping[str, list[str]] | None = None,
+               conditions: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
         """Generate every table, parents first, with valid keys.
 
         Args:
@@ -453,6 +454,10 @@ class Synthesizer:
             holdout: Real rows the synthesizer never saw, per table: needed by the DCR-share,
                 membership and attribute-inference limits.
             sensitive_columns: ``{table: columns}`` an attacker may try to infer (attribute-inference limit).
+            conditions: ``{table: {column: value}}``: every generated row of the table has these values
+                (e.g. ``{"customers": {"tier": "premium"}}``); the tables below it follow the rows generated,
+                so premium customers get the orders premium customers have. Only columns a table's model
+                draws can be conditioned (not keys, foreign keys, copied or generated columns).
 
         Returns:
             ``{table: DataFrame}``, ``{table: Path}`` with ``output_path``, or ``{table: location}``
@@ -460,7 +465,8 @@ class Synthesizer:
 
         Raises:
             NotFittedError: Before ``fit``/``load``.
-            GenerationError: Bad ``num_rows``/``scale``/``seed``/``output_format``/``chunk_rows``.
+            GenerationError: Bad ``num_rows``/``scale``/``seed``/``output_format``/``chunk_rows``/``conditions``
+                (a condition value the table's model never saw is refused when that table is generated).
             ConfigurationError: ``output_path`` is not a path, ``output`` is not a target, or
                 both are given.
             SerializationError: An output file or target cannot be written (e.g. a table exists
@@ -491,11 +497,13 @@ class Synthesizer:
             raise GenerationError(f"output_format must be 'parquet' or 'csv', got {output_format!r}.")
         if chunk_rows is not None:
             check_chunk_rows(chunk_rows)
+        self._engine.check_conditions(conditions)
         seed = self._next_seed(seed, "sample")
         if output is not None:
             with output.open(self.metadata, list(self.graph.order)) as writer:
                 written = self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=writer.write_table,
-                                                progress_bar=progress_bar, chunk_rows=chunk_rows)
+                                                progress_bar=progress_bar, chunk_rows=chunk_rows,
+                                                conditions=conditions)
             _log.info("synthetic_tables_written", target=output.description, tables=written)
             return written
         sink: Callable[[str, Iterator[pd.DataFrame]], Path] | None = None
@@ -512,7 +520,7 @@ class Synthesizer:
             sink = write_file
 
         tables = self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=sink,
-                                       progress_bar=progress_bar, chunk_rows=chunk_rows)
+                                       progress_bar=progress_bar, chunk_rows=chunk_rows, conditions=conditions)
         if gate is not None:
             self._check_privacy(tables, *gate)
         return tables

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.data.transformer import DEFAULT_LOW_CARDINALITY
 from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.time_of_day import is_time_of_day
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship
 
@@ -126,18 +128,39 @@ def resolve_context(child: str, requested: list[str], parents: list[Relationship
 #: Discrete context columns with more distinct values than this are not guarded.
 MAX_GUARDED_VALUES = 5_000
 
+#: Integer context columns with more distinct values than this are numbers to every engine (the
+#: transformer's ``low_cardinality``; TabularAR bins them): their values are not guarded.
+MAX_DISCRETE_INTEGERS = DEFAULT_LOW_CARDINALITY
+
+
+def _continuous(series: pd.Series) -> bool:
+    """Whether every engine encodes ``series`` as numbers (floats, datetimes, durations, times of day,
+    integers with more than :data:`MAX_DISCRETE_INTEGERS` distinct values), so an unseen value is fine."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return False
+    if pd.api.types.is_float_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype) \
+            or pd.api.types.is_timedelta64_dtype(dtype) or is_time_of_day(series):
+        return True
+    return pd.api.types.is_integer_dtype(dtype) and series.nunique(dropna=True) > MAX_DISCRETE_INTEGERS
+
 
 class ContextDomain:
-    """The discrete values each context column took in training, to keep sampling inside them.
+    """What each context column was like in training, to keep sampling inside it.
 
     A generated parent can hold a value no training parent *with children* had (a category
     whose real parents had no child rows, or a rare label); the child model has never seen it
-    as context. Such values (and nulls, when training context had none) are replaced by a
-    value drawn from the training context's own distribution. Float and datetime columns are
-    not guarded (their encoders extrapolate).
+    as context. Such values of a discrete column (and nulls, when training context had none)
+    are replaced by a value drawn from the training context's own distribution. A continuous
+    column (floats, datetimes, integers with many distinct values) keeps its values, which
+    every engine encodes as numbers, and no value of it is stored; only a null where training
+    context had none is replaced, by the column's value in another row of the same frame (a
+    generated value), since the child's model cannot encode it.
 
     Attributes:
-        columns: ``{context column: {"values": [...], "probs": [...], "nulls": bool}}``.
+        columns: ``{context column: {"values": [...], "probs": [...], "nulls": bool}}`` for a
+            guarded discrete column, ``{context column: {"nulls": False}}`` for a continuous one
+            that had no null in training.
     """
 
     def __init__(self, columns: Mapping[str, Mapping[str, object]] | None = None) -> None:
@@ -145,20 +168,20 @@ class ContextDomain:
 
     @classmethod
     def learn(cls, context: pd.DataFrame) -> "ContextDomain":
-        """Record the discrete values of each (non-float, non-datetime) column of ``context``."""
+        """Record the discrete values of each discrete column of ``context`` and which columns had no null."""
         columns: dict[str, dict[str, object]] = {}
         for name in context.columns:
             series = context[name]
-            if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
-                continue
-            counts = series.value_counts(dropna=True, sort=False)
-            if counts.empty or len(counts) > MAX_GUARDED_VALUES:
-                continue
-            values = [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()]
-            if not all(isinstance(v, (str, int, bool)) for v in values):
+            nulls = bool(series.isna().any())
+            counts = None if _continuous(series) else series.value_counts(dropna=True, sort=False)
+            values = [] if counts is None or len(counts) > MAX_GUARDED_VALUES else \
+                [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()]
+            if counts is None or counts.empty or not values or not all(isinstance(v, (str, int, bool)) for v in values):
+                if not nulls:  # values kept as they are; a null the model never saw is not
+                    columns[str(name)] = {"nulls": False}
                 continue
             probs = (counts.to_numpy(dtype=np.float64) / counts.sum()).tolist()
-            columns[str(name)] = {"values": values, "probs": probs, "nulls": bool(series.isna().any())}
+            columns[str(name)] = {"values": values, "probs": probs, "nulls": nulls}
         return cls(columns)
 
     def apply(self, context: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
@@ -169,18 +192,30 @@ class ContextDomain:
             if name not in context.columns:
                 continue
             series = context[name]
-            values = list(domain["values"])  # type: ignore[call-overload]
-            outside = ~series.isin(values).to_numpy() & series.notna().to_numpy()
-            if not domain["nulls"]:
-                outside |= series.isna().to_numpy()
-            k = int(outside.sum())
-            if not k:
-                continue
-            draws = np.asarray(values, dtype=object)[rng.choice(len(values), size=k, p=np.asarray(domain["probs"]))]
-            fixed = series.astype(object).to_numpy(copy=True)
-            fixed[outside] = draws
+            isna = series.isna().to_numpy()
+            if "values" not in domain:  # continuous: only nulls, never seen in training, are replaced
+                k = int(isna.sum())
+                if not k or k == len(series):
+                    continue  # nothing to replace, or no generated value to replace it with
+                present = series[~isna]
+                draws = present.iloc[rng.integers(0, len(present), size=k)].array
+                fixed = series.copy()
+                fixed[isna] = draws
+            else:
+                values = list(domain["values"])  # type: ignore[call-overload]
+                outside = ~series.isin(values).to_numpy() & ~isna
+                if not domain["nulls"]:
+                    outside |= isna
+                k = int(outside.sum())
+                if not k:
+                    continue
+                draws = np.asarray(values, dtype=object)[rng.choice(len(values), size=k,
+                                                                    p=np.asarray(domain["probs"]))]
+                objects = series.astype(object).to_numpy(copy=True)
+                objects[outside] = draws
+                fixed = pd.Series(objects, index=series.index).astype(series.dtype)
             if out is context:
                 out = context.copy()
-            out[name] = pd.Series(fixed, index=series.index).astype(series.dtype)
+            out[name] = fixed
             replaced += k
         return out, replaced

@@ -39,7 +39,8 @@ __all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy",
            "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
            "drop_integrity_violations", "dtype_name", "dtype_from_name", "per_parent_start", "running_numbers",
-           "group_ids", "parent_positions"]
+           "group_ids", "parent_positions", "composite_key_legs",
+           "per_parent_timeline", "per_parent_labels", "labels_per_parent"]
 
 _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
@@ -289,6 +290,29 @@ class KeyGenerator:
             return self._integers(np.arange(int(n), dtype=np.int64), numpy_dtype)
         return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
 
+    @property
+    def is_timeline(self) -> bool:
+        """Whether the keys are timestamps on a step (``start + step * k``)."""
+        return self._ids.kind in ("datetime", "local_days")
+
+    def timeline_offsets(self, series: pd.Series) -> np.ndarray | None:
+        """Where each timestamp of ``series`` (no null) is on the learned step: ``k`` for ``start + step * k``,
+        ``-1`` off the step; ``None`` when the keys are not timestamps (:attr:`is_timeline`)."""
+        if not self.is_timeline or not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            return None
+        stamps = series
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype):  # the generator's ticks: UTC, or the wall clock by day
+            stamps = stamps.dt.tz_localize(None) if self._ids.kind == "local_days" else \
+                stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        ticks = stamps.to_numpy().view(np.int64) - np.int64(self._ids.start)
+        step = np.int64(max(int(self._ids.step), 1))
+        return np.where(ticks % step == 0, ticks // step, -1)
+
+    def at(self, offsets: np.ndarray) -> pd.Series:
+        """The timestamps ``start + step * k`` for each ``k`` of ``offsets`` (repeats allowed), in the
+        column's dtype: a timeline numbered per parent (:func:`per_parent_timeline`)."""
+        return self._ids._timestamps(np.asarray(offsets, dtype=np.int64)).rename(self.column).reset_index(drop=True)
+
     def _indexed(self, n: int, indices: np.ndarray, rng: np.random.Generator) -> pd.Series:
         """The key of each global index (see :meth:`generate`)."""
         values = check_indices(indices, n, self.column)
@@ -491,6 +515,133 @@ def per_parent_start(values: pd.Series, parents: pd.DataFrame) -> int | None:
     above_start = ordered_ints.view(np.uint64) - np.asarray(lowest, dtype=ints.dtype).view(np.uint64)
     numbered = running_numbers(ordered_groups).astype(np.uint64)
     return int(lowest) if float(np.mean(above_start == numbered)) >= PER_PARENT_SHARE else None
+
+
+def per_parent_timeline(values: pd.Series, parents: pd.DataFrame, generator: KeyGenerator) -> bool:
+    """Whether a timestamp leg of a primary key is a timeline of each parent: ``weather(origin, time_hour)``,
+    ``balances(account_id, day)``.
+
+    The same timestamps recur under different parents (a timestamp alone is no id), none repeats within a
+    parent, and at least :data:`PER_PARENT_SHARE` of them lie on the learned step (``start + step * k``,
+    gaps allowed). Such a leg is generated as ``start, start + step, ...`` within each parent, instead of
+    one sequence over the table that scatters each parent's rows over a far longer span.
+
+    Args:
+        values: The leg (a primary-key column that is not a foreign key).
+        parents: The foreign-key columns of the primary key, row-aligned with ``values``.
+        generator: The leg's key generator, fitted on ``values``.
+
+    Returns:
+        Whether to number the leg per parent.
+    """
+    if len(values) == 0 or parents.shape[1] == 0 or values.isna().any() or values.is_unique:
+        return False
+    offsets = generator.timeline_offsets(values.reset_index(drop=True))
+    if offsets is None or float(np.mean(offsets >= 0)) < PER_PARENT_SHARE:
+        return False
+    keyed = parents.reset_index(drop=True).assign(__leg=values.reset_index(drop=True))
+    return not keyed.duplicated().any()
+
+
+def per_parent_labels(values: pd.Series, parents: pd.DataFrame, min_count: int) -> dict[str, list[Any]] | None:
+    """The labels a text leg of a primary key takes within each parent: ``translations(product_id, locale)``.
+
+    The leg is a category (text, ``category`` or boolean values) that recurs under different parents and
+    never twice under one; generated, each parent's rows get distinct labels drawn by their real frequency.
+    Labels seen fewer than ``min_count`` times are left out (never generated), as by the models.
+
+    Args:
+        values: The leg (the primary key's only column that is not a foreign key).
+        parents: The foreign-key columns of the primary key, row-aligned with ``values``.
+        min_count: Fewest rows a label needs to be generated (the synthesizer's ``rare_threshold``).
+
+    Returns:
+        ``{"values": [...], "weights": [...]}`` (plain JSON), most frequent first; ``None`` when the leg
+        is not such a label (numbers and timestamps, nulls, a value unique to one row, repeats within
+        a parent, or no label seen ``min_count`` times).
+    """
+    if len(values) == 0 or parents.shape[1] == 0 or values.isna().any() or values.is_unique:
+        return None
+    dtype = values.dtype
+    if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype)):
+        return None
+    labels = values.reset_index(drop=True)
+    if not labels.map(lambda v: isinstance(v, (str, bool, np.bool_))).all():
+        return None
+    if parents.reset_index(drop=True).assign(__leg=labels).duplicated().any():
+        return None
+    counts = labels.astype(object).value_counts(sort=True)
+    counts = counts[counts >= min_count]
+    if counts.empty:
+        return None
+    return {"values": [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()],
+            "weights": [int(c) for c in counts.to_numpy()]}
+
+
+def labels_per_parent(labels: dict[str, list[Any]], parents: np.ndarray, numbers: np.ndarray, key: int) -> pd.Series:
+    """Row ``i``'s label: the ``numbers[i]``-th of its parent's labels, in an order drawn for each parent
+    by the labels' weights (Gumbel top-k), so a parent's rows have distinct labels, popular ones first.
+
+    The order of a parent depends only on ``key``, the parent's position and the labels, so every part of
+    a table generated in slices draws the same order for the same parent.
+
+    Args:
+        labels: :func:`per_parent_labels` output.
+        parents: Each row's parent position (non-negative).
+        numbers: Each row's number within its parent, below the number of labels.
+        key: Seed of the orders.
+
+    Returns:
+        The labels (``object``).
+    """
+    from syntho_hive.core.data._integers import mix64
+
+    values = np.asarray(labels["values"], dtype=object)
+    logw = np.log(np.asarray(labels["weights"], dtype=np.float64))
+    out = np.empty(len(parents), dtype=object)
+    unique, inverse = np.unique(np.asarray(parents, dtype=np.int64), return_inverse=True)
+    block = max(1, 2_000_000 // max(values.size, 1))
+    for first in range(0, unique.size, block):
+        ids = unique[first:first + block]
+        cells = (ids[:, None].astype(np.uint64) * np.uint64(values.size) + np.arange(values.size, dtype=np.uint64))
+        uniform = ((mix64(cells, key) >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
+        order = np.argsort(-(logw - np.log(-np.log(uniform))), axis=1, kind="stable")
+        rows = np.flatnonzero((inverse >= first) & (inverse < first + ids.size))
+        out[rows] = values[order[inverse[rows] - first, numbers[rows]]]
+    return pd.Series(out, dtype=object)
+
+
+def composite_key_legs(frame: pd.DataFrame, legs: list[str]) -> tuple[list[str], dict[str, int]]:
+    """How a composite primary key without foreign-key legs is generated when its legs are not ids each.
+
+    ``stores(region, store_no)`` has regions that repeat and store numbers that restart in each region:
+    generating every leg as a unique id gives ``region`` values no real row has. Instead, the legs that
+    are attributes are modelled with the other columns, and one leg keeps the combination unique: a leg
+    unique on its own (generated as an id), or a leg numbered ``s, s+1, ...`` within each combination of
+    the others (:func:`per_parent_start`), generated the same way after the modelled legs.
+
+    Args:
+        frame: The real table.
+        legs: The primary-key columns (two or more, none a foreign key).
+
+    Returns:
+        ``(modelled legs, {numbered leg: start})``; ``([], {})`` when neither form fits (every leg
+        is then generated as a unique id, as before).
+    """
+    if len(legs) < 2 or len(frame) == 0 or frame[legs].isna().any(axis=None):
+        return [], {}
+    unique = [c for c in legs if frame[c].is_unique]
+    if len(unique) == len(legs):  # every leg an id of its own: nothing to model
+        return [], {}
+    if unique:
+        return [c for c in legs if c != unique[0]], {}
+    for leg in reversed(legs):
+        others = [c for c in legs if c != leg]
+        start = per_parent_start(frame[leg], frame[others])
+        if start is not None:
+            return others, {leg: start}
+    return [], {}
 
 
 def allocate(weights: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:

@@ -92,15 +92,19 @@ from syntho_hive.relational.keys import (
     build_hierarchy,
     cap_counts,
     cast_like,
+    composite_key_legs,
     distinct_within_groups,
     dtype_from_name,
     dtype_name,
     group_ids,
     integer_dtype,
+    labels_per_parent,
     nullable_twin,
     parent_positions,
     per_parent_numbers,
+    per_parent_labels,
     per_parent_start,
+    per_parent_timeline,
     place_nulls,
     redraw_repeated_combinations,
     running_numbers,
@@ -179,7 +183,18 @@ class TablePlan:
             ``None`` without a model.
         per_parent_keys: Primary-key legs that the real data numbers ``start, start+1, ...``
             within each combination of the primary key's FK columns (column -> start); they are
-            generated the same way instead of unique over the table.
+            generated the same way instead of unique over the table. A timestamp leg that is a timeline
+            of each parent (:func:`~syntho_hive.relational.keys.per_parent_timeline`) has start 0: the
+            ``k``-th row of a parent gets the key generator's ``k``-th timestamp.
+        numbered_keys: Legs of a composite primary key without foreign-key legs that the real data
+            numbers ``start, start+1, ...`` within each combination of the key's other legs, which are
+            modelled (``stores(region, store_no)``: ``{"store_no": 1}``, ``region`` modelled); numbered
+            after the modelled columns. Key legs that are neither here nor in ``keys`` (nor FKs) are
+            modelled (:func:`~syntho_hive.relational.keys.composite_key_legs`).
+        label_keys: The text leg of a primary key made of the primary FK and that leg, when the real data
+            gives each parent distinct labels of a small set (``translations(product_id, locale)``): its
+            frequent labels and their counts (:func:`~syntho_hive.relational.keys.per_parent_labels`);
+            each parent's rows get distinct labels, so a parent has at most that many rows.
         text_models: When every modelled column is ``text`` (a lookup table such as
             ``airlines(carrier, name)``), no generative model is fitted: each column gets a word
             model (:class:`~syntho_hive.core.data.text_model.TextModel` state, plain JSON, no
@@ -202,6 +217,8 @@ class TablePlan:
     context_domain: ContextDomain = field(default_factory=ContextDomain)
     model_class: str | None = None
     per_parent_keys: dict[str, int] = field(default_factory=dict)
+    numbered_keys: dict[str, int] = field(default_factory=dict)
+    label_keys: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     text_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: RulePlan = field(default_factory=RulePlan)
     privacy: TablePrivacyPlan | None = None
@@ -216,6 +233,8 @@ class TablePlan:
             "context_domain": self.context_domain.columns,
             "model_class": self.model_class,
             "per_parent_keys": self.per_parent_keys,
+            "numbered_keys": self.numbered_keys,
+            "label_keys": self.label_keys,
             "text_models": self.text_models,
             "rules": self.rules.to_dict(self.name),
             "privacy": self.privacy.to_dict() if self.privacy is not None else None,
@@ -242,6 +261,9 @@ class TablePlan:
                 context_domain=ContextDomain(data.get("context_domain", {})),
                 model_class=data["model_class"],
                 per_parent_keys={str(c): int(s) for c, s in data.get("per_parent_keys", {}).items()},
+                numbered_keys={str(c): int(s) for c, s in data.get("numbered_keys", {}).items()},
+                label_keys={str(c): {"values": list(d["values"]), "weights": [int(w) for w in d["weights"]]}
+                            for c, d in data.get("label_keys", {}).items()},
                 text_models={str(c): dict(m) for c, m in data.get("text_models", {}).items()},
                 rules=RulePlan.from_dict(data.get("rules"), name),
                 privacy=TablePrivacyPlan.from_dict(data["privacy"]) if data.get("privacy") is not None else None,
@@ -775,9 +797,10 @@ class Orchestrator:
                       max_epsilon=dp.max_epsilon, tables={n: t.epsilon for n, t in self.privacy_spent_.tables.items()})
         return self
 
-    def _modelled(self, name: str, df: pd.DataFrame, rule_plan: RulePlan) -> list[str]:
-        """Columns of ``name`` its model learns: neither keys nor filled by its rules."""
-        filled = set(self._fit_metadata.tables[name].key_columns) | set(rule_plan.filled_columns)
+    def _modelled(self, name: str, df: pd.DataFrame, rule_plan: RulePlan, key_legs: Collection[str] = ()) -> list[str]:
+        """Columns of ``name`` its model learns: neither keys (except the primary-key legs ``key_legs``, which
+        are attributes) nor filled by its rules."""
+        filled = (set(self._fit_metadata.tables[name].key_columns) - set(key_legs)) | set(rule_plan.filled_columns)
         return [str(c) for c in df.columns if c not in filled]
 
     def _plan_dp(self, config: DPConfig, data: Mapping[str, pd.DataFrame],
@@ -831,11 +854,25 @@ class Orchestrator:
         keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                 KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
                 for c in table.pk_columns if c not in fk_columns}
-        modelled = self._modelled(name, df, rule_plan)
+        key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
+            composite_key_legs(df, list(table.pk_columns))
+        for column in [*key_legs, *numbered]:
+            del keys[column]
+        modelled = self._modelled(name, df, rule_plan, key_legs)
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
         per_parent = {c: start for c in keys if parent_part and dp is None
                       and (start := per_parent_start(df[c], df[parent_part])) is not None}
+        per_parent.update({c: 0 for c in keys if parent_part and dp is None and c not in per_parent
+                           and per_parent_timeline(df[c], df[parent_part], keys[c])})
+        labels: dict[str, dict[str, list[Any]]] = {}
+        if dp is None and len(keys) == 1 and not per_parent and parents_rel \
+                and set(parent_part) == set(parents_rel[0].child_columns) == set(table.pk_columns) - set(keys):
+            (leg,) = keys
+            found = per_parent_labels(df[leg], df[parent_part], self._rare_threshold())
+            if found is not None:
+                labels[leg] = found
+                del keys[leg]
         noise = link_noise(dp) if dp is not None else None
         rng = numpy_generator(child_seed(self.seed, name, "dp", "links"))
         links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent], noise, rng) for rel in parents_rel]
@@ -861,7 +898,7 @@ class Orchestrator:
         plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
                          modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context,
-                         per_parent_keys=per_parent, rules=rule_plan)
+                         per_parent_keys=per_parent, numbered_keys=numbered, label_keys=labels, rules=rule_plan)
         job = None
         if text_only:
             threshold = self._rare_threshold()
@@ -1020,7 +1057,8 @@ class Orchestrator:
     def generate(self, *, num_rows: Mapping[str, int] | None = None, scale: float = 1.0, seed: int,
                  sink: Sink | None = None, progress_bar: bool = False, chunk_rows: int | None = None,
                  partition: tuple[int, int] | None = None, tables: Collection[str] | None = None,
-                 replicate_rows: int = DEFAULT_REPLICATE_ROWS) -> dict[str, Any]:
+                 replicate_rows: int = DEFAULT_REPLICATE_ROWS,
+                 conditions: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
         """Generate every table, parents first, one chunk of rows at a time.
 
         The same seed and ``chunk_rows`` give the same tables with or without a sink.
@@ -1064,6 +1102,9 @@ class Orchestrator:
                 referenced ones are generated and dropped. A table is generated exactly as in a
                 call for every table. ``None``: every table.
             replicate_rows: With ``partition``: largest root generated whole in every slice.
+            conditions: ``{table: {column: value}}``: every row of the table has these values of its
+                modelled columns (its model's ``conditions``); the tables below it follow the rows
+                generated (their counts and context), see :meth:`check_conditions`.
 
         Returns:
             ``{table: DataFrame}`` (in metadata order), or ``{table: sink's return value}`` with a
@@ -1078,6 +1119,7 @@ class Orchestrator:
                 table before its end.
         """
         rows_per_chunk = check_chunk_rows(self.chunk_rows if chunk_rows is None else chunk_rows)
+        conditions = self.check_conditions(conditions)
         wanted = self._wanted_tables(tables)
         order = self._needed_order(wanted)
         sizes = self.table_sizes(num_rows, scale)
@@ -1100,7 +1142,8 @@ class Orchestrator:
                 if sink is not None and not parent_of_later:
                     continue
             started = time.perf_counter()
-            stream = _TableStream(self._table_chunks(name, sizes.get(name), kept, seed, rows_per_chunk, part),
+            stream = _TableStream(self._table_chunks(name, sizes.get(name), kept, seed, rows_per_chunk, part,
+                                                     conditions.get(name)),
                                   self.kept_columns(name))
             if emitted and sink is None:
                 frames = list(stream)
@@ -1127,6 +1170,42 @@ class Orchestrator:
         _log.info("relational_sampling_complete", tables=sorted(wanted), seed=seed,
                   **(self.privacy_spent_.event_fields() if self.privacy_spent_ is not None else {}))
         return {name: out[name] for name in self.graph.tables if name in wanted}
+
+    def check_conditions(self, conditions: Any) -> dict[str, dict[str, Any]]:
+        """``conditions`` of :meth:`generate` as ``{table: {column: value}}``, checked before any row is drawn.
+
+        A condition fixes a column its table's model draws; the values themselves are checked by the model
+        (a value it never saw is a ``GenerationError`` then).
+
+        Raises:
+            GenerationError: Not a mapping of mappings, an unknown table, a table without a model (copied
+                verbatim, or generated by word models), or a column the model does not draw (a key, a foreign
+                key, a copied or generated column, or no column at all); the message names it.
+        """
+        if conditions is None:
+            return {}
+        if not isinstance(conditions, Mapping) or not all(isinstance(c, Mapping) for c in conditions.values()):
+            raise GenerationError(f"conditions must be a mapping {{table: {{column: value}}}}, got "
+                                  f"{_brief(conditions)}.")
+        checked: dict[str, dict[str, Any]] = {}
+        for name, columns in conditions.items():
+            if name not in self.metadata.tables:
+                raise GenerationError(f"conditions names unknown table {name!r}; the metadata's tables are "
+                                      f"{sorted(self.metadata.tables)}.")
+            plan = self._plans[name]
+            if columns and (plan.rules.reference is not None or name not in self._fitted_models):
+                why = "is copied verbatim (a reference table)" if plan.rules.reference is not None else \
+                    "is generated without a model (keys or text only)"
+                raise GenerationError(f"conditions on table {name!r}: the table {why}, so no column of it can be "
+                                      "conditioned.")
+            for column in columns:
+                if column not in plan.modelled:
+                    raise GenerationError(
+                        f"conditions on table {name!r}: {column!r} is not a column its model draws (keys, foreign "
+                        f"keys, copied and generated columns are not); it can condition {plan.modelled}.")
+            if columns:
+                checked[name] = dict(columns)
+        return checked
 
     def _wanted_tables(self, tables: Collection[str] | None) -> set[str]:
         """The tables asked for (every table for ``None``).
@@ -1157,12 +1236,13 @@ class Orchestrator:
         return [name for name in self.graph.order if name in needed]
 
     def _table_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
-                      rows_per_chunk: int, part: "_Partition | None" = None) -> Iterator[pd.DataFrame]:
+                      rows_per_chunk: int, part: "_Partition | None" = None,
+                      conditions: Mapping[str, Any] | None = None) -> Iterator[pd.DataFrame]:
         """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk);
         with ``part``, the slice's rows (a global table: all of them). Personal columns removed before
         training are generated last, per chunk, from a seed of the table's seed and the chunk's number."""
         privacy = self._plans[name].privacy
-        chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part)
+        chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part, conditions)
         if privacy is None:
             yield from chunks
             return
@@ -1171,7 +1251,8 @@ class Orchestrator:
             yield privacy.restore(chunk, child_seed(table_seed, name, "privacy", number))
 
     def _modelled_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
-                         rows_per_chunk: int, part: "_Partition | None" = None) -> Iterator[pd.DataFrame]:
+                         rows_per_chunk: int, part: "_Partition | None" = None,
+                         conditions: Mapping[str, Any] | None = None) -> Iterator[pd.DataFrame]:
         """:meth:`_table_chunks` before the personal columns are generated."""
         plan = self._plans[name]
         if plan.rules.reference is not None:
@@ -1196,7 +1277,8 @@ class Orchestrator:
         dtypes = self._output_dtypes(plan, rels, positions, parents, uniform=split)
         checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
         chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, table_seed,
-                                        rows_per_chunk)
+                                        rows_per_chunk, (part.count, part.index) if split and part else (1, 0),
+                                        conditions)
         self_refs = self.graph.self_references(name)
         if not self_refs:
             for frame in chunks:
@@ -1231,7 +1313,10 @@ class Orchestrator:
     @staticmethod
     def _key_cap(plan: TablePlan, rels: list[Relationship], parents: list[pd.DataFrame],
                  key_vias: list[int] | None) -> int | None:
-        """Most rows a primary parent can have when the primary key is made of FKs (``None``: no limit)."""
+        """Most rows a primary parent can have when the primary key is made of FKs, or of the primary FK and a
+        label leg (``None``: no limit)."""
+        if plan.label_keys:  # a parent's rows have distinct labels
+            return min(len(labels["values"]) for labels in plan.label_keys.values())
         if key_vias is None:
             return None
         cap = 1
@@ -1294,8 +1379,9 @@ class Orchestrator:
             positions, n = self._sliced_key_positions(name, plan, rels, size, parents, seed, part, key_vias)
             return positions, n, None
         # A global primary parent: every slice draws the same children per parent and takes its share.
+        label_cap = self._key_cap(plan, rels, parents, key_vias) if plan.label_keys else None  # over all slices
         counts, n_null = self._primary_counts(name, plan, rels[0], size, parents[0],
-                                              numpy_generator(child_seed(seed, name, "cardinality")), None)
+                                              numpy_generator(child_seed(seed, name, "cardinality")), label_cap)
         mine = _clipped(name, _shares(counts, p, count), self._key_cap(plan, rels, parents, key_vias))
         rng = numpy_generator(child_seed(part.seed, name, "cardinality"))
         primary = _layout(mine, _share(n_null, p, count), rng)
@@ -1372,8 +1458,9 @@ class Orchestrator:
             if int(counts.sum()) > cap * len(parent):
                 raise GenerationError(
                     f"Cannot generate {int(counts.sum())} rows of table {name!r}: its primary key is made of its "
-                    f"foreign keys, so each of the {len(parent)} generated rows of {rel.parent!r} can have at most "
-                    f"{cap} of them. Ask for fewer rows of {name!r} or more of its parents in num_rows.")
+                    f"foreign keys{' and a label leg' if plan.label_keys else ''}, so each of the {len(parent)} "
+                    f"generated rows of {rel.parent!r} can have at most {cap} of them. Ask for fewer rows of {name!r} "
+                    "or more of its parents in num_rows.")
             counts = cap_counts(counts, cap, rng)
         return counts, n_null
 
@@ -1428,11 +1515,15 @@ class Orchestrator:
                     groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
                 dtype = dtype_from_name(plan.dtypes[column])
                 start = plan.per_parent_keys[column]
+                if generator.is_timeline:  # the k-th timestamp of each parent: numbered as k, then timed
+                    dtype, start = np.dtype(np.int64), 0
                 if part is None:
                     values[column] = per_parent_numbers(start, groups, dtype, column)
                 else:
                     values[column] = self._split_numbers(name, rels, positions[0], groups, start, dtype, column,
                                                          part, offsets)
+                if generator.is_timeline:
+                    values[column] = generator.at(values[column].to_numpy(dtype=np.int64))
             else:
                 rng = numpy_generator(child_seed(seed, name, "pk", column))
                 if part is None:
@@ -1440,6 +1531,13 @@ class Orchestrator:
                 else:
                     indices = np.arange(n, dtype=np.int64) * part.count + part.index
                     values[column] = generator.generate(n, rng, indices=indices)
+        for column, labels in plan.label_keys.items():  # k-th row of a parent: its k-th label
+            groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
+            numbers = (per_parent_numbers(0, groups, np.dtype(np.int64), column) if part is None else
+                       self._split_numbers(name, rels, positions[0], groups, 0, np.dtype(np.int64), column, part,
+                                           offsets)).to_numpy(dtype=np.int64)
+            values[column] = labels_per_parent(labels, positions[0], numbers,
+                                               child_seed(seed, name, "pk", column)).rename(column)
         return values
 
     def _split_numbers(self, name: str, rels: list[Relationship], primary: np.ndarray, groups: np.ndarray,
@@ -1478,21 +1576,46 @@ class Orchestrator:
 
     def _assembled_chunks(self, name: str, plan: TablePlan, rels: list[Relationship],
                           positions: list[np.ndarray], parents: list[pd.DataFrame], keys: Mapping[str, pd.Series],
-                          dtypes: Mapping[str, Any], n: int, seed: int, rows_per_chunk: int) -> Iterator[pd.DataFrame]:
-        """Content, FKs and keys of the rows, one chunk at a time, in the real dtypes (self-references left out)."""
+                          dtypes: Mapping[str, Any], n: int, seed: int, rows_per_chunk: int,
+                          slicing: tuple[int, int] = (1, 0),
+                          conditions: Mapping[str, Any] | None = None) -> Iterator[pd.DataFrame]:
+        """Content, FKs and keys of the rows, one chunk at a time, in the real dtypes (self-references left out).
+
+        ``slicing`` is ``(P, p)`` for slice ``p`` of a table split between ``P`` slices: a numbered key leg's
+        ``k``-th number in a group is then ``start + k * P + p``, so the slices' keys never collide."""
         self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns}
         columns = [c for c in plan.columns if c not in self_cols]
+        numbered: dict[Any, int] = {}  # rows numbered so far per combination of the modelled key legs
         for chunk, start in enumerate(range(0, max(n, 1), rows_per_chunk)):
             stop = min(n, start + rows_per_chunk)
             piece = [p[start:stop] for p in positions]
-            content = self._content(name, plan, chunk, start, stop, piece, parents, seed)
+            content = self._content(name, plan, chunk, start, stop, piece, parents, seed, conditions)
             for rel, pos, parent in zip(rels, piece, parents):
                 for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
                     content[c_col] = _take(parent[p_col], pos, exact=True).reset_index(drop=True)
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
             plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take)
+            if plan.numbered_keys:
+                self._number_key_legs(name, plan, content, numbered, slicing)
             yield self._restore_dtypes(content[columns], dtypes)
+
+    def _number_key_legs(self, name: str, plan: TablePlan, content: pd.DataFrame, numbered: dict[Any, int],
+                         slicing: tuple[int, int]) -> None:
+        """Fill the numbered legs of a composite key (:attr:`TablePlan.numbered_keys`) of one chunk, in place:
+        ``start, start + 1, ...`` within each combination of the modelled legs, going on from the rows of
+        that combination in earlier chunks (``numbered``, updated)."""
+        legs = [c for c in self.metadata.tables[name].pk_columns if c not in plan.keys and c not in plan.numbered_keys]
+        values = content[legs]
+        combos = pd.MultiIndex.from_frame(values) if len(legs) > 1 else pd.Index(values.iloc[:, 0])
+        groups, uniques = pd.factorize(combos, use_na_sentinel=False)
+        earlier = np.array([numbered.get(combo, 0) for combo in uniques], dtype=np.int64)
+        for combo, before, rows in zip(uniques, earlier, np.bincount(groups, minlength=len(uniques))):
+            numbered[combo] = int(before + rows)
+        stride, phase = slicing
+        for column, start in plan.numbered_keys.items():
+            content[column] = per_parent_numbers(start, groups, dtype_from_name(plan.dtypes[column]), column,
+                                                 offsets=earlier[groups] * stride, stride=stride, phase=phase)
 
     def _text_models(self, name: str) -> dict[str, TextModel]:
         """The word models of text-only table ``name``, built from its plan once."""
@@ -1501,7 +1624,7 @@ class Orchestrator:
         return self._text_model_cache[name]
 
     def _content(self, name: str, plan: TablePlan, chunk: int, start: int, stop: int, positions: list[np.ndarray],
-                 parents: list[pd.DataFrame], seed: int) -> pd.DataFrame:
+                 parents: list[pd.DataFrame], seed: int, conditions: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """The modelled columns of rows ``start..stop``, with their parents' context."""
         if not plan.modelled:
             return pd.DataFrame(index=pd.RangeIndex(stop - start))
@@ -1521,7 +1644,7 @@ class Orchestrator:
                 _log.info("relational_context_values_replaced", table=name, values=replaced,
                           reason="parent values never seen as context in training")
         try:
-            rows = model.sample(stop - start, ctx, seed=child_seed(seed, name, "rows", chunk))
+            rows = model.sample(stop - start, ctx, seed=child_seed(seed, name, "rows", chunk), conditions=conditions)
         except GenerationError as exc:
             raise GenerationError(f"table {name!r}: sampling rows {start}..{stop} failed: {exc}") from exc
         return rows.reset_index(drop=True)[plan.modelled].copy()
