@@ -175,6 +175,10 @@ class TablePlan:
         real_rows: Rows in the training data.
         modelled: Non-key columns handled by the model (empty: no model).
         keys: Generators of the primary-key columns that are not also FK columns.
+        unique_columns: Generators of the other columns of sdtype ``id`` (unique codes that are no key,
+            such as an order number): like keys, they are generated from each row's index in the table,
+            so chunks and Spark slices never repeat one (a model numbers each call from the start), and
+            are never null. Plans saved before keep such columns in the model.
         parents: One :class:`LinkPlan` per relationship to another table (primary first).
         self_refs: One :class:`LinkPlan` per self-reference.
         context: Parent-context columns fed to the model.
@@ -211,6 +215,7 @@ class TablePlan:
     real_rows: int
     modelled: list[str]
     keys: dict[str, KeyGenerator] = field(default_factory=dict)
+    unique_columns: dict[str, KeyGenerator] = field(default_factory=dict)
     parents: list[LinkPlan] = field(default_factory=list)
     self_refs: list[LinkPlan] = field(default_factory=list)
     context: list[ContextColumn] = field(default_factory=list)
@@ -228,6 +233,7 @@ class TablePlan:
         return {
             "name": self.name, "columns": self.columns, "dtypes": self.dtypes, "real_rows": self.real_rows,
             "modelled": self.modelled, "keys": {c: g.to_dict() for c, g in self.keys.items()},
+            "unique_columns": {c: g.to_dict() for c, g in self.unique_columns.items()},
             "parents": [p.to_dict() for p in self.parents], "self_refs": [p.to_dict() for p in self.self_refs],
             "context": [{"name": c.name, "via": c.via, "parent_column": c.parent_column} for c in self.context],
             "context_domain": self.context_domain.columns,
@@ -254,6 +260,7 @@ class TablePlan:
                 name=name, columns=list(data["columns"]), dtypes=dict(data["dtypes"]),
                 real_rows=int(data["real_rows"]), modelled=list(data["modelled"]),
                 keys={c: KeyGenerator.from_dict(g) for c, g in data["keys"].items()},
+                unique_columns={c: KeyGenerator.from_dict(g) for c, g in data.get("unique_columns", {}).items()},
                 parents=[LinkPlan.from_dict(p, source) for p in data["parents"]],
                 self_refs=[LinkPlan.from_dict(p, source) for p in data["self_refs"]],
                 context=[ContextColumn(str(c["name"]), int(c["via"]), str(c["parent_column"]))
@@ -859,6 +866,10 @@ class Orchestrator:
         for column in [*key_legs, *numbered]:
             del keys[column]
         modelled = self._modelled(name, df, rule_plan, key_legs)
+        unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                  KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
+                  for c in modelled if sdtypes[name].get(c) == "id"}
+        modelled = [c for c in modelled if c not in unique]
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
         per_parent = {c: start for c in keys if parent_part and dp is None
@@ -897,7 +908,7 @@ class Orchestrator:
                                        for rel in parents_rel}, defaults)
         plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
-                         modelled=modelled, keys=keys, parents=links, self_refs=self_links, context=context,
+                         modelled=modelled, keys=keys, unique_columns=unique, parents=links, self_refs=self_links, context=context,
                          per_parent_keys=per_parent, numbered_keys=numbered, label_keys=labels, rules=rule_plan)
         job = None
         if text_only:
@@ -1525,12 +1536,9 @@ class Orchestrator:
                 if generator.is_timeline:
                     values[column] = generator.at(values[column].to_numpy(dtype=np.int64))
             else:
-                rng = numpy_generator(child_seed(seed, name, "pk", column))
-                if part is None:
-                    values[column] = generator.generate(n, rng)
-                else:
-                    indices = np.arange(n, dtype=np.int64) * part.count + part.index
-                    values[column] = generator.generate(n, rng, indices=indices)
+                values[column] = self._unique_values(name, column, generator, n, seed, part)
+        for column, generator in plan.unique_columns.items():
+            values[column] = self._unique_values(name, column, generator, n, seed, part, "unique")
         for column, labels in plan.label_keys.items():  # k-th row of a parent: its k-th label
             groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
             numbers = (per_parent_numbers(0, groups, np.dtype(np.int64), column) if part is None else
@@ -1539,6 +1547,16 @@ class Orchestrator:
             values[column] = labels_per_parent(labels, positions[0], numbers,
                                                child_seed(seed, name, "pk", column)).rename(column)
         return values
+
+    @staticmethod
+    def _unique_values(name: str, column: str, generator: KeyGenerator, n: int, seed: int,
+                       part: "_Partition | None", kind: str = "pk") -> pd.Series:
+        """``n`` unique values of ``column`` over the whole table: row ``k`` of a slice gets global index
+        ``k * P + p`` from a generator seeded alike in every slice."""
+        rng = numpy_generator(child_seed(seed, name, kind, column))
+        if part is None:
+            return generator.generate(n, rng)
+        return generator.generate(n, rng, indices=np.arange(n, dtype=np.int64) * part.count + part.index)
 
     def _split_numbers(self, name: str, rels: list[Relationship], primary: np.ndarray, groups: np.ndarray,
                        start: int, dtype: Any, column: str, part: "_Partition",
