@@ -26,6 +26,7 @@ from syntho_hive.core.metadata.datetime_formats import (
     DATETIME_FORMATS,
     detect_datetime_format,
     format_datetimes,
+    numpy_datetimes,
     parse_datetimes,
 )
 from syntho_hive.core.data.encoders.numerical import CoreEncoder
@@ -70,6 +71,7 @@ class DatetimeEncoder(CoreEncoder):
     # -- conversions --------------------------------------------------------------------
     def _to_naive_utc(self, series: pd.Series) -> pd.Series:
         """Parse/convert ``series`` to naive UTC ``datetime64``."""
+        series = numpy_datetimes(series)  # Arrow timestamps in their own unit (nanoseconds end in 2262)
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             return series.dt.tz_convert("UTC").dt.tz_localize(None)
         if pd.api.types.is_datetime64_dtype(series.dtype):
