@@ -466,6 +466,24 @@ class DataTransformer:
         encoder = self._owner[column]
         return self.discrete_column_names_.index(column), encoder.category_index(column, value)
 
+    def holds_only(self, column: str, value: Any) -> bool:
+        """Whether ``column`` is one that every decoded row holds the same category of (a constant column:
+        one category, no span) and ``value`` is that category: a condition every row meets as drawn.
+
+        Returns:
+            ``False`` for a column with spans, or of another kind.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            GenerationError: ``column`` is constant and ``value`` is not its category (the message names it).
+        """
+        self._check_fitted("holds_only")
+        for encoder in self.encoders_:
+            if encoder.column == column and isinstance(encoder, OneHotEncoder) and not encoder.output_info:
+                encoder.codec.index_of(value)  # raises, naming the column's one value, for any other
+                return True
+        return False
+
     def __repr__(self) -> str:
         if "encoders_" not in self.__dict__:
             return "DataTransformer(unfitted)"
