@@ -142,16 +142,19 @@ def test_conditions_on_missing_values_and_constant_columns(engine: CTGAN | TVAE)
     rng = np.random.default_rng(0)
     real = pd.DataFrame({"x": rng.normal(size=N), "kind": rng.choice(list("abc"), N), "constant": 7,
                          "amount": pd.array(rng.integers(0, 1000, N), dtype="Int64"),
-                         "at": pd.date_range("2020-01-01", periods=N, freq="D")})
+                         "at": pd.date_range("2020-01-01", periods=N, freq="D"),
+                         "never": pd.array([pd.NA] * N, dtype="Float64")})
     real.loc[rng.choice(N, 15, replace=False), "amount"] = pd.NA
     real.loc[rng.choice(N, 15, replace=False), "at"] = pd.NaT
     model = engine.fit(real, seed=0, progress_bar=False)
-    out = model.sample(20, seed=1, conditions={"amount": None, "at": pd.NaT, "constant": 7, "kind": "a"},
-                       progress_bar=False)
-    assert out["amount"].isna().all() and out["at"].isna().all()
+    out = model.sample(20, seed=1, conditions={"amount": None, "at": pd.NaT, "constant": 7, "kind": "a",
+                                               "never": None}, progress_bar=False)
+    assert out["amount"].isna().all() and out["at"].isna().all() and out["never"].isna().all()
     assert (out["constant"] == 7).all() and (out["kind"] == "a").all()
     with pytest.raises(GenerationError, match="valid values: \\['7'\\]"):
         model.sample(5, seed=1, conditions={"constant": 8}, progress_bar=False)
+    with pytest.raises(GenerationError, match="missing in every training row"):
+        model.sample(5, seed=1, conditions={"never": 1.5}, progress_bar=False)
     with pytest.raises(GenerationError, match="missing value") as refused:
         model.sample(5, seed=1, conditions={"amount": 5}, progress_bar=False)
     assert "#null" not in str(refused.value)  # internal span names are not columns
