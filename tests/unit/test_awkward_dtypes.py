@@ -174,3 +174,15 @@ def test_tabular_ar_imputes_a_fixed_combination_of_nullable_strings() -> None:
     filled = model.impute(holes, seed=3)
     assert filled.loc[2, "country"] == ("DE" if filled.loc[2, "city"] == "Berlin" else "FR")
     assert filled["country"].dtype == real["country"].dtype
+
+
+@pytest.mark.parametrize("engine", [CTGAN(**TINY_GAN), TVAE(**TINY_VAE)], ids=["CTGAN", "TVAE"])
+def test_an_object_column_of_tz_aware_datetimes_keeps_its_zone(engine: CTGAN | TVAE) -> None:
+    stamps = pd.date_range("2021-03-20", periods=N, freq="7h", tz="Europe/Berlin")
+    real = pd.DataFrame({"x": np.random.default_rng(0).normal(size=N),
+                         "at": pd.Series([t.to_pydatetime() for t in stamps], dtype=object)})
+    out = engine.fit(real, seed=0, progress_bar=False).sample(20, seed=1, progress_bar=False)
+    assert out["at"].dtype == object
+    # came back naive, in UTC wall time (an hour or two off what the column shows)
+    assert all(str(v.tzinfo) == "Europe/Berlin" for v in out["at"])
+    assert out["at"].between(stamps.min(), stamps.max()).all()

@@ -139,6 +139,11 @@ class DatetimeEncoder(CoreEncoder):
             strings.empty or pd.api.types.infer_dtype(strings, skipna=True) == "string")
         self.date_objects = (series.dtype == object and not strings.empty
                              and pd.api.types.infer_dtype(strings, skipna=True) == "date")
+        if series.dtype == object and not self.is_string and not self.date_objects and not strings.empty:
+            try:  # tz-aware datetime objects come back in their zone (bad values: _to_naive_utc says which)
+                self.tz = getattr(pd.to_datetime(strings).dtype, "tz", None)
+            except (TypeError, ValueError):
+                pass
         if self.is_string and self.format is None:
             self.format = detect_datetime_format(strings.astype(object))
             if self.format is None:
