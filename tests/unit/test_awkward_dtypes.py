@@ -186,3 +186,15 @@ def test_an_object_column_of_tz_aware_datetimes_keeps_its_zone(engine: CTGAN | T
     # came back naive, in UTC wall time (an hour or two off what the column shows)
     assert all(str(v.tzinfo) == "Europe/Berlin" for v in out["at"])
     assert out["at"].between(stamps.min(), stamps.max()).all()
+
+
+@pytest.mark.parametrize("engine", [TabularAR(**TINY_AR), CTGAN(**TINY_GAN)], ids=["TabularAR", "CTGAN"])
+def test_datetimes_of_several_zones_in_one_column_are_read_as_utc_instants(engine: TabularAR | CTGAN) -> None:
+    half = N // 2
+    stamps = ([pd.Timestamp("2021-01-01", tz="US/Eastern") + pd.Timedelta(hours=5 * i) for i in range(half)]
+              + [pd.Timestamp("2021-01-01", tz="Asia/Tokyo") + pd.Timedelta(hours=5 * i) for i in range(half)])
+    real = pd.DataFrame({"x": np.random.default_rng(0).normal(size=N), "at": pd.Series(stamps, dtype=object)})
+    out = engine.fit(real, seed=0, progress_bar=False).sample(20, seed=1, progress_bar=False)  # was refused
+    instants = pd.to_datetime(real["at"], utc=True)
+    assert out["at"].dtype == object and all(str(v.tzinfo) == "UTC" for v in out["at"])
+    assert pd.to_datetime(out["at"], utc=True).between(instants.min(), instants.max()).all()

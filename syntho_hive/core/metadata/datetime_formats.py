@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 __all__ = ["DATETIME_FORMATS", "MILLISECONDS", "detect_datetime_format", "format_datetimes", "formats_exactly",
-           "numpy_datetimes", "parse_datetimes"]
+           "numpy_datetimes", "parse_datetimes", "parse_objects"]
 
 #: The milliseconds pseudo-directive (three digits).
 MILLISECONDS = "%3f"
@@ -110,3 +110,20 @@ def numpy_datetimes(series: pd.Series) -> pd.Series:
     unit = unit if unit in ("s", "ms", "us", "ns") else "s"
     tz = getattr(dtype.pyarrow_dtype, "tz", None)
     return series.astype(f"datetime64[{unit}, {tz}]" if tz else f"datetime64[{unit}]")
+
+
+def parse_objects(series: pd.Series, **options: object) -> pd.Series:
+    """``pd.to_datetime(series, **options)`` of an ``object`` column of dates / datetimes, where tz-aware values
+    of several zones (or UTC offsets) are read as UTC instants instead of refused.
+
+    Raises:
+        ValueError / TypeError: What ``pd.to_datetime`` raises for any other column (naive and aware values
+            mixed, values that are no dates).
+    """
+    try:
+        return pd.to_datetime(series, **options)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        present = series.dropna()
+        if not len(present) or not all(getattr(value, "tzinfo", None) is not None for value in present):
+            raise
+        return pd.to_datetime(series, utc=True, **options)  # type: ignore[call-overload]

@@ -28,6 +28,7 @@ from syntho_hive.core.metadata.datetime_formats import (
     format_datetimes,
     numpy_datetimes,
     parse_datetimes,
+    parse_objects,
 )
 from syntho_hive.core.data.encoders.numerical import CoreEncoder
 from syntho_hive.core.data.encoders.rare import inner_range
@@ -93,7 +94,7 @@ class DatetimeEncoder(CoreEncoder):
             out[codes >= 0] = stamps[codes[codes >= 0]]
             return pd.Series(out)
         try:
-            parsed = pd.to_datetime(series)
+            parsed = parse_objects(series)
         except (TypeError, ValueError) as exc:
             raise SchemaError(
                 f"Column {self.column!r} is declared datetime but its values cannot be read as "
@@ -141,7 +142,7 @@ class DatetimeEncoder(CoreEncoder):
                              and pd.api.types.infer_dtype(strings, skipna=True) == "date")
         if series.dtype == object and not self.is_string and not self.date_objects and not strings.empty:
             try:  # tz-aware datetime objects come back in their zone (bad values: _to_naive_utc says which)
-                self.tz = getattr(pd.to_datetime(strings).dtype, "tz", None)
+                self.tz = getattr(parse_objects(strings).dtype, "tz", None)
             except (TypeError, ValueError):
                 pass
         if self.is_string and self.format is None:

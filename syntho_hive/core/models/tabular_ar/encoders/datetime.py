@@ -31,6 +31,7 @@ from syntho_hive.core.metadata.datetime_formats import (
     format_datetimes,
     numpy_datetimes,
     parse_datetimes,
+    parse_objects,
 )
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
@@ -110,7 +111,7 @@ def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.S
                                 f"{present.unique()[:3].tolist()}); set it in TableConfig.datetime_formats (a "
                                 "strftime format) or declare the column 'categorical'.")
     try:
-        parsed = parse_datetimes(series, fmt) if fmt else pd.to_datetime(series, format="mixed", errors="raise")
+        parsed = parse_datetimes(series, fmt) if fmt else parse_objects(series, format="mixed", errors="raise")
     except (ValueError, TypeError) as exc:
         raise TrainingError(f"Datetime column {column!r} holds values that do not parse as dates ({exc}); "
                             "declare its format in TableConfig.datetime_formats or clean it.") from exc
