@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from syntho_hive.core.data._dtypes import null_marker
 from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _ComboPlan, _InequalityPlan
-from syntho_hive.core.metadata.constraint_values import ValueReader, float_values, is_numeric
+from syntho_hive.core.metadata.constraint_values import ValueReader, float_values, gap_ticks, is_numeric
 from syntho_hive.core.metadata.detect import detect_sdtype
 
 _LABEL_SEPARATOR = " | "
@@ -32,14 +33,15 @@ def _decimals(values: np.ndarray) -> int | None:
     return None
 
 
-def _datetime_step_ns(gaps_ns: np.ndarray) -> int:
-    """Coarsest granularity (day, hour, minute, second, ms, us, ns) dividing every gap."""
-    if gaps_ns.size == 0:
+def _datetime_step_ns(gaps: np.ndarray, unit_ns: int = 1) -> int:
+    """Coarsest granularity (day, hour, minute, second, ms, us, ns) dividing every gap (``gaps`` in ticks of
+    ``unit_ns`` nanoseconds: the unit itself always does)."""
+    if gaps.size == 0:
         return 10**9
     for step in _STEPS_NS:
-        if not np.any(gaps_ns % step):
+        if step % unit_ns == 0 and not np.any(gaps % (step // unit_ns)):
             return step
-    return 1
+    return unit_ns
 
 
 def _format_step_ns(fmt: str | None) -> int:
@@ -97,12 +99,15 @@ def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) ->
     else:
         if not (ptypes.is_datetime64_any_dtype(high.dtype) or ptypes.is_timedelta64_dtype(high.dtype)):
             q.high_format = values.date_format(high, q.high)
+            kind = ptypes.infer_dtype(high.dropna(), skipna=True) if high.dtype == object else None
+            if kind in ("date", "datetime"):  # datetime.date / datetime objects come back as such, not as text
+                q.high_objects, q.high_marker = kind, null_marker(high)
         lo, hi = values.datetime_pair(low, high, q)
         q.high_dtype = hi.dtype if q.high_format is not None else high.dtype
         q.high_string_dtype = high.dtype
-        delta = (hi - lo).dropna()
-        gaps_ns = delta.dt.as_unit("ns").astype("int64").to_numpy()
-        q.step_ns = _datetime_step_ns(gaps_ns) if gaps_ns.size else _format_step_ns(q.high_format)
+        ticks, nulls, unit_ns = gap_ticks(lo, hi)
+        gaps = ticks[~nulls]
+        q.step_ns = _datetime_step_ns(gaps, unit_ns) if gaps.size else _format_step_ns(q.high_format)
 
 
 def published_bounds(df: pd.DataFrame, inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan],

@@ -34,6 +34,8 @@ class _InequalityPlan:
     high_sdtype: SDType = "numerical"
     high_format: str | None = None  # strftime format when ``high`` holds date strings
     high_string_dtype: Any = None
+    high_objects: str | None = None  # "date" / "datetime" when ``high`` is an object column of such objects
+    high_marker: Any = None  # that column's null marker (None, NaN, NaT...)
 
 
 @dataclass

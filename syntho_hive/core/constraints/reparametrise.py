@@ -11,7 +11,13 @@ from pandas.api import types as ptypes
 
 from syntho_hive.core.constraints.plans import _ComboPlan, _InequalityPlan
 from syntho_hive.core.metadata.constraint_checks import examples
-from syntho_hive.core.metadata.constraint_values import ValueReader, float_values
+from syntho_hive.core.metadata.constraint_values import (
+    ValueReader,
+    coarser_unit,
+    float_values,
+    gap_ticks,
+    time_unit,
+)
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import GenerationError, SchemaError
@@ -57,10 +63,12 @@ def _gap(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) -> np.ndarra
             diff = diff - 1.0
     else:
         lo, hi = values.datetime_pair(low, high, q)
-        ns = (hi - lo).dt.as_unit("ns")
-        ints = ns.fillna(pd.Timedelta(0)).astype("int64").to_numpy()
-        diff = (ints // q.step_ns).astype(np.float64)
-        diff[ns.isna().to_numpy()] = np.nan
+        ticks, nulls, unit_ns = gap_ticks(lo, hi)
+        if q.step_ns >= unit_ns:
+            diff = (ticks // (q.step_ns // unit_ns)).astype(np.float64)
+        else:  # a step finer than the columns' unit (fitted on other data)
+            diff = ticks.astype(np.float64) * (unit_ns // q.step_ns)
+        diff[nulls] = np.nan
         if q.strict:
             diff = diff - 1.0
     with np.errstate(invalid="ignore"):
@@ -131,13 +139,22 @@ def _decode_high(q: _InequalityPlan, low: pd.Series, gap: pd.Series, unpaired: p
             decoded = np.where(np.isnan(lo), float_values(unpaired), decoded)
         return _restore_numeric(decoded, q.high_dtype)
     low = values.as_datetime(low, q.low)
+    # In the coarser unit of the two sides: nanoseconds end 292 years away (a 9999-12-31 validity end).
+    unit = coarser_unit(time_unit(low.dtype), time_unit(q.high_dtype))
+    unit_ns = int(np.timedelta64(1, unit) / np.timedelta64(1, "ns"))
     steps = np.rint(np.expm1(g)) + (1.0 if q.strict else 0.0)
     ok = np.isfinite(steps)
-    if np.any(steps[ok] > _INT64_MAX // q.step_ns):
+    if q.step_ns < unit_ns:  # a step finer than the unit: whole units
+        steps, per_step = np.rint(steps * q.step_ns / unit_ns), 1
+    else:
+        per_step = q.step_ns // unit_ns
+    if np.any(steps[ok] > _INT64_MAX // per_step):
         raise GenerationError(f"Generated gaps for {q.high!r} of {values.where} are too large to form dates; "
                               "the model output is outside the fitted range (refit or check the transformer).")
-    ns = np.where(ok, steps, 0).astype(np.int64) * np.int64(q.step_ns)
-    delta = pd.Series(pd.to_timedelta(ns, unit="ns"), index=low.index).where(ok)
+    ticks = np.where(ok, steps, 0).astype(np.int64) * np.int64(per_step)
+    delta = pd.Series(ticks.view(f"timedelta64[{unit}]"), index=low.index).where(ok)
+    if time_unit(low.dtype) != unit:
+        low = low.dt.as_unit(unit)
     try:
         high = low + delta
     except (OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
@@ -151,6 +168,12 @@ def _decode_high(q: _InequalityPlan, low: pd.Series, gap: pd.Series, unpaired: p
     if tz is not None:
         high = high.dt.tz_convert(tz)
     high = high.astype(q.high_dtype)
+    objects = getattr(q, "high_objects", None)  # plans pickled before it was kept have none
+    if objects is not None:
+        present = high.notna().to_numpy()
+        out = (high.dt.date if objects == "date" else high).to_numpy(dtype=object)
+        out[~present] = q.high_marker
+        return pd.Series(out, index=high.index, dtype=object)
     if q.high_format is not None:
         text = format_datetimes(high, q.high_format)
         return text.astype(object).where(high.notna(), np.nan).astype(q.high_string_dtype)

@@ -10,7 +10,14 @@ import pandas as pd
 
 from syntho_hive.core._json_state import frame_from_json, frame_to_json
 from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _InequalityPlan
-from syntho_hive.core.data._dtypes import dtype_from_json, dtype_to_json, value_from_json, value_to_json
+from syntho_hive.core.data._dtypes import (
+    dtype_from_json,
+    dtype_to_json,
+    marker_from_json,
+    marker_to_json,
+    value_from_json,
+    value_to_json,
+)
 from syntho_hive.exceptions import SerializationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,6 +37,8 @@ def state_to_dict(engine: ConstraintEngine) -> dict[str, Any]:
         "high_dtype": dtype_to_json(q.high_dtype, f"column {q.high!r} of {where}"),
         "high_string_dtype": None if q.high_string_dtype is None else dtype_to_json(
             q.high_string_dtype, f"column {q.high!r} of {where}"),
+        "high_objects": getattr(q, "high_objects", None),
+        "high_marker": marker_to_json(getattr(q, "high_marker", None)),
     } for q in engine._inequalities]
     combinations = []
     for plan in engine._combos:
@@ -124,3 +133,7 @@ def _restore_inequality(q: _InequalityPlan, s: Mapping[str, Any], expect: Callab
     q.high_dtype = dtype_from_json(s["high_dtype"], f"{where}, column {q.high!r}")
     q.high_string_dtype = None if s["high_string_dtype"] is None else dtype_from_json(
         s["high_string_dtype"], f"{where}, column {q.high!r}")
+    # absent from states saved before date / datetime objects were given back as such
+    expect(s.get("high_objects") in (None, "date", "datetime"), f"'high_objects' of {q.high!r}")
+    expect(s.get("high_marker") in (None, "NA", "NaT", "nan"), f"'high_marker' of {q.high!r}")
+    q.high_objects, q.high_marker = s.get("high_objects"), marker_from_json(s.get("high_marker"))

@@ -53,7 +53,7 @@ from syntho_hive.core.data.encoders.datetime import DatetimeEncoder
 from syntho_hive.core.data.encoders.frequency import DEFAULT_MAX_ONEHOT, FrequencyEncoder
 from syntho_hive.core.data.encoders.gmm import fit_modes
 from syntho_hive.core.data.encoders.ids import IdGenerator
-from syntho_hive.core.data.encoders.numerical import NumericalEncoder
+from syntho_hive.core.data.encoders.numerical import CoreEncoder, NumericalEncoder
 from syntho_hive.core.data.encoders.rare import check_rare_threshold
 from syntho_hive.core.data.encoders.text import TextGenerator
 from syntho_hive.core.data.spans import ColumnSpans, span_counts
@@ -465,6 +465,31 @@ class DataTransformer:
             )
         encoder = self._owner[column]
         return self.discrete_column_names_.index(column), encoder.category_index(column, value)
+
+    def holds_only(self, column: str, value: Any) -> bool:
+        """Whether every decoded row holds ``value`` in ``column``, which has no span: a constant column's one
+        category, or a missing value of a column missing in every training row. Such a condition is met as drawn.
+
+        Returns:
+            ``False`` for a column with spans, or of another kind.
+
+        Raises:
+            NotFittedError: Before :meth:`fit`.
+            GenerationError: ``column`` is constant (or all missing) and ``value`` is not its value.
+        """
+        self._check_fitted("holds_only")
+        for encoder in self.encoders_:
+            if encoder.column != column or encoder.output_info:
+                continue
+            if isinstance(encoder, OneHotEncoder):
+                encoder.codec.index_of(value)  # raises, naming the column's one value, for any other
+                return True
+            if isinstance(encoder, CoreEncoder) and encoder.core.all_null:
+                if not (value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))):
+                    raise GenerationError(f"Unknown value {value!r} for column {column!r}: it is missing in every "
+                                          "training row, so the only condition it takes is a missing value (None).")
+                return True
+        return False
 
     def __repr__(self) -> str:
         if "encoders_" not in self.__dict__:

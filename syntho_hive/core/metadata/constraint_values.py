@@ -17,7 +17,12 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from syntho_hive.core.metadata.constraint_rules import Comparison
-from syntho_hive.core.metadata.datetime_formats import detect_datetime_format, formats_exactly, parse_datetimes
+from syntho_hive.core.metadata.datetime_formats import (
+    detect_datetime_format,
+    formats_exactly,
+    numpy_datetimes,
+    parse_datetimes,
+)
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.exceptions import SchemaError
 
@@ -58,6 +63,44 @@ def _as_durations(series: pd.Series) -> pd.Series:
                                       for v in series.tolist()]), index=series.index, name=series.name)
 
 
+def time_unit(dtype: Any) -> str:
+    """The unit (``"ns"``, ``"us"``, ``"ms"``, ``"s"``) of a datetime / duration dtype: NumPy, tz-aware or Arrow
+    (dates: seconds); ``"ns"`` for any other dtype."""
+    if isinstance(dtype, pd.ArrowDtype):
+        unit = getattr(dtype.pyarrow_dtype, "unit", "s")
+        return unit if unit in ("s", "ms", "us", "ns") else "s"
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return str(dtype.unit)
+    if isinstance(dtype, np.dtype) and dtype.kind in "mM":
+        return np.datetime_data(dtype)[0]
+    return "ns"
+
+
+def coarser_unit(*units: str) -> str:
+    """The unit of the widest range (``"s"`` before ``"ms"``... before ``"ns"``)."""
+    return max(units, key=lambda u: int(np.timedelta64(1, u) / np.timedelta64(1, "ns")))
+
+
+def gap_ticks(low: pd.Series, high: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """``high - low`` of two datetime (or two duration) columns as int64 ticks of the coarser of their units.
+
+    A gap in nanoseconds ends at about 292 years: from 2020 to a ``9999-12-31`` validity end it would
+    overflow, so the gap is counted in the unit of the column with the wider range.
+
+    Returns:
+        ``(ticks, nulls, unit_ns)``: the gaps (0 where a side is null), which are null, and the
+        nanoseconds in one tick.
+    """
+    units = [time_unit(low.dtype), time_unit(high.dtype)]
+    unit = coarser_unit(*units)
+    lo, hi = (s.dt.as_unit(unit) if u != unit else s for s, u in zip((low, high), units))
+    delta = hi - lo
+    nulls = delta.isna().to_numpy()
+    ticks = delta.to_numpy().view(np.int64).copy()
+    ticks[nulls] = 0
+    return ticks, nulls, int(np.timedelta64(1, unit) / np.timedelta64(1, "ns"))
+
+
 class ValueReader:
     """Reads a table's constrained columns and bounds as comparable values.
 
@@ -92,7 +135,7 @@ class ValueReader:
                 raise SchemaError(f"Constraint({side}={bound!r}) on numeric column {column!r} of {self.where} "
                                   "is not a number; give a number.") from None
         if ptypes.is_datetime64_any_dtype(series.dtype):
-            values = series
+            values = numpy_datetimes(series)
         elif ptypes.is_string_dtype(series.dtype) or ptypes.is_object_dtype(series.dtype):
             values = pd.to_datetime(series, errors="coerce", format="mixed")
             if series.notna().any() and values.notna().sum() < 0.95 * series.notna().sum():
@@ -176,7 +219,7 @@ class ValueReader:
             SchemaError: If a value does not match the column's format.
         """
         if ptypes.is_datetime64_any_dtype(series.dtype):
-            return series
+            return numpy_datetimes(series)  # Arrow timestamps compare with NumPy ones only as such
         if is_duration(series):
             return _as_durations(series)
         fmt = self.date_format(series, column)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 __all__ = ["DATETIME_FORMATS", "MILLISECONDS", "detect_datetime_format", "format_datetimes", "formats_exactly",
-           "parse_datetimes"]
+           "numpy_datetimes", "parse_datetimes", "parse_objects"]
 
 #: The milliseconds pseudo-directive (three digits).
 MILLISECONDS = "%3f"
@@ -94,3 +94,36 @@ def formats_exactly(strings: pd.Series, fmt: str) -> bool:
     if parsed.isna().any():
         return False
     return bool((format_datetimes(parsed, fmt) == strings).all())
+
+
+def numpy_datetimes(series: pd.Series) -> pd.Series:
+    """An Arrow timestamp or date column as NumPy ``datetime64`` in the Arrow column's own unit (seconds for
+    dates), its time zone kept; any other column unchanged.
+
+    ``pd.to_datetime`` and ``astype("datetime64[ns]")`` would cast to nanoseconds, whose range ends at
+    1677-2262: a ``9999-12-31`` validity end date would not fit.
+    """
+    dtype = series.dtype
+    if not isinstance(dtype, pd.ArrowDtype) or dtype.kind != "M":
+        return series
+    unit = getattr(dtype.pyarrow_dtype, "unit", "s")
+    unit = unit if unit in ("s", "ms", "us", "ns") else "s"
+    tz = getattr(dtype.pyarrow_dtype, "tz", None)
+    return series.astype(f"datetime64[{unit}, {tz}]" if tz else f"datetime64[{unit}]")
+
+
+def parse_objects(series: pd.Series, **options: object) -> pd.Series:
+    """``pd.to_datetime(series, **options)`` of an ``object`` column of dates / datetimes, where tz-aware values
+    of several zones (or UTC offsets) are read as UTC instants instead of refused.
+
+    Raises:
+        ValueError / TypeError: What ``pd.to_datetime`` raises for any other column (naive and aware values
+            mixed, values that are no dates).
+    """
+    try:
+        return pd.to_datetime(series, **options)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        present = series.dropna()
+        if not len(present) or not all(getattr(value, "tzinfo", None) is not None for value in present):
+            raise
+        return pd.to_datetime(series, utc=True, **options)  # type: ignore[call-overload]

@@ -118,6 +118,29 @@ def _string_sdtype(strings: pd.Series, column_name: str, n_rows_non_null: int) -
     return "categorical"
 
 
+def unsupported_values(series: pd.Series, column_name: str) -> str | None:
+    """Why no engine can model ``series`` (complex numbers, periods, intervals), or ``None``.
+
+    Such values would be mangled: complex numbers lose their imaginary part as floats, and periods
+    and intervals come back as text their dtype cannot parse.
+    """
+    dtype = series.dtype
+    if ptypes.is_complex_dtype(dtype):
+        kind = "complex"
+    elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype)):
+        kind = "period" if isinstance(dtype, pd.PeriodDtype) else "interval"
+    elif dtype == object:
+        kind = ptypes.infer_dtype(series.dropna(), skipna=True)
+    else:
+        return None
+    hints = {"complex": "complex numbers (split them into a real and an imaginary column)",
+             "period": "periods (convert them with Series.dt.to_timestamp() or astype(str))",
+             "interval": "intervals (store their left and right ends as two numerical columns, or astype(str))"}
+    if kind not in hints:
+        return None
+    return f"column {column_name!r} holds {hints[kind].replace(' (', ', which cannot be modelled (', 1)}"
+
+
 def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
     """Infer the semantic type of one column.
 
@@ -145,8 +168,12 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
         One of ``numerical``, ``categorical``, ``datetime``, ``boolean``, ``id``, ``text``.
 
     Raises:
-        SchemaError: The column holds nested values (lists, dicts, sets, arrays).
+        SchemaError: The column holds nested values (lists, dicts, sets, arrays), complex numbers, periods
+            or intervals (see :func:`unsupported_values`).
     """
+    unsupported = unsupported_values(series, column_name)
+    if unsupported:
+        raise SchemaError(unsupported[0].upper() + unsupported[1:] + ".")
     dtype = series.dtype
     if dtype == object:
         nested = {type(v).__name__ for v in series.dropna() if isinstance(v, (list, dict, set, np.ndarray))}

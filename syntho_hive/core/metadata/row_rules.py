@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from syntho_hive.core.metadata.datetime_formats import numpy_datetimes
 from syntho_hive.core.metadata.schema import FunctionalDependency, Inequality
 
 __all__ = ["DependencyCheck", "check_dependency", "detect_dependencies", "dependency_mapping",
@@ -187,12 +188,14 @@ def detect_date_orderings(frame: pd.DataFrame, columns: Collection[str],
         ``Inequality(low=earlier, high=later)`` for each pair, in column order.
     """
     dates = [c for c in frame.columns if c in set(columns) and ptypes.is_datetime64_any_dtype(frame[c].dtype)]
-    sample = frame.iloc[:MAX_ROWS]
+    # Arrow timestamps and dates as NumPy datetimes: the two kinds do not compare with each other
+    sample = pd.DataFrame({c: numpy_datetimes(frame[c].iloc[:MAX_ROWS]) for c in dates})
     ordered: set[tuple[str, str]] = set()
     for low in dates:
         for high in dates:
-            if low == high or getattr(frame[low].dtype, "tz", None) != getattr(frame[high].dtype, "tz", None):
-                continue  # tz-naive and tz-aware dates cannot be compared
+            if low == high or (getattr(sample[low].dtype, "tz", None) is None) != (getattr(sample[high].dtype, "tz",
+                                                                                       None) is None):
+                continue  # tz-naive and tz-aware dates cannot be compared (aware ones of any zones can)
             both = sample[low].notna() & sample[high].notna()
             if int(both.sum()) < MIN_SUPPORT:
                 continue

@@ -16,6 +16,7 @@ from pandas.api import types as ptypes
 from syntho_hive.core.metadata.constraint_checks import find_violations
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities, required_columns
 from syntho_hive.core.metadata.constraint_values import ValueReader
+from syntho_hive.core.metadata.detect import unsupported_values
 from syntho_hive.exceptions import SchemaError, SchemaValidationError, SynthoHiveError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -375,8 +376,9 @@ def declared_sdtype_issue(column: str, sdtype: str, series: pd.Series) -> str | 
       word and could not be stored back in it);
     * ``id``: fractional or infinite numbers (ids are generated as sequences or strings).
 
-    Categorical columns take any values; datetime strings are checked where their format is
-    detected.
+    Categorical columns take any values but complex numbers, periods and intervals, which no sdtype takes
+    (see :func:`~syntho_hive.core.metadata.detect.unsupported_values`); datetime strings are checked where
+    their format is detected.
 
     Args:
         column: Column name (for the message).
@@ -386,6 +388,9 @@ def declared_sdtype_issue(column: str, sdtype: str, series: pd.Series) -> str | 
     Returns:
         A message saying what is wrong and how to fix it, or ``None``.
     """
+    unsupported = unsupported_values(series, column)
+    if unsupported:
+        return unsupported + "."
     dtype = series.dtype
     is_bool = ptypes.is_bool_dtype(dtype)
     is_number = ptypes.is_numeric_dtype(dtype) and not is_bool

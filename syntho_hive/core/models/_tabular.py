@@ -30,6 +30,7 @@ import torch
 from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
+from syntho_hive.core.data.encoders.nulls import NULL_SUFFIX
 from syntho_hive.core.data.spans import ColumnSpans, softmax_span_ranks
 from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
@@ -49,6 +50,14 @@ __all__ = ["MAX_ROUNDS", "GenerateFn", "GeneratedRows", "DrawFilter", "PreparedD
 
 #: Rounds of generate-and-reject before giving up on conditions / constraints.
 MAX_ROUNDS = 25
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether a condition value is a missing value (``None``, ``NaN``, ``pd.NA``, ``NaT``)."""
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 class GeneratedRows(NamedTuple):
@@ -331,6 +340,13 @@ class TabularPipeline(ConditionalGenerativeModel):
                 _, category = self.transformer_.condition_index(column, value)
                 resolved.append((discrete.index(column), [int(category)]))
                 continue
+            indicator = f"{column}{NULL_SUFFIX}"
+            if indicator in discrete and _is_missing(value):  # a partly-null number or datetime: its null flag
+                _, category = self.transformer_.condition_index(indicator, "null")
+                resolved.append((discrete.index(indicator), [int(category)]))
+                continue
+            if self.transformer_.holds_only(column, value):  # a constant column: every row has the value
+                continue
             joint = self._joint_column(column)
             if joint is not None and joint in discrete:
                 labels = self.constraint_engine_.joint_labels_for(column, value)
@@ -345,9 +361,13 @@ class TabularPipeline(ConditionalGenerativeModel):
                         f"{self.table_.name!r}: no training row has these values together, so no "
                         "generated row can. Condition on a combination that occurs in the data.")
                 continue
+            shown = [name for name in discrete if not name.endswith(NULL_SUFFIX)]
+            nullable = [name[:-len(NULL_SUFFIX)] for name in discrete if name.endswith(NULL_SUFFIX)]
             raise GenerationError(
-                f"Cannot condition on column {column!r}: only discrete columns can be conditioned "
-                f"on ({', '.join(map(repr, discrete)) or 'none in this model'}).")
+                f"Cannot condition on column {column!r} = {value!r}: only discrete columns can be conditioned "
+                f"on ({', '.join(map(repr, shown)) or 'none in this model'})"
+                + (f", and partly missing ones on a missing value ({', '.join(map(repr, nullable))}: None)"
+                   if nullable else "") + ".")
         return resolved + [(index, sorted(categories)) for index, categories in allowed.items()]
 
     def _matching_rows(self, resolved: list[tuple[int, list[int]]]) -> DrawFilter:

@@ -82,18 +82,23 @@ def as_float(series: pd.Series) -> np.ndarray:
     """A numerical/datetime/boolean column as float64 (datetimes as ns since epoch, durations and times of day
     as ns, nulls as NaN)."""
     if isinstance(series.dtype, pd.ArrowDtype) and series.dtype.kind in "mM":
-        # pyarrow timestamps/dates/durations hand out objects from to_numpy(): cast to pandas' own types
+        # pyarrow timestamps/dates/durations hand out objects from to_numpy(): cast to pandas' own types, in
+        # their own unit (dates: seconds), which holds them (nanoseconds end in 2262)
         tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
-        series = series.astype("timedelta64[ns]" if series.dtype.kind == "m"
-                               else f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
+        unit = getattr(series.dtype.pyarrow_dtype, "unit", "s")
+        unit = unit if unit in ("s", "ms", "us", "ns") else "s"
+        series = series.astype(f"timedelta64[{unit}]" if series.dtype.kind == "m"
+                               else f"datetime64[{unit}, {tz}]" if tz else f"datetime64[{unit}]")
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
     if is_time_of_day(series):  # datetime.time: its duration since midnight (as the models see it)
         series = durations_of(series)
     if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
         values = series.to_numpy()
-        out = values.astype("datetime64[ns]" if values.dtype.kind == "M" else "timedelta64[ns]")
-        result = out.astype(np.int64).astype(np.float64)
+        # the column's own ticks scaled to ns in floating point: a cast to datetime64[ns] raises (or wraps
+        # around) for dates beyond 1677-2262, which datetime64[s] / [us] columns hold
+        ns_per_tick = np.timedelta64(1, np.datetime_data(values.dtype)[0]) / np.timedelta64(1, "ns")
+        result = values.view(np.int64).astype(np.float64) * ns_per_tick
         result[pd.isna(values)] = np.nan
         return result
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):

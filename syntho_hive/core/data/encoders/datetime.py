@@ -26,7 +26,9 @@ from syntho_hive.core.metadata.datetime_formats import (
     DATETIME_FORMATS,
     detect_datetime_format,
     format_datetimes,
+    numpy_datetimes,
     parse_datetimes,
+    parse_objects,
 )
 from syntho_hive.core.data.encoders.numerical import CoreEncoder
 from syntho_hive.core.data.encoders.rare import inner_range
@@ -70,6 +72,7 @@ class DatetimeEncoder(CoreEncoder):
     # -- conversions --------------------------------------------------------------------
     def _to_naive_utc(self, series: pd.Series) -> pd.Series:
         """Parse/convert ``series`` to naive UTC ``datetime64``."""
+        series = numpy_datetimes(series)  # Arrow timestamps in their own unit (nanoseconds end in 2262)
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             return series.dt.tz_convert("UTC").dt.tz_localize(None)
         if pd.api.types.is_datetime64_dtype(series.dtype):
@@ -91,7 +94,7 @@ class DatetimeEncoder(CoreEncoder):
             out[codes >= 0] = stamps[codes[codes >= 0]]
             return pd.Series(out)
         try:
-            parsed = pd.to_datetime(series)
+            parsed = parse_objects(series)
         except (TypeError, ValueError) as exc:
             raise SchemaError(
                 f"Column {self.column!r} is declared datetime but its values cannot be read as "
@@ -137,6 +140,11 @@ class DatetimeEncoder(CoreEncoder):
             strings.empty or pd.api.types.infer_dtype(strings, skipna=True) == "string")
         self.date_objects = (series.dtype == object and not strings.empty
                              and pd.api.types.infer_dtype(strings, skipna=True) == "date")
+        if series.dtype == object and not self.is_string and not self.date_objects and not strings.empty:
+            try:  # tz-aware datetime objects come back in their zone (bad values: _to_naive_utc says which)
+                self.tz = getattr(parse_objects(strings).dtype, "tz", None)
+            except (TypeError, ValueError):
+                pass
         if self.is_string and self.format is None:
             self.format = detect_datetime_format(strings.astype(object))
             if self.format is None:

@@ -484,7 +484,10 @@ class TabularAR(ConditionalGenerativeModel):
         for group in self.table_.fixed_combinations:
             for member in group.columns:
                 known = original[member].notna().to_numpy()
-                same = original[member].astype(object).to_numpy() == decoded[member].astype(object).to_numpy()
+                given, drawn = original[member].astype(object).to_numpy(), decoded[member].astype(object).to_numpy()
+                compared = known & ~pd.isna(drawn)  # pd.NA == x is NA, which no mask can hold
+                same = np.zeros(len(known), dtype=bool)
+                same[compared] = (given[compared] == drawn[compared]).astype(bool)
                 clash |= known & ~same & original[group.columns].isna().any(axis=1).to_numpy()
         return clash
 

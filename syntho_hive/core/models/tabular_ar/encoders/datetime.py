@@ -28,7 +28,13 @@ from syntho_hive.core.data._dtypes import (
     restore_objects,
 )
 from syntho_hive.core.dp.columns import time_part_levels
-from syntho_hive.core.metadata.datetime_formats import detect_datetime_format, format_datetimes, parse_datetimes
+from syntho_hive.core.metadata.datetime_formats import (
+    detect_datetime_format,
+    format_datetimes,
+    numpy_datetimes,
+    parse_datetimes,
+    parse_objects,
+)
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn, tail_reach
 from syntho_hive.exceptions import GenerationError, SchemaError, TrainingError
 
@@ -36,8 +42,9 @@ __all__ = ["DatetimeStats", "DatetimeCodec", "analyze_datetime"]
 
 _PARTS = ("year", "month", "day", "hour", "minute", "second", "millisecond", "microsecond")
 _SIZES = {"month": 12, "day": 31, "hour": 24, "minute": 60, "second": 60, "millisecond": 1000, "microsecond": 1000}
-#: Keys of ``pd.to_datetime(DataFrame)`` for the sub-second parts.
-_FRAME_KEYS = {"millisecond": "ms", "microsecond": "us"}
+#: Microseconds in one unit of each time part.
+_MICROSECONDS = {"hour": 3_600_000_000, "minute": 60_000_000, "second": 1_000_000, "millisecond": 1_000,
+                 "microsecond": 1}
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
@@ -64,6 +71,22 @@ def _part_values(values: pd.Series, part: str) -> np.ndarray:
     return getattr(values.dt, part).to_numpy(dtype=np.int64)
 
 
+def _assemble(years: np.ndarray, parts: np.ndarray, names: list[str]) -> np.ndarray:
+    """Naive ``datetime64[us]`` timestamps from their year and the tokens of the later ``names`` parts
+    (month and day from 0; the day capped at the month's last).
+
+    Computed in microseconds, whose range (about 290,000 years) holds every year a column of any unit
+    has, where pandas' nanosecond assembly stops at 1677-2262.
+    """
+    months = parts[:, 0] + 1
+    days = np.minimum(parts[:, 1] + 1, _days_in_month(years, months))
+    stamps = ((years - 1970) * 12 + months - 1).astype("datetime64[M]").astype("datetime64[D]") + (days - 1)
+    micros = np.zeros(len(years), dtype=np.int64)
+    for j, part in enumerate(names[3:], start=2):
+        micros += parts[:, j].astype(np.int64) * _MICROSECONDS[part]
+    return stamps.astype("datetime64[us]") + micros.astype("timedelta64[us]")
+
+
 def _days_in_month(years: np.ndarray, months: np.ndarray) -> np.ndarray:
     """Days in each ``(year, month)`` (months 1-12), leap years included."""
     leap = ((years % 4 == 0) & (years % 100 != 0)) | (years % 400 == 0)
@@ -80,10 +103,8 @@ def _object_kind(series: pd.Series) -> str | None:
 
 def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.Series, str | None, str | None]:
     """Parse ``series`` to naive UTC timestamps; return them, the time zone and the string format."""
-    if isinstance(series.dtype, pd.ArrowDtype) and series.dtype.kind == "M":
-        # pyarrow timestamps and dates: compute on NumPy datetimes (the column's dtype is restored on decode)
-        tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
-        series = series.astype(f"datetime64[ns, {tz}]" if tz else "datetime64[ns]")
+    # pyarrow timestamps and dates: compute on NumPy datetimes (the column's dtype is restored on decode)
+    series = numpy_datetimes(series)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         tz = getattr(series.dtype, "tz", None)
         values = series.dt.tz_convert("UTC").dt.tz_localize(None) if tz is not None else series
@@ -99,7 +120,7 @@ def _to_utc_naive(series: pd.Series, column: str, fmt: str | None) -> tuple[pd.S
                                 f"{present.unique()[:3].tolist()}); set it in TableConfig.datetime_formats (a "
                                 "strftime format) or declare the column 'categorical'.")
     try:
-        parsed = parse_datetimes(series, fmt) if fmt else pd.to_datetime(series, format="mixed", errors="raise")
+        parsed = parse_datetimes(series, fmt) if fmt else parse_objects(series, format="mixed", errors="raise")
     except (ValueError, TypeError) as exc:
         raise TrainingError(f"Datetime column {column!r} holds values that do not parse as dates ({exc}); "
                             "declare its format in TableConfig.datetime_formats or clean it.") from exc
@@ -324,13 +345,8 @@ class DatetimeCodec(Codec):
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         nulls = codes[:, 0] == self.null_token if self.null_token is not None else np.zeros(len(codes), bool)
-        fields = {"year": np.where(nulls, 0, codes[:, 0]) + self.year_min, "month": codes[:, 1] + 1,
-                  "day": np.ones(len(codes), dtype=np.int64)}
-        first = pd.to_datetime(pd.DataFrame(fields))
-        fields["day"] = np.minimum(codes[:, 2] + 1, first.dt.days_in_month.to_numpy())
-        for j, part in enumerate(self.parts[3:], start=3):
-            fields[_FRAME_KEYS.get(part, part)] = codes[:, j]
-        stamps = pd.to_datetime(pd.DataFrame(fields)).where(~nulls)
+        stamps = pd.Series(_assemble(np.where(nulls, 0, codes[:, 0]) + self.year_min, codes[:, 1:], self.parts))
+        stamps = stamps.where(~nulls)
         if self.tz is not None:
             stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(self.tz)
         if pd.api.types.is_datetime64_any_dtype(self._dtype):
@@ -348,12 +364,25 @@ class DatetimeCodec(Codec):
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return [np.array([self._null(self.null_token, conditioned=True)])] + [np.array([0]) for _ in self.parts[1:]]
         try:
-            stamp = pd.Series([pd.Timestamp(value)])
+            moment = pd.Timestamp(value)
         except (TypeError, ValueError) as exc:
             raise GenerationError(f"Condition value {value!r} for datetime column {self.column!r} is not a "
                                   "date.") from exc
-        if stamp.dt.tz is not None:
-            stamp = stamp.dt.tz_convert("UTC").dt.tz_localize(None)
+        if moment.tzinfo is None and self.tz is not None:  # a wall time of the column's zone, as it shows
+            try:
+                moment = moment.tz_localize(self.tz)
+            except Exception as exc:  # pytz's NonExistentTimeError / AmbiguousTimeError subclass Exception only
+                raise GenerationError(f"Condition value {value!r} for column {self.column!r} (time zone {self.tz}) "
+                                      f"is not one moment there ({type(exc).__name__}: a daylight-saving change); "
+                                      "give it with its UTC offset, e.g. '2021-10-31 02:30+01:00'.") from exc
+        try:
+            if moment.tzinfo is not None:
+                moment = moment.tz_convert("UTC").tz_localize(None)
+            # in microseconds, whose range holds any year a column can have (nanoseconds end in 2262)
+            stamp = pd.Series(np.array([moment.as_unit("us").to_datetime64()]))
+        except (TypeError, ValueError) as exc:
+            raise GenerationError(f"Condition value {value!r} for datetime column {self.column!r} is not a "
+                                  "date.") from exc
         if not self.year_min <= int(stamp.dt.year.iloc[0]) <= self.year_max:
             raise GenerationError(f"Condition value {value!r} for column {self.column!r} is outside the "
                                   f"training years {self.year_min}-{self.year_max}.")

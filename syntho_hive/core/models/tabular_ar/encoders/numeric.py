@@ -16,6 +16,11 @@ capped at the outer interval's width, over at least ``rare_threshold`` values,
 :func:`~syntho_hive.core.models.tabular_ar.encoders.base.tail_reach`): neither a training extreme
 nor an outlier's size is kept in the codec or generated. A column of fewer than
 ``2 * rare_threshold - 1`` interval-coded values is decoded at their mean.
+
+Integer columns whose values lie beyond ``2**53`` (``int64`` near ``2**63``, ``uint64`` near ``2**64``,
+where a float64 no longer holds every integer) are counted from an integer ``base`` (their smallest
+value rounded down to a multiple of ``2**20``, so no value is kept): the statistics, points and edges
+are offsets from it, and decoding adds it back in integer arithmetic, within the dtype's range.
 """
 
 from __future__ import annotations
@@ -48,6 +53,12 @@ __all__ = ["NumericStats", "NumericCodec", "analyze_numeric"]
 _MAX_DECIMALS = 8
 #: Most of an outer interval's draws spread past its edge (the rest stay inside the bin).
 _MAX_TAIL = 0.45
+#: Past this magnitude a float64 no longer holds every integer: such columns are counted from a base.
+_EXACT_FLOAT = 2**53
+#: A base is a multiple of this (the smallest value rounded down: an offset, not a training value).
+_BASE_GRID = 2**20
+#: The largest float64 below 2**64 (a float cast to uint64 must stay below 2**64).
+_BELOW_2_64 = float(np.nextafter(2.0**64, 0))
 
 
 def _round_significant(values: np.ndarray, digits: int) -> np.ndarray:
@@ -85,6 +96,9 @@ class NumericStats:
         bounded: ``minimum`` / ``maximum`` are public bounds (a differentially private release),
             which the codec keeps as its range; otherwise they are training extremes, which it
             never stores.
+        base: For an integer column with values beyond ``2**53``, the integer ``values``, ``minimum``
+            and ``maximum`` are offsets from (:func:`_base_of` its smallest value). ``None`` for other
+            columns (values as they are).
     """
 
     values: list[float] = field(default_factory=list)
@@ -103,6 +117,7 @@ class NumericStats:
     decimal_places: int | None = None
     tick_step: int | None = None
     bounded: bool = False
+    base: int | None = None
 
     def merge(self, other: "NumericStats") -> "NumericStats":
         """Statistics of both partitions together."""
@@ -111,6 +126,10 @@ class NumericStats:
             # Durations counted in different units: count both in the finer one (the units are a
             # chain, day ... nanosecond, so the finer divides the coarser) and merge again.
             return self._in_step(step).merge(other._in_step(step))
+        if (self.base, other.base) != (None, None):
+            low = min(part._lowest_base() for part in (self, other) if part.minimum is not None)
+            if (self.base, other.base) != (low, low):  # count both from the lower base and merge again
+                return self._from_base(low).merge(other._from_base(low))
         values, counts = _aggregate(np.asarray(self.values + other.values, dtype=np.float64),
                                     np.asarray(self.counts + other.counts, dtype=np.int64))
         rounded = self.rounded or other.rounded or len(values) > self.max_distinct
@@ -125,7 +144,19 @@ class NumericStats:
                             max(tops) if tops else None, self.dtype, self.marker or other.marker,
                             self.max_distinct, self.significant_digits,
                             decimal_places=_merged(self.decimal_places, other.decimal_places, max),
-                            tick_step=step, bounded=self.bounded and other.bounded)
+                            tick_step=step, bounded=self.bounded and other.bounded,
+                            base=self.base)
+
+    def _lowest_base(self) -> int:
+        """The base this (not all-missing) partition would be counted from (its own, if it has one)."""
+        return self.base if self.base is not None else _base_of(int(self.minimum or 0))
+
+    def _from_base(self, base: int) -> "NumericStats":
+        """These statistics counted from ``base`` (at most this partition's smallest value)."""
+        shift = float((self.base or 0) - base)
+        return replace(self, values=[v + shift for v in self.values],
+                       minimum=None if self.minimum is None else self.minimum + shift,
+                       maximum=None if self.maximum is None else self.maximum + shift, base=base)
 
     def _in_step(self, step: int) -> "NumericStats":
         """These statistics with durations counted in units of ``step`` ticks (a divisor of ``tick_step``)."""
@@ -142,7 +173,8 @@ class NumericStats:
                 "nulls": self.nulls, "integer": self.integer, "decimals": self.decimals,
                 "minimum": self.minimum, "maximum": self.maximum, "dtype": self.dtype, "marker": self.marker,
                 "max_distinct": self.max_distinct, "significant_digits": self.significant_digits,
-                "decimal_places": self.decimal_places, "tick_step": self.tick_step, "bounded": self.bounded}
+                "decimal_places": self.decimal_places, "tick_step": self.tick_step, "bounded": self.bounded,
+                "base": self.base}
 
 
 def _merged(first: int | None, second: int | None, pick: Callable[[int, int], int]) -> int | None:
@@ -173,6 +205,28 @@ def _numbers(series: pd.Series, column: str, tick_step: int | None = None) -> np
     return values
 
 
+def _exact_integers(series: pd.Series) -> np.ndarray | None:
+    """The non-missing values of an integer column (NumPy, nullable or Arrow) as exact ``int64`` /
+    ``uint64``; ``None`` for any other column."""
+    dtype = series.dtype
+    if not pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return None
+    kind = np.uint64 if pd.api.types.is_unsigned_integer_dtype(dtype) else np.int64
+    return series.dropna().to_numpy(dtype=kind)
+
+
+def _base_of(lowest: int) -> int:
+    """The base an integer column whose smallest value is ``lowest`` is counted from."""
+    return lowest - lowest % _BASE_GRID
+
+
+def _offsets(exact: np.ndarray, base: int) -> np.ndarray:
+    """``exact - base`` as float64, the difference taken in exact integer arithmetic (every value is at
+    least ``base``; a difference of up to ``2**64 - 1`` wraps neither ``int64`` nor ``uint64``)."""
+    shifted = exact.view(np.uint64) if exact.dtype == np.int64 else exact
+    return (shifted - np.uint64(base % 2**64)).astype(np.float64)
+
+
 def _decimals(uniques: np.ndarray, dtype: Any) -> int | None:
     if uniques.size == 0:
         return 0
@@ -191,7 +245,13 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
     step = None
     if pd.api.types.is_timedelta64_dtype(series.dtype):
         step = coarsest_step(_duration_ticks(series), np.datetime_data(series.to_numpy().dtype)[0])
-    values = _numbers(series, column, step)
+    exact = _exact_integers(series) if step is None else None
+    base = None
+    if exact is not None and exact.size and max(abs(int(exact.min())), abs(int(exact.max()))) > _EXACT_FLOAT:
+        base = _base_of(int(exact.min()))
+        values = _offsets(exact, base)
+    else:
+        values = _numbers(series, column, step)
     uniques, counts = np.unique(values, return_counts=True)
     integer = bool(np.all(uniques == np.round(uniques)))
     places = decimal_places(series)
@@ -203,7 +263,7 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
                         float(values.min()) if values.size else None, float(values.max()) if values.size else None,
                         dtype_to_json(series.dtype, f"column {series.name!r}"), marker_to_json(null_marker(series)),
                         config.max_distinct,
-                        config.significant_digits, decimal_places=places, tick_step=step)
+                        config.significant_digits, decimal_places=places, tick_step=step, base=base)
 
 
 def _tail_shares(values: np.ndarray, counts: np.ndarray, edges: np.ndarray) -> tuple[float, float]:
@@ -258,6 +318,8 @@ class NumericCodec(Codec):
         tails: Share of the first interval's values below ``edges[0]`` and of the last interval's
             above ``edges[-1]``; decoding spreads that share of the outer intervals towards
             ``minimum`` / ``maximum`` (never onto them). ``(0, 0)``: intervals end at the edges.
+        base: For an integer column counted from a base (see :class:`NumericStats`): points, edges,
+            ``minimum`` and ``maximum`` are offsets from it. ``None``: values as they are.
     """
 
     kind = "numerical"
@@ -265,8 +327,9 @@ class NumericCodec(Codec):
     def __init__(self, column: str, points: list[float], edges: list[float], has_null: bool, integer: bool,
                  decimals: int | None, minimum: float, maximum: float, dtype: dict[str, Any],
                  marker: str | None, decimal_places: int | None = None, tick_step: int | None = None,
-                 tails: tuple[float, float] = (0.0, 0.0)) -> None:
+                 tails: tuple[float, float] = (0.0, 0.0), base: int | None = None) -> None:
         super().__init__(column)
+        self.base = base
         self.tails = (float(tails[0]), float(tails[1]))
         self.decimal_places = decimal_places
         self.tick_step = tick_step
@@ -327,7 +390,7 @@ class NumericCodec(Codec):
                 minimum, maximum = stats.minimum, stats.maximum
         return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
                    minimum, maximum, stats.dtype, stats.marker, stats.decimal_places, stats.tick_step,
-                   tails if len(edges) else (0.0, 0.0))
+                   tails if len(edges) else (0.0, 0.0), stats.base)
 
     @property
     def n_intervals(self) -> int:
@@ -381,10 +444,30 @@ class NumericCodec(Codec):
         nulls = series.isna().to_numpy()
         codes = np.zeros(len(series), dtype=np.int64)
         if (~nulls).any():
-            codes[~nulls] = self._tokens(_numbers(series, self.column, self.tick_step))
+            codes[~nulls] = self._tokens(self._offsets(series))
         if nulls.any():
             codes[nulls] = self._null(self.null_token)
         return codes.reshape(-1, 1)
+
+    def _offsets(self, series: pd.Series) -> np.ndarray:
+        """The non-missing values of ``series`` as the codec counts them (from ``base`` when it has one)."""
+        if self.base is None:
+            return _numbers(series, self.column, self.tick_step)
+        exact = _exact_integers(series)
+        if exact is None:  # e.g. an integer column that became float64 with missing values
+            return _numbers(series, self.column) - float(self.base)
+        # values beyond the training range may lie below the base: count them from the lowest value
+        low = min(int(exact.min()), self.base) if exact.size else self.base
+        return _offsets(exact, low) - float(self.base - low)
+
+    def _exact(self, values: np.ndarray) -> np.ndarray:
+        """Decoded offsets (within ``[minimum, maximum]``) as integers of the column's kind: ``base`` added
+        in integer arithmetic (an offset float64 rounded past the dtype's largest value is capped there)."""
+        unsigned = pd.api.types.is_unsigned_integer_dtype(self._dtype)
+        room = int(np.iinfo(np.uint64 if unsigned else np.int64).max) - self.base
+        offsets = np.minimum(np.maximum(np.round(values), 0.0), _BELOW_2_64).astype(np.uint64)
+        total = np.minimum(offsets, np.uint64(room)) + np.uint64(self.base % 2**64)  # wraps onto the value
+        return total if unsigned else total.view(np.int64)
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator, positions: np.ndarray | None = None
                ) -> pd.Series:
@@ -407,6 +490,8 @@ class NumericCodec(Codec):
             elif self.decimals is not None:
                 values[in_bin] = np.round(draw, self.decimals)
         values = np.clip(values, self.minimum, self.maximum)
+        if self.base is not None and pd.api.types.is_integer_dtype(self._dtype):
+            return restore_numbers(self._exact(values), nulls, self._dtype, self._marker, self.column)
         if self.integer:
             values = np.round(values)
             if pd.api.types.is_integer_dtype(self._dtype):
@@ -457,6 +542,8 @@ class NumericCodec(Codec):
         except (TypeError, ValueError) as exc:
             raise GenerationError(f"Condition value {value!r} for numerical column {self.column!r} is not a "
                                   "number.") from exc
+        if self.base is not None:
+            return self._allowed_exact(value, number)
         if not self.minimum <= number <= self.maximum:
             shown = (f"{pd.Timedelta(value)}", *(self._duration_text(b) for b in (self.minimum, self.maximum))) \
                 if self.tick_step is not None else (repr(value), self.minimum, self.maximum)
@@ -467,6 +554,18 @@ class NumericCodec(Codec):
             raise GenerationError(f"Condition value {value!r} for column {self.column!r} is not an integer; the "
                                   "column holds only integers.")
         return [self._tokens(np.array([number]))]
+
+    def _allowed_exact(self, value: Any, number: float) -> list[np.ndarray]:
+        """:meth:`allowed_tokens` of a column counted from ``base``: the range checked on exact integers."""
+        if not float(number).is_integer():
+            raise GenerationError(f"Condition value {value!r} for column {self.column!r} is not an integer; the "
+                                  "column holds only integers.")
+        offset = float((int(value) if isinstance(value, (int, np.integer)) else int(number)) - self.base)
+        if not self.minimum <= offset <= self.maximum:
+            raise GenerationError(f"Condition value {value!r} for column {self.column!r} is outside the "
+                                  f"modelled range [{self.base + int(self.minimum)}, {self.base + int(self.maximum)}] "
+                                  "(the training range less its extreme values).")
+        return [self._tokens(np.array([offset]))]
 
     def _duration_text(self, number: float) -> str:
         """A value of a duration column (in units of ``tick_step`` ticks) as a duration, e.g. ``0 days 06:00:00``."""
@@ -484,16 +583,20 @@ class NumericCodec(Codec):
                 "edges": self.edges.tolist(), "has_null": self.has_null, "integer": self.integer,
                 "decimals": self.decimals, "minimum": self.minimum, "maximum": self.maximum,
                 "dtype": self.dtype_json, "marker": self.marker_json, "decimal_places": self.decimal_places,
-                "tick_step": self.tick_step, "tails": list(self.tails)}
+                "tick_step": self.tick_step, "tails": list(self.tails), "base": self.base}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "NumericCodec":
-        # decimal_places, tick_step and tails are absent from states saved before they existed.
+        # decimal_places, tick_step, tails and base are absent from states saved before they existed.
         tails = data.get("tails", (0.0, 0.0))
+        base = data.get("base")
+        if not (base is None or type(base) is int):
+            raise SerializationError(f"Numerical codec {data['column']!r}: 'base' must be an integer or null, got "
+                                     f"{base!r}; the checkpoint is corrupt.")
         if (not isinstance(tails, (list, tuple)) or len(tails) != 2
                 or not all(isinstance(t, (int, float)) and 0.0 <= t <= 1.0 for t in tails)):
             raise SerializationError(f"Numerical codec {data['column']!r}: 'tails' must be two shares in [0, 1], "
                                      f"got {tails!r}; the checkpoint is corrupt.")
         return cls(data["column"], data["points"], data["edges"], data["has_null"], data["integer"],
                    data["decimals"], data["minimum"], data["maximum"], data["dtype"], data["marker"],
-                   data.get("decimal_places"), data.get("tick_step"), tuple(tails))
+                   data.get("decimal_places"), data.get("tick_step"), tuple(tails), base)
