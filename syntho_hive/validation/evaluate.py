@@ -247,9 +247,9 @@ def _given_sdtypes(sdtypes: Mapping[str, Any] | None, name: str) -> Mapping[str,
 
 def _check_declared_values(name: str, given: Mapping[str, Any] | None, metadata: Metadata | None,
                            frames: Mapping[str, pd.DataFrame | None]) -> None:
-    """Refuse a column declared numerical that holds non-numbers, or declared datetime that holds text that
-    is not a date: every such value would count as missing on both sides, and two columns of nothing but
-    unparsable text would score a perfect 1."""
+    """Refuse a column declared numerical that holds non-numbers, or declared datetime that holds no date:
+    every such value would count as missing on both sides, and two columns of nothing but unparsable text
+    would score a perfect 1."""
     config = metadata.tables.get(name) if metadata is not None else None
     declared = {**(config.columns if config is not None else {}), **(given or {})}
     for column, sdtype in declared.items():
@@ -264,16 +264,18 @@ def _check_declared_values(name: str, given: Mapping[str, Any] | None, metadata:
 
 
 def _undated_values(column: Any, values: pd.Series) -> str | None:
-    """What is wrong with a column declared datetime whose values are not all dates (``None`` when they are)."""
+    """What is wrong with a column declared datetime none of whose values is a date (``None`` when some are, or
+    all are null or blank). Some unreadable values (``'N/A'``) count as missing, as the models read them."""
     if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
             or isinstance(values.dtype, pd.CategoricalDtype)):
         return None  # datetimes, durations, numbers (epochs): as_float reads every value
-    bad = values.notna().to_numpy() & np.isnan(as_float(values))
-    if not bad.any():
+    present = (values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
+    if not present.any() or not np.isnan(as_float(values)[present]).all():
         return None
-    examples = [repr(v) for v in pd.unique(values[bad].astype(object))[:5]]
-    return (f"column {column!r} is declared 'datetime' but {int(bad.sum())} value(s) cannot be read as dates "
-            f"(examples: [{', '.join(examples)}]); clean them (nulls are fine) or declare another sdtype.")
+    examples = [repr(v) for v in pd.unique(values[present].astype(object))[:5]]
+    return (f"column {column!r} is declared 'datetime' but none of its {int(present.sum())} value(s) can be read "
+            f"as a date (examples: [{', '.join(examples)}]); every one would count as missing, on both sides. "
+            "Convert them, or declare another sdtype.")
 
 
 def _reference_tables(given: Iterable[str] | None, tables: Mapping[str, pd.DataFrame]) -> set[str]:
@@ -312,9 +314,8 @@ def _check_given_sdtypes(sdtypes: Mapping[str, Any] | None, tables: Mapping[str,
     known = {c for frame in tables.values() for c in frame.columns}
     unknown = [c for c in sdtypes if c not in known]
     if unknown:
-        where = "the data lacks" if single or len(tables) == 1 else "no table has"
-        raise SchemaError(f"sdtypes names column(s) {unknown} that {where}; its columns: "
-                          f"{sorted(map(str, known))}.")
+        where = "the data lacks; its columns" if single or len(tables) == 1 else "no table has; their columns"
+        raise SchemaError(f"sdtypes names column(s) {unknown} that {where}: {sorted(map(str, known))}.")
 
 
 def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
