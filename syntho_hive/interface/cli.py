@@ -304,7 +304,8 @@ def _read_table(path: Path, what: str) -> pd.DataFrame:
 
     frame = read_table(path, what=what)
     if frame.empty:
-        raise CLIInputError(f"Input file {path} ({what}) has no rows (or no columns); nothing to learn.")
+        why = "nothing to learn" if what == "training data" else "nothing to compare"
+        raise CLIInputError(f"Input file {path} ({what}) has no rows (or no columns); {why}.")
     return frame
 
 

@@ -245,12 +245,14 @@ class Synthesizer:
 
     def _generated_types(self) -> dict[str, dict[str, str | None]]:
         """``{table: {column: semantic type}}`` of the generated columns of every synthesised (not reference)
-        table: the privacy config's ``fake`` / ``mask`` columns, then the semantic plan's generated columns."""
+        table: the privacy config's ``fake`` / ``mask`` columns, then the semantic plan's generated columns,
+        then the columns copied from a generated column of the parent row (an invoice's billing address
+        copied from the customer's generated address holds no training value either)."""
         if not self._fitted:
             return {}
         decided = self.privacy_report_
         generated: dict[str, dict[str, str | None]] = {}
-        for name in self.graph.order:
+        for name in self.graph.order:  # parents first: a copy reads its parent's generated columns
             rules = self._engine.plan(name).rules
             if rules.reference is not None:
                 continue
@@ -259,6 +261,11 @@ class Synthesizer:
             semantic = rules.semantic_plan()
             if semantic is not None:
                 columns.update({c: semantic.semantic_types.get(c) for c in semantic.generated if c not in columns})
+            parents = self.graph.parents_of(name)
+            for copy in rules.copied:
+                source = generated.get(parents[copy.via].parent, {})
+                if copy.parent_column in source and copy.column not in columns:
+                    columns[copy.column] = source[copy.parent_column]
             generated[name] = columns
         return generated
 
@@ -599,7 +606,10 @@ class Synthesizer:
             include_samples: Include a few raw rows per table (off: the report can be shared).
             holdout: Real rows the synthesizer did not see (DCR share, efficacy test set).
             target: ML-efficacy target column, or ``{table: column}``.
-            **evaluate_options: Passed to :func:`syntho_hive.validation.evaluate`.
+            **evaluate_options: Passed to :func:`syntho_hive.validation.evaluate`. By default the
+                privacy figures compare modelled columns only (``generated_columns``: this
+                synthesizer's :attr:`generated_columns_`) and leave out the reference tables, copied
+                verbatim by design (``reference_tables``).
 
         Returns:
             The path of the HTML file.
@@ -636,6 +646,9 @@ class Synthesizer:
         evaluate_options.setdefault("generated_columns", {
             name: [c for c in columns if c in real[name].columns]
             for name, columns in self._generated_types().items() if name in real})
+        # Reference tables are copied verbatim by design: all exact copies, no privacy figure.
+        evaluate_options.setdefault("reference_tables", [name for name, rules in self.rules_.items()
+                                                         if rules.get("reference") and name in real])
         return ValidationReport().generate(
             real, dict(synthetic_data), output_path, metadata=self.metadata,
             include_samples=include_samples, holdout=holdout, target=target,

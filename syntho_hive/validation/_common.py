@@ -10,13 +10,16 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.metadata.schema import SDTYPES, SDType, TableConfig
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import ConfigurationError, SchemaError
 
 __all__ = [
     "CONTINUOUS",
     "DISCRETE",
     "resolve_sdtypes",
+    "bin_edges",
     "check_columns",
+    "check_positive_int",
+    "check_switches",
     "FieldsDict",
 ]
 
@@ -117,3 +120,43 @@ def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, *, what: str,
     if len(real) == 0 or len(synthetic) == 0:
         raise SchemaError(f"{what}{where} needs non-empty data; got {len(real)} real and "
                           f"{len(synthetic)} {other} rows.")
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """Raise :class:`ConfigurationError` unless ``value`` is an integer >= 1 (``True`` is not one)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def check_switches(**switches: Any) -> None:
+    """Raise :class:`ConfigurationError` unless every value is ``True`` or ``False`` (a string such as
+    ``"no"`` would switch a metric on)."""
+    wrong = {name: value for name, value in switches.items() if not isinstance(value, (bool, np.bool_))}
+    if wrong:
+        raise ConfigurationError("These options must be True or False: "
+                                 + ", ".join(f"{name}={value!r}" for name, value in wrong.items()) + ".")
+
+
+def bin_edges(values: np.ndarray, bins: int) -> tuple[np.ndarray, float]:
+    """Equal-width bin edges of the finite ``values`` (``numpy.histogram_bin_edges``), and the offset to
+    subtract from values before binning them.
+
+    The offset is 0, unless the range is too narrow for the magnitude: numpy cannot make finite-sized bins
+    around a constant datetime (1.6e18 ns since the epoch, where a float's step is 256), and raises. Then the
+    edges are those of ``values - min`` and the offset is the minimum.
+
+    Args:
+        values: Numbers (NaN and infinities ignored; none finite: the edges of ``[0]``).
+        bins: Number of bins.
+
+    Returns:
+        ``(edges, offset)``.
+    """
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        finite = np.zeros(1)
+    try:
+        return np.histogram_bin_edges(finite, bins=bins), 0.0
+    except ValueError:
+        offset = float(finite.min())
+        return np.histogram_bin_edges(finite - offset, bins=bins), offset

@@ -40,6 +40,7 @@ from syntho_hive.validation._common import (
     FieldsDict,
     category_text,
     check_columns,
+    check_positive_int,
     resolve_sdtypes,
 )
 from syntho_hive.validation._distances import NULL_LABEL, gower_encoder, nearest
@@ -246,12 +247,14 @@ def attribute_inference_risk(train: pd.DataFrame, holdout: pd.DataFrame | None, 
     Raises:
         SchemaError: If columns are missing or empty, a column is both sensitive and
             quasi-identifier, no quasi-identifier remains, or ``k`` / ``tolerance`` is out of range.
+        ConfigurationError: If ``n_threads`` is not a positive integer.
     """
     check_columns(train, synthetic, what="Attribute inference")
     if holdout is not None:
         check_columns(train, holdout, what="Attribute inference", other="holdout")
     types = resolve_sdtypes(train, sdtypes)
     _check_attack(k, tolerance)
+    check_positive_int("n_threads", n_threads)
     sensitive, quasi = attack_columns(train, types, sensitive_columns, quasi_identifiers)
     base = resolve_seed(seed)
     n = min(len(train), len(holdout), max_rows) if holdout is not None else min(len(train), max_rows)

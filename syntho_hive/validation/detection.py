@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes
+from syntho_hive.validation._common import FieldsDict, check_columns, check_positive_int, resolve_sdtypes
 from syntho_hive.validation._encoding import MixedEncoder
 
 __all__ = ["DetectionResult", "detection_auc"]
@@ -82,12 +82,16 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame,
     Raises:
         SchemaError: If columns are missing, a table has fewer than ``n_folds`` rows, or no column
             can be encoded.
+        ConfigurationError: If ``max_rows``, ``n_folds``, ``max_iter`` or ``n_threads`` is not a
+            positive integer.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     check_columns(real, synthetic, what="Detection")
+    for name, value in (("max_rows", max_rows), ("n_folds", n_folds), ("max_iter", max_iter), ("n_threads", n_threads)):
+        check_positive_int(name, value)
     if n_folds < 2:
         raise SchemaError(f"n_folds must be at least 2, got {n_folds}.")
     types = resolve_sdtypes(real, sdtypes)

@@ -22,13 +22,14 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.core.quality.shapes import as_float
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
     FieldsDict,
     category_text,
     check_columns,
+    check_positive_int,
     resolve_sdtypes,
 )
 from syntho_hive.validation._encoding import MixedEncoder
@@ -112,10 +113,17 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
         SchemaError: If ``target`` is missing or is an id/text column, no other column can be a
             feature, columns are missing, or too
             few rows have a target value.
+        ConfigurationError: If ``max_rows`` or ``n_threads`` is not a positive integer, or
+            ``test_size`` is not in (0, 1).
     """
     from sklearn.metrics import f1_score, r2_score
 
     check_columns(real, synthetic, what="ML efficacy")
+    for name, value in (("max_rows", max_rows), ("n_threads", n_threads)):
+        check_positive_int(name, value)
+    if holdout is None and (isinstance(test_size, bool) or not isinstance(test_size, (int, float, np.integer, np.floating))
+                            or not 0 < float(test_size) < 1):
+        raise ConfigurationError(f"test_size must be a number strictly between 0 and 1, got {test_size!r}.")
     if target not in real.columns:
         raise SchemaError(f"ML efficacy target {target!r} is not a column of the real data; "
                           f"choose one of {list(real.columns)}.")

@@ -32,9 +32,17 @@ from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core._json_state import plain_json
 from syntho_hive.core.metadata.schema import Metadata, SDType
 from syntho_hive.core.metadata.validate import declared_sdtype_issue
+from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, check_columns, resolve_sdtypes
+from syntho_hive.validation._common import (
+    CONTINUOUS,
+    DISCRETE,
+    check_columns,
+    check_positive_int,
+    check_switches,
+    resolve_sdtypes,
+)
 from syntho_hive.validation._disclosure_options import (
     ColumnLists,
     check_disclosure_columns,
@@ -83,7 +91,10 @@ class TableQuality:
             the evaluation of the schema).
         efficacy: ML-efficacy result, or ``None`` without a target / when disabled.
         privacy: Privacy result (its ``disclosure`` holds the disclosure-risk details), or ``None``
-            when disabled, or skipped for a table of 1 real row (logged the same way).
+            when disabled, or skipped for a table of 1 real row (logged the same way), or for a
+            reference table.
+        reference: Whether the table was named in ``reference_tables`` (copied verbatim: no privacy
+            figure).
     """
 
     name: str
@@ -97,6 +108,7 @@ class TableQuality:
     detection: DetectionResult | None = None
     efficacy: EfficacyResult | None = None
     privacy: PrivacyResult | None = None
+    reference: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict."""
@@ -108,6 +120,7 @@ class TableQuality:
             "detection": self.detection.to_dict() if self.detection else None,
             "ml_efficacy": self.efficacy.to_dict() if self.efficacy else None,
             "privacy": self.privacy.to_dict() if self.privacy else None,
+            "reference": self.reference,
         }
 
 
@@ -205,10 +218,16 @@ def _as_tables(data: pd.DataFrame | Mapping[str, pd.DataFrame], what: str) -> di
 
 
 def _check_frame(frame: pd.DataFrame, table: str, which: str) -> None:
-    """Refuse duplicate column names and infinite numbers (no metric can use them)."""
+    """Refuse duplicate column names (also as text: the JSON names columns by their text) and infinite numbers
+    (no metric can use them)."""
     if not frame.columns.is_unique:
         dupes = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise SchemaError(f"The {which} data of table {table!r} has duplicated column names {dupes}; rename them.")
+    texts = pd.Index([str(c) for c in frame.columns])
+    if not texts.is_unique:  # the JSON report keys columns by their text: 1 and "1" would overwrite each other
+        clashes = sorted({t for t in texts[texts.duplicated()]})
+        raise SchemaError(f"The {which} data of table {table!r} has columns whose names read the same as text "
+                          f"({[c for c in frame.columns if str(c) in clashes]}); rename them.")
     for column in frame.columns:
         values = frame[column]
         if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_OBJECTS:
@@ -226,20 +245,77 @@ def _given_sdtypes(sdtypes: Mapping[str, Any] | None, name: str) -> Mapping[str,
     return sdtypes.get(name) if isinstance(sdtypes.get(name), Mapping) else sdtypes
 
 
-def _check_declared_numbers(name: str, given: Mapping[str, Any] | None, metadata: Metadata | None,
-                            frames: Mapping[str, pd.DataFrame | None]) -> None:
-    """Refuse a column declared numerical that holds non-numbers: every such value would count as
-    missing on both sides, and two columns of nothing but unparsable text would score a perfect 1."""
+def _check_declared_values(name: str, given: Mapping[str, Any] | None, metadata: Metadata | None,
+                           frames: Mapping[str, pd.DataFrame | None]) -> None:
+    """Refuse a column declared numerical that holds non-numbers, or declared datetime that holds no date:
+    every such value would count as missing on both sides, and two columns of nothing but unparsable text
+    would score a perfect 1."""
     config = metadata.tables.get(name) if metadata is not None else None
     declared = {**(config.columns if config is not None else {}), **(given or {})}
     for column, sdtype in declared.items():
-        if sdtype != "numerical":
+        if sdtype not in ("numerical", "datetime"):
             continue
         for which, frame in frames.items():
             if isinstance(frame, pd.DataFrame) and column in frame.columns:
-                problem = declared_sdtype_issue(str(column), "numerical", frame[column])
+                problem = (declared_sdtype_issue(str(column), "numerical", frame[column]) if sdtype == "numerical"
+                           else _undated_values(column, frame[column]))
                 if problem:
                     raise SchemaError(f"Table {name!r} ({which} data): {problem}")
+
+
+def _undated_values(column: Any, values: pd.Series) -> str | None:
+    """What is wrong with a column declared datetime none of whose values is a date (``None`` when some are, or
+    all are null or blank). Some unreadable values (``'N/A'``) count as missing, as the models read them."""
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+            or isinstance(values.dtype, pd.CategoricalDtype)):
+        return None  # datetimes, durations, numbers (epochs): as_float reads every value
+    present = (values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
+    if not present.any() or not np.isnan(as_float(values)[present]).all():
+        return None
+    examples = [repr(v) for v in pd.unique(values[present].astype(object))[:5]]
+    return (f"column {column!r} is declared 'datetime' but none of its {int(present.sum())} value(s) can be read "
+            f"as a date (examples: [{', '.join(examples)}]); every one would count as missing, on both sides. "
+            "Convert them, or declare another sdtype.")
+
+
+def _reference_tables(given: Iterable[str] | None, tables: Mapping[str, pd.DataFrame]) -> set[str]:
+    """The ``reference_tables`` argument as a set of known table names."""
+    if given is None:
+        return set()
+    if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise SchemaError(f"reference_tables must be a list of table names, got {type(given).__name__}.")
+    names = set(given)
+    unknown = sorted(map(str, names - set(tables)))
+    if unknown:
+        raise SchemaError(f"reference_tables names unknown table(s) {unknown}; tables: {sorted(map(str, tables))}.")
+    return names
+
+
+def _check_given_sdtypes(sdtypes: Mapping[str, Any] | None, tables: Mapping[str, pd.DataFrame],
+                         single: bool) -> None:
+    """Refuse ``sdtypes`` naming a column (or table) the data lacks: a misspelt name would leave the column
+    to detection silently."""
+    if sdtypes is None:
+        return
+    if not isinstance(sdtypes, Mapping):
+        raise SchemaError(f"sdtypes must be {{column: sdtype}} or {{table: {{column: sdtype}}}}, got "
+                          f"{type(sdtypes).__name__}.")
+    per_table = {name: sdtypes[name] for name in tables if isinstance(sdtypes.get(name), Mapping)}
+    if per_table:
+        unknown_tables = sorted(str(k) for k, v in sdtypes.items() if isinstance(v, Mapping) and k not in tables)
+        if unknown_tables:
+            raise SchemaError(f"sdtypes names unknown table(s) {unknown_tables}; tables: {sorted(map(str, tables))}.")
+        for name, given in per_table.items():
+            unknown = [c for c in given if c not in tables[name].columns]
+            if unknown:
+                raise SchemaError(f"sdtypes names column(s) {unknown} that table {name!r} lacks; its columns: "
+                                  f"{list(tables[name].columns)}.")
+        return
+    known = {c for frame in tables.values() for c in frame.columns}
+    unknown = [c for c in sdtypes if c not in known]
+    if unknown:
+        where = "the data lacks; its columns" if single or len(tables) == 1 else "no table has; their columns"
+        raise SchemaError(f"sdtypes names column(s) {unknown} that {where}: {sorted(map(str, known))}.")
 
 
 def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
@@ -249,7 +325,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
              efficacy: bool = True, privacy: bool = True,
              sdtypes: Mapping[str, Mapping[str, SDType]] | Mapping[str, SDType] | None = None,
              n_threads: int = 1, sensitive_columns: ColumnLists = None, quasi_identifiers: ColumnLists = None,
-             pii_columns: ColumnLists = None, generated_columns: ColumnLists = None) -> QualityResult:
+             pii_columns: ColumnLists = None, generated_columns: ColumnLists = None,
+             reference_tables: Iterable[str] | None = None) -> QualityResult:
     """Measure how faithful, useful and private synthetic data is.
 
     Args:
@@ -282,14 +359,21 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
             new); still checked for PII leaks and whole rows. Default: the columns the metadata
             declares with an always-generated semantic type; ``Synthesizer.generated_columns_``
             lists a fitted synthesizer's.
+        reference_tables: Tables copied verbatim from the real data by design (a synthesizer's
+            reference tables: small lookup tables, ``Synthesizer.rules_[table]["reference"]``). Every
+            row of such a table is a real row, so no privacy figure is computed for it (its exact
+            copies would dominate the worst case over tables); its quality is scored as any table's.
 
     Returns:
         A :class:`QualityResult`.
 
     Raises:
         SchemaError: If tables or columns do not match, the target is unknown, the metadata does
-            not describe the tables, or a sensitive / quasi-identifier / PII column is unknown or
-            unusable.
+            not describe the tables, a sensitive / quasi-identifier / PII column is unknown or
+            unusable, ``sdtypes`` names an unknown table or column, or ``reference_tables`` an
+            unknown table.
+        ConfigurationError: If ``n_threads`` is not a positive integer, or ``detection`` /
+            ``efficacy`` / ``privacy`` is not a bool.
     """
     started = time.perf_counter()
     real_tables = _as_tables(real, "real")
@@ -329,6 +413,10 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         base = resolve_seed(seed)
     except ValueError as exc:
         raise SchemaError(f"Invalid evaluate() seed: {exc}.") from exc
+    check_switches(detection=detection, efficacy=efficacy, privacy=privacy)
+    check_positive_int("n_threads", n_threads)
+    references = _reference_tables(reference_tables, real_tables)
+    _check_given_sdtypes(sdtypes, real_tables, single)
     columns_by_table = {label: column_lists(value, label, real_tables, single)
                         for label, value in (("sensitive_columns", sensitive_columns),
                                              ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns),
@@ -349,7 +437,7 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         if efficacy and name in targets and targets[name] not in real_frame.columns:
             raise SchemaError(f"ML efficacy target {targets[name]!r} is not a column of table {name!r}; "
                               f"choose one of {list(real_frame.columns)}.")
-        _check_declared_numbers(name, _given_sdtypes(sdtypes, name), metadata,
+        _check_declared_values(name, _given_sdtypes(sdtypes, name), metadata,
                                 {"real": real_frame, "synthetic": synth_tables[name], "holdout": holdout_tables.get(name)})
         config = metadata.tables.get(name) if metadata is not None else None
         types_by_table[name] = resolve_sdtypes(real_frame, _given_sdtypes(sdtypes, name), config)  # type: ignore[arg-type]
@@ -385,7 +473,11 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         view, modelled_types = modelled_view({"train": real_frame, "synthetic": synth_frame,
                                               "holdout": holdout_tables.get(name)}, types, generated)
         modelled = compares_modelled(types, list(real_frame.columns), generated)
-        if privacy and scorable and not modelled:
+        quality.reference = name in references
+        if privacy and scorable and quality.reference:
+            _log.info("evaluation_metric_skipped", table=name, metric="privacy",
+                      reason="reference table copied verbatim: every row is real by design")
+        elif privacy and scorable and not modelled:
             _log.warning("evaluation_metric_skipped", table=name, metric="privacy", generated=list(generated),
                          reason="every comparable column is generated, none modelled")
         elif privacy and scorable and len(real_frame) < _MIN_PRIVACY_ROWS:

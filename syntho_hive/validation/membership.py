@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes
+from syntho_hive.validation._common import FieldsDict, check_columns, check_positive_int, resolve_sdtypes
 from syntho_hive.validation._distances import distance_columns, gower_encoder, nearest
 
 __all__ = ["MembershipInferenceResult", "membership_inference_auc", "LOW_FPR"]
@@ -79,11 +79,13 @@ def membership_inference_auc(train: pd.DataFrame, holdout: pd.DataFrame, synthet
     Raises:
         SchemaError: If columns are missing, a table is empty, ``max_rows`` / ``max_synthetic``
             is not positive, or no column can be compared.
+        ConfigurationError: If ``n_threads`` is not a positive integer.
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
     check_columns(train, synthetic, what="Membership inference")
     check_columns(train, holdout, what="Membership inference", other="holdout")
+    check_positive_int("n_threads", n_threads)
     if max_rows < 1 or max_synthetic < 1:
         raise SchemaError(f"Membership inference needs positive max_rows and max_synthetic, got {max_rows} "
                           f"and {max_synthetic}.")

@@ -36,11 +36,12 @@ import pandas as pd
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.core.quality.shapes import as_float
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
     FieldsDict,
+    bin_edges,
     check_columns,
     resolve_sdtypes,
 )
@@ -118,17 +119,12 @@ def _discrete_codes(real: pd.Series, synthetic: pd.Series) -> tuple[np.ndarray, 
     return codes[: len(real)], codes[len(real):], len(uniques) + 1
 
 
-def _bin_edges(values: np.ndarray) -> np.ndarray:
-    finite = values[np.isfinite(values)]
-    return np.histogram_bin_edges(finite if finite.size else np.zeros(1), bins=NUM_BINS)
-
-
 def _binned_codes(real: np.ndarray, synthetic: np.ndarray, shared: bool) -> tuple[np.ndarray, np.ndarray, int]:
     """``np.digitize`` codes 0..NUM_BINS + 1 for values, NUM_BINS + 2 for nulls."""
-    real_edges = _bin_edges(real)
-    synthetic_edges = real_edges if shared else _bin_edges(synthetic)
-    real_codes = np.digitize(real, real_edges).astype(np.int64)
-    synthetic_codes = np.digitize(synthetic, synthetic_edges).astype(np.int64)
+    real_edges, real_offset = bin_edges(real, NUM_BINS)
+    synthetic_edges, synthetic_offset = (real_edges, real_offset) if shared else bin_edges(synthetic, NUM_BINS)
+    real_codes = np.digitize(real - real_offset, real_edges).astype(np.int64)
+    synthetic_codes = np.digitize(synthetic - synthetic_offset, synthetic_edges).astype(np.int64)
     real_codes[np.isnan(real)] = NUM_BINS + 2
     synthetic_codes[np.isnan(synthetic)] = NUM_BINS + 2
     return real_codes, synthetic_codes, NUM_BINS + 3
@@ -205,7 +201,15 @@ def score_pairs(real: pd.DataFrame, synthetic: pd.DataFrame, sdtypes: Mapping[st
     Returns:
         ``(scores, skipped)``: per-pair scores in the order of ``pairs`` and ``{"a|b": reason}`` for
         pairs that could not be scored.
+
+    Raises:
+        ConfigurationError: If a threshold is not a number in [0, 1].
     """
+    for name, value in (("real_correlation_threshold", real_correlation_threshold),
+                        ("real_association_threshold", real_association_threshold)):
+        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+                or not 0 <= float(value) <= 1):
+            raise ConfigurationError(f"{name} must be a number in [0, 1] (0 counts every pair), got {value!r}.")
     columns = list(dict.fromkeys(column for pair in pairs for column in pair))
     continuous = [c for c in columns if sdtypes[c] in CONTINUOUS]
     real_float = pd.DataFrame({c: as_float(real[c]) for c in continuous}, columns=continuous)
@@ -279,6 +283,7 @@ def column_pair_trends(real: pd.DataFrame, synthetic: pd.DataFrame,
 
     Raises:
         SchemaError: If the synthetic table lacks columns, a table is empty, or an sdtype is unknown.
+        ConfigurationError: If a threshold is not a number in [0, 1].
     """
     check_columns(real, synthetic, what="Column pair trends")
     for name, value in (("max_rows", max_rows), ("max_pairs", max_pairs)):

@@ -38,7 +38,7 @@ class PiiLeakColumn:
 
     Attributes:
         column: The column.
-        n_synthetic_values: Non-null synthetic values.
+        n_synthetic_values: Non-null, non-blank synthetic values.
         leaked_values: Of those, values equal to a real value of the column (0 ideal).
         leak_share: ``leaked_values / n_synthetic_values`` (0 when there is no value).
         distinct_real_values_leaked: Distinct real values that appear in the synthetic data.
@@ -71,8 +71,11 @@ class PiiLeakResult(FieldsDict):
 
 
 def normalise_pii(series: pd.Series) -> pd.Series:
-    """Non-null values as comparable text: case folded, every whitespace character removed."""
-    return category_text(series[series.notna()], "").str.replace(r"\s+", "", regex=True).str.casefold()
+    """Non-null values as comparable text: case folded, every whitespace character removed; blank values
+    (``""``, spaces) are left out, as nulls are: they disclose nothing, and a blank synthetic value would
+    otherwise count as a leak of every blank real one."""
+    text = category_text(series[series.notna()], "").str.replace(r"\s+", "", regex=True).str.casefold()
+    return text[text != ""]
 
 
 def declared_pii_columns(table: TableConfig | None, columns: Sequence[Any]) -> list[Any]:

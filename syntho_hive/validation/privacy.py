@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation._common import FieldsDict, check_columns, resolve_sdtypes
+from syntho_hive.validation._common import FieldsDict, check_columns, check_positive_int, resolve_sdtypes
 from syntho_hive.validation.disclosure import DisclosureResult
 from syntho_hive.validation._distances import distance_columns, gower_encoder, nearest, row_keys
 
@@ -137,10 +137,14 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
     Raises:
         SchemaError: If columns are missing, a table is empty, or the training table has fewer
             than 2 rows.
+        ConfigurationError: If ``max_synthetic``, ``max_reference`` or ``n_threads`` is not a
+            positive integer.
     """
     from sklearn.neighbors import NearestNeighbors
 
     check_columns(train, synthetic, what="Privacy metrics")
+    for name, value in (("max_synthetic", max_synthetic), ("max_reference", max_reference), ("n_threads", n_threads)):
+        check_positive_int(name, value)
     if holdout is not None:
         check_columns(train, holdout, what="Privacy metrics", other="holdout")
     if len(train) < 2:
@@ -153,7 +157,7 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
     base = resolve_seed(seed)
     # Distances to training rows (DCR, NNDR) use up to max_reference of them; only the DCR share,
     # which compares training with holdout, uses equal-size samples of both.
-    train_used = sample_rows(train[columns], min(len(train), max_reference),
+    train_used = sample_rows(train[columns], max(2, min(len(train), max_reference)),  # NNDR needs 2
                              numpy_generator(child_seed(base, "privacy", "train")))
     synth_used = sample_rows(synthetic[columns], max_synthetic,
                              numpy_generator(child_seed(base, "privacy", "synthetic")))

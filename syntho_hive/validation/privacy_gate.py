@@ -49,7 +49,7 @@ from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, PrivacyError, SchemaError
-from syntho_hive.validation._common import check_columns, resolve_sdtypes
+from syntho_hive.validation._common import check_columns, check_positive_int, resolve_sdtypes
 from syntho_hive.validation._disclosure_options import check_disclosure_columns, column_lists
 from syntho_hive.validation._generated import (
     compares_modelled,
@@ -277,12 +277,20 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         ``{table: {figure: value}}`` of the computed figures, when every one is within its limit.
 
     Raises:
-        ConfigurationError: ``threshold`` is invalid.
+        ConfigurationError: ``threshold`` is invalid, or ``n_threads`` is not a positive integer.
         PrivacyError: A limit cannot be checked (see :func:`require_inputs`), or figures exceed
             their limits; ``failures`` holds ``{"table.figure": (value, limit)}`` of every one.
         SchemaError: Tables or columns do not match, or an unknown column is named.
     """
     threshold = PrivacyThreshold.coerce(threshold)
+    check_positive_int("n_threads", n_threads)
+    for label, mapping in (("real_train", real_train), ("synthetic", synthetic), ("holdout", holdout)):
+        if mapping is None and label == "holdout":
+            continue
+        if not isinstance(mapping, Mapping) or not all(isinstance(v, pd.DataFrame) for v in mapping.values()):
+            raise SchemaError(f"The privacy gate needs {label} as {{table: DataFrame}}, got {type(mapping).__name__}"
+                              + (" (wrap one table as {'table': frame})" if isinstance(mapping, pd.DataFrame) else "")
+                              + ".")
     columns = {label: column_lists(mapping, label, real_train, single=False)
                for label, mapping in (("sensitive_columns", sensitive_columns),
                                       ("quasi_identifiers", quasi_identifiers), ("pii_columns", pii_columns),

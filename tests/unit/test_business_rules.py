@@ -83,6 +83,35 @@ def test_copied_columns_equal_the_generated_parent(synthetic: dict[str, pd.DataF
     assert (lines["unit_price"] == lines["unit_price_p"]).all()
 
 
+def test_columns_copied_from_generated_parent_columns_are_generated_too(fitted: Synthesizer) -> None:
+    """A billing address copied from the customer's generated address holds no training value: the privacy
+    figures must leave it out, or a memorised invoice would look new."""
+    generated = fitted.generated_columns_
+    assert {"address", "postal_code"} <= set(generated["customers"])
+    assert {"billing_address", "billing_postal_code"} <= set(generated["invoices"])
+    assert "billing_country" not in generated["invoices"]  # a copy of a modelled column is compared
+    assert not set(REFERENCE) & set(generated)
+
+
+def test_report_leaves_the_reference_tables_out_of_the_privacy_figures(
+        fitted: Synthesizer, real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame], tmp_path) -> None:
+    """Reference tables are copied verbatim by design: every row an exact copy, which must not become the
+    schema's worst-case exact-copy rate."""
+    import json
+
+    out = fitted.generate_validation_report(real, tmp_path / "report.html", synthetic, detection=False,
+                                            efficacy=False)
+    report = json.loads(out.with_suffix(".json").read_text())
+    for name in REFERENCE:
+        assert report["tables"][name]["reference"] and report["tables"][name]["privacy"] is None, name
+    rates = [t["privacy"]["exact_copy_rate"] for t in report["tables"].values() if t["privacy"]]
+    assert report["privacy"]["exact_copy_rate"] == max(rates) < 1.0
+    assert any("Reference tables copied verbatim" in line for line in report["report"]["reading"])
+    assert "copied verbatim from the real data by design" in out.read_text()
+    assert report["tables"]["invoices"]["privacy"]["columns"] == [
+        "invoice_date", "billing_city", "billing_state", "billing_country", "total"]
+
+
 def test_no_sentinel_and_no_real_personal_value(real: dict[str, pd.DataFrame],
                                                 synthetic: dict[str, pd.DataFrame]) -> None:
     for name, frame in synthetic.items():

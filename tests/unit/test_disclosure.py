@@ -141,6 +141,15 @@ def test_pii_leaks_are_counted_exactly_after_normalisation() -> None:
     assert result.real_rows_reproduced == 0  # no synthetic row repeats a real one on every column
 
 
+def test_blank_pii_values_are_not_leaks() -> None:
+    """A blank phone (``""``, common in SQL tables) disclosed nothing, yet every blank synthetic value counted
+    as a leak of the blank real ones, so ``max_pii_leaks=0`` refused faithful data."""
+    real = pd.DataFrame({"phone": ["", "  ", "+1 555 0100", None], "age": [30, 40, 50, 60]})
+    synthetic = pd.DataFrame({"phone": ["", " ", "+1 555 0199", "+15550100"], "age": [31, 41, 51, 61]})
+    leaks = pii_value_leaks(real, synthetic, ["phone"], {"phone": "text", "age": "numerical"}).columns["phone"]
+    assert (leaks.n_synthetic_values, leaks.leaked_values, leaks.distinct_real_values_leaked) == (2, 1, 1)
+
+
 def test_whole_rows_reproduced_ignore_keys_but_not_text() -> None:
     real = pd.DataFrame({"id": [1, 2, 3], "name": ["Ann", "Bob", "Cy"], "age": [30, 40, 50]})
     synthetic = pd.DataFrame({"id": [7, 8, 9, 10], "name": ["Ann", "Bob", "Bob", "Dee"], "age": [30.0, 41, 40, 50]})

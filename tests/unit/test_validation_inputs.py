@@ -8,8 +8,16 @@ import pytest
 from structlog.testing import capture_logs
 
 from syntho_hive.core.metadata.schema import Metadata
-from syntho_hive.exceptions import SchemaError
-from syntho_hive.validation import evaluate
+from syntho_hive.exceptions import ConfigurationError, SchemaError
+from syntho_hive.validation import (
+    ValidationReport,
+    column_pair_trends,
+    detection_auc,
+    evaluate,
+    membership_inference_auc,
+    ml_efficacy,
+    privacy_metrics,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -88,3 +96,124 @@ def test_plain_reading_of_unusual_efficacy_ratios() -> None:
     assert "does worse than predicting the average" in texts[-0.5] and "-50%" not in texts[-0.5]
     assert "reaches 80% of the score" in texts[0.8] and "above 100%" not in texts[0.8]
     assert "reaches 310%" in texts[3.1] and "ratio is noisy" in texts[3.1]
+
+
+def test_dates_beyond_the_nanosecond_range_keep_their_order() -> None:
+    """``datetime64[s]`` columns and ``datetime.date`` objects hold 9999-12-31 (an open-ended validity date):
+    the cast to nanoseconds wrapped it around to a negative number, and ``pd.to_datetime`` made it a null."""
+    import datetime as dt
+
+    from syntho_hive.core.quality.shapes import as_float
+
+    stamps = pd.Series(np.array(["1000-01-01", "2020-01-01", "9999-12-31", "NaT"], dtype="datetime64[s]"))
+    dates = pd.Series([dt.date(1000, 1, 1), dt.date(2020, 1, 1), dt.date(9999, 12, 31), None])
+    arrow = stamps.astype("timestamp[s][pyarrow]")
+    expected = [np.datetime64(day, "s").astype(np.int64) * 1e9 for day in ("1000-01-01", "2020-01-01", "9999-12-31")]
+    for column in (stamps, dates, arrow):
+        values = as_float(column)
+        np.testing.assert_allclose(values[:3], expected, rtol=1e-12)
+        assert np.isnan(values[3])
+    real = pd.DataFrame({"valid_to": stamps[:3].repeat(20).to_numpy(), "x": np.repeat([1.0, 2.0, 3.0], 20)})
+    result = evaluate(real, real, privacy=False, detection=False)
+    pair = result.tables["table"].pair_trends.pairs[0]
+    assert pair.real_correlation > 0.5 and result.overall == 1.0  # the wrapped 9999 made it negative
+
+
+def test_text_in_a_column_declared_datetime_is_refused() -> None:
+    """Every unreadable value counted as missing on both sides: two columns of unrelated text scored 1.0."""
+    real = pd.DataFrame({"when": ["k", "l"] * 30, "x": RNG.normal(size=60)})
+    synthetic = real.assign(when=["zzz", "yyy"] * 30)
+    with pytest.raises(SchemaError, match=r"'when' is declared 'datetime' but none of its 60 value\(s\) can be read"):
+        evaluate(real, synthetic, sdtypes={"when": "datetime"})
+    dated = real.assign(when=["2020-01-01", None, "N/A", ""] * 15)  # some unreadable values count as missing
+    assert evaluate(dated, dated, sdtypes={"when": "datetime"}, privacy=False).column_shapes == 1.0
+
+
+def test_a_constant_datetime_column_is_binned_not_a_numpy_error(tmp_path) -> None:
+    """numpy cannot make finite-sized bins around 1.6e18 ns: a generator that collapsed a datetime column to
+    one value made evaluate() and the report raise ``ValueError: Too many bins for data range``."""
+    real = pd.DataFrame({"d": pd.to_datetime(["2020-01-01", "2021-01-01"] * 20), "c": ["a", "b"] * 20})
+    collapsed = real.assign(d=pd.Timestamp("2020-01-01"))
+    result = evaluate(real, collapsed, privacy=False, detection=False)
+    assert result.tables["table"].pair_trends.pairs[0].score == 0.0
+    assert evaluate(collapsed, collapsed, privacy=False, detection=False).column_shapes == 1.0
+    html = ValidationReport().generate(collapsed, real, tmp_path / "r.html", privacy=False).read_text()
+    assert "2020-01-01" in html  # the collapsed column's histogram, labelled by date
+
+
+def test_column_names_that_read_the_same_as_text_are_refused() -> None:
+    """The JSON keys columns by their text: 1 and "1" overwrote each other's score and sdtype."""
+    frame = pd.DataFrame({1: ["a", "b"] * 30, "1": RNG.normal(size=60)})
+    with pytest.raises(SchemaError, match=r"names read the same as text \(\[1, '1'\]\)"):
+        evaluate(frame, frame)
+
+
+def test_misspelt_sdtypes_and_bad_options_are_typed_errors() -> None:
+    frame = pd.DataFrame({"x": RNG.normal(size=60), "c": RNG.choice(["a", "b"], 60)})
+    with pytest.raises(SchemaError, match=r"sdtypes names column\(s\) \['cc'\]"):
+        evaluate(frame, frame, sdtypes={"cc": "categorical"})
+    tables = {"a": frame, "b": frame}
+    with pytest.raises(SchemaError, match=r"sdtypes names column\(s\) \['y'\] that table 'b' lacks"):
+        evaluate(tables, tables, sdtypes={"a": {"x": "numerical"}, "b": {"y": "numerical"}})
+    with pytest.raises(SchemaError, match=r"sdtypes names unknown table\(s\) \['z'\]"):
+        evaluate(tables, tables, sdtypes={"a": {"x": "numerical"}, "z": {"x": "numerical"}})
+    for options, message in (({"n_threads": 0}, "n_threads must be a positive integer"),
+                             ({"n_threads": "2"}, "n_threads must be a positive integer"),
+                             ({"detection": "no"}, "must be True or False: detection='no'")):
+        with pytest.raises(ConfigurationError, match=message):
+            evaluate(frame, frame, **options)
+    with pytest.raises(SchemaError, match=r"reference_tables names unknown table\(s\) \['c'\]"):
+        evaluate(tables, tables, reference_tables=["c"])
+
+
+def test_reference_tables_get_no_privacy_figure() -> None:
+    lookup = pd.DataFrame({"code": ["EUR", "USD", "GBP"], "name": ["Euro", "Dollar", "Pound"]})
+    orders = pd.DataFrame({"amount": RNG.normal(size=80), "kind": RNG.choice(["a", "b"], 80)})
+    real = {"currencies": lookup, "orders": orders}
+    synthetic = {"currencies": lookup.copy(), "orders": orders.assign(amount=orders["amount"] + 10)}
+    assert evaluate(real, synthetic, detection=False).privacy.exact_copy_rate == 1.0  # the lookup table's copies
+    result = evaluate(real, synthetic, detection=False, reference_tables=["currencies"])
+    assert result.tables["currencies"].privacy is None and result.tables["currencies"].reference
+    assert result.privacy.exact_copy_rate == 0.0 and not result.tables["orders"].reference
+    assert result.tables["currencies"].column_shapes_score == 1.0  # quality is still scored
+
+
+FRAME = pd.DataFrame({"x": RNG.normal(size=60), "c": RNG.choice(["a", "b"], 60)})
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: detection_auc(FRAME, FRAME, max_rows=0), "max_rows must be a positive integer"),
+    (lambda: detection_auc(FRAME, FRAME, n_folds=2.5), "n_folds must be a positive integer"),
+    (lambda: detection_auc(FRAME, FRAME, max_iter=0), "max_iter must be a positive integer"),
+    (lambda: privacy_metrics(FRAME, FRAME, max_synthetic=0), "max_synthetic must be a positive integer"),
+    (lambda: privacy_metrics(FRAME, FRAME, max_reference=0), "max_reference must be a positive integer"),
+    (lambda: ml_efficacy(FRAME, FRAME, "c", test_size=1.5), "test_size must be a number strictly between 0 and 1"),
+    (lambda: ml_efficacy(FRAME, FRAME, "c", max_rows=0), "max_rows must be a positive integer"),
+    (lambda: column_pair_trends(FRAME, FRAME, real_association_threshold=float("nan")),
+     r"real_association_threshold must be a number in \[0, 1\]"),
+    (lambda: membership_inference_auc(FRAME, FRAME, FRAME, n_threads=-1), "n_threads must be a positive integer"),
+])
+def test_metric_parameters_are_checked_before_any_work(call, message: str) -> None:
+    """They raised scikit-learn's errors (``Found array with 0 sample(s)``) or misleading ones."""
+    with pytest.raises(ConfigurationError, match=message):
+        call()
+
+
+def test_privacy_gate_given_a_frame_instead_of_a_mapping() -> None:
+    from syntho_hive.validation import privacy_gate
+
+    with pytest.raises(SchemaError, match=r"needs real_train as \{table: DataFrame\}, got DataFrame \(wrap one"):
+        privacy_gate(FRAME, FRAME, None, {"max_exact_copy_rate": 0.0})  # type: ignore[arg-type]
+
+
+def test_times_of_day_read_back_from_csv_match_the_time_objects() -> None:
+    """A CSV of ``datetime.time`` values reads back as '08:30:00': that text was parsed as today's date at
+    08:30, so the column scored 0, detection found every row and no copy was seen."""
+    import datetime as dt
+
+    times = [dt.time(h, m) for h in range(8, 18) for m in (0, 30)] * 3
+    real = pd.DataFrame({"opens": times, "x": np.arange(len(times))})
+    read_back = real.assign(opens=[t.isoformat() for t in times])
+    result = evaluate(real, read_back)
+    assert result.tables["table"].column_shapes["opens"] == 1.0
+    assert result.detection_auc == 0.5 and result.privacy.exact_copy_rate == 1.0

@@ -26,6 +26,7 @@ be reproduced.
 from __future__ import annotations
 
 import math
+from datetime import datetime, time, timezone
 
 from collections.abc import Mapping
 
@@ -103,12 +104,45 @@ def as_float(series: pd.Series) -> np.ndarray:
         return result
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    # Strings holding numbers or dates: parse; unparsable values count as nulls.
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("date", "datetime"):
+        return _date_objects(series)
+    # Strings holding numbers, times of day or dates: parse; unparsable values count as nulls.
     numbers = pd.to_numeric(series, errors="coerce")
     if numbers.notna().sum() >= series.notna().sum():
         return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    if _iso_times(series):  # '08:30:00', what a CSV of datetime.time values reads back as
+        return as_float(durations_of(series))
     dates = pd.to_datetime(series, errors="coerce", utc=True, format="mixed")
     return as_float(dates)
+
+
+def _iso_times(series: pd.Series) -> bool:
+    """Whether every non-null value of ``series`` is an ISO time of day without a time zone (``'08:30'``,
+    ``'17:05:09.5'``): such text is a duration since midnight, as ``datetime.time`` values are, not today's
+    date at that time (what ``pd.to_datetime`` would read)."""
+    values = series.dropna()
+    if not len(values) or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return False
+    try:
+        parsed = [time.fromisoformat(value.strip()) for value in pd.unique(values.to_numpy(dtype=object))]
+    except ValueError:
+        return False
+    return all(value.tzinfo is None for value in parsed)
+
+
+def _date_objects(series: pd.Series) -> np.ndarray:
+    """``datetime.date`` / ``datetime.datetime`` objects as ns since epoch (aware ones in UTC), through
+    microseconds: ``pd.to_datetime`` would turn dates beyond 1677-2262 (``9999-12-31``) into nulls."""
+    present = series.notna().to_numpy()
+    values = series.to_numpy()[present]
+    naive = [v.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo is not None
+             else v for v in values]
+    stamps = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[us]")
+    if naive:
+        stamps[present] = np.array(naive, dtype="datetime64[us]")
+    result = stamps.view(np.int64).astype(np.float64) * 1_000.0
+    result[~present] = np.nan
+    return result
 
 
 def as_numbers(series: pd.Series) -> np.ndarray:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
 from syntho_hive.core.quality.shapes import as_float
-from syntho_hive.validation._common import CONTINUOUS, DISCRETE, category_text
+from syntho_hive.validation._common import CONTINUOUS, DISCRETE, bin_edges, category_text
 
 __all__ = ["ColumnDistribution", "column_distribution", "correlation_matrices"]
 
@@ -35,8 +35,8 @@ class ColumnDistribution:
 
 
 def _format_edge(value: float, datetime: bool) -> str:
-    if datetime:
-        return str(pd.Timestamp(int(value)).date())
+    if datetime:  # ns since epoch, through microseconds: a date beyond 2262 has no pd.Timestamp
+        return str(np.datetime64(int(value // 1_000), "us").astype("datetime64[D]"))
     return f"{value:.3g}"
 
 
@@ -58,10 +58,10 @@ def column_distribution(real: pd.Series, synthetic: pd.Series, sdtype: str, *, b
         r, s = as_float(real), as_float(synthetic)
         rf, sf = r[np.isfinite(r)], s[np.isfinite(s)]
         reference = rf if rf.size else (sf if sf.size else np.zeros(1))
-        edges = np.histogram_bin_edges(reference, bins=bins)
-        real_counts = np.histogram(np.clip(rf, edges[0], edges[-1]), bins=edges)[0].astype(float)
-        synth_counts = np.histogram(np.clip(sf, edges[0], edges[-1]), bins=edges)[0].astype(float)
-        labels = [_format_edge(edge, sdtype == "datetime") for edge in edges[:-1]]
+        edges, offset = bin_edges(reference, bins)  # offset: a constant datetime's bins around 0
+        real_counts = np.histogram(np.clip(rf - offset, edges[0], edges[-1]), bins=edges)[0].astype(float)
+        synth_counts = np.histogram(np.clip(sf - offset, edges[0], edges[-1]), bins=edges)[0].astype(float)
+        labels = [_format_edge(edge + offset, sdtype == "datetime") for edge in edges[:-1]]
         if np.isnan(r).any() or np.isnan(s).any():
             labels.append(_MISSING_LABEL)
             real_counts = np.append(real_counts, np.isnan(r).sum())

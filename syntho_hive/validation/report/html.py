@@ -69,8 +69,10 @@ def plain_reading(result: QualityResult) -> list[str]:
                "easily tells real from synthetic rows")
         lines.append(f"A classifier {how} (detection ROC AUC {auc:.2f}; 0.5 is ideal).")
         if auc < 0.4:
-            lines.append("An AUC this far below 0.5 is noise from few rows (identical rows share a "
-                         "cross-validation fold, so copies of real rows score 0.5; the exact-copy rate reports them).")
+            lines.append("An AUC this far below 0.5 is not a sign of difference: it comes from few rows, or from "
+                         "few distinct rows (identical rows share a cross-validation fold, so copies of real rows "
+                         "score 0.5, except in a table of under 30 distinct rows, where the folds cannot be "
+                         "grouped and a faithful sample scores below 0.5; the exact-copy rate reports copies).")
     if result.ml_efficacy is not None:
         ratio = result.ml_efficacy
         if ratio < 0:
@@ -101,6 +103,10 @@ def plain_reading(result: QualityResult) -> list[str]:
             lines.append("No holdout was given, so distance-to-closest-record cannot be compared against "
                          "fresh real data.")
         lines.extend(_disclosure_reading(result))
+    references = [str(name) for name, table in result.tables.items() if table.reference]
+    if references:
+        lines.append(f"Reference tables copied verbatim by design, left out of the privacy figures: "
+                     f"{', '.join(references)}.")
     if result.relational is not None:
         rel = result.relational
         if rel.max_orphan_rate > 0:
@@ -190,6 +196,9 @@ def _heatmaps(real: pd.DataFrame, synthetic: pd.DataFrame, table: TableQuality, 
 
 def _privacy_section(table: TableQuality) -> str:
     p = table.privacy
+    if p is None and table.reference:
+        return ('<p class="muted">A reference (lookup) table, copied verbatim from the real data by design: '
+                "no privacy figure.</p>")
     if p is None:
         return '<p class="muted">Privacy figures were not computed.</p>'
     rows = [("Share of synthetic rows closer to training than to holdout (0.5 ideal)", p.dcr_share_closer_to_training),
