@@ -30,7 +30,9 @@ metastore (Spark could not read them without the Delta jars).
 
 Timestamps are written as Parquet ``TIMESTAMP_MICROS`` (``spark.sql.parquet.outputTimestampType`` is
 set for the duration of the write and restored), so ``TIMESTAMP`` columns are UTC instants and
-``TIMESTAMP_NTZ`` columns naive, for every reader.
+``TIMESTAMP_NTZ`` columns naive, for every reader. A ``TIMESTAMP`` partition column's folders are named by
+the UTC instant in ISO 8601 (``ts=2021-01-01T10:30:00.000000Z``), not by its text in the session time zone as
+Spark names them, so the values read back are the instants written whatever the session's time zone.
 """
 
 from __future__ import annotations
@@ -85,8 +87,39 @@ def _micros_timestamps(spark: "SparkSession") -> Iterator[None]:
             spark.conf.set(_TIMESTAMP_CONF, before)
 
 
+#: A ``TIMESTAMP`` partition value as its UTC instant in ISO 8601 (``2021-01-01T10:30:00.000000Z``), computed
+#: from ``unix_micros`` with integer arithmetic, so the session time zone plays no part (``{c}``: the column).
+_UTC_ISO = ("format_string('%sT%02d:%02d:%02d.%06dZ', "
+            "cast(date_from_unix_date(cast((unix_micros(`{c}`) - pmod(unix_micros(`{c}`), 86400000000)) "
+            "div 86400000000 as int)) as string), pmod(unix_micros(`{c}`), 86400000000) div 3600000000, "
+            "pmod(pmod(unix_micros(`{c}`), 86400000000) div 60000000, 60), "
+            "pmod(pmod(unix_micros(`{c}`), 86400000000) div 1000000, 60), pmod(unix_micros(`{c}`), 1000000))")
+
+
+def _utc_partition_values(frame: "DataFrame", partition_by: Sequence[str]) -> "DataFrame":
+    """``frame`` with each ``TIMESTAMP`` partition column replaced by its UTC instant as ISO 8601 text.
+
+    Spark names a partition folder by the value's text in the *session* time zone
+    (``ts=2021-01-01 05:30:00`` for 10:30 UTC in New York), which the Parquet and Delta readers
+    (pyarrow, delta-rs) take as UTC: every value would move by the zone's offset, and the two
+    instants of a repeated autumn hour would share a folder. The folder holds the instant instead
+    (``ts=2021-01-01T10:30:00.000000Z``, the form the Delta protocol defines as UTC), which every
+    ISO 8601 reader takes exactly; the column's type stays what it was for the readers
+    (``_common_metadata``, the Delta schema): a partition column is only a folder name, in no
+    data file.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    zoned = [field.name for field in frame.schema.fields
+             if field.name in partition_by and isinstance(field.dataType, T.TimestampType)]
+    for name in zoned:  # a partition column name passed check_identifier: safe in the expression
+        frame = frame.withColumn(name, F.when(F.col(name).isNotNull(), F.expr(_UTC_ISO.format(c=name))))
+    return frame
+
+
 def _write_files(frame: "DataFrame", target: Location, partition_by: Sequence[str]) -> None:
-    writer = frame.write.mode("error")
+    writer = _utc_partition_values(frame, partition_by).write.mode("error")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.parquet(target.spark)

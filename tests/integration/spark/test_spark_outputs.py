@@ -182,3 +182,31 @@ def test_write_delta_commits_spark_parquet_as_delta_versions_read_back_with_delt
     assert customers.version() == 1
     assert normalised(DeltaSource(root).read_table("customers")) == normalised(_customers(100))
     assert normalised(DeltaSource(root, version=0).read_table("customers")) == normalised(_customers())
+
+
+def test_timestamp_partitions_keep_their_instants_whatever_the_session_time_zone(spark: Any, tmp_path: Path) -> None:
+    """Spark names a TIMESTAMP partition folder in the session time zone; pyarrow and delta-rs read it as UTC.
+    In New York, 10:30 UTC came back as 05:30 UTC, and the two 01:30 of the autumn change shared a folder."""
+    import datetime as dt
+
+    from deltalake import DeltaTable
+
+    from syntho_hive.connectors.files import ParquetSource
+
+    utc = dt.timezone.utc
+    instants = [dt.datetime(2021, 1, 1, 10, 30, tzinfo=utc), dt.datetime(2021, 11, 7, 5, 30, tzinfo=utc),
+                dt.datetime(2021, 11, 7, 6, 30, tzinfo=utc), dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=utc),
+                None]
+    frame = spark.createDataFrame(list(enumerate(instants)), "id bigint, ts timestamp")
+    expected = [None if v is None else pd.Timestamp(v) for v in instants]
+    before = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        write_parquet({"t": frame}, tmp_path / "pq", partition_by={"t": ["ts"]})
+        write_delta({"t": frame}, tmp_path / "delta", partition_by={"t": ["ts"]})
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", before)
+    parquet = ParquetSource(tmp_path / "pq").read_table("t").sort_values("id")
+    delta = DeltaTable(str(tmp_path / "delta" / "t")).to_pandas().sort_values("id")
+    for read in (parquet, delta):
+        assert [None if pd.isna(v) else v for v in read["ts"]] == expected
