@@ -178,7 +178,9 @@ class SparkSource(TableSource):
 
     def _frames(self, tables: Sequence[str]) -> dict[str, "DataFrame"]:
         known = self.table_names()
-        missing = [t for t in tables if t not in known]
+        # a database's tables: Spark and Hive names are case-insensitive (the metastore keeps them in lower case)
+        folded = {t.lower() for t in known} if self._tables is None else set()
+        missing = [t for t in tables if t not in known and t.lower() not in folded]
         if missing:
             raise SchemaError(f"Table(s) {missing} of the metadata are not in the Spark source "
                               f"({self.description}); tables there: {', '.join(known) or 'none'}. Check the "

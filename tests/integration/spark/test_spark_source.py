@@ -165,6 +165,17 @@ def test_tables_mapping_mixes_dataframes_and_hive_names(spark: Any, hive_shop: A
     assert normalised(got["orders"]) == normalised(expected["orders"])
 
 
+
+def test_metadata_table_names_match_hive_tables_in_any_case(spark: Any, hive_shop: Any) -> None:
+    """Hive keeps table names in lower case and Spark finds ``hive_shop.Customers``; metadata named after the
+    source system (``Customers``) was refused as 'not in the Spark source'."""
+    md, frames = hive_shop
+    camel = Metadata().add_table("Customers", pk="customer_id").add_table(
+        "Orders", pk="order_id", fk={"customer_id": "Customers.customer_id"})
+    got, _ = SparkSource(spark, "hive_shop").read_tables(camel)
+    assert list(got) == ["Customers", "Orders"]
+    assert normalised(got["Orders"]) == normalised(frames["orders"][list(got["Orders"].columns)])
+
 # --------------------------------------------------------------------------- errors
 def test_missing_database_table_and_bad_names_are_clear_errors(spark: Any, hive_shop: Any) -> None:
     with pytest.raises(SchemaError, match=r"database 'nowhere' does not exist; databases there: .*hive_shop"):
