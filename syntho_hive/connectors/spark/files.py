@@ -25,6 +25,8 @@ driver: only the files' footers are read (row counts for the Delta statistics). 
 no Delta reader sees the files; a failure deletes them (and a table folder this call created),
 and a table committed before a later table's commit failed is restored to its version before
 (or deleted when this call created it), as :class:`~syntho_hive.connectors.delta.DeltaTarget` does.
+A call stopped before a new table's first commit (a killed driver) leaves only such folders and no
+Delta log; the next call writes the table there all the same (a folder with anything else is refused).
 The format registered is the format written: Delta tables are not registered in the Hive
 metastore (Spark could not read them without the Delta jars).
 
@@ -302,11 +304,26 @@ def _plan_delta(deltalake: Any, name: str, frame: "DataFrame", base: Location, p
             raise SerializationError(f"write_delta: cannot open Delta table {name!r} at {location.delta!r}: {exc}") \
                 from exc
     elif location.exists() and not location.is_empty_dir():
-        raise SerializationError(f"write_delta: {location.path!r} (table {name!r}) exists but is not a Delta table; "
-                                 "move it away or choose another folder.")
+        left = _uncommitted_folders(location)
+        if left is None:
+            raise SerializationError(f"write_delta: {location.path!r} (table {name!r}) exists but is not a Delta "
+                                     "table; move it away or choose another folder.")
+        _log.warning("delta_uncommitted_files_left", table=name, path=location.path, folders=left,
+                     action="kept (no Delta reader sees them); an interrupted write_delta left them, delete them")
     schema = delta_schema(arrow_schema_for(frame.schema))
     return _DeltaTable(name, location, location.child(f"{_DELTA_DATA_PREFIX}{uuid.uuid4().hex}"), partition_by,
                        version, created_folder=not location.exists(), schema=schema)
+
+
+def _uncommitted_folders(location: Location) -> list[str] | None:
+    """The folders of a table folder without a Delta log when each is one a ``write_delta`` stopped before its
+    commit left (``synthohive-<id>``: Parquet files no Delta version names), else ``None``."""
+    entries = location.fs.get_file_info(pafs.FileSelector(location.path, recursive=False))
+    names = [entry.base_name for entry in entries]
+    if all(entry.type == pafs.FileType.Directory and entry.base_name.startswith(_DELTA_DATA_PREFIX)
+           for entry in entries):
+        return names
+    return None
 
 
 def _discard(plans: Iterator[_DeltaTable] | Any) -> None:

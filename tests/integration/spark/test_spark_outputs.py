@@ -210,3 +210,20 @@ def test_timestamp_partitions_keep_their_instants_whatever_the_session_time_zone
     delta = DeltaTable(str(tmp_path / "delta" / "t")).to_pandas().sort_values("id")
     for read in (parquet, delta):
         assert [None if pd.isna(v) else v for v in read["ts"]] == expected
+
+
+def test_write_delta_after_an_interrupted_first_write_of_a_table(spark: Any, tmp_path: Path) -> None:
+    """A write_delta stopped between Spark's files and the first commit (a killed driver) leaves
+    ``<table>/synthohive-<id>/`` and no Delta log; the next write_delta called that folder 'not a Delta table'."""
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    left = tmp_path / "delta" / "customers" / "synthohive-0123abcd"
+    left.mkdir(parents=True)
+    pq.write_table(pa.table({"customer_id": [99], "name": ["never committed"]}), left / "part-0.parquet")
+    write_delta({"customers": spark_frame(spark, _customers())}, tmp_path / "delta", "error")
+    assert normalised(DeltaTable(str(tmp_path / "delta" / "customers")).to_pandas()) == normalised(_customers())
+    (tmp_path / "delta" / "orders").mkdir()
+    (tmp_path / "delta" / "orders" / "notes.txt").write_text("someone else's")
+    with pytest.raises(SerializationError, match="exists but is not a Delta table"):
+        write_delta({"orders": spark_frame(spark, _orders())}, tmp_path / "delta", "error")
