@@ -30,6 +30,11 @@ Delta log; the next call writes the table there all the same (a folder with anyt
 The format registered is the format written: Delta tables are not registered in the Hive
 metastore (Spark could not read them without the Delta jars).
 
+A column of a type without a :class:`~syntho_hive.core.metadata.ColumnType` (array, map, struct,
+interval) is written as Spark's text of it (``CAST(... AS STRING)``), the type the ``_common_metadata``
+file and the Delta schema declare for it, as :class:`~syntho_hive.connectors.spark.source.SparkSource`
+reads such columns.
+
 Timestamps are written as Parquet ``TIMESTAMP_MICROS`` (``spark.sql.parquet.outputTimestampType`` is
 set for the duration of the write and restored), so ``TIMESTAMP`` columns are UTC instants and
 ``TIMESTAMP_NTZ`` columns naive, for every reader. A ``TIMESTAMP`` partition column's folders are named by
@@ -57,6 +62,7 @@ from syntho_hive.connectors._arrow_types import delta_schema
 from syntho_hive.connectors.files._folder import STAGING_PREFIX
 from syntho_hive.connectors.files.parquet import _PARTITION_KEY as PARTITION_KEY
 from syntho_hive.connectors.files.parquet import COMMON_METADATA
+from syntho_hive.connectors.spark._collect import readable
 from syntho_hive.connectors.spark._paths import Location, location
 from syntho_hive.connectors.spark.hive import SaveMode, check_outputs, check_save_mode
 from syntho_hive.connectors.spark.session import (arrow_schema_for, error_summary, job_group, spark_errors,
@@ -121,7 +127,9 @@ def _utc_partition_values(frame: "DataFrame", partition_by: Sequence[str]) -> "D
 
 
 def _write_files(frame: "DataFrame", target: Location, partition_by: Sequence[str]) -> None:
-    writer = _utc_partition_values(frame, partition_by).write.mode("error")
+    # the files hold the schema declared for them (_common_metadata, the Delta schema): a column of a type
+    # without a ColumnType (array, map, struct, interval) as Spark's text of it, as SparkSource reads it
+    writer = _utc_partition_values(readable(frame), partition_by).write.mode("error")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.parquet(target.spark)

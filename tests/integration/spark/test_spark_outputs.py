@@ -227,3 +227,25 @@ def test_write_delta_after_an_interrupted_first_write_of_a_table(spark: Any, tmp
     (tmp_path / "delta" / "orders" / "notes.txt").write_text("someone else's")
     with pytest.raises(SerializationError, match="exists but is not a Delta table"):
         write_delta({"orders": spark_frame(spark, _orders())}, tmp_path / "delta", "error")
+
+
+def test_columns_without_a_column_type_are_written_as_the_text_their_schema_declares(spark: Any,
+                                                                                    tmp_path: Path) -> None:
+    """Arrays, maps, structs and intervals (sample_spark types a timedelta column as an interval) were written
+    natively while the Delta schema and _common_metadata declared them text: deltalake could not read the
+    Delta table, a partitioned dataset could not be read, and an interval came back as a number."""
+    from deltalake import DeltaTable
+
+    from syntho_hive.connectors.files import ParquetSource
+
+    frame = spark.sql("SELECT id, array(id, id + 1) AS arr, map('k', id) AS mp, make_dt_interval(0, 1, 30, 0) AS iv, "
+                      "CAST(id % 2 AS STRING) AS g FROM range(4)")
+    expected = SparkSource(spark, tables={"n": frame}).read_table("n").sort_values("id").reset_index(drop=True)
+    assert expected.loc[0, "iv"] == "INTERVAL '0 01:30:00' DAY TO SECOND" and expected.loc[1, "arr"] == "[1, 2]"
+    write_delta({"n": frame}, tmp_path / "delta")
+    write_parquet({"n": frame}, tmp_path / "pq", partition_by={"n": ["g"]})
+    delta = DeltaTable(str(tmp_path / "delta" / "n")).to_pandas()
+    parquet = ParquetSource(tmp_path / "pq").read_table("n")
+    for read in (delta, parquet):
+        read = read[list(expected.columns)].sort_values("id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(read, expected, check_dtype=False)
