@@ -271,10 +271,16 @@ def delta_type(arrow_type: pa.DataType, column: str) -> pa.DataType:
     ``int64``, so a value over 2**63-1 is then an error; times are written as ``HH:MM:SS.ffffff``).
 
     Raises:
-        SerializationError: A decimal wider than 38 digits (Delta Lake's limit).
+        SerializationError: A decimal wider than 38 digits (Delta Lake's limit), or durations (Delta Lake
+            has no duration type).
     """
-    return narrowed_type(arrow_type, f"Column {column!r}", system="Delta Lake", uint64=pa.int64(),
-                         error=SerializationError, strict=False)
+    narrowed = narrowed_type(arrow_type, f"Column {column!r}", system="Delta Lake", uint64=pa.int64(),
+                             error=SerializationError, strict=False)
+    if pa.types.is_duration(narrowed):
+        raise SerializationError(f"Column {column!r} holds durations, and Delta Lake has no duration type. Write "
+                                 "the table as Parquet (which keeps durations), or convert the column before writing "
+                                 "it to Delta (e.g. to seconds: frame[column].dt.total_seconds()).")
+    return narrowed
 
 
 def cast_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
