@@ -461,7 +461,12 @@ def arrow_to_frame(data: pa.Table | pa.RecordBatch) -> pd.DataFrame:
         try:
             series.append(_to_pandas(column, field))
         except (*ARROW_ERRORS, ValueError) as exc:  # ValueError: pandas' OutOfBoundsDatetime
-            raise SerializationError(f"Cannot read column {field.name!r} ({field.type}): {exc}") from exc
+            hint = ""
+            if isinstance(exc, pd.errors.OutOfBoundsDatetime) or "out of bounds" in str(exc).lower():
+                hint = (". Dates and timestamps are read as datetime64[ns], which holds the years 1677-2262: "
+                        "replace the values outside (e.g. a 9999-12-31 'no end' date) by NULL, or cast the column "
+                        "to text, in a view or DataFrame read instead of the table")
+            raise SerializationError(f"Cannot read column {field.name!r} ({field.type}): {exc}{hint}") from exc
     names = data.schema.names
     if len(set(names)) == len(names):
         return pd.DataFrame(dict(zip(names, series)), index=pd.RangeIndex(data.num_rows))
