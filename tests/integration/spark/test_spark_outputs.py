@@ -249,3 +249,20 @@ def test_columns_without_a_column_type_are_written_as_the_text_their_schema_decl
     for read in (delta, parquet):
         read = read[list(expected.columns)].sort_values("id").reset_index(drop=True)
         pd.testing.assert_frame_equal(read, expected, check_dtype=False)
+
+
+def test_overwrite_refuses_views_and_external_tables_before_any_work(spark: Any, tmp_path: Path) -> None:
+    """A view was refused only after every table had been generated and staged; an external table was replaced
+    by a managed one in the warehouse, its own folder left with the old rows."""
+    spark.sql("CREATE DATABASE IF NOT EXISTS unmanaged")
+    spark.sql("DROP VIEW IF EXISTS unmanaged.recent")
+    spark.sql("DROP TABLE IF EXISTS unmanaged.archive")
+    spark.range(3).write.parquet(str(tmp_path / "archive"))
+    spark.sql(f"CREATE TABLE unmanaged.archive (id BIGINT) USING parquet LOCATION '{tmp_path / 'archive'}'")
+    spark.sql("CREATE VIEW unmanaged.recent AS SELECT id FROM unmanaged.archive")
+    for name in ("recent", "archive"):
+        with pytest.raises(SerializationError, match=f"managed tables only.*'{name}'"):
+            save_to_hive({name: _failing(spark, _orders())}, "unmanaged", "overwrite")  # never computed
+    assert not _hidden_tables(spark, "unmanaged")
+    detail = spark.sql("DESCRIBE TABLE EXTENDED unmanaged.archive").where("col_name = 'Type'").first()
+    assert detail["data_type"] == "EXTERNAL" and spark.table("unmanaged.archive").count() == 3
