@@ -85,7 +85,8 @@ def check_outputs(tables: object, partition_by: Mapping[str, Sequence[str]] | No
     Raises:
         ConfigurationError: ``tables`` is not a mapping of Spark DataFrames.
         SchemaError: A table or partition column name is not a safe identifier, ``partition_by``
-            names a table or a column that is not there, or partitions a table by all its columns.
+            names a table or a column that is not there, names a column twice, or partitions a table
+            by all its columns.
     """
     sql = require_spark()
     if not isinstance(tables, Mapping):
@@ -105,6 +106,8 @@ def check_outputs(tables: object, partition_by: Mapping[str, Sequence[str]] | No
         if isinstance(columns, str) or not isinstance(columns, Sequence):
             raise SchemaError(f"{what}: partition_by[{name!r}] must be a list of column names, got {columns!r}.")
         columns = [check_identifier(c, "partition column") for c in columns]
+        if len({c.lower() for c in columns}) < len(columns):
+            raise SchemaError(f"{what}: partition_by[{name!r}] names a column twice: {columns}.")
         absent = [c for c in columns if c not in checked[name].columns]
         if absent:
             raise SchemaError(f"{what}: cannot partition table {name!r} by {absent}: no such column(s); its columns "
@@ -134,13 +137,18 @@ def save_to_hive(tables: Mapping[str, "DataFrame"], database: str, mode: SaveMod
         MissingDependencyError: pyspark is not installed.
         ConfigurationError: A bad ``mode`` or ``tables``.
         SchemaError: A database, table or partition column name is not a safe identifier (checked
-            before any SQL), or ``partition_by`` does not fit the tables.
+            before any SQL), two table names differ only in case, or ``partition_by`` does not fit
+            the tables.
         SerializationError: A table exists with ``mode="error"``, a view or an external table is in
             the way, a staging table is left from an earlier save, or writing failed (an executor's error included); no final table changed.
     """
     mode = check_save_mode(mode)
     database = check_identifier(database, "database")
     frames, partitions = check_outputs(tables, partition_by, "save_to_hive")
+    folded = [name.lower() for name in frames]
+    twice = sorted({name for name in frames if folded.count(name.lower()) > 1})
+    if twice:
+        raise SchemaError(f"save_to_hive: tables {twice} are one Hive table (Hive names ignore case); rename one.")
     names = _Names(uuid.uuid4().hex[:8])
     for name in frames:
         if len(names.stage(name)) > MAX_IDENTIFIER_LENGTH:

@@ -266,3 +266,16 @@ def test_overwrite_refuses_views_and_external_tables_before_any_work(spark: Any,
     assert not _hidden_tables(spark, "unmanaged")
     detail = spark.sql("DESCRIBE TABLE EXTENDED unmanaged.archive").where("col_name = 'Type'").first()
     assert detail["data_type"] == "EXTERNAL" and spark.table("unmanaged.archive").count() == 3
+
+
+def test_names_spark_would_merge_are_refused_before_any_work(spark: Any) -> None:
+    """A partition column named twice, or two tables whose names differ only in case, failed inside Spark after
+    the tables had been computed (the generation of a sample_spark table, all for nothing)."""
+    frame = _failing(spark, _orders())  # never computed
+    with pytest.raises(SchemaError, match=r"names a column twice"):
+        save_to_hive({"orders": frame}, "merged_names", partition_by={"orders": ["status", "status"]})
+    with pytest.raises(SchemaError, match=r"names a column twice"):
+        write_delta({"orders": frame}, "/tmp/never_made", partition_by={"orders": ["status", "status"]})
+    with pytest.raises(SchemaError, match=r"\['Orders', 'orders'\] are one Hive table"):
+        save_to_hive({"orders": frame, "Orders": frame}, "merged_names")
+    assert not spark.catalog.databaseExists("merged_names")
