@@ -192,6 +192,8 @@ def write_parquet(tables: Mapping[str, "DataFrame"], root: str | os.PathLike[str
         if isinstance(exc, spark_errors()):
             raise SerializationError(f"write_parquet to {base.path!r} failed; no table changed. The job's error:\n"
                                      f"{error_summary(exc)}") from exc
+        if isinstance(exc, OSError):
+            raise SerializationError(f"write_parquet to {base.path!r} failed; no table changed: {exc}") from exc
         raise
     staging.delete()
     _log.info("parquet_tables_written", root=base.path, tables=list(frames), mode=mode, replaced=present)

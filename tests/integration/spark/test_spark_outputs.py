@@ -279,3 +279,19 @@ def test_names_spark_would_merge_are_refused_before_any_work(spark: Any) -> None
     with pytest.raises(SchemaError, match=r"\['Orders', 'orders'\] are one Hive table"):
         save_to_hive({"orders": frame, "Orders": frame}, "merged_names")
     assert not spark.catalog.databaseExists("merged_names")
+
+
+def test_a_root_folder_with_spaces_and_percent_signs(spark: Any, tmp_path: Path) -> None:
+    """The root went to Spark as a percent-encoded file URI, which Hadoop takes literally: Spark wrote into a
+    folder named 'my%20lake...' beside it, and write_parquet then failed with a raw FileNotFoundError."""
+    from deltalake import DeltaTable
+
+    from syntho_hive.connectors.files import ParquetSource
+
+    root = tmp_path / "my lake #1 100%"
+    tables = {"customers": spark_frame(spark, _customers()), "orders": spark_frame(spark, _orders())}
+    write_parquet(tables, root, partition_by={"orders": ["status"]})
+    write_delta(tables, root / "delta", partition_by={"orders": ["status"]})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my lake #1 100%"]
+    assert normalised(ParquetSource(root).read_table("orders")[list(_orders().columns)]) == normalised(_orders())
+    assert normalised(DeltaTable(str(root / "delta" / "customers")).to_pandas()) == normalised(_customers())
