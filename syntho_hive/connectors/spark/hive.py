@@ -10,8 +10,8 @@ How a save goes, and what it guarantees:
 1. **Checks** (nothing written yet): the database is created when missing; with ``mode="error"`` a
    table that exists stops the save (:class:`~syntho_hive.exceptions.SerializationError` naming
    every such table), and so does, with ``mode="overwrite"``, a view or an external table in the
-   way (only managed tables are replaced); a staging or set-aside table of an earlier, interrupted save of the same
-   tables stops it too (the message says which to check and drop).
+   way (only managed tables are replaced); a staging or set-aside table of an earlier, interrupted
+   save of the same tables stops it too (the message says which to check and drop).
 2. **Staging**: each DataFrame, in the order given (parents first), is computed and written to a
    staging table ``<database>._synthohive_stage_<token>_<table>`` (a token per save). This is where
    the rows are generated (a DataFrame from ``sample_spark`` is lazy), so this is where an
@@ -140,7 +140,8 @@ def save_to_hive(tables: Mapping[str, "DataFrame"], database: str, mode: SaveMod
             before any SQL), two table names differ only in case, or ``partition_by`` does not fit
             the tables.
         SerializationError: A table exists with ``mode="error"``, a view or an external table is in
-            the way, a staging table is left from an earlier save, or writing failed (an executor's error included); no final table changed.
+            the way, a staging table is left from an earlier save, or writing failed (an executor's
+            error included); no final table changed.
     """
     mode = check_save_mode(mode)
     database = check_identifier(database, "database")

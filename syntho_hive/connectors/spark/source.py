@@ -279,7 +279,8 @@ class SparkSource(TableSource):
         for name, frame in frames.items():
             frame = _select(frame, name, columns[name])
             with spark_failures(f"collecting Spark table {name!r}"):
-                result[name] = collect_frame(frame if limit is None else frame.limit(limit + 1), f"Spark table {name!r}")
+                result[name] = collect_frame(frame if limit is None else frame.limit(limit + 1),
+                                             f"Spark table {name!r}")
         return result
 
     def _check_bound(self, metadata: "Metadata", counts: Mapping[str, int], subset: "Subset | None") -> None:
