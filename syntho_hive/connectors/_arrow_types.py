@@ -271,10 +271,16 @@ def delta_type(arrow_type: pa.DataType, column: str) -> pa.DataType:
     ``int64``, so a value over 2**63-1 is then an error; times are written as ``HH:MM:SS.ffffff``).
 
     Raises:
-        SerializationError: A decimal wider than 38 digits (Delta Lake's limit).
+        SerializationError: A decimal wider than 38 digits (Delta Lake's limit), or durations (Delta Lake
+            has no duration type).
     """
-    return narrowed_type(arrow_type, f"Column {column!r}", system="Delta Lake", uint64=pa.int64(),
-                         error=SerializationError, strict=False)
+    narrowed = narrowed_type(arrow_type, f"Column {column!r}", system="Delta Lake", uint64=pa.int64(),
+                             error=SerializationError, strict=False)
+    if pa.types.is_duration(narrowed):
+        raise SerializationError(f"Column {column!r} holds durations, and Delta Lake has no duration type. Write "
+                                 "the table as Parquet (which keeps durations), or convert the column before writing "
+                                 "it to Delta (e.g. to seconds: frame[column].dt.total_seconds()).")
+    return narrowed
 
 
 def cast_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -455,7 +461,12 @@ def arrow_to_frame(data: pa.Table | pa.RecordBatch) -> pd.DataFrame:
         try:
             series.append(_to_pandas(column, field))
         except (*ARROW_ERRORS, ValueError) as exc:  # ValueError: pandas' OutOfBoundsDatetime
-            raise SerializationError(f"Cannot read column {field.name!r} ({field.type}): {exc}") from exc
+            hint = ""
+            if isinstance(exc, pd.errors.OutOfBoundsDatetime) or "out of bounds" in str(exc).lower():
+                hint = (". Dates and timestamps are read as datetime64[ns], which holds the years 1677-2262: "
+                        "replace the values outside (e.g. a 9999-12-31 'no end' date) by NULL, or cast the column "
+                        "to text, in a view or DataFrame read instead of the table")
+            raise SerializationError(f"Cannot read column {field.name!r} ({field.type}): {exc}{hint}") from exc
     names = data.schema.names
     if len(set(names)) == len(names):
         return pd.DataFrame(dict(zip(names, series)), index=pd.RangeIndex(data.num_rows))

@@ -834,7 +834,8 @@ class Synthesizer:
 
         Raises:
             SchemaError: A database, table or column name outside the allow-list.
-            SerializationError: A table exists with ``mode="error"``, or the write failed (old tables kept).
+            SerializationError: A table exists with ``mode="error"``, a view or an external table is in
+                the way, or the write failed (old tables kept).
             MissingDependencyError: pyspark is not installed.
         """
         from syntho_hive.connectors.spark.hive import save_to_hive

@@ -178,6 +178,17 @@ def test_types_delta_lake_lacks_are_widened(tmp_path: Path) -> None:
     assert back["at"].tolist() == ["08:30:00.000000", None]  # Delta Lake has no time type: ISO text
 
 
+
+def test_durations_are_a_clear_error_and_write_nothing(tmp_path: Path) -> None:
+    """Delta Lake has no duration type: a timedelta column raised delta-rs's raw ``Exception`` (with a Rust
+    backtrace) at commit."""
+    metadata = Metadata().add_table("t")
+    frame = pd.DataFrame({"n": np.arange(2, dtype=np.int64), "took": pd.to_timedelta([90, 3600], unit="s")})
+    with pytest.raises(SerializationError, match="'took' holds durations.*no duration type"):
+        with DeltaTarget(tmp_path).open(metadata, ["t"]) as writer:
+            writer.write_table("t", iter([frame]))
+    assert not (tmp_path / "t" / "_delta_log").exists()
+
 # --------------------------------------------------------------------------- if_exists and versions
 
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from syntho_hive.connectors._arrow_types import arrow_to_frame
 from syntho_hive.connectors.spark.session import arrow_schema_for, is_supported
+from syntho_hive.exceptions import SerializationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import Column, DataFrame
@@ -53,15 +54,25 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def collect_frame(frame: "DataFrame") -> pd.DataFrame:
+def collect_frame(frame: "DataFrame", where: str | None = None) -> pd.DataFrame:
     """Every row of ``frame`` on the driver, in the storage dtypes (``toArrow``; for small results).
+
+    Args:
+        frame: The rows.
+        where: What they are, for an error (``"Spark table 'orders'"``).
 
     Raises:
         SerializationError: A date or timestamp outside what ``datetime64[ns]`` holds.
     """
     frame = readable(frame)
     schema = arrow_schema_for(frame.schema)
-    return arrow_to_frame(_conform(frame.toArrow(), schema))
+    table = _conform(frame.toArrow(), schema)
+    try:
+        return arrow_to_frame(table)
+    except SerializationError as exc:
+        if where is None:
+            raise
+        raise SerializationError(f"{where}: {exc}") from exc
 
 
 def _ipc_encoder(chunk_rows: int) -> Callable[[Iterator[Any]], Iterator[Any]]:
@@ -100,13 +111,14 @@ def _ipc_encoder(chunk_rows: int) -> Callable[[Iterator[Any]], Iterator[Any]]:
     return encode
 
 
-def iter_frames(frame: "DataFrame", chunk_rows: int) -> Iterator[pd.DataFrame]:
+def iter_frames(frame: "DataFrame", chunk_rows: int, where: str | None = None) -> Iterator[pd.DataFrame]:
     """Stream ``frame`` to the driver in chunks of at most ``chunk_rows`` rows (see the module docstring).
 
     A DataFrame without rows yields one empty chunk with its columns and dtypes.
 
     Raises:
-        SerializationError: A date or timestamp outside what ``datetime64[ns]`` holds.
+        SerializationError: A date or timestamp outside what ``datetime64[ns]`` holds (``where``: what
+            the rows are, for the message).
     """
     frame = readable(frame)
     schema = arrow_schema_for(frame.schema)
@@ -116,6 +128,12 @@ def iter_frames(frame: "DataFrame", chunk_rows: int) -> Iterator[pd.DataFrame]:
         with pa.ipc.open_stream(row[0]) as reader:
             table = reader.read_all()
         empty = False
-        yield arrow_to_frame(_conform(table, schema))
+        try:
+            chunk = arrow_to_frame(_conform(table, schema))
+        except SerializationError as exc:
+            if where is None:
+                raise
+            raise SerializationError(f"{where}: {exc}") from exc
+        yield chunk
     if empty:
         yield arrow_to_frame(schema.empty_table())

@@ -63,7 +63,8 @@ def location(root: str | os.PathLike[str]) -> Location:
         text = unquote(urlparse(text).path)
     if "://" not in text:
         local = str(Path(text).expanduser().resolve())
-        return Location(Path(local).as_uri(), pafs.LocalFileSystem(), local, local)
+        # not Path.as_uri(): Hadoop takes a path's characters literally, so 'my%20dir' would be a folder of its own
+        return Location(f"file://{local}", pafs.LocalFileSystem(), local, local)
     scheme, rest = text.split("://", 1)
     arrow_uri = f"s3://{rest}" if scheme in ("s3a", "s3n") else text
     try:

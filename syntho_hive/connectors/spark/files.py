@@ -25,12 +25,21 @@ driver: only the files' footers are read (row counts for the Delta statistics). 
 no Delta reader sees the files; a failure deletes them (and a table folder this call created),
 and a table committed before a later table's commit failed is restored to its version before
 (or deleted when this call created it), as :class:`~syntho_hive.connectors.delta.DeltaTarget` does.
+A call stopped before a new table's first commit (a killed driver) leaves only such folders and no
+Delta log; the next call writes the table there all the same (a folder with anything else is refused).
 The format registered is the format written: Delta tables are not registered in the Hive
 metastore (Spark could not read them without the Delta jars).
 
+A column of a type without a :class:`~syntho_hive.core.metadata.ColumnType` (array, map, struct,
+interval) is written as Spark's text of it (``CAST(... AS STRING)``), the type the ``_common_metadata``
+file and the Delta schema declare for it, as :class:`~syntho_hive.connectors.spark.source.SparkSource`
+reads such columns.
+
 Timestamps are written as Parquet ``TIMESTAMP_MICROS`` (``spark.sql.parquet.outputTimestampType`` is
 set for the duration of the write and restored), so ``TIMESTAMP`` columns are UTC instants and
-``TIMESTAMP_NTZ`` columns naive, for every reader.
+``TIMESTAMP_NTZ`` columns naive, for every reader. A ``TIMESTAMP`` partition column's folders are named by
+the UTC instant in ISO 8601 (``ts=2021-01-01T10:30:00.000000Z``), not by its text in the session time zone as
+Spark names them, so the values read back are the instants written whatever the session's time zone.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ from syntho_hive.connectors._arrow_types import delta_schema
 from syntho_hive.connectors.files._folder import STAGING_PREFIX
 from syntho_hive.connectors.files.parquet import _PARTITION_KEY as PARTITION_KEY
 from syntho_hive.connectors.files.parquet import COMMON_METADATA
+from syntho_hive.connectors.spark._collect import readable
 from syntho_hive.connectors.spark._paths import Location, location
 from syntho_hive.connectors.spark.hive import SaveMode, check_outputs, check_save_mode
 from syntho_hive.connectors.spark.session import (arrow_schema_for, error_summary, job_group, spark_errors,
@@ -85,8 +95,41 @@ def _micros_timestamps(spark: "SparkSession") -> Iterator[None]:
             spark.conf.set(_TIMESTAMP_CONF, before)
 
 
+#: A ``TIMESTAMP`` partition value as its UTC instant in ISO 8601 (``2021-01-01T10:30:00.000000Z``), computed
+#: from ``unix_micros`` with integer arithmetic, so the session time zone plays no part (``{c}``: the column).
+_UTC_ISO = ("format_string('%sT%02d:%02d:%02d.%06dZ', "
+            "cast(date_from_unix_date(cast((unix_micros(`{c}`) - pmod(unix_micros(`{c}`), 86400000000)) "
+            "div 86400000000 as int)) as string), pmod(unix_micros(`{c}`), 86400000000) div 3600000000, "
+            "pmod(pmod(unix_micros(`{c}`), 86400000000) div 60000000, 60), "
+            "pmod(pmod(unix_micros(`{c}`), 86400000000) div 1000000, 60), pmod(unix_micros(`{c}`), 1000000))")
+
+
+def _utc_partition_values(frame: "DataFrame", partition_by: Sequence[str]) -> "DataFrame":
+    """``frame`` with each ``TIMESTAMP`` partition column replaced by its UTC instant as ISO 8601 text.
+
+    Spark names a partition folder by the value's text in the *session* time zone
+    (``ts=2021-01-01 05:30:00`` for 10:30 UTC in New York), which the Parquet and Delta readers
+    (pyarrow, delta-rs) take as UTC: every value would move by the zone's offset, and the two
+    instants of a repeated autumn hour would share a folder. The folder holds the instant instead
+    (``ts=2021-01-01T10:30:00.000000Z``, the form the Delta protocol defines as UTC), which every
+    ISO 8601 reader takes exactly; the column's type stays what it was for the readers
+    (``_common_metadata``, the Delta schema): a partition column is only a folder name, in no
+    data file.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    zoned = [field.name for field in frame.schema.fields
+             if field.name in partition_by and isinstance(field.dataType, T.TimestampType)]
+    for name in zoned:  # a partition column name passed check_identifier: safe in the expression
+        frame = frame.withColumn(name, F.when(F.col(name).isNotNull(), F.expr(_UTC_ISO.format(c=name))))
+    return frame
+
+
 def _write_files(frame: "DataFrame", target: Location, partition_by: Sequence[str]) -> None:
-    writer = frame.write.mode("error")
+    # the files hold the schema declared for them (_common_metadata, the Delta schema): a column of a type
+    # without a ColumnType (array, map, struct, interval) as Spark's text of it, as SparkSource reads it
+    writer = _utc_partition_values(readable(frame), partition_by).write.mode("error")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.parquet(target.spark)
@@ -149,6 +192,8 @@ def write_parquet(tables: Mapping[str, "DataFrame"], root: str | os.PathLike[str
         if isinstance(exc, spark_errors()):
             raise SerializationError(f"write_parquet to {base.path!r} failed; no table changed. The job's error:\n"
                                      f"{error_summary(exc)}") from exc
+        if isinstance(exc, OSError):
+            raise SerializationError(f"write_parquet to {base.path!r} failed; no table changed: {exc}") from exc
         raise
     staging.delete()
     _log.info("parquet_tables_written", root=base.path, tables=list(frames), mode=mode, replaced=present)
@@ -269,11 +314,26 @@ def _plan_delta(deltalake: Any, name: str, frame: "DataFrame", base: Location, p
             raise SerializationError(f"write_delta: cannot open Delta table {name!r} at {location.delta!r}: {exc}") \
                 from exc
     elif location.exists() and not location.is_empty_dir():
-        raise SerializationError(f"write_delta: {location.path!r} (table {name!r}) exists but is not a Delta table; "
-                                 "move it away or choose another folder.")
+        left = _uncommitted_folders(location)
+        if left is None:
+            raise SerializationError(f"write_delta: {location.path!r} (table {name!r}) exists but is not a Delta "
+                                     "table; move it away or choose another folder.")
+        _log.warning("delta_uncommitted_files_left", table=name, path=location.path, folders=left,
+                     action="kept (no Delta reader sees them); an interrupted write_delta left them, delete them")
     schema = delta_schema(arrow_schema_for(frame.schema))
     return _DeltaTable(name, location, location.child(f"{_DELTA_DATA_PREFIX}{uuid.uuid4().hex}"), partition_by,
                        version, created_folder=not location.exists(), schema=schema)
+
+
+def _uncommitted_folders(location: Location) -> list[str] | None:
+    """The folders of a table folder without a Delta log when each is one a ``write_delta`` stopped before its
+    commit left (``synthohive-<id>``: Parquet files no Delta version names), else ``None``."""
+    entries = location.fs.get_file_info(pafs.FileSelector(location.path, recursive=False))
+    names = [entry.base_name for entry in entries]
+    if all(entry.type == pafs.FileType.Directory and entry.base_name.startswith(_DELTA_DATA_PREFIX)
+           for entry in entries):
+        return names
+    return None
 
 
 def _discard(plans: Iterator[_DeltaTable] | Any) -> None:

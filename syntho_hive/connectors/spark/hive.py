@@ -9,8 +9,9 @@ How a save goes, and what it guarantees:
 
 1. **Checks** (nothing written yet): the database is created when missing; with ``mode="error"`` a
    table that exists stops the save (:class:`~syntho_hive.exceptions.SerializationError` naming
-   every such table); a staging or set-aside table of an earlier, interrupted save of the same
-   tables stops it too (the message says which to check and drop).
+   every such table), and so does, with ``mode="overwrite"``, a view or an external table in the
+   way (only managed tables are replaced); a staging or set-aside table of an earlier, interrupted
+   save of the same tables stops it too (the message says which to check and drop).
 2. **Staging**: each DataFrame, in the order given (parents first), is computed and written to a
    staging table ``<database>._synthohive_stage_<token>_<table>`` (a token per save). This is where
    the rows are generated (a DataFrame from ``sample_spark`` is lazy), so this is where an
@@ -84,7 +85,8 @@ def check_outputs(tables: object, partition_by: Mapping[str, Sequence[str]] | No
     Raises:
         ConfigurationError: ``tables`` is not a mapping of Spark DataFrames.
         SchemaError: A table or partition column name is not a safe identifier, ``partition_by``
-            names a table or a column that is not there, or partitions a table by all its columns.
+            names a table or a column that is not there, names a column twice, or partitions a table
+            by all its columns.
     """
     sql = require_spark()
     if not isinstance(tables, Mapping):
@@ -104,6 +106,8 @@ def check_outputs(tables: object, partition_by: Mapping[str, Sequence[str]] | No
         if isinstance(columns, str) or not isinstance(columns, Sequence):
             raise SchemaError(f"{what}: partition_by[{name!r}] must be a list of column names, got {columns!r}.")
         columns = [check_identifier(c, "partition column") for c in columns]
+        if len({c.lower() for c in columns}) < len(columns):
+            raise SchemaError(f"{what}: partition_by[{name!r}] names a column twice: {columns}.")
         absent = [c for c in columns if c not in checked[name].columns]
         if absent:
             raise SchemaError(f"{what}: cannot partition table {name!r} by {absent}: no such column(s); its columns "
@@ -133,13 +137,19 @@ def save_to_hive(tables: Mapping[str, "DataFrame"], database: str, mode: SaveMod
         MissingDependencyError: pyspark is not installed.
         ConfigurationError: A bad ``mode`` or ``tables``.
         SchemaError: A database, table or partition column name is not a safe identifier (checked
-            before any SQL), or ``partition_by`` does not fit the tables.
-        SerializationError: A table exists with ``mode="error"``, a staging table is left from an
-            earlier save, or writing failed (an executor's error included); no final table changed.
+            before any SQL), two table names differ only in case, or ``partition_by`` does not fit
+            the tables.
+        SerializationError: A table exists with ``mode="error"``, a view or an external table is in
+            the way, a staging table is left from an earlier save, or writing failed (an executor's
+            error included); no final table changed.
     """
     mode = check_save_mode(mode)
     database = check_identifier(database, "database")
     frames, partitions = check_outputs(tables, partition_by, "save_to_hive")
+    folded = [name.lower() for name in frames]
+    twice = sorted({name for name in frames if folded.count(name.lower()) > 1})
+    if twice:
+        raise SchemaError(f"save_to_hive: tables {twice} are one Hive table (Hive names ignore case); rename one.")
     names = _Names(uuid.uuid4().hex[:8])
     for name in frames:
         if len(names.stage(name)) > MAX_IDENTIFIER_LENGTH:
@@ -150,13 +160,20 @@ def save_to_hive(tables: Mapping[str, "DataFrame"], database: str, mode: SaveMod
     spark = next(iter(frames.values())).sparkSession
     with spark_failures(f"preparing Hive database {database!r}"):
         spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-        present = {t.name.lower() for t in spark.catalog.listTables(database) if not t.isTemporary}
+        present = {t.name.lower(): t.tableType for t in spark.catalog.listTables(database) if not t.isTemporary}
     existing = [name for name in frames if name.lower() in present]
+    unmanaged = {name: present[name.lower()] for name in existing if present[name.lower()] != "MANAGED"}
     leftovers = sorted(t for t in present if (match := _LEFTOVER.fullmatch(t)) is not None
                        and match.group(2) in {name.lower() for name in frames})
     if mode == "error" and existing:
         raise SerializationError(f"Hive table(s) {existing} already exist in database {database!r} and mode='error'; "
                                  "nothing was written. Pass mode='overwrite' to replace them, or another database.")
+    if unmanaged:
+        raise SerializationError(
+            f"save_to_hive replaces managed tables only, and {unmanaged} of Hive database {database!r} are not "
+            "(a view, or an external table whose files live elsewhere: it would become a managed table in the "
+            "warehouse, its folder left as it was); nothing was written. Drop them, or write to other names or "
+            "another database.")
     if leftovers:
         raise SerializationError(
             f"Hive database {database!r} holds table(s) {leftovers} left by an earlier save of these tables that did "

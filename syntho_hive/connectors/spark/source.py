@@ -178,7 +178,9 @@ class SparkSource(TableSource):
 
     def _frames(self, tables: Sequence[str]) -> dict[str, "DataFrame"]:
         known = self.table_names()
-        missing = [t for t in tables if t not in known]
+        # a database's tables: Spark and Hive names are case-insensitive (the metastore keeps them in lower case)
+        folded = {t.lower() for t in known} if self._tables is None else set()
+        missing = [t for t in tables if t not in known and t.lower() not in folded]
         if missing:
             raise SchemaError(f"Table(s) {missing} of the metadata are not in the Spark source "
                               f"({self.description}); tables there: {', '.join(known) or 'none'}. Check the "
@@ -205,7 +207,7 @@ class SparkSource(TableSource):
         for name, frame in frames.items():
             column_types = {field.name: column_type_of(field, table=name) for field in frame.schema.fields}
             with spark_failures(f"sampling Spark table {name!r}"):
-                sample = collect_frame(frame.limit(REFLECT_SAMPLE_ROWS))
+                sample = collect_frame(frame.limit(REFLECT_SAMPLE_ROWS), f"Spark table {name!r}")
             sdtypes = {c: refine_sdtype(sample[c], column_type, c) for c, column_type in column_types.items()}
             metadata.add_table(name, columns=sdtypes)
             metadata.tables[name].column_types = column_types
@@ -223,7 +225,7 @@ class SparkSource(TableSource):
         if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, numbers.Integral) or chunk_rows < 1:
             raise ConfigurationError(f"chunk_rows must be an integer >= 1, got {chunk_rows!r}.")
         frame = _select(self._frames([table])[table], table, columns)
-        return _guarded(iter_frames(frame, int(chunk_rows)), f"reading Spark table {table!r}")
+        return _guarded(iter_frames(frame, int(chunk_rows), f"Spark table {table!r}"), f"reading Spark table {table!r}")
 
     def read_tables(self, metadata: "Metadata",
                     subset: "Subset | None" = None) -> tuple[dict[str, pd.DataFrame], "SubsetReport | None"]:
@@ -277,7 +279,8 @@ class SparkSource(TableSource):
         for name, frame in frames.items():
             frame = _select(frame, name, columns[name])
             with spark_failures(f"collecting Spark table {name!r}"):
-                result[name] = collect_frame(frame if limit is None else frame.limit(limit + 1))
+                result[name] = collect_frame(frame if limit is None else frame.limit(limit + 1),
+                                             f"Spark table {name!r}")
         return result
 
     def _check_bound(self, metadata: "Metadata", counts: Mapping[str, int], subset: "Subset | None") -> None:

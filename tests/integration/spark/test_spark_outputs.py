@@ -182,3 +182,116 @@ def test_write_delta_commits_spark_parquet_as_delta_versions_read_back_with_delt
     assert customers.version() == 1
     assert normalised(DeltaSource(root).read_table("customers")) == normalised(_customers(100))
     assert normalised(DeltaSource(root, version=0).read_table("customers")) == normalised(_customers())
+
+
+def test_timestamp_partitions_keep_their_instants_whatever_the_session_time_zone(spark: Any, tmp_path: Path) -> None:
+    """Spark names a TIMESTAMP partition folder in the session time zone; pyarrow and delta-rs read it as UTC.
+    In New York, 10:30 UTC came back as 05:30 UTC, and the two 01:30 of the autumn change shared a folder."""
+    import datetime as dt
+
+    from deltalake import DeltaTable
+
+    from syntho_hive.connectors.files import ParquetSource
+
+    utc = dt.timezone.utc
+    instants = [dt.datetime(2021, 1, 1, 10, 30, tzinfo=utc), dt.datetime(2021, 11, 7, 5, 30, tzinfo=utc),
+                dt.datetime(2021, 11, 7, 6, 30, tzinfo=utc), dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=utc),
+                None]
+    frame = spark.createDataFrame(list(enumerate(instants)), "id bigint, ts timestamp")
+    expected = [None if v is None else pd.Timestamp(v) for v in instants]
+    before = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        write_parquet({"t": frame}, tmp_path / "pq", partition_by={"t": ["ts"]})
+        write_delta({"t": frame}, tmp_path / "delta", partition_by={"t": ["ts"]})
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", before)
+    parquet = ParquetSource(tmp_path / "pq").read_table("t").sort_values("id")
+    delta = DeltaTable(str(tmp_path / "delta" / "t")).to_pandas().sort_values("id")
+    for read in (parquet, delta):
+        assert [None if pd.isna(v) else v for v in read["ts"]] == expected
+
+
+def test_write_delta_after_an_interrupted_first_write_of_a_table(spark: Any, tmp_path: Path) -> None:
+    """A write_delta stopped between Spark's files and the first commit (a killed driver) leaves
+    ``<table>/synthohive-<id>/`` and no Delta log; the next write_delta called that folder 'not a Delta table'."""
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+
+    left = tmp_path / "delta" / "customers" / "synthohive-0123abcd"
+    left.mkdir(parents=True)
+    pq.write_table(pa.table({"customer_id": [99], "name": ["never committed"]}), left / "part-0.parquet")
+    write_delta({"customers": spark_frame(spark, _customers())}, tmp_path / "delta", "error")
+    assert normalised(DeltaTable(str(tmp_path / "delta" / "customers")).to_pandas()) == normalised(_customers())
+    (tmp_path / "delta" / "orders").mkdir()
+    (tmp_path / "delta" / "orders" / "notes.txt").write_text("someone else's")
+    with pytest.raises(SerializationError, match="exists but is not a Delta table"):
+        write_delta({"orders": spark_frame(spark, _orders())}, tmp_path / "delta", "error")
+
+
+def test_columns_without_a_column_type_are_written_as_the_text_their_schema_declares(spark: Any,
+                                                                                    tmp_path: Path) -> None:
+    """Arrays, maps, structs and intervals (sample_spark types a timedelta column as an interval) were written
+    natively while the Delta schema and _common_metadata declared them text: deltalake could not read the
+    Delta table, a partitioned dataset could not be read, and an interval came back as a number."""
+    from deltalake import DeltaTable
+
+    from syntho_hive.connectors.files import ParquetSource
+
+    frame = spark.sql("SELECT id, array(id, id + 1) AS arr, map('k', id) AS mp, make_dt_interval(0, 1, 30, 0) AS iv, "
+                      "CAST(id % 2 AS STRING) AS g FROM range(4)")
+    expected = SparkSource(spark, tables={"n": frame}).read_table("n").sort_values("id").reset_index(drop=True)
+    assert expected.loc[0, "iv"] == "INTERVAL '0 01:30:00' DAY TO SECOND" and expected.loc[1, "arr"] == "[1, 2]"
+    write_delta({"n": frame}, tmp_path / "delta")
+    write_parquet({"n": frame}, tmp_path / "pq", partition_by={"n": ["g"]})
+    delta = DeltaTable(str(tmp_path / "delta" / "n")).to_pandas()
+    parquet = ParquetSource(tmp_path / "pq").read_table("n")
+    for read in (delta, parquet):
+        read = read[list(expected.columns)].sort_values("id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(read, expected, check_dtype=False)
+
+
+def test_overwrite_refuses_views_and_external_tables_before_any_work(spark: Any, tmp_path: Path) -> None:
+    """A view was refused only after every table had been generated and staged; an external table was replaced
+    by a managed one in the warehouse, its own folder left with the old rows."""
+    spark.sql("CREATE DATABASE IF NOT EXISTS unmanaged")
+    spark.sql("DROP VIEW IF EXISTS unmanaged.recent")
+    spark.sql("DROP TABLE IF EXISTS unmanaged.archive")
+    spark.range(3).write.parquet(str(tmp_path / "archive"))
+    spark.sql(f"CREATE TABLE unmanaged.archive (id BIGINT) USING parquet LOCATION '{tmp_path / 'archive'}'")
+    spark.sql("CREATE VIEW unmanaged.recent AS SELECT id FROM unmanaged.archive")
+    for name in ("recent", "archive"):
+        with pytest.raises(SerializationError, match=f"managed tables only.*'{name}'"):
+            save_to_hive({name: _failing(spark, _orders())}, "unmanaged", "overwrite")  # never computed
+    assert not _hidden_tables(spark, "unmanaged")
+    detail = spark.sql("DESCRIBE TABLE EXTENDED unmanaged.archive").where("col_name = 'Type'").first()
+    assert detail["data_type"] == "EXTERNAL" and spark.table("unmanaged.archive").count() == 3
+
+
+def test_names_spark_would_merge_are_refused_before_any_work(spark: Any) -> None:
+    """A partition column named twice, or two tables whose names differ only in case, failed inside Spark after
+    the tables had been computed (the generation of a sample_spark table, all for nothing)."""
+    frame = _failing(spark, _orders())  # never computed
+    with pytest.raises(SchemaError, match=r"names a column twice"):
+        save_to_hive({"orders": frame}, "merged_names", partition_by={"orders": ["status", "status"]})
+    with pytest.raises(SchemaError, match=r"names a column twice"):
+        write_delta({"orders": frame}, "/tmp/never_made", partition_by={"orders": ["status", "status"]})
+    with pytest.raises(SchemaError, match=r"\['Orders', 'orders'\] are one Hive table"):
+        save_to_hive({"orders": frame, "Orders": frame}, "merged_names")
+    assert not spark.catalog.databaseExists("merged_names")
+
+
+def test_a_root_folder_with_spaces_and_percent_signs(spark: Any, tmp_path: Path) -> None:
+    """The root went to Spark as a percent-encoded file URI, which Hadoop takes literally: Spark wrote into a
+    folder named 'my%20lake...' beside it, and write_parquet then failed with a raw FileNotFoundError."""
+    from deltalake import DeltaTable
+
+    from syntho_hive.connectors.files import ParquetSource
+
+    root = tmp_path / "my lake #1 100%"
+    tables = {"customers": spark_frame(spark, _customers()), "orders": spark_frame(spark, _orders())}
+    write_parquet(tables, root, partition_by={"orders": ["status"]})
+    write_delta(tables, root / "delta", partition_by={"orders": ["status"]})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my lake #1 100%"]
+    assert normalised(ParquetSource(root).read_table("orders")[list(_orders().columns)]) == normalised(_orders())
+    assert normalised(DeltaTable(str(root / "delta" / "customers")).to_pandas()) == normalised(_customers())

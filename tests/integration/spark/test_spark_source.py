@@ -18,7 +18,7 @@ from syntho_hive.connectors.spark.session import check_identifier, column_type_o
 from syntho_hive.connectors.spark.source import SparkSource
 from syntho_hive.core.metadata import Metadata
 from syntho_hive.core.metadata.column_types import ColumnType
-from syntho_hive.exceptions import ConfigurationError, SchemaError
+from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
 from syntho_hive.relational.subset import Subset, subset_frames
 
 
@@ -164,6 +164,31 @@ def test_tables_mapping_mixes_dataframes_and_hive_names(spark: Any, hive_shop: A
     assert report.kept["customers"] == 4
     assert normalised(got["orders"]) == normalised(expected["orders"])
 
+
+
+def test_metadata_table_names_match_hive_tables_in_any_case(spark: Any, hive_shop: Any) -> None:
+    """Hive keeps table names in lower case and Spark finds ``hive_shop.Customers``; metadata named after the
+    source system (``Customers``) was refused as 'not in the Spark source'."""
+    md, frames = hive_shop
+    camel = Metadata().add_table("Customers", pk="customer_id").add_table(
+        "Orders", pk="order_id", fk={"customer_id": "Customers.customer_id"})
+    got, _ = SparkSource(spark, "hive_shop").read_tables(camel)
+    assert list(got) == ["Customers", "Orders"]
+    assert normalised(got["Orders"]) == normalised(frames["orders"][list(got["Orders"].columns)])
+
+
+def test_a_date_beyond_2262_names_the_table_and_the_way_out(spark: Any) -> None:
+    """A 9999-12-31 'no end' date (common in warehouse tables) stopped reflection with a message naming neither
+    the table nor what to do."""
+    spark.sql("CREATE DATABASE IF NOT EXISTS far_dates")
+    spark.sql("DROP TABLE IF EXISTS far_dates.contracts")
+    spark.sql("CREATE TABLE far_dates.contracts (id BIGINT, valid_to DATE) USING parquet")
+    spark.sql("INSERT INTO far_dates.contracts VALUES (1, DATE'9999-12-31'), (2, DATE'2021-01-01')")
+    source = SparkSource(spark, "far_dates")
+    with pytest.raises(SerializationError, match=r"(?s)Spark table 'contracts'.*'valid_to'.*1677-2262.*NULL"):
+        source.reflect()
+    with pytest.raises(SerializationError, match=r"Spark table 'contracts'"):
+        list(source.iter_table("contracts"))
 
 # --------------------------------------------------------------------------- errors
 def test_missing_database_table_and_bad_names_are_clear_errors(spark: Any, hive_shop: Any) -> None:
