@@ -25,7 +25,7 @@ import pandas as pd
 from syntho_hive.core.time_of_day import durations_of, is_time_of_day
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["CardinalityModel", "children_per_parent", "count_ks", "rescale_counts"]
+__all__ = ["CardinalityModel", "children_per_parent", "count_ks", "pool_top_counts", "rescale_counts"]
 
 _NAN = "__nan__"
 _OTHER = "__other__"
@@ -56,6 +56,33 @@ def children_per_parent(child_keys: pd.DataFrame | pd.Series, parent_keys: pd.Da
     counts = child.groupby(list(child.columns), sort=False).size().rename("n").reset_index()
     merged = parent.merge(counts, how="left", on=list(parent.columns))
     return merged["n"].fillna(0).to_numpy(dtype=np.int64)
+
+
+def pool_top_counts(counts: np.ndarray, k: int) -> np.ndarray:
+    """``counts`` with the ``k`` largest replaced by their mean (rounded; the remainder goes to the
+    largest), so the busiest parents' exact counts, which one parent may hold (a customer's 125 orders),
+    are neither stored nor drawn, while the total number of children is kept. Unchanged when the ``k``
+    largest are equal (the top count is held by ``k`` parents) or ``k <= 1``.
+
+    Args:
+        counts: Children per parent.
+        k: How many of the largest counts are pooled (the ``rare_threshold``).
+
+    Returns:
+        The counts (a copy when pooled).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if k <= 1 or counts.size == 0:
+        return counts
+    top = np.argsort(counts, kind="stable")[-k:]
+    if counts[top].min() == counts[top].max():
+        return counts
+    share, extra = divmod(int(counts[top].sum()), top.size)
+    pooled = counts.copy()
+    pooled[top] = share
+    if extra:
+        pooled[top[-extra:]] += 1
+    return pooled
 
 
 def count_ks(real: np.ndarray, synthetic: np.ndarray) -> float:
@@ -198,6 +225,7 @@ class CardinalityModel:
         min_eta: Least variance share an attribute must explain to be used.
         min_count: Categories seen fewer times are pooled with the other categories (and not
             stored); values never seen in training, such as newly generated ones, fall there too.
+            The ``min_count`` largest counts are pooled into their mean (:func:`pool_top_counts`).
 
     Example:
         >>> model = CardinalityModel().fit(customers, counts, sdtypes={"tier": "categorical"})
@@ -251,7 +279,7 @@ class CardinalityModel:
         Returns:
             ``self``.
         """
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = pool_top_counts(counts, self.min_count)
         sdtypes = dict(sdtypes or {})
         # Small parent tables (a handful of airlines) still get per-group distributions.
         min_group = int(min(self.min_group, max(3, counts.size // 4)))

@@ -115,3 +115,26 @@ def test_bytes_and_times_of_day_in_the_parent_table() -> None:
     assert [feature.column for feature in model.features_] == ["opens"]
     drawn = model.sample(parents, np.random.default_rng(0))
     assert drawn[opens < 9].mean() > 4 * drawn[opens >= 9].mean()
+
+
+def test_the_busiest_parents_exact_counts_are_neither_stored_nor_drawn() -> None:
+    """With ``min_count`` (the synthesizer passes its rare_threshold), the five largest counts are pooled into
+    their mean: a customer's unique 125 orders is not in the state and never drawn; the total is kept."""
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(2.0, 500)
+    counts[7], counts[8] = 125, 41
+    frame = pd.DataFrame({"tier": rng.choice(["basic", "premium"], 500)})
+    model = CardinalityModel(min_count=5).fit(frame, counts, sdtypes={"tier": "categorical"})
+    stored = _stored_counts(model)
+    assert 125 not in stored and 41 not in stored
+    top = np.sort(counts)[-5:]
+    assert max(stored) == -(-int(top.sum()) // 5)  # their mean, rounded up for the remainder
+    drawn = np.concatenate([model.sample(frame, np.random.default_rng(seed)) for seed in range(5)])
+    assert drawn.max() < 125 and abs(drawn.sum() / 5 - counts.sum()) < 0.05 * counts.sum()
+    # a top count held by five parents is frequent: kept as it is
+    counts[[1, 2, 3, 4]] = 125
+    assert 125 in _stored_counts(CardinalityModel(min_count=5).fit(frame, counts))
+
+
+def _stored_counts(model: CardinalityModel) -> set[int]:
+    return {v for level in model.to_dict()["levels"] for group in level.values() for v in group["values"]}
