@@ -633,8 +633,8 @@ class Synthesizer:
         real = {name: _read_table("real_data", name, source) for name, source in real_data.items()}
         if synthetic_data is None:  # root tables as large as the real ones given; children follow
             roots = SchemaGraph.from_metadata(self.metadata).roots()
-            synthetic_data = self.sample(num_rows={name: len(real[name]) for name in roots if name in real},
-                                         seed=seed)
+            sampled = self.sample(num_rows={name: len(real[name]) for name in roots if name in real}, seed=seed)
+            synthetic_data = {name: frame for name, frame in sampled.items() if name in real}  # judged: those given
         spent = self.privacy_spent_
         decided = self.privacy_report_
         if decided:  # dropped columns are absent from the output; generated ones are checked for real values

@@ -25,10 +25,13 @@ import pandas as pd
 
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import Metadata
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.validation._common import CONTINUOUS, DISCRETE, resolve_sdtypes
 from syntho_hive.validation.column_shapes import ks_complement
 from syntho_hive.validation.pair_trends import PairScore, score_pairs
+
+_log = get_logger(__name__)
 
 __all__ = ["ForeignKeyQuality", "RelationalResult", "relational_metrics", "CARDINALITY_PLOT_CAP"]
 
@@ -151,10 +154,12 @@ def relational_metrics(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
         real_association_threshold: As in :func:`column_pair_trends`.
 
     Returns:
-        A :class:`RelationalResult`, or ``None`` when the metadata declares no foreign key.
+        A :class:`RelationalResult`, or ``None`` when no foreign key has both its tables in the data (a
+        foreign key with one table missing from both ``real`` and ``synthetic`` is skipped and logged).
 
     Raises:
-        SchemaError: If a foreign key is malformed or names a table/column missing from the data.
+        SchemaError: If a foreign key is malformed, or names a table given on one side only or a column
+            missing from the data.
     """
     from syntho_hive.relational.graph import SchemaGraph
 
@@ -162,8 +167,15 @@ def relational_metrics(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
     results: list[ForeignKeyQuality] = []
     # One entry per relationship: a composite FK is one key (its columns joined with "+"), and
     # table names may hold dots (Hive's "db.table"); both as the synthesizer reads the schema.
+    given = set(real) | set(synthetic)
     for rel in SchemaGraph.from_metadata(metadata).relationships:
         child_name, parent_name = rel.child, rel.parent
+        if not {child_name, parent_name} & given:
+            continue  # neither table evaluated (a report on part of the schema)
+        if not {child_name, parent_name} <= given:
+            _log.info("relational_metrics_foreign_key_skipped", foreign_key=f"{rel.child} -> {rel.parent}",
+                      reason="one of its tables is not evaluated")
+            continue
         fk_columns, key_columns = list(rel.child_columns), list(rel.parent_columns)
         fk_label, key_label = "+".join(fk_columns), "+".join(key_columns)
         reference = f"{rel.child}.{fk_label} -> {parent_name}.{key_label}"

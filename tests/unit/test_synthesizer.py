@@ -479,6 +479,10 @@ def test_validation_report_for_the_whole_schema(fitted: Synthesizer, real: dict,
                                              efficacy=False, privacy=False)
     sizes = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))["tables"]
     assert sizes["customers"]["n_rows_synthetic"] == 75 and sizes["products"]["n_rows_synthetic"] == 10
+    # A report on part of the schema judges the tables given (and the foreign keys among them) only.
+    html = fitted.generate_validation_report({"customers": real["customers"]}, tmp_path / "part.html", seed=3,
+                                             detection=False, efficacy=False, privacy=False)
+    assert set(json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))["tables"]) == {"customers"}
 
 
 def test_validation_score_checkpointing_for_child_tables_with_context(real: dict, tmp_path: Path) -> None:

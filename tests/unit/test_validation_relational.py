@@ -74,6 +74,12 @@ def test_missing_table_is_a_schema_error() -> None:
         relational_metrics(data, {"shops": data["shops"]}, _metadata())
 
 
+def test_a_report_on_part_of_the_schema_skips_the_foreign_keys_it_does_not_hold() -> None:
+    """Evaluating the parent table alone (neither side has the child) is no error: that key is skipped."""
+    data = _shop_data(10, 0)
+    assert relational_metrics({"shops": data["shops"]}, {"shops": data["shops"]}, _metadata()) is None
+
+
 def test_composite_keys_and_dotted_table_names() -> None:
     """A composite FK is one key (its combination checked), and Hive-style ``db.table`` names work."""
     metadata = (Metadata().add_table("sales.lines", pk=["order_id", "line_no"])
