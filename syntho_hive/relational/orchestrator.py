@@ -868,7 +868,7 @@ class Orchestrator:
         modelled = self._modelled(name, df, rule_plan, key_legs)
         unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                   KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
-                  for c in modelled if sdtypes[name].get(c) == "id"}
+                  for c in modelled if sdtypes[name].get(c) == "id" and c not in key_legs}
         modelled = [c for c in modelled if c not in unique]
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
