@@ -131,6 +131,8 @@ def test_the_busiest_parents_exact_counts_are_neither_stored_nor_drawn() -> None
     assert max(stored) == -(-int(top.sum()) // 5)  # their mean, rounded up for the remainder
     drawn = np.concatenate([model.sample(frame, np.random.default_rng(seed)) for seed in range(5)])
     assert drawn.max() < 125 and abs(drawn.sum() / 5 - counts.sum()) < 0.05 * counts.sum()
+    # a lookup-sized parent table (under 20 * 5 parents) keeps its counts: pooling would flatten them
+    assert 125 in _stored_counts(CardinalityModel(min_count=5).fit(frame.iloc[:60], counts[:60]))
     # a top count held by five parents is frequent: kept as it is
     counts[[1, 2, 3, 4]] = 125
     assert 125 in _stored_counts(CardinalityModel(min_count=5).fit(frame, counts))
