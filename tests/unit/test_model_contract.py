@@ -372,6 +372,18 @@ def test_corrupt_content_matching_its_checksums_is_a_serialization_error(fitted,
         assert "999" in str(caught.value) and "version 1" in str(caught.value)
 
 
+@pytest.mark.parametrize("columns", [["nope"], ["region", "nope"], []])
+def test_saved_context_columns_must_be_those_the_model_encodes(fitted_with_context, tmp_path: Path,
+                                                               columns: list[str]) -> None:
+    cls = type(fitted_with_context)
+    if cls is Marginals:
+        pytest.skip("Marginals ignores its context")
+    path = fitted_with_context.save(tmp_path / "m")
+    _tamper(path, _set("column_schema.context_columns", columns))  # sampling then failed with a raw KeyError
+    with pytest.raises(SerializationError, match="context"):
+        cls(**_runtime(cls)).load(path)
+
+
 def test_corrupt_engine_file_matching_its_checksum_is_a_serialization_error(fitted, tmp_path: Path) -> None:
     cls = type(fitted)
     path = fitted.save(tmp_path / "m")

@@ -289,9 +289,11 @@ class TabularPipeline(ConditionalGenerativeModel):
         if not all(isinstance(spans, ColumnSpans) for spans in self.output_info_) or \
                 not isinstance(self.transformer_, DataTransformer):
             raise TypeError("the pickled preprocessing is not a DataTransformer with its output spans")
-        if (self.context_transformer_ is None) != (not self.context_columns_):
-            raise ValueError("the context transformer does not match the saved context columns")
         self._restore_networks(state)
+
+    def _encoded_context_columns(self) -> list[str]:
+        transformer = self.context_transformer_
+        return [str(c) for c in transformer.columns_] if transformer is not None else []
 
     def _decoded_columns(self) -> list[str]:
         activation = self._activation

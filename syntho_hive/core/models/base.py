@@ -854,6 +854,10 @@ class ConditionalGenerativeModel(ABC):
             if sorted(decoded) != sorted(self.columns_):
                 raise ValueError(f"the saved columns {self.columns_} are not the columns the model decodes "
                                  f"({list(decoded)})")
+            encoded = self._encoded_context_columns()
+            if sorted(encoded) != sorted(self.context_columns_):
+                raise ValueError(f"the saved context columns {self.context_columns_} are not the columns the "
+                                 f"model encodes as context ({encoded})")
         except (SerializationError, *_CORRUPT) as exc:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -895,6 +899,11 @@ class ConditionalGenerativeModel(ABC):
         """The columns the restored engine decodes (checked against the saved column list on load);
         engines override it with a decode of zero rows."""
         return list(self.columns_)
+
+    def _encoded_context_columns(self) -> list[str]:
+        """The parent-context columns the restored engine encodes (checked against the saved context
+        columns on load); engines that encode context override it."""
+        return list(self.context_columns_)
 
     @abstractmethod
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, seed: int) -> Any:

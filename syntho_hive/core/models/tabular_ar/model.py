@@ -505,6 +505,9 @@ class TabularAR(ConditionalGenerativeModel):
             frame = self.constraint_engine_.reverse_transform(frame)
         return [str(c) for c in frame.columns]
 
+    def _encoded_context_columns(self) -> list[str]:
+        return [str(c) for c in self.context_codec_.columns] if self.context_codec_ is not None else []
+
     def _restore(self, state: EngineState) -> None:
         document = state.documents[_STATE]
         if self.table_ is None and document.get("table") is not None:  # version-1 checkpoints kept it here
@@ -513,8 +516,6 @@ class TabularAR(ConditionalGenerativeModel):
             self.history_ = [dict(record) for record in document["history"]]
         self.codec_ = TableCodec.from_dict(document["codec"])
         self.context_codec_ = TableCodec.from_dict(document["context_codec"]) if document["context_codec"] else None
-        if (self.context_codec_ is None) != (not self.context_columns_):
-            raise ValueError("the context codec does not match the saved context columns")
         constraints = document.get("constraints")
         declared = self.table_ is not None and self.table_.declares_constraints
         if (constraints is not None) != declared or not isinstance(constraints, (dict, type(None))):
