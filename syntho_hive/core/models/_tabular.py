@@ -32,7 +32,7 @@ from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.spans import ColumnSpans, softmax_span_ranks
 from syntho_hive.core.metadata.schema import TableConfig
-from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
+from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState, encoding_context
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
 from syntho_hive.core.models.params import Integer, Text
 from syntho_hive.events import get_logger
@@ -265,9 +265,10 @@ class TabularPipeline(ConditionalGenerativeModel):
 
     def _encode_context(self, context: pd.DataFrame, seed: int) -> torch.Tensor:
         """The transformed context rows as a float32 tensor on the model device."""
-        encoded = self.context_transformer_.transform(
-            context[self.context_columns_].reset_index(drop=True),
-            rng=numpy_generator(child_seed(seed, "sample", "context")))
+        with encoding_context(self.context_columns_):
+            encoded = self.context_transformer_.transform(
+                context[self.context_columns_].reset_index(drop=True),
+                rng=numpy_generator(child_seed(seed, "sample", "context")))
         return torch.as_tensor(np.ascontiguousarray(encoded, dtype=np.float32), device=self.device_)
 
     # ------------------------------------------------------------------ persistence

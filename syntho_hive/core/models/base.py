@@ -23,13 +23,14 @@ learned state lives in attributes ending in ``_``; the verbs that need a fitted 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -87,7 +88,7 @@ from syntho_hive.exceptions import (
     TrainingError,
 )
 
-__all__ = ["ConditionalGenerativeModel", "EngineState", "load_model"]
+__all__ = ["ConditionalGenerativeModel", "EngineState", "encoding_context", "load_model"]
 
 _log = get_logger(__name__)
 
@@ -121,6 +122,28 @@ def _durations(context: pd.DataFrame | None, columns: list[str], call: str) -> p
     """Parent-context rows with their time-of-day ``columns`` (those of the fit) as durations, as the model
     was fitted with; ``call`` names the method, for messages."""
     return to_durations(context, columns, where=f"{call}() context") if context is not None else None
+
+
+@contextlib.contextmanager
+def encoding_context(columns: list[str]) -> Iterator[None]:
+    """Around an engine's encoding of the parent-context rows of ``sample`` / ``impute``: what the encoders
+    raise for values unlike the fit's (text in a number, a list, a time of day in a duration) becomes the
+    :class:`GenerationError` those verbs promise.
+
+    Args:
+        columns: The context columns, for the message.
+
+    Raises:
+        GenerationError: The context rows cannot be encoded.
+    """
+    try:
+        yield
+    except GenerationError:
+        raise
+    except (SynthoHiveError, TypeError, ValueError) as exc:
+        raise GenerationError(f"The parent context (columns {columns}) cannot be encoded as at fit "
+                              f"({type(exc).__name__}: {exc}); pass context rows whose columns hold values of the "
+                              "types they held at fit.") from exc
 
 
 @functools.lru_cache(maxsize=1)  # read once per process: sample() runs it on every call

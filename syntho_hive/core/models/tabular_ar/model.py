@@ -30,7 +30,7 @@ from syntho_hive.core.checkpoint import CheckpointLayout
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models._dp_state import privacy_event_fields, privacy_extra, restored_privacy
-from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
+from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState, encoding_context
 from syntho_hive.core.models.params import DPSetting, Integer, Number
 from syntho_hive.core.models.registry import register_model
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
@@ -316,7 +316,8 @@ class TabularAR(ConditionalGenerativeModel):
         """The context rows' tokens (``context`` already checked), or ``None``."""
         if context is None:
             return None
-        codes = self.context_codec_.encode(context[self.context_columns_].reset_index(drop=True))
+        with encoding_context(self.context_columns_):
+            codes = self.context_codec_.encode(context[self.context_columns_].reset_index(drop=True))
         return torch.as_tensor(codes, dtype=torch.long)
 
     def _resolve_conditions(self, conditions: Mapping[str, Any] | None
