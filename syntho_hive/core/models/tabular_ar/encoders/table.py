@@ -173,7 +173,8 @@ def _check_fields(item: Mapping[str, Any]) -> None:
     if kind == "numerical":
         problems += [f"{key!r} is not a list of finite numbers" for key in ("points", "edges")
                      if not isinstance(item.get(key), list) or not all(map(_is_number, item[key]))]
-        problems += [f"{key!r} is not a finite number" for key in ("minimum", "maximum") if not _is_number(item.get(key))]
+        problems += [f"{key!r} is not a finite number" for key in ("minimum", "maximum")
+                     if not _is_number(item.get(key))]
     if kind == "categorical":
         values, counts = item.get("values"), item.get("counts")
         if not isinstance(values, list) or not isinstance(counts, list) or len(values) != len(counts) \
