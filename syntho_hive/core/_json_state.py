@@ -64,6 +64,9 @@ def frame_from_json(data: Any, where: str) -> pd.DataFrame:
         columns, dtypes, values = list(data["columns"]), list(data["dtypes"]), list(data["values"])
     except (KeyError, TypeError) as exc:
         raise SerializationError(f"{where}: stored frame lacks {exc}; the state is corrupt, save it again.") from exc
+    if not all(isinstance(c, str) for c in columns) or not all(isinstance(v, list) for v in values):
+        raise SerializationError(f"{where}: stored frame needs column names and one list of cells per column; the "
+                                 "state is corrupt, save it again.")
     lengths = {len(v) for v in values}
     if not (len(columns) == len(dtypes) == len(values)) or len(lengths) > 1:
         raise SerializationError(f"{where}: stored frame has {len(columns)} columns, {len(dtypes)} dtypes and "

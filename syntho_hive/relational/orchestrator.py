@@ -127,6 +127,22 @@ DEFAULT_CHUNK_ROWS = 50_000
 Sink = Callable[[str, Iterator[pd.DataFrame]], Any]
 
 
+def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: Mapping[str, "TablePlan"]) -> None:
+    """Raise :class:`SerializationError` unless ``plan``'s rules name columns the tables have: each copied
+    column one of the table's (a modelled one when it says so), through one of its relationships ``rels``, from
+    a column of that parent; a reference table's stored rows with exactly the table's columns."""
+    for copy in plan.rules.copied:
+        parent = plans.get(rels[copy.via].parent) if copy.via < len(rels) else None
+        if copy.column not in plan.columns or parent is None or copy.parent_column not in parent.columns \
+                or (copy.modelled and copy.column not in plan.modelled):
+            raise SerializationError(f"Orchestrator state: table {name!r} copies column {copy.column!r} from "
+                                     f"{copy.parent_column!r} through relationship {copy.via}, which the tables do not "
+                                     "have; the saved state is corrupt, save it again.")
+    if plan.rules.reference is not None and list(plan.rules.reference_frame(name).columns) != plan.columns:
+        raise SerializationError(f"Orchestrator state: the stored rows of reference table {name!r} do not have its "
+                                 f"columns {plan.columns}; the saved state is corrupt, save it again.")
+
+
 def _excludes_own_parent(plan: "TablePlan", rels: list[Relationship], via: int) -> bool:
     """Whether FK ``via``, to the primary FK's table, must never point at a row's own primary
     parent (``follows(follower_id, followee_id)`` with no self-follow in the data)."""
@@ -702,6 +718,8 @@ class Orchestrator:
         if missing:
             raise SerializationError(f"Orchestrator state has no plan for table(s) {missing}; it must hold every "
                                      f"table of the metadata ({engine.graph.order}).")
+        for name, plan in plans.items():
+            _check_rules(name, plan, engine.graph.parents_of(name), plans)
         if not isinstance(fitted_models, Mapping):
             raise SerializationError(f"fitted_models must be a mapping {{table: fitted model}}, got "
                                      f"{type(fitted_models).__name__}.")

@@ -369,12 +369,19 @@ class RulePlan:
             return cls()
         where = f"rules of table {table!r}"
         try:
-            return cls(copied=[CopyPlan(str(c["column"]), int(c["via"]), str(c["parent_column"]),
-                                        modelled=bool(c.get("modelled", False)))  # saved before it existed: False
-                               for c in data["copied"]],
-                       dependencies=[DependencyPlan.from_dict(d, where) for d in data["dependencies"]],
+            copied = [CopyPlan(c["column"], c["via"], c["parent_column"],
+                               modelled=c.get("modelled", False))  # saved before it existed: False
+                      for c in data["copied"]]
+            if not all(isinstance(c.column, str) and isinstance(c.parent_column, str) and type(c.via) is int
+                       and c.via >= 0 and isinstance(c.modelled, bool) for c in copied):
+                raise ValueError("a copied column needs a column and a parent_column name, a relationship index "
+                                 "'via' >= 0 and 'modelled' true or false")
+            plan = cls(copied=copied, dependencies=[DependencyPlan.from_dict(d, where) for d in data["dependencies"]],
                        semantic=dict(data["semantic"]), partial={str(c): dict(p) for c, p in data["partial"].items()},
                        reference=data["reference"])
-        except (KeyError, TypeError, ValueError) as exc:
+            if plan.reference is not None:
+                plan.reference_frame(table)  # read (and kept) now: a corrupt one fails the load, not a sample
+            return plan
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise SerializationError(f"Saved {where} are corrupt ({type(exc).__name__}: {exc}); save the "
                                      "synthesizer again.") from exc

@@ -117,7 +117,12 @@ def test_id_formats_merge_on_the_generator() -> None:
     assert (merged["alphabet"], merged["length"]) == ("!-Qabxyz", 4)
 
 
-@pytest.mark.parametrize("broken", [{}, {"kind": "nonsense"}, {"kind": "int", "start": "x"}])
+@pytest.mark.parametrize("broken", [
+    {}, {"kind": "nonsense"}, {"kind": "int", "start": "x"},
+    {"step": 0}, {"step": -1}, {"step": True}, {"step": 1.5}, {"start": 2.5}, {"width": -1}, {"width": 10**30},
+    {"length": 0}, {"length": 10**30}, {"prefix": None}, {"prefix": ["C"]}, {"upper": "no"}, {"alphabet": ""},
+    {"alphabet": None}, {"alphabet": ["a"]},
+])
 def test_a_corrupt_id_format_is_a_serialization_error(broken: dict[str, Any]) -> None:
     state = {"kind": "int", "start": 0, "step": 1, "prefix": "", "width": 0, "upper": False, "length": 12,
              "alphabet": "0123456789", "dtype": {"name": "int64"}, "marker": None}

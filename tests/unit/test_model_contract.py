@@ -151,6 +151,16 @@ def test_with_context_one_row_per_context_row(fitted_with_context) -> None:
         fitted_with_context.sample(30, context.iloc[:5], seed=1)
 
 
+@pytest.mark.parametrize("region", [[1], "atlantis", 3.5], ids=["a list", "unseen", "a number"])
+def test_context_values_unlike_the_fit_are_generation_errors(fitted_with_context, region: Any) -> None:
+    if type(fitted_with_context) is Marginals:
+        pytest.skip("Marginals ignores its context")
+    _, context = _frame()
+    bad = context.iloc[:10].assign(region=pd.Series([region] * 10, dtype=object))
+    with pytest.raises(GenerationError, match="region"):  # were a raw TypeError, a SchemaError or a GenerationError
+        fitted_with_context.sample(10, bad, seed=1, progress_bar=False)
+
+
 def test_same_seed_same_rows_different_seed_different_rows(fitted) -> None:
     first = _sample(fitted, seed=5)
     pd.testing.assert_frame_equal(first, _sample(fitted, seed=5))
@@ -370,6 +380,18 @@ def test_corrupt_content_matching_its_checksums_is_a_serialization_error(fitted,
         model.load(path)
     if case == "newer":
         assert "999" in str(caught.value) and "version 1" in str(caught.value)
+
+
+@pytest.mark.parametrize("columns", [["nope"], ["region", "nope"], []])
+def test_saved_context_columns_must_be_those_the_model_encodes(fitted_with_context, tmp_path: Path,
+                                                               columns: list[str]) -> None:
+    cls = type(fitted_with_context)
+    if cls is Marginals:
+        pytest.skip("Marginals ignores its context")
+    path = fitted_with_context.save(tmp_path / "m")
+    _tamper(path, _set("column_schema.context_columns", columns))  # sampling then failed with a raw KeyError
+    with pytest.raises(SerializationError, match="context"):
+        cls(**_runtime(cls)).load(path)
 
 
 def test_corrupt_engine_file_matching_its_checksum_is_a_serialization_error(fitted, tmp_path: Path) -> None:

@@ -296,3 +296,17 @@ def test_a_column_whose_every_format_is_rare_still_generates_valid_values() -> N
     out = plan.restore(plan.prepare(real), seed=1)
     assert all(phonenumbers.is_valid_number(phonenumbers.parse(p, "US")) for p in out["phone"])
     assert all(id_schemes_of(v) for v in out["ssn"])  # the default scheme (no country column: US SSN)
+
+
+@pytest.mark.parametrize(("field", "bad"), [("mask_keep", float("inf")), ("rare_threshold", float("inf")),
+                                            ("mask_keep", 1.5), ("mask_keep", -1), ("mask_keep", True),
+                                            ("rare_threshold", 0), ("mask_char", None), ("mask_char", "ab"),
+                                            ("table", None)])
+def test_stored_plan_fields_of_the_wrong_type_are_a_serialization_error(plan: TablePrivacyPlan, field: str,
+                                                                        bad: object) -> None:
+    """Content matching its checksums but corrupt: Infinity was a raw OverflowError, the rest loaded
+    (``mask_char: null`` masked with the text 'None')."""
+    data = json.loads(json.dumps(plan.to_dict()))
+    data[field] = bad
+    with pytest.raises(SerializationError, match="privacy plan"):
+        TablePrivacyPlan.from_dict(data)

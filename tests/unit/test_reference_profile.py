@@ -450,6 +450,8 @@ MALFORMED: dict[str, Callable[[dict[str, Any]], None]] = {
     "rows negative": _set("columns", "c", "rows", value=-1),
     "rows fractional": _set("columns", "x", "rows", value=100.5),
     "rows boolean": _set("columns", "x", "rows", value=True),
+    "rows past a float": _set("columns", "x", "rows", value=10**400),
+    "rows past int64": _set("columns", "x", "rows", value=2**63),
     "null_share NaN": _set("columns", "x", "null_share", value=float("nan")),
     "null_share text": _set("columns", "x", "null_share", value="0"),
     "null_share above 1": _set("columns", "x", "null_share", value=1.5),
@@ -488,6 +490,7 @@ MALFORMED: dict[str, Callable[[dict[str, Any]], None]] = {
     "min_category_count zero": _set("min_category_count", value=0),
     "max_quantiles text": _set("max_quantiles", value="1001"),
     "max_quantiles one": _set("max_quantiles", value=1),
+    "max_quantiles huge": _set("max_quantiles", value=10**30),
 }
 
 

@@ -181,8 +181,13 @@ def test_plan_keeps_no_real_pii(plan: SemanticPlan, real: pd.DataFrame) -> None:
 def test_from_dict_rejects_corrupt_input(plan: SemanticPlan, corrupt: object) -> None:
     with pytest.raises(SerializationError):
         SemanticPlan.from_dict(corrupt)  # type: ignore[arg-type]
+    for rate in (3.0, 10**400, float("inf"), "x", None):  # 10**400: was a raw OverflowError
+        broken = plan.to_dict()
+        broken["specs"]["Email"]["null_rate"] = rate
+        with pytest.raises(SerializationError):
+            SemanticPlan.from_dict(broken)
     broken = plan.to_dict()
-    broken["specs"]["Email"]["null_rate"] = 3.0
+    broken["rare_threshold"] = float("inf")  # was a raw OverflowError
     with pytest.raises(SerializationError):
         SemanticPlan.from_dict(broken)
     broken = plan.to_dict()

@@ -121,7 +121,9 @@ def test_state_round_trips_exactly_and_malformed_states_are_refused() -> None:
     bad_shares["copula"]["shares"][0] = bad_shares["copula"]["shares"][0][:-1]
     bad_column = json.loads(json.dumps(state))
     bad_column["copula"]["columns"][0] = "team"
-    for broken in (bad_matrix, bad_shares, bad_column):
+    infinite_share = json.loads(json.dumps(state))
+    infinite_share["copula"]["shares"][0][0] = float("inf")  # JSON's Infinity: a NaN position in every bin
+    for broken in (bad_matrix, bad_shares, bad_column, infinite_share):
         with pytest.raises(SerializationError, match="copula"):
             TableCodec.from_dict(broken)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -450,3 +451,19 @@ def _numbers_in(item: object) -> list[float]:
     if isinstance(item, list):
         return [v for value in item for v in _numbers_in(value)]
     return [item] if isinstance(item, (int, float)) and not isinstance(item, bool) else []
+
+
+@pytest.mark.parametrize(("column", "key", "bad"), [
+    ("amount", "points", None), ("amount", "edges", [1.0, None]), ("amount", "edges", [float("nan")]),
+    ("amount", "minimum", None), ("amount", "maximum", float("inf")), ("amount", "has_null", 1),
+    ("amount", "integer", "no"), ("country", "counts", []), ("country", "counts", {}),
+    ("country", "counts", [True, 1, 1]), ("country", "has_rare", 1.5), ("country", "values", "US"),
+    ("member", "has_null", None), ("age", "column", 5),
+])
+def test_stored_codec_fields_of_the_wrong_type_are_a_serialization_error(codec: TableCodec, column: str, key: str,
+                                                                          bad: Any) -> None:
+    """Content matching its checksums but corrupt: these fields loaded as they were (a null point decoded NaN)."""
+    broken = json.loads(json.dumps(codec.to_dict()))
+    next(item for item in broken["codecs"] if item["column"] == column)[key] = bad
+    with pytest.raises(SerializationError, match=f"codec of column {column if key != 'column' else bad!r}"):
+        TableCodec.from_dict(broken)

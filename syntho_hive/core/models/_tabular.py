@@ -33,7 +33,7 @@ from syntho_hive.core.data import DataTransformer
 from syntho_hive.core.data.encoders.nulls import NULL_SUFFIX
 from syntho_hive.core.data.spans import ColumnSpans, softmax_span_ranks
 from syntho_hive.core.metadata.schema import TableConfig
-from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
+from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState, encoding_context
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD
 from syntho_hive.core.models.params import Integer, Text
 from syntho_hive.events import get_logger
@@ -274,9 +274,10 @@ class TabularPipeline(ConditionalGenerativeModel):
 
     def _encode_context(self, context: pd.DataFrame, seed: int) -> torch.Tensor:
         """The transformed context rows as a float32 tensor on the model device."""
-        encoded = self.context_transformer_.transform(
-            context[self.context_columns_].reset_index(drop=True),
-            rng=numpy_generator(child_seed(seed, "sample", "context")))
+        with encoding_context(self.context_columns_):
+            encoded = self.context_transformer_.transform(
+                context[self.context_columns_].reset_index(drop=True),
+                rng=numpy_generator(child_seed(seed, "sample", "context")))
         return torch.as_tensor(np.ascontiguousarray(encoded, dtype=np.float32), device=self.device_)
 
     # ------------------------------------------------------------------ persistence
@@ -298,9 +299,11 @@ class TabularPipeline(ConditionalGenerativeModel):
         if not all(isinstance(spans, ColumnSpans) for spans in self.output_info_) or \
                 not isinstance(self.transformer_, DataTransformer):
             raise TypeError("the pickled preprocessing is not a DataTransformer with its output spans")
-        if (self.context_transformer_ is None) != (not self.context_columns_):
-            raise ValueError("the context transformer does not match the saved context columns")
         self._restore_networks(state)
+
+    def _encoded_context_columns(self) -> list[str]:
+        transformer = self.context_transformer_
+        return [str(c) for c in transformer.columns_] if transformer is not None else []
 
     def _decoded_columns(self) -> list[str]:
         activation = self._activation

@@ -23,13 +23,14 @@ learned state lives in attributes ending in ``_``; the verbs that need a fitted 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -87,7 +88,7 @@ from syntho_hive.exceptions import (
     TrainingError,
 )
 
-__all__ = ["ConditionalGenerativeModel", "EngineState", "load_model"]
+__all__ = ["ConditionalGenerativeModel", "EngineState", "encoding_context", "load_model"]
 
 _log = get_logger(__name__)
 
@@ -121,6 +122,28 @@ def _durations(context: pd.DataFrame | None, columns: list[str], call: str) -> p
     """Parent-context rows with their time-of-day ``columns`` (those of the fit) as durations, as the model
     was fitted with; ``call`` names the method, for messages."""
     return to_durations(context, columns, where=f"{call}() context") if context is not None else None
+
+
+@contextlib.contextmanager
+def encoding_context(columns: list[str]) -> Iterator[None]:
+    """Around an engine's encoding of the parent-context rows of ``sample`` / ``impute``: what the encoders
+    raise for values unlike the fit's (text in a number, a list, a time of day in a duration) becomes the
+    :class:`GenerationError` those verbs promise.
+
+    Args:
+        columns: The context columns, for the message.
+
+    Raises:
+        GenerationError: The context rows cannot be encoded.
+    """
+    try:
+        yield
+    except GenerationError:
+        raise
+    except (SynthoHiveError, TypeError, ValueError) as exc:
+        raise GenerationError(f"The parent context (columns {columns}) cannot be encoded as at fit "
+                              f"({type(exc).__name__}: {exc}); pass context rows whose columns hold values of the "
+                              "types they held at fit.") from exc
 
 
 @functools.lru_cache(maxsize=1)  # read once per process: sample() runs it on every call
@@ -854,6 +877,10 @@ class ConditionalGenerativeModel(ABC):
             if sorted(decoded) != sorted(self.columns_):
                 raise ValueError(f"the saved columns {self.columns_} are not the columns the model decodes "
                                  f"({list(decoded)})")
+            encoded = self._encoded_context_columns()
+            if sorted(encoded) != sorted(self.context_columns_):
+                raise ValueError(f"the saved context columns {self.context_columns_} are not the columns the "
+                                 f"model encodes as context ({encoded})")
         except (SerializationError, *_CORRUPT) as exc:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -895,6 +922,11 @@ class ConditionalGenerativeModel(ABC):
         """The columns the restored engine decodes (checked against the saved column list on load);
         engines override it with a decode of zero rows."""
         return list(self.columns_)
+
+    def _encoded_context_columns(self) -> list[str]:
+        """The parent-context columns the restored engine encodes (checked against the saved context
+        columns on load); engines that encode context override it."""
+        return list(self.context_columns_)
 
     @abstractmethod
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig, seed: int) -> Any:

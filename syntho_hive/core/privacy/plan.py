@@ -279,11 +279,16 @@ class TablePrivacyPlan:
                     raise ValueError(f"unknown semantic type {decision.semantic_type!r}")
                 decisions[decision.column] = decision
             types = {str(c): str(t) for c, t in dict(data["semantic_types"]).items()}
+            mask_char, counts = data["mask_char"], (data["mask_keep"], data["rare_threshold"])
+            if not isinstance(data["table"], str) or not isinstance(mask_char, str) or len(mask_char) != 1 \
+                    or mask_char.isalnum() or any(type(n) is not int or n < 0 for n in counts) or counts[1] < 1:
+                raise ValueError("table must be a name, mask_char one character that is not a letter or digit, "
+                                 "mask_keep an integer >= 0 and rare_threshold an integer >= 1")
             semantic = None if data["semantic"] is None else SemanticPlan.from_dict(data["semantic"])
             plan = cls(table=data["table"], columns=columns, decisions=decisions, semantic_types=types,
-                       locale=str(data["locale"]), mask_char=str(data["mask_char"]), mask_keep=int(data["mask_keep"]),
-                       key_id=data["key_id"], rare_threshold=int(data["rare_threshold"]), semantic=semantic)
-        except (KeyError, TypeError, ValueError) as exc:
+                       locale=str(data["locale"]), mask_char=mask_char, mask_keep=counts[0],
+                       key_id=data["key_id"], rare_threshold=counts[1], semantic=semantic)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, (SerializationError, ConfigurationError)):
                 raise
             raise SerializationError(

@@ -363,9 +363,9 @@ class _Corrupt(ValueError):
 
 
 def _count(value: Any, what: str) -> int:
-    """``value`` if it is a count (a JSON integer >= 0, not a boolean), else :class:`_Corrupt`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _Corrupt(f"{what} must be a whole number >= 0, got a {type(value).__name__}")
+    """``value`` if it is a count (a JSON integer in ``[0, 2**63)``, not a boolean), else :class:`_Corrupt`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise _Corrupt(f"{what} must be a whole number in [0, 2**63), got a {type(value).__name__}")
     return value
 
 

@@ -253,7 +253,7 @@ class SemanticPlan:
                 if not (0.0 <= rate <= 1.0) or math.isnan(rate):
                     raise ValueError(f"column {col!r} has an invalid null rate {rate!r}")
             json.dumps(specs)
-        except (KeyError, TypeError, ValueError, ConfigurationError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError, ConfigurationError) as exc:
             raise SerializationError(
                 f"Cannot load the {where}: {exc}. The saved model is corrupt or from an incompatible version; "
                 "re-fit and save it again."

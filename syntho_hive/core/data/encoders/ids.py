@@ -58,6 +58,8 @@ _CODE = r"^(.*\D)?(\d+)$"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _MAX_DRAWS = 100
 _KINDS = ("int", "datetime", "local_days", "uuid", "code", "random")
+#: Longest id (and zero-padded width) a stored format may ask for.
+_MAX_LENGTH = 1 << 16
 #: Largest product of alphabet sizes permuted as one number (the other positions are hashed).
 _MAX_SPACE = 2**62
 
@@ -254,11 +256,20 @@ class IdGenerator(GeneratedColumn):
             generator = cls(column)
             if data["kind"] not in _KINDS:
                 raise ValueError(f"unknown id kind {data['kind']!r}")
+            numbers = {name: data[name] for name in ("start", "step", "width", "length")}
+            bad = [name for name, value in numbers.items() if type(value) is not int]
+            if bad or numbers["step"] < 1 or not 0 <= numbers["width"] <= _MAX_LENGTH \
+                    or not 1 <= numbers["length"] <= _MAX_LENGTH:
+                raise ValueError(f"start, step, width and length must be integers with step >= 1, width in "
+                                 f"0..{_MAX_LENGTH} and length in 1..{_MAX_LENGTH}, got {str(numbers)[:200]}")
+            if not isinstance(data["prefix"], str) or not isinstance(data["upper"], bool) \
+                    or not isinstance(data["alphabet"], str) or not data["alphabet"]:
+                raise ValueError("prefix and alphabet must be text (the alphabet not empty), upper true or false")
             generator.kind = str(data["kind"])
-            generator.start, generator.step = int(data["start"]), int(data["step"])
-            generator.prefix, generator.width = str(data["prefix"]), int(data["width"])
-            generator.upper, generator.length = bool(data["upper"]), int(data["length"])
-            generator.alphabet = np.frombuffer(str(data["alphabet"]).encode("ascii"), dtype=np.uint8).copy()
+            generator.start, generator.step = numbers["start"], numbers["step"]
+            generator.prefix, generator.width = data["prefix"], numbers["width"]
+            generator.upper, generator.length = data["upper"], numbers["length"]
+            generator.alphabet = np.frombuffer(data["alphabet"].encode("ascii"), dtype=np.uint8).copy()
             generator.dtype = dtype_from_json(data["dtype"], where)
             generator.marker = marker_from_json(data["marker"])
         except (KeyError, TypeError, ValueError) as exc:

@@ -30,7 +30,7 @@ from syntho_hive.core.checkpoint import CheckpointLayout
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models._dp_state import privacy_event_fields, privacy_extra, restored_privacy
-from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState
+from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState, encoding_context
 from syntho_hive.core.models.params import DPSetting, Integer, Number
 from syntho_hive.core.models.registry import register_model
 from syntho_hive.core.models.tabular_ar.encoders import CodecConfig, TableCodec
@@ -316,7 +316,8 @@ class TabularAR(ConditionalGenerativeModel):
         """The context rows' tokens (``context`` already checked), or ``None``."""
         if context is None:
             return None
-        codes = self.context_codec_.encode(context[self.context_columns_].reset_index(drop=True))
+        with encoding_context(self.context_columns_):
+            codes = self.context_codec_.encode(context[self.context_columns_].reset_index(drop=True))
         return torch.as_tensor(codes, dtype=torch.long)
 
     def _resolve_conditions(self, conditions: Mapping[str, Any] | None
@@ -508,6 +509,9 @@ class TabularAR(ConditionalGenerativeModel):
             frame = self.constraint_engine_.reverse_transform(frame)
         return [str(c) for c in frame.columns]
 
+    def _encoded_context_columns(self) -> list[str]:
+        return [str(c) for c in self.context_codec_.columns] if self.context_codec_ is not None else []
+
     def _restore(self, state: EngineState) -> None:
         document = state.documents[_STATE]
         if self.table_ is None and document.get("table") is not None:  # version-1 checkpoints kept it here
@@ -516,8 +520,6 @@ class TabularAR(ConditionalGenerativeModel):
             self.history_ = [dict(record) for record in document["history"]]
         self.codec_ = TableCodec.from_dict(document["codec"])
         self.context_codec_ = TableCodec.from_dict(document["context_codec"]) if document["context_codec"] else None
-        if (self.context_codec_ is None) != (not self.context_columns_):
-            raise ValueError("the context codec does not match the saved context columns")
         constraints = document.get("constraints")
         declared = self.table_ is not None and self.table_.declares_constraints
         if (constraints is not None) != declared or not isinstance(constraints, (dict, type(None))):

@@ -169,7 +169,7 @@ class BinCopula:
         d = len(columns)
         if (correlation.shape != (d, d) or len(shares) != d or not np.all(np.isfinite(correlation))
                 or not np.allclose(np.diag(correlation), 1.0) or not np.allclose(correlation, correlation.T)
-                or any(s.ndim != 1 or not np.all(s > 0) for s in shares)
+                or any(s.ndim != 1 or not np.all(np.isfinite(s) & (s > 0)) for s in shares)
                 or np.linalg.eigvalsh(correlation).min() <= 0):
             raise SerializationError("The bin copula state is malformed (its correlation matrix or token shares "
                                      "do not fit its columns); the checkpoint is corrupt.")

@@ -157,6 +157,34 @@ def stats_from_dict(data: Mapping[str, Any]) -> ColumnStats:
     return _STATS[kind](**fields)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _check_fields(item: Mapping[str, Any]) -> None:
+    """Raise :class:`SerializationError` unless the stored fields that the numerical, categorical and boolean
+    codecs take as they are have their types (a null point or a count of ``[]`` would load, then decode NaN or
+    fail with a raw error)."""
+    kind, column = item["kind"], item.get("column")
+    flags = {"numerical": ("has_null", "integer"), "categorical": ("has_null", "has_rare"),
+             "boolean": ("has_null",)}.get(kind, ())
+    problems = [] if isinstance(column, str) else ["'column' is not text"]
+    problems += [f"{flag!r} is not true or false" for flag in flags if not isinstance(item.get(flag), bool)]
+    if kind == "numerical":
+        problems += [f"{key!r} is not a list of finite numbers" for key in ("points", "edges")
+                     if not isinstance(item.get(key), list) or not all(map(_is_number, item[key]))]
+        problems += [f"{key!r} is not a finite number" for key in ("minimum", "maximum")
+                     if not _is_number(item.get(key))]
+    if kind == "categorical":
+        values, counts = item.get("values"), item.get("counts")
+        if not isinstance(values, list) or not isinstance(counts, list) or len(values) != len(counts) \
+                or not all(type(count) is int and count >= 1 for count in counts):
+            problems.append("'values' and 'counts' are not lists of one count >= 1 per value")
+    if problems:
+        raise SerializationError(f"The stored codec of column {column!r} is malformed ({'; '.join(problems)}); the "
+                                 "checkpoint is corrupt, fit the model again.")
+
+
 class TableCodec:
     """Column codecs of one table, in column order.
 
@@ -280,6 +308,7 @@ class TableCodec:
             kind = item.get("kind")
             if kind not in _CODECS:
                 raise SerializationError(f"Unknown column codec kind {kind!r}.")
+            _check_fields(item)
             codecs.append(_CODECS[kind].from_dict(item))
         table = cls(codecs)
         if data.get("copula") is not None:  # absent from models saved before the copula
