@@ -120,7 +120,7 @@ def test_anything_else_is_refused_with_a_serialization_error(data: Any, categori
 
 
 @pytest.mark.parametrize("data", [
-    None, [], "int64", {"name": 5}, {"nme": "int64"}, {"name": "no such dtype"},
+    None, [], "int64", {"name": 5}, {"nme": "int64"}, {"name": "no such dtype"}, {"name": "0B"}, {"name": "(2,)i4"},
     {"name": "datetime64[ns, Nowhere/Zone]"}, {"name": "category"}, {"name": "category", "ordered": "yes"},
     {"name": "category", "ordered": False, "categories": "abc"},
     {"name": "category", "ordered": False, "categories": [1, 1]},

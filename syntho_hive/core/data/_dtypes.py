@@ -146,7 +146,10 @@ def dtype_from_name(name: str) -> Any:
     nan_string = _NAN_STRING.fullmatch(name)
     if nan_string:
         return pd.StringDtype(nan_string.group(1), na_value=np.nan)
-    return pd.api.types.pandas_dtype(name)
+    dtype = pd.api.types.pandas_dtype(name)
+    if isinstance(dtype, np.dtype) and dtype.kind == "V":  # '0B', '(2,)i4': no column has such a dtype
+        raise TypeError(f"{name!r} names a NumPy sub-array / structured dtype, which no column has")
+    return dtype
 
 
 def _same_dtype(stored: Any, dtype: Any) -> bool:
