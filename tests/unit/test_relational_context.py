@@ -8,43 +8,22 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from rows_engine import RowsEngine
 
 from syntho_hive import Synthesizer
-from syntho_hive.core.checkpoint import CheckpointLayout
 from syntho_hive.core.metadata import Metadata
-from syntho_hive.core.models import ConditionalGenerativeModel, register_model
-from syntho_hive.core.models.base import EngineState
+from syntho_hive.core.models import register_model
 from syntho_hive.relational.context import ContextDomain
 
 
 @register_model
-class ContextEcho(ConditionalGenerativeModel):
+class ContextEcho(RowsEngine):
     """Test engine: each generated row's ``echo`` is its parent context's first column (so the context
     the orchestrator passes is visible in the output)."""
-
-    checkpoint_layout = CheckpointLayout(pickles=("rows.joblib",))
-
-    def _reset_engine(self) -> None:
-        self.rows_: pd.DataFrame | None = None
-
-    def _modelled_sdtypes(self) -> dict[str, str]:
-        return {}
-
-    def _prepare(self, data, context, table, seed):
-        return data.reset_index(drop=True)
-
-    def _train(self, prepared, *, seed, progress_bar):
-        self.rows_ = prepared
 
     def _draw(self, num_rows, context, *, seed, conditions, enforce_constraints, progress_bar, **options):
         echo = context.iloc[:, 0].to_numpy() if context is not None else np.zeros(num_rows)
         return pd.DataFrame({"echo": echo})
-
-    def _state(self) -> EngineState:
-        return EngineState(objects={"rows.joblib": self.rows_})
-
-    def _restore(self, state: EngineState) -> None:
-        self.rows_ = state.objects["rows.joblib"]
 
 
 def test_wide_integer_context_reaches_the_child_model_unchanged() -> None:

@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rows_engine import RowsEngine
 
 from syntho_hive import Synthesizer
 from syntho_hive.core.metadata import Metadata
-from syntho_hive.core.checkpoint import CheckpointLayout
-from syntho_hive.core.models import CTGAN, ConditionalGenerativeModel, register_model
-from syntho_hive.core.models.base import EngineState
+from syntho_hive.core.models import CTGAN, register_model
 from syntho_hive.exceptions import (
     ConfigurationError,
     GenerationError,
@@ -298,32 +297,12 @@ def test_load_rejects_a_directory_that_is_not_a_synthesizer(tmp_path: Path) -> N
 
 
 @register_model
-class Resampler(ConditionalGenerativeModel):
+class Resampler(RowsEngine):
     """A deliberately simple engine (bootstrap of training rows), hooks only, to prove ``model=`` is pluggable."""
-
-    checkpoint_layout = CheckpointLayout(pickles=("rows.joblib",))
-
-    def _reset_engine(self) -> None:
-        self.rows_: pd.DataFrame | None = None
-
-    def _modelled_sdtypes(self) -> dict[str, str]:
-        return {}
-
-    def _prepare(self, data, context, table, seed):
-        return data.reset_index(drop=True)
-
-    def _train(self, prepared, *, seed, progress_bar):
-        self.rows_ = prepared
 
     def _draw(self, num_rows, context, *, seed, conditions, enforce_constraints, progress_bar, **options):
         picks = np.random.default_rng(seed).integers(0, len(self.rows_), num_rows)
         return self.rows_.iloc[picks].reset_index(drop=True)
-
-    def _state(self) -> EngineState:
-        return EngineState(objects={"rows.joblib": self.rows_})
-
-    def _restore(self, state: EngineState) -> None:
-        self.rows_ = state.objects["rows.joblib"]
 
 
 def _peak_bytes(synth: Synthesizer, rows: int, output_path: Path | None) -> int:
