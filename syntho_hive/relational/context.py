@@ -20,7 +20,8 @@ from syntho_hive.core.time_of_day import is_time_of_day
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship
 
-__all__ = ["ContextColumn", "ContextDomain", "column_sdtypes", "default_context_columns", "resolve_context"]
+__all__ = ["ContextColumn", "ContextDomain", "column_sdtypes", "default_context_columns", "protect_context",
+           "resolve_context"]
 
 #: Categorical parent columns with more distinct values than this are not used by default.
 MAX_DEFAULT_LEVELS = 50
@@ -219,3 +220,50 @@ class ContextDomain:
             out[name] = fixed
             replaced += k
         return out, replaced
+
+
+def protect_context(frame: pd.DataFrame, columns: list[ContextColumn], parents: list[pd.DataFrame],
+                    rare_threshold: int) -> tuple[pd.DataFrame, list[ContextColumn]]:
+    """The context a child's model learns from, without parent values held by fewer than ``rare_threshold``
+    parent rows.
+
+    A parent's value reaches the child's model once per child row, so a label one customer holds looks
+    frequent to a model of that customer's 30 orders, which then keeps it in its checkpoint. Counted over
+    the parent rows instead: a rare label of a discrete column becomes missing, and numbers and dates are
+    clipped to the parent column's ``rare_threshold``-th smallest and largest values. A column left with
+    no value, or with too few parent values for that range (``2 * rare_threshold - 1``), is left out of
+    the context. Booleans and times of day are kept as they are.
+
+    Args:
+        frame: The context, one row per child row (:class:`ContextColumn` names).
+        columns: Its columns.
+        parents: The child's parent tables, in relationship order (``ContextColumn.via``).
+        rare_threshold: Fewest parent rows a value needs.
+
+    Returns:
+        ``(context, the columns kept)``.
+    """
+    if rare_threshold <= 1:
+        return frame, list(columns)
+    out: dict[str, pd.Series] = {}
+    kept: list[ContextColumn] = []
+    for column in columns:
+        series, parent = frame[column.name], parents[column.via][column.parent_column]
+        if pd.api.types.is_bool_dtype(series.dtype) or is_time_of_day(series):
+            protected: pd.Series | None = series
+        elif _continuous(series):
+            present = parent.dropna()
+            protected = None
+            if len(present) >= 2 * rare_threshold - 1:
+                ordered = present.sort_values(kind="stable")
+                protected = series.clip(ordered.iloc[rare_threshold - 1], ordered.iloc[-rare_threshold])
+        else:
+            counts = parent.value_counts(dropna=True)
+            rare = counts.index[counts < rare_threshold]
+            protected = series.where(~series.isin(rare)) if len(rare) else series
+            if protected.notna().sum() == 0:
+                protected = None
+        if protected is not None:
+            out[column.name] = protected
+            kept.append(column)
+    return pd.DataFrame(out, index=frame.index), kept

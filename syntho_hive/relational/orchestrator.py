@@ -66,6 +66,7 @@ from syntho_hive.relational.context import (
     ContextDomain,
     column_sdtypes,
     default_context_columns,
+    protect_context,
     resolve_context,
 )
 from syntho_hive.relational.dp_budget import (
@@ -949,7 +950,11 @@ class Orchestrator:
                              for rel in parents_rel]
                 ctx = self._context_frame(context, positions, [data[rel.parent] for rel in parents_rel])
                 if dp is None:  # under DP the model's context codec keeps the released values only
+                    ctx, plan.context = protect_context(ctx, context, [data[rel.parent] for rel in parents_rel],
+                                                        self._rare_threshold())
                     plan.context_domain = ContextDomain.learn(ctx)
+                if ctx.shape[1] == 0:
+                    ctx = None
             target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
             rows = rule_plan.model_input(df[modelled], self._rare_threshold())
             job = ModelJob(name, model, rows, ctx, child_seed(self.seed, name, "model"), target)

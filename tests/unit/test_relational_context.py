@@ -107,3 +107,25 @@ def test_a_continuous_column_all_null_or_without_nulls_is_left_as_it_is(column: 
     fixed, replaced = domain.apply(pd.DataFrame({"x": column}), np.random.default_rng(0))
     assert replaced == 0
     pd.testing.assert_series_equal(fixed["x"], column, check_names=False)
+
+
+def test_a_parents_rare_values_never_reach_the_childs_checkpoint(tmp_path) -> None:  # noqa: ANN001
+    """Counted over child rows, the city of one sales rep with 30 customers (and that rep's outlier salary)
+    looked frequent to the customers' model, which kept them in its files; they are rare over the reps."""
+    rng = np.random.default_rng(1)
+    reps = pd.DataFrame({"rep_id": np.arange(1, 41), "city": ["Denver"] * 20 + ["Aurora"] * 19 + ["Zzyzxville"],
+                         "salary": np.r_[np.round(rng.normal(50_000, 5_000, 39), 2), 987_654.32]})
+    rep = np.r_[np.full(30, 40), rng.integers(1, 40, 370)]  # the rep in Zzyzxville has 30 customers
+    customers = pd.DataFrame({"customer_id": np.arange(1, 401), "rep_id": rep,
+                              "spend": np.round(rng.gamma(2, 50, 400), 2), "segment": rng.choice(["a", "b"], 400)})
+    metadata = (Metadata().add_table("reps", pk="rep_id")
+                .add_table("customers", pk="customer_id", fk={"rep_id": "reps.rep_id"},
+                           parent_context_cols=["city", "salary"]))
+    synth = Synthesizer(metadata, seed=0, epochs=1).fit({"reps": reps, "customers": customers}, progress_bar=False)
+    directory = synth.save(tmp_path / "synth")
+    for path in (p for p in directory.rglob("*") if p.is_file() and "customers" in str(p)):
+        raw = path.read_bytes()
+        assert b"Zzyzx" not in raw and b"987654" not in raw, path.name
+    assert [c.parent_column for c in synth._engine.plan("customers").context] == ["city", "salary"]
+    out = synth.sample(seed=2)
+    assert len(out["customers"]) and out["customers"]["rep_id"].isin(out["reps"]["rep_id"]).all()
