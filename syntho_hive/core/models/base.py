@@ -118,6 +118,37 @@ class EngineState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def blank_scarce_columns(data: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
+    """``data`` with the numbers and dates of a partly missing column that holds fewer than
+    ``rare_threshold`` of them made missing too.
+
+    Every value of such a column is rare, and any range or mean made of fewer than ``rare_threshold``
+    values gives them away (one value: itself), so the column is generated missing. A column without
+    missing values (a table of fewer than ``rare_threshold`` rows) is left to the engines, which
+    generate it at its mean.
+
+    Args:
+        data: Training rows.
+        rare_threshold: Fewest values a column needs.
+
+    Returns:
+        ``data`` (a copy when a column is blanked).
+    """
+    blanked = [str(c) for c in data.columns
+               if (pd.api.types.is_numeric_dtype(data[c].dtype) or pd.api.types.is_datetime64_any_dtype(data[c].dtype)
+                   or pd.api.types.is_timedelta64_dtype(data[c].dtype))
+               and not pd.api.types.is_bool_dtype(data[c].dtype)
+               and data[c].isna().any() and 0 < data[c].notna().sum() < rare_threshold]
+    if not blanked:
+        return data
+    _log.info("scarce_columns_generated_missing", columns=blanked, rare_threshold=rare_threshold,
+              reason="fewer values than rare_threshold: every one is rare")
+    data = data.copy()
+    for column in blanked:
+        data[column] = data[column].where(pd.Series(False, index=data.index))
+    return data
+
+
 def _durations(context: pd.DataFrame | None, columns: list[str], call: str) -> pd.DataFrame | None:
     """Parent-context rows with their time-of-day ``columns`` (those of the fit) as durations, as the model
     was fitted with; ``call`` names the method, for messages."""
@@ -382,6 +413,8 @@ class ConditionalGenerativeModel(ABC):
         times = time_columns(data)  # modelled as durations since midnight, given back as times of day
         context_times = time_columns(context)
         data, context = to_durations(data, times), _durations(context, context_times, "fit")
+        if values.get("dp") is None:  # under DP the column's noisy counts decide
+            data = blank_scarce_columns(data, int(getattr(self, "rare_threshold", 5)))
         columns = [str(c) for c in data.columns]
         context_columns = [str(c) for c in context.columns] if context is not None else []
         validation: Validation | None = None

@@ -246,9 +246,12 @@ class DatetimeCodec(Codec):
 
     def __init__(self, column: str, year_min: int, year_max: int, time_parts: int, has_null: bool,
                  tz: str | None, fmt: str | None, dtype: dict[str, Any], marker: str | None, *,
-                 low: list[int] | None = None, high: list[int] | None = None, objects: str | None = None) -> None:
+                 low: list[int] | None = None, high: list[int] | None = None, objects: str | None = None,
+                 empty: bool = False) -> None:
         super().__init__(column)
         self.year_min, self.year_max = year_min, year_max
+        #: No value in training (an all-missing column): every generated value is missing.
+        self.empty = bool(empty) and has_null
         self.time_parts = time_parts
         self.has_null = has_null
         self.tz, self.fmt = tz, fmt
@@ -274,7 +277,8 @@ class DatetimeCodec(Codec):
         year_min = low[0] if low is not None else stats.year_min if stats.year_min is not None else 2000
         year_max = high[0] if high is not None else stats.year_max if stats.year_max is not None else year_min
         return cls(column, year_min, year_max, stats.time_parts, stats.nulls > 0, stats.tz, stats.fmt,
-                   stats.dtype, stats.marker, low=low, high=high, objects=stats.objects)
+                   stats.dtype, stats.marker, low=low, high=high, objects=stats.objects,
+                   empty=stats.year_min is None)
 
     @property
     def null_token(self) -> int | None:
@@ -320,10 +324,15 @@ class DatetimeCodec(Codec):
 
         Returns:
             ``(rows, cardinality)`` booleans, or ``None`` when no row is restricted (always for
-            the year, whose vocabulary already spans the training years).
+            the year, whose vocabulary already spans the training years, unless the column had no
+            value: then only the null token is allowed).
         """
         if offset == 0:
-            return None
+            if not self.empty or self.null_token is None:
+                return None
+            mask = np.zeros((prefix.shape[0], self.year_max - self.year_min + 2), dtype=bool)
+            mask[:, self.null_token] = True
+            return mask
         size = _SIZES[self.parts[offset]]
         rows = prefix.shape[0]
         lo = np.zeros(rows, dtype=np.int64)
@@ -392,11 +401,11 @@ class DatetimeCodec(Codec):
         return {"kind": self.kind, "column": self.column, "year_min": self.year_min, "year_max": self.year_max,
                 "time_parts": self.time_parts, "has_null": self.has_null, "tz": self.tz, "fmt": self.fmt,
                 "dtype": self.dtype_json, "marker": self.marker_json, "low": self.low, "high": self.high,
-                "objects": self.objects}
+                "objects": self.objects, "empty": self.empty}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DatetimeCodec":
         # low / high / objects are absent from states saved before they were kept.
         return cls(data["column"], data["year_min"], data["year_max"], data["time_parts"], data["has_null"],
                    data["tz"], data["fmt"], data["dtype"], data["marker"], low=data.get("low"),
-                   high=data.get("high"), objects=data.get("objects"))
+                   high=data.get("high"), objects=data.get("objects"), empty=data.get("empty", False) is True)
