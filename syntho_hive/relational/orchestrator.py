@@ -927,7 +927,8 @@ class Orchestrator:
                                        for rel in parents_rel}, defaults)
         plan = TablePlan(name=name, columns=[str(c) for c in df.columns],
                          dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns}, real_rows=len(df),
-                         modelled=modelled, keys=keys, unique_columns=unique, parents=links, self_refs=self_links, context=context,
+                         modelled=modelled, keys=keys, unique_columns=unique, parents=links, self_refs=self_links,
+                         context=context,
                          per_parent_keys=per_parent, numbered_keys=numbered, label_keys=labels, rules=rule_plan)
         job = None
         if text_only:

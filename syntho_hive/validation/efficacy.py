@@ -121,8 +121,8 @@ def ml_efficacy(real: pd.DataFrame, synthetic: pd.DataFrame, target: str,
     check_columns(real, synthetic, what="ML efficacy")
     for name, value in (("max_rows", max_rows), ("n_threads", n_threads)):
         check_positive_int(name, value)
-    if holdout is None and (isinstance(test_size, bool) or not isinstance(test_size, (int, float, np.integer, np.floating))
-                            or not 0 < float(test_size) < 1):
+    number = isinstance(test_size, (int, float, np.integer, np.floating)) and not isinstance(test_size, bool)
+    if holdout is None and (not number or not 0 < float(test_size) < 1):
         raise ConfigurationError(f"test_size must be a number strictly between 0 and 1, got {test_size!r}.")
     if target not in real.columns:
         raise SchemaError(f"ML efficacy target {target!r} is not a column of the real data; "
