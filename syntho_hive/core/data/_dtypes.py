@@ -42,7 +42,7 @@ from pandas.api.types import is_bool_dtype, is_float_dtype, is_integer_dtype
 
 from syntho_hive.exceptions import SerializationError
 
-__all__ = ["null_marker", "restore_objects", "restore_numbers", "decimal_places", "restore_decimals", "is_integer_like_dtype", "dtype_name",
+__all__ = ["is_null_value", "null_marker", "restore_objects", "restore_numbers", "decimal_places", "restore_decimals", "is_integer_like_dtype", "dtype_name",
            "dtype_from_name", "marker_to_json", "marker_from_json", "value_to_json", "value_from_json",
            "dtype_to_json", "dtype_from_json"]
 
@@ -52,6 +52,14 @@ _LEGACY_TAGS = {"b": bool, "i": int, "f": float, "s": str, "t": pd.Timestamp}
 #: Errors pandas / NumPy / the time-zone databases raise on a name or value that reads as nothing.
 _READ_ERRORS = (KeyError, TypeError, ValueError, ImportError, NotImplementedError, AttributeError, OverflowError,
                 InvalidOperation)
+
+
+def is_null_value(value: Any) -> bool:
+    """Whether ``value`` is one missing value (``None``, ``NaN``, ``pd.NA``, ``NaT``); never for a list or an array."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def null_marker(series: pd.Series) -> Any:

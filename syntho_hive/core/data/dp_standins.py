@@ -174,7 +174,6 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
     out = np.concatenate([out, np.zeros(missing)])
     mask = np.arange(rows) >= rows - missing
     if timedelta:
-        unit = np.datetime_data(series.to_numpy().dtype)[0]
         ticks = np.where(mask, np.iinfo(np.int64).min, np.round(out).astype(np.int64) * step)
         return pd.Series(ticks.view(f"timedelta64[{unit}]"), name=series.name).astype(series.dtype)
     if places is not None:

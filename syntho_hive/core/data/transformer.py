@@ -46,6 +46,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from syntho_hive._random import child_seed
+from syntho_hive.core.data._dtypes import is_null_value
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.boolean import BooleanEncoder
 from syntho_hive.core.data.encoders.categorical import OneHotEncoder, all_rare_sdtype, category_counts
@@ -485,7 +486,7 @@ class DataTransformer:
                 encoder.codec.index_of(value)  # raises, naming the column's one value, for any other
                 return True
             if isinstance(encoder, CoreEncoder) and encoder.core.all_null:
-                if not (value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))):
+                if not is_null_value(value):
                     raise GenerationError(f"Unknown value {value!r} for column {column!r}: it is missing in every "
                                           "training row, so the only condition it takes is a missing value (None).")
                 return True

@@ -30,6 +30,7 @@ import torch
 from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.data import DataTransformer
+from syntho_hive.core.data._dtypes import is_null_value
 from syntho_hive.core.data.encoders.nulls import NULL_SUFFIX
 from syntho_hive.core.data.spans import ColumnSpans, softmax_span_ranks
 from syntho_hive.core.metadata.schema import TableConfig
@@ -50,14 +51,6 @@ __all__ = ["MAX_ROUNDS", "GenerateFn", "GeneratedRows", "DrawFilter", "PreparedD
 
 #: Rounds of generate-and-reject before giving up on conditions / constraints.
 MAX_ROUNDS = 25
-
-
-def _is_missing(value: Any) -> bool:
-    """Whether a condition value is a missing value (``None``, ``NaN``, ``pd.NA``, ``NaT``)."""
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 class GeneratedRows(NamedTuple):
@@ -344,7 +337,7 @@ class TabularPipeline(ConditionalGenerativeModel):
                 resolved.append((discrete.index(column), [int(category)]))
                 continue
             indicator = f"{column}{NULL_SUFFIX}"
-            if indicator in discrete and _is_missing(value):  # a partly-null number or datetime: its null flag
+            if indicator in discrete and is_null_value(value):  # a partly-null number or datetime: its null flag
                 _, category = self.transformer_.condition_index(indicator, "null")
                 resolved.append((discrete.index(indicator), [int(category)]))
                 continue

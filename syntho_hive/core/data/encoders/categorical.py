@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data._dtypes import null_marker, restore_objects
+from syntho_hive.core.data._dtypes import is_null_value, null_marker, restore_objects
 from syntho_hive.core._value_kinds import factorize_values, mixes_kinds, typed_keys
 from syntho_hive.core.data.encoders.base import ColumnEncoder
 from syntho_hive.core.data.encoders.rare import RARE_LABEL, check_rare_threshold
@@ -204,7 +204,7 @@ class CategoryCodec:
         Raises:
             GenerationError: If the value is not a category (the message lists them).
         """
-        if _is_null(value):
+        if is_null_value(value):
             if self.has_null:
                 return self.null_code
         else:
@@ -259,8 +259,7 @@ def all_rare_sdtype(series: pd.Series, rare_threshold: int) -> str:
     if counts.size == 0 or int(counts.max()) >= rare_threshold:
         return "categorical"
     dtype = series.dtype
-    numeric = not isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(dtype) \
-        and not pd.api.types.is_bool_dtype(dtype)
+    numeric = not isinstance(dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(dtype)
     return "numerical" if numeric else "text"
 
 
@@ -271,13 +270,6 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return factorize_values(series.to_numpy(dtype=object))
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes, np.asarray(uniques, dtype=object)
-
-
-def _is_null(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 class OneHotEncoder(ColumnEncoder):

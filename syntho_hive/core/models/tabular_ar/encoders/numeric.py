@@ -385,9 +385,10 @@ class NumericCodec(Codec):
                 if len(edges) == 1:
                     edges = np.repeat(edges, 2)
                 tails = _tail_shares(values[rest], counts[rest], edges)
-            minimum, maximum = _output_range(values[rest], counts[rest], points, edges, k)
             if stats.bounded and stats.minimum is not None and stats.maximum is not None:
-                minimum, maximum = stats.minimum, stats.maximum
+                minimum, maximum = stats.minimum, stats.maximum  # released bounds: public
+            else:
+                minimum, maximum = _output_range(values[rest], counts[rest], points, edges, k)
         return cls(column, points.tolist(), edges.tolist(), stats.nulls > 0, stats.integer, stats.decimals,
                    minimum, maximum, stats.dtype, stats.marker, stats.decimal_places, stats.tick_step,
                    tails if len(edges) else (0.0, 0.0), stats.base)
