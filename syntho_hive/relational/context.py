@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.data.encoders.rare import inner_range
 from syntho_hive.core.data.transformer import DEFAULT_LOW_CARDINALITY
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.time_of_day import is_time_of_day
@@ -177,7 +178,7 @@ class ContextDomain:
             counts = None if _continuous(series) else series.value_counts(dropna=True, sort=False)
             values = [] if counts is None or len(counts) > MAX_GUARDED_VALUES else \
                 [v.item() if isinstance(v, np.generic) else v for v in counts.index.tolist()]
-            if counts is None or counts.empty or not values or not all(isinstance(v, (str, int, bool)) for v in values):
+            if not values or not all(isinstance(v, (str, int, bool)) for v in values):
                 if not nulls:  # values kept as they are; a null the model never saw is not
                     columns[str(name)] = {"nulls": False}
                 continue
@@ -255,8 +256,7 @@ def protect_context(frame: pd.DataFrame, columns: list[ContextColumn], parents: 
             present = parent.dropna()
             protected = None
             if len(present) >= 2 * rare_threshold - 1:
-                ordered = present.sort_values(kind="stable")
-                protected = series.clip(ordered.iloc[rare_threshold - 1], ordered.iloc[-rare_threshold])
+                protected = series.clip(*inner_range(present.to_numpy(), rare_threshold))
         else:
             counts = parent.value_counts(dropna=True)
             rare = counts.index[counts < rare_threshold]

@@ -1233,11 +1233,12 @@ class Orchestrator:
                     "is generated without a model (keys or text only)"
                 raise GenerationError(f"conditions on table {name!r}: the table {why}, so no column of it can be "
                                       "conditioned.")
+            drawn = [c for c in plan.modelled if c not in plan.rules.overwritten_columns]
             for column in columns:
-                if column not in plan.modelled:
+                if column not in drawn:
                     raise GenerationError(
                         f"conditions on table {name!r}: {column!r} is not a column its model draws (keys, foreign "
-                        f"keys, copied and generated columns are not); it can condition {plan.modelled}.")
+                        f"keys, copied, dependent and generated columns are not); it can condition {drawn}.")
             if columns:
                 checked[name] = dict(columns)
         return checked
@@ -1414,10 +1415,11 @@ class Orchestrator:
             positions, n = self._sliced_key_positions(name, plan, rels, size, parents, seed, part, key_vias)
             return positions, n, None
         # A global primary parent: every slice draws the same children per parent and takes its share.
-        label_cap = self._key_cap(plan, rels, parents, key_vias) if plan.label_keys else None  # over all slices
+        cap = self._key_cap(plan, rels, parents, key_vias)
         counts, n_null = self._primary_counts(name, plan, rels[0], size, parents[0],
-                                              numpy_generator(child_seed(seed, name, "cardinality")), label_cap)
-        mine = _clipped(name, _shares(counts, p, count), self._key_cap(plan, rels, parents, key_vias))
+                                              numpy_generator(child_seed(seed, name, "cardinality")),
+                                              cap if plan.label_keys else None)  # over all slices
+        mine = _clipped(name, _shares(counts, p, count), cap)
         rng = numpy_generator(child_seed(part.seed, name, "cardinality"))
         primary = _layout(mine, _share(n_null, p, count), rng)
         drawn = self._secondary_positions(name, plan, rels, primary, parents, part.seed, range(1, len(rels)),

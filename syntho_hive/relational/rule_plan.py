@@ -265,6 +265,12 @@ class RulePlan:
         return plan
 
     @property
+    def overwritten_columns(self) -> list[str]:
+        """Modelled columns whose drawn values the rules then replace: copied columns that are also modelled
+        (for rows without a parent) and the dependent columns of dependencies."""
+        return [c.column for c in self.copied if c.modelled] + [d.rule.dependent for d in self.dependencies]
+
+    @property
     def filled_columns(self) -> list[str]:
         """Columns this plan fills (the model does not learn them)."""
         generated = list(self.semantic_plan().generated) if self.semantic else []
@@ -320,8 +326,8 @@ class RulePlan:
         """
         # Rules write None for a missing value (a learned map, a generated value) where the model writes its
         # own (NaN in an object column): each column the rules touch keeps the model's missing value.
-        touched = [c.column for c in self.copied if c.modelled] + [d.rule.dependent for d in self.dependencies]
-        natives = {column: _native_null(frame[column]) for column in dict.fromkeys([*touched, *self.partial])
+        natives = {column: _native_null(frame[column]) for column in dict.fromkeys([*self.overwritten_columns,
+                                                                                     *self.partial])
                    if column in frame.columns}
         for copy in self.copied:
             copied = take(parents[copy.via][copy.parent_column], positions[copy.via])

@@ -54,3 +54,18 @@ def test_bad_conditions_are_refused(shop: tuple[Synthesizer, dict[str, pd.DataFr
     synth, _ = shop
     with pytest.raises(GenerationError, match=message):
         synth.sample(seed=1, conditions=conditions)
+
+
+def test_a_column_the_rules_overwrite_is_refused() -> None:
+    """``country`` follows ``city`` by a learned map after the model draws it: a condition on it was accepted,
+    then broken (186 FR rows and 114 DE rows for country 'FR'); the determinant can be conditioned."""
+    rng = np.random.default_rng(0)
+    city = rng.choice(["Paris", "Lyon", "Berlin", "Munich"], 300)
+    frame = pd.DataFrame({"id": np.arange(300), "city": city, "country": np.where(np.isin(city, ["Paris", "Lyon"]),
+                                                                                  "FR", "DE")})
+    metadata = Metadata().add_table("t", pk="id", dependencies=[("city", "country")])
+    synth = Synthesizer(metadata, seed=0).fit({"t": frame}, epochs=1, progress_bar=False, n_jobs=1)
+    with pytest.raises(GenerationError, match="'country' is not a column its model draws"):
+        synth.sample(seed=0, conditions={"t": {"country": "FR"}})
+    paris = synth.sample(seed=0, conditions={"t": {"city": "Paris"}})["t"]
+    assert (paris["city"] == "Paris").all() and (paris["country"] == "FR").all()

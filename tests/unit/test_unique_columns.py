@@ -42,8 +42,8 @@ def test_slices_never_repeat_a_code(synth: Synthesizer) -> None:
     assert len(codes) == 3_000 and codes.is_unique
 
 
-def test_plans_saved_before_keep_the_column_in_the_model(synth: Synthesizer) -> None:
+def test_the_plan_keeps_the_column_out_of_the_model_and_older_plans_load(synth: Synthesizer) -> None:
     state = synth._engine.plan("customers").to_dict()
     assert "card_no" in state["unique_columns"] and "card_no" not in state["modelled"]
-    del state["unique_columns"]
+    del state["unique_columns"]  # as saved before: no such field
     assert TablePlan.from_dict(state).unique_columns == {}
