@@ -247,14 +247,15 @@ def attribute_inference_risk(train: pd.DataFrame, holdout: pd.DataFrame | None, 
     Raises:
         SchemaError: If columns are missing or empty, a column is both sensitive and
             quasi-identifier, no quasi-identifier remains, or ``k`` / ``tolerance`` is out of range.
-        ConfigurationError: If ``n_threads`` is not a positive integer.
+        ConfigurationError: If ``max_rows``, ``max_synthetic`` or ``n_threads`` is not a positive integer.
     """
     check_columns(train, synthetic, what="Attribute inference")
     if holdout is not None:
         check_columns(train, holdout, what="Attribute inference", other="holdout")
     types = resolve_sdtypes(train, sdtypes)
     _check_attack(k, tolerance)
-    check_positive_int("n_threads", n_threads)
+    for name, value in (("max_rows", max_rows), ("max_synthetic", max_synthetic), ("n_threads", n_threads)):
+        check_positive_int(name, value)
     sensitive, quasi = attack_columns(train, types, sensitive_columns, quasi_identifiers)
     base = resolve_seed(seed)
     n = min(len(train), len(holdout), max_rows) if holdout is not None else min(len(train), max_rows)

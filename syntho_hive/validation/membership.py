@@ -77,18 +77,15 @@ def membership_inference_auc(train: pd.DataFrame, holdout: pd.DataFrame, synthet
         A :class:`MembershipInferenceResult`.
 
     Raises:
-        SchemaError: If columns are missing, a table is empty, ``max_rows`` / ``max_synthetic``
-            is not positive, or no column can be compared.
-        ConfigurationError: If ``n_threads`` is not a positive integer.
+        SchemaError: If columns are missing, a table is empty, or no column can be compared.
+        ConfigurationError: If ``max_rows``, ``max_synthetic`` or ``n_threads`` is not a positive integer.
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
     check_columns(train, synthetic, what="Membership inference")
     check_columns(train, holdout, what="Membership inference", other="holdout")
-    check_positive_int("n_threads", n_threads)
-    if max_rows < 1 or max_synthetic < 1:
-        raise SchemaError(f"Membership inference needs positive max_rows and max_synthetic, got {max_rows} "
-                          f"and {max_synthetic}.")
+    for name, value in (("max_rows", max_rows), ("max_synthetic", max_synthetic), ("n_threads", n_threads)):
+        check_positive_int(name, value)
     types = resolve_sdtypes(train, sdtypes)
     columns = distance_columns(train, types)
     if not columns:

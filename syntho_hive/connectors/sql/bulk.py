@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive._optional import import_or_raise
+from syntho_hive.connectors.sql.ddl import sql_name
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
@@ -89,9 +90,8 @@ def load_chunks(dialect: str, connection: "sa.Connection", table: "sa.Table", ch
 
 def _quoted(connection: "sa.Connection", table: "sa.Table", columns: Iterable[str]) -> tuple[str, str]:
     preparer = connection.dialect.identifier_preparer
-    # DuckDB: every column quoted (duckdb_engine's reserved words miss ``at``, ``by``...; see ddl.sql_name)
-    quote = preparer.quote_identifier if connection.dialect.name == "duckdb" else preparer.quote
-    return preparer.format_table(table), ", ".join(quote(str(column)) for column in columns)
+    names = (sql_name(str(column), connection.dialect.name) for column in columns)  # DuckDB: always quoted
+    return preparer.format_table(table), ", ".join(preparer.quote(name) for name in names)
 
 
 # ------------------------------------------------------------------------------ PostgreSQL

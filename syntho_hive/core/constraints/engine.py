@@ -91,8 +91,8 @@ class ConstraintEngine:
             mask = combo_index(plan, df) < 0
             rules.append(Rule(
                 JOINT_SEPARATOR.join(plan.columns), f"{context}: {{count}} row(s) have a "
-                f"combination of {plan.columns} not seen in the training data (examples: "
-                "{examples}). Only the combinations seen at fit may be generated.", mask,
+                f"combination of {plan.columns} not held (examples: {{examples}}): only combinations seen in "
+                "training are, and a model's only those seen rare_threshold times (rarer ones are protected).", mask,
                 examples(df[plan.columns], mask)))
         return rules
 

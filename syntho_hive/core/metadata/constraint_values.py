@@ -24,6 +24,7 @@ from syntho_hive.core.metadata.datetime_formats import (
     parse_datetimes,
 )
 from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.time_of_day import durations_of, is_time_of_day
 from syntho_hive.exceptions import SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,27 +41,14 @@ def is_numeric(series: pd.Series) -> bool:
     return ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_bool_dtype(series.dtype)
 
 
-def _is_times_of_day(series: pd.Series) -> bool:
-    """Whether ``series`` is an ``object`` column of ``datetime.time`` values (and nulls, at least one time)."""
-    if series.dtype != object:
-        return False
-    values = series.dropna()
-    return bool(len(values)) and ptypes.infer_dtype(values, skipna=True) == "time"
-
-
 def is_duration(series: pd.Series) -> bool:
     """Whether ``series`` holds durations: ``timedelta64``, or times of day (durations since midnight)."""
-    return ptypes.is_timedelta64_dtype(series.dtype) or _is_times_of_day(series)
+    return ptypes.is_timedelta64_dtype(series.dtype) or is_time_of_day(series)
 
 
 def _as_durations(series: pd.Series) -> pd.Series:
     """A duration column as ``timedelta64[ns]`` (times of day as the duration since midnight, nulls as ``NaT``)."""
-    if ptypes.is_timedelta64_dtype(series.dtype):
-        return series
-    return pd.Series(pd.to_timedelta([None if pd.isna(v) else pd.Timedelta(hours=v.hour, minutes=v.minute,
-                                                                             seconds=v.second,
-                                                                             microseconds=v.microsecond)
-                                      for v in series.tolist()]), index=series.index, name=series.name)
+    return series if ptypes.is_timedelta64_dtype(series.dtype) else durations_of(series)
 
 
 def time_unit(dtype: Any) -> str:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.time_of_day import durations_of, is_time_of_day
+from syntho_hive.core.metadata.constraint_values import time_unit
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
 from syntho_hive.exceptions import SchemaError
 
@@ -86,8 +87,7 @@ def as_float(series: pd.Series) -> np.ndarray:
         # pyarrow timestamps/dates/durations hand out objects from to_numpy(): cast to pandas' own types, in
         # their own unit (dates: seconds), which holds them (nanoseconds end in 2262)
         tz = getattr(series.dtype.pyarrow_dtype, "tz", None)
-        unit = getattr(series.dtype.pyarrow_dtype, "unit", "s")
-        unit = unit if unit in ("s", "ms", "us", "ns") else "s"
+        unit = time_unit(series.dtype)
         series = series.astype(f"timedelta64[{unit}]" if series.dtype.kind == "m"
                                else f"datetime64[{unit}, {tz}]" if tz else f"datetime64[{unit}]")
     if isinstance(series.dtype, pd.DatetimeTZDtype):
