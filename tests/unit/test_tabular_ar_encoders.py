@@ -455,7 +455,7 @@ def _numbers_in(item: object) -> list[float]:
 
 @pytest.mark.parametrize(("column", "key", "bad"), [
     ("amount", "points", None), ("amount", "edges", [1.0, None]), ("amount", "edges", [float("nan")]),
-    ("amount", "minimum", None), ("amount", "maximum", float("inf")), ("amount", "has_null", 1),
+    ("amount", "minimum", None), ("amount", "minimum", 10**400), ("amount", "maximum", float("inf")), ("amount", "has_null", 1),
     ("amount", "integer", "no"), ("country", "counts", []), ("country", "counts", {}),
     ("country", "counts", [True, 1, 1]), ("country", "has_rare", 1.5), ("country", "values", "US"),
     ("member", "has_null", None), ("age", "column", 5),

@@ -26,7 +26,8 @@ import numpy as np
 from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.exceptions import ConfigurationError
 
-__all__ = ["Choice", "DPSetting", "Flag", "Integer", "Number", "Param", "Text", "Widths", "problems_of"]
+__all__ = ["Choice", "DPSetting", "Flag", "Integer", "Number", "Param", "Text", "Widths", "is_finite_number",
+           "problems_of"]
 
 _MISSING = object()
 
@@ -98,7 +99,8 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _is_number(value: Any) -> bool:
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` is a finite int or float (not a bool; an int too large for a float is not)."""
     if not (_is_int(value) or isinstance(value, (float, np.floating))):
         return False
     try:
@@ -140,7 +142,7 @@ class Number(Param):
         return f"a number in {'(' if self.positive else '['}{self.minimum}, {self.maximum}]"
 
     def _problem(self, value: Any) -> str | None:
-        if not _is_number(value):
+        if not is_finite_number(value):
             return self._fail(value)
         number = float(value)
         below = number <= self.minimum if self.positive else number < self.minimum

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.metadata.detect import detect_sdtype
+from syntho_hive.core.models.params import is_finite_number
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.bin_copula import BinCopula
 from syntho_hive.core.models.tabular_ar.encoders.categorical import (
@@ -157,10 +158,6 @@ def stats_from_dict(data: Mapping[str, Any]) -> ColumnStats:
     return _STATS[kind](**fields)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
-
-
 def _check_fields(item: Mapping[str, Any]) -> None:
     """Raise :class:`SerializationError` unless the stored fields that the numerical, categorical and boolean
     codecs take as they are have their types (a null point or a count of ``[]`` would load, then decode NaN or
@@ -172,9 +169,9 @@ def _check_fields(item: Mapping[str, Any]) -> None:
     problems += [f"{flag!r} is not true or false" for flag in flags if not isinstance(item.get(flag), bool)]
     if kind == "numerical":
         problems += [f"{key!r} is not a list of finite numbers" for key in ("points", "edges")
-                     if not isinstance(item.get(key), list) or not all(map(_is_number, item[key]))]
+                     if not isinstance(item.get(key), list) or not all(map(is_finite_number, item[key]))]
         problems += [f"{key!r} is not a finite number" for key in ("minimum", "maximum")
-                     if not _is_number(item.get(key))]
+                     if not is_finite_number(item.get(key))]
     if kind == "categorical":
         values, counts = item.get("values"), item.get("counts")
         if not isinstance(values, list) or not isinstance(counts, list) or len(values) != len(counts) \
