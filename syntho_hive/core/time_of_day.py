@@ -18,9 +18,15 @@ import pandas as pd
 
 from syntho_hive.exceptions import GenerationError, SchemaError
 
-__all__ = ["duration_of", "durations_of", "is_time_of_day", "time_columns", "to_durations", "to_times"]
+__all__ = ["duration_of", "durations_of", "is_time_of_day", "time_columns", "time_nanoseconds", "to_durations",
+           "to_times"]
 
 _NS_PER_DAY = 86_400 * 10**9
+
+
+def time_nanoseconds(value: dt.time) -> int:
+    """A naive time of day as nanoseconds since midnight."""
+    return (((value.hour * 60 + value.minute) * 60 + value.second) * 10**6 + value.microsecond) * 1_000
 
 
 def is_time_of_day(series: pd.Series) -> bool:
@@ -89,7 +95,7 @@ def _nanoseconds(value: object, column: str, where: str) -> int | None:
             raise GenerationError(f"{where}: column {column!r} holds the time {value!r} with a time zone, which the "
                                   "model (fitted on times without one) cannot take; convert it to the zone of the "
                                   "training data and drop it, e.g. value.replace(tzinfo=None).")
-        return (((value.hour * 60 + value.minute) * 60 + value.second) * 10**6 + value.microsecond) * 1_000
+        return time_nanoseconds(value)
     if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
         nanoseconds = int(pd.Timedelta(value).value)
         if not 0 <= nanoseconds < _NS_PER_DAY:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from syntho_hive.core.time_of_day import time_nanoseconds
 from syntho_hive.exceptions import ConfigurationError
 
 __all__ = ["DPConfig", "DEFAULT_DP_EPOCHS", "BoundKind", "bound_kind", "bound_nanoseconds"]
@@ -56,8 +57,7 @@ def bound_kind(value: float | str) -> BoundKind:
 def bound_nanoseconds(value: float | str) -> int:
     """A stored time-of-day or duration bound as nanoseconds (since midnight, for a time of day)."""
     if bound_kind(value) == "time":
-        time = dt.time.fromisoformat(str(value))
-        return (((time.hour * 60 + time.minute) * 60 + time.second) * 10**6 + time.microsecond) * 1_000
+        return time_nanoseconds(dt.time.fromisoformat(str(value)))
     return int(pd.Timedelta(value).value)
 
 
