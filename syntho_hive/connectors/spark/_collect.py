@@ -66,9 +66,13 @@ def collect_frame(frame: "DataFrame", where: str | None = None) -> pd.DataFrame:
     """
     frame = readable(frame)
     schema = arrow_schema_for(frame.schema)
-    table = _conform(frame.toArrow(), schema)
+    return _to_frame(frame.toArrow(), schema, where)
+
+
+def _to_frame(table: pa.Table, schema: pa.Schema, where: str | None) -> pd.DataFrame:
+    """``table`` conformed to ``schema``, as pandas; a value pandas cannot hold names ``where``."""
     try:
-        return arrow_to_frame(table)
+        return arrow_to_frame(_conform(table, schema))
     except SerializationError as exc:
         if where is None:
             raise
@@ -128,12 +132,6 @@ def iter_frames(frame: "DataFrame", chunk_rows: int, where: str | None = None) -
         with pa.ipc.open_stream(row[0]) as reader:
             table = reader.read_all()
         empty = False
-        try:
-            chunk = arrow_to_frame(_conform(table, schema))
-        except SerializationError as exc:
-            if where is None:
-                raise
-            raise SerializationError(f"{where}: {exc}") from exc
-        yield chunk
+        yield _to_frame(table, schema, where)
     if empty:
         yield arrow_to_frame(schema.empty_table())
