@@ -321,8 +321,6 @@ def test_nested_values_and_bytes_mixed_with_text_are_refused_with_the_column_nam
                    "classes": {"9": {"1": 5}}}}, "not of class"),
     ({"template": {"shapes": {"99": 5}, "runs": {"99": [{"frequent": {}, "rare": 5, "positions": [{"1": 6}, {}]}]},
                    "classes": {"9": {"1": 5}}}}, "more characters than its rare"),
-    ({"template": {"shapes": {"99": 5}, "runs": {"99": [{"frequent": {}, "rare": 5, "positions": [{}, {}]}]},
-                   "classes": {"9": {"1": 5}}}}, "'\\^9'"),
 ])
 def test_malformed_new_state_fields_raise_serialization_error(change: dict[str, Any], match: str) -> None:
     state = {**TextModel.fit(pd.Series(["a b"] * 10)).to_dict(), **change}

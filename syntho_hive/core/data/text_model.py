@@ -67,6 +67,7 @@ adapter, by TabularAR.
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -108,6 +109,10 @@ _BINARY = (bytes, bytearray, memoryview)
 _NESTED = (list, tuple, dict, set, frozenset, np.ndarray)
 #: A character that is neither a letter nor whitespace (a digit, ``_`` or punctuation).
 _STRUCTURED = re.compile(r"[^\w\s]|[\d_]")
+#: Characters an invented word (or run of a class key) is drawn from, uniformly, when no character was held by
+#: ``rare_threshold`` rare values (their counts are then not kept: they could spell out the few rare values).
+_ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": string.ascii_uppercase,
+              "9": string.digits, "^a": string.ascii_lowercase, "^A": string.ascii_uppercase, "^9": "123456789"}
 
 
 def class_runs(shape: str) -> list[tuple[int, int]]:
@@ -399,7 +404,6 @@ def _check_runs(template: dict[str, Any]) -> None:
         runs, spans = template["runs"][shape], class_runs(shape)
         if not isinstance(runs, list) or len(runs) != len(spans):
             raise _malformed(f"template shape {shape!r} needs one table per run ({len(spans)})")
-        keys = class_keys(shape)
         for index, (run, (start, end)) in enumerate(zip(runs, spans)):
             where = f"template shape {shape!r} run {index}"
             if not isinstance(run, dict) or set(run) != {"frequent", "rare", "positions"}:
@@ -419,8 +423,6 @@ def _check_runs(template: dict[str, Any]) -> None:
                     raise _malformed(f"{where} position {at} holds a character not of class {shape[start]!r}")
                 if sum(chars.values()) > run["rare"]:
                     raise _malformed(f"{where} position {at} counts more characters than its rare values")
-                if sum(chars.values()) < run["rare"] and not template["classes"].get(keys[start + at]):
-                    raise _malformed(f"template class {keys[start + at]!r} has no character")
 
 
 def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str, int]:
@@ -430,6 +432,15 @@ def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str,
         return dict(sorted(kept.items(), key=lambda kv: int(kv[0])))
     length, count = min(lengths.items(), key=lambda kv: (-kv[1], int(kv[0])))
     return {length: count}
+
+
+def _held(chars: Counter[Any], holders: Counter[Any], rare_threshold: int) -> dict[Any, int]:
+    """The counts of the characters held by ``rare_threshold`` rare values (occurrences) or more, sorted.
+
+    A character fewer rare values hold would let the stored counts spell those values out (the only rare value
+    ``QQ-9931`` left ``{"-": 1, "1": 1, "3": 1, "9": 2, "q": 2}``), so its count is not kept.
+    """
+    return {char: count for char, count in sorted(chars.items()) if holders[char] >= rare_threshold}
 
 
 def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
@@ -445,7 +456,8 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
     if not rows or sum(frequent.values()) < TEMPLATE_COVERAGE * rows:
         return None
     runs: dict[str, list[dict[str, Any]]] = {}
-    classes: dict[str, Counter[str]] = {key: Counter() for key in CLASS_KEYS}
+    classes: Counter[tuple[str, str]] = Counter()
+    holders: Counter[tuple[str, str]] = Counter()
     for shape in frequent:
         keys = class_keys(shape)
         runs[shape] = []
@@ -461,12 +473,22 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
                     continue
                 for at, char in enumerate(run):
                     chars[at][char] += count
-                    classes[keys[start + at]][char] += count
+                    classes[keys[start + at], char] += count
+                holders.update(dict.fromkeys({(keys[start + at], char) for at, char in enumerate(run)}, count))
             runs[shape].append({"frequent": kept, "rare": sum(seen.values()) - sum(kept.values()),
                                 "positions": [{c: k for c, k in sorted(table.items()) if k >= rare_threshold}
                                               for table in chars]})
+    kept: dict[str, dict[str, int]] = {}
+    for (key, char), count in _held(classes, holders, rare_threshold).items():
+        kept.setdefault(key, {})[char] = count
     return {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
-            "classes": {cls: dict(sorted(chars.items())) for cls, chars in classes.items() if chars}}
+            "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
+
+
+def _pool(counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of ``counts`` (an object array) and their probabilities."""
+    weights = np.asarray(list(counts.values()), dtype=np.float64)
+    return np.asarray(list(counts), dtype=object), weights / weights.sum()
 
 
 def _draw_run(run: dict[str, Any], keys: list[str | None],
@@ -572,6 +594,7 @@ class TextModel:
         slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": Counter(),
                                                 "rare_cases": Counter()} for s in SLOTS}
         chars: Counter[str] = Counter()
+        holders: Counter[str] = Counter()
         letters = upper = 0
         for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
             slot, word = key.split("|", 1)
@@ -585,6 +608,7 @@ class TextModel:
             entry["rare_cases"][case] += count
             for char in word:
                 chars[char.lower()] += count
+            holders.update(dict.fromkeys({char.lower() for char in word}, count))
             if case == "mixed":
                 letters += count * sum(c.isalpha() for c in word)
                 upper += count * sum(c.isupper() for c in word)
@@ -594,7 +618,7 @@ class TextModel:
                                    "text statistics", categories=False), "marker": stats.marker,
             "slots": {s: {"frequent": e["frequent"], "rare": e["rare"], "rare_lengths": dict(e["rare_lengths"]),
                           "rare_cases": dict(e["rare_cases"])} for s, e in slots.items()},
-            "chars": dict(sorted(chars.items())), "upper_share": upper / letters if letters else 0.0,
+            "chars": _held(chars, holders, rare_threshold), "upper_share": upper / letters if letters else 0.0,
             "max_length": int(stats.longest),
         }
         if stats.binary:
@@ -734,9 +758,8 @@ class TextModel:
         shapes = list(template["shapes"])
         weights = np.asarray(list(template["shapes"].values()), dtype=np.float64)
         picks = rng.choice(len(shapes), size=n, p=weights / weights.sum())
-        classes = {cls: (np.asarray(list(chars), dtype=object),
-                         np.asarray(list(chars.values()), dtype=np.float64) / sum(chars.values()))
-                   for cls, chars in template["classes"].items() if chars}
+        classes = {key: _pool(template["classes"].get(key) or dict.fromkeys(_ALPHABETS[key], 1))
+                   for key in CLASS_KEYS}
         return shapes, picks, classes
 
     def _from_template(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -803,10 +826,8 @@ class TextModel:
         cases = list(entry["rare_cases"])
         case_weights = np.asarray(list(entry["rare_cases"].values()), dtype=np.float64)
         drawn = rng.choice(len(cases), size=count, p=case_weights / case_weights.sum())
-        pool = list(self.state["chars"])
-        pool_weights = np.asarray(list(self.state["chars"].values()), dtype=np.float64)
-        chars = np.asarray(pool, dtype=object)[rng.choice(len(pool), size=int(sizes.sum()),
-                                                          p=pool_weights / pool_weights.sum())]
+        pool, probs = _pool(self.state["chars"] or dict.fromkeys(_ALPHABETS["word"], 1))
+        chars = pool[rng.choice(pool.size, size=int(sizes.sum()), p=probs)]
         flips = rng.random(int(sizes.sum())) < self.state["upper_share"]
         out: list[str] = []
         end = 0
