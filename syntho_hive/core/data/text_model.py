@@ -509,23 +509,43 @@ def _draw_run(run: dict[str, Any], keys: list[str | None],
     out = np.empty(size, dtype=object)
     rare = rng.random(size) < run["rare"] / (run["rare"] + sum(frequent.values()))
     if (~rare).any():
-        pool = np.asarray(list(frequent), dtype=object)
-        counts = np.asarray(list(frequent.values()), dtype=np.float64)
-        out[~rare] = pool[rng.choice(pool.size, size=int((~rare).sum()), p=counts / counts.sum())]
-    count = int(rare.sum())
-    if count:
-        grid = np.empty((count, len(keys)), dtype=object)
-        for position, (key, kept) in enumerate(zip(keys, run["positions"])):
-            common = rng.random(count) < sum(kept.values()) / run["rare"]
-            if common.any():
-                pool = np.asarray(list(kept), dtype=object)
-                counts = np.asarray(list(kept.values()), dtype=np.float64)
-                grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()), p=counts / counts.sum())]
-            if (~common).any():
-                pool, probs = classes[str(key)]
-                grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
-        out[rare] = ["".join(row) for row in grid.tolist()]
+        pool, probs = _pool(frequent)
+        out[~rare] = pool[rng.choice(pool.size, size=int((~rare).sum()), p=probs)]
+    if rare.any():
+        out[rare] = _draw_positions("", keys, run["positions"], run["rare"], classes, int(rare.sum()), rng)
     return out
+
+
+def _draw_positions(literals: str, keys: list[str | None], kept: list[dict[str, int]], total: int,
+                    classes: dict[str, tuple[np.ndarray, np.ndarray]], size: int, rng: np.random.Generator) -> list[str]:
+    """``size`` strings drawn position by position: at each position a kept character by count (with the share
+    of ``total`` its table counts) or one of the position's class; ``literals[position]`` where the key is ``None``.
+
+    Args:
+        literals: The characters of the literal positions (a shape; ``""`` when no position is literal).
+        keys: The class key (:data:`CLASS_KEYS`) of each position, ``None`` for a literal one.
+        kept: Per position, its frequent characters and their counts.
+        total: The number of values the ``kept`` counts are out of.
+        classes: Per class key, its characters and their probabilities.
+        size: Number of strings.
+        rng: Source of every draw.
+
+    Returns:
+        The ``size`` strings.
+    """
+    grid = np.empty((size, len(keys)), dtype=object)
+    for position, (key, chars) in enumerate(zip(keys, kept)):
+        if key is None:
+            grid[:, position] = literals[position]
+            continue
+        common = rng.random(size) < sum(chars.values()) / total
+        if common.any():
+            pool, probs = _pool(chars)
+            grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()), p=probs)]
+        if (~common).any():
+            pool, probs = classes[key]
+            grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
+    return ["".join(row) for row in grid.tolist()]
 
 
 class TextModel:
@@ -789,22 +809,8 @@ class TextModel:
         template = self.state["template"]
         values = np.empty(n, dtype=object)
         for shape, at, classes in self._by_shape(n, rng):
-            grid = np.empty((at.size, len(shape)), dtype=object)
-            for position, (key, kept) in enumerate(zip(class_keys(shape), template["positions"][shape])):
-                if key is None:
-                    grid[:, position] = shape[position]
-                    continue
-                kept_share = sum(kept.values()) / template["shapes"][shape]
-                common = rng.random(at.size) < kept_share
-                if common.any():
-                    pool = np.asarray(list(kept), dtype=object)
-                    counts = np.asarray(list(kept.values()), dtype=np.float64)
-                    grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()),
-                                                             p=counts / counts.sum())]
-                if (~common).any():
-                    pool, probs = classes[key]
-                    grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
-            values[at] = ["".join(row) for row in grid.tolist()]
+            values[at] = _draw_positions(shape, class_keys(shape), template["positions"][shape],
+                                         template["shapes"][shape], classes, at.size, rng)
         return values
 
     def _bytes(self, n: int, rng: np.random.Generator) -> np.ndarray:
