@@ -66,6 +66,7 @@ adapter, by TabularAR.
 
 from __future__ import annotations
 
+import calendar
 import re
 import string
 from collections import Counter
@@ -113,6 +114,12 @@ _STRUCTURED = re.compile(r"[^\w\s]|[\d_]")
 #: ``rare_threshold`` rare values (their counts are then not kept: they could spell out the few rare values).
 _ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": string.ascii_uppercase,
               "9": string.digits, "^a": string.ascii_lowercase, "^A": string.ascii_uppercase, "^9": "123456789"}
+
+#: Dates a shape may hold (ten characters, whole runs): the order of year, month and day -> its shape (``-``
+#: standing for the separator, ``-``, ``/`` or ``.``, the same twice) and the ``(start, end)`` of year, month, day.
+_DATES = {"ymd": ("9999-99-99", ((0, 4), (5, 7), (8, 10))), "dmy": ("99-99-9999", ((6, 10), (3, 5), (0, 2))),
+          "mdy": ("99-99-9999", ((6, 10), (0, 2), (3, 5)))}
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def class_runs(shape: str) -> list[tuple[int, int]]:
@@ -331,6 +338,9 @@ def _canonical(state: dict[str, Any]) -> dict[str, Any]:
         else:  # the first, per-position form
             out["template"]["positions"] = {shape: [by_key(chars) for chars in template["positions"][shape]]
                                             for shape in shapes}
+        if "dates" in template:
+            out["template"]["dates"] = {shape: [list(date) for date in template["dates"][shape]]
+                                        for shape in sorted(template["dates"])}
         out["template"]["classes"] = {cls: by_key(template["classes"][cls]) for cls in sorted(template["classes"])}
     if state.get("binary") is not None:
         out["binary"] = by_number(state["binary"])
@@ -368,9 +378,10 @@ def _check_extras(state: dict[str, Any]) -> None:
     if template is None:
         return
     if not isinstance(template, dict) or set(template) not in ({"shapes", "runs", "classes"},
+                                                               {"shapes", "runs", "classes", "dates"},
                                                                {"shapes", "positions", "classes"}):
-        raise _malformed("template needs exactly shapes, runs and classes (or, in the first form, shapes, "
-                         "positions and classes)")
+        raise _malformed("template needs exactly shapes, runs and classes, and optionally dates (or, in the first "
+                         "form, shapes, positions and classes)")
     _check_counts(template["shapes"], "template shapes")
     if not template["shapes"]:
         raise _malformed("template has no shape")
@@ -383,6 +394,7 @@ def _check_extras(state: dict[str, Any]) -> None:
         _check_counts(chars, f"template class {cls!r}", chars=True)
     if parts == "runs":
         _check_runs(template)
+        _check_dates(template)
         return
     for shape, count in template["shapes"].items():
         positions = template["positions"][shape]
@@ -423,6 +435,72 @@ def _check_runs(template: dict[str, Any]) -> None:
                     raise _malformed(f"{where} position {at} holds a character not of class {shape[start]!r}")
                 if sum(chars.values()) > run["rare"]:
                     raise _malformed(f"{where} position {at} counts more characters than its rare values")
+
+
+def _check_dates(template: dict[str, Any]) -> None:
+    """Validate the optional ``dates`` of a ``template`` ({shape: [[start, order], ...]}; shapes already checked)."""
+    dates = template.get("dates", {})
+    if not isinstance(dates, dict) or not set(dates) <= set(template["shapes"]):
+        raise _malformed("template dates are not keyed by its shapes")
+    for shape, found in dates.items():
+        if not isinstance(found, list) or not found or any(
+                not isinstance(date, list) or len(date) != 2 or not _is_count(date[0], 0) or date[1] not in _DATES
+                or not _date_at(shape, date[0], date[1]) for date in found):
+            raise _malformed(f"template dates of shape {shape!r} are not [start, order] pairs of dates it holds "
+                             f"(orders {sorted(_DATES)})")
+
+
+def _date_at(shape: str, start: int, order: str) -> bool:
+    """Whether ``shape`` holds, at ``start``, a date of the ``order``'s shape made of whole digit runs."""
+    piece, layout = shape[start:start + 10], _DATES[order][0]
+    sep = layout.index("-")
+    return len(piece) == 10 and piece == layout.replace("-", piece[sep]) and piece[sep] in "-/." \
+        and shape[start - 1:start] != "9" and shape[start + 10:start + 11] != "9"
+
+
+def _invalid_dates(values: list[str], dates: list[list[Any]]) -> np.ndarray:
+    """Which of ``values`` (all of one shape) hold, at one of ``dates``, no valid date (of ASCII digits)."""
+    if not values:
+        return np.zeros(0, dtype=bool)
+    width = len(values[0])
+    digits = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64) \
+        - ord("0")
+    invalid = np.zeros(len(values), dtype=bool)
+    for start, order in dates:
+        fields = [digits[:, start + a:start + b] for a, b in _DATES[order][1]]
+        invalid |= np.any([((field < 0) | (field > 9)).any(axis=1) for field in fields], axis=0)
+        year, month, day = (field.clip(0, 9) @ 10 ** np.arange(field.shape[1])[::-1] for field in fields)
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
+        invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
+    return invalid
+
+
+def _valid_dates(value: str, dates: list[list[Any]]) -> str:
+    """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12, day within the month."""
+    for start, order in dates:
+        fields = _DATES[order][1]
+        year, month, day = (int(value[start + a:start + b]) for a, b in fields)
+        year = max(year, 1)
+        month = min(max(month, 1), 12)
+        day = min(max(day, 1), calendar.monthrange(year, month)[1])
+        chars = list(value)
+        for (a, b), number in zip(fields, (year, month, day)):
+            chars[start + a:start + b] = f"{number:0{b - a}d}"
+        value = "".join(chars)
+    return value
+
+
+def _date_layouts(shape: str, values: list[tuple[str, int]]) -> list[list[Any]]:
+    """``[start, order]`` of each date ``shape`` holds where every training value of the shape is a valid date."""
+    found: list[list[Any]] = []
+    for start in range(len(shape) - 9):
+        for order in _DATES:
+            if _date_at(shape, start, order) and not _invalid_dates([value for value, _ in values],
+                                                                     [[start, order]]).any():
+                found.append([start, order])
+                break
+    return found
 
 
 def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str, int]:
@@ -481,8 +559,12 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
     kept: dict[str, dict[str, int]] = {}
     for (key, char), count in _held(classes, holders, rare_threshold).items():
         kept.setdefault(key, {})[char] = count
-    return {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
-            "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
+    template = {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
+                "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
+    dates = {shape: found for shape in sorted(frequent) if (found := _date_layouts(shape, by_shape[shape]))}
+    if dates:
+        template["dates"] = dates
+    return template
 
 
 def _pool(counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -517,7 +599,8 @@ def _draw_run(run: dict[str, Any], keys: list[str | None],
 
 
 def _draw_positions(literals: str, keys: list[str | None], kept: list[dict[str, int]], total: int,
-                    classes: dict[str, tuple[np.ndarray, np.ndarray]], size: int, rng: np.random.Generator) -> list[str]:
+                    classes: dict[str, tuple[np.ndarray, np.ndarray]], size: int,
+                    rng: np.random.Generator) -> list[str]:
     """``size`` strings drawn position by position: at each position a kept character by count (with the share
     of ``total`` its table counts) or one of the position's class; ``literals[position]`` where the key is ``None``.
 
@@ -789,20 +872,36 @@ class TextModel:
             return self._from_positions(n, rng)
         values = np.empty(n, dtype=object)
         for shape, at, classes in self._by_shape(n, rng):
-            keys = class_keys(shape)
-            pieces: list[Any] = []
-            done = 0
-            for (start, end), run in zip(class_runs(shape), template["runs"][shape]):
-                if start > done:
-                    pieces.append(shape[done:start])
-                pieces.append(_draw_run(run, keys[start:end], classes, at.size, rng))
-                done = end
-            if done < len(shape):
-                pieces.append(shape[done:])
-            columns = [np.full(at.size, piece, dtype=object) if isinstance(piece, str) else piece
-                       for piece in pieces]
-            values[at] = ["".join(row) for row in zip(*columns)]
+            values[at] = self._from_runs(shape, at.size, classes, rng)
+            dates = template.get("dates", {}).get(shape)
+            if not dates:
+                continue
+            redo = at[_invalid_dates(values[at].tolist(), dates)]
+            for _ in range(_REDRAWS):
+                if not redo.size:
+                    break
+                values[redo] = self._from_runs(shape, redo.size, classes, rng)
+                redo = redo[_invalid_dates(values[redo].tolist(), dates)]
+            values[redo] = [_valid_dates(value, dates) for value in values[redo]]  # still invalid after the redraws
         return values
+
+    def _from_runs(self, shape: str, size: int, classes: dict[str, tuple[np.ndarray, np.ndarray]],
+                   rng: np.random.Generator) -> np.ndarray:
+        """``size`` values of one frequent ``shape``, run by run (literal characters copied)."""
+        keys = class_keys(shape)
+        pieces: list[Any] = []
+        done = 0
+        for (start, end), run in zip(class_runs(shape), self.state["template"]["runs"][shape]):
+            if start > done:
+                pieces.append(shape[done:start])
+            pieces.append(_draw_run(run, keys[start:end], classes, size, rng))
+            done = end
+        if done < len(shape):
+            pieces.append(shape[done:])
+        columns = [np.full(size, piece, dtype=object) if isinstance(piece, str) else piece for piece in pieces]
+        out = np.empty(size, dtype=object)
+        out[:] = ["".join(row) for row in zip(*columns)]
+        return out
 
     def _from_positions(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` values from a template state of the first form: every position drawn on its own."""
