@@ -10,7 +10,9 @@ aggregate statistics:
   ``rare_threshold`` times in that slot is reused by frequency (``"Inc."`` at the end of
   company names, ``"Airport"``), and in place of the rarer words a new one is invented with
   their length and casing (title, upper, lower or mixed case) distributions and characters
-  drawn from their overall character frequencies.
+  drawn from their overall character frequencies (only the characters that ``rare_threshold``
+  rarer word occurrences hold, so the counts never spell out a few rare words; ``a``-``z``
+  uniformly when no character is held that often).
 
 The fitted :class:`TextModel` keeps only the frequent words and those aggregates, never a
 rare word or a whole value, so a training value comes back only if it is made of frequent
@@ -37,11 +39,15 @@ Two other kinds of column are generated differently:
   character by character: at each position a character seen there at least ``rare_threshold``
   times among the rarer run values (by count) or, with the share of the rest, one drawn from the
   class's overall frequencies in the rarer run values (those at the first position of a run of two
-  or more apart, so a number's leading digit is not ``0`` when it never was). Numbers whose values
+  or more apart, so a number's leading digit is not ``0`` when it never was; only characters held by
+  ``rare_threshold`` rarer run values, the class's letters or digits uniformly when none is). Numbers whose values
   are each rare (ids) are thus invented digit by digit, while JSON literals and hours, minutes,
   days and months seen often come back whole. Runs are drawn independently of each other, so a
-  date can pair a day and a month never seen together (``2021-02-30``, about 1% of a uniform range
-  of dates). Only frequent shapes, frequent run values and aggregate character counts are kept,
+  date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform range
+  of dates): where every training value of a shape holds a valid date at one place (year, month and
+  day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``), a
+  value whose date is not valid is drawn again (up to 10 times, then its day is moved into its
+  month). Only frequent shapes, frequent run values and aggregate character counts are kept,
   never a rare run value (so never a rare value): a generated value equals a training value only
   if all its runs are frequent (as a date of a frequent year, month and day), or by chance when an
   invented run equals a rare one (a short number). States written by the first, per-position form of this
@@ -649,7 +655,10 @@ class TextModel:
             position, characters frequent among the rarer run values)}, ``classes`` {key of
             :data:`CLASS_KEYS`: {character: count} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
-            generate as they did. ``binary`` ({byte length: count}) for a column of bytes.
+            generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
+            ``"mdy"``], ...]}, the dates every training value of the shape held (generated ones are valid).
+            ``chars`` and ``classes`` keep only characters held by ``rare_threshold`` rarer words or run
+            values. ``binary`` ({byte length: count}) for a column of bytes.
 
     Raises:
         SerializationError: ``state`` lacks a field or is malformed.
