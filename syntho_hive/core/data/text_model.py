@@ -450,7 +450,7 @@ def _check_dates(template: dict[str, Any]) -> None:
         raise _malformed("template dates are not keyed by its shapes")
     for shape, found in dates.items():
         if not isinstance(found, list) or not found or any(
-                not isinstance(date, list) or len(date) != 2 or not _is_count(date[0], 0) or date[1] not in _DATES
+                not isinstance(date, list) or len(date) != 2 or not _is_count(date[0], 0) or date[1] not in list(_DATES)
                 or not _date_at(shape, date[0], date[1]) for date in found):
             raise _malformed(f"template dates of shape {shape!r} are not [start, order] pairs of dates it holds "
                              f"(orders {sorted(_DATES)})")
@@ -565,8 +565,8 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
     kept: dict[str, dict[str, int]] = {}
     for (key, char), count in _held(classes, holders, rare_threshold).items():
         kept.setdefault(key, {})[char] = count
-    template = {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
-                "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
+    template: dict[str, Any] = {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
+                                "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
     dates = {shape: found for shape in sorted(frequent) if (found := _date_layouts(shape, by_shape[shape]))}
     if dates:
         template["dates"] = dates
