@@ -10,7 +10,9 @@ aggregate statistics:
   ``rare_threshold`` times in that slot is reused by frequency (``"Inc."`` at the end of
   company names, ``"Airport"``), and in place of the rarer words a new one is invented with
   their length and casing (title, upper, lower or mixed case) distributions and characters
-  drawn from their overall character frequencies.
+  drawn from their overall character frequencies (only the characters that ``rare_threshold``
+  rarer word occurrences hold, so the counts never spell out a few rare words; ``a``-``z``
+  uniformly when no character is held that often).
 
 The fitted :class:`TextModel` keeps only the frequent words and those aggregates, never a
 rare word or a whole value, so a training value comes back only if it is made of frequent
@@ -37,11 +39,15 @@ Two other kinds of column are generated differently:
   character by character: at each position a character seen there at least ``rare_threshold``
   times among the rarer run values (by count) or, with the share of the rest, one drawn from the
   class's overall frequencies in the rarer run values (those at the first position of a run of two
-  or more apart, so a number's leading digit is not ``0`` when it never was). Numbers whose values
+  or more apart, so a number's leading digit is not ``0`` when it never was; only characters held by
+  ``rare_threshold`` rarer run values, the class's letters or digits uniformly when none is). Numbers whose values
   are each rare (ids) are thus invented digit by digit, while JSON literals and hours, minutes,
   days and months seen often come back whole. Runs are drawn independently of each other, so a
-  date can pair a day and a month never seen together (``2021-02-30``, about 1% of a uniform range
-  of dates). Only frequent shapes, frequent run values and aggregate character counts are kept,
+  date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform range
+  of dates): where every training value of a shape holds a valid date at one place (year, month and
+  day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``), a
+  value whose date is not valid is drawn again (up to 10 times, then its day is moved into its
+  month). Only frequent shapes, frequent run values and aggregate character counts are kept,
   never a rare run value (so never a rare value): a generated value equals a training value only
   if all its runs are frequent (as a date of a frequent year, month and day), or by chance when an
   invented run equals a rare one (a short number). States written by the first, per-position form of this
@@ -66,7 +72,9 @@ adapter, by TabularAR.
 
 from __future__ import annotations
 
+import calendar
 import re
+import string
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -108,6 +116,16 @@ _BINARY = (bytes, bytearray, memoryview)
 _NESTED = (list, tuple, dict, set, frozenset, np.ndarray)
 #: A character that is neither a letter nor whitespace (a digit, ``_`` or punctuation).
 _STRUCTURED = re.compile(r"[^\w\s]|[\d_]")
+#: Characters an invented word (or run of a class key) is drawn from, uniformly, when no character was held by
+#: ``rare_threshold`` rare values (their counts are then not kept: they could spell out the few rare values).
+_ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": string.ascii_uppercase,
+              "9": string.digits, "^a": string.ascii_lowercase, "^A": string.ascii_uppercase, "^9": "123456789"}
+
+#: Dates a shape may hold (ten characters, whole runs): the order of year, month and day -> its shape (``-``
+#: standing for the separator, ``-``, ``/`` or ``.``, the same twice) and the ``(start, end)`` of year, month, day.
+_DATES = {"ymd": ("9999-99-99", ((0, 4), (5, 7), (8, 10))), "dmy": ("99-99-9999", ((6, 10), (3, 5), (0, 2))),
+          "mdy": ("99-99-9999", ((6, 10), (0, 2), (3, 5)))}
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def class_runs(shape: str) -> list[tuple[int, int]]:
@@ -326,6 +344,9 @@ def _canonical(state: dict[str, Any]) -> dict[str, Any]:
         else:  # the first, per-position form
             out["template"]["positions"] = {shape: [by_key(chars) for chars in template["positions"][shape]]
                                             for shape in shapes}
+        if "dates" in template:
+            out["template"]["dates"] = {shape: [list(date) for date in template["dates"][shape]]
+                                        for shape in sorted(template["dates"])}
         out["template"]["classes"] = {cls: by_key(template["classes"][cls]) for cls in sorted(template["classes"])}
     if state.get("binary") is not None:
         out["binary"] = by_number(state["binary"])
@@ -363,9 +384,10 @@ def _check_extras(state: dict[str, Any]) -> None:
     if template is None:
         return
     if not isinstance(template, dict) or set(template) not in ({"shapes", "runs", "classes"},
+                                                               {"shapes", "runs", "classes", "dates"},
                                                                {"shapes", "positions", "classes"}):
-        raise _malformed("template needs exactly shapes, runs and classes (or, in the first form, shapes, "
-                         "positions and classes)")
+        raise _malformed("template needs exactly shapes, runs and classes, and optionally dates (or, in the first "
+                         "form, shapes, positions and classes)")
     _check_counts(template["shapes"], "template shapes")
     if not template["shapes"]:
         raise _malformed("template has no shape")
@@ -378,6 +400,7 @@ def _check_extras(state: dict[str, Any]) -> None:
         _check_counts(chars, f"template class {cls!r}", chars=True)
     if parts == "runs":
         _check_runs(template)
+        _check_dates(template)
         return
     for shape, count in template["shapes"].items():
         positions = template["positions"][shape]
@@ -399,7 +422,6 @@ def _check_runs(template: dict[str, Any]) -> None:
         runs, spans = template["runs"][shape], class_runs(shape)
         if not isinstance(runs, list) or len(runs) != len(spans):
             raise _malformed(f"template shape {shape!r} needs one table per run ({len(spans)})")
-        keys = class_keys(shape)
         for index, (run, (start, end)) in enumerate(zip(runs, spans)):
             where = f"template shape {shape!r} run {index}"
             if not isinstance(run, dict) or set(run) != {"frequent", "rare", "positions"}:
@@ -419,8 +441,72 @@ def _check_runs(template: dict[str, Any]) -> None:
                     raise _malformed(f"{where} position {at} holds a character not of class {shape[start]!r}")
                 if sum(chars.values()) > run["rare"]:
                     raise _malformed(f"{where} position {at} counts more characters than its rare values")
-                if sum(chars.values()) < run["rare"] and not template["classes"].get(keys[start + at]):
-                    raise _malformed(f"template class {keys[start + at]!r} has no character")
+
+
+def _check_dates(template: dict[str, Any]) -> None:
+    """Validate the optional ``dates`` of a ``template`` ({shape: [[start, order], ...]}; shapes already checked)."""
+    dates = template.get("dates", {})
+    if not isinstance(dates, dict) or not set(dates) <= set(template["shapes"]):
+        raise _malformed("template dates are not keyed by its shapes")
+    for shape, found in dates.items():
+        if not isinstance(found, list) or not found or any(
+                not isinstance(date, list) or len(date) != 2 or not _is_count(date[0], 0) or date[1] not in list(_DATES)
+                or not _date_at(shape, date[0], date[1]) for date in found):
+            raise _malformed(f"template dates of shape {shape!r} are not [start, order] pairs of dates it holds "
+                             f"(orders {sorted(_DATES)})")
+
+
+def _date_at(shape: str, start: int, order: str) -> bool:
+    """Whether ``shape`` holds, at ``start``, a date of the ``order``'s shape made of whole digit runs."""
+    piece, layout = shape[start:start + 10], _DATES[order][0]
+    sep = layout.index("-")
+    return len(piece) == 10 and piece == layout.replace("-", piece[sep]) and piece[sep] in "-/." \
+        and shape[start - 1:start] != "9" and shape[start + 10:start + 11] != "9"
+
+
+def _invalid_dates(values: list[str], dates: list[list[Any]]) -> np.ndarray:
+    """Which of ``values`` (all of one shape) hold, at one of ``dates``, no valid date (of ASCII digits)."""
+    if not values:
+        return np.zeros(0, dtype=bool)
+    width = len(values[0])
+    digits = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64) \
+        - ord("0")
+    invalid = np.zeros(len(values), dtype=bool)
+    for start, order in dates:
+        fields = [digits[:, start + a:start + b] for a, b in _DATES[order][1]]
+        invalid |= np.any([((field < 0) | (field > 9)).any(axis=1) for field in fields], axis=0)
+        year, month, day = (field.clip(0, 9) @ 10 ** np.arange(field.shape[1])[::-1] for field in fields)
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
+        invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
+    return invalid
+
+
+def _valid_dates(value: str, dates: list[list[Any]]) -> str:
+    """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12, day within the month."""
+    for start, order in dates:
+        fields = _DATES[order][1]
+        year, month, day = (int(value[start + a:start + b]) for a, b in fields)
+        year = max(year, 1)
+        month = min(max(month, 1), 12)
+        day = min(max(day, 1), calendar.monthrange(year, month)[1])
+        chars = list(value)
+        for (a, b), number in zip(fields, (year, month, day)):
+            chars[start + a:start + b] = f"{number:0{b - a}d}"
+        value = "".join(chars)
+    return value
+
+
+def _date_layouts(shape: str, values: list[tuple[str, int]]) -> list[list[Any]]:
+    """``[start, order]`` of each date ``shape`` holds where every training value of the shape is a valid date."""
+    found: list[list[Any]] = []
+    for start in range(len(shape) - 9):
+        for order in _DATES:
+            if _date_at(shape, start, order) and not _invalid_dates([value for value, _ in values],
+                                                                     [[start, order]]).any():
+                found.append([start, order])
+                break
+    return found
 
 
 def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str, int]:
@@ -430,6 +516,15 @@ def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str,
         return dict(sorted(kept.items(), key=lambda kv: int(kv[0])))
     length, count = min(lengths.items(), key=lambda kv: (-kv[1], int(kv[0])))
     return {length: count}
+
+
+def _held(chars: Counter[Any], holders: Counter[Any], rare_threshold: int) -> dict[Any, int]:
+    """The counts of the characters held by ``rare_threshold`` rare values (occurrences) or more, sorted.
+
+    A character fewer rare values hold would let the stored counts spell those values out (the only rare value
+    ``QQ-9931`` left ``{"-": 1, "1": 1, "3": 1, "9": 2, "q": 2}``), so its count is not kept.
+    """
+    return {char: count for char, count in sorted(chars.items()) if holders[char] >= rare_threshold}
 
 
 def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
@@ -445,7 +540,8 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
     if not rows or sum(frequent.values()) < TEMPLATE_COVERAGE * rows:
         return None
     runs: dict[str, list[dict[str, Any]]] = {}
-    classes: dict[str, Counter[str]] = {key: Counter() for key in CLASS_KEYS}
+    classes: Counter[tuple[str, str]] = Counter()
+    holders: Counter[tuple[str, str]] = Counter()
     for shape in frequent:
         keys = class_keys(shape)
         runs[shape] = []
@@ -461,12 +557,26 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
                     continue
                 for at, char in enumerate(run):
                     chars[at][char] += count
-                    classes[keys[start + at]][char] += count
+                    classes[keys[start + at], char] += count
+                holders.update(dict.fromkeys({(keys[start + at], char) for at, char in enumerate(run)}, count))
             runs[shape].append({"frequent": kept, "rare": sum(seen.values()) - sum(kept.values()),
                                 "positions": [{c: k for c, k in sorted(table.items()) if k >= rare_threshold}
                                               for table in chars]})
-    return {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
-            "classes": {cls: dict(sorted(chars.items())) for cls, chars in classes.items() if chars}}
+    kept: dict[str, dict[str, int]] = {}
+    for (key, char), count in _held(classes, holders, rare_threshold).items():
+        kept.setdefault(key, {})[char] = count
+    template: dict[str, Any] = {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
+                                "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
+    dates = {shape: found for shape in sorted(frequent) if (found := _date_layouts(shape, by_shape[shape]))}
+    if dates:
+        template["dates"] = dates
+    return template
+
+
+def _pool(counts: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of ``counts`` (an object array) and their probabilities."""
+    weights = np.asarray(list(counts.values()), dtype=np.float64)
+    return np.asarray(list(counts), dtype=object), weights / weights.sum()
 
 
 def _draw_run(run: dict[str, Any], keys: list[str | None],
@@ -487,23 +597,44 @@ def _draw_run(run: dict[str, Any], keys: list[str | None],
     out = np.empty(size, dtype=object)
     rare = rng.random(size) < run["rare"] / (run["rare"] + sum(frequent.values()))
     if (~rare).any():
-        pool = np.asarray(list(frequent), dtype=object)
-        counts = np.asarray(list(frequent.values()), dtype=np.float64)
-        out[~rare] = pool[rng.choice(pool.size, size=int((~rare).sum()), p=counts / counts.sum())]
-    count = int(rare.sum())
-    if count:
-        grid = np.empty((count, len(keys)), dtype=object)
-        for position, (key, kept) in enumerate(zip(keys, run["positions"])):
-            common = rng.random(count) < sum(kept.values()) / run["rare"]
-            if common.any():
-                pool = np.asarray(list(kept), dtype=object)
-                counts = np.asarray(list(kept.values()), dtype=np.float64)
-                grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()), p=counts / counts.sum())]
-            if (~common).any():
-                pool, probs = classes[str(key)]
-                grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
-        out[rare] = ["".join(row) for row in grid.tolist()]
+        pool, probs = _pool(frequent)
+        out[~rare] = pool[rng.choice(pool.size, size=int((~rare).sum()), p=probs)]
+    if rare.any():
+        out[rare] = _draw_positions("", keys, run["positions"], run["rare"], classes, int(rare.sum()), rng)
     return out
+
+
+def _draw_positions(literals: str, keys: list[str | None], kept: list[dict[str, int]], total: int,
+                    classes: dict[str, tuple[np.ndarray, np.ndarray]], size: int,
+                    rng: np.random.Generator) -> list[str]:
+    """``size`` strings drawn position by position: at each position a kept character by count (with the share
+    of ``total`` its table counts) or one of the position's class; ``literals[position]`` where the key is ``None``.
+
+    Args:
+        literals: The characters of the literal positions (a shape; ``""`` when no position is literal).
+        keys: The class key (:data:`CLASS_KEYS`) of each position, ``None`` for a literal one.
+        kept: Per position, its frequent characters and their counts.
+        total: The number of values the ``kept`` counts are out of.
+        classes: Per class key, its characters and their probabilities.
+        size: Number of strings.
+        rng: Source of every draw.
+
+    Returns:
+        The ``size`` strings.
+    """
+    grid = np.empty((size, len(keys)), dtype=object)
+    for position, (key, chars) in enumerate(zip(keys, kept)):
+        if key is None:
+            grid[:, position] = literals[position]
+            continue
+        common = rng.random(size) < sum(chars.values()) / total
+        if common.any():
+            pool, probs = _pool(chars)
+            grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()), p=probs)]
+        if (~common).any():
+            pool, probs = classes[key]
+            grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
+    return ["".join(row) for row in grid.tolist()]
 
 
 class TextModel:
@@ -524,7 +655,10 @@ class TextModel:
             position, characters frequent among the rarer run values)}, ``classes`` {key of
             :data:`CLASS_KEYS`: {character: count} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
-            generate as they did. ``binary`` ({byte length: count}) for a column of bytes.
+            generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
+            ``"mdy"``], ...]}, the dates every training value of the shape held (generated ones are valid).
+            ``chars`` and ``classes`` keep only characters held by ``rare_threshold`` rarer words or run
+            values. ``binary`` ({byte length: count}) for a column of bytes.
 
     Raises:
         SerializationError: ``state`` lacks a field or is malformed.
@@ -572,6 +706,7 @@ class TextModel:
         slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": Counter(),
                                                 "rare_cases": Counter()} for s in SLOTS}
         chars: Counter[str] = Counter()
+        holders: Counter[str] = Counter()
         letters = upper = 0
         for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
             slot, word = key.split("|", 1)
@@ -585,6 +720,7 @@ class TextModel:
             entry["rare_cases"][case] += count
             for char in word:
                 chars[char.lower()] += count
+            holders.update(dict.fromkeys({char.lower() for char in word}, count))
             if case == "mixed":
                 letters += count * sum(c.isalpha() for c in word)
                 upper += count * sum(c.isupper() for c in word)
@@ -594,7 +730,7 @@ class TextModel:
                                    "text statistics", categories=False), "marker": stats.marker,
             "slots": {s: {"frequent": e["frequent"], "rare": e["rare"], "rare_lengths": dict(e["rare_lengths"]),
                           "rare_cases": dict(e["rare_cases"])} for s, e in slots.items()},
-            "chars": dict(sorted(chars.items())), "upper_share": upper / letters if letters else 0.0,
+            "chars": _held(chars, holders, rare_threshold), "upper_share": upper / letters if letters else 0.0,
             "max_length": int(stats.longest),
         }
         if stats.binary:
@@ -734,9 +870,8 @@ class TextModel:
         shapes = list(template["shapes"])
         weights = np.asarray(list(template["shapes"].values()), dtype=np.float64)
         picks = rng.choice(len(shapes), size=n, p=weights / weights.sum())
-        classes = {cls: (np.asarray(list(chars), dtype=object),
-                         np.asarray(list(chars.values()), dtype=np.float64) / sum(chars.values()))
-                   for cls, chars in template["classes"].items() if chars}
+        classes = {key: _pool(template["classes"].get(key) or dict.fromkeys(_ALPHABETS[key], 1))
+                   for key in CLASS_KEYS}
         return shapes, picks, classes
 
     def _from_template(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -746,42 +881,44 @@ class TextModel:
             return self._from_positions(n, rng)
         values = np.empty(n, dtype=object)
         for shape, at, classes in self._by_shape(n, rng):
-            keys = class_keys(shape)
-            pieces: list[Any] = []
-            done = 0
-            for (start, end), run in zip(class_runs(shape), template["runs"][shape]):
-                if start > done:
-                    pieces.append(shape[done:start])
-                pieces.append(_draw_run(run, keys[start:end], classes, at.size, rng))
-                done = end
-            if done < len(shape):
-                pieces.append(shape[done:])
-            columns = [np.full(at.size, piece, dtype=object) if isinstance(piece, str) else piece
-                       for piece in pieces]
-            values[at] = ["".join(row) for row in zip(*columns)]
+            values[at] = self._from_runs(shape, at.size, classes, rng)
+            dates = template.get("dates", {}).get(shape)
+            if not dates:
+                continue
+            redo = at[_invalid_dates(values[at].tolist(), dates)]
+            for _ in range(_REDRAWS):
+                if not redo.size:
+                    break
+                values[redo] = self._from_runs(shape, redo.size, classes, rng)
+                redo = redo[_invalid_dates(values[redo].tolist(), dates)]
+            values[redo] = [_valid_dates(value, dates) for value in values[redo]]  # still invalid after the redraws
         return values
+
+    def _from_runs(self, shape: str, size: int, classes: dict[str, tuple[np.ndarray, np.ndarray]],
+                   rng: np.random.Generator) -> np.ndarray:
+        """``size`` values of one frequent ``shape``, run by run (literal characters copied)."""
+        keys = class_keys(shape)
+        pieces: list[Any] = []
+        done = 0
+        for (start, end), run in zip(class_runs(shape), self.state["template"]["runs"][shape]):
+            if start > done:
+                pieces.append(shape[done:start])
+            pieces.append(_draw_run(run, keys[start:end], classes, size, rng))
+            done = end
+        if done < len(shape):
+            pieces.append(shape[done:])
+        columns = [np.full(size, piece, dtype=object) if isinstance(piece, str) else piece for piece in pieces]
+        out = np.empty(size, dtype=object)
+        out[:] = ["".join(row) for row in zip(*columns)]
+        return out
 
     def _from_positions(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` values from a template state of the first form: every position drawn on its own."""
         template = self.state["template"]
         values = np.empty(n, dtype=object)
         for shape, at, classes in self._by_shape(n, rng):
-            grid = np.empty((at.size, len(shape)), dtype=object)
-            for position, (key, kept) in enumerate(zip(class_keys(shape), template["positions"][shape])):
-                if key is None:
-                    grid[:, position] = shape[position]
-                    continue
-                kept_share = sum(kept.values()) / template["shapes"][shape]
-                common = rng.random(at.size) < kept_share
-                if common.any():
-                    pool = np.asarray(list(kept), dtype=object)
-                    counts = np.asarray(list(kept.values()), dtype=np.float64)
-                    grid[common, position] = pool[rng.choice(pool.size, size=int(common.sum()),
-                                                             p=counts / counts.sum())]
-                if (~common).any():
-                    pool, probs = classes[key]
-                    grid[~common, position] = pool[rng.choice(pool.size, size=int((~common).sum()), p=probs)]
-            values[at] = ["".join(row) for row in grid.tolist()]
+            values[at] = _draw_positions(shape, class_keys(shape), template["positions"][shape],
+                                         template["shapes"][shape], classes, at.size, rng)
         return values
 
     def _bytes(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -803,10 +940,8 @@ class TextModel:
         cases = list(entry["rare_cases"])
         case_weights = np.asarray(list(entry["rare_cases"].values()), dtype=np.float64)
         drawn = rng.choice(len(cases), size=count, p=case_weights / case_weights.sum())
-        pool = list(self.state["chars"])
-        pool_weights = np.asarray(list(self.state["chars"].values()), dtype=np.float64)
-        chars = np.asarray(pool, dtype=object)[rng.choice(len(pool), size=int(sizes.sum()),
-                                                          p=pool_weights / pool_weights.sum())]
+        pool, probs = _pool(self.state["chars"] or dict.fromkeys(_ALPHABETS["word"], 1))
+        chars = pool[rng.choice(pool.size, size=int(sizes.sum()), p=probs)]
         flips = rng.random(int(sizes.sum())) < self.state["upper_share"]
         out: list[str] = []
         end = 0
