@@ -159,6 +159,21 @@ class TargetWriter(ABC):
         """
 
     @abstractmethod
+    def existing_rows(self, table: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """The values of ``columns`` in the rows ``table`` already holds that this write adds rows to.
+
+        ``Synthesizer.sample`` reads the keys of a table it appends to, so that the new rows' keys
+        continue after them instead of repeating them. Call it before :meth:`write_table` of ``table``.
+
+        Returns:
+            One row per existing row, in the destination's dtypes; ``None`` when this write adds no rows
+            to existing ones (``if_exists`` is not ``"append"``, or the table does not exist).
+
+        Raises:
+            SerializationError: The table or a column cannot be read.
+        """
+
+    @abstractmethod
     def commit(self) -> None:
         """Make every table written visible at once (as far as the destination allows; see its docs).
 

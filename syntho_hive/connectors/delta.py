@@ -180,7 +180,8 @@ class DeltaTarget(TableTarget):
 
     ``if_exists``: ``"fail"`` (a table that exists stops :meth:`open`), ``"replace"`` (a new version
     overwrites the rows, schema and partitioning; older versions stay readable), ``"append"``
-    (a new version adds the rows, in the table's schema and partitioning).
+    (a new version adds the rows, in the table's schema and partitioning; ``Synthesizer.sample`` continues
+    the keys the table holds, see :meth:`TargetWriter.existing_rows`, so none repeats).
 
     Example:
         >>> target = DeltaTarget("lake/", if_exists="replace", partition_by={"orders": ["region"]})
@@ -276,6 +277,23 @@ class _DeltaWriter(TargetWriter):
         self.staging = make_staging(target.root)
         self._order: list[str] = []
         self._closed = False
+
+    def existing_rows(self, table: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """The values of ``columns`` in the rows of ``table`` an append adds to, at the version :meth:`open` saw
+        (see :class:`TargetWriter`).
+
+        Raises:
+            SchemaError: ``table`` was not opened, or a column is missing from it.
+            SerializationError: The Delta table cannot be read.
+        """
+        plan = self.plans.get(table)
+        if plan is None:
+            raise SchemaError(f"Table {table!r} was not opened for writing to {str(self.target.root)!r}; opened: "
+                              f"{self.tables}.")
+        if self.target.if_exists != "append" or plan.version_before is None:
+            return None
+        source = DeltaSource(tables={table: plan.path}, version={table: plan.version_before})
+        return source.read_table(table, columns=list(columns))
 
     def write_table(self, table: str, chunks: Iterable[pd.DataFrame]) -> str:
         """Stage every chunk of ``table`` (one Parquet row group each); no Delta version is written yet.

@@ -450,8 +450,10 @@ class Synthesizer:
                 ``ParquetTarget``, ``CSVTarget``, ``DeltaTarget``): checked before any row is
                 generated, then every table is streamed to it chunk by chunk, parents first, and
                 committed together; on any error the target is left as it was (see each
-                target's documentation for what "together" means there). Exclusive with
-                ``output_path``.
+                target's documentation for what "together" means there). With ``if_exists="append"``
+                to tables that hold rows, the generated keys (and unique values) continue after the
+                existing ones and the new children point at the new parents, so the tables stay valid;
+                a reference table gets only the rows it lacks. Exclusive with ``output_path``.
             privacy_threshold: A :class:`~syntho_hive.validation.PrivacyThreshold` (or its
                 ``{limit: value}`` dict): the generated tables are measured against ``real_data``
                 (and ``holdout``) and nothing is returned when a figure exceeds its limit. Only for
@@ -477,7 +479,8 @@ class Synthesizer:
             ConfigurationError: ``output_path`` is not a path, ``output`` is not a target, or
                 both are given.
             SerializationError: An output file or target cannot be written (e.g. a table exists
-                and the target says ``if_exists="fail"``).
+                and the target says ``if_exists="fail"``), or an appended row would repeat a primary
+                key the target holds (one made only of foreign keys to a reference table).
             PrivacyError: A privacy figure exceeds its limit (``failures``: ``{"table.figure":
                 (value, limit)}``, every one), or ``privacy_threshold`` lacks what it needs
                 (``real_data``, a ``holdout``, sensitive columns) — checked before generating.
@@ -510,7 +513,7 @@ class Synthesizer:
             with output.open(self.metadata, list(self.graph.order)) as writer:
                 written = self._engine.generate(num_rows=sizes, scale=scale, seed=seed, sink=writer.write_table,
                                                 progress_bar=progress_bar, chunk_rows=chunk_rows,
-                                                conditions=conditions)
+                                                conditions=conditions, existing=writer.existing_rows)
             _log.info("synthetic_tables_written", target=output.description, tables=written)
             return written
         sink: Callable[[str, Iterator[pd.DataFrame]], Path] | None = None

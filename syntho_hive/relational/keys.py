@@ -46,6 +46,8 @@ _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 
 
 _MAX_PATTERN_LENGTH = 64
+#: Most rounds of redrawing generated keys that equal existing ones.
+_MAX_REDRAWS = 20
 
 #: Largest magnitude up to which every integer has an exact ``float64``.
 _FLOAT_EXACT = 2**53
@@ -259,7 +261,8 @@ class KeyGenerator:
         self._pattern = None
         return self
 
-    def generate(self, n: int, rng: np.random.Generator, *, indices: np.ndarray | None = None) -> pd.Series:
+    def generate(self, n: int, rng: np.random.Generator, *, indices: np.ndarray | None = None,
+                 existing: pd.Series | None = None) -> pd.Series:
         """``n`` unique keys in the learned format and dtype.
 
         Args:
@@ -273,14 +276,21 @@ class KeyGenerator:
                 the dtype's largest value, as without indices), codes and datetimes follow the
                 same sequence, UUIDs hash the index, and string patterns map it bijectively into
                 the pattern's space at its most common length. ``None``: keys drawn as ever.
+            existing: Keys the column already holds (a table appended to), none of which may be
+                generated again: sequences (integers, codes, timestamps) continue after the largest
+                of them, drawn keys (UUIDs, random strings) that equal one are drawn again (not with
+                ``indices``). ``None`` or empty: keys as without it.
 
         Returns:
             The keys, named after the column.
 
         Raises:
-            GenerationError: Bad ``indices``, or an index past what the key's format holds (the
-                dtype's range, or the pattern's space).
+            GenerationError: Bad ``indices``, an index past what the key's format holds (the
+                dtype's range, or the pattern's space), or no room for keys besides ``existing``.
+            SerializationError: ``existing`` cannot be compared with keys of this format.
         """
+        if existing is not None and existing.notna().any():
+            return self._after(int(n), rng, indices, existing)
         if indices is not None:
             return self._indexed(int(n), indices, rng)
         if self._pattern is not None and self._pattern.fits(int(n)):
@@ -289,6 +299,71 @@ class KeyGenerator:
         if self._ids.kind == "int" and numpy_dtype is not None:
             return self._integers(np.arange(int(n), dtype=np.int64), numpy_dtype)
         return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
+
+    def _after(self, n: int, rng: np.random.Generator, indices: np.ndarray | None,
+               existing: pd.Series) -> pd.Series:
+        """``n`` keys none of which is in ``existing`` (see :meth:`generate`)."""
+        first = self._first_free_index(existing)
+        if first is not None:  # a sequence: the keys of the indices after the existing keys' largest
+            shifted = np.arange(n, dtype=np.int64) if indices is None else check_indices(indices, n, self.column)
+            keys = self._indexed(n, shifted + first, rng)
+        else:
+            keys = self.generate(n, rng, indices=indices)
+        taken = pd.Index(existing.dropna().unique())
+        values = keys.to_numpy(dtype=object)
+        clash = np.flatnonzero(pd.Index(values).isin(taken))
+        if not clash.size:
+            return keys
+        # Drawn keys are drawn again; a sequence that ran past its dtype's end into the existing keys,
+        # or keys that must stay a function of their index, cannot be.
+        redraws = _MAX_REDRAWS if first is None and indices is None else 0
+        for _ in range(redraws):
+            fresh = self.generate(2 * clash.size + 16, rng).to_numpy(dtype=object)
+            fresh = pd.unique(fresh[~pd.Index(fresh).isin(taken) & ~pd.Index(fresh).isin(values)])[:clash.size]
+            values[clash[:fresh.size]] = fresh
+            clash = clash[fresh.size:]
+            if not clash.size:
+                return self._ids._restore(values).rename(self.column)
+        raise GenerationError(
+            f"Cannot generate {n} keys for column {self.column!r} besides the {taken.size} it already holds: "
+            f"their format has no room for more distinct keys (e.g. {values[clash[0]]!r} is taken). Replace the "
+            "table (if_exists='replace') or write to another target.")
+
+    def _first_free_index(self, existing: pd.Series) -> int | None:
+        """For a sequence (integers, codes, timestamps), the first index whose key is past every key of
+        ``existing`` on the sequence; ``None`` for drawn keys (UUIDs, random strings).
+
+        Raises:
+            SerializationError: ``existing`` cannot be read as keys of this format.
+        """
+        kind, start, step = self._ids.kind, int(self._ids.start), max(int(self._ids.step), 1)
+        present = existing.dropna()
+        if kind in ("datetime", "local_days"):
+            try:
+                present = present.astype(self._ids.dtype)
+            except (TypeError, ValueError) as exc:
+                raise SerializationError(f"The existing keys of column {self.column!r} ({present.dtype}) cannot be "
+                                         f"read as its timestamps ({self._ids.dtype}): {exc}") from exc
+            largest = int(self._ticks(present).max()) + start
+        elif kind == "int":
+            numbers = pd.to_numeric(present, errors="coerce").dropna()
+            largest = int(numbers.max()) if len(numbers) else None
+        elif kind == "code":
+            text = present.astype(str)
+            digits = text[text.str.startswith(self._ids.prefix)].str.slice(len(self._ids.prefix))
+            digits = digits[digits.str.fullmatch(r"\d{1,18}")]
+            largest = int(digits.astype(np.int64).max()) if len(digits) else None
+        else:
+            return None
+        return 0 if largest is None or largest < start else (largest - start) // step + 1
+
+    def _ticks(self, stamps: pd.Series) -> np.ndarray:
+        """Ticks of timestamps (no null) after the learned start, on the generator's clock (UTC, or the
+        wall clock by day)."""
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+            stamps = stamps.dt.tz_localize(None) if self._ids.kind == "local_days" else \
+                stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        return stamps.to_numpy().view(np.int64) - np.int64(self._ids.start)
 
     @property
     def is_timeline(self) -> bool:
@@ -300,11 +375,7 @@ class KeyGenerator:
         ``-1`` off the step; ``None`` when the keys are not timestamps (:attr:`is_timeline`)."""
         if not self.is_timeline or not pd.api.types.is_datetime64_any_dtype(series.dtype):
             return None
-        stamps = series
-        if isinstance(stamps.dtype, pd.DatetimeTZDtype):  # the generator's ticks: UTC, or the wall clock by day
-            stamps = stamps.dt.tz_localize(None) if self._ids.kind == "local_days" else \
-                stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        ticks = stamps.to_numpy().view(np.int64) - np.int64(self._ids.start)
+        ticks = self._ticks(series)
         step = np.int64(max(int(self._ids.step), 1))
         return np.where(ticks % step == 0, ticks // step, -1)
 
@@ -418,6 +489,16 @@ class ReferenceChecker:
             self._indexes[signature] = _lookup_index(pk[pk.notna().all(axis=1)].drop_duplicates())
         return self._indexes[signature]
 
+    def found(self, child: pd.DataFrame) -> np.ndarray:
+        """Whether each row of ``child`` has a row in the parent (``False`` where an FK column is null)."""
+        fk = key_frame(child, self.rel.child_columns)
+        present = fk.notna().all(axis=1).to_numpy()
+        hit = np.zeros(len(fk), dtype=bool)
+        if present.any():
+            wanted, _ = comparable_frames(fk[present], self._parent.iloc[:0])
+            hit[present] = self._index(fk[present]).get_indexer(_lookup_index(wanted)) >= 0
+        return hit
+
     def check(self, child: pd.DataFrame) -> None:
         """Raise when a non-null FK value of ``child`` has no row in the parent.
 
@@ -429,12 +510,7 @@ class ReferenceChecker:
         """
         rel = self.rel
         fk = key_frame(child, rel.child_columns)
-        fk = fk[fk.notna().all(axis=1)]
-        if fk.empty:
-            return
-        index = self._index(fk)
-        wanted, _ = comparable_frames(fk, self._parent.iloc[:0])
-        orphan = index.get_indexer(_lookup_index(wanted)) < 0
+        orphan = fk.notna().all(axis=1).to_numpy() & ~self.found(child)
         if orphan.any():
             examples = fk[orphan].head(5).set_axis(list(rel.child_columns), axis=1).to_dict("records")
             raise GenerationError(

@@ -127,6 +127,10 @@ DEFAULT_CHUNK_ROWS = 50_000
 #: :meth:`Orchestrator.generate` reports for that table (e.g. the path written).
 Sink = Callable[[str, Iterator[pd.DataFrame]], Any]
 
+#: ``existing(table, columns)``: the values of ``columns`` in the rows ``table`` already holds where the
+#: generated rows are appended (``None``: no rows), e.g. :meth:`TargetWriter.existing_rows`.
+ExistingRows = Callable[[str, list[str]], "pd.DataFrame | None"]
+
 
 def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: Mapping[str, "TablePlan"]) -> None:
     """Raise :class:`SerializationError` unless ``plan``'s rules name columns the tables have: each copied
@@ -1093,7 +1097,8 @@ class Orchestrator:
                  sink: Sink | None = None, progress_bar: bool = False, chunk_rows: int | None = None,
                  partition: tuple[int, int] | None = None, tables: Collection[str] | None = None,
                  replicate_rows: int = DEFAULT_REPLICATE_ROWS,
-                 conditions: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+                 conditions: Mapping[str, Mapping[str, Any]] | None = None,
+                 existing: ExistingRows | None = None) -> dict[str, Any]:
         """Generate every table, parents first, one chunk of rows at a time.
 
         The same seed and ``chunk_rows`` give the same tables with or without a sink.
@@ -1140,6 +1145,12 @@ class Orchestrator:
             conditions: ``{table: {column: value}}``: every row of the table has these values of its
                 modelled columns (its model's ``conditions``); the tables below it follow the rows
                 generated (their counts and context), see :meth:`check_conditions`.
+            existing: For rows appended to tables that already hold rows (not with ``partition``):
+                called once per emitted table with a key, before its rows are generated, for its
+                primary-key and unique columns. The generated keys and unique values then continue
+                after the existing ones (:meth:`KeyGenerator.generate`), so the children's foreign keys
+                point at new parent rows; a reference table (copied verbatim) emits only the rows whose
+                key it lacks. ``None``: nothing exists, as ever.
 
         Returns:
             ``{table: DataFrame}`` (in metadata order), or ``{table: sink's return value}`` with a
@@ -1149,9 +1160,11 @@ class Orchestrator:
 
         Raises:
             GenerationError: Bad ``chunk_rows``, ``partition``, ``tables`` (an unknown table) or
-                ``replicate_rows``, an integrity re-check fails (a bug), a model fails to sample,
-                a key format has no room for the keys asked for, or the sink stopped reading a
-                table before its end.
+                ``replicate_rows``, ``existing`` with ``partition``, an integrity re-check fails (a bug),
+                a model fails to sample, a key format has no room for the keys asked for, or the sink
+                stopped reading a table before its end.
+            SerializationError: A generated primary key equals one of ``existing`` (a key made of
+                foreign keys to a reference table, say); nothing of that table reaches the sink past it.
         """
         rows_per_chunk = check_chunk_rows(self.chunk_rows if chunk_rows is None else chunk_rows)
         conditions = self.check_conditions(conditions)
@@ -1165,6 +1178,9 @@ class Orchestrator:
                               child_seed(seed, "partition", index))
         else:
             check_count(replicate_rows, "replicate_rows", minimum=0)
+        if existing is not None and part is not None:
+            raise GenerationError("existing rows cannot be continued by a partitioned generation; generate the "
+                                  "schema whole (partition=None) to append to tables that hold rows.")
         kept: dict[str, pd.DataFrame] = {}
         out: dict[str, Any] = {}
         names = progress(order, enabled=progress_bar, desc="Generating tables", total=len(order), unit="table")
@@ -1177,15 +1193,17 @@ class Orchestrator:
                 if sink is not None and not parent_of_later:
                     continue
             started = time.perf_counter()
+            prior = self._existing_keys(name, existing) if emitted and existing is not None else None
             stream = _TableStream(self._table_chunks(name, sizes.get(name), kept, seed, rows_per_chunk, part,
-                                                     conditions.get(name)),
+                                                     conditions.get(name), prior),
                                   self.kept_columns(name))
+            rows = iter(stream) if prior is None else self._new_key_rows(name, stream, prior)
             if emitted and sink is None:
-                frames = list(stream)
+                frames = list(rows)
                 out[name] = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
                 del frames
             elif emitted:
-                out[name] = sink(name, iter(stream))
+                out[name] = sink(name, rows)
                 if not stream.finished:
                     raise GenerationError(f"The sink stopped reading table {name!r} after {stream.rows} rows; "
                                           "a sink must consume every chunk it is given.")
@@ -1271,14 +1289,49 @@ class Orchestrator:
                     todo.append(rel.parent)
         return [name for name in self.graph.order if name in needed]
 
+    def _existing_keys(self, name: str, existing: ExistingRows) -> pd.DataFrame | None:
+        """The primary-key and unique columns of the rows ``name`` already holds (``None``: no such
+        column, or no rows)."""
+        plan = self._plans[name]
+        columns = list(dict.fromkeys([*self.metadata.tables[name].pk_columns, *plan.keys, *plan.unique_columns]))
+        if not columns:
+            return None
+        frame = existing(name, columns)
+        return frame if frame is not None and len(frame) else None
+
+    def _new_key_rows(self, name: str, chunks: Iterable[pd.DataFrame], prior: pd.DataFrame) -> Iterator[pd.DataFrame]:
+        """``chunks`` checked against the primary keys of the rows ``name`` already holds: a reference table
+        (copied verbatim) drops its rows already there, any other table never repeats one.
+
+        Raises:
+            SerializationError: A row of a table that is not a reference table repeats an existing key.
+        """
+        pk = list(self.metadata.tables[name].pk_columns)
+        reference = self._plans[name].rules.reference is not None
+        key = Relationship(child=name, child_columns=tuple(pk), parent=name, parent_columns=tuple(pk))
+        taken = ReferenceChecker(key, prior) if pk else None
+        for chunk in chunks:
+            repeated = taken.found(chunk) if taken is not None else np.zeros(len(chunk), dtype=bool)
+            if not repeated.any():
+                yield chunk
+            elif reference:
+                yield chunk[~repeated].reset_index(drop=True)
+            else:
+                example = chunk.loc[repeated, pk].iloc[0].to_dict()
+                raise SerializationError(
+                    f"Table {name!r} already holds {int(repeated.sum())} of the primary keys {pk} generated to append "
+                    f"to it (e.g. {example}); they are made of foreign keys to tables whose keys are not new. Append "
+                    "to tables emptied first, replace them (if_exists='replace'), or write to another target.")
+
     def _table_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
                       rows_per_chunk: int, part: "_Partition | None" = None,
-                      conditions: Mapping[str, Any] | None = None) -> Iterator[pd.DataFrame]:
+                      conditions: Mapping[str, Any] | None = None,
+                      prior: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
         """The rows of ``name``, complete and checked, ``rows_per_chunk`` at a time (at least one chunk);
         with ``part``, the slice's rows (a global table: all of them). Personal columns removed before
         training are generated last, per chunk, from a seed of the table's seed and the chunk's number."""
         privacy = self._plans[name].privacy
-        chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part, conditions)
+        chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part, conditions, prior)
         if privacy is None:
             yield from chunks
             return
@@ -1288,8 +1341,10 @@ class Orchestrator:
 
     def _modelled_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
                          rows_per_chunk: int, part: "_Partition | None" = None,
-                         conditions: Mapping[str, Any] | None = None) -> Iterator[pd.DataFrame]:
-        """:meth:`_table_chunks` before the personal columns are generated."""
+                         conditions: Mapping[str, Any] | None = None,
+                         prior: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
+        """:meth:`_table_chunks` before the personal columns are generated; keys and unique values
+        continue after those of ``prior`` (the rows the table already holds)."""
         plan = self._plans[name]
         if plan.rules.reference is not None:
             frame = plan.rules.reference_frame(name)
@@ -1309,7 +1364,8 @@ class Orchestrator:
             positions = self._all_positions(name, plan, rels, size, parents, seed)
             n = len(positions[0]) if rels else int(size or 0)
             positions, n = self._drop_repeated_keys(name, rels, positions, parents, n)
-        keys = self._key_values(name, plan, rels, positions, parents, n, seed, part if split else None, offsets)
+        keys = self._key_values(name, plan, rels, positions, parents, n, seed, part if split else None, offsets,
+                                prior)
         dtypes = self._output_dtypes(plan, rels, positions, parents, uniform=split)
         checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
         chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, table_seed,
@@ -1536,8 +1592,9 @@ class Orchestrator:
 
     def _key_values(self, name: str, plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray],
                     parents: list[pd.DataFrame], n: int, seed: int, part: "_Partition | None" = None,
-                    offsets: np.ndarray | None = None) -> dict[str, pd.Series]:
-        """The generated primary-key columns of all ``n`` rows (unique, or numbered per parent).
+                    offsets: np.ndarray | None = None, prior: pd.DataFrame | None = None) -> dict[str, pd.Series]:
+        """The generated primary-key columns of all ``n`` rows (unique, or numbered per parent); unique
+        keys and values continue after those of ``prior`` (rows already there).
 
         With ``part`` (a non-global table in a slice), row ``k`` gets the key of global index
         ``k * P + p``, from a generator seeded alike in every slice; ``offsets`` are the children
@@ -1562,9 +1619,9 @@ class Orchestrator:
                 if generator.is_timeline:
                     values[column] = generator.at(values[column].to_numpy(dtype=np.int64))
             else:
-                values[column] = self._unique_values(name, column, generator, n, seed, part)
+                values[column] = self._unique_values(name, column, generator, n, seed, part, prior=prior)
         for column, generator in plan.unique_columns.items():
-            values[column] = self._unique_values(name, column, generator, n, seed, part, "unique")
+            values[column] = self._unique_values(name, column, generator, n, seed, part, "unique", prior)
         for column, labels in plan.label_keys.items():  # k-th row of a parent: its k-th label
             groups, _ = group_ids(self._key_codes(parent_part, rels, positions, parents))
             numbers = (per_parent_numbers(0, groups, np.dtype(np.int64), column) if part is None else
@@ -1576,12 +1633,12 @@ class Orchestrator:
 
     @staticmethod
     def _unique_values(name: str, column: str, generator: KeyGenerator, n: int, seed: int,
-                       part: "_Partition | None", kind: str = "pk") -> pd.Series:
+                       part: "_Partition | None", kind: str = "pk", prior: pd.DataFrame | None = None) -> pd.Series:
         """``n`` unique values of ``column`` over the whole table: row ``k`` of a slice gets global index
-        ``k * P + p`` from a generator seeded alike in every slice."""
+        ``k * P + p`` from a generator seeded alike in every slice; none of ``prior``'s (rows already there)."""
         rng = numpy_generator(child_seed(seed, name, kind, column))
         if part is None:
-            return generator.generate(n, rng)
+            return generator.generate(n, rng, existing=None if prior is None else prior[column])
         return generator.generate(n, rng, indices=np.arange(n, dtype=np.int64) * part.count + part.index)
 
     def _split_numbers(self, name: str, rels: list[Relationship], primary: np.ndarray, groups: np.ndarray,

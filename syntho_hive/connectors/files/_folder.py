@@ -287,6 +287,25 @@ class FolderWriter(TargetWriter):
     def _stage(self, table: str, chunks: Iterable[pd.DataFrame]) -> Staged:
         """Write every chunk of ``table`` under :attr:`staging`."""
 
+    @abstractmethod
+    def _source(self, table: str, path: Path) -> TableSource:
+        """A source reading the table ``table`` held by ``path`` (an existing entry of the root)."""
+
+    def existing_rows(self, table: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """The values of ``columns`` in the rows of ``table`` an append adds to (see :class:`TargetWriter`).
+
+        Raises:
+            SchemaError: ``table`` was not opened, or a column is missing from the existing table.
+            SerializationError: The existing file or folder cannot be read.
+        """
+        if table not in self.tables:
+            raise SchemaError(f"Table {table!r} was not opened for writing to {str(self.root)!r}; opened: "
+                              f"{self.tables}.")
+        present = self.entries_of(table) if self.if_exists == "append" else []
+        if not present:
+            return None
+        return self._source(table, present[0]).read_table(table, columns=list(columns))
+
     def write_table(self, table: str, chunks: Iterable[pd.DataFrame]) -> str:
         """Stage every chunk of ``table``; nothing in the root changes before :meth:`commit`.
 

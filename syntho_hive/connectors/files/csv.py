@@ -138,7 +138,8 @@ class CSVTarget(TableTarget):
     ``if_exists``: ``"fail"`` (a table that exists stops :meth:`open`), ``"replace"`` (the old file is
     moved aside, and deleted once every table is in place), ``"append"`` (the existing file is
     copied and the rows added below, without a header and in its compression; the rows must have
-    the file's columns).
+    the file's columns; ``Synthesizer.sample`` continues the keys the file holds, see
+    :meth:`TargetWriter.existing_rows`, so none repeats).
 
     Args:
         root: The folder (created when missing).
@@ -189,6 +190,10 @@ class _CSVWriter(FolderWriter):
         self.target = target
         self.types = {name: dict(metadata.tables[name].column_types) for name in tables}
         self.existing = existing
+        self.metadata = metadata
+
+    def _source(self, table: str, path: Path) -> CSVSource:
+        return CSVSource(tables={table: path}, metadata=self.metadata)
 
     def _stage(self, table: str, chunks: Iterable[pd.DataFrame]) -> Staged:
         where = f"table {table!r} of the CSV target {str(self.root)!r}"

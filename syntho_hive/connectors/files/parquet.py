@@ -153,7 +153,8 @@ class ParquetTarget(TableTarget):
     ``if_exists``: ``"fail"`` (a table that exists stops :meth:`open`), ``"replace"`` (the old file or
     folder is moved aside, and deleted once every table is in place), ``"append"``: a single file
     is rewritten with its row groups followed by the new ones (in its own schema); a dataset
-    folder gets new part files (partitioned as it is, ``partition_by`` must agree).
+    folder gets new part files (partitioned as it is, ``partition_by`` must agree). ``Synthesizer.sample``
+    continues the keys the table holds (:meth:`TargetWriter.existing_rows`), so none repeats.
 
     Example:
         >>> target = ParquetTarget("synthetic/", if_exists="replace", partition_by={"orders": ["region"]})
@@ -239,6 +240,9 @@ class _ParquetWriter(FolderWriter):
         super().__init__(target.root, tables, target.if_exists, target.entries, "parquet")
         self.target = target
         self.plans = plans
+
+    def _source(self, table: str, path: Path) -> ParquetSource:
+        return ParquetSource(tables={table: path})
 
     def _stage(self, table: str, chunks: Iterable[pd.DataFrame]) -> Staged:
         plan = self.plans[table]

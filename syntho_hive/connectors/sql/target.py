@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from syntho_hive._optional import import_or_raise
-from syntho_hive.connectors.base import IfExists, TableTarget, TargetWriter, check_if_exists
+from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarget, TargetWriter, check_if_exists
 from syntho_hive.connectors.sql import bulk
 from syntho_hive.connectors.sql.ddl import check_identifier, column_types_for, foreign_keys_of, sql_name, table_for
 from syntho_hive.connectors.sql.engine import connect, connection_errors, dialect_of, mask_url, open_engine
@@ -105,7 +105,8 @@ class SQLTarget(TableTarget):
             (SQLite) to write to; ``None``: the connection's default.
         if_exists: What to do with a table that already exists: ``"fail"`` (raise before anything
             is written), ``"replace"`` (drop it and write the new rows, atomically) or
-            ``"append"`` (add the rows).
+            ``"append"`` (add the rows; ``Synthesizer.sample`` continues the keys the table holds, see
+            :meth:`SQLTargetWriter.existing_rows`).
         create_schema: Create ``schema`` when it does not exist (not possible on SQLite).
 
     Raises:
@@ -288,6 +289,34 @@ class SQLTargetWriter(TargetWriter):
         if not isinstance(first, pd.DataFrame):
             raise SchemaError(f"Table {name!r}: chunks must be pandas DataFrames, got {type(first).__name__}.")
         return first, iterator
+
+    def existing_rows(self, table: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """The values of ``columns`` in the rows of ``table`` an append adds to, read on this write's
+        connection (see :class:`TargetWriter`).
+
+        Raises:
+            SchemaError: ``table`` was not opened.
+            SerializationError: A column is missing from the existing table, or the database refused the read.
+        """
+        if self._state != "open":
+            raise SerializationError(f"Cannot read table {table!r}: the write to {self.target.description} is "
+                                     f"{self._state}; open the target again.")
+        if table not in self.tables:
+            raise SchemaError(f"Table {table!r} was not among the tables opened for writing ({self.tables}).")
+        if table not in self.existing or self.target.if_exists != "append":
+            return None
+        from syntho_hive.connectors.sql.read import read_select
+
+        with connection_errors(self._about(table)):
+            physical = self._reflect(table)
+            missing = [str(column) for column in columns if str(column) not in physical.c]
+            if missing:
+                raise SerializationError(f"Cannot append to {self._about(table)}: it has no column(s) {missing} (it "
+                                         f"has {[column.name for column in physical.columns]}).")
+            selected = [physical.c[str(column)] for column in columns]
+            types = {column.name: column.info["column_type"] for column in selected}
+            return read_select(self.connection, self._sa.select(*selected), types, chunk_rows=DEFAULT_CHUNK_ROWS,
+                               where=self._about(table))
 
     def _reflect(self, name: str) -> "sa.Table":
         """The existing table ``name`` (columns carry their ColumnType in ``info["column_type"]``)."""
