@@ -113,7 +113,7 @@ from syntho_hive.relational.keys import (
 )
 from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
-from syntho_hive.relational.rules import SchemaRules, declared_rules, resolve_rules
+from syntho_hive.relational.rules import DATE_PARTS, SchemaRules, declared_rules, resolve_rules
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
            "check_count", "model_accepts", "model_metadata"]
@@ -139,6 +139,11 @@ def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: 
             raise SerializationError(f"Orchestrator state: table {name!r} copies column {copy.column!r} from "
                                      f"{copy.parent_column!r} through relationship {copy.via}, which the tables do not "
                                      "have; the saved state is corrupt, save it again.")
+    for column, (source, part) in plan.rules.date_parts.items():
+        if column not in plan.columns or source not in plan.columns or part not in DATE_PARTS:
+            raise SerializationError(f"Orchestrator state: table {name!r} takes column {column!r} from part {part!r} "
+                                     f"of {source!r}, which the table or a timestamp does not have; the saved state "
+                                     "is corrupt, save it again.")
     if plan.rules.reference is not None and list(plan.rules.reference_frame(name).columns) != plan.columns:
         raise SerializationError(f"Orchestrator state: the stored rows of reference table {name!r} do not have its "
                                  f"columns {plan.columns}; the saved state is corrupt, save it again.")
