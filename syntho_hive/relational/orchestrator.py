@@ -651,6 +651,12 @@ class Orchestrator:
         """Whether every table has its plan (after :meth:`fit`, or built by :meth:`from_dict`)."""
         return bool(self._plans) and all(name in self._plans for name in self.graph.order)
 
+    @property
+    def reference_tables(self) -> list[str]:
+        """The reference tables, copied verbatim with their real rows, parents first (none before :meth:`fit`)."""
+        return [name for name in self.graph.order
+                if name in self._plans and self._plans[name].rules.reference is not None]
+
     def plan(self, name: str) -> TablePlan:
         """What was learned about table ``name`` besides its model.
 
@@ -935,13 +941,11 @@ class Orchestrator:
                                           real_rows=len(df), modelled=[], rules=rule_plan)
             return None
         fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
-        keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
-                KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
-                for c in table.pk_columns if c not in fk_columns}
         key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
             composite_key_legs(df, list(table.pk_columns))
-        for column in [*key_legs, *numbered]:
-            del keys[column]
+        keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
+                for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
         modelled = self._modelled(name, df, rule_plan, key_legs)
         unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                   KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
