@@ -254,7 +254,7 @@ class Synthesizer:
         generated: dict[str, dict[str, str | None]] = {}
         for name in self.graph.order:  # parents first: a copy reads its parent's generated columns
             rules = self._engine.plan(name).rules
-            if rules.reference is not None:
+            if name in self._engine.reference_tables:
                 continue
             columns: dict[str, str | None] = {c: d["semantic_type"] for c, d in decided.get(name, {}).items()
                                               if d["action"] in ("fake", "mask")}
@@ -555,7 +555,7 @@ class Synthesizer:
             raise PrivacyError("privacy_threshold needs real_data={table: real training rows}: a synthesizer keeps "
                                "no real rows to measure the synthetic ones against.")
         require_inputs(checked, has_holdout=holdout is not None, has_sensitive_columns=bool(sensitive))
-        references = {name for name, rules in self.rules_.items() if rules.get("reference")}
+        references = set(self._engine.reference_tables)
         names = [name for name in self.graph.order if name not in references]
 
         def frames(what: str, given: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -650,8 +650,7 @@ class Synthesizer:
             name: [c for c in columns if c in real[name].columns]
             for name, columns in self._generated_types().items() if name in real})
         # Reference tables are copied verbatim by design: all exact copies, no privacy figure.
-        evaluate_options.setdefault("reference_tables", [name for name, rules in self.rules_.items()
-                                                         if rules.get("reference") and name in real])
+        evaluate_options.setdefault("reference_tables", [n for n in self._engine.reference_tables if n in real])
         return ValidationReport().generate(
             real, dict(synthetic_data), output_path, metadata=self.metadata,
             include_samples=include_samples, holdout=holdout, target=target,

@@ -981,7 +981,8 @@ def drop_integrity_violations(graph: SchemaGraph, data: Mapping[str, pd.DataFram
     Tables are cleaned parents first; a row whose parent was dropped becomes an orphan and is
     dropped too. FK columns whose dtype differs from the parent key's are converted to it
     first (values that cannot be converted count as orphans). Duplicated keys keep their first
-    row.
+    row. A partly null composite FK references no row (SQL's ``MATCH SIMPLE``): it is kept when
+    each of its non-null legs is a value of that parent column.
 
     Args:
         graph: The schema graph.
@@ -1033,9 +1034,13 @@ def _keep_referenced(frame: pd.DataFrame, rel: Relationship, parent: pd.DataFram
     hit = np.zeros(len(fk), dtype=bool)
     if present.any():  # a lookup, not a join: keys that merely compare equal cannot add rows
         hit[present] = _lookup_index(pk).get_indexer(_lookup_index(fk[present])) >= 0
-    # A partly-null composite FK references nothing: keep it only when fully null.
+    # A partly-null composite FK references no row (SQL's MATCH SIMPLE): kept when each of its non-null
+    # legs is a value of that parent column, as Metadata.validate_schema checks each FK column.
+    partly = ~present & fk.notna().any(axis=1).to_numpy()
+    for column in fk.columns if partly.any() else []:
+        partly &= fk[column].isna().to_numpy() | fk[column].isin(pk[column]).to_numpy()
     fully_null = fk.isna().all(axis=1).to_numpy()
-    keep = (present & hit) | fully_null
+    keep = (present & hit) | fully_null | partly
     return frame[keep]
 
 

@@ -113,7 +113,7 @@ from syntho_hive.relational.keys import (
 )
 from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
-from syntho_hive.relational.rules import SchemaRules, declared_rules, resolve_rules
+from syntho_hive.relational.rules import DATE_PARTS, SchemaRules, declared_rules, resolve_rules
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
            "check_count", "model_accepts", "model_metadata"]
@@ -143,6 +143,11 @@ def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: 
             raise SerializationError(f"Orchestrator state: table {name!r} copies column {copy.column!r} from "
                                      f"{copy.parent_column!r} through relationship {copy.via}, which the tables do not "
                                      "have; the saved state is corrupt, save it again.")
+    for column, (source, part) in plan.rules.date_parts.items():
+        if column not in plan.columns or source not in plan.columns or part not in DATE_PARTS:
+            raise SerializationError(f"Orchestrator state: table {name!r} takes column {column!r} from part {part!r} "
+                                     f"of {source!r}, which the table or a timestamp does not have; the saved state "
+                                     "is corrupt, save it again.")
     if plan.rules.reference is not None and list(plan.rules.reference_frame(name).columns) != plan.columns:
         raise SerializationError(f"Orchestrator state: the stored rows of reference table {name!r} do not have its "
                                  f"columns {plan.columns}; the saved state is corrupt, save it again.")
@@ -167,22 +172,31 @@ class LinkPlan:
         same_parent_share: A secondary FK to the primary FK's table (``follows(follower_id,
             followee_id)``, both to ``users``): share of rows where both point at the same parent
             row. When it is 0, generation never pairs a row with its own primary parent.
+        partly_null: A composite FK to another table: per combination of non-null legs of the rows whose FK
+            is partly null (``region`` known, ``store_no`` null), those legs and the share of the table's rows
+            (part of ``null_rate``). As in SQL's ``MATCH SIMPLE``, such a row references no parent row; its
+            non-null legs are generated as copies of the legs of a generated parent row
+            (:func:`_fill_partly_null`). Empty under DP and in plans saved before it was kept: those rows
+            come back fully null.
     """
 
     null_rate: float
     counts: CardinalityModel
     self_root_share: float = 0.0
     same_parent_share: float = 0.0
+    partly_null: list[tuple[list[str], float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"null_rate": self.null_rate, "counts": self.counts.to_dict(), "self_root_share": self.self_root_share,
-                "same_parent_share": self.same_parent_share}
+                "same_parent_share": self.same_parent_share,
+                "partly_null": [[list(legs), share] for legs, share in self.partly_null]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str) -> "LinkPlan":
-        # self_root_share / same_parent_share are absent from plans saved before they were kept.
+        # self_root_share / same_parent_share / partly_null are absent from plans saved before they were kept.
         return cls(float(data["null_rate"]), CardinalityModel.from_dict(data["counts"], source),
-                   float(data.get("self_root_share", 0.0)), float(data.get("same_parent_share", 0.0)))
+                   float(data.get("self_root_share", 0.0)), float(data.get("same_parent_share", 0.0)),
+                   [([str(c) for c in legs], float(share)) for legs, share in data.get("partly_null", [])])
 
 
 @dataclass
@@ -299,6 +313,50 @@ class TablePlan:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(f"Saved plan of a table is corrupt ({type(exc).__name__}: {exc}); "
                                      "save the synthesizer again.") from exc
+
+
+def _partly_null_shares(fk: pd.DataFrame) -> list[tuple[list[str], float]]:
+    """:attr:`LinkPlan.partly_null` of FK columns ``fk``: per combination of non-null legs of its partly null
+    rows, those legs and the share of all rows, the most frequent combination first."""
+    present = fk.notna().to_numpy()
+    partly = present.any(axis=1) & ~present.all(axis=1)
+    if not partly.any():
+        return []
+    masks, counts = np.unique(present[partly], axis=0, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return [([c for c, keep in zip(fk.columns, masks[i]) if keep], float(counts[i] / len(fk))) for i in order]
+
+
+def _fill_partly_null(frame: pd.DataFrame, rel: Relationship, link: LinkPlan, positions: np.ndarray,
+                      linked: np.ndarray, parent: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Make some rows of ``frame`` whose FK ``rel`` is null (``positions`` ``-1``) partly null, in place, at
+    the real shares of :attr:`LinkPlan.partly_null`: their non-null legs are those of a parent row drawn from
+    ``linked`` (the table's positions of rows with a parent, so popular parents lend their legs more often;
+    every parent row alike when there are none). Such a row matches no parent row, as in ``MATCH SIMPLE``.
+
+    Raises:
+        GenerationError: Partly null rows are to be generated but the parent has no generated row.
+    """
+    null_rows = np.flatnonzero(positions < 0)
+    if not link.partly_null or len(null_rows) == 0:
+        return
+    shares = np.array([share for _, share in link.partly_null]) / link.null_rate  # > 0: it holds them
+    shares = np.append(shares, max(0.0, 1.0 - shares.sum()))
+    pattern = rng.choice(len(shares), size=len(null_rows), p=shares / shares.sum())
+    pool = linked[linked >= 0]
+    for index, (legs, _) in enumerate(link.partly_null):
+        rows = null_rows[pattern == index]
+        if len(rows) == 0:
+            continue
+        if len(parent) == 0:
+            raise _no_parent_rows(rel.child, rel, f"{len(rows)} rows with a partly null key")
+        source = pool[rng.integers(0, len(pool), len(rows))] if len(pool) else rng.integers(0, len(parent),
+                                                                                              len(rows))
+        for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+            if c_col in legs:
+                column = frame[c_col].copy()
+                column.iloc[rows] = _take(parent[p_col], source, exact=True).to_numpy()
+                frame[c_col] = column
 
 
 def _take(series: pd.Series, positions: np.ndarray, *, exact: bool = False) -> pd.Series:
@@ -597,6 +655,12 @@ class Orchestrator:
         """Whether every table has its plan (after :meth:`fit`, or built by :meth:`from_dict`)."""
         return bool(self._plans) and all(name in self._plans for name in self.graph.order)
 
+    @property
+    def reference_tables(self) -> list[str]:
+        """The reference tables, copied verbatim with their real rows, parents first (none before :meth:`fit`)."""
+        return [name for name in self.graph.order
+                if name in self._plans and self._plans[name].rules.reference is not None]
+
     def plan(self, name: str) -> TablePlan:
         """What was learned about table ``name`` besides its model.
 
@@ -881,13 +945,11 @@ class Orchestrator:
                                           real_rows=len(df), modelled=[], rules=rule_plan)
             return None
         fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
-        keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
-                KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
-                for c in table.pk_columns if c not in fk_columns}
         key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
             composite_key_legs(df, list(table.pk_columns))
-        for column in [*key_legs, *numbered]:
-            del keys[column]
+        keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
+                for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
         modelled = self._modelled(name, df, rule_plan, key_legs)
         unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                   KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
@@ -1008,7 +1070,7 @@ class Orchestrator:
         self_roots = 0.0
         if rel.is_self and len(fk):  # compared exactly (``to_numpy`` of a nullable Int64 gives float64)
             self_roots = float(same_rows(fk, child[list(rel.parent_columns)]).mean())
-        return LinkPlan(null_rate, model, self_roots)
+        return LinkPlan(null_rate, model, self_roots, partly_null=[] if rel.is_self else _partly_null_shares(fk))
 
     @staticmethod
     def _context_frame(context: list[ContextColumn], positions: list[np.ndarray],
@@ -1691,9 +1753,11 @@ class Orchestrator:
             stop = min(n, start + rows_per_chunk)
             piece = [p[start:stop] for p in positions]
             content = self._content(name, plan, chunk, start, stop, piece, parents, seed, conditions)
-            for rel, pos, parent in zip(rels, piece, parents):
+            for via, (rel, pos, parent) in enumerate(zip(rels, piece, parents)):
                 for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
                     content[c_col] = _take(parent[p_col], pos, exact=True).reset_index(drop=True)
+                _fill_partly_null(content, rel, plan.parents[via], pos, positions[via], parent,
+                                  numpy_generator(child_seed(seed, name, "partly_null", via, chunk)))
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
             plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take)

@@ -4,7 +4,8 @@ A :class:`RulePlan` is fitted per table from its resolved rules
 (:class:`~syntho_hive.relational.rules.TableRules`). After the model has drawn the modelled
 columns and the keys are in place, :meth:`RulePlan.apply` fills, in this order:
 
-1. copied columns, from the generated parent row (an invoice's billing address);
+1. copied columns, from the generated parent row (an invoice's billing address), then date parts
+   (``year``, ``hour``...) from the row's timestamp column (a generated key such as ``time_hour``);
 2. within-row functional dependencies between modelled columns (``state -> country``), from the
    map learned on real determinant values seen at least ``rare_threshold`` times (again after step 3,
    for rows whose new value is a known one);
@@ -167,6 +168,8 @@ class RulePlan:
         semantic: State of the table's :class:`~syntho_hive.core.semantic.SemanticPlan` (``{}``: none).
         partial: ``{column: SemanticPlan state}`` of the modelled semantic columns with rare values,
             each plan learned on those rows (see the module docstring).
+        date_parts: ``{column: [timestamp column, part]}``: columns taken from a part of the row's
+            timestamp (:attr:`~syntho_hive.relational.rules.TableRules.date_parts`), not modelled.
         reference: The stored rows of a reference table (:func:`frame_to_json` form), or ``None``.
     """
 
@@ -174,6 +177,7 @@ class RulePlan:
     dependencies: list[DependencyPlan] = field(default_factory=list)
     semantic: dict[str, Any] = field(default_factory=dict)
     partial: dict[str, dict[str, Any]] = field(default_factory=dict)
+    date_parts: dict[str, list[str]] = field(default_factory=dict)
     reference: dict[str, Any] | None = None
     _plans: dict[str | None, Any] = field(default_factory=dict, repr=False, compare=False)  # built SemanticPlans
     _reference_frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -208,7 +212,8 @@ class RulePlan:
         _log_modelled_for_rules(name, {c: t for c, t in semantic.items() if c in constrained})
         generated = [c for c, t in semantic.items() if c not in constrained and (
             c in table.sample_real_values or should_generate(df[c], t, rare_threshold=rare_threshold))]
-        plan = cls(copied=copied)
+        plan = cls(copied=copied, date_parts={c: list(source_part) for c, source_part in rules.date_parts.items()
+                                              if c not in constrained and c not in semantic})
         locale = table.locale or "en_US"
         if generated:
             fitted = SemanticPlan.fit(df, semantic, generated=generated, locale=locale,
@@ -223,7 +228,7 @@ class RulePlan:
                 fitted = SemanticPlan.fit(df[rare].reset_index(drop=True), semantic, generated=[column],
                                           locale=locale, rare_threshold=rare_threshold)
                 plan.partial[column], plan._plans[column] = fitted.to_dict(), fitted
-        filled = copied_columns | set(generated)
+        filled = copied_columns | set(generated) | set(plan.date_parts)
         for index, rule in enumerate(rules.dependencies):
             if rule.dependent in filled or any(c in set(generated) for c in rule.determinants):
                 continue  # a generated column is drawn consistent with the row by its generator
@@ -274,7 +279,7 @@ class RulePlan:
     def filled_columns(self) -> list[str]:
         """Columns this plan fills (the model does not learn them)."""
         generated = list(self.semantic_plan().generated) if self.semantic else []
-        return [c.column for c in self.copied if not c.modelled] + generated
+        return [c.column for c in self.copied if not c.modelled] + list(self.date_parts) + generated
 
     def model_input(self, frame: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
         """The training rows of the table's model: rare values of the partially generated columns
@@ -336,6 +341,8 @@ class RulePlan:
                 frame[copy.column] = _merge_copied(frame[copy.column], copied, has_parent)
             else:
                 frame[copy.column] = copied.to_numpy()
+        for column, (source, part) in self.date_parts.items():
+            frame[column] = getattr(pd.to_datetime(frame[source]).dt, part).to_numpy()
         for dependency in self.dependencies:
             apply_mapping(frame, dependency.rule, dependency.mapping)
         for column in self.partial:
@@ -362,7 +369,8 @@ class RulePlan:
         return {"copied": [{"column": c.column, "via": c.via, "parent_column": c.parent_column, "modelled": c.modelled}
                            for c in self.copied],
                 "dependencies": [d.to_dict(where) for d in self.dependencies],
-                "semantic": self.semantic, "partial": self.partial, "reference": self.reference}
+                "semantic": self.semantic, "partial": self.partial, "date_parts": self.date_parts,
+                "reference": self.reference}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, table: str) -> "RulePlan":
@@ -384,6 +392,8 @@ class RulePlan:
                                  "'via' >= 0 and 'modelled' true or false")
             plan = cls(copied=copied, dependencies=[DependencyPlan.from_dict(d, where) for d in data["dependencies"]],
                        semantic=dict(data["semantic"]), partial={str(c): dict(p) for c, p in data["partial"].items()},
+                       date_parts={str(c): [str(source), str(part)]  # absent from plans saved before: none
+                                   for c, (source, part) in data.get("date_parts", {}).items()},
                        reference=data["reference"])
             if plan.reference is not None:
                 plan.reference_frame(table)  # read (and kept) now: a corrupt one fails the load, not a sample

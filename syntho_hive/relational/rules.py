@@ -2,7 +2,8 @@
 
 For each table: the semantic type of its columns (generated realistically), the columns that
 repeat their parent row's value (:class:`CopiedColumn`), within-row functional dependencies, date
-orderings, and whether it is a reference (lookup) table copied verbatim. Declarations in the
+orderings, date parts (``year``, ``month``... of a timestamp column of the same row, such as a key), and
+whether it is a reference (lookup) table copied verbatim. Declarations in the
 :class:`~syntho_hive.core.metadata.schema.TableConfig` win; what is not declared is detected
 (:func:`resolve_rules`). :meth:`SchemaRules.report` says what was found, and
 :meth:`SchemaRules.declare` writes it into a metadata for review and editing.
@@ -19,6 +20,7 @@ import pandas as pd
 
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities
 from syntho_hive.core.metadata.row_rules import (
+    MIN_SUPPORT,
     check_dependency,
     detect_date_orderings,
     detect_dependencies,
@@ -29,7 +31,7 @@ from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 from syntho_hive.relational.keys import parent_positions
 
-__all__ = ["CopiedColumn", "TableRules", "SchemaRules", "resolve_rules", "declared_rules", "format_rules",
+__all__ = ["CopiedColumn", "TableRules", "SchemaRules", "resolve_rules", "declared_rules", "format_rules", "DATE_PARTS",
            "REFERENCE_MAX_ROWS"]
 
 _log = get_logger(__name__)
@@ -44,6 +46,8 @@ COPY_SHARE = 0.99
 COPY_SAMPLE = 50_000
 #: Child rows with a parent a copied column needs before it is detected.
 COPY_MIN_ROWS = 5
+#: Parts of a timestamp (``Series.dt`` attributes) a numeric column can be detected to hold.
+DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class TableRules:
         dependencies: Within-row functional dependencies (declared ones first).
         declared_dependencies: How many of ``dependencies`` are declared.
         orderings: Date orderings found in the data (declared inequalities not repeated).
+        date_parts: Numeric columns that hold a part of a timestamp column of the same row in every real
+            row (``hour`` of ``time_hour``): ``{column: (timestamp column, part)}``, ``part`` one of
+            :data:`DATE_PARTS`. Generation takes them from the row's generated timestamp.
         reference: Whether the table is copied verbatim.
         reference_reason: Why (declared, or the detection's reason).
     """
@@ -91,6 +98,7 @@ class TableRules:
     dependencies: list[FunctionalDependency] = field(default_factory=list)
     declared_dependencies: int = 0
     orderings: list[Inequality] = field(default_factory=list)
+    date_parts: dict[str, tuple[str, str]] = field(default_factory=dict)
     reference: bool = False
     reference_reason: str = ""
 
@@ -112,6 +120,7 @@ class SchemaRules:
                               "declared": i < rules.declared_dependencies}
                              for i, r in enumerate(rules.dependencies)],
             "date_orderings": [{"low": q.low, "high": q.high} for q in rules.orderings],
+            "date_parts": {c: {"source": source, "part": part} for c, (source, part) in rules.date_parts.items()},
         } for name, rules in self.tables.items()}
 
     def report(self) -> str:
@@ -192,6 +201,8 @@ def format_rules(rules: Mapping[str, Mapping[str, Any]]) -> str:
             found.append(f"{', '.join(rule['determinants'])} -> {rule['dependent']} ({how})")
         for order in table.get("date_orderings", []):
             found.append(f"{order['low']} <= {order['high']} (detected)")
+        for column, part in table.get("date_parts", {}).items():
+            found.append(f"{column} = {part['part']} of {part['source']} (detected)")
         lines.append(f"{name}:" if found else f"{name}: no rule")
         lines += [f"  {line}" for line in found]
     return "\n".join(lines)
@@ -314,6 +325,33 @@ def _declared_dependencies(name: str, table: TableConfig, df: pd.DataFrame) -> l
     return list(table.dependencies or [])
 
 
+def _detect_date_parts(df: pd.DataFrame, candidates: list[str], sources: list[str]) -> dict[str, tuple[str, str]]:
+    """Columns of ``candidates`` holding a part (:data:`DATE_PARTS`) of a datetime column of ``sources`` in every
+    row: missing exactly where the timestamp is, and the part taking more than one value unless the column is
+    named after it (a constant ``year`` of a year's data is its part; a column of zeros is no ``minute``)."""
+    found: dict[str, tuple[str, str]] = {}
+    for source in sources:
+        stamps = df[source]
+        if not pd.api.types.is_datetime64_any_dtype(stamps.dtype):
+            continue
+        present = stamps.notna().to_numpy()
+        if present.sum() < MIN_SUPPORT:
+            continue
+        parts = {part: getattr(stamps[present].dt, part).to_numpy(dtype=np.int64) for part in DATE_PARTS}
+        for column in candidates:
+            values = df[column]
+            if column in found or column == source or pd.api.types.is_bool_dtype(values.dtype) \
+                    or not pd.api.types.is_numeric_dtype(values.dtype) \
+                    or not np.array_equal(values.notna().to_numpy(), present):
+                continue
+            held = values[present].to_numpy(dtype=np.float64)
+            for part, numbers in parts.items():
+                if (numbers.min() != numbers.max() or column.lower() == part) and np.array_equal(held, numbers):
+                    found[column] = (source, part)
+                    break
+    return found
+
+
 def _is_reference(name: str, table: TableConfig, df: pd.DataFrame, graph: SchemaGraph,
                   semantic: Mapping[str, str], always_generated: frozenset[str]) -> tuple[bool, str]:
     if table.reference is not None:
@@ -387,6 +425,9 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
         rules.dependencies = _declared_dependencies(name, table, df)
         rules.declared_dependencies = len(rules.dependencies)
         own = [c for c in map(str, df.columns) if c not in keys and c not in rules.copied]
+        sources = [c for c in map(str, df.columns) if c not in rules.semantic_types]
+        rules.date_parts = _detect_date_parts(df, own, sources)
+        own = [c for c in own if c not in rules.date_parts]
         if table.dependencies is None:  # a declared list, even empty, switches detection off
             rules.dependencies += detect_dependencies(df, own)
         rules.orderings = detect_date_orderings(df, own, table.inequalities)

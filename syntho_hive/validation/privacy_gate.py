@@ -213,11 +213,12 @@ def check_privacy(result: PrivacyResult | Mapping[str, float | None], threshold:
 def _table_figures(name: str, train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None,
                    threshold: PrivacyThreshold, types: Mapping[str, Any], sensitive: list[Any],
                    quasi: list[Any] | None, pii: list[Any], generated: list[Any], seed: int,
-                   n_threads: int) -> dict[str, float | None]:
-    """Only the figures ``threshold`` limits, for one table (distances over the modelled columns)."""
+                   n_threads: int, comparable: bool) -> dict[str, float | None]:
+    """Only the figures ``threshold`` limits, for one table (distances over the modelled columns; only PII leaks
+    unless ``comparable``, :func:`compares_modelled`)."""
     figures: dict[str, float | None] = {}
     view, modelled = modelled_view({"train": train, "synthetic": synthetic, "holdout": holdout}, types, generated)
-    if not compares_modelled(types, list(train.columns), generated):  # as evaluate() does
+    if not comparable:  # as evaluate() does
         _log.warning("privacy_figure_skipped", table=name, generated=list(generated),
                      reason="every comparable column is generated, none modelled: no distance to compare")
         if threshold.max_pii_leaks is not None:
@@ -321,12 +322,14 @@ def privacy_gate(real_train: Mapping[str, pd.DataFrame], synthetic: Mapping[str,
                else leak_counted_columns({c: config.semantic_types.get(c) if config is not None else None
                                           for c in declared_pii_columns(config, list(train.columns))}))
         quasi = columns["quasi_identifiers"].get(name)
+        comparable = compares_modelled(types[name], list(train.columns), generated[name])
         figures = _table_figures(name, train, synthetic[name], holdout[name] if holdout is not None else None,
-                                 threshold, types[name], sensitive, quasi, pii, generated[name], base, n_threads)
+                                 threshold, types[name], sensitive, quasi, pii, generated[name], base, n_threads,
+                                 comparable)
         limits = threshold.limits()
         if not sensitive:  # attribute risk is defined over declared sensitive columns: none here to bound
             limits.pop("attribute_inference_risk", None)
-        if not compares_modelled(types[name], list(train.columns), generated[name]):  # nothing to measure on
+        if not comparable:  # nothing to measure on
             limits = {figure: limit for figure, limit in limits.items() if figure == "pii_value_leaks"}
         results[name] = figures
         failures.update(_failures(figures, limits, name))
