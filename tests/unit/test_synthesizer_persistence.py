@@ -224,22 +224,22 @@ def test_a_synthesizer_with_rules_round_trips(with_rules: Synthesizer, tmp_path:
         pd.testing.assert_frame_equal(again.sample(seed=3)[name], table)
 
 
-def _edit_table_plan(table: str, edit):
+def _edit_json(pattern: str, edit):
+    """``edit`` applied to the saved JSON file matching ``pattern`` (e.g. ``tables/*_orders/plan.json``)."""
     def change(saved: Path) -> None:
-        path = next(saved.glob(f"tables/*_{table}/plan.json"))
-        plan = json.loads(path.read_text())
-        edit(plan)
-        path.write_text(json.dumps(plan))
+        path = next(saved.glob(pattern))
+        content = json.loads(path.read_text())
+        edit(content)
+        path.write_text(json.dumps(content))
     return change
+
+
+def _edit_table_plan(table: str, edit):
+    return _edit_json(f"tables/*_{table}/plan.json", edit)
 
 
 def _edit_model_manifest(table: str, edit):
-    def change(saved: Path) -> None:
-        path = next(saved.glob(f"tables/*_{table}/model/metadata.json"))
-        manifest = json.loads(path.read_text())
-        edit(manifest)
-        path.write_text(json.dumps(manifest))
-    return change
+    return _edit_json(f"tables/*_{table}/model/metadata.json", edit)
 
 
 @pytest.mark.parametrize(("edit", "field"), [
