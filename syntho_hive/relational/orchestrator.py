@@ -291,9 +291,9 @@ class TablePlan:
         try:
             name = str(data["name"])
             source = f"cardinality model of table {name!r}"
+            columns, dtypes, modelled = _plan_columns(data, name)
             return cls(
-                name=name, columns=list(data["columns"]), dtypes=dict(data["dtypes"]),
-                real_rows=int(data["real_rows"]), modelled=list(data["modelled"]),
+                name=name, columns=columns, dtypes=dtypes, real_rows=int(data["real_rows"]), modelled=modelled,
                 keys={c: KeyGenerator.from_dict(g) for c, g in data["keys"].items()},
                 unique_columns={c: KeyGenerator.from_dict(g) for c, g in data.get("unique_columns", {}).items()},
                 parents=[LinkPlan.from_dict(p, source) for p in data["parents"]],
@@ -357,6 +357,36 @@ def _fill_partly_null(frame: pd.DataFrame, rel: Relationship, link: LinkPlan, po
                 column = frame[c_col].copy()
                 column.iloc[rows] = _take(parent[p_col], source, exact=True).to_numpy()
                 frame[c_col] = column
+
+
+def _plan_columns(data: Mapping[str, Any], table: str) -> tuple[list[str], dict[str, str], list[str]]:
+    """A saved plan's ``columns``, ``dtypes`` and ``modelled``, checked against each other: the columns are
+    distinct names, each with the name of a dtype, and the modelled ones are among them.
+
+    Raises:
+        SerializationError: A field of another type or inconsistent with the others (named).
+    """
+    columns, dtypes, modelled = data["columns"], data["dtypes"], data["modelled"]
+    problems = []
+    for field_name, names in (("columns", columns), ("modelled", modelled)):
+        if not isinstance(names, list) or not all(isinstance(c, str) for c in names) or len(set(names)) < len(names):
+            problems.append(f"'{field_name}' must be a list of distinct column names, got {_brief(names)}")
+    if not isinstance(dtypes, Mapping) or not all(isinstance(t, str) for t in dtypes.values()):
+        problems.append(f"'dtypes' must map each column to a dtype name, got {_brief(dtypes)}")
+    if problems:
+        raise SerializationError(f"Saved plan of table {table!r} is corrupt: {'; '.join(problems)}; save the "
+                                 "synthesizer again.")
+    if set(dtypes) != set(columns) or not set(modelled) <= set(columns):
+        raise SerializationError(f"Saved plan of table {table!r} is corrupt: 'dtypes' ({list(dtypes)}) and "
+                                 f"'modelled' ({modelled}) must name the plan's 'columns' ({columns}); save the "
+                                 "synthesizer again.")
+    for column, dtype in dtypes.items():
+        try:
+            dtype_from_name(dtype)
+        except (TypeError, ValueError, KeyError, ImportError) as exc:
+            raise SerializationError(f"Saved plan of table {table!r} is corrupt: 'dtypes' gives column {column!r} "
+                                     f"{dtype!r}, which names no dtype ({exc}); save the synthesizer again.") from exc
+    return list(columns), dict(dtypes), list(modelled)
 
 
 def _take(series: pd.Series, positions: np.ndarray, *, exact: bool = False) -> pd.Series:
@@ -797,6 +827,13 @@ class Orchestrator:
             if name in with_model and not isinstance(given, ConditionalGenerativeModel):
                 raise SerializationError(f"Table {name!r} needs its fitted model (a ConditionalGenerativeModel) in "
                                          f"fitted_models, got {_brief(given)}.")
+        for name in with_model:  # a time of day is held as datetime.time objects: an object column
+            times = [c for c in fitted_models[name].time_columns_ if plans[name].dtypes.get(c) != "object"]
+            if times:
+                raise SerializationError(f"Orchestrator state: the model of table {name!r} generates times of day "
+                                         f"in column(s) {times}, which its plan records as "
+                                         f"{[plans[name].dtypes.get(c) for c in times]}; the saved model and plan "
+                                         "do not match: save the synthesizer again.")
         extra = [name for name in fitted_models if name not in with_model]
         if extra:
             raise SerializationError(f"fitted_models holds models for table(s) {extra}, which have none in the "

@@ -251,3 +251,39 @@ def test_automatic_preprocessing_share_gives_large_tables_more_training_budget()
     assert large.category_threshold <= 0.01 * 39_074
     assert large.spent(large.max_steps).epsilon_preprocessing == pytest.approx(0.1 * 4.0, rel=1e-3)
     assert share(39_074, DPConfig(max_epsilon=4.0, preprocessing_share=0.25)) == 0.25  # a given share is kept
+
+
+@pytest.mark.parametrize("dtype, top", [("int64", 2**63 - 1), ("uint64", 2**64 - 1)])
+def test_integers_past_2_53_are_exact_within_their_declared_bounds(dtype: str, top: int) -> None:
+    """A 64-bit column past 2**53 is counted from its declared low bound (public) and decoded in integer
+    arithmetic: its values stay integers of its dtype inside the exact declared bounds, as many as the noisy
+    histogram gives (float64 steps are 2048 apart near 2**63 and 2**64: a handful of neighbours, or 2**63 / 2**64
+    wrapping to the dtype's other end)."""
+    rng = np.random.default_rng(0)
+    kind = np.dtype(dtype).type
+    real = pd.DataFrame({"big": kind(top) - rng.integers(0, 4096, 400).astype(kind),
+                         "mid": kind(2**60) + rng.integers(0, 1000, 400).astype(kind)})
+    bounds = {"big": (top - 4095, top), "mid": (2**60, 2**60 + 999)}
+    model = TabularAR(dp=DPConfig(max_epsilon=8.0, epochs=1, bounds=bounds), hidden_dim=8)
+    out = model.fit(real, seed=0, progress_bar=False).sample(300, seed=1, progress_bar=False)
+    for column, (low, high) in bounds.items():
+        assert out[column].dtype == real[column].dtype, column
+        values = [int(v) for v in out[column]]
+        assert low <= min(values) and max(values) <= high, column
+        assert len(set(values)) > 50, column
+
+
+def test_the_release_of_a_column_past_2_53_does_not_depend_on_its_smallest_value() -> None:
+    """Without declared bounds, the noisy histogram counts the values themselves: not offsets from the smallest
+    one (private), which one row moves for every other row."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"big": np.int64(2**62) + rng.integers(2**30, 2**40, 400)})
+    neighbour = real.copy()
+    neighbour.loc[int(real["big"].idxmin()), "big"] = 2**62  # one row moved: the smallest value drops 2**30
+    config = DPConfig(max_epsilon=8.0, epochs=1)
+    codecs = [TabularAR(dp=config, hidden_dim=8).fit(frame, seed=0, progress_bar=False).codec_.codec("big").to_dict()
+              for frame in (real, neighbour)]
+    assert codecs[0] == codecs[1]
+    out = TabularAR(dp=config, hidden_dim=8).fit(real, seed=0, progress_bar=False).sample(50, seed=1,
+                                                                                           progress_bar=False)
+    assert out["big"].dtype == np.int64

@@ -97,16 +97,16 @@ def test_threshold_zero_passes_and_returns_a_frame(fitted: CTGAN) -> None:
     assert isinstance(frame, pd.DataFrame) and len(frame) == 100
 
 
-def test_threshold_above_one_fails_every_column(fitted: CTGAN) -> None:
+def test_threshold_one_fails_every_column(fitted: CTGAN) -> None:
     with capture_logs() as logs, pytest.raises(QualityError) as info:
-        fitted.sample(100, seed=3, quality_threshold=1.01)
+        fitted.sample(100, seed=3, quality_threshold=1)
     error = info.value
     assert set(error.failures) == set(SCORED)
-    assert error.threshold == 1.01
+    assert error.threshold == 1.0
     logged = next(e for e in logs if e["event"] == "sample_quality")["column_scores"]
     assert error.failures == pytest.approx(logged, abs=1e-6)
     message = str(error)
-    assert "5 of 5 column(s) of table 'customers'" in message and "1.01" in message
+    assert "5 of 5 column(s) of table 'customers'" in message and "threshold 1 " in message
     for column in SCORED:
         assert repr(column) in message
 
@@ -125,6 +125,8 @@ def test_threshold_names_only_the_failing_columns(fitted: CTGAN) -> None:
     ({"quality_threshold": "0.8"}, "quality_threshold must be a number"),
     ({"quality_threshold": float("nan")}, "quality_threshold must be a number"),
     ({"quality_threshold": True}, "quality_threshold must be a number"),
+    ({"quality_threshold": 1.01}, r"quality_threshold must be a number in \[0, 1\].*1\.01"),  # was a QualityError
+    ({"quality_threshold": -0.5}, r"quality_threshold must be a number in \[0, 1\].*-0\.5"),  # passed every sample
 ])
 def test_bad_gate_arguments_fail_before_sampling(fitted: CTGAN, kwargs: dict, fragment: str) -> None:
     with capture_logs() as logs, pytest.raises(GenerationError, match=fragment):

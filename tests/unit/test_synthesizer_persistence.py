@@ -222,3 +222,43 @@ def test_a_synthesizer_with_rules_round_trips(with_rules: Synthesizer, tmp_path:
     for name, table in with_rules.sample(seed=3).items():
         pd.testing.assert_frame_equal(loaded.sample(seed=3)[name], table)
         pd.testing.assert_frame_equal(again.sample(seed=3)[name], table)
+
+
+def _edit_json(pattern: str, edit):
+    """``edit`` applied to the saved JSON file matching ``pattern`` (e.g. ``tables/*_orders/plan.json``)."""
+    def change(saved: Path) -> None:
+        path = next(saved.glob(pattern))
+        content = json.loads(path.read_text())
+        edit(content)
+        path.write_text(json.dumps(content))
+    return change
+
+
+def _edit_table_plan(table: str, edit):
+    return _edit_json(f"tables/*_{table}/plan.json", edit)
+
+
+def _edit_model_manifest(table: str, edit):
+    return _edit_json(f"tables/*_{table}/model/metadata.json", edit)
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (_edit_table_plan("orders", lambda p: p.update(columns="order_id")), "'columns'"),
+    (_edit_table_plan("orders", lambda p: p.update(columns=[1, 2, 3])), "'columns'"),
+    (_edit_table_plan("orders", lambda p: p["columns"].append("order_id")), "'columns'"),
+    (_edit_table_plan("orders", lambda p: p.update(modelled=[*p["modelled"], "nope"])), "'modelled'"),
+    (_edit_table_plan("orders", lambda p: p["dtypes"].update(amount=7)), "'dtypes'"),
+    (_edit_table_plan("orders", lambda p: p["dtypes"].update(amount="no-such-dtype")), "'dtypes'"),
+    (_edit_table_plan("orders", lambda p: p["dtypes"].pop("amount")), "'dtypes'"),
+    (_edit_model_manifest("orders", lambda m: m["extra"].update(time_of_day=["amount"])), "times of day"),
+], ids=["columns a string", "columns numbers", "columns repeated", "modelled unknown", "dtype a number",
+        "dtype unknown", "dtype missing", "time of day on a float column"])
+def test_plan_fields_of_another_type_or_at_odds_are_refused_at_load(fitted: Synthesizer, tmp_path: Path, edit,
+                                                                    field: str) -> None:
+    """Content matching its checksums but inconsistent: each loaded, then generated other values (times of day
+    in a float column, columns in another dtype) or failed at sample() with a raw error."""
+    saved = fitted.save(tmp_path / "s")
+    edit(saved)
+    _rewrite_manifest(saved, lambda m: None)
+    with pytest.raises(SerializationError, match=rf"Saved synthesizer .*s: .*table 'orders'.*{field}"):
+        Synthesizer.load(saved)

@@ -63,17 +63,17 @@ def bound_nanoseconds(value: float | str) -> int:
 
 def _order_key(value: float | str) -> float | int | pd.Timestamp:
     """A stored bound as a value that orders bounds of its kind."""
-    kind = bound_kind(value)
-    if kind == "number":
-        return float(value)
-    return pd.Timestamp(value) if kind == "datetime" else bound_nanoseconds(value)
+    if not isinstance(value, str):  # a number (an int and a float compare exactly)
+        return value
+    return pd.Timestamp(value) if bound_kind(value) == "datetime" else bound_nanoseconds(value)
 
 
 def _bound(column: str, value: Any) -> float | str:
-    """A declared bound as stored: a finite number, a timestamp as ISO text, a time of day as
-    ``HH:MM:SS[.ffffff]`` or a duration as ISO 8601 text (``P0DT8H0M0S``)."""
+    """A declared bound as stored: a finite number (an integer kept exact: a 64-bit bound past ``2**53`` has
+    no float64), a timestamp as ISO text, a time of day as ``HH:MM:SS[.ffffff]`` or a duration as ISO 8601
+    text (``P0DT8H0M0S``)."""
     if _number(value):
-        return float(value)
+        return int(value) if isinstance(value, int) else float(value)
     if isinstance(value, str) and _TIME_TEXT.match(value.strip()):
         try:
             value = dt.time.fromisoformat(value.strip())

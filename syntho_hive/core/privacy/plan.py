@@ -288,9 +288,7 @@ class TablePrivacyPlan:
             plan = cls(table=data["table"], columns=columns, decisions=decisions, semantic_types=types,
                        locale=str(data["locale"]), mask_char=mask_char, mask_keep=counts[0],
                        key_id=data["key_id"], rare_threshold=counts[1], semantic=semantic)
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            if isinstance(exc, (SerializationError, ConfigurationError)):
-                raise
+        except (KeyError, TypeError, ValueError) as exc:
             raise SerializationError(
                 f"Cannot load the privacy plan: {exc!r}. The saved model is corrupt or from an incompatible version; "
                 "re-fit and save it again."

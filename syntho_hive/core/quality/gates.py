@@ -23,7 +23,6 @@ a model is three lines (see ``CTGAN.sample``)::
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +63,7 @@ def check_gate_arguments(return_metrics: Any, quality_threshold: Any, profile: M
 
     Args:
         return_metrics: Must be a bool.
-        quality_threshold: ``None`` or a finite real number (a score is in [0, 1]; above 1 always fails).
+        quality_threshold: ``None`` or a number in [0, 1] (the range of a score).
         profile: The model's reference profile (``None`` for checkpoints saved without one).
         model: Model name for messages.
 
@@ -77,7 +76,7 @@ def check_gate_arguments(return_metrics: Any, quality_threshold: Any, profile: M
     if quality_threshold is not None and (
             isinstance(quality_threshold, (bool, np.bool_))
             or not isinstance(quality_threshold, (int, float, np.integer, np.floating))
-            or not math.isfinite(float(quality_threshold))):
+            or not 0.0 <= float(quality_threshold) <= 1.0):  # NaN and infinities too
         raise GenerationError(f"quality_threshold must be a number in [0, 1] (or None), got "
                               f"{quality_threshold!r}.")
     if profile is None and (return_metrics or quality_threshold is not None):

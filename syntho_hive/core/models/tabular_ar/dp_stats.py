@@ -8,7 +8,8 @@ datetime column):
   the others share the rare token (never generated); the missing values are one more bucket;
 * numerical: a noisy histogram over the sign-logarithmic grid (or over the declared bounds), whose
   non-empty buckets give the range and the weighted values the quantile bins are fitted to;
-  no raw value, quantile or extreme is kept (a column with no non-empty bucket is refused);
+  no raw value, quantile or extreme is kept (a column with no non-empty bucket is refused); a 64-bit
+  integer column declared past ``2**53`` is counted from its low bound and decoded exactly;
 * datetime: noisy counts of whole years (1678-2261, or the declared bounds) give the year range,
   and noisy counts of the finest non-zero time part give the modelled parts;
 * boolean: a noisy count of the missing values;
@@ -53,7 +54,14 @@ from syntho_hive.core.models.tabular_ar.encoders.datetime import (
     analyze_datetime,
 )
 from syntho_hive.core.models.tabular_ar.encoders.ids import IdStats
-from syntho_hive.core.models.tabular_ar.encoders.numeric import NumericStats, analyze_numeric
+from syntho_hive.core.models.tabular_ar.encoders.numeric import (
+    _EXACT_FLOAT,
+    NumericStats,
+    _exact_integers,
+    _numbers,
+    _offsets,
+    analyze_numeric,
+)
 from syntho_hive.core.models.tabular_ar.encoders.table import ColumnStats
 from syntho_hive.exceptions import PrivacyError
 
@@ -78,19 +86,44 @@ def _boolean(series: pd.Series, plan: DPPlan, rng: np.random.Generator) -> Boole
     return BooleanStats(0, 0, noisy_nulls(raw.nulls, plan, rng), raw.dtype, raw.marker, types=raw.types)
 
 
+def _from_low_bound(series: pd.Series, bounds: tuple[float | str, float | str], where: str
+                    ) -> tuple[np.ndarray, np.ndarray, int, tuple[float, float]]:
+    """A 64-bit integer column declared past ``2**53`` counted from its low bound (public; the smallest
+    value, which :func:`analyze_numeric` counts from, is not): ``(offsets, counts, base, offset bounds)``,
+    the values clipped to the bounds (within the dtype's range) in integer arithmetic.
+
+    Raises:
+        PrivacyError: The bounds lie outside the dtype's range.
+    """
+    exact = _exact_integers(series)
+    limits = np.iinfo(exact.dtype)
+    low, high = max(int(bounds[0]), int(limits.min)), min(int(bounds[1]), int(limits.max))
+    if low > high:
+        raise PrivacyError(f"{where}: its DPConfig.bounds {bounds} lie outside the range of its dtype {series.dtype}; "
+                           "declare bounds within it.")
+    offsets, counts = np.unique(_offsets(np.clip(exact, low, high), low), return_counts=True)
+    return offsets, counts, low, (0.0, float(high - low))
+
+
 def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.random.Generator,
                bounds: tuple[float | str, float | str] | None, where: str) -> NumericStats:
     raw = analyze_numeric(series, config)
+    where = f"{where}, column {series.name!r}"
+    values, counts, base = np.asarray(raw.values, dtype=np.float64), np.asarray(raw.counts), None
     if bounds is not None and raw.tick_step is not None:  # a duration: counted in units of its tick step
         bounds = duration_bounds(bounds, np.datetime_data(series.to_numpy().dtype)[0], raw.tick_step)
-    numbers = noisy_numbers(np.asarray(raw.values, dtype=np.float64), np.asarray(raw.counts), plan, rng,
-                            integer=raw.integer, bounds=bounds, where=f"{where}, column {series.name!r}")
+    elif (bounds is not None and _exact_integers(series) is not None
+          and max(abs(float(bounds[0])), abs(float(bounds[1]))) > _EXACT_FLOAT):
+        values, counts, base, bounds = _from_low_bound(series, bounds, where)
+    elif raw.base is not None:  # counted from its smallest value, which is private: count the values themselves
+        values, counts = np.unique(_numbers(series, str(series.name)), return_counts=True)
+    numbers = noisy_numbers(values, counts, plan, rng, integer=raw.integer, bounds=bounds, where=where)
     nulls = noisy_nulls(raw.nulls, plan, rng)
-    counts = np.maximum(np.round(numbers.weights), 1).astype(np.int64)
-    return NumericStats(numbers.points.tolist(), counts.tolist(), False, nulls, raw.integer, raw.decimals,
+    weights = np.maximum(np.round(numbers.weights), 1).astype(np.int64)
+    return NumericStats(numbers.points.tolist(), weights.tolist(), False, nulls, raw.integer, raw.decimals,
                         numbers.minimum, numbers.maximum, raw.dtype, raw.marker, raw.max_distinct,
                         raw.significant_digits, decimal_places=raw.decimal_places, tick_step=raw.tick_step,
-                        bounded=True)
+                        bounded=True, base=base)
 
 
 def _datetime(series: pd.Series, fmt: str | None, plan: DPPlan, rng: np.random.Generator,

@@ -97,8 +97,8 @@ class NumericStats:
             which the codec keeps as its range; otherwise they are training extremes, which it
             never stores.
         base: For an integer column with values beyond ``2**53``, the integer ``values``, ``minimum``
-            and ``maximum`` are offsets from (:func:`_base_of` its smallest value). ``None`` for other
-            columns (values as they are).
+            and ``maximum`` are offsets from (:func:`_base_of` its smallest value; under DP, its declared
+            low bound). ``None`` for other columns (values as they are).
     """
 
     values: list[float] = field(default_factory=list)
