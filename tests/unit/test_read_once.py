@@ -30,6 +30,10 @@ def test_a_datetime_encoder_reuses_its_parse_only_for_the_strings_it_prepared() 
     reused = DatetimeEncoder("day").fit(prepared, seed=0)
     assert np.array_equal(reused.transform(prepared, np.random.default_rng(1)),
                           again.transform(prepared, np.random.default_rng(1)))
+    edited = DatetimeEncoder("day").fit(prepared, seed=0)
+    prepared.iloc[0] = "2021-07-09"  # changed in place after prepare: parsed again
+    assert np.array_equal(edited.transform(prepared, np.random.default_rng(1)),
+                          pickle.loads(pickled).transform(prepared, np.random.default_rng(1)))
 
 
 @pytest.mark.parametrize("values", [

@@ -187,7 +187,7 @@ class DatetimeEncoder(CoreEncoder):
 
         self.core.prepare(values, decimals=0, bounds=bounds, seed=seed, to_original=to_original)
         self.core._to_original = None  # keep the encoder picklable (no closures)
-        self._prepared = (series, ticks, nulls) if self.is_string else None
+        self._prepared = (series.copy(), ticks, nulls) if self.is_string else None  # a copy: edits show
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
