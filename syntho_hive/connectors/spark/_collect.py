@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from syntho_hive.connectors._arrow_types import arrow_to_frame
-from syntho_hive.connectors.spark.session import arrow_schema_for, is_supported
+from syntho_hive.connectors.spark.session import arrow_schema_for, column_type_of, is_supported
 from syntho_hive.exceptions import SerializationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,14 +37,21 @@ def column(name: str) -> "Column":
     return F.col("`" + name.replace("`", "``") + "`")
 
 
-def readable(frame: "DataFrame") -> "DataFrame":
+def readable(frame: "DataFrame", *, times: bool = True) -> "DataFrame":
     """``frame`` with every column of a type without a ColumnType (arrays, maps, structs,
-    intervals...) cast to ``STRING``; the other columns untouched."""
+    intervals...) cast to ``STRING``; the other columns untouched.
+
+    Args:
+        frame: The rows.
+        times: Keep ``TIME`` columns; ``False`` casts them to ``STRING`` too (what the file writers
+            write: Delta Lake has no time type).
+    """
     fields = frame.schema.fields
-    if all(is_supported(field.dataType) for field in fields):
+    kept = [is_supported(f.dataType) and (times or column_type_of(f).kind != "time") for f in fields]
+    if all(kept):
         return frame
-    return frame.select(*(column(f.name) if is_supported(f.dataType) else column(f.name).cast("string").alias(f.name)
-                          for f in fields))
+    return frame.select(*(column(f.name) if keep else column(f.name).cast("string").alias(f.name)
+                          for f, keep in zip(fields, kept)))
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -33,7 +33,7 @@ metastore (Spark could not read them without the Delta jars).
 A column of a type without a :class:`~syntho_hive.core.metadata.ColumnType` (array, map, struct,
 interval) is written as Spark's text of it (``CAST(... AS STRING)``), the type the ``_common_metadata``
 file and the Delta schema declare for it, as :class:`~syntho_hive.connectors.spark.source.SparkSource`
-reads such columns.
+reads such columns; so is a ``TIME`` column (``12:34:56.5``: Delta Lake has no time type).
 
 Timestamps are written as Parquet ``TIMESTAMP_MICROS`` (``spark.sql.parquet.outputTimestampType`` is
 set for the duration of the write and restored), so ``TIMESTAMP`` columns are UTC instants and
@@ -126,10 +126,17 @@ def _utc_partition_values(frame: "DataFrame", partition_by: Sequence[str]) -> "D
     return frame
 
 
+def _written(tables: Mapping[str, "DataFrame"], partition_by: Mapping[str, Sequence[str]] | None,
+             what: str) -> tuple[dict[str, "DataFrame"], dict[str, list[str]]]:
+    """:func:`check_outputs`, then each table as its files hold it, in the schema declared for them
+    (``_common_metadata``, the Delta schema): a column of a type without a ColumnType (array, map,
+    struct, interval), and a ``TIME`` column, as Spark's text of it."""
+    frames, partitions = check_outputs(tables, partition_by, what)
+    return {name: readable(frame, times=False) for name, frame in frames.items()}, partitions
+
+
 def _write_files(frame: "DataFrame", target: Location, partition_by: Sequence[str]) -> None:
-    # the files hold the schema declared for them (_common_metadata, the Delta schema): a column of a type
-    # without a ColumnType (array, map, struct, interval) as Spark's text of it, as SparkSource reads it
-    writer = _utc_partition_values(readable(frame), partition_by).write.mode("error")
+    writer = _utc_partition_values(frame, partition_by).write.mode("error")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.parquet(target.spark)
@@ -165,7 +172,7 @@ def write_parquet(tables: Mapping[str, "DataFrame"], root: str | os.PathLike[str
             error included); every table is then as it was.
     """
     mode = check_save_mode(mode)
-    frames, partitions = check_outputs(tables, partition_by, "write_parquet")
+    frames, partitions = _written(tables, partition_by, "write_parquet")
     if not frames:
         return {}
     base = location(root)
@@ -271,7 +278,7 @@ def write_delta(tables: Mapping[str, "DataFrame"], root: str | os.PathLike[str],
     """
     deltalake = import_or_raise("deltalake", "delta")
     mode = check_save_mode(mode)
-    frames, partitions = check_outputs(tables, partition_by, "write_delta")
+    frames, partitions = _written(tables, partition_by, "write_delta")
     if not frames:
         return {}
     base = location(root)

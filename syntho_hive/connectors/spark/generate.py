@@ -20,7 +20,8 @@
   ``mapInArrow`` (the Arrow form of ``mapInPandas``) is used so that the conversion from pandas is this
   module's, exact and per column: ``Decimal`` objects to ``DecimalType(p, s)``, nullable ``Int64`` to a
   nullable ``LongType``, ``datetime64[ns, UTC]`` to ``TimestampType`` (naive timestamps to
-  ``TimestampNTZType``), ``uint64`` to ``DecimalType(20, 0)``, times of day to ISO strings.
+  ``TimestampNTZType``), ``uint64`` to ``DecimalType(20, 0)``, times of day to ``TimeType`` (to ISO
+  strings where the session does not set ``spark.sql.timeType.enabled``, without which Spark writes no ``TIME``).
 
 The Spark schema of each table is derived on the driver without generating the real volume: from the
 metadata's storage types (``TableConfig.column_types``) where declared, otherwise from a tiny local
@@ -103,6 +104,7 @@ def sample_spark(synth: Any, spark: Any = None, *, num_rows: Mapping[str, int] |
     if not getattr(synth, "is_fitted", False):
         raise NotFittedError("Cannot sample: this Synthesizer is not fitted. Call fit(data) or Synthesizer.load(path) "
                              "first.")
+    from syntho_hive.connectors.spark.session import time_type_enabled
     from syntho_hive.relational.orchestrator import check_count
 
     partitions = check_count(num_partitions, "num_partitions", minimum=1)
@@ -115,7 +117,7 @@ def sample_spark(synth: Any, spark: Any = None, *, num_rows: Mapping[str, int] |
     engine = synth._engine
     plan = engine.partition_plan(sizes, scale, partitions, replicate)
     global_tables = frozenset(plan.global_tables)
-    schemas = spark_schemas(synth, seed=seed)
+    schemas = spark_schemas(synth, seed=seed, time_type=time_type_enabled(session))
     payload = synth.to_bytes()
     digest = hashlib.sha256(payload).hexdigest()
     models = _Payload(session, payload, digest)
@@ -167,7 +169,7 @@ class _Payload:
 
 
 # --------------------------------------------------------------------------- schemas
-def spark_schemas(synth: Any, *, seed: int = 0) -> dict[str, tuple[Any, Any]]:
+def spark_schemas(synth: Any, *, seed: int = 0, time_type: bool = False) -> dict[str, tuple[Any, Any]]:
     """The Spark schema of every table, and the Arrow schema its batches are sent in.
 
     Columns come in the generated order. A column with a declared storage type
@@ -175,6 +177,13 @@ def spark_schemas(synth: Any, *, seed: int = 0) -> dict[str, tuple[Any, Any]]:
     (:func:`~syntho_hive.connectors.spark.session.spark_type_for`); any other is typed from a tiny
     local generation (a few rows per root, ``seed``-derived) read through Arrow, and a column
     without a value there from its learned dtype (``object``: string). Every field is nullable.
+    A time of day is ``TIME`` with ``time_type``, else ``STRING`` (``HH:MM:SS.ffffff``, with a warning).
+
+    Args:
+        synth: The fitted synthesizer.
+        seed: Seed of the tiny generation.
+        time_type: Whether the session writes ``TIME``
+            (:func:`~syntho_hive.connectors.spark.session.time_type_enabled`).
 
     Returns:
         ``{table: (StructType, pyarrow.Schema)}``.
@@ -186,7 +195,8 @@ def spark_schemas(synth: Any, *, seed: int = 0) -> dict[str, tuple[Any, Any]]:
     from pyspark.sql.pandas.types import from_arrow_type
     from pyspark.sql.types import StructField, StructType
 
-    from syntho_hive.connectors.spark.session import spark_type_for
+    from syntho_hive.connectors.spark.session import TIME_TYPE_CONF, spark_type_for
+    from syntho_hive.core.metadata.column_types import ColumnType
 
     engine = synth._engine
     probe_rows = {root: min(_PROBE_ROWS, max(1, engine.plan(root).real_rows)) for root in synth.graph.roots()}
@@ -199,11 +209,17 @@ def spark_schemas(synth: Any, *, seed: int = 0) -> dict[str, tuple[Any, Any]]:
         fields, arrow_fields = [], []
         for column in frame.columns:
             column_type = declared.get(column)
+            probed = None if column_type is not None else _probed_type(frame[column], dtypes.get(column))
+            if probed is not None and _pa().types.is_time(probed):  # a time of day, declared or not
+                column_type = ColumnType(kind="time")
             if column_type is not None:  # the Spark type the Spark connectors write this ColumnType as
-                spark_type = spark_type_for(column_type)
+                if column_type.kind == "time" and not time_type:
+                    _log.warning("spark_time_written_as_text", table=table, column=column,
+                                 hint=f"set {TIME_TYPE_CONF}=true on the SparkSession to write it as TIME")
+                spark_type = spark_type_for(column_type, time_type=time_type)
                 arrow_type = _arrow_type_of_spark(spark_type)
             else:
-                arrow_type = _spark_arrow_type(_probed_type(frame[column], dtypes.get(column)), table, column)
+                arrow_type = _spark_arrow_type(probed, table, column)
                 spark_type = from_arrow_type(arrow_type)
             fields.append(StructField(str(column), spark_type, nullable=True))
             arrow_fields.append(_pa().field(str(column), arrow_type, nullable=True))

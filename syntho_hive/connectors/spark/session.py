@@ -12,6 +12,11 @@
   :class:`~syntho_hive.core.metadata.ColumnType` and back; :func:`arrow_field_for` gives the
   Arrow field rows of a column are read with.
 
+Spark times of day: ``TIME`` (``TimeType``, pyspark 4.1+) is a ``time`` column, read as
+``datetime.time`` values. Spark writes ``TIME`` only where the session sets
+``spark.sql.timeType.enabled=true`` (:func:`time_type_enabled`); elsewhere a ``time`` column is
+written as ``STRING`` (``HH:MM:SS.ffffff``).
+
 Spark timestamps: ``TIMESTAMP`` (``TimestampType``, "with local time zone") is an instant, stored
 in UTC and shown in the session's time zone, so it is a ``timestamp`` with ``timezone=True``, read
 as ``datetime64[ns, UTC]``; ``TIMESTAMP_NTZ`` is a wall-clock time without a zone, a
@@ -50,7 +55,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["require_spark", "check_identifier", "column_type_of", "spark_type_for", "spark_schema_for",
            "arrow_field_for", "arrow_schema_for", "is_supported", "spark_errors", "spark_failures", "error_summary",
-           "job_group", "wait_for_tasks", "MAX_IDENTIFIER_LENGTH"]
+           "job_group", "wait_for_tasks", "time_type_enabled", "MAX_IDENTIFIER_LENGTH",
+           "TIME_TYPE_CONF"]
 
 _log = get_logger(__name__)
 
@@ -61,6 +67,8 @@ _SPARK_MAX_PRECISION = 38
 #: Spark keeps a CHAR(n) / VARCHAR(n) column's declared type in the field's metadata under this key.
 _CHAR_VARCHAR_KEY = "__CHAR_VARCHAR_TYPE_STRING"
 _LENGTH = re.compile(r"(?:var)?char\((\d+)\)", re.IGNORECASE)
+#: The Spark setting without which Spark refuses to write (or declare in a table) a ``TIME`` column.
+TIME_TYPE_CONF = "spark.sql.timeType.enabled"
 
 
 def require_spark() -> ModuleType:
@@ -145,6 +153,9 @@ def _kind_of(data_type: "DataType") -> tuple[str, dict[str, Any]] | None:
         return "decimal", {"precision": data_type.precision, "scale": data_type.scale}
     if isinstance(data_type, T.DateType):
         return "date", {}
+    time_type = getattr(T, "TimeType", None)  # pyspark 4.1+
+    if time_type is not None and isinstance(data_type, time_type):
+        return "time", {}
     if isinstance(data_type, T.TimestampNTZType):
         return "timestamp", {"timezone": False}
     if isinstance(data_type, T.TimestampType):
@@ -162,8 +173,8 @@ def column_type_of(field: "StructField", *, table: str | None = None) -> ColumnT
     """The :class:`ColumnType` of a Spark schema field.
 
     Integers keep their width (``TINYINT`` 8 ... ``BIGINT`` 64), decimals their precision and
-    scale, ``CHAR(n)`` / ``VARCHAR(n)`` their length; ``TIMESTAMP`` is time-zone aware and
-    ``TIMESTAMP_NTZ`` naive (see the module docstring). A type with no ColumnType (arrays, maps,
+    scale, ``CHAR(n)`` / ``VARCHAR(n)`` their length; ``TIME`` is a ``time`` of day; ``TIMESTAMP`` is
+    time-zone aware and ``TIMESTAMP_NTZ`` naive (see the module docstring). A type with no ColumnType (arrays, maps,
     structs, intervals, variants) is carried as ``string``, with a warning: its values are read
     as Spark's text rendering of them.
 
@@ -191,15 +202,16 @@ def column_type_of(field: "StructField", *, table: str | None = None) -> ColumnT
     return ColumnType(kind=kind, nullable=bool(field.nullable), source=source, **extra)  # type: ignore[arg-type]
 
 
-def spark_type_for(spec: ColumnType | np.dtype | pd.api.extensions.ExtensionDtype | str) -> "DataType":
+def spark_type_for(spec: ColumnType | np.dtype | pd.api.extensions.ExtensionDtype | str, *,
+                   time_type: bool = False) -> "DataType":
     """The Spark type a column is written with, from its :class:`ColumnType` or its pandas dtype.
 
     From a ColumnType: integers by width (an unsigned one widened to the next signed width, an
     unsigned 64-bit one to ``BIGINT``, where a value over 2**63-1 is then an error), floats,
     ``DECIMAL(p, s)`` (``DECIMAL(38, 9)`` without a precision), ``DATE``, ``TIMESTAMP`` (time-zone
-    aware) or ``TIMESTAMP_NTZ``, ``BINARY``, and ``STRING`` for strings, uuids, enums, json and
-    times (``HH:MM:SS.ffffff``; a ``CHAR``/``VARCHAR`` length is not enforced, as Spark only allows
-    those in table definitions).
+    aware) or ``TIMESTAMP_NTZ``, ``BINARY``, ``TIME`` for times with ``time_type`` (else ``STRING``,
+    ``HH:MM:SS.ffffff``), and ``STRING`` for strings, uuids, enums and json (a ``CHAR``/``VARCHAR``
+    length is not enforced, as Spark only allows those in table definitions).
 
     From a dtype (a column without a ColumnType): numpy and pandas nullable integers, floats and
     booleans by width, ``datetime64[ns]`` -> ``TIMESTAMP_NTZ``, ``datetime64[ns, tz]`` ->
@@ -207,19 +219,21 @@ def spark_type_for(spec: ColumnType | np.dtype | pd.api.extensions.ExtensionDtyp
 
     Args:
         spec: The ColumnType, or a numpy / pandas dtype (or its name).
+        time_type: Write ``time`` columns as Spark ``TIME`` (pass :func:`time_type_enabled` of the session
+            that writes them).
 
     Returns:
         A ``pyspark.sql.types.DataType``.
 
     Raises:
-        SchemaError: A decimal wider than 38 digits (Spark's limit).
+        SchemaError: A decimal wider than 38 digits (Spark's limit), or ``time_type`` without pyspark 4.1+.
     """
     if isinstance(spec, ColumnType):
-        return _from_column_type(spec)
+        return _from_column_type(spec, time_type)
     return _from_dtype(pd.api.types.pandas_dtype(spec))
 
 
-def _from_column_type(column_type: ColumnType) -> "DataType":
+def _from_column_type(column_type: ColumnType, time_type: bool) -> "DataType":
     from pyspark.sql import types as T
 
     kind = column_type.kind
@@ -244,6 +258,11 @@ def _from_column_type(column_type: ColumnType) -> "DataType":
         return T.TimestampType() if column_type.timezone else T.TimestampNTZType()
     if kind == "binary":
         return T.BinaryType()
+    if kind == "time" and time_type:
+        if not hasattr(T, "TimeType"):
+            raise SchemaError("Writing a time column as Spark TIME needs pyspark 4.1 or later (TimeType); upgrade "
+                              "pyspark, or write it as text (time_type=False).")
+        return T.TimeType()
     return T.StringType()  # string, uuid, enum, json, time
 
 
@@ -268,17 +287,34 @@ def _from_dtype(dtype: Any) -> "DataType":
     return T.StringType()
 
 
-def spark_schema_for(column_types: "dict[str, ColumnType]") -> "StructType":
-    """A Spark schema with one field per ``{column: ColumnType}`` (type and nullability), in order.
+def spark_schema_for(column_types: "dict[str, ColumnType]", *, time_type: bool = False) -> "StructType":
+    """A Spark schema with one field per ``{column: ColumnType}`` (type and nullability), in order;
+    ``time_type`` as in :func:`spark_type_for`.
 
     Raises:
         SchemaError: A column name is not a safe identifier, or a decimal is wider than 38 digits.
     """
     from pyspark.sql import types as T
 
-    return T.StructType([T.StructField(check_identifier(name, "column"), spark_type_for(column_type),
+    return T.StructType([T.StructField(check_identifier(name, "column"),
+                                       spark_type_for(column_type, time_type=time_type),
                                        nullable=column_type.nullable)
                          for name, column_type in column_types.items()])
+
+
+def time_type_enabled(spark: Any) -> bool:
+    """Whether ``spark`` writes Spark ``TIME`` columns: pyspark has ``TimeType`` (4.1+) and the session
+    sets :data:`TIME_TYPE_CONF` (``spark.sql.timeType.enabled``, off by default in Spark 4.3).
+
+    Args:
+        spark: The SparkSession.
+
+    Returns:
+        ``True`` when a ``TIME`` column can be written.
+    """
+    from pyspark.sql import types as T
+
+    return hasattr(T, "TimeType") and str(spark.conf.get(TIME_TYPE_CONF, "false")).strip().lower() == "true"
 
 
 # --------------------------------------------------------------------------- Spark -> Arrow (reading)

@@ -48,6 +48,10 @@ _DATE_HINT_RE = (
     r"|.*\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b.*\d.*"
     r"|\d.*\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b.*)\s*$"
 )
+#: ``infer_dtype`` kinds it gives only when every value is a scalar of that kind (no list, dict, set or array).
+_SCALAR_KINDS = frozenset({"empty", "string", "bytes", "integer", "floating", "mixed-integer-float", "decimal",
+                           "complex", "boolean", "datetime64", "datetime", "date", "timedelta64", "timedelta", "time",
+                           "period", "interval"})
 _ID_SUFFIX_RE = re.compile(r"(?:^|[_\-\s.])(?:id|key|uuid|guid|pk|no|nr|num|number)$")
 _CAMEL_ID_RE = re.compile(r"[a-z0-9](?:Id|ID|Key|Uuid|UUID|Guid|GUID|Code|No|Nr)$")
 
@@ -125,12 +129,19 @@ def unsupported_values(series: pd.Series, column_name: str) -> str | None:
     and intervals come back as text their dtype cannot parse.
     """
     dtype = series.dtype
+    return _unsupported(dtype, ptypes.infer_dtype(series.dropna(), skipna=True) if dtype == object else None,
+                        column_name)
+
+
+def _unsupported(dtype: object, inferred: str | None, column_name: str) -> str | None:
+    """:func:`unsupported_values` of a column of ``dtype`` (``inferred``: ``infer_dtype`` of an object
+    column's non-null values)."""
     if ptypes.is_complex_dtype(dtype):
         kind = "complex"
     elif isinstance(dtype, (pd.PeriodDtype, pd.IntervalDtype)):
         kind = "period" if isinstance(dtype, pd.PeriodDtype) else "interval"
-    elif dtype == object:
-        kind = ptypes.infer_dtype(series.dropna(), skipna=True)
+    elif inferred is not None:
+        kind = inferred
     else:
         return None
     hints = {"complex": "complex numbers (split them into a real and an imaginary column)",
@@ -171,12 +182,16 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
         SchemaError: The column holds nested values (lists, dicts, sets, arrays), complex numbers, periods
             or intervals (see :func:`unsupported_values`).
     """
-    unsupported = unsupported_values(series, column_name)
+    dtype = series.dtype
+    non_null = kind = None
+    if dtype == object:  # its values are read once: the inferred kind serves every rule below
+        non_null = series.dropna()
+        kind = ptypes.infer_dtype(non_null, skipna=True)
+    unsupported = _unsupported(dtype, kind, column_name)
     if unsupported:
         raise SchemaError(unsupported[0].upper() + unsupported[1:] + ".")
-    dtype = series.dtype
-    if dtype == object:
-        nested = {type(v).__name__ for v in series.dropna() if isinstance(v, (list, dict, set, np.ndarray))}
+    if non_null is not None and kind not in _SCALAR_KINDS:  # any other kind is checked value by value
+        nested = {type(v).__name__ for v in non_null if isinstance(v, (list, dict, set, np.ndarray))}
         if nested:
             raise SchemaError(
                 f"Column {column_name!r} holds nested values ({', '.join(sorted(nested))}; e.g. a Parquet "
@@ -200,10 +215,12 @@ def detect_sdtype(series: pd.Series, column_name: str) -> SDType:
             return "id"
         return "numerical"
 
-    non_null = series.dropna()
+    if non_null is None:
+        non_null = series.dropna()
     if non_null.empty:
         return "categorical"
-    kind = ptypes.infer_dtype(non_null, skipna=True)
+    if kind is None:
+        kind = ptypes.infer_dtype(non_null, skipna=True)
     if kind == "boolean":
         return "boolean"
     if kind in {"datetime", "datetime64", "date"}:

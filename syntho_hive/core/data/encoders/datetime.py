@@ -68,6 +68,8 @@ class DatetimeEncoder(CoreEncoder):
         self.base = 0
         self.is_string = False
         self.date_objects = False
+        #: ``(series, ticks, nulls)`` of the strings :meth:`prepare` parsed, until the next transform.
+        self._prepared: tuple[pd.Series, np.ndarray, np.ndarray] | None = None
 
     # -- conversions --------------------------------------------------------------------
     def _to_naive_utc(self, series: pd.Series) -> pd.Series:
@@ -106,7 +108,10 @@ class DatetimeEncoder(CoreEncoder):
 
     def _ticks(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Integer ticks in the native unit and the null mask."""
-        naive = self._to_naive_utc(series)
+        return self._naive_ticks(self._to_naive_utc(series))
+
+    def _naive_ticks(self, naive: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_ticks` of values :meth:`_to_naive_utc` has converted already."""
         array = naive.to_numpy()
         if array.dtype.kind != "M":
             array = array.astype("datetime64[ns]")
@@ -153,10 +158,10 @@ class DatetimeEncoder(CoreEncoder):
                     f"as {strings.unique()[:3].tolist()}; set it in TableConfig.datetime_formats "
                     "(a strftime format) or declare the column 'categorical'."
                 )
-        naive = self._to_naive_utc(series)
+        naive = self._to_naive_utc(series)  # strings are parsed here once: ticks and the transform reuse them
         array = naive.to_numpy()
         self.native_unit = np.datetime_data(array.dtype)[0] if array.dtype.kind == "M" else "ns"
-        ticks, nulls = self._ticks(series)
+        ticks, nulls = self._naive_ticks(naive)
         observed = ticks[~nulls]
         self.step = coarsest_step(observed, self.native_unit)
         if observed.size:
@@ -182,9 +187,23 @@ class DatetimeEncoder(CoreEncoder):
 
         self.core.prepare(values, decimals=0, bounds=bounds, seed=seed, to_original=to_original)
         self.core._to_original = None  # keep the encoder picklable (no closures)
+        self._prepared = (series.copy(), ticks, nulls) if self.is_string else None  # a copy: edits show
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_prepared", None)  # training values: never pickled
+        return state
+
+    def _transform_ticks(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_ticks` of ``series``; for the first transform after :meth:`prepare` of the same
+        strings (a data transformer's fit, then its transform), those prepare parsed."""
+        prepared, self._prepared = getattr(self, "_prepared", None), None
+        if prepared is not None and prepared[0].equals(series):
+            return prepared[1], prepared[2]
+        return self._ticks(series)
 
     def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        ticks, nulls = self._ticks(series)
+        ticks, nulls = self._transform_ticks(series)
         values = np.full(ticks.size, np.nan)
         values[~nulls] = ((ticks[~nulls] - self.base) / self.step).astype(np.float64)
         return self.core.encode(values, rng)
