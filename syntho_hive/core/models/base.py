@@ -927,14 +927,13 @@ class ConditionalGenerativeModel(ABC):
             self.history_ = [dict(record) for record in history] if isinstance(history, list) else []
             self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
             self.privacy_plan_ = plan_from_extra(extra)
-            times = extra.get("time_of_day", [])
-            if not isinstance(times, list) or not set(times) <= set(self.columns_):
-                raise ValueError(f"time_of_day must list training columns, got {times!r}")
-            self.time_columns_ = [str(c) for c in times]
-            context_times = extra.get("context_time_of_day", [])  # absent: none, or saved before it was kept
-            if not isinstance(context_times, list) or not set(context_times) <= set(self.context_columns_):
-                raise ValueError(f"context_time_of_day must list context columns, got {context_times!r}")
-            self.context_time_columns_ = [str(c) for c in context_times]
+            for key, attribute, within, what in (("time_of_day", "time_columns_", self.columns_, "training"),
+                                                 ("context_time_of_day", "context_time_columns_",
+                                                  self.context_columns_, "context")):
+                times = extra.get(key, [])  # absent: none, or saved before it was kept
+                if not isinstance(times, list) or not set(times) <= set(within):
+                    raise ValueError(f"{key} must list {what} columns, got {times!r}")
+                setattr(self, attribute, [str(c) for c in times])
             self._setup(SerializationError)
             if "dp" in values:  # engines that honour dp keep what their fit spent
                 self.privacy_spent_ = restored_privacy(extra, values["dp"])

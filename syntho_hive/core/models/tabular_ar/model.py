@@ -18,7 +18,7 @@ training rows). The public verbs are the model contract's
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -81,6 +81,21 @@ def auto_max_bins(n_rows: int) -> int:
     """
     n_rows = max(int(n_rows), 0)
     return int(min(100, max(5, round(max(math.sqrt(n_rows) / 2.5, n_rows / 50)))))
+
+
+def _redraw(frame: pd.DataFrame, failing: Callable[[pd.DataFrame], np.ndarray],
+            again: Callable[[torch.Tensor], pd.DataFrame], rounds: int) -> np.ndarray:
+    """Replace, up to ``rounds`` times, the rows of ``frame`` that ``failing`` marks with ``again(their positions)``;
+    returns the mask of the rows still failing."""
+    for _ in range(rounds):
+        bad = failing(frame)
+        if not bad.any():
+            break
+        rows = torch.from_numpy(np.flatnonzero(bad))
+        fresh = again(rows)
+        for column in frame.columns:
+            frame.loc[rows.numpy(), column] = fresh[column].to_numpy()
+    return failing(frame)
 
 
 @register_model
@@ -260,16 +275,10 @@ class TabularAR(ConditionalGenerativeModel):
         rng = numpy_generator(child_seed(seed, "sample", "numpy"))
         frame = self._generate(num_rows, ctx_codes, known, allowed, overrides, generator, rng, temperature)
         if self.constraint_engine_ is not None:
-            for _ in range(_MAX_ROUNDS):
-                bad = ~np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
-                if not bad.any():
-                    break
-                rows = np.flatnonzero(bad)
-                sub_ctx = ctx_codes[torch.as_tensor(rows)] if ctx_codes is not None else None
-                redo = self._generate(len(rows), sub_ctx, known, allowed, overrides, generator, rng, temperature)
-                for column in frame.columns:
-                    frame.loc[rows, column] = redo[column].to_numpy()
-            bad = ~np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
+            bad = _redraw(frame, lambda drawn: ~np.asarray(self.constraint_engine_.is_valid(drawn), dtype=bool),
+                          lambda rows: self._generate(len(rows), ctx_codes[rows] if ctx_codes is not None else None,
+                                                      known, allowed, overrides, generator, rng, temperature),
+                          _MAX_ROUNDS)
             if bad.any() and enforce_constraints:
                 raise ConstraintViolationError(
                     f"Could not generate {num_rows} rows of table {self.table_.name!r} satisfying its constraints "
@@ -402,21 +411,18 @@ class TabularAR(ConditionalGenerativeModel):
                                  known_mask=known_mask, excluded=excluded, temperature=temperature,
                                  masker=self.codec_.token_masker()).numpy()
         decoded = self._decode_imputed(tokens, frame, rng)
-        if self.constraint_engine_ is not None:
-            for _ in range(_MAX_IMPUTE_ROUNDS):  # redraw rows contradicting a known member or a constraint
-                clash = self._contradicts_known_members(original, decoded)
-                if not clash.any():
-                    break
-                redo = torch.from_numpy(np.flatnonzero(clash))
-                again = generate_tokens(self.network_, len(redo), generator,
-                                        context_codes=ctx_codes[redo] if ctx_codes is not None else None,
-                                        known_codes=known_codes[redo], known_mask=known_mask[redo],
-                                        excluded=excluded, temperature=temperature,
-                                        masker=self.codec_.token_masker()).numpy()
-                fresh = self._decode_imputed(again, frame.iloc[redo.numpy()].reset_index(drop=True), rng)
-                for column in decoded.columns:
-                    decoded.loc[redo.numpy(), column] = fresh[column].to_numpy()
-            clash = self._contradicts_known_members(original, decoded)
+        if self.constraint_engine_ is not None:  # redraw rows contradicting a known member or a constraint
+
+            def again(rows: torch.Tensor) -> pd.DataFrame:
+                tokens = generate_tokens(self.network_, len(rows), generator,
+                                         context_codes=ctx_codes[rows] if ctx_codes is not None else None,
+                                         known_codes=known_codes[rows], known_mask=known_mask[rows],
+                                         excluded=excluded, temperature=temperature,
+                                         masker=self.codec_.token_masker()).numpy()
+                return self._decode_imputed(tokens, frame.iloc[rows.numpy()].reset_index(drop=True), rng)
+
+            clash = _redraw(decoded, lambda drawn: self._contradicts_known_members(original, drawn), again,
+                            _MAX_IMPUTE_ROUNDS)
             if clash.any():
                 raise GenerationError(
                     f"Could not impute {int(clash.sum())} row(s) of table {self.table_.name!r} consistently with "
