@@ -469,13 +469,12 @@ class ConditionalGenerativeModel(ABC):
     def _train_prepared(self, prepared: Any, data: pd.DataFrame, table: TableConfig, keeper: EpochCheckpoints | None,
                         *, progress_bar: bool, checkpoint_dir: str | Path | None) -> "ConditionalGenerativeModel":
         """The rest of :meth:`fit` once :meth:`_fit` has prepared the model; returns ``self``."""
-        seed = self.seed_
         if getattr(self, "dp", None) is None:  # under DP no statistic of the real rows is kept outside the budget
             self.reference_profile_ = MarginalProfile.from_frame(
                 data, profile_sdtypes(data, table, self._modelled_sdtypes()), **self._profile_options())
         self._keeper = keeper
         try:
-            self._train(prepared, seed=seed, progress_bar=progress_bar)
+            self._train(prepared, seed=self.seed_, progress_bar=progress_bar)
             if keeper is not None and self.history_:
                 keeper.finish(self.history_[-1])  # an engine that stopped early: its last epoch is scored too
         finally:
