@@ -63,7 +63,8 @@ from syntho_hive.exceptions import SerializationError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "JUNK_FILES", "MANIFEST", "REFERENCE_PROFILE", "CheckpointContent", "CheckpointLayout",
            "check_format", "decode_json", "decode_pickle", "decode_state_dict", "encode_json", "encode_pickle",
-           "encode_state_dict", "is_checkpoint_directory", "lists_everything", "recover", "running_version"]
+           "encode_state_dict", "is_checkpoint_directory", "lists_everything", "manifest_at", "recover",
+           "running_version"]
 
 _log = get_logger(__name__)
 
@@ -535,11 +536,16 @@ def is_checkpoint_directory(directory: Path) -> bool:
     lists everything in it (an empty directory counts too)."""
     if not any(directory.iterdir()):
         return True
-    try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return False
+    manifest = manifest_at(directory)
     return isinstance(manifest, dict) and manifest.get("format") == FORMAT and lists_everything(directory, manifest)
+
+
+def manifest_at(directory: Path, name: str = MANIFEST) -> Any:
+    """The parsed JSON of ``directory``'s manifest ``name``, or ``None`` where it cannot be read or parsed."""
+    try:
+        return json.loads((directory / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
 
 
 def _check_replaceable(target: Path, overwrite: bool, recognise: Callable[[Path], bool]) -> None:

@@ -23,7 +23,6 @@ top-level checksums) still load; their model checkpoints are verified by their o
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from syntho_hive.core.checkpoint import (
     encode_json,
     is_checkpoint_directory,
     lists_everything,
+    manifest_at,
     running_version,
 )
 from syntho_hive.core.models.base import ConditionalGenerativeModel
@@ -114,12 +114,9 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
 def is_synthesizer_directory(directory: Path) -> bool:
     """Whether ``directory`` is recognisably a saved synthesizer (so ``overwrite=True`` may replace it):
     a version-2 manifest listing every file, or a version-1 layout and nothing else."""
-    try:
-        manifest = json.loads((directory / _MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+    manifest = manifest_at(directory, _MANIFEST)
+    if not isinstance(manifest, dict):  # unreadable (then only an empty directory is replaced), or not an object
         return not any(directory.iterdir())
-    if not isinstance(manifest, dict):
-        return False
     if manifest.get("format") == FORMAT:
         return lists_everything(directory, manifest, _MANIFEST)
     if manifest.get("format") != _LEGACY_FORMAT:

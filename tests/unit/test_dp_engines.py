@@ -1,6 +1,7 @@
 """What every engine fitted under differential privacy guarantees (TabularAR and TVAE alike): the budget
 spent, seeded reproducibility, the training schema, no rare value or raw extreme in the checkpoint, the
-spent budget kept by save/load and reported in events, and refusals before any work."""
+spent budget kept by save/load and reported in events, refusals before any work, and one DP preprocessing
+for a check of the release followed by the fit."""
 
 from __future__ import annotations
 
@@ -161,3 +162,50 @@ def test_a_datetime_column_with_no_released_year_is_refused_at_fit(engine) -> No
     model = cls(meta, dp=bounded, **small).fit(frame, table_name="products", seed=0, progress_bar=False)
     years = model.sample(20, seed=0)["launched"].dt.year
     assert years.between(1990, 2010).all() and years.nunique() > 1
+
+
+def counted_prepare(monkeypatch: pytest.MonkeyPatch, cls: type[ConditionalGenerativeModel]) -> list[int]:
+    calls: list[int] = []
+    prepare = cls._prepare
+
+    def wrapped(self: ConditionalGenerativeModel, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return prepare(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "_prepare", wrapped)
+    return calls
+
+
+def test_fit_after_check_dp_release_preprocesses_once_with_the_same_result(engine, fitted, people: pd.DataFrame,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Synthesizer under DP checks every table's release before fitting any: the fit used to run the DP
+    preprocessing again; it now trains the copy the check prepared, bit-identically."""
+    cls, small = engine
+    calls = counted_prepare(monkeypatch, cls)
+    model = cls(dp=DPConfig(max_epsilon=4.0), **small)
+    model.check_dp_release(people, seed=3)
+    assert not model.is_fitted
+    model.fit(people, seed=3, progress_bar=False)
+    assert len(calls) == 1
+    assert model.privacy_spent_ == fitted.privacy_spent_
+    pd.testing.assert_frame_equal(model.sample(200, seed=5, progress_bar=False),
+                                  fitted.sample(200, seed=5, progress_bar=False))
+
+
+def test_a_fit_unlike_the_checked_one_preprocesses_again(engine, people: pd.DataFrame,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another seed, or the same frame changed in place since the check, is prepared afresh."""
+    cls, small = engine
+    calls = counted_prepare(monkeypatch, cls)
+    model = cls(dp=DPConfig(max_epsilon=4.0), **small)
+    model.check_dp_release(people, seed=3)
+    model.fit(people, seed=4, progress_bar=False)
+    assert len(calls) == 2
+    changed = people.copy()
+    model.check_dp_release(changed, seed=3)
+    changed.iloc[0, 0] = changed.iloc[1, 0]
+    model.fit(changed, seed=3, progress_bar=False)
+    assert len(calls) == 4
+    again = cls(dp=DPConfig(max_epsilon=4.0), **small).fit(changed, seed=3, progress_bar=False)
+    pd.testing.assert_frame_equal(model.sample(200, seed=5, progress_bar=False),
+                                  again.sample(200, seed=5, progress_bar=False))

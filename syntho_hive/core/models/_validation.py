@@ -27,6 +27,7 @@ import pandas as pd
 
 from syntho_hive._atomic import atomic_write
 from syntho_hive._random import child_seed, numpy_generator
+from syntho_hive.core.models.params import is_finite_number
 from syntho_hive.core.quality import column_shape_scores, overall_column_shape
 from syntho_hive.exceptions import TrainingError
 
@@ -60,8 +61,7 @@ def check_checkpoint_arguments(checkpoint_every: Any, validation_fraction: Any) 
     if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) \
             or checkpoint_every < 1:
         raise TrainingError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}.")
-    if isinstance(validation_fraction, bool) or not isinstance(validation_fraction, (int, float, np.floating)) \
-            or not 0.0 < validation_fraction < 1.0:
+    if not is_finite_number(validation_fraction) or not 0.0 < validation_fraction < 1.0:
         raise TrainingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}.")
 
 

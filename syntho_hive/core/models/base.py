@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import hashlib
 import inspect
 import os
 import time
@@ -64,6 +65,7 @@ from syntho_hive.core.models._validation import (
     column_shape_score,
     split_validation,
 )
+from syntho_hive.core.models._dp_state import privacy_event_fields, privacy_extra, restored_privacy
 from syntho_hive.core.models._privacy import (
     apply_privacy,
     check_personal_conditions,
@@ -200,6 +202,17 @@ def _memory_limit() -> int | None:
     return min(limits) if limits else None
 
 
+def _digest(frame: pd.DataFrame | None) -> Any:
+    """The columns, dtypes and a hash of every cell and index label of ``frame`` (``None`` for none)."""
+    if frame is None:
+        return None
+    try:
+        cells = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    except (TypeError, ValueError):  # unhashable cells (lists): never matched, so fit prepares again
+        return object()
+    return [str(c) for c in frame.columns], [str(t) for t in frame.dtypes], hashlib.sha256(cells.tobytes()).digest()
+
+
 class ConditionalGenerativeModel(ABC):
     """A tabular generative model, optionally conditioned on parent-context rows.
 
@@ -257,6 +270,7 @@ class ConditionalGenerativeModel(ABC):
         for name, value in params.items():
             setattr(self, name, value)
         self._keeper: EpochCheckpoints | None = None  # the running fit's checkpoint_dir keeper
+        self._release: tuple | None = None  # check_dp_release's prepared copy, for the next fit
         self._reset_state()
 
     # ------------------------------------------------------------------ parameters
@@ -271,13 +285,9 @@ class ConditionalGenerativeModel(ABC):
 
     def hyper_parameters(self) -> dict[str, Any]:
         """The saved hyper-parameters in JSON form (sequences as lists)."""
-        out: dict[str, Any] = {}
-        for name, param in self._parameters.items():
-            if param.saved:
-                value = param.normalise(getattr(self, name)) if param.problem(getattr(self, name)) is None \
-                    else getattr(self, name)
-                out[name] = param.to_json(value)
-        return out
+        values = self.get_params()
+        return {name: param.to_json(param.normalise(values[name]) if param.problem(values[name]) is None
+                                    else values[name]) for name, param in self._parameters.items() if param.saved}
 
     def _checked_parameters(self, values: Mapping[str, Any], error: type[SynthoHiveError], where: str) -> dict[str, Any]:
         """``values`` normalised, or ``error`` listing every problem at once."""
@@ -360,9 +370,15 @@ class ConditionalGenerativeModel(ABC):
         """
         if kwargs:
             raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
-        return self._fit(data, context, table_name=table_name, seed=seed, progress_bar=progress_bar,
-                         checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
-                         validation_fraction=validation_fraction, privacy_config=privacy_config, train=True)
+        release, self._release = self._release, None  # a check's release serves the next fit only
+        if release is not None and checkpoint_dir is None and privacy_config is None and release[0] is data \
+                and release[1] is context and release[2] == self._release_key(data, context, table_name, seed):
+            self.__dict__.update({**release[3].__dict__, "metadata": self.metadata})
+            return self._train_prepared(*release[4], progress_bar=progress_bar, checkpoint_dir=None)
+        prepared = self._fit(data, context, table_name=table_name, seed=seed, checkpoint_dir=checkpoint_dir,
+                             checkpoint_every=checkpoint_every, validation_fraction=validation_fraction,
+                             privacy_config=privacy_config)
+        return self._train_prepared(*prepared, progress_bar=progress_bar, checkpoint_dir=checkpoint_dir)
 
     def check_dp_release(self, data: pd.DataFrame, context: pd.DataFrame | None = None, *,
                          table_name: str | None = None, seed: int) -> None:
@@ -372,7 +388,9 @@ class ConditionalGenerativeModel(ABC):
         The preprocessing runs on a copy of this unfitted model, with the noise ``seed`` gives it: the
         release is the very one ``fit(data, context, table_name=table_name, seed=seed)`` then makes again
         (the same noise on the same rows), so checking first spends no extra privacy budget. A
-        ``Synthesizer`` under DP calls it for every table before training any.
+        ``Synthesizer`` under DP calls it for every table before training any. The prepared copy is kept
+        for the next :meth:`fit`: given the same (unchanged) frames, table, seed, parameters and metadata, and
+        neither ``checkpoint_dir`` nor ``privacy_config``, it trains that copy instead of preparing again.
 
         Args:
             data: The training rows ``fit`` will get.
@@ -386,15 +404,25 @@ class ConditionalGenerativeModel(ABC):
                 threshold).
             TrainingError / SchemaError / ConstraintViolationError: As :meth:`fit`.
         """
-        copy.deepcopy(self)._fit(data, context, table_name=table_name, seed=seed, progress_bar=False,
-                                 checkpoint_dir=None, checkpoint_every=1, validation_fraction=0.1,
-                                 privacy_config=None, train=False)
+        self._release = None
+        checked = copy.deepcopy(self)
+        prepared = checked._fit(data, context, table_name=table_name, seed=seed, checkpoint_dir=None,
+                                checkpoint_every=1, validation_fraction=0.1, privacy_config=None)
+        self._release = (data, context, self._release_key(data, context, table_name, seed), checked, prepared)
+
+    def _release_key(self, data: pd.DataFrame, context: pd.DataFrame | None, table_name: str | None,
+                     seed: Any) -> tuple:
+        """What a fit's preprocessing depends on besides the frames' identity (their content by
+        :func:`_digest`), to match a fit with :meth:`check_dp_release`'s."""
+        metadata = self.metadata.model_dump(mode="json") if self.metadata is not None else None
+        values = self._checked_parameters(self.get_params(), TrainingError, "")
+        return _digest(data), _digest(context), table_name, seed, metadata, values
 
     def _fit(self, data: pd.DataFrame, context: pd.DataFrame | None, *, table_name: str | None, seed: int | None,
-             progress_bar: bool, checkpoint_dir: str | Path | None, checkpoint_every: int,
-             validation_fraction: float, privacy_config: Any, train: bool) -> "ConditionalGenerativeModel":
-        """:meth:`fit`'s work; ``train=False`` stops after the preprocessing (the model is then half-fitted:
-        only for :meth:`check_dp_release`'s throwaway copy)."""
+             checkpoint_dir: str | Path | None, checkpoint_every: int, validation_fraction: float,
+             privacy_config: Any) -> tuple[Any, pd.DataFrame, TableConfig, EpochCheckpoints | None]:
+        """:meth:`fit`'s checks and preprocessing: the model reset and prepared (half-fitted) and what
+        :meth:`_train_prepared` needs."""
         values = self._checked_parameters(self.get_params(), TrainingError, "")
         self._check_training_input(data, context)
         if checkpoint_dir is not None:
@@ -436,15 +464,17 @@ class ConditionalGenerativeModel(ABC):
                 Path(checkpoint_dir), self.metrics_fields, epochs=int(getattr(self, "epochs", 1)),
                 every=checkpoint_every, score=lambda epoch: self._validation_score(held_out, seed, epoch),
                 save=lambda path: self._write_checkpoint(path, overwrite=True))
-        prepared = self._prepare(data, context, table, seed)
-        if not train:
-            return self
-        if values.get("dp") is None:  # under DP no statistic of the real rows is kept outside the budget
+        return self._prepare(data, context, table, seed), data, table, keeper
+
+    def _train_prepared(self, prepared: Any, data: pd.DataFrame, table: TableConfig, keeper: EpochCheckpoints | None,
+                        *, progress_bar: bool, checkpoint_dir: str | Path | None) -> "ConditionalGenerativeModel":
+        """The rest of :meth:`fit` once :meth:`_fit` has prepared the model; returns ``self``."""
+        if getattr(self, "dp", None) is None:  # under DP no statistic of the real rows is kept outside the budget
             self.reference_profile_ = MarginalProfile.from_frame(
                 data, profile_sdtypes(data, table, self._modelled_sdtypes()), **self._profile_options())
         self._keeper = keeper
         try:
-            self._train(prepared, seed=seed, progress_bar=progress_bar)
+            self._train(prepared, seed=self.seed_, progress_bar=progress_bar)
             if keeper is not None and self.history_:
                 keeper.finish(self.history_[-1])  # an engine that stopped early: its last epoch is scored too
         finally:
@@ -828,7 +858,7 @@ class ConditionalGenerativeModel(ABC):
                   "context_columns": self.context_columns_}
         manifest = CheckpointContent.manifest_fields(
             model=self.model_name, seed=self.seed_, hyper_parameters=self.hyper_parameters(), column_schema=schema,
-            extra={"history": self.history_, **state.extra,
+            extra={"history": self.history_, **state.extra, **privacy_extra(getattr(self, "privacy_spent_", None)),
                    **({"privacy": self.privacy_plan_.to_dict()} if self.privacy_plan_ is not None else {}),
                    **({"time_of_day": self.time_columns_} if self.time_columns_ else {}),
                    **({"context_time_of_day": self.context_time_columns_} if self.context_time_columns_ else {})})
@@ -896,15 +926,16 @@ class ConditionalGenerativeModel(ABC):
             self.history_ = [dict(record) for record in history] if isinstance(history, list) else []
             self.reference_profile_ = MarginalProfile.from_dict(profile) if profile is not None else None
             self.privacy_plan_ = plan_from_extra(extra)
-            times = extra.get("time_of_day", [])
-            if not isinstance(times, list) or not set(times) <= set(self.columns_):
-                raise ValueError(f"time_of_day must list training columns, got {times!r}")
-            self.time_columns_ = [str(c) for c in times]
-            context_times = extra.get("context_time_of_day", [])  # absent: none, or saved before it was kept
-            if not isinstance(context_times, list) or not set(context_times) <= set(self.context_columns_):
-                raise ValueError(f"context_time_of_day must list context columns, got {context_times!r}")
-            self.context_time_columns_ = [str(c) for c in context_times]
+            for key, attribute, within, what in (("time_of_day", "time_columns_", self.columns_, "training"),
+                                                 ("context_time_of_day", "context_time_columns_",
+                                                  self.context_columns_, "context")):
+                times = extra.get(key, [])  # absent: none, or saved before it was kept
+                if not isinstance(times, list) or not set(times) <= set(within):
+                    raise ValueError(f"{key} must list {what} columns, got {times!r}")
+                setattr(self, attribute, [str(c) for c in times])
             self._setup(SerializationError)
+            if "dp" in values:  # engines that honour dp keep what their fit spent
+                self.privacy_spent_ = restored_privacy(extra, values["dp"])
             self._restore(state)
             decoded = self._decoded_columns()
             if sorted(decoded) != sorted(self.columns_):
@@ -944,8 +975,9 @@ class ConditionalGenerativeModel(ABC):
         """Run-time setup before preprocessing or restoring (e.g. the device); ``error`` for failures."""
 
     def _sample_event_fields(self) -> dict[str, Any]:
-        """Extra fields of the ``sampling_complete`` event (e.g. the privacy spent)."""
-        return {}
+        """Extra fields of the ``sampling_complete`` event: the privacy spent (``privacy_spent_``) of
+        engines that honour ``dp``."""
+        return privacy_event_fields(getattr(self, "privacy_spent_", None))
 
     def _map_location(self) -> torch.device | str:
         """Where checkpoint weights are loaded (the engine's device)."""

@@ -71,7 +71,7 @@ class Param:
 
     def normalise(self, value: Any) -> Any:
         """The stored form of an accepted ``value`` (plain Python types, JSON-serialisable)."""
-        return value
+        return None if value is None else self._normalise(value)
 
     def expected(self) -> str:
         """What an accepted value looks like, for messages."""
@@ -83,6 +83,9 @@ class Param:
 
     def _problem(self, value: Any) -> str | None:
         return None
+
+    def _normalise(self, value: Any) -> Any:
+        return value
 
     def _fail(self, value: Any) -> str:
         suffix = " or None" if self.optional else ""
@@ -122,8 +125,8 @@ class Integer(Param):
     def _problem(self, value: Any) -> str | None:
         return None if _is_int(value) and value >= self.minimum else self._fail(value)
 
-    def normalise(self, value: Any) -> Any:
-        return None if value is None else int(value)
+    def _normalise(self, value: Any) -> Any:
+        return int(value)
 
 
 class Number(Param):
@@ -148,9 +151,7 @@ class Number(Param):
         below = number <= self.minimum if self.positive else number < self.minimum
         return self._fail(value) if below or number > self.maximum else None
 
-    def normalise(self, value: Any) -> Any:
-        if value is None:
-            return None
+    def _normalise(self, value: Any) -> Any:
         return int(value) if _is_int(value) else float(value)
 
 
@@ -165,8 +166,8 @@ class Widths(Param):
             return self._fail(value)
         return None if all(_is_int(v) and v >= 1 for v in value) else self._fail(value)
 
-    def normalise(self, value: Any) -> Any:
-        return None if value is None else tuple(int(v) for v in value)
+    def _normalise(self, value: Any) -> Any:
+        return tuple(int(v) for v in value)
 
 
 class Choice(Param):
@@ -195,8 +196,8 @@ class Flag(Param):
     def _problem(self, value: Any) -> str | None:
         return None if isinstance(value, (bool, np.bool_)) else self._fail(value)
 
-    def normalise(self, value: Any) -> Any:
-        return None if value is None else bool(value)
+    def _normalise(self, value: Any) -> Any:
+        return bool(value)
 
 
 class Text(Param):
@@ -227,10 +228,8 @@ class DPSetting(Param):
             return None
         return self._fail(value)
 
-    def normalise(self, value: Any) -> Any:
-        if value is None or isinstance(value, DPConfig):
-            return value
-        return DPConfig.from_dict(value)
+    def _normalise(self, value: Any) -> Any:
+        return value if isinstance(value, DPConfig) else DPConfig.from_dict(value)
 
     def to_json(self, value: Any) -> Any:
         return value.to_dict() if isinstance(value, DPConfig) else value

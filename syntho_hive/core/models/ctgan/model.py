@@ -346,11 +346,7 @@ class CTGAN(TabularPipeline):
         are met by rejection)."""
         fixed = resolved[0] if resolved else None
         folded = self._folded_generator()  # once for every rejection round
-
-        def generate(count: int, ctx: torch.Tensor | None) -> GeneratedRows:
-            return self._generate(count, ctx, fixed, rng, progress_bar, folded)
-
-        return generate
+        return lambda count, ctx: self._generate(count, ctx, fixed, rng, progress_bar, folded)
 
     # ------------------------------------------------------------------ persistence
     def _network_state(self) -> EngineState:
@@ -368,15 +364,10 @@ class CTGAN(TabularPipeline):
         self.layout_ = layout
         self._build_networks(None, initialise=False)
         generator_state, critic_state = state.weights["generator.pt"], state.weights["discriminator.pt"]
-        if "body.0.fc.weight" in generator_state:  # reference form: an earlier checkpoint
-            self.generator_.load_reference_state_dict(generator_state)
-        else:
-            self.generator_.load_state_dict(generator_state)
-        if "condition" not in critic_state:  # reference form: an earlier checkpoint
-            self.discriminator_.load_reference_state_dict(critic_state)
-        else:
-            self.discriminator_.load_state_dict(critic_state)
-        self.generator_.eval()
-        self.discriminator_.eval()
+        for network, weights, reference in ((self.generator_, generator_state, "body.0.fc.weight" in generator_state),
+                                            (self.discriminator_, critic_state, "condition" not in critic_state)):
+            # reference form: an earlier checkpoint
+            (network.load_reference_state_dict if reference else network.load_state_dict)(weights)
+            network.eval()
         self._sampler = ConditionalSampler(layout, self.device_, log_frequency=self.log_frequency)
         self._activation = SpanActivation(self.output_info_, self.device_)

@@ -18,7 +18,7 @@ training rows). The public verbs are the model contract's
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,6 @@ from syntho_hive._random import child_seed, numpy_generator, torch_generator
 from syntho_hive.core.checkpoint import CheckpointLayout
 from syntho_hive.core.constraints import ConstraintEngine
 from syntho_hive.core.metadata.schema import TableConfig
-from syntho_hive.core.models._dp_state import privacy_event_fields, privacy_extra, restored_privacy
 from syntho_hive.core.models.base import ConditionalGenerativeModel, EngineState, encoding_context
 from syntho_hive.core.models.params import DPSetting, Integer, Number
 from syntho_hive.core.models.registry import register_model
@@ -82,6 +81,21 @@ def auto_max_bins(n_rows: int) -> int:
     """
     n_rows = max(int(n_rows), 0)
     return int(min(100, max(5, round(max(math.sqrt(n_rows) / 2.5, n_rows / 50)))))
+
+
+def _redraw(frame: pd.DataFrame, failing: Callable[[pd.DataFrame], np.ndarray],
+            again: Callable[[torch.Tensor], pd.DataFrame], rounds: int) -> np.ndarray:
+    """Replace, up to ``rounds`` times, the rows of ``frame`` that ``failing`` marks with ``again(their positions)``;
+    returns the mask of the rows still failing."""
+    for _ in range(rounds):
+        bad = failing(frame)
+        if not bad.any():
+            break
+        rows = torch.from_numpy(np.flatnonzero(bad))
+        fresh = again(rows)
+        for column in frame.columns:
+            frame.loc[rows.numpy(), column] = fresh[column].to_numpy()
+    return failing(frame)
 
 
 @register_model
@@ -180,8 +194,9 @@ class TabularAR(ConditionalGenerativeModel):
     def _prepare(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
                  seed: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Fit the constraints and codecs; return the tokens of ``data`` and of ``context``."""
+        ctx = context.reset_index(drop=True).set_axis(self.context_columns_, axis=1) if context is not None else None
         if self.dp is not None:
-            return self._prepare_dp(data, context, table, seed)
+            return self._prepare_dp(data, ctx, table, seed)
         frame = self._fit_constraints(table, data)
         formats = {c: f for c, f in table.datetime_formats.items() if c in frame.columns}
         config = self._codec_config(len(frame))
@@ -190,18 +205,17 @@ class TabularAR(ConditionalGenerativeModel):
         if config.max_bins < COPULA_BELOW_BINS:  # see bin_copula.COPULA_BELOW_BINS
             self.codec_.fit_copula(frame, codes)
         ctx_codes = None
-        if context is not None:
-            ctx = context.reset_index(drop=True).set_axis(self.context_columns_, axis=1)
+        if ctx is not None:
             self.context_codec_ = TableCodec.fit(ctx, config=config)
             ctx_codes = self.context_codec_.encode(ctx)
         return codes, ctx_codes
 
-    def _prepare_dp(self, data: pd.DataFrame, context: pd.DataFrame | None, table: TableConfig,
+    def _prepare_dp(self, data: pd.DataFrame, ctx: pd.DataFrame | None, table: TableConfig,
                     seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """The DP preprocessing (:mod:`~syntho_hive.core.models.tabular_ar.dp_fit`): plan the budget (refusing
-        what cannot be honoured before any work), build the codecs from noisy counts, encode."""
+        """The DP preprocessing (:mod:`~syntho_hive.core.models.tabular_ar.dp_fit`) of ``data`` and its context
+        rows ``ctx`` (named as at fit): plan the budget (refusing what cannot be honoured before any work),
+        build the codecs from noisy counts, encode."""
         frame = data.reset_index(drop=True)
-        ctx = context.reset_index(drop=True).set_axis(self.context_columns_, axis=1) if context is not None else None
         fitted = prepare_dp(frame, ctx, table, self._sdtypes(table, frame), self.dp, seed=seed,
                             codec_config=self._codec_config(len(frame)), batch_size=self.batch_size,
                             epochs=self.dp.training_epochs(int(self.epochs), DP_EPOCHS),
@@ -214,31 +228,24 @@ class TabularAR(ConditionalGenerativeModel):
             if ctx is not None and self.context_codec_ is not None else None
         return codes, ctx_codes
 
-    def _train_dp(self, codes: np.ndarray, ctx_codes: np.ndarray | None, *, seed: int, progress_bar: bool) -> None:
-        fitted = self._dp_fit
-        steps = 0
-        if self.codec_.sub_columns:
-            self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
-            start_at_marginals(self.network_, fitted.marginals)
-            steps = train_network_dp(self.network_, codes, ctx_codes, self._training_config(), fitted.plan,
-                                     epochs=fitted.epochs, batch_size=fitted.batch_size, seed=seed,
-                                     progress_bar=progress_bar, on_epoch_end=self._end_epoch)
-        self.privacy_spent_ = fitted.plan.spent(steps)
-        self._dp_fit = None
-        _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
-
-    def _sample_event_fields(self) -> dict[str, Any]:
-        return privacy_event_fields(self.privacy_spent_)
-
     def _train(self, prepared: tuple[np.ndarray, np.ndarray | None], *, seed: int, progress_bar: bool) -> None:
+        """Train the network (under ``dp``: from the noisy marginals, with DP-SGD, then record the privacy spent)."""
         codes, ctx_codes = prepared
-        if self.dp is not None:
-            self._train_dp(codes, ctx_codes, seed=seed, progress_bar=progress_bar)
-            return
+        fitted, steps = self._dp_fit, 0
         if self.codec_.sub_columns:  # otherwise only ids: nothing to learn
             self.network_ = self._build_network(torch_generator(child_seed(seed, "init")))
-            train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
-                          progress_bar=progress_bar, on_epoch_end=self._end_epoch)
+            if fitted is None:
+                train_network(self.network_, codes, ctx_codes, self._training_config(), seed=seed,
+                              progress_bar=progress_bar, on_epoch_end=self._end_epoch)
+            else:
+                start_at_marginals(self.network_, fitted.marginals)
+                steps = train_network_dp(self.network_, codes, ctx_codes, self._training_config(), fitted.plan,
+                                         epochs=fitted.epochs, batch_size=fitted.batch_size, seed=seed,
+                                         progress_bar=progress_bar, on_epoch_end=self._end_epoch)
+        if fitted is not None:
+            self.privacy_spent_ = fitted.plan.spent(steps)
+            self._dp_fit = None
+            _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
 
     def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
         if not table.declares_constraints:
@@ -268,16 +275,10 @@ class TabularAR(ConditionalGenerativeModel):
         rng = numpy_generator(child_seed(seed, "sample", "numpy"))
         frame = self._generate(num_rows, ctx_codes, known, allowed, overrides, generator, rng, temperature)
         if self.constraint_engine_ is not None:
-            for _ in range(_MAX_ROUNDS):
-                bad = ~np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
-                if not bad.any():
-                    break
-                rows = np.flatnonzero(bad)
-                sub_ctx = ctx_codes[torch.as_tensor(rows)] if ctx_codes is not None else None
-                redo = self._generate(len(rows), sub_ctx, known, allowed, overrides, generator, rng, temperature)
-                for column in frame.columns:
-                    frame.loc[rows, column] = redo[column].to_numpy()
-            bad = ~np.asarray(self.constraint_engine_.is_valid(frame), dtype=bool)
+            bad = _redraw(frame, lambda drawn: ~np.asarray(self.constraint_engine_.is_valid(drawn), dtype=bool),
+                          lambda rows: self._generate(len(rows), ctx_codes[rows] if ctx_codes is not None else None,
+                                                      known, allowed, overrides, generator, rng, temperature),
+                          _MAX_ROUNDS)
             if bad.any() and enforce_constraints:
                 raise ConstraintViolationError(
                     f"Could not generate {num_rows} rows of table {self.table_.name!r} satisfying its constraints "
@@ -410,21 +411,18 @@ class TabularAR(ConditionalGenerativeModel):
                                  known_mask=known_mask, excluded=excluded, temperature=temperature,
                                  masker=self.codec_.token_masker()).numpy()
         decoded = self._decode_imputed(tokens, frame, rng)
-        if self.constraint_engine_ is not None:
-            for _ in range(_MAX_IMPUTE_ROUNDS):  # redraw rows contradicting a known member or a constraint
-                clash = self._contradicts_known_members(original, decoded)
-                if not clash.any():
-                    break
-                redo = torch.from_numpy(np.flatnonzero(clash))
-                again = generate_tokens(self.network_, len(redo), generator,
-                                        context_codes=ctx_codes[redo] if ctx_codes is not None else None,
-                                        known_codes=known_codes[redo], known_mask=known_mask[redo],
-                                        excluded=excluded, temperature=temperature,
-                                        masker=self.codec_.token_masker()).numpy()
-                fresh = self._decode_imputed(again, frame.iloc[redo.numpy()].reset_index(drop=True), rng)
-                for column in decoded.columns:
-                    decoded.loc[redo.numpy(), column] = fresh[column].to_numpy()
-            clash = self._contradicts_known_members(original, decoded)
+        if self.constraint_engine_ is not None:  # redraw rows contradicting a known member or a constraint
+
+            def again(rows: torch.Tensor) -> pd.DataFrame:
+                tokens = generate_tokens(self.network_, len(rows), generator,
+                                         context_codes=ctx_codes[rows] if ctx_codes is not None else None,
+                                         known_codes=known_codes[rows], known_mask=known_mask[rows],
+                                         excluded=excluded, temperature=temperature,
+                                         masker=self.codec_.token_masker()).numpy()
+                return self._decode_imputed(tokens, frame.iloc[rows.numpy()].reset_index(drop=True), rng)
+
+            clash = _redraw(decoded, lambda drawn: self._contradicts_known_members(original, drawn), again,
+                            _MAX_IMPUTE_ROUNDS)
             if clash.any():
                 raise GenerationError(
                     f"Could not impute {int(clash.sum())} row(s) of table {self.table_.name!r} consistently with "
@@ -500,8 +498,7 @@ class TabularAR(ConditionalGenerativeModel):
             "constraints": self.constraint_engine_.to_dict() if self.constraint_engine_ is not None else None,
         }
         weights = self.network_.state_dict() if self.network_ is not None else {}
-        return EngineState(weights={_WEIGHTS: weights}, documents={_STATE: document},
-                           extra=privacy_extra(self.privacy_spent_))
+        return EngineState(weights={_WEIGHTS: weights}, documents={_STATE: document})
 
     def _decoded_columns(self) -> list[str]:
         frame = self.codec_.decode(np.zeros((0, len(self.codec_.sub_columns)), dtype=np.int64), numpy_generator(0))
@@ -526,7 +523,6 @@ class TabularAR(ConditionalGenerativeModel):
             raise ValueError("the constraint state does not match the table's declared constraints "
                              "(checkpoints that kept constraints.parquet predate this version)")
         self.constraint_engine_ = ConstraintEngine.from_dict(self.table_, constraints) if constraints else None
-        self.privacy_spent_ = restored_privacy(state.extra, self.dp)
         if self.codec_.sub_columns:
             weights = state.weights[_WEIGHTS]
             # Networks saved before the ordinal terms existed have no ordinal weights.

@@ -33,7 +33,6 @@ from syntho_hive.core.metadata.schema import TableConfig
 from syntho_hive.core.models._adam import Adam
 from syntho_hive.core.models._chunks import generate_in_chunks, network_rows, pad_rows
 from syntho_hive.core.dp.accounting import PrivacySpent
-from syntho_hive.core.models._dp_state import privacy_event_fields, privacy_extra, restored_privacy
 from syntho_hive.core.models._tabular import GeneratedRows, GenerateFn, PreparedData, TabularPipeline
 from syntho_hive.core.models.base import EngineState
 from syntho_hive.core.models.ctgan.activation import SpanActivation
@@ -153,9 +152,6 @@ class TVAE(TabularPipeline):
         self._dp_fit = None
         _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
 
-    def _sample_event_fields(self) -> dict[str, Any]:
-        return privacy_event_fields(self.privacy_spent_)
-
     def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
         init = torch_generator(child_seed(seed or 0, "init")) if initialise else None
         self.encoder_ = build(Encoder, self._data_dim + self._context_dim, self.compress_dims,
@@ -228,11 +224,7 @@ class TVAE(TabularPipeline):
     def _generate_fn(self, resolved: list[tuple[int, list[int]]], rng: torch.Generator,
                      progress_bar: bool) -> GenerateFn:
         """Free generation from the prior (conditions are met by rejection)."""
-
-        def generate(count: int, ctx: torch.Tensor | None) -> GeneratedRows:
-            return self._generate(count, ctx, rng, progress_bar)
-
-        return generate
+        return lambda count, ctx: self._generate(count, ctx, rng, progress_bar)
 
     def _generate(self, count: int, context: torch.Tensor | None, rng: torch.Generator,
                   progress_bar: bool) -> GeneratedRows:
@@ -262,11 +254,9 @@ class TVAE(TabularPipeline):
     # ------------------------------------------------------------------ persistence
     def _network_state(self) -> EngineState:
         return EngineState(weights={"encoder.pt": self.encoder_.state_dict(), "decoder.pt": self.decoder_.state_dict()},
-                           extra={"architecture": {"data_dim": self._data_dim, "context_dim": self._context_dim},
-                                  **privacy_extra(self.privacy_spent_)})
+                           extra={"architecture": {"data_dim": self._data_dim, "context_dim": self._context_dim}})
 
     def _restore_networks(self, state: EngineState) -> None:
-        self.privacy_spent_ = restored_privacy(state.extra, self.dp)
         self._build_networks(None, initialise=False)
         self.encoder_.load_state_dict(state.weights["encoder.pt"])
         self.decoder_.load_state_dict(state.weights["decoder.pt"])
