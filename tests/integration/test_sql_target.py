@@ -520,6 +520,54 @@ def test_synthesizer_samples_into_the_database(database_url: str) -> None:
     assert orphans(database_url) == 0
 
 
+def test_foreign_keys_of_other_numeric_types_take_the_type_of_their_key(database_url: str) -> None:
+    """A float64 FK with NaN (a nullable integer column as pandas reads it) to an integer key, a float64
+    self-reference and an int32 FK to an int64 key: every FK column gets its key's database type (DuckDB,
+    PostgreSQL and MariaDB refuse DOUBLE -> BIGINT, DuckDB and MariaDB INTEGER -> BIGINT), its values are
+    written as those integers, and every non-null FK joins its parent row."""
+    from syntho_hive.interface.synthesizer import Synthesizer
+
+    rng = np.random.default_rng(3)
+    parent = pd.DataFrame({"id": np.arange(1, 31, dtype="int64"), "size": rng.normal(size=30)})
+    pid = rng.integers(1, 31, 120).astype("float64")
+    pid[::4] = np.nan
+    mentor = np.where(np.arange(120) % 3 == 0, np.nan, np.arange(120) // 2).astype("float64")
+    child = pd.DataFrame({"cid": np.arange(120, dtype="int64"), "pid": pid, "mentor": mentor,
+                          "amount": rng.normal(size=120)})
+    note = pd.DataFrame({"nid": np.arange(60, dtype="int64"), "pid": rng.integers(1, 31, 60).astype("int32"),
+                         "words": rng.normal(size=60)})
+    md = Metadata().add_table("parent", pk="id").add_table("child", pk="cid", fk={"pid": "parent.id",
+                                                                                 "mentor": "child.cid"})
+    md.add_table("note", pk="nid", fk={"pid": "parent.id"})
+    synthesizer = Synthesizer(md, seed=0).fit({"parent": parent, "child": child, "note": note}, epochs=1,
+                                              progress_bar=False, n_jobs=1)
+    expected = synthesizer.sample(seed=1)
+    assert expected["child"]["pid"].isna().any() and expected["child"]["mentor"].isna().any()
+    synthesizer.sample(seed=1, output=SQLTarget(database_url, _schema(database_url)))
+
+    key_type = column_types_in_db(database_url, "parent")["id"][0]
+    assert column_types_in_db(database_url, "child")["pid"][0] == key_type
+    assert column_types_in_db(database_url, "child")["mentor"][0] == column_types_in_db(database_url, "child")["cid"][0]
+    assert column_types_in_db(database_url, "note")["pid"][0] == key_type
+    p, c, n = _name(database_url, "parent"), _name(database_url, "child"), _name(database_url, "note")
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            def count(query: str) -> int:
+                return int(connection.execute(sa.text(query)).scalar_one())
+
+            assert count(f"SELECT count(*) FROM {c} x JOIN {p} y ON y.id = x.pid") == \
+                count(f"SELECT count(*) FROM {c} WHERE pid IS NOT NULL") == int(expected["child"]["pid"].notna().sum())
+            assert count(f"SELECT count(*) FROM {c} x JOIN {c} y ON y.cid = x.mentor") == \
+                count(f"SELECT count(*) FROM {c} WHERE mentor IS NOT NULL") > 0
+            assert count(f"SELECT count(*) FROM {n} x JOIN {p} y ON y.id = x.pid") == len(expected["note"])
+            written = [row[0] for row in connection.execute(sa.text(f"SELECT pid FROM {c} ORDER BY cid"))]
+    finally:
+        engine.dispose()
+    want = [None if pd.isna(value) else int(value) for value in expected["child"]["pid"]]
+    assert written == want and all(value is None or type(value) is int for value in written)
+
+
 def test_small_ints_unsigned_float32_time_json_binary_round_trip(database_url: str) -> None:
     import datetime as dt
     import json

@@ -41,6 +41,10 @@ binary        BYTEA                BLOB [3]                BLOB                 
     (SQLite could only keep it as a rounded REAL); declare such a column a ``string`` to keep it.
 
 Timestamps are stored with microseconds (every database here): nanoseconds are truncated.
+
+A foreign-key column of integers or floats that references an integer key is stored with that key's
+type (:func:`column_types_for`): a ``float64`` column with NaN, as pandas reads a nullable integer
+column, is written as the key's integers and NULLs.
 """
 
 from __future__ import annotations
@@ -448,16 +452,24 @@ def decimal_shape(values: pd.Series) -> tuple[int, int]:
     return integer_digits + scale, scale
 
 
-def column_types_for(config: "TableConfig", chunk: pd.DataFrame | None, dialect: str) -> dict[str, ColumnType]:
+def column_types_for(config: "TableConfig", chunk: pd.DataFrame | None, dialect: str, *,
+                     parents: "Mapping[str, sa.Table] | None" = None) -> dict[str, ColumnType]:
     """The storage type of every column to write: declared in the metadata, else inferred from ``chunk``.
 
     A declared decimal without precision gets, on MariaDB and DuckDB (bounded decimals), the
     database's largest precision and the largest scale of the declaration or of the data.
+    A foreign-key column of integers or floats that references an integer key takes that key's
+    type (keeping its own nullability): DuckDB and PostgreSQL refuse a ``DOUBLE`` foreign key to a
+    ``BIGINT`` key, DuckDB and MariaDB one between integers of other sizes. A ``float64`` column
+    (how pandas reads a nullable integer column) is then written as integers, NaN as NULL.
 
     Args:
         config: The table's metadata.
         chunk: The first chunk of rows (``None``: only the declared columns).
         dialect: The database.
+        parents: ``{parent table: its sqlalchemy.Table}`` whose columns carry their ColumnType in
+            ``info["column_type"]`` (as :func:`table_for` and the reflection make them); the
+            table's own key serves its self-references.
 
     Returns:
         ``{column: ColumnType}`` in the chunk's column order.
@@ -482,7 +494,25 @@ def column_types_for(config: "TableConfig", chunk: pd.DataFrame | None, dialect:
             if seen_scale:
                 column_type = column_type.model_copy(update={"scale": max(column_type.scale or 0, seen_scale)})
         result[column] = column_type
+    for column, target in config.fk.items():
+        own, key = result.get(column), _referenced_type(config.name, str(target), result, parents or {})
+        if own is not None and key is not None and key.kind == "integer" and own.kind in ("integer", "float"):
+            result[column] = key.model_copy(update={"nullable": own.nullable, "source": own.source})
     return result
+
+
+def _referenced_type(table: str, target: str, own_types: Mapping[str, ColumnType],
+                     parents: "Mapping[str, sa.Table]") -> ColumnType | None:
+    """The ColumnType of the key column ``target`` (``parent.column``) that a foreign key of ``table``
+    references: from ``own_types`` for a self-reference, else from the parent's ``info["column_type"]``;
+    ``None`` when the parent is not among ``parents`` (a foreign key left out) or carries no type."""
+    parent, _, column = target.rpartition(".")
+    if parent == table:
+        return own_types.get(column)
+    ref = parents.get(parent)
+    if ref is None or column not in ref.c:
+        return None
+    return ref.c[column].info.get("column_type")
 
 
 # ---------------------------------------------------------------------------------- tables
@@ -549,7 +579,8 @@ def table_for(metadata_table: "TableConfig", name: str, schema: str | None, dial
     """The ``sqlalchemy.Table`` to create for one synthetic table.
 
     Columns are those of ``sample_chunk`` (in its order), typed by the metadata's
-    ``column_types`` or, where missing, by :func:`column_type_from_dtype`; NOT NULL where the type
+    ``column_types`` or, where missing, by :func:`column_type_from_dtype` (a numeric foreign key as
+    the integer key it references, see :func:`column_types_for`); NOT NULL where the type
     is not nullable and on primary-key columns; the PRIMARY KEY from ``pk`` (composite allowed);
     FOREIGN KEY constraints from ``fk`` towards ``parents`` (and towards the table itself for a
     self-reference). No column autoincrements.
@@ -575,7 +606,7 @@ def table_for(metadata_table: "TableConfig", name: str, schema: str | None, dial
     """
     sa = import_or_raise("sqlalchemy", "sql")
     types = dict(column_types) if column_types is not None else column_types_for(metadata_table, sample_chunk,
-                                                                                    dialect)
+                                                                                    dialect, parents=parents)
     pk = metadata_table.pk_columns
     keys = set(metadata_table.key_columns)
     missing = [column for column in pk if column not in types]
@@ -586,7 +617,7 @@ def table_for(metadata_table: "TableConfig", name: str, schema: str | None, dial
     for column, column_type in types.items():
         sql_type = sql_type_for(column_type, dialect, key=column in keys, column=column, schema=schema,
                                 enum_name=enum_type_name(name, column), native_uuid=native_uuid)
-        columns.append(sa.Column(sql_name(column, dialect), sql_type,
+        columns.append(sa.Column(sql_name(column, dialect), sql_type, info={"column_type": column_type},
                                  nullable=column_type.nullable and column not in pk, autoincrement=False))
     options = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"} if dialect == "mysql" else {}
     table = sa.Table(sql_name(name, dialect), sa_metadata if sa_metadata is not None else sa.MetaData(), *columns,

@@ -432,7 +432,8 @@ class _TransactionalWriter(SQLTargetWriter):
             self._drop_replaced()
             first, rest = self._first_chunk(table, chunks)
             config = self.metadata.tables[table]
-            types = column_types_for(config, first, self.dialect)
+            parents = self._parents(config, self.written)
+            types = column_types_for(config, first, self.dialect, parents=parents)
             conn = self.connection
             if table in self.existing and self.target.if_exists == "append":
                 physical = self._reflect(table)
@@ -441,7 +442,7 @@ class _TransactionalWriter(SQLTargetWriter):
                 created = False
             else:
                 physical = table_for(config, table, self.schema, self.dialect, first, sa_metadata=self._sa_metadata,
-                                     parents=self._parents(config, self.written), column_types=types)
+                                     parents=parents, column_types=types)
                 self._create(physical)
                 created = True
             self.written[table] = physical
@@ -679,7 +680,11 @@ class _StagedWriter(SQLTargetWriter):
         with connection_errors(self._about(table)):
             first, rest = self._first_chunk(table, chunks)
             config = self.metadata.tables[table]
-            types = column_types_for(config, first, self.dialect)
+            physical = {name: staged for name, (staged, mode) in self._staged.items() if mode == "new"}
+            physical.update({name: self.written[name] for name, (_, mode) in self._staged.items()
+                             if mode == "append"})
+            parents = self._parents(config, physical)
+            types = column_types_for(config, first, self.dialect, parents=parents)
             conn = self.connection
             stage_name = self._aside_name(STAGE_PREFIX, table)
             if table in self.existing and self.target.if_exists == "append":
@@ -695,11 +700,8 @@ class _StagedWriter(SQLTargetWriter):
                 self._staged[table] = (stage, "append")
                 self.written[table] = final
             else:
-                physical = {name: staged for name, (staged, mode) in self._staged.items() if mode == "new"}
-                physical.update({name: self.written[name] for name, (_, mode) in self._staged.items()
-                                 if mode == "append"})
                 stage = table_for(config, stage_name, self.schema, self.dialect, first,
-                                  sa_metadata=self._sa_metadata, parents=self._parents(config, physical),
+                                  sa_metadata=self._sa_metadata, parents=parents,
                                   column_types=types, native_uuid=self._native_uuid)
                 self._staged[table] = (stage, "new")
                 stage.create(conn)
