@@ -268,7 +268,9 @@ def test_names_keep_the_word_model_output() -> None:
     assert "template" not in model.state and model.state["max_length"] == names.str.len().max()
     out = model.generate(40, np.random.default_rng(3), name="names")
     assert [None if pd.isna(v) else v for v in out] == old["names"]["expected"]
-    assert {k: v for k, v in model.state.items() if k != "max_length"} == TextModel(old["names"]["state"]).state
+    before = TextModel(old["names"]["state"]).state
+    assert before["slots"]["last"]["rare_lengths"].pop("6") == 1  # one surname of 6 letters: no longer kept
+    assert {k: v for k, v in model.state.items() if k != "max_length"} == before
 
 
 @pytest.mark.parametrize("column", ["names", "emails", "codes", "docs"])
@@ -306,11 +308,13 @@ def test_bytes_are_random_bytes_with_the_training_lengths() -> None:
     assert again.tolist() == out.tolist()
 
 
-def test_bytes_lengths_none_frequent_keep_the_most_common_length() -> None:
+def test_bytes_lengths_none_frequent_are_pooled_at_their_mean_length() -> None:
     blobs = [bytes([1] * size) for size in (3, 4, 4, 5, 7, 7)]
     model = TextModel.fit(pd.Series(blobs + [bytearray(b"ab"), memoryview(b"cd")]), rare_threshold=5)
-    assert model.state["binary"] == {"2": 2}  # 2, 4 and 7 bytes: twice each, the shortest wins
-    assert set(model.generate(50, np.random.default_rng(0)).map(len)) == {2}
+    assert model.state["binary"] == {"4": 8}  # 2, 2, 3, 4, 4, 5, 7 and 7 bytes: 4.25 on average
+    assert set(model.generate(50, np.random.default_rng(0)).map(len)) == {4}
+    few = TextModel.fit(pd.Series(blobs[:4]), rare_threshold=5)  # fewer than 5 values: their longest length
+    assert few.state["binary"] == {"5": 4} and set(few.generate(50, np.random.default_rng(0)).map(len)) == {5}
 
 
 def test_nested_values_and_bytes_mixed_with_text_are_refused_with_the_column_name() -> None:

@@ -14,6 +14,16 @@ aggregate statistics:
   rarer word occurrences hold, so the counts never spell out a few rare words; ``a``-``z``
   uniformly when no character is held that often).
 
+Every statistic of the rarer words (and of the values) is an aggregate of ``rare_threshold`` of
+them or more, so none describes a single rare value (but ``max_length``, below): a length (or
+number of words per value) seen that often keeps its count and the rarer ones are binned,
+shortest first, into bins of ``rare_threshold`` values or more kept at their mean length
+(:func:`_binned`); a casing seen that often keeps its count, the rarer ones together count under
+the most common of them; the share of uppercase letters of mixed-case words is kept from
+``rare_threshold`` of them (``0`` else); a slot with fewer rarer words than that keeps none of
+them (not even their number), so it invents no word unless it has no frequent word either, when
+its words take the frequent words' lengths and casing (3 to 8 lowercase letters without any).
+
 The fitted :class:`TextModel` keeps only the frequent words and those aggregates, never a
 rare word or a whole value, so a training value comes back only if it is made of frequent
 words alone (such as a common first name and surname). Generated values do not depend on
@@ -54,9 +64,10 @@ Two other kinds of column are generated differently:
   mode (each position drawn on its own) still load and generate as they did.
 * **Binary values** (``bytes``, ``bytearray``, ``memoryview``: BLOB/BYTEA columns) are generated
   as random bytes, never a training value: byte lengths seen at least ``rare_threshold`` times
-  are drawn by count (when none is, only the most common length is kept, the shortest on a tie),
-  each byte uniform in 0..255. The column comes back as an ``object`` column of ``bytes``. A
-  column mixing bytes with other values is refused.
+  are drawn by count (the rarer lengths binned at their mean like word lengths; with fewer than
+  ``rare_threshold`` values in all, the longest length), each byte uniform in 0..255. The column
+  comes back as an ``object`` column of ``bytes``. A column mixing bytes with other values is
+  refused.
 
 No generated value is longer than the longest training value (characters, or bytes for a binary
 column), so a ``VARCHAR(n)`` target accepts them: the words of a word-model value that is longer
@@ -120,6 +131,10 @@ _STRUCTURED = re.compile(r"[^\w\s]|[\d_]")
 #: ``rare_threshold`` rare values (their counts are then not kept: they could spell out the few rare values).
 _ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": string.ascii_uppercase,
               "9": string.digits, "^a": string.ascii_lowercase, "^A": string.ascii_uppercase, "^9": "123456789"}
+
+#: Lengths of invented words (drawn uniformly) when neither ``rare_threshold`` rare words nor a frequent word
+#: give any.
+_STAND_IN_LENGTHS = range(3, 9)
 
 #: Dates a shape may hold (ten characters, whole runs): the order of year, month and day -> its shape (``-``
 #: standing for the separator, ``-``, ``/`` or ``.``, the same twice) and the ``(start, end)`` of year, month, day.
@@ -509,13 +524,40 @@ def _date_layouts(shape: str, values: list[tuple[str, int]]) -> list[list[Any]]:
     return found
 
 
-def _frequent_lengths(lengths: dict[str, int], rare_threshold: int) -> dict[str, int]:
-    """Byte lengths seen ``rare_threshold`` times or more; when none is, the most common (shortest on a tie)."""
-    kept = {k: v for k, v in lengths.items() if v >= rare_threshold}
-    if kept:
-        return dict(sorted(kept.items(), key=lambda kv: int(kv[0])))
-    length, count = min(lengths.items(), key=lambda kv: (-kv[1], int(kv[0])))
-    return {length: count}
+def _binned(counts: dict[str, int], rare_threshold: int) -> dict[str, int]:
+    """Lengths (``{str(length): count}``) as aggregates of ``rare_threshold`` values or more, sorted by length.
+
+    A length seen ``rare_threshold`` times or more keeps its count. The rarer lengths, shortest first, are binned
+    into runs of at least ``rare_threshold`` values (a shorter tail joins the last bin), each kept at its mean
+    length rounded half up with its count; with fewer than ``rare_threshold`` of them in all they are not kept
+    (the lone rare word ``Zyxwvut`` left ``{"7": 1}``). Invented values then keep lengths near the real ones
+    while no stored count describes fewer than ``rare_threshold`` values.
+    """
+    kept: Counter[int] = Counter({int(k): v for k, v in counts.items() if v >= rare_threshold})
+    bins: list[list[int]] = []  # [sum of lengths, values] per bin
+    for length, count in sorted((int(k), v) for k, v in counts.items() if v < rare_threshold):
+        if not bins or bins[-1][1] >= rare_threshold:
+            bins.append([0, 0])
+        bins[-1][0] += length * count
+        bins[-1][1] += count
+    if len(bins) > 1 and bins[-1][1] < rare_threshold:
+        total, count = bins.pop()
+        bins[-1][0] += total
+        bins[-1][1] += count
+    for total, count in bins:
+        if count >= rare_threshold:
+            kept[(2 * total + count) // (2 * count)] += count
+    return {str(length): kept[length] for length in sorted(kept)}
+
+
+def _pooled(counts: Counter[str], rare_threshold: int) -> dict[str, int]:
+    """Categories (``{case: count}``) seen ``rare_threshold`` times or more, sorted; the rarer ones, when there are
+    ``rare_threshold`` of them in all, are counted under the most common of them (the first by name on a tie)."""
+    kept = Counter({k: v for k, v in counts.items() if v >= rare_threshold})
+    rest = {k: v for k, v in counts.items() if v < rare_threshold}
+    if sum(rest.values()) >= rare_threshold:
+        kept[min(rest, key=lambda k: (-rest[k], k))] += sum(rest.values())
+    return dict(sorted(kept.items()))
 
 
 def _held(chars: Counter[Any], holders: Counter[Any], rare_threshold: int) -> dict[Any, int]:
@@ -658,7 +700,9 @@ class TextModel:
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
             ``"mdy"``], ...]}, the dates every training value of the shape held (generated ones are valid).
             ``chars`` and ``classes`` keep only characters held by ``rare_threshold`` rarer words or run
-            values. ``binary`` ({byte length: count}) for a column of bytes.
+            values; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share`` are aggregates
+            of ``rare_threshold`` values or more (empty or ``0`` otherwise). ``binary`` ({byte length: count})
+            for a column of bytes.
 
     Raises:
         SerializationError: ``state`` lacks a field or is malformed.
@@ -687,7 +731,8 @@ class TextModel:
         Args:
             stats: Statistics of the whole column (partitions merged).
             rare_threshold: Words (shapes, run values and characters of a template, byte lengths) seen fewer
-                times than this are not kept.
+                times than this are not kept; lengths and casings of the rarer words only as aggregates of
+                this many of them (see the module docstring).
             column: The column's name, for messages.
 
         Returns:
@@ -707,7 +752,7 @@ class TextModel:
                                                 "rare_cases": Counter()} for s in SLOTS}
         chars: Counter[str] = Counter()
         holders: Counter[str] = Counter()
-        letters = upper = 0
+        letters = upper = mixed = 0
         for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
             slot, word = key.split("|", 1)
             entry = slots[slot]
@@ -722,20 +767,25 @@ class TextModel:
                 chars[char.lower()] += count
             holders.update(dict.fromkeys({char.lower() for char in word}, count))
             if case == "mixed":
+                mixed += count
                 letters += count * sum(c.isalpha() for c in word)
                 upper += count * sum(c.isupper() for c in word)
         state = {
-            "lengths": dict(stats.lengths), "nulls": stats.nulls, "rows": sum(stats.lengths.values()),
+            "lengths": _binned(stats.lengths, rare_threshold), "nulls": stats.nulls,
+            "rows": sum(stats.lengths.values()),
             "dtype": dtype_to_json(dtype_from_json(stats.dtype, "text statistics", categories=False),
                                    "text statistics", categories=False), "marker": stats.marker,
-            "slots": {s: {"frequent": e["frequent"], "rare": e["rare"], "rare_lengths": dict(e["rare_lengths"]),
-                          "rare_cases": dict(e["rare_cases"])} for s, e in slots.items()},
-            "chars": _held(chars, holders, rare_threshold), "upper_share": upper / letters if letters else 0.0,
+            "slots": {s: {"frequent": e["frequent"], "rare": e["rare"] if e["rare"] >= rare_threshold else 0,
+                          "rare_lengths": _binned(e["rare_lengths"], rare_threshold),
+                          "rare_cases": _pooled(e["rare_cases"], rare_threshold)} for s, e in slots.items()},
+            "chars": _held(chars, holders, rare_threshold),
+            "upper_share": upper / letters if letters and mixed >= rare_threshold else 0.0,
             "max_length": int(stats.longest),
         }
         if stats.binary:
             state["rows"] = sum(stats.binary.values())
-            state["binary"] = _frequent_lengths(stats.binary, rare_threshold)
+            # Fewer than rare_threshold values in all: the longest length (already kept as max_length).
+            state["binary"] = _binned(stats.binary, rare_threshold) or {str(stats.longest): state["rows"]}
         else:
             template = _template(stats, rare_threshold)
             if template is not None:
@@ -789,9 +839,8 @@ class TextModel:
         if state.get("template") is not None and state["rows"]:
             return self._from_template(n, rng), nulls
         if state["rows"]:
-            sizes = np.asarray([int(k) for k in state["lengths"]], dtype=np.int64)
-            counts = np.asarray(list(state["lengths"].values()), dtype=np.float64)
-            per_row = sizes[rng.choice(sizes.size, size=n, p=counts / counts.sum())]
+            sizes, probs = _pool(state["lengths"] or {"1": 1})  # no count kept: fewer than rare_threshold rows
+            per_row = sizes[rng.choice(sizes.size, size=n, p=probs)].astype(np.int64)
             values = self._sentences(per_row, rng)
             limit = state.get("max_length")
             if limit is not None:
@@ -932,14 +981,29 @@ class TextModel:
         out[:] = [data[end - size:end] for end, size in zip(ends.tolist(), sizes.tolist())]
         return out
 
+    def _stand_ins(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Lengths and casing for the invented words of a slot whose rare words were too few to keep theirs
+        (fewer than ``rare_threshold``): the frequent words' (of every slot, by count); with no frequent word,
+        :data:`_STAND_IN_LENGTHS` uniformly and lower case."""
+        lengths: Counter[str] = Counter()
+        cases: Counter[str] = Counter()
+        for entry in self.state["slots"].values():
+            for word, count in entry["frequent"].items():
+                lengths[str(len(word))] += count
+                cases[_case(word)] += count
+        return (_binned(lengths, 1) or dict.fromkeys(map(str, _STAND_IN_LENGTHS), 1),
+                dict(sorted(cases.items())) or {"lower": 1})
+
     def _invent(self, entry: dict[str, Any], count: int, rng: np.random.Generator) -> list[str]:
         """``count`` new words with the slot's rare-word lengths and casing."""
-        lengths = np.asarray([int(k) for k in entry["rare_lengths"]], dtype=np.int64)
-        weights = np.asarray(list(entry["rare_lengths"].values()), dtype=np.float64)
-        sizes = lengths[rng.choice(lengths.size, size=count, p=weights / weights.sum())]
-        cases = list(entry["rare_cases"])
-        case_weights = np.asarray(list(entry["rare_cases"].values()), dtype=np.float64)
-        drawn = rng.choice(len(cases), size=count, p=case_weights / case_weights.sum())
+        rare_lengths, rare_cases = entry["rare_lengths"], entry["rare_cases"]
+        if not rare_lengths or not rare_cases:
+            stand_in_lengths, stand_in_cases = self._stand_ins()
+            rare_lengths, rare_cases = rare_lengths or stand_in_lengths, rare_cases or stand_in_cases
+        lengths, weights = _pool(rare_lengths)
+        sizes = lengths[rng.choice(lengths.size, size=count, p=weights)].astype(np.int64)
+        cases, case_weights = _pool(rare_cases)
+        drawn = rng.choice(cases.size, size=count, p=case_weights)
         pool, probs = _pool(self.state["chars"] or dict.fromkeys(_ALPHABETS["word"], 1))
         chars = pool[rng.choice(pool.size, size=int(sizes.sum()), p=probs)]
         flips = rng.random(int(sizes.sum())) < self.state["upper_share"]

@@ -1,0 +1,106 @@
+"""Every statistic the text model keeps about its rare words is an aggregate of ``rare_threshold`` of them or more.
+
+The reviewer's repro: the only rare value ``Zyxwvut`` left ``"rare_lengths": {"7": 1}``, its casing in
+``rare_cases`` and, mixed-case, its own share of uppercase letters as ``upper_share`` in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syntho_hive import TabularAR
+from syntho_hive.core.data.text_model import TextModel
+from syntho_hive.core.metadata.schema import Metadata
+
+LONE = "ZyxWvut-Q"  # mixed case (3 of its 8 letters upper), 9 characters
+PHRASES = ["alpha beta", "gamma delta epsilon", "Quick brown fox"]
+
+
+def _text_states(node: Any) -> list[dict[str, Any]]:
+    """Every text model state (a dict with ``slots``) in a JSON document."""
+    if isinstance(node, list):
+        return [state for item in node for state in _text_states(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node] if isinstance(node.get("slots"), dict) and "upper_share" in node else []
+    return own + [state for value in node.values() for state in _text_states(value)]
+
+
+def _small_counts(state: dict[str, Any], rare_threshold: int) -> list[str]:
+    """Where ``state`` keeps a count of rare-derived values below ``rare_threshold`` (0 stands for none)."""
+    tables = {"lengths": state["lengths"]}
+    for slot, entry in state["slots"].items():
+        tables.update({f"{slot}.rare_lengths": entry["rare_lengths"], f"{slot}.rare_cases": entry["rare_cases"],
+                       f"{slot}.rare": {"": entry["rare"]} if entry["rare"] else {}})
+    return [f"{name}[{key!r}] = {count}" for name, table in tables.items() for key, count in table.items()
+            if count < rare_threshold]
+
+
+def test_a_checkpoint_keeps_no_statistic_of_a_single_rare_value(tmp_path: Path) -> None:
+    rows = 3 * 30 + 1
+    data = pd.DataFrame({"age": np.random.default_rng(0).integers(18, 80, rows),
+                         "note": [phrase for phrase in PHRASES for _ in range(30)] + [LONE]})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "note": "text"})
+    model = TabularAR(metadata, hidden_dim=16, epochs=1, batch_size=64).fit(data, seed=1, progress_bar=False)
+    path = model.save(tmp_path / "ckpt")
+    states = [state for file in sorted(path.rglob("*.json"))
+              for state in _text_states(json.loads(file.read_text(encoding="utf-8")))]
+    assert len(states) == 1
+    state = states[0]
+    assert not _small_counts(state, 5), _small_counts(state, 5)
+    assert state["upper_share"] == 0.0  # not the lone word's 3 / 8
+    assert all(str(len(LONE)) not in entry["rare_lengths"] for entry in state["slots"].values())
+    assert state["chars"] == {}
+    out = model.sample(500, seed=2)
+    assert LONE not in set(out["note"]) and out["note"].notna().all()
+
+
+def test_rare_lengths_fewer_than_the_threshold_each_are_binned_near_their_mean() -> None:
+    """40 rare words of 3 to 12 letters, at most 4 of a length: bins of 5 or more words at their mean length."""
+    rng = np.random.default_rng(0)
+    sizes = [3, 3, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12]
+    words = ["".join(rng.choice(list(string.ascii_lowercase), size)) for size in sizes]
+    model = TextModel.fit(pd.Series(["frequent"] * 20 + words), rare_threshold=5)
+    entry = model.state["slots"]["only"]
+    assert entry["rare"] == len(words) and sum(entry["rare_lengths"].values()) == len(words)
+    assert all(count >= 5 for count in entry["rare_lengths"].values())
+    kept = {int(length): count for length, count in entry["rare_lengths"].items()}
+    assert len(kept) >= 4 and min(sizes) <= min(kept) and max(kept) <= max(sizes)
+    assert abs(sum(k * c for k, c in kept.items()) / len(words) - np.mean(sizes)) < 0.5
+    out = model.generate(2000, np.random.default_rng(1))
+    invented = out[out != "frequent"].str.len()
+    assert set(invented) == set(kept) and not set(words) & set(out)
+
+
+def test_mixed_case_share_is_kept_from_enough_mixed_words() -> None:
+    words = ["McDo", "DeVi", "LaRo", "MacK", "VanD"]  # 5 mixed words, half their letters upper
+    model = TextModel.fit(pd.Series(["frequent"] * 20 + words), rare_threshold=5)
+    assert model.state["upper_share"] == 0.5 and model.state["slots"]["only"]["rare_cases"] == {"mixed": 5}
+    assert TextModel.fit(pd.Series(["frequent"] * 20 + words[:4]), rare_threshold=5).state["upper_share"] == 0.0
+
+
+_WORD = st.text(alphabet=string.ascii_letters + string.digits + "-'.", min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(threshold=st.integers(2, 8), data=st.data())
+def test_fewer_rare_values_than_the_threshold_leave_no_trace_but_the_row_count(threshold: int,
+                                                                               data: st.DataObject) -> None:
+    """A state fitted with fewer than ``rare_threshold`` rare values (words of any case, length and characters)
+    equals the one fitted without them, but for the number of rows."""
+    frequent = [phrase for phrase in PHRASES for _ in range(max(threshold, 6))]
+    known = {word for phrase in PHRASES for word in phrase.split()}
+    rare = data.draw(st.lists(_WORD.filter(lambda word: word not in known), min_size=1, max_size=threshold - 1))
+    without = TextModel.fit(pd.Series(frequent), rare_threshold=threshold).state
+    with_rare = TextModel.fit(pd.Series(frequent + rare), rare_threshold=threshold).state
+    assert with_rare["rows"] == without["rows"] + len(rare)
+    assert {**with_rare, "rows": without["rows"]} == without
+    assert not _small_counts(with_rare, threshold)
