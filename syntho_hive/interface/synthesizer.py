@@ -53,7 +53,7 @@ from syntho_hive.relational.dp_budget import SchemaPrivacySpent
 from syntho_hive.relational.dp_checks import refuse_dp_model_option
 from syntho_hive.relational.graph import SchemaGraph
 from syntho_hive.relational.keys import drop_integrity_violations
-from syntho_hive.relational.subset import Subset, SubsetReport, plan_subset, subset_frames
+from syntho_hive.relational.subset import Subset, SubsetReport, complete_rows, plan_subset, subset_frames
 from syntho_hive.relational.orchestrator import (
     Orchestrator,
     check_chunk_rows,
@@ -303,7 +303,9 @@ class Synthesizer:
                 only the rows kept. The rows kept per table are in ``subset_report_``; the root
                 tables' full sizes in the source are kept in ``source_rows_`` (saved with the
                 synthesizer), so that ``sample(scale=1.0)`` sizes them like the source, not like
-                the subset.
+                the subset. Children per parent are learned from the parents whose children were
+                all kept (the root rows drawn and the rows below them), not from the parents a
+                second foreign key pulled in.
 
         Returns:
             ``self``.
@@ -342,8 +344,10 @@ class Synthesizer:
             frames = self._drop_dirty(frames, validate)
         elif validate:
             self.metadata.validate_schema(frames)
+        complete = None if report is None or subset is None else \
+            complete_rows(self.metadata, frames, subset, report.drawn)
         self._engine.fit(frames, epochs=epochs, batch_size=batch_size, progress_bar=progress_bar,
-                         checkpoint_dir=checkpoint_dir, n_jobs=n_jobs)
+                         checkpoint_dir=checkpoint_dir, n_jobs=n_jobs, complete=complete)
         self._fitted = True
         self._sample_calls = 0
         return self

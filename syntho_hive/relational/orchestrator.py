@@ -849,7 +849,7 @@ class Orchestrator:
     # ------------------------------------------------------------------ fit
     def fit(self, data: Mapping[str, pd.DataFrame], *, epochs: int | None = None, batch_size: int | None = None,
             progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
-            n_jobs: int | None = None) -> "Orchestrator":
+            n_jobs: int | None = None, complete: Mapping[str, np.ndarray] | None = None) -> "Orchestrator":
         """Learn every table: keys, links and context here, then the models, several at once.
 
         Args:
@@ -863,18 +863,27 @@ class Orchestrator:
                 core, at most one per model; 1: one after the other, here). Each fit uses one
                 torch thread whatever ``n_jobs`` is, so the result does not depend on it (see
                 :mod:`syntho_hive.relational.fitting`).
+            complete: ``{table: boolean mask over data[table]}``: the rows whose children are all in
+                ``data`` (a subset's, :func:`~syntho_hive.relational.subset.complete_rows`); the number of
+                children per parent of a foreign key to such a table is learned from these rows only.
 
         Returns:
             ``self``.
 
         Raises:
-            TrainingError: A table is missing from ``data``, no model takes ``epochs``/``batch_size``,
-                bad ``n_jobs``, or a model failed to train.
+            TrainingError: A table is missing from ``data``, a mask of ``complete`` does not match its
+                table's rows, no model takes ``epochs``/``batch_size``, bad ``n_jobs``, or a model failed
+                to train.
         """
         missing = [t for t in self.graph.order if t not in data]
         if missing:
             raise TrainingError(f"No data for table(s) {missing}; fit() needs every table of the metadata "
                                 f"({self.graph.order}).")
+        complete = dict(complete or {})
+        wrong = [t for t, mask in complete.items() if t not in data or len(mask) != len(data[t])]
+        if wrong:
+            raise TrainingError(f"complete= masks of table(s) {wrong} do not match the rows given for them; "
+                                "give one boolean per row of data[table].")
         resolve_n_jobs(n_jobs, len(self.graph.order))  # a bad n_jobs fails here, before any state is reset
         dp = self.privacy.dp if self.privacy is not None else None
         if dp is not None:  # everything DP cannot honour, before any state is reset
@@ -901,10 +910,11 @@ class Orchestrator:
                                         self._fit_metadata.tables[name].key_columns) for name in self.graph.order}
         if dp is not None:
             self._plan_dp(dp, data, sdtypes)
+        counted = {t: data[t][np.asarray(mask, dtype=bool)] for t, mask in complete.items()}
         jobs: list[ModelJob] = []
         for name in self.graph.order:
             started = time.perf_counter()
-            job = self._fit_table(name, data, sdtypes, epochs, batch_size, checkpoint_dir)
+            job = self._fit_table(name, data, sdtypes, epochs, batch_size, checkpoint_dir, counted)
             self.fit_seconds_[name] = time.perf_counter() - started
             if job is not None:
                 jobs.append(job)
@@ -968,9 +978,10 @@ class Orchestrator:
         return SchemaPrivacySpent(config.max_epsilon, config.delta, tables)
 
     def _fit_table(self, name: str, data: Mapping[str, pd.DataFrame], sdtypes: Mapping[str, dict[str, str]],
-                   epochs: int | None, batch_size: int | None,
-                   checkpoint_dir: str | Path | None) -> ModelJob | None:
-        """Learn ``name``'s plan (keys, links, context); return its model's fit, if it has one."""
+                   epochs: int | None, batch_size: int | None, checkpoint_dir: str | Path | None,
+                   counted: Mapping[str, pd.DataFrame]) -> ModelJob | None:
+        """Learn ``name``'s plan (keys, links, context); return its model's fit, if it has one
+        (``counted``: the parent rows whose children per parent are learned, where not every row)."""
         table = self._fit_metadata.tables[name]
         df = data[name].reset_index(drop=True)
         dp = self._dp_budget.get(name)  # under DP no step below reads a value outside the budget
@@ -1008,7 +1019,8 @@ class Orchestrator:
                 del keys[leg]
         noise = link_noise(dp) if dp is not None else None
         rng = numpy_generator(child_seed(self.seed, name, "dp", "links"))
-        links = [self._fit_link(rel, df, data[rel.parent], sdtypes[rel.parent], noise, rng) for rel in parents_rel]
+        links = [self._fit_link(rel, df, counted.get(rel.parent, data[rel.parent]), sdtypes[rel.parent], noise, rng)
+                 for rel in parents_rel]
         for link, rel in zip(links[1:], parents_rel[1:]):
             if rel.parent == parents_rel[0].parent and len(df) and dp is None:
                 link.same_parent_share = float(same_rows(df[list(rel.child_columns)],

@@ -36,6 +36,9 @@ Consequences:
 * The root keeps exactly the rows drawn unless a kept row also references *another* root row: a
   descendant with two foreign-key paths to the root (a diamond) or a self-reference on the root or a
   descendant pulls that row in during step 3; ``SubsetReport.kept`` counts every kept row.
+* The rows of steps 1-2 have every child row kept, the rows step 3 adds may not: children per parent are
+  learned from the former only (:func:`complete_rows` finds them in the kept tables from the root keys
+  drawn, which every executor reports in ``SubsetReport.drawn``).
 * Rows with a null primary key are never kept; rows that share a (duplicated) primary key are kept or
   dropped together, as a database's key table does.
 
@@ -63,7 +66,7 @@ from syntho_hive.relational.graph import Relationship, SchemaGraph
 
 __all__ = ["Subset", "SubsetReport", "SubsetPlan", "DownStep", "UpStep", "RestStep", "PlanRun", "check_key_columns",
            "check_drawn_keys", "plan_subset", "root_draw_size", "follow_draw_size", "usable_keys", "draw_keys",
-           "draw_positions", "subset_frames", "finish_report"]
+           "draw_positions", "subset_frames", "finish_report", "complete_rows"]
 
 _log = get_logger(__name__)
 
@@ -122,11 +125,14 @@ class SubsetReport:
         root: The root table.
         kept: Rows kept per table, in generation order.
         total: Rows each table had in the source (``None`` where it was not counted).
+        drawn: The root's key values drawn in step 1 (``None`` for a root without a primary key): with
+            them, :func:`complete_rows` finds the kept rows whose children were all kept.
     """
 
     root: str
     kept: dict[str, int] = field(default_factory=dict)
     total: dict[str, int | None] = field(default_factory=dict)
+    drawn: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 # --------------------------------------------------------------------------- the plan
@@ -432,7 +438,7 @@ def check_drawn_keys(plan: SubsetPlan, backend: str, fix: str) -> None:
 
 
 def finish_report(plan: SubsetPlan, kept: Mapping[str, int], total: Mapping[str, int | None],
-                  backend: str) -> SubsetReport:
+                  backend: str, drawn: pd.DataFrame | None = None) -> SubsetReport:
     """The report of a finished subset, logged as ``subset_kept`` (a warning per emptied table).
 
     Args:
@@ -440,12 +446,14 @@ def finish_report(plan: SubsetPlan, kept: Mapping[str, int], total: Mapping[str,
         kept: Rows kept per table.
         total: Rows per table in the source.
         backend: Where it ran, e.g. ``"pandas"`` or ``"postgresql"`` (for the log only).
+        drawn: The root keys drawn (``PlanRun.root_keys``).
 
     Returns:
         The report, tables in generation order.
     """
     report = SubsetReport(root=plan.root, kept={t: int(kept[t]) for t in plan.order},
-                          total={t: None if total.get(t) is None else int(total[t]) for t in plan.order})
+                          total={t: None if total.get(t) is None else int(total[t]) for t in plan.order},
+                          drawn=drawn)
     for table in plan.order:
         before = report.total[table]
         if report.kept[table] == 0 and before:
@@ -482,9 +490,53 @@ def subset_frames(metadata: Metadata, frames: Mapping[str, pd.DataFrame],
     run = _FrameRun(plan, frames)
     run.run()
     kept = {t: int(run.keep[t].sum()) for t in plan.order}
-    report = finish_report(plan, kept, {t: len(frames[t]) for t in plan.order}, backend="pandas")
+    report = finish_report(plan, kept, {t: len(frames[t]) for t in plan.order}, backend="pandas",
+                           drawn=run.root_keys)
     result = {t: frames[t][run.keep[t]].reset_index(drop=True) for t in metadata.tables}
     return result, report
+
+
+def complete_rows(metadata: Metadata, frames: Mapping[str, pd.DataFrame], subset: Subset,
+                  drawn: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """Which kept rows of the root and its descendants have *all* their children in the subset: the rows
+    of steps 1-2 (the root keys drawn and the rows below them), found again in the kept tables.
+
+    The other kept rows of these tables (pulled in by step 3 through a second foreign key, a diamond)
+    came without their children, so counts of children per parent are learned from these rows only.
+    Every backend reports the same ``drawn`` keys, and the kept rows below them are the same, so the
+    rows found are the same whichever backend computed the subset.
+
+    Args:
+        metadata: The schema.
+        frames: The kept rows of every table (the subset, possibly with rows dropped since).
+        subset: The subset that kept them.
+        drawn: The root keys drawn (``SubsetReport.drawn``); ``None`` finds nothing.
+
+    Returns:
+        ``{table: boolean mask over frames[table]}`` for the root and the tables below it, leaving out a
+        table where no row is complete (its counts are learned from every kept row then, as without a subset).
+
+    Raises:
+        SchemaError: The root does not fit the schema.
+    """
+    plan = plan_subset(metadata, subset)
+    key = plan.keys[plan.root]
+    if drawn is None or not key:
+        return {}
+    from syntho_hive.relational.keys import comparable_frames
+
+    keys, wanted = comparable_frames(frames[plan.root][list(key)], drawn.set_axis(list(key), axis=1))
+    run = _FrameRun(plan, frames)
+    run.keep[plan.root] = _matches(keys, key, wanted)
+    for down in plan.down:
+        run._down(down)
+    found = {t: run.keep[t] for t in (plan.root, *(step.table for step in plan.down))}
+    empty = [t for t, mask in found.items() if len(mask) and not mask.any()]
+    if empty:
+        _log.warning("subset_counts_from_all_rows", tables=empty, root=plan.root,
+                     hint="no kept row of these tables lies below the root rows drawn; their children per "
+                          "parent are learned from every kept row; draw more root rows")
+    return {t: mask for t, mask in found.items() if t not in empty}
 
 
 def _matches(frame: pd.DataFrame, columns: tuple[str, ...], keys: pd.DataFrame) -> np.ndarray:
@@ -509,12 +561,14 @@ class PlanRun(ABC):
         plan: The plan.
         root_drawn: Root keys (or rows) drawn.
         root_available: Root keys (or rows) there were to draw from.
+        root_keys: The root keys drawn (``None`` before the draw, and for a root without a key).
     """
 
     def __init__(self, plan: SubsetPlan) -> None:
         self.plan = plan
         self.root_drawn = 0
         self.root_available = 0
+        self.root_keys: pd.DataFrame | None = None
 
     def run(self) -> None:
         """Draw the root, then follow the plan: down, up (with self-reference closure), the rest."""
@@ -533,7 +587,8 @@ class PlanRun(ABC):
         """The root keys to keep, drawn from its distinct ``keys`` (root counts recorded)."""
         self.root_available = len(keys)
         self.root_drawn = root_draw_size(self.plan.subset, self.root_available)
-        return draw_keys(keys, self.root_drawn, self.plan.subset.seed)
+        self.root_keys = draw_keys(keys, self.root_drawn, self.plan.subset.seed)
+        return self.root_keys
 
     @abstractmethod
     def _draw_root(self) -> None:
@@ -584,15 +639,11 @@ class _FrameRun(PlanRun):
         root, key = self.plan.root, self.plan.keys[self.plan.root]
         frame = self.frames[root]
         if key:
-            self.root_available = _distinct_keys(frame, key)
-            size = root_draw_size(self.plan.subset, self.root_available)
-            drawn = draw_keys(frame[list(key)], size, self.plan.subset.seed)
-            self.keep[root] = _matches(frame, key, drawn)
-        else:
-            self.root_available = len(frame)
-            size = root_draw_size(self.plan.subset, self.root_available)
-            self.keep[root] = draw_positions(frame, size, self.plan.subset.seed)
-        self.root_drawn = size
+            self.keep[root] = _matches(frame, key, self._drawn_root_keys(usable_keys(frame[list(key)])))
+            return
+        self.root_available = len(frame)
+        self.root_drawn = root_draw_size(self.plan.subset, self.root_available)
+        self.keep[root] = draw_positions(frame, self.root_drawn, self.plan.subset.seed)
 
     def _sample(self, rest: RestStep) -> None:
         frame, key = self.frames[rest.table], self.plan.keys[rest.table]

@@ -134,3 +134,12 @@ def shop_frames(seed: int = 0, *, rich: bool = False) -> dict[str, pd.DataFrame]
                     or (rich and column in ("qty", "stars")):
                 frame[column] = pd.array([None if pd.isna(v) else int(v) for v in frame[column]], dtype="Int64")
     return frames
+
+
+def complete_parts(md: Metadata, frames: dict[str, pd.DataFrame], report: Any, subset: Any) -> dict[str, pd.DataFrame]:
+    """The kept rows marked complete (steps 1-2: their children all kept) per table, from a backend's
+    subset and report; the rows step 3 added are left out."""
+    from syntho_hive.relational.subset import complete_rows
+
+    marks = complete_rows(md, frames, subset, report.drawn)
+    return {name: frames[name][mask] for name, mask in marks.items()}

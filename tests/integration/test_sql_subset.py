@@ -25,6 +25,7 @@ from syntho_hive.core.metadata import Metadata
 from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.relational.subset import Subset, subset_frames
 
+from shop_schema import complete_parts
 from shop_schema import orphans, shop_frames, shop_metadata  # tests/integration is on sys.path (its conftest)
 
 
@@ -111,6 +112,17 @@ def read_subset(engine: sa.Engine, md: Metadata, subset: Subset,
     return frames, report
 
 
+def same_complete_rows(md: Metadata, subset: Subset, got: tuple[dict[str, pd.DataFrame], Any],
+                       expected: tuple[dict[str, pd.DataFrame], Any]) -> dict[str, pd.DataFrame]:
+    """The server's subset marks the same rows complete (children all kept: counts are learned from
+    them) as the pandas subset; returns them."""
+    complete, expected_complete = complete_parts(md, *got, subset), complete_parts(md, *expected, subset)
+    assert set(complete) == set(expected_complete)
+    for name, frame in complete.items():
+        assert rows_of(frame, md, name) == rows_of(expected_complete[name], md, name), name
+    return complete
+
+
 # --------------------------------------------------------------------------- tests
 @pytest.fixture
 def shop(database_url: str) -> tuple[sa.Engine, Metadata, dict[str, pd.DataFrame]]:
@@ -133,6 +145,10 @@ def test_the_server_keeps_exactly_the_rows_of_the_pandas_subset(shop, subset: Su
     for name in md.tables:
         assert rows_of(got[name], md, name) == rows_of(expected[name], md, name), name
     assert orphans(md, got) == {}
+    complete = same_complete_rows(md, subset, (got, report), (expected, expected_report))
+    # the diamonds below the root (order_notes' two orders) pulled in rows whose children are not all kept
+    assert set(complete) == {"customers", "orders", "order_items", "shipments", "order_notes"}
+    assert sum(map(len, complete.values())) < sum(len(got[name]) for name in complete)
     # the cases the schema is here for did happen
     assert report.kept["shipments"] > 0 and report.kept["order_notes"] > 0 and report.kept["price_history"] > 0
     assert 0 < report.kept["reviews"] < 40 and report.kept["regions"] > 0 and 0 < report.kept["stores"] < 10
@@ -173,6 +189,7 @@ def test_the_root_of_an_other_part_and_a_root_with_parents(shop) -> None:
     for name in md.tables:
         assert rows_of(got[name], md, name) == rows_of(expected[name], md, name), name
     assert orphans(md, got) == {}
+    same_complete_rows(md, subset, (got, report), (expected, expected_report))
     with pytest.raises(SchemaError, match="has parent table"):
         read_subset(engine, md, Subset(root="orders", rows=3))
     with pytest.raises(ConfigurationError, match="rows <= 30"):
@@ -253,6 +270,7 @@ def test_property_sqlite_and_pandas_keep_the_same_rows(case, tmp_path_factory) -
     for name in md.tables:
         assert rows_of(got[name], md, name) == rows_of(expected[name], md, name), name
     assert orphans(md, got) == {}
+    same_complete_rows(md, subset, (got, report), (expected, expected_report))
 
 
 def test_sql_source_reads_the_subset_the_pandas_path_keeps(shop, database_url: str) -> None:
@@ -270,3 +288,4 @@ def test_sql_source_reads_the_subset_the_pandas_path_keeps(shop, database_url: s
     for name in md.tables:
         assert rows_of(got[name], md, name) == rows_of(expected[name], md, name), name
     assert orphans(md, got) == {}
+    same_complete_rows(md, subset, (got, report), (expected, expected_report))

@@ -21,6 +21,7 @@ from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.relational.subset import (
     Subset,
     SubsetReport,
+    complete_rows,
     draw_keys,
     plan_subset,
     subset_frames,
@@ -265,6 +266,11 @@ def test_a_diamond_or_self_reference_below_the_root_can_pull_in_more_root_rows()
     out, report = subset_frames(md, frames, Subset(root="accounts", rows=1, seed=0))
     assert orphans(md, out) == {}
     assert report.kept == {"accounts": 3, "transfers": 2}  # a transfer from and one to the drawn account
+    # the drawn account and its transfers have all their children kept; the two accounts pulled in do not
+    complete = complete_rows(md, out, Subset(root="accounts", rows=1, seed=0), report.drawn)
+    drawn = set(report.drawn["id"])
+    assert len(drawn) == 1 and set(out["accounts"]["id"][complete["accounts"]]) == drawn
+    assert complete["transfers"].all()
 
 
 def test_a_root_without_a_primary_key_draws_sorted_rows() -> None:

@@ -263,13 +263,13 @@ class SparkSource(TableSource):
             _log.info("spark_tables_read", source=self.description, rows={n: len(f) for n, f in result.items()})
             return result, None
         with spark_failures(f"computing the subset from root {subset.root!r} in Spark"), \
-                subset_dataframes(metadata, frames, subset) as (plan, kept):
+                subset_dataframes(metadata, frames, subset) as (plan, kept, drawn):
             result = self._collect(kept, columns, limit=limit)  # at most limit + 1 rows of a table reach the driver
             over = [name for name, frame in result.items() if limit is not None and len(frame) > limit]
             if over:
                 self._check_bound(metadata, count_rows({name: kept[name] for name in over}), subset=subset)
         with spark_failures("counting the rows of the Spark tables"):
-            report = subset_report(plan, frames, {name: len(frame) for name, frame in result.items()})
+            report = subset_report(plan, frames, {name: len(frame) for name, frame in result.items()}, drawn)
         return result, report
 
     def _collect(self, frames: Mapping[str, "DataFrame"], columns: Mapping[str, list[str] | None],

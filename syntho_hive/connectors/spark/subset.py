@@ -69,7 +69,7 @@ _FLAG = "__synthohive_match_{}"
 
 @contextmanager
 def subset_dataframes(metadata: Metadata, frames: Mapping[str, "DataFrame"],
-                      subset: Subset) -> Iterator[tuple[SubsetPlan, dict[str, "DataFrame"]]]:
+                      subset: Subset) -> Iterator[tuple[SubsetPlan, dict[str, "DataFrame"], "pd.DataFrame | None"]]:
     """Compute the key-closed ``subset`` in Spark (see the module docstring); a context manager.
 
     Inside the block, the kept rows of each table are lazy DataFrames (the table joined on its
@@ -78,9 +78,9 @@ def subset_dataframes(metadata: Metadata, frames: Mapping[str, "DataFrame"],
     the lengths of what was collected) and call :func:`subset_report` for the report.
 
     Example:
-        >>> with subset_dataframes(metadata, frames, Subset(root="customers", rows=1_000)) as (plan, kept):
+        >>> with subset_dataframes(metadata, frames, Subset(root="customers", rows=1_000)) as (plan, kept, drawn):
         ...     local = {name: frame.toPandas() for name, frame in kept.items()}
-        >>> report = subset_report(plan, frames, {name: len(f) for name, f in local.items()})
+        >>> report = subset_report(plan, frames, {name: len(f) for name, f in local.items()}, drawn)
 
     Args:
         metadata: The schema: tables, primary and foreign keys.
@@ -88,7 +88,7 @@ def subset_dataframes(metadata: Metadata, frames: Mapping[str, "DataFrame"],
         subset: Which rows to keep.
 
     Yields:
-        ``(plan, {table: DataFrame of its kept rows})``, tables in ``metadata`` order.
+        ``(plan, {table: DataFrame of its kept rows}, root keys drawn)``, tables in ``metadata`` order.
 
     Raises:
         ConfigurationError: A bad ``subset``, or ``rows`` larger than the root.
@@ -104,16 +104,18 @@ def subset_dataframes(metadata: Metadata, frames: Mapping[str, "DataFrame"],
     run = _SparkRun(plan, frames)
     try:
         run.run()
-        yield plan, {t: run.kept_rows(t) for t in metadata.tables}
+        yield plan, {t: run.kept_rows(t) for t in metadata.tables}, run.root_keys
     finally:
         run.release()
 
 
-def subset_report(plan: SubsetPlan, frames: Mapping[str, "DataFrame"], kept: Mapping[str, int]) -> SubsetReport:
-    """The report of a subset whose kept rows were counted: the source tables are counted (one
-    Spark job) and the report logged (``subset_kept``, with ``backend="spark"``)."""
+def subset_report(plan: SubsetPlan, frames: Mapping[str, "DataFrame"], kept: Mapping[str, int],
+                  drawn: "pd.DataFrame | None" = None) -> SubsetReport:
+    """The report of a subset whose kept rows were counted (``drawn``: the root keys
+    :func:`subset_dataframes` yielded): the source tables are counted (one Spark job) and the report
+    logged (``subset_kept``, with ``backend="spark"``)."""
     total = count_rows({t: frames[t] for t in plan.order})
-    return finish_report(plan, kept, total, backend="spark")
+    return finish_report(plan, kept, total, backend="spark", drawn=drawn)
 
 
 def count_rows(frames: Mapping[str, "DataFrame"]) -> dict[str, int]:

@@ -112,7 +112,7 @@ def subset_selects(connection: "sa.Connection", tables: Mapping[str, "sa.Table"]
         run.run()
         selects, kept = run.selects()
         total = {t: run.scalar(sa.select(sa.func.count()).select_from(tables[t])) for t in plan.order}
-    report = finish_report(plan, kept, total, backend=dialect)
+    report = finish_report(plan, kept, total, backend=dialect, drawn=run.root_keys)
     return {t: selects[t] for t in metadata.tables}, report
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from spark_shop import normalised, orphans, shop_frames, shop_metadata, spark_frame
+from shop_schema import complete_parts
 
 from syntho_hive.connectors.spark.session import check_identifier, column_type_of, spark_type_for
 from syntho_hive.connectors.spark.source import SparkSource
@@ -122,6 +123,12 @@ def test_subset_in_spark_keeps_exactly_the_rows_of_the_pandas_subset(spark: Any,
         assert list(got[name].columns) == list(frames[name].columns), name
         assert normalised(got[name]) == normalised(expected[name]), name
     assert orphans(md, got) == {}
+    complete, expected_complete = complete_parts(md, got, report, subset), \
+        complete_parts(md, expected, expected_report, subset)
+    assert set(complete) == set(expected_complete) == {"customers", "orders", "order_items", "shipments", "order_notes"}
+    for name, frame in complete.items():  # the rows whose children are all kept: counts are learned from them
+        assert normalised(frame) == normalised(expected_complete[name]), name
+    assert sum(map(len, complete.values())) < sum(len(got[name]) for name in complete)  # step 3 added some
     # the cases the schema is here for did happen: composite FK, self-references, two FKs to one parent,
     # keyless tables inside and outside the root's reach, an isolated table, an unreached part
     assert report.kept["shipments"] > 0 and report.kept["order_notes"] > 0 and report.kept["price_history"] > 0
