@@ -28,10 +28,11 @@ import copy
 import functools
 import hashlib
 import inspect
+import math
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -506,6 +507,34 @@ class ConditionalGenerativeModel(ABC):
         epochs = int(getattr(self, "epochs", 1))
         return progress(range(1, epochs + 1), enabled=progress_bar, desc=f"Training {type(self).__name__}",
                         total=epochs, unit="epoch")
+
+    def _epoch_loop(self, run_epoch: Callable[[], dict[str, float]], *, progress_bar: bool, diverged: str,
+                    **event: Any) -> None:
+        """The training loop of an engine that trains by whole epochs: ``run_epoch`` trains one and returns
+        its mean losses; each epoch is recorded (:meth:`_end_epoch`) and logged (``epoch_end``, with
+        ``event``'s fields, the losses, an ETA and any ``val_score``), then ``training_complete``.
+
+        Raises:
+            TrainingError: A loss is not finite (the message names the epoch and losses, then ``diverged``).
+        """
+        started = time.perf_counter()
+        bar = self._epoch_bar(progress_bar)
+        epochs = int(getattr(self, "epochs", 1))
+        for epoch in bar:
+            epoch_start = time.perf_counter()
+            losses = run_epoch()
+            if not all(math.isfinite(value) for value in losses.values()):
+                raise TrainingError(f"{self.model_name} training diverged at epoch {epoch}: "
+                                    f"{', '.join(f'{k} {v}' for k, v in losses.items())}. {diverged}")
+            record: dict[str, Any] = {"epoch": epoch, **losses, "seconds": time.perf_counter() - epoch_start}
+            self._end_epoch(record)
+            eta = (time.perf_counter() - started) / epoch * (epochs - epoch)
+            _log.info("epoch_end", **event, epoch=epoch, **losses, eta_seconds=round(eta, 3),
+                      **({"val_score": record["val_score"]} if "val_score" in record else {}))
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix({name: f"{value:.3f}" for name, value in losses.items()})
+        _log.info("training_complete", **event, epochs=epochs, seconds=round(time.perf_counter() - started, 3),
+                  **{name: self.history_[-1][name] for name in losses})
 
     def _validation_score(self, validation: Validation, seed: int, epoch: int) -> float:
         """Column-shape score of a fresh sample (seeded by ``seed`` and ``epoch``) against the held-out rows."""

@@ -25,8 +25,6 @@ the WGAN-GP gradient is written out instead of taken by double backward.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +46,6 @@ from syntho_hive.core.models.ctgan.networks import Discriminator, FoldedGenerato
 from syntho_hive.core.models.params import Choice, Flag, Integer, Number, Widths
 from syntho_hive.core.models.registry import register_model
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import TrainingError
 
 __all__ = ["CTGAN"]
 
@@ -192,29 +189,17 @@ class CTGAN(TabularPipeline):
                   data_dim=int(matrix.shape[1]), cond_dim=self.layout_.cond_dim, context_dim=self._context_dim,
                   epochs=self.epochs, steps_per_epoch=steps, batch_size=self.batch_size,
                   device=str(self.device_), seed=seed)
-        started = time.perf_counter()
-        bar = self._epoch_bar(progress_bar)
-        for epoch in bar:
-            epoch_start = time.perf_counter()
-            generator.train()
+
+        def run_epoch() -> dict[str, float]:
+            generator.train()  # a validation sample at the end of an epoch leaves them in eval mode
             critic.train()
             g_loss, d_loss = self._train_epoch(matrix, context, steps, rng, opt_g, opt_d)
-            if not (math.isfinite(g_loss) and math.isfinite(d_loss)):
-                raise TrainingError(f"Training diverged at epoch {epoch}: generator loss {g_loss}, critic "
-                                    f"loss {d_loss}. Lower the learning rates or check the data for "
-                                    "extreme values.")
-            record: dict[str, Any] = {"epoch": epoch, "g_loss": g_loss, "d_loss": d_loss,
-                                      "seconds": time.perf_counter() - epoch_start}
-            self._end_epoch(record)
-            eta = (time.perf_counter() - started) / epoch * (self.epochs - epoch)
-            _log.info("epoch_end", epoch=epoch, g_loss=g_loss, d_loss=d_loss, eta_seconds=round(eta, 3),
-                      val_score=record.get("val_score"))
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(g_loss=f"{g_loss:.3f}", d_loss=f"{d_loss:.3f}")
+            return {"g_loss": g_loss, "d_loss": d_loss}
+
+        self._epoch_loop(run_epoch, progress_bar=progress_bar,
+                         diverged="Lower the learning rates or check the data for extreme values.")
         generator.eval()
         critic.eval()
-        _log.info("training_complete", epochs=self.epochs, seconds=round(time.perf_counter() - started, 3),
-                  g_loss=self.history_[-1]["g_loss"], d_loss=self.history_[-1]["d_loss"])
 
     def _train_epoch(self, matrix: torch.Tensor, context: torch.Tensor | None, steps: int,
                      rng: torch.Generator, opt_g: Adam, opt_d: Adam) -> tuple[float, float]:

@@ -21,7 +21,6 @@ device. A checkpoint holds ``encoder.pt``, ``decoder.pt`` and the pipeline's pic
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import pandas as pd
@@ -44,7 +43,6 @@ from syntho_hive.core.models.tvae.dp_training import DPSettings, train_tvae_dp
 from syntho_hive.core.models.tvae.losses import ReconstructionLoss, kl_divergence
 from syntho_hive.core.models.tvae.networks import Decoder, Encoder
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import TrainingError
 
 __all__ = ["TVAE"]
 
@@ -177,12 +175,10 @@ class TVAE(TabularPipeline):
         _log.info("training_start", model="TVAE", rows=int(n), columns=len(self.columns_),
                   data_dim=int(matrix.shape[1]), context_dim=self._context_dim, epochs=self.epochs,
                   steps_per_epoch=steps, batch_size=self.batch_size, device=str(self.device_), seed=seed)
-        started = time.perf_counter()
         encoder.train()
         decoder.train()
-        bar = self._epoch_bar(progress_bar)
-        for epoch in bar:
-            epoch_start = time.perf_counter()
+
+        def run_epoch() -> dict[str, float]:
             totals = torch.zeros(3, device=self.device_)
             order = torch.randperm(n, generator=rng, device=self.device_)
             for start in range(0, n, self.batch_size):
@@ -202,23 +198,12 @@ class TVAE(TabularPipeline):
                 decoder.clamp_sigma()
                 totals += torch.stack([loss.detach(), rec.detach(), kl.detach()])
             loss_value, rec_value, kl_value = (float(v) / steps for v in totals.cpu())
-            if not math.isfinite(loss_value):
-                raise TrainingError(f"TVAE training diverged at epoch {epoch}: loss {loss_value} "
-                                    f"(reconstruction {rec_value}, KL {kl_value}). Check the data for "
-                                    "extreme values or lower loss_factor.")
-            record = {"epoch": epoch, "loss": loss_value, "reconstruction": rec_value, "kl": kl_value,
-                      "seconds": time.perf_counter() - epoch_start}
-            self._end_epoch(record)
-            elapsed = time.perf_counter() - started
-            _log.info("epoch_end", model="TVAE", epoch=epoch, loss=loss_value, reconstruction=rec_value,
-                      kl=kl_value, eta_seconds=round(elapsed / epoch * (self.epochs - epoch), 3),
-                      **({"val_score": record["val_score"]} if "val_score" in record else {}))
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{loss_value:.3f}")
+            return {"loss": loss_value, "reconstruction": rec_value, "kl": kl_value}
+
+        self._epoch_loop(run_epoch, progress_bar=progress_bar, model="TVAE",
+                         diverged="Check the data for extreme values or lower loss_factor.")
         encoder.eval()
         decoder.eval()
-        _log.info("training_complete", model="TVAE", epochs=self.epochs,
-                  seconds=round(time.perf_counter() - started, 3), loss=self.history_[-1]["loss"])
 
     # ------------------------------------------------------------------ sampling
     def _generate_fn(self, resolved: list[tuple[int, list[int]]], rng: torch.Generator,
