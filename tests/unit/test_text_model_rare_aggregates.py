@@ -2,6 +2,13 @@
 
 The reviewer's repro: the only rare value ``Zyxwvut`` left ``"rare_lengths": {"7": 1}``, its casing in
 ``rare_cases`` and, mixed-case, its own share of uppercase letters as ``upper_share`` in the checkpoint.
+
+They count rows, not occurrences inside one row. The next review's repros (threshold 5): one row ``"Secretname"``
+x7 among 90 common phrases kept ``'middle': {'Secretname': 5}`` (157 of 3,000 generated rows held it); the only
+rare value ``"Qzxv Qzxv Qzxv Qzxv Qzxv"`` kept ``chars {'q': 5, 'v': 5, 'x': 5, 'z': 5}``; the code
+``QZ-QZ-QZ-QZ-QZ`` kept ``{'A': {'Z': 5}, '^A': {'Q': 5}}``; one invalid ``2001-02-29`` among 3,000 dates turned
+the date check off (272 invalid of 20,000); a lone ``zq`` next to five rare title-case words left ``rare`` 6 but
+``rare_lengths {'5': 5}``.
 """
 
 from __future__ import annotations
@@ -88,19 +95,79 @@ def test_mixed_case_share_is_kept_from_enough_mixed_words() -> None:
 
 
 _WORD = st.text(alphabet=string.ascii_letters + string.digits + "-'.", min_size=1, max_size=12)
+#: A rare value: one word, repeated (up to 7 times) with any whitespace between (spaces, tabs, runs of them).
+_VALUE = st.builds(lambda word, gaps: word + "".join(gap + word for gap in gaps), _WORD,
+                   st.lists(st.text(alphabet=" \t", min_size=1, max_size=3), max_size=6))
 
 
 @settings(max_examples=60, deadline=None)
 @given(threshold=st.integers(2, 8), data=st.data())
 def test_fewer_rare_values_than_the_threshold_leave_no_trace_but_the_row_count(threshold: int,
                                                                                data: st.DataObject) -> None:
-    """A state fitted with fewer than ``rare_threshold`` rare values (words of any case, length and characters)
-    equals the one fitted without them, but for the number of rows."""
+    """A state fitted with fewer than ``rare_threshold`` rare values (a word of any case, length and characters,
+    repeated with spaces) equals the one fitted without them, but for the number of rows, counted in the nearest
+    kept number of words per value, and the longest value's length."""
     frequent = [phrase for phrase in PHRASES for _ in range(max(threshold, 6))]
     known = {word for phrase in PHRASES for word in phrase.split()}
-    rare = data.draw(st.lists(_WORD.filter(lambda word: word not in known), min_size=1, max_size=threshold - 1))
+    rare = data.draw(st.lists(_VALUE.filter(lambda value: value.split()[0] not in known), min_size=1,
+                              max_size=threshold - 1))
     without = TextModel.fit(pd.Series(frequent), rare_threshold=threshold).state
     with_rare = TextModel.fit(pd.Series(frequent + rare), rare_threshold=threshold).state
-    assert with_rare["rows"] == without["rows"] + len(rare)
-    assert {**with_rare, "rows": without["rows"]} == without
+    assert with_rare["rows"] == without["rows"] + len(rare) == sum(with_rare["lengths"].values())
+    assert set(with_rare["lengths"]) == set(without["lengths"])
+    assert {**with_rare, "rows": without["rows"], "lengths": without["lengths"],
+            "max_length": without["max_length"]} == without
     assert not _small_counts(with_rare, threshold)
+
+COMMON = ["alpha beta", "gamma delta epsilon", "quick brown fox"] * 30
+
+
+def _fit(notes: list[str], tmp_path: Path) -> tuple[TabularAR, Path, dict[str, Any]]:
+    """TabularAR fitted (tiny) on ``notes`` as a text column; its checkpoint and the text state it holds."""
+    data = pd.DataFrame({"age": np.random.default_rng(0).integers(18, 80, len(notes)), "note": notes})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "note": "text"})
+    model = TabularAR(metadata, hidden_dim=16, epochs=1, batch_size=256).fit(data, seed=1, progress_bar=False)
+    path = model.save(tmp_path / "ckpt")
+    states = [state for file in sorted(path.rglob("*.json"))
+              for state in _text_states(json.loads(file.read_text(encoding="utf-8")))]
+    assert len(states) == 1
+    return model, path, states[0]
+
+
+def test_a_word_repeated_in_one_row_is_not_a_frequent_word(tmp_path: Path) -> None:
+    model, path, state = _fit(COMMON + [" ".join(["Secretname"] * 7)], tmp_path)
+    assert not [f for f in path.rglob("*") if f.is_file() and b"Secretname" in f.read_bytes()]
+    assert all("Secretname" not in entry["frequent"] for entry in state["slots"].values())
+    assert not model.sample(3000, seed=2, progress_bar=False)["note"].str.contains("Secretname").any()
+
+
+def test_characters_of_one_rare_value_repeating_a_word_are_not_kept(tmp_path: Path) -> None:
+    _, _, state = _fit(COMMON + ["Qzxv Qzxv Qzxv Qzxv Qzxv"], tmp_path)
+    assert state["chars"] == {} and state["upper_share"] == 0.0
+    assert all(entry["rare"] == 0 and not entry["rare_lengths"] for entry in state["slots"].values())
+
+
+def test_characters_of_one_code_repeating_a_run_are_not_kept(tmp_path: Path) -> None:
+    _, _, state = _fit(["AB-CD-AB-CD-AB"] * 30 + ["CD-AB-CD-AB-CD"] * 30 + ["QZ-QZ-QZ-QZ-QZ"], tmp_path)
+    assert state["template"]["classes"] == {}
+    assert all(run["rare"] == 0 for runs in state["template"]["runs"].values() for run in runs)
+
+
+def test_one_invalid_date_keeps_the_date_check_and_rare_run_counts_are_dropped(tmp_path: Path) -> None:
+    dates = pd.date_range("2000-01-01", periods=3000, freq="D").strftime("%Y-%m-%d").tolist()
+    model, _, state = _fit(dates + ["2001-02-29"], tmp_path)
+    assert state["template"]["dates"] == {"9999-99-99": [[0, "ymd"]]}
+    out = model.sample(20000, seed=2, progress_bar=False)["note"]
+    assert pd.to_datetime(out, format="%Y-%m-%d", errors="coerce").notna().all()
+    days = pd.date_range("2023-01-01", periods=40, freq="D").strftime("%Y-%m-%d").tolist()
+    _, _, state = _fit([day for day in days for _ in range(3)] + ["2023-13-01"], tmp_path / "months")
+    rare = [run["rare"] for runs in state["template"]["runs"].values() for run in runs]
+    assert all(count == 0 or count >= 5 for count in rare), rare  # the month 13 left a rare count of 1
+
+
+def test_rare_counts_add_up_to_their_lengths_and_casings(tmp_path: Path) -> None:
+    words = ["Abcde", "Bcdef", "Cdefg", "Defgh", "Efghi"]
+    _, _, state = _fit(["frequent"] * 20 + words + ["zq"] + COMMON[:3], tmp_path)
+    entry = state["slots"]["only"]
+    assert entry["rare"] == sum(entry["rare_lengths"].values()) == sum(entry["rare_cases"].values()) == 6
+    assert state["rows"] == sum(state["lengths"].values())

@@ -269,7 +269,9 @@ def test_names_keep_the_word_model_output() -> None:
     out = model.generate(40, np.random.default_rng(3), name="names")
     assert [None if pd.isna(v) else v for v in out] == old["names"]["expected"]
     before = TextModel(old["names"]["state"]).state
-    assert before["slots"]["last"]["rare_lengths"].pop("6") == 1  # one surname of 6 letters: no longer kept
+    lengths = before["slots"]["last"]["rare_lengths"]
+    assert lengths.pop("6") == 1  # one surname of 6 letters: no longer kept, counted at the nearest kept length
+    lengths["7"] += 1
     assert {k: v for k, v in model.state.items() if k != "max_length"} == before
 
 
@@ -297,7 +299,7 @@ def test_bytes_are_random_bytes_with_the_training_lengths() -> None:
     blobs = _blobs(200, size=8) + _blobs(100, seed=1, size=16) + _blobs(2, seed=2, size=5)
     series = pd.Series(blobs + [None] * 30, name="pw_hash")
     model = TextModel.fit(series)
-    assert model.state["binary"] == {"8": 200, "16": 100}  # length 5 (2 rows) is rare
+    assert model.state["binary"] == {"8": 202, "16": 100}  # length 5 (2 rows) is rare: counted at 8, the nearest
     out = model.generate(2000, np.random.default_rng(0), name="pw_hash")
     present = out.dropna()
     assert out.dtype == object and set(map(type, present)) == {bytes}
@@ -345,7 +347,9 @@ def test_nested_values_and_bytes_mixed_with_text_are_refused_with_the_column_nam
     ({"template": {"shapes": {"9": 5}, "runs": {"9": [{"frequent": {}}]}, "classes": {}}}, "exactly frequent"),
     ({"template": {"shapes": {"99": 5}, "runs": {"99": [{"frequent": {"1": 5}, "rare": 0, "positions": [{}, {}]}]},
                    "classes": {}}}, "not of the run's shape"),
-    ({"template": {"shapes": {"99": 5}, "runs": {"99": [{"frequent": {"12": 4}, "rare": 0,
+    ({"template": {"shapes": {"99": 5}, "runs": {"99": [{"frequent": {"12": 6}, "rare": 0,
+                                                         "positions": [{}, {}]}]}, "classes": {}}}, "add up"),
+    ({"template": {"shapes": {"99": 5}, "runs": {"99": [{"frequent": {"12": 3}, "rare": 1,
                                                          "positions": [{}, {}]}]}, "classes": {}}}, "add up"),
     ({"template": {"shapes": {"99": 5}, "runs": {"99": [{"frequent": {}, "rare": 5, "positions": [{}]}]},
                    "classes": {"9": {"1": 5}, "^9": {"1": 5}}}}, "per position"),

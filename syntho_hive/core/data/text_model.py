@@ -6,23 +6,26 @@ Instead the column is not modelled; each generated value is a sequence of words 
 aggregate statistics:
 
 * the number of words per value, as in training;
-* each word by its slot (the only word, first, middle or last): a word seen at least
-  ``rare_threshold`` times in that slot is reused by frequency (``"Inc."`` at the end of
-  company names, ``"Airport"``), and in place of the rarer words a new one is invented with
-  their length and casing (title, upper, lower or mixed case) distributions and characters
-  drawn from their overall character frequencies (only the characters that ``rare_threshold``
-  rarer word occurrences hold, so the counts never spell out a few rare words; ``a``-``z``
-  uniformly when no character is held that often).
+* each word by its slot (the only word, first, middle or last): a word that at least
+  ``rare_threshold`` rows hold in that slot (a row repeating it counts once) is reused by frequency
+  (``"Inc."`` at the end of company names, ``"Airport"``), and in place of the rarer words a new one
+  is invented with their length and casing (title, upper, lower or mixed case) distributions and
+  characters drawn from their overall character frequencies (only the characters that
+  ``rare_threshold`` rarer words hold, a word counted once however often a row repeats it, so the
+  counts never spell out a few rare words; ``a``-``z`` uniformly when no character is held that
+  often).
 
-Every statistic of the rarer words (and of the values) is an aggregate of ``rare_threshold`` of
-them or more, so none describes a single rare value (but ``max_length``, below): a length (or
-number of words per value) seen that often keeps its count and the rarer ones are binned,
-shortest first, into bins of ``rare_threshold`` values or more kept at their mean length
-(:func:`_binned`); a casing seen that often keeps its count, the rarer ones together count under
-the most common of them; the share of uppercase letters of mixed-case words is kept from
-``rare_threshold`` of them (``0`` else); a slot with fewer rarer words than that keeps none of
-them (not even their number), so it invents no word unless it has no frequent word either, when
-its words take the frequent words' lengths and casing (3 to 8 lowercase letters without any).
+Every statistic of the rarer words (and of the values) is an aggregate of ``rare_threshold`` of them
+or more, so none describes a single rare value (but ``max_length``, below): a length (or number of
+words per value) seen that often keeps its count and the rarer ones are binned, shortest first, into
+bins of ``rare_threshold`` values or more kept at their mean length (:func:`_binned`; fewer than
+that in all count at the nearest kept length, so the counts add up to the rare words'); a casing
+seen that often keeps its count, the rarer ones together count under the most common of them (under
+the most common kept casing when fewer than ``rare_threshold``); the share of uppercase letters of
+mixed-case words is kept from ``rare_threshold`` of them (``0`` else); a slot with fewer rarer words
+than that keeps none of them (not even their number), so it invents no word unless it has no
+frequent word either, when its words take the frequent words' lengths and casing (3 to 8 lowercase
+letters without any).
 
 The fitted :class:`TextModel` keeps only the frequent words and those aggregates, never a
 rare word or a whole value, so a training value comes back only if it is made of frequent
@@ -33,41 +36,44 @@ training categories are real values and are not stored).
 
 Two other kinds of column are generated differently:
 
-* **Structured strings** (JSON documents, times, codes such as ``"AB-1234"``) would become
-  character soup word by word. A value's *shape* maps each lowercase letter to ``a``, each
-  uppercase letter to ``A``, each decimal digit to ``9`` and keeps any other character
-  (``'{"k": 802}'`` -> ``'{"a": 999}'``). Shapes are counted over the values that hold a digit or
-  punctuation (values of letters and spaces only, such as names, never switch mode) and of at
-  most :data:`MAX_TEMPLATE_LENGTH` characters. When the shapes seen at least ``rare_threshold``
-  times cover at least :data:`TEMPLATE_COVERAGE` of the non-null values, values are generated
-  from these templates, run by run. A shape splits into *runs* (:func:`class_runs`): maximal
-  stretches of one class (lowercase, uppercase or digits; ``'{"a": aaaa}'`` has the runs ``a`` and
-  ``aaaa``) and literal characters, which are copied. A value is made from a shape drawn by its
-  count, then for each run of that shape either one of the run's values seen there at least
-  ``rare_threshold`` times, drawn by count (``true``/``null``, an hour ``07``, a month ``03``), or,
-  with the share of the rarer run values (like the word model's rare share), a run invented
-  character by character: at each position a character seen there at least ``rare_threshold``
-  times among the rarer run values (by count) or, with the share of the rest, one drawn from the
-  class's overall frequencies in the rarer run values (those at the first position of a run of two
-  or more apart, so a number's leading digit is not ``0`` when it never was; only characters held by
-  ``rare_threshold`` rarer run values, the class's letters or digits uniformly when none is). Numbers whose values
-  are each rare (ids) are thus invented digit by digit, while JSON literals and hours, minutes,
-  days and months seen often come back whole. Runs are drawn independently of each other, so a
-  date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform range
-  of dates): where every training value of a shape holds a valid date at one place (year, month and
-  day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``), a
-  value whose date is not valid is drawn again (up to 10 times, then its day is moved into its
-  month). Only frequent shapes, frequent run values and aggregate character counts are kept,
-  never a rare run value (so never a rare value): a generated value equals a training value only
-  if all its runs are frequent (as a date of a frequent year, month and day), or by chance when an
-  invented run equals a rare one (a short number). States written by the first, per-position form of this
-  mode (each position drawn on its own) still load and generate as they did.
-* **Binary values** (``bytes``, ``bytearray``, ``memoryview``: BLOB/BYTEA columns) are generated
-  as random bytes, never a training value: byte lengths seen at least ``rare_threshold`` times
-  are drawn by count (the rarer lengths binned at their mean like word lengths; with fewer than
-  ``rare_threshold`` values in all, the longest length), each byte uniform in 0..255. The column
-  comes back as an ``object`` column of ``bytes``. A column mixing bytes with other values is
-  refused.
+* **Structured strings** (JSON documents, times, codes such as ``"AB-1234"``) would become character
+  soup word by word. A value's *shape* maps each lowercase letter to ``a``, each uppercase letter to
+  ``A``, each decimal digit to ``9`` and keeps any other character (``'{"k": 802}'`` ->
+  ``'{"a": 999}'``). Shapes are counted over the values that hold a digit or punctuation (values of letters
+  and spaces only, such as names, never switch mode) and of at most :data:`MAX_TEMPLATE_LENGTH`
+  characters. When the shapes seen at least ``rare_threshold`` times cover at least
+  :data:`TEMPLATE_COVERAGE` of the non-null values, values are generated from these templates, run
+  by run. A shape splits into *runs* (:func:`class_runs`): maximal stretches of one class
+  (lowercase, uppercase or digits; ``'{"a": aaaa}'`` has the runs ``a`` and ``aaaa``) and literal
+  characters, which are copied. A value is made from a shape drawn by its count, then for each run
+  of that shape either one of the run's values seen there at least ``rare_threshold`` times, drawn
+  by count (``true``/``null``, an hour ``07``, a month ``03``), or, with the share of the rarer run
+  values (like the word model's rare share; none when fewer than ``rare_threshold`` rows hold a
+  rarer one), a run invented character by character: at each position a character seen there at
+  least ``rare_threshold`` times among the rarer run values (by count) or, with the share of the
+  rest, one drawn from the class's overall frequencies in the rarer run values (those at the first
+  position of a run of two or more apart, so a number's leading digit is not ``0`` when it never
+  was; only characters held by the rarer runs of ``rare_threshold`` values, a value counted once
+  however many of its runs hold them, the class's letters or digits uniformly when none is). Numbers
+  whose values are each rare (ids) are thus invented digit by digit, while JSON literals and hours,
+  minutes, days and months seen often come back whole. Runs are drawn independently of each other,
+  so a date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform
+  range of dates): where the training values of a shape hold a valid date at one place (year, month
+  and day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``;
+  all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither turns this off
+  nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
+  day is moved into its month). Only frequent shapes, frequent run values and aggregate character
+  counts are kept, never a rare run value (so never a rare value): a generated value equals a
+  training value only if all its runs are frequent (as a date of a frequent year, month and day), or
+  by chance when an invented run equals a rare one (a short number). States written by the first,
+  per-position form of this mode (each position drawn on its own) still load and generate as they
+  did.
+* **Binary values** (``bytes``, ``bytearray``, ``memoryview``: BLOB/BYTEA columns) are generated as
+  random bytes, never a training value: byte lengths seen at least ``rare_threshold`` times are
+  drawn by count (the rarer lengths binned at their mean like word lengths; with fewer than
+  ``rare_threshold`` values in all, the longest length, or with fewer rarer ones, counted at the
+  nearest kept length), each byte uniform in 0..255. The column comes back as an ``object`` column
+  of ``bytes``. A column mixing bytes with other values is refused.
 
 No generated value is longer than the longest training value (characters, or bytes for a binary
 column), so a ``VARCHAR(n)`` target accepts them: the words of a word-model value that is longer
@@ -313,7 +319,8 @@ def analyze_text(series: pd.Series) -> TextStats:
         for value in present.astype(str):
             parts = value.split()
             lengths[str(len(parts))] += 1
-            words.update(f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts))
+            # Each word at most once per row and slot: its count is the number of rows holding it there.
+            words.update({f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts)})
             longest = max(longest, len(value))
             if len(value) <= MAX_TEMPLATE_LENGTH and _STRUCTURED.search(value):
                 structured[value] += 1
@@ -445,7 +452,8 @@ def _check_runs(template: dict[str, Any]) -> None:
             odd = [value for value in run["frequent"] if shape_of(value) != shape[start:end]]
             if odd:
                 raise _malformed(f"{where} has the value {odd[0]!r}, not of the run's shape {shape[start:end]!r}")
-            if not _is_count(run["rare"], 0) or sum(run["frequent"].values()) + run["rare"] != count:
+            total = sum(run["frequent"].values()) + run["rare"]
+            if not _is_count(run["rare"], 0) or not total or total > count or (run["rare"] and total != count):
                 raise _malformed(f"{where}: its frequent values and rare count {run['rare']!r} do not add up to "
                                  f"the shape's count {count}")
             if not isinstance(run["positions"], list) or len(run["positions"]) != end - start:
@@ -512,13 +520,20 @@ def _valid_dates(value: str, dates: list[list[Any]]) -> str:
     return value
 
 
-def _date_layouts(shape: str, values: list[tuple[str, int]]) -> list[list[Any]]:
-    """``[start, order]`` of each date ``shape`` holds where every training value of the shape is a valid date."""
+def _date_layouts(shape: str, values: list[tuple[str, int]], rare_threshold: int) -> list[list[Any]]:
+    """``[start, order]`` of each date ``shape`` holds where the training values of the shape are valid dates.
+
+    A layout is dropped only when ``rare_threshold`` rows or more, and more than 1% of the shape's rows, hold no
+    valid date there: a single invalid date (``2001-02-29``) neither turns the check off nor shows in the state.
+    """
     found: list[list[Any]] = []
+    counts = np.array([count for _, count in values], dtype=np.int64)
     for start in range(len(shape) - 9):
         for order in _DATES:
-            if _date_at(shape, start, order) and not _invalid_dates([value for value, _ in values],
-                                                                     [[start, order]]).any():
+            if not _date_at(shape, start, order):
+                continue
+            invalid = int(counts[_invalid_dates([value for value, _ in values], [[start, order]])].sum())
+            if invalid < rare_threshold or invalid <= 0.01 * counts.sum():
                 found.append([start, order])
                 break
     return found
@@ -529,9 +544,10 @@ def _binned(counts: dict[str, int], rare_threshold: int) -> dict[str, int]:
 
     A length seen ``rare_threshold`` times or more keeps its count. The rarer lengths, shortest first, are binned
     into runs of at least ``rare_threshold`` values (a shorter tail joins the last bin), each kept at its mean
-    length rounded half up with its count; with fewer than ``rare_threshold`` of them in all they are not kept
-    (the lone rare word ``Zyxwvut`` left ``{"7": 1}``). Invented values then keep lengths near the real ones
-    while no stored count describes fewer than ``rare_threshold`` values.
+    length rounded half up with its count; with fewer than ``rare_threshold`` of them in all they are counted at
+    the nearest kept length (so the counts add up to the values', and no difference reveals a rare length), or
+    not kept when no length is (the lone rare word ``Zyxwvut`` left ``{"7": 1}``). Invented values then keep
+    lengths near the real ones while no stored count describes fewer than ``rare_threshold`` values.
     """
     kept: Counter[int] = Counter({int(k): v for k, v in counts.items() if v >= rare_threshold})
     bins: list[list[int]] = []  # [sum of lengths, values] per bin
@@ -544,19 +560,25 @@ def _binned(counts: dict[str, int], rare_threshold: int) -> dict[str, int]:
         total, count = bins.pop()
         bins[-1][0] += total
         bins[-1][1] += count
+    tail = bins.pop() if bins and bins[-1][1] < rare_threshold else None
     for total, count in bins:
-        if count >= rare_threshold:
-            kept[(2 * total + count) // (2 * count)] += count
+        kept[(2 * total + count) // (2 * count)] += count
+    if tail and kept:  # too few to be a bin: counted at the nearest kept length, so the counts add up
+        total, count = tail
+        kept[min(kept, key=lambda length: (abs(length * count - total), length))] += count
     return {str(length): kept[length] for length in sorted(kept)}
 
 
 def _pooled(counts: Counter[str], rare_threshold: int) -> dict[str, int]:
     """Categories (``{case: count}``) seen ``rare_threshold`` times or more, sorted; the rarer ones, when there are
-    ``rare_threshold`` of them in all, are counted under the most common of them (the first by name on a tie)."""
+    ``rare_threshold`` of them in all, are counted under the most common of them (the first by name on a tie), else
+    under the most common kept category (so the counts add up), else not kept."""
     kept = Counter({k: v for k, v in counts.items() if v >= rare_threshold})
     rest = {k: v for k, v in counts.items() if v < rare_threshold}
     if sum(rest.values()) >= rare_threshold:
         kept[min(rest, key=lambda k: (-rest[k], k))] += sum(rest.values())
+    elif rest and kept:  # too few to keep: counted under the most common kept category, so the counts add up
+        kept[min(kept, key=lambda k: (-kept[k], k))] += sum(rest.values())
     return dict(sorted(kept.items()))
 
 
@@ -587,6 +609,7 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
     for shape in frequent:
         keys = class_keys(shape)
         runs[shape] = []
+        held: dict[str, set[tuple[str, str]]] = {value: set() for value, _ in by_shape[shape]}
         for start, end in class_runs(shape):
             seen: Counter[str] = Counter()
             for value, count in by_shape[shape]:
@@ -600,16 +623,23 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
                 for at, char in enumerate(run):
                     chars[at][char] += count
                     classes[keys[start + at], char] += count
-                holders.update(dict.fromkeys({(keys[start + at], char) for at, char in enumerate(run)}, count))
-            runs[shape].append({"frequent": kept, "rare": sum(seen.values()) - sum(kept.values()),
+            for value, _ in by_shape[shape]:
+                if value[start:end] not in kept:
+                    held[value].update((keys[start + at], char) for at, char in enumerate(value[start:end]))
+            rare = sum(seen.values()) - sum(kept.values())
+            runs[shape].append({"frequent": kept, "rare": rare if rare >= rare_threshold else 0,
                                 "positions": [{c: k for c, k in sorted(table.items()) if k >= rare_threshold}
                                               for table in chars]})
+        # A character counts once per value (row) whose rare runs hold it, not once per run ("QZ-QZ-QZ-QZ-QZ").
+        for value, count in by_shape[shape]:
+            holders.update(dict.fromkeys(held[value], count))
     kept: dict[str, dict[str, int]] = {}
     for (key, char), count in _held(classes, holders, rare_threshold).items():
         kept.setdefault(key, {})[char] = count
     template: dict[str, Any] = {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
                                 "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
-    dates = {shape: found for shape in sorted(frequent) if (found := _date_layouts(shape, by_shape[shape]))}
+    dates = {shape: found for shape in sorted(frequent)
+             if (found := _date_layouts(shape, by_shape[shape], rare_threshold))}
     if dates:
         template["dates"] = dates
     return template
@@ -751,8 +781,8 @@ class TextModel:
         slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": Counter(),
                                                 "rare_cases": Counter()} for s in SLOTS}
         chars: Counter[str] = Counter()
-        holders: Counter[str] = Counter()
-        letters = upper = mixed = 0
+        rare_words: Counter[str] = Counter()  # rare word -> rows holding it in one slot (the most of its slots)
+        letters = upper = 0
         for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
             slot, word = key.split("|", 1)
             entry = slots[slot]
@@ -763,13 +793,18 @@ class TextModel:
             entry["rare_lengths"][str(len(word))] += count
             case = _case(word)
             entry["rare_cases"][case] += count
+            rare_words[word] = max(rare_words[word], count)
             for char in word:
                 chars[char.lower()] += count
-            holders.update(dict.fromkeys({char.lower() for char in word}, count))
             if case == "mixed":
-                mixed += count
                 letters += count * sum(c.isalpha() for c in word)
                 upper += count * sum(c.isupper() for c in word)
+        # A character (or the mixed case) counts once per distinct rare word: a word repeated in one row (in
+        # several slots) holds it once, not once per occurrence ("Qzxv Qzxv Qzxv Qzxv Qzxv" kept "q": 5).
+        holders: Counter[str] = Counter()
+        for word, count in rare_words.items():
+            holders.update(dict.fromkeys({char.lower() for char in word}, count))
+        mixed = sum(count for word, count in rare_words.items() if _case(word) == "mixed")
         state = {
             "lengths": _binned(stats.lengths, rare_threshold), "nulls": stats.nulls,
             "rows": sum(stats.lengths.values()),
