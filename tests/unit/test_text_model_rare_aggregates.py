@@ -51,17 +51,20 @@ def _small_counts(state: dict[str, Any], rare_threshold: int) -> list[str]:
             if count < rare_threshold]
 
 
-def test_a_checkpoint_keeps_no_statistic_of_a_single_rare_value(tmp_path: Path) -> None:
-    rows = 3 * 30 + 1
-    data = pd.DataFrame({"age": np.random.default_rng(0).integers(18, 80, rows),
-                         "note": [phrase for phrase in PHRASES for _ in range(30)] + [LONE]})
+def _fit(notes: list[str], tmp_path: Path) -> tuple[TabularAR, Path, dict[str, Any]]:
+    """TabularAR fitted (tiny) on ``notes`` as a text column; its checkpoint and the text state it holds."""
+    data = pd.DataFrame({"age": np.random.default_rng(0).integers(18, 80, len(notes)), "note": notes})
     metadata = Metadata().add_table("t", columns={"age": "numerical", "note": "text"})
     model = TabularAR(metadata, hidden_dim=16, epochs=1, batch_size=64).fit(data, seed=1, progress_bar=False)
     path = model.save(tmp_path / "ckpt")
     states = [state for file in sorted(path.rglob("*.json"))
               for state in _text_states(json.loads(file.read_text(encoding="utf-8")))]
     assert len(states) == 1
-    state = states[0]
+    return model, path, states[0]
+
+
+def test_a_checkpoint_keeps_no_statistic_of_a_single_rare_value(tmp_path: Path) -> None:
+    model, _, state = _fit([phrase for phrase in PHRASES for _ in range(30)] + [LONE], tmp_path)
     assert not _small_counts(state, 5), _small_counts(state, 5)
     assert state["upper_share"] == 0.0  # not the lone word's 3 / 8
     assert all(str(len(LONE)) not in entry["rare_lengths"] for entry in state["slots"].values())
@@ -120,18 +123,6 @@ def test_fewer_rare_values_than_the_threshold_leave_no_trace_but_the_row_count(t
     assert not _small_counts(with_rare, threshold)
 
 COMMON = ["alpha beta", "gamma delta epsilon", "quick brown fox"] * 30
-
-
-def _fit(notes: list[str], tmp_path: Path) -> tuple[TabularAR, Path, dict[str, Any]]:
-    """TabularAR fitted (tiny) on ``notes`` as a text column; its checkpoint and the text state it holds."""
-    data = pd.DataFrame({"age": np.random.default_rng(0).integers(18, 80, len(notes)), "note": notes})
-    metadata = Metadata().add_table("t", columns={"age": "numerical", "note": "text"})
-    model = TabularAR(metadata, hidden_dim=16, epochs=1, batch_size=256).fit(data, seed=1, progress_bar=False)
-    path = model.save(tmp_path / "ckpt")
-    states = [state for file in sorted(path.rglob("*.json"))
-              for state in _text_states(json.loads(file.read_text(encoding="utf-8")))]
-    assert len(states) == 1
-    return model, path, states[0]
 
 
 def test_a_word_repeated_in_one_row_is_not_a_frequent_word(tmp_path: Path) -> None:
