@@ -135,7 +135,10 @@ ExistingRows = Callable[[str, list[str]], "pd.DataFrame | None"]
 def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: Mapping[str, "TablePlan"]) -> None:
     """Raise :class:`SerializationError` unless ``plan``'s rules name columns the tables have: each copied
     column one of the table's (a modelled one when it says so), through one of its relationships ``rels``, from
-    a column of that parent; a reference table's stored rows with exactly the table's columns."""
+    a column of that parent; each date-part column one the table generates no other way, taken from a part
+    (:data:`DATE_PARTS`) of one of its datetime columns; the partly null legs of each relationship some but
+    not all of its FK columns, with finite shares >= 0 summing to at most its null rate; a reference table's
+    stored rows with exactly the table's columns."""
     for copy in plan.rules.copied:
         parent = plans.get(rels[copy.via].parent) if copy.via < len(rels) else None
         if copy.column not in plan.columns or parent is None or copy.parent_column not in parent.columns \
@@ -143,11 +146,27 @@ def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: 
             raise SerializationError(f"Orchestrator state: table {name!r} copies column {copy.column!r} from "
                                      f"{copy.parent_column!r} through relationship {copy.via}, which the tables do not "
                                      "have; the saved state is corrupt, save it again.")
+    generated = {*plan.modelled, *plan.keys, *plan.unique_columns, *plan.per_parent_keys, *plan.numbered_keys,
+                 *plan.label_keys, *plan.text_models, *(c.column for c in plan.rules.copied),
+                 *(c for rel in rels for c in rel.child_columns)}
     for column, (source, part) in plan.rules.date_parts.items():
-        if column not in plan.columns or source not in plan.columns or part not in DATE_PARTS:
-            raise SerializationError(f"Orchestrator state: table {name!r} takes column {column!r} from part {part!r} "
-                                     f"of {source!r}, which the table or a timestamp does not have; the saved state "
-                                     "is corrupt, save it again.")
+        if column not in plan.columns or column in generated or source in plan.rules.date_parts \
+                or not plan.dtypes.get(source, "").startswith("datetime64") or part not in DATE_PARTS:
+            raise SerializationError(f"Orchestrator state: table {name!r}, field 'rules.date_parts': column "
+                                     f"{column!r} is taken from part {part!r} of {source!r}, but it must be a column "
+                                     "the table generates no other way, taken from a part "
+                                     f"{list(DATE_PARTS)} of one of its datetime columns; the saved state is "
+                                     "corrupt, save it again.")
+    for via, link in enumerate(plan.parents):
+        legs = set(rels[via].child_columns) if via < len(rels) else set()
+        shares = [share for _, share in link.partly_null]
+        if any(not set(combo) or not set(combo) < legs for combo, _ in link.partly_null) \
+                or not all(np.isfinite(shares + [link.null_rate])) or any(share < 0 for share in shares) \
+                or sum(shares) > link.null_rate + 1e-9:
+            raise SerializationError(f"Orchestrator state: table {name!r}, field 'parents[{via}].partly_null' "
+                                     f"({link.partly_null}) must give some but not all of the FK's columns "
+                                     f"{sorted(legs)} with finite shares >= 0 summing to at most its null_rate "
+                                     f"({link.null_rate}); the saved state is corrupt, save it again.")
     if plan.rules.reference is not None and list(plan.rules.reference_frame(name).columns) != plan.columns:
         raise SerializationError(f"Orchestrator state: the stored rows of reference table {name!r} do not have its "
                                  f"columns {plan.columns}; the saved state is corrupt, save it again.")
@@ -1821,8 +1840,11 @@ class Orchestrator:
         that combination in earlier chunks (``numbered``, updated)."""
         legs = [c for c in self.metadata.tables[name].pk_columns if c not in plan.keys and c not in plan.numbered_keys]
         values = content[legs]
-        combos = pd.MultiIndex.from_frame(values) if len(legs) > 1 else pd.Index(values.iloc[:, 0])
-        groups, uniques = pd.factorize(combos, use_na_sentinel=False)
+        if len(values) == 0:  # pandas cannot factorize an empty MultiIndex
+            groups, uniques = np.zeros(0, dtype=np.int64), []
+        else:
+            combos = pd.MultiIndex.from_frame(values) if len(legs) > 1 else pd.Index(values.iloc[:, 0])
+            groups, uniques = pd.factorize(combos, use_na_sentinel=False)
         earlier = np.array([numbered.get(combo, 0) for combo in uniques], dtype=np.int64)
         for combo, before, rows in zip(uniques, earlier, np.bincount(groups, minlength=len(uniques))):
             numbered[combo] = int(before + rows)
