@@ -135,7 +135,10 @@ ExistingRows = Callable[[str, list[str]], "pd.DataFrame | None"]
 def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: Mapping[str, "TablePlan"]) -> None:
     """Raise :class:`SerializationError` unless ``plan``'s rules name columns the tables have: each copied
     column one of the table's (a modelled one when it says so), through one of its relationships ``rels``, from
-    a column of that parent; a reference table's stored rows with exactly the table's columns."""
+    a column of that parent; each date-part column one the table generates no other way, taken from a part
+    (:data:`DATE_PARTS`) of one of its datetime columns; the partly null legs of each relationship some but
+    not all of its FK columns, with finite shares >= 0 summing to at most its null rate; a reference table's
+    stored rows with exactly the table's columns."""
     for copy in plan.rules.copied:
         parent = plans.get(rels[copy.via].parent) if copy.via < len(rels) else None
         if copy.column not in plan.columns or parent is None or copy.parent_column not in parent.columns \
@@ -143,11 +146,28 @@ def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: 
             raise SerializationError(f"Orchestrator state: table {name!r} copies column {copy.column!r} from "
                                      f"{copy.parent_column!r} through relationship {copy.via}, which the tables do not "
                                      "have; the saved state is corrupt, save it again.")
+    generated = {*plan.modelled, *plan.keys, *plan.unique_columns, *plan.per_parent_keys, *plan.numbered_keys,
+                 *plan.label_keys, *plan.text_models, *(c.column for c in plan.rules.copied),
+                 *(c for rel in rels for c in rel.child_columns)}
     for column, (source, part) in plan.rules.date_parts.items():
-        if column not in plan.columns or source not in plan.columns or part not in DATE_PARTS:
-            raise SerializationError(f"Orchestrator state: table {name!r} takes column {column!r} from part {part!r} "
-                                     f"of {source!r}, which the table or a timestamp does not have; the saved state "
-                                     "is corrupt, save it again.")
+        if column not in plan.columns or column in generated or source in plan.rules.date_parts \
+                or source not in plan.dtypes or part not in DATE_PARTS \
+                or not pd.api.types.is_datetime64_any_dtype(dtype_from_name(plan.dtypes[source])):
+            raise SerializationError(f"Orchestrator state: table {name!r}, field 'rules.date_parts': column "
+                                     f"{column!r} is taken from part {part!r} of {source!r}, but it must be a column "
+                                     "the table generates no other way, taken from a part "
+                                     f"{list(DATE_PARTS)} of one of its datetime columns; the saved state is "
+                                     "corrupt, save it again.")
+    for via, link in enumerate(plan.parents):
+        legs = set(rels[via].child_columns) if via < len(rels) else set()
+        shares = [share for _, share in link.partly_null]
+        if any(not set(combo) or not set(combo) < legs for combo, _ in link.partly_null) \
+                or not all(np.isfinite(shares + [link.null_rate])) or any(share < 0 for share in shares) \
+                or sum(shares) > link.null_rate + 1e-9:
+            raise SerializationError(f"Orchestrator state: table {name!r}, field 'parents[{via}].partly_null' "
+                                     f"({link.partly_null}) must give some but not all of the FK's columns "
+                                     f"{sorted(legs)} with finite shares >= 0 summing to at most its null_rate "
+                                     f"({link.null_rate}); the saved state is corrupt, save it again.")
     if plan.rules.reference is not None and list(plan.rules.reference_frame(name).columns) != plan.columns:
         raise SerializationError(f"Orchestrator state: the stored rows of reference table {name!r} do not have its "
                                  f"columns {plan.columns}; the saved state is corrupt, save it again.")
@@ -900,7 +920,7 @@ class Orchestrator:
             for name, plan in privacy_plans.items():
                 _log.info("privacy_plan_resolved", table=name,
                           **{d.column: d.action for d in plan.decisions.values()})
-        self.rules_ = declared_rules(self._fit_metadata) if dp is not None else \
+        self.rules_ = declared_rules(self._fit_metadata, data) if dp is not None else \
             resolve_rules(self._fit_metadata, data, rare_threshold=self._rare_threshold())
         self._model_metadata = self.rules_.with_orderings(self._fit_metadata)
         self.rules_report_ = self.rules_.to_dict()
@@ -1344,7 +1364,7 @@ class Orchestrator:
         Raises:
             GenerationError: Not a mapping of mappings, an unknown table, a table without a model (copied
                 verbatim, or generated by word models), or a column the model does not draw (a key, a foreign
-                key, a copied or generated column, or no column at all); the message names it.
+                key, a copied, date-part or generated column, or no column at all); the message names it.
         """
         if conditions is None:
             return {}
@@ -1364,10 +1384,17 @@ class Orchestrator:
                                       "conditioned.")
             drawn = [c for c in plan.modelled if c not in plan.rules.overwritten_columns]
             for column in columns:
+                if column in plan.rules.date_parts:
+                    source, part = plan.rules.date_parts[column]
+                    raise GenerationError(
+                        f"conditions on table {name!r}: {column!r} is a date part (the {part} of {source!r}), taken "
+                        f"from each generated row's timestamp, which the model does not draw; it can condition "
+                        f"{drawn}.")
                 if column not in drawn:
                     raise GenerationError(
                         f"conditions on table {name!r}: {column!r} is not a column its model draws (keys, foreign "
-                        f"keys, copied, dependent and generated columns are not); it can condition {drawn}.")
+                        f"keys, copied, dependent, date-part and generated columns are not); it can condition "
+                        f"{drawn}.")
             if columns:
                 checked[name] = dict(columns)
         return checked
@@ -1821,8 +1848,11 @@ class Orchestrator:
         that combination in earlier chunks (``numbered``, updated)."""
         legs = [c for c in self.metadata.tables[name].pk_columns if c not in plan.keys and c not in plan.numbered_keys]
         values = content[legs]
-        combos = pd.MultiIndex.from_frame(values) if len(legs) > 1 else pd.Index(values.iloc[:, 0])
-        groups, uniques = pd.factorize(combos, use_na_sentinel=False)
+        if len(values) == 0:  # pandas cannot factorize an empty MultiIndex
+            groups, uniques = np.zeros(0, dtype=np.int64), []
+        else:
+            combos = pd.MultiIndex.from_frame(values) if len(legs) > 1 else pd.Index(values.iloc[:, 0])
+            groups, uniques = pd.factorize(combos, use_na_sentinel=False)
         earlier = np.array([numbered.get(combo, 0) for combo in uniques], dtype=np.int64)
         for combo, before, rows in zip(uniques, earlier, np.bincount(groups, minlength=len(uniques))):
             numbered[combo] = int(before + rows)

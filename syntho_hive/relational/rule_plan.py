@@ -243,7 +243,7 @@ class RulePlan:
     def fit_dp(cls, df: pd.DataFrame, table: TableConfig, rules: TableRules) -> "RulePlan":
         """The plan of a table fitted under differential privacy: no value of ``df`` is read.
 
-        Copied columns as declared; declared semantic columns of the types always generated (names,
+        Copied columns and date parts as declared; declared semantic columns of the types always generated (names,
         e-mails, phones...) are generated from a :class:`~syntho_hive.core.semantic.SemanticPlan` of
         data-independent defaults (fitted on no row: no learned null rate, format or e-mail domain);
         the other semantic columns (countries, cities...) are modelled, under the model's DP. No
@@ -263,7 +263,8 @@ class RulePlan:
         copied_columns = {c.column for c in copied}
         semantic = {c: t for c, t in rules.semantic_types.items() if c not in copied_columns and c in df.columns}
         generated = [c for c, t in semantic.items() if t in ALWAYS_GENERATED]
-        plan = cls(copied=copied)
+        plan = cls(copied=copied, date_parts={c: list(source_part) for c, source_part in rules.date_parts.items()
+                                              if c not in copied_columns and c not in semantic})
         if generated:
             fitted = SemanticPlan.fit(df.iloc[:0], semantic, generated=generated, locale=table.locale or "en_US")
             plan.semantic, plan._plans[None] = fitted.to_dict(), fitted

@@ -25,7 +25,7 @@ from syntho_hive.core.metadata.row_rules import (
     detect_date_orderings,
     detect_dependencies,
 )
-from syntho_hive.core.metadata.schema import FunctionalDependency, Inequality, Metadata, TableConfig
+from syntho_hive.core.metadata.schema import DATE_PARTS, FunctionalDependency, Inequality, Metadata, TableConfig
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
@@ -46,8 +46,6 @@ COPY_SHARE = 0.99
 COPY_SAMPLE = 50_000
 #: Child rows with a parent a copied column needs before it is detected.
 COPY_MIN_ROWS = 5
-#: Parts of a timestamp (``Series.dt`` attributes) a numeric column can be detected to hold.
-DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,7 @@ class TableRules:
         date_parts: Numeric columns that hold a part of a timestamp column of the same row in every real
             row (``hour`` of ``time_hour``): ``{column: (timestamp column, part)}``, ``part`` one of
             :data:`DATE_PARTS`. Generation takes them from the row's generated timestamp.
+        declared_date_parts: How many of ``date_parts`` (the first ones) are declared.
         reference: Whether the table is copied verbatim.
         reference_reason: Why (declared, or the detection's reason).
     """
@@ -99,6 +98,7 @@ class TableRules:
     declared_dependencies: int = 0
     orderings: list[Inequality] = field(default_factory=list)
     date_parts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    declared_date_parts: int = 0
     reference: bool = False
     reference_reason: str = ""
 
@@ -120,7 +120,8 @@ class SchemaRules:
                               "declared": i < rules.declared_dependencies}
                              for i, r in enumerate(rules.dependencies)],
             "date_orderings": [{"low": q.low, "high": q.high} for q in rules.orderings],
-            "date_parts": {c: {"source": source, "part": part} for c, (source, part) in rules.date_parts.items()},
+            "date_parts": {c: {"source": source, "part": part, "declared": i < rules.declared_date_parts}
+                           for i, (c, (source, part)) in enumerate(rules.date_parts.items())},
         } for name, rules in self.tables.items()}
 
     def report(self) -> str:
@@ -170,6 +171,8 @@ class SchemaRules:
             table.semantic_types = {**table.semantic_types, **rules.semantic_types}
             table.copied_from = {**table.copied_from, **{c: f"{k.parent}.{k.parent_column}"
                                                          for c, k in rules.copied.items()}}
+            table.date_parts = {**table.date_parts, **{c: f"{source}.{part}"
+                                                       for c, (source, part) in rules.date_parts.items()}}
             table.dependencies = list(rules.dependencies)
             table.inequalities = [*table.inequalities, *rules.orderings]
             table.reference = rules.reference
@@ -202,7 +205,8 @@ def format_rules(rules: Mapping[str, Mapping[str, Any]]) -> str:
         for order in table.get("date_orderings", []):
             found.append(f"{order['low']} <= {order['high']} (detected)")
         for column, part in table.get("date_parts", {}).items():
-            found.append(f"{column} = {part['part']} of {part['source']} (detected)")
+            how = "declared" if part.get("declared") else "detected"
+            found.append(f"{column} = {part['part']} of {part['source']} ({how})")
         lines.append(f"{name}:" if found else f"{name}: no rule")
         lines += [f"  {line}" for line in found]
     return "\n".join(lines)
@@ -325,6 +329,27 @@ def _declared_dependencies(name: str, table: TableConfig, df: pd.DataFrame) -> l
     return list(table.dependencies or [])
 
 
+def _declared_date_parts(name: str, table: TableConfig, df: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """The declared date parts of table ``name`` (:attr:`TableConfig.date_parts`), as ``(source, part)``.
+
+    Raises:
+        SchemaError: A declared source that is not a datetime column of the data, or a column that is not numeric.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for column, declared in table.date_parts.items():
+        if declared is None:
+            continue
+        source, _, part = declared.rpartition(".")
+        if source not in df.columns or not pd.api.types.is_datetime64_any_dtype(df[source].dtype) \
+                or pd.api.types.is_bool_dtype(df[column].dtype) or not pd.api.types.is_numeric_dtype(df[column].dtype):
+            raise SchemaError(f"table {name!r}: date_parts[{column!r}] = {declared!r} needs a numeric column taken "
+                              f"from a datetime column of the data; {source!r} is "
+                              f"{df[source].dtype if source in df.columns else 'no column'} and {column!r} "
+                              f"{df[column].dtype}: declare a datetime column, or drop the entry.")
+        out[column] = (source, part)
+    return out
+
+
 def _detect_date_parts(df: pd.DataFrame, candidates: list[str], sources: list[str]) -> dict[str, tuple[str, str]]:
     """Columns of ``candidates`` holding a part (:data:`DATE_PARTS`) of a datetime column of ``sources`` in every
     row: missing exactly where the timestamp is, and the part taking more than one value unless the column is
@@ -426,7 +451,9 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
         rules.declared_dependencies = len(rules.dependencies)
         own = [c for c in map(str, df.columns) if c not in keys and c not in rules.copied]
         sources = [c for c in map(str, df.columns) if c not in rules.semantic_types]
-        rules.date_parts = _detect_date_parts(df, own, sources)
+        rules.date_parts = _declared_date_parts(name, table, df)
+        rules.declared_date_parts = len(rules.date_parts)
+        rules.date_parts.update(_detect_date_parts(df, [c for c in own if c not in table.date_parts], sources))
         own = [c for c in own if c not in rules.date_parts]
         if table.dependencies is None:  # a declared list, even empty, switches detection off
             rules.dependencies += detect_dependencies(df, own)
@@ -436,20 +463,25 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
 
 
 
-def declared_rules(metadata: Metadata) -> SchemaRules:
+def declared_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame] | None = None) -> SchemaRules:
     """The rules a fit under differential privacy uses: the declared ones only, and no value read.
 
-    Semantic types and copied columns are taken as declared (schema; a declared semantic type is not
-    checked against the values, and a copy's share is reported as 1.0). Nothing is detected: no
+    Semantic types, copied columns and date parts are taken as declared (schema; a declared semantic type
+    is not checked against the values, and a copy's share is reported as 1.0; a date part's columns are
+    checked by their dtypes in ``data`` alone). Nothing is detected: no
     semantic type from values, no copied column, dependency or date ordering, no reference table.
     Declared reference tables and dependencies are refused before this (they would need the rows;
     :func:`~syntho_hive.relational.dp_checks.check_dp_schema`).
 
     Args:
         metadata: The schema.
+        data: The real tables (only their dtypes are read; ``None``: no date part).
 
     Returns:
         The :class:`SchemaRules`.
+
+    Raises:
+        SchemaError: A declared date part whose source is not a datetime column, or whose column is not numeric.
     """
     graph = SchemaGraph.from_metadata(metadata)
     out = SchemaRules()
@@ -460,5 +492,8 @@ def declared_rules(metadata: Metadata) -> SchemaRules:
                                            if t is not None and c not in keys})
         for column, parent, p_col, via in _copy_sources(name, table, graph):
             rules.copied[column] = CopiedColumn(column, parent, p_col, via, 1.0, declared=True)
+        if data is not None:
+            rules.date_parts = _declared_date_parts(name, table, data[name])
+            rules.declared_date_parts = len(rules.date_parts)
         out.tables[name] = rules
     return out

@@ -287,3 +287,21 @@ def test_the_release_of_a_column_past_2_53_does_not_depend_on_its_smallest_value
     out = TabularAR(dp=config, hidden_dim=8).fit(real, seed=0, progress_bar=False).sample(50, seed=1,
                                                                                            progress_bar=False)
     assert out["big"].dtype == np.int64
+
+
+def test_numpy_numbers_are_numeric_bounds() -> None:
+    """Bounds taken from the data's public range (``(df.x.min(), df.x.max())``) are NumPy scalars: an integer
+    one was stored as a date (``np.int64(2**60)`` read as nanoseconds since 1970) and the fit then refused
+    the column's bounds as dates. They are numbers, kept exact; a NumPy boolean is no number."""
+    config = DPConfig(max_epsilon=1.0, bounds={"mid": (np.int64(2**60), np.int64(2**60 + 999)),
+                                               "big": (np.uint64(0), np.uint64(2**64 - 1)),
+                                               "x": (np.float32(-1.5), np.float64(2.5))})
+    assert config.bounds == {"mid": (2**60, 2**60 + 999), "big": (0, 2**64 - 1), "x": (-1.5, 2.5)}
+    assert all(type(v) is int for v in (*config.bounds["mid"], *config.bounds["big"]))
+    real = pd.DataFrame({"mid": np.int64(2**60) + np.random.default_rng(0).integers(0, 1000, 400)})
+    bounds = {"mid": (real["mid"].min(), real["mid"].max())}
+    out = TabularAR(dp=DPConfig(max_epsilon=8.0, epochs=1, bounds=bounds), hidden_dim=8).fit(
+        real, seed=0, progress_bar=False).sample(100, seed=1, progress_bar=False)
+    assert bounds["mid"][0] <= out["mid"].min() and out["mid"].max() <= bounds["mid"][1]
+    with pytest.raises(ConfigurationError, match="bounds"):
+        DPConfig(max_epsilon=1.0, bounds={"flag": (np.bool_(False), np.bool_(True))})

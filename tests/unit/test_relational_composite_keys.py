@@ -197,3 +197,23 @@ def test_a_label_leg_gets_distinct_real_labels_within_each_parent(tmp_path: Path
         assert len(joined) > 0 and not joined.duplicated(["product_id", "locale"]).any()
     with pytest.raises(GenerationError, match="at most 4"):
         synth.sample(num_rows={"products": 10, "translations": 41}, seed=0)
+
+
+def test_zero_rows_of_a_key_numbered_within_two_modelled_legs() -> None:
+    """``stores(region, district, store_no)`` numbers ``store_no`` within each (region, district): at 0 rows the
+    numbering raised a raw ``TypeError`` (pandas cannot factorize an empty MultiIndex). It gives an empty table,
+    and so its children."""
+    data = _stores()
+    data["stores"]["district"] = np.tile(np.repeat([1, 2], 10), 3)
+    data["stores"]["store_no"] = np.tile(np.arange(1, 11), 6)
+    data["sales"] = data["sales"].assign(district=np.where(data["sales"]["store_no"] <= 10, 1, 2),
+                                         store_no=(data["sales"]["store_no"] - 1) % 10 + 1)
+    metadata = (Metadata().add_table("stores", pk=["region", "district", "store_no"])
+                .add_table("sales", pk="sale_id", fk={c: f"stores.{c}" for c in ("region", "district", "store_no")}))
+    data["sales"] = data["sales"].drop(columns="sale_no").assign(sale_id=np.arange(len(data["sales"])))
+    synth = Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    assert synth._engine.plan("stores").numbered_keys == {"store_no": 1}
+    tables = synth.sample(num_rows={"stores": 0}, seed=1)
+    assert len(tables["stores"]) == 0 and len(tables["sales"]) == 0
+    assert tables["stores"]["store_no"].dtype == np.int64
+    assert len(synth.sample(num_rows={"stores": 12}, seed=1)["stores"]) == 12

@@ -262,3 +262,55 @@ def test_plan_fields_of_another_type_or_at_odds_are_refused_at_load(fitted: Synt
     _rewrite_manifest(saved, lambda m: None)
     with pytest.raises(SerializationError, match=rf"Saved synthesizer .*s: .*table 'orders'.*{field}"):
         Synthesizer.load(saved)
+
+
+@pytest.fixture(scope="module")
+def with_parts() -> Synthesizer:
+    """stores(region, store_no) <- visits: ``hour`` a date part of ``at``; the FK partly null (region known)."""
+    rng = np.random.default_rng(0)
+    stores = pd.DataFrame({"region": np.repeat(["N", "S"], 10), "store_no": np.tile(np.arange(1, 11), 2)})
+    pick, n = rng.integers(0, 20, 200), 200
+    visits = pd.DataFrame({"visit_id": np.arange(n), "region": stores["region"].to_numpy()[pick].astype(object),
+                           "store_no": stores["store_no"].to_numpy()[pick].astype("float64"),
+                           "at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 7200, n), "h"),
+                           "amount": rng.gamma(2.0, 30.0, n).round(2)})
+    visits["hour"] = visits["at"].dt.hour
+    visits.loc[rng.random(n) < 0.3, "store_no"] = np.nan
+    metadata = (Metadata().add_table("stores", pk=["region", "store_no"])
+                .add_table("visits", pk="visit_id", fk={"region": "stores.region", "store_no": "stores.store_no"}))
+    synth = Synthesizer(metadata, seed=0, epochs=1, hidden_dim=16).fit({"stores": stores, "visits": visits},
+                                                                      progress_bar=False, n_jobs=1)
+    plan = synth._engine.plan("visits")
+    assert plan.rules.date_parts == {"hour": ["at", "hour"]} and plan.parents[0].partly_null[0][0] == ["region"]
+    return synth
+
+
+def _edit_visits(edit):
+    return _edit_table_plan("visits", edit)
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (_edit_visits(lambda p: p["rules"].update(date_parts={"hour": ["amount", "hour"]})), "rules.date_parts"),
+    (_edit_visits(lambda p: p["rules"].update(date_parts={"amount": ["at", "hour"]})), "rules.date_parts"),
+    (_edit_visits(lambda p: p["rules"].update(date_parts={"hour": ["at", "week"]})), "rules.date_parts"),
+    (_edit_visits(lambda p: p["rules"].update(date_parts={"region": ["at", "hour"]})), "rules.date_parts"),
+    (_edit_visits(lambda p: p["parents"][0].update(partly_null=[[["region"], -0.5]])), r"parents\[0\].partly_null"),
+    (_edit_visits(lambda p: p["parents"][0].update(partly_null=[[["zz"], 0.1]])), r"parents\[0\].partly_null"),
+    (_edit_visits(lambda p: p["parents"][0].update(partly_null=[[["region", "store_no"], 0.1]])),
+     r"parents\[0\].partly_null"),
+    (_edit_visits(lambda p: p["parents"][0].update(partly_null=[[["region"], float("nan")]])),
+     r"parents\[0\].partly_null"),
+    (_edit_visits(lambda p: p["parents"][0].update(null_rate=0.0)), r"parents\[0\].partly_null"),
+], ids=["source not a timestamp", "modelled column", "unknown part", "FK column", "negative share", "unknown leg",
+        "every leg", "share NaN", "shares above the null rate"])
+def test_broken_date_parts_or_partly_null_legs_are_refused_at_load(with_parts: Synthesizer, tmp_path: Path, edit,
+                                                                   field: str) -> None:
+    """These loaded, then gave an ``hour`` of 0 in every row (the part of a float column), or failed at sample()
+    with a raw KeyError / ValueError, or were ignored (an unknown leg, a partly null key of every leg)."""
+    saved = with_parts.save(tmp_path / "s")
+    edit(saved)
+    _rewrite_manifest(saved, lambda m: None)
+    with pytest.raises(SerializationError, match=rf"Saved synthesizer .*s: .*table 'visits', field '{field}'"):
+        Synthesizer.load(saved)
+    hours = Synthesizer.load(with_parts.save(tmp_path / "intact")).sample(seed=1)["visits"]
+    assert (hours["hour"] == hours["at"].dt.hour).all()

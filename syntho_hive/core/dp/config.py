@@ -29,7 +29,9 @@ _FIELDS = ("max_epsilon", "delta", "noise_multiplier", "max_grad_norm", "preproc
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))
+    """Whether ``value`` is a finite number (NumPy's included, e.g. a column's ``df.x.min()``), not a boolean."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) \
+        and math.isfinite(float(value))
 
 
 #: A time of day as text: ``HH:MM[:SS[.ffffff]]``, with an optional UTC offset (refused).
@@ -73,7 +75,7 @@ def _bound(column: str, value: Any) -> float | str:
     no float64), a timestamp as ISO text, a time of day as ``HH:MM:SS[.ffffff]`` or a duration as ISO 8601
     text (``P0DT8H0M0S``)."""
     if _number(value):
-        return int(value) if isinstance(value, int) else float(value)
+        return int(value) if isinstance(value, (int, np.integer)) else float(value)
     if isinstance(value, str) and _TIME_TEXT.match(value.strip()):
         try:
             value = dt.time.fromisoformat(value.strip())

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SchemaError
 
+#: Parts of a timestamp (``Series.dt`` attributes) a numeric column can hold (:attr:`TableConfig.date_parts`).
+DATE_PARTS = ("year", "month", "day", "hour", "minute", "second")
+
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
 
@@ -109,6 +112,11 @@ class TableConfig(BaseModel):
             value (an invoice's billing city), through the foreign key to that parent; generated
             rows copy it from their generated parent. Detected at fit when not declared; ``None``
             switches detection off for a column.
+        date_parts: ``{column: "timestamp_column.part"}``: the numeric column holds that part
+            (:data:`DATE_PARTS`) of a datetime column of the same row (``{"hour": "time_hour.hour"}``);
+            generated rows take it from their generated timestamp instead of the model. Detected at fit
+            when not declared; ``None`` switches detection off for a column (a ``day`` column of weekdays
+            that happens to equal the day of the month of one week's data).
         dependencies: Within-row :class:`FunctionalDependency` rules; ``None``: detected at fit; a
             list (``[]`` included): exactly these, no detection.
         reference: ``True``: a lookup table (currencies, statuses) copied verbatim, not
@@ -132,6 +140,7 @@ class TableConfig(BaseModel):
     locale: str | None = None
     sample_real_values: list[str] = Field(default_factory=list)
     copied_from: dict[str, str | None] = Field(default_factory=dict)
+    date_parts: dict[str, str | None] = Field(default_factory=dict)
     dependencies: list[FunctionalDependency] | None = None
     reference: bool | None = None
 

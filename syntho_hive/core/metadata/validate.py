@@ -17,6 +17,7 @@ from syntho_hive.core.metadata.constraint_checks import find_violations
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities, required_columns
 from syntho_hive.core.metadata.constraint_values import ValueReader
 from syntho_hive.core.metadata.detect import unsupported_values
+from syntho_hive.core.metadata.schema import DATE_PARTS
 from syntho_hive.exceptions import SchemaError, SchemaValidationError, SynthoHiveError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +57,8 @@ def _referenced_columns(table: TableConfig) -> list[tuple[str, str]]:
     refs += [(c, "semantic_types") for c in table.semantic_types]
     refs += [(c, "sample_real_values") for c in table.sample_real_values]
     refs += [(c, "copied_from") for c in table.copied_from]
+    for column, declared in table.date_parts.items():
+        refs += [(column, "date_parts")] + ([(declared.rpartition(".")[0], "date_parts")] if declared else [])
     for rule in table.dependencies or []:
         refs += [(c, "dependencies") for c in [*rule.determinants, rule.dependent]]
     return refs
@@ -98,6 +101,13 @@ def _business_rule_issues(table: TableConfig, tables: Mapping[str, TableConfig])
             issues.append(f"{where}: copied_from[{column!r}] = {source!r} names column {split[1]!r}, which "
                           f"table {split[0]!r} does not have (its columns: {sorted(declared)}); name one of "
                           "them or drop the entry.")
+    for column, declared in table.date_parts.items():
+        if column in keys or table.copied_from.get(column) is not None:
+            issues.append(f"{where}: {'key' if column in keys else 'copied'} column {column!r} cannot be a date "
+                          "part; drop it from date_parts.")
+        if declared is not None and (declared.rpartition(".")[2] not in DATE_PARTS or not declared.rpartition(".")[0]):
+            issues.append(f"{where}: date_parts[{column!r}] = {declared!r} must be 'timestamp_column.part' with "
+                          f"part one of {list(DATE_PARTS)} (or None to switch detection off).")
     for rule in table.dependencies or []:
         named = [*rule.determinants, rule.dependent]
         if rule.dependent in rule.determinants:
