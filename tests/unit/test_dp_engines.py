@@ -209,3 +209,29 @@ def test_a_fit_unlike_the_checked_one_preprocesses_again(engine, people: pd.Data
     again = cls(dp=DPConfig(max_epsilon=4.0), **small).fit(changed, seed=3, progress_bar=False)
     pd.testing.assert_frame_equal(model.sample(200, seed=5, progress_bar=False),
                                   again.sample(200, seed=5, progress_bar=False))
+
+
+@pytest.mark.parametrize("edit", ["object value of another type", "categories added", "categories ordered"])
+def test_a_frame_edited_in_place_after_the_check_is_prepared_again(engine, monkeypatch: pytest.MonkeyPatch,
+                                                                     edit: str) -> None:
+    """Edits that keep every cell's text but change what preprocessing reads (a ``1`` becoming ``"1"``, a
+    categorical's categories or order) are seen: the fit prepares the edited frame and samples as a fresh fit."""
+    cls, small = engine
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.integers(20, 70, 400),
+                          "code": pd.Series(rng.choice([1, 2], 400), dtype=object),
+                          "city": pd.Categorical(rng.choice(["Austin", "Boston", "Denver"], 400))})
+    calls = counted_prepare(monkeypatch, cls)
+    model = cls(dp=DPConfig(max_epsilon=4.0), **small)
+    model.check_dp_release(frame, seed=3)
+    if edit == "object value of another type":
+        frame.loc[frame["code"] == 1, "code"] = "1"
+    elif edit == "categories added":
+        frame["city"] = frame["city"].cat.add_categories(["Zurich"])
+    else:
+        frame["city"] = frame["city"].cat.as_ordered()
+    model.fit(frame, seed=3, progress_bar=False)
+    assert len(calls) == 2
+    fresh = cls(dp=DPConfig(max_epsilon=4.0), **small).fit(frame, seed=3, progress_bar=False)
+    pd.testing.assert_frame_equal(model.sample(200, seed=5, progress_bar=False),
+                                  fresh.sample(200, seed=5, progress_bar=False))

@@ -204,14 +204,19 @@ def _memory_limit() -> int | None:
 
 
 def _digest(frame: pd.DataFrame | None) -> Any:
-    """The columns, dtypes and a hash of every cell and index label of ``frame`` (``None`` for none)."""
+    """What a fit's preprocessing reads of ``frame`` (``None`` for none): its column labels, dtypes (with a
+    categorical's categories and order) and a hash of every index label and cell, object cells with their type
+    (``1``, ``True`` and ``"1"`` differ)."""
     if frame is None:
         return None
+    dtypes = [(t, list(t.categories), t.ordered) if isinstance(t, pd.CategoricalDtype) else t for t in frame.dtypes]
+    kinds = pd.DataFrame({i: frame.iloc[:, i].map(lambda v: type(v).__qualname__)
+                          for i, t in enumerate(frame.dtypes) if t == object}, index=frame.index)
     try:
-        cells = pd.util.hash_pandas_object(frame, index=True).to_numpy()
-    except (TypeError, ValueError):  # unhashable cells (lists): never matched, so fit prepares again
+        cells = [pd.util.hash_pandas_object(part, index=True).to_numpy() for part in (frame, kinds)]
+    except (TypeError, ValueError):  # cells pandas cannot hash: never matched, so fit prepares again
         return object()
-    return [str(c) for c in frame.columns], [str(t) for t in frame.dtypes], hashlib.sha256(cells.tobytes()).digest()
+    return list(frame.columns), dtypes, hashlib.sha256(b"".join(c.tobytes() for c in cells)).digest()
 
 
 class ConditionalGenerativeModel(ABC):
@@ -369,9 +374,9 @@ class ConditionalGenerativeModel(ABC):
             SchemaError: The metadata does not describe ``data``; column names not unique strings.
             ConstraintViolationError: ``data`` violates a declared constraint.
         """
+        release, self._release = self._release, None  # a check's release serves the next fit only
         if kwargs:
             raise TrainingError(f"Unknown fit() argument(s): {', '.join(sorted(kwargs))}.")
-        release, self._release = self._release, None  # a check's release serves the next fit only
         if release is not None and checkpoint_dir is None and privacy_config is None and release[0] is data \
                 and release[1] is context and release[2] == self._release_key(data, context, table_name, seed):
             self.__dict__.update({**release[3].__dict__, "metadata": self.metadata})
