@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from syntho_hive.exceptions import ConfigurationError, SchemaError
+from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata import Metadata
@@ -140,6 +140,19 @@ def _declared_columns(metadata: "Metadata", table: str) -> list[str] | None:
     return names or None
 
 
+def read_existing(source: TableSource, table: str, columns: Sequence[str], where: str) -> pd.DataFrame:
+    """``columns`` of the existing ``table`` read from ``source``, for :meth:`TargetWriter.existing_rows`.
+
+    Raises:
+        SerializationError: The table cannot be read, or lacks one of ``columns`` (``where`` names it).
+    """
+    try:
+        return source.read_table(table, columns=list(columns))
+    except SchemaError as exc:
+        raise SerializationError(f"Cannot append to table {table!r} ({where}): {exc} Append to a table of "
+                                 "the same columns, or replace it (if_exists='replace').") from exc
+
+
 class TargetWriter(ABC):
     """An open write of one synthetic schema: tables arrive parents first, then commit or abort.
 
@@ -158,20 +171,22 @@ class TargetWriter(ABC):
             GenerationError: Errors raised while producing ``chunks`` propagate unchanged.
         """
 
-    @abstractmethod
     def existing_rows(self, table: str, columns: Sequence[str]) -> pd.DataFrame | None:
         """The values of ``columns`` in the rows ``table`` already holds that this write adds rows to.
 
         ``Synthesizer.sample`` reads the keys of a table it appends to, so that the new rows' keys
         continue after them instead of repeating them. Call it before :meth:`write_table` of ``table``.
+        This default returns ``None`` (nothing to continue): a writer that appends to existing rows
+        overrides it, or the new keys may repeat existing ones.
 
         Returns:
             One row per existing row, in the destination's dtypes; ``None`` when this write adds no rows
             to existing ones (``if_exists`` is not ``"append"``, or the table does not exist).
 
         Raises:
-            SerializationError: The table or a column cannot be read.
+            SerializationError: The existing table cannot be read, or lacks one of ``columns``.
         """
+        return None
 
     @abstractmethod
     def commit(self) -> None:

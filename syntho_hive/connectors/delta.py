@@ -39,7 +39,8 @@ import pyarrow.parquet as pq
 
 from syntho_hive._optional import import_or_raise
 from syntho_hive.connectors._arrow_types import arrow_field_of, cast_table, delta_schema, delta_type, frame_to_arrow
-from syntho_hive.connectors.base import DEFAULT_CHUNK_ROWS, IfExists, TableTarget, TargetWriter, check_if_exists
+from syntho_hive.connectors.base import (DEFAULT_CHUNK_ROWS, IfExists, TableTarget, TargetWriter, check_if_exists,
+                                         read_existing)
 from syntho_hive.connectors.files._chunks import ParquetChunks, write_all
 from syntho_hive.connectors.files._dataset_read import column_types_of, iter_dataset, selected_columns
 from syntho_hive.connectors.files._folder import (FolderSource, check_partition_by, make_staging, open_folder,
@@ -283,8 +284,8 @@ class _DeltaWriter(TargetWriter):
         (see :class:`TargetWriter`).
 
         Raises:
-            SchemaError: ``table`` was not opened, or a column is missing from it.
-            SerializationError: The Delta table cannot be read.
+            SchemaError: ``table`` was not opened.
+            SerializationError: The Delta table cannot be read, or lacks a column.
         """
         plan = self.plans.get(table)
         if plan is None:
@@ -293,7 +294,7 @@ class _DeltaWriter(TargetWriter):
         if self.target.if_exists != "append" or plan.version_before is None:
             return None
         source = DeltaSource(tables={table: plan.path}, version={table: plan.version_before})
-        return source.read_table(table, columns=list(columns))
+        return read_existing(source, table, columns, str(plan.path))
 
     def write_table(self, table: str, chunks: Iterable[pd.DataFrame]) -> str:
         """Stage every chunk of ``table`` (one Parquet row group each); no Delta version is written yet.

@@ -1001,7 +1001,8 @@ class Orchestrator:
                    epochs: int | None, batch_size: int | None, checkpoint_dir: str | Path | None,
                    counted: Mapping[str, pd.DataFrame]) -> ModelJob | None:
         """Learn ``name``'s plan (keys, links, context); return its model's fit, if it has one
-        (``counted``: the parent rows whose children per parent are learned, where not every row)."""
+        (``counted``: the parent rows whose children per parent are learned, where not every row; only for
+        a table itself in ``counted``)."""
         table = self._fit_metadata.tables[name]
         df = data[name].reset_index(drop=True)
         dp = self._dp_budget.get(name)  # under DP no step below reads a value outside the budget
@@ -1039,8 +1040,9 @@ class Orchestrator:
                 del keys[leg]
         noise = link_noise(dp) if dp is not None else None
         rng = numpy_generator(child_seed(self.seed, name, "dp", "links"))
-        links = [self._fit_link(rel, df, counted.get(rel.parent, data[rel.parent]), sdtypes[rel.parent], noise, rng)
-                 for rel in parents_rel]
+        # a table with no complete row (subset fallback: absent from counted) learns from every kept parent row
+        links = [self._fit_link(rel, df, counted.get(rel.parent, data[rel.parent]) if name in counted
+                                else data[rel.parent], sdtypes[rel.parent], noise, rng) for rel in parents_rel]
         for link, rel in zip(links[1:], parents_rel[1:]):
             if rel.parent == parents_rel[0].parent and len(df) and dp is None:
                 link.same_parent_share = float(same_rows(df[list(rel.child_columns)],
@@ -1428,14 +1430,25 @@ class Orchestrator:
         return [name for name in self.graph.order if name in needed]
 
     def _existing_keys(self, name: str, existing: ExistingRows) -> pd.DataFrame | None:
-        """The primary-key and unique columns of the rows ``name`` already holds (``None``: no such
-        column, or no rows)."""
+        """The primary-key and unique columns of the rows ``name`` already holds, in the plan's dtypes
+        (``None``: no such column, or no rows).
+
+        Raises:
+            SerializationError: A value does not fit its column's dtype.
+        """
         plan = self._plans[name]
         columns = list(dict.fromkeys([*self.metadata.tables[name].pk_columns, *plan.keys, *plan.unique_columns]))
         if not columns:
             return None
         frame = existing(name, columns)
-        return frame if frame is not None and len(frame) else None
+        if frame is None or not len(frame):
+            return None
+        try:  # a CSV target reads dates and numbers back as text: compare them as the generated keys are
+            return frame.astype({c: dtype_from_name(plan.dtypes[c]) for c in columns if c in plan.dtypes})
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"The rows table {name!r} already holds do not fit its key columns' types "
+                                     f"{ {c: plan.dtypes[c] for c in columns if c in plan.dtypes} }: {exc}. Append "
+                                     "to a table this model wrote, or replace it (if_exists='replace').") from exc
 
     def _new_key_rows(self, name: str, chunks: Iterable[pd.DataFrame], prior: pd.DataFrame) -> Iterator[pd.DataFrame]:
         """``chunks`` checked against the primary keys of the rows ``name`` already holds: a reference table
@@ -1456,10 +1469,14 @@ class Orchestrator:
                 yield chunk[~repeated].reset_index(drop=True)
             else:
                 example = chunk.loc[repeated, pk].iloc[0].to_dict()
+                fks = [c for c in pk if any(c in rel.child_columns for rel in self.graph.parents_of(name))]
+                why = (f"its foreign-key legs {fks} point at rows that are not new (e.g. a reference table's), so "
+                       "the key cannot be made new" if fks else "the rows already there were not written by this "
+                       "model's key scheme")
                 raise SerializationError(
                     f"Table {name!r} already holds {int(repeated.sum())} of the primary keys {pk} generated to append "
-                    f"to it (e.g. {example}); they are made of foreign keys to tables whose keys are not new. Append "
-                    "to tables emptied first, replace them (if_exists='replace'), or write to another target.")
+                    f"to it (e.g. {example}): {why}. Append to tables emptied first, replace them "
+                    "(if_exists='replace'), or write to another target.")
 
     def _table_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
                       rows_per_chunk: int, part: "_Partition | None" = None,
@@ -1508,7 +1525,7 @@ class Orchestrator:
         checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
         chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, table_seed,
                                         rows_per_chunk, (part.count, part.index) if split and part else (1, 0),
-                                        conditions)
+                                        conditions, prior)
         self_refs = self.graph.self_references(name)
         if not self_refs:
             for frame in chunks:
@@ -1750,7 +1767,15 @@ class Orchestrator:
                 if generator.is_timeline:  # the k-th timestamp of each parent: numbered as k, then timed
                     dtype, start = np.dtype(np.int64), 0
                 if part is None:
-                    values[column] = per_parent_numbers(start, groups, dtype, column)
+                    taken = None if prior is None or generator.is_timeline else self._numbers_taken(
+                        prior, parent_part, column, start).reindex(self._combos(pd.DataFrame({
+                            c: _take(parent[p], pos, exact=True).reset_index(drop=True)
+                            for rel, pos, parent in zip(rels, positions, parents)
+                            for c, p in zip(rel.child_columns, rel.parent_columns) if c in parent_part})[
+                            list(parent_part)]))
+                    values[column] = per_parent_numbers(
+                        start, groups, dtype, column,
+                        offsets=None if taken is None else taken.fillna(0).to_numpy(dtype=np.int64))
                 else:
                     values[column] = self._split_numbers(name, rels, positions[0], groups, start, dtype, column,
                                                          part, offsets)
@@ -1768,6 +1793,19 @@ class Orchestrator:
             values[column] = labels_per_parent(labels, positions[0], numbers,
                                                child_seed(seed, name, "pk", column)).rename(column)
         return values
+
+    @staticmethod
+    def _combos(frame: pd.DataFrame) -> pd.Index:
+        """One label per row of ``frame``: its value (one column) or the tuple of its values."""
+        return pd.MultiIndex.from_frame(frame) if frame.shape[1] > 1 else pd.Index(frame.iloc[:, 0])
+
+    @staticmethod
+    def _numbers_taken(prior: pd.DataFrame, legs: list[str], column: str, start: int) -> pd.Series:
+        """Per combination of ``legs`` in ``prior`` (rows already there, in the plan's dtypes), how many
+        numbers of key leg ``column`` from ``start`` on are taken (its largest one, ``- start + 1``)."""
+        frame = prior[prior[column].notna()]
+        taken = frame.groupby(legs if len(legs) > 1 else legs[0], dropna=False, sort=False)[column].max()
+        return (taken.astype(np.int64) - int(start) + 1).clip(lower=0)
 
     @staticmethod
     def _unique_values(name: str, column: str, generator: KeyGenerator, n: int, seed: int,
@@ -1817,14 +1855,22 @@ class Orchestrator:
                           positions: list[np.ndarray], parents: list[pd.DataFrame], keys: Mapping[str, pd.Series],
                           dtypes: Mapping[str, Any], n: int, seed: int, rows_per_chunk: int,
                           slicing: tuple[int, int] = (1, 0),
-                          conditions: Mapping[str, Any] | None = None) -> Iterator[pd.DataFrame]:
+                          conditions: Mapping[str, Any] | None = None,
+                          prior: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
         """Content, FKs and keys of the rows, one chunk at a time, in the real dtypes (self-references left out).
 
         ``slicing`` is ``(P, p)`` for slice ``p`` of a table split between ``P`` slices: a numbered key leg's
-        ``k``-th number in a group is then ``start + k * P + p``, so the slices' keys never collide."""
+        ``k``-th number in a group is then ``start + k * P + p``, so the slices' keys never collide. With
+        ``prior`` (the rows already there; never sliced), a group's numbers go on after its largest one."""
         self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns}
         columns = [c for c in plan.columns if c not in self_cols]
         numbered: dict[Any, int] = {}  # rows numbered so far per combination of the modelled key legs
+        if plan.numbered_keys and prior is not None:  # appending: go on after the numbers already there
+            legs = [c for c in self.metadata.tables[name].pk_columns
+                    if c not in plan.keys and c not in plan.numbered_keys]
+            for column, start in plan.numbered_keys.items():
+                for combo, count in self._numbers_taken(prior, legs, column, start).items():
+                    numbered[combo] = max(numbered.get(combo, 0), int(count))
         for chunk, start in enumerate(range(0, max(n, 1), rows_per_chunk)):
             stop = min(n, start + rows_per_chunk)
             piece = [p[start:stop] for p in positions]

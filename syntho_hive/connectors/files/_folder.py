@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from syntho_hive.connectors.base import IfExists, TableSource, TargetWriter, table_selection
+from syntho_hive.connectors.base import IfExists, TableSource, TargetWriter, read_existing, table_selection
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -295,8 +295,8 @@ class FolderWriter(TargetWriter):
         """The values of ``columns`` in the rows of ``table`` an append adds to (see :class:`TargetWriter`).
 
         Raises:
-            SchemaError: ``table`` was not opened, or a column is missing from the existing table.
-            SerializationError: The existing file or folder cannot be read.
+            SchemaError: ``table`` was not opened.
+            SerializationError: The existing file or folder cannot be read, or lacks a column.
         """
         if table not in self.tables:
             raise SchemaError(f"Table {table!r} was not opened for writing to {str(self.root)!r}; opened: "
@@ -304,7 +304,7 @@ class FolderWriter(TargetWriter):
         present = self.entries_of(table) if self.if_exists == "append" else []
         if not present:
             return None
-        return self._source(table, present[0]).read_table(table, columns=list(columns))
+        return read_existing(self._source(table, present[0]), table, columns, str(present[0]))
 
     def write_table(self, table: str, chunks: Iterable[pd.DataFrame]) -> str:
         """Stage every chunk of ``table``; nothing in the root changes before :meth:`commit`.
