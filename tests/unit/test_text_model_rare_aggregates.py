@@ -8,7 +8,8 @@ x7 among 90 common phrases kept ``'middle': {'Secretname': 5}`` (157 of 3,000 ge
 rare value ``"Qzxv Qzxv Qzxv Qzxv Qzxv"`` kept ``chars {'q': 5, 'v': 5, 'x': 5, 'z': 5}``; the code
 ``QZ-QZ-QZ-QZ-QZ`` kept ``{'A': {'Z': 5}, '^A': {'Q': 5}}``; one invalid ``2001-02-29`` among 3,000 dates turned
 the date check off (272 invalid of 20,000); a lone ``zq`` next to five rare title-case words left ``rare`` 6 but
-``rare_lengths {'5': 5}``.
+``rare_lengths {'5': 5}``. Then (rows, not words): the only rare value ``"Xq Yq Zq Wq Vq Uq Tq"`` (seven distinct
+rare words) kept ``rare_lengths {'2': 5}`` and ``chars {'q': 7}``.
 """
 
 from __future__ import annotations
@@ -98,22 +99,29 @@ def test_mixed_case_share_is_kept_from_enough_mixed_words() -> None:
 
 
 _WORD = st.text(alphabet=string.ascii_letters + string.digits + "-'.", min_size=1, max_size=12)
-#: A rare value: one word, repeated (up to 7 times) with any whitespace between (spaces, tabs, runs of them).
-_VALUE = st.builds(lambda word, gaps: word + "".join(gap + word for gap in gaps), _WORD,
-                   st.lists(st.text(alphabet=" \t", min_size=1, max_size=3), max_size=6))
+_GAP = st.text(alphabet=" \t", min_size=1, max_size=3)
+
+
+@st.composite
+def _value(draw: st.DrawFn) -> str:
+    """A rare value: up to 7 words, each one of up to 4 distinct words (so repeats too), with any whitespace
+    between (spaces, tabs, runs of them)."""
+    known = {word for phrase in PHRASES for word in phrase.split()}
+    pool = draw(st.lists(_WORD.filter(lambda word: word not in known), min_size=1, max_size=4, unique=True))
+    words = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=7))
+    gaps = draw(st.lists(_GAP, min_size=len(words) - 1, max_size=len(words) - 1))
+    return words[0] + "".join(gap + word for gap, word in zip(gaps, words[1:]))
 
 
 @settings(max_examples=60, deadline=None)
 @given(threshold=st.integers(2, 8), data=st.data())
 def test_fewer_rare_values_than_the_threshold_leave_no_trace_but_the_row_count(threshold: int,
                                                                                data: st.DataObject) -> None:
-    """A state fitted with fewer than ``rare_threshold`` rare values (a word of any case, length and characters,
-    repeated with spaces) equals the one fitted without them, but for the number of rows, counted in the nearest
-    kept number of words per value, and the longest value's length."""
+    """A state fitted with fewer than ``rare_threshold`` rare values (each of several distinct words of any case,
+    length and characters, or one repeated, with spaces) equals the one fitted without them, but for the number of
+    rows, counted in the nearest kept number of words per value, and the longest value's length."""
     frequent = [phrase for phrase in PHRASES for _ in range(max(threshold, 6))]
-    known = {word for phrase in PHRASES for word in phrase.split()}
-    rare = data.draw(st.lists(_VALUE.filter(lambda value: value.split()[0] not in known), min_size=1,
-                              max_size=threshold - 1))
+    rare = data.draw(st.lists(_value(), min_size=1, max_size=threshold - 1))
     without = TextModel.fit(pd.Series(frequent), rare_threshold=threshold).state
     with_rare = TextModel.fit(pd.Series(frequent + rare), rare_threshold=threshold).state
     assert with_rare["rows"] == without["rows"] + len(rare) == sum(with_rare["lengths"].values())
@@ -136,6 +144,15 @@ def test_characters_of_one_rare_value_repeating_a_word_are_not_kept(tmp_path: Pa
     _, _, state = _fit(COMMON + ["Qzxv Qzxv Qzxv Qzxv Qzxv"], tmp_path)
     assert state["chars"] == {} and state["upper_share"] == 0.0
     assert all(entry["rare"] == 0 and not entry["rare_lengths"] for entry in state["slots"].values())
+
+
+def test_one_row_of_distinct_rare_words_leaves_no_statistic(tmp_path: Path) -> None:
+    """Seven distinct rare 2-letter words sharing ``q`` in one row: no length, casing, count or character kept."""
+    model, _, state = _fit(COMMON + ["Xq Yq Zq Wq Vq Uq Tq"], tmp_path)
+    assert not _small_counts(state, 5), _small_counts(state, 5)
+    assert all("2" not in entry["rare_lengths"] and entry["rare"] == 0 for entry in state["slots"].values())
+    assert "q" not in state["chars"] and state["chars"] == {}
+    assert "Xq" not in " ".join(model.sample(500, seed=2, progress_bar=False)["note"])
 
 
 def test_characters_of_one_code_repeating_a_run_are_not_kept(tmp_path: Path) -> None:

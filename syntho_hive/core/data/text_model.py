@@ -10,13 +10,14 @@ aggregate statistics:
   ``rare_threshold`` rows hold in that slot (a row repeating it counts once) is reused by frequency
   (``"Inc."`` at the end of company names, ``"Airport"``), and in place of the rarer words a new one
   is invented with their length and casing (title, upper, lower or mixed case) distributions and
-  characters drawn from their overall character frequencies (only the characters that
-  ``rare_threshold`` rarer words hold, a word counted once however often a row repeats it, so the
-  counts never spell out a few rare words; ``a``-``z`` uniformly when no character is held that
-  often).
+  characters drawn by the number of rows whose rarer words hold them (only the characters that
+  the rarer words of ``rare_threshold`` rows hold, so the counts never spell out a few rare words;
+  ``a``-``z`` uniformly when no character is held that often).
 
-Every statistic of the rarer words (and of the values) is an aggregate of ``rare_threshold`` of them
-or more, so none describes a single rare value (but ``max_length``, below): a length (or number of
+Every statistic of the rarer words (and of the values) is an aggregate of ``rare_threshold`` rows
+or more, so none describes a single rare value (but ``max_length``, below): a row counts once per
+slot, length, casing and character however many rarer words hold it (``"Xq Yq Zq Wq Vq Uq Tq"`` is
+one row of 2-letter title-case words holding ``q``, not seven); a length (or number of
 words per value) seen that often keeps its count and the rarer ones are binned, shortest first, into
 bins of ``rare_threshold`` values or more kept at their mean length (:func:`_binned`; fewer than
 that in all count at the nearest kept length, so the counts add up to the rare words'); a casing
@@ -93,7 +94,7 @@ import calendar
 import re
 import string
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,6 +235,8 @@ class TextStats:
 
     Attributes:
         words: ``{"<slot>|<word>": count}``.
+        row_words: ``{"<slot>|<word> <slot>|<word> ...": count}``: the distinct words of each row (sorted,
+            space-separated), so that the rarer words' statistics count rows, not words.
         lengths: ``{str(words per value): count}`` of the non-null string values.
         nulls: Number of missing values.
         dtype: JSON dtype; marker: JSON null marker of an ``object`` column.
@@ -244,6 +247,7 @@ class TextStats:
     """
 
     words: dict[str, int] = field(default_factory=dict)
+    row_words: dict[str, int] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
     nulls: int = 0
     dtype: dict[str, Any] = field(default_factory=lambda: {"name": "object"})
@@ -262,22 +266,24 @@ class TextStats:
         Returns:
             New merged statistics.
         """
-        words, lengths = Counter(self.words), Counter(self.lengths)
+        words, lengths, row_words = Counter(self.words), Counter(self.lengths), Counter(self.row_words)
         words.update(other.words)
+        row_words.update(other.row_words)
         lengths.update(other.lengths)
         values, binary = Counter(self.values), Counter(self.binary)
         values.update(other.values)
         binary.update(other.binary)
-        return TextStats(words=dict(sorted(words.items())), lengths=dict(sorted(lengths.items())),
-                         nulls=self.nulls + other.nulls, dtype=self.dtype, marker=self.marker or other.marker,
+        return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
+                         lengths=dict(sorted(lengths.items())), nulls=self.nulls + other.nulls, dtype=self.dtype,
+                         marker=self.marker or other.marker,
                          values=dict(sorted(values.items())), longest=max(self.longest, other.longest),
                          binary=dict(sorted(binary.items())))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (``TextStats(**data)`` restores it)."""
-        return {"kind": self.kind, "words": self.words, "lengths": self.lengths, "nulls": self.nulls,
-                "dtype": self.dtype, "marker": self.marker, "values": self.values, "longest": self.longest,
-                "binary": self.binary}
+        return {"kind": self.kind, "words": self.words, "row_words": self.row_words, "lengths": self.lengths,
+                "nulls": self.nulls, "dtype": self.dtype, "marker": self.marker, "values": self.values,
+                "longest": self.longest, "binary": self.binary}
 
 
 def analyze_text(series: pd.Series) -> TextStats:
@@ -296,6 +302,7 @@ def analyze_text(series: pd.Series) -> TextStats:
     where = f"Text column {series.name!r}"
     present = series.dropna()
     words: Counter[str] = Counter()
+    row_words: Counter[str] = Counter()
     lengths: Counter[str] = Counter()
     structured: Counter[str] = Counter()
     binary: Counter[str] = Counter()
@@ -320,13 +327,15 @@ def analyze_text(series: pd.Series) -> TextStats:
             parts = value.split()
             lengths[str(len(parts))] += 1
             # Each word at most once per row and slot: its count is the number of rows holding it there.
-            words.update({f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts)})
+            keys = {f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts)}
+            words.update(keys)
+            row_words[" ".join(sorted(keys))] += 1
             longest = max(longest, len(value))
             if len(value) <= MAX_TEMPLATE_LENGTH and _STRUCTURED.search(value):
                 structured[value] += 1
     dtype = dtype_to_json(series.dtype, f"text column {series.name!r}", categories=False)
-    return TextStats(words=dict(sorted(words.items())), lengths=dict(sorted(lengths.items())),
-                     nulls=int(series.isna().sum()), dtype=dtype,
+    return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
+                     lengths=dict(sorted(lengths.items())), nulls=int(series.isna().sum()), dtype=dtype,
                      marker=marker_to_json(null_marker(series)), values=dict(sorted(structured.items())),
                      longest=longest, binary=dict(sorted(binary.items())))
 
@@ -539,7 +548,8 @@ def _date_layouts(shape: str, values: list[tuple[str, int]], rare_threshold: int
     return found
 
 
-def _binned(counts: dict[str, int], rare_threshold: int) -> dict[str, int]:
+def _binned(counts: dict[str, int], rare_threshold: int, rows: Callable[[list[str]], int] | None = None
+            ) -> dict[str, int]:
     """Lengths (``{str(length): count}``) as aggregates of ``rare_threshold`` values or more, sorted by length.
 
     A length seen ``rare_threshold`` times or more keeps its count. The rarer lengths, shortest first, are binned
@@ -548,47 +558,64 @@ def _binned(counts: dict[str, int], rare_threshold: int) -> dict[str, int]:
     the nearest kept length (so the counts add up to the values', and no difference reveals a rare length), or
     not kept when no length is (the lone rare word ``Zyxwvut`` left ``{"7": 1}``). Invented values then keep
     lengths near the real ones while no stored count describes fewer than ``rare_threshold`` values.
+
+    ``rows`` gives the number of rows holding any of some lengths, when a row may count at several (the rarer
+    words' lengths): a bin then holds ``rare_threshold`` rows or more (by default, values).
     """
+    rows = rows or (lambda keys: sum(counts[key] for key in keys))
     kept: Counter[int] = Counter({int(k): v for k, v in counts.items() if v >= rare_threshold})
-    bins: list[list[int]] = []  # [sum of lengths, values] per bin
+    bins: list[list[Any]] = []  # [sum of lengths, values, lengths] per bin
     for length, count in sorted((int(k), v) for k, v in counts.items() if v < rare_threshold):
-        if not bins or bins[-1][1] >= rare_threshold:
-            bins.append([0, 0])
+        if not bins or rows(bins[-1][2]) >= rare_threshold:
+            bins.append([0, 0, []])
         bins[-1][0] += length * count
         bins[-1][1] += count
-    if len(bins) > 1 and bins[-1][1] < rare_threshold:
-        total, count = bins.pop()
+        bins[-1][2].append(str(length))
+    if len(bins) > 1 and rows(bins[-1][2]) < rare_threshold:
+        total, count, keys = bins.pop()
         bins[-1][0] += total
         bins[-1][1] += count
-    tail = bins.pop() if bins and bins[-1][1] < rare_threshold else None
-    for total, count in bins:
+        bins[-1][2] += keys
+    tail = bins.pop() if bins and rows(bins[-1][2]) < rare_threshold else None
+    for total, count, _ in bins:
         kept[(2 * total + count) // (2 * count)] += count
     if tail and kept:  # too few to be a bin: counted at the nearest kept length, so the counts add up
-        total, count = tail
+        total, count, _ = tail
         kept[min(kept, key=lambda length: (abs(length * count - total), length))] += count
     return {str(length): kept[length] for length in sorted(kept)}
 
 
-def _pooled(counts: Counter[str], rare_threshold: int) -> dict[str, int]:
+def _pooled(counts: Counter[str], rare_threshold: int, rows: Callable[[list[str]], int] | None = None
+            ) -> dict[str, int]:
     """Categories (``{case: count}``) seen ``rare_threshold`` times or more, sorted; the rarer ones, when there are
     ``rare_threshold`` of them in all, are counted under the most common of them (the first by name on a tie), else
-    under the most common kept category (so the counts add up), else not kept."""
+    under the most common kept category (so the counts add up), else not kept. ``rows``: as for :func:`_binned`
+    (the rarer ones are counted together when ``rare_threshold`` rows hold them)."""
     kept = Counter({k: v for k, v in counts.items() if v >= rare_threshold})
     rest = {k: v for k, v in counts.items() if v < rare_threshold}
-    if sum(rest.values()) >= rare_threshold:
+    if (rows(list(rest)) if rows else sum(rest.values())) >= rare_threshold:
         kept[min(rest, key=lambda k: (-rest[k], k))] += sum(rest.values())
     elif rest and kept:  # too few to keep: counted under the most common kept category, so the counts add up
         kept[min(kept, key=lambda k: (-kept[k], k))] += sum(rest.values())
     return dict(sorted(kept.items()))
 
 
-def _held(chars: Counter[Any], holders: Counter[Any], rare_threshold: int) -> dict[Any, int]:
-    """The counts of the characters held by ``rare_threshold`` rare values (occurrences) or more, sorted.
+def _by_rows(aggregate: Callable[..., dict[str, int]], holding: dict[str, dict[str, int]],
+             rare_threshold: int) -> dict[str, int]:
+    """``aggregate`` (:func:`_binned` or :func:`_pooled`) of the rows holding each length or casing
+    (``{key: {row: count}}``), a group of them kept only when ``rare_threshold`` distinct rows hold it."""
+    return aggregate(Counter({key: sum(rows.values()) for key, rows in holding.items()}), rare_threshold,
+                     lambda keys: sum({row: n for key in keys for row, n in holding[key].items()}.values()))
 
-    A character fewer rare values hold would let the stored counts spell those values out (the only rare value
-    ``QQ-9931`` left ``{"-": 1, "1": 1, "3": 1, "9": 2, "q": 2}``), so its count is not kept.
+
+def _held(holders: Counter[Any], rare_threshold: int) -> dict[Any, int]:
+    """The characters held by ``rare_threshold`` rows' rare values or more, with those row counts, sorted.
+
+    A row counts once per character however many rare words or runs hold it, and a character fewer rows hold
+    would let the stored counts spell those values out (the only rare value ``QQ-9931`` left
+    ``{"-": 1, "1": 1, "3": 1, "9": 2, "q": 2}``), so it is not kept.
     """
-    return {char: count for char, count in sorted(chars.items()) if holders[char] >= rare_threshold}
+    return {char: count for char, count in sorted(holders.items()) if count >= rare_threshold}
 
 
 def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
@@ -604,7 +631,6 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
     if not rows or sum(frequent.values()) < TEMPLATE_COVERAGE * rows:
         return None
     runs: dict[str, list[dict[str, Any]]] = {}
-    classes: Counter[tuple[str, str]] = Counter()
     holders: Counter[tuple[str, str]] = Counter()
     for shape in frequent:
         keys = class_keys(shape)
@@ -622,7 +648,6 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
                     continue
                 for at, char in enumerate(run):
                     chars[at][char] += count
-                    classes[keys[start + at], char] += count
             for value, _ in by_shape[shape]:
                 if value[start:end] not in kept:
                     held[value].update((keys[start + at], char) for at, char in enumerate(value[start:end]))
@@ -634,7 +659,7 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
         for value, count in by_shape[shape]:
             holders.update(dict.fromkeys(held[value], count))
     kept: dict[str, dict[str, int]] = {}
-    for (key, char), count in _held(classes, holders, rare_threshold).items():
+    for (key, char), count in _held(holders, rare_threshold).items():
         kept.setdefault(key, {})[char] = count
     template: dict[str, Any] = {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
                                 "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
@@ -716,23 +741,23 @@ class TextModel:
 
     Args:
         state: ``lengths`` ({words per value: count}), ``nulls``, ``rows``, ``dtype``, ``marker``,
-            and per slot under ``slots``: ``frequent`` ({word: count}), ``rare`` (occurrences of
-            rarer words), ``rare_lengths`` and ``rare_cases`` ({length or case: count}); ``chars``
-            ({character: count}) and ``upper_share`` (of letters in mixed-case words) over the
-            rarer words. Optional (absent from states written before them, which then generate as
+            and per slot under ``slots``: ``frequent`` ({word: count}), ``rare`` (rows holding
+            rarer words there), ``rare_lengths`` and ``rare_cases`` ({length or case: rows}); ``chars``
+            ({character: rows}) and ``upper_share`` (mean share of uppercase letters in a row's mixed-case
+            words) over the rarer words. Optional (absent from states written before them, which then generate as
             they did): ``max_length`` (longest training value; no generated value is longer),
             ``template`` for structured strings: ``shapes`` {frequent shape: count}, ``runs`` {shape: per
             run of :func:`class_runs`, ``frequent`` {run value seen ``rare_threshold`` times: count},
             ``rare`` (occurrences of the rarer run values) and ``positions`` (one {character: count} per
             position, characters frequent among the rarer run values)}, ``classes`` {key of
-            :data:`CLASS_KEYS`: {character: count} over the rarer run values}; states of the first form
+            :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
             ``"mdy"``], ...]}, the dates every training value of the shape held (generated ones are valid).
-            ``chars`` and ``classes`` keep only characters held by ``rare_threshold`` rarer words or run
-            values; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share`` are aggregates
-            of ``rare_threshold`` values or more (empty or ``0`` otherwise). ``binary`` ({byte length: count})
-            for a column of bytes.
+            ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
+            ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
+            are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
+            ({byte length: count}) for a column of bytes.
 
     Raises:
         SerializationError: ``state`` lacks a field or is malformed.
@@ -778,43 +803,46 @@ class TextModel:
         if stats.binary and stats.lengths:
             raise SchemaError(f"Text column {column!r} holds bytes in some partitions and other values in others; "
                               "a column is generated either as text or as bytes: convert its values to one type.")
-        slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": Counter(),
-                                                "rare_cases": Counter()} for s in SLOTS}
-        chars: Counter[str] = Counter()
-        rare_words: Counter[str] = Counter()  # rare word -> rows holding it in one slot (the most of its slots)
-        letters = upper = 0
+        # Per slot, {length or casing: {row: count}}: the rows holding it (a row key stands for count equal rows).
+        slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": {},
+                                                "rare_cases": {}} for s in SLOTS}
         for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
-            slot, word = key.split("|", 1)
-            entry = slots[slot]
             if count >= rare_threshold:
-                entry["frequent"][word] = count
-                continue
-            entry["rare"] += count
-            entry["rare_lengths"][str(len(word))] += count
-            case = _case(word)
-            entry["rare_cases"][case] += count
-            rare_words[word] = max(rare_words[word], count)
-            for char in word:
-                chars[char.lower()] += count
-            if case == "mixed":
-                letters += count * sum(c.isalpha() for c in word)
-                upper += count * sum(c.isupper() for c in word)
-        # A character (or the mixed case) counts once per distinct rare word: a word repeated in one row (in
-        # several slots) holds it once, not once per occurrence ("Qzxv Qzxv Qzxv Qzxv Qzxv" kept "q": 5).
+                slot, word = key.split("|", 1)
+                slots[slot]["frequent"][word] = count
+        # Every rare-word statistic counts rows: a row adds at most 1 to a slot's rare count and to each length,
+        # casing and character, however many rare words hold it ("Xq Yq Zq Wq Vq Uq Tq" kept "2": 5, "q": 7).
         holders: Counter[str] = Counter()
-        for word, count in rare_words.items():
-            holders.update(dict.fromkeys({char.lower() for char in word}, count))
-        mixed = sum(count for word, count in rare_words.items() if _case(word) == "mixed")
+        mixed, shares = 0, 0.0  # rows holding a mixed-case rare word, sum of their uppercase shares
+        for row, count in stats.row_words.items():
+            by_slot: dict[str, set[str]] = {}
+            for key in row.split():
+                if stats.words[key] < rare_threshold:
+                    slot, word = key.split("|", 1)
+                    by_slot.setdefault(slot, set()).add(word)
+            for slot, words in by_slot.items():
+                slots[slot]["rare"] += count
+                for length in {str(len(word)) for word in words}:
+                    slots[slot]["rare_lengths"].setdefault(length, {})[row] = count
+                for case in {_case(word) for word in words}:
+                    slots[slot]["rare_cases"].setdefault(case, {})[row] = count
+            words = set().union(*by_slot.values())
+            holders.update(dict.fromkeys({char.lower() for word in words for char in word}, count))
+            if upper := [word for word in words if _case(word) == "mixed"]:
+                mixed += count
+                shares += count * sum(c.isupper() for w in upper for c in w) / sum(c.isalpha() for w in upper
+                                                                                   for c in w)
         state = {
             "lengths": _binned(stats.lengths, rare_threshold), "nulls": stats.nulls,
             "rows": sum(stats.lengths.values()),
             "dtype": dtype_to_json(dtype_from_json(stats.dtype, "text statistics", categories=False),
                                    "text statistics", categories=False), "marker": stats.marker,
             "slots": {s: {"frequent": e["frequent"], "rare": e["rare"] if e["rare"] >= rare_threshold else 0,
-                          "rare_lengths": _binned(e["rare_lengths"], rare_threshold),
-                          "rare_cases": _pooled(e["rare_cases"], rare_threshold)} for s, e in slots.items()},
-            "chars": _held(chars, holders, rare_threshold),
-            "upper_share": upper / letters if letters and mixed >= rare_threshold else 0.0,
+                          "rare_lengths": _by_rows(_binned, e["rare_lengths"], rare_threshold),
+                          "rare_cases": _by_rows(_pooled, e["rare_cases"], rare_threshold)}
+                      for s, e in slots.items()},
+            "chars": _held(holders, rare_threshold),
+            "upper_share": shares / mixed if mixed >= rare_threshold else 0.0,
             "max_length": int(stats.longest),
         }
         if stats.binary:
