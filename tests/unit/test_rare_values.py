@@ -302,14 +302,15 @@ def test_a_partly_missing_column_with_fewer_values_than_rare_threshold_is_genera
     frame = pd.DataFrame({"amount": np.round(rng.gamma(2.0, 30.0, n), 2), "city": rng.choice(["Oslo", "Bergen"], n),
                           "bonus": [987_654.32] + [np.nan] * (n - 1),
                           "closed": pd.Series([pd.Timestamp("1999-09-09")] + [pd.NaT] * (n - 1)),
-                          "visits": pd.array([7, 8, 9] + [None] * (n - 3), dtype="Int64")})
+                          "visits": pd.array([7, 8, 9] + [None] * (n - 3), dtype="Int64"),
+                          "opened": pd.Series(["2020-01-17"] + [None] * (n - 1), dtype=object)})  # a date as text
     model = cls(**params).fit(frame, seed=0, progress_bar=False)
     out = model.sample(2_000, seed=1, progress_bar=False)
-    assert out[["bonus", "closed", "visits"]].isna().all().all()
+    assert out[["bonus", "closed", "visits", "opened"]].isna().all().all()
     assert out.dtypes.to_dict() == frame.dtypes.to_dict()
     directory = model.save(tmp_path / "model")
     stamp = pd.Timestamp("1999-09-09")
-    needles = [b"987654.32", b"1999-09-09", *(str(stamp.value // 10**k).encode() for k in (0, 3, 6, 9))]
+    needles = [b"987654.32", b"1999-09-09", b"2020-01-17", *(str(stamp.value // 10**k).encode() for k in (0, 3, 6, 9))]
     for path in (p for p in directory.rglob("*") if p.is_file()):
         raw = path.read_bytes()
         assert not [needle for needle in needles if needle in raw], path.name

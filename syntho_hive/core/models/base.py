@@ -121,9 +121,11 @@ class EngineState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def blank_scarce_columns(data: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
+def blank_scarce_columns(data: pd.DataFrame, rare_threshold: int,
+                         sdtypes: Mapping[str, str] | None = None) -> pd.DataFrame:
     """``data`` with the numbers and dates of a partly missing column that holds fewer than
-    ``rare_threshold`` of them made missing too.
+    ``rare_threshold`` of them made missing too (a number or date column by its dtype, or by its sdtype in
+    ``sdtypes``: dates held as text are dates too).
 
     Every value of such a column is rare, and any range or mean made of fewer than ``rare_threshold``
     values gives them away (one value: itself), so the column is generated missing. A column without
@@ -133,14 +135,17 @@ def blank_scarce_columns(data: pd.DataFrame, rare_threshold: int) -> pd.DataFram
     Args:
         data: Training rows.
         rare_threshold: Fewest values a column needs.
+        sdtypes: The table's sdtype per column (``numerical`` and ``datetime`` columns count whatever their dtype).
 
     Returns:
         ``data`` (a copy when a column is blanked).
     """
+    sdtypes = sdtypes or {}
+    types = pd.api.types
     blanked = [str(c) for c in data.columns
-               if (pd.api.types.is_numeric_dtype(data[c].dtype) or pd.api.types.is_datetime64_any_dtype(data[c].dtype)
-                   or pd.api.types.is_timedelta64_dtype(data[c].dtype))
-               and not pd.api.types.is_bool_dtype(data[c].dtype)
+               if (types.is_numeric_dtype(data[c].dtype) or types.is_datetime64_any_dtype(data[c].dtype)
+                   or types.is_timedelta64_dtype(data[c].dtype) or sdtypes.get(str(c)) in ("numerical", "datetime"))
+               and not types.is_bool_dtype(data[c].dtype)
                and data[c].isna().any() and 0 < data[c].notna().sum() < rare_threshold]
     if not blanked:
         return data
@@ -448,7 +453,7 @@ class ConditionalGenerativeModel(ABC):
         context_times = time_columns(context)
         data, context = to_durations(data, times), _durations(context, context_times, "fit")
         if values.get("dp") is None:  # under DP the column's noisy counts decide
-            data = blank_scarce_columns(data, int(getattr(self, "rare_threshold", 5)))
+            data = blank_scarce_columns(data, int(getattr(self, "rare_threshold", 5)), table.columns)
         columns = [str(c) for c in data.columns]
         context_columns = [str(c) for c in context.columns] if context is not None else []
         validation: Validation | None = None
