@@ -254,7 +254,7 @@ class Synthesizer:
         generated: dict[str, dict[str, str | None]] = {}
         for name in self.graph.order:  # parents first: a copy reads its parent's generated columns
             rules = self._engine.plan(name).rules
-            if name in self._engine.reference_tables:
+            if rules.reference is not None:  # copied verbatim (Orchestrator.reference_tables)
                 continue
             columns: dict[str, str | None] = {c: d["semantic_type"] for c, d in decided.get(name, {}).items()
                                               if d["action"] in ("fake", "mask")}

@@ -492,7 +492,10 @@ class ReferenceChecker:
     def found(self, child: pd.DataFrame) -> np.ndarray:
         """Whether each row of ``child`` has a row in the parent (``False`` where an FK column is null)."""
         fk = key_frame(child, self.rel.child_columns)
-        present = fk.notna().all(axis=1).to_numpy()
+        return self._hits(fk, fk.notna().all(axis=1).to_numpy())
+
+    def _hits(self, fk: pd.DataFrame, present: np.ndarray) -> np.ndarray:
+        """:meth:`found` of the FK values ``fk`` whose rows ``present`` have no null leg."""
         hit = np.zeros(len(fk), dtype=bool)
         if present.any():
             wanted, _ = comparable_frames(fk[present], self._parent.iloc[:0])
@@ -510,7 +513,8 @@ class ReferenceChecker:
         """
         rel = self.rel
         fk = key_frame(child, rel.child_columns)
-        orphan = fk.notna().all(axis=1).to_numpy() & ~self.found(child)
+        present = fk.notna().all(axis=1).to_numpy()
+        orphan = present & ~self._hits(fk, present)
         if orphan.any():
             examples = fk[orphan].head(5).set_axis(list(rel.child_columns), axis=1).to_dict("records")
             raise GenerationError(

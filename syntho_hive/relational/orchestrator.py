@@ -1865,9 +1865,8 @@ class Orchestrator:
         self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns}
         columns = [c for c in plan.columns if c not in self_cols]
         numbered: dict[Any, int] = {}  # rows numbered so far per combination of the modelled key legs
+        legs = self._modelled_key_legs(name, plan)
         if plan.numbered_keys and prior is not None:  # appending: go on after the numbers already there
-            legs = [c for c in self.metadata.tables[name].pk_columns
-                    if c not in plan.keys and c not in plan.numbered_keys]
             for column, start in plan.numbered_keys.items():
                 for combo, count in self._numbers_taken(prior, legs, column, start).items():
                     numbered[combo] = max(numbered.get(combo, 0), int(count))
@@ -1884,21 +1883,23 @@ class Orchestrator:
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
             plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take)
             if plan.numbered_keys:
-                self._number_key_legs(name, plan, content, numbered, slicing)
+                self._number_key_legs(plan, legs, content, numbered, slicing)
             yield self._restore_dtypes(content[columns], dtypes)
 
-    def _number_key_legs(self, name: str, plan: TablePlan, content: pd.DataFrame, numbered: dict[Any, int],
+    def _modelled_key_legs(self, name: str, plan: TablePlan) -> list[str]:
+        """The primary-key legs of ``name`` the model draws: neither generated keys nor numbered legs."""
+        return [c for c in self.metadata.tables[name].pk_columns if c not in plan.keys and c not in plan.numbered_keys]
+
+    def _number_key_legs(self, plan: TablePlan, legs: list[str], content: pd.DataFrame, numbered: dict[Any, int],
                          slicing: tuple[int, int]) -> None:
         """Fill the numbered legs of a composite key (:attr:`TablePlan.numbered_keys`) of one chunk, in place:
-        ``start, start + 1, ...`` within each combination of the modelled legs, going on from the rows of
+        ``start, start + 1, ...`` within each combination of the modelled ``legs``, going on from the rows of
         that combination in earlier chunks (``numbered``, updated)."""
-        legs = [c for c in self.metadata.tables[name].pk_columns if c not in plan.keys and c not in plan.numbered_keys]
         values = content[legs]
         if len(values) == 0:  # pandas cannot factorize an empty MultiIndex
             groups, uniques = np.zeros(0, dtype=np.int64), []
         else:
-            combos = pd.MultiIndex.from_frame(values) if len(legs) > 1 else pd.Index(values.iloc[:, 0])
-            groups, uniques = pd.factorize(combos, use_na_sentinel=False)
+            groups, uniques = pd.factorize(self._combos(values), use_na_sentinel=False)
         earlier = np.array([numbered.get(combo, 0) for combo in uniques], dtype=np.int64)
         for combo, before, rows in zip(uniques, earlier, np.bincount(groups, minlength=len(uniques))):
             numbered[combo] = int(before + rows)
