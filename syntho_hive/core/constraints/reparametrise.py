@@ -16,9 +16,8 @@ from syntho_hive.core.metadata.constraint_values import (
     coarser_unit,
     float_values,
     gap_ticks,
-    time_unit,
 )
-from syntho_hive.core.metadata.datetime_formats import format_datetimes
+from syntho_hive.core.metadata.datetime_formats import format_datetimes, time_unit
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.exceptions import GenerationError, SchemaError
 

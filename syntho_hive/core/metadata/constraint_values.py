@@ -22,6 +22,7 @@ from syntho_hive.core.metadata.datetime_formats import (
     formats_exactly,
     numpy_datetimes,
     parse_datetimes,
+    time_unit,
 )
 from syntho_hive.core.metadata.detect import detect_sdtype
 from syntho_hive.core.time_of_day import durations_of, is_time_of_day
@@ -49,19 +50,6 @@ def is_duration(series: pd.Series) -> bool:
 def _as_durations(series: pd.Series) -> pd.Series:
     """A duration column as ``timedelta64[ns]`` (times of day as the duration since midnight, nulls as ``NaT``)."""
     return series if ptypes.is_timedelta64_dtype(series.dtype) else durations_of(series)
-
-
-def time_unit(dtype: Any) -> str:
-    """The unit (``"ns"``, ``"us"``, ``"ms"``, ``"s"``) of a datetime / duration dtype: NumPy, tz-aware or Arrow
-    (dates: seconds); ``"ns"`` for any other dtype."""
-    if isinstance(dtype, pd.ArrowDtype):
-        unit = getattr(dtype.pyarrow_dtype, "unit", "s")
-        return unit if unit in ("s", "ms", "us", "ns") else "s"
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return str(dtype.unit)
-    if isinstance(dtype, np.dtype) and dtype.kind in "mM":
-        return np.datetime_data(dtype)[0]
-    return "ns"
 
 
 def coarser_unit(*units: str) -> str:

@@ -7,10 +7,13 @@ own ``%f`` always writes six digits, so a millisecond column written with it wou
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 __all__ = ["DATETIME_FORMATS", "MILLISECONDS", "detect_datetime_format", "format_datetimes", "formats_exactly",
-           "numpy_datetimes", "parse_datetimes", "parse_objects"]
+           "numpy_datetimes", "parse_datetimes", "parse_objects", "time_unit"]
 
 #: The milliseconds pseudo-directive (three digits).
 MILLISECONDS = "%3f"
@@ -96,6 +99,19 @@ def formats_exactly(strings: pd.Series, fmt: str) -> bool:
     return bool((format_datetimes(parsed, fmt) == strings).all())
 
 
+def time_unit(dtype: Any) -> str:
+    """The unit (``"ns"``, ``"us"``, ``"ms"``, ``"s"``) of a datetime / duration dtype: NumPy, tz-aware or Arrow
+    (dates: seconds); ``"ns"`` for any other dtype."""
+    if isinstance(dtype, pd.ArrowDtype):
+        unit = getattr(dtype.pyarrow_dtype, "unit", "s")
+        return unit if unit in ("s", "ms", "us", "ns") else "s"
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return str(dtype.unit)
+    if isinstance(dtype, np.dtype) and dtype.kind in "mM":
+        return np.datetime_data(dtype)[0]
+    return "ns"
+
+
 def numpy_datetimes(series: pd.Series) -> pd.Series:
     """An Arrow timestamp or date column as NumPy ``datetime64`` in the Arrow column's own unit (seconds for
     dates), its time zone kept; any other column unchanged.
@@ -106,8 +122,7 @@ def numpy_datetimes(series: pd.Series) -> pd.Series:
     dtype = series.dtype
     if not isinstance(dtype, pd.ArrowDtype) or dtype.kind != "M":
         return series
-    unit = getattr(dtype.pyarrow_dtype, "unit", "s")
-    unit = unit if unit in ("s", "ms", "us", "ns") else "s"
+    unit = time_unit(dtype)
     tz = getattr(dtype.pyarrow_dtype, "tz", None)
     return series.astype(f"datetime64[{unit}, {tz}]" if tz else f"datetime64[{unit}]")
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.time_of_day import durations_of, is_time_of_day
-from syntho_hive.core.metadata.constraint_values import time_unit
+from syntho_hive.core.metadata.datetime_formats import time_unit
 from syntho_hive.core.metadata.schema import SDTYPES, SDType
 from syntho_hive.exceptions import SchemaError
 
