@@ -57,7 +57,7 @@ def column_distribution(real: pd.Series, synthetic: pd.Series, sdtype: str, *, b
     if sdtype in CONTINUOUS:
         r, s = as_float(real), as_float(synthetic)
         rf, sf = r[np.isfinite(r)], s[np.isfinite(s)]
-        reference = rf if rf.size else (sf if sf.size else np.zeros(1))
+        reference = rf if rf.size else sf  # none finite: bin_edges gives the edges of [0]
         edges, offset = bin_edges(reference, bins)  # offset: a constant datetime's bins around 0
         real_counts = np.histogram(np.clip(rf - offset, edges[0], edges[-1]), bins=edges)[0].astype(float)
         synth_counts = np.histogram(np.clip(sf - offset, edges[0], edges[-1]), bins=edges)[0].astype(float)
