@@ -17,8 +17,7 @@ from syntho_hive.exceptions import SerializationError
 if TYPE_CHECKING:
     from syntho_hive.core.models.base import ConditionalGenerativeModel
 
-__all__ = ["BUILTIN_MODELS", "is_registered", "legacy_class_path", "model_class", "model_name", "register_model",
-           "registered_models"]
+__all__ = ["BUILTIN_MODELS", "is_registered", "legacy_class_path", "model_class", "register_model"]
 
 #: Built-in engines: registry name -> the module that defines (and registers) it.
 BUILTIN_MODELS: dict[str, str] = {
@@ -89,21 +88,6 @@ def is_registered(cls: type) -> bool:
     return known is not None and (known is cls or _same_definition(known, cls))
 
 
-def model_name(cls: type) -> str:
-    """The name ``cls`` is registered under.
-
-    Raises:
-        SerializationError: ``cls`` is not registered (a custom engine must be, to be saved by a
-            Synthesizer).
-    """
-    for name, known in _REGISTRY.items():
-        if known is cls:
-            return name
-    raise SerializationError(f"Model class {cls.__module__}.{cls.__qualname__} is not registered; call "
-                             "syntho_hive.core.models.register_model(cls) once (where the class is defined) "
-                             "so its checkpoints can name it.")
-
-
 def legacy_class_path(path: object) -> str:
     """The registry name of a built-in engine saved as ``"module:Class"`` by version-1 synthesizers.
 
@@ -117,9 +101,3 @@ def legacy_class_path(path: object) -> str:
                              f"{sorted(BUILTIN_MODELS)} can be named by a module path. Save it again with this "
                              "version (custom engines are named by their registered name).")
 
-
-def registered_models() -> dict[str, type["ConditionalGenerativeModel"]]:
-    """Every registered engine by name (built-ins included once imported)."""
-    for module in BUILTIN_MODELS.values():
-        importlib.import_module(module)
-    return dict(_REGISTRY)
