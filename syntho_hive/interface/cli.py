@@ -597,7 +597,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print(f"  column shapes       {_format_score(result.column_shapes)}")
     print(f"  column pair trends  {_format_score(result.column_pair_trends)}")
     print(f"  detection AUC       {_format_score(result.detection_auc)}  (0.50 = indistinguishable)")
-    if result.ml_efficacy is not None:
+    if result.ml_efficacy is not None and holdout is None:
+        efficacy_note = "  (synthetic / real model score; optimistic without --holdout, see the JSON notes)"
+    elif result.ml_efficacy is not None:
         efficacy_note = "  (synthetic / real model score)"
     elif args.target is None:
         efficacy_note = "  (pass --target)"

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_int
 from syntho_hive.core.metadata.schema import SDTYPES, SDType, TableConfig
 from syntho_hive.exceptions import ConfigurationError, SchemaError
 
@@ -124,7 +125,7 @@ def check_columns(real: pd.DataFrame, synthetic: pd.DataFrame, *, what: str,
 
 def check_positive_int(name: str, value: Any) -> None:
     """Raise :class:`ConfigurationError` unless ``value`` is an integer >= 1 (``True`` is not one)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value) or value < 1:
         raise ConfigurationError(f"{name} must be a positive integer, got {value!r}.")
 
 

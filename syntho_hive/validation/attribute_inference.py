@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from syntho_hive._checks import is_int
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.core.quality.shapes import as_float
@@ -157,7 +158,7 @@ def _check_columns(train: pd.DataFrame, types: Mapping[str, SDType], sensitive: 
 
 
 def _check_attack(k: int, tolerance: float) -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+    if not is_int(k) or k < 1:
         raise SchemaError(f"Attribute inference k must be a positive integer, got {k!r}.")
     if not 0 <= tolerance < 1:
         raise SchemaError(f"Attribute inference tolerance must be in [0, 1) (a share of the column's range), "

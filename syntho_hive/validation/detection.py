@@ -12,6 +12,12 @@ round, so copied data scored an AUC far *below* 0.5 (0.1-0.2 on a table against 
 0.5. (Copies are a privacy matter, which the privacy metrics report.) A table with so few distinct
 rows that grouping them would leave fewer than ten groups per fold keeps plain stratified folds.
 
+A tree of the classifier splits a node only if both sides keep ``min_samples_leaf`` (20) rows. Each
+training fold therefore needs twice that many rows, or the classifier predicts one constant and the
+AUC is 0.5 ("indistinguishable") whatever the data: a table of 20 rows shifted by three standard
+deviations scored 0.5. :func:`detection_auc` refuses fewer rows (:func:`min_detection_rows`: 30 per
+side with 3 folds), and :func:`~syntho_hive.validation.evaluate` skips such a table, saying why.
+
 Fitting runs under ``threadpoolctl.threadpool_limits(n_threads)``: in a process that imported torch,
 scikit-learn's OpenMP estimators can otherwise be dozens of times slower.
 """
@@ -31,10 +37,28 @@ from syntho_hive.exceptions import SchemaError
 from syntho_hive.validation._common import FieldsDict, check_columns, check_positive_int, resolve_sdtypes
 from syntho_hive.validation._encoding import MixedEncoder
 
-__all__ = ["DetectionResult", "detection_auc"]
+__all__ = ["DetectionResult", "detection_auc", "min_detection_rows"]
 
 #: Fewer distinct rows than this many per fold: plain stratified folds (see the module docstring).
 _MIN_GROUPS_PER_FOLD = 10
+#: Fewest rows in a leaf of the classifier's trees (scikit-learn's default, written out: the row minimum
+#: follows from it).
+_MIN_SAMPLES_LEAF = 20
+
+
+def min_detection_rows(n_folds: int = 3) -> int:
+    """Fewest rows per table for which :func:`detection_auc` can tell anything.
+
+    Every training fold (both classes, all folds but one) must hold ``2 * min_samples_leaf`` rows for
+    the classifier to split at all: ``n - ceil(n / n_folds) >= min_samples_leaf`` rows of each class.
+
+    Args:
+        n_folds: Cross-validation folds (>= 2).
+
+    Returns:
+        The minimum number of rows of each table (30 with 3 folds, 40 with 2).
+    """
+    return max(n_folds, -(-_MIN_SAMPLES_LEAF * n_folds // (n_folds - 1)))
 
 
 @dataclass(frozen=True)
@@ -80,8 +104,8 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame,
         A :class:`DetectionResult`.
 
     Raises:
-        SchemaError: If columns are missing, a table has fewer than ``n_folds`` rows, or no column
-            can be encoded.
+        SchemaError: If columns are missing, fewer than :func:`min_detection_rows` rows per table can
+            be used (with ``max_rows``), or no column can be encoded.
         ConfigurationError: If ``max_rows``, ``n_folds``, ``max_iter`` or ``n_threads`` is not a
             positive integer.
     """
@@ -97,9 +121,13 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame,
     types = resolve_sdtypes(real, sdtypes)
     base = resolve_seed(seed)
     n = int(min(len(real), len(synthetic), max_rows))
-    if n < n_folds:
-        raise SchemaError(f"Detection needs at least {n_folds} rows per table; got {len(real)} real "
-                          f"and {len(synthetic)} synthetic.")
+    minimum = min_detection_rows(n_folds)
+    if n < minimum:
+        raise SchemaError(
+            f"Detection needs at least {minimum} rows per table with n_folds={n_folds}; got {len(real)} real and "
+            f"{len(synthetic)} synthetic (max_rows={max_rows}). With fewer, its classifier (leaves of at least "
+            f"{_MIN_SAMPLES_LEAF} rows) cannot split and would score 0.5 whatever the data; judge so small a table "
+            "by its column shapes and pair trends.")
     real_used = sample_rows(real, n, numpy_generator(child_seed(base, "detection", "real")))
     synth_used = sample_rows(synthetic, n, numpy_generator(child_seed(base, "detection", "synthetic")))
     encoder = MixedEncoder(types, scale="standard", categorical="ordinal").fit(pd.concat([real_used, synth_used[real.columns]],
@@ -119,7 +147,7 @@ def detection_auc(real: pd.DataFrame, synthetic: pd.DataFrame,
     with threadpool_limits(limits=n_threads):
         for train_index, test_index in splits:
             model = HistGradientBoostingClassifier(max_iter=max_iter, early_stopping=False,
-                                                   random_state=random_state,
+                                                   min_samples_leaf=_MIN_SAMPLES_LEAF, random_state=random_state,
                                                    categorical_features=np.asarray(encoder.categorical_mask))
             model.fit(features[train_index], labels[train_index])
             probabilities = model.predict_proba(features[test_index])[:, 1]

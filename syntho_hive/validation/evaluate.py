@@ -6,7 +6,8 @@ Scores (all in [0, 1], higher is better, unless noted):
 * ``column_pair_trends``: mean CorrelationSimilarity / ContingencySimilarity of related pairs
   (:mod:`.pair_trends`).
 * ``overall``: mean of the two, as SDMetrics' QualityReport (for several tables: mean over tables).
-* ``detection_auc``: real-vs-synthetic classifier ROC AUC, 0.5 ideal (:mod:`.detection`).
+* ``detection_auc``: real-vs-synthetic classifier ROC AUC, 0.5 ideal (:mod:`.detection`); skipped for
+  tables too small for its classifier to split (``TableQuality.skipped`` says why).
 * ``ml_efficacy``: synthetic/real score ratio of a model predicting ``target`` (:mod:`.efficacy`).
 * ``privacy``: DCR share, NNDR, exact copies (:mod:`.privacy`) over the modelled columns (generated
   ones left out, see ``generated_columns``), and disclosure risk
@@ -51,7 +52,7 @@ from syntho_hive.validation._disclosure_options import (
 )
 from syntho_hive.validation._generated import compares_modelled, generated_columns_of, modelled_view
 from syntho_hive.validation.column_shapes import column_shape_scores
-from syntho_hive.validation.detection import DetectionResult, detection_auc
+from syntho_hive.validation.detection import DetectionResult, detection_auc, min_detection_rows
 from syntho_hive.validation.disclosure import disclosure_metrics
 from syntho_hive.validation.efficacy import EfficacyResult, ml_efficacy
 from syntho_hive.validation.pair_trends import PairTrendsResult, column_pair_trends
@@ -67,9 +68,8 @@ SCHEMA_VERSION = "1"
 _log = get_logger(__name__)
 #: ``infer_dtype`` kinds of ``object`` columns holding numbers (checked for infinities).
 _NUMBER_OBJECTS = ("floating", "mixed-integer-float", "decimal")
-#: Fewest rows per side for detection (its default cross-validation folds) and privacy (its
-#: nearest-neighbour ratio needs two training rows); smaller tables skip them (logged).
-_MIN_DETECTION_ROWS = 3
+#: Fewest real rows for privacy (its nearest-neighbour ratio needs two training rows); smaller tables
+#: skip it, as tables under ``min_detection_rows()`` rows per side skip detection (logged and in ``skipped``).
 _MIN_PRIVACY_ROWS = 2
 
 
@@ -86,15 +86,17 @@ class TableQuality:
         column_shapes_score: Mean column-shape score (``None`` when no column is scorable).
         pair_trends: Column pair trends with per-pair details.
         overall: Mean of column shapes and pair trends (the available ones).
-        detection: Detection result, or ``None`` when disabled, or skipped for a table under 3 rows
-            (an ``evaluation_metric_skipped`` event says so; a lookup table of 2 rows does not stop
-            the evaluation of the schema).
+        detection: Detection result, or ``None`` when disabled, or skipped for a table under
+            :func:`~syntho_hive.validation.detection.min_detection_rows` (30) rows per side, where its
+            classifier cannot split (``skipped`` and an ``evaluation_metric_skipped`` event say so; a
+            lookup table of 2 rows does not stop the evaluation of the schema).
         efficacy: ML-efficacy result, or ``None`` without a target / when disabled.
         privacy: Privacy result (its ``disclosure`` holds the disclosure-risk details), or ``None``
             when disabled, or skipped for a table of 1 real row (logged the same way), or for a
             reference table.
         reference: Whether the table was named in ``reference_tables`` (copied verbatim: no privacy
             figure).
+        skipped: ``{metric: reason}`` for the metrics asked for but not computed for this table.
     """
 
     name: str
@@ -109,6 +111,12 @@ class TableQuality:
     efficacy: EfficacyResult | None = None
     privacy: PrivacyResult | None = None
     reference: bool = False
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def _skip(self, metric: str, reason: str, *, level: str = "warning", **details: Any) -> None:
+        """Record that ``metric`` was not computed and why, and log an ``evaluation_metric_skipped`` event."""
+        self.skipped[metric] = reason
+        getattr(_log, level)("evaluation_metric_skipped", table=self.name, metric=metric, reason=reason, **details)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict."""
@@ -120,7 +128,7 @@ class TableQuality:
             "detection": self.detection.to_dict() if self.detection else None,
             "ml_efficacy": self.efficacy.to_dict() if self.efficacy else None,
             "privacy": self.privacy.to_dict() if self.privacy else None,
-            "reference": self.reference,
+            "reference": self.reference, "skipped": dict(self.skipped),
         }
 
 
@@ -132,8 +140,10 @@ class QualityResult:
         overall: Mean of ``column_shapes`` and ``column_pair_trends`` (SDMetrics' overall score).
         column_shapes: Mean column-shape score over tables.
         column_pair_trends: Mean pair-trend score over tables (``None`` when no pair contributes).
-        detection_auc: Mean detection ROC AUC over tables (0.5 ideal; ``None`` when disabled).
-        ml_efficacy: Mean synthetic/real efficacy ratio over tables with a target (``None`` if none).
+        detection_auc: Mean detection ROC AUC over tables (0.5 ideal; ``None`` when disabled or skipped
+            for every table).
+        ml_efficacy: Mean synthetic/real efficacy ratio over tables with a target (``None`` if none);
+            optimistic without a holdout (the tables' ``efficacy.notes`` say so).
         privacy: Worst-case privacy figures over tables (the single table's result for one table).
         relational: Foreign-key figures (``None`` for one table or no foreign keys).
         tables: Per-table details (per-column and per-pair scores).
@@ -336,7 +346,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
             no relational figures are computed. A single DataFrame uses the metadata's only table
             (metadata of several tables needs ``{table: DataFrame}`` mappings).
         holdout: Real rows the generator did not train on (same shape as ``real``); enables the DCR
-            share and an unbiased ML-efficacy test set.
+            share and an unbiased ML-efficacy test set (without it the efficacy test rows are split
+            off ``real``, which the generator saw: the figure is optimistic, and its notes say so).
         target: Column for ML efficacy (a single table) or ``{table: column}``; ``None`` skips it.
         seed: Seed for every sample and model (results are reproducible for a given seed).
         detection: Compute the detection AUC.
@@ -460,9 +471,9 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
                                pair_trends=trends, overall=table_overall)
         scorable = any(types[c] in CONTINUOUS | DISCRETE for c in real_frame.columns)
         rows = min(len(real_frame), len(synth_frame))
-        if detection and scorable and rows < _MIN_DETECTION_ROWS:
-            _log.warning("evaluation_metric_skipped", table=name, metric="detection", rows=rows,
-                         reason=f"needs at least {_MIN_DETECTION_ROWS} rows per side")
+        if detection and scorable and rows < min_detection_rows():
+            quality._skip("detection", f"needs at least {min_detection_rows()} rows per side, got {rows}: with fewer, "
+                         "its classifier cannot split and would score 0.5 whatever the data", rows=rows)
         elif detection and scorable:  # a table of keys or text only (a junction table) has nothing to detect
             quality.detection = detection_auc(real_frame, synth_frame, types, seed=child_seed(base, name, "detection"),
                                               n_threads=n_threads)
@@ -475,14 +486,12 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         modelled = compares_modelled(types, list(real_frame.columns), generated)
         quality.reference = name in references
         if privacy and scorable and quality.reference:
-            _log.info("evaluation_metric_skipped", table=name, metric="privacy",
-                      reason="reference table copied verbatim: every row is real by design")
+            quality._skip("privacy", "reference table copied verbatim: every row is real by design", level="info")
         elif privacy and scorable and not modelled:
-            _log.warning("evaluation_metric_skipped", table=name, metric="privacy", generated=list(generated),
-                         reason="every comparable column is generated, none modelled")
+            quality._skip("privacy", "every comparable column is generated, none modelled", generated=list(generated))
         elif privacy and scorable and len(real_frame) < _MIN_PRIVACY_ROWS:
-            _log.warning("evaluation_metric_skipped", table=name, metric="privacy", rows=len(real_frame),
-                         reason=f"needs at least {_MIN_PRIVACY_ROWS} real rows")
+            quality._skip("privacy", f"needs at least {_MIN_PRIVACY_ROWS} real rows, got {len(real_frame)}",
+                         rows=len(real_frame))
         elif privacy and scorable:
             quality.privacy = privacy_metrics(view["train"], view["synthetic"], view["holdout"], modelled_types,
                                               seed=child_seed(base, name, "privacy"), n_threads=n_threads)

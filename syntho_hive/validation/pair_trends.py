@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_finite_number, is_int
 from syntho_hive._random import child_seed, numpy_generator, resolve_seed, sample_rows
 from syntho_hive.core.metadata.schema import SDType
 from syntho_hive.core.quality.shapes import as_float
@@ -207,8 +208,7 @@ def score_pairs(real: pd.DataFrame, synthetic: pd.DataFrame, sdtypes: Mapping[st
     """
     for name, value in (("real_correlation_threshold", real_correlation_threshold),
                         ("real_association_threshold", real_association_threshold)):
-        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
-                or not 0 <= float(value) <= 1):
+        if not is_finite_number(value) or not 0 <= value <= 1:
             raise ConfigurationError(f"{name} must be a number in [0, 1] (0 counts every pair), got {value!r}.")
     columns = list(dict.fromkeys(column for pair in pairs for column in pair))
     continuous = [c for c in columns if sdtypes[c] in CONTINUOUS]
@@ -287,7 +287,7 @@ def column_pair_trends(real: pd.DataFrame, synthetic: pd.DataFrame,
     """
     check_columns(real, synthetic, what="Column pair trends")
     for name, value in (("max_rows", max_rows), ("max_pairs", max_pairs)):
-        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+        if value is not None and (not is_int(value) or value < 1):
             raise SchemaError(f"{name} must be a positive integer or None, got {value!r}.")
     types = resolve_sdtypes(real, sdtypes)
     scorable = [c for c in real.columns if types[c] in CONTINUOUS | DISCRETE]

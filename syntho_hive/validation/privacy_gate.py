@@ -37,14 +37,13 @@ Wiring it into sampling::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_finite_number, is_int
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
@@ -108,11 +107,10 @@ class PrivacyThreshold:
             if value is None:
                 continue
             if name == "max_pii_leaks":
-                if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 0:
+                if not is_int(value) or value < 0:
                     problems.append(f"max_pii_leaks must be an integer >= 0 (or None), got {value!r}")
                 continue
-            if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
-                    or not math.isfinite(float(value)) or not 0 <= float(value) <= 1):
+            if not is_finite_number(value) or not 0 <= value <= 1:
                 problems.append(f"{name} must be a number in [0, 1] (or None), got {value!r}")
         if problems:
             raise ConfigurationError("Invalid PrivacyThreshold: " + "; ".join(problems) + ".")

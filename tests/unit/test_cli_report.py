@@ -133,3 +133,12 @@ def test_table_without_metadata_is_a_usage_error(files: dict[str, Path], tmp_pat
     assert main(argv) == 2
     _one_error_line(capsys.readouterr().err, "--table needs --metadata")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_efficacy_without_holdout_is_printed_as_optimistic(files: dict[str, Path], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --holdout the ML-efficacy test rows are real rows the generator trained on: the line said nothing."""
+    assert main(["report", str(files["real"]), str(files["synth"]), "-o", str(tmp_path / "r.html"),
+                 "--target", "member"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  ML efficacy"))
+    assert "optimistic without --holdout" in line

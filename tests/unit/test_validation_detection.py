@@ -45,7 +45,7 @@ def test_seeded_and_sampled() -> None:
 
 
 def test_too_few_rows_is_a_schema_error() -> None:
-    with pytest.raises(SchemaError, match="at least 3 rows"):
+    with pytest.raises(SchemaError, match="at least 30 rows"):
         detection_auc(_orders(2, 0), _orders(2, 1))
 
 
@@ -59,3 +59,30 @@ def test_copied_rows_score_chance_not_below_it() -> None:
     # Half copied, half fresh: still near chance, the fresh half as in the same-distribution test.
     mixed = pd.concat([real.iloc[:750], _orders(750, 5)], ignore_index=True)
     assert 0.4 < detection_auc(real, mixed, seed=0, max_iter=30).auc < 0.62
+
+
+def _shifted_pair(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Real rows and synthetic rows three standard deviations away: plainly detectable."""
+    rng = np.random.default_rng(n)
+    real = pd.DataFrame({"x": rng.normal(size=n), "kind": rng.choice(["a", "b"], n)})
+    return real, real.assign(x=rng.normal(size=n) + 3.0)
+
+
+def test_tables_too_small_for_the_classifier_to_split_are_refused_not_scored_chance(tmp_path) -> None:
+    """With 5 or 20 rows per side no training fold reached two leaves of 20 rows: the classifier predicted a
+    constant and the AUC was exactly 0.5 (ideal) even for plainly different data; evaluate() reported it."""
+    from syntho_hive.validation import ValidationReport, evaluate
+    from syntho_hive.validation.detection import min_detection_rows
+
+    assert (min_detection_rows(), min_detection_rows(2), min_detection_rows(10)) == (30, 40, 23)
+    for n in (5, 20, min_detection_rows() - 1):
+        with pytest.raises(SchemaError, match="at least 30 rows per table with n_folds=3.* cannot split"):
+            detection_auc(*_shifted_pair(n))
+    assert detection_auc(*_shifted_pair(min_detection_rows())).auc > 0.8  # from 30 rows on it does see
+    real, synthetic = _shifted_pair(20)
+    result = evaluate(real, synthetic, privacy=False)
+    assert result.detection_auc is None and result.tables["table"].detection is None
+    reason = result.to_dict()["tables"]["table"]["skipped"]["detection"]
+    assert reason.startswith("needs at least 30 rows per side, got 20")
+    html = ValidationReport().generate(real, synthetic, tmp_path / "r.html", privacy=False).read_text()
+    assert "Detection skipped: needs at least 30 rows per side" in html

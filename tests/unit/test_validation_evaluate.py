@@ -29,7 +29,7 @@ SDTYPES = {"employee_id": "id", "years": "numerical", "salary": "numerical", "le
 TOP_KEYS = {"schema_version", "overall", "column_shapes", "column_pair_trends", "detection_auc", "ml_efficacy",
             "privacy", "relational", "tables", "seed", "seconds"}
 TABLE_KEYS = {"name", "n_rows_real", "n_rows_synthetic", "sdtypes", "overall", "column_shapes",
-              "column_pair_trends", "detection", "ml_efficacy", "privacy", "reference"}
+              "column_pair_trends", "detection", "ml_efficacy", "privacy", "reference", "skipped"}
 
 
 def test_identical_data_is_perfect_and_result_is_typed() -> None:

@@ -10,6 +10,7 @@ from structlog.testing import capture_logs
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.exceptions import ConfigurationError, SchemaError
 from syntho_hive.validation import (
+    PrivacyThreshold,
     ValidationReport,
     column_pair_trends,
     detection_auc,
@@ -192,11 +193,31 @@ FRAME = pd.DataFrame({"x": RNG.normal(size=60), "c": RNG.choice(["a", "b"], 60)}
     (lambda: column_pair_trends(FRAME, FRAME, real_association_threshold=float("nan")),
      r"real_association_threshold must be a number in \[0, 1\]"),
     (lambda: membership_inference_auc(FRAME, FRAME, FRAME, n_threads=-1), "n_threads must be a positive integer"),
+    # An integer beyond any float raised OverflowError from float(value).
+    (lambda: ml_efficacy(FRAME, FRAME, "c", test_size=10**400), "test_size must be a number strictly between"),
+    (lambda: column_pair_trends(FRAME, FRAME, real_correlation_threshold=10**400),
+     r"real_correlation_threshold must be a number in \[0, 1\]"),
+    (lambda: PrivacyThreshold(max_dcr_share=10**400), r"max_dcr_share must be a number in \[0, 1\]"),
 ])
 def test_metric_parameters_are_checked_before_any_work(call, message: str) -> None:
     """They raised scikit-learn's errors (``Found array with 0 sample(s)``) or misleading ones."""
     with pytest.raises(ConfigurationError, match=message):
         call()
+
+
+def test_a_bool_is_not_a_row_count() -> None:
+    """``max_rows=True`` passed column_pair_trends' check (a bool is an int) and sampled one row."""
+    with pytest.raises(SchemaError, match="max_rows must be a positive integer or None, got True"):
+        column_pair_trends(FRAME, FRAME, max_rows=True)
+
+
+def test_the_shared_checks_import_no_torch() -> None:
+    """The option checks the validation metrics share live in a module that imports no torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, syntho_hive._checks, syntho_hive.validation; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 
 
 def test_privacy_gate_given_a_frame_instead_of_a_mapping() -> None:

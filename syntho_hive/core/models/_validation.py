@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive._atomic import atomic_write
+from syntho_hive._checks import is_finite_number
 from syntho_hive._random import child_seed, numpy_generator
-from syntho_hive.core.models.params import is_finite_number
 from syntho_hive.core.quality import column_shape_scores, overall_column_shape
 from syntho_hive.exceptions import TrainingError
 

@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from syntho_hive._checks import is_finite_number, is_int
 from syntho_hive.core.dp.config import DPConfig
 from syntho_hive.exceptions import ConfigurationError
 
-__all__ = ["Choice", "DPSetting", "Flag", "Integer", "Number", "Param", "Text", "Widths", "is_finite_number",
-           "problems_of"]
+__all__ = ["Choice", "DPSetting", "Flag", "Integer", "Number", "Param", "Text", "Widths", "problems_of"]
 
 _MISSING = object()
 
@@ -98,20 +98,6 @@ def problems_of(params: Mapping[str, Param], values: Mapping[str, Any]) -> list[
             for problem in [param.problem(values[name])] if problem is not None]
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def is_finite_number(value: Any) -> bool:
-    """Whether ``value`` is a finite int or float (not a bool; an int too large for a float is not)."""
-    if not (_is_int(value) or isinstance(value, (float, np.floating))):
-        return False
-    try:
-        return math.isfinite(float(value))
-    except OverflowError:  # an integer beyond any float
-        return False
-
-
 class Integer(Param):
     """An integer of at least ``minimum`` (default 1)."""
 
@@ -123,7 +109,7 @@ class Integer(Param):
         return "a positive integer" if self.minimum == 1 else f"an integer >= {self.minimum}"
 
     def _problem(self, value: Any) -> str | None:
-        return None if _is_int(value) and value >= self.minimum else self._fail(value)
+        return None if is_int(value) and value >= self.minimum else self._fail(value)
 
     def _normalise(self, value: Any) -> Any:
         return int(value)
@@ -152,7 +138,7 @@ class Number(Param):
         return self._fail(value) if below or number > self.maximum else None
 
     def _normalise(self, value: Any) -> Any:
-        return int(value) if _is_int(value) else float(value)
+        return int(value) if is_int(value) else float(value)
 
 
 class Widths(Param):
@@ -164,7 +150,7 @@ class Widths(Param):
     def _problem(self, value: Any) -> str | None:
         if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)) or len(value) == 0:
             return self._fail(value)
-        return None if all(_is_int(v) and v >= 1 for v in value) else self._fail(value)
+        return None if all(is_int(v) and v >= 1 for v in value) else self._fail(value)
 
     def _normalise(self, value: Any) -> Any:
         return tuple(int(v) for v in value)

@@ -83,6 +83,10 @@ def plain_reading(result: QualityResult) -> list[str]:
             lines.append(f"A model trained on synthetic data reaches {ratio:.0%} of the score of one trained on real "
                          "data" + (" (above 100%: the synthetic-data model did better on this test set; with few rows the ratio is noisy)."
                                    if ratio > 1.05 else "."))
+        if any(t.efficacy is not None and t.efficacy.holdout == "split" for t in result.tables.values()):
+            lines.append("No holdout was given, so the efficacy test rows are real rows the generator most likely "
+                         "trained on: the ratio is optimistic (a generator copying its training rows scores above "
+                         "100%). Pass a holdout for an unbiased figure.")
     if result.privacy is not None:
         p = result.privacy
         if p.exact_copy_rate > 0:
@@ -199,6 +203,8 @@ def _privacy_section(table: TableQuality) -> str:
     if p is None and table.reference:
         return ('<p class="muted">A reference (lookup) table, copied verbatim from the real data by design: '
                 "no privacy figure.</p>")
+    if p is None and "privacy" in table.skipped:
+        return f'<p class="muted">Privacy figures were not computed: {escape(table.skipped["privacy"])}.</p>'
     if p is None:
         return '<p class="muted">Privacy figures were not computed.</p>'
     rows = [("Share of synthetic rows closer to training than to holdout (0.5 ideal)", p.dcr_share_closer_to_training),
@@ -220,6 +226,8 @@ def _detection_efficacy(table: TableQuality) -> str:
         d = table.detection
         parts.append(f"<p>Detection: ROC AUC {_e(d.auc)} &plusmn; {_e(d.auc_std)} ({escape(d.model)}, "
                      f"{d.n_folds}-fold, {d.n_rows_per_class} rows per class).</p>")
+    elif "detection" in table.skipped:
+        parts.append(f'<p class="muted">Detection skipped: {escape(table.skipped["detection"])}.</p>')
     if table.efficacy is not None:
         m = table.efficacy
         parts.append(f"<p>ML efficacy for {escape(m.target)} ({escape(m.task)}, {escape(m.metric)}): trained on real "

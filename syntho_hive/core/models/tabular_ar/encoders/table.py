@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_finite_number
 from syntho_hive.core.metadata.detect import detect_sdtype
-from syntho_hive.core.models.params import is_finite_number
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn
 from syntho_hive.core.models.tabular_ar.encoders.bin_copula import BinCopula
 from syntho_hive.core.models.tabular_ar.encoders.categorical import (
