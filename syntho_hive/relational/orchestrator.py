@@ -1767,8 +1767,10 @@ class Orchestrator:
                 if generator.is_timeline:  # the k-th timestamp of each parent: numbered as k, then timed
                     dtype, start = np.dtype(np.int64), 0
                 if part is None:
-                    taken = None if prior is None or generator.is_timeline else self._numbers_taken(
-                        prior, parent_part, column, start).reindex(self._combos(pd.DataFrame({
+                    numbers = prior if prior is None or not generator.is_timeline else \
+                        prior.assign(**{column: generator.timeline_numbers(prior[column])})
+                    taken = None if numbers is None else self._numbers_taken(
+                        numbers, parent_part, column, start).reindex(self._combos(pd.DataFrame({
                             c: _take(parent[p], pos, exact=True).reset_index(drop=True)
                             for rel, pos, parent in zip(rels, positions, parents)
                             for c, p in zip(rel.child_columns, rel.parent_columns) if c in parent_part})[
