@@ -379,6 +379,13 @@ class KeyGenerator:
         step = np.int64(max(int(self._ids.step), 1))
         return np.where(ticks % step == 0, ticks // step, -1)
 
+    def timeline_numbers(self, stamps: pd.Series) -> pd.Series:
+        """For each timestamp of ``stamps`` (keys of this timeline, :attr:`is_timeline`), the ``k`` of the latest
+        ``start + step * k`` at or before it (null stays null): how far a timeline numbered per parent got."""
+        present = stamps.dropna()
+        step = np.int64(max(int(self._ids.step), 1))
+        return pd.Series(self._ticks(present) // step, index=present.index, name=stamps.name).reindex(stamps.index)
+
     def at(self, offsets: np.ndarray) -> pd.Series:
         """The timestamps ``start + step * k`` for each ``k`` of ``offsets`` (repeats allowed), in the
         column's dtype: a timeline numbered per parent (:func:`per_parent_timeline`)."""

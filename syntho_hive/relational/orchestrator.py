@@ -132,11 +132,13 @@ Sink = Callable[[str, Iterator[pd.DataFrame]], Any]
 ExistingRows = Callable[[str, list[str]], "pd.DataFrame | None"]
 
 
-def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: Mapping[str, "TablePlan"]) -> None:
+def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: Mapping[str, "TablePlan"],
+                 self_rels: list[Relationship]) -> None:
     """Raise :class:`SerializationError` unless ``plan``'s rules name columns the tables have: each copied
     column one of the table's (a modelled one when it says so), through one of its relationships ``rels``, from
     a column of that parent; each date-part column one the table generates no other way, taken from a part
-    (:data:`DATE_PARTS`) of one of its datetime columns; the partly null legs of each relationship some but
+    (:data:`DATE_PARTS`) of one of its datetime columns; the partly null legs of each relationship (``rels``,
+    then the self-references ``self_rels``) some but
     not all of its FK columns, with finite shares >= 0 summing to at most its null rate; a reference table's
     stored rows with exactly the table's columns."""
     for copy in plan.rules.copied:
@@ -158,16 +160,17 @@ def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: 
                                      "the table generates no other way, taken from a part "
                                      f"{list(DATE_PARTS)} of one of its datetime columns; the saved state is "
                                      "corrupt, save it again.")
-    for via, link in enumerate(plan.parents):
-        legs = set(rels[via].child_columns) if via < len(rels) else set()
-        shares = [share for _, share in link.partly_null]
-        if any(not set(combo) or not set(combo) < legs for combo, _ in link.partly_null) \
-                or not all(np.isfinite(shares + [link.null_rate])) or any(share < 0 for share in shares) \
-                or sum(shares) > link.null_rate + 1e-9:
-            raise SerializationError(f"Orchestrator state: table {name!r}, field 'parents[{via}].partly_null' "
-                                     f"({link.partly_null}) must give some but not all of the FK's columns "
-                                     f"{sorted(legs)} with finite shares >= 0 summing to at most its null_rate "
-                                     f"({link.null_rate}); the saved state is corrupt, save it again.")
+    for kind, links, relations in (("parents", plan.parents, rels), ("self_refs", plan.self_refs, self_rels)):
+        for via, link in enumerate(links):
+            legs = set(relations[via].child_columns) if via < len(relations) else set()
+            shares = [share for _, share in link.partly_null]
+            if any(not set(combo) or not set(combo) < legs for combo, _ in link.partly_null) \
+                    or not all(np.isfinite(shares + [link.null_rate])) or any(share < 0 for share in shares) \
+                    or sum(shares) > link.null_rate + 1e-9:
+                raise SerializationError(f"Orchestrator state: table {name!r}, field '{kind}[{via}].partly_null' "
+                                         f"({link.partly_null}) must give some but not all of the FK's columns "
+                                         f"{sorted(legs)} with finite shares >= 0 summing to at most its null_rate "
+                                         f"({link.null_rate}); the saved state is corrupt, save it again.")
     if plan.rules.reference is not None and list(plan.rules.reference_frame(name).columns) != plan.columns:
         raise SerializationError(f"Orchestrator state: the stored rows of reference table {name!r} do not have its "
                                  f"columns {plan.columns}; the saved state is corrupt, save it again.")
@@ -192,12 +195,12 @@ class LinkPlan:
         same_parent_share: A secondary FK to the primary FK's table (``follows(follower_id,
             followee_id)``, both to ``users``): share of rows where both point at the same parent
             row. When it is 0, generation never pairs a row with its own primary parent.
-        partly_null: A composite FK to another table: per combination of non-null legs of the rows whose FK
+        partly_null: A composite FK: per combination of non-null legs of the rows whose FK
             is partly null (``region`` known, ``store_no`` null), those legs and the share of the table's rows
             (part of ``null_rate``). As in SQL's ``MATCH SIMPLE``, such a row references no parent row; its
             non-null legs are generated as copies of the legs of a generated parent row
-            (:func:`_fill_partly_null`). Empty under DP and in plans saved before it was kept: those rows
-            come back fully null.
+            (:func:`_fill_partly_null`; a self-reference's, of a generated row of the table). Empty under DP and
+            in plans saved before it was kept: those rows come back fully null.
     """
 
     null_rate: float
@@ -838,7 +841,7 @@ class Orchestrator:
             raise SerializationError(f"Orchestrator state has no plan for table(s) {missing}; it must hold every "
                                      f"table of the metadata ({engine.graph.order}).")
         for name, plan in plans.items():
-            _check_rules(name, plan, engine.graph.parents_of(name), plans)
+            _check_rules(name, plan, engine.graph.parents_of(name), plans, engine.graph.self_references(name))
         if not isinstance(fitted_models, Mapping):
             raise SerializationError(f"fitted_models must be a mapping {{table: fitted model}}, got "
                                      f"{type(fitted_models).__name__}.")
@@ -1141,7 +1144,7 @@ class Orchestrator:
         self_roots = 0.0
         if rel.is_self and len(fk):  # compared exactly (``to_numpy`` of a nullable Int64 gives float64)
             self_roots = float(same_rows(fk, child[list(rel.parent_columns)]).mean())
-        return LinkPlan(null_rate, model, self_roots, partly_null=[] if rel.is_self else _partly_null_shares(fk))
+        return LinkPlan(null_rate, model, self_roots, partly_null=_partly_null_shares(fk))
 
     @staticmethod
     def _context_frame(context: list[ContextColumn], positions: list[np.ndarray],
@@ -1767,8 +1770,10 @@ class Orchestrator:
                 if generator.is_timeline:  # the k-th timestamp of each parent: numbered as k, then timed
                     dtype, start = np.dtype(np.int64), 0
                 if part is None:
-                    taken = None if prior is None or generator.is_timeline else self._numbers_taken(
-                        prior, parent_part, column, start).reindex(self._combos(pd.DataFrame({
+                    numbers = prior if prior is None or not generator.is_timeline else \
+                        prior.assign(**{column: generator.timeline_numbers(prior[column])})
+                    taken = None if numbers is None else self._numbers_taken(
+                        numbers, parent_part, column, start).reindex(self._combos(pd.DataFrame({
                             c: _take(parent[p], pos, exact=True).reset_index(drop=True)
                             for rel, pos, parent in zip(rels, positions, parents)
                             for c, p in zip(rel.child_columns, rel.parent_columns) if c in parent_part})[
@@ -1959,6 +1964,8 @@ class Orchestrator:
                 frame[c_col] = _take(frame[p_col], parent_pos, exact=True).array
                 if pd.api.types.is_float_dtype(dtypes[c_col]) and _beyond_float(frame[p_col]):
                     dtypes = {**dtypes, c_col: nullable_twin(frame[p_col].dtype)}
+            _fill_partly_null(frame, rel, link, parent_pos, parent_pos, frame,
+                              numpy_generator(child_seed(seed, name, "self", index, "partly_null")))
         frame = self._restore_dtypes(frame[plan.columns], dtypes)
         return self._dedupe_keys(name, frame)
 

@@ -190,3 +190,32 @@ def test_a_key_made_of_foreign_keys_to_old_rows_stops_the_write() -> None:
     with pytest.raises(SerializationError, match=r"'enrollments' already holds .* primary keys"):
         synth.sample(seed=1, output=again)
     assert not again.committed and not again.written
+
+
+@pytest.mark.parametrize("kind", ["parquet", "sqlite"])
+def test_a_timeline_leg_goes_on_after_each_parents_latest_timestamp(tmp_path: Path, kind: str) -> None:
+    """``readings(station_id, at)`` under a reference table of stations (the same keys in every batch): each batch
+    went on from the real start, so the second append repeated the first's keys and the write stopped."""
+    stations = pd.DataFrame({"station_id": np.arange(1, 9), "name": [f"ST{i}" for i in range(8)]})
+    hours = pd.date_range("2024-03-01 01:00", periods=24, freq="h").delete(11)
+    readings = pd.DataFrame({"station_id": np.repeat(stations["station_id"].to_numpy(), len(hours)),
+                             "at": np.tile(hours, len(stations))})
+    readings["temp"] = np.random.default_rng(6).normal(10.0, 3.0, len(readings)).round(1)
+    md = (Metadata().add_table("stations", pk="station_id")
+          .add_table("readings", pk=["station_id", "at"], fk={"station_id": "stations.station_id"}))
+    synth = Synthesizer(md, seed=0).fit({"stations": stations, "readings": readings}, epochs=2, progress_bar=False,
+                                        n_jobs=1)
+    make_target, make_source = TARGETS[kind]
+    root = tmp_path / "out"
+    batches = [synth.sample(seed=seed)["readings"] for seed in (1, 2)]
+    for seed in (1, 2):
+        synth.sample(seed=seed, output=make_target(root))
+    source = make_source(root)
+    written, parents = source.read_table("readings"), source.read_table("stations")
+    written["at"] = pd.to_datetime(written["at"])
+    assert len(written) == sum(len(batch) for batch in batches) and len(parents) == len(stations)
+    assert not written.duplicated(["station_id", "at"]).any()
+    assert written["station_id"].isin(parents["station_id"]).all()
+    first = written.iloc[:len(batches[0])].groupby("station_id")["at"].max()
+    second = written.iloc[len(batches[0]):].groupby("station_id")["at"]
+    assert (second.min() == first.reindex(second.min().index) + pd.Timedelta(hours=1)).all()  # on from each one's last

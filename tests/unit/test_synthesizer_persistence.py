@@ -289,6 +289,23 @@ def _edit_visits(edit):
     return _edit_table_plan("visits", edit)
 
 
+def test_a_self_reference_with_a_leg_it_lacks_is_refused_at_load(tmp_path: Path) -> None:
+    """A self-reference's partly null legs are checked like a parent's (they are generated since the fifth review)."""
+    staff = pd.DataFrame({"company": np.repeat(["a", "b"], 20), "emp_no": np.tile(np.arange(1, 21), 2),
+                          "salary": np.arange(40.0)})
+    staff["boss_company"] = staff["company"].where(staff["emp_no"] > 1)
+    staff["boss_no"] = pd.array(np.where((staff["emp_no"] % 3 == 0) | (staff["emp_no"] == 1), None, 1), dtype="Int64")
+    metadata = Metadata().add_table("staff", pk=["company", "emp_no"],
+                                    fk={"boss_company": "staff.company", "boss_no": "staff.emp_no"})
+    synth = Synthesizer(metadata, seed=0, epochs=1, hidden_dim=16).fit({"staff": staff}, progress_bar=False, n_jobs=1)
+    assert synth._engine.plan("staff").self_refs[0].partly_null[0][0] == ["boss_company"]
+    saved = synth.save(tmp_path / "s")
+    _edit_table_plan("staff", lambda p: p["self_refs"][0].update(partly_null=[[["zz"], 0.1]]))(saved)
+    _rewrite_manifest(saved, lambda m: None)
+    with pytest.raises(SerializationError, match=r"table 'staff', field 'self_refs\[0\].partly_null'"):
+        Synthesizer.load(saved)
+
+
 @pytest.mark.parametrize(("edit", "field"), [
     (_edit_visits(lambda p: p["rules"].update(date_parts={"hour": ["amount", "hour"]})), "rules.date_parts"),
     (_edit_visits(lambda p: p["rules"].update(date_parts={"amount": ["at", "hour"]})), "rules.date_parts"),

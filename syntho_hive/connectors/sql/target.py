@@ -58,6 +58,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from syntho_hive._optional import import_or_raise
@@ -290,6 +291,29 @@ class SQLTargetWriter(TargetWriter):
             raise SchemaError(f"Table {name!r}: chunks must be pandas DataFrames, got {type(first).__name__}.")
         return first, iterator
 
+    @staticmethod
+    def _whole_keys(name: str, config: "TableConfig", types: dict[str, "ColumnType"],
+                    chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """``chunks``, each checked before it is loaded: a float foreign key to an integer key holds whole numbers.
+
+        Raises:
+            SchemaError: A value such as 1.5, which matches no key of that column (an orphan), naming the
+                table, the column, the value and the fix.
+        """
+        columns = [c for c in config.fk if c in types and types[c].kind == "integer"]
+        for chunk in chunks:
+            for column in columns:
+                if column in chunk.columns and pd.api.types.is_float_dtype(chunk[column].dtype):
+                    values = chunk[column].to_numpy(dtype=np.float64, na_value=np.nan)
+                    bad = values[~np.isnan(values) & (np.mod(values, 1) != 0)]
+                    if len(bad):
+                        raise SchemaError(
+                            f"Table {name!r}, column {column!r}: the foreign key to {config.fk[column]!r} (integer "
+                            f"keys) holds {float(bad[0])!r}, which matches no key (an orphan); the write stops "
+                            "before loading these rows. Drop or correct the rows holding it "
+                            "(Synthesizer.fit(on_integrity_error='drop') drops orphans from real data).")
+            yield chunk
+
     def existing_rows(self, table: str, columns: Sequence[str]) -> pd.DataFrame | None:
         """The values of ``columns`` in the rows of ``table`` an append adds to, read on this write's
         connection (see :class:`TargetWriter`).
@@ -446,7 +470,7 @@ class _TransactionalWriter(SQLTargetWriter):
                 self._create(physical)
                 created = True
             self.written[table] = physical
-            chunks_all = itertools.chain([first], rest)
+            chunks_all = self._whole_keys(table, config, types, itertools.chain([first], rest))
             self_refs = self._self_references(config, physical)
             if self.dialect == "duckdb" and self_refs:
                 rows = self._load_hierarchy(table, physical, chunks_all, types, self_refs)
@@ -706,7 +730,8 @@ class _StagedWriter(SQLTargetWriter):
                 self._staged[table] = (stage, "new")
                 stage.create(conn)
                 self.written[table] = stage
-            rows = bulk.load_chunks(self.dialect, conn, stage, itertools.chain([first], rest), types)
+            rows = bulk.load_chunks(self.dialect, conn, stage,
+                                    self._whole_keys(table, config, types, itertools.chain([first], rest)), types)
             conn.commit()
         self.rows[table] = rows
         self._log_written(table, rows, started)
