@@ -217,13 +217,40 @@ def test_dates_from_shapes_are_all_valid_and_seeded(layout: str) -> None:
         model.generate(500, np.random.default_rng(1)).tolist()
 
 
-def test_a_date_still_invalid_after_the_redraws_is_moved_into_its_month() -> None:
-    """A (hand-written) state whose runs only make '2021-02-30': the day becomes the month's last."""
-    runs = [{"frequent": {value: 10}, "rare": 0, "positions": [{}] * len(value)} for value in ("2021", "02", "30")]
+@pytest.mark.parametrize("layout", ["%Y%m%d", "%d %b %Y", "%B %d, %Y", "%b %d %Y", "%d-%b-%Y %H:%M"])
+def test_compact_and_month_name_dates_from_shapes_are_all_valid(layout: str) -> None:
+    """Only dates with separated digits were checked: compact dates came back 25% invalid ('20210937') and
+    month-name ones up to 84% ('12 Fec 2022', 'Mpril 25, 2020'). They are checked (and redrawn) alike now."""
+    rng = np.random.default_rng(0)
+    start = dt.datetime(2018, 1, 1)
+    real = [(start + dt.timedelta(days=int(d), minutes=int(m))).strftime(layout)
+            for d, m in zip(rng.integers(0, 2000, 1000), rng.integers(0, 1440, 1000))]
+    data = pd.DataFrame({"age": rng.integers(18, 80, len(real)), "on": real})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "on": "text"})
+    out = TabularAR(metadata, **ENGINES["tabular_ar"][1]).fit(data, seed=1, progress_bar=False).sample(5000, seed=2)
+    invalid = pd.to_datetime(out["on"], format=layout, errors="coerce").isna()
+    assert not invalid.any(), out["on"][invalid].head().tolist()
+    model = TextModel.fit(pd.Series(real))
+    stored = TextModel(json.loads(json.dumps(model.to_dict(), sort_keys=True)))
+    assert stored.generate(500, np.random.default_rng(1)).tolist() == \
+        model.generate(500, np.random.default_rng(1)).tolist()
+
+
+@pytest.mark.parametrize(("runs", "shape", "order", "fixed"), [
+    (("2021", "02", "30"), "9999-99-99", "ymd", "2021-02-28"),
+    (("20230230",), "99999999", "ymd8", "20230228"),
+    (("31", "J", "pr", "2023"), "99 Aaa 9999", "dby", "30 Apr 2023"),
+    (("JUNY", "31", "2023"), "AAAA 99, 9999", "bdy", "JUNE 30, 2023")])
+def test_a_date_still_invalid_after_the_redraws_is_moved_into_its_month(runs: tuple[str, ...], shape: str,
+                                                                        order: str, fixed: str) -> None:
+    """A (hand-written) state whose runs only make one invalid date ('2021-02-30', '31 Jpr 2023'): the month
+    name becomes the one of its length sharing most letters with it (the first in the year on a tie), in its
+    casing, and the day the month's last."""
+    tables = [{"frequent": {value: 10}, "rare": 0, "positions": [{}] * len(value)} for value in runs]
     state = {**TextModel.fit(pd.Series(["a b"] * 10)).to_dict(),
-             "template": {"shapes": {"9999-99-99": 10}, "runs": {"9999-99-99": runs}, "classes": {},
-                          "dates": {"9999-99-99": [[0, "ymd"]]}}}
-    assert set(TextModel(state).generate(20, np.random.default_rng(0))) == {"2021-02-28"}
+             "template": {"shapes": {shape: 10}, "runs": {shape: tables}, "classes": {},
+                          "dates": {shape: [[0, order]]}}}
+    assert set(TextModel(state).generate(20, np.random.default_rng(0))) == {fixed}
 
 
 def test_a_run_mixes_frequent_values_and_invented_ones_by_the_rare_share() -> None:

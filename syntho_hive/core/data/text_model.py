@@ -60,10 +60,15 @@ Two other kinds of column are generated differently:
   minutes, days and months seen often come back whole. Runs are drawn independently of each other,
   so a date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform
   range of dates): where the training values of a shape hold a valid date at one place (year, month
-  and day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``;
-  all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither turns this off
-  nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
-  day is moved into its month). Only frequent shapes, frequent run values and aggregate character
+  and day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``,
+  as ``99999999`` (``20230415``), or with an English month name or its abbreviation, ``15 Apr 2023``,
+  ``15-Apr-2023``, ``April 15, 2023``; all values but fewer than ``rare_threshold``, or 1%, so one
+  invalid date neither turns this off nor shows in the state), a value whose date is not valid is
+  drawn again (up to 10 times, then its day is moved into its month, and a month name that is none
+  becomes the month name of its length sharing most letters with it). A month drawn in pieces (a
+  month name's capital and the rest, the digits of a ``99999999`` date, all of whose runs are rare)
+  follows those draws, not the training months (``Jan`` from ``J`` and ``an`` comes more often than
+  ``Dec``). Only frequent shapes, frequent run values and aggregate character
   counts are kept, never a rare run value (so never a rare value): a generated value equals a
   training value only if all its runs are frequent (as a date of a frequent year, month and day), or
   by chance when an invented run equals a rare one (a short number). States written by the first,
@@ -143,10 +148,20 @@ _ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": 
 #: give any.
 _STAND_IN_LENGTHS = range(3, 9)
 
-#: Dates a shape may hold (ten characters, whole runs): the order of year, month and day -> its shape (``-``
-#: standing for the separator, ``-``, ``/`` or ``.``, the same twice) and the ``(start, end)`` of year, month, day.
-_DATES = {"ymd": ("9999-99-99", ((0, 4), (5, 7), (8, 10))), "dmy": ("99-99-9999", ((6, 10), (3, 5), (0, 2))),
-          "mdy": ("99-99-9999", ((6, 10), (0, 2), (3, 5)))}
+#: Dates a shape may hold (whole runs): the order of year (``y``), month (``m``: two digits, or ``b``: an English
+#: month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a group per
+#: part. ``-`` stands for the separator (``-``, ``/`` or ``.``, the same twice); ``ymd8`` is ``20230415``, ``dby``
+#: ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023``.
+_DATES = {order: re.compile(pattern) for order, pattern in {
+    "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<d>99)",
+    "dmy": r"(?P<d>99)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<y>9999)",
+    "mdy": r"(?P<m>99)(?P<s>[-/.])(?P<d>99)(?P=s)(?P<y>9999)",
+    "ymd8": r"(?P<y>9999)(?P<m>99)(?P<d>99)",
+    "dby": r"(?P<d>99?)(?P<s>[ /.-])(?P<m>[aA]{3,9})(?P=s)(?P<y>9999)",
+    "bdy": r"(?P<m>[aA]{3,9}) (?P<d>99?),? (?P<y>9999)"}.items()}
+#: English month names and their abbreviations (lowercase) -> month number.
+_MONTHS = {name.lower(): number for names in (calendar.month_name, calendar.month_abbr)
+           for number, name in enumerate(names) if name}
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -488,26 +503,38 @@ def _check_dates(template: dict[str, Any]) -> None:
                              f"(orders {sorted(_DATES)})")
 
 
-def _date_at(shape: str, start: int, order: str) -> bool:
-    """Whether ``shape`` holds, at ``start``, a date of the ``order``'s shape made of whole digit runs."""
-    piece, layout = shape[start:start + 10], _DATES[order][0]
-    sep = layout.index("-")
-    return len(piece) == 10 and piece == layout.replace("-", piece[sep]) and piece[sep] in "-/." \
-        and shape[start - 1:start] != "9" and shape[start + 10:start + 11] != "9"
+def _date_at(shape: str, start: int, order: str) -> list[tuple[int, int]] | None:
+    """The ``(start, end)`` of year, month and day of the date of the ``order``'s pattern ``shape`` holds at
+    ``start`` (made of whole runs: no digit touches a digit, no letter a letter, outside it), else ``None``."""
+    found = _DATES[order].match(shape, start)
+    if found is None or _joined(shape[start - 1:start], shape[start]) \
+            or _joined(shape[found.end() - 1], shape[found.end():found.end() + 1]):
+        return None
+    return [found.span(part) for part in "ymd"]
 
 
-def _invalid_dates(values: list[str], dates: list[list[Any]]) -> np.ndarray:
-    """Which of ``values`` (all of one shape) hold, at one of ``dates``, no valid date (of ASCII digits)."""
+def _joined(left: str, right: str) -> bool:
+    """Whether two neighbouring shape characters are both digits or both letters (of a single run or word)."""
+    return left + right == "99" or (left in ("a", "A") and right in ("a", "A"))
+
+
+def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.ndarray:
+    """Which of ``values`` (all of ``shape``) hold, at one of ``dates``, no valid date (of ASCII digits)."""
     if not values:
         return np.zeros(0, dtype=bool)
-    width = len(values[0])
-    digits = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64) \
-        - ord("0")
+    width = len(shape)
+    codes = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64)
     invalid = np.zeros(len(values), dtype=bool)
     for start, order in dates:
-        fields = [digits[:, start + a:start + b] for a, b in _DATES[order][1]]
-        invalid |= np.any([((field < 0) | (field > 9)).any(axis=1) for field in fields], axis=0)
-        year, month, day = (field.clip(0, 9) @ 10 ** np.arange(field.shape[1])[::-1] for field in fields)
+        numbers = []
+        for a, b in _date_at(shape, start, order) or []:
+            if shape[a] != "9":  # a month name
+                numbers.append(np.array([_MONTHS.get(value[a:b].lower(), 0) for value in values], dtype=np.int64))
+                continue
+            field = codes[:, a:b] - ord("0")
+            invalid |= ((field < 0) | (field > 9)).any(axis=1)
+            numbers.append(field.clip(0, 9) @ 10 ** np.arange(b - a)[::-1])
+        year, month, day = numbers
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
         invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
@@ -515,17 +542,27 @@ def _invalid_dates(values: list[str], dates: list[list[Any]]) -> np.ndarray:
 
 
 def _valid_dates(value: str, dates: list[list[Any]]) -> str:
-    """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12, day within the month."""
+    """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12 (a month name not one becomes
+    the month name of its length sharing most letters with it, the first in the year on a tie, in its casing),
+    day within the month."""
+    shape = shape_of(value)
     for start, order in dates:
-        fields = _DATES[order][1]
-        year, month, day = (int(value[start + a:start + b]) for a, b in fields)
-        year = max(year, 1)
-        month = min(max(month, 1), 12)
-        day = min(max(day, 1), calendar.monthrange(year, month)[1])
-        chars = list(value)
-        for (a, b), number in zip(fields, (year, month, day)):
-            chars[start + a:start + b] = f"{number:0{b - a}d}"
-        value = "".join(chars)
+        (ya, yb), (ma, mb), (da, db) = _date_at(shape, start, order) or []
+        year = max(int(value[ya:yb]), 1)
+        if shape[ma] == "9":
+            month = min(max(int(value[ma:mb]), 1), 12)
+            text = f"{month:02d}"
+        else:
+            name = value[ma:mb].lower()
+            text = name if name in _MONTHS else max(
+                (known for known in _MONTHS if len(known) == len(name)),
+                key=lambda known: (sum(x == y for x, y in zip(known, name)), -_MONTHS[known]))
+            month = _MONTHS[text]
+            text = "".join(c.upper() if mark == "A" else c for c, mark in zip(text, shape[ma:mb]))
+        day = min(max(int(value[da:db]), 1), calendar.monthrange(year, month)[1])
+        value = f"{value[:ya]}{year:0{yb - ya}d}{value[yb:]}"
+        value = f"{value[:ma]}{text}{value[mb:]}"
+        value = f"{value[:da]}{day:0{db - da}d}{value[db:]}"
     return value
 
 
@@ -537,11 +574,11 @@ def _date_layouts(shape: str, values: list[tuple[str, int]], rare_threshold: int
     """
     found: list[list[Any]] = []
     counts = np.array([count for _, count in values], dtype=np.int64)
-    for start in range(len(shape) - 9):
+    for start in range(len(shape) - 7):  # the shortest date (ymd8) has 8 characters
         for order in _DATES:
             if not _date_at(shape, start, order):
                 continue
-            invalid = int(counts[_invalid_dates([value for value, _ in values], [[start, order]])].sum())
+            invalid = int(counts[_invalid_dates(shape, [value for value, _ in values], [[start, order]])].sum())
             if invalid < rare_threshold or invalid <= 0.01 * counts.sum():
                 found.append([start, order])
                 break
@@ -753,7 +790,8 @@ class TextModel:
             :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
-            ``"mdy"``], ...]}, the dates every training value of the shape held (generated ones are valid).
+            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"`` (:data:`_DATES`)], ...]}, the dates every training value of
+            the shape held (generated ones are valid).
             ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
             ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
             are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
@@ -997,12 +1035,12 @@ class TextModel:
             dates = template.get("dates", {}).get(shape)
             if not dates:
                 continue
-            redo = at[_invalid_dates(values[at].tolist(), dates)]
+            redo = at[_invalid_dates(shape, values[at].tolist(), dates)]
             for _ in range(_REDRAWS):
                 if not redo.size:
                     break
                 values[redo] = self._from_runs(shape, redo.size, classes, rng)
-                redo = redo[_invalid_dates(values[redo].tolist(), dates)]
+                redo = redo[_invalid_dates(shape, values[redo].tolist(), dates)]
             values[redo] = [_valid_dates(value, dates) for value in values[redo]]  # still invalid after the redraws
         return values
 
