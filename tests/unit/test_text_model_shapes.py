@@ -293,7 +293,7 @@ def test_names_keep_the_word_model_output() -> None:
     old = json.loads((FIXTURES / "text_model_v1.json").read_text(encoding="utf-8"))
     names = _v1().columns()["names"]
     model = TextModel.fit(names)
-    assert "template" not in model.state and model.state["max_length"] == names.str.len().max()
+    assert "template" not in model.state and model.state["max_length"] == names.str.len().nlargest(5).min()
     before = TextModel(old["names"]["state"]).state
     lengths = before["slots"]["last"]["rare_lengths"]
     assert lengths.pop("6") == 1  # one surname of 6 letters: no longer kept, counted at the nearest kept length
@@ -327,6 +327,19 @@ def test_no_value_is_longer_than_the_longest_training_value() -> None:
     assert made.reindex(real.index).to_numpy() == pytest.approx(real.to_numpy(), abs=0.04)
 
 
+def test_the_length_cap_is_the_rare_threshold_th_longest_length_not_one_values() -> None:
+    """The cap was the longest training value's length, so one long value (39 characters) set it: the model told
+    its length and generated values up to it. The cap is the rare_threshold-th longest length now (6, so values
+    still fit the column's VARCHAR(6) without it); fewer values than rare_threshold keep their mean length."""
+    tags = _short() + ["Qwertyuiop Asdfghjkl Zxcvbnm Poiuytrewq"]
+    data = pd.DataFrame({"age": np.arange(len(tags)) % 60, "tag": tags})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "tag": "text"})
+    out = TabularAR(metadata, **ENGINES["tabular_ar"][1]).fit(data, seed=1, progress_bar=False).sample(3000, seed=2)
+    assert out["tag"].str.len().max() <= 6
+    assert TextModel.fit(pd.Series(tags)).state["max_length"] == 6
+    assert TextModel.fit(pd.Series(["ab", "abcd", "abcdefghij"]), rare_threshold=5).state["max_length"] == 5
+
+
 def test_bytes_are_random_bytes_with_the_training_lengths() -> None:
     blobs = _blobs(200, size=8) + _blobs(100, seed=1, size=16) + _blobs(2, seed=2, size=5)
     series = pd.Series(blobs + [None] * 30, name="pw_hash")
@@ -347,8 +360,8 @@ def test_bytes_lengths_none_frequent_are_pooled_at_their_mean_length() -> None:
     model = TextModel.fit(pd.Series(blobs + [bytearray(b"ab"), memoryview(b"cd")]), rare_threshold=5)
     assert model.state["binary"] == {"4": 8}  # 2, 2, 3, 4, 4, 5, 7 and 7 bytes: 4.25 on average
     assert set(model.generate(50, np.random.default_rng(0)).map(len)) == {4}
-    few = TextModel.fit(pd.Series(blobs[:4]), rare_threshold=5)  # fewer than 5 values: their longest length
-    assert few.state["binary"] == {"5": 4} and set(few.generate(50, np.random.default_rng(0)).map(len)) == {5}
+    few = TextModel.fit(pd.Series(blobs[:4]), rare_threshold=5)  # fewer than 5 values (3, 4, 4, 5): their mean
+    assert few.state["binary"] == {"4": 4} and set(few.generate(50, np.random.default_rng(0)).map(len)) == {4}
 
 
 def test_nested_values_and_bytes_mixed_with_text_are_refused_with_the_column_name() -> None:

@@ -15,7 +15,7 @@ aggregate statistics:
   ``a``-``z`` uniformly when no character is held that often).
 
 Every statistic of the rarer words (and of the values) is an aggregate of ``rare_threshold`` rows
-or more, so none describes a single rare value (but ``max_length``, below): a row counts once per
+or more, so none describes a single rare value: a row counts once per
 slot, length, casing and character however many rarer words hold it (``"Xq Yq Zq Wq Vq Uq Tq"`` is
 one row of 2-letter title-case words holding ``q``, not seven); a length (or number of
 words per value) seen that often keeps its count and the rarer ones are binned, shortest first, into
@@ -77,14 +77,17 @@ Two other kinds of column are generated differently:
 * **Binary values** (``bytes``, ``bytearray``, ``memoryview``: BLOB/BYTEA columns) are generated as
   random bytes, never a training value: byte lengths seen at least ``rare_threshold`` times are
   drawn by count (the rarer lengths binned at their mean like word lengths; with fewer than
-  ``rare_threshold`` values in all, the longest length, or with fewer rarer ones, counted at the
+  ``rare_threshold`` values in all, at ``max_length``, below, or with fewer rarer ones, counted at the
   nearest kept length), each byte uniform in 0..255. The column comes back as an ``object`` column
   of ``bytes``. A column mixing bytes with other values is refused.
 
 No generated value is longer than the longest training value (characters, or bytes for a binary
-column), so a ``VARCHAR(n)`` target accepts them: the words of a word-model value that is longer
-are drawn again (same number of words, up to 10 times), and a value still too long is then
-truncated at that length with its trailing spaces stripped. Models fitted before these additions (states without the
+column), so a ``VARCHAR(n)`` target accepts them. The model keeps ``max_length``, the
+``rare_threshold``-th longest value's length (with fewer values, their mean length rounded half up), so
+no single value decides it: the words of a word-model value that is longer are drawn again (same
+number of words, up to 10 times), and a value still too long is then truncated at that length with
+its trailing spaces stripped; the shapes and byte lengths, aggregates of ``rare_threshold`` values,
+are no longer than the longest. Models fitted before these additions (states without the
 ``max_length``, ``template`` and ``binary`` keys) generate exactly as they did.
 
 Statistics flow :func:`analyze_text` (one partition) -> :meth:`TextStats.merge` (partitions,
@@ -257,8 +260,10 @@ class TextStats:
         dtype: JSON dtype; marker: JSON null marker of an ``object`` column.
         values: ``{value: count}`` of the non-null values holding a digit or punctuation, of at most
             :data:`MAX_TEMPLATE_LENGTH` characters (their shapes decide the template mode).
-        longest: Length of the longest non-null value (characters; bytes for binary values).
+        longest: Length of the longest non-null value (characters; bytes for binary values); read only from
+            statistics written before ``sizes``.
         binary: ``{str(byte length): count}`` of the non-null ``bytes`` values.
+        sizes: ``{str(characters): count}`` of the non-null string values.
     """
 
     words: dict[str, int] = field(default_factory=dict)
@@ -271,6 +276,7 @@ class TextStats:
     values: dict[str, int] = field(default_factory=dict)
     longest: int = 0
     binary: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: "TextStats") -> "TextStats":
         """Statistics of both partitions together.
@@ -285,20 +291,21 @@ class TextStats:
         words.update(other.words)
         row_words.update(other.row_words)
         lengths.update(other.lengths)
-        values, binary = Counter(self.values), Counter(self.binary)
+        values, binary, sizes = Counter(self.values), Counter(self.binary), Counter(self.sizes)
         values.update(other.values)
         binary.update(other.binary)
+        sizes.update(other.sizes)
         return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
                          lengths=dict(sorted(lengths.items())), nulls=self.nulls + other.nulls, dtype=self.dtype,
                          marker=self.marker or other.marker,
                          values=dict(sorted(values.items())), longest=max(self.longest, other.longest),
-                         binary=dict(sorted(binary.items())))
+                         binary=dict(sorted(binary.items())), sizes=dict(sorted(sizes.items())))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (``TextStats(**data)`` restores it)."""
         return {"kind": self.kind, "words": self.words, "row_words": self.row_words, "lengths": self.lengths,
                 "nulls": self.nulls, "dtype": self.dtype, "marker": self.marker, "values": self.values,
-                "longest": self.longest, "binary": self.binary}
+                "longest": self.longest, "binary": self.binary, "sizes": self.sizes}
 
 
 def analyze_text(series: pd.Series) -> TextStats:
@@ -321,6 +328,7 @@ def analyze_text(series: pd.Series) -> TextStats:
     lengths: Counter[str] = Counter()
     structured: Counter[str] = Counter()
     binary: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
     longest = 0
     objects = present.dtype == object or isinstance(present.dtype, pd.CategoricalDtype)
     kinds = set(map(type, present.to_numpy(dtype=object))) if objects else set()
@@ -334,9 +342,9 @@ def analyze_text(series: pd.Series) -> TextStats:
         raise SchemaError(f"{where} mixes bytes with other values ({', '.join(others)}); a column is generated "
                           "either as text or as bytes: convert its values to one type.")
     if raw:
-        sizes = [memoryview(value).nbytes for value in present]
-        binary.update(str(size) for size in sizes)
-        longest = max(sizes, default=0)
+        nbytes = [memoryview(value).nbytes for value in present]
+        binary.update(str(size) for size in nbytes)
+        longest = max(nbytes, default=0)
     else:
         for value in present.astype(str):
             parts = value.split()
@@ -346,13 +354,14 @@ def analyze_text(series: pd.Series) -> TextStats:
             words.update(keys)
             row_words[" ".join(sorted(keys))] += 1
             longest = max(longest, len(value))
+            sizes[str(len(value))] += 1
             if len(value) <= MAX_TEMPLATE_LENGTH and _STRUCTURED.search(value):
                 structured[value] += 1
     dtype = dtype_to_json(series.dtype, f"text column {series.name!r}", categories=False)
     return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
                      lengths=dict(sorted(lengths.items())), nulls=int(series.isna().sum()), dtype=dtype,
                      marker=marker_to_json(null_marker(series)), values=dict(sorted(structured.items())),
-                     longest=longest, binary=dict(sorted(binary.items())))
+                     longest=longest, binary=dict(sorted(binary.items())), sizes=dict(sorted(sizes.items())))
 
 
 def _canonical(state: dict[str, Any]) -> dict[str, Any]:
@@ -622,6 +631,20 @@ def _binned(counts: dict[str, int], rare_threshold: int, rows: Callable[[list[st
     return {str(length): kept[length] for length in sorted(kept)}
 
 
+def _length_cap(counts: dict[str, int], rare_threshold: int) -> int:
+    """The ``rare_threshold``-th longest of the lengths ``counts`` (``{str(length): values}``) holds, or, with fewer
+    values, their mean length rounded half up: never longer than the longest, never decided by one value of many."""
+    total = sum(counts.values())
+    if total < rare_threshold:
+        return (2 * sum(int(length) * count for length, count in counts.items()) + total) // (2 * total)
+    held = 0
+    for length in sorted(counts, key=int, reverse=True):
+        held += counts[length]
+        if held >= rare_threshold:
+            break
+    return int(length)
+
+
 def _pooled(counts: Counter[str], rare_threshold: int, rows: Callable[[list[str]], int] | None = None
             ) -> dict[str, int]:
     """Categories (``{case: count}``) seen ``rare_threshold`` times or more, sorted; the rarer ones, when there are
@@ -782,7 +805,8 @@ class TextModel:
             rarer words there), ``rare_lengths`` and ``rare_cases`` ({length or case: rows}); ``chars``
             ({character: rows}) and ``upper_share`` (mean share of uppercase letters in a row's mixed-case
             words) over the rarer words. Optional (absent from states written before them, which then generate as
-            they did): ``max_length`` (longest training value; no generated value is longer),
+            they did): ``max_length`` (the ``rare_threshold``-th longest training value's length, or with fewer values their mean
+            length; no word-model value is longer),
             ``template`` for structured strings: ``shapes`` {frequent shape: count}, ``runs`` {shape: per
             run of :func:`class_runs`, ``frequent`` {run value seen ``rare_threshold`` times: count},
             ``rare`` (occurrences of the rarer run values) and ``positions`` (one {character: count} per
@@ -881,12 +905,14 @@ class TextModel:
                       for s, e in slots.items()},
             "chars": _held(holders, rare_threshold),
             "upper_share": shares / mixed if mixed >= rare_threshold else 0.0,
-            "max_length": int(stats.longest),
+            # Statistics written before sizes only know the longest length.
+            "max_length": _length_cap(stats.binary or stats.sizes, rare_threshold) if stats.binary or stats.sizes
+            else int(stats.longest),
         }
         if stats.binary:
             state["rows"] = sum(stats.binary.values())
-            # Fewer than rare_threshold values in all: the longest length (already kept as max_length).
-            state["binary"] = _binned(stats.binary, rare_threshold) or {str(stats.longest): state["rows"]}
+            # Fewer than rare_threshold values in all: their mean length (kept as max_length).
+            state["binary"] = _binned(stats.binary, rare_threshold) or {str(state["max_length"]): state["rows"]}
         else:
             template = _template(stats, rare_threshold)
             if template is not None:
