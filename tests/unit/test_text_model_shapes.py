@@ -415,6 +415,20 @@ _VALUES = st.one_of(st.none(), st.sampled_from(["AB-12", "CD-34", "x y", "Anna L
                     st.text(alphabet="ab1-: ", max_size=6))
 
 
+def test_statistics_written_before_still_load_and_build_as_then() -> None:
+    """Statistics written with the per-word counts (which row_words gives) and without the value lengths load; built,
+    they give the same model but for the length cap, their longest length (all they knew)."""
+    stats = analyze_text(pd.Series(_short() + ["alpha beta", "Gamma delta", "{'k': 12}"] * 5 + ["one lone long value"],
+                                   name="c"))
+    words: dict[str, int] = {}
+    for row, count in stats.row_words.items():
+        for key in row.split():
+            words[key] = words.get(key, 0) + count
+    old = {key: value for key, value in stats.to_dict().items() if key != "sizes"} | {"words": words}
+    assert TextModel.build(stats).state["max_length"] == 11 < stats.longest
+    assert TextModel.build(TextStats(**old)).state == {**TextModel.build(stats).state, "max_length": stats.longest}
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_VALUES, max_size=30), st.lists(_VALUES, max_size=30), st.lists(_VALUES, max_size=30))
 def test_merge_is_associative_and_commutative_and_matches_one_partition(a: list, b: list, c: list) -> None:

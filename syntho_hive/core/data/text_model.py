@@ -103,7 +103,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -252,9 +252,11 @@ class TextStats:
     """Per-partition word counts of a text column (hold every word: not for checkpoints).
 
     Attributes:
-        words: ``{"<slot>|<word>": count}``.
         row_words: ``{"<slot>|<word> <slot>|<word> ...": count}``: the distinct words of each row (sorted,
-            space-separated), so that the rarer words' statistics count rows, not words.
+            space-separated), so that the rarer words' statistics count rows, not words (a word's count is the
+            number of rows holding it in its slot).
+        words: Accepted from statistics written before and ignored (it was ``{"<slot>|<word>": count}``, which
+            ``row_words`` gives).
         lengths: ``{str(words per value): count}`` of the non-null string values.
         nulls: Number of missing values.
         dtype: JSON dtype; marker: JSON null marker of an ``object`` column.
@@ -266,7 +268,7 @@ class TextStats:
         sizes: ``{str(characters): count}`` of the non-null string values.
     """
 
-    words: dict[str, int] = field(default_factory=dict)
+    words: InitVar[dict[str, int] | None] = None
     row_words: dict[str, int] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
     nulls: int = 0
@@ -287,15 +289,14 @@ class TextStats:
         Returns:
             New merged statistics.
         """
-        words, lengths, row_words = Counter(self.words), Counter(self.lengths), Counter(self.row_words)
-        words.update(other.words)
+        lengths, row_words = Counter(self.lengths), Counter(self.row_words)
         row_words.update(other.row_words)
         lengths.update(other.lengths)
         values, binary, sizes = Counter(self.values), Counter(self.binary), Counter(self.sizes)
         values.update(other.values)
         binary.update(other.binary)
         sizes.update(other.sizes)
-        return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
+        return TextStats(row_words=dict(sorted(row_words.items())),
                          lengths=dict(sorted(lengths.items())), nulls=self.nulls + other.nulls, dtype=self.dtype,
                          marker=self.marker or other.marker,
                          values=dict(sorted(values.items())), longest=max(self.longest, other.longest),
@@ -303,7 +304,7 @@ class TextStats:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (``TextStats(**data)`` restores it)."""
-        return {"kind": self.kind, "words": self.words, "row_words": self.row_words, "lengths": self.lengths,
+        return {"kind": self.kind, "row_words": self.row_words, "lengths": self.lengths,
                 "nulls": self.nulls, "dtype": self.dtype, "marker": self.marker, "values": self.values,
                 "longest": self.longest, "binary": self.binary, "sizes": self.sizes}
 
@@ -323,7 +324,6 @@ def analyze_text(series: pd.Series) -> TextStats:
     """
     where = f"Text column {series.name!r}"
     present = series.dropna()
-    words: Counter[str] = Counter()
     row_words: Counter[str] = Counter()
     lengths: Counter[str] = Counter()
     structured: Counter[str] = Counter()
@@ -349,16 +349,15 @@ def analyze_text(series: pd.Series) -> TextStats:
         for value in present.astype(str):
             parts = value.split()
             lengths[str(len(parts))] += 1
-            # Each word at most once per row and slot: its count is the number of rows holding it there.
+            # Each word at most once per row and slot (the rows holding it there are counted at build).
             keys = {f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts)}
-            words.update(keys)
             row_words[" ".join(sorted(keys))] += 1
             longest = max(longest, len(value))
             sizes[str(len(value))] += 1
             if len(value) <= MAX_TEMPLATE_LENGTH and _STRUCTURED.search(value):
                 structured[value] += 1
     dtype = dtype_to_json(series.dtype, f"text column {series.name!r}", categories=False)
-    return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
+    return TextStats(row_words=dict(sorted(row_words.items())),
                      lengths=dict(sorted(lengths.items())), nulls=int(series.isna().sum()), dtype=dtype,
                      marker=marker_to_json(null_marker(series)), values=dict(sorted(structured.items())),
                      longest=longest, binary=dict(sorted(binary.items())), sizes=dict(sorted(sizes.items())))
@@ -703,14 +702,11 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
             kept = {run: count for run, count in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))
                     if count >= rare_threshold}
             chars: list[Counter[str]] = [Counter() for _ in range(end - start)]
-            for run, count in seen.items():
-                if count >= rare_threshold:
-                    continue
-                for at, char in enumerate(run):
-                    chars[at][char] += count
-            for value, _ in by_shape[shape]:
+            for value, count in by_shape[shape]:  # the rarer run values (known once seen is complete)
                 if value[start:end] not in kept:
-                    held[value].update((keys[start + at], char) for at, char in enumerate(value[start:end]))
+                    for at, char in enumerate(value[start:end]):
+                        chars[at][char] += count
+                        held[value].add((keys[start + at], char))
             rare = sum(seen.values()) - sum(kept.values())
             runs[shape].append({"frequent": kept, "rare": rare if rare >= rare_threshold else 0,
                                 "positions": [{c: k for c, k in sorted(table.items()) if k >= rare_threshold}
@@ -805,8 +801,8 @@ class TextModel:
             rarer words there), ``rare_lengths`` and ``rare_cases`` ({length or case: rows}); ``chars``
             ({character: rows}) and ``upper_share`` (mean share of uppercase letters in a row's mixed-case
             words) over the rarer words. Optional (absent from states written before them, which then generate as
-            they did): ``max_length`` (the ``rare_threshold``-th longest training value's length, or with fewer values their mean
-            length; no word-model value is longer),
+            they did): ``max_length`` (the ``rare_threshold``-th longest training value's length, or with fewer
+            values their mean length; no word-model value is longer),
             ``template`` for structured strings: ``shapes`` {frequent shape: count}, ``runs`` {shape: per
             run of :func:`class_runs`, ``frequent`` {run value seen ``rare_threshold`` times: count},
             ``rare`` (occurrences of the rarer run values) and ``positions`` (one {character: count} per
@@ -868,7 +864,10 @@ class TextModel:
         # Per slot, {length or casing: {row: count}}: the rows holding it (a row key stands for count equal rows).
         slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": {},
                                                 "rare_cases": {}} for s in SLOTS}
-        for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
+        holding: Counter[str] = Counter()  # rows holding each "<slot>|<word>"
+        for row, count in stats.row_words.items():
+            holding.update(dict.fromkeys(row.split(), count))
+        for key, count in sorted(holding.items(), key=lambda kv: (-kv[1], kv[0])):
             if count >= rare_threshold:
                 slot, word = key.split("|", 1)
                 slots[slot]["frequent"][word] = count
@@ -879,7 +878,7 @@ class TextModel:
         for row, count in stats.row_words.items():
             by_slot: dict[str, set[str]] = {}
             for key in row.split():
-                if stats.words[key] < rare_threshold:
+                if holding[key] < rare_threshold:
                     slot, word = key.split("|", 1)
                     by_slot.setdefault(slot, set()).add(word)
             for slot, words in by_slot.items():
