@@ -153,8 +153,8 @@ _STAND_IN_LENGTHS = range(3, 9)
 
 #: Dates a shape may hold (whole runs): the order of year (``y``), month (``m``: two digits, or ``b``: an English
 #: month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a group per
-#: part. ``-`` stands for the separator (``-``, ``/`` or ``.``, the same twice); ``ymd8`` is ``20230415``, ``dby``
-#: ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023``.
+#: part. ``ymd``, ``dmy`` and ``mdy`` separate their parts by ``-``, ``/`` or ``.`` (the same twice); ``ymd8`` is
+#: ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023`` (or ``Apr 5 2023``).
 _DATES = {order: re.compile(pattern) for order, pattern in {
     "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<d>99)",
     "dmy": r"(?P<d>99)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<y>9999)",
