@@ -200,8 +200,10 @@ def test_text_is_generated_word_by_word_without_rare_words() -> None:
     assert not [w for (_, w) in real if real_counts(names)[w] < 5 and f'"{w}"' in state]
     rare_made = sum(c for key, c in made.items() if key in real and key not in frequent)
     assert rare_made / sum(made.values()) < 0.005
+    # Values over the length cap (24, the 5th longest: the 3 rows of 'AirTran Airways Corporation' do not set it)
+    # are drawn again, which favours the short 'Inc.' a little.
     assert made[("last", "Inc.")] / sum(c for (s, _), c in made.items() if s == "last") == pytest.approx(
-        real[("last", "Inc.")] / sum(c for (s, _), c in real.items() if s == "last"), abs=0.03)
+        real[("last", "Inc.")] / sum(c for (s, _), c in real.items() if s == "last"), abs=0.04)
     assert not set(out.dropna()) & set(AIRLINES)
     lengths = out.dropna().str.split().str.len().value_counts(normalize=True)
     assert lengths.get(3, 0) == pytest.approx(11 / 16, abs=0.03)

@@ -217,13 +217,40 @@ def test_dates_from_shapes_are_all_valid_and_seeded(layout: str) -> None:
         model.generate(500, np.random.default_rng(1)).tolist()
 
 
-def test_a_date_still_invalid_after_the_redraws_is_moved_into_its_month() -> None:
-    """A (hand-written) state whose runs only make '2021-02-30': the day becomes the month's last."""
-    runs = [{"frequent": {value: 10}, "rare": 0, "positions": [{}] * len(value)} for value in ("2021", "02", "30")]
+@pytest.mark.parametrize("layout", ["%Y%m%d", "%d %b %Y", "%B %d, %Y", "%b %d %Y", "%d-%b-%Y %H:%M"])
+def test_compact_and_month_name_dates_from_shapes_are_all_valid(layout: str) -> None:
+    """Only dates with separated digits were checked: compact dates came back 25% invalid ('20210937') and
+    month-name ones up to 84% ('12 Fec 2022', 'Mpril 25, 2020'). They are checked (and redrawn) alike now."""
+    rng = np.random.default_rng(0)
+    start = dt.datetime(2018, 1, 1)
+    real = [(start + dt.timedelta(days=int(d), minutes=int(m))).strftime(layout)
+            for d, m in zip(rng.integers(0, 2000, 1000), rng.integers(0, 1440, 1000))]
+    data = pd.DataFrame({"age": rng.integers(18, 80, len(real)), "on": real})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "on": "text"})
+    out = TabularAR(metadata, **ENGINES["tabular_ar"][1]).fit(data, seed=1, progress_bar=False).sample(5000, seed=2)
+    invalid = pd.to_datetime(out["on"], format=layout, errors="coerce").isna()
+    assert not invalid.any(), out["on"][invalid].head().tolist()
+    model = TextModel.fit(pd.Series(real))
+    stored = TextModel(json.loads(json.dumps(model.to_dict(), sort_keys=True)))
+    assert stored.generate(500, np.random.default_rng(1)).tolist() == \
+        model.generate(500, np.random.default_rng(1)).tolist()
+
+
+@pytest.mark.parametrize(("runs", "shape", "order", "fixed"), [
+    (("2021", "02", "30"), "9999-99-99", "ymd", "2021-02-28"),
+    (("20230230",), "99999999", "ymd8", "20230228"),
+    (("31", "J", "pr", "2023"), "99 Aaa 9999", "dby", "30 Apr 2023"),
+    (("JUNY", "31", "2023"), "AAAA 99, 9999", "bdy", "JUNE 30, 2023")])
+def test_a_date_still_invalid_after_the_redraws_is_moved_into_its_month(runs: tuple[str, ...], shape: str,
+                                                                        order: str, fixed: str) -> None:
+    """A (hand-written) state whose runs only make one invalid date ('2021-02-30', '31 Jpr 2023'): the month
+    name becomes the one of its length sharing most letters with it (the first in the year on a tie), in its
+    casing, and the day the month's last."""
+    tables = [{"frequent": {value: 10}, "rare": 0, "positions": [{}] * len(value)} for value in runs]
     state = {**TextModel.fit(pd.Series(["a b"] * 10)).to_dict(),
-             "template": {"shapes": {"9999-99-99": 10}, "runs": {"9999-99-99": runs}, "classes": {},
-                          "dates": {"9999-99-99": [[0, "ymd"]]}}}
-    assert set(TextModel(state).generate(20, np.random.default_rng(0))) == {"2021-02-28"}
+             "template": {"shapes": {shape: 10}, "runs": {shape: tables}, "classes": {},
+                          "dates": {shape: [[0, order]]}}}
+    assert set(TextModel(state).generate(20, np.random.default_rng(0))) == {fixed}
 
 
 def test_a_run_mixes_frequent_values_and_invented_ones_by_the_rare_share() -> None:
@@ -266,7 +293,7 @@ def test_names_keep_the_word_model_output() -> None:
     old = json.loads((FIXTURES / "text_model_v1.json").read_text(encoding="utf-8"))
     names = _v1().columns()["names"]
     model = TextModel.fit(names)
-    assert "template" not in model.state and model.state["max_length"] == names.str.len().max()
+    assert "template" not in model.state and model.state["max_length"] == names.str.len().nlargest(5).min()
     before = TextModel(old["names"]["state"]).state
     lengths = before["slots"]["last"]["rare_lengths"]
     assert lengths.pop("6") == 1  # one surname of 6 letters: no longer kept, counted at the nearest kept length
@@ -300,6 +327,19 @@ def test_no_value_is_longer_than_the_longest_training_value() -> None:
     assert made.reindex(real.index).to_numpy() == pytest.approx(real.to_numpy(), abs=0.04)
 
 
+def test_the_length_cap_is_the_rare_threshold_th_longest_length_not_one_values() -> None:
+    """The cap was the longest training value's length, so one long value (39 characters) set it: the model told
+    its length and generated values up to it. The cap is the rare_threshold-th longest length now (6, so values
+    still fit the column's VARCHAR(6) without it); fewer values than rare_threshold keep their mean length."""
+    tags = _short() + ["Qwertyuiop Asdfghjkl Zxcvbnm Poiuytrewq"]
+    data = pd.DataFrame({"age": np.arange(len(tags)) % 60, "tag": tags})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "tag": "text"})
+    out = TabularAR(metadata, **ENGINES["tabular_ar"][1]).fit(data, seed=1, progress_bar=False).sample(3000, seed=2)
+    assert out["tag"].str.len().max() <= 6
+    assert TextModel.fit(pd.Series(tags)).state["max_length"] == 6
+    assert TextModel.fit(pd.Series(["ab", "abcd", "abcdefghij"]), rare_threshold=5).state["max_length"] == 5
+
+
 def test_bytes_are_random_bytes_with_the_training_lengths() -> None:
     blobs = _blobs(200, size=8) + _blobs(100, seed=1, size=16) + _blobs(2, seed=2, size=5)
     series = pd.Series(blobs + [None] * 30, name="pw_hash")
@@ -320,8 +360,8 @@ def test_bytes_lengths_none_frequent_are_pooled_at_their_mean_length() -> None:
     model = TextModel.fit(pd.Series(blobs + [bytearray(b"ab"), memoryview(b"cd")]), rare_threshold=5)
     assert model.state["binary"] == {"4": 8}  # 2, 2, 3, 4, 4, 5, 7 and 7 bytes: 4.25 on average
     assert set(model.generate(50, np.random.default_rng(0)).map(len)) == {4}
-    few = TextModel.fit(pd.Series(blobs[:4]), rare_threshold=5)  # fewer than 5 values: their longest length
-    assert few.state["binary"] == {"5": 4} and set(few.generate(50, np.random.default_rng(0)).map(len)) == {5}
+    few = TextModel.fit(pd.Series(blobs[:4]), rare_threshold=5)  # fewer than 5 values (3, 4, 4, 5): their mean
+    assert few.state["binary"] == {"4": 4} and set(few.generate(50, np.random.default_rng(0)).map(len)) == {4}
 
 
 def test_nested_values_and_bytes_mixed_with_text_are_refused_with_the_column_name() -> None:
@@ -373,6 +413,20 @@ def test_malformed_new_state_fields_raise_serialization_error(change: dict[str, 
 
 _VALUES = st.one_of(st.none(), st.sampled_from(["AB-12", "CD-34", "x y", "Anna Lee", '{"k": 1}']),
                     st.text(alphabet="ab1-: ", max_size=6))
+
+
+def test_statistics_written_before_still_load_and_build_as_then() -> None:
+    """Statistics written with the per-word counts (which row_words gives) and without the value lengths load; built,
+    they give the same model but for the length cap, their longest length (all they knew)."""
+    stats = analyze_text(pd.Series(_short() + ["alpha beta", "Gamma delta", "{'k': 12}"] * 5 + ["one lone long value"],
+                                   name="c"))
+    words: dict[str, int] = {}
+    for row, count in stats.row_words.items():
+        for key in row.split():
+            words[key] = words.get(key, 0) + count
+    old = {key: value for key, value in stats.to_dict().items() if key != "sizes"} | {"words": words}
+    assert TextModel.build(stats).state["max_length"] == 11 < stats.longest
+    assert TextModel.build(TextStats(**old)).state == {**TextModel.build(stats).state, "max_length": stats.longest}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ aggregate statistics:
   ``a``-``z`` uniformly when no character is held that often).
 
 Every statistic of the rarer words (and of the values) is an aggregate of ``rare_threshold`` rows
-or more, so none describes a single rare value (but ``max_length``, below): a row counts once per
+or more, so none describes a single rare value: a row counts once per
 slot, length, casing and character however many rarer words hold it (``"Xq Yq Zq Wq Vq Uq Tq"`` is
 one row of 2-letter title-case words holding ``q``, not seven); a length (or number of
 words per value) seen that often keeps its count and the rarer ones are binned, shortest first, into
@@ -60,10 +60,15 @@ Two other kinds of column are generated differently:
   minutes, days and months seen often come back whole. Runs are drawn independently of each other,
   so a date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform
   range of dates): where the training values of a shape hold a valid date at one place (year, month
-  and day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``;
-  all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither turns this off
-  nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
-  day is moved into its month). Only frequent shapes, frequent run values and aggregate character
+  and day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``,
+  as ``99999999`` (``20230415``), or with an English month name or its abbreviation, ``15 Apr 2023``,
+  ``15-Apr-2023``, ``April 15, 2023``; all values but fewer than ``rare_threshold``, or 1%, so one
+  invalid date neither turns this off nor shows in the state), a value whose date is not valid is
+  drawn again (up to 10 times, then its day is moved into its month, and a month name that is none
+  becomes the month name of its length sharing most letters with it). A month drawn in pieces (a
+  month name's capital and the rest, the digits of a ``99999999`` date, all of whose runs are rare)
+  follows those draws, not the training months (``Jan`` from ``J`` and ``an`` comes more often than
+  ``Dec``). Only frequent shapes, frequent run values and aggregate character
   counts are kept, never a rare run value (so never a rare value): a generated value equals a
   training value only if all its runs are frequent (as a date of a frequent year, month and day), or
   by chance when an invented run equals a rare one (a short number). States written by the first,
@@ -72,14 +77,17 @@ Two other kinds of column are generated differently:
 * **Binary values** (``bytes``, ``bytearray``, ``memoryview``: BLOB/BYTEA columns) are generated as
   random bytes, never a training value: byte lengths seen at least ``rare_threshold`` times are
   drawn by count (the rarer lengths binned at their mean like word lengths; with fewer than
-  ``rare_threshold`` values in all, the longest length, or with fewer rarer ones, counted at the
+  ``rare_threshold`` values in all, at ``max_length``, below, or with fewer rarer ones, counted at the
   nearest kept length), each byte uniform in 0..255. The column comes back as an ``object`` column
   of ``bytes``. A column mixing bytes with other values is refused.
 
 No generated value is longer than the longest training value (characters, or bytes for a binary
-column), so a ``VARCHAR(n)`` target accepts them: the words of a word-model value that is longer
-are drawn again (same number of words, up to 10 times), and a value still too long is then
-truncated at that length with its trailing spaces stripped. Models fitted before these additions (states without the
+column), so a ``VARCHAR(n)`` target accepts them. The model keeps ``max_length``, the
+``rare_threshold``-th longest value's length (with fewer values, their mean length rounded half up), so
+no single value decides it: the words of a word-model value that is longer are drawn again (same
+number of words, up to 10 times), and a value still too long is then truncated at that length with
+its trailing spaces stripped; the shapes and byte lengths, aggregates of ``rare_threshold`` values,
+are no longer than the longest. Models fitted before these additions (states without the
 ``max_length``, ``template`` and ``binary`` keys) generate exactly as they did.
 
 Statistics flow :func:`analyze_text` (one partition) -> :meth:`TextStats.merge` (partitions,
@@ -95,7 +103,7 @@ import re
 import string
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -143,10 +151,20 @@ _ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": 
 #: give any.
 _STAND_IN_LENGTHS = range(3, 9)
 
-#: Dates a shape may hold (ten characters, whole runs): the order of year, month and day -> its shape (``-``
-#: standing for the separator, ``-``, ``/`` or ``.``, the same twice) and the ``(start, end)`` of year, month, day.
-_DATES = {"ymd": ("9999-99-99", ((0, 4), (5, 7), (8, 10))), "dmy": ("99-99-9999", ((6, 10), (3, 5), (0, 2))),
-          "mdy": ("99-99-9999", ((6, 10), (0, 2), (3, 5)))}
+#: Dates a shape may hold (whole runs): the order of year (``y``), month (``m``: two digits, or ``b``: an English
+#: month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a group per
+#: part. ``ymd``, ``dmy`` and ``mdy`` separate their parts by ``-``, ``/`` or ``.`` (the same twice); ``ymd8`` is
+#: ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023`` (or ``Apr 5 2023``).
+_DATES = {order: re.compile(pattern) for order, pattern in {
+    "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<d>99)",
+    "dmy": r"(?P<d>99)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<y>9999)",
+    "mdy": r"(?P<m>99)(?P<s>[-/.])(?P<d>99)(?P=s)(?P<y>9999)",
+    "ymd8": r"(?P<y>9999)(?P<m>99)(?P<d>99)",
+    "dby": r"(?P<d>99?)(?P<s>[ /.-])(?P<m>[aA]{3,9})(?P=s)(?P<y>9999)",
+    "bdy": r"(?P<m>[aA]{3,9}) (?P<d>99?),? (?P<y>9999)"}.items()}
+#: English month names and their abbreviations (lowercase) -> month number.
+_MONTHS = {name.lower(): number for names in (calendar.month_name, calendar.month_abbr)
+           for number, name in enumerate(names) if name}
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -234,19 +252,23 @@ class TextStats:
     """Per-partition word counts of a text column (hold every word: not for checkpoints).
 
     Attributes:
-        words: ``{"<slot>|<word>": count}``.
         row_words: ``{"<slot>|<word> <slot>|<word> ...": count}``: the distinct words of each row (sorted,
-            space-separated), so that the rarer words' statistics count rows, not words.
+            space-separated), so that the rarer words' statistics count rows, not words (a word's count is the
+            number of rows holding it in its slot).
+        words: Accepted from statistics written before and ignored (it was ``{"<slot>|<word>": count}``, which
+            ``row_words`` gives).
         lengths: ``{str(words per value): count}`` of the non-null string values.
         nulls: Number of missing values.
         dtype: JSON dtype; marker: JSON null marker of an ``object`` column.
         values: ``{value: count}`` of the non-null values holding a digit or punctuation, of at most
             :data:`MAX_TEMPLATE_LENGTH` characters (their shapes decide the template mode).
-        longest: Length of the longest non-null value (characters; bytes for binary values).
+        longest: Length of the longest non-null value (characters; bytes for binary values); read only from
+            statistics written before ``sizes``.
         binary: ``{str(byte length): count}`` of the non-null ``bytes`` values.
+        sizes: ``{str(characters): count}`` of the non-null string values.
     """
 
-    words: dict[str, int] = field(default_factory=dict)
+    words: InitVar[dict[str, int] | None] = None
     row_words: dict[str, int] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
     nulls: int = 0
@@ -256,6 +278,7 @@ class TextStats:
     values: dict[str, int] = field(default_factory=dict)
     longest: int = 0
     binary: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: "TextStats") -> "TextStats":
         """Statistics of both partitions together.
@@ -266,24 +289,24 @@ class TextStats:
         Returns:
             New merged statistics.
         """
-        words, lengths, row_words = Counter(self.words), Counter(self.lengths), Counter(self.row_words)
-        words.update(other.words)
+        lengths, row_words = Counter(self.lengths), Counter(self.row_words)
         row_words.update(other.row_words)
         lengths.update(other.lengths)
-        values, binary = Counter(self.values), Counter(self.binary)
+        values, binary, sizes = Counter(self.values), Counter(self.binary), Counter(self.sizes)
         values.update(other.values)
         binary.update(other.binary)
-        return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
+        sizes.update(other.sizes)
+        return TextStats(row_words=dict(sorted(row_words.items())),
                          lengths=dict(sorted(lengths.items())), nulls=self.nulls + other.nulls, dtype=self.dtype,
                          marker=self.marker or other.marker,
                          values=dict(sorted(values.items())), longest=max(self.longest, other.longest),
-                         binary=dict(sorted(binary.items())))
+                         binary=dict(sorted(binary.items())), sizes=dict(sorted(sizes.items())))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (``TextStats(**data)`` restores it)."""
-        return {"kind": self.kind, "words": self.words, "row_words": self.row_words, "lengths": self.lengths,
+        return {"kind": self.kind, "row_words": self.row_words, "lengths": self.lengths,
                 "nulls": self.nulls, "dtype": self.dtype, "marker": self.marker, "values": self.values,
-                "longest": self.longest, "binary": self.binary}
+                "longest": self.longest, "binary": self.binary, "sizes": self.sizes}
 
 
 def analyze_text(series: pd.Series) -> TextStats:
@@ -301,11 +324,11 @@ def analyze_text(series: pd.Series) -> TextStats:
     """
     where = f"Text column {series.name!r}"
     present = series.dropna()
-    words: Counter[str] = Counter()
     row_words: Counter[str] = Counter()
     lengths: Counter[str] = Counter()
     structured: Counter[str] = Counter()
     binary: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
     longest = 0
     objects = present.dtype == object or isinstance(present.dtype, pd.CategoricalDtype)
     kinds = set(map(type, present.to_numpy(dtype=object))) if objects else set()
@@ -319,25 +342,25 @@ def analyze_text(series: pd.Series) -> TextStats:
         raise SchemaError(f"{where} mixes bytes with other values ({', '.join(others)}); a column is generated "
                           "either as text or as bytes: convert its values to one type.")
     if raw:
-        sizes = [memoryview(value).nbytes for value in present]
-        binary.update(str(size) for size in sizes)
-        longest = max(sizes, default=0)
+        nbytes = [memoryview(value).nbytes for value in present]
+        binary.update(str(size) for size in nbytes)
+        longest = max(nbytes, default=0)
     else:
         for value in present.astype(str):
             parts = value.split()
             lengths[str(len(parts))] += 1
-            # Each word at most once per row and slot: its count is the number of rows holding it there.
+            # Each word at most once per row and slot (the rows holding it there are counted at build).
             keys = {f"{_slot(i, len(parts))}|{word}" for i, word in enumerate(parts)}
-            words.update(keys)
             row_words[" ".join(sorted(keys))] += 1
             longest = max(longest, len(value))
+            sizes[str(len(value))] += 1
             if len(value) <= MAX_TEMPLATE_LENGTH and _STRUCTURED.search(value):
                 structured[value] += 1
     dtype = dtype_to_json(series.dtype, f"text column {series.name!r}", categories=False)
-    return TextStats(words=dict(sorted(words.items())), row_words=dict(sorted(row_words.items())),
+    return TextStats(row_words=dict(sorted(row_words.items())),
                      lengths=dict(sorted(lengths.items())), nulls=int(series.isna().sum()), dtype=dtype,
                      marker=marker_to_json(null_marker(series)), values=dict(sorted(structured.items())),
-                     longest=longest, binary=dict(sorted(binary.items())))
+                     longest=longest, binary=dict(sorted(binary.items())), sizes=dict(sorted(sizes.items())))
 
 
 def _canonical(state: dict[str, Any]) -> dict[str, Any]:
@@ -488,26 +511,38 @@ def _check_dates(template: dict[str, Any]) -> None:
                              f"(orders {sorted(_DATES)})")
 
 
-def _date_at(shape: str, start: int, order: str) -> bool:
-    """Whether ``shape`` holds, at ``start``, a date of the ``order``'s shape made of whole digit runs."""
-    piece, layout = shape[start:start + 10], _DATES[order][0]
-    sep = layout.index("-")
-    return len(piece) == 10 and piece == layout.replace("-", piece[sep]) and piece[sep] in "-/." \
-        and shape[start - 1:start] != "9" and shape[start + 10:start + 11] != "9"
+def _date_at(shape: str, start: int, order: str) -> list[tuple[int, int]] | None:
+    """The ``(start, end)`` of year, month and day of the date of the ``order``'s pattern ``shape`` holds at
+    ``start`` (made of whole runs: no digit touches a digit, no letter a letter, outside it), else ``None``."""
+    found = _DATES[order].match(shape, start)
+    if found is None or _joined(shape[start - 1:start], shape[start]) \
+            or _joined(shape[found.end() - 1], shape[found.end():found.end() + 1]):
+        return None
+    return [found.span(part) for part in "ymd"]
 
 
-def _invalid_dates(values: list[str], dates: list[list[Any]]) -> np.ndarray:
-    """Which of ``values`` (all of one shape) hold, at one of ``dates``, no valid date (of ASCII digits)."""
+def _joined(left: str, right: str) -> bool:
+    """Whether two neighbouring shape characters are both digits or both letters (of a single run or word)."""
+    return left + right == "99" or (left in ("a", "A") and right in ("a", "A"))
+
+
+def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.ndarray:
+    """Which of ``values`` (all of ``shape``) hold, at one of ``dates``, no valid date (of ASCII digits)."""
     if not values:
         return np.zeros(0, dtype=bool)
-    width = len(values[0])
-    digits = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64) \
-        - ord("0")
+    width = len(shape)
+    codes = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64)
     invalid = np.zeros(len(values), dtype=bool)
     for start, order in dates:
-        fields = [digits[:, start + a:start + b] for a, b in _DATES[order][1]]
-        invalid |= np.any([((field < 0) | (field > 9)).any(axis=1) for field in fields], axis=0)
-        year, month, day = (field.clip(0, 9) @ 10 ** np.arange(field.shape[1])[::-1] for field in fields)
+        numbers = []
+        for a, b in _date_at(shape, start, order) or []:
+            if shape[a] != "9":  # a month name
+                numbers.append(np.array([_MONTHS.get(value[a:b].lower(), 0) for value in values], dtype=np.int64))
+                continue
+            field = codes[:, a:b] - ord("0")
+            invalid |= ((field < 0) | (field > 9)).any(axis=1)
+            numbers.append(field.clip(0, 9) @ 10 ** np.arange(b - a)[::-1])
+        year, month, day = numbers
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
         invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
@@ -515,17 +550,27 @@ def _invalid_dates(values: list[str], dates: list[list[Any]]) -> np.ndarray:
 
 
 def _valid_dates(value: str, dates: list[list[Any]]) -> str:
-    """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12, day within the month."""
+    """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12 (a month name not one becomes
+    the month name of its length sharing most letters with it, the first in the year on a tie, in its casing),
+    day within the month."""
+    shape = shape_of(value)
     for start, order in dates:
-        fields = _DATES[order][1]
-        year, month, day = (int(value[start + a:start + b]) for a, b in fields)
-        year = max(year, 1)
-        month = min(max(month, 1), 12)
-        day = min(max(day, 1), calendar.monthrange(year, month)[1])
-        chars = list(value)
-        for (a, b), number in zip(fields, (year, month, day)):
-            chars[start + a:start + b] = f"{number:0{b - a}d}"
-        value = "".join(chars)
+        (ya, yb), (ma, mb), (da, db) = _date_at(shape, start, order) or []
+        year = max(int(value[ya:yb]), 1)
+        if shape[ma] == "9":
+            month = min(max(int(value[ma:mb]), 1), 12)
+            text = f"{month:02d}"
+        else:
+            name = value[ma:mb].lower()
+            text = name if name in _MONTHS else max(
+                (known for known in _MONTHS if len(known) == len(name)),
+                key=lambda known: (sum(x == y for x, y in zip(known, name)), -_MONTHS[known]))
+            month = _MONTHS[text]
+            text = "".join(c.upper() if mark == "A" else c for c, mark in zip(text, shape[ma:mb]))
+        day = min(max(int(value[da:db]), 1), calendar.monthrange(year, month)[1])
+        value = f"{value[:ya]}{year:0{yb - ya}d}{value[yb:]}"
+        value = f"{value[:ma]}{text}{value[mb:]}"
+        value = f"{value[:da]}{day:0{db - da}d}{value[db:]}"
     return value
 
 
@@ -537,11 +582,11 @@ def _date_layouts(shape: str, values: list[tuple[str, int]], rare_threshold: int
     """
     found: list[list[Any]] = []
     counts = np.array([count for _, count in values], dtype=np.int64)
-    for start in range(len(shape) - 9):
+    for start in range(len(shape) - 7):  # the shortest date (ymd8) has 8 characters
         for order in _DATES:
             if not _date_at(shape, start, order):
                 continue
-            invalid = int(counts[_invalid_dates([value for value, _ in values], [[start, order]])].sum())
+            invalid = int(counts[_invalid_dates(shape, [value for value, _ in values], [[start, order]])].sum())
             if invalid < rare_threshold or invalid <= 0.01 * counts.sum():
                 found.append([start, order])
                 break
@@ -583,6 +628,20 @@ def _binned(counts: dict[str, int], rare_threshold: int, rows: Callable[[list[st
         total, count, _ = tail
         kept[min(kept, key=lambda length: (abs(length * count - total), length))] += count
     return {str(length): kept[length] for length in sorted(kept)}
+
+
+def _length_cap(counts: dict[str, int], rare_threshold: int) -> int:
+    """The ``rare_threshold``-th longest of the lengths ``counts`` (``{str(length): values}``) holds, or, with fewer
+    values, their mean length rounded half up: never longer than the longest, never decided by one value of many."""
+    total = sum(counts.values())
+    if total < rare_threshold:
+        return (2 * sum(int(length) * count for length, count in counts.items()) + total) // (2 * total)
+    held = 0
+    for length in sorted(counts, key=int, reverse=True):
+        held += counts[length]
+        if held >= rare_threshold:
+            break
+    return int(length)
 
 
 def _pooled(counts: Counter[str], rare_threshold: int, rows: Callable[[list[str]], int] | None = None
@@ -643,14 +702,11 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
             kept = {run: count for run, count in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))
                     if count >= rare_threshold}
             chars: list[Counter[str]] = [Counter() for _ in range(end - start)]
-            for run, count in seen.items():
-                if count >= rare_threshold:
-                    continue
-                for at, char in enumerate(run):
-                    chars[at][char] += count
-            for value, _ in by_shape[shape]:
+            for value, count in by_shape[shape]:  # the rarer run values (known once seen is complete)
                 if value[start:end] not in kept:
-                    held[value].update((keys[start + at], char) for at, char in enumerate(value[start:end]))
+                    for at, char in enumerate(value[start:end]):
+                        chars[at][char] += count
+                        held[value].add((keys[start + at], char))
             rare = sum(seen.values()) - sum(kept.values())
             runs[shape].append({"frequent": kept, "rare": rare if rare >= rare_threshold else 0,
                                 "positions": [{c: k for c, k in sorted(table.items()) if k >= rare_threshold}
@@ -745,7 +801,8 @@ class TextModel:
             rarer words there), ``rare_lengths`` and ``rare_cases`` ({length or case: rows}); ``chars``
             ({character: rows}) and ``upper_share`` (mean share of uppercase letters in a row's mixed-case
             words) over the rarer words. Optional (absent from states written before them, which then generate as
-            they did): ``max_length`` (longest training value; no generated value is longer),
+            they did): ``max_length`` (the ``rare_threshold``-th longest training value's length, or with fewer
+            values their mean length; no word-model value is longer),
             ``template`` for structured strings: ``shapes`` {frequent shape: count}, ``runs`` {shape: per
             run of :func:`class_runs`, ``frequent`` {run value seen ``rare_threshold`` times: count},
             ``rare`` (occurrences of the rarer run values) and ``positions`` (one {character: count} per
@@ -753,7 +810,8 @@ class TextModel:
             :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
-            ``"mdy"``], ...]}, the dates every training value of the shape held (generated ones are valid).
+            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"`` (:data:`_DATES`)], ...]}, the dates every training value of
+            the shape held (generated ones are valid).
             ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
             ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
             are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
@@ -806,7 +864,10 @@ class TextModel:
         # Per slot, {length or casing: {row: count}}: the rows holding it (a row key stands for count equal rows).
         slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": {},
                                                 "rare_cases": {}} for s in SLOTS}
-        for key, count in sorted(stats.words.items(), key=lambda kv: (-kv[1], kv[0])):
+        holding: Counter[str] = Counter()  # rows holding each "<slot>|<word>"
+        for row, count in stats.row_words.items():
+            holding.update(dict.fromkeys(row.split(), count))
+        for key, count in sorted(holding.items(), key=lambda kv: (-kv[1], kv[0])):
             if count >= rare_threshold:
                 slot, word = key.split("|", 1)
                 slots[slot]["frequent"][word] = count
@@ -817,7 +878,7 @@ class TextModel:
         for row, count in stats.row_words.items():
             by_slot: dict[str, set[str]] = {}
             for key in row.split():
-                if stats.words[key] < rare_threshold:
+                if holding[key] < rare_threshold:
                     slot, word = key.split("|", 1)
                     by_slot.setdefault(slot, set()).add(word)
             for slot, words in by_slot.items():
@@ -843,12 +904,14 @@ class TextModel:
                       for s, e in slots.items()},
             "chars": _held(holders, rare_threshold),
             "upper_share": shares / mixed if mixed >= rare_threshold else 0.0,
-            "max_length": int(stats.longest),
+            # Statistics written before sizes only know the longest length.
+            "max_length": _length_cap(stats.binary or stats.sizes, rare_threshold) if stats.binary or stats.sizes
+            else int(stats.longest),
         }
         if stats.binary:
             state["rows"] = sum(stats.binary.values())
-            # Fewer than rare_threshold values in all: the longest length (already kept as max_length).
-            state["binary"] = _binned(stats.binary, rare_threshold) or {str(stats.longest): state["rows"]}
+            # Fewer than rare_threshold values in all: their mean length (kept as max_length).
+            state["binary"] = _binned(stats.binary, rare_threshold) or {str(state["max_length"]): state["rows"]}
         else:
             template = _template(stats, rare_threshold)
             if template is not None:
@@ -997,12 +1060,12 @@ class TextModel:
             dates = template.get("dates", {}).get(shape)
             if not dates:
                 continue
-            redo = at[_invalid_dates(values[at].tolist(), dates)]
+            redo = at[_invalid_dates(shape, values[at].tolist(), dates)]
             for _ in range(_REDRAWS):
                 if not redo.size:
                     break
                 values[redo] = self._from_runs(shape, redo.size, classes, rng)
-                redo = redo[_invalid_dates(values[redo].tolist(), dates)]
+                redo = redo[_invalid_dates(shape, values[redo].tolist(), dates)]
             values[redo] = [_valid_dates(value, dates) for value in values[redo]]  # still invalid after the redraws
         return values
 
