@@ -178,13 +178,14 @@ GIVEN: dict[tuple[str, int], Callable[[], dict[str, Any]]] = {
     ("docs/privacy.md", 2): _shop_schema,
 }
 
-#: (document, block index) -> (text in the block, what the test runs instead): fewer epochs and rows.
+_POSTGRES = '"postgresql+psycopg://app:pw@localhost:5432/shop"'
+#: (document, block index) -> (text in the block, what the test runs instead): fewer epochs and rows, and
+#: SQLite for PostgreSQL.
 FAST: dict[tuple[str, int], list[tuple[str, str]]] = {
     ("README.md", 0): [("epochs=300", "epochs=2"), ("10_000", "300")],
     ("README.md", 1): [("epochs=200", "epochs=2"), ("10_000", "50")],
-    ("README.md", 2): [('"postgresql+psycopg://app:pw@localhost:5432/shop", schema="public"', '"sqlite:///shop.db"'),
-                       ('"postgresql+psycopg://app:pw@localhost:5432/shop", schema="synthetic"', '"sqlite:///synthetic.db"'),
-                       ("rows=50_000", "rows=40")],
+    ("README.md", 2): [(f'{_POSTGRES}, schema="public"', '"sqlite:///shop.db"'),
+                       (f'{_POSTGRES}, schema="synthetic"', '"sqlite:///synthetic.db"'), ("rows=50_000", "rows=40")],
     ("README.md", 5): [("Synthesizer(sales_metadata(), seed=0)", "Synthesizer(sales_metadata(), seed=0, epochs=1)")],
     ("README.md", 6): [(".fit(tables)", ".fit(tables, epochs=2)"), ("max_epsilon=4.0, delta=1e-5)",
                                                                      "max_epsilon=4.0, delta=1e-5, epochs=1)")],
