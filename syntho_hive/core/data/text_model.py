@@ -543,7 +543,7 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
     codes = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64)
     invalid = np.zeros(len(values), dtype=bool)
     for start, order in dates:
-        numbers = {}
+        numbers: dict[str, np.ndarray] = {}
         for part, (a, b) in (_date_at(shape, start, order) or {}).items():
             if shape[a] != "9":  # a month name
                 numbers[part] = np.array([_MONTHS.get(value[a:b].lower(), 0) for value in values], dtype=np.int64)
