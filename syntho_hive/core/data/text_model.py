@@ -60,13 +60,15 @@ Two other kinds of column are generated differently:
   minutes, days and months seen often come back whole. Runs are drawn independently of each other,
   so a date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform
   range of dates): where the training values of a shape hold a valid date at one place (year, month
-  and day as ``9999-99-99``, ``99-99-9999`` day or month first, separated by ``-``, ``/`` or ``.``,
-  as ``99999999`` (``20230415``), or with an English month name or its abbreviation, ``15 Apr 2023``,
+  and day as ``9999-99-99``, ``99-99-9999`` day or month first (day first unless the shape's training dates
+  are not valid so), separated by ``-``, ``/`` or ``.``, month and day with or without a leading zero
+  (``4/15/2023``), as ``99999999`` (``20230415``) or ``99999999999999`` (``20230415123000``, its time checked
+  too), or with an English month name or its abbreviation, ``15 Apr 2023``,
   ``15-Apr-2023``, ``April 15, 2023``; all values but fewer than ``rare_threshold``, or 1%, so one
   invalid date neither turns this off nor shows in the state), a value whose date is not valid is
-  drawn again (up to 10 times, then its day is moved into its month, and a month name that is none
-  becomes the month name of its length sharing most letters with it). A month drawn in pieces (a
-  month name's capital and the rest, the digits of a ``99999999`` date, all of whose runs are rare)
+  drawn again (up to 10 times, then its day is moved into its month, its time capped at ``23:59:59``, and a
+  month name that is none becomes the month name of its length sharing most letters with it). A month drawn in
+  pieces (a month name's capital and the rest, the digits of a ``99999999`` date, all of whose runs are rare)
   follows those draws, not the training months (``Jan`` from ``J`` and ``an`` comes more often than
   ``Dec``). Only frequent shapes, frequent run values and aggregate character
   counts are kept, never a rare run value (so never a rare value): a generated value equals a
@@ -151,17 +153,23 @@ _ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": 
 #: give any.
 _STAND_IN_LENGTHS = range(3, 9)
 
-#: Dates a shape may hold (whole runs): the order of year (``y``), month (``m``: two digits, or ``b``: an English
+#: Dates a shape may hold (whole runs): the order of year (``y``), month (``m``: digits, or ``b``: an English
 #: month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a group per
-#: part. ``ymd``, ``dmy`` and ``mdy`` separate their parts by ``-``, ``/`` or ``.`` (the same twice); ``ymd8`` is
-#: ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023`` (or ``Apr 5 2023``).
+#: part (and for ``ymd14`` hour ``H``, minute ``M`` and second ``S``). ``ymd``, ``dmy`` and ``mdy`` separate their
+#: parts by ``-``, ``/`` or ``.`` (the same twice), month and day of one or two digits (``4/15/2023``); ``ymd8`` is
+#: ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023`` (or ``Apr 5 2023``),
+#: ``ymd14`` ``20230415123000``. A shape's first order its training dates are valid in is kept (``dmy`` before
+#: ``mdy``: ``15/4/2023`` is day first, ``4/15/2023`` month first).
 _DATES = {order: re.compile(pattern) for order, pattern in {
-    "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<d>99)",
-    "dmy": r"(?P<d>99)(?P<s>[-/.])(?P<m>99)(?P=s)(?P<y>9999)",
-    "mdy": r"(?P<m>99)(?P<s>[-/.])(?P<d>99)(?P=s)(?P<y>9999)",
+    "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<d>99?)",
+    "dmy": r"(?P<d>99?)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<y>9999)",
+    "mdy": r"(?P<m>99?)(?P<s>[-/.])(?P<d>99?)(?P=s)(?P<y>9999)",
     "ymd8": r"(?P<y>9999)(?P<m>99)(?P<d>99)",
     "dby": r"(?P<d>99?)(?P<s>[ /.-])(?P<m>[aA]{3,9})(?P=s)(?P<y>9999)",
-    "bdy": r"(?P<m>[aA]{3,9}) (?P<d>99?),? (?P<y>9999)"}.items()}
+    "bdy": r"(?P<m>[aA]{3,9}) (?P<d>99?),? (?P<y>9999)",
+    "ymd14": r"(?P<y>9999)(?P<m>99)(?P<d>99)(?P<H>99)(?P<M>99)(?P<S>99)"}.items()}
+#: The largest hour, minute and second of a date's time.
+_TIME_TOPS = {"H": 23, "M": 59, "S": 59}
 #: English month names and their abbreviations (lowercase) -> month number.
 _MONTHS = {name.lower(): number for names in (calendar.month_name, calendar.month_abbr)
            for number, name in enumerate(names) if name}
@@ -511,14 +519,15 @@ def _check_dates(template: dict[str, Any]) -> None:
                              f"(orders {sorted(_DATES)})")
 
 
-def _date_at(shape: str, start: int, order: str) -> list[tuple[int, int]] | None:
-    """The ``(start, end)`` of year, month and day of the date of the ``order``'s pattern ``shape`` holds at
-    ``start`` (made of whole runs: no digit touches a digit, no letter a letter, outside it), else ``None``."""
+def _date_at(shape: str, start: int, order: str) -> dict[str, tuple[int, int]] | None:
+    """The ``(start, end)`` of year, month and day (and of the hour, minute and second it has, :data:`_TIME_TOPS`)
+    of the date of the ``order``'s pattern ``shape`` holds at ``start`` (made of whole runs: no digit touches a
+    digit, no letter a letter, outside it), else ``None``."""
     found = _DATES[order].match(shape, start)
     if found is None or _joined(shape[start - 1:start], shape[start]) \
             or _joined(shape[found.end() - 1], shape[found.end():found.end() + 1]):
         return None
-    return [found.span(part) for part in "ymd"]
+    return {part: found.span(part) for part in ("y", "m", "d", *_TIME_TOPS) if part in found.re.groupindex}
 
 
 def _joined(left: str, right: str) -> bool:
@@ -534,32 +543,35 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
     codes = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64)
     invalid = np.zeros(len(values), dtype=bool)
     for start, order in dates:
-        numbers = []
-        for a, b in _date_at(shape, start, order) or []:
+        numbers: dict[str, np.ndarray] = {}
+        for part, (a, b) in (_date_at(shape, start, order) or {}).items():
             if shape[a] != "9":  # a month name
-                numbers.append(np.array([_MONTHS.get(value[a:b].lower(), 0) for value in values], dtype=np.int64))
+                numbers[part] = np.array([_MONTHS.get(value[a:b].lower(), 0) for value in values], dtype=np.int64)
                 continue
             field = codes[:, a:b] - ord("0")
             invalid |= ((field < 0) | (field > 9)).any(axis=1)
-            numbers.append(field.clip(0, 9) @ 10 ** np.arange(b - a)[::-1])
-        year, month, day = numbers
+            numbers[part] = field.clip(0, 9) @ 10 ** np.arange(b - a)[::-1]
+        year, month, day = numbers.pop("y"), numbers.pop("m"), numbers.pop("d")
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
         invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
+        for part, number in numbers.items():
+            invalid |= number > _TIME_TOPS[part]
     return invalid
 
 
 def _valid_dates(value: str, dates: list[list[Any]]) -> str:
     """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12 (a month name not one becomes
     the month name of its length sharing most letters with it, the first in the year on a tie, in its casing),
-    day within the month."""
+    day within the month, hour, minute and second at most 23, 59 and 59."""
     shape = shape_of(value)
     for start, order in dates:
-        (ya, yb), (ma, mb), (da, db) = _date_at(shape, start, order) or []
+        spans = _date_at(shape, start, order) or {}
+        (ya, yb), (ma, mb), (da, db) = spans["y"], spans["m"], spans["d"]
         year = max(int(value[ya:yb]), 1)
         if shape[ma] == "9":
             month = min(max(int(value[ma:mb]), 1), 12)
-            text = f"{month:02d}"
+            text = f"{month:0{mb - ma}d}"
         else:
             name = value[ma:mb].lower()
             text = name if name in _MONTHS else max(
@@ -571,6 +583,10 @@ def _valid_dates(value: str, dates: list[list[Any]]) -> str:
         value = f"{value[:ya]}{year:0{yb - ya}d}{value[yb:]}"
         value = f"{value[:ma]}{text}{value[mb:]}"
         value = f"{value[:da]}{day:0{db - da}d}{value[db:]}"
+        for part, top in _TIME_TOPS.items():
+            if part in spans:
+                a, b = spans[part]
+                value = f"{value[:a]}{min(int(value[a:b]), top):0{b - a}d}{value[b:]}"
     return value
 
 
@@ -582,7 +598,7 @@ def _date_layouts(shape: str, values: list[tuple[str, int]], rare_threshold: int
     """
     found: list[list[Any]] = []
     counts = np.array([count for _, count in values], dtype=np.int64)
-    for start in range(len(shape) - 7):  # the shortest date (ymd8) has 8 characters
+    for start in range(len(shape) - 7):  # the shortest dates (ymd8, 9/9/9999) have 8 characters
         for order in _DATES:
             if not _date_at(shape, start, order):
                 continue
@@ -810,8 +826,8 @@ class TextModel:
             :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
-            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"`` (:data:`_DATES`)], ...]}, the dates every training value of
-            the shape held (generated ones are valid).
+            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"`` (:data:`_DATES`)], ...]}, the dates every
+            training value of the shape held (generated ones are valid).
             ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
             ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
             are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
