@@ -1019,13 +1019,16 @@ class Orchestrator:
         fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
         key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
             composite_key_legs(df, list(table.pk_columns))
-        keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
-                KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
-                for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
         modelled = self._modelled(name, df, rule_plan, key_legs)
-        unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
-                  KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
-                  for c in modelled if sdtypes[name].get(c) == "id" and c not in key_legs}
+        try:  # a key format that cannot be generated is named with its table
+            keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                    KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
+                    for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
+            unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                      KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
+                      for c in modelled if sdtypes[name].get(c) == "id" and c not in key_legs}
+        except SchemaError as exc:
+            raise SchemaError(f"Table {name!r}: {exc}") from exc
         modelled = [c for c in modelled if c not in unique]
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
