@@ -41,6 +41,12 @@ class Relationship:
         return self.child == self.parent
 
     @property
+    def shared_columns(self) -> tuple[str, ...]:
+        """Columns of a self-reference that reference themselves (``company`` of ``(company, boss_no) ->
+        staff(company, emp_no)``: a boss in the row's own company); none for other FKs."""
+        return tuple(c for c, p in zip(self.child_columns, self.parent_columns) if self.is_self and c == p)
+
+    @property
     def name(self) -> str:
         """A stable, file-name friendly label, e.g. ``orders.customer_id->customers``."""
         return f"{self.child}.{'+'.join(self.child_columns)}->{self.parent}"

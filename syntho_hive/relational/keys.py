@@ -345,8 +345,10 @@ class KeyGenerator:
                 raise SerializationError(f"The existing keys of column {self.column!r} ({present.dtype}) cannot be "
                                          f"read as its timestamps ({self._ids.dtype}): {exc}") from exc
             largest = int(self._ticks(present).max()) + start
-        elif kind == "int":
+        elif kind in ("int", "decimal"):
             numbers = pd.to_numeric(present, errors="coerce").dropna()
+            if kind == "decimal":  # on the grid of ``start`` and ``step``: the numerators
+                numbers = np.round(numbers.astype(np.float64) * 10.0 ** int(self._ids.decimals))
             largest = int(numbers.max()) if len(numbers) else None
         elif kind == "code":
             text = present.astype(str)

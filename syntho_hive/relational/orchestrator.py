@@ -376,7 +376,7 @@ def _fill_partly_null(frame: pd.DataFrame, rel: Relationship, link: LinkPlan, po
         source = pool[rng.integers(0, len(pool), len(rows))] if len(pool) else rng.integers(0, len(parent),
                                                                                               len(rows))
         for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
-            if c_col in legs:
+            if c_col in legs and c_col not in rel.shared_columns:  # a shared leg is the row's own value
                 column = frame[c_col].copy()
                 column.iloc[rows] = _take(parent[p_col], source, exact=True).to_numpy()
                 frame[c_col] = column
@@ -1016,16 +1016,20 @@ class Orchestrator:
                                           dtypes={str(c): dtype_name(df[c].dtype) for c in df.columns},
                                           real_rows=len(df), modelled=[], rules=rule_plan)
             return None
-        fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns}
+        fk_columns = {c for rel in self.graph.relationships if rel.child == name for c in rel.child_columns
+                      if c not in rel.shared_columns}
         key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
             composite_key_legs(df, list(table.pk_columns))
-        keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
-                KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
-                for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
         modelled = self._modelled(name, df, rule_plan, key_legs)
-        unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
-                  KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
-                  for c in modelled if sdtypes[name].get(c) == "id" and c not in key_legs}
+        try:  # a key format that cannot be generated is named with its table
+            keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                    KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
+                    for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
+            unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
+                      KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
+                      for c in modelled if sdtypes[name].get(c) == "id" and c not in key_legs}
+        except SchemaError as exc:
+            raise SchemaError(f"Table {name!r}: {exc}") from exc
         modelled = [c for c in modelled if c not in unique]
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
@@ -1867,7 +1871,8 @@ class Orchestrator:
         ``slicing`` is ``(P, p)`` for slice ``p`` of a table split between ``P`` slices: a numbered key leg's
         ``k``-th number in a group is then ``start + k * P + p``, so the slices' keys never collide. With
         ``prior`` (the rows already there; never sliced), a group's numbers go on after its largest one."""
-        self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns}
+        self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns
+                     if c not in rel.shared_columns}
         columns = [c for c in plan.columns if c not in self_cols]
         numbered: dict[Any, int] = {}  # rows numbered so far per combination of the modelled key legs
         legs = self._modelled_key_legs(name, plan)
@@ -1955,12 +1960,14 @@ class Orchestrator:
             rng = numpy_generator(child_seed(seed, name, "self", index))
             reports = link.counts.sample(frame, rng) if n else np.zeros(0, dtype=np.int64)
             roots = link.null_rate + link.self_root_share
-            parent_pos = build_hierarchy(n, roots, reports, rng)
+            parent_pos = self._hierarchy(frame, rel, roots, reports, rng)
             if link.self_root_share > 0:  # roots written as pointing at themselves, in the real share
                 root_rows = np.flatnonzero(parent_pos < 0)
                 own = root_rows[:int(round(len(root_rows) * link.self_root_share / roots))]
                 parent_pos[own] = own
             for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
+                if c_col in rel.shared_columns:  # the row's own value, also for a row without a parent
+                    continue
                 frame[c_col] = _take(frame[p_col], parent_pos, exact=True).array
                 if pd.api.types.is_float_dtype(dtypes[c_col]) and _beyond_float(frame[p_col]):
                     dtypes = {**dtypes, c_col: nullable_twin(frame[p_col].dtype)}
@@ -1968,6 +1975,23 @@ class Orchestrator:
                               numpy_generator(child_seed(seed, name, "self", index, "partly_null")))
         frame = self._restore_dtypes(frame[plan.columns], dtypes)
         return self._dedupe_keys(name, frame)
+
+    def _hierarchy(self, frame: pd.DataFrame, rel: Relationship, roots: float, reports: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+        """Parent position of each row of ``frame`` for self-reference ``rel`` (``-1``: none): one forest
+        (:func:`~syntho_hive.relational.keys.build_hierarchy`) over all rows, or one within each combination
+        of the FK's shared columns (:attr:`Relationship.shared_columns`), so a boss is in the row's company."""
+        if not rel.shared_columns or len(frame) == 0:
+            return build_hierarchy(len(frame), roots, reports, rng)
+        groups, _ = pd.factorize(self._combos(frame[list(rel.shared_columns)]), use_na_sentinel=False)
+        order = np.argsort(groups, kind="stable")
+        out = np.full(len(frame), -1, dtype=np.int64)
+        for rows in np.split(order, np.flatnonzero(np.diff(groups[order])) + 1):
+            wanted = len(rows) * roots  # rounded at random, so small groups keep the real share on average
+            n_roots = max(1, int(np.floor(wanted)) + int(rng.random() < wanted - np.floor(wanted)))
+            within = build_hierarchy(len(rows), n_roots / len(rows), reports[rows], rng)
+            out[rows] = np.where(within >= 0, rows[within], -1)
+        return out
 
     @staticmethod
     def _restore_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any]) -> pd.DataFrame:

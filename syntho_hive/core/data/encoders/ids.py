@@ -4,6 +4,10 @@ Learned formats (checked in this order):
 
 * ``int``: integer values (any integer dtype, or integral floats) -> the sequence
   ``min, min + step, ...`` where ``step`` is the most common gap between sorted distinct values.
+* ``decimal``: floats with a fractional part (``1.5, 2.0, 3.25``) that all have at most
+  ``decimals`` digits after the point -> the ``int`` sequence of the values times
+  ``10 ** decimals``, divided back (``1.5, 1.75, 2.0, ...``); other fractional floats cannot be
+  keys (an error at fit).
 * ``datetime``: ``datetime64`` values, naive or tz-aware (a date dimension's key) -> the same
   sequence over timestamps (``step``: the most common gap, e.g. one day), in the training
   dtype; asking for more ids than the dtype can hold (e.g. past 2262 for nanoseconds) is an error. A
@@ -20,7 +24,7 @@ Generated ids are never null. The output dtype is the training column's.
 
 Ids can also be generated from global indices (:meth:`IdGenerator.generate` with
 ``indices``), so that tasks generating parts of one table without talking to each other
-produce unique ids together: sequences (``int``, ``code``, ``datetime``) put index ``i`` at
+produce unique ids together: sequences (``int``, ``decimal``, ``code``, ``datetime``) put index ``i`` at
 ``start + step * i``, random strings map the index bijectively into the string space
 (:func:`indexed_strings`) and UUIDs hash it with a seeded key.
 
@@ -49,7 +53,7 @@ from syntho_hive.core.data._dtypes import (
 )
 from syntho_hive.core.data._integers import integer_dtype, integer_sequence, mix64, permute_indices
 from syntho_hive.core.data.encoders.base import GeneratedColumn
-from syntho_hive.exceptions import GenerationError, SerializationError
+from syntho_hive.exceptions import GenerationError, SchemaError, SerializationError
 
 __all__ = ["IdGenerator", "check_indices", "indexed_strings"]
 
@@ -57,7 +61,11 @@ _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 _CODE = r"^(.*\D)?(\d+)$"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _MAX_DRAWS = 100
-_KINDS = ("int", "datetime", "local_days", "uuid", "code", "random")
+_KINDS = ("int", "decimal", "datetime", "local_days", "uuid", "code", "random")
+#: Most digits after the point of a ``decimal`` key.
+_MAX_DECIMALS = 15
+#: Largest magnitude up to which every integer has an exact ``float64``.
+_FLOAT_EXACT = 2**53
 #: Longest id (and zero-padded width) a stored format may ask for.
 _MAX_LENGTH = 1 << 16
 #: Largest product of alphabet sizes permuted as one number (the other positions are hashed).
@@ -140,6 +148,25 @@ def _ticks(stamps: pd.Series, *, wall_clock: bool) -> np.ndarray:
     return stamps.to_numpy().view(np.int64)
 
 
+def _decimals(values: np.ndarray, column: str) -> int:
+    """The fewest digits after the point that write every one of ``values`` (finite floats, some fractional)
+    exactly, with every value times ``10 ** digits`` an integer below ``2**53``.
+
+    Raises:
+        SchemaError: No such number of digits up to ``_MAX_DECIMALS``.
+    """
+    for digits in range(1, _MAX_DECIMALS + 1):
+        scaled = np.round(values * 10.0 ** digits)
+        if np.all(np.abs(scaled) < _FLOAT_EXACT) and np.all(scaled / 10.0 ** digits == values):
+            return digits
+    example = next(float(v) for v in values if v != np.round(v))
+    raise SchemaError(
+        f"Column {column!r} is a key holding fractional floats such as {example!r} that are not short decimals "
+        f"(at most {_MAX_DECIMALS} digits after the point), so no unique keys of their format can be generated. "
+        "Declare an integer or string key column instead (e.g. number the rows, and map the references to the "
+        "numbers).")
+
+
 def _step(numbers: np.ndarray) -> int:
     distinct = np.unique(numbers)
     if distinct.size < 2:
@@ -167,10 +194,16 @@ class IdGenerator(GeneratedColumn):
         self.upper = False
         self.alphabet = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
         self.length = 12
+        self.decimals = 0
         self.dtype: Any = None
         self.marker: Any = None
 
     def prepare(self, series: pd.Series, *, seed: int) -> None:
+        """Learn the format of ``series`` (see the module's docstring).
+
+        Raises:
+            SchemaError: Fractional floats with more digits after the point than a ``decimal`` key holds.
+        """
         self.dtype = series.dtype
         self.marker = null_marker(series)
         present = series.dropna()
@@ -194,6 +227,10 @@ class IdGenerator(GeneratedColumn):
                 self.start = int(ints.min()) if ints.size else 0
                 self.step = _step(ints)
                 return
+            self.kind, self.decimals = "decimal", _decimals(values, self.column)
+            ints = np.round(values * 10.0 ** self.decimals).astype(np.int64)
+            self.start, self.step = int(ints.min()), _step(ints)
+            return
         text = present.astype(str)
         if not text.empty and text.str.match(_UUID).all():
             self.kind = "uuid"
@@ -224,7 +261,7 @@ class IdGenerator(GeneratedColumn):
         """The learned format as plain JSON (what :meth:`from_dict` reads back).
 
         Returns:
-            ``kind``, ``start``, ``step``, ``prefix``, ``width``, ``upper``, ``length``, ``alphabet``
+            ``kind``, ``start``, ``step``, ``prefix``, ``width``, ``upper``, ``length``, ``decimals``, ``alphabet``
             (a string), ``dtype`` (:func:`~syntho_hive.core.data._dtypes.dtype_to_json`) and
             ``marker`` (the null marker's JSON form).
 
@@ -233,6 +270,7 @@ class IdGenerator(GeneratedColumn):
         """
         return {"kind": str(self.kind), "start": int(self.start), "step": int(self.step), "prefix": str(self.prefix),
                 "width": int(self.width), "upper": bool(self.upper), "length": int(self.length),
+                "decimals": int(self.decimals),
                 "alphabet": bytes(np.asarray(self.alphabet, dtype=np.uint8)).decode("ascii"),
                 "dtype": dtype_to_json(self.dtype, f"id column {self.column!r}"),
                 "marker": marker_to_json(self.marker)}
@@ -269,6 +307,10 @@ class IdGenerator(GeneratedColumn):
             generator.start, generator.step = numbers["start"], numbers["step"]
             generator.prefix, generator.width = data["prefix"], numbers["width"]
             generator.upper, generator.length = data["upper"], numbers["length"]
+            decimals = data.get("decimals", 0)  # absent before the ``decimal`` kind
+            if type(decimals) is not int or not 0 <= decimals <= _MAX_DECIMALS:
+                raise ValueError(f"decimals must be an integer in 0..{_MAX_DECIMALS}, got {str(decimals)[:50]}")
+            generator.decimals = decimals
             generator.alphabet = np.frombuffer(data["alphabet"].encode("ascii"), dtype=np.uint8).copy()
             generator.dtype = dtype_from_json(data["dtype"], where)
             generator.marker = marker_from_json(data["marker"])
@@ -293,6 +335,11 @@ class IdGenerator(GeneratedColumn):
         merged = copy.copy(self)
         if self.kind == other.kind and self.kind in ("int", "code"):
             merged.start, merged.step = min(int(self.start), int(other.start)), min(int(self.step), int(other.step))
+        if self.kind == other.kind == "decimal":  # on the grid of the finer of the two
+            decimals = max(int(self.decimals), int(other.decimals))
+            starts, steps = zip(*((int(g.start) * 10 ** (decimals - int(g.decimals)),
+                                   int(g.step) * 10 ** (decimals - int(g.decimals))) for g in (self, other)))
+            merged.decimals, merged.start, merged.step = decimals, min(starts), min(steps)
         if self.kind == "random":
             merged.alphabet = np.union1d(np.asarray(self.alphabet, dtype=np.uint8),
                                          np.asarray(other.alphabet, dtype=np.uint8))
@@ -335,6 +382,9 @@ class IdGenerator(GeneratedColumn):
             numbers = integer_sequence(int(self.start), indices, int(self.step),
                                        integer_dtype(self.dtype) or np.dtype(np.int64), self.column)
             return restore_numbers(numbers, np.zeros(n, dtype=bool), self.dtype, self.marker, self.column)
+        if self.kind == "decimal":
+            return restore_numbers(self._decimal_values(indices), np.zeros(n, dtype=bool), self.dtype, self.marker,
+                                   self.column)
         if self.kind == "code":
             values = self._codes(indices)
         elif self.kind == "uuid":
@@ -349,6 +399,20 @@ class IdGenerator(GeneratedColumn):
                 length, space = length + 1, space * len(alphabet)
             values = indexed_strings(indices, [alphabet] * length, int(rng.integers(0, 2**63)), self.column)
         return self._restore(values)
+
+    def _decimal_values(self, indices: np.ndarray) -> np.ndarray:
+        """The ``decimal`` kind's floats ``(start + step * index) / 10 ** decimals``: distinct, as their
+        numerators are distinct integers below ``2**53``.
+
+        Raises:
+            GenerationError: A numerator would reach ``2**53``.
+        """
+        numbers = integer_sequence(int(self.start), indices, int(self.step), np.dtype(np.int64), self.column)
+        if numbers.size and int(np.abs(numbers).max()) >= _FLOAT_EXACT:
+            raise GenerationError(f"Cannot generate {indices.size} unique keys for column {self.column!r}: its "
+                                  f"decimal keys ({self.decimals} digits after the point) would pass what a float "
+                                  "holds exactly. Generate fewer rows for this table.")
+        return numbers / 10.0 ** int(self.decimals)
 
     def _codes(self, indices: np.ndarray) -> np.ndarray:
         """``<prefix><number>`` for each index's number ``start + step * index`` (zero-padded to the width)."""
