@@ -63,12 +63,12 @@ Two other kinds of column are generated differently:
   and day as ``9999-99-99``, ``99-99-9999`` day or month first (day first unless the shape's training dates
   are not valid so), separated by ``-``, ``/`` or ``.``, month and day with or without a leading zero
   (``4/15/2023``), as ``99999999`` (``20230415``) or ``99999999999999`` (``20230415123000``, its time checked
-  too), or with an English month name or its abbreviation, ``15 Apr 2023``,
-  ``15-Apr-2023``, ``April 15, 2023``; or a time of day, alone or in a date-time: ``9:30``, ``12:30:00``,
-  ``2023-04-15T12:30:00``, hour at most 23, minute and second at most 59; all values but fewer than ``rare_threshold``, or 1%, so one
-  invalid date neither turns this off nor shows in the state), a value whose date is not valid is
-  drawn again (up to 10 times, then its day is moved into its month, its time capped at ``23:59:59``, and a
-  month name that is none becomes the month name of its length sharing most letters with it). A month drawn in
+  too), or with an English month name or its abbreviation, ``15 Apr 2023``, ``15-Apr-2023``, ``April 15, 2023``;
+  or a time of day, alone or in a date-time: ``9:30``, ``12:30:00``, ``2023-04-15T12:30:00``, hour at most 23,
+  minute and second at most 59; all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither
+  turns this off nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
+  day is moved into its month, its time capped at ``23:59:59``, and a month name that is none becomes the month
+  name of its length sharing most letters with it). A month drawn in
   pieces (a month name's capital and the rest, the digits of a ``99999999`` date, all of whose runs are rare)
   follows those draws, not the training months (``Jan`` from ``J`` and ``an`` comes more often than
   ``Dec``). Only frequent shapes, frequent run values and aggregate character
@@ -154,15 +154,15 @@ _ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": 
 #: give any.
 _STAND_IN_LENGTHS = range(3, 9)
 
-#: Dates (and times) a shape may hold (whole runs): the order of year (``y``), month (``m``: digits, or ``b``: an English
-#: month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a group per
-#: part (and for ``ymd14`` hour ``H``, minute ``M`` and second ``S``). ``ymd``, ``dmy`` and ``mdy`` separate their
-#: parts by ``-``, ``/`` or ``.`` (the same twice), month and day of one or two digits (``4/15/2023``); ``ymd8`` is
-#: ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023`` (or ``Apr 5 2023``),
-#: ``ymd14`` ``20230415123000``. ``time`` is a time of day alone or in a date-time (``9:30``, ``12:30:00``, the
-#: ``12:30:00`` of ``2023-04-15T12:30:00.5``): hour, minute and optional second, not part of a longer ``:`` chain.
-#: A shape's first order its training dates are valid in is kept (``dmy`` before ``mdy``: ``15/4/2023`` is day
-#: first, ``4/15/2023`` month first).
+#: Dates (and times) a shape may hold (whole runs): the order of year (``y``), month (``m``: digits, or ``b``: an
+#: English month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a
+#: group per part (and for ``ymd14`` and ``time`` hour ``H``, minute ``M`` and second ``S``). ``ymd``, ``dmy`` and
+#: ``mdy`` separate their parts by ``-``, ``/`` or ``.`` (the same twice), month and day of one or two digits
+#: (``4/15/2023``); ``ymd8`` is ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15,
+#: 2023`` (or ``Apr 5 2023``), ``ymd14`` ``20230415123000``. ``time`` is a time of day alone or in a date-time
+#: (``9:30``, ``12:30:00``, the ``12:30:00`` of ``2023-04-15T12:30:00.5``): hour, minute and optional second, not
+#: part of a longer ``:`` chain. A shape's first order its training dates are valid in is kept (``dmy`` before
+#: ``mdy``: ``15/4/2023`` is day first, ``4/15/2023`` month first).
 _DATES = {order: re.compile(pattern) for order, pattern in {
     "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<d>99?)",
     "dmy": r"(?P<d>99?)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<y>9999)",
