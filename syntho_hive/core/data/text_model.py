@@ -63,11 +63,12 @@ Two other kinds of column are generated differently:
   and day as ``9999-99-99``, ``99-99-9999`` day or month first (day first unless the shape's training dates
   are not valid so), separated by ``-``, ``/`` or ``.``, month and day with or without a leading zero
   (``4/15/2023``), as ``99999999`` (``20230415``) or ``99999999999999`` (``20230415123000``, its time checked
-  too), or with an English month name or its abbreviation, ``15 Apr 2023``,
-  ``15-Apr-2023``, ``April 15, 2023``; all values but fewer than ``rare_threshold``, or 1%, so one
-  invalid date neither turns this off nor shows in the state), a value whose date is not valid is
-  drawn again (up to 10 times, then its day is moved into its month, its time capped at ``23:59:59``, and a
-  month name that is none becomes the month name of its length sharing most letters with it). A month drawn in
+  too), or with an English month name or its abbreviation, ``15 Apr 2023``, ``15-Apr-2023``, ``April 15, 2023``;
+  or a time of day, alone or in a date-time: ``9:30``, ``12:30:00``, ``2023-04-15T12:30:00``, hour at most 23,
+  minute and second at most 59; all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither
+  turns this off nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
+  day is moved into its month, its time capped at ``23:59:59``, and a month name that is none becomes the month
+  name of its length sharing most letters with it). A month drawn in
   pieces (a month name's capital and the rest, the digits of a ``99999999`` date, all of whose runs are rare)
   follows those draws, not the training months (``Jan`` from ``J`` and ``an`` comes more often than
   ``Dec``). Only frequent shapes, frequent run values and aggregate character
@@ -153,12 +154,14 @@ _ALPHABETS = {"word": string.ascii_lowercase, "a": string.ascii_lowercase, "A": 
 #: give any.
 _STAND_IN_LENGTHS = range(3, 9)
 
-#: Dates a shape may hold (whole runs): the order of year (``y``), month (``m``: digits, or ``b``: an English
-#: month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a group per
-#: part (and for ``ymd14`` hour ``H``, minute ``M`` and second ``S``). ``ymd``, ``dmy`` and ``mdy`` separate their
-#: parts by ``-``, ``/`` or ``.`` (the same twice), month and day of one or two digits (``4/15/2023``); ``ymd8`` is
-#: ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15, 2023`` (or ``Apr 5 2023``),
-#: ``ymd14`` ``20230415123000``. A shape's first order its training dates are valid in is kept (``dmy`` before
+#: Dates (and times) a shape may hold (whole runs): the order of year (``y``), month (``m``: digits, or ``b``: an
+#: English month name or its three-letter abbreviation, any case) and day (``d``) -> the shape's pattern, with a
+#: group per part (and for ``ymd14`` and ``time`` hour ``H``, minute ``M`` and second ``S``). ``ymd``, ``dmy`` and
+#: ``mdy`` separate their parts by ``-``, ``/`` or ``.`` (the same twice), month and day of one or two digits
+#: (``4/15/2023``); ``ymd8`` is ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15,
+#: 2023`` (or ``Apr 5 2023``), ``ymd14`` ``20230415123000``. ``time`` is a time of day alone or in a date-time
+#: (``9:30``, ``12:30:00``, the ``12:30:00`` of ``2023-04-15T12:30:00.5``): hour, minute and optional second, not
+#: part of a longer ``:`` chain. A shape's first order its training dates are valid in is kept (``dmy`` before
 #: ``mdy``: ``15/4/2023`` is day first, ``4/15/2023`` month first).
 _DATES = {order: re.compile(pattern) for order, pattern in {
     "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<d>99?)",
@@ -167,8 +170,9 @@ _DATES = {order: re.compile(pattern) for order, pattern in {
     "ymd8": r"(?P<y>9999)(?P<m>99)(?P<d>99)",
     "dby": r"(?P<d>99?)(?P<s>[ /.-])(?P<m>[aA]{3,9})(?P=s)(?P<y>9999)",
     "bdy": r"(?P<m>[aA]{3,9}) (?P<d>99?),? (?P<y>9999)",
-    "ymd14": r"(?P<y>9999)(?P<m>99)(?P<d>99)(?P<H>99)(?P<M>99)(?P<S>99)"}.items()}
-#: The largest hour, minute and second of a date's time.
+    "ymd14": r"(?P<y>9999)(?P<m>99)(?P<d>99)(?P<H>99)(?P<M>99)(?P<S>99)",
+    "time": r"(?<!:)(?P<H>99?):(?P<M>99)(:(?P<S>99))?(?!:)"}.items()}
+#: The largest hour, minute and second of a time.
 _TIME_TOPS = {"H": 23, "M": 59, "S": 59}
 #: English month names and their abbreviations (lowercase) -> month number.
 _MONTHS = {name.lower(): number for names in (calendar.month_name, calendar.month_abbr)
@@ -520,14 +524,15 @@ def _check_dates(template: dict[str, Any]) -> None:
 
 
 def _date_at(shape: str, start: int, order: str) -> dict[str, tuple[int, int]] | None:
-    """The ``(start, end)`` of year, month and day (and of the hour, minute and second it has, :data:`_TIME_TOPS`)
-    of the date of the ``order``'s pattern ``shape`` holds at ``start`` (made of whole runs: no digit touches a
-    digit, no letter a letter, outside it), else ``None``."""
+    """The ``(start, end)`` of year, month and day and of the hour, minute and second (:data:`_TIME_TOPS`) of the
+    date or time of the ``order``'s pattern ``shape`` holds at ``start`` (the parts it has; made of whole runs: no
+    digit touches a digit, no letter a letter, outside it), else ``None``."""
     found = _DATES[order].match(shape, start)
     if found is None or _joined(shape[start - 1:start], shape[start]) \
             or _joined(shape[found.end() - 1], shape[found.end():found.end() + 1]):
         return None
-    return {part: found.span(part) for part in ("y", "m", "d", *_TIME_TOPS) if part in found.re.groupindex}
+    return {part: found.span(part) for part in ("y", "m", "d", *_TIME_TOPS)
+            if part in found.re.groupindex and found.group(part) is not None}
 
 
 def _joined(left: str, right: str) -> bool:
@@ -536,7 +541,7 @@ def _joined(left: str, right: str) -> bool:
 
 
 def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.ndarray:
-    """Which of ``values`` (all of ``shape``) hold, at one of ``dates``, no valid date (of ASCII digits)."""
+    """Which of ``values`` (all of ``shape``) hold, at one of ``dates``, no valid date or time (of ASCII digits)."""
     if not values:
         return np.zeros(0, dtype=bool)
     width = len(shape)
@@ -551,38 +556,40 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
             field = codes[:, a:b] - ord("0")
             invalid |= ((field < 0) | (field > 9)).any(axis=1)
             numbers[part] = field.clip(0, 9) @ 10 ** np.arange(b - a)[::-1]
-        year, month, day = numbers.pop("y"), numbers.pop("m"), numbers.pop("d")
-        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-        last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
-        invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
+        if "y" in numbers:
+            year, month, day = numbers.pop("y"), numbers.pop("m"), numbers.pop("d")
+            leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+            last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
+            invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
         for part, number in numbers.items():
             invalid |= number > _TIME_TOPS[part]
     return invalid
 
 
 def _valid_dates(value: str, dates: list[list[Any]]) -> str:
-    """``value`` with each of its ``dates`` made valid: year at least 1, month 1-12 (a month name not one becomes
-    the month name of its length sharing most letters with it, the first in the year on a tie, in its casing),
-    day within the month, hour, minute and second at most 23, 59 and 59."""
+    """``value`` with each of its ``dates`` (and times) made valid: year at least 1, month 1-12 (a month name not
+    one becomes the month name of its length sharing most letters with it, the first in the year on a tie, in its
+    casing), day within the month, hour, minute and second at most 23, 59 and 59."""
     shape = shape_of(value)
     for start, order in dates:
         spans = _date_at(shape, start, order) or {}
-        (ya, yb), (ma, mb), (da, db) = spans["y"], spans["m"], spans["d"]
-        year = max(int(value[ya:yb]), 1)
-        if shape[ma] == "9":
-            month = min(max(int(value[ma:mb]), 1), 12)
-            text = f"{month:0{mb - ma}d}"
-        else:
-            name = value[ma:mb].lower()
-            text = name if name in _MONTHS else max(
-                (known for known in _MONTHS if len(known) == len(name)),
-                key=lambda known: (sum(x == y for x, y in zip(known, name)), -_MONTHS[known]))
-            month = _MONTHS[text]
-            text = "".join(c.upper() if mark == "A" else c for c, mark in zip(text, shape[ma:mb]))
-        day = min(max(int(value[da:db]), 1), calendar.monthrange(year, month)[1])
-        value = f"{value[:ya]}{year:0{yb - ya}d}{value[yb:]}"
-        value = f"{value[:ma]}{text}{value[mb:]}"
-        value = f"{value[:da]}{day:0{db - da}d}{value[db:]}"
+        if "y" in spans:  # a date (else a time alone)
+            (ya, yb), (ma, mb), (da, db) = spans["y"], spans["m"], spans["d"]
+            year = max(int(value[ya:yb]), 1)
+            if shape[ma] == "9":
+                month = min(max(int(value[ma:mb]), 1), 12)
+                text = f"{month:0{mb - ma}d}"
+            else:
+                name = value[ma:mb].lower()
+                text = name if name in _MONTHS else max(
+                    (known for known in _MONTHS if len(known) == len(name)),
+                    key=lambda known: (sum(x == y for x, y in zip(known, name)), -_MONTHS[known]))
+                month = _MONTHS[text]
+                text = "".join(c.upper() if mark == "A" else c for c, mark in zip(text, shape[ma:mb]))
+            day = min(max(int(value[da:db]), 1), calendar.monthrange(year, month)[1])
+            value = f"{value[:ya]}{year:0{yb - ya}d}{value[yb:]}"
+            value = f"{value[:ma]}{text}{value[mb:]}"
+            value = f"{value[:da]}{day:0{db - da}d}{value[db:]}"
         for part, top in _TIME_TOPS.items():
             if part in spans:
                 a, b = spans[part]
@@ -591,14 +598,14 @@ def _valid_dates(value: str, dates: list[list[Any]]) -> str:
 
 
 def _date_layouts(shape: str, values: list[tuple[str, int]], rare_threshold: int) -> list[list[Any]]:
-    """``[start, order]`` of each date ``shape`` holds where the training values of the shape are valid dates.
+    """``[start, order]`` of each date (or time) ``shape`` holds where the shape's training values are valid there.
 
     A layout is dropped only when ``rare_threshold`` rows or more, and more than 1% of the shape's rows, hold no
     valid date there: a single invalid date (``2001-02-29``) neither turns the check off nor shows in the state.
     """
     found: list[list[Any]] = []
     counts = np.array([count for _, count in values], dtype=np.int64)
-    for start in range(len(shape) - 7):  # the shortest dates (ymd8, 9/9/9999) have 8 characters
+    for start in range(len(shape) - 3):  # the shortest layout (a time 9:99) has 4 characters
         for order in _DATES:
             if not _date_at(shape, start, order):
                 continue
@@ -826,8 +833,8 @@ class TextModel:
             :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
-            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"`` (:data:`_DATES`)], ...]}, the dates every
-            training value of the shape held (generated ones are valid).
+            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time"`` (:data:`_DATES`)], ...]}, the
+            dates and times every training value of the shape held (generated ones are valid).
             ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
             ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
             are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
