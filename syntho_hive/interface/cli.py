@@ -70,8 +70,8 @@ ENGINES = {"tabular_ar": "TabularAR", "ctgan": "CTGAN", "tvae": "TVAE"}
 _DEVICE_ENGINES = ("ctgan", "tvae")  # the engines with a torch ``device`` (TabularAR runs on the CPU)
 
 #: Demo defaults: epochs per engine (TabularAR's own default, 100 at most: it stops on a validation
-#: plateau after about 35 here; with it the whole demo takes about 20 s on 2 CPU cores, with CTGAN's
-#: 40 epochs about 35 s), the share of the bundled rows held out for the report, its target, the seed.
+#: plateau after about 35 here; the whole demo takes about 20 s on 2 idle CPU cores, as it did with
+#: CTGAN's 40 epochs), the share of the bundled rows held out for the report, its target, the seed.
 DEMO_EPOCHS = {"tabular_ar": 100, "ctgan": 40, "tvae": 40}
 DEMO_HOLDOUT_FRACTION = 0.2
 DEMO_TARGET = "income"
