@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make demo   set up .venv, then train -> save -> load -> sample -> quality summary on bundled data
+#   make demo   set up .venv, then hold out 20% -> train TabularAR -> save -> load -> sample -> report
+#               (demo_output/report.html + .json) on bundled data
 #   make test   set up .venv, then run the whole default test suite
 PYTHON ?= python3
 VENV   := .venv

@@ -1,7 +1,7 @@
 """Benchmark: the default ``synthohive demo`` end to end (train, save, load, sample, score).
 
 Run: ``python benchmarks/bench_demo.py [--output-dir DIR]``; the demo prints its own steps' timings,
-this adds the total wall-clock seconds. Target: a few minutes at most (about 1-2 minutes on an idle
+this adds the total wall-clock seconds. Target: a few minutes at most (about 20 s on an idle
 2-core machine).
 """
 

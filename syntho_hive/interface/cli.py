@@ -3,7 +3,8 @@
 Usage::
 
     synthohive fit DATA.csv|DATA.parquet --output CHECKPOINT_DIR [--metadata META.yaml|.json]
-        [--table NAME] [--epochs N] [--batch-size N] [--seed N] [--overwrite] [--no-progress]
+        [--table NAME] [--model tabular_ar|ctgan|tvae] [--epochs N] [--batch-size N] [--device D] [--seed N]
+        [--overwrite] [--no-progress]
     synthohive fit --source URL|DIR [--schema S] [--tables A,B] [--metadata META.yaml]
         [--subset-root TABLE (--subset-rows N | --subset-fraction F) [--subset-seed N]]
         [--model tabular_ar|ctgan|tvae] --output SYNTHESIZER_DIR [--epochs N] [--seed N] [--overwrite]
@@ -13,7 +14,7 @@ Usage::
     synthohive report REAL.csv|.parquet SYNTH.csv|.parquet --output REPORT.html [--metadata META.yaml]
         [--table NAME] [--target COLUMN] [--holdout HOLDOUT.csv] [--sensitive COLUMN ...]
         [--quasi-identifier COLUMN ...] [--pii COLUMN ...] [--include-samples] [--seed N] [--overwrite]
-    synthohive demo [--output-dir DIR] [--epochs N] [--rows N] [--seed N]
+    synthohive demo [--output-dir DIR] [--model tabular_ar|ctgan|tvae] [--epochs N] [--rows N] [--seed N]
     synthohive --version
 
 Every command accepts ``--help``. Errors print one ``error: ...`` line to stderr and exit with
@@ -51,10 +52,11 @@ from syntho_hive.exceptions import SynthoHiveError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from syntho_hive.core.models.ctgan import CTGAN
+    from syntho_hive.core.models.base import ConditionalGenerativeModel
     from syntho_hive.validation.privacy import PrivacyResult
 
-__all__ = ["main", "build_parser", "CLIInputError", "CLIUsageError", "DEMO_EPOCHS", "DEMO_BATCH_SIZE"]
+__all__ = ["main", "build_parser", "CLIInputError", "CLIUsageError", "ENGINES", "DEMO_EPOCHS",
+           "DEMO_HOLDOUT_FRACTION"]
 
 PROG = "synthohive"
 EXIT_OK = 0
@@ -63,9 +65,16 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
-#: Demo defaults, chosen so ``synthohive demo`` finishes in about a minute on 2 CPU cores.
-DEMO_EPOCHS = 40
-DEMO_BATCH_SIZE = 500
+#: The engines ``--model`` names, and their registered class names.
+ENGINES = {"tabular_ar": "TabularAR", "ctgan": "CTGAN", "tvae": "TVAE"}
+_DEVICE_ENGINES = ("ctgan", "tvae")  # the engines with a torch ``device`` (TabularAR runs on the CPU)
+
+#: Demo defaults: epochs per engine (TabularAR's own default, 100 at most: it stops on a validation
+#: plateau after about 35 here; the whole demo takes about 20 s on 2 idle CPU cores, as it did with
+#: CTGAN's 40 epochs), the share of the bundled rows held out for the report, its target, the seed.
+DEMO_EPOCHS = {"tabular_ar": 100, "ctgan": 40, "tvae": 40}
+DEMO_HOLDOUT_FRACTION = 0.2
+DEMO_TARGET = "income"
 DEMO_SEED = 42
 
 _log = get_logger(__name__)
@@ -155,10 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     fit = commands.add_parser(
-        "fit", parents=[common], help="train on a table file (CTGAN) or a whole database/folder (--source)",
-        description=("Train a CTGAN on one table (CSV or Parquet) and save it as a checkpoint directory; or, with "
-                     "--source, learn every table of a database or folder (schema reflected, keys included) and "
-                     "save a Synthesizer directory."),
+        "fit", parents=[common], help="train on a table file or a whole database/folder (--source)",
+        description=("Train a model (--model: TabularAR by default, CTGAN or TVAE) on one table (CSV or Parquet) "
+                     "and save it as a checkpoint directory; or, with --source, learn every table of a database "
+                     "or folder (schema reflected, keys included) and save a Synthesizer directory."),
     )
     fit.add_argument("data", metavar="DATA", type=Path, nargs="?",
                      help="training table: .csv[.gz], .parquet or a Parquet dataset directory (or use --source)")
@@ -177,22 +186,23 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--subset-fraction", type=_fraction, metavar="F", help="share (0-1] of root rows of the subset")
     fit.add_argument("--subset-seed", type=_seed, metavar="N", default=None,
                      help="seed of the subset's draw (default: 0)")
-    fit.add_argument("--model", choices=("tabular_ar", "ctgan", "tvae"), default=None,
-                     help="with --source: the engine of every table (default: tabular_ar)")
+    fit.add_argument("--model", choices=tuple(ENGINES), default="tabular_ar",
+                     help="the engine (with --source: of every table; default: tabular_ar)")
     fit.add_argument("--metadata", "-m", type=Path, metavar="FILE",
                      help="metadata file (.yaml, .yml or .json); detected from the data when omitted")
     fit.add_argument("--table", metavar="NAME",
                      help="table of the metadata to train (needed when the metadata has several)")
     fit.add_argument("--epochs", type=_positive_int, metavar="N", default=None,
-                     help="training epochs (default: 300 for a table file; the engine's default with --source)")
+                     help="training epochs (default: the engine's: at most 100 for tabular_ar, which stops "
+                          "early on a validation plateau; 300 for ctgan and tvae)")
     fit.add_argument("--batch-size", type=_positive_int, metavar="N", default=None,
-                     help="training batch size (default: 500 for a table file, a multiple of the PacGAN pac=10; "
-                          "the engine's default with --source)")
+                     help="training batch size (default: the engine's: about a tenth of the rows for tabular_ar, "
+                          "500 for ctgan and tvae; ctgan's must be a multiple of its PacGAN pac=10)")
     fit.add_argument("--seed", type=_seed, metavar="N", default=None,
                      help="seed for bit-identical training (default: random)")
     fit.add_argument("--device", default="auto",
-                     help="torch device: auto, cpu, cuda, ... (default: auto; with --source, for --model ctgan "
-                          "or tvae)")
+                     help="torch device of --model ctgan or tvae: auto, cpu, cuda, ... (default: auto; "
+                          "tabular_ar runs on the CPU)")
     fit.add_argument("--overwrite", action="store_true",
                      help="replace CHECKPOINT_DIR if it exists (atomically)")
     fit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -264,18 +274,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="train on the bundled UCI Adult sample, save, reload, sample and score",
         description=(
             "End-to-end demo on the bundled 5,000-row sample of the UCI Adult table (CC BY 4.0): "
-            "train a CTGAN, save it to DIR/checkpoint, load it into a fresh CTGAN, sample, write "
-            "DIR/synthetic.csv and print a column-shape quality summary."
+            f"hold out {DEMO_HOLDOUT_FRACTION:.0%} of the rows (seeded), train the model (TabularAR unless "
+            "--model says otherwise) on the rest, save it to DIR/checkpoint, load it back, sample, write "
+            "DIR/synthetic.csv, and write the validation report (what 'synthohive report' writes: "
+            f"DIR/report.html and DIR/report.json) scored against the held-out rows, with {DEMO_TARGET!r} as "
+            "the ML-efficacy target; print its headline figures."
         ),
     )
     demo.add_argument("--output-dir", type=Path, default=Path("demo_output"), metavar="DIR",
-                      help="where to write the checkpoint and synthetic.csv (default: demo_output)")
-    demo.add_argument("--epochs", type=_positive_int, metavar="N", default=DEMO_EPOCHS,
-                      help=f"training epochs (default: {DEMO_EPOCHS})")
-    demo.add_argument("--batch-size", type=_positive_int, metavar="N", default=DEMO_BATCH_SIZE,
-                      help=f"training batch size (default: {DEMO_BATCH_SIZE})")
+                      help="where to write the checkpoint, synthetic.csv and report.html/.json "
+                           "(default: demo_output)")
+    demo.add_argument("--model", choices=tuple(ENGINES), default="tabular_ar",
+                      help="the engine (default: tabular_ar)")
+    demo.add_argument("--epochs", type=_positive_int, metavar="N", default=None,
+                      help="training epochs (default: "
+                           + ", ".join(f"{epochs} for {engine}" for engine, epochs in DEMO_EPOCHS.items()) + ")")
+    demo.add_argument("--batch-size", type=_positive_int, metavar="N", default=None,
+                      help="training batch size (default: the engine's)")
     demo.add_argument("--rows", type=_positive_int, metavar="N", default=None,
-                      help="rows to generate (default: as many as the real sample, 5,000)")
+                      help="rows to generate (default: as many as the training rows, 4,000)")
     demo.add_argument("--seed", type=_seed, metavar="N", default=DEMO_SEED, help=f"seed (default: {DEMO_SEED})")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     demo.set_defaults(handler=_cmd_demo)
@@ -383,10 +400,23 @@ def _plural(count: int, word: str) -> str:
 # --------------------------------------------------------------------------- commands
 
 
-def _new_model(metadata: Any = None, **options: Any) -> CTGAN:
-    from syntho_hive.core.models.ctgan import CTGAN
+def _new_model(engine: str, metadata: Any = None, *, epochs: int | None = None, batch_size: int | None = None,
+               device: str = "auto") -> ConditionalGenerativeModel:
+    """A model of ``--model`` ``engine`` (a key of :data:`ENGINES`); ``None`` options keep the engine's
+    defaults, and ``device`` goes to the engines that take one (``_check_device`` refused it for the others)."""
+    from syntho_hive.core.models.registry import model_class
 
-    return CTGAN(metadata, **options)
+    options: dict[str, Any] = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None}
+    if engine in _DEVICE_ENGINES:
+        options["device"] = device
+    return model_class(ENGINES[engine])(metadata, **options)
+
+
+def _check_device(args: argparse.Namespace) -> None:
+    """``--device`` other than auto with an engine that has no device (TabularAR runs on the CPU)."""
+    if args.device != "auto" and args.model not in _DEVICE_ENGINES:
+        raise CLIUsageError(f"--device {args.device} applies to --model ctgan or tvae; --model {args.model} "
+                            "runs on the CPU.")
 
 
 def _check_fit_options(args: argparse.Namespace) -> None:
@@ -397,8 +427,9 @@ def _check_fit_options(args: argparse.Namespace) -> None:
             option without --subset-root (or --subset-root without exactly one size), --device for
             TabularAR, or neither DATA nor --source.
     """
+    _check_device(args)
     source_only = ("schema", "source_format", "tables", "subset_root", "subset_rows", "subset_fraction",
-                   "subset_seed", "model")
+                   "subset_seed")
     if args.source is None:
         used = [f"--{name.replace('_', '-')}" for name in source_only if getattr(args, name) is not None]
         if used:
@@ -418,9 +449,6 @@ def _check_fit_options(args: argparse.Namespace) -> None:
                                          ("--subset-seed", args.subset_seed)) if value is not None]
         if used:
             raise CLIUsageError(f"{', '.join(used)} need(s) --subset-root TABLE.")
-    if args.device != "auto" and args.model not in ("ctgan", "tvae"):
-        raise CLIUsageError(f"--device {args.device} applies to --model ctgan or tvae; the default model, "
-                            "tabular_ar, runs on the CPU.")
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -428,23 +456,28 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     _check_checkpoint_target(args.output, overwrite=args.overwrite)
     if args.source is not None:
         return _fit_source(args)
-    args.epochs = 300 if args.epochs is None else args.epochs
-    args.batch_size = 500 if args.batch_size is None else args.batch_size
     metadata = _load_metadata(args.metadata, args.table, narrow=False) if args.metadata is not None else None
     data = _read_table(args.data, "training data")
     if metadata is not None:  # every mismatch between the metadata file and the data, before training
         metadata.validate_schema({args.table or next(iter(metadata.tables)): data})
 
-    model = _new_model(metadata, epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    model = _new_model(args.model, metadata, epochs=args.epochs, batch_size=args.batch_size, device=args.device)
     started = time.perf_counter()
     model.fit(data, table_name=args.table, seed=args.seed, progress_bar=not args.no_progress)
     trained = time.perf_counter() - started
     saved = model.save(args.output, overwrite=args.overwrite)
-    print(f"trained CTGAN on {_plural(len(data), 'row')} x {_plural(data.shape[1], 'column')} of "
-          f"{args.data} for {_plural(args.epochs, 'epoch')} in {trained:.1f} s")
+    print(f"trained {model.model_name} on {_plural(len(data), 'row')} x {_plural(data.shape[1], 'column')} "
+          f"of {args.data} for {_epochs_run(model)} in {trained:.1f} s")
     seed = getattr(model, "seed_", args.seed)
     print(f"checkpoint saved to {saved} (seed {seed}; pass --seed {seed} to repeat this training exactly)")
     return EXIT_OK
+
+
+def _epochs_run(model: ConditionalGenerativeModel) -> str:
+    """``"12 epochs"``, with the most it was allowed when it stopped early (TabularAR's validation plateau)."""
+    run, most = len(model.history_), model.get_params().get("epochs")
+    early = f" (stopped early; at most {most:,})" if isinstance(most, int) and run < most else ""
+    return f"{_plural(run, 'epoch')}{early}"
 
 
 def _fit_source(args: argparse.Namespace) -> int:
@@ -470,10 +503,8 @@ def _fit_source(args: argparse.Namespace) -> int:
             metadata = Metadata(tables={name: metadata.tables[name] for name in tables})
     else:
         metadata = Metadata.from_source(source, tables)
-    options: dict[str, Any] = {}
-    if args.model is not None:
-        options["model"] = model_class({"tabular_ar": "TabularAR", "ctgan": "CTGAN", "tvae": "TVAE"}[args.model])
-    if args.model in ("ctgan", "tvae"):
+    options: dict[str, Any] = {"model": model_class(ENGINES[args.model])}
+    if args.model in _DEVICE_ENGINES:
         options["device"] = args.device
     synth = Synthesizer(metadata, seed=args.seed, **options)
     started = time.perf_counter()
@@ -581,14 +612,33 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise CLIInputError(f"--target {args.target!r} is not a column of {args.real}; its columns: "
                             f"{', '.join(map(str, real.columns))}.")
 
+    _write_report(real, synthetic, output, metadata, holdout=holdout, target=args.target, seed=args.seed,
+                  include_samples=args.include_samples, sensitive_columns=args.sensitive,
+                  quasi_identifiers=args.quasi_identifiers, pii_columns=args.pii)
+    return EXIT_OK
+
+
+def _write_report(real: pd.DataFrame, synthetic: pd.DataFrame, output: Path, metadata: Any, *,
+                  holdout: pd.DataFrame | None, target: str | None, seed: int, **options: Any) -> None:
+    """Evaluate ``synthetic`` against ``real``, write the HTML report to ``output`` and its JSON beside it,
+    and print the headline figures (``report`` and ``demo``).
+
+    Args:
+        real: The real rows (the ones the model was trained on).
+        synthetic: The synthetic rows.
+        output: The HTML file (the JSON gets the suffix ``.json``).
+        metadata: The table's metadata, or ``None`` to detect sdtypes.
+        holdout: Real rows the model never saw, or ``None``.
+        target: The ML-efficacy target column, or ``None``.
+        seed: Seed of the metrics' samples and models.
+        **options: More :meth:`~syntho_hive.validation.ValidationReport.generate` options.
+    """
     from syntho_hive.validation import ValidationReport
 
     started = time.perf_counter()
     report = ValidationReport()
-    html_path = report.generate(real, synthetic, output, metadata, include_samples=args.include_samples,
-                                holdout=holdout, target=args.target, seed=args.seed,
-                                sensitive_columns=args.sensitive, quasi_identifiers=args.quasi_identifiers,
-                                pii_columns=args.pii)
+    html_path = report.generate(real, synthetic, output, metadata, holdout=holdout, target=target, seed=seed,
+                                **options)
     elapsed = time.perf_counter() - started
     result = report.result
     print(f"evaluated {_plural(len(synthetic), 'synthetic row')} against {_plural(len(real), 'real row')} "
@@ -601,15 +651,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         efficacy_note = "  (synthetic / real model score; optimistic without --holdout, see the JSON notes)"
     elif result.ml_efficacy is not None:
         efficacy_note = "  (synthetic / real model score)"
-    elif args.target is None:
+    elif target is None:
         efficacy_note = "  (pass --target)"
     else:  # the ratio is undefined when the model trained on real data scores <= 0
-        efficacy_note = f"  (undefined: the model trained on real data does not predict {args.target!r}; see the JSON)"
+        efficacy_note = f"  (undefined: the model trained on real data does not predict {target!r}; see the JSON)"
     print(f"  ML efficacy         {_format_score(result.ml_efficacy)}{efficacy_note}")
     if result.privacy is not None:
         _print_privacy(result.privacy)
-    print(f"report written to {html_path} and {json_path}")
-    return EXIT_OK
+    print(f"report written to {html_path} and {html_path.with_suffix('.json')}")
 
 
 def _print_privacy(privacy: PrivacyResult) -> None:
@@ -632,9 +681,10 @@ def _print_privacy(privacy: PrivacyResult) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from syntho_hive.core.metadata.detect import detect_sdtype
+    import numpy as np
+
+    from syntho_hive.core.models import load_model
     from syntho_hive.datasets import load_adult_sample
-    from syntho_hive.validation import column_shape_scores, overall_column_shape
 
     output_dir: Path = args.output_dir
     if output_dir.exists() and not output_dir.is_dir():
@@ -642,50 +692,47 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = output_dir / "checkpoint"
     synthetic_path = output_dir / "synthetic.csv"
+    epochs = args.epochs or DEMO_EPOCHS[args.model]
 
     real = load_adult_sample()
-    rows = args.rows or len(real)
+    order = np.random.default_rng(args.seed).permutation(len(real))
+    n_holdout = round(len(real) * DEMO_HOLDOUT_FRACTION)
+    holdout = real.iloc[np.sort(order[:n_holdout])].reset_index(drop=True)
+    train = real.iloc[np.sort(order[n_holdout:])].reset_index(drop=True)
+    rows = args.rows or len(train)
     print(f"SynthoHive {__version__} demo: UCI Adult sample, {_plural(len(real), 'row')} x "
-          f"{_plural(real.shape[1], 'column')} (Becker & Kohavi 1996, CC BY 4.0)")
+          f"{_plural(real.shape[1], 'column')} (Becker & Kohavi 1996, CC BY 4.0); "
+          f"{len(train):,} to train on, {len(holdout):,} held out (seed {args.seed})")
 
-    model = _new_model(epochs=args.epochs, batch_size=args.batch_size)
+    model = _new_model(args.model, epochs=epochs, batch_size=args.batch_size)
     started = time.perf_counter()
-    model.fit(real, seed=args.seed, progress_bar=not args.no_progress)
+    model.fit(train, seed=args.seed, progress_bar=not args.no_progress)
     train_seconds = time.perf_counter() - started
-    print(f"  trained CTGAN: {_plural(args.epochs, 'epoch')} in {train_seconds:.1f} s "
-          f"({train_seconds / args.epochs:.2f} s/epoch)")
+    print(f"  trained {model.model_name}: {_epochs_run(model)} in {train_seconds:.1f} s")
 
     model.save(checkpoint, overwrite=True)
     size = sum(f.stat().st_size for f in checkpoint.iterdir() if f.is_file())
     print(f"  saved checkpoint: {checkpoint} ({size / 1e6:.1f} MB)")
 
     started = time.perf_counter()
-    fresh = _new_model().load(checkpoint)
+    fresh = load_model(checkpoint)
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
     synthetic = fresh.sample(rows, seed=args.seed)
     sample_seconds = time.perf_counter() - started
     _write_table(synthetic, synthetic_path, "csv")
-    print(f"  loaded it into a fresh CTGAN in {load_seconds:.2f} s, sampled "
+    print(f"  loaded it into a fresh {fresh.model_name} in {load_seconds:.2f} s, sampled "
           f"{_plural(len(synthetic), 'row')} in {sample_seconds:.2f} s "
           f"({len(synthetic) / max(sample_seconds, 1e-9):,.0f} rows/s) -> {synthetic_path}")
     same = model.sample(rows, seed=args.seed).equals(synthetic)
     print(f"  fresh object reproduces the trained model's sample (same seed): {'yes' if same else 'NO'}")
-
-    sdtypes = {column: detect_sdtype(real[column], column) for column in real.columns}
-    scores = column_shape_scores(real, synthetic, sdtypes)
-    overall = overall_column_shape(scores)
-    print()
-    print("Column shapes (1.00 = same marginal distribution as the real data)")
-    width = max(len(column) for column in scores)
-    print(f"  {'column'.ljust(width)}  {'sdtype':<12} {'metric':<13} score")
-    for column, score in scores.items():
-        metric = "KSComplement" if sdtypes[column] in ("numerical", "datetime") else "TVComplement"
-        print(f"  {column.ljust(width)}  {sdtypes[column]:<12} {metric:<13} {score:.3f}")
-    print(f"  {'overall'.ljust(width)}  {'':<12} {'mean':<13} {overall:.3f}")
     dtypes_kept = bool((synthetic.dtypes.astype(str) == real.dtypes.astype(str)).all()) \
         and list(synthetic.columns) == list(real.columns)
     print(f"  columns and dtypes identical to the real table: {'yes' if dtypes_kept else 'NO'}")
+
+    print()
+    _write_report(train, synthetic, output_dir / "report.html", None, holdout=holdout, target=DEMO_TARGET,
+                  seed=args.seed)
     return EXIT_OK
 
 

@@ -1,9 +1,12 @@
-"""End to end: ``synthohive demo`` trains on the bundled Adult sample, saves, reloads, samples, scores."""
+"""End to end: ``synthohive demo`` holds out rows of the bundled Adult sample, trains on the rest, saves, reloads,
+samples and writes the validation report scored against the held-out rows."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -12,10 +15,17 @@ from syntho_hive.datasets import load_adult_sample
 from syntho_hive.interface.cli import main
 
 
-def _overall(stdout: str) -> float:
-    match = re.search(r"^\s+overall\s+mean\s+([0-9.]+)$", stdout, flags=re.MULTILINE)
+def _figure(stdout: str, label: str) -> float:
+    match = re.search(rf"^\s+{label}\s+([0-9.]+)", stdout, flags=re.MULTILINE)
     assert match, stdout
     return float(match.group(1))
+
+
+def _report(folder: Path) -> dict[str, Any]:
+    """The demo's report: the HTML and the JSON beside it, which must parse."""
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html") and "</html>" in html
+    return json.loads((folder / "report.json").read_text(encoding="utf-8"))
 
 
 def test_bundled_adult_sample_is_intact() -> None:
@@ -26,19 +36,30 @@ def test_bundled_adult_sample_is_intact() -> None:
     assert set(real["income"].unique()) == {"<=50K", ">50K"}
 
 
-def test_demo_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--rows", "300", "--no-progress"])
+@pytest.mark.parametrize("model, name", [([], "TabularAR"), (["--model", "ctgan"], "CTGAN")],
+                         ids=["default", "ctgan"])
+def test_demo_tiny(model: list[str], name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--output-dir", str(tmp_path), *model, "--epochs", "1", "--rows", "300", "--no-progress"])
     assert code == 0
     out = capsys.readouterr().out
-    assert (tmp_path / "checkpoint" / "metadata.json").is_file()
+    assert json.loads((tmp_path / "checkpoint" / "metadata.json").read_text())["model"] == name
+    assert f"trained {name}: 1 epoch" in out
     synthetic = pd.read_csv(tmp_path / "synthetic.csv")
     real = load_adult_sample()
     assert synthetic.shape == (300, 15)
     assert list(synthetic.columns) == list(real.columns)
     assert "sample (same seed): yes" in out
-    for column in real.columns:
-        assert re.search(rf"^\s+{re.escape(column)}\s", out, flags=re.MULTILINE), column
-    assert 0.0 <= _overall(out) <= 1.0
+    assert "4,000 to train on, 1,000 held out" in out
+    report = _report(tmp_path)
+    table = next(iter(report["tables"].values()))
+    assert table["n_rows_real"] == 4000 and table["n_rows_synthetic"] == 300
+    assert 0.0 <= report["column_shapes"] == pytest.approx(_figure(out, "column shapes"), abs=1e-3)
+    # ML efficacy is tested on the 1,000 held-out rows, not on the rows the model trained on
+    assert report["ml_efficacy"] == pytest.approx(_figure(out, "ML efficacy"), abs=1e-3)
+    assert table["ml_efficacy"]["target"] == "income" and table["ml_efficacy"]["holdout"] == "given"
+    assert table["ml_efficacy"]["n_test"] == 1000 and table["ml_efficacy"]["n_train_real"] == 4000
+    assert report["privacy"]["dcr_share_closer_to_training"] is not None
+    assert f"report written to {tmp_path / 'report.html'} and {tmp_path / 'report.json'}" in out
 
 
 @pytest.mark.slow
@@ -46,9 +67,11 @@ def test_demo_default_is_good(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     """Its quality (the time it takes: ``benchmarks/bench_demo.py``)."""
     assert main(["demo", "--output-dir", str(tmp_path), "--no-progress"]) == 0
     out = capsys.readouterr().out
+    assert "trained TabularAR" in out
     assert "sample (same seed): yes" in out
     assert "columns and dtypes identical to the real table: yes" in out
-    assert _overall(out) >= 0.80
+    assert _figure(out, "column shapes") >= 0.90
+    assert _report(tmp_path)["overall"] >= 0.90
 
 
 SHARED_ADULT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "adult.parquet"

@@ -255,8 +255,7 @@ def test_options_that_do_not_go_together_exit_two(argv: list[str], fragments: li
     assert not (tmp_path / "synth").exists()
 
 
-@pytest.mark.parametrize("option", [["--tables", "customers"], ["--subset-root", "customers", "--subset-rows", "3"],
-                                    ["--model", "ctgan"]])
+@pytest.mark.parametrize("option", [["--tables", "customers"], ["--subset-root", "customers", "--subset-rows", "3"]])
 def test_source_options_without_source_exit_two(option: list[str], tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data.csv"
