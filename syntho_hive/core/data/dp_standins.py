@@ -44,7 +44,14 @@ from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import detect_decimals, numeric_values
 from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.data.encoders.timeunits import coarsest_step
-from syntho_hive.core.dp.columns import duration_bounds, noisy_nulls, noisy_numbers, noisy_times, released_categories
+from syntho_hive.core.dp.columns import (
+    duration_bounds,
+    in_number_format,
+    noisy_nulls,
+    noisy_numbers,
+    noisy_times,
+    released_categories,
+)
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.exceptions import PrivacyError
 
@@ -161,14 +168,8 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
                             where=f"{where}, column {name!r}")
     nulls = noisy_nulls(int(np.isnan(values).sum()), plan, rng) if _holds_nulls(series.dtype) else 0
     missing = _null_rows(nulls, float(numbers.weights.sum()) + nulls, rows)
-    low, high = numbers.minimum, numbers.maximum
-    out = _quantiles(numbers.points, numbers.weights, rows - missing)
-    if decimals is not None:  # the number format: the range rounded inwards, the values to it
-        scale = 10.0 ** decimals
-        inner = (np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale)
-        low, high = inner if inner[0] <= inner[1] else (low, high)
-        out = np.round(out, decimals)
-    out = np.clip(out, low, high)
+    out, low, high = in_number_format(_quantiles(numbers.points, numbers.weights, rows - missing),
+                                      numbers.minimum, numbers.maximum, decimals)
     out[0], out[-1] = low, high  # the range as released
     out = rng.permutation(out)
     out = np.concatenate([out, np.zeros(missing)])
