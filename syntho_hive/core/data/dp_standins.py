@@ -44,18 +44,11 @@ from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.data.encoders.numerical import detect_decimals, numeric_values
 from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.data.encoders.timeunits import coarsest_step
-from syntho_hive.core.dp.columns import (
-    duration_bounds,
-    in_number_format,
-    noisy_nulls,
-    noisy_numbers,
-    noisy_times,
-    released_categories,
-)
+from syntho_hive.core.dp.columns import duration_bounds, noisy_nulls, noisy_numbers, noisy_times, released_categories
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.exceptions import PrivacyError
 
-__all__ = ["STANDIN_ROWS", "dtype_id_generator", "standin_frame"]
+__all__ = ["STANDIN_ROWS", "dtype_id_generator", "in_number_format", "standin_frame"]
 
 
 #: Rows of a stand-in table (each kept value gets at least one).
@@ -143,6 +136,27 @@ def _quantiles(points: np.ndarray, weights: np.ndarray, rows: int) -> np.ndarray
     """``rows`` values at evenly spaced quantiles of the weighted points (sorted)."""
     cumulative = np.cumsum(weights) / weights.sum()
     return points[np.minimum(np.searchsorted(cumulative, (np.arange(rows) + 0.5) / rows), len(points) - 1)]
+
+
+def in_number_format(values: np.ndarray, low: float, high: float, decimals: int | None
+                     ) -> tuple[np.ndarray, float, float]:
+    """Values of a noisy histogram written in the column's (public) number format.
+
+    Args:
+        values: Values standing for the histogram (e.g. :func:`noisy_numbers` points).
+        low / high: The released range.
+        decimals: The column's decimal places (``None``: as they are).
+
+    Returns:
+        ``(values, low, high)``: the range rounded inwards to ``decimals`` places (kept when no such
+        number lies in it), the values rounded to them and clipped to the range.
+    """
+    if decimals is not None:
+        scale = 10.0 ** decimals
+        inner = (np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale)
+        low, high = inner if inner[0] <= inner[1] else (low, high)
+        values = np.round(values, decimals)
+    return np.clip(values, low, high), low, high
 
 
 def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: int,

@@ -33,7 +33,7 @@ from syntho_hive.core.dp.mechanisms import (
 from syntho_hive.exceptions import PrivacyError
 
 __all__ = ["DAY_BOUNDS", "FIRST_YEAR", "LAST_YEAR", "NoisyNumbers", "NoisyTimes", "check_bounds", "dp_queries",
-           "duration_bounds", "in_number_format", "noisy_nulls", "noisy_numbers", "noisy_times", "refuse_constraints",
+           "duration_bounds", "noisy_nulls", "noisy_numbers", "noisy_times", "refuse_constraints",
            "released_categories", "time_part_levels", "with_day_bounds"]
 
 #: Queries per column, by sdtype (``text`` is refused).
@@ -226,27 +226,6 @@ def noisy_numbers(values: np.ndarray, counts: np.ndarray, plan: DPPlan, rng: np.
     if integer:
         minimum, maximum = float(np.ceil(minimum)), float(np.floor(maximum))
     return NoisyNumbers(points, weights, minimum, maximum)
-
-
-def in_number_format(values: np.ndarray, low: float, high: float, decimals: int | None
-                     ) -> tuple[np.ndarray, float, float]:
-    """Values of a noisy histogram written in the column's (public) number format.
-
-    Args:
-        values: Values standing for the histogram (e.g. :class:`NoisyNumbers` points).
-        low / high: The released range.
-        decimals: The column's decimal places (``None``: as they are).
-
-    Returns:
-        ``(values, low, high)``: the range rounded inwards to ``decimals`` places (kept when no such
-        number lies in it), the values rounded to them and clipped to the range.
-    """
-    if decimals is not None:
-        scale = 10.0 ** decimals
-        inner = (np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale)
-        low, high = inner if inner[0] <= inner[1] else (low, high)
-        values = np.round(values, decimals)
-    return np.clip(values, low, high), low, high
 
 
 def time_part_levels(values: pd.Series) -> np.ndarray:

@@ -31,12 +31,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data.dp_standins import dtype_id_generator
+from syntho_hive.core.data.dp_standins import dtype_id_generator, in_number_format
 from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.dp.columns import (
     dp_queries,
     duration_bounds,
-    in_number_format,
     noisy_nulls,
     noisy_numbers,
     noisy_times,
