@@ -2,7 +2,8 @@
 
 Layout (format ``synthohive-synthesizer``, version 2)::
 
-    synthesizer.json                  the manifest: format, version, seed, engines by registry name,
+    synthesizer.json                  the manifest: format, version, seed (null under differential
+                                      privacy: the key of the noise is a secret), engines by registry name,
                                       model options, table folders, the privacy spent under
                                       differential privacy (``dp``: totals and per table, or null),
                                       and size + SHA-256 of every other file below (model
@@ -99,7 +100,8 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
             content.nest(f"{folder}/{_MODEL}", model.checkpoint_content())
     payload.update(content.files)
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "version": running_version(),
-                "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(), "seed": synth.seed,
+                "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+                "seed": synth.seed if synth.privacy_spent_ is None else None,  # under DP: the noise's secret key
                 "engines": {t: c.model_name for t, c in synth.models.items()}, "models": models,
                 "model_kwargs": synth.model_kwargs, "tables": tables, "source_rows": synth.source_rows_,
                 "rules": synth._engine.rules_report_,
@@ -161,10 +163,10 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -
         content.verify(manifest, manifest_name=_MANIFEST)
     seed, tables = manifest.get("seed"), manifest.get("tables")
     kwargs = manifest.get("model_kwargs") or {}
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64 or not isinstance(tables, dict) \
-            or not isinstance(kwargs, dict) or set(kwargs) & _SYNTHESIZER_ARGUMENTS:
+    bad_seed = seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64)
+    if bad_seed or not isinstance(tables, dict) or not isinstance(kwargs, dict) or set(kwargs) & _SYNTHESIZER_ARGUMENTS:
         raise SerializationError(f"Saved synthesizer {where} is corrupt: seed, tables and model_kwargs must be an "
-                                 f"integer and two objects (format version {version}); save it again.")
+                                 f"integer (or null) and two objects (format version {version}); save it again.")
     for table, folder in tables.items():
         if not isinstance(folder, str) or not _FOLDER.fullmatch(folder):
             raise SerializationError(f"Saved synthesizer {where} names folder {folder!r} for table {table!r}, not a "

@@ -135,7 +135,10 @@ class Synthesizer:
             choose those). Any :class:`~syntho_hive.core.models.base.ConditionalGenerativeModel`
             subclass.
         seed: Master seed (``None``: a fresh one, kept in ``seed``); training and default
-            sampling seeds derive from it, per table.
+            sampling seeds derive from it, per table. Under ``PrivacyConfig(dp=...)`` it is the key of
+            the noise, a secret: whoever knows it (and the other rows) can remove the noise, so no saved
+            file or event holds it (``None``: a fresh seed from OS entropy, known to nobody; a loaded
+            synthesizer draws a fresh one for its default sampling seeds).
         **model_kwargs: Model constructor arguments (e.g. ``embedding_dim=64``); each goes to every
             table's model whose constructor takes it. Not ``dp`` (refused: pass it in ``privacy_config``).
 

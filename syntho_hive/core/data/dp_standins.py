@@ -48,7 +48,7 @@ from syntho_hive.core.dp.columns import duration_bounds, noisy_nulls, noisy_numb
 from syntho_hive.core.metadata.datetime_formats import format_datetimes
 from syntho_hive.exceptions import PrivacyError
 
-__all__ = ["STANDIN_ROWS", "dtype_id_generator", "standin_frame"]
+__all__ = ["STANDIN_ROWS", "dtype_id_generator", "in_number_format", "standin_frame"]
 
 
 #: Rows of a stand-in table (each kept value gets at least one).
@@ -138,6 +138,27 @@ def _quantiles(points: np.ndarray, weights: np.ndarray, rows: int) -> np.ndarray
     return points[np.minimum(np.searchsorted(cumulative, (np.arange(rows) + 0.5) / rows), len(points) - 1)]
 
 
+def in_number_format(values: np.ndarray, low: float, high: float, decimals: int | None
+                     ) -> tuple[np.ndarray, float, float]:
+    """Values of a noisy histogram written in the column's (public) number format.
+
+    Args:
+        values: Values standing for the histogram (e.g. :func:`noisy_numbers` points).
+        low / high: The released range.
+        decimals: The column's decimal places (``None``: as they are).
+
+    Returns:
+        ``(values, low, high)``: the range rounded inwards to ``decimals`` places (kept when no such
+        number lies in it), the values rounded to them and clipped to the range.
+    """
+    if decimals is not None:
+        scale = 10.0 ** decimals
+        inner = (np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale)
+        low, high = inner if inner[0] <= inner[1] else (low, high)
+        values = np.round(values, decimals)
+    return np.clip(values, low, high), low, high
+
+
 def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: int,
                bounds: tuple[float | str, float | str] | None, where: str) -> pd.Series:
     name = str(series.name)
@@ -161,14 +182,8 @@ def _numerical(series: pd.Series, plan: DPPlan, rng: np.random.Generator, rows: 
                             where=f"{where}, column {name!r}")
     nulls = noisy_nulls(int(np.isnan(values).sum()), plan, rng) if _holds_nulls(series.dtype) else 0
     missing = _null_rows(nulls, float(numbers.weights.sum()) + nulls, rows)
-    low, high = numbers.minimum, numbers.maximum
-    out = _quantiles(numbers.points, numbers.weights, rows - missing)
-    if decimals is not None:  # the number format: the range rounded inwards, the values to it
-        scale = 10.0 ** decimals
-        inner = (np.ceil(low * scale - 1e-9) / scale, np.floor(high * scale + 1e-9) / scale)
-        low, high = inner if inner[0] <= inner[1] else (low, high)
-        out = np.round(out, decimals)
-    out = np.clip(out, low, high)
+    out, low, high = in_number_format(_quantiles(numbers.points, numbers.weights, rows - missing),
+                                      numbers.minimum, numbers.maximum, decimals)
     out[0], out[-1] = low, high  # the range as released
     out = rng.permutation(out)
     out = np.concatenate([out, np.zeros(missing)])

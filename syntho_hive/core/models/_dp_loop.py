@@ -44,7 +44,8 @@ def run_dp_epochs(module: nn.Module, plan: DPPlan, step: Callable[[torch.Tensor]
         model: The engine's name (events, messages).
         record_fields: Fixed fields of every epoch record (e.g. ``train_loss: None``).
         advice: What to change when the weights diverge.
-        start_fields: Engine fields of the ``dp_training_start`` event (learning rate, seed).
+        start_fields: Engine fields of the ``dp_training_start`` event (learning rate; never the seed,
+            the key of the noise).
         progress_bar: Show a tqdm bar over epochs.
         max_seconds: Training time budget (``None``: none).
         average_decay: Leave the network at the moving average of its iterates with this decay per

@@ -355,7 +355,10 @@ class ConditionalGenerativeModel(ABC):
             data: Training rows.
             context: Parent-context rows aligned with ``data`` (same length).
             table_name: Table of ``metadata`` describing ``data`` (default: the only table).
-            seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``).
+            seed: Seed for every random choice (``None``: a fresh one, kept in ``seed_``). Under ``dp``
+                it is the key of the noise, a secret: whoever knows it (and the other rows) can remove
+                the noise. It is then used by this fit only: ``seed_`` is ``None`` after it, and no
+                checkpoint or event holds it (``None``: a fresh seed from OS entropy, known to nobody).
             progress_bar: Show a tqdm bar over epochs.
             checkpoint_dir: When given, hold out a seeded validation sample (with its context rows),
                 train on the other rows, score a fresh sample against the held-out rows every
@@ -490,6 +493,8 @@ class ConditionalGenerativeModel(ABC):
                 keeper.finish(self.history_[-1])  # an engine that stopped early: its last epoch is scored too
         finally:
             self._keeper = None
+            if getattr(self, "dp", None) is not None:  # the key of the DP noise: not kept, saved or logged
+                self.seed_ = None
         self._fitted = True
         if checkpoint_dir is not None:
             self._write_checkpoint(Path(checkpoint_dir) / FINAL_CHECKPOINT, overwrite=True)

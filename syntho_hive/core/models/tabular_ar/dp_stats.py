@@ -7,7 +7,8 @@ datetime column):
 * categorical: the values present, noisy counts, kept at or above the plan's category threshold;
   the others share the rare token (never generated); the missing values are one more bucket;
 * numerical: a noisy histogram over the sign-logarithmic grid (or over the declared bounds), whose
-  non-empty buckets give the range and the weighted values the quantile bins are fitted to;
+  non-empty buckets give the range and the weighted values the quantile bins are fitted to (in the
+  column's number format);
   no raw value, quantile or extreme is kept (a column with no non-empty bucket is refused); a 64-bit
   integer column declared past ``2**53`` is counted from its low bound and decoded exactly;
 * datetime: noisy counts of whole years (1678-2261, or the declared bounds) give the year range,
@@ -30,7 +31,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from syntho_hive.core.data.dp_standins import dtype_id_generator
+from syntho_hive.core.data.dp_standins import dtype_id_generator, in_number_format
 from syntho_hive.core.dp.accounting import DPPlan
 from syntho_hive.core.dp.columns import (
     dp_queries,
@@ -119,9 +120,14 @@ def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.ran
         values, counts = np.unique(_numbers(series, str(series.name)), return_counts=True)
     numbers = noisy_numbers(values, counts, plan, rng, integer=raw.integer, bounds=bounds, where=where)
     nulls = noisy_nulls(raw.nulls, plan, rng)
-    weights = np.maximum(np.round(numbers.weights), 1).astype(np.int64)
-    return NumericStats(numbers.points.tolist(), weights.tolist(), False, nulls, raw.integer, raw.decimals,
-                        numbers.minimum, numbers.maximum, raw.dtype, raw.marker, raw.max_distinct,
+    points, weights, minimum, maximum = numbers.points, numbers.weights, numbers.minimum, numbers.maximum
+    if not raw.integer:  # decoding copies points: in the number format (it rounds integers itself)
+        points, minimum, maximum = in_number_format(points, minimum, maximum, raw.decimals)
+        points, merged = np.unique(points, return_inverse=True)
+        weights = np.bincount(merged, weights=weights)
+    weights = np.maximum(np.round(weights), 1).astype(np.int64)
+    return NumericStats(points.tolist(), weights.tolist(), False, nulls, raw.integer, raw.decimals,
+                        minimum, maximum, raw.dtype, raw.marker, raw.max_distinct,
                         raw.significant_digits, decimal_places=raw.decimal_places, tick_step=raw.tick_step,
                         bounded=True, base=base)
 

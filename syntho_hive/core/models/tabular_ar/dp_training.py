@@ -94,6 +94,6 @@ def train_network_dp(net: ARNetwork, codes: np.ndarray, context: np.ndarray | No
     return run_dp_epochs(net, plan, step, rows=n, epochs=epochs, generator=generator, model="TabularAR",
                          record_fields={"train_loss": None, "val_loss": None, "lr": learning_rate},
                          advice="lower learning_rate or raise max_grad_norm.",
-                         start_fields={"learning_rate": learning_rate, "seed": seed}, progress_bar=progress_bar,
+                         start_fields={"learning_rate": learning_rate}, progress_bar=progress_bar,
                          max_seconds=config.max_training_time, average_decay=_AVERAGE_DECAY,
                          on_epoch_end=on_epoch_end)

@@ -117,5 +117,5 @@ def train_tvae_dp(encoder: Encoder, decoder: Decoder, matrix: torch.Tensor, cont
     return run_dp_epochs(vae, plan, step, rows=n, epochs=settings.epochs, generator=batches, model="TVAE",
                          record_fields={"loss": None, "reconstruction": None, "kl": None},
                          advice="raise max_grad_norm or lower loss_factor.",
-                         start_fields={"learning_rate": settings.learning_rate, "seed": seed},
+                         start_fields={"learning_rate": settings.learning_rate},
                          progress_bar=progress_bar, on_epoch_end=on_epoch_end)
