@@ -60,18 +60,19 @@ Two other kinds of column are generated differently:
   minutes, days and months seen often come back whole. Runs are drawn independently of each other,
   so a date could pair a day and a month that do not go together (``2021-02-30``, 1% of a uniform
   range of dates): where the training values of a shape hold a valid date at one place (year, month
-  and day as ``9999-99-99``, ``99-99-9999`` day or month first (day first unless the shape's training dates
-  are not valid so), separated by ``-``, ``/`` or ``.``, month and day with or without a leading zero
-  (``4/15/2023``), as ``99999999`` (``20230415``) or ``99999999999999`` (``20230415123000``, its time checked
-  too), or with an English month name or its abbreviation, ``15 Apr 2023``, ``15-Apr-2023``, ``April 15, 2023``;
+  and day as ``9999-99-99``, ``99-99-9999`` day or month first (one order per column: month first when
+  more rows are of shapes whose training dates are valid month first only than day first only),
+  separated by ``-``, ``/`` or ``.``, month and day with or without a leading zero (``4/15/2023``), as
+  ``99999999`` (``20230415``) or ``99999999999999`` (``20230415123000``, its time checked too), or
+  with an English month name or its abbreviation, ``15 Apr 2023``, ``15-Apr-2023``, ``April 15, 2023``;
   or a time of day, alone or in a date-time: ``9:30``, ``12:30:00``, ``2023-04-15T12:30:00``, hour at most 23,
   minute and second at most 59; all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither
   turns this off nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
   day is moved into its month, its time capped at ``23:59:59``, and a month name that is none becomes the month
-  name of its length sharing most letters with it). A month drawn in
-  pieces (a month name's capital and the rest, the digits of a ``99999999`` date, all of whose runs are rare)
-  follows those draws, not the training months (``Jan`` from ``J`` and ``an`` comes more often than
-  ``Dec``). Only frequent shapes, frequent run values and aggregate character
+  name of its length sharing most letters with it). A month name (``Apr``, ``APRIL``) is drawn whole, by
+  count, from those seen ``rare_threshold`` times or more, so months keep their training shares; a month
+  drawn in pieces (the digits of a ``99999999`` date, all of whose runs are rare) follows those draws, not the
+  training months. Only frequent shapes, frequent run values and aggregate character
   counts are kept, never a rare run value (so never a rare value): a generated value equals a
   training value only if all its runs are frequent (as a date of a frequent year, month and day), or
   by chance when an invented run equals a rare one (a short number). States written by the first,
@@ -104,6 +105,7 @@ from __future__ import annotations
 import calendar
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import InitVar, dataclass, field
@@ -161,8 +163,8 @@ _STAND_IN_LENGTHS = range(3, 9)
 #: (``4/15/2023``); ``ymd8`` is ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15,
 #: 2023`` (or ``Apr 5 2023``), ``ymd14`` ``20230415123000``. ``time`` is a time of day alone or in a date-time
 #: (``9:30``, ``12:30:00``, the ``12:30:00`` of ``2023-04-15T12:30:00.5``): hour, minute and optional second, not
-#: part of a longer ``:`` chain. A shape's first order its training dates are valid in is kept (``dmy`` before
-#: ``mdy``: ``15/4/2023`` is day first, ``4/15/2023`` month first).
+#: part of a longer ``:`` chain. A shape's first order its training dates are valid in is kept, but ``dmy`` and
+#: ``mdy`` are decided once per column (:func:`_day_first`).
 _DATES = {order: re.compile(pattern) for order, pattern in {
     "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<d>99?)",
     "dmy": r"(?P<d>99?)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<y>9999)",
@@ -177,6 +179,9 @@ _TIME_TOPS = {"H": 23, "M": 59, "S": 59}
 #: English month names and their abbreviations (lowercase) -> month number.
 _MONTHS = {name.lower(): number for names in (calendar.month_name, calendar.month_abbr)
            for number, name in enumerate(names) if name}
+#: Per length, the month names and abbreviations of that length (lowercase), in the year's order.
+_MONTH_NAMES = {length: sorted((name for name in _MONTHS if len(name) == length), key=_MONTHS.__getitem__)
+                for length in {len(name) for name in _MONTHS}}
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -411,8 +416,10 @@ def _canonical(state: dict[str, Any]) -> dict[str, Any]:
             out["template"]["positions"] = {shape: [by_key(chars) for chars in template["positions"][shape]]
                                             for shape in shapes}
         if "dates" in template:
-            out["template"]["dates"] = {shape: [list(date) for date in template["dates"][shape]]
-                                        for shape in sorted(template["dates"])}
+            out["template"]["dates"] = {
+                shape: [[*date[:2], *(dict(sorted(names.items(), key=lambda kv: (-kv[1], kv[0])))
+                                      for names in date[2:])] for date in template["dates"][shape]]
+                for shape in sorted(template["dates"])}
         out["template"]["classes"] = {cls: by_key(template["classes"][cls]) for cls in sorted(template["classes"])}
     if state.get("binary") is not None:
         out["binary"] = by_number(state["binary"])
@@ -511,16 +518,28 @@ def _check_runs(template: dict[str, Any]) -> None:
 
 
 def _check_dates(template: dict[str, Any]) -> None:
-    """Validate the optional ``dates`` of a ``template`` ({shape: [[start, order], ...]}; shapes already checked)."""
+    """Validate the optional ``dates`` of a ``template`` ({shape: [[start, order] or [start, order, names], ...]};
+    shapes already checked)."""
     dates = template.get("dates", {})
     if not isinstance(dates, dict) or not set(dates) <= set(template["shapes"]):
         raise _malformed("template dates are not keyed by its shapes")
     for shape, found in dates.items():
         if not isinstance(found, list) or not found or any(
-                not isinstance(date, list) or len(date) != 2 or not _is_count(date[0], 0) or date[1] not in list(_DATES)
-                or not _date_at(shape, date[0], date[1]) for date in found):
+                not isinstance(date, list) or len(date) not in (2, 3) or not _is_count(date[0], 0)
+                or date[1] not in list(_DATES) or not _date_at(shape, date[0], date[1]) for date in found):
             raise _malformed(f"template dates of shape {shape!r} are not [start, order] pairs of dates it holds "
                              f"(orders {sorted(_DATES)})")
+        for start, order, *names in found:
+            if not names:
+                continue
+            a, b = _date_at(shape, start, order).get("m", (0, 0))
+            _check_counts(names[0], f"template date at {start} of shape {shape!r} month names")
+            odd = [name for name in names[0] if shape_of(name) != shape[a:b] or name.lower() not in _MONTHS]
+            if not shape[a:b].isalpha() or odd or not names[0] \
+                    or sum(names[0].values()) > template["shapes"][shape]:
+                raise _malformed(f"template date at {start} of shape {shape!r} needs month names of its shape "
+                                 f"{shape[a:b]!r} counted at most {template['shapes'][shape]} times in all, "
+                                 f"got {names[0]!r}")
 
 
 def _date_at(shape: str, start: int, order: str) -> dict[str, tuple[int, int]] | None:
@@ -547,7 +566,7 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
     width = len(shape)
     codes = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64)
     invalid = np.zeros(len(values), dtype=bool)
-    for start, order in dates:
+    for start, order, *_ in dates:
         numbers: dict[str, np.ndarray] = {}
         for part, (a, b) in (_date_at(shape, start, order) or {}).items():
             if shape[a] != "9":  # a month name
@@ -566,54 +585,120 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
     return invalid
 
 
-def _valid_dates(value: str, dates: list[list[Any]]) -> str:
-    """``value`` with each of its ``dates`` (and times) made valid: year at least 1, month 1-12 (a month name not
-    one becomes the month name of its length sharing most letters with it, the first in the year on a tie, in its
-    casing), day within the month, hour, minute and second at most 23, 59 and 59."""
-    shape = shape_of(value)
-    for start, order in dates:
+def _nearest_months(names: list[str]) -> np.ndarray:
+    """Per name of ``names`` (lowercase, all of one length): the index in :data:`_MONTH_NAMES` of that length of the
+    month name sharing most letters with it (the first in the year on a tie; the name itself when it is one)."""
+    known = _MONTH_NAMES[len(names[0])]
+    width = len(known[0])
+    grid = np.array(known, dtype=f"<U{width}").view(np.uint32).reshape(len(known), width)
+    codes = np.array(names, dtype=f"<U{width}").view(np.uint32).reshape(len(names), width)
+    return (codes[:, None, :] == grid[None]).sum(axis=2).argmax(axis=1)
+
+
+def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[str]:
+    """``values`` (all of ``shape``) with each of their ``dates`` (and times) made valid: year at least 1, month
+    1-12 (a month name not one becomes the month name of its length sharing most letters with it, the first in
+    the year on a tie, in its casing), day within the month, hour, minute and second at most 23, 59 and 59; every
+    digit of a date or time written as an ASCII digit."""
+    if not values:
+        return []
+    width = len(shape)
+    codes = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).copy()
+    digits = codes.astype(np.int64) - ord("0")
+    odd = np.array([mark == "9" for mark in shape]) & ((digits < 0) | (digits > 9))
+    if odd.any():  # other decimal digits (as int() reads them)
+        digits[odd] = [unicodedata.decimal(chr(code)) for code in codes[odd].tolist()]
+
+    def read(a: int, b: int) -> np.ndarray:
+        return digits[:, a:b] @ 10 ** np.arange(b - a)[::-1]
+
+    def write(a: int, b: int, number: np.ndarray) -> None:
+        digits[:, a:b] = number[:, None] // 10 ** np.arange(b - a)[::-1] % 10
+        codes[:, a:b] = digits[:, a:b] + ord("0")
+
+    for start, order, *_ in dates:
         spans = _date_at(shape, start, order) or {}
         if "y" in spans:  # a date (else a time alone)
             (ya, yb), (ma, mb), (da, db) = spans["y"], spans["m"], spans["d"]
-            year = max(int(value[ya:yb]), 1)
+            year = np.maximum(read(ya, yb), 1)
+            write(ya, yb, year)
             if shape[ma] == "9":
-                month = min(max(int(value[ma:mb]), 1), 12)
-                text = f"{month:0{mb - ma}d}"
+                month = read(ma, mb).clip(1, 12)
+                write(ma, mb, month)
             else:
-                name = value[ma:mb].lower()
-                text = name if name in _MONTHS else max(
-                    (known for known in _MONTHS if len(known) == len(name)),
-                    key=lambda known: (sum(x == y for x, y in zip(known, name)), -_MONTHS[known]))
-                month = _MONTHS[text]
-                text = "".join(c.upper() if mark == "A" else c for c, mark in zip(text, shape[ma:mb]))
-            day = min(max(int(value[da:db]), 1), calendar.monthrange(year, month)[1])
-            value = f"{value[:ya]}{year:0{yb - ya}d}{value[yb:]}"
-            value = f"{value[:ma]}{text}{value[mb:]}"
-            value = f"{value[:da]}{day:0{db - da}d}{value[db:]}"
+                known = _MONTH_NAMES[mb - ma]
+                picks = _nearest_months([value[ma:mb].lower() for value in values])
+                month = np.array([_MONTHS[name] for name in known])[picks]
+                upper = np.array([mark == "A" for mark in shape[ma:mb]])
+                codes[:, ma:mb] = np.array(known, dtype=f"<U{mb - ma}").view(np.uint32).reshape(
+                    len(known), mb - ma)[picks] - upper * (ord("a") - ord("A"))
+            leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+            write(da, db, read(da, db).clip(1, _MONTH_DAYS[month - 1] + ((month == 2) & leap)))
         for part, top in _TIME_TOPS.items():
             if part in spans:
-                a, b = spans[part]
-                value = f"{value[:a]}{min(int(value[a:b]), top):0{b - a}d}{value[b:]}"
-    return value
+                write(*spans[part], np.minimum(read(*spans[part]), top))
+    return codes.view(f"<U{width}").ravel().tolist()
 
 
-def _date_layouts(shape: str, values: list[tuple[str, int]], rare_threshold: int) -> list[list[Any]]:
-    """``[start, order]`` of each date (or time) ``shape`` holds where the shape's training values are valid there.
+def _date_orders(shape: str, values: list[tuple[str, int]], rare_threshold: int) -> list[tuple[int, list[str]]]:
+    """Per start of a date (or time) ``shape`` holds, the orders (of :data:`_DATES`) the shape's training values
+    are valid in there; starts with none are left out.
 
-    A layout is dropped only when ``rare_threshold`` rows or more, and more than 1% of the shape's rows, hold no
+    An order is dropped only when ``rare_threshold`` rows or more, and more than 1% of the shape's rows, hold no
     valid date there: a single invalid date (``2001-02-29``) neither turns the check off nor shows in the state.
     """
-    found: list[list[Any]] = []
+    found: list[tuple[int, list[str]]] = []
     counts = np.array([count for _, count in values], dtype=np.int64)
+    texts = [value for value, _ in values]
     for start in range(len(shape) - 3):  # the shortest layout (a time 9:99) has 4 characters
+        valid = []
         for order in _DATES:
             if not _date_at(shape, start, order):
                 continue
-            invalid = int(counts[_invalid_dates(shape, [value for value, _ in values], [[start, order]])].sum())
+            invalid = int(counts[_invalid_dates(shape, texts, [[start, order]])].sum())
             if invalid < rare_threshold or invalid <= 0.01 * counts.sum():
-                found.append([start, order])
-                break
+                valid.append(order)
+        if valid:
+            found.append((start, valid))
     return found
+
+
+def _day_first(orders: dict[str, list[tuple[int, list[str]]]], shapes: dict[str, int]) -> bool:
+    """Whether a column's numeric dates are read day first (``dmy``) or month first (``mdy``), one order for all
+    its shapes (``shapes``: {shape: rows}; ``orders``: their valid orders, :func:`_date_orders`): month first when
+    more rows are of shapes valid month first only (``4/15/2023``) than day first only, else day first. A shape
+    valid both ways (``10/5/2020``, whose rare days are invented) then follows the column, not its own few values."""
+    rows: Counter[str] = Counter()
+    for shape, found in orders.items():
+        for _, valid in found:
+            numeric = [order for order in valid if order in ("dmy", "mdy")]
+            if len(numeric) == 1:
+                rows[numeric[0]] += shapes[shape]
+    return rows["mdy"] <= rows["dmy"]
+
+
+def _date_layouts(shape: str, values: list[tuple[str, int]], found: list[tuple[int, list[str]]],
+                  day_first: bool, rare_threshold: int) -> list[list[Any]]:
+    """``[start, order]`` (or ``[start, order, names]``) of each date or time ``shape`` holds: per start of
+    ``found`` (:func:`_date_orders`) its first valid order, ``dmy`` or ``mdy`` first as ``day_first`` says.
+    ``names`` ({month name: rows}, by rows then name) are the whole month names of a month-name date seen
+    ``rare_threshold`` times or more (only valid names: a date's month name is drawn whole from them)."""
+    rank = list(_DATES) if day_first else [{"dmy": "mdy", "mdy": "dmy"}.get(order, order) for order in _DATES]
+    layouts: list[list[Any]] = []
+    for start, valid in found:
+        order = min(valid, key=rank.index)
+        layouts.append([start, order])
+        a, b = _date_at(shape, start, order).get("m", (0, 0))
+        if shape[a:b].isalpha():  # a month name
+            seen: Counter[str] = Counter()
+            for value, count in values:
+                if value[a:b].lower() in _MONTHS:
+                    seen[value[a:b]] += count
+            names = {name: count for name, count in sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))
+                     if count >= rare_threshold}
+            if names:
+                layouts[-1].append(names)
+    return layouts
 
 
 def _binned(counts: dict[str, int], rare_threshold: int, rows: Callable[[list[str]], int] | None = None
@@ -742,8 +827,11 @@ def _template(stats: TextStats, rare_threshold: int) -> dict[str, Any] | None:
         kept.setdefault(key, {})[char] = count
     template: dict[str, Any] = {"shapes": dict(sorted(frequent.items())), "runs": dict(sorted(runs.items())),
                                 "classes": {key: kept[key] for key in CLASS_KEYS if key in kept}}
-    dates = {shape: found for shape in sorted(frequent)
-             if (found := _date_layouts(shape, by_shape[shape], rare_threshold))}
+    orders = {shape: found for shape in sorted(frequent)
+              if (found := _date_orders(shape, by_shape[shape], rare_threshold))}
+    day_first = _day_first(orders, frequent)
+    dates = {shape: _date_layouts(shape, by_shape[shape], found, day_first, rare_threshold)
+             for shape, found in orders.items()}
     if dates:
         template["dates"] = dates
     return template
@@ -834,7 +922,9 @@ class TextModel:
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
             ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time"`` (:data:`_DATES`)], ...]}, the
-            dates and times every training value of the shape held (generated ones are valid).
+            dates and times every training value of the shape held (generated ones are valid); a month-name
+            date may add a third item, {month name seen ``rare_threshold`` times: count}, its month then drawn
+            whole from them (states without it draw the name's runs apart).
             ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
             ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
             are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
@@ -1089,18 +1179,28 @@ class TextModel:
                     break
                 values[redo] = self._from_runs(shape, redo.size, classes, rng)
                 redo = redo[_invalid_dates(shape, values[redo].tolist(), dates)]
-            values[redo] = [_valid_dates(value, dates) for value in values[redo]]  # still invalid after the redraws
+            values[redo] = _valid_dates(shape, values[redo].tolist(), dates)  # still invalid after the redraws
         return values
 
     def _from_runs(self, shape: str, size: int, classes: dict[str, tuple[np.ndarray, np.ndarray]],
                    rng: np.random.Generator) -> np.ndarray:
         """``size`` values of one frequent ``shape``, run by run (literal characters copied)."""
         keys = class_keys(shape)
+        # A month name's runs (the A and aa of Apr) are drawn as one, from the training's whole names by count.
+        names = {span[0]: (span[1], date[2]) for date in self.state["template"].get("dates", {}).get(shape, [])
+                 if len(date) == 3 and (span := _date_at(shape, date[0], date[1])["m"])}
         pieces: list[Any] = []
         done = 0
         for (start, end), run in zip(class_runs(shape), self.state["template"]["runs"][shape]):
+            if start < done:  # in a month name drawn whole
+                continue
             if start > done:
                 pieces.append(shape[done:start])
+            if start in names:
+                done, counts = names[start]
+                pool, probs = _pool(counts)
+                pieces.append(pool[rng.choice(pool.size, size=size, p=probs)])
+                continue
             pieces.append(_draw_run(run, keys[start:end], classes, size, rng))
             done = end
         if done < len(shape):
