@@ -34,7 +34,7 @@ from syntho_hive.core.data.encoders.ids import IdGenerator, check_indices, index
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
-__all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy",
+__all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy", "grouped_hierarchy",
            "place_nulls", "allocate", "cap_counts", "distinct_within_groups",
            "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
@@ -935,28 +935,67 @@ def build_hierarchy(n: int, null_rate: float, report_counts: np.ndarray,
     Returns:
         ``int64`` array of parent positions (``-1`` for roots).
     """
-    from syntho_hive.relational.cardinality import rescale_counts
+    n_roots = min(n, max(1, int(round(n * float(null_rate)))))
+    return grouped_hierarchy(np.zeros(n, dtype=np.int64), np.array([n_roots], dtype=np.int64), report_counts, rng)
 
+
+def grouped_hierarchy(groups: np.ndarray, roots: np.ndarray, report_counts: np.ndarray,
+                      rng: np.random.Generator) -> np.ndarray:
+    """:func:`build_hierarchy` within each group at once: every row reports to a row of its own group.
+
+    Args:
+        groups: Group number of each row, in ``0 .. len(roots) - 1``.
+        roots: Roots of each group, at least one and at most its rows (a finite forest has a root).
+        report_counts: Wanted number of direct reports per row (any non-negative ints).
+        rng: Local generator.
+
+    Returns:
+        ``int64`` array of parent positions (``-1`` for roots).
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    n = groups.size
     out = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return out
     wanted_all = np.asarray(report_counts, dtype=np.float64)
-    order = np.lexsort((rng.random(n), -wanted_all))
-    n_roots = min(n, max(1, int(round(n * float(null_rate)))))
-    n_children = n - n_roots
-    if n_children == 0:
+    order = np.lexsort((rng.random(n), -wanted_all, groups))  # by group, then most wanted reports first
+    sizes = np.bincount(groups, minlength=len(roots))
+    starts = np.cumsum(sizes) - sizes
+    roots = np.minimum(np.asarray(roots, dtype=np.int64), sizes)
+    children = sizes - roots
+    if not children.any():
         return out
-    # Wanted reports per rank (rank = position in ``order``); the last row cannot have any.
+    group = groups[order]  # of each rank (position in ``order``)
+    # Wanted reports per rank; the last row of a group cannot have any.
     wanted = wanted_all[order].copy()
-    wanted[-1] = 0
-    slots = rescale_counts(wanted, n_children, rng)
-    owner_rank = np.repeat(np.arange(n, dtype=np.int64), slots)  # non-decreasing
-    child_rank = np.arange(n_roots, n, dtype=np.int64)
+    wanted[(starts + sizes - 1)[sizes > 0]] = 0
+    slots = _rescale_within(wanted, group, children, rng)
+    owner_rank = np.repeat(np.arange(n, dtype=np.int64), slots)  # non-decreasing, groups in order
+    rank = np.arange(n, dtype=np.int64)
+    child_rank = rank[rank - starts[group] >= roots[group]]  # the same groups in the same order
     bad = owner_rank >= child_rank
-    if bad.any():  # reports that would point forwards: pick any earlier row instead
-        owner_rank[bad] = np.floor(rng.random(int(bad.sum())) * child_rank[bad]).astype(np.int64)
+    if bad.any():  # reports that would point forwards: pick any earlier row of the group instead
+        first = starts[group[child_rank[bad]]]
+        owner_rank[bad] = first + np.floor(rng.random(int(bad.sum())) * (child_rank[bad] - first)).astype(np.int64)
     out[order[child_rank]] = order[owner_rank]
     return out
+
+
+def _rescale_within(counts: np.ndarray, group: np.ndarray, totals: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """:func:`~syntho_hive.relational.cardinality.rescale_counts` within each group (``group`` sorted): the
+    counts of group ``g`` scaled to sum to ``totals[g]`` (spread evenly where they are all zero)."""
+    sums = np.bincount(group, weights=counts, minlength=len(totals))
+    weights = np.where(sums[group] > 0, counts, 1.0)
+    exact = weights / np.bincount(group, weights=weights, minlength=len(totals))[group] * totals[group]
+    base = np.floor(exact).astype(np.int64)
+    left = totals - np.bincount(group, weights=base, minlength=len(totals)).astype(np.int64)
+    if left.any():  # largest remainders first, ties at random
+        remainder = exact - base + rng.random(counts.size) * 1e-9
+        ranked = np.lexsort((-remainder, group))
+        sizes = np.bincount(group, minlength=len(totals))
+        within = np.arange(counts.size) - (np.cumsum(sizes) - sizes)[group[ranked]]
+        base[ranked[within < left[group[ranked]]]] += 1
+    return base
 
 
 def cast_like(values: pd.Series, dtype: Any) -> pd.Series:

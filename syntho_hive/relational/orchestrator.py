@@ -98,6 +98,7 @@ from syntho_hive.relational.keys import (
     dtype_from_name,
     dtype_name,
     group_ids,
+    grouped_hierarchy,
     integer_dtype,
     labels_per_parent,
     nullable_twin,
@@ -355,7 +356,8 @@ def _fill_partly_null(frame: pd.DataFrame, rel: Relationship, link: LinkPlan, po
     """Make some rows of ``frame`` whose FK ``rel`` is null (``positions`` ``-1``) partly null, in place, at
     the real shares of :attr:`LinkPlan.partly_null`: their non-null legs are those of a parent row drawn from
     ``linked`` (the table's positions of rows with a parent, so popular parents lend their legs more often;
-    every parent row alike when there are none). Such a row matches no parent row, as in ``MATCH SIMPLE``.
+    every parent row alike when there are none), for a self-reference with shared columns one with the row's
+    own values of them. Such a row matches no parent row, as in ``MATCH SIMPLE``.
 
     Raises:
         GenerationError: Partly null rows are to be generated but the parent has no generated row.
@@ -373,13 +375,34 @@ def _fill_partly_null(frame: pd.DataFrame, rel: Relationship, link: LinkPlan, po
             continue
         if len(parent) == 0:
             raise _no_parent_rows(rel.child, rel, f"{len(rows)} rows with a partly null key")
-        source = pool[rng.integers(0, len(pool), len(rows))] if len(pool) else rng.integers(0, len(parent),
-                                                                                              len(rows))
+        if rel.shared_columns:  # a self-reference: lend the legs of a row of the row's own company
+            source = _same_group_sources(parent[list(rel.shared_columns)], rows, pool, rng)
+        else:
+            source = pool[rng.integers(0, len(pool), len(rows))] if len(pool) else rng.integers(0, len(parent),
+                                                                                                  len(rows))
         for c_col, p_col in zip(rel.child_columns, rel.parent_columns):
             if c_col in legs and c_col not in rel.shared_columns:  # a shared leg is the row's own value
                 column = frame[c_col].copy()
                 column.iloc[rows] = _take(parent[p_col], source, exact=True).to_numpy()
                 frame[c_col] = column
+
+
+def _same_group_sources(shared: pd.DataFrame, rows: np.ndarray, pool: np.ndarray,
+                        rng: np.random.Generator) -> np.ndarray:
+    """For each of ``rows`` of a table, a row with the same values of the ``shared`` columns (the table's),
+    drawn from ``pool`` (repeats weigh more) or, where the pool has none of them, from all its rows."""
+    codes, _ = pd.factorize(Orchestrator._combos(shared), use_na_sentinel=False)
+    source = np.full(len(rows), -1, dtype=np.int64)
+    for candidates in (pool, np.arange(len(shared), dtype=np.int64)):
+        todo = np.flatnonzero(source < 0)
+        ordered = candidates[np.argsort(codes[candidates], kind="stable")]
+        counts = np.bincount(codes[candidates], minlength=int(codes.max()) + 1)
+        wanted = codes[rows[todo]]
+        found = counts[wanted] > 0
+        first = (np.cumsum(counts) - counts)[wanted[found]]
+        source[todo[found]] = ordered[first + np.floor(rng.random(int(found.sum())) * counts[wanted[found]])
+                                      .astype(np.int64)]
+    return source
 
 
 def _plan_columns(data: Mapping[str, Any], table: str) -> tuple[list[str], dict[str, str], list[str]]:
@@ -1450,11 +1473,15 @@ class Orchestrator:
         frame = existing(name, columns)
         if frame is None or not len(frame):
             return None
+        dtypes = {c: dtype_from_name(plan.dtypes[c]) for c in columns if c in plan.dtypes}
+        for c, dtype in dtypes.items():  # SQLite reads tz-aware timestamps back naive, in UTC
+            if isinstance(dtype, pd.DatetimeTZDtype) and pd.api.types.is_datetime64_dtype(frame[c].dtype):
+                frame[c] = frame[c].dt.tz_localize("UTC")
         try:  # a CSV target reads dates and numbers back as text: compare them as the generated keys are
-            return frame.astype({c: dtype_from_name(plan.dtypes[c]) for c in columns if c in plan.dtypes})
+            return frame.astype(dtypes)
         except (TypeError, ValueError) as exc:
             raise SerializationError(f"The rows table {name!r} already holds do not fit its key columns' types "
-                                     f"{ {c: plan.dtypes[c] for c in columns if c in plan.dtypes} }: {exc}. Append "
+                                     f"{ {c: plan.dtypes[c] for c in dtypes} }: {exc}. Append "
                                      "to a table this model wrote, or replace it (if_exists='replace').") from exc
 
     def _new_key_rows(self, name: str, chunks: Iterable[pd.DataFrame], prior: pd.DataFrame) -> Iterator[pd.DataFrame]:
@@ -1984,14 +2011,13 @@ class Orchestrator:
         if not rel.shared_columns or len(frame) == 0:
             return build_hierarchy(len(frame), roots, reports, rng)
         groups, _ = pd.factorize(self._combos(frame[list(rel.shared_columns)]), use_na_sentinel=False)
-        order = np.argsort(groups, kind="stable")
-        out = np.full(len(frame), -1, dtype=np.int64)
-        for rows in np.split(order, np.flatnonzero(np.diff(groups[order])) + 1):
-            wanted = len(rows) * roots  # rounded at random, so small groups keep the real share on average
-            n_roots = max(1, int(np.floor(wanted)) + int(rng.random() < wanted - np.floor(wanted)))
-            within = build_hierarchy(len(rows), n_roots / len(rows), reports[rows], rng)
-            out[rows] = np.where(within >= 0, rows[within], -1)
-        return out
+        sizes = np.bincount(groups)
+        # Every group needs a root; the rest of the real share's roots go to the groups in proportion to
+        # their other rows, rounded at random, so the share holds on average when it allows a root per group.
+        extra = max(0.0, len(frame) * roots - len(sizes)) / max(len(frame) - len(sizes), 1)
+        wanted = (sizes - 1) * min(extra, 1.0)
+        n_roots = 1 + np.floor(wanted).astype(np.int64) + (rng.random(len(sizes)) < wanted - np.floor(wanted))
+        return grouped_hierarchy(groups, n_roots, reports, rng)
 
     @staticmethod
     def _restore_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any]) -> pd.DataFrame:

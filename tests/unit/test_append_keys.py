@@ -219,3 +219,18 @@ def test_a_timeline_leg_goes_on_after_each_parents_latest_timestamp(tmp_path: Pa
     first = written.iloc[:len(batches[0])].groupby("station_id")["at"].max()
     second = written.iloc[len(batches[0]):].groupby("station_id")["at"]
     assert (second.min() == first.reindex(second.min().index) + pd.Timedelta(hours=1)).all()  # on from each one's last
+
+
+def test_tz_aware_keys_append_to_sqlite(tmp_path: Path) -> None:
+    """SQLite reads tz-aware timestamps back naive (in UTC), and casting them to the key's tz dtype failed:
+    'Cannot use .astype to convert from timezone-naive ... Append to a table this model wrote'."""
+    events = pd.DataFrame({"at": pd.date_range("2024-03-01", periods=60, freq="h", tz="Europe/Paris"),
+                           "v": np.random.default_rng(0).normal(size=60)})
+    synth = Synthesizer(Metadata().add_table("events", pk="at"), seed=0).fit(
+        {"events": events}, epochs=1, progress_bar=False, n_jobs=1)
+    make_target, make_source = TARGETS["sqlite"]
+    for seed in (1, 2):
+        synth.sample(seed=seed, output=make_target(tmp_path / "out"))
+    written = pd.to_datetime(make_source(tmp_path / "out").read_table("events")["at"], utc=True)
+    assert len(written) == 2 * len(events) and written.is_unique
+    assert written.iloc[len(events):].min() == written.iloc[:len(events)].max() + pd.Timedelta(hours=1)

@@ -12,7 +12,7 @@ import pytest
 from syntho_hive import Synthesizer
 from syntho_hive.core.data.encoders.ids import IdGenerator
 from syntho_hive.core.metadata import Metadata
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import GenerationError, SchemaError, SchemaValidationError
 from syntho_hive.relational.keys import KeyGenerator
 
 
@@ -55,3 +55,45 @@ def test_decimal_keys_merge_store_and_continue_after_existing_keys() -> None:
     keys = KeyGenerator("k").fit(pd.Series([1.5, 2.0, 3.25, 0.29]))
     # 0.29 + 0.5 * k after the largest existing key (0.29 * 100 is 28.999999999999996: its grid number is 29)
     assert keys.generate(3, rng, existing=pd.Series([1.5, 2.0, 3.25, 0.29])).tolist() == [3.29, 3.79, 4.29]
+
+
+def test_fractional_keys_and_references_can_be_declared_id() -> None:
+    """``columns={"pid": "id"}`` was refused as 'fractional numbers ... Declare it numerical', and a key cannot be
+    numerical: the ``id`` check accepts the floats a decimal key is generated from."""
+    md, data = _data(np.arange(30) * 1.25 + 1.5)
+    md = Metadata().add_table("parents", pk="pid", columns={"pid": "id", "ref": "id"}).add_table(
+        "children", pk="cid", fk={"pid": "parents.pid"})
+    data["parents"]["ref"] = np.arange(30) * 0.5 + 0.25
+    synth = Synthesizer(md, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    parents = synth.sample(seed=1)["parents"]
+    assert parents["pid"].is_unique and parents["ref"].is_unique and (parents["ref"] % 1 == 0.25).any()
+    md, data = _data(np.arange(1, 31) / 3.0)  # not short decimals: still refused by the id check
+    md = Metadata().add_table("parents", pk="pid", columns={"pid": "id"}).add_table(
+        "children", pk="cid", fk={"pid": "parents.pid"})
+    with pytest.raises(SchemaValidationError, match=r"'pid' is declared 'id' but .* not short decimals"):
+        Synthesizer(md, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+
+
+def test_float32_keys_are_decimals_at_their_own_precision() -> None:
+    """A float32 1.1 was read as 1.100000023841858 and refused as 'not short decimals'."""
+    md, data = _data((np.arange(30) * 1.1 + 1.1).astype(np.float32))
+    synth = Synthesizer(md, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    tables = synth.sample(seed=1, num_rows={"parents": 40})
+    pid = tables["parents"]["pid"]
+    assert pid.dtype == np.float32 and pid.is_unique and tables["children"]["pid"].isin(pid).all()
+    assert pid.iloc[:3].tolist() == np.array([1.1, 2.2, 3.3], dtype=np.float32).tolist()
+
+
+def test_float32_decimal_keys_are_refused_before_they_repeat() -> None:
+    """Keys on a grid of 0.25 passed float32's resolution (indices 32,000,000.. gave 9000000.0 three times): the
+    numerators were capped at 2**53 whatever the dtype."""
+    ids = IdGenerator("k")
+    ids.prepare(pd.Series(np.float32(1e5) + np.arange(40, dtype=np.float32) * np.float32(0.25)), seed=0)
+    rng = np.random.default_rng(0)
+    last = (2**21 - 100_000) * 4 - 1  # the last index below 2**21, where float32 still tells 0.25 apart
+    assert ids.generate(2, rng, indices=np.array([last - 1, last])).astype(np.float64).diff().iloc[1] == 0.25
+    with pytest.raises(GenerationError, match=r"'k'.*float32 holds distinctly.*store the key as float64"):
+        ids.generate(4, rng, indices=np.arange(32_000_000, 32_000_004))
+    wide = IdGenerator("k")
+    wide.prepare(pd.Series(1e6 + np.arange(40) * 0.25), seed=0)  # float64: still unique there
+    assert wide.generate(4, rng, indices=np.arange(32_000_000, 32_000_004)).is_unique

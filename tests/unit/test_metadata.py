@@ -382,6 +382,7 @@ _VALUES = {
     "epoch": pd.Series([1_600_000_000 + i for i in range(_N)]),
     "yyyymmdd": pd.Series([20230115 + i for i in range(_N)]),
     "score": pd.Series([0.5, -1.25, 2.0, 3.5, None, 1.0]),
+    "thirds": pd.Series([1 / 3, 2 / 3, 1.0, np.inf, None, 2.0]),
     "flag01": pd.Series([0, 1, 1, 0, None, 1]),
     "yes_no": pd.Series(["Y", "N"] * 3),
     "count": pd.Series([3, 7, 1, 0, 2, 9]),
@@ -398,7 +399,8 @@ _VALUES = {
     ("when", "text", "declared 'text' but holds datetime64.*'datetime'"),
     ("count", "boolean", r"declared 'boolean' but holds other values than True/False/0/1 \(examples: \[3, 7, 2, 9\]"),
     ("yes_no", "boolean", "declared 'boolean'.*'Y', 'N'.*'categorical'"),
-    ("score", "id", r"declared 'id' but holds fractional.*\[0.5, -1.25, 3.5\].*'numerical'"),
+    ("thirds", "id", r"declared 'id' but holds infinite numbers or fractional ones that are not short decimals "
+                     r"\(examples: \[0.333.*, 0.666.*, inf\]\).*'numerical'"),
     ("score", "boolean", "declared 'boolean'"),
 ])
 def test_values_that_do_not_fit_the_declared_sdtype_are_reported(column: str, sdtype: str, expected: str) -> None:
@@ -412,6 +414,7 @@ def test_values_that_do_not_fit_the_declared_sdtype_are_reported(column: str, sd
 @pytest.mark.parametrize("column, sdtype", [
     ("flag01", "boolean"), ("whole", "id"), ("count", "id"), ("name", "text"), ("yes_no", "categorical"),
     ("count", "numerical"), ("when", "datetime"), ("score", "numerical"), ("name", "id"),
+    ("score", "id"),  # short decimals: a decimal key's format
 ])
 def test_values_that_fit_the_declared_sdtype_pass(column: str, sdtype: str) -> None:
     Metadata().add_table("t", columns={column: sdtype}).validate_schema({"t": pd.DataFrame({column: _VALUES[column]})})

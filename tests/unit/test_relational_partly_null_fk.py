@@ -12,6 +12,8 @@ import pytest
 
 from syntho_hive import Synthesizer
 from syntho_hive.core.metadata import Metadata
+from syntho_hive.relational.graph import Relationship
+from syntho_hive.relational.orchestrator import LinkPlan, _fill_partly_null
 
 _FK = ["region", "store_no"]
 
@@ -109,3 +111,21 @@ def test_a_partly_null_self_reference_comes_back_at_the_real_share(tmp_path: Pat
     assert len(bosses.merge(out, left_on=["boss_company", "boss_no"], right_on=["company", "emp_no"])) == len(bosses)
     saved = synth.save(tmp_path / "synth")
     pd.testing.assert_frame_equal(Synthesizer.load(saved).sample(seed=0)["staff"], out)
+
+
+def test_a_partly_null_self_reference_keeps_the_rows_own_shared_column() -> None:
+    """``(company, boss_dept, boss_no) -> staff(company, dept, emp_no)``: the boss_dept of a row without a boss
+    number was lent by a row of any company (24 of 50 acme rows with a globex dept or back), although the shared
+    company is the row's own."""
+    rel = Relationship(child="staff", child_columns=("company", "boss_dept", "boss_no"), parent="staff",
+                       parent_columns=("company", "dept", "emp_no"))
+    frame = pd.DataFrame({"company": np.repeat(["acme", "globex"], 50), "dept": np.repeat(["a1", "g1"], 50),
+                          "emp_no": np.tile(np.arange(50), 2), "boss_dept": pd.Series([None] * 100, dtype=object),
+                          "boss_no": pd.array([None] * 100, dtype="Int64")})
+    positions = np.where(np.arange(100) % 2 == 0, -1, np.arange(100) - 1)  # every other row: the row before
+    frame.loc[positions >= 0, "boss_dept"] = frame["dept"].to_numpy()[positions[positions >= 0]]
+    link = LinkPlan(0.5, None, 0.0, partly_null=[(["company", "boss_dept"], 0.5)])
+    _fill_partly_null(frame, rel, link, positions, positions, frame, np.random.default_rng(0))
+    partly = frame[positions < 0]
+    assert partly["boss_dept"].notna().all() and partly["boss_no"].isna().all()
+    assert (partly["boss_dept"] == partly["company"].map({"acme": "a1", "globex": "g1"})).all()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from syntho_hive.core.data.encoders.ids import decimal_digits
 from syntho_hive.core.metadata.constraint_checks import find_violations
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities, required_columns
 from syntho_hive.core.metadata.constraint_values import ValueReader
@@ -439,10 +440,11 @@ def declared_sdtype_issue(column: str, sdtype: str, series: pd.Series) -> str | 
     if sdtype == "id" and ptypes.is_float_dtype(dtype) and len(values):
         numbers = values.to_numpy(dtype=np.float64)
         whole = np.isfinite(numbers) & (np.floor(numbers) == numbers)
-        if not whole.all():
-            return (f"column {column!r} is declared 'id' but holds fractional or infinite numbers "
-                    f"(examples: {_examples(values[~whole].drop_duplicates())}); ids are generated as integer "
-                    "sequences or strings. Declare it 'numerical'.")
+        if not whole.all() and decimal_digits(values.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype))) is None:
+            return (f"column {column!r} is declared 'id' but holds infinite numbers or fractional ones that are not "
+                    f"short decimals (examples: {_examples(values[~whole].drop_duplicates())}); ids are generated "
+                    f"as integer or decimal sequences (at most 15 digits after the point) or strings. Declare it "
+                    "'numerical' (a key column must be an id: number its rows instead).")
     return None
 
 

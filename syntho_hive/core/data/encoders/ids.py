@@ -55,7 +55,7 @@ from syntho_hive.core.data._integers import integer_dtype, integer_sequence, mix
 from syntho_hive.core.data.encoders.base import GeneratedColumn
 from syntho_hive.exceptions import GenerationError, SchemaError, SerializationError
 
-__all__ = ["IdGenerator", "check_indices", "indexed_strings"]
+__all__ = ["IdGenerator", "check_indices", "decimal_digits", "indexed_strings"]
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _CODE = r"^(.*\D)?(\d+)$"
@@ -148,21 +148,60 @@ def _ticks(stamps: pd.Series, *, wall_clock: bool) -> np.ndarray:
     return stamps.to_numpy().view(np.int64)
 
 
+def _distinct_numerators(dtype: Any, step: int) -> int:
+    """Bound on the numerators of ``decimal`` keys held in float ``dtype`` that step by ``step``: below
+    ``step * 2 ** mantissa bits`` (and ``2**53``, where ``float64`` stops holding integers) the keys are
+    farther apart than the float's resolution there, so distinct numerators give distinct keys (for
+    ``float32`` by steps of ``0.25``: keys below ``2**21``)."""
+    return min(max(int(step), 1) * 2 ** int(np.finfo(_float_dtype(dtype)).nmant), _FLOAT_EXACT)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    """The numpy float type a float column holds (``float64`` for any other)."""
+    numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype)) if dtype is not None else None
+    return numpy_dtype if numpy_dtype is not None and numpy_dtype.kind == "f" else np.dtype(np.float64)
+
+
+def decimal_digits(values: np.ndarray) -> int | None:
+    """The fewest digits after the point that write every one of ``values`` (finite floats) exactly at
+    their own precision (a ``float32`` 1.1 is ``1.1``), with every value times ``10 ** digits`` an integer
+    below ``2**53``; ``None`` when no number of digits up to ``_MAX_DECIMALS`` does.
+
+    This is the rule a ``decimal`` key follows: fit learns its format with it and metadata validation
+    accepts an ``id`` column of such floats.
+
+    Args:
+        values: The column's non-null values, in its own float dtype.
+
+    Returns:
+        The number of digits (``0`` for integral values), or ``None``.
+    """
+    values = np.asarray(values)
+    dtype = _float_dtype(values.dtype)
+    own, wide = values.astype(dtype), values.astype(np.float64)
+    if not np.all(np.isfinite(wide)):
+        return None
+    for digits in range(_MAX_DECIMALS + 1):
+        scaled = np.round(wide * 10.0 ** digits)
+        if np.all(np.abs(scaled) < _FLOAT_EXACT) and np.all((scaled / 10.0 ** digits).astype(dtype) == own):
+            return digits
+    return None
+
+
 def _decimals(values: np.ndarray, column: str) -> int:
-    """The fewest digits after the point that write every one of ``values`` (finite floats, some fractional)
-    exactly, with every value times ``10 ** digits`` an integer below ``2**53``.
+    """:func:`decimal_digits` of ``values`` (finite floats, some fractional).
 
     Raises:
         SchemaError: No such number of digits up to ``_MAX_DECIMALS``.
     """
-    for digits in range(1, _MAX_DECIMALS + 1):
-        scaled = np.round(values * 10.0 ** digits)
-        if np.all(np.abs(scaled) < _FLOAT_EXACT) and np.all(scaled / 10.0 ** digits == values):
-            return digits
-    example = next(float(v) for v in values if v != np.round(v))
+    digits = decimal_digits(values)
+    if digits is not None:
+        return digits
+    example = next(v for v in values if v != np.round(v))
     raise SchemaError(
-        f"Column {column!r} is a key holding fractional floats such as {example!r} that are not short decimals "
-        f"(at most {_MAX_DECIMALS} digits after the point), so no unique keys of their format can be generated. "
+        f"Column {column!r} is a key holding fractional floats such as {example} that are not short decimals "
+        f"(at most {_MAX_DECIMALS} digits after the point in its {values.dtype}), so no unique keys of their format "
+        "can be generated. "
         "Declare an integer or string key column instead (e.g. number the rows, and map the references to the "
         "numbers).")
 
@@ -220,7 +259,7 @@ class IdGenerator(GeneratedColumn):
         numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
         if numeric:
             exact = integer_dtype(series.dtype)
-            values = None if exact is not None else present.to_numpy(dtype=np.float64)
+            values = None if exact is not None else present.to_numpy(dtype=_float_dtype(series.dtype))
             if values is None or values.size == 0 or np.all(values == np.round(values)):
                 ints = present.to_numpy(dtype=exact or np.int64)  # the column's own integers: exact
                 self.kind = "int"
@@ -228,7 +267,7 @@ class IdGenerator(GeneratedColumn):
                 self.step = _step(ints)
                 return
             self.kind, self.decimals = "decimal", _decimals(values, self.column)
-            ints = np.round(values * 10.0 ** self.decimals).astype(np.int64)
+            ints = np.round(values.astype(np.float64) * 10.0 ** self.decimals).astype(np.int64)
             self.start, self.step = int(ints.min()), _step(ints)
             return
         text = present.astype(str)
@@ -401,17 +440,21 @@ class IdGenerator(GeneratedColumn):
         return self._restore(values)
 
     def _decimal_values(self, indices: np.ndarray) -> np.ndarray:
-        """The ``decimal`` kind's floats ``(start + step * index) / 10 ** decimals``: distinct, as their
-        numerators are distinct integers below ``2**53``.
+        """The ``decimal`` kind's floats ``(start + step * index) / 10 ** decimals``: distinct in the column's
+        dtype, as their numerators are distinct integers below :func:`_distinct_numerators` of it.
 
         Raises:
-            GenerationError: A numerator would reach ``2**53``.
+            GenerationError: A numerator would reach that bound.
         """
         numbers = integer_sequence(int(self.start), indices, int(self.step), np.dtype(np.int64), self.column)
-        if numbers.size and int(np.abs(numbers).max()) >= _FLOAT_EXACT:
-            raise GenerationError(f"Cannot generate {indices.size} unique keys for column {self.column!r}: its "
-                                  f"decimal keys ({self.decimals} digits after the point) would pass what a float "
-                                  "holds exactly. Generate fewer rows for this table.")
+        limit = _distinct_numerators(self.dtype, int(self.step))
+        if numbers.size and int(np.abs(numbers).max()) >= limit:
+            raise GenerationError(
+                f"Cannot generate unique keys for column {self.column!r} up to index {int(indices.max())}: its "
+                f"decimal keys ({self.decimals} digits after the point, one every {self.step} / "
+                f"10**{self.decimals}) would pass what its {_float_dtype(self.dtype)} holds distinctly "
+                f"(numerators below {limit}). Generate fewer rows for this table"
+                + (", or store the key as float64." if _float_dtype(self.dtype).itemsize < 8 else "."))
         return numbers / 10.0 ** int(self.decimals)
 
     def _codes(self, indices: np.ndarray) -> np.ndarray:
