@@ -8,7 +8,6 @@ trains its network with DP-SGD, and never passes ``max_epsilon`` at ``delta`` (s
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
