@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from syntho_hive._checks import is_int
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import torch
@@ -29,7 +31,7 @@ def resolve_seed(seed: int | None) -> int:
     """
     if seed is None:
         return secrets.randbits(63)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+    if not is_int(seed):
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")

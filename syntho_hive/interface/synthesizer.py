@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_int
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.connectors.base import TableSource, TableTarget
 from syntho_hive.core.metadata.schema import Metadata
@@ -703,7 +704,7 @@ class Synthesizer:
             if name not in self.metadata.tables:
                 raise GenerationError(f"num_rows names unknown table {name!r}; tables: "
                                       f"{sorted(self.metadata.tables)}.")
-            if isinstance(rows, (bool, np.bool_)) or not isinstance(rows, (int, np.integer)) or rows < 0:
+            if not is_int(rows) or rows < 0:
                 raise GenerationError(f"num_rows[{name!r}] must be a non-negative integer, got {rows!r}.")
             sizes[name] = int(rows)
         for root, total in self.source_rows_.items():  # fitted on a subset: scale the source's size

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_int
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.data.encoders.categorical import all_rare_sdtype
 from syntho_hive.core.data.text_model import DEFAULT_RARE_THRESHOLD, TextModel
@@ -573,7 +574,7 @@ class PartitionPlan:
         if table not in self.root_rows:
             raise GenerationError(f"rows_in: {table!r} is not a root table ({sorted(self.root_rows)}); the rows of "
                                   "a child table are drawn from its parents, not planned.")
-        if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 0 <= p < self.partitions:
+        if not is_int(p) or not 0 <= p < self.partitions:
             raise GenerationError(f"rows_in: partition must be an integer in 0..{self.partitions - 1}, got {p!r}.")
         total = self.root_rows[table]
         if table in self.global_tables:
@@ -654,7 +655,7 @@ def check_count(value: Any, name: str, *, minimum: int) -> int:
     Raises:
         GenerationError: It is not.
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if not is_int(value) or value < minimum:
         wanted = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
         raise GenerationError(f"{name} must be {wanted}, got {value!r}.")
     return int(value)

@@ -49,8 +49,6 @@ Example:
 
 from __future__ import annotations
 
-import math
-import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,6 +56,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_finite_number, is_int
 from syntho_hive._random import child_seed
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.events import get_logger
@@ -104,15 +103,13 @@ class Subset:
                 f"Subset(root={self.root!r}) needs exactly one of rows=N (root rows to keep) or "
                 f"fraction=F (share of root rows, 0 < F <= 1); got rows={self.rows!r}, "
                 f"fraction={self.fraction!r}.")
-        if self.rows is not None and (isinstance(self.rows, bool) or not isinstance(self.rows, numbers.Integral)
-                                      or self.rows < 1):
+        if self.rows is not None and (not is_int(self.rows) or self.rows < 1):
             raise ConfigurationError(f"Subset(root={self.root!r}): rows must be an integer >= 1, got {self.rows!r}.")
         if self.fraction is not None and (
-                isinstance(self.fraction, bool) or not isinstance(self.fraction, numbers.Real)
-                or not math.isfinite(float(self.fraction)) or not 0 < float(self.fraction) <= 1):
+                not is_finite_number(self.fraction) or not 0 < self.fraction <= 1):
             raise ConfigurationError(f"Subset(root={self.root!r}): fraction must be a number in (0, 1], "
                                      f"got {self.fraction!r}.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+        if not is_int(self.seed) or self.seed < 0:
             raise ConfigurationError(f"Subset(root={self.root!r}): seed must be a non-negative integer, "
                                      f"got {self.seed!r}.")
 

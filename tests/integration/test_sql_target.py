@@ -412,6 +412,20 @@ def test_an_orphan_fails_the_write_and_changes_nothing(database_url: str) -> Non
     assert tables_in(database_url) & {"region", "employee", "timesheet"} == set()
 
 
+@pytest.mark.parametrize("dtype", ["float64", "object"])
+def test_a_fractional_foreign_key_is_named_as_an_orphan_and_changes_nothing(database_url: str, dtype: str) -> None:
+    """1.5 matches no integer key: said before loading on every backend (an object column was told to declare
+    its type in column_types, which the key's integer type overrides)."""
+    data = frames(seed=7)
+    keys = data["timesheet"]["employee_id"].astype(dtype)
+    keys.iloc[3] = 1.5
+    data["timesheet"]["employee_id"] = keys
+    with pytest.raises(SchemaError, match=r"Table 'timesheet', column 'employee_id': the foreign key to "
+                                          r"'employee.id' \(integer keys\) holds 1.5, which matches no key"):
+        write(database_url, data)
+    assert tables_in(database_url) & {"region", "employee", "timesheet"} == set()
+
+
 def test_errors_never_show_the_password(postgres_url: str, mariadb_url: str) -> None:
     for url in (postgres_url, mariadb_url):
         wrong = url.replace(PASSWORD, "Wr0ng-" + PASSWORD)

@@ -58,7 +58,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from syntho_hive._optional import import_or_raise
@@ -292,27 +291,10 @@ class SQLTargetWriter(TargetWriter):
         return first, iterator
 
     @staticmethod
-    def _whole_keys(name: str, config: "TableConfig", types: dict[str, "ColumnType"],
-                    chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        """``chunks``, each checked before it is loaded: a float foreign key to an integer key holds whole numbers.
-
-        Raises:
-            SchemaError: A value such as 1.5, which matches no key of that column (an orphan), naming the
-                table, the column, the value and the fix.
-        """
-        columns = [c for c in config.fk if c in types and types[c].kind == "integer"]
-        for chunk in chunks:
-            for column in columns:
-                if column in chunk.columns and pd.api.types.is_float_dtype(chunk[column].dtype):
-                    values = chunk[column].to_numpy(dtype=np.float64, na_value=np.nan)
-                    bad = values[~np.isnan(values) & (np.mod(values, 1) != 0)]
-                    if len(bad):
-                        raise SchemaError(
-                            f"Table {name!r}, column {column!r}: the foreign key to {config.fk[column]!r} (integer "
-                            f"keys) holds {float(bad[0])!r}, which matches no key (an orphan); the write stops "
-                            "before loading these rows. Drop or correct the rows holding it "
-                            "(Synthesizer.fit(on_integrity_error='drop') drops orphans from real data).")
-            yield chunk
+    def _foreign_keys(name: str, config: "TableConfig") -> dict[str, str]:
+        """How the errors of :func:`bulk.load_chunks` name each foreign key of table ``name``."""
+        return {column: f"Table {name!r}, column {column!r}: the foreign key to {reference!r}"
+                for column, reference in config.fk.items()}
 
     def existing_rows(self, table: str, columns: Sequence[str]) -> pd.DataFrame | None:
         """The values of ``columns`` in the rows of ``table`` an append adds to, read on this write's
@@ -470,12 +452,13 @@ class _TransactionalWriter(SQLTargetWriter):
                 self._create(physical)
                 created = True
             self.written[table] = physical
-            chunks_all = self._whole_keys(table, config, types, itertools.chain([first], rest))
+            chunks_all = itertools.chain([first], rest)
+            foreign_keys = self._foreign_keys(table, config)
             self_refs = self._self_references(config, physical)
             if self.dialect == "duckdb" and self_refs:
-                rows = self._load_hierarchy(table, physical, chunks_all, types, self_refs)
+                rows = self._load_hierarchy(table, physical, chunks_all, types, self_refs, foreign_keys)
             else:
-                rows = bulk.load_chunks(self.dialect, conn, physical, chunks_all, types)
+                rows = bulk.load_chunks(self.dialect, conn, physical, chunks_all, types, foreign_keys)
             if created and self.dialect == "postgresql":
                 for constraint in list(physical.foreign_key_constraints):
                     conn.execute(self._sa.schema.AddConstraint(constraint))
@@ -532,7 +515,8 @@ class _TransactionalWriter(SQLTargetWriter):
                 if all(column in physical.c for column in child)]
 
     def _load_hierarchy(self, name: str, table: "sa.Table", chunks: Iterable[pd.DataFrame],
-                        types: dict[str, "ColumnType"], self_refs: list[tuple[list[str], list[str]]]) -> int:
+                        types: dict[str, "ColumnType"], self_refs: list[tuple[list[str], list[str]]],
+                        foreign_keys: dict[str, str]) -> int:
         """DuckDB: load a self-referencing table through a temporary table, one hierarchy level per INSERT."""
         sa = self._sa
         conn = self.connection
@@ -544,7 +528,7 @@ class _TransactionalWriter(SQLTargetWriter):
         # Dropped at the end of a successful load only: after a failed statement DuckDB refuses every
         # other one until the rollback (a DROP here would hide the real error), and the rollback of
         # abort() removes the temporary table with the rest of the transaction.
-        staged = bulk.load_chunks(self.dialect, conn, stage, chunks, types)
+        staged = bulk.load_chunks(self.dialect, conn, stage, chunks, types, foreign_keys)
         columns = [column.name for column in stage.columns]
         pk = [column.name for column in table.primary_key.columns]
         self._check_hierarchy_keys(name, table, stage, pk)
@@ -730,8 +714,8 @@ class _StagedWriter(SQLTargetWriter):
                 self._staged[table] = (stage, "new")
                 stage.create(conn)
                 self.written[table] = stage
-            rows = bulk.load_chunks(self.dialect, conn, stage,
-                                    self._whole_keys(table, config, types, itertools.chain([first], rest)), types)
+            rows = bulk.load_chunks(self.dialect, conn, stage, itertools.chain([first], rest), types,
+                                    self._foreign_keys(table, config))
             conn.commit()
         self.rows[table] = rows
         self._log_written(table, rows, started)

@@ -114,6 +114,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_int
 from syntho_hive.core.data._dtypes import (
     dtype_from_json,
     dtype_to_json,
@@ -967,8 +968,7 @@ class TextModel:
         Raises:
             SchemaError: ``rare_threshold`` is below 1, or the partitions mixed bytes and text.
         """
-        if isinstance(rare_threshold, bool) or not isinstance(rare_threshold, (int, np.integer)) \
-                or rare_threshold < 1:
+        if not is_int(rare_threshold) or rare_threshold < 1:
             raise SchemaError(f"rare_threshold must be an integer >= 1, got {rare_threshold!r}.")
         rare_threshold = int(rare_threshold)
         if stats.binary and stats.lengths:
@@ -1067,7 +1067,7 @@ class TextModel:
         Raises:
             GenerationError: ``n`` is negative or not an integer.
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        if not is_int(n) or n < 0:
             raise GenerationError(f"Text model: the number of values must be an integer >= 0, got {n!r}.")
         n = int(n)
         state = self.state

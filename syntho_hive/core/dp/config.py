@@ -8,7 +8,6 @@ trains its network with DP-SGD, and never passes ``max_epsilon`` at ``delta`` (s
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_finite_number
 from syntho_hive.core.time_of_day import time_nanoseconds
 from syntho_hive.exceptions import ConfigurationError
 
@@ -26,12 +26,6 @@ __all__ = ["DPConfig", "DEFAULT_DP_EPOCHS", "BoundKind", "bound_kind", "bound_na
 #: may pass their own measured default to :meth:`DPConfig.training_epochs`).
 DEFAULT_DP_EPOCHS = 20
 _FIELDS = ("max_epsilon", "delta", "noise_multiplier", "max_grad_norm", "preprocessing_share", "epochs", "bounds")
-
-
-def _number(value: Any) -> bool:
-    """Whether ``value`` is a finite number (NumPy's included, e.g. a column's ``df.x.min()``), not a boolean."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) \
-        and math.isfinite(float(value))
 
 
 #: A time of day as text: ``HH:MM[:SS[.ffffff]]``, with an optional UTC offset (refused).
@@ -74,7 +68,7 @@ def _bound(column: str, value: Any) -> float | str:
     """A declared bound as stored: a finite number (an integer kept exact: a 64-bit bound past ``2**53`` has
     no float64), a timestamp as ISO text, a time of day as ``HH:MM:SS[.ffffff]`` or a duration as ISO 8601
     text (``P0DT8H0M0S``)."""
-    if _number(value):
+    if is_finite_number(value):
         return int(value) if isinstance(value, (int, np.integer)) else float(value)
     if isinstance(value, str) and _TIME_TEXT.match(value.strip()):
         try:
@@ -155,15 +149,15 @@ class DPConfig:
 
     def __post_init__(self) -> None:
         problems: list[str] = []
-        if not _number(self.max_epsilon) or self.max_epsilon <= 0:
+        if not is_finite_number(self.max_epsilon) or self.max_epsilon <= 0:
             problems.append(f"max_epsilon must be a finite number > 0, got {self.max_epsilon!r}")
-        if not _number(self.delta) or not 0 < self.delta < 1:
+        if not is_finite_number(self.delta) or not 0 < self.delta < 1:
             problems.append(f"delta must be a number in (0, 1), got {self.delta!r} (e.g. 1e-5)")
-        if self.noise_multiplier is not None and (not _number(self.noise_multiplier) or self.noise_multiplier <= 0):
+        if self.noise_multiplier is not None and (not is_finite_number(self.noise_multiplier) or self.noise_multiplier <= 0):
             problems.append(f"noise_multiplier must be a number > 0 or None, got {self.noise_multiplier!r}")
-        if not _number(self.max_grad_norm) or self.max_grad_norm <= 0:
+        if not is_finite_number(self.max_grad_norm) or self.max_grad_norm <= 0:
             problems.append(f"max_grad_norm must be a number > 0, got {self.max_grad_norm!r}")
-        if self.preprocessing_share is not None and (not _number(self.preprocessing_share)
+        if self.preprocessing_share is not None and (not is_finite_number(self.preprocessing_share)
                                                      or not 0 < self.preprocessing_share < 1):
             problems.append(f"preprocessing_share must be a number in (0, 1) or None, got {self.preprocessing_share!r}")
         if self.epochs is not None and (isinstance(self.epochs, bool) or not isinstance(self.epochs, int)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive._atomic import atomic_write
-from syntho_hive._checks import is_finite_number
+from syntho_hive._checks import is_finite_number, is_int
 from syntho_hive._random import child_seed, numpy_generator
 from syntho_hive.core.quality import column_shape_scores, overall_column_shape
 from syntho_hive.exceptions import TrainingError
@@ -58,8 +58,7 @@ def check_checkpoint_arguments(checkpoint_every: Any, validation_fraction: Any) 
     Raises:
         TrainingError: Either argument is out of range or of the wrong type.
     """
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) \
-            or checkpoint_every < 1:
+    if not is_int(checkpoint_every) or checkpoint_every < 1:
         raise TrainingError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}.")
     if not is_finite_number(validation_fraction) or not 0.0 < validation_fraction < 1.0:
         raise TrainingError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}.")

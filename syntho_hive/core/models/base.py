@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from syntho_hive._checks import is_int
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core.time_of_day import duration_of, time_columns, to_durations, to_times
 from syntho_hive.core.checkpoint import (
@@ -710,7 +711,7 @@ class ConditionalGenerativeModel(ABC):
         Raises:
             GenerationError: Not a positive integer, or more rows than memory can hold.
         """
-        if isinstance(num_rows, (bool, np.bool_)) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
+        if not is_int(num_rows) or num_rows <= 0:
             raise GenerationError(f"num_rows must be a positive integer, got {num_rows!r}.")
         need = int(num_rows) * max(1, len(self.columns_)) * _BYTES_PER_CELL
         memory = _memory_limit()

@@ -27,6 +27,7 @@ import pandas as pd
 import phonenumbers
 from pandas.api import types as ptypes
 
+from syntho_hive._checks import is_int
 from syntho_hive._random import numpy_generator
 from syntho_hive._random import sample_rows as random_rows
 from syntho_hive.core.privacy.types import DEFAULT_ACTIONS, PII_TYPES
@@ -269,7 +270,7 @@ def detect_pii(frame: pd.DataFrame, table: str | None = None, *, sample_rows: in
     if not isinstance(frame, pd.DataFrame):
         raise ConfigurationError(f"detect_pii expects a pandas DataFrame, got {type(frame).__name__}.")
     for name, value, least in (("sample_rows", sample_rows, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        if not is_int(value) or value < least:
             raise ConfigurationError(f"{name} must be an integer >= {least}, got {value!r}.")
     default_region = country_of_locale(resolve_locale(locale or "en_US")) or "US"
     sample = random_rows(frame, int(sample_rows), numpy_generator(int(seed)))

@@ -57,7 +57,6 @@ open otherwise.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,6 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_finite_number, is_int
 from syntho_hive.core._value_kinds import TypedKey, mixes_kinds, typed_keys
 from syntho_hive.core.quality.shapes import (
     CONTINUOUS_SDTYPES,
@@ -371,7 +371,7 @@ def _count(value: Any, what: str) -> int:
 
 def _number(value: Any, what: str) -> float:
     """``value`` as a finite float if it is a JSON number (not a boolean, NaN or infinite), else :class:`_Corrupt`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         shown = value if isinstance(value, float) else type(value).__name__
         raise _Corrupt(f"{what} must be a finite number, got {shown}")
     return float(value)
@@ -474,11 +474,9 @@ class MarginalProfile:
             SchemaError: ``max_quantiles`` is not an integer >= 2.
             TrainingError: ``min_category_count`` is not an integer >= 1.
         """
-        if isinstance(max_quantiles, bool) or not isinstance(max_quantiles, (int, np.integer)) \
-                or max_quantiles < 2:
+        if not is_int(max_quantiles) or max_quantiles < 2:
             raise SchemaError(f"max_quantiles must be an integer >= 2, got {max_quantiles!r}.")
-        if isinstance(min_category_count, bool) or not isinstance(min_category_count, (int, np.integer)) \
-                or min_category_count < 1:
+        if not is_int(min_category_count) or min_category_count < 1:
             raise TrainingError(f"min_category_count must be a positive integer, got {min_category_count!r}.")
         min_count = int(min_category_count)
         columns: dict[str, Marginal] = {}

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from syntho_hive._checks import is_int
 from syntho_hive.core._json_state import plain_json
 from syntho_hive.core.semantic.birth_dates import gen_date_of_birth
 from syntho_hive.core.semantic.checks import validate_type_name
@@ -126,7 +127,7 @@ class SemanticPlan:
                 from ``frame``, or ``sample_real`` names a column that is not a generated title/text column.
         """
         locale = resolve_locale(locale)
-        if isinstance(rare_threshold, bool) or not isinstance(rare_threshold, (int, np.integer)) or rare_threshold < 1:
+        if not is_int(rare_threshold) or rare_threshold < 1:
             raise ConfigurationError(f"rare_threshold must be a positive integer, got {rare_threshold!r}.")
         types = {str(c): str(t) for c, t in semantic_types.items()}
         for col, sem in types.items():

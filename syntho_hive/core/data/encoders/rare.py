@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from syntho_hive._checks import is_int
 from syntho_hive.exceptions import SchemaError
 
 __all__ = ["RARE_LABEL", "check_rare_threshold", "inner_range"]
@@ -42,7 +43,7 @@ def check_rare_threshold(value: Any, where: str) -> int:
     Raises:
         SchemaError: ``value`` is not an integer >= 1 (``where`` names the setting).
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value) or value < 1:
         raise SchemaError(f"{where} must be an integer >= 1 (1 switches the rare-value protection off), "
                           f"got {value!r}.")
     return int(value)
