@@ -200,11 +200,19 @@ class TargetWriter(ABC):
     def abort(self) -> None:
         """Undo everything written so far; never raises for a failure to clean up (it logs it)."""
 
+    @property
+    def finished(self) -> bool:
+        """Whether :meth:`commit` or :meth:`abort` has run (a writer that does not track it says ``False``)."""
+        return False
+
     def __enter__(self) -> "TargetWriter":
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
+        """Commit on a clean exit, abort on an error; nothing when the block already committed or aborted."""
+        if self.finished:
+            return
         if kind is None:
             self.commit()
         else:

@@ -270,6 +270,10 @@ class _DeltaPlan:
 
 
 class _DeltaWriter(TargetWriter):
+    @property
+    def finished(self) -> bool:
+        return self._closed
+
     def __init__(self, target: DeltaTarget, tables: Sequence[str], plans: dict[str, _DeltaPlan]) -> None:
         self.target = target
         self.tables = list(tables)

@@ -20,7 +20,6 @@ writes) is described in :mod:`syntho_hive.interface.persistence`.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from syntho_hive._checks import is_int
+from syntho_hive._checks import is_finite_number, is_int
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.connectors.base import TableSource, TableTarget
 from syntho_hive.core.metadata.schema import Metadata
@@ -694,8 +693,7 @@ class Synthesizer:
         Raises:
             GenerationError: Bad ``num_rows`` or ``scale``.
         """
-        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
-                or not 0 < scale < math.inf:
+        if not is_finite_number(scale) or not scale > 0:
             raise GenerationError(f"scale must be a positive finite number, got {scale!r}.")
         if num_rows is not None and not isinstance(num_rows, Mapping):
             raise GenerationError(f"num_rows must be a mapping {{table: rows}}, got {type(num_rows).__name__}.")

@@ -242,6 +242,8 @@ def test_num_rows_sizes_roots_and_children(fitted: Synthesizer) -> None:
         fitted.sample(scale=0)
     with pytest.raises(GenerationError, match="scale must be a positive finite number"):
         fitted.sample(scale=float("inf"))
+    with pytest.raises(GenerationError, match="scale must be a positive finite number"):
+        fitted.sample(scale=10**400)  # an integer beyond any float
     with pytest.raises(GenerationError, match="seed"):
         fitted.sample(seed=-1)
     numpy_sized = fitted.sample(num_rows={"customers": np.int64(20)}, seed=1)  # NumPy integers are integers

@@ -272,6 +272,10 @@ class FolderWriter(TargetWriter):
         format_name: For messages.
     """
 
+    @property
+    def finished(self) -> bool:
+        return self._closed
+
     def __init__(self, root: Path, tables: Sequence[str], if_exists: IfExists,
                  entries_of: Callable[[str], list[Path]], format_name: str) -> None:
         self.root = root

@@ -166,6 +166,10 @@ class SQLTarget(TableTarget):
 class SQLTargetWriter(TargetWriter):
     """An open write of synthetic tables to a SQL database (made by :meth:`SQLTarget.open`)."""
 
+    @property
+    def finished(self) -> bool:
+        return self._state in ("committed", "aborted")
+
     def __init__(self, target: SQLTarget, metadata: "Metadata", tables: list[str]) -> None:
         self.target = target
         self.metadata = metadata
