@@ -450,3 +450,24 @@ def test_early_stopping_still_scores_the_last_epoch_and_keeps_a_best_checkpoint(
     metrics = pd.read_csv(tmp_path / "training_metrics.csv")
     assert metrics["val_score"].iloc[-1] > 0 and metrics["val_score"].iloc[:-1].isna().all()
     assert {p.name for p in tmp_path.iterdir()} == {"best_checkpoint", "final_checkpoint", "training_metrics.csv"}
+
+
+def test_seeded_fits_on_two_threads_are_bit_identical(run_python: Callable[..., str]) -> None:
+    # The embedding gradients were summed with atomic adds across intra-op threads (the backward of
+    # tensor indexing on CPU), so a seeded fit on two threads differed from run to run in the low
+    # bits, enough to change where early stopping stopped. Threads are set in a child process only
+    # (torch.set_num_threads is process-wide).
+    code = """
+        import hashlib, torch
+        from conftest import frame_digest
+        from test_tabular_ar import make_customers
+        from syntho_hive.core.models import TabularAR
+        torch.set_num_threads(2)
+        data, runs = make_customers(1000), set()
+        for _ in range(3):
+            model = TabularAR(epochs=3, batch_size=128).fit(data, seed=3, progress_bar=False)
+            losses = [(r["train_loss"], r["val_loss"]) for r in model.history_]
+            runs.add(hashlib.sha256(repr(losses).encode()).hexdigest() + frame_digest(model.sample(300, seed=1)))
+        print(len(runs))
+    """
+    assert run_python(code, env={"OMP_NUM_THREADS": "2"}) == "1"

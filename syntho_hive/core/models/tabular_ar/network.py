@@ -125,14 +125,20 @@ class ARNetwork(nn.Module):
         """The summed context embeddings, shape ``(rows, hidden_dim)`` (zeros without context)."""
         if context_codes is None or not self.context_cardinalities:
             return self.target.new_zeros(rows, self.hidden_dim)
-        return self.context_embedding[context_codes + self.context_offsets].sum(dim=1)
+        return F.embedding(context_codes + self.context_offsets, self.context_embedding).sum(dim=1)
 
     def embed(self, codes: torch.Tensor) -> torch.Tensor:
-        """Token embeddings, shape ``(rows, n_sub, hidden_dim)``."""
+        """Token embeddings, shape ``(rows, n_sub, hidden_dim)``.
+
+        Looked up with ``F.embedding``, never ``self.embedding[index]``: the backward of tensor
+        indexing on CPU adds the rows' gradients with atomic adds across intra-op threads, so with
+        more than one thread their order (and so the float sums) would vary from run to run.
+        """
         index = codes + self.offsets
+        vectors = F.embedding(index, self.embedding)
         if not self.ordinal:
-            return self.embedding[index]
-        return self.embedding[index] + self.token_position[index].unsqueeze(-1) * self.ordinal_in
+            return vectors
+        return vectors + self.token_position[index].unsqueeze(-1) * self.ordinal_in
 
     def head(self, target: int, h: torch.Tensor) -> torch.Tensor:
         """Logits ``(rows, cardinality)`` of sub-column ``target`` from its hidden state ``(rows, hidden)``."""
@@ -204,6 +210,7 @@ class ARNetwork(nn.Module):
     def token_embedding(self, target: int, tokens: torch.Tensor) -> torch.Tensor:
         """Embeddings ``(rows, hidden_dim)`` of ``tokens`` of sub-column ``target``."""
         index = tokens + self.offsets[target]
+        vectors = F.embedding(index, self.embedding)
         if not self.ordinal:
-            return self.embedding[index]
-        return self.embedding[index] + self.token_position[index].unsqueeze(-1) * self.ordinal_in[target]
+            return vectors
+        return vectors + self.token_position[index].unsqueeze(-1) * self.ordinal_in[target]

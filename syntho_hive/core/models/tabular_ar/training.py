@@ -1,7 +1,10 @@
 """Training loop: validation split, early stopping, learning-rate schedule, time budget.
 
 Deterministic: shuffling, orders and dropout come from one local ``torch.Generator``; the
-split from a local NumPy generator; validation uses a fixed seed each epoch.
+split from a local NumPy generator; validation uses a fixed seed each epoch. No kernel accumulates with
+atomics on CPU (embeddings are looked up with ``F.embedding``), so a seeded fit is bit-identical across
+runs and processes on the same device with the same number of torch threads; another thread count
+splits the sums differently (last bits, and possibly the epoch where early stopping stops).
 """
 
 from __future__ import annotations
