@@ -3,6 +3,11 @@
 Formats are ``strftime`` formats plus one pseudo-directive, ``%3f``: milliseconds, exactly three
 digits (``2021-01-01T08:15:00.837``, as JavaScript and Java systems write them). ``strftime``'s
 own ``%f`` always writes six digits, so a millisecond column written with it would change shape.
+
+Date-times with a UTC offset, as pandas writes tz-aware values (``2021-01-01 00:00:00+01:00``), get
+a detected format that ends in the offset itself when every value has the same one (the values are
+then read and written as local times of that offset), else in the pseudo-directive ``%:z``: any
+``+HH:MM`` offset on reading (values become UTC instants), ``+00:00`` on writing.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DATETIME_FORMATS", "MILLISECONDS", "detect_datetime_format", "format_datetimes", "formats_exactly",
+__all__ = ["DATETIME_FORMATS", "MILLISECONDS", "UTC_OFFSET", "detect_datetime_format", "format_datetimes", "formats_exactly",
            "numpy_datetimes", "parse_datetimes", "parse_objects", "time_unit"]
 
 #: The milliseconds pseudo-directive (three digits).
 MILLISECONDS = "%3f"
+#: The UTC offset pseudo-directive (``+HH:MM`` read, converted to UTC; ``+00:00`` written).
+UTC_OFFSET = "%:z"
 
 DATETIME_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d",
@@ -53,19 +60,31 @@ DATETIME_FORMATS: tuple[str, ...] = (
 _CHECK_LIMIT = 50_000
 #: Marks where ``%f``'s six digits go while formatting ``%3f`` (a private-use character).
 _MARK = "\ue000"
+#: A ``+HH:MM`` UTC offset at the end of a value.
+_OFFSET_AT_END = r"[+-]\d{2}:\d{2}$"
 
 
 def parse_datetimes(values: pd.Series, fmt: str, *, errors: str = "raise") -> pd.Series:
-    """``pd.to_datetime`` with ``fmt`` (``%3f`` read as ``%f``, which takes 1-6 digits).
+    """``pd.to_datetime`` with ``fmt`` (``%3f`` read as ``%f``, which takes 1-6 digits; ``%:z`` as an offset,
+    the values converted to naive UTC).
 
     Raises:
         ValueError, TypeError: A value does not match ``fmt`` (with ``errors="raise"``).
     """
-    return pd.to_datetime(values, format=fmt.replace(MILLISECONDS, "%f"), errors=errors)
+    pattern = fmt.replace(MILLISECONDS, "%f")
+    if UTC_OFFSET not in fmt:
+        return pd.to_datetime(values, format=pattern, errors=errors)
+    parsed = pd.to_datetime(values, format=pattern.replace(UTC_OFFSET, "%z"), errors=errors, utc=True)
+    return parsed.dt.tz_localize(None)
 
 
 def format_datetimes(stamps: pd.Series, fmt: str) -> pd.Series:
-    """``Series.dt.strftime`` with ``fmt``, ``%3f`` written as three digits (truncated)."""
+    """``Series.dt.strftime`` with ``fmt``, ``%3f`` written as three digits (truncated), ``%:z`` as ``+00:00``
+    (tz-aware stamps converted to UTC, naive ones taken as UTC)."""
+    if UTC_OFFSET in fmt:
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        fmt = fmt.replace(UTC_OFFSET, "+00:00")
     if MILLISECONDS not in fmt:
         return stamps.dt.strftime(fmt)
     text = stamps.dt.strftime(fmt.replace(MILLISECONDS, f"{_MARK}%f{_MARK}"))
@@ -73,7 +92,9 @@ def format_datetimes(stamps: pd.Series, fmt: str) -> pd.Series:
 
 
 def detect_datetime_format(strings: pd.Series) -> str | None:
-    """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly.
+    """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly; for values that
+    all end in a ``+HH:MM`` UTC offset, the first that does so for the values without it, followed by the
+    offset (the same in every value) or ``%:z`` (several offsets: read as UTC instants, written in UTC).
 
     Args:
         strings: Non-null strings (the distinct ones are checked, at most 50,000).
@@ -88,7 +109,14 @@ def detect_datetime_format(strings: pd.Series) -> str | None:
     for fmt in DATETIME_FORMATS:
         if formats_exactly(probe, fmt) and formats_exactly(distinct, fmt):
             return fmt
-    return None
+    offsets = distinct.str.extract(f"({_OFFSET_AT_END})", expand=False)
+    if offsets.isna().any():
+        return None
+    local = detect_datetime_format(distinct.str[:-6])
+    if local is None:
+        return None
+    shared = offsets.unique()
+    return local + (shared[0] if len(shared) == 1 else UTC_OFFSET)
 
 
 def formats_exactly(strings: pd.Series, fmt: str) -> bool:

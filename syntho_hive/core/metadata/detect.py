@@ -100,7 +100,7 @@ def _parses_as_dates(strings: pd.Series) -> bool:
     with warnings.catch_warnings():
         # "Could not infer format" warnings are expected on mixed inputs.
         warnings.simplefilter("ignore", UserWarning)
-        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)  # several UTC offsets: instants
     return bool(parsed.notna().mean() >= DATE_PARSE_SHARE)
 
 
