@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from syntho_hive.core.models.base import ConditionalGenerativeModel
+    from syntho_hive.validation.evaluate import QualityResult
     from syntho_hive.validation.privacy import PrivacyResult
 
 __all__ = ["main", "build_parser", "CLIInputError", "CLIUsageError", "ENGINES", "DEMO_EPOCHS",
@@ -646,7 +647,11 @@ def _write_report(real: pd.DataFrame, synthetic: pd.DataFrame, output: Path, met
     print(f"  overall quality     {_format_score(result.overall)}  (column shapes and pair trends; 1.00 = same)")
     print(f"  column shapes       {_format_score(result.column_shapes)}")
     print(f"  column pair trends  {_format_score(result.column_pair_trends)}")
-    print(f"  detection AUC       {_format_score(result.detection_auc)}  (0.50 = indistinguishable)")
+    detection_skipped = _skip_reason(result, "detection")
+    if result.detection_auc is None and detection_skipped:
+        print(f"  detection AUC       skipped: {detection_skipped}")
+    else:
+        print(f"  detection AUC       {_format_score(result.detection_auc)}  (0.50 = indistinguishable)")
     if result.ml_efficacy is not None and holdout is None:
         efficacy_note = "  (synthetic / real model score; optimistic without --holdout, see the JSON notes)"
     elif result.ml_efficacy is not None:
@@ -656,9 +661,18 @@ def _write_report(real: pd.DataFrame, synthetic: pd.DataFrame, output: Path, met
     else:  # the ratio is undefined when the model trained on real data scores <= 0
         efficacy_note = f"  (undefined: the model trained on real data does not predict {target!r}; see the JSON)"
     print(f"  ML efficacy         {_format_score(result.ml_efficacy)}{efficacy_note}")
+    privacy_skipped = _skip_reason(result, "privacy")
     if result.privacy is not None:
         _print_privacy(result.privacy)
+    elif privacy_skipped:
+        print(f"  privacy             skipped: {privacy_skipped}")
     print(f"report written to {html_path} and {html_path.with_suffix('.json')}")
+
+
+def _skip_reason(result: QualityResult, metric: str) -> str | None:
+    """Why ``metric`` was not computed (the tables' ``skipped`` reasons, each once), or ``None``."""
+    reasons = dict.fromkeys(table.skipped[metric] for table in result.tables.values() if metric in table.skipped)
+    return "; ".join(reasons) or None
 
 
 def _print_privacy(privacy: PrivacyResult) -> None:

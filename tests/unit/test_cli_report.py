@@ -142,3 +142,16 @@ def test_efficacy_without_holdout_is_printed_as_optimistic(files: dict[str, Path
                  "--target", "member"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  ML efficacy"))
     assert "optimistic without --holdout" in line
+
+
+def test_skipped_figures_print_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A table too small for detection (and one real row: too few for privacy) prints the reasons, not 'n/a'."""
+    real, synth = tmp_path / "real.csv", tmp_path / "synth.csv"
+    _table(1, 0).to_csv(real, index=False)
+    _table(1, 1).to_csv(synth, index=False)
+    assert main(["report", str(real), str(synth), "--output", str(tmp_path / "r.html")]) == 0
+    out = capsys.readouterr().out
+    skipped = json.loads((tmp_path / "r.json").read_text())["tables"]["table"]["skipped"]
+    assert f"  detection AUC       skipped: {skipped['detection']}\n" in out
+    assert f"  privacy             skipped: {skipped['privacy']}\n" in out
+    assert "n/a" not in out.split("detection AUC")[1].splitlines()[0]
