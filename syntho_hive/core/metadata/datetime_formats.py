@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DATETIME_FORMATS", "MILLISECONDS", "UTC_OFFSET", "detect_datetime_format", "format_datetimes", "formats_exactly",
-           "numpy_datetimes", "parse_datetimes", "parse_objects", "time_unit"]
+__all__ = ["DATETIME_FORMATS", "MILLISECONDS", "UTC_OFFSET", "detect_datetime_format", "format_datetimes",
+           "formats_exactly", "numpy_datetimes", "parse_datetimes", "parse_objects", "time_unit"]
 
 #: The milliseconds pseudo-directive (three digits).
 MILLISECONDS = "%3f"
