@@ -74,3 +74,20 @@ def test_python_api_fit_on_a_csv_path_keeps_the_offset_form(form: str, tmp_path:
     assert (frame["ts"].str[-6:] == FORMS[form][1]).all()
     synth.sample(num_rows={"events": 30}, seed=1, output_path=tmp_path / "out", output_format="csv")
     _assert_same_form(tmp_path / "out" / "events.csv", form)
+
+
+@pytest.mark.parametrize("engine", ["TabularAR", "CTGAN", "TVAE"])
+def test_a_declared_z_format_over_several_offsets_is_refused_naming_the_format_that_reads_them(engine: str) -> None:
+    import syntho_hive.core.models as models
+    from syntho_hive.exceptions import SynthoHiveError
+
+    frame = pd.DataFrame({"ts": FORMS["mixed"][0], "x": range(ROWS)})
+    metadata = Metadata.detect({"t": frame})
+    metadata.tables["t"].datetime_formats = {"ts": "%Y-%m-%d %H:%M:%S%z"}
+    with pytest.raises(SynthoHiveError, match=re.escape("declare '%Y-%m-%d %H:%M:%S%:z'")):
+        getattr(models, engine)(metadata, epochs=1, batch_size=20).fit(frame, table_name="t", seed=0,
+                                                                        progress_bar=False)
+    metadata.tables["t"].datetime_formats = {"ts": "%Y-%m-%d %H:%M:%S%:z"}  # the advised format fits
+    model = getattr(models, engine)(metadata, epochs=1, batch_size=20).fit(frame, table_name="t", seed=0,
+                                                                           progress_bar=False)
+    assert model.sample(10, seed=1)["ts"].str.endswith("+00:00").all()

@@ -12,6 +12,8 @@ then read and written as local times of that offset), else in the pseudo-directi
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any
 
 import numpy as np
@@ -69,11 +71,20 @@ def parse_datetimes(values: pd.Series, fmt: str, *, errors: str = "raise") -> pd
     the values converted to naive UTC).
 
     Raises:
-        ValueError, TypeError: A value does not match ``fmt`` (with ``errors="raise"``).
+        ValueError, TypeError: A value does not match ``fmt`` (with ``errors="raise"``); ValueError also for
+            values of several UTC offsets under ``%z`` (whatever ``errors``: ``%:z`` reads them).
     """
     pattern = fmt.replace(MILLISECONDS, "%f")
     if UTC_OFFSET not in fmt:
-        return pd.to_datetime(values, format=pattern, errors=errors)
+        if "%z" not in pattern:
+            return pd.to_datetime(values, format=pattern, errors=errors)
+        with warnings.catch_warnings():  # pandas warns that several offsets will raise: they do, below
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = pd.to_datetime(values, format=pattern, errors=errors)
+        if parsed.dtype == object:  # pandas keeps several offsets as objects
+            raise ValueError(f"the values hold several UTC offsets, which format {fmt!r} cannot keep in one "
+                             f"column; declare {fmt.replace('%z', UTC_OFFSET)!r} to read them as UTC instants")
+        return parsed
     parsed = pd.to_datetime(values, format=pattern.replace(UTC_OFFSET, "%z"), errors=errors, utc=True)
     return parsed.dt.tz_localize(None)
 
@@ -121,7 +132,10 @@ def detect_datetime_format(strings: pd.Series) -> str | None:
 
 def formats_exactly(strings: pd.Series, fmt: str) -> bool:
     """Whether every string parses with ``fmt`` and formats back to itself."""
-    parsed = parse_datetimes(strings, fmt, errors="coerce")
+    try:
+        parsed = parse_datetimes(strings, fmt, errors="coerce")
+    except ValueError:  # several UTC offsets under %z
+        return False
     if parsed.isna().any():
         return False
     return bool((format_datetimes(parsed, fmt) == strings).all())

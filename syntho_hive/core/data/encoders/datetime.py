@@ -83,7 +83,10 @@ class DatetimeEncoder(CoreEncoder):
             # Parse each distinct string once (dates repeat a lot), then broadcast.
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
             distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-            parsed = parse_datetimes(distinct, self.format, errors="coerce")
+            try:
+                parsed = parse_datetimes(distinct, self.format, errors="coerce")
+            except ValueError as exc:  # several UTC offsets under %z
+                raise SchemaError(f"Column {self.column!r}: {exc}.") from exc
             bad = parsed.isna()
             if bad.any():
                 raise SchemaError(
