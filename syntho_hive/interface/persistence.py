@@ -167,6 +167,8 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -
     if bad_seed or not isinstance(tables, dict) or not isinstance(kwargs, dict) or set(kwargs) & _SYNTHESIZER_ARGUMENTS:
         raise SerializationError(f"Saved synthesizer {where} is corrupt: seed, tables and model_kwargs must be an "
                                  f"integer (or null) and two objects (format version {version}); save it again.")
+    if manifest.get("dp") is not None:  # the key of the DP noise (held by files saved before it was dropped)
+        seed = None
     for table, folder in tables.items():
         if not isinstance(folder, str) or not _FOLDER.fullmatch(folder):
             raise SerializationError(f"Saved synthesizer {where} names folder {folder!r} for table {table!r}, not a "

@@ -137,8 +137,8 @@ class Synthesizer:
         seed: Master seed (``None``: a fresh one, kept in ``seed``); training and default
             sampling seeds derive from it, per table. Under ``PrivacyConfig(dp=...)`` it is the key of
             the noise, a secret: whoever knows it (and the other rows) can remove the noise, so no saved
-            file or event holds it (``None``: a fresh seed from OS entropy, known to nobody; a loaded
-            synthesizer draws a fresh one for its default sampling seeds).
+            file or event holds it (``None``: a fresh seed from OS entropy, known to nobody); after the
+            fit, and on load, ``seed`` is a fresh one for the default sampling seeds (and a refit).
         **model_kwargs: Model constructor arguments (e.g. ``embedding_dim=64``); each goes to every
             table's model whose constructor takes it. Not ``dp`` (refused: pass it in ``privacy_config``).
 
@@ -351,6 +351,8 @@ class Synthesizer:
             complete_rows(self.metadata, frames, subset, report.drawn)
         self._engine.fit(frames, epochs=epochs, batch_size=batch_size, progress_bar=progress_bar,
                          checkpoint_dir=checkpoint_dir, n_jobs=n_jobs, complete=complete)
+        if self.privacy_spent_ is not None:  # the fit seed is the key of the DP noise: nothing derived from it stays
+            self.seed = self._engine.seed = resolve_seed(None)
         self._fitted = True
         self._sample_calls = 0
         return self

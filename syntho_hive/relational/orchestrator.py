@@ -1384,8 +1384,8 @@ class Orchestrator:
             for parent in list(kept):  # release parents every remaining table is done with
                 if all(rel.parent != parent for t in later for rel in self.graph.parents_of(t)):
                     del kept[parent]
-        _log.info("relational_sampling_complete", tables=sorted(wanted), seed=seed,
-                  **(self.privacy_spent_.event_fields() if self.privacy_spent_ is not None else {}))
+        _log.info("relational_sampling_complete", tables=sorted(wanted),  # under DP no seed is logged
+                  **({"seed": seed} if self.privacy_spent_ is None else self.privacy_spent_.event_fields()))
         return {name: out[name] for name in self.graph.tables if name in wanted}
 
     def check_conditions(self, conditions: Any) -> dict[str, dict[str, Any]]:

@@ -5,15 +5,27 @@ the seed is saved as before. Also: a DP TabularAR writes numbers in the column's
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import logging
+import re
+import sys
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import joblib
 
 import numpy as np
 import pandas as pd
 import pytest
+import structlog
+import torch
 from structlog.testing import capture_logs
 
+from syntho_hive import _random
 from syntho_hive.core.dp import DPConfig
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models import TVAE, ConditionalGenerativeModel
@@ -26,6 +38,7 @@ ENGINES: dict[str, tuple[type[ConditionalGenerativeModel], dict[str, Any]]] = {
     "TVAE": (TVAE, dict(compress_dims=(16,), decompress_dims=(16,), embedding_dim=8, batch_size=100, epochs=1)),
 }
 BUDGET = DPConfig(max_epsilon=2.0, delta=1e-5, epochs=1)
+OLD_SEED = 5803716294
 
 
 def _cities(n: int = 600) -> pd.DataFrame:
@@ -34,22 +47,93 @@ def _cities(n: int = 600) -> pd.DataFrame:
                          "age": rng.integers(18, 90, n)})
 
 
-def _seeds(value: Any) -> list[Any]:
-    """Every value under a ``seed`` key, at any depth of a JSON document."""
-    if isinstance(value, dict):
-        return [v for k, v in value.items() if k == "seed"] + [s for v in value.values() for s in _seeds(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _seeds(v)]
-    return []
+class _Secrets:
+    """The fit seed and every seed ``child_seed`` derives from it (transitively), recorded while active: every
+    module's ``child_seed`` (and, with ``fresh``, ``resolve_seed(None)``, the fresh seed of ``seed=None``) is
+    wrapped."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *seeds: int, fresh: bool = False) -> None:
+        self.values: set[int] = set(seeds)
+        derive, resolve = _random.child_seed, _random.resolve_seed
+
+        def child(seed: int, *keys: object) -> int:
+            value = derive(seed, *keys)
+            if seed in self.values:
+                self.values.add(value)
+            return value
+
+        def resolved(seed: int | None) -> int:
+            value = resolve(seed)
+            if seed is None and fresh:
+                self.values.add(value)
+            return value
+
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith("syntho_hive"):
+                for name, original, wrapper in (("child_seed", derive, child), ("resolve_seed", resolve, resolved)):
+                    if getattr(module, name, None) is original:
+                        monkeypatch.setattr(module, name, wrapper)
 
 
-def _saved_seeds(directory: Path) -> list[Any]:
-    """The ``seed`` values of every JSON file of a saved model or synthesizer."""
-    return [s for path in sorted(directory.rglob("*.json")) for s in _seeds(json.loads(path.read_text()))]
+def _values(obj: Any, out: list[Any], seen: set[int]) -> None:
+    """Every integer (and digit run of a string) reachable from ``obj``: containers, arrays, tensors and
+    object attributes, recursively; a random generator is itself a finding."""
+    if id(obj) in seen or obj is None or isinstance(obj, (bool, float, bytes)):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, (int, np.integer)):
+        out.append(int(obj))
+    elif isinstance(obj, str):
+        out.extend(int(token) for token in re.findall(r"\d{4,}", obj))
+    elif isinstance(obj, (np.random.Generator, np.random.BitGenerator, np.random.RandomState, torch.Generator)):
+        out.append(obj)
+    elif isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "iu":
+            out.extend(int(v) for v in obj.ravel())
+        elif obj.dtype.kind == "O":
+            for v in obj.ravel():
+                _values(v, out, seen)
+    elif isinstance(obj, torch.Tensor):
+        if not obj.dtype.is_floating_point:
+            out.extend(int(v) for v in obj.flatten().tolist())
+    elif isinstance(obj, dict):
+        for key, v in obj.items():
+            _values(key, out, seen)
+            _values(v, out, seen)
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        for v in obj:
+            _values(v, out, seen)
+    else:
+        for v in getattr(obj, "__dict__", {}).values():
+            _values(v, out, seen)
+        for slot in getattr(type(obj), "__slots__", ()):
+            _values(getattr(obj, slot, None), out, seen)
 
 
-def _logged_seeds(logs: list[dict[str, Any]]) -> list[Any]:
-    return [event["seed"] for event in logs if "seed" in event]
+def _leaks(files: dict[str, bytes], logs: list[dict[str, Any]], secrets: set[int]) -> list[Any]:
+    """What of ``secrets`` (or a random generator) the saved files (raw bytes, JSON, unpickled objects,
+    tensors) and the events hold."""
+    found: list[Any] = []
+    for name, raw in files.items():
+        for secret in secrets:
+            if str(secret).encode() in raw or secret.to_bytes(8, "little") in raw:
+                found.append((name, secret))
+        values: list[Any] = []
+        if name.endswith(".json"):
+            _values(json.loads(raw), values, set())
+        elif name.endswith(".joblib"):
+            _values(joblib.load(io.BytesIO(raw)), values, set())
+        elif name.endswith(".pt"):
+            _values(torch.load(io.BytesIO(raw), map_location="cpu", weights_only=False), values, set())
+        found += [(name, v) for v in values if not isinstance(v, int) or v in secrets]
+    values = []
+    _values(logs, values, set())
+    return found + [("events", v) for v in values if not isinstance(v, int) or v in secrets]
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
+            if path.is_file()}
 
 
 def _same_rows(first: pd.DataFrame, second: pd.DataFrame) -> bool:
@@ -60,25 +144,52 @@ def _same_rows(first: pd.DataFrame, second: pd.DataFrame) -> bool:
     return True
 
 
+@pytest.fixture
+def all_logs() -> Iterator[list[dict[str, Any]]]:
+    """Every event at every level."""
+    previous = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET))
+    try:
+        with capture_logs() as logs:
+            yield logs
+    finally:
+        structlog.configure(**{k: v for k, v in previous.items() if k != "processors"})
+
+
 @pytest.mark.parametrize("engine", list(ENGINES))
-@pytest.mark.parametrize("seed", [None, 7])
-def test_a_dp_model_saves_and_logs_no_seed_to_replay_its_fit(engine: str, seed: int | None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("seed", [None, 718264093517])
+def test_a_dp_model_saves_and_logs_nothing_derived_from_its_seed(engine: str, seed: int | None, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 all_logs: list[dict[str, Any]]) -> None:
+    """A TVAE checkpoint used to pickle each numeric column's mixture seed, child_seed(child_seed(seed,
+    "transformer"), "transformer", column): brute force over guesses recovered the seed in 2 s."""
     cls, kwargs = ENGINES[engine]
     data = _cities()
-    with capture_logs() as logs:
-        model = cls(dp=BUDGET, **kwargs).fit(data, seed=seed, progress_bar=False)
+    secrets = _Secrets(monkeypatch, *([] if seed is None else [seed]), fresh=seed is None)
+    model = cls(dp=BUDGET, **kwargs).fit(data, seed=seed, progress_bar=False)
+    assert len(secrets.values) > 1  # the fit seed and what derives from it
     directory = model.save(tmp_path / "model")
-    manifest = json.loads((directory / "metadata.json").read_text())
-    assert "seed" in manifest and manifest["seed"] is None
-    assert model.seed_ is None and cls().load(directory).seed_ is None
-    assert _logged_seeds(logs) == []
-    # The attack: replay the fit of the very rows with every seed the saved files or events give. None does.
-    released = cls().load(directory).sample(200, seed=1, progress_bar=False)
-    recovered = [s for s in _saved_seeds(directory) + _logged_seeds(logs) if s is not None]
-    replays = [s for s in recovered
-               if _same_rows(cls(dp=BUDGET, **kwargs).fit(data, seed=s, progress_bar=False)
-                             .sample(200, seed=1, progress_bar=False), released)]
-    assert recovered == [] and replays == []
+    assert json.loads((directory / "metadata.json").read_text())["seed"] is None and model.seed_ is None
+    loaded = cls().load(directory)
+    released = loaded.sample(200, seed=1, progress_bar=False)
+    archive = zipfile.ZipFile(io.BytesIO(model.to_bytes()))
+    files = {**_files(directory), **{f"bytes:{n}": archive.read(n) for n in archive.namelist()}}
+    assert _leaks(files, all_logs, secrets.values) == [] and loaded.seed_ is None
+    if seed is not None:  # the attack works with the seed: replaying the fit gives the very rows
+        replayed = cls(dp=BUDGET, **kwargs).fit(data, seed=seed, progress_bar=False)
+        assert _same_rows(replayed.sample(200, seed=1, progress_bar=False), released)
+
+
+def test_a_dp_model_saved_with_its_seed_loads_and_resaves_without_it(tmp_path: Path, edit_manifest: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """DP checkpoints saved before the seed was dropped hold it: loading drops it, so a re-save holds none."""
+    secrets = _Secrets(monkeypatch, OLD_SEED)
+    model = TVAE(dp=BUDGET, **ENGINES["TVAE"][1]).fit(_cities(), seed=OLD_SEED, progress_bar=False)
+    directory = model.save(tmp_path / "old")
+    edit_manifest(directory, lambda manifest: manifest.update(seed=OLD_SEED))
+    loaded = TVAE().load(directory)
+    assert loaded.seed_ is None
+    assert _leaks(_files(loaded.save(tmp_path / "resaved")), [], secrets.values) == []
 
 
 def test_an_explicit_dp_seed_still_reproduces_the_fit() -> None:
@@ -113,26 +224,49 @@ def _dp_synthesizer(metadata: Metadata, seed: int | None) -> Synthesizer:
                        seed=seed, hidden_dim=16)
 
 
-@pytest.mark.parametrize("seed", [None, 3])
-def test_a_dp_synthesizer_saves_and_logs_no_seed_to_replay_its_fit(seed: int | None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("seed", [None, 3817204956])
+def test_a_dp_synthesizer_saves_and_logs_nothing_derived_from_its_seed(
+        seed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, all_logs: list[dict[str, Any]]) -> None:
+    """``sample(seed=None)`` used to log child_seed(seed, "sample", 0) in ``relational_sampling_complete``
+    and ``synth.seed`` stayed the fit seed: a guessable seed could be tested against the event."""
     metadata, tables = _shop()
-    with capture_logs() as logs:
-        synth = _dp_synthesizer(metadata, seed).fit(tables, progress_bar=False, n_jobs=1)
+    synth = _dp_synthesizer(metadata, seed)
+    secrets = _Secrets(monkeypatch, synth.seed)
+    synth.fit(tables, progress_bar=False, n_jobs=1)
+    assert synth.seed not in secrets.values  # the default sampling seeds derive from a fresh one
     directory = synth.save(tmp_path / "synth")
-    assert json.loads((directory / "synthesizer.json").read_text())["seed"] is None
-    saved = _saved_seeds(directory)
-    assert len(saved) == 3 and all(s is None for s in saved)  # the synthesizer's and each table model's
-    assert _logged_seeds(logs) == []
+    synth.sample()
+    released = synth.sample(seed=1)
+    saved = [json.loads(path.read_text())["seed"] for path in [directory / "synthesizer.json",
+                                                                *directory.glob("tables/*/model/metadata.json")]]
+    assert saved == [None, None, None]
+    assert _leaks({**_files(directory), "bytes": synth.to_bytes()}, all_logs, secrets.values) == []
     loaded = Synthesizer.load(directory)  # a null seed loads; sampling with a seed is as before the save
-    released = loaded.sample(seed=1)
-    for name, frame in synth.sample(seed=1).items():
+    for name, frame in loaded.sample(seed=1).items():
         pd.testing.assert_frame_equal(frame, released[name])
-    # The attack: refit the very tables with every seed the saved files or events give. None replays the fit.
-    recovered = [s for s in saved + _logged_seeds(logs) if s is not None]
-    replays = [s for s in recovered if all(
-        _same_rows(frame, released[name])
-        for name, frame in _dp_synthesizer(metadata, s).fit(tables, progress_bar=False, n_jobs=1).sample(seed=1).items())]
-    assert recovered == [] and replays == []
+    if seed is not None:  # the attack works with the seed: refitting the very tables gives the very rows
+        replayed = _dp_synthesizer(metadata, seed).fit(tables, progress_bar=False, n_jobs=1).sample(seed=1)
+        assert all(_same_rows(frame, released[name]) for name, frame in replayed.items())
+
+
+def test_a_dp_synthesizer_saved_with_its_seed_loads_and_resaves_without_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, all_logs: list[dict[str, Any]]) -> None:
+    """A DP synthesizer saved before the seed was dropped held it in synthesizer.json and in each table
+    model's manifest; loaded and re-saved, the table manifests still held child_seed(seed, table, "model")."""
+    metadata, tables = _shop()
+    directory = _dp_synthesizer(metadata, OLD_SEED).fit(tables, progress_bar=False, n_jobs=1).save(tmp_path / "old")
+    secrets = _Secrets(monkeypatch, OLD_SEED)
+    top = json.loads((directory / "synthesizer.json").read_text())
+    for name, folder in top["tables"].items():  # the seeds an older release wrote
+        path = directory / folder / "model" / "metadata.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "seed": _random.child_seed(OLD_SEED, name, "model")}))
+        raw = path.read_bytes()
+        top["files"][f"{folder}/model/metadata.json"] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+    (directory / "synthesizer.json").write_text(json.dumps({**top, "seed": OLD_SEED}))
+    loaded = Synthesizer.load(directory)
+    assert loaded.seed not in secrets.values
+    loaded.sample()
+    assert _leaks(_files(loaded.save(tmp_path / "resaved")), all_logs, secrets.values) == []
 
 
 def test_a_synthesizer_without_dp_saves_its_seed_as_before(tmp_path: Path) -> None:

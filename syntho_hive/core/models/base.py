@@ -960,7 +960,8 @@ class ConditionalGenerativeModel(ABC):
             for name, value in values.items():
                 setattr(self, name, value)
             self._reset_state()
-            self.seed_ = seed
+            # Under DP the fit seed is the key of the noise; an older DP checkpoint may hold it: dropped here.
+            self.seed_ = None if values.get("dp") is not None or extra.get("dp") is not None else seed
             table = schema.get("table")
             self.table_ = TableConfig.model_validate(table) if table is not None else None
             if not isinstance(schema["columns"], list) or not isinstance(schema.get("context_columns") or [], list):

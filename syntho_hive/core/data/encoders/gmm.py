@@ -207,7 +207,7 @@ class BoundedGMM:
 
     def set_modes(self, modes: Modes) -> None:
         """Install fitted modes, adding one covering mode for training values outside every
-        kept mode's window, and drop the training data."""
+        kept mode's window, and drop the training data and the seed."""
         z = self._z_all if self._z_all is not None else np.empty(0)
         covered = (np.abs(z[:, None] - modes.means) <= WINDOW * modes.stds * (1 - 1e-9)).any(axis=1)
         if not covered.all():
@@ -215,6 +215,7 @@ class BoundedGMM:
         self.modes = modes
         self._z_fit = None
         self._z_all = None
+        self._seed = 0  # derived from the fit seed, the key of the noise under DP: not kept in a checkpoint
 
     def fit(self, x: np.ndarray, *, seed: int) -> "BoundedGMM":
         """Prepare and fit in one go (sequential). Returns ``self``."""
