@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from syntho_hive.core.data.encoders.ids import decimal_digits
 from syntho_hive.core.metadata.constraint_checks import find_violations
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities, required_columns
 from syntho_hive.core.metadata.constraint_values import ValueReader
+from syntho_hive.core.metadata.decimals import decimal_digits
 from syntho_hive.core.metadata.detect import unsupported_values
 from syntho_hive.core.metadata.schema import DATE_PARTS
 from syntho_hive.exceptions import SchemaError, SchemaValidationError, SynthoHiveError

@@ -53,19 +53,16 @@ from syntho_hive.core.data._dtypes import (
 )
 from syntho_hive.core.data._integers import integer_dtype, integer_sequence, mix64, permute_indices
 from syntho_hive.core.data.encoders.base import GeneratedColumn
+from syntho_hive.core.metadata.decimals import FLOAT_EXACT, MAX_DECIMALS, decimal_digits, float_dtype
 from syntho_hive.exceptions import GenerationError, SchemaError, SerializationError
 
-__all__ = ["IdGenerator", "check_indices", "decimal_digits", "indexed_strings"]
+__all__ = ["IdGenerator", "check_indices", "indexed_strings"]
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _CODE = r"^(.*\D)?(\d+)$"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _MAX_DRAWS = 100
 _KINDS = ("int", "decimal", "datetime", "local_days", "uuid", "code", "random")
-#: Most digits after the point of a ``decimal`` key.
-_MAX_DECIMALS = 15
-#: Largest magnitude up to which every integer has an exact ``float64``.
-_FLOAT_EXACT = 2**53
 #: Longest id (and zero-padded width) a stored format may ask for.
 _MAX_LENGTH = 1 << 16
 #: Largest product of alphabet sizes permuted as one number (the other positions are hashed).
@@ -153,46 +150,14 @@ def _distinct_numerators(dtype: Any, step: int) -> int:
     ``step * 2 ** mantissa bits`` (and ``2**53``, where ``float64`` stops holding integers) the keys are
     farther apart than the float's resolution there, so distinct numerators give distinct keys (for
     ``float32`` by steps of ``0.25``: keys below ``2**21``)."""
-    return min(max(int(step), 1) * 2 ** int(np.finfo(_float_dtype(dtype)).nmant), _FLOAT_EXACT)
-
-
-def _float_dtype(dtype: Any) -> np.dtype:
-    """The numpy float type a float column holds (``float64`` for any other)."""
-    numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype)) if dtype is not None else None
-    return numpy_dtype if numpy_dtype is not None and numpy_dtype.kind == "f" else np.dtype(np.float64)
-
-
-def decimal_digits(values: np.ndarray) -> int | None:
-    """The fewest digits after the point that write every one of ``values`` (finite floats) exactly at
-    their own precision (a ``float32`` 1.1 is ``1.1``), with every value times ``10 ** digits`` an integer
-    below ``2**53``; ``None`` when no number of digits up to ``_MAX_DECIMALS`` does.
-
-    This is the rule a ``decimal`` key follows: fit learns its format with it and metadata validation
-    accepts an ``id`` column of such floats.
-
-    Args:
-        values: The column's non-null values, in its own float dtype.
-
-    Returns:
-        The number of digits (``0`` for integral values), or ``None``.
-    """
-    values = np.asarray(values)
-    dtype = _float_dtype(values.dtype)
-    own, wide = values.astype(dtype), values.astype(np.float64)
-    if not np.all(np.isfinite(wide)):
-        return None
-    for digits in range(_MAX_DECIMALS + 1):
-        scaled = np.round(wide * 10.0 ** digits)
-        if np.all(np.abs(scaled) < _FLOAT_EXACT) and np.all((scaled / 10.0 ** digits).astype(dtype) == own):
-            return digits
-    return None
+    return min(max(int(step), 1) * 2 ** int(np.finfo(float_dtype(dtype)).nmant), FLOAT_EXACT)
 
 
 def _decimals(values: np.ndarray, column: str) -> int:
     """:func:`decimal_digits` of ``values`` (finite floats, some fractional).
 
     Raises:
-        SchemaError: No such number of digits up to ``_MAX_DECIMALS``.
+        SchemaError: No such number of digits up to ``MAX_DECIMALS``.
     """
     digits = decimal_digits(values)
     if digits is not None:
@@ -200,7 +165,7 @@ def _decimals(values: np.ndarray, column: str) -> int:
     example = next(v for v in values if v != np.round(v))
     raise SchemaError(
         f"Column {column!r} is a key holding fractional floats such as {example} that are not short decimals "
-        f"(at most {_MAX_DECIMALS} digits after the point in its {values.dtype}), so no unique keys of their format "
+        f"(at most {MAX_DECIMALS} digits after the point in its {values.dtype}), so no unique keys of their format "
         "can be generated. "
         "Declare an integer or string key column instead (e.g. number the rows, and map the references to the "
         "numbers).")
@@ -259,7 +224,7 @@ class IdGenerator(GeneratedColumn):
         numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
         if numeric:
             exact = integer_dtype(series.dtype)
-            values = None if exact is not None else present.to_numpy(dtype=_float_dtype(series.dtype))
+            values = None if exact is not None else present.to_numpy(dtype=float_dtype(series.dtype))
             if values is None or values.size == 0 or np.all(values == np.round(values)):
                 ints = present.to_numpy(dtype=exact or np.int64)  # the column's own integers: exact
                 self.kind = "int"
@@ -347,8 +312,8 @@ class IdGenerator(GeneratedColumn):
             generator.prefix, generator.width = data["prefix"], numbers["width"]
             generator.upper, generator.length = data["upper"], numbers["length"]
             decimals = data.get("decimals", 0)  # absent before the ``decimal`` kind
-            if type(decimals) is not int or not 0 <= decimals <= _MAX_DECIMALS:
-                raise ValueError(f"decimals must be an integer in 0..{_MAX_DECIMALS}, got {str(decimals)[:50]}")
+            if type(decimals) is not int or not 0 <= decimals <= MAX_DECIMALS:
+                raise ValueError(f"decimals must be an integer in 0..{MAX_DECIMALS}, got {str(decimals)[:50]}")
             generator.decimals = decimals
             generator.alphabet = np.frombuffer(data["alphabet"].encode("ascii"), dtype=np.uint8).copy()
             generator.dtype = dtype_from_json(data["dtype"], where)
@@ -452,9 +417,9 @@ class IdGenerator(GeneratedColumn):
             raise GenerationError(
                 f"Cannot generate unique keys for column {self.column!r} up to index {int(indices.max())}: its "
                 f"decimal keys ({self.decimals} digits after the point, one every {self.step} / "
-                f"10**{self.decimals}) would pass what its {_float_dtype(self.dtype)} holds distinctly "
+                f"10**{self.decimals}) would pass what its {float_dtype(self.dtype)} holds distinctly "
                 f"(numerators below {limit}). Generate fewer rows for this table"
-                + (", or store the key as float64." if _float_dtype(self.dtype).itemsize < 8 else "."))
+                + (", or store the key as float64." if float_dtype(self.dtype).itemsize < 8 else "."))
         return numbers / 10.0 ** int(self.decimals)
 
     def _codes(self, indices: np.ndarray) -> np.ndarray:
