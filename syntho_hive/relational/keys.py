@@ -31,6 +31,7 @@ import pandas as pd
 from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, dtype_to_json, restore_numbers, restore_objects
 from syntho_hive.core.data._integers import integer_dtype, integer_sequence
 from syntho_hive.core.data.encoders.ids import IdGenerator, check_indices, indexed_strings
+from syntho_hive.core.metadata.decimals import FLOAT_EXACT
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
@@ -48,9 +49,6 @@ _ID_FIELDS = ("kind", "start", "step", "prefix", "width", "upper", "length")
 _MAX_PATTERN_LENGTH = 64
 #: Most rounds of redrawing generated keys that equal existing ones.
 _MAX_REDRAWS = 20
-
-#: Largest magnitude up to which every integer has an exact ``float64``.
-_FLOAT_EXACT = 2**53
 
 
 def nullable_twin(dtype: Any) -> Any:
@@ -590,7 +588,7 @@ def per_parent_start(values: pd.Series, parents: pd.DataFrame) -> int | None:
         ints = values.to_numpy(dtype=np.uint64 if numpy_dtype.kind == "u" else np.int64)
     else:
         floats = values.to_numpy(dtype=np.float64)
-        if not np.all(floats == np.round(floats)) or np.abs(floats).max() >= _FLOAT_EXACT:
+        if not np.all(floats == np.round(floats)) or np.abs(floats).max() >= FLOAT_EXACT:
             return None
         ints = floats.astype(np.int64)
     groups = parents.reset_index(drop=True).groupby(list(parents.columns), dropna=False, sort=False,

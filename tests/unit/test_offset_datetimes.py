@@ -91,3 +91,11 @@ def test_a_declared_z_format_over_several_offsets_is_refused_naming_the_format_t
     model = getattr(models, engine)(metadata, epochs=1, batch_size=20).fit(frame, table_name="t", seed=0,
                                                                            progress_bar=False)
     assert model.sample(10, seed=1)["ts"].str.endswith("+00:00").all()
+
+
+def test_dates_without_a_time_over_several_offsets_are_not_read_as_utc_instants() -> None:
+    # As UTC instants 2021-01-01+01:00 is 2020-12-31: no format is detected (one shared offset still is).
+    assert detect_datetime_format(pd.Series(["2021-01-01+01:00", "2021-01-02+02:00"])) is None
+    assert detect_datetime_format(pd.Series(["2021-01-01+01:00", "2021-01-02+01:00"])) == "%Y-%m-%d+01:00"
+    assert detect_datetime_format(pd.Series(["2021-01-01 10:00:00+01:00", "2021-01-02 11:00:00+02:00"])) \
+        == "%Y-%m-%d %H:%M:%S%:z"

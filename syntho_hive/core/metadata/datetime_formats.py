@@ -105,7 +105,8 @@ def format_datetimes(stamps: pd.Series, fmt: str) -> pd.Series:
 def detect_datetime_format(strings: pd.Series) -> str | None:
     """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly; for values that
     all end in a ``+HH:MM`` UTC offset, the first that does so for the values without it, followed by the
-    offset (the same in every value) or ``%:z`` (several offsets: read as UTC instants, written in UTC).
+    offset (the same in every value) or ``%:z`` (several offsets: read as UTC instants, written in UTC; not for
+    dates without a time of day, which that would move to another day).
 
     Args:
         strings: Non-null strings (the distinct ones are checked, at most 50,000).
@@ -127,7 +128,10 @@ def detect_datetime_format(strings: pd.Series) -> str | None:
     if local is None:
         return None
     shared = offsets.unique()
-    return local + (shared[0] if len(shared) == 1 else UTC_OFFSET)
+    if len(shared) == 1:
+        return local + shared[0]
+    # Several offsets are read as UTC instants, which moves a date without a time of day to another day.
+    return local + UTC_OFFSET if "%H" in local else None
 
 
 def formats_exactly(strings: pd.Series, fmt: str) -> bool:

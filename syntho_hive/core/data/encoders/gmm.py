@@ -217,6 +217,13 @@ class BoundedGMM:
         self._z_all = None
         self._seed = 0  # derived from the fit seed, the key of the noise under DP: not kept in a checkpoint
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; a fitted column drops the seed its fit used (files written before :meth:`set_modes`
+        dropped it still hold it: loading and saving again removes it)."""
+        self.__dict__.update(state)
+        if state.get("modes") is not None:
+            self._seed = 0
+
     def fit(self, x: np.ndarray, *, seed: int) -> "BoundedGMM":
         """Prepare and fit in one go (sequential). Returns ``self``."""
         self.prepare(x, seed=seed)
