@@ -35,7 +35,8 @@ from syntho_hive.core.metadata.decimals import FLOAT_EXACT
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 
-__all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy", "grouped_hierarchy",
+__all__ = ["KeyGenerator", "ReferenceChecker", "key_frame", "build_hierarchy", "grouped_hierarchy", "hierarchy_within",
+           "row_labels",
            "place_nulls", "allocate", "cap_counts", "distinct_within_groups",
            "redraw_repeated_combinations", "cast_like", "nullable_twin", "integer_dtype", "integer_sequence",
            "comparable_keys", "comparable_frames", "same_rows", "per_parent_numbers",
@@ -145,8 +146,9 @@ def same_rows(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _lookup_index(keys: pd.DataFrame) -> pd.Index:
-    """An index of the rows of a key frame (one level per column), for ``get_indexer``."""
+def row_labels(keys: pd.DataFrame) -> pd.Index:
+    """One label per row of a key frame: its value (one column) or the tuple of its values (a
+    ``MultiIndex``), for ``get_indexer`` and ``factorize``."""
     return pd.Index(keys.iloc[:, 0]) if keys.shape[1] == 1 else pd.MultiIndex.from_frame(keys)
 
 
@@ -493,7 +495,7 @@ class ReferenceChecker:
         signature = tuple(str(dtype) for dtype in fk.dtypes)
         if signature not in self._indexes:
             _, pk = comparable_frames(fk.iloc[:0], self._parent)
-            self._indexes[signature] = _lookup_index(pk[pk.notna().all(axis=1)].drop_duplicates())
+            self._indexes[signature] = row_labels(pk[pk.notna().all(axis=1)].drop_duplicates())
         return self._indexes[signature]
 
     def found(self, child: pd.DataFrame) -> np.ndarray:
@@ -506,7 +508,7 @@ class ReferenceChecker:
         hit = np.zeros(len(fk), dtype=bool)
         if present.any():
             wanted, _ = comparable_frames(fk[present], self._parent.iloc[:0])
-            hit[present] = self._index(fk[present]).get_indexer(_lookup_index(wanted)) >= 0
+            hit[present] = self._index(fk[present]).get_indexer(row_labels(wanted)) >= 0
         return hit
 
     def check(self, child: pd.DataFrame) -> None:
@@ -937,6 +939,35 @@ def build_hierarchy(n: int, null_rate: float, report_counts: np.ndarray,
     return grouped_hierarchy(np.zeros(n, dtype=np.int64), np.array([n_roots], dtype=np.int64), report_counts, rng)
 
 
+def hierarchy_within(shared: pd.DataFrame, roots: float, report_counts: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Parent position of each row of a self-referencing table (``-1``: none): one forest
+    (:func:`build_hierarchy`) over all rows, or, when ``shared`` has columns (those an FK shares with the
+    primary key, :attr:`~syntho_hive.relational.graph.Relationship.shared_columns`), one within each
+    combination of their values, so a boss is in the row's company.
+
+    Every group needs a root; the rest of the real share's roots go to the groups in proportion to their other
+    rows, rounded at random, so the share holds on average when it allows a root per group.
+
+    Args:
+        shared: The rows' values of the shared columns (no columns: one forest).
+        roots: Share of rows without a parent.
+        report_counts: Wanted children of each row.
+        rng: Random generator.
+
+    Returns:
+        ``int64`` parent positions.
+    """
+    if shared.shape[1] == 0 or len(shared) == 0:
+        return build_hierarchy(len(shared), roots, report_counts, rng)
+    groups, _ = pd.factorize(row_labels(shared), use_na_sentinel=False)
+    sizes = np.bincount(groups)
+    extra = max(0.0, len(shared) * roots - len(sizes)) / max(len(shared) - len(sizes), 1)
+    wanted = (sizes - 1) * min(extra, 1.0)
+    n_roots = 1 + np.floor(wanted).astype(np.int64) + (rng.random(len(sizes)) < wanted - np.floor(wanted))
+    return grouped_hierarchy(groups, n_roots, report_counts, rng)
+
+
 def grouped_hierarchy(groups: np.ndarray, roots: np.ndarray, report_counts: np.ndarray,
                       rng: np.random.Generator) -> np.ndarray:
     """:func:`build_hierarchy` within each group at once: every row reports to a row of its own group.
@@ -1083,7 +1114,7 @@ def _keep_referenced(frame: pd.DataFrame, rel: Relationship, parent: pd.DataFram
     pk = pk[pk.notna().all(axis=1)].drop_duplicates()
     hit = np.zeros(len(fk), dtype=bool)
     if present.any():  # a lookup, not a join: keys that merely compare equal cannot add rows
-        hit[present] = _lookup_index(pk).get_indexer(_lookup_index(fk[present])) >= 0
+        hit[present] = row_labels(pk).get_indexer(row_labels(fk[present])) >= 0
     # A partly-null composite FK references no row (SQL's MATCH SIMPLE): kept when each of its non-null
     # legs is a value of that parent column, as Metadata.validate_schema checks each FK column.
     partly = ~present & fk.notna().any(axis=1).to_numpy()
@@ -1111,7 +1142,7 @@ def parent_positions(child: pd.DataFrame, child_cols: tuple[str, ...], parent: p
     fk, pk = comparable_frames(key_frame(child, child_cols), key_frame(parent, parent_cols))
     first = ~pk.duplicated(keep="first").to_numpy()
     original = np.flatnonzero(first)
-    found = _lookup_index(pk[first]).get_indexer(_lookup_index(fk))
+    found = row_labels(pk[first]).get_indexer(row_labels(fk))
     null = fk.isna().any(axis=1).to_numpy()
     found[null] = -1
     return np.where(found >= 0, original[np.maximum(found, 0)], -1).astype(np.int64)

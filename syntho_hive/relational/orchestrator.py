@@ -91,7 +91,6 @@ from syntho_hive.relational.keys import (
     KeyGenerator,
     ReferenceChecker,
     allocate,
-    build_hierarchy,
     cap_counts,
     cast_like,
     composite_key_legs,
@@ -99,17 +98,18 @@ from syntho_hive.relational.keys import (
     dtype_from_name,
     dtype_name,
     group_ids,
-    grouped_hierarchy,
+    hierarchy_within,
     integer_dtype,
     labels_per_parent,
     nullable_twin,
     parent_positions,
-    per_parent_numbers,
     per_parent_labels,
+    per_parent_numbers,
     per_parent_start,
     per_parent_timeline,
     place_nulls,
     redraw_repeated_combinations,
+    row_labels,
     running_numbers,
     same_rows,
 )
@@ -392,7 +392,7 @@ def _same_group_sources(shared: pd.DataFrame, rows: np.ndarray, pool: np.ndarray
                         rng: np.random.Generator) -> np.ndarray:
     """For each of ``rows`` of a table, a row with the same values of the ``shared`` columns (the table's),
     drawn from ``pool`` (repeats weigh more) or, where the pool has none of them, from all its rows."""
-    codes, _ = pd.factorize(Orchestrator._combos(shared), use_na_sentinel=False)
+    codes, _ = pd.factorize(row_labels(shared), use_na_sentinel=False)
     source = np.full(len(rows), -1, dtype=np.int64)
     for candidates in (pool, np.arange(len(shared), dtype=np.int64)):
         todo = np.flatnonzero(source < 0)
@@ -1805,7 +1805,7 @@ class Orchestrator:
                     numbers = prior if prior is None or not generator.is_timeline else \
                         prior.assign(**{column: generator.timeline_numbers(prior[column])})
                     taken = None if numbers is None else self._numbers_taken(
-                        numbers, parent_part, column, start).reindex(self._combos(pd.DataFrame({
+                        numbers, parent_part, column, start).reindex(row_labels(pd.DataFrame({
                             c: _take(parent[p], pos, exact=True).reset_index(drop=True)
                             for rel, pos, parent in zip(rels, positions, parents)
                             for c, p in zip(rel.child_columns, rel.parent_columns) if c in parent_part})[
@@ -1830,11 +1830,6 @@ class Orchestrator:
             values[column] = labels_per_parent(labels, positions[0], numbers,
                                                child_seed(seed, name, "pk", column)).rename(column)
         return values
-
-    @staticmethod
-    def _combos(frame: pd.DataFrame) -> pd.Index:
-        """One label per row of ``frame``: its value (one column) or the tuple of its values."""
-        return pd.MultiIndex.from_frame(frame) if frame.shape[1] > 1 else pd.Index(frame.iloc[:, 0])
 
     @staticmethod
     def _numbers_taken(prior: pd.DataFrame, legs: list[str], column: str, start: int) -> pd.Series:
@@ -1937,7 +1932,7 @@ class Orchestrator:
         if len(values) == 0:  # pandas cannot factorize an empty MultiIndex
             groups, uniques = np.zeros(0, dtype=np.int64), []
         else:
-            groups, uniques = pd.factorize(self._combos(values), use_na_sentinel=False)
+            groups, uniques = pd.factorize(row_labels(values), use_na_sentinel=False)
         earlier = np.array([numbered.get(combo, 0) for combo in uniques], dtype=np.int64)
         for combo, before, rows in zip(uniques, earlier, np.bincount(groups, minlength=len(uniques))):
             numbered[combo] = int(before + rows)
@@ -1988,7 +1983,7 @@ class Orchestrator:
             rng = numpy_generator(child_seed(seed, name, "self", index))
             reports = link.counts.sample(frame, rng) if n else np.zeros(0, dtype=np.int64)
             roots = link.null_rate + link.self_root_share
-            parent_pos = self._hierarchy(frame, rel, roots, reports, rng)
+            parent_pos = hierarchy_within(frame[list(rel.shared_columns)], roots, reports, rng)
             if link.self_root_share > 0:  # roots written as pointing at themselves, in the real share
                 root_rows = np.flatnonzero(parent_pos < 0)
                 own = root_rows[:int(round(len(root_rows) * link.self_root_share / roots))]
@@ -2003,22 +1998,6 @@ class Orchestrator:
                               numpy_generator(child_seed(seed, name, "self", index, "partly_null")))
         frame = self._restore_dtypes(frame[plan.columns], dtypes)
         return self._dedupe_keys(name, frame)
-
-    def _hierarchy(self, frame: pd.DataFrame, rel: Relationship, roots: float, reports: np.ndarray,
-                   rng: np.random.Generator) -> np.ndarray:
-        """Parent position of each row of ``frame`` for self-reference ``rel`` (``-1``: none): one forest
-        (:func:`~syntho_hive.relational.keys.build_hierarchy`) over all rows, or one within each combination
-        of the FK's shared columns (:attr:`Relationship.shared_columns`), so a boss is in the row's company."""
-        if not rel.shared_columns or len(frame) == 0:
-            return build_hierarchy(len(frame), roots, reports, rng)
-        groups, _ = pd.factorize(self._combos(frame[list(rel.shared_columns)]), use_na_sentinel=False)
-        sizes = np.bincount(groups)
-        # Every group needs a root; the rest of the real share's roots go to the groups in proportion to
-        # their other rows, rounded at random, so the share holds on average when it allows a root per group.
-        extra = max(0.0, len(frame) * roots - len(sizes)) / max(len(frame) - len(sizes), 1)
-        wanted = (sizes - 1) * min(extra, 1.0)
-        n_roots = 1 + np.floor(wanted).astype(np.int64) + (rng.random(len(sizes)) < wanted - np.floor(wanted))
-        return grouped_hierarchy(groups, n_roots, reports, rng)
 
     @staticmethod
     def _restore_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any]) -> pd.DataFrame:

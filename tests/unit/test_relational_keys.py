@@ -278,17 +278,14 @@ def test_a_grouped_hierarchy_keeps_bosses_in_the_group_and_the_real_root_share()
     """Within shared columns (a boss in the row's company) every group got ``max(1, share * size)`` roots: one
     big company and 500 pairs at a share of 0.3 gave 0.4 (the pairs' forced roots came on top), in a Python loop
     per group."""
-    from syntho_hive.relational.graph import Relationship
-    from syntho_hive.relational.orchestrator import Orchestrator
+    from syntho_hive.relational.keys import hierarchy_within
 
-    rel = Relationship(child="staff", child_columns=("company", "boss_no"), parent="staff",
-                       parent_columns=("company", "emp_no"))
     company = np.concatenate([np.zeros(1000, dtype=np.int64), np.repeat(np.arange(1, 501), 2)])
     frame = pd.DataFrame({"company": company, "emp_no": np.arange(company.size)})
     reports = np.random.default_rng(0).poisson(1.0, company.size)
     shares = []
     for seed in range(20):
-        parent = Orchestrator._hierarchy(Orchestrator, frame, rel, 0.3, reports, np.random.default_rng(seed))
+        parent = hierarchy_within(frame[["company"]], 0.3, reports, np.random.default_rng(seed))
         has = parent >= 0
         assert (company[parent[has]] == company[has]).all()  # a boss in the row's own company
         for _ in range(company.size):  # a forest: every chain ends at a root
