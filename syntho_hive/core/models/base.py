@@ -1025,6 +1025,13 @@ class ConditionalGenerativeModel(ABC):
         engines that honour ``dp``."""
         return privacy_event_fields(getattr(self, "privacy_spent_", None))
 
+    def _record_privacy_spent(self, plan: Any, steps: int) -> None:
+        """After a DP fit of ``steps`` steps under ``plan`` (a :class:`~syntho_hive.core.dp.accounting.DPPlan`):
+        keep what it spent in ``privacy_spent_``, drop the fit's DP state and log ``dp_privacy_spent``."""
+        self.privacy_spent_ = plan.spent(steps)
+        self._dp_fit = None
+        _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
+
     def _map_location(self) -> torch.device | str:
         """Where checkpoint weights are loaded (the engine's device)."""
         return "cpu"

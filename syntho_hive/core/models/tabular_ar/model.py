@@ -41,12 +41,10 @@ from syntho_hive.core.models.tabular_ar.dp_marginals import start_at_marginals
 from syntho_hive.core.models.tabular_ar.dp_training import DP_EPOCHS, train_network_dp
 from syntho_hive.core.models.tabular_ar.training import TrainingConfig, train_network
 from syntho_hive.core.dp.accounting import PrivacySpent
-from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConstraintViolationError, GenerationError
 
 __all__ = ["TabularAR", "auto_max_bins"]
 
-_log = get_logger(__name__)
 
 _WEIGHTS = "weights.pt"
 _STATE = "model.json"
@@ -243,9 +241,7 @@ class TabularAR(ConditionalGenerativeModel):
                                          epochs=fitted.epochs, batch_size=fitted.batch_size, seed=seed,
                                          progress_bar=progress_bar, on_epoch_end=self._end_epoch)
         if fitted is not None:
-            self.privacy_spent_ = fitted.plan.spent(steps)
-            self._dp_fit = None
-            _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
+            self._record_privacy_spent(fitted.plan, steps)
 
     def _fit_constraints(self, table: TableConfig, data: pd.DataFrame) -> pd.DataFrame:
         if not table.declares_constraints:

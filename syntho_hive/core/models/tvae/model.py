@@ -21,7 +21,6 @@ device. A checkpoint holds ``encoder.pt``, ``decoder.pt`` and the pipeline's pic
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 import torch
@@ -146,9 +145,7 @@ class TVAE(TabularPipeline):
                               embedding_dim=int(self.embedding_dim))
         steps = train_tvae_dp(self.encoder_, self.decoder_, matrix, context, self.output_info_, fitted.plan, settings,
                               seed=seed, progress_bar=progress_bar, on_epoch_end=self._end_epoch)
-        self.privacy_spent_ = fitted.plan.spent(steps)
-        self._dp_fit = None
-        _log.info("dp_privacy_spent", model=self.model_name, **self.privacy_spent_.to_dict())
+        self._record_privacy_spent(fitted.plan, steps)
 
     def _build_networks(self, seed: int | None, *, initialise: bool = True) -> None:
         init = torch_generator(child_seed(seed or 0, "init")) if initialise else None
