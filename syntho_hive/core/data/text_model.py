@@ -314,7 +314,8 @@ class TextStats:
         values.update(other.values)
         binary.update(other.binary)
         sizes.update(other.sizes)
-        return TextStats(row_words=dict(sorted(row_words.items())),
+        # row_words holds about one entry per distinct row: sorted once, by to_dict and build, not per merge.
+        return TextStats(row_words=dict(row_words),
                          lengths=dict(sorted(lengths.items())), nulls=self.nulls + other.nulls, dtype=self.dtype,
                          marker=self.marker or other.marker,
                          values=dict(sorted(values.items())), longest=max(self.longest, other.longest),
@@ -322,7 +323,7 @@ class TextStats:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (``TextStats(**data)`` restores it)."""
-        return {"kind": self.kind, "row_words": self.row_words, "lengths": self.lengths,
+        return {"kind": self.kind, "row_words": dict(sorted(self.row_words.items())), "lengths": self.lengths,
                 "nulls": self.nulls, "dtype": self.dtype, "marker": self.marker, "values": self.values,
                 "longest": self.longest, "binary": self.binary, "sizes": self.sizes}
 
@@ -978,7 +979,8 @@ class TextModel:
         slots: dict[str, dict[str, Any]] = {s: {"frequent": {}, "rare": 0, "rare_lengths": {},
                                                 "rare_cases": {}} for s in SLOTS}
         holding: Counter[str] = Counter()  # rows holding each "<slot>|<word>"
-        for row, count in stats.row_words.items():
+        rows = sorted(stats.row_words.items())  # merges keep arrival order: sums run in one order
+        for row, count in rows:
             holding.update(dict.fromkeys(row.split(), count))
         for key, count in sorted(holding.items(), key=lambda kv: (-kv[1], kv[0])):
             if count >= rare_threshold:
@@ -988,7 +990,7 @@ class TextModel:
         # casing and character, however many rare words hold it ("Xq Yq Zq Wq Vq Uq Tq" kept "2": 5, "q": 7).
         holders: Counter[str] = Counter()
         mixed, shares = 0, 0.0  # rows holding a mixed-case rare word, sum of their uppercase shares
-        for row, count in stats.row_words.items():
+        for row, count in rows:
             by_slot: dict[str, set[str]] = {}
             for key in row.split():
                 if holding[key] < rare_threshold:

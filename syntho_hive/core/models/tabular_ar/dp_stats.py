@@ -41,6 +41,7 @@ from syntho_hive.core.dp.columns import (
     noisy_times,
     released_categories,
 )
+from syntho_hive.core.metadata.decimals import FLOAT_EXACT
 from syntho_hive.core.models.tabular_ar.encoders.base import CodecConfig
 from syntho_hive.core.models.tabular_ar.encoders.categorical import (
     BooleanStats,
@@ -56,7 +57,6 @@ from syntho_hive.core.models.tabular_ar.encoders.datetime import (
 )
 from syntho_hive.core.models.tabular_ar.encoders.ids import IdStats
 from syntho_hive.core.models.tabular_ar.encoders.numeric import (
-    _EXACT_FLOAT,
     NumericStats,
     _exact_integers,
     _numbers,
@@ -114,7 +114,7 @@ def _numerical(series: pd.Series, config: CodecConfig, plan: DPPlan, rng: np.ran
     if bounds is not None and raw.tick_step is not None:  # a duration: counted in units of its tick step
         bounds = duration_bounds(bounds, np.datetime_data(series.to_numpy().dtype)[0], raw.tick_step)
     elif (bounds is not None and _exact_integers(series) is not None
-          and max(abs(float(bounds[0])), abs(float(bounds[1]))) > _EXACT_FLOAT):
+          and max(abs(float(bounds[0])), abs(float(bounds[1]))) > FLOAT_EXACT):
         values, counts, base, bounds = _from_low_bound(series, bounds, where)
     elif raw.base is not None:  # counted from its smallest value, which is private: count the values themselves
         values, counts = np.unique(_numbers(series, str(series.name)), return_counts=True)

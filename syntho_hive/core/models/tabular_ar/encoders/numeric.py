@@ -45,6 +45,7 @@ from syntho_hive.core.data._dtypes import (
     restore_decimals,
     restore_numbers,
 )
+from syntho_hive.core.metadata.decimals import FLOAT_EXACT
 from syntho_hive.core.models.tabular_ar.encoders.base import Codec, CodecConfig, SubColumn, tail_reach
 from syntho_hive.exceptions import GenerationError, SerializationError, TrainingError
 
@@ -53,8 +54,6 @@ __all__ = ["NumericStats", "NumericCodec", "analyze_numeric"]
 _MAX_DECIMALS = 8
 #: Most of an outer interval's draws spread past its edge (the rest stay inside the bin).
 _MAX_TAIL = 0.45
-#: Past this magnitude a float64 no longer holds every integer: such columns are counted from a base.
-_EXACT_FLOAT = 2**53
 #: A base is a multiple of this (the smallest value rounded down: an offset, not a training value).
 _BASE_GRID = 2**20
 #: The largest float64 below 2**64 (a float cast to uint64 must stay below 2**64).
@@ -247,7 +246,7 @@ def analyze_numeric(series: pd.Series, config: CodecConfig | None = None) -> Num
         step = coarsest_step(_duration_ticks(series), np.datetime_data(series.to_numpy().dtype)[0])
     exact = _exact_integers(series) if step is None else None
     base = None
-    if exact is not None and exact.size and max(abs(int(exact.min())), abs(int(exact.max()))) > _EXACT_FLOAT:
+    if exact is not None and exact.size and max(abs(int(exact.min())), abs(int(exact.max()))) > FLOAT_EXACT:
         base = _base_of(int(exact.min()))
         values = _offsets(exact, base)
     else:
