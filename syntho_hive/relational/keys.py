@@ -30,7 +30,8 @@ import pandas as pd
 
 from syntho_hive.core.data._dtypes import dtype_from_name, dtype_name, dtype_to_json, restore_numbers, restore_objects
 from syntho_hive.core.data._integers import integer_dtype, integer_sequence
-from syntho_hive.core.data.encoders.ids import IdGenerator, check_indices, indexed_strings
+from syntho_hive.core.data.encoders.ids import (IdGenerator, check_indices, decimal_numerators, indexed_strings,
+                                                timestamp_ticks)
 from syntho_hive.core.metadata.decimals import FLOAT_EXACT
 from syntho_hive.exceptions import GenerationError, SerializationError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
@@ -348,7 +349,7 @@ class KeyGenerator:
         elif kind in ("int", "decimal"):
             numbers = pd.to_numeric(present, errors="coerce").dropna()
             if kind == "decimal":  # on the grid of ``start`` and ``step``: the numerators
-                numbers = np.round(numbers.astype(np.float64) * 10.0 ** int(self._ids.decimals))
+                numbers = decimal_numerators(numbers, self._ids.decimals)
             largest = int(numbers.max()) if len(numbers) else None
         elif kind == "code":
             text = present.astype(str)
@@ -362,10 +363,7 @@ class KeyGenerator:
     def _ticks(self, stamps: pd.Series) -> np.ndarray:
         """Ticks of timestamps (no null) after the learned start, on the generator's clock (UTC, or the
         wall clock by day)."""
-        if isinstance(stamps.dtype, pd.DatetimeTZDtype):
-            stamps = stamps.dt.tz_localize(None) if self._ids.kind == "local_days" else \
-                stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        return stamps.to_numpy().view(np.int64) - np.int64(self._ids.start)
+        return timestamp_ticks(stamps, wall_clock=self._ids.kind == "local_days") - np.int64(self._ids.start)
 
     @property
     def is_timeline(self) -> bool:

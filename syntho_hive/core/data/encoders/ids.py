@@ -56,7 +56,7 @@ from syntho_hive.core.data.encoders.base import GeneratedColumn
 from syntho_hive.core.metadata.decimals import FLOAT_EXACT, MAX_DECIMALS, decimal_digits, float_dtype
 from syntho_hive.exceptions import GenerationError, SchemaError, SerializationError
 
-__all__ = ["IdGenerator", "check_indices", "indexed_strings"]
+__all__ = ["IdGenerator", "check_indices", "decimal_numerators", "indexed_strings", "timestamp_ticks"]
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _CODE = r"^(.*\D)?(\d+)$"
@@ -137,12 +137,18 @@ def indexed_strings(indices: np.ndarray, alphabets: list[str], key: int, column:
     return chars.view(f"S{len(alphabets)}").ravel().astype(str).astype(object)
 
 
-def _ticks(stamps: pd.Series, *, wall_clock: bool) -> np.ndarray:
+def timestamp_ticks(stamps: pd.Series, *, wall_clock: bool) -> np.ndarray:
     """Integer ticks (in the column's own unit) of non-null timestamps; a tz-aware column's
     are UTC, or its local wall-clock time with ``wall_clock``."""
     if isinstance(stamps.dtype, pd.DatetimeTZDtype):
         stamps = stamps.dt.tz_localize(None) if wall_clock else stamps.dt.tz_convert("UTC").dt.tz_localize(None)
     return stamps.to_numpy().view(np.int64)
+
+
+def decimal_numerators(values: Any, decimals: int) -> Any:
+    """The numerators of ``decimal`` keys ``values`` (an array or a Series, no null) on their
+    ``10 ** decimals`` grid, as rounded floats."""
+    return np.round(values.astype(np.float64) * 10.0 ** int(decimals))
 
 
 def _distinct_numerators(dtype: Any, step: int) -> int:
@@ -212,10 +218,10 @@ class IdGenerator(GeneratedColumn):
         self.marker = null_marker(series)
         present = series.dropna()
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            ticks = _ticks(present, wall_clock=False)
+            ticks = timestamp_ticks(present, wall_clock=False)
             self.kind, self.start, self.step = "datetime", int(ticks.min()) if ticks.size else 0, _step(ticks)
             if isinstance(series.dtype, pd.DatetimeTZDtype):
-                wall = _ticks(present, wall_clock=True)
+                wall = timestamp_ticks(present, wall_clock=True)
                 day = int(pd.Timedelta(days=1) / pd.Timedelta(1, unit=series.dtype.unit))
                 wall_step = _step(wall)
                 if wall.size and wall_step % day == 0:
@@ -232,7 +238,7 @@ class IdGenerator(GeneratedColumn):
                 self.step = _step(ints)
                 return
             self.kind, self.decimals = "decimal", _decimals(values, self.column)
-            ints = np.round(values.astype(np.float64) * 10.0 ** self.decimals).astype(np.int64)
+            ints = decimal_numerators(values, self.decimals).astype(np.int64)
             self.start, self.step = int(ints.min()), _step(ints)
             return
         text = present.astype(str)
