@@ -408,9 +408,12 @@ def _new_model(engine: str, metadata: Any = None, *, epochs: int | None = None, 
     from syntho_hive.core.models.registry import model_class
 
     options: dict[str, Any] = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None}
-    if engine in _DEVICE_ENGINES:
-        options["device"] = device
-    return model_class(ENGINES[engine])(metadata, **options)
+    return model_class(ENGINES[engine])(metadata, **options, **_device_option(engine, device))
+
+
+def _device_option(engine: str, device: str) -> dict[str, str]:
+    """``{"device": device}`` for the engines that take one, else ``{}`` (TabularAR runs on the CPU)."""
+    return {"device": device} if engine in _DEVICE_ENGINES else {}
 
 
 def _check_device(args: argparse.Namespace) -> None:
@@ -504,10 +507,8 @@ def _fit_source(args: argparse.Namespace) -> int:
             metadata = Metadata(tables={name: metadata.tables[name] for name in tables})
     else:
         metadata = Metadata.from_source(source, tables)
-    options: dict[str, Any] = {"model": model_class(ENGINES[args.model])}
-    if args.model in _DEVICE_ENGINES:
-        options["device"] = args.device
-    synth = Synthesizer(metadata, seed=args.seed, **options)
+    synth = Synthesizer(metadata, seed=args.seed, model=model_class(ENGINES[args.model]),
+                        **_device_option(args.model, args.device))
     started = time.perf_counter()
     synth.fit(source, epochs=args.epochs, batch_size=args.batch_size, progress_bar=not args.no_progress,
               subset=subset)
