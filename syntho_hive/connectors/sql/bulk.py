@@ -81,16 +81,24 @@ def load_chunks(dialect: str, connection: "sa.Connection", table: "sa.Table", ch
     Raises:
         SchemaError: A value cannot be converted to its column's type (e.g. 1.5 in an integer column).
     """
-    foreign_keys = foreign_keys or {}
-    if dialect == "postgresql":
-        return _copy_postgres(connection, table, chunks, column_types, foreign_keys)
-    loader = {"duckdb": _insert_duckdb, "mysql": _insert_mysql, "sqlite": _insert_sqlite}[dialect]
-    rows = 0
-    for chunk in chunks:
-        if len(chunk):
-            loader(connection, table, chunk, column_types, foreign_keys)
-            rows += len(chunk)
-    return rows
+    try:
+        if dialect == "postgresql":
+            return _copy_postgres(connection, table, chunks, column_types)
+        loader = {"duckdb": _insert_duckdb, "mysql": _insert_mysql, "sqlite": _insert_sqlite}[dialect]
+        rows = 0
+        for chunk in chunks:
+            if len(chunk):
+                loader(connection, table, chunk, column_types)
+                rows += len(chunk)
+        return rows
+    except _NotWhole as exc:
+        foreign_key = (foreign_keys or {}).get(str(exc.column))
+        if foreign_key is None:
+            raise
+        raise SchemaError(
+            f"{foreign_key} (integer keys) holds {exc.value!r}, which matches no key (an orphan); the write stops "
+            "before loading these rows. Drop or correct the rows holding it "
+            "(Synthesizer.fit(on_integrity_error='drop') drops orphans from real data).") from None
 
 
 def _quoted(connection: "sa.Connection", table: "sa.Table", columns: Iterable[str]) -> tuple[str, str]:
@@ -103,7 +111,7 @@ def _quoted(connection: "sa.Connection", table: "sa.Table", columns: Iterable[st
 
 
 def _copy_postgres(connection: "sa.Connection", table: "sa.Table", chunks: Iterable[pd.DataFrame],
-                   column_types: dict[str, ColumnType], foreign_keys: Mapping[str, str]) -> int:
+                   column_types: dict[str, ColumnType]) -> int:
     raw = connection.connection.driver_connection
     iterator = iter(chunks)
     rows = 0
@@ -122,7 +130,7 @@ def _copy_postgres(connection: "sa.Connection", table: "sa.Table", chunks: Itera
                     chunk = _reorder(chunk, columns)
                 if not len(chunk):
                     continue
-                values = [python_values(chunk[column], column_types[column], "postgresql", foreign_keys.get(column))
+                values = [python_values(chunk[column], column_types[column], "postgresql")
                           for column in columns]
                 write_row = copy.write_row
                 for row in zip(*values):
@@ -156,8 +164,7 @@ def _reorder(chunk: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------- values
 
 
-def python_values(series: pd.Series, column_type: ColumnType, dialect: str,
-                  foreign_key: str | None = None) -> list[Any]:
+def python_values(series: pd.Series, column_type: ColumnType, dialect: str) -> list[Any]:
     """The values of ``series`` as Python objects a DB-API driver binds exactly (``None`` for nulls).
 
     Integers become ``int``, floats ``float``, booleans ``bool``; decimals ``Decimal``
@@ -170,7 +177,6 @@ def python_values(series: pd.Series, column_type: ColumnType, dialect: str,
         series: One column of a chunk.
         column_type: Its storage type.
         dialect: The database the values go to.
-        foreign_key: How to name the column when it is a foreign key (see :func:`load_chunks`).
 
     Returns:
         One value per row.
@@ -180,7 +186,7 @@ def python_values(series: pd.Series, column_type: ColumnType, dialect: str,
     """
     kind = column_type.kind
     if kind == "integer":
-        return _integers(series, foreign_key)
+        return _integers(series)
     if kind == "float":
         values = pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
         out = values.astype(object)
@@ -222,12 +228,11 @@ def _objects(series: pd.Series) -> list[Any]:
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
-def _integers(series: pd.Series, foreign_key: str | None = None) -> list[Any]:
+def _integers(series: pd.Series) -> list[Any]:
     """The values of an integer column as ``int`` (``None`` for nulls); whole floats and decimals are converted.
 
     Raises:
-        SchemaError: A value is fractional (or infinite), or no number; worded as an orphan when
-            ``foreign_key`` names the column (see :func:`load_chunks`).
+        SchemaError: A value is fractional or infinite (a :class:`_NotWhole`), or no number.
     """
     dtype = series.dtype
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
@@ -239,7 +244,7 @@ def _integers(series: pd.Series, foreign_key: str | None = None) -> list[Any]:
         finite = ~np.isnan(values)
         bad = values[finite & (np.mod(values, 1) != 0)]  # an infinity's remainder is NaN: bad too
         if len(bad):
-            raise _not_whole(series.name, float(bad[0]), foreign_key)
+            raise _NotWhole(series.name, float(bad[0]))
         out = values.astype(object)
         out[finite] = [int(value) for value in values[finite]]
         out[~finite] = None
@@ -252,7 +257,7 @@ def _integers(series: pd.Series, foreign_key: str | None = None) -> list[Any]:
             whole = value.is_finite() and value == value.to_integral_value() \
                 if isinstance(value, decimal.Decimal) else float(value).is_integer()
             if not whole:
-                raise _not_whole(series.name, value, foreign_key)
+                raise _NotWhole(series.name, value)
             result.append(int(value))
         else:
             raise SchemaError(f"column {series.name!r} is an integer column but holds {value!r} "
@@ -260,17 +265,15 @@ def _integers(series: pd.Series, foreign_key: str | None = None) -> list[Any]:
     return result
 
 
-def _not_whole(column: Any, value: Any, foreign_key: str | None) -> SchemaError:
-    """The error for a fractional value in an integer column: an orphan when the column is a foreign key."""
-    if isinstance(value, np.floating):
-        value = float(value)
-    if foreign_key is not None:
-        return SchemaError(
-            f"{foreign_key} (integer keys) holds {value!r}, which matches no key (an orphan); the write stops before "
-            "loading these rows. Drop or correct the rows holding it "
-            "(Synthesizer.fit(on_integrity_error='drop') drops orphans from real data).")
-    return SchemaError(f"column {column!r} is an integer column but holds {value!r}, not a whole number; round "
-                       "its values, or declare the column a float or a decimal in column_types.")
+class _NotWhole(SchemaError):
+    """A fractional (or infinite) value in an integer column; :func:`load_chunks` words it as an orphan
+    when the column is a foreign key."""
+
+    def __init__(self, column: Any, value: Any) -> None:
+        self.column = column
+        self.value = float(value) if isinstance(value, np.floating) else value
+        super().__init__(f"column {column!r} is an integer column but holds {self.value!r}, not a whole number; "
+                         "round its values, or declare the column a float or a decimal in column_types.")
 
 
 # Quantizing needs room for every digit (the default context keeps 28).
@@ -336,15 +339,13 @@ def _time_text(value: Any) -> str:
 
 
 def arrow_table(chunk: pd.DataFrame, column_types: dict[str, ColumnType],
-                decimal_shapes: dict[str, tuple[int, int]] | None = None,
-                foreign_keys: Mapping[str, str] | None = None) -> "pa.Table":
+                decimal_shapes: dict[str, tuple[int, int]] | None = None) -> "pa.Table":
     """``chunk`` as an Arrow table with exact types (decimals as ``decimal128(p, s)``, tz-aware as UTC).
 
     Args:
         chunk: The rows.
         column_types: The storage type of every column.
         decimal_shapes: ``{column: (precision, scale)}`` of the target's decimal columns.
-        foreign_keys: How to name the foreign keys (see :func:`load_chunks`).
 
     Returns:
         The Arrow table, columns in the chunk's order.
@@ -358,12 +359,11 @@ def arrow_table(chunk: pd.DataFrame, column_types: dict[str, ColumnType],
     for column in chunk.columns:
         names.append(str(column))
         arrays.append(_arrow_array(pa, chunk[column], column_types[str(column)],
-                                   (decimal_shapes or {}).get(str(column)), (foreign_keys or {}).get(str(column))))
+                                   (decimal_shapes or {}).get(str(column))))
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def _arrow_array(pa: Any, series: pd.Series, column_type: ColumnType, shape: tuple[int, int] | None,
-                 foreign_key: str | None) -> Any:
+def _arrow_array(pa: Any, series: pd.Series, column_type: ColumnType, shape: tuple[int, int] | None) -> Any:
     kind = column_type.kind
     try:
         if kind == "integer":
@@ -371,7 +371,7 @@ def _arrow_array(pa: Any, series: pd.Series, column_type: ColumnType, shape: tup
             arrow_type = getattr(pa, f"{'u' if column_type.unsigned else ''}int{bits}")()
             if pd.api.types.is_integer_dtype(series.dtype):
                 return pa.array(series, type=arrow_type, from_pandas=True)
-            return pa.array(_integers(series, foreign_key), type=arrow_type)
+            return pa.array(_integers(series), type=arrow_type)
         if kind == "float":
             arrow_type = pa.float32() if (column_type.bits or 64) <= 32 else pa.float64()
             values = pd.to_numeric(series, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -407,14 +407,14 @@ def _arrow_array(pa: Any, series: pd.Series, column_type: ColumnType, shape: tup
 
 
 def _insert_duckdb(connection: "sa.Connection", table: "sa.Table", chunk: pd.DataFrame,
-                   column_types: dict[str, ColumnType], foreign_keys: Mapping[str, str]) -> None:
+                   column_types: dict[str, ColumnType]) -> None:
     shapes = {}
     for column in chunk.columns:
         sql_type = table.c[str(column)].type
         precision = getattr(sql_type, "precision", None)
         if column_types[str(column)].kind == "decimal" and precision is not None:
             shapes[str(column)] = (int(precision), int(getattr(sql_type, "scale", None) or 0))
-    data = arrow_table(chunk, column_types, shapes, foreign_keys)
+    data = arrow_table(chunk, column_types, shapes)
     raw = connection.connection.driver_connection
     name, quoted = _quoted(connection, table, [str(column) for column in chunk.columns])
     view = connection.dialect.identifier_preparer.quote(_DUCKDB_VIEW)
@@ -447,16 +447,16 @@ def mysql_local_infile(connection: "sa.Connection") -> bool:
 
 
 def _insert_mysql(connection: "sa.Connection", table: "sa.Table", chunk: pd.DataFrame,
-                  column_types: dict[str, ColumnType], foreign_keys: Mapping[str, str]) -> None:
+                  column_types: dict[str, ColumnType]) -> None:
     columns = [str(column) for column in chunk.columns]
     if mysql_local_infile(connection):
-        _load_data_mysql(connection, table, chunk, column_types, foreign_keys)
+        _load_data_mysql(connection, table, chunk, column_types)
         return
     name, quoted = _quoted(connection, table, columns)
     # PyMySQL formats the statement with %: a % in a quoted name must be doubled.
     statement = f"INSERT INTO {name.replace('%', '%%')} ({quoted.replace('%', '%%')}) VALUES " \
                 f"({', '.join(['%s'] * len(columns))})"
-    values = [python_values(chunk[column], column_types[column], "mysql", foreign_keys.get(column))
+    values = [python_values(chunk[column], column_types[column], "mysql")
               for column in columns]
     rows = list(zip(*values))
     raw = connection.connection.driver_connection
@@ -466,7 +466,7 @@ def _insert_mysql(connection: "sa.Connection", table: "sa.Table", chunk: pd.Data
 
 
 def _load_data_mysql(connection: "sa.Connection", table: "sa.Table", chunk: pd.DataFrame,
-                     column_types: dict[str, ColumnType], foreign_keys: Mapping[str, str]) -> None:
+                     column_types: dict[str, ColumnType]) -> None:
     """``LOAD DATA LOCAL INFILE`` of the chunk written as CSV (every value quoted, NULL unquoted).
 
     LOAD DATA LOCAL turns conversion errors into warnings: any warning fails the load.
@@ -482,7 +482,7 @@ def _load_data_mysql(connection: "sa.Connection", table: "sa.Table", chunk: pd.D
     arrays, targets, assignments = [], [], []
     for index, column in enumerate(columns):
         column_type = column_types[column]
-        values = python_values(chunk[column], column_type, "mysql", foreign_keys.get(column))
+        values = python_values(chunk[column], column_type, "mysql")
         if column_type.kind == "binary":  # raw bytes cannot travel in a text file: hex, decoded by UNHEX
             values = [None if value is None else value.hex() for value in values]
             targets.append(f"@v{index}")
@@ -552,11 +552,11 @@ def _check_sqlite_integers(table: str, column: str, series: pd.Series, values: l
 
 
 def _insert_sqlite(connection: "sa.Connection", table: "sa.Table", chunk: pd.DataFrame,
-                   column_types: dict[str, ColumnType], foreign_keys: Mapping[str, str]) -> None:
+                   column_types: dict[str, ColumnType]) -> None:
     columns = [str(column) for column in chunk.columns]
     name, quoted = _quoted(connection, table, columns)
     statement = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join(['?'] * len(columns))})"
-    values = [python_values(chunk[column], column_types[column], "sqlite", foreign_keys.get(column))
+    values = [python_values(chunk[column], column_types[column], "sqlite")
               for column in columns]
     for column, column_values in zip(columns, values):
         if column_types[column].kind == "integer":
