@@ -66,10 +66,11 @@ Two other kinds of column are generated differently:
   ``99999999`` (``20230415``) or ``99999999999999`` (``20230415123000``, its time checked too), or
   with an English month name or its abbreviation, ``15 Apr 2023``, ``15-Apr-2023``, ``April 15, 2023``;
   or a time of day, alone or in a date-time: ``9:30``, ``12:30:00``, ``2023-04-15T12:30:00``, hour at most 23,
-  minute and second at most 59; all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither
-  turns this off nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
-  day is moved into its month, its time capped at ``23:59:59``, and a month name that is none becomes the month
-  name of its length sharing most letters with it). A month name (``Apr``, ``APRIL``) is drawn whole, by
+  minute and second at most 59 (``9:15 AM``, ``12:40:05pm``: hour 1-12, then AM or PM); all values but fewer than
+  ``rare_threshold``, or 1%, so one invalid date neither turns this off nor shows in the state), a value whose date
+  is not valid is drawn again (up to 10 times, then its day is moved into its month, its time capped at
+  ``23:59:59`` (a 12-hour one's hour into 1-12), and a month name that is none becomes the month name of its
+  length sharing most letters with it). A month name (``Apr``, ``APRIL``) is drawn whole, by
   count, from those seen ``rare_threshold`` times or more, so months keep their training shares; a month
   drawn in pieces (the digits of a ``99999999`` date, all of whose runs are rare) follows those draws, not the
   training months. Only frequent shapes, frequent run values and aggregate character
@@ -164,8 +165,9 @@ _STAND_IN_LENGTHS = range(3, 9)
 #: (``4/15/2023``); ``ymd8`` is ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15,
 #: 2023`` (or ``Apr 5 2023``), ``ymd14`` ``20230415123000``. ``time`` is a time of day alone or in a date-time
 #: (``9:30``, ``12:30:00``, the ``12:30:00`` of ``2023-04-15T12:30:00.5``): hour, minute and optional second, not
-#: part of a longer ``:`` chain. A shape's first order its training dates are valid in is kept, but ``dmy`` and
-#: ``mdy`` are decided once per column (:func:`_day_first`).
+#: part of a longer ``:`` chain; ``time12`` such a time of a 12-hour clock followed by ``AM`` or ``PM`` (any case,
+#: after a space or not: ``9:15 AM``), its hour ``I`` 1-12 and its ``p`` the AM/PM letters. A shape's first order
+#: its training dates are valid in is kept, but ``dmy`` and ``mdy`` are decided once per column (:func:`_day_first`).
 _DATES = {order: re.compile(pattern) for order, pattern in {
     "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<d>99?)",
     "dmy": r"(?P<d>99?)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<y>9999)",
@@ -174,9 +176,12 @@ _DATES = {order: re.compile(pattern) for order, pattern in {
     "dby": r"(?P<d>99?)(?P<s>[ /.-])(?P<m>[aA]{3,9})(?P=s)(?P<y>9999)",
     "bdy": r"(?P<m>[aA]{3,9}) (?P<d>99?),? (?P<y>9999)",
     "ymd14": r"(?P<y>9999)(?P<m>99)(?P<d>99)(?P<H>99)(?P<M>99)(?P<S>99)",
+    "time12": r"(?<!:)(?P<I>99?):(?P<M>99)(:(?P<S>99))? ?(?P<p>[aA]{2})",
     "time": r"(?<!:)(?P<H>99?):(?P<M>99)(:(?P<S>99))?(?!:)"}.items()}
-#: The largest hour, minute and second of a time.
-_TIME_TOPS = {"H": 23, "M": 59, "S": 59}
+#: The smallest and largest hour (``H``: 24-hour clock, ``I``: 12-hour clock), minute and second of a time.
+_TIME_RANGES = {"H": (0, 23), "I": (1, 12), "M": (0, 59), "S": (0, 59)}
+#: The AM/PM letters of a ``time12`` (lowercase).
+_HALVES = ("am", "pm")
 #: English month names and their abbreviations (lowercase) -> month number.
 _MONTHS = {name.lower(): number for names in (calendar.month_name, calendar.month_abbr)
            for number, name in enumerate(names) if name}
@@ -545,14 +550,14 @@ def _check_dates(template: dict[str, Any]) -> None:
 
 
 def _date_at(shape: str, start: int, order: str) -> dict[str, tuple[int, int]] | None:
-    """The ``(start, end)`` of year, month and day and of the hour, minute and second (:data:`_TIME_TOPS`) of the
-    date or time of the ``order``'s pattern ``shape`` holds at ``start`` (the parts it has; made of whole runs: no
+    """The ``(start, end)`` of year, month and day, of the hour, minute and second (:data:`_TIME_RANGES`) and of the
+    AM/PM letters of the date or time of the ``order``'s pattern ``shape`` holds at ``start`` (the parts it has; made of whole runs: no
     digit touches a digit, no letter a letter, outside it), else ``None``."""
     found = _DATES[order].match(shape, start)
     if found is None or _joined(shape[start - 1:start], shape[start]) \
             or _joined(shape[found.end() - 1], shape[found.end():found.end() + 1]):
         return None
-    return {part: found.span(part) for part in ("y", "m", "d", *_TIME_TOPS)
+    return {part: found.span(part) for part in ("y", "m", "d", *_TIME_RANGES, "p")
             if part in found.re.groupindex and found.group(part) is not None}
 
 
@@ -571,6 +576,9 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
     for start, order, *_ in dates:
         numbers: dict[str, np.ndarray] = {}
         for part, (a, b) in (_date_at(shape, start, order) or {}).items():
+            if part == "p":
+                invalid |= np.array([value[a:b].lower() not in _HALVES for value in values])
+                continue
             if shape[a] != "9":  # a month name
                 numbers[part] = np.array([_MONTHS.get(value[a:b].lower(), 0) for value in values], dtype=np.int64)
                 continue
@@ -583,7 +591,8 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
             last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
             invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
         for part, number in numbers.items():
-            invalid |= number > _TIME_TOPS[part]
+            low, top = _TIME_RANGES[part]
+            invalid |= (number < low) | (number > top)
     return invalid
 
 
@@ -600,8 +609,9 @@ def _nearest_months(names: list[str]) -> np.ndarray:
 def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[str]:
     """``values`` (all of ``shape``) with each of their ``dates`` (and times) made valid: year at least 1, month
     1-12 (a month name not one becomes the month name of its length sharing most letters with it, the first in
-    the year on a tie, in its casing), day within the month, hour, minute and second at most 23, 59 and 59; every
-    digit of a date or time written as an ASCII digit."""
+    the year on a tie, in its casing), day within the month, hour, minute and second at most 23, 59 and 59 (a
+    12-hour clock's hour 1-12, letters not AM or PM becoming ``AM`` in their casing); every digit of a date or time
+    written as an ASCII digit."""
     if not values:
         return []
     width = len(shape)
@@ -636,9 +646,14 @@ def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[
                     len(known), mb - ma)[picks] - upper * (ord("a") - ord("A"))
             leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
             write(da, db, read(da, db).clip(1, _MONTH_DAYS[month - 1] + ((month == 2) & leap)))
-        for part, top in _TIME_TOPS.items():
+        for part, (low, top) in _TIME_RANGES.items():
             if part in spans:
-                write(*spans[part], np.minimum(read(*spans[part]), top))
+                write(*spans[part], read(*spans[part]).clip(low, top))
+        if "p" in spans:
+            a, b = spans["p"]
+            odd = np.array([value[a:b].lower() not in _HALVES for value in values])
+            upper = np.array([mark == "A" for mark in shape[a:b]])
+            codes[np.ix_(odd, np.arange(a, b))] = np.array([ord("a"), ord("m")]) - upper * (ord("a") - ord("A"))
     return codes.view(f"<U{width}").ravel().tolist()
 
 
@@ -923,7 +938,8 @@ class TextModel:
             :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
-            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time"`` (:data:`_DATES`)], ...]}, the
+            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time12"``, ``"time"`` (:data:`_DATES`)],
+            ...]}, the
             dates and times every training value of the shape held (generated ones are valid); a month-name
             date may add a third item, {month name seen ``rare_threshold`` times: count}, its month then drawn
             whole from them (states without it draw the name's runs apart).
