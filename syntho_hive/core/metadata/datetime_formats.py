@@ -7,7 +7,8 @@ own ``%f`` always writes six digits, so a millisecond column written with it wou
 Date-times with a UTC offset, as pandas writes tz-aware values (``2021-01-01 00:00:00+01:00``), get
 a detected format that ends in the offset itself when every value has the same one (the values are
 then read and written as local times of that offset), else in the pseudo-directive ``%:z``: any
-``+HH:MM`` offset on reading (values become UTC instants), ``+00:00`` on writing.
+``+HH:MM`` offset on reading (values become UTC instants), ``+00:00`` on writing. A declared ``%z``
+(written ``+HHMM``) is refused over values whose offset is written ``+HH:MM``.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def parse_datetimes(values: pd.Series, fmt: str, *, errors: str = "raise") -> pd
 
     Raises:
         ValueError, TypeError: A value does not match ``fmt`` (with ``errors="raise"``); ValueError also for
-            values of several UTC offsets under ``%z`` (whatever ``errors``: ``%:z`` reads them).
+            values of several UTC offsets under ``%z`` (whatever ``errors``: ``%:z`` reads them), or of an offset
+            written ``+HH:MM`` (``%z`` writes ``+HHMM``: the format ending in the offset itself keeps them).
     """
     pattern = fmt.replace(MILLISECONDS, "%f")
     if UTC_OFFSET not in fmt:
@@ -84,6 +86,13 @@ def parse_datetimes(values: pd.Series, fmt: str, *, errors: str = "raise") -> pd
         if parsed.dtype == object:  # pandas keeps several offsets as objects
             raise ValueError(f"the values hold several UTC offsets, which format {fmt!r} cannot keep in one "
                              f"column; declare {fmt.replace('%z', UTC_OFFSET)!r} to read them as UTC instants")
+        colon = values.dropna().astype(str).str.extract(f"({_OFFSET_AT_END})", expand=False).dropna()
+        if not colon.empty:
+            offset = colon.iloc[0]
+            raise ValueError(f"the values write their UTC offset as {offset!r}, which format {fmt!r} writes as "
+                             f"{offset.replace(':', '')!r}; declare {fmt.replace('%z', offset)!r} to keep them as "
+                             f"they are, or {fmt.replace('%z', UTC_OFFSET)!r} to read them as UTC instants "
+                             "(written +00:00)")
         return parsed
     parsed = pd.to_datetime(values, format=pattern.replace(UTC_OFFSET, "%z"), errors=errors, utc=True)
     return parsed.dt.tz_localize(None)
