@@ -113,9 +113,9 @@ def format_datetimes(stamps: pd.Series, fmt: str) -> pd.Series:
 
 def detect_datetime_format(strings: pd.Series) -> str | None:
     """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly; for values that
-    all end in a ``+HH:MM`` UTC offset, the first that does so for the values without it, followed by the
-    offset (the same in every value) or ``%:z`` (several offsets: read as UTC instants, written in UTC; not for
-    dates without a time of day, which that would move to another day).
+    all end in a ``+HH:MM`` UTC offset (or ``Z``, UTC), the first that does so for the values without it,
+    followed by the offset (the same in every value) or ``%:z`` (several offsets, ``Z`` and ``+02:00`` too: read
+    as UTC instants, written in UTC; not for dates without a time of day, which that would move to another day).
 
     Args:
         strings: Non-null strings (the distinct ones are checked, at most 50,000).
@@ -131,9 +131,11 @@ def detect_datetime_format(strings: pd.Series) -> str | None:
         if formats_exactly(probe, fmt) and formats_exactly(distinct, fmt):
             return fmt
     offsets = distinct.str.extract(f"({_OFFSET_AT_END})", expand=False)
+    zulu = offsets.isna() & distinct.str.endswith("Z")  # UTC written Z
+    offsets[zulu] = "Z"
     if offsets.isna().any():
         return None
-    local = detect_datetime_format(distinct.str[:-6])
+    local = detect_datetime_format(distinct.str[:-6].where(~zulu, distinct.str[:-1]))
     if local is None:
         return None
     shared = offsets.unique()
