@@ -311,8 +311,8 @@ def test_twelve_hour_times_from_small_data_have_hours_1_to_12() -> None:
     """Times with AM/PM were checked as 24-hour times: of 20,000 TabularAR values from 60 rows, 393 had the hour 0
     ('0:43 AM', '0:00 PM'). A time followed by AM or PM is checked (and redrawn) with its hour 1-12 now."""
     rng = np.random.default_rng(0)
-    real = [f"{h}:{m:02d} {half}" for h, m, half in zip(rng.integers(1, 13, 60).tolist(), rng.integers(0, 60, 60).tolist(),
-                                                        rng.choice(["AM", "PM"], 60))]
+    real = [f"{h}:{m:02d} {half}" for h, m, half in zip(rng.integers(1, 13, 60).tolist(),
+                                                        rng.integers(0, 60, 60).tolist(), rng.choice(["AM", "PM"], 60))]
     data = pd.DataFrame({"age": rng.integers(18, 80, len(real)), "on": real})
     metadata = Metadata().add_table("t", columns={"age": "numerical", "on": "text"})
     out = TabularAR(metadata, **{**ENGINES["tabular_ar"][1], "epochs": 1}).fit(data, seed=1, progress_bar=False) \
@@ -523,8 +523,9 @@ def test_nested_values_and_bytes_mixed_with_text_are_refused_with_the_column_nam
     ({"template": {"shapes": {"99:99": 5}, "runs": {"99:99": [{"frequent": {"12": 5}, "rare": 0, "positions": [{}, {}]},
                                                              {"frequent": {"30": 5}, "rare": 0, "positions": [{}, {}]}]},
                    "classes": {}, "dates": {"99:99": [[0, "time", {"Apr": 5}]]}}}, "month names"),
-    ({"template": {"shapes": {"99:99": 5}, "runs": {"99:99": [{"frequent": {"12": 5}, "rare": 0, "positions": [{}, {}]},
-                                                             {"frequent": {"30": 5}, "rare": 0, "positions": [{}, {}]}]},
+    ({"template": {"shapes": {"99:99": 5}, "runs": {"99:99": [
+        {"frequent": {"12": 5}, "rare": 0, "positions": [{}, {}]},
+        {"frequent": {"30": 5}, "rare": 0, "positions": [{}, {}]}]},
                    "classes": {}, "dates": {"99:99": [[0, "time", [2000, 2001]]]}}}, "year bounds"),
     ({"template": {"shapes": {"99999999": 5}, "runs": {"99999999": [
         {"frequent": {"20230415": 5}, "rare": 0, "positions": [{}] * 8}]}, "classes": {},

@@ -72,7 +72,8 @@ Two other kinds of column are generated differently:
   ``23:59:59`` (a 12-hour one's hour into 1-12), and a month name that is none becomes the month name of its
   length sharing most letters with it). A date's year is valid only within its shape's ``rare_threshold``-th
   earliest and latest training years (an invented year of ``20230415123000`` stays in the training range; capped
-  there after the redraws). A month name (``Apr``, ``APRIL``) is drawn whole, by count, from those seen ``rare_threshold`` times or more, so months keep their training shares; a month
+  there after the redraws). A month name (``Apr``, ``APRIL``) is drawn whole, by count, from those seen
+  ``rare_threshold`` times or more, so months keep their training shares; a month
   drawn in pieces (the digits of a ``99999999`` date, all of whose runs are rare) follows those draws, not the
   training months. Only frequent shapes, frequent run values and aggregate character
   counts are kept, never a rare run value (so never a rare value): a generated value equals a
@@ -568,8 +569,8 @@ def _date_extras(date: list[Any]) -> tuple[dict[str, int] | None, list[int] | No
 
 def _date_at(shape: str, start: int, order: str) -> dict[str, tuple[int, int]] | None:
     """The ``(start, end)`` of year, month and day, of the hour, minute and second (:data:`_TIME_RANGES`) and of the
-    AM/PM letters of the date or time of the ``order``'s pattern ``shape`` holds at ``start`` (the parts it has; made of whole runs: no
-    digit touches a digit, no letter a letter, outside it), else ``None``."""
+    AM/PM letters of the date or time of the ``order``'s pattern ``shape`` holds at ``start`` (the parts it has;
+    made of whole runs: no digit touches a digit, no letter a letter, outside it), else ``None``."""
     found = _DATES[order].match(shape, start)
     if found is None or _joined(shape[start - 1:start], shape[start]) \
             or _joined(shape[found.end() - 1], shape[found.end():found.end() + 1]):
@@ -965,13 +966,12 @@ class TextModel:
             :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
-            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time12"``, ``"time"`` (:data:`_DATES`)],
-            ...]}, the
-            dates and times every training value of the shape held (generated ones are valid); a month-name
-            date may add a third item, {month name seen ``rare_threshold`` times: count}, its month then drawn
-            whole from them (states without it draw the name's runs apart); a date may end in its year bounds
-            ``[low, high]`` (the ``rare_threshold``-th earliest and latest training years), generated years then
-            staying within them (states without them: any year from 1).
+            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time12"``, ``"time"``
+            (:data:`_DATES`)], ...]}, the dates and times every training value of the shape held (generated ones
+            are valid); a month-name date may add a third item, {month name seen ``rare_threshold`` times:
+            count}, its month then drawn whole from them (states without it draw the name's runs apart); a date
+            may end in its year bounds ``[low, high]`` (the ``rare_threshold``-th earliest and latest training
+            years), generated years then staying within them (states without them: any year from 1).
             ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
             ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
             are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
