@@ -33,6 +33,7 @@ import argparse
 import contextlib
 import gzip
 import logging
+import re
 import sys
 import textwrap
 import time
@@ -393,6 +394,16 @@ def _check_checkpoint_target(path: Path, *, overwrite: bool) -> None:
 
 def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+
+
+#: The Python API's spelling of an option the command line takes as a flag (``if_exists='replace'``).
+_PYTHON_IF_EXISTS = re.compile(r"""\bif_exists=(['"])(\w+)\1""")
+
+
+def _cli_spelling(message: str) -> str:
+    """``message`` (a library error's) with the options it names spelt as this command line's flags
+    (``if_exists='replace'`` -> ``--if-exists replace``)."""
+    return _PYTHON_IF_EXISTS.sub(r"--if-exists \2", message)
 
 
 def _plural(count: int, word: str) -> str:
@@ -824,7 +835,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _USER_ERRORS as exc:
         if debug:
             traceback.print_exc(file=sys.stderr)
-        message = _one_line(str(exc)) or type(exc).__name__
+        message = _cli_spelling(_one_line(str(exc))) or type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

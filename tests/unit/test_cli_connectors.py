@@ -232,6 +232,22 @@ def test_if_exists_fail_writes_nothing_and_replace_replaces(fitted: tuple[Path, 
     _assert_same_tables(frames, synth.sample(seed=2))
 
 
+@pytest.mark.parametrize("kind", ["sql", "delta"])
+def test_a_table_that_exists_is_reported_with_the_cli_flag(kind: str, fitted: tuple[Path, str], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The 'table exists' error told CLI users to pass if_exists='replace' (the Python spelling): it names the
+    command line's flag, --if-exists replace, now."""
+    output, _ = fitted
+    target = [f"sqlite:///{tmp_path / 'other.db'}"] if kind == "sql" else [str(tmp_path / "lake"), "--format",
+                                                                             "delta"]
+    assert main(["sample", str(output), "--target", *target, "--seed", "1"]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(output), "--target", *target, "--seed", "2"]) == 1
+    err = capsys.readouterr().err
+    _assert_one_error_line(err, "already", "--if-exists replace")
+    assert "if_exists" not in err
+
+
 # --------------------------------------------------------------------------- mistakes
 
 @pytest.mark.parametrize("argv, fragments", [

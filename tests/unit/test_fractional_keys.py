@@ -97,3 +97,19 @@ def test_float32_decimal_keys_are_refused_before_they_repeat() -> None:
     wide = IdGenerator("k")
     wide.prepare(pd.Series(1e6 + np.arange(40) * 0.25), seed=0)  # float64: still unique there
     assert wide.generate(4, rng, indices=np.arange(32_000_000, 32_000_004)).is_unique
+
+
+def test_float32_whole_number_keys_are_refused_before_they_repeat() -> None:
+    """Whole-number float32 keys (the int kind) were not capped: a key column 16776916..16777115 sampled with 400 rows
+    wrote 16777217 as 16777216 and so on (351 distinct keys of 400). Keys float32 cannot hold exactly are refused;
+    below 2**24 (and on an even grid past it, which float32 holds) they are generated as before."""
+    md, data = _data((2**24 - 300 + np.arange(200)).astype(np.float32))
+    synth = Synthesizer(md, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    pid = synth.sample(seed=1, num_rows={"parents": 300})["parents"]["pid"]
+    assert pid.dtype == np.float32 and pid.is_unique and pid.max() == 2**24 - 1
+    with pytest.raises(GenerationError, match=r"'pid'.*float32 holds exactly \(16777217 is not one\).*float64"):
+        synth.sample(seed=1, num_rows={"parents": 400})
+    even = IdGenerator("k")
+    even.prepare(pd.Series((2**24 - 8 + 2 * np.arange(4)).astype(np.float32)), seed=0)
+    keys = even.generate(10, np.random.default_rng(0))
+    assert keys.is_unique and keys.astype(np.int64).tolist() == list(range(2**24 - 8, 2**24 + 12, 2))

@@ -163,7 +163,7 @@ def test_characters_of_one_code_repeating_a_run_are_not_kept(tmp_path: Path) -> 
 def test_one_invalid_date_keeps_the_date_check_and_rare_run_counts_are_dropped(tmp_path: Path) -> None:
     dates = pd.date_range("2000-01-01", periods=3000, freq="D").strftime("%Y-%m-%d").tolist()
     model, _, state = _fit(dates + ["2001-02-29"], tmp_path)
-    assert state["template"]["dates"] == {"9999-99-99": [[0, "ymd"]]}
+    assert state["template"]["dates"] == {"9999-99-99": [[0, "ymd", [2000, 2008]]]}  # 2000-01-01 to 2008-03-18
     out = model.sample(20000, seed=2, progress_bar=False)["note"]
     assert pd.to_datetime(out, format="%Y-%m-%d", errors="coerce").notna().all()
     days = pd.date_range("2023-01-01", periods=40, freq="D").strftime("%Y-%m-%d").tolist()

@@ -307,6 +307,39 @@ def test_times_from_small_data_are_all_valid(layout: str) -> None:
     assert out["on"].str.len().eq(len(real[0])).all()
 
 
+def test_twelve_hour_times_from_small_data_have_hours_1_to_12() -> None:
+    """Times with AM/PM were checked as 24-hour times: of 20,000 TabularAR values from 60 rows, 393 had the hour 0
+    ('0:43 AM', '0:00 PM'). A time followed by AM or PM is checked (and redrawn) with its hour 1-12 now."""
+    rng = np.random.default_rng(0)
+    real = [f"{h}:{m:02d} {half}" for h, m, half in zip(rng.integers(1, 13, 60).tolist(),
+                                                        rng.integers(0, 60, 60).tolist(), rng.choice(["AM", "PM"], 60))]
+    data = pd.DataFrame({"age": rng.integers(18, 80, len(real)), "on": real})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "on": "text"})
+    out = TabularAR(metadata, **{**ENGINES["tabular_ar"][1], "epochs": 1}).fit(data, seed=1, progress_bar=False) \
+        .sample(20000, seed=2)
+    invalid = [v for v in out["on"] if not _parses(lambda v: dt.datetime.strptime(v, "%I:%M %p"), v)]
+    assert not invalid, (len(invalid), invalid[:5])
+
+
+def test_invented_years_of_compact_timestamps_stay_within_the_training_years() -> None:
+    """A 14-digit timestamp is one run, invented digit by digit when its values are rare: of 20,000 TabularAR values
+    from 300 rows of 2018-2023, 9,226 had years such as 2010 or 2029. A date's year stays within the training
+    years now (its ``rare_threshold``-th earliest and latest), as ISO dates' frequent years already did."""
+    rng = np.random.default_rng(0)
+    start = dt.datetime(2018, 1, 1)
+    real = [(start + dt.timedelta(days=int(d), seconds=int(s))).strftime("%Y%m%d%H%M%S")
+            for d, s in zip(rng.integers(0, 2000, 300), rng.integers(0, 86400, 300))]
+    data = pd.DataFrame({"age": rng.integers(18, 80, len(real)), "on": real})
+    metadata = Metadata().add_table("t", columns={"age": "numerical", "on": "text"})
+    out = TabularAR(metadata, **{**ENGINES["tabular_ar"][1], "epochs": 1}).fit(data, seed=1, progress_bar=False) \
+        .sample(20000, seed=2)
+    years = out["on"].str[:4].astype(int)
+    assert years.between(2018, 2023).all(), years[~years.between(2018, 2023)].value_counts().head().to_dict()
+    assert years.nunique() == 6
+    invalid = [v for v in out["on"] if not _parses(lambda v: dt.datetime.strptime(v, "%Y%m%d%H%M%S"), v)]
+    assert not invalid, invalid[:5]
+
+
 @pytest.mark.parametrize(("runs", "shape", "order", "fixed"), [
     (("2021", "02", "30"), "9999-99-99", "ymd", "2021-02-28"),
     (("20230230",), "99999999", "ymd8", "20230228"),
@@ -316,7 +349,9 @@ def test_times_from_small_data_are_all_valid(layout: str) -> None:
     (("31", "4", "2023"), "99/9/9999", "dmy", "30/4/2023"),
     (("20230230256199",), "99999999999999", "ymd14", "20230228235959"),
     (("29", "75"), "99:99", "time", "23:59"),
-    (("9", "61", "60"), "9:99:99", "time", "9:59:59")])
+    (("9", "61", "60"), "9:99:99", "time", "9:59:59"),
+    (("13", "75", "PM"), "99:99 AA", "time12", "12:59 PM"),
+    (("0", "10", "qm"), "9:99aa", "time12", "1:10am")])
 def test_a_date_still_invalid_after_the_redraws_is_moved_into_its_month(runs: tuple[str, ...], shape: str,
                                                                         order: str, fixed: str) -> None:
     """A (hand-written) state whose runs only make one invalid date ('2021-02-30', '31 Jpr 2023'): the month
@@ -488,6 +523,16 @@ def test_nested_values_and_bytes_mixed_with_text_are_refused_with_the_column_nam
     ({"template": {"shapes": {"99:99": 5}, "runs": {"99:99": [{"frequent": {"12": 5}, "rare": 0, "positions": [{}, {}]},
                                                              {"frequent": {"30": 5}, "rare": 0, "positions": [{}, {}]}]},
                    "classes": {}, "dates": {"99:99": [[0, "time", {"Apr": 5}]]}}}, "month names"),
+    ({"template": {"shapes": {"99:99": 5}, "runs": {"99:99": [
+        {"frequent": {"12": 5}, "rare": 0, "positions": [{}, {}]},
+        {"frequent": {"30": 5}, "rare": 0, "positions": [{}, {}]}]},
+                   "classes": {}, "dates": {"99:99": [[0, "time", [2000, 2001]]]}}}, "year bounds"),
+    ({"template": {"shapes": {"99999999": 5}, "runs": {"99999999": [
+        {"frequent": {"20230415": 5}, "rare": 0, "positions": [{}] * 8}]}, "classes": {},
+        "dates": {"99999999": [[0, "ymd8", [2023, 2020]]]}}}, "year bounds"),
+    ({"template": {"shapes": {"99999999": 5}, "runs": {"99999999": [
+        {"frequent": {"20230415": 5}, "rare": 0, "positions": [{}] * 8}]}, "classes": {},
+        "dates": {"99999999": [[0, "ymd8", [2020, 2023], [2020, 2023]]]}}}, "dates of shape"),
 ])
 def test_malformed_new_state_fields_raise_serialization_error(change: dict[str, Any], match: str) -> None:
     state = {**TextModel.fit(pd.Series(["a b"] * 10)).to_dict(), **change}

@@ -66,11 +66,14 @@ Two other kinds of column are generated differently:
   ``99999999`` (``20230415``) or ``99999999999999`` (``20230415123000``, its time checked too), or
   with an English month name or its abbreviation, ``15 Apr 2023``, ``15-Apr-2023``, ``April 15, 2023``;
   or a time of day, alone or in a date-time: ``9:30``, ``12:30:00``, ``2023-04-15T12:30:00``, hour at most 23,
-  minute and second at most 59; all values but fewer than ``rare_threshold``, or 1%, so one invalid date neither
-  turns this off nor shows in the state), a value whose date is not valid is drawn again (up to 10 times, then its
-  day is moved into its month, its time capped at ``23:59:59``, and a month name that is none becomes the month
-  name of its length sharing most letters with it). A month name (``Apr``, ``APRIL``) is drawn whole, by
-  count, from those seen ``rare_threshold`` times or more, so months keep their training shares; a month
+  minute and second at most 59 (``9:15 AM``, ``12:40:05pm``: hour 1-12, then AM or PM); all values but fewer than
+  ``rare_threshold``, or 1%, so one invalid date neither turns this off nor shows in the state), a value whose date
+  is not valid is drawn again (up to 10 times, then its day is moved into its month, its time capped at
+  ``23:59:59`` (a 12-hour one's hour into 1-12), and a month name that is none becomes the month name of its
+  length sharing most letters with it). A date's year is valid only within its shape's ``rare_threshold``-th
+  earliest and latest training years (an invented year of ``20230415123000`` stays in the training range; capped
+  there after the redraws). A month name (``Apr``, ``APRIL``) is drawn whole, by count, from those seen
+  ``rare_threshold`` times or more, so months keep their training shares; a month
   drawn in pieces (the digits of a ``99999999`` date, all of whose runs are rare) follows those draws, not the
   training months. Only frequent shapes, frequent run values and aggregate character
   counts are kept, never a rare run value (so never a rare value): a generated value equals a
@@ -164,8 +167,9 @@ _STAND_IN_LENGTHS = range(3, 9)
 #: (``4/15/2023``); ``ymd8`` is ``20230415``, ``dby`` ``15 Apr 2023`` (or ``15-Apr-2023``), ``bdy`` ``April 15,
 #: 2023`` (or ``Apr 5 2023``), ``ymd14`` ``20230415123000``. ``time`` is a time of day alone or in a date-time
 #: (``9:30``, ``12:30:00``, the ``12:30:00`` of ``2023-04-15T12:30:00.5``): hour, minute and optional second, not
-#: part of a longer ``:`` chain. A shape's first order its training dates are valid in is kept, but ``dmy`` and
-#: ``mdy`` are decided once per column (:func:`_day_first`).
+#: part of a longer ``:`` chain; ``time12`` such a time of a 12-hour clock followed by ``AM`` or ``PM`` (any case,
+#: after a space or not: ``9:15 AM``), its hour ``I`` 1-12 and its ``p`` the AM/PM letters. A shape's first order
+#: its training dates are valid in is kept, but ``dmy`` and ``mdy`` are decided once per column (:func:`_day_first`).
 _DATES = {order: re.compile(pattern) for order, pattern in {
     "ymd": r"(?P<y>9999)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<d>99?)",
     "dmy": r"(?P<d>99?)(?P<s>[-/.])(?P<m>99?)(?P=s)(?P<y>9999)",
@@ -174,9 +178,14 @@ _DATES = {order: re.compile(pattern) for order, pattern in {
     "dby": r"(?P<d>99?)(?P<s>[ /.-])(?P<m>[aA]{3,9})(?P=s)(?P<y>9999)",
     "bdy": r"(?P<m>[aA]{3,9}) (?P<d>99?),? (?P<y>9999)",
     "ymd14": r"(?P<y>9999)(?P<m>99)(?P<d>99)(?P<H>99)(?P<M>99)(?P<S>99)",
+    "time12": r"(?<!:)(?P<I>99?):(?P<M>99)(:(?P<S>99))? ?(?P<p>[aA]{2})",
     "time": r"(?<!:)(?P<H>99?):(?P<M>99)(:(?P<S>99))?(?!:)"}.items()}
-#: The largest hour, minute and second of a time.
-_TIME_TOPS = {"H": 23, "M": 59, "S": 59}
+#: The smallest and largest hour (``H``: 24-hour clock, ``I``: 12-hour clock), minute and second of a time.
+_TIME_RANGES = {"H": (0, 23), "I": (1, 12), "M": (0, 59), "S": (0, 59)}
+#: The smallest and largest year of a date (all four digits) without year bounds of its own.
+_YEARS = (1, 9999)
+#: The AM/PM letters of a ``time12`` (lowercase).
+_HALVES = ("am", "pm")
 #: English month names and their abbreviations (lowercase) -> month number.
 _MONTHS = {name.lower(): number for names in (calendar.month_name, calendar.month_abbr)
            for number, name in enumerate(names) if name}
@@ -419,8 +428,9 @@ def _canonical(state: dict[str, Any]) -> dict[str, Any]:
                                             for shape in shapes}
         if "dates" in template:
             out["template"]["dates"] = {
-                shape: [[*date[:2], *(dict(sorted(names.items(), key=lambda kv: (-kv[1], kv[0])))
-                                      for names in date[2:])] for date in template["dates"][shape]]
+                shape: [[*date[:2], *(dict(sorted(extra.items(), key=lambda kv: (-kv[1], kv[0])))
+                                      if isinstance(extra, dict) else list(extra) for extra in date[2:])]
+                        for date in template["dates"][shape]]
                 for shape in sorted(template["dates"])}
         out["template"]["classes"] = {cls: by_key(template["classes"][cls]) for cls in sorted(template["classes"])}
     if state.get("binary") is not None:
@@ -520,39 +530,52 @@ def _check_runs(template: dict[str, Any]) -> None:
 
 
 def _check_dates(template: dict[str, Any]) -> None:
-    """Validate the optional ``dates`` of a ``template`` ({shape: [[start, order] or [start, order, names], ...]};
-    shapes already checked)."""
+    """Validate the optional ``dates`` of a ``template`` ({shape: [[start, order, names?, years?], ...]}; shapes
+    already checked)."""
     dates = template.get("dates", {})
     if not isinstance(dates, dict) or not set(dates) <= set(template["shapes"]):
         raise _malformed("template dates are not keyed by its shapes")
     for shape, found in dates.items():
         if not isinstance(found, list) or not found or any(
-                not isinstance(date, list) or len(date) not in (2, 3) or not _is_count(date[0], 0)
-                or date[1] not in list(_DATES) or not _date_at(shape, date[0], date[1]) for date in found):
+                not isinstance(date, list) or len(date) not in (2, 3, 4) or not _is_count(date[0], 0)
+                or date[1] not in list(_DATES) or not _date_at(shape, date[0], date[1])
+                or date[2:] != [extra for extra in _date_extras(date) if extra is not None] for date in found):
             raise _malformed(f"template dates of shape {shape!r} are not [start, order] pairs of dates it holds "
-                             f"(orders {sorted(_DATES)})")
-        for start, order, *names in found:
-            if not names:
+                             f"(orders {sorted(_DATES)}), optionally followed by month names and year bounds")
+        for date in found:
+            start, spans, (names, years) = date[0], _date_at(shape, date[0], date[1]), _date_extras(date)
+            if years is not None and ("y" not in spans or len(years) != 2 or not _is_count(years[0])
+                                      or not _is_count(years[1], years[0])):
+                raise _malformed(f"template date at {start} of shape {shape!r} needs year bounds [low, high], "
+                                 f"1 <= low <= high, of a date with a year, got {years!r}")
+            if names is None:
                 continue
-            a, b = _date_at(shape, start, order).get("m", (0, 0))
-            _check_counts(names[0], f"template date at {start} of shape {shape!r} month names")
-            odd = [name for name in names[0] if shape_of(name) != shape[a:b] or name.lower() not in _MONTHS]
-            if not shape[a:b].isalpha() or odd or not names[0] \
-                    or sum(names[0].values()) > template["shapes"][shape]:
+            a, b = spans.get("m", (0, 0))
+            _check_counts(names, f"template date at {start} of shape {shape!r} month names")
+            odd = [name for name in names if shape_of(name) != shape[a:b] or name.lower() not in _MONTHS]
+            if not shape[a:b].isalpha() or odd or not names or sum(names.values()) > template["shapes"][shape]:
                 raise _malformed(f"template date at {start} of shape {shape!r} needs month names of its shape "
                                  f"{shape[a:b]!r} counted at most {template['shapes'][shape]} times in all, "
-                                 f"got {names[0]!r}")
+                                 f"got {names!r}")
+
+
+def _date_extras(date: list[Any]) -> tuple[dict[str, int] | None, list[int] | None]:
+    """The month names ({name: count}) and year bounds (``[low, high]``) a ``[start, order, ...]`` date of a
+    template adds (each ``None`` when absent)."""
+    names = [extra for extra in date[2:] if isinstance(extra, dict)]
+    years = [extra for extra in date[2:] if isinstance(extra, list)]
+    return (names[0] if names else None), (years[0] if years else None)
 
 
 def _date_at(shape: str, start: int, order: str) -> dict[str, tuple[int, int]] | None:
-    """The ``(start, end)`` of year, month and day and of the hour, minute and second (:data:`_TIME_TOPS`) of the
-    date or time of the ``order``'s pattern ``shape`` holds at ``start`` (the parts it has; made of whole runs: no
-    digit touches a digit, no letter a letter, outside it), else ``None``."""
+    """The ``(start, end)`` of year, month and day, of the hour, minute and second (:data:`_TIME_RANGES`) and of the
+    AM/PM letters of the date or time of the ``order``'s pattern ``shape`` holds at ``start`` (the parts it has;
+    made of whole runs: no digit touches a digit, no letter a letter, outside it), else ``None``."""
     found = _DATES[order].match(shape, start)
     if found is None or _joined(shape[start - 1:start], shape[start]) \
             or _joined(shape[found.end() - 1], shape[found.end():found.end() + 1]):
         return None
-    return {part: found.span(part) for part in ("y", "m", "d", *_TIME_TOPS)
+    return {part: found.span(part) for part in ("y", "m", "d", *_TIME_RANGES, "p")
             if part in found.re.groupindex and found.group(part) is not None}
 
 
@@ -568,9 +591,13 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
     width = len(shape)
     codes = np.array(values, dtype=f"<U{width}").view(np.uint32).reshape(len(values), width).astype(np.int64)
     invalid = np.zeros(len(values), dtype=bool)
-    for start, order, *_ in dates:
+    for date in dates:
+        start, order, (_, years) = date[0], date[1], _date_extras(date)
         numbers: dict[str, np.ndarray] = {}
         for part, (a, b) in (_date_at(shape, start, order) or {}).items():
+            if part == "p":
+                invalid |= np.array([value[a:b].lower() not in _HALVES for value in values])
+                continue
             if shape[a] != "9":  # a month name
                 numbers[part] = np.array([_MONTHS.get(value[a:b].lower(), 0) for value in values], dtype=np.int64)
                 continue
@@ -581,9 +608,11 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
             year, month, day = numbers.pop("y"), numbers.pop("m"), numbers.pop("d")
             leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
             last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
-            invalid |= (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
+            low, high = years or _YEARS
+            invalid |= (year < low) | (year > high) | (month < 1) | (month > 12) | (day < 1) | (day > last)
         for part, number in numbers.items():
-            invalid |= number > _TIME_TOPS[part]
+            low, top = _TIME_RANGES[part]
+            invalid |= (number < low) | (number > top)
     return invalid
 
 
@@ -600,8 +629,9 @@ def _nearest_months(names: list[str]) -> np.ndarray:
 def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[str]:
     """``values`` (all of ``shape``) with each of their ``dates`` (and times) made valid: year at least 1, month
     1-12 (a month name not one becomes the month name of its length sharing most letters with it, the first in
-    the year on a tie, in its casing), day within the month, hour, minute and second at most 23, 59 and 59; every
-    digit of a date or time written as an ASCII digit."""
+    the year on a tie, in its casing), day within the month, hour, minute and second at most 23, 59 and 59 (a
+    12-hour clock's hour 1-12, letters not AM or PM becoming ``AM`` in their casing); every digit of a date or time
+    written as an ASCII digit."""
     if not values:
         return []
     width = len(shape)
@@ -618,11 +648,11 @@ def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[
         digits[:, a:b] = number[:, None] // 10 ** np.arange(b - a)[::-1] % 10
         codes[:, a:b] = digits[:, a:b] + ord("0")
 
-    for start, order, *_ in dates:
-        spans = _date_at(shape, start, order) or {}
+    for date in dates:
+        spans, (_, years) = _date_at(shape, date[0], date[1]) or {}, _date_extras(date)
         if "y" in spans:  # a date (else a time alone)
             (ya, yb), (ma, mb), (da, db) = spans["y"], spans["m"], spans["d"]
-            year = np.maximum(read(ya, yb), 1)
+            year = read(ya, yb).clip(*(years or _YEARS))
             write(ya, yb, year)
             if shape[ma] == "9":
                 month = read(ma, mb).clip(1, 12)
@@ -636,9 +666,14 @@ def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[
                     len(known), mb - ma)[picks] - upper * (ord("a") - ord("A"))
             leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
             write(da, db, read(da, db).clip(1, _MONTH_DAYS[month - 1] + ((month == 2) & leap)))
-        for part, top in _TIME_TOPS.items():
+        for part, (low, top) in _TIME_RANGES.items():
             if part in spans:
-                write(*spans[part], np.minimum(read(*spans[part]), top))
+                write(*spans[part], read(*spans[part]).clip(low, top))
+        if "p" in spans:
+            a, b = spans["p"]
+            odd = np.array([value[a:b].lower() not in _HALVES for value in values])
+            upper = np.array([mark == "A" for mark in shape[a:b]])
+            codes[np.ix_(odd, np.arange(a, b))] = np.array([ord("a"), ord("m")]) - upper * (ord("a") - ord("A"))
     return codes.view(f"<U{width}").ravel().tolist()
 
 
@@ -681,10 +716,12 @@ def _day_first(orders: dict[str, list[tuple[int, list[str]]]], shapes: dict[str,
 
 def _date_layouts(shape: str, values: list[tuple[str, int]], found: list[tuple[int, list[str]]],
                   day_first: bool, rare_threshold: int) -> list[list[Any]]:
-    """``[start, order]`` (or ``[start, order, names]``) of each date or time ``shape`` holds: per start of
-    ``found`` (:func:`_date_orders`) its first valid order, ``dmy`` or ``mdy`` first as ``day_first`` says.
-    ``names`` ({month name: rows}, by rows then name) are the whole month names of a month-name date seen
-    ``rare_threshold`` times or more (only valid names: a date's month name is drawn whole from them)."""
+    """``[start, order]`` (then ``names`` and ``years`` where they apply) of each date or time ``shape`` holds: per
+    start of ``found`` (:func:`_date_orders`) its first valid order, ``dmy`` or ``mdy`` first as ``day_first``
+    says. ``names`` ({month name: rows}, by rows then name) are the whole month names of a month-name date seen
+    ``rare_threshold`` times or more (only valid names: a date's month name is drawn whole from them); ``years``
+    (``[low, high]``, of a date) its ``rare_threshold``-th earliest and latest training years (with fewer rows,
+    both ways), so no single value decides them: a generated date's year stays within them."""
     rank = list(_DATES) if day_first else [{"dmy": "mdy", "mdy": "dmy"}.get(order, order) for order in _DATES]
     layouts: list[list[Any]] = []
     for start, valid in found:
@@ -700,6 +737,12 @@ def _date_layouts(shape: str, values: list[tuple[str, int]], found: list[tuple[i
                      if count >= rare_threshold}
             if names:
                 layouts[-1].append(names)
+        if "y" in (spans := _date_at(shape, start, order)):
+            a, b = spans["y"]
+            years = np.sort(np.repeat([int(value[a:b]) for value, _ in values], [count for _, count in values]))
+            nth = min(rare_threshold, years.size) - 1
+            low, high = sorted((max(int(years[nth]), 1), max(int(years[-1 - nth]), 1)))
+            layouts[-1].append([low, high])
     return layouts
 
 
@@ -923,10 +966,12 @@ class TextModel:
             :data:`CLASS_KEYS`: {character: values holding it} over the rarer run values}; states of the first form
             hold ``positions`` {shape: one {character: count} per position} instead of ``runs`` and still
             generate as they did; ``dates`` (optional) {shape: [[start, order of ``"ymd"``, ``"dmy"``,
-            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time"`` (:data:`_DATES`)], ...]}, the
-            dates and times every training value of the shape held (generated ones are valid); a month-name
-            date may add a third item, {month name seen ``rare_threshold`` times: count}, its month then drawn
-            whole from them (states without it draw the name's runs apart).
+            ``"mdy"``, ``"ymd8"``, ``"dby"``, ``"bdy"``, ``"ymd14"``, ``"time12"``, ``"time"``
+            (:data:`_DATES`)], ...]}, the dates and times every training value of the shape held (generated ones
+            are valid); a month-name date may add a third item, {month name seen ``rare_threshold`` times:
+            count}, its month then drawn whole from them (states without it draw the name's runs apart); a date
+            may end in its year bounds ``[low, high]`` (the ``rare_threshold``-th earliest and latest training
+            years), generated years then staying within them (states without them: any year from 1).
             ``chars`` and ``classes`` keep only characters held by the rarer words or run values of
             ``rare_threshold`` rows; ``lengths``, ``rare_lengths``, ``rare_cases``, ``rare`` and ``upper_share``
             are aggregates of ``rare_threshold`` rows or more (empty or ``0`` otherwise). ``binary``
@@ -1189,8 +1234,8 @@ class TextModel:
         """``size`` values of one frequent ``shape``, run by run (literal characters copied)."""
         keys = class_keys(shape)
         # A month name's runs (the A and aa of Apr) are drawn as one, from the training's whole names by count.
-        names = {span[0]: (span[1], date[2]) for date in self.state["template"].get("dates", {}).get(shape, [])
-                 if len(date) == 3 and (span := _date_at(shape, date[0], date[1])["m"])}
+        names = {span[0]: (span[1], counts) for date in self.state["template"].get("dates", {}).get(shape, [])
+                 if (counts := _date_extras(date)[0]) and (span := _date_at(shape, date[0], date[1])["m"])}
         pieces: list[Any] = []
         done = 0
         for (start, end), run in zip(class_runs(shape), self.state["template"]["runs"][shape]):

@@ -7,7 +7,8 @@ own ``%f`` always writes six digits, so a millisecond column written with it wou
 Date-times with a UTC offset, as pandas writes tz-aware values (``2021-01-01 00:00:00+01:00``), get
 a detected format that ends in the offset itself when every value has the same one (the values are
 then read and written as local times of that offset), else in the pseudo-directive ``%:z``: any
-``+HH:MM`` offset on reading (values become UTC instants), ``+00:00`` on writing.
+``+HH:MM`` offset on reading (values become UTC instants), ``+00:00`` on writing. A declared ``%z``
+(written ``+HHMM``) is refused over values whose offset is written ``+HH:MM``.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def parse_datetimes(values: pd.Series, fmt: str, *, errors: str = "raise") -> pd
 
     Raises:
         ValueError, TypeError: A value does not match ``fmt`` (with ``errors="raise"``); ValueError also for
-            values of several UTC offsets under ``%z`` (whatever ``errors``: ``%:z`` reads them).
+            values of several UTC offsets under ``%z`` (whatever ``errors``: ``%:z`` reads them), or of an offset
+            written ``+HH:MM`` (``%z`` writes ``+HHMM``: the format ending in the offset itself keeps them).
     """
     pattern = fmt.replace(MILLISECONDS, "%f")
     if UTC_OFFSET not in fmt:
@@ -84,6 +86,13 @@ def parse_datetimes(values: pd.Series, fmt: str, *, errors: str = "raise") -> pd
         if parsed.dtype == object:  # pandas keeps several offsets as objects
             raise ValueError(f"the values hold several UTC offsets, which format {fmt!r} cannot keep in one "
                              f"column; declare {fmt.replace('%z', UTC_OFFSET)!r} to read them as UTC instants")
+        colon = values.dropna().astype(str).str.extract(f"({_OFFSET_AT_END})", expand=False).dropna()
+        if not colon.empty:
+            offset = colon.iloc[0]
+            raise ValueError(f"the values write their UTC offset as {offset!r}, which format {fmt!r} writes as "
+                             f"{offset.replace(':', '')!r}; declare {fmt.replace('%z', offset)!r} to keep them as "
+                             f"they are, or {fmt.replace('%z', UTC_OFFSET)!r} to read them as UTC instants "
+                             "(written +00:00)")
         return parsed
     parsed = pd.to_datetime(values, format=pattern.replace(UTC_OFFSET, "%z"), errors=errors, utc=True)
     return parsed.dt.tz_localize(None)
@@ -104,9 +113,9 @@ def format_datetimes(stamps: pd.Series, fmt: str) -> pd.Series:
 
 def detect_datetime_format(strings: pd.Series) -> str | None:
     """The first of :data:`DATETIME_FORMATS` that parses and re-formats every value exactly; for values that
-    all end in a ``+HH:MM`` UTC offset, the first that does so for the values without it, followed by the
-    offset (the same in every value) or ``%:z`` (several offsets: read as UTC instants, written in UTC; not for
-    dates without a time of day, which that would move to another day).
+    all end in a ``+HH:MM`` UTC offset (or ``Z``, UTC), the first that does so for the values without it,
+    followed by the offset (the same in every value) or ``%:z`` (several offsets, ``Z`` and ``+02:00`` too: read
+    as UTC instants, written in UTC; not for dates without a time of day, which that would move to another day).
 
     Args:
         strings: Non-null strings (the distinct ones are checked, at most 50,000).
@@ -122,9 +131,11 @@ def detect_datetime_format(strings: pd.Series) -> str | None:
         if formats_exactly(probe, fmt) and formats_exactly(distinct, fmt):
             return fmt
     offsets = distinct.str.extract(f"({_OFFSET_AT_END})", expand=False)
+    zulu = offsets.isna() & distinct.str.endswith("Z")  # UTC written Z
+    offsets[zulu] = "Z"
     if offsets.isna().any():
         return None
-    local = detect_datetime_format(distinct.str[:-6])
+    local = detect_datetime_format(distinct.str[:-6].where(~zulu, distinct.str[:-1]))
     if local is None:
         return None
     shared = offsets.unique()

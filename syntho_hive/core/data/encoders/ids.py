@@ -391,6 +391,8 @@ class IdGenerator(GeneratedColumn):
         if self.kind == "int":
             numbers = integer_sequence(int(self.start), indices, int(self.step),
                                        integer_dtype(self.dtype) or np.dtype(np.int64), self.column)
+            if pd.api.types.is_float_dtype(self.dtype):
+                self._check_whole_floats(numbers, indices)
             return restore_numbers(numbers, np.zeros(n, dtype=bool), self.dtype, self.marker, self.column)
         if self.kind == "decimal":
             return restore_numbers(self._decimal_values(indices), np.zeros(n, dtype=bool), self.dtype, self.marker,
@@ -409,6 +411,24 @@ class IdGenerator(GeneratedColumn):
                 length, space = length + 1, space * len(alphabet)
             values = indexed_strings(indices, [alphabet] * length, int(rng.integers(0, 2**63)), self.column)
         return self._restore(values)
+
+    def _check_whole_floats(self, numbers: np.ndarray, indices: np.ndarray) -> None:
+        """Refuse ``int`` keys (``numbers``, of ``indices``) that the column's float dtype cannot hold exactly
+        (a ``float32`` holds every integer only up to ``2**24``: ``16777217`` would be written ``16777216``,
+        the key before it).
+
+        Raises:
+            GenerationError: A key is not a whole number of the column's float dtype.
+        """
+        held = float_dtype(self.dtype)
+        with np.errstate(invalid="ignore"):  # past int64 a float does not come back at all
+            inexact = numbers.astype(held).astype(np.int64) != numbers
+        if inexact.any():
+            raise GenerationError(
+                f"Cannot generate unique keys for column {self.column!r} up to index {int(indices.max())}: its "
+                f"whole-number keys (from {self.start}, one every {self.step}) would pass what its {held} holds "
+                f"exactly ({int(numbers[inexact][0])} is not one). Generate fewer rows for this table, or store the "
+                "key as an integer column" + (" or as float64." if held.itemsize < 8 else "."))
 
     def _decimal_values(self, indices: np.ndarray) -> np.ndarray:
         """The ``decimal`` kind's floats ``(start + step * index) / 10 ** decimals``: distinct in the column's
