@@ -169,8 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser(
         "fit", parents=[common], help="train on a table file or a whole database/folder (--source)",
         description=("Train a model (--model: TabularAR by default, CTGAN or TVAE) on one table (CSV or Parquet) "
-                     "and save it as a checkpoint directory; or, with --source, learn every table of a database "
-                     "or folder (schema reflected, keys included) and save a Synthesizer directory."),
+                     "and save it as a checkpoint directory (no business rules: names, e-mails, phones come back as "
+                     "text the model makes up); or, with --source, learn every table of a database or folder (schema "
+                     "reflected, keys included) with a Synthesizer, which finds, prints and keeps the business "
+                     "rules (realistic names, e-mails, phones, addresses, copied columns, dependencies), and save "
+                     "its directory (a folder holding one file gives a one-table Synthesizer)."),
     )
     fit.add_argument("data", metavar="DATA", type=Path, nargs="?",
                      help="training table: .csv[.gz], .parquet or a Parquet dataset directory (or use --source)")

@@ -115,7 +115,9 @@ from syntho_hive.relational.keys import (
 )
 from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
-from syntho_hive.relational.rules import DATE_PARTS, SchemaRules, declared_rules, resolve_rules
+from syntho_hive.relational.rules import (
+    DATE_PARTS, SchemaRules, check_declared_personal, declared_rules, resolve_rules,
+)
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
            "check_count", "model_accepts", "model_metadata"]
@@ -478,7 +480,8 @@ def model_metadata(table: TableConfig, modelled: Collection[str]) -> Metadata:
 
     The model gets the column sdtypes and formats, and the declared constraints, inequalities (with
     the detected date orderings) and fixed combinations among its columns, which its rows then satisfy
-    by construction. Keys are generated outside the model, so the table has none; a rule naming a
+    by construction. Keys are generated outside the model, so the table has none, and no personal
+    columns (the schema's fit decided them before); a rule naming a
     column the model does not draw (a key, a copied or generated column) cannot be honoured by it and
     is logged.
 
@@ -505,7 +508,6 @@ def model_metadata(table: TableConfig, modelled: Collection[str]) -> Metadata:
     restricted = TableConfig(
         name=table.name, constraints=constraints, inequalities=inequalities, fixed_combinations=combinations,
         columns={c: t for c, t in table.columns.items() if c in keep},
-        pii_cols=[c for c in table.pii_cols if c in keep],
         datetime_formats={c: f for c, f in table.datetime_formats.items() if c in keep},
         column_types={c: t for c, t in table.column_types.items() if c in keep})
     return Metadata(tables={table.name: restricted})
@@ -932,6 +934,8 @@ class Orchestrator:
             raise TrainingError(f"complete= masks of table(s) {wrong} do not match the rows given for them; "
                                 "give one boolean per row of data[table].")
         resolve_n_jobs(n_jobs, len(self.graph.order))  # a bad n_jobs fails here, before any state is reset
+        if self.privacy is None:  # declared personal columns the rules would model: refused before any work
+            check_declared_personal(self.metadata, data)
         dp = self.privacy.dp if self.privacy is not None else None
         if dp is not None:  # everything DP cannot honour, before any state is reset
             check_dp_schema(self.metadata, self.models, data, dp, checkpoint_dir=checkpoint_dir)

@@ -426,3 +426,28 @@ def test_an_unexpected_exception_is_one_internal_error_line_with_its_own_status(
     err = capsys.readouterr().err
     assert "Traceback" in err and "cli_internal_error" in err and "dependency blew up" in err
     assert err.strip().splitlines()[-1].startswith("error: internal error (RuntimeError")
+
+
+def test_one_file_gets_the_business_rules_through_fit_source(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """README: ``fit DATA`` applies no business rules; a folder holding the one file, fitted with
+    ``fit --source``, is a one-table Synthesizer, which prints the rules and generates realistic e-mails."""
+    from syntho_hive.core.semantic.validators import is_email
+    from syntho_hive.datasets import load_sales
+
+    real = load_sales()["customers"].drop(columns=["support_rep_id"])
+    (tmp_path / "src").mkdir()
+    real.to_csv(tmp_path / "src" / "customers.csv", index=False)
+    synth = tmp_path / "synth"
+    assert main(["fit", "--source", str(tmp_path / "src"), "-o", str(synth), "--epochs", "1", "--seed", "0",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "business rules" in out and "email: email (detected)" in out
+    assert main(["sample", str(synth), "--target", str(tmp_path / "out"), "--format", "csv", "--seed", "1"]) == 0
+    emails = pd.read_csv(tmp_path / "out" / "customers.csv")["email"].dropna()
+    assert len(emails) > 0 and all(is_email(e) for e in emails) and not emails.isin(real["email"]).any()
+    assert main(["fit", str(tmp_path / "src" / "customers.csv"), "-o", str(tmp_path / "model"), "--epochs", "1",
+                 "--no-progress"]) == 0
+    assert "business rules" not in capsys.readouterr().out  # one engine's checkpoint: no rules
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "`synthohive fit --source` prints them" in readme and "`synthohive fit DATA`" in readme

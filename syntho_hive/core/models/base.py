@@ -76,7 +76,7 @@ from syntho_hive.core.models._privacy import (
     restore_personal,
 )
 from syntho_hive.core.models.params import Param, problems_of
-from syntho_hive.core.privacy import TablePrivacyPlan
+from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan
 from syntho_hive.core.models.registry import model_class
 from syntho_hive.core.quality import MarginalProfile, SampleQuality, apply_quality_gate, check_gate_arguments
 from syntho_hive.core.quality import profile_sdtypes
@@ -372,7 +372,9 @@ class ConditionalGenerativeModel(ABC):
                 ``data`` (configured, declared or detected) are removed or pseudonymised before the
                 model's preprocessing sees them and generated back by :meth:`sample`; they cannot be
                 conditions. The decisions are in ``privacy_plan_`` and the checkpoint (no real value,
-                no secret).
+                no secret). ``None`` where the metadata declares personal columns (``pii_cols``) of
+                ``data``: ``PrivacyConfig(detect=False)`` (declared personal columns and semantic types get
+                their default actions).
 
         Returns:
             ``self``.
@@ -382,6 +384,8 @@ class ConditionalGenerativeModel(ABC):
                 an unwritable ``checkpoint_dir``, or a diverging loss (the message names the epoch).
             SchemaError: The metadata does not describe ``data``; column names not unique strings.
             ConstraintViolationError: ``data`` violates a declared constraint.
+            ConfigurationError: The personal columns' actions cannot apply (every problem listed), e.g. a
+                declared personal column with no action and no personal semantic type.
         """
         release, self._release = self._release, None  # a check's release serves the next fit only
         if kwargs:
@@ -449,6 +453,8 @@ class ConditionalGenerativeModel(ABC):
                                "it: drop checkpoint_dir and save() the fitted model.")
         table = self._resolve_table(data, table_name)  # still checks: a fitted model is kept until they pass
         privacy_plan = None
+        if privacy_config is None and any(c in data.columns for c in table.pii_cols):
+            privacy_config = PrivacyConfig(detect=False)  # declared personal columns: their default actions
         if privacy_config is not None:  # before anything learns from data: no personal value reaches the model
             privacy_plan, data, table = apply_privacy(privacy_config, data, table, seed=seed,
                                                       rare_threshold=int(getattr(self, "rare_threshold", 5)),

@@ -4,8 +4,11 @@ Per column, in this order of precedence:
 
 1. the config's action (``"table.column"``, then ``"column"``; a ``custom`` transform implies ``custom``);
 2. a personal semantic type declared in the metadata -> the default action of that type;
-3. with ``detect`` on, a column :func:`detect_pii` reports -> the default action of its type;
-4. otherwise the column is modelled as is.
+3. a column declared personal (``pii_cols``) -> the default action of its personal semantic type,
+   declared or detected (whatever ``detect`` says); one without such a type has nothing to generate
+   and is refused (:func:`personal_without_generator`): its action must be given;
+4. with ``detect`` on, a column :func:`detect_pii` reports -> the default action of its type;
+5. otherwise the column is modelled as is.
 
 A column declared with the semantic type ``None`` is never detected (the declaration says it is not a
 semantic column); name it in ``actions`` to protect it anyway. ``fake`` and ``mask`` need the column's
@@ -27,7 +30,7 @@ from syntho_hive.core.privacy.types import DEFAULT_ACTIONS, GENERATED_ACTIONS, P
 from syntho_hive.core.semantic.checks import validate_type_name
 from syntho_hive.exceptions import ConfigurationError
 
-__all__ = ["resolve_privacy", "check_privacy_config"]
+__all__ = ["resolve_privacy", "check_privacy_config", "personal_without_generator"]
 
 
 def check_privacy_config(config: PrivacyConfig, columns_by_table: Mapping[str, Collection[str]]) -> None:
@@ -69,8 +72,26 @@ def _unknown_keys(config: PrivacyConfig, columns: list[str], table: str | None) 
     return out
 
 
+def personal_without_generator(columns: Collection[str], how: str) -> str:
+    """The problem of columns declared personal (``pii_cols``) that have no personal semantic type to
+    generate them by, and the ways out.
+
+    Args:
+        columns: ``"table.column"`` of each.
+        how: How to give an action, e.g. ``"PrivacyConfig(actions={...})"``.
+
+    Returns:
+        The message.
+    """
+    names = sorted(columns)
+    return (f"{names} are declared personal (pii_cols) but have no personal semantic type (declared or detected) "
+            "to generate them by, and their real values must not reach a model: give each an action in "
+            f"{how} ('drop', 'hash', 'custom', or 'keep' to model the real values anyway), or declare its "
+            "semantic type (e.g. 'email'; then 'fake' or 'mask' generate it)")
+
+
 def _decide(column: str, config: PrivacyConfig, table: str | None, declared: Mapping[str, str | None],
-            report: PIIReport) -> ColumnDecision | None:
+            report: PIIReport, personal: Collection[str]) -> ColumnDecision | None:
     action = config.action_for(column, table)
     finding = next((f for f in report.findings if f.column == column), None)
     declared_type = declared.get(column) if column in declared else None
@@ -84,6 +105,9 @@ def _decide(column: str, config: PrivacyConfig, table: str | None, declared: Map
     if declared_type in PII_TYPES:
         return ColumnDecision(column, DEFAULT_ACTIONS[declared_type], declared_type, "declared",
                               "declared semantic type")
+    if column in personal and sem in PII_TYPES:
+        return ColumnDecision(column, DEFAULT_ACTIONS[sem], sem, "declared",
+                              "declared in pii_cols" + (f"; {why}" if why else ""))
     if config.detect and finding is not None and column not in declared:
         return ColumnDecision(column, finding.default_action, finding.semantic_type, "detected", why)
     return None
@@ -107,7 +131,7 @@ def _problems(decision: ColumnDecision, frame: pd.DataFrame, config: PrivacyConf
 def resolve_privacy(config: PrivacyConfig, frame: pd.DataFrame, table: str | None = None,
                     declared_semantic_types: Mapping[str, str | None] | None = None, *,
                     sample_rows: int = DEFAULT_SAMPLE_ROWS, seed: int = 0, rare_threshold: int = 5,
-                    report: PIIReport | None = None) -> TablePrivacyPlan:
+                    report: PIIReport | None = None, personal_columns: Collection[str] = ()) -> TablePrivacyPlan:
     """Decide what happens to each column of one table; every problem is reported before any work.
 
     Args:
@@ -120,6 +144,8 @@ def resolve_privacy(config: PrivacyConfig, frame: pd.DataFrame, table: str | Non
         seed: Seed of detection's row sample.
         rare_threshold: Aggregates seen fewer times are not kept by :meth:`TablePrivacyPlan.fit`.
         report: A detection report already made for this frame (``None``: detect here).
+        personal_columns: Columns declared personal (the metadata's ``pii_cols``): each gets the default
+            action of its personal semantic type, declared or detected, unless the config names it.
 
     Returns:
         The unfitted :class:`TablePrivacyPlan` (call ``fit(frame)`` next).
@@ -127,7 +153,8 @@ def resolve_privacy(config: PrivacyConfig, frame: pd.DataFrame, table: str | Non
     Raises:
         ConfigurationError: Listing every problem: a key naming a missing column, an unknown declared type,
             ``fake``/``mask`` without a semantic type, ``custom`` without a transform, ``hash`` of
-            booleans or measurements.
+            booleans or measurements, a declared personal column without an action or a personal
+            semantic type.
     """
     if not isinstance(config, PrivacyConfig):
         raise ConfigurationError(f"privacy must be a PrivacyConfig, got {type(config).__name__}.")
@@ -150,11 +177,16 @@ def resolve_privacy(config: PrivacyConfig, frame: pd.DataFrame, table: str | Non
     if report is None:
         report = detect_pii(frame, table, sample_rows=sample_rows, seed=seed, locale=config.locale)
     decisions = {}
+    declared_personal = set(map(str, personal_columns))
+    personal = [c for c in columns if c in declared_personal]
     for column in columns:
-        decision = _decide(column, config, table, declared, report)
+        decision = _decide(column, config, table, declared, report, personal)
         if decision is not None:
             decisions[column] = decision
             problems += _problems(decision, frame, config, table)
+    undecided = [f"{table or '<frame>'}.{c}" for c in personal if c not in decisions]
+    if undecided:
+        problems.append(personal_without_generator(undecided, "PrivacyConfig(actions={'table.column': action})"))
     if problems:
         raise ConfigurationError("Invalid privacy settings:\n" + "\n".join(f"  - {p}" for p in problems))
     types = {c: t for c, t in report.semantic_types.items() if c not in declared}

@@ -24,8 +24,8 @@ def key_actions(config: PrivacyConfig, table: TableConfig) -> list[str]:
 
 def plan_table(config: PrivacyConfig, frame: pd.DataFrame, table: TableConfig, *, seed: int, rare_threshold: int,
                names_only: bool) -> tuple[TablePrivacyPlan, pd.DataFrame]:
-    """Decide ``frame``'s personal columns (the config's actions, declared semantic types, detection; key
-    columns never) and learn what generating them needs.
+    """Decide ``frame``'s personal columns (the config's actions, declared semantic types, declared
+    ``pii_cols``, detection; key columns never) and learn what generating them needs.
 
     Args:
         config: The privacy config.
@@ -45,7 +45,8 @@ def plan_table(config: PrivacyConfig, frame: pd.DataFrame, table: TableConfig, *
     declared = {**table.semantic_types, **{column: None for column in table.key_columns}}
     report = detect_pii(frame.iloc[:0], table.name, locale=config.locale) if names_only else None
     plan = resolve_privacy(config, frame, table=table.name, declared_semantic_types=declared, seed=seed,
-                           rare_threshold=rare_threshold, report=report)
+                           rare_threshold=rare_threshold, report=report,
+                           personal_columns=[c for c in table.pii_cols if c not in table.key_columns])
     plan.fit(frame.iloc[:0] if names_only else frame)
     return plan, plan.prepare(frame)
 
