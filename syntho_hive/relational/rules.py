@@ -399,8 +399,9 @@ def _is_reference(name: str, table: TableConfig, df: pd.DataFrame, graph: Schema
 
 
 def _refuse_rules_on_copies(name: str, table: TableConfig, copied: Mapping[str, CopiedColumn]) -> None:
-    """Refuse a declared inequality or fixed combination naming a copied column: the column takes its parent
-    row's value after the model has drawn the row, so nothing makes the rule hold.
+    """Refuse a declared inequality or fixed combination between a copied column and a column not copied from the
+    same parent row: the copy takes its parent row's value after the model has drawn the row, so nothing makes
+    the rule hold (one over columns all copied through one relationship holds where the parent rows keep it).
 
     Raises:
         SchemaError: Naming the rule, the copied column and its parent column.
@@ -409,7 +410,7 @@ def _refuse_rules_on_copies(name: str, table: TableConfig, copied: Mapping[str, 
     rules += [(f"fixed combination {g.columns}", tuple(g.columns)) for g in table.fixed_combinations]
     for rule, columns in rules:
         hit = next((copied[c] for c in columns if c in copied), None)
-        if hit is not None:
+        if hit is not None and len({copied[c].via if c in copied else None for c in columns}) > 1:
             how = "declared in copied_from" if hit.declared else f"detected: equal in {hit.share:.0%} of real rows"
             raise SchemaError(
                 f"table {name!r}: the declared {rule} cannot hold: column {hit.column!r} is copied from "
@@ -433,7 +434,7 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
     Raises:
         SchemaError: A declared semantic type does not fit its column's values, or a declared
             copied column (or the parent column it copies) is missing from the data, or a declared
-            inequality or fixed combination names a copied column (it could not hold).
+            inequality or fixed combination mixes a copied column with others (it could not hold).
     """
     from syntho_hive.core.semantic import ALWAYS_GENERATED, check_semantic_type, detect_semantic_type
 
@@ -504,7 +505,7 @@ def declared_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame] | None =
 
     Raises:
         SchemaError: A declared date part whose source is not a datetime column, or whose column is not numeric; a
-            declared inequality or fixed combination naming a copied column.
+            declared inequality or fixed combination mixing a copied column with others.
     """
     graph = SchemaGraph.from_metadata(metadata)
     out = SchemaRules()

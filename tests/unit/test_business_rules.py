@@ -448,6 +448,9 @@ def test_a_declared_inequality_on_a_copied_column_is_refused_before_training(mon
     with pytest.raises(SchemaError, match=r"table 'orders': the declared inequality customer_signup < order_date "
                                           r"cannot hold: column 'customer_signup' is copied from customers.signup"):
         Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
+    both_copied = Metadata.model_validate(metadata.model_dump())  # a rule between two copies of one parent row
+    both_copied.tables["orders"].inequalities = [Inequality(low="customer_signup", high="signup_again")]
+    assert resolve_rules(both_copied, {**data, "orders": orders.assign(signup_again=orders["customer_signup"])})
     monkeypatch.setattr(orchestrator, "fit_models", fit_models)
     metadata.tables["orders"].copied_from = {"customer_signup": None}
     out = Synthesizer(metadata, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1).sample(seed=1)["orders"]
