@@ -442,6 +442,27 @@ def check_declared_personal(metadata: Metadata, data: Mapping[str, pd.DataFrame]
             + "; a PrivacyConfig also generates a declared or detected date_of_birth.")
 
 
+def _refuse_rules_on_copies(name: str, table: TableConfig, copied: Mapping[str, CopiedColumn]) -> None:
+    """Refuse a declared inequality or fixed combination between a copied column and a column not copied from the
+    same parent row: the copy takes its parent row's value after the model has drawn the row, so nothing makes
+    the rule hold (one over columns all copied through one relationship holds where the parent rows keep it).
+
+    Raises:
+        SchemaError: Naming the rule, the copied column and its parent column.
+    """
+    rules = [(f"inequality {q.low} {'<' if q.strict else '<='} {q.high}", (q.low, q.high)) for q in table.inequalities]
+    rules += [(f"fixed combination {g.columns}", tuple(g.columns)) for g in table.fixed_combinations]
+    for rule, columns in rules:
+        hit = next((copied[c] for c in columns if c in copied), None)
+        if hit is not None and len({copied[c].via if c in copied else None for c in columns}) > 1:
+            how = "declared in copied_from" if hit.declared else f"detected: equal in {hit.share:.0%} of real rows"
+            raise SchemaError(
+                f"table {name!r}: the declared {rule} cannot hold: column {hit.column!r} is copied from "
+                f"{hit.parent}.{hit.parent_column} ({how}), so it takes the generated parent row's value after the "
+                f"model has drawn the row's other columns. Drop the rule, or keep {hit.column!r} modelled with "
+                f"copied_from={{{hit.column!r}: None}} (the rule then holds, the copy no longer does).")
+
+
 def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_threshold: int = 5) -> SchemaRules:
     """The rules of every table: declared ones, and detected ones where nothing is declared.
 
@@ -456,7 +477,8 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
 
     Raises:
         SchemaError: A declared semantic type does not fit its column's values, or a declared
-            copied column (or the parent column it copies) is missing from the data.
+            copied column (or the parent column it copies) is missing from the data, or a declared
+            inequality or fixed combination mixes a copied column with others (it could not hold).
     """
     from syntho_hive.core.semantic import ALWAYS_GENERATED, check_semantic_type
 
@@ -490,6 +512,7 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
         rules.copied = _declared_copies(name, table, df, graph, data)
         undeclared = [c for c in map(str, df.columns) if c not in keys and c not in table.copied_from]
         rules.copied.update(_detect_copies(name, df, undeclared, graph, data, metadata))
+        _refuse_rules_on_copies(name, table, rules.copied)
         rules.dependencies = _declared_dependencies(name, table, df)
         rules.declared_dependencies = len(rules.dependencies)
         own = [c for c in map(str, df.columns) if c not in keys and c not in rules.copied]
@@ -524,7 +547,8 @@ def declared_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame] | None =
         The :class:`SchemaRules`.
 
     Raises:
-        SchemaError: A declared date part whose source is not a datetime column, or whose column is not numeric.
+        SchemaError: A declared date part whose source is not a datetime column, or whose column is not numeric; a
+            declared inequality or fixed combination mixing a copied column with others.
     """
     graph = SchemaGraph.from_metadata(metadata)
     out = SchemaRules()
@@ -535,6 +559,7 @@ def declared_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame] | None =
                                            if t is not None and c not in keys})
         for column, parent, p_col, via in _copy_sources(name, table, graph):
             rules.copied[column] = CopiedColumn(column, parent, p_col, via, 1.0, declared=True)
+        _refuse_rules_on_copies(name, table, rules.copied)
         if data is not None:
             rules.date_parts = _declared_date_parts(name, table, data[name])
             rules.declared_date_parts = len(rules.date_parts)

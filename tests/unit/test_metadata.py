@@ -434,3 +434,21 @@ def test_every_model_refuses_a_misdeclared_column_before_training() -> None:
         assert "'yyyymmdd' is declared 'datetime'" in text and "'score' is declared 'text'" in text
         assert "primary key 'count' has 2 row(s) with duplicated values" in text
         assert not model.is_fitted
+
+
+def test_add_table_takes_every_table_config_field() -> None:
+    """README tells users to declare ``date_parts``: ``add_table(..., date_parts=...)`` raised a raw TypeError.
+    Every TableConfig field is now a keyword of add_table, and a value of the wrong shape is a SchemaError."""
+    import inspect
+
+    from syntho_hive.core.metadata.schema import TableConfig
+
+    assert set(TableConfig.model_fields) <= set(inspect.signature(Metadata.add_table).parameters)
+    md = Metadata().add_table("flights", pk="flight_id", date_parts={"hour": "time_hour.hour", "day": None},
+                              column_types={"flight_id": {"kind": "integer"}})
+    table = md.tables["flights"]
+    assert table.date_parts == {"hour": "time_hour.hour", "day": None}
+    assert table.column_types["flight_id"].kind == "integer"
+    assert Metadata.from_json(md.to_json()).tables["flights"].date_parts == table.date_parts
+    with pytest.raises(SchemaError, match="Invalid definition of table 'flights'"):
+        Metadata().add_table("flights", date_parts={"hour": 3})

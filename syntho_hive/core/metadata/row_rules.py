@@ -46,12 +46,27 @@ class DependencyCheck:
     repeated: int
 
 
+def _python(value: object) -> object:
+    """A NumPy scalar as the Python value a saved map reads back (``np.str_("US")`` as ``"US"``,
+    ``np.datetime64`` as a ``pd.Timestamp``); any other value as it is."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    if isinstance(value, np.timedelta64):
+        return pd.Timedelta(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _column_keys(column: pd.Series) -> pd.Series:
+    """``column``'s values as plain Python objects (nulls as ``None``): NumPy scalars in an object column
+    (``np.random.choice`` output) key the same as the values a model draws or a saved map holds."""
+    return column.astype(object).where(column.notna(), None).map(_python)
+
+
 def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """One hashable key per row for ``columns`` (nulls as their own value)."""
     if len(columns) == 1:
-        return frame[columns[0]].astype(object).where(frame[columns[0]].notna(), None)
-    return pd.Series(list(zip(*(frame[c].astype(object).where(frame[c].notna(), None) for c in columns))),
-                     index=frame.index, dtype=object)
+        return _column_keys(frame[columns[0]])
+    return pd.Series(list(zip(*(_column_keys(frame[c]) for c in columns))), index=frame.index, dtype=object)
 
 
 def check_dependency(frame: pd.DataFrame, determinants: Sequence[str], dependent: str) -> DependencyCheck:

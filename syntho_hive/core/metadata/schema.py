@@ -200,8 +200,10 @@ class Metadata(BaseModel):
         locale: str | None = None,
         sample_real_values: list[str] | None = None,
         copied_from: dict[str, str | None] | None = None,
+        date_parts: dict[str, str | None] | None = None,
         dependencies: list[FunctionalDependency | dict | tuple[str, str]] | None = None,
         reference: bool | None = None,
+        column_types: dict[str, ColumnType | dict] | None = None,
     ) -> "Metadata":
         """Add (or replace) a table and return ``self`` so calls chain.
 
@@ -220,9 +222,11 @@ class Metadata(BaseModel):
             locale: Faker locale for rows without a country column.
             sample_real_values: Text/title columns sampled from their real values (not private).
             copied_from: ``{column: "parent_table.parent_column" or None}``.
+            date_parts: ``{column: "timestamp_column.part" or None}`` (see :class:`TableConfig`).
             dependencies: :class:`FunctionalDependency` objects, dicts or ``(determinant, dependent)``
                 (``None``: detected at fit).
             reference: Whether the table is a lookup table copied verbatim (``None``: detected).
+            column_types: ``{column: ColumnType}`` storage types (see :class:`TableConfig`).
 
         Returns:
             ``self``.
@@ -249,7 +253,8 @@ class Metadata(BaseModel):
                 fixed_combinations=combos, pii_cols=pii_cols or [],
                 datetime_formats=datetime_formats or {}, semantic_types=semantic_types or {},
                 locale=locale, sample_real_values=sample_real_values or [], copied_from=copied_from or {},
-                dependencies=rules, reference=reference,
+                date_parts=date_parts or {}, dependencies=rules, reference=reference,
+                column_types=column_types or {},
             )
         except ValueError as exc:  # pydantic.ValidationError is a ValueError
             raise SchemaError(f"Invalid definition of table {name!r}: {exc}") from exc
