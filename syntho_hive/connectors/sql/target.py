@@ -590,6 +590,8 @@ class _TransactionalWriter(SQLTargetWriter):
             with connection_errors(self.target.description):
                 if self.dialect == "sqlite":
                     self._check_sqlite_foreign_keys()
+                if self.dialect == "postgresql":
+                    self._advance_sequences()
                 self.connection.commit()
         except BaseException:
             self.abort()
@@ -598,6 +600,29 @@ class _TransactionalWriter(SQLTargetWriter):
         self._restore_sqlite()
         self._close()
         _log.info("sql_write_committed", target=self.target.description, tables=self.rows)
+
+    def _advance_sequences(self) -> None:
+        """PostgreSQL: move each sequence owned by a written column (serial, identity) past the column's largest
+        value, in the write's transaction, so the application's next INSERT with the default key does not
+        collide with a written row. A sequence already past it is left alone."""
+        conn = self.connection
+        preparer = conn.dialect.identifier_preparer
+        for name, table in self.written.items():
+            quoted = preparer.format_table(table)
+            owned = conn.exec_driver_sql(
+                "SELECT attname, sequence FROM (SELECT attname, pg_get_serial_sequence(%(table)s, attname) AS sequence "
+                "FROM pg_attribute WHERE attrelid = %(table)s::regclass AND attnum > 0 AND NOT attisdropped) AS found "
+                "WHERE sequence IS NOT NULL", {"table": quoted}).all()
+            for column, sequence in owned:
+                # The next value nextval() gives is last_value (never called) or last_value + increment.
+                conn.exec_driver_sql(
+                    f"SELECT setval(%(sequence)s::regclass, top) FROM (SELECT max({preparer.quote(column)}) AS top "
+                    f"FROM {quoted}) AS written, {sequence} AS state, pg_sequence AS options "
+                    "WHERE options.seqrelid = %(sequence)s::regclass AND options.seqincrement > 0 "
+                    "AND top >= state.last_value + CASE WHEN state.is_called THEN options.seqincrement ELSE 0 END",
+                    {"sequence": sequence})
+                _log.debug("sql_sequence_checked", table=self._qualified(name), column=column,
+                           sequence=sequence)
 
     def _undo(self) -> None:
         """The rollback left the database as it was: give the SQLite connection its isolation level back."""
