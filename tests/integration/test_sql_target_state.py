@@ -1,5 +1,6 @@
 """SQLTarget and what the database holds besides the rows: key sequences of tables appended to
-(the application's next INSERT must not collide with a written row).
+(the application's next INSERT must not collide with a written row) and PostgreSQL ENUM types
+left behind by an earlier write.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from syntho_hive.connectors.sql.target import SQLTarget
 from syntho_hive.core.metadata import Metadata
 from syntho_hive.core.metadata.column_types import ColumnType
+from syntho_hive.exceptions import SchemaError
 
 # The application's table, with a key the database numbers itself, per backend.
 KEYED_TABLES = {
@@ -74,5 +76,49 @@ def test_an_append_never_moves_a_sequence_back(postgres_url: str) -> None:
             writer.write_table("t", [rows])
         with engine.begin() as conn:
             assert conn.exec_driver_sql("INSERT INTO synth.t (v) VALUES (0) RETURNING id").scalar_one() == 1001
+    finally:
+        engine.dispose()
+
+
+def _enum_metadata(labels: list[str]) -> Metadata:
+    md = Metadata()
+    md.add_table("customers", pk="id", columns={"status": "categorical"})
+    md.tables["customers"].column_types.update({"id": ColumnType(kind="integer", bits=64, nullable=False),
+                                                "status": ColumnType(kind="enum", values=labels)})
+    return md
+
+
+def _write_customers(url: str, labels: list[str]) -> None:
+    rows = pd.DataFrame({"id": np.arange(1, 5), "status": [labels[i % len(labels)] for i in range(4)]})
+    with SQLTarget(url, "synth", if_exists="fail").open(_enum_metadata(labels), ["customers"]) as writer:
+        writer.write_table("customers", [rows])
+
+
+def test_a_leftover_enum_type_with_the_same_labels_is_reused(postgres_url: str) -> None:
+    """The user drops the tables of an earlier write (their ENUM types stay): writing again works."""
+    _write_customers(postgres_url, ["happy", "sad"])
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE synth.customers")
+        _write_customers(postgres_url, ["happy", "sad"])
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM synth.customers WHERE status = 'sad'").scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+def test_a_leftover_enum_type_with_other_labels_is_named(postgres_url: str) -> None:
+    _write_customers(postgres_url, ["happy", "sad"])
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE synth.customers")
+        with pytest.raises(SchemaError) as caught:
+            _write_customers(postgres_url, ["happy", "sad", "angry"])
+        message = str(caught.value)
+        assert "synth.customers_status" in message and "DROP TYPE" in message and "['happy', 'sad']" in message
+        with engine.connect() as conn:
+            assert not sa.inspect(conn).get_table_names(schema="synth")
     finally:
         engine.dispose()

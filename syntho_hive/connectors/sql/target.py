@@ -503,13 +503,32 @@ class _TransactionalWriter(SQLTargetWriter):
         if self.dialect == "postgresql":
             from sqlalchemy.dialects import postgresql
 
+            existing = {enum["name"]: list(enum["labels"])
+                        for enum in sa.inspect(conn).get_enums(schema=self.schema or conn.dialect.default_schema_name)}
             for column in table.columns:
                 if isinstance(column.type, postgresql.ENUM):
-                    column.type.create(conn, checkfirst=False)
+                    self._create_enum(table.name, column, existing.get(column.type.name))
             # Foreign keys are added after the load (validated once over all rows).
             conn.execute(sa.schema.CreateTable(table, include_foreign_key_constraints=[]))
             return
         table.create(conn)
+
+    def _create_enum(self, name: str, column: "sa.Column", labels: list[str] | None) -> None:
+        """PostgreSQL: create the ENUM type of ``column``, or reuse one left in the schema with the same labels.
+
+        Raises:
+            SchemaError: A type of that name is there with other labels.
+        """
+        wanted = list(column.type.enums)
+        if labels is None:
+            column.type.create(self.connection, checkfirst=False)
+        elif labels != wanted:
+            type_name = self._qualified(column.type.name)
+            raise SchemaError(
+                f"Cannot create {self._about(name)}: column {column.name!r} needs the ENUM type {type_name!r} "
+                f"with labels {wanted}, but a type of that name is already in the schema with labels {labels} "
+                f"(left by an earlier write?). Nothing was written. Drop it (DROP TYPE {type_name}) or rename "
+                f"it (ALTER TYPE {type_name} RENAME TO ...), or write to another schema.")
 
     def _self_references(self, config: "TableConfig", physical: "sa.Table") -> list[tuple[list[str], list[str]]]:
         pk = config.pk_columns
