@@ -1,0 +1,44 @@
+"""SQLSource on PostgreSQL values that have no faithful pandas form (numeric NaN): a typed error
+that names the column and the query that reads it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from syntho_hive.connectors.sql.source import SQLSource
+from syntho_hive.core.metadata import Metadata
+from syntho_hive.exceptions import SchemaError
+
+
+def _table(url: str, values: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA s; CREATE TABLE s.t (id int PRIMARY KEY, n numeric(10,2) NOT NULL)")
+            conn.exec_driver_sql(f"INSERT INTO s.t SELECT g, {values} FROM generate_series(1, 20) g")
+    finally:
+        engine.dispose()
+
+
+def test_a_numeric_nan_is_an_error_not_a_missing_value(postgres_url: str) -> None:
+    """One NaN in a NOT NULL numeric column was read as missing (synthetic nulls, then a failed write back)."""
+    _table(postgres_url, "CASE WHEN g = 3 THEN 'NaN'::numeric ELSE g * 1.5 END")
+    source = SQLSource(postgres_url, schema="s")
+    with pytest.raises(SchemaError) as caught:
+        source.read_tables(Metadata.from_source(source))
+    message = str(caught.value)
+    assert "table 't'" in message and "column 'n'" in message and "NaN" in message
+    assert "NULLIF(n, 'NaN')" in message
+    # The advice works: the query reads the NaN as a null.
+    fixed = SQLSource(postgres_url, schema="s", queries={"t": "SELECT id, NULLIF(n, 'NaN') AS n FROM s.t"})
+    frames, _ = fixed.read_tables(Metadata.from_source(fixed))
+    assert frames["t"]["n"].isna().sum() == 1 and len(frames["t"]) == 20
+
+
+def test_numerics_without_nan_read_as_before(postgres_url: str) -> None:
+    _table(postgres_url, "g * 1.5")
+    source = SQLSource(postgres_url, schema="s")
+    frames, _ = source.read_tables(Metadata.from_source(source))
+    assert frames["t"]["n"].notna().all() and len(frames["t"]) == 20
