@@ -1,5 +1,5 @@
-"""SQLSource on PostgreSQL values that have no faithful pandas form (numeric NaN): a typed error
-that names the column and the query that reads it.
+"""SQLSource on PostgreSQL values that have no faithful pandas form (numeric NaN, infinite dates): an error
+that says what is wrong and suggests the query that reads the table.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from syntho_hive.connectors.sql.source import SQLSource
 from syntho_hive.core.metadata import Metadata
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import SchemaError, SerializationError
 
 
 def _table(url: str, values: str) -> None:
@@ -42,3 +42,21 @@ def test_numerics_without_nan_read_as_before(postgres_url: str) -> None:
     source = SQLSource(postgres_url, schema="s")
     frames, _ = source.read_tables(Metadata.from_source(source))
     assert frames["t"]["n"].notna().all() and len(frames["t"]) == 20
+
+
+@pytest.mark.parametrize(("column", "value"), [("d date", "'infinity'"), ("ts timestamptz", "'-infinity'")])
+def test_an_infinite_date_suggests_a_query(postgres_url: str, column: str, value: str) -> None:
+    """psycopg cannot give 'infinity' as a Python date: the message said only "see the database's message"."""
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA s; CREATE TABLE s.t (id int PRIMARY KEY, {column})")
+            conn.exec_driver_sql(f"INSERT INTO s.t VALUES (1, {value}), (2, NULL)")
+    finally:
+        engine.dispose()
+    source = SQLSource(postgres_url, schema="s")
+    with pytest.raises(SerializationError) as caught:
+        source.read_tables(Metadata.from_source(source))
+    message = str(caught.value)
+    assert "see the database's message" not in message
+    assert "infinity" in message and "queries=" in message and "NULLIF" in message and "CASE WHEN" in message
