@@ -5,7 +5,7 @@ that says what is wrong and suggests the query that reads the table.
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
+from sql_source_zoo import run  # tests/integration is on sys.path (its conftest)
 
 from syntho_hive.connectors.sql.source import SQLSource
 from syntho_hive.core.metadata import Metadata
@@ -13,13 +13,8 @@ from syntho_hive.exceptions import SchemaError, SerializationError
 
 
 def _table(url: str, values: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE SCHEMA s; CREATE TABLE s.t (id int PRIMARY KEY, n numeric(10,2) NOT NULL)")
-            conn.exec_driver_sql(f"INSERT INTO s.t SELECT g, {values} FROM generate_series(1, 20) g")
-    finally:
-        engine.dispose()
+    run(url, ["CREATE SCHEMA s", "CREATE TABLE s.t (id int PRIMARY KEY, n numeric(10,2) NOT NULL)",
+              f"INSERT INTO s.t SELECT g, {values} FROM generate_series(1, 20) g"])
 
 
 def test_a_numeric_nan_is_an_error_not_a_missing_value(postgres_url: str) -> None:
@@ -47,13 +42,8 @@ def test_numerics_without_nan_read_as_before(postgres_url: str) -> None:
 @pytest.mark.parametrize(("column", "value"), [("d date", "'infinity'"), ("ts timestamptz", "'-infinity'")])
 def test_an_infinite_date_suggests_a_query(postgres_url: str, column: str, value: str) -> None:
     """psycopg cannot give 'infinity' as a Python date: the message said only "see the database's message"."""
-    engine = sa.create_engine(postgres_url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA s; CREATE TABLE s.t (id int PRIMARY KEY, {column})")
-            conn.exec_driver_sql(f"INSERT INTO s.t VALUES (1, {value}), (2, NULL)")
-    finally:
-        engine.dispose()
+    run(postgres_url, ["CREATE SCHEMA s", f"CREATE TABLE s.t (id int PRIMARY KEY, {column})",
+                       f"INSERT INTO s.t VALUES (1, {value}), (2, NULL)"])
     source = SQLSource(postgres_url, schema="s")
     with pytest.raises(SerializationError) as caught:
         source.read_tables(Metadata.from_source(source))

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sql_source_zoo import run  # tests/integration is on sys.path (its conftest)
 
+from syntho_hive.connectors.sql.source import SQLSource
 from syntho_hive.connectors.sql.target import SQLTarget
 from syntho_hive.core.metadata import Metadata
 from syntho_hive.core.metadata.column_types import ColumnType
@@ -43,14 +45,12 @@ def test_the_application_inserts_after_an_append(kind: str, request: pytest.Fixt
     url = request.getfixturevalue(fixture)
     schema = None if fixture == "sqlite_url" else "synth"
     qualified = f"{schema}.t" if schema else "t"
+    # The application's table and its first two rows, numbered by the database.
+    run(url, ([f"CREATE SCHEMA {schema}"] if schema else []) + [
+        ddl, f"INSERT INTO {qualified} (v) VALUES (1)", f"INSERT INTO {qualified} (v) VALUES (2)"])
     engine = sa.create_engine(url)
     try:
-        with engine.begin() as conn:
-            if schema:
-                conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-            conn.exec_driver_sql(ddl)
-            for value in (1, 2):  # the application's rows before the append
-                conn.exec_driver_sql(f"INSERT INTO {qualified} (v) VALUES ({value})")
+        with engine.connect() as conn:
             before = conn.exec_driver_sql(f"SELECT max(id) FROM {qualified}").scalar_one()
         rows = pd.DataFrame({"id": np.arange(before + 1, before + 11, dtype=np.int32),
                              "v": np.arange(10, 20, dtype=np.int32)})
@@ -66,14 +66,13 @@ def test_the_application_inserts_after_an_append(kind: str, request: pytest.Fixt
 
 
 def test_an_append_never_moves_a_sequence_back(postgres_url: str) -> None:
+    run(postgres_url, ["CREATE SCHEMA synth", "CREATE TABLE synth.t (id serial PRIMARY KEY, v int)",
+                       "SELECT setval('synth.t_id_seq', 1000)"])
+    rows = pd.DataFrame({"id": np.arange(1, 6, dtype=np.int32), "v": np.arange(5, dtype=np.int32)})
+    with SQLTarget(postgres_url, "synth", if_exists="append").open(_keyed_metadata(), ["t"]) as writer:
+        writer.write_table("t", [rows])
     engine = sa.create_engine(postgres_url)
     try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE SCHEMA synth; CREATE TABLE synth.t (id serial PRIMARY KEY, v int)")
-            conn.exec_driver_sql("SELECT setval('synth.t_id_seq', 1000)")
-        rows = pd.DataFrame({"id": np.arange(1, 6, dtype=np.int32), "v": np.arange(5, dtype=np.int32)})
-        with SQLTarget(postgres_url, "synth", if_exists="append").open(_keyed_metadata(), ["t"]) as writer:
-            writer.write_table("t", [rows])
         with engine.begin() as conn:
             assert conn.exec_driver_sql("INSERT INTO synth.t (v) VALUES (0) RETURNING id").scalar_one() == 1001
     finally:
@@ -97,28 +96,17 @@ def _write_customers(url: str, labels: list[str]) -> None:
 def test_a_leftover_enum_type_with_the_same_labels_is_reused(postgres_url: str) -> None:
     """The user drops the tables of an earlier write (their ENUM types stay): writing again works."""
     _write_customers(postgres_url, ["happy", "sad"])
-    engine = sa.create_engine(postgres_url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE synth.customers")
-        _write_customers(postgres_url, ["happy", "sad"])
-        with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT count(*) FROM synth.customers WHERE status = 'sad'").scalar_one() == 2
-    finally:
-        engine.dispose()
+    run(postgres_url, ["DROP TABLE synth.customers"])
+    _write_customers(postgres_url, ["happy", "sad"])
+    frames, _ = SQLSource(postgres_url, schema="synth").read_tables(_enum_metadata(["happy", "sad"]))
+    assert frames["customers"]["status"].tolist() == ["happy", "sad", "happy", "sad"]
 
 
 def test_a_leftover_enum_type_with_other_labels_is_named(postgres_url: str) -> None:
     _write_customers(postgres_url, ["happy", "sad"])
-    engine = sa.create_engine(postgres_url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE synth.customers")
-        with pytest.raises(SchemaError) as caught:
-            _write_customers(postgres_url, ["happy", "sad", "angry"])
-        message = str(caught.value)
-        assert "synth.customers_status" in message and "DROP TYPE" in message and "['happy', 'sad']" in message
-        with engine.connect() as conn:
-            assert not sa.inspect(conn).get_table_names(schema="synth")
-    finally:
-        engine.dispose()
+    run(postgres_url, ["DROP TABLE synth.customers"])
+    with pytest.raises(SchemaError) as caught:
+        _write_customers(postgres_url, ["happy", "sad", "angry"])
+    message = str(caught.value)
+    assert "synth.customers_status" in message and "DROP TYPE" in message and "['happy', 'sad']" in message
+    assert SQLSource(postgres_url, schema="synth").table_names() == []
