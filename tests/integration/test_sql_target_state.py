@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sql_source_zoo import run  # tests/integration is on sys.path (its conftest)
+from structlog.testing import capture_logs
 
 from syntho_hive.connectors.sql.source import SQLSource
 from syntho_hive.connectors.sql.target import SQLTarget
@@ -77,6 +78,29 @@ def test_an_append_never_moves_a_sequence_back(postgres_url: str) -> None:
             assert conn.exec_driver_sql("INSERT INTO synth.t (v) VALUES (0) RETURNING id").scalar_one() == 1001
     finally:
         engine.dispose()
+
+
+def test_an_append_by_a_user_who_may_not_update_the_sequence_warns(postgres_server, postgres_url: str) -> None:
+    """A user with INSERT on the table but no rights on its sequence still appends; the log names the fix."""
+    admin = sa.create_engine(sa.make_url(postgres_server.admin_url).set(database=sa.make_url(postgres_url).database))
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("CREATE ROLE limited LOGIN PASSWORD 'limited'")
+        run(postgres_url, ["CREATE SCHEMA synth", "CREATE TABLE synth.t (id serial PRIMARY KEY, v int)",
+                           "GRANT USAGE ON SCHEMA synth TO limited", "GRANT SELECT, INSERT ON synth.t TO limited"])
+        limited = sa.make_url(postgres_url).set(username="limited", password="limited")
+        rows = pd.DataFrame({"id": np.arange(1, 4, dtype=np.int32), "v": np.arange(3, dtype=np.int32)})
+        with capture_logs() as logs:
+            with SQLTarget(limited, "synth", if_exists="append").open(_keyed_metadata(), ["t"]) as writer:
+                writer.write_table("t", [rows])
+        warned = [entry for entry in logs if entry["event"] == "sql_sequence_not_advanced"]
+        assert len(warned) == 1 and "setval('synth.t_id_seq'" in warned[0]["fix"]
+        assert len(SQLSource(postgres_url, schema="synth").read_tables(_keyed_metadata())[0]["t"]) == 3
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("DROP OWNED BY limited")
+            conn.exec_driver_sql("DROP ROLE limited")
+        admin.dispose()
 
 
 def _enum_metadata(labels: list[str]) -> Metadata:

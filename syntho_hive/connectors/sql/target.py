@@ -629,10 +629,16 @@ class _TransactionalWriter(SQLTargetWriter):
         for name, table in self.written.items():
             quoted = preparer.format_table(table)
             owned = conn.exec_driver_sql(
-                "SELECT attname, sequence FROM (SELECT attname, pg_get_serial_sequence(%(table)s, attname) AS sequence "
-                "FROM pg_attribute WHERE attrelid = %(table)s::regclass AND attnum > 0 AND NOT attisdropped) AS found "
-                "WHERE sequence IS NOT NULL", {"table": quoted}).all()
-            for column, sequence in owned:
+                "SELECT attname, sequence, has_sequence_privilege(sequence, 'SELECT, UPDATE') FROM (SELECT attname, "
+                "pg_get_serial_sequence(%(table)s, attname) AS sequence FROM pg_attribute WHERE attrelid = "
+                "%(table)s::regclass AND attnum > 0 AND NOT attisdropped) AS found WHERE sequence IS NOT NULL",
+                {"table": quoted}).all()
+            for column, sequence, allowed in owned:
+                if not allowed:
+                    _log.warning("sql_sequence_not_advanced", table=self._qualified(name), column=column,
+                                 sequence=sequence, reason="the user may not read and update the sequence",
+                                 fix=f"as its owner: SELECT setval('{sequence}', (SELECT max({column}) FROM {quoted}))")
+                    continue
                 # The next value nextval() gives is last_value (never called) or last_value + increment.
                 conn.exec_driver_sql(
                     f"SELECT setval(%(sequence)s::regclass, top) FROM (SELECT max({preparer.quote(column)}) AS top "
