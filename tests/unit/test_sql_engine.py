@@ -152,3 +152,16 @@ def test_a_bad_url_option_is_a_configuration_error_naming_it(option: str, value:
     message = str(refused.value)
     assert "Sup3r-Secret" not in message and "user:***@127.0.0.1:1/db" in message
     assert f"{option}={value}" in message and raised in message and "Fix:" in message
+
+
+@pytest.mark.parametrize("schema", ["bad;name", "a.b", "1st"])
+def test_a_bad_schema_name_says_how_to_pass_a_valid_one(schema: str, tmp_path) -> None:
+    """The message was about renaming a table in the metadata (Metadata.add_table), which does not fix a schema."""
+    from syntho_hive.connectors.sql.target import SQLTarget
+    from syntho_hive.exceptions import SchemaError
+
+    with pytest.raises(SchemaError) as caught:
+        SQLTarget(f"sqlite:///{tmp_path / 'db.sqlite'}", schema=schema)
+    message = str(caught.value)
+    assert f"schema {schema!r}" in message and "--schema" in message and "schema=" in message
+    assert "Metadata.add_table" not in message

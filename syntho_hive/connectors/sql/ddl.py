@@ -101,11 +101,13 @@ def check_identifier(name: object, what: str = "table") -> str:
         SchemaError: ``name`` does not match :data:`IDENTIFIER_PATTERN`.
     """
     if not isinstance(name, str) or IDENTIFIER_PATTERN.fullmatch(name) is None:
+        fix = ("Pass an acceptable schema name (SQLTarget(..., schema='synthetic'), or --schema synthetic on the "
+               "command line), creating or renaming the schema in the database if needed." if what == "schema" else
+               "Rename it in the metadata (Metadata.add_table / the tables mapping) before sampling.")
         raise SchemaError(
-            f"Cannot write {what} {name!r} to a SQL database: {what} names must start with a letter or "
+            f"Cannot write to {what} {name!r} of a SQL database: {what} names must start with a letter or "
             "underscore and hold only letters, digits, underscores, spaces, hyphens and dollar signs (no "
-            "quotes, semicolons or backticks), at most 63 characters. Rename it in the metadata "
-            "(Metadata.add_table / the tables mapping) before sampling.")
+            f"quotes, semicolons, dots or backticks), at most 63 characters. {fix}")
     return name
 
 

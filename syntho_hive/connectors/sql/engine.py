@@ -332,6 +332,11 @@ def _diagnose(exc: BaseException) -> tuple[str, str]:
         return ("the database file cannot be opened", "check the path in the URL and its permissions")
     if "could not set lock" in lower or "database is locked" in lower:
         return ("the database file is locked by another process", "close the other connection and retry")
+    if "(after year 10k)" in lower or "(before year 1)" in lower:  # psycopg: 'infinity' or a year BC
+        return ("a date or timestamp is outside the years Python can hold (PostgreSQL 'infinity', '-infinity' or "
+                "a year BC)", "read the table through a query that turns those values into NULL or a date, e.g. "
+                "SQLSource(..., queries={'<table>': \"SELECT ..., NULLIF(d, 'infinity') AS d FROM <table>\"}) or "
+                "CASE WHEN d IN ('infinity', '-infinity') THEN NULL ELSE d END, or fix the data")
     return ("the database reported an error", "see the database's message above")
 
 

@@ -99,14 +99,21 @@ def _floats(values: Sequence[Any], column_type: ColumnType, where: str, column: 
 def _decimals(values: Sequence[Any], column_type: ColumnType, where: str, column: str) -> Any:
     out = np.empty(len(values), dtype=object)
     out[:] = values
-    if ptypes.infer_dtype(out, skipna=True) in ("decimal", "empty"):
-        return out
-    try:
-        for index, value in enumerate(out):
-            if value is not None and not isinstance(value, decimal.Decimal):
-                out[index] = decimal.Decimal(str(value))
-    except decimal.InvalidOperation:
-        raise _bad(where, column, column_type, "holds values that are not numbers") from None
+    if ptypes.infer_dtype(out, skipna=True) not in ("decimal", "empty"):
+        try:
+            for index, value in enumerate(out):
+                if value is not None and not isinstance(value, decimal.Decimal):
+                    out[index] = decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            raise _bad(where, column, column_type, "holds values that are not numbers") from None
+    odd = sorted({str(value) for value in out if value is not None and not value.is_finite()})
+    if odd:
+        # Decimal('NaN') would be read as a missing value (and a NOT NULL column would get synthetic nulls).
+        raise SchemaError(
+            f"{where}, column {column!r} ({column_type.describe()}) holds {'/'.join(odd)} values, which are not "
+            "numbers SynthoHive can model" + (" (NaN would be read as missing)" if "NaN" in odd else "") + ". Read "
+            "the column through a query that turns them into NULL or a number, e.g. SQLSource(..., queries="
+            f"{{'<table>': \"SELECT ..., NULLIF({column}, '{odd[0]}') AS {column} FROM <table>\"}}), or fix the data.")
     return out
 
 

@@ -38,7 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from syntho_hive.core.metadata.schema import Metadata, SDType
 
-__all__ = ["list_relations", "reflect_tables", "reflect_query", "query_subquery", "metadata_from_tables",
+__all__ = ["list_relations", "reflect_tables", "reflect_query", "carry_table_keys", "query_subquery",
+           "metadata_from_tables",
            "refine_sdtype", "LOW_CARDINALITY_VALUES"]
 
 _log = get_logger(__name__)
@@ -544,3 +545,46 @@ def reflect_query(connection: "sa.Connection", name: str, sql: str, *, rows: int
                                  info={"column_type": column_type}))
     return sa.Table(name, sa.MetaData(), *columns,
                     info={"query": sql, "foreign_keys": [], "unique": [], "dialect": dialect})
+
+
+def _agrees(described: ColumnType, reflected: ColumnType) -> bool:
+    """The query's column has the table column's type as far as the driver describes it (an ENUM is
+    described as text), so the table's declared type can stand for it."""
+    if described.kind != reflected.kind and not (described.kind == "string" and reflected.kind == "enum"):
+        return False
+    return all(getattr(described, field) in (None, getattr(reflected, field))
+               for field in ("bits", "unsigned", "precision", "scale", "timezone"))
+
+
+def carry_table_keys(query: "sa.Table", table: "sa.Table") -> None:
+    """Give ``query`` (a query standing in for ``table``, see :func:`reflect_query`) the table's keys and types.
+
+    The table's primary key when the query returns all its columns (they become NOT NULL), the foreign keys
+    whose columns it returns, and the declared type of each column the query returns with a type that agrees
+    (a column the query computes into another type keeps the query's; nullability stays the query's, except
+    for the primary key). Keys the query does not return are left out, as for any query.
+
+    Args:
+        query: The reflected query (changed in place).
+        table: The reflected table of the same name.
+    """
+    import sqlalchemy as sa
+
+    from syntho_hive.connectors.sql.types import sqlalchemy_type_for
+
+    pk = [column.name for column in table.primary_key.columns]
+    keyed = bool(pk) and all(column in query.c for column in pk)
+    for column in query.columns:
+        if column.name not in table.c:
+            continue
+        described = column.info["column_type"]
+        reflected = table.c[column.name].info["column_type"]
+        nullable = described.nullable and not (keyed and column.name in pk)
+        carried = (reflected if _agrees(described, reflected) else described).model_copy(update={"nullable": nullable})
+        column.info["column_type"] = carried
+        column.type = sqlalchemy_type_for(carried)
+        column.nullable = nullable
+    if keyed:
+        query.append_constraint(sa.PrimaryKeyConstraint(*[query.c[column] for column in pk]))
+    query.info["foreign_keys"] = [dict(fk) for fk in table.info["foreign_keys"]
+                                  if all(column in query.c for column in fk["columns"])]

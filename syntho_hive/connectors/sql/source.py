@@ -8,7 +8,9 @@ Example:
 
 A query can stand in for a table (``queries={"big_orders": "SELECT ... WHERE total > 100"}``): it
 is reflected from its result's columns (with no keys; add them to the metadata when needed) and
-read as a subquery. Nothing is read that was not asked for, and every name is checked against
+read as a subquery. A query named like a table of the schema (``queries={"customers": "SELECT ...
+WHERE active"}``) keeps that table's primary key, foreign keys and declared types for the columns
+it returns. Nothing is read that was not asked for, and every name is checked against
 the database's schema before any SQL is built. SQLAlchemy is imported at first use, so a
 missing extra is reported then (``pip install 'synthohive[sql]'``).
 """
@@ -165,14 +167,20 @@ class SQLSource(TableSource):
 
     def _resolve(self, connection: "sa.Connection", names: Sequence[str]) -> dict[str, "sa.Table"]:
         """Reflect ``names`` (tables, views or query names) after checking they exist."""
-        from syntho_hive.connectors.sql.reflect import reflect_query, reflect_tables
+        from syntho_hive.connectors.sql.reflect import carry_table_keys, list_relations, reflect_query, reflect_tables
 
         database_names = [name for name in names if name not in self.queries]
-        reflected = reflect_tables(connection, self.schema, database_names) if database_names else {}
-        for name in names:
-            if name in self.queries and name not in self._query_tables:
-                self._query_tables[name] = reflect_query(connection, name, self.queries[name],
-                                                         rows=_QUERY_TYPE_ROWS)
+        new_queries = [name for name in dict.fromkeys(names) if name in self.queries and name not in self._query_tables]
+        # A query named like a table of the schema stands in for it: it keeps the table's keys and types.
+        stood_for = [name for name in new_queries if name in list_relations(connection, self.schema)[0]] \
+            if new_queries else []
+        reflected = reflect_tables(connection, self.schema, database_names + stood_for) \
+            if database_names or stood_for else {}
+        for name in new_queries:
+            query = reflect_query(connection, name, self.queries[name], rows=_QUERY_TYPE_ROWS)
+            if name in stood_for:
+                carry_table_keys(query, reflected[name])
+            self._query_tables[name] = query
         return {name: self._query_tables[name] if name in self.queries else reflected[name] for name in names}
 
     @staticmethod
@@ -228,7 +236,8 @@ class SQLSource(TableSource):
 
         Primary keys (composite too), foreign keys (composite, self-references), storage types and
         sdtypes (refined from the first ``sample_rows`` rows of each table). A view or a query is
-        reflected without keys.
+        reflected without keys, except a query named like a table: it keeps the table's keys whose
+        columns it returns.
 
         Args:
             tables: Table, view or query names.

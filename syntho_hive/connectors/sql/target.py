@@ -503,13 +503,32 @@ class _TransactionalWriter(SQLTargetWriter):
         if self.dialect == "postgresql":
             from sqlalchemy.dialects import postgresql
 
+            existing = {enum["name"]: list(enum["labels"])
+                        for enum in sa.inspect(conn).get_enums(schema=self.schema or conn.dialect.default_schema_name)}
             for column in table.columns:
                 if isinstance(column.type, postgresql.ENUM):
-                    column.type.create(conn, checkfirst=False)
+                    self._create_enum(table.name, column, existing.get(column.type.name))
             # Foreign keys are added after the load (validated once over all rows).
             conn.execute(sa.schema.CreateTable(table, include_foreign_key_constraints=[]))
             return
         table.create(conn)
+
+    def _create_enum(self, name: str, column: "sa.Column", labels: list[str] | None) -> None:
+        """PostgreSQL: create the ENUM type of ``column``, or reuse one left in the schema with the same labels.
+
+        Raises:
+            SchemaError: A type of that name is there with other labels.
+        """
+        wanted = list(column.type.enums)
+        if labels is None:
+            column.type.create(self.connection, checkfirst=False)
+        elif labels != wanted:
+            type_name = self._qualified(column.type.name)
+            raise SchemaError(
+                f"Cannot create {self._about(name)}: column {column.name!r} needs the ENUM type {type_name!r} "
+                f"with labels {wanted}, but a type of that name is already in the schema with labels {labels} "
+                f"(left by an earlier write?). Nothing was written. Drop it (DROP TYPE {type_name}) or rename "
+                f"it (ALTER TYPE {type_name} RENAME TO ...), or write to another schema.")
 
     def _self_references(self, config: "TableConfig", physical: "sa.Table") -> list[tuple[list[str], list[str]]]:
         pk = config.pk_columns
@@ -590,6 +609,8 @@ class _TransactionalWriter(SQLTargetWriter):
             with connection_errors(self.target.description):
                 if self.dialect == "sqlite":
                     self._check_sqlite_foreign_keys()
+                if self.dialect == "postgresql":
+                    self._advance_sequences()
                 self.connection.commit()
         except BaseException:
             self.abort()
@@ -598,6 +619,35 @@ class _TransactionalWriter(SQLTargetWriter):
         self._restore_sqlite()
         self._close()
         _log.info("sql_write_committed", target=self.target.description, tables=self.rows)
+
+    def _advance_sequences(self) -> None:
+        """PostgreSQL: move each sequence owned by a written column (serial, identity) past the column's largest
+        value, in the write's transaction, so the application's next INSERT with the default key does not
+        collide with a written row. A sequence already past it is left alone."""
+        conn = self.connection
+        preparer = conn.dialect.identifier_preparer
+        for name, table in self.written.items():
+            quoted = preparer.format_table(table)
+            owned = conn.exec_driver_sql(
+                "SELECT attname, sequence, has_sequence_privilege(sequence, 'SELECT, UPDATE') FROM (SELECT attname, "
+                "pg_get_serial_sequence(%(table)s, attname) AS sequence FROM pg_attribute WHERE attrelid = "
+                "%(table)s::regclass AND attnum > 0 AND NOT attisdropped) AS found WHERE sequence IS NOT NULL",
+                {"table": quoted}).all()
+            for column, sequence, allowed in owned:
+                if not allowed:
+                    _log.warning("sql_sequence_not_advanced", table=self._qualified(name), column=column,
+                                 sequence=sequence, reason="the user may not read and update the sequence",
+                                 fix=f"as its owner: SELECT setval('{sequence}', (SELECT max({column}) FROM {quoted}))")
+                    continue
+                # The next value nextval() gives is last_value (never called) or last_value + increment.
+                conn.exec_driver_sql(
+                    f"SELECT setval(%(sequence)s::regclass, top) FROM (SELECT max({preparer.quote(column)}) AS top "
+                    f"FROM {quoted}) AS written, {sequence} AS state, pg_sequence AS options "
+                    "WHERE options.seqrelid = %(sequence)s::regclass AND options.seqincrement > 0 "
+                    "AND top >= state.last_value + CASE WHEN state.is_called THEN options.seqincrement ELSE 0 END",
+                    {"sequence": sequence})
+                _log.debug("sql_sequence_checked", table=self._qualified(name), column=column,
+                           sequence=sequence)
 
     def _undo(self) -> None:
         """The rollback left the database as it was: give the SQLite connection its isolation level back."""
