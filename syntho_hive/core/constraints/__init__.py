@@ -19,6 +19,10 @@
     ``>= 0`` and reparametrises it, so the decoded ``high`` can never fall below ``low``.
     A null on either side gives a null gap (nulls never violate). When ``low`` is null but
     ``high`` is not, the value of ``high`` travels in an extra column (``"end#unpaired"``);
+    a pair whose ranges do not overlap (every ``low`` at most every ``high`` at fit, ``low`` not
+    itself decoded from a gap) keeps ``high`` as it is: the models keep each column within its
+    training range, so the order holds, and ``low`` + gap would lose ``high``'s range; rows
+    breaking it are resampled (``is_valid``);
   - per-column ``min``/``max`` bounds are published in ``bounds`` (floats for numbers,
     timestamps for datetimes) for the transformer to enforce by reparametrisation.
 

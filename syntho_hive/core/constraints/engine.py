@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from syntho_hive.core.constraints.fitting import fit_combo, fit_inequality, published_bounds
-from syntho_hive.core.constraints.plans import JOINT_SEPARATOR, _ComboPlan, combo_plans, inequality_plans
+from syntho_hive.core.constraints.plans import JOINT_SEPARATOR, _ComboPlan, combo_plans, gapped, inequality_plans
 from syntho_hive.core.constraints.reparametrise import (
     apply_dtype,
     combo_index,
@@ -179,9 +179,12 @@ class ConstraintEngine:
         self.columns_ = [str(c) for c in df.columns]
         for plan in self._combos:
             fit_combo(plan, df)
+        decoded: set[str] = set()  # highs decoded from a gap, so far (plans in decoding order)
         for q in self._inequalities:
-            fit_inequality(q, df, self._values())
-        self.derived_sdtypes = derived_sdtypes(self._inequalities, self._combos)
+            fit_inequality(q, df, self._values(), decoded)
+            if q.reparametrised:
+                decoded.add(q.high)
+        self.derived_sdtypes = derived_sdtypes(gapped(self._inequalities), self._combos)
         self.bounds, self.datetime_bounds = published_bounds(df, self._inequalities, self._combos, self._values())
         self._fitted = True
         return self
@@ -195,8 +198,8 @@ class ConstraintEngine:
         Returns:
             A new DataFrame: each fixed-combination group replaced (at its first member's
             position) by its joint column, each inequality's ``high`` replaced by its gap
-            column (followed by its unpaired column when one was learned); other columns
-            untouched.
+            column (followed by its unpaired column when one was learned) unless the two sides'
+            ranges did not overlap at fit; other columns untouched.
 
         Raises:
             NotFittedError: Before :meth:`fit`.
@@ -204,7 +207,7 @@ class ConstraintEngine:
         """
         self._require_fitted()
         self.check(df, context=f"data transformed for {self._where}")
-        return transform_frame(df, self._inequalities, self._combos, self._values())
+        return transform_frame(df, gapped(self._inequalities), self._combos, self._values())
 
     def reverse_transform(self, df: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
         """Map a transformed table (or a model's output in that space) back to the original.
@@ -227,12 +230,13 @@ class ConstraintEngine:
             GenerationError: If a joint column holds a label that is not a seen combination.
         """
         self._require_fitted()
-        needed = derived_columns(self._inequalities, self._combos)
+        needed = derived_columns(gapped(self._inequalities), self._combos)
         require_columns(df, needed, "Transformed data", self._where)
         if not needed and list(df.columns) == list(self.columns_):
             result = df.copy(deep=copy)  # nothing derived to map back: no frame to rebuild
         else:
-            result = restore_frame(df, needed, self._inequalities, self._combos, self.columns_, self._values())
+            result = restore_frame(df, needed, gapped(self._inequalities), self._combos, self.columns_,
+                                   self._values())
         for column, dtype in self.dtypes.items():
             if column in result.columns:
                 result[column] = apply_dtype(result[column], column, dtype)
@@ -367,6 +371,6 @@ class ConstraintEngine:
         """
         engine = cls(table)
         restore_state(engine, data)
-        engine.derived_sdtypes = derived_sdtypes(engine._inequalities, engine._combos)
+        engine.derived_sdtypes = derived_sdtypes(gapped(engine._inequalities), engine._combos)
         engine._fitted = True
         return engine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,7 +10,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from syntho_hive.core.data._dtypes import null_marker
-from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _ComboPlan, _InequalityPlan
+from syntho_hive.core.constraints.plans import MAX_DECIMALS, UNPAIRED_SUFFIX, _ComboPlan, _InequalityPlan, gapped
 from syntho_hive.core.metadata.constraint_values import ValueReader, float_values, gap_ticks, is_numeric
 from syntho_hive.core.metadata.detect import detect_sdtype
 
@@ -78,9 +78,20 @@ def fit_combo(plan: _ComboPlan, df: pd.DataFrame) -> None:
     plan.labels = pd.Index(labels.to_numpy(dtype=object), dtype=object)
 
 
-def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) -> None:
+def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader, decoded: Collection[str]) -> None:
     """Learn how the inequality's gap is encoded and its ``high`` side decoded (kind, integer flag or
-    decimals, datetime step, date format, unpaired column).
+    decimals, datetime step, date format, unpaired column), and whether it needs the gap at all.
+
+    A pair whose ranges do not overlap (every ``low`` before every ``high``: ``born`` 1970-94 and
+    ``created`` 2024-25) keeps ``high`` modelled itself (``reparametrised`` False): the models keep each
+    column within its training range, so the order holds, and ``high = low + gap`` would lose that
+    range. Not when ``low`` is itself decoded from a gap (it may then pass its maximum).
+
+    Args:
+        q: The plan, filled in place.
+        df: The training table.
+        values: Reads its columns.
+        decoded: The ``high`` sides of the plans before this one that keep their gap.
 
     Raises:
         SchemaError: If the sides are not both numeric or both datetimes, or their date strings
@@ -108,6 +119,23 @@ def fit_inequality(q: _InequalityPlan, df: pd.DataFrame, values: ValueReader) ->
         ticks, nulls, unit_ns = gap_ticks(lo, hi)
         gaps = ticks[~nulls]
         q.step_ns = _datetime_step_ns(gaps, unit_ns) if gaps.size else _format_step_ns(q.high_format)
+        low, high = lo, hi
+    q.reparametrised = q.low in decoded or not _separate(low, high, q.strict)
+
+
+def _separate(low: pd.Series, high: pd.Series, strict: bool) -> bool:
+    """Whether every present ``low`` is below (``strict``) or at most every present ``high``: their ranges do not
+    overlap (comparable values: numbers, or datetimes in one timezone)."""
+    if ptypes.is_datetime64_any_dtype(low.dtype) or ptypes.is_timedelta64_dtype(low.dtype):
+        top, bottom = low.max(), high.min()
+        if pd.isna(top) or pd.isna(bottom):
+            return False
+    else:
+        lows, highs = float_values(low), float_values(high)
+        if np.isnan(lows).all() or np.isnan(highs).all():
+            return False
+        top, bottom = np.nanmax(lows), np.nanmin(highs)
+    return bool(top < bottom) if strict else bool(top <= bottom)
 
 
 def published_bounds(df: pd.DataFrame, inequalities: Sequence[_InequalityPlan], combos: Sequence[_ComboPlan],
@@ -123,7 +151,7 @@ def published_bounds(df: pd.DataFrame, inequalities: Sequence[_InequalityPlan], 
         SchemaError: If a bound does not fit its column's type.
     """
     table = values.table
-    replaced = {q.high for q in inequalities} | {c for plan in combos for c in plan.columns}
+    replaced = {q.high for q in gapped(inequalities)} | {c for plan in combos for c in plan.columns}
     bounds: dict[str, tuple[Any, Any]] = {}
     datetime_bounds: dict[str, tuple[Any, Any]] = {}
     for column, constraint in table.constraints.items():
@@ -140,6 +168,6 @@ def published_bounds(df: pd.DataFrame, inequalities: Sequence[_InequalityPlan], 
                 table.columns.get(column, detect_sdtype(series, column)) == "datetime"):
             datetime_bounds[column] = (limits[0], limits[1])
             bounds[column] = (limits[0], limits[1])
-    for q in inequalities:
+    for q in gapped(inequalities):
         bounds[q.gap] = (0.0, None)
     return bounds, datetime_bounds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,9 @@ class _InequalityPlan:
     high_string_dtype: Any = None
     high_objects: str | None = None  # "date" / "datetime" when ``high`` is an object column of such objects
     high_marker: Any = None  # that column's null marker (None, NaN, NaT...)
+    # False when the sides' ranges do not overlap: ``high`` is then modelled itself (the models keep it in its
+    # range, so the order holds) and rows breaking the order are resampled; plans pickled before it had a gap
+    reparametrised: bool = True
 
 
 @dataclass
@@ -54,6 +58,11 @@ def inequality_plans(table: TableConfig) -> list[_InequalityPlan]:
     """
     return [_InequalityPlan(low=q.low, high=q.high, strict=q.strict, gap=f"{q.high}{GAP_SUFFIX}")
             for q in ordered_inequalities(table)]
+
+
+def gapped(inequalities: Sequence[_InequalityPlan]) -> list[_InequalityPlan]:
+    """The inequalities whose ``high`` is replaced by a gap column (see ``_InequalityPlan.reparametrised``)."""
+    return [q for q in inequalities if getattr(q, "reparametrised", True)]
 
 
 def combo_plans(table: TableConfig) -> list[_ComboPlan]:
