@@ -125,3 +125,40 @@ def test_a_declared_z_format_over_colon_offsets_is_refused_naming_the_formats_th
                                                                            progress_bar=False)
     out = model.sample(20, seed=1)["ts"]
     assert out.map(lambda v: bool(_SHAPE.fullmatch(v))).all() and out.str.endswith("+05:30").all(), out.tolist()
+
+
+@pytest.mark.parametrize("engine", ["TabularAR", "CTGAN", "TVAE"])
+def test_a_declared_z_format_over_one_offset_writes_it_back_with_the_same_wall_clock_times(
+        engine: str, tmp_path: Path) -> None:
+    """'%z' over '+0530' values: CTGAN and TVAE wrote the UTC times without any offset ('2021-03-01 04:30:00' for
+    '2021-03-01 10:00:00+0530'). Every engine now writes them in the format with the offset they were read with."""
+    import syntho_hive.core.models as models
+
+    fmt = "%Y-%m-%d %H:%M:%S%z"
+    frame = pd.DataFrame({"ts": [f"{t:%Y-%m-%d %H:%M:%S}+0530" for t in _HOURS], "x": range(ROWS)})
+    metadata = Metadata.detect({"t": frame})
+    metadata.tables["t"].datetime_formats = {"ts": fmt}
+    model = getattr(models, engine)(metadata, epochs=1, batch_size=20).fit(frame, table_name="t", seed=0,
+                                                                           progress_bar=False)
+    loaded = getattr(models, engine)(metadata).load(model.save(tmp_path / "model"))
+    real = pd.to_datetime(frame["ts"], format=fmt)
+    for out in (model.sample(60, seed=1)["ts"], loaded.sample(60, seed=1)["ts"]):
+        assert out.str.endswith("+0530").all(), out.tolist()[:5]
+        stamps = pd.to_datetime(out, format=fmt)  # raises unless every value has the declared format
+        assert str(stamps.dt.tz) == "UTC+05:30"
+        assert stamps.between(real.min(), real.max()).all(), out.tolist()[:5]
+
+
+@pytest.mark.parametrize("engine", ["TabularAR", "CTGAN", "TVAE"])
+def test_a_declared_z_format_over_several_offsets_without_a_colon_is_refused(engine: str) -> None:
+    import syntho_hive.core.models as models
+    from syntho_hive.exceptions import SynthoHiveError
+
+    offsets = ["+0530", "-0100"]
+    frame = pd.DataFrame({"ts": [f"{t:%Y-%m-%d %H:%M:%S}{offsets[i % 2]}" for i, t in enumerate(_HOURS)],
+                          "x": range(ROWS)})
+    metadata = Metadata.detect({"t": frame})
+    metadata.tables["t"].datetime_formats = {"ts": "%Y-%m-%d %H:%M:%S%z"}
+    with pytest.raises(SynthoHiveError, match=re.escape("declare '%Y-%m-%d %H:%M:%S%:z'")):
+        getattr(models, engine)(metadata, epochs=1, batch_size=20).fit(frame, table_name="t", seed=0,
+                                                                        progress_bar=False)

@@ -4,7 +4,8 @@ Values are converted to whole multiples of the coarsest unit that represents eve
 training value exactly (day, hour, minute, second, millisecond, microsecond, nanosecond),
 counted from the earliest value, and modelled like numbers (bounded mixture, integer
 rounding, null indicator). Timezone-aware columns are modelled in UTC and converted back to
-their zone. String columns keep their format: it is detected from
+their zone, as are strings of a format ending in ``%z`` (one offset: written back with it). String
+columns keep their format: it is detected from
 :data:`DATETIME_FORMATS` (the first format that parses every distinct value and formats it
 back to the identical string) or given explicitly, and decoded values are formatted with it.
 
@@ -80,24 +81,7 @@ class DatetimeEncoder(CoreEncoder):
         if pd.api.types.is_datetime64_dtype(series.dtype):
             return series
         if self.is_string:
-            # Parse each distinct string once (dates repeat a lot), then broadcast.
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-            try:
-                parsed = parse_datetimes(distinct, self.format, errors="coerce")
-            except ValueError as exc:  # several UTC offsets under %z
-                raise SchemaError(f"Column {self.column!r}: {exc}.") from exc
-            bad = parsed.isna()
-            if bad.any():
-                raise SchemaError(
-                    f"Column {self.column!r}: {int(bad.sum())} distinct value(s) do not match the "
-                    f"datetime format {self.format!r}, e.g. {distinct[bad].tolist()[:5]}; pass the "
-                    "right format (TableConfig.datetime_formats) or declare the column 'categorical'."
-                )
-            stamps = parsed.to_numpy()
-            out = np.full(codes.size, np.datetime64("NaT"), dtype=stamps.dtype if stamps.size else "datetime64[ns]")
-            out[codes >= 0] = stamps[codes[codes >= 0]]
-            return pd.Series(out)
+            return self._parse_strings(series)[0]
         try:
             parsed = parse_objects(series)
         except (TypeError, ValueError) as exc:
@@ -108,6 +92,35 @@ class DatetimeEncoder(CoreEncoder):
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         return parsed
+
+    def _parse_strings(self, series: pd.Series) -> tuple[pd.Series, Any]:
+        """Strings parsed with the format: naive UTC ``datetime64`` and the UTC offset they were written with
+        (a format ending in ``%z``; ``None`` for any other).
+
+        Raises:
+            SchemaError: If a value does not match the format, or the values hold several offsets under ``%z``.
+        """
+        # Parse each distinct string once (dates repeat a lot), then broadcast.
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+        try:
+            parsed = parse_datetimes(distinct, self.format, errors="coerce")
+        except ValueError as exc:  # several UTC offsets under %z
+            raise SchemaError(f"Column {self.column!r}: {exc}.") from exc
+        bad = parsed.isna()
+        if bad.any():
+            raise SchemaError(
+                f"Column {self.column!r}: {int(bad.sum())} distinct value(s) do not match the "
+                f"datetime format {self.format!r}, e.g. {distinct[bad].tolist()[:5]}; pass the "
+                "right format (TableConfig.datetime_formats) or declare the column 'categorical'."
+            )
+        zone = getattr(parsed.dtype, "tz", None)
+        if zone is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        stamps = parsed.to_numpy()
+        out = np.full(codes.size, np.datetime64("NaT"), dtype=stamps.dtype if stamps.size else "datetime64[ns]")
+        out[codes >= 0] = stamps[codes[codes >= 0]]
+        return pd.Series(out), zone
 
     def _ticks(self, series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Integer ticks in the native unit and the null mask."""
@@ -161,7 +174,11 @@ class DatetimeEncoder(CoreEncoder):
                     f"as {strings.unique()[:3].tolist()}; set it in TableConfig.datetime_formats "
                     "(a strftime format) or declare the column 'categorical'."
                 )
-        naive = self._to_naive_utc(series)  # strings are parsed here once: ticks and the transform reuse them
+        if self.is_string:  # parsed here once: ticks and the transform reuse them
+            # A format ending in %z: modelled in UTC, written back with the offset the values were read with.
+            naive, self.tz = self._parse_strings(series)
+        else:
+            naive = self._to_naive_utc(series)
         array = naive.to_numpy()
         self.native_unit = np.datetime_data(array.dtype)[0] if array.dtype.kind == "M" else "ns"
         ticks, nulls = self._naive_ticks(naive)
