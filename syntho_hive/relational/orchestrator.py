@@ -116,6 +116,7 @@ from syntho_hive.relational.keys import (
 from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
 from syntho_hive.relational.rules import DATE_PARTS, SchemaRules, declared_rules, resolve_rules
+from syntho_hive.relational.unique_sets import UniqueSets
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
            "check_count", "model_accepts", "model_metadata"]
@@ -466,6 +467,11 @@ def _beyond_float(keys: pd.Series) -> bool:
     if (floats >= (2.0**64 if numpy_dtype.kind == "u" else 2.0**63)).any():  # rounded up past the dtype
         return True
     return bool((floats.astype(ints.dtype) != ints).any())
+
+
+def _keyable(series: pd.Series) -> bool:
+    """Whether a column declared unique alone can be generated as a key (integers and text)."""
+    return bool(pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype))
 
 
 def model_accepts(cls: type[ConditionalGenerativeModel], name: str) -> bool:
@@ -1051,7 +1057,8 @@ class Orchestrator:
                     for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
             unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                       KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
-                      for c in modelled if sdtypes[name].get(c) == "id" and c not in key_legs}
+                      for c in modelled if c not in key_legs and (sdtypes[name].get(c) == "id" or (
+                          [c] in table.unique and _keyable(df[c])))}
         except SchemaError as exc:
             raise SchemaError(f"Table {name!r}: {exc}") from exc
         modelled = [c for c in modelled if c not in unique]
@@ -1468,7 +1475,9 @@ class Orchestrator:
             SerializationError: A value does not fit its column's dtype.
         """
         plan = self._plans[name]
-        columns = list(dict.fromkeys([*self.metadata.tables[name].pk_columns, *plan.keys, *plan.unique_columns]))
+        table = self.metadata.tables[name]
+        columns = list(dict.fromkeys([*table.pk_columns, *plan.keys, *plan.unique_columns,
+                                      *(c for columns in self._unique_sets(name) for c in columns)]))
         if not columns:
             return None
         frame = existing(name, columns)
@@ -1522,12 +1531,36 @@ class Orchestrator:
         training are generated last, per chunk, from a seed of the table's seed and the chunk's number."""
         privacy = self._plans[name].privacy
         chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part, conditions, prior)
-        if privacy is None:
-            yield from chunks
-            return
         table_seed = part.seed if part is not None and name not in part.plan.global_tables else seed
+        sets = self._unique_sets(name)
+        plan = self._plans[name]
+        keys = {*self.metadata.tables[name].key_columns, *plan.keys, *plan.unique_columns}
+        unique = UniqueSets(sets, keys, prior) if sets else None
         for number, chunk in enumerate(chunks):
-            yield privacy.restore(chunk, child_seed(table_seed, name, "privacy", number))
+            if privacy is not None:
+                chunk = privacy.restore(chunk, child_seed(table_seed, name, "privacy", number))
+            if unique is not None:
+                rows = len(chunk)
+                chunk = unique.apply(chunk, numpy_generator(child_seed(table_seed, name, "unique_sets", number)))
+                if len(chunk) < rows and self.graph.self_references(name):
+                    raise GenerationError(
+                        f"Table {name!r}: {rows - len(chunk)} generated rows repeat a combination of the unique "
+                        f"column sets {sets} that redrawing could not change, and the table references itself, so "
+                        "they cannot be dropped. Drop the set from metadata.tables[...].unique or ask for fewer rows.")
+            yield chunk
+        if unique is not None and (unique.redrawn or unique.dropped):
+            _log.warning("relational_unique_sets_kept", table=name, sets=sets, rows_redrawn=unique.redrawn,
+                         rows_dropped=unique.dropped,
+                         reason="rows repeated a combination of a declared unique column set")
+
+    def _unique_sets(self, name: str) -> list[list[str]]:
+        """The declared unique column sets of ``name`` that its generated keys do not already make unique."""
+        plan = self._plans[name]
+        table = self.metadata.tables[name]
+        unique_alone = set(plan.unique_columns) | set(plan.keys)
+        if len(table.pk_columns) == 1:
+            unique_alone |= set(table.pk_columns)
+        return [list(columns) for columns in table.unique if not unique_alone & set(columns)]
 
     def _modelled_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
                          rows_per_chunk: int, part: "_Partition | None" = None,
