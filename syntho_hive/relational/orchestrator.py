@@ -469,6 +469,29 @@ def _beyond_float(keys: pd.Series) -> bool:
     return bool((floats.astype(ints.dtype) != ints).any())
 
 
+def _string_lengths(table: TableConfig) -> dict[str, int]:
+    """The declared maximum length of each text column of ``table`` that has one (``VARCHAR(n)``)."""
+    return {column: int(kind.length) for column, kind in table.column_types.items()
+            if kind.kind == "string" and kind.length is not None}
+
+
+def _cut_to_length(name: str, chunk: pd.DataFrame, lengths: Mapping[str, int]) -> pd.DataFrame:
+    """``chunk`` with every text value cut to its column's declared length (the last resort: semantic
+    values are drawn again first, see :meth:`SemanticPlan.generate`); a cut is logged."""
+    for column, limit in lengths.items():
+        if column not in chunk.columns or not (pd.api.types.is_object_dtype(chunk[column].dtype)
+                                               or pd.api.types.is_string_dtype(chunk[column].dtype)):
+            continue
+        values = chunk[column]
+        long = values.map(lambda v: isinstance(v, str) and len(v) > limit).to_numpy(dtype=bool)
+        if long.any():
+            chunk = chunk.copy()
+            chunk.loc[long, column] = values[long].str.slice(0, limit)
+            _log.warning("relational_values_cut", table=name, column=column, rows=int(long.sum()), max_length=limit,
+                         reason=f"generated text longer than the column's declared {limit} characters")
+    return chunk
+
+
 def _keyable(series: pd.Series) -> bool:
     """Whether a column declared unique alone can be generated as a key (integers and text)."""
     return bool(pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype))
@@ -1536,9 +1559,13 @@ class Orchestrator:
         plan = self._plans[name]
         keys = {*self.metadata.tables[name].key_columns, *plan.keys, *plan.unique_columns}
         unique = UniqueSets(sets, keys, prior) if sets else None
+        lengths = _string_lengths(self.metadata.tables[name])
+        cut = {c: n for c, n in lengths.items() if c not in keys}  # keys are checked to fit before generation
         for number, chunk in enumerate(chunks):
             if privacy is not None:
-                chunk = privacy.restore(chunk, child_seed(table_seed, name, "privacy", number))
+                chunk = privacy.restore(chunk, child_seed(table_seed, name, "privacy", number), max_lengths=lengths)
+            if cut:
+                chunk = _cut_to_length(name, chunk, cut)
             if unique is not None:
                 rows = len(chunk)
                 chunk = unique.apply(chunk, numpy_generator(child_seed(table_seed, name, "unique_sets", number)))
@@ -1823,6 +1850,7 @@ class Orchestrator:
         ``k * P + p``, from a generator seeded alike in every slice; ``offsets`` are the children
         of each primary-parent row that earlier slices number (a global primary parent).
         """
+        self._check_key_lengths(name, plan, n, part, prior)
         values: dict[str, pd.Series] = {}
         parent_part = self._pk_parent_columns(name)
         groups: np.ndarray | None = None
@@ -1863,6 +1891,25 @@ class Orchestrator:
             values[column] = labels_per_parent(labels, positions[0], numbers,
                                                child_seed(seed, name, "pk", column)).rename(column)
         return values
+
+    def _check_key_lengths(self, name: str, plan: TablePlan, n: int, part: "_Partition | None",
+                           prior: pd.DataFrame | None) -> None:
+        """Check, before any row of ``name`` is generated, that its generated keys and unique values fit their
+        declared text lengths (``ColumnType.length``).
+
+        Raises:
+            GenerationError: They do not (the message names the table, the column and how many fit).
+        """
+        lengths = _string_lengths(self.metadata.tables[name])
+        last = n - 1 if part is None else (n - 1) * part.count + part.index
+        generators = {**{c: g for c, g in plan.keys.items() if c not in plan.per_parent_keys},
+                      **plan.unique_columns}
+        for column, generator in generators.items():
+            if column in lengths:
+                try:
+                    generator.check_length(lengths[column], last, None if prior is None else prior.get(column))
+                except GenerationError as exc:
+                    raise GenerationError(f"Table {name!r}: {exc}") from exc
 
     @staticmethod
     def _numbers_taken(prior: pd.DataFrame, legs: list[str], column: str, start: int) -> pd.Series:
@@ -1947,7 +1994,8 @@ class Orchestrator:
                                   numpy_generator(child_seed(seed, name, "partly_null", via, chunk)))
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
-            plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take)
+            plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take,
+                             _string_lengths(self.metadata.tables[name]))
             if plan.numbered_keys:
                 self._number_key_legs(plan, legs, content, numbered, slicing)
             yield self._restore_dtypes(content[columns], dtypes)
