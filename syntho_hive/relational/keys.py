@@ -301,6 +301,42 @@ class KeyGenerator:
             return self._integers(np.arange(int(n), dtype=np.int64), numpy_dtype)
         return self._ids.generate(int(n), rng).reset_index(drop=True).rename(self.column)
 
+    def check_length(self, length: int, last: int, existing: pd.Series | None = None) -> None:
+        """Check that the keys up to index ``last`` (after those of ``existing``) fit ``length`` characters.
+
+        Only codes (``<prefix><number>``) grow longer than the real keys; other formats keep the real
+        lengths, which fit.
+
+        Args:
+            length: The column's declared length (``ColumnType.length``).
+            last: The largest index to be generated (``n - 1`` for ``n`` keys).
+            existing: Keys the column already holds (generation continues after them).
+
+        Raises:
+            GenerationError: A key would be longer than ``length``; the message names the column and how many
+                keys fit.
+        """
+        if self._ids.kind != "code" or last < 0:
+            return
+        first = self._first_free_index(existing) if existing is not None and existing.notna().any() else 0
+        first = first or 0
+
+        def fits(index: int) -> bool:
+            return len(str(self._ids._codes(np.array([index], dtype=np.int64))[0])) <= length
+
+        if fits(first + last):
+            return
+        low, high = 0, first + last  # the keys grow longer with the index: the last index that fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle) else (low, middle - 1)
+        capacity = low + 1 if fits(0) else 0
+        raise GenerationError(
+            f"Column {self.column!r} holds at most {length} characters, and its keys "
+            f"{self._ids.prefix}<number> from {self._ids._codes(np.array([0]))[0]!r} have room for {capacity} "
+            f"values within them; {first + last + 1} are needed ({first} taken by existing rows, "
+            f"{last + 1} new). Generate fewer rows, widen the column, or write to an empty table.")
+
     def _after(self, n: int, rng: np.random.Generator, indices: np.ndarray | None,
                existing: pd.Series) -> pd.Series:
         """``n`` keys none of which is in ``existing`` (see :meth:`generate`)."""

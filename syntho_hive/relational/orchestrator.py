@@ -118,6 +118,7 @@ from syntho_hive.relational.rule_plan import RulePlan
 from syntho_hive.relational.rules import (
     DATE_PARTS, SchemaRules, check_declared_personal, declared_rules, resolve_rules,
 )
+from syntho_hive.relational.unique_sets import UniqueSets
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
            "check_count", "model_accepts", "model_metadata"]
@@ -468,6 +469,34 @@ def _beyond_float(keys: pd.Series) -> bool:
     if (floats >= (2.0**64 if numpy_dtype.kind == "u" else 2.0**63)).any():  # rounded up past the dtype
         return True
     return bool((floats.astype(ints.dtype) != ints).any())
+
+
+def _string_lengths(table: TableConfig) -> dict[str, int]:
+    """The declared maximum length of each text column of ``table`` that has one (``VARCHAR(n)``)."""
+    return {column: int(kind.length) for column, kind in table.column_types.items()
+            if kind.kind == "string" and kind.length is not None}
+
+
+def _cut_to_length(name: str, chunk: pd.DataFrame, lengths: Mapping[str, int]) -> pd.DataFrame:
+    """``chunk`` with every text value cut to its column's declared length (the last resort: semantic
+    values are drawn again first, see :meth:`SemanticPlan.generate`); a cut is logged."""
+    for column, limit in lengths.items():
+        if column not in chunk.columns or not (pd.api.types.is_object_dtype(chunk[column].dtype)
+                                               or pd.api.types.is_string_dtype(chunk[column].dtype)):
+            continue
+        values = chunk[column]
+        long = values.map(lambda v: isinstance(v, str) and len(v) > limit).to_numpy(dtype=bool)
+        if long.any():
+            chunk = chunk.copy()
+            chunk.loc[long, column] = values[long].str.slice(0, limit)
+            _log.warning("relational_values_cut", table=name, column=column, rows=int(long.sum()), max_length=limit,
+                         reason=f"generated text longer than the column's declared {limit} characters")
+    return chunk
+
+
+def _keyable(series: pd.Series) -> bool:
+    """Whether a column declared unique alone can be generated as a key (integers and text)."""
+    return bool(pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype))
 
 
 def model_accepts(cls: type[ConditionalGenerativeModel], name: str) -> bool:
@@ -1055,7 +1084,8 @@ class Orchestrator:
                     for c in table.pk_columns if c not in fk_columns and c not in key_legs and c not in numbered}
             unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                       KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
-                      for c in modelled if sdtypes[name].get(c) == "id" and c not in key_legs}
+                      for c in modelled if c not in key_legs and (sdtypes[name].get(c) == "id" or (
+                          [c] in table.unique and _keyable(df[c])))}
         except SchemaError as exc:
             raise SchemaError(f"Table {name!r}: {exc}") from exc
         modelled = [c for c in modelled if c not in unique]
@@ -1472,7 +1502,9 @@ class Orchestrator:
             SerializationError: A value does not fit its column's dtype.
         """
         plan = self._plans[name]
-        columns = list(dict.fromkeys([*self.metadata.tables[name].pk_columns, *plan.keys, *plan.unique_columns]))
+        table = self.metadata.tables[name]
+        columns = list(dict.fromkeys([*table.pk_columns, *plan.keys, *plan.unique_columns,
+                                      *(c for columns in self._unique_sets(name) for c in columns)]))
         if not columns:
             return None
         frame = existing(name, columns)
@@ -1526,12 +1558,40 @@ class Orchestrator:
         training are generated last, per chunk, from a seed of the table's seed and the chunk's number."""
         privacy = self._plans[name].privacy
         chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part, conditions, prior)
-        if privacy is None:
-            yield from chunks
-            return
         table_seed = part.seed if part is not None and name not in part.plan.global_tables else seed
+        sets = self._unique_sets(name)
+        plan = self._plans[name]
+        keys = {*self.metadata.tables[name].key_columns, *plan.keys, *plan.unique_columns}
+        unique = UniqueSets(sets, keys, prior) if sets else None
+        lengths = _string_lengths(self.metadata.tables[name])
+        cut = {c: n for c, n in lengths.items() if c not in keys}  # keys are checked to fit before generation
         for number, chunk in enumerate(chunks):
-            yield privacy.restore(chunk, child_seed(table_seed, name, "privacy", number))
+            if privacy is not None:
+                chunk = privacy.restore(chunk, child_seed(table_seed, name, "privacy", number), max_lengths=lengths)
+            if cut:
+                chunk = _cut_to_length(name, chunk, cut)
+            if unique is not None:
+                rows = len(chunk)
+                chunk = unique.apply(chunk, numpy_generator(child_seed(table_seed, name, "unique_sets", number)))
+                if len(chunk) < rows and self.graph.self_references(name):
+                    raise GenerationError(
+                        f"Table {name!r}: {rows - len(chunk)} generated rows repeat a combination of the unique "
+                        f"column sets {sets} that redrawing could not change, and the table references itself, so "
+                        "they cannot be dropped. Drop the set from metadata.tables[...].unique or ask for fewer rows.")
+            yield chunk
+        if unique is not None and (unique.redrawn or unique.dropped):
+            _log.warning("relational_unique_sets_kept", table=name, sets=sets, rows_redrawn=unique.redrawn,
+                         rows_dropped=unique.dropped,
+                         reason="rows repeated a combination of a declared unique column set")
+
+    def _unique_sets(self, name: str) -> list[list[str]]:
+        """The declared unique column sets of ``name`` that its generated keys do not already make unique."""
+        plan = self._plans[name]
+        table = self.metadata.tables[name]
+        unique_alone = set(plan.unique_columns) | set(plan.keys)
+        if len(table.pk_columns) == 1:
+            unique_alone |= set(table.pk_columns)
+        return [list(columns) for columns in table.unique if not unique_alone & set(columns)]
 
     def _modelled_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
                          rows_per_chunk: int, part: "_Partition | None" = None,
@@ -1794,6 +1854,7 @@ class Orchestrator:
         ``k * P + p``, from a generator seeded alike in every slice; ``offsets`` are the children
         of each primary-parent row that earlier slices number (a global primary parent).
         """
+        self._check_key_lengths(name, plan, n, part, prior)
         values: dict[str, pd.Series] = {}
         parent_part = self._pk_parent_columns(name)
         groups: np.ndarray | None = None
@@ -1834,6 +1895,25 @@ class Orchestrator:
             values[column] = labels_per_parent(labels, positions[0], numbers,
                                                child_seed(seed, name, "pk", column)).rename(column)
         return values
+
+    def _check_key_lengths(self, name: str, plan: TablePlan, n: int, part: "_Partition | None",
+                           prior: pd.DataFrame | None) -> None:
+        """Check, before any row of ``name`` is generated, that its generated keys and unique values fit their
+        declared text lengths (``ColumnType.length``).
+
+        Raises:
+            GenerationError: They do not (the message names the table, the column and how many fit).
+        """
+        lengths = _string_lengths(self.metadata.tables[name])
+        last = n - 1 if part is None else (n - 1) * part.count + part.index
+        generators = {**{c: g for c, g in plan.keys.items() if c not in plan.per_parent_keys},
+                      **plan.unique_columns}
+        for column, generator in generators.items():
+            if column in lengths:
+                try:
+                    generator.check_length(lengths[column], last, None if prior is None else prior.get(column))
+                except GenerationError as exc:
+                    raise GenerationError(f"Table {name!r}: {exc}") from exc
 
     @staticmethod
     def _numbers_taken(prior: pd.DataFrame, legs: list[str], column: str, start: int) -> pd.Series:
@@ -1918,7 +1998,8 @@ class Orchestrator:
                                   numpy_generator(child_seed(seed, name, "partly_null", via, chunk)))
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
-            plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take)
+            plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take,
+                             _string_lengths(self.metadata.tables[name]))
             if plan.numbered_keys:
                 self._number_key_legs(plan, legs, content, numbered, slicing)
             yield self._restore_dtypes(content[columns], dtypes)

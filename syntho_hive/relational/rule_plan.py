@@ -317,7 +317,7 @@ class RulePlan:
         return self._reference_frame.copy()
 
     def apply(self, frame: pd.DataFrame, positions: Sequence[np.ndarray], parents: Sequence[pd.DataFrame],
-              rng: np.random.Generator, take: Any) -> pd.DataFrame:
+              rng: np.random.Generator, take: Any, max_lengths: Mapping[str, int] | None = None) -> pd.DataFrame:
         """Fill the copied, dependent and semantic columns of generated rows.
 
         Args:
@@ -326,6 +326,8 @@ class RulePlan:
             parents: The generated parent tables, in relationship order.
             rng: Source of the semantic columns' randomness.
             take: ``take(series, positions)``: values of a parent column at positions (nulls at ``-1``).
+            max_lengths: ``{column: most characters}`` the generated semantic values must fit
+                (:meth:`~syntho_hive.core.semantic.SemanticPlan.generate`).
 
         Returns:
             ``frame``.
@@ -350,7 +352,8 @@ class RulePlan:
             values = frame[column].astype(object).to_numpy(copy=True)
             marked = frame[column].astype(object).eq(GENERATE).to_numpy()
             if marked.any():
-                drawn = self.partial_plan(column).generate(frame[marked].reset_index(drop=True), rng)
+                drawn = self.partial_plan(column).generate(frame[marked].reset_index(drop=True), rng,
+                                                           max_lengths=max_lengths)
                 values[marked] = drawn[column].to_numpy(dtype=object)
                 frame[column] = values
         for dependency in self.dependencies:  # a new value that is a known one (a big city) takes its map too
@@ -359,7 +362,7 @@ class RulePlan:
         for column, native in natives.items():
             frame[column] = _with_null(frame[column], native)
         if self.semantic:
-            generated = self.semantic_plan().generate(frame, rng)
+            generated = self.semantic_plan().generate(frame, rng, max_lengths=max_lengths)
             for column in generated.columns:
                 frame[column] = generated[column].to_numpy()
         return frame

@@ -583,7 +583,8 @@ def table_for(metadata_table: "TableConfig", name: str, schema: str | None, dial
     Columns are those of ``sample_chunk`` (in its order), typed by the metadata's
     ``column_types`` or, where missing, by :func:`column_type_from_dtype` (a numeric foreign key as
     the integer key it references, see :func:`column_types_for`); NOT NULL where the type
-    is not nullable and on primary-key columns; the PRIMARY KEY from ``pk`` (composite allowed);
+    is not nullable and on primary-key columns; the PRIMARY KEY from ``pk`` (composite allowed); a
+    UNIQUE constraint per column set of ``unique`` whose columns are all written;
     FOREIGN KEY constraints from ``fk`` towards ``parents`` (and towards the table itself for a
     self-reference). No column autoincrements.
 
@@ -626,6 +627,9 @@ def table_for(metadata_table: "TableConfig", name: str, schema: str | None, dial
                      schema=schema, **options)
     if pk:
         table.append_constraint(sa.PrimaryKeyConstraint(*pk))
+    for unique in metadata_table.unique:
+        if all(column in types for column in unique):
+            table.append_constraint(sa.UniqueConstraint(*(sql_name(column, dialect) for column in unique)))
     if not foreign_keys:
         return table
     references: dict[str, sa.Table] = dict(parents or {})

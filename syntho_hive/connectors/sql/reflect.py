@@ -181,7 +181,8 @@ def _reflect_inspector(connection: "sa.Connection", schema: str | None, names: l
             for fk in foreign.get((schema, name), [])]
         unique = [tuple(entry["column_names"]) for entry in uniques.get((schema, name), [])]
         unique += [tuple(entry["column_names"]) for entry in indexes.get((schema, name), [])
-                   if entry.get("unique") and all(isinstance(c, str) for c in entry["column_names"])]
+                   if entry.get("unique") and all(isinstance(c, str) for c in entry["column_names"])
+                   and not any(option.endswith("_where") for option in entry.get("dialect_options", {}))]
         table.info["unique"] = list(dict.fromkeys(unique))
         for column in table.columns:
             if column.primary_key:
@@ -306,8 +307,9 @@ def refine_sdtype(series: pd.Series, column_type: ColumnType, column: str, *, un
     Rules: ``string`` columns declared unique, or whose sampled values (10 or more) are all
     distinct single tokens (codes, SKUs, e-mails), are ``id``; otherwise :func:`detect_sdtype` decides between
     ``id`` (UUIDs), ``datetime``, ``text`` (long or nearly all distinct) and ``categorical``.
-    Integers with few distinct values, each repeated, are ``categorical``; unique integers with
-    an id-like name are ``id``. Other storage types keep :func:`suggest_sdtype`'s answer.
+    Integers declared unique are ``id``; integers with few distinct values, each repeated, are
+    ``categorical``; unique integers with an id-like name are ``id``. Other storage types keep
+    :func:`suggest_sdtype`'s answer.
 
     Args:
         series: Sampled values of the column (read with the storage dtype contract).
@@ -331,6 +333,8 @@ def refine_sdtype(series: pd.Series, column_type: ColumnType, column: str, *, un
             return "id"
         return detect_sdtype(strings.reset_index(drop=True), column)
     if column_type.kind == "integer":
+        if unique:
+            return "id"
         if non_null.empty:
             return suggested
         detected = detect_sdtype(non_null.reset_index(drop=True), column)
@@ -349,8 +353,10 @@ def metadata_from_tables(tables: Mapping[str, "sa.Table"],
 
     Every table gets its primary key (a list when composite; none, with a warning, when the
     table has none), its foreign keys (``{"child_col": "parent.parent_col"}``; a composite key
-    as several entries), ``column_types``, and sdtypes: key columns are ``id``, the others come
-    from the storage type, refined from ``sample[table]`` when given (:func:`refine_sdtype`).
+    as several entries), ``column_types``, ``unique`` (the declared unique column sets other than the
+    primary key), and sdtypes: key columns are ``id``, the others come from the storage type, refined
+    from ``sample[table]`` when given (:func:`refine_sdtype`; a text or integer column declared unique
+    alone is ``id``).
 
     Args:
         tables: ``{name: sa.Table}``, the selection (keys are the metadata's table names).
@@ -383,12 +389,14 @@ def metadata_from_tables(tables: Mapping[str, "sa.Table"],
                 sdtypes[column] = "id"
             elif frame is not None and column in frame.columns:
                 sdtypes[column] = refine_sdtype(frame[column], column_type, column, unique=column in unique)
-            elif column_type.kind == "string" and column in unique:
+            elif column_type.kind in ("string", "integer") and column in unique:
                 sdtypes[column] = "id"
             else:
                 sdtypes[column] = suggest_sdtype(column_type)
         metadata.add_table(name, pk=(pk[0] if len(pk) == 1 else pk) if pk else None, fk=fk, columns=sdtypes)
         metadata.tables[name].column_types = column_types
+        metadata.tables[name].unique = [list(columns) for columns in table.info.get("unique", [])
+                                        if set(columns) != set(pk)]
     return metadata
 
 

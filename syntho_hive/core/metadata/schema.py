@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -93,6 +93,11 @@ class TableConfig(BaseModel):
         constraints: Per-column :class:`Constraint`.
         inequalities: Cross-column orderings.
         fixed_combinations: Column groups restricted to seen value combinations.
+        unique: Column sets whose values no two generated rows share (a ``UNIQUE`` constraint; a row with
+            a null in the set repeats nothing, as in SQL). Filled by :meth:`Metadata.from_source` from a
+            database's ``UNIQUE`` constraints and indexes; SQL targets create them. A modelled column alone
+            in a set is generated unique in the real values' format, as sdtype ``id`` columns are; other
+            repeated combinations are redrawn (see ``docs/architecture.md``).
         columns: Semantic type per column (``numerical``, ``categorical``, ``datetime``,
             ``boolean``, ``id``, ``text``). Columns not listed are detected from data.
         pii_cols: Columns holding personal data.
@@ -132,6 +137,7 @@ class TableConfig(BaseModel):
     constraints: dict[str, Constraint] = Field(default_factory=dict)
     inequalities: list[Inequality] = Field(default_factory=list)
     fixed_combinations: list[FixedCombinations] = Field(default_factory=list)
+    unique: list[Annotated[list[str], Field(min_length=1)]] = Field(default_factory=list)
     columns: dict[str, SDType] = Field(default_factory=dict)
     pii_cols: list[str] = Field(default_factory=list)
     datetime_formats: dict[str, str] = Field(default_factory=dict)
@@ -204,6 +210,7 @@ class Metadata(BaseModel):
         dependencies: list[FunctionalDependency | dict | tuple[str, str]] | None = None,
         reference: bool | None = None,
         column_types: dict[str, ColumnType | dict] | None = None,
+        unique: list[list[str]] | None = None,
     ) -> "Metadata":
         """Add (or replace) a table and return ``self`` so calls chain.
 
@@ -227,6 +234,7 @@ class Metadata(BaseModel):
                 (``None``: detected at fit).
             reference: Whether the table is a lookup table copied verbatim (``None``: detected).
             column_types: ``{column: ColumnType}`` storage types (see :class:`TableConfig`).
+            unique: Column sets declared unique, e.g. ``[["user_id", "day"]]`` (see :class:`TableConfig`).
 
         Returns:
             ``self``.
@@ -254,7 +262,7 @@ class Metadata(BaseModel):
                 datetime_formats=datetime_formats or {}, semantic_types=semantic_types or {},
                 locale=locale, sample_real_values=sample_real_values or [], copied_from=copied_from or {},
                 date_parts=date_parts or {}, dependencies=rules, reference=reference,
-                column_types=column_types or {},
+                column_types=column_types or {}, unique=unique or [],
             )
         except ValueError as exc:  # pydantic.ValidationError is a ValueError
             raise SchemaError(f"Invalid definition of table {name!r}: {exc}") from exc

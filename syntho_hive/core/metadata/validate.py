@@ -53,6 +53,8 @@ def _referenced_columns(table: TableConfig) -> list[tuple[str, str]]:
         refs += [(q.low, "inequalities"), (q.high, "inequalities")]
     for group in table.fixed_combinations:
         refs += [(c, "fixed_combinations") for c in group.columns]
+    for columns in table.unique:
+        refs += [(c, "unique") for c in columns]
     refs += [(c, "pii_cols") for c in table.pii_cols]
     refs += [(c, "datetime_formats") for c in table.datetime_formats]
     refs += [(c, "semantic_types") for c in table.semantic_types]

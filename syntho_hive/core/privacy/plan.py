@@ -202,13 +202,16 @@ class TablePrivacyPlan:
         return pd.Series(values.to_numpy(), index=series.index, name=series.name, dtype=values.dtype)
 
     # -- after sampling -------------------------------------------------------------------------------
-    def restore(self, model_output: pd.DataFrame, seed: int | None) -> pd.DataFrame:
+    def restore(self, model_output: pd.DataFrame, seed: int | None, *,
+                max_lengths: Mapping[str, int] | None = None) -> pd.DataFrame:
         """Generate the ``fake``/``mask`` columns for the model's rows and put every column back in the real
         table's order (``drop`` columns stay absent; columns unknown to the plan follow at the end).
 
         Args:
             model_output: The rows the model sampled (what :meth:`prepare` kept, synthetic).
             seed: Generation seed: the same seed and rows give identical output (``None``: a fresh one).
+            max_lengths: ``{column: most characters}`` generated values must fit (a ``VARCHAR(n)``; see
+                :meth:`~syntho_hive.core.semantic.SemanticPlan.generate`).
 
         Returns:
             The synthetic table with ``model_output.index``.
@@ -229,7 +232,7 @@ class TablePrivacyPlan:
             if self.semantic is None:
                 raise NotFittedError(f"The privacy plan of table {self.table!r} is not fitted; call fit(real) first.")
             rng = numpy_generator(child_seed(seed, "privacy", self.table or ""))
-            made = self.semantic.generate(model_output, rng)
+            made = self.semantic.generate(model_output, rng, max_lengths=max_lengths)
             for column in generated:
                 values = made[column]
                 if self.decisions[column].action == "mask":

@@ -73,5 +73,6 @@ def table_for_model(table: TableConfig, plan: TablePrivacyPlan) -> TableConfig:
         "copied_from": {c: p for c, p in table.copied_from.items() if c not in removed},
         "sample_real_values": [c for c in table.sample_real_values if c not in removed],
         "datetime_formats": {c: f for c, f in table.datetime_formats.items() if c not in removed},
+        "unique": [columns for columns in table.unique if not removed & set(columns)],
         "reference": table.reference if table.reference is not None or not removed else False,
     })

@@ -34,9 +34,17 @@ from syntho_hive.core.semantic.locales import resolve_locale
 from syntho_hive.core.semantic.phones import generate_phones, phone_region
 from syntho_hive.core.semantic.style import apply_casing
 from syntho_hive.core.semantic.types import SEMANTIC_TYPES
+from syntho_hive.events import get_logger
 from syntho_hive.exceptions import ConfigurationError, SchemaError, SerializationError
 
 __all__ = ["SemanticPlan", "PLAN_FORMAT", "PLAN_VERSION"]
+
+_log = get_logger(__name__)
+
+#: Rounds of drawing again the generated values longer than their column's declared length.
+LENGTH_ROUNDS = 8
+#: E-mail local parts of the second half of those rounds (``ann``, ``aharris``, ``annh``).
+_SHORT_EMAIL_PATTERNS = {"first": 1, "flast": 1, "firstl": 1}
 
 PLAN_FORMAT = "syntho_hive.semantic_plan"
 PLAN_VERSION = 1
@@ -83,6 +91,48 @@ def _finish(values: np.ndarray, null: np.ndarray, dtype: str, index: pd.Index) -
     if dtype.startswith("string:"):
         return pd.Series(pd.array(out, dtype=pd.StringDtype(dtype.split(":", 1)[1])), index=index)
     return pd.Series(out, index=index, dtype=object)
+
+
+def _too_long(values: np.ndarray, limit: int) -> np.ndarray:
+    return np.flatnonzero([isinstance(v, str) and len(v) > limit for v in values])
+
+
+def _cut(value: str, limit: int) -> str:
+    """``value`` cut to ``limit`` characters; an e-mail keeps its domain and loses the end of its local part."""
+    local, at, domain = value.rpartition("@")
+    if at and local and len(domain) + 2 <= limit:
+        return f"{local[:limit - len(domain) - 1].rstrip('.')}@{domain}"
+    return value[:limit]
+
+
+def _within_length(column: str, spec: dict[str, Any], ctx: RowContext, values: np.ndarray, limit: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """``values`` of ``column`` with no value longer than ``limit``: the longer ones drawn again for their rows
+    (:data:`LENGTH_ROUNDS` times at most, e-mails in the second half with short local parts; a redrawn e-mail
+    also when it equals another), the rest cut."""
+    values = np.asarray(values, dtype=object).copy()
+    generator = _GENERATORS.get(spec["type"])
+    rows = _too_long(values, limit)
+    for round_ in range(LENGTH_ROUNDS if generator is not None else 0):
+        if not rows.size:
+            break
+        if spec["type"] == "email" and round_ == LENGTH_ROUNDS // 2:  # the learned patterns are too long
+            spec = {**spec, "patterns": _SHORT_EMAIL_PATTERNS}
+        drawn = np.asarray(generator(spec, ctx.subset(rows), rng), dtype=object)
+        if spec["type"] in CASED_TYPES:
+            drawn = apply_casing(drawn, spec.get("casing", "as_is"))
+        values[rows] = drawn
+        redrawn = rows
+        rows = _too_long(values, limit)
+        if spec["type"] == "email":  # e-mails are distinct within a call: a redrawn one may not repeat another
+            repeated = np.flatnonzero(pd.Series(values).duplicated(keep=False).to_numpy())
+            rows = np.union1d(rows, np.intersect1d(redrawn, repeated))
+    rows = _too_long(values, limit)
+    if rows.size:
+        values[rows] = [_cut(str(values[i]), limit) for i in rows]
+        _log.warning("semantic_values_cut", column=column, rows=int(rows.size), max_length=limit,
+                     reason=f"still longer than the column's {limit} characters after {LENGTH_ROUNDS} redraws")
+    return values
 
 
 @dataclass
@@ -158,12 +208,16 @@ class SemanticPlan:
         """The columns this plan generates, in generation order."""
         return list(self.specs)
 
-    def generate(self, rows: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    def generate(self, rows: pd.DataFrame, rng: np.random.Generator, *,
+                 max_lengths: Mapping[str, int] | None = None) -> pd.DataFrame:
         """Generate the plan's columns for ``len(rows)`` rows.
 
         Args:
             rows: The already generated columns (modelled semantic columns such as a country may be in it).
             rng: Source of randomness; the output is bit-identical for the same generator state.
+            max_lengths: ``{column: most characters}`` (a ``VARCHAR(n)``): a longer value is drawn again for
+                its row, up to :data:`LENGTH_ROUNDS` times, then cut (an e-mail's local part is shortened, so it
+                stays an e-mail); ``None``: no limit.
 
         Returns:
             A DataFrame with exactly :attr:`generated` columns, ``rows.index``, the learned dtypes and null rates.
@@ -198,6 +252,8 @@ class SemanticPlan:
                 values = _GENERATORS[spec["type"]](spec, ctx, col_rng)
             if spec["type"] in CASED_TYPES:
                 values = apply_casing(values, spec.get("casing", "as_is"))
+            if max_lengths and col in max_lengths:
+                values = _within_length(col, spec, ctx, values, int(max_lengths[col]), col_rng)
             ctx.values[col] = values
         out = {col: _finish(np.asarray(ctx.values[col], dtype=object), nulls[col], str(spec.get("dtype", "object")),
                             rows.index) for col, spec in self.specs.items()}
