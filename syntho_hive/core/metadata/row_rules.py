@@ -59,7 +59,8 @@ def _python(value: object) -> object:
 def _column_keys(column: pd.Series) -> pd.Series:
     """``column``'s values as plain Python objects (nulls as ``None``): NumPy scalars in an object column
     (``np.random.choice`` output) key the same as the values a model draws or a saved map holds."""
-    return column.astype(object).where(column.notna(), None).map(_python)
+    # ``map`` infers a dtype again (NumPy ints for Python ints): ``astype(object)`` keeps Python values
+    return column.astype(object).map(_python).astype(object).where(column.notna(), None)
 
 
 def _keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
