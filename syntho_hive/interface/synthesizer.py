@@ -121,7 +121,10 @@ class Synthesizer:
             cardinality model, context or rule learns from the tables; ``sample`` generates them back
             (``fake``/``mask``) in the locale of each row's country. The decisions are in
             :attr:`privacy_report_` and are saved with the synthesizer (without the secret), so a
-            loaded synthesizer samples the same way; refitting it needs the config again. With
+            loaded synthesizer samples the same way; refitting it needs the config again. ``None``
+            where a table declares personal columns (``pii_cols``): ``PrivacyConfig(detect=False)``, as a
+            single model's fit (each declared personal column and semantic type gets its default
+            action, a declared personal column without a personal semantic type is refused). With
             ``PrivacyConfig(dp=DPConfig(max_epsilon=..., delta=...))`` the whole fit is differentially
             private within that one budget, split between the tables (each table's model, and a
             noisy children-per-parent histogram per foreign key); what is covered, switched off and
@@ -232,8 +235,8 @@ class Synthesizer:
     @property
     def privacy_report_(self) -> dict[str, dict[str, Any]]:
         """What the privacy config decided, per table: ``{table: {column: {action, semantic_type, source,
-        reason}}}`` for every personal or decided column (kept by ``save``/``load``; empty without a
-        privacy config or before ``fit``)."""
+        reason}}}`` for every personal or decided column (kept by ``save``/``load``; empty before ``fit`` and
+        without a privacy config or declared personal columns)."""
         return self._engine.privacy_report()
 
     @property
@@ -329,7 +332,10 @@ class Synthesizer:
             raise PrivacyError("This synthesizer was fitted under differential privacy; refitting it without "
                                "PrivacyConfig(dp=...) would learn from the rows outside any budget. Build "
                                "Synthesizer(metadata, privacy_config=PrivacyConfig(dp=DPConfig(...))) to fit again.")
-        if self.privacy_config is None and self.privacy_report_:
+        # without a config, declared personal columns make the fit use PrivacyConfig(detect=False), which decides
+        # the declared decisions again (but no configured or detected one)
+        if self.privacy_config is None and self.privacy_report_ and (self._engine.fit_privacy_config is None or any(
+                d["source"] != "declared" for decided in self.privacy_report_.values() for d in decided.values())):
             raise PrivacyError("This synthesizer was fitted with a privacy config, which is not saved (it may hold a "
                                "secret and functions); refitting without it would train on personal columns. Build "
                                "Synthesizer(metadata, privacy_config=...) to fit again.")

@@ -115,9 +115,7 @@ from syntho_hive.relational.keys import (
 )
 from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
-from syntho_hive.relational.rules import (
-    DATE_PARTS, SchemaRules, check_declared_personal, declared_rules, resolve_rules,
-)
+from syntho_hive.relational.rules import DATE_PARTS, SchemaRules, declared_rules, resolve_rules
 from syntho_hive.relational.unique_sets import UniqueSets
 
 __all__ = ["TablePlan", "LinkPlan", "Orchestrator", "PartitionPlan", "DEFAULT_REPLICATE_ROWS", "check_chunk_rows",
@@ -726,7 +724,8 @@ class Orchestrator:
             (:mod:`syntho_hive.relational.privacy_plans`), and generation puts them back last. With
             ``privacy.dp`` set, the whole fit is differentially private within one budget
             (:mod:`syntho_hive.relational.dp_budget`; what is refused: :mod:`syntho_hive.relational.dp_checks`),
-            and :attr:`privacy_spent_` reports it.
+            and :attr:`privacy_spent_` reports it. ``None`` where a table declares personal columns
+            (``pii_cols``): ``PrivacyConfig(detect=False)``, as a single model's fit does.
 
     Raises:
         PrivacyError: ``dp`` among the model options (pass it in ``privacy`` instead).
@@ -925,6 +924,15 @@ class Orchestrator:
         return engine
 
     # ------------------------------------------------------------------ fit
+    @property
+    def fit_privacy_config(self) -> PrivacyConfig | None:
+        """The privacy config :meth:`fit` applies: the given one, else ``PrivacyConfig(detect=False)`` where a
+        table declares personal columns (``pii_cols``: their default actions, as a single model's fit), else
+        ``None``."""
+        if self.privacy is None and any(table.pii_cols for table in self.metadata.tables.values()):
+            return PrivacyConfig(detect=False)
+        return self.privacy
+
     def fit(self, data: Mapping[str, pd.DataFrame], *, epochs: int | None = None, batch_size: int | None = None,
             progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
             n_jobs: int | None = None, complete: Mapping[str, np.ndarray] | None = None) -> "Orchestrator":
@@ -952,6 +960,8 @@ class Orchestrator:
             TrainingError: A table is missing from ``data``, a mask of ``complete`` does not match its
                 table's rows, no model takes ``epochs``/``batch_size``, bad ``n_jobs``, or a model failed
                 to train.
+            ConfigurationError: The personal columns' actions cannot apply (every problem listed, before any
+                state is reset), e.g. a declared personal column with no action and no personal semantic type.
         """
         missing = [t for t in self.graph.order if t not in data]
         if missing:
@@ -963,23 +973,24 @@ class Orchestrator:
             raise TrainingError(f"complete= masks of table(s) {wrong} do not match the rows given for them; "
                                 "give one boolean per row of data[table].")
         resolve_n_jobs(n_jobs, len(self.graph.order))  # a bad n_jobs fails here, before any state is reset
-        if self.privacy is None:  # declared personal columns the rules would model: refused before any work
-            check_declared_personal(self.metadata, data)
-        dp = self.privacy.dp if self.privacy is not None else None
+        privacy = self.fit_privacy_config
+        dp = privacy.dp if privacy is not None else None
         if dp is not None:  # everything DP cannot honour, before any state is reset
             check_dp_schema(self.metadata, self.models, data, dp, checkpoint_dir=checkpoint_dir)
-        self._plans, self._fitted_models, self.fit_seconds_ = {}, {}, {}
-        self._text_model_cache = {}
-        self.privacy_spent_, self._dp_budget, self._dp_links, self._dp_rules = None, {}, {}, {}
         privacy_plans: dict[str, TablePrivacyPlan] = {}
-        self._fit_metadata = self.metadata
-        if self.privacy is not None:  # before anything learns from the tables: no personal value reaches it
-            privacy_plans, data = fit_privacy(self.privacy, self.metadata, data, seed=self.seed,
+        fit_metadata = self.metadata
+        if privacy is not None:  # before anything learns from the tables (or any state is reset): no personal
+            # value reaches a model
+            privacy_plans, data = fit_privacy(privacy, self.metadata, data, seed=self.seed,
                                               rare_threshold=self._rare_threshold())
-            self._fit_metadata = privacy_metadata(self.metadata, privacy_plans)
+            fit_metadata = privacy_metadata(self.metadata, privacy_plans)
             for name, plan in privacy_plans.items():
                 _log.info("privacy_plan_resolved", table=name,
                           **{d.column: d.action for d in plan.decisions.values()})
+        self._plans, self._fitted_models, self.fit_seconds_ = {}, {}, {}
+        self._text_model_cache = {}
+        self.privacy_spent_, self._dp_budget, self._dp_links, self._dp_rules = None, {}, {}, {}
+        self._fit_metadata = fit_metadata
         self.rules_ = declared_rules(self._fit_metadata, data) if dp is not None else \
             resolve_rules(self._fit_metadata, data, rare_threshold=self._rare_threshold())
         self._model_metadata = self.rules_.with_orderings(self._fit_metadata)

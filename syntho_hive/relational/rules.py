@@ -27,7 +27,7 @@ from syntho_hive.core.metadata.row_rules import (
 )
 from syntho_hive.core.metadata.schema import DATE_PARTS, FunctionalDependency, Inequality, Metadata, TableConfig
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import ConfigurationError, SchemaError
+from syntho_hive.exceptions import SchemaError
 from syntho_hive.relational.graph import Relationship, SchemaGraph
 from syntho_hive.relational.keys import parent_positions
 
@@ -398,50 +398,6 @@ def _is_reference(name: str, table: TableConfig, df: pd.DataFrame, graph: Schema
     return True, f"{len(df)} rows of labels ({', '.join(labels)} unique per row), referenced by {children}"
 
 
-def _rule_semantic_type(table: TableConfig, column: str, values: pd.Series) -> str | None:
-    """The semantic type :func:`resolve_rules` gives ``column``: the declared one, else the detected one
-    (text-like columns only: a number or a date is no business string)."""
-    from syntho_hive.core.semantic import detect_semantic_type
-
-    if column in table.semantic_types:
-        return table.semantic_types[column]
-    if table.columns.get(column) not in (None, "categorical", "text", "id"):
-        return None
-    return detect_semantic_type(values, column)
-
-
-def check_declared_personal(metadata: Metadata, data: Mapping[str, pd.DataFrame]) -> None:
-    """Refuse, before any work, the columns declared personal (``pii_cols``) that a fit without a privacy
-    config would model: the rules generate a column of an always-generated semantic type (names,
-    e-mails, phones, ...) and model a city (its default action is ``keep``); any other column (free
-    text, an opaque reference, a date of birth) would reach the model with its real values.
-
-    Args:
-        metadata: The schema.
-        data: ``{table: real rows}``.
-
-    Raises:
-        ConfigurationError: Naming every such ``table.column`` and the ways out.
-    """
-    from syntho_hive.core.privacy import DEFAULT_ACTIONS
-    from syntho_hive.core.privacy.resolve import personal_without_generator
-    from syntho_hive.core.semantic import ALWAYS_GENERATED
-
-    refused = []
-    for name, table in metadata.tables.items():
-        frame = data.get(name)
-        for column in table.pii_cols:
-            if frame is None or column in table.key_columns or column not in frame.columns:
-                continue  # keys are generated, never copied
-            semantic = _rule_semantic_type(table, column, frame[column])
-            if semantic not in ALWAYS_GENERATED and DEFAULT_ACTIONS.get(str(semantic)) != "keep":
-                refused.append(f"{name}.{column}")
-    if refused:
-        raise ConfigurationError(
-            personal_without_generator(refused, "Synthesizer(metadata, privacy_config=PrivacyConfig(actions={...}))")
-            + "; a PrivacyConfig also generates a declared or detected date_of_birth.")
-
-
 def _refuse_rules_on_copies(name: str, table: TableConfig, copied: Mapping[str, CopiedColumn]) -> None:
     """Refuse a declared inequality or fixed combination between a copied column and a column not copied from the
     same parent row: the copy takes its parent row's value after the model has drawn the row, so nothing makes
@@ -480,7 +436,7 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
             copied column (or the parent column it copies) is missing from the data, or a declared
             inequality or fixed combination mixes a copied column with others (it could not hold).
     """
-    from syntho_hive.core.semantic import ALWAYS_GENERATED, check_semantic_type
+    from syntho_hive.core.semantic import ALWAYS_GENERATED, check_semantic_type, detect_semantic_type
 
     graph = SchemaGraph.from_metadata(metadata)
     out = SchemaRules()
@@ -498,9 +454,10 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
                     check_semantic_type(df[column], column, declared, table=name)
                     rules.semantic_types[column] = declared
                 continue
-            # numerical / datetime / boolean: not a business string (an id-like postcode or phone number,
-            # unique per row, is one: the semantic type is the more specific)
-            detected = _rule_semantic_type(table, column, df[column])
+            if table.columns.get(column) not in (None, "categorical", "text", "id"):
+                continue  # numerical / datetime / boolean: not a business string (an id-like postcode or
+                # phone number, unique per row, is one: the semantic type is the more specific)
+            detected = detect_semantic_type(df[column], column)
             if detected is not None:
                 rules.semantic_types[column] = detected
                 rules.detected_semantic.append(column)

@@ -4,6 +4,7 @@ without any is refused at fit, before any work, naming it and the ways out."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +81,64 @@ def test_a_single_model_generates_a_declared_personal_column_and_saves_no_real_v
     assert not any(value.encode() in raw for value in real["contact"])
     loaded = TabularAR().load(directory)
     assert not loaded.sample(200, seed=2)["contact"].isin(real["contact"]).any()
+
+
+def _people(rows: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({
+        "person_id": range(rows),
+        "date_of_birth": pd.Timestamp("1950-01-01") + pd.to_timedelta(rng.integers(0, 18000, rows), unit="D"),
+        "city": rng.choice(["London", "Paris", "Berlin", "Madrid", "Rome", "Vienna"], rows),
+        "age": rng.integers(18, 90, rows),
+    })
+
+
+def test_a_synthesizer_without_a_config_decides_declared_personal_columns_like_a_single_model() -> None:
+    """Without a privacy config a declared date of birth was refused by the Synthesizer although a single
+    model (and any PrivacyConfig) generates it: both now apply ``PrivacyConfig(detect=False)``."""
+    real = _people()
+    metadata = Metadata().add_table("people", pk="person_id", pii_cols=["date_of_birth"])
+    synth = Synthesizer(metadata, seed=0, epochs=1).fit({"people": real}, progress_bar=False, n_jobs=1)
+    model = TabularAR(metadata=metadata, epochs=1).fit(real, table_name="people", seed=0)
+    decided = synth.privacy_report_["people"]
+    assert decided == {c: asdict(d) for c, d in model.privacy_plan_.decisions.items()}
+    born = decided["date_of_birth"]
+    assert (born["action"], born["semantic_type"], born["source"]) == ("fake", "date_of_birth", "declared")
+    assert set(decided) == {"date_of_birth"}  # detect=False: the undeclared city stays modelled
+    out = synth.sample(seed=1)["people"]
+    assert pd.api.types.is_datetime64_any_dtype(out["date_of_birth"]) and out["date_of_birth"].notna().all()
+    synth.fit({"people": real}, progress_bar=False, n_jobs=1)  # a refit without a config decides them again
+    assert synth.privacy_report_["people"] == decided
+
+
+def test_without_a_config_a_declared_column_without_a_generator_is_refused_before_any_state_is_reset() -> None:
+    synth = Synthesizer(_metadata(["contact"]), seed=0, epochs=1)
+    synth.fit({"patients": _patients()}, progress_bar=False, n_jobs=1)
+    before = synth.sample(seed=1)["patients"]
+    coded = _patients().assign(contact=[f"C{i:05d}" for i in range(200)])  # no e-mail left to generate it by
+    with pytest.raises(ConfigurationError, match=r"patients\.contact"):
+        synth.fit({"patients": coded}, progress_bar=False, n_jobs=1)
+    pd.testing.assert_frame_equal(synth.sample(seed=1)["patients"], before)
+
+
+@pytest.mark.parametrize("privacy_config", [None, PrivacyConfig()])
+@pytest.mark.parametrize("semantic_types", [None, {"city": "city"}])
+def test_an_explicitly_declared_personal_city_is_generated_not_kept(semantic_types, privacy_config) -> None:
+    real = _people()
+    metadata = Metadata().add_table("people", pk="person_id", pii_cols=["city"], semantic_types=semantic_types)
+    synth = Synthesizer(metadata, privacy_config=privacy_config, seed=0, epochs=1)
+    synth.fit({"people": real}, progress_bar=False, n_jobs=1)
+    city = synth.privacy_report_["people"]["city"]
+    assert (city["action"], city["semantic_type"], city["source"]) == ("fake", "city", "declared")
+    assert "city" in synth.generated_columns_["people"]  # removed before training: its real values reach no model
+    assert synth.sample(seed=1)["people"]["city"].notna().all()
+    model = TabularAR(metadata=metadata, epochs=1).fit(real, table_name="people", seed=0)
+    assert model.privacy_plan_.decisions["city"].action == "fake"
+
+
+@pytest.mark.parametrize("semantic_types", [None, {"city": "city"}])
+def test_a_detected_or_semantic_type_declared_city_is_still_kept(semantic_types) -> None:
+    metadata = Metadata().add_table("people", pk="person_id", semantic_types=semantic_types)
+    synth = Synthesizer(metadata, privacy_config=PrivacyConfig(), seed=0, epochs=1)
+    synth.fit({"people": _people()}, progress_bar=False, n_jobs=1)
+    assert synth.privacy_report_["people"]["city"]["action"] == "keep"

@@ -3,10 +3,11 @@
 Per column, in this order of precedence:
 
 1. the config's action (``"table.column"``, then ``"column"``; a ``custom`` transform implies ``custom``);
-2. a personal semantic type declared in the metadata -> the default action of that type;
-3. a column declared personal (``pii_cols``) -> the default action of its personal semantic type,
-   declared or detected (whatever ``detect`` says); one without such a type has nothing to generate
-   and is refused (:func:`personal_without_generator`): its action must be given;
+2. a column declared personal (``pii_cols``) -> the default action of its personal semantic type,
+   declared or detected (whatever ``detect`` says), except that ``keep`` (a city) becomes ``fake``: the
+   declaration says its real values must not be modelled (every personal type has a generator); one
+   without such a type has nothing to generate and is refused: its action must be given;
+3. a personal semantic type declared in the metadata -> the default action of that type;
 4. with ``detect`` on, a column :func:`detect_pii` reports -> the default action of its type;
 5. otherwise the column is modelled as is.
 
@@ -30,7 +31,7 @@ from syntho_hive.core.privacy.types import DEFAULT_ACTIONS, GENERATED_ACTIONS, P
 from syntho_hive.core.semantic.checks import validate_type_name
 from syntho_hive.exceptions import ConfigurationError
 
-__all__ = ["resolve_privacy", "check_privacy_config", "personal_without_generator"]
+__all__ = ["resolve_privacy", "check_privacy_config"]
 
 
 def check_privacy_config(config: PrivacyConfig, columns_by_table: Mapping[str, Collection[str]]) -> None:
@@ -72,24 +73,6 @@ def _unknown_keys(config: PrivacyConfig, columns: list[str], table: str | None) 
     return out
 
 
-def personal_without_generator(columns: Collection[str], how: str) -> str:
-    """The problem of columns declared personal (``pii_cols``) that have no personal semantic type to
-    generate them by, and the ways out.
-
-    Args:
-        columns: ``"table.column"`` of each.
-        how: How to give an action, e.g. ``"PrivacyConfig(actions={...})"``.
-
-    Returns:
-        The message.
-    """
-    names = sorted(columns)
-    return (f"{names} are declared personal (pii_cols) but have no personal semantic type (declared or detected) "
-            "to generate them by, and their real values must not reach a model: give each an action in "
-            f"{how} ('drop', 'hash', 'custom', or 'keep' to model the real values anyway), or declare its "
-            "semantic type (e.g. 'email'; then 'fake' or 'mask' generate it)")
-
-
 def _decide(column: str, config: PrivacyConfig, table: str | None, declared: Mapping[str, str | None],
             report: PIIReport, personal: Collection[str]) -> ColumnDecision | None:
     action = config.action_for(column, table)
@@ -102,12 +85,13 @@ def _decide(column: str, config: PrivacyConfig, table: str | None, declared: Map
         why = f"{finding.reason}, {share}"
     if action is not None:
         return ColumnDecision(column, action, sem, "config", why)
+    if column in personal and sem in PII_TYPES:  # declared personal: never kept (every personal type generates)
+        default = DEFAULT_ACTIONS[sem]
+        return ColumnDecision(column, "fake" if default == "keep" else default, sem, "declared",
+                              "declared in pii_cols" + (f"; {why}" if why else ""))
     if declared_type in PII_TYPES:
         return ColumnDecision(column, DEFAULT_ACTIONS[declared_type], declared_type, "declared",
                               "declared semantic type")
-    if column in personal and sem in PII_TYPES:
-        return ColumnDecision(column, DEFAULT_ACTIONS[sem], sem, "declared",
-                              "declared in pii_cols" + (f"; {why}" if why else ""))
     if config.detect and finding is not None and column not in declared:
         return ColumnDecision(column, finding.default_action, finding.semantic_type, "detected", why)
     return None
@@ -145,7 +129,8 @@ def resolve_privacy(config: PrivacyConfig, frame: pd.DataFrame, table: str | Non
         rare_threshold: Aggregates seen fewer times are not kept by :meth:`TablePrivacyPlan.fit`.
         report: A detection report already made for this frame (``None``: detect here).
         personal_columns: Columns declared personal (the metadata's ``pii_cols``): each gets the default
-            action of its personal semantic type, declared or detected, unless the config names it.
+            action of its personal semantic type, declared or detected (``fake`` for a city), unless the
+            config names it.
 
     Returns:
         The unfitted :class:`TablePrivacyPlan` (call ``fit(frame)`` next).
@@ -186,7 +171,11 @@ def resolve_privacy(config: PrivacyConfig, frame: pd.DataFrame, table: str | Non
             problems += _problems(decision, frame, config, table)
     undecided = [f"{table or '<frame>'}.{c}" for c in personal if c not in decisions]
     if undecided:
-        problems.append(personal_without_generator(undecided, "PrivacyConfig(actions={'table.column': action})"))
+        problems.append(f"{sorted(undecided)} are declared personal (pii_cols) but have no personal semantic type "
+                        "(declared or detected) to generate them by, and their real values must not reach a model: "
+                        "give each an action in PrivacyConfig(actions={'table.column': action}) ('drop', 'hash', "
+                        "'custom', or 'keep' to model the real values anyway), or declare its semantic type (e.g. "
+                        "'email'; then 'fake' or 'mask' generate it)")
     if problems:
         raise ConfigurationError("Invalid privacy settings:\n" + "\n".join(f"  - {p}" for p in problems))
     types = {c: t for c, t in report.semantic_types.items() if c not in declared}
