@@ -224,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Synthesizer: a database URL or folder to write every synthetic table to")
     sample.add_argument("--schema", metavar="S", help="database schema of --target (default: the default one)")
     sample.add_argument("--format", dest="target_format", choices=("parquet", "csv", "delta"), default=None,
-                        help="format of a --target folder's tables (default: parquet)")
+                        help="format of a --target folder's tables (default: that of the tables the folder holds, "
+                             "else parquet)")
     sample.add_argument("--if-exists", choices=("fail", "replace", "append"), default=None,
                         help="a --target table that exists: fail (default), replace or append")
     sample.add_argument("--scale", type=_positive_float, metavar="X", default=None,

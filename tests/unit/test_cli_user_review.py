@@ -3,6 +3,8 @@ asking, usage mistakes exit 2, messages that name the user's paths and flags."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +41,50 @@ def test_report_refuses_metadata_that_does_not_describe_the_data(tmp_path: Path,
     assert main(["report", str(data), str(data), "-o", str(output), "-m", str(meta)]) == 1
     _one_error_line(capsys.readouterr().err, "'zip'", "missing from the data")
     assert not output.exists() and not output.with_suffix(".json").exists()
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """``main(argv)`` with its stdout and stderr (for module-scoped fixtures, where capsys is not available)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def synthesizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``fit --source`` on a folder of two CSV tables (customers -> orders), one epoch."""
+    folder = tmp_path_factory.mktemp("shop")
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"customer_id": np.arange(40), "tier": rng.choice(["gold", "basic"], 40)}).to_csv(
+        folder / "customers.csv", index=False)
+    pd.DataFrame({"order_id": np.arange(100), "customer_id": rng.integers(0, 40, 100),
+                  "amount": np.round(rng.gamma(2, 50, 100), 2)}).to_csv(folder / "orders.csv", index=False)
+    meta = folder.parent / "shop.yaml"
+    (Metadata().add_table("customers", pk="customer_id", columns={"customer_id": "id", "tier": "categorical"})
+     .add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id"},
+                columns={"order_id": "id", "customer_id": "id", "amount": "numerical"}).save(meta))
+    output = folder.parent / "synth"
+    code, _, err = _run(["fit", "--source", str(folder), "-m", str(meta), "--output", str(output), "--epochs", "1",
+                         "--seed", "0", "--no-progress"])
+    assert code == 0, err
+    return output
+
+
+def test_a_folder_target_sees_tables_of_another_format(synthesizer: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder of CSV tables took Parquet tables beside them: 'fail' did not fail, 'append' repeated every key."""
+    target = tmp_path / "out"
+    assert main(["sample", str(synthesizer), "--target", str(target), "--format", "csv", "--seed", "1"]) == 0
+    first = sorted(p.name for p in target.iterdir())
+    capsys.readouterr()
+    assert main(["sample", str(synthesizer), "--target", str(target), "--seed", "2"]) == 1  # default: fail
+    _one_error_line(capsys.readouterr().err, "already in the", "customers")
+    assert main(["sample", str(synthesizer), "--target", str(target), "--format", "parquet", "--seed", "2",
+                 "--if-exists", "append"]) == 1
+    _one_error_line(capsys.readouterr().err, "holds csv tables", "--format")
+    assert sorted(p.name for p in target.iterdir()) == first
+    assert main(["sample", str(synthesizer), "--target", str(target), "--seed", "2", "--if-exists", "append"]) == 0
+    assert sorted(p.name for p in target.iterdir()) == first  # appended to the CSV tables, in their format
+    keys = pd.read_csv(target / "customers.csv")["customer_id"]
+    assert len(keys) > 40 and keys.is_unique  # a second batch never repeats a key
