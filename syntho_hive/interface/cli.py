@@ -15,6 +15,7 @@ Usage::
         [--table NAME] [--target COLUMN] [--holdout HOLDOUT.csv] [--sensitive COLUMN ...]
         [--quasi-identifier COLUMN ...] [--pii COLUMN ...] [--include-samples] [--seed N] [--overwrite]
     synthohive demo [--output-dir DIR] [--model tabular_ar|ctgan|tvae] [--epochs N] [--rows N] [--seed N]
+        [--overwrite]
     synthohive --version
 
 Every command accepts ``--help``. Errors print one ``error: ...`` line to stderr and exit with
@@ -297,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rows", type=_positive_int, metavar="N", default=None,
                       help="rows to generate (default: as many as the training rows, 4,000)")
     demo.add_argument("--seed", type=_seed, metavar="N", default=DEMO_SEED, help=f"seed (default: {DEMO_SEED})")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace the checkpoint, synthetic.csv and report.html/.json DIR already holds")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     demo.set_defaults(handler=_cmd_demo)
     return parser
@@ -382,10 +385,10 @@ def _compression_for(path: Path) -> str | None:
     return None
 
 
-def _check_checkpoint_target(path: Path, *, overwrite: bool) -> None:
+def _check_checkpoint_target(path: Path, *, overwrite: bool, option: str = "--output") -> None:
     if path.exists() and not overwrite:
         raise CLIInputError(f"Checkpoint directory {path} already exists; pass --overwrite to replace it "
-                            "or choose another --output.")
+                            f"or choose another {option}.")
     if path.exists() and not path.is_dir():
         raise CLIInputError(f"Checkpoint path {path} exists and is not a directory.")
     if not path.parent.exists():
@@ -706,9 +709,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     output_dir: Path = args.output_dir
     if output_dir.exists() and not output_dir.is_dir():
         raise CLIInputError(f"--output-dir {output_dir} exists and is not a directory.")
-    output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = output_dir / "checkpoint"
     synthetic_path = output_dir / "synthetic.csv"
+    if output_dir.is_dir():  # every output is refused before any work, as report and sample refuse theirs
+        _check_checkpoint_target(checkpoint, overwrite=args.overwrite, option="--output-dir")
+        for path in (synthetic_path, output_dir / "report.html", output_dir / "report.json"):
+            _check_writable(path, overwrite=args.overwrite)
+    output_dir.mkdir(parents=True, exist_ok=True)
     epochs = args.epochs or DEMO_EPOCHS.get(args.model)  # None: the engine's own default
 
     real = load_adult_sample()
@@ -727,7 +734,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     train_seconds = time.perf_counter() - started
     print(f"  trained {model.model_name}: {_epochs_run(model)} in {train_seconds:.1f} s")
 
-    model.save(checkpoint, overwrite=True)
+    model.save(checkpoint, overwrite=args.overwrite)
     size = sum(f.stat().st_size for f in checkpoint.iterdir() if f.is_file())
     print(f"  saved checkpoint: {checkpoint} ({size / 1e6:.1f} MB)")
 

@@ -88,3 +88,27 @@ def test_a_folder_target_sees_tables_of_another_format(synthesizer: Path, tmp_pa
     assert sorted(p.name for p in target.iterdir()) == first  # appended to the CSV tables, in their format
     keys = pd.read_csv(target / "customers.csv")["customer_id"]
     assert len(keys) > 40 and keys.is_unique  # a second batch never repeats a key
+
+
+def test_demo_never_replaces_the_users_files_without_overwrite(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """``demo --output-dir DIR`` replaced DIR/synthetic.csv and report.json without a word."""
+    mine = {"synthetic.csv": "MY DATA\n", "report.json": '{"mine": 1}\n'}
+    for name, text in mine.items():
+        (tmp_path / name).write_text(text)
+    argv = ["demo", "--output-dir", str(tmp_path), "--epochs", "1", "--rows", "200", "--no-progress"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    _one_error_line(captured.err, "synthetic.csv already exists", "--overwrite")
+    assert captured.out == "" and not (tmp_path / "checkpoint").exists()
+    assert {name: (tmp_path / name).read_text() for name in mine} == mine
+    (tmp_path / "synthetic.csv").unlink()
+    (tmp_path / "report.json").unlink()
+    (tmp_path / "checkpoint").mkdir()
+    assert main(argv) == 1
+    _one_error_line(capsys.readouterr().err, "checkpoint already exists", "--output-dir")
+    for name, text in mine.items():
+        (tmp_path / name).write_text(text)
+    assert main([*argv, "--overwrite"]) == 0
+    assert (tmp_path / "report.json").read_text() != mine["report.json"]
+    assert (tmp_path / "checkpoint" / "model.json").is_file()
