@@ -589,6 +589,9 @@ def _load_metadata(path: Path, table: str | None, *, whole: bool = False, narrow
     if not path.is_file():
         raise CLIInputError(f"Metadata file not found: {path}")
     metadata = Metadata.load(path)
+    if not metadata.tables:
+        raise CLIInputError(f"Metadata file {path} describes no table; add the table(s) under 'tables', or "
+                            "drop --metadata to detect them from the data.")
     if whole:
         return metadata
     if table is None and len(metadata.tables) > 1:

@@ -112,3 +112,19 @@ def test_demo_never_replaces_the_users_files_without_overwrite(tmp_path: Path,
     assert main([*argv, "--overwrite"]) == 0
     assert (tmp_path / "report.json").read_text() != mine["report.json"]
     assert (tmp_path / "checkpoint" / "model.json").is_file()
+
+
+@pytest.mark.parametrize("command", ["fit", "report"])
+def test_a_metadata_file_without_tables_is_one_input_error(command: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """``fit -m '{}'`` crashed with an internal StopIteration (status 3); ``report`` went on without it."""
+    data = tmp_path / "t.csv"
+    _table().to_csv(data, index=False)
+    meta = tmp_path / "bad.json"
+    meta.write_text("{}")
+    output = tmp_path / ("model" if command == "fit" else "r.html")
+    args = [str(data)] if command == "fit" else [str(data), str(data)]
+    assert main([command, *args, "-m", str(meta), "-o", str(output)]) == 1
+    captured = capsys.readouterr()
+    _one_error_line(captured.err, "bad.json describes no table")
+    assert captured.out == "" and not output.exists()
