@@ -558,9 +558,9 @@ def _sample_synthesizer(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     if not args.checkpoint.exists():
         raise CLIInputError(f"Checkpoint directory not found: {args.checkpoint}")
-    from syntho_hive.interface.persistence import is_synthesizer_directory
+    from syntho_hive.interface.persistence import MANIFEST
 
-    if args.checkpoint.is_dir() and any(args.checkpoint.iterdir()) and is_synthesizer_directory(args.checkpoint):
+    if (args.checkpoint / MANIFEST).exists():  # a Synthesizer's, even damaged: Synthesizer.load says what is wrong
         return _sample_synthesizer(args)
     if any(value is not None for value in (args.target, args.schema, args.target_format, args.if_exists,
                                             args.scale)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,18 @@ def test_a_metadata_file_without_tables_is_one_input_error(command: str, tmp_pat
     captured = capsys.readouterr()
     _one_error_line(captured.err, "bad.json describes no table")
     assert captured.out == "" and not output.exists()
+
+
+@pytest.mark.parametrize("damage", ["stray-file", "corrupt-manifest"])
+def test_a_damaged_synthesizer_directory_says_what_is_wrong(damage: str, synthesizer: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """It was called 'a single model's checkpoint: use --rows N --output FILE', advice that then failed too."""
+    copy = tmp_path / "synth"
+    shutil.copytree(synthesizer, copy)
+    if damage == "stray-file":
+        (copy / "NOTES.txt").write_text("hi")
+    else:
+        (copy / "synthesizer.json").write_text("{not json")
+    assert main(["sample", str(copy), "--target", str(tmp_path / "out")]) == 1
+    line = _one_error_line(capsys.readouterr().err, "NOTES.txt" if damage == "stray-file" else "synthesizer.json")
+    assert "single model" not in line and not (tmp_path / "out").exists()
