@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from syntho_hive.connectors.base import IfExists, TableSource, TableTarget, check_if_exists
-from syntho_hive.exceptions import ConfigurationError
+from syntho_hive.exceptions import ConfigurationError, SerializationError
 
 __all__ = ["FileFormat", "is_url", "source_from_string", "target_from_string"]
 
@@ -135,8 +135,9 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
         The target.
 
     Raises:
-        ConfigurationError: A bad ``file_format``, ``file_format`` given with a URL, ``schema`` given
-            with a folder, or a folder holding tables of another format than ``file_format`` (a table
+        ConfigurationError: A bad ``file_format``, ``file_format`` given with a URL, or ``schema`` given
+            with a folder.
+        SerializationError: The folder holds tables of another format than ``file_format`` (a table
             written beside one of another format would exist twice: ``if_exists`` would not see it,
             and a source reading the folder would read one of the two).
         SchemaError: A bad ``if_exists``.
@@ -156,7 +157,7 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
     if file_format is None:
         file_format = next(iter(held)) if len(held) == 1 else "parquet"
     if held - {file_format}:
-        raise ConfigurationError(f"The folder {text!r} holds {' and '.join(sorted(held))} tables; writing "
+        raise SerializationError(f"The folder {text!r} holds {' and '.join(sorted(held))} tables; writing "
                                  f"{file_format} tables beside them would keep a table twice, in two formats. "
                                  f"Write {'/'.join(sorted(held))} (--format), or choose another folder.")
     if file_format == "delta":

@@ -19,8 +19,11 @@ Usage::
     synthohive --version
 
 Every command accepts ``--help``. Errors print one ``error: ...`` line to stderr and exit with
-status 2 (bad command-line usage) or 1 (anything else: bad input file, failed training, broken
-checkpoint); ``--debug`` adds the traceback and every library event. An unexpected exception (a
+status 2 (bad command-line usage: an unknown or malformed option, options that do not go together or
+one the command needs, an output name of unknown format, a malformed database URL) or 1 (anything
+else: bad input file, metadata that does not match the data, an existing output without
+``--overwrite``, failed training, broken checkpoint); ``--debug`` adds the traceback and every
+library event. An unexpected exception (a
 bug in SynthoHive or a failure inside a dependency) prints one ``error: internal error (...)`` line
 and exits with status 3; ``--debug`` shows its traceback too.
 
@@ -337,7 +340,7 @@ def _check_output_file(path: Path, *, overwrite: bool) -> str:
 
     kind = table_format(path)
     if kind is None:
-        raise CLIInputError(f"Cannot tell the format of output file {path}: use a .csv, .csv.gz or "
+        raise CLIUsageError(f"Cannot tell the format of output file {path}: use a .csv, .csv.gz or "
                             ".parquet file name.")
     _check_writable(path, overwrite=overwrite)
     return kind
@@ -502,7 +505,7 @@ def _fit_source(args: argparse.Namespace) -> int:
         subset = Subset(root=args.subset_root, rows=args.subset_rows, fraction=args.subset_fraction,
                         seed=0 if args.subset_seed is None else args.subset_seed)
     tables = [name.strip() for name in args.tables.split(",") if name.strip()] if args.tables else None
-    source = source_from_string(args.source, schema=args.schema, file_format=args.source_format)
+    source = _location(source_from_string, args.source, schema=args.schema, file_format=args.source_format)
     if args.metadata is not None:
         metadata = _load_metadata(args.metadata, None, whole=True)
         if tables is not None:
@@ -533,18 +536,29 @@ def _fit_source(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _location(resolve: Callable[..., Any], text: str, **options: Any) -> Any:
+    """``resolve(text, **options)`` (``source_from_string`` or ``target_from_string``), whose
+    ConfigurationError (a file format with a database URL, ``--schema`` with a folder) is a usage mistake."""
+    from syntho_hive.exceptions import ConfigurationError
+
+    try:
+        return resolve(text, **options)
+    except ConfigurationError as exc:
+        raise CLIUsageError(str(exc)) from exc
+
+
 def _sample_synthesizer(args: argparse.Namespace) -> int:
     """``sample SYNTHESIZER_DIR --target``: every table to a database or folder."""
     from syntho_hive.connectors.resolve import target_from_string
     from syntho_hive.interface.synthesizer import Synthesizer
 
     if args.target is None:
-        raise CLIInputError(f"{args.checkpoint} is a Synthesizer (several tables): give --target URL|DIR.")
+        raise CLIUsageError(f"{args.checkpoint} is a Synthesizer (several tables): give --target URL|DIR.")
     if args.rows is not None or args.output is not None or args.overwrite:
-        raise CLIInputError("--rows/--output/--overwrite apply to single-model checkpoints; for a Synthesizer use "
+        raise CLIUsageError("--rows/--output/--overwrite apply to single-model checkpoints; for a Synthesizer use "
                             "--target, --scale and --if-exists (replace or append).")
-    target = target_from_string(args.target, schema=args.schema, if_exists=args.if_exists or "fail",
-                                file_format=args.target_format)
+    target = _location(target_from_string, args.target, schema=args.schema, if_exists=args.if_exists or "fail",
+                       file_format=args.target_format)
     synth = Synthesizer.load(args.checkpoint)
     started = time.perf_counter()
     written = synth.sample(scale=1.0 if args.scale is None else args.scale, seed=args.seed, output=target)
@@ -564,10 +578,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         return _sample_synthesizer(args)
     if any(value is not None for value in (args.target, args.schema, args.target_format, args.if_exists,
                                             args.scale)):
-        raise CLIInputError(f"--target/--schema/--format/--if-exists/--scale apply to Synthesizer directories; "
+        raise CLIUsageError(f"--target/--schema/--format/--if-exists/--scale apply to Synthesizer directories; "
                             f"{args.checkpoint} is a single model's checkpoint: use --rows N --output FILE.")
     if args.rows is None or args.output is None:
-        raise CLIInputError("A model checkpoint needs --rows N and --output FILE.")
+        raise CLIUsageError("A model checkpoint needs --rows N and --output FILE.")
     kind = _check_output_file(args.output, overwrite=args.overwrite)
     from syntho_hive.core.models import load_model
 
@@ -595,7 +609,7 @@ def _load_metadata(path: Path, table: str | None, *, whole: bool = False, narrow
     if whole:
         return metadata
     if table is None and len(metadata.tables) > 1:
-        raise CLIInputError(f"Metadata file {path} describes {len(metadata.tables)} tables "
+        raise CLIUsageError(f"Metadata file {path} describes {len(metadata.tables)} tables "
                             f"({', '.join(sorted(metadata.tables))}); choose one with --table NAME.")
     if table is not None and table not in metadata.tables:
         raise CLIInputError(f"--table {table!r} is not in metadata file {path}; its tables: "
@@ -610,7 +624,7 @@ def _format_score(value: float | None, *, digits: int = 3) -> str:
 def _cmd_report(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.suffix.lower() not in (".html", ".htm"):
-        raise CLIInputError(f"--output {output} must be an .html file (the JSON is written beside it).")
+        raise CLIUsageError(f"--output {output} must be an .html file (the JSON is written beside it).")
     json_path = output.with_suffix(".json")
     for path in (output, json_path):
         _check_writable(path, overwrite=args.overwrite)

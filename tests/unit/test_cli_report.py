@@ -82,19 +82,21 @@ def test_include_samples_puts_rows_in_the_report(files: dict[str, Path], tmp_pat
     assert json.loads(output.with_suffix(".json").read_text())["ml_efficacy"] is None
 
 
-@pytest.mark.parametrize(("extra", "fragments"), [
-    (["--output", "{tmp}/r.txt"], ["must be an .html file"]),
-    (["--output", "{tmp}/missing/r.html"], ["does not exist"]),
-    (["--output", "{tmp}/r.html", "--metadata", "{multi}"], ["describes 2 tables", "--table NAME"]),
-    (["--output", "{tmp}/r.html", "--metadata", "{multi}", "--table", "nope"], ["'nope' is not in metadata"]),
-    (["--output", "{tmp}/r.html", "--target", "salary"], ["--target 'salary' is not a column"]),
-    (["--output", "{tmp}/r.html", "--holdout", "{tmp}/nope.csv"], ["Input file not found"]),
+@pytest.mark.parametrize(("extra", "fragments", "status"), [
+    (["--output", "{tmp}/r.txt"], ["must be an .html file"], 2),
+    (["--output", "{tmp}/missing/r.html"], ["does not exist"], 1),
+    (["--output", "{tmp}/r.html", "--metadata", "{multi}"], ["describes 2 tables", "--table NAME"], 2),
+    (["--output", "{tmp}/r.html", "--metadata", "{multi}", "--table", "nope"], ["'nope' is not in metadata"], 1),
+    (["--output", "{tmp}/r.html", "--target", "salary"], ["--target 'salary' is not a column"], 1),
+    (["--output", "{tmp}/r.html", "--holdout", "{tmp}/nope.csv"], ["Input file not found"], 1),
 ])
 def test_bad_arguments_give_one_error_line(files: dict[str, Path], tmp_path: Path, extra: list[str],
-                                           fragments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+                                           fragments: list[str], status: int,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Usage mistakes (options, an output name) exit 2; problems with the files exit 1."""
     argv = ["report", str(files["real"]), str(files["synth"]),
             *[a.format(tmp=tmp_path, multi=files["multi"]) for a in extra]]
-    assert main(argv) == 1
+    assert main(argv) == status
     _one_error_line(capsys.readouterr().err, *fragments)
     assert not (tmp_path / "r.html").exists()
 

@@ -144,3 +144,31 @@ def test_a_damaged_synthesizer_directory_says_what_is_wrong(damage: str, synthes
     assert main(["sample", str(copy), "--target", str(tmp_path / "out")]) == 1
     line = _one_error_line(capsys.readouterr().err, "NOTES.txt" if damage == "stray-file" else "synthesizer.json")
     assert "single model" not in line and not (tmp_path / "out").exists()
+
+
+def test_usage_mistakes_exit_two_and_input_problems_one(synthesizer: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """README: usage mistakes exit 2; these option mistakes exited 1, like a missing file."""
+    from syntho_hive.core import models
+
+    models.TabularAR(epochs=1).fit(_table(40), seed=0, progress_bar=False).save(tmp_path / "ck")
+    data = tmp_path / "t.csv"
+    _table().to_csv(data, index=False)
+    meta = tmp_path / "two.yaml"
+    Metadata().add_table("a", columns={"x": "numerical"}).add_table("b", columns={"y": "numerical"}).save(meta)
+    usage = [["sample", str(tmp_path / "ck"), "-o", str(tmp_path / "s.csv")],            # no --rows
+             ["sample", str(tmp_path / "ck"), "--target", str(tmp_path / "x")],         # --target, one model
+             ["sample", str(tmp_path / "ck"), "--rows", "5", "-o", str(tmp_path / "s.txt")],
+             ["sample", str(synthesizer), "--rows", "5", "-o", str(tmp_path / "x.csv")],
+             ["sample", str(synthesizer), "--target", f"sqlite:///{tmp_path / 'x.db'}", "--format", "csv"],
+             ["report", str(data), str(data), "-o", str(tmp_path / "same.txt")],
+             ["fit", str(data), "-m", str(meta), "-o", str(tmp_path / "m")]]                # no --table
+    for argv in usage:
+        assert main(argv) == 2, argv
+        _one_error_line(capsys.readouterr().err, f"see 'synthohive {argv[0]} --help'")
+    problems = [["sample", str(tmp_path / "none"), "--rows", "5", "-o", str(tmp_path / "s.csv")],
+                ["fit", str(data), "-m", str(meta), "--table", "c", "-o", str(tmp_path / "m")]]
+    for argv in problems:
+        assert main(argv) == 1, argv
+        capsys.readouterr()
+    assert not any(p.name in ("s.csv", "s.txt", "x", "x.csv", "x.db", "same.html", "m") for p in tmp_path.iterdir())
