@@ -172,3 +172,25 @@ def test_usage_mistakes_exit_two_and_input_problems_one(synthesizer: Path, tmp_p
         assert main(argv) == 1, argv
         capsys.readouterr()
     assert not any(p.name in ("s.csv", "s.txt", "x", "x.csv", "x.db", "same.html", "m") for p in tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's /sys, where no file can be created")
+def test_an_unwritable_output_is_named_not_its_temporary_file(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """``sample -o /sys/x.csv`` said "Permission denied: '/sys/.x.csv.aiezwhi8.tmp'"."""
+    from syntho_hive.core import models
+
+    models.TabularAR(epochs=1).fit(_table(40), seed=0, progress_bar=False).save(tmp_path / "ck")
+    assert main(["sample", str(tmp_path / "ck"), "--rows", "5", "-o", "/sys/x.csv"]) == 1
+    line = _one_error_line(capsys.readouterr().err, "'/sys/x.csv'")
+    assert ".tmp" not in line
+
+
+def test_the_cli_report_names_the_cli_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The HTML said "pass sensitive_columns" in a report written by ``synthohive report``."""
+    real, synthetic = tmp_path / "real.csv", tmp_path / "synth.csv"
+    _table(120, 0).to_csv(real, index=False)
+    _table(120, 1).to_csv(synthetic, index=False)
+    assert main(["report", str(real), str(synthetic), "-o", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text()
+    assert "--sensitive on the command line" in html

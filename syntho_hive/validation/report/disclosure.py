@@ -44,8 +44,8 @@ def _membership(m: MembershipInferenceResult | None) -> str:
 def _attribute(a: AttributeInferenceResult | None) -> str:
     head = "<h4>Attribute inference</h4>"
     if a is None:
-        return head + ('<p class="muted">Not measured: no sensitive column was declared (pass sensitive_columns '
-                       "to evaluate the risk of inferring them).</p>")
+        return head + ('<p class="muted">Not measured: no sensitive column was declared (sensitive_columns in '
+                       "Python, --sensitive on the command line) to evaluate the risk of inferring it.</p>")
     rows = "".join(
         f"<tr><td>{escape(c.column)}</td><td>{escape(c.kind)}</td><td>{e(c.member_accuracy)}</td>"
         f"<td>{e(c.holdout_accuracy)}</td><td>{e(c.naive_accuracy)}</td>"
