@@ -700,8 +700,9 @@ def _skip_reason(result: QualityResult, metric: str) -> str | None:
 
 def _print_privacy(privacy: PrivacyResult) -> None:
     """The privacy and disclosure-risk lines of ``synthohive report``."""
+    chance = privacy.holdout_copy_rate
     print(f"  exact copies        {_format_score(privacy.exact_copy_rate, digits=4)}  (share of synthetic "
-          "rows equal to a real row)")
+          "rows equal to a real row" + ("" if chance is None else f"; chance level, holdout rows: {chance:.4f}") + ")")
     for label, score, note in (
             ("DCR share", privacy.dcr_share_closer_to_training, "closer to training than holdout; 0.50 ideal"),
             ("membership AUC", privacy.membership_inference_auc, "membership-inference attack; 0.50 = no leak"),

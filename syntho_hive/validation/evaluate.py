@@ -215,6 +215,8 @@ def _worst_privacy(results: list[PrivacyResult]) -> PrivacyResult | None:
         attribute_inference_risk=_over((r.attribute_inference_risk for r in results), max),
         pii_value_leaks=_over((r.pii_value_leaks for r in results), sum),
         real_rows_reproduced=_over((r.real_rows_reproduced for r in results), sum),
+        # the chance level of the table whose exact-copy rate is the worst, so the two stay comparable
+        holdout_copy_rate=max(results, key=lambda r: r.exact_copy_rate).holdout_copy_rate,
     )
 
 

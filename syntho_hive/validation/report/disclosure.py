@@ -113,8 +113,11 @@ def disclosure_reading(result: QualityResult) -> list[str]:
     elif p.pii_value_leaks == 0 and _any_pii_columns(result):
         lines.append("No synthetic value of a PII column equals a real value of that column.")
     if p.real_rows_reproduced:
+        chance = p.holdout_copy_rate
         lines.append(f"Warning: {p.real_rows_reproduced} real row(s) are reproduced whole (every non-key column, "
-                     "text and PII included) in the synthetic data.")
+                     "text and PII included) in the synthetic data"
+                     + (f"; {chance:.1%} of holdout rows, which the generator never saw, equal a training row on the "
+                        "modelled columns: columns that take few values repeat rows by chance." if chance else "."))
     return lines
 
 
