@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import one_error_line as _one_error_line
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.interface.cli import main
 from syntho_hive.interface.files import read_csv
@@ -38,14 +39,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     Metadata().add_table("people", columns=columns).add_table("other", columns={"x": "numerical"}).save(
         paths["multi"])
     return paths
-
-
-def _one_error_line(stderr: str, *fragments: str) -> None:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_report_writes_html_and_json_and_prints_the_scores(files: dict[str, Path], tmp_path: Path,

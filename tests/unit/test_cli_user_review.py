@@ -3,8 +3,6 @@ asking, usage mistakes exit 2, messages that name the user's paths and flags."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import one_error_line as _one_error_line
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.interface.cli import main
 
@@ -20,15 +19,6 @@ def _table(rows: int = 120, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"order_id": np.arange(rows), "zipcode": rng.integers(1000, 9999, rows),
                          "amount": np.round(rng.gamma(2, 50, rows), 2)})
-
-
-def _one_error_line(stderr: str, *fragments: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def test_report_refuses_metadata_that_does_not_describe_the_data(tmp_path: Path,
@@ -42,14 +32,6 @@ def test_report_refuses_metadata_that_does_not_describe_the_data(tmp_path: Path,
     assert main(["report", str(data), str(data), "-o", str(output), "-m", str(meta)]) == 1
     _one_error_line(capsys.readouterr().err, "'zip'", "missing from the data")
     assert not output.exists() and not output.with_suffix(".json").exists()
-
-
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    """``main(argv)`` with its stdout and stderr (for module-scoped fixtures, where capsys is not available)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +48,8 @@ def synthesizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
      .add_table("orders", pk="order_id", fk={"customer_id": "customers.customer_id"},
                 columns={"order_id": "id", "customer_id": "id", "amount": "numerical"}).save(meta))
     output = folder.parent / "synth"
-    code, _, err = _run(["fit", "--source", str(folder), "-m", str(meta), "--output", str(output), "--epochs", "1",
-                         "--seed", "0", "--no-progress"])
-    assert code == 0, err
+    assert main(["fit", "--source", str(folder), "-m", str(meta), "--output", str(output), "--epochs", "1",
+                 "--seed", "0", "--no-progress"]) == 0
     return output
 
 
