@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/synthohive demo --output-dir demo_output
+	$(VENV)/bin/synthohive demo --output-dir demo_output --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" -n 2 tests

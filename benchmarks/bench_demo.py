@@ -25,7 +25,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         output = args.output_dir or Path(scratch)
         started = time.perf_counter()
-        code = cli(["demo", "--output-dir", str(output), "--no-progress"])
+        code = cli(["demo", "--output-dir", str(output), "--no-progress", "--overwrite"])
         total = time.perf_counter() - started
     print(f"demo exit code {code}; total {total:.1f} s "
           f"(target under {TARGET_SECONDS} s -> {'met' if total < TARGET_SECONDS else 'MISSED'})")

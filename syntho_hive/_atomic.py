@@ -27,11 +27,15 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         The target path.
 
     Raises:
-        OSError: The folder is missing or not writable, or ``write`` failed with it.
+        OSError: The folder is missing or not writable, or ``write`` failed with it (naming
+            ``path``, never the temporary file).
         Exception: Whatever ``write`` raised (the temporary file is removed first).
     """
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # its message names the temporary file, which the caller never asked for
+        raise _naming(exc, target) from exc
     os.close(handle)
     try:
         write(Path(temporary))
@@ -39,10 +43,19 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, target)
+    except OSError as exc:
+        if str(exc.filename) != temporary:  # another file's error: as it is
+            raise
+        raise _naming(exc, target) from exc
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return target
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """``exc`` (same type, errno and reason) about ``target`` rather than the temporary file."""
+    return type(exc)(exc.errno, exc.strerror, str(target))
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

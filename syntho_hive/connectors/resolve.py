@@ -6,7 +6,8 @@ Used by the command line (``--source``, ``--target``) and available to scripts:
   ``duckdb:///file.duckdb``) -> :class:`~syntho_hive.connectors.sql.source.SQLSource` /
   :class:`~syntho_hive.connectors.sql.target.SQLTarget`;
 - a folder -> Parquet (the default), CSV or Delta files, one table each, chosen by ``file_format``
-  or, for a source, by what the folder holds (Delta tables have a ``_delta_log`` folder).
+  or by what the folder holds (Delta tables have a ``_delta_log`` folder); a target refuses a folder
+  holding tables of another format than the one it would write.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from syntho_hive.connectors.base import IfExists, TableSource, TableTarget, check_if_exists
-from syntho_hive.exceptions import ConfigurationError
+from syntho_hive.exceptions import ConfigurationError, SerializationError
 
 __all__ = ["FileFormat", "is_url", "source_from_string", "target_from_string"]
 
@@ -59,6 +60,25 @@ def _folder_format(folder: Path) -> FileFormat:
     if files and all(".csv" in name for name in files):
         return "csv"
     return "parquet"
+
+
+def _held_formats(folder: Path) -> set[FileFormat]:
+    """The formats of the tables an existing folder holds (none for a missing or empty folder): Delta for a
+    folder with a ``_delta_log``, CSV or Parquet by a file's name, Parquet for another folder (a dataset);
+    hidden entries and other files are left out."""
+    from syntho_hive.connectors.files._table_files import table_format
+
+    if not folder.is_dir():
+        return set()
+    formats: set[FileFormat] = set()
+    for entry in folder.iterdir():
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir():
+            formats.add("delta" if (entry / "_delta_log").is_dir() else "parquet")
+        elif (kind := table_format(entry)) is not None:
+            formats.add(kind)
+    return formats
 
 
 def source_from_string(text: str | os.PathLike[str], *, schema: str | None = None,
@@ -108,7 +128,8 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
         text: A SQLAlchemy URL or a folder.
         schema: Database schema of a URL (``None``: the default one).
         if_exists: What to do with a table that exists: ``"fail"``, ``"replace"`` or ``"append"``.
-        file_format: The format of a folder's tables (``None``: Parquet).
+        file_format: The format of a folder's tables (``None``: the format of the tables the folder
+            already holds, else Parquet).
 
     Returns:
         The target.
@@ -116,6 +137,9 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
     Raises:
         ConfigurationError: A bad ``file_format``, ``file_format`` given with a URL, or ``schema`` given
             with a folder.
+        SerializationError: The folder holds tables of another format than ``file_format`` (a table
+            written beside one of another format would exist twice: ``if_exists`` would not see it,
+            and a source reading the folder would read one of the two).
         SchemaError: A bad ``if_exists``.
         MissingDependencyError: The extra the target needs is not installed.
     """
@@ -129,6 +153,13 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
         return SQLTarget(text, schema=schema, if_exists=if_exists)
     if schema is not None:
         raise ConfigurationError(f"--schema applies to database URLs, not to the folder {text!r}.")
+    held = _held_formats(Path(text))
+    if file_format is None:
+        file_format = next(iter(held)) if len(held) == 1 else "parquet"
+    if held - {file_format}:
+        raise SerializationError(f"The folder {text!r} holds {' and '.join(sorted(held))} tables; writing "
+                                 f"{file_format} tables beside them would keep a table twice, in two formats. "
+                                 f"Write {'/'.join(sorted(held))} (--format), or choose another folder.")
     if file_format == "delta":
         from syntho_hive.connectors.delta import DeltaTarget
 

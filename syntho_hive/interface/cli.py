@@ -15,11 +15,15 @@ Usage::
         [--table NAME] [--target COLUMN] [--holdout HOLDOUT.csv] [--sensitive COLUMN ...]
         [--quasi-identifier COLUMN ...] [--pii COLUMN ...] [--include-samples] [--seed N] [--overwrite]
     synthohive demo [--output-dir DIR] [--model tabular_ar|ctgan|tvae] [--epochs N] [--rows N] [--seed N]
+        [--overwrite]
     synthohive --version
 
 Every command accepts ``--help``. Errors print one ``error: ...`` line to stderr and exit with
-status 2 (bad command-line usage) or 1 (anything else: bad input file, failed training, broken
-checkpoint); ``--debug`` adds the traceback and every library event. An unexpected exception (a
+status 2 (bad command-line usage: an unknown or malformed option, options that do not go together or
+one the command needs, an output name of unknown format, a malformed database URL) or 1 (anything
+else: bad input file, metadata that does not match the data, an existing output without
+``--overwrite``, failed training, broken checkpoint); ``--debug`` adds the traceback and every
+library event. An unexpected exception (a
 bug in SynthoHive or a failure inside a dependency) prints one ``error: internal error (...)`` line
 and exits with status 3; ``--debug`` shows its traceback too.
 
@@ -228,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Synthesizer: a database URL or folder to write every synthetic table to")
     sample.add_argument("--schema", metavar="S", help="database schema of --target (default: the default one)")
     sample.add_argument("--format", dest="target_format", choices=("parquet", "csv", "delta"), default=None,
-                        help="format of a --target folder's tables (default: parquet)")
+                        help="format of a --target folder's tables (default: that of the tables the folder holds, "
+                             "else parquet)")
     sample.add_argument("--if-exists", choices=("fail", "replace", "append"), default=None,
                         help="a --target table that exists: fail (default), replace or append")
     sample.add_argument("--scale", type=_positive_float, metavar="X", default=None,
@@ -300,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rows", type=_positive_int, metavar="N", default=None,
                       help="rows to generate (default: as many as the training rows, 4,000)")
     demo.add_argument("--seed", type=_seed, metavar="N", default=DEMO_SEED, help=f"seed (default: {DEMO_SEED})")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace the checkpoint, synthetic.csv and report.html/.json DIR already holds")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     demo.set_defaults(handler=_cmd_demo)
     return parser
@@ -337,7 +344,7 @@ def _check_output_file(path: Path, *, overwrite: bool) -> str:
 
     kind = table_format(path)
     if kind is None:
-        raise CLIInputError(f"Cannot tell the format of output file {path}: use a .csv, .csv.gz or "
+        raise CLIUsageError(f"Cannot tell the format of output file {path}: use a .csv, .csv.gz or "
                             ".parquet file name.")
     _check_writable(path, overwrite=overwrite)
     return kind
@@ -385,10 +392,10 @@ def _compression_for(path: Path) -> str | None:
     return None
 
 
-def _check_checkpoint_target(path: Path, *, overwrite: bool) -> None:
+def _check_checkpoint_target(path: Path, *, overwrite: bool, option: str = "--output") -> None:
     if path.exists() and not overwrite:
         raise CLIInputError(f"Checkpoint directory {path} already exists; pass --overwrite to replace it "
-                            "or choose another --output.")
+                            f"or choose another {option}.")
     if path.exists() and not path.is_dir():
         raise CLIInputError(f"Checkpoint path {path} exists and is not a directory.")
     if not path.parent.exists():
@@ -512,7 +519,7 @@ def _fit_source(args: argparse.Namespace) -> int:
         subset = Subset(root=args.subset_root, rows=args.subset_rows, fraction=args.subset_fraction,
                         seed=0 if args.subset_seed is None else args.subset_seed)
     tables = [name.strip() for name in args.tables.split(",") if name.strip()] if args.tables else None
-    source = source_from_string(args.source, schema=args.schema, file_format=args.source_format)
+    source = _location(source_from_string, args.source, schema=args.schema, file_format=args.source_format)
     if args.metadata is not None:
         metadata = _load_metadata(args.metadata, None, whole=True)
         if tables is not None:
@@ -543,18 +550,29 @@ def _fit_source(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _location(resolve: Callable[..., Any], text: str, **options: Any) -> Any:
+    """``resolve(text, **options)`` (``source_from_string`` or ``target_from_string``), whose
+    ConfigurationError (a file format with a database URL, ``--schema`` with a folder) is a usage mistake."""
+    from syntho_hive.exceptions import ConfigurationError
+
+    try:
+        return resolve(text, **options)
+    except ConfigurationError as exc:
+        raise CLIUsageError(str(exc)) from exc
+
+
 def _sample_synthesizer(args: argparse.Namespace) -> int:
     """``sample SYNTHESIZER_DIR --target``: every table to a database or folder."""
     from syntho_hive.connectors.resolve import target_from_string
     from syntho_hive.interface.synthesizer import Synthesizer
 
     if args.target is None:
-        raise CLIInputError(f"{args.checkpoint} is a Synthesizer (several tables): give --target URL|DIR.")
+        raise CLIUsageError(f"{args.checkpoint} is a Synthesizer (several tables): give --target URL|DIR.")
     if args.rows is not None or args.output is not None or args.overwrite:
-        raise CLIInputError("--rows/--output/--overwrite apply to single-model checkpoints; for a Synthesizer use "
+        raise CLIUsageError("--rows/--output/--overwrite apply to single-model checkpoints; for a Synthesizer use "
                             "--target, --scale and --if-exists (replace or append).")
-    target = target_from_string(args.target, schema=args.schema, if_exists=args.if_exists or "fail",
-                                file_format=args.target_format)
+    target = _location(target_from_string, args.target, schema=args.schema, if_exists=args.if_exists or "fail",
+                       file_format=args.target_format)
     synth = Synthesizer.load(args.checkpoint)
     started = time.perf_counter()
     written = synth.sample(scale=1.0 if args.scale is None else args.scale, seed=args.seed, output=target)
@@ -568,16 +586,16 @@ def _sample_synthesizer(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     if not args.checkpoint.exists():
         raise CLIInputError(f"Checkpoint directory not found: {args.checkpoint}")
-    from syntho_hive.interface.persistence import is_synthesizer_directory
+    from syntho_hive.interface.persistence import MANIFEST
 
-    if args.checkpoint.is_dir() and any(args.checkpoint.iterdir()) and is_synthesizer_directory(args.checkpoint):
+    if (args.checkpoint / MANIFEST).exists():  # a Synthesizer's, even damaged: Synthesizer.load says what is wrong
         return _sample_synthesizer(args)
     if any(value is not None for value in (args.target, args.schema, args.target_format, args.if_exists,
                                             args.scale)):
-        raise CLIInputError(f"--target/--schema/--format/--if-exists/--scale apply to Synthesizer directories; "
+        raise CLIUsageError(f"--target/--schema/--format/--if-exists/--scale apply to Synthesizer directories; "
                             f"{args.checkpoint} is a single model's checkpoint: use --rows N --output FILE.")
     if args.rows is None or args.output is None:
-        raise CLIInputError("A model checkpoint needs --rows N and --output FILE.")
+        raise CLIUsageError("A model checkpoint needs --rows N and --output FILE.")
     kind = _check_output_file(args.output, overwrite=args.overwrite)
     from syntho_hive.core.models import load_model
 
@@ -599,10 +617,13 @@ def _load_metadata(path: Path, table: str | None, *, whole: bool = False, narrow
     if not path.is_file():
         raise CLIInputError(f"Metadata file not found: {path}")
     metadata = Metadata.load(path)
+    if not metadata.tables:
+        raise CLIInputError(f"Metadata file {path} describes no table; add the table(s) under 'tables', or "
+                            "drop --metadata to detect them from the data.")
     if whole:
         return metadata
     if table is None and len(metadata.tables) > 1:
-        raise CLIInputError(f"Metadata file {path} describes {len(metadata.tables)} tables "
+        raise CLIUsageError(f"Metadata file {path} describes {len(metadata.tables)} tables "
                             f"({', '.join(sorted(metadata.tables))}); choose one with --table NAME.")
     if table is not None and table not in metadata.tables:
         raise CLIInputError(f"--table {table!r} is not in metadata file {path}; its tables: "
@@ -617,7 +638,7 @@ def _format_score(value: float | None, *, digits: int = 3) -> str:
 def _cmd_report(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.suffix.lower() not in (".html", ".htm"):
-        raise CLIInputError(f"--output {output} must be an .html file (the JSON is written beside it).")
+        raise CLIUsageError(f"--output {output} must be an .html file (the JSON is written beside it).")
     json_path = output.with_suffix(".json")
     for path in (output, json_path):
         _check_writable(path, overwrite=args.overwrite)
@@ -693,8 +714,9 @@ def _skip_reason(result: QualityResult, metric: str) -> str | None:
 
 def _print_privacy(privacy: PrivacyResult) -> None:
     """The privacy and disclosure-risk lines of ``synthohive report``."""
+    chance = privacy.holdout_copy_rate
     print(f"  exact copies        {_format_score(privacy.exact_copy_rate, digits=4)}  (share of synthetic "
-          "rows equal to a real row)")
+          "rows equal to a real row" + ("" if chance is None else f"; chance level, holdout rows: {chance:.4f}") + ")")
     for label, score, note in (
             ("DCR share", privacy.dcr_share_closer_to_training, "closer to training than holdout; 0.50 ideal"),
             ("membership AUC", privacy.membership_inference_auc, "membership-inference attack; 0.50 = no leak"),
@@ -719,9 +741,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     output_dir: Path = args.output_dir
     if output_dir.exists() and not output_dir.is_dir():
         raise CLIInputError(f"--output-dir {output_dir} exists and is not a directory.")
-    output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = output_dir / "checkpoint"
     synthetic_path = output_dir / "synthetic.csv"
+    if output_dir.is_dir():  # every output is refused before any work, as report and sample refuse theirs
+        _check_checkpoint_target(checkpoint, overwrite=args.overwrite, option="--output-dir")
+        for path in (synthetic_path, output_dir / "report.html", output_dir / "report.json"):
+            _check_writable(path, overwrite=args.overwrite)
+    output_dir.mkdir(parents=True, exist_ok=True)
     epochs = args.epochs or DEMO_EPOCHS.get(args.model)  # None: the engine's own default
 
     real = load_adult_sample()
@@ -740,7 +766,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     train_seconds = time.perf_counter() - started
     print(f"  trained {model.model_name}: {_epochs_run(model)} in {train_seconds:.1f} s")
 
-    model.save(checkpoint, overwrite=True)
+    model.save(checkpoint, overwrite=args.overwrite)
     size = sum(f.stat().st_size for f in checkpoint.iterdir() if f.is_file())
     print(f"  saved checkpoint: {checkpoint} ({size / 1e6:.1f} MB)")
 

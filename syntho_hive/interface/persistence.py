@@ -48,14 +48,15 @@ from syntho_hive.relational.orchestrator import Orchestrator
 if TYPE_CHECKING:
     from syntho_hive.interface.synthesizer import Synthesizer
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "read_synthesizer", "synthesizer_content"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "read_synthesizer", "synthesizer_content"]
 
 #: ``format`` of a saved synthesizer's manifest.
 FORMAT = "synthohive-synthesizer"
 #: Newest version written and read.
 FORMAT_VERSION = 2
 _LEGACY_FORMAT = "syntho_hive.synthesizer/1"
-_MANIFEST = "synthesizer.json"
+#: File name of a saved synthesizer's manifest (its presence marks a Synthesizer directory).
+MANIFEST = "synthesizer.json"
 _SCHEMA = "schema.json"
 _PLAN = "plan.json"
 _MODEL = "model"
@@ -107,7 +108,7 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
                 "rules": synth._engine.rules_report_,
                 "dp": synth.privacy_spent_.to_dict() if synth.privacy_spent_ is not None else None}
     try:
-        return CheckpointContent.build(payload, manifest, manifest_name=_MANIFEST)
+        return CheckpointContent.build(payload, manifest, manifest_name=MANIFEST)
     except SerializationError as exc:
         raise SerializationError(f"Cannot save the synthesizer: its model options {synth.model_kwargs} are not "
                                  f"JSON ({exc}).") from exc
@@ -116,11 +117,11 @@ def synthesizer_content(synth: "Synthesizer") -> CheckpointContent:
 def is_synthesizer_directory(directory: Path) -> bool:
     """Whether ``directory`` is recognisably a saved synthesizer (so ``overwrite=True`` may replace it):
     a version-2 manifest listing every file, or a version-1 layout and nothing else."""
-    manifest = manifest_at(directory, _MANIFEST)
+    manifest = manifest_at(directory, MANIFEST)
     if not isinstance(manifest, dict):  # unreadable (then only an empty directory is replaced), or not an object
         return not any(directory.iterdir())
     if manifest.get("format") == FORMAT:
-        return lists_everything(directory, manifest, _MANIFEST)
+        return lists_everything(directory, manifest, MANIFEST)
     if manifest.get("format") != _LEGACY_FORMAT:
         return False
     present = {p.relative_to(directory).as_posix() for p in directory.rglob("*")
@@ -130,7 +131,7 @@ def is_synthesizer_directory(directory: Path) -> bool:
         return False
     in_models = {p.relative_to(directory).as_posix() for m in models for p in m.rglob("*") if p.is_file()}
     plans = {p.relative_to(directory).as_posix() for p in directory.glob(f"tables/*/{_PLAN}")}
-    return present <= {_MANIFEST, _SCHEMA} | plans | in_models
+    return present <= {MANIFEST, _SCHEMA} | plans | in_models
 
 
 def _engine(name: Any, legacy: bool) -> type[ConditionalGenerativeModel]:
@@ -152,15 +153,15 @@ def read_synthesizer(cls: type["Synthesizer"], path: Path | CheckpointContent) -
     """
     content = path if isinstance(path, CheckpointContent) else CheckpointContent.read(path)
     where = content.origin
-    if _MANIFEST not in content.files:
-        raise SerializationError(f"{where} is not a saved Synthesizer (no {_MANIFEST}); pass the directory written "
+    if MANIFEST not in content.files:
+        raise SerializationError(f"{where} is not a saved Synthesizer (no {MANIFEST}); pass the directory written "
                                  "by Synthesizer.save().")
-    manifest = content.manifest(_MANIFEST)
-    version = check_format(manifest, f"{where}/{_MANIFEST}", expected=FORMAT, newest=FORMAT_VERSION,
+    manifest = content.manifest(MANIFEST)
+    version = check_format(manifest, f"{where}/{MANIFEST}", expected=FORMAT, newest=FORMAT_VERSION,
                            legacy=(_LEGACY_FORMAT,))
     legacy = manifest.get("format") == _LEGACY_FORMAT
     if not legacy:
-        content.verify(manifest, manifest_name=_MANIFEST)
+        content.verify(manifest, manifest_name=MANIFEST)
     seed, tables = manifest.get("seed"), manifest.get("tables")
     kwargs = manifest.get("model_kwargs") or {}
     bad_seed = seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64)

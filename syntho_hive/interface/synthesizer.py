@@ -655,8 +655,13 @@ class Synthesizer:
             synthetic_data = {name: frame for name, frame in sampled.items() if name in real}  # judged: those given
         spent = self.privacy_spent_
         decided = self.privacy_report_
+        metadata = self.metadata
         if decided:  # dropped columns are absent from the output; generated ones are checked for real values
             real, holdout = self._without_dropped(real), self._without_dropped(holdout) if holdout else holdout
+            metadata = Metadata(tables={name: table.model_copy(update={
+                "columns": {c: t for c, t in table.columns.items() if c not in self._dropped(name)},
+                "pii_cols": [c for c in table.pii_cols if c not in self._dropped(name)]})
+                for name, table in self.metadata.tables.items()})
             evaluate_options.setdefault("pii_columns", {
                 name: [c for c, d in columns.items() if d["action"] in ("fake", "mask")]
                 for name, columns in decided.items() if name in real})
@@ -667,17 +672,19 @@ class Synthesizer:
         # Reference tables are copied verbatim by design: all exact copies, no privacy figure.
         evaluate_options.setdefault("reference_tables", [n for n in self._engine.reference_tables if n in real])
         return ValidationReport().generate(
-            real, dict(synthetic_data), output_path, metadata=self.metadata,
+            real, dict(synthetic_data), output_path, metadata=metadata,
             include_samples=include_samples, holdout=holdout, target=target,
             seed=0 if seed is None else seed, differential_privacy=spent.to_dict() if spent is not None else None,
             **evaluate_options)
 
     def _without_dropped(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """``frames`` without the columns the privacy config drops (the synthetic tables have none of them)."""
-        decided = self.privacy_report_
-        return {name: frame.drop(columns=[c for c, d in decided.get(name, {}).items()
-                                          if d["action"] == "drop" and c in frame.columns])
+        return {name: frame.drop(columns=[c for c in self._dropped(name) if c in frame.columns])
                 for name, frame in frames.items()}
+
+    def _dropped(self, table: str) -> list[str]:
+        """The columns of ``table`` the privacy config drops."""
+        return [c for c, d in self.privacy_report_.get(table, {}).items() if d["action"] == "drop"]
 
     def _next_seed(self, seed: int | None, verb: str) -> int:
         """The seed of this ``sample`` / ``sample_spark`` call (``None``: derived from the synthesizer's

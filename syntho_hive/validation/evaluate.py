@@ -32,10 +32,10 @@ import pandas as pd
 from syntho_hive._random import child_seed, resolve_seed
 from syntho_hive.core._json_state import plain_json
 from syntho_hive.core.metadata.schema import Metadata, SDType
-from syntho_hive.core.metadata.validate import declared_sdtype_issue
+from syntho_hive.core.metadata.validate import declared_sdtype_issue, missing_column_issues
 from syntho_hive.core.quality.shapes import as_float
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import SchemaError, SchemaValidationError
 from syntho_hive.validation._common import (
     CONTINUOUS,
     DISCRETE,
@@ -215,6 +215,8 @@ def _worst_privacy(results: list[PrivacyResult]) -> PrivacyResult | None:
         attribute_inference_risk=_over((r.attribute_inference_risk for r in results), max),
         pii_value_leaks=_over((r.pii_value_leaks for r in results), sum),
         real_rows_reproduced=_over((r.real_rows_reproduced for r in results), sum),
+        # the chance level of the table whose exact-copy rate is the worst, so the two stay comparable
+        holdout_copy_rate=max(results, key=lambda r: r.exact_copy_rate).holdout_copy_rate,
     )
 
 
@@ -380,7 +382,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
 
     Raises:
         SchemaError: If tables or columns do not match, the target is unknown, the metadata does
-            not describe the tables, a sensitive / quasi-identifier / PII column is unknown or
+            not describe the tables (a table it lacks, or columns or keys it declares that the real
+            data lacks: ``SchemaValidationError``, listing every one), a sensitive / quasi-identifier / PII column is unknown or
             unusable, ``sdtypes`` names an unknown table or column, or ``reference_tables`` an
             unknown table.
         ConfigurationError: If ``n_threads`` is not a positive integer, or ``detection`` /
@@ -445,6 +448,10 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
             check_columns(real_frame, holdout_tables[name], what="Evaluation", table=name, other="holdout")
         if metadata is not None and name not in metadata.tables and not single:
             raise SchemaError(f"Table {name!r} is not in the metadata; add it or drop it from the data.")
+        if metadata is not None and name in metadata.tables:  # every column and key it declares, as fit checks
+            issues = missing_column_issues(metadata.tables[name], real_frame, f"table {name!r} (real data)")
+            if issues:
+                raise SchemaValidationError(issues)
         if efficacy and name in targets and targets[name] not in real_frame.columns:
             raise SchemaError(f"ML efficacy target {targets[name]!r} is not a column of table {name!r}; "
                               f"choose one of {list(real_frame.columns)}.")

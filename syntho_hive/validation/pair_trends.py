@@ -4,7 +4,9 @@ Definitions follow SDMetrics' ``ColumnPairTrends`` property of its ``QualityRepo
 
 * both columns numerical/datetime: **CorrelationSimilarity** ``1 - |r_real - r_synth| / 2`` with
   ``r`` the Pearson correlation on the rows where both are non-null (datetimes as ns since epoch).
-  A pair where either side is constant has no correlation and is skipped.
+  A pair with a constant (or all-null) real column has no correlation and is skipped; when only
+  the synthetic side is constant or all null, its correlation counts as 0 (the real trend is lost
+  and scored as such) and ``synthetic_correlation`` is ``None``.
 * both categorical/boolean: **ContingencySimilarity** ``1 - TVD`` between the normalised 2-D
   contingency tables (missing values are a category of their own).
 * one continuous and one discrete column: the continuous column is cut into 10 equal-width bins
@@ -64,7 +66,8 @@ class PairScore(FieldsDict):
         metric: ``"CorrelationSimilarity"`` or ``"ContingencySimilarity"``.
         score: Similarity in [0, 1]; 1 means the pair relationship is reproduced exactly.
         real_correlation: Pearson correlation in the real data (correlation pairs only).
-        synthetic_correlation: Pearson correlation in the synthetic data (correlation pairs only).
+        synthetic_correlation: Pearson correlation in the synthetic data (correlation pairs only;
+            ``None`` when a synthetic column is constant or all null: the pair is scored with 0).
         real_association: Cramer's V of the real contingency table (contingency pairs only).
         contributes: Whether the pair is related enough in the real data to count in the score.
     """
@@ -87,7 +90,8 @@ class PairTrendsResult:
         score: Mean score of the contributing pairs in [0, 1], ``None`` when no pair contributes.
         mean_all_pairs: Mean score of every scored pair (no relatedness threshold).
         pairs: Per-pair scores.
-        skipped: ``{"a|b": reason}`` for pairs that could not be scored (e.g. a constant column).
+        skipped: ``{"a|b": reason}`` for pairs that could not be scored (a constant or all-null
+            real column).
         n_rows_real: Real rows used (after sampling).
         n_rows_synthetic: Synthetic rows used (after sampling).
         rows_sampled: Whether rows were subsampled (``max_rows``).
@@ -236,13 +240,16 @@ def score_pairs(real: pd.DataFrame, synthetic: pd.DataFrame, sdtypes: Mapping[st
             assert real_corr is not None and synth_corr is not None
             r_real = real_corr[position[a], position[b]]
             r_synth = synth_corr[position[a], position[b]]
-            if not (np.isfinite(r_real) and np.isfinite(r_synth)):
-                skipped[f"{a}|{b}"] = "constant or all-null column: correlation undefined"
+            if not np.isfinite(r_real):
+                skipped[f"{a}|{b}"] = "constant or all-null real column: correlation undefined"
                 continue
+            # A synthetic column that is constant or all null keeps no trend: scored as no correlation.
+            defined = bool(np.isfinite(r_synth))
             contributes = real_correlation_threshold <= 0 or abs(r_real) > real_correlation_threshold
             scores.append(PairScore(str(a), str(b), "CorrelationSimilarity",
-                                    float(1.0 - abs(r_real - r_synth) / 2.0),
-                                    float(r_real), float(r_synth), contributes=bool(contributes)))
+                                    float(1.0 - abs(r_real - (r_synth if defined else 0.0)) / 2.0),
+                                    float(r_real), float(r_synth) if defined else None,
+                                    contributes=bool(contributes)))
         else:
             ra, sa, ka = coded(a)
             rb, sb, kb = coded(b)

@@ -13,7 +13,10 @@ as their own indicator/category. Nearest neighbours come from scikit-learn's ``N
 * **NNDR**: distance to the closest training row divided by the distance to the second closest;
   values near 0 single out one real record. The median and 5th percentile are reported.
 * **Exact-copy rate**: share of synthetic rows identical (on every compared column) to some
-  training row, computed on all rows by hashing.
+  training row, computed on all rows by hashing. With a holdout, the **holdout copy rate** (the
+  share of holdout rows identical to a training row) is its chance level: columns that take few
+  values (a table compared on ``qty`` 1-4 alone) make copies of real rows unavoidable, and a
+  generator that never saw the holdout copies no more than that.
 
 Synthetic rows and reference rows are sampled with a seeded generator (``max_synthetic``,
 ``max_reference``); the result says when.
@@ -54,6 +57,10 @@ class PrivacyResult(FieldsDict):
         nndr_p05: 5th percentile of that ratio.
         exact_copy_rate: Share of synthetic rows equal to some training row (all rows compared).
         exact_copies: Number of such synthetic rows.
+        holdout_copy_rate: Share of holdout rows equal to some training row on the same columns
+            (all rows compared): the chance level of ``exact_copy_rate``, the share a generator
+            that never saw its training rows would reach (``None`` without a holdout). Informative
+            only: no gate reads it.
         n_synthetic_used: Synthetic rows used for the distance figures.
         n_reference_used: Training rows used as references for the distances.
         rows_sampled: Whether any of those was a sample.
@@ -88,6 +95,7 @@ class PrivacyResult(FieldsDict):
     pii_value_leaks: int | None = None
     real_rows_reproduced: int | None = None
     disclosure: DisclosureResult | None = None
+    holdout_copy_rate: float | None = None
 
 
 def exact_copy_rate(train: pd.DataFrame, synthetic: pd.DataFrame,
@@ -154,6 +162,7 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
     if not columns:
         raise SchemaError("Privacy metrics found no numerical, datetime, categorical or boolean column.")
     rate, copies = exact_copy_rate(train[columns], synthetic[columns], types)
+    chance = exact_copy_rate(train[columns], holdout[columns], types)[0] if holdout is not None else None
     base = resolve_seed(seed)
     # Distances to training rows (DCR, NNDR) use up to max_reference of them; only the DCR share,
     # which compares training with holdout, uses equal-size samples of both.
@@ -200,4 +209,5 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
         nndr_median=float(np.median(nndr)), nndr_p05=float(np.quantile(nndr, 0.05)),
         exact_copy_rate=rate, exact_copies=copies, n_synthetic_used=len(synth_used),
         n_reference_used=len(train_used), rows_sampled=bool(sampled), columns=[str(c) for c in columns],
+        holdout_copy_rate=chance,
     )

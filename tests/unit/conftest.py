@@ -50,6 +50,16 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()
 
 
+def one_error_line(stderr: str, *fragments: str) -> str:
+    """The one ``error: ...`` line a ``synthohive`` command printed (no traceback), holding every fragment."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
 def edit_manifest(checkpoint: Path, change: Callable[[dict[str, Any]], object] = lambda manifest: None, *,
                   rehash: Iterable[str] = ()) -> dict[str, Any]:
     """Rewrite a checkpoint's manifest (``metadata.json``): record the SHA-256 and size of the files named

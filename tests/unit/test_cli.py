@@ -153,7 +153,7 @@ def test_metadata_with_several_tables_needs_table(tmp_path: Path,
     metadata.add_table("orders", columns={"amount": "numerical"})
     meta_path = tmp_path / "meta.yaml"
     metadata.save(meta_path)
-    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "--metadata", str(meta_path)]) == 1
+    assert main(["fit", str(data), "-o", str(tmp_path / "m"), "--metadata", str(meta_path)]) == 2  # usage
     _assert_one_error_line(capsys.readouterr().err, "2 tables", "--table")
     assert main(["fit", str(data), "-o", str(tmp_path / "m"), "-m", str(meta_path), "--table", "users"]) == 1
     _assert_one_error_line(capsys.readouterr().err, "'users'", "orders, people")

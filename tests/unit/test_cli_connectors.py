@@ -322,7 +322,7 @@ def test_target_options_on_a_single_model_checkpoint(tmp_path: Path, capsys: pyt
     models.TabularAR(epochs=1).fit(frame, seed=0, progress_bar=False).save(tmp_path / "ck")
     for option in (["--target", str(tmp_path / "out")], ["--scale", "2", "--rows", "5", "-o", str(tmp_path / "o.csv")],
                    ["--if-exists", "replace", "--rows", "5", "-o", str(tmp_path / "o.csv")]):
-        assert main(["sample", str(tmp_path / "ck"), *option]) == 1
+        assert main(["sample", str(tmp_path / "ck"), *option]) == 2  # a usage mistake
         _assert_one_error_line(capsys.readouterr().err, "apply to Synthesizer directories", "--rows N --output FILE")
     assert not (tmp_path / "out").exists() and not (tmp_path / "o.csv").exists()
 
@@ -336,7 +336,7 @@ def test_target_options_on_a_single_model_checkpoint(tmp_path: Path, capsys: pyt
 def test_synthesizer_sample_mistakes(option: list[str], fragments: list[str], fitted: tuple[Path, str],
                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = str(tmp_path / "out") if "--schema" in option else f"sqlite:///{tmp_path / 'out.db'}"
-    assert main(["sample", str(fitted[0]), "--target", target, *option]) == 1
+    assert main(["sample", str(fitted[0]), "--target", target, *option]) == 2  # a usage mistake
     captured = capsys.readouterr()
     _assert_one_error_line(captured.err, *fragments)
     assert captured.out == ""
@@ -344,5 +344,5 @@ def test_synthesizer_sample_mistakes(option: list[str], fragments: list[str], fi
 
 
 def test_synthesizer_without_target(fitted: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sample", str(fitted[0])]) == 1
+    assert main(["sample", str(fitted[0])]) == 2
     _assert_one_error_line(capsys.readouterr().err, "is a Synthesizer", "give --target URL|DIR")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import one_error_line as _one_error_line
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.interface.cli import main
 from syntho_hive.interface.files import read_csv
@@ -38,14 +39,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     Metadata().add_table("people", columns=columns).add_table("other", columns={"x": "numerical"}).save(
         paths["multi"])
     return paths
-
-
-def _one_error_line(stderr: str, *fragments: str) -> None:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_report_writes_html_and_json_and_prints_the_scores(files: dict[str, Path], tmp_path: Path,
@@ -82,19 +75,21 @@ def test_include_samples_puts_rows_in_the_report(files: dict[str, Path], tmp_pat
     assert json.loads(output.with_suffix(".json").read_text())["ml_efficacy"] is None
 
 
-@pytest.mark.parametrize(("extra", "fragments"), [
-    (["--output", "{tmp}/r.txt"], ["must be an .html file"]),
-    (["--output", "{tmp}/missing/r.html"], ["does not exist"]),
-    (["--output", "{tmp}/r.html", "--metadata", "{multi}"], ["describes 2 tables", "--table NAME"]),
-    (["--output", "{tmp}/r.html", "--metadata", "{multi}", "--table", "nope"], ["'nope' is not in metadata"]),
-    (["--output", "{tmp}/r.html", "--target", "salary"], ["--target 'salary' is not a column"]),
-    (["--output", "{tmp}/r.html", "--holdout", "{tmp}/nope.csv"], ["Input file not found"]),
+@pytest.mark.parametrize(("extra", "fragments", "status"), [
+    (["--output", "{tmp}/r.txt"], ["must be an .html file"], 2),
+    (["--output", "{tmp}/missing/r.html"], ["does not exist"], 1),
+    (["--output", "{tmp}/r.html", "--metadata", "{multi}"], ["describes 2 tables", "--table NAME"], 2),
+    (["--output", "{tmp}/r.html", "--metadata", "{multi}", "--table", "nope"], ["'nope' is not in metadata"], 1),
+    (["--output", "{tmp}/r.html", "--target", "salary"], ["--target 'salary' is not a column"], 1),
+    (["--output", "{tmp}/r.html", "--holdout", "{tmp}/nope.csv"], ["Input file not found"], 1),
 ])
 def test_bad_arguments_give_one_error_line(files: dict[str, Path], tmp_path: Path, extra: list[str],
-                                           fragments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+                                           fragments: list[str], status: int,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Usage mistakes (options, an output name) exit 2; problems with the files exit 1."""
     argv = ["report", str(files["real"]), str(files["synth"]),
             *[a.format(tmp=tmp_path, multi=files["multi"]) for a in extra]]
-    assert main(argv) == 1
+    assert main(argv) == status
     _one_error_line(capsys.readouterr().err, *fragments)
     assert not (tmp_path / "r.html").exists()
 

@@ -10,7 +10,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from syntho_hive.core.metadata.schema import Metadata
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import SchemaError, SchemaValidationError
 from syntho_hive.validation import QualityResult, evaluate
 
 
@@ -163,3 +163,15 @@ def test_one_frame_with_the_metadata_of_several_tables_is_refused() -> None:
     frame = pd.DataFrame({"uid": range(20), "age": range(20, 40)})
     with pytest.raises(SchemaError, match="single DataFrame was given with metadata of 2 tables"):
         evaluate(frame, frame, metadata)
+
+
+def test_metadata_that_does_not_describe_the_data_is_refused_before_work() -> None:
+    """Metadata declaring other columns or keys was ignored (table named after it, sdtypes detected)."""
+    real = _employees(200, 0)
+    other = Metadata().add_table("t", columns={"id": "id", "zip": "categorical", "age": "numerical"}, pk="id")
+    with pytest.raises(SchemaValidationError) as raised:
+        evaluate(real, real.copy(), other)
+    assert any("'zip'" in issue and "missing from the data" in issue for issue in raised.value.issues)
+    assert any("'id'" in issue for issue in raised.value.issues)
+    keyed = Metadata().add_table("staff", columns=SDTYPES, pk="employee_id")
+    assert evaluate({"staff": real}, {"staff": real.copy()}, keyed, detection=False).overall == pytest.approx(1.0)

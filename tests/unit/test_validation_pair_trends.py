@@ -92,6 +92,19 @@ def test_constant_column_pair_is_skipped_not_scored() -> None:
     assert result.score is None
 
 
+@pytest.mark.parametrize("lost", [50_000.0, float("nan")], ids=["constant", "all-null"])
+def test_a_synthetic_column_without_variation_loses_the_real_trend(lost: float) -> None:
+    """The real data's strongest trend was skipped when the synthetic side was constant: no penalty at all."""
+    real = _customers(1000, 0)[["income", "age"]]
+    synthetic = real.assign(income=lost)
+    result = column_pair_trends(real, synthetic, {"income": "numerical", "age": "numerical"})
+    assert result.skipped == {}
+    (pair,) = result.pairs
+    assert pair.contributes and pair.synthetic_correlation is None
+    assert pair.score == pytest.approx(1 - abs(pair.real_correlation) / 2)  # scored as no correlation
+    assert result.score == pytest.approx(pair.score) and result.score < 0.8
+
+
 def test_row_and_pair_sampling_is_seeded_and_reported() -> None:
     real, synthetic = _customers(3000, 4), _customers(3000, 5)
     first = column_pair_trends(real, synthetic, SDTYPES, max_rows=500, max_pairs=5, seed=7)

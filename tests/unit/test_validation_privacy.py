@@ -78,3 +78,25 @@ def test_a_small_holdout_does_not_hide_copies_from_the_training_distances(holdou
     assert result.dcr_share_closer_to_training is not None
     if holdout_rows == 1000:
         assert result.dcr_share_closer_to_training > 0.55
+
+
+def test_the_holdout_copy_rate_is_the_chance_level_of_exact_copies() -> None:
+    """A table compared on qty 1-4 alone: every synthetic row 'copies' a real one, and so does every holdout row;
+    the report warned "100.0% of synthetic rows are exact copies" with nothing to compare it with."""
+    from syntho_hive.validation import evaluate
+    from syntho_hive.validation.report.html import plain_reading
+
+    rng = np.random.default_rng(0)
+    train, holdout, synthetic = (pd.DataFrame({"qty": rng.integers(1, 5, n)}) for n in (400, 100, 400))
+    few = evaluate(train, synthetic, holdout=holdout, detection=False)
+    assert few.privacy.exact_copy_rate == few.privacy.holdout_copy_rate == pytest.approx(1.0)
+    assert few.to_dict()["privacy"]["holdout_copy_rate"] == pytest.approx(1.0)
+    assert any("no more than chance" in line for line in plain_reading(few))
+    assert not any("are exact copies" in line for line in plain_reading(few))
+    assert any(line.startswith("Warning: 400 real row(s)") and "by chance" in line for line in plain_reading(few))
+    real, fresh = _patients(400, 1), _patients(200, 2)
+    copied = evaluate(real, real.iloc[:100].copy(), holdout=fresh, detection=False)  # copies beyond chance
+    assert copied.privacy.holdout_copy_rate < 0.05 and copied.privacy.exact_copy_rate == 1.0
+    assert any(line.startswith("Warning: 100.0% of synthetic rows are exact copies") and "chance level" in line
+               for line in plain_reading(copied))
+    assert evaluate(real, fresh, detection=False).privacy.holdout_copy_rate is None

@@ -322,16 +322,27 @@ def table_data_issues(table: TableConfig, df: pd.DataFrame, where: str) -> list[
     Returns:
         One line per problem (empty when clean).
     """
-    issues: list[str] = []
+    return missing_column_issues(table, df, where) + table_value_issues(table, df, where)
+
+
+def missing_column_issues(table: TableConfig, df: pd.DataFrame, where: str) -> list[str]:
+    """Columns the table config names (keys, columns, constraints, rules) that ``df`` lacks.
+
+    Args:
+        table: The table's config.
+        df: Its data.
+        where: How messages name the table (``"table 'orders'"``).
+
+    Returns:
+        One line per missing column (empty when none is missing).
+    """
     present = {str(c) for c in df.columns}
     missing: dict[str, str] = {}
     for column, place in _referenced_columns(table) + [(c, "columns") for c in table.columns]:
         if column not in present:
             missing.setdefault(column, place)
-    for column, place in missing.items():
-        issues.append(f"{where}: column {column!r} (named in {place}) is missing from the data; "
-                      f"data columns: {sorted(present)}.")
-    return issues + table_value_issues(table, df, where)
+    return [f"{where}: column {column!r} (named in {place}) is missing from the data; data columns: "
+            f"{sorted(present)}." for column, place in missing.items()]
 
 
 def table_value_issues(table: TableConfig, df: pd.DataFrame, where: str) -> list[str]:

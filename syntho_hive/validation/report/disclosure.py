@@ -44,8 +44,8 @@ def _membership(m: MembershipInferenceResult | None) -> str:
 def _attribute(a: AttributeInferenceResult | None) -> str:
     head = "<h4>Attribute inference</h4>"
     if a is None:
-        return head + ('<p class="muted">Not measured: no sensitive column was declared (pass sensitive_columns '
-                       "to evaluate the risk of inferring them).</p>")
+        return head + ('<p class="muted">Not measured: no sensitive column was declared (sensitive_columns in '
+                       "Python, --sensitive on the command line) to evaluate the risk of inferring it.</p>")
     rows = "".join(
         f"<tr><td>{escape(c.column)}</td><td>{escape(c.kind)}</td><td>{e(c.member_accuracy)}</td>"
         f"<td>{e(c.holdout_accuracy)}</td><td>{e(c.naive_accuracy)}</td>"
@@ -113,8 +113,11 @@ def disclosure_reading(result: QualityResult) -> list[str]:
     elif p.pii_value_leaks == 0 and _any_pii_columns(result):
         lines.append("No synthetic value of a PII column equals a real value of that column.")
     if p.real_rows_reproduced:
+        chance = p.holdout_copy_rate
         lines.append(f"Warning: {p.real_rows_reproduced} real row(s) are reproduced whole (every non-key column, "
-                     "text and PII included) in the synthetic data.")
+                     "text and PII included) in the synthetic data"
+                     + (f"; {chance:.1%} of holdout rows, which the generator never saw, equal a training row on the "
+                        "modelled columns: columns that take few values repeat rows by chance." if chance else "."))
     return lines
 
 

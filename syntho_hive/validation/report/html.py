@@ -89,8 +89,15 @@ def plain_reading(result: QualityResult) -> list[str]:
                          "100%). Pass a holdout for an unbiased figure.")
     if result.privacy is not None:
         p = result.privacy
-        if p.exact_copy_rate > 0:
-            lines.append(f"Warning: {p.exact_copy_rate:.1%} of synthetic rows are exact copies of training rows.")
+        chance = p.holdout_copy_rate
+        if p.exact_copy_rate > 0 and chance is not None and p.exact_copy_rate <= chance:
+            lines.append(f"{p.exact_copy_rate:.1%} of synthetic rows equal a training row, no more than chance: "
+                         f"{chance:.1%} of holdout rows, which the generator never saw, do too (the compared "
+                         "columns take few values).")
+        elif p.exact_copy_rate > 0:
+            lines.append(f"Warning: {p.exact_copy_rate:.1%} of synthetic rows are exact copies of training rows"
+                         + (f" ({chance:.1%} of holdout rows, which the generator never saw, equal a training "
+                            "row: the chance level)." if chance is not None else "."))
         else:
             lines.append("No synthetic row is an exact copy of a training row.")
         if p.dcr_share_closer_to_training is not None:
@@ -213,7 +220,8 @@ def _privacy_section(table: TableQuality) -> str:
             ("Median holdout-to-training distance (baseline)", p.dcr_holdout_to_training_median),
             ("Median nearest-neighbour distance ratio (1 safest)", p.nndr_median),
             ("5th percentile of that ratio", p.nndr_p05),
-            ("Exact-copy rate", p.exact_copy_rate), ("Exact copies", p.exact_copies)]
+            ("Exact-copy rate", p.exact_copy_rate), ("Exact copies", p.exact_copies),
+            ("Holdout rows equal to a training row (chance level of the exact-copy rate)", p.holdout_copy_rate)]
     body = "".join(f"<tr><td>{escape(k)}</td><td>{_e(v, 4)}</td></tr>" for k, v in rows)
     note = (f"{p.n_synthetic_used} synthetic rows against {p.n_reference_used} reference rows"
             + (" (sampled)" if p.rows_sampled else ""))
