@@ -54,7 +54,7 @@ def _trips(n: int = 200) -> dict[str, Any]:
     places = [("Paris", "France"), ("Lyon", "France"), ("Berlin", "Germany"), ("Madrid", "Spain")]
     where = rng.integers(0, len(places), n)
     pickup = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30 * 24 * 60, n), unit="min")
-    pd.DataFrame({
+    trips = pd.DataFrame({
         "trip_id": np.arange(1, n + 1),
         "passengers": rng.integers(1, 6, n),
         "pickup_at": pickup,
@@ -62,7 +62,9 @@ def _trips(n: int = 200) -> dict[str, Any]:
         "city": [places[i][0] for i in where],
         "country": [places[i][1] for i in where],
         "fare": rng.gamma(2.0, 10.0, n).round(2),
-    }).to_csv("trips.csv", index=False)
+    })
+    trips["driver_id"] = rng.integers(1, 40, n)  # README declares (driver_id, pickup_at) unique
+    trips.to_csv("trips.csv", index=False)
     return {}
 
 
