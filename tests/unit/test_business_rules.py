@@ -504,3 +504,21 @@ def test_rules_on_copied_columns_that_cannot_hold_are_refused_before_training(mo
         update={"inequalities": [Inequality(low="customer_signup", high="signup_again")]})})
     assert resolve_rules(both_copied, {**data, "orders": data["orders"].assign(
         signup_again=data["orders"]["customer_signup"])})
+
+
+def test_a_gap_drawn_below_zero_is_clipped_to_the_closest_value_the_rule_allows() -> None:
+    """An engine leaving the training range could draw a negative gap: the rebuilt column is then the copy plus
+    the least gap the rule allows (one day above it for a strict rule over whole days), never below the copy."""
+    from syntho_hive.relational.copy_gaps import CopyGaps
+
+    real = _customers_and_orders()["orders"]
+    table = Metadata().add_table("orders", inequalities=[Inequality(low="customer_signup", high="order_date",
+                                                                    strict=True)]).tables["orders"]
+    gaps = CopyGaps.fit(table, ["customer_signup"], ["order_date"], real)
+    assert gaps is not None and gaps.model_columns(["order_date"]) == ["order_date#gap"]
+    drawn = gaps.model_input(real[["order_date"]], real)
+    assert (drawn["order_date#gap"] >= 0).all()
+    frame = real[["customer_signup"]].head(3).assign(**{"order_date#gap": [-2.0, 0.0, float(np.log1p(9))]})
+    gaps.rebuild(frame)
+    assert list(frame.columns) == ["customer_signup", "order_date"]
+    assert ((frame["order_date"] - frame["customer_signup"]).dt.days == [1, 1, 10]).all()
