@@ -113,6 +113,7 @@ from syntho_hive.relational.keys import (
     running_numbers,
     same_rows,
 )
+from syntho_hive.relational.copy_gaps import CopyGaps
 from syntho_hive.relational.privacy_plans import fit_privacy, privacy_metadata
 from syntho_hive.relational.rule_plan import RulePlan
 from syntho_hive.relational.rules import DATE_PARTS, SchemaRules, declared_rules, resolve_rules
@@ -139,7 +140,8 @@ def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: 
                  self_rels: list[Relationship]) -> None:
     """Raise :class:`SerializationError` unless ``plan``'s rules name columns the tables have: each copied
     column one of the table's (a modelled one when it says so), through one of its relationships ``rels``, from
-    a column of that parent; each date-part column one the table generates no other way, taken from a part
+    a column of that parent; each column rebuilt above a copy a modelled one, above a copied or rebuilt column;
+    each date-part column one the table generates no other way, taken from a part
     (:data:`DATE_PARTS`) of one of its datetime columns; the partly null legs of each relationship (``rels``,
     then the self-references ``self_rels``) some but
     not all of its FK columns, with finite shares >= 0 summing to at most its null rate; a reference table's
@@ -151,6 +153,12 @@ def _check_rules(name: str, plan: "TablePlan", rels: list[Relationship], plans: 
             raise SerializationError(f"Orchestrator state: table {name!r} copies column {copy.column!r} from "
                                      f"{copy.parent_column!r} through relationship {copy.via}, which the tables do not "
                                      "have; the saved state is corrupt, save it again.")
+    gaps = plan.rules.gaps
+    if gaps is not None and (any(c not in plan.modelled for c in gaps.rebuilt) or any(
+            q.low not in {*(c.column for c in plan.rules.copied), *gaps.rebuilt} for q in gaps.table.inequalities)):
+        raise SerializationError(f"Orchestrator state: table {name!r} rebuilds columns {gaps.rebuilt} above copied "
+                                 "ones, but they must be modelled columns, each above a copied or rebuilt column; the "
+                                 "saved state is corrupt, save it again.")
     generated = {*plan.modelled, *plan.keys, *plan.unique_columns, *plan.per_parent_keys, *plan.numbered_keys,
                  *plan.label_keys, *plan.text_models, *(c.column for c in plan.rules.copied),
                  *(c for rel in rels for c in rel.child_columns)}
@@ -1100,6 +1108,11 @@ class Orchestrator:
         except SchemaError as exc:
             raise SchemaError(f"Table {name!r}: {exc}") from exc
         modelled = [c for c in modelled if c not in unique]
+        model_table = self._model_metadata.tables[name]
+        if dp is None:  # under DP no inequality is declared (check_dp_schema)
+            rule_plan.gaps = CopyGaps.fit(model_table, [c.column for c in rule_plan.copied], modelled, df)
+        if rule_plan.gaps is not None:
+            model_table = rule_plan.gaps.model_table(model_table)
         parents_rel = self.graph.parents_of(name)
         parent_part = self._pk_parent_columns(name)
         per_parent = {c: start for c in keys if parent_part and dp is None
@@ -1154,7 +1167,7 @@ class Orchestrator:
             cls = self.models[name]
             plan.model_class = cls.model_name
             kwargs = self._constructor_kwargs(cls, epochs, batch_size)
-            kwargs["metadata"] = model_metadata(self._model_metadata.tables[name], modelled)
+            kwargs["metadata"] = model_metadata(model_table, rule_plan.model_columns(modelled))
             if dp is not None:
                 kwargs["dp"] = dp.model
             model = cls(**kwargs)
@@ -1170,7 +1183,7 @@ class Orchestrator:
                 if ctx.shape[1] == 0:
                     ctx = None
             target = Path(checkpoint_dir) / name if checkpoint_dir is not None else None
-            rows = rule_plan.model_input(df[modelled], self._rare_threshold())
+            rows = rule_plan.model_input(df, modelled, self._rare_threshold())
             job = ModelJob(name, model, rows, ctx, child_seed(self.seed, name, "model"), target)
         self._plans[name] = plan
         return job
@@ -1471,7 +1484,8 @@ class Orchestrator:
                 if column not in drawn:
                     raise GenerationError(
                         f"conditions on table {name!r}: {column!r} is not a column its model draws (keys, foreign "
-                        f"keys, copied, dependent, date-part and generated columns are not); it can condition "
+                        f"keys, copied, dependent, date-part and generated columns and those rebuilt above a copy "
+                        f"are not); it can condition "
                         f"{drawn}.")
             if columns:
                 checked[name] = dict(columns)
@@ -2067,7 +2081,7 @@ class Orchestrator:
             rows = model.sample(stop - start, ctx, seed=child_seed(seed, name, "rows", chunk), conditions=conditions)
         except GenerationError as exc:
             raise GenerationError(f"table {name!r}: sampling rows {start}..{stop} failed: {exc}") from exc
-        return rows.reset_index(drop=True)[plan.modelled].copy()
+        return rows.reset_index(drop=True)[plan.rules.model_columns(plan.modelled)].copy()
 
     def _with_hierarchy(self, name: str, plan: TablePlan, frame: pd.DataFrame, dtypes: Mapping[str, Any],
                         seed: int) -> pd.DataFrame:

@@ -4,7 +4,9 @@ A :class:`RulePlan` is fitted per table from its resolved rules
 (:class:`~syntho_hive.relational.rules.TableRules`). After the model has drawn the modelled
 columns and the keys are in place, :meth:`RulePlan.apply` fills, in this order:
 
-1. copied columns, from the generated parent row (an invoice's billing address), then date parts
+1. copied columns, from the generated parent row (an invoice's billing address), then the columns a
+   declared inequality keeps above a copied one (``order_date > customer_signup``: the copy plus the
+   modelled gap, :class:`~syntho_hive.relational.copy_gaps.CopyGaps`), then date parts
    (``year``, ``hour``...) from the row's timestamp column (a generated key such as ``time_hour``);
 2. within-row functional dependencies between modelled columns (``state -> country``), from the
    map learned on real determinant values seen at least ``rare_threshold`` times (again after step 3,
@@ -37,6 +39,7 @@ from syntho_hive.core.metadata.row_rules import apply_mapping, dependency_mappin
 from syntho_hive.core.metadata.schema import FunctionalDependency, TableConfig
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SerializationError
+from syntho_hive.relational.copy_gaps import CopyGaps
 from syntho_hive.relational.rules import TableRules
 
 __all__ = ["CopyPlan", "DependencyPlan", "RulePlan", "GENERATE"]
@@ -171,6 +174,7 @@ class RulePlan:
         date_parts: ``{column: [timestamp column, part]}``: columns taken from a part of the row's
             timestamp (:attr:`~syntho_hive.relational.rules.TableRules.date_parts`), not modelled.
         reference: The stored rows of a reference table (:func:`frame_to_json` form), or ``None``.
+        gaps: The columns rebuilt above a copied one from a modelled gap (:class:`CopyGaps`), or ``None``.
     """
 
     copied: list[CopyPlan] = field(default_factory=list)
@@ -179,6 +183,7 @@ class RulePlan:
     partial: dict[str, dict[str, Any]] = field(default_factory=dict)
     date_parts: dict[str, list[str]] = field(default_factory=dict)
     reference: dict[str, Any] | None = None
+    gaps: CopyGaps | None = None
     _plans: dict[str | None, Any] = field(default_factory=dict, repr=False, compare=False)  # built SemanticPlans
     _reference_frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -273,8 +278,9 @@ class RulePlan:
     @property
     def overwritten_columns(self) -> list[str]:
         """Modelled columns whose drawn values the rules then replace: copied columns that are also modelled
-        (for rows without a parent) and the dependent columns of dependencies."""
-        return [c.column for c in self.copied if c.modelled] + [d.rule.dependent for d in self.dependencies]
+        (for rows without a parent), the columns rebuilt above a copy and the dependent columns of dependencies."""
+        rebuilt = self.gaps.rebuilt if self.gaps is not None else []
+        return [c.column for c in self.copied if c.modelled] + rebuilt + [d.rule.dependent for d in self.dependencies]
 
     @property
     def filled_columns(self) -> list[str]:
@@ -282,16 +288,22 @@ class RulePlan:
         generated = list(self.semantic_plan().generated) if self.semantic else []
         return [c.column for c in self.copied if not c.modelled] + list(self.date_parts) + generated
 
-    def model_input(self, frame: pd.DataFrame, rare_threshold: int) -> pd.DataFrame:
-        """The training rows of the table's model: rare values of the partially generated columns
-        replaced by :data:`GENERATE` (a copy; ``frame`` itself when there is none)."""
-        if not self.partial:
-            return frame
-        out = frame.copy()
-        for column in self.partial:
-            rare = _rare_rows(frame[column], rare_threshold)
-            out[column] = frame[column].astype(object).where(~rare, GENERATE)
-        return out
+    def model_columns(self, modelled: Sequence[str]) -> list[str]:
+        """The columns of the table's model: ``modelled`` with each column rebuilt above a copy replaced by
+        its gap (see :class:`CopyGaps`)."""
+        return self.gaps.model_columns(modelled) if self.gaps is not None else list(modelled)
+
+    def model_input(self, real: pd.DataFrame, modelled: Sequence[str], rare_threshold: int) -> pd.DataFrame:
+        """The training rows of the table's model, from its ``real`` rows: the ``modelled`` columns, rare
+        values of the partially generated columns replaced by :data:`GENERATE`, columns rebuilt above a copy
+        replaced by their gaps (:meth:`model_columns`)."""
+        out = real[list(modelled)]
+        if self.partial:
+            out = out.copy()
+            for column in self.partial:
+                rare = _rare_rows(out[column], rare_threshold)
+                out[column] = out[column].astype(object).where(~rare, GENERATE)
+        return self.gaps.model_input(out, real) if self.gaps is not None else out
 
     def semantic_plan(self) -> Any:
         """The table's :class:`~syntho_hive.core.semantic.SemanticPlan` (``None`` without one)."""
@@ -344,6 +356,8 @@ class RulePlan:
                 frame[copy.column] = _merge_copied(frame[copy.column], copied, has_parent)
             else:
                 frame[copy.column] = copied.to_numpy()
+        if self.gaps is not None and len(frame):  # an empty chunk holds the real columns (no model call)
+            self.gaps.rebuild(frame)
         for column, (source, part) in self.date_parts.items():
             frame[column] = getattr(pd.to_datetime(frame[source]).dt, part).to_numpy()
         for dependency in self.dependencies:
@@ -374,7 +388,7 @@ class RulePlan:
                            for c in self.copied],
                 "dependencies": [d.to_dict(where) for d in self.dependencies],
                 "semantic": self.semantic, "partial": self.partial, "date_parts": self.date_parts,
-                "reference": self.reference}
+                "reference": self.reference, "gaps": self.gaps.to_dict() if self.gaps is not None else None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, table: str) -> "RulePlan":
@@ -398,7 +412,8 @@ class RulePlan:
                        semantic=dict(data["semantic"]), partial={str(c): dict(p) for c, p in data["partial"].items()},
                        date_parts={str(c): [str(source), str(part)]  # absent from plans saved before: none
                                    for c, (source, part) in data.get("date_parts", {}).items()},
-                       reference=data["reference"])
+                       reference=data["reference"],  # gaps: absent from plans saved before: none
+                       gaps=CopyGaps.from_dict(data["gaps"], where) if data.get("gaps") is not None else None)
             if plan.reference is not None:
                 plan.reference_frame(table)  # read (and kept) now: a corrupt one fails the load, not a sample
             return plan

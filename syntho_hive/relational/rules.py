@@ -400,13 +400,16 @@ def _is_reference(name: str, table: TableConfig, df: pd.DataFrame, graph: Schema
 
 def _refuse_rules_on_copies(name: str, table: TableConfig, copied: Mapping[str, CopiedColumn]) -> None:
     """Refuse a declared inequality or fixed combination between a copied column and a column not copied from the
-    same parent row: the copy takes its parent row's value after the model has drawn the row, so nothing makes
-    the rule hold (one over columns all copied through one relationship holds where the parent rows keep it).
+    same parent row, but an inequality from a copied ``low`` to a ``high`` that is neither copied nor a key: the copy
+    takes its parent row's value after the model has drawn the row, so only such a ``high`` can be kept, rebuilt as
+    the copy plus a modelled gap (:class:`~syntho_hive.relational.copy_gaps.CopyGaps`); one over columns all copied
+    through one relationship holds where the parent rows keep it.
 
     Raises:
         SchemaError: Naming the rule, the copied column and its parent column.
     """
-    rules = [(f"inequality {q.low} {'<' if q.strict else '<='} {q.high}", (q.low, q.high)) for q in table.inequalities]
+    rules = [(f"inequality {q.low} {'<' if q.strict else '<='} {q.high}", (q.low, q.high)) for q in table.inequalities
+             if not (q.low in copied and q.high not in copied and q.high not in table.key_columns)]
     rules += [(f"fixed combination {g.columns}", tuple(g.columns)) for g in table.fixed_combinations]
     for rule, columns in rules:
         hit = next((copied[c] for c in columns if c in copied), None)
@@ -415,7 +418,8 @@ def _refuse_rules_on_copies(name: str, table: TableConfig, copied: Mapping[str, 
             raise SchemaError(
                 f"table {name!r}: the declared {rule} cannot hold: column {hit.column!r} is copied from "
                 f"{hit.parent}.{hit.parent_column} ({how}), so it takes the generated parent row's value after the "
-                f"model has drawn the row's other columns. Drop the rule, or keep {hit.column!r} modelled with "
+                f"model has drawn the row's other columns (only an inequality from a copied column to a modelled "
+                f"one is kept). Drop the rule, or keep {hit.column!r} modelled with "
                 f"copied_from={{{hit.column!r}: None}} (the rule then holds, the copy no longer does).")
 
 
@@ -434,7 +438,8 @@ def resolve_rules(metadata: Metadata, data: Mapping[str, pd.DataFrame], *, rare_
     Raises:
         SchemaError: A declared semantic type does not fit its column's values, or a declared
             copied column (or the parent column it copies) is missing from the data, or a declared
-            inequality or fixed combination mixes a copied column with others (it could not hold).
+            inequality or fixed combination mixes a copied column with others and could not hold
+            (an inequality from a copied column to a modelled one is kept).
     """
     from syntho_hive.core.semantic import ALWAYS_GENERATED, check_semantic_type, detect_semantic_type
 
