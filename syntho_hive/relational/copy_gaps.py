@@ -78,8 +78,21 @@ class CopyGaps:
             ConstraintViolationError: Real rows break a rebuilt inequality.
         """
         moved = _rebuilt_rules(list(table.inequalities), copied)
-        if not moved:
-            return None
+        while moved:
+            rules, engine = cls._fitted_engine(table, moved, modelled, df)
+            gapped = {d.rpartition("#")[0] for d in engine.derived_sdtypes}
+            # The engine keeps the later column of ranges that never overlap as it is (the rule holds within
+            # the ranges the models keep): such a rule from a copy needs no rebuilding.
+            unneeded = [q for q in moved if q.low in copied and q.high not in gapped]
+            if not unneeded:
+                return cls(rules, engine.to_dict())
+            moved = _rebuilt_rules([q for q in table.inequalities if q not in unneeded], copied)
+        return None
+
+    @staticmethod
+    def _fitted_engine(table: TableConfig, moved: list[Inequality], modelled: Collection[str],
+                       df: pd.DataFrame) -> tuple[TableConfig, ConstraintEngine]:
+        """The rules ``moved`` as a table config and their engine fitted on ``df`` (see :meth:`fit`)."""
         rebuilt = [q.high for q in moved]
         for column in rebuilt:
             bounded = table.constraints.get(column)
@@ -95,8 +108,7 @@ class CopyGaps:
                             constraints={c: k for c, k in table.constraints.items() if c in rebuilt},
                             columns={c: t for c, t in table.columns.items() if c in involved},
                             datetime_formats={c: f for c, f in table.datetime_formats.items() if c in involved})
-        engine = ConstraintEngine(rules).fit(df[involved])
-        return cls(rules, engine.to_dict())
+        return rules, ConstraintEngine(rules).fit(df[involved])
 
     @property
     def rebuilt(self) -> list[str]:
