@@ -7,7 +7,8 @@ Usage::
         [--overwrite] [--no-progress]
     synthohive fit --source URL|DIR [--schema S] [--tables A,B] [--metadata META.yaml]
         [--subset-root TABLE (--subset-rows N | --subset-fraction F) [--subset-seed N]]
-        [--model tabular_ar|ctgan|tvae] --output SYNTHESIZER_DIR [--epochs N] [--seed N] [--overwrite]
+        [--on-integrity-error raise|drop] [--model tabular_ar|ctgan|tvae] --output SYNTHESIZER_DIR [--epochs N]
+        [--seed N] [--overwrite]
     synthohive sample CHECKPOINT_DIR --rows N --output OUT.csv|OUT.parquet [--seed N] [--overwrite]
     synthohive sample SYNTHESIZER_DIR --target URL|DIR [--schema S] [--if-exists fail|replace|append]
         [--format parquet|csv|delta] [--scale X] [--seed N]
@@ -192,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--subset-fraction", type=_fraction, metavar="F", help="share (0-1] of root rows of the subset")
     fit.add_argument("--subset-seed", type=_seed, metavar="N", default=None,
                      help="seed of the subset's draw (default: 0)")
+    fit.add_argument("--on-integrity-error", choices=("raise", "drop"), default=None,
+                     help="with --source: on orphan foreign keys or duplicate primary keys, stop (raise) or "
+                          "drop those rows, listed after training (default: raise)")
     fit.add_argument("--model", choices=tuple(ENGINES), default="tabular_ar",
                      help="the engine (with --source: of every table; default: tabular_ar)")
     fit.add_argument("--metadata", "-m", type=Path, metavar="FILE",
@@ -448,7 +452,7 @@ def _check_fit_options(args: argparse.Namespace) -> None:
     """
     _check_device(args)
     source_only = ("schema", "source_format", "tables", "subset_root", "subset_rows", "subset_fraction",
-                   "subset_seed")
+                   "subset_seed", "on_integrity_error")
     if args.source is None:
         used = [f"--{name.replace('_', '-')}" for name in source_only if getattr(args, name) is not None]
         if used:
@@ -526,10 +530,12 @@ def _fit_source(args: argparse.Namespace) -> int:
                         **_device_option(args.model, args.device))
     started = time.perf_counter()
     synth.fit(source, epochs=args.epochs, batch_size=args.batch_size, progress_bar=not args.no_progress,
-              subset=subset)
+              subset=subset, on_integrity_error=args.on_integrity_error or "raise")
     trained = time.perf_counter() - started
     saved = synth.save(args.output, overwrite=args.overwrite)
     print(f"learned {_plural(len(metadata.tables), 'table')} of {source.description} in {trained:.1f} s")
+    for name, dropped in synth.integrity_report_.items():
+        print(f"  {name}: {_plural(dropped, 'row')} with broken keys dropped (--on-integrity-error drop)")
     from syntho_hive.relational.rules import format_rules
 
     print("business rules (declare or override them in the metadata):")
