@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sql_source_zoo import run  # tests/integration is on sys.path (its conftest)
+from sql_source_zoo import run_in_schema  # tests/integration is on sys.path (its conftest)
 
 from syntho_hive.connectors.sql.source import SQLSource
 from syntho_hive.core.metadata import Metadata
@@ -21,20 +21,17 @@ AIRPORTS = "flights(origin) -> airports"
 
 def _flights(url: str) -> str | None:
     """airports <- weather (pk origin, time_hour) <- flights, whose origin is also a key to airports."""
-    schema = None if url.startswith("sqlite") else "synth"
-    prefix = f"{schema}." if schema else ""
-    run(url, ([f"CREATE SCHEMA {schema}"] if schema else []) + [
-        f"CREATE TABLE {prefix}airports (faa varchar(3) PRIMARY KEY, name varchar(20))",
-        f"CREATE TABLE {prefix}weather (origin varchar(3) REFERENCES {prefix}airports (faa), time_hour timestamp, "
+    return run_in_schema(url, [
+        "CREATE TABLE {p}airports (faa varchar(3) PRIMARY KEY, name varchar(20))",
+        "CREATE TABLE {p}weather (origin varchar(3) REFERENCES {p}airports (faa), time_hour timestamp, "
         "temp float, PRIMARY KEY (origin, time_hour))",
-        f"CREATE TABLE {prefix}flights (flight_id integer PRIMARY KEY, origin varchar(3) REFERENCES "
-        f"{prefix}airports (faa), time_hour timestamp, dep_delay float, "
-        f"FOREIGN KEY (origin, time_hour) REFERENCES {prefix}weather (origin, time_hour))",
-        f"INSERT INTO {prefix}airports VALUES ('EWR', 'Newark'), ('JFK', 'JFK')",
-        f"INSERT INTO {prefix}weather VALUES ('EWR', '2013-01-01 05:00:00', 39.0), ('JFK', '2013-01-01 05:00:00', 38.0)",
-        f"INSERT INTO {prefix}flights VALUES (1, 'EWR', '2013-01-01 05:00:00', 2.0), "
-        "(2, 'JFK', '2013-01-01 05:00:00', -1.0)"])
-    return schema
+        "CREATE TABLE {p}flights (flight_id integer PRIMARY KEY, origin varchar(3) REFERENCES {p}airports (faa), "
+        "time_hour timestamp, dep_delay float, FOREIGN KEY (origin, time_hour) REFERENCES {p}weather (origin, "
+        "time_hour))",
+        "INSERT INTO {p}airports VALUES ('EWR', 'Newark'), ('JFK', 'JFK')",
+        "INSERT INTO {p}weather VALUES ('EWR', '2013-01-01 05:00:00', 39.0), ('JFK', '2013-01-01 05:00:00', 38.0)",
+        "INSERT INTO {p}flights VALUES (1, 'EWR', '2013-01-01 05:00:00', 2.0), (2, 'JFK', '2013-01-01 05:00:00', "
+        "-1.0)"])
 
 
 def test_a_column_in_two_foreign_keys_names_both_and_the_option(database_url: str) -> None:
