@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -82,20 +83,21 @@ def _held_formats(folder: Path) -> set[FileFormat]:
 
 
 def source_from_string(text: str | os.PathLike[str], *, schema: str | None = None,
-                       file_format: FileFormat | None = None) -> TableSource:
+                       file_format: FileFormat | None = None, skip_foreign_keys: Sequence[str] = ()) -> TableSource:
     """The source ``text`` names: a database URL, or a folder of Parquet, CSV or Delta tables.
 
     Args:
         text: A SQLAlchemy URL or a folder.
         schema: Database schema of a URL (``None``: the default one).
         file_format: The format of a folder's tables (``None``: told from its content).
+        skip_foreign_keys: Foreign keys a database's reflection leaves out (``SQLSource``'s).
 
     Returns:
         The source.
 
     Raises:
-        ConfigurationError: A bad ``file_format``, ``file_format`` given with a URL, or ``schema`` given
-            with a folder.
+        ConfigurationError: A bad ``file_format``, ``file_format`` given with a URL, or ``schema`` or
+            ``skip_foreign_keys`` given with a folder.
         SerializationError: The folder does not exist.
         MissingDependencyError: The extra the source needs is not installed.
     """
@@ -105,9 +107,12 @@ def source_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
         _no_format_for_url(text, file_format)
         from syntho_hive.connectors.sql.source import SQLSource
 
-        return SQLSource(text, schema=schema)
+        return SQLSource(text, schema=schema, skip_foreign_keys=skip_foreign_keys)
     if schema is not None:
         raise ConfigurationError(f"--schema applies to database URLs, not to the folder {text!r}.")
+    if skip_foreign_keys:
+        raise ConfigurationError(f"--skip-foreign-key applies to database URLs, not to the folder {text!r} "
+                                 "(its foreign keys are found by column name, one per column).")
     folder = Path(text)
     if file_format is None and folder.is_dir():
         file_format = _folder_format(folder)

@@ -7,6 +7,7 @@ Usage::
         [--overwrite] [--no-progress]
     synthohive fit --source URL|DIR [--schema S] [--tables A,B] [--metadata META.yaml]
         [--subset-root TABLE (--subset-rows N | --subset-fraction F) [--subset-seed N]]
+        [--skip-foreign-key "CHILD(COL, ...) -> PARENT" ...] [--on-integrity-error raise|drop]
         [--model tabular_ar|ctgan|tvae] --output SYNTHESIZER_DIR [--epochs N] [--seed N] [--overwrite]
     synthohive sample CHECKPOINT_DIR --rows N --output OUT.csv|OUT.parquet [--seed N] [--overwrite]
     synthohive sample SYNTHESIZER_DIR --target URL|DIR [--schema S] [--if-exists fail|replace|append]
@@ -196,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--subset-fraction", type=_fraction, metavar="F", help="share (0-1] of root rows of the subset")
     fit.add_argument("--subset-seed", type=_seed, metavar="N", default=None,
                      help="seed of the subset's draw (default: 0)")
+    fit.add_argument("--skip-foreign-key", action="append", metavar="FK", dest="skip_foreign_keys",
+                     help="with a --source database: leave this foreign key out of the reflected schema, "
+                          "e.g. 'flights(origin, time_hour) -> weather' (for a column in two foreign keys); "
+                          "repeatable")
+    fit.add_argument("--on-integrity-error", choices=("raise", "drop"), default=None,
+                     help="with --source: on orphan foreign keys or duplicate primary keys, stop (raise) or "
+                          "drop those rows, listed after training (default: raise)")
     fit.add_argument("--model", choices=tuple(ENGINES), default="tabular_ar",
                      help="the engine (with --source: of every table; default: tabular_ar)")
     fit.add_argument("--metadata", "-m", type=Path, metavar="FILE",
@@ -455,7 +463,7 @@ def _check_fit_options(args: argparse.Namespace) -> None:
     """
     _check_device(args)
     source_only = ("schema", "source_format", "tables", "subset_root", "subset_rows", "subset_fraction",
-                   "subset_seed")
+                   "subset_seed", "skip_foreign_keys", "on_integrity_error")
     if args.source is None:
         used = [f"--{name.replace('_', '-')}" for name in source_only if getattr(args, name) is not None]
         if used:
@@ -519,7 +527,8 @@ def _fit_source(args: argparse.Namespace) -> int:
         subset = Subset(root=args.subset_root, rows=args.subset_rows, fraction=args.subset_fraction,
                         seed=0 if args.subset_seed is None else args.subset_seed)
     tables = [name.strip() for name in args.tables.split(",") if name.strip()] if args.tables else None
-    source = _location(source_from_string, args.source, schema=args.schema, file_format=args.source_format)
+    source = _location(source_from_string, args.source, schema=args.schema, file_format=args.source_format,
+                       skip_foreign_keys=args.skip_foreign_keys or ())
     if args.metadata is not None:
         metadata = _load_metadata(args.metadata, None, whole=True)
         if tables is not None:
@@ -533,10 +542,12 @@ def _fit_source(args: argparse.Namespace) -> int:
                         **_device_option(args.model, args.device))
     started = time.perf_counter()
     synth.fit(source, epochs=args.epochs, batch_size=args.batch_size, progress_bar=not args.no_progress,
-              subset=subset)
+              subset=subset, on_integrity_error=args.on_integrity_error or "raise")
     trained = time.perf_counter() - started
     saved = synth.save(args.output, overwrite=args.overwrite)
     print(f"learned {_plural(len(metadata.tables), 'table')} of {source.description} in {trained:.1f} s")
+    for name, dropped in synth.integrity_report_.items():
+        print(f"  {name}: {_plural(dropped, 'row')} with broken keys dropped (--on-integrity-error drop)")
     from syntho_hive.relational.rules import format_rules
 
     print("business rules (declare or override them in the metadata):")

@@ -63,6 +63,15 @@ def run(url: str, statements: list[str]) -> None:
         engine.dispose()
 
 
+def run_in_schema(url: str, statements: list[str]) -> str | None:
+    """``run`` ``statements`` with ``{p}`` replaced by the prefix of a new schema ``synth`` (none on SQLite, which
+    has no schemas); returns the schema used."""
+    schema = None if url.startswith("sqlite") else "synth"
+    prefix = f"{schema}." if schema else ""
+    run(url, ([f"CREATE SCHEMA {schema}"] if schema else []) + [text.replace("{p}", prefix) for text in statements])
+    return schema
+
+
 def create_schema(url: str) -> str:
     """Create and fill the schema; returns the dialect name."""
     dialect = dialect_name(url)

@@ -6,7 +6,7 @@ columns, so the tables referencing it still reflect.
 from __future__ import annotations
 
 import pytest
-from sql_source_zoo import run  # tests/integration is on sys.path (its conftest)
+from sql_source_zoo import run_in_schema  # tests/integration is on sys.path (its conftest)
 
 from syntho_hive.connectors.sql.source import SQLSource
 from syntho_hive.core.metadata import Metadata
@@ -15,15 +15,12 @@ from syntho_hive.exceptions import SchemaError
 
 def _shop(url: str) -> str | None:
     """customers(id PK, name VARCHAR(20) NOT NULL, active) <- orders(id PK, customer_id FK); the schema used."""
-    schema = None if url.startswith("sqlite") else "synth"
-    prefix = f"{schema}." if schema else ""
-    run(url, ([f"CREATE SCHEMA {schema}"] if schema else []) + [
-        f"CREATE TABLE {prefix}customers (id integer PRIMARY KEY, name varchar(20) NOT NULL, active integer NOT NULL)",
-        f"CREATE TABLE {prefix}orders (id integer PRIMARY KEY, customer_id integer REFERENCES {prefix}customers (id), "
+    return run_in_schema(url, [
+        "CREATE TABLE {p}customers (id integer PRIMARY KEY, name varchar(20) NOT NULL, active integer NOT NULL)",
+        "CREATE TABLE {p}orders (id integer PRIMARY KEY, customer_id integer REFERENCES {p}customers (id), "
         "total decimal(8, 2))",
-        f"INSERT INTO {prefix}customers VALUES (1, 'Ann', 1), (2, 'Bob', 0), (3, 'Cy', 1)",
-        f"INSERT INTO {prefix}orders VALUES (10, 1, 5.50), (11, 3, 7.25), (12, 1, NULL)"])
-    return schema
+        "INSERT INTO {p}customers VALUES (1, 'Ann', 1), (2, 'Bob', 0), (3, 'Cy', 1)",
+        "INSERT INTO {p}orders VALUES (10, 1, 5.50), (11, 3, 7.25), (12, 1, NULL)"])
 
 
 def test_a_query_standing_in_for_a_table_keeps_its_keys_and_types(database_url: str) -> None:

@@ -271,6 +271,43 @@ def test_options_that_do_not_go_together_exit_two(argv: list[str], fragments: li
     assert not (tmp_path / "synth").exists()
 
 
+def _folder_with_orphans(root: Path) -> Path:
+    """customers.csv and orders.csv, three orders of which reference customers that do not exist."""
+    rng = np.random.default_rng(0)
+    folder = root / "dirty"
+    folder.mkdir()
+    pd.DataFrame({"customer_id": range(1, 41), "segment": rng.choice(["a", "b"], 40)}).to_csv(
+        folder / "customers.csv", index=False)
+    customer_ids = rng.integers(1, 41, 120)
+    customer_ids[:3] = [97, 98, 99]
+    pd.DataFrame({"order_id": range(1, 121), "customer_id": customer_ids,
+                  "amount": rng.normal(50, 10, 120).round(2)}).to_csv(folder / "orders.csv", index=False)
+    return folder
+
+
+def test_on_integrity_error_drop_trains_on_dirty_keys_and_reports_the_rows(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder_with_orphans(tmp_path)
+    argv = ["fit", "--source", str(folder), "--epochs", "1", "--seed", "0", "--no-progress"]
+    assert main([*argv, "--output", str(tmp_path / "raised")]) == 1  # the default is the API's: raise
+    _assert_one_error_line(capsys.readouterr().err, "'customer_id' has 3 row(s) with no matching")
+    assert not (tmp_path / "raised").exists()
+
+    assert main([*argv, "--on-integrity-error", "drop", "--output", str(tmp_path / "synth")]) == 0
+    out = capsys.readouterr().out
+    assert "  orders: 3 rows with broken keys dropped (--on-integrity-error drop)" in out.splitlines()
+    synth = Synthesizer.load(tmp_path / "synth")
+    frames = synth.sample(seed=0)
+    _assert_no_orphans(synth, frames)
+
+
+def test_on_integrity_error_needs_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n1,2\n")
+    assert main(["fit", str(data), "--on-integrity-error", "drop", "--output", str(tmp_path / "m")]) == 2
+    _assert_one_error_line(capsys.readouterr().err, "--on-integrity-error need(s) --source")
+
+
 @pytest.mark.parametrize("option", [["--tables", "customers"], ["--subset-root", "customers", "--subset-rows", "3"]])
 def test_source_options_without_source_exit_two(option: list[str], tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,7 +31,7 @@ from syntho_hive.connectors.sql.types import (
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.core.metadata.detect import TEXT_MIN_VALUES, detect_sdtype
 from syntho_hive.events import get_logger
-from syntho_hive.exceptions import SchemaError
+from syntho_hive.exceptions import ConfigurationError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from syntho_hive.core.metadata.schema import Metadata, SDType
 
 __all__ = ["list_relations", "reflect_tables", "reflect_query", "carry_table_keys", "query_subquery",
-           "metadata_from_tables",
+           "metadata_from_tables", "parse_foreign_key",
            "refine_sdtype", "LOW_CARDINALITY_VALUES"]
 
 _log = get_logger(__name__)
@@ -50,6 +50,41 @@ LOW_CARDINALITY_VALUES = 10
 #: Unique single-token strings up to this mean length are identifiers (codes, SKUs, e-mails).
 _ID_MAX_MEAN_LENGTH = 50
 _JSON_CHECK = re.compile(r"json_valid\(`((?:[^`]|``)+)`\)", re.IGNORECASE)
+_FOREIGN_KEY = re.compile(r"^\s*([^()]+?)\s*\(([^()]+)\)\s*->\s*([^()]+?)\s*(?:\([^()]*\))?\s*$")
+
+#: A foreign key as :func:`parse_foreign_key` gives it: (child table, child columns, parent table).
+ForeignKeyName = tuple[str, tuple[str, ...], str]
+
+
+def parse_foreign_key(text: str) -> ForeignKeyName:
+    """``"flights(origin, time_hour) -> weather"`` as ``("flights", ("origin", "time_hour"), "weather")``.
+
+    The parent's columns may follow its name (``-> weather(origin, time_hour)``); they are not needed,
+    as a foreign key references the parent's primary key.
+
+    Raises:
+        ConfigurationError: ``text`` is not a string of that form.
+    """
+    match = _FOREIGN_KEY.match(text) if isinstance(text, str) else None
+    columns = tuple(column.strip() for column in match.group(2).split(",")) if match else ()
+    if match is None or not all(columns):
+        raise ConfigurationError(f"A foreign key is named 'child(col, ...) -> parent', e.g. "
+                                 f"'flights(origin, time_hour) -> weather'; got {text!r}.")
+    return match.group(1), columns, match.group(3)
+
+
+def _fk_name(key: ForeignKeyName) -> str:
+    return f"{key[0]}({', '.join(key[1])}) -> {key[2]}"
+
+
+def _key_of(table: str, fk: Mapping[str, Any]) -> ForeignKeyName:
+    """A reflected foreign key (``table.info["foreign_keys"]`` entry) of ``table`` as a :data:`ForeignKeyName`."""
+    return table, tuple(fk["columns"]), fk["referred_table"]
+
+
+def _normal(key: ForeignKeyName) -> ForeignKeyName:
+    """``key`` with its columns sorted: the same foreign key however its columns are listed."""
+    return key[0], tuple(sorted(key[1])), key[2]
 
 
 # --------------------------------------------------------------------------- listing
@@ -348,7 +383,8 @@ def refine_sdtype(series: pd.Series, column_type: ColumnType, column: str, *, un
 
 
 def metadata_from_tables(tables: Mapping[str, "sa.Table"],
-                         sample: Mapping[str, pd.DataFrame] | None = None) -> "Metadata":
+                         sample: Mapping[str, pd.DataFrame] | None = None,
+                         skip_foreign_keys: Sequence[ForeignKeyName] = ()) -> "Metadata":
     """Build :class:`Metadata` from reflected tables (see :func:`reflect_tables`).
 
     Every table gets its primary key (a list when composite; none, with a warning, when the
@@ -361,17 +397,25 @@ def metadata_from_tables(tables: Mapping[str, "sa.Table"],
     Args:
         tables: ``{name: sa.Table}``, the selection (keys are the metadata's table names).
         sample: ``{name: frame}`` of the first rows of each table, read with the storage dtypes.
+        skip_foreign_keys: Foreign keys of the database to leave out (:func:`parse_foreign_key`).
 
     Returns:
         The metadata, tables in the order of ``tables``.
 
     Raises:
         SchemaError: A foreign key points at a table outside the selection, at columns that are
-            not the parent's primary key, or shares a column with another foreign key.
+            not the parent's primary key, or shares a column with another foreign key; or a foreign
+            key to skip is not one of its table's (a table of the selection).
     """
     from syntho_hive.core.metadata.schema import Metadata
 
     selection = dict(tables)
+    skip = {_normal(key) for key in skip_foreign_keys}
+    for key in skip_foreign_keys:
+        known = [_key_of(key[0], fk) for fk in _foreign_keys(selection[key[0]])] if key[0] in selection else None
+        if known is not None and _normal(key) not in map(_normal, known):
+            raise SchemaError(f"skip_foreign_keys names {_fk_name(key)!r}, which is not a foreign key of "
+                              f"{key[0]!r}; its foreign keys: {', '.join(map(_fk_name, known)) or 'none'}.")
     metadata = Metadata()
     for name, table in selection.items():
         column_types = {column.name: _column_type(table, column) for column in table.columns}
@@ -379,7 +423,7 @@ def metadata_from_tables(tables: Mapping[str, "sa.Table"],
         if not pk and "query" not in table.info:
             _log.warning("sql_table_without_primary_key", table=name,
                          action="modelled without a primary key; no table can reference it")
-        fk = _fk_entries(name, table, selection)
+        fk = _fk_entries(name, table, selection, skip)
         keys = set(pk) | set(fk)
         unique = _single_unique(table)
         frame = (sample or {}).get(name)
@@ -400,11 +444,17 @@ def metadata_from_tables(tables: Mapping[str, "sa.Table"],
     return metadata
 
 
-def _fk_entries(name: str, table: "sa.Table", selection: Mapping[str, "sa.Table"]) -> dict[str, str]:
+def _fk_entries(name: str, table: "sa.Table", selection: Mapping[str, "sa.Table"],
+                skip: "set[ForeignKeyName]") -> dict[str, str]:
     schema = table.schema
     entries: dict[str, str] = {}
-    composite_parents: set[str] = set()
+    owners: dict[str, ForeignKeyName] = {}  # child column -> the foreign key it belongs to
+    composite_parents: dict[str, ForeignKeyName] = {}
     for fk in _foreign_keys(table):
+        key = _key_of(name, fk)
+        if _normal(key) in skip:
+            _log.info("sql_foreign_key_skipped", foreign_key=_fk_name(key), reason="skip_foreign_keys")
+            continue
         child_columns, parent, parent_columns = fk["columns"], fk["referred_table"], fk["referred_columns"]
         referred_schema = fk.get("referred_schema")
         shown = f"{name}({', '.join(child_columns)}) -> {parent}({', '.join(parent_columns)})"
@@ -429,16 +479,23 @@ def _fk_entries(name: str, table: "sa.Table", selection: Mapping[str, "sa.Table"
             if parent in composite_parents:
                 raise SchemaError(
                     f"Table {name!r} has two composite foreign keys to {parent!r}; SynthoHive supports one "
-                    f"composite foreign key per parent. Delete one from metadata.tables[{name!r}].fk.")
-            composite_parents.add(parent)
+                    f"composite foreign key per parent. {_leave_one_out(composite_parents[parent], key)}")
+            composite_parents[parent] = key
         for child_column, parent_column in zip(child_columns, parent_columns):
             if child_column in entries:
                 raise SchemaError(
-                    f"Column {name}.{child_column} belongs to two foreign keys ({entries[child_column]} and "
-                    f"{parent}.{parent_column}); SynthoHive needs each key column in one foreign key. Delete "
-                    f"one of them from metadata.tables[{name!r}].fk.")
+                    f"Column {name}.{child_column} belongs to two foreign keys; SynthoHive needs each key "
+                    f"column in one foreign key. {_leave_one_out(owners[child_column], key)}")
             entries[child_column] = f"{parent}.{parent_column}"
+            owners[child_column] = key
     return entries
+
+
+def _leave_one_out(first: ForeignKeyName, second: ForeignKeyName) -> str:
+    """How to reflect a schema where the foreign keys ``first`` and ``second`` cannot both be kept."""
+    return (f"Leave one of {_fk_name(first)!r} and {_fk_name(second)!r} out: "
+            f"SQLSource(..., skip_foreign_keys=[{_fk_name(second)!r}]) (CLI: --skip-foreign-key "
+            f"{_fk_name(second)!r}); its columns stay, only the key is not kept.")
 
 
 # --------------------------------------------------------------------------- queries

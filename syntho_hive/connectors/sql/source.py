@@ -74,6 +74,9 @@ class SQLSource(TableSource):
             named like a table of the schema is read instead of it).
         chunk_rows: Rows per chunk when streaming a table.
         sample_rows: Rows of each table read by :meth:`reflect` to refine sdtypes (0: none).
+        skip_foreign_keys: Foreign keys of the database that :meth:`reflect` leaves out, each named
+            ``"child(col, ...) -> parent"`` (``["flights(origin, time_hour) -> weather"]``): for a
+            column in two foreign keys, which SynthoHive cannot model.
 
     Raises:
         ConfigurationError: An argument has the wrong type or value.
@@ -81,7 +84,7 @@ class SQLSource(TableSource):
 
     def __init__(self, url_or_engine: "str | sa.URL | sa.Engine", schema: str | None = None, *,
                  queries: Mapping[str, str] | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                 sample_rows: int = 10_000) -> None:
+                 sample_rows: int = 10_000, skip_foreign_keys: Sequence[str] = ()) -> None:
         if isinstance(url_or_engine, str) and not url_or_engine.strip():
             raise ConfigurationError("SQLSource needs a database URL, got an empty string.")
         if schema is not None and (not isinstance(schema, str) or not schema):
@@ -100,6 +103,12 @@ class SQLSource(TableSource):
         self.queries: dict[str, str] = dict(queries or {})
         self.chunk_rows = _positive("chunk_rows", chunk_rows, minimum=1)
         self.sample_rows = _positive("sample_rows", sample_rows, minimum=0)
+        from syntho_hive.connectors.sql.reflect import parse_foreign_key
+
+        if isinstance(skip_foreign_keys, str):
+            raise ConfigurationError(f"SQLSource: skip_foreign_keys must be a list of foreign keys, got "
+                                     f"{skip_foreign_keys!r}; write [{skip_foreign_keys!r}].")
+        self.skip_foreign_keys = [parse_foreign_key(text) for text in skip_foreign_keys]
         target = getattr(url_or_engine, "url", url_or_engine)
         shown = mask_url(target) if isinstance(target, str) or hasattr(target, "render_as_string") else \
             type(target).__name__
@@ -275,7 +284,7 @@ class SQLSource(TableSource):
                 except SchemaError as exc:
                     _log.warning("sql_sample_unreadable", table=name, source=self.description, error=str(exc),
                                  action="sdtypes from storage types only")
-            return metadata_from_tables(resolved, sample)
+            return metadata_from_tables(resolved, sample, self.skip_foreign_keys)
 
     def iter_table(self, table: str, *, columns: Sequence[str] | None = None,
                    chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:

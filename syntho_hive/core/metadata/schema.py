@@ -323,7 +323,9 @@ class Metadata(BaseModel):
             A new metadata; edit it to override what was detected.
 
         Raises:
-            SchemaError: A table named is missing, or a foreign key points outside the selection.
+            SchemaError: A table named is missing, a foreign key points outside the selection, or a
+                column belongs to two foreign keys (the message names both; leave one out with
+                ``SQLSource(..., skip_foreign_keys=[...])``).
             SerializationError: The source cannot be reached or read.
         """
         if not callable(getattr(source, "reflect", None)):
