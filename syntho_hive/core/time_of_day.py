@@ -6,20 +6,26 @@ character, ``"1::2::3:"``). Every engine models it instead as the duration since
 (``timedelta64[ns]``, a ``numerical`` column with its own ticks), and gives generated values back
 as ``datetime.time``: :func:`time_columns` finds such columns, :func:`to_durations` converts them
 before the engine sees them and :func:`to_times` converts generated durations back.
+
+Clock times held as numbers ``hhmm`` (nycflights13's ``dep_time``: ``517`` is 05:17) are, to an engine, numbers
+with a gap after every ``:59``, which it fills (``2066``). Every engine models them as minutes since midnight
+instead: :func:`hhmm_columns` finds them (declared ``datetime_formats={"dep_time": "%H%M"}``, or detected),
+:func:`to_minutes` converts them and :func:`to_hhmm` writes generated minutes back as ``hhmm``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from syntho_hive.exceptions import GenerationError, SchemaError
 
-__all__ = ["duration_of", "durations_of", "is_time_of_day", "time_columns", "time_nanoseconds", "to_durations",
-           "to_times"]
+__all__ = ["HHMM", "duration_of", "durations_of", "hhmm_columns", "is_time_of_day", "minutes_of", "time_columns",
+           "time_nanoseconds", "to_durations", "to_hhmm", "to_minutes", "to_times"]
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -210,4 +216,153 @@ def to_times(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
             values[position] = dt.time(minutes // 60, minutes % 60, second, micro)
         values[missing] = None
         frame[column] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------- hhmm clock numbers
+#: The declaration of a clock time held as a number, ``TableConfig.datetime_formats={"dep_time": HHMM}``.
+HHMM = "%H%M"
+#: Fewest distinct minute parts (``v % 100``) that make an undeclared column a clock time: a time on a
+#: five-minute grid has 12 (``:00`` ... ``:55``), while 12 distinct arbitrary integers all land below ``:60``
+#: with probability ``0.6 ** 12`` (0.2%). Counts, codes and hundreds (``100, 200``) stay numbers.
+HHMM_MIN_MINUTE_PARTS = 12
+#: Sdtypes under which a declared column is still a number (another declaration keeps it as it is).
+_NUMBER_SDTYPES = (None, "numerical")
+
+
+def _number_column(series: pd.Series) -> bool:
+    """Whether ``series`` has a numeric dtype other than boolean."""
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+
+
+def _whole_numbers(series: pd.Series) -> bool:
+    """Whether ``series`` is a number column whose non-null values are all whole numbers."""
+    if not _number_column(series):
+        return False
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return True
+    values = series.dropna().to_numpy(dtype=np.float64)
+    return bool(np.isfinite(values).all() and (values == np.round(values)).all())
+
+
+def _invalid_hhmm(series: pd.Series) -> pd.Series:
+    """Which non-null values of a numeric ``series`` are no clock time ``hhmm`` (``0 <= v <= 2400``, whole, and
+    ``v % 100 < 60``; ``2400`` is midnight at the end of a day)."""
+    values = pd.to_numeric(series, errors="coerce").astype("float64")
+    valid = (values >= 0) & (values <= 2400) & (values == values.round()) & (values % 100 < 60)
+    return series.notna() & ~valid.fillna(False)
+
+
+def hhmm_columns(data: pd.DataFrame, table: Any, *, detect: bool = True) -> list[str]:
+    """The columns of ``data`` that hold clock times as numbers ``hhmm`` (``517`` is 05:17, ``2400`` midnight).
+
+    A column is one when declared (``table.datetime_formats[column] == "%H%M"`` on a number column) or, with
+    ``detect``, when it is a number column of whole numbers that the table uses nowhere else (no key,
+    constraint, dependency, date part, ...; no sdtype but ``numerical`` declared) whose non-null values are all
+    clock times, at least one of them ``>= 100``, with at least :data:`HHMM_MIN_MINUTE_PARTS` distinct minute
+    parts. A wrong detection (years ``2000``-``2023``) costs nothing: the conversion is lossless both ways.
+
+    Args:
+        data: Training rows.
+        table: Their :class:`~syntho_hive.core.metadata.schema.TableConfig`.
+        detect: Detect undeclared columns too (off under differential privacy: the decision would read the
+            values outside the budget).
+
+    Returns:
+        The columns, in ``data``'s order.
+
+    Raises:
+        SchemaError: A declared column is not a number column of clock times (the message names the column
+            and its first bad values).
+    """
+    declared = {column for column, fmt in table.datetime_formats.items() if fmt == HHMM}
+    used = {*table.key_columns, *table.constraints, *table.pii_cols, *table.semantic_types,
+            *table.sample_real_values, *table.copied_from, *table.date_parts,
+            *(part.rpartition(".")[0] for part in table.date_parts.values() if part),
+            *(column for rule in table.dependencies or [] for column in [*rule.determinants, rule.dependent]),
+            *(column for pair in table.inequalities for column in (pair.low, pair.high)),
+            *(column for group in table.fixed_combinations for column in group.columns),
+            *(column for columns in table.unique for column in columns),
+            *(column for column, sdtype in table.columns.items() if sdtype not in _NUMBER_SDTYPES)}
+    found: list[str] = []
+    for column in (str(c) for c in data.columns):
+        series = data[column]
+        if column in declared:
+            if not _number_column(series) or column in table.key_columns:
+                continue  # "%H%M" on text: a date-time string format, as for any other format; keys are generated
+            bad = series[_invalid_hhmm(series)]
+            if len(bad):
+                raise SchemaError(f"Column {column!r} is declared a clock time hhmm (datetime_formats "
+                                  f"{HHMM!r}), but holds {bad.unique()[:5].tolist()}, which are no times "
+                                  "0 <= hhmm <= 2400 with minutes under 60; clean those values or drop the "
+                                  "declaration.")
+            found.append(column)
+        elif detect and column not in used and column not in table.datetime_formats and _whole_numbers(series):
+            values = series.dropna()
+            if len(values) and not _invalid_hhmm(values).any() and values.max() >= 100 \
+                    and (values % 100).nunique() >= HHMM_MIN_MINUTE_PARTS:
+                found.append(column)
+    bounded = [c for c in found if c in table.constraints] + [
+        c for pair in table.inequalities for c, other in ((pair.low, pair.high), (pair.high, pair.low))
+        if c in found and other not in found]
+    if bounded:  # detection skips them: only declared columns get here
+        raise SchemaError(f"Column(s) {sorted(set(bounded))} are declared clock times hhmm (datetime_formats "
+                          f"{HHMM!r}), which are modelled as minutes since midnight, but a constraint or an "
+                          "inequality with a column that is no clock time bounds them in hhmm; drop the "
+                          "declaration or that constraint.")
+    return found
+
+
+def minutes_of(value: object, column: str, where: str = "conditions") -> object:
+    """A value of the clock-time ``column`` (``hhmm``, a condition) as minutes since midnight (a null as is).
+
+    Raises:
+        GenerationError: A value that is not a clock time ``hhmm``.
+    """
+    if _is_null(value):
+        return value
+    series = pd.Series([value])
+    if isinstance(value, (bool, np.bool_)) or not pd.api.types.is_numeric_dtype(series.dtype) \
+            or _invalid_hhmm(series).any():
+        raise GenerationError(f"{where}: column {column!r} holds clock times hhmm (517 is 05:17), but {value!r} "
+                              "is none; give a number 0 <= hhmm <= 2400 with minutes under 60.")
+    return int(value) // 100 * 60 + int(value) % 100  # type: ignore[call-overload]
+
+
+def to_minutes(frame: pd.DataFrame, columns: Iterable[str], *, where: str = "the rows") -> pd.DataFrame:
+    """``frame`` (a copy when anything changes) with its clock-time ``columns`` (``hhmm``) as minutes since
+    midnight (``h * 60 + m``), each column's dtype and nulls kept.
+
+    Raises:
+        GenerationError: A value that is not a clock time (the message names the column and the value).
+    """
+    present = [c for c in columns if c in frame.columns]
+    if not present:
+        return frame
+    out = frame.copy()
+    for column in present:
+        series = out[column]
+        bad = series[_invalid_hhmm(series)] if _number_column(series) else series.dropna()
+        if len(bad):
+            raise GenerationError(f"{where}: column {column!r} holds clock times hhmm (517 is 05:17), but "
+                                  f"{bad.iloc[0]!r} is none; give numbers 0 <= hhmm <= 2400 with minutes under 60.")
+        out[column] = series // 100 * 60 + series % 100
+    return out
+
+
+def to_hhmm(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """``frame`` with the generated minutes of its clock-time ``columns`` written back as ``hhmm`` (in place):
+    rounded to the minute and clipped to one day (``1440`` minutes is ``2400``), each column's dtype and nulls
+    kept.
+
+    Returns:
+        ``frame``.
+    """
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        series = frame[column]
+        minutes = pd.to_numeric(series, errors="coerce").astype("float64").round().clip(0, 1440)
+        clock = minutes // 60 * 100 + minutes % 60
+        frame[column] = clock.astype(series.dtype)  # nulls stay where they were: NaN only there
     return frame

@@ -101,7 +101,8 @@ class TableConfig(BaseModel):
         columns: Semantic type per column (``numerical``, ``categorical``, ``datetime``,
             ``boolean``, ``id``, ``text``). Columns not listed are detected from data.
         pii_cols: Columns holding personal data.
-        datetime_formats: ``strftime`` format for datetime columns stored as strings.
+        datetime_formats: ``strftime`` format for datetime columns stored as strings; ``"%H%M"`` on a number
+            column declares clock times ``hhmm`` (``517`` is 05:17), modelled as minutes since midnight.
         column_types: Storage type per column (:class:`ColumnType`), filled by
             :meth:`Metadata.from_source` from a database or file schema; targets create tables
             and files with them. Not used for modelling.
@@ -224,7 +225,8 @@ class Metadata(BaseModel):
             inequalities: ``Inequality`` objects, dicts or ``(low, high)`` tuples.
             fixed_combinations: ``FixedCombinations`` or plain lists of column names.
             pii_cols: Columns holding personal data.
-            datetime_formats: ``{column: strftime format}`` for string datetimes.
+            datetime_formats: ``{column: strftime format}`` for string datetimes (``"%H%M"`` on a number column:
+                clock times ``hhmm``).
             semantic_types: ``{column: semantic type or None}`` (see :class:`TableConfig`).
             locale: Faker locale for rows without a country column.
             sample_real_values: Text/title columns sampled from their real values (not private).

@@ -43,7 +43,16 @@ import torch
 
 from syntho_hive._checks import is_int
 from syntho_hive._random import child_seed, resolve_seed
-from syntho_hive.core.time_of_day import duration_of, time_columns, to_durations, to_times
+from syntho_hive.core.time_of_day import (
+    duration_of,
+    hhmm_columns,
+    minutes_of,
+    time_columns,
+    to_durations,
+    to_hhmm,
+    to_minutes,
+    to_times,
+)
 from syntho_hive.core.checkpoint import (
     REFERENCE_PROFILE,
     CheckpointContent,
@@ -327,6 +336,7 @@ class ConditionalGenerativeModel(ABC):
         self.privacy_plan_: TablePrivacyPlan | None = None
         self.time_columns_: list[str] = []
         self.context_time_columns_: list[str] = []
+        self.hhmm_columns_: list[str] = []
         self._fitted = False
         self._reset_engine()
 
@@ -462,6 +472,10 @@ class ConditionalGenerativeModel(ABC):
         times = time_columns(data)  # modelled as durations since midnight, given back as times of day
         context_times = time_columns(context)
         data, context = to_durations(data, times), _durations(context, context_times, "fit")
+        clocks = hhmm_columns(data, table, detect=values.get("dp") is None)  # numbers hhmm: modelled as minutes
+        if clocks:
+            _log.info("clock_times_modelled_as_minutes", columns=clocks)
+        data = to_minutes(data, clocks)
         if values.get("dp") is None:  # under DP the column's noisy counts decide
             data = blank_scarce_columns(data, int(getattr(self, "rare_threshold", 5)), table.columns)
         columns = [str(c) for c in data.columns]
@@ -477,6 +491,7 @@ class ConditionalGenerativeModel(ABC):
         self._reset_state()
         self.table_, self.seed_, self.columns_, self.context_columns_ = table, seed, columns, context_columns
         self.privacy_plan_, self.time_columns_, self.context_time_columns_ = privacy_plan, times, context_times
+        self.hhmm_columns_ = clocks
         self._setup(TrainingError)
         keeper = None
         if checkpoint_dir is not None and validation is not None:
@@ -674,7 +689,8 @@ class ConditionalGenerativeModel(ABC):
                 "with syntho_hive.validation instead, where the real data may be used.")
         check_gate_arguments(return_metrics, quality_threshold, self.reference_profile_, model=type(self).__name__)
         self._check_context(num_rows, context)
-        checked = {column: duration_of(value, column) if column in self.time_columns_ else value
+        checked = {column: duration_of(value, column) if column in self.time_columns_
+                   else minutes_of(value, column) if column in self.hhmm_columns_ else value
                    for column, value in self._check_conditions(conditions).items()}
         started = time.perf_counter()
         try:
@@ -691,7 +707,8 @@ class ConditionalGenerativeModel(ABC):
         result = apply_quality_gate(frame, self.reference_profile_, return_metrics=bool(return_metrics),
                                     quality_threshold=quality_threshold, model=type(self).__name__,
                                     table=self.table_.name if self.table_ is not None else None)
-        rows = to_times(result[0] if isinstance(result, tuple) else result, self.time_columns_)
+        rows = to_hhmm(to_times(result[0] if isinstance(result, tuple) else result, self.time_columns_),
+                       self.hhmm_columns_)
         if self.privacy_plan_ is not None:  # the gate scored the modelled columns; personal ones are generated
             rows = restore_personal(self.privacy_plan_, rows, seed)
         return (rows, result[1]) if isinstance(result, tuple) else rows
@@ -801,17 +818,24 @@ class ConditionalGenerativeModel(ABC):
         if missing:
             raise GenerationError(f"impute() data is missing column(s) {missing}; pass every training column.")
         self._check_context(len(data), context)
-        times, context = self.time_columns_, _durations(context, self.context_time_columns_, "impute")
+        context = _durations(context, self.context_time_columns_, "impute")
         if self.privacy_plan_ is not None:  # the model knows pseudonyms, not the real values
-            filled = to_times(self._impute(to_durations(model_frame(self.privacy_plan_, data), times,
-                                                        where="impute() data"), context, seed=seed, **values), times)
+            filled = self._impute_modelled(model_frame(self.privacy_plan_, data), context, seed=seed, **values)
             result = data.copy()
             for column in self.columns_:
                 if column not in self.privacy_plan_.decisions:  # decided columns stay as the caller gave them
                     result[column] = filled[column].to_numpy()
             return result
-        return to_times(self._impute(to_durations(data, times, where="impute() data"), context, seed=seed, **values),
-                        times)
+        return self._impute_modelled(data, context, seed=seed, **values)
+
+    def _impute_modelled(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int,
+                         **options: Any) -> pd.DataFrame:
+        """:meth:`_impute` of ``data`` in the model's form (times of day as durations, clock times as minutes),
+        its result given back in the caller's."""
+        where = "impute() data"
+        modelled = to_minutes(to_durations(data, self.time_columns_, where=where), self.hhmm_columns_, where=where)
+        return to_hhmm(to_times(self._impute(modelled, context, seed=seed, **options), self.time_columns_),
+                       self.hhmm_columns_)
 
     def _impute(self, data: pd.DataFrame, context: pd.DataFrame | None, *, seed: int, **options: Any) -> pd.DataFrame:
         """The engine's imputation (arguments checked); engines that can impute override it (:meth:`impute`
@@ -912,7 +936,8 @@ class ConditionalGenerativeModel(ABC):
             extra={"history": self.history_, **state.extra, **privacy_extra(getattr(self, "privacy_spent_", None)),
                    **({"privacy": self.privacy_plan_.to_dict()} if self.privacy_plan_ is not None else {}),
                    **({"time_of_day": self.time_columns_} if self.time_columns_ else {}),
-                   **({"context_time_of_day": self.context_time_columns_} if self.context_time_columns_ else {})})
+                   **({"context_time_of_day": self.context_time_columns_} if self.context_time_columns_ else {}),
+                   **({"hhmm": self.hhmm_columns_} if self.hhmm_columns_ else {})})
         return CheckpointContent.build(payload, manifest)
 
     def _write_checkpoint(self, path: str | Path, *, overwrite: bool) -> Path:
@@ -980,7 +1005,8 @@ class ConditionalGenerativeModel(ABC):
             self.privacy_plan_ = plan_from_extra(extra)
             for key, attribute, within, what in (("time_of_day", "time_columns_", self.columns_, "training"),
                                                  ("context_time_of_day", "context_time_columns_",
-                                                  self.context_columns_, "context")):
+                                                  self.context_columns_, "context"),
+                                                 ("hhmm", "hhmm_columns_", self.columns_, "training")):
                 times = extra.get(key, [])  # absent: none, or saved before it was kept
                 if not isinstance(times, list) or not set(times) <= set(within):
                     raise ValueError(f"{key} must list {what} columns, got {times!r}")
