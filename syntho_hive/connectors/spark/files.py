@@ -378,7 +378,20 @@ def _commit(deltalake: Any, plan: _DeltaTable, options: dict[str, str]) -> None:
                                       partition_by=plan.partition_by or None, storage_options=options or None)
     else:
         table = deltalake.DeltaTable(plan.location.delta, storage_options=options or None)
-        table.create_write_transaction(actions, mode="overwrite", schema=schema, partition_by=plan.partition_by or None)
+        metadata = table.metadata()
+        if list(metadata.partition_columns) == plan.partition_by:
+            table.create_write_transaction(actions, mode="overwrite", schema=schema,
+                                           partition_by=plan.partition_by or None)
+        else:
+            # A write transaction keeps the recorded partition columns (readers would then take the
+            # column from the new files' paths: all null); "create or replace" records the new ones,
+            # and removes the old files, in one commit. Older versions stay readable.
+            create_table_with_add_actions(plan.location.delta, schema, actions, mode="overwrite",
+                                          partition_by=plan.partition_by or None, name=metadata.name,
+                                          description=metadata.description,
+                                          configuration=metadata.configuration, storage_options=options or None)
+            _log.info("delta_partitioning_replaced", table=plan.name, path=plan.location.delta,
+                      before=list(metadata.partition_columns), after=plan.partition_by)
     _log.info("delta_version_committed", table=plan.name, path=plan.location.delta, files=len(actions),
               rows=sum(file[-1] for file in files))
 

@@ -3,7 +3,8 @@
 Every name (the database, each table, each partition column) passes
 :func:`~syntho_hive.connectors.spark.session.check_identifier` before any SQL text is built, and is
 back-quoted in it. Tables are Parquet tables managed by the metastore (``USING parquet``): the
-format registered is the format written.
+format registered is the format written. A replaced table takes this format and the partitioning
+asked for, whatever it had (a ``hive_table_layout_changed`` warning says when that differs).
 
 How a save goes, and what it guarantees:
 
@@ -127,7 +128,10 @@ def save_to_hive(tables: Mapping[str, "DataFrame"], database: str, mode: SaveMod
         tables: ``{table: Spark DataFrame}``, parents first (the order they are written in).
         database: The Hive database (created when missing).
         mode: ``"error"``: refuse if a table exists (nothing is written); ``"overwrite"``: replace
-            the tables through staging tables, so a failure leaves the old ones.
+            the tables through staging tables, so a failure leaves the old ones. A replaced table
+            becomes a Parquet table partitioned by ``partition_by`` whatever its format and
+            partitioning were (an ORC table partitioned by ``p`` becomes unpartitioned Parquet
+            without ``partition_by``): a ``hive_table_layout_changed`` warning names both.
         partition_by: ``{table: [columns]}`` to partition by.
 
     Returns:
@@ -180,8 +184,15 @@ def save_to_hive(tables: Mapping[str, "DataFrame"], database: str, mode: SaveMod
             f"not finish (or one running now); nothing was written. If no other save is running, check them (an "
             f"'{OLD_PREFIX}...' table holds the rows before that save), drop them (DROP TABLE {database}.<name>) and "
             "save again.")
+    with spark_failures(f"reading the layout of tables in Hive database {database!r}"):
+        before = {name: _layout(spark, database, name) for name in existing}
     _stage(spark, database, frames, partitions, names)
     _swap(spark, database, list(frames), set(existing), names)
+    for name, (old_format, old_partitions) in before.items():
+        if (old_format, old_partitions) != ("parquet", partitions.get(name, [])):
+            _log.warning("hive_table_layout_changed", database=database, table=name, old_format=old_format,
+                         old_partition_by=old_partitions, new_format="parquet",
+                         new_partition_by=partitions.get(name, []))
     _log.info("hive_tables_saved", database=database, tables=list(frames), mode=mode, replaced=existing)
     return {name: f"{database}.{name}" for name in frames}
 
@@ -197,6 +208,20 @@ class _Names:
 
     def old(self, table: str) -> str:
         return f"{OLD_PREFIX}{self.token}_{table}"
+
+
+def _layout(spark: "SparkSession", database: str, table: str) -> tuple[str, list[str]]:
+    """The storage format (``parquet``, ``orc``, ...; ``hive`` with its serde for another Hive table) and the
+    partition columns of an existing table."""
+    rows = spark.sql(f"DESCRIBE TABLE EXTENDED `{database}`.`{table}`").collect()
+    detail = {row["col_name"]: row["data_type"] for row in rows}
+    provider = str(detail.get("Provider", "")).lower()
+    if provider == "hive":
+        serde = str(detail.get("Serde Library", ""))
+        known = {"OrcSerde": "orc", "ParquetHiveSerDe": "parquet"}
+        provider = known.get(serde.rsplit(".", 1)[-1], f"hive ({serde})")
+    columns = spark.catalog.listColumns(f"{database}.{table}")
+    return provider, [column.name for column in columns if column.isPartition]
 
 
 def _stage(spark: "SparkSession", database: str, frames: Mapping[str, "DataFrame"],

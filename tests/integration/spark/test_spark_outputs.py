@@ -295,3 +295,40 @@ def test_a_root_folder_with_spaces_and_percent_signs(spark: Any, tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["my lake #1 100%"]
     assert normalised(ParquetSource(root).read_table("orders")[list(_orders().columns)]) == normalised(_orders())
     assert normalised(DeltaTable(str(root / "delta" / "customers")).to_pandas()) == normalised(_customers())
+
+
+@pytest.mark.parametrize(("before", "after"), [(["status"], []), ([], ["status"])])
+def test_write_delta_overwrite_that_changes_the_partitioning_keeps_the_partition_column(
+        spark: Any, tmp_path: Path, before: list[str], after: list[str]) -> None:
+    """The overwrite commit kept the recorded partition columns while Spark wrote the new layout: ``status``
+    read back all null, partitioned -> unpartitioned and unpartitioned -> partitioned alike."""
+    from deltalake import DeltaTable
+
+    from syntho_hive.connectors.delta import DeltaSource
+
+    root = tmp_path / "delta"
+    write_delta({"orders": spark_frame(spark, _orders())}, root, partition_by={"orders": before})
+    write_delta({"orders": spark_frame(spark, _orders(100))}, root, "overwrite", partition_by={"orders": after})
+    table = DeltaTable(str(root / "orders"))
+    assert table.version() == 1 and table.metadata().partition_columns == after
+    columns = list(_orders().columns)
+    assert normalised(DeltaSource(root).read_table("orders")[columns]) == normalised(_orders(100))
+    assert normalised(DeltaSource(root, version=0).read_table("orders")[columns]) == normalised(_orders())
+
+
+def test_save_to_hive_overwrite_of_an_orc_partitioned_table_warns_of_the_new_layout(spark: Any) -> None:
+    from structlog.testing import capture_logs
+
+    spark.sql("CREATE DATABASE IF NOT EXISTS layout_change")
+    spark.sql("DROP TABLE IF EXISTS layout_change.customers")
+    spark.sql("CREATE TABLE layout_change.customers (customer_id BIGINT, name STRING) STORED AS ORC "
+              "PARTITIONED BY (p STRING)")
+    with capture_logs() as logs:
+        save_to_hive({"customers": spark_frame(spark, _customers())}, "layout_change", "overwrite")
+    changed = [entry for entry in logs if entry["event"] == "hive_table_layout_changed"]
+    assert len(changed) == 1 and changed[0]["log_level"] == "warning"
+    assert (changed[0]["old_format"], changed[0]["old_partition_by"]) == ("orc", ["p"])
+    assert (changed[0]["new_format"], changed[0]["new_partition_by"]) == ("parquet", [])
+    with capture_logs() as logs:  # same layout again: no warning
+        save_to_hive({"customers": spark_frame(spark, _customers())}, "layout_change", "overwrite")
+    assert not [entry for entry in logs if entry["event"] == "hive_table_layout_changed"]
