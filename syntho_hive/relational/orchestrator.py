@@ -500,9 +500,20 @@ def _cut_to_length(name: str, chunk: pd.DataFrame, lengths: Mapping[str, int]) -
     return chunk
 
 
-def _keyable(series: pd.Series) -> bool:
-    """Whether a column declared unique alone can be generated as a key (integers and text)."""
-    return bool(pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype))
+def _keyable(series: pd.Series, sdtype: str | None) -> bool:
+    """Whether a column declared unique alone can be generated as a key: integers, or text that is not a date
+    (dates, decimals and other objects stay modelled and are kept unique by
+    :class:`~syntho_hive.relational.unique_sets.UniqueSets`)."""
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return True
+    return sdtype != "datetime" and pd.api.types.infer_dtype(series.dropna(), skipna=True) == "string"
+
+
+def _declared_rule_columns(table: TableConfig) -> set[str]:
+    """Columns named by a declared constraint, inequality, fixed combination or dependency of ``table``."""
+    columns = set(table.constraints) | {c for q in table.inequalities for c in (q.low, q.high)}
+    columns |= {c for group in table.fixed_combinations for c in group.columns}
+    return columns | {c for rule in table.dependencies or [] for c in (*rule.determinants, rule.dependent)}
 
 
 def model_accepts(cls: type[ConditionalGenerativeModel], name: str) -> bool:
@@ -934,9 +945,9 @@ class Orchestrator:
     # ------------------------------------------------------------------ fit
     @property
     def fit_privacy_config(self) -> PrivacyConfig | None:
-        """The privacy config :meth:`fit` applies: the given one, else ``PrivacyConfig(detect=False)`` where a
-        table declares personal columns (``pii_cols``: their default actions, as a single model's fit), else
-        ``None``."""
+        """The privacy config :meth:`fit` applies: the given one (to every table), else
+        ``PrivacyConfig(detect=False)`` where a table declares personal columns (``pii_cols``: their default
+        actions, as a single model's fit; applied to those tables only), else ``None``."""
         if self.privacy is None and any(table.pii_cols for table in self.metadata.tables.values()):
             return PrivacyConfig(detect=False)
         return self.privacy
@@ -989,7 +1000,7 @@ class Orchestrator:
         fit_metadata = self.metadata
         if privacy is not None:  # before anything learns from the tables (or any state is reset): no personal
             # value reaches a model
-            privacy_plans, data = fit_privacy(privacy, self.metadata, data, seed=self.seed,
+            privacy_plans, data = fit_privacy(self.privacy, self.metadata, data, seed=self.seed,
                                               rare_threshold=self._rare_threshold())
             fit_metadata = privacy_metadata(self.metadata, privacy_plans)
             for name, plan in privacy_plans.items():
@@ -1097,6 +1108,7 @@ class Orchestrator:
         key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
             composite_key_legs(df, list(table.pk_columns))
         modelled = self._modelled(name, df, rule_plan, key_legs)
+        ruled = _declared_rule_columns(table)  # a unique column a rule names is drawn by the model, kept unique
         try:  # a key format that cannot be generated is named with its table
             keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                     KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))
@@ -1104,7 +1116,7 @@ class Orchestrator:
             unique = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                       KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "unique", c))
                       for c in modelled if c not in key_legs and (sdtypes[name].get(c) == "id" or (
-                          [c] in table.unique and _keyable(df[c])))}
+                          [c] in table.unique and c not in ruled and _keyable(df[c], sdtypes[name].get(c))))}
         except SchemaError as exc:
             raise SchemaError(f"Table {name!r}: {exc}") from exc
         modelled = [c for c in modelled if c not in unique]
@@ -1582,13 +1594,13 @@ class Orchestrator:
         with ``part``, the slice's rows (a global table: all of them). Personal columns removed before
         training are generated last, per chunk, from a seed of the table's seed and the chunk's number."""
         privacy = self._plans[name].privacy
-        chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, part, conditions, prior)
+        lengths = _string_lengths(self.metadata.tables[name])
+        chunks = self._modelled_chunks(name, size, kept, seed, rows_per_chunk, lengths, part, conditions, prior)
         table_seed = part.seed if part is not None and name not in part.plan.global_tables else seed
         sets = self._unique_sets(name)
         plan = self._plans[name]
         keys = {*self.metadata.tables[name].key_columns, *plan.keys, *plan.unique_columns}
-        unique = UniqueSets(sets, keys, prior) if sets else None
-        lengths = _string_lengths(self.metadata.tables[name])
+        unique = UniqueSets(sets, plan.rules.bound_columns(keys), prior) if sets else None
         cut = {c: n for c, n in lengths.items() if c not in keys}  # keys are checked to fit before generation
         for number, chunk in enumerate(chunks):
             if privacy is not None:
@@ -1619,11 +1631,12 @@ class Orchestrator:
         return [list(columns) for columns in table.unique if not unique_alone & set(columns)]
 
     def _modelled_chunks(self, name: str, size: int | None, kept: Mapping[str, pd.DataFrame], seed: int,
-                         rows_per_chunk: int, part: "_Partition | None" = None,
+                         rows_per_chunk: int, lengths: Mapping[str, int], part: "_Partition | None" = None,
                          conditions: Mapping[str, Any] | None = None,
                          prior: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
         """:meth:`_table_chunks` before the personal columns are generated; keys and unique values
-        continue after those of ``prior`` (the rows the table already holds)."""
+        continue after those of ``prior`` (the rows the table already holds); ``lengths``: the declared
+        text lengths of the table (:func:`_string_lengths`)."""
         plan = self._plans[name]
         if plan.rules.reference is not None:
             frame = plan.rules.reference_frame(name)
@@ -1643,12 +1656,12 @@ class Orchestrator:
             positions = self._all_positions(name, plan, rels, size, parents, seed)
             n = len(positions[0]) if rels else int(size or 0)
             positions, n = self._drop_repeated_keys(name, rels, positions, parents, n)
-        keys = self._key_values(name, plan, rels, positions, parents, n, seed, part if split else None, offsets,
-                                prior)
+        keys = self._key_values(name, plan, rels, positions, parents, n, seed, lengths, part if split else None,
+                                offsets, prior)
         dtypes = self._output_dtypes(plan, rels, positions, parents, uniform=split)
         checkers = [ReferenceChecker(rel, parent) for rel, parent in zip(rels, parents)]
         chunks = self._assembled_chunks(name, plan, rels, positions, parents, keys, dtypes, n, table_seed,
-                                        rows_per_chunk, (part.count, part.index) if split and part else (1, 0),
+                                        rows_per_chunk, lengths, (part.count, part.index) if split and part else (1, 0),
                                         conditions, prior)
         self_refs = self.graph.self_references(name)
         if not self_refs:
@@ -1870,16 +1883,18 @@ class Orchestrator:
         return [p[keep] for p in positions], len(first)
 
     def _key_values(self, name: str, plan: TablePlan, rels: list[Relationship], positions: list[np.ndarray],
-                    parents: list[pd.DataFrame], n: int, seed: int, part: "_Partition | None" = None,
-                    offsets: np.ndarray | None = None, prior: pd.DataFrame | None = None) -> dict[str, pd.Series]:
+                    parents: list[pd.DataFrame], n: int, seed: int, lengths: Mapping[str, int],
+                    part: "_Partition | None" = None, offsets: np.ndarray | None = None,
+                    prior: pd.DataFrame | None = None) -> dict[str, pd.Series]:
         """The generated primary-key columns of all ``n`` rows (unique, or numbered per parent); unique
-        keys and values continue after those of ``prior`` (rows already there).
+        keys and values continue after those of ``prior`` (rows already there); they are checked first to fit
+        their declared text ``lengths``.
 
         With ``part`` (a non-global table in a slice), row ``k`` gets the key of global index
         ``k * P + p``, from a generator seeded alike in every slice; ``offsets`` are the children
         of each primary-parent row that earlier slices number (a global primary parent).
         """
-        self._check_key_lengths(name, plan, n, part, prior)
+        self._check_key_lengths(name, plan, n, lengths, part, prior)
         values: dict[str, pd.Series] = {}
         parent_part = self._pk_parent_columns(name)
         groups: np.ndarray | None = None
@@ -1921,15 +1936,15 @@ class Orchestrator:
                                                child_seed(seed, name, "pk", column)).rename(column)
         return values
 
-    def _check_key_lengths(self, name: str, plan: TablePlan, n: int, part: "_Partition | None",
-                           prior: pd.DataFrame | None) -> None:
+    @staticmethod
+    def _check_key_lengths(name: str, plan: TablePlan, n: int, lengths: Mapping[str, int],
+                           part: "_Partition | None", prior: pd.DataFrame | None) -> None:
         """Check, before any row of ``name`` is generated, that its generated keys and unique values fit their
-        declared text lengths (``ColumnType.length``).
+        declared text lengths ``lengths`` (``ColumnType.length``).
 
         Raises:
             GenerationError: They do not (the message names the table, the column and how many fit).
         """
-        lengths = _string_lengths(self.metadata.tables[name])
         last = n - 1 if part is None else (n - 1) * part.count + part.index
         generators = {**{c: g for c, g in plan.keys.items() if c not in plan.per_parent_keys},
                       **plan.unique_columns}
@@ -1995,14 +2010,15 @@ class Orchestrator:
     def _assembled_chunks(self, name: str, plan: TablePlan, rels: list[Relationship],
                           positions: list[np.ndarray], parents: list[pd.DataFrame], keys: Mapping[str, pd.Series],
                           dtypes: Mapping[str, Any], n: int, seed: int, rows_per_chunk: int,
-                          slicing: tuple[int, int] = (1, 0),
+                          lengths: Mapping[str, int], slicing: tuple[int, int] = (1, 0),
                           conditions: Mapping[str, Any] | None = None,
                           prior: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
         """Content, FKs and keys of the rows, one chunk at a time, in the real dtypes (self-references left out).
 
         ``slicing`` is ``(P, p)`` for slice ``p`` of a table split between ``P`` slices: a numbered key leg's
         ``k``-th number in a group is then ``start + k * P + p``, so the slices' keys never collide. With
-        ``prior`` (the rows already there; never sliced), a group's numbers go on after its largest one."""
+        ``prior`` (the rows already there; never sliced), a group's numbers go on after its largest one.
+        ``lengths``: the declared text lengths the rules' generated values fit (:func:`_string_lengths`)."""
         self_cols = {c for rel in self.graph.self_references(name) for c in rel.child_columns
                      if c not in rel.shared_columns}
         columns = [c for c in plan.columns if c not in self_cols]
@@ -2024,7 +2040,7 @@ class Orchestrator:
             for column, series in keys.items():
                 content[column] = series.iloc[start:stop].reset_index(drop=True)
             plan.rules.apply(content, piece, parents, numpy_generator(child_seed(seed, name, "rules", chunk)), _take,
-                             _string_lengths(self.metadata.tables[name]))
+                             lengths)
             if plan.numbered_keys:
                 self._number_key_legs(plan, legs, content, numbered, slicing)
             yield self._restore_dtypes(content[columns], dtypes)

@@ -21,13 +21,13 @@ import pandas as pd
 from syntho_hive._random import child_seed
 from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan, check_privacy_config
-from syntho_hive.core.privacy.schema import key_actions, plan_table, table_for_model
+from syntho_hive.core.privacy.schema import fit_config, key_actions, plan_table, table_for_model
 from syntho_hive.exceptions import ConfigurationError
 
 __all__ = ["fit_privacy", "privacy_metadata"]
 
 
-def fit_privacy(config: PrivacyConfig, metadata: Metadata, data: Mapping[str, pd.DataFrame], *, seed: int,
+def fit_privacy(config: PrivacyConfig | None, metadata: Metadata, data: Mapping[str, pd.DataFrame], *, seed: int,
                 rare_threshold: int) -> tuple[dict[str, TablePrivacyPlan], dict[str, pd.DataFrame]]:
     """Decide and learn every table's privacy plan; return the plans and the tables the models may see.
 
@@ -36,33 +36,40 @@ def fit_privacy(config: PrivacyConfig, metadata: Metadata, data: Mapping[str, pd
     format or e-mail domain).
 
     Args:
-        config: The privacy config.
+        config: The privacy config; ``None``: ``PrivacyConfig(detect=False)`` for each table that declares
+            personal columns (``pii_cols``), the other tables left as they are (:func:`fit_config`).
         metadata: The schema.
         data: ``{table: real rows}`` for every table.
         seed: Master seed (detection samples rows with a child seed per table).
         rare_threshold: Aggregates seen fewer times are not kept.
 
     Returns:
-        ``({table: fitted plan}, {table: prepared rows})``.
+        ``({table: fitted plan}, {table: prepared rows})`` (no plan for a table left as it is).
 
     Raises:
         ConfigurationError: ``config`` is not a PrivacyConfig, names columns no table has, sets an action
             on a key column, or a table's decisions are impossible (every problem listed).
     """
-    if not isinstance(config, PrivacyConfig):
-        raise ConfigurationError(f"privacy_config must be a syntho_hive.privacy.PrivacyConfig, got "
-                                 f"{type(config).__name__}.")
-    check_privacy_config(config, {name: [str(c) for c in frame.columns] for name, frame in data.items()})
-    on_keys = [problem for table in metadata.tables.values() for problem in key_actions(config, table)]
-    if on_keys:
-        raise ConfigurationError(f"The privacy config sets actions on key columns: {on_keys}. Synthetic keys are "
-                                 "generated, never copied from the real ones; remove these actions (hash a column "
-                                 "that is not a declared key, e.g. an external reference, instead).")
+    if config is not None:
+        if not isinstance(config, PrivacyConfig):
+            raise ConfigurationError(f"privacy_config must be a syntho_hive.privacy.PrivacyConfig, got "
+                                     f"{type(config).__name__}.")
+        check_privacy_config(config, {name: [str(c) for c in frame.columns] for name, frame in data.items()})
+        on_keys = [problem for table in metadata.tables.values() for problem in key_actions(config, table)]
+        if on_keys:
+            raise ConfigurationError(f"The privacy config sets actions on key columns: {on_keys}. Synthetic keys "
+                                     "are generated, never copied from the real ones; remove these actions (hash a "
+                                     "column that is not a declared key, e.g. an external reference, instead).")
     plans: dict[str, TablePrivacyPlan] = {}
     prepared: dict[str, pd.DataFrame] = {}
     for name, table in metadata.tables.items():
-        plans[name], prepared[name] = plan_table(config, data[name], table, seed=child_seed(seed, name, "pii"),
-                                                 rare_threshold=rare_threshold, names_only=config.dp is not None)
+        table_config = fit_config(config, table, data[name].columns)
+        if table_config is None:
+            prepared[name] = data[name]
+            continue
+        plans[name], prepared[name] = plan_table(table_config, data[name], table, seed=child_seed(seed, name, "pii"),
+                                                 rare_threshold=rare_threshold,
+                                                 names_only=table_config.dp is not None)
     return plans, prepared
 
 
@@ -81,10 +88,11 @@ def privacy_metadata(metadata: Metadata, plans: Mapping[str, TablePrivacyPlan]) 
         for column, source in table.copied_from.items():
             parent_table, _, parent_column = (source or "").partition(".")
             if parent_table in plans and parent_column in plans[parent_table].removed_columns \
-                    and column not in plans[name].removed_columns:
+                    and (name not in plans or column not in plans[name].removed_columns):
                 problems.append(f"{name}.{column}: copied from {source!r}")
     if problems:
         raise ConfigurationError(f"Personal columns cannot feed other tables: {problems} name columns the privacy "
                                  "config removes before training; drop these declarations or keep those columns.")
-    tables = {name: table_for_model(table, plans[name]) for name, table in metadata.tables.items()}
+    tables = {name: table_for_model(table, plans[name]) if name in plans else table
+              for name, table in metadata.tables.items()}
     return metadata.model_copy(update={"tables": tables})

@@ -26,7 +26,7 @@ strict JSON by :mod:`syntho_hive.core._json_state`, dtypes and cells exact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,6 +287,16 @@ class RulePlan:
         """Columns this plan fills (the model does not learn them)."""
         generated = list(self.semantic_plan().generated) if self.semantic else []
         return [c.column for c in self.copied if not c.modelled] + list(self.date_parts) + generated
+
+    def bound_columns(self, keys: Collection[str]) -> set[str]:
+        """``keys`` and the columns :meth:`apply` derives from them or from the row's parent: copied columns, the
+        columns rebuilt above a copy, date parts and dependents of those (a row keeps them with its keys)."""
+        bound = set(keys) | {c.column for c in self.copied} | set(self.gaps.rebuilt if self.gaps is not None else ())
+        bound |= {column for column, (source, _) in self.date_parts.items() if source in bound}
+        for dependency in self.dependencies:
+            if bound & set(dependency.rule.determinants):
+                bound.add(dependency.rule.dependent)
+        return bound
 
     def model_columns(self, modelled: Sequence[str]) -> list[str]:
         """The columns of the table's model: ``modelled`` with each column rebuilt above a copy replaced by

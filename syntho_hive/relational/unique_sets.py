@@ -2,9 +2,12 @@
 
 A set whose columns include a generated unique key (the primary key, an ``id`` column) is unique by
 construction. For the others, a row that repeats the combination of an earlier row (of this chunk, an
-earlier chunk, or the rows the table already holds) takes the set's redrawable columns (modelled
-values, not keys) from another generated row, drawn at random, for a few rounds; a row still repeating
-one after them is dropped. Rows with a null in a set repeat nothing (as in SQL).
+earlier chunk, or the rows the table already holds) keeps its fixed columns (keys, and the columns the
+rules derive from them or from its parent row) and takes all its other columns from another generated
+row, drawn at random, so the row's rules (inequalities, date parts, dependencies...) still hold; this
+for a few rounds, and a row still repeating one after them is dropped. A set with no fixed column is not
+redrawn (any donor's combination is in the chunk already): its repeated rows are dropped. Rows with a
+null in a set repeat nothing (as in SQL).
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ class UniqueSets:
 
     Args:
         sets: The column sets that must hold no repeated combination.
-        keys: Columns never redrawn (keys, generated unique values); the others may be taken from another row.
+        keys: The fixed columns, never redrawn (keys, generated unique values, the columns the rules derive from
+            them); a repeated row takes all the others from another row.
         prior: Rows the table already holds (``None``: none); their combinations count as seen.
     """
 
     def __init__(self, sets: Sequence[Sequence[str]], keys: Collection[str],
                  prior: pd.DataFrame | None = None) -> None:
         self.sets = [list(columns) for columns in sets]
+        self.keys = set(keys)
         self.redrawable = [[c for c in columns if c not in keys] for columns in self.sets]
         self.seen: list[set[tuple]] = [set() for _ in self.sets]
         self.redrawn = 0
@@ -94,18 +99,19 @@ class UniqueSets:
             return frame
         frame = frame.copy()
         changed = np.zeros(len(frame), dtype=bool)
-        for _ in range(REDRAW_ROUNDS):
+        donated = [c for c in frame.columns if c not in self.keys]
+        # a set with no fixed column cannot be helped: a donor's combination is in the chunk already
+        redrawable = [index for index in active if 0 < len(self.redrawable[index]) < len(self.sets[index])]
+        for _ in range(REDRAW_ROUNDS if redrawable else 0):
             redrawn = False
-            for index in active:
-                columns = self.redrawable[index]
-                repeated = np.flatnonzero(self._repeated(frame, index)) if columns else np.zeros(0, dtype=np.int64)
+            for index in redrawable:
+                repeated = np.flatnonzero(self._repeated(frame, index))
                 if not repeated.size:
                     continue
-                donors = rng.integers(0, len(frame), size=repeated.size)
-                for column in columns:
-                    values = frame[column].to_numpy(copy=True)
-                    values[repeated] = values[donors]
-                    frame[column] = pd.Series(values, index=frame.index, dtype=frame[column].dtype)
+                source = np.arange(len(frame))
+                source[repeated] = rng.integers(0, len(frame), size=repeated.size)
+                for column in donated:  # the whole row but its fixed columns: its rules hold with the donor's
+                    frame[column] = frame[column].take(source).set_axis(frame.index)
                 changed[repeated] = redrawn = True
             if not redrawn:
                 break

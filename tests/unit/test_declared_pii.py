@@ -142,3 +142,25 @@ def test_a_detected_or_semantic_type_declared_city_is_still_kept(semantic_types)
     synth = Synthesizer(metadata, privacy_config=PrivacyConfig(), seed=0, epochs=1)
     synth.fit({"people": _people()}, progress_bar=False, n_jobs=1)
     assert synth.privacy_report_["people"]["city"]["action"] == "keep"
+
+
+def test_personal_columns_declared_on_one_table_leave_the_others_as_they_are() -> None:
+    """``pii_cols`` on table ``a`` applied ``PrivacyConfig(detect=False)`` to every table: ``b``'s e-mails (a
+    declared semantic type) were generated otherwise and ``b`` appeared in ``privacy_report_``."""
+    rng = np.random.default_rng(0)
+    a = pd.DataFrame({"id": np.arange(1, 41), "email": [f"user{i}@example.com" for i in range(40)],
+                      "x": rng.normal(size=40)})
+    b = pd.DataFrame({"id": np.arange(1, 41), "email": [f"p{i}.q@mail.org" for i in range(40)],
+                      "y": rng.normal(size=40)})
+
+    def fitted(pii_cols: list[str]) -> Synthesizer:
+        metadata = Metadata()
+        metadata.add_table("a", pk="id", pii_cols=pii_cols, semantic_types={"email": "email"})
+        metadata.add_table("b", pk="id", semantic_types={"email": "email"})
+        return Synthesizer(metadata, seed=0).fit({"a": a, "b": b}, epochs=1, progress_bar=False, n_jobs=1)
+
+    plain, declared = fitted([]), fitted(["email"])
+    assert set(declared.privacy_report_) == {"a"} and declared.privacy_report_["a"]["email"]["action"] == "fake"
+    sizes = {"a": 5, "b": 5}
+    pd.testing.assert_frame_equal(declared.sample(num_rows=sizes, seed=0)["b"],
+                                  plain.sample(num_rows=sizes, seed=0)["b"])

@@ -5,6 +5,9 @@ and the declaration survives the metadata's JSON.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,3 +65,73 @@ def test_rows_are_redrawn_then_dropped_and_nulls_repeat_nothing() -> None:
     assert out["k"].isna().sum() == 2  # a null in the set repeats nothing
     fixed = UniqueSets([["k"]], keys={"k"}).apply(pd.DataFrame({"k": [1, 1, 2]}), np.random.default_rng(0))
     assert fixed["k"].tolist() == [1, 2]  # nothing to redraw: the repeated row is dropped
+
+
+def test_a_redrawn_row_keeps_its_rules() -> None:
+    """A repeated (user_id, day) took only ``day`` from another row, after the rules: its declared ``day <= end``
+    and its date part broke. It now takes the whole row but its fixed columns (keys, copies of its parent)."""
+    rng = np.random.default_rng(0)
+    users = pd.DataFrame({"id": np.arange(1, 101), "country": rng.choice(["FR", "DE", "IT"], 100)})
+    rows = [(user, day) for user in range(1, 101) for day in rng.choice(10, rng.integers(1, 9), replace=False)]
+    day = pd.to_datetime("2024-01-01") + pd.to_timedelta([9 * d for _, d in rows], unit="D")
+    visits = pd.DataFrame({"id": np.arange(1, len(rows) + 1), "user_id": [u for u, _ in rows], "day": day,
+                           "end": day + pd.to_timedelta(rng.integers(0, 3, len(rows)), unit="D")})
+    visits["month"] = visits["day"].dt.month
+    visits["country"] = visits["user_id"].map(users.set_index("id")["country"])
+    metadata = Metadata()
+    metadata.add_table("users", pk="id", columns={"country": "categorical"})
+    metadata.add_table("visits", pk="id", fk={"user_id": "users.id"}, columns={"day": "datetime", "end": "datetime"},
+                       inequalities=[{"low": "day", "high": "end"}], date_parts={"month": "day.month"},
+                       copied_from={"country": "users.country"}, unique=[["user_id", "day"]])
+    synthesizer = Synthesizer(metadata, seed=0)
+    synthesizer.fit({"users": users, "visits": visits}, epochs=1, progress_bar=False, n_jobs=1)
+    out = synthesizer.sample(num_rows={"users": 100, "visits": 450}, seed=0)
+    visits = out["visits"]
+    assert not visits.duplicated(["user_id", "day"]).any() and len(visits) >= 0.98 * 450
+    assert (visits["day"] <= visits["end"]).all()
+    assert (visits["day"].dt.month == visits["month"]).all()
+    parents = visits["user_id"].map(out["users"].set_index("id")["country"])
+    assert (visits["country"] == parents).all()
+
+
+def test_a_set_without_a_fixed_column_is_not_redrawn() -> None:
+    """Any donor's value is in the chunk already: the repeated rows are dropped without redrawing."""
+    frame = pd.DataFrame({"k": [1, 2, 3, 4], "v": ["a", "a", "b", "a"], "w": [1.0, 2.0, 3.0, 4.0]})
+    sets = UniqueSets([["v"]], keys={"k"})
+    out = sets.apply(frame, np.random.default_rng(0))
+    assert out.to_dict("list") == {"k": [1, 3], "v": ["a", "b"], "w": [1.0, 3.0]}
+    assert (sets.redrawn, sets.dropped) == (0, 2)
+
+
+def test_dates_and_decimals_declared_unique_stay_modelled() -> None:
+    """A unique column of ``datetime.date``, ``Decimal`` or date strings was generated as string codes
+    (``'2024-05-37'``); it is now modelled (its own type and range) and kept unique."""
+    rng = np.random.default_rng(0)
+    rows = 60
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=int(i)) for i in rng.permutation(200)[:rows]]
+    real = pd.DataFrame({"id": np.arange(1, rows + 1), "day": days,
+                         "price": [decimal.Decimal(f"{x}.50") for x in rng.permutation(500)[:rows]],
+                         "stamp": [d.isoformat() for d in days], "g": np.arange(rows) % 3})
+    metadata = Metadata().add_table("t", pk="id", unique=[["day"], ["price"], ["stamp"]])
+    synthesizer = Synthesizer(metadata, seed=0)
+    synthesizer.fit({"t": real}, epochs=1, progress_bar=False, n_jobs=1)
+    out = synthesizer.sample(num_rows={"t": 60}, seed=0)["t"]
+    assert len(out) > 0 and all(out[c].is_unique for c in ("day", "price", "stamp"))
+    assert all(isinstance(v, dt.date) for v in out["day"]) and all(isinstance(v, decimal.Decimal) for v in out["price"])
+    assert pd.to_datetime(out["stamp"], format="%Y-%m-%d").between("2024-01-01", "2024-12-31").all()
+
+
+def test_a_unique_column_named_by_a_rule_keeps_the_rule() -> None:
+    """A column unique alone was generated as a key and its declared bound and inequality were dropped (67 of
+    200 seats above the declared 400): it is now modelled, so they hold, and kept unique."""
+    rng = np.random.default_rng(0)
+    seat = np.sort(rng.choice(np.arange(1, 134), 100, replace=False)) * 3
+    real = pd.DataFrame({"id": np.arange(1, 101), "seat": seat, "cap": seat + rng.integers(1, 50, 100)})
+    metadata = Metadata().add_table(
+        "t", pk="id", columns={"seat": "numerical", "cap": "numerical"}, constraints={"seat": {"min": 1, "max": 400}},
+        inequalities=[{"low": "seat", "high": "cap"}], unique=[["seat"]])
+    synthesizer = Synthesizer(metadata, seed=0)
+    synthesizer.fit({"t": real}, epochs=1, progress_bar=False, n_jobs=1)
+    out = synthesizer.sample(num_rows={"t": 200}, seed=0)["t"]
+    assert len(out) > 0 and out["seat"].is_unique
+    assert out["seat"].between(1, 400).all() and (out["seat"] < out["cap"]).all()

@@ -95,9 +95,10 @@ class TableConfig(BaseModel):
         fixed_combinations: Column groups restricted to seen value combinations.
         unique: Column sets whose values no two generated rows share (a ``UNIQUE`` constraint; a row with
             a null in the set repeats nothing, as in SQL). Filled by :meth:`Metadata.from_source` from a
-            database's ``UNIQUE`` constraints and indexes; SQL targets create them. A modelled column alone
-            in a set is generated unique in the real values' format, as sdtype ``id`` columns are; other
-            repeated combinations are redrawn (see ``docs/architecture.md``).
+            database's ``UNIQUE`` constraints and indexes; SQL targets create them. An integer or text
+            column alone in a set (not a date, named by no declared rule) is generated unique in the real
+            values' format, as sdtype ``id`` columns are; other repeated combinations are redrawn or dropped
+            (see ``docs/architecture.md``).
         columns: Semantic type per column (``numerical``, ``categorical``, ``datetime``,
             ``boolean``, ``id``, ``text``). Columns not listed are detected from data.
         pii_cols: Columns holding personal data.

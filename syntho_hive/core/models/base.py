@@ -85,7 +85,8 @@ from syntho_hive.core.models._privacy import (
     restore_personal,
 )
 from syntho_hive.core.models.params import Param, problems_of
-from syntho_hive.core.privacy import PrivacyConfig, TablePrivacyPlan
+from syntho_hive.core.privacy import TablePrivacyPlan
+from syntho_hive.core.privacy.schema import fit_config
 from syntho_hive.core.models.registry import model_class
 from syntho_hive.core.quality import MarginalProfile, SampleQuality, apply_quality_gate, check_gate_arguments
 from syntho_hive.core.quality import profile_sdtypes
@@ -463,8 +464,7 @@ class ConditionalGenerativeModel(ABC):
                                "it: drop checkpoint_dir and save() the fitted model.")
         table = self._resolve_table(data, table_name)  # still checks: a fitted model is kept until they pass
         privacy_plan = None
-        if privacy_config is None and any(c in data.columns for c in table.pii_cols):
-            privacy_config = PrivacyConfig(detect=False)  # declared personal columns: their default actions
+        privacy_config = fit_config(privacy_config, table, data.columns)  # declared personal columns: defaults
         if privacy_config is not None:  # before anything learns from data: no personal value reaches the model
             privacy_plan, data, table = apply_privacy(privacy_config, data, table, seed=seed,
                                                       rare_threshold=int(getattr(self, "rare_threshold", 5)),

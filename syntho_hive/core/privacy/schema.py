@@ -3,6 +3,8 @@ table a model sees once the plan has removed and pseudonymised its personal colu
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 
 from syntho_hive.core.metadata.schema import TableConfig
@@ -12,7 +14,16 @@ from syntho_hive.core.privacy.plan import TablePrivacyPlan
 from syntho_hive.core.privacy.resolve import resolve_privacy
 from syntho_hive.core.semantic.types import ALWAYS_GENERATED
 
-__all__ = ["key_actions", "plan_table", "table_for_model"]
+__all__ = ["fit_config", "key_actions", "plan_table", "table_for_model"]
+
+
+def fit_config(config: PrivacyConfig | None, table: TableConfig, columns: Collection[str]) -> PrivacyConfig | None:
+    """The privacy config a fit applies to one table with ``columns``: ``config`` when given, else
+    ``PrivacyConfig(detect=False)`` where ``table`` declares personal columns (``pii_cols``) among them (their
+    default actions), else ``None`` (the table is left as it is)."""
+    if config is None and any(c in columns for c in table.pii_cols):
+        return PrivacyConfig(detect=False)
+    return config
 
 
 def key_actions(config: PrivacyConfig, table: TableConfig) -> list[str]:
