@@ -100,3 +100,22 @@ def test_the_holdout_copy_rate_is_the_chance_level_of_exact_copies() -> None:
     assert any(line.startswith("Warning: 100.0% of synthetic rows are exact copies") and "chance level" in line
                for line in plain_reading(copied))
     assert evaluate(real, fresh, detection=False).privacy.holdout_copy_rate is None
+
+
+def test_the_training_rows_are_hashed_once_and_the_copy_rates_match_exact_copy_rate(monkeypatch) -> None:
+    """The holdout's copy rate hashed every training row a second time."""
+    from syntho_hive.validation import privacy
+
+    rng = np.random.default_rng(7)
+    train, holdout = _patients(300, 1), _patients(150, 2)
+    synthetic = pd.concat([train.sample(40, random_state=3), _patients(160, 4), holdout.iloc[:20]],
+                          ignore_index=True).sample(frac=1.0, random_state=int(rng.integers(1000)))
+    calls = []
+    row_keys = privacy.row_keys
+    monkeypatch.setattr(privacy, "row_keys", lambda frame, *a: calls.append(len(frame)) or row_keys(frame, *a))
+    result = privacy_metrics(train, synthetic, holdout, seed=0)
+    assert sorted(calls) == sorted([len(train), len(synthetic), len(holdout)])
+    monkeypatch.setattr(privacy, "row_keys", row_keys)
+    rate, copies = exact_copy_rate(train, synthetic)
+    assert (result.exact_copy_rate, result.exact_copies) == (rate, copies) and copies >= 40
+    assert result.holdout_copy_rate == exact_copy_rate(train, holdout)[0]
