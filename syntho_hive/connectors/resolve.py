@@ -52,31 +52,30 @@ def _no_format_for_url(text: str, file_format: FileFormat | None) -> None:
 
 
 def _folder_format(folder: Path) -> FileFormat:
-    """The format of the tables in an existing folder: Delta if any has a ``_delta_log``, CSV if every
-    data file is a CSV, else Parquet."""
-    entries = [entry for entry in folder.iterdir() if not entry.name.startswith((".", "_"))]
-    if any((entry / "_delta_log").is_dir() for entry in entries if entry.is_dir()):
-        return "delta"
-    files = [entry.name.lower() for entry in entries if entry.is_file()]
-    if files and all(".csv" in name for name in files):
-        return "csv"
-    return "parquet"
+    """The format to read an existing folder's tables in: Delta if it holds a Delta table, CSV if it holds
+    only CSV tables, else Parquet (see :func:`_held_formats`)."""
+    held = _held_formats(folder)
+    return "delta" if "delta" in held else "csv" if held == {"csv"} else "parquet"
 
 
 def _held_formats(folder: Path) -> set[FileFormat]:
     """The formats of the tables an existing folder holds (none for a missing or empty folder): Delta for a
-    folder with a ``_delta_log``, CSV or Parquet by a file's name, Parquet for another folder (a dataset);
-    hidden entries and other files are left out."""
+    folder with a ``_delta_log``, Parquet for another folder holding a data file (a dataset), CSV or Parquet
+    by a file's name; hidden entries, empty folders and other files are left out."""
+    from syntho_hive.connectors.files._folder import is_hidden
     from syntho_hive.connectors.files._table_files import table_format
 
     if not folder.is_dir():
         return set()
     formats: set[FileFormat] = set()
     for entry in folder.iterdir():
-        if entry.name.startswith((".", "_")):
+        if is_hidden(entry.name):
             continue
         if entry.is_dir():
-            formats.add("delta" if (entry / "_delta_log").is_dir() else "parquet")
+            if (entry / "_delta_log").is_dir():
+                formats.add("delta")
+            elif any(part.is_file() and not is_hidden(part.name) for part in entry.rglob("*")):
+                formats.add("parquet")
         elif (kind := table_format(entry)) is not None:
             formats.add(kind)
     return formats
@@ -164,7 +163,8 @@ def target_from_string(text: str | os.PathLike[str], *, schema: str | None = Non
     if held - {file_format}:
         raise SerializationError(f"The folder {text!r} holds {' and '.join(sorted(held))} tables; writing "
                                  f"{file_format} tables beside them would keep a table twice, in two formats. "
-                                 f"Write {'/'.join(sorted(held))} (--format), or choose another folder.")
+                                 + (f"Write {next(iter(held))} (--format), or choose another folder." if len(held) == 1
+                                    else "Choose another folder."))
     if file_format == "delta":
         from syntho_hive.connectors.delta import DeltaTarget
 

@@ -35,6 +35,7 @@ from syntho_hive.core.metadata.schema import Metadata
 from syntho_hive.core.models.base import ConditionalGenerativeModel
 from syntho_hive.core.models.tabular_ar import TabularAR
 from syntho_hive.core.privacy import PrivacyConfig
+from syntho_hive.core.privacy.schema import without_columns
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import (
     ConfigurationError,
@@ -658,10 +659,8 @@ class Synthesizer:
         metadata = self.metadata
         if decided:  # dropped columns are absent from the output; generated ones are checked for real values
             real, holdout = self._without_dropped(real), self._without_dropped(holdout) if holdout else holdout
-            metadata = Metadata(tables={name: table.model_copy(update={
-                "columns": {c: t for c, t in table.columns.items() if c not in self._dropped(name)},
-                "pii_cols": [c for c in table.pii_cols if c not in self._dropped(name)]})
-                for name, table in self.metadata.tables.items()})
+            metadata = Metadata(tables={name: without_columns(table, self._dropped(name))
+                                        for name, table in self.metadata.tables.items()})
             evaluate_options.setdefault("pii_columns", {
                 name: [c for c, d in columns.items() if d["action"] in ("fake", "mask")]
                 for name, columns in decided.items() if name in real})

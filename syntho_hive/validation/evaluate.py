@@ -438,6 +438,7 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
     # Every input problem is raised before any metric runs.
     types_by_table: dict[str, dict[str, SDType]] = {}
     generated_by_table: dict[str, list[Any]] = {}
+    missing: list[str] = []  # every table's missing columns, raised together
     for name, real_frame in real_tables.items():
         for which, frame in (("real", real_frame), ("synthetic", synth_tables.get(name)),
                              ("holdout", holdout_tables.get(name))):
@@ -451,7 +452,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         if metadata is not None and name in metadata.tables:  # every column and key it declares, as fit checks
             issues = missing_column_issues(metadata.tables[name], real_frame, f"table {name!r} (real data)")
             if issues:
-                raise SchemaValidationError(issues)
+                missing.extend(issues)
+                continue
         if efficacy and name in targets and targets[name] not in real_frame.columns:
             raise SchemaError(f"ML efficacy target {targets[name]!r} is not a column of table {name!r}; "
                               f"choose one of {list(real_frame.columns)}.")
@@ -464,6 +466,8 @@ def evaluate(real: pd.DataFrame | Mapping[str, pd.DataFrame],
         if privacy:
             check_disclosure_columns(name, real_frame, types_by_table[name], columns_by_table,
                                      generated_by_table[name])
+    if missing:
+        raise SchemaValidationError(missing)
     tables: dict[str, TableQuality] = {}
     for name, real_frame in real_tables.items():
         synth_frame = synth_tables[name]

@@ -161,8 +161,10 @@ def privacy_metrics(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.Da
     columns = distance_columns(train, types)
     if not columns:
         raise SchemaError("Privacy metrics found no numerical, datetime, categorical or boolean column.")
-    rate, copies = exact_copy_rate(train[columns], synthetic[columns], types)
-    chance = exact_copy_rate(train[columns], holdout[columns], types)[0] if holdout is not None else None
+    train_keys = row_keys(train, types, columns)  # hashed once: the synthetic and the holdout rows look them up
+    copied = np.isin(row_keys(synthetic, types, columns), train_keys)
+    rate, copies = float(copied.mean()), int(copied.sum())
+    chance = float(np.isin(row_keys(holdout, types, columns), train_keys).mean()) if holdout is not None else None
     base = resolve_seed(seed)
     # Distances to training rows (DCR, NNDR) use up to max_reference of them; only the DCR share,
     # which compares training with holdout, uses equal-size samples of both.

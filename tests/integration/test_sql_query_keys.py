@@ -52,3 +52,22 @@ def test_a_query_without_the_key_columns_has_no_keys(database_url: str) -> None:
     with pytest.raises(SchemaError, match="no primary key"):  # orders keeps its key to customers, which has none
         Metadata.from_source(SQLSource(database_url, schema=schema, queries={
             "customers": f"SELECT name FROM {prefix}customers"}))
+
+
+def test_the_schema_is_listed_as_often_for_two_queries_standing_in_for_tables_as_for_one(tmp_path, monkeypatch) \
+        -> None:
+    from syntho_hive.connectors.sql import reflect
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    _shop(url)
+    calls = []
+    list_relations = reflect.list_relations
+    monkeypatch.setattr(reflect, "list_relations", lambda *a, **k: calls.append(1) or list_relations(*a, **k))
+    queries = {"customers": "SELECT id, name FROM customers WHERE active = 1",
+               "orders": "SELECT id, customer_id FROM orders"}
+    counts = []
+    for names in (["customers"], ["customers", "orders"]):
+        calls.clear()
+        SQLSource(url, queries={name: queries[name] for name in names}).reflect(names)
+        counts.append(len(calls))
+    assert counts[0] == counts[1]

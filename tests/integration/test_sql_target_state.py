@@ -80,14 +80,19 @@ def test_an_append_never_moves_a_sequence_back(postgres_url: str) -> None:
         engine.dispose()
 
 
-def test_an_append_by_a_user_who_may_not_update_the_sequence_warns(postgres_server, postgres_url: str) -> None:
-    """A user with INSERT on the table but no rights on its sequence still appends; the log names the fix."""
+@pytest.mark.parametrize("sequence_grants", [[], ["GRANT SELECT ON SEQUENCE synth.t_id_seq TO limited"]],
+                         ids=["no rights", "select only"])
+def test_an_append_by_a_user_who_may_not_update_the_sequence_warns(postgres_server, postgres_url: str,
+                                                                   sequence_grants: list[str]) -> None:
+    """A user with INSERT on the table but without both SELECT and UPDATE on its sequence still appends; the
+    log names the fix."""
     admin = sa.create_engine(sa.make_url(postgres_server.admin_url).set(database=sa.make_url(postgres_url).database))
     try:
         with admin.begin() as conn:
             conn.exec_driver_sql("CREATE ROLE limited LOGIN PASSWORD 'limited'")
         run(postgres_url, ["CREATE SCHEMA synth", "CREATE TABLE synth.t (id serial PRIMARY KEY, v int)",
-                           "GRANT USAGE ON SCHEMA synth TO limited", "GRANT SELECT, INSERT ON synth.t TO limited"])
+                           "GRANT USAGE ON SCHEMA synth TO limited", "GRANT SELECT, INSERT ON synth.t TO limited",
+                           *sequence_grants])
         limited = sa.make_url(postgres_url).set(username="limited", password="limited")
         rows = pd.DataFrame({"id": np.arange(1, 4, dtype=np.int32), "v": np.arange(3, dtype=np.int32)})
         with capture_logs() as logs:
@@ -134,3 +139,19 @@ def test_a_leftover_enum_type_with_other_labels_is_named(postgres_url: str) -> N
     message = str(caught.value)
     assert "synth.customers_status" in message and "DROP TYPE" in message and "['happy', 'sad']" in message
     assert SQLSource(postgres_url, schema="synth").table_names() == []
+
+
+def test_enum_types_are_looked_up_only_for_tables_with_an_enum_column(postgres_url: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.dialects.postgresql.base import PGInspector
+
+    calls = []
+    get_enums = PGInspector.get_enums
+    monkeypatch.setattr(PGInspector, "get_enums", lambda self, *a, **k: calls.append(1) or get_enums(self, *a, **k))
+    run(postgres_url, ["CREATE SCHEMA synth"])
+    rows = pd.DataFrame({"id": np.arange(1, 4, dtype=np.int32), "v": np.arange(3, dtype=np.int32)})
+    with SQLTarget(postgres_url, "synth", if_exists="fail").open(_keyed_metadata(), ["t"]) as writer:
+        writer.write_table("t", [rows])
+    assert calls == []
+    _write_customers(postgres_url, ["happy", "sad"])
+    assert calls == [1]

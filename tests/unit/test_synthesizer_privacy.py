@@ -176,8 +176,11 @@ def test_the_report_checks_generated_columns_for_real_values_and_skips_dropped_o
     assert "phone" not in tables["suppliers"]["sdtypes"]  # dropped: compared without it
 
 
-def test_the_report_of_a_column_declared_and_dropped_compares_without_it(tmp_path: Path) -> None:
-    """evaluate() checks the metadata's columns against the real data: the report must not ask for a dropped one."""
+@pytest.mark.parametrize("declared", [{}, {"semantic_types": {"phone": "phone_number"}}, {"unique": [["phone"]]}],
+                         ids=["column", "semantic type", "unique"])
+def test_the_report_of_a_column_declared_and_dropped_compares_without_it(tmp_path: Path, declared: dict) -> None:
+    """evaluate() checks the metadata's columns against the real data: the report must not ask for a dropped one,
+    wherever the metadata names it."""
     import json
 
     from syntho_hive.core.metadata.schema import Metadata
@@ -186,7 +189,7 @@ def test_the_report_of_a_column_declared_and_dropped_compares_without_it(tmp_pat
     people = pd.DataFrame({"id": np.arange(200), "age": rng.integers(18, 80, 200),
                            "phone": [f"555-{i:04d}" for i in range(200)], "city": rng.choice(["a", "b"], 200)})
     metadata = Metadata().add_table("people", pk="id", columns={"id": "id", "age": "numerical",
-                                                                "phone": "categorical", "city": "categorical"})
+                                                                "phone": "categorical", "city": "categorical"}, **declared)
     synth = Synthesizer(metadata, seed=0, privacy_config=PrivacyConfig(secret=SECRET, actions={"people.phone": "drop"}))
     synth.fit({"people": people}, epochs=1, progress_bar=False)
     out = synth.generate_validation_report({"people": people}, tmp_path / "r.html", detection=False, efficacy=False)

@@ -175,3 +175,16 @@ def test_metadata_that_does_not_describe_the_data_is_refused_before_work() -> No
     assert any("'id'" in issue for issue in raised.value.issues)
     keyed = Metadata().add_table("staff", columns=SDTYPES, pk="employee_id")
     assert evaluate({"staff": real}, {"staff": real.copy()}, keyed, detection=False).overall == pytest.approx(1.0)
+
+
+def test_every_tables_missing_columns_are_listed_in_one_error() -> None:
+    """Only the first table's missing columns were listed; the second's came after fixing the first."""
+    frame = pd.DataFrame({"id": range(20), "x": range(20)})
+    metadata = (Metadata().add_table("a", pk="id", columns={"id": "id", "x": "numerical", "gone": "numerical"})
+                .add_table("b", pk="id", columns={"id": "id", "x": "numerical", "lost": "categorical"}))
+    data = {"a": frame, "b": frame.copy()}
+    with pytest.raises(SchemaValidationError) as raised:
+        evaluate(data, {name: f.copy() for name, f in data.items()}, metadata, detection=False, efficacy=False)
+    issues = raised.value.issues
+    assert any("'a'" in issue and "'gone'" in issue for issue in issues)
+    assert any("'b'" in issue and "'lost'" in issue for issue in issues)

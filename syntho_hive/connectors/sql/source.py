@@ -181,8 +181,8 @@ class SQLSource(TableSource):
         database_names = [name for name in names if name not in self.queries]
         new_queries = [name for name in dict.fromkeys(names) if name in self.queries and name not in self._query_tables]
         # A query named like a table of the schema stands in for it: it keeps the table's keys and types.
-        stood_for = [name for name in new_queries if name in list_relations(connection, self.schema)[0]] \
-            if new_queries else []
+        relations = set(list_relations(connection, self.schema)[0]) if new_queries else set()
+        stood_for = [name for name in new_queries if name in relations]
         reflected = reflect_tables(connection, self.schema, database_names + stood_for) \
             if database_names or stood_for else {}
         for name in new_queries:

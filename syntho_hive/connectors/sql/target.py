@@ -503,10 +503,11 @@ class _TransactionalWriter(SQLTargetWriter):
         if self.dialect == "postgresql":
             from sqlalchemy.dialects import postgresql
 
-            existing = {enum["name"]: list(enum["labels"])
-                        for enum in sa.inspect(conn).get_enums(schema=self.schema or conn.dialect.default_schema_name)}
-            for column in table.columns:
-                if isinstance(column.type, postgresql.ENUM):
+            enums = [column for column in table.columns if isinstance(column.type, postgresql.ENUM)]
+            if enums:
+                schema = self.schema or conn.dialect.default_schema_name
+                existing = {enum["name"]: list(enum["labels"]) for enum in sa.inspect(conn).get_enums(schema=schema)}
+                for column in enums:
                     self._create_enum(table.name, column, existing.get(column.type.name))
             # Foreign keys are added after the load (validated once over all rows).
             conn.execute(sa.schema.CreateTable(table, include_foreign_key_constraints=[]))
@@ -629,9 +630,10 @@ class _TransactionalWriter(SQLTargetWriter):
         for name, table in self.written.items():
             quoted = preparer.format_table(table)
             owned = conn.exec_driver_sql(
-                "SELECT attname, sequence, has_sequence_privilege(sequence, 'SELECT, UPDATE') FROM (SELECT attname, "
-                "pg_get_serial_sequence(%(table)s, attname) AS sequence FROM pg_attribute WHERE attrelid = "
-                "%(table)s::regclass AND attnum > 0 AND NOT attisdropped) AS found WHERE sequence IS NOT NULL",
+                # Reading the sequence's state needs SELECT, setval needs UPDATE ('SELECT, UPDATE' means either).
+                "SELECT attname, sequence, has_sequence_privilege(sequence, 'SELECT') AND "
+                "has_sequence_privilege(sequence, 'UPDATE') FROM (SELECT attname, pg_get_serial_sequence(%(table)s, "
+                "attname) AS sequence FROM pg_attribute WHERE attrelid = %(table)s::regclass AND attnum > 0 AND NOT attisdropped) AS found WHERE sequence IS NOT NULL",
                 {"table": quoted}).all()
             for column, sequence, allowed in owned:
                 if not allowed:

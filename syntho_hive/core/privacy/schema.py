@@ -14,7 +14,7 @@ from syntho_hive.core.privacy.plan import TablePrivacyPlan
 from syntho_hive.core.privacy.resolve import resolve_privacy
 from syntho_hive.core.semantic.types import ALWAYS_GENERATED
 
-__all__ = ["fit_config", "key_actions", "plan_table", "table_for_model"]
+__all__ = ["fit_config", "key_actions", "plan_table", "table_for_model", "without_columns"]
 
 
 def fit_config(config: PrivacyConfig | None, table: TableConfig, columns: Collection[str]) -> PrivacyConfig | None:
@@ -77,13 +77,32 @@ def table_for_model(table: TableConfig, plan: TablePrivacyPlan) -> TableConfig:
     removed = set(plan.removed_columns)
     as_is = {c: None for c, d in plan.decisions.items()
              if c not in removed and (d.action in ("hash", "custom") or d.semantic_type in ALWAYS_GENERATED)}
+    kept = without_columns(table, removed)
+    return kept.model_copy(update={
+        "semantic_types": {**kept.semantic_types, **as_is},
+        "reference": table.reference if table.reference is not None or not removed else False,
+    })
+
+
+def without_columns(table: TableConfig, removed: Collection[str]) -> TableConfig:
+    """``table`` with ``removed`` taken out of every declaration naming them (columns, ``pii_cols``,
+    semantic types, ``copied_from``, ``sample_real_values``, datetime formats; a ``unique`` set naming one
+    is dropped whole).
+
+    Args:
+        table: The table as declared.
+        removed: The columns to take out (e.g. those a privacy config drops).
+
+    Returns:
+        A copy of ``table``; ``table`` itself is left as it is.
+    """
+    removed = set(removed)
     return table.model_copy(update={
         "columns": {c: t for c, t in table.columns.items() if c not in removed},
         "pii_cols": [c for c in table.pii_cols if c not in removed],
-        "semantic_types": {**{c: t for c, t in table.semantic_types.items() if c not in removed}, **as_is},
+        "semantic_types": {c: t for c, t in table.semantic_types.items() if c not in removed},
         "copied_from": {c: p for c, p in table.copied_from.items() if c not in removed},
         "sample_real_values": [c for c in table.sample_real_values if c not in removed],
         "datetime_formats": {c: f for c, f in table.datetime_formats.items() if c not in removed},
         "unique": [columns for columns in table.unique if not removed & set(columns)],
-        "reference": table.reference if table.reference is not None or not removed else False,
     })

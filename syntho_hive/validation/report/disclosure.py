@@ -113,12 +113,20 @@ def disclosure_reading(result: QualityResult) -> list[str]:
     elif p.pii_value_leaks == 0 and _any_pii_columns(result):
         lines.append("No synthetic value of a PII column equals a real value of that column.")
     if p.real_rows_reproduced:
-        chance = p.holdout_copy_rate
+        # The holdout's copy rate compares the modelled columns: a chance level for whole rows only when
+        # every table compares whole rows on those same columns (no text or PII column besides).
+        chance = p.holdout_copy_rate if _rows_compare_modelled_columns(result) else None
         lines.append(f"Warning: {p.real_rows_reproduced} real row(s) are reproduced whole (every non-key column, "
                      "text and PII included) in the synthetic data"
                      + (f"; {chance:.1%} of holdout rows, which the generator never saw, equal a training row on the "
                         "modelled columns: columns that take few values repeat rows by chance." if chance else "."))
     return lines
+
+
+def _rows_compare_modelled_columns(result: QualityResult) -> bool:
+    """Whether every table's whole-row comparison uses the columns its exact copies compare."""
+    return all(set(t.privacy.disclosure.pii.row_columns) == set(map(str, t.privacy.columns))
+               for t in result.tables.values() if t.privacy is not None and t.privacy.disclosure is not None)
 
 
 def _any_pii_columns(result: QualityResult) -> bool:
