@@ -458,8 +458,8 @@ def _check_fit_options(args: argparse.Namespace) -> None:
 
     Raises:
         CLIUsageError: DATA together with --source, a --source option without --source, a subset
-            option without --subset-root (or --subset-root without exactly one size), --device for
-            TabularAR, or neither DATA nor --source.
+            option without --subset-root (or --subset-root without exactly one size), --skip-foreign-key
+            with --metadata, --device for TabularAR, or neither DATA nor --source.
     """
     _check_device(args)
     source_only = ("schema", "source_format", "tables", "subset_root", "subset_rows", "subset_fraction",
@@ -474,6 +474,10 @@ def _check_fit_options(args: argparse.Namespace) -> None:
     if args.data is not None or args.table is not None:
         raise CLIUsageError("--source learns every table of a database or folder: give neither DATA nor "
                             "--table with it (choose tables with --tables A,B).")
+    if args.skip_foreign_keys and args.metadata is not None:
+        raise CLIUsageError(f"--skip-foreign-key leaves a foreign key out of the reflected schema, but --metadata "
+                            f"{args.metadata} replaces reflection: delete that foreign key from the metadata file "
+                            "instead.")
     if args.subset_root is not None:
         if (args.subset_rows is None) == (args.subset_fraction is None):
             raise CLIUsageError("--subset-root needs exactly one of --subset-rows N or --subset-fraction F.")

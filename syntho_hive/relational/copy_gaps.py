@@ -8,7 +8,7 @@ parent row after the table's model has drawn the row, so the model cannot keep
 generation rebuilds ``order_date`` as the copied value plus the drawn gap, once the copy is filled
 (:meth:`~syntho_hive.relational.rule_plan.RulePlan.apply`). An inequality starting at a rebuilt column
 (``order_date <= ship_date``) is rebuilt the same way after it. A drawn gap below zero (an engine that
-leaves the training range) is clipped to zero: the closest value the rule allows.
+leaves the training range) is clipped to the least gap the rule allows: the closest value it allows.
 """
 
 from __future__ import annotations
@@ -149,7 +149,9 @@ class CopyGaps:
 
     def rebuild(self, frame: pd.DataFrame) -> None:
         """Decode the rebuilt columns of generated rows whose copies are filled, in place (derived columns
-        dropped); a gap below zero is clipped to zero (logged)."""
+        dropped). A gap below zero is clipped to the least gap the rule allows (logged): zero, which the engine
+        decodes to one step above for a strict rule over whole numbers or dates; for a strict rule over decimal
+        numbers, one unit of the column's decimals (or the next float) above its lower side."""
         engine = self.engine()
         derived = list(engine.derived_sdtypes)
         for q in self.table.inequalities:
@@ -160,7 +162,21 @@ class CopyGaps:
                           reason="the model drew a gap below zero; the column is set to the closest value the "
                                  f"rule allows over {q.low!r}")
                 frame[f"{q.high}{GAP_SUFFIX}"] = np.where(below, 0.0, gap)
-        restored = engine.reverse_transform(frame[[c for c in engine.columns_ if c not in self.rebuilt] + derived])
+        # A zero gap decodes to the lower side itself: a strict rule over decimals needs the least gap above it,
+        # which depends on the lower side's value, so it is set once that side is decoded (rules in order).
+        steps = {s["high"]: s["decimals"] for s in self.state["inequalities"]
+                 if s["strict"] and s["kind"] == "numeric" and not s["integer"]}
+        columns = [c for c in engine.columns_ if c not in self.rebuilt] + derived
+        restored = engine.reverse_transform(frame[columns])
+        for q in [q for q in self.table.inequalities if q.high in steps]:
+            low = (restored if q.low in self.rebuilt else frame)[q.low].to_numpy(dtype=np.float64, na_value=np.nan)
+            tied = restored[q.high].to_numpy(dtype=np.float64, na_value=np.nan) <= low
+            if tied.any():
+                least = np.nextafter(low, np.inf) - low if steps[q.high] is None else 10.0 ** -steps[q.high]
+                gap = np.log1p(least)
+                gap = np.where(np.expm1(gap) < least, np.nextafter(gap, np.inf), gap)
+                frame[f"{q.high}{GAP_SUFFIX}"] = np.where(tied, gap, frame[f"{q.high}{GAP_SUFFIX}"])
+                restored = engine.reverse_transform(frame[columns])
         for column in self.rebuilt:
             frame[column] = restored[column]
         frame.drop(columns=derived, inplace=True)

@@ -73,5 +73,9 @@ def test_cli_skip_foreign_key(sqlite_url: str, tmp_path: Path, capsys: pytest.Ca
     assert "--skip-foreign-key" in capsys.readouterr().err
     assert main([*argv, "--skip-foreign-key", WEATHER, "--output", str(tmp_path / "synth")]) == 0
     assert main(["fit", "--source", str(tmp_path), "--skip-foreign-key", WEATHER,
-                 "--output", str(tmp_path / "folder")]) == 1
+                 "--output", str(tmp_path / "folder")]) == 2
     assert "applies to database URLs" in capsys.readouterr().err
+    # --metadata replaces reflection, so the skipped key would silently stay: a usage mistake.
+    assert main([*argv, "--metadata", str(tmp_path / "metadata.json"), "--skip-foreign-key", WEATHER,
+                 "--output", str(tmp_path / "described")]) == 2
+    assert "delete that foreign key from the metadata file" in capsys.readouterr().err

@@ -567,3 +567,19 @@ def test_a_gap_drawn_below_zero_is_clipped_to_the_closest_value_the_rule_allows(
     gaps.rebuild(frame)
     assert list(frame.columns) == ["customer_signup", "order_date"]
     assert ((frame["order_date"] - frame["customer_signup"]).dt.days == [1, 1, 10]).all()
+    # A strict rule between decimal numbers: the least value above the copy (one cent for prices in cents,
+    # the next float for full-precision numbers), never the copy itself.
+    rng = np.random.default_rng(0)
+    credit = rng.uniform(0, 100, 300)
+    rules = Metadata().add_table("orders", inequalities=[Inequality(low="customer_credit", high="spend",
+                                                                    strict=True)]).tables["orders"]
+    for low, high, least in [(credit, credit + rng.uniform(0.5, 50, 300), np.nextafter(credit[:3], np.inf)),
+                             (credit.round(2), (credit + rng.uniform(0.5, 50, 300)).round(2),
+                              (credit[:3].round(2) + 0.01).round(2))]:
+        spend = CopyGaps.fit(rules, ["customer_credit"], ["spend"], pd.DataFrame({"customer_credit": low,
+                                                                                  "spend": high}))
+        assert spend is not None
+        frame = pd.DataFrame({"customer_credit": low[:3], "spend#gap": [-1.0, 0.0, float(np.log1p(5))]})
+        spend.rebuild(frame)
+        assert (frame["spend"] > frame["customer_credit"]).all()
+        assert frame["spend"].tolist()[:2] == least[:2].tolist()
