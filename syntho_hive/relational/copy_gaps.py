@@ -80,12 +80,12 @@ class CopyGaps:
         moved = _rebuilt_rules(list(table.inequalities), copied)
         while moved:
             rules, engine = cls._fitted_engine(table, moved, modelled, df)
-            gapped = {d.rpartition("#")[0] for d in engine.derived_sdtypes}
+            plan = cls(rules, engine.to_dict(), engine)
             # The engine keeps the later column of ranges that never overlap as it is (the rule holds within
             # the ranges the models keep): such a rule from a copy needs no rebuilding.
-            unneeded = [q for q in moved if q.low in copied and q.high not in gapped]
+            unneeded = [q for q in moved if q.low in copied and not plan._derived(q.high)]
             if not unneeded:
-                return cls(rules, engine.to_dict())
+                return plan
             moved = _rebuilt_rules([q for q in table.inequalities if q not in unneeded], copied)
         return None
 
@@ -133,7 +133,9 @@ class CopyGaps:
         """``table`` for the model: without the rebuilt rules, with the sdtypes of the derived columns."""
         moved = self.table.inequalities
         derived = self.engine().derived_sdtypes
-        formats = {d: f for c, f in self.table.datetime_formats.items() for d in derived if d.rpartition("#")[0] == c}
+        # The gap is a number; an unpaired column holds the rebuilt column's own values, in its format.
+        formats = {d: f for c, f in self.table.datetime_formats.items() for d in self._derived(c)
+                   if derived[d] != "numerical"}
         return table.model_copy(update={
             "inequalities": [q for q in table.inequalities if q not in moved],
             "constraints": {c: k for c, k in table.constraints.items() if c not in self.table.constraints},

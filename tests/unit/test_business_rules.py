@@ -551,6 +551,23 @@ def test_rules_on_copied_columns_that_cannot_hold_are_refused_before_training(mo
         signup_again=data["orders"]["customer_signup"])})
 
 
+def test_the_models_table_gives_the_numerical_gap_of_a_date_string_no_date_format() -> None:
+    """The gap replacing a rebuilt date string is a number: only the rebuilt column keeps its date format."""
+    from syntho_hive.relational.copy_gaps import CopyGaps
+
+    real = _customers_and_orders()["orders"][["customer_signup", "order_date"]].apply(
+        lambda dates: dates.dt.strftime("%d/%m/%Y"))
+    table = Metadata().add_table(
+        "orders", columns={"customer_signup": "datetime", "order_date": "datetime"},
+        datetime_formats={"customer_signup": "%d/%m/%Y", "order_date": "%d/%m/%Y"},
+        inequalities=[Inequality(low="customer_signup", high="order_date", strict=True)]).tables["orders"]
+    gaps = CopyGaps.fit(table, ["customer_signup"], ["order_date"], real)
+    assert gaps is not None
+    model_table = gaps.model_table(table)
+    assert model_table.columns["order_date#gap"] == "numerical"
+    assert "order_date#gap" not in model_table.datetime_formats
+
+
 def test_a_gap_drawn_below_zero_is_clipped_to_the_closest_value_the_rule_allows() -> None:
     """An engine leaving the training range could draw a negative gap: the rebuilt column is then the copy plus
     the least gap the rule allows (one day above it for a strict rule over whole days), never below the copy."""
