@@ -276,12 +276,9 @@ def hhmm_columns(data: pd.DataFrame, table: Any, *, detect: bool = True) -> list
             and its first bad values).
     """
     declared = {column for column, fmt in table.datetime_formats.items() if fmt == HHMM}
-    used = {*table.key_columns, *table.constraints, *table.pii_cols, *table.semantic_types,
+    used = {*table.key_columns, *table.rule_columns(), *table.pii_cols, *table.semantic_types,
             *table.sample_real_values, *table.copied_from, *table.date_parts,
             *(part.rpartition(".")[0] for part in table.date_parts.values() if part),
-            *(column for rule in table.dependencies or [] for column in [*rule.determinants, rule.dependent]),
-            *(column for pair in table.inequalities for column in (pair.low, pair.high)),
-            *(column for group in table.fixed_combinations for column in group.columns),
             *(column for columns in table.unique for column in columns),
             *(column for column, sdtype in table.columns.items() if sdtype not in _NUMBER_SDTYPES)}
     found: list[str] = []

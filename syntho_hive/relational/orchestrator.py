@@ -509,13 +509,6 @@ def _keyable(series: pd.Series, sdtype: str | None) -> bool:
     return sdtype != "datetime" and pd.api.types.infer_dtype(series.dropna(), skipna=True) == "string"
 
 
-def _declared_rule_columns(table: TableConfig) -> set[str]:
-    """Columns named by a declared constraint, inequality, fixed combination or dependency of ``table``."""
-    columns = set(table.constraints) | {c for q in table.inequalities for c in (q.low, q.high)}
-    columns |= {c for group in table.fixed_combinations for c in group.columns}
-    return columns | {c for rule in table.dependencies or [] for c in (*rule.determinants, rule.dependent)}
-
-
 def model_accepts(cls: type[ConditionalGenerativeModel], name: str) -> bool:
     """Whether the engine ``cls`` takes the constructor option ``name``."""
     return name in cls.parameter_names()
@@ -542,9 +535,7 @@ def model_metadata(table: TableConfig, modelled: Collection[str]) -> Metadata:
     inequalities = [q for q in table.inequalities if {q.low, q.high} <= keep]
     combinations = [g for g in table.fixed_combinations if set(g.columns) <= keep]
     constraints = {c: rule for c, rule in table.constraints.items() if c in keep}
-    outside = sorted({c for q in table.inequalities for c in (q.low, q.high)}
-                     | {c for g in table.fixed_combinations for c in g.columns} | set(table.constraints))
-    outside = [c for c in outside if c not in keep]
+    outside = sorted(table.rule_columns(dependencies=False) - keep)
     if outside:
         _log.warning("rules_on_unmodelled_columns", table=table.name, columns=outside,
                      reason="keys, copied columns and generated columns are not drawn by the table's model, "
@@ -1108,7 +1099,7 @@ class Orchestrator:
         key_legs, numbered = ([], {}) if dp is not None or fk_columns & set(table.pk_columns) else \
             composite_key_legs(df, list(table.pk_columns))
         modelled = self._modelled(name, df, rule_plan, key_legs)
-        ruled = _declared_rule_columns(table)  # a unique column a rule names is drawn by the model, kept unique
+        ruled = table.rule_columns()  # a unique column a rule names is drawn by the model, kept unique
         try:  # a key format that cannot be generated is named with its table
             keys = {c: KeyGenerator(c).fit_dtype(df[c]) if dp is not None else
                     KeyGenerator(c).fit(df[c], seed=child_seed(self.seed, name, "keys", c))

@@ -164,6 +164,22 @@ class TableConfig(BaseModel):
         """Primary- and foreign-key columns: generated, never modelled."""
         return list(dict.fromkeys([*self.pk_columns, *self.fk]))
 
+    def rule_columns(self, dependencies: bool = True) -> set[str]:
+        """The columns the table's declared rules name.
+
+        Args:
+            dependencies: Whether to include the columns of its dependencies (kept outside the models); the
+                constraints, inequalities and fixed combinations (kept by the models) always count.
+
+        Returns:
+            The column names.
+        """
+        columns = {*self.constraints, *(c for q in self.inequalities for c in (q.low, q.high)),
+                   *(c for group in self.fixed_combinations for c in group.columns)}
+        if dependencies:
+            columns |= {c for rule in self.dependencies or [] for c in (*rule.determinants, rule.dependent)}
+        return columns
+
     @property
     def declares_constraints(self) -> bool:
         """Whether the table declares constraints, inequalities or fixed combinations."""
