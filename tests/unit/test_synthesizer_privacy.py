@@ -195,3 +195,39 @@ def test_the_report_of_a_column_declared_and_dropped_compares_without_it(tmp_pat
     out = synth.generate_validation_report({"people": people}, tmp_path / "r.html", detection=False, efficacy=False)
     assert "phone" not in json.loads(out.with_suffix(".json").read_text())["tables"]["people"]["sdtypes"]
     assert "phone" in synth.metadata.tables["people"].columns  # the synthesizer's own metadata is left as it was
+
+
+@pytest.mark.parametrize("declared", [
+    {"constraints": {"score": {"min": 0, "max": 200}}},
+    {"inequalities": [("age", "score")]},
+    {"fixed_combinations": [["score", "city"]]},
+    {"dependencies": [("score", "region")]},
+    {"dependencies": [("city", "score")]},
+    {"date_parts": {"score": "ts.hour"}},
+], ids=["constraint", "inequality", "fixed combination", "dependency determinant", "dependency dependent",
+        "date part"])
+def test_a_rule_naming_a_dropped_column_is_dropped_with_it(tmp_path: Path, declared: dict) -> None:
+    """A column the privacy config drops takes the declared rules naming it along (logged): fit, sample, the
+    report and a reloaded synthesizer all work on the remaining columns."""
+    from structlog.testing import capture_logs
+
+    from syntho_hive.core.metadata.schema import Metadata
+
+    rng = np.random.default_rng(0)
+    age = rng.integers(18, 80, 200)
+    people = pd.DataFrame({"id": np.arange(200), "age": age, "score": age + rng.integers(1, 10, 200),
+                           "city": rng.choice(["a", "b"], 200),
+                           "ts": pd.date_range("2020-01-01", periods=200, freq="h")})
+    people["region"] = people["city"].map({"a": "north", "b": "south"})
+    metadata = Metadata().add_table("people", pk="id", columns={
+        "id": "id", "age": "numerical", "score": "numerical", "city": "categorical", "region": "categorical",
+        "ts": "datetime"}, **declared)
+    synth = Synthesizer(metadata, seed=0, privacy_config=PrivacyConfig(secret=SECRET, actions={"people.score": "drop"}))
+    with capture_logs() as logs:
+        synth.fit({"people": people}, epochs=1, progress_bar=False)
+    assert "score" not in synth.sample(seed=0)["people"].columns
+    synth.generate_validation_report({"people": people}, tmp_path / "r.html", detection=False, efficacy=False)
+    reloaded = Synthesizer.load(synth.save(tmp_path / "synth"))
+    assert list(reloaded.sample(seed=0)["people"].columns) == list(synth.sample(seed=0)["people"].columns)
+    assert synth.metadata.tables["people"].model_dump() == metadata.tables["people"].model_dump()  # left as declared
+    assert [e["columns"] for e in logs if e["event"] == "rules_on_removed_columns_dropped"] == [["score"]]

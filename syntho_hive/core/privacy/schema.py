@@ -13,8 +13,11 @@ from syntho_hive.core.privacy.detection import detect_pii
 from syntho_hive.core.privacy.plan import TablePrivacyPlan
 from syntho_hive.core.privacy.resolve import resolve_privacy
 from syntho_hive.core.semantic.types import ALWAYS_GENERATED
+from syntho_hive.events import get_logger
 
 __all__ = ["fit_config", "key_actions", "plan_table", "table_for_model", "without_columns"]
+
+_log = get_logger(__name__)
 
 
 def fit_config(config: PrivacyConfig | None, table: TableConfig, columns: Collection[str]) -> PrivacyConfig | None:
@@ -86,8 +89,9 @@ def table_for_model(table: TableConfig, plan: TablePrivacyPlan) -> TableConfig:
 
 def without_columns(table: TableConfig, removed: Collection[str]) -> TableConfig:
     """``table`` with ``removed`` taken out of every declaration naming them (columns, ``pii_cols``,
-    semantic types, ``copied_from``, ``sample_real_values``, datetime formats; a ``unique`` set naming one
-    is dropped whole).
+    semantic types, ``copied_from``, ``sample_real_values``, datetime formats, storage types); a rule
+    naming one (constraint, inequality, fixed combination, dependency, ``unique`` set, date part) is
+    dropped whole, and the dropped rules are logged once.
 
     Args:
         table: The table as declared.
@@ -97,12 +101,35 @@ def without_columns(table: TableConfig, removed: Collection[str]) -> TableConfig
         A copy of ``table``; ``table`` itself is left as it is.
     """
     removed = set(removed)
-    return table.model_copy(update={
+    dropped: list[str] = []
+
+    def keep(kind: str, rule: object, columns: Collection[str]) -> bool:
+        if removed.isdisjoint(columns):
+            return True
+        dropped.append(f"{kind} {rule}")
+        return False
+
+    update = {
         "columns": {c: t for c, t in table.columns.items() if c not in removed},
         "pii_cols": [c for c in table.pii_cols if c not in removed],
         "semantic_types": {c: t for c, t in table.semantic_types.items() if c not in removed},
         "copied_from": {c: p for c, p in table.copied_from.items() if c not in removed},
         "sample_real_values": [c for c in table.sample_real_values if c not in removed],
         "datetime_formats": {c: f for c, f in table.datetime_formats.items() if c not in removed},
-        "unique": [columns for columns in table.unique if not removed & set(columns)],
-    })
+        "column_types": {c: t for c, t in table.column_types.items() if c not in removed},
+        "constraints": {c: rule for c, rule in table.constraints.items() if keep("constraint on", c, [c])},
+        "inequalities": [q for q in table.inequalities if keep("inequality", f"{q.low} <= {q.high}", [q.low, q.high])],
+        "fixed_combinations": [g for g in table.fixed_combinations
+                               if keep("fixed combination", g.columns, g.columns)],
+        "unique": [columns for columns in table.unique if keep("unique set", columns, columns)],
+        "date_parts": {c: source for c, source in table.date_parts.items()
+                       if keep("date part", f"{c} = {source}", [c, (source or "").partition(".")[0]])},
+        "dependencies": None if table.dependencies is None else [
+            rule for rule in table.dependencies
+            if keep("dependency", f"{rule.determinants} -> {rule.dependent}", [*rule.determinants, rule.dependent])],
+    }
+    if dropped:
+        _log.warning("rules_on_removed_columns_dropped", table=table.name, columns=sorted(removed), rules=dropped,
+                     reason="the columns are removed (e.g. dropped by the privacy config): a rule naming one "
+                            "cannot hold")
+    return table.model_copy(update=update)
