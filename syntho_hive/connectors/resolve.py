@@ -62,8 +62,7 @@ def _held_formats(folder: Path) -> set[FileFormat]:
     """The formats of the tables an existing folder holds (none for a missing or empty folder): Delta for a
     folder with a ``_delta_log``, Parquet for another folder holding a data file (a dataset), CSV or Parquet
     by a file's name; hidden entries, empty folders and other files are left out."""
-    from syntho_hive.connectors.files._folder import is_hidden
-    from syntho_hive.connectors.files._table_files import table_format
+    from syntho_hive.connectors.files._table_files import holds_data_file, is_hidden, table_format
 
     if not folder.is_dir():
         return set()
@@ -74,7 +73,7 @@ def _held_formats(folder: Path) -> set[FileFormat]:
         if entry.is_dir():
             if (entry / "_delta_log").is_dir():
                 formats.add("delta")
-            elif any(part.is_file() and not is_hidden(part.name) for part in entry.rglob("*")):
+            elif holds_data_file(entry):
                 formats.add("parquet")
         elif (kind := table_format(entry)) is not None:
             formats.add(kind)

@@ -414,14 +414,16 @@ def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
 
 
-#: The Python API's spelling of an option the command line takes as a flag (``if_exists='replace'``).
-_PYTHON_IF_EXISTS = re.compile(r"""\bif_exists=(['"])(\w+)\1""")
+#: The Python API's spelling of an option the command line takes as a flag (``if_exists='replace'``,
+#: ``on_integrity_error="drop"``).
+_PYTHON_OPTION = re.compile(r"""\b(if_exists|on_integrity_error)=(['"])(\w+)\2""")
 
 
 def _cli_spelling(message: str) -> str:
     """``message`` (a library error's) with the options it names spelt as this command line's flags
-    (``if_exists='replace'`` -> ``--if-exists replace``)."""
-    return _PYTHON_IF_EXISTS.sub(r"--if-exists \2", message)
+    (``if_exists='replace'`` -> ``--if-exists replace``, ``on_integrity_error="drop"`` ->
+    ``--on-integrity-error drop``)."""
+    return _PYTHON_OPTION.sub(lambda match: f"--{match.group(1).replace('_', '-')} {match.group(3)}", message)
 
 
 def _plural(count: int, word: str) -> str:

@@ -27,6 +27,13 @@ KEYED_TABLES = {
                                             "(START WITH 3) PRIMARY KEY, v int)"),
     "auto_increment": ("mariadb_url", "CREATE TABLE synth.t (id int AUTO_INCREMENT PRIMARY KEY, v int)"),
     "sqlite autoincrement": ("sqlite_url", "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v int)"),
+    "duckdb nextval default": ("duckdb_url", "CREATE SEQUENCE synth.s; CREATE TABLE synth.t "
+                                             "(id INTEGER DEFAULT nextval('synth.s') PRIMARY KEY, v int)"),
+    "duckdb unqualified nextval": ("duckdb_url", "SET schema = 'synth'; CREATE SEQUENCE s START 5; "
+                                                 "CREATE TABLE t (id INTEGER DEFAULT nextval('s') PRIMARY KEY, v int); "
+                                                 "SET schema = 'main'"),
+    "duckdb quoted sequence name": ("duckdb_url", 'CREATE SEQUENCE synth."Order Ids"; CREATE TABLE synth.t (id '
+                                                  'INTEGER DEFAULT nextval(\'synth."Order Ids"\') PRIMARY KEY, v int)'),
 }
 
 
@@ -40,15 +47,15 @@ def _keyed_metadata() -> Metadata:
 
 @pytest.mark.parametrize("kind", list(KEYED_TABLES))
 def test_the_application_inserts_after_an_append(kind: str, request: pytest.FixtureRequest) -> None:
-    """Rows appended with explicit keys move the table's key sequence past them (PostgreSQL setval; MariaDB
-    and SQLite do it themselves): the application's next INSERT with the default key gets a new key."""
+    """Rows appended with explicit keys move the table's key sequence past them (PostgreSQL and DuckDB setval;
+    MariaDB and SQLite do it themselves): the application's next INSERT with the default key gets a new key."""
     fixture, ddl = KEYED_TABLES[kind]
     url = request.getfixturevalue(fixture)
     schema = None if fixture == "sqlite_url" else "synth"
     qualified = f"{schema}.t" if schema else "t"
     # The application's table and its first two rows, numbered by the database.
     run(url, ([f"CREATE SCHEMA {schema}"] if schema else []) + [
-        ddl, f"INSERT INTO {qualified} (v) VALUES (1)", f"INSERT INTO {qualified} (v) VALUES (2)"])
+        *ddl.split("; "), f"INSERT INTO {qualified} (v) VALUES (1)", f"INSERT INTO {qualified} (v) VALUES (2)"])
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:

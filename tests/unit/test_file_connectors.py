@@ -430,3 +430,17 @@ def test_reflect_of_one_table_name_as_a_string_is_a_clear_error(tmp_path: Path, 
     with pytest.raises(ConfigurationError, match=r"list of table names, got 'orders'"):
         Metadata.from_source(source_type(tmp_path), "orders")  # not 'o', 'r', 'd'...
     assert list(Metadata.from_source(source_type(tmp_path), ["orders", "orders"]).tables) == ["orders"]
+
+
+def test_a_parquet_folder_skips_subfolders_without_data_files(tmp_path: Path) -> None:
+    """An empty subfolder (or one holding only _SUCCESS) was listed as a table, and reading the folder failed on it,
+    while the folder-format rule ignored it: ParquetSource skips it too; a dataset folder stays a table."""
+    pd.DataFrame({"a": [1, 2]}).to_parquet(tmp_path / "kept.parquet")
+    (tmp_path / "dataset").mkdir()
+    pd.DataFrame({"b": [3]}).to_parquet(tmp_path / "dataset" / "000000_0")
+    (tmp_path / "scratch" / "nested").mkdir(parents=True)
+    (tmp_path / "done").mkdir()
+    (tmp_path / "done" / "_SUCCESS").touch()
+    source = ParquetSource(tmp_path)
+    assert source.table_names() == ["dataset", "kept"]
+    assert sorted(source.reflect().tables) == ["dataset", "kept"]

@@ -32,7 +32,8 @@ def test_fit_reports_the_fractional_value_as_an_orphan() -> None:
         Synthesizer(md, seed=0).fit(data, epochs=1, progress_bar=False, n_jobs=1)
     assert [str(issue) for issue in caught.value.issues] == [
         "table 'children': foreign key 'pid' has 1 row(s) with no matching 'parents.pid' (orphans: 1 distinct "
-        "value(s), examples: [1.5]); drop those rows or add the parents."]
+        "value(s), examples: [1.5]); drop those rows or add the parents, or train with "
+        'on_integrity_error="drop" to drop them.']
 
 
 _KEYS = {

@@ -385,6 +385,7 @@ def test_dirty_data_is_reported_all_at_once() -> None:
         synth.fit(_dirty(), epochs=1, progress_bar=False)
     text = "\n".join(info.value.issues)
     assert "null value" in text and "duplicated" in text and "5 row(s) with no matching" in text
+    assert 'or train with on_integrity_error="drop" to drop them' in text  # the way past the orphans
     assert not synth.is_fitted
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from syntho_hive.connectors.base import IfExists, TableSource, TargetWriter, read_existing, table_selection
+from syntho_hive.connectors.files._table_files import is_hidden
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.events import get_logger
 from syntho_hive.exceptions import SchemaError, SerializationError
@@ -42,11 +43,6 @@ __all__ = ["FolderSource", "FolderWriter", "Staged", "check_table_name", "check_
 _log = get_logger(__name__)
 #: Name prefix of a target's staging folder inside its root.
 STAGING_PREFIX = ".synthohive-staging-"
-
-
-def is_hidden(name: str) -> bool:
-    """Whether a folder entry is not a table: names starting with ``.`` or ``_``."""
-    return name.startswith((".", "_"))
 
 
 def check_table_name(table: str, where: str) -> str:

@@ -29,6 +29,18 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 READ_ERRORS = (OSError, ValueError, EOFError, lzma.LZMAError, zipfile.BadZipFile)
 
 
+def is_hidden(name: str) -> bool:
+    """Whether a folder entry is not a table or data file: names starting with ``.`` or ``_`` (staging
+    folders, ``_SUCCESS``, ``_delta_log`` and other metadata)."""
+    return name.startswith((".", "_"))
+
+
+def holds_data_file(folder: Path) -> bool:
+    """Whether ``folder`` is a dataset: a file not hidden (see :func:`is_hidden`) anywhere inside it (Parquet
+    part files need no suffix: Hive writes ``000000_0``). An empty folder, or one holding only metadata, is not."""
+    return any(part.is_file() and not is_hidden(part.name) for part in folder.rglob("*"))
+
+
 def table_format(path: str | os.PathLike[str]) -> Literal["csv", "parquet"] | None:
     """The format a table file's name says: ``"csv"``, ``"parquet"`` or ``None`` (unknown).
 
@@ -71,8 +83,7 @@ def read_table(path: str | os.PathLike[str], *, what: str) -> pd.DataFrame:
     path = Path(path)
     kind: str | None
     if path.is_dir():
-        # Parquet part files need no suffix (Hive writes 000000_0); names starting with _ or . are metadata.
-        if not any(p.is_file() and not p.name.startswith(("_", ".")) for p in path.rglob("*")):
+        if not holds_data_file(path):
             raise SerializationError(f"Input directory {path} ({what}) holds no data file; give a CSV/Parquet "
                                      "file or a Parquet dataset directory.")
         kind = "parquet"

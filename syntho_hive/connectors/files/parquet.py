@@ -33,7 +33,7 @@ from syntho_hive.connectors.files._chunks import ParquetChunks, write_all
 from syntho_hive.connectors.files._dataset_read import column_types_of, iter_dataset, selected_columns
 from syntho_hive.connectors.files._folder import (FolderSource, FolderWriter, Staged, check_partition_by,
                                                  existing_entries, open_folder, ordered_like)
-from syntho_hive.connectors.files._table_files import PARQUET_SUFFIXES
+from syntho_hive.connectors.files._table_files import PARQUET_SUFFIXES, holds_data_file
 from syntho_hive.core.metadata.column_types import ColumnType
 from syntho_hive.exceptions import SchemaError, SerializationError
 
@@ -102,7 +102,7 @@ class ParquetSource(FolderSource):
 
     Each entry of ``root`` is a table: a ``<name>.parquet`` (or ``.pq``) file, or a ``<name>/``
     folder of Parquet files (part files need no suffix; ``key=value`` folders are Hive partitions);
-    entries starting with ``.`` or ``_`` are skipped.
+    entries starting with ``.`` or ``_``, and folders holding no such data file, are skipped.
 
     Example:
         >>> source = ParquetSource("exports/")
@@ -117,7 +117,7 @@ class ParquetSource(FolderSource):
 
     def _table_of(self, entry: Path) -> str | None:
         if entry.is_dir():
-            return entry.name
+            return entry.name if holds_data_file(entry) else None
         return _parquet_name(entry.name) if entry.is_file() else None
 
     def _open(self, table: str) -> tuple[_OpenDataset, str]:

@@ -78,6 +78,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SQLTarget", "SQLTargetWriter", "STAGE_PREFIX", "OLD_PREFIX"]
 
 _log = get_logger(__name__)
+#: A DuckDB sequence's quoted qualified name (what setval takes), from its duckdb_sequences() row ``state``.
+_DUCKDB_SEQUENCE = ("'\"' || replace(state.schema_name, '\"', '\"\"') || '\".\"' || "
+                    "replace(state.sequence_name, '\"', '\"\"') || '\"'")
 
 #: Prefix of the MariaDB/MySQL staging tables: ``_synthohive_stage_<n>_<table>``.
 STAGE_PREFIX = "_synthohive_stage_"
@@ -610,7 +613,7 @@ class _TransactionalWriter(SQLTargetWriter):
             with connection_errors(self.target.description):
                 if self.dialect == "sqlite":
                     self._check_sqlite_foreign_keys()
-                if self.dialect == "postgresql":
+                if self.dialect in ("postgresql", "duckdb"):
                     self._advance_sequences()
                 self.connection.commit()
         except BaseException:
@@ -622,34 +625,62 @@ class _TransactionalWriter(SQLTargetWriter):
         _log.info("sql_write_committed", target=self.target.description, tables=self.rows)
 
     def _advance_sequences(self) -> None:
-        """PostgreSQL: move each sequence owned by a written column (serial, identity) past the column's largest
-        value, in the write's transaction, so the application's next INSERT with the default key does not
-        collide with a written row. A sequence already past it is left alone."""
+        """PostgreSQL, DuckDB: move each sequence behind a written column (PostgreSQL serial or identity, a
+        DuckDB ``DEFAULT nextval('seq')``) past the column's largest value, in the write's transaction, so the
+        application's next INSERT with the default key does not collide with a written row. A sequence already
+        past it is left alone."""
         conn = self.connection
         preparer = conn.dialect.identifier_preparer
         for name, table in self.written.items():
             quoted = preparer.format_table(table)
-            owned = conn.exec_driver_sql(
-                # Reading the sequence's state needs SELECT, setval needs UPDATE ('SELECT, UPDATE' means either).
-                "SELECT attname, sequence, has_sequence_privilege(sequence, 'SELECT') AND "
-                "has_sequence_privilege(sequence, 'UPDATE') FROM (SELECT attname, pg_get_serial_sequence(%(table)s, "
-                "attname) AS sequence FROM pg_attribute WHERE attrelid = %(table)s::regclass AND attnum > 0 AND NOT attisdropped) AS found WHERE sequence IS NOT NULL",
-                {"table": quoted}).all()
-            for column, sequence, allowed in owned:
+            for column, sequence, allowed in self._key_sequences(table, quoted):
                 if not allowed:
                     _log.warning("sql_sequence_not_advanced", table=self._qualified(name), column=column,
                                  sequence=sequence, reason="the user may not read and update the sequence",
                                  fix=f"as its owner: SELECT setval('{sequence}', (SELECT max({column}) FROM {quoted}))")
                     continue
-                # The next value nextval() gives is last_value (never called) or last_value + increment.
-                conn.exec_driver_sql(
-                    f"SELECT setval(%(sequence)s::regclass, top) FROM (SELECT max({preparer.quote(column)}) AS top "
-                    f"FROM {quoted}) AS written, {sequence} AS state, pg_sequence AS options "
-                    "WHERE options.seqrelid = %(sequence)s::regclass AND options.seqincrement > 0 "
-                    "AND top >= state.last_value + CASE WHEN state.is_called THEN options.seqincrement ELSE 0 END",
-                    {"sequence": sequence})
+                top = f"(SELECT max({preparer.quote(column)}) AS top FROM {quoted}) AS written"
+                if self.dialect == "postgresql":
+                    # The next value nextval() gives is last_value (never called) or last_value + increment.
+                    conn.exec_driver_sql(
+                        f"SELECT setval(%(sequence)s::regclass, top) FROM {top}, {sequence} AS state, "
+                        "pg_sequence AS options WHERE options.seqrelid = %(sequence)s::regclass AND "
+                        "options.seqincrement > 0 AND top >= state.last_value + CASE WHEN state.is_called THEN "
+                        "options.seqincrement ELSE 0 END", {"sequence": sequence})
+                else:
+                    # DuckDB: last_value is NULL until nextval() was first called.
+                    conn.execute(self._sa.text(
+                        f"SELECT setval(:sequence, top) FROM {top}, duckdb_sequences() AS state WHERE "
+                        f"state.database_name = current_database() AND {_DUCKDB_SEQUENCE} = :sequence AND "
+                        "state.increment_by > 0 AND "
+                        "top >= coalesce(state.last_value + state.increment_by, state.start_value)"),
+                        {"sequence": sequence})
                 _log.debug("sql_sequence_checked", table=self._qualified(name), column=column,
                            sequence=sequence)
+
+    def _key_sequences(self, table: "sa.Table", quoted: str) -> list[tuple[str, str, bool]]:
+        """(column, sequence, whether the user may read and move it) for each column of ``table`` numbered by
+        a sequence: PostgreSQL asks which sequence a column owns; DuckDB reads the sequence a column's
+        ``DEFAULT nextval('...')`` names, among those the table depends on (as ``"schema"."name"``)."""
+        conn = self.connection
+        if self.dialect == "postgresql":
+            return [tuple(row) for row in conn.exec_driver_sql(
+                # Reading the sequence's state needs SELECT, setval needs UPDATE ('SELECT, UPDATE' means either).
+                "SELECT attname, sequence, has_sequence_privilege(sequence, 'SELECT') AND "
+                "has_sequence_privilege(sequence, 'UPDATE') FROM (SELECT attname, pg_get_serial_sequence(%(table)s, "
+                "attname) AS sequence FROM pg_attribute WHERE attrelid = %(table)s::regclass AND attnum > 0 AND "
+                "NOT attisdropped) AS found WHERE sequence IS NOT NULL",
+                {"table": quoted}).all()]
+        # DuckDB has no privileges on sequences; the default names the sequence as written (maybe unqualified).
+        return [(column, sequence, True) for column, sequence in conn.execute(self._sa.text(
+            f"SELECT c.column_name, {_DUCKDB_SEQUENCE} FROM duckdb_columns() AS c "
+            "JOIN duckdb_dependencies() AS d ON c.table_oid IN (d.objid, d.refobjid) "
+            "JOIN duckdb_sequences() AS state ON state.sequence_oid IN (d.objid, d.refobjid) "
+            "WHERE c.database_name = current_database() AND state.database_name = current_database() "
+            "AND c.schema_name = coalesce(:schema, current_schema()) AND c.table_name = :table "
+            "AND trim(string_split(regexp_extract(c.column_default, '^nextval\\(''(.*)''\\)$', 1), '.')[-1], "
+            "'\"') = state.sequence_name"),
+            {"schema": table.schema, "table": table.name}).all()]
 
     def _undo(self) -> None:
         """The rollback left the database as it was: give the SQLite connection its isolation level back."""

@@ -29,6 +29,8 @@ __all__ = ["validate_metadata", "schema_issues", "data_issues", "table_data_issu
            "declared_sdtype_issue", "is_boolean_value"]
 
 _MAX_EXAMPLES = 5
+#: How to get past orphan rows (the command line spells the option as its flag).
+_ORPHAN_FIX = 'drop those rows or add the parents, or train with on_integrity_error="drop" to drop them.'
 
 
 def _examples(values: pd.Series | list[Any]) -> list[Any]:
@@ -290,7 +292,7 @@ def data_issues(metadata: Metadata, real_data: Mapping[str, pd.DataFrame]) -> li
                 distinct = values[orphan].drop_duplicates()
                 issues.append(f"{where}: foreign key {child_col!r} has {int(orphan.sum())} row(s) with no "
                               f"matching {target!r} (orphans: {len(distinct)} distinct value(s), examples: "
-                              f"{_examples(distinct)}); drop those rows or add the parents.")
+                              f"{_examples(distinct)}); {_ORPHAN_FIX}")
         issues += _composite_orphan_issues(metadata, table, df, real_data, where)
         issues += _copied_from_data_issues(table, real_data, where)
         issues += _context_issues(table, real_data)
@@ -511,8 +513,7 @@ def _composite_orphan_issues(metadata: Metadata, table: TableConfig, df: pd.Data
             issues.append(
                 f"{where}: composite foreign key {child_cols} has {int(orphan.sum())} row(s) whose "
                 f"combination has no row in {parent_name!r} {list(parent_cols)} (orphans: {len(distinct)} "
-                f"distinct combination(s), examples: {_examples(distinct)}); drop those rows or add the "
-                "parents.")
+                f"distinct combination(s), examples: {_examples(distinct)}); {_ORPHAN_FIX}")
     return issues
 
 
