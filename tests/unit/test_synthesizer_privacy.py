@@ -231,3 +231,17 @@ def test_a_rule_naming_a_dropped_column_is_dropped_with_it(tmp_path: Path, decla
     assert list(reloaded.sample(seed=0)["people"].columns) == list(synth.sample(seed=0)["people"].columns)
     assert synth.metadata.tables["people"].model_dump() == metadata.tables["people"].model_dump()  # left as declared
     assert [e["columns"] for e in logs if e["event"] == "rules_on_removed_columns_dropped"] == [["score"]]
+
+
+def test_a_date_part_of_a_dropped_column_with_a_dot_in_its_name_is_dropped_with_it() -> None:
+    """``date_parts={"hr": "ev.ts.hour"}`` names column ``ev.ts`` (the part follows the last dot): dropping
+    ``ev.ts`` drops the date part too (it was kept, and fit failed: "'ev.ts' is no column")."""
+    from syntho_hive.core.metadata.schema import Metadata
+
+    stamps = pd.Series(pd.date_range("2020-01-01", periods=200, freq="h"))
+    people = pd.DataFrame({"id": np.arange(200), "ev.ts": stamps, "hr": stamps.dt.hour,
+                           "city": np.random.default_rng(0).choice(["a", "b"], 200)})
+    metadata = Metadata().add_table("people", pk="id", date_parts={"hr": "ev.ts.hour"})
+    synth = Synthesizer(metadata, seed=0, privacy_config=PrivacyConfig(secret=SECRET, actions={"people.ev.ts": "drop"}))
+    synth.fit({"people": people}, epochs=1, progress_bar=False)
+    assert "ev.ts" not in synth.sample(seed=0)["people"].columns

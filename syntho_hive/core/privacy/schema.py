@@ -123,7 +123,7 @@ def without_columns(table: TableConfig, removed: Collection[str]) -> TableConfig
                                if keep("fixed combination", g.columns, g.columns)],
         "unique": [columns for columns in table.unique if keep("unique set", columns, columns)],
         "date_parts": {c: source for c, source in table.date_parts.items()
-                       if keep("date part", f"{c} = {source}", [c, (source or "").partition(".")[0]])},
+                       if keep("date part", f"{c} = {source}", [c, (source or "").rpartition(".")[0]])},
         "dependencies": None if table.dependencies is None else [
             rule for rule in table.dependencies
             if keep("dependency", f"{rule.determinants} -> {rule.dependent}", [*rule.determinants, rule.dependent])],
