@@ -195,6 +195,12 @@ _MONTH_NAMES = {length: sorted((name for name in _MONTHS if len(name) == length)
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
+def _last_day(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """The last day of each ``month`` (clipped to 1-12) of ``year`` (Gregorian leap years)."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    return _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
+
+
 def class_runs(shape: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each maximal run of one class (:data:`CLASSES`) in ``shape``; the rest is literal.
 
@@ -606,8 +612,7 @@ def _invalid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> np.
             numbers[part] = field.clip(0, 9) @ 10 ** np.arange(b - a)[::-1]
         if "y" in numbers:
             year, month, day = numbers.pop("y"), numbers.pop("m"), numbers.pop("d")
-            leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-            last = _MONTH_DAYS[month.clip(1, 12) - 1] + ((month == 2) & leap)
+            last = _last_day(year, month)
             low, high = years or _YEARS
             invalid |= (year < low) | (year > high) | (month < 1) | (month > 12) | (day < 1) | (day > last)
         for part, number in numbers.items():
@@ -627,7 +632,7 @@ def _nearest_months(names: list[str]) -> np.ndarray:
 
 
 def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[str]:
-    """``values`` (all of ``shape``) with each of their ``dates`` (and times) made valid: year at least 1, month
+    """``values`` (all of ``shape``) with each of their ``dates`` (and times) made valid: year within its bounds (from 1 without them), month
     1-12 (a month name not one becomes the month name of its length sharing most letters with it, the first in
     the year on a tie, in its casing), day within the month, hour, minute and second at most 23, 59 and 59 (a
     12-hour clock's hour 1-12, letters not AM or PM becoming ``AM`` in their casing); every digit of a date or time
@@ -664,8 +669,7 @@ def _valid_dates(shape: str, values: list[str], dates: list[list[Any]]) -> list[
                 upper = np.array([mark == "A" for mark in shape[ma:mb]])
                 codes[:, ma:mb] = np.array(known, dtype=f"<U{mb - ma}").view(np.uint32).reshape(
                     len(known), mb - ma)[picks] - upper * (ord("a") - ord("A"))
-            leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-            write(da, db, read(da, db).clip(1, _MONTH_DAYS[month - 1] + ((month == 2) & leap)))
+            write(da, db, read(da, db).clip(1, _last_day(year, month)))
         for part, (low, top) in _TIME_RANGES.items():
             if part in spans:
                 write(*spans[part], read(*spans[part]).clip(low, top))
@@ -727,7 +731,8 @@ def _date_layouts(shape: str, values: list[tuple[str, int]], found: list[tuple[i
     for start, valid in found:
         order = min(valid, key=rank.index)
         layouts.append([start, order])
-        a, b = _date_at(shape, start, order).get("m", (0, 0))
+        spans = _date_at(shape, start, order)
+        a, b = spans.get("m", (0, 0))
         if shape[a:b].isalpha():  # a month name
             seen: Counter[str] = Counter()
             for value, count in values:
@@ -737,7 +742,7 @@ def _date_layouts(shape: str, values: list[tuple[str, int]], found: list[tuple[i
                      if count >= rare_threshold}
             if names:
                 layouts[-1].append(names)
-        if "y" in (spans := _date_at(shape, start, order)):
+        if "y" in spans:
             a, b = spans["y"]
             years = np.sort(np.repeat([int(value[a:b]) for value, _ in values], [count for _, count in values]))
             nth = min(rare_threshold, years.size) - 1

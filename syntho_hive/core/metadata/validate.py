@@ -16,7 +16,7 @@ from pandas.api import types as ptypes
 from syntho_hive.core.metadata.constraint_checks import find_violations
 from syntho_hive.core.metadata.constraint_rules import ordered_inequalities, required_columns
 from syntho_hive.core.metadata.constraint_values import ValueReader
-from syntho_hive.core.metadata.decimals import decimal_digits
+from syntho_hive.core.metadata.decimals import MAX_DECIMALS, decimal_digits, float_dtype
 from syntho_hive.core.metadata.detect import unsupported_values
 from syntho_hive.core.metadata.schema import DATE_PARTS
 from syntho_hive.exceptions import SchemaError, SchemaValidationError, SynthoHiveError
@@ -455,10 +455,10 @@ def declared_sdtype_issue(column: str, sdtype: str, series: pd.Series) -> str | 
     if sdtype == "id" and ptypes.is_float_dtype(dtype) and len(values):
         numbers = values.to_numpy(dtype=np.float64)
         whole = np.isfinite(numbers) & (np.floor(numbers) == numbers)
-        if not whole.all() and decimal_digits(values.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype))) is None:
+        if not whole.all() and decimal_digits(values.to_numpy(dtype=float_dtype(dtype))) is None:
             return (f"column {column!r} is declared 'id' but holds infinite numbers or fractional ones that are not "
                     f"short decimals (examples: {_examples(values[~whole].drop_duplicates())}); ids are generated "
-                    f"as integer or decimal sequences (at most 15 digits after the point) or strings. Declare it "
+                    f"as integer or decimal sequences (at most {MAX_DECIMALS} digits after the point) or strings. Declare it "
                     "'numerical' (a key column must be an id: number its rows instead).")
     return None
 

@@ -162,14 +162,13 @@ def resolve_privacy(config: PrivacyConfig, frame: pd.DataFrame, table: str | Non
     if report is None:
         report = detect_pii(frame, table, sample_rows=sample_rows, seed=seed, locale=config.locale)
     decisions = {}
-    declared_personal = set(map(str, personal_columns))
-    personal = [c for c in columns if c in declared_personal]
+    personal = set(map(str, personal_columns))
     for column in columns:
         decision = _decide(column, config, table, declared, report, personal)
         if decision is not None:
             decisions[column] = decision
             problems += _problems(decision, frame, config, table)
-    undecided = [f"{table or '<frame>'}.{c}" for c in personal if c not in decisions]
+    undecided = [f"{table or '<frame>'}.{c}" for c in columns if c in personal and c not in decisions]
     if undecided:
         problems.append(f"{sorted(undecided)} are declared personal (pii_cols) but have no personal semantic type "
                         "(declared or detected) to generate them by, and their real values must not reach a model: "
