@@ -37,7 +37,6 @@ class UniqueSets:
                  prior: pd.DataFrame | None = None) -> None:
         self.sets = [list(columns) for columns in sets]
         self.keys = set(keys)
-        self.redrawable = [[c for c in columns if c not in keys] for columns in self.sets]
         self.seen: list[set[tuple]] = [set() for _ in self.sets]
         self.redrawn = 0
         self.dropped = 0
@@ -52,18 +51,6 @@ class UniqueSets:
         complete = np.flatnonzero(frame[columns].notna().all(axis=1).to_numpy())
         values = [frame[c].iloc[complete].tolist() for c in columns]
         return complete, list(zip(*values))
-
-    def _repeated(self, frame: pd.DataFrame, index: int) -> np.ndarray:
-        """Rows of ``frame`` repeating a combination of set ``index`` seen before them."""
-        rows, combos = self._combinations(frame, self.sets[index])
-        repeated = np.zeros(len(frame), dtype=bool)
-        seen = set(self.seen[index])
-        for row, combo in zip(rows, combos):
-            if combo in seen:
-                repeated[row] = True
-            else:
-                seen.add(combo)
-        return repeated
 
     def _first_rows(self, frame: pd.DataFrame, active: list[int]) -> np.ndarray:
         """Rows to keep: each row repeating no combination (of the sets ``active``) of an earlier kept row
@@ -101,11 +88,11 @@ class UniqueSets:
         changed = np.zeros(len(frame), dtype=bool)
         donated = [c for c in frame.columns if c not in self.keys]
         # a set with no fixed column cannot be helped: a donor's combination is in the chunk already
-        redrawable = [index for index in active if 0 < len(self.redrawable[index]) < len(self.sets[index])]
+        redrawable = [index for index in active if 0 < len(set(self.sets[index]) - self.keys) < len(self.sets[index])]
         for _ in range(REDRAW_ROUNDS if redrawable else 0):
             redrawn = False
             for index in redrawable:
-                repeated = np.flatnonzero(self._repeated(frame, index))
+                repeated = np.flatnonzero(~self._first_rows(frame, [index]))
                 if not repeated.size:
                     continue
                 source = np.arange(len(frame))
