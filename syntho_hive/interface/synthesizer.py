@@ -277,6 +277,13 @@ class Synthesizer:
         return generated
 
     # ------------------------------------------------------------------ fit
+    def _privacy_decided_again(self) -> bool:
+        """Whether a refit without a privacy config makes every decision of ``privacy_report_`` again: without a
+        config, declared personal columns make the fit use ``PrivacyConfig(detect=False)``, which decides the
+        declared columns again (but no configured or detected one)."""
+        return self._engine.fit_privacy_config is not None and all(
+            d["source"] == "declared" for decided in self.privacy_report_.values() for d in decided.values())
+
     def fit(self, data: Mapping[str, Any] | TableSource, epochs: int | None = None, batch_size: int | None = None,
             validate: bool = True, progress_bar: bool = True, checkpoint_dir: str | Path | None = None,
             on_integrity_error: Literal["raise", "drop"] = "raise", n_jobs: int | None = None, *,
@@ -333,10 +340,7 @@ class Synthesizer:
             raise PrivacyError("This synthesizer was fitted under differential privacy; refitting it without "
                                "PrivacyConfig(dp=...) would learn from the rows outside any budget. Build "
                                "Synthesizer(metadata, privacy_config=PrivacyConfig(dp=DPConfig(...))) to fit again.")
-        # without a config, declared personal columns make the fit use PrivacyConfig(detect=False), which decides
-        # the declared decisions again (but no configured or detected one)
-        if self.privacy_config is None and self.privacy_report_ and (self._engine.fit_privacy_config is None or any(
-                d["source"] != "declared" for decided in self.privacy_report_.values() for d in decided.values())):
+        if self.privacy_config is None and self.privacy_report_ and not self._privacy_decided_again():
             raise PrivacyError("This synthesizer was fitted with a privacy config, which is not saved (it may hold a "
                                "secret and functions); refitting without it would train on personal columns. Build "
                                "Synthesizer(metadata, privacy_config=...) to fit again.")
